@@ -1,0 +1,385 @@
+"""Activity lifecycle inside a run: schedule, start, heartbeat, retry, time out, close.
+
+Attempts are retried inside the server without touching history; only the last
+attempt's outcome is written, as `ActivityTaskStarted` (with `attempt` and the
+previous failure) followed by Completed/Failed/TimedOut/Canceled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
+from temporalio.api.failure.v1 import message_pb2 as failure_pb
+from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from devserver.core import retry
+from devserver.core.changes import ActivityTaskRef, Changes, TimerKey
+from devserver.core.mutable_state import LINK_PREVIOUS, EventType, MutableState, new_event
+from devserver.core.protos import duration, seconds_of, timestamp
+from devserver.core.tokens import TaskToken
+from devserver.errors import TaskNotFound
+
+TimeoutType = wf_enums.TimeoutType
+RetryState = wf_enums.RetryState
+PendingActivityState = wf_enums.PendingActivityState
+
+_TIMEOUT_NAMES = {
+    TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE: "StartToClose",
+    TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START: "ScheduleToStart",
+    TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE: "ScheduleToClose",
+    TimeoutType.TIMEOUT_TYPE_HEARTBEAT: "Heartbeat",
+}
+
+
+@dataclass
+class ActivityInfo:
+    """A pending activity: its scheduled attributes plus the current attempt."""
+
+    scheduled_event_id: int
+    attributes: history.ActivityTaskScheduledEventAttributes
+    scheduled_time: float
+    attempt: int = 1
+    attempt_scheduled_time: float = 0.0
+    started: bool = False
+    started_time: float = 0.0
+    identity: str = ""
+    request_id: str = ""
+    last_heartbeat_time: float = 0.0
+    heartbeat_details: common.Payloads | None = None
+    last_failure: failure_pb.Failure | None = None
+    last_worker_identity: str = ""
+    last_attempt_complete_time: float = 0.0
+    cancel_requested: bool = False
+    cancel_requested_event_id: int = 0
+    # Set while waiting out a retry backoff.
+    next_attempt_time: float = 0.0
+
+    @property
+    def activity_id(self) -> str:
+        return self.attributes.activity_id
+
+    @property
+    def queue(self) -> str:
+        return self.attributes.task_queue.name
+
+    def timeout(self, which: str) -> float:
+        return seconds_of(getattr(self.attributes, which))
+
+    @property
+    def expiration(self) -> float | None:
+        s2c = self.timeout("schedule_to_close_timeout")
+        return self.scheduled_time + s2c if s2c else None
+
+
+def activity(state: MutableState, scheduled_event_id: int) -> ActivityInfo | None:
+    info = state.activities.get(scheduled_event_id)
+    assert info is None or isinstance(info, ActivityInfo)
+    return info
+
+
+def schedule(
+    state: MutableState,
+    ch: Changes,
+    attributes: history.ActivityTaskScheduledEventAttributes,
+) -> ActivityInfo:
+    """Write ActivityTaskScheduled and hand the first attempt to its task queue."""
+    event_id = state._append(ch, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, attributes)
+    info = ActivityInfo(
+        scheduled_event_id=event_id,
+        attributes=attributes,
+        scheduled_time=ch.now,
+        attempt_scheduled_time=ch.now,
+    )
+    state.activities[event_id] = info
+    state.activity_ids[attributes.activity_id] = event_id
+    s2c = info.timeout("schedule_to_close_timeout")
+    if s2c:
+        ch.add_timer(
+            ch.now + s2c,
+            _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, any_attempt=True),
+        )
+    return info
+
+
+def dispatch(state: MutableState, ch: Changes, info: ActivityInfo) -> None:
+    """Put the current attempt in its task queue and arm its schedule-to-start timer."""
+    info.next_attempt_time = 0.0
+    info.attempt_scheduled_time = ch.now
+    ch.tasks.append(ActivityTaskRef(state.key, info.queue, info.scheduled_event_id, info.attempt))
+    s2s = info.timeout("schedule_to_start_timeout")
+    if s2s:
+        ch.add_timer(ch.now + s2s, _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START))
+
+
+def _timeout_key(
+    state: MutableState, info: ActivityInfo, timeout_type: int, any_attempt: bool = False
+) -> TimerKey:
+    return TimerKey(
+        state.key,
+        "activity_timeout",
+        str(info.scheduled_event_id),
+        attempt=0 if any_attempt else info.attempt,
+        timeout_type=timeout_type,
+    )
+
+
+def start(
+    state: MutableState,
+    ch: Changes,
+    scheduled_event_id: int,
+    attempt: int,
+    identity: str,
+    request_id: str,
+) -> wsv1.PollActivityTaskQueueResponse | None:
+    """A worker takes the attempt; None if the task is stale."""
+    info = activity(state, scheduled_event_id)
+    if info is None or info.attempt != attempt or info.started or not state.running:
+        return None
+    info.started = True
+    info.started_time = ch.now
+    info.identity = identity
+    info.request_id = request_id
+    info.last_worker_identity = identity
+    info.last_heartbeat_time = 0.0
+    state.state_transitions += 1
+    start_to_close = info.timeout("start_to_close_timeout")
+    if start_to_close:
+        ch.add_timer(ch.now + start_to_close, _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE))
+    heartbeat = info.timeout("heartbeat_timeout")
+    if heartbeat:
+        ch.add_timer(ch.now + heartbeat, _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_HEARTBEAT))
+    if state not in ch.touched:
+        ch.touched.append(state)
+    attrs = info.attributes
+    token = TaskToken(
+        "activity", state.key.namespace, state.key.workflow_id, state.key.run_id,
+        scheduled_event_id, attempt, attrs.activity_id,
+    )
+    response = wsv1.PollActivityTaskQueueResponse(
+        task_token=token.encode(),
+        workflow_namespace=state.key.namespace,
+        activity_type=attrs.activity_type,
+        activity_id=attrs.activity_id,
+        header=attrs.header,
+        input=attrs.input,
+        scheduled_time=timestamp(info.scheduled_time),
+        current_attempt_scheduled_time=timestamp(info.attempt_scheduled_time),
+        started_time=timestamp(ch.now),
+        attempt=attempt,
+        schedule_to_close_timeout=attrs.schedule_to_close_timeout,
+        start_to_close_timeout=attrs.start_to_close_timeout,
+        heartbeat_timeout=attrs.heartbeat_timeout,
+        retry_policy=attrs.retry_policy,
+        priority=attrs.priority,
+    )
+    response.workflow_type.name = state.workflow_type
+    response.workflow_execution.workflow_id = state.key.workflow_id
+    response.workflow_execution.run_id = state.key.run_id
+    if info.heartbeat_details is not None:
+        response.heartbeat_details.CopyFrom(info.heartbeat_details)
+    return response
+
+
+def started_activity(state: MutableState, token: TaskToken) -> ActivityInfo:
+    """The started attempt a token names, or NOT_FOUND."""
+    info = activity(state, token.ref) if state.running else None
+    if info is None or info.attempt != token.attempt or not info.started:
+        raise TaskNotFound("Activity task not found.")
+    return info
+
+
+def _started_event(info: ActivityInfo, ch: Changes) -> history.HistoryEvent:
+    attrs = history.ActivityTaskStartedEventAttributes(
+        scheduled_event_id=info.scheduled_event_id,
+        identity=info.identity,
+        request_id=info.request_id,
+        attempt=info.attempt,
+        last_failure=info.last_failure,
+    )
+    return new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, info.started_time or ch.now, attrs)
+
+
+def _close(state: MutableState, ch: Changes, info: ActivityInfo, outcome: history.HistoryEvent) -> None:
+    """Write the attempt's Started event (if it started) and its outcome; forget it."""
+    del state.activities[info.scheduled_event_id]
+    state.activity_ids.pop(info.activity_id, None)
+    events = [_started_event(info, ch), outcome] if info.started else [outcome]
+    state.add_external(ch, events)
+
+
+def complete(state: MutableState, ch: Changes, info: ActivityInfo, result: common.Payloads | None, identity: str) -> None:
+    attrs = history.ActivityTaskCompletedEventAttributes(
+        result=result,
+        scheduled_event_id=info.scheduled_event_id,
+        started_event_id=LINK_PREVIOUS,
+        identity=identity,
+    )
+    _close(state, ch, info, new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, ch.now, attrs))
+
+
+def fail(
+    state: MutableState,
+    ch: Changes,
+    info: ActivityInfo,
+    failure: failure_pb.Failure,
+    identity: str,
+    last_heartbeat_details: common.Payloads | None = None,
+) -> None:
+    """An attempt failed: retry after the backoff, or record the failure."""
+    if last_heartbeat_details is not None and last_heartbeat_details.payloads:
+        info.heartbeat_details = last_heartbeat_details
+    delay, retry_state = retry.next_backoff(
+        info.attributes.retry_policy, info.attempt, failure, ch.now, info.expiration
+    )
+    if delay is not None and not info.cancel_requested:
+        _retry_later(state, ch, info, failure, delay)
+        return
+    attrs = history.ActivityTaskFailedEventAttributes(
+        failure=failure,
+        scheduled_event_id=info.scheduled_event_id,
+        started_event_id=LINK_PREVIOUS,
+        identity=identity,
+        retry_state=retry_state,  # type: ignore[arg-type]
+    )
+    _close(state, ch, info, new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED, ch.now, attrs))
+
+
+def _retry_later(
+    state: MutableState, ch: Changes, info: ActivityInfo, failure: failure_pb.Failure, delay: float
+) -> None:
+    info.last_failure = failure
+    info.last_attempt_complete_time = ch.now
+    info.attempt += 1
+    info.started = False
+    info.started_time = 0.0
+    info.identity = ""
+    info.request_id = ""
+    info.next_attempt_time = ch.now + delay
+    state.state_transitions += 1
+    if state not in ch.touched:
+        ch.touched.append(state)
+    ch.add_timer(
+        info.next_attempt_time,
+        TimerKey(state.key, "activity_retry", str(info.scheduled_event_id), attempt=info.attempt),
+    )
+
+
+def retry_due(state: MutableState, ch: Changes, scheduled_event_id: int, attempt: int) -> None:
+    info = activity(state, scheduled_event_id)
+    if info is None or info.attempt != attempt or info.started or not state.running:
+        return
+    dispatch(state, ch, info)
+
+
+def cancel_acknowledged(
+    state: MutableState, ch: Changes, info: ActivityInfo, details: common.Payloads | None, identity: str
+) -> None:
+    """The worker stopped the activity after a cancellation request."""
+    attrs = history.ActivityTaskCanceledEventAttributes(
+        details=details,
+        latest_cancel_requested_event_id=info.cancel_requested_event_id,
+        scheduled_event_id=info.scheduled_event_id,
+        started_event_id=LINK_PREVIOUS,
+        identity=identity,
+    )
+    _close(state, ch, info, new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED, ch.now, attrs))
+
+
+def heartbeat(state: MutableState, ch: Changes, info: ActivityInfo, details: common.Payloads | None) -> bool:
+    """Record a heartbeat; returns whether cancellation was requested."""
+    info.last_heartbeat_time = ch.now
+    if details is not None and details.payloads:
+        info.heartbeat_details = details
+    heartbeat_timeout = info.timeout("heartbeat_timeout")
+    if heartbeat_timeout:
+        ch.add_timer(ch.now + heartbeat_timeout, _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_HEARTBEAT))
+    if state not in ch.touched:
+        ch.touched.append(state)
+    return info.cancel_requested
+
+
+def timeout_failure(timeout_type: int, details: common.Payloads | None = None) -> failure_pb.Failure:
+    failure = failure_pb.Failure(message=f"activity {_TIMEOUT_NAMES[timeout_type]} timeout")
+    failure.timeout_failure_info.timeout_type = timeout_type  # type: ignore[assignment]
+    if details is not None and details.payloads:
+        failure.timeout_failure_info.last_heartbeat_details.CopyFrom(details)
+    return failure
+
+
+def timed_out(state: MutableState, ch: Changes, key: TimerKey) -> None:
+    """A timeout timer fired: retry the attempt, or write ActivityTaskTimedOut."""
+    info = activity(state, int(key.ref))
+    if info is None or not state.running:
+        return
+    timeout_type = key.timeout_type
+    if key.attempt and key.attempt != info.attempt:
+        return
+    if timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START and info.started:
+        return
+    if timeout_type in (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT):
+        if not info.started:
+            return
+    if timeout_type == TimeoutType.TIMEOUT_TYPE_HEARTBEAT:
+        last = info.last_heartbeat_time or info.started_time
+        if ch.now + 1e-3 < last + info.timeout("heartbeat_timeout"):
+            return  # a newer heartbeat re-armed the deadline
+    failure = timeout_failure(timeout_type, info.heartbeat_details)
+    retry_state: int = RetryState.RETRY_STATE_TIMEOUT
+    if timeout_type in (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT):
+        delay, retry_state = retry.next_backoff(
+            info.attributes.retry_policy, info.attempt, failure, ch.now, info.expiration
+        )
+        if delay is not None:
+            _retry_later(state, ch, info, failure, delay)
+            return
+    elif timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START:
+        retry_state = RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE
+    if info.last_failure is not None and timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
+        failure.cause.CopyFrom(info.last_failure)
+    attrs = history.ActivityTaskTimedOutEventAttributes(
+        failure=failure,
+        scheduled_event_id=info.scheduled_event_id,
+        started_event_id=LINK_PREVIOUS if info.started else 0,
+        retry_state=retry_state,  # type: ignore[arg-type]
+    )
+    _close(state, ch, info, new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, ch.now, attrs))
+
+
+def pending_info(info: ActivityInfo) -> object:
+    """The PendingActivityInfo DescribeWorkflowExecution reports."""
+    from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
+
+    if info.cancel_requested:
+        status = PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED
+    elif info.started:
+        status = PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+    else:
+        status = PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED
+    pending = workflow_pb.PendingActivityInfo(
+        activity_id=info.activity_id,
+        activity_type=info.attributes.activity_type,
+        state=status,
+        attempt=info.attempt,
+        maximum_attempts=info.attributes.retry_policy.maximum_attempts,
+        scheduled_time=timestamp(info.attempt_scheduled_time),
+        last_worker_identity=info.last_worker_identity,
+        last_failure=info.last_failure,
+        heartbeat_details=info.heartbeat_details,
+    )
+    if info.started:
+        pending.last_started_time.CopyFrom(timestamp(info.started_time))
+    if info.last_heartbeat_time:
+        pending.last_heartbeat_time.CopyFrom(timestamp(info.last_heartbeat_time))
+    if info.expiration is not None:
+        pending.expiration_time.CopyFrom(timestamp(info.expiration))
+    if info.last_attempt_complete_time:
+        pending.last_attempt_complete_time.CopyFrom(timestamp(info.last_attempt_complete_time))
+    if info.next_attempt_time:
+        pending.next_attempt_schedule_time.CopyFrom(timestamp(info.next_attempt_time))
+        pending.current_retry_interval.CopyFrom(
+            duration(info.next_attempt_time - info.last_attempt_complete_time)
+        )
+    return pending

@@ -1,0 +1,520 @@
+"""A workflow task's completion: validate the worker's commands, then turn them into events.
+
+Validation runs over the whole list first, so a bad command fails the task
+without writing half of its commands (the real server discards them too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from temporalio.api.command.v1 import message_pb2 as command_pb
+from temporalio.api.enums.v1 import command_type_pb2, failed_cause_pb2
+from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
+from temporalio.api.failure.v1 import message_pb2 as failure_pb
+from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from devserver.core import activities, retry
+from devserver.core.changes import Changes, QueryAnswer, RunKey, TimerKey
+from devserver.core.ids import new_run_id
+from devserver.core.mutable_state import EventType, MutableState, TimerInfo, task_queue_message
+from devserver.core.protos import duration, seconds_of
+
+CommandType = command_type_pb2.CommandType
+Cause = failed_cause_pb2.WorkflowTaskFailedCause
+Status = wf_enums.WorkflowExecutionStatus
+
+MAX_EAGER_ACTIVITIES = 3
+
+_CLOSE_COMMANDS = {
+    CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+    CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+    CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
+    CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+}
+
+_UNSUPPORTED = {
+    CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+    CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+    CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+    CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE:
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE,
+    CommandType.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION:
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_NEXUS_OPERATION_ATTRIBUTES,
+    CommandType.COMMAND_TYPE_REQUEST_CANCEL_NEXUS_OPERATION:
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_NEXUS_OPERATION_ATTRIBUTES,
+}
+
+
+class BadCommand(Exception):
+    def __init__(self, cause: int, message: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.message = message
+
+
+@dataclass
+class Completion:
+    """What RespondWorkflowTaskCompleted answers, once the changes are committed."""
+
+    # Set when the task was failed instead (bad command, UnhandledCommand).
+    error: BadCommand | None = None
+    unhandled_command: bool = False
+    activity_tasks: list[wsv1.PollActivityTaskQueueResponse] = field(default_factory=list)
+
+
+def complete_workflow_task(
+    state: MutableState, ch: Changes, seq: int, request: wsv1.RespondWorkflowTaskCompletedRequest
+) -> Completion:
+    task = state.current_task(seq)
+    commands = list(request.commands)
+    try:
+        _validate(state, commands)
+    except BadCommand as bad:
+        state.fail_workflow_task(ch, seq, bad.cause, failure_pb.Failure(message=bad.message), request.identity)
+        return Completion(error=bad)
+    closing = any(c.command_type in _CLOSE_COMMANDS for c in commands)
+    if closing and state.buffered_events:
+        # New events arrived while the worker decided to close: it must see them first.
+        state.fail_workflow_task(
+            ch, seq, Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+            failure_pb.Failure(message="UnhandledCommand"), request.identity,
+            next_attempt_transient=False,
+        )
+        return Completion(unhandled_command=True)
+
+    state.persist_transient(ch, task)
+    completed_attrs = history.WorkflowTaskCompletedEventAttributes(
+        scheduled_event_id=task.scheduled_event_id,
+        started_event_id=task.started_event_id,
+        identity=request.identity,
+        sdk_metadata=request.sdk_metadata,
+        metering_metadata=request.metering_metadata,
+    )
+    build_id = request.worker_version_stamp.build_id or request.deployment_options.build_id or request.binary_checksum
+    if build_id:
+        completed_attrs.worker_version.build_id = build_id
+    completed_id = state._append(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, completed_attrs)
+    state.workflow_task = None
+    state.last_completed_started_event_id = task.started_event_id
+
+    applier = _Applier(state, ch, completed_id, request)
+    for command in commands:
+        applier.apply(command)
+
+    _answer_queries(ch, task.queries, request)
+    unanswered = {qid: q for qid, q in task.queries.items() if qid not in request.query_results}
+    if not state.running:
+        for query_id, query in unanswered.items():
+            state._dispatch_legacy_query(ch, query_id, query)
+        return Completion(activity_tasks=applier.eager)
+
+    if request.HasField("sticky_attributes") and request.sticky_attributes.worker_task_queue.name:
+        state.sticky_queue = request.sticky_attributes.worker_task_queue.name
+        state.sticky_schedule_to_start = seconds_of(request.sticky_attributes.schedule_to_start_timeout)
+    else:
+        state.sticky_queue = ""
+    state.buffered_queries.update(unanswered)
+    had_new_events = state.flush_buffered(ch)
+    if had_new_events or applier.needs_workflow_task or request.force_create_new_workflow_task:
+        state.schedule_workflow_task(ch)
+    else:
+        waiting = dict(state.buffered_queries)
+        state.buffered_queries.clear()
+        for query_id, query in waiting.items():
+            state._dispatch_legacy_query(ch, query_id, query)
+    return Completion(activity_tasks=applier.eager)
+
+
+def _answer_queries(ch: Changes, delivered: dict[str, object], request: wsv1.RespondWorkflowTaskCompletedRequest) -> None:
+    from temporalio.api.enums.v1 import query_pb2
+
+    for query_id, result in request.query_results.items():
+        if query_id not in delivered:
+            continue
+        if result.result_type == query_pb2.QueryResultType.QUERY_RESULT_TYPE_ANSWERED:
+            ch.query_answers[query_id] = QueryAnswer(result=result.answer)
+        else:
+            ch.query_answers[query_id] = QueryAnswer(error=result.error_message or "query failed")
+
+
+def _validate(state: MutableState, commands: list[command_pb.Command]) -> None:
+    timer_ids = set(state.timers)
+    activity_ids = set(state.activity_ids)
+    for index, command in enumerate(commands):
+        kind = command.command_type
+        if kind in _UNSUPPORTED:
+            raise BadCommand(
+                _UNSUPPORTED[kind],
+                f"{CommandType.Name(kind)} is not supported by the tempo dev server yet",
+            )
+        if kind in _CLOSE_COMMANDS and index != len(commands) - 1:
+            raise BadCommand(
+                Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+                f"{CommandType.Name(kind)} must be the last command of a workflow task",
+            )
+        if kind == CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
+            attrs = command.schedule_activity_task_command_attributes
+            _check_activity(attrs, activity_ids)
+            activity_ids.add(attrs.activity_id)
+        elif kind == CommandType.COMMAND_TYPE_START_TIMER:
+            timer = command.start_timer_command_attributes
+            if not timer.timer_id:
+                raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, "TimerId is not set.")
+            if timer.timer_id in timer_ids:
+                raise BadCommand(
+                    Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID,
+                    f"invalid history builder state for action: add-timer-started-event, timer ID {timer.timer_id} is already in use",
+                )
+            if seconds_of(timer.start_to_fire_timeout) <= 0:
+                raise BadCommand(
+                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
+                    "A valid StartToFireTimeout is not set on command.",
+                )
+            timer_ids.add(timer.timer_id)
+        elif kind == CommandType.COMMAND_TYPE_CANCEL_TIMER:
+            timer_id = command.cancel_timer_command_attributes.timer_id
+            if timer_id not in timer_ids:
+                raise BadCommand(
+                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES,
+                    f"invalid history builder state for action: add-timer-canceled-event, timer ID {timer_id} not found",
+                )
+            timer_ids.discard(timer_id)
+        elif kind == CommandType.COMMAND_TYPE_RECORD_MARKER:
+            if not command.record_marker_command_attributes.marker_name:
+                raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES, "MarkerName is not set on command.")
+        elif kind == CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+            attrs_can = command.continue_as_new_workflow_execution_command_attributes
+            if attrs_can.workflow_type.name == "" and not state.workflow_type:
+                raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, "WorkflowType is not set on command.")
+        elif kind not in (
+            CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
+            CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+            CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES,
+            *_CLOSE_COMMANDS,
+        ):
+            raise BadCommand(
+                Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+                f"unknown command type {kind}",
+            )
+
+
+def _check_activity(attrs: command_pb.ScheduleActivityTaskCommandAttributes, pending_ids: set[str]) -> None:
+    bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES
+    if not attrs.activity_id:
+        raise BadCommand(bad, "ActivityId is not set on command.")
+    if not attrs.activity_type.name:
+        raise BadCommand(bad, "ActivityType is not set on command.")
+    if attrs.activity_id in pending_ids:
+        raise BadCommand(
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
+            f"Activity with id {attrs.activity_id} already exists.",
+        )
+    if seconds_of(attrs.start_to_close_timeout) <= 0 and seconds_of(attrs.schedule_to_close_timeout) <= 0:
+        raise BadCommand(bad, "A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.")
+    for name in ("start_to_close_timeout", "schedule_to_close_timeout", "schedule_to_start_timeout", "heartbeat_timeout"):
+        if seconds_of(getattr(attrs, name)) < 0:
+            raise BadCommand(bad, f"Invalid {name} on ScheduleActivityTaskCommand: negative.")
+    message = retry.validate(attrs.retry_policy)
+    if message:
+        raise BadCommand(bad, message)
+
+
+class _Applier:
+    """Applies validated commands one by one, in order."""
+
+    def __init__(
+        self, state: MutableState, ch: Changes, completed_id: int, request: wsv1.RespondWorkflowTaskCompletedRequest
+    ) -> None:
+        self.state = state
+        self.ch = ch
+        self.completed_id = completed_id
+        self.request = request
+        self.needs_workflow_task = False
+        self.eager: list[wsv1.PollActivityTaskQueueResponse] = []
+
+    def apply(self, command: command_pb.Command) -> None:
+        kind = command.command_type
+        handler = {
+            CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: self.schedule_activity,
+            CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: self.cancel_activity,
+            CommandType.COMMAND_TYPE_START_TIMER: self.start_timer,
+            CommandType.COMMAND_TYPE_CANCEL_TIMER: self.cancel_timer,
+            CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: self.complete,
+            CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: self.fail,
+            CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: self.cancel,
+            CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: self.continue_as_new,
+            CommandType.COMMAND_TYPE_RECORD_MARKER: self.record_marker,
+            CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: self.upsert_search_attributes,
+            CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: self.modify_properties,
+        }[kind]
+        handler(command)
+
+    def _append(self, event_type: int, attributes: object) -> int:
+        return self.state._append(self.ch, event_type, attributes)
+
+    # -- activities --
+
+    def schedule_activity(self, command: command_pb.Command) -> None:
+        cmd = command.schedule_activity_task_command_attributes
+        state = self.state
+        attrs = history.ActivityTaskScheduledEventAttributes(
+            activity_id=cmd.activity_id,
+            activity_type=cmd.activity_type,
+            task_queue=task_queue_message(cmd.task_queue.name or state.task_queue),
+            header=cmd.header,
+            input=cmd.input,
+            workflow_task_completed_event_id=self.completed_id,
+            retry_policy=retry.with_defaults(cmd.retry_policy if cmd.HasField("retry_policy") else None),
+            use_workflow_build_id=cmd.use_workflow_build_id,
+            priority=cmd.priority,
+        )
+        _normalise_timeouts(attrs, cmd, state)
+        info = activities.schedule(state, self.ch, attrs)
+        eager_ok = (
+            cmd.request_eager_execution
+            and len(self.eager) < MAX_EAGER_ACTIVITIES
+            and info.queue == state.task_queue
+        )
+        if eager_ok:
+            response = activities.start(
+                state, self.ch, info.scheduled_event_id, info.attempt, self.request.identity, ""
+            )
+            if response is not None:
+                self.eager.append(response)
+                return
+        activities.dispatch(state, self.ch, info)
+
+    def cancel_activity(self, command: command_pb.Command) -> None:
+        scheduled_id = command.request_cancel_activity_task_command_attributes.scheduled_event_id
+        info = activities.activity(self.state, scheduled_id)
+        if info is None:
+            return  # already closed; its outcome is in (or on its way into) history
+        requested_id = self._append(
+            EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
+            history.ActivityTaskCancelRequestedEventAttributes(
+                scheduled_event_id=scheduled_id, workflow_task_completed_event_id=self.completed_id
+            ),
+        )
+        if info.started:
+            info.cancel_requested = True
+            info.cancel_requested_event_id = requested_id
+            return
+        # Never started: it is canceled right away and the workflow learns it next task.
+        del self.state.activities[scheduled_id]
+        self.state.activity_ids.pop(info.activity_id, None)
+        self._append(
+            EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+            history.ActivityTaskCanceledEventAttributes(
+                latest_cancel_requested_event_id=requested_id,
+                scheduled_event_id=scheduled_id,
+                identity=self.request.identity,
+            ),
+        )
+        self.needs_workflow_task = True
+
+    # -- timers --
+
+    def start_timer(self, command: command_pb.Command) -> None:
+        cmd = command.start_timer_command_attributes
+        event_id = self._append(
+            EventType.EVENT_TYPE_TIMER_STARTED,
+            history.TimerStartedEventAttributes(
+                timer_id=cmd.timer_id,
+                start_to_fire_timeout=cmd.start_to_fire_timeout,
+                workflow_task_completed_event_id=self.completed_id,
+            ),
+        )
+        deadline = self.ch.now + seconds_of(cmd.start_to_fire_timeout)
+        self.state.timers[cmd.timer_id] = TimerInfo(cmd.timer_id, event_id, deadline)
+        self.ch.add_timer(deadline, TimerKey(self.state.key, "user_timer", cmd.timer_id, attempt=event_id))
+
+    def cancel_timer(self, command: command_pb.Command) -> None:
+        timer_id = command.cancel_timer_command_attributes.timer_id
+        timer = self.state.timers.pop(timer_id)
+        self._append(
+            EventType.EVENT_TYPE_TIMER_CANCELED,
+            history.TimerCanceledEventAttributes(
+                timer_id=timer_id,
+                started_event_id=timer.started_event_id,
+                workflow_task_completed_event_id=self.completed_id,
+                identity=self.request.identity,
+            ),
+        )
+
+    # -- closing the run --
+
+    def complete(self, command: command_pb.Command) -> None:
+        cmd = command.complete_workflow_execution_command_attributes
+        event_id = self._append(
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+            history.WorkflowExecutionCompletedEventAttributes(
+                result=cmd.result, workflow_task_completed_event_id=self.completed_id
+            ),
+        )
+        self.state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED, event_id)
+
+    def fail(self, command: command_pb.Command) -> None:
+        cmd = command.fail_workflow_execution_command_attributes
+        event_id = self._append(
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+            history.WorkflowExecutionFailedEventAttributes(
+                failure=cmd.failure,
+                retry_state=wf_enums.RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET,
+                workflow_task_completed_event_id=self.completed_id,
+            ),
+        )
+        self.state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_FAILED, event_id)
+
+    def cancel(self, command: command_pb.Command) -> None:
+        cmd = command.cancel_workflow_execution_command_attributes
+        event_id = self._append(
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+            history.WorkflowExecutionCanceledEventAttributes(
+                workflow_task_completed_event_id=self.completed_id, details=cmd.details
+            ),
+        )
+        self.state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_CANCELED, event_id)
+
+    def continue_as_new(self, command: command_pb.Command) -> None:
+        cmd = command.continue_as_new_workflow_execution_command_attributes
+        state = self.state
+        previous = state.started_attributes
+        new_run = new_run_id()
+        workflow_type = cmd.workflow_type if cmd.workflow_type.name else previous.workflow_type
+        queue = cmd.task_queue.name or state.task_queue
+        run_timeout = cmd.workflow_run_timeout if seconds_of(cmd.workflow_run_timeout) else previous.workflow_run_timeout
+        task_timeout = cmd.workflow_task_timeout if seconds_of(cmd.workflow_task_timeout) else previous.workflow_task_timeout
+        event_id = self._append(
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+            history.WorkflowExecutionContinuedAsNewEventAttributes(
+                new_execution_run_id=new_run,
+                workflow_type=workflow_type,
+                task_queue=task_queue_message(queue),
+                input=cmd.input,
+                workflow_run_timeout=run_timeout,
+                workflow_task_timeout=task_timeout,
+                workflow_task_completed_event_id=self.completed_id,
+                backoff_start_interval=cmd.backoff_start_interval,
+                initiator=cmd.initiator,
+                failure=cmd.failure if cmd.HasField("failure") else None,
+                last_completion_result=cmd.last_completion_result if cmd.HasField("last_completion_result") else None,
+                header=cmd.header,
+                memo=cmd.memo if cmd.HasField("memo") else None,
+                search_attributes=cmd.search_attributes if cmd.HasField("search_attributes") else None,
+            ),
+        )
+        state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, event_id)
+        state.continued_to_run_id = new_run
+        started = history.WorkflowExecutionStartedEventAttributes(
+            workflow_type=workflow_type,
+            task_queue=task_queue_message(queue),
+            input=cmd.input,
+            workflow_execution_timeout=previous.workflow_execution_timeout,
+            workflow_run_timeout=run_timeout,
+            workflow_task_timeout=task_timeout,
+            continued_execution_run_id=state.key.run_id,
+            initiator=cmd.initiator or wf_enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
+            original_execution_run_id=new_run,
+            identity=previous.identity,
+            first_execution_run_id=state.first_execution_run_id,
+            attempt=1,
+            first_workflow_task_backoff=cmd.backoff_start_interval if seconds_of(cmd.backoff_start_interval) else duration(0),
+            memo=cmd.memo if cmd.HasField("memo") else state.memo,
+            search_attributes=cmd.search_attributes if cmd.HasField("search_attributes") else state.search_attributes,
+            header=cmd.header,
+            workflow_id=state.key.workflow_id,
+            priority=previous.priority,
+        )
+        if cmd.HasField("retry_policy"):
+            started.retry_policy.CopyFrom(cmd.retry_policy)
+        if cmd.HasField("failure"):
+            started.continued_failure.CopyFrom(cmd.failure)
+        if cmd.HasField("last_completion_result"):
+            started.last_completion_result.CopyFrom(cmd.last_completion_result)
+        if previous.HasField("workflow_execution_expiration_time"):
+            started.workflow_execution_expiration_time.CopyFrom(previous.workflow_execution_expiration_time)
+        new_ch = Changes(self.ch.now)
+        new_state = MutableState.start(
+            new_ch,
+            RunKey(state.key.namespace, state.key.workflow_id, new_run),
+            started,
+            execution_deadline=state.execution_deadline,
+        )
+        self.ch.new_runs.append((new_state, new_ch))
+
+    # -- the rest --
+
+    def record_marker(self, command: command_pb.Command) -> None:
+        cmd = command.record_marker_command_attributes
+        attrs = history.MarkerRecordedEventAttributes(
+            marker_name=cmd.marker_name,
+            workflow_task_completed_event_id=self.completed_id,
+            header=cmd.header if cmd.HasField("header") else None,
+            failure=cmd.failure if cmd.HasField("failure") else None,
+        )
+        for key, value in cmd.details.items():
+            attrs.details[key].CopyFrom(value)
+        self._append(EventType.EVENT_TYPE_MARKER_RECORDED, attrs)
+
+    def upsert_search_attributes(self, command: command_pb.Command) -> None:
+        upserted = command.upsert_workflow_search_attributes_command_attributes.search_attributes
+        self._append(
+            EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+            history.UpsertWorkflowSearchAttributesEventAttributes(
+                workflow_task_completed_event_id=self.completed_id, search_attributes=upserted
+            ),
+        )
+        _merge_payload_map(self.state.search_attributes.indexed_fields, upserted.indexed_fields)
+
+    def modify_properties(self, command: command_pb.Command) -> None:
+        memo = command.modify_workflow_properties_command_attributes.upserted_memo
+        self._append(
+            EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
+            history.WorkflowPropertiesModifiedEventAttributes(
+                workflow_task_completed_event_id=self.completed_id, upserted_memo=memo
+            ),
+        )
+        _merge_payload_map(self.state.memo.fields, memo.fields)
+
+
+def _merge_payload_map(target: object, upserted: object) -> None:
+    """Upsert semantics: a key set to an empty or null payload is removed."""
+    for key, payload in upserted.items():  # type: ignore[attr-defined]
+        if payload.data in (b"", b"null"):
+            target.pop(key, None)  # type: ignore[attr-defined]
+        else:
+            target[key].CopyFrom(payload)  # type: ignore[index]
+
+
+def _normalise_timeouts(
+    attrs: history.ActivityTaskScheduledEventAttributes,
+    cmd: command_pb.ScheduleActivityTaskCommandAttributes,
+    state: MutableState,
+) -> None:
+    """Fill and cap activity timeouts the way Temporal records them."""
+    s2c = seconds_of(cmd.schedule_to_close_timeout)
+    s2s = seconds_of(cmd.schedule_to_start_timeout)
+    s2cl = seconds_of(cmd.start_to_close_timeout)
+    heartbeat = seconds_of(cmd.heartbeat_timeout)
+    run_timeout = seconds_of(state.started_attributes.workflow_run_timeout)
+    if run_timeout and (s2c == 0 or s2c > run_timeout):
+        s2c = run_timeout
+    if s2c:
+        if s2s == 0 or s2s > s2c:
+            s2s = s2c
+        if s2cl == 0 or s2cl > s2c:
+            s2cl = s2c
+    if heartbeat > s2cl:
+        heartbeat = s2cl
+    attrs.schedule_to_close_timeout.CopyFrom(duration(s2c))
+    attrs.schedule_to_start_timeout.CopyFrom(duration(s2s))
+    attrs.start_to_close_timeout.CopyFrom(duration(s2cl))
+    attrs.heartbeat_timeout.CopyFrom(duration(heartbeat))
+
+
+__all__ = ["BadCommand", "Completion", "complete_workflow_task"]

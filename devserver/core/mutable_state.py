@@ -1,0 +1,645 @@
+"""One workflow run's mutable state: the rules that turn requests into history events.
+
+Everything here is synchronous and side-effect free apart from the state itself
+and the `Changes` passed in. Rules that matter for wire compatibility:
+
+- While a workflow task is *started*, new external events (signals, activity
+  results, fired timers, cancel requests) are buffered and written after the
+  task's completion events, so a worker never sees history change under it.
+- Workflow-task attempts after the first are *transient*: their scheduled and
+  started events are sent to the worker but only written if the attempt completes.
+- `ActivityTaskStarted` is written together with the attempt's outcome and
+  carries that attempt number and the previous attempt's failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import event_type_pb2, failed_cause_pb2, task_queue_pb2
+from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
+from temporalio.api.failure.v1 import message_pb2 as failure_pb
+from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.query.v1 import message_pb2 as query_pb
+from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
+
+from devserver.core.changes import (
+    Changes,
+    QueryAnswer,
+    QueryTaskRef,
+    RunKey,
+    TimerKey,
+    WorkflowTaskRef,
+)
+from devserver.core.ids import next_task_id
+from devserver.core.protos import duration, seconds_of, timestamp
+from devserver.errors import TaskNotFound, WorkflowClosed, WorkflowNotReady
+
+EventType = event_type_pb2.EventType
+Status = wf_enums.WorkflowExecutionStatus
+TimeoutType = wf_enums.TimeoutType
+WorkflowTaskFailedCause = failed_cause_pb2.WorkflowTaskFailedCause
+
+DEFAULT_WORKFLOW_TASK_TIMEOUT = 10.0
+MAX_WORKFLOW_TASK_TIMEOUT = 120.0
+# An event whose started_event_id is this refers to the event written just before it
+# (an activity's Started event, written in the same group as its outcome).
+LINK_PREVIOUS = -1
+
+
+def attributes_field(event_type: int) -> str:
+    """Name of the HistoryEvent oneof field for an event type."""
+    return EventType.Name(event_type).removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
+
+
+def new_event(event_type: int, now: float, attributes: object) -> history.HistoryEvent:
+    event = history.HistoryEvent(event_type=event_type, event_time=timestamp(now))
+    getattr(event, attributes_field(event_type)).CopyFrom(attributes)
+    return event
+
+
+def task_queue_message(name: str, sticky: bool = False, normal_name: str = "") -> taskqueue.TaskQueue:
+    if sticky:
+        return taskqueue.TaskQueue(
+            name=name, kind=task_queue_pb2.TASK_QUEUE_KIND_STICKY, normal_name=normal_name
+        )
+    return taskqueue.TaskQueue(name=name, kind=task_queue_pb2.TASK_QUEUE_KIND_NORMAL)
+
+
+@dataclass
+class WorkflowTask:
+    """The run's one outstanding workflow task (scheduled, or started by a worker)."""
+
+    seq: int
+    attempt: int
+    queue: str
+    sticky: bool
+    scheduled_time: float
+    timeout: float
+    scheduled_event_id: int = 0  # 0 until known for a transient attempt
+    started: bool = False
+    started_event_id: int = 0
+    started_time: float = 0.0
+    identity: str = ""
+    request_id: str = ""
+    # Consistent queries handed to the worker with this task (query id -> query).
+    queries: dict[str, query_pb.WorkflowQuery] = field(default_factory=dict)
+
+    @property
+    def transient(self) -> bool:
+        return self.attempt > 1
+
+
+@dataclass
+class WorkflowTaskStart:
+    """What the engine needs to build a PollWorkflowTaskQueueResponse."""
+
+    seq: int
+    attempt: int
+    sticky: bool
+    previous_started_event_id: int
+    started_event_id: int
+    scheduled_time: float
+    started_time: float
+    # Events sent after the stored ones: a transient attempt's scheduled/started pair.
+    transient_events: list[history.HistoryEvent]
+    queries: dict[str, query_pb.WorkflowQuery]
+
+
+@dataclass
+class TimerInfo:
+    timer_id: str
+    started_event_id: int
+    deadline: float
+
+
+@dataclass
+class MutableState:
+    """A workflow run: its identity, configuration and everything pending in it."""
+
+    key: RunKey
+    workflow_type: str
+    task_queue: str
+    started_attributes: history.WorkflowExecutionStartedEventAttributes
+    start_time: float
+    first_execution_run_id: str
+    task_timeout: float = DEFAULT_WORKFLOW_TASK_TIMEOUT
+    run_deadline: float | None = None
+    execution_deadline: float | None = None
+    status: int = Status.WORKFLOW_EXECUTION_STATUS_RUNNING
+    close_time: float | None = None
+    close_event_id: int = 0
+    next_event_id: int = 1
+    history_size_bytes: int = 0
+    last_completed_started_event_id: int = 0
+    any_workflow_task_started: bool = False
+    workflow_task: WorkflowTask | None = None
+    workflow_task_seq: int = 0
+    buffered_events: list[history.HistoryEvent] = field(default_factory=list)
+    sticky_queue: str = ""
+    sticky_schedule_to_start: float = 0.0
+    timers: dict[str, TimerInfo] = field(default_factory=dict)
+    activities: dict[int, object] = field(default_factory=dict)  # scheduled id -> ActivityInfo
+    activity_ids: dict[str, int] = field(default_factory=dict)
+    cancel_requested: bool = False
+    signal_request_ids: set[str] = field(default_factory=set)
+    memo: common.Memo = field(default_factory=common.Memo)
+    search_attributes: common.SearchAttributes = field(default_factory=common.SearchAttributes)
+    # Queries waiting for the running workflow task to finish (id -> query).
+    buffered_queries: dict[str, query_pb.WorkflowQuery] = field(default_factory=dict)
+    # Query-only tasks handed to the task queue and not yet answered.
+    legacy_queries: dict[str, query_pb.WorkflowQuery] = field(default_factory=dict)
+    # The run this one continued as (set on the new run by continue-as-new).
+    continued_to_run_id: str = ""
+    state_transitions: int = 0
+    first_wft_backoff: float = 0.0
+    start_request_id: str = ""
+
+    # ---- construction -------------------------------------------------------------
+
+    @staticmethod
+    def start(
+        ch: Changes,
+        key: RunKey,
+        attributes: history.WorkflowExecutionStartedEventAttributes,
+        execution_deadline: float | None = None,
+        request_id: str = "",
+        signal: history.WorkflowExecutionSignaledEventAttributes | None = None,
+    ) -> MutableState:
+        """A new run: writes WorkflowExecutionStarted and schedules its first workflow task.
+
+        `attributes` is the started event's payload, already validated and normalised
+        by the caller (timeouts, first/original run ids, attempt).
+        """
+        task_timeout = seconds_of(attributes.workflow_task_timeout)
+        run_timeout = seconds_of(attributes.workflow_run_timeout)
+        state = MutableState(
+            key=key,
+            workflow_type=attributes.workflow_type.name,
+            task_queue=attributes.task_queue.name,
+            started_attributes=attributes,
+            start_time=ch.now,
+            first_execution_run_id=attributes.first_execution_run_id or key.run_id,
+            task_timeout=task_timeout or DEFAULT_WORKFLOW_TASK_TIMEOUT,
+            run_deadline=ch.now + run_timeout if run_timeout else None,
+            execution_deadline=execution_deadline,
+        )
+        state.memo.CopyFrom(attributes.memo)
+        state.search_attributes.CopyFrom(attributes.search_attributes)
+        state.first_wft_backoff = seconds_of(attributes.first_workflow_task_backoff)
+        state.start_request_id = request_id
+        state._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, attributes)
+        if signal is not None:
+            state._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, signal)
+            if signal.request_id:
+                state.signal_request_ids.add(signal.request_id)
+        if state.run_deadline is not None:
+            ch.add_timer(state.run_deadline, TimerKey(key, "run_timeout"))
+        if execution_deadline is not None:
+            ch.add_timer(execution_deadline, TimerKey(key, "execution_timeout"))
+        if state.first_wft_backoff > 0:
+            ch.add_timer(ch.now + state.first_wft_backoff, TimerKey(key, "first_workflow_task"))
+        else:
+            state.schedule_workflow_task(ch)
+        ch.touched.append(state)
+        return state
+
+    # ---- basic event plumbing -------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.status == Status.WORKFLOW_EXECUTION_STATUS_RUNNING
+
+    @property
+    def workflow_task_started(self) -> bool:
+        return self.workflow_task is not None and self.workflow_task.started
+
+    def _append(self, ch: Changes, event_type: int, attributes: object) -> int:
+        """Write one event to history now; returns its id."""
+        event = new_event(event_type, ch.now, attributes)
+        self._write(ch, [event])
+        return event.event_id
+
+    def _write(self, ch: Changes, events: list[history.HistoryEvent]) -> None:
+        previous_id = 0
+        for event in events:
+            event.event_id = self.next_event_id
+            event.task_id = next_task_id()
+            self._link_started_event(event, previous_id)
+            self.next_event_id += 1
+            self.history_size_bytes += event.ByteSize()
+            previous_id = event.event_id
+            ch.events.append(event)
+        self.state_transitions += 1
+        if self not in ch.touched:
+            ch.touched.append(self)
+
+    @staticmethod
+    def _link_started_event(event: history.HistoryEvent, previous_id: int) -> None:
+        which = event.WhichOneof("attributes")
+        if which is None:
+            return
+        attrs = getattr(event, which)
+        if getattr(attrs, "started_event_id", None) == LINK_PREVIOUS:
+            attrs.started_event_id = previous_id
+
+    def add_external(self, ch: Changes, events: list[history.HistoryEvent]) -> None:
+        """Events from outside the workflow's own commands; they need a workflow task.
+
+        Buffered while a workflow task is started, written at once otherwise.
+        """
+        if not self.running:
+            raise WorkflowClosed()
+        if self.workflow_task_started:
+            self.buffered_events.extend(events)
+            return
+        self._write(ch, events)
+        if self.workflow_task is None:
+            self.schedule_workflow_task(ch)
+
+    def flush_buffered(self, ch: Changes) -> bool:
+        """Write the buffered events; True if there were any."""
+        if not self.buffered_events:
+            return False
+        events, self.buffered_events = self.buffered_events, []
+        self._write(ch, events)
+        return True
+
+    # ---- workflow tasks -----------------------------------------------------------
+
+    def schedule_workflow_task(self, ch: Changes, attempt: int = 1) -> None:
+        """Schedule the next workflow task (on the sticky queue when there is one)."""
+        if not self.running or self.workflow_task is not None:
+            return
+        self.workflow_task_seq += 1
+        sticky = bool(self.sticky_queue)
+        queue = self.sticky_queue if sticky else self.task_queue
+        task = WorkflowTask(
+            seq=self.workflow_task_seq,
+            attempt=attempt,
+            queue=queue,
+            sticky=sticky,
+            scheduled_time=ch.now,
+            timeout=self.task_timeout,
+        )
+        self.workflow_task = task
+        if not task.transient:
+            task.scheduled_event_id = self._append(
+                ch,
+                EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+                self._scheduled_attributes(task),
+            )
+        if self.buffered_queries:
+            task.queries.update(self.buffered_queries)
+            self.buffered_queries.clear()
+        ch.tasks.append(WorkflowTaskRef(self.key, queue, sticky, task.seq))
+        if sticky and self.sticky_schedule_to_start > 0:
+            ch.add_timer(
+                ch.now + self.sticky_schedule_to_start,
+                TimerKey(self.key, "sticky_timeout", str(task.seq)),
+            )
+
+    def _scheduled_attributes(self, task: WorkflowTask) -> history.WorkflowTaskScheduledEventAttributes:
+        return history.WorkflowTaskScheduledEventAttributes(
+            task_queue=task_queue_message(task.queue, task.sticky, self.task_queue),
+            start_to_close_timeout=duration(task.timeout),
+            attempt=task.attempt,
+        )
+
+    def start_workflow_task(
+        self, ch: Changes, seq: int, identity: str, request_id: str
+    ) -> WorkflowTaskStart | None:
+        """A worker polled the task with sequence `seq`; None if it is stale."""
+        task = self.workflow_task
+        if task is None or task.seq != seq or task.started or not self.running:
+            return None
+        task.started = True
+        task.started_time = ch.now
+        task.identity = identity
+        task.request_id = request_id
+        started_attrs = history.WorkflowTaskStartedEventAttributes(
+            identity=identity, request_id=request_id, history_size_bytes=self.history_size_bytes
+        )
+        transient: list[history.HistoryEvent] = []
+        if task.transient:
+            # Sent to the worker, written only if this attempt completes.
+            task.scheduled_event_id = self.next_event_id
+            task.started_event_id = self.next_event_id + 1
+            started_attrs.scheduled_event_id = task.scheduled_event_id
+            scheduled = new_event(
+                EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+                task.scheduled_time,
+                self._scheduled_attributes(task),
+            )
+            started = new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, ch.now, started_attrs)
+            scheduled.event_id, started.event_id = task.scheduled_event_id, task.started_event_id
+            transient = [scheduled, started]
+        else:
+            started_attrs.scheduled_event_id = task.scheduled_event_id
+            task.started_event_id = self._append(
+                ch, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, started_attrs
+            )
+        self.any_workflow_task_started = True
+        ch.add_timer(
+            ch.now + task.timeout,
+            TimerKey(self.key, "workflow_task_timeout", str(task.seq),
+                     timeout_type=TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE),
+        )
+        queries = dict(task.queries)
+        return WorkflowTaskStart(
+            seq=task.seq,
+            attempt=task.attempt,
+            sticky=task.sticky,
+            previous_started_event_id=self.last_completed_started_event_id,
+            started_event_id=task.started_event_id,
+            scheduled_time=task.scheduled_time,
+            started_time=ch.now,
+            transient_events=transient,
+            queries=queries,
+        )
+
+    def transient_events(self) -> list[history.HistoryEvent]:
+        """The started transient attempt's events, for history pages fetched mid-task."""
+        task = self.workflow_task
+        if task is None or not task.started or not task.transient:
+            return []
+        attrs = history.WorkflowTaskStartedEventAttributes(
+            scheduled_event_id=task.scheduled_event_id,
+            identity=task.identity,
+            request_id=task.request_id,
+            history_size_bytes=self.history_size_bytes,
+        )
+        scheduled = new_event(
+            EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, task.scheduled_time,
+            self._scheduled_attributes(task),
+        )
+        started = new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, task.started_time, attrs)
+        scheduled.event_id, started.event_id = task.scheduled_event_id, task.started_event_id
+        return [scheduled, started]
+
+    def current_task(self, seq: int) -> WorkflowTask:
+        """The started workflow task a token names, or NOT_FOUND."""
+        task = self.workflow_task
+        if task is None or task.seq != seq or not task.started or not self.running:
+            raise TaskNotFound("Workflow task not found.")
+        return task
+
+    def persist_transient(self, ch: Changes, task: WorkflowTask) -> None:
+        """A transient attempt completes: its scheduled and started events become history."""
+        if not task.transient:
+            return
+        started_attrs = history.WorkflowTaskStartedEventAttributes(
+            scheduled_event_id=task.scheduled_event_id,
+            identity=task.identity,
+            request_id=task.request_id,
+            history_size_bytes=self.history_size_bytes,
+        )
+        scheduled = new_event(
+            EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, task.scheduled_time,
+            self._scheduled_attributes(task),
+        )
+        started = new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, task.started_time, started_attrs)
+        self._write(ch, [scheduled, started])
+
+    def fail_workflow_task(
+        self,
+        ch: Changes,
+        seq: int,
+        cause: int,
+        failure: failure_pb.Failure | None,
+        identity: str,
+        *,
+        next_attempt_transient: bool = True,
+    ) -> None:
+        """The worker could not complete the task: record it and retry."""
+        task = self.current_task(seq)
+        self._end_workflow_task_attempt(
+            ch,
+            task,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+            history.WorkflowTaskFailedEventAttributes(
+                scheduled_event_id=task.scheduled_event_id,
+                started_event_id=task.started_event_id,
+                cause=cause,  # type: ignore[arg-type]
+                failure=failure,
+                identity=identity,
+            ),
+            next_attempt_transient=next_attempt_transient,
+        )
+
+    def _end_workflow_task_attempt(
+        self,
+        ch: Changes,
+        task: WorkflowTask,
+        event_type: int,
+        attributes: object,
+        *,
+        next_attempt_transient: bool,
+    ) -> None:
+        """Shared by failure and timeout: write the event (first attempt only), retry."""
+        if not task.transient or not next_attempt_transient:
+            self.persist_transient(ch, task)
+            self._append(ch, event_type, attributes)
+        # A failed task may have been the sticky worker's last words: go back to the
+        # normal queue with full history, as the real server does.
+        self.sticky_queue = ""
+        self.workflow_task = None
+        self.flush_buffered(ch)
+        if task.queries:
+            self.buffered_queries.update(task.queries)
+        attempt = task.attempt + 1 if next_attempt_transient else 1
+        self.schedule_workflow_task(ch, attempt=attempt)
+
+    def reset_sticky(self) -> None:
+        """The sticky worker is gone (ResetStickyTaskQueue / ShutdownWorker)."""
+        self.sticky_queue = ""
+
+    def move_task_off_sticky(self, ch: Changes) -> None:
+        """Re-dispatch a scheduled sticky task to the normal queue."""
+        task = self.workflow_task
+        self.sticky_queue = ""
+        if task is None or task.started or not task.sticky:
+            return
+        task.sticky = False
+        task.queue = self.task_queue
+        self.workflow_task_seq += 1
+        task.seq = self.workflow_task_seq
+        ch.tasks.append(WorkflowTaskRef(self.key, task.queue, False, task.seq))
+
+    # ---- signals, cancellation, termination ------------------------------------------
+
+    def signal(
+        self,
+        ch: Changes,
+        name: str,
+        payloads: common.Payloads | None,
+        identity: str,
+        request_id: str,
+        header: common.Header | None = None,
+    ) -> None:
+        if not self.running:
+            raise WorkflowClosed()
+        if request_id and request_id in self.signal_request_ids:
+            return  # a retried request: already recorded once
+        if request_id:
+            self.signal_request_ids.add(request_id)
+        # Like the real server, empty input and header are left out of the event.
+        attrs = history.WorkflowExecutionSignaledEventAttributes(
+            signal_name=name,
+            input=payloads if payloads is not None and payloads.payloads else None,
+            identity=identity,
+            header=header if header is not None and header.fields else None,
+            request_id=request_id,
+        )
+        self.add_external(
+            ch, [new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, ch.now, attrs)]
+        )
+
+    def request_cancel(self, ch: Changes, reason: str, identity: str) -> None:
+        if not self.running:
+            raise WorkflowClosed()
+        if self.cancel_requested:
+            return
+        self.cancel_requested = True
+        attrs = history.WorkflowExecutionCancelRequestedEventAttributes(cause=reason, identity=identity)
+        self.add_external(
+            ch, [new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, ch.now, attrs)]
+        )
+
+    def terminate(
+        self, ch: Changes, reason: str, details: common.Payloads | None, identity: str
+    ) -> None:
+        if not self.running:
+            raise WorkflowClosed()
+        self.flush_buffered(ch)
+        self.workflow_task = None
+        attrs = history.WorkflowExecutionTerminatedEventAttributes(
+            reason=reason, details=details, identity=identity
+        )
+        event_id = self._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, attrs)
+        self.close(ch, Status.WORKFLOW_EXECUTION_STATUS_TERMINATED, event_id)
+
+    def close(self, ch: Changes, status: int, close_event_id: int) -> None:
+        """Mark the run closed; whatever was pending in it is dropped."""
+        self.status = status
+        self.close_time = ch.now
+        self.close_event_id = close_event_id
+        self.workflow_task = None
+        self.sticky_queue = ""
+        self.timers.clear()
+        self.activities.clear()
+        self.activity_ids.clear()
+        ch.closed = True
+        if self not in ch.touched:
+            ch.touched.append(self)
+        # Queries that waited for a workflow task now go to a worker as query tasks
+        # against the full, final history.
+        waiting = dict(self.buffered_queries)
+        self.buffered_queries.clear()
+        for query_id, query in waiting.items():
+            self._dispatch_legacy_query(ch, query_id, query)
+
+    # ---- timers of the run itself -------------------------------------------------
+
+    def time_out_run(self, ch: Changes) -> None:
+        if not self.running:
+            return
+        self.flush_buffered(ch)
+        attrs = history.WorkflowExecutionTimedOutEventAttributes(
+            retry_state=wf_enums.RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
+        )
+        event_id = self._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, attrs)
+        self.close(ch, Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, event_id)
+
+    def workflow_task_timed_out(self, ch: Changes, seq: int) -> None:
+        task = self.workflow_task
+        if task is None or task.seq != seq or not task.started or not self.running:
+            return
+        self._end_workflow_task_attempt(
+            ch,
+            task,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+            history.WorkflowTaskTimedOutEventAttributes(
+                scheduled_event_id=task.scheduled_event_id,
+                started_event_id=task.started_event_id,
+                timeout_type=TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
+            ),
+            next_attempt_transient=True,
+        )
+
+    def sticky_timed_out(self, ch: Changes, seq: int) -> None:
+        """Nobody took the task from the sticky queue in time: use the normal queue."""
+        task = self.workflow_task
+        if task is None or task.seq != seq or task.started or not task.sticky:
+            return
+        if task.transient:
+            self.move_task_off_sticky(ch)
+            return
+        self._append(
+            ch,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+            history.WorkflowTaskTimedOutEventAttributes(
+                scheduled_event_id=task.scheduled_event_id,
+                timeout_type=TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
+            ),
+        )
+        self.sticky_queue = ""
+        self.workflow_task = None
+        if task.queries:
+            self.buffered_queries.update(task.queries)
+        self.schedule_workflow_task(ch)
+
+    def fire_user_timer(self, ch: Changes, timer_id: str, started_event_id: int) -> None:
+        timer = self.timers.get(timer_id)
+        if timer is None or timer.started_event_id != started_event_id or not self.running:
+            return
+        del self.timers[timer_id]
+        attrs = history.TimerFiredEventAttributes(timer_id=timer_id, started_event_id=started_event_id)
+        self.add_external(ch, [new_event(EventType.EVENT_TYPE_TIMER_FIRED, ch.now, attrs)])
+
+    # ---- queries ------------------------------------------------------------------
+
+    def query(self, ch: Changes, query_id: str, query: query_pb.WorkflowQuery) -> None:
+        """Route a query: into the next workflow task if one is coming, else a query task."""
+        if not self.running and not self.any_workflow_task_started:
+            raise WorkflowNotReady()
+        task = self.workflow_task
+        if self.running and task is not None and not task.started:
+            task.queries[query_id] = query
+        elif self.running and task is not None:
+            self.buffered_queries[query_id] = query
+        else:
+            self._dispatch_legacy_query(ch, query_id, query)
+
+    def _dispatch_legacy_query(self, ch: Changes, query_id: str, query: query_pb.WorkflowQuery) -> None:
+        sticky = bool(self.sticky_queue) and self.running
+        queue = self.sticky_queue if sticky else self.task_queue
+        self.legacy_queries[query_id] = query
+        ch.tasks.append(QueryTaskRef(self.key, queue, sticky, query_id))
+
+    def answer_legacy_query(self, ch: Changes, query_id: str, answer: QueryAnswer) -> None:
+        if self.legacy_queries.pop(query_id, None) is None:
+            raise TaskNotFound("query task not found or already answered")
+        ch.query_answers[query_id] = answer
+
+    def forget_query(self, query_id: str) -> None:
+        """The caller gave up waiting."""
+        self.legacy_queries.pop(query_id, None)
+        self.buffered_queries.pop(query_id, None)
+        if self.workflow_task is not None:
+            self.workflow_task.queries.pop(query_id, None)
+
+    # ---- describe helpers -----------------------------------------------------------
+
+    def pending_workflow_task_state(self) -> int:
+        task = self.workflow_task
+        if task is None:
+            return 0
+        if task.started:
+            return wf_enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
+        return wf_enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED
+
+
+def workflow_task_failed_cause(name: str) -> int:
+    return WorkflowTaskFailedCause.Value("WORKFLOW_TASK_FAILED_CAUSE_" + name)

@@ -1,0 +1,507 @@
+"""The engine: owns every run's mutable state, commits changes, and carries out their effects.
+
+Each operation looks up a `MutableState`, applies one core rule to it with a
+fresh `Changes`, and calls `_commit`, which writes the events to the
+`HistoryStore` and only then hands tasks to task queues, arms timers, answers
+queries, refreshes visibility and wakes history long-polls. The engine runs on
+one asyncio loop: core calls are synchronous, so no locks are needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
+from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from devserver.clock import Clock
+from devserver.core import timers as core_timers
+from devserver.core.changes import Changes, QueryAnswer, RunKey, TimerKey
+from devserver.core.ids import new_run_id
+from devserver.core.mutable_state import MutableState, task_queue_message
+from devserver.core.protos import duration, seconds_of, timestamp
+from devserver.errors import (
+    InvalidArgument,
+    QueryFailed,
+    ServiceError,
+    Unavailable,
+    WorkflowAlreadyStarted,
+    WorkflowNotFound,
+)
+from devserver.matching import Matching
+from devserver.namespaces import NamespaceRegistry
+from devserver.store import HistoryStore
+from devserver.visibility import VisibilityIndex, VisibilityRecord
+
+log = logging.getLogger("tempo.engine")
+
+Status = wf_enums.WorkflowExecutionStatus
+ReusePolicy = wf_enums.WorkflowIdReusePolicy
+ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
+
+_FAILED_STATUSES = {
+    Status.WORKFLOW_EXECUTION_STATUS_FAILED,
+    Status.WORKFLOW_EXECUTION_STATUS_CANCELED,
+    Status.WORKFLOW_EXECUTION_STATUS_TERMINATED,
+    Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT,
+}
+
+
+@dataclass
+class EngineConfig:
+    long_poll_timeout: float = 60.0
+
+
+@dataclass
+class WorkflowChain:
+    """Every run of one workflow id in one namespace; the last is the current one."""
+
+    runs: dict[str, MutableState] = field(default_factory=dict)
+    request_ids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def current(self) -> MutableState:
+        return next(reversed(self.runs.values()))
+
+
+class Engine:
+    def __init__(
+        self,
+        clock: Clock,
+        store: HistoryStore,
+        namespaces: NamespaceRegistry,
+        visibility: VisibilityIndex,
+        config: EngineConfig | None = None,
+    ) -> None:
+        self.clock = clock
+        self.store = store
+        self.namespaces = namespaces
+        self.visibility = visibility
+        self.config = config or EngineConfig()
+        self.matching = Matching()
+        self.chains: dict[tuple[str, str], WorkflowChain] = {}
+        self.runs: dict[RunKey, MutableState] = {}
+        self._timer_handles: set[asyncio.TimerHandle] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self._history_waiters: dict[RunKey, list[asyncio.Future[None]]] = {}
+        self._query_waiters: dict[str, asyncio.Future[QueryAnswer]] = {}
+        self.closing = False
+
+    # ---- lookup -----------------------------------------------------------------
+
+    def run(self, namespace: str, workflow_id: str, run_id: str = "") -> MutableState:
+        """The named run, or the current run of the workflow id; NOT_FOUND otherwise."""
+        if not workflow_id:
+            raise InvalidArgument("WorkflowId is not set on request.")
+        chain = self.chains.get((namespace, workflow_id))
+        if chain is None:
+            raise WorkflowNotFound(workflow_id)
+        if not run_id:
+            return chain.current
+        state = chain.runs.get(run_id)
+        if state is None:
+            raise WorkflowNotFound(workflow_id, run_id)
+        return state
+
+    def run_for_execution(self, namespace: str, execution: common.WorkflowExecution) -> MutableState:
+        return self.run(namespace, execution.workflow_id, execution.run_id)
+
+    # ---- commit -------------------------------------------------------------------
+
+    async def commit(self, state: MutableState, ch: Changes) -> None:
+        """Make a change durable, then carry out everything it asked for."""
+        if ch.events:
+            await self.store.append(state.key, ch.events)
+        for new_state, new_ch in ch.new_runs:
+            self._register(new_state)
+            await self.commit(new_state, new_ch)
+        for task in ch.tasks:
+            self.matching.add(task)
+        for deadline, key in ch.timers:
+            self._arm(deadline, key)
+        for query_id, answer in ch.query_answers.items():
+            waiter = self._query_waiters.get(query_id)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(answer)
+        for touched in ch.touched:
+            self.visibility.upsert(self._visibility_record(touched))
+        if ch.events or ch.closed:
+            self._wake_history_waiters(state.key)
+
+    def _register(self, state: MutableState, request_id: str = "") -> None:
+        chain = self.chains.setdefault((state.key.namespace, state.key.workflow_id), WorkflowChain())
+        chain.runs[state.key.run_id] = state
+        if request_id:
+            chain.request_ids[request_id] = state.key.run_id
+        self.runs[state.key] = state
+
+    # ---- timers -------------------------------------------------------------------
+
+    def _arm(self, deadline: float, key: TimerKey) -> None:
+        if self.closing:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, deadline - self.clock.now())
+        handle: asyncio.TimerHandle
+
+        def due() -> None:
+            self._timer_handles.discard(handle)
+            self.spawn(self._fire(key))
+
+        handle = loop.call_later(delay, due)
+        self._timer_handles.add(handle)
+
+    async def _fire(self, key: TimerKey) -> None:
+        state = self.runs.get(key.run)
+        if state is None or not state.running:
+            return
+        ch = Changes(self.clock.now())
+        core_timers.fire(state, ch, key)
+        await self.commit(state, ch)
+
+    def spawn(self, coro: Any) -> None:
+        """Run a background coroutine the engine keeps track of (and cancels at shutdown)."""
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+    # ---- starting workflows ---------------------------------------------------------
+
+    async def start_workflow(
+        self,
+        request: wsv1.StartWorkflowExecutionRequest,
+        signal: history.WorkflowExecutionSignaledEventAttributes | None = None,
+    ) -> tuple[MutableState, bool]:
+        """Start a run (or find the one this request already started); (run, started)."""
+        self.namespaces.get(request.namespace)
+        _validate_start(request)
+        chain = self.chains.get((request.namespace, request.workflow_id))
+        if chain is not None:
+            if request.request_id and request.request_id in chain.request_ids:
+                return chain.runs[chain.request_ids[request.request_id]], True
+            existing = chain.current
+            if existing.running:
+                policy = request.workflow_id_conflict_policy
+                if request.workflow_id_reuse_policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING:
+                    policy = ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+                if policy == ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
+                    return existing, False
+                if policy == ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING:
+                    ch = Changes(self.clock.now())
+                    existing.terminate(ch, "terminated by a new run with the same workflow id", None, request.identity)
+                    await self.commit(existing, ch)
+                else:
+                    raise WorkflowAlreadyStarted(
+                        f"Workflow execution is already running. WorkflowId: {request.workflow_id}, "
+                        f"RunId: {existing.key.run_id}.",
+                        existing.start_request_id,
+                        existing.key.run_id,
+                    )
+            else:
+                _check_reuse_policy(request, existing)
+        return await self._start_run(request, signal), True
+
+    async def _start_run(
+        self,
+        request: wsv1.StartWorkflowExecutionRequest,
+        signal: history.WorkflowExecutionSignaledEventAttributes | None,
+    ) -> MutableState:
+        now = self.clock.now()
+        run_id = new_run_id()
+        execution_timeout = seconds_of(request.workflow_execution_timeout)
+        run_timeout = seconds_of(request.workflow_run_timeout)
+        if execution_timeout and (not run_timeout or run_timeout > execution_timeout):
+            run_timeout = execution_timeout
+        task_timeout = seconds_of(request.workflow_task_timeout) or 10.0
+        attrs = history.WorkflowExecutionStartedEventAttributes(
+            workflow_type=request.workflow_type,
+            task_queue=task_queue_message(request.task_queue.name),
+            input=request.input if request.HasField("input") else None,
+            workflow_task_timeout=duration(min(task_timeout, 120.0)),
+            original_execution_run_id=run_id,
+            identity=request.identity,
+            first_execution_run_id=run_id,
+            attempt=1,
+            first_workflow_task_backoff=request.workflow_start_delay
+            if seconds_of(request.workflow_start_delay)
+            else duration(0),
+            workflow_id=request.workflow_id,
+            priority=request.priority,
+        )
+        if execution_timeout:
+            attrs.workflow_execution_timeout.CopyFrom(duration(execution_timeout))
+            attrs.workflow_execution_expiration_time.CopyFrom(timestamp(now + execution_timeout))
+        if run_timeout:
+            attrs.workflow_run_timeout.CopyFrom(duration(run_timeout))
+        if request.HasField("retry_policy"):
+            attrs.retry_policy.CopyFrom(request.retry_policy)
+        if request.memo.fields:
+            attrs.memo.CopyFrom(request.memo)
+        if request.search_attributes.indexed_fields:
+            attrs.search_attributes.CopyFrom(request.search_attributes)
+        if request.header.fields:
+            attrs.header.CopyFrom(request.header)
+        ch = Changes(now)
+        state = MutableState.start(
+            ch,
+            RunKey(request.namespace, request.workflow_id, run_id),
+            attrs,
+            execution_deadline=now + execution_timeout if execution_timeout else None,
+            request_id=request.request_id,
+            signal=signal,
+        )
+        self._register(state, request.request_id)
+        await self.commit(state, ch)
+        return state
+
+    # ---- client operations on a run ---------------------------------------------------
+
+    async def signal(self, request: wsv1.SignalWorkflowExecutionRequest) -> None:
+        self.namespaces.get(request.namespace)
+        if not request.signal_name:
+            raise InvalidArgument("SignalName is not set on request.")
+        state = self.run_for_execution(request.namespace, request.workflow_execution)
+        ch = Changes(self.clock.now())
+        state.signal(ch, request.signal_name, request.input, request.identity, request.request_id, request.header)
+        await self.commit(state, ch)
+
+    async def signal_with_start(self, request: wsv1.SignalWithStartWorkflowExecutionRequest) -> MutableState:
+        self.namespaces.get(request.namespace)
+        if not request.signal_name:
+            raise InvalidArgument("SignalName is not set on request.")
+        chain = self.chains.get((request.namespace, request.workflow_id))
+        if chain is not None and chain.current.running:
+            state = chain.current
+            ch = Changes(self.clock.now())
+            state.signal(ch, request.signal_name, request.signal_input, request.identity, request.request_id, request.header)
+            await self.commit(state, ch)
+            return state
+        start = wsv1.StartWorkflowExecutionRequest(
+            namespace=request.namespace,
+            workflow_id=request.workflow_id,
+            workflow_type=request.workflow_type,
+            task_queue=request.task_queue,
+            input=request.input,
+            workflow_execution_timeout=request.workflow_execution_timeout,
+            workflow_run_timeout=request.workflow_run_timeout,
+            workflow_task_timeout=request.workflow_task_timeout,
+            identity=request.identity,
+            request_id=request.request_id,
+            workflow_id_reuse_policy=request.workflow_id_reuse_policy,
+            workflow_id_conflict_policy=request.workflow_id_conflict_policy,
+            retry_policy=request.retry_policy if request.HasField("retry_policy") else None,
+            memo=request.memo,
+            search_attributes=request.search_attributes,
+            header=request.header,
+            workflow_start_delay=request.workflow_start_delay,
+            priority=request.priority,
+        )
+        signal = history.WorkflowExecutionSignaledEventAttributes(
+            signal_name=request.signal_name,
+            input=request.signal_input if request.HasField("signal_input") else None,
+            identity=request.identity,
+            header=request.header if request.header.fields else None,
+        )
+        state, _ = await self.start_workflow(start, signal)
+        return state
+
+    async def terminate(self, request: wsv1.TerminateWorkflowExecutionRequest) -> None:
+        self.namespaces.get(request.namespace)
+        state = self.run_for_execution(request.namespace, request.workflow_execution)
+        ch = Changes(self.clock.now())
+        details = request.details if request.HasField("details") else None
+        state.terminate(ch, request.reason, details, request.identity)
+        await self.commit(state, ch)
+
+    async def request_cancel(self, request: wsv1.RequestCancelWorkflowExecutionRequest) -> None:
+        self.namespaces.get(request.namespace)
+        state = self.run_for_execution(request.namespace, request.workflow_execution)
+        ch = Changes(self.clock.now())
+        state.request_cancel(ch, request.reason, request.identity)
+        await self.commit(state, ch)
+
+    async def delete(self, request: wsv1.DeleteWorkflowExecutionRequest) -> None:
+        self.namespaces.get(request.namespace)
+        state = self.run_for_execution(request.namespace, request.workflow_execution)
+        if state.running:
+            ch = Changes(self.clock.now())
+            state.terminate(ch, "Delete workflow execution", None, "")
+            await self.commit(state, ch)
+        chain = self.chains[(state.key.namespace, state.key.workflow_id)]
+        del chain.runs[state.key.run_id]
+        chain.request_ids = {r: run for r, run in chain.request_ids.items() if run != state.key.run_id}
+        if not chain.runs:
+            del self.chains[(state.key.namespace, state.key.workflow_id)]
+        del self.runs[state.key]
+        self.visibility.delete(state.key.namespace, state.key.run_id)
+        await self.store.delete(state.key)
+
+    async def query(self, request: wsv1.QueryWorkflowRequest, timeout: float | None) -> wsv1.QueryWorkflowResponse:
+        from temporalio.api.enums.v1 import query_pb2
+        from temporalio.api.query.v1 import message_pb2 as query_pb
+
+        self.namespaces.get(request.namespace)
+        if not request.query.query_type:
+            raise InvalidArgument("QueryType is not set on request.")
+        state = self.run_for_execution(request.namespace, request.execution)
+        condition = request.query_reject_condition
+        if condition == query_pb2.QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN and not state.running:
+            return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.status))  # type: ignore[arg-type]
+        if (
+            condition == query_pb2.QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY
+            and state.status not in (Status.WORKFLOW_EXECUTION_STATUS_RUNNING, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED)
+        ):
+            return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.status))  # type: ignore[arg-type]
+        query_id = str(uuid.uuid4())
+        waiter: asyncio.Future[QueryAnswer] = asyncio.get_running_loop().create_future()
+        self._query_waiters[query_id] = waiter
+        try:
+            ch = Changes(self.clock.now())
+            state.query(ch, query_id, request.query)
+            await self.commit(state, ch)
+            answer = await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            raise ServiceError("query timed out before a worker answered") from None
+        finally:
+            self._query_waiters.pop(query_id, None)
+            state.forget_query(query_id)
+        if answer.error is not None:
+            raise QueryFailed(answer.error)
+        response = wsv1.QueryWorkflowResponse()
+        if answer.result is not None:
+            response.query_result.CopyFrom(answer.result)  # type: ignore[arg-type]
+        return response
+
+    # ---- history reading ---------------------------------------------------------------
+
+    async def wait_for_history(self, key: RunKey, timeout: float) -> None:
+        """Return when the run's history grows or it closes, or after `timeout`."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._history_waiters.setdefault(key, []).append(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            pass
+        finally:
+            waiters = self._history_waiters.get(key, [])
+            if waiter in waiters:
+                waiters.remove(waiter)
+
+    def _wake_history_waiters(self, key: RunKey) -> None:
+        for waiter in self._history_waiters.pop(key, []):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # ---- visibility ------------------------------------------------------------------
+
+    def _visibility_record(self, state: MutableState) -> VisibilityRecord:
+        return VisibilityRecord(
+            namespace=state.key.namespace,
+            workflow_id=state.key.workflow_id,
+            run_id=state.key.run_id,
+            workflow_type=state.workflow_type,
+            task_queue=state.task_queue,
+            status=state.status,
+            start_time=_datetime(state.start_time),
+            execution_time=_datetime(state.start_time + state.first_wft_backoff),
+            close_time=_datetime(state.close_time) if state.close_time is not None else None,
+            history_length=state.next_event_id - 1,
+            search_attributes=decode_search_attributes(state.search_attributes),
+        )
+
+    def running_states(self) -> Iterable[MutableState]:
+        return [state for state in self.runs.values() if state.running]
+
+    # ---- shutdown ----------------------------------------------------------------------
+
+    async def shutdown(self) -> None:
+        """Answer every long poll now and stop all timers and background work."""
+        self.closing = True
+        self.matching.release_all()
+        for waiters in self._history_waiters.values():
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+        for waiter in self._query_waiters.values():
+            if not waiter.done():
+                waiter.set_exception(Unavailable("server is shutting down"))
+        for handle in self._timer_handles:
+            handle.cancel()
+        self._timer_handles.clear()
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _validate_start(request: wsv1.StartWorkflowExecutionRequest) -> None:
+    if not request.workflow_id:
+        raise InvalidArgument("WorkflowId is not set on request.")
+    if len(request.workflow_id) > 1000:
+        raise InvalidArgument("WorkflowId length exceeds limit.")
+    if not request.workflow_type.name:
+        raise InvalidArgument("WorkflowType is not set on request.")
+    if not request.task_queue.name:
+        raise InvalidArgument("TaskQueue is not set on request.")
+    for name in ("workflow_execution_timeout", "workflow_run_timeout", "workflow_task_timeout", "workflow_start_delay"):
+        if seconds_of(getattr(request, name)) < 0:
+            raise InvalidArgument(f"Invalid {name}: must not be negative.")
+    if request.cron_schedule:
+        raise InvalidArgument("cron schedules are not supported by the tempo dev server yet")
+
+
+def _check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: MutableState) -> None:
+    policy = request.workflow_id_reuse_policy
+    location = f"WorkflowId: {request.workflow_id}, RunId: {last.key.run_id}."
+    if policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE:
+        raise WorkflowAlreadyStarted(
+            f"Workflow execution already finished. {location} Workflow Id reuse policy: reject duplicate workflow Id.",
+            last.start_request_id,
+            last.key.run_id,
+        )
+    if policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY and last.status not in _FAILED_STATUSES:
+        raise WorkflowAlreadyStarted(
+            f"Workflow execution already finished successfully. {location} "
+            "Workflow Id reuse policy: allow duplicate workflow Id if last run failed.",
+            last.start_request_id,
+            last.key.run_id,
+        )
+
+
+def _datetime(epoch: float) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, Any]:
+    """Search attribute payloads (json/plain) as Python values for visibility queries."""
+    import json
+    from datetime import datetime
+
+    values: dict[str, Any] = {}
+    for name, payload in attributes.indexed_fields.items():
+        try:
+            value = json.loads(payload.data) if payload.data else None
+        except ValueError:
+            continue
+        kind = payload.metadata.get("type", b"").decode()
+        if kind == "Datetime" and isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+        values[name] = value
+    return values

@@ -1,0 +1,108 @@
+"""Domain errors, each carrying the gRPC status code and error details Temporal sends.
+
+The core raises these; the gRPC layer turns them into statuses in one place
+(`devserver.grpc_service`). Messages follow the real server's wording where the
+official SDKs or the `temporal` CLI match on it.
+"""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf.message import Message
+from temporalio.api.errordetails.v1 import message_pb2 as errordetails
+
+
+class ServiceError(Exception):
+    """An error an RPC answers with: status code, message and optional details."""
+
+    code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+
+    def __init__(self, message: str, details: Message | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidArgument(ServiceError):
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class NotFound(ServiceError):
+    code = grpc.StatusCode.NOT_FOUND
+
+    def __init__(self, message: str, details: Message | None = None) -> None:
+        super().__init__(message, details or errordetails.NotFoundFailure())
+
+
+class AlreadyExists(ServiceError):
+    code = grpc.StatusCode.ALREADY_EXISTS
+
+
+class FailedPrecondition(ServiceError):
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class Unimplemented(ServiceError):
+    code = grpc.StatusCode.UNIMPLEMENTED
+
+
+class Unavailable(ServiceError):
+    code = grpc.StatusCode.UNAVAILABLE
+
+
+class NamespaceNotFound(NotFound):
+    def __init__(self, namespace: str) -> None:
+        super().__init__(
+            f"Namespace {namespace} is not found.",
+            errordetails.NamespaceNotFoundFailure(namespace=namespace),
+        )
+
+
+class WorkflowNotFound(NotFound):
+    def __init__(self, workflow_id: str, run_id: str = "") -> None:
+        if run_id:
+            message = f"workflow not found for ID: {workflow_id}, run ID: {run_id}"
+        else:
+            message = f"workflow not found for ID: {workflow_id}"
+        super().__init__(message)
+
+
+class WorkflowAlreadyStarted(AlreadyExists):
+    def __init__(self, message: str, request_id: str, run_id: str) -> None:
+        super().__init__(
+            message,
+            errordetails.WorkflowExecutionAlreadyStartedFailure(
+                start_request_id=request_id, run_id=run_id
+            ),
+        )
+
+
+class WorkflowClosed(NotFound):
+    """Signal, cancel or terminate of a run that has already closed."""
+
+    def __init__(self) -> None:
+        super().__init__("workflow execution already completed")
+
+
+class TaskNotFound(NotFound):
+    """A task token that was valid once but whose task is no longer outstanding."""
+
+
+class QueryFailed(InvalidArgument):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, errordetails.QueryFailedFailure())
+
+
+class WorkflowNotReady(FailedPrecondition):
+    def __init__(self) -> None:
+        super().__init__(
+            "Workflow execution closed before WorkflowTaskStarted event",
+            errordetails.WorkflowNotReadyFailure(),
+        )
+
+
+class UnhandledCommand(InvalidArgument):
+    """A close command arrived while new events were waiting for the workflow."""
+
+    def __init__(self) -> None:
+        super().__init__("UnhandledCommand")

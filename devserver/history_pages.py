@@ -1,0 +1,85 @@
+"""Reading history in pages: GetWorkflowExecutionHistory and the history in poll responses.
+
+Page tokens are opaque to clients. A token remembers the run, the next event
+to send and where the page sequence ends; a token issued with a workflow
+task's first page also remembers that task, so the last page can carry the
+task's transient events (attempt >= 2) just like the first page would have.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass
+
+from temporalio.api.enums.v1 import event_type_pb2
+from temporalio.api.history.v1 import message_pb2 as history
+
+from devserver.core.mutable_state import MutableState
+from devserver.errors import InvalidArgument
+from devserver.store import HistoryStore
+
+PAGE_SIZE = 256
+
+_CLOSE_EVENT_TYPES = {
+    event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+    event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+    event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+    event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+}
+
+
+@dataclass(frozen=True)
+class PageToken:
+    run_id: str
+    next_event_id: int
+    # Last stored event id of the sequence; 0 = up to whatever exists when read.
+    end_event_id: int = 0
+    # Workflow task sequence whose transient events end the sequence; 0 = none.
+    workflow_task_seq: int = 0
+
+    def encode(self) -> bytes:
+        return base64.b64encode(json.dumps(asdict(self)).encode())
+
+    @staticmethod
+    def decode(raw: bytes, run_id: str) -> PageToken:
+        try:
+            token = PageToken(**json.loads(base64.b64decode(raw, validate=True)))
+        except (ValueError, TypeError) as exc:
+            raise InvalidArgument("Invalid NextPageToken for GetWorkflowExecutionHistory.") from exc
+        if run_id and token.run_id != run_id:
+            raise InvalidArgument("Invalid NextPageToken for GetWorkflowExecutionHistory.")
+        return token
+
+
+def page(
+    store: HistoryStore,
+    state: MutableState,
+    token: PageToken,
+    page_size: int = PAGE_SIZE,
+) -> tuple[list[history.HistoryEvent], bytes]:
+    """One page starting at the token; returns the events and the next token (or b"")."""
+    page_size = page_size if page_size > 0 else PAGE_SIZE
+    end = token.end_event_id or store.last_event_id(state.key)
+    last = min(end, token.next_event_id + page_size - 1)
+    events = store.read(state.key, token.next_event_id, last)
+    if last < end:
+        following = PageToken(token.run_id, last + 1, end, token.workflow_task_seq)
+        return events, following.encode()
+    if token.workflow_task_seq and state.workflow_task is not None:
+        if state.workflow_task.seq == token.workflow_task_seq:
+            events = events + state.transient_events()
+    return events, b""
+
+
+def close_event(store: HistoryStore, state: MutableState) -> history.HistoryEvent | None:
+    if state.running or not state.close_event_id:
+        return None
+    found = store.read(state.key, state.close_event_id, state.close_event_id)
+    return found[0] if found else None
+
+
+def is_close_event(event: history.HistoryEvent) -> bool:
+    return event.event_type in _CLOSE_EVENT_TYPES

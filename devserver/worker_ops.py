@@ -1,0 +1,362 @@
+"""What workers call: long polls for tasks and the responses to them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import query_pb2, task_queue_pb2
+from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from devserver.core import activities, commands
+from devserver.core.activities import ActivityInfo
+from devserver.core.changes import (
+    ActivityTaskRef,
+    Changes,
+    QueryAnswer,
+    QueryTaskRef,
+    TaskRef,
+    WorkflowTaskRef,
+)
+from devserver.core.mutable_state import MutableState, WorkflowTaskStart, task_queue_message
+from devserver.core.protos import timestamp
+from devserver.core.tokens import TaskToken
+from devserver.engine import Engine
+from devserver.errors import InvalidArgument, TaskNotFound, UnhandledCommand
+from devserver.history_pages import PAGE_SIZE, PageToken
+from devserver.matching import Poller, TaskQueue
+
+
+class WorkerOps:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # ---- polling ----------------------------------------------------------------------
+
+    def _queue(self, namespace: str, queue: taskqueue.TaskQueue, kind: str, identity: str) -> TaskQueue:
+        self.engine.namespaces.get(namespace)
+        if not queue.name:
+            raise InvalidArgument("TaskQueue is not set on request.")
+        found = self.engine.matching.queue(namespace, queue.name, kind)
+        found.pollers[identity] = Poller(identity, self.engine.clock.now())
+        return found
+
+    async def _poll(self, queue: TaskQueue, timeout: float) -> TaskRef | None:
+        if self.engine.closing:
+            return None
+        return await queue.poll(timeout)
+
+    async def poll_workflow_task(
+        self, request: wsv1.PollWorkflowTaskQueueRequest, timeout: float
+    ) -> wsv1.PollWorkflowTaskQueueResponse:
+        queue = self._queue(request.namespace, request.task_queue, "workflow", request.identity)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (remaining := deadline - loop.time()) > 0:
+            ref = await self._poll(queue, remaining)
+            if ref is None:
+                break
+            response = await self._start_workflow_task(ref, request.identity, queue)
+            if response is not None:
+                return response
+        return wsv1.PollWorkflowTaskQueueResponse()
+
+    async def _start_workflow_task(
+        self, ref: TaskRef, identity: str, queue: TaskQueue
+    ) -> wsv1.PollWorkflowTaskQueueResponse | None:
+        state = self.engine.runs.get(ref.run)
+        if state is None:
+            return None
+        if isinstance(ref, QueryTaskRef):
+            return self._legacy_query_task(state, ref)
+        assert isinstance(ref, WorkflowTaskRef)
+        ch = Changes(self.engine.clock.now())
+        start = state.start_workflow_task(ch, ref.seq, identity, str(uuid.uuid4()))
+        if start is None:
+            return None
+        await self.engine.commit(state, ch)
+        response = self._task_response(state, start)
+        response.backlog_count_hint = len(queue.backlog)
+        return response
+
+    def _task_response(self, state: MutableState, start: WorkflowTaskStart) -> wsv1.PollWorkflowTaskQueueResponse:
+        key = state.key
+        token = TaskToken("workflow", key.namespace, key.workflow_id, key.run_id, start.seq, start.attempt)
+        response = wsv1.PollWorkflowTaskQueueResponse(
+            task_token=token.encode(),
+            previous_started_event_id=start.previous_started_event_id,
+            started_event_id=start.started_event_id,
+            attempt=start.attempt,
+            workflow_execution_task_queue=task_queue_message(state.task_queue),
+            scheduled_time=timestamp(start.scheduled_time),
+            started_time=timestamp(start.started_time),
+        )
+        response.workflow_execution.workflow_id = key.workflow_id
+        response.workflow_execution.run_id = key.run_id
+        response.workflow_type.name = state.workflow_type
+        # A sticky worker has everything up to the last task it completed.
+        first = start.previous_started_event_id + 1 if start.sticky else 1
+        if start.transient_events:
+            end = start.transient_events[0].event_id - 1
+        else:
+            end = start.started_event_id
+        if end - first + 1 > PAGE_SIZE:
+            events = self.engine.store.read(key, first, first + PAGE_SIZE - 1)
+            following = PageToken(key.run_id, first + PAGE_SIZE, end, start.seq if start.transient_events else 0)
+            response.next_page_token = following.encode()
+        else:
+            events = self.engine.store.read(key, first, end) + start.transient_events
+        response.history.events.extend(events)
+        for query_id, query in start.queries.items():
+            response.queries[query_id].CopyFrom(query)
+        return response
+
+    def _legacy_query_task(self, state: MutableState, ref: QueryTaskRef) -> wsv1.PollWorkflowTaskQueueResponse | None:
+        query = state.legacy_queries.get(ref.query_id)
+        if query is None:
+            return None
+        key = state.key
+        token = TaskToken("query", key.namespace, key.workflow_id, key.run_id, name=ref.query_id)
+        response = wsv1.PollWorkflowTaskQueueResponse(
+            task_token=token.encode(),
+            previous_started_event_id=state.last_completed_started_event_id,
+            attempt=1,
+            query=query,
+            workflow_execution_task_queue=task_queue_message(state.task_queue),
+        )
+        response.workflow_execution.workflow_id = key.workflow_id
+        response.workflow_execution.run_id = key.run_id
+        response.workflow_type.name = state.workflow_type
+        if not ref.sticky:
+            # A worker without the run cached replays it from the full history.
+            last = self.engine.store.last_event_id(key)
+            if last > PAGE_SIZE:
+                response.history.events.extend(self.engine.store.read(key, 1, PAGE_SIZE))
+                response.next_page_token = PageToken(key.run_id, PAGE_SIZE + 1, last).encode()
+            else:
+                response.history.events.extend(self.engine.store.read(key, 1, last))
+        return response
+
+    async def poll_activity_task(
+        self, request: wsv1.PollActivityTaskQueueRequest, timeout: float
+    ) -> wsv1.PollActivityTaskQueueResponse:
+        queue = self._queue(request.namespace, request.task_queue, "activity", request.identity)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (remaining := deadline - loop.time()) > 0:
+            ref = await self._poll(queue, remaining)
+            if ref is None:
+                break
+            assert isinstance(ref, ActivityTaskRef)
+            state = self.engine.runs.get(ref.run)
+            if state is None:
+                continue
+            ch = Changes(self.engine.clock.now())
+            response = activities.start(
+                state, ch, ref.scheduled_event_id, ref.attempt, request.identity, str(uuid.uuid4())
+            )
+            if response is None:
+                continue
+            await self.engine.commit(state, ch)
+            return response
+        return wsv1.PollActivityTaskQueueResponse()
+
+    # ---- workflow task responses ----------------------------------------------------------
+
+    def _state_for(self, token: TaskToken, namespace: str = "") -> MutableState:
+        if namespace:
+            self.engine.namespaces.get(namespace)
+        state = self.engine.runs.get(_run_key(token))
+        if state is None:
+            raise TaskNotFound(_not_found_message(token.kind))
+        return state
+
+    async def complete_workflow_task(
+        self, request: wsv1.RespondWorkflowTaskCompletedRequest
+    ) -> wsv1.RespondWorkflowTaskCompletedResponse:
+        token = _decode(request.task_token, "workflow")
+        state = self._state_for(token, request.namespace)
+        ch = Changes(self.engine.clock.now())
+        completion = commands.complete_workflow_task(state, ch, token.ref, request)
+        await self.engine.commit(state, ch)
+        if completion.unhandled_command:
+            raise UnhandledCommand()
+        if completion.error is not None:
+            raise InvalidArgument(completion.error.message)
+        return wsv1.RespondWorkflowTaskCompletedResponse(activity_tasks=completion.activity_tasks)
+
+    async def fail_workflow_task(self, request: wsv1.RespondWorkflowTaskFailedRequest) -> None:
+        token = _decode(request.task_token, "workflow")
+        state = self._state_for(token, request.namespace)
+        ch = Changes(self.engine.clock.now())
+        failure = request.failure if request.HasField("failure") else None
+        state.fail_workflow_task(ch, token.ref, request.cause, failure, request.identity)
+        await self.engine.commit(state, ch)
+
+    async def respond_query_task(self, request: wsv1.RespondQueryTaskCompletedRequest) -> None:
+        token = _decode(request.task_token, "query")
+        state = self._state_for(token, request.namespace)
+        if request.completed_type == query_pb2.QueryResultType.QUERY_RESULT_TYPE_ANSWERED:
+            answer = QueryAnswer(result=request.query_result)
+        else:
+            answer = QueryAnswer(error=request.error_message or "query failed")
+        ch = Changes(self.engine.clock.now())
+        state.answer_legacy_query(ch, token.name, answer)
+        await self.engine.commit(state, ch)
+
+    # ---- activity task responses ---------------------------------------------------------
+
+    def _activity(self, token: TaskToken, namespace: str) -> tuple[MutableState, ActivityInfo]:
+        state = self._state_for(token, namespace)
+        return state, activities.started_activity(state, token)
+
+    def _activity_by_id(
+        self, namespace: str, workflow_id: str, run_id: str, activity_id: str
+    ) -> tuple[MutableState, ActivityInfo]:
+        self.engine.namespaces.get(namespace)
+        if not activity_id:
+            raise InvalidArgument("ActivityId is not set on request.")
+        state = self.engine.run(namespace, workflow_id, run_id)
+        scheduled_id = state.activity_ids.get(activity_id)
+        info = activities.activity(state, scheduled_id) if scheduled_id is not None else None
+        if info is None or not state.running:
+            raise TaskNotFound("Activity task not found.")
+        if not info.started:
+            # Completing by id needs no poll: the attempt counts as started now.
+            info.started = True
+            info.started_time = self.engine.clock.now()
+        return state, info
+
+    async def activity_completed(
+        self, state: MutableState, info: ActivityInfo, result: common.Payloads | None, identity: str
+    ) -> None:
+        ch = Changes(self.engine.clock.now())
+        activities.complete(state, ch, info, result, identity)
+        await self.engine.commit(state, ch)
+
+    async def respond_activity_completed(self, request: wsv1.RespondActivityTaskCompletedRequest) -> None:
+        state, info = self._activity(_decode(request.task_token, "activity"), request.namespace)
+        await self.activity_completed(state, info, _payloads(request, "result"), request.identity)
+
+    async def respond_activity_completed_by_id(self, request: wsv1.RespondActivityTaskCompletedByIdRequest) -> None:
+        state, info = self._activity_by_id(request.namespace, request.workflow_id, request.run_id, request.activity_id)
+        await self.activity_completed(state, info, _payloads(request, "result"), request.identity)
+
+    async def activity_failed(
+        self,
+        state: MutableState,
+        info: ActivityInfo,
+        request: wsv1.RespondActivityTaskFailedRequest | wsv1.RespondActivityTaskFailedByIdRequest,
+    ) -> None:
+        ch = Changes(self.engine.clock.now())
+        activities.fail(state, ch, info, request.failure, request.identity, _payloads(request, "last_heartbeat_details"))
+        await self.engine.commit(state, ch)
+
+    async def respond_activity_failed(self, request: wsv1.RespondActivityTaskFailedRequest) -> None:
+        state, info = self._activity(_decode(request.task_token, "activity"), request.namespace)
+        await self.activity_failed(state, info, request)
+
+    async def respond_activity_failed_by_id(self, request: wsv1.RespondActivityTaskFailedByIdRequest) -> None:
+        state, info = self._activity_by_id(request.namespace, request.workflow_id, request.run_id, request.activity_id)
+        await self.activity_failed(state, info, request)
+
+    async def activity_canceled(
+        self, state: MutableState, info: ActivityInfo, details: common.Payloads | None, identity: str
+    ) -> None:
+        ch = Changes(self.engine.clock.now())
+        activities.cancel_acknowledged(state, ch, info, details, identity)
+        await self.engine.commit(state, ch)
+
+    async def respond_activity_canceled(self, request: wsv1.RespondActivityTaskCanceledRequest) -> None:
+        state, info = self._activity(_decode(request.task_token, "activity"), request.namespace)
+        await self.activity_canceled(state, info, _payloads(request, "details"), request.identity)
+
+    async def respond_activity_canceled_by_id(self, request: wsv1.RespondActivityTaskCanceledByIdRequest) -> None:
+        state, info = self._activity_by_id(request.namespace, request.workflow_id, request.run_id, request.activity_id)
+        await self.activity_canceled(state, info, _payloads(request, "details"), request.identity)
+
+    async def heartbeat(self, state: MutableState, info: ActivityInfo, details: common.Payloads | None) -> bool:
+        ch = Changes(self.engine.clock.now())
+        cancel_requested = activities.heartbeat(state, ch, info, details)
+        await self.engine.commit(state, ch)
+        return cancel_requested
+
+    async def record_heartbeat(self, request: wsv1.RecordActivityTaskHeartbeatRequest) -> bool:
+        state, info = self._activity(_decode(request.task_token, "activity"), request.namespace)
+        return await self.heartbeat(state, info, _payloads(request, "details"))
+
+    async def record_heartbeat_by_id(self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest) -> bool:
+        state, info = self._activity_by_id(request.namespace, request.workflow_id, request.run_id, request.activity_id)
+        return await self.heartbeat(state, info, _payloads(request, "details"))
+
+    # ---- sticky queues and pollers -----------------------------------------------------------
+
+    async def reset_sticky(self, request: wsv1.ResetStickyTaskQueueRequest) -> None:
+        self.engine.namespaces.get(request.namespace)
+        state = self.engine.run_for_execution(request.namespace, request.execution)
+        ch = Changes(self.engine.clock.now())
+        state.move_task_off_sticky(ch)
+        await self.engine.commit(state, ch)
+
+    async def shutdown_worker(self, request: wsv1.ShutdownWorkerRequest) -> None:
+        """The worker's sticky queue is gone: its runs go back to their normal queues."""
+        self.engine.namespaces.get(request.namespace)
+        sticky = request.sticky_task_queue
+        if not sticky:
+            return
+        stranded = self.engine.matching.drop_queue(request.namespace, sticky, "workflow")
+        for state in self.engine.running_states():
+            if state.key.namespace != request.namespace or state.sticky_queue != sticky:
+                continue
+            ch = Changes(self.engine.clock.now())
+            state.move_task_off_sticky(ch)
+            await self.engine.commit(state, ch)
+        for ref in stranded:
+            if isinstance(ref, QueryTaskRef):
+                state_of_query = self.engine.runs.get(ref.run)
+                if state_of_query is not None and ref.query_id in state_of_query.legacy_queries:
+                    self.engine.matching.add(QueryTaskRef(ref.run, state_of_query.task_queue, False, ref.query_id))
+
+    def describe_task_queue(self, request: wsv1.DescribeTaskQueueRequest) -> wsv1.DescribeTaskQueueResponse:
+        self.engine.namespaces.get(request.namespace)
+        if not request.task_queue.name:
+            raise InvalidArgument("TaskQueue is not set on request.")
+        kind = "activity" if request.task_queue_type == task_queue_pb2.TASK_QUEUE_TYPE_ACTIVITY else "workflow"
+        queue = self.engine.matching.queue(request.namespace, request.task_queue.name, kind)
+        response = wsv1.DescribeTaskQueueResponse()
+        for poller in queue.pollers.values():
+            response.pollers.append(
+                taskqueue.PollerInfo(
+                    identity=poller.identity,
+                    last_access_time=timestamp(poller.last_access_time),
+                    rate_per_second=100000.0,
+                )
+            )
+        return response
+
+
+def _decode(raw: bytes, kind: str) -> TaskToken:
+    if not raw:
+        raise InvalidArgument("Task token not set on request.")
+    token = TaskToken.decode(raw)
+    if token.kind != kind:
+        raise InvalidArgument("Error deserializing task token.")
+    return token
+
+
+def _run_key(token: TaskToken) -> object:
+    from devserver.core.changes import RunKey
+
+    return RunKey(token.namespace, token.workflow_id, token.run_id)
+
+
+def _not_found_message(kind: str) -> str:
+    return {"workflow": "Workflow task not found.", "activity": "Activity task not found."}.get(
+        kind, "query task not found or already answered"
+    )
+
+
+def _payloads(request: object, name: str) -> common.Payloads | None:
+    return getattr(request, name) if request.HasField(name) else None  # type: ignore[attr-defined]

@@ -1,0 +1,30 @@
+"""`tempo`: the root command. Sub-apps live one per module and are mounted here."""
+
+from __future__ import annotations
+
+import typer
+
+from tempo_cli import server
+
+app = typer.Typer(
+    name="tempo",
+    help=(
+        "Durable execution on one laptop: a Temporal-compatible dev server, "
+        "workflows from the terminal and a TUI.\n\n"
+        "Examples:\n\n"
+        "  tempo server start-dev\n\n"
+        "  tempo workflow list"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(server.app, name="server")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

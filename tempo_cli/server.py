@@ -1,0 +1,80 @@
+"""`tempo server start-dev`: run the dev server in the foreground."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Run a Tempo server.", no_args_is_help=True, rich_markup_mode=None)
+
+
+class LogLevel(str, Enum):
+    debug = "debug"
+    info = "info"
+    warn = "warn"
+    warning = "warning"
+    error = "error"
+    never = "never"
+
+
+_LEVELS = {
+    LogLevel.debug: logging.DEBUG,
+    LogLevel.info: logging.INFO,
+    LogLevel.warn: logging.WARNING,
+    LogLevel.warning: logging.WARNING,
+    LogLevel.error: logging.ERROR,
+    LogLevel.never: logging.CRITICAL + 1,
+}
+
+
+@app.command("start-dev")
+def start_dev(
+    ip: Annotated[str, typer.Option(help="IP address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="Port for the gRPC WorkflowService.")] = 7233,
+    namespace: Annotated[
+        list[str] | None,
+        typer.Option("--namespace", "-n", help="Namespace to create at start (repeatable). 'default' always exists."),
+    ] = None,
+    log_level: Annotated[LogLevel, typer.Option(help="Server log level.")] = LogLevel.warn,
+    long_poll_timeout: Annotated[
+        float, typer.Option(help="Seconds a worker's long poll waits before an empty answer.", hidden=True)
+    ] = 60.0,
+) -> None:
+    """Start a development server: in memory, on 127.0.0.1:7233.
+
+    Examples:
+
+      tempo server start-dev
+
+      tempo server start-dev --port 7000 --namespace orders
+    """
+    from devserver.app import DevServer, PortInUse, ServerConfig, serve
+
+    logging.basicConfig(
+        level=_LEVELS[log_level], format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    if not 0 <= port <= 65535:
+        typer.echo(f"error: invalid port {port}", err=True)
+        raise typer.Exit(1)
+    config = ServerConfig(ip=ip, port=port, namespaces=list(namespace or []), long_poll_timeout=long_poll_timeout)
+
+    def ready(server: DevServer) -> None:
+        names = ", ".join(server.engine.namespaces.namespaces)
+        typer.echo(f"Tempo dev server listening on {config.ip}:{server.port} (in memory)")
+        typer.echo(f"Namespaces: {names}")
+        typer.echo(f"Connect:    tempo workflow list --address {config.ip}:{server.port}")
+        typer.echo(f'            Client.connect("{config.ip}:{server.port}")')
+        typer.echo("Stop with Ctrl-C.")
+
+    try:
+        asyncio.run(serve(config, on_ready=ready))
+    except PortInUse as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass

