@@ -67,7 +67,8 @@ class DevServer:
                 ("grpc.max_send_message_length", 128 * 1024 * 1024),
             ]
         )
-        service_pb2_grpc.add_WorkflowServiceServicer_to_server(WorkflowService(engine), self.grpc)
+        # The generated stub types the servicer as synchronous; ours is async and duck-typed.
+        service_pb2_grpc.add_WorkflowServiceServicer_to_server(WorkflowService(engine), self.grpc)  # type: ignore[arg-type]
         self.port = 0
 
     async def start(self) -> None:

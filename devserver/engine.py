@@ -285,7 +285,9 @@ class Engine:
         if chain is not None and chain.current.running:
             state = chain.current
             ch = Changes(self.clock.now())
-            state.signal(ch, request.signal_name, request.signal_input, request.identity, request.request_id, request.header)
+            state.signal(
+                ch, request.signal_name, request.signal_input, request.identity, request.request_id, request.header
+            )
             await self.commit(state, ch)
             return state
         start = wsv1.StartWorkflowExecutionRequest(
@@ -361,7 +363,8 @@ class Engine:
             return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.status))  # type: ignore[arg-type]
         if (
             condition == query_pb2.QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY
-            and state.status not in (Status.WORKFLOW_EXECUTION_STATUS_RUNNING, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED)
+            and state.status
+            not in (Status.WORKFLOW_EXECUTION_STATUS_RUNNING, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED)
         ):
             return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.status))  # type: ignore[arg-type]
         query_id = str(uuid.uuid4())
@@ -434,9 +437,9 @@ class Engine:
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)
-        for waiter in self._query_waiters.values():
-            if not waiter.done():
-                waiter.set_exception(Unavailable("server is shutting down"))
+        for query_waiter in self._query_waiters.values():
+            if not query_waiter.done():
+                query_waiter.set_exception(Unavailable("server is shutting down"))
         for handle in self._timer_handles:
             handle.cancel()
         self._timer_handles.clear()
@@ -471,7 +474,10 @@ def _check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: Mutab
             last.start_request_id,
             last.key.run_id,
         )
-    if policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY and last.status not in _FAILED_STATUSES:
+    if (
+        policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
+        and last.status not in _FAILED_STATUSES
+    ):
         raise WorkflowAlreadyStarted(
             f"Workflow execution already finished successfully. {location} "
             "Workflow Id reuse policy: allow duplicate workflow Id if last run failed.",

@@ -71,9 +71,7 @@ class WorkflowAlreadyStarted(AlreadyExists):
     def __init__(self, message: str, request_id: str, run_id: str) -> None:
         super().__init__(
             message,
-            errordetails.WorkflowExecutionAlreadyStartedFailure(
-                start_request_id=request_id, run_id=run_id
-            ),
+            errordetails.WorkflowExecutionAlreadyStartedFailure(start_request_id=request_id, run_id=run_id),
         )
 
 

@@ -18,7 +18,7 @@ from google.protobuf import any_pb2
 from google.rpc import status_pb2
 from grpc_status import rpc_status
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
-from temporalio.api.workflowservice.v1 import service_pb2, service_pb2_grpc
+from temporalio.api.workflowservice.v1 import service_pb2
 
 from devserver import __version__
 from devserver.core.protos import seconds_of
@@ -62,7 +62,9 @@ async def _abort(context: grpc.aio.ServicerContext, error: ServiceError) -> None
     await context.abort_with_status(rpc_status.to_status(status))
 
 
-class WorkflowService(service_pb2_grpc.WorkflowServiceServicer):
+class WorkflowService:
+    """Handlers for every WorkflowService RPC (registered with `add_WorkflowServiceServicer_to_server`)."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.workers = WorkerOps(engine)
@@ -78,7 +80,9 @@ class WorkflowService(service_pb2_grpc.WorkflowServiceServicer):
     # ---- cluster and namespaces ----------------------------------------------------------
 
     @_rpc
-    async def GetSystemInfo(self, request: wsv1.GetSystemInfoRequest, context: grpc.aio.ServicerContext) -> wsv1.GetSystemInfoResponse:
+    async def GetSystemInfo(
+        self, request: wsv1.GetSystemInfoRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.GetSystemInfoResponse:
         response = wsv1.GetSystemInfoResponse(server_version=__version__)
         caps = response.capabilities
         # Only what this server really does: see wire-facts.md for what each one gates.
@@ -91,7 +95,9 @@ class WorkflowService(service_pb2_grpc.WorkflowServiceServicer):
         return response
 
     @_rpc
-    async def GetClusterInfo(self, request: wsv1.GetClusterInfoRequest, context: grpc.aio.ServicerContext) -> wsv1.GetClusterInfoResponse:
+    async def GetClusterInfo(
+        self, request: wsv1.GetClusterInfoRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.GetClusterInfoResponse:
         return wsv1.GetClusterInfoResponse(
             server_version=__version__,
             cluster_name="active",
@@ -103,13 +109,17 @@ class WorkflowService(service_pb2_grpc.WorkflowServiceServicer):
         )
 
     @_rpc
-    async def RegisterNamespace(self, request: wsv1.RegisterNamespaceRequest, context: grpc.aio.ServicerContext) -> wsv1.RegisterNamespaceResponse:
+    async def RegisterNamespace(
+        self, request: wsv1.RegisterNamespaceRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RegisterNamespaceResponse:
         retention = seconds_of(request.workflow_execution_retention_period)
         self.engine.namespaces.register(request.namespace, request.description, request.owner_email, retention)
         return wsv1.RegisterNamespaceResponse()
 
     @_rpc
-    async def DescribeNamespace(self, request: wsv1.DescribeNamespaceRequest, context: grpc.aio.ServicerContext) -> wsv1.DescribeNamespaceResponse:
+    async def DescribeNamespace(
+        self, request: wsv1.DescribeNamespaceRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.DescribeNamespaceResponse:
         if request.id and not request.namespace:
             namespace = self.engine.namespaces.by_id(request.id)
         else:
@@ -121,7 +131,9 @@ class WorkflowService(service_pb2_grpc.WorkflowServiceServicer):
         )
 
     @_rpc
-    async def ListNamespaces(self, request: wsv1.ListNamespacesRequest, context: grpc.aio.ServicerContext) -> wsv1.ListNamespacesResponse:
+    async def ListNamespaces(
+        self, request: wsv1.ListNamespacesRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ListNamespacesResponse:
         response = wsv1.ListNamespacesResponse()
         for namespace in self.engine.namespaces.namespaces.values():
             response.namespaces.append(
@@ -136,139 +148,197 @@ class WorkflowService(service_pb2_grpc.WorkflowServiceServicer):
     # ---- starting and steering workflows ------------------------------------------------------
 
     @_rpc
-    async def StartWorkflowExecution(self, request: wsv1.StartWorkflowExecutionRequest, context: grpc.aio.ServicerContext) -> wsv1.StartWorkflowExecutionResponse:
+    async def StartWorkflowExecution(
+        self, request: wsv1.StartWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.StartWorkflowExecutionResponse:
         state, started = await self.engine.start_workflow(request)
         return wsv1.StartWorkflowExecutionResponse(
-            run_id=state.key.run_id, started=started, status=state.status  # type: ignore[arg-type]
+            run_id=state.key.run_id,
+            started=started,
+            status=state.status,  # type: ignore[arg-type]
         )
 
     @_rpc
-    async def SignalWorkflowExecution(self, request: wsv1.SignalWorkflowExecutionRequest, context: grpc.aio.ServicerContext) -> wsv1.SignalWorkflowExecutionResponse:
+    async def SignalWorkflowExecution(
+        self, request: wsv1.SignalWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.SignalWorkflowExecutionResponse:
         await self.engine.signal(request)
         return wsv1.SignalWorkflowExecutionResponse()
 
     @_rpc
-    async def SignalWithStartWorkflowExecution(self, request: wsv1.SignalWithStartWorkflowExecutionRequest, context: grpc.aio.ServicerContext) -> wsv1.SignalWithStartWorkflowExecutionResponse:
+    async def SignalWithStartWorkflowExecution(
+        self, request: wsv1.SignalWithStartWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.SignalWithStartWorkflowExecutionResponse:
         state = await self.engine.signal_with_start(request)
         return wsv1.SignalWithStartWorkflowExecutionResponse(run_id=state.key.run_id, started=True)
 
     @_rpc
-    async def QueryWorkflow(self, request: wsv1.QueryWorkflowRequest, context: grpc.aio.ServicerContext) -> wsv1.QueryWorkflowResponse:
+    async def QueryWorkflow(
+        self, request: wsv1.QueryWorkflowRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.QueryWorkflowResponse:
         return await self.engine.query(request, context.time_remaining())
 
     @_rpc
-    async def TerminateWorkflowExecution(self, request: wsv1.TerminateWorkflowExecutionRequest, context: grpc.aio.ServicerContext) -> wsv1.TerminateWorkflowExecutionResponse:
+    async def TerminateWorkflowExecution(
+        self, request: wsv1.TerminateWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.TerminateWorkflowExecutionResponse:
         await self.engine.terminate(request)
         return wsv1.TerminateWorkflowExecutionResponse()
 
     @_rpc
-    async def RequestCancelWorkflowExecution(self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: grpc.aio.ServicerContext) -> wsv1.RequestCancelWorkflowExecutionResponse:
+    async def RequestCancelWorkflowExecution(
+        self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RequestCancelWorkflowExecutionResponse:
         await self.engine.request_cancel(request)
         return wsv1.RequestCancelWorkflowExecutionResponse()
 
     @_rpc
-    async def DeleteWorkflowExecution(self, request: wsv1.DeleteWorkflowExecutionRequest, context: grpc.aio.ServicerContext) -> wsv1.DeleteWorkflowExecutionResponse:
+    async def DeleteWorkflowExecution(
+        self, request: wsv1.DeleteWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.DeleteWorkflowExecutionResponse:
         await self.engine.delete(request)
         return wsv1.DeleteWorkflowExecutionResponse()
 
     # ---- reading workflows -----------------------------------------------------------------
 
     @_rpc
-    async def DescribeWorkflowExecution(self, request: wsv1.DescribeWorkflowExecutionRequest, context: grpc.aio.ServicerContext) -> wsv1.DescribeWorkflowExecutionResponse:
+    async def DescribeWorkflowExecution(
+        self, request: wsv1.DescribeWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.DescribeWorkflowExecutionResponse:
         return self.reads.describe(request)
 
     @_rpc
-    async def GetWorkflowExecutionHistory(self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: grpc.aio.ServicerContext) -> wsv1.GetWorkflowExecutionHistoryResponse:
+    async def GetWorkflowExecutionHistory(
+        self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.GetWorkflowExecutionHistoryResponse:
         return await self.reads.get_history(request, self._poll_timeout(context))
 
     @_rpc
-    async def GetWorkflowExecutionHistoryReverse(self, request: wsv1.GetWorkflowExecutionHistoryReverseRequest, context: grpc.aio.ServicerContext) -> wsv1.GetWorkflowExecutionHistoryReverseResponse:
+    async def GetWorkflowExecutionHistoryReverse(
+        self, request: wsv1.GetWorkflowExecutionHistoryReverseRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.GetWorkflowExecutionHistoryReverseResponse:
         return self.reads.get_history_reverse(request)
 
     @_rpc
-    async def ListWorkflowExecutions(self, request: wsv1.ListWorkflowExecutionsRequest, context: grpc.aio.ServicerContext) -> wsv1.ListWorkflowExecutionsResponse:
+    async def ListWorkflowExecutions(
+        self, request: wsv1.ListWorkflowExecutionsRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ListWorkflowExecutionsResponse:
         return self.reads.list(request)
 
     @_rpc
-    async def CountWorkflowExecutions(self, request: wsv1.CountWorkflowExecutionsRequest, context: grpc.aio.ServicerContext) -> wsv1.CountWorkflowExecutionsResponse:
+    async def CountWorkflowExecutions(
+        self, request: wsv1.CountWorkflowExecutionsRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.CountWorkflowExecutionsResponse:
         return self.reads.count(request)
 
     # ---- workers ---------------------------------------------------------------------------
 
     @_rpc
-    async def PollWorkflowTaskQueue(self, request: wsv1.PollWorkflowTaskQueueRequest, context: grpc.aio.ServicerContext) -> wsv1.PollWorkflowTaskQueueResponse:
+    async def PollWorkflowTaskQueue(
+        self, request: wsv1.PollWorkflowTaskQueueRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.PollWorkflowTaskQueueResponse:
         return await self.workers.poll_workflow_task(request, self._poll_timeout(context))
 
     @_rpc
-    async def RespondWorkflowTaskCompleted(self, request: wsv1.RespondWorkflowTaskCompletedRequest, context: grpc.aio.ServicerContext) -> wsv1.RespondWorkflowTaskCompletedResponse:
+    async def RespondWorkflowTaskCompleted(
+        self, request: wsv1.RespondWorkflowTaskCompletedRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RespondWorkflowTaskCompletedResponse:
         return await self.workers.complete_workflow_task(request)
 
     @_rpc
-    async def RespondWorkflowTaskFailed(self, request: wsv1.RespondWorkflowTaskFailedRequest, context: grpc.aio.ServicerContext) -> wsv1.RespondWorkflowTaskFailedResponse:
+    async def RespondWorkflowTaskFailed(
+        self, request: wsv1.RespondWorkflowTaskFailedRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RespondWorkflowTaskFailedResponse:
         await self.workers.fail_workflow_task(request)
         return wsv1.RespondWorkflowTaskFailedResponse()
 
     @_rpc
-    async def RespondQueryTaskCompleted(self, request: wsv1.RespondQueryTaskCompletedRequest, context: grpc.aio.ServicerContext) -> wsv1.RespondQueryTaskCompletedResponse:
+    async def RespondQueryTaskCompleted(
+        self, request: wsv1.RespondQueryTaskCompletedRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RespondQueryTaskCompletedResponse:
         await self.workers.respond_query_task(request)
         return wsv1.RespondQueryTaskCompletedResponse()
 
     @_rpc
-    async def PollActivityTaskQueue(self, request: wsv1.PollActivityTaskQueueRequest, context: grpc.aio.ServicerContext) -> wsv1.PollActivityTaskQueueResponse:
+    async def PollActivityTaskQueue(
+        self, request: wsv1.PollActivityTaskQueueRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.PollActivityTaskQueueResponse:
         return await self.workers.poll_activity_task(request, self._poll_timeout(context))
 
     @_rpc
-    async def RespondActivityTaskCompleted(self, request: wsv1.RespondActivityTaskCompletedRequest, context: grpc.aio.ServicerContext) -> wsv1.RespondActivityTaskCompletedResponse:
+    async def RespondActivityTaskCompleted(
+        self, request: wsv1.RespondActivityTaskCompletedRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RespondActivityTaskCompletedResponse:
         await self.workers.respond_activity_completed(request)
         return wsv1.RespondActivityTaskCompletedResponse()
 
     @_rpc
-    async def RespondActivityTaskCompletedById(self, request: wsv1.RespondActivityTaskCompletedByIdRequest, context: grpc.aio.ServicerContext) -> wsv1.RespondActivityTaskCompletedByIdResponse:
+    async def RespondActivityTaskCompletedById(
+        self, request: wsv1.RespondActivityTaskCompletedByIdRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RespondActivityTaskCompletedByIdResponse:
         await self.workers.respond_activity_completed_by_id(request)
         return wsv1.RespondActivityTaskCompletedByIdResponse()
 
     @_rpc
-    async def RespondActivityTaskFailed(self, request: wsv1.RespondActivityTaskFailedRequest, context: grpc.aio.ServicerContext) -> wsv1.RespondActivityTaskFailedResponse:
+    async def RespondActivityTaskFailed(
+        self, request: wsv1.RespondActivityTaskFailedRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RespondActivityTaskFailedResponse:
         await self.workers.respond_activity_failed(request)
         return wsv1.RespondActivityTaskFailedResponse()
 
     @_rpc
-    async def RespondActivityTaskFailedById(self, request: wsv1.RespondActivityTaskFailedByIdRequest, context: grpc.aio.ServicerContext) -> wsv1.RespondActivityTaskFailedByIdResponse:
+    async def RespondActivityTaskFailedById(
+        self, request: wsv1.RespondActivityTaskFailedByIdRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RespondActivityTaskFailedByIdResponse:
         await self.workers.respond_activity_failed_by_id(request)
         return wsv1.RespondActivityTaskFailedByIdResponse()
 
     @_rpc
-    async def RespondActivityTaskCanceled(self, request: wsv1.RespondActivityTaskCanceledRequest, context: grpc.aio.ServicerContext) -> wsv1.RespondActivityTaskCanceledResponse:
+    async def RespondActivityTaskCanceled(
+        self, request: wsv1.RespondActivityTaskCanceledRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RespondActivityTaskCanceledResponse:
         await self.workers.respond_activity_canceled(request)
         return wsv1.RespondActivityTaskCanceledResponse()
 
     @_rpc
-    async def RespondActivityTaskCanceledById(self, request: wsv1.RespondActivityTaskCanceledByIdRequest, context: grpc.aio.ServicerContext) -> wsv1.RespondActivityTaskCanceledByIdResponse:
+    async def RespondActivityTaskCanceledById(
+        self, request: wsv1.RespondActivityTaskCanceledByIdRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RespondActivityTaskCanceledByIdResponse:
         await self.workers.respond_activity_canceled_by_id(request)
         return wsv1.RespondActivityTaskCanceledByIdResponse()
 
     @_rpc
-    async def RecordActivityTaskHeartbeat(self, request: wsv1.RecordActivityTaskHeartbeatRequest, context: grpc.aio.ServicerContext) -> wsv1.RecordActivityTaskHeartbeatResponse:
+    async def RecordActivityTaskHeartbeat(
+        self, request: wsv1.RecordActivityTaskHeartbeatRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RecordActivityTaskHeartbeatResponse:
         cancel_requested = await self.workers.record_heartbeat(request)
         return wsv1.RecordActivityTaskHeartbeatResponse(cancel_requested=cancel_requested)
 
     @_rpc
-    async def RecordActivityTaskHeartbeatById(self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest, context: grpc.aio.ServicerContext) -> wsv1.RecordActivityTaskHeartbeatByIdResponse:
+    async def RecordActivityTaskHeartbeatById(
+        self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.RecordActivityTaskHeartbeatByIdResponse:
         cancel_requested = await self.workers.record_heartbeat_by_id(request)
         return wsv1.RecordActivityTaskHeartbeatByIdResponse(cancel_requested=cancel_requested)
 
     @_rpc
-    async def ResetStickyTaskQueue(self, request: wsv1.ResetStickyTaskQueueRequest, context: grpc.aio.ServicerContext) -> wsv1.ResetStickyTaskQueueResponse:
+    async def ResetStickyTaskQueue(
+        self, request: wsv1.ResetStickyTaskQueueRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ResetStickyTaskQueueResponse:
         await self.workers.reset_sticky(request)
         return wsv1.ResetStickyTaskQueueResponse()
 
     @_rpc
-    async def ShutdownWorker(self, request: wsv1.ShutdownWorkerRequest, context: grpc.aio.ServicerContext) -> wsv1.ShutdownWorkerResponse:
+    async def ShutdownWorker(
+        self, request: wsv1.ShutdownWorkerRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ShutdownWorkerResponse:
         await self.workers.shutdown_worker(request)
         return wsv1.ShutdownWorkerResponse()
 
     @_rpc
-    async def DescribeTaskQueue(self, request: wsv1.DescribeTaskQueueRequest, context: grpc.aio.ServicerContext) -> wsv1.DescribeTaskQueueResponse:
+    async def DescribeTaskQueue(
+        self, request: wsv1.DescribeTaskQueueRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.DescribeTaskQueueResponse:
         return self.workers.describe_task_queue(request)
 
 
@@ -289,4 +359,3 @@ def _fill_unimplemented() -> None:
 
 
 _fill_unimplemented()
-

@@ -68,9 +68,9 @@ def page(
     if last < end:
         following = PageToken(token.run_id, last + 1, end, token.workflow_task_seq)
         return events, following.encode()
-    if token.workflow_task_seq and state.workflow_task is not None:
-        if state.workflow_task.seq == token.workflow_task_seq:
-            events = events + state.transient_events()
+    task = state.workflow_task
+    if token.workflow_task_seq and task is not None and task.seq == token.workflow_task_seq:
+        events = events + state.transient_events()
     return events, b""
 
 

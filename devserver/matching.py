@@ -91,4 +91,3 @@ class Matching:
     def release_all(self) -> None:
         for queue in self.queues.values():
             queue.release_pollers()
-

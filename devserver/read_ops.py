@@ -46,11 +46,7 @@ class ReadOps:
             token = PageToken.decode(request.next_page_token, state.key.run_id)
         else:
             token = PageToken(state.key.run_id, 1)
-        if (
-            request.wait_new_event
-            and state.running
-            and engine.store.last_event_id(state.key) < token.next_event_id
-        ):
+        if request.wait_new_event and state.running and engine.store.last_event_id(state.key) < token.next_event_id:
             await engine.wait_for_history(state.key, timeout)
         events, next_token = page(engine.store, state, token, request.maximum_page_size)
         response.history.events.extend(events)
@@ -138,11 +134,9 @@ class ReadOps:
                 groups = visibility.count_by_status(request.namespace, request.query)
                 response = wsv1.CountWorkflowExecutionsResponse(count=sum(groups.values()))
                 for status, count in sorted(groups.items()):
-                    name = wf_enums.WorkflowExecutionStatus.Name(status)
+                    name = wf_enums.WorkflowExecutionStatus.Name(status)  # type: ignore[arg-type]
                     label = name.removeprefix("WORKFLOW_EXECUTION_STATUS_").title().replace("_", "")
-                    payload = common.Payload(
-                        metadata={"encoding": b"json/plain"}, data=f'"{label}"'.encode()
-                    )
+                    payload = common.Payload(metadata={"encoding": b"json/plain"}, data=f'"{label}"'.encode())
                     response.groups.append(
                         wsv1.CountWorkflowExecutionsResponse.AggregationGroup(group_values=[payload], count=count)
                     )
@@ -186,4 +180,3 @@ def execution_info(state: MutableState) -> workflow_pb.WorkflowExecutionInfo:
         info.close_time.CopyFrom(timestamp(state.close_time))
         info.execution_duration.CopyFrom(duration(max(0.0, state.close_time - state.start_time)))
     return info
-

@@ -37,9 +37,7 @@ class MemoryStore:
         stored = self._histories.setdefault(run, [])
         for event in events:
             if event.event_id != len(stored) + 1:
-                raise RuntimeError(
-                    f"history of {run} would skip from {len(stored)} to {event.event_id}"
-                )
+                raise RuntimeError(f"history of {run} would skip from {len(stored)} to {event.event_id}")
             stored.append(event)
 
     def read(self, run: RunKey, first_event_id: int, last_event_id: int) -> list[history.HistoryEvent]:

@@ -110,9 +110,7 @@ WELL_KNOWN_ATTRIBUTES: dict[str, FieldType] = {
     **dict.fromkeys(["RootWorkflowId", "RootRunId"], FieldType.KEYWORD),
     **dict.fromkeys(["CustomStringField", "CustomTextField"], FieldType.TEXT),
     **dict.fromkeys(["CustomIntField", "ExecutionDuration", "StateTransitionCount"], FieldType.INT),
-    **dict.fromkeys(
-        ["BinaryChecksums", "BuildIds", "TemporalChangeVersion"], FieldType.KEYWORD_LIST
-    ),
+    **dict.fromkeys(["BinaryChecksums", "BuildIds", "TemporalChangeVersion"], FieldType.KEYWORD_LIST),
     "CustomDoubleField": FieldType.DOUBLE,
     "CustomBoolField": FieldType.BOOL,
     "CustomDatetimeField": FieldType.DATETIME,
@@ -239,9 +237,7 @@ class _Literal:
         return str(self.value).lower() if isinstance(self.value, bool) else str(self.value)
 
 
-_RFC3339_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})"
-)
+_RFC3339_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -333,8 +329,7 @@ def _cmp(a: Any, b: Any) -> int | None:
     if isinstance(a, datetime) and isinstance(b, datetime):
         a, b = _aware(a), _aware(b)
     elif not (
-        (isinstance(a, int | float) and isinstance(b, int | float))
-        or (isinstance(a, str) and isinstance(b, str))
+        (isinstance(a, int | float) and isinstance(b, int | float)) or (isinstance(a, str) and isinstance(b, str))
     ):
         return None
     return (a > b) - (a < b)
@@ -465,9 +460,7 @@ _Node = _Bool | _Not | _Predicate
 class Query:
     """A parsed List Filter. `matches(record)` tells whether a run satisfies it."""
 
-    def __init__(
-        self, text: str, root: _Node | None, group_by: str | None, predicates: list[_Predicate]
-    ) -> None:
+    def __init__(self, text: str, root: _Node | None, group_by: str | None, predicates: list[_Predicate]) -> None:
         self.text = text
         self.root = root
         self.group_by = group_by  # "ExecutionStatus" for `... GROUP BY ExecutionStatus`

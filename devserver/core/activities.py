@@ -114,9 +114,7 @@ def dispatch(state: MutableState, ch: Changes, info: ActivityInfo) -> None:
         ch.add_timer(ch.now + s2s, _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START))
 
 
-def _timeout_key(
-    state: MutableState, info: ActivityInfo, timeout_type: int, any_attempt: bool = False
-) -> TimerKey:
+def _timeout_key(state: MutableState, info: ActivityInfo, timeout_type: int, any_attempt: bool = False) -> TimerKey:
     return TimerKey(
         state.key,
         "activity_timeout",
@@ -155,8 +153,13 @@ def start(
         ch.touched.append(state)
     attrs = info.attributes
     token = TaskToken(
-        "activity", state.key.namespace, state.key.workflow_id, state.key.run_id,
-        scheduled_event_id, attempt, attrs.activity_id,
+        "activity",
+        state.key.namespace,
+        state.key.workflow_id,
+        state.key.run_id,
+        scheduled_event_id,
+        attempt,
+        attrs.activity_id,
     )
     response = wsv1.PollActivityTaskQueueResponse(
         task_token=token.encode(),
@@ -210,7 +213,9 @@ def _close(state: MutableState, ch: Changes, info: ActivityInfo, outcome: histor
     state.add_external(ch, events)
 
 
-def complete(state: MutableState, ch: Changes, info: ActivityInfo, result: common.Payloads | None, identity: str) -> None:
+def complete(
+    state: MutableState, ch: Changes, info: ActivityInfo, result: common.Payloads | None, identity: str
+) -> None:
     attrs = history.ActivityTaskCompletedEventAttributes(
         result=result,
         scheduled_event_id=info.scheduled_event_id,
@@ -302,7 +307,8 @@ def heartbeat(state: MutableState, ch: Changes, info: ActivityInfo, details: com
 
 
 def timeout_failure(timeout_type: int, details: common.Payloads | None = None) -> failure_pb.Failure:
-    failure = failure_pb.Failure(message=f"activity {_TIMEOUT_NAMES[timeout_type]} timeout")
+    name = _TIMEOUT_NAMES[timeout_type]  # type: ignore[index]
+    failure = failure_pb.Failure(message=f"activity {name} timeout")
     failure.timeout_failure_info.timeout_type = timeout_type  # type: ignore[assignment]
     if details is not None and details.payloads:
         failure.timeout_failure_info.last_heartbeat_details.CopyFrom(details)
@@ -317,11 +323,9 @@ def timed_out(state: MutableState, ch: Changes, key: TimerKey) -> None:
     timeout_type = key.timeout_type
     if key.attempt and key.attempt != info.attempt:
         return
-    if timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START and info.started:
-        return
-    if timeout_type in (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT):
-        if not info.started:
-            return
+    needs_started = timeout_type in (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT)
+    if needs_started != info.started and timeout_type != TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
+        return  # schedule-to-start only counts before the start, the others only after it
     if timeout_type == TimeoutType.TIMEOUT_TYPE_HEARTBEAT:
         last = info.last_heartbeat_time or info.started_time
         if ch.now + 1e-3 < last + info.timeout("heartbeat_timeout"):
@@ -379,7 +383,5 @@ def pending_info(info: ActivityInfo) -> object:
         pending.last_attempt_complete_time.CopyFrom(timestamp(info.last_attempt_complete_time))
     if info.next_attempt_time:
         pending.next_attempt_schedule_time.CopyFrom(timestamp(info.next_attempt_time))
-        pending.current_retry_interval.CopyFrom(
-            duration(info.next_attempt_time - info.last_attempt_complete_time)
-        )
+        pending.current_retry_interval.CopyFrom(duration(info.next_attempt_time - info.last_attempt_complete_time))
     return pending

@@ -6,6 +6,7 @@ without writing half of its commands (the real server discards them too).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from temporalio.api.command.v1 import message_pb2 as command_pb
@@ -35,18 +36,22 @@ _CLOSE_COMMANDS = {
 }
 
 _UNSUPPORTED = {
-    CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-    CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
-    CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-    CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE:
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE,
-    CommandType.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION:
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_NEXUS_OPERATION_ATTRIBUTES,
-    CommandType.COMMAND_TYPE_REQUEST_CANCEL_NEXUS_OPERATION:
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_NEXUS_OPERATION_ATTRIBUTES,
+    CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: (
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES
+    ),
+    CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: (
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES
+    ),
+    CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: (
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES
+    ),
+    CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE,
+    CommandType.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION: (
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_NEXUS_OPERATION_ATTRIBUTES
+    ),
+    CommandType.COMMAND_TYPE_REQUEST_CANCEL_NEXUS_OPERATION: (
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_NEXUS_OPERATION_ATTRIBUTES
+    ),
 }
 
 
@@ -81,8 +86,11 @@ def complete_workflow_task(
     if closing and state.buffered_events:
         # New events arrived while the worker decided to close: it must see them first.
         state.fail_workflow_task(
-            ch, seq, Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-            failure_pb.Failure(message="UnhandledCommand"), request.identity,
+            ch,
+            seq,
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+            failure_pb.Failure(message="UnhandledCommand"),
+            request.identity,
             next_attempt_transient=False,
         )
         return Completion(unhandled_command=True)
@@ -95,7 +103,8 @@ def complete_workflow_task(
         sdk_metadata=request.sdk_metadata,
         metering_metadata=request.metering_metadata,
     )
-    build_id = request.worker_version_stamp.build_id or request.deployment_options.build_id or request.binary_checksum
+    stamp, deployment = request.worker_version_stamp, request.deployment_options
+    build_id = stamp.build_id or deployment.build_id or request.binary_checksum
     if build_id:
         completed_attrs.worker_version.build_id = build_id
     completed_id = state._append(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, completed_attrs)
@@ -130,7 +139,9 @@ def complete_workflow_task(
     return Completion(activity_tasks=applier.eager)
 
 
-def _answer_queries(ch: Changes, delivered: dict[str, object], request: wsv1.RespondWorkflowTaskCompletedRequest) -> None:
+def _answer_queries(
+    ch: Changes, delivered: Mapping[str, object], request: wsv1.RespondWorkflowTaskCompletedRequest
+) -> None:
     from temporalio.api.enums.v1 import query_pb2
 
     for query_id, result in request.query_results.items():
@@ -168,7 +179,8 @@ def _validate(state: MutableState, commands: list[command_pb.Command]) -> None:
             if timer.timer_id in timer_ids:
                 raise BadCommand(
                     Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID,
-                    f"invalid history builder state for action: add-timer-started-event, timer ID {timer.timer_id} is already in use",
+                    f"invalid history builder state for action: add-timer-started-event, "
+                    f"timer ID {timer.timer_id} is already in use",
                 )
             if seconds_of(timer.start_to_fire_timeout) <= 0:
                 raise BadCommand(
@@ -181,16 +193,22 @@ def _validate(state: MutableState, commands: list[command_pb.Command]) -> None:
             if timer_id not in timer_ids:
                 raise BadCommand(
                     Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES,
-                    f"invalid history builder state for action: add-timer-canceled-event, timer ID {timer_id} not found",
+                    f"invalid history builder state for action: add-timer-canceled-event, "
+                    f"timer ID {timer_id} not found",
                 )
             timer_ids.discard(timer_id)
         elif kind == CommandType.COMMAND_TYPE_RECORD_MARKER:
             if not command.record_marker_command_attributes.marker_name:
-                raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES, "MarkerName is not set on command.")
+                raise BadCommand(
+                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES, "MarkerName is not set on command."
+                )
         elif kind == CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
             attrs_can = command.continue_as_new_workflow_execution_command_attributes
             if attrs_can.workflow_type.name == "" and not state.workflow_type:
-                raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, "WorkflowType is not set on command.")
+                raise BadCommand(
+                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+                    "WorkflowType is not set on command.",
+                )
         elif kind not in (
             CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
             CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
@@ -215,8 +233,15 @@ def _check_activity(attrs: command_pb.ScheduleActivityTaskCommandAttributes, pen
             f"Activity with id {attrs.activity_id} already exists.",
         )
     if seconds_of(attrs.start_to_close_timeout) <= 0 and seconds_of(attrs.schedule_to_close_timeout) <= 0:
-        raise BadCommand(bad, "A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.")
-    for name in ("start_to_close_timeout", "schedule_to_close_timeout", "schedule_to_start_timeout", "heartbeat_timeout"):
+        raise BadCommand(
+            bad, "A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand."
+        )
+    for name in (
+        "start_to_close_timeout",
+        "schedule_to_close_timeout",
+        "schedule_to_start_timeout",
+        "heartbeat_timeout",
+    ):
         if seconds_of(getattr(attrs, name)) < 0:
             raise BadCommand(bad, f"Invalid {name} on ScheduleActivityTaskCommand: negative.")
     message = retry.validate(attrs.retry_policy)
@@ -276,9 +301,7 @@ class _Applier:
         _normalise_timeouts(attrs, cmd, state)
         info = activities.schedule(state, self.ch, attrs)
         eager_ok = (
-            cmd.request_eager_execution
-            and len(self.eager) < MAX_EAGER_ACTIVITIES
-            and info.queue == state.task_queue
+            cmd.request_eager_execution and len(self.eager) < MAX_EAGER_ACTIVITIES and info.queue == state.task_queue
         )
         if eager_ok:
             response = activities.start(
@@ -387,8 +410,12 @@ class _Applier:
         new_run = new_run_id()
         workflow_type = cmd.workflow_type if cmd.workflow_type.name else previous.workflow_type
         queue = cmd.task_queue.name or state.task_queue
-        run_timeout = cmd.workflow_run_timeout if seconds_of(cmd.workflow_run_timeout) else previous.workflow_run_timeout
-        task_timeout = cmd.workflow_task_timeout if seconds_of(cmd.workflow_task_timeout) else previous.workflow_task_timeout
+        run_timeout = (
+            cmd.workflow_run_timeout if seconds_of(cmd.workflow_run_timeout) else previous.workflow_run_timeout
+        )
+        task_timeout = (
+            cmd.workflow_task_timeout if seconds_of(cmd.workflow_task_timeout) else previous.workflow_task_timeout
+        )
         event_id = self._append(
             EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
             history.WorkflowExecutionContinuedAsNewEventAttributes(
@@ -423,7 +450,9 @@ class _Applier:
             identity=previous.identity,
             first_execution_run_id=state.first_execution_run_id,
             attempt=1,
-            first_workflow_task_backoff=cmd.backoff_start_interval if seconds_of(cmd.backoff_start_interval) else duration(0),
+            first_workflow_task_backoff=cmd.backoff_start_interval
+            if seconds_of(cmd.backoff_start_interval)
+            else duration(0),
             memo=cmd.memo if cmd.HasField("memo") else state.memo,
             search_attributes=cmd.search_attributes if cmd.HasField("search_attributes") else state.search_attributes,
             header=cmd.header,

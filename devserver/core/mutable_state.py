@@ -50,20 +50,19 @@ LINK_PREVIOUS = -1
 
 def attributes_field(event_type: int) -> str:
     """Name of the HistoryEvent oneof field for an event type."""
-    return EventType.Name(event_type).removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
+    name = EventType.Name(event_type)  # type: ignore[arg-type]
+    return name.removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
 
 
 def new_event(event_type: int, now: float, attributes: object) -> history.HistoryEvent:
-    event = history.HistoryEvent(event_type=event_type, event_time=timestamp(now))
+    event = history.HistoryEvent(event_type=event_type, event_time=timestamp(now))  # type: ignore[arg-type]
     getattr(event, attributes_field(event_type)).CopyFrom(attributes)
     return event
 
 
 def task_queue_message(name: str, sticky: bool = False, normal_name: str = "") -> taskqueue.TaskQueue:
     if sticky:
-        return taskqueue.TaskQueue(
-            name=name, kind=task_queue_pb2.TASK_QUEUE_KIND_STICKY, normal_name=normal_name
-        )
+        return taskqueue.TaskQueue(name=name, kind=task_queue_pb2.TASK_QUEUE_KIND_STICKY, normal_name=normal_name)
     return taskqueue.TaskQueue(name=name, kind=task_queue_pb2.TASK_QUEUE_KIND_NORMAL)
 
 
@@ -307,9 +306,7 @@ class MutableState:
             attempt=task.attempt,
         )
 
-    def start_workflow_task(
-        self, ch: Changes, seq: int, identity: str, request_id: str
-    ) -> WorkflowTaskStart | None:
+    def start_workflow_task(self, ch: Changes, seq: int, identity: str, request_id: str) -> WorkflowTaskStart | None:
         """A worker polled the task with sequence `seq`; None if it is stale."""
         task = self.workflow_task
         if task is None or task.seq != seq or task.started or not self.running:
@@ -337,14 +334,13 @@ class MutableState:
             transient = [scheduled, started]
         else:
             started_attrs.scheduled_event_id = task.scheduled_event_id
-            task.started_event_id = self._append(
-                ch, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, started_attrs
-            )
+            task.started_event_id = self._append(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, started_attrs)
         self.any_workflow_task_started = True
         ch.add_timer(
             ch.now + task.timeout,
-            TimerKey(self.key, "workflow_task_timeout", str(task.seq),
-                     timeout_type=TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE),
+            TimerKey(
+                self.key, "workflow_task_timeout", str(task.seq), timeout_type=TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
+            ),
         )
         queries = dict(task.queries)
         return WorkflowTaskStart(
@@ -371,7 +367,8 @@ class MutableState:
             history_size_bytes=self.history_size_bytes,
         )
         scheduled = new_event(
-            EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, task.scheduled_time,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+            task.scheduled_time,
             self._scheduled_attributes(task),
         )
         started = new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, task.started_time, attrs)
@@ -396,7 +393,8 @@ class MutableState:
             history_size_bytes=self.history_size_bytes,
         )
         scheduled = new_event(
-            EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, task.scheduled_time,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+            task.scheduled_time,
             self._scheduled_attributes(task),
         )
         started = new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, task.started_time, started_attrs)
@@ -492,9 +490,7 @@ class MutableState:
             header=header if header is not None and header.fields else None,
             request_id=request_id,
         )
-        self.add_external(
-            ch, [new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, ch.now, attrs)]
-        )
+        self.add_external(ch, [new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, ch.now, attrs)])
 
     def request_cancel(self, ch: Changes, reason: str, identity: str) -> None:
         if not self.running:
@@ -503,20 +499,14 @@ class MutableState:
             return
         self.cancel_requested = True
         attrs = history.WorkflowExecutionCancelRequestedEventAttributes(cause=reason, identity=identity)
-        self.add_external(
-            ch, [new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, ch.now, attrs)]
-        )
+        self.add_external(ch, [new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, ch.now, attrs)])
 
-    def terminate(
-        self, ch: Changes, reason: str, details: common.Payloads | None, identity: str
-    ) -> None:
+    def terminate(self, ch: Changes, reason: str, details: common.Payloads | None, identity: str) -> None:
         if not self.running:
             raise WorkflowClosed()
         self.flush_buffered(ch)
         self.workflow_task = None
-        attrs = history.WorkflowExecutionTerminatedEventAttributes(
-            reason=reason, details=details, identity=identity
-        )
+        attrs = history.WorkflowExecutionTerminatedEventAttributes(reason=reason, details=details, identity=identity)
         event_id = self._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, attrs)
         self.close(ch, Status.WORKFLOW_EXECUTION_STATUS_TERMINATED, event_id)
 
