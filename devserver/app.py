@@ -16,7 +16,8 @@ from devserver.clock import Clock, SystemClock
 from devserver.engine import Engine, EngineConfig
 from devserver.grpc_service import WorkflowService
 from devserver.namespaces import NamespaceRegistry
-from devserver.store import MemoryStore
+from devserver.sqlite_store import SqliteStore, StoreError, parse_pragmas
+from devserver.store import HistoryStore, MemoryStore
 from devserver.visibility import VisibilityIndex
 
 log = logging.getLogger("tempo.server")
@@ -32,6 +33,9 @@ class ServerConfig:
     port: int = 7233
     namespaces: list[str] = field(default_factory=list)
     long_poll_timeout: float = 60.0
+    # SQLite file for durable state; None keeps everything in memory.
+    db_filename: str | None = None
+    sqlite_pragmas: list[str] = field(default_factory=list)
     # How long in-flight RPCs get to finish when the server stops.
     shutdown_grace: float = 2.0
 
@@ -41,18 +45,27 @@ class ServerConfig:
         return f"{host}:{self.port}"
 
 
-def build_engine(config: ServerConfig, clock: Clock | None = None) -> Engine:
-    namespaces = NamespaceRegistry()
-    namespaces.register("default")
-    for name in config.namespaces:
-        namespaces.register(name, exist_ok=True)
-    return Engine(
+def build_store(config: ServerConfig, on_fatal: Callable[[str], None] | None = None) -> HistoryStore:
+    if config.db_filename is None:
+        return MemoryStore()
+    return SqliteStore(config.db_filename, parse_pragmas(config.sqlite_pragmas), on_fatal)
+
+
+async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | None = None) -> Engine:
+    """An engine over `store`, holding whatever the store kept from earlier runs."""
+    loaded = await store.load()
+    engine = Engine(
         clock or SystemClock(),
-        MemoryStore(),
-        namespaces,
+        store,
+        NamespaceRegistry(),
         VisibilityIndex(),
         EngineConfig(long_poll_timeout=config.long_poll_timeout),
     )
+    await engine.restore(loaded)
+    for name in ["default", *config.namespaces]:
+        if name not in engine.namespaces.namespaces:
+            await store.save_namespace(engine.namespaces.register(name))
+    return engine
 
 
 class DevServer:
@@ -81,9 +94,10 @@ class DevServer:
         await self.grpc.start()
 
     async def stop(self) -> None:
-        """Answer long polls, let in-flight RPCs finish, then close the listener."""
+        """Answer long polls, let in-flight RPCs finish, close the listener, then the store."""
         await self.engine.shutdown()
         await self.grpc.stop(self.config.shutdown_grace)
+        await self.engine.store.close()
 
 
 async def serve(
@@ -100,12 +114,30 @@ async def serve(
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signum, stop.set)
         shutdown_trigger = stop.wait
-    server = DevServer(config, build_engine(config))
-    await server.start()
+    fatal: list[str] = []
+    failed = asyncio.Event()
+
+    def on_fatal(message: str) -> None:
+        fatal.append(message)
+        failed.set()
+
+    store = build_store(config, on_fatal)
+    engine = await open_engine(config, store)
+    server = DevServer(config, engine)
+    try:
+        await server.start()
+    except PortInUse:
+        await store.close()
+        raise
     if on_ready is not None:
         on_ready(server)
+    waiters = {asyncio.ensure_future(shutdown_trigger()), asyncio.ensure_future(failed.wait())}
     try:
-        await shutdown_trigger()
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for waiter in waiters:
+            waiter.cancel()
         log.info("shutting down")
         await server.stop()
+    if fatal:
+        raise StoreError(fatal[0])

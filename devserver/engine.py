@@ -23,10 +23,11 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.clock import Clock
 from devserver.core import timers as core_timers
-from devserver.core.changes import Changes, QueryAnswer, RunKey, TimerKey
-from devserver.core.ids import new_run_id
+from devserver.core.changes import Changes, QueryAnswer, QueryTaskRef, RunKey, TaskRef, TimerKey
+from devserver.core.ids import advance_task_ids, new_run_id
 from devserver.core.mutable_state import MutableState, task_queue_message
 from devserver.core.protos import duration, seconds_of, timestamp
+from devserver.core.recovery import recover
 from devserver.errors import (
     InvalidArgument,
     QueryFailed,
@@ -37,7 +38,7 @@ from devserver.errors import (
 )
 from devserver.matching import Matching
 from devserver.namespaces import NamespaceRegistry
-from devserver.store import HistoryStore
+from devserver.store import HistoryStore, Loaded, RunWrite
 from devserver.visibility import VisibilityIndex, VisibilityRecord
 
 log = logging.getLogger("tempo.engine")
@@ -45,6 +46,9 @@ log = logging.getLogger("tempo.engine")
 Status = wf_enums.WorkflowExecutionStatus
 ReusePolicy = wf_enums.WorkflowIdReusePolicy
 ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
+
+# A sticky queue nobody has polled for this long is presumed abandoned.
+STICKY_POLLER_IDLE = 10.0
 
 _FAILED_STATUSES = {
     Status.WORKFLOW_EXECUTION_STATUS_FAILED,
@@ -117,13 +121,17 @@ class Engine:
 
     async def commit(self, state: MutableState, ch: Changes) -> None:
         """Make a change durable, then carry out everything it asked for."""
-        if ch.events:
-            await self.store.append(state.key, ch.events)
+        writes = [RunWrite(state, ch.events)] + [RunWrite(s, c.events) for s, c in ch.new_runs]
+        await self.store.commit(writes)
+        self._apply(state, ch)
         for new_state, new_ch in ch.new_runs:
             self._register(new_state)
-            await self.commit(new_state, new_ch)
+            self._apply(new_state, new_ch)
+
+    def _apply(self, state: MutableState, ch: Changes) -> None:
+        """Carry out a committed change: tasks, timers, answers, visibility, waiters."""
         for task in ch.tasks:
-            self.matching.add(task)
+            self.matching.add(self._route(state, task))
         for deadline, key in ch.timers:
             self._arm(deadline, key)
         for query_id, answer in ch.query_answers.items():
@@ -135,12 +143,52 @@ class Engine:
         if ch.events or ch.closed:
             self._wake_history_waiters(state.key)
 
+    def _route(self, state: MutableState, task: TaskRef) -> TaskRef:
+        """Send a query to the normal queue when no worker has polled its sticky queue lately.
+
+        The sticky worker may be gone without saying so; a query must not wait for it
+        (the real server falls back the same way).
+        """
+        if isinstance(task, QueryTaskRef) and task.sticky:
+            sticky = self.matching.queue(task.run.namespace, task.queue, "workflow")
+            recent = self.clock.now() - STICKY_POLLER_IDLE
+            if not sticky.waiters and not any(p.last_access_time >= recent for p in sticky.pollers.values()):
+                return QueryTaskRef(task.run, state.task_queue, False, task.query_id)
+        return task
+
     def _register(self, state: MutableState, request_id: str = "") -> None:
         chain = self.chains.setdefault((state.key.namespace, state.key.workflow_id), WorkflowChain())
         chain.runs[state.key.run_id] = state
         if request_id:
             chain.request_ids[request_id] = state.key.run_id
         self.runs[state.key] = state
+
+    async def restore(self, loaded: Loaded) -> None:
+        """Take over what a store held: namespaces, runs, and every pending task and deadline."""
+        for namespace in loaded.namespaces:
+            self.namespaces.namespaces.setdefault(namespace.name, namespace)
+        max_task_id = 0
+        for state in sorted(loaded.states, key=lambda s: (s.start_time, s.key.run_id)):
+            self._register(state, state.start_request_id)
+            self.visibility.upsert(self._visibility_record(state))
+            last = self.store.read(state.key, state.next_event_id - 1, state.next_event_id - 1)
+            if last:
+                max_task_id = max(max_task_id, last[0].task_id)
+        advance_task_ids(max_task_id)
+        recovered: list[tuple[MutableState, Changes]] = []
+        for state in list(self.runs.values()):
+            if state.running:
+                ch = Changes(self.clock.now())
+                recover(state, ch)
+                recovered.append((state, ch))
+        # One transaction for all runs: a restart with many workflows stays fast.
+        await self.store.commit([RunWrite(state, ch.events) for state, ch in recovered])
+        for state, ch in recovered:
+            self._apply(state, ch)
+
+    async def register_namespace(self, name: str, description: str, owner_email: str, retention: float) -> None:
+        namespace = self.namespaces.register(name, description, owner_email, retention)
+        await self.store.save_namespace(namespace)
 
     # ---- timers -------------------------------------------------------------------
 

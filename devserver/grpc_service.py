@@ -113,7 +113,7 @@ class WorkflowService:
         self, request: wsv1.RegisterNamespaceRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RegisterNamespaceResponse:
         retention = seconds_of(request.workflow_execution_retention_period)
-        self.engine.namespaces.register(request.namespace, request.description, request.owner_email, retention)
+        await self.engine.register_namespace(request.namespace, request.description, request.owner_email, retention)
         return wsv1.RegisterNamespaceResponse()
 
     @_rpc

@@ -128,6 +128,8 @@ class WorkerOps:
         response.workflow_execution.workflow_id = key.workflow_id
         response.workflow_execution.run_id = key.run_id
         response.workflow_type.name = state.workflow_type
+        # Workers reject a task without a history message, even an empty one (sticky case).
+        response.history.SetInParent()
         if not ref.sticky:
             # A worker without the run cached replays it from the full history.
             last = self.engine.store.last_event_id(key)

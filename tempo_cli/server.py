@@ -40,6 +40,14 @@ def start_dev(
         list[str] | None,
         typer.Option("--namespace", "-n", help="Namespace to create at start (repeatable). 'default' always exists."),
     ] = None,
+    db_filename: Annotated[
+        str | None,
+        typer.Option("--db-filename", "-f", help="SQLite file that keeps all state across restarts (default: memory)."),
+    ] = None,
+    sqlite_pragma: Annotated[
+        list[str] | None,
+        typer.Option("--sqlite-pragma", help="SQLite pragma as KEY=VALUE, e.g. synchronous=NORMAL (repeatable)."),
+    ] = None,
     log_level: Annotated[LogLevel, typer.Option(help="Server log level.")] = LogLevel.warn,
     long_poll_timeout: Annotated[
         float, typer.Option(help="Seconds a worker's long poll waits before an empty answer.", hidden=True)
@@ -52,8 +60,11 @@ def start_dev(
       tempo server start-dev
 
       tempo server start-dev --port 7000 --namespace orders
+
+      tempo server start-dev --db-filename tempo.db
     """
     from devserver.app import DevServer, PortInUse, ServerConfig, serve
+    from devserver.sqlite_store import StoreError
 
     logging.basicConfig(
         level=_LEVELS[log_level], format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -61,11 +72,19 @@ def start_dev(
     if not 0 <= port <= 65535:
         typer.echo(f"error: invalid port {port}", err=True)
         raise typer.Exit(1)
-    config = ServerConfig(ip=ip, port=port, namespaces=list(namespace or []), long_poll_timeout=long_poll_timeout)
+    config = ServerConfig(
+        ip=ip,
+        port=port,
+        namespaces=list(namespace or []),
+        long_poll_timeout=long_poll_timeout,
+        db_filename=db_filename,
+        sqlite_pragmas=list(sqlite_pragma or []),
+    )
+    storage = f"SQLite file {db_filename}" if db_filename else "in memory"
 
     def ready(server: DevServer) -> None:
         names = ", ".join(server.engine.namespaces.namespaces)
-        typer.echo(f"Tempo dev server listening on {config.ip}:{server.port} (in memory)")
+        typer.echo(f"Tempo dev server listening on {config.ip}:{server.port} ({storage})")
         typer.echo(f"Namespaces: {names}")
         typer.echo(f"Connect:    tempo workflow list --address {config.ip}:{server.port}")
         typer.echo(f'            Client.connect("{config.ip}:{server.port}")')
@@ -73,7 +92,7 @@ def start_dev(
 
     try:
         asyncio.run(serve(config, on_ready=ready))
-    except PortInUse as exc:
+    except (PortInUse, StoreError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:

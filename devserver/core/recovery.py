@@ -1,0 +1,85 @@
+"""After a restart: hand out again every task a run had and arm every deadline it had.
+
+Everything needed is in the mutable state itself (deadlines are absolute), so a
+stored snapshot is enough to carry on. Deadlines that passed while the server
+was down fire at once.
+"""
+
+from __future__ import annotations
+
+from devserver.core.activities import ActivityInfo, TimeoutType
+from devserver.core.changes import ActivityTaskRef, Changes, TimerKey, WorkflowTaskRef
+from devserver.core.mutable_state import MutableState
+
+
+def recover(state: MutableState, ch: Changes) -> None:
+    if not state.running:
+        return
+    key = state.key
+    if state.run_deadline is not None:
+        ch.add_timer(state.run_deadline, TimerKey(key, "run_timeout"))
+    if state.execution_deadline is not None:
+        ch.add_timer(state.execution_deadline, TimerKey(key, "execution_timeout"))
+    _recover_workflow_task(state, ch)
+    for timer in state.timers.values():
+        ch.add_timer(timer.deadline, TimerKey(key, "user_timer", timer.timer_id, attempt=timer.started_event_id))
+    for info in state.activities.values():
+        assert isinstance(info, ActivityInfo)
+        _recover_activity(state, ch, info)
+
+
+def _recover_workflow_task(state: MutableState, ch: Changes) -> None:
+    task = state.workflow_task
+    key = state.key
+    if task is None:
+        if state.next_event_id == 2 and state.first_wft_backoff > 0:
+            ch.add_timer(state.start_time + state.first_wft_backoff, TimerKey(key, "first_workflow_task"))
+        state.sticky_queue = ""
+        return
+    if task.started:
+        # The worker may still answer with its token; if not, the task times out as usual.
+        ch.add_timer(
+            task.started_time + task.timeout,
+            TimerKey(key, "workflow_task_timeout", str(task.seq), timeout_type=TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE),
+        )
+        return
+    if task.sticky:
+        # Nobody knows whether the sticky worker outlived the restart: use the normal queue.
+        state.move_task_off_sticky(ch)
+    else:
+        state.sticky_queue = ""
+        ch.tasks.append(WorkflowTaskRef(key, task.queue, False, task.seq))
+
+
+def _recover_activity(state: MutableState, ch: Changes, info: ActivityInfo) -> None:
+    key = state.key
+    ref = str(info.scheduled_event_id)
+    expiration = info.expiration
+    if expiration is not None:
+        ch.add_timer(expiration, TimerKey(key, "activity_timeout", ref, 0, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE))
+    if info.started:
+        start_to_close = info.timeout("start_to_close_timeout")
+        if start_to_close:
+            ch.add_timer(
+                info.started_time + start_to_close,
+                TimerKey(key, "activity_timeout", ref, info.attempt, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE),
+            )
+        heartbeat = info.timeout("heartbeat_timeout")
+        if heartbeat:
+            ch.add_timer(
+                (info.last_heartbeat_time or info.started_time) + heartbeat,
+                TimerKey(key, "activity_timeout", ref, info.attempt, TimeoutType.TIMEOUT_TYPE_HEARTBEAT),
+            )
+    elif info.next_attempt_time:
+        ch.add_timer(info.next_attempt_time, TimerKey(key, "activity_retry", ref, attempt=info.attempt))
+    else:
+        ch.tasks.append(ActivityTaskRef(key, info.queue, info.scheduled_event_id, info.attempt))
+        schedule_to_start = info.timeout("schedule_to_start_timeout")
+        if schedule_to_start:
+            ch.add_timer(
+                info.attempt_scheduled_time + schedule_to_start,
+                TimerKey(key, "activity_timeout", ref, info.attempt, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START),
+            )
+
+
+__all__ = ["recover"]

@@ -1,0 +1,295 @@
+"""SQLite persistence (`--db-filename`): every commit is durable before the RPC answers.
+
+Layout (schema version in `PRAGMA user_version`, migrated forward on open):
+
+- `namespaces`: one row per namespace (its NamespaceInfo and NamespaceConfig protos).
+- `executions`: one row per run, its mutable-state snapshot (`devserver.core.snapshot`).
+  Pending tasks, timers, retries and the visibility record are all derived from it.
+- `history`: one row per event, the serialized HistoryEvent proto.
+
+Commits from concurrent requests are queued and written by one writer task in a
+single transaction per batch, so durability costs one fsync per batch, not per
+request. Reads are served from an in-memory copy of the histories loaded at start.
+A second server on the same file is refused by an exclusive lock on `FILE.lock`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import aiosqlite
+from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
+
+from devserver.core import snapshot
+from devserver.core.changes import RunKey
+from devserver.errors import Unavailable
+from devserver.namespaces import Namespace
+from devserver.store import Loaded, MemoryStore, RunWrite
+
+log = logging.getLogger("tempo.sqlite")
+
+SCHEMA_VERSION = 1
+
+# Each entry upgrades the schema from version i to i + 1.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE namespaces (
+        name TEXT PRIMARY KEY,
+        info BLOB NOT NULL,
+        config BLOB NOT NULL
+    );
+    CREATE TABLE executions (
+        namespace TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        state BLOB NOT NULL,
+        PRIMARY KEY (namespace, workflow_id, run_id)
+    );
+    CREATE TABLE history (
+        namespace TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        event_id INTEGER NOT NULL,
+        event BLOB NOT NULL,
+        PRIMARY KEY (namespace, workflow_id, run_id, event_id)
+    ) WITHOUT ROWID;
+    """,
+]
+
+_PRAGMA = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=([A-Za-z0-9_\-]+)$")
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message is one line for the user."""
+
+
+def parse_pragmas(values: list[str]) -> list[tuple[str, str]]:
+    """`KEY=VALUE` strings as pairs; anything else is a StoreError."""
+    pairs = []
+    for value in values:
+        match = _PRAGMA.match(value.strip())
+        if match is None:
+            raise StoreError(f"invalid --sqlite-pragma {value!r}: expected KEY=VALUE, e.g. synchronous=NORMAL")
+        pairs.append((match.group(1), match.group(2)))
+    return pairs
+
+
+@dataclass
+class _Pending:
+    writes: list[RunWrite] = field(default_factory=list)
+    # Snapshots taken at commit time, so later changes to a state are not mixed in.
+    blobs: list[bytes] = field(default_factory=list)
+    namespace: Namespace | None = None
+    deleted: RunKey | None = None
+    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class SqliteStore(MemoryStore):
+    """The memory store's reads, with every write made durable in SQLite first."""
+
+    def __init__(
+        self, path: str, pragmas: list[tuple[str, str]] | None = None, on_fatal: Callable[[str], None] | None = None
+    ) -> None:
+        super().__init__()
+        self.path = path
+        self.pragmas = pragmas or []
+        self.on_fatal = on_fatal
+        self._db: aiosqlite.Connection | None = None
+        self._lock_fd: int | None = None
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._failed: str | None = None
+
+    # ---- opening --------------------------------------------------------------------
+
+    async def load(self) -> Loaded:
+        self._lock()
+        try:
+            self._db = await aiosqlite.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        try:
+            loaded = await self._open_and_read()
+        except sqlite3.DatabaseError as exc:
+            await self.close()
+            raise StoreError(f"cannot use {self.path}: {exc}") from exc
+        except StoreError:
+            await self.close()
+            raise
+        self._writer = asyncio.create_task(self._write_loop())
+        return loaded
+
+    def _lock(self) -> None:
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            raise StoreError(f"cannot open database {self.path}: directory {directory} does not exist")
+        if not os.access(directory, os.W_OK):
+            raise StoreError(f"cannot open database {self.path}: directory {directory} is not writable")
+        try:
+            fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot create lock file {self.path}.lock: {exc.strerror}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StoreError(f"{self.path} is in use by another tempo server") from None
+        self._lock_fd = fd
+
+    async def _open_and_read(self) -> Loaded:
+        db = self._db
+        assert db is not None
+        # Reading the header first: a file that is not SQLite fails here, before anything is written.
+        version = (await (await db.execute("PRAGMA user_version")).fetchone() or (0,))[0]
+        await (await db.execute("PRAGMA schema_version")).fetchone()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this server's {SCHEMA_VERSION}; "
+                "upgrade tempo to open it"
+            )
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=FULL")
+        for key, value in self.pragmas:
+            await db.execute(f"PRAGMA {key}={value}")
+        for target in range(version, SCHEMA_VERSION):
+            await db.executescript("BEGIN;" + MIGRATIONS[target] + f"PRAGMA user_version={target + 1}; COMMIT;")
+        return await self._read_all()
+
+    async def _read_all(self) -> Loaded:
+        db = self._db
+        assert db is not None
+        loaded = Loaded()
+        async with db.execute("SELECT info, config FROM namespaces") as rows:
+            async for info_blob, config_blob in rows:
+                info = namespace_pb.NamespaceInfo.FromString(info_blob)
+                config = namespace_pb.NamespaceConfig.FromString(config_blob)
+                loaded.namespaces.append(Namespace(info, config))
+        async with db.execute("SELECT state FROM executions") as rows:
+            async for (blob,) in rows:
+                try:
+                    loaded.states.append(snapshot.load(blob))
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise StoreError(f"cannot read a workflow run stored in {self.path}: {exc}") from exc
+        query = (
+            "SELECT namespace, workflow_id, run_id, event FROM history "
+            "ORDER BY namespace, workflow_id, run_id, event_id"
+        )
+        async with db.execute(query) as rows:
+            async for namespace, workflow_id, run_id, blob in rows:
+                self.append(RunKey(namespace, workflow_id, run_id), [history.HistoryEvent.FromString(blob)])
+        return loaded
+
+    # ---- writing ----------------------------------------------------------------------
+
+    async def commit(self, writes: list[RunWrite]) -> None:
+        await self._submit(_Pending(writes=writes, blobs=[snapshot.dump(w.state) for w in writes]))
+        for write in writes:
+            self.append(write.state.key, write.events)
+
+    async def save_namespace(self, namespace: Namespace) -> None:
+        await self._submit(_Pending(namespace=namespace))
+
+    async def delete(self, run: RunKey) -> None:
+        await self._submit(_Pending(deleted=run))
+        await super().delete(run)
+
+    async def _submit(self, pending: _Pending) -> None:
+        if self._failed is not None:
+            raise Unavailable(self._failed)
+        self._queue.put_nowait(pending)
+        await asyncio.shield(pending.done)
+
+    async def _write_loop(self) -> None:
+        closing = False
+        while not closing:
+            first = await self._queue.get()
+            batch: list[_Pending] = [] if first is None else [first]
+            closing = first is None
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    closing = True
+                else:
+                    batch.append(item)
+            if not batch:
+                continue
+            try:
+                await self._write_batch(batch)
+            except (sqlite3.Error, OSError) as exc:
+                self._failed = f"cannot write to {self.path}: {exc}"
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(Unavailable(self._failed))
+                if self.on_fatal is not None:
+                    self.on_fatal(self._failed)
+                return
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_result(None)
+
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        db = self._db
+        assert db is not None
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for pending in batch:
+                await self._write_one(db, pending)
+            await db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                await db.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    async def _write_one(db: aiosqlite.Connection, pending: _Pending) -> None:
+        if pending.namespace is not None:
+            ns = pending.namespace
+            await db.execute(
+                "INSERT OR REPLACE INTO namespaces (name, info, config) VALUES (?, ?, ?)",
+                (ns.name, ns.info.SerializeToString(), ns.config.SerializeToString()),
+            )
+        if pending.deleted is not None:
+            key = pending.deleted
+            for table in ("executions", "history"):
+                await db.execute(
+                    f"DELETE FROM {table} WHERE namespace = ? AND workflow_id = ? AND run_id = ?",
+                    (key.namespace, key.workflow_id, key.run_id),
+                )
+        for write, blob in zip(pending.writes, pending.blobs, strict=True):
+            key = write.state.key
+            await db.execute(
+                "INSERT OR REPLACE INTO executions (namespace, workflow_id, run_id, state) VALUES (?, ?, ?, ?)",
+                (key.namespace, key.workflow_id, key.run_id, blob),
+            )
+            if write.events:
+                await db.executemany(
+                    "INSERT INTO history (namespace, workflow_id, run_id, event_id, event) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (key.namespace, key.workflow_id, key.run_id, e.event_id, e.SerializeToString())
+                        for e in write.events
+                    ],
+                )
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            # Queued commits are written first: the sentinel comes after them.
+            self._queue.put_nowait(None)
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                await self._db.close()
+            self._db = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None

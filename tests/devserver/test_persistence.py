@@ -1,0 +1,252 @@
+"""`--db-filename`: state survives restarts and `kill -9`, driven by the official SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+from temporalio.worker import Worker
+
+from tests.devserver.durable_app import DurableOrder, Napper, deliver, prepare
+from tests.servers import ServerProcess, free_port, tempo_server
+
+WFT_EVENTS = {
+    EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+}
+
+
+def file_server(db: Path, port: int) -> ServerProcess:
+    return tempo_server("--db-filename", str(db), port=port)
+
+
+async def wait_for_event(handle: WorkflowHandle, event_type: int, timeout: float = 20.0) -> None:
+    async def poll() -> None:
+        while True:
+            history = await handle.fetch_history()
+            if any(e.event_type == event_type for e in history.events):
+                return
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+def workflow_events(events: list) -> list[str]:  # type: ignore[type-arg]
+    """Event types without workflow-task bookkeeping, which a crash may legitimately add."""
+    return [EventType.Name(e.event_type) for e in events if e.event_type not in WFT_EVENTS]
+
+
+async def test_completed_history_survives_a_restart(tmp_path: Path) -> None:
+    db, port = tmp_path / "tempo.db", free_port()
+    server = file_server(db, port).start()
+    try:
+        client = await Client.connect(server.address)
+        queue = f"tq-{uuid.uuid4().hex[:8]}"
+        async with Worker(client, task_queue=queue, workflows=[Napper]):
+            result = await client.execute_workflow(Napper.run, 0.1, id=f"nap-{queue}", task_queue=queue)
+        assert result == "rested"
+        before = await client.get_workflow_handle(f"nap-{queue}").fetch_history()
+        server.stop()
+        server.start()
+        client = await Client.connect(server.address)
+        after = await client.get_workflow_handle(f"nap-{queue}").fetch_history()
+        assert [e.SerializeToString() for e in after.events] == [e.SerializeToString() for e in before.events]
+        description = await client.get_workflow_handle(f"nap-{queue}").describe()
+        assert description.status is not None and description.status.name == "COMPLETED"
+        listed = [w.id async for w in client.list_workflows(f"WorkflowId = 'nap-{queue}'")]
+        assert listed == [f"nap-{queue}"], "visibility survives the restart"
+    finally:
+        server.stop()
+
+
+async def test_timer_due_while_the_server_is_down_fires_after_restart(tmp_path: Path) -> None:
+    db, port = tmp_path / "tempo.db", free_port()
+    server = file_server(db, port).start()
+    try:
+        client = await Client.connect(server.address)
+        queue = f"tq-{uuid.uuid4().hex[:8]}"
+        async with Worker(client, task_queue=queue, workflows=[Napper]):
+            handle = await client.start_workflow(Napper.run, 1.0, id=f"nap-{queue}", task_queue=queue)
+            await wait_for_event(handle, EventType.EVENT_TYPE_TIMER_STARTED)
+            server.kill()
+            await asyncio.sleep(1.5)  # the timer comes due while nobody is serving
+            server.start()
+            assert await asyncio.wait_for(handle.result(), 30) == "rested"
+            types = workflow_events(list((await handle.fetch_history()).events))
+        assert types == [
+            "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED",
+            "EVENT_TYPE_TIMER_STARTED",
+            "EVENT_TYPE_TIMER_FIRED",
+            "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED",
+        ]
+    finally:
+        server.stop()
+
+
+async def _start_acknowledged(client: Client, order_id: int, queue: str) -> str:
+    """Start (with the pick-up signal) until the server acknowledges it; returns the workflow id."""
+    workflow_id = f"order-{order_id}-{queue}"
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        try:
+            await client.start_workflow(
+                DurableOrder.run,
+                args=[order_id, 0.3],
+                id=workflow_id,
+                task_queue=queue,
+                start_signal="pick_up",
+                task_timeout=timedelta(seconds=2),
+                rpc_timeout=timedelta(seconds=2),
+            )
+            return workflow_id
+        except WorkflowAlreadyStartedError:
+            return workflow_id  # an earlier try was committed; its answer was lost in the crash
+        except RPCError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+
+
+async def test_kill_9_at_random_points_loses_nothing(tmp_path: Path) -> None:
+    seed = int(os.environ.get("TEMPO_CRASH_SEED", random.randrange(1 << 30)))
+    rng = random.Random(seed)
+    db, port = tmp_path / "tempo.db", free_port()
+    server = file_server(db, port).start()
+    try:
+        client = await Client.connect(server.address)
+        queue = f"tq-{uuid.uuid4().hex[:8]}"
+        async with Worker(client, task_queue=queue, workflows=[DurableOrder], activities=[prepare, deliver]):
+            control = await client.get_workflow_handle(await _start_acknowledged(client, 0, queue)).result()
+            assert control == "prepared 0, delivered 0"
+            expected = workflow_events(
+                list((await client.get_workflow_handle(f"order-0-{queue}").fetch_history()).events)
+            )
+
+            starts = asyncio.gather(*(_start_acknowledged(client, i, queue) for i in range(1, 13)))
+            for _ in range(3):
+                await asyncio.sleep(rng.uniform(0.05, 0.6))
+                server.kill()
+                await asyncio.sleep(rng.uniform(0.1, 0.5))
+                server.start()
+            workflow_ids = await asyncio.wait_for(starts, 60)
+            results = await asyncio.wait_for(
+                asyncio.gather(*(client.get_workflow_handle(w).result() for w in workflow_ids)), 90
+            )
+        assert results == [f"prepared {i}, delivered {i}" for i in range(1, 13)], f"seed {seed}"
+        for workflow_id in workflow_ids:
+            events = list((await client.get_workflow_handle(workflow_id).fetch_history()).events)
+            assert [e.event_id for e in events] == list(range(1, len(events) + 1)), f"seed {seed}"
+            completed = Counter(
+                e.activity_task_completed_event_attributes.scheduled_event_id
+                for e in events
+                if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+            )
+            assert all(n == 1 for n in completed.values()), f"an activity result was recorded twice (seed {seed})"
+            assert workflow_events(events) == expected, f"{workflow_id} differs from an uninterrupted run (seed {seed})"
+    finally:
+        server.stop()
+
+
+def _start_dev(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tempo_cli.main", "server", "start-dev", "--port", str(free_port()), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_second_server_on_the_same_file_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "tempo.db"
+    first = file_server(db, free_port()).start()
+    try:
+        second = _start_dev("--db-filename", str(db))
+        assert second.returncode == 1
+        assert "in use by another tempo server" in second.stderr
+        assert "Traceback" not in second.stderr
+    finally:
+        first.stop()
+
+
+def test_a_file_that_is_not_sqlite_is_left_alone(tmp_path: Path) -> None:
+    db = tmp_path / "notes.txt"
+    db.write_bytes(b"these are my notes, not a database\n" * 200)
+    before = db.read_bytes()
+    result = _start_dev("--db-filename", str(db))
+    assert result.returncode == 1
+    assert "not a database" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert db.read_bytes() == before
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "future.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    before = db.read_bytes()
+    result = _start_dev("--db-filename", str(db))
+    assert result.returncode == 1
+    assert "newer than this server" in result.stderr
+    assert db.read_bytes() == before
+
+
+def test_an_unwritable_directory_is_a_one_line_error(tmp_path: Path) -> None:
+    result = _start_dev("--db-filename", str(tmp_path / "missing" / "tempo.db"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_sqlite_pragma_is_a_one_line_error(tmp_path: Path) -> None:
+    result = _start_dev("--db-filename", str(tmp_path / "t.db"), "--sqlite-pragma", "journal_mode")
+    assert result.returncode == 1
+    assert "KEY=VALUE" in result.stderr
+
+
+@pytest.mark.parametrize("pragma", ["synchronous=NORMAL", "cache_size=-2000"])
+def test_sqlite_pragmas_are_accepted(tmp_path: Path, pragma: str) -> None:
+    server = tempo_server("--db-filename", str(tmp_path / "t.db"), "--sqlite-pragma", pragma).start()
+    server.stop()
+    assert server.proc is not None and server.proc.returncode == 0
+
+
+async def test_a_full_database_stops_the_server_with_one_line_and_keeps_what_was_acknowledged(tmp_path: Path) -> None:
+    # max_page_count makes SQLite report "database or disk is full", the same error a full disk gives.
+    db = tmp_path / "tempo.db"
+    server = tempo_server("--db-filename", str(db), "--sqlite-pragma", "max_page_count=40").start()
+    acknowledged: list[str] = []
+    try:
+        client = await Client.connect(server.address)
+        with pytest.raises(RPCError):
+            for i in range(2000):
+                handle = await client.start_workflow(
+                    "Napper", 1000.0, id=f"fill-{i}", task_queue="nowhere", rpc_timeout=timedelta(seconds=5)
+                )
+                acknowledged.append(handle.id)
+        assert server.proc is not None
+        assert server.proc.wait(timeout=15) == 1
+        stderr = server.proc.stderr.read().decode() if server.proc.stderr else ""
+        errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+        assert errors and "full" in errors[0], stderr
+        assert "Traceback" not in stderr
+    finally:
+        server.stop()
+    assert acknowledged, "some starts fit before the file filled up"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        stored = {row[0] for row in conn.execute("SELECT workflow_id FROM executions")}
+    assert set(acknowledged) <= stored, "every acknowledged start is in the file"
