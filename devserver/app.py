@@ -10,12 +10,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import grpc
+from temporalio.api.operatorservice.v1 import service_pb2_grpc as operator_grpc
 from temporalio.api.workflowservice.v1 import service_pb2_grpc
 
 from devserver.clock import Clock, SystemClock
 from devserver.engine import Engine, EngineConfig
 from devserver.grpc_service import WorkflowService
 from devserver.namespaces import NamespaceRegistry
+from devserver.operator_service import OperatorService
 from devserver.sqlite_store import SqliteStore, StoreError, parse_pragmas
 from devserver.store import HistoryStore, MemoryStore
 from devserver.visibility import VisibilityIndex
@@ -82,6 +84,7 @@ class DevServer:
         )
         # The generated stub types the servicer as synchronous; ours is async and duck-typed.
         service_pb2_grpc.add_WorkflowServiceServicer_to_server(WorkflowService(engine), self.grpc)  # type: ignore[arg-type]
+        operator_grpc.add_OperatorServiceServicer_to_server(OperatorService(engine), self.grpc)  # type: ignore[arg-type]
         self.port = 0
 
     async def start(self) -> None:

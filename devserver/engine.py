@@ -104,6 +104,8 @@ class Engine:
         """The named run, or the current run of the workflow id; NOT_FOUND otherwise."""
         if not workflow_id:
             raise InvalidArgument("WorkflowId is not set on request.")
+        if run_id:
+            _check_run_id(run_id)
         chain = self.chains.get((namespace, workflow_id))
         if chain is None:
             raise WorkflowNotFound(workflow_id)
@@ -495,6 +497,13 @@ class Engine:
             task.cancel()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _check_run_id(run_id: str) -> None:
+    try:
+        uuid.UUID(run_id)
+    except ValueError:
+        raise InvalidArgument("Invalid RunId.") from None
 
 
 def _validate_start(request: wsv1.StartWorkflowExecutionRequest) -> None:

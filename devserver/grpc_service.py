@@ -37,13 +37,13 @@ Handler = Callable[[Any, Request, grpc.aio.ServicerContext], Awaitable[Response]
 DEADLINE_MARGIN = 1.0
 
 
-def _rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
+def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
     @functools.wraps(handler)
     async def wrapper(self: Any, request: Request, context: grpc.aio.ServicerContext) -> Response:
         try:
             return await handler(self, request, context)
         except ServiceError as error:
-            await _abort(context, error)
+            await abort(context, error)
             raise AssertionError("unreachable") from None
         except Exception:
             log.exception("internal error in %s", handler.__name__)
@@ -53,7 +53,7 @@ def _rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
     return wrapper
 
 
-async def _abort(context: grpc.aio.ServicerContext, error: ServiceError) -> None:
+async def abort(context: grpc.aio.ServicerContext, error: ServiceError) -> None:
     status = status_pb2.Status(code=error.code.value[0], message=error.message)
     if error.details is not None:
         packed = any_pb2.Any()
@@ -79,7 +79,7 @@ class WorkflowService:
 
     # ---- cluster and namespaces ----------------------------------------------------------
 
-    @_rpc
+    @rpc
     async def GetSystemInfo(
         self, request: wsv1.GetSystemInfoRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.GetSystemInfoResponse:
@@ -87,14 +87,13 @@ class WorkflowService:
         caps = response.capabilities
         # Only what this server really does: see wire-facts.md for what each one gates.
         caps.signal_and_query_header = True
-        caps.internal_error_differentiation = True
         caps.activity_failure_include_heartbeat = True
         caps.encoded_failure_attributes = True
         caps.sdk_metadata = True
         caps.count_group_by_execution_status = True
         return response
 
-    @_rpc
+    @rpc
     async def GetClusterInfo(
         self, request: wsv1.GetClusterInfoRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.GetClusterInfoResponse:
@@ -108,7 +107,7 @@ class WorkflowService:
             supported_clients={"temporal-cli": ">=0.0.0", "temporal-go": ">=0.0.0"},
         )
 
-    @_rpc
+    @rpc
     async def RegisterNamespace(
         self, request: wsv1.RegisterNamespaceRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RegisterNamespaceResponse:
@@ -116,7 +115,7 @@ class WorkflowService:
         await self.engine.register_namespace(request.namespace, request.description, request.owner_email, retention)
         return wsv1.RegisterNamespaceResponse()
 
-    @_rpc
+    @rpc
     async def DescribeNamespace(
         self, request: wsv1.DescribeNamespaceRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DescribeNamespaceResponse:
@@ -130,7 +129,7 @@ class WorkflowService:
             replication_config=namespace.replication(),
         )
 
-    @_rpc
+    @rpc
     async def ListNamespaces(
         self, request: wsv1.ListNamespacesRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.ListNamespacesResponse:
@@ -147,7 +146,7 @@ class WorkflowService:
 
     # ---- starting and steering workflows ------------------------------------------------------
 
-    @_rpc
+    @rpc
     async def StartWorkflowExecution(
         self, request: wsv1.StartWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.StartWorkflowExecutionResponse:
@@ -158,41 +157,41 @@ class WorkflowService:
             status=state.status,  # type: ignore[arg-type]
         )
 
-    @_rpc
+    @rpc
     async def SignalWorkflowExecution(
         self, request: wsv1.SignalWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.SignalWorkflowExecutionResponse:
         await self.engine.signal(request)
         return wsv1.SignalWorkflowExecutionResponse()
 
-    @_rpc
+    @rpc
     async def SignalWithStartWorkflowExecution(
         self, request: wsv1.SignalWithStartWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.SignalWithStartWorkflowExecutionResponse:
         state = await self.engine.signal_with_start(request)
         return wsv1.SignalWithStartWorkflowExecutionResponse(run_id=state.key.run_id, started=True)
 
-    @_rpc
+    @rpc
     async def QueryWorkflow(
         self, request: wsv1.QueryWorkflowRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.QueryWorkflowResponse:
         return await self.engine.query(request, context.time_remaining())
 
-    @_rpc
+    @rpc
     async def TerminateWorkflowExecution(
         self, request: wsv1.TerminateWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.TerminateWorkflowExecutionResponse:
         await self.engine.terminate(request)
         return wsv1.TerminateWorkflowExecutionResponse()
 
-    @_rpc
+    @rpc
     async def RequestCancelWorkflowExecution(
         self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RequestCancelWorkflowExecutionResponse:
         await self.engine.request_cancel(request)
         return wsv1.RequestCancelWorkflowExecutionResponse()
 
-    @_rpc
+    @rpc
     async def DeleteWorkflowExecution(
         self, request: wsv1.DeleteWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DeleteWorkflowExecutionResponse:
@@ -201,31 +200,31 @@ class WorkflowService:
 
     # ---- reading workflows -----------------------------------------------------------------
 
-    @_rpc
+    @rpc
     async def DescribeWorkflowExecution(
         self, request: wsv1.DescribeWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DescribeWorkflowExecutionResponse:
         return self.reads.describe(request)
 
-    @_rpc
+    @rpc
     async def GetWorkflowExecutionHistory(
         self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.GetWorkflowExecutionHistoryResponse:
         return await self.reads.get_history(request, self._poll_timeout(context))
 
-    @_rpc
+    @rpc
     async def GetWorkflowExecutionHistoryReverse(
         self, request: wsv1.GetWorkflowExecutionHistoryReverseRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.GetWorkflowExecutionHistoryReverseResponse:
         return self.reads.get_history_reverse(request)
 
-    @_rpc
+    @rpc
     async def ListWorkflowExecutions(
         self, request: wsv1.ListWorkflowExecutionsRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.ListWorkflowExecutionsResponse:
         return self.reads.list(request)
 
-    @_rpc
+    @rpc
     async def CountWorkflowExecutions(
         self, request: wsv1.CountWorkflowExecutionsRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.CountWorkflowExecutionsResponse:
@@ -233,118 +232,120 @@ class WorkflowService:
 
     # ---- workers ---------------------------------------------------------------------------
 
-    @_rpc
+    @rpc
     async def PollWorkflowTaskQueue(
         self, request: wsv1.PollWorkflowTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.PollWorkflowTaskQueueResponse:
         return await self.workers.poll_workflow_task(request, self._poll_timeout(context))
 
-    @_rpc
+    @rpc
     async def RespondWorkflowTaskCompleted(
         self, request: wsv1.RespondWorkflowTaskCompletedRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RespondWorkflowTaskCompletedResponse:
         return await self.workers.complete_workflow_task(request)
 
-    @_rpc
+    @rpc
     async def RespondWorkflowTaskFailed(
         self, request: wsv1.RespondWorkflowTaskFailedRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RespondWorkflowTaskFailedResponse:
         await self.workers.fail_workflow_task(request)
         return wsv1.RespondWorkflowTaskFailedResponse()
 
-    @_rpc
+    @rpc
     async def RespondQueryTaskCompleted(
         self, request: wsv1.RespondQueryTaskCompletedRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RespondQueryTaskCompletedResponse:
         await self.workers.respond_query_task(request)
         return wsv1.RespondQueryTaskCompletedResponse()
 
-    @_rpc
+    @rpc
     async def PollActivityTaskQueue(
         self, request: wsv1.PollActivityTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.PollActivityTaskQueueResponse:
         return await self.workers.poll_activity_task(request, self._poll_timeout(context))
 
-    @_rpc
+    @rpc
     async def RespondActivityTaskCompleted(
         self, request: wsv1.RespondActivityTaskCompletedRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RespondActivityTaskCompletedResponse:
         await self.workers.respond_activity_completed(request)
         return wsv1.RespondActivityTaskCompletedResponse()
 
-    @_rpc
+    @rpc
     async def RespondActivityTaskCompletedById(
         self, request: wsv1.RespondActivityTaskCompletedByIdRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RespondActivityTaskCompletedByIdResponse:
         await self.workers.respond_activity_completed_by_id(request)
         return wsv1.RespondActivityTaskCompletedByIdResponse()
 
-    @_rpc
+    @rpc
     async def RespondActivityTaskFailed(
         self, request: wsv1.RespondActivityTaskFailedRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RespondActivityTaskFailedResponse:
         await self.workers.respond_activity_failed(request)
         return wsv1.RespondActivityTaskFailedResponse()
 
-    @_rpc
+    @rpc
     async def RespondActivityTaskFailedById(
         self, request: wsv1.RespondActivityTaskFailedByIdRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RespondActivityTaskFailedByIdResponse:
         await self.workers.respond_activity_failed_by_id(request)
         return wsv1.RespondActivityTaskFailedByIdResponse()
 
-    @_rpc
+    @rpc
     async def RespondActivityTaskCanceled(
         self, request: wsv1.RespondActivityTaskCanceledRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RespondActivityTaskCanceledResponse:
         await self.workers.respond_activity_canceled(request)
         return wsv1.RespondActivityTaskCanceledResponse()
 
-    @_rpc
+    @rpc
     async def RespondActivityTaskCanceledById(
         self, request: wsv1.RespondActivityTaskCanceledByIdRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RespondActivityTaskCanceledByIdResponse:
         await self.workers.respond_activity_canceled_by_id(request)
         return wsv1.RespondActivityTaskCanceledByIdResponse()
 
-    @_rpc
+    @rpc
     async def RecordActivityTaskHeartbeat(
         self, request: wsv1.RecordActivityTaskHeartbeatRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RecordActivityTaskHeartbeatResponse:
         cancel_requested = await self.workers.record_heartbeat(request)
         return wsv1.RecordActivityTaskHeartbeatResponse(cancel_requested=cancel_requested)
 
-    @_rpc
+    @rpc
     async def RecordActivityTaskHeartbeatById(
         self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RecordActivityTaskHeartbeatByIdResponse:
         cancel_requested = await self.workers.record_heartbeat_by_id(request)
         return wsv1.RecordActivityTaskHeartbeatByIdResponse(cancel_requested=cancel_requested)
 
-    @_rpc
+    @rpc
     async def ResetStickyTaskQueue(
         self, request: wsv1.ResetStickyTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.ResetStickyTaskQueueResponse:
         await self.workers.reset_sticky(request)
         return wsv1.ResetStickyTaskQueueResponse()
 
-    @_rpc
+    @rpc
     async def ShutdownWorker(
         self, request: wsv1.ShutdownWorkerRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.ShutdownWorkerResponse:
         await self.workers.shutdown_worker(request)
         return wsv1.ShutdownWorkerResponse()
 
-    @_rpc
+    @rpc
     async def DescribeTaskQueue(
         self, request: wsv1.DescribeTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DescribeTaskQueueResponse:
         return self.workers.describe_task_queue(request)
 
 
-def _unimplemented(name: str) -> Handler[Any, Any]:
+def unimplemented(name: str) -> Handler[Any, Any]:
+    """A handler that answers UNIMPLEMENTED, naming the method."""
+
     async def handler(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        await _abort(context, Unimplemented(f"{name} is not implemented by the tempo dev server"))
+        await abort(context, Unimplemented(f"{name} is not implemented by the tempo dev server"))
 
     handler.__name__ = name
     return handler
@@ -355,7 +356,7 @@ def _fill_unimplemented() -> None:
     service = service_pb2.DESCRIPTOR.services_by_name["WorkflowService"]
     for method in service.methods:
         if method.name not in WorkflowService.__dict__:
-            setattr(WorkflowService, method.name, _unimplemented(method.name))
+            setattr(WorkflowService, method.name, unimplemented(method.name))
 
 
 _fill_unimplemented()
