@@ -70,6 +70,17 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
     return engine
 
 
+def _health_service() -> grpc.GenericRpcHandler:
+    """grpc.health.v1.Health/Check, always SERVING (`temporal operator cluster health`)."""
+
+    async def check(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return b"\x08\x01"  # HealthCheckResponse{status: SERVING}, hand-encoded: no extra dependency
+
+    return grpc.method_handlers_generic_handler(
+        "grpc.health.v1.Health", {"Check": grpc.unary_unary_rpc_method_handler(check)}
+    )
+
+
 class DevServer:
     """A started server: its engine and its gRPC listener."""
 
@@ -85,6 +96,7 @@ class DevServer:
         # The generated stub types the servicer as synchronous; ours is async and duck-typed.
         service_pb2_grpc.add_WorkflowServiceServicer_to_server(WorkflowService(engine), self.grpc)  # type: ignore[arg-type]
         operator_grpc.add_OperatorServiceServicer_to_server(OperatorService(engine), self.grpc)  # type: ignore[arg-type]
+        self.grpc.add_generic_rpc_handlers([_health_service()])
         self.port = 0
 
     async def start(self) -> None:
