@@ -326,18 +326,32 @@ class WorkerOps:
         self.engine.namespaces.get(request.namespace)
         if not request.task_queue.name:
             raise InvalidArgument("TaskQueue is not set on request.")
-        kind = "activity" if request.task_queue_type == task_queue_pb2.TASK_QUEUE_TYPE_ACTIVITY else "workflow"
-        queue = self.engine.matching.queue(request.namespace, request.task_queue.name, kind)
         response = wsv1.DescribeTaskQueueResponse()
-        for poller in queue.pollers.values():
-            response.pollers.append(
-                taskqueue.PollerInfo(
-                    identity=poller.identity,
-                    last_access_time=timestamp(poller.last_access_time),
-                    rate_per_second=100000.0,
-                )
-            )
+        if request.api_mode == task_queue_pb2.DESCRIBE_TASK_QUEUE_MODE_ENHANCED:
+            # Enhanced answers go per build id ("" = unversioned) and per queue type; clients take
+            # legacy fields in this mode for a sign of an old server.
+            types = list(request.task_queue_types) or [
+                task_queue_pb2.TASK_QUEUE_TYPE_WORKFLOW,
+                task_queue_pb2.TASK_QUEUE_TYPE_ACTIVITY,
+            ]
+            version = response.versions_info[""]
+            for queue_type in types:
+                version.types_info[queue_type].pollers.extend(self._pollers(request, queue_type))
+            return response
+        response.pollers.extend(self._pollers(request, request.task_queue_type))
         return response
+
+    def _pollers(self, request: wsv1.DescribeTaskQueueRequest, queue_type: int) -> list[taskqueue.PollerInfo]:
+        kind = "activity" if queue_type == task_queue_pb2.TASK_QUEUE_TYPE_ACTIVITY else "workflow"
+        queue = self.engine.matching.queue(request.namespace, request.task_queue.name, kind)
+        return [
+            taskqueue.PollerInfo(
+                identity=poller.identity,
+                last_access_time=timestamp(poller.last_access_time),
+                rate_per_second=100000.0,
+            )
+            for poller in queue.pollers.values()
+        ]
 
 
 def _decode(raw: bytes, kind: str) -> TaskToken:
