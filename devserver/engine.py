@@ -10,15 +10,19 @@ one asyncio loop: core calls are synchronous, so no locks are needed.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import query_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.clock import Clock
@@ -401,8 +405,6 @@ class Engine:
         await self.store.delete(state.key)
 
     async def query(self, request: wsv1.QueryWorkflowRequest, timeout: float | None) -> wsv1.QueryWorkflowResponse:
-        from temporalio.api.enums.v1 import query_pb2
-        from temporalio.api.query.v1 import message_pb2 as query_pb
 
         self.namespaces.get(request.namespace)
         if not request.query.query_type:
@@ -543,17 +545,12 @@ def _check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: Mutab
         )
 
 
-def _datetime(epoch: float) -> Any:
-    from datetime import UTC, datetime
-
+def _datetime(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 
 def decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, Any]:
     """Search attribute payloads (json/plain) as Python values for visibility queries."""
-    import json
-    from datetime import datetime
-
     values: dict[str, Any] = {}
     for name, payload in attributes.indexed_fields.items():
         try:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import activities
 from devserver.core.activities import ActivityInfo
+from devserver.core.changes import RunKey
 from devserver.core.mutable_state import MutableState, task_queue_message
 from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.engine import Engine
@@ -92,7 +94,7 @@ class ReadOps:
         response.workflow_execution_info.CopyFrom(execution_info(state))
         for info in state.activities.values():
             assert isinstance(info, ActivityInfo)
-            response.pending_activities.append(activities.pending_info(info))  # type: ignore[arg-type]
+            response.pending_activities.append(activities.pending_info(info))
         task = state.workflow_task
         if task is not None:
             pending = response.pending_workflow_task
@@ -124,8 +126,6 @@ class ReadOps:
         return response
 
     def count(self, request: wsv1.CountWorkflowExecutionsRequest) -> wsv1.CountWorkflowExecutionsResponse:
-        from temporalio.api.common.v1 import message_pb2 as common
-        from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 
         self.engine.namespaces.get(request.namespace)
         visibility = self.engine.visibility
@@ -146,7 +146,6 @@ class ReadOps:
             raise InvalidArgument(str(exc)) from exc
 
     def _info_for(self, record: VisibilityRecord) -> workflow_pb.WorkflowExecutionInfo:
-        from devserver.core.changes import RunKey
 
         state = self.engine.runs.get(RunKey(record.namespace, record.workflow_id, record.run_id))
         if state is None:

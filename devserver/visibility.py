@@ -702,9 +702,8 @@ def _decode_token(token: bytes) -> _SortKey:
         raise InvalidQueryError("invalid next page token") from None
 
 
-def _type_from_spec(spec: str | int | FieldType) -> FieldType:
-    if isinstance(spec, FieldType):
-        return spec
+def _type_from_spec(spec: str | int) -> FieldType:
+    # Raises ValueError (or KeyError) for a type Temporal does not have.
     if isinstance(spec, int):  # INDEXED_VALUE_TYPE_KEYWORD_LIST -> FieldType.KEYWORD_LIST
         name = IndexedValueType.Name(IndexedValueType.ValueType(spec))
         return FieldType[name.removeprefix("INDEXED_VALUE_TYPE_")]
@@ -717,7 +716,7 @@ class VisibilityIndex:
     `search_attribute_types` declares custom attributes (name -> 'Keyword', 'Int', ...
     or an IndexedValueType number) so queries can use them before any run sets them
     and their literals are type-checked. Undeclared names found on records get the
-    type of their values.
+    type of their values. Not thread-safe: use it from one thread (the event loop).
     """
 
     def __init__(self, search_attribute_types: Mapping[str, str | int] | None = None) -> None:
@@ -725,6 +724,10 @@ class VisibilityIndex:
         self.search_attribute_types: dict[str, FieldType] = {
             name: _type_from_spec(spec) for name, spec in (search_attribute_types or {}).items()
         }
+
+    def declare_search_attribute(self, name: str, type_spec: str | int) -> None:
+        """Declare a custom attribute's type ('Keyword', 'Int', ... or IndexedValueType number)."""
+        self.search_attribute_types[name] = _type_from_spec(type_spec)
 
     def upsert(self, record: VisibilityRecord) -> None:
         """Insert or replace the record for (record.namespace, record.run_id)."""

@@ -13,6 +13,7 @@ from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import retry
@@ -352,9 +353,8 @@ def timed_out(state: MutableState, ch: Changes, key: TimerKey) -> None:
     _close(state, ch, info, new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, ch.now, attrs))
 
 
-def pending_info(info: ActivityInfo) -> object:
+def pending_info(info: ActivityInfo) -> workflow_pb.PendingActivityInfo:
     """The PendingActivityInfo DescribeWorkflowExecution reports."""
-    from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
     if info.cancel_requested:
         status = PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED

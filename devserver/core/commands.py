@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from temporalio.api.command.v1 import message_pb2 as command_pb
-from temporalio.api.enums.v1 import command_type_pb2, failed_cause_pb2
+from temporalio.api.enums.v1 import command_type_pb2, failed_cause_pb2, query_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
@@ -142,7 +142,6 @@ def complete_workflow_task(
 def _answer_queries(
     ch: Changes, delivered: Mapping[str, object], request: wsv1.RespondWorkflowTaskCompletedRequest
 ) -> None:
-    from temporalio.api.enums.v1 import query_pb2
 
     for query_id, result in request.query_results.items():
         if query_id not in delivered:
