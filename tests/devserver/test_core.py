@@ -386,3 +386,17 @@ def test_backoff_stops_at_the_schedule_to_close_deadline() -> None:
     policy = retry.with_defaults(None)
     got, state = retry.next_backoff(policy, 3, app_failure("x"), T0, expiration=T0 + 2)
     assert got is None and state == wf_enums.RETRY_STATE_TIMEOUT
+
+
+def test_run_timeout_closes_the_run_as_timed_out() -> None:
+    run = Run()
+    run.state.run_deadline = T0 + 5
+    run.complete_task(run.start_task(), start_timer("long", 60))
+    run.now = T0 + 5
+    run.fire(TimerKey(run.state.key, "run_timeout"))
+    assert run.types()[-1] == "WORKFLOW_EXECUTION_TIMED_OUT"
+    assert run.state.status == wf_enums.WORKFLOW_EXECUTION_STATUS_TIMED_OUT
+    assert not run.state.timers, "a closed run has nothing pending"
+    before = len(run.history)
+    run.fire(run.due_timers("user_timer")[-1][1])
+    assert len(run.history) == before, "timers of a closed run are ignored"
