@@ -91,6 +91,8 @@ class DevServer:
             options=[
                 ("grpc.max_receive_message_length", 128 * 1024 * 1024),
                 ("grpc.max_send_message_length", 128 * 1024 * 1024),
+                # Without this a second server can bind the same port and steal connections.
+                ("grpc.so_reuseport", 0),
             ]
         )
         # The generated stub types the servicer as synchronous; ours is async and duck-typed.
