@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# gRPC's C core logs its own errors to stderr (e.g. a port in use) next to our one-line
+# messages; users who want them can still set GRPC_VERBOSITY themselves.
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
 import typer
 
 from tempo_cli import server
