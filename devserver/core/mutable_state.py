@@ -315,25 +315,19 @@ class MutableState:
         task.started_time = ch.now
         task.identity = identity
         task.request_id = request_id
-        started_attrs = history.WorkflowTaskStartedEventAttributes(
-            identity=identity, request_id=request_id, history_size_bytes=self.history_size_bytes
-        )
         transient: list[history.HistoryEvent] = []
         if task.transient:
             # Sent to the worker, written only if this attempt completes.
             task.scheduled_event_id = self.next_event_id
             task.started_event_id = self.next_event_id + 1
-            started_attrs.scheduled_event_id = task.scheduled_event_id
-            scheduled = new_event(
-                EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-                task.scheduled_time,
-                self._scheduled_attributes(task),
-            )
-            started = new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, ch.now, started_attrs)
-            scheduled.event_id, started.event_id = task.scheduled_event_id, task.started_event_id
-            transient = [scheduled, started]
+            transient = self._transient_pair(task)
         else:
-            started_attrs.scheduled_event_id = task.scheduled_event_id
+            started_attrs = history.WorkflowTaskStartedEventAttributes(
+                scheduled_event_id=task.scheduled_event_id,
+                identity=identity,
+                request_id=request_id,
+                history_size_bytes=self.history_size_bytes,
+            )
             task.started_event_id = self._append(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, started_attrs)
         self.any_workflow_task_started = True
         ch.add_timer(
@@ -342,7 +336,6 @@ class MutableState:
                 self.key, "workflow_task_timeout", str(task.seq), timeout_type=TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
             ),
         )
-        queries = dict(task.queries)
         return WorkflowTaskStart(
             seq=task.seq,
             attempt=task.attempt,
@@ -352,7 +345,7 @@ class MutableState:
             scheduled_time=task.scheduled_time,
             started_time=ch.now,
             transient_events=transient,
-            queries=queries,
+            queries=dict(task.queries),
         )
 
     def transient_events(self) -> list[history.HistoryEvent]:
@@ -360,18 +353,20 @@ class MutableState:
         task = self.workflow_task
         if task is None or not task.started or not task.transient:
             return []
-        attrs = history.WorkflowTaskStartedEventAttributes(
+        return self._transient_pair(task)
+
+    def _transient_pair(self, task: WorkflowTask) -> list[history.HistoryEvent]:
+        """A transient attempt's scheduled and started events, with the ids they will get."""
+        scheduled = new_event(
+            EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, task.scheduled_time, self._scheduled_attributes(task)
+        )
+        started_attrs = history.WorkflowTaskStartedEventAttributes(
             scheduled_event_id=task.scheduled_event_id,
             identity=task.identity,
             request_id=task.request_id,
             history_size_bytes=self.history_size_bytes,
         )
-        scheduled = new_event(
-            EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-            task.scheduled_time,
-            self._scheduled_attributes(task),
-        )
-        started = new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, task.started_time, attrs)
+        started = new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, task.started_time, started_attrs)
         scheduled.event_id, started.event_id = task.scheduled_event_id, task.started_event_id
         return [scheduled, started]
 
@@ -386,19 +381,9 @@ class MutableState:
         """A transient attempt completes: its scheduled and started events become history."""
         if not task.transient:
             return
-        started_attrs = history.WorkflowTaskStartedEventAttributes(
-            scheduled_event_id=task.scheduled_event_id,
-            identity=task.identity,
-            request_id=task.request_id,
-            history_size_bytes=self.history_size_bytes,
-        )
-        scheduled = new_event(
-            EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-            task.scheduled_time,
-            self._scheduled_attributes(task),
-        )
-        started = new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, task.started_time, started_attrs)
-        self._write(ch, [scheduled, started])
+        # Nothing is written while a task is started, so the ids promised to the worker hold.
+        assert self.next_event_id == task.scheduled_event_id
+        self._write(ch, self._transient_pair(task))
 
     def fail_workflow_task(
         self,
