@@ -10,15 +10,16 @@ os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 import typer
 
-from tempo_cli import server
+from tempo_cli import server, workflow
 
 app = typer.Typer(
     name="tempo",
     help=(
-        "Durable execution on one laptop: a Temporal-compatible dev server, "
-        "workflows from the terminal and a TUI.\n\n"
+        "Durable execution on one laptop: a Temporal-compatible dev server "
+        "and workflows from the terminal.\n\n"
         "Examples:\n\n"
         "  tempo server start-dev\n\n"
+        "  tempo workflow start --type Order --task-queue orders --input 3\n\n"
         "  tempo workflow list"
     ),
     no_args_is_help=True,
@@ -26,6 +27,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(server.app, name="server")
+app.add_typer(workflow.app, name="workflow")
 
 
 def main() -> None:

@@ -17,8 +17,10 @@ from sdk import (
     ApplicationError,
     CancelledError,
     Client,
+    RetryPolicy,
     ServerUnreachableError,
     TerminatedError,
+    TimeoutFailureError,
     WorkflowAlreadyStartedError,
     WorkflowContinuedAsNewError,
     WorkflowFailureError,
@@ -28,6 +30,7 @@ from sdk import (
     WorkflowQueryRejectedError,
     WorkflowStatus,
 )
+from sdk import workflow as tempo_workflow
 from tests.sdk_client.workflows import Item, Order
 from tests.servers import free_port
 
@@ -38,9 +41,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-async def eventually(
-    probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], timeout: float = 10.0
-) -> T:
+async def eventually(probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], timeout: float = 10.0) -> T:
     """Poll ``probe`` until ``accept`` says yes (visibility lags a moment on real servers)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -54,9 +55,7 @@ async def test_unreachable_server_gives_one_clear_error() -> None:
     address = f"127.0.0.1:{free_port()}"
     with pytest.raises(ServerUnreachableError) as info:
         await Client.connect(address)
-    assert str(info.value) == (
-        f"cannot reach a server at {address} — is `tempo server start-dev` running?"
-    )
+    assert str(info.value) == (f"cannot reach a server at {address} — is `tempo server start-dev` running?")
 
 
 async def test_bad_address_is_rejected_before_dialling() -> None:
@@ -65,9 +64,7 @@ async def test_bad_address_is_rejected_before_dialling() -> None:
 
 
 async def test_start_and_result(client: Client, task_queue: str) -> None:
-    handle = await client.start_workflow(
-        "Greeting", "Ada", id=new_id("greet"), task_queue=task_queue
-    )
+    handle = await client.start_workflow("Greeting", "Ada", id=new_id("greet"), task_queue=task_queue)
     assert handle.result_run_id
     assert await handle.result() == "Hello, Ada!"
 
@@ -75,9 +72,14 @@ async def test_start_and_result(client: Client, task_queue: str) -> None:
 async def test_execute_with_dataclasses_both_ways(client: Client, task_queue: str) -> None:
     order = Order("o-1", [Item("tea", 2), Item("cake", 1)])
     result = await client.execute_workflow(
-        "OrderTotal", order, id=new_id("order"), task_queue=task_queue, result_type=Order
+        "OrderTotal", args=[order], id=new_id("order"), task_queue=task_queue, result_type=Order
     )
     assert result == Order("o-1", [Item("tea", 2), Item("cake", 1)], note="3 items")
+
+
+async def test_arguments_either_positional_or_as_a_list(client: Client) -> None:
+    with pytest.raises(TypeError, match="not both"):
+        await client.start_workflow("Greeting", "a", args=["b"], id=new_id("both"), task_queue="unused")
 
 
 async def test_duplicate_start_names_the_running_run(client: Client, task_queue: str) -> None:
@@ -100,14 +102,38 @@ async def test_duplicate_start_names_the_running_run(client: Client, task_queue:
 
 async def test_same_request_id_is_idempotent(client: Client, task_queue: str) -> None:
     wf_id, request_id = new_id("idem"), str(uuid.uuid4())
-    a = await client.start_workflow(
-        "Waiter", id=wf_id, task_queue=task_queue, request_id=request_id
-    )
-    b = await client.start_workflow(
-        "Waiter", id=wf_id, task_queue=task_queue, request_id=request_id
-    )
+    a = await client.start_workflow("Waiter", id=wf_id, task_queue=task_queue, request_id=request_id)
+    b = await client.start_workflow("Waiter", id=wf_id, task_queue=task_queue, request_id=request_id)
     assert a.result_run_id == b.result_run_id
     await a.terminate()
+
+
+@tempo_workflow.defn(name="Waiter")
+class WaiterApi:
+    """Tempo's view of the official worker's Waiter: only the names matter to the client."""
+
+    @tempo_workflow.run
+    async def run(self) -> list[str]:
+        raise NotImplementedError  # runs on the official worker, never here
+
+    @tempo_workflow.signal
+    def add(self, item: str) -> None: ...
+
+    @tempo_workflow.signal(name="finish")
+    def done(self) -> None: ...
+
+    @tempo_workflow.query
+    def count(self) -> int:
+        return 0
+
+
+async def test_decorated_methods_name_workflows_signals_and_queries(client: Client, task_queue: str) -> None:
+    handle = await client.start_workflow(WaiterApi.run, id=new_id("api"), task_queue=task_queue)
+    await handle.signal(WaiterApi.add, "kiwi")
+    assert await handle.query(WaiterApi.count) == 1
+    await handle.signal(WaiterApi.done)  # named "finish" by its decorator
+    assert await handle.result() == ["kiwi"]
+    assert (await handle.describe()).workflow_type == "Waiter"
 
 
 async def test_signals_and_queries(client: Client, task_queue: str) -> None:
@@ -138,9 +164,7 @@ async def test_failing_and_unknown_queries(client: Client, task_queue: str) -> N
 
 async def test_signal_with_start_starts_then_signals(client: Client, task_queue: str) -> None:
     wf_id = new_id("sws")
-    first = await client.signal_with_start(
-        "Waiter", signal="add", signal_args=["one"], id=wf_id, task_queue=task_queue
-    )
+    first = await client.signal_with_start("Waiter", signal="add", signal_args=["one"], id=wf_id, task_queue=task_queue)
     second = await client.signal_with_start(
         "Waiter", signal="add", signal_args=["two"], id=wf_id, task_queue=task_queue
     )
@@ -149,12 +173,8 @@ async def test_signal_with_start_starts_then_signals(client: Client, task_queue:
     assert await second.result() == ["one", "two"]
 
 
-async def test_failed_workflow_raises_with_application_cause(
-    client: Client, task_queue: str
-) -> None:
-    handle = await client.start_workflow(
-        "Failing", "out of stock", id=new_id("fail"), task_queue=task_queue
-    )
+async def test_failed_workflow_raises_with_application_cause(client: Client, task_queue: str) -> None:
+    handle = await client.start_workflow("Failing", "out of stock", id=new_id("fail"), task_queue=task_queue)
     with pytest.raises(WorkflowFailureError) as info:
         await handle.result()
     cause = info.value.cause
@@ -209,6 +229,16 @@ async def test_cancel(client: Client, task_queue: str) -> None:
     assert (await handle.describe()).status == WorkflowStatus.CANCELED
 
 
+async def test_run_timeout_surfaces_as_timeout_failure(client: Client, task_queue: str) -> None:
+    handle = await client.start_workflow(
+        "Sleeper", id=new_id("slow"), task_queue=task_queue, run_timeout=timedelta(seconds=1)
+    )
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert isinstance(info.value.cause, TimeoutFailureError)
+    assert (await handle.describe()).status == WorkflowStatus.TIMED_OUT
+
+
 async def test_describe(client: Client, task_queue: str) -> None:
     wf_id = new_id("desc")
     handle = await client.start_workflow(
@@ -217,6 +247,7 @@ async def test_describe(client: Client, task_queue: str) -> None:
         task_queue=task_queue,
         memo={"owner": "ops", "n": 3},
         execution_timeout=timedelta(minutes=5),
+        retry_policy=RetryPolicy(maximum_attempts=3, non_retryable_error_types=["Fatal"]),
     )
     desc = await handle.describe()
     assert (desc.workflow_id, desc.run_id) == (wf_id, handle.result_run_id)
@@ -228,6 +259,9 @@ async def test_describe(client: Client, task_queue: str) -> None:
     assert desc.start_time is not None and desc.close_time is None
     config = desc.raw_description.execution_config
     assert config.workflow_execution_timeout.ToTimedelta() == timedelta(minutes=5)
+    started = (await handle.fetch_history()).events[0].workflow_execution_started_event_attributes
+    assert started.retry_policy.maximum_attempts == 3
+    assert list(started.retry_policy.non_retryable_error_types) == ["Fatal"]
     await handle.signal("finish")
     await handle.result()
     closed = await handle.describe()
@@ -267,10 +301,7 @@ async def test_fetch_history_pages_through_long_histories(client: Client) -> Non
 
 async def test_list_and_count_with_query(client: Client, task_queue: str) -> None:
     wf_type = "Waiter"
-    handles = [
-        await client.start_workflow(wf_type, id=new_id("list"), task_queue=task_queue)
-        for _ in range(3)
-    ]
+    handles = [await client.start_workflow(wf_type, id=new_id("list"), task_queue=task_queue) for _ in range(3)]
     await handles[0].terminate()
     query = f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
 
@@ -280,9 +311,7 @@ async def test_list_and_count_with_query(client: Client, task_queue: str) -> Non
     running = {h.id for h in handles[1:]}
     assert await eventually(listed, lambda ids: ids == running) == running
     assert await eventually(lambda: client.count_workflows(query), lambda n: n == 2) == 2
-    everything = [
-        w async for w in client.list_workflows(f"TaskQueue = '{task_queue}'", page_size=1)
-    ]
+    everything = [w async for w in client.list_workflows(f"TaskQueue = '{task_queue}'", page_size=1)]
     assert {w.workflow_id for w in everything} == {h.id for h in handles}
     assert {w.status for w in everything} == {WorkflowStatus.RUNNING, WorkflowStatus.TERMINATED}
     assert all(w.workflow_type == wf_type and w.task_queue == task_queue for w in everything)

@@ -124,9 +124,7 @@ def test_without_hint_json_comes_back_as_plain_values() -> None:
 
 def test_optional_hint_accepts_null_and_value() -> None:
     assert ours.from_payload(ours.to_payload(None), Line | None) is None
-    assert ours.from_payload(ours.to_payload(Line("z", Size.SMALL)), Line | None) == Line(
-        "z", Size.SMALL
-    )
+    assert ours.from_payload(ours.to_payload(Line("z", Size.SMALL)), Line | None) == Line("z", Size.SMALL)
 
 
 def test_from_payloads_uses_positional_hints() -> None:
@@ -190,9 +188,7 @@ def test_application_error_reaches_the_official_sdk() -> None:
         try:
             raise KeyError("sku-9")
         except KeyError as err:
-            raise ApplicationError(
-                "no such sku", {"sku": 9}, type="Missing", non_retryable=True
-            ) from err
+            raise ApplicationError("no such sku", {"sku": 9}, type="Missing", non_retryable=True) from err
     except ApplicationError as exc:
         failure = ours.to_failure(exc)
     assert "test_converter.py" in failure.stack_trace
@@ -260,12 +256,20 @@ def test_timeout_and_retry_enums_match_the_protos() -> None:
 
 
 def test_encoded_attributes_are_unwrapped() -> None:
-    failure = Failure(
-        message="Encoded failure", application_failure_info=ApplicationFailureInfo(type="X")
-    )
-    failure.encoded_attributes.CopyFrom(
-        ours.to_payload({"message": "the real message", "stack_trace": "at line 1"})
-    )
+    failure = Failure(message="Encoded failure", application_failure_info=ApplicationFailureInfo(type="X"))
+    failure.encoded_attributes.CopyFrom(ours.to_payload({"message": "the real message", "stack_trace": "at line 1"}))
     exc = ours.from_failure(failure)
     assert str(exc) == "the real message"
     assert isinstance(exc, ApplicationError) and exc.stack_trace == "at line 1"
+
+
+class OutOfStock(ApplicationError):
+    pass
+
+
+def test_application_error_type_defaults() -> None:
+    # A bare ApplicationError carries no type, as in the official SDK...
+    bare = _theirs_from_failure(ours.to_failure(ApplicationError("plain")))
+    assert isinstance(bare, tx.ApplicationError) and bare.type is None
+    # ...while a subclass is named after itself, so callers can match on it.
+    assert ours.to_failure(OutOfStock("gone")).application_failure_info.type == "OutOfStock"

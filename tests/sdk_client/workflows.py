@@ -86,9 +86,7 @@ class Waiter:
 class Failing:
     @workflow.run
     async def run(self, reason: str) -> None:
-        raise TemporalApplicationError(
-            reason, {"code": 7}, type="OrderRejected", non_retryable=True
-        )
+        raise TemporalApplicationError(reason, {"code": 7}, type="OrderRejected", non_retryable=True)
 
 
 @workflow.defn(name="Countdown")
@@ -109,9 +107,7 @@ async def flaky(message: str) -> str:
 class CallsFlaky:
     @workflow.run
     async def run(self) -> str:
-        return await workflow.execute_activity(
-            flaky, "activity broke", start_to_close_timeout=timedelta(seconds=10)
-        )
+        return await workflow.execute_activity(flaky, "activity broke", start_to_close_timeout=timedelta(seconds=10))
 
 
 @workflow.defn(name="Sleeper")

@@ -1,0 +1,141 @@
+"""The gRPC connection under :class:`sdk.client.Client`: calls, deadlines, error mapping."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+import grpc.aio
+from google.protobuf.message import Message
+from google.rpc import status_pb2
+from temporalio.api.errordetails.v1 import (
+    NamespaceNotFoundFailure,
+    QueryFailedFailure,
+    WorkflowExecutionAlreadyStartedFailure,
+)
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest, GetSystemInfoResponse
+from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
+
+from sdk.exceptions import (
+    RPCError,
+    ServerUnreachableError,
+    TempoError,
+    WorkflowAlreadyStartedError,
+    WorkflowNotFoundError,
+    WorkflowQueryFailedError,
+)
+
+ResponseT = TypeVar("ResponseT", bound=Message)
+
+_ADDRESS = re.compile(r"^(\[[0-9a-fA-F:]+\]|[^:\s/]+):(\d{1,5})$")
+_CONNECT_TIMEOUT = 5.0
+
+
+def check_address(address: str) -> str:
+    """Return ``address`` if it looks like ``host:port``; raise a one-line ValueError if not."""
+    match = _ADDRESS.match(address)
+    if not match or not 0 < int(match.group(2)) < 65536:
+        raise ValueError(f"invalid server address {address!r}: expected HOST:PORT")
+    return address
+
+
+def status_detail(err: grpc.aio.AioRpcError) -> Any:
+    """The first rich error detail (an errordetails message) of a failed call, if any."""
+    for key, value in err.trailing_metadata() or ():
+        if key != "grpc-status-details-bin" or not isinstance(value, bytes):
+            continue
+        status = status_pb2.Status()
+        try:
+            status.ParseFromString(value)
+        except Exception:  # a garbled trailer is no reason to hide the real error
+            return None
+        if not status.details:
+            return None
+        # Temporal servers put the one interesting detail first.
+        for kind in (
+            WorkflowExecutionAlreadyStartedFailure,
+            NamespaceNotFoundFailure,
+            QueryFailedFailure,
+        ):
+            if status.details[0].Is(kind.DESCRIPTOR):
+                detail = kind()
+                status.details[0].Unpack(detail)
+                return detail
+        return status.details[0]
+    return None
+
+
+def map_error(err: grpc.aio.AioRpcError, address: str, workflow_id: str = "") -> TempoError:
+    """Translate a failed gRPC call into the matching Tempo exception."""
+    code, message = err.code(), err.details() or ""
+    detail = status_detail(err)
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return ServerUnreachableError(address)
+    if isinstance(detail, WorkflowExecutionAlreadyStartedFailure):
+        return WorkflowAlreadyStartedError(workflow_id, detail.run_id, message)
+    if isinstance(detail, QueryFailedFailure) or (
+        code == grpc.StatusCode.INVALID_ARGUMENT and "query" in message.lower()
+    ):
+        return WorkflowQueryFailedError(message)
+    if code == grpc.StatusCode.NOT_FOUND and not isinstance(detail, NamespaceNotFoundFailure):
+        return WorkflowNotFoundError(message, workflow_id)
+    return RPCError(code, message)
+
+
+class Connection:
+    """One gRPC channel to a Temporal-compatible server, with error mapping.
+
+    Args:
+        address: ``host:port`` of the frontend.
+        rpc_timeout: Deadline in seconds for ordinary (non long-poll) calls.
+    """
+
+    def __init__(self, address: str, rpc_timeout: float) -> None:
+        self.address = check_address(address)
+        self.rpc_timeout = rpc_timeout
+        self.channel = grpc.aio.insecure_channel(
+            address,
+            # Histories and list pages can be large; the server caps them anyway.
+            options=[("grpc.max_receive_message_length", 128 * 1024 * 1024)],
+        )
+        self.service = WorkflowServiceStub(self.channel)
+        self.system_info: GetSystemInfoResponse | None = None
+
+    async def open(self) -> None:
+        """Check the server answers, as official SDKs do with GetSystemInfo."""
+        try:
+            self.system_info = await self.service.GetSystemInfo(GetSystemInfoRequest(), timeout=_CONNECT_TIMEOUT)
+        except grpc.aio.AioRpcError as err:
+            if err.code() == grpc.StatusCode.UNIMPLEMENTED:
+                return  # older or minimal servers: the call is optional
+            if err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise ServerUnreachableError(self.address) from None
+            raise map_error(err, self.address) from None
+
+    async def call(
+        self,
+        method: Callable[..., Awaitable[ResponseT]],
+        request: Message,
+        *,
+        timeout: float | None = None,
+        workflow_id: str = "",
+    ) -> ResponseT:
+        """Make one unary call; map gRPC failures to Tempo exceptions.
+
+        Args:
+            method: A bound stub method, e.g. ``conn.service.StartWorkflowExecution``.
+            request: The request message.
+            timeout: Deadline in seconds; defaults to the connection's ``rpc_timeout``.
+            workflow_id: Used in error messages and exceptions.
+        """
+        try:
+            return await method(request, timeout=timeout or self.rpc_timeout)
+        except grpc.aio.AioRpcError as err:
+            # `from None`: the gRPC error repeats the same facts with more noise.
+            raise map_error(err, self.address, workflow_id) from None
+
+    async def close(self) -> None:
+        """Close the channel; pending calls are cancelled."""
+        await self.channel.close()

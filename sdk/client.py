@@ -1,0 +1,706 @@
+"""The client: start workflows, signal and query them, wait for results, list them.
+
+Example:
+    ```python
+    client = await Client.connect("127.0.0.1:7233", namespace="default")
+    handle = await client.start_workflow(Order.run, 3, id="order-3", task_queue="deliveries")
+    await handle.signal(Order.picked_up)
+    print(await handle.query(Order.get_status))
+    print(await handle.result())
+    ```
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
+
+import grpc
+from temporalio.api.common.v1 import (
+    Memo,
+    Payloads,
+    SearchAttributes,
+    WorkflowType,
+)
+from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
+from temporalio.api.enums.v1 import EventType, HistoryEventFilterType, QueryRejectCondition
+from temporalio.api.history.v1 import History, HistoryEvent
+from temporalio.api.query.v1 import WorkflowQuery
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import (
+    CountWorkflowExecutionsRequest,
+    DescribeWorkflowExecutionRequest,
+    GetWorkflowExecutionHistoryRequest,
+    GetWorkflowExecutionHistoryResponse,
+    ListWorkflowExecutionsRequest,
+    QueryWorkflowRequest,
+    RequestCancelWorkflowExecutionRequest,
+    SignalWithStartWorkflowExecutionRequest,
+    SignalWorkflowExecutionRequest,
+    StartWorkflowExecutionRequest,
+    TerminateWorkflowExecutionRequest,
+)
+
+from sdk._client_rpc import Connection
+from sdk._client_types import (
+    RetryPolicy,
+    WorkflowDescription,
+    WorkflowExecution,
+    WorkflowIdConflictPolicy,
+    WorkflowIdReusePolicy,
+    WorkflowStatus,
+    to_duration,
+)
+from sdk.converter import DataConverter
+from sdk.exceptions import (
+    CancelledError,
+    RPCError,
+    TerminatedError,
+    TimeoutFailureError,
+    TimeoutType,
+    WorkflowContinuedAsNewError,
+    WorkflowFailureError,
+    WorkflowQueryRejectedError,
+)
+
+__all__ = [
+    "Client",
+    "RetryPolicy",
+    "WorkflowDescription",
+    "WorkflowExecution",
+    "WorkflowHandle",
+    "WorkflowIdConflictPolicy",
+    "WorkflowIdReusePolicy",
+    "WorkflowStatus",
+]
+
+# Servers answer a long poll with an empty page after about 20 s; stay well above that.
+_LONG_POLL_TIMEOUT = 75.0
+
+NameOrFunction = str | Callable[..., Any] | type
+
+
+def name_of(target: NameOrFunction) -> str:
+    """The Temporal name of a workflow, signal or query.
+
+    Decorated functions and classes carry it in ``__tempo_name__``; anything else
+    falls back to its ``__name__``, and strings are names already.
+    """
+    if isinstance(target, str):
+        return target
+    name = getattr(target, "__tempo_name__", None) or getattr(target, "__name__", None)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"expected a name or a decorated function, got {target!r}")
+    return name
+
+
+class Client:
+    """A connection to a Temporal-compatible server, bound to one namespace.
+
+    Create it with :meth:`connect`.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        namespace: str,
+        data_converter: DataConverter,
+        identity: str,
+    ) -> None:
+        """Wrap an open connection; most code should call :meth:`connect` instead."""
+        self._conn = connection
+        self.namespace = namespace
+        self.data_converter = data_converter
+        self.identity = identity
+
+    @classmethod
+    async def connect(
+        cls,
+        address: str = "127.0.0.1:7233",
+        *,
+        namespace: str = "default",
+        data_converter: DataConverter | None = None,
+        identity: str | None = None,
+        rpc_timeout: datetime.timedelta = datetime.timedelta(seconds=10),
+    ) -> Client:
+        """Connect to the server at ``address`` and check that it answers.
+
+        Args:
+            address: ``host:port`` of the server's gRPC frontend.
+            namespace: Namespace every call of this client uses.
+            data_converter: Converter for arguments and results; defaults to
+                :attr:`DataConverter.default`, compatible with Temporal's.
+            identity: Recorded in history as who did things; defaults to ``pid@host``.
+            rpc_timeout: Deadline of ordinary calls (long polls have their own).
+
+        Returns:
+            The connected client.
+
+        Raises:
+            ServerUnreachableError: Nothing answers at ``address``.
+            ValueError: ``address`` is not ``host:port``.
+        """
+        connection = Connection(address, rpc_timeout.total_seconds())
+        try:
+            await connection.open()
+        except BaseException:
+            await connection.close()
+            raise
+        return cls(
+            connection,
+            namespace=namespace,
+            data_converter=data_converter or DataConverter.default,
+            identity=identity or f"{os.getpid()}@{socket.gethostname()}",
+        )
+
+    @property
+    def address(self) -> str:
+        """The ``host:port`` this client talks to."""
+        return self._conn.address
+
+    @property
+    def service(self) -> Any:
+        """The raw ``WorkflowServiceStub``, for calls this client does not wrap."""
+        return self._conn.service
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._conn.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start_workflow(
+        self,
+        workflow: NameOrFunction,
+        *workflow_args: Any,
+        id: str,
+        task_queue: str,
+        execution_timeout: datetime.timedelta | None = None,
+        run_timeout: datetime.timedelta | None = None,
+        task_timeout: datetime.timedelta | None = None,
+        id_reuse_policy: WorkflowIdReusePolicy | None = None,
+        id_conflict_policy: WorkflowIdConflictPolicy | None = None,
+        retry_policy: RetryPolicy | None = None,
+        memo: Mapping[str, Any] | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        start_signal: NameOrFunction | None = None,
+        start_signal_args: Sequence[Any] = (),
+        args: Sequence[Any] | None = None,
+    ) -> WorkflowHandle:
+        """Start a workflow and return its handle without waiting for it.
+
+        Args:
+            workflow: The workflow's run method (``Order.run``) or its type name.
+            *workflow_args: Arguments of the workflow.
+            id: Workflow ID, unique among running workflows of the namespace.
+            task_queue: Task queue a worker polls for this workflow.
+            execution_timeout: Limit for the whole chain of runs (retries, continue-as-new).
+            run_timeout: Limit for a single run.
+            task_timeout: Limit for one workflow task (server default 10 s).
+            id_reuse_policy: Whether the ID of a closed run may be reused.
+            id_conflict_policy: What to do if a run with this ID is still running.
+            retry_policy: Retry the workflow run on failure.
+            memo: Non-indexed values shown by describe and list.
+            search_attributes: Indexed values usable in list queries.
+            request_id: Idempotency key; a repeated start with the same key returns
+                the same run. Generated when not given.
+            start_signal: If set, signal-with-start: the signal is delivered to the
+                running workflow with this ID, which is started first if needed.
+            start_signal_args: Arguments of ``start_signal``.
+            args: The workflow's arguments as a list, instead of passing them positionally.
+
+        Returns:
+            A handle to the started workflow.
+
+        Raises:
+            WorkflowAlreadyStartedError: A run with this ID is running (or the reuse
+                policy refuses a new one).
+            RPCError: The server refused the request.
+        """
+        common: dict[str, Any] = {
+            "namespace": self.namespace,
+            "workflow_id": id,
+            "workflow_type": WorkflowType(name=name_of(workflow)),
+            "task_queue": TaskQueue(name=task_queue),
+            "input": self._payloads(_workflow_arguments(workflow_args, args)),
+            "workflow_execution_timeout": to_duration(execution_timeout),
+            "workflow_run_timeout": to_duration(run_timeout),
+            "workflow_task_timeout": to_duration(task_timeout),
+            "identity": self.identity,
+            "request_id": request_id or str(uuid.uuid4()),
+            "workflow_id_reuse_policy": int(id_reuse_policy or 0),
+            "workflow_id_conflict_policy": int(id_conflict_policy or 0),
+            "retry_policy": retry_policy.to_proto() if retry_policy else None,
+            "memo": self._memo(memo),
+            "search_attributes": self._search_attributes(search_attributes),
+        }
+        if start_signal is None:
+            response = await self._conn.call(
+                self._conn.service.StartWorkflowExecution,
+                StartWorkflowExecutionRequest(**common),
+                workflow_id=id,
+            )
+        else:
+            response = await self._conn.call(
+                self._conn.service.SignalWithStartWorkflowExecution,
+                SignalWithStartWorkflowExecutionRequest(
+                    **common,
+                    signal_name=name_of(start_signal),
+                    signal_input=self._payloads(start_signal_args),
+                ),
+                workflow_id=id,
+            )
+        return WorkflowHandle(self, id, result_run_id=response.run_id)
+
+    async def execute_workflow(
+        self,
+        workflow: NameOrFunction,
+        *workflow_args: Any,
+        id: str,
+        task_queue: str,
+        result_type: Any = None,
+        **options: Any,
+    ) -> Any:
+        """Start a workflow and wait for its result.
+
+        Takes the same arguments as :meth:`start_workflow`, plus ``result_type``.
+
+        Returns:
+            The workflow's result, decoded into ``result_type`` when given.
+
+        Raises:
+            WorkflowFailureError: The workflow failed, was cancelled, terminated or timed out.
+        """
+        handle = await self.start_workflow(workflow, *workflow_args, id=id, task_queue=task_queue, **options)
+        return await handle.result(result_type=result_type)
+
+    async def signal_with_start(
+        self,
+        workflow: NameOrFunction,
+        *workflow_args: Any,
+        signal: NameOrFunction,
+        signal_args: Sequence[Any] = (),
+        id: str,
+        task_queue: str,
+        **options: Any,
+    ) -> WorkflowHandle:
+        """Signal the running workflow with ``id``, starting it first if none runs.
+
+        Takes the same arguments as :meth:`start_workflow`, plus the signal.
+
+        Args:
+            workflow: Workflow to start if needed.
+            *workflow_args: Its arguments (or pass ``args=[...]``).
+            signal: The signal method or name.
+            signal_args: Arguments of the signal.
+            id: Workflow ID.
+            task_queue: Task queue for the workflow if started.
+            **options: Other :meth:`start_workflow` options.
+
+        Returns:
+            A handle to the (possibly already running) workflow.
+        """
+        return await self.start_workflow(
+            workflow,
+            *workflow_args,
+            id=id,
+            task_queue=task_queue,
+            start_signal=signal,
+            start_signal_args=signal_args,
+            **options,
+        )
+
+    def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None) -> WorkflowHandle:
+        """A handle to an existing workflow; nothing is checked until it is used.
+
+        Args:
+            workflow_id: The workflow ID.
+            run_id: A specific run; ``None`` means the latest run with this ID.
+        """
+        return WorkflowHandle(self, workflow_id, run_id=run_id, result_run_id=run_id)
+
+    async def list_workflows(
+        self, query: str = "", *, page_size: int = 100, limit: int | None = None
+    ) -> AsyncIterator[WorkflowExecution]:
+        """Iterate over the runs matching a visibility query, newest first.
+
+        Args:
+            query: A list filter, e.g. ``WorkflowType = 'Order' AND ExecutionStatus = 'Running'``;
+                empty lists every run.
+            page_size: Runs fetched per request.
+            limit: Stop after this many runs.
+
+        Yields:
+            One :class:`WorkflowExecution` per run.
+        """
+        token = b""
+        seen = 0
+        while True:
+            response = await self._conn.call(
+                self._conn.service.ListWorkflowExecutions,
+                ListWorkflowExecutionsRequest(
+                    namespace=self.namespace,
+                    page_size=page_size,
+                    next_page_token=token,
+                    query=query,
+                ),
+            )
+            for info in response.executions:
+                if limit is not None and seen >= limit:
+                    return
+                seen += 1
+                yield WorkflowExecution.from_proto(info, self.data_converter)
+            token = response.next_page_token
+            if not token:
+                return
+
+    async def count_workflows(self, query: str = "") -> int:
+        """Count the runs matching a visibility query (see :meth:`list_workflows`)."""
+        response = await self._conn.call(
+            self._conn.service.CountWorkflowExecutions,
+            CountWorkflowExecutionsRequest(namespace=self.namespace, query=query),
+        )
+        return int(response.count)
+
+    def _payloads(self, values: Sequence[Any]) -> Payloads | None:
+        return Payloads(payloads=self.data_converter.to_payloads(values)) if values else None
+
+    def _memo(self, memo: Mapping[str, Any] | None) -> Memo | None:
+        if not memo:
+            return None
+        return Memo(fields={k: self.data_converter.to_payload(v) for k, v in memo.items()})
+
+    def _search_attributes(self, attrs: Mapping[str, Any] | None) -> SearchAttributes | None:
+        if not attrs:
+            return None
+        fields = {k: self.data_converter.to_payload(v) for k, v in attrs.items()}
+        return SearchAttributes(indexed_fields=fields)
+
+
+class WorkflowHandle:
+    """A reference to a workflow, from :meth:`Client.start_workflow` or
+    :meth:`Client.get_workflow_handle`.
+
+    Attributes:
+        id: The workflow ID.
+        run_id: The run that signals, queries and describe target; ``None`` means
+            whichever run is the latest.
+        result_run_id: The run :meth:`result` starts waiting on.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        id: str,
+        *,
+        run_id: str | None = None,
+        result_run_id: str | None = None,
+    ) -> None:
+        """Create a handle; use the client's methods rather than this."""
+        self.client = client
+        self.id = id
+        self.run_id = run_id
+        self.result_run_id = result_run_id
+
+    def _execution(self, run_id: str | None = None) -> ExecutionProto:
+        return ExecutionProto(workflow_id=self.id, run_id=run_id or self.run_id or "")
+
+    @property
+    def _conn(self) -> Connection:
+        return self.client._conn
+
+    async def signal(self, signal: NameOrFunction, *args: Any) -> None:
+        """Send a signal.
+
+        Args:
+            signal: The signal method or its name.
+            *args: Signal arguments.
+
+        Raises:
+            WorkflowNotFoundError: No such workflow, or it is closed.
+        """
+        await self._conn.call(
+            self._conn.service.SignalWorkflowExecution,
+            SignalWorkflowExecutionRequest(
+                namespace=self.client.namespace,
+                workflow_execution=self._execution(),
+                signal_name=name_of(signal),
+                input=self.client._payloads(args),
+                identity=self.client.identity,
+                request_id=str(uuid.uuid4()),
+            ),
+            workflow_id=self.id,
+        )
+
+    async def query(
+        self,
+        query: NameOrFunction,
+        *args: Any,
+        result_type: Any = None,
+        reject_not_open: bool = False,
+        timeout: datetime.timedelta | None = None,
+    ) -> Any:
+        """Ask the workflow's query handler for a value.
+
+        A worker must be running to answer; closed workflows are replayed to answer.
+
+        Args:
+            query: The query method or its name.
+            *args: Query arguments.
+            result_type: Type to decode the answer into.
+            reject_not_open: Refuse to query a closed workflow.
+            timeout: How long to wait for a worker to answer.
+
+        Returns:
+            The handler's answer.
+
+        Raises:
+            WorkflowQueryFailedError: The handler raised, or no handler has this name.
+            WorkflowQueryRejectedError: ``reject_not_open`` and the workflow is closed.
+            WorkflowNotFoundError: No such workflow.
+        """
+        condition = (
+            QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN
+            if reject_not_open
+            else QueryRejectCondition.QUERY_REJECT_CONDITION_NONE
+        )
+        response = await self._conn.call(
+            self._conn.service.QueryWorkflow,
+            QueryWorkflowRequest(
+                namespace=self.client.namespace,
+                execution=self._execution(),
+                query=WorkflowQuery(query_type=name_of(query), query_args=self.client._payloads(args)),
+                query_reject_condition=condition,
+            ),
+            timeout=timeout.total_seconds() if timeout else None,
+            workflow_id=self.id,
+        )
+        if response.HasField("query_rejected"):
+            raise WorkflowQueryRejectedError(response.query_rejected.status)
+        if not response.query_result.payloads:
+            return None
+        return self.client.data_converter.from_payload(response.query_result.payloads[0], result_type)
+
+    async def result(self, *, result_type: Any = None, follow_runs: bool = True) -> Any:
+        """Wait for the workflow to close and return its result.
+
+        Args:
+            result_type: Type to decode the result into (a dataclass, ``list[X]``, ...).
+            follow_runs: Follow continue-as-new, retries and cron to the last run.
+
+        Returns:
+            The workflow's return value.
+
+        Raises:
+            WorkflowFailureError: It failed, was cancelled, terminated or timed out;
+                ``.cause`` says which.
+            WorkflowContinuedAsNewError: It continued as new and ``follow_runs`` is false.
+            WorkflowNotFoundError: No such workflow.
+        """
+        _, event = await self.wait_for_close_event(follow_runs=follow_runs)
+        return _close_event_result(event, self.client.data_converter, result_type)
+
+    async def wait_for_close_event(self, *, follow_runs: bool = True) -> tuple[str, HistoryEvent]:
+        """Wait for the workflow to close; return the closing run's ID and close event.
+
+        A lower-level form of :meth:`result` for callers that want the raw event
+        (the CLI prints it). It never raises for a failed workflow.
+
+        Args:
+            follow_runs: Follow continue-as-new, retries and cron to the last run.
+
+        Returns:
+            ``(run_id, event)`` where ``event`` is the run's last (closing) event.
+
+        Raises:
+            WorkflowNotFoundError: No such workflow.
+        """
+        run_id = self.result_run_id or self.run_id
+        if not run_id:
+            # Unpinned handle: pin the current run so the caller learns which run closed.
+            run_id = (await self.describe()).run_id
+        token = b""
+        while True:
+            try:
+                response = await self._history_page(
+                    run_id, token, wait=True, close_only=True, timeout=_LONG_POLL_TIMEOUT
+                )
+            except RPCError as err:
+                if err.status_code != grpc.StatusCode.DEADLINE_EXCEEDED:
+                    raise
+                # A server holding long polls longer than our deadline: just ask again.
+                continue
+            if not response.history.events:
+                # The long poll ran out before the workflow closed: ask again.
+                token = response.next_page_token
+                continue
+            token = b""
+            event = response.history.events[-1]
+            new_run_id = _next_run_id(event)
+            if new_run_id and follow_runs:
+                run_id = new_run_id
+                continue
+            return run_id, event
+
+    async def describe(self) -> WorkflowDescription:
+        """Status, times, type and pending work of the run.
+
+        Raises:
+            WorkflowNotFoundError: No such workflow.
+        """
+        response = await self._conn.call(
+            self._conn.service.DescribeWorkflowExecution,
+            DescribeWorkflowExecutionRequest(namespace=self.client.namespace, execution=self._execution()),
+            workflow_id=self.id,
+        )
+        return WorkflowDescription.from_response(response, self.client.data_converter)
+
+    async def terminate(self, reason: str = "", *details: Any) -> None:
+        """Stop the workflow at once; its code gets no chance to react.
+
+        Args:
+            reason: Recorded in the WorkflowExecutionTerminated event.
+            *details: Extra values recorded with it.
+        """
+        await self._conn.call(
+            self._conn.service.TerminateWorkflowExecution,
+            TerminateWorkflowExecutionRequest(
+                namespace=self.client.namespace,
+                workflow_execution=self._execution(),
+                reason=reason,
+                details=self.client._payloads(details),
+                identity=self.client.identity,
+            ),
+            workflow_id=self.id,
+        )
+
+    async def cancel(self, reason: str = "") -> None:
+        """Ask the workflow to cancel; its code decides how to wind down.
+
+        Args:
+            reason: Recorded in the WorkflowExecutionCancelRequested event.
+        """
+        await self._conn.call(
+            self._conn.service.RequestCancelWorkflowExecution,
+            RequestCancelWorkflowExecutionRequest(
+                namespace=self.client.namespace,
+                workflow_execution=self._execution(),
+                identity=self.client.identity,
+                request_id=str(uuid.uuid4()),
+                reason=reason,
+            ),
+            workflow_id=self.id,
+        )
+
+    async def fetch_history(self) -> History:
+        """The complete event history of the run, all pages joined."""
+        history = History()
+        async for event in self.fetch_history_events():
+            history.events.append(event)
+        return history
+
+    async def fetch_history_events(self, *, follow: bool = False, page_size: int = 0) -> AsyncIterator[HistoryEvent]:
+        """Iterate over the run's history events page by page.
+
+        Args:
+            follow: Keep waiting for new events until the run closes.
+            page_size: Events per page; 0 lets the server choose.
+
+        Yields:
+            History events in order.
+        """
+        token = b""
+        while True:
+            response = await self._history_page(
+                self.run_id,
+                token,
+                wait=follow,
+                close_only=False,
+                page_size=page_size,
+                timeout=_LONG_POLL_TIMEOUT if follow else None,
+            )
+            for event in response.history.events:
+                yield event
+            token = response.next_page_token
+            if not token:
+                return
+
+    async def _history_page(
+        self,
+        run_id: str | None,
+        token: bytes,
+        *,
+        wait: bool,
+        close_only: bool,
+        page_size: int = 0,
+        timeout: float | None = None,
+    ) -> GetWorkflowExecutionHistoryResponse:
+        filter_type = (
+            HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
+            if close_only
+            else HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT
+        )
+        return await self._conn.call(
+            self._conn.service.GetWorkflowExecutionHistory,
+            GetWorkflowExecutionHistoryRequest(
+                namespace=self.client.namespace,
+                execution=self._execution(run_id),
+                maximum_page_size=page_size,
+                next_page_token=token,
+                wait_new_event=wait,
+                history_event_filter_type=filter_type,
+                skip_archival=True,
+            ),
+            timeout=timeout,
+            workflow_id=self.id,
+        )
+
+
+def _next_run_id(close_event: HistoryEvent) -> str:
+    """The run that carries on after this close event (continue-as-new, retry, cron), or ""."""
+    attrs_name = close_event.WhichOneof("attributes")
+    attrs = getattr(close_event, attrs_name) if attrs_name else None
+    # Completed (cron), Failed and TimedOut (retry) and ContinuedAsNew all name it so.
+    return str(getattr(attrs, "new_execution_run_id", ""))
+
+
+def _close_event_result(event: HistoryEvent, converter: DataConverter, result_type: Any) -> Any:
+    """The workflow's return value from its close event, or the exception its ending means."""
+    kind = event.event_type
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        payloads = event.workflow_execution_completed_event_attributes.result.payloads
+        return converter.from_payload(payloads[0], result_type) if payloads else None
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+        raise WorkflowContinuedAsNewError(_next_run_id(event))
+    cause: BaseException
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        cause = converter.from_failure(event.workflow_execution_failed_event_attributes.failure)
+    elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
+        details = converter.from_payloads(event.workflow_execution_canceled_event_attributes.details.payloads)
+        cause = CancelledError("Workflow cancelled", *details)
+    elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+        reason = event.workflow_execution_terminated_event_attributes.reason
+        cause = TerminatedError(reason or "Workflow terminated")
+    elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
+        cause = TimeoutFailureError("Workflow timed out", TimeoutType.START_TO_CLOSE)
+    else:
+        raise RPCError(grpc.StatusCode.UNKNOWN, f"unexpected close event {EventType.Name(kind)}")
+    raise WorkflowFailureError(cause)
+
+
+def _workflow_arguments(positional: Sequence[Any], as_list: Sequence[Any] | None) -> Sequence[Any]:
+    if as_list is None:
+        return positional
+    if positional:
+        raise TypeError("pass workflow arguments positionally or as args=[...], not both")
+    return as_list

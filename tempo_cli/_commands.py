@@ -1,0 +1,385 @@
+"""What each `tempo workflow` command does, once its options are parsed.
+
+Kept apart from `workflow.py` (options and help) so that `--help` and shell
+completion never pay for importing the SDK and the protobuf modules.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rich.table import Table
+from rich.text import Text
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import History, HistoryEvent
+
+from sdk.client import Client, WorkflowDescription, WorkflowHandle, WorkflowStatus
+from sdk.exceptions import WorkflowQueryFailedError
+from tempo_cli._context import CliContext, Output, UsageError
+from tempo_cli._inputs import parse_conflict_policy, parse_duration, parse_inputs, parse_reuse_policy
+from tempo_cli._metadata import fetch_handlers
+from tempo_cli._render import (
+    CLOSE_STATUS,
+    EventPrinter,
+    compact,
+    decode_payloads,
+    failure_chain,
+    format_time,
+    history_json,
+    json_value,
+    key_value_table,
+    proto_dict,
+    status_text,
+)
+
+T = TypeVar("T")
+
+
+def _validated(cli: CliContext, build: Callable[..., T], *args: Any) -> T:
+    """Check user input before connecting, so input errors come first and alone."""
+    try:
+        return build(*args)
+    except UsageError as err:
+        cli.abort(str(err))
+
+
+# ---------------------------------------------------------------- start / execute
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """The raw start options, as typed by the user."""
+
+    workflow_type: str
+    task_queue: str
+    workflow_id: str | None
+    inputs: list[str]
+    input_files: list[Path]
+    execution_timeout: str | None
+    run_timeout: str | None
+    task_timeout: str | None
+    id_reuse_policy: str | None
+    id_conflict_policy: str | None
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for ``Client.start_workflow``; raises UsageError on bad input."""
+        return {
+            "args": parse_inputs(self.inputs, self.input_files),
+            "id": self.workflow_id or str(uuid.uuid4()),
+            "task_queue": self.task_queue,
+            "execution_timeout": parse_duration("--execution-timeout", self.execution_timeout),
+            "run_timeout": parse_duration("--run-timeout", self.run_timeout),
+            "task_timeout": parse_duration("--task-timeout", self.task_timeout),
+            "id_reuse_policy": parse_reuse_policy(self.id_reuse_policy),
+            "id_conflict_policy": parse_conflict_policy(self.id_conflict_policy),
+        }
+
+
+async def _start(
+    cli: CliContext, client: Client, request: StartRequest, options: dict[str, Any]
+) -> tuple[WorkflowHandle, dict[str, Any]]:
+    opts = dict(options)
+    handle = await client.start_workflow(request.workflow_type, *opts.pop("args"), **opts)
+    doc = {
+        "workflowId": handle.id,
+        "runId": handle.result_run_id,
+        "type": request.workflow_type,
+        "namespace": cli.settings.namespace,
+        "taskQueue": request.task_queue,
+    }
+    return handle, doc
+
+
+def _print_started(cli: CliContext, doc: dict[str, Any]) -> None:
+    cli.out.print("Running execution:")
+    labels = ("WorkflowId", "RunId", "Type", "Namespace", "TaskQueue")
+    keys = ("workflowId", "runId", "type", "namespace", "taskQueue")
+    cli.print_table(key_value_table([(f"  {label}", doc[key]) for label, key in zip(labels, keys, strict=True)]))
+
+
+def start(cli: CliContext, request: StartRequest) -> None:
+    """`tempo workflow start`."""
+    options = _validated(cli, request.options)
+
+    async def work(client: Client) -> dict[str, Any]:
+        return (await _start(cli, client, request, options))[1]
+
+    doc = cli.run(work)
+    if cli.json_mode:
+        cli.write_json(doc)
+    else:
+        _print_started(cli, doc)
+
+
+def execute(cli: CliContext, request: StartRequest) -> None:
+    """`tempo workflow execute`: start, stream the events, print the outcome."""
+    options = _validated(cli, request.options)
+
+    async def work(client: Client) -> tuple[_Outcome, dict[str, Any]]:
+        handle, doc = await _start(cli, client, request, options)
+        if not cli.json_mode:
+            _print_started(cli, doc)
+            cli.out.print("\nProgress:")
+            printer = EventPrinter(cli.print_table, client.data_converter)
+            # Streams the first run; later runs (continue-as-new) are followed for the result.
+            async for event in handle.fetch_history_events(follow=True):
+                printer.print([event])
+        run_id, event = await handle.wait_for_close_event()
+        outcome = _outcome(client, run_id, event)
+        return outcome, {**doc, **outcome.doc}
+
+    outcome, doc = cli.run(work)
+    _finish(cli, doc["workflowId"], outcome, doc)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How a run closed: JSON-ready facts plus a one-line reason for failures."""
+
+    doc: dict[str, Any]
+    status: WorkflowStatus | None
+    reason: str
+
+
+def _outcome(client: Client, run_id: str, event: HistoryEvent) -> _Outcome:
+    status = CLOSE_STATUS.get(event.event_type)
+    doc: dict[str, Any] = {
+        "runId": run_id,
+        "status": status.name if status is not None else "UNKNOWN",
+        "closeEvent": proto_dict(event),
+    }
+    reason = ""
+    if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        attrs = event.workflow_execution_completed_event_attributes
+        values = decode_payloads(attrs.result, client.data_converter)
+        doc["result"] = values[0] if values else None
+    elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        failure = event.workflow_execution_failed_event_attributes.failure
+        doc["failure"] = proto_dict(failure)
+        reason = failure_chain(failure)
+    elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+        reason = event.workflow_execution_terminated_event_attributes.reason
+    if not reason and status is not None:
+        reason = status.display
+    return _Outcome(doc, status, reason)
+
+
+def _finish(cli: CliContext, workflow_id: str, outcome: _Outcome, doc: dict[str, Any]) -> None:
+    """Print the outcome of a closed workflow; exit 1 unless it completed."""
+    if cli.json_mode:
+        cli.write_json(doc)
+    else:
+        rows: list[tuple[str, Any]] = [("  Status", status_text(outcome.status) if outcome.status else "Unknown")]
+        if "result" in doc:
+            rows.append(("  Result", compact(doc["result"], limit=10_000)))
+        else:
+            rows.append(("  Reason", outcome.reason))
+        cli.out.print("\nResults:")
+        cli.print_table(key_value_table(rows))
+    if outcome.status is not WorkflowStatus.COMPLETED:
+        state = outcome.status.display if outcome.status else "closed"
+        cli.abort(f"workflow {workflow_id} {state.lower()}: {outcome.reason}")
+
+
+def result(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
+    """`tempo workflow result`."""
+
+    async def work(client: Client) -> _Outcome:
+        handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+        closed_run, event = await handle.wait_for_close_event()
+        return _outcome(client, closed_run, event)
+
+    outcome = cli.run(work)
+    _finish(cli, workflow_id, outcome, {"workflowId": workflow_id, **outcome.doc})
+
+
+# ---------------------------------------------------------------- signal / query
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names) if names else "none"
+
+
+def signal(
+    cli: CliContext, workflow_id: str, run_id: str | None, name: str, inputs: list[str], files: list[Path]
+) -> None:
+    """`tempo workflow signal`: refuses names the workflow says it does not have."""
+    args = _validated(cli, parse_inputs, inputs, files)
+
+    async def work(client: Client) -> None:
+        handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+        handlers = await fetch_handlers(handle)
+        if handlers and not handlers.dynamic_signals and name not in handlers.signals:
+            raise UsageError(f"workflow {workflow_id} has no signal {name!r}; its signals: {_names(handlers.signals)}")
+        await handle.signal(name, *args)
+
+    cli.run(work)
+    cli.info(f"Sent signal {name!r} to workflow {workflow_id}.")
+
+
+def query(
+    cli: CliContext, workflow_id: str, run_id: str | None, name: str, inputs: list[str], files: list[Path]
+) -> None:
+    """`tempo workflow query`: on an unknown name, lists the workflow's queries."""
+    args = _validated(cli, parse_inputs, inputs, files)
+
+    async def work(client: Client) -> Any:
+        handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+        try:
+            return await handle.query(name, *args)
+        except WorkflowQueryFailedError:
+            handlers = await fetch_handlers(handle)
+            if handlers and not handlers.dynamic_queries and name not in handlers.queries:
+                raise UsageError(
+                    f"workflow {workflow_id} has no query {name!r}; its queries: {_names(handlers.queries)}"
+                ) from None
+            raise
+
+    value = json_value(cli.run(work))
+    if cli.json_mode:
+        cli.write_json({"workflowId": workflow_id, "queryType": name, "result": value})
+    else:
+        cli.out.print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+# ---------------------------------------------------------------- describe / show
+
+
+def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
+    """`tempo workflow describe`: the run's info, plus its outcome once closed."""
+
+    async def work(client: Client) -> tuple[WorkflowDescription, _Outcome | None]:
+        desc = await client.get_workflow_handle(workflow_id, run_id=run_id).describe()
+        outcome = None
+        if desc.close_time is not None:
+            pinned = client.get_workflow_handle(workflow_id, run_id=desc.run_id)
+            closed_run, event = await pinned.wait_for_close_event(follow_runs=False)
+            outcome = _outcome(client, closed_run, event)
+        return desc, outcome
+
+    desc, outcome = cli.run(work)
+    if cli.json_mode:
+        doc = proto_dict(desc.raw_description)
+        for key in ("closeEvent", "result", "failure"):
+            if outcome is not None and key in outcome.doc:
+                doc[key] = outcome.doc[key]
+        cli.write_json(doc)
+        return
+    pending = ", ".join(
+        f"{a.activity_type.name}#{a.activity_id} (attempt {a.attempt})" for a in desc.raw_description.pending_activities
+    )
+    rows: list[tuple[str, Any]] = [
+        ("WorkflowId", desc.workflow_id),
+        ("RunId", desc.run_id),
+        ("Type", desc.workflow_type),
+        ("Namespace", cli.settings.namespace),
+        ("TaskQueue", desc.task_queue),
+        ("Status", status_text(desc.status)),
+        ("StartTime", format_time(desc.start_time)),
+        ("ExecutionTime", format_time(desc.execution_time)),
+        ("CloseTime", format_time(desc.close_time)),
+        ("HistoryLength", desc.history_length),
+        ("ParentWorkflowId", desc.parent_workflow_id),
+        ("Memo", compact(desc.memo, 10_000) if desc.memo else None),
+        ("PendingActivities", pending or None),
+        ("PendingChildren", desc.pending_children or None),
+    ]
+    if outcome is not None:
+        if "result" in outcome.doc:
+            rows.append(("Result", compact(outcome.doc["result"], 10_000)))
+        elif outcome.status is not WorkflowStatus.COMPLETED:
+            rows.append(("Reason", outcome.reason))
+    cli.print_table(key_value_table(rows))
+
+
+def show(cli: CliContext, workflow_id: str, run_id: str | None, follow: bool) -> None:
+    """`tempo workflow show`: the event history as rows, protobuf JSON, or JSON lines."""
+
+    async def work(client: Client) -> None:
+        handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+        printer = EventPrinter(cli.print_table, client.data_converter)
+        history = History()
+        batch: list[HistoryEvent] = []
+        async for event in handle.fetch_history_events(follow=follow):
+            if cli.settings.output is Output.jsonl:
+                cli.write_json(proto_dict(event))
+            elif cli.settings.output is Output.json:
+                history.events.append(event)
+            elif follow:
+                printer.print([event])  # live: one row as soon as it arrives
+            else:
+                batch.append(event)
+                if len(batch) == 500:  # rows have fixed widths, so batches line up
+                    printer.print(batch)
+                    batch = []
+        if cli.settings.output is Output.json:
+            # Exactly MessageToJson(History), the format `temporal workflow show -o json` writes.
+            cli.write_raw(history_json(history))
+        elif batch:
+            printer.print(batch)
+
+    cli.run(work)
+
+
+# ---------------------------------------------------------------- list / count / stop
+
+
+def list_(cli: CliContext, query: str, limit: int | None) -> None:
+    """`tempo workflow list`."""
+
+    async def work(client: Client) -> list[Any]:
+        runs = []
+        async for run in client.list_workflows(query, limit=limit):
+            if cli.settings.output is Output.jsonl:
+                cli.write_json(proto_dict(run.raw))  # stream: lists can be long
+            else:
+                runs.append(run)
+        return runs
+
+    runs = cli.run(work)
+    if cli.settings.output is Output.json:
+        cli.write_json([proto_dict(run.raw) for run in runs])
+        return
+    if cli.json_mode:
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("Status", "WorkflowId", "RunId", "Type", "StartTime", "CloseTime"):
+        table.add_column(column, no_wrap=True)
+    for run in runs:
+        table.add_row(
+            status_text(run.status),
+            Text(run.workflow_id),
+            Text(run.run_id),
+            Text(run.workflow_type),
+            format_time(run.start_time),
+            format_time(run.close_time),
+        )
+    cli.print_table(table)
+    if not runs:
+        cli.info("No workflows match.")
+
+
+def count(cli: CliContext, query: str) -> None:
+    """`tempo workflow count`."""
+    total = cli.run(lambda client: client.count_workflows(query))
+    if cli.json_mode:
+        cli.write_json({"count": total})
+    else:
+        cli.out.print(f"Total: {total}")
+
+
+def terminate(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) -> None:
+    """`tempo workflow terminate`."""
+    cli.run(lambda client: client.get_workflow_handle(workflow_id, run_id=run_id).terminate(reason))
+    cli.info(f"Terminated workflow {workflow_id}.")
+
+
+def cancel(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) -> None:
+    """`tempo workflow cancel`."""
+    cli.run(lambda client: client.get_workflow_handle(workflow_id, run_id=run_id).cancel(reason))
+    cli.info(f"Requested cancellation of workflow {workflow_id}.")

@@ -1,0 +1,46 @@
+"""One-line messages for the errors a `tempo workflow` command can expect."""
+
+from __future__ import annotations
+
+import grpc
+
+from sdk.converter import PayloadDecodeError
+from sdk.exceptions import (
+    RPCError,
+    ServerUnreachableError,
+    WorkflowAlreadyStartedError,
+    WorkflowNotFoundError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
+from tempo_cli._context import UsageError
+
+
+def describe_error(err: Exception, namespace: str) -> str | None:
+    """The one-line message for an expected error, or ``None`` for a bug (re-raised)."""
+    if isinstance(err, ServerUnreachableError | UsageError | WorkflowQueryRejectedError):
+        return str(err)
+    if isinstance(err, WorkflowAlreadyStartedError):
+        return (
+            f"workflow {err.workflow_id!r} is already running (run {err.run_id}); "
+            "use --id-conflict-policy UseExisting to attach to it"
+        )
+    if isinstance(err, WorkflowNotFoundError):
+        which = f"workflow {err.workflow_id!r}" if err.workflow_id else "workflow"
+        if err.already_closed:
+            return f"{which} is already closed"
+        return f"{which} not found in namespace {namespace!r}"
+    if isinstance(err, WorkflowQueryFailedError):
+        return f"query failed: {err}"
+    if isinstance(err, RPCError):
+        if err.status_code == grpc.StatusCode.NOT_FOUND and "namespace" in str(err).lower():
+            return f"namespace {namespace!r} not found"
+        if err.status_code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return "the server did not answer in time (is a worker polling the task queue?)"
+        return f"server refused the request ({err.status_code.name}): {err}"
+    if isinstance(err, PayloadDecodeError):
+        return f"cannot decode a value from the server: {err}"
+    if isinstance(err, ValueError):
+        # Client.connect's address check and similar argument checks.
+        return str(err)
+    return None

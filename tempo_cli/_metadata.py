@@ -1,0 +1,52 @@
+"""Which signals and queries a workflow has, from the SDKs' built-in metadata query."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+# Importing registers temporal.api.sdk.v1.WorkflowMetadata, which the answer is decoded to.
+from temporalio.api.sdk.v1 import WorkflowMetadata
+
+from sdk.client import WorkflowHandle
+from sdk.exceptions import TempoError
+
+METADATA_QUERY = "__temporal_workflow_metadata"
+# SDK-internal queries that every workflow answers; not worth listing to people.
+_BUILTIN_QUERIES = {METADATA_QUERY, "__stack_trace", "__enhanced_stack_trace"}
+
+
+@dataclass(frozen=True)
+class Handlers:
+    """Handler names a workflow declares; ``dynamic`` if it takes any name."""
+
+    signals: list[str]
+    queries: list[str]
+    dynamic_signals: bool
+    dynamic_queries: bool
+
+
+async def fetch_handlers(
+    handle: WorkflowHandle, timeout: datetime.timedelta = datetime.timedelta(seconds=1)
+) -> Handlers | None:
+    """Ask the workflow for its handlers; ``None`` if it cannot say (no worker, old SDK).
+
+    With no worker polling, the server holds the query until ``timeout``: keep it short,
+    since callers go ahead without the answer.
+    """
+    try:
+        answer = await handle.query(METADATA_QUERY, timeout=timeout)
+    except TempoError:
+        return None
+    if not isinstance(answer, WorkflowMetadata):
+        return None
+    definition = answer.definition
+    signals = [d.name for d in definition.signal_definitions]
+    queries = [d.name for d in definition.query_definitions]
+    return Handlers(
+        signals=sorted(n for n in signals if n),
+        queries=sorted(n for n in queries if n and n not in _BUILTIN_QUERIES),
+        # SDKs list a dynamic (catch-all) handler with an empty name.
+        dynamic_signals="" in signals,
+        dynamic_queries="" in queries,
+    )

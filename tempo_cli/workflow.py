@@ -1,0 +1,397 @@
+"""`tempo workflow ...`: start, signal, query, inspect and stop workflows.
+
+Every command takes the global options (--address, --namespace, --output,
+--color), either before the subcommand (`tempo workflow -o json list`) or after
+it (`tempo workflow list -o json`). Data goes to stdout, messages to stderr;
+errors are one line and exit code 1.
+
+This module only declares options and help; `_commands` does the work and is
+imported when a command runs, so `--help` and shell completion stay fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tempo_cli._context import (
+    AddressOption,
+    CliContext,
+    ColorOption,
+    NamespaceOption,
+    OutputOption,
+    remember_globals,
+)
+
+app = typer.Typer(
+    help=(
+        "Start, signal, query, inspect and stop workflows.\n\n"
+        "\b\nExamples:\n"
+        "  tempo workflow start --type Order --task-queue deliveries --input 3\n"
+        "  tempo workflow list --query \"ExecutionStatus = 'Running'\"\n"
+        "  tempo workflow show --workflow-id order-3 --follow\n"
+        "  tempo workflow --address 127.0.0.1:7234 -o json describe -w order-3"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def _globals(
+    ctx: typer.Context,
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    remember_globals(ctx, address, namespace, output, color)
+
+
+WorkflowIdOption = Annotated[str, typer.Option("--workflow-id", "-w", help="Workflow ID.", show_default=False)]
+RunIdOption = Annotated[
+    str | None, typer.Option("--run-id", "-r", help="Run ID; default: the latest run.", show_default=False)
+]
+InputOption = Annotated[
+    list[str] | None,
+    typer.Option("--input", "-i", help="An argument as JSON; repeat for several arguments.", show_default=False),
+]
+InputFileOption = Annotated[
+    list[Path] | None,
+    typer.Option("--input-file", help="A file holding one argument as JSON; repeat for several.", show_default=False),
+]
+TypeOption = Annotated[str, typer.Option("--type", help="Workflow type name.", show_default=False)]
+TaskQueueOption = Annotated[
+    str, typer.Option("--task-queue", "-t", help="Task queue a worker polls.", show_default=False)
+]
+NewWorkflowIdOption = Annotated[
+    str | None, typer.Option("--workflow-id", "-w", help="Workflow ID; default: a new UUID.", show_default=False)
+]
+ExecutionTimeoutOption = Annotated[
+    str | None, typer.Option("--execution-timeout", help="Limit for all runs, e.g. 1h.", show_default=False)
+]
+RunTimeoutOption = Annotated[
+    str | None, typer.Option("--run-timeout", help="Limit for one run, e.g. 10m.", show_default=False)
+]
+TaskTimeoutOption = Annotated[
+    str | None, typer.Option("--task-timeout", help="Limit for one workflow task, e.g. 10s.", show_default=False)
+]
+ReusePolicyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--id-reuse-policy",
+        help="AllowDuplicate, AllowDuplicateFailedOnly, RejectDuplicate or TerminateIfRunning.",
+        show_default=False,
+    ),
+]
+ConflictPolicyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--id-conflict-policy",
+        help="Fail, UseExisting or TerminateExisting (when the ID is running).",
+        show_default=False,
+    ),
+]
+QueryOption = Annotated[str, typer.Option("--query", "-q", help="Visibility filter, e.g. \"WorkflowType = 'Order'\".")]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Recorded in the history.")]
+
+
+@app.command()
+def start(
+    ctx: typer.Context,
+    workflow_type: TypeOption,
+    task_queue: TaskQueueOption,
+    workflow_id: NewWorkflowIdOption = None,
+    inputs: InputOption = None,
+    input_files: InputFileOption = None,
+    execution_timeout: ExecutionTimeoutOption = None,
+    run_timeout: RunTimeoutOption = None,
+    task_timeout: TaskTimeoutOption = None,
+    id_reuse_policy: ReusePolicyOption = None,
+    id_conflict_policy: ConflictPolicyOption = None,
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Start a workflow and print its workflow ID and run ID.
+
+    \b
+    Examples:
+      tempo workflow start --type Order --task-queue deliveries --input 3
+      tempo workflow start --type Order -t deliveries -w order-3 --input '{"items": 2}'
+      tempo workflow start --type Order -t deliveries --input-file order.json -o json
+    """
+    from tempo_cli import _commands
+
+    cli = CliContext.create(ctx, address, namespace, output, color)
+    _commands.start(
+        cli,
+        _commands.StartRequest(
+            workflow_type, task_queue, workflow_id, inputs or [], input_files or [],
+            execution_timeout, run_timeout, task_timeout, id_reuse_policy, id_conflict_policy,
+        ),
+    )  # fmt: skip
+
+
+@app.command()
+def execute(
+    ctx: typer.Context,
+    workflow_type: TypeOption,
+    task_queue: TaskQueueOption,
+    workflow_id: NewWorkflowIdOption = None,
+    inputs: InputOption = None,
+    input_files: InputFileOption = None,
+    execution_timeout: ExecutionTimeoutOption = None,
+    run_timeout: RunTimeoutOption = None,
+    task_timeout: TaskTimeoutOption = None,
+    id_reuse_policy: ReusePolicyOption = None,
+    id_conflict_policy: ConflictPolicyOption = None,
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Start a workflow, show its events as they happen, and print its result.
+
+    Exits with code 1 if the workflow does not complete successfully.
+
+    \b
+    Examples:
+      tempo workflow execute --type Order --task-queue deliveries --input 3
+      tempo workflow execute --type Order -t deliveries -o json | jq .result
+    """
+    from tempo_cli import _commands
+
+    cli = CliContext.create(ctx, address, namespace, output, color)
+    _commands.execute(
+        cli,
+        _commands.StartRequest(
+            workflow_type, task_queue, workflow_id, inputs or [], input_files or [],
+            execution_timeout, run_timeout, task_timeout, id_reuse_policy, id_conflict_policy,
+        ),
+    )  # fmt: skip
+
+
+@app.command()
+def result(
+    ctx: typer.Context,
+    workflow_id: WorkflowIdOption,
+    run_id: RunIdOption = None,
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Wait for a workflow to close and print its result (following continue-as-new).
+
+    Exits with code 1 if the workflow does not complete successfully.
+
+    \b
+    Examples:
+      tempo workflow result --workflow-id order-3
+      tempo workflow result -w order-3 -o json
+    """
+    from tempo_cli import _commands
+
+    _commands.result(CliContext.create(ctx, address, namespace, output, color), workflow_id, run_id)
+
+
+@app.command()
+def signal(
+    ctx: typer.Context,
+    workflow_id: WorkflowIdOption,
+    name: Annotated[str, typer.Option("--name", help="Signal name.", show_default=False)],
+    run_id: RunIdOption = None,
+    inputs: InputOption = None,
+    input_files: InputFileOption = None,
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Send a signal to a running workflow.
+
+    If the workflow's worker lists its signals and NAME is not one of them,
+    nothing is sent and the known names are shown.
+
+    \b
+    Examples:
+      tempo workflow signal --workflow-id order-3 --name picked_up
+      tempo workflow signal -w order-3 --name add_item --input '"tea"'
+    """
+    from tempo_cli import _commands
+
+    cli = CliContext.create(ctx, address, namespace, output, color)
+    _commands.signal(cli, workflow_id, run_id, name, inputs or [], input_files or [])
+
+
+@app.command()
+def query(
+    ctx: typer.Context,
+    workflow_id: WorkflowIdOption,
+    name: Annotated[str, typer.Option("--name", "--type", help="Query name (--type is an alias).", show_default=False)],
+    run_id: RunIdOption = None,
+    inputs: InputOption = None,
+    input_files: InputFileOption = None,
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Ask a workflow's query handler for a value and print it as JSON.
+
+    A worker for the workflow must be running.
+
+    \b
+    Examples:
+      tempo workflow query --workflow-id order-3 --name status
+      tempo workflow query -w order-3 --type items_with_prefix --input '"fresh "'
+    """
+    from tempo_cli import _commands
+
+    cli = CliContext.create(ctx, address, namespace, output, color)
+    _commands.query(cli, workflow_id, run_id, name, inputs or [], input_files or [])
+
+
+@app.command()
+def describe(
+    ctx: typer.Context,
+    workflow_id: WorkflowIdOption,
+    run_id: RunIdOption = None,
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Show a workflow's status, type, times, pending work and, once closed, its result.
+
+    \b
+    Examples:
+      tempo workflow describe --workflow-id order-3
+      tempo workflow describe -w order-3 -o json | jq .workflowExecutionInfo.status
+    """
+    from tempo_cli import _commands
+
+    _commands.describe(CliContext.create(ctx, address, namespace, output, color), workflow_id, run_id)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    workflow_id: WorkflowIdOption,
+    run_id: RunIdOption = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new events until the run closes.")
+    ] = False,
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Print a workflow run's event history.
+
+    Text mode shows one row per event: ID, time, type and the attributes that
+    matter. -o json prints the History message as protobuf JSON, like
+    `temporal workflow show -o json`, which the SDKs' replayers accept;
+    -o jsonl prints one event per line.
+
+    \b
+    Examples:
+      tempo workflow show --workflow-id order-3
+      tempo workflow show -w order-3 --follow
+      tempo workflow show -w order-3 -o json > order-3.history.json
+    """
+    from tempo_cli import _commands
+
+    _commands.show(CliContext.create(ctx, address, namespace, output, color), workflow_id, run_id, follow)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    query_: QueryOption = "",
+    limit: Annotated[int | None, typer.Option("--limit", help="Show at most this many.", min=1)] = None,
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """List workflow runs, newest first.
+
+    \b
+    Examples:
+      tempo workflow list
+      tempo workflow list --query "WorkflowType = 'Order' AND ExecutionStatus = 'Running'"
+      tempo workflow list --limit 10 -o jsonl
+    """
+    from tempo_cli import _commands
+
+    _commands.list_(CliContext.create(ctx, address, namespace, output, color), query_, limit)
+
+
+@app.command()
+def count(
+    ctx: typer.Context,
+    query_: QueryOption = "",
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Count workflow runs matching a query.
+
+    \b
+    Examples:
+      tempo workflow count
+      tempo workflow count --query "ExecutionStatus = 'Running'" -o json
+    """
+    from tempo_cli import _commands
+
+    _commands.count(CliContext.create(ctx, address, namespace, output, color), query_)
+
+
+@app.command()
+def terminate(
+    ctx: typer.Context,
+    workflow_id: WorkflowIdOption,
+    run_id: RunIdOption = None,
+    reason: ReasonOption = "Terminated by tempo CLI",
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Stop a workflow at once; its code gets no chance to clean up.
+
+    \b
+    Examples:
+      tempo workflow terminate --workflow-id order-3 --reason "duplicate order"
+    """
+    from tempo_cli import _commands
+
+    _commands.terminate(CliContext.create(ctx, address, namespace, output, color), workflow_id, run_id, reason)
+
+
+@app.command()
+def cancel(
+    ctx: typer.Context,
+    workflow_id: WorkflowIdOption,
+    run_id: RunIdOption = None,
+    reason: ReasonOption = "",
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Ask a workflow to cancel; its code decides how to wind down.
+
+    \b
+    Examples:
+      tempo workflow cancel --workflow-id order-3
+    """
+    from tempo_cli import _commands
+
+    _commands.cancel(CliContext.create(ctx, address, namespace, output, color), workflow_id, run_id, reason)

@@ -1,0 +1,70 @@
+"""CLI test fixtures: the `tempo workflow` app in-process and an official worker in a thread.
+
+The CLI runs its own event loop (asyncio.run), so the reference worker lives on
+another thread with its own loop, and tests are plain synchronous functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from tests.cli.tempo_entry import root
+from tests.sdk_client.workflows import official_worker
+
+
+@dataclass
+class ThreadWorker:
+    """An official `temporalio` worker running on its own thread and event loop."""
+
+    address: str
+    task_queue: str = ""
+
+    def __enter__(self) -> str:
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout=30):
+            raise RuntimeError("the official worker did not start within 30 s")
+        return self.task_queue
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with official_worker(self.address) as task_queue:
+            self.task_queue = task_queue
+            self._ready.set()
+            await self._stop.wait()
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=30)
+
+
+@pytest.fixture
+def task_queue(server_address: str) -> Iterator[str]:
+    """A fresh task queue served by an official worker for the length of one test."""
+    with ThreadWorker(server_address) as queue:
+        yield queue
+
+
+Tempo = Callable[..., Result]
+
+
+@pytest.fixture
+def tempo(server_address: str) -> Tempo:
+    """Run `tempo workflow ARGS... --address <server under test>` and return the result."""
+    runner = CliRunner()
+
+    def run(*args: str, address: bool = True) -> Result:
+        argv = ["workflow", *args]
+        if address:
+            argv += ["--address", server_address]
+        return runner.invoke(root, argv, env={"NO_COLOR": None, "TEMPORAL_ADDRESS": None})
+
+    return run
