@@ -339,6 +339,14 @@ class WorkerOps:
                 version.types_info[queue_type].pollers.extend(self._pollers(request, queue_type))
             return response
         response.pollers.extend(self._pollers(request, request.task_queue_type))
+        if request.include_task_queue_status:
+            kind = "activity" if request.task_queue_type == task_queue_pb2.TASK_QUEUE_TYPE_ACTIVITY else "workflow"
+            queue = self.engine.matching.queue(request.namespace, request.task_queue.name, kind)
+            status = response.task_queue_status
+            status.backlog_count_hint = len(queue.backlog)
+            status.rate_per_second = 100000.0
+            status.task_id_block.start_id = 1
+            status.task_id_block.end_id = 100000
         return response
 
     def _pollers(self, request: wsv1.DescribeTaskQueueRequest, queue_type: int) -> list[taskqueue.PollerInfo]:

@@ -17,7 +17,7 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import activities, retry
-from devserver.core.changes import Changes, QueryAnswer, RunKey, TimerKey
+from devserver.core.changes import Changes, QueryAnswer, TimerKey
 from devserver.core.ids import new_run_id
 from devserver.core.mutable_state import EventType, MutableState, TimerInfo, task_queue_message
 from devserver.core.protos import duration, seconds_of
@@ -382,15 +382,20 @@ class _Applier:
 
     def fail(self, command: command_pb.Command) -> None:
         cmd = command.fail_workflow_execution_command_attributes
+        delay, retry_state = self.state.retry_backoff(cmd.failure, self.ch.now)
+        next_run = new_run_id() if delay is not None else ""
         event_id = self._append(
             EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
             history.WorkflowExecutionFailedEventAttributes(
                 failure=cmd.failure,
-                retry_state=wf_enums.RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET,
+                retry_state=retry_state,  # type: ignore[arg-type]
                 workflow_task_completed_event_id=self.completed_id,
+                new_execution_run_id=next_run,
             ),
         )
         self.state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_FAILED, event_id)
+        if delay is not None:
+            self.state.start_retry(self.ch, next_run, cmd.failure, delay)
 
     def cancel(self, command: command_pb.Command) -> None:
         cmd = command.cancel_workflow_execution_command_attributes
@@ -435,45 +440,25 @@ class _Applier:
             ),
         )
         state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, event_id)
-        state.continued_to_run_id = new_run
-        started = history.WorkflowExecutionStartedEventAttributes(
-            workflow_type=workflow_type,
-            task_queue=task_queue_message(queue),
-            input=cmd.input,
-            workflow_execution_timeout=previous.workflow_execution_timeout,
-            workflow_run_timeout=run_timeout,
-            workflow_task_timeout=task_timeout,
-            continued_execution_run_id=state.key.run_id,
-            initiator=cmd.initiator or wf_enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
-            original_execution_run_id=new_run,
-            identity=previous.identity,
-            first_execution_run_id=state.first_execution_run_id,
-            attempt=1,
-            first_workflow_task_backoff=cmd.backoff_start_interval
-            if seconds_of(cmd.backoff_start_interval)
-            else duration(0),
-            memo=cmd.memo if cmd.HasField("memo") else state.memo,
-            search_attributes=cmd.search_attributes if cmd.HasField("search_attributes") else state.search_attributes,
-            header=cmd.header,
-            workflow_id=state.key.workflow_id,
-            priority=previous.priority,
+        started = state.successor_attributes(
+            new_run,
+            cmd.initiator or wf_enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
+            seconds_of(cmd.backoff_start_interval),
         )
-        if cmd.HasField("retry_policy"):
-            started.retry_policy.CopyFrom(cmd.retry_policy)
+        started.workflow_type.CopyFrom(workflow_type)
+        started.task_queue.CopyFrom(task_queue_message(queue))
+        started.input.CopyFrom(cmd.input)
+        started.workflow_run_timeout.CopyFrom(run_timeout)
+        started.workflow_task_timeout.CopyFrom(task_timeout)
+        started.header.CopyFrom(cmd.header)
+        for name in ("memo", "search_attributes", "retry_policy"):
+            if cmd.HasField(name):  # type: ignore[arg-type]
+                getattr(started, name).CopyFrom(getattr(cmd, name))
         if cmd.HasField("failure"):
             started.continued_failure.CopyFrom(cmd.failure)
         if cmd.HasField("last_completion_result"):
             started.last_completion_result.CopyFrom(cmd.last_completion_result)
-        if previous.HasField("workflow_execution_expiration_time"):
-            started.workflow_execution_expiration_time.CopyFrom(previous.workflow_execution_expiration_time)
-        new_ch = Changes(self.ch.now)
-        new_state = MutableState.start(
-            new_ch,
-            RunKey(state.key.namespace, state.key.workflow_id, new_run),
-            started,
-            execution_deadline=state.execution_deadline,
-        )
-        self.ch.new_runs.append((new_state, new_ch))
+        state.start_successor(self.ch, new_run, started)
 
     # -- the rest --
 

@@ -24,6 +24,7 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 
+from devserver.core import retry
 from devserver.core.changes import (
     Changes,
     QueryAnswer,
@@ -32,7 +33,7 @@ from devserver.core.changes import (
     TimerKey,
     WorkflowTaskRef,
 )
-from devserver.core.ids import next_task_id
+from devserver.core.ids import new_run_id, next_task_id
 from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.errors import TaskNotFound, WorkflowClosed, WorkflowNotReady
 
@@ -517,15 +518,76 @@ class MutableState:
 
     # ---- timers of the run itself -------------------------------------------------
 
-    def time_out_run(self, ch: Changes) -> None:
+    def time_out_run(self, ch: Changes, *, execution_expired: bool = False) -> None:
+        """The run (or the whole execution) ran out of time; a retry policy may start another run."""
         if not self.running:
             return
         self.flush_buffered(ch)
+        failure = failure_pb.Failure(message="workflow timed out")
+        failure.timeout_failure_info.timeout_type = TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
+        delay: float | None = None
+        retry_state: int = wf_enums.RetryState.RETRY_STATE_TIMEOUT
+        if execution_expired:
+            if not self.started_attributes.HasField("retry_policy"):
+                retry_state = wf_enums.RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
+        else:
+            delay, retry_state = self.retry_backoff(failure, ch.now)
+        next_run = new_run_id() if delay is not None else ""
         attrs = history.WorkflowExecutionTimedOutEventAttributes(
-            retry_state=wf_enums.RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
+            retry_state=retry_state,  # type: ignore[arg-type]
+            new_execution_run_id=next_run,
         )
         event_id = self._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, attrs)
         self.close(ch, Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, event_id)
+        if delay is not None:
+            self.start_retry(ch, next_run, failure, delay)
+
+    # ---- runs that carry the workflow on ----------------------------------------------
+
+    def retry_backoff(self, failure: failure_pb.Failure, now: float) -> tuple[float | None, int]:
+        """Delay before retrying the workflow after `failure`, or None and why not."""
+        attrs = self.started_attributes
+        if not attrs.HasField("retry_policy"):
+            return None, wf_enums.RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
+        policy = retry.with_defaults(attrs.retry_policy)
+        return retry.next_backoff(policy, attrs.attempt or 1, failure, now, self.execution_deadline)
+
+    def successor_attributes(
+        self, run_id: str, initiator: int, backoff: float
+    ) -> history.WorkflowExecutionStartedEventAttributes:
+        """The next run's started attributes: this run's, linked to it in the chain."""
+        started = history.WorkflowExecutionStartedEventAttributes()
+        started.CopyFrom(self.started_attributes)
+        for name in ("continued_failure", "last_completion_result"):
+            started.ClearField(name)  # type: ignore[arg-type]
+        started.continued_execution_run_id = self.key.run_id
+        started.original_execution_run_id = run_id
+        started.initiator = initiator  # type: ignore[assignment]
+        started.attempt = 1
+        started.first_workflow_task_backoff.CopyFrom(duration(backoff))
+        return started
+
+    def start_successor(
+        self, ch: Changes, run_id: str, started: history.WorkflowExecutionStartedEventAttributes
+    ) -> None:
+        """Start the run that carries this workflow on (continue-as-new or retry)."""
+        self.continued_to_run_id = run_id
+        new_ch = Changes(ch.now)
+        successor = MutableState.start(
+            new_ch,
+            RunKey(self.key.namespace, self.key.workflow_id, run_id),
+            started,
+            execution_deadline=self.execution_deadline,
+        )
+        ch.new_runs.append((successor, new_ch))
+
+    def start_retry(self, ch: Changes, run_id: str, failure: failure_pb.Failure, delay: float) -> None:
+        started = self.successor_attributes(
+            run_id, wf_enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_RETRY, delay
+        )
+        started.attempt = (self.started_attributes.attempt or 1) + 1
+        started.continued_failure.CopyFrom(failure)
+        self.start_successor(ch, run_id, started)
 
     def workflow_task_timed_out(self, ch: Changes, seq: int) -> None:
         task = self.workflow_task

@@ -70,8 +70,6 @@ def next_backoff(
     error_type, non_retryable = failure_type(failure)
     if non_retryable or (error_type and error_type in policy.non_retryable_error_types):
         return None, RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE
-    if policy.maximum_attempts == 1:
-        return None, RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
     if policy.maximum_attempts and attempt >= policy.maximum_attempts:
         return None, RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED
     initial = seconds_of(policy.initial_interval) or DEFAULT_INITIAL_INTERVAL

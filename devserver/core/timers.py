@@ -21,8 +21,10 @@ def fire(state: MutableState, ch: Changes, key: TimerKey) -> None:
         state.workflow_task_timed_out(ch, int(key.ref))
     elif key.kind == "sticky_timeout":
         state.sticky_timed_out(ch, int(key.ref))
-    elif key.kind in ("run_timeout", "execution_timeout"):
+    elif key.kind == "run_timeout":
         state.time_out_run(ch)
+    elif key.kind == "execution_timeout":
+        state.time_out_run(ch, execution_expired=True)
     elif key.kind == "first_workflow_task":
         state.schedule_workflow_task(ch)
     else:

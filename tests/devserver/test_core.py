@@ -181,7 +181,7 @@ def test_maximum_attempts_reached() -> None:
     info = start_activity_attempt(run)
     run.step(activities.fail, info, app_failure("no"), "worker-1")
     failed = run.history[-2].activity_task_failed_event_attributes
-    assert failed.retry_state == wf_enums.RETRY_STATE_RETRY_POLICY_NOT_SET
+    assert failed.retry_state == wf_enums.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED
 
 
 def test_signal_during_a_started_task_is_buffered_until_it_completes() -> None:
@@ -400,3 +400,34 @@ def test_run_timeout_closes_the_run_as_timed_out() -> None:
     before = len(run.history)
     run.fire(run.due_timers("user_timer")[-1][1])
     assert len(run.history) == before, "timers of a closed run are ignored"
+
+
+def test_failed_run_with_a_retry_policy_starts_the_next_attempt_after_the_backoff() -> None:
+    run = Run()
+    run.state.started_attributes.retry_policy.CopyFrom(common.RetryPolicy(maximum_attempts=2))
+    fail = command_pb.Command(
+        command_type=C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+        fail_workflow_execution_command_attributes=command_pb.FailWorkflowExecutionCommandAttributes(
+            failure=app_failure("flaky")
+        ),
+    )
+    ch = Changes(run.now)
+    commands.complete_workflow_task(
+        run.state, ch, run.start_task(), wsv1.RespondWorkflowTaskCompletedRequest(commands=[fail])
+    )
+    failed = ch.events[-1].workflow_execution_failed_event_attributes
+    assert failed.retry_state == wf_enums.RETRY_STATE_IN_PROGRESS
+    ((retry_run, retry_ch),) = ch.new_runs
+    assert failed.new_execution_run_id == retry_run.key.run_id
+    started = retry_ch.events[0].workflow_execution_started_event_attributes
+    assert started.attempt == 2
+    assert started.initiator == wf_enums.CONTINUE_AS_NEW_INITIATOR_RETRY
+    assert started.first_workflow_task_backoff.seconds == 1
+    assert started.continued_failure.message == "flaky"
+    assert [k.kind for _, k in retry_ch.timers] == ["first_workflow_task"], "the first task waits out the backoff"
+    # The second attempt is the last one the policy allows.
+    retry_ch2 = Changes(run.now)
+    assert retry_run.retry_backoff(app_failure("flaky"), retry_ch2.now) == (
+        None,
+        wf_enums.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED,
+    )
