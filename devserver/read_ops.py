@@ -106,6 +106,7 @@ class ReadOps:
                 pending.started_time.CopyFrom(timestamp(task.started_time))
         extended = response.workflow_extended_info
         extended.original_start_time.CopyFrom(timestamp(state.start_time))
+        extended.cancel_requested = state.cancel_requested
         if state.execution_deadline is not None:
             extended.execution_expiration_time.CopyFrom(timestamp(state.execution_deadline))
         if state.run_deadline is not None:

@@ -21,7 +21,7 @@ from devserver.core.changes import ActivityTaskRef, Changes, TimerKey
 from devserver.core.mutable_state import LINK_PREVIOUS, EventType, MutableState, new_event
 from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.core.tokens import TaskToken
-from devserver.errors import TaskNotFound
+from devserver.errors import TaskNotFound, WorkflowClosed
 
 TimeoutType = wf_enums.TimeoutType
 RetryState = wf_enums.RetryState
@@ -189,7 +189,9 @@ def start(
 
 def started_activity(state: MutableState, token: TaskToken) -> ActivityInfo:
     """The started attempt a token names, or NOT_FOUND."""
-    info = activity(state, token.ref) if state.running else None
+    if not state.running:
+        raise WorkflowClosed()
+    info = activity(state, token.ref)
     if info is None or info.attempt != token.attempt or not info.started:
         raise TaskNotFound("Activity task not found.")
     return info
@@ -309,7 +311,7 @@ def heartbeat(state: MutableState, ch: Changes, info: ActivityInfo, details: com
 
 def timeout_failure(timeout_type: int, details: common.Payloads | None = None) -> failure_pb.Failure:
     name = _TIMEOUT_NAMES[timeout_type]  # type: ignore[index]
-    failure = failure_pb.Failure(message=f"activity {name} timeout")
+    failure = failure_pb.Failure(message=f"activity {name} timeout", source="Server")
     failure.timeout_failure_info.timeout_type = timeout_type  # type: ignore[assignment]
     if details is not None and details.payloads:
         failure.timeout_failure_info.last_heartbeat_details.CopyFrom(details)
@@ -340,8 +342,6 @@ def timed_out(state: MutableState, ch: Changes, key: TimerKey) -> None:
         if delay is not None:
             _retry_later(state, ch, info, failure, delay)
             return
-    elif timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START:
-        retry_state = RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE
     if info.last_failure is not None and timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
         failure.cause.CopyFrom(info.last_failure)
     attrs = history.ActivityTaskTimedOutEventAttributes(

@@ -6,6 +6,7 @@ without writing half of its commands (the real server discards them too).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -80,7 +81,7 @@ def complete_workflow_task(
     try:
         _validate(state, commands)
     except BadCommand as bad:
-        state.fail_workflow_task(ch, seq, bad.cause, failure_pb.Failure(message=bad.message), request.identity)
+        state.fail_workflow_task(ch, seq, bad.cause, _server_failure(bad.message), request.identity)
         return Completion(error=bad)
     closing = any(c.command_type in _CLOSE_COMMANDS for c in commands)
     if closing and state.buffered_events:
@@ -89,7 +90,7 @@ def complete_workflow_task(
             ch,
             seq,
             Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-            failure_pb.Failure(message="UnhandledCommand"),
+            _server_failure("UnhandledCommand"),
             request.identity,
             next_attempt_transient=False,
         )
@@ -150,6 +151,12 @@ def _answer_queries(
             ch.query_answers[query_id] = QueryAnswer(result=result.answer)
         else:
             ch.query_answers[query_id] = QueryAnswer(error=result.error_message or "query failed")
+
+
+def _server_failure(message: str) -> failure_pb.Failure:
+    failure = failure_pb.Failure(message=message, source="Server")
+    failure.server_failure_info.SetInParent()
+    return failure
 
 
 def _validate(state: MutableState, commands: list[command_pb.Command]) -> None:
@@ -304,7 +311,7 @@ class _Applier:
         )
         if eager_ok:
             response = activities.start(
-                state, self.ch, info.scheduled_event_id, info.attempt, self.request.identity, ""
+                state, self.ch, info.scheduled_event_id, info.attempt, self.request.identity, str(uuid.uuid4())
             )
             if response is not None:
                 self.eager.append(response)
@@ -402,7 +409,8 @@ class _Applier:
         event_id = self._append(
             EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
             history.WorkflowExecutionCanceledEventAttributes(
-                workflow_task_completed_event_id=self.completed_id, details=cmd.details
+                workflow_task_completed_event_id=self.completed_id,
+                details=cmd.details if cmd.details.payloads else None,
             ),
         )
         self.state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_CANCELED, event_id)
