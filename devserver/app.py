@@ -38,6 +38,8 @@ class ServerConfig:
     # SQLite file for durable state; None keeps everything in memory.
     db_filename: str | None = None
     sqlite_pragmas: list[str] = field(default_factory=list)
+    # Custom search attributes to register in every namespace at start: name -> IndexedValueType.
+    search_attributes: dict[str, int] = field(default_factory=dict)
     # How long in-flight RPCs get to finish when the server stops.
     shutdown_grace: float = 2.0
 
@@ -67,6 +69,8 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
     for name in ["default", *config.namespaces]:
         if name not in engine.namespaces.namespaces:
             await store.save_namespace(engine.namespaces.register(name))
+        if config.search_attributes:
+            await engine.add_search_attributes(name, config.search_attributes)
     return engine
 
 

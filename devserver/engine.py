@@ -173,6 +173,8 @@ class Engine:
         """Take over what a store held: namespaces, runs, and every pending task and deadline."""
         for namespace in loaded.namespaces:
             self.namespaces.namespaces.setdefault(namespace.name, namespace)
+            for name, value_type in namespace.search_attributes.items():
+                self.visibility.declare_search_attribute(name, value_type)
         max_task_id = 0
         for state in sorted(loaded.states, key=lambda s: (s.start_time, s.key.run_id)):
             self._register(state, state.start_request_id)
@@ -191,6 +193,18 @@ class Engine:
         await self.store.commit([RunWrite(state, ch.events) for state, ch in recovered])
         for state, ch in recovered:
             self._apply(state, ch)
+
+    async def add_search_attributes(self, namespace_name: str, attributes: dict[str, int]) -> None:
+        namespace = self.namespaces.get(namespace_name)
+        namespace.add_search_attributes(attributes)
+        for name, value_type in attributes.items():
+            self.visibility.declare_search_attribute(name, value_type)
+        await self.store.save_namespace(namespace)
+
+    async def remove_search_attributes(self, namespace_name: str, names: list[str]) -> None:
+        namespace = self.namespaces.get(namespace_name)
+        namespace.remove_search_attributes(names)
+        await self.store.save_namespace(namespace)
 
     async def register_namespace(self, name: str, description: str, owner_email: str, retention: float) -> None:
         namespace = self.namespaces.register(name, description, owner_email, retention)
@@ -239,8 +253,9 @@ class Engine:
         signal: history.WorkflowExecutionSignaledEventAttributes | None = None,
     ) -> tuple[MutableState, bool]:
         """Start a run (or find the one this request already started); (run, started)."""
-        self.namespaces.get(request.namespace)
+        namespace = self.namespaces.get(request.namespace)
         _validate_start(request)
+        namespace.check_search_attributes(request.search_attributes)
         chain = self.chains.get((request.namespace, request.workflow_id))
         if chain is not None:
             if request.request_id and request.request_id in chain.request_ids:

@@ -5,20 +5,71 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from temporalio.api.enums.v1 import namespace_pb2
+from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import common_pb2, namespace_pb2
 from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
 from temporalio.api.replication.v1 import message_pb2 as replication_pb
 
 from devserver.core.protos import duration
-from devserver.errors import AlreadyExists, InvalidArgument, NamespaceNotFound
+from devserver.errors import AlreadyExists, InvalidArgument, NamespaceNotFound, NotFound
 
+IndexedValueType = common_pb2.IndexedValueType
 DEFAULT_RETENTION_SECONDS = 24 * 3600.0
+
+
+# Search attributes every namespace has; users cannot register or set these names.
+SYSTEM_SEARCH_ATTRIBUTES = {
+    "WorkflowId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "RunId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "WorkflowType": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "ExecutionStatus": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "TaskQueue": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "StartTime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "CloseTime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "ExecutionTime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "ExecutionDuration": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "HistoryLength": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "HistorySizeBytes": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "StateTransitionCount": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "BuildIds": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+    "TemporalChangeVersion": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+}
 
 
 @dataclass
 class Namespace:
     info: namespace_pb.NamespaceInfo
     config: namespace_pb.NamespaceConfig
+    # Registered custom search attributes: name -> IndexedValueType.
+    search_attributes: dict[str, int] = field(default_factory=dict)
+
+    def check_search_attributes(self, attributes: common.SearchAttributes) -> None:
+        """INVALID_ARGUMENT unless every attribute is a registered custom one, as on Temporal."""
+        for name in attributes.indexed_fields:
+            if name in SYSTEM_SEARCH_ATTRIBUTES:
+                raise InvalidArgument(f"Search attribute {name} is reserved by system.")
+            if name not in self.search_attributes:
+                raise InvalidArgument(f"Namespace {self.name} has no mapping defined for search attribute {name}")
+
+    def add_search_attributes(self, attributes: dict[str, int]) -> None:
+        for name, value_type in attributes.items():
+            if not name:
+                raise InvalidArgument("Search attribute name is empty.")
+            if name in SYSTEM_SEARCH_ATTRIBUTES:
+                raise InvalidArgument(f"Search attribute {name} is reserved by system.")
+            if value_type == IndexedValueType.INDEXED_VALUE_TYPE_UNSPECIFIED:
+                raise InvalidArgument(f"Unknown index type for search attribute {name}.")
+            existing = self.search_attributes.get(name)
+            if existing is not None and existing != value_type:
+                raise AlreadyExists(f"Search attribute {name} already exists with another type.")
+        self.search_attributes.update(attributes)
+
+    def remove_search_attributes(self, names: list[str]) -> None:
+        for name in names:
+            if name not in self.search_attributes:
+                raise NotFound(f"Search attribute {name} doesn't exist.")
+        for name in names:
+            del self.search_attributes[name]
 
     @property
     def name(self) -> str:

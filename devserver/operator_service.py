@@ -3,37 +3,12 @@
 from __future__ import annotations
 
 import grpc
-from temporalio.api.enums.v1 import common_pb2
 from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
 from temporalio.api.operatorservice.v1 import service_pb2
 
 from devserver.engine import Engine
 from devserver.grpc_service import rpc, unimplemented
-
-IndexedValueType = common_pb2.IndexedValueType
-
-SYSTEM_SEARCH_ATTRIBUTES = {
-    "WorkflowId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "RunId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "WorkflowType": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "ExecutionStatus": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "TaskQueue": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "StartTime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-    "CloseTime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-    "ExecutionTime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-    "HistoryLength": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-}
-
-# Registered by default on the real dev server, so samples that use them work here too.
-CUSTOM_SEARCH_ATTRIBUTES = {
-    "CustomKeywordField": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "CustomStringField": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
-    "CustomTextField": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
-    "CustomIntField": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-    "CustomDoubleField": IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
-    "CustomBoolField": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-    "CustomDatetimeField": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-}
+from devserver.namespaces import SYSTEM_SEARCH_ATTRIBUTES
 
 
 class OperatorService:
@@ -46,12 +21,25 @@ class OperatorService:
     async def ListSearchAttributes(
         self, request: opv1.ListSearchAttributesRequest, context: grpc.aio.ServicerContext
     ) -> opv1.ListSearchAttributesResponse:
-        if request.namespace:
-            self.engine.namespaces.get(request.namespace)
+        namespace = self.engine.namespaces.get(request.namespace or "default")
         return opv1.ListSearchAttributesResponse(
             system_attributes=SYSTEM_SEARCH_ATTRIBUTES,  # type: ignore[arg-type]
-            custom_attributes=CUSTOM_SEARCH_ATTRIBUTES,  # type: ignore[arg-type]
+            custom_attributes=namespace.search_attributes,  # type: ignore[arg-type]
         )
+
+    @rpc
+    async def AddSearchAttributes(
+        self, request: opv1.AddSearchAttributesRequest, context: grpc.aio.ServicerContext
+    ) -> opv1.AddSearchAttributesResponse:
+        await self.engine.add_search_attributes(request.namespace or "default", dict(request.search_attributes))
+        return opv1.AddSearchAttributesResponse()
+
+    @rpc
+    async def RemoveSearchAttributes(
+        self, request: opv1.RemoveSearchAttributesRequest, context: grpc.aio.ServicerContext
+    ) -> opv1.RemoveSearchAttributesResponse:
+        await self.engine.remove_search_attributes(request.namespace or "default", list(request.search_attributes))
+        return opv1.RemoveSearchAttributesResponse()
 
 
 for _method in service_pb2.DESCRIPTOR.services_by_name["OperatorService"].methods:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import re
@@ -37,7 +38,7 @@ from devserver.store import Loaded, MemoryStore, RunWrite
 
 log = logging.getLogger("tempo.sqlite")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry upgrades the schema from version i to i + 1.
 MIGRATIONS: list[str] = [
@@ -62,6 +63,10 @@ MIGRATIONS: list[str] = [
         event BLOB NOT NULL,
         PRIMARY KEY (namespace, workflow_id, run_id, event_id)
     ) WITHOUT ROWID;
+    """,
+    # 2: namespaces remember their registered custom search attributes (JSON name -> type).
+    """
+    ALTER TABLE namespaces ADD COLUMN search_attributes TEXT NOT NULL DEFAULT '{}';
     """,
 ]
 
@@ -168,11 +173,11 @@ class SqliteStore(MemoryStore):
         db = self._db
         assert db is not None
         loaded = Loaded()
-        async with db.execute("SELECT info, config FROM namespaces") as rows:
-            async for info_blob, config_blob in rows:
+        async with db.execute("SELECT info, config, search_attributes FROM namespaces") as rows:
+            async for info_blob, config_blob, attributes in rows:
                 info = namespace_pb.NamespaceInfo.FromString(info_blob)
                 config = namespace_pb.NamespaceConfig.FromString(config_blob)
-                loaded.namespaces.append(Namespace(info, config))
+                loaded.namespaces.append(Namespace(info, config, json.loads(attributes)))
         async with db.execute("SELECT state FROM executions") as rows:
             async for (blob,) in rows:
                 try:
@@ -254,8 +259,8 @@ class SqliteStore(MemoryStore):
         if pending.namespace is not None:
             ns = pending.namespace
             await db.execute(
-                "INSERT OR REPLACE INTO namespaces (name, info, config) VALUES (?, ?, ?)",
-                (ns.name, ns.info.SerializeToString(), ns.config.SerializeToString()),
+                "INSERT OR REPLACE INTO namespaces (name, info, config, search_attributes) VALUES (?, ?, ?, ?)",
+                (ns.name, ns.info.SerializeToString(), ns.config.SerializeToString(), json.dumps(ns.search_attributes)),
             )
         if pending.deleted is not None:
             key = pending.deleted

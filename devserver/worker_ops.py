@@ -180,7 +180,8 @@ class WorkerOps:
         token = _decode(request.task_token, "workflow")
         state = self._state_for(token, request.namespace)
         ch = Changes(self.engine.clock.now())
-        completion = commands.complete_workflow_task(state, ch, token.ref, request)
+        namespace = self.engine.namespaces.get(token.namespace)
+        completion = commands.complete_workflow_task(state, ch, token.ref, request, namespace.check_search_attributes)
         await self.engine.commit(state, ch)
         if completion.unhandled_command:
             raise UnhandledCommand()

@@ -48,6 +48,14 @@ def start_dev(
         list[str] | None,
         typer.Option("--sqlite-pragma", help="SQLite pragma as KEY=VALUE, e.g. synchronous=NORMAL (repeatable)."),
     ] = None,
+    search_attribute: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--search-attribute",
+            help="Custom search attribute as NAME=TYPE (Text, Keyword, Int, Double, Bool, Datetime, "
+            "KeywordList); repeatable.",
+        ),
+    ] = None,
     log_level: Annotated[LogLevel, typer.Option(help="Server log level.")] = LogLevel.warn,
     long_poll_timeout: Annotated[
         float, typer.Option(help="Seconds a worker's long poll waits before an empty answer.", hidden=True)
@@ -72,6 +80,11 @@ def start_dev(
     if not 0 <= port <= 65535:
         typer.echo(f"error: invalid port {port}", err=True)
         raise typer.Exit(1)
+    try:
+        search_attributes = _parse_search_attributes(search_attribute or [])
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     config = ServerConfig(
         ip=ip,
         port=port,
@@ -79,6 +92,7 @@ def start_dev(
         long_poll_timeout=long_poll_timeout,
         db_filename=db_filename,
         sqlite_pragmas=list(sqlite_pragma or []),
+        search_attributes=search_attributes,
     )
     storage = f"SQLite file {db_filename}" if db_filename else "in memory"
 
@@ -97,3 +111,26 @@ def start_dev(
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass
+
+
+_SEARCH_ATTRIBUTE_TYPES = {
+    "text": 1,
+    "keyword": 2,
+    "int": 3,
+    "double": 4,
+    "bool": 5,
+    "datetime": 6,
+    "keywordlist": 7,
+}
+
+
+def _parse_search_attributes(values: list[str]) -> dict[str, int]:
+    """NAME=TYPE flags as IndexedValueType numbers (the enum's values, without importing temporalio here)."""
+    parsed: dict[str, int] = {}
+    for value in values:
+        name, sep, kind = value.partition("=")
+        if not sep or not name.isidentifier() or kind.lower() not in _SEARCH_ATTRIBUTE_TYPES:
+            kinds = "Text, Keyword, Int, Double, Bool, Datetime, KeywordList"
+            raise ValueError(f"invalid --search-attribute {value!r}: expected NAME=TYPE with TYPE one of {kinds}")
+        parsed[name] = _SEARCH_ATTRIBUTE_TYPES[kind.lower()]
+    return parsed

@@ -7,10 +7,11 @@ without writing half of its commands (the real server discards them too).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from temporalio.api.command.v1 import message_pb2 as command_pb
+from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import command_type_pb2, failed_cause_pb2, query_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
@@ -22,6 +23,7 @@ from devserver.core.changes import Changes, QueryAnswer, TimerKey
 from devserver.core.ids import new_run_id
 from devserver.core.mutable_state import EventType, MutableState, TimerInfo, task_queue_message
 from devserver.core.protos import duration, seconds_of
+from devserver.errors import ServiceError
 
 CommandType = command_type_pb2.CommandType
 Cause = failed_cause_pb2.WorkflowTaskFailedCause
@@ -74,12 +76,17 @@ class Completion:
 
 
 def complete_workflow_task(
-    state: MutableState, ch: Changes, seq: int, request: wsv1.RespondWorkflowTaskCompletedRequest
+    state: MutableState,
+    ch: Changes,
+    seq: int,
+    request: wsv1.RespondWorkflowTaskCompletedRequest,
+    check_search_attributes: Callable[[common.SearchAttributes], None] | None = None,
 ) -> Completion:
+    """Apply a worker's commands. `check_search_attributes` raises for unregistered ones."""
     task = state.current_task(seq)
     commands = list(request.commands)
     try:
-        _validate(state, commands)
+        _validate(state, commands, check_search_attributes)
     except BadCommand as bad:
         state.fail_workflow_task(ch, seq, bad.cause, _server_failure(bad.message), request.identity)
         return Completion(error=bad)
@@ -159,7 +166,11 @@ def _server_failure(message: str) -> failure_pb.Failure:
     return failure
 
 
-def _validate(state: MutableState, commands: list[command_pb.Command]) -> None:
+def _validate(
+    state: MutableState,
+    commands: list[command_pb.Command],
+    check_search_attributes: Callable[[common.SearchAttributes], None] | None,
+) -> None:
     timer_ids = set(state.timers)
     activity_ids = set(state.activity_ids)
     for index, command in enumerate(commands):
@@ -203,6 +214,11 @@ def _validate(state: MutableState, commands: list[command_pb.Command]) -> None:
                     f"timer ID {timer_id} not found",
                 )
             timer_ids.discard(timer_id)
+        elif kind == CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES and check_search_attributes:
+            try:
+                check_search_attributes(command.upsert_workflow_search_attributes_command_attributes.search_attributes)
+            except ServiceError as error:
+                raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, error.message) from None
         elif kind == CommandType.COMMAND_TYPE_RECORD_MARKER:
             if not command.record_marker_command_attributes.marker_name:
                 raise BadCommand(

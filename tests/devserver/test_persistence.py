@@ -250,3 +250,35 @@ async def test_a_full_database_stops_the_server_with_one_line_and_keeps_what_was
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         stored = {row[0] for row in conn.execute("SELECT workflow_id FROM executions")}
     assert set(acknowledged) <= stored, "every acknowledged start is in the file"
+
+
+async def test_an_older_schema_is_migrated_forward_and_keeps_its_data(tmp_path: Path) -> None:
+    from devserver.sqlite_store import MIGRATIONS, SCHEMA_VERSION
+
+    db = tmp_path / "old.db"
+    port = free_port()
+    server = file_server(db, port).start()
+    try:
+        client = await Client.connect(server.address)
+        queue = f"tq-{uuid.uuid4().hex[:8]}"
+        async with Worker(client, task_queue=queue, workflows=[Napper]):
+            await client.execute_workflow(Napper.run, 0.1, id=f"old-{queue}", task_queue=queue)
+    finally:
+        server.stop()
+    # Rewind the file to schema version 1, as an older tempo wrote it.
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE namespaces_v1 AS SELECT name, info, config FROM namespaces")
+        conn.execute("DROP TABLE namespaces")
+        conn.execute("ALTER TABLE namespaces_v1 RENAME TO namespaces")
+        conn.execute("PRAGMA user_version = 1")
+    assert "search_attributes" in MIGRATIONS[1] and SCHEMA_VERSION == 2
+    server = file_server(db, port).start()
+    try:
+        client = await Client.connect(server.address)
+        assert await client.get_workflow_handle(f"old-{queue}").result() == "rested"
+    finally:
+        server.stop()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(namespaces)")]
+        assert "search_attributes" in columns
