@@ -1,0 +1,774 @@
+"""One workflow run in memory: a deterministic asyncio event loop.
+
+The instance *is* the event loop its workflow code runs on, so asyncio tasks,
+futures, ``gather`` and ``sleep`` work unchanged, but nothing here touches real
+time or I/O. Time is the activation's time; ``call_later`` becomes a StartTimer
+command; activities become ScheduleActivityTask commands. Both are numbered
+(``seq``) and resolved by later activation jobs. :meth:`WorkflowInstance.activate`
+is the only way in: apply the jobs, run every ready callback until nothing can
+make progress, return the commands. Live runs and replays go through the same
+code; only ``is_replaying`` differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextvars
+import hashlib
+import inspect
+import logging
+import random
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.api.command.v1 import message_pb2 as command_pb
+from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import command_type_pb2
+from temporalio.api.sdk.v1 import workflow_metadata_pb2
+from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
+
+from sdk.converter import DataConverter
+from sdk.exceptions import FailureError
+from sdk.worker import _history as h
+from sdk.workflow import (
+    METADATA_QUERY,
+    STACK_TRACE_QUERY,
+    ContinueAsNewError,
+    Info,
+    RetryPolicy,
+    _Definition,
+    _Runtime,
+    _SignalDefinition,
+)
+
+CommandType = command_type_pb2.CommandType
+logger = logging.getLogger(__name__)
+
+_MIN_TIMER = 0.001
+"""The server rejects zero-length timers; asyncio code may ask for them."""
+
+
+class WorkflowTaskError(Exception):
+    """Workflow code raised something that should fail the workflow *task*, not the workflow.
+
+    The task is retried, so a bug fixed and redeployed lets the workflow carry on.
+    """
+
+
+class QueryError(Exception):
+    """A query could not be answered; the message goes back to the caller."""
+
+
+def _hints(fn: Callable[..., Any]) -> tuple[list[Any], Any]:
+    """Parameter type hints (after ``self``) and the return hint of a method."""
+    try:
+        annotations = inspect.get_annotations(fn, eval_str=True)
+    except Exception:
+        annotations = {}
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    return [annotations.get(p.name) for p in params], annotations.get("return")
+
+
+def _duration(value: timedelta | None) -> Any:
+    from google.protobuf.duration_pb2 import Duration
+
+    if value is None:
+        return None
+    duration = Duration()
+    duration.FromTimedelta(value)
+    return duration
+
+
+class _TimerHandle(asyncio.TimerHandle):
+    def __init__(
+        self,
+        seq: int,
+        when: float,
+        callback: Callable[..., Any],
+        args: Sequence[Any],
+        loop: WorkflowInstance,
+        context: contextvars.Context | None,
+    ) -> None:
+        super().__init__(when, callback, args, loop, context)
+        self.seq = seq
+        self._instance = loop
+
+    def cancel(self) -> None:
+        if not self.cancelled():
+            self._instance._cancel_timer(self.seq)
+        super().cancel()
+
+
+class _ActivityFuture(asyncio.Future[Any]):
+    """The result of an activity; cancelling it asks the server to cancel the activity."""
+
+    def __init__(self, seq: int, loop: WorkflowInstance) -> None:
+        super().__init__(loop=loop)
+        self.seq = seq
+        self._instance = loop
+
+    def cancel(self, msg: Any = None) -> bool:
+        if not self.done():
+            self._instance._cancel_activity(self.seq)
+        return super().cancel(msg)
+
+
+class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
+    """A workflow run: feed it activations, get commands back."""
+
+    def __init__(
+        self,
+        definition: _Definition,
+        *,
+        namespace: str,
+        workflow_id: str,
+        run_id: str,
+        task_queue: str,
+        converter: DataConverter,
+    ) -> None:
+        self._definition = definition
+        self._converter = converter
+        self._namespace = namespace
+        self._workflow_id = workflow_id
+        self._run_id = run_id
+        self._task_queue = task_queue
+        self._info: Info | None = None
+        self._object: Any = None
+        self._random = random.Random(0)
+        self._time = 0.0
+        self._replaying = False
+        self._history_length = 0
+        self._ready: collections.deque[asyncio.Handle] = collections.deque()
+        self._commands: list[command_pb.Command] = []
+        self._next_seq = {"timer": 1, "activity": 1}
+        self._timers: dict[int, _TimerHandle] = {}
+        self._activities: dict[int, tuple[_ActivityFuture, Any]] = {}
+        self._scheduled_activities: Any = {}
+        self._conditions: list[tuple[Callable[[], bool], asyncio.Future[bool]]] = []
+        self._run_task: asyncio.Task[Any] | None = None
+        self._task_failure: BaseException | None = None
+        self._cancel_requested = False
+        self._in_query = False
+        self._disposing = False
+        self._active = False
+        self.completed = False
+        """True once a command closing the workflow has been produced."""
+        self.disposed = False
+        """True once :meth:`dispose` was called; the instance must not be used again."""
+
+    # --- the entry points ---------------------------------------------------------------
+
+    def activate(self, activation: h.Activation) -> list[command_pb.Command]:
+        """Apply one activation's jobs, run the workflow until it blocks, return its commands.
+
+        Raises:
+            WorkflowTaskError: Workflow code failed in a way that fails the task.
+        """
+        self._active = True
+        try:
+            return self._activate(activation)
+        finally:
+            self._active = False
+
+    def _activate(self, activation: h.Activation) -> list[command_pb.Command]:
+        self._time = activation.time.timestamp()
+        self._replaying = activation.is_replaying
+        self._history_length = activation.started_event_id
+        self._scheduled_activities = activation.scheduled_activities
+        self._commands = []
+        self._task_failure = None
+        start = next((j for j in activation.jobs if isinstance(j, h.StartWorkflow)), None)
+        if start is not None:
+            self._initialise(start)
+        # Signals go before the run method's first step and before resolutions, so
+        # handlers see the state as it was when the signal arrived.
+        for job in activation.jobs:
+            if isinstance(job, h.SignalWorkflow):
+                self._apply_signal(job)
+        if start is not None:
+            self._start_run(start)
+        for job in activation.jobs:
+            if isinstance(job, h.ResolveActivity):
+                self._apply_resolve_activity(job)
+            elif isinstance(job, h.FireTimer):
+                self._apply_fire_timer(job)
+            elif isinstance(job, h.CancelWorkflow):
+                self._apply_cancel(job)
+            elif not isinstance(job, h.StartWorkflow | h.SignalWorkflow):
+                raise WorkflowTaskError(f"unknown activation job {job!r}")
+        if self._object is None:
+            raise WorkflowTaskError("the first activation of a workflow must start it")
+        self._run_until_blocked()
+        if self._task_failure is not None:
+            failure = self._task_failure
+            self._task_failure = None
+            raise WorkflowTaskError(f"workflow code raised {type(failure).__name__}: {failure}") from failure
+        return self._finalised_commands()
+
+    def query(self, name: str, args: Sequence[common.Payload]) -> common.Payload:
+        """Answer a query from the current state.
+
+        Raises:
+            QueryError: Unknown query, bad arguments, or the handler raised.
+        """
+        if name == METADATA_QUERY:
+            return self._converter.to_payload(self._metadata())
+        if self._object is None:
+            raise QueryError("the workflow has not started yet: no workflow task of it has completed")
+        if name == STACK_TRACE_QUERY:
+            return self._converter.to_payload(self._stack_trace())
+        definition = self._definition.queries.get(name)
+        if definition is None:
+            known = sorted([*self._definition.queries, METADATA_QUERY, STACK_TRACE_QUERY])
+            raise QueryError(
+                f"workflow {self._definition.name!r} has no query handler {name!r}; known queries: {known}"
+            )
+        hints, _ = _hints(definition.fn)
+        self._in_query = True
+        previous_loop = asyncio.events._get_running_loop()
+        asyncio.events._set_running_loop(self)
+        try:
+            values = self._converter.from_payloads(args, hints)
+            result = definition.fn(self._object, *values)
+            return self._converter.to_payload(result)
+        except Exception as err:
+            raise QueryError(f"query {name!r} failed: {type(err).__name__}: {err}") from err
+        finally:
+            asyncio.events._set_running_loop(previous_loop)
+            self._in_query = False
+
+    def dispose(self) -> None:
+        """Cancel everything still running, so coroutines unwind inside this loop.
+
+        Called when the run leaves the cache; the commands produced are discarded.
+        """
+        self.disposed = True
+        if self._active:
+            return  # stuck in another thread (a deadlock); nothing safe to do
+        self._disposing = True
+        tasks = [t for t in asyncio.all_tasks(self) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        try:
+            self._run_until_blocked()
+        except Exception:
+            logger.debug("error while disposing of workflow %s", self._workflow_id, exc_info=True)
+        self._commands = []
+
+    # --- jobs -------------------------------------------------------------------------
+
+    def _initialise(self, job: h.StartWorkflow) -> None:
+        attrs = job.attributes
+        original_run = attrs.original_execution_run_id or self._run_id
+        self._info = Info(
+            workflow_id=self._workflow_id,
+            run_id=self._run_id,
+            workflow_type=job.workflow_type,
+            task_queue=self._task_queue,
+            namespace=self._namespace,
+            attempt=attrs.attempt or 1,
+            start_time=job.start_time,
+            continued_run_id=attrs.continued_execution_run_id or None,
+            first_execution_run_id=attrs.first_execution_run_id,
+            run_timeout=(attrs.workflow_run_timeout.ToTimedelta() if attrs.HasField("workflow_run_timeout") else None),
+            execution_timeout=(
+                attrs.workflow_execution_timeout.ToTimedelta() if attrs.HasField("workflow_execution_timeout") else None
+            ),
+        )
+        # The seed must be the same on every replay of this run: derive it from the
+        # run ID recorded in the start event.
+        digest = hashlib.sha256(original_run.encode()).digest()
+        self._random = random.Random(int.from_bytes(digest[:8], "big"))
+        previous_loop = asyncio.events._get_running_loop()
+        asyncio.events._set_running_loop(self)
+        try:
+            self._object = self._definition.cls()
+        except Exception as err:
+            raise WorkflowTaskError(
+                f"creating workflow {self._definition.name!r} failed: {type(err).__name__}: {err}"
+            ) from err
+        finally:
+            asyncio.events._set_running_loop(previous_loop)
+
+    def _start_run(self, job: h.StartWorkflow) -> None:
+        hints, _ = _hints(self._definition.run_fn)
+        try:
+            args = self._converter.from_payloads(job.args, hints)
+        except Exception as err:
+            raise WorkflowTaskError(
+                f"cannot decode the arguments of workflow {self._definition.name!r}: {err}"
+            ) from err
+        coro = self._definition.run_fn(self._object, *args)
+        self._run_task = self.create_task(coro, name=f"workflow {self._definition.name} run")
+        self._run_task.add_done_callback(self._on_run_done)
+
+    def _apply_signal(self, job: h.SignalWorkflow) -> None:
+        definition = self._definition.signals.get(job.name)
+        dynamic = definition is None and self._definition.dynamic_signal is not None
+        if dynamic:
+            definition = self._definition.dynamic_signal
+        if definition is None:
+            logger.warning(
+                "workflow %s (%s) has no handler for signal %r; dropped",
+                self._definition.name,
+                self._workflow_id,
+                job.name,
+            )
+            return
+        # A dynamic handler cannot say what each signal's arguments are: plain JSON.
+        hints = [] if dynamic else _hints(definition.fn)[0]
+        try:
+            args = self._converter.from_payloads(job.args, hints)
+        except Exception as err:
+            logger.warning("signal %r dropped: cannot decode its arguments: %s", job.name, err)
+            return
+        if dynamic:
+            args = [job.name, *args]
+        task = self.create_task(self._run_signal(definition, args), name=f"signal {job.name}")
+        task.add_done_callback(self._on_handler_done)
+
+    async def _run_signal(self, definition: _SignalDefinition, args: list[Any]) -> None:
+        result = definition.fn(self._object, *args)
+        if definition.is_async:
+            await result
+
+    def _apply_resolve_activity(self, job: h.ResolveActivity) -> None:
+        entry = self._activities.pop(job.seq, None)
+        if entry is None:
+            return  # cancelled earlier (TRY_CANCEL): the workflow stopped waiting
+        future, hint = entry
+        if future.done():
+            return
+        if job.failure is not None:
+            future.set_exception(self._converter.from_failure(job.failure))
+            return
+        try:
+            values = self._converter.from_payloads(job.result or [], [hint])
+        except Exception as err:
+            future.set_exception(err)
+            return
+        future.set_result(values[0] if values else None)
+
+    def _apply_fire_timer(self, job: h.FireTimer) -> None:
+        handle = self._timers.pop(job.seq, None)
+        if handle is not None and not handle.cancelled():
+            self._ready.append(handle)
+
+    def _apply_cancel(self, job: h.CancelWorkflow) -> None:
+        self._cancel_requested = True
+        if self._run_task is not None and not self._run_task.done():
+            self._run_task.cancel(job.reason or "workflow cancellation requested")
+
+    # --- outcomes ---------------------------------------------------------------------
+
+    def _on_run_done(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            if self._cancel_requested:
+                self._close(
+                    command_pb.Command(
+                        command_type=CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
+                        cancel_workflow_execution_command_attributes=(
+                            command_pb.CancelWorkflowExecutionCommandAttributes()
+                        ),
+                    )
+                )
+            else:
+                self._task_failure = RuntimeError("the workflow's run task was cancelled")
+            return
+        exc = task.exception()
+        if exc is None:
+            try:
+                payloads = self._converter.to_payloads([task.result()])
+            except Exception as err:
+                self._task_failure = TypeError(f"cannot serialise the workflow result: {err}")
+                return
+            self._close(
+                command_pb.Command(
+                    command_type=CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+                    complete_workflow_execution_command_attributes=(
+                        command_pb.CompleteWorkflowExecutionCommandAttributes(result=common.Payloads(payloads=payloads))
+                    ),
+                )
+            )
+        elif isinstance(exc, ContinueAsNewError):
+            self._continue_as_new(exc)
+        elif isinstance(exc, FailureError):
+            self._close(
+                command_pb.Command(
+                    command_type=CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+                    fail_workflow_execution_command_attributes=(
+                        command_pb.FailWorkflowExecutionCommandAttributes(failure=self._converter.to_failure(exc))
+                    ),
+                )
+            )
+        else:
+            self._task_failure = exc
+
+    def _on_handler_done(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or self.completed:
+            return
+        exc = task.exception()
+        if exc is None:
+            return
+        if isinstance(exc, FailureError):
+            # A deliberate failure from a signal handler fails the workflow, like the
+            # official SDKs do.
+            self._close(
+                command_pb.Command(
+                    command_type=CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+                    fail_workflow_execution_command_attributes=(
+                        command_pb.FailWorkflowExecutionCommandAttributes(failure=self._converter.to_failure(exc))
+                    ),
+                )
+            )
+        else:
+            self._task_failure = exc
+
+    def _continue_as_new(self, exc: ContinueAsNewError) -> None:
+        try:
+            payloads = self._converter.to_payloads(exc.input_args)
+        except Exception as err:
+            self._task_failure = TypeError(f"cannot serialise continue-as-new arguments: {err}")
+            return
+        attrs = command_pb.ContinueAsNewWorkflowExecutionCommandAttributes(
+            workflow_type=common.WorkflowType(name=exc.workflow or self._definition.name),
+            task_queue=taskqueue.TaskQueue(name=exc.task_queue or self._task_queue),
+            input=common.Payloads(payloads=payloads),
+        )
+        if exc.run_timeout is not None:
+            attrs.workflow_run_timeout.CopyFrom(_duration(exc.run_timeout))
+        if exc.task_timeout is not None:
+            attrs.workflow_task_timeout.CopyFrom(_duration(exc.task_timeout))
+        self._close(
+            command_pb.Command(
+                command_type=CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+                continue_as_new_workflow_execution_command_attributes=attrs,
+            )
+        )
+
+    def _close(self, command: command_pb.Command) -> None:
+        if self.completed:
+            return
+        self.completed = True
+        self._commands.append(command)
+
+    def _finalised_commands(self) -> list[command_pb.Command]:
+        commands = self._commands
+        self._commands = []
+        if self.completed:
+            # The close command must be the last one the server sees.
+            closing = [c for c in commands if c.command_type in _CLOSE_COMMANDS]
+            commands = [c for c in commands if c.command_type not in _CLOSE_COMMANDS] + closing[:1]
+        return commands
+
+    # --- the loop ---------------------------------------------------------------------
+
+    def _run_until_blocked(self) -> None:
+        """Run ready callbacks, then re-check conditions, until nothing can progress.
+
+        The loop is made the thread's *running* loop (asyncio's private setter, as
+        the official SDK does) so ``asyncio.get_running_loop()`` in workflow code,
+        and so :class:`_Runtime` lookup, find this instance. The caller's running
+        loop, if any, is restored afterwards.
+        """
+        previous_loop = asyncio.events._get_running_loop()
+        asyncio.events._set_running_loop(self)
+        try:
+            while True:
+                while self._ready:
+                    handle = self._ready.popleft()
+                    if not handle._cancelled:  # type: ignore[attr-defined]
+                        handle._run()  # type: ignore[attr-defined]
+                    if self._task_failure is not None and not self._disposing:
+                        return
+                if not self._check_conditions():
+                    return
+        finally:
+            asyncio.events._set_running_loop(previous_loop)
+
+    def _check_conditions(self) -> bool:
+        progressed = False
+        for entry in list(self._conditions):
+            fn, future = entry
+            if future.done():
+                self._conditions.remove(entry)
+                continue
+            try:
+                satisfied = fn()
+            except Exception as err:
+                self._conditions.remove(entry)
+                future.set_exception(err)
+                progressed = True
+                continue
+            if satisfied:
+                self._conditions.remove(entry)
+                future.set_result(True)
+                progressed = True
+        return progressed
+
+    def _cancel_timer(self, seq: int) -> None:
+        if self._timers.pop(seq, None) is None or self._disposing:
+            return  # already fired
+        if self._drop_unsent(CommandType.COMMAND_TYPE_START_TIMER, str(seq)):
+            return
+        self._commands.append(
+            command_pb.Command(
+                command_type=CommandType.COMMAND_TYPE_CANCEL_TIMER,
+                cancel_timer_command_attributes=command_pb.CancelTimerCommandAttributes(timer_id=str(seq)),
+            )
+        )
+
+    def _cancel_activity(self, seq: int) -> None:
+        if self._activities.pop(seq, None) is None or self._disposing:
+            return
+        if self._drop_unsent(CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK, str(seq)):
+            return
+        scheduled_event_id = self._scheduled_activities.get(seq)
+        if scheduled_event_id is None:
+            raise RuntimeError(f"activity {seq} is neither scheduled nor pending")
+        self._commands.append(
+            command_pb.Command(
+                command_type=CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
+                request_cancel_activity_task_command_attributes=(
+                    command_pb.RequestCancelActivityTaskCommandAttributes(scheduled_event_id=scheduled_event_id)
+                ),
+            )
+        )
+
+    def _drop_unsent(self, command_type: int, id_: str) -> bool:
+        """Remove a command created in this activation; True if there was one."""
+        for index, command in enumerate(self._commands):
+            if command.command_type != command_type:
+                continue
+            if command_type == CommandType.COMMAND_TYPE_START_TIMER:
+                found = command.start_timer_command_attributes.timer_id == id_
+            else:
+                found = command.schedule_activity_task_command_attributes.activity_id == id_
+            if found:
+                del self._commands[index]
+                return True
+        return False
+
+    def _seq(self, kind: str) -> int:
+        seq = self._next_seq[kind]
+        self._next_seq[kind] = seq + 1
+        return seq
+
+    def _no_commands_in_queries(self, what: str) -> None:
+        if self._in_query:
+            raise RuntimeError(f"a query handler cannot {what}; queries must only read state")
+
+    # --- _Runtime ---------------------------------------------------------------------
+
+    def workflow_info(self) -> Info:
+        if self._info is None:
+            raise RuntimeError("workflow not started")
+        if self._info.history_length != self._history_length:
+            self._info = _replace(self._info, history_length=self._history_length)
+        return self._info
+
+    def workflow_now(self) -> datetime:
+        return datetime.fromtimestamp(self._time, tz=UTC)
+
+    def workflow_random(self) -> random.Random:
+        return self._random
+
+    def workflow_is_replaying(self) -> bool:
+        return self._replaying
+
+    def workflow_start_activity(
+        self,
+        activity: str,
+        args: Sequence[Any],
+        *,
+        result_type: Any,
+        task_queue: str | None,
+        schedule_to_close_timeout: timedelta | None,
+        schedule_to_start_timeout: timedelta | None,
+        start_to_close_timeout: timedelta | None,
+        heartbeat_timeout: timedelta | None,
+        retry_policy: RetryPolicy | None,
+    ) -> asyncio.Future[Any]:
+        self._no_commands_in_queries("start activities")
+        payloads = []
+        for index, arg in enumerate(args):
+            try:
+                payloads.append(self._converter.to_payload(arg))
+            except Exception as err:
+                raise TypeError(f"argument {index} of activity {activity!r}: {err}") from err
+        seq = self._seq("activity")
+        attrs = command_pb.ScheduleActivityTaskCommandAttributes(
+            activity_id=str(seq),
+            activity_type=common.ActivityType(name=activity),
+            task_queue=taskqueue.TaskQueue(name=task_queue or self._task_queue),
+            input=common.Payloads(payloads=payloads),
+        )
+        for field_name, value in (
+            ("schedule_to_close_timeout", schedule_to_close_timeout),
+            ("schedule_to_start_timeout", schedule_to_start_timeout),
+            ("start_to_close_timeout", start_to_close_timeout),
+            ("heartbeat_timeout", heartbeat_timeout),
+        ):
+            if value is not None:
+                getattr(attrs, field_name).CopyFrom(_duration(value))
+        if retry_policy is not None:
+            attrs.retry_policy.CopyFrom(retry_policy.to_proto())
+        self._commands.append(
+            command_pb.Command(
+                command_type=CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
+                schedule_activity_task_command_attributes=attrs,
+            )
+        )
+        future = _ActivityFuture(seq, self)
+        self._activities[seq] = (future, result_type)
+        return future
+
+    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> bool:
+        if fn():
+            return True
+        future: asyncio.Future[bool] = self.create_future()
+        self._conditions.append((fn, future))
+        if timeout is None:
+            return await future
+        timer = self.call_later(timeout, _resolve_false, future)
+        try:
+            return await future
+        finally:
+            timer.cancel()
+
+    # --- asyncio.AbstractEventLoop -------------------------------------------------------
+
+    def time(self) -> float:
+        return self._time
+
+    def call_soon(  # type: ignore[override]
+        self, callback: Callable[..., Any], *args: Any, context: contextvars.Context | None = None
+    ) -> asyncio.Handle:
+        handle = asyncio.Handle(callback, args, self, context)
+        self._ready.append(handle)
+        return handle
+
+    def call_later(  # type: ignore[override]
+        self,
+        delay: float,
+        callback: Callable[..., Any],
+        *args: Any,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.TimerHandle:
+        self._no_commands_in_queries("start timers")
+        delay = max(delay, _MIN_TIMER)
+        seq = self._seq("timer")
+        self._commands.append(
+            command_pb.Command(
+                command_type=CommandType.COMMAND_TYPE_START_TIMER,
+                start_timer_command_attributes=command_pb.StartTimerCommandAttributes(
+                    timer_id=str(seq), start_to_fire_timeout=_duration(timedelta(seconds=delay))
+                ),
+            )
+        )
+        handle = _TimerHandle(seq, self._time + delay, callback, args, self, context)
+        self._timers[seq] = handle
+        return handle
+
+    def call_at(  # type: ignore[override]
+        self,
+        when: float,
+        callback: Callable[..., Any],
+        *args: Any,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.TimerHandle:
+        return self.call_later(when - self._time, callback, *args, context=context)
+
+    def create_future(self) -> asyncio.Future[Any]:
+        return asyncio.Future(loop=self)
+
+    def create_task(self, coro: Any, *, name: str | None = None, context: Any = None) -> Any:
+        return asyncio.Task(coro, loop=self, name=name, context=context)
+
+    def get_debug(self) -> bool:
+        return False
+
+    def is_running(self) -> bool:
+        return asyncio.events._get_running_loop() is self
+
+    def is_closed(self) -> bool:
+        return False
+
+    def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
+        pass
+
+    def call_exception_handler(self, context: dict[str, Any]) -> None:
+        if self._disposing:
+            return  # leftovers of an evicted run, e.g. tasks garbage-collected while waiting
+        exc = context.get("exception")
+        if exc is None or "task" in context or "future" in context:
+            # "Task exception was never retrieved" and the like come from garbage
+            # collection, at no deterministic moment: report, never act on them.
+            logger.warning("workflow %s event loop: %s", self._workflow_id, context.get("message"), exc_info=exc)
+        elif self._task_failure is None:
+            # A plain callback raised while the loop ran it: fail the task with it.
+            self._task_failure = exc
+
+    def default_exception_handler(self, context: dict[str, Any]) -> None:
+        self.call_exception_handler(context)
+
+    def get_exception_handler(self) -> None:
+        return None
+
+    def run_in_executor(  # type: ignore[override]
+        self, executor: Any, func: Any, *args: Any
+    ) -> Any:
+        raise RuntimeError("workflows cannot run code in executors: use an activity")
+
+    # --- built-in queries ---------------------------------------------------------------
+
+    def _metadata(self) -> workflow_metadata_pb2.WorkflowMetadata:
+        definition = workflow_metadata_pb2.WorkflowDefinition(
+            type=self._definition.name,
+            query_definitions=[
+                workflow_metadata_pb2.WorkflowInteractionDefinition(name=name, description=_first_line(q.fn))
+                for name, q in sorted(self._definition.queries.items())
+            ],
+            signal_definitions=[
+                workflow_metadata_pb2.WorkflowInteractionDefinition(name=name, description=_first_line(s.fn))
+                for name, s in sorted(self._definition.signals.items())
+            ],
+        )
+        return workflow_metadata_pb2.WorkflowMetadata(definition=definition)
+
+    def _stack_trace(self) -> str:
+        stacks = []
+        for task in asyncio.all_tasks(self):
+            frames = task.get_stack()
+            lines = traceback.format_list(traceback.extract_stack(frames[-1])) if frames else []
+            stacks.append(f"{task.get_name()}:\n" + "".join(lines))
+        return "\n".join(stacks)
+
+
+_CLOSE_COMMANDS = frozenset(
+    {
+        CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+        CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+        CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
+        CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+    }
+)
+
+
+def _resolve_false(future: asyncio.Future[bool]) -> None:
+    if not future.done():
+        future.set_result(False)
+
+
+def _first_line(fn: Callable[..., Any]) -> str:
+    doc = inspect.getdoc(fn) or ""
+    return doc.splitlines()[0] if doc else ""
+
+
+def _replace(info: Info, **changes: Any) -> Info:
+    import dataclasses
+
+    return dataclasses.replace(info, **changes)

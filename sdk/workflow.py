@@ -1,0 +1,690 @@
+"""Write workflows: decorators for workflow classes and the API workflow code calls.
+
+A workflow is a class decorated with :func:`defn` whose ``async`` :func:`run` method
+holds the business logic. Workflow code must be deterministic: when a worker loses
+its cached state it rebuilds it by running the same code against the recorded
+event history, so every decision must come from the workflow's inputs, its
+signals and the results of the steps it awaited. Use the functions in this module
+(:func:`now`, :func:`random`, :func:`uuid4`, :func:`sleep`, :func:`execute_activity`,
+...) instead of the clock, ``random`` or I/O. ``asyncio`` primitives (tasks,
+``gather``, ``sleep``, ``wait_for``) work inside workflows and are durable.
+
+Example:
+    .. code-block:: python
+
+        @workflow.defn
+        class Order:
+            def __init__(self) -> None:
+                self.state = "new"
+
+            @workflow.run
+            async def run(self, product_id: int) -> str:
+                await workflow.execute_activity(
+                    charge, product_id, start_to_close_timeout=timedelta(seconds=5)
+                )
+                await workflow.wait_condition(lambda: self.state == "picked up")
+                return self.state
+
+            @workflow.signal
+            def picked_up(self) -> None:
+                self.state = "picked up"
+
+            @workflow.query
+            def status(self) -> str:
+                return self.state
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import random as _random
+import uuid as _uuid
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, overload
+
+from sdk._client_types import RetryPolicy
+from sdk.exceptions import TempoError
+
+__all__ = [
+    "ContinueAsNewError",
+    "Info",
+    "NondeterminismError",
+    "NotInWorkflowError",
+    "RetryPolicy",
+    "continue_as_new",
+    "defn",
+    "execute_activity",
+    "in_workflow",
+    "info",
+    "is_replaying",
+    "logger",
+    "now",
+    "query",
+    "random",
+    "run",
+    "signal",
+    "sleep",
+    "start_activity",
+    "uuid4",
+    "wait_condition",
+]
+
+ClassT = TypeVar("ClassT", bound=type)
+CallableT = TypeVar("CallableT", bound=Callable[..., Any])
+
+METADATA_QUERY = "__temporal_workflow_metadata"
+"""Built-in query listing a workflow's handlers (used by the TUI and the CLI)."""
+STACK_TRACE_QUERY = "__stack_trace"
+"""Built-in query returning the stacks of the workflow's tasks (``temporal workflow stack``)."""
+
+
+class NotInWorkflowError(TempoError):
+    """A workflow-only function was called outside workflow code."""
+
+
+class NondeterminismError(TempoError):
+    """Workflow code did something different from what its history records.
+
+    The workflow task fails and is retried, so deploying fixed code lets the
+    workflow carry on; the workflow itself is not lost.
+    """
+
+
+class ContinueAsNewError(BaseException):
+    """Raised by :func:`continue_as_new`; the worker turns it into the command.
+
+    It derives from ``BaseException`` so that a broad ``except Exception`` in
+    workflow code does not swallow it by accident.
+    """
+
+    def __init__(
+        self,
+        args: Sequence[Any],
+        workflow: str | None,
+        task_queue: str | None,
+        run_timeout: timedelta | None,
+        task_timeout: timedelta | None,
+    ) -> None:
+        super().__init__("continue as new")
+        self.input_args = list(args)
+        self.workflow = workflow
+        self.task_queue = task_queue
+        self.run_timeout = run_timeout
+        self.task_timeout = task_timeout
+
+
+@dataclass(frozen=True)
+class Info:
+    """Facts about the running workflow, from :func:`info`.
+
+    Attributes:
+        workflow_id: The workflow ID chosen by whoever started it.
+        run_id: ID of this run (continue-as-new starts a new run).
+        workflow_type: Registered name of the workflow class.
+        task_queue: Task queue the workflow's tasks go to.
+        namespace: Namespace of the workflow.
+        attempt: Attempt number of the workflow run (1 unless retried).
+        start_time: When this run started.
+        continued_run_id: Run ID this run continued from, if any.
+        first_execution_run_id: Run ID of the first run in the chain.
+        run_timeout: Run timeout, if one was set.
+        execution_timeout: Execution timeout, if one was set.
+        history_length: Number of events in history at the current workflow task.
+    """
+
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    task_queue: str
+    namespace: str
+    attempt: int
+    start_time: datetime
+    continued_run_id: str | None = None
+    first_execution_run_id: str = ""
+    run_timeout: timedelta | None = None
+    execution_timeout: timedelta | None = None
+    history_length: int = 0
+
+
+# --- definitions --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _SignalDefinition:
+    name: str
+    fn: Callable[..., Any]
+    is_async: bool
+
+
+@dataclass(frozen=True)
+class _QueryDefinition:
+    name: str
+    fn: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class _Definition:
+    """Everything the worker needs to know about a workflow class; stored on the class."""
+
+    name: str
+    cls: type
+    run_fn: Callable[..., Awaitable[Any]]
+    signals: Mapping[str, _SignalDefinition] = field(default_factory=dict)
+    queries: Mapping[str, _QueryDefinition] = field(default_factory=dict)
+    dynamic_signal: _SignalDefinition | None = None
+    """Receives signals no other handler is named for, as ``(name, *args)``."""
+
+    @staticmethod
+    def from_class(cls: Any) -> _Definition:
+        """The definition of a ``@workflow.defn`` class, or a clear error."""
+        defn = getattr(cls, "__tempo_workflow_definition__", None) if isinstance(cls, type) else None
+        if not isinstance(defn, _Definition) or defn.cls is not cls:
+            name = getattr(cls, "__qualname__", repr(cls))
+            raise TypeError(f"{name} is not a workflow class: decorate it with @workflow.defn")
+        return defn
+
+
+_RUN_MARK = "__tempo_workflow_run__"
+_SIGNAL_MARK = "__tempo_workflow_signal__"
+_DYNAMIC_SIGNAL_MARK = "__tempo_workflow_dynamic_signal__"
+_QUERY_MARK = "__tempo_workflow_query__"
+
+
+@overload
+def defn(cls: ClassT) -> ClassT: ...
+
+
+@overload
+def defn(*, name: str | None = None) -> Callable[[ClassT], ClassT]: ...
+
+
+def defn(cls: ClassT | None = None, *, name: str | None = None) -> Any:
+    """Mark a class as a workflow.
+
+    The class needs exactly one ``async`` method decorated with :func:`run`, and
+    may have :func:`signal` and :func:`query` handlers. All problems found are
+    reported together in one ``ValueError`` when the class is defined.
+
+    Args:
+        cls: The class (when used as ``@workflow.defn`` without parentheses).
+        name: Workflow type name; defaults to the class name.
+
+    Returns:
+        The same class, with its definition attached.
+
+    Raises:
+        ValueError: The class is not a valid workflow definition.
+    """
+
+    def apply(target: ClassT) -> ClassT:
+        _apply_definition(target, name)
+        return target
+
+    return apply(cls) if cls is not None else apply
+
+
+def _apply_definition(cls: type, name: str | None) -> None:
+    if not isinstance(cls, type):
+        raise ValueError(f"@workflow.defn goes on a class, not on {cls!r}")
+    type_name = name if name is not None else cls.__name__
+    issues: list[str] = []
+    if not type_name:
+        issues.append("workflow name must not be empty")
+    run_fns: list[Callable[..., Any]] = []
+    signals: dict[str, _SignalDefinition] = {}
+    queries: dict[str, _QueryDefinition] = {}
+    dynamic_signals: list[_SignalDefinition] = []
+    for attr, member in inspect.getmembers(cls):
+        if getattr(member, _RUN_MARK, False):
+            run_fns.append(member)
+            if not inspect.iscoroutinefunction(member):
+                issues.append(f"@workflow.run method {attr} must be 'async def'")
+        if getattr(member, _DYNAMIC_SIGNAL_MARK, False):
+            dynamic_signals.append(_SignalDefinition("", member, inspect.iscoroutinefunction(member)))
+        sig_name = getattr(member, _SIGNAL_MARK, None)
+        if sig_name is not None:
+            if sig_name in signals:
+                issues.append(f"signal name {sig_name!r} is used by two methods")
+            signals[sig_name] = _SignalDefinition(sig_name, member, inspect.iscoroutinefunction(member))
+        query_name = getattr(member, _QUERY_MARK, None)
+        if query_name is not None:
+            if query_name in queries:
+                issues.append(f"query name {query_name!r} is used by two methods")
+            if query_name.startswith("__"):
+                issues.append(f"query name {query_name!r} is reserved (starts with '__')")
+            if inspect.iscoroutinefunction(member):
+                issues.append(
+                    f"@workflow.query method {attr} must not be 'async def': queries read state, they cannot wait"
+                )
+            queries[query_name] = _QueryDefinition(query_name, member)
+    if not run_fns:
+        issues.append("no method is decorated with @workflow.run")
+    elif len(run_fns) > 1:
+        names = ", ".join(sorted(f.__name__ for f in run_fns))
+        issues.append(f"only one @workflow.run method is allowed, found {names}")
+    init_params = list(inspect.signature(cls).parameters.values())
+    required = [p.name for p in init_params if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if required:
+        issues.append(f"__init__ must take no arguments besides self (the worker creates the object), got {required}")
+    if len(dynamic_signals) > 1:
+        names = ", ".join(sorted(d.fn.__name__ for d in dynamic_signals))
+        issues.append(f"only one dynamic signal handler is allowed, found {names}")
+    if issues:
+        raise ValueError(f"invalid workflow class {cls.__qualname__}: " + "; ".join(issues))
+    run_fn = run_fns[0]
+    # Let clients resolve the type name from the method: client.start_workflow(Order.run, ...).
+    run_fn.__tempo_name__ = type_name  # type: ignore[attr-defined]
+    cls.__tempo_workflow_definition__ = _Definition(  # type: ignore[attr-defined]
+        type_name, cls, run_fn, signals, queries, dynamic_signals[0] if dynamic_signals else None
+    )
+    cls.__tempo_name__ = type_name  # type: ignore[attr-defined]
+
+
+def run(fn: CallableT) -> CallableT:
+    """Mark the ``async`` method that runs the workflow; its return value is the result.
+
+    Args:
+        fn: The method.
+
+    Returns:
+        The same method, marked.
+    """
+    setattr(fn, _RUN_MARK, True)
+    return fn
+
+
+@overload
+def signal(fn: CallableT) -> CallableT: ...
+
+
+@overload
+def signal(*, name: str | None = None, dynamic: bool = False) -> Callable[[CallableT], CallableT]: ...
+
+
+def signal(fn: CallableT | None = None, *, name: str | None = None, dynamic: bool = False) -> Any:
+    """Mark a method as a signal handler; it may be ``async``.
+
+    Signal handlers change workflow state; their return value is ignored. An
+    ``async`` handler runs as a workflow task and may await activities or timers.
+    A signal with no handler is logged and dropped, unless the class has a
+    dynamic handler.
+
+    Args:
+        fn: The method (when used without parentheses).
+        name: Signal name; defaults to the method name.
+        dynamic: Make this the handler of every signal without a handler of its
+            own; it is called as ``handler(signal_name, *args)`` with the
+            arguments decoded as plain JSON values.
+
+    Returns:
+        The method, marked.
+
+    Raises:
+        ValueError: Both ``name`` and ``dynamic`` given, or an empty name.
+    """
+
+    def apply(target: CallableT) -> CallableT:
+        if dynamic:
+            if name is not None:
+                raise ValueError("a dynamic signal handler has no name")
+            setattr(target, _DYNAMIC_SIGNAL_MARK, True)
+            return target
+        signal_name = name if name is not None else target.__name__
+        if not signal_name:
+            raise ValueError("signal name must not be empty")
+        setattr(target, _SIGNAL_MARK, signal_name)
+        target.__tempo_name__ = signal_name  # type: ignore[attr-defined]
+        return target
+
+    return apply(fn) if fn is not None else apply
+
+
+@overload
+def query(fn: CallableT) -> CallableT: ...
+
+
+@overload
+def query(*, name: str | None = None) -> Callable[[CallableT], CallableT]: ...
+
+
+def query(fn: CallableT | None = None, *, name: str | None = None) -> Any:
+    """Mark a plain (non-``async``) method as a query handler.
+
+    A query reads workflow state and returns it; it must not change state or
+    start any step. If it raises, the caller gets a query failure.
+
+    Args:
+        fn: The method (when used without parentheses).
+        name: Query name; defaults to the method name.
+
+    Returns:
+        The method, marked.
+    """
+
+    def apply(target: CallableT) -> CallableT:
+        query_name = name if name is not None else target.__name__
+        if not query_name:
+            raise ValueError("query name must not be empty")
+        setattr(target, _QUERY_MARK, query_name)
+        target.__tempo_name__ = query_name  # type: ignore[attr-defined]
+        return target
+
+    return apply(fn) if fn is not None else apply
+
+
+# --- runtime --------------------------------------------------------------------------------
+
+
+class _Runtime(ABC):
+    """What the public functions need from the worker's workflow instance.
+
+    The instance is the running event loop, so there is no global state: code
+    outside a workflow simply has no such loop.
+    """
+
+    @staticmethod
+    def current() -> _Runtime:
+        runtime = _Runtime.maybe_current()
+        if runtime is None:
+            raise NotInWorkflowError("this function can only be called from workflow code run by a Tempo worker")
+        return runtime
+
+    @staticmethod
+    def maybe_current() -> _Runtime | None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        return loop if isinstance(loop, _Runtime) else None
+
+    @abstractmethod
+    def workflow_info(self) -> Info: ...
+
+    @abstractmethod
+    def workflow_now(self) -> datetime: ...
+
+    @abstractmethod
+    def workflow_random(self) -> _random.Random: ...
+
+    @abstractmethod
+    def workflow_is_replaying(self) -> bool: ...
+
+    @abstractmethod
+    def workflow_start_activity(
+        self,
+        activity: str,
+        args: Sequence[Any],
+        *,
+        result_type: Any,
+        task_queue: str | None,
+        schedule_to_close_timeout: timedelta | None,
+        schedule_to_start_timeout: timedelta | None,
+        start_to_close_timeout: timedelta | None,
+        heartbeat_timeout: timedelta | None,
+        retry_policy: RetryPolicy | None,
+    ) -> asyncio.Future[Any]: ...
+
+    @abstractmethod
+    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> bool: ...
+
+
+def in_workflow() -> bool:
+    """Whether the caller is workflow code run by a worker."""
+    return _Runtime.maybe_current() is not None
+
+
+def info() -> Info:
+    """Facts about the current workflow run.
+
+    Raises:
+        NotInWorkflowError: Not called from workflow code.
+    """
+    return _Runtime.current().workflow_info()
+
+
+def now() -> datetime:
+    """The current workflow time (UTC, timezone-aware).
+
+    It is the time of the current workflow task and stays the same when the task
+    is replayed, unlike ``datetime.now()``.
+
+    Raises:
+        NotInWorkflowError: Not called from workflow code.
+    """
+    return _Runtime.current().workflow_now()
+
+
+def random() -> _random.Random:
+    """A deterministic random number generator, seeded per workflow run.
+
+    Raises:
+        NotInWorkflowError: Not called from workflow code.
+    """
+    return _Runtime.current().workflow_random()
+
+
+def uuid4() -> _uuid.UUID:
+    """A version 4 UUID that is the same every time the workflow replays.
+
+    Raises:
+        NotInWorkflowError: Not called from workflow code.
+    """
+    return _uuid.UUID(int=_Runtime.current().workflow_random().getrandbits(128), version=4)
+
+
+def is_replaying() -> bool:
+    """Whether the workflow is replaying history rather than making progress.
+
+    Raises:
+        NotInWorkflowError: Not called from workflow code.
+    """
+    return _Runtime.current().workflow_is_replaying()
+
+
+def _seconds(value: float | timedelta | None, what: str) -> float | None:
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds < 0:
+        raise ValueError(f"{what} must not be negative, got {value!r}")
+    return seconds
+
+
+async def sleep(duration: float | timedelta) -> None:
+    """Wait durably: a server-side timer that survives worker restarts.
+
+    ``asyncio.sleep`` inside a workflow does the same.
+
+    Args:
+        duration: Seconds or a ``timedelta``.
+
+    Raises:
+        NotInWorkflowError: Not called from workflow code.
+        ValueError: Negative duration.
+    """
+    _Runtime.current()
+    await asyncio.sleep(_seconds(duration, "sleep duration") or 0)
+
+
+async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta | None = None) -> bool:
+    """Wait until ``fn()`` is true, re-checked whenever workflow state may have changed.
+
+    Args:
+        fn: A side-effect-free predicate over workflow state.
+        timeout: Give up after this long (a durable timer).
+
+    Returns:
+        True once the condition holds; False if the timeout fired first.
+
+    Raises:
+        NotInWorkflowError: Not called from workflow code.
+    """
+    return await _Runtime.current().workflow_wait_condition(fn, _seconds(timeout, "timeout"))
+
+
+def _activity_name(activity: Callable[..., Any] | str) -> tuple[str, Any]:
+    if isinstance(activity, str):
+        if not activity:
+            raise ValueError("activity name must not be empty")
+        return activity, None
+    name = getattr(activity, "__tempo_name__", None)
+    if not isinstance(name, str) or getattr(activity, "__tempo_activity_definition__", None) is None:
+        raise TypeError(
+            f"{getattr(activity, '__qualname__', activity)!r} is not an activity: "
+            "decorate it with @activity.defn or pass the activity name as a string"
+        )
+    try:
+        hints = inspect.get_annotations(activity, eval_str=True)
+    except Exception:
+        hints = {}
+    return name, hints.get("return")
+
+
+def start_activity(
+    activity: Callable[..., Any] | str,
+    *args: Any,
+    task_queue: str | None = None,
+    schedule_to_close_timeout: timedelta | None = None,
+    schedule_to_start_timeout: timedelta | None = None,
+    start_to_close_timeout: timedelta | None = None,
+    heartbeat_timeout: timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+    result_type: Any = None,
+) -> asyncio.Future[Any]:
+    """Schedule an activity and return a future for its result.
+
+    Cancelling the future (``handle.cancel()``, or cancelling the task awaiting
+    it) asks the server to cancel the activity and stops waiting for it at once
+    (Temporal's ``TRY_CANCEL``): awaiting it raises ``asyncio.CancelledError``. A
+    running activity learns of the request through its next heartbeat.
+
+    Args:
+        activity: An ``@activity.defn`` function or the activity's name.
+        *args: Arguments for the activity; they must be serialisable.
+        task_queue: Task queue for the activity; defaults to the workflow's.
+        schedule_to_close_timeout: Limit on the whole activity including retries.
+        schedule_to_start_timeout: Limit on the time an attempt waits for a worker.
+        start_to_close_timeout: Limit on a single attempt.
+        heartbeat_timeout: Limit between heartbeats of a running attempt.
+        retry_policy: How failures are retried; the server's default retries forever.
+        result_type: Type to decode the result into; defaults to the function's
+            return annotation.
+
+    Returns:
+        A future resolved with the result, or failed with ``ActivityError``.
+
+    Raises:
+        NotInWorkflowError: Not called from workflow code.
+        ValueError: Neither ``start_to_close_timeout`` nor ``schedule_to_close_timeout`` given.
+        TypeError: An argument cannot be serialised, or ``activity`` is not an activity.
+    """
+    runtime = _Runtime.current()
+    name, hint = _activity_name(activity)
+    if start_to_close_timeout is None and schedule_to_close_timeout is None:
+        raise ValueError(f"activity {name!r} needs start_to_close_timeout or schedule_to_close_timeout")
+    return runtime.workflow_start_activity(
+        name,
+        args,
+        result_type=result_type if result_type is not None else hint,
+        task_queue=task_queue,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        start_to_close_timeout=start_to_close_timeout,
+        heartbeat_timeout=heartbeat_timeout,
+        retry_policy=retry_policy,
+    )
+
+
+async def execute_activity(
+    activity: Callable[..., Any] | str,
+    *args: Any,
+    task_queue: str | None = None,
+    schedule_to_close_timeout: timedelta | None = None,
+    schedule_to_start_timeout: timedelta | None = None,
+    start_to_close_timeout: timedelta | None = None,
+    heartbeat_timeout: timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+    result_type: Any = None,
+) -> Any:
+    """Run an activity and wait for its result; see :func:`start_activity` for the arguments.
+
+    Returns:
+        The activity's result.
+
+    Raises:
+        ActivityError: The activity failed after its retries, timed out or was cancelled;
+            the reason is its ``cause``.
+    """
+    return await start_activity(
+        activity,
+        *args,
+        task_queue=task_queue,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        start_to_close_timeout=start_to_close_timeout,
+        heartbeat_timeout=heartbeat_timeout,
+        retry_policy=retry_policy,
+        result_type=result_type,
+    )
+
+
+def continue_as_new(
+    *args: Any,
+    workflow: Callable[..., Any] | str | None = None,
+    task_queue: str | None = None,
+    run_timeout: timedelta | None = None,
+    task_timeout: timedelta | None = None,
+) -> Any:
+    """End this run and start a fresh one of the same workflow with a new, empty history.
+
+    This function does not return: it raises :class:`ContinueAsNewError`, which
+    must propagate out of the run method.
+
+    Args:
+        *args: Arguments for the new run.
+        workflow: Run method or name of the workflow type to continue as; defaults to this one.
+        task_queue: Task queue for the new run; defaults to this one.
+        run_timeout: Run timeout for the new run.
+        task_timeout: Workflow task timeout for the new run.
+
+    Raises:
+        ContinueAsNewError: Always.
+        NotInWorkflowError: Not called from workflow code.
+    """
+    _Runtime.current()
+    workflow_name: str | None
+    if workflow is None or isinstance(workflow, str):
+        workflow_name = workflow
+    else:
+        workflow_name = getattr(workflow, "__tempo_name__", None)
+        if workflow_name is None:
+            raise TypeError(f"{workflow!r} is not a @workflow.run method")
+    raise ContinueAsNewError(args, workflow_name, task_queue, run_timeout, task_timeout)
+
+
+class _ReplayAwareLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Drops records while replaying, so each message is logged once per workflow."""
+
+    def isEnabledFor(self, level: int) -> bool:
+        runtime = _Runtime.maybe_current()
+        if runtime is not None and runtime.workflow_is_replaying():
+            return False
+        return super().isEnabledFor(level)
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        runtime = _Runtime.maybe_current()
+        if runtime is not None:
+            wf = runtime.workflow_info()
+            extra = {"workflow_id": wf.workflow_id, "run_id": wf.run_id}
+            kwargs["extra"] = {**extra, **(kwargs.get("extra") or {})}
+            msg = f"{msg} ({wf.workflow_type} {wf.workflow_id}/{wf.run_id})"
+        return msg, kwargs
+
+
+logger = _ReplayAwareLogger(logging.getLogger("sdk.workflow"), {})
+"""A logger for workflow code: it stays silent while the workflow replays."""

@@ -1,0 +1,63 @@
+"""Record the histories in this directory from the real Temporal dev server.
+
+Run ``python -m tests.sdk.histories.record_histories`` after changing the
+workflows in ``order_app.py`` or ``flaky_app.py``; commit the JSON it writes.
+The files are what ``temporal workflow show -o json`` prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sdk.client import Client
+from sdk.worker import Worker
+from tests.sdk import flaky_app
+from tests.sdk.order_app import Order, OrderStatus, charge_customer, get_product, send_receipt
+from tests.servers import real_server, temporal_binary
+
+HERE = Path(__file__).parent
+
+
+def _save(address: str, workflow_id: str, name: str) -> None:
+    out = subprocess.run(
+        [temporal_binary(), "workflow", "show", "-w", workflow_id, "-o", "json", "--address", address],
+        capture_output=True,
+        check=True,
+    ).stdout
+    (HERE / name).write_bytes(out)
+
+
+async def _record(address: str) -> None:
+    client = await Client.connect(address)
+    activities: list[Callable[..., Any]] = [get_product, charge_customer, send_receipt]
+    async with Worker(client, task_queue="record", workflows=[Order, flaky_app.Flaky], activities=activities):
+        order = await client.start_workflow(Order.run, 3, id="order", task_queue="record")
+        while (await order.query(Order.get_status, result_type=OrderStatus)).state != "Charged":
+            await asyncio.sleep(0.05)
+        await order.signal(Order.picked_up)
+        await order.signal(Order.delivered, "bob")
+        await order.result()
+
+        flaky_app.FAIL_NEXT_TASK["on"] = True
+        flaky = await client.start_workflow(flaky_app.Flaky.run, id="flaky", task_queue="record")
+        await flaky.signal(flaky_app.Flaky.add, "ann")
+        await flaky.signal(flaky_app.Flaky.add, "ben")
+        await flaky.result()
+    _save(address, "order", "order.json")
+    _save(address, "flaky", "flaky.json")
+
+
+def main() -> None:
+    server = real_server().start(timeout=60)
+    try:
+        asyncio.run(_record(server.address))
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""The public names of the workflow and activity modules are a promise: pin them."""
+
+from __future__ import annotations
+
+import sdk
+from sdk import activity, worker, workflow
+
+
+def test_workflow_module_exports() -> None:
+    assert sorted(workflow.__all__) == [
+        "ContinueAsNewError",
+        "Info",
+        "NondeterminismError",
+        "NotInWorkflowError",
+        "RetryPolicy",
+        "continue_as_new",
+        "defn",
+        "execute_activity",
+        "in_workflow",
+        "info",
+        "is_replaying",
+        "logger",
+        "now",
+        "query",
+        "random",
+        "run",
+        "signal",
+        "sleep",
+        "start_activity",
+        "uuid4",
+        "wait_condition",
+    ]
+    assert all(hasattr(workflow, name) for name in workflow.__all__)
+
+
+def test_activity_and_worker_exports() -> None:
+    assert sorted(activity.__all__) == [
+        "Info",
+        "NotInActivityError",
+        "defn",
+        "heartbeat",
+        "info",
+        "is_cancelled",
+    ]
+    assert sorted(worker.__all__) == ["ReplayResult", "Replayer", "Worker"]
+    assert sdk.Worker is worker.Worker
+    assert sdk.Replayer is worker.Replayer
+    assert sdk.workflow is workflow and sdk.activity is activity
