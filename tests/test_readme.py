@@ -1,0 +1,28 @@
+"""The README's SDK example runs as printed (against our dev server)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_sdk_example_runs(tempo_address: str, tmp_path: Path) -> None:
+    code = re.search(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert code is not None, "the README has a Python example"
+    unique = uuid.uuid4().hex[:8]
+    script = (
+        code.group(1)
+        .replace("127.0.0.1:7233", tempo_address)
+        .replace('"order-3"', f'"order-{unique}"')
+        .replace('"deliveries"', f'"deliveries-{unique}"')
+    )
+    path = tmp_path / "example.py"
+    path.write_text(script)
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "charged order 3; delivered / Delivered"
