@@ -27,7 +27,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.clock import Clock
 from devserver.core import timers as core_timers
-from devserver.core.changes import Changes, QueryAnswer, QueryTaskRef, RunKey, TaskRef, TimerKey
+from devserver.core.changes import Changes, QueryAnswer, QueryTaskRef, RunKey, TaskRef, TimerKey, WorkflowTaskRef
 from devserver.core.ids import advance_task_ids, new_run_id
 from devserver.core.mutable_state import MutableState, task_queue_message
 from devserver.core.protos import duration, seconds_of, timestamp
@@ -127,6 +127,7 @@ class Engine:
 
     async def commit(self, state: MutableState, ch: Changes) -> None:
         """Make a change durable, then carry out everything it asked for."""
+        self._skip_dead_sticky_queues(state, ch)
         writes = [RunWrite(state, ch.events)] + [RunWrite(s, c.events) for s, c in ch.new_runs]
         await self.store.commit(writes)
         self._apply(state, ch)
@@ -149,17 +150,28 @@ class Engine:
         if ch.events or ch.closed:
             self._wake_history_waiters(state.key)
 
-    def _route(self, state: MutableState, task: TaskRef) -> TaskRef:
-        """Send a query to the normal queue when no worker has polled its sticky queue lately.
+    def _sticky_worker_gone(self, namespace: str, queue_name: str) -> bool:
+        """No poll on a sticky queue lately: its worker may be gone without saying so."""
+        sticky = self.matching.queue(namespace, queue_name, "workflow")
+        recent = self.clock.now() - STICKY_POLLER_IDLE
+        return not sticky.waiters and not any(p.last_access_time >= recent for p in sticky.pollers.values())
 
-        The sticky worker may be gone without saying so; a query must not wait for it
-        (the real server falls back the same way).
+    def _skip_dead_sticky_queues(self, state: MutableState, ch: Changes) -> None:
+        """Put a workflow task meant for an abandoned sticky queue on the normal queue at once.
+
+        Like the real server (StickyWorkerUnavailable), rather than waiting out the
+        sticky schedule-to-start timeout. Runs before the commit, so the store sees it.
         """
-        if isinstance(task, QueryTaskRef) and task.sticky:
-            sticky = self.matching.queue(task.run.namespace, task.queue, "workflow")
-            recent = self.clock.now() - STICKY_POLLER_IDLE
-            if not sticky.waiters and not any(p.last_access_time >= recent for p in sticky.pollers.values()):
-                return QueryTaskRef(task.run, state.task_queue, False, task.query_id)
+        for task in list(ch.tasks):
+            sticky = isinstance(task, WorkflowTaskRef) and task.sticky
+            if sticky and self._sticky_worker_gone(task.run.namespace, task.queue):
+                ch.tasks.remove(task)
+                state.move_task_off_sticky(ch)
+
+    def _route(self, state: MutableState, task: TaskRef) -> TaskRef:
+        """Send a query meant for an abandoned sticky queue to the normal queue."""
+        if isinstance(task, QueryTaskRef) and task.sticky and self._sticky_worker_gone(task.run.namespace, task.queue):
+            return QueryTaskRef(task.run, state.task_queue, False, task.query_id)
         return task
 
     def _register(self, state: MutableState, request_id: str = "") -> None:
