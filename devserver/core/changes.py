@@ -68,7 +68,10 @@ class TimerKey:
     # "user_timer", "activity_timeout", "activity_retry", "workflow_task_timeout",
     # "sticky_timeout", "run_timeout", "execution_timeout"
     kind: str
+    # What the deadline is for: timer id, activity scheduled event id or workflow task seq.
     ref: str = ""
+    # The activity attempt it applies to (0 = any); for a user timer, its started event id,
+    # so a timer id reused after a cancel is not fired by the old deadline.
     attempt: int = 0
     timeout_type: int = 0
 
