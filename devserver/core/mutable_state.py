@@ -155,6 +155,9 @@ class MutableState:
     state_transitions: int = 0
     first_wft_backoff: float = 0.0
     start_request_id: str = ""
+    # A failing workflow task waiting out its retry backoff: when, and which attempt is next.
+    workflow_task_retry_at: float = 0.0
+    workflow_task_retry_attempt: int = 0
 
     # ---- construction -------------------------------------------------------------
 
@@ -272,6 +275,9 @@ class MutableState:
         """Schedule the next workflow task (on the sticky queue when there is one)."""
         if not self.running or self.workflow_task is not None:
             return
+        # Anything new for the workflow ends a failing task's backoff early.
+        self.workflow_task_retry_at = 0.0
+        self.workflow_task_retry_attempt = 0
         self.workflow_task_seq += 1
         sticky = bool(self.sticky_queue)
         queue = self.sticky_queue if sticky else self.task_queue
@@ -433,6 +439,21 @@ class MutableState:
         if task.queries:
             self.buffered_queries.update(task.queries)
         attempt = task.attempt + 1 if next_attempt_transient else 1
+        delay = workflow_task_retry_delay(attempt)
+        if delay and not self.buffered_queries:
+            # A task that keeps failing is retried less and less often instead of in a hot loop.
+            self.workflow_task_retry_at = ch.now + delay
+            self.workflow_task_retry_attempt = attempt
+            ch.add_timer(self.workflow_task_retry_at, TimerKey(self.key, "workflow_task_retry", attempt=attempt))
+        else:
+            self.schedule_workflow_task(ch, attempt=attempt)
+
+    def retry_workflow_task(self, ch: Changes, attempt: int) -> None:
+        """A failing workflow task's backoff is over: hand out its next attempt."""
+        if self.workflow_task_retry_attempt != attempt or self.workflow_task is not None:
+            return
+        self.workflow_task_retry_at = 0.0
+        self.workflow_task_retry_attempt = 0
         self.schedule_workflow_task(ch, attempt=attempt)
 
     def reset_sticky(self) -> None:
@@ -678,5 +699,13 @@ class MutableState:
         return wf_enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED
 
 
-def workflow_task_failed_cause(name: str) -> int:
-    return WorkflowTaskFailedCause.Value("WORKFLOW_TASK_FAILED_CAUSE_" + name)
+# Attempts up to this one are retried at once, like the real server; later ones back off.
+IMMEDIATE_WORKFLOW_TASK_ATTEMPTS = 5
+MAX_WORKFLOW_TASK_RETRY_DELAY = 60.0
+
+
+def workflow_task_retry_delay(attempt: int) -> float:
+    """Seconds to wait before handing out workflow task `attempt` (0: at once)."""
+    if attempt <= IMMEDIATE_WORKFLOW_TASK_ATTEMPTS:
+        return 0.0
+    return float(min(2 ** (attempt - IMMEDIATE_WORKFLOW_TASK_ATTEMPTS - 1), MAX_WORKFLOW_TASK_RETRY_DELAY))

@@ -32,7 +32,12 @@ def _recover_workflow_task(state: MutableState, ch: Changes) -> None:
     task = state.workflow_task
     key = state.key
     if task is None:
-        if state.next_event_id == 2 and state.first_wft_backoff > 0:
+        if state.workflow_task_retry_attempt:
+            ch.add_timer(
+                state.workflow_task_retry_at,
+                TimerKey(key, "workflow_task_retry", attempt=state.workflow_task_retry_attempt),
+            )
+        elif state.next_event_id == 2 and state.first_wft_backoff > 0:
             ch.add_timer(state.start_time + state.first_wft_backoff, TimerKey(key, "first_workflow_task"))
         state.sticky_queue = ""
         return

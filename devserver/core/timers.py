@@ -25,6 +25,8 @@ def fire(state: MutableState, ch: Changes, key: TimerKey) -> None:
         state.time_out_run(ch)
     elif key.kind == "execution_timeout":
         state.time_out_run(ch, execution_expired=True)
+    elif key.kind == "workflow_task_retry":
+        state.retry_workflow_task(ch, key.attempt)
     elif key.kind == "first_workflow_task":
         state.schedule_workflow_task(ch)
     else:

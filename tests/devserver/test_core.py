@@ -431,3 +431,28 @@ def test_failed_run_with_a_retry_policy_starts_the_next_attempt_after_the_backof
         None,
         wf_enums.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED,
     )
+
+
+def test_a_workflow_task_that_keeps_failing_backs_off_and_new_events_end_the_wait() -> None:
+    run = Run()
+    for attempt in range(1, 6):
+        seq = run.start_task()
+        assert run.state.workflow_task is not None and run.state.workflow_task.attempt == attempt
+        run.step(MutableState.fail_workflow_task, seq, 14, failure_pb.Failure(message="bug"), "worker-1")
+    # Attempt 6 is not handed out at once: it waits a second, then two, ...
+    assert run.state.workflow_task is None
+    deadline, key = run.due_timers("workflow_task_retry")[-1]
+    assert (deadline - run.now, key.attempt) == (1.0, 6)
+    run.now = deadline
+    run.fire(key)
+    seq = run.start_task()
+    run.step(MutableState.fail_workflow_task, seq, 14, failure_pb.Failure(message="bug"), "worker-1")
+    deadline, key = run.due_timers("workflow_task_retry")[-1]
+    assert (deadline - run.now, key.attempt) == (2.0, 7)
+    # A signal is news for the workflow: a task goes out now, not after the backoff.
+    run.step(MutableState.signal, "fixed", None, "cli", "")
+    assert run.state.workflow_task is not None and not run.state.workflow_task.started
+    assert run.state.workflow_task.attempt == 1
+    handed_out = len(run.tasks)
+    run.fire(key)  # the old backoff deadline changes nothing
+    assert len(run.tasks) == handed_out
