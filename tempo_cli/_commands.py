@@ -15,12 +15,13 @@ from typing import Any, TypeVar
 
 from rich.table import Table
 from rich.text import Text
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 
 from sdk.client import Client, WorkflowDescription, WorkflowHandle, WorkflowStatus
 from sdk.exceptions import WorkflowQueryFailedError
-from tempo_cli._context import CliContext, Output, UsageError
+from tempo_cli._context import CliContext, Output, RejectCondition, UsageError
 from tempo_cli._inputs import parse_conflict_policy, parse_duration, parse_inputs, parse_reuse_policy
 from tempo_cli._metadata import fetch_handlers
 from tempo_cli._render import (
@@ -33,9 +34,13 @@ from tempo_cli._render import (
     history_json,
     json_value,
     key_value_table,
+    next_run_id,
+    payload_shorthand,
     proto_dict,
+    proto_json,
     status_text,
 )
+from tempo_cli._rpc import count_workflows, query_workflow
 
 T = TypeVar("T")
 
@@ -122,19 +127,48 @@ def execute(cli: CliContext, request: StartRequest) -> None:
 
     async def work(client: Client) -> tuple[_Outcome, dict[str, Any]]:
         handle, doc = await _start(cli, client, request, options)
-        if not cli.json_mode:
+        if cli.json_mode:
+            run_id, event = await handle.wait_for_close_event()
+        else:
             _print_started(cli, doc)
-            cli.out.print("\nProgress:")
-            printer = EventPrinter(cli.print_table, client.data_converter)
-            # Streams the first run; later runs (continue-as-new) are followed for the result.
-            async for event in handle.fetch_history_events(follow=True):
-                printer.print([event])
-        run_id, event = await handle.wait_for_close_event()
+            run_id, event = await _stream_runs(cli, client, handle.id, doc["runId"])
         outcome = _outcome(client, run_id, event)
         return outcome, {**doc, **outcome.doc}
 
     outcome, doc = cli.run(work)
     _finish(cli, doc["workflowId"], outcome, doc)
+
+
+_NEXT_RUN_WORDS = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: "Continued as new",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: "Cron run finished",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: "Failed; retrying",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: "Timed out; retrying",
+}
+
+
+async def _stream_runs(cli: CliContext, client: Client, workflow_id: str, run_id: str) -> tuple[str, HistoryEvent]:
+    """Print each event of the run as it happens, then of each run it hands over to.
+
+    Follows continue-as-new (and retries and cron, like ``result``), with one line
+    saying so, until a run closes for good; returns that run's ID and close event.
+    """
+    cli.out.print("\nProgress:")
+    printer = EventPrinter(cli.print_table, client.data_converter)
+    while True:
+        last: HistoryEvent | None = None
+        async for event in client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history_events(follow=True):
+            printer.print([event])
+            last = event
+        if last is None or last.event_type not in CLOSE_STATUS:
+            # The stream ended without a close event (should not happen): ask for it.
+            return await client.get_workflow_handle(workflow_id, run_id=run_id).wait_for_close_event(follow_runs=False)
+        new_run_id = next_run_id(last)
+        if not new_run_id:
+            return run_id, last
+        words = _NEXT_RUN_WORDS.get(last.event_type, "Carried on")
+        cli.out.print(f"{words}: following the new run {new_run_id}")
+        run_id = new_run_id
 
 
 @dataclass(frozen=True)
@@ -151,7 +185,7 @@ def _outcome(client: Client, run_id: str, event: HistoryEvent) -> _Outcome:
     doc: dict[str, Any] = {
         "runId": run_id,
         "status": status.name if status is not None else "UNKNOWN",
-        "closeEvent": proto_dict(event),
+        "closeEvent": proto_json(event),
     }
     reason = ""
     if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
@@ -160,7 +194,7 @@ def _outcome(client: Client, run_id: str, event: HistoryEvent) -> _Outcome:
         doc["result"] = values[0] if values else None
     elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
         failure = event.workflow_execution_failed_event_attributes.failure
-        doc["failure"] = proto_dict(failure)
+        doc["failure"] = proto_json(failure)
         reason = failure_chain(failure)
     elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
         reason = event.workflow_execution_terminated_event_attributes.reason
@@ -223,17 +257,25 @@ def signal(
 
 
 def query(
-    cli: CliContext, workflow_id: str, run_id: str | None, name: str, inputs: list[str], files: list[Path]
+    cli: CliContext,
+    workflow_id: str,
+    run_id: str | None,
+    name: str,
+    inputs: list[str],
+    files: list[Path],
+    reject: RejectCondition | None = None,
 ) -> None:
-    """`tempo workflow query`: on an unknown name, lists the workflow's queries."""
+    """`tempo workflow query`: on an unknown name, lists the workflow's queries.
+
+    A query the server rejects (``reject``) is a one-line error naming the status.
+    """
     args = _validated(cli, parse_inputs, inputs, files)
 
     async def work(client: Client) -> Any:
-        handle = client.get_workflow_handle(workflow_id, run_id=run_id)
         try:
-            return await handle.query(name, *args)
+            return await query_workflow(client, workflow_id, run_id, name, args, reject)
         except WorkflowQueryFailedError:
-            handlers = await fetch_handlers(handle)
+            handlers = await fetch_handlers(client.get_workflow_handle(workflow_id, run_id=run_id))
             if handlers and not handlers.dynamic_queries and name not in handlers.queries:
                 raise UsageError(
                     f"workflow {workflow_id} has no query {name!r}; its queries: {_names(handlers.queries)}"
@@ -243,6 +285,25 @@ def query(
     value = json_value(cli.run(work))
     if cli.json_mode:
         cli.write_json({"workflowId": workflow_id, "queryType": name, "result": value})
+    else:
+        cli.out.print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+STACK_TRACE_QUERY = "__stack_trace"
+
+
+def stack(cli: CliContext, workflow_id: str, run_id: str | None, reject: RejectCondition | None) -> None:
+    """`tempo workflow stack`: the SDKs' built-in ``__stack_trace`` query, printed as is."""
+
+    async def work(client: Client) -> Any:
+        return await query_workflow(client, workflow_id, run_id, STACK_TRACE_QUERY, [], reject)
+
+    value = json_value(cli.run(work))
+    if cli.json_mode:
+        cli.write_json({"workflowId": workflow_id, "queryType": STACK_TRACE_QUERY, "result": value})
+    elif isinstance(value, str):
+        cli.out.file.write(value if value.endswith("\n") else value + "\n")  # no Rich: tracebacks hold [brackets]
+        cli.out.file.flush()
     else:
         cli.out.print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
@@ -264,7 +325,7 @@ def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
 
     desc, outcome = cli.run(work)
     if cli.json_mode:
-        doc = proto_dict(desc.raw_description)
+        doc = proto_json(desc.raw_description)
         for key in ("closeEvent", "result", "failure"):
             if outcome is not None and key in outcome.doc:
                 doc[key] = outcome.doc[key]
@@ -336,14 +397,14 @@ def list_(cli: CliContext, query: str, limit: int | None) -> None:
         runs = []
         async for run in client.list_workflows(query, limit=limit):
             if cli.settings.output is Output.jsonl:
-                cli.write_json(proto_dict(run.raw))  # stream: lists can be long
+                cli.write_json(proto_json(run.raw))  # stream: lists can be long
             else:
                 runs.append(run)
         return runs
 
     runs = cli.run(work)
     if cli.settings.output is Output.json:
-        cli.write_json([proto_dict(run.raw) for run in runs])
+        cli.write_json([proto_json(run.raw) for run in runs])
         return
     if cli.json_mode:
         return
@@ -365,12 +426,32 @@ def list_(cli: CliContext, query: str, limit: int | None) -> None:
 
 
 def count(cli: CliContext, query: str) -> None:
-    """`tempo workflow count`."""
-    total = cli.run(lambda client: client.count_workflows(query))
+    """`tempo workflow count`: the total and, for ``GROUP BY`` queries, one line per group.
+
+    Prints what `temporal workflow count` prints, in text and in JSON.
+    """
+    response = cli.run(lambda client: count_workflows(client, query))
+    for group in response.groups:
+        for payload in group.group_values:
+            # Search attribute values carry their type ("Keyword"); like the real CLI, drop
+            # it so each value prints as plain JSON (`"Running"`).
+            if "type" in payload.metadata:
+                del payload.metadata["type"]
     if cli.json_mode:
-        cli.write_json({"count": total})
-    else:
-        cli.out.print(f"Total: {total}")
+        cli.write_json(proto_json(response))
+        return
+    lines = [f"Total: {response.count}"]
+    for group in response.groups:
+        values = ", ".join(_group_value(p) for p in group.group_values)
+        lines.append(f"Group total: {group.count}, values: {values}")
+    cli.write_raw("\n".join(lines))
+
+
+def _group_value(payload: Payload) -> str:
+    handled, value = payload_shorthand(payload)
+    if not handled:
+        return compact(proto_dict(payload), 10_000)
+    return value if isinstance(value, str) else compact(value, 10_000)
 
 
 def terminate(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) -> None:

@@ -47,6 +47,13 @@ class Color(enum.StrEnum):
     never = "never"
 
 
+class RejectCondition(enum.StrEnum):
+    """`--reject-condition` of queries, named as the `temporal` CLI names them."""
+
+    not_open = "not_open"
+    not_completed_cleanly = "not_completed_cleanly"
+
+
 class UsageError(Exception):
     """Bad input from the user, found by the CLI itself; the message says what and where."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 
+from sdk.client import WorkflowStatus
 from sdk.converter import PayloadDecodeError
 from sdk.exceptions import (
     RPCError,
@@ -18,8 +19,11 @@ from tempo_cli._context import UsageError
 
 def describe_error(err: Exception, namespace: str) -> str | None:
     """The one-line message for an expected error, or ``None`` for a bug (re-raised)."""
-    if isinstance(err, ServerUnreachableError | UsageError | WorkflowQueryRejectedError):
+    if isinstance(err, ServerUnreachableError | UsageError):
         return str(err)
+    if isinstance(err, WorkflowQueryRejectedError):
+        # Worded as `temporal workflow query --reject-condition` words it.
+        return f"query was rejected, workflow has status: {WorkflowStatus(err.status).display}"
     if isinstance(err, WorkflowAlreadyStartedError):
         return (
             f"workflow {err.workflow_id!r} is already running (run {err.run_id}); "

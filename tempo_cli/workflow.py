@@ -22,6 +22,7 @@ from tempo_cli._context import (
     ColorOption,
     NamespaceOption,
     OutputOption,
+    RejectCondition,
     remember_globals,
 )
 
@@ -32,6 +33,7 @@ app = typer.Typer(
         "  tempo workflow start --type Order --task-queue deliveries --input 3\n"
         "  tempo workflow list --query \"ExecutionStatus = 'Running'\"\n"
         "  tempo workflow show --workflow-id order-3 --follow\n"
+        '  tempo workflow count --query "GROUP BY ExecutionStatus"\n'
         "  tempo workflow --address 127.0.0.1:7234 -o json describe -w order-3"
     ),
     no_args_is_help=True,
@@ -91,6 +93,17 @@ ConflictPolicyOption = Annotated[
     typer.Option(
         "--id-conflict-policy",
         help="Fail, UseExisting or TerminateExisting (when the ID is running).",
+        show_default=False,
+    ),
+]
+RejectConditionOption = Annotated[
+    RejectCondition | None,
+    typer.Option(
+        "--reject-condition",
+        help=(
+            "Refuse to query a workflow that is not_open (closed) or not_completed_cleanly "
+            "(closed other than by completing); the refusal names its status."
+        ),
         show_default=False,
     ),
 ]
@@ -236,6 +249,7 @@ def query(
     run_id: RunIdOption = None,
     inputs: InputOption = None,
     input_files: InputFileOption = None,
+    reject_condition: RejectConditionOption = None,
     address: AddressOption = None,
     namespace: NamespaceOption = None,
     output: OutputOption = None,
@@ -243,17 +257,46 @@ def query(
 ) -> None:
     """Ask a workflow's query handler for a value and print it as JSON.
 
-    A worker for the workflow must be running.
+    A worker for the workflow must be running. With --reject-condition, a
+    workflow in the wrong state is not queried: the command says its status
+    and exits with code 1.
 
     \b
     Examples:
       tempo workflow query --workflow-id order-3 --name status
       tempo workflow query -w order-3 --type items_with_prefix --input '"fresh "'
+      tempo workflow query -w order-3 --name status --reject-condition not_open
     """
     from tempo_cli import _commands
 
     cli = CliContext.create(ctx, address, namespace, output, color)
-    _commands.query(cli, workflow_id, run_id, name, inputs or [], input_files or [])
+    _commands.query(cli, workflow_id, run_id, name, inputs or [], input_files or [], reject_condition)
+
+
+@app.command()
+def stack(
+    ctx: typer.Context,
+    workflow_id: WorkflowIdOption,
+    run_id: RunIdOption = None,
+    reject_condition: RejectConditionOption = None,
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Print where a workflow's code is waiting: its worker's stack trace.
+
+    Sends the `__stack_trace` query every official SDK answers, so a worker
+    for the workflow must be running.
+
+    \b
+    Examples:
+      tempo workflow stack --workflow-id order-3
+      tempo workflow stack -w order-3 -o json | jq -r .result
+    """
+    from tempo_cli import _commands
+
+    _commands.stack(CliContext.create(ctx, address, namespace, output, color), workflow_id, run_id, reject_condition)
 
 
 @app.command()
@@ -343,10 +386,14 @@ def count(
 ) -> None:
     """Count workflow runs matching a query.
 
+    With `GROUP BY ExecutionStatus` at the end of the query, also prints one
+    line per status: its count and its value.
+
     \b
     Examples:
       tempo workflow count
       tempo workflow count --query "ExecutionStatus = 'Running'" -o json
+      tempo workflow count --query "WorkflowType = 'Order' GROUP BY ExecutionStatus"
     """
     from tempo_cli import _commands
 

@@ -49,3 +49,35 @@ def test_help_and_completion_do_not_import_the_sdk_or_the_tui() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2]
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_payload_shorthand_follows_temporals_go_rules() -> None:
+    # The same rules as `temporal ... -o json`: only payloads that read back unambiguously.
+    from temporalio.api.common.v1 import Memo, Payload, Payloads
+
+    from tempo_cli._render import proto_json
+
+    def payload(data: bytes, **metadata: bytes) -> Payload:
+        return Payload(metadata=metadata, data=data)
+
+    memo = Memo()
+    memo.fields["plain"].CopyFrom(payload(b'{"a": [1]}', encoding=b"json/plain"))
+    memo.fields["typed"].CopyFrom(payload(b'"x"', encoding=b"json/plain", type=b"Keyword"))
+    memo.fields["bytes"].CopyFrom(payload(b"\x00", encoding=b"binary/plain"))
+    memo.fields["none"].CopyFrom(payload(b"", encoding=b"binary/null"))
+    memo.fields["proto"].CopyFrom(payload(b'{"name": "T"}', encoding=b"json/protobuf", messageType=b"a.B"))
+    fields = proto_json(memo)["fields"]
+    assert fields["plain"] == {"a": [1]}
+    assert fields["typed"] == {"metadata": {"encoding": "anNvbi9wbGFpbg==", "type": "S2V5d29yZA=="}, "data": "Ingi"}
+    assert fields["bytes"] == {"metadata": {"encoding": "YmluYXJ5L3BsYWlu"}, "data": "AA=="}
+    assert fields["none"] == {"metadata": {"encoding": "YmluYXJ5L251bGw="}}
+    assert fields["proto"] == {"name": "T", "_protoMessageType": "a.B"}
+    # A list is shortened only if every element is.
+    mixed = Payloads(payloads=[payload(b"1", encoding=b"json/plain"), payload(b"\x00", encoding=b"binary/plain")])
+    assert proto_json(mixed) == {
+        "payloads": [
+            {"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "MQ=="},
+            {"metadata": {"encoding": "YmluYXJ5L3BsYWlu"}, "data": "AA=="},
+        ]
+    }
+    assert proto_json(Payloads(payloads=[payload(b"1", encoding=b"json/plain")])) == [1]
