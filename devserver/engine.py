@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from google.protobuf.message import Message
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import query_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
@@ -50,6 +51,10 @@ log = logging.getLogger("tempo.engine")
 Status = wf_enums.WorkflowExecutionStatus
 ReusePolicy = wf_enums.WorkflowIdReusePolicy
 ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
+
+# Limits the real server enforces (its defaults), so users meet them here first.
+MAX_ID_LENGTH = 1000
+MAX_BLOB_SIZE = 2 * 1024 * 1024
 
 # A sticky queue nobody has polled for this long is presumed abandoned.
 STICKY_POLLER_IDLE = 10.0
@@ -353,6 +358,7 @@ class Engine:
         self.namespaces.get(request.namespace)
         if not request.signal_name:
             raise InvalidArgument("SignalName is not set on request.")
+        check_blob_size(request.input, request.header)
         state = self.run_for_execution(request.namespace, request.workflow_execution)
         ch = Changes(self.clock.now())
         state.signal(ch, request.signal_name, request.input, request.identity, request.request_id, request.header)
@@ -362,6 +368,7 @@ class Engine:
         self.namespaces.get(request.namespace)
         if not request.signal_name:
             raise InvalidArgument("SignalName is not set on request.")
+        check_blob_size(request.signal_input, request.input, request.memo, request.header)
         chain = self.chains.get((request.namespace, request.workflow_id))
         if chain is not None and chain.current.running:
             state = chain.current
@@ -535,15 +542,29 @@ def _check_run_id(run_id: str) -> None:
         raise InvalidArgument("Invalid RunId.") from None
 
 
+def check_blob_size(*messages: Message) -> None:
+    """Payloads over the real server's 2 MB blob limit are refused here too, not first in production."""
+    for message in messages:
+        if message.ByteSize() > MAX_BLOB_SIZE:
+            raise InvalidArgument("Blob data size exceeds limit.")
+
+
 def _validate_start(request: wsv1.StartWorkflowExecutionRequest) -> None:
     if not request.workflow_id:
         raise InvalidArgument("WorkflowId is not set on request.")
-    if len(request.workflow_id) > 1000:
+    if len(request.workflow_id) > MAX_ID_LENGTH:
         raise InvalidArgument("WorkflowId length exceeds limit.")
     if not request.workflow_type.name:
         raise InvalidArgument("WorkflowType is not set on request.")
+    if len(request.workflow_type.name) > MAX_ID_LENGTH:
+        raise InvalidArgument("WorkflowType length exceeds limit.")
     if not request.task_queue.name:
         raise InvalidArgument("TaskQueue is not set on request.")
+    if len(request.task_queue.name) > MAX_ID_LENGTH:
+        raise InvalidArgument("taskQueue length exceeds limit")
+    if len(request.request_id) > MAX_ID_LENGTH:
+        raise InvalidArgument("RequestId length exceeds limit.")
+    check_blob_size(request.input, request.memo, request.header)
     for name in ("workflow_execution_timeout", "workflow_run_timeout", "workflow_task_timeout", "workflow_start_delay"):
         if seconds_of(getattr(request, name)) < 0:
             raise InvalidArgument(f"Invalid {name}: must not be negative.")

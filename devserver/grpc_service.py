@@ -23,7 +23,7 @@ from temporalio.api.workflowservice.v1 import service_pb2
 from devserver import __version__
 from devserver.core.protos import seconds_of
 from devserver.engine import Engine
-from devserver.errors import ServiceError, Unimplemented
+from devserver.errors import InvalidArgument, ServiceError, Unimplemented
 from devserver.read_ops import ReadOps
 from devserver.worker_ops import WorkerOps
 
@@ -112,6 +112,8 @@ class WorkflowService:
         self, request: wsv1.RegisterNamespaceRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RegisterNamespaceResponse:
         retention = seconds_of(request.workflow_execution_retention_period)
+        if retention <= 0:
+            raise InvalidArgument("A valid retention period is not set on request.")
         await self.engine.register_namespace(request.namespace, request.description, request.owner_email, retention)
         return wsv1.RegisterNamespaceResponse()
 
