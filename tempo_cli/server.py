@@ -10,7 +10,16 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Run a Tempo server.", no_args_is_help=True, rich_markup_mode=None)
+app = typer.Typer(
+    help=(
+        "Run a Tempo server.\n\n"
+        "Examples:\n\n"
+        "  tempo server start-dev\n\n"
+        "  tempo server start-dev --db-filename tempo.db --port 7000"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 class LogLevel(StrEnum):
