@@ -21,7 +21,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 from sdk import activity
 from sdk.converter import DataConverter
 from sdk.exceptions import ApplicationError, CancelledError
-from sdk.worker._workflow_worker import LONG_POLL_TIMEOUT, with_retries
+from sdk.worker._workflow_worker import LONG_POLL_TIMEOUT, poll_into_tasks
 
 logger = logging.getLogger("sdk.worker")
 
@@ -155,24 +155,14 @@ class ActivityWorker:
             ),
             identity=self.identity,
         )
-        while not self._stopping:
-            # Take a slot before polling: never accept a task we cannot start now.
-            await self._slots.acquire()
-            try:
-                response = await with_retries(
-                    f"polling activity tasks on {self._task_queue}",
-                    lambda: self.service.PollActivityTaskQueue(request, timeout=LONG_POLL_TIMEOUT),
-                    lambda: self._stopping,
-                )
-            except BaseException:
-                self._slots.release()
-                raise
-            if response is None or not response.task_token:
-                self._slots.release()
-                continue
-            task = asyncio.create_task(self._run_and_release(response))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        await poll_into_tasks(
+            f"polling activity tasks on {self._task_queue}",
+            lambda: self.service.PollActivityTaskQueue(request, timeout=LONG_POLL_TIMEOUT),
+            lambda: self._stopping,
+            self._slots,
+            self._run_and_release,
+            self._tasks,
+        )
 
     def stop_polling(self) -> None:
         """Stop taking new tasks."""

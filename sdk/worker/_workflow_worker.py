@@ -18,9 +18,9 @@ import sys
 import threading
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import grpc
 from google.protobuf import any_pb2
@@ -67,6 +67,40 @@ def check_replayed(activation: h.Activation, commands: Sequence[command_pb.Comma
     """Raise NondeterminismError if a replayed activation's commands differ from history."""
     if activation.expected_commands is not None:
         h.check_commands(commands, activation.expected_commands, activation.started_event_id)
+
+
+class _PolledTask(Protocol):
+    task_token: bytes
+
+
+PolledT = TypeVar("PolledT", bound=_PolledTask)
+
+
+async def poll_into_tasks(
+    what: str,
+    poll: Callable[[], Awaitable[PolledT]],
+    stopping: Callable[[], bool],
+    slots: asyncio.Semaphore,
+    handle: Callable[[PolledT], Coroutine[Any, Any, None]],
+    tasks: set[asyncio.Task[None]],
+) -> None:
+    """Poll until stopping; run each task in its own asyncio task, which must release its slot.
+
+    A slot is taken before polling, so a worker never accepts a task it cannot start now.
+    """
+    while not stopping():
+        await slots.acquire()
+        try:
+            response = await with_retries(what, poll, stopping)
+        except BaseException:
+            slots.release()
+            raise
+        if response is None or not response.task_token:
+            slots.release()
+            continue
+        task = asyncio.create_task(handle(response))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
 
 async def with_retries(what: str, call: Callable[[], Awaitable[T]], stopping: Callable[[], bool]) -> T | None:
@@ -192,23 +226,14 @@ class WorkflowWorker:
 
     async def _poll_loop(self, queue: taskqueue.TaskQueue) -> None:
         request = rr.PollWorkflowTaskQueueRequest(namespace=self._namespace, task_queue=queue, identity=self._identity)
-        while not self._stopping:
-            await self._slots.acquire()
-            try:
-                response = await with_retries(
-                    f"polling workflow tasks on {queue.name}",
-                    lambda: self._service.PollWorkflowTaskQueue(request, timeout=LONG_POLL_TIMEOUT),
-                    lambda: self._stopping,
-                )
-            except BaseException:
-                self._slots.release()
-                raise
-            if response is None or not response.task_token:
-                self._slots.release()
-                continue
-            task = asyncio.create_task(self._handle_and_release(response))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        await poll_into_tasks(
+            f"polling workflow tasks on {queue.name}",
+            lambda: self._service.PollWorkflowTaskQueue(request, timeout=LONG_POLL_TIMEOUT),
+            lambda: self._stopping,
+            self._slots,
+            self._handle_and_release,
+            self._tasks,
+        )
 
     def stop_polling(self) -> None:
         """Stop taking new tasks (the poll loops end at their next iteration)."""
