@@ -242,7 +242,8 @@ class _CountingService:
             self.calls[name] += 1
             response = await method(request, **kwargs)
             sticky = task_queue_pb2.TASK_QUEUE_KIND_STICKY
-            if name == "PollWorkflowTaskQueue" and response.task_token and request.task_queue.kind == sticky:
+            is_task = name == "PollWorkflowTaskQueue" and response.task_token and not response.HasField("query")
+            if is_task and request.task_queue.kind == sticky:
                 self.sticky_tasks += 1
             return response
 
@@ -283,8 +284,11 @@ async def test_cached_runs_get_their_next_tasks_on_the_sticky_queue(
     service = counting.service
     if cache_size:
         # Every task after the first went to this worker's sticky queue, with only
-        # the new events: no history had to be fetched.
-        assert service.sticky_tasks >= 3, service.calls
+        # the new events: no history had to be fetched. (A signal may arrive while
+        # the first task is in flight and share the next task, so count tasks.)
+        completed = service.calls["RespondWorkflowTaskCompleted"]
+        assert completed >= 2, service.calls
+        assert service.sticky_tasks == completed - 1, service.calls
         assert service.calls["GetWorkflowExecutionHistory"] == 0, service.calls
         assert service.calls["ShutdownWorker"] == 1
     else:
