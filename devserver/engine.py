@@ -26,11 +26,22 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
+from devserver import transfers
 from devserver.clock import Clock
+from devserver.core import children
 from devserver.core import timers as core_timers
-from devserver.core.changes import Changes, QueryAnswer, QueryTaskRef, RunKey, TaskRef, TimerKey, WorkflowTaskRef
+from devserver.core.changes import (
+    Changes,
+    QueryAnswer,
+    QueryTaskRef,
+    RunKey,
+    TaskRef,
+    TimerKey,
+    Transfer,
+    WorkflowTaskRef,
+)
 from devserver.core.ids import advance_task_ids, new_run_id
-from devserver.core.mutable_state import MutableState, task_queue_message
+from devserver.core.mutable_state import MutableState, UpdateInfo, task_queue_message
 from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.core.recovery import recover
 from devserver.errors import (
@@ -55,6 +66,9 @@ ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
 # Limits the real server enforces (its defaults), so users meet them here first.
 MAX_ID_LENGTH = 1000
 MAX_BLOB_SIZE = 2 * 1024 * 1024
+
+# Rejected updates remembered for callers still waiting on them.
+MAX_UNRECORDED_UPDATES = 1000
 
 # A sticky queue nobody has polled for this long is presumed abandoned.
 STICKY_POLLER_IDLE = 10.0
@@ -105,6 +119,10 @@ class Engine:
         self._background: set[asyncio.Task[None]] = set()
         self._history_waiters: dict[RunKey, list[asyncio.Future[None]]] = {}
         self._query_waiters: dict[str, asyncio.Future[QueryAnswer]] = {}
+        self._transfers_in_flight: set[Transfer] = set()
+        self._update_waiters: dict[tuple[RunKey, str], list[asyncio.Future[None]]] = {}
+        # Updates that ended without a record in their run (rejected): kept for their callers.
+        self.unrecorded_updates: dict[tuple[RunKey, str], UpdateInfo] = {}
         self.closing = False
 
     # ---- lookup -----------------------------------------------------------------
@@ -139,6 +157,22 @@ class Engine:
         for new_state, new_ch in ch.new_runs:
             self._register(new_state)
             self._apply(new_state, new_ch)
+        self._schedule_transfers(ch.transfers)
+        if ch.closed:
+            # A closed run may owe its parent a report and its children their close policy.
+            self._schedule_transfers(children.pending_transfers(state))
+
+    def _schedule_transfers(self, transfers: Iterable[Transfer]) -> None:
+        for transfer in transfers:
+            if transfer not in self._transfers_in_flight and not self.closing:
+                self._transfers_in_flight.add(transfer)
+                self.spawn(self._carry_out(transfer))
+
+    async def _carry_out(self, transfer: Transfer) -> None:
+        try:
+            await transfers.carry_out(self, transfer)
+        finally:
+            self._transfers_in_flight.discard(transfer)
 
     def _apply(self, state: MutableState, ch: Changes) -> None:
         """Carry out a committed change: tasks, timers, answers, visibility, waiters."""
@@ -150,6 +184,15 @@ class Engine:
             waiter = self._query_waiters.get(query_id)
             if waiter is not None and not waiter.done():
                 waiter.set_result(answer)
+        for update_id, update in ch.rejected_updates.items():
+            assert isinstance(update, UpdateInfo)
+            self.unrecorded_updates[(state.key, update_id)] = update
+            while len(self.unrecorded_updates) > MAX_UNRECORDED_UPDATES:
+                del self.unrecorded_updates[next(iter(self.unrecorded_updates))]
+        for update_id in ch.updates:
+            for update_waiter in self._update_waiters.pop((state.key, update_id), []):
+                if not update_waiter.done():
+                    update_waiter.set_result(None)
         for touched in ch.touched:
             self.visibility.upsert(self._visibility_record(touched))
         if ch.events or ch.closed:
@@ -210,6 +253,8 @@ class Engine:
         await self.store.commit([RunWrite(state, ch.events) for state, ch in recovered])
         for state, ch in recovered:
             self._apply(state, ch)
+        for state in list(self.runs.values()):
+            self._schedule_transfers(children.pending_transfers(state))
 
     async def add_search_attributes(self, namespace_name: str, attributes: dict[str, int]) -> None:
         namespace = self.namespaces.get(namespace_name)
@@ -268,8 +313,12 @@ class Engine:
         self,
         request: wsv1.StartWorkflowExecutionRequest,
         signal: history.WorkflowExecutionSignaledEventAttributes | None = None,
+        parent: history.WorkflowExecutionStartedEventAttributes | None = None,
     ) -> tuple[MutableState, bool]:
-        """Start a run (or find the one this request already started); (run, started)."""
+        """Start a run (or find the one this request already started); (run, started).
+
+        `parent` holds the parent fields of a child workflow's started event.
+        """
         namespace = self.namespaces.get(request.namespace)
         _validate_start(request)
         namespace.check_search_attributes(request.search_attributes)
@@ -297,12 +346,13 @@ class Engine:
                     )
             else:
                 _check_reuse_policy(request, existing)
-        return await self._start_run(request, signal), True
+        return await self._start_run(request, signal, parent), True
 
     async def _start_run(
         self,
         request: wsv1.StartWorkflowExecutionRequest,
         signal: history.WorkflowExecutionSignaledEventAttributes | None,
+        parent: history.WorkflowExecutionStartedEventAttributes | None = None,
     ) -> MutableState:
         now = self.clock.now()
         run_id = new_run_id()
@@ -339,6 +389,8 @@ class Engine:
             attrs.search_attributes.CopyFrom(request.search_attributes)
         if request.header.fields:
             attrs.header.CopyFrom(request.header)
+        if parent is not None:
+            attrs.MergeFrom(parent)
         ch = Changes(now)
         state = MutableState.start(
             ch,
@@ -473,6 +525,21 @@ class Engine:
             response.query_result.CopyFrom(answer.result)  # type: ignore[arg-type]
         return response
 
+    # ---- updates ---------------------------------------------------------------------
+
+    async def update_changed(self, key: RunKey, update_id: str, timeout: float) -> None:
+        """Return when the update moves on (or its run closes), or after `timeout`."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._update_waiters.setdefault((key, update_id), []).append(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            pass
+        finally:
+            waiters = self._update_waiters.get((key, update_id), [])
+            if waiter in waiters:
+                waiters.remove(waiter)
+
     # ---- history reading ---------------------------------------------------------------
 
     async def wait_for_history(self, key: RunKey, timeout: float) -> None:
@@ -523,6 +590,10 @@ class Engine:
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)
+        for update_waiters in self._update_waiters.values():
+            for update_waiter in update_waiters:
+                if not update_waiter.done():
+                    update_waiter.set_result(None)
         for query_waiter in self._query_waiters.values():
             if not query_waiter.done():
                 query_waiter.set_exception(Unavailable("server is shutting down"))

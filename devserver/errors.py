@@ -42,6 +42,10 @@ class FailedPrecondition(ServiceError):
     code = grpc.StatusCode.FAILED_PRECONDITION
 
 
+class PermissionDenied(ServiceError):
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
 class Unimplemented(ServiceError):
     code = grpc.StatusCode.UNIMPLEMENTED
 

@@ -25,6 +25,7 @@ from devserver.core.protos import seconds_of
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument, ServiceError, Unimplemented
 from devserver.read_ops import ReadOps
+from devserver.update_ops import UpdateOps, update_with_start
 from devserver.worker_ops import WorkerOps
 
 log = logging.getLogger("tempo.grpc")
@@ -69,6 +70,7 @@ class WorkflowService:
         self.engine = engine
         self.workers = WorkerOps(engine)
         self.reads = ReadOps(engine)
+        self.updates = UpdateOps(engine)
 
     def _poll_timeout(self, context: grpc.aio.ServicerContext) -> float:
         timeout = self.engine.config.long_poll_timeout
@@ -172,6 +174,24 @@ class WorkflowService:
     ) -> wsv1.SignalWithStartWorkflowExecutionResponse:
         state = await self.engine.signal_with_start(request)
         return wsv1.SignalWithStartWorkflowExecutionResponse(run_id=state.key.run_id, started=True)
+
+    @rpc
+    async def UpdateWorkflowExecution(
+        self, request: wsv1.UpdateWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.UpdateWorkflowExecutionResponse:
+        return await self.updates.update(request, _until_deadline(context))
+
+    @rpc
+    async def ExecuteMultiOperation(
+        self, request: wsv1.ExecuteMultiOperationRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ExecuteMultiOperationResponse:
+        return await update_with_start(self.updates, request, _until_deadline(context))
+
+    @rpc
+    async def PollWorkflowExecutionUpdate(
+        self, request: wsv1.PollWorkflowExecutionUpdateRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.PollWorkflowExecutionUpdateResponse:
+        return await self.updates.poll(request, _until_deadline(context))
 
     @rpc
     async def QueryWorkflow(
@@ -341,6 +361,13 @@ class WorkflowService:
         self, request: wsv1.DescribeTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DescribeTaskQueueResponse:
         return self.workers.describe_task_queue(request)
+
+
+def _until_deadline(context: grpc.aio.ServicerContext) -> float:
+    """Update calls are held up to the caller's deadline, like the real server's (which then
+    answers DEADLINE_EXCEEDED); update_ops caps the wait at the server's own maximum."""
+    remaining = context.time_remaining()
+    return float("inf") if remaining is None else max(0.0, remaining)
 
 
 def unimplemented(name: str) -> Handler[Any, Any]:

@@ -71,6 +71,9 @@ def page(
     task = state.workflow_task
     if token.workflow_task_seq and task is not None and task.seq == token.workflow_task_seq:
         events = events + state.transient_events()
+    elif task is not None and task.speculative and not task.transient:
+        # A running speculative task shows in history until it is discarded (as on the real server).
+        events = events + state.transient_events()
     return events, b""
 
 

@@ -88,13 +88,23 @@ class ReadOps:
         config.task_queue.CopyFrom(task_queue_message(state.task_queue))
         if seconds_of(started.workflow_execution_timeout):
             config.workflow_execution_timeout.CopyFrom(started.workflow_execution_timeout)
-        if seconds_of(started.workflow_run_timeout):
+        if started.HasField("workflow_run_timeout"):  # a child's is there even when zero
             config.workflow_run_timeout.CopyFrom(started.workflow_run_timeout)
         config.default_workflow_task_timeout.CopyFrom(duration(state.task_timeout))
         response.workflow_execution_info.CopyFrom(execution_info(state))
         for info in state.activities.values():
             assert isinstance(info, ActivityInfo)
             response.pending_activities.append(activities.pending_info(info))
+        for child in state.children.values():
+            response.pending_children.append(
+                workflow_pb.PendingChildExecutionInfo(
+                    workflow_id=child.workflow_id,
+                    run_id=child.run_id,
+                    workflow_type_name=child.initiated.workflow_type.name,
+                    initiated_id=child.initiated_event_id,
+                    parent_close_policy=child.initiated.parent_close_policy,
+                )
+            )
         task = state.workflow_task
         if task is not None:
             pending = response.pending_workflow_task
@@ -174,8 +184,15 @@ def execution_info(state: MutableState) -> workflow_pb.WorkflowExecutionInfo:
     info.execution.workflow_id = state.key.workflow_id
     info.execution.run_id = state.key.run_id
     info.type.name = state.workflow_type
-    info.root_execution.workflow_id = state.key.workflow_id
-    info.root_execution.run_id = state.key.run_id
+    started = state.started_attributes
+    if started.parent_workflow_execution.workflow_id:
+        info.parent_namespace_id = started.parent_workflow_namespace_id
+        info.parent_execution.CopyFrom(started.parent_workflow_execution)
+    if started.root_workflow_execution.workflow_id:
+        info.root_execution.CopyFrom(started.root_workflow_execution)
+    else:
+        info.root_execution.workflow_id = state.key.workflow_id
+        info.root_execution.run_id = state.key.run_id
     if state.close_time is not None:
         info.close_time.CopyFrom(timestamp(state.close_time))
         info.execution_duration.CopyFrom(duration(max(0.0, state.close_time - state.start_time)))

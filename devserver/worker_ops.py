@@ -34,6 +34,9 @@ class WorkerOps:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def _namespace_id(self, name: str) -> str:
+        return self.engine.namespaces.get(name).info.id
+
     # ---- polling ----------------------------------------------------------------------
 
     def _queue(self, namespace: str, queue: taskqueue.TaskQueue, kind: str, identity: str) -> TaskQueue:
@@ -59,13 +62,14 @@ class WorkerOps:
             ref = await self._poll(queue, remaining)
             if ref is None:
                 break
-            response = await self._start_workflow_task(ref, request.identity, queue)
+            build_id = request.deployment_options.build_id or request.worker_version_capabilities.build_id
+            response = await self._start_workflow_task(ref, request.identity, queue, build_id)
             if response is not None:
                 return response
         return wsv1.PollWorkflowTaskQueueResponse()
 
     async def _start_workflow_task(
-        self, ref: TaskRef, identity: str, queue: TaskQueue
+        self, ref: TaskRef, identity: str, queue: TaskQueue, build_id: str = ""
     ) -> wsv1.PollWorkflowTaskQueueResponse | None:
         state = self.engine.runs.get(ref.run)
         if state is None:
@@ -74,7 +78,7 @@ class WorkerOps:
             return self._legacy_query_task(state, ref)
         assert isinstance(ref, WorkflowTaskRef)
         ch = Changes(self.engine.clock.now())
-        start = state.start_workflow_task(ch, ref.seq, identity, str(uuid.uuid4()))
+        start = state.start_workflow_task(ch, ref.seq, identity, str(uuid.uuid4()), build_id)
         if start is None:
             return None
         await self.engine.commit(state, ch)
@@ -82,7 +86,9 @@ class WorkerOps:
         response.backlog_count_hint = len(queue.backlog)
         return response
 
-    def _task_response(self, state: MutableState, start: WorkflowTaskStart) -> wsv1.PollWorkflowTaskQueueResponse:
+    def _task_response(
+        self, state: MutableState, start: WorkflowTaskStart, partial: bool = False
+    ) -> wsv1.PollWorkflowTaskQueueResponse:
         key = state.key
         token = TaskToken("workflow", key.namespace, key.workflow_id, key.run_id, start.seq, start.attempt)
         response = wsv1.PollWorkflowTaskQueueResponse(
@@ -97,8 +103,9 @@ class WorkerOps:
         response.workflow_execution.workflow_id = key.workflow_id
         response.workflow_execution.run_id = key.run_id
         response.workflow_type.name = state.workflow_type
-        # A sticky worker has everything up to the last task it completed.
-        first = start.previous_started_event_id + 1 if start.sticky else 1
+        # A sticky worker, or the one handed its next task inline, has everything up to the
+        # last task it completed.
+        first = start.previous_started_event_id + 1 if start.sticky or partial else 1
         # A transient attempt's own events are not stored: they follow the stored ones.
         end = start.transient_events[0].event_id - 1 if start.transient_events else start.started_event_id
         if end - first + 1 > PAGE_SIZE:
@@ -110,6 +117,7 @@ class WorkerOps:
         response.history.events.extend(events)
         for query_id, query in start.queries.items():
             response.queries[query_id].CopyFrom(query)
+        response.messages.extend(start.messages)
         return response
 
     def _legacy_query_task(self, state: MutableState, ref: QueryTaskRef) -> wsv1.PollWorkflowTaskQueueResponse | None:
@@ -181,13 +189,28 @@ class WorkerOps:
         state = self._state_for(token, request.namespace)
         ch = Changes(self.engine.clock.now())
         namespace = self.engine.namespaces.get(token.namespace)
-        completion = commands.complete_workflow_task(state, ch, token.ref, request, namespace.check_search_attributes)
+        last_seq = state.workflow_task_seq
+        completion = commands.complete_workflow_task(
+            state, ch, token.ref, request, namespace.check_search_attributes, self._namespace_id
+        )
         await self.engine.commit(state, ch)
         if completion.unhandled_command:
             raise UnhandledCommand()
         if completion.error is not None:
             raise InvalidArgument(completion.error.message)
-        return wsv1.RespondWorkflowTaskCompletedResponse(activity_tasks=completion.activity_tasks)
+        response = wsv1.RespondWorkflowTaskCompletedResponse(
+            activity_tasks=completion.activity_tasks, reset_history_event_id=completion.reset_history_event_id
+        )
+        task = state.workflow_task
+        if request.return_new_workflow_task and task is not None and task.seq > last_seq and not task.started:
+            # The task this completion made goes straight back to the worker, as the real
+            # server does (its copy in the task queue is then stale and skipped).
+            ch = Changes(self.engine.clock.now())
+            start = state.start_workflow_task(ch, task.seq, request.identity, str(uuid.uuid4()))
+            if start is not None:
+                await self.engine.commit(state, ch)
+                response.workflow_task.CopyFrom(self._task_response(state, start, partial=True))
+        return response
 
     async def fail_workflow_task(self, request: wsv1.RespondWorkflowTaskFailedRequest) -> None:
         token = _decode(request.task_token, "workflow")

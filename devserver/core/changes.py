@@ -76,6 +76,45 @@ class TimerKey:
     timeout_type: int = 0
 
 
+# ---- work on other runs, carried out by the engine after the commit (see core.children) ----
+
+
+@dataclass(frozen=True)
+class StartChild:
+    parent: RunKey
+    initiated_event_id: int
+
+
+@dataclass(frozen=True)
+class SignalExternal:
+    source: RunKey
+    initiated_event_id: int
+
+
+@dataclass(frozen=True)
+class CancelExternal:
+    source: RunKey
+    initiated_event_id: int
+
+
+@dataclass(frozen=True)
+class NotifyParent:
+    """A closed child tells its parent how it ended."""
+
+    child: RunKey
+
+
+@dataclass(frozen=True)
+class ApplyParentClosePolicy:
+    """A closed parent terminates or cancels a child it left running."""
+
+    parent: RunKey
+    initiated_event_id: int
+
+
+Transfer = StartChild | SignalExternal | CancelExternal | NotifyParent | ApplyParentClosePolicy
+
+
 @dataclass
 class Changes:
     """The effects of one update, applied by the engine after the commit."""
@@ -94,6 +133,12 @@ class Changes:
     closed: bool = False
     # Touched runs whose visibility record needs refreshing.
     touched: list[MutableState] = field(default_factory=list)
+    # Updates (by id) that moved to a later stage in this change: their callers are told.
+    updates: list[str] = field(default_factory=list)
+    # Updates this change ended without recording them (rejected, or their run closed).
+    rejected_updates: dict[str, object] = field(default_factory=dict)
+    # Work on other runs this change asks for (a closed run's duties are derived by the engine).
+    transfers: list[Transfer] = field(default_factory=list)
 
     def add_timer(self, deadline: float, key: TimerKey) -> None:
         self.timers.append((deadline, key))

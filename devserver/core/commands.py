@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
@@ -16,12 +17,13 @@ from temporalio.api.enums.v1 import command_type_pb2, failed_cause_pb2, query_pb
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import activities, retry
+from devserver.core import activities, children, retry, updates
 from devserver.core.changes import Changes, QueryAnswer, TimerKey
 from devserver.core.ids import new_run_id
-from devserver.core.mutable_state import EventType, MutableState, TimerInfo, task_queue_message
+from devserver.core.mutable_state import EventType, MutableState, TimerInfo, WorkflowTask, task_queue_message
 from devserver.core.protos import duration, seconds_of
 from devserver.errors import ServiceError
 
@@ -30,6 +32,7 @@ Cause = failed_cause_pb2.WorkflowTaskFailedCause
 Status = wf_enums.WorkflowExecutionStatus
 
 MAX_EAGER_ACTIVITIES = 3
+DEFAULT_CHILD_TASK_TIMEOUT = 10.0
 
 _CLOSE_COMMANDS = {
     CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
@@ -39,16 +42,6 @@ _CLOSE_COMMANDS = {
 }
 
 _UNSUPPORTED = {
-    CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: (
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES
-    ),
-    CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: (
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES
-    ),
-    CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: (
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES
-    ),
-    CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE,
     CommandType.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION: (
         Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_NEXUS_OPERATION_ATTRIBUTES
     ),
@@ -73,6 +66,9 @@ class Completion:
     error: BadCommand | None = None
     unhandled_command: bool = False
     activity_tasks: list[wsv1.PollActivityTaskQueueResponse] = field(default_factory=list)
+    # Set when a speculative task was discarded: the last started event id the worker
+    # should now consider current (RespondWorkflowTaskCompletedResponse.reset_history_event_id).
+    reset_history_event_id: int = 0
 
 
 def complete_workflow_task(
@@ -81,18 +77,27 @@ def complete_workflow_task(
     seq: int,
     request: wsv1.RespondWorkflowTaskCompletedRequest,
     check_search_attributes: Callable[[common.SearchAttributes], None] | None = None,
+    namespace_id: Callable[[str], str] | None = None,
 ) -> Completion:
-    """Apply a worker's commands. `check_search_attributes` raises for unregistered ones."""
+    """Apply a worker's commands.
+
+    `check_search_attributes` raises for unregistered ones; `namespace_id` gives a
+    namespace's id (commands that name another workflow record it) or raises.
+    """
     task = state.current_task(seq)
     commands = list(request.commands)
+    messages = list(request.messages)
+    resolve = namespace_id or (lambda name: "")
     try:
-        _validate(state, commands, check_search_attributes)
+        _validate(state, commands, check_search_attributes, resolve)
+        _validate_messages(state, commands, messages)
     except BadCommand as bad:
         state.fail_workflow_task(ch, seq, bad.cause, _server_failure(bad.message), request.identity)
         return Completion(error=bad)
     closing = any(c.command_type in _CLOSE_COMMANDS for c in commands)
     if closing and state.buffered_events:
         # New events arrived while the worker decided to close: it must see them first.
+        # (Updates that arrived meanwhile do not hold the close: they are aborted.)
         state.fail_workflow_task(
             ch,
             seq,
@@ -102,6 +107,16 @@ def complete_workflow_task(
             next_attempt_transient=False,
         )
         return Completion(unhandled_command=True)
+
+    if updates.can_discard(state, task, commands, messages, request):
+        # Only rejections: the speculative task leaves no events behind.
+        state.workflow_task = None
+        for message in messages:
+            updates.apply_message(state, ch, message, 0)
+        updates.reject_unprocessed(state, ch, task)
+        completion = _after_commands(state, ch, task, request, needs_workflow_task=False, eager=[])
+        completion.reset_history_event_id = state.last_completed_started_event_id
+        return completion
 
     state.persist_transient(ch, task)
     completed_attrs = history.WorkflowTaskCompletedEventAttributes(
@@ -119,16 +134,32 @@ def complete_workflow_task(
     state.workflow_task = None
     state.last_completed_started_event_id = task.started_event_id
 
-    applier = _Applier(state, ch, completed_id, request)
+    applier = _Applier(state, ch, completed_id, request, resolve)
     for command in commands:
         applier.apply(command)
+    # Messages no command placed (rejections) come after the commands.
+    for message in messages:
+        if message.id not in applier.placed_messages:
+            updates.apply_message(state, ch, message, completed_id)
+    updates.reject_unprocessed(state, ch, task)
+    return _after_commands(state, ch, task, request, applier.needs_workflow_task, applier.eager)
 
+
+def _after_commands(
+    state: MutableState,
+    ch: Changes,
+    task: WorkflowTask,
+    request: wsv1.RespondWorkflowTaskCompletedRequest,
+    needs_workflow_task: bool,
+    eager: list[wsv1.PollActivityTaskQueueResponse],
+) -> Completion:
+    """Queries, stickiness and the next workflow task, once the commands are applied."""
     _answer_queries(ch, task.queries, request)
     unanswered = {qid: q for qid, q in task.queries.items() if qid not in request.query_results}
     if not state.running:
         for query_id, query in unanswered.items():
             state._dispatch_legacy_query(ch, query_id, query)
-        return Completion(activity_tasks=applier.eager)
+        return Completion(activity_tasks=eager)
 
     if request.HasField("sticky_attributes") and request.sticky_attributes.worker_task_queue.name:
         state.sticky_queue = request.sticky_attributes.worker_task_queue.name
@@ -137,14 +168,15 @@ def complete_workflow_task(
         state.sticky_queue = ""
     state.buffered_queries.update(unanswered)
     had_new_events = state.flush_buffered(ch)
-    if had_new_events or applier.needs_workflow_task or request.force_create_new_workflow_task:
+    new_updates = updates.needs_new_task(state, task)
+    if had_new_events or needs_workflow_task or new_updates or request.force_create_new_workflow_task:
         state.schedule_workflow_task(ch)
     else:
         waiting = dict(state.buffered_queries)
         state.buffered_queries.clear()
         for query_id, query in waiting.items():
             state._dispatch_legacy_query(ch, query_id, query)
-    return Completion(activity_tasks=applier.eager)
+    return Completion(activity_tasks=eager)
 
 
 def _answer_queries(
@@ -170,6 +202,7 @@ def _validate(
     state: MutableState,
     commands: list[command_pb.Command],
     check_search_attributes: Callable[[common.SearchAttributes], None] | None,
+    namespace_id: Callable[[str], str],
 ) -> None:
     timer_ids = set(state.timers)
     activity_ids = set(state.activity_ids)
@@ -224,6 +257,34 @@ def _validate(
                 raise BadCommand(
                     Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES, "MarkerName is not set on command."
                 )
+        elif kind == CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+            _check_child(command.start_child_workflow_execution_command_attributes, namespace_id)
+            if check_search_attributes:
+                try:
+                    check_search_attributes(command.start_child_workflow_execution_command_attributes.search_attributes)
+                except ServiceError as error:
+                    raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, error.message) from None
+        elif kind == CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+            signal = command.signal_external_workflow_execution_command_attributes
+            _check_target(
+                signal.namespace,
+                signal.execution,
+                namespace_id,
+                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+            )
+            if not signal.signal_name:
+                raise BadCommand(
+                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+                    "SignalName is not set on command.",
+                )
+        elif kind == CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+            cancel = command.request_cancel_external_workflow_execution_command_attributes
+            _check_target(
+                cancel.namespace,
+                common.WorkflowExecution(workflow_id=cancel.workflow_id, run_id=cancel.run_id),
+                namespace_id,
+                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+            )
         elif kind == CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
             attrs_can = command.continue_as_new_workflow_execution_command_attributes
             if attrs_can.workflow_type.name == "" and not state.workflow_type:
@@ -235,12 +296,63 @@ def _validate(
             CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
             CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
             CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES,
+            CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE,
             *_CLOSE_COMMANDS,
         ):
             raise BadCommand(
                 Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
                 f"unknown command type {kind}",
             )
+
+
+def _validate_messages(
+    state: MutableState, commands: list[command_pb.Command], messages: list[protocol_pb.Message]
+) -> None:
+    referenced = {
+        c.protocol_message_command_attributes.message_id
+        for c in commands
+        if c.command_type == CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE
+    }
+    try:
+        updates.check_messages(state, messages, referenced)
+    except updates.BadMessage as bad:
+        raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, str(bad)) from None
+
+
+def _check_child(
+    attrs: command_pb.StartChildWorkflowExecutionCommandAttributes, namespace_id: Callable[[str], str]
+) -> None:
+    bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES
+    if not attrs.workflow_id:
+        raise BadCommand(bad, "Required field WorkflowId is not set on command.")
+    if not attrs.workflow_type.name:
+        raise BadCommand(bad, "Required field WorkflowType is not set on command.")
+    if attrs.cron_schedule:
+        raise BadCommand(bad, "cron schedules are not supported by the tempo dev server yet")
+    for name in ("workflow_execution_timeout", "workflow_run_timeout", "workflow_task_timeout"):
+        if seconds_of(getattr(attrs, name)) < 0:
+            raise BadCommand(bad, f"Invalid {name} on StartChildWorkflowExecutionCommand: negative.")
+    message = retry.validate(attrs.retry_policy)
+    if message:
+        raise BadCommand(bad, message)
+    _resolve_namespace(attrs.namespace, namespace_id, bad)
+
+
+def _check_target(
+    namespace: str, execution: common.WorkflowExecution, namespace_id: Callable[[str], str], bad: int
+) -> None:
+    if not execution.workflow_id:
+        raise BadCommand(bad, "WorkflowId is not set on command.")
+    _resolve_namespace(namespace, namespace_id, bad)
+
+
+def _resolve_namespace(namespace: str, namespace_id: Callable[[str], str], bad: int) -> None:
+    if not namespace:
+        return
+    try:
+        namespace_id(namespace)
+    except ServiceError as error:
+        raise BadCommand(bad, error.message) from None
 
 
 def _check_activity(attrs: command_pb.ScheduleActivityTaskCommandAttributes, pending_ids: set[str]) -> None:
@@ -275,14 +387,22 @@ class _Applier:
     """Applies validated commands one by one, in order."""
 
     def __init__(
-        self, state: MutableState, ch: Changes, completed_id: int, request: wsv1.RespondWorkflowTaskCompletedRequest
+        self,
+        state: MutableState,
+        ch: Changes,
+        completed_id: int,
+        request: wsv1.RespondWorkflowTaskCompletedRequest,
+        namespace_id: Callable[[str], str],
     ) -> None:
+        self.namespace_id = namespace_id
         self.state = state
         self.ch = ch
         self.completed_id = completed_id
         self.request = request
         self.needs_workflow_task = False
         self.eager: list[wsv1.PollActivityTaskQueueResponse] = []
+        self.messages = {m.id: m for m in request.messages}
+        self.placed_messages: set[str] = set()
 
     def apply(self, command: command_pb.Command) -> None:
         kind = command.command_type
@@ -298,6 +418,10 @@ class _Applier:
             CommandType.COMMAND_TYPE_RECORD_MARKER: self.record_marker,
             CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: self.upsert_search_attributes,
             CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: self.modify_properties,
+            CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: self.start_child,
+            CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: self.signal_external,
+            CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: self.cancel_external,
+            CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE: self.protocol_message,
         }[kind]
         handler(command)
 
@@ -454,13 +578,14 @@ class _Applier:
                 workflow_run_timeout=run_timeout,
                 workflow_task_timeout=task_timeout,
                 workflow_task_completed_event_id=self.completed_id,
-                backoff_start_interval=cmd.backoff_start_interval,
+                backoff_start_interval=_positive(cmd.backoff_start_interval),
                 initiator=cmd.initiator,
                 failure=cmd.failure if cmd.HasField("failure") else None,
                 last_completion_result=cmd.last_completion_result if cmd.HasField("last_completion_result") else None,
-                header=cmd.header,
+                header=cmd.header if cmd.header.fields else None,
                 memo=cmd.memo if cmd.HasField("memo") else None,
                 search_attributes=cmd.search_attributes if cmd.HasField("search_attributes") else None,
+                inherit_build_id=cmd.inherit_build_id,
             ),
         )
         state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, event_id)
@@ -474,7 +599,10 @@ class _Applier:
         started.input.CopyFrom(cmd.input)
         started.workflow_run_timeout.CopyFrom(run_timeout)
         started.workflow_task_timeout.CopyFrom(task_timeout)
-        started.header.CopyFrom(cmd.header)
+        if cmd.header.fields:
+            started.header.CopyFrom(cmd.header)
+        else:
+            started.ClearField("header")
         for name in ("memo", "search_attributes", "retry_policy"):
             if cmd.HasField(name):  # type: ignore[arg-type]
                 getattr(started, name).CopyFrom(getattr(cmd, name))
@@ -483,6 +611,76 @@ class _Applier:
         if cmd.HasField("last_completion_result"):
             started.last_completion_result.CopyFrom(cmd.last_completion_result)
         state.start_successor(self.ch, new_run, started)
+
+    # -- other workflows --
+
+    def _namespace(self, name: str) -> tuple[str, str]:
+        namespace = name or self.state.key.namespace
+        return namespace, self.namespace_id(namespace)
+
+    def start_child(self, command: command_pb.Command) -> None:
+        cmd = command.start_child_workflow_execution_command_attributes
+        namespace, namespace_id = self._namespace(cmd.namespace)
+        task_timeout = seconds_of(cmd.workflow_task_timeout) or DEFAULT_CHILD_TASK_TIMEOUT
+        attrs = history.StartChildWorkflowExecutionInitiatedEventAttributes(
+            namespace=namespace,
+            namespace_id=namespace_id,
+            workflow_id=cmd.workflow_id,
+            workflow_type=cmd.workflow_type,
+            task_queue=task_queue_message(cmd.task_queue.name or self.state.task_queue),
+            input=cmd.input if cmd.HasField("input") else None,
+            workflow_execution_timeout=_positive(cmd.workflow_execution_timeout),
+            workflow_run_timeout=cmd.workflow_run_timeout,  # recorded even when zero, like the real server
+            workflow_task_timeout=duration(task_timeout),
+            parent_close_policy=cmd.parent_close_policy or wf_enums.ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE,
+            control=cmd.control,
+            workflow_task_completed_event_id=self.completed_id,
+            workflow_id_reuse_policy=cmd.workflow_id_reuse_policy,
+            retry_policy=cmd.retry_policy if cmd.HasField("retry_policy") else None,
+            header=cmd.header,
+            memo=cmd.memo if cmd.memo.fields else None,
+            search_attributes=cmd.search_attributes if cmd.search_attributes.indexed_fields else None,
+            inherit_build_id=cmd.inherit_build_id,
+            priority=cmd.priority if cmd.HasField("priority") else None,
+        )
+        children.initiate_child(self.state, self.ch, attrs)
+
+    def signal_external(self, command: command_pb.Command) -> None:
+        cmd = command.signal_external_workflow_execution_command_attributes
+        namespace, namespace_id = self._namespace(cmd.namespace)
+        attrs = history.SignalExternalWorkflowExecutionInitiatedEventAttributes(
+            workflow_task_completed_event_id=self.completed_id,
+            namespace=namespace,
+            namespace_id=namespace_id,
+            workflow_execution=cmd.execution,
+            signal_name=cmd.signal_name,
+            input=cmd.input if cmd.HasField("input") else None,
+            control=cmd.control,
+            child_workflow_only=cmd.child_workflow_only,
+            header=cmd.header if cmd.header.fields else None,
+        )
+        children.initiate_signal(self.state, self.ch, attrs)
+
+    def cancel_external(self, command: command_pb.Command) -> None:
+        cmd = command.request_cancel_external_workflow_execution_command_attributes
+        namespace, namespace_id = self._namespace(cmd.namespace)
+        attrs = history.RequestCancelExternalWorkflowExecutionInitiatedEventAttributes(
+            workflow_task_completed_event_id=self.completed_id,
+            namespace=namespace,
+            namespace_id=namespace_id,
+            workflow_execution=common.WorkflowExecution(workflow_id=cmd.workflow_id, run_id=cmd.run_id),
+            control=cmd.control,
+            child_workflow_only=cmd.child_workflow_only,
+            reason=cmd.reason,
+        )
+        children.initiate_cancel(self.state, self.ch, attrs)
+
+    # -- updates --
+
+    def protocol_message(self, command: command_pb.Command) -> None:
+        message_id = command.protocol_message_command_attributes.message_id
+        self.placed_messages.add(message_id)
+        updates.apply_message(self.state, self.ch, self.messages[message_id], self.completed_id)
 
     # -- the rest --
 
@@ -517,6 +715,11 @@ class _Applier:
             ),
         )
         _merge_payload_map(self.state.memo.fields, memo.fields)
+
+
+def _positive(value: Any) -> Any:
+    """A duration field as the server records it: left out when zero."""
+    return value if seconds_of(value) > 0 else None
 
 
 def _merge_payload_map(target: object, upserted: object) -> None:

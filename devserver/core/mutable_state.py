@@ -16,13 +16,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from google.protobuf import any_pb2
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import event_type_pb2, failed_cause_pb2, task_queue_pb2
+from temporalio.api.enums.v1 import update_pb2 as update_enums
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
+from temporalio.api.update.v1 import message_pb2 as update_pb
 
 from devserver.core import retry
 from devserver.core.changes import (
@@ -83,12 +87,23 @@ class WorkflowTask:
     started_time: float = 0.0
     identity: str = ""
     request_id: str = ""
+    build_id: str = ""  # of the worker that started it
     # Consistent queries handed to the worker with this task (query id -> query).
     queries: dict[str, query_pb.WorkflowQuery] = field(default_factory=dict)
+
+    # A task created only to deliver an update: its events are written only if the
+    # worker's answer changes history (a rejected update leaves no trace).
+    speculative: bool = False
+    base_event_id: int = 0  # next_event_id when a speculative task was scheduled
 
     @property
     def transient(self) -> bool:
         return self.attempt > 1
+
+    @property
+    def unwritten(self) -> bool:
+        """Its scheduled and started events are not in history (yet)."""
+        return self.attempt > 1 or self.speculative
 
 
 @dataclass
@@ -105,6 +120,8 @@ class WorkflowTaskStart:
     # Events sent after the stored ones: a transient attempt's scheduled/started pair.
     transient_events: list[history.HistoryEvent]
     queries: dict[str, query_pb.WorkflowQuery]
+    # Update requests delivered with the task.
+    messages: list[protocol_pb.Message] = field(default_factory=list)
 
 
 @dataclass
@@ -112,6 +129,48 @@ class TimerInfo:
     timer_id: str
     started_event_id: int
     deadline: float
+
+
+@dataclass
+class ChildInfo:
+    """A child workflow the run initiated and that has not closed (as far as the parent knows)."""
+
+    initiated_event_id: int
+    initiated: history.StartChildWorkflowExecutionInitiatedEventAttributes
+    run_id: str = ""  # the child's first run, once started
+
+    @property
+    def workflow_id(self) -> str:
+        return self.initiated.workflow_id
+
+
+UpdateStage = update_enums.UpdateWorkflowExecutionLifecycleStage
+UPDATE_ADMITTED = UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
+UPDATE_ACCEPTED = UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED
+UPDATE_COMPLETED = UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED
+
+
+@dataclass
+class UpdateInfo:
+    """A workflow update the run was asked for (core.updates has the rules)."""
+
+    update_id: str
+    request: update_pb.Request
+    stage: int = UPDATE_ADMITTED
+    delivered_seq: int = 0  # the workflow task it last went out with
+    accepted_event_id: int = 0
+    outcome: update_pb.Outcome | None = None
+    # Dropped unaccepted when its run closed: its callers get NOT_FOUND.
+    aborted: bool = False
+
+
+_CHILD_CLOSED_EVENTS = {
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+}
 
 
 @dataclass
@@ -158,6 +217,24 @@ class MutableState:
     # A failing workflow task waiting out its retry backoff: when, and which attempt is next.
     workflow_task_retry_at: float = 0.0
     workflow_task_retry_attempt: int = 0
+    # Cross-run work (core.children): children by initiated event id, external signals
+    # and cancels not yet delivered, children a closed parent must still terminate or cancel.
+    children: dict[int, ChildInfo] = field(default_factory=dict)
+    child_started_event_ids: dict[int, int] = field(default_factory=dict)
+    external_signals: dict[int, history.SignalExternalWorkflowExecutionInitiatedEventAttributes] = field(
+        default_factory=dict
+    )
+    external_cancels: dict[int, history.RequestCancelExternalWorkflowExecutionInitiatedEventAttributes] = field(
+        default_factory=dict
+    )
+    closing_children: dict[int, ChildInfo] = field(default_factory=dict)
+    # A child run: the parent's initiated event (kept across continue-as-new and retries),
+    # and whether its close has been reported to the parent.
+    parent_initiated_event_id: int = 0
+    parent_notified: bool = False
+    # Updates by id: admitted (waiting for a worker), accepted, or completed (kept for
+    # duplicate requests and polls).
+    updates: dict[str, UpdateInfo] = field(default_factory=dict)
 
     # ---- construction -------------------------------------------------------------
 
@@ -192,6 +269,7 @@ class MutableState:
         state.search_attributes.CopyFrom(attributes.search_attributes)
         state.first_wft_backoff = seconds_of(attributes.first_workflow_task_backoff)
         state.start_request_id = request_id
+        state.parent_initiated_event_id = attributes.parent_initiated_event_id
         state._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, attributes)
         if signal is not None:
             state._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, signal)
@@ -230,6 +308,7 @@ class MutableState:
             event.event_id = self.next_event_id
             event.task_id = next_task_id()
             self._link_started_event(event, previous_id)
+            self._link_child_events(event)
             self.next_event_id += 1
             self.history_size_bytes += event.ByteSize()
             previous_id = event.event_id
@@ -246,6 +325,15 @@ class MutableState:
         attrs = getattr(event, which)
         if getattr(attrs, "started_event_id", None) == LINK_PREVIOUS:
             attrs.started_event_id = previous_id
+
+    def _link_child_events(self, event: history.HistoryEvent) -> None:
+        """A child's close event names the id its Started event got (known only once written)."""
+        if event.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
+            attrs = event.child_workflow_execution_started_event_attributes
+            self.child_started_event_ids[attrs.initiated_event_id] = event.event_id
+        elif event.event_type in _CHILD_CLOSED_EVENTS:
+            closed = getattr(event, event.WhichOneof("attributes") or "")
+            closed.started_event_id = self.child_started_event_ids.pop(closed.initiated_event_id, 0)
 
     def add_external(self, ch: Changes, events: list[history.HistoryEvent]) -> None:
         """Events from outside the workflow's own commands; they need a workflow task.
@@ -271,7 +359,7 @@ class MutableState:
 
     # ---- workflow tasks -----------------------------------------------------------
 
-    def schedule_workflow_task(self, ch: Changes, attempt: int = 1) -> None:
+    def schedule_workflow_task(self, ch: Changes, attempt: int = 1, *, speculative: bool = False) -> None:
         """Schedule the next workflow task (on the sticky queue when there is one)."""
         if not self.running or self.workflow_task is not None:
             return
@@ -288,9 +376,11 @@ class MutableState:
             sticky=sticky,
             scheduled_time=ch.now,
             timeout=self.task_timeout,
+            speculative=speculative,
+            base_event_id=self.next_event_id,
         )
         self.workflow_task = task
-        if not task.transient:
+        if not task.unwritten:
             task.scheduled_event_id = self._append(
                 ch,
                 EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
@@ -313,7 +403,9 @@ class MutableState:
             attempt=task.attempt,
         )
 
-    def start_workflow_task(self, ch: Changes, seq: int, identity: str, request_id: str) -> WorkflowTaskStart | None:
+    def start_workflow_task(
+        self, ch: Changes, seq: int, identity: str, request_id: str, build_id: str = ""
+    ) -> WorkflowTaskStart | None:
         """A worker polled the task with sequence `seq`; None if it is stale."""
         task = self.workflow_task
         if task is None or task.seq != seq or task.started or not self.running:
@@ -322,19 +414,15 @@ class MutableState:
         task.started_time = ch.now
         task.identity = identity
         task.request_id = request_id
+        task.build_id = build_id
         transient: list[history.HistoryEvent] = []
-        if task.transient:
+        if task.unwritten:
             # Sent to the worker, written only if this attempt completes.
             task.scheduled_event_id = self.next_event_id
             task.started_event_id = self.next_event_id + 1
             transient = self._transient_pair(task)
         else:
-            started_attrs = history.WorkflowTaskStartedEventAttributes(
-                scheduled_event_id=task.scheduled_event_id,
-                identity=identity,
-                request_id=request_id,
-                history_size_bytes=self.history_size_bytes,
-            )
+            started_attrs = self._started_attributes(task)
             task.started_event_id = self._append(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, started_attrs)
         self.any_workflow_task_started = True
         ch.add_timer(
@@ -353,12 +441,33 @@ class MutableState:
             started_time=ch.now,
             transient_events=transient,
             queries=dict(task.queries),
+            messages=self._update_messages(task),
         )
+
+    def _update_messages(self, task: WorkflowTask) -> list[protocol_pb.Message]:
+        """Every admitted update goes to the worker with the task, sequenced after the
+        task's scheduled event (as the real server does)."""
+        messages = []
+        for update in self.updates.values():
+            if update.stage != UPDATE_ADMITTED:
+                continue
+            update.delivered_seq = task.seq
+            body = any_pb2.Any()
+            body.Pack(update.request)
+            messages.append(
+                protocol_pb.Message(
+                    id=f"{update.update_id}/request",
+                    protocol_instance_id=update.update_id,
+                    event_id=task.scheduled_event_id,
+                    body=body,
+                )
+            )
+        return messages
 
     def transient_events(self) -> list[history.HistoryEvent]:
         """The started transient attempt's events, for history pages fetched mid-task."""
         task = self.workflow_task
-        if task is None or not task.started or not task.transient:
+        if task is None or not task.started or not task.unwritten:
             return []
         return self._transient_pair(task)
 
@@ -367,15 +476,22 @@ class MutableState:
         scheduled = new_event(
             EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, task.scheduled_time, self._scheduled_attributes(task)
         )
-        started_attrs = history.WorkflowTaskStartedEventAttributes(
+        started = new_event(
+            EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, task.started_time, self._started_attributes(task)
+        )
+        scheduled.event_id, started.event_id = task.scheduled_event_id, task.started_event_id
+        return [scheduled, started]
+
+    def _started_attributes(self, task: WorkflowTask) -> history.WorkflowTaskStartedEventAttributes:
+        attrs = history.WorkflowTaskStartedEventAttributes(
             scheduled_event_id=task.scheduled_event_id,
             identity=task.identity,
             request_id=task.request_id,
             history_size_bytes=self.history_size_bytes,
         )
-        started = new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, task.started_time, started_attrs)
-        scheduled.event_id, started.event_id = task.scheduled_event_id, task.started_event_id
-        return [scheduled, started]
+        if task.build_id:
+            attrs.worker_version.build_id = task.build_id
+        return attrs
 
     def current_task(self, seq: int) -> WorkflowTask:
         """The started workflow task a token names, or NOT_FOUND."""
@@ -385,8 +501,8 @@ class MutableState:
         return task
 
     def persist_transient(self, ch: Changes, task: WorkflowTask) -> None:
-        """A transient attempt completes: its scheduled and started events become history."""
-        if not task.transient:
+        """A transient or speculative attempt completes: its scheduled and started events become history."""
+        if not task.unwritten:
             return
         # Nothing is written while a task is started, so the ids promised to the worker hold.
         assert self.next_event_id == task.scheduled_event_id
@@ -482,7 +598,9 @@ class MutableState:
         identity: str,
         request_id: str,
         header: common.Header | None = None,
+        external: common.WorkflowExecution | None = None,
     ) -> None:
+        """`external` is the workflow that sent it, for a signal from SignalExternalWorkflowExecution."""
         if not self.running:
             raise WorkflowClosed()
         if request_id and request_id in self.signal_request_ids:
@@ -496,21 +614,47 @@ class MutableState:
             identity=identity,
             header=header if header is not None and header.fields else None,
             request_id=request_id,
+            external_workflow_execution=external,
         )
         self.add_external(ch, [new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, ch.now, attrs)])
 
-    def request_cancel(self, ch: Changes, reason: str, identity: str) -> None:
+    def request_cancel(
+        self,
+        ch: Changes,
+        reason: str,
+        identity: str,
+        external: common.WorkflowExecution | None = None,
+        external_initiated_event_id: int = 0,
+    ) -> None:
+        """`external` and its initiated event id name the workflow that asked, if one did."""
         if not self.running:
             raise WorkflowClosed()
         if self.cancel_requested:
             return
         self.cancel_requested = True
-        attrs = history.WorkflowExecutionCancelRequestedEventAttributes(cause=reason, identity=identity)
+        attrs = history.WorkflowExecutionCancelRequestedEventAttributes(
+            cause=reason,
+            identity=identity,
+            external_initiated_event_id=external_initiated_event_id,
+            external_workflow_execution=external,
+        )
         self.add_external(ch, [new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, ch.now, attrs)])
 
     def terminate(self, ch: Changes, reason: str, details: common.Payloads | None, identity: str) -> None:
         if not self.running:
             raise WorkflowClosed()
+        task = self.workflow_task
+        if task is not None and task.started and not task.unwritten:
+            # The worker's answer can no longer be taken: the real server records why.
+            self._append(
+                ch,
+                EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+                history.WorkflowTaskFailedEventAttributes(
+                    scheduled_event_id=task.scheduled_event_id,
+                    started_event_id=task.started_event_id,
+                    cause=WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
+                ),
+            )
         self.flush_buffered(ch)
         self.workflow_task = None
         attrs = history.WorkflowExecutionTerminatedEventAttributes(reason=reason, details=details, identity=identity)
@@ -527,6 +671,27 @@ class MutableState:
         self.timers.clear()
         self.activities.clear()
         self.activity_ids.clear()
+        self.external_signals.clear()
+        self.external_cancels.clear()
+        # Children left running get the parent close policy (the engine applies it).
+        for initiated_event_id, child in self.children.items():
+            abandon = child.initiated.parent_close_policy == wf_enums.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON
+            if child.run_id and not abandon:
+                self.closing_children[initiated_event_id] = child
+        # `children` is kept: describe lists them as pending on a closed parent, as the real server does.
+        self.child_started_event_ids.clear()
+        # Updates it never finished can no longer complete: their callers are told, as the
+        # real server tells them (an accepted one gets a failure outcome, kept for polls).
+        for update_id, update in list(self.updates.items()):
+            if update.stage == UPDATE_ACCEPTED:
+                update.outcome = update_pb.Outcome(failure=_accepted_update_failure())
+                update.stage = UPDATE_COMPLETED
+                ch.updates.append(update_id)
+            elif update.stage == UPDATE_ADMITTED:
+                update.aborted = True
+                del self.updates[update_id]
+                ch.rejected_updates[update_id] = update
+                ch.updates.append(update_id)
         ch.closed = True
         if self not in ch.touched:
             ch.touched.append(self)
@@ -600,6 +765,7 @@ class MutableState:
             started,
             execution_deadline=self.execution_deadline,
         )
+        successor.parent_initiated_event_id = self.parent_initiated_event_id
         ch.new_runs.append((successor, new_ch))
 
     def start_retry(self, ch: Changes, run_id: str, failure: failure_pb.Failure, delay: float) -> None:
@@ -631,7 +797,7 @@ class MutableState:
         task = self.workflow_task
         if task is None or task.seq != seq or task.started or not task.sticky:
             return
-        if task.transient:
+        if task.unwritten:
             self.move_task_off_sticky(ch)
             return
         self._append(
@@ -702,6 +868,16 @@ class MutableState:
 # Attempts up to this one are retried at once, like the real server; later ones back off.
 IMMEDIATE_WORKFLOW_TASK_ATTEMPTS = 5
 MAX_WORKFLOW_TASK_RETRY_DELAY = 60.0
+
+
+def _accepted_update_failure() -> failure_pb.Failure:
+    failure = failure_pb.Failure(
+        message="Workflow Update failed because the Workflow completed before the Update completed.",
+        source="Server",
+    )
+    failure.application_failure_info.type = "AcceptedUpdateCompletedWorkflow"
+    failure.application_failure_info.non_retryable = True
+    return failure
 
 
 def workflow_task_retry_delay(attempt: int) -> float:

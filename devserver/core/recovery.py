@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from devserver.core.activities import ActivityInfo, TimeoutType
 from devserver.core.changes import ActivityTaskRef, Changes, TimerKey, WorkflowTaskRef
-from devserver.core.mutable_state import MutableState
+from devserver.core.mutable_state import UPDATE_ADMITTED, MutableState
 
 
 def recover(state: MutableState, ch: Changes) -> None:
     if not state.running:
         return
     key = state.key
+    # Admitted updates live only as long as the process, as on the real server (the
+    # client asks again); a task made just to deliver them goes too.
+    state.updates = {i: u for i, u in state.updates.items() if u.stage != UPDATE_ADMITTED}
+    task = state.workflow_task
+    if task is not None and task.speculative and not task.started:
+        state.workflow_task = None
     if state.run_deadline is not None:
         ch.add_timer(state.run_deadline, TimerKey(key, "run_timeout"))
     if state.execution_deadline is not None:

@@ -18,12 +18,12 @@ from google.protobuf.message import Message
 
 from devserver.core.activities import ActivityInfo
 from devserver.core.changes import RunKey
-from devserver.core.mutable_state import MutableState, TimerInfo, WorkflowTask
+from devserver.core.mutable_state import ChildInfo, MutableState, TimerInfo, UpdateInfo, WorkflowTask
 
 FORMAT_VERSION = 1
 
 _CLASSES: dict[str, type[Any]] = {
-    cls.__name__: cls for cls in (MutableState, WorkflowTask, TimerInfo, ActivityInfo, RunKey)
+    cls.__name__: cls for cls in (MutableState, WorkflowTask, TimerInfo, ActivityInfo, RunKey, ChildInfo, UpdateInfo)
 }
 # State that only lives as long as the process: callers waiting on queries are gone after a restart.
 _TRANSIENT_FIELDS = {"buffered_queries", "legacy_queries"}

@@ -48,3 +48,33 @@ class Napper:
     async def run(self, seconds: float) -> str:
         await workflow.sleep(seconds)
         return "rested"
+
+
+@workflow.defn
+class Courier:
+    """A child that waits to be released."""
+
+    def __init__(self) -> None:
+        self.released = False
+
+    @workflow.run
+    async def run(self, order_id: int) -> str:
+        await workflow.wait_condition(lambda: self.released)
+        return f"courier {order_id} arrived"
+
+    @workflow.signal
+    def release(self) -> None:
+        self.released = True
+
+
+@workflow.defn
+class Dispatcher:
+    """A parent that runs a child and also signals it from the workflow."""
+
+    @workflow.run
+    async def run(self, order_id: int) -> str:
+        child_id = f"{workflow.info().workflow_id}-courier"
+        child = await workflow.start_child_workflow(Courier.run, order_id, id=child_id)
+        await workflow.sleep(1.0)  # the server is killed around here
+        await workflow.get_external_workflow_handle(child_id).signal(Courier.release)
+        return await child

@@ -12,6 +12,7 @@ the real one and the histories can be compared (see `summarize`).
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -713,6 +714,189 @@ class LocalRetryWorkflow:
         )
 
 
+# ---- child workflows, external signals and cancellations ---------------------------------
+
+
+@workflow.defn
+class EchoChildWorkflow:
+    """Answers once the test says `go` (so its parent is idle by then: no racy event order)."""
+
+    def __init__(self) -> None:
+        self.go = False
+
+    @workflow.run
+    async def run(self, text: str) -> str:
+        await workflow.wait_condition(lambda: self.go)
+        return f"echo {text}"
+
+    @workflow.signal(name="go")
+    def proceed(self) -> None:
+        self.go = True
+
+
+@workflow.defn
+class FailingChildWorkflow:
+    """Fails (non-retryable ApplicationError) once the test says `go`."""
+
+    def __init__(self) -> None:
+        self.go = False
+
+    @workflow.run
+    async def run(self) -> str:
+        from temporalio.exceptions import ApplicationError
+
+        await workflow.wait_condition(lambda: self.go)
+        raise ApplicationError("child broke", type="ChildBroke", non_retryable=True)
+
+    @workflow.signal(name="go")
+    def proceed(self) -> None:
+        self.go = True
+
+
+@workflow.defn
+class PatientChildWorkflow:
+    """Waits for `finish`; a cancellation request is handled: it completes saying so."""
+
+    def __init__(self) -> None:
+        self.finished = False
+
+    @workflow.run
+    async def run(self) -> str:
+        try:
+            await workflow.wait_condition(lambda: self.finished)
+        except asyncio.CancelledError:
+            return "child saw the cancel request"
+        return "child finished"
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.finished = True
+
+
+@workflow.defn
+class SlowToCancelChildWorkflow:
+    """On a cancellation request, waits for `finish` (so the test controls when), then ends
+    cancelled."""
+
+    def __init__(self) -> None:
+        self.finished = False
+
+    @workflow.run
+    async def run(self) -> str:
+        try:
+            await workflow.wait_condition(lambda: False)
+        except asyncio.CancelledError:
+            await workflow.wait_condition(lambda: self.finished)
+            raise
+        return "unreachable"
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.finished = True
+
+
+@workflow.defn
+class CountdownChildWorkflow:
+    """Continues as new (once the test says `go`) until `n` reaches 0 (as a child)."""
+
+    def __init__(self) -> None:
+        self.go = False
+
+    @workflow.run
+    async def run(self, n: int) -> str:
+        if n > 0:
+            await workflow.wait_condition(lambda: self.go)
+            workflow.continue_as_new(n - 1)
+        return f"child done, continued: {workflow.info().continued_run_id is not None}"
+
+    @workflow.signal(name="go")
+    def proceed(self) -> None:
+        self.go = True
+
+
+@workflow.defn
+class ChildrenParentWorkflow:
+    """A parent for the child-workflow scenarios; its child id is `<parent id>-child`."""
+
+    def __init__(self) -> None:
+        self.go = False
+
+    @workflow.run
+    async def run(self, mode: str, other_id: str = "") -> str:
+        from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
+
+        child_id = workflow.info().workflow_id + "-child"
+        if mode == "complete":
+            return "child said " + await workflow.execute_child_workflow(EchoChildWorkflow.run, "hi", id=child_id)
+        if mode == "fail":
+            try:
+                return await workflow.execute_child_workflow(FailingChildWorkflow.run, id=child_id)
+            except ChildWorkflowError as err:
+                return f"{type(err.cause).__name__}: {err.cause}"
+        if mode in ("TERMINATE", "ABANDON", "REQUEST_CANCEL"):
+            # Started (ChildWorkflowExecutionStarted) and then left behind when the test says so.
+            await workflow.start_child_workflow(
+                PatientChildWorkflow.run, id=child_id, parent_close_policy=workflow.ParentClosePolicy[mode]
+            )
+            await workflow.wait_condition(lambda: self.go)
+            return f"parent done ({mode})"
+        if mode == "cancel":
+            handle = await workflow.start_child_workflow(SlowToCancelChildWorkflow.run, id=child_id)
+            await workflow.wait_condition(lambda: self.go)
+            handle.cancel()
+            try:
+                return await handle
+            except ChildWorkflowError as err:
+                return f"{type(err.cause).__name__}: {err.cause}"
+        if mode == "already_running":
+            try:
+                await workflow.start_child_workflow(PatientChildWorkflow.run, id=other_id)
+            except WorkflowAlreadyStartedError as err:
+                return f"{type(err).__name__}: {err.workflow_type}"
+            return "started?"
+        if mode == "continue_as_new":
+            return "child said " + await workflow.execute_child_workflow(CountdownChildWorkflow.run, 1, id=child_id)
+        raise ValueError(mode)
+
+    @workflow.signal
+    def proceed(self) -> None:
+        self.go = True
+
+
+@workflow.defn
+class PokeTargetWorkflow:
+    """Waits for a `poke` signal; cancelled like any waiting workflow."""
+
+    def __init__(self) -> None:
+        self.poked_by = ""
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: bool(self.poked_by))
+        return f"poked by {self.poked_by}"
+
+    @workflow.signal
+    def poke(self, who: str) -> None:
+        self.poked_by = who
+
+
+@workflow.defn
+class ExternalSignallerWorkflow:
+    """Signals (`poke`) or cancels another workflow by id, through an external handle."""
+
+    @workflow.run
+    async def run(self, action: str, target_id: str) -> str:
+        handle = workflow.get_external_workflow_handle(target_id)
+        try:
+            if action == "signal":
+                await handle.signal(PokeTargetWorkflow.poke, "the signaller")
+            else:
+                await handle.cancel()
+        except Exception as err:
+            return f"{action} failed: {type(err).__name__}: {err}"
+        return f"{action} delivered"
+
+
 WORKFLOWS = [
     HeartbeatGiveUpWorkflow,
     LocalRetryWorkflow,
@@ -741,6 +925,14 @@ WORKFLOWS = [
     AsyncCompletionWorkflow,
     MemoWorkflow,
     HeartbeatDetailsWorkflow,
+    EchoChildWorkflow,
+    FailingChildWorkflow,
+    PatientChildWorkflow,
+    SlowToCancelChildWorkflow,
+    CountdownChildWorkflow,
+    ChildrenParentWorkflow,
+    PokeTargetWorkflow,
+    ExternalSignallerWorkflow,
 ]
 
 
@@ -868,7 +1060,8 @@ def summarize(history: Sequence[HistoryEvent]) -> list[tuple[Any, ...]]:
             a = e.workflow_execution_failed_event_attributes
             row += (a.failure.message, a.retry_state, bool(a.new_execution_run_id))
         elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
-            row += (e.workflow_execution_terminated_event_attributes.reason,)
+            a = e.workflow_execution_terminated_event_attributes
+            row += (a.reason, a.identity)
         elif t == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
             row += (e.activity_task_cancel_requested_event_attributes.scheduled_event_id,)
         elif t == EventType.EVENT_TYPE_MARKER_RECORDED:
@@ -877,8 +1070,113 @@ def summarize(history: Sequence[HistoryEvent]) -> list[tuple[Any, ...]]:
             row += (e.workflow_execution_timed_out_event_attributes.retry_state,)
         elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
             row += (e.workflow_execution_continued_as_new_event_attributes.workflow_type.name,)
+        else:
+            row += _child_and_external_attributes(e)
+        if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            a = e.workflow_execution_started_event_attributes
+            if a.HasField("parent_workflow_execution"):  # a child: who started it
+                row += (
+                    a.parent_workflow_namespace,
+                    _id(a.parent_workflow_execution.workflow_id),
+                    a.parent_initiated_event_id,
+                    _id(a.root_workflow_execution.workflow_id),
+                )
+        elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            a = e.workflow_execution_signaled_event_attributes
+            if a.HasField("external_workflow_execution"):  # sent by another workflow
+                row += (_id(a.external_workflow_execution.workflow_id), a.identity)
         out.append(row)
     return out
+
+
+def _id(workflow_id: str) -> str:
+    """A workflow id without the random part `unique` gave it (ids differ between servers)."""
+    return re.sub(r"-[0-9a-f]{10}(?=-|$)", "-*", workflow_id)
+
+
+def _no_run_ids(text: str) -> str:
+    return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<run id>", text)
+
+
+def _child_and_external_attributes(e: HistoryEvent) -> tuple[Any, ...]:
+    """Key attributes of the child-workflow and external signal/cancel events (and of the
+    cancel request / termination they cause in the other workflow)."""
+    t = e.event_type
+    a: Any
+    if t == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        a = e.start_child_workflow_execution_initiated_event_attributes
+        return (
+            a.namespace,
+            a.workflow_type.name,
+            _id(a.workflow_id),
+            a.parent_close_policy,
+            a.workflow_id_reuse_policy,
+            a.workflow_task_completed_event_id,
+        )
+    if t == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
+        a = e.start_child_workflow_execution_failed_event_attributes
+        return (a.workflow_type.name, _id(a.workflow_id), a.cause, a.initiated_event_id)
+    child_events = {
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+    }
+    if t in child_events:
+        a = getattr(e, e.WhichOneof("attributes") or "")
+        row: tuple[Any, ...] = (a.workflow_type.name, _id(a.workflow_execution.workflow_id), a.initiated_event_id)
+        if t != EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
+            row += (a.started_event_id,)
+        if t == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
+            row += (failure_gist(a.failure), a.retry_state)
+        elif t == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
+            row += (a.retry_state,)
+        return row
+    if t == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+        a = e.signal_external_workflow_execution_initiated_event_attributes
+        return (
+            a.namespace,
+            _id(a.workflow_execution.workflow_id),
+            bool(a.workflow_execution.run_id),
+            a.signal_name,
+            a.child_workflow_only,
+            a.workflow_task_completed_event_id,
+        )
+    if t == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
+        a = e.signal_external_workflow_execution_failed_event_attributes
+        return (_id(a.workflow_execution.workflow_id), a.cause, a.initiated_event_id)
+    if t == EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
+        a = e.external_workflow_execution_signaled_event_attributes
+        return (_id(a.workflow_execution.workflow_id), a.initiated_event_id)
+    if t == EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+        a = e.request_cancel_external_workflow_execution_initiated_event_attributes
+        return (
+            a.namespace,
+            _id(a.workflow_execution.workflow_id),
+            bool(a.workflow_execution.run_id),
+            a.child_workflow_only,
+            _no_run_ids(a.reason),
+            a.workflow_task_completed_event_id,
+        )
+    if t == EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
+        a = e.request_cancel_external_workflow_execution_failed_event_attributes
+        return (_id(a.workflow_execution.workflow_id), a.cause, a.initiated_event_id)
+    if t == EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+        a = e.external_workflow_execution_cancel_requested_event_attributes
+        return (_id(a.workflow_execution.workflow_id), a.initiated_event_id)
+    if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+        a = e.workflow_execution_cancel_requested_event_attributes
+        if a.HasField("external_workflow_execution"):  # by another workflow or a parent close policy
+            return (
+                _id(a.external_workflow_execution.workflow_id),
+                a.external_initiated_event_id,
+                _no_run_ids(a.cause),
+                a.identity,
+            )
+        return ()
+    return ()
 
 
 def failure_gist(failure: Any) -> str:
@@ -1203,6 +1501,155 @@ async def run_signal_during_task(client: Client, task_queue: str) -> Outcome:
     return await _slow_task_with_signal(client, task_queue, SlowTaskThenTimerWorkflow.run, "buffered")
 
 
+# ---- child workflows, external signals and cancellations: drivers -------------------------
+
+
+async def _child_chain(client: Client, parent: list[HistoryEvent]) -> list[list[HistoryEvent]]:
+    """Every run of the child the parent started (found through ChildWorkflowExecutionStarted)."""
+    for e in parent:
+        if e.event_type == ET.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
+            child = e.child_workflow_execution_started_event_attributes.workflow_execution
+            return await _run_chain(client, client.get_workflow_handle(child.workflow_id, run_id=child.run_id))
+    return []
+
+
+async def _parent_and_child(client: Client, task_queue: str, mode: str, prefix: str) -> Outcome:
+    """The parent starts a child that waits for `go`; once both are idle the test sends it,
+    the child ends and so does the parent. Histories: the parent, then every run of the child."""
+    async with worker(client, task_queue):
+        handle = await client.start_workflow(ChildrenParentWorkflow.run, mode, id=unique(prefix), task_queue=task_queue)
+        child = client.get_workflow_handle(handle.id + "-child")
+        await wait_for_event(handle, ET.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)
+        await wait_for_event(child, ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+        await child.signal("go")
+        result = await _result_or_error(handle)
+        parent = await events(handle)
+        return Outcome(result, [parent, *await _child_chain(client, parent)], handle.id)
+
+
+async def run_child_complete(client: Client, task_queue: str) -> Outcome:
+    return await _parent_and_child(client, task_queue, "complete", "child-ok")
+
+
+async def run_child_failure(client: Client, task_queue: str) -> Outcome:
+    return await _parent_and_child(client, task_queue, "fail", "child-fail")
+
+
+async def run_child_continue_as_new(client: Client, task_queue: str) -> Outcome:
+    return await _parent_and_child(client, task_queue, "continue_as_new", "child-can")
+
+
+async def _parent_close(client: Client, task_queue: str, policy: str) -> Outcome:
+    """The parent starts a child, both go idle, then the parent completes (told by a signal):
+    the parent close policy decides what happens to the still-running child."""
+    async with worker(client, task_queue):
+        handle = await client.start_workflow(
+            ChildrenParentWorkflow.run, policy, id=unique(f"close-{policy.lower()}"), task_queue=task_queue
+        )
+        child = client.get_workflow_handle(handle.id + "-child")
+        await wait_for_event(handle, ET.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)
+        await wait_for_event(child, ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+        await handle.signal(ChildrenParentWorkflow.proceed)
+        parent_result = await _result_or_error(handle)
+        if policy == "ABANDON":
+            # Still running after its parent closed: it finishes when told to.
+            await wait_until(lambda: _status_is(handle, "COMPLETED"), what="parent closed")
+            await child.signal(PatientChildWorkflow.finish)
+        child_result = await _result_or_error(child)
+        return Outcome(
+            {"parent": parent_result, "child": child_result}, [await events(handle), await events(child)], handle.id
+        )
+
+
+async def _status_is(handle: WorkflowHandle[Any, Any], status: str) -> bool:
+    description = await handle.describe()
+    return description.status is not None and description.status.name == status
+
+
+async def run_parent_close_terminate(client: Client, task_queue: str) -> Outcome:
+    return await _parent_close(client, task_queue, "TERMINATE")
+
+
+async def run_parent_close_abandon(client: Client, task_queue: str) -> Outcome:
+    return await _parent_close(client, task_queue, "ABANDON")
+
+
+async def run_parent_close_request_cancel(client: Client, task_queue: str) -> Outcome:
+    return await _parent_close(client, task_queue, "REQUEST_CANCEL")
+
+
+async def run_cancel_child(client: Client, task_queue: str) -> Outcome:
+    """The parent cancels its running child through the child handle; the child takes its
+    time (until the test signals it) and ends cancelled: ChildWorkflowExecutionCanceled."""
+    async with worker(client, task_queue):
+        handle = await client.start_workflow(
+            ChildrenParentWorkflow.run, "cancel", id=unique("cancel-child"), task_queue=task_queue
+        )
+        child = client.get_workflow_handle(handle.id + "-child")
+        await wait_for_event(handle, ET.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)
+        await wait_for_event(child, ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+        await handle.signal(ChildrenParentWorkflow.proceed)
+        await wait_for_event(handle, ET.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED)
+        await wait_for_event(child, ET.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED)
+        await child.signal(SlowToCancelChildWorkflow.finish)
+        result = await _result_or_error(handle)
+        return Outcome(result, [await events(handle), await events(child)], handle.id)
+
+
+async def run_child_already_running(client: Client, task_queue: str) -> Outcome:
+    """The parent starts a child under the id of a running workflow: StartChildWorkflowExecutionFailed."""
+    async with worker(client, task_queue):
+        other = await client.start_workflow(PatientChildWorkflow.run, id=unique("busy"), task_queue=task_queue)
+        await wait_for_event(other, ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+        handle = await client.start_workflow(
+            ChildrenParentWorkflow.run,
+            args=["already_running", other.id],
+            id=unique("dup-child"),
+            task_queue=task_queue,
+        )
+        result = await _result_or_error(handle)
+        await other.signal(PatientChildWorkflow.finish)
+        other_result = await _result_or_error(other)
+        return Outcome(
+            {"parent": result, "other": other_result}, [await events(handle), await events(other)], handle.id
+        )
+
+
+async def _external(client: Client, task_queue: str, action: str, target_exists: bool) -> Outcome:
+    """ExternalSignallerWorkflow signals or cancels a waiting PokeTargetWorkflow (or an id
+    nobody uses); histories: the signaller, then the target."""
+    async with worker(client, task_queue):
+        target_id = unique("target")
+        target = None
+        if target_exists:
+            target = await client.start_workflow(PokeTargetWorkflow.run, id=target_id, task_queue=task_queue)
+            await wait_for_event(target, ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+        handle = await client.start_workflow(
+            ExternalSignallerWorkflow.run, args=[action, target_id], id=unique(f"ext-{action}"), task_queue=task_queue
+        )
+        result = await _result_or_error(handle)
+        if isinstance(result, str):
+            result = result.replace(target_id, "<target id>")
+        histories = [await events(handle)]
+        target_result = None
+        if target is not None:
+            target_result = await _result_or_error(target)
+            histories.append(await events(target))
+        return Outcome({"result": result, "target": target_result}, histories, handle.id)
+
+
+async def run_signal_external(client: Client, task_queue: str) -> Outcome:
+    return await _external(client, task_queue, "signal", True)
+
+
+async def run_signal_external_missing(client: Client, task_queue: str) -> Outcome:
+    return await _external(client, task_queue, "signal", False)
+
+
+async def run_cancel_external(client: Client, task_queue: str) -> Outcome:
+    return await _external(client, task_queue, "cancel", True)
+
+
 SCENARIOS: dict[str, Callable[[Client, str], Awaitable[Outcome]]] = {
     "order": run_order,
     "timer": run_timer,
@@ -1229,6 +1676,17 @@ SCENARIOS: dict[str, Callable[[Client, str], Awaitable[Outcome]]] = {
     "start_delay": run_start_delay,
     "heartbeat_give_up": run_heartbeat_give_up,
     "local_retry": run_local_retry,
+    "child_complete": run_child_complete,
+    "child_failure": run_child_failure,
+    "parent_close_terminate": run_parent_close_terminate,
+    "parent_close_abandon": run_parent_close_abandon,
+    "parent_close_request_cancel": run_parent_close_request_cancel,
+    "cancel_child": run_cancel_child,
+    "child_already_running": run_child_already_running,
+    "signal_external": run_signal_external,
+    "signal_external_missing": run_signal_external_missing,
+    "cancel_external": run_cancel_external,
+    "child_continue_as_new": run_child_continue_as_new,
 }
 
 
@@ -1266,7 +1724,7 @@ async def outcome(scenario: str, address: str, timeout: float = 60.0) -> Outcome
 
 def xfail_on_tempo(request: Any, bugs: dict[str, str]) -> None:
     """Mark the current test xfail(strict) when it runs against OUR server and its name is
-    in `bugs` (open server bugs, see /work/scratch/devserver-bugs.md)."""
+    in `bugs` (known server bugs, test name -> why)."""
     callspec = getattr(request.node, "callspec", None)
     param = callspec.params.get("server_address") if callspec is not None else None
     if param != "tempo" and "tempo_address" not in request.fixturenames:

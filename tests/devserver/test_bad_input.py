@@ -22,7 +22,7 @@ from tests.devserver.scenarios import client_for, unique, xfail_on_tempo
 
 NS = "default"
 
-# Open server bugs (see /work/scratch/devserver-bugs.md) that fail a test on OUR server only.
+# Known server bugs that fail a test on OUR server only (test name -> why); none open.
 TEMPO_BUGS: dict[str, str] = {}
 # Parametrised cases of a test that fail on our server only: node name suffix -> reason.
 TEMPO_CASE_BUGS: dict[str, str] = {}

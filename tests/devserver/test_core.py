@@ -264,11 +264,11 @@ def test_workflow_task_timeout_schedules_a_retry_on_the_normal_queue() -> None:
 def test_unsupported_command_fails_the_task_with_a_clear_cause() -> None:
     run = Run()
     seq = run.start_task()
-    child = command_pb.Command(command_type=C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION)
-    completion = run.complete_task(seq, child)
+    nexus = command_pb.Command(command_type=C.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION)
+    completion = run.complete_task(seq, nexus)
     assert completion.error is not None and "not supported" in completion.error.message
     failed = run.history[-1].workflow_task_failed_event_attributes
-    assert failed.cause == failed_cause_pb2.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES
+    assert failed.cause == failed_cause_pb2.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_NEXUS_OPERATION_ATTRIBUTES
 
 
 def test_duplicate_timer_id_fails_the_task() -> None:

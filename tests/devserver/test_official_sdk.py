@@ -36,11 +36,8 @@ from tests.devserver.scenarios import (
 
 ET = EventType
 
-# Open server bugs (see /work/scratch/devserver-bugs.md) that fail a test on OUR server only.
-TEMPO_BUGS: dict[str, str] = {
-    "test_workflow_update": "BUG-T11: UpdateWorkflowExecution unimplemented",
-    "test_child_workflow": "BUG-T12: child workflows unsupported (StartChildWorkflowExecution command rejected)",
-}
+# Known server bugs that fail a test on OUR server only (test name -> why); none open.
+TEMPO_BUGS: dict[str, str] = {}
 
 
 @pytest.fixture
@@ -722,6 +719,15 @@ async def test_child_workflow(client: Client) -> None:
     kinds = types(await scenarios.events(handle))
     assert "START_CHILD_WORKFLOW_EXECUTION_INITIATED" in kinds
     assert "CHILD_WORKFLOW_EXECUTION_COMPLETED" in kinds
+    # The child knows its parent (and root), and the parent's describe no longer lists it.
+    child = client.get_workflow_handle(handle.id + "-child")
+    started = (await scenarios.events(child))[0].workflow_execution_started_event_attributes
+    assert started.parent_workflow_execution.workflow_id == handle.id
+    assert started.root_workflow_execution.workflow_id == handle.id
+    assert started.parent_initiated_event_id == kinds.index("START_CHILD_WORKFLOW_EXECUTION_INITIATED") + 1
+    description = await child.describe()
+    assert description.parent_id == handle.id
+    assert not (await handle.describe()).raw_description.pending_children
 
 
 # ---- more client features ------------------------------------------------------------------

@@ -20,7 +20,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from tests.devserver.durable_app import DurableOrder, Napper, deliver, prepare
+from tests.devserver.durable_app import Courier, Dispatcher, DurableOrder, Napper, deliver, prepare
 from tests.servers import ServerProcess, free_port, tempo_server
 
 WFT_EVENTS = {
@@ -93,6 +93,42 @@ async def test_timer_due_while_the_server_is_down_fires_after_restart(tmp_path: 
             "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED",
             "EVENT_TYPE_TIMER_STARTED",
             "EVENT_TYPE_TIMER_FIRED",
+            "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED",
+        ]
+    finally:
+        server.stop()
+
+
+async def test_a_child_workflow_and_a_workflow_signal_survive_a_kill(tmp_path: Path) -> None:
+    db, port = tmp_path / "tempo.db", free_port()
+    server = file_server(db, port).start()
+    try:
+        client = await Client.connect(server.address)
+        queue = f"tq-{uuid.uuid4().hex[:8]}"
+        async with Worker(client, task_queue=queue, workflows=[Dispatcher, Courier]):
+            handle = await client.start_workflow(Dispatcher.run, 7, id=f"dispatch-{queue}", task_queue=queue)
+            await wait_for_event(handle, EventType.EVENT_TYPE_TIMER_STARTED)
+            server.kill()
+            server.start()
+            assert await asyncio.wait_for(handle.result(), 30) == "courier 7 arrived"
+            parent = workflow_events(list((await handle.fetch_history()).events))
+            child = workflow_events(
+                list((await client.get_workflow_handle(f"dispatch-{queue}-courier").fetch_history()).events)
+            )
+        assert parent == [
+            "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED",
+            "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED",
+            "EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED",
+            "EVENT_TYPE_TIMER_STARTED",
+            "EVENT_TYPE_TIMER_FIRED",
+            "EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED",
+            "EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED",
+            "EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED",
+            "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED",
+        ]
+        assert child == [
+            "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED",
+            "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED",
             "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED",
         ]
     finally:

@@ -1,0 +1,163 @@
+"""Workflow updates: a request the workflow's code accepts or rejects, then answers.
+
+The server admits an update and hands it to a worker as a protocol message in a
+workflow task. If no task is due, it creates a *speculative* one whose events are
+written only if the worker's answer changes history: a rejected update leaves no
+trace, as on the real server. An accepted update writes `WorkflowExecutionUpdateAccepted`,
+its answer `WorkflowExecutionUpdateCompleted`; the worker sends each as a message
+paired with a `PROTOCOL_MESSAGE` command, which fixes where the event goes among
+the task's other commands. A rejection is a message alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from temporalio.api.failure.v1 import message_pb2 as failure_pb
+from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
+from temporalio.api.update.v1 import message_pb2 as update_pb
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from devserver.core.changes import Changes
+from devserver.core.mutable_state import (
+    UPDATE_ACCEPTED,
+    UPDATE_ADMITTED,
+    UPDATE_COMPLETED,
+    EventType,
+    MutableState,
+    UpdateInfo,
+    WorkflowTask,
+)
+from devserver.errors import WorkflowClosed
+
+
+class BadMessage(Exception):
+    """A worker's protocol message that does not fit the update it names."""
+
+
+def admit(state: MutableState, ch: Changes, request: update_pb.Request) -> UpdateInfo:
+    """Take an update request (or find the one with its id) and get it to a worker."""
+    known = state.updates.get(request.meta.update_id)
+    if known is not None:
+        return known
+    if not state.running:
+        raise WorkflowClosed()
+    update = UpdateInfo(request.meta.update_id, request)
+    state.updates[update.update_id] = update
+    if state.workflow_task is None and not state.workflow_task_retry_attempt:
+        state.schedule_workflow_task(ch, speculative=True)
+    # A task already scheduled carries it when started; one already started is
+    # followed by another (see `needs_new_task`).
+    return update
+
+
+def needs_new_task(state: MutableState, task: WorkflowTask) -> bool:
+    """Updates admitted while `task` was running need a task of their own."""
+    return any(u.stage == UPDATE_ADMITTED and u.delivered_seq != task.seq for u in state.updates.values())
+
+
+def can_discard(
+    state: MutableState,
+    task: WorkflowTask,
+    commands: Sequence[object],
+    messages: list[protocol_pb.Message],
+    request: wsv1.RespondWorkflowTaskCompletedRequest,
+) -> bool:
+    """A speculative task answered with rejections only (or nothing) leaves history as it was.
+
+    If events came after the worker's last task (its commands' events), only a worker that
+    says it can (discard_speculative_workflow_task_with_events) gets the task discarded.
+    """
+    if not task.speculative or commands or task.scheduled_event_id != task.base_event_id:
+        return False
+    if not all(m.body.Is(update_pb.Rejection.DESCRIPTOR) for m in messages):
+        return False
+    events_since_last_task = task.scheduled_event_id - 1 > state.last_completed_started_event_id + 1
+    return not events_since_last_task or request.capabilities.discard_speculative_workflow_task_with_events
+
+
+def check_messages(state: MutableState, messages: list[protocol_pb.Message], referenced: set[str]) -> None:
+    """Every message names a known update; every PROTOCOL_MESSAGE command names a message."""
+    ids = {m.id for m in messages}
+    missing = referenced - ids
+    if missing:
+        raise BadMessage(f"ProtocolMessageCommand names unknown message {sorted(missing)[0]}")
+    for message in messages:
+        if message.protocol_instance_id not in state.updates:
+            raise BadMessage(f"update {message.protocol_instance_id} not found")
+        body = message.body
+        if not any(body.Is(t.DESCRIPTOR) for t in (update_pb.Acceptance, update_pb.Rejection, update_pb.Response)):
+            raise BadMessage(f"unknown protocol message body {body.type_url}")
+
+
+def apply_message(state: MutableState, ch: Changes, message: protocol_pb.Message, completed_event_id: int) -> None:
+    """One message from the worker, at its place among the task's commands."""
+    update = state.updates.get(message.protocol_instance_id)
+    if update is None:
+        return
+    if message.body.Is(update_pb.Acceptance.DESCRIPTOR):
+        acceptance = update_pb.Acceptance()
+        message.body.Unpack(acceptance)
+        if update.stage != UPDATE_ADMITTED:
+            return
+        update.accepted_event_id = state._append(
+            ch,
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+            history.WorkflowExecutionUpdateAcceptedEventAttributes(
+                protocol_instance_id=update.update_id,
+                accepted_request_message_id=acceptance.accepted_request_message_id,
+                accepted_request_sequencing_event_id=acceptance.accepted_request_sequencing_event_id,
+                accepted_request=acceptance.accepted_request
+                if acceptance.HasField("accepted_request")
+                else update.request,
+            ),
+        )
+        _advance(ch, update, UPDATE_ACCEPTED)
+    elif message.body.Is(update_pb.Response.DESCRIPTOR):
+        response = update_pb.Response()
+        message.body.Unpack(response)
+        if update.stage != UPDATE_ACCEPTED:
+            return
+        state._append(
+            ch,
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+            history.WorkflowExecutionUpdateCompletedEventAttributes(
+                meta=response.meta, accepted_event_id=update.accepted_event_id, outcome=response.outcome
+            ),
+        )
+        update.outcome = response.outcome
+        _advance(ch, update, UPDATE_COMPLETED)
+    else:
+        rejection = update_pb.Rejection()
+        message.body.Unpack(rejection)
+        if update.stage != UPDATE_ADMITTED:
+            return
+        _reject(state, ch, update, rejection.failure)
+
+
+def reject_unprocessed(state: MutableState, ch: Changes, task: WorkflowTask) -> None:
+    """Updates the worker got with `task` and neither accepted nor rejected: the server rejects them."""
+    for update in list(state.updates.values()):
+        if update.stage == UPDATE_ADMITTED and update.delivered_seq == task.seq:
+            failure = failure_pb.Failure(
+                message="Workflow Update is rejected because it wasn't processed by worker. "
+                "Probably, Workflow Update is not supported by the worker.",
+                source="Server",
+            )
+            failure.application_failure_info.type = "UnprocessedUpdate"
+            failure.application_failure_info.non_retryable = True
+            _reject(state, ch, update, failure)
+
+
+def _reject(state: MutableState, ch: Changes, update: UpdateInfo, failure: failure_pb.Failure) -> None:
+    # Not recorded: a rejected update is forgotten once its caller has the answer.
+    update.outcome = update_pb.Outcome(failure=failure)
+    _advance(ch, update, UPDATE_COMPLETED)
+    del state.updates[update.update_id]
+    ch.rejected_updates[update.update_id] = update
+
+
+def _advance(ch: Changes, update: UpdateInfo, stage: int) -> None:
+    update.stage = stage
+    ch.updates.append(update.update_id)

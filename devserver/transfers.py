@@ -1,0 +1,219 @@
+"""Carrying out work one run asks of another (see `devserver.core.children`).
+
+Each transfer acts on the target run and commits, then records the outcome on
+the acting run and commits again. A crash between the two leaves the pending
+entry in place; on restart the engine carries the transfer out again, and the
+derived request ids make the second attempt a no-op on the target.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import failed_cause_pb2
+from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
+from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from devserver.core import children
+from devserver.core.changes import (
+    ApplyParentClosePolicy,
+    CancelExternal,
+    Changes,
+    NotifyParent,
+    SignalExternal,
+    StartChild,
+    Transfer,
+)
+from devserver.core.mutable_state import MutableState
+from devserver.errors import NamespaceNotFound, ServiceError, WorkflowAlreadyStarted, WorkflowNotFound
+
+if TYPE_CHECKING:
+    from devserver.engine import Engine
+
+log = logging.getLogger("tempo.transfers")
+
+StartChildFailedCause = failed_cause_pb2.StartChildWorkflowExecutionFailedCause
+
+
+async def carry_out(engine: Engine, transfer: Transfer) -> None:
+    if isinstance(transfer, StartChild):
+        await _start_child(engine, transfer)
+    elif isinstance(transfer, SignalExternal):
+        await _signal_external(engine, transfer)
+    elif isinstance(transfer, CancelExternal):
+        await _cancel_external(engine, transfer)
+    elif isinstance(transfer, NotifyParent):
+        await _notify_parent(engine, transfer)
+    else:
+        await _apply_parent_close_policy(engine, transfer)
+
+
+def _execution(state: MutableState) -> common.WorkflowExecution:
+    return common.WorkflowExecution(workflow_id=state.key.workflow_id, run_id=state.key.run_id)
+
+
+async def _start_child(engine: Engine, transfer: StartChild) -> None:
+    parent = engine.runs.get(transfer.parent)
+    child = parent.children.get(transfer.initiated_event_id) if parent is not None else None
+    if parent is None or child is None or child.run_id or not parent.running:
+        return
+    initiated = child.initiated
+    request = wsv1.StartWorkflowExecutionRequest(
+        namespace=initiated.namespace,
+        workflow_id=initiated.workflow_id,
+        workflow_type=initiated.workflow_type,
+        task_queue=initiated.task_queue,
+        input=initiated.input if initiated.HasField("input") else None,
+        workflow_execution_timeout=initiated.workflow_execution_timeout,
+        workflow_run_timeout=initiated.workflow_run_timeout,
+        workflow_task_timeout=initiated.workflow_task_timeout,
+        request_id=children.child_request_id(parent.key, transfer.initiated_event_id),
+        workflow_id_reuse_policy=initiated.workflow_id_reuse_policy,
+        retry_policy=initiated.retry_policy if initiated.HasField("retry_policy") else None,
+        memo=initiated.memo,
+        search_attributes=initiated.search_attributes,
+        header=initiated.header,
+        priority=initiated.priority if initiated.HasField("priority") else None,
+    )
+    parent_started = parent.started_attributes
+    link = history.WorkflowExecutionStartedEventAttributes(
+        parent_workflow_namespace=parent.key.namespace,
+        parent_workflow_namespace_id=engine.namespaces.get(parent.key.namespace).info.id,
+        parent_workflow_execution=_execution(parent),
+        parent_initiated_event_id=transfer.initiated_event_id,
+        root_workflow_execution=parent_started.root_workflow_execution
+        if parent_started.root_workflow_execution.workflow_id
+        else _execution(parent),
+        # A child's started event always has these, if only empty (as the real server writes it).
+        header=initiated.header,
+        workflow_run_timeout=initiated.workflow_run_timeout,
+    )
+    cause = 0
+    run_id = ""
+    try:
+        started, _ = await engine.start_workflow(request, parent=link)
+        run_id = started.key.run_id
+    except WorkflowAlreadyStarted:
+        cause = StartChildFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS
+    except NamespaceNotFound:
+        cause = StartChildFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND
+    parent = engine.runs.get(transfer.parent)
+    if parent is None:
+        return
+    ch = Changes(engine.clock.now())
+    if run_id:
+        children.child_started(parent, ch, transfer.initiated_event_id, run_id)
+    else:
+        children.child_start_failed(parent, ch, transfer.initiated_event_id, cause)
+    await engine.commit(parent, ch)
+
+
+async def _signal_external(engine: Engine, transfer: SignalExternal) -> None:
+    source = engine.runs.get(transfer.source)
+    attrs = source.external_signals.get(transfer.initiated_event_id) if source is not None else None
+    if source is None or attrs is None:
+        return
+
+    def signal(target: MutableState, ch: Changes) -> None:
+        target.signal(
+            ch,
+            attrs.signal_name,
+            attrs.input if attrs.HasField("input") else None,
+            children.SERVER_IDENTITY,
+            children.signal_request_id(source.key, transfer.initiated_event_id),
+            attrs.header,
+            external=_execution(source),
+        )
+
+    delivered = await _act_on_target(engine, source, attrs, signal)
+    ch = Changes(engine.clock.now())
+    if delivered:
+        children.external_signaled(source, ch, transfer.initiated_event_id)
+    else:
+        children.external_signal_failed(source, ch, transfer.initiated_event_id)
+    await engine.commit(source, ch)
+
+
+async def _cancel_external(engine: Engine, transfer: CancelExternal) -> None:
+    source = engine.runs.get(transfer.source)
+    attrs = source.external_cancels.get(transfer.initiated_event_id) if source is not None else None
+    if source is None or attrs is None:
+        return
+
+    def cancel(target: MutableState, ch: Changes) -> None:
+        target.request_cancel(
+            ch,
+            attrs.reason,
+            children.SERVER_IDENTITY,
+            external=_execution(source),
+            external_initiated_event_id=transfer.initiated_event_id,
+        )
+
+    delivered = await _act_on_target(engine, source, attrs, cancel)
+    ch = Changes(engine.clock.now())
+    if delivered:
+        children.external_cancel_requested(source, ch, transfer.initiated_event_id)
+    else:
+        children.external_cancel_failed(source, ch, transfer.initiated_event_id)
+    await engine.commit(source, ch)
+
+
+async def _act_on_target(
+    engine: Engine,
+    source: MutableState,
+    attrs: history.SignalExternalWorkflowExecutionInitiatedEventAttributes
+    | history.RequestCancelExternalWorkflowExecutionInitiatedEventAttributes,
+    act: Callable[[MutableState, Changes], None],
+) -> bool:
+    """Apply `act` to the workflow a signal or cancel names and commit it; False if there is none."""
+    execution = attrs.workflow_execution
+    try:
+        target = engine.run(attrs.namespace, execution.workflow_id, execution.run_id)
+        if attrs.child_workflow_only and not children.is_child_of(target, source):
+            raise WorkflowNotFound(execution.workflow_id)
+        ch = Changes(engine.clock.now())
+        act(target, ch)
+        await engine.commit(target, ch)
+    except ServiceError as error:
+        log.debug("%s from %s not delivered: %s", type(attrs).__name__, source.key, error)
+        return False
+    return True
+
+
+async def _notify_parent(engine: Engine, transfer: NotifyParent) -> None:
+    child = engine.runs.get(transfer.child)
+    if child is None or not children.needs_parent_notified(child):
+        return
+    parent = engine.runs.get(children.parent_key(child))
+    if parent is not None and parent.running:
+        close_event = engine.store.read(child.key, child.close_event_id, child.close_event_id)[0]
+        ch = Changes(engine.clock.now())
+        children.child_closed(parent, ch, child.parent_initiated_event_id, child.key.run_id, close_event)
+        await engine.commit(parent, ch)
+    child.parent_notified = True
+    await engine.commit(child, Changes(engine.clock.now()))
+
+
+async def _apply_parent_close_policy(engine: Engine, transfer: ApplyParentClosePolicy) -> None:
+    parent = engine.runs.get(transfer.parent)
+    child = parent.closing_children.get(transfer.initiated_event_id) if parent is not None else None
+    if parent is None or child is None:
+        return
+    try:
+        target = engine.run(child.initiated.namespace, child.workflow_id)
+    except ServiceError:
+        target = None
+    # The child may have continued as new: act on its current run, if it is still the same chain.
+    if target is not None and target.running and target.first_execution_run_id == child.run_id:
+        ch = Changes(engine.clock.now())
+        if child.initiated.parent_close_policy == wf_enums.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL:
+            target.request_cancel(ch, "", children.SERVER_IDENTITY, external=_execution(parent))
+        else:
+            target.terminate(ch, children.PARENT_CLOSE_REASON, None, children.SERVER_IDENTITY)
+        await engine.commit(target, ch)
+    children.close_policy_applied(parent, transfer.initiated_event_id)
+    await engine.commit(parent, Changes(engine.clock.now()))
