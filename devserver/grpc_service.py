@@ -25,7 +25,7 @@ from devserver.core.protos import seconds_of
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument, ServiceError, Unimplemented
 from devserver.read_ops import ReadOps
-from devserver.update_ops import UpdateOps, update_with_start
+from devserver.update_ops import UpdateOps
 from devserver.worker_ops import WorkerOps
 
 log = logging.getLogger("tempo.grpc")
@@ -185,7 +185,7 @@ class WorkflowService:
     async def ExecuteMultiOperation(
         self, request: wsv1.ExecuteMultiOperationRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.ExecuteMultiOperationResponse:
-        return await update_with_start(self.updates, request, _until_deadline(context))
+        return await self.updates.update_with_start(request, _until_deadline(context))
 
     @rpc
     async def PollWorkflowExecutionUpdate(

@@ -192,7 +192,8 @@ async def _notify_parent(engine: Engine, transfer: NotifyParent) -> None:
     if parent is not None and parent.running:
         close_event = engine.store.read(child.key, child.close_event_id, child.close_event_id)[0]
         ch = Changes(engine.clock.now())
-        children.child_closed(parent, ch, child.parent_initiated_event_id, child.key.run_id, close_event)
+        initiated_event_id = child.started_attributes.parent_initiated_event_id  # kept by every run
+        children.child_closed(parent, ch, initiated_event_id, child.key.run_id, close_event)
         await engine.commit(parent, ch)
     child.parent_notified = True
     await engine.commit(child, Changes(engine.clock.now()))

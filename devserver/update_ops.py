@@ -10,7 +10,7 @@ from temporalio.api.update.v1 import message_pb2 as update_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import updates
-from devserver.core.changes import Changes, RunKey
+from devserver.core.changes import Changes
 from devserver.core.mutable_state import UPDATE_ACCEPTED, UPDATE_COMPLETED, EventType, MutableState, UpdateInfo
 from devserver.engine import Engine, check_blob_size
 from devserver.errors import InvalidArgument, NotFound, PermissionDenied, WorkflowClosed
@@ -61,7 +61,7 @@ class UpdateOps:
         response.update_ref.workflow_execution.workflow_id = state.key.workflow_id
         response.update_ref.workflow_execution.run_id = state.key.run_id
         response.update_ref.update_id = update.update_id
-        _link(response, state, outcome)
+        _link(response, state)
         return response
 
     async def poll(
@@ -73,7 +73,7 @@ class UpdateOps:
         if not ref.update_id:
             raise InvalidArgument("UpdateId is not set on request.")
         state = engine.run_for_execution(request.namespace, ref.workflow_execution)
-        if self._find(state.key, state, ref.update_id) is None:
+        if self._find(state, ref.update_id) is None:
             raise NotFound(f'update "{ref.update_id}" not found')
         wanted = request.wait_policy.lifecycle_stage
         stage, outcome = await self._wait(state, ref.update_id, wanted, timeout if wanted else 0.0)
@@ -83,8 +83,37 @@ class UpdateOps:
         response.update_ref.update_id = ref.update_id
         return response
 
-    def _find(self, key: RunKey, state: MutableState, update_id: str) -> UpdateInfo | None:
-        return state.updates.get(update_id) or self.engine.unrecorded_updates.get((key, update_id))
+    async def update_with_start(
+        self, request: wsv1.ExecuteMultiOperationRequest, timeout: float
+    ) -> wsv1.ExecuteMultiOperationResponse:
+        """ExecuteMultiOperation as the SDKs use it: start a workflow (or find it), then update it."""
+        operations = list(request.operations)
+        kinds = [op.WhichOneof("operation") for op in operations]
+        if kinds != ["start_workflow", "update_workflow"]:
+            raise InvalidArgument("Operations have to be exactly [Start, Update].")
+        start = operations[0].start_workflow
+        update = operations[1].update_workflow
+        if start.namespace != request.namespace or update.namespace != request.namespace:
+            raise InvalidArgument("Operation namespace mismatch with request namespace.")
+        if update.workflow_execution.workflow_id != start.workflow_id:
+            raise InvalidArgument("WorkflowId mismatch between start and update operations.")
+        if update.workflow_execution.run_id or update.first_execution_run_id:
+            raise InvalidArgument("RunId is not allowed on the update operation.")
+        if not start.workflow_id_conflict_policy:
+            raise InvalidArgument("WorkflowIdConflictPolicy must be set for update-with-start.")
+        state, started = await self.engine.start_workflow(start)
+        response = wsv1.ExecuteMultiOperationResponse()
+        response.responses.add().start_workflow.CopyFrom(
+            wsv1.StartWorkflowExecutionResponse(run_id=state.key.run_id, started=started, status=state.status)  # type: ignore[arg-type]
+        )
+        routed = wsv1.UpdateWorkflowExecutionRequest()
+        routed.CopyFrom(update)
+        routed.workflow_execution.run_id = state.key.run_id
+        response.responses.add().update_workflow.CopyFrom(await self.update(routed, timeout))
+        return response
+
+    def _find(self, state: MutableState, update_id: str) -> UpdateInfo | None:
+        return state.updates.get(update_id) or self.engine.unrecorded_updates.get((state.key, update_id))
 
     async def _wait(
         self, state: MutableState, update_id: str, wanted: int, timeout: float
@@ -98,10 +127,15 @@ class UpdateOps:
         wanted = wanted or Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
         loop = asyncio.get_running_loop()
         longest = min(MAX_UPDATE_WAIT, self.engine.config.long_poll_timeout)
-        hold = min(timeout, longest) if timeout <= 0 or timeout >= longest else timeout + 60.0
+        if timeout <= 0:
+            hold = 0.0  # a non-blocking poll
+        elif timeout < longest:
+            hold = timeout + 1.0  # gRPC cancels the call at the caller's deadline first
+        else:
+            hold = longest
         deadline = loop.time() + hold
         while True:
-            update = self._find(state.key, state, update_id)
+            update = self._find(state, update_id)
             if update is None:
                 raise NotFound(f'update "{update_id}" not found')
             if update.aborted:
@@ -115,7 +149,7 @@ class UpdateOps:
             await self.engine.update_changed(state.key, update_id, remaining)
 
 
-def _link(response: wsv1.UpdateWorkflowExecutionResponse, state: MutableState, outcome: object) -> None:
+def _link(response: wsv1.UpdateWorkflowExecutionResponse, state: MutableState) -> None:
     """Where the update shows in the run: its Accepted event, or the run itself if it was rejected."""
     key = state.key
     if response.stage == UPDATE_COMPLETED and response.update_ref.update_id not in state.updates:
@@ -126,33 +160,3 @@ def _link(response: wsv1.UpdateWorkflowExecutionResponse, state: MutableState, o
         event = response.link.workflow_event
         event.namespace, event.workflow_id, event.run_id = key.namespace, key.workflow_id, key.run_id
         event.request_id_ref.event_type = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
-
-
-async def update_with_start(
-    ops: UpdateOps, request: wsv1.ExecuteMultiOperationRequest, timeout: float
-) -> wsv1.ExecuteMultiOperationResponse:
-    """ExecuteMultiOperation as the SDKs use it: start a workflow (or find it), then update it."""
-    operations = list(request.operations)
-    kinds = [op.WhichOneof("operation") for op in operations]
-    if kinds != ["start_workflow", "update_workflow"]:
-        raise InvalidArgument("Operations have to be exactly [Start, Update].")
-    start = operations[0].start_workflow
-    update = operations[1].update_workflow
-    if start.namespace != request.namespace or update.namespace != request.namespace:
-        raise InvalidArgument("Operation namespace mismatch with request namespace.")
-    if update.workflow_execution.workflow_id != start.workflow_id:
-        raise InvalidArgument("WorkflowId mismatch between start and update operations.")
-    if update.workflow_execution.run_id or update.first_execution_run_id:
-        raise InvalidArgument("RunId is not allowed on the update operation.")
-    if not start.workflow_id_conflict_policy:
-        raise InvalidArgument("WorkflowIdConflictPolicy must be set for update-with-start.")
-    state, started = await ops.engine.start_workflow(start)
-    response = wsv1.ExecuteMultiOperationResponse()
-    response.responses.add().start_workflow.CopyFrom(
-        wsv1.StartWorkflowExecutionResponse(run_id=state.key.run_id, started=started, status=state.status)  # type: ignore[arg-type]
-    )
-    routed = wsv1.UpdateWorkflowExecutionRequest()
-    routed.CopyFrom(update)
-    routed.workflow_execution.run_id = state.key.run_id
-    response.responses.add().update_workflow.CopyFrom(await ops.update(routed, timeout))
-    return response

@@ -207,32 +207,26 @@ def signal_request_id(source: RunKey, initiated_event_id: int) -> str:
 
 
 def external_signaled(state: MutableState, ch: Changes, initiated_event_id: int) -> None:
-    attrs = state.external_signals.pop(initiated_event_id, None)
-    if attrs is None or not state.running:
-        return
-    done = history.ExternalWorkflowExecutionSignaledEventAttributes(
-        initiated_event_id=initiated_event_id,
-        namespace=attrs.namespace,
-        namespace_id=attrs.namespace_id,
-        workflow_execution=attrs.workflow_execution,
-        control=attrs.control,
+    _record_outcome(
+        state,
+        ch,
+        state.external_signals,
+        initiated_event_id,
+        EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+        history.ExternalWorkflowExecutionSignaledEventAttributes,
     )
-    state.add_external(ch, [new_event(EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED, ch.now, done)])
 
 
 def external_signal_failed(state: MutableState, ch: Changes, initiated_event_id: int) -> None:
-    attrs = state.external_signals.pop(initiated_event_id, None)
-    if attrs is None or not state.running:
-        return
-    failed = history.SignalExternalWorkflowExecutionFailedEventAttributes(
+    _record_outcome(
+        state,
+        ch,
+        state.external_signals,
+        initiated_event_id,
+        EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+        history.SignalExternalWorkflowExecutionFailedEventAttributes,
         cause=ExternalFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
-        namespace=attrs.namespace,
-        namespace_id=attrs.namespace_id,
-        workflow_execution=attrs.workflow_execution,
-        initiated_event_id=initiated_event_id,
-        control=attrs.control,
     )
-    state.add_external(ch, [new_event(EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED, ch.now, failed)])
 
 
 def initiate_cancel(
@@ -244,33 +238,51 @@ def initiate_cancel(
 
 
 def external_cancel_requested(state: MutableState, ch: Changes, initiated_event_id: int) -> None:
-    attrs = state.external_cancels.pop(initiated_event_id, None)
-    if attrs is None or not state.running:
-        return
-    done = history.ExternalWorkflowExecutionCancelRequestedEventAttributes(
-        initiated_event_id=initiated_event_id,
-        namespace=attrs.namespace,
-        namespace_id=attrs.namespace_id,
-        workflow_execution=attrs.workflow_execution,
+    _record_outcome(
+        state,
+        ch,
+        state.external_cancels,
+        initiated_event_id,
+        EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+        history.ExternalWorkflowExecutionCancelRequestedEventAttributes,
     )
-    state.add_external(ch, [new_event(EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED, ch.now, done)])
 
 
 def external_cancel_failed(state: MutableState, ch: Changes, initiated_event_id: int) -> None:
-    attrs = state.external_cancels.pop(initiated_event_id, None)
-    if attrs is None or not state.running:
-        return
-    failed = history.RequestCancelExternalWorkflowExecutionFailedEventAttributes(
+    _record_outcome(
+        state,
+        ch,
+        state.external_cancels,
+        initiated_event_id,
+        EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+        history.RequestCancelExternalWorkflowExecutionFailedEventAttributes,
         cause=CancelFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
-        namespace=attrs.namespace,
-        namespace_id=attrs.namespace_id,
-        workflow_execution=attrs.workflow_execution,
+    )
+
+
+def _record_outcome(
+    state: MutableState,
+    ch: Changes,
+    pending: dict[int, Any],
+    initiated_event_id: int,
+    event_type: int,
+    attrs_class: type[Any],
+    **fields: int,
+) -> None:
+    """A signal or cancel the run sent was delivered (or not): tell its workflow, once."""
+    initiated = pending.pop(initiated_event_id, None)
+    if initiated is None or not state.running:
+        return
+    attrs = attrs_class(
         initiated_event_id=initiated_event_id,
-        control=attrs.control,
+        namespace=initiated.namespace,
+        namespace_id=initiated.namespace_id,
+        workflow_execution=initiated.workflow_execution,
+        **fields,
     )
-    state.add_external(
-        ch, [new_event(EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED, ch.now, failed)]
-    )
+    if "control" in attrs_class.DESCRIPTOR.fields_by_name:
+        attrs.control = initiated.control
+    state.add_external(ch, [new_event(event_type, ch.now, attrs)])
 
 
 def is_child_of(target: MutableState, source: MutableState) -> bool:

@@ -112,7 +112,7 @@ def complete_workflow_task(
         # Only rejections: the speculative task leaves no events behind.
         state.workflow_task = None
         for message in messages:
-            updates.apply_message(state, ch, message, 0)
+            updates.apply_message(state, ch, message)
         updates.reject_unprocessed(state, ch, task)
         completion = _after_commands(state, ch, task, request, needs_workflow_task=False, eager=[])
         completion.reset_history_event_id = state.last_completed_started_event_id
@@ -140,7 +140,7 @@ def complete_workflow_task(
     # Messages no command placed (rejections) come after the commands.
     for message in messages:
         if message.id not in applier.placed_messages:
-            updates.apply_message(state, ch, message, completed_id)
+            updates.apply_message(state, ch, message)
     updates.reject_unprocessed(state, ch, task)
     return _after_commands(state, ch, task, request, applier.needs_workflow_task, applier.eager)
 
@@ -680,7 +680,7 @@ class _Applier:
     def protocol_message(self, command: command_pb.Command) -> None:
         message_id = command.protocol_message_command_attributes.message_id
         self.placed_messages.add(message_id)
-        updates.apply_message(self.state, self.ch, self.messages[message_id], self.completed_id)
+        updates.apply_message(self.state, self.ch, self.messages[message_id])
 
     # -- the rest --
 

@@ -228,9 +228,7 @@ class MutableState:
         default_factory=dict
     )
     closing_children: dict[int, ChildInfo] = field(default_factory=dict)
-    # A child run: the parent's initiated event (kept across continue-as-new and retries),
-    # and whether its close has been reported to the parent.
-    parent_initiated_event_id: int = 0
+    # A child run: whether its close has been reported to the parent.
     parent_notified: bool = False
     # Updates by id: admitted (waiting for a worker), accepted, or completed (kept for
     # duplicate requests and polls).
@@ -269,7 +267,6 @@ class MutableState:
         state.search_attributes.CopyFrom(attributes.search_attributes)
         state.first_wft_backoff = seconds_of(attributes.first_workflow_task_backoff)
         state.start_request_id = request_id
-        state.parent_initiated_event_id = attributes.parent_initiated_event_id
         state._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, attributes)
         if signal is not None:
             state._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, signal)
@@ -765,7 +762,6 @@ class MutableState:
             started,
             execution_deadline=self.execution_deadline,
         )
-        successor.parent_initiated_event_id = self.parent_initiated_event_id
         ch.new_runs.append((successor, new_ch))
 
     def start_retry(self, ch: Changes, run_id: str, failure: failure_pb.Failure, delay: float) -> None:

@@ -91,7 +91,7 @@ def check_messages(state: MutableState, messages: list[protocol_pb.Message], ref
             raise BadMessage(f"unknown protocol message body {body.type_url}")
 
 
-def apply_message(state: MutableState, ch: Changes, message: protocol_pb.Message, completed_event_id: int) -> None:
+def apply_message(state: MutableState, ch: Changes, message: protocol_pb.Message) -> None:
     """One message from the worker, at its place among the task's commands."""
     update = state.updates.get(message.protocol_instance_id)
     if update is None:
