@@ -459,19 +459,33 @@ class Engine:
         state, _ = await self.start_workflow(start, signal)
         return state
 
+    def _run_in_chain(
+        self, namespace: str, execution: common.WorkflowExecution, first_execution_run_id: str
+    ) -> MutableState:
+        """The run a terminate or cancel acts on: with a first execution run id, the current
+        run (the core checks it belongs to that chain), as on the real server."""
+        if first_execution_run_id:
+            return self.run(namespace, execution.workflow_id)
+        return self.run_for_execution(namespace, execution)
+
     async def terminate(self, request: wsv1.TerminateWorkflowExecutionRequest) -> None:
         self.namespaces.get(request.namespace)
-        state = self.run_for_execution(request.namespace, request.workflow_execution)
+        state = self._run_in_chain(request.namespace, request.workflow_execution, request.first_execution_run_id)
         ch = Changes(self.clock.now())
         details = request.details if request.HasField("details") else None
-        state.terminate(ch, request.reason, details, request.identity)
+        # The real server tells a user's terminate from the system's by these defaults.
+        reason = request.reason or "terminated by user via frontend"
+        identity = request.identity or "frontend-service"
+        state.terminate(ch, reason, details, identity, request.first_execution_run_id)
         await self.commit(state, ch)
 
     async def request_cancel(self, request: wsv1.RequestCancelWorkflowExecutionRequest) -> None:
         self.namespaces.get(request.namespace)
-        state = self.run_for_execution(request.namespace, request.workflow_execution)
+        state = self._run_in_chain(request.namespace, request.workflow_execution, request.first_execution_run_id)
         ch = Changes(self.clock.now())
-        state.request_cancel(ch, request.reason, request.identity)
+        state.request_cancel(
+            ch, request.reason, request.identity, first_execution_run_id=request.first_execution_run_id
+        )
         await self.commit(state, ch)
 
     async def delete(self, request: wsv1.DeleteWorkflowExecutionRequest) -> None:

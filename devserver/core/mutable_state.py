@@ -39,7 +39,7 @@ from devserver.core.changes import (
 )
 from devserver.core.ids import new_run_id, next_task_id
 from devserver.core.protos import duration, seconds_of, timestamp
-from devserver.errors import TaskNotFound, WorkflowClosed, WorkflowNotReady
+from devserver.errors import NotFound, TaskNotFound, WorkflowClosed, WorkflowNotReady
 
 EventType = event_type_pb2.EventType
 Status = wf_enums.WorkflowExecutionStatus
@@ -598,10 +598,10 @@ class MutableState:
         external: common.WorkflowExecution | None = None,
     ) -> None:
         """`external` is the workflow that sent it, for a signal from SignalExternalWorkflowExecution."""
+        if request_id and request_id in self.signal_request_ids:
+            return  # a retried request: already recorded once (even if the run has closed since)
         if not self.running:
             raise WorkflowClosed()
-        if request_id and request_id in self.signal_request_ids:
-            return  # a retried request: already recorded once
         if request_id:
             self.signal_request_ids.add(request_id)
         # Like the real server, empty input and header are left out of the event.
@@ -622,10 +622,15 @@ class MutableState:
         identity: str,
         external: common.WorkflowExecution | None = None,
         external_initiated_event_id: int = 0,
+        first_execution_run_id: str = "",
     ) -> None:
-        """`external` and its initiated event id name the workflow that asked, if one did."""
+        """`external` and its initiated event id name the workflow that asked, if one did.
+
+        Asking a closed run to cancel succeeds and changes nothing, as on the real server.
+        """
         if not self.running:
-            raise WorkflowClosed()
+            return
+        self.check_first_execution_run_id(first_execution_run_id)
         if self.cancel_requested:
             return
         self.cancel_requested = True
@@ -637,9 +642,17 @@ class MutableState:
         )
         self.add_external(ch, [new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, ch.now, attrs)])
 
-    def terminate(self, ch: Changes, reason: str, details: common.Payloads | None, identity: str) -> None:
+    def terminate(
+        self,
+        ch: Changes,
+        reason: str,
+        details: common.Payloads | None,
+        identity: str,
+        first_execution_run_id: str = "",
+    ) -> None:
         if not self.running:
             raise WorkflowClosed()
+        self.check_first_execution_run_id(first_execution_run_id)
         task = self.workflow_task
         if task is not None and task.started and not task.unwritten:
             # The worker's answer can no longer be taken: the real server records why.
@@ -657,6 +670,11 @@ class MutableState:
         attrs = history.WorkflowExecutionTerminatedEventAttributes(reason=reason, details=details, identity=identity)
         event_id = self._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, attrs)
         self.close(ch, Status.WORKFLOW_EXECUTION_STATUS_TERMINATED, event_id)
+
+    def check_first_execution_run_id(self, first_execution_run_id: str) -> None:
+        """A request for the chain started by `first_execution_run_id` must not act on another chain."""
+        if first_execution_run_id and first_execution_run_id != self.first_execution_run_id:
+            raise NotFound("workflow execution not found")
 
     def close(self, ch: Changes, status: int, close_event_id: int) -> None:
         """Mark the run closed; whatever was pending in it is dropped."""
