@@ -238,21 +238,14 @@ class WorkerOps:
         return state, activities.started_activity(state, token)
 
     def _activity_by_id(
-        self, namespace: str, workflow_id: str, run_id: str, activity_id: str
+        self, namespace: str, workflow_id: str, run_id: str, activity_id: str, *, started: bool = True
     ) -> tuple[MutableState, ActivityInfo]:
+        """The pending activity an id names; only a started one unless `started` is False."""
         self.engine.namespaces.get(namespace)
         if not activity_id:
             raise InvalidArgument("ActivityId is not set on request.")
         state = self.engine.run(namespace, workflow_id, run_id)
-        scheduled_id = state.activity_ids.get(activity_id)
-        info = activities.activity(state, scheduled_id) if scheduled_id is not None else None
-        if info is None or not state.running:
-            raise TaskNotFound("Activity task not found.")
-        if not info.started:
-            # Completing by id needs no poll: the attempt counts as started now.
-            info.started = True
-            info.started_time = self.engine.clock.now()
-        return state, info
+        return state, activities.pending_by_id(state, activity_id, started=started)
 
     async def activity_completed(
         self, state: MutableState, info: ActivityInfo, result: common.Payloads | None, identity: str
@@ -266,7 +259,12 @@ class WorkerOps:
         await self.activity_completed(state, info, _payloads(request, "result"), request.identity)
 
     async def respond_activity_completed_by_id(self, request: wsv1.RespondActivityTaskCompletedByIdRequest) -> None:
-        state, info = self._activity_by_id(request.namespace, request.workflow_id, request.run_id, request.activity_id)
+        state, info = self._activity_by_id(
+            request.namespace, request.workflow_id, request.run_id, request.activity_id, started=False
+        )
+        # Completing by id needs no poll, as on the real server: an unstarted attempt counts as
+        # started now, by the caller.
+        activities.force_start(info, self.engine.clock.now(), request.identity)
         await self.activity_completed(state, info, _payloads(request, "result"), request.identity)
 
     async def activity_failed(
@@ -400,7 +398,7 @@ def _run_key(token: TaskToken) -> RunKey:
 
 
 def _not_found_message(kind: str) -> str:
-    return {"workflow": "Workflow task not found.", "activity": "Activity task not found."}.get(
+    return {"workflow": "Workflow task not found.", "activity": activities.ACTIVITY_TASK_NOT_FOUND}.get(
         kind, "query task not found or already answered"
     )
 

@@ -21,7 +21,7 @@ from devserver.core.changes import ActivityTaskRef, Changes, TimerKey
 from devserver.core.mutable_state import LINK_PREVIOUS, EventType, MutableState, new_event
 from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.core.tokens import TaskToken
-from devserver.errors import TaskNotFound, WorkflowClosed
+from devserver.errors import NotFound, TaskNotFound, WorkflowClosed
 
 TimeoutType = wf_enums.TimeoutType
 RetryState = wf_enums.RetryState
@@ -33,6 +33,18 @@ _TIMEOUT_NAMES = {
     TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE: "ScheduleToClose",
     TimeoutType.TIMEOUT_TYPE_HEARTBEAT: "Heartbeat",
 }
+
+
+# The real server fires no timer sooner than about a second after setting it (its timer
+# queue reads that far ahead), so an activity timeout shorter than that takes effect after
+# about a second there. Workers count on it: the official SDKs' own backstop cancels an
+# activity 5 s after its timeout, and their tests expect that within 5 s of the timeout.
+MIN_TIMEOUT_DELAY = 1.0
+
+
+def timeout_deadline(since: float, seconds: float) -> float:
+    """When a timeout of `seconds`, counted from `since`, takes effect."""
+    return since + max(seconds, MIN_TIMEOUT_DELAY)
 
 
 @dataclass
@@ -99,7 +111,7 @@ def schedule(
     s2c = info.timeout("schedule_to_close_timeout")
     if s2c:
         ch.add_timer(
-            ch.now + s2c,
+            timeout_deadline(ch.now, s2c),
             _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, any_attempt=True),
         )
     return info
@@ -112,7 +124,9 @@ def dispatch(state: MutableState, ch: Changes, info: ActivityInfo) -> None:
     ch.tasks.append(ActivityTaskRef(state.key, info.queue, info.scheduled_event_id, info.attempt))
     s2s = info.timeout("schedule_to_start_timeout")
     if s2s:
-        ch.add_timer(ch.now + s2s, _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START))
+        ch.add_timer(
+            timeout_deadline(ch.now, s2s), _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START)
+        )
 
 
 def _timeout_key(state: MutableState, info: ActivityInfo, timeout_type: int, any_attempt: bool = False) -> TimerKey:
@@ -146,10 +160,13 @@ def start(
     state.state_transitions += 1
     start_to_close = info.timeout("start_to_close_timeout")
     if start_to_close:
-        ch.add_timer(ch.now + start_to_close, _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE))
+        ch.add_timer(
+            timeout_deadline(ch.now, start_to_close),
+            _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE),
+        )
     heartbeat = info.timeout("heartbeat_timeout")
     if heartbeat:
-        ch.add_timer(ch.now + heartbeat, _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_HEARTBEAT))
+        ch.add_timer(timeout_deadline(ch.now, heartbeat), _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_HEARTBEAT))
     if state not in ch.touched:
         ch.touched.append(state)
     attrs = info.attributes
@@ -187,14 +204,43 @@ def start(
     return response
 
 
+# The real server's answer to a worker whose attempt is gone (timed out, retried, canceled).
+ACTIVITY_TASK_NOT_FOUND = "invalid activityID or activity already timed out or invoking workflow is completed"
+
+
 def started_activity(state: MutableState, token: TaskToken) -> ActivityInfo:
     """The started attempt a token names, or NOT_FOUND."""
     if not state.running:
         raise WorkflowClosed()
     info = activity(state, token.ref)
     if info is None or info.attempt != token.attempt or not info.started:
-        raise TaskNotFound("Activity task not found.")
+        raise TaskNotFound(ACTIVITY_TASK_NOT_FOUND)
     return info
+
+
+def pending_by_id(state: MutableState, activity_id: str, *, started: bool = True) -> ActivityInfo:
+    """The pending activity an id names, or NOT_FOUND; with `started`, only a started attempt."""
+    if not state.running:
+        raise WorkflowClosed()
+    scheduled_id = state.activity_ids.get(activity_id)
+    info = activity(state, scheduled_id) if scheduled_id is not None else None
+    if info is None:
+        raise NotFound(
+            f"cannot find pending activity with ActivityID {activity_id}, "
+            "check workflow execution history for more details"
+        )
+    if started and not info.started:
+        raise TaskNotFound(ACTIVITY_TASK_NOT_FOUND)
+    return info
+
+
+def force_start(info: ActivityInfo, now: float, identity: str) -> None:
+    """Completing an unstarted activity by id: its attempt counts as started now, by the caller."""
+    if not info.started:
+        info.started = True
+        info.started_time = now
+        info.identity = identity
+        info.request_id = ""
 
 
 def _started_event(info: ActivityInfo, ch: Changes) -> history.HistoryEvent:
@@ -303,7 +349,9 @@ def heartbeat(state: MutableState, ch: Changes, info: ActivityInfo, details: com
         info.heartbeat_details = details
     heartbeat_timeout = info.timeout("heartbeat_timeout")
     if heartbeat_timeout:
-        ch.add_timer(ch.now + heartbeat_timeout, _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_HEARTBEAT))
+        ch.add_timer(
+            timeout_deadline(ch.now, heartbeat_timeout), _timeout_key(state, info, TimeoutType.TIMEOUT_TYPE_HEARTBEAT)
+        )
     if state not in ch.touched:
         ch.touched.append(state)
     return info.cancel_requested

@@ -7,7 +7,7 @@ was down fire at once.
 
 from __future__ import annotations
 
-from devserver.core.activities import ActivityInfo, TimeoutType
+from devserver.core.activities import ActivityInfo, TimeoutType, timeout_deadline
 from devserver.core.changes import ActivityTaskRef, Changes, TimerKey, WorkflowTaskRef
 from devserver.core.mutable_state import UPDATE_ADMITTED, MutableState
 
@@ -72,13 +72,13 @@ def _recover_activity(state: MutableState, ch: Changes, info: ActivityInfo) -> N
         start_to_close = info.timeout("start_to_close_timeout")
         if start_to_close:
             ch.add_timer(
-                info.started_time + start_to_close,
+                timeout_deadline(info.started_time, start_to_close),
                 TimerKey(key, "activity_timeout", ref, info.attempt, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE),
             )
         heartbeat = info.timeout("heartbeat_timeout")
         if heartbeat:
             ch.add_timer(
-                (info.last_heartbeat_time or info.started_time) + heartbeat,
+                timeout_deadline(info.last_heartbeat_time or info.started_time, heartbeat),
                 TimerKey(key, "activity_timeout", ref, info.attempt, TimeoutType.TIMEOUT_TYPE_HEARTBEAT),
             )
     elif info.next_attempt_time:
@@ -88,7 +88,7 @@ def _recover_activity(state: MutableState, ch: Changes, info: ActivityInfo) -> N
         schedule_to_start = info.timeout("schedule_to_start_timeout")
         if schedule_to_start:
             ch.add_timer(
-                info.attempt_scheduled_time + schedule_to_start,
+                timeout_deadline(info.attempt_scheduled_time, schedule_to_start),
                 TimerKey(key, "activity_timeout", ref, info.attempt, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START),
             )
 

@@ -6,9 +6,69 @@ Importable without side effects: the official SDK's workflow sandbox re-imports 
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from typing import Any
 
-from temporalio import workflow
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, CancelledError, TimeoutError
+
+# ---- late heartbeats (test_compat_late_heartbeat.py) -------------------------------------------
+
+# How each activity learnt it was cancelled (workflow id -> cancellation details), written by
+# the activities and the test's interceptor (they run in the test process).
+CANCELLATIONS: dict[str, dict[str, Any]] = {}
+
+
+@activity.defn
+def heartbeat_past_deadline() -> str:
+    """Heartbeats (sync, in a thread) long past its start-to-close timeout, until cancelled."""
+    info = activity.info()
+    try:
+        for i in range(600):
+            activity.heartbeat(i)
+            time.sleep(0.1)
+            if activity.is_cancelled():
+                break
+    except CancelledError:
+        pass
+    details = activity.cancellation_details()
+    CANCELLATIONS[info.workflow_id] = dict(vars(details)) if details else {}
+    return "stopped"
+
+
+@activity.defn
+def returns_at_once() -> str:
+    """Returns at once; the test's interceptor holds its completion back past the timeout."""
+    return "done"
+
+
+@activity.defn
+def probe_thread() -> str:
+    return "probe"
+
+
+@workflow.defn
+class TimedOutActivityWorkflow:
+    """Runs `activity_name` with a short start-to-close timeout and one attempt, then a probe
+    activity (which needs the worker's only activity thread back)."""
+
+    @workflow.run
+    async def run(self, activity_name: str, start_to_close_ms: int, heartbeat_ms: int) -> list[str]:
+        outcome = "completed"
+        try:
+            await workflow.execute_activity(
+                activity_name,
+                start_to_close_timeout=timedelta(milliseconds=start_to_close_ms),
+                heartbeat_timeout=timedelta(milliseconds=heartbeat_ms) if heartbeat_ms else None,
+                retry_policy=RetryPolicy(maximum_attempts=1),
+            )
+        except ActivityError as err:
+            cause = err.cause
+            outcome = f"{type(cause).__name__}: {cause.type.name}" if isinstance(cause, TimeoutError) else str(cause)
+        probe = await workflow.execute_activity(probe_thread, start_to_close_timeout=timedelta(seconds=60))
+        return [outcome, probe]
 
 
 @workflow.defn
@@ -44,4 +104,5 @@ class QuickWorkflow:
         return "pong"
 
 
-WORKFLOWS = [RollOverWorkflow, QuickWorkflow]
+WORKFLOWS = [RollOverWorkflow, QuickWorkflow, TimedOutActivityWorkflow]
+ACTIVITIES = [heartbeat_past_deadline, returns_at_once, probe_thread]
