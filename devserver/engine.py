@@ -399,6 +399,7 @@ class Engine:
             execution_deadline=now + execution_timeout if execution_timeout else None,
             request_id=request.request_id,
             signal=signal,
+            user_metadata=request.user_metadata if request.HasField("user_metadata") else None,
         )
         self._register(state, request.request_id)
         await self.commit(state, ch)
@@ -449,6 +450,7 @@ class Engine:
             header=request.header,
             workflow_start_delay=request.workflow_start_delay,
             priority=request.priority,
+            user_metadata=request.user_metadata if request.HasField("user_metadata") else None,
         )
         signal = history.WorkflowExecutionSignaledEventAttributes(
             signal_name=request.signal_name,

@@ -91,6 +91,9 @@ class ReadOps:
         if started.HasField("workflow_run_timeout"):  # a child's is there even when zero
             config.workflow_run_timeout.CopyFrom(started.workflow_run_timeout)
         config.default_workflow_task_timeout.CopyFrom(duration(state.task_timeout))
+        first = engine.store.read(state.key, 1, 1)
+        if first and first[0].HasField("user_metadata"):  # the static summary and details given at start
+            config.user_metadata.CopyFrom(first[0].user_metadata)
         response.workflow_execution_info.CopyFrom(execution_info(state))
         for info in state.activities.values():
             assert isinstance(info, ActivityInfo)

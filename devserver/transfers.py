@@ -79,6 +79,10 @@ async def _start_child(engine: Engine, transfer: StartChild) -> None:
         header=initiated.header,
         priority=initiated.priority if initiated.HasField("priority") else None,
     )
+    # The child's static summary and details ride on the parent's initiated event.
+    initiated_event = engine.store.read(parent.key, transfer.initiated_event_id, transfer.initiated_event_id)
+    if initiated_event and initiated_event[0].HasField("user_metadata"):
+        request.user_metadata.CopyFrom(initiated_event[0].user_metadata)
     parent_started = parent.started_attributes
     link = history.WorkflowExecutionStartedEventAttributes(
         parent_workflow_namespace=parent.key.namespace,

@@ -30,6 +30,7 @@ from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
 from temporalio.api.enums.v1 import EventType, HistoryEventFilterType, QueryRejectCondition
 from temporalio.api.history.v1 import History, HistoryEvent
 from temporalio.api.query.v1 import WorkflowQuery
+from temporalio.api.sdk.v1 import UserMetadata
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import (
     CountWorkflowExecutionsRequest,
@@ -196,6 +197,8 @@ class Client:
         start_signal: NameOrFunction | None = None,
         start_signal_args: Sequence[Any] = (),
         args: Sequence[Any] | None = None,
+        static_summary: str | None = None,
+        static_details: str | None = None,
     ) -> WorkflowHandle:
         """Start a workflow and return its handle without waiting for it.
 
@@ -218,6 +221,8 @@ class Client:
                 running workflow with this ID, which is started first if needed.
             start_signal_args: Arguments of ``start_signal``.
             args: The workflow's arguments as a list, instead of passing them positionally.
+            static_summary: A one-line summary user interfaces show for the workflow.
+            static_details: Longer details user interfaces show for the workflow.
 
         Returns:
             A handle to the started workflow.
@@ -244,6 +249,11 @@ class Client:
             "memo": self._memo(memo),
             "search_attributes": self._search_attributes(search_attributes),
         }
+        if static_summary is not None or static_details is not None:
+            common["user_metadata"] = UserMetadata(
+                summary=self.data_converter.to_payload(static_summary) if static_summary is not None else None,
+                details=self.data_converter.to_payload(static_details) if static_details is not None else None,
+            )
         if start_signal is None:
             response = await self._conn.call(
                 self._conn.service.StartWorkflowExecution,

@@ -39,6 +39,7 @@ from tempo_cli._render import (
     proto_dict,
     proto_json,
     status_text,
+    user_metadata_texts,
 )
 from tempo_cli._rpc import count_workflows, query_workflow
 
@@ -70,6 +71,8 @@ class StartRequest:
     task_timeout: str | None
     id_reuse_policy: str | None
     id_conflict_policy: str | None
+    static_summary: str | None = None
+    static_details: str | None = None
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments for ``Client.start_workflow``; raises UsageError on bad input."""
@@ -82,6 +85,8 @@ class StartRequest:
             "task_timeout": parse_duration("--task-timeout", self.task_timeout),
             "id_reuse_policy": parse_reuse_policy(self.id_reuse_policy),
             "id_conflict_policy": parse_conflict_policy(self.id_conflict_policy),
+            "static_summary": self.static_summary,
+            "static_details": self.static_details,
         }
 
 
@@ -314,16 +319,17 @@ def stack(cli: CliContext, workflow_id: str, run_id: str | None, reject: RejectC
 def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
     """`tempo workflow describe`: the run's info, plus its outcome once closed."""
 
-    async def work(client: Client) -> tuple[WorkflowDescription, _Outcome | None]:
+    async def work(client: Client) -> tuple[WorkflowDescription, _Outcome | None, tuple[str | None, str | None]]:
         desc = await client.get_workflow_handle(workflow_id, run_id=run_id).describe()
         outcome = None
         if desc.close_time is not None:
             pinned = client.get_workflow_handle(workflow_id, run_id=desc.run_id)
             closed_run, event = await pinned.wait_for_close_event(follow_runs=False)
             outcome = _outcome(client, closed_run, event)
-        return desc, outcome
+        metadata = user_metadata_texts(desc.raw_description.execution_config.user_metadata, client.data_converter)
+        return desc, outcome, metadata
 
-    desc, outcome = cli.run(work)
+    desc, outcome, (summary, details) = cli.run(work)
     if cli.json_mode:
         doc = proto_json(desc.raw_description)
         for key in ("closeEvent", "result", "failure"):
@@ -347,6 +353,8 @@ def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
         ("HistoryLength", desc.history_length),
         ("ParentWorkflowId", desc.parent_workflow_id),
         ("Memo", compact(desc.memo, 10_000) if desc.memo else None),
+        ("StaticSummary", summary),
+        ("StaticDetails", details),
         ("PendingActivities", pending or None),
         ("PendingChildren", desc.pending_children or None),
     ]

@@ -20,6 +20,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.sdk.v1 import UserMetadata
 
 from sdk.client import WorkflowStatus
 from sdk.converter import DataConverter
@@ -184,6 +185,18 @@ def event_time(event: HistoryEvent) -> str:
     return format_time(event.event_time.ToDatetime(tzinfo=datetime.UTC))
 
 
+def _metadata_text(payload: Payload, converter: DataConverter) -> str | None:
+    if not payload.ByteSize():
+        return None
+    values = decode_payloads([payload], converter)
+    return values[0] if isinstance(values[0], str) else compact(values[0], 10_000)
+
+
+def user_metadata_texts(metadata: UserMetadata, converter: DataConverter) -> tuple[str | None, str | None]:
+    """A summary and details (static ones of a workflow, or an event's) as text, None if absent."""
+    return _metadata_text(metadata.summary, converter), _metadata_text(metadata.details, converter)
+
+
 def _attrs(event: HistoryEvent) -> Message | None:
     name = event.WhichOneof("attributes")
     return getattr(event, name) if name else None
@@ -238,6 +251,9 @@ def event_details(event: HistoryEvent, converter: DataConverter) -> str:
     update = getattr(attrs, "accepted_request", None)
     if update is not None and has("accepted_request"):
         add("update", update.input.name)
+    if event.HasField("user_metadata"):
+        summary, _ = user_metadata_texts(event.user_metadata, converter)
+        add("summary", json.dumps(summary, ensure_ascii=False) if summary is not None else None)
     return "  ".join(pairs)
 
 

@@ -107,6 +107,14 @@ RejectConditionOption = Annotated[
         show_default=False,
     ),
 ]
+StaticSummaryOption = Annotated[
+    str | None,
+    typer.Option("--static-summary", help="One-line summary UIs show for the workflow.", show_default=False),
+]
+StaticDetailsOption = Annotated[
+    str | None,
+    typer.Option("--static-details", help="Longer details UIs show for the workflow.", show_default=False),
+]
 QueryOption = Annotated[str, typer.Option("--query", "-q", help="Visibility filter, e.g. \"WorkflowType = 'Order'\".")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Recorded in the history.")]
 
@@ -124,6 +132,8 @@ def start(
     task_timeout: TaskTimeoutOption = None,
     id_reuse_policy: ReusePolicyOption = None,
     id_conflict_policy: ConflictPolicyOption = None,
+    static_summary: StaticSummaryOption = None,
+    static_details: StaticDetailsOption = None,
     address: AddressOption = None,
     namespace: NamespaceOption = None,
     output: OutputOption = None,
@@ -136,6 +146,7 @@ def start(
       tempo workflow start --type Order --task-queue deliveries --input 3
       tempo workflow start --type Order -t deliveries -w order-3 --input '{"items": 2}'
       tempo workflow start --type Order -t deliveries --input-file order.json -o json
+      tempo workflow start --type Order -t deliveries --static-summary "Order 3" --static-details "3 pizzas"
     """
     from tempo_cli import _commands
 
@@ -145,6 +156,7 @@ def start(
         _commands.StartRequest(
             workflow_type, task_queue, workflow_id, inputs or [], input_files or [],
             execution_timeout, run_timeout, task_timeout, id_reuse_policy, id_conflict_policy,
+            static_summary, static_details,
         ),
     )  # fmt: skip
 
@@ -162,6 +174,8 @@ def execute(
     task_timeout: TaskTimeoutOption = None,
     id_reuse_policy: ReusePolicyOption = None,
     id_conflict_policy: ConflictPolicyOption = None,
+    static_summary: StaticSummaryOption = None,
+    static_details: StaticDetailsOption = None,
     address: AddressOption = None,
     namespace: NamespaceOption = None,
     output: OutputOption = None,
@@ -184,6 +198,7 @@ def execute(
         _commands.StartRequest(
             workflow_type, task_queue, workflow_id, inputs or [], input_files or [],
             execution_timeout, run_timeout, task_timeout, id_reuse_policy, id_conflict_policy,
+            static_summary, static_details,
         ),
     )  # fmt: skip
 

@@ -423,7 +423,15 @@ class _Applier:
             CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: self.cancel_external,
             CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE: self.protocol_message,
         }[kind]
+        first_new_event = len(self.ch.events)
         handler(command)
+        carries_metadata = command.HasField("user_metadata") and kind != CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE
+        if carries_metadata and len(self.ch.events) > first_new_event:
+            # The command's summary and details go on the event it made, as on the real server.
+            event = self.ch.events[first_new_event]
+            size = event.ByteSize()
+            event.user_metadata.CopyFrom(command.user_metadata)
+            self.state.history_size_bytes += event.ByteSize() - size
 
     def _append(self, event_type: int, attributes: object) -> int:
         return self.state._append(self.ch, event_type, attributes)

@@ -25,6 +25,7 @@ from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.query.v1 import message_pb2 as query_pb
+from temporalio.api.sdk.v1 import user_metadata_pb2 as sdk_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.update.v1 import message_pb2 as update_pb
 
@@ -244,11 +245,13 @@ class MutableState:
         execution_deadline: float | None = None,
         request_id: str = "",
         signal: history.WorkflowExecutionSignaledEventAttributes | None = None,
+        user_metadata: sdk_pb.UserMetadata | None = None,
     ) -> MutableState:
         """A new run: writes WorkflowExecutionStarted and schedules its first workflow task.
 
         `attributes` is the started event's payload, already validated and normalised
-        by the caller (timeouts, first/original run ids, attempt).
+        by the caller (timeouts, first/original run ids, attempt). `user_metadata` (the
+        workflow's static summary and details) goes on the started event, as on the real server.
         """
         task_timeout = seconds_of(attributes.workflow_task_timeout)
         run_timeout = seconds_of(attributes.workflow_run_timeout)
@@ -267,7 +270,10 @@ class MutableState:
         state.search_attributes.CopyFrom(attributes.search_attributes)
         state.first_wft_backoff = seconds_of(attributes.first_workflow_task_backoff)
         state.start_request_id = request_id
-        state._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, attributes)
+        started = new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, ch.now, attributes)
+        if user_metadata is not None:
+            started.user_metadata.CopyFrom(user_metadata)
+        state._write(ch, [started])
         if signal is not None:
             state._append(ch, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, signal)
             if signal.request_id:

@@ -6,13 +6,15 @@ Importable without side effects: the official SDK's workflow sandbox re-imports 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import timedelta
 from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, CancelledError, TimeoutError
+from temporalio.exceptions import ActivityError, CancelledError
+from temporalio.exceptions import TimeoutError as TimeoutFailure
 
 # ---- late heartbeats (test_compat_late_heartbeat.py) -------------------------------------------
 
@@ -66,7 +68,7 @@ class TimedOutActivityWorkflow:
             )
         except ActivityError as err:
             cause = err.cause
-            outcome = f"{type(cause).__name__}: {cause.type.name}" if isinstance(cause, TimeoutError) else str(cause)
+            outcome = f"TimeoutError: {cause.type.name}" if isinstance(cause, TimeoutFailure) else str(cause)
         probe = await workflow.execute_activity(probe_thread, start_to_close_timeout=timedelta(seconds=60))
         return [outcome, probe]
 
@@ -104,5 +106,44 @@ class QuickWorkflow:
         return "pong"
 
 
-WORKFLOWS = [RollOverWorkflow, QuickWorkflow, TimedOutActivityWorkflow]
-ACTIVITIES = [heartbeat_past_deadline, returns_at_once, probe_thread]
+# ---- user metadata (test_compat_user_metadata.py) ------------------------------------------------
+
+
+@activity.defn
+async def echo(text: str) -> str:
+    return text
+
+
+@workflow.defn
+class SummarizedWorkflow:
+    """Gives every step a summary: a timer, an activity, a local activity, a child workflow
+    (static summary and details) and a condition with a timeout."""
+
+    def __init__(self) -> None:
+        self.never = False
+
+    @workflow.run
+    async def run(self, child_id: str) -> str:
+        await workflow.sleep(timedelta(milliseconds=10), summary="short nap")
+        await workflow.execute_activity(
+            echo, "remote", start_to_close_timeout=timedelta(seconds=30), summary="echo remotely"
+        )
+        await workflow.execute_local_activity(
+            echo, "local", start_to_close_timeout=timedelta(seconds=30), summary="echo locally"
+        )
+        await workflow.execute_child_workflow(
+            QuickWorkflow.run, id=child_id, static_summary="the child", static_details="a quick child"
+        )
+        with contextlib.suppress(TimeoutError):  # asyncio's, raised by the condition's timer
+            await workflow.wait_condition(
+                lambda: self.never, timeout=timedelta(milliseconds=10), timeout_summary="brief wait"
+            )
+        return "summarized"
+
+    @workflow.signal
+    def poke(self) -> None:
+        pass
+
+
+WORKFLOWS = [RollOverWorkflow, QuickWorkflow, TimedOutActivityWorkflow, SummarizedWorkflow]
+ACTIVITIES = [heartbeat_past_deadline, returns_at_once, probe_thread, echo]
