@@ -320,7 +320,7 @@ class Engine:
         `parent` holds the parent fields of a child workflow's started event.
         """
         namespace = self.namespaces.get(request.namespace)
-        _validate_start(request)
+        validate_start(request)
         namespace.check_search_attributes(request.search_attributes)
         chain = self.chains.get((request.namespace, request.workflow_id))
         if chain is not None:
@@ -335,14 +335,23 @@ class Engine:
                     return existing, False
                 if policy == ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING:
                     ch = Changes(self.clock.now())
-                    existing.terminate(ch, "terminated by a new run with the same workflow id", None, request.identity)
+                    # Recorded as the real server records it (the reason names the old reuse policy).
+                    new_run = new_run_id()
+                    note = common.Payload(
+                        metadata={"encoding": b"json/plain"},
+                        data=json.dumps(f"terminated by new runID: {new_run}").encode(),
+                    )
+                    details = common.Payloads(payloads=[note])
+                    existing.terminate(ch, "TerminateIfRunning WorkflowIdReusePolicy", details, "history-service")
                     await self.commit(existing, ch)
+                    return await self._start_run(request, signal, parent, new_run), True
                 else:
                     raise WorkflowAlreadyStarted(
                         f"Workflow execution is already running. WorkflowId: {request.workflow_id}, "
                         f"RunId: {existing.key.run_id}.",
                         existing.start_request_id,
                         existing.key.run_id,
+                        existing.first_execution_run_id,
                     )
             else:
                 _check_reuse_policy(request, existing)
@@ -353,9 +362,10 @@ class Engine:
         request: wsv1.StartWorkflowExecutionRequest,
         signal: history.WorkflowExecutionSignaledEventAttributes | None,
         parent: history.WorkflowExecutionStartedEventAttributes | None = None,
+        run_id: str = "",
     ) -> MutableState:
         now = self.clock.now()
-        run_id = new_run_id()
+        run_id = run_id or new_run_id()
         execution_timeout = seconds_of(request.workflow_execution_timeout)
         run_timeout = seconds_of(request.workflow_run_timeout)
         if execution_timeout and (not run_timeout or run_timeout > execution_timeout):
@@ -636,7 +646,8 @@ def check_blob_size(*messages: Message) -> None:
             raise InvalidArgument("Blob data size exceeds limit.")
 
 
-def _validate_start(request: wsv1.StartWorkflowExecutionRequest) -> None:
+def validate_start(request: wsv1.StartWorkflowExecutionRequest) -> None:
+    """A start request's own fields, checked as the real server's frontend checks them."""
     if not request.workflow_id:
         raise InvalidArgument("WorkflowId is not set on request.")
     if len(request.workflow_id) > MAX_ID_LENGTH:
@@ -667,6 +678,7 @@ def _check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: Mutab
             f"Workflow execution already finished. {location} Workflow Id reuse policy: reject duplicate workflow Id.",
             last.start_request_id,
             last.key.run_id,
+            last.first_execution_run_id,
         )
     if (
         policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
@@ -677,6 +689,7 @@ def _check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: Mutab
             "Workflow Id reuse policy: allow duplicate workflow Id if last run failed.",
             last.start_request_id,
             last.key.run_id,
+            last.first_execution_run_id,
         )
 
 

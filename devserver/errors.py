@@ -8,8 +8,10 @@ official SDKs or the `temporal` CLI match on it.
 from __future__ import annotations
 
 import grpc
+from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from temporalio.api.errordetails.v1 import message_pb2 as errordetails
+from temporalio.api.failure.v1 import message_pb2 as failure_pb
 
 
 class ServiceError(Exception):
@@ -72,10 +74,12 @@ class WorkflowNotFound(NotFound):
 
 
 class WorkflowAlreadyStarted(AlreadyExists):
-    def __init__(self, message: str, request_id: str, run_id: str) -> None:
+    def __init__(self, message: str, request_id: str, run_id: str, first_execution_run_id: str = "") -> None:
         super().__init__(
             message,
-            errordetails.WorkflowExecutionAlreadyStartedFailure(start_request_id=request_id, run_id=run_id),
+            errordetails.WorkflowExecutionAlreadyStartedFailure(
+                start_request_id=request_id, run_id=run_id, first_execution_run_id=first_execution_run_id
+            ),
         )
 
 
@@ -108,3 +112,36 @@ class UnhandledCommand(InvalidArgument):
 
     def __init__(self) -> None:
         super().__init__("UnhandledCommand")
+
+
+class OperationAborted(ServiceError):
+    """One operation of a multi-operation request, not run because another one failed."""
+
+    code = grpc.StatusCode.ABORTED
+
+    def __init__(self) -> None:
+        super().__init__("Operation was aborted.", failure_pb.MultiOperationExecutionAborted())
+
+
+class MultiOperationFailed(ServiceError):
+    """ExecuteMultiOperation failed: one status per operation (None: that one succeeded).
+
+    As on the real server, the call's own status is that of the first operation that failed
+    for a reason of its own (not aborted), and the details list every operation's status.
+    """
+
+    def __init__(self, errors: list[ServiceError | None]) -> None:
+        failure = errordetails.MultiOperationExecutionFailure()
+        own = [e for e in errors if e is not None and not isinstance(e, OperationAborted)]
+        self.code = own[0].code if own else grpc.StatusCode.ABORTED
+        for error in errors:
+            status = failure.statuses.add()
+            if error is None:
+                continue  # OK
+            status.code = error.code.value[0]
+            status.message = error.message
+            if error.details is not None:
+                packed = any_pb2.Any()
+                packed.Pack(error.details)
+                status.details.append(packed)
+        super().__init__("Update-with-Start could not be executed.", failure)

@@ -12,8 +12,17 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from devserver.core import updates
 from devserver.core.changes import Changes
 from devserver.core.mutable_state import UPDATE_ACCEPTED, UPDATE_COMPLETED, EventType, MutableState, UpdateInfo
-from devserver.engine import Engine, check_blob_size
-from devserver.errors import InvalidArgument, NotFound, PermissionDenied, WorkflowClosed
+from devserver.core.protos import seconds_of
+from devserver.engine import Engine, check_blob_size, validate_start
+from devserver.errors import (
+    InvalidArgument,
+    MultiOperationFailed,
+    NotFound,
+    OperationAborted,
+    PermissionDenied,
+    ServiceError,
+    WorkflowClosed,
+)
 
 Stage = update_enums.UpdateWorkflowExecutionLifecycleStage
 
@@ -31,10 +40,18 @@ class UpdateOps:
     async def update(
         self, request: wsv1.UpdateWorkflowExecutionRequest, timeout: float
     ) -> wsv1.UpdateWorkflowExecutionResponse:
-        engine = self.engine
-        engine.namespaces.get(request.namespace)
+        self._check_update(request)
+        state = self.engine.run_for_execution(request.namespace, request.workflow_execution)
+        if request.first_execution_run_id and request.first_execution_run_id != state.first_execution_run_id:
+            raise NotFound("workflow execution not found")
+        return await self._admit_and_wait(state, request, timeout)
+
+    def _check_update(self, request: wsv1.UpdateWorkflowExecutionRequest) -> None:
+        self.engine.namespaces.get(request.namespace)
         if not request.request.HasField("meta"):
             raise InvalidArgument("Update meta is not set on request.")
+        if not request.request.HasField("input"):
+            raise InvalidArgument("Update input is not set on request.")
         if not request.request.input.name:
             raise InvalidArgument("Update name is not set on request.")
         if request.wait_policy.lifecycle_stage == Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED:
@@ -42,9 +59,11 @@ class UpdateOps:
                 "UpdateWorkflowExecution issued asynchronously and waiting on update admitted is not supported."
             )
         check_blob_size(request.request.input)
-        state = engine.run_for_execution(request.namespace, request.workflow_execution)
-        if request.first_execution_run_id and request.first_execution_run_id != state.first_execution_run_id:
-            raise NotFound("workflow execution not found")
+
+    async def _admit_and_wait(
+        self, state: MutableState, request: wsv1.UpdateWorkflowExecutionRequest, timeout: float
+    ) -> wsv1.UpdateWorkflowExecutionResponse:
+        engine = self.engine
         update_request = update_pb.Request()
         update_request.CopyFrom(request.request)
         if not update_request.meta.update_id:
@@ -86,31 +105,84 @@ class UpdateOps:
     async def update_with_start(
         self, request: wsv1.ExecuteMultiOperationRequest, timeout: float
     ) -> wsv1.ExecuteMultiOperationResponse:
-        """ExecuteMultiOperation as the SDKs use it: start a workflow (or find it), then update it."""
+        """ExecuteMultiOperation as the SDKs use it: update a workflow, starting it if need be.
+
+        Errors come as the real server sends them: one status per operation, the operation
+        that was not run marked aborted (`MultiOperationFailed`).
+        """
+        engine = self.engine
+        engine.namespaces.get(request.namespace)
         operations = list(request.operations)
-        kinds = [op.WhichOneof("operation") for op in operations]
-        if kinds != ["start_workflow", "update_workflow"]:
+        if [op.WhichOneof("operation") for op in operations] != ["start_workflow", "update_workflow"]:
             raise InvalidArgument("Operations have to be exactly [Start, Update].")
-        start = operations[0].start_workflow
-        update = operations[1].update_workflow
-        if start.namespace != request.namespace or update.namespace != request.namespace:
-            raise InvalidArgument("Operation namespace mismatch with request namespace.")
-        if update.workflow_execution.workflow_id != start.workflow_id:
-            raise InvalidArgument("WorkflowId mismatch between start and update operations.")
-        if update.workflow_execution.run_id or update.first_execution_run_id:
-            raise InvalidArgument("RunId is not allowed on the update operation.")
-        if not start.workflow_id_conflict_policy:
-            raise InvalidArgument("WorkflowIdConflictPolicy must be set for update-with-start.")
-        state, started = await self.engine.start_workflow(start)
-        response = wsv1.ExecuteMultiOperationResponse()
-        response.responses.add().start_workflow.CopyFrom(
-            wsv1.StartWorkflowExecutionResponse(run_id=state.key.run_id, started=started, status=state.status)  # type: ignore[arg-type]
-        )
-        routed = wsv1.UpdateWorkflowExecutionRequest()
-        routed.CopyFrom(update)
-        routed.workflow_execution.run_id = state.key.run_id
-        response.responses.add().update_workflow.CopyFrom(await self.update(routed, timeout))
-        return response
+        start = wsv1.StartWorkflowExecutionRequest()
+        start.CopyFrom(operations[0].start_workflow)
+        update = wsv1.UpdateWorkflowExecutionRequest()
+        update.CopyFrom(operations[1].update_workflow)
+        self._check_operations(request.namespace, start, update)
+        update_id = update.request.meta.update_id or str(uuid.uuid4())
+        update.request.meta.update_id = update_id
+
+        chain = engine.chains.get((request.namespace, start.workflow_id))
+        current = chain.current if chain is not None else None
+        plan = updates.with_start_plan(current, start.request_id, start.workflow_id_conflict_policy, update_id)
+        if plan == updates.RETURN_OUTCOME:
+            assert current is not None
+            known = current.updates[update_id]
+            return _multi_response(
+                _start_response(current, started=False),
+                _update_response(current, update_id, known.stage, known.outcome),
+            )
+        if plan == updates.ATTACH:
+            assert current is not None
+            try:
+                updated = await self._admit_and_wait(current, update, timeout)
+            except ServiceError as error:
+                raise MultiOperationFailed([OperationAborted(), error]) from None
+            return _multi_response(_start_response(current, started=False, link=True), updated)
+        try:
+            state, started = await engine.start_workflow(start)
+        except ServiceError as error:
+            raise MultiOperationFailed([error, OperationAborted()]) from None
+        try:
+            updated = await self._admit_and_wait(state, update, timeout)
+        except ServiceError as error:
+            raise MultiOperationFailed([None, error]) from None
+        return _multi_response(_start_response(state, started=started, link=True), updated)
+
+    def _check_operations(
+        self, namespace: str, start: wsv1.StartWorkflowExecutionRequest, update: wsv1.UpdateWorkflowExecutionRequest
+    ) -> None:
+        """Each operation on its own, then that both name the same workflow (the real server's order)."""
+        errors: list[ServiceError | None] = [None, None]
+        try:
+            if start.namespace and start.namespace != namespace:
+                raise InvalidArgument("Operation namespace did not match request's namespace.")
+            start.namespace = namespace
+            if start.cron_schedule:
+                raise InvalidArgument("CronSchedule is not allowed.")
+            if start.request_eager_execution:
+                raise InvalidArgument("RequestEagerExecution is not supported.")
+            if seconds_of(start.workflow_start_delay) > 0:
+                raise InvalidArgument("WorkflowStartDelay is not supported.")
+            validate_start(start)
+        except ServiceError as error:
+            errors[0] = error
+        try:
+            if update.namespace and update.namespace != namespace:
+                raise InvalidArgument("Operation namespace did not match request's namespace.")
+            update.namespace = namespace
+            self._check_update(update)
+            if update.first_execution_run_id:
+                raise InvalidArgument("FirstExecutionRunId is not allowed.")
+            if update.workflow_execution.run_id:
+                raise InvalidArgument("RunId is not allowed.")
+            if errors[0] is None and update.workflow_execution.workflow_id != start.workflow_id:
+                raise InvalidArgument("WorkflowId is not consistent with previous operation(s).")
+        except ServiceError as error:
+            errors[1] = error
+        if any(errors):
+            raise MultiOperationFailed([error or OperationAborted() for error in errors])
 
     def _find(self, state: MutableState, update_id: str) -> UpdateInfo | None:
         return state.updates.get(update_id) or self.engine.unrecorded_updates.get((state.key, update_id))
@@ -160,3 +232,32 @@ def _link(response: wsv1.UpdateWorkflowExecutionResponse, state: MutableState) -
         event = response.link.workflow_event
         event.namespace, event.workflow_id, event.run_id = key.namespace, key.workflow_id, key.run_id
         event.request_id_ref.event_type = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+
+
+def _start_response(state: MutableState, *, started: bool, link: bool = False) -> wsv1.StartWorkflowExecutionResponse:
+    response = wsv1.StartWorkflowExecutionResponse(run_id=state.key.run_id, started=started, status=state.status)  # type: ignore[arg-type]
+    if link:  # the run's started event
+        event = response.link.workflow_event
+        event.namespace, event.workflow_id, event.run_id = state.key.namespace, state.key.workflow_id, state.key.run_id
+        event.event_ref.event_id = 1
+        event.event_ref.event_type = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+    return response
+
+
+def _update_response(
+    state: MutableState, update_id: str, stage: int, outcome: update_pb.Outcome | None
+) -> wsv1.UpdateWorkflowExecutionResponse:
+    response = wsv1.UpdateWorkflowExecutionResponse(stage=stage, outcome=outcome)  # type: ignore[arg-type]
+    response.update_ref.workflow_execution.workflow_id = state.key.workflow_id
+    response.update_ref.workflow_execution.run_id = state.key.run_id
+    response.update_ref.update_id = update_id
+    return response
+
+
+def _multi_response(
+    start: wsv1.StartWorkflowExecutionResponse, update: wsv1.UpdateWorkflowExecutionResponse
+) -> wsv1.ExecuteMultiOperationResponse:
+    response = wsv1.ExecuteMultiOperationResponse()
+    response.responses.add().start_workflow.CopyFrom(start)
+    response.responses.add().update_workflow.CopyFrom(update)
+    return response

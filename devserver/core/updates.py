@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
@@ -30,6 +31,8 @@ from devserver.core.mutable_state import (
     WorkflowTask,
 )
 from devserver.errors import WorkflowClosed
+
+ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
 
 
 class BadMessage(Exception):
@@ -161,3 +164,32 @@ def _reject(state: MutableState, ch: Changes, update: UpdateInfo, failure: failu
 def _advance(ch: Changes, update: UpdateInfo, stage: int) -> None:
     update.stage = stage
     ch.updates.append(update.update_id)
+
+
+# What update-with-start does with the workflow id's current run (see `with_start_plan`).
+RETURN_OUTCOME = "outcome"
+ATTACH = "attach"
+START = "start"
+
+
+def with_start_plan(current: MutableState | None, start_request_id: str, conflict_policy: int, update_id: str) -> str:
+    """Update-with-start, as the real server decides it from the workflow id's current run:
+
+    - the update already completed in that run: its outcome is the answer, whatever the
+      reuse and conflict policies say (RETURN_OUTCOME);
+    - the run is running and the start is a retry of the one that started it, or it already
+      knows the update, or the conflict policy is USE_EXISTING: the update goes to it (ATTACH);
+    - otherwise the start decides, with its policies (START).
+    """
+    if current is None:
+        return START
+    known = current.updates.get(update_id)
+    if known is not None and known.stage == UPDATE_COMPLETED and known.outcome is not None:
+        return RETURN_OUTCOME
+    if current.running and (
+        (start_request_id and start_request_id == current.start_request_id)
+        or known is not None
+        or conflict_policy == ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+    ):
+        return ATTACH
+    return START
