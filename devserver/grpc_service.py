@@ -21,6 +21,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1 import service_pb2
 
 from devserver import __version__
+from devserver.activity_ops import ActivityOps
 from devserver.core.protos import seconds_of
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument, ServiceError, Unimplemented
@@ -71,6 +72,7 @@ class WorkflowService:
         self.workers = WorkerOps(engine)
         self.reads = ReadOps(engine)
         self.updates = UpdateOps(engine)
+        self.activity_control = ActivityOps(engine)
 
     def _poll_timeout(self, context: grpc.aio.ServicerContext) -> float:
         timeout = self.engine.config.long_poll_timeout
@@ -332,15 +334,45 @@ class WorkflowService:
     async def RecordActivityTaskHeartbeat(
         self, request: wsv1.RecordActivityTaskHeartbeatRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RecordActivityTaskHeartbeatResponse:
-        cancel_requested = await self.workers.record_heartbeat(request)
-        return wsv1.RecordActivityTaskHeartbeatResponse(cancel_requested=cancel_requested)
+        return await self.workers.record_heartbeat(request)
 
     @rpc
     async def RecordActivityTaskHeartbeatById(
         self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RecordActivityTaskHeartbeatByIdResponse:
-        cancel_requested = await self.workers.record_heartbeat_by_id(request)
-        return wsv1.RecordActivityTaskHeartbeatByIdResponse(cancel_requested=cancel_requested)
+        answer = await self.workers.record_heartbeat_by_id(request)
+        return wsv1.RecordActivityTaskHeartbeatByIdResponse(
+            cancel_requested=answer.cancel_requested,
+            activity_paused=answer.activity_paused,
+            activity_reset=answer.activity_reset,
+        )
+
+    @rpc
+    async def PauseActivity(
+        self, request: wsv1.PauseActivityRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.PauseActivityResponse:
+        await self.activity_control.pause(request)
+        return wsv1.PauseActivityResponse()
+
+    @rpc
+    async def UnpauseActivity(
+        self, request: wsv1.UnpauseActivityRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.UnpauseActivityResponse:
+        await self.activity_control.unpause(request)
+        return wsv1.UnpauseActivityResponse()
+
+    @rpc
+    async def ResetActivity(
+        self, request: wsv1.ResetActivityRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ResetActivityResponse:
+        await self.activity_control.reset(request)
+        return wsv1.ResetActivityResponse()
+
+    @rpc
+    async def UpdateActivityOptions(
+        self, request: wsv1.UpdateActivityOptionsRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.UpdateActivityOptionsResponse:
+        return await self.activity_control.update_options(request)
 
     @rpc
     async def ResetStickyTaskQueue(

@@ -164,7 +164,7 @@ class WorkerOps:
                 continue
             ch = Changes(self.engine.clock.now())
             response = activities.start(
-                state, ch, ref.scheduled_event_id, ref.attempt, request.identity, str(uuid.uuid4())
+                state, ch, ref.scheduled_event_id, ref.attempt, request.identity, str(uuid.uuid4()), ref.queue
             )
             if response is None:
                 continue
@@ -302,17 +302,23 @@ class WorkerOps:
         state, info = self._activity_by_id(request.namespace, request.workflow_id, request.run_id, request.activity_id)
         await self.activity_canceled(state, info, _payloads(request, "details"), request.identity)
 
-    async def heartbeat(self, state: MutableState, info: ActivityInfo, details: common.Payloads | None) -> bool:
+    async def heartbeat(
+        self, state: MutableState, info: ActivityInfo, details: common.Payloads | None
+    ) -> wsv1.RecordActivityTaskHeartbeatResponse:
         ch = Changes(self.engine.clock.now())
-        cancel_requested = activities.heartbeat(state, ch, info, details)
+        activities.heartbeat(state, ch, info, details)
         await self.engine.commit(state, ch)
-        return cancel_requested
+        return activities.heartbeat_answer(info)
 
-    async def record_heartbeat(self, request: wsv1.RecordActivityTaskHeartbeatRequest) -> bool:
+    async def record_heartbeat(
+        self, request: wsv1.RecordActivityTaskHeartbeatRequest
+    ) -> wsv1.RecordActivityTaskHeartbeatResponse:
         state, info = self._activity(_decode(request.task_token, "activity"), request.namespace)
         return await self.heartbeat(state, info, _payloads(request, "details"))
 
-    async def record_heartbeat_by_id(self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest) -> bool:
+    async def record_heartbeat_by_id(
+        self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest
+    ) -> wsv1.RecordActivityTaskHeartbeatResponse:
         state, info = self._activity_by_id(request.namespace, request.workflow_id, request.run_id, request.activity_id)
         return await self.heartbeat(state, info, _payloads(request, "details"))
 

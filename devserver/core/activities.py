@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from temporalio.api.activity.v1 import message_pb2 as activity_pb
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
@@ -69,6 +70,15 @@ class ActivityInfo:
     cancel_requested_event_id: int = 0
     # Set while waiting out a retry backoff.
     next_attempt_time: float = 0.0
+    # Paused (PauseActivity): no new attempt starts until it is unpaused (core.activity_control).
+    paused: bool = False
+    pause_time: float = 0.0
+    pause_identity: str = ""
+    pause_reason: str = ""
+    pause_request_id: str = ""
+    # Reset (ResetActivity) while an attempt runs: its worker is told; its next retry clears these.
+    reset_requested: bool = False
+    reset_heartbeats: bool = False
 
     @property
     def activity_id(self) -> str:
@@ -146,11 +156,14 @@ def start(
     attempt: int,
     identity: str,
     request_id: str,
+    queue: str = "",
 ) -> wsv1.PollActivityTaskQueueResponse | None:
-    """A worker takes the attempt; None if the task is stale."""
+    """A worker takes the attempt (from `queue`, if given); None if the task is stale."""
     info = activity(state, scheduled_event_id)
-    if info is None or info.attempt != attempt or info.started or not state.running:
+    if info is None or info.attempt != attempt or info.started or info.paused or not state.running:
         return None
+    if queue and queue != info.queue:
+        return None  # dispatched before its options moved it to another queue
     info.started = True
     info.started_time = ch.now
     info.identity = identity
@@ -288,6 +301,8 @@ def fail(
     delay, retry_state = retry.next_backoff(
         info.attributes.retry_policy, info.attempt, failure, ch.now, info.expiration
     )
+    if _retry_while_paused(state, ch, info, failure, retry_state):
+        return
     if delay is not None and not info.cancel_requested:
         _retry_later(state, ch, info, failure, delay)
         return
@@ -312,6 +327,7 @@ def _retry_later(
     info.identity = ""
     info.request_id = ""
     info.next_attempt_time = ch.now + delay
+    _clear_reset(info)
     state.state_transitions += 1
     if state not in ch.touched:
         ch.touched.append(state)
@@ -321,10 +337,47 @@ def _retry_later(
     )
 
 
+def _clear_reset(info: ActivityInfo) -> None:
+    """A new attempt is due: a reset is done with, and drops the heartbeat details if asked to."""
+    if info.reset_heartbeats:
+        info.heartbeat_details = None
+        info.last_heartbeat_time = 0.0
+    info.reset_requested = False
+    info.reset_heartbeats = False
+
+
+def _retry_while_paused(
+    state: MutableState, ch: Changes, info: ActivityInfo, failure: failure_pb.Failure, retry_state: int
+) -> bool:
+    """A paused activity's attempt failed: the next attempt waits for the unpause, whatever the
+    maximum attempts (as on the real server); False if the failure ends the activity anyway."""
+    if not info.paused or info.cancel_requested or retry_state == RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE:
+        return False
+    if failure.timeout_failure_info.timeout_type in (
+        TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
+        TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
+    ):
+        return False
+    info.last_failure = failure
+    info.last_attempt_complete_time = ch.now
+    info.attempt += 1
+    info.started = False
+    info.started_time = 0.0
+    info.identity = ""
+    info.request_id = ""
+    info.next_attempt_time = 0.0
+    state.state_transitions += 1
+    if state not in ch.touched:
+        ch.touched.append(state)
+    return True
+
+
 def retry_due(state: MutableState, ch: Changes, scheduled_event_id: int, attempt: int) -> None:
     info = activity(state, scheduled_event_id)
-    if info is None or info.attempt != attempt or info.started or not state.running:
+    if info is None or info.attempt != attempt or info.started or info.paused or not state.running:
         return
+    if ch.now + 1e-3 < info.next_attempt_time:
+        return  # the retry was rescheduled (options changed, or a jittered unpause)
     dispatch(state, ch, info)
 
 
@@ -343,7 +396,7 @@ def cancel_acknowledged(
 
 
 def heartbeat(state: MutableState, ch: Changes, info: ActivityInfo, details: common.Payloads | None) -> bool:
-    """Record a heartbeat; returns whether cancellation was requested."""
+    """Record a heartbeat; returns whether cancellation was requested (see `heartbeat_answer`)."""
     info.last_heartbeat_time = ch.now
     if details is not None and details.payloads:
         info.heartbeat_details = details
@@ -355,6 +408,26 @@ def heartbeat(state: MutableState, ch: Changes, info: ActivityInfo, details: com
     if state not in ch.touched:
         ch.touched.append(state)
     return info.cancel_requested
+
+
+def heartbeat_answer(info: ActivityInfo) -> wsv1.RecordActivityTaskHeartbeatResponse:
+    """What a heartbeat tells the worker: cancel requested, paused, or reset."""
+    return wsv1.RecordActivityTaskHeartbeatResponse(
+        cancel_requested=info.cancel_requested, activity_paused=info.paused, activity_reset=info.reset_requested
+    )
+
+
+def timeout_deadline_of(info: ActivityInfo, timeout_type: int) -> float | None:
+    """When the current attempt's timeout of this type takes effect, with today's options."""
+    if timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
+        seconds, since = info.timeout("schedule_to_close_timeout"), info.scheduled_time
+    elif timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START:
+        seconds, since = info.timeout("schedule_to_start_timeout"), info.attempt_scheduled_time
+    elif timeout_type == TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE:
+        seconds, since = info.timeout("start_to_close_timeout"), info.started_time
+    else:
+        seconds, since = info.timeout("heartbeat_timeout"), info.last_heartbeat_time or info.started_time
+    return timeout_deadline(since, seconds) if seconds else None
 
 
 def timeout_failure(timeout_type: int, details: common.Payloads | None = None) -> failure_pb.Failure:
@@ -377,16 +450,17 @@ def timed_out(state: MutableState, ch: Changes, key: TimerKey) -> None:
     needs_started = timeout_type in (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT)
     if needs_started != info.started and timeout_type != TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
         return  # schedule-to-start only counts before the start, the others only after it
-    if timeout_type == TimeoutType.TIMEOUT_TYPE_HEARTBEAT:
-        last = info.last_heartbeat_time or info.started_time
-        if ch.now + 1e-3 < last + info.timeout("heartbeat_timeout"):
-            return  # a newer heartbeat re-armed the deadline
+    deadline = timeout_deadline_of(info, timeout_type)
+    if deadline is None or ch.now + 1e-3 < deadline:
+        return  # a newer heartbeat or changed options moved the deadline
     failure = timeout_failure(timeout_type, info.heartbeat_details)
     retry_state: int = RetryState.RETRY_STATE_TIMEOUT
     if timeout_type in (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT):
         delay, retry_state = retry.next_backoff(
             info.attributes.retry_policy, info.attempt, failure, ch.now, info.expiration
         )
+        if _retry_while_paused(state, ch, info, failure, retry_state):
+            return
         if delay is not None:
             _retry_later(state, ch, info, failure, delay)
             return
@@ -408,6 +482,10 @@ def pending_info(info: ActivityInfo) -> workflow_pb.PendingActivityInfo:
         status = PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED
     elif info.started:
         status = PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+        if info.paused:  # paused on the server, still running on its worker
+            status = PendingActivityState.PENDING_ACTIVITY_STATE_PAUSE_REQUESTED
+    elif info.paused:
+        status = PendingActivityState.PENDING_ACTIVITY_STATE_PAUSED
     else:
         status = PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED
     pending = workflow_pb.PendingActivityInfo(
@@ -420,6 +498,7 @@ def pending_info(info: ActivityInfo) -> workflow_pb.PendingActivityInfo:
         last_worker_identity=info.last_worker_identity,
         last_failure=info.last_failure,
         heartbeat_details=info.heartbeat_details,
+        priority=info.attributes.priority,
     )
     if info.started:
         pending.last_started_time.CopyFrom(timestamp(info.started_time))
@@ -429,7 +508,35 @@ def pending_info(info: ActivityInfo) -> workflow_pb.PendingActivityInfo:
         pending.expiration_time.CopyFrom(timestamp(info.expiration))
     if info.last_attempt_complete_time:
         pending.last_attempt_complete_time.CopyFrom(timestamp(info.last_attempt_complete_time))
-    if info.next_attempt_time:
+    if info.next_attempt_time and not info.paused:
         pending.next_attempt_schedule_time.CopyFrom(timestamp(info.next_attempt_time))
         pending.current_retry_interval.CopyFrom(duration(info.next_attempt_time - info.last_attempt_complete_time))
+    if info.paused:
+        pending.paused = True
+        pending.pause_info.pause_time.CopyFrom(timestamp(info.pause_time))
+        pending.pause_info.manual.identity = info.pause_identity
+        pending.pause_info.manual.reason = info.pause_reason
+    pending.activity_options.CopyFrom(options_of(info))
+    pending.activity_options.task_queue.ClearField("kind")  # describe names the queue twice, without a kind
+    pending.activity_options.task_queue.normal_name = info.queue
     return pending
+
+
+def options_of(info: ActivityInfo) -> activity_pb.ActivityOptions:
+    """The activity's options as UpdateActivityOptions answers them."""
+    attrs = info.attributes
+    policy = attrs.retry_policy
+    return activity_pb.ActivityOptions(
+        task_queue=attrs.task_queue,
+        schedule_to_close_timeout=attrs.schedule_to_close_timeout,
+        schedule_to_start_timeout=attrs.schedule_to_start_timeout,
+        start_to_close_timeout=attrs.start_to_close_timeout,
+        heartbeat_timeout=attrs.heartbeat_timeout,
+        retry_policy=common.RetryPolicy(
+            initial_interval=policy.initial_interval,
+            backoff_coefficient=policy.backoff_coefficient,
+            maximum_interval=policy.maximum_interval,
+            maximum_attempts=policy.maximum_attempts,
+        ),
+        priority=attrs.priority,
+    )

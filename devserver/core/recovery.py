@@ -83,6 +83,8 @@ def _recover_activity(state: MutableState, ch: Changes, info: ActivityInfo) -> N
             )
     elif info.next_attempt_time:
         ch.add_timer(info.next_attempt_time, TimerKey(key, "activity_retry", ref, attempt=info.attempt))
+    elif info.paused:
+        return  # waits for an unpause
     else:
         ch.tasks.append(ActivityTaskRef(key, info.queue, info.scheduled_event_id, info.attempt))
         schedule_to_start = info.timeout("schedule_to_start_timeout")

@@ -145,5 +145,55 @@ class SummarizedWorkflow:
         pass
 
 
-WORKFLOWS = [RollOverWorkflow, QuickWorkflow, TimedOutActivityWorkflow, SummarizedWorkflow]
-ACTIVITIES = [heartbeat_past_deadline, returns_at_once, probe_thread, echo]
+# ---- activity pause, unpause, reset, options (test_activity_pause.py) ---------------------------
+
+# Set by the tests (activities run in the test process): activity id -> behaviour.
+#   "catch": return the cancellation details when cancelled;
+#   "raise": let the cancellation propagate (the worker fails the attempt).
+PAUSE_MODES: dict[str, str] = {}
+# Attempts seen per activity id, with the heartbeat details each started with.
+ATTEMPTS: dict[str, list[tuple[int, Any]]] = {}
+
+
+@activity.defn
+async def heartbeat_until_told() -> str:
+    """Heartbeats every 100 ms; a later attempt (after a pause or reset) returns at once."""
+    import asyncio
+
+    info = activity.info()
+    details = list(info.heartbeat_details)
+    ATTEMPTS.setdefault(info.activity_id, []).append((info.attempt, details[0] if details else None))
+    if details or PAUSE_MODES.get(info.activity_id) == "finish":
+        return f"attempt {info.attempt} finished"
+    try:
+        for i in range(1200):
+            activity.heartbeat(i)
+            await asyncio.sleep(0.1)
+    except asyncio.CancelledError:
+        cancellation = activity.cancellation_details()
+        if PAUSE_MODES.get(info.activity_id) == "catch":
+            return f"caught: {dict(vars(cancellation)) if cancellation else None}"
+        raise
+    return "never told"
+
+
+@workflow.defn
+class PausableWorkflow:
+    """Runs `heartbeat_until_told` as activity `activity_id` with `attempts` attempts."""
+
+    @workflow.run
+    async def run(self, activity_id: str, attempts: int) -> str:
+        try:
+            return await workflow.execute_activity(
+                heartbeat_until_told,
+                activity_id=activity_id,
+                start_to_close_timeout=timedelta(seconds=60),
+                heartbeat_timeout=timedelta(seconds=5),
+                retry_policy=RetryPolicy(maximum_attempts=attempts, initial_interval=timedelta(milliseconds=200)),
+            )
+        except ActivityError as err:
+            return f"failed: {err.cause}"
+
+
+WORKFLOWS = [RollOverWorkflow, QuickWorkflow, TimedOutActivityWorkflow, SummarizedWorkflow, PausableWorkflow]
+ACTIVITIES = [heartbeat_past_deadline, returns_at_once, probe_thread, echo, heartbeat_until_told]

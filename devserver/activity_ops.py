@@ -1,0 +1,108 @@
+"""PauseActivity, UnpauseActivity, ResetActivity and UpdateActivityOptions: operators steering
+a workflow's activities. The rules are in `devserver.core.activity_control`."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from devserver.core import activity_control
+from devserver.core.changes import Changes
+from devserver.core.mutable_state import MutableState
+from devserver.core.protos import seconds_of
+from devserver.engine import Engine
+from devserver.errors import InvalidArgument
+
+
+class ActivityOps:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _target(self, request: Any) -> tuple[MutableState, str, str]:
+        """The run a request names, and the activity id or type it names (the real server's checks)."""
+        if not request.execution.workflow_id:
+            raise InvalidArgument("WorkflowId is not set on request.")
+        which = request.WhichOneof("activity")
+        if which is None:
+            raise InvalidArgument("Either Activity.Id or Activity.Type should be set on request.")
+        self.engine.namespaces.get(request.namespace)
+        state = self.engine.run_for_execution(request.namespace, request.execution)
+        return state, request.id if which == "id" else "", request.type if which == "type" else ""
+
+    def _scheduled(self, state: MutableState) -> Any:
+        """Reads an activity's ActivityTaskScheduled attributes (its original options)."""
+
+        def read(scheduled_event_id: int) -> history.ActivityTaskScheduledEventAttributes:
+            events = self.engine.store.read(state.key, scheduled_event_id, scheduled_event_id)
+            if not events or not events[0].HasField("activity_task_scheduled_event_attributes"):
+                raise InvalidArgument("ActivityTaskScheduledEvent not found")
+            return events[0].activity_task_scheduled_event_attributes
+
+        return read
+
+    async def pause(self, request: wsv1.PauseActivityRequest) -> None:
+        state, activity_id, activity_type = self._target(request)
+        ch = Changes(self.engine.clock.now())
+        activity_control.pause(
+            state, ch, activity_id, activity_type, request.identity, request.reason, request.request_id
+        )
+        await self.engine.commit(state, ch)
+
+    async def unpause(self, request: wsv1.UnpauseActivityRequest) -> None:
+        state, activity_id, activity_type = self._target(request)
+        ch = Changes(self.engine.clock.now())
+        activity_control.unpause(
+            state,
+            ch,
+            activity_id,
+            activity_type,
+            request.unpause_all,
+            request.reset_attempts,
+            request.reset_heartbeat,
+            _jitter(request),
+        )
+        await self.engine.commit(state, ch)
+
+    async def reset(self, request: wsv1.ResetActivityRequest) -> None:
+        state, activity_id, activity_type = self._target(request)
+        ch = Changes(self.engine.clock.now())
+        activity_control.reset(
+            state,
+            ch,
+            activity_id,
+            activity_type,
+            request.match_all,
+            request.reset_heartbeat,
+            request.keep_paused,
+            self._scheduled(state) if request.restore_original_options else None,
+            _jitter(request),
+        )
+        await self.engine.commit(state, ch)
+
+    async def update_options(self, request: wsv1.UpdateActivityOptionsRequest) -> wsv1.UpdateActivityOptionsResponse:
+        paths = list(request.update_mask.paths) if request.HasField("update_mask") else None
+        if request.restore_original and paths:
+            raise InvalidArgument("Both UpdateMask and RestoreOriginal are provided")
+        state, activity_id, activity_type = self._target(request)
+        ch = Changes(self.engine.clock.now())
+        options = activity_control.update_options(
+            state,
+            ch,
+            activity_id,
+            activity_type,
+            request.match_all,
+            request.activity_options if request.HasField("activity_options") else None,
+            paths,
+            self._scheduled(state) if request.restore_original else None,
+        )
+        await self.engine.commit(state, ch)
+        return wsv1.UpdateActivityOptionsResponse(activity_options=options)
+
+
+def _jitter(request: Any) -> float:
+    """A random delay within the request's jitter, if it has one."""
+    jitter = seconds_of(request.jitter)
+    return random.uniform(0, jitter) if jitter > 0 else 0.0
