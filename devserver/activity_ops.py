@@ -4,8 +4,10 @@ a workflow's activities. The rules are in `devserver.core.activity_control`."""
 from __future__ import annotations
 
 import random
+import uuid
 from typing import Any
 
+from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
@@ -14,7 +16,7 @@ from devserver.core.changes import Changes
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import seconds_of
 from devserver.engine import Engine
-from devserver.errors import InvalidArgument
+from devserver.errors import InvalidArgument, Unimplemented
 
 
 class ActivityOps:
@@ -100,6 +102,78 @@ class ActivityOps:
         )
         await self.engine.commit(state, ch)
         return wsv1.UpdateActivityOptionsResponse(activity_options=options)
+
+    # ---- the *ActivityExecution forms (what the `temporal activity` commands send) ---------------
+    # With a workflow id they act on that workflow's activity, as the forms above do.
+
+    async def pause_execution(self, request: wsv1.PauseActivityExecutionRequest) -> None:
+        _check_execution_form(request)
+        await self.pause(
+            wsv1.PauseActivityRequest(
+                namespace=request.namespace,
+                execution=_execution(request),
+                id=request.activity_id,
+                identity=request.identity,
+                reason=request.reason,
+                request_id=request.request_id or str(uuid.uuid4()),
+            )
+        )
+
+    async def unpause_execution(self, request: wsv1.UnpauseActivityExecutionRequest) -> None:
+        _check_execution_form(request)
+        await self.unpause(
+            wsv1.UnpauseActivityRequest(
+                namespace=request.namespace,
+                execution=_execution(request),
+                id=request.activity_id,
+                identity=request.identity,
+                jitter=request.jitter,
+            )
+        )
+
+    async def reset_execution(self, request: wsv1.ResetActivityExecutionRequest) -> None:
+        _check_execution_form(request)
+        await self.reset(
+            wsv1.ResetActivityRequest(
+                namespace=request.namespace,
+                execution=_execution(request),
+                id=request.activity_id,
+                identity=request.identity,
+                reset_heartbeat=request.reset_heartbeat,
+                keep_paused=request.keep_paused,
+                jitter=request.jitter,
+                restore_original_options=request.restore_original_options,
+            )
+        )
+
+    async def update_options_execution(
+        self, request: wsv1.UpdateActivityExecutionOptionsRequest
+    ) -> wsv1.UpdateActivityExecutionOptionsResponse:
+        _check_execution_form(request)
+        forwarded = wsv1.UpdateActivityOptionsRequest(
+            namespace=request.namespace,
+            execution=_execution(request),
+            id=request.activity_id,
+            identity=request.identity,
+            restore_original=request.restore_original,
+        )
+        if request.HasField("activity_options"):
+            forwarded.activity_options.CopyFrom(request.activity_options)
+        if request.HasField("update_mask"):
+            forwarded.update_mask.CopyFrom(request.update_mask)
+        answer = await self.update_options(forwarded)
+        return wsv1.UpdateActivityExecutionOptionsResponse(activity_options=answer.activity_options)
+
+
+def _check_execution_form(request: Any) -> None:
+    if not request.workflow_id:
+        raise Unimplemented("standalone activities are not supported by the tempo dev server yet")
+    if not request.activity_id:
+        raise InvalidArgument("activity ID is required")
+
+
+def _execution(request: Any) -> common.WorkflowExecution:
+    return common.WorkflowExecution(workflow_id=request.workflow_id, run_id=request.run_id)
 
 
 def _jitter(request: Any) -> float:

@@ -375,6 +375,33 @@ class WorkflowService:
         return await self.activity_control.update_options(request)
 
     @rpc
+    async def PauseActivityExecution(
+        self, request: wsv1.PauseActivityExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.PauseActivityExecutionResponse:
+        await self.activity_control.pause_execution(request)
+        return wsv1.PauseActivityExecutionResponse()
+
+    @rpc
+    async def UnpauseActivityExecution(
+        self, request: wsv1.UnpauseActivityExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.UnpauseActivityExecutionResponse:
+        await self.activity_control.unpause_execution(request)
+        return wsv1.UnpauseActivityExecutionResponse()
+
+    @rpc
+    async def ResetActivityExecution(
+        self, request: wsv1.ResetActivityExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ResetActivityExecutionResponse:
+        await self.activity_control.reset_execution(request)
+        return wsv1.ResetActivityExecutionResponse()
+
+    @rpc
+    async def UpdateActivityExecutionOptions(
+        self, request: wsv1.UpdateActivityExecutionOptionsRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.UpdateActivityExecutionOptionsResponse:
+        return await self.activity_control.update_options_execution(request)
+
+    @rpc
     async def ResetStickyTaskQueue(
         self, request: wsv1.ResetStickyTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.ResetStickyTaskQueueResponse:

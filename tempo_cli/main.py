@@ -10,7 +10,7 @@ os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 import typer
 
-from tempo_cli import server, workflow
+from tempo_cli import activity, server, workflow
 
 app = typer.Typer(
     name="tempo",
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(server.app, name="server")
 app.add_typer(workflow.app, name="workflow")
+app.add_typer(activity.app, name="activity")
 
 
 def main() -> None:

@@ -1,0 +1,224 @@
+"""What each `tempo activity` command does, once its options are parsed (kept apart from
+`activity.py` so that `--help` never pays for importing the SDK and the protobuf modules).
+
+The calls go straight to the service (the SDK client does not wrap them); the server's
+answers become one-line messages that name the workflow and the activity.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import grpc.aio
+from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.workflowservice.v1 import (
+    PauseActivityRequest,
+    ResetActivityRequest,
+    RespondActivityTaskCompletedByIdRequest,
+    RespondActivityTaskFailedByIdRequest,
+    UnpauseActivityRequest,
+)
+
+from sdk._client_rpc import map_error
+from sdk.client import Client
+from sdk.exceptions import ServerUnreachableError
+from tempo_cli._context import CliContext, UsageError
+
+_RPC_TIMEOUT = 10.0
+
+
+def _json(flag: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise UsageError(f"{flag} is not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
+
+
+def _as_typed(text: str) -> Payload:
+    """A JSON value as a payload, its text kept as typed (as the `temporal` CLI sends it)."""
+    return Payload(metadata={"encoding": b"json/plain"}, data=text.encode())
+
+
+def _explain(err: grpc.aio.AioRpcError, client: Client, workflow_id: str, activity_id: str) -> Exception:
+    """The server's refusal as a message about this workflow and activity."""
+    mapped = map_error(err, client.address, workflow_id)
+    if isinstance(mapped, ServerUnreachableError):
+        return mapped
+    message = err.details() or ""
+    code = err.code()
+    if code == grpc.StatusCode.NOT_FOUND:
+        if "workflow not found" in message or "workflow execution not found" in message:
+            return UsageError(f"workflow {workflow_id!r} not found in namespace {client.namespace!r}")
+        if "already completed" in message and "workflow" in message:
+            return UsageError(f"workflow {workflow_id!r} is already closed")
+        if "namespace" in message.lower():
+            return UsageError(f"namespace {client.namespace!r} not found")
+        if "activity" in message.lower():
+            return UsageError(f"activity {activity_id!r} is not pending in workflow {workflow_id!r} ({message})")
+    if code == grpc.StatusCode.FAILED_PRECONDITION and "already paused" in message:
+        return UsageError(f"activity {activity_id!r} of workflow {workflow_id!r} is already paused")
+    return UsageError(f"server refused the request ({code.name}): {message}")
+
+
+def _run(
+    cli: CliContext,
+    workflow_id: str,
+    activity_id: str,
+    call: Callable[[Client], tuple[Any, Any]],
+    done: str,
+    doc: dict[str, Any],
+) -> None:
+    """Send one request (``call`` gives the stub method and the request) and report the outcome."""
+
+    async def work(client: Client) -> None:
+        method, request = call(client)
+        try:
+            await method(request, timeout=_RPC_TIMEOUT)
+        except grpc.aio.AioRpcError as err:
+            raise _explain(err, client, workflow_id, activity_id) from None
+
+    cli.run(work)
+    if cli.json_mode:
+        cli.write_json({"workflowId": workflow_id, "activityId": activity_id, **doc})
+    else:
+        cli.info(f"{done} activity {activity_id} of workflow {workflow_id}.")
+
+
+def _execution(workflow_id: str, run_id: str | None) -> WorkflowExecution:
+    return WorkflowExecution(workflow_id=workflow_id, run_id=run_id or "")
+
+
+def pause(
+    cli: CliContext, workflow_id: str, run_id: str | None, activity_id: str, reason: str, identity: str | None
+) -> None:
+    """`tempo activity pause`."""
+
+    def call(client: Client) -> tuple[Any, Any]:
+        request = PauseActivityRequest(
+            namespace=client.namespace,
+            execution=_execution(workflow_id, run_id),
+            id=activity_id,
+            identity=identity or client.identity,
+            reason=reason,
+            # A new request each time, as `temporal activity pause` sends: pausing a paused
+            # activity again is refused, not silently repeated.
+            request_id=str(uuid.uuid4()),
+        )
+        return client.service.PauseActivity, request
+
+    _run(cli, workflow_id, activity_id, call, "Paused", {"paused": True})
+
+
+def unpause(
+    cli: CliContext,
+    workflow_id: str,
+    run_id: str | None,
+    activity_id: str,
+    reset_attempts: bool,
+    reset_heartbeats: bool,
+    identity: str | None,
+) -> None:
+    """`tempo activity unpause`."""
+
+    def call(client: Client) -> tuple[Any, Any]:
+        request = UnpauseActivityRequest(
+            namespace=client.namespace,
+            execution=_execution(workflow_id, run_id),
+            id=activity_id,
+            identity=identity or client.identity,
+            reset_attempts=reset_attempts,
+            reset_heartbeat=reset_heartbeats,
+        )
+        return client.service.UnpauseActivity, request
+
+    _run(cli, workflow_id, activity_id, call, "Unpaused", {"paused": False})
+
+
+def reset(
+    cli: CliContext,
+    workflow_id: str,
+    run_id: str | None,
+    activity_id: str,
+    keep_paused: bool,
+    clear_heartbeat_details: bool,
+    restore_original_options: bool,
+    identity: str | None,
+) -> None:
+    """`tempo activity reset`."""
+
+    def call(client: Client) -> tuple[Any, Any]:
+        request = ResetActivityRequest(
+            namespace=client.namespace,
+            execution=_execution(workflow_id, run_id),
+            id=activity_id,
+            identity=identity or client.identity,
+            keep_paused=keep_paused,
+            reset_heartbeat=clear_heartbeat_details,
+            restore_original_options=restore_original_options,
+        )
+        return client.service.ResetActivity, request
+
+    _run(cli, workflow_id, activity_id, call, "Reset", {"reset": True})
+
+
+def complete(
+    cli: CliContext, workflow_id: str, run_id: str | None, activity_id: str, result: str, identity: str | None
+) -> None:
+    """`tempo activity complete`."""
+    try:
+        value = _json("--result", result)
+    except UsageError as err:
+        cli.abort(str(err))
+    payload = _as_typed(result)
+
+    def call(client: Client) -> tuple[Any, Any]:
+        request = RespondActivityTaskCompletedByIdRequest(
+            namespace=client.namespace,
+            workflow_id=workflow_id,
+            run_id=run_id or "",
+            activity_id=activity_id,
+            result=Payloads(payloads=[payload]),
+            identity=identity or client.identity,
+        )
+        return client.service.RespondActivityTaskCompletedById, request
+
+    _run(cli, workflow_id, activity_id, call, "Completed", {"result": value})
+
+
+def fail(
+    cli: CliContext,
+    workflow_id: str,
+    run_id: str | None,
+    activity_id: str,
+    reason: str,
+    detail: str | None,
+    identity: str | None,
+) -> None:
+    """`tempo activity fail`."""
+    if detail is not None:
+        try:
+            _json("--detail", detail)
+        except UsageError as err:
+            cli.abort(str(err))
+
+    def call(client: Client) -> tuple[Any, Any]:
+        # As `temporal activity fail` records it: from the CLI, not retried.
+        failure = Failure(message=reason, source="CLI")
+        failure.application_failure_info.non_retryable = True
+        if detail is not None:
+            failure.application_failure_info.details.payloads.append(_as_typed(detail))
+        request = RespondActivityTaskFailedByIdRequest(
+            namespace=client.namespace,
+            workflow_id=workflow_id,
+            run_id=run_id or "",
+            activity_id=activity_id,
+            failure=failure,
+            identity=identity or client.identity,
+        )
+        return client.service.RespondActivityTaskFailedById, request
+
+    _run(cli, workflow_id, activity_id, call, "Failed", {"failure": reason})
