@@ -45,17 +45,17 @@ def _parser() -> argparse.ArgumentParser:
             "Every option also comes from the environment: --address and --namespace from "
             "TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, the others from FOOD_DELIVERY_<OPTION> "
             "(e.g. FOOD_DELIVERY_MENU_PORT=4000).\n\n"
-            f"Examples:\n  {PROG}\n  {PROG} worker --task-queue food-delivery\n"
+            f"Examples:\n  {PROG}\n  {PROG} worker --task-queue food-delivery\n  {PROG} menu driver\n"
             f"  {PROG} --pickup-timeout 10 --failure-rate 0"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "part",
-        nargs="?",
-        choices=["all", *PARTS],
-        default="all",
-        help="what to run: all (default), worker, menu or driver",
+        "parts",
+        nargs="*",
+        type=_part,
+        metavar="PART",
+        help="what to run: worker, menu, driver, or all (the default); e.g. `menu driver`",
     )
     server = parser.add_argument_group("server")
     server.add_argument(
@@ -133,6 +133,12 @@ def _number(text: str, kind: Callable[[str], Any], what: str, ok: Callable[[Any]
     return value
 
 
+def _part(text: str) -> str:
+    if text not in ("all", *PARTS):
+        raise argparse.ArgumentTypeError(f"expected worker, menu, driver or all, got {text!r}")
+    return text
+
+
 def _port(text: str) -> int:
     return int(_number(text, int, "a port number (1-65535)", lambda v: 0 < v < 65536))
 
@@ -172,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.task_queue:
         parser.error("--task-queue must not be empty")
     settings = settings_from(args)
-    parts = PARTS if args.part == "all" else (args.part,)
+    parts = PARTS if not args.parts or "all" in args.parts else tuple(p for p in PARTS if p in args.parts)
     configure_logging()
     try:
         asyncio.run(run_parts(settings, parts))

@@ -18,7 +18,7 @@ function rowFor(order) {
   row.innerHTML =
     '<td class="product"><img alt="" width="64" height="40"><span></span></td>' +
     '<td class="order-id"><code></code></td>' +
-    '<td class="status"><span class="badge"></span></td>' +
+    '<td class="status"><span class="badge"></span><div class="problem" hidden></div></td>' +
     '<td class="action"></td>';
   row.querySelector("img").src = `/static/img/${product.image}`;
   row.querySelector(".product span").textContent = product.name;
@@ -31,7 +31,7 @@ function renderAction(cell, order) {
   const action = order.closed ? null : ACTIONS[order.state];
   const waiting = pending.has(order.orderId) && pending.get(order.orderId) === order.state;
   if (!waiting) pending.delete(order.orderId);
-  const key = action ? `${action.path}:${waiting}` : order.problem ? "problem" : "";
+  const key = action ? `${action.path}:${waiting}` : "";
   if (cell.dataset.key === key) return;
   cell.dataset.key = key;
   cell.replaceChildren();
@@ -43,8 +43,6 @@ function renderAction(cell, order) {
     button.disabled = waiting;
     button.addEventListener("click", () => act(order, action, button));
     cell.append(button);
-  } else if (order.problem) {
-    cell.textContent = order.problem;
   }
 }
 
@@ -77,7 +75,14 @@ function render(orders) {
     seen.add(order.orderId);
     if (body.children[index] !== row) body.insertBefore(row, body.children[index] || null);
     row.classList.toggle("closed", order.closed);
+    // No worker answered: keep the last state we know (signals still reach the
+    // workflow; the worker handles them when it is back).
+    if (order.state === null) order.state = row.dataset.state || null;
+    row.dataset.state = order.state || "";
     setBadge(row.querySelector(".badge"), order.state);
+    const problem = row.querySelector(".problem");
+    problem.hidden = !order.problem;
+    problem.textContent = order.problem || "";
     renderAction(row.querySelector(".action"), order);
   });
   for (const [orderId, row] of rows) {
