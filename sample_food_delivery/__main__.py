@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"namespace of the orders (default {DEFAULT_NAMESPACE})",
     )
     server.add_argument(
+        "--server-wait",
+        type=_seconds,
+        default=_env_default("--server-wait", 15.0),
+        help="seconds the worker waits for a server that is still starting (default 15)",
+    )
+    server.add_argument(
         "--task-queue",
         default=_env_default("--task-queue", DEFAULT_TASK_QUEUE),
         help=f"task queue of the worker and the orders (default {DEFAULT_TASK_QUEUE})",
@@ -168,6 +174,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
             pickup=args.pickup_timeout, delivery=args.delivery_timeout, rating_reminder=args.rating_delay
         ),
         failures=FailureSettings(rate=args.failure_rate, first_attempts=args.failing_attempts),
+        server_wait=args.server_wait,
     )
 
 

@@ -32,6 +32,7 @@ class Settings:
         driver_port: Port of the driver portal.
         timeouts: Waits of new orders (the menu passes them to the workflow).
         failures: How unreliable the worker's fake services are.
+        server_wait: Seconds the worker waits for a server that is not up yet.
     """
 
     address: str = DEFAULT_ADDRESS
@@ -42,6 +43,7 @@ class Settings:
     driver_port: int = DEFAULT_DRIVER_PORT
     timeouts: OrderTimeouts = field(default_factory=OrderTimeouts)
     failures: FailureSettings = field(default_factory=FailureSettings)
+    server_wait: float = 15.0
 
     @property
     def menu_url(self) -> str:

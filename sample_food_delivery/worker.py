@@ -76,7 +76,7 @@ async def serve_worker(settings: Settings, shutdown_trigger: Callable[[], Corout
         ServerUnreachableError: No server at ``settings.address``.
         RPCError: The server refused the worker (e.g. an unknown namespace).
     """
-    client = await connect(settings, wait=15.0)
+    client = await connect(settings, wait=settings.server_wait)
     try:
         worker = create_worker(
             client, task_queue=settings.task_queue, services=DeliveryServices(failures=settings.failures)

@@ -120,12 +120,13 @@ class Order:
         # Not `state == Picked up`: when `pickedUp` and `delivered` arrive in the same
         # workflow task, both handlers run before this condition is looked at, and the
         # state is already Delivered. Waiting for exactly "Picked up" would time out
-        # and refund an order that was delivered.
-        if not await workflow.wait_condition(self._picked_up, timeout=limits.pickup):
+        # and refund an order that was delivered. The second look after a timeout
+        # covers a signal that arrived in the same workflow task as the timer.
+        if not (await workflow.wait_condition(self._picked_up, timeout=limits.pickup) or self._picked_up()):
             return await self._refund(product, "No driver picked up your order in time. You have been refunded.")
         await self._notify(f"Your {product.name.lower()} is on its way.")
 
-        if not await workflow.wait_condition(self._delivered, timeout=limits.delivery):
+        if not (await workflow.wait_condition(self._delivered, timeout=limits.delivery) or self._delivered()):
             return await self._refund(product, "Your driver could not deliver the order. You have been refunded.")
         await self._notify(f"Your {product.name.lower()} has been delivered. Enjoy!")
 
