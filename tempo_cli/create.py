@@ -121,7 +121,9 @@ def _sample_list() -> str:
 def create(
     directory: Annotated[
         Path | None,
-        typer.Argument(help="Directory to write the project into (created if missing).", show_default=False),
+        typer.Argument(
+            metavar="DIR", help="Directory to write the project into (created if missing).", show_default=False
+        ),
     ] = None,
     sample: Annotated[str, typer.Option("--sample", "-s", help="Which sample to write.")] = "food-delivery",
     force: Annotated[bool, typer.Option("--force", help="Write into a directory that is not empty.")] = False,
