@@ -12,16 +12,18 @@ const ACTIONS = {
 function rowFor(order) {
   let row = rows.get(order.orderId);
   if (row) return row;
-  const product = PRODUCTS.get(order.productId) || { name: `Product ${order.productId}`, image: "" };
+  const product = PRODUCTS.get(order.productId) || { name: `Product ${order.productId}`, price: "", image: "" };
   row = document.createElement("tr");
   row.dataset.orderId = order.orderId;
   row.innerHTML =
-    '<td class="product"><img alt="" width="64" height="40"><span></span></td>' +
+    '<td><div class="product"><img alt="" width="64" height="40"><span class="name"></span>' +
+    '<span class="price"></span></div></td>' +
     '<td class="order-id"><code></code></td>' +
     '<td class="status"><span class="badge"></span><div class="problem" hidden></div></td>' +
     '<td class="action"></td>';
   row.querySelector("img").src = `/static/img/${product.image}`;
-  row.querySelector(".product span").textContent = product.name;
+  row.querySelector(".product .name").textContent = product.name;
+  row.querySelector(".product .price").textContent = product.price || "";
   row.querySelector(".order-id code").textContent = order.orderId;
   rows.set(order.orderId, row);
   return row;
