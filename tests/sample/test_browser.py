@@ -135,3 +135,49 @@ async def test_order_pick_up_and_deliver_in_a_browser(tempo_address: str, tmp_pa
     assert status["state"] == "Delivered" and status["productId"] == 2 and status["deliveredAt"]
     await client.get_workflow_handle(second_id or "").terminate("test finished")
     await client.close()
+
+
+@pytest.mark.timeout(300)
+async def test_the_driver_picks_up_while_the_worker_is_down(tempo_address: str, tmp_path: Path) -> None:
+    """Kill -9 the worker mid-order: the pages say so, Pick up still works, and the order
+    carries on when a worker is back."""
+    from playwright.async_api import expect
+
+    task_queue = unique_task_queue()
+    quick = ("--failure-rate", "0", "--rating-delay", "1")
+    apps = SampleProcess(tempo_address, task_queue, tmp_path / "apps.log", ("menu", "driver"), quick).start()
+    worker = SampleProcess(tempo_address, task_queue, tmp_path / "worker-1.log", ("worker",), quick).start()
+    try:
+        async with chromium_browser() as browser:
+            context = await browser.new_context()
+            menu = await context.new_page()
+            await menu.goto(apps.menu)
+            await menu.get_by_role("button", name="Order Potatoes").click()
+            card = menu.locator(".order-card").first
+            await expect(card.locator(".badge")).to_have_text("Paid", timeout=30_000)
+            order_id = await card.get_attribute("data-order-id")
+            driver = await context.new_page()
+            await driver.goto(apps.driver)
+            row = driver.locator(f'tr[data-order-id="{order_id}"]')
+            await expect(row.locator(".badge")).to_have_text("Paid", timeout=30_000)
+
+            worker.kill()
+            await expect(card.locator(".problem")).to_have_text(
+                "No worker answered. Is the worker running?", timeout=30_000
+            )
+            await expect(row.locator(".problem")).to_be_visible(timeout=30_000)
+            await expect(row.locator(".badge")).to_have_text("Paid")
+            await row.get_by_role("button", name="Pick up").click()
+            await expect(row.get_by_role("button")).to_have_text("Picking up…")
+
+            worker = SampleProcess(tempo_address, task_queue, tmp_path / "worker-2.log", ("worker",), quick).start()
+            await expect(card.locator(".badge")).to_have_text("Picked up", timeout=60_000)
+            await expect(card.locator(".problem")).to_be_hidden()
+            await expect(row.locator(".badge")).to_have_text("Picked up", timeout=30_000)
+            await row.get_by_role("button", name="Deliver").click()
+            await expect(card.locator(".badge")).to_have_text("Delivered", timeout=30_000)
+    finally:
+        worker.stop()
+        apps.stop()
+    assert "charged $15.00 for Potatoes" in (tmp_path / "worker-1.log").read_text()
+    assert "charged" not in (tmp_path / "worker-2.log").read_text()
