@@ -25,6 +25,8 @@ QUERY_TIMEOUT = timedelta(seconds=3)
 
 NO_WORKER = "No worker answered. Is the worker running?"
 
+_CLOSED_KEPT = 1000
+
 
 class OrderDesk:
     """Places orders, reads their status, lists recent ones and passes on the driver's signals."""
@@ -143,5 +145,7 @@ class OrderDesk:
             document["state"] = "Failed" if execution.status == WorkflowStatus.FAILED else execution.status.display
             document["problem"] = None
         if closed and document["problem"] is None:
+            if len(self._closed) >= _CLOSED_KEPT:
+                del self._closed[next(iter(self._closed))]  # the oldest
             self._closed[key] = document
         return document

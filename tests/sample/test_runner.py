@@ -81,3 +81,41 @@ def test_the_pages_load_while_the_server_is_down(tmp_path: Path) -> None:
     finally:
         assert sample.stop() == 0
     assert "Traceback" not in sample.output()
+
+
+async def test_run_parts_in_process_until_the_trigger(tempo_address: str) -> None:
+    """The runner as a library: all three parts in this event loop, stopped by a trigger."""
+    import asyncio
+
+    from sample_food_delivery.activities import FailureSettings
+    from sample_food_delivery.runner import run_parts
+    from sample_food_delivery.settings import Settings
+
+    settings = Settings(
+        address=tempo_address,
+        task_queue=unique_task_queue(),
+        menu_port=free_port(),
+        driver_port=free_port(),
+        failures=FailureSettings(rate=0),
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_parts(settings, ("worker", "menu", "driver"), stop.wait))
+    async with httpx.AsyncClient() as http:
+        for _ in range(200):
+            try:
+                placed = await http.post(f"{settings.menu_url}/api/orders", json={"productId": 4})
+                break
+            except httpx.ConnectError:
+                await asyncio.sleep(0.05)
+        assert placed.status_code == 201
+        order_id = placed.json()["orderId"]
+        for _ in range(300):
+            status = (await http.get(f"{settings.menu_url}/api/orders/{order_id}")).json()
+            if status["state"] == "Paid":
+                break
+            await asyncio.sleep(0.1)
+        assert status["state"] == "Paid"
+        orders = (await http.get(f"{settings.driver_url}/api/orders")).json()["orders"]
+        assert [o["orderId"] for o in orders] == [order_id]
+    stop.set()
+    await asyncio.wait_for(running, timeout=30)
