@@ -10,6 +10,7 @@ os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 import typer
 
+import tempo_cli.create
 from tempo_cli import server, workflow
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(server.app, name="server")
 app.add_typer(workflow.app, name="workflow")
+app.command("create")(tempo_cli.create.create)
 
 
 def main() -> None:
