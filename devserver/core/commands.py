@@ -20,11 +20,11 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import activities, children, retry, updates
+from devserver.core import activities, build_ids, children, retry, updates
 from devserver.core.changes import Changes, QueryAnswer, TimerKey
 from devserver.core.ids import new_run_id
 from devserver.core.mutable_state import EventType, MutableState, TimerInfo, WorkflowTask, task_queue_message
-from devserver.core.protos import duration, seconds_of
+from devserver.core.protos import capped, duration, duration_error, seconds_of
 from devserver.errors import ServiceError
 
 CommandType = command_type_pb2.CommandType
@@ -32,6 +32,7 @@ Cause = failed_cause_pb2.WorkflowTaskFailedCause
 Status = wf_enums.WorkflowExecutionStatus
 
 MAX_EAGER_ACTIVITIES = 3
+MAX_ID_LENGTH = 1000  # limit.maxIDLength
 DEFAULT_CHILD_TASK_TIMEOUT = 10.0
 
 _CLOSE_COMMANDS = {
@@ -52,10 +53,23 @@ _UNSUPPORTED = {
 
 
 class BadCommand(Exception):
+    """A command the server refuses: the workflow task fails with `cause`.
+
+    The message starts with the cause's name, as the real server words it
+    ("BadStartTimerAttributes: ...").
+    """
+
     def __init__(self, cause: int, message: str) -> None:
+        message = f"{_cause_name(cause)}: {message}"
         super().__init__(message)
         self.cause = cause
         self.message = message
+
+
+def _cause_name(cause: int) -> str:
+    """WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES -> BadStartTimerAttributes."""
+    name = Cause.Name(cause).removeprefix("WORKFLOW_TASK_FAILED_CAUSE_")  # type: ignore[arg-type]
+    return "".join(part.capitalize() for part in name.split("_"))
 
 
 @dataclass
@@ -123,14 +137,16 @@ def complete_workflow_task(
         scheduled_event_id=task.scheduled_event_id,
         started_event_id=task.started_event_id,
         identity=request.identity,
-        sdk_metadata=request.sdk_metadata,
-        metering_metadata=request.metering_metadata,
+        sdk_metadata=request.sdk_metadata if request.HasField("sdk_metadata") else None,
+        metering_metadata=request.metering_metadata if request.HasField("metering_metadata") else None,
     )
     stamp, deployment = request.worker_version_stamp, request.deployment_options
     build_id = stamp.build_id or deployment.build_id or request.binary_checksum
     if build_id:
         completed_attrs.worker_version.build_id = build_id
     completed_id = state._append(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, completed_attrs)
+    version = common.WorkerVersionStamp(build_id=build_id, use_versioning=stamp.use_versioning) if build_id else None
+    build_ids.record(state.search_attributes, version)
     state.workflow_task = None
     state.last_completed_started_event_id = task.started_event_id
 
@@ -224,18 +240,12 @@ def _validate(
             activity_ids.add(attrs.activity_id)
         elif kind == CommandType.COMMAND_TYPE_START_TIMER:
             timer = command.start_timer_command_attributes
-            if not timer.timer_id:
-                raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, "TimerId is not set.")
+            _check_timer(timer)
             if timer.timer_id in timer_ids:
                 raise BadCommand(
                     Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID,
                     f"invalid history builder state for action: add-timer-started-event, "
                     f"timer ID {timer.timer_id} is already in use",
-                )
-            if seconds_of(timer.start_to_fire_timeout) <= 0:
-                raise BadCommand(
-                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
-                    "A valid StartToFireTimeout is not set on command.",
                 )
             timer_ids.add(timer.timer_id)
         elif kind == CommandType.COMMAND_TYPE_CANCEL_TIMER:
@@ -353,6 +363,24 @@ def _resolve_namespace(namespace: str, namespace_id: Callable[[str], str], bad: 
         namespace_id(namespace)
     except ServiceError as error:
         raise BadCommand(bad, error.message) from None
+
+
+def _check_timer(attrs: command_pb.StartTimerCommandAttributes) -> None:
+    """The real server's checks: an id, and a duration that is not negative (zero, sub-millisecond
+    and missing ones fire at once; longer than 100 years is capped when recorded)."""
+    bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES
+    timer_id = attrs.timer_id
+    if not timer_id:
+        raise BadCommand(bad, "TimerId is not set on StartTimerCommand.")
+    if len(timer_id) > MAX_ID_LENGTH:
+        raise BadCommand(
+            bad,
+            f"TimerId on StartTimerCommand exceeds length limit. TimerId={timer_id} "
+            f"Length={len(timer_id)} Limit={MAX_ID_LENGTH}",
+        )
+    error = duration_error(attrs.start_to_fire_timeout)
+    if error is not None:
+        raise BadCommand(bad, f"An invalid StartToFireTimeout is set on StartTimerCommand: {error}. TimerId={timer_id}")
 
 
 def _check_activity(attrs: command_pb.ScheduleActivityTaskCommandAttributes, pending_ids: set[str]) -> None:
@@ -490,15 +518,13 @@ class _Applier:
 
     def start_timer(self, command: command_pb.Command) -> None:
         cmd = command.start_timer_command_attributes
-        event_id = self._append(
-            EventType.EVENT_TYPE_TIMER_STARTED,
-            history.TimerStartedEventAttributes(
-                timer_id=cmd.timer_id,
-                start_to_fire_timeout=cmd.start_to_fire_timeout,
-                workflow_task_completed_event_id=self.completed_id,
-            ),
+        attrs = history.TimerStartedEventAttributes(
+            timer_id=cmd.timer_id, workflow_task_completed_event_id=self.completed_id
         )
-        deadline = self.ch.now + seconds_of(cmd.start_to_fire_timeout)
+        if cmd.HasField("start_to_fire_timeout"):  # a timer without one fires at once, like a zero one
+            attrs.start_to_fire_timeout.CopyFrom(capped(cmd.start_to_fire_timeout))
+        event_id = self._append(EventType.EVENT_TYPE_TIMER_STARTED, attrs)
+        deadline = self.ch.now + seconds_of(attrs.start_to_fire_timeout)
         self.state.timers[cmd.timer_id] = TimerInfo(cmd.timer_id, event_id, deadline)
         self.ch.add_timer(deadline, TimerKey(self.state.key, "user_timer", cmd.timer_id, attempt=event_id))
 
