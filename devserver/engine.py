@@ -441,7 +441,7 @@ class Engine:
             if seconds_of(request.workflow_start_delay)
             else duration(0),
             workflow_id=request.workflow_id,
-            priority=request.priority,
+            priority=request.priority if request.HasField("priority") else None,
         )
         if execution_timeout:
             attrs.workflow_execution_timeout.CopyFrom(duration(execution_timeout))

@@ -62,7 +62,9 @@ class WorkerOps:
             ref = await self._poll(queue, remaining)
             if ref is None:
                 break
-            build_id = request.deployment_options.build_id or request.worker_version_capabilities.build_id
+            capabilities = request.worker_version_capabilities
+            # Like the real server: an SDK without versioning sends its build id as the binary checksum.
+            build_id = request.deployment_options.build_id or capabilities.build_id or request.binary_checksum
             response = await self._start_workflow_task(ref, request.identity, queue, build_id)
             if response is not None:
                 return response
