@@ -118,10 +118,13 @@ class EagerHelloWorkflow:
 
 @workflow.defn
 class GrowingHistoryWorkflow:
-    """Runs `steps` activities, noting before each what the SDK says about the history."""
+    """Runs `steps` activities (after `pad` memo upserts in its first task, to shift the event
+    ids), noting before each what the SDK says about the history."""
 
     @workflow.run
-    async def run(self, steps: int) -> list[tuple[int, bool]]:
+    async def run(self, steps: int, pad: int = 0) -> list[tuple[int, bool]]:
+        for i in range(pad):
+            workflow.upsert_memo({f"pad{i}": i})
         seen = []
         for i in range(steps):
             info = workflow.info()
@@ -147,21 +150,21 @@ class ContinueWhenSuggestedWorkflow:
 
 @workflow.defn
 class SignalSizesWorkflow:
-    """Waits for `count` signals and reports the history size the SDK saw after each."""
+    """Takes `blob` signals until told to finish."""
 
     def __init__(self) -> None:
         self.received = 0
+        self.finish = False
 
     @workflow.run
-    async def run(self, count: int) -> list[tuple[int, int, bool]]:
-        seen = []
-        while self.received < count:
-            done = self.received
-            await workflow.wait_condition(lambda done=done: self.received > done)
-            info = workflow.info()
-            seen.append((self.received, info.get_current_history_size(), info.is_continue_as_new_suggested()))
-        return seen
+    async def run(self) -> int:
+        await workflow.wait_condition(lambda: self.finish)
+        return self.received
 
     @workflow.signal
     def blob(self, data: str) -> None:
         self.received += 1
+
+    @workflow.signal
+    def done(self) -> None:
+        self.finish = True
