@@ -70,7 +70,6 @@ ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
 
 # Limits the real server enforces (its defaults), so users meet them here first.
 MAX_ID_LENGTH = 1000
-MAX_BLOB_SIZE = 2 * 1024 * 1024
 
 # Rejected updates remembered for callers still waiting on them.
 MAX_UNRECORDED_UPDATES = 1000
@@ -684,13 +683,17 @@ def _check_run_id(run_id: str) -> None:
 
 def check_blob_size(*messages: Message, limits: Limits | None = None) -> None:
     """Payloads over the real server's blob limit (2 MB unless limit.blobSize.error says otherwise)
-    are refused here too, not first in production."""
-    error_limit = limits.blob_size_error if limits is not None else MAX_BLOB_SIZE
+    are refused here too, not first in production.
+
+    Like the real server, a payload is refused only when it is over the warn limit too
+    (limit.blobSize.error below limit.blobSize.warn takes effect from the warn limit).
+    """
+    limits = limits or Limits()
     for message in messages:
         size = message.ByteSize()
-        if size > error_limit:
-            raise InvalidArgument("Blob data size exceeds limit.")
-        if limits is not None and size > limits.blob_size_warn:
+        if size > limits.blob_size_warn:
+            if size > limits.blob_size_error:
+                raise InvalidArgument("Blob data size exceeds limit.")
             log.warning("Blob data size exceeds the warning limit (%d > %d bytes).", size, limits.blob_size_warn)
 
 
