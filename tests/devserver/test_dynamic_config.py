@@ -238,3 +238,37 @@ async def test_honoured_keys_change_the_server_like_the_real_one(tuned: tuple[st
         "task poll expired": True,
         "result poll expired": True,
     }
+
+
+async def test_warn_limit_is_logged() -> None:
+    """Past limit.historyCount.warn the server logs a warning (as the real server's history
+    service does: "history count exceeds warn limit."), once per run."""
+    server = tempo_server("--dynamic-config-value", "limit.historyCount.warn=3").start()
+    try:
+        await scenarios.client_for(server.address)
+        workflow_id = scenarios.unique("warn")
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            stub = WorkflowServiceStub(channel)
+            await stub.StartWorkflowExecution(
+                wsv1.StartWorkflowExecutionRequest(
+                    namespace="default",
+                    workflow_id=workflow_id,
+                    workflow_type=WorkflowType(name="Raw"),
+                    task_queue=TaskQueue(name="tq-warn"),
+                    request_id=str(uuid.uuid4()),
+                )
+            )
+            for name in ("a", "b", "c"):
+                await stub.SignalWorkflowExecution(
+                    wsv1.SignalWorkflowExecutionRequest(
+                        namespace="default",
+                        workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+                        signal_name=name,
+                    )
+                )
+    finally:
+        server.stop()
+    assert server.proc is not None and server.proc.stderr is not None
+    stderr = server.proc.stderr.read().decode()
+    assert stderr.count("history count exceeds warn limit") == 1
+    assert workflow_id in stderr
