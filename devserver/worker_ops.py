@@ -198,8 +198,9 @@ class WorkerOps:
         ch = Changes(self.engine.clock.now())
         namespace = self.engine.namespaces.get(token.namespace)
         last_seq = state.workflow_task_seq
+        limits = self.engine.config.limits
         completion = commands.complete_workflow_task(
-            state, ch, token.ref, request, namespace.check_search_attributes, self._namespace_id
+            state, ch, token.ref, request, namespace.check_search_attributes, self._namespace_id, limits
         )
         start = None
         task = state.workflow_task
@@ -207,7 +208,6 @@ class WorkerOps:
         if accepted and request.return_new_workflow_task and task is not None and task.seq > last_seq:
             # The task this completion made goes straight back to the worker, in the same change,
             # as the real server does (its copy in the task queue is then stale and skipped).
-            limits = self.engine.config.limits
             start = state.start_workflow_task(ch, task.seq, request.identity, str(uuid.uuid4()), limits=limits)
         await self.engine.commit(state, ch)
         if completion.unhandled_command:

@@ -21,6 +21,7 @@ from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import activities, build_ids, children, retry, updates
+from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, QueryAnswer, TimerKey
 from devserver.core.ids import new_run_id
 from devserver.core.mutable_state import EventType, MutableState, TimerInfo, WorkflowTask, task_queue_message
@@ -59,11 +60,13 @@ class BadCommand(Exception):
     ("BadStartTimerAttributes: ...").
     """
 
-    def __init__(self, cause: int, message: str) -> None:
+    def __init__(self, cause: int, message: str, *, terminates: bool = False) -> None:
         message = f"{_cause_name(cause)}: {message}"
         super().__init__(message)
         self.cause = cause
         self.message = message
+        # The real server also terminates the run (e.g. a payload over the blob size limit).
+        self.terminates = terminates
 
 
 def _cause_name(cause: int) -> str:
@@ -92,6 +95,7 @@ def complete_workflow_task(
     request: wsv1.RespondWorkflowTaskCompletedRequest,
     check_search_attributes: Callable[[common.SearchAttributes], None] | None = None,
     namespace_id: Callable[[str], str] | None = None,
+    limits: core_limits.Limits = core_limits.DEFAULT_LIMITS,
 ) -> Completion:
     """Apply a worker's commands.
 
@@ -103,10 +107,12 @@ def complete_workflow_task(
     messages = list(request.messages)
     resolve = namespace_id or (lambda name: "")
     try:
-        _validate(state, commands, check_search_attributes, resolve)
+        _validate(state, commands, check_search_attributes, resolve, limits)
         _validate_messages(state, commands, messages)
     except BadCommand as bad:
         state.fail_workflow_task(ch, seq, bad.cause, _server_failure(bad.message), request.identity)
+        if bad.terminates:
+            state.terminate(ch, bad.message, None, core_limits.HISTORY_SERVICE_IDENTITY)
         return Completion(error=bad)
     closing = any(c.command_type in _CLOSE_COMMANDS for c in commands)
     if closing and state.buffered_events:
@@ -219,11 +225,15 @@ def _validate(
     commands: list[command_pb.Command],
     check_search_attributes: Callable[[common.SearchAttributes], None] | None,
     namespace_id: Callable[[str], str],
+    limits: core_limits.Limits,
 ) -> None:
     timer_ids = set(state.timers)
     activity_ids = set(state.activity_ids)
     for index, command in enumerate(commands):
         kind = command.command_type
+        oversized = core_limits.oversized_payload(command, limits)
+        if oversized is not None:
+            raise BadCommand(*oversized, terminates=True)
         if kind in _UNSUPPORTED:
             raise BadCommand(
                 _UNSUPPORTED[kind],

@@ -22,11 +22,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from temporalio.api.enums.v1 import event_type_pb2
+from temporalio.api.command.v1 import message_pb2 as command_pb
+from temporalio.api.enums.v1 import command_type_pb2, event_type_pb2, failed_cause_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
 
 EventType = event_type_pb2.EventType
+CommandType = command_type_pb2.CommandType
+Cause = failed_cause_pb2.WorkflowTaskFailedCause
 SuggestReason = wf_enums.SuggestContinueAsNewReason
 
 KIB = 1024
@@ -147,3 +150,59 @@ def near_error_limit(next_event_id: int, history_size: int, limits: Limits) -> b
     """Past half an error limit: the engine then keeps a copy of the run to undo a change that
     would cross it (a change much bigger than that is applied, then the run is terminated)."""
     return 2 * (next_event_id - 1) >= limits.history_count_error or 2 * history_size >= limits.history_size_error
+
+
+def oversized_payload(command: command_pb.Command, limits: Limits) -> tuple[int, str] | None:
+    """(workflow task failed cause, message) when a command carries a payload over the blob
+    limits; the real server then fails the task and terminates the run with that message.
+    (Causes and wording are the real server's, including a completion's odd cause.)"""
+    kind = command.command_type
+    size = 0
+    found: tuple[int, str] | None = None
+    if kind == CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
+        size = command.schedule_activity_task_command_attributes.input.ByteSize()
+        found = (
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+            "ScheduleActivityTaskCommandAttributes.Input exceeds size limit.",
+        )
+    elif kind == CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
+        size = command.complete_workflow_execution_command_attributes.result.ByteSize()
+        found = (
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+            "CompleteWorkflowExecutionCommandAttributes.Result exceeds size limit.",
+        )
+    elif kind == CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
+        size = command.fail_workflow_execution_command_attributes.failure.ByteSize()
+        found = (
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_FAIL_WORKFLOW_EXECUTION_ATTRIBUTES,
+            "FailWorkflowExecutionCommandAttributes.Failure exceeds size limit.",
+        )
+    elif kind == CommandType.COMMAND_TYPE_RECORD_MARKER:
+        details = command.record_marker_command_attributes.details
+        size = sum(len(key) + value.ByteSize() for key, value in details.items())
+        found = (
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES,
+            "RecordMarkerCommandAttributes.Details exceeds size limit.",
+        )
+    elif kind == CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+        size = command.continue_as_new_workflow_execution_command_attributes.input.ByteSize()
+        found = (
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+            "ContinueAsNewWorkflowExecutionCommandAttributes. Input exceeds size limit.",
+        )
+    elif kind == CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+        size = command.start_child_workflow_execution_command_attributes.input.ByteSize()
+        found = (
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+            "StartChildWorkflowExecutionCommandAttributes. Input exceeds size limit.",
+        )
+    elif kind == CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+        size = command.signal_external_workflow_execution_command_attributes.input.ByteSize()
+        found = (
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+            "SignalExternalWorkflowExecutionCommandAttributes.Input exceeds size limit.",
+        )
+    # Like the real server: refused only when over the warn limit too.
+    if found is not None and size > limits.blob_size_warn and size > limits.blob_size_error:
+        return found
+    return None

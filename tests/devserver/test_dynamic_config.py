@@ -16,8 +16,9 @@ from typing import Any
 
 import grpc
 import pytest
+from temporalio.api.command.v1 import Command, CompleteWorkflowExecutionCommandAttributes
 from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution, WorkflowType
-from temporalio.api.enums.v1 import HistoryEventFilterType
+from temporalio.api.enums.v1 import CommandType, HistoryEventFilterType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
@@ -223,6 +224,31 @@ async def _tuned_behaviour(address: str) -> dict[str, Any]:
         await stub.TerminateWorkflowExecution(
             wsv1.TerminateWorkflowExecutionRequest(namespace="default", workflow_execution=execution)
         )
+        # A workflow that completes with a result over the limit: the task fails and the run ends.
+        workflow_id = scenarios.unique("big-result")
+        await start(workflow_id)
+        task = await stub.PollWorkflowTaskQueue(
+            wsv1.PollWorkflowTaskQueueRequest(namespace="default", task_queue=TaskQueue(name=task_queue)), timeout=15
+        )
+        complete = Command(
+            command_type=CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+            complete_workflow_execution_command_attributes=CompleteWorkflowExecutionCommandAttributes(result=big),
+        )
+        try:
+            await stub.RespondWorkflowTaskCompleted(
+                wsv1.RespondWorkflowTaskCompletedRequest(
+                    namespace="default", task_token=task.task_token, identity="raw", commands=[complete]
+                )
+            )
+            out["big result"] = "OK"
+        except grpc.aio.AioRpcError as error:
+            out["big result"] = f"{error.code().name} {error.details()}"
+        history = await stub.GetWorkflowExecutionHistory(
+            wsv1.GetWorkflowExecutionHistoryRequest(
+                namespace="default", execution=WorkflowExecution(workflow_id=workflow_id)
+            )
+        )
+        out["big result history"] = compat.summary(history.history.events)
     return out
 
 
@@ -231,12 +257,21 @@ async def _tuned_behaviour(address: str) -> dict[str, Any]:
 async def test_honoured_keys_change_the_server_like_the_real_one(tuned: tuple[str, str]) -> None:
     ours, real = await asyncio.gather(*(_tuned_behaviour(address) for address in tuned))
     assert ours == real
+    too_big = "BadScheduleActivityAttributes: CompleteWorkflowExecutionCommandAttributes.Result exceeds size limit."
     assert real == {
         "advertised blob limit": BLOB_LIMIT,
         "big input": "INVALID_ARGUMENT Blob data size exceeds limit.",
         "big signal": "INVALID_ARGUMENT Blob data size exceeds limit.",
         "task poll expired": True,
         "result poll expired": True,
+        "big result": f"INVALID_ARGUMENT {too_big}",
+        "big result history": [
+            ("WORKFLOW_EXECUTION_STARTED", "Raw", 1, 0),
+            ("WORKFLOW_TASK_SCHEDULED",),
+            ("WORKFLOW_TASK_STARTED", False, []),
+            ("WORKFLOW_TASK_FAILED", 2, too_big, "raw"),  # BAD_SCHEDULE_ACTIVITY_ATTRIBUTES (sic)
+            ("WORKFLOW_EXECUTION_TERMINATED", too_big, "history-service"),
+        ],
     }
 
 
