@@ -110,6 +110,10 @@ def complete_workflow_task(
         _validate(state, commands, check_search_attributes, resolve, limits)
         _validate_messages(state, commands, messages)
     except BadCommand as bad:
+        if task.attempt > 1 and bad.cause != Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND:
+            # Like the real server: a task that keeps failing is not failed again; it is left to
+            # time out, so a broken worker retries at the pace of the task timeout.
+            return Completion(error=bad)
         state.fail_workflow_task(ch, seq, bad.cause, _server_failure(bad.message), request.identity)
         if bad.terminates:
             state.terminate(ch, bad.message, None, core_limits.HISTORY_SERVICE_IDENTITY)

@@ -162,3 +162,66 @@ async def test_start_timer_validation_matches_real_server(tempo_address: str, re
     assert real["negative second"][0].startswith(
         "INVALID_ARGUMENT BadStartTimerAttributes: An invalid StartToFireTimeout"
     )
+
+
+async def _refused_again(address: str) -> dict[str, Any]:
+    """A worker that keeps sending the same refused timer: attempt 1 is failed in history, later
+    attempts are refused without a record and left to time out (the task stays started)."""
+    await scenarios.client_for(address)
+    task_queue = scenarios.unique("tq-refused")
+    workflow_id = scenarios.unique("refused")
+    execution = WorkflowExecution(workflow_id=workflow_id)
+    out: dict[str, Any] = {"polls": []}
+    bad = Command(
+        command_type=CommandType.COMMAND_TYPE_START_TIMER,
+        start_timer_command_attributes=StartTimerCommandAttributes(
+            timer_id="t", start_to_fire_timeout=Duration(seconds=-1)
+        ),
+    )
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = WorkflowServiceStub(channel)
+        await stub.StartWorkflowExecution(
+            wsv1.StartWorkflowExecutionRequest(
+                namespace="default",
+                workflow_id=workflow_id,
+                workflow_type=WorkflowType(name="Raw"),
+                task_queue=TaskQueue(name=task_queue),
+                request_id=str(uuid.uuid4()),
+                workflow_task_timeout=Duration(seconds=2),
+            )
+        )
+        for _ in range(3):
+            task = await stub.PollWorkflowTaskQueue(
+                wsv1.PollWorkflowTaskQueueRequest(namespace="default", task_queue=TaskQueue(name=task_queue)),
+                timeout=20,
+            )
+            events = [(e.event_id, EventType.Name(e.event_type)) for e in task.history.events]
+            try:
+                await stub.RespondWorkflowTaskCompleted(
+                    wsv1.RespondWorkflowTaskCompletedRequest(
+                        namespace="default", task_token=task.task_token, identity="raw", commands=[bad]
+                    )
+                )
+                answer = "OK"
+            except grpc.aio.AioRpcError as error:
+                answer = error.code().name
+            described = await stub.DescribeWorkflowExecution(
+                wsv1.DescribeWorkflowExecutionRequest(namespace="default", execution=execution)
+            )
+            pending = described.pending_workflow_task
+            out["polls"].append((task.attempt, events, answer, pending.state, pending.attempt))
+        history = await stub.GetWorkflowExecutionHistory(
+            wsv1.GetWorkflowExecutionHistoryRequest(namespace="default", execution=execution)
+        )
+        out["recorded"] = [_timer_row(e) for e in history.history.events[:4]]
+        await stub.TerminateWorkflowExecution(
+            wsv1.TerminateWorkflowExecutionRequest(namespace="default", workflow_execution=execution)
+        )
+    return out
+
+
+async def test_refused_command_retried_like_the_real_server(tempo_address: str, real_address: str) -> None:
+    ours, real = await asyncio.gather(_refused_again(tempo_address), _refused_again(real_address))
+    assert ours == real
+    started, scheduled = 2, 1  # PendingWorkflowTaskState
+    assert [(p[0], p[3], p[4]) for p in real["polls"]] == [(1, scheduled, 2), (2, started, 2), (3, started, 3)]
