@@ -206,6 +206,8 @@ class Engine:
             self._before_change[state.key] = dump_state(state)
         else:
             self._before_change.pop(state.key, None)
+        if not state.running:
+            self._warned = {warned for warned in self._warned if warned[0] != state.key}
         return None
 
     async def _terminate_over_limit(self, state: MutableState, ch: Changes, reason: str) -> None:
@@ -555,6 +557,7 @@ class Engine:
         if not chain.runs:
             del self.chains[(state.key.namespace, state.key.workflow_id)]
         del self.runs[state.key]
+        self._before_change.pop(state.key, None)
         self.visibility.delete(state.key.namespace, state.key.run_id)
         await self.store.delete(state.key)
 
