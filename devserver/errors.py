@@ -108,3 +108,7 @@ class UnhandledCommand(InvalidArgument):
 
     def __init__(self) -> None:
         super().__init__("UnhandledCommand")
+
+
+class HistoryLimitExceeded(InvalidArgument):
+    """A change would have taken a run past its history limits: the run was terminated instead."""
