@@ -14,6 +14,7 @@ from temporalio.api.operatorservice.v1 import service_pb2_grpc as operator_grpc
 from temporalio.api.workflowservice.v1 import service_pb2_grpc
 
 from devserver.clock import Clock, SystemClock
+from devserver.core.limits import Limits
 from devserver.engine import Engine, EngineConfig
 from devserver.grpc_service import WorkflowService
 from devserver.namespaces import NamespaceRegistry
@@ -34,7 +35,15 @@ class ServerConfig:
     ip: str = "127.0.0.1"
     port: int = 7233
     namespaces: list[str] = field(default_factory=list)
+    # How long a worker's task poll waits (matching.longPollExpirationInterval) and a
+    # history long poll waits (history.longPollExpirationInterval), in seconds.
     long_poll_timeout: float = 60.0
+    history_long_poll_timeout: float = 20.0
+    # History and payload limits (limit.* dynamic config keys).
+    limits: Limits = field(default_factory=Limits)
+    # Hand a new run's first workflow task back in the start response when the client asks
+    # (system.enableEagerWorkflowStart; on by default, as on the real dev server).
+    eager_workflow_start: bool = True
     # SQLite file for durable state; None keeps everything in memory.
     db_filename: str | None = None
     sqlite_pragmas: list[str] = field(default_factory=list)
@@ -63,7 +72,12 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
         store,
         NamespaceRegistry(),
         VisibilityIndex(),
-        EngineConfig(long_poll_timeout=config.long_poll_timeout),
+        EngineConfig(
+            long_poll_timeout=config.long_poll_timeout,
+            history_long_poll_timeout=config.history_long_poll_timeout,
+            limits=config.limits,
+            eager_workflow_start=config.eager_workflow_start,
+        ),
     )
     await engine.restore(loaded)
     for name in ["default", *config.namespaces]:

@@ -28,7 +28,8 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver import transfers
 from devserver.clock import Clock
-from devserver.core import children
+from devserver.core import children, eager_start
+from devserver.core import limits as core_limits
 from devserver.core import timers as core_timers
 from devserver.core.changes import (
     Changes,
@@ -41,10 +42,14 @@ from devserver.core.changes import (
     WorkflowTaskRef,
 )
 from devserver.core.ids import advance_task_ids, new_run_id
+from devserver.core.limits import Limits
 from devserver.core.mutable_state import MutableState, UpdateInfo, task_queue_message
 from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.core.recovery import recover
+from devserver.core.snapshot import dump as dump_state
+from devserver.core.snapshot import restore_into
 from devserver.errors import (
+    HistoryLimitExceeded,
     InvalidArgument,
     QueryFailed,
     ServiceError,
@@ -65,7 +70,6 @@ ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
 
 # Limits the real server enforces (its defaults), so users meet them here first.
 MAX_ID_LENGTH = 1000
-MAX_BLOB_SIZE = 2 * 1024 * 1024
 
 # Rejected updates remembered for callers still waiting on them.
 MAX_UNRECORDED_UPDATES = 1000
@@ -84,6 +88,9 @@ _FAILED_STATUSES = {
 @dataclass
 class EngineConfig:
     long_poll_timeout: float = 60.0
+    history_long_poll_timeout: float = 20.0
+    limits: Limits = field(default_factory=Limits)
+    eager_workflow_start: bool = True
 
 
 @dataclass
@@ -123,6 +130,10 @@ class Engine:
         self._update_waiters: dict[tuple[RunKey, str], list[asyncio.Future[None]]] = {}
         # Updates that ended without a record in their run (rejected): kept for their callers.
         self.unrecorded_updates: dict[tuple[RunKey, str], UpdateInfo] = {}
+        # Runs near a history error limit: their state as of their last change, to undo a
+        # change that would cross the limit (see `_over_limit`).
+        self._before_change: dict[RunKey, bytes] = {}
+        self._warned: set[tuple[RunKey, str]] = set()
         self.closing = False
 
     # ---- lookup -----------------------------------------------------------------
@@ -149,8 +160,19 @@ class Engine:
     # ---- commit -------------------------------------------------------------------
 
     async def commit(self, state: MutableState, ch: Changes) -> None:
-        """Make a change durable, then carry out everything it asked for."""
+        """Make a change durable, then carry out everything it asked for.
+
+        A change that would take the run past a history error limit terminates it instead
+        and raises HistoryLimitExceeded (the run's terminating change is committed).
+        """
         self._skip_dead_sticky_queues(state, ch)
+        reason = self._over_limit(state, ch)
+        if reason is not None:
+            await self._terminate_over_limit(state, ch, reason)
+            raise HistoryLimitExceeded(reason)
+        await self._write_and_apply(state, ch)
+
+    async def _write_and_apply(self, state: MutableState, ch: Changes) -> None:
         writes = [RunWrite(state, ch.events)] + [RunWrite(s, c.events) for s, c in ch.new_runs]
         await self.store.commit(writes)
         self._apply(state, ch)
@@ -161,6 +183,46 @@ class Engine:
         if ch.closed:
             # A closed run may owe its parent a report and its children their close policy.
             self._schedule_transfers(children.pending_transfers(state))
+
+    # ---- history limits -----------------------------------------------------------------
+
+    def _over_limit(self, state: MutableState, ch: Changes) -> str | None:
+        """Why this change must not be applied (core.limits), or None. Also remembers the run
+        as it is now when it nears a limit, so the next change can be undone."""
+        limits = self.config.limits
+        if ch.events:
+            reason = core_limits.exceeded(
+                state.running, state.next_event_id, state.history_size_bytes, ch.events, limits
+            )
+            if reason is not None:
+                return reason
+        for warning in core_limits.warnings(state.next_event_id, state.history_size_bytes, limits):
+            kind = warning.split(" exceeds")[0]
+            if (state.key, kind) not in self._warned:
+                self._warned.add((state.key, kind))
+                log.warning("%s: workflow %s run %s", warning, state.key.workflow_id, state.key.run_id)
+        near = core_limits.near_error_limit(state.next_event_id, state.history_size_bytes, limits)
+        if state.running and near:
+            self._before_change[state.key] = dump_state(state)
+        else:
+            self._before_change.pop(state.key, None)
+        if not state.running:
+            self._warned = {warned for warned in self._warned if warned[0] != state.key}
+        return None
+
+    async def _terminate_over_limit(self, state: MutableState, ch: Changes, reason: str) -> None:
+        """Undo the change (the run goes back to how it was before it) and terminate the run."""
+        before = self._before_change.pop(state.key, None)
+        if before is not None:
+            restore_into(state, before)
+        else:
+            # Nothing to go back to (the run jumped from far below the limit, or came from disk):
+            # keep the change, then terminate.
+            await self._write_and_apply(state, ch)
+        log.warning("%s workflow %s run %s terminated", reason, state.key.workflow_id, state.key.run_id)
+        terminate = Changes(self.clock.now())
+        state.terminate(terminate, reason, None, core_limits.HISTORY_SERVICE_IDENTITY)
+        await self.commit(state, terminate)
 
     def _schedule_transfers(self, transfers: Iterable[Transfer]) -> None:
         for transfer in transfers:
@@ -304,7 +366,9 @@ class Engine:
 
     def _background_done(self, task: asyncio.Task[None]) -> None:
         self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
+        # A timer or transfer whose change took its run past a history limit: the run was
+        # terminated instead, and the engine logged it.
+        if not task.cancelled() and not isinstance(task.exception(), HistoryLimitExceeded | None):
             log.error("background task failed", exc_info=task.exception())
 
     # ---- starting workflows ---------------------------------------------------------
@@ -314,13 +378,16 @@ class Engine:
         request: wsv1.StartWorkflowExecutionRequest,
         signal: history.WorkflowExecutionSignaledEventAttributes | None = None,
         parent: history.WorkflowExecutionStartedEventAttributes | None = None,
+        *,
+        eager: bool = False,
     ) -> tuple[MutableState, bool]:
         """Start a run (or find the one this request already started); (run, started).
 
-        `parent` holds the parent fields of a child workflow's started event.
+        `parent` holds the parent fields of a child workflow's started event. With `eager`, a
+        new run's first workflow task is started for the caller (core.eager_start).
         """
         namespace = self.namespaces.get(request.namespace)
-        validate_start(request)
+        validate_start(request, self.config.limits)
         namespace.check_search_attributes(request.search_attributes)
         chain = self.chains.get((request.namespace, request.workflow_id))
         if chain is not None:
@@ -344,7 +411,7 @@ class Engine:
                     details = common.Payloads(payloads=[note])
                     existing.terminate(ch, "TerminateIfRunning WorkflowIdReusePolicy", details, "history-service")
                     await self.commit(existing, ch)
-                    return await self._start_run(request, signal, parent, new_run), True
+                    return await self._start_run(request, signal, parent, run_id=new_run, eager=eager), True
                 else:
                     raise WorkflowAlreadyStarted(
                         f"Workflow execution is already running. WorkflowId: {request.workflow_id}, "
@@ -355,7 +422,7 @@ class Engine:
                     )
             else:
                 _check_reuse_policy(request, existing)
-        return await self._start_run(request, signal, parent), True
+        return await self._start_run(request, signal, parent, eager=eager), True
 
     async def _start_run(
         self,
@@ -363,6 +430,7 @@ class Engine:
         signal: history.WorkflowExecutionSignaledEventAttributes | None,
         parent: history.WorkflowExecutionStartedEventAttributes | None = None,
         run_id: str = "",
+        eager: bool = False,
     ) -> MutableState:
         now = self.clock.now()
         run_id = run_id or new_run_id()
@@ -384,7 +452,7 @@ class Engine:
             if seconds_of(request.workflow_start_delay)
             else duration(0),
             workflow_id=request.workflow_id,
-            priority=request.priority,
+            priority=request.priority if request.HasField("priority") else None,
         )
         if execution_timeout:
             attrs.workflow_execution_timeout.CopyFrom(duration(execution_timeout))
@@ -411,6 +479,8 @@ class Engine:
             signal=signal,
             user_metadata=request.user_metadata if request.HasField("user_metadata") else None,
         )
+        if eager:
+            eager_start.start_first_task(state, ch, request.identity, request.request_id, self.config.limits)
         self._register(state, request.request_id)
         await self.commit(state, ch)
         return state
@@ -421,7 +491,7 @@ class Engine:
         self.namespaces.get(request.namespace)
         if not request.signal_name:
             raise InvalidArgument("SignalName is not set on request.")
-        check_blob_size(request.input, request.header)
+        check_blob_size(request.input, request.header, limits=self.config.limits)
         state = self.run_for_execution(request.namespace, request.workflow_execution)
         ch = Changes(self.clock.now())
         state.signal(ch, request.signal_name, request.input, request.identity, request.request_id, request.header)
@@ -431,7 +501,7 @@ class Engine:
         self.namespaces.get(request.namespace)
         if not request.signal_name:
             raise InvalidArgument("SignalName is not set on request.")
-        check_blob_size(request.signal_input, request.input, request.memo, request.header)
+        check_blob_size(request.signal_input, request.input, request.memo, request.header, limits=self.config.limits)
         chain = self.chains.get((request.namespace, request.workflow_id))
         if chain is not None and chain.current.running:
             state = chain.current
@@ -513,6 +583,7 @@ class Engine:
         if not chain.runs:
             del self.chains[(state.key.namespace, state.key.workflow_id)]
         del self.runs[state.key]
+        self._before_change.pop(state.key, None)
         self.visibility.delete(state.key.namespace, state.key.run_id)
         await self.store.delete(state.key)
 
@@ -639,14 +710,22 @@ def _check_run_id(run_id: str) -> None:
         raise InvalidArgument("Invalid RunId.") from None
 
 
-def check_blob_size(*messages: Message) -> None:
-    """Payloads over the real server's 2 MB blob limit are refused here too, not first in production."""
+def check_blob_size(*messages: Message, limits: Limits) -> None:
+    """Payloads over the real server's blob limit (2 MB unless limit.blobSize.error says otherwise)
+    are refused here too, not first in production.
+
+    Like the real server, a payload is refused only when it is over the warn limit too
+    (limit.blobSize.error below limit.blobSize.warn takes effect from the warn limit).
+    """
     for message in messages:
-        if message.ByteSize() > MAX_BLOB_SIZE:
-            raise InvalidArgument("Blob data size exceeds limit.")
+        size = message.ByteSize()
+        if size > limits.blob_size_warn:
+            if size > limits.blob_size_error:
+                raise InvalidArgument("Blob data size exceeds limit.")
+            log.warning("Blob data size exceeds the warning limit (%d > %d bytes).", size, limits.blob_size_warn)
 
 
-def validate_start(request: wsv1.StartWorkflowExecutionRequest) -> None:
+def validate_start(request: wsv1.StartWorkflowExecutionRequest, limits: Limits) -> None:
     """A start request's own fields, checked as the real server's frontend checks them."""
     if not request.workflow_id:
         raise InvalidArgument("WorkflowId is not set on request.")
@@ -662,7 +741,7 @@ def validate_start(request: wsv1.StartWorkflowExecutionRequest) -> None:
         raise InvalidArgument("taskQueue length exceeds limit")
     if len(request.request_id) > MAX_ID_LENGTH:
         raise InvalidArgument("RequestId length exceeds limit.")
-    check_blob_size(request.input, request.memo, request.header)
+    check_blob_size(request.input, request.memo, request.header, limits=limits)
     for name in ("workflow_execution_timeout", "workflow_run_timeout", "workflow_task_timeout", "workflow_start_delay"):
         if seconds_of(getattr(request, name)) < 0:
             raise InvalidArgument(f"Invalid {name}: must not be negative.")

@@ -145,3 +145,7 @@ class MultiOperationFailed(ServiceError):
                 packed.Pack(error.details)
                 status.details.append(packed)
         super().__init__("Update-with-Start could not be executed.", failure)
+
+
+class HistoryLimitExceeded(InvalidArgument):
+    """A change would have taken a run past its history limits: the run was terminated instead."""

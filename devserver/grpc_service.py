@@ -17,14 +17,17 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import status_pb2
 from grpc_status import rpc_status
+from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1 import service_pb2
 
 from devserver import __version__
 from devserver.activity_ops import ActivityOps
+from devserver.core import eager_start
 from devserver.core.protos import seconds_of
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument, ServiceError, Unimplemented
+from devserver.namespaces import Namespace
 from devserver.read_ops import ReadOps
 from devserver.update_ops import UpdateOps
 from devserver.worker_ops import WorkerOps
@@ -37,6 +40,10 @@ Handler = Callable[[Any, Request, grpc.aio.ServicerContext], Awaitable[Response]
 
 # Leave a worker's long poll a little room before its own deadline expires.
 DEADLINE_MARGIN = 1.0
+# The real server's limit.memoSize.error and limit.workflowTaskCompletionSize defaults, which
+# DescribeNamespace reports to SDKs.
+MAX_MEMO_SIZE = 2 * 1024 * 1024
+MAX_WORKFLOW_TASK_COMPLETION_SIZE = 40 * 1024 * 1024
 
 
 def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
@@ -74,8 +81,8 @@ class WorkflowService:
         self.updates = UpdateOps(engine)
         self.activity_control = ActivityOps(engine)
 
-    def _poll_timeout(self, context: grpc.aio.ServicerContext) -> float:
-        timeout = self.engine.config.long_poll_timeout
+    def _poll_timeout(self, context: grpc.aio.ServicerContext, longest: float | None = None) -> float:
+        timeout = self.engine.config.long_poll_timeout if longest is None else longest
         remaining = context.time_remaining()
         if remaining is not None:
             timeout = min(timeout, max(0.0, remaining - DEADLINE_MARGIN))
@@ -95,6 +102,7 @@ class WorkflowService:
         caps.encoded_failure_attributes = True
         caps.sdk_metadata = True
         caps.count_group_by_execution_status = True
+        caps.eager_workflow_start = True
         return response
 
     @rpc
@@ -130,10 +138,22 @@ class WorkflowService:
         else:
             namespace = self.engine.namespaces.get(request.namespace)
         return wsv1.DescribeNamespaceResponse(
-            namespace_info=namespace.info,
+            namespace_info=self._namespace_info(namespace),
             config=namespace.config,
             replication_config=namespace.replication(),
         )
+
+    def _namespace_info(self, namespace: Namespace) -> namespace_pb.NamespaceInfo:
+        """A namespace as this server runs it: what it can do and its payload limits, which
+        the official SDKs read (eager workflow start, client-side blob size checks)."""
+        info = namespace_pb.NamespaceInfo()
+        info.CopyFrom(namespace.info)
+        info.capabilities.eager_workflow_start = self.engine.config.eager_workflow_start
+        limits = self.engine.config.limits
+        info.limits.blob_size_limit_error = limits.blob_size_error
+        info.limits.memo_size_limit_error = MAX_MEMO_SIZE
+        info.limits.workflow_task_completion_size_limit_error = MAX_WORKFLOW_TASK_COMPLETION_SIZE
+        return info
 
     @rpc
     async def ListNamespaces(
@@ -143,7 +163,7 @@ class WorkflowService:
         for namespace in self.engine.namespaces.namespaces.values():
             response.namespaces.append(
                 wsv1.DescribeNamespaceResponse(
-                    namespace_info=namespace.info,
+                    namespace_info=self._namespace_info(namespace),
                     config=namespace.config,
                     replication_config=namespace.replication(),
                 )
@@ -156,12 +176,17 @@ class WorkflowService:
     async def StartWorkflowExecution(
         self, request: wsv1.StartWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.StartWorkflowExecutionResponse:
-        state, started = await self.engine.start_workflow(request)
-        return wsv1.StartWorkflowExecutionResponse(
+        eager = request.request_eager_execution and self.engine.config.eager_workflow_start
+        state, started = await self.engine.start_workflow(request, eager=eager)
+        response = wsv1.StartWorkflowExecutionResponse(
             run_id=state.key.run_id,
             started=started,
             status=state.status,  # type: ignore[arg-type]
         )
+        first_task = eager_start.eager_task(state, request.request_id) if eager and started else None
+        if first_task is not None:
+            response.eager_workflow_task.CopyFrom(self.workers.task_response(state, first_task))
+        return response
 
     @rpc
     async def SignalWorkflowExecution(
@@ -234,7 +259,8 @@ class WorkflowService:
     async def GetWorkflowExecutionHistory(
         self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.GetWorkflowExecutionHistoryResponse:
-        return await self.reads.get_history(request, self._poll_timeout(context))
+        timeout = self._poll_timeout(context, self.engine.config.history_long_poll_timeout)
+        return await self.reads.get_history(request, timeout)
 
     @rpc
     async def GetWorkflowExecutionHistoryReverse(

@@ -17,23 +17,59 @@ IndexedValueType = common_pb2.IndexedValueType
 DEFAULT_RETENTION_SECONDS = 24 * 3600.0
 
 
-# Search attributes every namespace has; users cannot register or set these names.
-SYSTEM_SEARCH_ATTRIBUTES = {
-    "WorkflowId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "RunId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "WorkflowType": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "ExecutionStatus": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "TaskQueue": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "StartTime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-    "CloseTime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-    "ExecutionTime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-    "ExecutionDuration": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-    "HistoryLength": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-    "HistorySizeBytes": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-    "StateTransitionCount": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-    "BuildIds": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-    "TemporalChangeVersion": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+_KEYWORD = IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+_KEYWORD_LIST = IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST
+_DATETIME = IndexedValueType.INDEXED_VALUE_TYPE_DATETIME
+_INT = IndexedValueType.INDEXED_VALUE_TYPE_INT
+
+# Search attributes the server derives from a run itself: nobody may set them.
+SERVER_SET_SEARCH_ATTRIBUTES = {
+    **dict.fromkeys(["WorkflowId", "RunId", "WorkflowType", "ExecutionStatus", "TaskQueue"], _KEYWORD),
+    **dict.fromkeys(["ParentWorkflowId", "ParentRunId", "RootWorkflowId", "RootRunId"], _KEYWORD),
+    **dict.fromkeys(["StartTime", "CloseTime", "ExecutionTime"], _DATETIME),
+    **dict.fromkeys(["ExecutionDuration", "HistoryLength", "HistorySizeBytes", "StateTransitionCount"], _INT),
 }
+
+# Predefined search attributes, stored with a run's custom ones. Workers (UpsertWorkflowSearchAttributes,
+# e.g. TemporalChangeVersion for `patched`) and clients (StartWorkflowExecution) may set these, as
+# on the real server...
+SETTABLE_PREDEFINED_SEARCH_ATTRIBUTES = {
+    "TemporalChangeVersion": _KEYWORD_LIST,
+    "BinaryChecksums": _KEYWORD_LIST,
+    "BuildIds": _KEYWORD_LIST,
+    "BatcherNamespace": _KEYWORD,
+    "BatcherUser": _KEYWORD,
+    "TemporalScheduledStartTime": _DATETIME,
+    "TemporalScheduledById": _KEYWORD,
+    "TemporalSchedulePaused": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "TemporalNamespaceDivision": _KEYWORD,
+    "TemporalPauseInfo": _KEYWORD_LIST,
+    "TemporalReportedProblems": _KEYWORD_LIST,
+}
+# ...while these are the server's own (worker deployments and versioning, external payloads).
+SERVER_ONLY_PREDEFINED_SEARCH_ATTRIBUTES = {
+    "TemporalWorkerDeploymentVersion": _KEYWORD,
+    "TemporalWorkflowVersioningBehavior": _KEYWORD,
+    "TemporalWorkerDeployment": _KEYWORD,
+    "TemporalUsedWorkerDeploymentVersions": _KEYWORD_LIST,
+    "TemporalExternalPayloadCount": _INT,
+    "TemporalExternalPayloadSizeBytes": _INT,
+}
+
+# What ListSearchAttributes reports as system attributes: every name above.
+SYSTEM_SEARCH_ATTRIBUTES = {
+    **SERVER_SET_SEARCH_ATTRIBUTES,
+    **SETTABLE_PREDEFINED_SEARCH_ATTRIBUTES,
+    **SERVER_ONLY_PREDEFINED_SEARCH_ATTRIBUTES,
+}
+# Internal field names that cannot name a custom search attribute either.
+_RESERVED_NAMES = {"NamespaceId", "Memo", "MemoEncoding", "VisibilityTaskKey"}
+_RESERVED_PREFIX = "Temporal"
+
+
+def is_reserved_search_attribute(name: str) -> bool:
+    """Names a custom search attribute cannot have (the real server's rule)."""
+    return name in SYSTEM_SEARCH_ATTRIBUTES or name in _RESERVED_NAMES or name.startswith(_RESERVED_PREFIX)
 
 
 @dataclass
@@ -44,10 +80,13 @@ class Namespace:
     search_attributes: dict[str, int] = field(default_factory=dict)
 
     def check_search_attributes(self, attributes: common.SearchAttributes) -> None:
-        """INVALID_ARGUMENT unless every attribute is a registered custom one, as on Temporal."""
+        """INVALID_ARGUMENT unless every attribute is a registered custom one or a predefined one
+        anybody may set, as on Temporal (the same rule for workers' upserts and clients' starts)."""
         for name in attributes.indexed_fields:
-            if name in SYSTEM_SEARCH_ATTRIBUTES:
-                raise InvalidArgument(f"Search attribute {name} is reserved by system.")
+            if name in SERVER_SET_SEARCH_ATTRIBUTES or name in SERVER_ONLY_PREDEFINED_SEARCH_ATTRIBUTES:
+                raise InvalidArgument(f"{name} attribute can't be set in SearchAttributes")
+            if name in SETTABLE_PREDEFINED_SEARCH_ATTRIBUTES:
+                continue
             if name not in self.search_attributes:
                 raise InvalidArgument(f"Namespace {self.name} has no mapping defined for search attribute {name}")
 
@@ -55,7 +94,7 @@ class Namespace:
         for name, value_type in attributes.items():
             if not name:
                 raise InvalidArgument("Search attribute name is empty.")
-            if name in SYSTEM_SEARCH_ATTRIBUTES:
+            if is_reserved_search_attribute(name):
                 raise InvalidArgument(f"Search attribute {name} is reserved by system.")
             if value_type == IndexedValueType.INDEXED_VALUE_TYPE_UNSPECIFIED:
                 raise InvalidArgument(f"Unknown index type for search attribute {name}.")

@@ -58,7 +58,7 @@ class UpdateOps:
             raise PermissionDenied(
                 "UpdateWorkflowExecution issued asynchronously and waiting on update admitted is not supported."
             )
-        check_blob_size(request.request.input)
+        check_blob_size(request.request.input, limits=self.engine.config.limits)
 
     async def _admit_and_wait(
         self, state: MutableState, request: wsv1.UpdateWorkflowExecutionRequest, timeout: float
@@ -165,7 +165,7 @@ class UpdateOps:
                 raise InvalidArgument("RequestEagerExecution is not supported.")
             if seconds_of(start.workflow_start_delay) > 0:
                 raise InvalidArgument("WorkflowStartDelay is not supported.")
-            validate_start(start)
+            validate_start(start, self.engine.config.limits)
         except ServiceError as error:
             errors[0] = error
         try:

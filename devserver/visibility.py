@@ -35,6 +35,7 @@ from typing import Any
 from temporalio.api.enums.v1 import IndexedValueType, WorkflowExecutionStatus
 
 DEFAULT_PAGE_SIZE = 1000
+NAMESPACE_DIVISION = "TemporalNamespaceDivision"
 MAX_NESTING = 100  # parentheses depth; keeps the recursive-descent parser off RecursionError
 
 
@@ -111,6 +112,17 @@ WELL_KNOWN_ATTRIBUTES: dict[str, FieldType] = {
     **dict.fromkeys(["CustomStringField", "CustomTextField"], FieldType.TEXT),
     **dict.fromkeys(["CustomIntField", "ExecutionDuration", "StateTransitionCount"], FieldType.INT),
     **dict.fromkeys(["BinaryChecksums", "BuildIds", "TemporalChangeVersion"], FieldType.KEYWORD_LIST),
+    # The real server's other predefined attributes (set by workers, schedules, batches, versioning).
+    **dict.fromkeys(["BatcherNamespace", "BatcherUser", "TemporalScheduledById"], FieldType.KEYWORD),
+    **dict.fromkeys(["TemporalNamespaceDivision", "TemporalWorkerDeployment"], FieldType.KEYWORD),
+    **dict.fromkeys(["TemporalWorkerDeploymentVersion", "TemporalWorkflowVersioningBehavior"], FieldType.KEYWORD),
+    **dict.fromkeys(
+        ["TemporalPauseInfo", "TemporalReportedProblems", "TemporalUsedWorkerDeploymentVersions"],
+        FieldType.KEYWORD_LIST,
+    ),
+    **dict.fromkeys(["TemporalExternalPayloadCount", "TemporalExternalPayloadSizeBytes"], FieldType.INT),
+    "TemporalScheduledStartTime": FieldType.DATETIME,
+    "TemporalSchedulePaused": FieldType.BOOL,
     "CustomDoubleField": FieldType.DOUBLE,
     "CustomBoolField": FieldType.BOOL,
     "CustomDatetimeField": FieldType.DATETIME,
@@ -766,7 +778,11 @@ class VisibilityIndex:
 
     def _matching(self, namespace: str, query: str) -> tuple[Query, list[VisibilityRecord]]:
         compiled = self.compile(namespace, query)
-        records = self._records.get(namespace, {}).values()
+        records: Iterable[VisibilityRecord] = self._records.get(namespace, {}).values()
+        if not any(p.name == NAMESPACE_DIVISION for p in compiled.predicates):
+            # Like the real server, runs in a namespace division (e.g. schedulers) are listed
+            # only by queries that name TemporalNamespaceDivision.
+            records = [r for r in records if r.search_attributes.get(NAMESPACE_DIVISION) is None]
         return compiled, [r for r in records if compiled.matches(r)]
 
     def list(

@@ -25,7 +25,7 @@ from devserver.core.mutable_state import MutableState, WorkflowTaskStart, task_q
 from devserver.core.protos import timestamp
 from devserver.core.tokens import TaskToken
 from devserver.engine import Engine
-from devserver.errors import InvalidArgument, TaskNotFound, UnhandledCommand
+from devserver.errors import HistoryLimitExceeded, InvalidArgument, TaskNotFound, UnhandledCommand
 from devserver.history_pages import PAGE_SIZE, PageToken
 from devserver.matching import Poller, TaskQueue
 
@@ -62,7 +62,9 @@ class WorkerOps:
             ref = await self._poll(queue, remaining)
             if ref is None:
                 break
-            build_id = request.deployment_options.build_id or request.worker_version_capabilities.build_id
+            capabilities = request.worker_version_capabilities
+            # Like the real server: an SDK without versioning sends its build id as the binary checksum.
+            build_id = request.deployment_options.build_id or capabilities.build_id or request.binary_checksum
             response = await self._start_workflow_task(ref, request.identity, queue, build_id)
             if response is not None:
                 return response
@@ -78,17 +80,23 @@ class WorkerOps:
             return self._legacy_query_task(state, ref)
         assert isinstance(ref, WorkflowTaskRef)
         ch = Changes(self.engine.clock.now())
-        start = state.start_workflow_task(ch, ref.seq, identity, str(uuid.uuid4()), build_id)
+        limits = self.engine.config.limits
+        start = state.start_workflow_task(ch, ref.seq, identity, str(uuid.uuid4()), build_id, limits)
         if start is None:
             return None
-        await self.engine.commit(state, ch)
-        response = self._task_response(state, start)
+        try:
+            await self.engine.commit(state, ch)
+        except HistoryLimitExceeded:
+            return None  # the run was terminated instead; the poll goes on, as on the real server
+        response = self.task_response(state, start)
         response.backlog_count_hint = len(queue.backlog)
         return response
 
-    def _task_response(
+    def task_response(
         self, state: MutableState, start: WorkflowTaskStart, partial: bool = False
     ) -> wsv1.PollWorkflowTaskQueueResponse:
+        """The PollWorkflowTaskQueueResponse for a started task (also sent inline by
+        RespondWorkflowTaskCompleted and StartWorkflowExecution)."""
         key = state.key
         token = TaskToken("workflow", key.namespace, key.workflow_id, key.run_id, start.seq, start.attempt)
         response = wsv1.PollWorkflowTaskQueueResponse(
@@ -190,9 +198,17 @@ class WorkerOps:
         ch = Changes(self.engine.clock.now())
         namespace = self.engine.namespaces.get(token.namespace)
         last_seq = state.workflow_task_seq
+        limits = self.engine.config.limits
         completion = commands.complete_workflow_task(
-            state, ch, token.ref, request, namespace.check_search_attributes, self._namespace_id
+            state, ch, token.ref, request, namespace.check_search_attributes, self._namespace_id, limits
         )
+        start = None
+        task = state.workflow_task
+        accepted = completion.error is None and not completion.unhandled_command
+        if accepted and request.return_new_workflow_task and task is not None and task.seq > last_seq:
+            # The task this completion made goes straight back to the worker, in the same change,
+            # as the real server does (its copy in the task queue is then stale and skipped).
+            start = state.start_workflow_task(ch, task.seq, request.identity, str(uuid.uuid4()), limits=limits)
         await self.engine.commit(state, ch)
         if completion.unhandled_command:
             raise UnhandledCommand()
@@ -201,15 +217,8 @@ class WorkerOps:
         response = wsv1.RespondWorkflowTaskCompletedResponse(
             activity_tasks=completion.activity_tasks, reset_history_event_id=completion.reset_history_event_id
         )
-        task = state.workflow_task
-        if request.return_new_workflow_task and task is not None and task.seq > last_seq and not task.started:
-            # The task this completion made goes straight back to the worker, as the real
-            # server does (its copy in the task queue is then stale and skipped).
-            ch = Changes(self.engine.clock.now())
-            start = state.start_workflow_task(ch, task.seq, request.identity, str(uuid.uuid4()))
-            if start is not None:
-                await self.engine.commit(state, ch)
-                response.workflow_task.CopyFrom(self._task_response(state, start, partial=True))
+        if start is not None:
+            response.workflow_task.CopyFrom(self.task_response(state, start, partial=True))
         return response
 
     async def fail_workflow_task(self, request: wsv1.RespondWorkflowTaskFailedRequest) -> None:

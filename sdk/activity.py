@@ -12,6 +12,11 @@ Example:
         async def charge_customer(product: Product) -> None:
             activity.heartbeat("charging")
             ...
+
+An activity may also be a method of a class whose object holds what the
+activities need (clients, settings): decorate the method and register the bound
+method, ``Worker(..., activities=[payments.charge])``; workflows refer to it
+through the class, ``workflow.execute_activity(Payments.charge, ...)``.
 """
 
 from __future__ import annotations
@@ -145,6 +150,10 @@ def _definition(fn: Any) -> _Definition:
     defn_ = getattr(fn, "__tempo_activity_definition__", None)
     if not isinstance(defn_, _Definition):
         raise TypeError(f"{getattr(fn, '__qualname__', fn)!r} is not an activity: decorate it with @activity.defn")
+    if inspect.ismethod(fn) and fn.__func__ is defn_.fn:
+        # A decorated method, bound to the object that holds the activity's
+        # dependencies (a payment client, settings): the worker calls it bound.
+        return _Definition(defn_.name, fn, defn_.is_async)
     return defn_
 
 

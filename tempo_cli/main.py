@@ -10,6 +10,7 @@ os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 import typer
 
+import tempo_cli.create
 from tempo_cli import activity, server, workflow
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.add_typer(server.app, name="server")
 app.add_typer(workflow.app, name="workflow")
 app.add_typer(activity.app, name="activity")
+app.command("create")(tempo_cli.create.create)
 
 
 def main() -> None:

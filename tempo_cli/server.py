@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from typing import Annotated
 
 import typer
+
+from devserver.dynamic_config import help_text as _dynamic_config_keys
 
 app = typer.Typer(
     help=(
@@ -65,10 +68,19 @@ def start_dev(
             "KeywordList); repeatable.",
         ),
     ] = None,
+    dynamic_config_value: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dynamic-config-value",
+            metavar="KEY=JSON",
+            help="Dynamic config value as KEY=JSON, as the real dev server takes it (repeatable). Tempo honours "
+            "these keys and accepts the others with a note that they have no effect here:\n\n" + _dynamic_config_keys(),
+        ),
+    ] = None,
     log_level: Annotated[LogLevel, typer.Option(help="Server log level.")] = LogLevel.warn,
     long_poll_timeout: Annotated[
-        float, typer.Option(help="Seconds a worker's long poll waits before an empty answer.", hidden=True)
-    ] = 60.0,
+        float | None, typer.Option(help="Seconds a worker's long poll waits before an empty answer.", hidden=True)
+    ] = None,
 ) -> None:
     """Start a development server: in memory, on 127.0.0.1:7233.
 
@@ -79,7 +91,10 @@ def start_dev(
       tempo server start-dev --port 7000 --namespace orders
 
       tempo server start-dev --db-filename tempo.db
+
+      tempo server start-dev --dynamic-config-value limit.historyCount.suggestContinueAsNew=100
     """
+    from devserver import dynamic_config
     from devserver.app import DevServer, PortInUse, ServerConfig, serve
     from devserver.sqlite_store import StoreError
 
@@ -98,11 +113,19 @@ def start_dev(
         ip=ip,
         port=port,
         namespaces=list(namespace or []),
-        long_poll_timeout=long_poll_timeout,
         db_filename=db_filename,
         sqlite_pragmas=list(sqlite_pragma or []),
         search_attributes=search_attributes,
     )
+    if long_poll_timeout is not None:
+        config = replace(config, long_poll_timeout=long_poll_timeout, history_long_poll_timeout=long_poll_timeout)
+    try:
+        config, ignored = dynamic_config.apply(config, dynamic_config.parse_flags(dynamic_config_value or []))
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for key in ignored:
+        typer.echo(f"note: dynamic config key {key} has no effect on Tempo (ignored)", err=True)
     storage = f"SQLite file {db_filename}" if db_filename else "in memory"
 
     def ready(server: DevServer) -> None:

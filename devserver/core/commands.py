@@ -20,11 +20,12 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import activities, children, retry, updates
+from devserver.core import activities, build_ids, children, retry, updates
+from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, QueryAnswer, TimerKey
 from devserver.core.ids import new_run_id
 from devserver.core.mutable_state import EventType, MutableState, TimerInfo, WorkflowTask, task_queue_message
-from devserver.core.protos import duration, seconds_of
+from devserver.core.protos import capped, duration, duration_error, seconds_of
 from devserver.errors import ServiceError
 
 CommandType = command_type_pb2.CommandType
@@ -32,6 +33,7 @@ Cause = failed_cause_pb2.WorkflowTaskFailedCause
 Status = wf_enums.WorkflowExecutionStatus
 
 MAX_EAGER_ACTIVITIES = 3
+MAX_ID_LENGTH = 1000  # limit.maxIDLength
 DEFAULT_CHILD_TASK_TIMEOUT = 10.0
 
 _CLOSE_COMMANDS = {
@@ -52,10 +54,25 @@ _UNSUPPORTED = {
 
 
 class BadCommand(Exception):
-    def __init__(self, cause: int, message: str) -> None:
+    """A command the server refuses: the workflow task fails with `cause`.
+
+    The message starts with the cause's name, as the real server words it
+    ("BadStartTimerAttributes: ...").
+    """
+
+    def __init__(self, cause: int, message: str, *, terminates: bool = False) -> None:
+        message = f"{_cause_name(cause)}: {message}"
         super().__init__(message)
         self.cause = cause
         self.message = message
+        # The real server also terminates the run (e.g. a payload over the blob size limit).
+        self.terminates = terminates
+
+
+def _cause_name(cause: int) -> str:
+    """WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES -> BadStartTimerAttributes."""
+    name = Cause.Name(cause).removeprefix("WORKFLOW_TASK_FAILED_CAUSE_")  # type: ignore[arg-type]
+    return "".join(part.capitalize() for part in name.split("_"))
 
 
 @dataclass
@@ -78,6 +95,7 @@ def complete_workflow_task(
     request: wsv1.RespondWorkflowTaskCompletedRequest,
     check_search_attributes: Callable[[common.SearchAttributes], None] | None = None,
     namespace_id: Callable[[str], str] | None = None,
+    limits: core_limits.Limits = core_limits.DEFAULT_LIMITS,
 ) -> Completion:
     """Apply a worker's commands.
 
@@ -89,10 +107,16 @@ def complete_workflow_task(
     messages = list(request.messages)
     resolve = namespace_id or (lambda name: "")
     try:
-        _validate(state, commands, check_search_attributes, resolve)
+        _validate(state, commands, check_search_attributes, resolve, limits)
         _validate_messages(state, commands, messages)
     except BadCommand as bad:
+        if task.attempt > 1 and bad.cause != Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND:
+            # Like the real server: a task that keeps failing is not failed again; it is left to
+            # time out, so a broken worker retries at the pace of the task timeout.
+            return Completion(error=bad)
         state.fail_workflow_task(ch, seq, bad.cause, _server_failure(bad.message), request.identity)
+        if bad.terminates:
+            state.terminate(ch, bad.message, None, core_limits.HISTORY_SERVICE_IDENTITY)
         return Completion(error=bad)
     closing = any(c.command_type in _CLOSE_COMMANDS for c in commands)
     if closing and state.buffered_events:
@@ -123,14 +147,16 @@ def complete_workflow_task(
         scheduled_event_id=task.scheduled_event_id,
         started_event_id=task.started_event_id,
         identity=request.identity,
-        sdk_metadata=request.sdk_metadata,
-        metering_metadata=request.metering_metadata,
+        sdk_metadata=request.sdk_metadata if request.HasField("sdk_metadata") else None,
+        metering_metadata=request.metering_metadata if request.HasField("metering_metadata") else None,
     )
     stamp, deployment = request.worker_version_stamp, request.deployment_options
     build_id = stamp.build_id or deployment.build_id or request.binary_checksum
     if build_id:
         completed_attrs.worker_version.build_id = build_id
     completed_id = state._append(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, completed_attrs)
+    version = common.WorkerVersionStamp(build_id=build_id, use_versioning=stamp.use_versioning) if build_id else None
+    build_ids.record(state.search_attributes, version)
     state.workflow_task = None
     state.last_completed_started_event_id = task.started_event_id
 
@@ -203,11 +229,15 @@ def _validate(
     commands: list[command_pb.Command],
     check_search_attributes: Callable[[common.SearchAttributes], None] | None,
     namespace_id: Callable[[str], str],
+    limits: core_limits.Limits,
 ) -> None:
     timer_ids = set(state.timers)
     activity_ids = set(state.activity_ids)
     for index, command in enumerate(commands):
         kind = command.command_type
+        oversized = core_limits.oversized_payload(command, limits)
+        if oversized is not None:
+            raise BadCommand(*oversized, terminates=True)
         if kind in _UNSUPPORTED:
             raise BadCommand(
                 _UNSUPPORTED[kind],
@@ -224,18 +254,12 @@ def _validate(
             activity_ids.add(attrs.activity_id)
         elif kind == CommandType.COMMAND_TYPE_START_TIMER:
             timer = command.start_timer_command_attributes
-            if not timer.timer_id:
-                raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, "TimerId is not set.")
+            _check_timer(timer)
             if timer.timer_id in timer_ids:
                 raise BadCommand(
                     Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID,
                     f"invalid history builder state for action: add-timer-started-event, "
                     f"timer ID {timer.timer_id} is already in use",
-                )
-            if seconds_of(timer.start_to_fire_timeout) <= 0:
-                raise BadCommand(
-                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
-                    "A valid StartToFireTimeout is not set on command.",
                 )
             timer_ids.add(timer.timer_id)
         elif kind == CommandType.COMMAND_TYPE_CANCEL_TIMER:
@@ -353,6 +377,24 @@ def _resolve_namespace(namespace: str, namespace_id: Callable[[str], str], bad: 
         namespace_id(namespace)
     except ServiceError as error:
         raise BadCommand(bad, error.message) from None
+
+
+def _check_timer(attrs: command_pb.StartTimerCommandAttributes) -> None:
+    """The real server's checks: an id, and a duration that is not negative (zero, sub-millisecond
+    and missing ones fire at once; longer than 100 years is capped when recorded)."""
+    bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES
+    timer_id = attrs.timer_id
+    if not timer_id:
+        raise BadCommand(bad, "TimerId is not set on StartTimerCommand.")
+    if len(timer_id) > MAX_ID_LENGTH:
+        raise BadCommand(
+            bad,
+            f"TimerId on StartTimerCommand exceeds length limit. TimerId={timer_id} "
+            f"Length={len(timer_id)} Limit={MAX_ID_LENGTH}",
+        )
+    error = duration_error(attrs.start_to_fire_timeout)
+    if error is not None:
+        raise BadCommand(bad, f"An invalid StartToFireTimeout is set on StartTimerCommand: {error}. TimerId={timer_id}")
 
 
 def _check_activity(attrs: command_pb.ScheduleActivityTaskCommandAttributes, pending_ids: set[str]) -> None:
@@ -498,15 +540,13 @@ class _Applier:
 
     def start_timer(self, command: command_pb.Command) -> None:
         cmd = command.start_timer_command_attributes
-        event_id = self._append(
-            EventType.EVENT_TYPE_TIMER_STARTED,
-            history.TimerStartedEventAttributes(
-                timer_id=cmd.timer_id,
-                start_to_fire_timeout=cmd.start_to_fire_timeout,
-                workflow_task_completed_event_id=self.completed_id,
-            ),
+        attrs = history.TimerStartedEventAttributes(
+            timer_id=cmd.timer_id, workflow_task_completed_event_id=self.completed_id
         )
-        deadline = self.ch.now + seconds_of(cmd.start_to_fire_timeout)
+        if cmd.HasField("start_to_fire_timeout"):  # a timer without one fires at once, like a zero one
+            attrs.start_to_fire_timeout.CopyFrom(capped(cmd.start_to_fire_timeout))
+        event_id = self._append(EventType.EVENT_TYPE_TIMER_STARTED, attrs)
+        deadline = self.ch.now + seconds_of(attrs.start_to_fire_timeout)
         self.state.timers[cmd.timer_id] = TimerInfo(cmd.timer_id, event_id, deadline)
         self.ch.add_timer(deadline, TimerKey(self.state.key, "user_timer", cmd.timer_id, attempt=event_id))
 

@@ -29,6 +29,7 @@ from temporalio.api.sdk.v1 import user_metadata_pb2 as sdk_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.update.v1 import message_pb2 as update_pb
 
+from devserver.core import limits as core_limits
 from devserver.core import retry
 from devserver.core.changes import (
     Changes,
@@ -89,6 +90,10 @@ class WorkflowTask:
     identity: str = ""
     request_id: str = ""
     build_id: str = ""  # of the worker that started it
+    # What its started event says about the history (fixed when started: a transient
+    # attempt's events are rebuilt from these).
+    history_size_bytes: int = 0
+    suggest_continue_as_new_reasons: list[int] = field(default_factory=list)
     # Consistent queries handed to the worker with this task (query id -> query).
     queries: dict[str, query_pb.WorkflowQuery] = field(default_factory=dict)
 
@@ -313,7 +318,7 @@ class MutableState:
             self._link_started_event(event, previous_id)
             self._link_child_events(event)
             self.next_event_id += 1
-            self.history_size_bytes += event.ByteSize()
+            self.history_size_bytes += core_limits.encoded_size(event)
             previous_id = event.event_id
             ch.events.append(event)
         self.state_transitions += 1
@@ -407,7 +412,13 @@ class MutableState:
         )
 
     def start_workflow_task(
-        self, ch: Changes, seq: int, identity: str, request_id: str, build_id: str = ""
+        self,
+        ch: Changes,
+        seq: int,
+        identity: str,
+        request_id: str,
+        build_id: str = "",
+        limits: core_limits.Limits = core_limits.DEFAULT_LIMITS,
     ) -> WorkflowTaskStart | None:
         """A worker polled the task with sequence `seq`; None if it is stale."""
         task = self.workflow_task
@@ -418,6 +429,12 @@ class MutableState:
         task.identity = identity
         task.request_id = request_id
         task.build_id = build_id
+        # Like the real server: the size of what was stored before this change.
+        task.history_size_bytes = self.history_size_bytes - sum(core_limits.encoded_size(e) for e in ch.events)
+        started_event_id = self.next_event_id + 1 if task.unwritten else self.next_event_id
+        task.suggest_continue_as_new_reasons = core_limits.suggest_continue_as_new_reasons(
+            task.history_size_bytes, started_event_id, limits
+        )
         transient: list[history.HistoryEvent] = []
         if task.unwritten:
             # Sent to the worker, written only if this attempt completes.
@@ -490,7 +507,9 @@ class MutableState:
             scheduled_event_id=task.scheduled_event_id,
             identity=task.identity,
             request_id=task.request_id,
-            history_size_bytes=self.history_size_bytes,
+            history_size_bytes=task.history_size_bytes,
+            suggest_continue_as_new=bool(task.suggest_continue_as_new_reasons),
+            suggest_continue_as_new_reasons=task.suggest_continue_as_new_reasons,  # type: ignore[arg-type]
         )
         if task.build_id:
             attrs.worker_version.build_id = task.build_id
@@ -669,6 +688,7 @@ class MutableState:
                     scheduled_event_id=task.scheduled_event_id,
                     started_event_id=task.started_event_id,
                     cause=WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
+                    identity=core_limits.HISTORY_SERVICE_IDENTITY,
                 ),
             )
         self.flush_buffered(ch)

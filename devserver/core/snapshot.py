@@ -90,3 +90,11 @@ def load(data: bytes) -> MutableState:
     if not isinstance(state, MutableState):
         raise ValueError("snapshot does not hold a workflow run")
     return state
+
+
+def restore_into(state: MutableState, data: bytes) -> None:
+    """Put a run back to an earlier `dump` of it, in place (whoever holds the run keeps it)."""
+    saved = load(data)
+    for f in dataclasses.fields(MutableState):
+        if f.name not in _TRANSIENT_FIELDS:
+            setattr(state, f.name, getattr(saved, f.name))
