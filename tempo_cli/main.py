@@ -11,6 +11,7 @@ os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 import typer
 
 from tempo_cli import server, workflow
+from tempo_cli.tui import command as tui_command
 
 app = typer.Typer(
     name="tempo",
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(server.app, name="server")
 app.add_typer(workflow.app, name="workflow")
+app.command("tui")(tui_command.tui)
 
 
 def main() -> None:
