@@ -416,3 +416,39 @@ def describe_values(values: list[Any] | None) -> str:
     if values is None:
         return ""
     return one_line(values[0] if len(values) == 1 else values)
+
+
+@dataclass(frozen=True)
+class AlignedRow:
+    """One line of two histories side by side.
+
+    Attributes:
+        left: The left run's event, or ``None`` where it has nothing in its place.
+        right: The right run's event, likewise.
+        difference: ``""`` when both match, ``"type"`` when the event types differ or one
+            side is missing, ``"details"`` when the types match but the attributes differ.
+    """
+
+    left: EventRow | None
+    right: EventRow | None
+    difference: str
+
+
+def align(left: Sequence[EventRow], right: Sequence[EventRow]) -> list[AlignedRow]:
+    """Line up two histories by event type (a diff), so an extra or missing event shifts
+    nothing after it; matched events whose attributes differ are marked too."""
+    import difflib
+
+    matcher = difflib.SequenceMatcher(a=[r.type_name for r in left], b=[r.type_name for r in right], autojunk=False)
+    rows: list[AlignedRow] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            for a, b in zip(left[i1:i2], right[j1:j2], strict=True):
+                rows.append(AlignedRow(a, b, "" if a.details == b.details else "details"))
+            continue
+        lefts, rights = list(left[i1:i2]), list(right[j1:j2])
+        for k in range(max(len(lefts), len(rights))):
+            rows.append(
+                AlignedRow(lefts[k] if k < len(lefts) else None, rights[k] if k < len(rights) else None, "type")
+            )
+    return rows

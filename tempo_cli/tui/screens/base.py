@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual import on
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -18,8 +17,9 @@ class WorkerErrors:
 
     app: Any
 
-    @on(Worker.StateChanged)
-    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A plain handler name, not @on: Textual collects @on handlers from message pump
+        # classes only, and this is a mixin.
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             tempo: TempoApp = self.app
             tempo.report_error(event.worker.error)

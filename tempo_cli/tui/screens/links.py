@@ -30,7 +30,10 @@ class LinksScreen(TempoModal):
             yield Label("Enter: open · Esc: close", classes="dialog-hint")
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        options = self.query_one(OptionList)
+        options.focus()
+        if self.links:
+            options.highlighted = 0
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -45,8 +45,7 @@ class NamespacesScreen(TempoModal):
                 label += f" — {ns.description}"
             options.add_option(Option(label, id=ns.name))
         names = [ns.name for ns in sorted(message.namespaces, key=lambda n: n.name)]
-        if self.current in names:
-            options.highlighted = names.index(self.current)
+        options.highlighted = names.index(self.current) if self.current in names else 0
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

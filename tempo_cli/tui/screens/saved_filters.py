@@ -60,6 +60,8 @@ class SavedFiltersScreen(TempoModal):
             options.add_option(Option("No saved filters yet: filter the list, then press s.", disabled=True))
         for flt in self.filters:
             options.add_option(Option(f"{flt.name}: {flt.visibility_query()}", id=flt.name))
+        if self.filters:
+            options.highlighted = 0
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
