@@ -6,9 +6,12 @@ import asyncio
 import logging
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from tempo_cli.tui.serve import BackgroundUi
 
 app = typer.Typer(
     help=(
@@ -66,6 +69,11 @@ def start_dev(
         ),
     ] = None,
     log_level: Annotated[LogLevel, typer.Option(help="Server log level.")] = LogLevel.warn,
+    ui_port: Annotated[
+        int | None,
+        typer.Option("--ui-port", help="Port of the web UI (`tempo tui` in a browser). Default: the gRPC port + 1000."),
+    ] = None,
+    headless: Annotated[bool, typer.Option("--headless", help="Do not serve the web UI.")] = False,
     long_poll_timeout: Annotated[
         float, typer.Option(help="Seconds a worker's long poll waits before an empty answer.", hidden=True)
     ] = 60.0,
@@ -79,6 +87,8 @@ def start_dev(
       tempo server start-dev --port 7000 --namespace orders
 
       tempo server start-dev --db-filename tempo.db
+
+      tempo server start-dev --headless
     """
     from devserver.app import DevServer, PortInUse, ServerConfig, serve
     from devserver.sqlite_store import StoreError
@@ -104,10 +114,19 @@ def start_dev(
         search_attributes=search_attributes,
     )
     storage = f"SQLite file {db_filename}" if db_filename else "in memory"
+    web_ui: list[BackgroundUi] = []
 
     def ready(server: DevServer) -> None:
         names = ", ".join(server.engine.namespaces.namespaces)
         typer.echo(f"Tempo dev server listening on {config.ip}:{server.port} ({storage})")
+        if not headless:
+            ui = _start_web_ui(
+                _local_address(config.ip, server.port),
+                config.ip,
+                ui_port if ui_port is not None else server.port + 1000,
+            )
+            if ui is not None:
+                web_ui.append(ui)
         typer.echo(f"Namespaces: {names}")
         typer.echo(f"Connect:    tempo workflow list --address {config.ip}:{server.port}")
         typer.echo(f'            Client.connect("{config.ip}:{server.port}")')
@@ -120,6 +139,34 @@ def start_dev(
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass
+    finally:
+        for ui in web_ui:
+            ui.stop()
+
+
+def _local_address(ip: str, port: int) -> str:
+    """Where a process on this machine reaches the server (a wildcard IP means loopback)."""
+    if ip in ("0.0.0.0", ""):
+        return f"127.0.0.1:{port}"
+    if ip == "::":
+        return f"[::1]:{port}"
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def _start_web_ui(address: str, ip: str, port: int) -> BackgroundUi | None:
+    """Serve `tempo tui` to browsers on a thread of its own; the gRPC port already answers.
+
+    A UI that cannot start (its port taken) is a warning: the server is what matters.
+    """
+    from tempo_cli.tui.serve import BackgroundUi
+
+    if not 0 < port < 65536:
+        typer.echo(f"warning: no web UI: port {port} is out of range (use --ui-port or --headless)", err=True)
+        return None
+    ui = BackgroundUi(address, "default", ip=ip, port=port)
+    ui.start(on_error=lambda err: typer.echo(f"warning: no web UI: {err}", err=True))
+    typer.echo(f"Web UI:     {ui.url}")
+    return ui
 
 
 _SEARCH_ATTRIBUTE_TYPES = {

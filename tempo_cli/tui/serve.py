@@ -14,6 +14,7 @@ import logging
 import shlex
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,19 +117,28 @@ class BackgroundUi:
         self._runner: Any = None
         self._started = threading.Event()
         self._error: BaseException | None = None
+        self._on_error: Callable[[BaseException], None] | None = None
         self._thread = threading.Thread(target=self._run, name="tempo-web-ui", daemon=True)
 
     @property
     def url(self) -> str:
         return ui_url(self.ip, self.port)
 
-    def start(self, timeout: float = 10.0) -> None:
-        """Start the thread and wait until the port is bound.
+    def start(self, on_error: Callable[[BaseException], None] | None = None) -> None:
+        """Start serving in the background and return at once (the caller's loop keeps going).
+
+        Args:
+            on_error: Called from the UI's thread if it cannot start (e.g. its port is taken).
+        """
+        self._on_error = on_error
+        self._thread.start()
+
+    def wait_started(self, timeout: float = 10.0) -> None:
+        """Block until the port is bound.
 
         Raises:
-            UiPortInUse: The port is taken.
+            UiPortInUse: The port is taken, or nothing was bound in time.
         """
-        self._thread.start()
         if not self._started.wait(timeout):
             raise UiPortInUse(f"the web UI did not start within {timeout:g}s")
         if self._error is not None:
@@ -139,10 +149,14 @@ class BackgroundUi:
         self._loop = loop
         try:
             self._runner = loop.run_until_complete(start_site(self.address, self.namespace, self.ip, self.port))
-        except BaseException as err:
+        except Exception as err:
             self._error = err
             self._started.set()
             loop.close()
+            if self._on_error is not None:
+                self._on_error(err)
+            else:
+                log.warning("web UI not started: %s", err)
             return
         self._started.set()
         try:
@@ -154,8 +168,11 @@ class BackgroundUi:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Close browser sessions (their `tempo tui` processes quit) and stop the thread."""
+        if not self._thread.is_alive():
+            return
+        self._started.wait(timeout)  # stopping a loop mid-start would leave a half-bound site
         loop = self._loop
-        if loop is None or not self._thread.is_alive():
+        if loop is None:
             return
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(loop.stop)
