@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from tempo_cli.tui.serve import BackgroundUi
+    from tempo_cli.tui.serve import UiProcess
 
 app = typer.Typer(
     help=(
@@ -114,7 +114,7 @@ def start_dev(
         search_attributes=search_attributes,
     )
     storage = f"SQLite file {db_filename}" if db_filename else "in memory"
-    web_ui: list[BackgroundUi] = []
+    web_ui: list[UiProcess] = []
 
     def ready(server: DevServer) -> None:
         names = ", ".join(server.engine.namespaces.namespaces)
@@ -153,17 +153,17 @@ def _local_address(ip: str, port: int) -> str:
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
-def _start_web_ui(address: str, ip: str, port: int) -> BackgroundUi | None:
-    """Serve `tempo tui` to browsers on a thread of its own; the gRPC port already answers.
+def _start_web_ui(address: str, ip: str, port: int) -> UiProcess | None:
+    """Serve `tempo tui` to browsers from a child process; the gRPC port already answers.
 
     A UI that cannot start (its port taken) is a warning: the server is what matters.
     """
-    from tempo_cli.tui.serve import BackgroundUi
+    from tempo_cli.tui.serve import UiProcess
 
     if not 0 < port < 65536:
         typer.echo(f"warning: no web UI: port {port} is out of range (use --ui-port or --headless)", err=True)
         return None
-    ui = BackgroundUi(address, "default", ip=ip, port=port)
+    ui = UiProcess(address, "default", ip=ip, port=port)
     ui.start(on_error=lambda err: typer.echo(f"warning: no web UI: {err}", err=True))
     typer.echo(f"Web UI:     {ui.url}")
     return ui

@@ -22,6 +22,7 @@ def tui(
     port: Annotated[int, typer.Option("--port", help="With --serve: the HTTP port.")] = DEFAULT_UI_PORT,
     ip: Annotated[str, typer.Option("--ip", help="With --serve: the address to listen on.")] = "127.0.0.1",
     utc: Annotated[bool, typer.Option("--utc", help="Show times in UTC (z switches in the app).")] = False,
+    exit_with: Annotated[int | None, typer.Option("--exit-with", hidden=True)] = None,
 ) -> None:
     """Browse workflows, histories and queries, and act on them, in a terminal UI.
 
@@ -48,7 +49,7 @@ def tui(
         from tempo_cli.tui.serve import UiPortInUse, serve_forever
 
         try:
-            serve_forever(address, namespace, ip=ip, port=port)
+            serve_forever(address, namespace, ip=ip, port=port, exit_with=exit_with)
         except UiPortInUse as err:
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(1) from None

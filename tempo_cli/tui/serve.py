@@ -1,9 +1,9 @@
 """The TUI in a web browser: textual-serve runs one `tempo tui` process per browser tab.
 
-Used by `tempo tui --serve` (foreground) and by `tempo server start-dev`, which runs the
-web server on a thread of its own with its own event loop, started only once the gRPC
-port answers, so the UI never delays the server. Every session runs `tempo tui` against
-the one server this UI was started for; nothing a visitor sends chooses the command.
+Used by `tempo tui --serve` (foreground) and by `tempo server start-dev`, which runs that
+command as a child process once its gRPC port answers, so the UI never delays the server.
+Every session runs `tempo tui` against the one server this UI was started for; nothing a
+visitor sends chooses the command.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shlex
+import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -92,88 +95,88 @@ async def start_site(address: str, namespace: str, ip: str, port: int) -> Any:
     return runner
 
 
-def serve_forever(address: str, namespace: str, *, ip: str, port: int) -> None:
-    """`tempo tui --serve`: serve until Ctrl-C."""
+def serve_forever(address: str, namespace: str, *, ip: str, port: int, exit_with: int | None = None) -> None:
+    """`tempo tui --serve`: serve until Ctrl-C or SIGTERM (or until process ``exit_with`` is gone).
+
+    Raises:
+        UiPortInUse: The port is taken.
+    """
 
     async def main() -> None:
         runner = await start_site(address, namespace, ip, port)
         print(f"Tempo UI for {address} (namespace {namespace}): {ui_url(ip, port)}", flush=True)
         print("Stop with Ctrl-C.", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, stop.set)
         try:
-            await asyncio.Event().wait()
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+                if exit_with is not None and os.getppid() != exit_with:
+                    return  # the dev server that started us is gone
         finally:
+            # Closing the site ends each browser session; its `tempo tui` process quits.
             await runner.cleanup()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
 
 
-class BackgroundUi:
-    """The web UI on a thread with its own event loop, beside a server running on another."""
+class UiProcess:
+    """The web UI as a child process of `tempo server start-dev`.
+
+    A process of its own, so serving browsers never competes with the server for its
+    interpreter: the gRPC port answers as fast as without a UI. The child quits when
+    stopped, and by itself if the server dies without stopping it.
+    """
 
     def __init__(self, address: str, namespace: str, *, ip: str, port: int) -> None:
         self.address, self.namespace, self.ip, self.port = address, namespace, ip, port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: Any = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
-        self._on_error: Callable[[BaseException], None] | None = None
-        self._thread = threading.Thread(target=self._run, name="tempo-web-ui", daemon=True)
+        self._proc: subprocess.Popen[str] | None = None
 
     @property
     def url(self) -> str:
         return ui_url(self.ip, self.port)
 
-    def start(self, on_error: Callable[[BaseException], None] | None = None) -> None:
-        """Start serving in the background and return at once (the caller's loop keeps going).
+    def start(self, on_error: Callable[[str], None]) -> None:
+        """Spawn the UI and return at once.
 
         Args:
-            on_error: Called from the UI's thread if it cannot start (e.g. its port is taken).
+            on_error: Called (from a reader thread) with the UI's one-line error if it
+                cannot serve, e.g. its port is taken.
         """
-        self._on_error = on_error
-        self._thread.start()
+        argv = [
+            sys.executable, "-m", "tempo_cli.main", "tui", "--serve",
+            "--ip", self.ip, "--port", str(self.port),
+            "--address", self.address, "--namespace", self.namespace,
+            "--exit-with", str(os.getpid()),
+        ]  # fmt: skip
+        self._proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        stderr = self._proc.stderr
 
-    def wait_started(self, timeout: float = 10.0) -> None:
-        """Block until the port is bound.
+        def relay() -> None:
+            assert stderr is not None
+            for line in stderr:
+                if line.startswith("error: "):
+                    on_error(line.removeprefix("error: ").rstrip())
+                else:
+                    sys.stderr.write(line)
 
-        Raises:
-            UiPortInUse: The port is taken, or nothing was bound in time.
-        """
-        if not self._started.wait(timeout):
-            raise UiPortInUse(f"the web UI did not start within {timeout:g}s")
-        if self._error is not None:
-            raise self._error
+        threading.Thread(target=relay, name="tempo-web-ui-stderr", daemon=True).start()
 
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the UI: its browser sessions end, their processes quit."""
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
         try:
-            self._runner = loop.run_until_complete(start_site(self.address, self.namespace, self.ip, self.port))
-        except Exception as err:
-            self._error = err
-            self._started.set()
-            loop.close()
-            if self._on_error is not None:
-                self._on_error(err)
-            else:
-                log.warning("web UI not started: %s", err)
-            return
-        self._started.set()
-        try:
-            loop.run_forever()
-        finally:
-            with contextlib.suppress(Exception):
-                loop.run_until_complete(self._runner.cleanup())
-            loop.close()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Close browser sessions (their `tempo tui` processes quit) and stop the thread."""
-        if not self._thread.is_alive():
-            return
-        self._started.wait(timeout)  # stopping a loop mid-start would leave a half-bound site
-        loop = self._loop
-        if loop is None:
-            return
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(loop.stop)
-        self._thread.join(timeout)
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -19,7 +19,7 @@ from sdk.worker import Worker
 from tempo_cli.tui.app import TempoApp
 from tempo_cli.tui.settings import Settings
 from tests.sdk_client.workflows import official_worker
-from tests.tui.tui_app import Checkout, Quick, reserve_stock
+from tests.tui.tui_app import Checkout, Quick, Retrying, always_declined, reserve_stock
 
 SIZE = (120, 40)
 
@@ -42,7 +42,12 @@ async def ours(server_address: str) -> AsyncIterator[tuple[Client, str]]:
     client = await connect(server_address)
     task_queue = f"tui-{uuid.uuid4().hex[:8]}"
     try:
-        async with Worker(client, task_queue=task_queue, workflows=[Checkout, Quick], activities=[reserve_stock]):
+        async with Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[Checkout, Quick, Retrying],
+            activities=[reserve_stock, always_declined],
+        ):
             yield client, task_queue
     finally:
         await client.close()

@@ -111,3 +111,21 @@ def test_a_taken_ui_port_is_a_warning_and_grpc_still_serves() -> None:
             proc.wait(timeout=15)
     assert warning.startswith(f"warning: no web UI: cannot serve the web UI on 127.0.0.1:{ui_port}")
     assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+
+
+def test_the_web_ui_goes_away_with_a_killed_server() -> None:
+    ui_port = free_port()
+    proc, _ = _start_dev("--ui-port", str(ui_port))
+    try:
+        assert _get(f"http://127.0.0.1:{ui_port}/", proc).status_code == 200  # type: ignore[arg-type]
+    finally:
+        proc.kill()  # no chance to stop its UI: the UI notices by itself
+        proc.wait(timeout=15)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{ui_port}/", timeout=1)
+        except httpx.TransportError:
+            return
+        assert time.monotonic() < deadline, "the web UI outlived its server"
+        time.sleep(0.2)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sdk import activity, workflow
+from sdk.exceptions import ApplicationError
+from sdk.workflow import RetryPolicy
 
 
 @activity.defn
@@ -46,3 +48,24 @@ class Quick:
     @workflow.run
     async def run(self, name: str) -> str:
         return f"Hello, {name}!"
+
+
+@activity.defn
+async def always_declined(order: int) -> str:
+    raise ApplicationError(f"card declined (attempt {activity.info().attempt})", type="Declined")
+
+
+@workflow.defn
+class Retrying:
+    """Its activity fails at every attempt and is retried until the run is terminated."""
+
+    @workflow.run
+    async def run(self) -> str:
+        return await workflow.execute_activity(
+            always_declined,
+            1,
+            start_to_close_timeout=timedelta(seconds=5),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=1)
+            ),
+        )

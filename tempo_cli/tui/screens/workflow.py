@@ -3,8 +3,10 @@ Timeline tabs. The history follows new events while the run is open."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
+import time
 import uuid
 from typing import Any
 
@@ -12,7 +14,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 
 from sdk.client import WorkflowDescription, WorkflowHandle, WorkflowStatus
 from sdk.exceptions import TempoError
@@ -38,6 +40,10 @@ from tempo_cli.tui.widgets.summary import WorkflowSummary
 from tempo_cli.tui.widgets.timeline import TimelineView
 
 HISTORY_PAGE_SIZE = 1000
+BATCH_SECONDS = 0.5
+"""While a long history loads, new rows are added at most this often."""
+BATCH_IDLE_SECONDS = 0.05
+"""Gathered events are shown once the next page takes longer than this (the server waits)."""
 DESCRIBE_SECONDS = 3.0
 """How often an open run is described again (retries and heartbeats add no events)."""
 QUERY_TIMEOUT = datetime.timedelta(seconds=10)
@@ -143,12 +149,33 @@ class WorkflowScreen(TempoScreen):
         handle = self.handle()
         token = b""
         first = True
+        batch: list[HistoryEvent] = []
+        last_post = time.monotonic()
+
+        def post(complete: bool) -> None:
+            nonlocal first, batch, last_post
+            self.post_message(HistoryLoaded(batch, restart=restart and first, complete=complete))
+            first, batch, last_post = False, [], time.monotonic()
+
         while True:
-            page = await handle.fetch_history_page(token, wait_new_event=True, page_size=HISTORY_PAGE_SIZE)
+            # Pages that are already there are gathered into a few large batches (a long
+            # history loads in seconds, not one redraw per page); whatever is gathered is
+            # shown as soon as the server starts holding the call for new events.
+            fetch = asyncio.ensure_future(
+                handle.fetch_history_page(token, wait_new_event=True, page_size=HISTORY_PAGE_SIZE)
+            )
+            try:
+                if batch:
+                    done, _ = await asyncio.wait({fetch}, timeout=BATCH_IDLE_SECONDS)
+                    if not done:
+                        post(complete=False)
+                page = await fetch
+            finally:
+                fetch.cancel()
             token = page.next_page_token
-            if page.events or first or not token:
-                self.post_message(HistoryLoaded(page.events, restart=restart and first, complete=not token))
-                first = False
+            batch.extend(page.events)
+            if first or not token or time.monotonic() - last_post > BATCH_SECONDS:
+                post(complete=not token)
             if not token:
                 return
 
@@ -167,7 +194,7 @@ class WorkflowScreen(TempoScreen):
         self.query_one(ActionsPanel).set_open(self.is_open)
         self._show_summary()
         self._show_pending()
-        self.query_one(TimelineView).show(self.history.folded_rows(), self.description, self.is_open)
+        self._show_timeline()
         if message.events and self.tempo.live and not message.restart:
             self.describe()
 
@@ -176,7 +203,17 @@ class WorkflowScreen(TempoScreen):
         self.description = message.description
         self._show_summary()
         self._show_pending()
-        self.query_one(TimelineView).show(self.history.folded_rows(), self.description, self.is_open)
+        self._show_timeline()
+
+    def _show_timeline(self) -> None:
+        # Folding a long history takes a while: only while the Timeline tab is showing.
+        if self.tabs.active == "timeline":
+            self.query_one(TimelineView).show(self.history.folded_rows(), self.description, self.is_open)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "timeline":
+            self._show_timeline()
 
     @on(HandlersLoaded)
     def _handlers_loaded(self, message: HandlersLoaded) -> None:
@@ -447,10 +484,6 @@ class WorkflowScreen(TempoScreen):
             return
         self._outcome(f"Started {request.workflow_id} (run {handle.result_run_id}).")
         self.tempo.open_workflow(request.workflow_id, handle.result_run_id or "")
-
-    @on(DataTable.RowHighlighted)
-    def _ignore_highlight(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
 
     @property
     def status(self) -> WorkflowStatus | None:
