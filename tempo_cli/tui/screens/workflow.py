@@ -42,6 +42,8 @@ from tempo_cli.tui.widgets.timeline import TimelineView
 HISTORY_PAGE_SIZE = 1000
 BATCH_SECONDS = 0.5
 """While a long history loads, new rows are added at most this often."""
+BATCH_EVENTS = 2000
+"""...or when this many events are gathered, so each batch is drawn without a noticeable pause."""
 BATCH_IDLE_SECONDS = 0.05
 """Gathered events are shown once the next page takes longer than this (the server waits)."""
 DESCRIBE_SECONDS = 3.0
@@ -174,7 +176,7 @@ class WorkflowScreen(TempoScreen):
                 fetch.cancel()
             token = page.next_page_token
             batch.extend(page.events)
-            if first or not token or time.monotonic() - last_post > BATCH_SECONDS:
+            if first or not token or len(batch) >= BATCH_EVENTS or time.monotonic() - last_post > BATCH_SECONDS:
                 post(complete=not token)
             if not token:
                 return
