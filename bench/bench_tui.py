@@ -129,7 +129,7 @@ async def time_history(address: str, workflow_id: str, events: int, tmp: Path) -
         return first, time.perf_counter() - started
 
 
-async def measure_server(server: ServerProcess, workflows: int, events: int) -> dict[str, float]:
+async def measure_server(server: ServerProcess, workflows: int, events: int, repeat: int) -> dict[str, float]:
     server.start(timeout=60)
     try:
         client = await connect(server.address)
@@ -140,9 +140,13 @@ async def measure_server(server: ServerProcess, workflows: int, events: int) -> 
         await client.close()
         with tempfile.TemporaryDirectory() as tmp:
             await asyncio.sleep(2)  # the real server's visibility lags its writes a little
-            list_first = await time_workflows_screen(server.address, Path(tmp))
-            history_first, history_all = await time_history(server.address, workflow_id, events, Path(tmp))
-        return {"list_first": list_first, "history_first": history_first, "history_all": history_all}
+            lists = [await time_workflows_screen(server.address, Path(tmp)) for _ in range(repeat)]
+            histories = [await time_history(server.address, workflow_id, events, Path(tmp)) for _ in range(repeat)]
+        return {
+            "list_first": statistics.median(lists),
+            "history_first": statistics.median(h[0] for h in histories),
+            "history_all": statistics.median(h[1] for h in histories),
+        }
     finally:
         server.stop()
 
@@ -184,6 +188,7 @@ async def main() -> None:
     parser.add_argument("--workflows", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--starts", type=int, default=5, help="server starts per readiness figure")
+    parser.add_argument("--repeat", type=int, default=3, help="UI measurements per figure (median)")
     parser.add_argument("--no-real", action="store_true", help="skip the real dev server")
     args = parser.parse_args()
 
@@ -193,13 +198,15 @@ async def main() -> None:
     results = {}
     for name, server in servers.items():
         print(f"{name}:")
-        results[name] = await measure_server(server, args.workflows, args.events)
+        results[name] = await measure_server(server, args.workflows, args.events, args.repeat)
 
     print()
     print(f"{'server':18s} {'list: first rows':>18s} {'history: first rows':>20s} {'history: all rows':>18s}")
     for name, r in results.items():
         print(f"{name:18s} {r['list_first']:17.2f}s {r['history_first']:19.2f}s {r['history_all']:17.2f}s")
-    print(f"({args.workflows:,} workflows in the namespace; a history of {args.events:,} events)")
+    print(
+        f"({args.workflows:,} workflows in the namespace; a history of {args.events:,} events; median of {args.repeat})"
+    )
 
     print()
     ready = readiness(args.starts)

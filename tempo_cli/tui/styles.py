@@ -35,14 +35,19 @@ STATUS_ICON = {
     WorkflowStatus.TIMED_OUT: "⏱",
 }
 
+# Event categories need more distinct hues than a theme has named colours (its accent and
+# warning are often the same), so they have their own, one set for dark backgrounds and
+# one for light; the workflow's own events use the theme's foreground.
+CATEGORY_HUES = {
+    Category.ACTIVITY: ("#FFB454", "#A85A00"),
+    Category.TIMER: ("#C792EA", "#7A3EA1"),
+    Category.SIGNAL: ("#82AAFF", "#2358C4"),
+    Category.CHILD: ("#5FD7D7", "#00787A"),
+    Category.UPDATE: ("#A6E22E", "#4A7A00"),
+}
 CATEGORY_COLOR = {
     Category.WORKFLOW: "foreground",
     Category.WORKFLOW_TASK: "foreground-muted",
-    Category.ACTIVITY: "text-accent",
-    Category.TIMER: "text-warning",
-    Category.SIGNAL: "text-secondary",
-    Category.CHILD: "text-primary",
-    Category.UPDATE: "text-success",
     Category.CLOSE: "foreground",
     Category.OTHER: "foreground",
 }
@@ -59,13 +64,6 @@ def status_style(status: WorkflowStatus) -> str:
     return f"bold ${STATUS_COLOR.get(status, 'foreground')}"
 
 
-def category_style(category: Category, failure: bool = False) -> str:
-    """An event category's style with theme variables, for Content."""
-    if failure:
-        return "bold $text-error"
-    return ("bold " if category in _BOLD else "") + f"${CATEGORY_COLOR[category]}"
-
-
 def status_content(status: WorkflowStatus) -> Content:
     """The status with its icon, coloured."""
     return Content.styled(status_label(status), status_style(status))
@@ -78,7 +76,8 @@ class Palette:
         variables = app.get_css_variables()
         background = Color.parse(variables.get("background", "#000000"))
         self._colors: dict[str, str] = {}
-        for name in {*STATUS_COLOR.values(), *CATEGORY_COLOR.values()}:
+        self.dark = app.current_theme.dark
+        for name in {*STATUS_COLOR.values(), *CATEGORY_COLOR.values(), "text-error"}:
             try:
                 color = Color.parse(variables[name])
             except (KeyError, ValueError):
@@ -91,9 +90,14 @@ class Palette:
         """The status with its icon, coloured."""
         return Text(status_label(status), style=f"bold {self._colors[STATUS_COLOR.get(status, 'foreground')]}")
 
+    def category_style(self, category: Category, failure: bool = False) -> str:
+        """The style of an event category (failures in the error colour), as a style string."""
+        if failure:
+            return f"bold {self._colors['text-error']}"
+        hues = CATEGORY_HUES.get(category)
+        color = (hues[0] if self.dark else hues[1]) if hues else self._colors[CATEGORY_COLOR[category]]
+        return ("bold " if category in _BOLD else "") + color
+
     def category(self, text: str, category: Category, failure: bool = False) -> Text:
         """Text in its event category's colour (failures in the error colour)."""
-        if failure:
-            return Text(text, style=f"bold {self._colors['text-error']}")
-        bold = "bold " if category in _BOLD else ""
-        return Text(text, style=f"{bold}{self._colors[CATEGORY_COLOR[category]]}")
+        return Text(text, style=self.category_style(category, failure))

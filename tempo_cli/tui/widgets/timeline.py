@@ -16,7 +16,7 @@ from textual.widgets import Static
 from sdk.client import WorkflowDescription
 from tempo_cli.tui.formatting import duration
 from tempo_cli.tui.history_model import Category, FoldedRow
-from tempo_cli.tui.styles import category_style
+from tempo_cli.tui.styles import Palette
 
 _SHOWN = {"Activity", "Timer", "Child", "Update", "SignalExternal"}
 _MARKERS = {Category.SIGNAL, Category.CLOSE}
@@ -37,6 +37,9 @@ class TimelineView(Static, can_focus=True):
         """Redraw from the compact rows of the history."""
         self._rows, self._description, self._open = list(rows), description, is_open
         self._draw()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", lambda _: self._draw(), init=False)
 
     def on_resize(self) -> None:
         self._draw()
@@ -61,6 +64,7 @@ class TimelineView(Static, can_focus=True):
                 return 0
             return min(bar_width - 1, int((when - origin).total_seconds() / span * (bar_width - 1)))
 
+        palette = Palette(self.app)
         lines = [
             Content.assemble(
                 (f"{'':<{label_width}} ", ""),
@@ -76,7 +80,7 @@ class TimelineView(Static, can_focus=True):
             is_marker = row.kind not in _SHOWN
             end_time = row.end or (now if self._open else row.start)
             end = column(end_time)
-            style = category_style(row.category, row.failure)
+            style = palette.category_style(row.category, row.failure)
             bar = Content(" " * start)
             if is_marker:
                 bar = bar + Content.styled("│", style)
