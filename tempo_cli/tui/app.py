@@ -212,6 +212,8 @@ class TempoApp(App[None]):
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
+            if active.node not in (screen, self):
+                continue  # the focused widget's own keys (scrolling...) are not commands
             if not binding.description or binding.action in seen or not active.enabled:
                 continue
             seen.add(binding.action)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,12 +14,23 @@ from tempo_cli.tui.screens.base import TempoModal
 
 
 def screen_keys(screen: Screen[object]) -> list[tuple[str, str]]:
-    """(key, what it does) for every binding active on ``screen``, its own first."""
+    """(key, what it does) for the screen's own bindings, then the app's.
+
+    Bindings of the focused widget (scrolling, a button's Enter) are left out: they are
+    the same in every Textual app and would bury the ones that matter here.
+    """
     rows: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
-    for key, active in screen.active_bindings.items():
+    own = {b.action if isinstance(b, Binding) else b[1] for b in type(screen).BINDINGS}
+
+    def order(item: tuple[str, Any]) -> int:
+        active = item[1]
+        return 0 if active.node is screen and active.binding.action in own else 1 if active.node is screen else 2
+
+    actives = sorted(screen.active_bindings.items(), key=order)
+    for key, active in actives:
         binding = active.binding
-        if not binding.description:
+        if not binding.description or active.node not in (screen, screen.app):
             continue
         display = screen.app.get_key_display(binding) if binding.key_display is None else binding.key_display
         row = (display or key, binding.description)
