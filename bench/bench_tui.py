@@ -190,7 +190,11 @@ async def main() -> None:
     parser.add_argument("--starts", type=int, default=5, help="server starts per readiness figure")
     parser.add_argument("--repeat", type=int, default=3, help="UI measurements per figure (median)")
     parser.add_argument("--no-real", action="store_true", help="skip the real dev server")
+    parser.add_argument("--readiness-only", action="store_true", help="only the start-dev readiness figures")
     args = parser.parse_args()
+    if args.readiness_only:
+        print_readiness(args.starts)
+        return
 
     servers = {"tempo (memory)": tempo_server()}
     if not args.no_real:
@@ -209,10 +213,14 @@ async def main() -> None:
     )
 
     print()
-    ready = readiness(args.starts)
+    print_readiness(args.starts)
+
+
+def print_readiness(starts: int) -> None:
+    ready = readiness(starts)
     for name, seconds in ready.items():
         ms = seconds * 1000
-        print(f"tempo server start-dev {name:12s}: gRPC answers {ms:6.0f} ms after spawn (median of {args.starts})")
+        print(f"tempo server start-dev {name:12s}: gRPC answers {ms:6.0f} ms after spawn (median of {starts})")
     print(f"ratio with UI / headless: {ready['with web UI'] / ready['--headless']:.2f}")
 
 
