@@ -39,6 +39,8 @@ from tempo_cli.tui.widgets.query_panel import QueryPanel
 from tempo_cli.tui.widgets.summary import WorkflowSummary
 from tempo_cli.tui.widgets.timeline import TimelineView
 
+FIRST_PAGE_SIZE = 200
+"""Events asked for first: a screenful, drawn at once; the rest follows in larger pages."""
 HISTORY_PAGE_SIZE = 1000
 BATCH_SECONDS = 0.5
 """While a long history loads, new rows are added at most this often."""
@@ -164,7 +166,9 @@ class WorkflowScreen(TempoScreen):
             # history loads in seconds, not one redraw per page); whatever is gathered is
             # shown as soon as the server starts holding the call for new events.
             fetch = asyncio.ensure_future(
-                handle.fetch_history_page(token, wait_new_event=True, page_size=HISTORY_PAGE_SIZE)
+                handle.fetch_history_page(
+                    token, wait_new_event=True, page_size=FIRST_PAGE_SIZE if first else HISTORY_PAGE_SIZE
+                )
             )
             try:
                 if batch:
