@@ -27,7 +27,7 @@ from temporalio.api.common.v1 import (
     WorkflowType,
 )
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
-from temporalio.api.enums.v1 import EventType, HistoryEventFilterType, QueryRejectCondition
+from temporalio.api.enums.v1 import EventType, HistoryEventFilterType
 from temporalio.api.history.v1 import History, HistoryEvent
 from temporalio.api.query.v1 import WorkflowQuery
 from temporalio.api.sdk.v1 import UserMetadata
@@ -46,13 +46,22 @@ from temporalio.api.workflowservice.v1 import (
     TerminateWorkflowExecutionRequest,
 )
 
+from sdk._client_browse import BrowseCalls
 from sdk._client_rpc import Connection
 from sdk._client_types import (
+    HistoryPage,
+    NamespaceDescription,
+    QueryRejectCondition,
     RetryPolicy,
+    TaskQueueDescription,
+    TaskQueuePoller,
+    WorkflowCount,
+    WorkflowCountGroup,
     WorkflowDescription,
     WorkflowExecution,
     WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy,
+    WorkflowPage,
     WorkflowStatus,
     to_duration,
 )
@@ -70,12 +79,20 @@ from sdk.exceptions import (
 
 __all__ = [
     "Client",
+    "HistoryPage",
+    "NamespaceDescription",
+    "QueryRejectCondition",
     "RetryPolicy",
+    "TaskQueueDescription",
+    "TaskQueuePoller",
+    "WorkflowCount",
+    "WorkflowCountGroup",
     "WorkflowDescription",
     "WorkflowExecution",
     "WorkflowHandle",
     "WorkflowIdConflictPolicy",
     "WorkflowIdReusePolicy",
+    "WorkflowPage",
     "WorkflowStatus",
 ]
 
@@ -99,10 +116,12 @@ def name_of(target: NameOrFunction) -> str:
     return name
 
 
-class Client:
+class Client(BrowseCalls):
     """A connection to a Temporal-compatible server, bound to one namespace.
 
-    Create it with :meth:`connect`.
+    Create it with :meth:`connect`. Besides starting and finding workflows, it browses
+    the server: :meth:`list_workflows_page`, :meth:`count_workflows_grouped`,
+    :meth:`list_namespaces` and :meth:`describe_task_queue`.
     """
 
     def __init__(
@@ -170,8 +189,15 @@ class Client:
         return self._conn.service
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (shared with clients made by :meth:`with_namespace`)."""
         await self._conn.close()
+
+    def with_namespace(self, namespace: str) -> Client:
+        """A client of another namespace over this client's connection.
+
+        Both clients share one connection: closing either closes it for both.
+        """
+        return Client(self._conn, namespace=namespace, data_converter=self.data_converter, identity=self.identity)
 
     async def __aenter__(self) -> Client:
         return self
@@ -458,6 +484,7 @@ class WorkflowHandle:
         *args: Any,
         result_type: Any = None,
         reject_not_open: bool = False,
+        reject_condition: QueryRejectCondition | None = None,
         timeout: datetime.timedelta | None = None,
     ) -> Any:
         """Ask the workflow's query handler for a value.
@@ -468,7 +495,9 @@ class WorkflowHandle:
             query: The query method or its name.
             *args: Query arguments.
             result_type: Type to decode the answer into.
-            reject_not_open: Refuse to query a closed workflow.
+            reject_not_open: Refuse to query a closed workflow (``reject_condition=NOT_OPEN``).
+            reject_condition: When the server refuses the query instead of asking the
+                workflow; overrides ``reject_not_open``.
             timeout: How long to wait for a worker to answer.
 
         Returns:
@@ -476,21 +505,18 @@ class WorkflowHandle:
 
         Raises:
             WorkflowQueryFailedError: The handler raised, or no handler has this name.
-            WorkflowQueryRejectedError: ``reject_not_open`` and the workflow is closed.
+            WorkflowQueryRejectedError: The reject condition applies to the workflow's status.
             WorkflowNotFoundError: No such workflow.
         """
-        condition = (
-            QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN
-            if reject_not_open
-            else QueryRejectCondition.QUERY_REJECT_CONDITION_NONE
-        )
+        if reject_condition is None:
+            reject_condition = QueryRejectCondition.NOT_OPEN if reject_not_open else QueryRejectCondition.NONE
         response = await self._conn.call(
             self._conn.service.QueryWorkflow,
             QueryWorkflowRequest(
                 namespace=self.client.namespace,
                 execution=self._execution(),
                 query=WorkflowQuery(query_type=name_of(query), query_args=self.client._payloads(args)),
-                query_reject_condition=condition,
+                query_reject_condition=int(reject_condition),  # type: ignore[arg-type]
             ),
             timeout=timeout.total_seconds() if timeout else None,
             workflow_id=self.id,
@@ -644,6 +670,37 @@ class WorkflowHandle:
             token = response.next_page_token
             if not token:
                 return
+
+    async def fetch_history_page(
+        self,
+        next_page_token: bytes = b"",
+        *,
+        wait_new_event: bool = False,
+        page_size: int = 0,
+        timeout: datetime.timedelta | None = None,
+    ) -> HistoryPage:
+        """One page of the run's history; the caller holds the position.
+
+        To follow a running workflow, pass each page's token back with
+        ``wait_new_event=True``: the server holds the call until new events arrive (or
+        answers an empty page after its long-poll timeout, with a token to ask again).
+        The token is empty once the history is complete.
+
+        Args:
+            next_page_token: Where to continue; empty for the first page.
+            wait_new_event: Wait for events past the token instead of answering at once.
+            page_size: Events per page; 0 lets the server choose.
+            timeout: Deadline of this call; defaults to the client's, or the long-poll
+                deadline when waiting.
+
+        Returns:
+            The events and the token of what follows.
+        """
+        seconds = timeout.total_seconds() if timeout else (_LONG_POLL_TIMEOUT if wait_new_event else None)
+        response = await self._history_page(
+            self.run_id, next_page_token, wait=wait_new_event, close_only=False, page_size=page_size, timeout=seconds
+        )
+        return HistoryPage(events=list(response.history.events), next_page_token=response.next_page_token)
 
     async def _history_page(
         self,

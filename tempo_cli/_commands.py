@@ -18,8 +18,9 @@ from rich.text import Text
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
+from temporalio.api.workflowservice.v1 import CountWorkflowExecutionsResponse
 
-from sdk.client import Client, WorkflowDescription, WorkflowHandle, WorkflowStatus
+from sdk.client import Client, QueryRejectCondition, WorkflowDescription, WorkflowHandle, WorkflowStatus
 from sdk.exceptions import WorkflowQueryFailedError
 from tempo_cli._context import CliContext, Output, RejectCondition, UsageError
 from tempo_cli._inputs import parse_conflict_policy, parse_duration, parse_inputs, parse_reuse_policy
@@ -41,7 +42,6 @@ from tempo_cli._render import (
     status_text,
     user_metadata_texts,
 )
-from tempo_cli._rpc import count_workflows, query_workflow
 
 T = TypeVar("T")
 
@@ -278,7 +278,7 @@ def query(
 
     async def work(client: Client) -> Any:
         try:
-            return await query_workflow(client, workflow_id, run_id, name, args, reject)
+            return await _query(client, workflow_id, run_id, name, args, reject)
         except WorkflowQueryFailedError:
             handlers = await fetch_handlers(client.get_workflow_handle(workflow_id, run_id=run_id))
             if handlers and not handlers.dynamic_queries and name not in handlers.queries:
@@ -296,12 +296,29 @@ def query(
 
 STACK_TRACE_QUERY = "__stack_trace"
 
+_REJECT = {
+    None: QueryRejectCondition.NONE,
+    RejectCondition.not_open: QueryRejectCondition.NOT_OPEN,
+    RejectCondition.not_completed_cleanly: QueryRejectCondition.NOT_COMPLETED_CLEANLY,
+}
+
+
+async def _query(
+    client: Client, workflow_id: str, run_id: str | None, name: str, args: list[Any], reject: RejectCondition | None
+) -> Any:
+    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+    return await handle.query(name, *args, reject_condition=_REJECT[reject])
+
+
+async def _raw_count(client: Client, query: str) -> CountWorkflowExecutionsResponse:
+    return (await client.count_workflows_grouped(query)).raw
+
 
 def stack(cli: CliContext, workflow_id: str, run_id: str | None, reject: RejectCondition | None) -> None:
     """`tempo workflow stack`: the SDKs' built-in ``__stack_trace`` query, printed as is."""
 
     async def work(client: Client) -> Any:
-        return await query_workflow(client, workflow_id, run_id, STACK_TRACE_QUERY, [], reject)
+        return await _query(client, workflow_id, run_id, STACK_TRACE_QUERY, [], reject)
 
     value = json_value(cli.run(work))
     if cli.json_mode:
@@ -438,7 +455,7 @@ def count(cli: CliContext, query: str) -> None:
 
     Prints what `temporal workflow count` prints, in text and in JSON.
     """
-    response = cli.run(lambda client: count_workflows(client, query))
+    response = cli.run(lambda client: _raw_count(client, query))
     for group in response.groups:
         for payload in group.group_values:
             # Search attribute values carry their type ("Keyword"); like the real CLI, drop

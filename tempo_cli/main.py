@@ -12,6 +12,7 @@ import typer
 
 import tempo_cli.create
 from tempo_cli import activity, server, workflow
+from tempo_cli.tui import command as tui_command
 
 app = typer.Typer(
     name="tempo",
@@ -31,6 +32,7 @@ app.add_typer(server.app, name="server")
 app.add_typer(workflow.app, name="workflow")
 app.add_typer(activity.app, name="activity")
 app.command("create")(tempo_cli.create.create)
+app.command("tui")(tui_command.tui)
 
 
 def main() -> None:

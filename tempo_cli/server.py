@@ -7,11 +7,14 @@ import logging
 import sys
 from dataclasses import replace
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from devserver.dynamic_config import help_text as _dynamic_config_keys
+
+if TYPE_CHECKING:
+    from tempo_cli.tui.serve import UiProcess
 
 app = typer.Typer(
     help=(
@@ -78,6 +81,11 @@ def start_dev(
         ),
     ] = None,
     log_level: Annotated[LogLevel, typer.Option(help="Server log level.")] = LogLevel.warn,
+    ui_port: Annotated[
+        int | None,
+        typer.Option("--ui-port", help="Port of the web UI (`tempo tui` in a browser). Default: the gRPC port + 1000."),
+    ] = None,
+    headless: Annotated[bool, typer.Option("--headless", help="Do not serve the web UI.")] = False,
     long_poll_timeout: Annotated[
         float | None, typer.Option(help="Seconds a worker's long poll waits before an empty answer.", hidden=True)
     ] = None,
@@ -93,6 +101,8 @@ def start_dev(
       tempo server start-dev --db-filename tempo.db
 
       tempo server start-dev --dynamic-config-value limit.historyCount.suggestContinueAsNew=100
+
+      tempo server start-dev --headless
     """
     from devserver import dynamic_config
     from devserver.app import DevServer, PortInUse, ServerConfig, serve
@@ -127,10 +137,19 @@ def start_dev(
     for key in ignored:
         typer.echo(f"note: dynamic config key {key} has no effect on Tempo (ignored)", err=True)
     storage = f"SQLite file {db_filename}" if db_filename else "in memory"
+    web_ui: list[UiProcess] = []
 
     def ready(server: DevServer) -> None:
         names = ", ".join(server.engine.namespaces.namespaces)
         typer.echo(f"Tempo dev server listening on {config.ip}:{server.port} ({storage})")
+        if not headless:
+            ui = _start_web_ui(
+                _local_address(config.ip, server.port),
+                config.ip,
+                ui_port if ui_port is not None else server.port + 1000,
+            )
+            if ui is not None:
+                web_ui.append(ui)
         typer.echo(f"Namespaces: {names}")
         typer.echo(f"Connect:    tempo workflow list --address {config.ip}:{server.port}")
         typer.echo(f'            Client.connect("{config.ip}:{server.port}")')
@@ -143,6 +162,34 @@ def start_dev(
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass
+    finally:
+        for ui in web_ui:
+            ui.stop()
+
+
+def _local_address(ip: str, port: int) -> str:
+    """Where a process on this machine reaches the server (a wildcard IP means loopback)."""
+    if ip in ("0.0.0.0", ""):
+        return f"127.0.0.1:{port}"
+    if ip == "::":
+        return f"[::1]:{port}"
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def _start_web_ui(address: str, ip: str, port: int) -> UiProcess | None:
+    """Serve `tempo tui` to browsers from a child process; the gRPC port already answers.
+
+    A UI that cannot start (its port taken) is a warning: the server is what matters.
+    """
+    from tempo_cli.tui.serve import UiProcess
+
+    if not 0 < port < 65536:
+        typer.echo(f"warning: no web UI: port {port} is out of range (use --ui-port or --headless)", err=True)
+        return None
+    ui = UiProcess(address, "default", ip=ip, port=port)
+    ui.start(on_error=lambda err: typer.echo(f"warning: no web UI: {err}", err=True))
+    typer.echo(f"Web UI:     {ui.url}")
+    return ui
 
 
 _SEARCH_ATTRIBUTE_TYPES = {

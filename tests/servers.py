@@ -105,6 +105,7 @@ def tempo_server(*extra: str, port: int | None = None) -> ServerProcess:
         str(port),
         "--log-level",
         "warning",
+        *(() if "--ui-port" in extra else ("--headless",)),
         *extra,
     ]
     return ServerProcess("tempo", argv, port)

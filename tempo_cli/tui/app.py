@@ -1,0 +1,243 @@
+"""The Tempo TUI: the app, its connection to the server, app-wide keys and the command palette.
+
+The app holds one :class:`sdk.client.Client`. When a call finds the server gone, the
+screens show a banner and the app reconnects in the background, once a second, until
+the server answers again; then every screen reloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import grpc
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from sdk.client import Client
+from sdk.converter import DataConverter
+from sdk.exceptions import RPCError, ServerUnreachableError
+from tempo_cli._errors import describe_error
+from tempo_cli.tui.settings import Settings
+
+log = logging.getLogger("tempo.tui")
+
+RECONNECT_INTERVAL = 1.0
+"""Seconds between attempts to reach a server that went away."""
+
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
+
+
+def is_connection_error(err: BaseException) -> bool:
+    """True when an error means the server cannot be reached (rather than it said no)."""
+    if isinstance(err, ServerUnreachableError):
+        return True
+    return isinstance(err, RPCError) and err.status_code == grpc.StatusCode.UNAVAILABLE
+
+
+class TempoApp(App[None]):
+    """Workflows, histories, queries and actions of one Temporal-compatible server.
+
+    Args:
+        address: ``host:port`` of the server.
+        namespace: The namespace shown first (switch with ``n`` on the Workflows screen).
+        connect: Connect at start; snapshot tests pass ``False`` and post fixed data.
+        utc: Show times in UTC instead of the local zone.
+        settings: Remembered theme and saved filters; read from the settings file by default.
+    """
+
+    CSS_PATH = "tempo.tcss"
+    TITLE = "Tempo"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("f2", "toggle_dark", "Light/dark", id="toggle-dark"),
+        Binding("z", "toggle_utc", "UTC/local time", show=False, id="toggle-utc"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="quit", priority=True),
+    ]
+
+    connected: reactive[bool] = reactive(False)
+    """Whether the server answers; screens watch it to show the banner and to reload."""
+    utc: reactive[bool] = reactive(False)
+    """Times in UTC (True) or the local zone (False)."""
+
+    def __init__(
+        self,
+        address: str,
+        namespace: str,
+        *,
+        connect: bool = True,
+        utc: bool = False,
+        settings: Settings | None = None,
+    ) -> None:
+        super().__init__()
+        self.address = address
+        self.namespace = namespace
+        self.settings = settings if settings is not None else Settings.load()
+        self.data_converter = DataConverter.default
+        """Decodes payloads for display (the client's converter is the same default one)."""
+        self._client: Client | None = None
+        self.live = connect
+        """False for an app fed fixed data (snapshot tests): no connection, no workers."""
+        self.ever_connected = False
+        self.set_reactive(TempoApp.utc, utc)
+        if self.settings.theme:
+            with contextlib.suppress(Exception):
+                self.theme = self.settings.theme
+        self.sub_title = f"{namespace} @ {address}"
+
+    # --- connection -------------------------------------------------------------------
+
+    @property
+    def client(self) -> Client:
+        """The connected client.
+
+        Raises:
+            ServerUnreachableError: Not connected right now; workers let it propagate and
+                the error handler shows the banner.
+        """
+        if self._client is None:
+            raise ServerUnreachableError(self.address)
+        return self._client
+
+    def on_mount(self) -> None:
+        from tempo_cli.tui.screens.workflows import WorkflowsScreen
+
+        self.push_screen(WorkflowsScreen())
+        if self.live:
+            self.reconnect()
+
+    @work(exclusive=True, group="connect", exit_on_error=False, description="connect to the server")
+    async def reconnect(self) -> None:
+        """Try to reach the server once a second until it answers."""
+        while True:
+            try:
+                client = await Client.connect(self.address, namespace=self.namespace)
+            except ServerUnreachableError:
+                self.connected = False
+                await asyncio.sleep(RECONNECT_INTERVAL)
+                continue
+            except ValueError as err:  # a malformed address: retrying cannot help
+                self.notify(str(err), title="Cannot connect", severity="error", timeout=30)
+                return
+            except RPCError as err:
+                if is_connection_error(err) or err.status_code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                    await asyncio.sleep(RECONNECT_INTERVAL)
+                    continue
+                # e.g. a real server that is still starting ("Frontend is not healthy yet")
+                log.info("server not ready: %s", err)
+                await asyncio.sleep(RECONNECT_INTERVAL)
+                continue
+            old, self._client = self._client, client
+            if old is not None:
+                with contextlib.suppress(Exception):
+                    await old.close()
+            self.ever_connected = True
+            self.connected = True
+            return
+
+    def connection_lost(self) -> None:
+        """A call found the server gone: show the banner and reconnect in the background."""
+        if not self.connected:
+            return
+        self.connected = False
+        self.reconnect()
+
+    def report_error(self, err: BaseException) -> None:
+        """The one place a failed network call ends up: banner, notification, never a crash."""
+        if is_connection_error(err):
+            self.connection_lost()
+            return
+        if isinstance(err, asyncio.CancelledError):
+            return
+        message = describe_error(err, self.namespace) if isinstance(err, Exception) else None
+        if message is None:
+            log.exception("unexpected error in the TUI", exc_info=err)
+            message = f"unexpected error: {type(err).__name__}: {err}"
+        self.notify(message, title="Error", severity="error", timeout=8, markup=False)
+
+    def switch_namespace(self, namespace: str) -> None:
+        """Talk to another namespace of the same server from now on (the caller reloads)."""
+        self.namespace = namespace
+        self.sub_title = f"{namespace} @ {self.address}"
+        if self._client is not None:
+            self._client = self._client.with_namespace(namespace)
+
+    async def on_unmount(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.close()
+
+    # --- navigation and app-wide actions -------------------------------------------------
+
+    def open_workflow(self, workflow_id: str, run_id: str = "") -> None:
+        """Show one run (the latest run of the workflow if ``run_id`` is empty)."""
+        from tempo_cli.tui.screens.workflow import WorkflowScreen
+
+        self.push_screen(WorkflowScreen(workflow_id, run_id))
+
+    def action_help(self) -> None:
+        """Show the keys of the current screen."""
+        from tempo_cli.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_dark(self) -> None:
+        """Switch between the dark and the light theme."""
+        self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
+
+    def watch_theme(self, theme: str) -> None:
+        if self.settings.theme != theme:
+            self.settings.theme = theme
+            self.settings.save()
+
+    def action_toggle_utc(self) -> None:
+        """Show times in UTC or in the local zone."""
+        self.utc = not self.utc
+        self.notify("Times in UTC" if self.utc else "Times in the local zone", timeout=2)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette offers every key of the current screen, then the app's own commands."""
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if active.node not in (screen, self):
+                continue  # the focused widget's own keys (scrolling...) are not commands
+            if not binding.description or binding.action in seen or not active.enabled:
+                continue
+            seen.add(binding.action)
+            node = active.node
+            action = binding.action
+            yield SystemCommand(
+                binding.description,
+                binding.tooltip or f"key: {self.get_key_display(binding)}",
+                lambda node=node, action=action: self.call_later(node.run_action, action),  # type: ignore[misc]
+            )
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit",):
+                yield command
+        yield SystemCommand("Quit", "Quit Tempo (ctrl+q)", self.action_quit)
+
+    # --- files ------------------------------------------------------------------------------
+
+    def save_text(self, text: str, filename: str) -> str:
+        """Save ``text``: a download in the browser, a file in the working directory in a
+        terminal. Returns where it went, for the notification."""
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
+        if self.is_web:
+            self.deliver_text(io.StringIO(text), save_filename=safe, mime_type="application/json")
+            return f"download {safe}"
+        path = Path.cwd() / safe
+        path.write_text(text)
+        return str(path)

@@ -1,0 +1,1 @@
+"""Screens of the Tempo TUI, one per module."""

@@ -1,0 +1,1 @@
+"""Widgets of the Tempo TUI, one per module."""

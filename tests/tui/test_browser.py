@@ -1,0 +1,77 @@
+"""The TUI in a real browser: `tempo server start-dev` serves it at --ui-port (textual-serve),
+Debian's chromium opens the page and receives the workflow list.
+
+The terminal draws on a canvas, so the test reads what the TUI sent over the page's
+websocket (the bytes the browser's terminal draws) to find the workflow ID, and checks
+every request of the page stayed on our server (it works with no internet). The
+screenshot goes to ``docs/images/tui-browser.png`` for the README when
+``TEMPO_UPDATE_SCREENSHOTS=1``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sdk.client import Client
+from tests.browser import chromium_browser, needs_chromium
+from tests.servers import free_port, tempo_server
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+README_IMAGE = Path(__file__).parents[2] / "docs" / "images" / "tui-browser.png"
+
+
+async def test_start_dev_serves_the_tui_to_a_browser(tmp_path: Path) -> None:
+    ui_port = free_port()
+    server = tempo_server("--ui-port", str(ui_port)).start()
+    try:
+        client = await Client.connect(server.address)
+        for i in range(3):
+            await client.start_workflow("Order", i, id=f"order-{i}", task_queue="orders")
+        await client.start_workflow("Order", 7, id="browser-sees-me", task_queue="orders")
+        await client.close()
+
+        received: list[str] = []
+        requests: list[str] = []
+        async with chromium_browser() as browser:
+            page = await browser.new_page(viewport={"width": 1280, "height": 760})
+            page.on("request", lambda request: requests.append(request.url))
+            page.on(
+                "websocket",
+                lambda ws: ws.on(
+                    "framereceived",
+                    lambda frame: received.append(
+                        frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+                    ),
+                ),
+            )
+            url = f"http://127.0.0.1:{ui_port}/"
+            for _ in range(50):  # the UI thread binds just after the gRPC port opens
+                try:
+                    await page.goto(url)
+                    break
+                except Exception:
+                    await asyncio.sleep(0.2)
+            await page.wait_for_selector("body.-first-byte", timeout=30_000)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 60
+            while "browser-sees-me" not in "".join(received):
+                assert loop.time() < deadline, "the workflow list never reached the browser"
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(1.0)  # let the terminal finish drawing before the screenshot
+            shot = tmp_path / "tui-browser.png"
+            await page.screenshot(path=str(shot))
+
+        assert shot.stat().st_size > 10_000
+        outside = [u for u in requests if not u.startswith((f"http://127.0.0.1:{ui_port}/", "ws://", "data:"))]
+        assert outside == [], f"the page fetched from elsewhere: {outside}"
+        if os.environ.get("TEMPO_UPDATE_SCREENSHOTS") == "1":
+            README_IMAGE.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(shot, README_IMAGE)
+    finally:
+        server.stop()
