@@ -99,7 +99,7 @@ def test_blob_error_limit_applies_above_the_warn_limit() -> None:
     with pytest.raises(InvalidArgument, match="Blob data size exceeds limit"):
         check_blob_size(payload, limits=Limits(blob_size_error=1000, blob_size_warn=500))
     with pytest.raises(InvalidArgument):
-        check_blob_size(Payloads(payloads=[Payload(data=b"x" * 3 * 1024 * 1024)]))
+        check_blob_size(Payloads(payloads=[Payload(data=b"x" * 3 * 1024 * 1024)]), limits=Limits())
 
 
 # ---- the command line -----------------------------------------------------------------------
