@@ -10,13 +10,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import grpc
-from temporalio.api.operatorservice.v1 import service_pb2_grpc as operator_grpc
-from temporalio.api.workflowservice.v1 import service_pb2_grpc
+from temporalio.api.operatorservice.v1 import service_pb2 as operator_pb
+from temporalio.api.workflowservice.v1 import service_pb2
 
 from devserver.clock import Clock, SystemClock
 from devserver.core.limits import Limits
 from devserver.engine import Engine, EngineConfig
-from devserver.grpc_service import WorkflowService
+from devserver.grpc_handlers import DEFAULT_CONCURRENT_LONG_POLLS, LongPollLimiter, add_service
+from devserver.grpc_service import WorkflowService, abort
 from devserver.namespaces import NamespaceRegistry
 from devserver.operator_service import OperatorService
 from devserver.sqlite_store import SqliteStore, StoreError, parse_pragmas
@@ -49,6 +50,8 @@ class ServerConfig:
     sqlite_pragmas: list[str] = field(default_factory=list)
     # Custom search attributes to register in every namespace at start: name -> IndexedValueType.
     search_attributes: dict[str, int] = field(default_factory=dict)
+    # Concurrent long-running calls per namespace and method (frontend.namespaceCount).
+    concurrent_long_polls: int = DEFAULT_CONCURRENT_LONG_POLLS
     # How long in-flight RPCs get to finish when the server stops.
     shutdown_grace: float = 2.0
 
@@ -111,11 +114,20 @@ class DevServer:
                 ("grpc.max_send_message_length", 128 * 1024 * 1024),
                 # Without this a second server can bind the same port and steal connections.
                 ("grpc.so_reuseport", 0),
+                # Calls that arrived but that the event loop has not picked up yet wait in gRPC's
+                # queue. Past 1000 of them (its default) gRPC answers CANCELLED on its own, which
+                # clients cannot tell from a real cancellation: 2,000 `result()` long polls that
+                # come back together did that. The queue is bounded by the callers' deadlines.
+                ("grpc.server.max_pending_requests", 1 << 20),
+                ("grpc.server.max_pending_requests_hard_limit", 1 << 20),
+                ("grpc.server_max_unrequested_time_in_server", 24 * 3600),
             ]
         )
-        # The generated stub types the servicer as synchronous; ours is async and duck-typed.
-        service_pb2_grpc.add_WorkflowServiceServicer_to_server(WorkflowService(engine), self.grpc)  # type: ignore[arg-type]
-        operator_grpc.add_OperatorServiceServicer_to_server(OperatorService(engine), self.grpc)  # type: ignore[arg-type]
+        self.limiter = LongPollLimiter(config.concurrent_long_polls)
+        workflow_service = service_pb2.DESCRIPTOR.services_by_name["WorkflowService"]
+        add_service(self.grpc, WorkflowService(engine), workflow_service, abort, self.limiter)
+        operator_service = operator_pb.DESCRIPTOR.services_by_name["OperatorService"]
+        add_service(self.grpc, OperatorService(engine), operator_service, abort)
         self.grpc.add_generic_rpc_handlers([_health_service()])
         self.port = 0
 

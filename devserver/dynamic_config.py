@@ -84,6 +84,12 @@ HONOURED_KEYS: tuple[HonouredKey, ...] = (
         "how long a history long poll (workflow result, show --follow) waits",
         "history_long_poll_timeout",
     ),
+    HonouredKey(
+        "frontend.namespaceCount",
+        "int",
+        "concurrent long-running calls (task polls, queries, updates) per namespace and method",
+        "concurrent_long_polls",
+    ),
 )
 _BY_NAME = {key.name: key for key in HONOURED_KEYS}
 

@@ -82,6 +82,8 @@ class WorkflowService:
         self.activity_control = ActivityOps(engine)
 
     def _poll_timeout(self, context: grpc.aio.ServicerContext, longest: float | None = None) -> float:
+        if self.engine.closing:
+            return 0.0  # a poll that arrives while the server stops is answered at once, empty
         timeout = self.engine.config.long_poll_timeout if longest is None else longest
         remaining = context.time_remaining()
         if remaining is not None:

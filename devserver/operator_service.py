@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import grpc
+from temporalio.api.enums.v1.common_pb2 import IndexedValueType
 from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
 from temporalio.api.operatorservice.v1 import service_pb2
 
 from devserver.engine import Engine
+from devserver.errors import InvalidArgument
 from devserver.grpc_service import rpc, unimplemented
 from devserver.namespaces import SYSTEM_SEARCH_ATTRIBUTES
 
@@ -31,6 +33,9 @@ class OperatorService:
     async def AddSearchAttributes(
         self, request: opv1.AddSearchAttributesRequest, context: grpc.aio.ServicerContext
     ) -> opv1.AddSearchAttributesResponse:
+        for value_type in request.search_attributes.values():
+            if value_type not in IndexedValueType.values():
+                raise InvalidArgument(f"Unknown search attribute type: {value_type}.")
         await self.engine.add_search_attributes(request.namespace or "default", dict(request.search_attributes))
         return opv1.AddSearchAttributesResponse()
 

@@ -34,6 +34,10 @@ class ReadOps:
         state = engine.run_for_execution(request.namespace, request.execution)
         response = wsv1.GetWorkflowExecutionHistoryResponse()
         if request.history_event_filter_type == FilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT:
+            if request.next_page_token:
+                # A caller polling again keeps waiting on the run it started with.
+                token = PageToken.decode(request.next_page_token, state.key.run_id)
+                state = engine.run(request.namespace, request.execution.workflow_id, token.run_id)
             if request.wait_new_event:
                 loop = asyncio.get_running_loop()
                 deadline = loop.time() + timeout
@@ -42,6 +46,11 @@ class ReadOps:
             event = close_event(engine.store, state)
             if event is not None:
                 response.history.events.append(event)
+            elif request.wait_new_event and state.running:
+                # The poll expired first: an empty page with a token tells the caller to poll again,
+                # as the real server does (the official Python SDK's result() on a handle without
+                # a run id stops with "No completion event found" on an empty page without one).
+                response.next_page_token = PageToken(state.key.run_id, state.next_event_id).encode()
             return response
 
         if request.next_page_token:

@@ -1,0 +1,229 @@
+"""Registering our servicers with the gRPC server: decoding requests and limiting long polls.
+
+The generated `add_*Servicer_to_server` helpers decode each request with the
+message's `FromString`; bytes that are not a valid message then raise inside
+grpcio, which answers UNKNOWN and logs a traceback for every such call. Here a
+request that does not decode is answered INVALID_ARGUMENT with one debug line,
+before any handler runs.
+
+Long-running calls are counted per namespace and per method, like the real
+server's `frontend.namespaceCount` (default 1200): a call over the limit gets
+RESOURCE_EXHAUSTED with `ResourceExhaustedFailure{cause: CONCURRENT_LIMIT,
+scope: NAMESPACE}`, which the official SDKs retry with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf import message_factory
+from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import Message
+from temporalio.api.enums.v1 import failed_cause_pb2
+from temporalio.api.errordetails.v1 import message_pb2 as errordetails
+
+from devserver.errors import ServiceError
+
+log = logging.getLogger("tempo.grpc")
+
+# The real server's frontend.namespaceCount default.
+DEFAULT_CONCURRENT_LONG_POLLS = 1200
+
+# History long polls (`result()`, `temporal workflow result`, `show --follow`) cost Tempo one
+# waiting future each. The real server counts them against frontend.namespaceCount too, and the
+# official SDK gives up on a `result()` rejected that way for ~10 s (measured: 496 of 2,000
+# concurrent `result()` calls failed on the real dev server); Tempo lets this many wait.
+HISTORY_LONG_POLLS = 20_000
+
+# Methods that may wait for something to happen: the real server's long-running requests
+# (configs.ExecutionAPICountLimitOverride). GetWorkflowExecutionHistory counts only with
+# wait_new_event.
+LONG_RUNNING_METHODS = frozenset(
+    {
+        "PollActivityTaskQueue",
+        "PollWorkflowTaskQueue",
+        "PollNexusTaskQueue",
+        "PollWorkflowExecutionUpdate",
+        "QueryWorkflow",
+        "UpdateWorkflowExecution",
+        "ExecuteMultiOperation",
+        "GetWorkflowExecutionHistory",
+    }
+)
+
+_Cause = failed_cause_pb2.ResourceExhaustedCause
+_Scope = failed_cause_pb2.ResourceExhaustedScope
+
+
+class ConcurrentLimitExceeded(ServiceError):
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    def __init__(self) -> None:
+        super().__init__(
+            "namespace concurrent poller limit exceeded",
+            errordetails.ResourceExhaustedFailure(
+                cause=_Cause.RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT,
+                scope=_Scope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE,
+            ),
+        )
+
+
+class LongPollLimiter:
+    """Concurrent long-running calls per (namespace, method), as frontend.namespaceCount limits them."""
+
+    def __init__(self, per_namespace: int = DEFAULT_CONCURRENT_LONG_POLLS) -> None:
+        self.per_namespace = per_namespace
+        self.active: Counter[tuple[str, str]] = Counter()
+
+    def quota(self, method: str) -> int:
+        if method == "GetWorkflowExecutionHistory":
+            return max(self.per_namespace, HISTORY_LONG_POLLS)
+        return self.per_namespace
+
+    def counts(self, method: str, request: Message) -> bool:
+        if method not in LONG_RUNNING_METHODS:
+            return False
+        return method != "GetWorkflowExecutionHistory" or bool(getattr(request, "wait_new_event", False))
+
+    def enter(self, namespace: str, method: str) -> None:
+        """Take a slot, or raise ConcurrentLimitExceeded (the slot is not taken then)."""
+        key = (namespace, method)
+        if self.active[key] >= self.quota(method):
+            raise ConcurrentLimitExceeded()
+        self.active[key] += 1
+
+    def leave(self, namespace: str, method: str) -> None:
+        key = (namespace, method)
+        self.active[key] -= 1
+        if self.active[key] <= 0:
+            del self.active[key]
+
+
+# The ranges protobuf documents for its well-known types; the wire carries any int64.
+_MAX_DURATION_SECONDS = 315_576_000_000
+_MIN_TIMESTAMP_SECONDS = -62_135_596_800  # 0001-01-01T00:00:00Z
+_MAX_TIMESTAMP_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
+# Messages that carry user data only: nothing in them to check, and they can be large.
+_OPAQUE = frozenset(
+    {
+        "temporal.api.common.v1.Payload",
+        "temporal.api.common.v1.Payloads",
+        "temporal.api.common.v1.Memo",
+        "temporal.api.common.v1.Header",
+        "temporal.api.common.v1.SearchAttributes",
+    }
+)
+
+
+def out_of_range(message: Message) -> str | None:
+    """The name of a Duration or Timestamp field whose value protobuf defines as invalid, or None."""
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        kind = field.message_type.full_name
+        if kind in _OPAQUE:
+            continue
+        values = value.values() if field.message_type.GetOptions().map_entry else value
+        for item in values if field.is_repeated else [value]:
+            if not isinstance(item, Message):
+                continue
+            if kind == "google.protobuf.Duration":
+                bad = not (
+                    -_MAX_DURATION_SECONDS <= item.seconds <= _MAX_DURATION_SECONDS  # type: ignore[attr-defined]
+                    and -999_999_999 <= item.nanos <= 999_999_999  # type: ignore[attr-defined]
+                    and item.seconds * item.nanos >= 0  # type: ignore[attr-defined]
+                )
+            elif kind == "google.protobuf.Timestamp":
+                bad = not (
+                    _MIN_TIMESTAMP_SECONDS <= item.seconds <= _MAX_TIMESTAMP_SECONDS  # type: ignore[attr-defined]
+                    and 0 <= item.nanos <= 999_999_999  # type: ignore[attr-defined]
+                )
+            else:
+                inner = out_of_range(item)
+                if inner is not None:
+                    return inner
+                continue
+            if bad:
+                return field.name
+    return None
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """What the lenient deserializer returns for bytes that are not a valid request."""
+
+    message_name: str
+    reason: str
+
+
+def lenient(message_class: type[Message]) -> Callable[[bytes], Message | Undecodable]:
+    def deserialize(data: bytes) -> Message | Undecodable:
+        try:
+            return message_class.FromString(data)
+        except Exception as exc:  # DecodeError, and anything else the parser raises on garbage
+            return Undecodable(message_class.DESCRIPTOR.full_name, str(exc).splitlines()[0] if str(exc) else "")
+
+    return deserialize
+
+
+Abort = Callable[[grpc.aio.ServicerContext, ServiceError], Awaitable[None]]
+
+
+def add_service(
+    server: grpc.aio.Server,
+    servicer: Any,
+    service: ServiceDescriptor,
+    abort: Abort,
+    limiter: LongPollLimiter | None = None,
+) -> None:
+    """Serve every unary method of `service` from the servicer's method of the same name."""
+    handlers: dict[str, grpc.RpcMethodHandler] = {}
+    for method in service.methods:
+        request_class = message_factory.GetMessageClass(method.input_type)
+        response_class = message_factory.GetMessageClass(method.output_type)
+        handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+            _behavior(service.full_name, method.name, getattr(servicer, method.name), abort, limiter),
+            request_deserializer=lenient(request_class),
+            response_serializer=response_class.SerializeToString,
+        )
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(service.full_name, handlers)])
+
+
+def _behavior(
+    service_name: str,
+    name: str,
+    method: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Message]],
+    abort: Abort,
+    limiter: LongPollLimiter | None,
+) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Message]]:
+    async def behavior(request: Message | Undecodable, context: grpc.aio.ServicerContext) -> Message:
+        if isinstance(request, Undecodable):
+            log.debug("%s/%s: request is not a valid %s: %s", service_name, name, request.message_name, request.reason)
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"request is not a valid {request.message_name}: {request.reason}"
+            )
+            raise AssertionError("unreachable")
+        bad_field = out_of_range(request)
+        if bad_field is not None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"Invalid {bad_field}: out of range.")
+            raise AssertionError("unreachable")
+        if limiter is None or not limiter.counts(name, request):
+            return await method(request, context)
+        namespace = str(getattr(request, "namespace", ""))
+        try:
+            limiter.enter(namespace, name)
+        except ConcurrentLimitExceeded as exc:
+            await abort(context, exc)
+            raise AssertionError("unreachable") from None
+        try:
+            return await method(request, context)
+        finally:
+            limiter.leave(namespace, name)
+
+    behavior.__name__ = name
+    return behavior
