@@ -38,15 +38,18 @@ class ReadOps:
                 # A caller polling again keeps waiting on the run it started with.
                 token = PageToken.decode(request.next_page_token, state.key.run_id)
                 state = engine.run(request.namespace, request.execution.workflow_id, token.run_id)
+            # Wait for the close event in the store, not for the run's state to say closed: the state
+            # changes before its commit is durable, the stored history only after.
+            event = close_event(engine.store, state)
             if request.wait_new_event:
                 loop = asyncio.get_running_loop()
                 deadline = loop.time() + timeout
-                while state.running and not engine.closing and (remaining := deadline - loop.time()) > 0:
+                while event is None and not engine.closing and (remaining := deadline - loop.time()) > 0:
                     await engine.wait_for_history(state.key, remaining)
-            event = close_event(engine.store, state)
+                    event = close_event(engine.store, state)
             if event is not None:
                 response.history.events.append(event)
-            elif request.wait_new_event and state.running:
+            elif request.wait_new_event:
                 # The poll expired first: an empty page with a token tells the caller to poll again,
                 # as the real server does (the official Python SDK's result() on a handle without
                 # a run id stops with "No completion event found" on an empty page without one).

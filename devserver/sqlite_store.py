@@ -77,6 +77,11 @@ class StoreError(Exception):
     """The database cannot be used; the message is one line for the user."""
 
 
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
 def parse_pragmas(values: list[str]) -> list[tuple[str, str]]:
     """`KEY=VALUE` strings as pairs; anything else is a StoreError."""
     pairs = []
@@ -162,6 +167,10 @@ class SqliteStore(MemoryStore):
                 "upgrade tempo to open it"
             )
         await db.execute("PRAGMA journal_mode=WAL")
+        # A file we may read but not write (its mode, a read-only mount) is refused now, not at the
+        # first commit: taking the write lock and letting it go changes nothing in the file.
+        await db.execute("BEGIN IMMEDIATE")
+        await db.execute("ROLLBACK")
         await db.execute("PRAGMA synchronous=FULL")
         for key, value in self.pragmas:
             await db.execute(f"PRAGMA {key}={value}")
@@ -173,24 +182,36 @@ class SqliteStore(MemoryStore):
         db = self._db
         assert db is not None
         loaded = Loaded()
-        async with db.execute("SELECT info, config, search_attributes FROM namespaces") as rows:
-            async for info_blob, config_blob, attributes in rows:
-                info = namespace_pb.NamespaceInfo.FromString(info_blob)
-                config = namespace_pb.NamespaceConfig.FromString(config_blob)
-                loaded.namespaces.append(Namespace(info, config, json.loads(attributes)))
-        async with db.execute("SELECT state FROM executions") as rows:
-            async for (blob,) in rows:
+        async with db.execute("SELECT name, info, config, search_attributes FROM namespaces") as rows:
+            async for name, info_blob, config_blob, attributes in rows:
+                try:
+                    info = namespace_pb.NamespaceInfo.FromString(info_blob)
+                    config = namespace_pb.NamespaceConfig.FromString(config_blob)
+                    loaded.namespaces.append(Namespace(info, config, json.loads(attributes)))
+                except Exception as exc:  # a damaged row: refuse the file rather than guess
+                    raise StoreError(f"cannot read namespace {name!r} stored in {self.path}: {_one_line(exc)}") from exc
+        async with db.execute("SELECT workflow_id, run_id, state FROM executions") as rows:
+            async for workflow_id, run_id, blob in rows:
                 try:
                     loaded.states.append(snapshot.load(blob))
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise StoreError(f"cannot read a workflow run stored in {self.path}: {exc}") from exc
+                except Exception as exc:
+                    raise StoreError(
+                        f"cannot read workflow {workflow_id!r} run {run_id} stored in {self.path}: {_one_line(exc)}"
+                    ) from exc
         query = (
-            "SELECT namespace, workflow_id, run_id, event FROM history "
+            "SELECT namespace, workflow_id, run_id, event_id, event FROM history "
             "ORDER BY namespace, workflow_id, run_id, event_id"
         )
         async with db.execute(query) as rows:
-            async for namespace, workflow_id, run_id, blob in rows:
-                self.append(RunKey(namespace, workflow_id, run_id), [history.HistoryEvent.FromString(blob)])
+            async for namespace, workflow_id, run_id, event_id, blob in rows:
+                key = RunKey(namespace, workflow_id, run_id)
+                try:
+                    self.append(key, [history.HistoryEvent.FromString(blob)])
+                except Exception as exc:
+                    raise StoreError(
+                        f"cannot read event {event_id} of workflow {workflow_id!r} run {run_id} stored in "
+                        f"{self.path}: {_one_line(exc)}"
+                    ) from exc
         return loaded
 
     # ---- writing ----------------------------------------------------------------------

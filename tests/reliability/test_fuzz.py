@@ -168,9 +168,9 @@ def test_generated_workflow_task_completions(fuzzed: tuple[LoggedServer, Targets
             )
             assert task.workflow_execution.workflow_id == workflow_id
             request = wsv1.RespondWorkflowTaskCompletedRequest()
-            request.CopyFrom(data.draw(completion))
+            request.ParseFromString(data.draw(completion).SerializeToString())
             del request.commands[:]
-            request.commands.extend(data.draw(generated_commands))
+            request.commands.extend(data.draw(generated_commands))  # type: ignore[arg-type]
             request.namespace = FUZZ_NAMESPACE
             request.task_token = task.task_token
             _check(WORKFLOW_SERVICE.full_name, "RespondWorkflowTaskCompleted", request.SerializeToString(), server, "")

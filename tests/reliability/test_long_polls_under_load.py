@@ -8,6 +8,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -127,3 +128,22 @@ async def test_result_without_run_id_outlasts_the_history_long_poll(kind: str) -
             assert await client.get_workflow_handle(queue).result() == "done"
     finally:
         server.stop()
+
+
+async def test_result_never_sees_a_close_that_is_not_yet_durable(tmp_path: Path) -> None:
+    # With --db-filename a run's state says "closed" while its close event is still being
+    # written; a result() arriving then must wait for the event, not come back empty.
+    server = tempo_server("--db-filename", str(tmp_path / "tempo.db")).start()
+    try:
+        client = await Client.connect(server.address)
+        queue = f"durable-close-{uuid.uuid4().hex[:6]}"
+        ids = []
+        for i in range(40):
+            handle = await client.start_workflow(Sleeper.run, 0.0, id=f"{queue}-{i}", task_queue=queue)
+            ids.append(handle.id)
+        # The worker comes when all are waiting: they complete together while the results are asked.
+        async with Worker(client, task_queue=queue, workflows=[Sleeper]):
+            results = [await client.get_workflow_handle(w).result() for w in ids]
+    finally:
+        server.stop()
+    assert results == ["done"] * 40
