@@ -27,6 +27,10 @@ from devserver.visibility import VisibilityIndex
 log = logging.getLogger("tempo.server")
 
 
+# The largest request the server reads; a bigger one is answered RESOURCE_EXHAUSTED.
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
+
 class PortInUse(Exception):
     """The address to listen on is taken."""
 
@@ -110,8 +114,9 @@ class DevServer:
         self.engine = engine
         self.grpc = grpc.aio.server(
             options=[
-                ("grpc.max_receive_message_length", 128 * 1024 * 1024),
-                ("grpc.max_send_message_length", 128 * 1024 * 1024),
+                # As the real server (grpc-go's defaults): requests up to 4 MiB, answers of any size.
+                ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
+                ("grpc.max_send_message_length", -1),
                 # Without this a second server can bind the same port and steal connections.
                 ("grpc.so_reuseport", 0),
                 # Calls that arrived but that the event loop has not picked up yet wait in gRPC's

@@ -67,6 +67,30 @@ HONOURED_KEYS: tuple[HonouredKey, ...] = (
         "limit.blobSize.warn", "int", "payload bytes above which the server logs a warning", "limits.blob_size_warn"
     ),
     HonouredKey(
+        "limit.numPendingActivities.error",
+        "int",
+        "activities a run may have pending; one more fails the workflow task",
+        "limits.pending_activities_error",
+    ),
+    HonouredKey(
+        "limit.numPendingChildExecutions.error",
+        "int",
+        "child workflows a run may have pending; one more fails the workflow task",
+        "limits.pending_children_error",
+    ),
+    HonouredKey(
+        "limit.numPendingSignals.error",
+        "int",
+        "signals to other workflows a run may have pending; one more fails the workflow task",
+        "limits.pending_signals_error",
+    ),
+    HonouredKey(
+        "limit.numPendingCancelRequests.error",
+        "int",
+        "cancel requests to other workflows a run may have pending; one more fails the workflow task",
+        "limits.pending_cancels_error",
+    ),
+    HonouredKey(
         "system.enableEagerWorkflowStart",
         "bool",
         "hand a new run's first workflow task back in the start response when asked",

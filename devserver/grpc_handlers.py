@@ -31,6 +31,9 @@ from devserver.errors import ServiceError
 
 log = logging.getLogger("tempo.grpc")
 
+# The real server's limit.maxIDLength: namespaces, ids and names longer than this are refused.
+MAX_ID_LENGTH = 1000
+
 # The real server's frontend.namespaceCount default.
 DEFAULT_CONCURRENT_LONG_POLLS = 1200
 
@@ -211,6 +214,9 @@ def _behavior(
         bad_field = out_of_range(request)
         if bad_field is not None:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"Invalid {bad_field}: out of range.")
+            raise AssertionError("unreachable")
+        if len(getattr(request, "namespace", "")) > MAX_ID_LENGTH:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Namespace length exceeds limit.")
             raise AssertionError("unreachable")
         if limiter is None or not limiter.counts(name, request):
             return await method(request, context)

@@ -27,6 +27,7 @@ from devserver.core import eager_start
 from devserver.core.protos import seconds_of
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument, ServiceError, Unimplemented
+from devserver.grpc_handlers import MAX_ID_LENGTH
 from devserver.namespaces import Namespace
 from devserver.read_ops import ReadOps
 from devserver.update_ops import UpdateOps
@@ -194,6 +195,8 @@ class WorkflowService:
     async def SignalWorkflowExecution(
         self, request: wsv1.SignalWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.SignalWorkflowExecutionResponse:
+        _check_length(request.signal_name, "SignalName length exceeds limit.")
+        _check_length(request.request_id, "RequestId length exceeds limit.")
         await self.engine.signal(request)
         return wsv1.SignalWorkflowExecutionResponse()
 
@@ -201,6 +204,8 @@ class WorkflowService:
     async def SignalWithStartWorkflowExecution(
         self, request: wsv1.SignalWithStartWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.SignalWithStartWorkflowExecutionResponse:
+        length = len(request.signal_name)
+        _check_length(request.signal_name, f"signal name exceeds maximum allowed length ({length}/{MAX_ID_LENGTH})")
         state = await self.engine.signal_with_start(request)
         return wsv1.SignalWithStartWorkflowExecutionResponse(run_id=state.key.run_id, started=True)
 
@@ -288,6 +293,7 @@ class WorkflowService:
     async def PollWorkflowTaskQueue(
         self, request: wsv1.PollWorkflowTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.PollWorkflowTaskQueueResponse:
+        _check_length(request.task_queue.name, "taskQueue length exceeds limit")
         return await self.workers.poll_workflow_task(request, self._poll_timeout(context))
 
     @rpc
@@ -314,6 +320,7 @@ class WorkflowService:
     async def PollActivityTaskQueue(
         self, request: wsv1.PollActivityTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.PollActivityTaskQueueResponse:
+        _check_length(request.task_queue.name, "taskQueue length exceeds limit")
         return await self.workers.poll_activity_task(request, self._poll_timeout(context))
 
     @rpc
@@ -448,6 +455,12 @@ class WorkflowService:
         self, request: wsv1.DescribeTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DescribeTaskQueueResponse:
         return self.workers.describe_task_queue(request)
+
+
+def _check_length(value: str, message: str) -> None:
+    """Ids and names longer than the real server's limit.maxIDLength are refused as it refuses them."""
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidArgument(message)
 
 
 def _until_deadline(context: grpc.aio.ServicerContext) -> float:

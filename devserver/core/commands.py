@@ -233,8 +233,19 @@ def _validate(
 ) -> None:
     timer_ids = set(state.timers)
     activity_ids = set(state.activity_ids)
+    # Pending work per kind, counting what earlier commands of this task add (the real
+    # server's limit.numPending*.error; reliability helper: a small addition for the refactor).
+    pending = {
+        CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: len(state.activities),
+        CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: len(state.children),
+        CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: len(state.external_signals),
+        CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: len(state.external_cancels),
+    }
     for index, command in enumerate(commands):
         kind = command.command_type
+        if kind in pending:
+            _check_pending_limit(kind, pending[kind], limits)
+            pending[kind] += 1
         oversized = core_limits.oversized_payload(command, limits)
         if oversized is not None:
             raise BadCommand(*oversized, terminates=True)
@@ -353,6 +364,20 @@ def _check_child(
         raise BadCommand(bad, "Required field WorkflowType is not set on command.")
     if attrs.cron_schedule:
         raise BadCommand(bad, "cron schedules are not supported by the tempo dev server yet")
+    # Length limits as the real server words them (reliability helper: re-apply after the refactor).
+    child_id, child_type, child_namespace = attrs.workflow_id, attrs.workflow_type.name, attrs.namespace
+    if len(child_id) > MAX_ID_LENGTH:
+        raise BadCommand(
+            bad,
+            f"WorkflowId on StartChildWorkflowExecutionCommand exceeds length limit. WorkflowId={child_id} "
+            f"Length={len(child_id)} Limit={MAX_ID_LENGTH} WorkflowType={child_type} Namespace={child_namespace}",
+        )
+    if len(child_type) > MAX_ID_LENGTH:
+        raise BadCommand(
+            bad,
+            f"WorkflowType on StartChildWorkflowExecutionCommand exceeds length limit. WorkflowId={child_id} "
+            f"WorkflowType={child_type} Length={len(child_type)} Limit={MAX_ID_LENGTH} Namespace={child_namespace}",
+        )
     for name in ("workflow_execution_timeout", "workflow_run_timeout", "workflow_task_timeout"):
         if seconds_of(getattr(attrs, name)) < 0:
             raise BadCommand(bad, f"Invalid {name} on StartChildWorkflowExecutionCommand: negative.")
@@ -397,12 +422,52 @@ def _check_timer(attrs: command_pb.StartTimerCommandAttributes) -> None:
         raise BadCommand(bad, f"An invalid StartToFireTimeout is set on StartTimerCommand: {error}. TimerId={timer_id}")
 
 
+_PENDING_LIMITS = {
+    CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: (
+        "pending_activities_error",
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED,
+        "pending activities",
+    ),
+    CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: (
+        "pending_children_error",
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED,
+        "pending child workflow executions",
+    ),
+    CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: (
+        "pending_signals_error",
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_SIGNALS_LIMIT_EXCEEDED,
+        "pending signals to external workflows",
+    ),
+    CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: (
+        "pending_cancels_error",
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_REQUEST_CANCEL_LIMIT_EXCEEDED,
+        "pending requests to cancel external workflows",
+    ),
+}
+
+
+def _check_pending_limit(kind: int, pending: int, limits: core_limits.Limits) -> None:
+    field_name, cause, what = _PENDING_LIMITS[kind]
+    limit = getattr(limits, field_name)
+    if pending >= limit:
+        raise BadCommand(cause, f"the number of {what}, {pending}, has reached the per-workflow limit of {limit}")
+
+
 def _check_activity(attrs: command_pb.ScheduleActivityTaskCommandAttributes, pending_ids: set[str]) -> None:
     bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES
     if not attrs.activity_id:
         raise BadCommand(bad, "ActivityId is not set on command.")
     if not attrs.activity_type.name:
         raise BadCommand(bad, "ActivityType is not set on command.")
+    # Length limits as the real server words them (reliability helper: re-apply after the refactor).
+    if len(attrs.activity_id) > MAX_ID_LENGTH:
+        raise BadCommand(bad, f"activityId exceeds length limit. Length={len(attrs.activity_id)} Limit={MAX_ID_LENGTH}")
+    if len(attrs.activity_type.name) > MAX_ID_LENGTH:
+        raise BadCommand(
+            bad, f"activityType exceeds length limit. Length={len(attrs.activity_type.name)} Limit={MAX_ID_LENGTH}"
+        )
+    if len(attrs.task_queue.name) > MAX_ID_LENGTH:
+        raise BadCommand(bad, "taskQueue length exceeds limit")
     if attrs.activity_id in pending_ids:
         raise BadCommand(
             Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,

@@ -53,6 +53,13 @@ class Limits:
     history_size_suggest_continue_as_new: int = 4 * MIB  # limit.historySize.suggestContinueAsNew
     blob_size_error: int = 2 * MIB  # limit.blobSize.error: one payload field of a request or command
     blob_size_warn: int = 512 * KIB  # limit.blobSize.warn
+    # Work a run may have pending at once; a workflow task whose command goes past one fails
+    # with the matching PENDING_*_LIMIT_EXCEEDED cause (reliability helper: counted in
+    # commands._validate, re-apply after the core refactor).
+    pending_activities_error: int = 2000  # limit.numPendingActivities.error
+    pending_children_error: int = 2000  # limit.numPendingChildExecutions.error
+    pending_signals_error: int = 2000  # limit.numPendingSignals.error
+    pending_cancels_error: int = 2000  # limit.numPendingCancelRequests.error
 
 
 DEFAULT_LIMITS = Limits()
