@@ -44,7 +44,7 @@ from devserver.core.changes import (
 from devserver.core.ids import advance_task_ids, new_run_id
 from devserver.core.limits import Limits
 from devserver.core.mutable_state import MutableState, UpdateInfo, task_queue_message
-from devserver.core.protos import duration, seconds_of, timestamp
+from devserver.core.protos import clamp_epoch, duration, seconds_of, timestamp
 from devserver.core.recovery import recover
 from devserver.core.snapshot import dump as dump_state
 from devserver.core.snapshot import restore_into
@@ -773,7 +773,8 @@ def _check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: Mutab
 
 
 def _datetime(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=UTC)
+    # Clamped: a run may be given times past year 9999 (reliability helper, found by fuzzing).
+    return datetime.fromtimestamp(clamp_epoch(epoch), tz=UTC)
 
 
 def decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, Any]:

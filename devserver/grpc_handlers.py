@@ -107,55 +107,6 @@ class LongPollLimiter:
             del self.active[key]
 
 
-# The ranges protobuf documents for its well-known types; the wire carries any int64.
-_MAX_DURATION_SECONDS = 315_576_000_000
-_MIN_TIMESTAMP_SECONDS = -62_135_596_800  # 0001-01-01T00:00:00Z
-_MAX_TIMESTAMP_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
-# Messages that carry user data only: nothing in them to check, and they can be large.
-_OPAQUE = frozenset(
-    {
-        "temporal.api.common.v1.Payload",
-        "temporal.api.common.v1.Payloads",
-        "temporal.api.common.v1.Memo",
-        "temporal.api.common.v1.Header",
-        "temporal.api.common.v1.SearchAttributes",
-    }
-)
-
-
-def out_of_range(message: Message) -> str | None:
-    """The name of a Duration or Timestamp field whose value protobuf defines as invalid, or None."""
-    for field, value in message.ListFields():
-        if field.message_type is None:
-            continue
-        kind = field.message_type.full_name
-        if kind in _OPAQUE:
-            continue
-        values = value.values() if field.message_type.GetOptions().map_entry else value
-        for item in values if field.is_repeated else [value]:
-            if not isinstance(item, Message):
-                continue
-            if kind == "google.protobuf.Duration":
-                bad = not (
-                    -_MAX_DURATION_SECONDS <= item.seconds <= _MAX_DURATION_SECONDS  # type: ignore[attr-defined]
-                    and -999_999_999 <= item.nanos <= 999_999_999  # type: ignore[attr-defined]
-                    and item.seconds * item.nanos >= 0  # type: ignore[attr-defined]
-                )
-            elif kind == "google.protobuf.Timestamp":
-                bad = not (
-                    _MIN_TIMESTAMP_SECONDS <= item.seconds <= _MAX_TIMESTAMP_SECONDS  # type: ignore[attr-defined]
-                    and 0 <= item.nanos <= 999_999_999  # type: ignore[attr-defined]
-                )
-            else:
-                inner = out_of_range(item)
-                if inner is not None:
-                    return inner
-                continue
-            if bad:
-                return field.name
-    return None
-
-
 @dataclass(frozen=True)
 class Undecodable:
     """What the lenient deserializer returns for bytes that are not a valid request."""
@@ -210,10 +161,6 @@ def _behavior(
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, f"request is not a valid {request.message_name}: {request.reason}"
             )
-            raise AssertionError("unreachable")
-        bad_field = out_of_range(request)
-        if bad_field is not None:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"Invalid {bad_field}: out of range.")
             raise AssertionError("unreachable")
         if len(getattr(request, "namespace", "")) > MAX_ID_LENGTH:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Namespace length exceeds limit.")

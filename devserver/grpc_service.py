@@ -25,6 +25,7 @@ from devserver import __version__
 from devserver.activity_ops import ActivityOps
 from devserver.core import eager_start
 from devserver.core.protos import seconds_of
+from devserver.core.tokens import TaskToken
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument, ServiceError, Unimplemented
 from devserver.grpc_handlers import MAX_ID_LENGTH
@@ -45,12 +46,15 @@ DEADLINE_MARGIN = 1.0
 # DescribeNamespace reports to SDKs.
 MAX_MEMO_SIZE = 2 * 1024 * 1024
 MAX_WORKFLOW_TASK_COMPLETION_SIZE = 40 * 1024 * 1024
+# A longer retention is recorded as 100 years, as the real server records it.
+MAX_RETENTION_SECONDS = 100 * 365 * 24 * 3600
 
 
 def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
     @functools.wraps(handler)
     async def wrapper(self: Any, request: Request, context: grpc.aio.ServicerContext) -> Response:
         try:
+            _check_token_namespace(self.engine, request)
             return await handler(self, request, context)
         except ServiceError as error:
             await abort(context, error)
@@ -61,6 +65,21 @@ def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
             raise
 
     return wrapper
+
+
+def _check_token_namespace(engine: Engine, request: Any) -> None:
+    """A task token only acts in the namespace it was issued in (as on the real server)."""
+    raw = getattr(request, "task_token", b"")
+    namespace = getattr(request, "namespace", "")
+    if not raw or not namespace:
+        return
+    engine.namespaces.get(namespace)  # an unknown namespace is NOT_FOUND first
+    try:
+        token = TaskToken.decode(raw)
+    except InvalidArgument:
+        return  # the handler answers garbage as garbage
+    if token.namespace != namespace:
+        raise InvalidArgument("Operation requested with a token from a different namespace.")
 
 
 async def abort(context: grpc.aio.ServicerContext, error: ServiceError) -> None:
@@ -129,6 +148,7 @@ class WorkflowService:
         retention = seconds_of(request.workflow_execution_retention_period)
         if retention <= 0:
             raise InvalidArgument("A valid retention period is not set on request.")
+        retention = min(retention, MAX_RETENTION_SECONDS)
         await self.engine.register_namespace(request.namespace, request.description, request.owner_email, retention)
         return wsv1.RegisterNamespaceResponse()
 

@@ -105,7 +105,7 @@ def start_dev(
       tempo server start-dev --headless
     """
     from devserver import dynamic_config
-    from devserver.app import DevServer, PortInUse, ServerConfig, serve
+    from devserver.app import DevServer, PortInUse, ServerConfig, no_authentication_warning, serve
     from devserver.sqlite_store import StoreError
 
     logging.basicConfig(
@@ -136,6 +136,8 @@ def start_dev(
         raise typer.Exit(1) from None
     for key in ignored:
         typer.echo(f"note: dynamic config key {key} has no effect on Tempo (ignored)", err=True)
+    if warning := no_authentication_warning(ip):
+        typer.echo(warning, err=True)
     storage = f"SQLite file {db_filename}" if db_filename else "in memory"
     web_ui: list[UiProcess] = []
 

@@ -31,14 +31,28 @@ def capped(value: Duration) -> Duration:
     return Duration(seconds=value.seconds, nanos=value.nanos)
 
 
+# Durations and times a client sends may be any int64 of seconds; what the server computes from
+# them is kept within what protobuf and datetime can hold (reliability helper: found by fuzzing,
+# a continue-as-new with a backoff of 2**63 s failed the call with INTERNAL).
+_LARGEST_SECONDS = 315_576_000_000  # protobuf's documented Duration range, ~10,000 years
+_LATEST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+
 def duration(seconds: float) -> Duration:
+    seconds = max(-_LARGEST_SECONDS, min(_LARGEST_SECONDS, seconds))
     whole = int(seconds)
     return Duration(seconds=whole, nanos=round((seconds - whole) * 1e9))
 
 
 def timestamp(epoch_seconds: float) -> Timestamp:
+    epoch_seconds = max(0.0, min(_LATEST_EPOCH, epoch_seconds))
     whole = int(epoch_seconds)
     return Timestamp(seconds=whole, nanos=round((epoch_seconds - whole) * 1e9))
+
+
+def clamp_epoch(epoch_seconds: float) -> float:
+    """An epoch that datetime can represent (0 .. year 9999)."""
+    return max(0.0, min(_LATEST_EPOCH, epoch_seconds))
 
 
 def epoch_of(ts: Timestamp) -> float:
