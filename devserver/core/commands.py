@@ -422,7 +422,7 @@ def _check_timer(attrs: command_pb.StartTimerCommandAttributes) -> None:
         raise BadCommand(bad, f"An invalid StartToFireTimeout is set on StartTimerCommand: {error}. TimerId={timer_id}")
 
 
-_PENDING_LIMITS = {
+_PENDING_LIMITS: dict[int, tuple[str, int, str]] = {
     CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: (
         "pending_activities_error",
         Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED,
