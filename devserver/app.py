@@ -21,6 +21,7 @@ from devserver.grpc_handlers import DEFAULT_CONCURRENT_LONG_POLLS, LongPollLimit
 from devserver.grpc_service import WorkflowService, abort
 from devserver.namespaces import NamespaceRegistry
 from devserver.operator_service import OperatorService
+from devserver.retention import RetentionReaper
 from devserver.sqlite_store import SqliteStore, StoreError, parse_pragmas
 from devserver.store import HistoryStore, MemoryStore
 from devserver.visibility import VisibilityIndex
@@ -158,6 +159,7 @@ class DevServer:
         operator_service = operator_pb.DESCRIPTOR.services_by_name["OperatorService"]
         add_service(self.grpc, OperatorService(engine), operator_service, abort)
         self.grpc.add_generic_rpc_handlers([_health_service()])
+        self.reaper = RetentionReaper(engine)
         self.port = 0
 
     async def start(self) -> None:
@@ -168,9 +170,11 @@ class DevServer:
         if self.port == 0:
             raise PortInUse(f"cannot listen on {self.config.address}: address already in use")
         await self.grpc.start()
+        self.reaper.start()
 
     async def stop(self) -> None:
         """Answer long polls, let in-flight RPCs finish, close the listener, then the store."""
+        await self.reaper.stop()
         await self.engine.shutdown()
         await self.grpc.stop(self.config.shutdown_grace)
         await self.engine.store.close()
