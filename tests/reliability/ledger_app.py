@@ -44,3 +44,7 @@ class LedgerOrder:
     @workflow.signal
     def add(self, token: str) -> None:
         self.tokens.append(token)
+
+    @workflow.query
+    def signals_seen(self) -> int:
+        return len(self.tokens)
