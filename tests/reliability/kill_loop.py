@@ -66,6 +66,9 @@ class Verdict:
     longest_timer_delay_after_restart: float
     seconds: float
     result_errors: list[str] = field(default_factory=list)
+    # result() calls made while the kills went on that failed, by status (calls cut by a kill:
+    # UNAVAILABLE or UNKNOWN "transport error"); CANCELLED would be the server's fault.
+    result_call_errors: dict[str, int] = field(default_factory=dict)
 
     @property
     def lost(self) -> int:
@@ -93,6 +96,7 @@ class Verdict:
             "timers_due_while_down": self.timers_due_while_down,
             "timers_not_fired": len(self.timers_not_fired),
             "failed_result_calls": len(self.result_errors),
+            "result_calls_cut_while_killing": dict(self.result_call_errors),
             "longest_timer_delay_after_restart_s": round(self.longest_timer_delay_after_restart, 2),
             "seconds": round(self.seconds, 1),
         }
@@ -108,23 +112,29 @@ class KillLoop:
         seed: int,
         start_timeout: float = 60.0,
         progress: Callable[[str], None] | None = None,
+        waiters: int = 0,
     ) -> None:
         self.server = server
         self.kills = kills
         self.workflows = workflows
         self.rng = random.Random(seed)
+        # Workflows started before the kills whose timers outlast them, each with a result()
+        # waiting all through: many long polls cut and made again at every restart.
+        self.waiters = waiters
         self.start_timeout = start_timeout
         self.progress = progress or (lambda _: None)
         self.ledger = Ledger()
         self.queue = f"ledger-{uuid.uuid4().hex[:8]}"
         self._orders: list[asyncio.Task[None]] = []
         self.result_errors: list[str] = []
+        self._waiters: list[asyncio.Task[None]] = []
+        self.result_call_errors: Counter[str] = Counter()
 
     # ---- load ---------------------------------------------------------------------------
 
-    async def _start(self, client: Client, order: int, nap: float) -> str:
+    async def _start(self, client: Client, order: int, nap: float, signals: int = SIGNALS_PER_WORKFLOW) -> str:
         workflow_id = f"{self.queue}-{order}"
-        args = (order, nap, SIGNALS_PER_WORKFLOW)
+        args = (order, nap, signals)
         deadline = time.monotonic() + CALL_PATIENCE
         while True:
             try:
@@ -172,11 +182,28 @@ class KillLoop:
                 await asyncio.sleep(0.2)
         self.ledger.signals[workflow_id].append(token)
 
-    async def _one_order(self, client: Client, order: int, nap: float) -> None:
-        workflow_id = await self._start(client, order, nap)
-        for n in range(SIGNALS_PER_WORKFLOW):
+    async def _one_order(self, client: Client, order: int, nap: float, signals: int = SIGNALS_PER_WORKFLOW) -> None:
+        workflow_id = await self._start(client, order, nap, signals)
+        self._waiters.append(asyncio.create_task(self._await_result(client, workflow_id)))
+        for n in range(signals):
             await asyncio.sleep(self.rng.uniform(0.0, 0.8))
             await self._signal(client, workflow_id, f"{workflow_id}/signal-{n}")
+
+    async def _await_result(self, client: Client, workflow_id: str) -> None:
+        """A user waiting on result() all through the kills: calls cut by a kill fail with
+        UNAVAILABLE (or a transport error) and are made again; CANCELLED is never right."""
+        deadline = time.monotonic() + 10 * CALL_PATIENCE
+        while time.monotonic() < deadline:
+            try:
+                await client.get_workflow_handle(workflow_id).result()
+                return
+            except WorkflowFailureError:
+                return
+            except RPCError as error:
+                self.result_call_errors[error.status.name] += 1
+            except Exception as error:  # an answer the SDK could not use
+                self.result_call_errors[type(error).__name__] += 1
+            await asyncio.sleep(0.5)
 
     def _launch(self, client: Client, order: int, nap: float) -> None:
         self._orders.append(asyncio.create_task(self._one_order(client, order, nap)))
@@ -223,12 +250,22 @@ class KillLoop:
             workflows=[LedgerOrder],
             activities=[prepare_order, deliver_order],
         ):
+            if self.waiters:
+                limit = asyncio.Semaphore(50)
+
+                async def waiter(i: int) -> None:
+                    async with limit:
+                        await self._one_order(client, 2_000_000 + i, 3.0 * self.kills, signals=0)
+
+                await asyncio.gather(*(waiter(i) for i in range(self.waiters)))
+                self.progress(f"{self.waiters} workflows waiting, each with a result() call")
             kills_done = asyncio.Event()
             load = asyncio.create_task(self._load(client, kills_done))
             await self._kill_and_restart(client)
             kills_done.set()
             await load
             await asyncio.gather(*self._orders)
+            await asyncio.gather(*self._waiters)
             self.progress("load done; waiting for every acknowledged workflow")
             await self._wait_for_results(client)
             return await self._verify(client, time.monotonic() - began)
@@ -269,6 +306,7 @@ class KillLoop:
             longest_timer_delay_after_restart=0.0,
             seconds=seconds,
             result_errors=self.result_errors,
+            result_call_errors=dict(self.result_call_errors),
         )
         for workflow_id in self.ledger.starts:
             try:
