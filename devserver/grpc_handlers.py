@@ -146,6 +146,8 @@ def add_service(
             response_serializer=response_class.SerializeToString,
         )
     server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(service.full_name, handlers)])
+    # Registered methods skip grpcio's generic lookup per call (as newer generated code does).
+    server.add_registered_method_handlers(service.full_name, handlers)
 
 
 def _behavior(
