@@ -69,6 +69,10 @@ class Verdict:
     # result() calls made while the kills went on that failed, by status (calls cut by a kill:
     # UNAVAILABLE or UNKNOWN "transport error"); CANCELLED would be the server's fault.
     result_call_errors: dict[str, int] = field(default_factory=dict)
+    # CANCELLED answers that came while the server was up and not just killed: the server's own.
+    # (A call the kill cuts ends CANCELLED "operation was canceled" within ~0.1 s, client side,
+    # on either server.)
+    cancelled_by_server: int = 0
 
     @property
     def lost(self) -> int:
@@ -97,6 +101,7 @@ class Verdict:
             "timers_not_fired": len(self.timers_not_fired),
             "failed_result_calls": len(self.result_errors),
             "result_calls_cut_while_killing": dict(self.result_call_errors),
+            "cancelled_by_server": self.cancelled_by_server,
             "longest_timer_delay_after_restart_s": round(self.longest_timer_delay_after_restart, 2),
             "seconds": round(self.seconds, 1),
         }
@@ -129,6 +134,10 @@ class KillLoop:
         self.result_errors: list[str] = []
         self._waiters: list[asyncio.Task[None]] = []
         self.result_call_errors: Counter[str] = Counter()
+        self.result_call_examples: dict[str, str] = {}
+        self.result_call_timing: list[tuple[str, float, bool]] = []
+        self._killed_at = 0.0
+        self._up = True
 
     # ---- load ---------------------------------------------------------------------------
 
@@ -201,6 +210,11 @@ class KillLoop:
                 return
             except RPCError as error:
                 self.result_call_errors[error.status.name] += 1
+                # When, relative to the last kill, and whether the server was answering again.
+                since_kill = time.time() - self._killed_at
+                self.result_call_timing.append((error.status.name, round(since_kill, 2), self._up))
+                self.result_call_examples.setdefault(error.status.name, error.message)
+
             except Exception as error:  # an answer the SDK could not use
                 self.result_call_errors[type(error).__name__] += 1
             await asyncio.sleep(0.5)
@@ -232,10 +246,12 @@ class KillLoop:
             for p in range(2):
                 self._launch(client, 1_000_000 + k * 10 + p, 0.6 + down_for / 2)
             await asyncio.sleep(0.5)
-            killed_at = time.time()
+            killed_at = self._killed_at = time.time()
+            self._up = False
             self.server.kill()
             await asyncio.sleep(down_for)
             await asyncio.to_thread(self.server.start, self.start_timeout)
+            self._up = True
             self.ledger.down.append((killed_at, time.time()))
             self.progress(f"kill {k + 1}/{self.kills}: down {time.time() - killed_at:.1f}s")
 
@@ -307,6 +323,9 @@ class KillLoop:
             seconds=seconds,
             result_errors=self.result_errors,
             result_call_errors=dict(self.result_call_errors),
+            cancelled_by_server=sum(
+                1 for code, since_kill, up in self.result_call_timing if code == "CANCELLED" and up and since_kill > 1.0
+            ),
         )
         for workflow_id in self.ledger.starts:
             try:
