@@ -108,7 +108,7 @@ class Namespace:
             if name not in self.search_attributes:
                 raise NotFound(f"Search attribute {name} doesn't exist.")
         for name in names:
-            del self.search_attributes[name]
+            self.search_attributes.pop(name, None)  # a name may be listed twice (found by fuzzing)
 
     @property
     def name(self) -> str:
