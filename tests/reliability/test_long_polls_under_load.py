@@ -14,6 +14,7 @@ import grpc
 import pytest
 from grpc_status import rpc_status
 from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
+from temporalio.api.enums.v1 import HistoryEventFilterType
 from temporalio.api.errordetails.v1 import ResourceExhaustedFailure
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
@@ -21,6 +22,7 @@ from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceSt
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from tests.reliability.harness import connect
 from tests.reliability.storm_app import Sleeper
 from tests.servers import ServerProcess, real_server, tempo_server
 
@@ -79,7 +81,10 @@ async def _park_history_polls(address: str, count: int, limit_hit: asyncio.Event
             )
         )
         request = wsv1.GetWorkflowExecutionHistoryRequest(
-            namespace="default", execution=WorkflowExecution(workflow_id=workflow_id), wait_new_event=True
+            namespace="default",
+            execution=WorkflowExecution(workflow_id=workflow_id),
+            wait_new_event=True,
+            history_event_filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
         )
         calls = [stub.GetWorkflowExecutionHistory(request, timeout=6) for _ in range(count)]
         for outcome in await asyncio.gather(*calls, return_exceptions=True):
@@ -107,6 +112,7 @@ async def test_the_real_server_refuses_history_long_polls_over_1200() -> None:
     """The reference behaviour the previous test departs from, measured."""
     server = real_server().start(timeout=60)
     try:
+        await connect(server.address)  # its port opens before its frontend answers
         limit_hit = asyncio.Event()
         codes = await _park_history_polls(server.address, 1500, limit_hit)
     finally:
