@@ -10,6 +10,7 @@ import os
 import resource
 import shutil
 import sqlite3
+import subprocess
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -32,7 +33,11 @@ def file_server(db: Path, log: Path, preexec: Callable[[], None] | None = None) 
 def refused(server: LoggedServer) -> tuple[int, list[str]]:
     """Start a server expected to refuse its file: exit code and the lines it printed."""
     proc = server.spawn()
-    code = proc.wait(timeout=60)
+    try:
+        code = proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()  # it served the file instead of refusing it: do not leave it running
+        raise AssertionError("the server started on a file it should have refused") from None
     return code, [line for line in server.log().splitlines() if line.strip()]
 
 
