@@ -161,8 +161,10 @@ def start(
     """A worker takes the attempt (from `queue`, if given); None if the task is stale."""
     info = activity(state, scheduled_event_id)
     if info is None or info.attempt != attempt or info.started or info.paused or not state.running:
+        ch.ignore_stale("activity", scheduled_event_id, "start")
         return None
     if queue and queue != info.queue:
+        ch.ignore_stale("activity", scheduled_event_id, "start")
         return None  # dispatched before its options moved it to another queue
     info.started = True
     info.started_time = ch.now
@@ -221,12 +223,13 @@ def start(
 ACTIVITY_TASK_NOT_FOUND = "invalid activityID or activity already timed out or invoking workflow is completed"
 
 
-def started_activity(state: MutableState, token: TaskToken) -> ActivityInfo:
-    """The started attempt a token names, or NOT_FOUND."""
+def started_activity(state: MutableState, ch: Changes, token: TaskToken) -> ActivityInfo:
+    """The started attempt a token names, or NOT_FOUND (a late answer: stale)."""
     if not state.running:
         raise WorkflowClosed()
     info = activity(state, token.ref)
     if info is None or info.attempt != token.attempt or not info.started:
+        ch.ignore_stale("activity", token.ref, "answer")
         raise TaskNotFound(ACTIVITY_TASK_NOT_FOUND)
     return info
 
@@ -395,8 +398,10 @@ def cancel_acknowledged(
     _close(state, ch, info, new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED, ch.now, attrs))
 
 
-def heartbeat(state: MutableState, ch: Changes, info: ActivityInfo, details: common.Payloads | None) -> bool:
-    """Record a heartbeat; returns whether cancellation was requested (see `heartbeat_answer`)."""
+def heartbeat(
+    state: MutableState, ch: Changes, info: ActivityInfo, details: common.Payloads | None
+) -> wsv1.RecordActivityTaskHeartbeatResponse:
+    """Record a heartbeat; returns what the worker is told (`heartbeat_answer`)."""
     info.last_heartbeat_time = ch.now
     if details is not None and details.payloads:
         info.heartbeat_details = details
@@ -407,7 +412,7 @@ def heartbeat(state: MutableState, ch: Changes, info: ActivityInfo, details: com
         )
     if state not in ch.touched:
         ch.touched.append(state)
-    return info.cancel_requested
+    return heartbeat_answer(info)
 
 
 def heartbeat_answer(info: ActivityInfo) -> wsv1.RecordActivityTaskHeartbeatResponse:

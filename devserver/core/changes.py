@@ -140,8 +140,41 @@ class Changes:
     # Work on other runs this change asks for (a closed run's duties are derived by the engine).
     transfers: list[Transfer] = field(default_factory=list)
 
+    # Stale events this change ignored (core.lifecycles); the engine counts them.
+    stale: list[StaleEvent] = field(default_factory=list)
+
     def add_timer(self, deadline: float, key: TimerKey) -> None:
         self.timers.append((deadline, key))
+
+    def ignore_stale(self, entity: str, ref: object, event: str) -> None:
+        """Record a late event for something that is gone (or moved on); it changes nothing."""
+        self.stale.append(StaleEvent(entity, str(ref), event))
+
+    def only_stale(self) -> bool:
+        """Nothing happened but ignoring stale events: there is nothing to commit."""
+        return bool(self.stale) and not (
+            self.events
+            or self.tasks
+            or self.timers
+            or self.eager_activities
+            or self.query_answers
+            or self.new_runs
+            or self.closed
+            or self.touched
+            or self.updates
+            or self.rejected_updates
+            or self.transfers
+        )
+
+
+@dataclass(frozen=True)
+class StaleEvent:
+    """An event that came too late: for an attempt that is gone, a copy of a task already
+    taken, a deadline of something already done. Ignored, and counted by the engine."""
+
+    entity: str
+    ref: str
+    event: str
 
 
 @dataclass

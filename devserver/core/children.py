@@ -186,8 +186,26 @@ def child_closed(
     state.add_external(ch, [new_event(event_type, ch.now, attrs)])
 
 
-def close_policy_applied(state: MutableState, initiated_event_id: int) -> None:
+def child_to_start(state: MutableState, initiated_event_id: int) -> ChildInfo | None:
+    """The child the run initiated and has not started yet (None if it is started or gone)."""
+    child = state.children.get(initiated_event_id)
+    if child is None or child.run_id or not state.running:
+        return None
+    return child
+
+
+def closing_child(state: MutableState, initiated_event_id: int) -> ChildInfo | None:
+    """A child the closed run must still apply its parent close policy to."""
+    return state.closing_children.get(initiated_event_id)
+
+
+def close_policy_applied(state: MutableState, ch: Changes, initiated_event_id: int) -> None:
     state.closing_children.pop(initiated_event_id, None)
+
+
+def parent_notified(state: MutableState, ch: Changes) -> None:
+    """The closed child run has told its parent how it ended."""
+    state.parent_notified = True
 
 
 # ---- external signals and cancels: the sender's side ------------------------------------
@@ -199,6 +217,20 @@ def initiate_signal(
     event_id = state._append(ch, EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, attrs)
     state.external_signals[event_id] = attrs
     ch.transfers.append(SignalExternal(state.key, event_id))
+
+
+def signal_to_send(
+    state: MutableState, initiated_event_id: int
+) -> history.SignalExternalWorkflowExecutionInitiatedEventAttributes | None:
+    """A signal the run initiated and that is not delivered yet."""
+    return state.external_signals.get(initiated_event_id)
+
+
+def cancel_to_send(
+    state: MutableState, initiated_event_id: int
+) -> history.RequestCancelExternalWorkflowExecutionInitiatedEventAttributes | None:
+    """A cancel request the run initiated and that is not delivered yet."""
+    return state.external_cancels.get(initiated_event_id)
 
 
 def signal_request_id(source: RunKey, initiated_event_id: int) -> str:

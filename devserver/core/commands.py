@@ -24,7 +24,14 @@ from devserver.core import activities, build_ids, children, retry, updates
 from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, QueryAnswer, TimerKey
 from devserver.core.ids import new_run_id
-from devserver.core.mutable_state import EventType, MutableState, TimerInfo, WorkflowTask, task_queue_message
+from devserver.core.mutable_state import (
+    EventType,
+    MutableState,
+    TimerInfo,
+    WorkflowTask,
+    WorkflowTaskStart,
+    task_queue_message,
+)
 from devserver.core.protos import capped, duration, duration_error, seconds_of
 from devserver.errors import ServiceError
 
@@ -86,6 +93,13 @@ class Completion:
     # Set when a speculative task was discarded: the last started event id the worker
     # should now consider current (RespondWorkflowTaskCompletedResponse.reset_history_event_id).
     reset_history_event_id: int = 0
+    # The next workflow task, started for the worker in the same change when it asked for it
+    # (return_new_workflow_task), as the real server does; its copy in the task queue is stale.
+    next_task: WorkflowTaskStart | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.error is None and not self.unhandled_command
 
 
 def complete_workflow_task(
@@ -97,11 +111,31 @@ def complete_workflow_task(
     namespace_id: Callable[[str], str] | None = None,
     limits: core_limits.Limits = core_limits.DEFAULT_LIMITS,
 ) -> Completion:
-    """Apply a worker's commands.
+    """Apply a worker's commands (RespondWorkflowTaskCompleted), and start the next task for it
+    if it asked for one.
 
     `check_search_attributes` raises for unregistered ones; `namespace_id` gives a
     namespace's id (commands that name another workflow record it) or raises.
     """
+    last_seq = state.workflow_task_seq
+    completion = _apply_completion(state, ch, seq, request, check_search_attributes, namespace_id, limits)
+    task = state.workflow_task
+    if completion.accepted and request.return_new_workflow_task and task is not None and task.seq > last_seq:
+        completion.next_task = state.start_workflow_task(
+            ch, task.seq, request.identity, str(uuid.uuid4()), limits=limits
+        )
+    return completion
+
+
+def _apply_completion(
+    state: MutableState,
+    ch: Changes,
+    seq: int,
+    request: wsv1.RespondWorkflowTaskCompletedRequest,
+    check_search_attributes: Callable[[common.SearchAttributes], None] | None,
+    namespace_id: Callable[[str], str] | None,
+    limits: core_limits.Limits,
+) -> Completion:
     task = state.current_task(seq)
     commands = list(request.commands)
     messages = list(request.messages)

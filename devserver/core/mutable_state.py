@@ -423,6 +423,7 @@ class MutableState:
         """A worker polled the task with sequence `seq`; None if it is stale."""
         task = self.workflow_task
         if task is None or task.seq != seq or task.started or not self.running:
+            ch.ignore_stale("workflow task", seq, "start")
             return None
         task.started = True
         task.started_time = ch.now
@@ -882,8 +883,16 @@ class MutableState:
         self.legacy_queries[query_id] = query
         ch.tasks.append(QueryTaskRef(self.key, queue, sticky, query_id))
 
+    def legacy_query(self, query_id: str) -> query_pb.WorkflowQuery | None:
+        """The query a query-only task asks, while it waits for its answer."""
+        return self.legacy_queries.get(query_id)
+
+    def has_legacy_query(self, query_id: str) -> bool:
+        return query_id in self.legacy_queries
+
     def answer_legacy_query(self, ch: Changes, query_id: str, answer: QueryAnswer) -> None:
         if self.legacy_queries.pop(query_id, None) is None:
+            ch.ignore_stale("query", query_id, "answer")
             raise TaskNotFound("query task not found or already answered")
         ch.query_answers[query_id] = answer
 

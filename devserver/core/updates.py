@@ -39,6 +39,11 @@ class BadMessage(Exception):
     """A worker's protocol message that does not fit the update it names."""
 
 
+def find(state: MutableState, update_id: str) -> UpdateInfo | None:
+    """The update the run knows by this id (admitted, accepted, or completed and recorded)."""
+    return state.updates.get(update_id)
+
+
 def admit(state: MutableState, ch: Changes, request: update_pb.Request) -> UpdateInfo:
     """Take an update request (or find the one with its id) and get it to a worker."""
     known = state.updates.get(request.meta.update_id)

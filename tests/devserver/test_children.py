@@ -137,7 +137,7 @@ def test_a_closing_parent_hands_its_children_to_the_close_policy() -> None:
         ApplyParentClosePolicy(run.state.key, terminate_id),
         ApplyParentClosePolicy(run.state.key, cancel_id),
     }
-    children.close_policy_applied(run.state, terminate_id)
+    run.step(children.close_policy_applied, terminate_id)
     assert children.pending_transfers(run.state) == [ApplyParentClosePolicy(run.state.key, cancel_id)]
 
 
@@ -148,7 +148,7 @@ def test_a_closed_child_owes_its_parent_a_report_until_it_is_made() -> None:
     assert children.pending_transfers(run.state) == []  # still running
     run.complete_task(run.start_task(), complete_workflow())
     assert children.pending_transfers(run.state) == [NotifyParent(run.state.key)]
-    run.state.parent_notified = True
+    run.step(children.parent_notified)
     assert children.pending_transfers(run.state) == []
 
 

@@ -317,7 +317,7 @@ def test_cancel_of_a_started_activity_reaches_its_heartbeat() -> None:
         ),
     )
     run.complete_task(run.start_task(), cancel)
-    assert run.step(activities.heartbeat, info, None) is True
+    assert run.step(activities.heartbeat, info, None).cancel_requested is True
     run.step(activities.cancel_acknowledged, info, None, "worker-1")
     assert run.types()[-3:] == ["ACTIVITY_TASK_STARTED", "ACTIVITY_TASK_CANCELED", "WORKFLOW_TASK_SCHEDULED"]
 
