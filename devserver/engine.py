@@ -29,7 +29,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver import transfers
 from devserver.clock import Clock
-from devserver.core import children, eager_start
+from devserver.core import children, closing, eager_start, queries, runs, signals, workflow_tasks
 from devserver.core import limits as core_limits
 from devserver.core import timers as core_timers
 from devserver.core.changes import (
@@ -257,7 +257,10 @@ class Engine:
             await self._write([(state, ch), *ch.new_runs])
         log.warning("%s workflow %s run %s terminated", reason, state.key.workflow_id, state.key.run_id)
         await self.change(
-            state, lambda run, terminate: run.terminate(terminate, reason, None, core_limits.HISTORY_SERVICE_IDENTITY)
+            state,
+            lambda run, terminate: closing.terminate(
+                run, terminate, reason, None, core_limits.HISTORY_SERVICE_IDENTITY
+            ),
         )
 
     def _schedule_transfers(self, transfers: Iterable[Transfer]) -> None:
@@ -312,7 +315,7 @@ class Engine:
             sticky = isinstance(task, WorkflowTaskRef) and task.sticky
             if sticky and self._sticky_worker_gone(task.run.namespace, task.queue):
                 ch.tasks.remove(task)
-                state.move_task_off_sticky(ch)
+                workflow_tasks.move_off_sticky(state, ch)
 
     def _route(self, state: MutableState, task: TaskRef) -> TaskRef:
         """Send a query meant for an abandoned sticky queue to the normal queue."""
@@ -325,7 +328,7 @@ class Engine:
         for ref in refs:
             if isinstance(ref, QueryTaskRef):
                 state = self.runs.get(ref.run)
-                if state is not None and state.has_legacy_query(ref.query_id):
+                if state is not None and queries.has_legacy_query(state, ref.query_id):
                     self.matching.add(QueryTaskRef(ref.run, state.task_queue, False, ref.query_id))
 
     def _register(self, state: MutableState, request_id: str = "") -> None:
@@ -450,8 +453,8 @@ class Engine:
                     details = common.Payloads(payloads=[note])
                     await self.change(
                         existing,
-                        lambda run, ch: run.terminate(
-                            ch, "TerminateIfRunning WorkflowIdReusePolicy", details, "history-service"
+                        lambda run, ch: closing.terminate(
+                            run, ch, "TerminateIfRunning WorkflowIdReusePolicy", details, "history-service"
                         ),
                     )
                     return await self._start_run(request, signal, parent, run_id=new_run, eager=eager), True
@@ -514,7 +517,7 @@ class Engine:
             attrs.MergeFrom(parent)
 
         def make(ch: Changes) -> MutableState:
-            state = MutableState.start(
+            state = runs.start(
                 ch,
                 RunKey(request.namespace, request.workflow_id, run_id),
                 attrs,
@@ -539,8 +542,8 @@ class Engine:
         state = self.run_for_execution(request.namespace, request.workflow_execution)
         await self.change(
             state,
-            lambda run, ch: run.signal(
-                ch, request.signal_name, request.input, request.identity, request.request_id, request.header
+            lambda run, ch: signals.signal(
+                run, ch, request.signal_name, request.input, request.identity, request.request_id, request.header
             ),
         )
 
@@ -554,8 +557,14 @@ class Engine:
             state = chain.current
             await self.change(
                 state,
-                lambda run, ch: run.signal(
-                    ch, request.signal_name, request.signal_input, request.identity, request.request_id, request.header
+                lambda run, ch: signals.signal(
+                    run,
+                    ch,
+                    request.signal_name,
+                    request.signal_input,
+                    request.identity,
+                    request.request_id,
+                    request.header,
                 ),
             )
             return state
@@ -606,7 +615,7 @@ class Engine:
         reason = request.reason or "terminated by user via frontend"
         identity = request.identity or "frontend-service"
         await self.change(
-            state, lambda run, ch: run.terminate(ch, reason, details, identity, request.first_execution_run_id)
+            state, lambda run, ch: closing.terminate(run, ch, reason, details, identity, request.first_execution_run_id)
         )
 
     async def request_cancel(self, request: wsv1.RequestCancelWorkflowExecutionRequest) -> None:
@@ -614,8 +623,8 @@ class Engine:
         state = self._run_in_chain(request.namespace, request.workflow_execution, request.first_execution_run_id)
         await self.change(
             state,
-            lambda run, ch: run.request_cancel(
-                ch, request.reason, request.identity, first_execution_run_id=request.first_execution_run_id
+            lambda run, ch: signals.request_cancel(
+                run, ch, request.reason, request.identity, first_execution_run_id=request.first_execution_run_id
             ),
         )
 
@@ -623,7 +632,7 @@ class Engine:
         self.namespaces.get(request.namespace)
         state = self.run_for_execution(request.namespace, request.workflow_execution)
         if state.running:
-            await self.change(state, lambda run, ch: run.terminate(ch, "Delete workflow execution", None, ""))
+            await self.change(state, lambda run, ch: closing.terminate(run, ch, "Delete workflow execution", None, ""))
         chain = self.chains[(state.key.namespace, state.key.workflow_id)]
         del chain.runs[state.key.run_id]
         chain.request_ids = {r: run for r, run in chain.request_ids.items() if run != state.key.run_id}
@@ -652,13 +661,13 @@ class Engine:
         waiter: asyncio.Future[QueryAnswer] = asyncio.get_running_loop().create_future()
         self._query_waiters[query_id] = waiter
         try:
-            await self.change(state, lambda run, ch: run.query(ch, query_id, request.query))
+            await self.change(state, lambda run, ch: queries.query(run, ch, query_id, request.query))
             answer = await asyncio.wait_for(waiter, timeout)
         except TimeoutError:
             raise ServiceError("query timed out before a worker answered") from None
         finally:
             self._query_waiters.pop(query_id, None)
-            state.forget_query(query_id)
+            queries.forget(state, query_id)
         if answer.error is not None:
             raise QueryFailed(answer.error)
         response = wsv1.QueryWorkflowResponse()

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
+from devserver.core import workflow_tasks
 from devserver.core.mutable_state import MutableState
 from devserver.errors import InvalidArgument
 from devserver.store import HistoryStore
@@ -70,10 +71,10 @@ def page(
         return events, following.encode()
     task = state.workflow_task
     if token.workflow_task_seq and task is not None and task.seq == token.workflow_task_seq:
-        events = events + state.transient_events()
+        events = events + workflow_tasks.transient_events(state)
     elif task is not None and task.speculative and not task.transient:
         # A running speculative task shows in history until it is discarded (as on the real server).
-        events = events + state.transient_events()
+        events = events + workflow_tasks.transient_events(state)
     return events, b""
 
 

@@ -9,7 +9,7 @@ from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import activities
+from devserver.core import activities, workflow_tasks
 from devserver.core.activities import ActivityInfo
 from devserver.core.changes import RunKey
 from devserver.core.mutable_state import MutableState, task_queue_message
@@ -111,7 +111,7 @@ class ReadOps:
         task = state.workflow_task
         if task is not None:
             pending = response.pending_workflow_task
-            pending.state = state.pending_workflow_task_state()  # type: ignore[assignment]
+            pending.state = workflow_tasks.pending_state(state)  # type: ignore[assignment]
             pending.scheduled_time.CopyFrom(timestamp(task.scheduled_time))
             pending.original_scheduled_time.CopyFrom(timestamp(task.scheduled_time))
             pending.attempt = task.attempt

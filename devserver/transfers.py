@@ -18,7 +18,7 @@ from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import children
+from devserver.core import children, closing, signals
 from devserver.core.changes import (
     ApplyParentClosePolicy,
     CancelExternal,
@@ -122,7 +122,8 @@ async def _signal_external(engine: Engine, transfer: SignalExternal) -> None:
         return
 
     def signal(target: MutableState, ch: Changes) -> None:
-        target.signal(
+        signals.signal(
+            target,
             ch,
             attrs.signal_name,
             attrs.input if attrs.HasField("input") else None,
@@ -144,7 +145,8 @@ async def _cancel_external(engine: Engine, transfer: CancelExternal) -> None:
         return
 
     def cancel(target: MutableState, ch: Changes) -> None:
-        target.request_cancel(
+        signals.request_cancel(
+            target,
             ch,
             attrs.reason,
             children.SERVER_IDENTITY,
@@ -206,7 +208,11 @@ async def _apply_parent_close_policy(engine: Engine, transfer: ApplyParentCloseP
         identity = children.SERVER_IDENTITY
         if child.initiated.parent_close_policy == wf_enums.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL:
             parent_execution = _execution(parent)
-            await engine.change(target, lambda run, ch: run.request_cancel(ch, "", identity, external=parent_execution))
+            await engine.change(
+                target, lambda run, ch: signals.request_cancel(run, ch, "", identity, external=parent_execution)
+            )
         else:
-            await engine.change(target, lambda run, ch: run.terminate(ch, children.PARENT_CLOSE_REASON, None, identity))
+            await engine.change(
+                target, lambda run, ch: closing.terminate(run, ch, children.PARENT_CLOSE_REASON, None, identity)
+            )
     await engine.change(parent, lambda run, ch: children.close_policy_applied(run, ch, transfer.initiated_event_id))

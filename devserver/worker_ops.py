@@ -13,7 +13,7 @@ from temporalio.api.enums.v1 import query_pb2, task_queue_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import activities, commands
+from devserver.core import activities, commands, queries, workflow_tasks
 from devserver.core.activities import ActivityInfo
 from devserver.core.changes import (
     ActivityTaskRef,
@@ -89,7 +89,7 @@ class WorkerOps:
         request_id = str(uuid.uuid4())
         try:
             start = await self.engine.change(
-                state, lambda run, ch: run.start_workflow_task(ch, ref.seq, identity, request_id, build_id, limits)
+                state, lambda run, ch: workflow_tasks.start(run, ch, ref.seq, identity, request_id, build_id, limits)
             )
         except HistoryLimitExceeded:
             return None  # the run was terminated instead; the poll goes on, as on the real server
@@ -136,7 +136,7 @@ class WorkerOps:
         return response
 
     def _legacy_query_task(self, state: MutableState, ref: QueryTaskRef) -> wsv1.PollWorkflowTaskQueueResponse | None:
-        query = state.legacy_query(ref.query_id)
+        query = queries.legacy_query(state, ref.query_id)
         if query is None:
             return None
         key = state.key
@@ -236,7 +236,7 @@ class WorkerOps:
         state = self._state_for(token, request.namespace)
         failure = request.failure if request.HasField("failure") else None
         await self.engine.change(
-            state, lambda run, ch: run.fail_workflow_task(ch, token.ref, request.cause, failure, request.identity)
+            state, lambda run, ch: workflow_tasks.fail(run, ch, token.ref, request.cause, failure, request.identity)
         )
 
     async def respond_query_task(self, request: wsv1.RespondQueryTaskCompletedRequest) -> None:
@@ -246,7 +246,7 @@ class WorkerOps:
             answer = QueryAnswer(result=request.query_result)
         else:
             answer = QueryAnswer(error=request.error_message or "query failed")
-        await self.engine.change(state, lambda run, ch: run.answer_legacy_query(ch, token.name, answer))
+        await self.engine.change(state, lambda run, ch: queries.answer_legacy(run, ch, token.name, answer))
 
     # ---- activity task responses ---------------------------------------------------------
     # Each finds its attempt inside the change (by token, or by activity id), so a late answer
@@ -341,7 +341,7 @@ class WorkerOps:
     async def reset_sticky(self, request: wsv1.ResetStickyTaskQueueRequest) -> None:
         self.engine.namespaces.get(request.namespace)
         state = self.engine.run_for_execution(request.namespace, request.execution)
-        await self.engine.change(state, lambda run, ch: run.move_task_off_sticky(ch))
+        await self.engine.change(state, lambda run, ch: workflow_tasks.move_off_sticky(run, ch))
 
     async def shutdown_worker(self, request: wsv1.ShutdownWorkerRequest) -> None:
         """The worker's sticky queue is gone: its runs go back to their normal queues."""
@@ -353,7 +353,7 @@ class WorkerOps:
         for state in self.engine.running_states():
             if state.key.namespace != request.namespace or state.sticky_queue != sticky:
                 continue
-            await self.engine.change(state, lambda run, ch: run.move_task_off_sticky(ch))
+            await self.engine.change(state, lambda run, ch: workflow_tasks.move_off_sticky(run, ch))
         self.engine.requeue_queries(stranded)
 
     def describe_task_queue(self, request: wsv1.DescribeTaskQueueRequest) -> wsv1.DescribeTaskQueueResponse:

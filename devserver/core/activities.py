@@ -17,7 +17,7 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import retry
+from devserver.core import retry, workflow_tasks
 from devserver.core.changes import ActivityTaskRef, Changes, TimerKey
 from devserver.core.mutable_state import LINK_PREVIOUS, EventType, MutableState, new_event
 from devserver.core.protos import duration, seconds_of, timestamp
@@ -109,7 +109,7 @@ def schedule(
     attributes: history.ActivityTaskScheduledEventAttributes,
 ) -> ActivityInfo:
     """Write ActivityTaskScheduled and hand the first attempt to its task queue."""
-    event_id = state._append(ch, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, attributes)
+    event_id = state.append_event(ch, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, attributes)
     info = ActivityInfo(
         scheduled_event_id=event_id,
         attributes=attributes,
@@ -275,7 +275,7 @@ def _close(state: MutableState, ch: Changes, info: ActivityInfo, outcome: histor
     del state.activities[info.scheduled_event_id]
     state.activity_ids.pop(info.activity_id, None)
     events = [_started_event(info, ch), outcome] if info.started else [outcome]
-    state.add_external(ch, events)
+    workflow_tasks.add_external(state, ch, events)
 
 
 def complete(

@@ -19,6 +19,7 @@ from temporalio.api.enums.v1 import failed_cause_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
 
+from devserver.core import workflow_tasks
 from devserver.core.changes import (
     ApplyParentClosePolicy,
     CancelExternal,
@@ -81,7 +82,7 @@ def needs_parent_notified(state: MutableState) -> bool:
 def initiate_child(
     state: MutableState, ch: Changes, attrs: history.StartChildWorkflowExecutionInitiatedEventAttributes
 ) -> None:
-    event_id = state._append(ch, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED, attrs)
+    event_id = state.append_event(ch, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED, attrs)
     state.children[event_id] = ChildInfo(event_id, attrs)
     ch.transfers.append(StartChild(state.key, event_id))
 
@@ -109,7 +110,9 @@ def child_started(state: MutableState, ch: Changes, initiated_event_id: int, run
     )
     # Its event id is known once written (now, or when the buffer is flushed): see
     # MutableState._link_child_events, which also fills it into the close event.
-    state.add_external(ch, [new_event(EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED, ch.now, attrs)])
+    workflow_tasks.add_external(
+        state, ch, [new_event(EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED, ch.now, attrs)]
+    )
 
 
 def child_start_failed(state: MutableState, ch: Changes, initiated_event_id: int, cause: int) -> None:
@@ -126,7 +129,9 @@ def child_start_failed(state: MutableState, ch: Changes, initiated_event_id: int
         control=child.initiated.control,
         initiated_event_id=initiated_event_id,
     )
-    state.add_external(ch, [new_event(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED, ch.now, attrs)])
+    workflow_tasks.add_external(
+        state, ch, [new_event(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED, ch.now, attrs)]
+    )
 
 
 # A child's close event -> the event its parent gets, and which attributes carry over.
@@ -183,7 +188,7 @@ def child_closed(
         else:
             setattr(attrs, name, value)
     del state.children[initiated_event_id]
-    state.add_external(ch, [new_event(event_type, ch.now, attrs)])
+    workflow_tasks.add_external(state, ch, [new_event(event_type, ch.now, attrs)])
 
 
 def child_to_start(state: MutableState, initiated_event_id: int) -> ChildInfo | None:
@@ -214,7 +219,7 @@ def parent_notified(state: MutableState, ch: Changes) -> None:
 def initiate_signal(
     state: MutableState, ch: Changes, attrs: history.SignalExternalWorkflowExecutionInitiatedEventAttributes
 ) -> None:
-    event_id = state._append(ch, EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, attrs)
+    event_id = state.append_event(ch, EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, attrs)
     state.external_signals[event_id] = attrs
     ch.transfers.append(SignalExternal(state.key, event_id))
 
@@ -264,7 +269,7 @@ def external_signal_failed(state: MutableState, ch: Changes, initiated_event_id:
 def initiate_cancel(
     state: MutableState, ch: Changes, attrs: history.RequestCancelExternalWorkflowExecutionInitiatedEventAttributes
 ) -> None:
-    event_id = state._append(ch, EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, attrs)
+    event_id = state.append_event(ch, EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, attrs)
     state.external_cancels[event_id] = attrs
     ch.transfers.append(CancelExternal(state.key, event_id))
 
@@ -314,7 +319,7 @@ def _record_outcome(
     )
     if "control" in attrs_class.DESCRIPTOR.fields_by_name:
         attrs.control = initiated.control
-    state.add_external(ch, [new_event(event_type, ch.now, attrs)])
+    workflow_tasks.add_external(state, ch, [new_event(event_type, ch.now, attrs)])
 
 
 def is_child_of(target: MutableState, source: MutableState) -> bool:

@@ -20,7 +20,7 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import activities, build_ids, children, retry, updates
+from devserver.core import activities, build_ids, children, closing, queries, retry, updates, workflow_tasks
 from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, QueryAnswer, TimerKey
 from devserver.core.ids import new_run_id
@@ -121,8 +121,8 @@ def complete_workflow_task(
     completion = _apply_completion(state, ch, seq, request, check_search_attributes, namespace_id, limits)
     task = state.workflow_task
     if completion.accepted and request.return_new_workflow_task and task is not None and task.seq > last_seq:
-        completion.next_task = state.start_workflow_task(
-            ch, task.seq, request.identity, str(uuid.uuid4()), limits=limits
+        completion.next_task = workflow_tasks.start(
+            state, ch, task.seq, request.identity, str(uuid.uuid4()), limits=limits
         )
     return completion
 
@@ -136,7 +136,7 @@ def _apply_completion(
     namespace_id: Callable[[str], str] | None,
     limits: core_limits.Limits,
 ) -> Completion:
-    task = state.current_task(seq)
+    task = workflow_tasks.started_task(state, seq)
     commands = list(request.commands)
     messages = list(request.messages)
     resolve = namespace_id or (lambda name: "")
@@ -148,15 +148,16 @@ def _apply_completion(
             # Like the real server: a task that keeps failing is not failed again; it is left to
             # time out, so a broken worker retries at the pace of the task timeout.
             return Completion(error=bad)
-        state.fail_workflow_task(ch, seq, bad.cause, _server_failure(bad.message), request.identity)
+        workflow_tasks.fail(state, ch, seq, bad.cause, _server_failure(bad.message), request.identity)
         if bad.terminates:
-            state.terminate(ch, bad.message, None, core_limits.HISTORY_SERVICE_IDENTITY)
+            closing.terminate(state, ch, bad.message, None, core_limits.HISTORY_SERVICE_IDENTITY)
         return Completion(error=bad)
-    closing = any(c.command_type in _CLOSE_COMMANDS for c in commands)
-    if closing and state.buffered_events:
+    closes_run = any(c.command_type in _CLOSE_COMMANDS for c in commands)
+    if closes_run and state.buffered_events:
         # New events arrived while the worker decided to close: it must see them first.
         # (Updates that arrived meanwhile do not hold the close: they are aborted.)
-        state.fail_workflow_task(
+        workflow_tasks.fail(
+            state,
             ch,
             seq,
             Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
@@ -176,7 +177,7 @@ def _apply_completion(
         completion.reset_history_event_id = state.last_completed_started_event_id
         return completion
 
-    state.persist_transient(ch, task)
+    workflow_tasks.persist_transient(state, ch, task)
     completed_attrs = history.WorkflowTaskCompletedEventAttributes(
         scheduled_event_id=task.scheduled_event_id,
         started_event_id=task.started_event_id,
@@ -188,7 +189,7 @@ def _apply_completion(
     build_id = stamp.build_id or deployment.build_id or request.binary_checksum
     if build_id:
         completed_attrs.worker_version.build_id = build_id
-    completed_id = state._append(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, completed_attrs)
+    completed_id = state.append_event(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, completed_attrs)
     version = common.WorkerVersionStamp(build_id=build_id, use_versioning=stamp.use_versioning) if build_id else None
     build_ids.record(state.search_attributes, version)
     state.workflow_task = None
@@ -218,7 +219,7 @@ def _after_commands(
     unanswered = {qid: q for qid, q in task.queries.items() if qid not in request.query_results}
     if not state.running:
         for query_id, query in unanswered.items():
-            state._dispatch_legacy_query(ch, query_id, query)
+            queries.dispatch_legacy(state, ch, query_id, query)
         return Completion(activity_tasks=eager)
 
     if request.HasField("sticky_attributes") and request.sticky_attributes.worker_task_queue.name:
@@ -230,12 +231,12 @@ def _after_commands(
     had_new_events = state.flush_buffered(ch)
     new_updates = updates.needs_new_task(state, task)
     if had_new_events or needs_workflow_task or new_updates or request.force_create_new_workflow_task:
-        state.schedule_workflow_task(ch)
+        workflow_tasks.schedule(state, ch)
     else:
         waiting = dict(state.buffered_queries)
         state.buffered_queries.clear()
         for query_id, query in waiting.items():
-            state._dispatch_legacy_query(ch, query_id, query)
+            queries.dispatch_legacy(state, ch, query_id, query)
     return Completion(activity_tasks=eager)
 
 
@@ -510,7 +511,7 @@ class _Applier:
             self.state.history_size_bytes += event.ByteSize() - size
 
     def _append(self, event_type: int, attributes: object) -> int:
-        return self.state._append(self.ch, event_type, attributes)
+        return self.state.append_event(self.ch, event_type, attributes)
 
     # -- activities --
 
@@ -607,11 +608,11 @@ class _Applier:
                 result=cmd.result, workflow_task_completed_event_id=self.completed_id
             ),
         )
-        self.state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED, event_id)
+        closing.close(self.state, self.ch, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED, event_id)
 
     def fail(self, command: command_pb.Command) -> None:
         cmd = command.fail_workflow_execution_command_attributes
-        delay, retry_state = self.state.retry_backoff(cmd.failure, self.ch.now)
+        delay, retry_state = closing.retry_backoff(self.state, cmd.failure, self.ch.now)
         next_run = new_run_id() if delay is not None else ""
         event_id = self._append(
             EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
@@ -622,9 +623,9 @@ class _Applier:
                 new_execution_run_id=next_run,
             ),
         )
-        self.state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_FAILED, event_id)
+        closing.close(self.state, self.ch, Status.WORKFLOW_EXECUTION_STATUS_FAILED, event_id)
         if delay is not None:
-            self.state.start_retry(self.ch, next_run, cmd.failure, delay)
+            closing.start_retry(self.state, self.ch, next_run, cmd.failure, delay)
 
     def cancel(self, command: command_pb.Command) -> None:
         cmd = command.cancel_workflow_execution_command_attributes
@@ -635,7 +636,7 @@ class _Applier:
                 details=cmd.details if cmd.details.payloads else None,
             ),
         )
-        self.state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_CANCELED, event_id)
+        closing.close(self.state, self.ch, Status.WORKFLOW_EXECUTION_STATUS_CANCELED, event_id)
 
     def continue_as_new(self, command: command_pb.Command) -> None:
         cmd = command.continue_as_new_workflow_execution_command_attributes
@@ -670,8 +671,9 @@ class _Applier:
                 inherit_build_id=cmd.inherit_build_id,
             ),
         )
-        state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, event_id)
-        started = state.successor_attributes(
+        closing.close(state, self.ch, Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, event_id)
+        started = closing.successor_attributes(
+            state,
             new_run,
             cmd.initiator or wf_enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
             seconds_of(cmd.backoff_start_interval),
@@ -692,7 +694,7 @@ class _Applier:
             started.continued_failure.CopyFrom(cmd.failure)
         if cmd.HasField("last_completion_result"):
             started.last_completion_result.CopyFrom(cmd.last_completion_result)
-        state.start_successor(self.ch, new_run, started)
+        closing.start_successor(state, self.ch, new_run, started)
 
     # -- other workflows --
 

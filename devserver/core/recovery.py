@@ -7,6 +7,7 @@ was down fire at once.
 
 from __future__ import annotations
 
+from devserver.core import workflow_tasks
 from devserver.core.activities import ActivityInfo, TimeoutType, timeout_deadline
 from devserver.core.changes import ActivityTaskRef, Changes, TimerKey, WorkflowTaskRef
 from devserver.core.mutable_state import UPDATE_ADMITTED, MutableState
@@ -56,7 +57,7 @@ def _recover_workflow_task(state: MutableState, ch: Changes) -> None:
         return
     if task.sticky:
         # Nobody knows whether the sticky worker outlived the restart: use the normal queue.
-        state.move_task_off_sticky(ch)
+        workflow_tasks.move_off_sticky(state, ch)
     else:
         state.sticky_queue = ""
         ch.tasks.append(WorkflowTaskRef(key, task.queue, False, task.seq))

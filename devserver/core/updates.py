@@ -20,6 +20,7 @@ from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.update.v1 import message_pb2 as update_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
+from devserver.core import workflow_tasks
 from devserver.core.changes import Changes
 from devserver.core.mutable_state import (
     UPDATE_ACCEPTED,
@@ -54,7 +55,7 @@ def admit(state: MutableState, ch: Changes, request: update_pb.Request) -> Updat
     update = UpdateInfo(request.meta.update_id, request)
     state.updates[update.update_id] = update
     if state.workflow_task is None and not state.workflow_task_retry_attempt:
-        state.schedule_workflow_task(ch, speculative=True)
+        workflow_tasks.schedule(state, ch, speculative=True)
     # A task already scheduled carries it when started; one already started is
     # followed by another (see `needs_new_task`).
     return update
@@ -109,7 +110,7 @@ def apply_message(state: MutableState, ch: Changes, message: protocol_pb.Message
         message.body.Unpack(acceptance)
         if update.stage != UPDATE_ADMITTED:
             return
-        update.accepted_event_id = state._append(
+        update.accepted_event_id = state.append_event(
             ch,
             EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
             history.WorkflowExecutionUpdateAcceptedEventAttributes(
@@ -127,7 +128,7 @@ def apply_message(state: MutableState, ch: Changes, message: protocol_pb.Message
         message.body.Unpack(response)
         if update.stage != UPDATE_ACCEPTED:
             return
-        state._append(
+        state.append_event(
             ch,
             EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
             history.WorkflowExecutionUpdateCompletedEventAttributes(
