@@ -140,12 +140,8 @@ def dispatch(state: MutableState, ch: Changes, info: ActivityInfo) -> None:
 
 
 def _timeout_key(state: MutableState, info: ActivityInfo, timeout_type: int, any_attempt: bool = False) -> TimerKey:
-    return TimerKey(
-        state.key,
-        "activity_timeout",
-        str(info.scheduled_event_id),
-        attempt=0 if any_attempt else info.attempt,
-        timeout_type=timeout_type,
+    return TimerKey.activity_timeout(
+        state.key, info.scheduled_event_id, 0 if any_attempt else info.attempt, timeout_type
     )
 
 
@@ -336,7 +332,7 @@ def _retry_later(
         ch.touched.append(state)
     ch.add_timer(
         info.next_attempt_time,
-        TimerKey(state.key, "activity_retry", str(info.scheduled_event_id), attempt=info.attempt),
+        TimerKey.activity_retry(state.key, info.scheduled_event_id, info.attempt),
     )
 
 
@@ -446,7 +442,7 @@ def timeout_failure(timeout_type: int, details: common.Payloads | None = None) -
 
 def timed_out(state: MutableState, ch: Changes, key: TimerKey) -> None:
     """A timeout timer fired: retry the attempt, or write ActivityTaskTimedOut."""
-    info = activity(state, int(key.ref))
+    info = activity(state, key.scheduled_event_id)
     if info is None or not state.running:
         return
     timeout_type = key.timeout_type

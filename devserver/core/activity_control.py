@@ -87,20 +87,24 @@ def _dispatch_again(state: MutableState, ch: Changes, info: ActivityInfo, at: fl
         activities.dispatch(state, ch, info)
         return
     info.next_attempt_time = at
-    ch.add_timer(at, TimerKey(state.key, "activity_retry", str(info.scheduled_event_id), attempt=info.attempt))
+    ch.add_timer(at, TimerKey.activity_retry(state.key, info.scheduled_event_id, info.attempt))
 
 
 def _rearm_attempt_timers(state: MutableState, ch: Changes, info: ActivityInfo) -> None:
     """The running attempt's timeouts, under its current attempt number and options."""
-    ref = str(info.scheduled_event_id)
     for timeout_type in (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT):
         deadline = activities.timeout_deadline_of(info, timeout_type)
         if deadline is not None:
-            ch.add_timer(deadline, TimerKey(state.key, "activity_timeout", ref, info.attempt, timeout_type))
+            ch.add_timer(
+                deadline, TimerKey.activity_timeout(state.key, info.scheduled_event_id, info.attempt, timeout_type)
+            )
     deadline = activities.timeout_deadline_of(info, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE)
     if deadline is not None:
         ch.add_timer(
-            deadline, TimerKey(state.key, "activity_timeout", ref, 0, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE)
+            deadline,
+            TimerKey.activity_timeout(
+                state.key, info.scheduled_event_id, 0, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE
+            ),
         )
 
 

@@ -9,6 +9,7 @@ durable).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from temporalio.api.history.v1 import message_pb2 as history
@@ -56,24 +57,84 @@ class QueryTaskRef:
 TaskRef = WorkflowTaskRef | ActivityTaskRef | QueryTaskRef
 
 
+class TimerKind(StrEnum):
+    """What a deadline is for."""
+
+    USER_TIMER = "user_timer"  # a workflow's timer (StartTimer)
+    ACTIVITY_TIMEOUT = "activity_timeout"  # one of an activity's four timeouts
+    ACTIVITY_RETRY = "activity_retry"  # an activity's retry backoff is over
+    WORKFLOW_TASK_TIMEOUT = "workflow_task_timeout"  # a started workflow task's start-to-close
+    STICKY_TIMEOUT = "sticky_timeout"  # a workflow task on a sticky queue not taken in time
+    WORKFLOW_TASK_RETRY = "workflow_task_retry"  # a failing workflow task's backoff is over
+    FIRST_WORKFLOW_TASK = "first_workflow_task"  # a start delay or retry backoff is over
+    RUN_TIMEOUT = "run_timeout"
+    EXECUTION_TIMEOUT = "execution_timeout"
+
+
 @dataclass(frozen=True)
 class TimerKey:
-    """A deadline the engine must report back with `MutableState.fire(key)`.
+    """A deadline the engine reports back to the core (`core.timers.fire`) when it comes due.
 
-    Keys are never cancelled: when one fires, the core checks that what it
-    names is still pending and otherwise ignores it.
+    Keys are never cancelled: when one fires, the core checks that what it names is still
+    pending as it was when the key was made, and otherwise ignores it (a stale event).
+    Build keys with the constructors below; each kind uses only the fields it names.
     """
 
     run: RunKey
-    # "user_timer", "activity_timeout", "activity_retry", "workflow_task_timeout",
-    # "sticky_timeout", "run_timeout", "execution_timeout"
-    kind: str
-    # What the deadline is for: timer id, activity scheduled event id or workflow task seq.
-    ref: str = ""
-    # The activity attempt it applies to (0 = any); for a user timer, its started event id,
-    # so a timer id reused after a cancel is not fired by the old deadline.
-    attempt: int = 0
+    kind: TimerKind
+    # USER_TIMER: the timer, and its TimerStarted event (a timer id reused after a cancel
+    # is another timer, which the old deadline must not fire).
+    timer_id: str = ""
+    started_event_id: int = 0
+    # ACTIVITY_*: the activity (its scheduled event id), the attempt (0: whichever attempt
+    # runs then, for schedule-to-close) and which timeout.
+    scheduled_event_id: int = 0
+    attempt: int = 0  # also WORKFLOW_TASK_RETRY: the workflow task attempt that is due
     timeout_type: int = 0
+    # WORKFLOW_TASK_TIMEOUT, STICKY_TIMEOUT: the workflow task's sequence number.
+    seq: int = 0
+
+    @classmethod
+    def user_timer(cls, run: RunKey, timer_id: str, started_event_id: int) -> TimerKey:
+        return cls(run, TimerKind.USER_TIMER, timer_id=timer_id, started_event_id=started_event_id)
+
+    @classmethod
+    def activity_timeout(cls, run: RunKey, scheduled_event_id: int, attempt: int, timeout_type: int) -> TimerKey:
+        return cls(
+            run,
+            TimerKind.ACTIVITY_TIMEOUT,
+            scheduled_event_id=scheduled_event_id,
+            attempt=attempt,
+            timeout_type=timeout_type,
+        )
+
+    @classmethod
+    def activity_retry(cls, run: RunKey, scheduled_event_id: int, attempt: int) -> TimerKey:
+        return cls(run, TimerKind.ACTIVITY_RETRY, scheduled_event_id=scheduled_event_id, attempt=attempt)
+
+    @classmethod
+    def workflow_task_timeout(cls, run: RunKey, seq: int) -> TimerKey:
+        return cls(run, TimerKind.WORKFLOW_TASK_TIMEOUT, seq=seq)
+
+    @classmethod
+    def sticky_timeout(cls, run: RunKey, seq: int) -> TimerKey:
+        return cls(run, TimerKind.STICKY_TIMEOUT, seq=seq)
+
+    @classmethod
+    def workflow_task_retry(cls, run: RunKey, attempt: int) -> TimerKey:
+        return cls(run, TimerKind.WORKFLOW_TASK_RETRY, attempt=attempt)
+
+    @classmethod
+    def first_workflow_task(cls, run: RunKey) -> TimerKey:
+        return cls(run, TimerKind.FIRST_WORKFLOW_TASK)
+
+    @classmethod
+    def run_timeout(cls, run: RunKey) -> TimerKey:
+        return cls(run, TimerKind.RUN_TIMEOUT)
+
+    @classmethod
+    def execution_timeout(cls, run: RunKey) -> TimerKey:
+        return cls(run, TimerKind.EXECUTION_TIMEOUT)
 
 
 # ---- work on other runs, carried out by the engine after the commit (see core.children) ----

@@ -583,7 +583,7 @@ class _Applier:
         event_id = self._append(EventType.EVENT_TYPE_TIMER_STARTED, attrs)
         deadline = self.ch.now + seconds_of(attrs.start_to_fire_timeout)
         self.state.timers[cmd.timer_id] = TimerInfo(cmd.timer_id, event_id, deadline)
-        self.ch.add_timer(deadline, TimerKey(self.state.key, "user_timer", cmd.timer_id, attempt=event_id))
+        self.ch.add_timer(deadline, TimerKey.user_timer(self.state.key, cmd.timer_id, event_id))
 
     def cancel_timer(self, command: command_pb.Command) -> None:
         timer_id = command.cancel_timer_command_attributes.timer_id

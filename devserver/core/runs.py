@@ -52,11 +52,11 @@ def start(
         if signal.request_id:
             state.signal_request_ids.add(signal.request_id)
     if state.run_deadline is not None:
-        ch.add_timer(state.run_deadline, TimerKey(key, "run_timeout"))
+        ch.add_timer(state.run_deadline, TimerKey.run_timeout(key))
     if execution_deadline is not None:
-        ch.add_timer(execution_deadline, TimerKey(key, "execution_timeout"))
+        ch.add_timer(execution_deadline, TimerKey.execution_timeout(key))
     if state.first_wft_backoff > 0:
-        ch.add_timer(ch.now + state.first_wft_backoff, TimerKey(key, "first_workflow_task"))
+        ch.add_timer(ch.now + state.first_wft_backoff, TimerKey.first_workflow_task(key))
     else:
         workflow_tasks.schedule(state, ch)
     ch.touched.append(state)

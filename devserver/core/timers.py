@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio.api.history.v1 import message_pb2 as history
 
 from devserver.core import activities, closing, workflow_tasks
-from devserver.core.changes import Changes, TimerKey
+from devserver.core.changes import Changes, TimerKey, TimerKind
 from devserver.core.mutable_state import EventType, MutableState, new_event
 
 
@@ -13,26 +13,25 @@ def fire(state: MutableState, ch: Changes, key: TimerKey) -> None:
     """Apply a deadline; stale keys (their subject already gone) change nothing."""
     if not state.running:
         return
-    if key.kind == "user_timer":
-        fire_user_timer(state, ch, key.ref, key.attempt)
-    elif key.kind == "activity_timeout":
-        activities.timed_out(state, ch, key)
-    elif key.kind == "activity_retry":
-        activities.retry_due(state, ch, int(key.ref), key.attempt)
-    elif key.kind == "workflow_task_timeout":
-        workflow_tasks.timed_out(state, ch, int(key.ref))
-    elif key.kind == "sticky_timeout":
-        workflow_tasks.sticky_timed_out(state, ch, int(key.ref))
-    elif key.kind == "run_timeout":
-        closing.time_out_run(state, ch)
-    elif key.kind == "execution_timeout":
-        closing.time_out_run(state, ch, execution_expired=True)
-    elif key.kind == "workflow_task_retry":
-        workflow_tasks.retry_due(state, ch, key.attempt)
-    elif key.kind == "first_workflow_task":
-        workflow_tasks.schedule(state, ch)
-    else:
-        raise ValueError(f"unknown timer kind {key.kind!r}")
+    match key.kind:
+        case TimerKind.USER_TIMER:
+            fire_user_timer(state, ch, key.timer_id, key.started_event_id)
+        case TimerKind.ACTIVITY_TIMEOUT:
+            activities.timed_out(state, ch, key)
+        case TimerKind.ACTIVITY_RETRY:
+            activities.retry_due(state, ch, key.scheduled_event_id, key.attempt)
+        case TimerKind.WORKFLOW_TASK_TIMEOUT:
+            workflow_tasks.timed_out(state, ch, key.seq)
+        case TimerKind.STICKY_TIMEOUT:
+            workflow_tasks.sticky_timed_out(state, ch, key.seq)
+        case TimerKind.RUN_TIMEOUT:
+            closing.time_out_run(state, ch)
+        case TimerKind.EXECUTION_TIMEOUT:
+            closing.time_out_run(state, ch, execution_expired=True)
+        case TimerKind.WORKFLOW_TASK_RETRY:
+            workflow_tasks.retry_due(state, ch, key.attempt)
+        case TimerKind.FIRST_WORKFLOW_TASK:
+            workflow_tasks.schedule(state, ch)
 
 
 def fire_user_timer(state: MutableState, ch: Changes, timer_id: str, started_event_id: int) -> None:

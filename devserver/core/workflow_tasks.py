@@ -100,7 +100,7 @@ def schedule(state: MutableState, ch: Changes, attempt: int = 1, *, speculative:
     if sticky and state.sticky_schedule_to_start > 0:
         ch.add_timer(
             ch.now + state.sticky_schedule_to_start,
-            TimerKey(state.key, "sticky_timeout", str(task.seq)),
+            TimerKey.sticky_timeout(state.key, task.seq),
         )
 
 
@@ -149,9 +149,7 @@ def start(
     state.any_workflow_task_started = True
     ch.add_timer(
         ch.now + task.timeout,
-        TimerKey(
-            state.key, "workflow_task_timeout", str(task.seq), timeout_type=TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
-        ),
+        TimerKey.workflow_task_timeout(state.key, task.seq),
     )
     return WorkflowTaskStart(
         seq=task.seq,
@@ -291,7 +289,7 @@ def _end_attempt(
         # A task that keeps failing is retried less and less often instead of in a hot loop.
         state.workflow_task_retry_at = ch.now + delay
         state.workflow_task_retry_attempt = attempt
-        ch.add_timer(state.workflow_task_retry_at, TimerKey(state.key, "workflow_task_retry", attempt=attempt))
+        ch.add_timer(state.workflow_task_retry_at, TimerKey.workflow_task_retry(state.key, attempt))
     else:
         schedule(state, ch, attempt=attempt)
 

@@ -392,7 +392,7 @@ def test_run_timeout_closes_the_run_as_timed_out() -> None:
     run.state.run_deadline = T0 + 5
     run.complete_task(run.start_task(), start_timer("long", 60))
     run.now = T0 + 5
-    run.fire(TimerKey(run.state.key, "run_timeout"))
+    run.fire(TimerKey.run_timeout(run.state.key))
     assert run.types()[-1] == "WORKFLOW_EXECUTION_TIMED_OUT"
     assert run.state.status == wf_enums.WORKFLOW_EXECUTION_STATUS_TIMED_OUT
     assert not run.state.timers, "a closed run has nothing pending"
