@@ -269,7 +269,7 @@ class WorkerOps:
         def find(run: MutableState, ch: Changes) -> ActivityInfo:
             info = activities.pending_by_id(run, request.activity_id, started=started)
             if not started:
-                activities.force_start(info, ch.now, request.identity)
+                activities.start_by_id(ch, info, request.identity)
             return info
 
         return state, find

@@ -24,6 +24,7 @@ from devserver.core import activities, retry
 from devserver.core.activities import ActivityInfo, TimeoutType
 from devserver.core.changes import Changes, TimerKey
 from devserver.core.commands import _normalise_timeouts as normalise_timeouts
+from devserver.core.lifecycles import ACTIVITY, ActivityEvent, ActivityState
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import seconds_of
 from devserver.errors import FailedPrecondition, InvalidArgument, NotFound, WorkflowClosed
@@ -73,19 +74,23 @@ def _unpause_fields(info: ActivityInfo) -> None:
     info.pause_identity = info.pause_reason = info.pause_request_id = ""
 
 
-def _dispatch_again(state: MutableState, ch: Changes, info: ActivityInfo, at: float) -> None:
-    """An activity waiting for an attempt gets it at `at` (now or later); its last failure is
-    forgotten and a finished reset is done with (the real server's retry-task regeneration)."""
+def _dispatch_again(state: MutableState, ch: Changes, info: ActivityInfo, at: float, event: ActivityEvent) -> None:
+    """An activity waiting for an attempt gets it at `at` (now or later), unless it is paused; its
+    last failure is forgotten and a finished reset is done with (the real server's retry-task
+    regeneration). `event` is what the operator asked for."""
     info.last_failure = None
     if info.reset_heartbeats:
         info.heartbeat_details = None
         info.last_heartbeat_time = 0.0
     info.reset_requested = info.reset_heartbeats = False
     if info.paused:
+        info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.PAUSED)
         return
     if at <= ch.now:
+        info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.SCHEDULED)
         activities.dispatch(state, ch, info)
         return
+    info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.BACKING_OFF)
     info.next_attempt_time = at
     ch.add_timer(at, TimerKey.activity_retry(state.key, info.scheduled_event_id, info.attempt))
 
@@ -126,6 +131,7 @@ def pause(
             if info.pause_request_id == request_id:
                 continue  # the same request again
             raise FailedPrecondition("activity is already paused")
+        info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.PAUSE)
         info.paused = True
         info.pause_time = ch.now
         info.pause_identity, info.pause_reason, info.pause_request_id = identity, reason, request_id
@@ -155,8 +161,10 @@ def unpause(
         if reset_heartbeat:
             info.heartbeat_details = None
             info.last_heartbeat_time = 0.0
-        if not info.started:
-            _dispatch_again(state, ch, info, ch.now + delay)
+        if info.started:
+            info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.UNPAUSE)
+        else:
+            _dispatch_again(state, ch, info, ch.now + delay, ActivityEvent.UNPAUSE)
     _touch(state, ch)
 
 
@@ -185,11 +193,13 @@ def reset(
         if was_paused and not keep_paused:
             _unpause_fields(info)
         if info.started:
+            info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.RESET)
             if old_attempt != info.attempt or original is not None:
                 _rearm_attempt_timers(state, ch, info)
-            continue
-        if not info.paused:
-            _dispatch_again(state, ch, info, ch.now + delay)
+        elif info.paused:
+            info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.RESET, ActivityState.PAUSED)
+        else:
+            _dispatch_again(state, ch, info, ch.now + delay, ActivityEvent.RESET)
     _touch(state, ch)
 
 
@@ -231,9 +241,10 @@ def update_options(
             _normalise(state, merged)
             info.attributes = merged
         if info.started:
+            info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.UPDATE_OPTIONS)
             _rearm_attempt_timers(state, ch, info)
         else:
-            _dispatch_again(state, ch, info, _next_attempt_time(info, ch.now))
+            _dispatch_again(state, ch, info, _next_attempt_time(info, ch.now), ActivityEvent.UPDATE_OPTIONS)
         result = activities.options_of(info)
     _touch(state, ch)
     return result

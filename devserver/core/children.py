@@ -30,6 +30,7 @@ from devserver.core.changes import (
     StartChild,
     Transfer,
 )
+from devserver.core.lifecycles import CHILD, ChildEvent, ChildState
 from devserver.core.mutable_state import ChildInfo, EventType, MutableState, new_event
 
 Status = wf_enums.WorkflowExecutionStatus
@@ -49,7 +50,7 @@ def pending_transfers(state: MutableState) -> list[Transfer]:
     key = state.key
     found: list[Transfer] = []
     if state.running:
-        found += [StartChild(key, i) for i, child in state.children.items() if not child.run_id]
+        found += [StartChild(key, i) for i, child in state.children.items() if child.state is ChildState.INITIATED]
         found += [SignalExternal(key, i) for i in state.external_signals]
         found += [CancelExternal(key, i) for i in state.external_cancels]
     found += [ApplyParentClosePolicy(key, i) for i in state.closing_children]
@@ -96,8 +97,8 @@ def child_request_id(parent: RunKey, initiated_event_id: int) -> str:
 
 
 def child_started(state: MutableState, ch: Changes, initiated_event_id: int, run_id: str) -> None:
-    child = state.children.get(initiated_event_id)
-    if child is None or child.run_id or not state.running:
+    child = _child(state, ch, initiated_event_id, ChildEvent.START)
+    if child is None:
         return
     child.run_id = run_id
     attrs = history.ChildWorkflowExecutionStartedEventAttributes(
@@ -116,8 +117,8 @@ def child_started(state: MutableState, ch: Changes, initiated_event_id: int, run
 
 
 def child_start_failed(state: MutableState, ch: Changes, initiated_event_id: int, cause: int) -> None:
-    child = state.children.get(initiated_event_id)
-    if child is None or child.run_id or not state.running:
+    child = _child(state, ch, initiated_event_id, ChildEvent.START_FAIL)
+    if child is None:
         return
     del state.children[initiated_event_id]
     attrs = history.StartChildWorkflowExecutionFailedEventAttributes(
@@ -168,8 +169,8 @@ def child_closed(
     state: MutableState, ch: Changes, initiated_event_id: int, run_id: str, close_event: history.HistoryEvent
 ) -> None:
     """The child's run `run_id` (its last) closed with `close_event`: tell the parent's workflow."""
-    child = state.children.get(initiated_event_id)
-    if child is None or not child.run_id or not state.running:
+    child = _child(state, ch, initiated_event_id, ChildEvent.CLOSE)
+    if child is None:
         return
     event_type, attrs_class, carried = _CHILD_CLOSE_EVENTS[close_event.event_type]
     attrs = attrs_class(
@@ -191,10 +192,23 @@ def child_closed(
     workflow_tasks.add_external(state, ch, [new_event(event_type, ch.now, attrs)])
 
 
+def _child(state: MutableState, ch: Changes, initiated_event_id: int, event: ChildEvent) -> ChildInfo | None:
+    """The child `event` is about, moved to its next state; None if the event is stale."""
+    child = state.children.get(initiated_event_id)
+    if child is None or not state.running:
+        CHILD.ignore(ch, initiated_event_id, event)
+        return None
+    moved = CHILD.move(ch, initiated_event_id, child.state, event)
+    if moved is None:
+        return None
+    child.state = moved
+    return child
+
+
 def child_to_start(state: MutableState, initiated_event_id: int) -> ChildInfo | None:
     """The child the run initiated and has not started yet (None if it is started or gone)."""
     child = state.children.get(initiated_event_id)
-    if child is None or child.run_id or not state.running:
+    if child is None or child.state is not ChildState.INITIATED or not state.running:
         return None
     return child
 

@@ -14,13 +14,13 @@ from temporalio.api.enums.v1 import failed_cause_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
-from temporalio.api.update.v1 import message_pb2 as update_pb
 
 from devserver.core import limits as core_limits
-from devserver.core import queries, retry, runs
+from devserver.core import queries, retry, runs, updates
 from devserver.core.changes import Changes, RunKey
 from devserver.core.ids import new_run_id
-from devserver.core.mutable_state import UPDATE_ACCEPTED, UPDATE_ADMITTED, UPDATE_COMPLETED, EventType, MutableState
+from devserver.core.lifecycles import ChildState
+from devserver.core.mutable_state import EventType, MutableState
 from devserver.core.protos import duration
 from devserver.errors import NotFound, WorkflowClosed
 
@@ -81,22 +81,12 @@ def close(state: MutableState, ch: Changes, status: int, close_event_id: int) ->
     # Children left running get the parent close policy (the engine applies it).
     for initiated_event_id, child in state.children.items():
         abandon = child.initiated.parent_close_policy == wf_enums.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON
-        if child.run_id and not abandon:
+        if child.state is ChildState.STARTED and not abandon:
             state.closing_children[initiated_event_id] = child
     # `children` is kept: describe lists them as pending on a closed parent, as the real server does.
     state.child_started_event_ids.clear()
-    # Updates it never finished can no longer complete: their callers are told, as the
-    # real server tells them (an accepted one gets a failure outcome, kept for polls).
-    for update_id, update in list(state.updates.items()):
-        if update.stage == UPDATE_ACCEPTED:
-            update.outcome = update_pb.Outcome(failure=_accepted_update_failure())
-            update.stage = UPDATE_COMPLETED
-            ch.updates.append(update_id)
-        elif update.stage == UPDATE_ADMITTED:
-            update.aborted = True
-            del state.updates[update_id]
-            ch.rejected_updates[update_id] = update
-            ch.updates.append(update_id)
+    # Updates it never finished can no longer complete: their callers are told.
+    updates.run_closed(state, ch)
     ch.closed = True
     if state not in ch.touched:
         ch.touched.append(state)
@@ -180,13 +170,3 @@ def start_retry(state: MutableState, ch: Changes, run_id: str, failure: failure_
     started.attempt = (state.started_attributes.attempt or 1) + 1
     started.continued_failure.CopyFrom(failure)
     start_successor(state, ch, run_id, started)
-
-
-def _accepted_update_failure() -> failure_pb.Failure:
-    failure = failure_pb.Failure(
-        message="Workflow Update failed because the Workflow completed before the Update completed.",
-        source="Server",
-    )
-    failure.application_failure_info.type = "AcceptedUpdateCompletedWorkflow"
-    failure.application_failure_info.non_retryable = True
-    return failure

@@ -24,6 +24,7 @@ from devserver.core import activities, build_ids, children, closing, queries, re
 from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, QueryAnswer, TimerKey
 from devserver.core.ids import new_run_id
+from devserver.core.lifecycles import ACTIVITY, TIMER, ActivityEvent, TimerEvent, WorkflowTaskEvent
 from devserver.core.mutable_state import (
     EventType,
     MutableState,
@@ -136,7 +137,7 @@ def _apply_completion(
     namespace_id: Callable[[str], str] | None,
     limits: core_limits.Limits,
 ) -> Completion:
-    task = workflow_tasks.started_task(state, seq)
+    task = workflow_tasks.started_task(state, ch, seq, WorkflowTaskEvent.COMPLETE)
     commands = list(request.commands)
     messages = list(request.messages)
     resolve = namespace_id or (lambda name: "")
@@ -169,7 +170,7 @@ def _apply_completion(
 
     if updates.can_discard(state, task, commands, messages, request):
         # Only rejections: the speculative task leaves no events behind.
-        state.workflow_task = None
+        workflow_tasks.completed(state, task)
         for message in messages:
             updates.apply_message(state, ch, message)
         updates.reject_unprocessed(state, ch, task)
@@ -192,7 +193,7 @@ def _apply_completion(
     completed_id = state.append_event(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, completed_attrs)
     version = common.WorkerVersionStamp(build_id=build_id, use_versioning=stamp.use_versioning) if build_id else None
     build_ids.record(state.search_attributes, version)
-    state.workflow_task = None
+    workflow_tasks.completed(state, task)
     state.last_completed_started_event_id = task.started_event_id
 
     applier = _Applier(state, ch, completed_id, request, resolve)
@@ -559,6 +560,7 @@ class _Applier:
             info.cancel_requested_event_id = requested_id
             return
         # Never started: it is canceled right away and the workflow learns it next task.
+        info.state = ACTIVITY.next(scheduled_id, info.state, ActivityEvent.CANCEL)
         del self.state.activities[scheduled_id]
         self.state.activity_ids.pop(info.activity_id, None)
         self._append(
@@ -588,6 +590,7 @@ class _Applier:
     def cancel_timer(self, command: command_pb.Command) -> None:
         timer_id = command.cancel_timer_command_attributes.timer_id
         timer = self.state.timers.pop(timer_id)
+        timer.state = TIMER.next(timer_id, timer.state, TimerEvent.CANCEL)
         self._append(
             EventType.EVENT_TYPE_TIMER_CANCELED,
             history.TimerCanceledEventAttributes(

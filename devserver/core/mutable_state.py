@@ -29,6 +29,7 @@ from devserver.core.changes import (
     RunKey,
 )
 from devserver.core.ids import next_task_id
+from devserver.core.lifecycles import ChildState, TimerState, UpdateState, WorkflowTaskState
 from devserver.core.protos import timestamp
 
 EventType = event_type_pb2.EventType
@@ -63,7 +64,9 @@ def task_queue_message(name: str, sticky: bool = False, normal_name: str = "") -
 
 @dataclass
 class WorkflowTask:
-    """The run's one outstanding workflow task (scheduled, or started by a worker)."""
+    """The run's one outstanding workflow task (lifecycles.WORKFLOW_TASK: scheduled, or
+    started by a worker). `seq` names this task among the run's tasks: a worker's token
+    and the task-queue copies carry it, so a late answer or a stale copy is told apart."""
 
     seq: int
     attempt: int
@@ -72,7 +75,7 @@ class WorkflowTask:
     scheduled_time: float
     timeout: float
     scheduled_event_id: int = 0  # 0 until known for a transient attempt
-    started: bool = False
+    state: WorkflowTaskState = WorkflowTaskState.SCHEDULED
     started_event_id: int = 0
     started_time: float = 0.0
     identity: str = ""
@@ -89,6 +92,10 @@ class WorkflowTask:
     # worker's answer changes history (a rejected update leaves no trace).
     speculative: bool = False
     base_event_id: int = 0  # next_event_id when a speculative task was scheduled
+
+    @property
+    def started(self) -> bool:
+        return self.state is WorkflowTaskState.STARTED
 
     @property
     def transient(self) -> bool:
@@ -120,18 +127,23 @@ class WorkflowTaskStart:
 
 @dataclass
 class TimerInfo:
+    """A workflow's timer, from TimerStarted until it fires or is canceled (lifecycles.TIMER)."""
+
     timer_id: str
     started_event_id: int
     deadline: float
+    state: TimerState = TimerState.STARTED
 
 
 @dataclass
 class ChildInfo:
-    """A child workflow the run initiated and that has not closed (as far as the parent knows)."""
+    """A child workflow the run initiated and that has not closed (as far as the parent knows;
+    lifecycles.CHILD)."""
 
     initiated_event_id: int
     initiated: history.StartChildWorkflowExecutionInitiatedEventAttributes
     run_id: str = ""  # the child's first run, once started
+    state: ChildState = ChildState.INITIATED
 
     @property
     def workflow_id(self) -> str:
@@ -146,16 +158,34 @@ UPDATE_COMPLETED = UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLET
 
 @dataclass
 class UpdateInfo:
-    """A workflow update the run was asked for (core.updates has the rules)."""
+    """A workflow update the run was asked for (core.updates has the rules, lifecycles.UPDATE
+    the states)."""
 
     update_id: str
     request: update_pb.Request
-    stage: int = UPDATE_ADMITTED
+    state: UpdateState = UpdateState.ADMITTED
     delivered_seq: int = 0  # the workflow task it last went out with
     accepted_event_id: int = 0
     outcome: update_pb.Outcome | None = None
-    # Dropped unaccepted when its run closed: its callers get NOT_FOUND.
-    aborted: bool = False
+
+    @property
+    def stage(self) -> int:
+        """The lifecycle stage callers are told (UpdateWorkflowExecutionLifecycleStage)."""
+        return _UPDATE_STAGES[self.state]
+
+    @property
+    def aborted(self) -> bool:
+        """Dropped unaccepted when its run closed: its callers get NOT_FOUND."""
+        return self.state is UpdateState.ABORTED
+
+
+_UPDATE_STAGES = {
+    UpdateState.ADMITTED: UPDATE_ADMITTED,
+    UpdateState.ACCEPTED: UPDATE_ACCEPTED,
+    UpdateState.COMPLETED: UPDATE_COMPLETED,
+    UpdateState.REJECTED: UPDATE_COMPLETED,
+    UpdateState.ABORTED: UPDATE_ADMITTED,
+}
 
 
 _CHILD_CLOSED_EVENTS = {

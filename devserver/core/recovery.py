@@ -10,7 +10,8 @@ from __future__ import annotations
 from devserver.core import workflow_tasks
 from devserver.core.activities import ActivityInfo, TimeoutType, timeout_deadline
 from devserver.core.changes import ActivityTaskRef, Changes, TimerKey, WorkflowTaskRef
-from devserver.core.mutable_state import UPDATE_ADMITTED, MutableState
+from devserver.core.lifecycles import ActivityState, UpdateState
+from devserver.core.mutable_state import MutableState
 
 
 def recover(state: MutableState, ch: Changes) -> None:
@@ -19,7 +20,7 @@ def recover(state: MutableState, ch: Changes) -> None:
     key = state.key
     # Admitted updates live only as long as the process, as on the real server (the
     # client asks again); a task made just to deliver them goes too.
-    state.updates = {i: u for i, u in state.updates.items() if u.stage != UPDATE_ADMITTED}
+    state.updates = {i: u for i, u in state.updates.items() if u.state is not UpdateState.ADMITTED}
     task = state.workflow_task
     if task is not None and task.speculative and not task.started:
         state.workflow_task = None
@@ -69,31 +70,38 @@ def _recover_activity(state: MutableState, ch: Changes, info: ActivityInfo) -> N
     expiration = info.expiration
     if expiration is not None:
         ch.add_timer(expiration, TimerKey.activity_timeout(key, ref, 0, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE))
-    if info.started:
-        start_to_close = info.timeout("start_to_close_timeout")
-        if start_to_close:
-            ch.add_timer(
-                timeout_deadline(info.started_time, start_to_close),
-                TimerKey.activity_timeout(key, ref, info.attempt, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE),
-            )
-        heartbeat = info.timeout("heartbeat_timeout")
-        if heartbeat:
-            ch.add_timer(
-                timeout_deadline(info.last_heartbeat_time or info.started_time, heartbeat),
-                TimerKey.activity_timeout(key, ref, info.attempt, TimeoutType.TIMEOUT_TYPE_HEARTBEAT),
-            )
-    elif info.next_attempt_time:
-        ch.add_timer(info.next_attempt_time, TimerKey.activity_retry(key, ref, info.attempt))
-    elif info.paused:
-        return  # waits for an unpause
-    else:
-        ch.tasks.append(ActivityTaskRef(key, info.queue, info.scheduled_event_id, info.attempt))
-        schedule_to_start = info.timeout("schedule_to_start_timeout")
-        if schedule_to_start:
-            ch.add_timer(
-                timeout_deadline(info.attempt_scheduled_time, schedule_to_start),
-                TimerKey.activity_timeout(key, ref, info.attempt, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START),
-            )
+    match info.state:
+        case ActivityState.STARTED:
+            _recover_attempt(state, ch, info)
+        case ActivityState.BACKING_OFF:
+            ch.add_timer(info.next_attempt_time, TimerKey.activity_retry(key, ref, info.attempt))
+        case ActivityState.PAUSED:
+            pass  # waits for an unpause
+        case ActivityState.SCHEDULED:
+            ch.tasks.append(ActivityTaskRef(key, info.queue, info.scheduled_event_id, info.attempt))
+            schedule_to_start = info.timeout("schedule_to_start_timeout")
+            if schedule_to_start:
+                ch.add_timer(
+                    timeout_deadline(info.attempt_scheduled_time, schedule_to_start),
+                    TimerKey.activity_timeout(key, ref, info.attempt, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START),
+                )
+
+
+def _recover_attempt(state: MutableState, ch: Changes, info: ActivityInfo) -> None:
+    """A running attempt: its worker may still answer; if not, its timeouts apply as usual."""
+    key, ref = state.key, info.scheduled_event_id
+    start_to_close = info.timeout("start_to_close_timeout")
+    if start_to_close:
+        ch.add_timer(
+            timeout_deadline(info.started_time, start_to_close),
+            TimerKey.activity_timeout(key, ref, info.attempt, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE),
+        )
+    heartbeat = info.timeout("heartbeat_timeout")
+    if heartbeat:
+        ch.add_timer(
+            timeout_deadline(info.last_heartbeat_time or info.started_time, heartbeat),
+            TimerKey.activity_timeout(key, ref, info.attempt, TimeoutType.TIMEOUT_TYPE_HEARTBEAT),
+        )
 
 
 __all__ = ["recover"]

@@ -6,6 +6,7 @@ from temporalio.api.history.v1 import message_pb2 as history
 
 from devserver.core import activities, closing, workflow_tasks
 from devserver.core.changes import Changes, TimerKey, TimerKind
+from devserver.core.lifecycles import TIMER, TimerEvent
 from devserver.core.mutable_state import EventType, MutableState, new_event
 
 
@@ -37,7 +38,9 @@ def fire(state: MutableState, ch: Changes, key: TimerKey) -> None:
 def fire_user_timer(state: MutableState, ch: Changes, timer_id: str, started_event_id: int) -> None:
     timer = state.timers.get(timer_id)
     if timer is None or timer.started_event_id != started_event_id or not state.running:
+        TIMER.ignore(ch, timer_id, TimerEvent.FIRE)  # canceled (its id may be in use again)
         return
+    timer.state = TIMER.next(timer_id, timer.state, TimerEvent.FIRE)
     del state.timers[timer_id]
     attrs = history.TimerFiredEventAttributes(timer_id=timer_id, started_event_id=started_event_id)
     workflow_tasks.add_external(state, ch, [new_event(EventType.EVENT_TYPE_TIMER_FIRED, ch.now, attrs)])

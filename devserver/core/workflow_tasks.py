@@ -24,8 +24,8 @@ from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 
 from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, TimerKey, WorkflowTaskRef
+from devserver.core.lifecycles import WORKFLOW_TASK, UpdateState, WorkflowTaskEvent, WorkflowTaskState
 from devserver.core.mutable_state import (
-    UPDATE_ADMITTED,
     EventType,
     MutableState,
     WorkflowTask,
@@ -36,6 +36,7 @@ from devserver.core.mutable_state import (
 from devserver.core.protos import duration
 from devserver.errors import TaskNotFound, WorkflowClosed
 
+Event = WorkflowTaskEvent
 TimeoutType = wf_enums.TimeoutType
 WorkflowTaskFailedCause = failed_cause_pb2.WorkflowTaskFailedCause
 
@@ -121,12 +122,16 @@ def start(
     build_id: str = "",
     limits: core_limits.Limits = core_limits.DEFAULT_LIMITS,
 ) -> WorkflowTaskStart | None:
-    """A worker polled the task with sequence `seq`; None if it is stale."""
+    """A worker polled the task with sequence `seq` (or gets it inline or eagerly); None if
+    that is a stale copy (the task is gone, or already taken)."""
     task = state.workflow_task
-    if task is None or task.seq != seq or task.started or not state.running:
-        ch.ignore_stale("workflow task", seq, "start")
+    if task is None or task.seq != seq or not state.running:
+        WORKFLOW_TASK.ignore(ch, seq, Event.START)
         return None
-    task.started = True
+    started = WORKFLOW_TASK.move(ch, seq, task.state, Event.START)
+    if started is None:
+        return None
+    task.state = started
     task.started_time = ch.now
     task.identity = identity
     task.request_id = request_id
@@ -170,7 +175,7 @@ def _update_messages(state: MutableState, task: WorkflowTask) -> list[protocol_p
     task's scheduled event (as the real server does)."""
     messages = []
     for update in state.updates.values():
-        if update.stage != UPDATE_ADMITTED:
+        if update.state is not UpdateState.ADMITTED:
             continue
         update.delivered_seq = task.seq
         body = any_pb2.Any()
@@ -218,12 +223,22 @@ def _started_attributes(state: MutableState, task: WorkflowTask) -> history.Work
     return attrs
 
 
-def started_task(state: MutableState, seq: int) -> WorkflowTask:
-    """The started workflow task a token names, or NOT_FOUND."""
+def started_task(state: MutableState, ch: Changes, seq: int, event: WorkflowTaskEvent) -> WorkflowTask:
+    """The started workflow task a worker's answer (`event`) names; NOT_FOUND for a late
+    answer (the task is gone, or it is not the attempt the worker has), as on the real server."""
     task = state.workflow_task
-    if task is None or task.seq != seq or not task.started or not state.running:
+    if task is None or task.seq != seq or not state.running:
+        WORKFLOW_TASK.ignore(ch, seq, event)
+        raise TaskNotFound("Workflow task not found.")
+    if WORKFLOW_TASK.stale(ch, seq, task.state, event):
         raise TaskNotFound("Workflow task not found.")
     return task
+
+
+def completed(state: MutableState, task: WorkflowTask) -> None:
+    """The worker's answer is taken (its commands applied, or a speculative task discarded)."""
+    task.state = WORKFLOW_TASK.next(task.seq, task.state, Event.COMPLETE)
+    state.workflow_task = None
 
 
 def persist_transient(state: MutableState, ch: Changes, task: WorkflowTask) -> None:
@@ -245,12 +260,14 @@ def fail(
     *,
     next_attempt_transient: bool = True,
 ) -> None:
-    """The worker could not complete the task: record it and retry."""
-    task = started_task(state, seq)
+    """The worker could not complete the task (or the server failed it for a bad command):
+    record it and retry."""
+    task = started_task(state, ch, seq, Event.FAIL)
     _end_attempt(
         state,
         ch,
         task,
+        Event.FAIL,
         EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
         history.WorkflowTaskFailedEventAttributes(
             scheduled_event_id=task.scheduled_event_id,
@@ -267,12 +284,14 @@ def _end_attempt(
     state: MutableState,
     ch: Changes,
     task: WorkflowTask,
+    event: WorkflowTaskEvent,
     event_type: int,
     attributes: object,
     *,
     next_attempt_transient: bool,
 ) -> None:
     """Shared by failure and timeout: write the event (first attempt only), retry."""
+    task.state = WORKFLOW_TASK.next(task.seq, task.state, event)
     if not task.transient or not next_attempt_transient:
         persist_transient(state, ch, task)
         state.append_event(ch, event_type, attributes)
@@ -297,6 +316,8 @@ def _end_attempt(
 def retry_due(state: MutableState, ch: Changes, attempt: int) -> None:
     """A failing workflow task's backoff is over: hand out its next attempt."""
     if state.workflow_task_retry_attempt != attempt or state.workflow_task is not None:
+        # Something new for the workflow ended the backoff early.
+        ch.ignore_stale(WORKFLOW_TASK.entity, f"attempt {attempt}", "RETRY_DUE")
         return
     state.workflow_task_retry_at = 0.0
     state.workflow_task_retry_attempt = 0
@@ -317,13 +338,16 @@ def move_off_sticky(state: MutableState, ch: Changes) -> None:
 
 
 def timed_out(state: MutableState, ch: Changes, seq: int) -> None:
+    """A started task's start-to-close timeout: record it (first attempt only) and retry."""
     task = state.workflow_task
-    if task is None or task.seq != seq or not task.started or not state.running:
+    if task is None or task.seq != seq or not state.running:
+        WORKFLOW_TASK.ignore(ch, seq, Event.START_TO_CLOSE_TIMEOUT)  # it was answered in time
         return
     _end_attempt(
         state,
         ch,
         task,
+        Event.START_TO_CLOSE_TIMEOUT,
         EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
         history.WorkflowTaskTimedOutEventAttributes(
             scheduled_event_id=task.scheduled_event_id,
@@ -337,8 +361,14 @@ def timed_out(state: MutableState, ch: Changes, seq: int) -> None:
 def sticky_timed_out(state: MutableState, ch: Changes, seq: int) -> None:
     """Nobody took the task from the sticky queue in time: use the normal queue."""
     task = state.workflow_task
-    if task is None or task.seq != seq or task.started or not task.sticky:
+    if task is None or task.seq != seq or not task.sticky:
+        WORKFLOW_TASK.ignore(ch, seq, Event.SCHEDULE_TO_START_TIMEOUT)
         return
+    timed_out_state = WorkflowTaskState.SCHEDULED if task.unwritten else WorkflowTaskState.TIMED_OUT
+    moved = WORKFLOW_TASK.move(ch, seq, task.state, Event.SCHEDULE_TO_START_TIMEOUT, timed_out_state)
+    if moved is None:
+        return
+    task.state = moved
     if task.unwritten:
         move_off_sticky(state, ch)
         return
@@ -355,12 +385,3 @@ def sticky_timed_out(state: MutableState, ch: Changes, seq: int) -> None:
     if task.queries:
         state.buffered_queries.update(task.queries)
     schedule(state, ch)
-
-
-def pending_state(state: MutableState) -> int:
-    task = state.workflow_task
-    if task is None:
-        return 0
-    if task.started:
-        return wf_enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
-    return wf_enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED
