@@ -1,10 +1,14 @@
-"""The engine: owns every run's mutable state, commits changes, and carries out their effects.
+"""The engine: owns every run's mutable state, and is the one door every change passes through.
 
-Each operation looks up a `MutableState`, applies one core rule to it with a
-fresh `Changes`, and calls `_commit`, which writes the events to the
-`HistoryStore` and only then hands tasks to task queues, arms timers, answers
-queries, refreshes visibility and wakes history long-polls. The engine runs on
-one asyncio loop: core calls are synchronous, so no locks are needed.
+`Engine.change(run, rule)` (and `Engine.create_run(make)` for a new run) builds a
+`Changes`, applies a pure core rule to the run, checks the history limits,
+commits the events and the run's new state to the `HistoryStore` in one write,
+and only then hands tasks to the task queues (`matching`), arms timers, answers
+queries and updates, refreshes visibility, wakes history long-polls and starts
+the cross-run work the change asked for (`transfers`). RPC handlers, timers,
+transfers and recovery all change runs this way; nothing else writes to a run or
+to the store. The engine runs on one asyncio loop: core rules are synchronous,
+so no locks are needed. See docs/architecture.md.
 """
 
 from __future__ import annotations

@@ -244,4 +244,3 @@ class QueryAnswer:
 
     result: object | None = None
     error: str | None = None
-    rejected_status: int = 0

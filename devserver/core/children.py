@@ -35,7 +35,6 @@ from devserver.core.mutable_state import ChildInfo, EventType, MutableState, new
 
 Status = wf_enums.WorkflowExecutionStatus
 ParentClosePolicy = wf_enums.ParentClosePolicy
-InitiatedFailedCause = failed_cause_pb2.StartChildWorkflowExecutionFailedCause
 ExternalFailedCause = failed_cause_pb2.SignalExternalWorkflowExecutionFailedCause
 CancelFailedCause = failed_cause_pb2.CancelExternalWorkflowExecutionFailedCause
 

@@ -54,9 +54,6 @@ class Lifecycle(Generic[S, E]):
     # Events that may arrive after the fact in a state: stale, ignored.
     late: frozenset[tuple[S, E]] = field(default_factory=frozenset)
 
-    def allows(self, state: S, event: E) -> bool:
-        return (state, event) in self.transitions
-
     def move(self, ch: Changes, ref: object, state: S, event: E, to: S | None = None) -> S | None:
         """The state after `event`; None (and recorded as stale) if the event is late here.
 

@@ -38,7 +38,6 @@ TimeoutType = wf_enums.TimeoutType
 WorkflowTaskFailedCause = failed_cause_pb2.WorkflowTaskFailedCause
 
 DEFAULT_WORKFLOW_TASK_TIMEOUT = 10.0
-MAX_WORKFLOW_TASK_TIMEOUT = 120.0
 # An event whose started_event_id is this refers to the event written just before it
 # (an activity's Started event, written in the same group as its outcome).
 LINK_PREVIOUS = -1
