@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from google.protobuf.message import Message
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import query_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
@@ -31,7 +30,7 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver import transfers
+from devserver import transfers, validation
 from devserver.clock import Clock
 from devserver.core import children, closing, eager_start, queries, runs, signals, workflow_tasks
 from devserver.core import limits as core_limits
@@ -75,21 +74,11 @@ Status = wf_enums.WorkflowExecutionStatus
 ReusePolicy = wf_enums.WorkflowIdReusePolicy
 ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
 
-# Limits the real server enforces (its defaults), so users meet them here first.
-MAX_ID_LENGTH = 1000
-
 # Rejected updates remembered for callers still waiting on them.
 MAX_UNRECORDED_UPDATES = 1000
 
 # A sticky queue nobody has polled for this long is presumed abandoned.
 STICKY_POLLER_IDLE = 10.0
-
-_FAILED_STATUSES = {
-    Status.WORKFLOW_EXECUTION_STATUS_FAILED,
-    Status.WORKFLOW_EXECUTION_STATUS_CANCELED,
-    Status.WORKFLOW_EXECUTION_STATUS_TERMINATED,
-    Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT,
-}
 
 
 @dataclass
@@ -434,7 +423,7 @@ class Engine:
         new run's first workflow task is started for the caller (core.eager_start).
         """
         namespace = self.namespaces.get(request.namespace)
-        validate_start(request, self.config.limits)
+        validation.validate_start(request, self.config.limits)
         namespace.check_search_attributes(request.search_attributes)
         chain = self.chains.get((request.namespace, request.workflow_id))
         if chain is not None:
@@ -471,7 +460,7 @@ class Engine:
                         existing.first_execution_run_id,
                     )
             else:
-                _check_reuse_policy(request, existing)
+                validation.check_reuse_policy(request, existing)
         return await self._start_run(request, signal, parent, eager=eager), True
 
     async def _start_run(
@@ -542,7 +531,7 @@ class Engine:
         self.namespaces.get(request.namespace)
         if not request.signal_name:
             raise InvalidArgument("SignalName is not set on request.")
-        check_blob_size(request.input, request.header, limits=self.config.limits)
+        validation.check_blob_size(request.input, request.header, limits=self.config.limits)
         state = self.run_for_execution(request.namespace, request.workflow_execution)
         await self.change(
             state,
@@ -555,7 +544,9 @@ class Engine:
         self.namespaces.get(request.namespace)
         if not request.signal_name:
             raise InvalidArgument("SignalName is not set on request.")
-        check_blob_size(request.signal_input, request.input, request.memo, request.header, limits=self.config.limits)
+        validation.check_blob_size(
+            request.signal_input, request.input, request.memo, request.header, limits=self.config.limits
+        )
         chain = self.chains.get((request.namespace, request.workflow_id))
         if chain is not None and chain.current.running:
             state = chain.current
@@ -765,68 +756,6 @@ def _check_run_id(run_id: str) -> None:
         uuid.UUID(run_id)
     except ValueError:
         raise InvalidArgument("Invalid RunId.") from None
-
-
-def check_blob_size(*messages: Message, limits: Limits) -> None:
-    """Payloads over the real server's blob limit (2 MB unless limit.blobSize.error says otherwise)
-    are refused here too, not first in production.
-
-    Like the real server, a payload is refused only when it is over the warn limit too
-    (limit.blobSize.error below limit.blobSize.warn takes effect from the warn limit).
-    """
-    for message in messages:
-        size = message.ByteSize()
-        if size > limits.blob_size_warn:
-            if size > limits.blob_size_error:
-                raise InvalidArgument("Blob data size exceeds limit.")
-            log.warning("Blob data size exceeds the warning limit (%d > %d bytes).", size, limits.blob_size_warn)
-
-
-def validate_start(request: wsv1.StartWorkflowExecutionRequest, limits: Limits) -> None:
-    """A start request's own fields, checked as the real server's frontend checks them."""
-    if not request.workflow_id:
-        raise InvalidArgument("WorkflowId is not set on request.")
-    if len(request.workflow_id) > MAX_ID_LENGTH:
-        raise InvalidArgument("WorkflowId length exceeds limit.")
-    if not request.workflow_type.name:
-        raise InvalidArgument("WorkflowType is not set on request.")
-    if len(request.workflow_type.name) > MAX_ID_LENGTH:
-        raise InvalidArgument("WorkflowType length exceeds limit.")
-    if not request.task_queue.name:
-        raise InvalidArgument("TaskQueue is not set on request.")
-    if len(request.task_queue.name) > MAX_ID_LENGTH:
-        raise InvalidArgument("taskQueue length exceeds limit")
-    if len(request.request_id) > MAX_ID_LENGTH:
-        raise InvalidArgument("RequestId length exceeds limit.")
-    check_blob_size(request.input, request.memo, request.header, limits=limits)
-    for name in ("workflow_execution_timeout", "workflow_run_timeout", "workflow_task_timeout", "workflow_start_delay"):
-        if seconds_of(getattr(request, name)) < 0:
-            raise InvalidArgument(f"Invalid {name}: must not be negative.")
-    if request.cron_schedule:
-        raise InvalidArgument("cron schedules are not supported by the tempo dev server yet")
-
-
-def _check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: MutableState) -> None:
-    policy = request.workflow_id_reuse_policy
-    location = f"WorkflowId: {request.workflow_id}, RunId: {last.key.run_id}."
-    if policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE:
-        raise WorkflowAlreadyStarted(
-            f"Workflow execution already finished. {location} Workflow Id reuse policy: reject duplicate workflow Id.",
-            last.start_request_id,
-            last.key.run_id,
-            last.first_execution_run_id,
-        )
-    if (
-        policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
-        and last.status not in _FAILED_STATUSES
-    ):
-        raise WorkflowAlreadyStarted(
-            f"Workflow execution already finished successfully. {location} "
-            "Workflow Id reuse policy: allow duplicate workflow Id if last run failed.",
-            last.start_request_id,
-            last.key.run_id,
-            last.first_execution_run_id,
-        )
 
 
 def _datetime(epoch: float) -> datetime:

@@ -12,7 +12,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from devserver.core import updates
 from devserver.core.mutable_state import UPDATE_ACCEPTED, UPDATE_COMPLETED, EventType, MutableState, UpdateInfo
 from devserver.core.protos import seconds_of
-from devserver.engine import Engine, check_blob_size, validate_start
+from devserver.engine import Engine
 from devserver.errors import (
     InvalidArgument,
     MultiOperationFailed,
@@ -22,6 +22,7 @@ from devserver.errors import (
     ServiceError,
     WorkflowClosed,
 )
+from devserver.validation import check_blob_size, validate_start
 
 Stage = update_enums.UpdateWorkflowExecutionLifecycleStage
 

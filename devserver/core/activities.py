@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from temporalio.api.activity.v1 import message_pb2 as activity_pb
+from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
@@ -600,3 +601,29 @@ def options_of(info: ActivityInfo) -> activity_pb.ActivityOptions:
         ),
         priority=attrs.priority,
     )
+
+
+def normalise_timeouts(
+    attrs: history.ActivityTaskScheduledEventAttributes,
+    cmd: command_pb.ScheduleActivityTaskCommandAttributes,
+    state: MutableState,
+) -> None:
+    """Fill and cap activity timeouts the way Temporal records them."""
+    s2c = seconds_of(cmd.schedule_to_close_timeout)
+    s2s = seconds_of(cmd.schedule_to_start_timeout)
+    s2cl = seconds_of(cmd.start_to_close_timeout)
+    heartbeat = seconds_of(cmd.heartbeat_timeout)
+    run_timeout = seconds_of(state.started_attributes.workflow_run_timeout)
+    if run_timeout and (s2c == 0 or s2c > run_timeout):
+        s2c = run_timeout
+    if s2c:
+        if s2s == 0 or s2s > s2c:
+            s2s = s2c
+        if s2cl == 0 or s2cl > s2c:
+            s2cl = s2c
+    if heartbeat > s2cl:
+        heartbeat = s2cl
+    attrs.schedule_to_close_timeout.CopyFrom(duration(s2c))
+    attrs.schedule_to_start_timeout.CopyFrom(duration(s2s))
+    attrs.start_to_close_timeout.CopyFrom(duration(s2cl))
+    attrs.heartbeat_timeout.CopyFrom(duration(heartbeat))

@@ -23,7 +23,6 @@ from temporalio.api.history.v1 import message_pb2 as history
 from devserver.core import activities, retry
 from devserver.core.activities import ActivityInfo, TimeoutType
 from devserver.core.changes import Changes, TimerKey
-from devserver.core.commands import _normalise_timeouts as normalise_timeouts
 from devserver.core.lifecycles import ACTIVITY, ActivityEvent, ActivityState
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import seconds_of
@@ -290,7 +289,7 @@ def _normalise(state: MutableState, attrs: history.ActivityTaskScheduledEventAtt
         start_to_close_timeout=attrs.start_to_close_timeout,
         heartbeat_timeout=attrs.heartbeat_timeout,
     )
-    normalise_timeouts(attrs, command, state)
+    activities.normalise_timeouts(attrs, command, state)
 
 
 def _restore(info: ActivityInfo, scheduled: history.ActivityTaskScheduledEventAttributes) -> None:
