@@ -662,6 +662,8 @@ class Engine:
             raise ServiceError("query timed out before a worker answered") from None
         finally:
             self._query_waiters.pop(query_id, None)
+            # Not a change of the run (queries are not history and nothing waits on them once
+            # their caller is gone), so not through the door: no commit per query.
             queries.forget(state, query_id)
         if answer.error is not None:
             raise QueryFailed(answer.error)
