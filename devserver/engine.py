@@ -199,8 +199,8 @@ class Engine:
         """The engine's one store commit: all runs' events and states at once, then their effects."""
         await self.store.commit([RunWrite(state, ch.events) for state, ch in changed])
         for state, ch in changed:
-            if state.key not in self.runs:
-                self._register(state)  # a run started by continue-as-new or a retry
+            for new_state, _ in ch.new_runs:
+                self._register(new_state)  # a run started by continue-as-new or a retry
             self._apply(state, ch)
             self._schedule_transfers(ch.transfers)
             if ch.closed:
@@ -279,7 +279,6 @@ class Engine:
             if waiter is not None and not waiter.done():
                 waiter.set_result(answer)
         for update_id, update in ch.rejected_updates.items():
-            assert isinstance(update, UpdateInfo)
             self.unrecorded_updates[(state.key, update_id)] = update
             while len(self.unrecorded_updates) > MAX_UNRECORDED_UPDATES:
                 del self.unrecorded_updates[next(iter(self.unrecorded_updates))]

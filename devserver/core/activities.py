@@ -108,9 +108,7 @@ class ActivityInfo:
 
 
 def activity(state: MutableState, scheduled_event_id: int) -> ActivityInfo | None:
-    info = state.activities.get(scheduled_event_id)
-    assert info is None or isinstance(info, ActivityInfo)
-    return info
+    return state.activities.get(scheduled_event_id)
 
 
 def schedule(

@@ -39,7 +39,7 @@ def _selected_ids(state: MutableState, activity_id: str, activity_type: str, mat
     """The activity ids a request names: one id, every pending one of a type, or all."""
     if activity_id:
         return [activity_id]
-    pending = [info for info in state.activities.values() if isinstance(info, ActivityInfo)]
+    pending = list(state.activities.values())
     if activity_type:
         ids = [info.activity_id for info in pending if info.attributes.activity_type.name == activity_type]
     elif match_all:

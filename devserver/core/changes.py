@@ -16,7 +16,7 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 if TYPE_CHECKING:
-    from devserver.core.mutable_state import MutableState
+    from devserver.core.mutable_state import MutableState, UpdateInfo
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ class Changes:
     # Updates (by id) that moved to a later stage in this change: their callers are told.
     updates: list[str] = field(default_factory=list)
     # Updates this change ended without recording them (rejected, or their run closed).
-    rejected_updates: dict[str, object] = field(default_factory=dict)
+    rejected_updates: dict[str, UpdateInfo] = field(default_factory=dict)
     # Work on other runs this change asks for (a closed run's duties are derived by the engine).
     transfers: list[Transfer] = field(default_factory=list)
 

@@ -8,7 +8,6 @@ from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import activities
-from devserver.core.activities import ActivityInfo
 from devserver.core.mutable_state import MutableState, task_queue_message
 from devserver.core.protos import duration, seconds_of, timestamp
 
@@ -44,7 +43,6 @@ def describe(state: MutableState, started_event: history.HistoryEvent | None) ->
 def _pending(response: wsv1.DescribeWorkflowExecutionResponse, state: MutableState) -> None:
     """The run's pending activities, children and workflow task."""
     for info in state.activities.values():
-        assert isinstance(info, ActivityInfo)
         response.pending_activities.append(activities.pending_info(info))
     for child in state.children.values():
         response.pending_children.append(

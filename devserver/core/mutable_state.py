@@ -12,6 +12,7 @@ events that refer to each other and count the history's size.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import event_type_pb2, failed_cause_pb2, task_queue_pb2
@@ -31,6 +32,9 @@ from devserver.core.changes import (
 from devserver.core.ids import next_task_id
 from devserver.core.lifecycles import ChildState, TimerState, UpdateState, WorkflowTaskState
 from devserver.core.protos import timestamp
+
+if TYPE_CHECKING:
+    from devserver.core.activities import ActivityInfo
 
 EventType = event_type_pb2.EventType
 Status = wf_enums.WorkflowExecutionStatus
@@ -222,7 +226,7 @@ class MutableState:
     sticky_queue: str = ""
     sticky_schedule_to_start: float = 0.0
     timers: dict[str, TimerInfo] = field(default_factory=dict)
-    activities: dict[int, object] = field(default_factory=dict)  # scheduled id -> ActivityInfo
+    activities: dict[int, ActivityInfo] = field(default_factory=dict)  # by scheduled event id
     activity_ids: dict[str, int] = field(default_factory=dict)
     cancel_requested: bool = False
     signal_request_ids: set[str] = field(default_factory=set)
@@ -232,7 +236,7 @@ class MutableState:
     buffered_queries: dict[str, query_pb.WorkflowQuery] = field(default_factory=dict)
     # Query-only tasks handed to the task queue and not yet answered.
     legacy_queries: dict[str, query_pb.WorkflowQuery] = field(default_factory=dict)
-    # The run this one continued as (set on the new run by continue-as-new).
+    # The run that carries this one on (continue-as-new, or a retry), once this one closed.
     continued_to_run_id: str = ""
     state_transitions: int = 0
     first_wft_backoff: float = 0.0

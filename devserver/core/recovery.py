@@ -32,7 +32,6 @@ def recover(state: MutableState, ch: Changes) -> None:
     for timer in state.timers.values():
         ch.add_timer(timer.deadline, TimerKey.user_timer(key, timer.timer_id, timer.started_event_id))
     for info in state.activities.values():
-        assert isinstance(info, ActivityInfo)
         _recover_activity(state, ch, info)
 
 
