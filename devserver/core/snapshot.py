@@ -53,10 +53,10 @@ _TRANSIENT_FIELDS = {"buffered_queries", "legacy_queries"}
 
 
 def _encode(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return {"$enum": type(value).__name__, "v": value.name}
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, Enum):
+        return {"$enum": type(value).__name__, "v": value.name}
     if isinstance(value, Message):
         data = base64.b64encode(value.SerializeToString(deterministic=True)).decode()
         return {"$pb": value.DESCRIPTOR.full_name, "b": data}
