@@ -34,6 +34,7 @@ from devserver import transfers, validation
 from devserver.clock import Clock
 from devserver.core import children, closing, eager_start, queries, runs, signals, workflow_tasks
 from devserver.core import limits as core_limits
+from devserver.core import reset as core_reset
 from devserver.core import timers as core_timers
 from devserver.core.changes import (
     Changes,
@@ -50,11 +51,13 @@ from devserver.core.limits import Limits
 from devserver.core.mutable_state import MutableState, UpdateInfo, task_queue_message
 from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.core.recovery import recover
+from devserver.core.reset import ResetBase
 from devserver.core.snapshot import dump as dump_state
 from devserver.core.snapshot import restore_into
 from devserver.errors import (
     HistoryLimitExceeded,
     InvalidArgument,
+    NotFound,
     QueryFailed,
     ServiceError,
     Unavailable,
@@ -193,7 +196,7 @@ class Engine:
         if reason is not None:
             await self._terminate_over_limit(state, ch, undo, reason)
             raise HistoryLimitExceeded(reason)
-        await self._write([(state, ch), *ch.new_runs])
+        await self._write([(state, ch), *ch.other_runs, *ch.new_runs])
 
     async def _write(self, changed: list[tuple[MutableState, Changes]]) -> None:
         """The engine's one store commit: all runs' events and states at once, then their effects."""
@@ -620,6 +623,37 @@ class Engine:
             lambda run, ch: signals.request_cancel(
                 run, ch, request.reason, request.identity, first_execution_run_id=request.first_execution_run_id
             ),
+        )
+
+    async def reset(self, request: wsv1.ResetWorkflowExecutionRequest) -> str:
+        """ResetWorkflowExecution (core.reset): the id of the run it started (or of the current
+        run, for a repeated request)."""
+        core_reset.check_request(request)
+        execution = request.workflow_execution
+        if not execution.workflow_id:
+            raise InvalidArgument("WorkflowId is not set on request.")
+        if execution.run_id:
+            _check_run_id(execution.run_id)
+        self.namespaces.get(request.namespace)
+        chain = self.chains.get((request.namespace, execution.workflow_id))
+        if chain is None:
+            raise WorkflowNotFound(execution.workflow_id)
+        base = chain.runs.get(execution.run_id) if execution.run_id else chain.current
+        if base is None:
+            raise NotFound(
+                f'workflow execution not found for workflow ID "{execution.workflow_id}" '
+                f'and run ID "{execution.run_id}"'
+            )
+        read = ResetBase(base, self.store.read(base.key, 1, base.next_event_id - 1), last_run_id=base.key.run_id)
+        # Signals and updates of the runs it continued as are reapplied too.
+        run = base
+        while run.status == Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW and run.continued_to_run_id in chain.runs:
+            run = chain.runs[run.continued_to_run_id]
+            read.continued.append(self.store.read(run.key, 1, run.next_event_id - 1))
+            read.last_run_id = run.key.run_id
+        run_id = new_run_id()
+        return await self.change(
+            chain.current, lambda current, ch: core_reset.reset(current, ch, read, request, run_id)
         )
 
     async def delete(self, request: wsv1.DeleteWorkflowExecutionRequest) -> None:

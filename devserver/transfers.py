@@ -24,6 +24,7 @@ from devserver.core.changes import (
     CancelExternal,
     Changes,
     NotifyParent,
+    RunKey,
     SignalExternal,
     StartChild,
     Transfer,
@@ -184,6 +185,9 @@ async def _notify_parent(engine: Engine, transfer: NotifyParent) -> None:
     if child is None or not children.needs_parent_notified(child):
         return
     parent = engine.runs.get(children.parent_key(child))
+    # A parent that was reset carries its children on in the run the reset started.
+    while parent is not None and not parent.running and parent.reset_run_id:
+        parent = engine.runs.get(RunKey(parent.key.namespace, parent.key.workflow_id, parent.reset_run_id))
     if parent is not None and parent.running:
         close_event = engine.store.read(child.key, child.close_event_id, child.close_event_id)[0]
         initiated_event_id = child.started_attributes.parent_initiated_event_id  # kept by every run
@@ -204,7 +208,14 @@ async def _apply_parent_close_policy(engine: Engine, transfer: ApplyParentCloseP
     except ServiceError:
         target = None
     # The child may have continued as new: act on its current run, if it is still the same chain.
-    if target is not None and target.running and target.first_execution_run_id == child.run_id:
+    # A child a reset carried over still names the run it was started by: only that run's
+    # policy applies to it, as on the real server.
+    if (
+        target is not None
+        and target.running
+        and target.first_execution_run_id == child.run_id
+        and children.is_child_of(target, parent)
+    ):
         identity = children.SERVER_IDENTITY
         if child.initiated.parent_close_policy == wf_enums.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL:
             parent_execution = _execution(parent)

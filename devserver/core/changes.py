@@ -188,8 +188,10 @@ class Changes:
     eager_activities: list[wsv1.PollActivityTaskQueueResponse] = field(default_factory=list)
     # Queries answered (query id -> result) or failed during this update.
     query_answers: dict[str, QueryAnswer] = field(default_factory=dict)
-    # A run started by continue-as-new (or a retry) as part of this change.
+    # A run started by continue-as-new (or a retry, or a reset) as part of this change.
     new_runs: list[tuple[MutableState, Changes]] = field(default_factory=list)
+    # Other existing runs this change also changed (a reset marks the run it started from).
+    other_runs: list[tuple[MutableState, Changes]] = field(default_factory=list)
     # The run was closed by this change.
     closed: bool = False
     # Touched runs whose visibility record needs refreshing.
@@ -220,6 +222,7 @@ class Changes:
             or self.eager_activities
             or self.query_answers
             or self.new_runs
+            or self.other_runs
             or self.closed
             or self.touched
             or self.updates

@@ -31,7 +31,13 @@ def describe(state: MutableState, started_event: history.HistoryEvent | None) ->
     response.workflow_execution_info.CopyFrom(execution_info(state))
     _pending(response, state)
     extended = response.workflow_extended_info
-    extended.original_start_time.CopyFrom(timestamp(state.start_time))
+    if started_event is not None:  # a reset run starts later than its history (core.reset)
+        extended.original_start_time.CopyFrom(started_event.event_time)
+    else:
+        extended.original_start_time.CopyFrom(timestamp(state.start_time))
+    if state.last_reset_time:
+        extended.last_reset_time.CopyFrom(timestamp(state.last_reset_time))
+    extended.reset_run_id = state.reset_run_id
     extended.cancel_requested = state.cancel_requested
     if state.execution_deadline is not None:
         extended.execution_expiration_time.CopyFrom(timestamp(state.execution_deadline))

@@ -169,6 +169,9 @@ class UpdateInfo:
     state: UpdateState = UpdateState.ADMITTED
     delivered_seq: int = 0  # the workflow task it last went out with
     accepted_event_id: int = 0
+    # Its WorkflowExecutionUpdateAdmitted event (an update a reset carried over): it is
+    # durable, and workers sequence it after that event.
+    admitted_event_id: int = 0
     outcome: update_pb.Outcome | None = None
 
     @property
@@ -260,6 +263,13 @@ class MutableState:
     # Updates by id: admitted (waiting for a worker), accepted, or completed (kept for
     # duplicate requests and polls).
     updates: dict[str, UpdateInfo] = field(default_factory=dict)
+    # Reset (core.reset): the run a reset of this one started, and when this run was
+    # started by a reset.
+    reset_run_id: str = ""
+    last_reset_time: float = 0.0
+    # From this event id on, history shows where each change's batch of events begins:
+    # its first task id follows a gap (0: no event written since; older servers did not).
+    batch_marks_from: int = 0
 
     # ---- basic event plumbing -------------------------------------------------------
 
@@ -279,7 +289,14 @@ class MutableState:
 
     def write_events(self, ch: Changes, events: list[history.HistoryEvent]) -> None:
         previous_id = 0
+        if not self.batch_marks_from:
+            self.batch_marks_from = self.next_event_id
         for event in events:
+            if not ch.events or ch.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+                # A new batch, as the real server stores history (a workflow task's started
+                # event always ends one): a reset may only cut history between batches
+                # (core.reset), so a gap in the task ids marks where one begins.
+                next_task_id()
             event.event_id = self.next_event_id
             event.task_id = next_task_id()
             self._link_started_event(event, previous_id)

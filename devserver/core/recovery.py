@@ -19,8 +19,11 @@ def recover(state: MutableState, ch: Changes) -> None:
         return
     key = state.key
     # Admitted updates live only as long as the process, as on the real server (the
-    # client asks again); a task made just to deliver them goes too.
-    state.updates = {i: u for i, u in state.updates.items() if u.state is not UpdateState.ADMITTED}
+    # client asks again); a task made just to deliver them goes too. One a reset carried
+    # over has its admitted event in history, and stays.
+    state.updates = {
+        i: u for i, u in state.updates.items() if u.state is not UpdateState.ADMITTED or u.admitted_event_id
+    }
     task = state.workflow_task
     if task is not None and task.speculative and not task.started:
         state.workflow_task = None

@@ -115,7 +115,10 @@ def apply_message(state: MutableState, ch: Changes, message: protocol_pb.Message
                 protocol_instance_id=update.update_id,
                 accepted_request_message_id=acceptance.accepted_request_message_id,
                 accepted_request_sequencing_event_id=acceptance.accepted_request_sequencing_event_id,
-                accepted_request=acceptance.accepted_request
+                # An update admitted by an event has its request there already.
+                accepted_request=None
+                if update.admitted_event_id
+                else acceptance.accepted_request
                 if acceptance.HasField("accepted_request")
                 else update.request,
             ),
@@ -144,7 +147,8 @@ def apply_message(state: MutableState, ch: Changes, message: protocol_pb.Message
 def reject_unprocessed(state: MutableState, ch: Changes, task: WorkflowTask) -> None:
     """Updates the worker got with `task` and neither accepted nor rejected: the server rejects them."""
     for update in list(state.updates.values()):
-        if update.state is UpdateState.ADMITTED and update.delivered_seq == task.seq:
+        # One with an admitted event in history waits for a worker that handles it.
+        if update.state is UpdateState.ADMITTED and update.delivered_seq == task.seq and not update.admitted_event_id:
             failure = failure_pb.Failure(
                 message="Workflow Update is rejected because it wasn't processed by worker. "
                 "Probably, Workflow Update is not supported by the worker.",

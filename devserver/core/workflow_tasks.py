@@ -172,12 +172,15 @@ def start(
 
 def _update_messages(state: MutableState, task: WorkflowTask) -> list[protocol_pb.Message]:
     """Every admitted update goes to the worker with the task, sequenced after the
-    task's scheduled event (as the real server does)."""
+    task's scheduled event (as the real server does). One with an admitted event (a reset
+    reapplied it) reaches the worker through that event in history, not as a message."""
     messages = []
     for update in state.updates.values():
         if update.state is not UpdateState.ADMITTED:
             continue
         update.delivered_seq = task.seq
+        if update.admitted_event_id:
+            continue
         body = any_pb2.Any()
         body.Pack(update.request)
         messages.append(
