@@ -145,6 +145,7 @@ def successor_attributes(
     started.initiator = initiator  # type: ignore[assignment]
     started.attempt = 1
     started.first_workflow_task_backoff.CopyFrom(duration(backoff))
+    started.prev_auto_reset_points.CopyFrom(state.auto_reset_points)
     return started
 
 

@@ -26,6 +26,7 @@ from devserver.core import (
     closing,
     command_checks,
     queries,
+    reset_points,
     retry,
     updates,
     workflow_tasks,
@@ -162,6 +163,7 @@ def _apply_completion(
     completed_id = state.append_event(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, completed_attrs)
     version = common.WorkerVersionStamp(build_id=build_id, use_versioning=stamp.use_versioning) if build_id else None
     build_ids.record(state.search_attributes, version)
+    reset_points.record(state, completed_id, build_id, ch.now)
     workflow_tasks.completed(state, task)
     state.last_completed_started_event_id = task.started_event_id
 
@@ -292,7 +294,7 @@ class _Applier:
             activity_type=cmd.activity_type,
             task_queue=task_queue_message(cmd.task_queue.name or state.task_queue),
             header=cmd.header,
-            input=cmd.input,
+            input=cmd.input if cmd.input.payloads else None,  # left out when empty, as on the real server
             workflow_task_completed_event_id=self.completed_id,
             retry_policy=retry.with_defaults(cmd.retry_policy if cmd.HasField("retry_policy") else None),
             use_workflow_build_id=cmd.use_workflow_build_id,

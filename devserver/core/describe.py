@@ -91,6 +91,8 @@ def execution_info(state: MutableState) -> workflow_pb.WorkflowExecutionInfo:
     info.execution.workflow_id = state.key.workflow_id
     info.execution.run_id = state.key.run_id
     info.type.name = state.workflow_type
+    info.auto_reset_points.CopyFrom(state.auto_reset_points)
+    info.priority.CopyFrom(state.started_attributes.priority)
     started = state.started_attributes
     if started.parent_workflow_execution.workflow_id:
         info.parent_namespace_id = started.parent_workflow_namespace_id

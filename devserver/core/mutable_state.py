@@ -23,6 +23,7 @@ from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.update.v1 import message_pb2 as update_pb
+from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
 from devserver.core import limits as core_limits
 from devserver.core.changes import (
@@ -267,6 +268,7 @@ class MutableState:
     # started by a reset.
     reset_run_id: str = ""
     last_reset_time: float = 0.0
+    auto_reset_points: workflow_pb.ResetPoints = field(default_factory=workflow_pb.ResetPoints)
     # From this event id on, history shows where each change's batch of events begins:
     # its first task id follows a gap (0: no event written since; older servers did not).
     batch_marks_from: int = 0

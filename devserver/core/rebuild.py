@@ -18,7 +18,7 @@ from temporalio.api.enums.v1 import task_queue_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
 
-from devserver.core import build_ids
+from devserver.core import build_ids, reset_points
 from devserver.core import limits as core_limits
 from devserver.core.activities import ActivityInfo
 from devserver.core.changes import RunKey
@@ -43,17 +43,21 @@ class RebuildError(Exception):
     """The events are not a history a run could have (no started event first, ids not dense)."""
 
 
-def rebuild(key: RunKey, events: Sequence[history.HistoryEvent]) -> MutableState:
-    """The state of run `key` after `events` (a history prefix, from event 1)."""
+def rebuild(key: RunKey, events: Sequence[history.HistoryEvent], now: float) -> MutableState:
+    """The state of run `key` after `events` (a history prefix, from event 1), rebuilt at
+    `now` (the time its auto-reset points are recorded with, as on the real server)."""
     if not events or events[0].event_type != ET.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
         raise RebuildError("a history starts with WorkflowExecutionStarted")
     state = _started(key, events[0])
     for event in events:
         if event.event_id != state.next_event_id:
             raise RebuildError(f"event {event.event_id} follows event {state.next_event_id - 1}")
-        apply = _APPLY.get(event.event_type)
-        if apply is not None:
-            apply(state, event)
+        if event.event_type == ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            _wft_completed(state, event, now)
+        else:
+            apply = _APPLY.get(event.event_type)
+            if apply is not None:
+                apply(state, event)
         state.next_event_id = event.event_id + 1
         state.history_size_bytes += core_limits.encoded_size(event)
     state.state_transitions = 1
@@ -93,6 +97,7 @@ def _started(key: RunKey, event: history.HistoryEvent) -> MutableState:
     )
     state.memo.CopyFrom(attrs.memo)
     state.search_attributes.CopyFrom(attrs.search_attributes)
+    state.auto_reset_points.CopyFrom(attrs.prev_auto_reset_points)
     state.first_wft_backoff = seconds_of(attrs.first_workflow_task_backoff)
     return state
 
@@ -134,13 +139,14 @@ def _wft_started(state: MutableState, event: history.HistoryEvent) -> None:
     state.any_workflow_task_started = True
 
 
-def _wft_completed(state: MutableState, event: history.HistoryEvent) -> None:
+def _wft_completed(state: MutableState, event: history.HistoryEvent, now: float) -> None:
     attrs = event.workflow_task_completed_event_attributes
     state.workflow_task = None
     state.last_completed_started_event_id = attrs.started_event_id
     build_id = attrs.worker_version.build_id
     stamp = attrs.worker_version if build_id else None
     build_ids.record(state.search_attributes, stamp)
+    reset_points.record(state, event.event_id, build_id, now)
 
 
 def _wft_ended(state: MutableState, event: history.HistoryEvent) -> None:
@@ -330,7 +336,6 @@ _Apply = Callable[[MutableState, history.HistoryEvent], None]
 _APPLY: dict[int, _Apply] = {
     ET.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED: _wft_scheduled,
     ET.EVENT_TYPE_WORKFLOW_TASK_STARTED: _wft_started,
-    ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: _wft_completed,
     ET.EVENT_TYPE_WORKFLOW_TASK_FAILED: _wft_ended,
     ET.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT: _wft_ended,
     ET.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: _activity_scheduled,

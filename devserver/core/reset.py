@@ -110,7 +110,7 @@ def reset(
             "this event must be at the boundary"
         )
     key = RunKey(base.run.key.namespace, base.run.key.workflow_id, new_run_id)
-    run = rebuild(key, base.events[:cut])
+    run = rebuild(key, base.events[:cut], ch.now)
     if run.workflow_task is None:
         raise InvalidArgument(
             "Can only reset workflow to event ID in range [WorkflowTaskScheduled +1, WorkflowTaskStarted + 1]: "

@@ -40,6 +40,7 @@ def start(
         execution_deadline=execution_deadline,
     )
     state.memo.CopyFrom(attributes.memo)
+    state.auto_reset_points.CopyFrom(attributes.prev_auto_reset_points)
     state.search_attributes.CopyFrom(attributes.search_attributes)
     state.first_wft_backoff = seconds_of(attributes.first_workflow_task_backoff)
     state.start_request_id = request_id

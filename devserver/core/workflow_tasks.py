@@ -299,13 +299,15 @@ def _end_attempt(
         persist_transient(state, ch, task)
         state.append_event(ch, event_type, attributes)
     # A failed task may have been the sticky worker's last words: go back to the
-    # normal queue with full history, as the real server does.
+    # normal queue with full history, as the real server does; and, as there, that first
+    # try on the normal queue is a new attempt 1 (written to history), not a retry.
+    was_sticky = bool(state.sticky_queue)
     state.sticky_queue = ""
     state.workflow_task = None
     state.flush_buffered(ch)
     if task.queries:
         state.buffered_queries.update(task.queries)
-    attempt = task.attempt + 1 if next_attempt_transient else 1
+    attempt = task.attempt + 1 if next_attempt_transient and not was_sticky else 1
     delay = retry_delay(attempt)
     if delay and not state.buffered_queries:
         # A task that keeps failing is retried less and less often instead of in a hot loop.
