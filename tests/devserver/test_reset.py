@@ -41,6 +41,8 @@ ET = EventType
 EXCLUDE_SIGNAL = ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL
 EXCLUDE_UPDATE = ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE
 RESET_WORKFLOW = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
+# A Collector run that got this far has reserved its item (again, after a reset to its first task).
+RESERVED = ET.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
 
 
 class Labels:
@@ -90,13 +92,17 @@ async def history(client: Client, workflow_id: str, run_id: str = "") -> list[Hi
     return [e async for e in client.get_workflow_handle(workflow_id, run_id=run_id or None).fetch_history_events()]
 
 
-async def settled(client: Client, workflow_id: str, run_id: str = "", min_events: int = 0) -> list[HistoryEvent]:
-    """The run's history once no workflow task is pending (its last task completed, or it closed)."""
+async def settled(
+    client: Client, workflow_id: str, run_id: str = "", min_events: int = 0, having: int = 0
+) -> list[HistoryEvent]:
+    """The run's history once no workflow task is pending (its last task completed, or it closed),
+    it has `min_events` events, and one of type `having`."""
 
     async def check() -> list[HistoryEvent] | None:
         events = await history(client, workflow_id, run_id)
         closed = events[-1].event_type in CLOSE_EVENTS
-        return events if len(events) >= min_events and (closed or scenarios.is_idle(events)) else None
+        has = not having or any(e.event_type == having for e in events)
+        return events if len(events) >= min_events and has and (closed or scenarios.is_idle(events)) else None
 
     return await scenarios.wait_until(check, timeout=30, what=f"{workflow_id} settled")  # type: ignore[no-any-return]
 
@@ -264,12 +270,12 @@ async def _completed(address: str) -> dict[str, Any]:
         out["base"] = summary(base_events, labels)
         for name, fields in RESET_VARIANTS.items():
             run_id = labels.add(await reset(client, wid, base, 4, reason=name, **fields), name)
-            events = await settled(client, wid, run_id, min_events=6)
+            events = await settled(client, wid, run_id, having=RESERVED)
             out[name] = summary(events, labels)
             out[f"{name}: prefix copied"] = same_prefix(base_events, events, 3)
         # A task only scheduled at the cut: the server starts it before failing it.
         scheduled = labels.add(await reset(client, wid, base, 3, reason="scheduled"), "scheduled")
-        out["scheduled"] = summary(await settled(client, wid, scheduled, min_events=6), labels)
+        out["scheduled"] = summary(await settled(client, wid, scheduled, having=RESERVED), labels)
         out["describe base"] = await described(client, wid, base, labels)
         out["base start"] = base_events[0].event_time.ToNanoseconds()
         out["describe scheduled"] = await described(client, wid, scheduled, labels)
@@ -417,6 +423,7 @@ async def _related_runs(address: str) -> dict[str, Any]:
         start_times_match(out)
         await child.signal(WaitingChild.finish)
         assert await child.result() == "child done"
+        await settled(client, parent.id, new, having=ET.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED)
         await client.get_workflow_handle(parent.id).signal(Parent.poke)
         out["parent result"] = await client.get_workflow_handle(parent.id).result()
         out["parent base"] = summary(await history(client, parent.id, base), labels)
@@ -515,12 +522,12 @@ async def _requests(address: str) -> dict[str, Any]:
         # The same request id twice: the real server does not deduplicate resets by it.
         request_id = str(uuid.uuid4())
         first = labels.add(await reset(client, wid, "", 4, request_id=request_id), "first")
-        await settled(client, wid, first, min_events=6)
+        await settled(client, wid, first, having=RESERVED)
         second = labels.add(await reset(client, wid, "", 4, request_id=request_id), "second")
         out["same request id twice"] = [labels(first), labels(second)]
         # A reset run was created with its base's start request id.
         out["start request id after a reset"] = labels(await reset(client, wid, "", 4, request_id=start_request))
-        await settled(client, wid, second, min_events=6)
+        await settled(client, wid, second, having=RESERVED)
         await client.get_workflow_handle(wid).signal(Collector.close)
         out["first"] = summary(await history(client, wid, first), labels)
     return out
