@@ -203,7 +203,9 @@ class Engine:
         await self.store.commit([RunWrite(state, ch.events) for state, ch in changed])
         for state, ch in changed:
             for new_state, _ in ch.new_runs:
-                self._register(new_state)  # a run started by continue-as-new or a retry
+                # A run started by continue-as-new or a retry, or a reset (which has its base's
+                # start request id, as on the real server).
+                self._register(new_state, new_state.start_request_id)
             self._apply(state, ch)
             self._schedule_transfers(ch.transfers)
             if ch.closed:

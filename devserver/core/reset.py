@@ -123,10 +123,10 @@ def reset(
         current.parent_notified = True
         if current.key.run_id == (base.last_run_id or base.run.key.run_id):
             terminated = list(ch.events)  # signals it had buffered are written now, and reapplied
+        if base.run is current:
+            current.closing_children.clear()  # its children carry on with the new run
     base.run.reset_run_id = new_run_id
-    if base.run is current:
-        current.closing_children.clear()  # the new run has them
-    else:
+    if base.run is not current:
         other = Changes(ch.now)
         other.touched.append(base.run)
         ch.other_runs.append((base.run, other))

@@ -255,9 +255,16 @@ def test_workflow_task_timeout_schedules_a_retry_on_the_normal_queue() -> None:
     seq = run.start_task()
     _, key = run.due_timers("workflow_task_timeout")[-1]
     run.fire(key)
+    # Off the sticky queue, the real server starts over at attempt 1 (written), not a retry.
+    assert run.types()[-2:] == ["WORKFLOW_TASK_TIMED_OUT", "WORKFLOW_TASK_SCHEDULED"]
+    assert run.state.workflow_task is not None and run.state.workflow_task.attempt == 1
+    assert run.tasks[-1].queue == "orders" and run.tasks[-1].seq != seq
+    # A second timeout, now on the normal queue, is retried as a transient attempt 2.
+    seq = run.start_task()
+    _, key = run.due_timers("workflow_task_timeout")[-1]
+    run.fire(key)
     assert run.types()[-1] == "WORKFLOW_TASK_TIMED_OUT"
     assert run.state.workflow_task is not None and run.state.workflow_task.attempt == 2
-    assert run.tasks[-1].queue == "orders" and run.tasks[-1].seq != seq
 
 
 def test_unsupported_command_fails_the_task_with_a_clear_cause() -> None:
