@@ -30,20 +30,23 @@ async def test_a_reset_run_survives_a_kill(tmp_path: Path) -> None:
             await scenarios.wait_until(lambda: asyncio.sleep(0, (wid, base) in reset_app.TOKENS), what="the activity")
             await handle.signal(Waiter.poke)
             base_events = await settled(client, wid, min_events=10)
-            cut_at = finish_ids(base_events)[-1]
-            response = await client.workflow_service.reset_workflow_execution(
-                wsv1.ResetWorkflowExecutionRequest(
-                    namespace="default",
-                    workflow_execution=WorkflowExecution(workflow_id=wid),
-                    workflow_task_finish_event_id=cut_at,
-                    reason="before the crash",
-                    request_id=str(uuid.uuid4()),
-                )
+        # No worker while the server goes down: nothing of the new run is handed out before the crash.
+        cut_at = finish_ids(base_events)[-1]
+        response = await client.workflow_service.reset_workflow_execution(
+            wsv1.ResetWorkflowExecutionRequest(
+                namespace="default",
+                workflow_execution=WorkflowExecution(workflow_id=wid),
+                workflow_task_finish_event_id=cut_at,
+                reason="before the crash",
+                request_id=str(uuid.uuid4()),
             )
-            new = response.run_id
-            server.kill()
-            server.start()
-            # The activity pending at the cut is handed out again, after the restart too.
+        )
+        new = response.run_id
+        server.kill()
+        server.start()
+        client = await Client.connect(server.address)
+        async with reset_app.worker(client, task_queue):
+            # The activity pending at the cut is handed out again, after the restart.
             await scenarios.wait_until(
                 lambda: asyncio.sleep(0, (wid, new) in reset_app.TOKENS), timeout=30, what="the activity again"
             )
