@@ -27,7 +27,7 @@ from temporalio.client import (
 )
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from tests.devserver import scenarios
 from tests.devserver.update_app import QuickWorkflow, UpdateWorkflow
@@ -46,6 +46,7 @@ def update_worker(client: Client, task_queue: str) -> Worker:
         task_queue=task_queue,
         workflows=[UpdateWorkflow, QuickWorkflow],
         graceful_shutdown_timeout=timedelta(seconds=0),
+        workflow_runner=UnsandboxedWorkflowRunner(),  # the sandbox's checks cost CPU, not wire behaviour
     )
 
 
