@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -328,7 +329,7 @@ async def test_update_request_validation(client: Client) -> None:
         generated = request("", "note", completed)
         generated.request.input.args.payloads.add(metadata={"encoding": b"json/plain"}, data=b'"anon"')
         response = await call(generated)
-        assert response.update_ref.update_id
+        assert uuid.UUID(response.update_ref.update_id).version == 4  # a fresh UUID, as the real server makes
         assert response.update_ref.workflow_execution.run_id == handle.result_run_id
         assert response.stage == completed
         assert json.loads(response.outcome.success.payloads[0].data) == ["update:anon"]
