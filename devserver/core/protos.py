@@ -39,7 +39,3 @@ def duration(seconds: float) -> Duration:
 def timestamp(epoch_seconds: float) -> Timestamp:
     whole = int(epoch_seconds)
     return Timestamp(seconds=whole, nanos=round((epoch_seconds - whole) * 1e9))
-
-
-def epoch_of(ts: Timestamp) -> float:
-    return ts.seconds + ts.nanos / 1e9

@@ -93,8 +93,8 @@ def test_bad_values_are_refused(flag: str, message: str) -> None:
 
 def test_blob_error_limit_applies_above_the_warn_limit() -> None:
     """The real server refuses a payload only when it is over both limits."""
-    from devserver.engine import check_blob_size
     from devserver.errors import InvalidArgument
+    from devserver.validation import check_blob_size
 
     payload = Payloads(payloads=[Payload(data=b"x" * 5000)])
     check_blob_size(payload, limits=Limits(blob_size_error=1000))  # under the 512 KB warn limit

@@ -36,18 +36,10 @@ from tests.devserver.scenarios import (
 
 ET = EventType
 
-# Known server bugs that fail a test on OUR server only (test name -> why); none open.
-TEMPO_BUGS: dict[str, str] = {}
-
 
 @pytest.fixture
 async def client(server_address: str) -> Client:
     return await scenarios.client_for(server_address)
-
-
-@pytest.fixture(autouse=True)
-def _known_tempo_bugs(request: pytest.FixtureRequest) -> None:
-    scenarios.xfail_on_tempo(request, TEMPO_BUGS)
 
 
 def types(history: list[Any]) -> list[str]:

@@ -24,13 +24,6 @@ from tests.devserver import scenarios
 from tests.devserver.scenarios import ApprovalWorkflow, unique, wait_for_event, worker
 from tests.servers import temporal_binary
 
-TEMPO_BUGS: dict[str, str] = {}
-
-
-@pytest.fixture(autouse=True)
-def _known_tempo_bugs(request: pytest.FixtureRequest) -> None:
-    scenarios.xfail_on_tempo(request, TEMPO_BUGS)
-
 
 async def temporal(address: str, *args: str, timeout: float = 20.0) -> str:
     """Run `temporal <args> --address <address>`; assert exit code 0; return stdout."""
