@@ -948,6 +948,10 @@ def worker(client: Client, task_queue: str, **kwargs: Any) -> Worker:
     kwargs.setdefault("workflows", WORKFLOWS)
     kwargs.setdefault("activities", ACTIVITIES)
     kwargs.setdefault("graceful_shutdown_timeout", timedelta(seconds=0))
+    # The sandbox checks every workflow class when a worker is created (about 1 s for the
+    # classes here, per worker); it guards user code's determinism, not the wire, so the
+    # servers see exactly the same requests without it.
+    kwargs.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
     # Heartbeat often (default: 80% of the heartbeat timeout) so a loaded machine does not
     # turn a live activity into a heartbeat timeout.
     kwargs.setdefault("max_heartbeat_throttle_interval", timedelta(milliseconds=300))

@@ -114,7 +114,7 @@ def test_eager_start_starts_the_first_task_without_dispatching_it() -> None:
     assert not [t for t in ch.tasks if isinstance(t, WorkflowTaskRef)]
     started = ch.events[-1].workflow_task_started_event_attributes
     assert (started.identity, started.request_id, started.history_size_bytes) == ("client@host", "req-1", 0)
-    assert eager_start.eager_task(state, "req-1") is not None
+    assert eager_start.eager_task(state, "req-1") == start  # a retried request gets the same task
     assert eager_start.eager_task(state, "another request") is None
 
 
