@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
-from temporalio.api.enums.v1 import EventType, HistoryEventFilterType
+from temporalio.api.enums.v1 import EventType, HistoryEventFilterType, ResetReapplyExcludeType
 from temporalio.api.history.v1 import History, HistoryEvent
 from temporalio.api.query.v1 import WorkflowQuery
 from temporalio.api.workflowservice.v1 import (
@@ -22,6 +22,7 @@ from temporalio.api.workflowservice.v1 import (
     GetWorkflowExecutionHistoryResponse,
     QueryWorkflowRequest,
     RequestCancelWorkflowExecutionRequest,
+    ResetWorkflowExecutionRequest,
     SignalWorkflowExecutionRequest,
     TerminateWorkflowExecutionRequest,
 )
@@ -277,6 +278,53 @@ class WorkflowHandle:
             ),
             workflow_id=self.id,
         )
+
+    async def reset(
+        self,
+        workflow_task_finish_event_id: int,
+        *,
+        reason: str,
+        exclude_signals: bool = False,
+        exclude_updates: bool = False,
+    ) -> str:
+        """Start the workflow over from a point in this run's history, as a new run.
+
+        The new run copies this run's events up to the workflow task that ended at
+        ``workflow_task_finish_event_id`` (a WorkflowTaskCompleted, Failed or TimedOut
+        event, or the event after a WorkflowTaskScheduled), fails that task with the
+        reason, and goes on from there with the code the workers run now; signals and
+        updates this run received after that point are given to it again. A running
+        current run of the workflow is terminated. The usual way out of a workflow
+        stuck on a bug: deploy the fix, then reset to before the bad task.
+
+        Args:
+            workflow_task_finish_event_id: Event id of the workflow task's end to go back to.
+            reason: Recorded on the new run's WorkflowTaskFailed event.
+            exclude_signals: Do not give the later signals to the new run.
+            exclude_updates: Do not give the later updates to the new run.
+
+        Returns:
+            The new run's id.
+        """
+        excluded = []
+        if exclude_signals:
+            excluded.append(ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL)
+        if exclude_updates:
+            excluded.append(ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE)
+        response = await self._conn.call(
+            self._conn.service.ResetWorkflowExecution,
+            ResetWorkflowExecutionRequest(
+                namespace=self.client.namespace,
+                workflow_execution=self._execution(),
+                reason=reason,
+                workflow_task_finish_event_id=workflow_task_finish_event_id,
+                request_id=str(uuid.uuid4()),
+                reset_reapply_exclude_types=excluded,
+                identity=self.client.identity,
+            ),
+            workflow_id=self.id,
+        )
+        return str(response.run_id)
 
     async def fetch_history(self) -> History:
         """The complete event history of the run, all pages joined."""

@@ -7,6 +7,7 @@ completion never pay for importing the SDK and the protobuf modules.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -53,7 +54,7 @@ from tempo_cli._render import (
 )
 
 if TYPE_CHECKING:
-    from tempo_cli.workflow import StartOptions
+    from tempo_cli.workflow import ReapplyExclude, ResetType, StartOptions
 
 T = TypeVar("T")
 
@@ -519,3 +520,78 @@ def cancel(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) -
     """`tempo workflow cancel`."""
     cli.run(lambda client: client.get_workflow_handle(workflow_id, run_id=run_id).cancel(reason))
     cli.info(f"Requested cancellation of workflow {workflow_id}.")
+
+
+def reset(
+    cli: CliContext,
+    workflow_id: str,
+    run_id: str | None,
+    event_id: int | None,
+    reset_type: ResetType | None,
+    reason: str,
+    reapply_exclude: list[ReapplyExclude],
+) -> None:
+    """`tempo workflow reset`: the reset point from --event-id or --type, then one ResetWorkflowExecution."""
+    if reset_type is None and (event_id is None or event_id <= 0):
+        cli.abort("give --event-id (a positive event id) or --type")
+    excluded = {value.value for value in reapply_exclude}
+    if "All" in excluded:
+        excluded = {"Signal", "Update"}
+
+    async def work(client: Client) -> tuple[int, str]:
+        base_run, finish_id = run_id, event_id or 0
+        if reset_type is not None:
+            base_run, finish_id = await reset_point(client, workflow_id, run_id, reset_type.value)
+        if not cli.json_mode:
+            cli.out.print(f"Resetting workflow {workflow_id} to event ID {finish_id}", markup=False, highlight=False)
+        handle = client.get_workflow_handle(workflow_id, run_id=base_run)
+        new_run = await handle.reset(
+            finish_id,
+            reason=f"{_user_name()}: {reason}",
+            exclude_signals="Signal" in excluded,
+            exclude_updates="Update" in excluded,
+        )
+        return finish_id, new_run
+
+    _, new_run = cli.run(work)
+    if cli.json_mode:
+        cli.write_json({"runId": new_run})
+    else:
+        cli.info(f"New run: {new_run}")
+
+
+def _user_name() -> str:
+    """Who asks, as the real CLI names them in a reset's reason."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment (a bare container)
+        return "tempo"
+
+
+async def reset_point(client: Client, workflow_id: str, run_id: str | None, reset_type: str) -> tuple[str | None, int]:
+    """(base run, workflow task finish event id) for a `--type`, read from history as the real CLI reads it.
+
+    FirstWorkflowTask and LastWorkflowTask: the first or last WorkflowTaskCompleted of the
+    run (without one, the event after its first WorkflowTaskScheduled). LastContinuedAsNew:
+    the last WorkflowTaskCompleted of the run this one continued from, which is the base.
+    """
+    events = [event async for event in client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history_events()]
+    if reset_type == "LastContinuedAsNew":
+        started = events[0].workflow_execution_started_event_attributes if events else None
+        previous = started.continued_execution_run_id if started else ""
+        if not previous:
+            raise UsageError("--type LastContinuedAsNew: this run did not continue from another")
+        events = [
+            event async for event in client.get_workflow_handle(workflow_id, run_id=previous).fetch_history_events()
+        ]
+        completed = [e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]
+        if not completed:
+            raise UsageError(f"the run {previous} this one continued from has no completed workflow task")
+        return previous, completed[-1]
+    completed = [e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]
+    if completed:
+        return run_id, completed[0] if reset_type == "FirstWorkflowTask" else completed[-1]
+    scheduled = [e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+    if not scheduled:
+        raise UsageError("the run has no workflow task to reset to")
+    return run_id, scheduled[0] + 1

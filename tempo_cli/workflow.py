@@ -11,6 +11,7 @@ imported when a command runs, so `--help` and shell completion stay fast.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -366,3 +367,65 @@ def cancel(
     from tempo_cli import _commands
 
     _commands.cancel(cli, workflow_id, run_id, reason)
+
+
+class ResetType(enum.StrEnum):
+    """`--type` of `tempo workflow reset`: where to go back to, found in the run's history."""
+
+    FirstWorkflowTask = "FirstWorkflowTask"
+    LastWorkflowTask = "LastWorkflowTask"
+    LastContinuedAsNew = "LastContinuedAsNew"
+
+
+class ReapplyExclude(enum.StrEnum):
+    """`--reapply-exclude` of `tempo workflow reset`: what the new run is not given again."""
+
+    All = "All"
+    Signal = "Signal"
+    Update = "Update"
+
+
+@command(app)
+def reset(
+    cli: CliContext,
+    workflow_id: WorkflowIdOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why; recorded in the new run's history. Required.")],
+    run_id: RunIdOption = None,
+    event_id: Annotated[
+        int | None,
+        typer.Option(
+            "--event-id",
+            "-e",
+            help="The end of the workflow task to go back to (WorkflowTaskCompleted, Failed or TimedOut).",
+            show_default=False,
+        ),
+    ] = None,
+    reset_type: Annotated[
+        ResetType | None,
+        typer.Option("--type", "-t", help="Where to go back to, instead of --event-id.", show_default=False),
+    ] = None,
+    reapply_exclude: Annotated[
+        list[ReapplyExclude] | None,
+        typer.Option(
+            "--reapply-exclude",
+            help="Do not give the new run the later signals or updates again (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Start a workflow over from a point in its history, as a new run.
+
+    The new run keeps the history up to the workflow task you name, then runs on with
+    the code your workers run now; signals and updates received after that point are
+    given to it again. A running workflow is terminated. The way out of a workflow
+    stuck on a bug: deploy the fix, then reset to before the bad workflow task.
+
+    \b
+    Examples:
+      tempo workflow reset --workflow-id order-3 --type LastWorkflowTask --reason "fixed the bug"
+      tempo workflow reset --workflow-id order-3 --event-id 4 --reason retry --reapply-exclude Signal
+      tempo workflow reset --workflow-id order-3 --run-id RUN --type FirstWorkflowTask --reason again
+    """
+    from tempo_cli import _commands
+
+    _commands.reset(cli, workflow_id, run_id, event_id, reset_type, reason, list(reapply_exclude or []))
