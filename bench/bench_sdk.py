@@ -1,6 +1,6 @@
 """Our SDK against the official ``temporalio`` SDK: replay speed and end-to-end throughput.
 
-Run: /work/venv/bin/python -m bench.bench_sdk [--workflows N] [--history-events E] [--servers tempo,real]
+Run: .venv/bin/python -m bench.bench_sdk [--workflows N] [--history-events E] [--servers tempo,real]
 
 1. Replay. Runs ``bench.sdk_app.Churn`` (activities, 1 ms timers and signals) with
    our worker (``--record-with official``: the official one) on the tempo dev

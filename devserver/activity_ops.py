@@ -12,7 +12,6 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import activity_control
-from devserver.core.changes import Changes
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import seconds_of
 from devserver.engine import Engine
@@ -47,60 +46,62 @@ class ActivityOps:
 
     async def pause(self, request: wsv1.PauseActivityRequest) -> None:
         state, activity_id, activity_type = self._target(request)
-        ch = Changes(self.engine.clock.now())
-        activity_control.pause(
-            state, ch, activity_id, activity_type, request.identity, request.reason, request.request_id
+        await self.engine.change(
+            state,
+            lambda run, ch: activity_control.pause(
+                run, ch, activity_id, activity_type, request.identity, request.reason, request.request_id
+            ),
         )
-        await self.engine.commit(state, ch)
 
     async def unpause(self, request: wsv1.UnpauseActivityRequest) -> None:
         state, activity_id, activity_type = self._target(request)
-        ch = Changes(self.engine.clock.now())
-        activity_control.unpause(
+        delay = _jitter(request)
+        await self.engine.change(
             state,
-            ch,
-            activity_id,
-            activity_type,
-            request.unpause_all,
-            request.reset_attempts,
-            request.reset_heartbeat,
-            _jitter(request),
+            lambda run, ch: activity_control.unpause(
+                run,
+                ch,
+                activity_id,
+                activity_type,
+                request.unpause_all,
+                request.reset_attempts,
+                request.reset_heartbeat,
+                delay,
+            ),
         )
-        await self.engine.commit(state, ch)
 
     async def reset(self, request: wsv1.ResetActivityRequest) -> None:
         state, activity_id, activity_type = self._target(request)
-        ch = Changes(self.engine.clock.now())
-        activity_control.reset(
+        original = self._scheduled(state) if request.restore_original_options else None
+        delay = _jitter(request)
+        await self.engine.change(
             state,
-            ch,
-            activity_id,
-            activity_type,
-            request.match_all,
-            request.reset_heartbeat,
-            request.keep_paused,
-            self._scheduled(state) if request.restore_original_options else None,
-            _jitter(request),
+            lambda run, ch: activity_control.reset(
+                run,
+                ch,
+                activity_id,
+                activity_type,
+                request.match_all,
+                request.reset_heartbeat,
+                request.keep_paused,
+                original,
+                delay,
+            ),
         )
-        await self.engine.commit(state, ch)
 
     async def update_options(self, request: wsv1.UpdateActivityOptionsRequest) -> wsv1.UpdateActivityOptionsResponse:
         paths = list(request.update_mask.paths) if request.HasField("update_mask") else None
         if request.restore_original and paths:
             raise InvalidArgument("Both UpdateMask and RestoreOriginal are provided")
         state, activity_id, activity_type = self._target(request)
-        ch = Changes(self.engine.clock.now())
-        options = activity_control.update_options(
+        wanted = request.activity_options if request.HasField("activity_options") else None
+        original = self._scheduled(state) if request.restore_original else None
+        options = await self.engine.change(
             state,
-            ch,
-            activity_id,
-            activity_type,
-            request.match_all,
-            request.activity_options if request.HasField("activity_options") else None,
-            paths,
-            self._scheduled(state) if request.restore_original else None,
+            lambda run, ch: activity_control.update_options(
+                run, ch, activity_id, activity_type, request.match_all, wanted, paths, original
+            ),
         )
-        await self.engine.commit(state, ch)
         return wsv1.UpdateActivityOptionsResponse(activity_options=options)
 
     # ---- the *ActivityExecution forms (what the `temporal activity` commands send) ---------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -31,29 +30,6 @@ log = logging.getLogger("tempo.server")
 
 # The largest request the server reads; a bigger one is answered RESOURCE_EXHAUSTED.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
-
-
-def is_loopback(ip: str) -> bool:
-    """Whether listening on `ip` keeps the server to this machine (no authentication is needed then)."""
-    if ip == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(ip.strip("[]"))
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback  # ::ffff:127.0.0.1, as a dual-stack socket shows it
-    return address.is_loopback
-
-
-def no_authentication_warning(ip: str) -> str | None:
-    """The warning `start-dev` prints when it listens beyond this machine."""
-    if is_loopback(ip):
-        return None
-    return (
-        f"warning: listening on {ip}: the dev server has no authentication; anyone who can reach this "
-        "address can start, read and terminate your workflows (and use the web UI)"
-    )
 
 
 class PortInUse(Exception):

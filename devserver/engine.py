@@ -1,10 +1,14 @@
-"""The engine: owns every run's mutable state, commits changes, and carries out their effects.
+"""The engine: owns every run's mutable state, and is the one door every change passes through.
 
-Each operation looks up a `MutableState`, applies one core rule to it with a
-fresh `Changes`, and calls `_commit`, which writes the events to the
-`HistoryStore` and only then hands tasks to task queues, arms timers, answers
-queries, refreshes visibility and wakes history long-polls. The engine runs on
-one asyncio loop: core calls are synchronous, so no locks are needed.
+`Engine.change(run, rule)` (and `Engine.create_run(make)` for a new run) builds a
+`Changes`, applies a pure core rule to the run, checks the history limits,
+commits the events and the run's new state to the `HistoryStore` in one write,
+and only then hands tasks to the task queues (`matching`), arms timers, answers
+queries and updates, refreshes visibility, wakes history long-polls and starts
+the cross-run work the change asked for (`transfers`). RPC handlers, timers,
+transfers and recovery all change runs this way; nothing else writes to a run or
+to the store. The engine runs on one asyncio loop: core rules are synchronous,
+so no locks are needed. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -13,12 +17,12 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from google.protobuf.message import Message
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import query_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
@@ -26,10 +30,11 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver import transfers
+from devserver import transfers, validation
 from devserver.clock import Clock
-from devserver.core import children, eager_start
+from devserver.core import children, closing, eager_start, queries, runs, signals, workflow_tasks
 from devserver.core import limits as core_limits
+from devserver.core import reset as core_reset
 from devserver.core import timers as core_timers
 from devserver.core.changes import (
     Changes,
@@ -46,11 +51,13 @@ from devserver.core.limits import Limits
 from devserver.core.mutable_state import MutableState, UpdateInfo, task_queue_message
 from devserver.core.protos import clamp_epoch, duration, seconds_of, timestamp
 from devserver.core.recovery import recover
+from devserver.core.reset import ResetBase
 from devserver.core.snapshot import dump as dump_state
 from devserver.core.snapshot import restore_into
 from devserver.errors import (
     HistoryLimitExceeded,
     InvalidArgument,
+    NotFound,
     QueryFailed,
     ServiceError,
     Unavailable,
@@ -64,25 +71,17 @@ from devserver.visibility import VisibilityIndex, VisibilityRecord
 
 log = logging.getLogger("tempo.engine")
 
+T = TypeVar("T")
+
 Status = wf_enums.WorkflowExecutionStatus
 ReusePolicy = wf_enums.WorkflowIdReusePolicy
 ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
-
-# Limits the real server enforces (its defaults), so users meet them here first.
-MAX_ID_LENGTH = 1000
 
 # Rejected updates remembered for callers still waiting on them.
 MAX_UNRECORDED_UPDATES = 1000
 
 # A sticky queue nobody has polled for this long is presumed abandoned.
 STICKY_POLLER_IDLE = 10.0
-
-_FAILED_STATUSES = {
-    Status.WORKFLOW_EXECUTION_STATUS_FAILED,
-    Status.WORKFLOW_EXECUTION_STATUS_CANCELED,
-    Status.WORKFLOW_EXECUTION_STATUS_TERMINATED,
-    Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT,
-}
 
 
 @dataclass
@@ -130,9 +129,9 @@ class Engine:
         self._update_waiters: dict[tuple[RunKey, str], list[asyncio.Future[None]]] = {}
         # Updates that ended without a record in their run (rejected): kept for their callers.
         self.unrecorded_updates: dict[tuple[RunKey, str], UpdateInfo] = {}
-        # Runs near a history error limit: their state as of their last change, to undo a
-        # change that would cross the limit (see `_over_limit`).
-        self._before_change: dict[RunKey, bytes] = {}
+        # Stale events (late answers, copies of tasks already taken, timers of what is gone)
+        # the door ignored, by (entity, event): see core.lifecycles.
+        self.stale_events: Counter[tuple[str, str]] = Counter()
         self._warned: set[tuple[RunKey, str]] = set()
         self.closing = False
 
@@ -157,38 +156,79 @@ class Engine:
     def run_for_execution(self, namespace: str, execution: common.WorkflowExecution) -> MutableState:
         return self.run(namespace, execution.workflow_id, execution.run_id)
 
-    # ---- commit -------------------------------------------------------------------
+    # ---- the door: every change to a run goes through here ----------------------------
 
-    async def commit(self, state: MutableState, ch: Changes) -> None:
-        """Make a change durable, then carry out everything it asked for.
+    async def change(self, state: MutableState, rule: Callable[[MutableState, Changes], T]) -> T:
+        """Apply `rule` (a pure core function) to the run, commit what it changed, carry it out.
 
-        A change that would take the run past a history error limit terminates it instead
-        and raises HistoryLimitExceeded (the run's terminating change is committed).
+        The one way to change a run: builds the `Changes`, applies the rule, checks the
+        history limits, commits the events and the run's new state to the store, and only
+        then hands out tasks, arms timers, wakes waiters and starts cross-run work. Returns
+        what the rule returned. A rule that raises changes nothing durable. A change whose
+        only outcome is a stale event (core.lifecycles) commits nothing.
+
+        A change that would take the run past a history error limit is undone (from a copy
+        the door keeps of runs near a limit) and the run is terminated instead;
+        HistoryLimitExceeded is raised.
         """
+        ch = Changes(self.clock.now())
+        undo = self._undo_point(state)
+        try:
+            result = rule(state, ch)
+        finally:
+            self._count_stale(ch)
+        if ch.only_stale():
+            return result
+        await self._commit(state, ch, undo)
+        return result
+
+    async def create_run(self, make: Callable[[Changes], MutableState], request_id: str = "") -> MutableState:
+        """The door for a new run: `make` builds it (core.runs.start), the door registers and commits it."""
+        ch = Changes(self.clock.now())
+        state = make(ch)
+        self._register(state, request_id)
+        await self._commit(state, ch, None)
+        return state
+
+    async def _commit(self, state: MutableState, ch: Changes, undo: bytes | None) -> None:
         self._skip_dead_sticky_queues(state, ch)
         reason = self._over_limit(state, ch)
         if reason is not None:
-            await self._terminate_over_limit(state, ch, reason)
+            await self._terminate_over_limit(state, ch, undo, reason)
             raise HistoryLimitExceeded(reason)
-        await self._write_and_apply(state, ch)
+        await self._write([(state, ch), *ch.other_runs, *ch.new_runs])
 
-    async def _write_and_apply(self, state: MutableState, ch: Changes) -> None:
-        writes = [RunWrite(state, ch.events)] + [RunWrite(s, c.events) for s, c in ch.new_runs]
-        await self.store.commit(writes)
-        self._apply(state, ch)
-        for new_state, new_ch in ch.new_runs:
-            self._register(new_state)
-            self._apply(new_state, new_ch)
-        self._schedule_transfers(ch.transfers)
-        if ch.closed:
-            # A closed run may owe its parent a report and its children their close policy.
-            self._schedule_transfers(children.pending_transfers(state))
+    async def _write(self, changed: list[tuple[MutableState, Changes]]) -> None:
+        """The engine's one store commit: all runs' events and states at once, then their effects."""
+        await self.store.commit([RunWrite(state, ch.events) for state, ch in changed])
+        for state, ch in changed:
+            for new_state, _ in ch.new_runs:
+                # A run started by continue-as-new or a retry, or a reset (which has its base's
+                # start request id, as on the real server).
+                self._register(new_state, new_state.start_request_id)
+            self._apply(state, ch)
+            self._schedule_transfers(ch.transfers)
+            if ch.closed:
+                # A closed run may owe its parent a report and its children their close policy.
+                self._schedule_transfers(children.pending_transfers(state))
+
+    def _count_stale(self, ch: Changes) -> None:
+        for stale in ch.stale:
+            self.stale_events[(stale.entity, stale.event)] += 1
+            log.debug("stale event ignored: %s", stale)
 
     # ---- history limits -----------------------------------------------------------------
 
+    def _undo_point(self, state: MutableState) -> bytes | None:
+        """A copy of a running run near a history error limit, to undo a change that would cross it."""
+        if state.running and core_limits.near_error_limit(
+            state.next_event_id, state.history_size_bytes, self.config.limits
+        ):
+            return dump_state(state)
+        return None
+
     def _over_limit(self, state: MutableState, ch: Changes) -> str | None:
-        """Why this change must not be applied (core.limits), or None. Also remembers the run
-        as it is now when it nears a limit, so the next change can be undone."""
+        """Why this change must not be applied (core.limits), or None; logs the warn limits once per run."""
         limits = self.config.limits
         if ch.events:
             reason = core_limits.exceeded(
@@ -201,28 +241,25 @@ class Engine:
             if (state.key, kind) not in self._warned:
                 self._warned.add((state.key, kind))
                 log.warning("%s: workflow %s run %s", warning, state.key.workflow_id, state.key.run_id)
-        near = core_limits.near_error_limit(state.next_event_id, state.history_size_bytes, limits)
-        if state.running and near:
-            self._before_change[state.key] = dump_state(state)
-        else:
-            self._before_change.pop(state.key, None)
         if not state.running:
             self._warned = {warned for warned in self._warned if warned[0] != state.key}
         return None
 
-    async def _terminate_over_limit(self, state: MutableState, ch: Changes, reason: str) -> None:
+    async def _terminate_over_limit(self, state: MutableState, ch: Changes, undo: bytes | None, reason: str) -> None:
         """Undo the change (the run goes back to how it was before it) and terminate the run."""
-        before = self._before_change.pop(state.key, None)
-        if before is not None:
-            restore_into(state, before)
+        if undo is not None:
+            restore_into(state, undo)
         else:
-            # Nothing to go back to (the run jumped from far below the limit, or came from disk):
-            # keep the change, then terminate.
-            await self._write_and_apply(state, ch)
+            # Nothing to go back to (the run jumped from far below the limit): keep the change,
+            # then terminate.
+            await self._write([(state, ch), *ch.new_runs])
         log.warning("%s workflow %s run %s terminated", reason, state.key.workflow_id, state.key.run_id)
-        terminate = Changes(self.clock.now())
-        state.terminate(terminate, reason, None, core_limits.HISTORY_SERVICE_IDENTITY)
-        await self.commit(state, terminate)
+        await self.change(
+            state,
+            lambda run, terminate: closing.terminate(
+                run, terminate, reason, None, core_limits.HISTORY_SERVICE_IDENTITY
+            ),
+        )
 
     def _schedule_transfers(self, transfers: Iterable[Transfer]) -> None:
         for transfer in transfers:
@@ -247,7 +284,6 @@ class Engine:
             if waiter is not None and not waiter.done():
                 waiter.set_result(answer)
         for update_id, update in ch.rejected_updates.items():
-            assert isinstance(update, UpdateInfo)
             self.unrecorded_updates[(state.key, update_id)] = update
             while len(self.unrecorded_updates) > MAX_UNRECORDED_UPDATES:
                 del self.unrecorded_updates[next(iter(self.unrecorded_updates))]
@@ -276,13 +312,21 @@ class Engine:
             sticky = isinstance(task, WorkflowTaskRef) and task.sticky
             if sticky and self._sticky_worker_gone(task.run.namespace, task.queue):
                 ch.tasks.remove(task)
-                state.move_task_off_sticky(ch)
+                workflow_tasks.move_off_sticky(state, ch)
 
     def _route(self, state: MutableState, task: TaskRef) -> TaskRef:
         """Send a query meant for an abandoned sticky queue to the normal queue."""
         if isinstance(task, QueryTaskRef) and task.sticky and self._sticky_worker_gone(task.run.namespace, task.queue):
             return QueryTaskRef(task.run, state.task_queue, False, task.query_id)
         return task
+
+    def requeue_queries(self, refs: Iterable[TaskRef]) -> None:
+        """Query tasks left on a sticky queue that is gone go to their runs' normal queues."""
+        for ref in refs:
+            if isinstance(ref, QueryTaskRef):
+                state = self.runs.get(ref.run)
+                if state is not None and queries.has_legacy_query(state, ref.query_id):
+                    self.matching.add(QueryTaskRef(ref.run, state.task_queue, False, ref.query_id))
 
     def _register(self, state: MutableState, request_id: str = "") -> None:
         chain = self.chains.setdefault((state.key.namespace, state.key.workflow_id), WorkflowChain())
@@ -312,9 +356,7 @@ class Engine:
                 recover(state, ch)
                 recovered.append((state, ch))
         # One transaction for all runs: a restart with many workflows stays fast.
-        await self.store.commit([RunWrite(state, ch.events) for state, ch in recovered])
-        for state, ch in recovered:
-            self._apply(state, ch)
+        await self._write(recovered)
         for state in list(self.runs.values()):
             self._schedule_transfers(children.pending_transfers(state))
 
@@ -354,9 +396,7 @@ class Engine:
         state = self.runs.get(key.run)
         if state is None or not state.running:
             return
-        ch = Changes(self.clock.now())
-        core_timers.fire(state, ch, key)
-        await self.commit(state, ch)
+        await self.change(state, lambda run, ch: core_timers.fire(run, ch, key))
 
     def spawn(self, coro: Any) -> None:
         """Run a background coroutine the engine keeps track of (and cancels at shutdown)."""
@@ -387,7 +427,7 @@ class Engine:
         new run's first workflow task is started for the caller (core.eager_start).
         """
         namespace = self.namespaces.get(request.namespace)
-        validate_start(request, self.config.limits)
+        validation.validate_start(request, self.config.limits)
         namespace.check_search_attributes(request.search_attributes)
         chain = self.chains.get((request.namespace, request.workflow_id))
         if chain is not None:
@@ -401,7 +441,6 @@ class Engine:
                 if policy == ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
                     return existing, False
                 if policy == ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING:
-                    ch = Changes(self.clock.now())
                     # Recorded as the real server records it (the reason names the old reuse policy).
                     new_run = new_run_id()
                     note = common.Payload(
@@ -409,8 +448,12 @@ class Engine:
                         data=json.dumps(f"terminated by new runID: {new_run}").encode(),
                     )
                     details = common.Payloads(payloads=[note])
-                    existing.terminate(ch, "TerminateIfRunning WorkflowIdReusePolicy", details, "history-service")
-                    await self.commit(existing, ch)
+                    await self.change(
+                        existing,
+                        lambda run, ch: closing.terminate(
+                            run, ch, "TerminateIfRunning WorkflowIdReusePolicy", details, "history-service"
+                        ),
+                    )
                     return await self._start_run(request, signal, parent, run_id=new_run, eager=eager), True
                 else:
                     raise WorkflowAlreadyStarted(
@@ -421,7 +464,7 @@ class Engine:
                         existing.first_execution_run_id,
                     )
             else:
-                _check_reuse_policy(request, existing)
+                validation.check_reuse_policy(request, existing)
         return await self._start_run(request, signal, parent, eager=eager), True
 
     async def _start_run(
@@ -469,21 +512,22 @@ class Engine:
             attrs.header.CopyFrom(request.header)
         if parent is not None:
             attrs.MergeFrom(parent)
-        ch = Changes(now)
-        state = MutableState.start(
-            ch,
-            RunKey(request.namespace, request.workflow_id, run_id),
-            attrs,
-            execution_deadline=now + execution_timeout if execution_timeout else None,
-            request_id=request.request_id,
-            signal=signal,
-            user_metadata=request.user_metadata if request.HasField("user_metadata") else None,
-        )
-        if eager:
-            eager_start.start_first_task(state, ch, request.identity, request.request_id, self.config.limits)
-        self._register(state, request.request_id)
-        await self.commit(state, ch)
-        return state
+
+        def make(ch: Changes) -> MutableState:
+            state = runs.start(
+                ch,
+                RunKey(request.namespace, request.workflow_id, run_id),
+                attrs,
+                execution_deadline=now + execution_timeout if execution_timeout else None,
+                request_id=request.request_id,
+                signal=signal,
+                user_metadata=request.user_metadata if request.HasField("user_metadata") else None,
+            )
+            if eager:
+                eager_start.start_first_task(state, ch, request.identity, request.request_id, self.config.limits)
+            return state
+
+        return await self.create_run(make, request.request_id)
 
     # ---- client operations on a run ---------------------------------------------------
 
@@ -491,25 +535,37 @@ class Engine:
         self.namespaces.get(request.namespace)
         if not request.signal_name:
             raise InvalidArgument("SignalName is not set on request.")
-        check_blob_size(request.input, request.header, limits=self.config.limits)
+        validation.check_blob_size(request.input, request.header, limits=self.config.limits)
         state = self.run_for_execution(request.namespace, request.workflow_execution)
-        ch = Changes(self.clock.now())
-        state.signal(ch, request.signal_name, request.input, request.identity, request.request_id, request.header)
-        await self.commit(state, ch)
+        await self.change(
+            state,
+            lambda run, ch: signals.signal(
+                run, ch, request.signal_name, request.input, request.identity, request.request_id, request.header
+            ),
+        )
 
     async def signal_with_start(self, request: wsv1.SignalWithStartWorkflowExecutionRequest) -> MutableState:
         self.namespaces.get(request.namespace)
         if not request.signal_name:
             raise InvalidArgument("SignalName is not set on request.")
-        check_blob_size(request.signal_input, request.input, request.memo, request.header, limits=self.config.limits)
+        validation.check_blob_size(
+            request.signal_input, request.input, request.memo, request.header, limits=self.config.limits
+        )
         chain = self.chains.get((request.namespace, request.workflow_id))
         if chain is not None and chain.current.running:
             state = chain.current
-            ch = Changes(self.clock.now())
-            state.signal(
-                ch, request.signal_name, request.signal_input, request.identity, request.request_id, request.header
+            await self.change(
+                state,
+                lambda run, ch: signals.signal(
+                    run,
+                    ch,
+                    request.signal_name,
+                    request.signal_input,
+                    request.identity,
+                    request.request_id,
+                    request.header,
+                ),
             )
-            await self.commit(state, ch)
             return state
         start = wsv1.StartWorkflowExecutionRequest(
             namespace=request.namespace,
@@ -553,37 +609,66 @@ class Engine:
     async def terminate(self, request: wsv1.TerminateWorkflowExecutionRequest) -> None:
         self.namespaces.get(request.namespace)
         state = self._run_in_chain(request.namespace, request.workflow_execution, request.first_execution_run_id)
-        ch = Changes(self.clock.now())
         details = request.details if request.HasField("details") else None
         # The real server tells a user's terminate from the system's by these defaults.
         reason = request.reason or "terminated by user via frontend"
         identity = request.identity or "frontend-service"
-        state.terminate(ch, reason, details, identity, request.first_execution_run_id)
-        await self.commit(state, ch)
+        await self.change(
+            state, lambda run, ch: closing.terminate(run, ch, reason, details, identity, request.first_execution_run_id)
+        )
 
     async def request_cancel(self, request: wsv1.RequestCancelWorkflowExecutionRequest) -> None:
         self.namespaces.get(request.namespace)
         state = self._run_in_chain(request.namespace, request.workflow_execution, request.first_execution_run_id)
-        ch = Changes(self.clock.now())
-        state.request_cancel(
-            ch, request.reason, request.identity, first_execution_run_id=request.first_execution_run_id
+        await self.change(
+            state,
+            lambda run, ch: signals.request_cancel(
+                run, ch, request.reason, request.identity, first_execution_run_id=request.first_execution_run_id
+            ),
         )
-        await self.commit(state, ch)
+
+    async def reset(self, request: wsv1.ResetWorkflowExecutionRequest) -> str:
+        """ResetWorkflowExecution (core.reset): the id of the run it started (or of the current
+        run, for a repeated request)."""
+        core_reset.check_request(request)
+        execution = request.workflow_execution
+        if not execution.workflow_id:
+            raise InvalidArgument("WorkflowId is not set on request.")
+        if execution.run_id:
+            _check_run_id(execution.run_id)
+        self.namespaces.get(request.namespace)
+        chain = self.chains.get((request.namespace, execution.workflow_id))
+        if chain is None:
+            raise WorkflowNotFound(execution.workflow_id)
+        base = chain.runs.get(execution.run_id) if execution.run_id else chain.current
+        if base is None:
+            raise NotFound(
+                f'workflow execution not found for workflow ID "{execution.workflow_id}" '
+                f'and run ID "{execution.run_id}"'
+            )
+        read = ResetBase(base, self.store.read(base.key, 1, base.next_event_id - 1), last_run_id=base.key.run_id)
+        # Signals and updates of the runs it continued as are reapplied too.
+        run = base
+        while run.status == Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW and run.continued_to_run_id in chain.runs:
+            run = chain.runs[run.continued_to_run_id]
+            read.continued.append(self.store.read(run.key, 1, run.next_event_id - 1))
+            read.last_run_id = run.key.run_id
+        run_id = new_run_id()
+        return await self.change(
+            chain.current, lambda current, ch: core_reset.reset(current, ch, read, request, run_id)
+        )
 
     async def delete(self, request: wsv1.DeleteWorkflowExecutionRequest) -> None:
         self.namespaces.get(request.namespace)
         state = self.run_for_execution(request.namespace, request.workflow_execution)
         if state.running:
-            ch = Changes(self.clock.now())
-            state.terminate(ch, "Delete workflow execution", None, "")
-            await self.commit(state, ch)
+            await self.change(state, lambda run, ch: closing.terminate(run, ch, "Delete workflow execution", None, ""))
         chain = self.chains[(state.key.namespace, state.key.workflow_id)]
         del chain.runs[state.key.run_id]
         chain.request_ids = {r: run for r, run in chain.request_ids.items() if run != state.key.run_id}
         if not chain.runs:
             del self.chains[(state.key.namespace, state.key.workflow_id)]
         del self.runs[state.key]
-        self._before_change.pop(state.key, None)
         self.visibility.delete(state.key.namespace, state.key.run_id)
         await self.store.delete(state.key)
 
@@ -606,15 +691,15 @@ class Engine:
         waiter: asyncio.Future[QueryAnswer] = asyncio.get_running_loop().create_future()
         self._query_waiters[query_id] = waiter
         try:
-            ch = Changes(self.clock.now())
-            state.query(ch, query_id, request.query)
-            await self.commit(state, ch)
+            await self.change(state, lambda run, ch: queries.query(run, ch, query_id, request.query))
             answer = await asyncio.wait_for(waiter, timeout)
         except TimeoutError:
             raise ServiceError("query timed out before a worker answered") from None
         finally:
             self._query_waiters.pop(query_id, None)
-            state.forget_query(query_id)
+            # Not a change of the run (queries are not history and nothing waits on them once
+            # their caller is gone), so not through the door: no commit per query.
+            queries.forget(state, query_id)
         if answer.error is not None:
             raise QueryFailed(answer.error)
         response = wsv1.QueryWorkflowResponse()
@@ -708,68 +793,6 @@ def _check_run_id(run_id: str) -> None:
         uuid.UUID(run_id)
     except ValueError:
         raise InvalidArgument("Invalid RunId.") from None
-
-
-def check_blob_size(*messages: Message, limits: Limits) -> None:
-    """Payloads over the real server's blob limit (2 MB unless limit.blobSize.error says otherwise)
-    are refused here too, not first in production.
-
-    Like the real server, a payload is refused only when it is over the warn limit too
-    (limit.blobSize.error below limit.blobSize.warn takes effect from the warn limit).
-    """
-    for message in messages:
-        size = message.ByteSize()
-        if size > limits.blob_size_warn:
-            if size > limits.blob_size_error:
-                raise InvalidArgument("Blob data size exceeds limit.")
-            log.warning("Blob data size exceeds the warning limit (%d > %d bytes).", size, limits.blob_size_warn)
-
-
-def validate_start(request: wsv1.StartWorkflowExecutionRequest, limits: Limits) -> None:
-    """A start request's own fields, checked as the real server's frontend checks them."""
-    if not request.workflow_id:
-        raise InvalidArgument("WorkflowId is not set on request.")
-    if len(request.workflow_id) > MAX_ID_LENGTH:
-        raise InvalidArgument("WorkflowId length exceeds limit.")
-    if not request.workflow_type.name:
-        raise InvalidArgument("WorkflowType is not set on request.")
-    if len(request.workflow_type.name) > MAX_ID_LENGTH:
-        raise InvalidArgument("WorkflowType length exceeds limit.")
-    if not request.task_queue.name:
-        raise InvalidArgument("TaskQueue is not set on request.")
-    if len(request.task_queue.name) > MAX_ID_LENGTH:
-        raise InvalidArgument("taskQueue length exceeds limit")
-    if len(request.request_id) > MAX_ID_LENGTH:
-        raise InvalidArgument("RequestId length exceeds limit.")
-    check_blob_size(request.input, request.memo, request.header, limits=limits)
-    for name in ("workflow_execution_timeout", "workflow_run_timeout", "workflow_task_timeout", "workflow_start_delay"):
-        if seconds_of(getattr(request, name)) < 0:
-            raise InvalidArgument(f"Invalid {name}: must not be negative.")
-    if request.cron_schedule:
-        raise InvalidArgument("cron schedules are not supported by the tempo dev server yet")
-
-
-def _check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: MutableState) -> None:
-    policy = request.workflow_id_reuse_policy
-    location = f"WorkflowId: {request.workflow_id}, RunId: {last.key.run_id}."
-    if policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE:
-        raise WorkflowAlreadyStarted(
-            f"Workflow execution already finished. {location} Workflow Id reuse policy: reject duplicate workflow Id.",
-            last.start_request_id,
-            last.key.run_id,
-            last.first_execution_run_id,
-        )
-    if (
-        policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
-        and last.status not in _FAILED_STATUSES
-    ):
-        raise WorkflowAlreadyStarted(
-            f"Workflow execution already finished successfully. {location} "
-            "Workflow Id reuse policy: allow duplicate workflow Id if last run failed.",
-            last.start_request_id,
-            last.key.run_id,
-            last.first_execution_run_id,
-        )
 
 
 def _datetime(epoch: float) -> datetime:

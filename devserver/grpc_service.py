@@ -268,6 +268,12 @@ class WorkflowService:
         return wsv1.RequestCancelWorkflowExecutionResponse()
 
     @rpc
+    async def ResetWorkflowExecution(
+        self, request: wsv1.ResetWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ResetWorkflowExecutionResponse:
+        return wsv1.ResetWorkflowExecutionResponse(run_id=await self.engine.reset(request))
+
+    @rpc
     async def DeleteWorkflowExecution(
         self, request: wsv1.DeleteWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DeleteWorkflowExecutionResponse:

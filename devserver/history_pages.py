@@ -12,23 +12,14 @@ import base64
 import json
 from dataclasses import asdict, dataclass
 
-from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
+from devserver.core import workflow_tasks
 from devserver.core.mutable_state import MutableState
 from devserver.errors import InvalidArgument
 from devserver.store import HistoryStore
 
 PAGE_SIZE = 256
-
-_CLOSE_EVENT_TYPES = {
-    event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-    event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-    event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
-    event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
-    event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
-    event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-}
 
 
 @dataclass(frozen=True)
@@ -70,10 +61,10 @@ def page(
         return events, following.encode()
     task = state.workflow_task
     if token.workflow_task_seq and task is not None and task.seq == token.workflow_task_seq:
-        events = events + state.transient_events()
+        events = events + workflow_tasks.transient_events(state)
     elif task is not None and task.speculative and not task.transient:
         # A running speculative task shows in history until it is discarded (as on the real server).
-        events = events + state.transient_events()
+        events = events + workflow_tasks.transient_events(state)
     return events, b""
 
 
@@ -82,7 +73,3 @@ def close_event(store: HistoryStore, state: MutableState) -> history.HistoryEven
         return None
     found = store.read(state.key, state.close_event_id, state.close_event_id)
     return found[0] if found else None
-
-
-def is_close_event(event: history.HistoryEvent) -> bool:
-    return event.event_type in _CLOSE_EVENT_TYPES

@@ -18,12 +18,13 @@ from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import children
+from devserver.core import children, closing, signals
 from devserver.core.changes import (
     ApplyParentClosePolicy,
     CancelExternal,
     Changes,
     NotifyParent,
+    RunKey,
     SignalExternal,
     StartChild,
     Transfer,
@@ -58,8 +59,8 @@ def _execution(state: MutableState) -> common.WorkflowExecution:
 
 async def _start_child(engine: Engine, transfer: StartChild) -> None:
     parent = engine.runs.get(transfer.parent)
-    child = parent.children.get(transfer.initiated_event_id) if parent is not None else None
-    if parent is None or child is None or child.run_id or not parent.running:
+    child = children.child_to_start(parent, transfer.initiated_event_id) if parent is not None else None
+    if parent is None or child is None:
         return
     initiated = child.initiated
     request = wsv1.StartWorkflowExecutionRequest(
@@ -108,22 +109,22 @@ async def _start_child(engine: Engine, transfer: StartChild) -> None:
     parent = engine.runs.get(transfer.parent)
     if parent is None:
         return
-    ch = Changes(engine.clock.now())
+    initiated_event_id = transfer.initiated_event_id
     if run_id:
-        children.child_started(parent, ch, transfer.initiated_event_id, run_id)
+        await engine.change(parent, lambda run, ch: children.child_started(run, ch, initiated_event_id, run_id))
     else:
-        children.child_start_failed(parent, ch, transfer.initiated_event_id, cause)
-    await engine.commit(parent, ch)
+        await engine.change(parent, lambda run, ch: children.child_start_failed(run, ch, initiated_event_id, cause))
 
 
 async def _signal_external(engine: Engine, transfer: SignalExternal) -> None:
     source = engine.runs.get(transfer.source)
-    attrs = source.external_signals.get(transfer.initiated_event_id) if source is not None else None
+    attrs = children.signal_to_send(source, transfer.initiated_event_id) if source is not None else None
     if source is None or attrs is None:
         return
 
     def signal(target: MutableState, ch: Changes) -> None:
-        target.signal(
+        signals.signal(
+            target,
             ch,
             attrs.signal_name,
             attrs.input if attrs.HasField("input") else None,
@@ -134,22 +135,19 @@ async def _signal_external(engine: Engine, transfer: SignalExternal) -> None:
         )
 
     delivered = await _act_on_target(engine, source, attrs, signal)
-    ch = Changes(engine.clock.now())
-    if delivered:
-        children.external_signaled(source, ch, transfer.initiated_event_id)
-    else:
-        children.external_signal_failed(source, ch, transfer.initiated_event_id)
-    await engine.commit(source, ch)
+    outcome = children.external_signaled if delivered else children.external_signal_failed
+    await engine.change(source, lambda run, ch: outcome(run, ch, transfer.initiated_event_id))
 
 
 async def _cancel_external(engine: Engine, transfer: CancelExternal) -> None:
     source = engine.runs.get(transfer.source)
-    attrs = source.external_cancels.get(transfer.initiated_event_id) if source is not None else None
+    attrs = children.cancel_to_send(source, transfer.initiated_event_id) if source is not None else None
     if source is None or attrs is None:
         return
 
     def cancel(target: MutableState, ch: Changes) -> None:
-        target.request_cancel(
+        signals.request_cancel(
+            target,
             ch,
             attrs.reason,
             children.SERVER_IDENTITY,
@@ -158,12 +156,8 @@ async def _cancel_external(engine: Engine, transfer: CancelExternal) -> None:
         )
 
     delivered = await _act_on_target(engine, source, attrs, cancel)
-    ch = Changes(engine.clock.now())
-    if delivered:
-        children.external_cancel_requested(source, ch, transfer.initiated_event_id)
-    else:
-        children.external_cancel_failed(source, ch, transfer.initiated_event_id)
-    await engine.commit(source, ch)
+    outcome = children.external_cancel_requested if delivered else children.external_cancel_failed
+    await engine.change(source, lambda run, ch: outcome(run, ch, transfer.initiated_event_id))
 
 
 async def _act_on_target(
@@ -179,9 +173,7 @@ async def _act_on_target(
         target = engine.run(attrs.namespace, execution.workflow_id, execution.run_id)
         if attrs.child_workflow_only and not children.is_child_of(target, source):
             raise WorkflowNotFound(execution.workflow_id)
-        ch = Changes(engine.clock.now())
-        act(target, ch)
-        await engine.commit(target, ch)
+        await engine.change(target, act)
     except ServiceError as error:
         log.debug("%s from %s not delivered: %s", type(attrs).__name__, source.key, error)
         return False
@@ -193,19 +185,22 @@ async def _notify_parent(engine: Engine, transfer: NotifyParent) -> None:
     if child is None or not children.needs_parent_notified(child):
         return
     parent = engine.runs.get(children.parent_key(child))
+    # A parent that was reset carries its children on in the run the reset started.
+    while parent is not None and not parent.running and parent.reset_run_id:
+        parent = engine.runs.get(RunKey(parent.key.namespace, parent.key.workflow_id, parent.reset_run_id))
     if parent is not None and parent.running:
         close_event = engine.store.read(child.key, child.close_event_id, child.close_event_id)[0]
-        ch = Changes(engine.clock.now())
         initiated_event_id = child.started_attributes.parent_initiated_event_id  # kept by every run
-        children.child_closed(parent, ch, initiated_event_id, child.key.run_id, close_event)
-        await engine.commit(parent, ch)
-    child.parent_notified = True
-    await engine.commit(child, Changes(engine.clock.now()))
+        await engine.change(
+            parent,
+            lambda run, ch: children.child_closed(run, ch, initiated_event_id, child.key.run_id, close_event),
+        )
+    await engine.change(child, children.parent_notified)
 
 
 async def _apply_parent_close_policy(engine: Engine, transfer: ApplyParentClosePolicy) -> None:
     parent = engine.runs.get(transfer.parent)
-    child = parent.closing_children.get(transfer.initiated_event_id) if parent is not None else None
+    child = children.closing_child(parent, transfer.initiated_event_id) if parent is not None else None
     if parent is None or child is None:
         return
     try:
@@ -213,12 +208,22 @@ async def _apply_parent_close_policy(engine: Engine, transfer: ApplyParentCloseP
     except ServiceError:
         target = None
     # The child may have continued as new: act on its current run, if it is still the same chain.
-    if target is not None and target.running and target.first_execution_run_id == child.run_id:
-        ch = Changes(engine.clock.now())
+    # A child a reset carried over still names the run it was started by: only that run's
+    # policy applies to it, as on the real server.
+    if (
+        target is not None
+        and target.running
+        and target.first_execution_run_id == child.run_id
+        and children.is_child_of(target, parent)
+    ):
+        identity = children.SERVER_IDENTITY
         if child.initiated.parent_close_policy == wf_enums.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL:
-            target.request_cancel(ch, "", children.SERVER_IDENTITY, external=_execution(parent))
+            parent_execution = _execution(parent)
+            await engine.change(
+                target, lambda run, ch: signals.request_cancel(run, ch, "", identity, external=parent_execution)
+            )
         else:
-            target.terminate(ch, children.PARENT_CLOSE_REASON, None, children.SERVER_IDENTITY)
-        await engine.commit(target, ch)
-    children.close_policy_applied(parent, transfer.initiated_event_id)
-    await engine.commit(parent, Changes(engine.clock.now()))
+            await engine.change(
+                target, lambda run, ch: closing.terminate(run, ch, children.PARENT_CLOSE_REASON, None, identity)
+            )
+    await engine.change(parent, lambda run, ch: children.close_policy_applied(run, ch, transfer.initiated_event_id))

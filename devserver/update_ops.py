@@ -10,10 +10,9 @@ from temporalio.api.update.v1 import message_pb2 as update_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import updates
-from devserver.core.changes import Changes
 from devserver.core.mutable_state import UPDATE_ACCEPTED, UPDATE_COMPLETED, EventType, MutableState, UpdateInfo
 from devserver.core.protos import seconds_of
-from devserver.engine import Engine, check_blob_size, validate_start
+from devserver.engine import Engine
 from devserver.errors import (
     InvalidArgument,
     MultiOperationFailed,
@@ -23,6 +22,7 @@ from devserver.errors import (
     ServiceError,
     WorkflowClosed,
 )
+from devserver.validation import check_blob_size, validate_start
 
 Stage = update_enums.UpdateWorkflowExecutionLifecycleStage
 
@@ -68,12 +68,10 @@ class UpdateOps:
         update_request.CopyFrom(request.request)
         if not update_request.meta.update_id:
             update_request.meta.update_id = str(uuid.uuid4())
-        ch = Changes(engine.clock.now())
         try:
-            update = updates.admit(state, ch, update_request)
+            update = await engine.change(state, lambda run, ch: updates.admit(run, ch, update_request))
         except WorkflowClosed:
             raise NotFound("workflow execution already completed") from None
-        await engine.commit(state, ch)
         wanted = request.wait_policy.lifecycle_stage or Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED
         stage, outcome = await self._wait(state, update.update_id, wanted, timeout)
         response = wsv1.UpdateWorkflowExecutionResponse(stage=stage, outcome=outcome)  # type: ignore[arg-type]
@@ -128,7 +126,8 @@ class UpdateOps:
         plan = updates.with_start_plan(current, start.request_id, start.workflow_id_conflict_policy, update_id)
         if plan == updates.RETURN_OUTCOME:
             assert current is not None
-            known = current.updates[update_id]
+            known = updates.find(current, update_id)
+            assert known is not None
             return _multi_response(
                 _start_response(current, started=False),
                 _update_response(current, update_id, known.stage, known.outcome),
@@ -185,7 +184,7 @@ class UpdateOps:
             raise MultiOperationFailed([error or OperationAborted() for error in errors])
 
     def _find(self, state: MutableState, update_id: str) -> UpdateInfo | None:
-        return state.updates.get(update_id) or self.engine.unrecorded_updates.get((state.key, update_id))
+        return updates.find(state, update_id) or self.engine.unrecorded_updates.get((state.key, update_id))
 
     async def _wait(
         self, state: MutableState, update_id: str, wanted: int, timeout: float
@@ -224,7 +223,7 @@ class UpdateOps:
 def _link(response: wsv1.UpdateWorkflowExecutionResponse, state: MutableState) -> None:
     """Where the update shows in the run: its Accepted event, or the run itself if it was rejected."""
     key = state.key
-    if response.stage == UPDATE_COMPLETED and response.update_ref.update_id not in state.updates:
+    if response.stage == UPDATE_COMPLETED and updates.find(state, response.update_ref.update_id) is None:
         workflow = response.link.workflow
         workflow.namespace, workflow.workflow_id, workflow.run_id = key.namespace, key.workflow_id, key.run_id
         workflow.reason = "Update rejected"

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import query_pb2, task_queue_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import activities, commands
+from devserver.core import activities, commands, queries, workflow_tasks
 from devserver.core.activities import ActivityInfo
 from devserver.core.changes import (
     ActivityTaskRef,
@@ -28,6 +31,9 @@ from devserver.engine import Engine
 from devserver.errors import HistoryLimitExceeded, InvalidArgument, TaskNotFound, UnhandledCommand
 from devserver.history_pages import PAGE_SIZE, PageToken
 from devserver.matching import Poller, TaskQueue
+
+# Finds the activity attempt an answer is for, inside the change (see WorkerOps._by_token).
+Finder = Callable[[MutableState, Changes], ActivityInfo]
 
 
 class WorkerOps:
@@ -79,15 +85,16 @@ class WorkerOps:
         if isinstance(ref, QueryTaskRef):
             return self._legacy_query_task(state, ref)
         assert isinstance(ref, WorkflowTaskRef)
-        ch = Changes(self.engine.clock.now())
         limits = self.engine.config.limits
-        start = state.start_workflow_task(ch, ref.seq, identity, str(uuid.uuid4()), build_id, limits)
-        if start is None:
-            return None
+        request_id = str(uuid.uuid4())
         try:
-            await self.engine.commit(state, ch)
+            start = await self.engine.change(
+                state, lambda run, ch: workflow_tasks.start(run, ch, ref.seq, identity, request_id, build_id, limits)
+            )
         except HistoryLimitExceeded:
             return None  # the run was terminated instead; the poll goes on, as on the real server
+        if start is None:
+            return None  # stale: a copy of a task already taken, or of one that is gone
         response = self.task_response(state, start)
         response.backlog_count_hint = len(queue.backlog)
         return response
@@ -129,7 +136,7 @@ class WorkerOps:
         return response
 
     def _legacy_query_task(self, state: MutableState, ref: QueryTaskRef) -> wsv1.PollWorkflowTaskQueueResponse | None:
-        query = state.legacy_queries.get(ref.query_id)
+        query = queries.legacy_query(state, ref.query_id)
         if query is None:
             return None
         key = state.key
@@ -170,13 +177,17 @@ class WorkerOps:
             state = self.engine.runs.get(ref.run)
             if state is None:
                 continue
-            ch = Changes(self.engine.clock.now())
-            response = activities.start(
-                state, ch, ref.scheduled_event_id, ref.attempt, request.identity, str(uuid.uuid4()), ref.queue
+            take = functools.partial(
+                activities.start,
+                scheduled_event_id=ref.scheduled_event_id,
+                attempt=ref.attempt,
+                identity=request.identity,
+                request_id=str(uuid.uuid4()),
+                queue=ref.queue,
             )
+            response = await self.engine.change(state, take)
             if response is None:
-                continue
-            await self.engine.commit(state, ch)
+                continue  # stale: the attempt is gone, paused, or already taken
             return response
         return wsv1.PollActivityTaskQueueResponse()
 
@@ -195,21 +206,20 @@ class WorkerOps:
     ) -> wsv1.RespondWorkflowTaskCompletedResponse:
         token = _decode(request.task_token, "workflow")
         state = self._state_for(token, request.namespace)
-        ch = Changes(self.engine.clock.now())
         namespace = self.engine.namespaces.get(token.namespace)
-        last_seq = state.workflow_task_seq
-        limits = self.engine.config.limits
-        completion = commands.complete_workflow_task(
-            state, ch, token.ref, request, namespace.check_search_attributes, self._namespace_id, limits
+        completion = await self.engine.change(
+            state,
+            lambda run, ch: commands.complete_workflow_task(
+                run,
+                ch,
+                token.ref,
+                request,
+                namespace.check_search_attributes,
+                self._namespace_id,
+                self.engine.config.limits,
+            ),
         )
-        start = None
-        task = state.workflow_task
-        accepted = completion.error is None and not completion.unhandled_command
-        if accepted and request.return_new_workflow_task and task is not None and task.seq > last_seq:
-            # The task this completion made goes straight back to the worker, in the same change,
-            # as the real server does (its copy in the task queue is then stale and skipped).
-            start = state.start_workflow_task(ch, task.seq, request.identity, str(uuid.uuid4()), limits=limits)
-        await self.engine.commit(state, ch)
+        start = completion.next_task
         if completion.unhandled_command:
             raise UnhandledCommand()
         if completion.error is not None:
@@ -224,10 +234,10 @@ class WorkerOps:
     async def fail_workflow_task(self, request: wsv1.RespondWorkflowTaskFailedRequest) -> None:
         token = _decode(request.task_token, "workflow")
         state = self._state_for(token, request.namespace)
-        ch = Changes(self.engine.clock.now())
         failure = request.failure if request.HasField("failure") else None
-        state.fail_workflow_task(ch, token.ref, request.cause, failure, request.identity)
-        await self.engine.commit(state, ch)
+        await self.engine.change(
+            state, lambda run, ch: workflow_tasks.fail(run, ch, token.ref, request.cause, failure, request.identity)
+        )
 
     async def respond_query_task(self, request: wsv1.RespondQueryTaskCompletedRequest) -> None:
         token = _decode(request.task_token, "query")
@@ -236,109 +246,102 @@ class WorkerOps:
             answer = QueryAnswer(result=request.query_result)
         else:
             answer = QueryAnswer(error=request.error_message or "query failed")
-        ch = Changes(self.engine.clock.now())
-        state.answer_legacy_query(ch, token.name, answer)
-        await self.engine.commit(state, ch)
+        await self.engine.change(state, lambda run, ch: queries.answer_legacy(run, ch, token.name, answer))
 
     # ---- activity task responses ---------------------------------------------------------
+    # Each finds its attempt inside the change (by token, or by activity id), so a late answer
+    # is judged against the run as the change sees it.
 
-    def _activity(self, token: TaskToken, namespace: str) -> tuple[MutableState, ActivityInfo]:
-        state = self._state_for(token, namespace)
-        return state, activities.started_activity(state, token)
+    def _by_token(self, request: Any) -> tuple[MutableState, Finder]:
+        token = _decode(request.task_token, "activity")
+        state = self._state_for(token, request.namespace)
+        return state, lambda run, ch: activities.started_activity(run, ch, token)
 
-    def _activity_by_id(
-        self, namespace: str, workflow_id: str, run_id: str, activity_id: str, *, started: bool = True
-    ) -> tuple[MutableState, ActivityInfo]:
-        """The pending activity an id names; only a started one unless `started` is False."""
-        self.engine.namespaces.get(namespace)
-        if not activity_id:
+    def _by_id(self, request: Any, *, started: bool = True) -> tuple[MutableState, Finder]:
+        """The run and a finder of the pending activity an id names; only a started attempt unless
+        `started` is False (then an unstarted one counts as started now, by the caller, as on the
+        real server: completing by id needs no poll)."""
+        self.engine.namespaces.get(request.namespace)
+        if not request.activity_id:
             raise InvalidArgument("ActivityId is not set on request.")
-        state = self.engine.run(namespace, workflow_id, run_id)
-        return state, activities.pending_by_id(state, activity_id, started=started)
+        state = self.engine.run(request.namespace, request.workflow_id, request.run_id)
 
-    async def activity_completed(
-        self, state: MutableState, info: ActivityInfo, result: common.Payloads | None, identity: str
-    ) -> None:
-        ch = Changes(self.engine.clock.now())
-        activities.complete(state, ch, info, result, identity)
-        await self.engine.commit(state, ch)
+        def find(run: MutableState, ch: Changes) -> ActivityInfo:
+            info = activities.pending_by_id(run, request.activity_id, started=started)
+            if not started:
+                activities.start_by_id(ch, info, request.identity)
+            return info
+
+        return state, find
+
+    async def _complete(self, request: Any, found: tuple[MutableState, Finder]) -> None:
+        state, find = found
+        result = _payloads(request, "result")
+        await self.engine.change(
+            state, lambda run, ch: activities.complete(run, ch, find(run, ch), result, request.identity)
+        )
 
     async def respond_activity_completed(self, request: wsv1.RespondActivityTaskCompletedRequest) -> None:
-        state, info = self._activity(_decode(request.task_token, "activity"), request.namespace)
-        await self.activity_completed(state, info, _payloads(request, "result"), request.identity)
+        await self._complete(request, self._by_token(request))
 
     async def respond_activity_completed_by_id(self, request: wsv1.RespondActivityTaskCompletedByIdRequest) -> None:
-        state, info = self._activity_by_id(
-            request.namespace, request.workflow_id, request.run_id, request.activity_id, started=False
-        )
-        # Completing by id needs no poll, as on the real server: an unstarted attempt counts as
-        # started now, by the caller.
-        activities.force_start(info, self.engine.clock.now(), request.identity)
-        await self.activity_completed(state, info, _payloads(request, "result"), request.identity)
+        await self._complete(request, self._by_id(request, started=False))
 
-    async def activity_failed(
+    async def _fail(
         self,
-        state: MutableState,
-        info: ActivityInfo,
         request: wsv1.RespondActivityTaskFailedRequest | wsv1.RespondActivityTaskFailedByIdRequest,
+        found: tuple[MutableState, Finder],
     ) -> None:
-        ch = Changes(self.engine.clock.now())
-        activities.fail(
-            state, ch, info, request.failure, request.identity, _payloads(request, "last_heartbeat_details")
+        state, find = found
+        details = _payloads(request, "last_heartbeat_details")
+        await self.engine.change(
+            state,
+            lambda run, ch: activities.fail(run, ch, find(run, ch), request.failure, request.identity, details),
         )
-        await self.engine.commit(state, ch)
 
     async def respond_activity_failed(self, request: wsv1.RespondActivityTaskFailedRequest) -> None:
-        state, info = self._activity(_decode(request.task_token, "activity"), request.namespace)
-        await self.activity_failed(state, info, request)
+        await self._fail(request, self._by_token(request))
 
     async def respond_activity_failed_by_id(self, request: wsv1.RespondActivityTaskFailedByIdRequest) -> None:
-        state, info = self._activity_by_id(request.namespace, request.workflow_id, request.run_id, request.activity_id)
-        await self.activity_failed(state, info, request)
+        await self._fail(request, self._by_id(request))
 
-    async def activity_canceled(
-        self, state: MutableState, info: ActivityInfo, details: common.Payloads | None, identity: str
-    ) -> None:
-        ch = Changes(self.engine.clock.now())
-        activities.cancel_acknowledged(state, ch, info, details, identity)
-        await self.engine.commit(state, ch)
+    async def _canceled(self, request: Any, found: tuple[MutableState, Finder]) -> None:
+        state, find = found
+        details = _payloads(request, "details")
+        await self.engine.change(
+            state,
+            lambda run, ch: activities.cancel_acknowledged(run, ch, find(run, ch), details, request.identity),
+        )
 
     async def respond_activity_canceled(self, request: wsv1.RespondActivityTaskCanceledRequest) -> None:
-        state, info = self._activity(_decode(request.task_token, "activity"), request.namespace)
-        await self.activity_canceled(state, info, _payloads(request, "details"), request.identity)
+        await self._canceled(request, self._by_token(request))
 
     async def respond_activity_canceled_by_id(self, request: wsv1.RespondActivityTaskCanceledByIdRequest) -> None:
-        state, info = self._activity_by_id(request.namespace, request.workflow_id, request.run_id, request.activity_id)
-        await self.activity_canceled(state, info, _payloads(request, "details"), request.identity)
+        await self._canceled(request, self._by_id(request))
 
-    async def heartbeat(
-        self, state: MutableState, info: ActivityInfo, details: common.Payloads | None
+    async def _heartbeat(
+        self, request: Any, found: tuple[MutableState, Finder]
     ) -> wsv1.RecordActivityTaskHeartbeatResponse:
-        ch = Changes(self.engine.clock.now())
-        activities.heartbeat(state, ch, info, details)
-        await self.engine.commit(state, ch)
-        return activities.heartbeat_answer(info)
+        state, find = found
+        details = _payloads(request, "details")
+        return await self.engine.change(state, lambda run, ch: activities.heartbeat(run, ch, find(run, ch), details))
 
     async def record_heartbeat(
         self, request: wsv1.RecordActivityTaskHeartbeatRequest
     ) -> wsv1.RecordActivityTaskHeartbeatResponse:
-        state, info = self._activity(_decode(request.task_token, "activity"), request.namespace)
-        return await self.heartbeat(state, info, _payloads(request, "details"))
+        return await self._heartbeat(request, self._by_token(request))
 
     async def record_heartbeat_by_id(
         self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest
     ) -> wsv1.RecordActivityTaskHeartbeatResponse:
-        state, info = self._activity_by_id(request.namespace, request.workflow_id, request.run_id, request.activity_id)
-        return await self.heartbeat(state, info, _payloads(request, "details"))
+        return await self._heartbeat(request, self._by_id(request))
 
     # ---- sticky queues and pollers -----------------------------------------------------------
 
     async def reset_sticky(self, request: wsv1.ResetStickyTaskQueueRequest) -> None:
         self.engine.namespaces.get(request.namespace)
         state = self.engine.run_for_execution(request.namespace, request.execution)
-        ch = Changes(self.engine.clock.now())
-        state.move_task_off_sticky(ch)
-        await self.engine.commit(state, ch)
+        await self.engine.change(state, lambda run, ch: workflow_tasks.move_off_sticky(run, ch))
 
     async def shutdown_worker(self, request: wsv1.ShutdownWorkerRequest) -> None:
         """The worker's sticky queue is gone: its runs go back to their normal queues."""
@@ -350,14 +353,8 @@ class WorkerOps:
         for state in self.engine.running_states():
             if state.key.namespace != request.namespace or state.sticky_queue != sticky:
                 continue
-            ch = Changes(self.engine.clock.now())
-            state.move_task_off_sticky(ch)
-            await self.engine.commit(state, ch)
-        for ref in stranded:
-            if isinstance(ref, QueryTaskRef):
-                state_of_query = self.engine.runs.get(ref.run)
-                if state_of_query is not None and ref.query_id in state_of_query.legacy_queries:
-                    self.engine.matching.add(QueryTaskRef(ref.run, state_of_query.task_queue, False, ref.query_id))
+            await self.engine.change(state, lambda run, ch: workflow_tasks.move_off_sticky(run, ch))
+        self.engine.requeue_queries(stranded)
 
     def describe_task_queue(self, request: wsv1.DescribeTaskQueueRequest) -> wsv1.DescribeTaskQueueResponse:
         self.engine.namespaces.get(request.namespace)

@@ -8,10 +8,7 @@ documented for users.
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
-import grpc
-from google.protobuf.message import Message
 from temporalio.api.enums.v1 import NamespaceState, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import (
@@ -30,7 +27,6 @@ from sdk._client_types import (
     WorkflowPage,
 )
 from sdk.converter import DataConverter
-from sdk.exceptions import RPCError, WorkflowQueryFailedError
 
 _TASK_QUEUE_KINDS = {
     "workflow": TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
@@ -44,14 +40,6 @@ class BrowseCalls:
     _conn: Connection
     namespace: str
     data_converter: DataConverter
-
-    async def _visibility_call(self, method: Any, request: Message) -> Any:
-        # The connection reads INVALID_ARGUMENT about a "query" as a failed workflow query;
-        # here the query is a list filter, so say what it is: the server refused the filter.
-        try:
-            return await self._conn.call(method, request)
-        except WorkflowQueryFailedError as err:
-            raise RPCError(grpc.StatusCode.INVALID_ARGUMENT, str(err)) from None
 
     async def list_workflows_page(
         self, query: str = "", *, page_size: int = 100, next_page_token: bytes = b""
@@ -73,7 +61,7 @@ class BrowseCalls:
         Raises:
             RPCError: The query is invalid (``INVALID_ARGUMENT``, with the server's reason).
         """
-        response = await self._visibility_call(
+        response = await self._conn.call(
             self._conn.service.ListWorkflowExecutions,
             ListWorkflowExecutionsRequest(
                 namespace=self.namespace, page_size=page_size, next_page_token=next_page_token, query=query
@@ -98,7 +86,7 @@ class BrowseCalls:
         Raises:
             RPCError: The query is invalid (``INVALID_ARGUMENT``, with the server's reason).
         """
-        response = await self._visibility_call(
+        response = await self._conn.call(
             self._conn.service.CountWorkflowExecutions,
             CountWorkflowExecutionsRequest(namespace=self.namespace, query=query),
         )

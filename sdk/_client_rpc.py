@@ -75,9 +75,9 @@ def map_error(err: grpc.aio.AioRpcError, address: str, workflow_id: str = "") ->
         return ServerUnreachableError(address)
     if isinstance(detail, WorkflowExecutionAlreadyStartedFailure):
         return WorkflowAlreadyStartedError(workflow_id, detail.run_id, message)
-    if isinstance(detail, QueryFailedFailure) or (
-        code == grpc.StatusCode.INVALID_ARGUMENT and "query" in message.lower()
-    ):
+    if isinstance(detail, QueryFailedFailure):
+        # Both servers attach this detail when a workflow's query handler failed or was
+        # missing; any other INVALID_ARGUMENT (a malformed list filter, say) is the request's.
         return WorkflowQueryFailedError(message)
     if code == grpc.StatusCode.NOT_FOUND and not isinstance(detail, NamespaceNotFoundFailure):
         return WorkflowNotFoundError(message, workflow_id)

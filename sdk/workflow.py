@@ -48,6 +48,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
 from sdk._client_types import RetryPolicy
+from sdk._options import ActivityOptions, check_timeout
 from sdk.exceptions import TempoError
 
 __all__ = [
@@ -416,17 +417,7 @@ class _Runtime(ABC):
 
     @abstractmethod
     def workflow_start_activity(
-        self,
-        activity: str,
-        args: Sequence[Any],
-        *,
-        result_type: Any,
-        task_queue: str | None,
-        schedule_to_close_timeout: timedelta | None,
-        schedule_to_start_timeout: timedelta | None,
-        start_to_close_timeout: timedelta | None,
-        heartbeat_timeout: timedelta | None,
-        retry_policy: RetryPolicy | None,
+        self, activity: str, args: Sequence[Any], options: ActivityOptions, result_type: Any
     ) -> asyncio.Future[Any]: ...
 
     @abstractmethod
@@ -580,24 +571,25 @@ def start_activity(
 
     Raises:
         NotInWorkflowError: Not called from workflow code.
-        ValueError: Neither ``start_to_close_timeout`` nor ``schedule_to_close_timeout`` given.
-        TypeError: An argument cannot be serialised, or ``activity`` is not an activity.
+        ValueError: Neither ``start_to_close_timeout`` nor ``schedule_to_close_timeout`` given,
+            or a timeout that is not positive.
+        TypeError: An argument cannot be serialised, ``activity`` is not an activity, or an
+            option has the wrong type (a number of seconds for a timeout, say).
     """
     runtime = _Runtime.current()
     name, hint = _activity_name(activity)
-    if start_to_close_timeout is None and schedule_to_close_timeout is None:
-        raise ValueError(f"activity {name!r} needs start_to_close_timeout or schedule_to_close_timeout")
-    return runtime.workflow_start_activity(
-        name,
-        args,
-        result_type=result_type if result_type is not None else hint,
-        task_queue=task_queue,
-        schedule_to_close_timeout=schedule_to_close_timeout,
-        schedule_to_start_timeout=schedule_to_start_timeout,
-        start_to_close_timeout=start_to_close_timeout,
-        heartbeat_timeout=heartbeat_timeout,
-        retry_policy=retry_policy,
-    )
+    try:
+        options = ActivityOptions(
+            task_queue=task_queue,
+            schedule_to_close_timeout=schedule_to_close_timeout,
+            schedule_to_start_timeout=schedule_to_start_timeout,
+            start_to_close_timeout=start_to_close_timeout,
+            heartbeat_timeout=heartbeat_timeout,
+            retry_policy=retry_policy,
+        )
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"activity {name!r}: {err}") from None
+    return runtime.workflow_start_activity(name, args, options, result_type if result_type is not None else hint)
 
 
 async def execute_activity(
@@ -655,8 +647,12 @@ def continue_as_new(
     Raises:
         ContinueAsNewError: Always.
         NotInWorkflowError: Not called from workflow code.
+        TypeError: A timeout that is not a ``timedelta``.
+        ValueError: A timeout that is not positive.
     """
     _Runtime.current()
+    for option, value in (("run_timeout", run_timeout), ("task_timeout", task_timeout)):
+        check_timeout(option, value)
     workflow_name: str | None
     if workflow is None or isinstance(workflow, str):
         workflow_name = workflow

@@ -6,13 +6,16 @@ completion never pay for importing the SDK and the protobuf modules.
 
 from __future__ import annotations
 
+import contextlib
+import getpass
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import grpc
 from rich.table import Table
 from rich.text import Text
 from temporalio.api.common.v1 import Payload
@@ -20,8 +23,15 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 from temporalio.api.workflowservice.v1 import CountWorkflowExecutionsResponse
 
-from sdk.client import Client, QueryRejectCondition, WorkflowDescription, WorkflowHandle, WorkflowStatus
-from sdk.exceptions import WorkflowQueryFailedError
+from sdk.client import (
+    Client,
+    QueryRejectCondition,
+    StartWorkflowOptions,
+    WorkflowDescription,
+    WorkflowHandle,
+    WorkflowStatus,
+)
+from sdk.exceptions import RPCError, WorkflowQueryFailedError
 from tempo_cli._context import CliContext, Output, RejectCondition, UsageError
 from tempo_cli._inputs import parse_conflict_policy, parse_duration, parse_inputs, parse_reuse_policy
 from tempo_cli._metadata import fetch_handlers
@@ -43,6 +53,9 @@ from tempo_cli._render import (
     user_metadata_texts,
 )
 
+if TYPE_CHECKING:
+    from tempo_cli.workflow import ReapplyExclude, ResetType, StartOptions
+
 T = TypeVar("T")
 
 
@@ -58,49 +71,54 @@ def _validated(cli: CliContext, build: Callable[..., T], *args: Any) -> T:
 
 
 @dataclass(frozen=True)
-class StartRequest:
-    """The raw start options, as typed by the user."""
+class _Start:
+    """What `start` and `execute` send, parsed and checked before connecting."""
 
     workflow_type: str
-    task_queue: str
-    workflow_id: str | None
-    inputs: list[str]
-    input_files: list[Path]
-    execution_timeout: str | None
-    run_timeout: str | None
-    task_timeout: str | None
-    id_reuse_policy: str | None
-    id_conflict_policy: str | None
-    static_summary: str | None = None
-    static_details: str | None = None
-
-    def options(self) -> dict[str, Any]:
-        """Keyword arguments for ``Client.start_workflow``; raises UsageError on bad input."""
-        return {
-            "args": parse_inputs(self.inputs, self.input_files),
-            "id": self.workflow_id or str(uuid.uuid4()),
-            "task_queue": self.task_queue,
-            "execution_timeout": parse_duration("--execution-timeout", self.execution_timeout),
-            "run_timeout": parse_duration("--run-timeout", self.run_timeout),
-            "task_timeout": parse_duration("--task-timeout", self.task_timeout),
-            "id_reuse_policy": parse_reuse_policy(self.id_reuse_policy),
-            "id_conflict_policy": parse_conflict_policy(self.id_conflict_policy),
-            "static_summary": self.static_summary,
-            "static_details": self.static_details,
-        }
+    args: list[Any]
+    options: StartWorkflowOptions
 
 
-async def _start(
-    cli: CliContext, client: Client, request: StartRequest, options: dict[str, Any]
-) -> tuple[WorkflowHandle, dict[str, Any]]:
-    opts = dict(options)
-    handle = await client.start_workflow(request.workflow_type, *opts.pop("args"), **opts)
+def _parse_start(typed: StartOptions) -> _Start:
+    """Parse the options as typed; raises UsageError naming the bad one."""
+    if not typed.task_queue:
+        raise UsageError("--task-queue must not be empty")
+    args = parse_inputs(typed.inputs or [], typed.input_files or [])
+    options = StartWorkflowOptions(
+        id=typed.workflow_id or str(uuid.uuid4()),
+        task_queue=typed.task_queue,
+        execution_timeout=parse_duration("--execution-timeout", typed.execution_timeout),
+        run_timeout=parse_duration("--run-timeout", typed.run_timeout),
+        task_timeout=parse_duration("--task-timeout", typed.task_timeout),
+        id_reuse_policy=parse_reuse_policy(typed.id_reuse_policy),
+        id_conflict_policy=parse_conflict_policy(typed.id_conflict_policy),
+        static_summary=typed.static_summary,
+        static_details=typed.static_details,
+    )
+    return _Start(typed.workflow_type, args, options)
+
+
+async def _start(cli: CliContext, client: Client, start: _Start) -> tuple[WorkflowHandle, dict[str, Any]]:
+    o = start.options
+    handle = await client.start_workflow(
+        start.workflow_type,
+        *start.args,
+        id=o.id,
+        task_queue=o.task_queue,
+        execution_timeout=o.execution_timeout,
+        run_timeout=o.run_timeout,
+        task_timeout=o.task_timeout,
+        id_reuse_policy=o.id_reuse_policy,
+        id_conflict_policy=o.id_conflict_policy,
+        static_summary=o.static_summary,
+        static_details=o.static_details,
+    )
     doc = {
         "workflowId": handle.id,
         "runId": handle.result_run_id,
-        "type": request.workflow_type,
+        "type": start.workflow_type,
         "namespace": cli.settings.namespace,
-        "taskQueue": request.task_queue,
+        "taskQueue": o.task_queue,
     }
     return handle, doc
 
@@ -112,12 +130,12 @@ def _print_started(cli: CliContext, doc: dict[str, Any]) -> None:
     cli.print_table(key_value_table([(f"  {label}", doc[key]) for label, key in zip(labels, keys, strict=True)]))
 
 
-def start(cli: CliContext, request: StartRequest) -> None:
+def start(cli: CliContext, typed: StartOptions) -> None:
     """`tempo workflow start`."""
-    options = _validated(cli, request.options)
+    parsed = _validated(cli, _parse_start, typed)
 
     async def work(client: Client) -> dict[str, Any]:
-        return (await _start(cli, client, request, options))[1]
+        return (await _start(cli, client, parsed))[1]
 
     doc = cli.run(work)
     if cli.json_mode:
@@ -126,12 +144,12 @@ def start(cli: CliContext, request: StartRequest) -> None:
         _print_started(cli, doc)
 
 
-def execute(cli: CliContext, request: StartRequest) -> None:
+def execute(cli: CliContext, typed: StartOptions) -> None:
     """`tempo workflow execute`: start, stream the events, print the outcome."""
-    options = _validated(cli, request.options)
+    parsed = _validated(cli, _parse_start, typed)
 
     async def work(client: Client) -> tuple[_Outcome, dict[str, Any]]:
-        handle, doc = await _start(cli, client, request, options)
+        handle, doc = await _start(cli, client, parsed)
         if cli.json_mode:
             run_id, event = await handle.wait_for_close_event()
         else:
@@ -311,7 +329,19 @@ async def _query(
 
 
 async def _raw_count(client: Client, query: str) -> CountWorkflowExecutionsResponse:
-    return (await client.count_workflows_grouped(query)).raw
+    async with _refused_query(query):
+        return (await client.count_workflows_grouped(query)).raw
+
+
+@contextlib.asynccontextmanager
+async def _refused_query(query: str) -> AsyncIterator[None]:
+    """A list filter the server refuses is the user's mistake: say so, with the server's reason."""
+    try:
+        yield
+    except RPCError as err:
+        if err.status_code != grpc.StatusCode.INVALID_ARGUMENT:
+            raise
+        raise UsageError(f"the server refused --query {query!r}: {err}") from None
 
 
 def stack(cli: CliContext, workflow_id: str, run_id: str | None, reject: RejectCondition | None) -> None:
@@ -420,11 +450,12 @@ def list_(cli: CliContext, query: str, limit: int | None) -> None:
 
     async def work(client: Client) -> list[Any]:
         runs = []
-        async for run in client.list_workflows(query, limit=limit):
-            if cli.settings.output is Output.jsonl:
-                cli.write_json(proto_json(run.raw))  # stream: lists can be long
-            else:
-                runs.append(run)
+        async with _refused_query(query):
+            async for run in client.list_workflows(query, limit=limit):
+                if cli.settings.output is Output.jsonl:
+                    cli.write_json(proto_json(run.raw))  # stream: lists can be long
+                else:
+                    runs.append(run)
         return runs
 
     runs = cli.run(work)
@@ -489,3 +520,78 @@ def cancel(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) -
     """`tempo workflow cancel`."""
     cli.run(lambda client: client.get_workflow_handle(workflow_id, run_id=run_id).cancel(reason))
     cli.info(f"Requested cancellation of workflow {workflow_id}.")
+
+
+def reset(
+    cli: CliContext,
+    workflow_id: str,
+    run_id: str | None,
+    event_id: int | None,
+    reset_type: ResetType | None,
+    reason: str,
+    reapply_exclude: list[ReapplyExclude],
+) -> None:
+    """`tempo workflow reset`: the reset point from --event-id or --type, then one ResetWorkflowExecution."""
+    if reset_type is None and (event_id is None or event_id <= 0):
+        cli.abort("give --event-id (a positive event id) or --type")
+    excluded = {value.value for value in reapply_exclude}
+    if "All" in excluded:
+        excluded = {"Signal", "Update"}
+
+    async def work(client: Client) -> tuple[int, str]:
+        base_run, finish_id = run_id, event_id or 0
+        if reset_type is not None:
+            base_run, finish_id = await reset_point(client, workflow_id, run_id, reset_type.value)
+        if not cli.json_mode:
+            cli.out.print(f"Resetting workflow {workflow_id} to event ID {finish_id}", markup=False, highlight=False)
+        handle = client.get_workflow_handle(workflow_id, run_id=base_run)
+        new_run = await handle.reset(
+            finish_id,
+            reason=f"{_user_name()}: {reason}",
+            exclude_signals="Signal" in excluded,
+            exclude_updates="Update" in excluded,
+        )
+        return finish_id, new_run
+
+    _, new_run = cli.run(work)
+    if cli.json_mode:
+        cli.write_json({"runId": new_run})
+    else:
+        cli.info(f"New run: {new_run}")
+
+
+def _user_name() -> str:
+    """Who asks, as the real CLI names them in a reset's reason."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment (a bare container)
+        return "tempo"
+
+
+async def reset_point(client: Client, workflow_id: str, run_id: str | None, reset_type: str) -> tuple[str | None, int]:
+    """(base run, workflow task finish event id) for a `--type`, read from history as the real CLI reads it.
+
+    FirstWorkflowTask and LastWorkflowTask: the first or last WorkflowTaskCompleted of the
+    run (without one, the event after its first WorkflowTaskScheduled). LastContinuedAsNew:
+    the last WorkflowTaskCompleted of the run this one continued from, which is the base.
+    """
+    events = [event async for event in client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history_events()]
+    if reset_type == "LastContinuedAsNew":
+        started = events[0].workflow_execution_started_event_attributes if events else None
+        previous = started.continued_execution_run_id if started else ""
+        if not previous:
+            raise UsageError("--type LastContinuedAsNew: this run did not continue from another")
+        events = [
+            event async for event in client.get_workflow_handle(workflow_id, run_id=previous).fetch_history_events()
+        ]
+        completed = [e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]
+        if not completed:
+            raise UsageError(f"the run {previous} this one continued from has no completed workflow task")
+        return previous, completed[-1]
+    completed = [e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]
+    if completed:
+        return run_id, completed[0] if reset_type == "FirstWorkflowTask" else completed[-1]
+    scheduled = [e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+    if not scheduled:
+        raise UsageError("the run has no workflow task to reset to")
+    return run_id, scheduled[0] + 1

@@ -1,30 +1,38 @@
-"""Global options and the one context object every `tempo workflow` command uses.
+"""Global options, the one context object every command uses, and the one way out with an error.
 
-The context holds the resolved settings, a console for data (stdout) and one for
-messages (stderr), and turns every expected failure into a one-line error and an
-exit code: :meth:`CliContext.abort` is the only way out with an error.
+A sub-app's callback (`tempo workflow`, `tempo activity`) reads the global options given
+before the subcommand and puts a :class:`CliContext` on ``ctx.obj``; :func:`command`
+registers a command that receives it, refined by the global options given after the
+subcommand. The context holds the resolved settings, a console for data (stdout) and one
+for messages (stderr), and turns every expected failure into a one-line error and an
+exit code: :func:`abort` (and :meth:`CliContext.abort`) is the only way out with an error,
+for every command, `tempo server start-dev` included.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
+import functools
+import inspect
 import json
 import os
 import sys
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 DEFAULT_NAMESPACE = "default"
-_META_KEY = "tempo_cli.workflow.globals"
 
 EXIT_ERROR = 1
 """Exit code of a failed command (server error, bad input, workflow failed)."""
@@ -100,8 +108,23 @@ ColorOption = Annotated[
 
 
 @dataclass(frozen=True)
+class GlobalOptions:
+    """The global options as given on the command line; ``None`` where not given."""
+
+    address: str | None = None
+    namespace: str | None = None
+    output: Output | None = None
+    color: Color | None = None
+
+    def over(self, base: GlobalOptions) -> GlobalOptions:
+        """These options where given, ``base``'s elsewhere."""
+        given = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return dataclasses.replace(base, **{name: value for name, value in given.items() if value is not None})
+
+
+@dataclass(frozen=True)
 class Settings:
-    """The global options after resolving command line, parent command and environment."""
+    """The global options after resolving command line, environment and defaults."""
 
     address: str
     namespace: str
@@ -109,53 +132,17 @@ class Settings:
     color: Color
 
 
-def remember_globals(
-    ctx: typer.Context,
-    address: str | None,
-    namespace: str | None,
-    output: Output | None,
-    color: Color | None,
-) -> None:
-    """Keep options given before the subcommand (`tempo workflow --address X list`)."""
-    ctx.meta[_META_KEY] = {
-        "address": address,
-        "namespace": namespace,
-        "output": output,
-        "color": color,
-    }
+def resolve_settings(options: GlobalOptions) -> Settings:
+    """Each option from the command line, else its environment variable, else its default."""
 
-
-def _from_root(ctx: typer.Context, name: str) -> Any:
-    # The root `tempo` callback may hold the same global options, as attributes or keys.
-    obj = ctx.find_root().obj
-    if isinstance(obj, dict):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def resolve_settings(
-    ctx: typer.Context,
-    address: str | None,
-    namespace: str | None,
-    output: Output | None,
-    color: Color | None,
-) -> Settings:
-    """Pick each option from the command, then `tempo workflow`, then `tempo`, then env."""
-    parent = ctx.meta.get(_META_KEY, {})
-
-    def pick(name: str, here: Any, env: str | None, default: Any) -> Any:
-        for value in (here, parent.get(name), _from_root(ctx, name)):
-            if value is not None:
-                return value
-        if env is not None and os.environ.get(env):
-            return os.environ[env]
-        return default
+    def pick(given: str | None, env: str, default: str) -> str:
+        return given if given is not None else (os.environ.get(env) or default)
 
     return Settings(
-        address=pick("address", address, "TEMPORAL_ADDRESS", DEFAULT_ADDRESS),
-        namespace=pick("namespace", namespace, "TEMPORAL_NAMESPACE", DEFAULT_NAMESPACE),
-        output=Output(pick("output", output, None, Output.text)),
-        color=Color(pick("color", color, None, Color.auto)),
+        address=pick(options.address, "TEMPORAL_ADDRESS", DEFAULT_ADDRESS),
+        namespace=pick(options.namespace, "TEMPORAL_NAMESPACE", DEFAULT_NAMESPACE),
+        output=Output(options.output or Output.text),
+        color=Color(options.color or Color.auto),
     )
 
 
@@ -212,28 +199,24 @@ class CliContext:
     """Settings, consoles and error handling of one command invocation.
 
     Attributes:
+        options: The global options as given.
         settings: The resolved global options.
         out: Console for data (stdout).
         err: Console for messages to people (stderr).
     """
 
-    def __init__(self, settings: Settings) -> None:
-        """Create consoles for the given settings."""
-        self.settings = settings
-        self.out = _console(settings.color, stderr=False)
-        self.err = _console(settings.color, stderr=True)
+    def __init__(self, options: GlobalOptions = GlobalOptions()) -> None:
+        """Resolve ``options`` and create the consoles."""
+        self.options = options
+        self.settings = resolve_settings(options)
+        self.out = _console(self.settings.color, stderr=False)
+        self.err = _console(self.settings.color, stderr=True)
 
-    @classmethod
-    def create(
-        cls,
-        ctx: typer.Context,
-        address: str | None,
-        namespace: str | None,
-        output: Output | None,
-        color: Color | None,
-    ) -> CliContext:
-        """Build the context of a command from its global options."""
-        return cls(resolve_settings(ctx, address, namespace, output, color))
+    def refined(self, options: GlobalOptions) -> CliContext:
+        """This context, with the options given after the subcommand taking precedence."""
+        if options == GlobalOptions():
+            return self
+        return CliContext(options.over(self.options))
 
     @property
     def json_mode(self) -> bool:
@@ -242,8 +225,7 @@ class CliContext:
 
     def abort(self, message: str, code: int = EXIT_ERROR) -> NoReturn:
         """Print ``error: message`` on stderr and exit with ``code``."""
-        self.err.print(f"error: {message}", style="bold red")
-        raise typer.Exit(code)
+        abort(message, code, console=self.err)
 
     def info(self, message: str) -> None:
         """A message for people, on stderr."""
@@ -294,3 +276,99 @@ class CliContext:
             if message is None:
                 raise
             self.abort(message)
+
+
+def abort(message: str, code: int = EXIT_ERROR, *, console: Console | None = None) -> NoReturn:
+    """Print ``error: message`` as one line on stderr and exit with ``code``.
+
+    The one way a command ends with an error, including commands without a
+    :class:`CliContext` (`tempo server start-dev`, `tempo create`, `tempo tui`).
+    """
+    err = console or _console(Color.auto, stderr=True)
+    err.print(f"error: {message}", style="bold red")
+    raise typer.Exit(code)
+
+
+def note(message: str) -> None:
+    """A one-line message for people on stderr (``note: ...``, ``warning: ...``)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def store_global_options(
+    ctx: typer.Context,
+    address: AddressOption = None,
+    namespace: NamespaceOption = None,
+    output: OutputOption = None,
+    color: ColorOption = None,
+) -> None:
+    """Sub-app callback: the context built from the global options before the subcommand."""
+    ctx.obj = CliContext(GlobalOptions(address, namespace, output, color))
+
+
+_GLOBAL_PARAMETERS = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+    for name, annotation in (
+        ("address", AddressOption),
+        ("namespace", NamespaceOption),
+        ("output", OutputOption),
+        ("color", ColorOption),
+    )
+]
+
+
+def command(
+    app: typer.Typer, name: str | None = None
+) -> Callable[[Callable[Concatenate[CliContext, P], None]], Callable[Concatenate[CliContext, P], None]]:
+    """Register ``fn(cli, ...)`` as a command of ``app``.
+
+    The command also takes the global options after the subcommand, and ``fn`` gets the
+    :class:`CliContext` of the invocation first. A parameter whose type is a dataclass
+    (:class:`StartOptions`-like: fields annotated with Typer options) becomes its fields'
+    options, so commands can share an option list; ``fn`` gets the dataclass.
+    """
+
+    def register(fn: Callable[Concatenate[CliContext, P], None]) -> Callable[Concatenate[CliContext, P], None]:
+        hints = typing.get_type_hints(fn, include_extras=True)
+        groups: dict[str, type] = {}
+        parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+        for parameter in list(inspect.signature(fn).parameters.values())[1:]:
+            annotation = hints[parameter.name]
+            if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+                groups[parameter.name] = annotation
+                parameters.extend(_fields_as_parameters(annotation))
+            else:
+                parameters.append(parameter.replace(annotation=annotation))
+        parameters.extend(_GLOBAL_PARAMETERS)
+        call: Callable[..., None] = fn  # its parameters arrive by name, as Typer parsed them
+
+        @functools.wraps(fn)
+        def run(ctx: typer.Context, **values: Any) -> None:
+            given = GlobalOptions(*(values.pop(p.name) for p in _GLOBAL_PARAMETERS))
+            parent = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+            for group_name, group in groups.items():
+                names = [f.name for f in dataclasses.fields(group)]
+                values[group_name] = group(**{n: values.pop(n) for n in names})
+            call(parent.refined(given), **values)
+
+        run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in parameters}
+        app.command(name)(run)
+        return fn
+
+    return register
+
+
+def _fields_as_parameters(group: type) -> list[inspect.Parameter]:
+    hints = typing.get_type_hints(group, include_extras=True)
+    parameters = []
+    for f in dataclasses.fields(group):
+        default = f.default if f.default is not dataclasses.MISSING else inspect.Parameter.empty
+        parameters.append(
+            inspect.Parameter(
+                f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=hints[f.name]
+            )
+        )
+    return parameters

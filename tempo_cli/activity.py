@@ -11,14 +11,7 @@ from typing import Annotated
 
 import typer
 
-from tempo_cli._context import (
-    AddressOption,
-    CliContext,
-    ColorOption,
-    NamespaceOption,
-    OutputOption,
-    remember_globals,
-)
+from tempo_cli._context import CliContext, command, store_global_options
 
 app = typer.Typer(
     help=(
@@ -35,15 +28,7 @@ app = typer.Typer(
 )
 
 
-@app.callback()
-def _globals(
-    ctx: typer.Context,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
-) -> None:
-    remember_globals(ctx, address, namespace, output, color)
+app.callback()(store_global_options)
 
 
 WorkflowIdOption = Annotated[
@@ -58,18 +43,14 @@ IdentityOption = Annotated[
 ]
 
 
-@app.command()
+@command(app)
 def pause(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     activity_id: ActivityIdOption,
     run_id: RunIdOption = None,
     reason: Annotated[str, typer.Option("--reason", help="Why it is paused (shown by describe).")] = "",
     identity: IdentityOption = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Pause an activity: no new attempt starts until it is unpaused.
 
@@ -83,13 +64,12 @@ def pause(
     """
     from tempo_cli import _activity_commands
 
-    cli = CliContext.create(ctx, address, namespace, output, color)
     _activity_commands.pause(cli, workflow_id, run_id, activity_id, reason, identity)
 
 
-@app.command()
+@command(app)
 def unpause(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     activity_id: ActivityIdOption,
     run_id: RunIdOption = None,
@@ -100,10 +80,6 @@ def unpause(
         bool, typer.Option("--reset-heartbeats", help="Forget the heartbeat details.", show_default=False)
     ] = False,
     identity: IdentityOption = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Unpause an activity: a waiting attempt starts at once.
 
@@ -114,13 +90,12 @@ def unpause(
     """
     from tempo_cli import _activity_commands
 
-    cli = CliContext.create(ctx, address, namespace, output, color)
     _activity_commands.unpause(cli, workflow_id, run_id, activity_id, reset_attempts, reset_heartbeats, identity)
 
 
-@app.command()
+@command(app)
 def reset(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     activity_id: ActivityIdOption,
     run_id: RunIdOption = None,
@@ -135,10 +110,6 @@ def reset(
         typer.Option("--restore-original-options", help="Go back to the options it was scheduled with."),
     ] = False,
     identity: IdentityOption = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Reset an activity: attempts count from 1 again and a waiting attempt starts at once.
 
@@ -152,24 +123,19 @@ def reset(
     """
     from tempo_cli import _activity_commands
 
-    cli = CliContext.create(ctx, address, namespace, output, color)
     _activity_commands.reset(
         cli, workflow_id, run_id, activity_id, keep_paused, clear_heartbeat_details, restore_original_options, identity
     )
 
 
-@app.command()
+@command(app)
 def complete(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     activity_id: ActivityIdOption,
     result: Annotated[str, typer.Option("--result", help="The activity's result, as JSON.", show_default=False)],
     run_id: RunIdOption = None,
     identity: IdentityOption = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Complete a pending activity with a result, in place of its worker.
 
@@ -180,13 +146,12 @@ def complete(
     """
     from tempo_cli import _activity_commands
 
-    cli = CliContext.create(ctx, address, namespace, output, color)
     _activity_commands.complete(cli, workflow_id, run_id, activity_id, result, identity)
 
 
-@app.command()
+@command(app)
 def fail(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     activity_id: ActivityIdOption,
     reason: Annotated[str, typer.Option("--reason", help="The failure's message.")] = "",
@@ -195,10 +160,6 @@ def fail(
     ] = None,
     run_id: RunIdOption = None,
     identity: IdentityOption = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Fail a running activity for good, in place of its worker (the failure is not retried).
 
@@ -209,5 +170,4 @@ def fail(
     """
     from tempo_cli import _activity_commands
 
-    cli = CliContext.create(ctx, address, namespace, output, color)
     _activity_commands.fail(cli, workflow_id, run_id, activity_id, reason, detail, identity)

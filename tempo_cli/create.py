@@ -11,13 +11,14 @@ from __future__ import annotations
 import importlib.resources
 import re
 import shlex
-import sys
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+
+from tempo_cli._context import abort
 
 PROJECT_TEMPLATE = "project_template"
 PROJECT_NAME_MARK = "__PROJECT_NAME__"
@@ -173,5 +174,4 @@ def _next_steps(sample: Sample, directory: Path) -> str:
 
 
 def _fail(message: str) -> NoReturn:
-    print(f"error: {message}", file=sys.stderr)
-    raise typer.Exit(1)
+    abort(message)

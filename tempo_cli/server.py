@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from devserver.dynamic_config import help_text as _dynamic_config_keys
+from tempo_cli._context import abort, note
 
 if TYPE_CHECKING:
     from tempo_cli.tui.serve import UiProcess
@@ -105,20 +106,19 @@ def start_dev(
       tempo server start-dev --headless
     """
     from devserver import dynamic_config
-    from devserver.app import DevServer, PortInUse, ServerConfig, no_authentication_warning, serve
+    from devserver.app import DevServer, PortInUse, ServerConfig, serve
+    from devserver.listen_address import no_authentication_warning
     from devserver.sqlite_store import StoreError
 
     logging.basicConfig(
         level=_LEVELS[log_level], format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     if not 0 <= port <= 65535:
-        typer.echo(f"error: invalid port {port}", err=True)
-        raise typer.Exit(1)
+        abort(f"invalid port {port}")
     try:
         search_attributes = _parse_search_attributes(search_attribute or [])
     except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        abort(str(exc))
     config = ServerConfig(
         ip=ip,
         port=port,
@@ -132,12 +132,11 @@ def start_dev(
     try:
         config, ignored = dynamic_config.apply(config, dynamic_config.parse_flags(dynamic_config_value or []))
     except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        abort(str(exc))
     for key in ignored:
-        typer.echo(f"note: dynamic config key {key} has no effect on Tempo (ignored)", err=True)
+        note(f"note: dynamic config key {key} has no effect on Tempo (ignored)")
     if warning := no_authentication_warning(ip):
-        typer.echo(warning, err=True)
+        note(warning)
     storage = f"SQLite file {db_filename}" if db_filename else "in memory"
     web_ui: list[UiProcess] = []
 
@@ -160,8 +159,7 @@ def start_dev(
     try:
         asyncio.run(serve(config, on_ready=ready))
     except (PortInUse, StoreError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        abort(str(exc))
     except KeyboardInterrupt:
         pass
     finally:
@@ -186,10 +184,10 @@ def _start_web_ui(address: str, ip: str, port: int) -> UiProcess | None:
     from tempo_cli.tui.serve import UiProcess
 
     if not 0 < port < 65536:
-        typer.echo(f"warning: no web UI: port {port} is out of range (use --ui-port or --headless)", err=True)
+        note(f"warning: no web UI: port {port} is out of range (use --ui-port or --headless)")
         return None
     ui = UiProcess(address, "default", ip=ip, port=port)
-    ui.start(on_error=lambda err: typer.echo(f"warning: no web UI: {err}", err=True))
+    ui.start(on_error=lambda err: note(f"warning: no web UI: {err}"))
     typer.echo(f"Web UI:     {ui.url}")
     return ui
 

@@ -11,20 +11,14 @@ imported when a command runs, so `--help` and shell completion stay fast.
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tempo_cli._context import (
-    AddressOption,
-    CliContext,
-    ColorOption,
-    NamespaceOption,
-    OutputOption,
-    RejectCondition,
-    remember_globals,
-)
+from tempo_cli._context import CliContext, RejectCondition, command, store_global_options
 
 app = typer.Typer(
     help=(
@@ -41,15 +35,7 @@ app = typer.Typer(
 )
 
 
-@app.callback()
-def _globals(
-    ctx: typer.Context,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
-) -> None:
-    remember_globals(ctx, address, namespace, output, color)
+app.callback()(store_global_options)
 
 
 WorkflowIdOption = Annotated[str, typer.Option("--workflow-id", "-w", help="Workflow ID.", show_default=False)]
@@ -119,26 +105,26 @@ QueryOption = Annotated[str, typer.Option("--query", "-q", help="Visibility filt
 ReasonOption = Annotated[str, typer.Option("--reason", help="Recorded in the history.")]
 
 
-@app.command()
-def start(
-    ctx: typer.Context,
-    workflow_type: TypeOption,
-    task_queue: TaskQueueOption,
-    workflow_id: NewWorkflowIdOption = None,
-    inputs: InputOption = None,
-    input_files: InputFileOption = None,
-    execution_timeout: ExecutionTimeoutOption = None,
-    run_timeout: RunTimeoutOption = None,
-    task_timeout: TaskTimeoutOption = None,
-    id_reuse_policy: ReusePolicyOption = None,
-    id_conflict_policy: ConflictPolicyOption = None,
-    static_summary: StaticSummaryOption = None,
-    static_details: StaticDetailsOption = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
-) -> None:
+@dataclass(frozen=True)
+class StartOptions:
+    """The options `start` and `execute` share, as typed (parsed when the command runs)."""
+
+    workflow_type: TypeOption
+    task_queue: TaskQueueOption
+    workflow_id: NewWorkflowIdOption = None
+    inputs: InputOption = None
+    input_files: InputFileOption = None
+    execution_timeout: ExecutionTimeoutOption = None
+    run_timeout: RunTimeoutOption = None
+    task_timeout: TaskTimeoutOption = None
+    id_reuse_policy: ReusePolicyOption = None
+    id_conflict_policy: ConflictPolicyOption = None
+    static_summary: StaticSummaryOption = None
+    static_details: StaticDetailsOption = None
+
+
+@command(app)
+def start(cli: CliContext, options: StartOptions) -> None:
     """Start a workflow and print its workflow ID and run ID.
 
     \b
@@ -150,37 +136,11 @@ def start(
     """
     from tempo_cli import _commands
 
-    cli = CliContext.create(ctx, address, namespace, output, color)
-    _commands.start(
-        cli,
-        _commands.StartRequest(
-            workflow_type, task_queue, workflow_id, inputs or [], input_files or [],
-            execution_timeout, run_timeout, task_timeout, id_reuse_policy, id_conflict_policy,
-            static_summary, static_details,
-        ),
-    )  # fmt: skip
+    _commands.start(cli, options)
 
 
-@app.command()
-def execute(
-    ctx: typer.Context,
-    workflow_type: TypeOption,
-    task_queue: TaskQueueOption,
-    workflow_id: NewWorkflowIdOption = None,
-    inputs: InputOption = None,
-    input_files: InputFileOption = None,
-    execution_timeout: ExecutionTimeoutOption = None,
-    run_timeout: RunTimeoutOption = None,
-    task_timeout: TaskTimeoutOption = None,
-    id_reuse_policy: ReusePolicyOption = None,
-    id_conflict_policy: ConflictPolicyOption = None,
-    static_summary: StaticSummaryOption = None,
-    static_details: StaticDetailsOption = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
-) -> None:
+@command(app)
+def execute(cli: CliContext, options: StartOptions) -> None:
     """Start a workflow, show its events as they happen, and print its result.
 
     Exits with code 1 if the workflow does not complete successfully.
@@ -192,26 +152,14 @@ def execute(
     """
     from tempo_cli import _commands
 
-    cli = CliContext.create(ctx, address, namespace, output, color)
-    _commands.execute(
-        cli,
-        _commands.StartRequest(
-            workflow_type, task_queue, workflow_id, inputs or [], input_files or [],
-            execution_timeout, run_timeout, task_timeout, id_reuse_policy, id_conflict_policy,
-            static_summary, static_details,
-        ),
-    )  # fmt: skip
+    _commands.execute(cli, options)
 
 
-@app.command()
+@command(app)
 def result(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     run_id: RunIdOption = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Wait for a workflow to close and print its result (following continue-as-new).
 
@@ -224,21 +172,17 @@ def result(
     """
     from tempo_cli import _commands
 
-    _commands.result(CliContext.create(ctx, address, namespace, output, color), workflow_id, run_id)
+    _commands.result(cli, workflow_id, run_id)
 
 
-@app.command()
+@command(app)
 def signal(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     name: Annotated[str, typer.Option("--name", help="Signal name.", show_default=False)],
     run_id: RunIdOption = None,
     inputs: InputOption = None,
     input_files: InputFileOption = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Send a signal to a running workflow.
 
@@ -252,23 +196,18 @@ def signal(
     """
     from tempo_cli import _commands
 
-    cli = CliContext.create(ctx, address, namespace, output, color)
     _commands.signal(cli, workflow_id, run_id, name, inputs or [], input_files or [])
 
 
-@app.command()
+@command(app)
 def query(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     name: Annotated[str, typer.Option("--name", "--type", help="Query name (--type is an alias).", show_default=False)],
     run_id: RunIdOption = None,
     inputs: InputOption = None,
     input_files: InputFileOption = None,
     reject_condition: RejectConditionOption = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Ask a workflow's query handler for a value and print it as JSON.
 
@@ -284,20 +223,15 @@ def query(
     """
     from tempo_cli import _commands
 
-    cli = CliContext.create(ctx, address, namespace, output, color)
     _commands.query(cli, workflow_id, run_id, name, inputs or [], input_files or [], reject_condition)
 
 
-@app.command()
+@command(app)
 def stack(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     run_id: RunIdOption = None,
     reject_condition: RejectConditionOption = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Print where a workflow's code is waiting: its worker's stack trace.
 
@@ -311,18 +245,14 @@ def stack(
     """
     from tempo_cli import _commands
 
-    _commands.stack(CliContext.create(ctx, address, namespace, output, color), workflow_id, run_id, reject_condition)
+    _commands.stack(cli, workflow_id, run_id, reject_condition)
 
 
-@app.command()
+@command(app)
 def describe(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     run_id: RunIdOption = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Show a workflow's status, type, times, pending work and, once closed, its result.
 
@@ -333,21 +263,17 @@ def describe(
     """
     from tempo_cli import _commands
 
-    _commands.describe(CliContext.create(ctx, address, namespace, output, color), workflow_id, run_id)
+    _commands.describe(cli, workflow_id, run_id)
 
 
-@app.command()
+@command(app)
 def show(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     run_id: RunIdOption = None,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new events until the run closes.")
     ] = False,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Print a workflow run's event history.
 
@@ -364,18 +290,14 @@ def show(
     """
     from tempo_cli import _commands
 
-    _commands.show(CliContext.create(ctx, address, namespace, output, color), workflow_id, run_id, follow)
+    _commands.show(cli, workflow_id, run_id, follow)
 
 
-@app.command("list")
+@command(app, "list")
 def list_(
-    ctx: typer.Context,
+    cli: CliContext,
     query_: QueryOption = "",
     limit: Annotated[int | None, typer.Option("--limit", help="Show at most this many.", min=1)] = None,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """List workflow runs, newest first.
 
@@ -387,17 +309,13 @@ def list_(
     """
     from tempo_cli import _commands
 
-    _commands.list_(CliContext.create(ctx, address, namespace, output, color), query_, limit)
+    _commands.list_(cli, query_, limit)
 
 
-@app.command()
+@command(app)
 def count(
-    ctx: typer.Context,
+    cli: CliContext,
     query_: QueryOption = "",
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Count workflow runs matching a query.
 
@@ -412,19 +330,15 @@ def count(
     """
     from tempo_cli import _commands
 
-    _commands.count(CliContext.create(ctx, address, namespace, output, color), query_)
+    _commands.count(cli, query_)
 
 
-@app.command()
+@command(app)
 def terminate(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     run_id: RunIdOption = None,
     reason: ReasonOption = "Terminated by tempo CLI",
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Stop a workflow at once; its code gets no chance to clean up.
 
@@ -434,19 +348,15 @@ def terminate(
     """
     from tempo_cli import _commands
 
-    _commands.terminate(CliContext.create(ctx, address, namespace, output, color), workflow_id, run_id, reason)
+    _commands.terminate(cli, workflow_id, run_id, reason)
 
 
-@app.command()
+@command(app)
 def cancel(
-    ctx: typer.Context,
+    cli: CliContext,
     workflow_id: WorkflowIdOption,
     run_id: RunIdOption = None,
     reason: ReasonOption = "",
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
 ) -> None:
     """Ask a workflow to cancel; its code decides how to wind down.
 
@@ -456,4 +366,66 @@ def cancel(
     """
     from tempo_cli import _commands
 
-    _commands.cancel(CliContext.create(ctx, address, namespace, output, color), workflow_id, run_id, reason)
+    _commands.cancel(cli, workflow_id, run_id, reason)
+
+
+class ResetType(enum.StrEnum):
+    """`--type` of `tempo workflow reset`: where to go back to, found in the run's history."""
+
+    FirstWorkflowTask = "FirstWorkflowTask"
+    LastWorkflowTask = "LastWorkflowTask"
+    LastContinuedAsNew = "LastContinuedAsNew"
+
+
+class ReapplyExclude(enum.StrEnum):
+    """`--reapply-exclude` of `tempo workflow reset`: what the new run is not given again."""
+
+    All = "All"
+    Signal = "Signal"
+    Update = "Update"
+
+
+@command(app)
+def reset(
+    cli: CliContext,
+    workflow_id: WorkflowIdOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why; recorded in the new run's history. Required.")],
+    run_id: RunIdOption = None,
+    event_id: Annotated[
+        int | None,
+        typer.Option(
+            "--event-id",
+            "-e",
+            help="The end of the workflow task to go back to (WorkflowTaskCompleted, Failed or TimedOut).",
+            show_default=False,
+        ),
+    ] = None,
+    reset_type: Annotated[
+        ResetType | None,
+        typer.Option("--type", "-t", help="Where to go back to, instead of --event-id.", show_default=False),
+    ] = None,
+    reapply_exclude: Annotated[
+        list[ReapplyExclude] | None,
+        typer.Option(
+            "--reapply-exclude",
+            help="Do not give the new run the later signals or updates again (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Start a workflow over from a point in its history, as a new run.
+
+    The new run keeps the history up to the workflow task you name, then runs on with
+    the code your workers run now; signals and updates received after that point are
+    given to it again. A running workflow is terminated. The way out of a workflow
+    stuck on a bug: deploy the fix, then reset to before the bad workflow task.
+
+    \b
+    Examples:
+      tempo workflow reset --workflow-id order-3 --type LastWorkflowTask --reason "fixed the bug"
+      tempo workflow reset --workflow-id order-3 --event-id 4 --reason retry --reapply-exclude Signal
+      tempo workflow reset --workflow-id order-3 --run-id RUN --type FirstWorkflowTask --reason again
+    """
+    from tempo_cli import _commands
+
+    _commands.reset(cli, workflow_id, run_id, event_id, reset_type, reason, list(reapply_exclude or []))

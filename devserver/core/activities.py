@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from temporalio.api.activity.v1 import message_pb2 as activity_pb
+from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
@@ -17,8 +18,9 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import retry
+from devserver.core import retry, workflow_tasks
 from devserver.core.changes import ActivityTaskRef, Changes, TimerKey
+from devserver.core.lifecycles import ACTIVITY, ActivityEvent, ActivityState
 from devserver.core.mutable_state import LINK_PREVIOUS, EventType, MutableState, new_event
 from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.core.tokens import TaskToken
@@ -27,6 +29,7 @@ from devserver.errors import NotFound, TaskNotFound, WorkflowClosed
 TimeoutType = wf_enums.TimeoutType
 RetryState = wf_enums.RetryState
 PendingActivityState = wf_enums.PendingActivityState
+Event = ActivityEvent
 
 _TIMEOUT_NAMES = {
     TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE: "StartToClose",
@@ -50,14 +53,15 @@ def timeout_deadline(since: float, seconds: float) -> float:
 
 @dataclass
 class ActivityInfo:
-    """A pending activity: its scheduled attributes plus the current attempt."""
+    """A pending activity: its scheduled attributes, where its current attempt is
+    (lifecycles.ACTIVITY) and what the operator and the workflow asked of it."""
 
     scheduled_event_id: int
     attributes: history.ActivityTaskScheduledEventAttributes
     scheduled_time: float
     attempt: int = 1
     attempt_scheduled_time: float = 0.0
-    started: bool = False
+    state: ActivityState = ActivityState.SCHEDULED
     started_time: float = 0.0
     identity: str = ""
     request_id: str = ""
@@ -68,9 +72,10 @@ class ActivityInfo:
     last_attempt_complete_time: float = 0.0
     cancel_requested: bool = False
     cancel_requested_event_id: int = 0
-    # Set while waiting out a retry backoff.
+    # When the next attempt goes out, while backing off.
     next_attempt_time: float = 0.0
-    # Paused (PauseActivity): no new attempt starts until it is unpaused (core.activity_control).
+    # Paused by an operator (PauseActivity, core.activity_control): no new attempt goes out
+    # until it is unpaused (state PAUSED); an attempt already running runs on (STARTED).
     paused: bool = False
     pause_time: float = 0.0
     pause_identity: str = ""
@@ -79,6 +84,11 @@ class ActivityInfo:
     # Reset (ResetActivity) while an attempt runs: its worker is told; its next retry clears these.
     reset_requested: bool = False
     reset_heartbeats: bool = False
+
+    @property
+    def started(self) -> bool:
+        """A worker runs the current attempt."""
+        return self.state is ActivityState.STARTED
 
     @property
     def activity_id(self) -> str:
@@ -98,9 +108,7 @@ class ActivityInfo:
 
 
 def activity(state: MutableState, scheduled_event_id: int) -> ActivityInfo | None:
-    info = state.activities.get(scheduled_event_id)
-    assert info is None or isinstance(info, ActivityInfo)
-    return info
+    return state.activities.get(scheduled_event_id)
 
 
 def schedule(
@@ -109,7 +117,7 @@ def schedule(
     attributes: history.ActivityTaskScheduledEventAttributes,
 ) -> ActivityInfo:
     """Write ActivityTaskScheduled and hand the first attempt to its task queue."""
-    event_id = state._append(ch, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, attributes)
+    event_id = state.append_event(ch, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, attributes)
     info = ActivityInfo(
         scheduled_event_id=event_id,
         attributes=attributes,
@@ -140,12 +148,8 @@ def dispatch(state: MutableState, ch: Changes, info: ActivityInfo) -> None:
 
 
 def _timeout_key(state: MutableState, info: ActivityInfo, timeout_type: int, any_attempt: bool = False) -> TimerKey:
-    return TimerKey(
-        state.key,
-        "activity_timeout",
-        str(info.scheduled_event_id),
-        attempt=0 if any_attempt else info.attempt,
-        timeout_type=timeout_type,
+    return TimerKey.activity_timeout(
+        state.key, info.scheduled_event_id, 0 if any_attempt else info.attempt, timeout_type
     )
 
 
@@ -158,13 +162,16 @@ def start(
     request_id: str,
     queue: str = "",
 ) -> wsv1.PollActivityTaskQueueResponse | None:
-    """A worker takes the attempt (from `queue`, if given); None if the task is stale."""
+    """A worker takes the attempt (from `queue`, if given); None if the task is a stale copy."""
     info = activity(state, scheduled_event_id)
-    if info is None or info.attempt != attempt or info.started or info.paused or not state.running:
+    if info is None or info.attempt != attempt or not state.running:
+        ACTIVITY.ignore(ch, scheduled_event_id, Event.START)  # the attempt is gone
         return None
     if queue and queue != info.queue:
-        return None  # dispatched before its options moved it to another queue
-    info.started = True
+        ACTIVITY.ignore(ch, scheduled_event_id, Event.START)  # queued before its options moved it
+        return None
+    if not move(ch, info, Event.START):
+        return None
     info.started_time = ch.now
     info.identity = identity
     info.request_id = request_id
@@ -221,12 +228,14 @@ def start(
 ACTIVITY_TASK_NOT_FOUND = "invalid activityID or activity already timed out or invoking workflow is completed"
 
 
-def started_activity(state: MutableState, token: TaskToken) -> ActivityInfo:
-    """The started attempt a token names, or NOT_FOUND."""
+def started_activity(state: MutableState, ch: Changes, token: TaskToken) -> ActivityInfo:
+    """The started attempt a worker's token names; NOT_FOUND for a late answer (the attempt is
+    gone: timed out, retried, canceled), as on the real server."""
     if not state.running:
         raise WorkflowClosed()
     info = activity(state, token.ref)
     if info is None or info.attempt != token.attempt or not info.started:
+        ch.ignore_stale(ACTIVITY.entity, token.ref, "ANSWER")
         raise TaskNotFound(ACTIVITY_TASK_NOT_FOUND)
     return info
 
@@ -247,13 +256,22 @@ def pending_by_id(state: MutableState, activity_id: str, *, started: bool = True
     return info
 
 
-def force_start(info: ActivityInfo, now: float, identity: str) -> None:
+def start_by_id(ch: Changes, info: ActivityInfo, identity: str) -> None:
     """Completing an unstarted activity by id: its attempt counts as started now, by the caller."""
     if not info.started:
-        info.started = True
-        info.started_time = now
+        info.state = ACTIVITY.next(info.scheduled_event_id, info.state, Event.START_BY_ID)
+        info.started_time = ch.now
         info.identity = identity
         info.request_id = ""
+
+
+def move(ch: Changes, info: ActivityInfo, event: ActivityEvent, to: ActivityState | None = None) -> bool:
+    """Move the activity to its next state; False if `event` is stale (then nothing changes)."""
+    moved = ACTIVITY.move(ch, info.scheduled_event_id, info.state, event, to)
+    if moved is None:
+        return False
+    info.state = moved
+    return True
 
 
 def _started_event(info: ActivityInfo, ch: Changes) -> history.HistoryEvent:
@@ -267,12 +285,21 @@ def _started_event(info: ActivityInfo, ch: Changes) -> history.HistoryEvent:
     return new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, info.started_time or ch.now, attrs)
 
 
-def _close(state: MutableState, ch: Changes, info: ActivityInfo, outcome: history.HistoryEvent) -> None:
+def _close(
+    state: MutableState,
+    ch: Changes,
+    info: ActivityInfo,
+    event: ActivityEvent,
+    closed: ActivityState,
+    outcome: history.HistoryEvent,
+) -> None:
     """Write the attempt's Started event (if it started) and its outcome; forget it."""
+    was_started = info.started
+    info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, closed)
     del state.activities[info.scheduled_event_id]
     state.activity_ids.pop(info.activity_id, None)
-    events = [_started_event(info, ch), outcome] if info.started else [outcome]
-    state.add_external(ch, events)
+    events = [_started_event(info, ch), outcome] if was_started else [outcome]
+    workflow_tasks.add_external(state, ch, events)
 
 
 def complete(
@@ -284,7 +311,8 @@ def complete(
         started_event_id=LINK_PREVIOUS,
         identity=identity,
     )
-    _close(state, ch, info, new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, ch.now, attrs))
+    outcome = new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, ch.now, attrs)
+    _close(state, ch, info, Event.COMPLETE, ActivityState.COMPLETED, outcome)
 
 
 def fail(
@@ -301,10 +329,10 @@ def fail(
     delay, retry_state = retry.next_backoff(
         info.attributes.retry_policy, info.attempt, failure, ch.now, info.expiration
     )
-    if _retry_while_paused(state, ch, info, failure, retry_state):
+    if _retry_while_paused(state, ch, info, Event.FAIL, failure, retry_state):
         return
     if delay is not None and not info.cancel_requested:
-        _retry_later(state, ch, info, failure, delay)
+        _retry_later(state, ch, info, Event.FAIL, failure, delay)
         return
     attrs = history.ActivityTaskFailedEventAttributes(
         failure=failure,
@@ -313,16 +341,22 @@ def fail(
         identity=identity,
         retry_state=retry_state,  # type: ignore[arg-type]
     )
-    _close(state, ch, info, new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED, ch.now, attrs))
+    outcome = new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED, ch.now, attrs)
+    _close(state, ch, info, Event.FAIL, ActivityState.FAILED, outcome)
 
 
 def _retry_later(
-    state: MutableState, ch: Changes, info: ActivityInfo, failure: failure_pb.Failure, delay: float
+    state: MutableState,
+    ch: Changes,
+    info: ActivityInfo,
+    event: ActivityEvent,
+    failure: failure_pb.Failure,
+    delay: float,
 ) -> None:
+    info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.BACKING_OFF)
     info.last_failure = failure
     info.last_attempt_complete_time = ch.now
     info.attempt += 1
-    info.started = False
     info.started_time = 0.0
     info.identity = ""
     info.request_id = ""
@@ -333,7 +367,7 @@ def _retry_later(
         ch.touched.append(state)
     ch.add_timer(
         info.next_attempt_time,
-        TimerKey(state.key, "activity_retry", str(info.scheduled_event_id), attempt=info.attempt),
+        TimerKey.activity_retry(state.key, info.scheduled_event_id, info.attempt),
     )
 
 
@@ -347,7 +381,12 @@ def _clear_reset(info: ActivityInfo) -> None:
 
 
 def _retry_while_paused(
-    state: MutableState, ch: Changes, info: ActivityInfo, failure: failure_pb.Failure, retry_state: int
+    state: MutableState,
+    ch: Changes,
+    info: ActivityInfo,
+    event: ActivityEvent,
+    failure: failure_pb.Failure,
+    retry_state: int,
 ) -> bool:
     """A paused activity's attempt failed: the next attempt waits for the unpause, whatever the
     maximum attempts (as on the real server); False if the failure ends the activity anyway."""
@@ -358,10 +397,10 @@ def _retry_while_paused(
         TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
     ):
         return False
+    info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.PAUSED)
     info.last_failure = failure
     info.last_attempt_complete_time = ch.now
     info.attempt += 1
-    info.started = False
     info.started_time = 0.0
     info.identity = ""
     info.request_id = ""
@@ -373,11 +412,18 @@ def _retry_while_paused(
 
 
 def retry_due(state: MutableState, ch: Changes, scheduled_event_id: int, attempt: int) -> None:
+    """The backoff before `attempt` is over: dispatch it."""
     info = activity(state, scheduled_event_id)
-    if info is None or info.attempt != attempt or info.started or info.paused or not state.running:
+    if info is None or info.attempt != attempt or not state.running:
+        ACTIVITY.ignore(ch, scheduled_event_id, Event.RETRY_DUE)
+        return
+    if ACTIVITY.stale(ch, scheduled_event_id, info.state, Event.RETRY_DUE):
         return
     if ch.now + 1e-3 < info.next_attempt_time:
-        return  # the retry was rescheduled (options changed, or a jittered unpause)
+        # The retry was rescheduled (options changed, or a jittered unpause).
+        ACTIVITY.ignore(ch, scheduled_event_id, Event.RETRY_DUE)
+        return
+    info.state = ACTIVITY.next(scheduled_event_id, info.state, Event.RETRY_DUE)
     dispatch(state, ch, info)
 
 
@@ -392,11 +438,14 @@ def cancel_acknowledged(
         started_event_id=LINK_PREVIOUS,
         identity=identity,
     )
-    _close(state, ch, info, new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED, ch.now, attrs))
+    outcome = new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED, ch.now, attrs)
+    _close(state, ch, info, Event.CANCEL, ActivityState.CANCELED, outcome)
 
 
-def heartbeat(state: MutableState, ch: Changes, info: ActivityInfo, details: common.Payloads | None) -> bool:
-    """Record a heartbeat; returns whether cancellation was requested (see `heartbeat_answer`)."""
+def heartbeat(
+    state: MutableState, ch: Changes, info: ActivityInfo, details: common.Payloads | None
+) -> wsv1.RecordActivityTaskHeartbeatResponse:
+    """Record a heartbeat; returns what the worker is told (`heartbeat_answer`)."""
     info.last_heartbeat_time = ch.now
     if details is not None and details.payloads:
         info.heartbeat_details = details
@@ -407,7 +456,7 @@ def heartbeat(state: MutableState, ch: Changes, info: ActivityInfo, details: com
         )
     if state not in ch.touched:
         ch.touched.append(state)
-    return info.cancel_requested
+    return heartbeat_answer(info)
 
 
 def heartbeat_answer(info: ActivityInfo) -> wsv1.RecordActivityTaskHeartbeatResponse:
@@ -441,28 +490,29 @@ def timeout_failure(timeout_type: int, details: common.Payloads | None = None) -
 
 def timed_out(state: MutableState, ch: Changes, key: TimerKey) -> None:
     """A timeout timer fired: retry the attempt, or write ActivityTaskTimedOut."""
-    info = activity(state, int(key.ref))
-    if info is None or not state.running:
-        return
+    ref = key.scheduled_event_id
     timeout_type = key.timeout_type
-    if key.attempt and key.attempt != info.attempt:
+    event = _TIMEOUT_EVENTS[timeout_type]  # type: ignore[index]
+    info = activity(state, ref)
+    if info is None or not state.running or (key.attempt and key.attempt != info.attempt):
+        ACTIVITY.ignore(ch, ref, event)  # the activity (or that attempt) is gone
         return
-    needs_started = timeout_type in (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT)
-    if needs_started != info.started and timeout_type != TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
+    if ACTIVITY.stale(ch, ref, info.state, event):
         return  # schedule-to-start only counts before the start, the others only after it
     deadline = timeout_deadline_of(info, timeout_type)
     if deadline is None or ch.now + 1e-3 < deadline:
-        return  # a newer heartbeat or changed options moved the deadline
+        ACTIVITY.ignore(ch, ref, event)  # a newer heartbeat or changed options moved the deadline
+        return
     failure = timeout_failure(timeout_type, info.heartbeat_details)
     retry_state: int = RetryState.RETRY_STATE_TIMEOUT
-    if timeout_type in (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT):
+    if event is Event.ATTEMPT_TIMEOUT:
         delay, retry_state = retry.next_backoff(
             info.attributes.retry_policy, info.attempt, failure, ch.now, info.expiration
         )
-        if _retry_while_paused(state, ch, info, failure, retry_state):
+        if _retry_while_paused(state, ch, info, event, failure, retry_state):
             return
         if delay is not None:
-            _retry_later(state, ch, info, failure, delay)
+            _retry_later(state, ch, info, event, failure, delay)
             return
     if info.last_failure is not None and timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
         failure.cause.CopyFrom(info.last_failure)
@@ -472,7 +522,16 @@ def timed_out(state: MutableState, ch: Changes, key: TimerKey) -> None:
         started_event_id=LINK_PREVIOUS if info.started else 0,
         retry_state=retry_state,  # type: ignore[arg-type]
     )
-    _close(state, ch, info, new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, ch.now, attrs))
+    outcome = new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, ch.now, attrs)
+    _close(state, ch, info, event, ActivityState.TIMED_OUT, outcome)
+
+
+_TIMEOUT_EVENTS = {
+    TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE: ActivityEvent.ATTEMPT_TIMEOUT,
+    TimeoutType.TIMEOUT_TYPE_HEARTBEAT: ActivityEvent.ATTEMPT_TIMEOUT,
+    TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START: ActivityEvent.SCHEDULE_TO_START_TIMEOUT,
+    TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE: ActivityEvent.SCHEDULE_TO_CLOSE_TIMEOUT,
+}
 
 
 def pending_info(info: ActivityInfo) -> workflow_pb.PendingActivityInfo:
@@ -540,3 +599,29 @@ def options_of(info: ActivityInfo) -> activity_pb.ActivityOptions:
         ),
         priority=attrs.priority,
     )
+
+
+def normalise_timeouts(
+    attrs: history.ActivityTaskScheduledEventAttributes,
+    cmd: command_pb.ScheduleActivityTaskCommandAttributes,
+    state: MutableState,
+) -> None:
+    """Fill and cap activity timeouts the way Temporal records them."""
+    s2c = seconds_of(cmd.schedule_to_close_timeout)
+    s2s = seconds_of(cmd.schedule_to_start_timeout)
+    s2cl = seconds_of(cmd.start_to_close_timeout)
+    heartbeat = seconds_of(cmd.heartbeat_timeout)
+    run_timeout = seconds_of(state.started_attributes.workflow_run_timeout)
+    if run_timeout and (s2c == 0 or s2c > run_timeout):
+        s2c = run_timeout
+    if s2c:
+        if s2s == 0 or s2s > s2c:
+            s2s = s2c
+        if s2cl == 0 or s2cl > s2c:
+            s2cl = s2c
+    if heartbeat > s2cl:
+        heartbeat = s2cl
+    attrs.schedule_to_close_timeout.CopyFrom(duration(s2c))
+    attrs.schedule_to_start_timeout.CopyFrom(duration(s2s))
+    attrs.start_to_close_timeout.CopyFrom(duration(s2cl))
+    attrs.heartbeat_timeout.CopyFrom(duration(heartbeat))

@@ -23,7 +23,7 @@ from temporalio.api.history.v1 import message_pb2 as history
 from devserver.core import activities, retry
 from devserver.core.activities import ActivityInfo, TimeoutType
 from devserver.core.changes import Changes, TimerKey
-from devserver.core.commands import _normalise_timeouts as normalise_timeouts
+from devserver.core.lifecycles import ACTIVITY, ActivityEvent, ActivityState
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import seconds_of
 from devserver.errors import FailedPrecondition, InvalidArgument, NotFound, WorkflowClosed
@@ -39,7 +39,7 @@ def _selected_ids(state: MutableState, activity_id: str, activity_type: str, mat
     """The activity ids a request names: one id, every pending one of a type, or all."""
     if activity_id:
         return [activity_id]
-    pending = [info for info in state.activities.values() if isinstance(info, ActivityInfo)]
+    pending = list(state.activities.values())
     if activity_type:
         ids = [info.activity_id for info in pending if info.attributes.activity_type.name == activity_type]
     elif match_all:
@@ -73,34 +73,42 @@ def _unpause_fields(info: ActivityInfo) -> None:
     info.pause_identity = info.pause_reason = info.pause_request_id = ""
 
 
-def _dispatch_again(state: MutableState, ch: Changes, info: ActivityInfo, at: float) -> None:
-    """An activity waiting for an attempt gets it at `at` (now or later); its last failure is
-    forgotten and a finished reset is done with (the real server's retry-task regeneration)."""
+def _dispatch_again(state: MutableState, ch: Changes, info: ActivityInfo, at: float, event: ActivityEvent) -> None:
+    """An activity waiting for an attempt gets it at `at` (now or later), unless it is paused; its
+    last failure is forgotten and a finished reset is done with (the real server's retry-task
+    regeneration). `event` is what the operator asked for."""
     info.last_failure = None
     if info.reset_heartbeats:
         info.heartbeat_details = None
         info.last_heartbeat_time = 0.0
     info.reset_requested = info.reset_heartbeats = False
     if info.paused:
+        info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.PAUSED)
         return
     if at <= ch.now:
+        info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.SCHEDULED)
         activities.dispatch(state, ch, info)
         return
+    info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.BACKING_OFF)
     info.next_attempt_time = at
-    ch.add_timer(at, TimerKey(state.key, "activity_retry", str(info.scheduled_event_id), attempt=info.attempt))
+    ch.add_timer(at, TimerKey.activity_retry(state.key, info.scheduled_event_id, info.attempt))
 
 
 def _rearm_attempt_timers(state: MutableState, ch: Changes, info: ActivityInfo) -> None:
     """The running attempt's timeouts, under its current attempt number and options."""
-    ref = str(info.scheduled_event_id)
     for timeout_type in (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT):
         deadline = activities.timeout_deadline_of(info, timeout_type)
         if deadline is not None:
-            ch.add_timer(deadline, TimerKey(state.key, "activity_timeout", ref, info.attempt, timeout_type))
+            ch.add_timer(
+                deadline, TimerKey.activity_timeout(state.key, info.scheduled_event_id, info.attempt, timeout_type)
+            )
     deadline = activities.timeout_deadline_of(info, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE)
     if deadline is not None:
         ch.add_timer(
-            deadline, TimerKey(state.key, "activity_timeout", ref, 0, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE)
+            deadline,
+            TimerKey.activity_timeout(
+                state.key, info.scheduled_event_id, 0, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE
+            ),
         )
 
 
@@ -122,6 +130,7 @@ def pause(
             if info.pause_request_id == request_id:
                 continue  # the same request again
             raise FailedPrecondition("activity is already paused")
+        info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.PAUSE)
         info.paused = True
         info.pause_time = ch.now
         info.pause_identity, info.pause_reason, info.pause_request_id = identity, reason, request_id
@@ -151,8 +160,10 @@ def unpause(
         if reset_heartbeat:
             info.heartbeat_details = None
             info.last_heartbeat_time = 0.0
-        if not info.started:
-            _dispatch_again(state, ch, info, ch.now + delay)
+        if info.started:
+            info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.UNPAUSE)
+        else:
+            _dispatch_again(state, ch, info, ch.now + delay, ActivityEvent.UNPAUSE)
     _touch(state, ch)
 
 
@@ -181,11 +192,13 @@ def reset(
         if was_paused and not keep_paused:
             _unpause_fields(info)
         if info.started:
+            info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.RESET)
             if old_attempt != info.attempt or original is not None:
                 _rearm_attempt_timers(state, ch, info)
-            continue
-        if not info.paused:
-            _dispatch_again(state, ch, info, ch.now + delay)
+        elif info.paused:
+            info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.RESET, ActivityState.PAUSED)
+        else:
+            _dispatch_again(state, ch, info, ch.now + delay, ActivityEvent.RESET)
     _touch(state, ch)
 
 
@@ -227,9 +240,10 @@ def update_options(
             _normalise(state, merged)
             info.attributes = merged
         if info.started:
+            info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.UPDATE_OPTIONS)
             _rearm_attempt_timers(state, ch, info)
         else:
-            _dispatch_again(state, ch, info, _next_attempt_time(info, ch.now))
+            _dispatch_again(state, ch, info, _next_attempt_time(info, ch.now), ActivityEvent.UPDATE_OPTIONS)
         result = activities.options_of(info)
     _touch(state, ch)
     return result
@@ -275,7 +289,7 @@ def _normalise(state: MutableState, attrs: history.ActivityTaskScheduledEventAtt
         start_to_close_timeout=attrs.start_to_close_timeout,
         heartbeat_timeout=attrs.heartbeat_timeout,
     )
-    normalise_timeouts(attrs, command, state)
+    activities.normalise_timeouts(attrs, command, state)
 
 
 def _restore(info: ActivityInfo, scheduled: history.ActivityTaskScheduledEventAttributes) -> None:

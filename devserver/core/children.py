@@ -19,6 +19,7 @@ from temporalio.api.enums.v1 import failed_cause_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
 
+from devserver.core import workflow_tasks
 from devserver.core.changes import (
     ApplyParentClosePolicy,
     CancelExternal,
@@ -29,11 +30,11 @@ from devserver.core.changes import (
     StartChild,
     Transfer,
 )
+from devserver.core.lifecycles import CHILD, ChildEvent, ChildState
 from devserver.core.mutable_state import ChildInfo, EventType, MutableState, new_event
 
 Status = wf_enums.WorkflowExecutionStatus
 ParentClosePolicy = wf_enums.ParentClosePolicy
-InitiatedFailedCause = failed_cause_pb2.StartChildWorkflowExecutionFailedCause
 ExternalFailedCause = failed_cause_pb2.SignalExternalWorkflowExecutionFailedCause
 CancelFailedCause = failed_cause_pb2.CancelExternalWorkflowExecutionFailedCause
 
@@ -48,7 +49,7 @@ def pending_transfers(state: MutableState) -> list[Transfer]:
     key = state.key
     found: list[Transfer] = []
     if state.running:
-        found += [StartChild(key, i) for i, child in state.children.items() if not child.run_id]
+        found += [StartChild(key, i) for i, child in state.children.items() if child.state is ChildState.INITIATED]
         found += [SignalExternal(key, i) for i in state.external_signals]
         found += [CancelExternal(key, i) for i in state.external_cancels]
     found += [ApplyParentClosePolicy(key, i) for i in state.closing_children]
@@ -81,7 +82,7 @@ def needs_parent_notified(state: MutableState) -> bool:
 def initiate_child(
     state: MutableState, ch: Changes, attrs: history.StartChildWorkflowExecutionInitiatedEventAttributes
 ) -> None:
-    event_id = state._append(ch, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED, attrs)
+    event_id = state.append_event(ch, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED, attrs)
     state.children[event_id] = ChildInfo(event_id, attrs)
     ch.transfers.append(StartChild(state.key, event_id))
 
@@ -95,8 +96,8 @@ def child_request_id(parent: RunKey, initiated_event_id: int) -> str:
 
 
 def child_started(state: MutableState, ch: Changes, initiated_event_id: int, run_id: str) -> None:
-    child = state.children.get(initiated_event_id)
-    if child is None or child.run_id or not state.running:
+    child = _child(state, ch, initiated_event_id, ChildEvent.START)
+    if child is None:
         return
     child.run_id = run_id
     attrs = history.ChildWorkflowExecutionStartedEventAttributes(
@@ -109,12 +110,14 @@ def child_started(state: MutableState, ch: Changes, initiated_event_id: int, run
     )
     # Its event id is known once written (now, or when the buffer is flushed): see
     # MutableState._link_child_events, which also fills it into the close event.
-    state.add_external(ch, [new_event(EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED, ch.now, attrs)])
+    workflow_tasks.add_external(
+        state, ch, [new_event(EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED, ch.now, attrs)]
+    )
 
 
 def child_start_failed(state: MutableState, ch: Changes, initiated_event_id: int, cause: int) -> None:
-    child = state.children.get(initiated_event_id)
-    if child is None or child.run_id or not state.running:
+    child = _child(state, ch, initiated_event_id, ChildEvent.START_FAIL)
+    if child is None:
         return
     del state.children[initiated_event_id]
     attrs = history.StartChildWorkflowExecutionFailedEventAttributes(
@@ -126,7 +129,9 @@ def child_start_failed(state: MutableState, ch: Changes, initiated_event_id: int
         control=child.initiated.control,
         initiated_event_id=initiated_event_id,
     )
-    state.add_external(ch, [new_event(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED, ch.now, attrs)])
+    workflow_tasks.add_external(
+        state, ch, [new_event(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED, ch.now, attrs)]
+    )
 
 
 # A child's close event -> the event its parent gets, and which attributes carry over.
@@ -163,8 +168,8 @@ def child_closed(
     state: MutableState, ch: Changes, initiated_event_id: int, run_id: str, close_event: history.HistoryEvent
 ) -> None:
     """The child's run `run_id` (its last) closed with `close_event`: tell the parent's workflow."""
-    child = state.children.get(initiated_event_id)
-    if child is None or not child.run_id or not state.running:
+    child = _child(state, ch, initiated_event_id, ChildEvent.CLOSE)
+    if child is None:
         return
     event_type, attrs_class, carried = _CHILD_CLOSE_EVENTS[close_event.event_type]
     attrs = attrs_class(
@@ -183,11 +188,42 @@ def child_closed(
         else:
             setattr(attrs, name, value)
     del state.children[initiated_event_id]
-    state.add_external(ch, [new_event(event_type, ch.now, attrs)])
+    workflow_tasks.add_external(state, ch, [new_event(event_type, ch.now, attrs)])
 
 
-def close_policy_applied(state: MutableState, initiated_event_id: int) -> None:
+def _child(state: MutableState, ch: Changes, initiated_event_id: int, event: ChildEvent) -> ChildInfo | None:
+    """The child `event` is about, moved to its next state; None if the event is stale."""
+    child = state.children.get(initiated_event_id)
+    if child is None or not state.running:
+        CHILD.ignore(ch, initiated_event_id, event)
+        return None
+    moved = CHILD.move(ch, initiated_event_id, child.state, event)
+    if moved is None:
+        return None
+    child.state = moved
+    return child
+
+
+def child_to_start(state: MutableState, initiated_event_id: int) -> ChildInfo | None:
+    """The child the run initiated and has not started yet (None if it is started or gone)."""
+    child = state.children.get(initiated_event_id)
+    if child is None or child.state is not ChildState.INITIATED or not state.running:
+        return None
+    return child
+
+
+def closing_child(state: MutableState, initiated_event_id: int) -> ChildInfo | None:
+    """A child the closed run must still apply its parent close policy to."""
+    return state.closing_children.get(initiated_event_id)
+
+
+def close_policy_applied(state: MutableState, ch: Changes, initiated_event_id: int) -> None:
     state.closing_children.pop(initiated_event_id, None)
+
+
+def parent_notified(state: MutableState, ch: Changes) -> None:
+    """The closed child run has told its parent how it ended."""
+    state.parent_notified = True
 
 
 # ---- external signals and cancels: the sender's side ------------------------------------
@@ -196,9 +232,23 @@ def close_policy_applied(state: MutableState, initiated_event_id: int) -> None:
 def initiate_signal(
     state: MutableState, ch: Changes, attrs: history.SignalExternalWorkflowExecutionInitiatedEventAttributes
 ) -> None:
-    event_id = state._append(ch, EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, attrs)
+    event_id = state.append_event(ch, EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, attrs)
     state.external_signals[event_id] = attrs
     ch.transfers.append(SignalExternal(state.key, event_id))
+
+
+def signal_to_send(
+    state: MutableState, initiated_event_id: int
+) -> history.SignalExternalWorkflowExecutionInitiatedEventAttributes | None:
+    """A signal the run initiated and that is not delivered yet."""
+    return state.external_signals.get(initiated_event_id)
+
+
+def cancel_to_send(
+    state: MutableState, initiated_event_id: int
+) -> history.RequestCancelExternalWorkflowExecutionInitiatedEventAttributes | None:
+    """A cancel request the run initiated and that is not delivered yet."""
+    return state.external_cancels.get(initiated_event_id)
 
 
 def signal_request_id(source: RunKey, initiated_event_id: int) -> str:
@@ -232,7 +282,7 @@ def external_signal_failed(state: MutableState, ch: Changes, initiated_event_id:
 def initiate_cancel(
     state: MutableState, ch: Changes, attrs: history.RequestCancelExternalWorkflowExecutionInitiatedEventAttributes
 ) -> None:
-    event_id = state._append(ch, EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, attrs)
+    event_id = state.append_event(ch, EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED, attrs)
     state.external_cancels[event_id] = attrs
     ch.transfers.append(CancelExternal(state.key, event_id))
 
@@ -282,7 +332,7 @@ def _record_outcome(
     )
     if "control" in attrs_class.DESCRIPTOR.fields_by_name:
         attrs.control = initiated.control
-    state.add_external(ch, [new_event(event_type, ch.now, attrs)])
+    workflow_tasks.add_external(state, ch, [new_event(event_type, ch.now, attrs)])
 
 
 def is_child_of(target: MutableState, source: MutableState) -> bool:

@@ -1,7 +1,7 @@
-"""A workflow task's completion: validate the worker's commands, then turn them into events.
+"""A workflow task's completion: check the worker's commands, then turn them into events.
 
-Validation runs over the whole list first, so a bad command fails the task
-without writing half of its commands (the real server discards them too).
+The checks (core.command_checks) run over the whole list first, so a bad command fails
+the task without writing half of its commands (the real server discards them too).
 """
 
 from __future__ import annotations
@@ -17,62 +17,40 @@ from temporalio.api.enums.v1 import command_type_pb2, failed_cause_pb2, query_pb
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
-from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import activities, build_ids, children, retry, updates
+from devserver.core import (
+    activities,
+    build_ids,
+    children,
+    closing,
+    command_checks,
+    queries,
+    reset_points,
+    retry,
+    updates,
+    workflow_tasks,
+)
 from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, QueryAnswer, TimerKey
 from devserver.core.ids import new_run_id
-from devserver.core.mutable_state import EventType, MutableState, TimerInfo, WorkflowTask, task_queue_message
-from devserver.core.protos import capped, duration, duration_error, seconds_of
-from devserver.errors import ServiceError
+from devserver.core.lifecycles import ACTIVITY, TIMER, ActivityEvent, TimerEvent, WorkflowTaskEvent
+from devserver.core.mutable_state import (
+    EventType,
+    MutableState,
+    TimerInfo,
+    WorkflowTask,
+    WorkflowTaskStart,
+    task_queue_message,
+)
+from devserver.core.protos import capped, duration, seconds_of
 
 CommandType = command_type_pb2.CommandType
 Cause = failed_cause_pb2.WorkflowTaskFailedCause
 Status = wf_enums.WorkflowExecutionStatus
 
 MAX_EAGER_ACTIVITIES = 3
-MAX_ID_LENGTH = 1000  # limit.maxIDLength
 DEFAULT_CHILD_TASK_TIMEOUT = 10.0
-
-_CLOSE_COMMANDS = {
-    CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
-    CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
-    CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
-    CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
-}
-
-_UNSUPPORTED = {
-    CommandType.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION: (
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_NEXUS_OPERATION_ATTRIBUTES
-    ),
-    CommandType.COMMAND_TYPE_REQUEST_CANCEL_NEXUS_OPERATION: (
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_NEXUS_OPERATION_ATTRIBUTES
-    ),
-}
-
-
-class BadCommand(Exception):
-    """A command the server refuses: the workflow task fails with `cause`.
-
-    The message starts with the cause's name, as the real server words it
-    ("BadStartTimerAttributes: ...").
-    """
-
-    def __init__(self, cause: int, message: str, *, terminates: bool = False) -> None:
-        message = f"{_cause_name(cause)}: {message}"
-        super().__init__(message)
-        self.cause = cause
-        self.message = message
-        # The real server also terminates the run (e.g. a payload over the blob size limit).
-        self.terminates = terminates
-
-
-def _cause_name(cause: int) -> str:
-    """WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES -> BadStartTimerAttributes."""
-    name = Cause.Name(cause).removeprefix("WORKFLOW_TASK_FAILED_CAUSE_")  # type: ignore[arg-type]
-    return "".join(part.capitalize() for part in name.split("_"))
 
 
 @dataclass
@@ -80,12 +58,19 @@ class Completion:
     """What RespondWorkflowTaskCompleted answers, once the changes are committed."""
 
     # Set when the task was failed instead (bad command, UnhandledCommand).
-    error: BadCommand | None = None
+    error: command_checks.BadCommand | None = None
     unhandled_command: bool = False
     activity_tasks: list[wsv1.PollActivityTaskQueueResponse] = field(default_factory=list)
     # Set when a speculative task was discarded: the last started event id the worker
     # should now consider current (RespondWorkflowTaskCompletedResponse.reset_history_event_id).
     reset_history_event_id: int = 0
+    # The next workflow task, started for the worker in the same change when it asked for it
+    # (return_new_workflow_task), as the real server does; its copy in the task queue is stale.
+    next_task: WorkflowTaskStart | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.error is None and not self.unhandled_command
 
 
 def complete_workflow_task(
@@ -97,32 +82,53 @@ def complete_workflow_task(
     namespace_id: Callable[[str], str] | None = None,
     limits: core_limits.Limits = core_limits.DEFAULT_LIMITS,
 ) -> Completion:
-    """Apply a worker's commands.
+    """Apply a worker's commands (RespondWorkflowTaskCompleted), and start the next task for it
+    if it asked for one.
 
     `check_search_attributes` raises for unregistered ones; `namespace_id` gives a
     namespace's id (commands that name another workflow record it) or raises.
     """
-    task = state.current_task(seq)
+    last_seq = state.workflow_task_seq
+    completion = _apply_completion(state, ch, seq, request, check_search_attributes, namespace_id, limits)
+    task = state.workflow_task
+    if completion.accepted and request.return_new_workflow_task and task is not None and task.seq > last_seq:
+        completion.next_task = workflow_tasks.start(
+            state, ch, task.seq, request.identity, str(uuid.uuid4()), limits=limits
+        )
+    return completion
+
+
+def _apply_completion(
+    state: MutableState,
+    ch: Changes,
+    seq: int,
+    request: wsv1.RespondWorkflowTaskCompletedRequest,
+    check_search_attributes: Callable[[common.SearchAttributes], None] | None,
+    namespace_id: Callable[[str], str] | None,
+    limits: core_limits.Limits,
+) -> Completion:
+    task = workflow_tasks.started_task(state, ch, seq, WorkflowTaskEvent.COMPLETE)
     commands = list(request.commands)
     messages = list(request.messages)
     resolve = namespace_id or (lambda name: "")
     try:
-        _validate(state, commands, check_search_attributes, resolve, limits)
-        _validate_messages(state, commands, messages)
-    except BadCommand as bad:
+        command_checks.check_commands(state, commands, check_search_attributes, resolve, limits)
+        command_checks.check_messages(state, commands, messages)
+    except command_checks.BadCommand as bad:
         if task.attempt > 1 and bad.cause != Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND:
             # Like the real server: a task that keeps failing is not failed again; it is left to
             # time out, so a broken worker retries at the pace of the task timeout.
             return Completion(error=bad)
-        state.fail_workflow_task(ch, seq, bad.cause, _server_failure(bad.message), request.identity)
+        workflow_tasks.fail(state, ch, seq, bad.cause, _server_failure(bad.message), request.identity)
         if bad.terminates:
-            state.terminate(ch, bad.message, None, core_limits.HISTORY_SERVICE_IDENTITY)
+            closing.terminate(state, ch, bad.message, None, core_limits.HISTORY_SERVICE_IDENTITY)
         return Completion(error=bad)
-    closing = any(c.command_type in _CLOSE_COMMANDS for c in commands)
-    if closing and state.buffered_events:
+    closes_run = any(c.command_type in command_checks.CLOSE_COMMANDS for c in commands)
+    if closes_run and state.buffered_events:
         # New events arrived while the worker decided to close: it must see them first.
         # (Updates that arrived meanwhile do not hold the close: they are aborted.)
-        state.fail_workflow_task(
+        workflow_tasks.fail(
+            state,
             ch,
             seq,
             Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
@@ -134,7 +140,7 @@ def complete_workflow_task(
 
     if updates.can_discard(state, task, commands, messages, request):
         # Only rejections: the speculative task leaves no events behind.
-        state.workflow_task = None
+        workflow_tasks.completed(state, task)
         for message in messages:
             updates.apply_message(state, ch, message)
         updates.reject_unprocessed(state, ch, task)
@@ -142,7 +148,7 @@ def complete_workflow_task(
         completion.reset_history_event_id = state.last_completed_started_event_id
         return completion
 
-    state.persist_transient(ch, task)
+    workflow_tasks.persist_transient(state, ch, task)
     completed_attrs = history.WorkflowTaskCompletedEventAttributes(
         scheduled_event_id=task.scheduled_event_id,
         started_event_id=task.started_event_id,
@@ -154,10 +160,11 @@ def complete_workflow_task(
     build_id = stamp.build_id or deployment.build_id or request.binary_checksum
     if build_id:
         completed_attrs.worker_version.build_id = build_id
-    completed_id = state._append(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, completed_attrs)
+    completed_id = state.append_event(ch, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, completed_attrs)
     version = common.WorkerVersionStamp(build_id=build_id, use_versioning=stamp.use_versioning) if build_id else None
     build_ids.record(state.search_attributes, version)
-    state.workflow_task = None
+    reset_points.record(state, completed_id, build_id, ch.now)
+    workflow_tasks.completed(state, task)
     state.last_completed_started_event_id = task.started_event_id
 
     applier = _Applier(state, ch, completed_id, request, resolve)
@@ -184,7 +191,7 @@ def _after_commands(
     unanswered = {qid: q for qid, q in task.queries.items() if qid not in request.query_results}
     if not state.running:
         for query_id, query in unanswered.items():
-            state._dispatch_legacy_query(ch, query_id, query)
+            queries.dispatch_legacy(state, ch, query_id, query)
         return Completion(activity_tasks=eager)
 
     if request.HasField("sticky_attributes") and request.sticky_attributes.worker_task_queue.name:
@@ -196,12 +203,12 @@ def _after_commands(
     had_new_events = state.flush_buffered(ch)
     new_updates = updates.needs_new_task(state, task)
     if had_new_events or needs_workflow_task or new_updates or request.force_create_new_workflow_task:
-        state.schedule_workflow_task(ch)
+        workflow_tasks.schedule(state, ch)
     else:
         waiting = dict(state.buffered_queries)
         state.buffered_queries.clear()
         for query_id, query in waiting.items():
-            state._dispatch_legacy_query(ch, query_id, query)
+            queries.dispatch_legacy(state, ch, query_id, query)
     return Completion(activity_tasks=eager)
 
 
@@ -222,272 +229,6 @@ def _server_failure(message: str) -> failure_pb.Failure:
     failure = failure_pb.Failure(message=message, source="Server")
     failure.server_failure_info.SetInParent()
     return failure
-
-
-def _validate(
-    state: MutableState,
-    commands: list[command_pb.Command],
-    check_search_attributes: Callable[[common.SearchAttributes], None] | None,
-    namespace_id: Callable[[str], str],
-    limits: core_limits.Limits,
-) -> None:
-    timer_ids = set(state.timers)
-    activity_ids = set(state.activity_ids)
-    # Pending work per kind, counting what earlier commands of this task add (the real
-    # server's limit.numPending*.error; reliability helper: a small addition for the refactor).
-    pending = {
-        CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: len(state.activities),
-        CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: len(state.children),
-        CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: len(state.external_signals),
-        CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: len(state.external_cancels),
-    }
-    for index, command in enumerate(commands):
-        kind = command.command_type
-        if kind in pending:
-            _check_pending_limit(kind, pending[kind], limits)
-            pending[kind] += 1
-        oversized = core_limits.oversized_payload(command, limits)
-        if oversized is not None:
-            raise BadCommand(*oversized, terminates=True)
-        if kind in _UNSUPPORTED:
-            raise BadCommand(
-                _UNSUPPORTED[kind],
-                f"{CommandType.Name(kind)} is not supported by the tempo dev server yet",
-            )
-        if kind in _CLOSE_COMMANDS and index != len(commands) - 1:
-            raise BadCommand(
-                Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-                f"{CommandType.Name(kind)} must be the last command of a workflow task",
-            )
-        if kind == CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
-            attrs = command.schedule_activity_task_command_attributes
-            _check_activity(attrs, activity_ids)
-            activity_ids.add(attrs.activity_id)
-        elif kind == CommandType.COMMAND_TYPE_START_TIMER:
-            timer = command.start_timer_command_attributes
-            _check_timer(timer)
-            if timer.timer_id in timer_ids:
-                raise BadCommand(
-                    Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID,
-                    f"invalid history builder state for action: add-timer-started-event, "
-                    f"timer ID {timer.timer_id} is already in use",
-                )
-            timer_ids.add(timer.timer_id)
-        elif kind == CommandType.COMMAND_TYPE_CANCEL_TIMER:
-            timer_id = command.cancel_timer_command_attributes.timer_id
-            if timer_id not in timer_ids:
-                raise BadCommand(
-                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES,
-                    f"invalid history builder state for action: add-timer-canceled-event, "
-                    f"timer ID {timer_id} not found",
-                )
-            timer_ids.discard(timer_id)
-        elif kind == CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES and check_search_attributes:
-            try:
-                check_search_attributes(command.upsert_workflow_search_attributes_command_attributes.search_attributes)
-            except ServiceError as error:
-                raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, error.message) from None
-        elif kind == CommandType.COMMAND_TYPE_RECORD_MARKER:
-            if not command.record_marker_command_attributes.marker_name:
-                raise BadCommand(
-                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES, "MarkerName is not set on command."
-                )
-        elif kind == CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
-            _check_child(command.start_child_workflow_execution_command_attributes, namespace_id)
-            if check_search_attributes:
-                try:
-                    check_search_attributes(command.start_child_workflow_execution_command_attributes.search_attributes)
-                except ServiceError as error:
-                    raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, error.message) from None
-        elif kind == CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
-            signal = command.signal_external_workflow_execution_command_attributes
-            _check_target(
-                signal.namespace,
-                signal.execution,
-                namespace_id,
-                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-            )
-            if not signal.signal_name:
-                raise BadCommand(
-                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-                    "SignalName is not set on command.",
-                )
-        elif kind == CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
-            cancel = command.request_cancel_external_workflow_execution_command_attributes
-            _check_target(
-                cancel.namespace,
-                common.WorkflowExecution(workflow_id=cancel.workflow_id, run_id=cancel.run_id),
-                namespace_id,
-                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-            )
-        elif kind == CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
-            attrs_can = command.continue_as_new_workflow_execution_command_attributes
-            if attrs_can.workflow_type.name == "" and not state.workflow_type:
-                raise BadCommand(
-                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
-                    "WorkflowType is not set on command.",
-                )
-        elif kind not in (
-            CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
-            CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-            CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES,
-            CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE,
-            *_CLOSE_COMMANDS,
-        ):
-            raise BadCommand(
-                Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-                f"unknown command type {kind}",
-            )
-
-
-def _validate_messages(
-    state: MutableState, commands: list[command_pb.Command], messages: list[protocol_pb.Message]
-) -> None:
-    referenced = {
-        c.protocol_message_command_attributes.message_id
-        for c in commands
-        if c.command_type == CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE
-    }
-    try:
-        updates.check_messages(state, messages, referenced)
-    except updates.BadMessage as bad:
-        raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, str(bad)) from None
-
-
-def _check_child(
-    attrs: command_pb.StartChildWorkflowExecutionCommandAttributes, namespace_id: Callable[[str], str]
-) -> None:
-    bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES
-    if not attrs.workflow_id:
-        raise BadCommand(bad, "Required field WorkflowId is not set on command.")
-    if not attrs.workflow_type.name:
-        raise BadCommand(bad, "Required field WorkflowType is not set on command.")
-    if attrs.cron_schedule:
-        raise BadCommand(bad, "cron schedules are not supported by the tempo dev server yet")
-    # Length limits as the real server words them (reliability helper: re-apply after the refactor).
-    child_id, child_type, child_namespace = attrs.workflow_id, attrs.workflow_type.name, attrs.namespace
-    if len(child_id) > MAX_ID_LENGTH:
-        raise BadCommand(
-            bad,
-            f"WorkflowId on StartChildWorkflowExecutionCommand exceeds length limit. WorkflowId={child_id} "
-            f"Length={len(child_id)} Limit={MAX_ID_LENGTH} WorkflowType={child_type} Namespace={child_namespace}",
-        )
-    if len(child_type) > MAX_ID_LENGTH:
-        raise BadCommand(
-            bad,
-            f"WorkflowType on StartChildWorkflowExecutionCommand exceeds length limit. WorkflowId={child_id} "
-            f"WorkflowType={child_type} Length={len(child_type)} Limit={MAX_ID_LENGTH} Namespace={child_namespace}",
-        )
-    for name in ("workflow_execution_timeout", "workflow_run_timeout", "workflow_task_timeout"):
-        if seconds_of(getattr(attrs, name)) < 0:
-            raise BadCommand(bad, f"Invalid {name} on StartChildWorkflowExecutionCommand: negative.")
-    message = retry.validate(attrs.retry_policy)
-    if message:
-        raise BadCommand(bad, message)
-    _resolve_namespace(attrs.namespace, namespace_id, bad)
-
-
-def _check_target(
-    namespace: str, execution: common.WorkflowExecution, namespace_id: Callable[[str], str], bad: int
-) -> None:
-    if not execution.workflow_id:
-        raise BadCommand(bad, "WorkflowId is not set on command.")
-    _resolve_namespace(namespace, namespace_id, bad)
-
-
-def _resolve_namespace(namespace: str, namespace_id: Callable[[str], str], bad: int) -> None:
-    if not namespace:
-        return
-    try:
-        namespace_id(namespace)
-    except ServiceError as error:
-        raise BadCommand(bad, error.message) from None
-
-
-def _check_timer(attrs: command_pb.StartTimerCommandAttributes) -> None:
-    """The real server's checks: an id, and a duration that is not negative (zero, sub-millisecond
-    and missing ones fire at once; longer than 100 years is capped when recorded)."""
-    bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES
-    timer_id = attrs.timer_id
-    if not timer_id:
-        raise BadCommand(bad, "TimerId is not set on StartTimerCommand.")
-    if len(timer_id) > MAX_ID_LENGTH:
-        raise BadCommand(
-            bad,
-            f"TimerId on StartTimerCommand exceeds length limit. TimerId={timer_id} "
-            f"Length={len(timer_id)} Limit={MAX_ID_LENGTH}",
-        )
-    error = duration_error(attrs.start_to_fire_timeout)
-    if error is not None:
-        raise BadCommand(bad, f"An invalid StartToFireTimeout is set on StartTimerCommand: {error}. TimerId={timer_id}")
-
-
-_PENDING_LIMITS: dict[int, tuple[str, int, str]] = {
-    CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: (
-        "pending_activities_error",
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED,
-        "pending activities",
-    ),
-    CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: (
-        "pending_children_error",
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED,
-        "pending child workflow executions",
-    ),
-    CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: (
-        "pending_signals_error",
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_SIGNALS_LIMIT_EXCEEDED,
-        "pending signals to external workflows",
-    ),
-    CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: (
-        "pending_cancels_error",
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_REQUEST_CANCEL_LIMIT_EXCEEDED,
-        "pending requests to cancel external workflows",
-    ),
-}
-
-
-def _check_pending_limit(kind: int, pending: int, limits: core_limits.Limits) -> None:
-    field_name, cause, what = _PENDING_LIMITS[kind]
-    limit = getattr(limits, field_name)
-    if pending >= limit:
-        raise BadCommand(cause, f"the number of {what}, {pending}, has reached the per-workflow limit of {limit}")
-
-
-def _check_activity(attrs: command_pb.ScheduleActivityTaskCommandAttributes, pending_ids: set[str]) -> None:
-    bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES
-    if not attrs.activity_id:
-        raise BadCommand(bad, "ActivityId is not set on command.")
-    if not attrs.activity_type.name:
-        raise BadCommand(bad, "ActivityType is not set on command.")
-    # Length limits as the real server words them (reliability helper: re-apply after the refactor).
-    if len(attrs.activity_id) > MAX_ID_LENGTH:
-        raise BadCommand(bad, f"activityId exceeds length limit. Length={len(attrs.activity_id)} Limit={MAX_ID_LENGTH}")
-    if len(attrs.activity_type.name) > MAX_ID_LENGTH:
-        raise BadCommand(
-            bad, f"activityType exceeds length limit. Length={len(attrs.activity_type.name)} Limit={MAX_ID_LENGTH}"
-        )
-    if len(attrs.task_queue.name) > MAX_ID_LENGTH:
-        raise BadCommand(bad, "taskQueue length exceeds limit")
-    if attrs.activity_id in pending_ids:
-        raise BadCommand(
-            Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
-            f"Activity with id {attrs.activity_id} already exists.",
-        )
-    if seconds_of(attrs.start_to_close_timeout) <= 0 and seconds_of(attrs.schedule_to_close_timeout) <= 0:
-        raise BadCommand(
-            bad, "A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand."
-        )
-    for name in (
-        "start_to_close_timeout",
-        "schedule_to_close_timeout",
-        "schedule_to_start_timeout",
-        "heartbeat_timeout",
-    ):
-        if seconds_of(getattr(attrs, name)) < 0:
-            raise BadCommand(bad, f"Invalid {name} on ScheduleActivityTaskCommand: negative.")
-    message = retry.validate(attrs.retry_policy)
-    if message:
-        raise BadCommand(bad, message)
 
 
 class _Applier:
@@ -541,7 +282,7 @@ class _Applier:
             self.state.history_size_bytes += event.ByteSize() - size
 
     def _append(self, event_type: int, attributes: object) -> int:
-        return self.state._append(self.ch, event_type, attributes)
+        return self.state.append_event(self.ch, event_type, attributes)
 
     # -- activities --
 
@@ -553,13 +294,13 @@ class _Applier:
             activity_type=cmd.activity_type,
             task_queue=task_queue_message(cmd.task_queue.name or state.task_queue),
             header=cmd.header,
-            input=cmd.input,
+            input=cmd.input if cmd.input.payloads else None,  # left out when empty, as on the real server
             workflow_task_completed_event_id=self.completed_id,
             retry_policy=retry.with_defaults(cmd.retry_policy if cmd.HasField("retry_policy") else None),
             use_workflow_build_id=cmd.use_workflow_build_id,
             priority=cmd.priority,
         )
-        _normalise_timeouts(attrs, cmd, state)
+        activities.normalise_timeouts(attrs, cmd, state)
         info = activities.schedule(state, self.ch, attrs)
         eager_ok = (
             cmd.request_eager_execution and len(self.eager) < MAX_EAGER_ACTIVITIES and info.queue == state.task_queue
@@ -589,6 +330,7 @@ class _Applier:
             info.cancel_requested_event_id = requested_id
             return
         # Never started: it is canceled right away and the workflow learns it next task.
+        info.state = ACTIVITY.next(scheduled_id, info.state, ActivityEvent.CANCEL)
         del self.state.activities[scheduled_id]
         self.state.activity_ids.pop(info.activity_id, None)
         self._append(
@@ -613,11 +355,12 @@ class _Applier:
         event_id = self._append(EventType.EVENT_TYPE_TIMER_STARTED, attrs)
         deadline = self.ch.now + seconds_of(attrs.start_to_fire_timeout)
         self.state.timers[cmd.timer_id] = TimerInfo(cmd.timer_id, event_id, deadline)
-        self.ch.add_timer(deadline, TimerKey(self.state.key, "user_timer", cmd.timer_id, attempt=event_id))
+        self.ch.add_timer(deadline, TimerKey.user_timer(self.state.key, cmd.timer_id, event_id))
 
     def cancel_timer(self, command: command_pb.Command) -> None:
         timer_id = command.cancel_timer_command_attributes.timer_id
         timer = self.state.timers.pop(timer_id)
+        timer.state = TIMER.next(timer_id, timer.state, TimerEvent.CANCEL)
         self._append(
             EventType.EVENT_TYPE_TIMER_CANCELED,
             history.TimerCanceledEventAttributes(
@@ -638,11 +381,11 @@ class _Applier:
                 result=cmd.result, workflow_task_completed_event_id=self.completed_id
             ),
         )
-        self.state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED, event_id)
+        closing.close(self.state, self.ch, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED, event_id)
 
     def fail(self, command: command_pb.Command) -> None:
         cmd = command.fail_workflow_execution_command_attributes
-        delay, retry_state = self.state.retry_backoff(cmd.failure, self.ch.now)
+        delay, retry_state = closing.retry_backoff(self.state, cmd.failure, self.ch.now)
         next_run = new_run_id() if delay is not None else ""
         event_id = self._append(
             EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
@@ -653,9 +396,9 @@ class _Applier:
                 new_execution_run_id=next_run,
             ),
         )
-        self.state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_FAILED, event_id)
+        closing.close(self.state, self.ch, Status.WORKFLOW_EXECUTION_STATUS_FAILED, event_id)
         if delay is not None:
-            self.state.start_retry(self.ch, next_run, cmd.failure, delay)
+            closing.start_retry(self.state, self.ch, next_run, cmd.failure, delay)
 
     def cancel(self, command: command_pb.Command) -> None:
         cmd = command.cancel_workflow_execution_command_attributes
@@ -666,7 +409,7 @@ class _Applier:
                 details=cmd.details if cmd.details.payloads else None,
             ),
         )
-        self.state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_CANCELED, event_id)
+        closing.close(self.state, self.ch, Status.WORKFLOW_EXECUTION_STATUS_CANCELED, event_id)
 
     def continue_as_new(self, command: command_pb.Command) -> None:
         cmd = command.continue_as_new_workflow_execution_command_attributes
@@ -701,8 +444,9 @@ class _Applier:
                 inherit_build_id=cmd.inherit_build_id,
             ),
         )
-        state.close(self.ch, Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, event_id)
-        started = state.successor_attributes(
+        closing.close(state, self.ch, Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, event_id)
+        started = closing.successor_attributes(
+            state,
             new_run,
             cmd.initiator or wf_enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
             seconds_of(cmd.backoff_start_interval),
@@ -723,7 +467,7 @@ class _Applier:
             started.continued_failure.CopyFrom(cmd.failure)
         if cmd.HasField("last_completion_result"):
             started.last_completion_result.CopyFrom(cmd.last_completion_result)
-        state.start_successor(self.ch, new_run, started)
+        closing.start_successor(state, self.ch, new_run, started)
 
     # -- other workflows --
 
@@ -844,30 +588,4 @@ def _merge_payload_map(target: object, upserted: object) -> None:
             target[key].CopyFrom(payload)  # type: ignore[index]
 
 
-def _normalise_timeouts(
-    attrs: history.ActivityTaskScheduledEventAttributes,
-    cmd: command_pb.ScheduleActivityTaskCommandAttributes,
-    state: MutableState,
-) -> None:
-    """Fill and cap activity timeouts the way Temporal records them."""
-    s2c = seconds_of(cmd.schedule_to_close_timeout)
-    s2s = seconds_of(cmd.schedule_to_start_timeout)
-    s2cl = seconds_of(cmd.start_to_close_timeout)
-    heartbeat = seconds_of(cmd.heartbeat_timeout)
-    run_timeout = seconds_of(state.started_attributes.workflow_run_timeout)
-    if run_timeout and (s2c == 0 or s2c > run_timeout):
-        s2c = run_timeout
-    if s2c:
-        if s2s == 0 or s2s > s2c:
-            s2s = s2c
-        if s2cl == 0 or s2cl > s2c:
-            s2cl = s2c
-    if heartbeat > s2cl:
-        heartbeat = s2cl
-    attrs.schedule_to_close_timeout.CopyFrom(duration(s2c))
-    attrs.schedule_to_start_timeout.CopyFrom(duration(s2s))
-    attrs.start_to_close_timeout.CopyFrom(duration(s2cl))
-    attrs.heartbeat_timeout.CopyFrom(duration(heartbeat))
-
-
-__all__ = ["BadCommand", "Completion", "complete_workflow_task"]
+__all__ = ["Completion", "complete_workflow_task"]

@@ -9,6 +9,7 @@ start request) and never puts it on the task queue.
 from __future__ import annotations
 
 from devserver.core import limits as core_limits
+from devserver.core import workflow_tasks
 from devserver.core.changes import Changes, WorkflowTaskRef
 from devserver.core.mutable_state import MutableState, WorkflowTaskStart
 
@@ -25,7 +26,7 @@ def start_first_task(
     task = state.workflow_task
     if task is None:
         return None
-    start = state.start_workflow_task(ch, task.seq, identity, request_id, limits=limits)
+    start = workflow_tasks.start(state, ch, task.seq, identity, request_id, limits=limits)
     if start is not None:
         ch.tasks = [t for t in ch.tasks if not (isinstance(t, WorkflowTaskRef) and t.seq == task.seq)]
     return start

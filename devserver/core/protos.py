@@ -53,7 +53,3 @@ def timestamp(epoch_seconds: float) -> Timestamp:
 def clamp_epoch(epoch_seconds: float) -> float:
     """An epoch that datetime can represent (0 .. year 9999)."""
     return max(0.0, min(_LATEST_EPOCH, epoch_seconds))
-
-
-def epoch_of(ts: Timestamp) -> float:
-    return ts.seconds + ts.nanos / 1e9

@@ -2,8 +2,17 @@
 
 The encoding is JSON: dataclasses become objects tagged with their class
 name, protobuf messages their serialized bytes (base64) tagged with the full
-message name. Fields added to a dataclass later simply take their default when
-an older snapshot is read, so adding state needs no migration.
+message name, lifecycle states their name tagged with the enum's. Fields added
+to a dataclass later simply take their default when an older snapshot is read,
+so adding state needs no migration; a field that changes meaning bumps
+`FORMAT_VERSION` and gets an upgrade in `_UPGRADES`, so files written by older
+servers keep loading.
+
+Format versions:
+1. the first.
+2. lifecycle states (core.lifecycles) replace flags: `WorkflowTask.started`,
+   `ActivityInfo.started` (and its waiting kinds), `UpdateInfo.stage`/`aborted`
+   become `state`; `ChildInfo` and `TimerInfo` gain one.
 """
 
 from __future__ import annotations
@@ -11,6 +20,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 from google.protobuf import symbol_database
@@ -18,12 +29,24 @@ from google.protobuf.message import Message
 
 from devserver.core.activities import ActivityInfo
 from devserver.core.changes import RunKey
-from devserver.core.mutable_state import ChildInfo, MutableState, TimerInfo, UpdateInfo, WorkflowTask
+from devserver.core.lifecycles import ActivityState, ChildState, TimerState, UpdateState, WorkflowTaskState
+from devserver.core.mutable_state import (
+    UPDATE_ACCEPTED,
+    UPDATE_COMPLETED,
+    ChildInfo,
+    MutableState,
+    TimerInfo,
+    UpdateInfo,
+    WorkflowTask,
+)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _CLASSES: dict[str, type[Any]] = {
     cls.__name__: cls for cls in (MutableState, WorkflowTask, TimerInfo, ActivityInfo, RunKey, ChildInfo, UpdateInfo)
+}
+_ENUMS: dict[str, type[Enum]] = {
+    cls.__name__: cls for cls in (WorkflowTaskState, ActivityState, TimerState, ChildState, UpdateState)
 }
 # State that only lives as long as the process: callers waiting on queries are gone after a restart.
 _TRANSIENT_FIELDS = {"buffered_queries", "legacy_queries"}
@@ -32,6 +55,8 @@ _TRANSIENT_FIELDS = {"buffered_queries", "legacy_queries"}
 def _encode(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, Enum):
+        return {"$enum": type(value).__name__, "v": value.name}
     if isinstance(value, Message):
         data = base64.b64encode(value.SerializeToString(deterministic=True)).decode()
         return {"$pb": value.DESCRIPTOR.full_name, "b": data}
@@ -54,9 +79,9 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot snapshot value of type {type(value).__name__}")
 
 
-def _decode(value: Any) -> Any:
+def _decode(value: Any, version: int) -> Any:
     if isinstance(value, list):
-        return [_decode(v) for v in value]
+        return [_decode(v, version) for v in value]
     if not isinstance(value, dict):
         return value
     if "$pb" in value:
@@ -64,16 +89,68 @@ def _decode(value: Any) -> Any:
         message = cls()
         message.ParseFromString(base64.b64decode(value["b"]))
         return message
+    if "$enum" in value:
+        return _ENUMS[value["$enum"]][value["v"]]
     if "$dc" in value:
-        cls = _CLASSES[value["$dc"]]
+        name = value["$dc"]
+        cls = _CLASSES[name]
+        fields = {k: _decode(v, version) for k, v in value.items() if k != "$dc"}
+        for upgrade_version in range(version, FORMAT_VERSION):
+            upgrade = _UPGRADES[upgrade_version].get(name)
+            if upgrade is not None:
+                upgrade(fields)
         known = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: _decode(v) for k, v in value.items() if k in known}
-        return cls(**kwargs)
+        return cls(**{k: v for k, v in fields.items() if k in known})
     if "$set" in value:
-        return {_decode(v) for v in value["$set"]}
+        return {_decode(v, version) for v in value["$set"]}
     if "$map" in value:
-        return {_decode(k): _decode(v) for k, v in value["$map"]}
+        return {_decode(k, version): _decode(v, version) for k, v in value["$map"]}
     raise ValueError(f"unknown snapshot object with keys {sorted(value)}")
+
+
+# ---- upgrades: format version -> class name -> what turns its fields into the next version's ----
+
+
+def _workflow_task_v1(fields: dict[str, Any]) -> None:
+    started = fields.pop("started", False)
+    fields["state"] = WorkflowTaskState.STARTED if started else WorkflowTaskState.SCHEDULED
+
+
+def _activity_v1(fields: dict[str, Any]) -> None:
+    if fields.pop("started", False):
+        fields["state"] = ActivityState.STARTED
+    elif fields.get("paused"):
+        fields["state"] = ActivityState.PAUSED
+    elif fields.get("next_attempt_time"):
+        fields["state"] = ActivityState.BACKING_OFF
+    else:
+        fields["state"] = ActivityState.SCHEDULED
+
+
+def _child_v1(fields: dict[str, Any]) -> None:
+    fields["state"] = ChildState.STARTED if fields.get("run_id") else ChildState.INITIATED
+
+
+def _update_v1(fields: dict[str, Any]) -> None:
+    stage = fields.pop("stage", 0)
+    if fields.pop("aborted", False):
+        fields["state"] = UpdateState.ABORTED
+    elif stage == UPDATE_COMPLETED:
+        fields["state"] = UpdateState.COMPLETED
+    elif stage == UPDATE_ACCEPTED:
+        fields["state"] = UpdateState.ACCEPTED
+    else:
+        fields["state"] = UpdateState.ADMITTED
+
+
+_UPGRADES: dict[int, dict[str, Callable[[dict[str, Any]], None]]] = {
+    1: {
+        "WorkflowTask": _workflow_task_v1,
+        "ActivityInfo": _activity_v1,
+        "ChildInfo": _child_v1,
+        "UpdateInfo": _update_v1,
+    },
+}
 
 
 def dump(state: MutableState) -> bytes:
@@ -84,9 +161,10 @@ def dump(state: MutableState) -> bytes:
 def load(data: bytes) -> MutableState:
     """A run's mutable state from `dump` output."""
     document = json.loads(data)
-    if document.get("v", 0) > FORMAT_VERSION:
-        raise ValueError(f"snapshot format {document.get('v')} is newer than this server understands")
-    state = _decode(document["state"])
+    version = document.get("v", 0)
+    if version > FORMAT_VERSION:
+        raise ValueError(f"snapshot format {version} is newer than this server understands")
+    state = _decode(document["state"], max(version, 1))
     if not isinstance(state, MutableState):
         raise ValueError("snapshot does not hold a workflow run")
     return state

@@ -20,11 +20,10 @@ from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.update.v1 import message_pb2 as update_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
+from devserver.core import workflow_tasks
 from devserver.core.changes import Changes
+from devserver.core.lifecycles import UPDATE, UpdateEvent, UpdateState
 from devserver.core.mutable_state import (
-    UPDATE_ACCEPTED,
-    UPDATE_ADMITTED,
-    UPDATE_COMPLETED,
     EventType,
     MutableState,
     UpdateInfo,
@@ -39,6 +38,11 @@ class BadMessage(Exception):
     """A worker's protocol message that does not fit the update it names."""
 
 
+def find(state: MutableState, update_id: str) -> UpdateInfo | None:
+    """The update the run knows by this id (admitted, accepted, or completed and recorded)."""
+    return state.updates.get(update_id)
+
+
 def admit(state: MutableState, ch: Changes, request: update_pb.Request) -> UpdateInfo:
     """Take an update request (or find the one with its id) and get it to a worker."""
     known = state.updates.get(request.meta.update_id)
@@ -49,7 +53,7 @@ def admit(state: MutableState, ch: Changes, request: update_pb.Request) -> Updat
     update = UpdateInfo(request.meta.update_id, request)
     state.updates[update.update_id] = update
     if state.workflow_task is None and not state.workflow_task_retry_attempt:
-        state.schedule_workflow_task(ch, speculative=True)
+        workflow_tasks.schedule(state, ch, speculative=True)
     # A task already scheduled carries it when started; one already started is
     # followed by another (see `needs_new_task`).
     return update
@@ -57,7 +61,7 @@ def admit(state: MutableState, ch: Changes, request: update_pb.Request) -> Updat
 
 def needs_new_task(state: MutableState, task: WorkflowTask) -> bool:
     """Updates admitted while `task` was running need a task of their own."""
-    return any(u.stage == UPDATE_ADMITTED and u.delivered_seq != task.seq for u in state.updates.values())
+    return any(u.state is UpdateState.ADMITTED and u.delivered_seq != task.seq for u in state.updates.values())
 
 
 def can_discard(
@@ -102,27 +106,29 @@ def apply_message(state: MutableState, ch: Changes, message: protocol_pb.Message
     if message.body.Is(update_pb.Acceptance.DESCRIPTOR):
         acceptance = update_pb.Acceptance()
         message.body.Unpack(acceptance)
-        if update.stage != UPDATE_ADMITTED:
+        if not _move(ch, update, UpdateEvent.ACCEPT):
             return
-        update.accepted_event_id = state._append(
+        update.accepted_event_id = state.append_event(
             ch,
             EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
             history.WorkflowExecutionUpdateAcceptedEventAttributes(
                 protocol_instance_id=update.update_id,
                 accepted_request_message_id=acceptance.accepted_request_message_id,
                 accepted_request_sequencing_event_id=acceptance.accepted_request_sequencing_event_id,
-                accepted_request=acceptance.accepted_request
+                # An update admitted by an event has its request there already.
+                accepted_request=None
+                if update.admitted_event_id
+                else acceptance.accepted_request
                 if acceptance.HasField("accepted_request")
                 else update.request,
             ),
         )
-        _advance(ch, update, UPDATE_ACCEPTED)
     elif message.body.Is(update_pb.Response.DESCRIPTOR):
         response = update_pb.Response()
         message.body.Unpack(response)
-        if update.stage != UPDATE_ACCEPTED:
+        if not _move(ch, update, UpdateEvent.COMPLETE):
             return
-        state._append(
+        state.append_event(
             ch,
             EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
             history.WorkflowExecutionUpdateCompletedEventAttributes(
@@ -130,19 +136,19 @@ def apply_message(state: MutableState, ch: Changes, message: protocol_pb.Message
             ),
         )
         update.outcome = response.outcome
-        _advance(ch, update, UPDATE_COMPLETED)
     else:
         rejection = update_pb.Rejection()
         message.body.Unpack(rejection)
-        if update.stage != UPDATE_ADMITTED:
+        if not _move(ch, update, UpdateEvent.REJECT):
             return
-        _reject(state, ch, update, rejection.failure)
+        _forget_rejected(state, ch, update, rejection.failure)
 
 
 def reject_unprocessed(state: MutableState, ch: Changes, task: WorkflowTask) -> None:
     """Updates the worker got with `task` and neither accepted nor rejected: the server rejects them."""
     for update in list(state.updates.values()):
-        if update.stage == UPDATE_ADMITTED and update.delivered_seq == task.seq:
+        # One with an admitted event in history waits for a worker that handles it.
+        if update.state is UpdateState.ADMITTED and update.delivered_seq == task.seq and not update.admitted_event_id:
             failure = failure_pb.Failure(
                 message="Workflow Update is rejected because it wasn't processed by worker. "
                 "Probably, Workflow Update is not supported by the worker.",
@@ -150,20 +156,52 @@ def reject_unprocessed(state: MutableState, ch: Changes, task: WorkflowTask) -> 
             )
             failure.application_failure_info.type = "UnprocessedUpdate"
             failure.application_failure_info.non_retryable = True
-            _reject(state, ch, update, failure)
+            update.state = UPDATE.next(update.update_id, update.state, UpdateEvent.REJECT)
+            ch.updates.append(update.update_id)
+            _forget_rejected(state, ch, update, failure)
 
 
-def _reject(state: MutableState, ch: Changes, update: UpdateInfo, failure: failure_pb.Failure) -> None:
+def run_closed(state: MutableState, ch: Changes) -> None:
+    """The run closed: updates it never finished can no longer complete. Their callers are told,
+    as the real server tells them: an accepted one gets a failure outcome (kept for polls), an
+    admitted one is aborted (its callers get NOT_FOUND)."""
+    for update in list(state.updates.values()):
+        if update.state not in (UpdateState.ADMITTED, UpdateState.ACCEPTED):
+            continue
+        update.state = UPDATE.next(update.update_id, update.state, UpdateEvent.RUN_CLOSED)
+        ch.updates.append(update.update_id)
+        if update.state is UpdateState.COMPLETED:
+            update.outcome = update_pb.Outcome(failure=_accepted_update_failure())
+        else:
+            del state.updates[update.update_id]
+            ch.rejected_updates[update.update_id] = update
+
+
+def _move(ch: Changes, update: UpdateInfo, event: UpdateEvent) -> bool:
+    """Move the update to its next state (its callers are told); False if `event` is stale."""
+    moved = UPDATE.move(ch, update.update_id, update.state, event)
+    if moved is None:
+        return False
+    update.state = moved
+    ch.updates.append(update.update_id)
+    return True
+
+
+def _forget_rejected(state: MutableState, ch: Changes, update: UpdateInfo, failure: failure_pb.Failure) -> None:
     # Not recorded: a rejected update is forgotten once its caller has the answer.
     update.outcome = update_pb.Outcome(failure=failure)
-    _advance(ch, update, UPDATE_COMPLETED)
     del state.updates[update.update_id]
     ch.rejected_updates[update.update_id] = update
 
 
-def _advance(ch: Changes, update: UpdateInfo, stage: int) -> None:
-    update.stage = stage
-    ch.updates.append(update.update_id)
+def _accepted_update_failure() -> failure_pb.Failure:
+    failure = failure_pb.Failure(
+        message="Workflow Update failed because the Workflow completed before the Update completed.",
+        source="Server",
+    )
+    failure.application_failure_info.type = "AcceptedUpdateCompletedWorkflow"
+    failure.application_failure_info.non_retryable = True
+    return failure
 
 
 # What update-with-start does with the workflow id's current run (see `with_start_plan`).
@@ -184,7 +222,7 @@ def with_start_plan(current: MutableState | None, start_request_id: str, conflic
     if current is None:
         return START
     known = current.updates.get(update_id)
-    if known is not None and known.stage == UPDATE_COMPLETED and known.outcome is not None:
+    if known is not None and known.state is UpdateState.COMPLETED and known.outcome is not None:
         return RETURN_OUTCOME
     if current.running and (
         (start_request_id and start_request_id == current.start_request_id)

@@ -30,6 +30,7 @@ from temporalio.api.enums.v1 import command_type_pb2
 from temporalio.api.sdk.v1 import workflow_metadata_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 
+from sdk._options import ActivityOptions
 from sdk.converter import DataConverter
 from sdk.exceptions import FailureError
 from sdk.worker import _history as h
@@ -38,7 +39,6 @@ from sdk.workflow import (
     STACK_TRACE_QUERY,
     ContinueAsNewError,
     Info,
-    RetryPolicy,
     _Definition,
     _Runtime,
     _SignalDefinition,
@@ -580,17 +580,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         return self._replaying
 
     def workflow_start_activity(
-        self,
-        activity: str,
-        args: Sequence[Any],
-        *,
-        result_type: Any,
-        task_queue: str | None,
-        schedule_to_close_timeout: timedelta | None,
-        schedule_to_start_timeout: timedelta | None,
-        start_to_close_timeout: timedelta | None,
-        heartbeat_timeout: timedelta | None,
-        retry_policy: RetryPolicy | None,
+        self, activity: str, args: Sequence[Any], options: ActivityOptions, result_type: Any
     ) -> asyncio.Future[Any]:
         self._no_commands_in_queries("start activities")
         payloads = []
@@ -603,19 +593,20 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         attrs = command_pb.ScheduleActivityTaskCommandAttributes(
             activity_id=str(seq),
             activity_type=common.ActivityType(name=activity),
-            task_queue=taskqueue.TaskQueue(name=task_queue or self._task_queue),
+            task_queue=taskqueue.TaskQueue(name=options.task_queue or self._task_queue),
             input=common.Payloads(payloads=payloads),
         )
-        for field_name, value in (
-            ("schedule_to_close_timeout", schedule_to_close_timeout),
-            ("schedule_to_start_timeout", schedule_to_start_timeout),
-            ("start_to_close_timeout", start_to_close_timeout),
-            ("heartbeat_timeout", heartbeat_timeout),
+        for field_name in (
+            "schedule_to_close_timeout",
+            "schedule_to_start_timeout",
+            "start_to_close_timeout",
+            "heartbeat_timeout",
         ):
+            value = getattr(options, field_name)
             if value is not None:
                 getattr(attrs, field_name).CopyFrom(_duration(value))
-        if retry_policy is not None:
-            attrs.retry_policy.CopyFrom(retry_policy.to_proto())
+        if options.retry_policy is not None:
+            attrs.retry_policy.CopyFrom(options.retry_policy.to_proto())
         self._commands.append(
             command_pb.Command(
                 command_type=CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,

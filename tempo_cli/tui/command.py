@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
-from tempo_cli._context import DEFAULT_ADDRESS, DEFAULT_NAMESPACE, AddressOption, NamespaceOption
+from tempo_cli._context import AddressOption, GlobalOptions, NamespaceOption, abort, note, resolve_settings
 
 DEFAULT_UI_PORT = 8233
 
@@ -36,23 +35,25 @@ def tui(
 
       tempo tui --serve --port 8233
     """
-    address = address or os.environ.get("TEMPORAL_ADDRESS") or DEFAULT_ADDRESS
-    namespace = namespace or os.environ.get("TEMPORAL_NAMESPACE") or DEFAULT_NAMESPACE
+    settings = resolve_settings(GlobalOptions(address, namespace))
+    address, namespace = settings.address, settings.namespace
     from sdk._client_rpc import check_address
 
     try:
         check_address(address)
     except ValueError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(1) from None
+        abort(str(err))
     if serve:
+        from devserver.listen_address import no_authentication_warning
         from tempo_cli.tui.serve import UiPortInUse, serve_forever
+
+        if warning := no_authentication_warning(ip, what=f"this web UI for {address}"):
+            note(warning)
 
         try:
             serve_forever(address, namespace, ip=ip, port=port, exit_with=exit_with)
         except UiPortInUse as err:
-            typer.echo(f"error: {err}", err=True)
-            raise typer.Exit(1) from None
+            abort(str(err))
         return
     from tempo_cli.tui.app import TempoApp
 

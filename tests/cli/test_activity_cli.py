@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 from google.protobuf import json_format
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from tests.cli.conftest import Tempo
 from tests.cli.test_workflow_cli import new_id, one_line_error, real_cli
@@ -59,6 +59,7 @@ class Peer:
             activities=[compat_app.heartbeat_until_told, scenarios.completed_elsewhere],
             max_heartbeat_throttle_interval=timedelta(milliseconds=300),
             default_heartbeat_throttle_interval=timedelta(milliseconds=300),
+            workflow_runner=UnsandboxedWorkflowRunner(),  # the sandbox's checks cost CPU, not wire behaviour
         )
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:

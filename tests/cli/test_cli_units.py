@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from sdk.client import WorkflowIdConflictPolicy, WorkflowIdReusePolicy
 from tempo_cli._context import UsageError
-from tempo_cli._inputs import parse_duration, parse_reuse_policy
+from tempo_cli._inputs import parse_conflict_policy, parse_duration, parse_reuse_policy
 
 
 @pytest.mark.parametrize(
@@ -34,9 +35,27 @@ def test_bad_durations_name_the_option(text: str) -> None:
         parse_duration("--run-timeout", text)
 
 
-def test_policies_are_case_and_separator_insensitive() -> None:
-    assert parse_reuse_policy("reject-duplicate") == parse_reuse_policy("RejectDuplicate")
-    assert parse_reuse_policy("REJECT_DUPLICATE") is not None
+@pytest.mark.parametrize("text", ["RejectDuplicate", "reject-duplicate", "REJECT_DUPLICATE", "rejectduplicate"])
+def test_policies_are_case_and_separator_insensitive(text: str) -> None:
+    assert parse_reuse_policy(text) is WorkflowIdReusePolicy.REJECT_DUPLICATE
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("UseExisting", WorkflowIdConflictPolicy.USE_EXISTING),
+        ("terminate-existing", WorkflowIdConflictPolicy.TERMINATE_EXISTING),
+        ("FAIL", WorkflowIdConflictPolicy.FAIL),
+    ],
+)
+def test_conflict_policies_by_the_real_clis_names(text: str, expected: WorkflowIdConflictPolicy) -> None:
+    assert parse_conflict_policy(text) is expected
+
+
+def test_an_unknown_policy_names_the_option() -> None:
+    with pytest.raises(UsageError, match=r"^--id-reuse-policy"):
+        parse_reuse_policy("Sometimes")
+    assert parse_reuse_policy(None) is None
 
 
 def test_help_and_completion_do_not_import_the_sdk_or_the_tui() -> None:

@@ -5,30 +5,27 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 
 from tests.devserver import scenarios
-from tests.servers import real_server, tempo_server
+from tests.inprocess import config_from_flags, tempo_in_process
+from tests.servers import real_server
 
 
-@contextlib.contextmanager
-def server_pair(*flags: str) -> Iterator[tuple[str, str]]:
-    """(tempo address, real address): both dev servers started with the same extra flags."""
-    tempo = tempo_server("--long-poll-timeout", "5", *flags)
-    real = real_server(*flags)
-    tempo.start()
+@contextlib.asynccontextmanager
+async def server_pair(*flags: str) -> AsyncIterator[tuple[str, str]]:
+    """(tempo address, real address): both dev servers started with the same extra flags
+    (--dynamic-config-value ...); ours in this process, the real one as a subprocess."""
+    real = real_server(*flags).start(timeout=60)
     try:
-        real.start(timeout=60)
-        try:
-            yield tempo.address, real.address
-        finally:
-            real.stop()
+        async with tempo_in_process(config_from_flags(["--long-poll-timeout", "5", *flags])) as tempo:
+            yield tempo, real.address
     finally:
-        tempo.stop()
+        real.kill()  # a throwaway: its graceful shutdown would only cost time
 
 
 def decoded(payload: Any) -> Any:

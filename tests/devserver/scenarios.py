@@ -948,6 +948,10 @@ def worker(client: Client, task_queue: str, **kwargs: Any) -> Worker:
     kwargs.setdefault("workflows", WORKFLOWS)
     kwargs.setdefault("activities", ACTIVITIES)
     kwargs.setdefault("graceful_shutdown_timeout", timedelta(seconds=0))
+    # The sandbox checks every workflow class when a worker is created (about 1 s for the
+    # classes here, per worker); it guards user code's determinism, not the wire, so the
+    # servers see exactly the same requests without it.
+    kwargs.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
     # Heartbeat often (default: 80% of the heartbeat timeout) so a loaded machine does not
     # turn a live activity into a heartbeat timeout.
     kwargs.setdefault("max_heartbeat_throttle_interval", timedelta(milliseconds=300))
@@ -1720,19 +1724,3 @@ async def outcome(scenario: str, address: str, timeout: float = 60.0) -> Outcome
         client = await client_for(address)
         _outcomes[key] = await asyncio.wait_for(SCENARIOS[scenario](client, unique(f"tq-{scenario}")), timeout)
     return _outcomes[key]
-
-
-def xfail_on_tempo(request: Any, bugs: dict[str, str]) -> None:
-    """Mark the current test xfail(strict) when it runs against OUR server and its name is
-    in `bugs` (known server bugs, test name -> why)."""
-    callspec = getattr(request.node, "callspec", None)
-    param = callspec.params.get("server_address") if callspec is not None else None
-    if param != "tempo" and "tempo_address" not in request.fixturenames:
-        return
-    if param == "real":
-        return
-    reason = bugs.get(request.node.originalname)
-    if reason:
-        import pytest
-
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))

@@ -24,7 +24,7 @@ from temporalio.api.common.v1 import RetryPolicy, WorkflowExecution
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from tests.devserver import compat_app, scenarios
 from tests.devserver.compat_app import ATTEMPTS, PAUSE_MODES, PausableWorkflow
@@ -80,6 +80,7 @@ def _worker(client: Client, task_queue: str, activities: bool = True, workflows:
         activities=[compat_app.heartbeat_until_told] if activities else [],
         max_heartbeat_throttle_interval=timedelta(milliseconds=300),
         default_heartbeat_throttle_interval=timedelta(milliseconds=300),
+        workflow_runner=UnsandboxedWorkflowRunner(),  # the sandbox's checks cost CPU, not wire behaviour
     )
 
 

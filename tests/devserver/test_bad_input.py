@@ -18,28 +18,9 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
-from tests.devserver.scenarios import client_for, unique, xfail_on_tempo
+from tests.devserver.scenarios import client_for, unique
 
 NS = "default"
-
-# Known server bugs that fail a test on OUR server only (test name -> why); none open.
-TEMPO_BUGS: dict[str, str] = {}
-# Parametrised cases of a test that fail on our server only: node name suffix -> reason.
-TEMPO_CASE_BUGS: dict[str, str] = {}
-
-
-@pytest.fixture(autouse=True)
-def _known_tempo_bugs(request: pytest.FixtureRequest) -> None:
-    xfail_on_tempo(request, TEMPO_BUGS)
-    callspec = getattr(request.node, "callspec", None)
-    if (
-        request.node.originalname == "test_start_field_length_limits"
-        and callspec is not None
-        and callspec.params.get("server_address") == "tempo"
-    ):
-        case = callspec.id.split("-", 1)[1]
-        if case in TEMPO_CASE_BUGS:
-            request.node.add_marker(pytest.mark.xfail(strict=True, reason=TEMPO_CASE_BUGS[case]))
 
 
 @pytest.fixture

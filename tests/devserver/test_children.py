@@ -8,9 +8,8 @@ from temporalio.api.enums.v1 import failed_cause_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
 
-from devserver.core import children, snapshot
+from devserver.core import children, closing, signals, snapshot
 from devserver.core.changes import ApplyParentClosePolicy, CancelExternal, NotifyParent, SignalExternal, StartChild
-from devserver.core.mutable_state import MutableState
 from tests.devserver.test_core import C, E, Run, complete_workflow
 
 Policy = wf_enums.ParentClosePolicy
@@ -58,7 +57,7 @@ def completed_event(result: str) -> history.HistoryEvent:
 def started_child(run: Run, workflow_id: str = "pickup-1", policy: int = 0) -> int:
     """The run starts a child and the server has started it; returns the initiated event id."""
     if run.state.workflow_task is None:
-        run.step(MutableState.signal, "nudge", None, "client", "")
+        run.step(signals.signal, "nudge", None, "client", "")
     run.complete_task(run.start_task(), start_child(workflow_id, policy))
     initiated_id = run.history[-1].event_id
     run.step(children.child_started, initiated_id, f"{workflow_id}-run")
@@ -96,7 +95,7 @@ def test_child_events_that_arrive_during_a_task_are_linked_once_written() -> Non
     run.complete_task(run.start_task(), start_child("pickup-1"))
     initiated_id = run.history[-1].event_id
     # The parent is busy with a task (a signal came in) while the child starts and finishes at once.
-    run.step(MutableState.signal, "nudge", None, "client", "")
+    run.step(signals.signal, "nudge", None, "client", "")
     seq = run.start_task()
     run.step(children.child_started, initiated_id, "child-run")
     run.step(children.child_closed, initiated_id, "child-run", completed_event("fast"))
@@ -137,7 +136,7 @@ def test_a_closing_parent_hands_its_children_to_the_close_policy() -> None:
         ApplyParentClosePolicy(run.state.key, terminate_id),
         ApplyParentClosePolicy(run.state.key, cancel_id),
     }
-    children.close_policy_applied(run.state, terminate_id)
+    run.step(children.close_policy_applied, terminate_id)
     assert children.pending_transfers(run.state) == [ApplyParentClosePolicy(run.state.key, cancel_id)]
 
 
@@ -148,7 +147,7 @@ def test_a_closed_child_owes_its_parent_a_report_until_it_is_made() -> None:
     assert children.pending_transfers(run.state) == []  # still running
     run.complete_task(run.start_task(), complete_workflow())
     assert children.pending_transfers(run.state) == [NotifyParent(run.state.key)]
-    run.state.parent_notified = True
+    run.step(children.parent_notified)
     assert children.pending_transfers(run.state) == []
 
 
@@ -197,7 +196,7 @@ def test_a_child_command_without_an_id_fails_the_task() -> None:
 def test_terminating_during_a_started_task_records_the_forced_close() -> None:
     run = Run()
     run.start_task()
-    run.step(MutableState.terminate, "enough", None, "admin")
+    run.step(closing.terminate, "enough", None, "admin")
     assert run.types()[-2:] == ["WORKFLOW_TASK_FAILED", "WORKFLOW_EXECUTION_TERMINATED"]
     failed = run.history[-2].workflow_task_failed_event_attributes
     assert failed.cause == failed_cause_pb2.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -61,8 +61,8 @@ async def test_eager_start_with_the_official_sdk(tempo_address: str, real_addres
 
 
 @pytest.fixture(scope="module")
-def eager_disabled() -> Iterator[tuple[str, str]]:
-    with compat.server_pair("--dynamic-config-value", "system.enableEagerWorkflowStart=false") as pair:
+async def eager_disabled() -> AsyncIterator[tuple[str, str]]:
+    async with compat.server_pair("--dynamic-config-value", "system.enableEagerWorkflowStart=false") as pair:
         yield pair
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -44,8 +44,8 @@ BLOB = "x" * 1000
 
 
 @pytest.fixture(scope="module")
-def count_limits() -> Iterator[tuple[str, str]]:
-    with compat.server_pair(
+async def count_limits() -> AsyncIterator[tuple[str, str]]:
+    async with compat.server_pair(
         "--dynamic-config-value",
         f"limit.historyCount.error={COUNT_ERROR}",
         "--dynamic-config-value",
@@ -57,8 +57,8 @@ def count_limits() -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def size_limits() -> Iterator[tuple[str, str]]:
-    with compat.server_pair(
+async def size_limits() -> AsyncIterator[tuple[str, str]]:
+    async with compat.server_pair(
         "--dynamic-config-value",
         f"limit.historySize.error={SIZE_ERROR}",
         "--dynamic-config-value",

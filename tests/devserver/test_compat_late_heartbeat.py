@@ -24,7 +24,13 @@ from temporalio.api.enums.v1 import CommandType, EventType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.service import RPCError
-from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor, Worker
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+    UnsandboxedWorkflowRunner,
+    Worker,
+)
 
 from tests.devserver import compat_app, scenarios
 from tests.devserver.compat_app import CANCELLATIONS, TimedOutActivityWorkflow
@@ -70,6 +76,7 @@ async def _timed_out_activity(address: str, activity_name: str, start_to_close_m
             activity_executor=executor,
             max_concurrent_activities=1,
             interceptors=[HoldCompletionUntilCancelled()],
+            workflow_runner=UnsandboxedWorkflowRunner(),  # the sandbox's checks cost CPU, not wire behaviour
         ):
             handle = await client.start_workflow(
                 TimedOutActivityWorkflow.run,

@@ -141,11 +141,12 @@ async def _listed_by_change_version(address: str) -> dict[str, list[str]]:
         return count.count == 2
 
     await scenarios.wait_until(settled, what="visibility caught up")
-    listed = {}
-    for name, query in queries.items():
-        out = await _tempo_cli("workflow", "list", "--address", address, "--query", query, "-o", "json")
-        listed[name] = sorted(info["execution"]["workflowId"].rsplit("-", 1)[1] for info in json.loads(out))
-    return listed
+    lists = [("workflow", "list", "--address", address, "--query", query, "-o", "json") for query in queries.values()]
+    outs = await asyncio.gather(*(_tempo_cli(*args) for args in lists))
+    return {
+        name: sorted(info["execution"]["workflowId"].rsplit("-", 1)[1] for info in json.loads(out))
+        for name, out in zip(queries, outs, strict=True)
+    }
 
 
 async def test_change_version_is_filterable_with_tempo_workflow_list(tempo_address: str, real_address: str) -> None:

@@ -13,9 +13,8 @@ from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import activities, commands, retry, timers
+from devserver.core import activities, closing, commands, queries, retry, runs, signals, timers, workflow_tasks
 from devserver.core.changes import ActivityTaskRef, Changes, QueryTaskRef, RunKey, TimerKey, WorkflowTaskRef
-from devserver.core.mutable_state import MutableState
 from devserver.core.protos import duration
 from devserver.errors import TaskNotFound, WorkflowClosed, WorkflowNotReady
 
@@ -41,7 +40,7 @@ class Run:
             attempt=1,
         )
         ch = Changes(self.now)
-        self.state = MutableState.start(ch, RunKey("default", "order-1", "run-1"), started)
+        self.state = runs.start(ch, RunKey("default", "order-1", "run-1"), started)
         self._take(ch)
 
     def _take(self, ch: Changes) -> Changes:
@@ -61,7 +60,7 @@ class Run:
 
     def start_task(self) -> int:
         ref = [t for t in self.tasks if isinstance(t, WorkflowTaskRef)][-1]
-        start = self.step(MutableState.start_workflow_task, ref.seq, "worker-1", "req")
+        start = self.step(workflow_tasks.start, ref.seq, "worker-1", "req")
         assert start is not None
         return ref.seq
 
@@ -187,7 +186,7 @@ def test_maximum_attempts_reached() -> None:
 def test_signal_during_a_started_task_is_buffered_until_it_completes() -> None:
     run = Run()
     seq = run.start_task()
-    run.step(MutableState.signal, "picked_up", None, "cli", "sig-1")
+    run.step(signals.signal, "picked_up", None, "cli", "sig-1")
     assert run.types()[-1] == "WORKFLOW_TASK_STARTED", "nothing is written under a running task"
     run.complete_task(seq, start_timer("t1", 60))
     assert run.types()[3:] == [
@@ -200,15 +199,15 @@ def test_signal_during_a_started_task_is_buffered_until_it_completes() -> None:
 
 def test_duplicate_signal_request_id_is_recorded_once() -> None:
     run = Run()
-    run.step(MutableState.signal, "s", None, "cli", "same")
-    run.step(MutableState.signal, "s", None, "cli", "same")
+    run.step(signals.signal, "s", None, "cli", "same")
+    run.step(signals.signal, "s", None, "cli", "same")
     assert run.types().count("WORKFLOW_EXECUTION_SIGNALED") == 1
 
 
 def test_close_command_with_buffered_events_fails_with_unhandled_command() -> None:
     run = Run()
     seq = run.start_task()
-    run.step(MutableState.signal, "late", None, "cli", "")
+    run.step(signals.signal, "late", None, "cli", "")
     completion = run.complete_task(seq, complete_workflow())
     assert completion.unhandled_command
     assert run.state.running
@@ -221,7 +220,7 @@ def test_close_command_with_buffered_events_fails_with_unhandled_command() -> No
 def test_retried_workflow_task_attempts_are_transient() -> None:
     run = Run()
     seq = run.start_task()
-    run.step(MutableState.fail_workflow_task, seq, 14, failure_pb.Failure(message="boom"), "worker-1")
+    run.step(workflow_tasks.fail, seq, 14, failure_pb.Failure(message="boom"), "worker-1")
     assert run.types() == [
         "WORKFLOW_EXECUTION_STARTED",
         "WORKFLOW_TASK_SCHEDULED",
@@ -230,10 +229,10 @@ def test_retried_workflow_task_attempts_are_transient() -> None:
     ]
     # Attempt 2 fails too: nothing more is written.
     ref = run.tasks[-1]
-    start = run.step(MutableState.start_workflow_task, ref.seq, "worker-1", "req")
+    start = run.step(workflow_tasks.start, ref.seq, "worker-1", "req")
     assert start.attempt == 2
     assert [e.event_id for e in start.transient_events] == [5, 6]
-    run.step(MutableState.fail_workflow_task, ref.seq, 14, failure_pb.Failure(message="boom"), "worker-1")
+    run.step(workflow_tasks.fail, ref.seq, 14, failure_pb.Failure(message="boom"), "worker-1")
     assert len(run.history) == 4
     # Attempt 3 completes: its scheduled/started events become history.
     seq3 = run.start_task()
@@ -252,13 +251,20 @@ def test_workflow_task_timeout_schedules_a_retry_on_the_normal_queue() -> None:
     run = Run()
     run.complete_task(run.start_task())
     run.state.sticky_queue = "sticky-1"
-    run.step(MutableState.signal, "s", None, "cli", "")
+    run.step(signals.signal, "s", None, "cli", "")
+    seq = run.start_task()
+    _, key = run.due_timers("workflow_task_timeout")[-1]
+    run.fire(key)
+    # Off the sticky queue, the real server starts over at attempt 1 (written), not a retry.
+    assert run.types()[-2:] == ["WORKFLOW_TASK_TIMED_OUT", "WORKFLOW_TASK_SCHEDULED"]
+    assert run.state.workflow_task is not None and run.state.workflow_task.attempt == 1
+    assert run.tasks[-1].queue == "orders" and run.tasks[-1].seq != seq
+    # A second timeout, now on the normal queue, is retried as a transient attempt 2.
     seq = run.start_task()
     _, key = run.due_timers("workflow_task_timeout")[-1]
     run.fire(key)
     assert run.types()[-1] == "WORKFLOW_TASK_TIMED_OUT"
     assert run.state.workflow_task is not None and run.state.workflow_task.attempt == 2
-    assert run.tasks[-1].queue == "orders" and run.tasks[-1].seq != seq
 
 
 def test_unsupported_command_fails_the_task_with_a_clear_cause() -> None:
@@ -309,7 +315,7 @@ def test_cancel_of_a_started_activity_reaches_its_heartbeat() -> None:
     run = Run()
     run.complete_task(run.start_task(), schedule_activity())
     info = start_activity_attempt(run)
-    run.step(MutableState.signal, "wake", None, "cli", "")
+    run.step(signals.signal, "wake", None, "cli", "")
     cancel = command_pb.Command(
         command_type=C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
         request_cancel_activity_task_command_attributes=command_pb.RequestCancelActivityTaskCommandAttributes(
@@ -317,7 +323,7 @@ def test_cancel_of_a_started_activity_reaches_its_heartbeat() -> None:
         ),
     )
     run.complete_task(run.start_task(), cancel)
-    assert run.step(activities.heartbeat, info, None) is True
+    assert run.step(activities.heartbeat, info, None).cancel_requested is True
     run.step(activities.cancel_acknowledged, info, None, "worker-1")
     assert run.types()[-3:] == ["ACTIVITY_TASK_STARTED", "ACTIVITY_TASK_CANCELED", "WORKFLOW_TASK_SCHEDULED"]
 
@@ -325,10 +331,10 @@ def test_cancel_of_a_started_activity_reaches_its_heartbeat() -> None:
 def test_queries_are_routed_by_workflow_task_state() -> None:
     run = Run()
     query = query_pb.WorkflowQuery(query_type="status")
-    run.step(MutableState.query, "q1", query)  # task scheduled, not started: rides along with it
+    run.step(queries.query, "q1", query)  # task scheduled, not started: rides along with it
     seq = run.start_task()
     assert run.state.workflow_task is not None and "q1" in run.state.workflow_task.queries
-    run.step(MutableState.query, "q2", query)  # task started: waits for it
+    run.step(queries.query, "q2", query)  # task started: waits for it
     run.complete_task(seq)
     legacy = [t for t in run.tasks if isinstance(t, QueryTaskRef)]
     assert {t.query_id for t in legacy} == {"q1", "q2"}, "unanswered queries go out as query tasks"
@@ -336,9 +342,9 @@ def test_queries_are_routed_by_workflow_task_state() -> None:
 
 def test_query_on_a_run_closed_before_any_task_started_is_not_ready() -> None:
     run = Run()
-    run.step(MutableState.terminate, "bye", None, "cli")
+    run.step(closing.terminate, "bye", None, "cli")
     with pytest.raises(WorkflowNotReady):
-        run.step(MutableState.query, "q", query_pb.WorkflowQuery(query_type="status"))
+        run.step(queries.query, "q", query_pb.WorkflowQuery(query_type="status"))
 
 
 def test_stale_task_and_closed_run_errors() -> None:
@@ -347,10 +353,10 @@ def test_stale_task_and_closed_run_errors() -> None:
     run.complete_task(seq)
     with pytest.raises(TaskNotFound):
         run.complete_task(seq)
-    run.step(MutableState.terminate, "bye", None, "cli")
+    run.step(closing.terminate, "bye", None, "cli")
     assert run.state.status == wf_enums.WORKFLOW_EXECUTION_STATUS_TERMINATED
     with pytest.raises(WorkflowClosed):
-        run.step(MutableState.signal, "s", None, "cli", "")
+        run.step(signals.signal, "s", None, "cli", "")
 
 
 def test_continue_as_new_starts_the_next_run() -> None:
@@ -393,7 +399,7 @@ def test_run_timeout_closes_the_run_as_timed_out() -> None:
     run.state.run_deadline = T0 + 5
     run.complete_task(run.start_task(), start_timer("long", 60))
     run.now = T0 + 5
-    run.fire(TimerKey(run.state.key, "run_timeout"))
+    run.fire(TimerKey.run_timeout(run.state.key))
     assert run.types()[-1] == "WORKFLOW_EXECUTION_TIMED_OUT"
     assert run.state.status == wf_enums.WORKFLOW_EXECUTION_STATUS_TIMED_OUT
     assert not run.state.timers, "a closed run has nothing pending"
@@ -427,7 +433,7 @@ def test_failed_run_with_a_retry_policy_starts_the_next_attempt_after_the_backof
     assert [k.kind for _, k in retry_ch.timers] == ["first_workflow_task"], "the first task waits out the backoff"
     # The second attempt is the last one the policy allows.
     retry_ch2 = Changes(run.now)
-    assert retry_run.retry_backoff(app_failure("flaky"), retry_ch2.now) == (
+    assert closing.retry_backoff(retry_run, app_failure("flaky"), retry_ch2.now) == (
         None,
         wf_enums.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED,
     )
@@ -438,7 +444,7 @@ def test_a_workflow_task_that_keeps_failing_backs_off_and_new_events_end_the_wai
     for attempt in range(1, 6):
         seq = run.start_task()
         assert run.state.workflow_task is not None and run.state.workflow_task.attempt == attempt
-        run.step(MutableState.fail_workflow_task, seq, 14, failure_pb.Failure(message="bug"), "worker-1")
+        run.step(workflow_tasks.fail, seq, 14, failure_pb.Failure(message="bug"), "worker-1")
     # Attempt 6 is not handed out at once: it waits a second, then two, ...
     assert run.state.workflow_task is None
     deadline, key = run.due_timers("workflow_task_retry")[-1]
@@ -446,11 +452,11 @@ def test_a_workflow_task_that_keeps_failing_backs_off_and_new_events_end_the_wai
     run.now = deadline
     run.fire(key)
     seq = run.start_task()
-    run.step(MutableState.fail_workflow_task, seq, 14, failure_pb.Failure(message="bug"), "worker-1")
+    run.step(workflow_tasks.fail, seq, 14, failure_pb.Failure(message="bug"), "worker-1")
     deadline, key = run.due_timers("workflow_task_retry")[-1]
     assert (deadline - run.now, key.attempt) == (2.0, 7)
     # A signal is news for the workflow: a task goes out now, not after the backoff.
-    run.step(MutableState.signal, "fixed", None, "cli", "")
+    run.step(signals.signal, "fixed", None, "cli", "")
     assert run.state.workflow_task is not None and not run.state.workflow_task.started
     assert run.state.workflow_task.attempt == 1
     handed_out = len(run.tasks)

@@ -14,11 +14,10 @@ from temporalio.api.history.v1 import message_pb2 as history_pb
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import build_ids, eager_start
+from devserver.core import build_ids, eager_start, runs
 from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, RunKey, WorkflowTaskRef
 from devserver.core.limits import Limits
-from devserver.core.mutable_state import MutableState
 from devserver.core.protos import MAX_DURATION_SECONDS, capped, duration_error
 
 
@@ -109,13 +108,13 @@ def test_build_ids_keep_the_unversioned_sentinel_first() -> None:
 
 def test_eager_start_starts_the_first_task_without_dispatching_it() -> None:
     ch = Changes(now=100.0)
-    state = MutableState.start(ch, RunKey("default", "wf", "run-1"), started_attributes(), request_id="req-1")
+    state = runs.start(ch, RunKey("default", "wf", "run-1"), started_attributes(), request_id="req-1")
     start = eager_start.start_first_task(state, ch, "client@host", "req-1")
     assert start is not None and start.started_event_id == 3 and start.attempt == 1
     assert not [t for t in ch.tasks if isinstance(t, WorkflowTaskRef)]
     started = ch.events[-1].workflow_task_started_event_attributes
     assert (started.identity, started.request_id, started.history_size_bytes) == ("client@host", "req-1", 0)
-    assert eager_start.eager_task(state, "req-1") is not None
+    assert eager_start.eager_task(state, "req-1") == start  # a retried request gets the same task
     assert eager_start.eager_task(state, "another request") is None
 
 
@@ -124,7 +123,7 @@ def test_an_eager_task_is_an_ordinary_started_task() -> None:
     from devserver.core import commands
 
     ch = Changes(now=100.0)
-    state = MutableState.start(ch, RunKey("default", "wf", "run-1"), started_attributes(), request_id="req-1")
+    state = runs.start(ch, RunKey("default", "wf", "run-1"), started_attributes(), request_id="req-1")
     start = eager_start.start_first_task(state, ch, "client@host", "req-1")
     assert start is not None
     done = Changes(now=101.0)

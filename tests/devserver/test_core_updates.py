@@ -12,9 +12,9 @@ from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.update.v1 import message_pb2 as update_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import commands, updates
+from devserver.core import closing, commands, signals, updates, workflow_tasks
 from devserver.core.changes import WorkflowTaskRef
-from devserver.core.mutable_state import UPDATE_ACCEPTED, UPDATE_COMPLETED, MutableState
+from devserver.core.mutable_state import UPDATE_ACCEPTED, UPDATE_COMPLETED
 from tests.devserver.test_core import C, Run, complete_workflow
 
 
@@ -65,7 +65,7 @@ def idle_run() -> Run:
 
 def start(run: Run):  # type: ignore[no-untyped-def]
     ref = [t for t in run.tasks if isinstance(t, WorkflowTaskRef)][-1]
-    return ref.seq, run.step(MutableState.start_workflow_task, ref.seq, "worker-1", "req")
+    return ref.seq, run.step(workflow_tasks.start, ref.seq, "worker-1", "req")
 
 
 def test_an_accepted_update_is_recorded_after_its_task() -> None:
@@ -110,7 +110,7 @@ def test_a_rejected_update_leaves_history_as_it_was() -> None:
 
 def test_an_update_that_arrives_during_a_task_gets_the_next_one() -> None:
     run = idle_run()
-    run.step(MutableState.signal, "nudge", None, "client", "")
+    run.step(signals.signal, "nudge", None, "client", "")
     seq = run.start_task()
     run.step(updates.admit, request("late"))
     run.complete_task(seq)
@@ -121,7 +121,7 @@ def test_an_update_that_arrives_during_a_task_gets_the_next_one() -> None:
 
 def test_an_update_that_arrives_while_the_run_closes_is_aborted() -> None:
     run = idle_run()
-    run.step(MutableState.signal, "nudge", None, "client", "")
+    run.step(signals.signal, "nudge", None, "client", "")
     seq = run.start_task()
     run.step(updates.admit, request("late"))
     completion = run.step(
@@ -163,7 +163,7 @@ def test_an_accepted_update_fails_when_its_run_closes() -> None:
     accepted = accept("u1")
     answer(run, seq, [accepted], [placed(accepted)])
     assert run.state.updates["u1"].stage == UPDATE_ACCEPTED
-    ch = run.step(lambda state, ch: (state.terminate(ch, "stop", None, "admin"), ch)[1])
+    ch = run.step(lambda state, ch: (closing.terminate(state, ch, "stop", None, "admin"), ch)[1])
     assert "u1" in ch.updates
     update = run.state.updates["u1"]  # kept: a poll still gets its outcome
     assert update.stage == UPDATE_COMPLETED

@@ -20,9 +20,6 @@ from tests.devserver.scenarios import Outcome
 # The first test also pays for the module's prefetch of every scenario on both servers.
 pytestmark = [pytest.mark.real_server, pytest.mark.timeout(600)]
 
-# Scenarios whose histories on our server are known to differ (open bugs): name -> reason.
-KNOWN_DIFFERENCES: dict[str, str] = {}
-
 
 def _normalize(result: Any) -> Any:
     """Results that embed run ids cannot match across servers."""
@@ -76,16 +73,7 @@ async def _prefetch_outcomes(tempo_address: str, real_address: str) -> None:
     await asyncio.gather(*(one(name) for name in scenarios.SCENARIOS if name not in TIMING_SENSITIVE))
 
 
-@pytest.mark.parametrize(
-    "scenario",
-    [
-        pytest.param(
-            name,
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[name])] if name in KNOWN_DIFFERENCES else [],
-        )
-        for name in scenarios.SCENARIOS
-    ],
-)
+@pytest.mark.parametrize("scenario", list(scenarios.SCENARIOS))
 async def test_same_history_as_real_server(scenario: str, tempo_address: str, real_address: str) -> None:
     ours, real = await asyncio.gather(
         scenarios.outcome(scenario, tempo_address), scenarios.outcome(scenario, real_address)

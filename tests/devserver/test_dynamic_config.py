@@ -8,10 +8,11 @@ accepted with a note, and malformed ones stop the command with a one-line error.
 from __future__ import annotations
 
 import asyncio
+import logging
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -27,6 +28,7 @@ from devserver import dynamic_config
 from devserver.app import ServerConfig
 from devserver.core.limits import Limits
 from tests.devserver import compat, scenarios
+from tests.inprocess import config_from_flags, tempo_in_process
 from tests.servers import tempo_server
 
 # ---- parsing ------------------------------------------------------------------------------
@@ -91,8 +93,8 @@ def test_bad_values_are_refused(flag: str, message: str) -> None:
 
 def test_blob_error_limit_applies_above_the_warn_limit() -> None:
     """The real server refuses a payload only when it is over both limits."""
-    from devserver.engine import check_blob_size
     from devserver.errors import InvalidArgument
+    from devserver.validation import check_blob_size
 
     payload = Payloads(payloads=[Payload(data=b"x" * 5000)])
     check_blob_size(payload, limits=Limits(blob_size_error=1000))  # under the 512 KB warn limit
@@ -150,7 +152,7 @@ BLOB_LIMIT = 1000
 
 
 @pytest.fixture(scope="module")
-def tuned() -> Iterator[tuple[str, str]]:
+async def tuned() -> AsyncIterator[tuple[str, str]]:
     flags = {
         "matching.longPollExpirationInterval": '"2s"',
         "history.longPollExpirationInterval": '"2s"',
@@ -159,7 +161,7 @@ def tuned() -> Iterator[tuple[str, str]]:
         "frontend.persistenceMaxQPS": "10000",  # ignored by Tempo, taken by the real server
     }
     args = [arg for key, value in flags.items() for arg in ("--dynamic-config-value", f"{key}={value}")]
-    with compat.server_pair(*args) as pair:
+    async with compat.server_pair(*args) as pair:
         yield pair
 
 
@@ -275,14 +277,13 @@ async def test_honoured_keys_change_the_server_like_the_real_one(tuned: tuple[st
     }
 
 
-async def test_warn_limit_is_logged() -> None:
+async def test_warn_limit_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     """Past limit.historyCount.warn the server logs a warning (as the real server's history
     service does: "history count exceeds warn limit."), once per run."""
-    server = tempo_server("--dynamic-config-value", "limit.historyCount.warn=3").start()
-    try:
-        await scenarios.client_for(server.address)
+    caplog.set_level(logging.WARNING)
+    async with tempo_in_process(config_from_flags(["--dynamic-config-value", "limit.historyCount.warn=3"])) as address:
         workflow_id = scenarios.unique("warn")
-        async with grpc.aio.insecure_channel(server.address) as channel:
+        async with grpc.aio.insecure_channel(address) as channel:
             stub = WorkflowServiceStub(channel)
             await stub.StartWorkflowExecution(
                 wsv1.StartWorkflowExecutionRequest(
@@ -301,9 +302,7 @@ async def test_warn_limit_is_logged() -> None:
                         signal_name=name,
                     )
                 )
-    finally:
-        server.stop()
-    assert server.proc is not None and server.proc.stderr is not None
-    stderr = server.proc.stderr.read().decode()
-    assert stderr.count("history count exceeds warn limit") == 1
-    assert workflow_id in stderr
+    warnings = [r.getMessage() for r in caplog.records if "history count exceeds warn limit" in r.getMessage()]
+    assert len(warnings) == 1
+    assert all(r.levelno == logging.WARNING for r in caplog.records if r.getMessage() in warnings)
+    assert workflow_id in warnings[0]

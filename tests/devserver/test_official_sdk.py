@@ -36,18 +36,10 @@ from tests.devserver.scenarios import (
 
 ET = EventType
 
-# Known server bugs that fail a test on OUR server only (test name -> why); none open.
-TEMPO_BUGS: dict[str, str] = {}
-
 
 @pytest.fixture
 async def client(server_address: str) -> Client:
     return await scenarios.client_for(server_address)
-
-
-@pytest.fixture(autouse=True)
-def _known_tempo_bugs(request: pytest.FixtureRequest) -> None:
-    scenarios.xfail_on_tempo(request, TEMPO_BUGS)
 
 
 def types(history: list[Any]) -> list[str]:
@@ -119,7 +111,7 @@ async def test_continue_as_new_result_follows_chain(server_address: str) -> None
     assert types(last_run)[-1] == "WORKFLOW_EXECUTION_COMPLETED"
     # The result was produced by the last run, which result() reached by following the chain.
     second = out.histories[1][0].workflow_execution_started_event_attributes
-    assert second.continued_execution_run_id
+    assert second.continued_execution_run_id == first_started.original_execution_run_id  # continues the first run
     assert second.first_execution_run_id == first_started.original_execution_run_id
     third_run_id = out.histories[1][-1].workflow_execution_continued_as_new_event_attributes.new_execution_run_id
     assert out.result == f"done after run {third_run_id}"

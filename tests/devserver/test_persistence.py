@@ -17,7 +17,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RetryConfig, RPCError
 from temporalio.worker import Worker
 
 from tests.devserver.durable_app import Courier, Dispatcher, DurableOrder, Napper, deliver, prepare
@@ -266,7 +266,8 @@ async def test_a_full_database_stops_the_server_with_one_line_and_keeps_what_was
     server = tempo_server("--db-filename", str(db), "--sqlite-pragma", "max_page_count=40").start()
     acknowledged: list[str] = []
     try:
-        client = await Client.connect(server.address)
+        # Once the server has stopped, the default retries would knock on its door for 10 s.
+        client = await Client.connect(server.address, retry_config=RetryConfig(max_retries=2))
         with pytest.raises(RPCError):
             for i in range(2000):
                 handle = await client.start_workflow(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from temporalio.api.common.v1 import message_pb2 as common
 
-from devserver.core import activities, snapshot
+from devserver.core import activities, signals, snapshot
 from devserver.core.changes import ActivityTaskRef, Changes, WorkflowTaskRef
-from devserver.core.mutable_state import MutableState
 from devserver.core.recovery import recover
 from tests.devserver.test_core import Run, app_failure, schedule_activity, start_activity_attempt, start_timer
 
@@ -18,9 +17,9 @@ def busy_run() -> Run:
     info = start_activity_attempt(run)
     run.step(activities.heartbeat, info, common.Payloads(payloads=[common.Payload(data=b"42")]))
     run.step(activities.fail, info, app_failure("declined"), "worker-1")
-    run.step(MutableState.signal, "poke", None, "cli", "sig-1")
+    run.step(signals.signal, "poke", None, "cli", "sig-1")
     run.start_task()
-    run.step(MutableState.signal, "poke-again", None, "cli", "sig-2")
+    run.step(signals.signal, "poke-again", None, "cli", "sig-2")
     return run
 
 
@@ -44,7 +43,7 @@ def test_recovery_hands_out_scheduled_tasks_on_the_normal_queue() -> None:
     run = Run()
     run.complete_task(run.start_task(), schedule_activity())
     run.state.sticky_queue = "gone-worker"
-    run.step(MutableState.signal, "s", None, "cli", "")
+    run.step(signals.signal, "s", None, "cli", "")
     state = snapshot.load(snapshot.dump(run.state))
     ch = Changes(state.start_time + 1)
     recover(state, ch)

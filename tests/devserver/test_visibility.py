@@ -412,7 +412,8 @@ def test_upsert_replaces_get_and_delete(index: VisibilityIndex) -> None:
     index.delete(NS, "r1")  # already gone: no error
     assert index.get(NS, "r1") is None
     assert "order-1" not in ids(index, "")
-    assert index.get("other", "r6") is not None
+    other = index.get("other", "r6")  # another namespace's run is untouched
+    assert other is not None and other.run_id == "r6"
     assert sorted(r.run_id for r in index.all_records()) == ["r2", "r3", "r4", "r5", "r6"]
 
 

@@ -24,7 +24,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
-from devserver.app import is_loopback
+from devserver.listen_address import is_loopback
 from tests.reliability.harness import connect, logged
 from tests.servers import free_port, real_server, tempo_server
 

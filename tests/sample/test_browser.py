@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,7 +89,7 @@ async def test_order_pick_up_and_deliver_in_a_browser(tempo_address: str, tmp_pa
             card = menu.locator(".order-card").first
             await expect(card.locator(".badge")).to_have_text("Paid", timeout=30_000)
             order_id = await card.get_attribute("data-order-id")
-            assert order_id
+            assert order_id is not None and re.fullmatch(r"order-[0-9a-f]{12}", order_id), order_id
 
             driver = await context.new_page()
             await driver.goto(sample.driver)

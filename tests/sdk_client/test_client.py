@@ -65,8 +65,8 @@ async def test_bad_address_is_rejected_before_dialling() -> None:
 
 async def test_start_and_result(client: Client, task_queue: str) -> None:
     handle = await client.start_workflow("Greeting", "Ada", id=new_id("greet"), task_queue=task_queue)
-    assert handle.result_run_id
     assert await handle.result() == "Hello, Ada!"
+    assert (await handle.describe()).run_id == handle.result_run_id  # the run it started
 
 
 async def test_execute_with_dataclasses_both_ways(client: Client, task_queue: str) -> None:

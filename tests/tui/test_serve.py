@@ -44,6 +44,27 @@ def test_serve_answers_with_a_page_that_needs_no_internet(tempo_address: str) ->
     assert f"http://127.0.0.1:{port}" in out
 
 
+def _serve_briefly(tempo_address: str, ip: str) -> tuple[str, str]:
+    """Start `tempo tui --serve --ip IP`, wait for its URL, stop it; (stdout, stderr)."""
+    port = free_port()
+    argv = [sys.executable, "-m", "tempo_cli.main", "tui", "--serve", "--ip", ip, "--port", str(port)]
+    proc = subprocess.Popen([*argv, "--address", tempo_address], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert _get(f"http://127.0.0.1:{port}/", proc).status_code == 200
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=15)
+    return out.decode(), err.decode()
+
+
+def test_serve_beyond_loopback_warns_that_the_ui_has_no_authentication(tempo_address: str) -> None:
+    _, err = _serve_briefly(tempo_address, "0.0.0.0")
+    warnings = [line for line in err.splitlines() if "no authentication" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: listening on 0.0.0.0: this web UI"), err
+    _, err = _serve_briefly(tempo_address, "127.0.0.1")
+    assert "no authentication" not in err
+
+
 def test_serve_on_a_taken_port_is_a_one_line_error(tempo_address: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -1,0 +1,108 @@
+"""What DescribeWorkflowExecution and ListWorkflowExecutions report about a run: read-only views."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
+from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from devserver.core import activities
+from devserver.core.mutable_state import MutableState, task_queue_message
+from devserver.core.protos import duration, seconds_of, timestamp
+
+PendingWorkflowTaskState = wf_enums.PendingWorkflowTaskState
+
+
+def describe(state: MutableState, started_event: history.HistoryEvent | None) -> wsv1.DescribeWorkflowExecutionResponse:
+    """DescribeWorkflowExecution's answer; `started_event` is the run's first event (its user
+    metadata is the static summary and details given at start)."""
+    started = state.started_attributes
+    response = wsv1.DescribeWorkflowExecutionResponse()
+    config = response.execution_config
+    config.task_queue.CopyFrom(task_queue_message(state.task_queue))
+    if seconds_of(started.workflow_execution_timeout):
+        config.workflow_execution_timeout.CopyFrom(started.workflow_execution_timeout)
+    if started.HasField("workflow_run_timeout"):  # a child's is there even when zero
+        config.workflow_run_timeout.CopyFrom(started.workflow_run_timeout)
+    config.default_workflow_task_timeout.CopyFrom(duration(state.task_timeout))
+    if started_event is not None and started_event.HasField("user_metadata"):
+        config.user_metadata.CopyFrom(started_event.user_metadata)
+    response.workflow_execution_info.CopyFrom(execution_info(state))
+    _pending(response, state)
+    extended = response.workflow_extended_info
+    if started_event is not None:  # a reset run starts later than its history (core.reset)
+        extended.original_start_time.CopyFrom(started_event.event_time)
+    else:
+        extended.original_start_time.CopyFrom(timestamp(state.start_time))
+    if state.last_reset_time:
+        extended.last_reset_time.CopyFrom(timestamp(state.last_reset_time))
+    extended.reset_run_id = state.reset_run_id
+    extended.cancel_requested = state.cancel_requested
+    if state.execution_deadline is not None:
+        extended.execution_expiration_time.CopyFrom(timestamp(state.execution_deadline))
+    if state.run_deadline is not None:
+        extended.run_expiration_time.CopyFrom(timestamp(state.run_deadline))
+    return response
+
+
+def _pending(response: wsv1.DescribeWorkflowExecutionResponse, state: MutableState) -> None:
+    """The run's pending activities, children and workflow task."""
+    for info in state.activities.values():
+        response.pending_activities.append(activities.pending_info(info))
+    for child in state.children.values():
+        response.pending_children.append(
+            workflow_pb.PendingChildExecutionInfo(
+                workflow_id=child.workflow_id,
+                run_id=child.run_id,
+                workflow_type_name=child.initiated.workflow_type.name,
+                initiated_id=child.initiated_event_id,
+                parent_close_policy=child.initiated.parent_close_policy,
+            )
+        )
+    task = state.workflow_task
+    if task is not None:
+        pending = response.pending_workflow_task
+        pending.state = (
+            PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
+            if task.started
+            else PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED
+        )
+        pending.scheduled_time.CopyFrom(timestamp(task.scheduled_time))
+        pending.original_scheduled_time.CopyFrom(timestamp(task.scheduled_time))
+        pending.attempt = task.attempt
+        if task.started:
+            pending.started_time.CopyFrom(timestamp(task.started_time))
+
+
+def execution_info(state: MutableState) -> workflow_pb.WorkflowExecutionInfo:
+    info = workflow_pb.WorkflowExecutionInfo(
+        start_time=timestamp(state.start_time),
+        status=state.status,  # type: ignore[arg-type]
+        history_length=state.next_event_id - 1,
+        execution_time=timestamp(state.start_time + state.first_wft_backoff),
+        memo=state.memo,
+        search_attributes=state.search_attributes,
+        task_queue=state.task_queue,
+        state_transition_count=state.state_transitions,
+        history_size_bytes=state.history_size_bytes,
+        first_run_id=state.first_execution_run_id,
+    )
+    info.execution.workflow_id = state.key.workflow_id
+    info.execution.run_id = state.key.run_id
+    info.type.name = state.workflow_type
+    info.auto_reset_points.CopyFrom(state.auto_reset_points)
+    info.priority.CopyFrom(state.started_attributes.priority)
+    started = state.started_attributes
+    if started.parent_workflow_execution.workflow_id:
+        info.parent_namespace_id = started.parent_workflow_namespace_id
+        info.parent_execution.CopyFrom(started.parent_workflow_execution)
+    if started.root_workflow_execution.workflow_id:
+        info.root_execution.CopyFrom(started.root_workflow_execution)
+    else:
+        info.root_execution.workflow_id = state.key.workflow_id
+        info.root_execution.run_id = state.key.run_id
+    if state.close_time is not None:
+        info.close_time.CopyFrom(timestamp(state.close_time))
+        info.execution_duration.CopyFrom(duration(max(0.0, state.close_time - state.start_time)))
+    return info

@@ -1,0 +1,91 @@
+"""A request's own fields, checked as the real server's frontend checks them (before any run is touched)."""
+
+from __future__ import annotations
+
+import logging
+
+from google.protobuf.message import Message
+from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from devserver.core.limits import Limits
+from devserver.core.mutable_state import MutableState
+from devserver.core.protos import seconds_of
+from devserver.errors import InvalidArgument, WorkflowAlreadyStarted
+
+log = logging.getLogger("tempo.engine")
+
+Status = wf_enums.WorkflowExecutionStatus
+ReusePolicy = wf_enums.WorkflowIdReusePolicy
+
+# Limits the real server enforces (its defaults), so users meet them here first.
+MAX_ID_LENGTH = 1000
+
+_FAILED_STATUSES = {
+    Status.WORKFLOW_EXECUTION_STATUS_FAILED,
+    Status.WORKFLOW_EXECUTION_STATUS_CANCELED,
+    Status.WORKFLOW_EXECUTION_STATUS_TERMINATED,
+    Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT,
+}
+
+
+def check_blob_size(*messages: Message, limits: Limits) -> None:
+    """Payloads over the real server's blob limit (2 MB unless limit.blobSize.error says otherwise)
+    are refused here too, not first in production.
+
+    Like the real server, a payload is refused only when it is over the warn limit too
+    (limit.blobSize.error below limit.blobSize.warn takes effect from the warn limit).
+    """
+    for message in messages:
+        size = message.ByteSize()
+        if size > limits.blob_size_warn:
+            if size > limits.blob_size_error:
+                raise InvalidArgument("Blob data size exceeds limit.")
+            log.warning("Blob data size exceeds the warning limit (%d > %d bytes).", size, limits.blob_size_warn)
+
+
+def validate_start(request: wsv1.StartWorkflowExecutionRequest, limits: Limits) -> None:
+    """A start request's own fields, checked as the real server's frontend checks them."""
+    if not request.workflow_id:
+        raise InvalidArgument("WorkflowId is not set on request.")
+    if len(request.workflow_id) > MAX_ID_LENGTH:
+        raise InvalidArgument("WorkflowId length exceeds limit.")
+    if not request.workflow_type.name:
+        raise InvalidArgument("WorkflowType is not set on request.")
+    if len(request.workflow_type.name) > MAX_ID_LENGTH:
+        raise InvalidArgument("WorkflowType length exceeds limit.")
+    if not request.task_queue.name:
+        raise InvalidArgument("TaskQueue is not set on request.")
+    if len(request.task_queue.name) > MAX_ID_LENGTH:
+        raise InvalidArgument("taskQueue length exceeds limit")
+    if len(request.request_id) > MAX_ID_LENGTH:
+        raise InvalidArgument("RequestId length exceeds limit.")
+    check_blob_size(request.input, request.memo, request.header, limits=limits)
+    for name in ("workflow_execution_timeout", "workflow_run_timeout", "workflow_task_timeout", "workflow_start_delay"):
+        if seconds_of(getattr(request, name)) < 0:
+            raise InvalidArgument(f"Invalid {name}: must not be negative.")
+    if request.cron_schedule:
+        raise InvalidArgument("cron schedules are not supported by the tempo dev server yet")
+
+
+def check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: MutableState) -> None:
+    policy = request.workflow_id_reuse_policy
+    location = f"WorkflowId: {request.workflow_id}, RunId: {last.key.run_id}."
+    if policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE:
+        raise WorkflowAlreadyStarted(
+            f"Workflow execution already finished. {location} Workflow Id reuse policy: reject duplicate workflow Id.",
+            last.start_request_id,
+            last.key.run_id,
+            last.first_execution_run_id,
+        )
+    if (
+        policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
+        and last.status not in _FAILED_STATUSES
+    ):
+        raise WorkflowAlreadyStarted(
+            f"Workflow execution already finished successfully. {location} "
+            "Workflow Id reuse policy: allow duplicate workflow Id if last run failed.",
+            last.start_request_id,
+            last.key.run_id,
+            last.first_execution_run_id,
+        )

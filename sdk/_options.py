@@ -1,0 +1,146 @@
+"""The options of starting a workflow and of scheduling an activity, as frozen values.
+
+The public functions take keyword arguments, as the official SDK's do
+(:meth:`sdk.client.Client.start_workflow`, :func:`sdk.workflow.execute_activity`, ...).
+Each builds one of these once, which checks the values and says clearly what is wrong
+before anything reaches the server, and hands it inward; nothing below the public
+functions deals in loose keyword arguments.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sdk._client_types import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
+
+
+def check_timeout(name: str, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, datetime.timedelta):
+        raise TypeError(f"{name} must be a datetime.timedelta, got {value!r} ({type(value).__name__})")
+    if value <= datetime.timedelta(0):
+        raise ValueError(f"{name} must be positive, got {value}")
+
+
+def _check_name(name: str, value: object, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {value!r} ({type(value).__name__})")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+
+
+def _check_type(name: str, value: object, kind: type) -> None:
+    if value is not None and not isinstance(value, kind):
+        raise TypeError(f"{name} must be a {kind.__name__}, got {value!r} ({type(value).__name__})")
+
+
+def _check_mapping(name: str, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
+        raise TypeError(f"{name} must be a mapping with string keys, got {value!r}")
+
+
+@dataclass(frozen=True)
+class StartWorkflowOptions:
+    """How to start a workflow: what :meth:`Client.start_workflow` was given besides the
+    workflow and its arguments.
+
+    Attributes:
+        id: Workflow ID, unique among running workflows of the namespace.
+        task_queue: Task queue a worker polls for this workflow.
+        execution_timeout: Limit for the whole chain of runs (retries, continue-as-new).
+        run_timeout: Limit for a single run.
+        task_timeout: Limit for one workflow task (server default 10 s).
+        id_reuse_policy: Whether the ID of a closed run may be reused.
+        id_conflict_policy: What to do if a run with this ID is still running.
+        retry_policy: Retry the workflow run on failure.
+        memo: Non-indexed values shown by describe and list.
+        search_attributes: Indexed values usable in list queries.
+        request_id: Idempotency key; ``None`` has one generated per call.
+        static_summary: A one-line summary user interfaces show for the workflow.
+        static_details: Longer details user interfaces show for the workflow.
+
+    Raises:
+        TypeError: A value of the wrong type (a number of seconds for a timeout, say).
+        ValueError: An empty ID or task queue, or a timeout that is not positive.
+    """
+
+    id: str
+    task_queue: str
+    execution_timeout: datetime.timedelta | None = None
+    run_timeout: datetime.timedelta | None = None
+    task_timeout: datetime.timedelta | None = None
+    id_reuse_policy: WorkflowIdReusePolicy | None = None
+    id_conflict_policy: WorkflowIdConflictPolicy | None = None
+    retry_policy: RetryPolicy | None = None
+    memo: Mapping[str, Any] | None = field(default=None, hash=False)
+    search_attributes: Mapping[str, Any] | None = field(default=None, hash=False)
+    request_id: str | None = None
+    static_summary: str | None = None
+    static_details: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name("id", self.id)
+        _check_name("task_queue", self.task_queue)
+        for name in ("execution_timeout", "run_timeout", "task_timeout"):
+            check_timeout(name, getattr(self, name))
+        _check_type("id_reuse_policy", self.id_reuse_policy, WorkflowIdReusePolicy)
+        _check_type("id_conflict_policy", self.id_conflict_policy, WorkflowIdConflictPolicy)
+        _check_type("retry_policy", self.retry_policy, RetryPolicy)
+        _check_mapping("memo", self.memo)
+        _check_mapping("search_attributes", self.search_attributes)
+        _check_name("request_id", self.request_id, optional=True)
+        _check_type("static_summary", self.static_summary, str)
+        _check_type("static_details", self.static_details, str)
+        # Copies: a caller changing its dict afterwards must not change what was asked for.
+        if self.memo is not None:
+            object.__setattr__(self, "memo", dict(self.memo))
+        if self.search_attributes is not None:
+            object.__setattr__(self, "search_attributes", dict(self.search_attributes))
+
+
+@dataclass(frozen=True)
+class ActivityOptions:
+    """How to schedule an activity: what :func:`sdk.workflow.start_activity` was given
+    besides the activity and its arguments.
+
+    Attributes:
+        task_queue: Task queue for the activity; ``None`` means the workflow's.
+        schedule_to_close_timeout: Limit on the whole activity including retries.
+        schedule_to_start_timeout: Limit on the time an attempt waits for a worker.
+        start_to_close_timeout: Limit on a single attempt.
+        heartbeat_timeout: Limit between heartbeats of a running attempt.
+        retry_policy: How failures are retried; ``None`` is the server's default (forever).
+
+    Raises:
+        TypeError: A value of the wrong type (a number of seconds for a timeout, say).
+        ValueError: Neither ``start_to_close_timeout`` nor ``schedule_to_close_timeout``,
+            a timeout that is not positive, or an empty task queue.
+    """
+
+    task_queue: str | None = None
+    schedule_to_close_timeout: datetime.timedelta | None = None
+    schedule_to_start_timeout: datetime.timedelta | None = None
+    start_to_close_timeout: datetime.timedelta | None = None
+    heartbeat_timeout: datetime.timedelta | None = None
+    retry_policy: RetryPolicy | None = None
+
+    def __post_init__(self) -> None:
+        _check_name("task_queue", self.task_queue, optional=True)
+        for name in (
+            "schedule_to_close_timeout",
+            "schedule_to_start_timeout",
+            "start_to_close_timeout",
+            "heartbeat_timeout",
+        ):
+            check_timeout(name, getattr(self, name))
+        _check_type("retry_policy", self.retry_policy, RetryPolicy)
+        if self.start_to_close_timeout is None and self.schedule_to_close_timeout is None:
+            raise ValueError("needs start_to_close_timeout or schedule_to_close_timeout")

@@ -1,0 +1,176 @@
+"""`tempo workflow reset` end to end, on both servers: the reset point from `--type` or
+`--event-id`, signals given to the new run again or not (`--reapply-exclude`), the real CLI's
+words (`Resetting workflow … to event ID …`, `{"runId": …}` with `-o json`), one-line errors.
+
+An official worker runs `reset_app.Collector` (reserve an item, collect `add` signals until
+`close`) on its own thread and event loop, since the CLI runs its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
+
+import pytest
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.client import Client, WorkflowHandle
+from typer.testing import CliRunner
+
+from tests.cli.test_workflow_cli import new_id, one_line_error
+from tests.devserver import reset_app, scenarios
+from tests.devserver.reset_app import Collector
+
+T = TypeVar("T")
+pytestmark = [pytest.mark.real_server, pytest.mark.timeout(180)]
+
+
+class Peer:
+    """An official client and a worker for the reset workflows, on their own thread and loop."""
+
+    def __init__(self, address: str) -> None:
+        self.task_queue = new_id("tq-reset-cli")
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self.client: Client = self.run(scenarios.client_for(address))
+        self._worker = reset_app.worker(self.client, self.task_queue)
+        self._runner = asyncio.run_coroutine_threadsafe(self._worker.run(), self._loop)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def start_collector(self) -> WorkflowHandle[Any, Any]:
+        return self.run(self.client.start_workflow(Collector.run, id=new_id("reset-cli"), task_queue=self.task_queue))
+
+    def events(self, workflow_id: str, run_id: str = "", at_least: int = 0, having: int = 0) -> list[Any]:
+        """The run's events once it has `at_least` of them (and an event of type `having`)."""
+
+        async def settled() -> list[Any]:
+            handle = self.client.get_workflow_handle(workflow_id, run_id=run_id or None)
+
+            async def ready() -> list[Any] | None:
+                events = [event async for event in handle.fetch_history_events()]
+                enough = len(events) >= at_least and (not having or any(e.event_type == having for e in events))
+                return events if enough else None
+
+            return await scenarios.wait_until(ready, timeout=30, what=f"{at_least} events in {workflow_id}")
+
+        return self.run(settled(), timeout=40)
+
+    def current_run(self, workflow_id: str) -> str:
+        async def describe() -> str:
+            return (await self.client.get_workflow_handle(workflow_id).describe()).run_id
+
+        return self.run(describe())
+
+    def close(self) -> None:
+        self.run(self._worker.shutdown())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture
+def peer(server_address: str) -> Iterator[Peer]:
+    peer = Peer(server_address)
+    try:
+        yield peer
+    finally:
+        peer.close()
+
+
+def tempo_reset(address: str, *args: str) -> Any:
+    from tempo_cli.main import app
+
+    argv = ["workflow", "reset", *args, "--address", address]
+    return CliRunner().invoke(app, argv, env={"NO_COLOR": None, "TEMPORAL_ADDRESS": None})
+
+
+def types(events: list[Any]) -> list[str]:
+    return [EventType.Name(event.event_type).removeprefix("EVENT_TYPE_") for event in events]
+
+
+def test_reset_to_the_first_workflow_task_gives_the_signals_again(peer: Peer, server_address: str) -> None:
+    handle = peer.start_collector()
+    base = peer.events(handle.id, having=EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, at_least=10)
+    peer.run(handle.signal(Collector.add, "a"))
+    peer.events(handle.id, at_least=len(base) + 4)  # the signal and its workflow task
+
+    result = tempo_reset(server_address, "-w", handle.id, "--type", "FirstWorkflowTask", "--reason", "fixed")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == f"Resetting workflow {handle.id} to event ID 4"
+    new_run = peer.current_run(handle.id)
+    assert result.stderr.strip() == f"New run: {new_run}"
+    assert new_run != handle.result_run_id
+
+    events = peer.events(handle.id, new_run, having=EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+    assert types(events)[:5] == [
+        "WORKFLOW_EXECUTION_STARTED",
+        "WORKFLOW_TASK_SCHEDULED",
+        "WORKFLOW_TASK_STARTED",
+        "WORKFLOW_TASK_FAILED",
+        "WORKFLOW_EXECUTION_SIGNALED",
+    ]
+    failed = events[3].workflow_task_failed_event_attributes
+    assert failed.cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
+    assert failed.base_run_id == handle.result_run_id and failed.new_run_id == new_run
+    assert failed.failure.message.endswith(": fixed")  # "<user>: <reason>", as the real CLI sends it
+    old = peer.events(handle.id, handle.result_run_id or "")
+    assert types(old)[-1] == "WORKFLOW_EXECUTION_TERMINATED"
+
+    peer.run(peer.client.get_workflow_handle(handle.id).signal(Collector.close))
+    assert peer.run(peer.client.get_workflow_handle(handle.id).result()) == ["reserved x", "a"]
+
+
+def test_reset_by_event_id_without_the_signals_and_json_output(peer: Peer, server_address: str) -> None:
+    handle = peer.start_collector()
+    base = peer.events(handle.id, having=EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, at_least=10)
+    peer.run(handle.signal(Collector.add, "a"))
+    peer.events(handle.id, at_least=len(base) + 4)
+
+    args = ("-w", handle.id, "--event-id", "4", "--reason", "again", "--reapply-exclude", "Signal", "-o", "json")
+    result = tempo_reset(server_address, *args)
+    assert result.exit_code == 0, result.stderr
+    new_run = peer.current_run(handle.id)
+    assert result.stdout.strip() == f'{{\n  "runId": "{new_run}"\n}}'
+
+    events = peer.events(handle.id, new_run, having=EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+    assert "WORKFLOW_EXECUTION_SIGNALED" not in types(events)
+    peer.run(peer.client.get_workflow_handle(handle.id).signal(Collector.close))
+    assert peer.run(peer.client.get_workflow_handle(handle.id).result()) == ["reserved x"]
+
+
+def test_reset_to_the_last_workflow_task_of_a_completed_run(peer: Peer, server_address: str) -> None:
+    handle = peer.start_collector()
+    peer.events(handle.id, having=EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, at_least=10)
+    peer.run(handle.signal(Collector.close))
+    assert peer.run(handle.result()) == ["reserved x"]
+    old = peer.events(handle.id, handle.result_run_id or "")
+    last_completed = max(e.event_id for e in old if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+
+    result = tempo_reset(server_address, "-w", handle.id, "--type", "LastWorkflowTask", "--reason", "once more")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == f"Resetting workflow {handle.id} to event ID {last_completed}"
+    # The close signal came after the last completed task's start: given again, the new run completes.
+    assert peer.run(peer.client.get_workflow_handle(handle.id).result()) == ["reserved x"]
+    assert peer.current_run(handle.id) != handle.result_run_id
+
+
+def test_reset_refusals_are_one_line(peer: Peer, server_address: str) -> None:
+    handle = peer.start_collector()
+    peer.events(handle.id, having=EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, at_least=10)
+
+    assert "--event-id" in one_line_error(tempo_reset(server_address, "-w", handle.id, "--reason", "r"))
+    not_a_task_end = one_line_error(tempo_reset(server_address, "-w", handle.id, "--event-id", "5", "--reason", "r"))
+    assert not_a_task_end.endswith("this event must be at the boundary")
+    no_chain = one_line_error(
+        tempo_reset(server_address, "-w", "nope-" + handle.id, "-t", "LastWorkflowTask", "--reason", "r")
+    )
+    assert "not found" in no_chain
+    no_previous = one_line_error(
+        tempo_reset(server_address, "-w", handle.id, "--type", "LastContinuedAsNew", "--reason", "r")
+    )
+    assert "did not continue from another" in no_previous
+    missing_reason = tempo_reset(server_address, "-w", handle.id, "--event-id", "4")
+    assert missing_reason.exit_code == 2 and "--reason" in missing_reason.stderr

@@ -1,0 +1,126 @@
+"""The server's structure, checked: every change to a run goes through the engine's door.
+
+- Only the door (`devserver/engine.py`) and the core build a `Changes`; the engine commits
+  to the store in one place; nothing else commits.
+- Outside `devserver/core/`, no module writes to a run's state or an entity of it (an
+  attribute of `MutableState`, a workflow task, an activity, a timer, a child, an update):
+  handlers read, the core's rules write, inside the door.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+from devserver.core.activities import ActivityInfo
+from devserver.core.mutable_state import ChildInfo, MutableState, TimerInfo, UpdateInfo, WorkflowTask
+
+ROOT = Path(__file__).resolve().parents[2]
+DEVSERVER = ROOT / "devserver"
+CORE = DEVSERVER / "core"
+DOOR = DEVSERVER / "engine.py"
+
+CORE_CLASSES = (MutableState, WorkflowTask, ActivityInfo, TimerInfo, ChildInfo, UpdateInfo)
+CORE_FIELDS = {f.name for cls in CORE_CLASSES for f in dataclasses.fields(cls)}
+# The names handlers give runs and their entities.
+STATE_NAMES = {"state", "run", "parent", "child", "source", "target", "existing", "current", "successor"}
+STATE_NAMES |= {"info", "task", "timer", "update", "known"}
+MUTATORS = {"append", "extend", "pop", "popitem", "clear", "update", "add", "discard", "remove", "setdefault"}
+MUTATORS |= {"CopyFrom", "MergeFrom", "Clear", "ClearField"}
+
+
+def _modules_outside_core() -> Iterator[Path]:
+    for path in sorted(DEVSERVER.rglob("*.py")):
+        if CORE not in path.parents:
+            yield path
+
+
+def _writes_to_core_state(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """`state.field = ...`, `state.field[k] = ...`, `del state.field[k]`, `state.field.append(...)`..."""
+
+    def names_core_field(node: ast.expr) -> bool:
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr in CORE_FIELDS
+            and isinstance(node.value, ast.Name)
+            and node.value.id in STATE_NAMES
+        )
+
+    for node in ast.walk(tree):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign | ast.Delete):
+            targets = list(node.targets)
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        for target in targets:
+            for part in ast.walk(target):
+                store = isinstance(part, ast.Attribute) and isinstance(part.ctx, ast.Store | ast.Del)
+                if (store and names_core_field(part)) or (
+                    isinstance(part, ast.Subscript) and names_core_field(part.value)
+                ):
+                    yield node.lineno, ast.unparse(target)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in MUTATORS
+            and names_core_field(node.func.value)
+        ):
+            yield node.lineno, ast.unparse(node)
+
+
+def _calls(tree: ast.AST, name: str) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if called == name:
+                yield node.lineno, ast.unparse(node)
+
+
+def test_no_module_outside_the_core_writes_to_a_run() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {code}"
+        for path in _modules_outside_core()
+        for line, code in _writes_to_core_state(ast.parse(path.read_text()))
+    ]
+    assert offenders == []
+
+
+def test_the_check_finds_a_write_to_a_run() -> None:
+    """The check above is not vacuous: it catches the forms a handler could write in."""
+    sample = ast.parse(
+        "state.sticky_queue = ''\n"
+        "info.attempt += 1\n"
+        "del state.updates[update_id]\n"
+        "state.timers[timer_id] = timer\n"
+        "child.parent_notified = True\n"
+        "state.buffered_events.append(event)\n"
+        "response.workflow_execution.run_id = state.key.run_id\n"  # a protobuf answer: fine
+    )
+    assert [line for line, _ in _writes_to_core_state(sample)] == [1, 2, 3, 4, 5, 6]
+
+
+def test_only_the_door_and_the_core_build_changes() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {code}"
+        for path in _modules_outside_core()
+        if path != DOOR
+        for line, code in _calls(ast.parse(path.read_text()), "Changes")
+    ]
+    assert offenders == []
+
+
+def test_the_engine_commits_to_the_store_in_one_place() -> None:
+    door = ast.parse(DOOR.read_text())
+    assert [code for _, code in _calls(door, "commit")] == [
+        "self.store.commit([RunWrite(state, ch.events) for state, ch in changed])"
+    ]
+    elsewhere = [
+        f"{path.relative_to(ROOT)}:{line}: {code}"
+        for path in sorted(DEVSERVER.rglob("*.py"))
+        if path != DOOR
+        for line, code in _calls(ast.parse(path.read_text()), "commit")
+    ]
+    assert elsewhere == [], "only the engine's door commits"
