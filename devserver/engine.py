@@ -121,7 +121,9 @@ class Engine:
         self.matching = Matching()
         self.chains: dict[tuple[str, str], WorkflowChain] = {}
         self.runs: dict[RunKey, MutableState] = {}
-        self._timer_handles: set[asyncio.TimerHandle] = set()
+        # Armed deadlines per run; a closed run's are cancelled (a year-long timeout of a run
+        # that closed must not hold memory until its deadline).
+        self._timer_handles: dict[RunKey, set[asyncio.TimerHandle]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._history_waiters: dict[RunKey, list[asyncio.Future[None]]] = {}
         self._query_waiters: dict[str, asyncio.Future[QueryAnswer]] = {}
@@ -278,7 +280,10 @@ class Engine:
         for task in ch.tasks:
             self.matching.add(self._route(state, task))
         for deadline, key in ch.timers:
-            self._arm(deadline, key)
+            if state.running or key.run != state.key:
+                self._arm(deadline, key)
+        if not state.running:
+            self._disarm(state.key)
         for query_id, answer in ch.query_answers.items():
             waiter = self._query_waiters.get(query_id)
             if waiter is not None and not waiter.done():
@@ -386,11 +391,24 @@ class Engine:
         handle: asyncio.TimerHandle
 
         def due() -> None:
-            self._timer_handles.discard(handle)
+            armed = self._timer_handles.get(key.run)
+            if armed is not None:
+                armed.discard(handle)
+                if not armed:
+                    del self._timer_handles[key.run]
             self.spawn(self._fire(key))
 
         handle = loop.call_later(delay, due)
-        self._timer_handles.add(handle)
+        self._timer_handles.setdefault(key.run, set()).add(handle)
+
+    def _disarm(self, run: RunKey) -> None:
+        """Cancel a closed run's deadlines: `_fire` would ignore every one of them."""
+        for handle in self._timer_handles.pop(run, ()):
+            handle.cancel()
+
+    def armed_timers(self, run: RunKey) -> int:
+        """How many deadlines of the run are armed (for tests and diagnostics)."""
+        return len(self._timer_handles.get(run, ()))
 
     async def _fire(self, key: TimerKey) -> None:
         state = self.runs.get(key.run)
@@ -779,9 +797,8 @@ class Engine:
         for query_waiter in self._query_waiters.values():
             if not query_waiter.done():
                 query_waiter.set_exception(Unavailable("server is shutting down"))
-        for handle in self._timer_handles:
-            handle.cancel()
-        self._timer_handles.clear()
+        for run in list(self._timer_handles):
+            self._disarm(run)
         for task in list(self._background):
             task.cancel()
         if self._background:

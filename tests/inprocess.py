@@ -50,6 +50,13 @@ async def tempo_in_process(config: ServerConfig | None = None, **changes: Any) -
         config: The server's configuration (default: in memory, as `start-dev`).
         **changes: Fields of ``config`` to change, e.g. ``long_poll_timeout=5``.
     """
+    async with devserver_in_process(config, **changes) as server:
+        yield f"127.0.0.1:{server.port}"
+
+
+@contextlib.asynccontextmanager
+async def devserver_in_process(config: ServerConfig | None = None, **changes: Any) -> AsyncIterator[DevServer]:
+    """As `tempo_in_process`, but yield the running server itself (its engine, for white-box checks)."""
     config = replace(config or ServerConfig(), ip="127.0.0.1", port=0, **changes)
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[DevServer] = loop.create_future()
@@ -63,7 +70,7 @@ async def tempo_in_process(config: ServerConfig | None = None, **changes: Any) -
         task.cancel()
         raise RuntimeError("the in-process server did not start within 30 s")
     try:
-        yield f"127.0.0.1:{ready.result().port}"
+        yield ready.result()
     finally:
         stop.set()
         await task

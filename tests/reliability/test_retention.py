@@ -76,3 +76,29 @@ async def test_closed_runs_past_retention_are_removed_and_the_file_stops_growing
     assert (stored, events) == (0, 0)
     # Freed pages are reused: after the first rounds the file no longer grows.
     assert sizes[-1] <= sizes[1] * 1.1, sizes
+
+
+async def test_a_closed_runs_deadlines_are_cancelled_not_kept_until_they_come_due() -> None:
+    """A day of runs with long timeouts must not pile up armed deadlines in the server."""
+    from devserver.core.changes import RunKey
+    from tests.inprocess import devserver_in_process
+
+    async with devserver_in_process() as server:
+        client = await Client.connect(f"127.0.0.1:{server.port}")
+        queue = f"deadlines-{uuid.uuid4().hex[:6]}"
+        async with Worker(client, task_queue=queue, workflows=[Sleeper]):
+            handle = await client.start_workflow(
+                Sleeper.run,
+                time.time() + 3600,  # a timer an hour away
+                id=queue,
+                task_queue=queue,
+                execution_timeout=timedelta(days=365),
+            )
+            run = RunKey("default", queue, handle.result_run_id or "")
+            engine = server.engine
+            deadline = time.monotonic() + 20
+            while engine.armed_timers(run) < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert engine.armed_timers(run) >= 2  # the execution timeout and the user timer
+            await handle.terminate("done with it")
+            assert engine.armed_timers(run) == 0
