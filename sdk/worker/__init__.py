@@ -44,6 +44,8 @@ __all__ = ["ReplayResult", "Replayer", "Worker"]
 logger = logging.getLogger("sdk.worker")
 
 _SETTLE = 0.5
+# How long shutdown waits for the server to end the sticky poll after ShutdownWorker.
+_STICKY_POLL_GRACE = 3.0
 """Seconds workflow polling continues after activities finished during shutdown."""
 
 
@@ -255,23 +257,37 @@ class Worker:
                 await asyncio.sleep(_SETTLE)
         if self._workflow_worker is not None:
             self._workflow_worker.stop_polling()
-            if workflow_poller is not None:
-                workflow_poller.cancel()
+            # A poll we cancel loses a task the server hands it in the same instant (started,
+            # never answered: it waits out its timeout). So the normal poll goes first, while
+            # our cached runs' tasks still come to the sticky poll; then ShutdownWorker, which
+            # the server answers by ending the sticky poll with an empty response and by
+            # sending those runs' next tasks to the normal queue.
+            self._workflow_worker.cancel_normal_poll()
+            await self._shutdown_sticky_queue()
+        if workflow_poller is not None:
+            done, _ = await asyncio.wait({workflow_poller}, timeout=_STICKY_POLL_GRACE)
+            if not done:
+                workflow_poller.cancel()  # a server that did not answer the sticky poll
         pollers = [p for p in (workflow_poller, activity_poller) if p is not None]
         await asyncio.gather(*pollers, stop, return_exceptions=True)
         if self._workflow_worker is not None:
             await self._workflow_worker.drain()
-            if self._workflow_worker.sticky_queue:
-                with contextlib.suppress(grpc.aio.AioRpcError):
-                    await self._service.ShutdownWorker(
-                        rr.ShutdownWorkerRequest(
-                            namespace=self._namespace,
-                            sticky_task_queue=self._workflow_worker.sticky_queue,
-                            identity=self._identity,
-                            reason="graceful shutdown",
-                        ),
-                        timeout=10,
-                    )
+
+    async def _shutdown_sticky_queue(self) -> None:
+        """ShutdownWorker: the server ends the sticky poll and sends the runs' next tasks to the normal queue."""
+        assert self._workflow_worker is not None
+        if not self._workflow_worker.sticky_queue:
+            return
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await self._service.ShutdownWorker(
+                rr.ShutdownWorkerRequest(
+                    namespace=self._namespace,
+                    sticky_task_queue=self._workflow_worker.sticky_queue,
+                    identity=self._identity,
+                    reason="graceful shutdown",
+                ),
+                timeout=10,
+            )
 
     async def shutdown(self) -> None:
         """Stop the worker gracefully and wait until :meth:`run` has returned."""

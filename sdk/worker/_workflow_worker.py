@@ -192,6 +192,7 @@ class WorkflowWorker:
         self._slots = asyncio.Semaphore(max_concurrent_workflow_tasks)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._normal_poller: asyncio.Task[None] | None = None
         # Workflow code runs in these threads so a stuck workflow cannot block the
         # worker's event loop; a thread stuck for good is lost, so keep spares.
         self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -213,11 +214,12 @@ class WorkflowWorker:
                 )
             )
         pollers = [asyncio.create_task(self._poll_loop(queue)) for queue in queues]
+        self._normal_poller = pollers[0]
         try:
             # The first poller to fail (say, the namespace vanished) stops both.
             done, _ = await asyncio.wait(pollers, return_when=asyncio.FIRST_EXCEPTION)
             for task in done:
-                if task.exception() is not None:
+                if not task.cancelled() and task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]
         finally:
             for task in pollers:
@@ -238,6 +240,12 @@ class WorkflowWorker:
     def stop_polling(self) -> None:
         """Stop taking new tasks (the poll loops end at their next iteration)."""
         self._stopping = True
+
+    def cancel_normal_poll(self) -> None:
+        """End the poll on the normal queue now. The sticky poll is left to end by itself: the
+        server answers it with an empty response once told the worker is shutting down."""
+        if self._normal_poller is not None:
+            self._normal_poller.cancel()
 
     async def drain(self) -> None:
         """Wait for the tasks in hand to be answered, then drop the cache."""

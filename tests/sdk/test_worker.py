@@ -370,3 +370,54 @@ async def test_an_activity_outliving_the_grace_period_is_handed_to_another_worke
     # instead of waiting for the 60 s start-to-close timeout.
     async with Worker(client, task_queue=task_queue, workflows=[LongJob], activities=[long_job]):
         assert await asyncio.wait_for(handle.result(), timeout=20) == 2
+
+
+@workflow.defn
+class ShortNap:
+    def __init__(self) -> None:
+        self.awake = False
+
+    @workflow.run
+    async def run(self, nap: float) -> str:
+        await workflow.sleep(nap)
+        self.awake = True
+        await workflow.wait_condition(lambda: False)
+        return "never"
+
+    @workflow.query
+    def started(self) -> bool:
+        return True
+
+    @workflow.query
+    def is_awake(self) -> bool:
+        return self.awake
+
+
+async def test_a_task_handed_out_while_the_worker_shuts_down_is_answered_not_lost(
+    client: Client, task_queue: str
+) -> None:
+    """A worker stopping just as its cached run's timer fires answers the task the timer schedules.
+
+    If the task went to a poll the worker had already cancelled, it would sit started and
+    unanswered until its timeout (here 30 s): the run would be stuck with no one at fault.
+    Each run has a queue of its own, so that only its own worker's shutdown is tested (a
+    task for a run that is not cached may meet a cancelled normal-queue poll on any server).
+    """
+    runs = []
+    for index in range(16):
+        queue = f"{task_queue}-{index}"
+        # Naps from 1 to 16 ms: some of them end while the worker is stopping.
+        nap = (index + 1) / 1000
+        handle = await client.start_workflow(
+            ShortNap.run, nap, id=f"nap-{uuid.uuid4().hex[:8]}", task_queue=queue, task_timeout=timedelta(seconds=30)
+        )
+        async with Worker(client, task_queue=queue, workflows=[ShortNap]):
+            assert await handle.query(ShortNap.started)
+        runs.append((queue, handle))
+    for queue, handle in runs:
+        async with Worker(client, task_queue=queue, workflows=[ShortNap]):
+
+            async def awake(handle: Any = handle) -> bool:
+                return bool(await handle.query(ShortNap.is_awake))
+
+            await eventually(awake, timeout=10)
