@@ -172,6 +172,9 @@ class WorkflowService:
         info = namespace_pb.NamespaceInfo()
         info.CopyFrom(namespace.info)
         info.capabilities.eager_workflow_start = self.engine.config.eager_workflow_start
+        # Updates, waited on in the call or polled for later (as the real dev server says).
+        info.capabilities.sync_update = True
+        info.capabilities.async_update = True
         limits = self.engine.config.limits
         info.limits.blob_size_limit_error = limits.blob_size_error
         info.limits.memo_size_limit_error = MAX_MEMO_SIZE

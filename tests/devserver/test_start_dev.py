@@ -216,3 +216,17 @@ async def test_sigterm_with_sdk_worker_connected() -> None:
             _, err = proc.communicate(timeout=5)
             assert code == 0, err.decode()
             assert b"Traceback" not in err, err.decode()
+
+
+async def test_namespace_capabilities_claim_what_the_server_does(server_address: str) -> None:
+    """SDKs read these to decide which calls to make; both servers claim eager start and both update modes."""
+    async with grpc.aio.insecure_channel(server_address) as channel:
+        described = await WorkflowServiceStub(channel).DescribeNamespace(
+            wsv1.DescribeNamespaceRequest(namespace="default"), timeout=5
+        )
+    capabilities = described.namespace_info.capabilities
+    assert (capabilities.eager_workflow_start, capabilities.sync_update, capabilities.async_update) == (
+        True,
+        True,
+        True,
+    )
