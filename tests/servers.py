@@ -19,6 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import grpc
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
@@ -49,6 +53,23 @@ def wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout: 
     raise RuntimeError(f"server did not open {host}:{port} within {timeout}s")
 
 
+def wait_until_healthy(address: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
+    """The real server opens its port before its frontend is ready: it answers UNAVAILABLE
+    "Frontend is not healthy yet" for a while (longer on a busy machine)."""
+    with grpc.insecure_channel(address) as channel:
+        stub = WorkflowServiceStub(channel)
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited early with code {proc.returncode}")
+            try:
+                stub.GetSystemInfo(wsv1.GetSystemInfoRequest(), timeout=2)
+                return
+            except grpc.RpcError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+
 @dataclass
 class ServerProcess:
     """A server subprocess listening on `address`."""
@@ -72,7 +93,10 @@ class ServerProcess:
             env=env,
             start_new_session=True,
         )
+        deadline = time.monotonic() + timeout
         wait_for_port("127.0.0.1", self.port, self.proc, timeout)
+        if self.kind == "real":
+            wait_until_healthy(self.address, self.proc, deadline)
         return self
 
     def stop(self) -> None:
