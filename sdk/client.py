@@ -268,7 +268,9 @@ class Client(BrowseCalls):
         Raises:
             WorkflowFailureError: The workflow failed, was cancelled, terminated or timed out.
         """
-        options = StartWorkflowOptions(
+        handle = await self.start_workflow(
+            workflow,
+            *workflow_args,
             id=id,
             task_queue=task_queue,
             execution_timeout=execution_timeout,
@@ -280,11 +282,12 @@ class Client(BrowseCalls):
             memo=memo,
             search_attributes=search_attributes,
             request_id=request_id,
+            start_signal=start_signal,
+            start_signal_args=start_signal_args,
+            args=args,
             static_summary=static_summary,
             static_details=static_details,
         )
-        signal = None if start_signal is None else (name_of(start_signal), start_signal_args)
-        handle = await self._start(name_of(workflow), _workflow_arguments(workflow_args, args), options, signal)
         return await handle.result(result_type=result_type)
 
     async def signal_with_start(
@@ -316,7 +319,9 @@ class Client(BrowseCalls):
         Returns:
             A handle to the (possibly already running) workflow.
         """
-        options = StartWorkflowOptions(
+        return await self.start_workflow(
+            workflow,
+            *workflow_args,
             id=id,
             task_queue=task_queue,
             execution_timeout=execution_timeout,
@@ -328,11 +333,12 @@ class Client(BrowseCalls):
             memo=memo,
             search_attributes=search_attributes,
             request_id=request_id,
+            start_signal=signal,
+            start_signal_args=signal_args,
+            args=args,
             static_summary=static_summary,
             static_details=static_details,
         )
-        arguments = _workflow_arguments(workflow_args, args)
-        return await self._start(name_of(workflow), arguments, options, (name_of(signal), signal_args))
 
     async def _start(
         self,

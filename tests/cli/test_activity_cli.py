@@ -7,12 +7,10 @@ activities as a user types it, and what the workflow and describe show must foll
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
-import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from google.protobuf import json_format
@@ -21,35 +19,20 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from tests.cli.conftest import Tempo
 from tests.cli.test_workflow_cli import new_id, one_line_error, real_cli
+from tests.cli.threaded_peer import ThreadedPeer
 from tests.devserver import compat_app, scenarios
 
-T = TypeVar("T")
 
-
-class Peer:
+class Peer(ThreadedPeer):
     """An official client and worker on their own thread and event loop (the CLI runs its own)."""
 
     def __init__(self, address: str) -> None:
+        super().__init__()
         self.address = address
         self.task_queue = new_id("tq-activity-cli")
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
         # Its own client (not scenarios.client_for's, which belongs to the tests' event loop).
-        self.client: Client = self.run(self._connect())
-        self._worker: Worker = self.run(self._make_worker())
-        self._runner: concurrent.futures.Future[None] = asyncio.run_coroutine_threadsafe(self._worker.run(), self._loop)
-
-    async def _connect(self) -> Client:
-        """A just-started real server answers "Frontend is not healthy yet" for a moment."""
-        for _ in range(150):
-            try:
-                return await Client.connect(self.address)
-            except RuntimeError as err:
-                if "not healthy" not in str(err):
-                    raise
-                await asyncio.sleep(0.2)
-        return await Client.connect(self.address)
+        self.client: Client = self.run(Client.connect(address))
+        self.serve(self.run(self._make_worker()))
 
     async def _make_worker(self) -> Worker:
         return Worker(
@@ -61,9 +44,6 @@ class Peer:
             default_heartbeat_throttle_interval=timedelta(milliseconds=300),
             workflow_runner=UnsandboxedWorkflowRunner(),  # the sandbox's checks cost CPU, not wire behaviour
         )
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def pending(self, workflow_id: str, activity_id: str) -> Any:
         async def find() -> Any:
@@ -77,11 +57,6 @@ class Peer:
             return await asyncio.to_thread(check)
 
         return self.run(scenarios.wait_until(poll, timeout=30, what=what), timeout=40)
-
-    def close(self) -> None:
-        self.run(self._worker.shutdown())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ An official worker runs `reset_app.Collector` (reserve an item, collect `add` si
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Coroutine, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
@@ -19,27 +17,21 @@ from temporalio.client import Client, WorkflowHandle
 from typer.testing import CliRunner
 
 from tests.cli.test_workflow_cli import new_id, one_line_error
+from tests.cli.threaded_peer import ThreadedPeer
 from tests.devserver import reset_app, scenarios
 from tests.devserver.reset_app import Collector
 
-T = TypeVar("T")
 pytestmark = [pytest.mark.real_server, pytest.mark.timeout(180)]
 
 
-class Peer:
+class Peer(ThreadedPeer):
     """An official client and a worker for the reset workflows, on their own thread and loop."""
 
     def __init__(self, address: str) -> None:
+        super().__init__()
         self.task_queue = new_id("tq-reset-cli")
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
         self.client: Client = self.run(scenarios.client_for(address))
-        self._worker = reset_app.worker(self.client, self.task_queue)
-        self._runner = asyncio.run_coroutine_threadsafe(self._worker.run(), self._loop)
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        self.serve(reset_app.worker(self.client, self.task_queue))
 
     def start_collector(self) -> WorkflowHandle[Any, Any]:
         return self.run(self.client.start_workflow(Collector.run, id=new_id("reset-cli"), task_queue=self.task_queue))
@@ -64,11 +56,6 @@ class Peer:
             return (await self.client.get_workflow_handle(workflow_id).describe()).run_id
 
         return self.run(describe())
-
-    def close(self) -> None:
-        self.run(self._worker.shutdown())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
 
 
 @pytest.fixture
