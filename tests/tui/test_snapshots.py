@@ -77,6 +77,7 @@ def test_history_compact(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await _open_run(pilot, running=False)
         await pilot.press("c")
+        await pilot.pause()  # the table redrawn in its compact form before the picture
 
     assert snap_compare(data.app(tmp_path), terminal_size=SIZE, run_before=run_before)
 
