@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from tempo_cli._metadata import Handlers
 from tempo_cli.tui.messages import (
@@ -29,12 +30,28 @@ from tests.tui import snapshot_app as data
 SIZE = (120, 36)
 
 
+async def _settled(pilot: Pilot[Any]) -> None:
+    """Wait until every table on the screen has measured its rows and columns.
+
+    A DataTable sizes its columns when its own message queue runs empty, which on a busy
+    machine can come after ``pilot.pause()`` returns: the picture then shows the columns as wide
+    as their headings. So wait for the measuring itself, not for a time.
+    """
+    for _ in range(200):
+        await pilot.pause()
+        tables = list(pilot.app.screen.query(DataTable))
+        if not any(t._require_update_dimensions or t._updated_cells for t in tables):
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the tables never finished measuring their rows")
+
+
 async def _list(pilot: Pilot[Any]) -> None:
     screen = pilot.app.screen
     assert isinstance(screen, WorkflowsScreen)
     screen.post_message(CountsLoaded(data.counts()))
     screen.post_message(WorkflowsLoaded(0, "", data.page()))
-    await pilot.pause()
+    await _settled(pilot)
 
 
 async def _open_run(pilot: Pilot[Any], *, running: bool) -> WorkflowScreen:
@@ -48,7 +65,7 @@ async def _open_run(pilot: Pilot[Any], *, running: bool) -> WorkflowScreen:
     screen.post_message(DescriptionLoaded(data.description(running=running)))
     screen.post_message(HandlersLoaded(Handlers(["picked_up"], ["status", "log"], False, False)))
     screen.query_one(TimelineView).now = data.T0 + datetime.timedelta(seconds=8)
-    await pilot.pause()
+    await _settled(pilot)
     return screen
 
 
@@ -77,7 +94,7 @@ def test_history_compact(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await _open_run(pilot, running=False)
         await pilot.press("c")
-        await pilot.pause()  # the table redrawn in its compact form before the picture
+        await _settled(pilot)  # the table redrawn in its compact form before the picture
 
     assert snap_compare(data.app(tmp_path), terminal_size=SIZE, run_before=run_before)
 
@@ -86,6 +103,7 @@ def test_pending(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await _open_run(pilot, running=True)
         await pilot.press("2")
+        await _settled(pilot)
 
     assert snap_compare(data.app(tmp_path), terminal_size=SIZE, run_before=run_before)
 
@@ -95,7 +113,7 @@ def test_query(snap_compare: Any, tmp_path: Path) -> None:
         screen = await _open_run(pilot, running=True)
         await pilot.press("3")
         screen.post_message(QueryAnswered("status", value={"state": "Charged", "items": ["tea", "scone"]}))
-        await pilot.pause()
+        await _settled(pilot)
 
     assert snap_compare(data.app(tmp_path), terminal_size=SIZE, run_before=run_before)
 
@@ -104,5 +122,6 @@ def test_timeline(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await _open_run(pilot, running=False)
         await pilot.press("5")
+        await _settled(pilot)
 
     assert snap_compare(data.app(tmp_path), terminal_size=SIZE, run_before=run_before)
