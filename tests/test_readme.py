@@ -26,3 +26,11 @@ def test_readme_sdk_example_runs(tempo_address: str, tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "charged order 3; delivered / Delivered"
+
+
+def test_ci_runs_exactly_the_readmes_test_command() -> None:
+    """The README opens with the install-and-test command, and CI runs that very line."""
+    commands = re.findall(r"```bash\n(.*?)\n```", README.read_text(), re.S)
+    assert len(commands) >= 2 and "pytest" in commands[1], "the README's second command runs the tests"
+    ci = (README.parent / ".ci" / "run").read_text().strip().splitlines()
+    assert ci[-1] == commands[1]
