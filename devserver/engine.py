@@ -20,7 +20,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from temporalio.api.common.v1 import message_pb2 as common
@@ -49,7 +48,7 @@ from devserver.core.changes import (
 from devserver.core.ids import advance_task_ids, new_run_id
 from devserver.core.limits import Limits
 from devserver.core.mutable_state import MutableState, UpdateInfo, task_queue_message
-from devserver.core.protos import clamp_epoch, duration, seconds_of, timestamp
+from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.core.recovery import recover
 from devserver.core.reset import ResetBase
 from devserver.core.snapshot import dump as dump_state
@@ -67,7 +66,8 @@ from devserver.errors import (
 from devserver.matching import Matching
 from devserver.namespaces import NamespaceRegistry
 from devserver.store import HistoryStore, Loaded, RunWrite
-from devserver.visibility import VisibilityIndex, VisibilityRecord
+from devserver.visibility import VisibilityIndex, record_of
+from devserver.waiters import Waiters
 
 log = logging.getLogger("tempo.engine")
 
@@ -125,10 +125,10 @@ class Engine:
         # that closed must not hold memory until its deadline).
         self._timer_handles: dict[RunKey, set[asyncio.TimerHandle]] = {}
         self._background: set[asyncio.Task[None]] = set()
-        self._history_waiters: dict[RunKey, list[asyncio.Future[None]]] = {}
+        self._history_waiters: Waiters[RunKey] = Waiters()
         self._query_waiters: dict[str, asyncio.Future[QueryAnswer]] = {}
         self._transfers_in_flight: set[Transfer] = set()
-        self._update_waiters: dict[tuple[RunKey, str], list[asyncio.Future[None]]] = {}
+        self._update_waiters: Waiters[tuple[RunKey, str]] = Waiters()
         # Updates that ended without a record in their run (rejected): kept for their callers.
         self.unrecorded_updates: dict[tuple[RunKey, str], UpdateInfo] = {}
         # Stale events (late answers, copies of tasks already taken, timers of what is gone)
@@ -293,13 +293,11 @@ class Engine:
             while len(self.unrecorded_updates) > MAX_UNRECORDED_UPDATES:
                 del self.unrecorded_updates[next(iter(self.unrecorded_updates))]
         for update_id in ch.updates:
-            for update_waiter in self._update_waiters.pop((state.key, update_id), []):
-                if not update_waiter.done():
-                    update_waiter.set_result(None)
+            self._update_waiters.wake((state.key, update_id))
         for touched in ch.touched:
-            self.visibility.upsert(self._visibility_record(touched))
+            self.visibility.upsert(record_of(touched))
         if ch.events or ch.closed:
-            self._wake_history_waiters(state.key)
+            self._history_waiters.wake(state.key)
 
     def _sticky_worker_gone(self, namespace: str, queue_name: str) -> bool:
         """No poll on a sticky queue lately: its worker may be gone without saying so."""
@@ -349,7 +347,7 @@ class Engine:
         max_task_id = 0
         for state in sorted(loaded.states, key=lambda s: (s.start_time, s.key.run_id)):
             self._register(state, state.start_request_id)
-            self.visibility.upsert(self._visibility_record(state))
+            self.visibility.upsert(record_of(state))
             last = self.store.read(state.key, state.next_event_id - 1, state.next_event_id - 1)
             if last:
                 max_task_id = max(max_task_id, last[0].task_id)
@@ -729,53 +727,13 @@ class Engine:
 
     async def update_changed(self, key: RunKey, update_id: str, timeout: float) -> None:
         """Return when the update moves on (or its run closes), or after `timeout`."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._update_waiters.setdefault((key, update_id), []).append(waiter)
-        try:
-            await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            pass
-        finally:
-            waiters = self._update_waiters.get((key, update_id), [])
-            if waiter in waiters:
-                waiters.remove(waiter)
+        await self._update_waiters.wait((key, update_id), timeout)
 
     # ---- history reading ---------------------------------------------------------------
 
     async def wait_for_history(self, key: RunKey, timeout: float) -> None:
         """Return when the run's history grows or it closes, or after `timeout`."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._history_waiters.setdefault(key, []).append(waiter)
-        try:
-            await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            pass
-        finally:
-            waiters = self._history_waiters.get(key, [])
-            if waiter in waiters:
-                waiters.remove(waiter)
-
-    def _wake_history_waiters(self, key: RunKey) -> None:
-        for waiter in self._history_waiters.pop(key, []):
-            if not waiter.done():
-                waiter.set_result(None)
-
-    # ---- visibility ------------------------------------------------------------------
-
-    def _visibility_record(self, state: MutableState) -> VisibilityRecord:
-        return VisibilityRecord(
-            namespace=state.key.namespace,
-            workflow_id=state.key.workflow_id,
-            run_id=state.key.run_id,
-            workflow_type=state.workflow_type,
-            task_queue=state.task_queue,
-            status=state.status,
-            start_time=_datetime(state.start_time),
-            execution_time=_datetime(state.start_time + state.first_wft_backoff),
-            close_time=_datetime(state.close_time) if state.close_time is not None else None,
-            history_length=state.next_event_id - 1,
-            search_attributes=decode_search_attributes(state.search_attributes),
-        )
+        await self._history_waiters.wait(key, timeout)
 
     def running_states(self) -> Iterable[MutableState]:
         return [state for state in self.runs.values() if state.running]
@@ -786,14 +744,8 @@ class Engine:
         """Answer every long poll now and stop all timers and background work."""
         self.closing = True
         self.matching.release_all()
-        for waiters in self._history_waiters.values():
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-        for update_waiters in self._update_waiters.values():
-            for update_waiter in update_waiters:
-                if not update_waiter.done():
-                    update_waiter.set_result(None)
+        self._history_waiters.wake_all()
+        self._update_waiters.wake_all()
         for query_waiter in self._query_waiters.values():
             if not query_waiter.done():
                 query_waiter.set_exception(Unavailable("server is shutting down"))
@@ -810,26 +762,3 @@ def _check_run_id(run_id: str) -> None:
         uuid.UUID(run_id)
     except ValueError:
         raise InvalidArgument("Invalid RunId.") from None
-
-
-def _datetime(epoch: float) -> datetime:
-    # Clamped: a run may be given times past year 9999 (reliability helper, found by fuzzing).
-    return datetime.fromtimestamp(clamp_epoch(epoch), tz=UTC)
-
-
-def decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, Any]:
-    """Search attribute payloads (json/plain) as Python values for visibility queries."""
-    values: dict[str, Any] = {}
-    for name, payload in attributes.indexed_fields.items():
-        try:
-            value = json.loads(payload.data) if payload.data else None
-        except ValueError:
-            continue
-        kind = payload.metadata.get("type", b"").decode()
-        if kind == "Datetime" and isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                continue
-        values[name] = value
-    return values

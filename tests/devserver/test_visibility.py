@@ -11,12 +11,8 @@ import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.enums.v1 import WorkflowExecutionStatus as S
 
-from devserver.visibility import (
-    InvalidQueryError,
-    VisibilityIndex,
-    VisibilityRecord,
-    parse_query,
-)
+from devserver.list_filter import InvalidQueryError, VisibilityRecord, parse_query
+from devserver.visibility import VisibilityIndex
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
