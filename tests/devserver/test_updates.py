@@ -510,6 +510,33 @@ def send_update(client: Client, request: wsv1.UpdateWorkflowExecutionRequest) ->
     )
 
 
+async def admitted(client: Client, workflow_id: str, update_id: str) -> None:
+    """Wait until the server holds the update (PollWorkflowExecutionUpdate stops answering NOT_FOUND).
+
+    Not a fixed sleep: on a busy machine an update sent a moment ago may not have arrived yet.
+    """
+    request = wsv1.PollWorkflowExecutionUpdateRequest(
+        namespace=client.namespace,
+        update_ref=update_pb.UpdateRef(
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id), update_id=update_id
+        ),
+        identity="test",
+    )
+
+    async def known() -> bool:
+        try:
+            await client.workflow_service.poll_workflow_execution_update(
+                request, retry=False, timeout=timedelta(seconds=5)
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    await scenarios.wait_until(known, what=f"update {update_id} admitted")
+
+
 def accept_and_complete(message: Any, value: int, accept: bool = True, complete: bool = True) -> tuple[list, list]:
     """The messages and PROTOCOL_MESSAGE commands the official SDK sends (see docs/wire/updates.md, c)."""
     from google.protobuf import any_pb2
@@ -667,7 +694,7 @@ async def test_wire_update_during_running_task_comes_in_next_task(client: Client
     pending = []
     for i in range(2):  # one after the other, so the admission order is known
         pending.append(send_update(client, raw_update(client, handle.id, f"b{i}", i)))
-        await asyncio.sleep(0.3)
+        await admitted(client, handle.id, f"b{i}")
     assert len(await scenarios.events(handle)) == 7  # buffered: nothing written while the task runs
     answer = await worker.respond(task, new_task=True)
     # The real server hands the next task back inline (see test_wire_buffered_update_task_comes_back_inline).
@@ -783,7 +810,7 @@ async def test_wire_buffered_update_task_comes_back_inline(client: Client) -> No
     await handle.signal("push", "s")
     task = await worker.poll()
     pending = send_update(client, raw_update(client, handle.id, "inline", 1))
-    await asyncio.sleep(0.5)
+    await admitted(client, handle.id, "inline")
     answer = await worker.respond(task, new_task=True)
     nxt = answer.workflow_task
     assert nxt.task_token, "the next task (with the update) should come back inline"
@@ -825,7 +852,7 @@ async def test_admitted_update_is_aborted_when_workflow_is_terminated(client: Cl
         UpdateWorkflow.run, id=scenarios.unique("upd-abort"), task_queue=scenarios.unique("tq-nobody")
     )
     pending = asyncio.create_task(handle.execute_update(UpdateWorkflow.add, 1, id="never"))
-    await asyncio.sleep(1)
+    await admitted(client, handle.id, "never")
     assert not pending.done()
     await handle.terminate("enough")
     with pytest.raises(RPCError) as info:
@@ -874,7 +901,7 @@ async def test_wire_workflow_may_complete_with_a_buffered_update(client: Client)
     await handle.signal("push", "x")
     task = await worker.poll()
     pending = send_update(client, raw_update(client, handle.id, "late", 1))
-    await asyncio.sleep(0.5)
+    await admitted(client, handle.id, "late")
     await worker.respond(task, commands=[complete_workflow()])
     with pytest.raises(RPCError) as info:
         await pending
