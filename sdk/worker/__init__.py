@@ -44,9 +44,9 @@ __all__ = ["ReplayResult", "Replayer", "Worker"]
 logger = logging.getLogger("sdk.worker")
 
 _SETTLE = 0.5
-# How long shutdown waits for the server to end the sticky poll after ShutdownWorker.
-_STICKY_POLL_GRACE = 3.0
 """Seconds workflow polling continues after activities finished during shutdown."""
+_STICKY_POLL_GRACE = 3.0
+"""Seconds shutdown waits for the server to end the sticky poll after ShutdownWorker."""
 
 
 class Worker:

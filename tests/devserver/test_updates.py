@@ -510,24 +510,31 @@ def send_update(client: Client, request: wsv1.UpdateWorkflowExecutionRequest) ->
     )
 
 
+def poll_update(client: Client, workflow_id: str, update_id: str, stage: int = 0, timeout: float = 30) -> Any:
+    """PollWorkflowExecutionUpdate for one update; with a stage, it waits until the update gets there."""
+    return client.workflow_service.poll_workflow_execution_update(
+        wsv1.PollWorkflowExecutionUpdateRequest(
+            namespace=client.namespace,
+            update_ref=update_pb.UpdateRef(
+                workflow_execution=WorkflowExecution(workflow_id=workflow_id), update_id=update_id
+            ),
+            identity="caller",
+            wait_policy=update_pb.WaitPolicy(lifecycle_stage=stage),  # type: ignore[arg-type]
+        ),
+        retry=False,
+        timeout=timedelta(seconds=timeout),
+    )
+
+
 async def admitted(client: Client, workflow_id: str, update_id: str) -> None:
     """Wait until the server holds the update (PollWorkflowExecutionUpdate stops answering NOT_FOUND).
 
     Not a fixed sleep: on a busy machine an update sent a moment ago may not have arrived yet.
     """
-    request = wsv1.PollWorkflowExecutionUpdateRequest(
-        namespace=client.namespace,
-        update_ref=update_pb.UpdateRef(
-            workflow_execution=WorkflowExecution(workflow_id=workflow_id), update_id=update_id
-        ),
-        identity="test",
-    )
 
     async def known() -> bool:
         try:
-            await client.workflow_service.poll_workflow_execution_update(
-                request, retry=False, timeout=timedelta(seconds=5)
-            )
+            await poll_update(client, workflow_id, update_id, timeout=5)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return False
@@ -741,20 +748,7 @@ async def test_wire_accept_now_complete_later(client: Client) -> None:
         (8, "WORKFLOW_EXECUTION_UPDATE_ACCEPTED"),
     ]
 
-    poll = asyncio.create_task(
-        client.workflow_service.poll_workflow_execution_update(
-            wsv1.PollWorkflowExecutionUpdateRequest(
-                namespace=client.namespace,
-                update_ref=update_pb.UpdateRef(
-                    workflow_execution=WorkflowExecution(workflow_id=handle.id), update_id="later"
-                ),
-                identity="caller",
-                wait_policy=update_pb.WaitPolicy(lifecycle_stage=COMPLETED_STAGE),
-            ),
-            retry=False,
-            timeout=timedelta(seconds=30),
-        )
-    )
+    poll = asyncio.create_task(poll_update(client, handle.id, "later", COMPLETED_STAGE))
     await handle.signal("release")
     task = await worker.poll()
     assert not task.messages  # accepted updates are not sent again
@@ -870,19 +864,7 @@ async def test_wire_accepted_update_fails_when_workflow_completes(client: Client
     await worker.respond(task, messages, commands)
     assert (await pending).stage == accepted_stage
 
-    poll = asyncio.create_task(
-        client.workflow_service.poll_workflow_execution_update(
-            wsv1.PollWorkflowExecutionUpdateRequest(
-                namespace=client.namespace,
-                update_ref=update_pb.UpdateRef(
-                    workflow_execution=WorkflowExecution(workflow_id=handle.id), update_id="open"
-                ),
-                wait_policy=update_pb.WaitPolicy(lifecycle_stage=COMPLETED_STAGE),
-            ),
-            retry=False,
-            timeout=timedelta(seconds=30),
-        )
-    )
+    poll = asyncio.create_task(poll_update(client, handle.id, "open", COMPLETED_STAGE))
     await handle.signal("push", "x")
     task = await worker.poll()
     await worker.respond(task, commands=[complete_workflow()])
