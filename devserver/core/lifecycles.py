@@ -281,6 +281,9 @@ class UpdateState(Enum):
     COMPLETED = "completed"
     REJECTED = "rejected"  # by the workflow, or by the server for a worker that did not process it
     ABORTED = "aborted"  # its run closed before it was accepted
+    # Accepted, but its run closed before the workflow completed it: callers get a failure
+    # outcome, yet the run has no completed event, so update-with-start does not attach to it.
+    UNFINISHED = "unfinished"
 
 
 class UpdateEvent(Enum):
@@ -299,7 +302,7 @@ UPDATE: Lifecycle[UpdateState, UpdateEvent] = Lifecycle(
         (_U.ADMITTED, _UE.REJECT): _U.REJECTED,
         (_U.ACCEPTED, _UE.COMPLETE): _U.COMPLETED,
         (_U.ADMITTED, _UE.RUN_CLOSED): _U.ABORTED,
-        (_U.ACCEPTED, _UE.RUN_CLOSED): _U.COMPLETED,  # with a failure outcome
+        (_U.ACCEPTED, _UE.RUN_CLOSED): _U.UNFINISHED,  # with a failure outcome
     },
     late=frozenset(
         {

@@ -170,7 +170,7 @@ def run_closed(state: MutableState, ch: Changes) -> None:
             continue
         update.state = UPDATE.next(update.update_id, update.state, UpdateEvent.RUN_CLOSED)
         ch.updates.append(update.update_id)
-        if update.state is UpdateState.COMPLETED:
+        if update.state is UpdateState.UNFINISHED:
             update.outcome = update_pb.Outcome(failure=_accepted_update_failure())
         else:
             del state.updates[update.update_id]
@@ -214,7 +214,8 @@ def with_start_plan(current: MutableState | None, start_request_id: str, conflic
     """Update-with-start, as the real server decides it from the workflow id's current run:
 
     - the update already completed in that run: its outcome is the answer, whatever the
-      reuse and conflict policies say (RETURN_OUTCOME);
+      reuse and conflict policies say (RETURN_OUTCOME); one the run closed on before it
+      completed (UNFINISHED) is not attached to: the start decides, as for a new update;
     - the run is running and the start is a retry of the one that started it, or it already
       knows the update, or the conflict policy is USE_EXISTING: the update goes to it (ATTACH);
     - otherwise the start decides, with its policies (START).

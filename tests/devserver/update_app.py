@@ -98,3 +98,38 @@ class QuickWorkflow:
     @workflow.run
     async def run(self) -> str:
         return "done"
+
+
+@workflow.defn
+class AbandonsUpdateWorkflow:
+    """Ends on the `finish` signal even while an update is still running.
+
+    - `hold` (update) is accepted, then waits for `release`; the run abandons it if it ends first;
+    - `echo` (update) returns its argument at once.
+    """
+
+    def __init__(self) -> None:
+        self.done = False
+        self.released = False
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self.done)
+        return "finished"
+
+    @workflow.update(unfinished_policy=workflow.HandlerUnfinishedPolicy.ABANDON)
+    async def hold(self, text: str) -> str:
+        await workflow.wait_condition(lambda: self.released)
+        return text
+
+    @workflow.update
+    def echo(self, text: str) -> str:
+        return text
+
+    @workflow.signal
+    def release(self) -> None:
+        self.released = True
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.done = True
