@@ -15,6 +15,8 @@ that matter for wire compatibility:
 
 from __future__ import annotations
 
+import zlib
+
 from google.protobuf import any_pb2
 from temporalio.api.enums.v1 import failed_cause_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
@@ -52,6 +54,28 @@ def retry_delay(attempt: int) -> float:
     return float(min(2 ** (attempt - IMMEDIATE_WORKFLOW_TASK_ATTEMPTS - 1), MAX_WORKFLOW_TASK_RETRY_DELAY))
 
 
+# From this attempt on, the real server gives a retried workflow task more time to finish:
+# its start-to-close timeout plus an exponential backoff (5 s, doubling, at most 10 minutes,
+# history.workflowTaskRetryMaxInterval), less up to 20% jitter. A worker too slow for the
+# configured timeout (busy, or holding the task open for a local activity) catches up
+# instead of timing out forever.
+EXTENDED_TIMEOUT_AFTER_ATTEMPT = 3
+EXTENDED_TIMEOUT_INITIAL = 5.0
+EXTENDED_TIMEOUT_MAX = 600.0
+
+
+def start_to_close_timeout(state: MutableState, attempt: int) -> float:
+    """Seconds a worker has to finish workflow task `attempt` of this run, as the real server counts them."""
+    if attempt <= EXTENDED_TIMEOUT_AFTER_ATTEMPT:
+        return state.task_timeout
+    doublings = min(attempt - EXTENDED_TIMEOUT_AFTER_ATTEMPT - 1, 32)
+    extra = min(EXTENDED_TIMEOUT_INITIAL * 2**doublings, EXTENDED_TIMEOUT_MAX)
+    # The jitter is derived from the run and the attempt, not drawn, so the core stays a
+    # function of its inputs (and a restart recomputes the same timeout).
+    fraction = zlib.crc32(f"{state.key.run_id}/{attempt}".encode()) % 1000 / 1000
+    return state.task_timeout + extra * (0.8 + 0.2 * fraction)
+
+
 def add_external(state: MutableState, ch: Changes, events: list[history.HistoryEvent]) -> None:
     """Events from outside the workflow's own commands; they need a workflow task.
 
@@ -83,7 +107,7 @@ def schedule(state: MutableState, ch: Changes, attempt: int = 1, *, speculative:
         queue=queue,
         sticky=sticky,
         scheduled_time=ch.now,
-        timeout=state.task_timeout,
+        timeout=start_to_close_timeout(state, attempt),
         speculative=speculative,
         base_event_id=state.next_event_id,
     )
@@ -292,8 +316,12 @@ def _end_attempt(
     attributes: object,
     *,
     next_attempt_transient: bool,
+    back_off: bool = True,
 ) -> None:
-    """Shared by failure and timeout: write the event (first attempt only), retry."""
+    """Shared by failure and timeout: write the event (first attempt only), retry.
+
+    A failed attempt's retry may wait (`retry_delay`); a timed-out one is paced by the
+    longer timeouts of later attempts (`start_to_close_timeout`), as on the real server."""
     task.state = WORKFLOW_TASK.next(task.seq, task.state, event)
     if not task.transient or not next_attempt_transient:
         persist_transient(state, ch, task)
@@ -308,7 +336,7 @@ def _end_attempt(
     if task.queries:
         state.buffered_queries.update(task.queries)
     attempt = task.attempt + 1 if next_attempt_transient and not was_sticky else 1
-    delay = retry_delay(attempt)
+    delay = retry_delay(attempt) if back_off else 0.0
     if delay and not state.buffered_queries:
         # A task that keeps failing is retried less and less often instead of in a hot loop.
         state.workflow_task_retry_at = ch.now + delay
@@ -360,6 +388,7 @@ def timed_out(state: MutableState, ch: Changes, seq: int) -> None:
             timeout_type=TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
         ),
         next_attempt_transient=True,
+        back_off=False,
     )
 
 

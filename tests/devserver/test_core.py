@@ -267,6 +267,32 @@ def test_workflow_task_timeout_schedules_a_retry_on_the_normal_queue() -> None:
     assert run.state.workflow_task is not None and run.state.workflow_task.attempt == 2
 
 
+def test_a_workflow_task_that_keeps_timing_out_gets_more_time_from_its_fourth_attempt() -> None:
+    """As the real server: attempts after the third get the task timeout plus a backoff (5 s,
+    doubling, at most 10 minutes, less up to 20% jitter), and are handed out at once. A worker
+    too slow for a 1 s task timeout (the official SDK's test_workflow_cancel_activity on a busy
+    machine) then catches up instead of timing out forever."""
+    run = Run()
+    extra_time: dict[int, float] = {}
+    for attempt in range(1, 21):
+        task = run.state.workflow_task
+        assert task is not None and task.attempt == attempt, "each retry is handed out at once"
+        started_at = run.now
+        run.start_task()
+        deadline, key = run.due_timers("workflow_task_timeout")[-1]
+        extra_time[attempt] = deadline - started_at - 10
+        if attempt > 1:  # the transient scheduled event tells the worker its timeout
+            (scheduled, _) = workflow_tasks.transient_events(run.state)
+            timeout = scheduled.workflow_task_scheduled_event_attributes.start_to_close_timeout
+            assert timeout.seconds + timeout.nanos / 1e9 == pytest.approx(deadline - started_at)
+        run.now = deadline
+        run.fire(key)
+    assert [extra_time[a] for a in (1, 2, 3)] == [0, 0, 0]
+    for attempt, backoff in ((4, 5), (5, 10), (6, 20), (10, 320), (11, 600), (20, 600)):
+        assert 0.8 * backoff <= extra_time[attempt] <= backoff, attempt
+    assert run.types().count("WORKFLOW_TASK_TIMED_OUT") == 1, "later attempts are transient"
+
+
 def test_unsupported_command_fails_the_task_with_a_clear_cause() -> None:
     run = Run()
     seq = run.start_task()
