@@ -35,7 +35,9 @@ class StatusCounts(Static):
         for group in self._counts.groups:
             if group.values and group.values[0] == status.display:
                 return group.count
-        return 0 if self._counts.groups else None
+        # A status missing from the groups has no runs; with no groups at all that is
+        # only certain when nothing matched (an empty namespace answers count 0, no groups).
+        return 0 if self._counts.groups or self._counts.count == 0 else None
 
     def show(self, counts: WorkflowCount | None, selected: WorkflowStatus | None) -> None:
         """Redraw with new counts (``None``: unknown) and the selected status."""
