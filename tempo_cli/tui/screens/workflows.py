@@ -103,17 +103,30 @@ class WorkflowsScreen(TempoScreen):
         """Fetch the current page and the counts again."""
         if not self.tempo.live:
             return
-        self.fetch_page(self.filter.visibility_query(), self.page_index, self.page_tokens[self.page_index])
+        query = self.filter.visibility_query()
+        self.fetch_page(query, self.filter.query.strip(), self.page_index, self.page_tokens[self.page_index])
         self.fetch_counts(self.filter.count_query())
 
     @work(exclusive=True, group="list", exit_on_error=False, description="list workflows")
-    async def fetch_page(self, query: str, page_index: int, token: bytes) -> None:
+    async def fetch_page(self, query: str, typed: str, page_index: int, token: bytes) -> None:
+        client = self.tempo.client
         try:
-            page = await self.tempo.client.list_workflows_page(query, page_size=PAGE_SIZE, next_page_token=token)
+            page = await client.list_workflows_page(query, page_size=PAGE_SIZE, next_page_token=token)
         except RPCError as err:
             if err.status_code != grpc.StatusCode.INVALID_ARGUMENT:
                 raise
-            self.post_message(WorkflowsRejected(query, str(err)))
+            reason = str(err)
+            if typed and typed != query:
+                # The status tab, type and ID filters add clauses before what the user typed,
+                # so the server's "at position N" counts characters the user never saw. Ask
+                # about the typed query alone: its error points into what was typed.
+                try:
+                    await client.count_workflows(typed)
+                except RPCError as alone:
+                    if alone.status_code != grpc.StatusCode.INVALID_ARGUMENT:
+                        raise
+                    reason = str(alone)
+            self.post_message(WorkflowsRejected(query, reason))
             return
         self.post_message(WorkflowsLoaded(page_index, query, page))
 
