@@ -61,6 +61,8 @@ class HistoryView(Vertical):
         self.compact = False
         self.tz: datetime.tzinfo | None = None
         self.complete = False
+        self.missing = False
+        """The server has no such run: say so instead of "loading…"."""
         self._rows: list[EventRow] = []
         self._folded: list[FoldedRow] = []
 
@@ -109,6 +111,11 @@ class HistoryView(Vertical):
         self.compact = compact
         self._set_columns()
         self._rebuild(keep=chosen[0] if chosen else None)
+        self._show_status()
+
+    def set_missing(self, missing: bool) -> None:
+        """The server said the run does not exist (``True``), or it answered again."""
+        self.missing = missing
         self._show_status()
 
     def set_zone(self, tz: datetime.tzinfo | None) -> None:
@@ -182,6 +189,9 @@ class HistoryView(Vertical):
         mode = "compact: one row per activity, timer, child" if self.compact else "every event"
         live = "closed" if self.complete else "following new events"
         count = f"{len(self.events):,} events" if self.events else "loading…"
+        if self.missing:
+            live = "not on the server"
+            count = f"{len(self.events):,} events shown before" if self.events else "no events"
         self.query_one("#history-status", Static).update(
             f"{count} · {mode} (c) · {live} · Enter: details · y: copy JSON · w: save JSON"
         )
