@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Button, Header, Input, Static, TabbedContent, TabPane
 
 from sdk.client import WorkflowDescription, WorkflowHandle, WorkflowStatus
 from sdk.exceptions import TempoError, WorkflowNotFoundError
@@ -34,6 +34,7 @@ from tempo_cli.tui.messages import DescriptionLoaded, HandlersLoaded, HistoryLoa
 from tempo_cli.tui.screens.base import TempoScreen
 from tempo_cli.tui.widgets.actions_panel import ActionsPanel
 from tempo_cli.tui.widgets.banner import ConnectionBanner
+from tempo_cli.tui.widgets.footer import TempoFooter
 from tempo_cli.tui.widgets.history_view import HistoryView
 from tempo_cli.tui.widgets.pending_view import PendingView
 from tempo_cli.tui.widgets.query_panel import QueryPanel
@@ -106,11 +107,11 @@ class WorkflowScreen(TempoScreen):
                 yield ActionsPanel(id="actions-panel")
             with TabPane("Timeline (5)", id="timeline"):
                 yield TimelineView(id="timeline-view")
-        yield Footer()
+        yield TempoFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.history.tz = zone(self.tempo.utc)
+        self.history.set_zone(zone(self.tempo.utc))
         self.history.table.focus()
         self._show_summary()
         self.watch(self.app, "utc", self._zone_changed, init=False)

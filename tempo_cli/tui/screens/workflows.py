@@ -6,7 +6,7 @@ import grpc
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from sdk.client import WorkflowExecution
 from sdk.exceptions import RPCError
@@ -16,6 +16,7 @@ from tempo_cli.tui.messages import CountsLoaded, WorkflowsLoaded, WorkflowsRejec
 from tempo_cli.tui.screens.base import TempoScreen
 from tempo_cli.tui.widgets.banner import ConnectionBanner
 from tempo_cli.tui.widgets.filter_bar import FilterBar
+from tempo_cli.tui.widgets.footer import TempoFooter
 from tempo_cli.tui.widgets.status_counts import StatusCounts
 from tempo_cli.tui.widgets.workflow_table import WorkflowTable
 
@@ -38,8 +39,9 @@ class WorkflowsScreen(TempoScreen):
             for key, label in enumerate(["all", *[s.display for s in STATUSES]])
         ],
         Binding("x", "clear_filter", "Clear filter", id="clear-filter"),
-        Binding("right_square_bracket", "next_page", "Next page", key_display="]", id="next-page"),
-        Binding("left_square_bracket", "previous_page", "Prev page", key_display="[", id="previous-page"),
+        # Not in the footer: the page line says "] next page" and "[ previous page" when there is one.
+        Binding("right_square_bracket", "next_page", "Next page", key_display="]", show=False, id="next-page"),
+        Binding("left_square_bracket", "previous_page", "Prev page", key_display="[", show=False, id="previous-page"),
         Binding("r", "refresh", "Refresh", show=False, id="refresh"),
         Binding("n", "namespaces", "Namespace", id="namespaces"),
         Binding("s", "save_filter", "Save filter", show=False, id="save-filter"),
@@ -67,11 +69,12 @@ class WorkflowsScreen(TempoScreen):
         yield FilterBar(id="filter")
         yield WorkflowTable(id="workflows")
         yield Static(id="page-info")
-        yield Footer()
+        yield TempoFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
         self.table.focus()
+        self.table.show([], zone(self.tempo.utc))  # the time columns name the zone from the start
         self.counts.show(None, None)
         self._show_page_info()
         if self.tempo.live:

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from sdk.converter import DataConverter
-from tempo_cli.tui.formatting import duration, time_of_day
+from tempo_cli.tui.formatting import duration, time_of_day, zone_name
 from tempo_cli.tui.history_model import EventRow, FoldedRow, event_row, fold
 from tempo_cli.tui.styles import Palette
 
@@ -121,6 +121,7 @@ class HistoryView(Vertical):
     def set_zone(self, tz: datetime.tzinfo | None) -> None:
         """Show times in another zone."""
         self.tz = tz
+        self._set_columns()
         self._rebuild()
 
     def selected_event_ids(self) -> list[int]:
@@ -141,7 +142,7 @@ class HistoryView(Vertical):
         table = self.table
         table.clear(columns=True)
         for key, label in COMPACT_COLUMNS if self.compact else FULL_COLUMNS:
-            table.add_column(label, key=key)
+            table.add_column(f"{label} ({zone_name(self.tz)})" if key == "time" else label, key=key)
 
     def _rebuild(self, keep: int | None = None) -> None:
         table = self.table
