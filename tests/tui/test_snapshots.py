@@ -21,6 +21,7 @@ from tempo_cli.tui.messages import (
     HandlersLoaded,
     HistoryLoaded,
     QueryAnswered,
+    RunNotFound,
     WorkflowsLoaded,
 )
 from tempo_cli.tui.screens.compare import CompareScreen
@@ -154,3 +155,12 @@ def test_compare_runs(snap_compare: Any, tmp_path: Path) -> None:
 
 def test_compare_runs_at_80x24(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(data.app(tmp_path), terminal_size=(80, 24), run_before=_compare)
+
+
+def test_missing_run_at_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.app.push_screen(WorkflowScreen("order-3", data.RUN_ID))
+        pilot.app.screen.post_message(RunNotFound("workflow not found for ID: order-3"))
+        await _settled(pilot)
+
+    assert snap_compare(data.app(tmp_path), terminal_size=(80, 24), run_before=run_before)
