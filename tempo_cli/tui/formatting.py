@@ -17,11 +17,30 @@ def zone(utc: bool) -> datetime.tzinfo | None:
     return datetime.UTC if utc else None
 
 
-def timestamp(when: datetime.datetime | None, tz: datetime.tzinfo | None) -> str:
-    """``2024-05-01 12:34:56`` in the given zone (``None``: local), or empty."""
+def zone_name(tz: datetime.tzinfo | None) -> str:
+    """What to call the zone times are shown in: ``UTC``, or the local zone's abbreviation
+    (``CET``), or its offset (``+0530``) where it has none."""
+    if tz is not None:
+        return datetime.datetime.now(tz).tzname() or "UTC"
+    local = datetime.datetime.now().astimezone()
+    name = local.tzname() or ""
+    return name if name.isalpha() else local.strftime("%z")
+
+
+def timestamp(when: datetime.datetime | None, tz: datetime.tzinfo | None, *, with_zone: bool = False) -> str:
+    """``2024-05-01 12:34:56`` in the given zone (``None``: local), or empty; ``with_zone``
+    adds the zone's name (where no column header says it)."""
     if when is None:
         return ""
-    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    text = when.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{text} {zone_name(tz)}" if with_zone else text
+
+
+def short_timestamp(when: datetime.datetime | None, tz: datetime.tzinfo | None) -> str:
+    """``05-01 12:34:56``: the year left out, for narrow screens."""
+    if when is None:
+        return ""
+    return when.astimezone(tz).strftime("%m-%d %H:%M:%S")
 
 
 def time_of_day(when: datetime.datetime | None, tz: datetime.tzinfo | None) -> str:

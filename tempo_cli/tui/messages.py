@@ -81,6 +81,13 @@ class HistoryLoaded(Message):
 
 
 @dataclass
+class RunNotFound(Message):
+    """The server has no such run (deleted, past retention, or a restart lost it)."""
+
+    reason: str
+
+
+@dataclass
 class HandlersLoaded(Message):
     """The workflow's signal and query names (``None``: it could not say, e.g. no worker)."""
 

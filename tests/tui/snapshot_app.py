@@ -81,6 +81,16 @@ def page() -> WorkflowPage:
     return WorkflowPage(executions=[Execution.from_proto(i, converter) for i in infos], next_page_token=b"more")
 
 
+def compared_runs() -> tuple[Execution, Execution]:
+    """Two runs of one workflow ID, as continue-as-new makes them: only their run IDs differ."""
+    converter = DataConverter.default
+    first = _info("order-3", "Order", S.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, 0, 3.3, 38)
+    first.execution.run_id = RUN_ID
+    second = _info("order-3", "Order", S.WORKFLOW_EXECUTION_STATUS_RUNNING, 3.3, None, 20)
+    second.execution.run_id = "01a21362-e1f0-7a31-9c5e-5b0c2d7e4f19"
+    return Execution.from_proto(first, converter), Execution.from_proto(second, converter)
+
+
 def counts() -> WorkflowCount:
     """Counts per status, as a GROUP BY ExecutionStatus answer."""
     converter = DataConverter.default

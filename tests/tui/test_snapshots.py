@@ -14,14 +14,17 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from tempo_cli._metadata import Handlers
+from tempo_cli.tui.history_model import event_row
 from tempo_cli.tui.messages import (
     CountsLoaded,
     DescriptionLoaded,
     HandlersLoaded,
     HistoryLoaded,
     QueryAnswered,
+    RunNotFound,
     WorkflowsLoaded,
 )
+from tempo_cli.tui.screens.compare import CompareScreen
 from tempo_cli.tui.screens.workflow import WorkflowScreen
 from tempo_cli.tui.screens.workflows import WorkflowsScreen
 from tempo_cli.tui.widgets.timeline import TimelineView
@@ -125,3 +128,39 @@ def test_timeline(snap_compare: Any, tmp_path: Path) -> None:
         await _settled(pilot)
 
     assert snap_compare(data.app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_history_at_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _open_run(pilot, running=False)
+
+    assert snap_compare(data.app(tmp_path), terminal_size=(80, 24), run_before=run_before)
+
+
+async def _compare(pilot: Pilot[Any]) -> None:
+    """order-3's history beside the first 20 events of a run continued from it: same workflow ID."""
+    left, right = data.compared_runs()
+    await pilot.app.push_screen(CompareScreen(left, right))
+    screen = pilot.app.screen
+    assert isinstance(screen, CompareScreen)
+    converter = pilot.app.data_converter  # type: ignore[attr-defined]
+    events = data.history()
+    screen.show([event_row(e, converter) for e in events], [event_row(e, converter) for e in events[:20]])
+    await _settled(pilot)
+
+
+def test_compare_runs(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(data.app(tmp_path), terminal_size=SIZE, run_before=_compare)
+
+
+def test_compare_runs_at_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(data.app(tmp_path), terminal_size=(80, 24), run_before=_compare)
+
+
+def test_missing_run_at_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.app.push_screen(WorkflowScreen("order-3", data.RUN_ID))
+        pilot.app.screen.post_message(RunNotFound("workflow not found for ID: order-3"))
+        await _settled(pilot)
+
+    assert snap_compare(data.app(tmp_path), terminal_size=(80, 24), run_before=run_before)

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from sdk.client import WorkflowExecution
 from tempo_cli.tui.formatting import one_line
@@ -22,6 +22,7 @@ from tempo_cli.tui.history_model import AlignedRow, EventRow, align, event_row
 from tempo_cli.tui.screens.base import TempoScreen
 from tempo_cli.tui.styles import Palette
 from tempo_cli.tui.widgets.banner import ConnectionBanner
+from tempo_cli.tui.widgets.footer import TempoFooter
 
 _MARK = {"": " ", "details": "~", "type": "≠"}
 
@@ -32,6 +33,25 @@ class HistoriesLoaded(Message):
 
     left: list[HistoryEvent]
     right: list[HistoryEvent]
+
+
+def _short_run(run_id: str) -> str:
+    """The end of a run ID: a time-ordered ID (UUIDv7) starts alike for runs a minute apart."""
+    return f"run …{run_id[-8:]}" if len(run_id) > 8 else f"run {run_id}"
+
+
+def _name(run: WorkflowExecution) -> str:
+    """``order-5 run …83bff02``: continue-as-new runs share their workflow ID, not their run ID."""
+    return f"{run.workflow_id} {_short_run(run.run_id)}" if run.run_id else run.workflow_id
+
+
+def _header(run: WorkflowExecution, width: int) -> str:
+    """The run's name in ``width`` columns, shortening the workflow ID, never the run ID."""
+    name = _name(run)
+    if len(name) <= width:
+        return name
+    tail = f" {_short_run(run.run_id)}" if run.run_id else ""
+    return run.workflow_id[: max(1, width - len(tail) - 1)] + "…" + tail
 
 
 class CompareScreen(TempoScreen):
@@ -47,26 +67,27 @@ class CompareScreen(TempoScreen):
         super().__init__()
         self.left, self.right = left, right
         self.rows: list[AlignedRow] = []
+        self._histories: tuple[list[EventRow], list[EventRow]] = ([], [])
+        self.side_width = 0
+        """Columns each run's side gets: the two share the table's width evenly."""
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield ConnectionBanner(id="banner")
         yield Static(id="compare-title", markup=False)
         yield DataTable(id="compare", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield TempoFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
-        table = self.query_one(DataTable)
-        table.add_column("#", key="left-id")
-        table.add_column(f"{self.left.workflow_id}", key="left")
-        table.add_column(" ", key="mark")
-        table.add_column("#", key="right-id")
-        table.add_column(f"{self.right.workflow_id}", key="right")
-        table.focus()
+        self.query_one(DataTable).focus()
+        self._draw()
         self.query_one("#compare-title", Static).update(
-            f"Left: {self.left.workflow_id} {self.left.run_id}   Right: {self.right.workflow_id} {self.right.run_id}"
+            f"Left: {_name(self.left)}   Right: {_name(self.right)}   (loading the histories…)"
         )
+
+    def on_resize(self) -> None:
+        self._draw()
 
     def on_connected(self) -> None:
         if self.tempo.live:
@@ -88,17 +109,44 @@ class CompareScreen(TempoScreen):
 
     def show(self, left: list[EventRow], right: list[EventRow]) -> None:
         """Align and draw the two histories."""
+        self._histories = (left, right)
         self.rows = align(left, right)
-        palette = Palette(self.app)
+        self._draw()
+        differences = sum(1 for r in self.rows if r.difference)
+        title = self.query_one("#compare-title", Static)
+        title.update(
+            f"{_name(self.left)} ({len(left)} events)  vs  {_name(self.right)} ({len(right)} events): "
+            f"{differences} rows differ (≠ event, ~ attributes) · d: next difference"
+        )
+
+    def _draw(self) -> None:
+        """(Re)build the table's columns for its width, then its rows."""
         table = self.query_one(DataTable)
-        table.clear()
+        # Leave room for the vertical scrollbar even before the rows need it.
+        room = table.content_region.width - table.styles.scrollbar_size_vertical
+        if room <= 0:
+            return
+        left, right = self._histories
+        padding = 2 * table.cell_padding
+        id_width = max((len(str(r.event_id)) for r in [*left, *right]), default=1)
+        side = max(10, (room - 2 * (id_width + padding) - (1 + padding)) // 2 - padding)
+        self.side_width = side
+        row = table.cursor_row
+        table.clear(columns=True)
+        table.add_column("#", key="left-id", width=id_width)
+        table.add_column(_header(self.left, side), key="left", width=side)
+        table.add_column(" ", key="mark", width=1)
+        table.add_column("#", key="right-id", width=id_width)
+        table.add_column(_header(self.right, side), key="right", width=side)
+        palette = Palette(self.app)
 
         def cell(row: EventRow | None) -> tuple[str, Text]:
             if row is None:
                 return "", Text("")
             text = palette.category(row.type_name, row.category, row.failure)
             if row.details:
-                text.append("  " + one_line(row.details, 60))
+                text.append("  " + one_line(row.details, side))
+            text.truncate(side, overflow="ellipsis")
             return str(row.event_id), text
 
         for aligned in self.rows:
@@ -109,12 +157,8 @@ class CompareScreen(TempoScreen):
                 left_text.stylize("reverse")
                 right_text.stylize("reverse")
             table.add_row(left_id, left_text, mark, right_id, right_text)
-        differences = sum(1 for r in self.rows if r.difference)
-        title = self.query_one("#compare-title", Static)
-        title.update(
-            f"{self.left.workflow_id} ({len(left)} events)  vs  {self.right.workflow_id} ({len(right)} events): "
-            f"{differences} rows differ (≠ event, ~ attributes) · d: next difference"
-        )
+        if self.rows:
+            table.move_cursor(row=min(row, len(self.rows) - 1), scroll=False)
 
     def action_next_difference(self) -> None:
         table = self.query_one(DataTable)

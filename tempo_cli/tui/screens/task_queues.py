@@ -7,13 +7,14 @@ import asyncio
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Label
+from textual.widgets import DataTable, Header, Input, Label
 
 from sdk.client import TaskQueueDescription
 from tempo_cli.tui.formatting import timestamp, zone
 from tempo_cli.tui.messages import TaskQueuesLoaded
 from tempo_cli.tui.screens.base import TempoScreen
 from tempo_cli.tui.widgets.banner import ConnectionBanner
+from tempo_cli.tui.widgets.footer import TempoFooter
 
 REFRESH_SECONDS = 3.0
 
@@ -39,7 +40,7 @@ class TaskQueuesScreen(TempoScreen):
         yield DataTable(id="queues", cursor_type="row", zebra_stripes=True)
         yield Label("Pollers", classes="section-title")
         yield DataTable(id="pollers", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield TempoFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -84,11 +85,13 @@ class TaskQueuesScreen(TempoScreen):
                 queue.name,
                 queue.kind,
                 str(len(queue.pollers)),
-                timestamp(max(times), tz) if times else "never",
+                timestamp(max(times), tz, with_zone=True) if times else "never",
                 "" if queue.backlog_count is None else str(queue.backlog_count),
             )
             for poller in queue.pollers:
-                pollers.add_row(queue.name, queue.kind, poller.identity, timestamp(poller.last_access_time, tz))
+                pollers.add_row(
+                    queue.name, queue.kind, poller.identity, timestamp(poller.last_access_time, tz, with_zone=True)
+                )
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
 

@@ -14,10 +14,11 @@ from temporalio.api.history.v1 import HistoryEvent
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
+from textual.containers import Horizontal
+from textual.widgets import Button, Header, Input, Static, TabbedContent, TabPane
 
 from sdk.client import WorkflowDescription, WorkflowHandle, WorkflowStatus
-from sdk.exceptions import TempoError
+from sdk.exceptions import TempoError, WorkflowNotFoundError
 from tempo_cli._errors import describe_error
 from tempo_cli._metadata import Handlers, fetch_handlers
 from tempo_cli.tui.formatting import zone
@@ -29,10 +30,11 @@ from tempo_cli.tui.history_model import (
     run_links,
     run_outcome,
 )
-from tempo_cli.tui.messages import DescriptionLoaded, HandlersLoaded, HistoryLoaded, QueryAnswered
+from tempo_cli.tui.messages import DescriptionLoaded, HandlersLoaded, HistoryLoaded, QueryAnswered, RunNotFound
 from tempo_cli.tui.screens.base import TempoScreen
 from tempo_cli.tui.widgets.actions_panel import ActionsPanel
 from tempo_cli.tui.widgets.banner import ConnectionBanner
+from tempo_cli.tui.widgets.footer import TempoFooter
 from tempo_cli.tui.widgets.history_view import HistoryView
 from tempo_cli.tui.widgets.pending_view import PendingView
 from tempo_cli.tui.widgets.query_panel import QueryPanel
@@ -83,12 +85,17 @@ class WorkflowScreen(TempoScreen):
         self.description: WorkflowDescription | None = None
         self.handlers: Handlers | None = None
         self.links: list[RunLink] = []
+        self.missing = False
+        """The server said the run does not exist (any more): nothing is polled then."""
 
     def compose(self) -> ComposeResult:
         converter = self.tempo.data_converter
         yield Header()
         yield ConnectionBanner(id="banner")
         yield WorkflowSummary(self.workflow_id, self.run_id, id="summary")
+        with Horizontal(id="missing"):
+            yield Static(id="missing-text", markup=False)
+            yield Button("Back (Esc)", id="missing-back", variant="primary", compact=True)
         with TabbedContent(initial="history", id="tabs"):
             with TabPane("History (1)", id="history"):
                 yield HistoryView(converter, id="history-view")
@@ -100,11 +107,11 @@ class WorkflowScreen(TempoScreen):
                 yield ActionsPanel(id="actions-panel")
             with TabPane("Timeline (5)", id="timeline"):
                 yield TimelineView(id="timeline-view")
-        yield Footer()
+        yield TempoFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.history.tz = zone(self.tempo.utc)
+        self.history.set_zone(zone(self.tempo.utc))
         self.history.table.focus()
         self._show_summary()
         self.watch(self.app, "utc", self._zone_changed, init=False)
@@ -140,11 +147,17 @@ class WorkflowScreen(TempoScreen):
         self.fetch_handlers()
 
     def _tick(self) -> None:
-        if self.tempo.connected and self.is_open and self.run_id:
+        if self.tempo.connected and self.is_open and self.run_id and not self.missing:
             self.describe()
 
     @work(exclusive=True, group="history", exit_on_error=False, description="follow the history")
     async def follow_history(self, restart: bool) -> None:
+        try:
+            await self._follow_history(restart)
+        except WorkflowNotFoundError as err:
+            self.post_message(RunNotFound(str(err)))
+
+    async def _follow_history(self, restart: bool) -> None:
         if not self.run_id:
             # Pin the latest run, so a continue-as-new does not switch runs under the user.
             self.run_id = (await self.handle().describe()).run_id
@@ -187,14 +200,44 @@ class WorkflowScreen(TempoScreen):
 
     @work(exclusive=True, group="describe", exit_on_error=False, description="describe the run")
     async def describe(self) -> None:
-        self.post_message(DescriptionLoaded(await self.handle().describe()))
+        try:
+            description = await self.handle().describe()
+        except WorkflowNotFoundError as err:
+            self.post_message(RunNotFound(str(err)))
+            return
+        self.post_message(DescriptionLoaded(description))
 
     @work(exclusive=True, group="handlers", exit_on_error=False, description="ask for the workflow's handlers")
     async def fetch_handlers(self) -> None:
         self.post_message(HandlersLoaded(await fetch_handlers(self.handle())))
 
+    @on(RunNotFound)
+    def _run_not_found(self, message: RunNotFound) -> None:
+        """Say the run is gone and offer the way back, instead of loading forever."""
+        self.missing = True
+        run = f" (run {self.run_id})" if self.run_id else ""
+        self.query_one("#missing-text", Static).update(
+            f"Workflow {self.workflow_id}{run} does not exist on the server at {self.tempo.address} "
+            f"(any more): it was deleted, or the server restarted without its data. Server: {message.reason}"
+        )
+        self.query_one("#missing").add_class("-visible")
+        self.history.set_missing(True)
+        self.query_one("#missing-back", Button).focus()
+
+    @on(Button.Pressed, "#missing-back")
+    def _back_pressed(self) -> None:
+        self.app.pop_screen()
+
+    def _found(self) -> None:
+        """The run answered (again, e.g. a server restarted with its data file)."""
+        if self.missing:
+            self.missing = False
+            self.query_one("#missing").remove_class("-visible")
+            self.history.set_missing(False)
+
     @on(HistoryLoaded)
     def _history_loaded(self, message: HistoryLoaded) -> None:
+        self._found()
         self.history.add_events(message.events, restart=message.restart, complete=message.complete)
         self.links = run_links(self.events, self.workflow_id)
         self.query_one(ActionsPanel).set_open(self.is_open)
@@ -206,6 +249,7 @@ class WorkflowScreen(TempoScreen):
 
     @on(DescriptionLoaded)
     def _description_loaded(self, message: DescriptionLoaded) -> None:
+        self._found()
         self.description = message.description
         self._show_summary()
         self._show_pending()

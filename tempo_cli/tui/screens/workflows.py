@@ -6,7 +6,7 @@ import grpc
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from sdk.client import WorkflowExecution
 from sdk.exceptions import RPCError
@@ -16,6 +16,7 @@ from tempo_cli.tui.messages import CountsLoaded, WorkflowsLoaded, WorkflowsRejec
 from tempo_cli.tui.screens.base import TempoScreen
 from tempo_cli.tui.widgets.banner import ConnectionBanner
 from tempo_cli.tui.widgets.filter_bar import FilterBar
+from tempo_cli.tui.widgets.footer import TempoFooter
 from tempo_cli.tui.widgets.status_counts import StatusCounts
 from tempo_cli.tui.widgets.workflow_table import WorkflowTable
 
@@ -38,8 +39,9 @@ class WorkflowsScreen(TempoScreen):
             for key, label in enumerate(["all", *[s.display for s in STATUSES]])
         ],
         Binding("x", "clear_filter", "Clear filter", id="clear-filter"),
-        Binding("right_square_bracket", "next_page", "Next page", key_display="]", id="next-page"),
-        Binding("left_square_bracket", "previous_page", "Prev page", key_display="[", id="previous-page"),
+        # Not in the footer: the page line says "] next page" and "[ previous page" when there is one.
+        Binding("right_square_bracket", "next_page", "Next page", key_display="]", show=False, id="next-page"),
+        Binding("left_square_bracket", "previous_page", "Prev page", key_display="[", show=False, id="previous-page"),
         Binding("r", "refresh", "Refresh", show=False, id="refresh"),
         Binding("n", "namespaces", "Namespace", id="namespaces"),
         Binding("s", "save_filter", "Save filter", show=False, id="save-filter"),
@@ -67,11 +69,12 @@ class WorkflowsScreen(TempoScreen):
         yield FilterBar(id="filter")
         yield WorkflowTable(id="workflows")
         yield Static(id="page-info")
-        yield Footer()
+        yield TempoFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
         self.table.focus()
+        self.table.show([], zone(self.tempo.utc))  # the time columns name the zone from the start
         self.counts.show(None, None)
         self._show_page_info()
         if self.tempo.live:
@@ -103,17 +106,30 @@ class WorkflowsScreen(TempoScreen):
         """Fetch the current page and the counts again."""
         if not self.tempo.live:
             return
-        self.fetch_page(self.filter.visibility_query(), self.page_index, self.page_tokens[self.page_index])
+        query = self.filter.visibility_query()
+        self.fetch_page(query, self.filter.query.strip(), self.page_index, self.page_tokens[self.page_index])
         self.fetch_counts(self.filter.count_query())
 
     @work(exclusive=True, group="list", exit_on_error=False, description="list workflows")
-    async def fetch_page(self, query: str, page_index: int, token: bytes) -> None:
+    async def fetch_page(self, query: str, typed: str, page_index: int, token: bytes) -> None:
+        client = self.tempo.client
         try:
-            page = await self.tempo.client.list_workflows_page(query, page_size=PAGE_SIZE, next_page_token=token)
+            page = await client.list_workflows_page(query, page_size=PAGE_SIZE, next_page_token=token)
         except RPCError as err:
             if err.status_code != grpc.StatusCode.INVALID_ARGUMENT:
                 raise
-            self.post_message(WorkflowsRejected(query, str(err)))
+            reason = str(err)
+            if typed and typed != query:
+                # The status tab, type and ID filters add clauses before what the user typed,
+                # so the server's "at position N" counts characters the user never saw. Ask
+                # about the typed query alone: its error points into what was typed.
+                try:
+                    await client.count_workflows(typed)
+                except RPCError as alone:
+                    if alone.status_code != grpc.StatusCode.INVALID_ARGUMENT:
+                        raise
+                    reason = str(alone)
+            self.post_message(WorkflowsRejected(query, reason))
             return
         self.post_message(WorkflowsLoaded(page_index, query, page))
 

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from sdk.converter import DataConverter
-from tempo_cli.tui.formatting import duration, time_of_day
+from tempo_cli.tui.formatting import duration, time_of_day, zone_name
 from tempo_cli.tui.history_model import EventRow, FoldedRow, event_row, fold
 from tempo_cli.tui.styles import Palette
 
@@ -61,6 +61,8 @@ class HistoryView(Vertical):
         self.compact = False
         self.tz: datetime.tzinfo | None = None
         self.complete = False
+        self.missing = False
+        """The server has no such run: say so instead of "loading…"."""
         self._rows: list[EventRow] = []
         self._folded: list[FoldedRow] = []
 
@@ -111,9 +113,15 @@ class HistoryView(Vertical):
         self._rebuild(keep=chosen[0] if chosen else None)
         self._show_status()
 
+    def set_missing(self, missing: bool) -> None:
+        """The server said the run does not exist (``True``), or it answered again."""
+        self.missing = missing
+        self._show_status()
+
     def set_zone(self, tz: datetime.tzinfo | None) -> None:
         """Show times in another zone."""
         self.tz = tz
+        self._set_columns()
         self._rebuild()
 
     def selected_event_ids(self) -> list[int]:
@@ -134,7 +142,7 @@ class HistoryView(Vertical):
         table = self.table
         table.clear(columns=True)
         for key, label in COMPACT_COLUMNS if self.compact else FULL_COLUMNS:
-            table.add_column(label, key=key)
+            table.add_column(f"{label} ({zone_name(self.tz)})" if key == "time" else label, key=key)
 
     def _rebuild(self, keep: int | None = None) -> None:
         table = self.table
@@ -182,6 +190,9 @@ class HistoryView(Vertical):
         mode = "compact: one row per activity, timer, child" if self.compact else "every event"
         live = "closed" if self.complete else "following new events"
         count = f"{len(self.events):,} events" if self.events else "loading…"
+        if self.missing:
+            live = "not on the server"
+            count = f"{len(self.events):,} events shown before" if self.events else "no events"
         self.query_one("#history-status", Static).update(
             f"{count} · {mode} (c) · {live} · Enter: details · y: copy JSON · w: save JSON"
         )

@@ -19,7 +19,7 @@ from tempo_cli.tui.history_model import PendingExternal
 def _ts(message: object, field: str, tz: datetime.tzinfo | None) -> str:
     if not message.HasField(field):  # type: ignore[attr-defined]
         return ""
-    return timestamp(getattr(message, field).ToDatetime(tzinfo=datetime.UTC), tz)
+    return timestamp(getattr(message, field).ToDatetime(tzinfo=datetime.UTC), tz, with_zone=True)
 
 
 def _enum(name: str, prefix: str) -> str:
@@ -94,7 +94,9 @@ class PendingView(VerticalScroll):
         for child in response.pending_children:
             children.add_row(child.workflow_id, child.run_id, child.workflow_type_name, str(child.initiated_id))
         for item in externals:
-            external.add_row(str(item.event_id), item.kind, item.workflow_id, item.name, timestamp(item.time, tz))
+            external.add_row(
+                str(item.event_id), item.kind, item.workflow_id, item.name, timestamp(item.time, tz, with_zone=True)
+            )
         for name, title in _TITLES.items():
             table = self._table(name)
             table.set_class(table.row_count == 0, "-empty")

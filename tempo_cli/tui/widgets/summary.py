@@ -70,8 +70,8 @@ class WorkflowSummary(Static):
             took = between(d.start_time, d.close_time)
             lines.append(
                 _line(
-                    ("Start", timestamp(d.start_time, tz)),
-                    ("Close", timestamp(d.close_time, tz) or "—"),
+                    ("Start", timestamp(d.start_time, tz, with_zone=True)),
+                    ("Close", timestamp(d.close_time, tz, with_zone=True) or "—"),
                     ("Duration", duration(took) if took is not None else "running"),
                 )
             )
