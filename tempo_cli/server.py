@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import sys
 from dataclasses import replace
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from devserver.dynamic_config import help_text as _dynamic_config_keys
 from tempo_cli._context import abort, note
+from tempo_cli._server_logging import LogFormat, LogLevel, configure
 
 if TYPE_CHECKING:
     from tempo_cli.tui.serve import UiProcess
@@ -27,25 +25,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-
-class LogLevel(StrEnum):
-    debug = "debug"
-    info = "info"
-    warn = "warn"
-    warning = "warning"
-    error = "error"
-    never = "never"
-
-
-_LEVELS = {
-    LogLevel.debug: logging.DEBUG,
-    LogLevel.info: logging.INFO,
-    LogLevel.warn: logging.WARNING,
-    LogLevel.warning: logging.WARNING,
-    LogLevel.error: logging.ERROR,
-    LogLevel.never: logging.CRITICAL + 1,
-}
 
 
 @app.command("start-dev")
@@ -82,11 +61,34 @@ def start_dev(
         ),
     ] = None,
     log_level: Annotated[LogLevel, typer.Option(help="Server log level.")] = LogLevel.warn,
+    log_format: Annotated[LogFormat, typer.Option(help="Log format: text (or pretty) or json.")] = LogFormat.text,
+    log_config: Annotated[bool, typer.Option("--log-config", help="Print the server config to stderr.")] = False,
     ui_port: Annotated[
         int | None,
         typer.Option("--ui-port", help="Port of the web UI (`tempo tui` in a browser). Default: the gRPC port + 1000."),
     ] = None,
+    ui_ip: Annotated[
+        str | None, typer.Option("--ui-ip", help="IP address of the web UI. Default: the --ip value.")
+    ] = None,
     headless: Annotated[bool, typer.Option("--headless", help="Do not serve the web UI.")] = False,
+    ui_disable_news_fetch: Annotated[
+        bool, typer.Option("--ui-disable-news-fetch", help="Accepted as the real CLI takes it: Tempo's UI has no news.")
+    ] = False,
+    http_port: Annotated[
+        int | None, typer.Option("--http-port", help="No effect on Tempo (it serves no HTTP API); accepted.")
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option("--metrics-port", help="No effect on Tempo yet (no metrics endpoint); accepted.")
+    ] = None,
+    ui_public_path: Annotated[
+        str | None, typer.Option("--ui-public-path", help="No effect on Tempo (its UI is served at /); accepted.")
+    ] = None,
+    ui_asset_path: Annotated[
+        str | None, typer.Option("--ui-asset-path", help="No effect on Tempo (its UI has no custom assets); accepted.")
+    ] = None,
+    ui_codec_endpoint: Annotated[
+        str | None, typer.Option("--ui-codec-endpoint", help="No effect on Tempo yet (no codec support); accepted.")
+    ] = None,
     long_poll_timeout: Annotated[
         float | None, typer.Option(help="Seconds a worker's long poll waits before an empty answer.", hidden=True)
     ] = None,
@@ -110,9 +112,16 @@ def start_dev(
     from devserver.listen_address import no_authentication_warning
     from devserver.sqlite_store import StoreError
 
-    logging.basicConfig(
-        level=_LEVELS[log_level], format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    configure(log_level, log_format)
+    for flag, value in (
+        ("--http-port", http_port),
+        ("--metrics-port", metrics_port),
+        ("--ui-public-path", ui_public_path),
+        ("--ui-asset-path", ui_asset_path),
+        ("--ui-codec-endpoint", ui_codec_endpoint),
+    ):
+        if value is not None:
+            note(f"note: {flag} has no effect on Tempo (ignored)")
     if not 0 <= port <= 65535:
         abort(f"invalid port {port}")
     try:
@@ -135,6 +144,8 @@ def start_dev(
         abort(str(exc))
     for key in ignored:
         note(f"note: dynamic config key {key} has no effect on Tempo (ignored)")
+    if log_config:
+        note(f"server config: {config}")
     if warning := no_authentication_warning(ip):
         note(warning)
     storage = f"SQLite file {db_filename}" if db_filename else "in memory"
@@ -146,7 +157,7 @@ def start_dev(
         if not headless:
             ui = _start_web_ui(
                 _local_address(config.ip, server.port),
-                config.ip,
+                ui_ip or config.ip,
                 ui_port if ui_port is not None else server.port + 1000,
             )
             if ui is not None:
