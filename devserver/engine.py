@@ -31,7 +31,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver import transfers, validation
 from devserver.clock import Clock
-from devserver.core import children, closing, eager_start, queries, runs, signals, workflow_tasks
+from devserver.core import children, closing, cron, eager_start, queries, runs, signals, workflow_tasks
 from devserver.core import limits as core_limits
 from devserver.core import reset as core_reset
 from devserver.core import timers as core_timers
@@ -520,6 +520,12 @@ class Engine:
             attrs.workflow_run_timeout.CopyFrom(duration(run_timeout))
         if request.HasField("retry_policy"):
             attrs.retry_policy.CopyFrom(request.retry_policy)
+        if request.cron_schedule:
+            # As the real server: the first run waits for the schedule's first time.
+            attrs.cron_schedule = request.cron_schedule
+            attrs.initiator = wf_enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE
+            first = cron.backoff_seconds(request.cron_schedule, now, now) or 0.0
+            attrs.first_workflow_task_backoff.CopyFrom(duration(max(first, 0.0)))
         if request.memo.fields:
             attrs.memo.CopyFrom(request.memo)
         if request.search_attributes.indexed_fields:

@@ -79,6 +79,7 @@ async def _start_child(engine: Engine, transfer: StartChild) -> None:
         search_attributes=initiated.search_attributes,
         header=initiated.header,
         priority=initiated.priority if initiated.HasField("priority") else None,
+        cron_schedule=initiated.cron_schedule,
     )
     # The child's static summary and details ride on the parent's initiated event.
     initiated_event = engine.store.read(parent.key, transfer.initiated_event_id, transfer.initiated_event_id)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from google.protobuf.message import Message
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
+from devserver.core import cron
 from devserver.core.limits import Limits
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import seconds_of
@@ -17,6 +19,8 @@ log = logging.getLogger("tempo.engine")
 
 Status = wf_enums.WorkflowExecutionStatus
 ReusePolicy = wf_enums.WorkflowIdReusePolicy
+
+_CRON_CHECK_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Limits the real server enforces (its defaults), so users meet them here first.
 MAX_ID_LENGTH = 1000
@@ -64,8 +68,22 @@ def validate_start(request: wsv1.StartWorkflowExecutionRequest, limits: Limits) 
     for name in ("workflow_execution_timeout", "workflow_run_timeout", "workflow_task_timeout", "workflow_start_delay"):
         if seconds_of(getattr(request, name)) < 0:
             raise InvalidArgument(f"Invalid {name}: must not be negative.")
-    if request.cron_schedule:
-        raise InvalidArgument("cron schedules are not supported by the tempo dev server yet")
+    if request.cron_schedule and request.HasField("workflow_start_delay"):
+        raise InvalidArgument("CronSchedule and WorkflowStartDelay may not be used together.")
+    check_cron_schedule(request.cron_schedule)
+
+
+def check_cron_schedule(text: str) -> None:
+    """A cron string the real server's parser takes, and that names a time at all (a cron
+    string repeats within years, so any starting point tells)."""
+    if not text:
+        return
+    try:
+        schedule = cron.parse(text)
+    except cron.CronError:
+        raise InvalidArgument("invalid CronSchedule.") from None
+    if schedule.next_after(_CRON_CHECK_FROM) is None:
+        raise InvalidArgument("invalid CronSchedule, no time can be found to satisfy the schedule")
 
 
 def check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: MutableState) -> None:

@@ -3,8 +3,8 @@
 Closing drops whatever was pending in the run (its workflow task, timers, activities,
 undelivered signals and cancels), hands children left running to the parent close
 policy, tells callers of unfinished updates, and sends waiting queries to a worker as
-query-only tasks. A retry policy or continue-as-new starts the next run in the same
-change (`Changes.new_runs`).
+query-only tasks. A retry policy, a cron schedule or continue-as-new starts the next run
+in the same change (`Changes.new_runs`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
 
+from devserver.core import cron, queries, retry, runs, updates
 from devserver.core import limits as core_limits
-from devserver.core import queries, retry, runs, updates
 from devserver.core.changes import Changes, RunKey
 from devserver.core.ids import new_run_id
 from devserver.core.lifecycles import ChildState
@@ -107,12 +107,15 @@ def time_out_run(state: MutableState, ch: Changes, *, execution_expired: bool = 
     failure.timeout_failure_info.timeout_type = TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
     delay: float | None = None
     retry_state: int = wf_enums.RetryState.RETRY_STATE_TIMEOUT
+    cron_delay: float | None = None
     if execution_expired:
         if not state.started_attributes.HasField("retry_policy"):
             retry_state = wf_enums.RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
     else:
         delay, retry_state = retry_backoff(state, failure, ch.now)
-    next_run = new_run_id() if delay is not None else ""
+        if delay is None:
+            cron_delay = cron_backoff(state, ch.now)
+    next_run = new_run_id() if delay is not None or cron_delay is not None else ""
     attrs = history.WorkflowExecutionTimedOutEventAttributes(
         retry_state=retry_state,  # type: ignore[arg-type]
         new_execution_run_id=next_run,
@@ -121,6 +124,17 @@ def time_out_run(state: MutableState, ch: Changes, *, execution_expired: bool = 
     close(state, ch, Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, event_id)
     if delay is not None:
         start_retry(state, ch, next_run, failure, delay)
+    elif cron_delay is not None:
+        start_cron(state, ch, next_run, cron_delay, failure=failure)
+
+
+def cron_backoff(state: MutableState, now: float) -> float | None:
+    """Seconds until a cron workflow's next run (counted from this run's scheduled time, as the
+    real server counts), or None if it has no cron schedule."""
+    schedule = state.started_attributes.cron_schedule
+    if not schedule:
+        return None
+    return cron.backoff_seconds(schedule, state.start_time + state.first_wft_backoff, now)
 
 
 def retry_backoff(state: MutableState, failure: failure_pb.Failure, now: float) -> tuple[float | None, int]:
@@ -170,4 +184,27 @@ def start_retry(state: MutableState, ch: Changes, run_id: str, failure: failure_
     )
     started.attempt = (state.started_attributes.attempt or 1) + 1
     started.continued_failure.CopyFrom(failure)
+    start_successor(state, ch, run_id, started)
+
+
+def start_cron(
+    state: MutableState,
+    ch: Changes,
+    run_id: str,
+    delay: float,
+    *,
+    result: common.Payloads | None = None,
+    failure: failure_pb.Failure | None = None,
+) -> None:
+    """A cron workflow's next run. It gets this run's result, or, after a failure, the failure
+    and the last result a run of the chain completed with."""
+    started = successor_attributes(
+        state, run_id, wf_enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE, delay
+    )
+    if failure is not None:
+        started.continued_failure.CopyFrom(failure)
+        if state.started_attributes.HasField("last_completion_result"):
+            started.last_completion_result.CopyFrom(state.started_attributes.last_completion_result)
+    elif result is not None:
+        started.last_completion_result.CopyFrom(result)
     start_successor(state, ch, run_id, started)

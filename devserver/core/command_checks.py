@@ -13,8 +13,8 @@ from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import command_type_pb2, failed_cause_pb2
 from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 
+from devserver.core import cron, retry, updates
 from devserver.core import limits as core_limits
-from devserver.core import retry, updates
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import duration_error, seconds_of
 from devserver.errors import ServiceError
@@ -202,7 +202,10 @@ def _check_child(
     if not attrs.workflow_type.name:
         raise BadCommand(bad, "Required field WorkflowType is not set on command.")
     if attrs.cron_schedule:
-        raise BadCommand(bad, "cron schedules are not supported by the tempo dev server yet")
+        try:
+            cron.parse(attrs.cron_schedule)
+        except cron.CronError:
+            raise BadCommand(bad, "invalid CronSchedule.") from None
     # Length limits, worded as the real server words them.
     child_id, child_type, child_namespace = attrs.workflow_id, attrs.workflow_type.name, attrs.namespace
     if len(child_id) > MAX_ID_LENGTH:

@@ -375,18 +375,26 @@ class _Applier:
 
     def complete(self, command: command_pb.Command) -> None:
         cmd = command.complete_workflow_execution_command_attributes
+        cron_delay = closing.cron_backoff(self.state, self.ch.now)
+        next_run = new_run_id() if cron_delay is not None else ""
         event_id = self._append(
             EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
             history.WorkflowExecutionCompletedEventAttributes(
-                result=cmd.result, workflow_task_completed_event_id=self.completed_id
+                result=cmd.result,
+                workflow_task_completed_event_id=self.completed_id,
+                new_execution_run_id=next_run,
             ),
         )
         closing.close(self.state, self.ch, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED, event_id)
+        if cron_delay is not None:
+            result = cmd.result if cmd.HasField("result") else None
+            closing.start_cron(self.state, self.ch, next_run, cron_delay, result=result)
 
     def fail(self, command: command_pb.Command) -> None:
         cmd = command.fail_workflow_execution_command_attributes
         delay, retry_state = closing.retry_backoff(self.state, cmd.failure, self.ch.now)
-        next_run = new_run_id() if delay is not None else ""
+        cron_delay = closing.cron_backoff(self.state, self.ch.now) if delay is None else None
+        next_run = new_run_id() if delay is not None or cron_delay is not None else ""
         event_id = self._append(
             EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
             history.WorkflowExecutionFailedEventAttributes(
@@ -399,6 +407,8 @@ class _Applier:
         closing.close(self.state, self.ch, Status.WORKFLOW_EXECUTION_STATUS_FAILED, event_id)
         if delay is not None:
             closing.start_retry(self.state, self.ch, next_run, cmd.failure, delay)
+        elif cron_delay is not None:
+            closing.start_cron(self.state, self.ch, next_run, cron_delay, failure=cmd.failure)
 
     def cancel(self, command: command_pb.Command) -> None:
         cmd = command.cancel_workflow_execution_command_attributes

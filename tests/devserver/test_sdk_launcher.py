@@ -113,6 +113,7 @@ def test_every_flag_of_the_real_start_dev_is_accepted(help_text: str) -> None:
         text=True,
         check=True,
     ).stdout
+
     def flags(text: str) -> set[str]:
         return {word.rstrip(",") for line in text.splitlines() for word in line.split() if word.startswith("--")}
 
