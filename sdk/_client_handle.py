@@ -29,6 +29,7 @@ from temporalio.api.workflowservice.v1 import (
 
 from sdk._client_rpc import Connection
 from sdk._client_types import HistoryPage, QueryRejectCondition, WorkflowDescription
+from sdk._client_update import WorkflowUpdateHandle, WorkflowUpdateStage, send_update
 from sdk.converter import DataConverter
 from sdk.exceptions import (
     CancelledError,
@@ -167,6 +168,73 @@ class WorkflowHandle:
         if not response.query_result.payloads:
             return None
         return self.client.data_converter.from_payload(response.query_result.payloads[0], result_type)
+
+    async def execute_update(
+        self, update: NameOrFunction, *args: Any, id: str | None = None, result_type: Any = None
+    ) -> Any:
+        """Send an update and wait for its handler's answer.
+
+        A worker must be running: the workflow's validator (if any) accepts or refuses the
+        update, then its handler runs and its return value comes back here.
+
+        Args:
+            update: The update method or its name.
+            *args: Update arguments.
+            id: The update's ID (default: a new UUID). Sending the same ID again waits for
+                the same update instead of running it twice.
+            result_type: Type to decode the answer into.
+
+        Returns:
+            The handler's return value.
+
+        Raises:
+            WorkflowUpdateFailedError: The handler raised, the validator refused the update,
+                or the workflow closed first; ``.cause`` says which.
+            WorkflowNotFoundError: No such workflow, or it is closed.
+        """
+        handle = await self.start_update(
+            update, *args, id=id, wait_for_stage=WorkflowUpdateStage.COMPLETED, result_type=result_type
+        )
+        return await handle.result()
+
+    async def start_update(
+        self,
+        update: NameOrFunction,
+        *args: Any,
+        wait_for_stage: WorkflowUpdateStage = WorkflowUpdateStage.ACCEPTED,
+        id: str | None = None,
+        result_type: Any = None,
+    ) -> WorkflowUpdateHandle:
+        """Send an update and return once it reaches ``wait_for_stage`` (accepted, or completed).
+
+        Args:
+            update: The update method or its name.
+            *args: Update arguments.
+            wait_for_stage: ``ACCEPTED`` (the handler is running) or ``COMPLETED``.
+            id: The update's ID (default: a new UUID).
+            result_type: Type :meth:`WorkflowUpdateHandle.result` decodes the answer into.
+
+        Returns:
+            A handle whose :meth:`WorkflowUpdateHandle.result` gives the outcome.
+
+        Raises:
+            WorkflowUpdateFailedError: The validator refused the update (it completed at once).
+            WorkflowNotFoundError: No such workflow, or it is closed.
+        """
+        if wait_for_stage not in (WorkflowUpdateStage.ACCEPTED, WorkflowUpdateStage.COMPLETED):
+            raise ValueError("wait_for_stage must be ACCEPTED or COMPLETED")
+        handle = await send_update(
+            self.client,
+            self._execution(),
+            name_of(update),
+            list(args),
+            id or str(uuid.uuid4()),
+            wait_for_stage,
+            result_type,
+        )
+        if handle._outcome is not None and handle._outcome.HasField("failure"):
+            await handle.result()  # a refused update: raise its failure now
+        return handle
 
     async def result(self, *, result_type: Any = None, follow_runs: bool = True) -> Any:
         """Wait for the workflow to close and return its result.

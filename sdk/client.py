@@ -49,6 +49,7 @@ from sdk._client_types import (
     WorkflowStatus,
     to_duration,
 )
+from sdk._client_update import WorkflowUpdateHandle, WorkflowUpdateStage
 from sdk._options import StartWorkflowOptions
 from sdk.converter import DataConverter
 
@@ -70,6 +71,8 @@ __all__ = [
     "WorkflowIdReusePolicy",
     "WorkflowPage",
     "WorkflowStatus",
+    "WorkflowUpdateHandle",
+    "WorkflowUpdateStage",
 ]
 
 

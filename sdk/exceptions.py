@@ -41,6 +41,7 @@ __all__ = [
     "WorkflowNotFoundError",
     "WorkflowQueryFailedError",
     "WorkflowQueryRejectedError",
+    "WorkflowUpdateFailedError",
 ]
 
 
@@ -277,6 +278,29 @@ class WorkflowFailureError(TempoError):
     @property
     def cause(self) -> BaseException:
         """Why the workflow did not complete."""
+        assert self.__cause__ is not None
+        return self.__cause__
+
+
+class WorkflowUpdateFailedError(TempoError):
+    """An update did not complete successfully.
+
+    :attr:`cause` says why: the handler's :class:`ApplicationError`, the validator's refusal,
+    or the server's failure when the workflow closed before the update completed.
+    """
+
+    def __init__(self, cause: BaseException) -> None:
+        """Create the error.
+
+        Args:
+            cause: The converted failure of the update.
+        """
+        super().__init__(f"Workflow update failed: {cause}")
+        self.__cause__ = cause
+
+    @property
+    def cause(self) -> BaseException:
+        """Why the update did not complete."""
         assert self.__cause__ is not None
         return self.__cause__
 

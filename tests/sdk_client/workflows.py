@@ -120,7 +120,52 @@ class Sleeper:
         return "woke up"
 
 
-ALL_WORKFLOWS = [Greeting, OrderTotal, Waiter, Failing, Countdown, CallsFlaky, Sleeper]
+@workflow.defn(name="Tally")
+class Tally:
+    """A total changed by updates: `add` (its validator refuses negatives), `add_when_released`
+    (waits for the `release` signal), `fail` (raises); `finish` ends the run."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.released = False
+        self.done = False
+
+    @workflow.run
+    async def run(self) -> int:
+        await workflow.wait_condition(lambda: self.done)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.total
+
+    @workflow.update
+    def add(self, amount: int) -> int:
+        self.total += amount
+        return self.total
+
+    @add.validator
+    def _check_add(self, amount: int) -> None:
+        if amount < 0:
+            raise ValueError("negative amounts are refused")
+
+    @workflow.update
+    async def add_when_released(self, amount: int) -> int:
+        await workflow.wait_condition(lambda: self.released)
+        self.total += amount
+        return self.total
+
+    @workflow.update
+    def fail(self, text: str) -> int:
+        raise TemporalApplicationError(text, type="TallyError")
+
+    @workflow.signal
+    def release(self) -> None:
+        self.released = True
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.done = True
+
+
+ALL_WORKFLOWS = [Greeting, OrderTotal, Waiter, Failing, Countdown, CallsFlaky, Sleeper, Tally]
 
 
 @contextlib.asynccontextmanager
