@@ -1,9 +1,9 @@
-"""Which signals and queries a workflow has, from the SDKs' built-in metadata query."""
+"""Which signals, queries and updates a workflow has, from the SDKs' built-in metadata query."""
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Importing registers temporal.api.sdk.v1.WorkflowMetadata, which the answer is decoded to.
 from temporalio.api.sdk.v1 import WorkflowMetadata
@@ -24,6 +24,8 @@ class Handlers:
     queries: list[str]
     dynamic_signals: bool
     dynamic_queries: bool
+    updates: list[str] = field(default_factory=list)
+    dynamic_updates: bool = False
 
 
 async def fetch_handlers(
@@ -43,10 +45,13 @@ async def fetch_handlers(
     definition = answer.definition
     signals = [d.name for d in definition.signal_definitions]
     queries = [d.name for d in definition.query_definitions]
+    updates = [d.name for d in definition.update_definitions]
     return Handlers(
         signals=sorted(n for n in signals if n),
         queries=sorted(n for n in queries if n and n not in _BUILTIN_QUERIES),
         # SDKs list a dynamic (catch-all) handler with an empty name.
         dynamic_signals="" in signals,
         dynamic_queries="" in queries,
+        updates=sorted(n for n in updates if n),
+        dynamic_updates="" in updates,
     )

@@ -36,7 +36,9 @@ class StartRequest:
     args: list[Any]
 
 
-class _Form(TempoModal):
+class Form(TempoModal):
+    """A dialog with inputs: Enter or ctrl+y submits, Escape cancels; errors show in place."""
+
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel"), Binding("ctrl+y", "submit", "Submit")]
 
     def show_error(self, message: str) -> None:
@@ -61,7 +63,7 @@ class _Form(TempoModal):
         raise NotImplementedError
 
 
-class SignalScreen(_Form):
+class SignalScreen(Form):
     """Pick a signal the workflow declares (or type one), give its input as JSON."""
 
     def __init__(self, workflow_id: str, handlers: Handlers | None) -> None:
@@ -111,7 +113,7 @@ class SignalScreen(_Form):
         self.dismiss(SignalRequest(name, args))
 
 
-class StartWorkflowScreen(_Form):
+class StartWorkflowScreen(Form):
     """Start a workflow, prefilled from the one on screen."""
 
     def __init__(self, template: StartRequest, input_json: str) -> None:

@@ -75,6 +75,8 @@ class WorkflowScreen(TempoScreen):
         Binding("x", "cancel_workflow", "Cancel", show=False, id="cancel"),
         Binding("t", "terminate", "Terminate", show=False, id="terminate"),
         Binding("n", "start_like", "Start like this", show=False, id="start-like"),
+        Binding("u", "update", "Update", show=False, id="update"),
+        Binding("e", "reset", "Reset", show=False, id="reset"),
         Binding("R", "reload", "Reload", show=False, id="reload"),
     ]
 
@@ -401,6 +403,8 @@ class WorkflowScreen(TempoScreen):
             "cancel": self.action_cancel_workflow,
             "terminate": self.action_terminate,
             "start": self.action_start_like,
+            "update": self.action_update,
+            "reset": self.action_reset,
         }[message.action]()
 
     def _outcome(self, text: str, *, error: bool = False) -> None:
@@ -495,6 +499,86 @@ class WorkflowScreen(TempoScreen):
             )
 
         self.app.push_screen(StartWorkflowScreen(template, text), filled)
+
+    def action_update(self) -> None:
+        from tempo_cli.tui.screens.confirm import ConfirmScreen
+        from tempo_cli.tui.screens.run_changes import UpdateRequest, UpdateScreen
+
+        if self._refuse_closed("update"):
+            return
+
+        def confirmed(request: UpdateRequest, answer: str | None) -> None:
+            if answer is not None:
+                self.send_update(request.name, request.args)
+
+        def filled(request: UpdateRequest | None) -> None:
+            if request is None:
+                return
+            body = f"Send update {request.name!r} with input {json.dumps(request.args)} to {self.workflow_id}?"
+            self.app.push_screen(ConfirmScreen("Send update", body, confirm="Send"), lambda a: confirmed(request, a))
+
+        names = self.handlers.updates if self.handlers is not None else []
+        self.app.push_screen(UpdateScreen(self.workflow_id, names), filled)
+
+    def action_reset(self) -> None:
+        from tempo_cli.tui.reset_points import reset_points
+        from tempo_cli.tui.screens.confirm import ConfirmScreen
+        from tempo_cli.tui.screens.run_changes import ResetRequest, ResetScreen
+
+        points = reset_points(self.events)
+        if not points:
+            self.notify("The run has no workflow task to reset to yet.", severity="warning", timeout=3)
+            return
+        selected = self.history.selected_event_ids()
+
+        def confirmed(request: ResetRequest, answer: str | None) -> None:
+            if answer is not None:
+                self.reset_run(request)
+
+        def filled(request: ResetRequest | None) -> None:
+            if request is None:
+                return
+            reapplied = (("signals", request.reapply_signals), ("updates", request.reapply_updates))
+            kept = [kind for kind, again in reapplied if again]
+            body = (
+                f"Reset {self.workflow_id} to event {request.event_id}? A new run starts from there"
+                + (f" and gets the later {' and '.join(kept)} again" if kept else "")
+                + "; a running run is terminated."
+            )
+            self.app.push_screen(
+                ConfirmScreen("Reset", body, confirm="Reset", danger=True), lambda a: confirmed(request, a)
+            )
+
+        self.app.push_screen(ResetScreen(self.workflow_id, points, selected[0] if selected else None), filled)
+
+    @work(group="actions", exit_on_error=False, description="update")
+    async def send_update(self, name: str, args: list[Any]) -> None:
+        from sdk.exceptions import WorkflowUpdateFailedError
+
+        try:
+            value = await self.handle().execute_update(name, *args)
+        except WorkflowUpdateFailedError as err:
+            self._outcome(f"Update {name!r} failed: {err.cause}", error=True)
+            return
+        except TempoError as err:
+            self._outcome(f"Update {name!r} failed: {describe_error(err, self.tempo.namespace)}", error=True)
+            return
+        self._outcome(f"Update {name!r} returned {json.dumps(value, default=str)}.")
+
+    @work(group="actions", exit_on_error=False, description="reset")
+    async def reset_run(self, request: Any) -> None:
+        try:
+            new_run = await self.handle().reset(
+                request.event_id,
+                reason=request.reason,
+                exclude_signals=not request.reapply_signals,
+                exclude_updates=not request.reapply_updates,
+            )
+        except TempoError as err:
+            self._outcome(f"Reset failed: {describe_error(err, self.tempo.namespace)}", error=True)
+            return
+        self._outcome(f"Reset {self.workflow_id} to event {request.event_id}: new run {new_run}.")
+        self.tempo.open_workflow(self.workflow_id, new_run)
 
     @work(group="actions", exit_on_error=False, description="signal")
     async def send_signal(self, name: str, args: list[Any]) -> None:

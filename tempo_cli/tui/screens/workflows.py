@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from typing import Any
+
 import grpc
 from textual import on, work
 from textual.app import ComposeResult
@@ -9,7 +13,8 @@ from textual.binding import Binding
 from textual.widgets import Header, Input, Static
 
 from sdk.client import WorkflowExecution
-from sdk.exceptions import RPCError
+from sdk.exceptions import RPCError, TempoError
+from tempo_cli._errors import describe_error
 from tempo_cli.tui.filters import STATUSES, WorkflowFilter
 from tempo_cli.tui.formatting import zone
 from tempo_cli.tui.messages import CountsLoaded, WorkflowsLoaded, WorkflowsRejected
@@ -48,6 +53,7 @@ class WorkflowsScreen(TempoScreen):
         Binding("f", "saved_filters", "Saved filters", show=False, id="saved-filters"),
         Binding("u", "task_queues", "Task queues", show=False, id="task-queues"),
         Binding("c", "compare", "Compare runs", show=False, id="compare"),
+        Binding("plus", "start_workflow", "Start workflow", key_display="+", show=False, id="start-workflow"),
         Binding("escape", "focus_table", "Back to list", show=False, id="focus-table"),
         Binding("q", "app.quit", "Quit", id="quit"),
     ]
@@ -298,6 +304,42 @@ class WorkflowsScreen(TempoScreen):
 
         names = sorted({run.task_queue for run in self.table_runs() if run.task_queue})
         self.app.push_screen(TaskQueuesScreen(names))
+
+    def action_start_workflow(self) -> None:
+        """Start a workflow from a blank form (confirmed first), then open it."""
+        from tempo_cli.tui.screens.confirm import ConfirmScreen
+        from tempo_cli.tui.screens.forms import StartRequest, StartWorkflowScreen
+
+        def confirmed(request: StartRequest, answer: str | None) -> None:
+            if answer is not None:
+                self.start_workflow(request)
+
+        def filled(request: StartRequest | None) -> None:
+            if request is None:
+                return
+            body = (
+                f"Start {request.workflow_type} as {request.workflow_id} on {request.task_queue} "
+                f"with input {json.dumps(request.args)}?"
+            )
+            self.app.push_screen(
+                ConfirmScreen("Start workflow", body, confirm="Start"), lambda a: confirmed(request, a)
+            )
+
+        blank = StartRequest(workflow_id=f"workflow-{uuid.uuid4().hex[:8]}", workflow_type="", task_queue="", args=[])
+        self.app.push_screen(StartWorkflowScreen(blank, ""), filled)
+
+    @work(group="actions", exit_on_error=False, description="start a workflow")
+    async def start_workflow(self, request: Any) -> None:
+        try:
+            handle = await self.tempo.client.start_workflow(
+                request.workflow_type, id=request.workflow_id, task_queue=request.task_queue, args=request.args
+            )
+        except TempoError as err:
+            self.notify(f"Start failed: {describe_error(err, self.tempo.namespace)}", severity="error", markup=False)
+            return
+        self.notify(f"Started {request.workflow_id}.", timeout=3, markup=False)
+        self.load()
+        self.tempo.open_workflow(request.workflow_id, handle.result_run_id or "")
 
     def action_compare(self) -> None:
         """Mark the run under the cursor; marking a second one compares the two."""

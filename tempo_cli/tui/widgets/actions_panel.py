@@ -15,6 +15,8 @@ ACTIONS = [
     ("cancel", "Request cancellation…", "x", "Ask the workflow to cancel; its code decides how to wind down."),
     ("terminate", "Terminate…", "t", "Stop the run at once, with a reason; its code gets no say."),
     ("start", "Start a new workflow like this one…", "n", "Same type, task queue and input; a new ID."),
+    ("update", "Update…", "u", "Send an update, with its input as JSON, and see what its handler returns."),
+    ("reset", "Reset…", "e", "Start the run over from an earlier workflow task, as a new run."),
 ]
 
 
@@ -23,7 +25,7 @@ class ActionsPanel(VerticalScroll):
 
     @dataclass
     class Requested(Message):
-        """The user asked for an action: ``signal``, ``cancel``, ``terminate`` or ``start``."""
+        """The user asked for an action: ``signal``, ``cancel``, ``terminate``, ``start``, ``update`` or ``reset``."""
 
         action: str
         panel: ActionsPanel
@@ -48,7 +50,7 @@ class ActionsPanel(VerticalScroll):
 
     def set_open(self, is_open: bool) -> None:
         """Disable what a closed run cannot do (signal, cancel, terminate)."""
-        for action in ("signal", "cancel", "terminate"):
+        for action in ("signal", "cancel", "terminate", "update"):
             self.query_one(f"#action-{action}", Button).disabled = not is_open
 
     def log_outcome(self, line: str) -> None:
