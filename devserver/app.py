@@ -18,6 +18,7 @@ from devserver.core.limits import Limits
 from devserver.engine import Engine, EngineConfig
 from devserver.grpc_handlers import DEFAULT_CONCURRENT_LONG_POLLS, LongPollLimiter, add_service
 from devserver.grpc_service import WorkflowService, abort
+from devserver.metrics import Metrics
 from devserver.namespaces import NamespaceRegistry
 from devserver.operator_service import OperatorService
 from devserver.retention import RetentionReaper
@@ -59,6 +60,8 @@ class ServerConfig:
     concurrent_long_polls: int = DEFAULT_CONCURRENT_LONG_POLLS
     # How long in-flight RPCs get to finish when the server stops.
     shutdown_grace: float = 2.0
+    # Where Prometheus metrics are served (`/metrics`); None serves none.
+    metrics_port: int | None = None
 
     @property
     def address(self) -> str:
@@ -130,10 +133,13 @@ class DevServer:
             ]
         )
         self.limiter = LongPollLimiter(config.concurrent_long_polls)
+        self.metrics = Metrics() if config.metrics_port is not None else None
+        engine.metrics = self.metrics
         workflow_service = service_pb2.DESCRIPTOR.services_by_name["WorkflowService"]
-        add_service(self.grpc, WorkflowService(engine), workflow_service, abort, self.limiter)
+        add_service(self.grpc, WorkflowService(engine), workflow_service, abort, self.limiter, self.metrics)
         operator_service = operator_pb.DESCRIPTOR.services_by_name["OperatorService"]
-        add_service(self.grpc, OperatorService(engine), operator_service, abort)
+        add_service(self.grpc, OperatorService(engine), operator_service, abort, metrics=self.metrics)
+        self._stop_metrics: Callable[[], None] | None = None
         self.grpc.add_generic_rpc_handlers([_health_service()])
         self.reaper = RetentionReaper(engine)
         self.port = 0
@@ -145,6 +151,11 @@ class DevServer:
             raise PortInUse(f"cannot listen on {self.config.address}: address already in use") from exc
         if self.port == 0:
             raise PortInUse(f"cannot listen on {self.config.address}: address already in use")
+        if self.metrics is not None and self.config.metrics_port is not None:
+            try:
+                self._stop_metrics = self.metrics.serve(self.config.ip, self.config.metrics_port)
+            except OSError as exc:
+                raise PortInUse(f"cannot serve metrics on {self.config.ip}:{self.config.metrics_port}: {exc}") from exc
         await self.grpc.start()
         self.reaper.start()
 
@@ -153,6 +164,8 @@ class DevServer:
         await self.reaper.stop()
         await self.engine.shutdown()
         await self.grpc.stop(self.config.shutdown_grace)
+        if self._stop_metrics is not None:
+            self._stop_metrics()
         await self.engine.store.close()
 
 

@@ -64,6 +64,7 @@ from devserver.errors import (
     WorkflowNotFound,
 )
 from devserver.matching import Matching
+from devserver.metrics import Metrics
 from devserver.namespaces import NamespaceRegistry
 from devserver.store import HistoryStore, Loaded, RunWrite
 from devserver.visibility import VisibilityIndex, record_of
@@ -124,6 +125,8 @@ class Engine:
         # Armed deadlines per run; a closed run's are cancelled (a year-long timeout of a run
         # that closed must not hold memory until its deadline).
         self._timer_handles: dict[RunKey, set[asyncio.TimerHandle]] = {}
+        # Counts closed runs for `--metrics-port` (devserver/metrics.py), when it is served.
+        self.metrics: Metrics | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._history_waiters: Waiters[RunKey] = Waiters()
         self._query_waiters: dict[str, asyncio.Future[QueryAnswer]] = {}
@@ -213,6 +216,9 @@ class Engine:
             if ch.closed:
                 # A closed run may owe its parent a report and its children their close policy.
                 self._schedule_transfers(children.pending_transfers(state))
+                if self.metrics is not None:
+                    key = state.key
+                    self.metrics.run_closed(key.namespace, state.task_queue, state.workflow_type, state.status)
 
     def _count_stale(self, ch: Changes) -> None:
         for stale in ch.stale:

@@ -15,6 +15,7 @@ scope: NAMESPACE}`, which the official SDKs retry with backoff.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from temporalio.api.enums.v1 import failed_cause_pb2
 from temporalio.api.errordetails.v1 import message_pb2 as errordetails
 
 from devserver.errors import ServiceError
+from devserver.metrics import REFUSED_WITH, Metrics, classify
 
 log = logging.getLogger("tempo.grpc")
 
@@ -134,14 +136,18 @@ def add_service(
     service: ServiceDescriptor,
     abort: Abort,
     limiter: LongPollLimiter | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
     """Serve every unary method of `service` from the servicer's method of the same name."""
     handlers: dict[str, grpc.RpcMethodHandler] = {}
     for method in service.methods:
         request_class = message_factory.GetMessageClass(method.input_type)
         response_class = message_factory.GetMessageClass(method.output_type)
+        behavior = _behavior(service.full_name, method.name, getattr(servicer, method.name), abort, limiter)
+        if metrics is not None:
+            behavior = _measured(method.name, behavior, metrics)
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            _behavior(service.full_name, method.name, getattr(servicer, method.name), abort, limiter),
+            behavior,
             request_deserializer=lenient(request_class),
             response_serializer=response_class.SerializeToString,
         )
@@ -182,3 +188,27 @@ def _behavior(
 
     behavior.__name__ = name
     return behavior
+
+
+def _measured(
+    name: str, behavior: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Message]], metrics: Metrics
+) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Message]]:
+    """Count the call, its failure and its latency (service_requests, service_errors, service_latency)."""
+
+    async def measured(request: Message | Undecodable, context: grpc.aio.ServicerContext) -> Message:
+        started = time.perf_counter()
+        REFUSED_WITH.set(None)
+        error_type, expected = "", True
+        try:
+            return await behavior(request, context)
+        except BaseException:
+            code = context.code() if callable(getattr(context, "code", None)) else None
+            error_type, expected = classify(REFUSED_WITH.get(), code)
+            raise
+        finally:
+            namespace = "" if isinstance(request, Undecodable) else str(getattr(request, "namespace", ""))
+            elapsed = time.perf_counter() - started
+            metrics.rpc_done(namespace, name, elapsed, error_type=error_type, expected=expected)
+
+    measured.__name__ = name
+    return measured

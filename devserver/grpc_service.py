@@ -29,6 +29,7 @@ from devserver.core.tokens import TaskToken
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument, ServiceError, Unimplemented
 from devserver.grpc_handlers import MAX_ID_LENGTH
+from devserver.metrics import REFUSED_WITH
 from devserver.namespaces import Namespace
 from devserver.read_ops import ReadOps
 from devserver.update_ops import UpdateOps
@@ -83,6 +84,7 @@ def _check_token_namespace(engine: Engine, request: Any) -> None:
 
 
 async def abort(context: grpc.aio.ServicerContext, error: ServiceError) -> None:
+    REFUSED_WITH.set(error)
     status = status_pb2.Status(code=error.code.value[0], message=error.message)
     if error.details is not None:
         packed = any_pb2.Any()

@@ -78,7 +78,8 @@ def start_dev(
         int | None, typer.Option("--http-port", help="No effect on Tempo (it serves no HTTP API); accepted.")
     ] = None,
     metrics_port: Annotated[
-        int | None, typer.Option("--metrics-port", help="No effect on Tempo yet (no metrics endpoint); accepted.")
+        int | None,
+        typer.Option("--metrics-port", help="Port for Prometheus metrics at /metrics (default: none are served)."),
     ] = None,
     ui_public_path: Annotated[
         str | None, typer.Option("--ui-public-path", help="No effect on Tempo (its UI is served at /); accepted.")
@@ -115,7 +116,6 @@ def start_dev(
     configure(log_level, log_format)
     for flag, value in (
         ("--http-port", http_port),
-        ("--metrics-port", metrics_port),
         ("--ui-public-path", ui_public_path),
         ("--ui-asset-path", ui_asset_path),
         ("--ui-codec-endpoint", ui_codec_endpoint),
@@ -135,6 +135,7 @@ def start_dev(
         db_filename=db_filename,
         sqlite_pragmas=list(sqlite_pragma or []),
         search_attributes=search_attributes,
+        metrics_port=metrics_port,
     )
     if long_poll_timeout is not None:
         config = replace(config, long_poll_timeout=long_poll_timeout, history_long_poll_timeout=long_poll_timeout)

@@ -124,8 +124,6 @@ def test_flags_without_effect_say_so_in_one_line_each() -> None:
     done = _run_start_dev(
         "--http-port",
         str(free_port()),
-        "--metrics-port",
-        str(free_port()),
         "--ui-public-path",
         "/temporal",
         "--ui-asset-path",
@@ -137,7 +135,6 @@ def test_flags_without_effect_say_so_in_one_line_each() -> None:
     notes = [line for line in done.stderr.splitlines() if "has no effect" in line]
     assert [line.split()[1] for line in notes] == [
         "--http-port",
-        "--metrics-port",
         "--ui-public-path",
         "--ui-asset-path",
         "--ui-codec-endpoint",
