@@ -37,12 +37,22 @@ needs_chromium = pytest.mark.skipif(not chromium_available(), reason="Debian's c
 
 
 @asynccontextmanager
-async def chromium_browser() -> AsyncIterator[Any]:
-    """A headless chromium, closed on exit."""
+async def chromium_browser(*, popup_blocker: bool = False) -> AsyncIterator[Any]:
+    """A headless chromium, closed on exit.
+
+    Args:
+        popup_blocker: Block popups as a browser people use does (Playwright turns the
+            blocker off by default).
+    """
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            ignore_default_args=["--disable-popup-blocking"] if popup_blocker else None,
+        )
         try:
             yield browser
         finally:

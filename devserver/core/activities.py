@@ -7,7 +7,7 @@ previous failure) followed by Completed/Failed/TimedOut/Canceled.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from temporalio.api.activity.v1 import message_pb2 as activity_pb
 from temporalio.api.command.v1 import message_pb2 as command_pb
@@ -20,7 +20,18 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import retry, workflow_tasks
 from devserver.core.changes import ActivityTaskRef, Changes, TimerKey
-from devserver.core.lifecycles import ACTIVITY, ActivityEvent, ActivityState
+from devserver.core.lifecycles import (
+    ACTIVITY,
+    ACTIVITY_CANCEL,
+    ACTIVITY_RESET,
+    ActivityEvent,
+    ActivityState,
+    CancelRequest,
+    CancelRequestEvent,
+    ResetRequest,
+    ResetRequestEvent,
+    Transition,
+)
 from devserver.core.mutable_state import LINK_PREVIOUS, EventType, MutableState, new_event
 from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.core.tokens import TaskToken
@@ -54,7 +65,8 @@ def timeout_deadline(since: float, seconds: float) -> float:
 @dataclass
 class ActivityInfo:
     """A pending activity: its scheduled attributes, where its current attempt is
-    (lifecycles.ACTIVITY) and what the operator and the workflow asked of it."""
+    (lifecycles.ACTIVITY), and what the workflow and the operator asked of the attempt that
+    runs (lifecycles.ACTIVITY_CANCEL and ACTIVITY_RESET)."""
 
     scheduled_event_id: int
     attributes: history.ActivityTaskScheduledEventAttributes
@@ -70,25 +82,36 @@ class ActivityInfo:
     last_failure: failure_pb.Failure | None = None
     last_worker_identity: str = ""
     last_attempt_complete_time: float = 0.0
-    cancel_requested: bool = False
+    cancel_request: CancelRequest = CancelRequest.NOT_REQUESTED
     cancel_requested_event_id: int = 0
     # When the next attempt goes out, while backing off.
     next_attempt_time: float = 0.0
-    # Paused by an operator (PauseActivity, core.activity_control): no new attempt goes out
-    # until it is unpaused (state PAUSED); an attempt already running runs on (STARTED).
-    paused: bool = False
+    # Who paused it and why (PauseActivity, core.activity_control), while it is PAUSED or
+    # PAUSE_REQUESTED.
     pause_time: float = 0.0
     pause_identity: str = ""
     pause_reason: str = ""
     pause_request_id: str = ""
-    # Reset (ResetActivity) while an attempt runs: its worker is told; its next retry clears these.
-    reset_requested: bool = False
-    reset_heartbeats: bool = False
+    reset_request: ResetRequest = ResetRequest.NOT_REQUESTED
+    transitions_taken: list[Transition] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def started(self) -> bool:
         """A worker runs the current attempt."""
-        return self.state is ActivityState.STARTED
+        return self.state in (ActivityState.STARTED, ActivityState.PAUSE_REQUESTED)
+
+    @property
+    def paused(self) -> bool:
+        """Paused by an operator: no new attempt goes out until it is unpaused."""
+        return self.state in (ActivityState.PAUSED, ActivityState.PAUSE_REQUESTED)
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self.cancel_request is CancelRequest.REQUESTED
+
+    @property
+    def reset_requested(self) -> bool:
+        return self.reset_request is not ResetRequest.NOT_REQUESTED
 
     @property
     def activity_id(self) -> str:
@@ -259,7 +282,7 @@ def pending_by_id(state: MutableState, activity_id: str, *, started: bool = True
 def start_by_id(ch: Changes, info: ActivityInfo, identity: str) -> None:
     """Completing an unstarted activity by id: its attempt counts as started now, by the caller."""
     if not info.started:
-        info.state = ACTIVITY.next(info.scheduled_event_id, info.state, Event.START_BY_ID)
+        ACTIVITY.next(info, Event.START_BY_ID)
         info.started_time = ch.now
         info.identity = identity
         info.request_id = ""
@@ -267,11 +290,20 @@ def start_by_id(ch: Changes, info: ActivityInfo, identity: str) -> None:
 
 def move(ch: Changes, info: ActivityInfo, event: ActivityEvent, to: ActivityState | None = None) -> bool:
     """Move the activity to its next state; False if `event` is stale (then nothing changes)."""
-    moved = ACTIVITY.move(ch, info.scheduled_event_id, info.state, event, to)
-    if moved is None:
-        return False
-    info.state = moved
-    return True
+    return ACTIVITY.move(ch, info, event, to) is not None
+
+
+def request_cancel(info: ActivityInfo, requested_event_id: int) -> None:
+    """The workflow asked to cancel the attempt that runs: its worker is told on a heartbeat."""
+    ACTIVITY_CANCEL.next(info, CancelRequestEvent.REQUEST)
+    info.cancel_requested_event_id = requested_event_id
+
+
+def cancel_unstarted(state: MutableState, info: ActivityInfo) -> None:
+    """The workflow canceled an activity no worker runs: it ends now (the caller writes why)."""
+    ACTIVITY.next(info, Event.CANCEL)
+    del state.activities[info.scheduled_event_id]
+    state.activity_ids.pop(info.activity_id, None)
 
 
 def _started_event(info: ActivityInfo, ch: Changes) -> history.HistoryEvent:
@@ -295,7 +327,7 @@ def _close(
 ) -> None:
     """Write the attempt's Started event (if it started) and its outcome; forget it."""
     was_started = info.started
-    info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, closed)
+    ACTIVITY.next(info, event, closed)
     del state.activities[info.scheduled_event_id]
     state.activity_ids.pop(info.activity_id, None)
     events = [_started_event(info, ch), outcome] if was_started else [outcome]
@@ -329,11 +361,12 @@ def fail(
     delay, retry_state = retry.next_backoff(
         info.attributes.retry_policy, info.attempt, failure, ch.now, info.expiration
     )
-    if _retry_while_paused(state, ch, info, Event.FAIL, failure, retry_state):
-        return
-    if delay is not None and not info.cancel_requested:
-        _retry_later(state, ch, info, Event.FAIL, failure, delay)
-        return
+    if not info.cancel_requested:  # a failure after a cancel request ends the activity
+        if _retry_while_paused(state, ch, info, Event.FAIL, failure, retry_state):
+            return
+        if delay is not None:
+            _retry_later(state, ch, info, Event.FAIL, failure, delay)
+            return
     attrs = history.ActivityTaskFailedEventAttributes(
         failure=failure,
         scheduled_event_id=info.scheduled_event_id,
@@ -353,7 +386,7 @@ def _retry_later(
     failure: failure_pb.Failure,
     delay: float,
 ) -> None:
-    info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.BACKING_OFF)
+    ACTIVITY.next(info, event, ActivityState.BACKING_OFF)
     info.last_failure = failure
     info.last_attempt_complete_time = ch.now
     info.attempt += 1
@@ -361,7 +394,7 @@ def _retry_later(
     info.identity = ""
     info.request_id = ""
     info.next_attempt_time = ch.now + delay
-    _clear_reset(info)
+    reset_done(info)
     state.state_transitions += 1
     if state not in ch.touched:
         ch.touched.append(state)
@@ -371,13 +404,15 @@ def _retry_later(
     )
 
 
-def _clear_reset(info: ActivityInfo) -> None:
-    """A new attempt is due: a reset is done with, and drops the heartbeat details if asked to."""
-    if info.reset_heartbeats:
+def reset_done(info: ActivityInfo) -> None:
+    """A new attempt is due: a reset asked for is done with, and drops the heartbeat details if
+    asked to."""
+    if info.reset_request is ResetRequest.NOT_REQUESTED:
+        return
+    if info.reset_request is ResetRequest.REQUESTED_DROP_HEARTBEATS:
         info.heartbeat_details = None
         info.last_heartbeat_time = 0.0
-    info.reset_requested = False
-    info.reset_heartbeats = False
+    ACTIVITY_RESET.next(info, ResetRequestEvent.DONE)
 
 
 def _retry_while_paused(
@@ -388,16 +423,17 @@ def _retry_while_paused(
     failure: failure_pb.Failure,
     retry_state: int,
 ) -> bool:
-    """A paused activity's attempt failed: the next attempt waits for the unpause, whatever the
-    maximum attempts (as on the real server); False if the failure ends the activity anyway."""
-    if not info.paused or info.cancel_requested or retry_state == RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE:
+    """A paused activity's attempt failed or timed out: the next attempt waits for the unpause,
+    whatever the maximum attempts (as on the real server); False if the failure ends the
+    activity anyway."""
+    if info.state is not ActivityState.PAUSE_REQUESTED or retry_state == RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE:
         return False
     if failure.timeout_failure_info.timeout_type in (
         TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
         TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
     ):
         return False
-    info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.PAUSED)
+    ACTIVITY.next(info, event, ActivityState.PAUSED)
     info.last_failure = failure
     info.last_attempt_complete_time = ch.now
     info.attempt += 1
@@ -417,13 +453,13 @@ def retry_due(state: MutableState, ch: Changes, scheduled_event_id: int, attempt
     if info is None or info.attempt != attempt or not state.running:
         ACTIVITY.ignore(ch, scheduled_event_id, Event.RETRY_DUE)
         return
-    if ACTIVITY.stale(ch, scheduled_event_id, info.state, Event.RETRY_DUE):
+    if ACTIVITY.stale(ch, info, Event.RETRY_DUE):
         return
     if ch.now + 1e-3 < info.next_attempt_time:
         # The retry was rescheduled (options changed, or a jittered unpause).
         ACTIVITY.ignore(ch, scheduled_event_id, Event.RETRY_DUE)
         return
-    info.state = ACTIVITY.next(scheduled_event_id, info.state, Event.RETRY_DUE)
+    ACTIVITY.next(info, Event.RETRY_DUE)
     dispatch(state, ch, info)
 
 
@@ -497,7 +533,7 @@ def timed_out(state: MutableState, ch: Changes, key: TimerKey) -> None:
     if info is None or not state.running or (key.attempt and key.attempt != info.attempt):
         ACTIVITY.ignore(ch, ref, event)  # the activity (or that attempt) is gone
         return
-    if ACTIVITY.stale(ch, ref, info.state, event):
+    if ACTIVITY.stale(ch, info, event):
         return  # schedule-to-start only counts before the start, the others only after it
     deadline = timeout_deadline_of(info, timeout_type)
     if deadline is None or ch.now + 1e-3 < deadline:

@@ -23,7 +23,14 @@ from temporalio.api.history.v1 import message_pb2 as history
 from devserver.core import activities, retry
 from devserver.core.activities import ActivityInfo, TimeoutType
 from devserver.core.changes import Changes, TimerKey
-from devserver.core.lifecycles import ACTIVITY, ActivityEvent, ActivityState
+from devserver.core.lifecycles import (
+    ACTIVITY,
+    ACTIVITY_RESET,
+    ActivityEvent,
+    ActivityState,
+    ResetRequest,
+    ResetRequestEvent,
+)
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import seconds_of
 from devserver.errors import FailedPrecondition, InvalidArgument, NotFound, WorkflowClosed
@@ -67,29 +74,27 @@ def _touch(state: MutableState, ch: Changes) -> None:
         ch.touched.append(state)
 
 
-def _unpause_fields(info: ActivityInfo) -> None:
-    info.paused = False
+def _forget_pause(info: ActivityInfo) -> None:
     info.pause_time = 0.0
     info.pause_identity = info.pause_reason = info.pause_request_id = ""
 
 
-def _dispatch_again(state: MutableState, ch: Changes, info: ActivityInfo, at: float, event: ActivityEvent) -> None:
-    """An activity waiting for an attempt gets it at `at` (now or later), unless it is paused; its
-    last failure is forgotten and a finished reset is done with (the real server's retry-task
+def _dispatch_again(
+    state: MutableState, ch: Changes, info: ActivityInfo, at: float, event: ActivityEvent, stay_paused: bool = False
+) -> None:
+    """An activity waiting for an attempt gets it at `at` (now or later), unless it stays paused;
+    its last failure is forgotten and a finished reset is done with (the real server's retry-task
     regeneration). `event` is what the operator asked for."""
     info.last_failure = None
-    if info.reset_heartbeats:
-        info.heartbeat_details = None
-        info.last_heartbeat_time = 0.0
-    info.reset_requested = info.reset_heartbeats = False
-    if info.paused:
-        info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.PAUSED)
+    activities.reset_done(info)
+    if stay_paused:
+        ACTIVITY.next(info, event, ActivityState.PAUSED)
         return
     if at <= ch.now:
-        info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.SCHEDULED)
+        ACTIVITY.next(info, event, ActivityState.SCHEDULED)
         activities.dispatch(state, ch, info)
         return
-    info.state = ACTIVITY.next(info.scheduled_event_id, info.state, event, ActivityState.BACKING_OFF)
+    ACTIVITY.next(info, event, ActivityState.BACKING_OFF)
     info.next_attempt_time = at
     ch.add_timer(at, TimerKey.activity_retry(state.key, info.scheduled_event_id, info.attempt))
 
@@ -130,8 +135,7 @@ def pause(
             if info.pause_request_id == request_id:
                 continue  # the same request again
             raise FailedPrecondition("activity is already paused")
-        info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.PAUSE)
-        info.paused = True
+        ACTIVITY.next(info, ActivityEvent.PAUSE)
         info.pause_time = ch.now
         info.pause_identity, info.pause_reason, info.pause_request_id = identity, reason, request_id
     _touch(state, ch)
@@ -154,14 +158,14 @@ def unpause(
         info = _pending(state, target)
         if not info.paused:
             continue
-        _unpause_fields(info)
+        _forget_pause(info)
         if reset_attempts:
             info.attempt = 1
         if reset_heartbeat:
             info.heartbeat_details = None
             info.last_heartbeat_time = 0.0
         if info.started:
-            info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.UNPAUSE)
+            ACTIVITY.next(info, ActivityEvent.UNPAUSE)
         else:
             _dispatch_again(state, ch, info, ch.now + delay, ActivityEvent.UNPAUSE)
     _touch(state, ch)
@@ -182,21 +186,24 @@ def reset(
     scheduled attributes when its original options are to be restored."""
     for target in _selected_ids(state, activity_id, activity_type, match_all):
         info = _pending(state, target)
-        was_paused, old_attempt = info.paused, info.attempt
+        old_attempt = info.attempt
         info.attempt = 1
-        info.reset_requested = True
-        if reset_heartbeat:
-            info.reset_heartbeats = True
+        drop = reset_heartbeat or info.reset_request is ResetRequest.REQUESTED_DROP_HEARTBEATS
+        ACTIVITY_RESET.next(
+            info, ResetRequestEvent.REQUEST, ResetRequest.REQUESTED_DROP_HEARTBEATS if drop else ResetRequest.REQUESTED
+        )
         if original is not None:
             _restore(info, original(info.scheduled_event_id))
-        if was_paused and not keep_paused:
-            _unpause_fields(info)
+        stays_paused = info.paused and keep_paused
+        if info.paused and not keep_paused:
+            _forget_pause(info)
         if info.started:
-            info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.RESET)
+            running = ActivityState.PAUSE_REQUESTED if stays_paused else ActivityState.STARTED
+            ACTIVITY.next(info, ActivityEvent.RESET, running)
             if old_attempt != info.attempt or original is not None:
                 _rearm_attempt_timers(state, ch, info)
-        elif info.paused:
-            info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.RESET, ActivityState.PAUSED)
+        elif stays_paused:
+            ACTIVITY.next(info, ActivityEvent.RESET, ActivityState.PAUSED)
         else:
             _dispatch_again(state, ch, info, ch.now + delay, ActivityEvent.RESET)
     _touch(state, ch)
@@ -240,10 +247,11 @@ def update_options(
             _normalise(state, merged)
             info.attributes = merged
         if info.started:
-            info.state = ACTIVITY.next(info.scheduled_event_id, info.state, ActivityEvent.UPDATE_OPTIONS)
+            ACTIVITY.next(info, ActivityEvent.UPDATE_OPTIONS)
             _rearm_attempt_timers(state, ch, info)
         else:
-            _dispatch_again(state, ch, info, _next_attempt_time(info, ch.now), ActivityEvent.UPDATE_OPTIONS)
+            at = _next_attempt_time(info, ch.now)
+            _dispatch_again(state, ch, info, at, ActivityEvent.UPDATE_OPTIONS, stay_paused=info.paused)
         result = activities.options_of(info)
     _touch(state, ch)
     return result

@@ -197,10 +197,8 @@ def _child(state: MutableState, ch: Changes, initiated_event_id: int, event: Chi
     if child is None or not state.running:
         CHILD.ignore(ch, initiated_event_id, event)
         return None
-    moved = CHILD.move(ch, initiated_event_id, child.state, event)
-    if moved is None:
+    if CHILD.move(ch, child, event) is None:
         return None
-    child.state = moved
     return child
 
 

@@ -34,7 +34,7 @@ from devserver.core import (
 from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, QueryAnswer, TimerKey
 from devserver.core.ids import new_run_id
-from devserver.core.lifecycles import ACTIVITY, TIMER, ActivityEvent, TimerEvent, WorkflowTaskEvent
+from devserver.core.lifecycles import TIMER, TimerEvent, WorkflowTaskEvent
 from devserver.core.mutable_state import (
     EventType,
     MutableState,
@@ -326,13 +326,10 @@ class _Applier:
             ),
         )
         if info.started:
-            info.cancel_requested = True
-            info.cancel_requested_event_id = requested_id
+            activities.request_cancel(info, requested_id)
             return
         # Never started: it is canceled right away and the workflow learns it next task.
-        info.state = ACTIVITY.next(scheduled_id, info.state, ActivityEvent.CANCEL)
-        del self.state.activities[scheduled_id]
-        self.state.activity_ids.pop(info.activity_id, None)
+        activities.cancel_unstarted(self.state, info)
         self._append(
             EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
             history.ActivityTaskCanceledEventAttributes(
@@ -360,7 +357,7 @@ class _Applier:
     def cancel_timer(self, command: command_pb.Command) -> None:
         timer_id = command.cancel_timer_command_attributes.timer_id
         timer = self.state.timers.pop(timer_id)
-        timer.state = TIMER.next(timer_id, timer.state, TimerEvent.CANCEL)
+        TIMER.next(timer, TimerEvent.CANCEL)
         self._append(
             EventType.EVENT_TYPE_TIMER_CANCELED,
             history.TimerCanceledEventAttributes(

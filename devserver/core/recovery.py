@@ -73,7 +73,7 @@ def _recover_activity(state: MutableState, ch: Changes, info: ActivityInfo) -> N
     if expiration is not None:
         ch.add_timer(expiration, TimerKey.activity_timeout(key, ref, 0, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE))
     match info.state:
-        case ActivityState.STARTED:
+        case ActivityState.STARTED | ActivityState.PAUSE_REQUESTED:
             _recover_attempt(state, ch, info)
         case ActivityState.BACKING_OFF:
             ch.add_timer(info.next_attempt_time, TimerKey.activity_retry(key, ref, info.attempt))

@@ -34,7 +34,7 @@ from devserver.core import children, closing, recovery, workflow_tasks
 from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, RunKey
 from devserver.core.ids import next_task_id
-from devserver.core.lifecycles import ChildState, UpdateState
+from devserver.core.lifecycles import CHILD, ChildEvent, ChildState, UpdateState
 from devserver.core.mutable_state import EventType, MutableState, UpdateInfo, new_event
 from devserver.core.protos import seconds_of
 from devserver.core.rebuild import batch_end, rebuild
@@ -282,8 +282,8 @@ def _reapply_child_event(run: MutableState, ch: Changes, original: history.Histo
     if t == ET.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
         if child.state is not ChildState.INITIATED:
             return
+        CHILD.next(child, ChildEvent.START)
         child.run_id = attrs.workflow_execution.run_id
-        child.state = ChildState.STARTED
     elif t == ET.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED or child.state is ChildState.STARTED:
         del run.children[attrs.initiated_event_id]
     else:

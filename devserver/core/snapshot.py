@@ -13,6 +13,14 @@ Format versions:
 2. lifecycle states (core.lifecycles) replace flags: `WorkflowTask.started`,
    `ActivityInfo.started` (and its waiting kinds), `UpdateInfo.stage`/`aborted`
    become `state`; `ChildInfo` and `TimerInfo` gain one.
+3. an activity's flags fold into its lifecycle states: `paused` into the state (paused while
+   an attempt runs is PAUSE_REQUESTED), `cancel_requested` into `cancel_request`, and
+   `reset_requested`/`reset_heartbeats` into `reset_request`; an accepted update its run
+   closed on (COMPLETED with the server's AcceptedUpdateCompletedWorkflow failure) is
+   UNFINISHED.
+
+The transitions an entity went through (`transitions_taken`, for IllegalTransition's
+message) are not stored: a loaded entity's list starts from the state it was loaded in.
 """
 
 from __future__ import annotations
@@ -29,7 +37,15 @@ from google.protobuf.message import Message
 
 from devserver.core.activities import ActivityInfo
 from devserver.core.changes import RunKey
-from devserver.core.lifecycles import ActivityState, ChildState, TimerState, UpdateState, WorkflowTaskState
+from devserver.core.lifecycles import (
+    ActivityState,
+    CancelRequest,
+    ChildState,
+    ResetRequest,
+    TimerState,
+    UpdateState,
+    WorkflowTaskState,
+)
 from devserver.core.mutable_state import (
     UPDATE_ACCEPTED,
     UPDATE_COMPLETED,
@@ -40,16 +56,18 @@ from devserver.core.mutable_state import (
     WorkflowTask,
 )
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 _CLASSES: dict[str, type[Any]] = {
     cls.__name__: cls for cls in (MutableState, WorkflowTask, TimerInfo, ActivityInfo, RunKey, ChildInfo, UpdateInfo)
 }
 _ENUMS: dict[str, type[Enum]] = {
-    cls.__name__: cls for cls in (WorkflowTaskState, ActivityState, TimerState, ChildState, UpdateState)
+    cls.__name__: cls
+    for cls in (WorkflowTaskState, ActivityState, CancelRequest, ResetRequest, TimerState, ChildState, UpdateState)
 }
-# State that only lives as long as the process: callers waiting on queries are gone after a restart.
-_TRANSIENT_FIELDS = {"buffered_queries", "legacy_queries"}
+# State that only lives as long as the process: callers waiting on queries are gone after a
+# restart; an entity's transitions are only for the message of an IllegalTransition.
+_TRANSIENT_FIELDS = {"buffered_queries", "legacy_queries", "transitions_taken"}
 
 
 def _encode(value: Any) -> Any:
@@ -143,6 +161,34 @@ def _update_v1(fields: dict[str, Any]) -> None:
         fields["state"] = UpdateState.ADMITTED
 
 
+def _activity_v2(fields: dict[str, Any]) -> None:
+    if fields.pop("paused", False):
+        # Paused while an attempt ran; or held, waiting for the unpause (format 2 could also
+        # leave a paused activity backing off or queued, when its attempt timed out after a
+        # cancel request: format 3 holds it, paused, as it does any paused activity's retry).
+        running = fields.get("state") is ActivityState.STARTED
+        fields["state"] = ActivityState.PAUSE_REQUESTED if running else ActivityState.PAUSED
+    if fields.pop("cancel_requested", False):
+        fields["cancel_request"] = CancelRequest.REQUESTED
+    drop_heartbeats = fields.pop("reset_heartbeats", False)
+    if fields.pop("reset_requested", False):
+        fields["reset_request"] = ResetRequest.REQUESTED_DROP_HEARTBEATS if drop_heartbeats else ResetRequest.REQUESTED
+
+
+def _update_v2(fields: dict[str, Any]) -> None:
+    # An accepted update its run closed on was COMPLETED with the server's failure; it is
+    # UNFINISHED now (update-with-start must not attach to it).
+    outcome = fields.get("outcome")
+    failure = outcome.failure if outcome is not None and outcome.HasField("failure") else None
+    if (
+        fields.get("state") is UpdateState.COMPLETED
+        and failure is not None
+        and failure.source == "Server"
+        and failure.application_failure_info.type == "AcceptedUpdateCompletedWorkflow"
+    ):
+        fields["state"] = UpdateState.UNFINISHED
+
+
 _UPGRADES: dict[int, dict[str, Callable[[dict[str, Any]], None]]] = {
     1: {
         "WorkflowTask": _workflow_task_v1,
@@ -150,6 +196,7 @@ _UPGRADES: dict[int, dict[str, Callable[[dict[str, Any]], None]]] = {
         "ChildInfo": _child_v1,
         "UpdateInfo": _update_v1,
     },
+    2: {"ActivityInfo": _activity_v2, "UpdateInfo": _update_v2},
 }
 
 

@@ -40,7 +40,7 @@ def fire_user_timer(state: MutableState, ch: Changes, timer_id: str, started_eve
     if timer is None or timer.started_event_id != started_event_id or not state.running:
         TIMER.ignore(ch, timer_id, TimerEvent.FIRE)  # canceled (its id may be in use again)
         return
-    timer.state = TIMER.next(timer_id, timer.state, TimerEvent.FIRE)
+    TIMER.next(timer, TimerEvent.FIRE)
     del state.timers[timer_id]
     attrs = history.TimerFiredEventAttributes(timer_id=timer_id, started_event_id=started_event_id)
     workflow_tasks.add_external(state, ch, [new_event(EventType.EVENT_TYPE_TIMER_FIRED, ch.now, attrs)])

@@ -156,7 +156,7 @@ def reject_unprocessed(state: MutableState, ch: Changes, task: WorkflowTask) -> 
             )
             failure.application_failure_info.type = "UnprocessedUpdate"
             failure.application_failure_info.non_retryable = True
-            update.state = UPDATE.next(update.update_id, update.state, UpdateEvent.REJECT)
+            UPDATE.next(update, UpdateEvent.REJECT)
             ch.updates.append(update.update_id)
             _forget_rejected(state, ch, update, failure)
 
@@ -168,7 +168,7 @@ def run_closed(state: MutableState, ch: Changes) -> None:
     for update in list(state.updates.values()):
         if update.state not in (UpdateState.ADMITTED, UpdateState.ACCEPTED):
             continue
-        update.state = UPDATE.next(update.update_id, update.state, UpdateEvent.RUN_CLOSED)
+        UPDATE.next(update, UpdateEvent.RUN_CLOSED)
         ch.updates.append(update.update_id)
         if update.state is UpdateState.UNFINISHED:
             update.outcome = update_pb.Outcome(failure=_accepted_update_failure())
@@ -179,10 +179,8 @@ def run_closed(state: MutableState, ch: Changes) -> None:
 
 def _move(ch: Changes, update: UpdateInfo, event: UpdateEvent) -> bool:
     """Move the update to its next state (its callers are told); False if `event` is stale."""
-    moved = UPDATE.move(ch, update.update_id, update.state, event)
-    if moved is None:
+    if UPDATE.move(ch, update, event) is None:
         return False
-    update.state = moved
     ch.updates.append(update.update_id)
     return True
 

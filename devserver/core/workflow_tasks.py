@@ -152,10 +152,8 @@ def start(
     if task is None or task.seq != seq or not state.running:
         WORKFLOW_TASK.ignore(ch, seq, Event.START)
         return None
-    started = WORKFLOW_TASK.move(ch, seq, task.state, Event.START)
-    if started is None:
+    if WORKFLOW_TASK.move(ch, task, Event.START) is None:
         return None
-    task.state = started
     task.started_time = ch.now
     task.identity = identity
     task.request_id = request_id
@@ -257,14 +255,14 @@ def started_task(state: MutableState, ch: Changes, seq: int, event: WorkflowTask
     if task is None or task.seq != seq or not state.running:
         WORKFLOW_TASK.ignore(ch, seq, event)
         raise TaskNotFound("Workflow task not found.")
-    if WORKFLOW_TASK.stale(ch, seq, task.state, event):
+    if WORKFLOW_TASK.stale(ch, task, event):
         raise TaskNotFound("Workflow task not found.")
     return task
 
 
 def completed(state: MutableState, task: WorkflowTask) -> None:
     """The worker's answer is taken (its commands applied, or a speculative task discarded)."""
-    task.state = WORKFLOW_TASK.next(task.seq, task.state, Event.COMPLETE)
+    WORKFLOW_TASK.next(task, Event.COMPLETE)
     state.workflow_task = None
 
 
@@ -322,7 +320,7 @@ def _end_attempt(
 
     A failed attempt's retry may wait (`retry_delay`); a timed-out one is paced by the
     longer timeouts of later attempts (`start_to_close_timeout`), as on the real server."""
-    task.state = WORKFLOW_TASK.next(task.seq, task.state, event)
+    WORKFLOW_TASK.next(task, event)
     if not task.transient or not next_attempt_transient:
         persist_transient(state, ch, task)
         state.append_event(ch, event_type, attributes)
@@ -399,10 +397,8 @@ def sticky_timed_out(state: MutableState, ch: Changes, seq: int) -> None:
         WORKFLOW_TASK.ignore(ch, seq, Event.SCHEDULE_TO_START_TIMEOUT)
         return
     timed_out_state = WorkflowTaskState.SCHEDULED if task.unwritten else WorkflowTaskState.TIMED_OUT
-    moved = WORKFLOW_TASK.move(ch, seq, task.state, Event.SCHEDULE_TO_START_TIMEOUT, timed_out_state)
-    if moved is None:
+    if WORKFLOW_TASK.move(ch, task, Event.SCHEDULE_TO_START_TIMEOUT, timed_out_state) is None:
         return
-    task.state = moved
     if task.unwritten:
         move_off_sticky(state, ch)
         return

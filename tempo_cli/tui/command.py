@@ -57,4 +57,8 @@ def tui(
         return
     from tempo_cli.tui.app import TempoApp
 
+    if exit_with is not None:  # a browser session of `tempo tui --serve`: it ends with the UI
+        from tempo_cli.tui.serve import die_with
+
+        die_with(exit_with)
     TempoApp(address, namespace, utc=utc).run()

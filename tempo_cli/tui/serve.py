@@ -4,6 +4,10 @@ Used by `tempo tui --serve` (foreground) and by `tempo server start-dev`, which 
 command as a child process once its gRPC port answers, so the UI never delays the server.
 Every session runs `tempo tui` against the one server this UI was started for; nothing a
 visitor sends chooses the command.
+
+No process outlives the one that started it: the server stops the UI, the UI ends its
+sessions, and each child also ends by itself when its parent dies (``die_with``), however
+that parent ends (SIGTERM, SIGINT, a crash, SIGKILL).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,10 +37,49 @@ class UiPortInUse(Exception):
     """The web UI's port is taken."""
 
 
+STOP_SESSIONS_TIMEOUT = 1.5
+"""Seconds the web UI gives its browser sessions to end when it stops; then it exits anyway
+and the sessions still running end with it (``die_with``)."""
+
+STOP_UI_TIMEOUT = 3.0
+"""Seconds the dev server gives the web UI process to stop before it kills it."""
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with(parent: int) -> None:
+    """End this process (SIGTERM) when process ``parent`` ends, however it ends.
+
+    On Linux the kernel sends the signal (``PR_SET_PDEATHSIG``) the moment the parent dies,
+    even of SIGKILL; elsewhere a thread looks for the parent twice a second. A process
+    whose parent is already gone ends now.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    else:
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch, name="tempo-parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # it died before the watch began
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def tui_command(address: str, namespace: str) -> str:
-    """The shell command each browser session runs."""
+    """The shell command each browser session runs.
+
+    ``exec``: the session's process is the UI's own child (no shell between them), so it
+    can end with the UI.
+    """
     argv = [sys.executable, "-m", "tempo_cli.main", "tui", "--address", address, "--namespace", namespace]
-    return shlex.join(argv)
+    return "exec " + shlex.join([*argv, "--exit-with", str(os.getpid())])
 
 
 def ui_url(ip: str, port: int) -> str:
@@ -46,13 +90,19 @@ def ui_url(ip: str, port: int) -> str:
 
 def _server(address: str, namespace: str, ip: str, port: int) -> Any:
     import textual_serve
-    from aiohttp import web
+    from aiohttp import WSCloseCode, web
     from textual_serve.server import Server
 
     statics = Path(textual_serve.__file__).parent / "static"
 
     class TempoWebServer(Server):
-        """textual-serve with our page (no fonts from the internet) and no banner of its own."""
+        """textual-serve with our page (no fonts from the internet), no banner of its own, and
+        sessions that end at once when the UI stops."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.sockets: set[web.WebSocketResponse] = set()
+            """The websockets of the sessions open now."""
 
         def initialize_logging(self) -> None:
             pass  # the host process configured logging already
@@ -64,6 +114,22 @@ def _server(address: str, namespace: str, ip: str, port: int) -> Any:
             # Links and the websocket follow the host the browser used (localhost, an IP, a name).
             self.public_url = f"{request.scheme}://{request.host}"
             return await super().handle_index(request)
+
+        async def _process_messages(self, websocket: web.WebSocketResponse, app_service: Any) -> None:
+            # textual-serve reads a session's websocket here until the browser leaves.
+            self.sockets.add(websocket)
+            try:
+                await super()._process_messages(websocket, app_service)
+            finally:
+                self.sockets.discard(websocket)
+
+        async def end_sessions(self, app: web.Application) -> None:
+            """Close every session's websocket: textual-serve then tells its `tempo tui` to quit
+            and waits for it. aiohttp would otherwise wait for the browsers to leave."""
+            closing = [
+                socket.close(code=WSCloseCode.GOING_AWAY, message=b"the server stopped") for socket in self.sockets
+            ]
+            await asyncio.gather(*closing, return_exceptions=True)
 
     return TempoWebServer(
         tui_command(address, namespace),
@@ -85,7 +151,9 @@ async def start_site(address: str, namespace: str, ip: str, port: int) -> Any:
 
     server = _server(address, namespace, ip, port)
     app = await server._make_app()
-    runner = web.AppRunner(app, handle_signals=False)
+    app.on_shutdown.append(server.end_sessions)
+    # A session that does not end within the timeout is cancelled; stop_site bounds the rest.
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=STOP_SESSIONS_TIMEOUT)
     await runner.setup()
     site = web.TCPSite(runner, ip, port, reuse_address=True)
     try:
@@ -96,12 +164,24 @@ async def start_site(address: str, namespace: str, ip: str, port: int) -> Any:
     return runner
 
 
+async def stop_site(runner: Any) -> None:
+    """Stop serving: close the sessions (their `tempo tui` processes quit), within about
+    ``STOP_SESSIONS_TIMEOUT`` seconds; a session still running then ends with this process."""
+    try:
+        await asyncio.wait_for(runner.cleanup(), timeout=STOP_SESSIONS_TIMEOUT + 0.5)
+    except TimeoutError:
+        log.warning("the web UI's sessions did not end within %.1f s", STOP_SESSIONS_TIMEOUT)
+
+
 def serve_forever(address: str, namespace: str, *, ip: str, port: int, exit_with: int | None = None) -> None:
     """`tempo tui --serve`: serve until Ctrl-C or SIGTERM (or until process ``exit_with`` is gone).
 
     Raises:
         UiPortInUse: The port is taken.
     """
+
+    if exit_with is not None:
+        die_with(exit_with)  # the dev server that started us: even if it is killed
 
     async def main() -> None:
         runner = await start_site(address, namespace, ip, port)
@@ -120,7 +200,7 @@ def serve_forever(address: str, namespace: str, *, ip: str, port: int, exit_with
                     return  # the dev server that started us is gone
         finally:
             # Closing the site ends each browser session; its `tempo tui` process quits.
-            await runner.cleanup()
+            await stop_site(runner)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
@@ -174,8 +254,9 @@ class UiProcess:
 
         threading.Thread(target=relay, name="tempo-web-ui-stderr", daemon=True).start()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the UI: its browser sessions end, their processes quit."""
+    def stop(self, timeout: float = STOP_UI_TIMEOUT) -> None:
+        """Stop the UI: its browser sessions end, their processes quit (killed, the UI's
+        sessions still end with it)."""
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return

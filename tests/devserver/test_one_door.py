@@ -5,6 +5,9 @@
 - Outside `devserver/core/`, no module writes to a run's state or an entity of it (an
   attribute of `MutableState`, a workflow task, an activity, a timer, a child, an update):
   handlers read, the core's rules write, inside the door.
+- Outside `devserver/core/lifecycles.py`, nothing writes an entity's lifecycle state (its
+  `state`, an activity's `cancel_request` and `reset_request`): every state changes through
+  its table (`Lifecycle.move`/`next`/`restore`).
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from devserver.core.activities import ActivityInfo
+from devserver.core.lifecycles import LIFECYCLES
 from devserver.core.mutable_state import ChildInfo, MutableState, TimerInfo, UpdateInfo, WorkflowTask
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVSERVER = ROOT / "devserver"
 CORE = DEVSERVER / "core"
 DOOR = DEVSERVER / "engine.py"
+LIFECYCLES_MODULE = CORE / "lifecycles.py"
 
 CORE_CLASSES = (MutableState, WorkflowTask, ActivityInfo, TimerInfo, ChildInfo, UpdateInfo)
 CORE_FIELDS = {f.name for cls in CORE_CLASSES for f in dataclasses.fields(cls)}
@@ -29,6 +34,9 @@ STATE_NAMES = {"state", "run", "parent", "child", "source", "target", "existing"
 STATE_NAMES |= {"info", "task", "timer", "update", "known"}
 MUTATORS = {"append", "extend", "pop", "popitem", "clear", "update", "add", "discard", "remove", "setdefault"}
 MUTATORS |= {"CopyFrom", "MergeFrom", "Clear", "ClearField"}
+ENTITY_CLASSES = {cls.__name__ for cls in (WorkflowTask, ActivityInfo, TimerInfo, ChildInfo, UpdateInfo)}
+# The fields that hold an entity's lifecycle states.
+LIFECYCLE_FIELDS = {lifecycle.attribute for lifecycle in LIFECYCLES.values()}
 
 
 def _modules_outside_core() -> Iterator[Path]:
@@ -124,3 +132,73 @@ def test_the_engine_commits_to_the_store_in_one_place() -> None:
         for line, code in _calls(ast.parse(path.read_text()), "commit")
     ]
     assert elsewhere == [], "only the engine's door commits"
+
+
+def _writes_lifecycle_state(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """`x.state = ...` (or `x.cancel_request`, ...), `setattr(x, "state", ...)`, and an entity
+    built in a state (`ActivityInfo(..., state=...)`). An object's own attribute is not an
+    entity's state (`self.state = state`: core.commands keeps its run so), except in an
+    entity's class."""
+
+    def check(node: ast.AST, entity_class: bool) -> Iterator[tuple[int, str]]:
+        if isinstance(node, ast.ClassDef):
+            for child in node.body:
+                yield from check(child, node.name in ENTITY_CLASSES)
+            return
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign | ast.Delete):
+            targets = list(node.targets)
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        for target in targets:
+            for part in ast.walk(target):
+                if (
+                    isinstance(part, ast.Attribute)
+                    and isinstance(part.ctx, ast.Store | ast.Del)
+                    and part.attr in LIFECYCLE_FIELDS
+                    and (entity_class or not (isinstance(part.value, ast.Name) and part.value.id == "self"))
+                ):
+                    yield node.lineno, ast.unparse(target)
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            named = [a.value for a in node.args[1:2] if isinstance(a, ast.Constant)]
+            if called == "setattr" and named and named[0] in LIFECYCLE_FIELDS:
+                yield node.lineno, ast.unparse(node)
+            if called in ENTITY_CLASSES and any(k.arg in LIFECYCLE_FIELDS for k in node.keywords):
+                yield node.lineno, ast.unparse(node)
+        for child in ast.iter_child_nodes(node):
+            yield from check(child, entity_class)
+
+    yield from check(tree, False)
+
+
+def test_only_the_lifecycles_write_an_entitys_state() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {code}"
+        for path in sorted(DEVSERVER.rglob("*.py"))
+        if path != LIFECYCLES_MODULE
+        for line, code in _writes_lifecycle_state(ast.parse(path.read_text()))
+    ]
+    assert offenders == [], "change an entity's state through its lifecycle (core.lifecycles)"
+
+
+def test_the_check_finds_a_state_written_outside_the_lifecycles() -> None:
+    """The check above is not vacuous: it catches the forms a rule could write a state in."""
+    sample = ast.parse(
+        "info.state = ActivityState.PAUSED\n"
+        "task.state = WorkflowTaskState.STARTED\n"
+        "state.timers[timer_id].state = TimerState.FIRED\n"
+        "info.cancel_request = CancelRequest.REQUESTED\n"
+        "setattr(update, 'state', UpdateState.ACCEPTED)\n"
+        "ChildInfo(event_id, attrs, state=ChildState.STARTED)\n"
+        "class ActivityInfo:\n"
+        "    def pause(self):\n"
+        "        self.state = ActivityState.PAUSED\n"
+        "class Completion:\n"
+        "    def __init__(self, state):\n"
+        "        self.state = state\n"  # an object's own attribute: fine
+        "ACTIVITY.next(info, ActivityEvent.PAUSE)\n"  # through the table: fine
+        "paused = info.state is ActivityState.PAUSED\n"  # a read: fine
+    )
+    assert [line for line, _ in _writes_lifecycle_state(sample)] == [1, 2, 3, 4, 5, 6, 9]

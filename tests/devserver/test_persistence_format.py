@@ -13,6 +13,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from devserver.core import snapshot
 from tests.devserver.durable_app import Courier, Dispatcher, DurableOrder, deliver, prepare
 from tests.devserver.test_persistence import file_server, wait_for_event
 from tests.servers import free_port
@@ -21,7 +22,7 @@ _STAGES = {"ADMITTED": 1, "ACCEPTED": 2, "COMPLETED": 3, "REJECTED": 3, "ABORTED
 
 
 def as_format_1(value: Any) -> Any:
-    """A format-2 snapshot as the format-1 code wrote it: flags instead of lifecycle states."""
+    """A format-3 snapshot as the format-1 code wrote it: flags instead of lifecycle states."""
     if isinstance(value, list):
         return [as_format_1(v) for v in value]
     if not isinstance(value, dict):
@@ -34,7 +35,13 @@ def as_format_1(value: Any) -> Any:
         else None
     )
     if kind in {"WorkflowTask", "ActivityInfo"}:
-        fields["started"] = state is not None and state["v"] == "STARTED"
+        fields["started"] = state is not None and state["v"] in {"STARTED", "PAUSE_REQUESTED"}
+    if kind == "ActivityInfo":
+        fields["paused"] = state is not None and state["v"] in {"PAUSED", "PAUSE_REQUESTED"}
+        fields["cancel_requested"] = fields.pop("cancel_request", {}).get("v") == "REQUESTED"
+        reset = fields.pop("reset_request", {}).get("v", "NOT_REQUESTED")
+        fields["reset_requested"] = reset != "NOT_REQUESTED"
+        fields["reset_heartbeats"] = reset == "REQUESTED_DROP_HEARTBEATS"
     elif kind == "UpdateInfo" and state is not None:
         fields["stage"] = _STAGES[state["v"]]
         fields["aborted"] = state["v"] == "ABORTED"
@@ -47,7 +54,7 @@ def rewrite_as_format_1(db: Path) -> int:
         rows = conn.execute("SELECT namespace, workflow_id, run_id, state FROM executions").fetchall()
         for namespace, workflow_id, run_id, data in rows:
             document = json.loads(data)
-            assert document["v"] == 2
+            assert document["v"] == snapshot.FORMAT_VERSION
             old = json.dumps({"v": 1, "state": as_format_1(document["state"])}, separators=(",", ":"))
             assert '"$enum"' not in old
             conn.execute(
@@ -96,4 +103,4 @@ async def test_a_database_with_format_1_snapshots_loads_and_its_workflows_carry_
         server.stop()
     with sqlite3.connect(db) as conn:
         versions = {json.loads(row[0])["v"] for row in conn.execute("SELECT state FROM executions")}
-    assert versions == {2}, "runs changed since are written in the current format"
+    assert versions == {snapshot.FORMAT_VERSION}, "runs changed since are written in the current format"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from temporalio.api.common.v1 import message_pb2 as common
 
 from devserver.core import activities, signals, snapshot
@@ -51,3 +53,25 @@ def test_recovery_hands_out_scheduled_tasks_on_the_normal_queue() -> None:
     activity_tasks = [t for t in ch.tasks if isinstance(t, ActivityTaskRef)]
     assert [t.queue for t in workflow_tasks] == ["orders"]
     assert len(activity_tasks) == 1 and activity_tasks[0].attempt == 1
+
+
+def test_an_update_its_run_closed_on_loads_as_unfinished_from_format_2() -> None:
+    """Format 2 stored such an update as COMPLETED; update-with-start must not attach to it."""
+    from temporalio.api.update.v1 import message_pb2 as update_pb
+
+    from devserver.core import updates
+    from devserver.core.lifecycles import UpdateState
+    from devserver.core.mutable_state import UpdateInfo
+
+    state = Run().state
+    failure = updates._accepted_update_failure()
+    state.updates["u1"] = UpdateInfo("u1", update_pb.Request(), state=UpdateState.UNFINISHED)
+    state.updates["u1"].outcome = update_pb.Outcome(failure=failure)
+    state.updates["u2"] = UpdateInfo("u2", update_pb.Request(), state=UpdateState.COMPLETED)
+    state.updates["u2"].outcome = update_pb.Outcome(failure=app_failure("the handler's own"))
+    document = json.loads(snapshot.dump(state))
+    document["v"] = 2
+    text = json.dumps(document).replace('"UNFINISHED"', '"COMPLETED"')
+    loaded = snapshot.load(text.encode())
+    assert loaded.updates["u1"].state is UpdateState.UNFINISHED
+    assert loaded.updates["u2"].state is UpdateState.COMPLETED

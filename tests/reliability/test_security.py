@@ -213,7 +213,9 @@ async def test_the_browser_ui_runs_tempo_tui_against_this_server_and_nothing_a_v
     try:
         wait_for_listener(ui_port)
         assert server.proc is not None
-        before = {pid for pid, _ in descendants(server.proc.pid)}
+        started = descendants(server.proc.pid)
+        before = {pid for pid, _ in started}
+        ui_pid = next(pid for pid, argv in started if "--serve" in argv)
         # A visitor's websocket, with parameters textual-serve does not know and a command of its own.
         url = f"http://127.0.0.1:{ui_port}/ws?width=80&height=24&command=/bin/sh&cmd=id&app=evil"
         async with aiohttp.ClientSession() as session, session.ws_connect(url) as websocket:
@@ -226,9 +228,9 @@ async def test_the_browser_ui_runs_tempo_tui_against_this_server_and_nothing_a_v
     finally:
         server.stop()
     expected = [sys.executable, "-m", "tempo_cli.main", "tui", "--address", f"127.0.0.1:{server.port}"]
-    expected += ["--namespace", "default"]
+    expected += ["--namespace", "default", "--exit-with", str(ui_pid)]  # it ends with the UI
     assert sessions, "the visit started a session"
-    for _, argv in sessions:
+    for _, argv in sessions:  # the shell execs it (seen here if caught before it did)
         shell = len(argv) == 3 and Path(argv[0]).name == "sh" and argv[1] == "-c"
-        assert (shlex.split(argv[2]) if shell else argv) == expected, argv
+        assert (argv[2] == "exec " + shlex.join(expected)) if shell else (argv == expected), argv
     assert not (tmp_path / "owned").exists()
