@@ -347,6 +347,14 @@ def complete(
     _close(state, ch, info, Event.COMPLETE, ActivityState.COMPLETED, outcome)
 
 
+def _next_attempt(info: ActivityInfo, failure: failure_pb.Failure, now: float) -> tuple[float | None, int]:
+    """Delay before the next attempt, or None and why not. An activity the workflow asked to
+    cancel is not retried (RETRY_STATE_CANCEL_REQUESTED), as on the real server."""
+    if info.cancel_requested:
+        return None, RetryState.RETRY_STATE_CANCEL_REQUESTED
+    return retry.next_backoff(info.attributes.retry_policy, info.attempt, failure, now, info.expiration)
+
+
 def fail(
     state: MutableState,
     ch: Changes,
@@ -358,15 +366,12 @@ def fail(
     """An attempt failed: retry after the backoff, or record the failure."""
     if last_heartbeat_details is not None and last_heartbeat_details.payloads:
         info.heartbeat_details = last_heartbeat_details
-    delay, retry_state = retry.next_backoff(
-        info.attributes.retry_policy, info.attempt, failure, ch.now, info.expiration
-    )
-    if not info.cancel_requested:  # a failure after a cancel request ends the activity
-        if _retry_while_paused(state, ch, info, Event.FAIL, failure, retry_state):
-            return
-        if delay is not None:
-            _retry_later(state, ch, info, Event.FAIL, failure, delay)
-            return
+    delay, retry_state = _next_attempt(info, failure, ch.now)
+    if _retry_while_paused(state, ch, info, Event.FAIL, failure, retry_state):
+        return
+    if delay is not None:
+        _retry_later(state, ch, info, Event.FAIL, failure, delay)
+        return
     attrs = history.ActivityTaskFailedEventAttributes(
         failure=failure,
         scheduled_event_id=info.scheduled_event_id,
@@ -415,6 +420,10 @@ def reset_done(info: ActivityInfo) -> None:
     ACTIVITY_RESET.next(info, ResetRequestEvent.DONE)
 
 
+# Retry states that end an activity even while it is paused.
+_FINAL_RETRY_STATES = {RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE, RetryState.RETRY_STATE_CANCEL_REQUESTED}
+
+
 def _retry_while_paused(
     state: MutableState,
     ch: Changes,
@@ -426,7 +435,7 @@ def _retry_while_paused(
     """A paused activity's attempt failed or timed out: the next attempt waits for the unpause,
     whatever the maximum attempts (as on the real server); False if the failure ends the
     activity anyway."""
-    if info.state is not ActivityState.PAUSE_REQUESTED or retry_state == RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE:
+    if info.state is not ActivityState.PAUSE_REQUESTED or retry_state in _FINAL_RETRY_STATES:
         return False
     if failure.timeout_failure_info.timeout_type in (
         TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
@@ -542,9 +551,7 @@ def timed_out(state: MutableState, ch: Changes, key: TimerKey) -> None:
     failure = timeout_failure(timeout_type, info.heartbeat_details)
     retry_state: int = RetryState.RETRY_STATE_TIMEOUT
     if event is Event.ATTEMPT_TIMEOUT:
-        delay, retry_state = retry.next_backoff(
-            info.attributes.retry_policy, info.attempt, failure, ch.now, info.expiration
-        )
+        delay, retry_state = _next_attempt(info, failure, ch.now)
         if _retry_while_paused(state, ch, info, event, failure, retry_state):
             return
         if delay is not None:
