@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,34 +20,16 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from typer.testing import CliRunner
 
 from sdk import Client
+from tests.cli.cli_results import json_out, new_id, one_line_error, real_cli
 from tests.cli.conftest import Tempo
 from tests.cli.tempo_entry import root
 from tests.sdk_client.workflows import ALL_WORKFLOWS
-from tests.servers import free_port, temporal_binary
+from tests.servers import free_port
 
 COMMANDS = [
     "start", "execute", "signal", "query", "describe", "show",
     "list", "count", "terminate", "cancel", "result", "stack",
 ]  # fmt: skip
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def json_out(result: Any) -> Any:
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def one_line_error(result: Any) -> str:
-    """The error a failed command printed: exactly one line on stderr, no traceback."""
-    assert result.exit_code == 1, (result.stdout, result.stderr)
-    assert isinstance(result.exception, SystemExit), result.exception
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    return lines[0].removeprefix("error: ")
 
 
 def poll(check: Any, attempts: int = 100) -> Any:
@@ -59,17 +40,6 @@ def poll(check: Any, attempts: int = 100) -> Any:
             return value
         asyncio.run(asyncio.sleep(0.1))
     raise AssertionError("condition not met in time")
-
-
-def real_cli(address: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """The real `temporal` CLI, for comparing output formats."""
-    return subprocess.run(
-        [temporal_binary(), *args, "--address", address],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
 
 
 @pytest.mark.parametrize("command", COMMANDS)
