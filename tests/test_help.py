@@ -22,8 +22,23 @@ def _command_paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str
 COMMANDS = _command_paths(typer.main.get_command(app))
 
 
-def test_every_command_is_covered() -> None:
-    assert ("server", "start-dev") in COMMANDS and ("workflow", "start") in COMMANDS
+def _listed_in_help(prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The commands a user finds by reading `tempo --help`, then each group's --help, and so on."""
+    result = CliRunner().invoke(app, [*prefix, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    paths = [prefix]
+    if "\nCommands:\n" in result.output:
+        for line in result.output.split("\nCommands:\n", 1)[1].split("\n\n", 1)[0].splitlines():
+            paths.extend(_listed_in_help((*prefix, line.split()[0])))
+    return paths
+
+
+def test_every_command_the_help_leads_to_is_covered() -> None:
+    """The commands checked below are exactly those a user reaches through --help (every group
+    walked, nothing hidden from the help)."""
+    listed = _listed_in_help()
+    assert sorted(listed) == sorted(COMMANDS)
+    assert {("server", "start-dev"), ("workflow", "start"), ("workflow", "reset"), ("activity", "pause")} <= set(listed)
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "tempo")

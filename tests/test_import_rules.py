@@ -4,6 +4,8 @@
   official SDK; the rest of `temporalio` is a test peer, never a dependency.
 - Arrows point one way: `tempo_cli` uses `devserver`, `sdk` and the UI; the sample uses
   `sdk`; nothing uses `tempo_cli`; `devserver` and `sdk` never import each other.
+- In `tests/`, nothing imports a `test_*.py` module: what tests share lives in helper modules
+  (pytest would otherwise collect, and run, the imported module's tests a second time).
 """
 
 from __future__ import annotations
@@ -69,3 +71,45 @@ def test_imports_point_one_way(package: str) -> None:
         if module.split(".")[0] in FORBIDDEN[package]
     ]
     assert offenders == []
+
+
+def _test_modules_imported(source: str) -> Iterator[tuple[int, str]]:
+    """The `test_*` modules that Python source imports: `import a.test_x`, `from a.test_x import y`,
+    `from a import test_x`, and the relative forms."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for name in names:
+            if name.rsplit(".", 1)[-1].startswith("test_"):
+                yield node.lineno, name
+
+
+def test_the_rule_for_test_modules_sees_every_form_of_import() -> None:
+    source = "\n".join(
+        [
+            "import tests.devserver.test_core",
+            "from tests.devserver.test_core import Run",
+            "from tests.devserver import scenarios, test_reset",
+            "from .test_updates import update_worker",
+            "from . import test_persistence",
+            "from tests.devserver.core_harness import Run",
+            "import pytest",
+        ]
+    )
+    assert [line for line, _ in _test_modules_imported(source)] == [1, 2, 3, 4, 5]
+
+
+def test_no_test_module_is_imported() -> None:
+    files = sorted((ROOT / "tests").rglob("*.py"))
+    assert len(files) > 100
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for path in files
+        for line, module in _test_modules_imported(path.read_text())
+    ]
+    assert offenders == [], "move what the tests share into a helper module (not test_*.py)"

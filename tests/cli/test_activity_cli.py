@@ -17,8 +17,8 @@ from google.protobuf import json_format
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from tests.cli.cli_results import new_id, one_line_error, real_cli
 from tests.cli.conftest import Tempo
-from tests.cli.test_workflow_cli import new_id, one_line_error, real_cli
 from tests.cli.threaded_peer import ThreadedPeer
 from tests.devserver import compat_app, scenarios
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
+from tests.cli.cli_results import json_out, new_id, real_cli
 from tests.cli.conftest import Tempo
-from tests.cli.test_workflow_cli import json_out, new_id, real_cli
 
 
 def test_static_summary_round_trip(tempo: Tempo, server_address: str) -> None:

@@ -16,7 +16,7 @@ from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowHandle
 from typer.testing import CliRunner
 
-from tests.cli.test_workflow_cli import new_id, one_line_error
+from tests.cli.cli_results import new_id, one_line_error
 from tests.cli.threaded_peer import ThreadedPeer
 from tests.devserver import reset_app, scenarios
 from tests.devserver.reset_app import Collector

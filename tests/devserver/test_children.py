@@ -10,7 +10,7 @@ from temporalio.api.history.v1 import message_pb2 as history
 
 from devserver.core import children, closing, signals, snapshot
 from devserver.core.changes import ApplyParentClosePolicy, CancelExternal, NotifyParent, SignalExternal, StartChild
-from tests.devserver.test_core import C, E, Run, complete_workflow
+from tests.devserver.core_harness import C, E, Run, complete_workflow
 
 Policy = wf_enums.ParentClosePolicy
 

@@ -28,7 +28,7 @@ from devserver.core.mutable_state import MutableState
 from devserver.core.rebuild import batch_end, rebuild
 from devserver.core.reset import RESETTER_IDENTITY, ResetBase, reset
 from devserver.errors import InvalidArgument
-from tests.devserver.test_core import E, Run, schedule_activity, start_activity_attempt, start_timer
+from tests.devserver.core_harness import E, Run, schedule_activity, start_activity_attempt, start_timer
 
 DATA = Path(__file__).parent / "data" / "reset_histories.json"
 Cause = failed_cause_pb2.WorkflowTaskFailedCause

@@ -15,7 +15,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from devserver.core import closing, commands, signals, updates, workflow_tasks
 from devserver.core.changes import WorkflowTaskRef
 from devserver.core.mutable_state import UPDATE_ACCEPTED, UPDATE_COMPLETED
-from tests.devserver.test_core import C, Run, complete_workflow
+from tests.devserver.core_harness import C, Run, complete_workflow
 
 
 def request(update_id: str, name: str = "add") -> update_pb.Request:

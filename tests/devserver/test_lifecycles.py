@@ -44,7 +44,7 @@ from devserver.errors import TaskNotFound
 from devserver.namespaces import NamespaceRegistry
 from devserver.store import MemoryStore, RunWrite
 from devserver.visibility import VisibilityIndex
-from tests.devserver.test_core import (
+from tests.devserver.core_harness import (
     C,
     E,
     Run,

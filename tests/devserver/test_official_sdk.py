@@ -1,7 +1,7 @@
 """The official `temporalio` SDK (client and worker) against our server and the real one.
 
 Every test runs twice through the `server_address` fixture. Scenario drivers live in
-`tests/devserver/scenarios.py`; their outcomes are shared with test_differential.py.
+`tests/devserver/scenarios/`; their outcomes are shared with test_differential.py.
 """
 
 from __future__ import annotations

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RetryConfig, RPCError
 from temporalio.worker import Worker
 
 from tests.devserver.durable_app import Courier, Dispatcher, DurableOrder, Napper, deliver, prepare
-from tests.servers import ServerProcess, free_port, tempo_server
+from tests.devserver.file_servers import file_server, wait_for_event
+from tests.servers import free_port, tempo_server
 
 WFT_EVENTS = {
     EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
@@ -30,21 +31,6 @@ WFT_EVENTS = {
     EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
     EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
 }
-
-
-def file_server(db: Path, port: int) -> ServerProcess:
-    return tempo_server("--db-filename", str(db), port=port)
-
-
-async def wait_for_event(handle: WorkflowHandle, event_type: int, timeout: float = 20.0) -> None:
-    async def poll() -> None:
-        while True:
-            history = await handle.fetch_history()
-            if any(e.event_type == event_type for e in history.events):
-                return
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(poll(), timeout)
 
 
 def workflow_events(events: list) -> list[str]:  # type: ignore[type-arg]

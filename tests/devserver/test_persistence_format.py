@@ -15,7 +15,7 @@ from temporalio.worker import Worker
 
 from devserver.core import snapshot
 from tests.devserver.durable_app import Courier, Dispatcher, DurableOrder, deliver, prepare
-from tests.devserver.test_persistence import file_server, wait_for_event
+from tests.devserver.file_servers import file_server, wait_for_event
 from tests.servers import free_port
 
 _STAGES = {"ADMITTED": 1, "ACCEPTED": 2, "COMPLETED": 3, "REJECTED": 3, "ABORTED": 1}

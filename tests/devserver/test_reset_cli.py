@@ -12,7 +12,7 @@ from temporalio.api.enums.v1 import EventType as ET
 
 from tests.devserver import reset_app, scenarios
 from tests.devserver.reset_app import Collector
-from tests.devserver.test_reset import Labels, check_same, history, settled, summary
+from tests.devserver.reset_history import Labels, check_same, history, settled, summary
 from tests.servers import temporal_binary
 
 pytestmark = [pytest.mark.real_server, pytest.mark.timeout(300)]

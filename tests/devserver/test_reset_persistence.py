@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from tests.devserver import reset_app, scenarios
 from tests.devserver.reset_app import Waiter
-from tests.devserver.test_reset import finish_ids, history, settled
+from tests.devserver.reset_history import finish_ids, history, settled
 from tests.servers import free_port, tempo_server
 
 

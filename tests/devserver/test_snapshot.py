@@ -9,7 +9,7 @@ from temporalio.api.common.v1 import message_pb2 as common
 from devserver.core import activities, signals, snapshot
 from devserver.core.changes import ActivityTaskRef, Changes, WorkflowTaskRef
 from devserver.core.recovery import recover
-from tests.devserver.test_core import Run, app_failure, schedule_activity, start_activity_attempt, start_timer
+from tests.devserver.core_harness import Run, app_failure, schedule_activity, start_activity_attempt, start_timer
 
 
 def busy_run() -> Run:

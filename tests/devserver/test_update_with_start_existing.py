@@ -28,8 +28,7 @@ from temporalio.converter import default
 from temporalio.service import RPCError
 
 from tests.devserver import scenarios
-from tests.devserver.test_updates import update_worker
-from tests.devserver.update_app import UpdateWorkflow
+from tests.devserver.update_app import UpdateWorkflow, update_worker
 
 pytestmark = pytest.mark.real_server
 

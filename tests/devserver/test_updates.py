@@ -28,10 +28,9 @@ from temporalio.client import (
 )
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from tests.devserver import scenarios
-from tests.devserver.update_app import QuickWorkflow, UpdateWorkflow
+from tests.devserver.update_app import QuickWorkflow, UpdateWorkflow, update_worker
 
 ET = EventType
 
@@ -39,16 +38,6 @@ ET = EventType
 @pytest.fixture
 async def client(server_address: str) -> Client:
     return await scenarios.client_for(server_address)
-
-
-def update_worker(client: Client, task_queue: str) -> Worker:
-    return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[UpdateWorkflow, QuickWorkflow],
-        graceful_shutdown_timeout=timedelta(seconds=0),
-        workflow_runner=UnsandboxedWorkflowRunner(),  # the sandbox's checks cost CPU, not wire behaviour
-    )
 
 
 async def start(client: Client, task_queue: str) -> WorkflowHandle[Any, Any]:

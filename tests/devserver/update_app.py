@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from temporalio.client import Client
+    from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 
 @workflow.defn
@@ -133,3 +139,14 @@ class AbandonsUpdateWorkflow:
     @workflow.signal
     def finish(self) -> None:
         self.done = True
+
+
+def update_worker(client: Client, task_queue: str) -> Worker:
+    """A worker for the workflows here."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[UpdateWorkflow, QuickWorkflow],
+        graceful_shutdown_timeout=timedelta(seconds=0),
+        workflow_runner=UnsandboxedWorkflowRunner(),  # the sandbox's checks cost CPU, not wire behaviour
+    )

@@ -1,8 +1,12 @@
-"""The TUI's pure parts, without Textual: filters into queries, folding, alignment, links."""
+"""The TUI's pure parts, without Textual: filters into queries, folding, alignment, links; and
+its history export, compared with what the CLIs write."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import json
+import sys
 from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
@@ -23,6 +27,8 @@ from tempo_cli.tui.history_model import (
     run_outcome,
 )
 from tempo_cli.tui.settings import Settings
+from tests.devserver import scenarios
+from tests.servers import temporal_binary
 from tests.tui.snapshot_app import history
 
 CONVERTER = DataConverter.default
@@ -122,11 +128,25 @@ def test_links_and_pending_external_work() -> None:
     assert [(p.kind, p.workflow_id, p.name) for p in pending] == [("Signal", "other", "go")]
 
 
-def test_history_json_is_what_the_cli_writes() -> None:
-    events = history()
-    document = history_document(events)
-    assert document.startswith('{\n  "events": [')
-    assert '"eventType": "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"' in document
+async def _stdout(*argv: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=Path(__file__).parents[2]
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def test_history_json_is_what_the_cli_writes(server_address: str) -> None:
+    """The TUI's history export is, byte for byte, what `tempo workflow show -o json` prints for
+    the same run, and the same JSON document as the real `temporal workflow show -o json`."""
+    out = await scenarios.outcome("order", server_address)  # activities, retries, a signal, timers
+    document = history_document(out.histories[-1])
+    show = ["workflow", "show", "-w", out.workflow_id, "-o", "json", "--address", server_address]
+    tempo = await _stdout(sys.executable, "-m", "tests.cli.tempo_entry", *show)
+    assert tempo == document + "\n"
+    temporal = await _stdout(temporal_binary(), *show)
+    assert json.loads(temporal) == json.loads(document)
 
 
 def test_durations_and_times_read_well() -> None:
