@@ -6,7 +6,8 @@ without a hand list. `Requests` builds a well-formed request for every implement
 live server (fresh workflows, workflow and activity task tokens, a query task), so the bad enum is
 the only thing wrong with it.
 
-Used by `tests/reliability/test_fuzz.py` and `bench/enum_parity.py` (both servers side by side).
+Used by `tests/reliability/test_fuzz.py`, `tests/reliability/test_enums.py` and
+`bench/enum_parity.py` (both servers side by side).
 """
 
 from __future__ import annotations
