@@ -54,11 +54,11 @@ from devserver.core.reset import ResetBase
 from devserver.core.snapshot import dump as dump_state
 from devserver.core.snapshot import restore_into
 from devserver.errors import (
+    DeadlineExceeded,
     HistoryLimitExceeded,
     InvalidArgument,
     NotFound,
     QueryFailed,
-    ServiceError,
     Unavailable,
     WorkflowAlreadyStarted,
     WorkflowNotFound,
@@ -457,9 +457,7 @@ class Engine:
                 return chain.runs[chain.request_ids[request.request_id]], True
             existing = chain.current
             if existing.running:
-                policy = request.workflow_id_conflict_policy
-                if request.workflow_id_reuse_policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING:
-                    policy = ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+                policy = validation.conflict_policy_for_running(request)
                 if policy == ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
                     return existing, False
                 if policy == ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING:
@@ -576,6 +574,7 @@ class Engine:
         self.namespaces.get(request.namespace)
         if not request.signal_name:
             raise InvalidArgument("SignalName is not set on request.")
+        validation.check_versioning_override(request)
         validation.check_blob_size(
             request.signal_input, request.input, request.memo, request.header, limits=self.config.limits
         )
@@ -722,7 +721,9 @@ class Engine:
             await self.change(state, lambda run, ch: queries.query(run, ch, query_id, request.query))
             answer = await asyncio.wait_for(waiter, timeout)
         except TimeoutError:
-            raise ServiceError("query timed out before a worker answered") from None
+            # The caller's own deadline (the wait is as long as it): it sees DEADLINE_EXCEEDED
+            # either way, whichever of gRPC and this answer comes first.
+            raise DeadlineExceeded("query timed out before a worker answered") from None
         finally:
             self._query_waiters.pop(query_id, None)
             # Not a change of the run (queries are not history and nothing waits on them once

@@ -218,13 +218,19 @@ async def _apply_parent_close_policy(engine: Engine, transfer: ApplyParentCloseP
         and children.is_child_of(target, parent)
     ):
         identity = children.SERVER_IDENTITY
-        if child.initiated.parent_close_policy == wf_enums.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL:
+        policy = child.initiated.parent_close_policy
+        if policy == wf_enums.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL:
             parent_execution = _execution(parent)
             await engine.change(
                 target, lambda run, ch: signals.request_cancel(run, ch, "", identity, external=parent_execution)
             )
-        else:
+        elif policy in (
+            wf_enums.ParentClosePolicy.PARENT_CLOSE_POLICY_UNSPECIFIED,
+            wf_enums.ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE,
+        ):
             await engine.change(
                 target, lambda run, ch: closing.terminate(run, ch, children.PARENT_CLOSE_REASON, None, identity)
             )
+        # A policy the real server does not know (the command may carry any number) leaves the
+        # child running there, as ABANDON does.
     await engine.change(parent, lambda run, ch: children.close_policy_applied(run, ch, transfer.initiated_event_id))

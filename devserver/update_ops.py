@@ -195,7 +195,10 @@ class UpdateOps:
         the call is simply held until gRPC cancels it (the caller sees DEADLINE_EXCEEDED),
         as on the real server; otherwise the stage so far is answered after the maximum wait.
         """
-        wanted = wanted or Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
+        if wanted not in (UPDATE_ACCEPTED, UPDATE_COMPLETED):
+            # UNSPECIFIED, ADMITTED, and a stage the real server does not know: it answers
+            # with the stage reached, at once.
+            wanted = Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
         loop = asyncio.get_running_loop()
         longest = min(MAX_UPDATE_WAIT, self.engine.config.long_poll_timeout)
         if timeout <= 0:

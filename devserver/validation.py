@@ -19,6 +19,8 @@ log = logging.getLogger("tempo.engine")
 
 Status = wf_enums.WorkflowExecutionStatus
 ReusePolicy = wf_enums.WorkflowIdReusePolicy
+ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
+VersioningBehavior = wf_enums.VersioningBehavior
 
 _CRON_CHECK_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -68,6 +70,7 @@ def validate_start(request: wsv1.StartWorkflowExecutionRequest, limits: Limits) 
     for name in ("workflow_execution_timeout", "workflow_run_timeout", "workflow_task_timeout", "workflow_start_delay"):
         if seconds_of(getattr(request, name)) < 0:
             raise InvalidArgument(f"Invalid {name}: must not be negative.")
+    check_versioning_override(request)
     if request.cron_schedule and request.HasField("workflow_start_delay"):
         raise InvalidArgument("CronSchedule and WorkflowStartDelay may not be used together.")
     check_cron_schedule(request.cron_schedule)
@@ -86,8 +89,44 @@ def check_cron_schedule(text: str) -> None:
         raise InvalidArgument("invalid CronSchedule, no time can be found to satisfy the schedule")
 
 
+def check_versioning_override(
+    request: wsv1.StartWorkflowExecutionRequest | wsv1.SignalWithStartWorkflowExecutionRequest,
+) -> None:
+    """A behavior the real server does not know is refused with its words (proto3 enums are
+    open: any number decodes)."""
+    if not request.HasField("versioning_override"):
+        return
+    behavior = request.versioning_override.behavior
+    if behavior not in VersioningBehavior.values():
+        raise InvalidArgument(f"override behavior {behavior} not recognized")
+
+
+def conflict_policy_for_running(request: wsv1.StartWorkflowExecutionRequest) -> int:
+    """What a start does about a running run of its workflow id (TERMINATE_IF_RUNNING, the
+    older reuse policy, means TERMINATE_EXISTING).
+
+    The real server meets a conflict policy it does not know in a switch's default branch and
+    answers INTERNAL "something went wrong, please retry": a request that can never succeed is
+    refused here as the client's mistake instead (docs/wire/enums.md).
+    """
+    if request.workflow_id_reuse_policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING:
+        return ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+    policy = request.workflow_id_conflict_policy
+    if policy not in ConflictPolicy.values():
+        raise InvalidArgument(f"unknown workflow ID conflict policy: {policy}")
+    return policy
+
+
 def check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: MutableState) -> None:
+    """Whether a start may follow `last`, the workflow id's closed run.
+
+    A reuse policy the real server does not know reaches a default branch there (INTERNAL
+    "something went wrong, please retry"), only when such a run exists; the same case is
+    INVALID_ARGUMENT here (docs/wire/enums.md).
+    """
     policy = request.workflow_id_reuse_policy
+    if policy not in ReusePolicy.values():
+        raise InvalidArgument(f"unknown workflow ID reuse policy: {policy}")
     location = f"WorkflowId: {request.workflow_id}, RunId: {last.key.run_id}."
     if policy == ReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE:
         raise WorkflowAlreadyStarted(

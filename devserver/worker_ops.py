@@ -242,6 +242,9 @@ class WorkerOps:
     async def respond_query_task(self, request: wsv1.RespondQueryTaskCompletedRequest) -> None:
         token = _decode(request.task_token, "query")
         state = self._state_for(token, request.namespace)
+        if request.completed_type not in query_pb2.QueryResultType.values():
+            # Taken and dropped, as by the real server: the query's caller waits out its deadline.
+            return
         if request.completed_type == query_pb2.QueryResultType.QUERY_RESULT_TYPE_ANSWERED:
             answer = QueryAnswer(result=request.query_result)
         else:

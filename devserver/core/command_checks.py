@@ -10,14 +10,14 @@ from collections.abc import Callable
 
 from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
-from temporalio.api.enums.v1 import command_type_pb2, failed_cause_pb2
+from temporalio.api.enums.v1 import command_type_pb2, failed_cause_pb2, workflow_pb2
 from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 
 from devserver.core import cron, retry, updates
 from devserver.core import limits as core_limits
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import duration_error, seconds_of
-from devserver.errors import ServiceError
+from devserver.errors import InvalidArgument, ServiceError
 
 CommandType = command_type_pb2.CommandType
 Cause = failed_cause_pb2.WorkflowTaskFailedCause
@@ -173,10 +173,9 @@ def check_commands(
             CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE,
             *CLOSE_COMMANDS,
         ):
-            raise BadCommand(
-                Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-                f"unknown command type {kind}",
-            )
+            # Not a bad command but a bad request, as on the real server: the answer is
+            # INVALID_ARGUMENT and the workflow task is not failed (it times out).
+            raise InvalidArgument(f"unknown command type: {'Unspecified' if kind == 0 else kind}")
 
 
 def check_messages(
@@ -226,6 +225,9 @@ def _check_child(
     message = retry.validate(attrs.retry_policy)
     if message:
         raise BadCommand(bad, message)
+    behavior = attrs.versioning_override.behavior
+    if attrs.HasField("versioning_override") and behavior not in workflow_pb2.VersioningBehavior.values():
+        raise BadCommand(bad, f"override behavior {behavior} not recognized")
     _resolve_namespace(attrs.namespace, namespace_id, bad)
 
 

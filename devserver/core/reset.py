@@ -38,7 +38,7 @@ from devserver.core.lifecycles import CHILD, ChildEvent, ChildState, UpdateState
 from devserver.core.mutable_state import EventType, MutableState, UpdateInfo, new_event
 from devserver.core.protos import seconds_of
 from devserver.core.rebuild import batch_end, rebuild
-from devserver.errors import InvalidArgument, ServiceError, Unimplemented
+from devserver.errors import InvalidArgument, Unimplemented
 
 ET = EventType
 ExcludeType = reset_pb2.ResetReapplyExcludeType
@@ -81,7 +81,9 @@ def check_request(request: wsv1.ResetWorkflowExecutionRequest) -> None:
     if len(request.request_id) > 1000:
         raise InvalidArgument("RequestId length exceeds limit.")
     if request.reset_reapply_type not in ReapplyType.values():
-        raise ServiceError(f"unknown reset reapply type: {request.reset_reapply_type}")  # INTERNAL, as there
+        # The real server answers INTERNAL here; a request that can never succeed is the
+        # client's mistake (docs/wire/enums.md).
+        raise InvalidArgument(f"unknown reset reapply type: {request.reset_reapply_type}")
     if request.post_reset_operations:
         raise Unimplemented("post-reset operations (worker versioning) are not supported by the tempo dev server")
 

@@ -50,7 +50,11 @@ def failure_type(failure: failure_pb.Failure | None) -> tuple[str, bool]:
         info = failure.application_failure_info
         return info.type, info.non_retryable
     if failure.HasField("timeout_failure_info"):
-        name = wf_enums.TimeoutType.Name(failure.timeout_failure_info.timeout_type)
+        timeout_type = failure.timeout_failure_info.timeout_type
+        if timeout_type not in wf_enums.TimeoutType.values():
+            # A worker may send any number (proto3 enums are open); Go names it by its number.
+            return f"TemporalTimeout:{timeout_type}", False
+        name = wf_enums.TimeoutType.Name(timeout_type)
         return "TemporalTimeout:" + name.removeprefix("TIMEOUT_TYPE_").title().replace("_", ""), False
     return "", False
 

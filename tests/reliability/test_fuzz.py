@@ -28,8 +28,10 @@ from temporalio.worker import Worker
 
 from devserver.grpc_service import WorkflowService
 from devserver.operator_service import OperatorService
+from tests.reliability.enum_cases import Requests, answer, enum_cases
 from tests.reliability.fuzzing import (
     FUZZ_NAMESPACE,
+    LONG_RUNNING,
     OPERATOR_SERVICE,
     WORKFLOW_SERVICE,
     StrategyBuilder,
@@ -44,6 +46,10 @@ from tests.reliability.fuzzing import (
 from tests.reliability.harness import LoggedServer, logged
 from tests.reliability.storm_app import Sleeper
 from tests.servers import tempo_server
+
+# What a long poll built by enum_cases.Requests answers within its 0.5 s deadline: nothing
+# to hand out (OK, empty, or the deadline), or the update's stage at once.
+WELL_FORMED_LONG_POLL = frozenset({grpc.StatusCode.OK, grpc.StatusCode.DEADLINE_EXCEEDED})
 
 EXAMPLES = int(os.environ.get("TEMPO_FUZZ_EXAMPLES", "25"))
 GARBAGE_EXAMPLES = max(5, EXAMPLES // 3)
@@ -191,6 +197,32 @@ def test_generated_workflow_task_completions(fuzzed: tuple[LoggedServer, Targets
                 )
 
         run()
+
+
+@pytest.mark.parametrize(("service", "method"), METHODS, ids=IDS)
+def test_every_enum_field_set_to_an_undefined_value(
+    service: str, method: MethodDescriptor, fuzzed: tuple[LoggedServer, Targets]
+) -> None:
+    """Issue 17: a well-formed request with one enum field (at any depth: a command's, a
+    failure's, a repeated one) set to a number its enum does not define is answered OK or with
+    a client error, never INTERNAL or UNKNOWN; the request as built is answered OK."""
+    server, _ = fuzzed
+    cases = enum_cases([method])
+    answers: dict[str, tuple[grpc.StatusCode, str]] = {}
+    with grpc.insecure_channel(server.address) as channel:
+        requests = Requests(channel, FUZZ_NAMESPACE)
+        for case in cases:
+            answers[case.name] = answer(requests, service, case)
+            seen.setdefault(method.name, Counter())[answers[case.name][0].name] += 1
+    well_formed, _ = answers[cases[0].name]
+    if method.name in LONG_RUNNING:
+        assert well_formed in WELL_FORMED_LONG_POLL, answers[cases[0].name]
+    else:
+        assert well_formed == grpc.StatusCode.OK, answers[cases[0].name]
+    faults = {
+        name: (code.name, message) for name, (code, message) in answers.items() if not acceptable(method.name, code)
+    }
+    assert not faults, faults
 
 
 def _running(stub: WorkflowServiceStub, execution: WorkflowExecution) -> bool:
