@@ -429,3 +429,37 @@ def reset(
     from tempo_cli import _commands
 
     _commands.reset(cli, workflow_id, run_id, event_id, reset_type, reason, list(reapply_exclude or []))
+
+
+@command(app)
+def trace(
+    cli: CliContext,
+    workflow_id: WorkflowIdOption,
+    run_id: RunIdOption = None,
+    depth: Annotated[int, typer.Option("--depth", help="Levels of child workflows to read; -1 for all.")] = -1,
+    fold: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fold",
+            help="Fold children with these statuses (running, completed, failed, canceled, terminated, "
+            "timedout, continueasnew); repeatable. Default: completed, canceled, terminated.",
+            show_default=False,
+        ),
+    ] = None,
+    no_fold: Annotated[bool, typer.Option("--no-fold", help="Show every child within --depth.")] = False,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Histories fetched at a time.", min=1)] = 10,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Draw the tree again as it changes, until the workflow closes.")
+    ] = False,
+) -> None:
+    """Show a workflow and its child workflows as a tree, with each one's status.
+
+    \b
+    Examples:
+      tempo workflow trace --workflow-id order-3
+      tempo workflow trace -w order-3 --no-fold --depth 2
+      tempo workflow trace -w order-3 --follow
+    """
+    from tempo_cli._trace_command import fold_statuses, run_trace
+
+    run_trace(cli, workflow_id, run_id, depth, fold_statuses(cli, fold or [], no_fold), concurrency, follow)

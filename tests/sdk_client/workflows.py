@@ -165,7 +165,59 @@ class Tally:
         self.done = True
 
 
-ALL_WORKFLOWS = [Greeting, OrderTotal, Waiter, Failing, Countdown, CallsFlaky, Sleeper, Tally]
+@workflow.defn(name="FamilyLeaf")
+class FamilyLeaf:
+    """Waits until signalled `finish`."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self.done)
+        return "leaf done"
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.done = True
+
+
+@workflow.defn(name="FamilyChild")
+class FamilyChild:
+    """Returns at once (`wait` false), or starts a FamilyLeaf and waits for it."""
+
+    @workflow.run
+    async def run(self, wait: bool) -> str:
+        if not wait:
+            return "child done"
+        return await workflow.execute_child_workflow(FamilyLeaf.run, id=f"{workflow.info().workflow_id}-leaf")
+
+
+@workflow.defn(name="FamilyRoot")
+class FamilyRoot:
+    """Two children: one returns at once, the other waits on a leaf of its own."""
+
+    @workflow.run
+    async def run(self) -> str:
+        me = workflow.info().workflow_id
+        done = await workflow.execute_child_workflow(FamilyChild.run, False, id=f"{me}-quick")
+        waited = await workflow.execute_child_workflow(FamilyChild.run, True, id=f"{me}-waits")
+        return f"{done}, {waited}"
+
+
+ALL_WORKFLOWS = [
+    Greeting,
+    OrderTotal,
+    Waiter,
+    Failing,
+    Countdown,
+    CallsFlaky,
+    Sleeper,
+    Tally,
+    FamilyRoot,
+    FamilyChild,
+    FamilyLeaf,
+]
 
 
 @contextlib.asynccontextmanager

@@ -70,6 +70,7 @@ class WorkflowScreen(TempoScreen):
         Binding("y", "copy_json", "Copy JSON", id="copy-json"),
         Binding("w", "save_json", "Save JSON", id="save-json"),
         Binding("l", "links", "Links", id="links"),
+        Binding("g", "relations", "Relations", show=False, id="relations"),
         Binding("r", "repeat_query", "Repeat query", show=False, id="repeat-query"),
         Binding("s", "signal", "Signal", id="signal"),
         Binding("x", "cancel_workflow", "Cancel", show=False, id="cancel"),
@@ -350,6 +351,21 @@ class WorkflowScreen(TempoScreen):
                 self.tempo.open_workflow(link.workflow_id, link.run_id)
 
         self.app.push_screen(LinksScreen(self.links), chosen)
+
+    def action_relations(self) -> None:
+        """The family tree (root workflow, children, the runs before and after): Enter opens one."""
+        from tempo_cli.tui.screens.relations import RelationsScreen
+
+        def chosen(link: RunLink | None) -> None:
+            if link is not None:
+                self.tempo.open_workflow(link.workflow_id, link.run_id)
+
+        root: tuple[str, str] | None = None
+        if self.events and self.events[0].HasField("workflow_execution_started_event_attributes"):
+            started = self.events[0].workflow_execution_started_event_attributes
+            if started.HasField("root_workflow_execution") and started.root_workflow_execution.workflow_id:
+                root = (started.root_workflow_execution.workflow_id, started.root_workflow_execution.run_id)
+        self.app.push_screen(RelationsScreen(self.tempo.client, self.workflow_id, self.run_id, root), chosen)
 
     def action_open_link(self, index: int) -> None:
         if 0 <= index < len(self.links):
