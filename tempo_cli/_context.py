@@ -304,8 +304,13 @@ def store_global_options(
     output: OutputOption = None,
     color: ColorOption = None,
 ) -> None:
-    """Sub-app callback: the context built from the global options before the subcommand."""
-    ctx.obj = CliContext(GlobalOptions(address, namespace, output, color))
+    """Sub-app callback: the context built from the global options before the subcommand
+    (and, for a nested group like `workflow update`, those given before its parent's)."""
+    given = GlobalOptions(address, namespace, output, color)
+    parent = ctx.parent.obj if ctx.parent is not None else None
+    if isinstance(parent, CliContext):
+        given = given.over(parent.options)
+    ctx.obj = CliContext(given)
 
 
 _GLOBAL_PARAMETERS = [

@@ -463,3 +463,112 @@ def trace(
     from tempo_cli._trace_command import fold_statuses, run_trace
 
     run_trace(cli, workflow_id, run_id, depth, fold_statuses(cli, fold or [], no_fold), concurrency, follow)
+
+
+update_app = typer.Typer(
+    help=(
+        "Send a workflow an update, and read its outcome.\n\n"
+        "\b\nExamples:\n"
+        "  tempo workflow update execute -w order-3 --name add_item -i '\"tea\"'\n"
+        "  tempo workflow update start -w order-3 --name approve --wait-for-stage accepted --update-id u1\n"
+        "  tempo workflow update result -w order-3 --update-id u1"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(update_app, name="update")
+update_app.callback()(store_global_options)
+
+UpdateNameOption = Annotated[
+    str, typer.Option("--name", "--type", help="The update handler's name.", show_default=False)
+]
+UpdateIdOption = Annotated[str, typer.Option("--update-id", help="Update ID.", show_default=False)]
+NewUpdateIdOption = Annotated[
+    str | None, typer.Option("--update-id", help="Update ID; default: a new UUID.", show_default=False)
+]
+
+
+class WaitForStage(enum.StrEnum):
+    accepted = "accepted"
+
+
+@command(update_app, "execute")
+def update_execute(
+    cli: CliContext,
+    workflow_id: WorkflowIdOption,
+    name: UpdateNameOption,
+    run_id: RunIdOption = None,
+    inputs: InputOption = None,
+    input_files: InputFileOption = None,
+    update_id: NewUpdateIdOption = None,
+) -> None:
+    """Send an update and wait for its handler's result.
+
+    \b
+    Examples:
+      tempo workflow update execute -w order-3 --name add_item -i '"tea"'
+      tempo workflow update execute -w order-3 --name total -o json | jq .result
+    """
+    from tempo_cli import _update_commands
+
+    _update_commands.send(cli, workflow_id, run_id, name, inputs or [], input_files or [], update_id, True)
+
+
+@command(update_app, "start")
+def update_start(
+    cli: CliContext,
+    workflow_id: WorkflowIdOption,
+    name: UpdateNameOption,
+    wait_for_stage: Annotated[
+        WaitForStage, typer.Option("--wait-for-stage", help="Return once the update is accepted.")
+    ],
+    run_id: RunIdOption = None,
+    inputs: InputOption = None,
+    input_files: InputFileOption = None,
+    update_id: NewUpdateIdOption = None,
+) -> None:
+    """Send an update and return once the workflow has accepted it.
+
+    \b
+    Examples:
+      tempo workflow update start -w order-3 --name approve --wait-for-stage accepted --update-id u1
+    """
+    from tempo_cli import _update_commands
+
+    _update_commands.send(cli, workflow_id, run_id, name, inputs or [], input_files or [], update_id, False)
+
+
+@command(update_app, "result")
+def update_result(
+    cli: CliContext,
+    workflow_id: WorkflowIdOption,
+    update_id: UpdateIdOption,
+    run_id: RunIdOption = None,
+) -> None:
+    """Wait for an update's result.
+
+    \b
+    Examples:
+      tempo workflow update result -w order-3 --update-id u1
+    """
+    from tempo_cli import _update_commands
+
+    _update_commands.result(cli, workflow_id, run_id, update_id)
+
+
+@command(update_app, "describe")
+def update_describe(
+    cli: CliContext,
+    workflow_id: WorkflowIdOption,
+    update_id: UpdateIdOption,
+    run_id: RunIdOption = None,
+) -> None:
+    """Show how far an update has got, and its result once it has one.
+
+    \b
+    Examples:
+      tempo workflow update describe -w order-3 --update-id u1
+    """
+    from tempo_cli import _update_commands
+
+    _update_commands.describe(cli, workflow_id, run_id, update_id)
