@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from tempo_cli._context import CliContext, RejectCondition, command, store_global_options
+from tempo_cli._usage_errors import OneLineUsageErrors
 
 app = typer.Typer(
     help=(
@@ -32,6 +33,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     rich_markup_mode=None,
+    cls=OneLineUsageErrors,
 )
 
 
