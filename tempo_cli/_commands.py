@@ -34,7 +34,7 @@ from sdk.client import (
 from sdk.exceptions import RPCError, WorkflowQueryFailedError
 from tempo_cli._context import CliContext, Output, RejectCondition, UsageError
 from tempo_cli._inputs import parse_conflict_policy, parse_duration, parse_inputs, parse_reuse_policy
-from tempo_cli._metadata import fetch_handlers
+from tempo_cli._metadata import Handlers, fetch_handlers
 from tempo_cli._render import (
     CLOSE_STATUS,
     EventPrinter,
@@ -265,17 +265,24 @@ def _names(names: list[str]) -> str:
 def signal(
     cli: CliContext, workflow_id: str, run_id: str | None, name: str, inputs: list[str], files: list[Path]
 ) -> None:
-    """`tempo workflow signal`: refuses names the workflow says it does not have."""
+    """`tempo workflow signal`: sends any name, as `temporal workflow signal` does.
+
+    A name the workflow says it does not have gets a warning (the history keeps the
+    signal, and a later version of the code, or a reset, may still handle it).
+    """
     args = _validated(cli, parse_inputs, inputs, files)
 
-    async def work(client: Client) -> None:
+    async def work(client: Client) -> Handlers | None:
         handle = client.get_workflow_handle(workflow_id, run_id=run_id)
         handlers = await fetch_handlers(handle)
-        if handlers and not handlers.dynamic_signals and name not in handlers.signals:
-            raise UsageError(f"workflow {workflow_id} has no signal {name!r}; its signals: {_names(handlers.signals)}")
         await handle.signal(name, *args)
+        return handlers
 
-    cli.run(work)
+    handlers = cli.run(work)
+    if handlers and not handlers.dynamic_signals and name not in handlers.signals:
+        cli.warn(
+            f"workflow {workflow_id} has no signal {name!r} (its signals: {_names(handlers.signals)}); sent it anyway"
+        )
     cli.info(f"Sent signal {name!r} to workflow {workflow_id}.")
 
 

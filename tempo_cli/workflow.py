@@ -188,8 +188,9 @@ def signal(
 ) -> None:
     """Send a signal to a running workflow.
 
-    If the workflow's worker lists its signals and NAME is not one of them,
-    nothing is sent and the known names are shown.
+    The signal is sent whatever its name, as `temporal workflow signal` sends it. If
+    the workflow's worker lists its signals and NAME is not one of them, a warning
+    names the ones it has.
 
     \b
     Examples:
