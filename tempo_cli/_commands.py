@@ -328,11 +328,22 @@ _REJECT = {
 }
 
 
+# The server's refusal (FAILED_PRECONDITION) to query a run no worker ever ran.
+_CLOSED_UNRUN = "closed before WorkflowTaskStarted"
+
+
 async def _query(
     client: Client, workflow_id: str, run_id: str | None, name: str, args: list[Any], reject: RejectCondition | None
 ) -> Any:
     handle = client.get_workflow_handle(workflow_id, run_id=run_id)
-    return await handle.query(name, *args, reject_condition=_REJECT[reject])
+    try:
+        return await handle.query(name, *args, reject_condition=_REJECT[reject])
+    except RPCError as err:
+        if err.status_code == grpc.StatusCode.FAILED_PRECONDITION and _CLOSED_UNRUN in str(err):
+            raise UsageError(
+                f"workflow {workflow_id} closed before any worker ran it, so there is no code to query"
+            ) from None
+        raise
 
 
 async def _raw_count(client: Client, query: str) -> CountWorkflowExecutionsResponse:
@@ -352,12 +363,27 @@ async def _refused_query(query: str) -> AsyncIterator[None]:
 
 
 def stack(cli: CliContext, workflow_id: str, run_id: str | None, reject: RejectCondition | None) -> None:
-    """`tempo workflow stack`: the SDKs' built-in ``__stack_trace`` query, printed as is."""
+    """`tempo workflow stack`: the SDKs' built-in ``__stack_trace`` query, printed as is.
 
-    async def work(client: Client) -> Any:
-        return await _query(client, workflow_id, run_id, STACK_TRACE_QUERY, [], reject)
+    A worker that answers with no stack at all (a closed run has no code waiting) gets a
+    one-line error saying why, rather than an empty line.
+    """
 
-    value = json_value(cli.run(work))
+    async def work(client: Client) -> tuple[Any, WorkflowDescription | None]:
+        value = await _query(client, workflow_id, run_id, STACK_TRACE_QUERY, [], reject)
+        if value not in ("", None):
+            return value, None
+        return value, await client.get_workflow_handle(workflow_id, run_id=run_id).describe()
+
+    answer, empty_from = cli.run(work)
+    if empty_from is not None:
+        if empty_from.status is WorkflowStatus.RUNNING:
+            cli.abort(f"the worker of workflow {workflow_id} answered with an empty stack trace")
+        cli.abort(
+            f"workflow {workflow_id} is closed ({empty_from.status.display}): "
+            "none of its code is waiting, so it has no stack trace"
+        )
+    value = json_value(answer)
     if cli.json_mode:
         cli.write_json({"workflowId": workflow_id, "queryType": STACK_TRACE_QUERY, "result": value})
     elif isinstance(value, str):

@@ -239,7 +239,8 @@ def stack(
     """Print where a workflow's code is waiting: its worker's stack trace.
 
     Sends the `__stack_trace` query every official SDK answers, so a worker
-    for the workflow must be running.
+    for the workflow must be running. A closed run whose worker has no code of it
+    waiting has no stack: the command says so and exits with code 1.
 
     \b
     Examples:
