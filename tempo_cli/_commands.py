@@ -420,6 +420,7 @@ def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
     pending = ", ".join(
         f"{a.activity_type.name}#{a.activity_id} (attempt {a.attempt})" for a in desc.raw_description.pending_activities
     )
+    info = desc.raw_description.workflow_execution_info
     rows: list[tuple[str, Any]] = [
         ("WorkflowId", desc.workflow_id),
         ("RunId", desc.run_id),
@@ -430,8 +431,13 @@ def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
         ("StartTime", format_time(desc.start_time)),
         ("ExecutionTime", format_time(desc.execution_time)),
         ("CloseTime", format_time(desc.close_time)),
+        # Named and ordered as `temporal workflow describe` shows them.
         ("HistoryLength", desc.history_length),
-        ("ParentWorkflowId", desc.parent_workflow_id),
+        ("HistorySize", info.history_size_bytes),
+        ("ParentWorkflowId", info.parent_execution.workflow_id),
+        ("ParentRunId", info.parent_execution.run_id),
+        ("RootWorkflowId", info.root_execution.workflow_id),
+        ("RootRunId", info.root_execution.run_id),
         ("Memo", compact(desc.memo, 10_000) if desc.memo else None),
         ("StaticSummary", summary),
         ("StaticDetails", details),
