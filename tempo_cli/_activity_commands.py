@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc.aio
 from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
+from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.workflowservice.v1 import (
     PauseActivityRequest,
@@ -25,7 +26,7 @@ from temporalio.api.workflowservice.v1 import (
 
 from sdk._client_rpc import map_error
 from sdk.client import Client
-from sdk.exceptions import ServerUnreachableError
+from sdk.exceptions import ServerUnreachableError, TempoError
 from tempo_cli._context import CliContext, UsageError
 
 _RPC_TIMEOUT = 10.0
@@ -64,6 +65,32 @@ def _explain(err: grpc.aio.AioRpcError, client: Client, workflow_id: str, activi
     return UsageError(f"server refused the request ({code.name}): {message}")
 
 
+# What the server answers (NOT_FOUND) when an activity it knows is not running an attempt
+# that the request could act on: e.g. a scheduled activity no worker has started, or a
+# paused one. `describe` still lists it as pending, so the plain words would mislead.
+_NO_RUNNING_ATTEMPT = "invalid activityID or activity already timed out or invoking workflow is completed"
+
+_STATE_WORDS = {
+    PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED: "scheduled but not started (no worker has picked it up)",
+    PendingActivityState.PENDING_ACTIVITY_STATE_PAUSED: "paused, with no attempt running",
+    PendingActivityState.PENDING_ACTIVITY_STATE_PAUSE_REQUESTED: "being paused",
+    PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED: "being canceled",
+}
+
+
+async def _not_running(client: Client, workflow_id: str, run_id: str | None, activity_id: str, verb: str) -> str | None:
+    """Why an activity the server knows cannot be ``verb`` now: its state, as describe shows it."""
+    try:
+        described = await client.get_workflow_handle(workflow_id, run_id=run_id).describe()
+    except TempoError:
+        return None
+    pending = next((a for a in described.raw_description.pending_activities if a.activity_id == activity_id), None)
+    if pending is None:
+        return None
+    state = _STATE_WORDS.get(pending.state, "not running an attempt")
+    return f"activity {activity_id!r} of workflow {workflow_id!r} is {state}, so it cannot be {verb} yet"
+
+
 def _run(
     cli: CliContext,
     workflow_id: str,
@@ -71,6 +98,7 @@ def _run(
     call: Callable[[Client], tuple[Any, Any]],
     done: str,
     doc: dict[str, Any],
+    run_id: str | None = None,
 ) -> None:
     """Send one request (``call`` gives the stub method and the request) and report the outcome."""
 
@@ -79,6 +107,10 @@ def _run(
         try:
             await method(request, timeout=_RPC_TIMEOUT)
         except grpc.aio.AioRpcError as err:
+            if err.code() == grpc.StatusCode.NOT_FOUND and err.details() == _NO_RUNNING_ATTEMPT:
+                why = await _not_running(client, workflow_id, run_id, activity_id, done.lower())
+                if why is not None:
+                    raise UsageError(why) from None
             raise _explain(err, client, workflow_id, activity_id) from None
 
     cli.run(work)
@@ -186,7 +218,7 @@ def complete(
         )
         return client.service.RespondActivityTaskCompletedById, request
 
-    _run(cli, workflow_id, activity_id, call, "Completed", {"result": value})
+    _run(cli, workflow_id, activity_id, call, "Completed", {"result": value}, run_id)
 
 
 def fail(
@@ -221,4 +253,4 @@ def fail(
         )
         return client.service.RespondActivityTaskFailedById, request
 
-    _run(cli, workflow_id, activity_id, call, "Failed", {"failure": reason})
+    _run(cli, workflow_id, activity_id, call, "Failed", {"failure": reason}, run_id)

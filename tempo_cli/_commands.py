@@ -34,7 +34,7 @@ from sdk.client import (
 from sdk.exceptions import RPCError, WorkflowQueryFailedError
 from tempo_cli._context import CliContext, Output, RejectCondition, UsageError
 from tempo_cli._inputs import parse_conflict_policy, parse_duration, parse_inputs, parse_reuse_policy
-from tempo_cli._metadata import fetch_handlers
+from tempo_cli._metadata import Handlers, fetch_handlers
 from tempo_cli._render import (
     CLOSE_STATUS,
     EventPrinter,
@@ -265,17 +265,24 @@ def _names(names: list[str]) -> str:
 def signal(
     cli: CliContext, workflow_id: str, run_id: str | None, name: str, inputs: list[str], files: list[Path]
 ) -> None:
-    """`tempo workflow signal`: refuses names the workflow says it does not have."""
+    """`tempo workflow signal`: sends any name, as `temporal workflow signal` does.
+
+    A name the workflow says it does not have gets a warning (the history keeps the
+    signal, and a later version of the code, or a reset, may still handle it).
+    """
     args = _validated(cli, parse_inputs, inputs, files)
 
-    async def work(client: Client) -> None:
+    async def work(client: Client) -> Handlers | None:
         handle = client.get_workflow_handle(workflow_id, run_id=run_id)
         handlers = await fetch_handlers(handle)
-        if handlers and not handlers.dynamic_signals and name not in handlers.signals:
-            raise UsageError(f"workflow {workflow_id} has no signal {name!r}; its signals: {_names(handlers.signals)}")
         await handle.signal(name, *args)
+        return handlers
 
-    cli.run(work)
+    handlers = cli.run(work)
+    if handlers and not handlers.dynamic_signals and name not in handlers.signals:
+        cli.warn(
+            f"workflow {workflow_id} has no signal {name!r} (its signals: {_names(handlers.signals)}); sent it anyway"
+        )
     cli.info(f"Sent signal {name!r} to workflow {workflow_id}.")
 
 
@@ -321,11 +328,22 @@ _REJECT = {
 }
 
 
+# The server's refusal (FAILED_PRECONDITION) to query a run no worker ever ran.
+_CLOSED_UNRUN = "closed before WorkflowTaskStarted"
+
+
 async def _query(
     client: Client, workflow_id: str, run_id: str | None, name: str, args: list[Any], reject: RejectCondition | None
 ) -> Any:
     handle = client.get_workflow_handle(workflow_id, run_id=run_id)
-    return await handle.query(name, *args, reject_condition=_REJECT[reject])
+    try:
+        return await handle.query(name, *args, reject_condition=_REJECT[reject])
+    except RPCError as err:
+        if err.status_code == grpc.StatusCode.FAILED_PRECONDITION and _CLOSED_UNRUN in str(err):
+            raise UsageError(
+                f"workflow {workflow_id} closed before any worker ran it, so there is no code to query"
+            ) from None
+        raise
 
 
 async def _raw_count(client: Client, query: str) -> CountWorkflowExecutionsResponse:
@@ -345,12 +363,27 @@ async def _refused_query(query: str) -> AsyncIterator[None]:
 
 
 def stack(cli: CliContext, workflow_id: str, run_id: str | None, reject: RejectCondition | None) -> None:
-    """`tempo workflow stack`: the SDKs' built-in ``__stack_trace`` query, printed as is."""
+    """`tempo workflow stack`: the SDKs' built-in ``__stack_trace`` query, printed as is.
 
-    async def work(client: Client) -> Any:
-        return await _query(client, workflow_id, run_id, STACK_TRACE_QUERY, [], reject)
+    A worker that answers with no stack at all (a closed run has no code waiting) gets a
+    one-line error saying why, rather than an empty line.
+    """
 
-    value = json_value(cli.run(work))
+    async def work(client: Client) -> tuple[Any, WorkflowDescription | None]:
+        value = await _query(client, workflow_id, run_id, STACK_TRACE_QUERY, [], reject)
+        if value not in ("", None):
+            return value, None
+        return value, await client.get_workflow_handle(workflow_id, run_id=run_id).describe()
+
+    answer, empty_from = cli.run(work)
+    if empty_from is not None:
+        if empty_from.status is WorkflowStatus.RUNNING:
+            cli.abort(f"the worker of workflow {workflow_id} answered with an empty stack trace")
+        cli.abort(
+            f"workflow {workflow_id} is closed ({empty_from.status.display}): "
+            "none of its code is waiting, so it has no stack trace"
+        )
+    value = json_value(answer)
     if cli.json_mode:
         cli.write_json({"workflowId": workflow_id, "queryType": STACK_TRACE_QUERY, "result": value})
     elif isinstance(value, str):
@@ -387,6 +420,7 @@ def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
     pending = ", ".join(
         f"{a.activity_type.name}#{a.activity_id} (attempt {a.attempt})" for a in desc.raw_description.pending_activities
     )
+    info = desc.raw_description.workflow_execution_info
     rows: list[tuple[str, Any]] = [
         ("WorkflowId", desc.workflow_id),
         ("RunId", desc.run_id),
@@ -397,8 +431,13 @@ def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
         ("StartTime", format_time(desc.start_time)),
         ("ExecutionTime", format_time(desc.execution_time)),
         ("CloseTime", format_time(desc.close_time)),
+        # Named and ordered as `temporal workflow describe` shows them.
         ("HistoryLength", desc.history_length),
-        ("ParentWorkflowId", desc.parent_workflow_id),
+        ("HistorySize", info.history_size_bytes),
+        ("ParentWorkflowId", info.parent_execution.workflow_id),
+        ("ParentRunId", info.parent_execution.run_id),
+        ("RootWorkflowId", info.root_execution.workflow_id),
+        ("RootRunId", info.root_execution.run_id),
         ("Memo", compact(desc.memo, 10_000) if desc.memo else None),
         ("StaticSummary", summary),
         ("StaticDetails", details),

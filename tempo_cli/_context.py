@@ -231,6 +231,10 @@ class CliContext:
         """A message for people, on stderr."""
         self.err.print(message)
 
+    def warn(self, message: str) -> None:
+        """``warning: message`` on stderr: the command went ahead, but something looks wrong."""
+        self.err.print(f"warning: {message}", style="yellow")
+
     def print_table(self, table: Any) -> None:
         """Print a Rich renderable to stdout without the padding Rich leaves at line ends."""
         with self.out.capture() as captured:

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from tempo_cli._context import CliContext, command, store_global_options
+from tempo_cli._usage_errors import OneLineUsageErrors
 
 app = typer.Typer(
     help=(
@@ -25,6 +26,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     rich_markup_mode=None,
+    cls=OneLineUsageErrors,
 )
 
 

@@ -12,6 +12,7 @@ import typer
 
 import tempo_cli.create
 from tempo_cli import activity, server, workflow
+from tempo_cli._usage_errors import OneLineUsageErrors
 from tempo_cli.tui import command as tui_command
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=OneLineUsageErrors,
 )
 app.add_typer(server.app, name="server")
 app.add_typer(workflow.app, name="workflow")

@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from tempo_cli._context import CliContext, RejectCondition, command, store_global_options
+from tempo_cli._usage_errors import OneLineUsageErrors
 
 app = typer.Typer(
     help=(
@@ -32,6 +33,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     rich_markup_mode=None,
+    cls=OneLineUsageErrors,
 )
 
 
@@ -186,8 +188,9 @@ def signal(
 ) -> None:
     """Send a signal to a running workflow.
 
-    If the workflow's worker lists its signals and NAME is not one of them,
-    nothing is sent and the known names are shown.
+    The signal is sent whatever its name, as `temporal workflow signal` sends it. If
+    the workflow's worker lists its signals and NAME is not one of them, a warning
+    names the ones it has.
 
     \b
     Examples:
@@ -236,7 +239,8 @@ def stack(
     """Print where a workflow's code is waiting: its worker's stack trace.
 
     Sends the `__stack_trace` query every official SDK answers, so a worker
-    for the workflow must be running.
+    for the workflow must be running. A closed run whose worker has no code of it
+    waiting has no stack: the command says so and exits with code 1.
 
     \b
     Examples:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import typer
 
 from tempo_cli import workflow
+from tempo_cli._usage_errors import OneLineUsageErrors
 
-root = typer.Typer(pretty_exceptions_enable=False, rich_markup_mode=None)
+root = typer.Typer(pretty_exceptions_enable=False, rich_markup_mode=None, cls=OneLineUsageErrors)
 root.add_typer(workflow.app, name="workflow")
 
 if __name__ == "__main__":
