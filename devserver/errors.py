@@ -56,6 +56,10 @@ class Unavailable(ServiceError):
     code = grpc.StatusCode.UNAVAILABLE
 
 
+class ResourceExhausted(ServiceError):
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
 class NamespaceNotFound(NotFound):
     def __init__(self, namespace: str) -> None:
         super().__init__(
