@@ -118,10 +118,7 @@ def stop(cli: CliContext, job_id: str, reason: str) -> None:
         await _call(client, client.service.StopBatchOperation, request)
 
     cli.run(work)
-    if cli.json_mode:
-        cli.write_json({"jobId": job_id, "terminated": True})
-    else:
-        cli.info(f"Terminated batch job {job_id!r}.")
+    cli.info(f"Terminated batch job {job_id!r}.")
 
 
 def _state(state: int) -> str:
@@ -265,7 +262,4 @@ def delete_one(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
         await _call(client, client.service.DeleteWorkflowExecution, request, workflow_id)
 
     cli.run(work)
-    if cli.json_mode:
-        cli.write_json({"workflowId": workflow_id, "deleted": True})
-    else:
-        cli.info(f"Delete workflow succeeded for workflow {workflow_id}.")
+    cli.info(f"Deleted workflow {workflow_id}.")
