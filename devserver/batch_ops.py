@@ -4,8 +4,9 @@ on many workflows.
 The real server runs each job as a workflow in the temporal-system namespace; here a job is a
 `core.batch.BatchJob` run by a background task of the engine. Each target goes through the
 engine's own client operations (terminate, request_cancel, signal, delete, reset), so through
-the door like any other request, at the job's rate (`max_operations_per_second`, else the real
-server's 50 a second).
+the door like any other request, at the real server's default rate (worker.batcherRPS, 50 a
+second). Like the real server, Tempo does not read the request's `max_operations_per_second`
+(the `--rps` of `temporal workflow terminate --query`).
 
 Jobs live in memory only: a server started with --db-filename forgets them on restart (keeping
 them would need a table in the stores; left for later).
@@ -123,7 +124,7 @@ class BatchOps:
     # ---- running a job -------------------------------------------------------------------
 
     async def _run(self, job: BatchJob) -> None:
-        rps = job.request.max_operations_per_second or batch.DEFAULT_RPS
+        rps = batch.OPERATIONS_PER_SECOND
         loop = asyncio.get_running_loop()
         began = loop.time()
         done = 0

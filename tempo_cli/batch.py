@@ -41,7 +41,11 @@ QueryOption = Annotated[
 ]
 RpsOption = Annotated[
     float | None,
-    typer.Option("--rps", help="Limit the batch job's requests per second. Only with --query.", show_default=False),
+    typer.Option(
+        "--rps",
+        help="Requests per second asked of the batch job (servers may pace jobs their own way). Only with --query.",
+        show_default=False,
+    ),
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm the batch job. Only with --query.")]
 BatchReasonOption = Annotated[

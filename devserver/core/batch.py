@@ -37,9 +37,8 @@ OPERATION_TYPES: dict[str, int] = {
     "deletion_operation": Type.BATCH_OPERATION_TYPE_DELETE_WORKFLOW,
     "reset_operation": Type.BATCH_OPERATION_TYPE_RESET_WORKFLOW,
 }
-# The real server's worker.batcherRPS default: a job's operations per second when the
-# request does not ask for fewer.
-DEFAULT_RPS = 50.0
+# The real server's worker.batcherRPS default: a job's operations per second.
+OPERATIONS_PER_SECOND = 50.0
 # The real server's frontend.MaxConcurrentBatchOperationPerNamespace default.
 MAX_RUNNING_JOBS_PER_NAMESPACE = 1
 # Operations on runs that are still open: the job's query is narrowed to them.
@@ -65,9 +64,11 @@ def check_start(request: wsv1.StartBatchOperationRequest) -> str:
         raise InvalidArgument("visibility query, executions, and target executions are mutually exclusive")
     for index, execution in enumerate(request.target_executions):
         if execution.type != common_enums.EXECUTION_TYPE_WORKFLOW:
+            kind = common_enums.ExecutionType.Name(execution.type).removeprefix("EXECUTION_TYPE_")
+            wrapper = "StartBatchOperationRequest_" + _camel(operation or "")
             raise InvalidArgument(
-                f"target_executions[{index}] has type {common_enums.ExecutionType.Name(execution.type)}, "
-                "but the operation requires EXECUTION_TYPE_WORKFLOW"
+                f"target_executions[{index}] has type {_camel(kind)}, "
+                f"but operation *workflowservice.{wrapper} requires Workflow"
             )
     if operation == "signal_operation" and not request.signal_operation.signal:
         raise InvalidArgument("must provide signal name")

@@ -107,6 +107,7 @@ def test_real_cli_batch_commands_work_on_both_servers(server_address: str) -> No
     assert job_id in [j["jobId"] for j in json.loads(listed.stdout)]
     cancelled = temporal(server_address, "workflow", "cancel", "--query", f"WorkflowType='{kind}'", "--yes")
     assert cancelled.returncode == 0 and "Started batch for job ID" in cancelled.stdout
+    finished(server_address, cancelled.stdout.rsplit("job ID: ", 1)[1].strip())
     assert statuses(server_address, ids) == [WorkflowExecutionStatus.RUNNING] * 2  # cancel only requests
 
 
