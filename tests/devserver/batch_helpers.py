@@ -78,3 +78,12 @@ async def identities(client: Client, workflow_id: str) -> list[str]:
             if key.endswith("Attributes") and "identity" in value:
                 found.append(value["identity"])
     return found
+
+
+async def wait_for_items(client: Client, workflow_id: str, count: int) -> None:
+    """Wait until the Waiter workflow (tests/sdk_client/workflows.py) has `count` items."""
+    for _ in range(200):
+        if await client.get_workflow_handle(workflow_id).query("count") == count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{workflow_id} never had {count} items")

@@ -22,8 +22,10 @@ from tests.devserver.batch_helpers import (
     identities,
     idle_workflows,
     job_summary,
+    wait_for_items,
     wait_visible,
 )
+from tests.sdk_client.workflows import official_worker
 
 pytestmark = [pytest.mark.real_server, pytest.mark.timeout(300)]
 
@@ -324,3 +326,41 @@ async def test_stop_a_running_job_and_one_job_at_a_time(tempo_address: str, real
     assert ours[2] == refused and real[2] in (refused, ())
     # Tempo stops at once; the real server's batch worker notices at its next heartbeat.
     assert ours[3] > 0
+
+
+async def test_reset_by_query_replays_and_reapplies_signals(tempo_address: str, real_address: str) -> None:
+    """A batch reset to each run's first workflow task, with an official worker: the new runs
+    get the signals again and finish with the same result on both servers."""
+    kind_tag = uuid.uuid4().hex[:6]
+
+    async def scenario(client: Client) -> tuple[Any, ...]:
+        async with official_worker(client.service_client.config.target_host) as task_queue:
+            ids = [f"waiter-{kind_tag}-{i}" for i in range(2)]
+            for workflow_id in ids:
+                handle = await client.start_workflow("Waiter", id=workflow_id, task_queue=task_queue)
+                await wait_for_items(client, workflow_id, 0)  # its first workflow task is done: no race
+                await handle.signal("add", "tea")
+                await wait_for_items(client, workflow_id, 1)
+            query = f"WorkflowId STARTS_WITH 'waiter-{kind_tag}-'"
+            await wait_visible(client, query, 2)
+            job_id = str(uuid.uuid4())
+            reset = batch_pb.BatchOperationReset(
+                identity="resetter", reset_type=ResetType.RESET_TYPE_FIRST_WORKFLOW_TASK
+            )
+            await client.workflow_service.start_batch_operation(
+                _start(job_id=job_id, reason="again", visibility_query=query, reset_operation=reset)
+            )
+            job = await finished_job(client, job_id)
+            results = []
+            for workflow_id in ids:
+                handle = client.get_workflow_handle(workflow_id)
+                await wait_for_items(client, workflow_id, 1)  # the new run has the signal again
+                await handle.signal("finish")
+                results.append(await handle.result())
+            kinds = [[event["eventType"] for event in await history_after_start(client, w)] for w in ids]
+            return job_summary(job), results, kinds
+
+    ours, real = await both(tempo_address, real_address, scenario)
+    assert ours == real
+    assert ours[0]["completeOperationCount"] == "2" and ours[1] == [["tea"], ["tea"]]
+    assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" in ours[2][0]  # where the new run branched off
