@@ -31,6 +31,7 @@ from devserver.core.batch import BatchJob
 from devserver.engine import Engine
 from devserver.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted, ServiceError, WorkflowNotFound
 from devserver.list_filter import InvalidQueryError, parse_query
+from devserver.validation import MAX_ID_LENGTH
 
 log = logging.getLogger("tempo.batch")
 
@@ -57,6 +58,9 @@ class BatchOps:
             except InvalidQueryError as exc:
                 raise InvalidArgument(f"invalid visibility query: {exc}") from None
         self.engine.namespaces.get(request.namespace)
+        if len(request.job_id) > MAX_ID_LENGTH:
+            # The real server's job is a workflow whose id is the job id.
+            raise InvalidArgument("WorkflowId exceeds length limit.")
         running = sum(1 for (ns, _), job in self.jobs.items() if ns == request.namespace and job.running)
         if running >= batch.MAX_RUNNING_JOBS_PER_NAMESPACE:
             raise ResourceExhausted(
@@ -174,6 +178,10 @@ class BatchOps:
             return True
         except ServiceError as exc:
             log.info("batch job %s: %s on %s failed: %s", job.job_id, job.operation, execution.workflow_id, exc)
+            return False
+        except Exception:
+            # A server bug on one target must not end the job for the others: logged, a failure.
+            log.exception("batch job %s: %s on %s failed", job.job_id, job.operation, execution.workflow_id)
             return False
         return True
 

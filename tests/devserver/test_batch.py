@@ -89,6 +89,10 @@ BAD_STARTS = [
         "target_executions[0] has type Activity, but operation "
         "*workflowservice.StartBatchOperationRequest_TerminationOperation requires Workflow",
     ),
+    (
+        _start(job_id="j" * 1001, reason="r", visibility_query="WorkflowType='x'", termination_operation=TERMINATE),
+        "WorkflowId exceeds length limit.",
+    ),
 ]
 
 
