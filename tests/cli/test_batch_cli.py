@@ -101,6 +101,13 @@ def test_real_cli_batch_commands_work_on_both_servers(server_address: str) -> No
     )
     assert signalled.returncode == 0, signalled.stderr
     job_id = json.loads(signalled.stdout)["batchJobId"]
+    finished(server_address, job_id)
+    ours_started = tempo(
+        server_address, "workflow", "cancel", "--query", "WorkflowType='nothing-matches'", "--yes", "-o", "json"
+    )
+    # The same document as `temporal`'s: {"batchJobId": ...}.
+    assert set(json.loads(ours_started.stdout)) == set(json.loads(signalled.stdout)) == {"batchJobId"}
+    finished(server_address, json.loads(ours_started.stdout)["batchJobId"])
     job = finished(server_address, job_id)
     assert (job["operationType"], job["completeOperationCount"]) == ("BATCH_OPERATION_TYPE_SIGNAL_WORKFLOW", "2")
     listed = temporal(server_address, "batch", "list", "-o", "json")
@@ -132,3 +139,58 @@ def test_delete_one_workflow(server_address: str) -> None:
     assert deleted.exit_code == 0, deleted.output
     missing = tempo(server_address, "workflow", "describe", "--workflow-id", workflow_id)
     assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_batch_signal_with_input_and_batch_reset(server_address: str) -> None:
+    kind = f"SigReset{uuid.uuid4().hex[:6]}"
+    ids = idle(server_address, kind, 2)
+    query = f"WorkflowType='{kind}'"
+    signalled = tempo(
+        server_address,
+        "workflow",
+        "signal",
+        "--query",
+        query,
+        "--name",
+        "go",
+        "--input",
+        '"now"',
+        "--yes",
+        "-o",
+        "json",
+    )
+    assert signalled.exit_code == 0, signalled.output
+    assert finished(server_address, json.loads(signalled.stdout)["batchJobId"])["completeOperationCount"] == "2"
+
+    async def signal_inputs() -> list[Any]:
+        client = await Client.connect(server_address)
+        found = []
+        for workflow_id in ids:
+            async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+                if event.HasField("workflow_execution_signaled_event_attributes"):
+                    attributes = event.workflow_execution_signaled_event_attributes
+                    found.append((attributes.signal_name, json.loads(attributes.input.payloads[0].data)))
+        return found
+
+    assert asyncio.run(signal_inputs()) == [("go", "now"), ("go", "now")]
+    no_type = tempo(server_address, "workflow", "reset", "--query", query, "--reason", "again", "--yes")
+    assert no_type.exit_code == 1 and "--type FirstWorkflowTask or LastWorkflowTask" in no_type.output
+    reset = tempo(
+        server_address,
+        "workflow",
+        "reset",
+        "--query",
+        query,
+        "--type",
+        "FirstWorkflowTask",
+        "--reason",
+        "again",
+        "--yes",
+        "-o",
+        "json",
+    )
+    assert reset.exit_code == 0, reset.output
+    job = finished(server_address, json.loads(reset.stdout)["batchJobId"])
+    # Both servers reset each run to after its first scheduled workflow task.
+    assert (job["operationType"], job["completeOperationCount"]) == ("BATCH_OPERATION_TYPE_RESET_WORKFLOW", "2")
+    assert job["reason"] == "again" and "failureOperationCount" not in job
