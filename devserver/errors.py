@@ -60,6 +60,10 @@ class DeadlineExceeded(ServiceError):
     code = grpc.StatusCode.DEADLINE_EXCEEDED
 
 
+class ResourceExhausted(ServiceError):
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
 class NamespaceNotFound(NotFound):
     def __init__(self, namespace: str) -> None:
         super().__init__(

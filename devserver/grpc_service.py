@@ -23,6 +23,7 @@ from temporalio.api.workflowservice.v1 import service_pb2
 
 from devserver import __version__
 from devserver.activity_ops import ActivityOps
+from devserver.batch_ops import BatchOps
 from devserver.core import eager_start
 from devserver.core.protos import seconds_of
 from devserver.core.tokens import TaskToken
@@ -102,6 +103,7 @@ class WorkflowService:
         self.reads = ReadOps(engine)
         self.updates = UpdateOps(engine)
         self.activity_control = ActivityOps(engine)
+        self.batches = BatchOps(engine)
 
     def _poll_timeout(self, context: grpc.aio.ServicerContext, longest: float | None = None) -> float:
         if self.engine.closing:
@@ -284,6 +286,34 @@ class WorkflowService:
     ) -> wsv1.DeleteWorkflowExecutionResponse:
         await self.engine.delete(request)
         return wsv1.DeleteWorkflowExecutionResponse()
+
+    # ---- batch operations ------------------------------------------------------------------
+
+    @rpc
+    async def StartBatchOperation(
+        self, request: wsv1.StartBatchOperationRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.StartBatchOperationResponse:
+        self.batches.start(request)
+        return wsv1.StartBatchOperationResponse()
+
+    @rpc
+    async def DescribeBatchOperation(
+        self, request: wsv1.DescribeBatchOperationRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.DescribeBatchOperationResponse:
+        return self.batches.describe(request)
+
+    @rpc
+    async def ListBatchOperations(
+        self, request: wsv1.ListBatchOperationsRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ListBatchOperationsResponse:
+        return self.batches.list(request)
+
+    @rpc
+    async def StopBatchOperation(
+        self, request: wsv1.StopBatchOperationRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.StopBatchOperationResponse:
+        self.batches.stop(request)
+        return wsv1.StopBatchOperationResponse()
 
     # ---- reading workflows -----------------------------------------------------------------
 

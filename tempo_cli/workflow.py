@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from tempo_cli import batch
 from tempo_cli._context import CliContext, RejectCondition, command, store_global_options
 from tempo_cli._usage_errors import OneLineUsageErrors
 
@@ -180,11 +181,15 @@ def result(
 @command(app)
 def signal(
     cli: CliContext,
-    workflow_id: WorkflowIdOption,
     name: Annotated[str, typer.Option("--name", help="Signal name.", show_default=False)],
+    workflow_id: batch.OptionalWorkflowIdOption = None,
     run_id: RunIdOption = None,
     inputs: InputOption = None,
     input_files: InputFileOption = None,
+    query: batch.QueryOption = None,
+    reason: batch.BatchReasonOption = "",
+    rps: batch.RpsOption = None,
+    yes: batch.YesOption = False,
 ) -> None:
     """Send a signal to a running workflow.
 
@@ -197,9 +202,12 @@ def signal(
       tempo workflow signal --workflow-id order-3 --name picked_up
       tempo workflow signal -w order-3 --name add_item --input '"tea"'
     """
-    from tempo_cli import _commands
+    from tempo_cli import _batch_commands, _commands
 
-    _commands.signal(cli, workflow_id, run_id, name, inputs or [], input_files or [])
+    if _batch_commands.wants_batch(cli, workflow_id, run_id, query, rps, yes):
+        _batch_commands.signal_workflows(cli, str(query), rps, yes, name, inputs or [], input_files or [], reason)
+        return
+    _commands.signal(cli, str(workflow_id), run_id, name, inputs or [], input_files or [])
 
 
 @command(app)
@@ -340,9 +348,12 @@ def count(
 @command(app)
 def terminate(
     cli: CliContext,
-    workflow_id: WorkflowIdOption,
+    workflow_id: batch.OptionalWorkflowIdOption = None,
     run_id: RunIdOption = None,
     reason: ReasonOption = "Terminated by tempo CLI",
+    query: batch.QueryOption = None,
+    rps: batch.RpsOption = None,
+    yes: batch.YesOption = False,
 ) -> None:
     """Stop a workflow at once; its code gets no chance to clean up.
 
@@ -350,17 +361,23 @@ def terminate(
     Examples:
       tempo workflow terminate --workflow-id order-3 --reason "duplicate order"
     """
-    from tempo_cli import _commands
+    from tempo_cli import _batch_commands, _commands
 
-    _commands.terminate(cli, workflow_id, run_id, reason)
+    if _batch_commands.wants_batch(cli, workflow_id, run_id, query, rps, yes):
+        _batch_commands.terminate_workflows(cli, str(query), rps, yes, reason)
+        return
+    _commands.terminate(cli, str(workflow_id), run_id, reason)
 
 
 @command(app)
 def cancel(
     cli: CliContext,
-    workflow_id: WorkflowIdOption,
+    workflow_id: batch.OptionalWorkflowIdOption = None,
     run_id: RunIdOption = None,
     reason: ReasonOption = "",
+    query: batch.QueryOption = None,
+    rps: batch.RpsOption = None,
+    yes: batch.YesOption = False,
 ) -> None:
     """Ask a workflow to cancel; its code decides how to wind down.
 
@@ -368,9 +385,12 @@ def cancel(
     Examples:
       tempo workflow cancel --workflow-id order-3
     """
-    from tempo_cli import _commands
+    from tempo_cli import _batch_commands, _commands
 
-    _commands.cancel(cli, workflow_id, run_id, reason)
+    if _batch_commands.wants_batch(cli, workflow_id, run_id, query, rps, yes):
+        _batch_commands.cancel_workflows(cli, str(query), rps, yes, reason)
+        return
+    _commands.cancel(cli, str(workflow_id), run_id, reason)
 
 
 class ResetType(enum.StrEnum):
@@ -392,8 +412,8 @@ class ReapplyExclude(enum.StrEnum):
 @command(app)
 def reset(
     cli: CliContext,
-    workflow_id: WorkflowIdOption,
     reason: Annotated[str, typer.Option("--reason", help="Why; recorded in the new run's history. Required.")],
+    workflow_id: batch.OptionalWorkflowIdOption = None,
     run_id: RunIdOption = None,
     event_id: Annotated[
         int | None,
@@ -416,6 +436,9 @@ def reset(
             show_default=False,
         ),
     ] = None,
+    query: batch.QueryOption = None,
+    rps: batch.RpsOption = None,
+    yes: batch.YesOption = False,
 ) -> None:
     """Start a workflow over from a point in its history, as a new run.
 
@@ -430,9 +453,12 @@ def reset(
       tempo workflow reset --workflow-id order-3 --event-id 4 --reason retry --reapply-exclude Signal
       tempo workflow reset --workflow-id order-3 --run-id RUN --type FirstWorkflowTask --reason again
     """
-    from tempo_cli import _commands
+    from tempo_cli import _batch_commands, _commands
 
-    _commands.reset(cli, workflow_id, run_id, event_id, reset_type, reason, list(reapply_exclude or []))
+    if _batch_commands.wants_batch(cli, workflow_id, run_id, query, rps, yes):
+        _batch_commands.reset_workflows(cli, str(query), rps, yes, reset_type and reset_type.value, reason)
+        return
+    _commands.reset(cli, str(workflow_id), run_id, event_id, reset_type, reason, list(reapply_exclude or []))
 
 
 @command(app)
@@ -576,3 +602,7 @@ def update_describe(
     from tempo_cli import _update_commands
 
     _update_commands.describe(cli, workflow_id, run_id, update_id)
+
+
+# `tempo workflow delete` (one run, or a batch job with --query) lives with the batch commands.
+command(app, "delete")(batch.delete_workflow)

@@ -53,6 +53,7 @@ class WorkflowsScreen(TempoScreen):
         Binding("f", "saved_filters", "Saved filters", show=False, id="saved-filters"),
         Binding("u", "task_queues", "Task queues", show=False, id="task-queues"),
         Binding("c", "compare", "Compare runs", show=False, id="compare"),
+        Binding("b", "batch", "Batch signal/cancel/terminate", show=False, id="batch"),
         Binding("plus", "start_workflow", "Start workflow", key_display="+", show=False, id="start-workflow"),
         Binding("escape", "focus_table", "Back to list", show=False, id="focus-table"),
         Binding("q", "app.quit", "Quit", id="quit"),
@@ -340,6 +341,33 @@ class WorkflowsScreen(TempoScreen):
         self.notify(f"Started {request.workflow_id}.", timeout=3, markup=False)
         self.load()
         self.tempo.open_workflow(request.workflow_id, handle.result_run_id or "")
+
+    def action_batch(self) -> None:
+        """Signal, cancel or terminate every open run the filter matches (screens.batch)."""
+        self.prepare_batch(self.filter.visibility_query())
+
+    @work(group="actions", exit_on_error=False, description="count the runs of a batch")
+    async def prepare_batch(self, query: str) -> None:
+        from tempo_cli.tui.screens.batch import BatchScreen, count_open_runs
+
+        try:
+            count = await count_open_runs(self.tempo.client, query)
+        except TempoError as err:
+            self.notify(f"Batch: {describe_error(err, self.tempo.namespace)}", severity="error", markup=False)
+            return
+        self.app.push_screen(BatchScreen(query, count), lambda request: request and self.run_batch(query, request))
+
+    @work(group="actions", exit_on_error=False, description="run a batch job")
+    async def run_batch(self, query: str, request: Any) -> None:
+        from tempo_cli.tui.screens.batch import outcome, run_batch_job
+
+        try:
+            job = await run_batch_job(self.tempo.client, query, request)
+        except TempoError as err:
+            self.notify(f"Batch failed: {describe_error(err, self.tempo.namespace)}", severity="error", markup=False)
+            return
+        self.notify(outcome(job), timeout=8, markup=False)
+        self.load()
 
     def action_compare(self) -> None:
         """Mark the run under the cursor; marking a second one compares the two."""

@@ -1,0 +1,279 @@
+"""Batch operations (Start/Describe/List/StopBatchOperation): jobs that run a client operation
+on many workflows.
+
+The real server runs each job as a workflow in the temporal-system namespace; here a job is a
+`core.batch.BatchJob` run by a background task of the engine. Each target goes through the
+engine's own client operations (terminate, request_cancel, signal, delete, reset), so through
+the door like any other request, at the real server's default rate (worker.batcherRPS, 50 a
+second). Like the real server, Tempo does not read the request's `max_operations_per_second`
+(the `--rps` of `temporal workflow terminate --query`).
+
+Jobs live in memory only: a server started with --db-filename forgets them on restart (keeping
+them would need a table in the stores; left for later).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+
+from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import event_type_pb2 as event_types
+from temporalio.api.enums.v1 import failed_cause_pb2 as failed_causes
+from temporalio.api.enums.v1 import reset_pb2 as reset_enums
+from temporalio.api.errordetails.v1 import message_pb2 as errordetails
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from devserver.core import batch
+from devserver.core.batch import BatchJob
+from devserver.engine import Engine
+from devserver.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted, ServiceError, WorkflowNotFound
+from devserver.list_filter import InvalidQueryError, parse_query
+from devserver.validation import MAX_ID_LENGTH
+
+log = logging.getLogger("tempo.batch")
+
+# Targets listed per visibility page, as the real batcher pages through its query.
+PAGE_SIZE = 1000
+# The identity the job's operations carry where the real batcher's SDK client uses its own
+# (terminate and cancel): the Go SDK's default, "<pid>@<host>@".
+WORKER_IDENTITY = f"{os.getpid()}@{socket.gethostname()}@"
+
+
+class BatchOps:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # By (namespace, job id), oldest first.
+        self.jobs: dict[tuple[str, str], BatchJob] = {}
+
+    # ---- RPCs ---------------------------------------------------------------------------
+
+    def start(self, request: wsv1.StartBatchOperationRequest) -> None:
+        operation = batch.check_start(request)
+        if request.visibility_query:
+            try:
+                parse_query(request.visibility_query)
+            except InvalidQueryError as exc:
+                raise InvalidArgument(f"invalid visibility query: {exc}") from None
+        self.engine.namespaces.get(request.namespace)
+        if len(request.job_id) > MAX_ID_LENGTH:
+            # The real server's job is a workflow whose id is the job id.
+            raise InvalidArgument("WorkflowId exceeds length limit.")
+        running = sum(1 for (ns, _), job in self.jobs.items() if ns == request.namespace and job.running)
+        if running >= batch.MAX_RUNNING_JOBS_PER_NAMESPACE:
+            raise ResourceExhausted(
+                "Max concurrent batch operations is reached",
+                errordetails.ResourceExhaustedFailure(
+                    cause=failed_causes.RESOURCE_EXHAUSTED_CAUSE_CONCURRENT_LIMIT,
+                    scope=failed_causes.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE,
+                ),
+            )
+        existing = self.jobs.get((request.namespace, request.job_id))
+        if existing is not None:
+            # Job ids are never reused (the real server starts its job workflow with
+            # REJECT_DUPLICATE).
+            prefix = (
+                "Workflow execution is already running" if existing.running else "Workflow execution already finished"
+            )
+            raise AlreadyExists(
+                f"{prefix}. WorkflowId: {request.job_id}, RunId: {existing.run_id}. "
+                "Workflow Id reuse policy: reject duplicate workflow Id."
+            )
+        job = BatchJob(request.namespace, request.job_id, request, operation, self.engine.clock.now())
+        self.jobs[(request.namespace, request.job_id)] = job
+        self.engine.spawn(self._run(job))
+
+    def describe(self, request: wsv1.DescribeBatchOperationRequest) -> wsv1.DescribeBatchOperationResponse:
+        job = self._job(request.namespace, request.job_id)
+        return batch.describe(job)
+
+    def list(self, request: wsv1.ListBatchOperationsRequest) -> wsv1.ListBatchOperationsResponse:
+        if not request.namespace:
+            raise InvalidArgument("Namespace is empty.")
+        self.engine.namespaces.get(request.namespace)
+        jobs = [job for (ns, _), job in self.jobs.items() if ns == request.namespace]
+        # Newest first, as the real server lists its job workflows (open ones first).
+        jobs.sort(key=lambda job: (job.running, job.close_time or 0.0, job.start_time), reverse=True)
+        size = request.page_size if request.page_size > 0 else PAGE_SIZE
+        start = _page_start(request.next_page_token)
+        page = jobs[start : start + size]
+        token = str(start + size).encode() if start + size < len(jobs) else b""
+        return wsv1.ListBatchOperationsResponse(operation_info=[batch.info(job) for job in page], next_page_token=token)
+
+    def stop(self, request: wsv1.StopBatchOperationRequest) -> None:
+        if not request.job_id:
+            raise InvalidArgument("JobId is not set on request.")
+        if not request.namespace:
+            raise InvalidArgument("Namespace is not set on request.")
+        if not request.reason:
+            raise InvalidArgument("Reason is not set on request.")
+        job = self._job(request.namespace, request.job_id)
+        if not job.running:
+            raise NotFound("workflow execution already completed")
+        job.fail(self.engine.clock.now())
+
+    def _job(self, namespace: str, job_id: str) -> BatchJob:
+        if not job_id:
+            raise InvalidArgument("JobId is not set on request.")
+        if not namespace:
+            raise InvalidArgument("Namespace is not set on request.")
+        self.engine.namespaces.get(namespace)
+        job = self.jobs.get((namespace, job_id))
+        if job is None:
+            raise WorkflowNotFound(job_id)
+        return job
+
+    # ---- running a job -------------------------------------------------------------------
+
+    async def _run(self, job: BatchJob) -> None:
+        rps = batch.OPERATIONS_PER_SECOND
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        done = 0
+        try:
+            for execution in self._targets(job):
+                if not job.running:
+                    return  # stopped
+                # Even pacing at the job's rate.
+                delay = began + done / rps - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                    if not job.running:
+                        return
+                job.record(await self._apply(job, execution))
+                done += 1
+        except (InvalidQueryError, ServiceError) as exc:
+            log.info("batch job %s failed: %s", job.job_id, exc)
+            job.fail(self.engine.clock.now())
+            return
+        if job.running:
+            job.finish(self.engine.clock.now())
+
+    def _targets(self, job: BatchJob):  # type: ignore[no-untyped-def]
+        """The job's targets, listed a page at a time (a generator, so runs that close or start
+        while the job runs are seen as the real batcher's paging sees them)."""
+        explicit = job.targets()
+        if explicit:
+            job.total = len(explicit)
+            yield from explicit
+            return
+        query = batch.narrowed_query(job.request.visibility_query, job.operation_type)
+        visibility = self.engine.visibility
+        job.total = visibility.count(job.namespace, query)
+        token = b""
+        while True:
+            records, token = visibility.list(job.namespace, query, PAGE_SIZE, token)
+            for record in records:
+                yield common.WorkflowExecution(workflow_id=record.workflow_id, run_id=record.run_id)
+            if not token:
+                return
+
+    async def _apply(self, job: BatchJob, execution: common.WorkflowExecution) -> bool:
+        """Run the job's operation on one target: True for done (or NOT_FOUND), False for a failure."""
+        try:
+            await self._operate(job, execution)
+        except NotFound:
+            return True
+        except ServiceError as exc:
+            log.info("batch job %s: %s on %s failed: %s", job.job_id, job.operation, execution.workflow_id, exc)
+            return False
+        except Exception:
+            # A server bug on one target must not end the job for the others: logged, a failure.
+            log.exception("batch job %s: %s on %s failed", job.job_id, job.operation, execution.workflow_id)
+            return False
+        return True
+
+    async def _operate(self, job: BatchJob, execution: common.WorkflowExecution) -> None:
+        engine, request, namespace = self.engine, job.request, job.namespace
+        if job.operation == "termination_operation":
+            await engine.terminate(
+                wsv1.TerminateWorkflowExecutionRequest(
+                    namespace=namespace, workflow_execution=execution, reason=request.reason, identity=WORKER_IDENTITY
+                )
+            )
+        elif job.operation == "cancellation_operation":
+            await engine.request_cancel(
+                wsv1.RequestCancelWorkflowExecutionRequest(
+                    namespace=namespace,
+                    workflow_execution=execution,
+                    identity=WORKER_IDENTITY,
+                    request_id=batch.request_id(job.job_id, "cancel", execution.workflow_id, execution.run_id),
+                )
+            )
+        elif job.operation == "signal_operation":
+            signal = request.signal_operation
+            await engine.signal(
+                wsv1.SignalWorkflowExecutionRequest(
+                    namespace=namespace,
+                    workflow_execution=execution,
+                    signal_name=signal.signal,
+                    input=signal.input if signal.HasField("input") else None,
+                    header=signal.header if signal.HasField("header") else None,
+                    identity=signal.identity,
+                    request_id=batch.request_id(
+                        job.job_id, "signal", execution.workflow_id, execution.run_id, signal.signal
+                    ),
+                )
+            )
+        elif job.operation == "deletion_operation":
+            await engine.delete(wsv1.DeleteWorkflowExecutionRequest(namespace=namespace, workflow_execution=execution))
+        else:
+            await self._reset(job, execution)
+
+    async def _reset(self, job: BatchJob, execution: common.WorkflowExecution) -> None:
+        reset = job.request.reset_operation
+        if reset.HasField("options"):
+            options = reset.options
+            target = options.WhichOneof("target")
+            if target == "workflow_task_id":
+                event_id = options.workflow_task_id
+            elif target in ("first_workflow_task", "last_workflow_task"):
+                event_id = self._workflow_task_event(job.namespace, execution, first=target == "first_workflow_task")
+            else:
+                raise InvalidArgument(f"provided reset target ({target}) is not supported.")
+            reapply = options.reset_reapply_type
+            exclude = list(options.reset_reapply_exclude_types)
+        else:
+            first = reset.reset_type == reset_enums.RESET_TYPE_FIRST_WORKFLOW_TASK
+            event_id = self._workflow_task_event(job.namespace, execution, first=first)
+            reapply = reset.reset_reapply_type
+            exclude = []
+        await self.engine.reset(
+            wsv1.ResetWorkflowExecutionRequest(
+                namespace=job.namespace,
+                workflow_execution=execution,
+                reason=job.request.reason,
+                request_id=batch.request_id(job.job_id, "reset", execution.workflow_id, execution.run_id),
+                workflow_task_finish_event_id=event_id,
+                reset_reapply_type=reapply,
+                reset_reapply_exclude_types=exclude,
+                post_reset_operations=reset.post_reset_operations,
+                identity=reset.identity,
+            )
+        )
+
+    def _workflow_task_event(self, namespace: str, execution: common.WorkflowExecution, *, first: bool) -> int:
+        """The event a reset to the first or last workflow task goes to, found as the real
+        batcher finds it: a completed task's event, else the one after a scheduled task."""
+        state = self.engine.run_for_execution(namespace, execution)
+        events = self.engine.store.read(state.key, 1, state.next_event_id - 1)
+        found = 0
+        for event in events if first else reversed(events):
+            if event.event_type == event_types.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                return int(event.event_id)
+            if event.event_type == event_types.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED and (not first or not found):
+                found = int(event.event_id) + 1
+        if not found:
+            raise InvalidArgument("unable to find any scheduled or completed task")
+        return found
+
+
+def _page_start(token: bytes) -> int:
+    if not token:
+        return 0
+    try:
+        return max(0, int(token.decode()))
+    except ValueError:
+        raise InvalidArgument("invalid next page token") from None
