@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from tempo_cli._context import CliContext, command, store_global_options
+from tempo_cli._usage_errors import OneLineUsageErrors
 
 app = typer.Typer(
     help=(
@@ -26,6 +27,7 @@ app = typer.Typer(
         "  tempo batch terminate --job-id JOB --reason 'wrong query'"
     ),
     no_args_is_help=True,
+    cls=OneLineUsageErrors,
     rich_markup_mode=None,
 )
 app.callback()(store_global_options)

@@ -504,6 +504,7 @@ update_app = typer.Typer(
         "  tempo workflow update result -w order-3 --update-id u1"
     ),
     no_args_is_help=True,
+    cls=OneLineUsageErrors,
     rich_markup_mode=None,
 )
 app.add_typer(update_app, name="update")
