@@ -222,7 +222,7 @@ MALFORMED = [
     (("activity", "pause", "-w", "o"), "missing option --activity-id"),
     (("server", "start-dev", "--port", "seven"), "--port: 'seven' is not a whole number"),
     (("server", "start-dev", "--log-level", "loud"),
-     "--log-level: 'loud' is not one of 'debug', 'info', 'warn', 'warning', 'error', 'never'"),
+     "--log-level: 'loud' is not one of 'debug', 'info', 'warn', 'warning', 'error', 'fatal', 'panic', 'never'"),
 ]  # fmt: skip
 
 
