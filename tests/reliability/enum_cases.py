@@ -262,6 +262,24 @@ class Requests:
         finally:
             waiting.join()
 
+    def running_job(self) -> str:
+        """A batch job still running: it signals 200 workflows that do not exist, which takes seconds."""
+        job_id = self._id("job")
+        request = wsv1.StartBatchOperationRequest(namespace=self.namespace, job_id=job_id, reason="enum probe")
+        for index in range(200):
+            request.executions.add(workflow_id=f"{job_id}-missing-{index}")
+        request.signal_operation.signal = "probe"
+        self.stub.StartBatchOperation(request, timeout=10)
+        return job_id
+
+    def _stop_job(self, job_id: str) -> None:
+        """Let the next case start a job of its own (one may run at a time in a namespace)."""
+        _ignore_errors(
+            lambda: self.stub.StopBatchOperation(
+                wsv1.StopBatchOperationRequest(namespace=self.namespace, job_id=job_id, reason="done"), timeout=10
+            )
+        )
+
     def build(self, method: MethodDescriptor, path: EnumPath | None) -> tuple[Message, Callable[[], None]]:
         """A well-formed request for `method`, and what to do once it was answered. `path` is the
         enum about to be set: the request gets the command its attributes belong to."""
@@ -358,6 +376,24 @@ class Requests:
             request.workflow_execution_retention_period.seconds = 86400
         elif name == "AddSearchAttributes":
             request.search_attributes[f"EnumProbe{uuid.uuid4().hex[:8]}"] = 2  # KEYWORD
+        elif name == "StartBatchOperation":
+            request.job_id = self._id("job")
+            request.reason = "enum probe"
+            request.executions.append(self.start())
+            operation = path[0].name if path is not None and path[0].name.endswith("_operation") else ""
+            if operation:
+                getattr(request, operation).SetInParent()
+                if operation == "signal_operation":
+                    request.signal_operation.signal = "probe"
+            else:
+                request.termination_operation.SetInParent()
+            done = lambda: self._stop_job(request.job_id)  # noqa: E731
+        elif name in ("StopBatchOperation", "DescribeBatchOperation"):
+            request.job_id = self.running_job()
+            if name == "StopBatchOperation":
+                request.reason = "enum probe"
+            else:
+                done = lambda: self._stop_job(request.job_id)  # noqa: E731
         elif name in ("SignalWorkflowExecution", "RequestCancelWorkflowExecution", "TerminateWorkflowExecution"):
             execution = self.start()
             _fill_execution(request, execution)
