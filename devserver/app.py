@@ -131,7 +131,8 @@ class DevServer:
         )
         self.limiter = LongPollLimiter(config.concurrent_long_polls)
         workflow_service = service_pb2.DESCRIPTOR.services_by_name["WorkflowService"]
-        add_service(self.grpc, WorkflowService(engine), workflow_service, abort, self.limiter)
+        self.workflow_service = WorkflowService(engine)
+        add_service(self.grpc, self.workflow_service, workflow_service, abort, self.limiter)
         operator_service = operator_pb.DESCRIPTOR.services_by_name["OperatorService"]
         add_service(self.grpc, OperatorService(engine), operator_service, abort)
         self.grpc.add_generic_rpc_handlers([_health_service()])
@@ -147,10 +148,12 @@ class DevServer:
             raise PortInUse(f"cannot listen on {self.config.address}: address already in use")
         await self.grpc.start()
         self.reaper.start()
+        await self.workflow_service.schedules.restore(self.engine.saved_schedules)
 
     async def stop(self) -> None:
         """Answer long polls, let in-flight RPCs finish, close the listener, then the store."""
         await self.reaper.stop()
+        self.workflow_service.schedules.shutdown()
         await self.engine.shutdown()
         await self.grpc.stop(self.config.shutdown_grace)
         await self.engine.store.close()

@@ -136,6 +136,8 @@ class Engine:
         self.stale_events: Counter[tuple[str, str]] = Counter()
         self._warned: set[tuple[RunKey, str]] = set()
         self.closing = False
+        # Schedules the store held at start, for devserver.schedule_ops to take over.
+        self.saved_schedules: list[str] = []
 
     # ---- lookup -----------------------------------------------------------------
 
@@ -340,6 +342,7 @@ class Engine:
 
     async def restore(self, loaded: Loaded) -> None:
         """Take over what a store held: namespaces, runs, and every pending task and deadline."""
+        self.saved_schedules = list(loaded.schedules)
         for namespace in loaded.namespaces:
             self.namespaces.namespaces.setdefault(namespace.name, namespace)
             for name, value_type in namespace.search_attributes.items():

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -297,10 +298,10 @@ def _zone(spec: schedule_pb.ScheduleSpec) -> ZoneInfo | None:
 # ---- next times -----------------------------------------------------------------------------
 
 
-def _values(ranges: list[schedule_pb.Range] | object, low: int, high: int) -> frozenset[int] | None:
-    """The values a field allows; None when it allows every value (an empty year list)."""
+def _values(ranges: Iterable[schedule_pb.Range], low: int, high: int) -> frozenset[int]:
+    """The values a field's ranges allow."""
     out: set[int] = set()
-    for r in ranges:  # type: ignore[attr-defined]
+    for r in ranges:
         step = r.step or 1
         end = max(r.end, r.start)
         out.update(range(r.start, end + 1, step))
@@ -321,12 +322,12 @@ class _Calendar:
     def of(cls, cal: schedule_pb.StructuredCalendarSpec) -> _Calendar:
         years = _values(cal.year, MIN_YEAR, MAX_YEAR) if len(cal.year) else None
         return cls(
-            seconds=_values(cal.second, 0, 59) or frozenset(),
-            minutes=_values(cal.minute, 0, 59) or frozenset(),
-            hours=_values(cal.hour, 0, 23) or frozenset(),
-            days_of_month=_values(cal.day_of_month, 1, 31) or frozenset(),
-            months=_values(cal.month, 1, 12) or frozenset(),
-            days_of_week=_values(cal.day_of_week, 0, 6) or frozenset(),
+            seconds=_values(cal.second, 0, 59),
+            minutes=_values(cal.minute, 0, 59),
+            hours=_values(cal.hour, 0, 23),
+            days_of_month=_values(cal.day_of_month, 1, 31),
+            months=_values(cal.month, 1, 12),
+            days_of_week=_values(cal.day_of_week, 0, 6),
             years=years,
         )
 

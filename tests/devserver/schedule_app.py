@@ -1,0 +1,18 @@
+"""Workflows a schedule starts, for tests/devserver/test_schedules.py (importable: the SDK's sandbox re-imports it)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+
+
+@workflow.defn
+class ScheduledWork:
+    """Waits `seconds` (0: returns at once), then answers with its workflow id."""
+
+    @workflow.run
+    async def run(self, seconds: float) -> str:
+        if seconds:
+            await asyncio.sleep(seconds)
+        return workflow.info().workflow_id

@@ -1,0 +1,293 @@
+"""Schedules on both servers with the official SDK (issue 18): the same requests, the same answers.
+
+Each test drives a schedule through the SDK's client (create, describe, trigger, backfill,
+pause, update, list, delete) and compares what a user sees, normalised for times and ids:
+the workflows a schedule starts (named `<id>-<RFC 3339 time>`, with TemporalScheduledById
+and TemporalScheduledStartTime), DescribeSchedule's info, overlap policies, errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleBackfill,
+    ScheduleCalendarSpec,
+    ScheduleDescription,
+    ScheduleHandle,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleState,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+from tests.devserver.scenarios import wait_until
+from tests.devserver.schedule_app import ScheduledWork
+
+pytestmark = pytest.mark.real_server
+
+
+@asynccontextmanager
+async def worker(address: str) -> AsyncIterator[tuple[Client, str]]:
+    client = await Client.connect(address)
+    task_queue = f"schedules-{uuid.uuid4().hex[:8]}"
+    async with Worker(client, task_queue=task_queue, workflows=[ScheduledWork]):
+        yield client, task_queue
+
+
+def action(task_queue: str, workflow_id: str, seconds: float = 0.0) -> ScheduleActionStartWorkflow:
+    return ScheduleActionStartWorkflow(ScheduledWork.run, seconds, id=workflow_id, task_queue=task_queue)
+
+
+def every(seconds: int) -> ScheduleSpec:
+    return ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=seconds))])
+
+
+async def described(handle: ScheduleHandle, check: Any, what: str) -> ScheduleDescription:
+    async def ready() -> ScheduleDescription | None:
+        description = await handle.describe()
+        return description if check(description) else None
+
+    result: ScheduleDescription = await wait_until(ready, timeout=30.0, interval=0.2, what=what)
+    return result
+
+
+async def test_interval_schedule_starts_workflows_named_by_their_time(server_address: str) -> None:
+    async with worker(server_address) as (client, task_queue):
+        schedule_id = f"every-second-{uuid.uuid4().hex[:6]}"
+        handle = await client.create_schedule(
+            schedule_id,
+            Schedule(action=action(task_queue, f"wf-{schedule_id}"), spec=every(1)),
+            memo={"team": "kitchen"},
+        )
+        description = await described(handle, lambda d: d.info.num_actions >= 2, "two actions")
+        await handle.pause(note="enough")
+        first = description.info.recent_actions[0]
+        started = first.action
+        assert isinstance(started, type(first.action))
+        workflow_id = started.workflow_id  # type: ignore[attr-defined]
+        scheduled_at = first.scheduled_at
+        assert workflow_id == f"wf-{schedule_id}-{scheduled_at.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        assert scheduled_at.microsecond == 0
+        run = await client.get_workflow_handle(workflow_id).describe()
+        # Set as json/plain payloads without a type (so the SDK's typed view leaves them out).
+        attributes = run.raw_description.workflow_execution_info.search_attributes.indexed_fields
+        assert json.loads(attributes["TemporalScheduledById"].data) == schedule_id
+        assert json.loads(attributes["TemporalScheduledStartTime"].data) == workflow_id.removeprefix(
+            f"wf-{schedule_id}-"
+        )
+        assert await client.get_workflow_handle(workflow_id).result() == workflow_id
+        # Times in the future are whole seconds, each a second after the one before.
+        future = description.info.next_action_times
+        assert len(future) == 10
+        assert all(b - a == timedelta(seconds=1) for a, b in itertools.pairwise(future))
+        raw = description.raw_description
+        assert raw.conflict_token == (1).to_bytes(8, "big")
+        assert raw.schedule.policies.overlap_policy == ScheduleOverlapPolicy.SKIP
+        assert raw.schedule.policies.catchup_window.ToTimedelta() == timedelta(days=365)
+        assert raw.schedule.action.start_workflow.task_queue.kind == 1  # NORMAL, filled in
+        assert await description.memo_value("team") == "kitchen"
+        paused = await handle.describe()
+        assert (paused.schedule.state.paused, paused.schedule.state.note) == (True, "enough")
+        assert paused.raw_description.conflict_token == (2).to_bytes(8, "big")
+        await handle.delete()
+
+
+async def test_trigger_and_overlap_policies(server_address: str) -> None:
+    async with worker(server_address) as (client, task_queue):
+        schedule_id = f"overlap-{uuid.uuid4().hex[:6]}"
+        handle = await client.create_schedule(
+            schedule_id,
+            Schedule(
+                action=action(task_queue, f"wf-{schedule_id}", seconds=60),
+                spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(year=[ScheduleRange(2099)])]),
+                state=ScheduleState(paused=True),
+            ),
+        )
+        # A paused schedule still starts what it is told to.
+        await handle.trigger()
+        first = await described(handle, lambda d: len(d.info.running_actions) == 1, "one running")
+        # SKIP (the default): the trigger is dropped while one runs.
+        await handle.trigger()
+        await described(handle, lambda d: d.info.num_actions_skipped_overlap == 1, "one skipped")
+        # BUFFER_ONE: kept until the running one closes.
+        await handle.trigger(overlap=ScheduleOverlapPolicy.BUFFER_ONE)
+        await handle.trigger(overlap=ScheduleOverlapPolicy.BUFFER_ONE)
+        buffered = await described(handle, lambda d: d.info.num_actions_skipped_overlap == 2, "second skipped")
+        assert buffered.raw_description.info.buffer_size == 1
+        # TERMINATE_OTHER: the running one is terminated; once it has closed, this start takes
+        # the place of the buffered one (which is dropped without being counted).
+        await handle.trigger(overlap=ScheduleOverlapPolicy.TERMINATE_OTHER)
+        after = await described(handle, lambda d: d.info.num_actions == 2, "the terminating start made")
+        first_started = first.info.running_actions[0]
+        first_run = await client.get_workflow_handle(
+            first_started.workflow_id, run_id=first_started.first_execution_run_id
+        ).describe()
+        assert first_run.status is not None and first_run.status.name == "TERMINATED"
+        # ALLOW_ALL: runs alongside, not counted as running. Started ids are named by the
+        # second, so the trigger waits for a second the running one does not hold.
+        taken = after.info.recent_actions[-1].scheduled_at
+        await wait_until(
+            lambda: asyncio.sleep(0, datetime.now(UTC).replace(microsecond=0) > taken), what="the next second"
+        )
+        await handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL)
+        final = await described(handle, lambda d: d.info.num_actions == 3, "three actions")
+        assert len(final.info.running_actions) == 1
+        assert final.info.num_actions_skipped_overlap == 2
+        assert final.raw_description.info.buffer_size == 0
+        assert after.info.running_actions[0].workflow_id != first_started.workflow_id or (
+            after.info.running_actions[0].first_execution_run_id != first_started.first_execution_run_id
+        )
+        await handle.delete()
+
+
+async def test_cancel_other_requests_cancellation(server_address: str) -> None:
+    async with worker(server_address) as (client, task_queue):
+        schedule_id = f"cancel-{uuid.uuid4().hex[:6]}"
+        handle = await client.create_schedule(
+            schedule_id,
+            Schedule(
+                action=action(task_queue, f"wf-{schedule_id}", seconds=60),
+                spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(year=[ScheduleRange(2099)])]),
+                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.CANCEL_OTHER),
+            ),
+        )
+        await handle.trigger()
+        first = await described(handle, lambda d: len(d.info.running_actions) == 1, "one running")
+        await handle.trigger()
+        await described(handle, lambda d: d.info.num_actions == 2, "second started after the cancel")
+        first_started = first.info.running_actions[0]
+        first_run = await client.get_workflow_handle(
+            first_started.workflow_id, run_id=first_started.first_execution_run_id
+        ).describe()
+        assert first_run.status is not None and first_run.status.name == "CANCELED"
+        await handle.delete()
+
+
+async def test_backfill_starts_past_times_and_remaining_actions_stop_a_schedule(server_address: str) -> None:
+    async with worker(server_address) as (client, task_queue):
+        schedule_id = f"backfill-{uuid.uuid4().hex[:6]}"
+        handle = await client.create_schedule(
+            schedule_id,
+            Schedule(
+                action=action(task_queue, f"wf-{schedule_id}"),
+                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(minutes=1))]),
+                state=ScheduleState(paused=True),
+            ),
+        )
+        start = datetime(2024, 1, 1, 10, 0, tzinfo=UTC)
+        await handle.backfill(
+            ScheduleBackfill(
+                start_at=start, end_at=start + timedelta(minutes=2), overlap=ScheduleOverlapPolicy.ALLOW_ALL
+            )
+        )
+        done = await described(handle, lambda d: d.info.num_actions == 3, "three backfilled")
+        ids = sorted(a.action.workflow_id for a in done.info.recent_actions)  # type: ignore[attr-defined]
+        assert ids == [f"wf-{schedule_id}-2024-01-01T10:0{m}:00Z" for m in range(3)]
+        await handle.delete()
+
+        limited_id = f"limited-{uuid.uuid4().hex[:6]}"
+        limited = await client.create_schedule(
+            limited_id,
+            Schedule(
+                action=action(task_queue, f"wf-{limited_id}"),
+                spec=every(1),
+                state=ScheduleState(limited_actions=True, remaining_actions=2),
+            ),
+        )
+        out = await described(limited, lambda d: d.info.num_actions == 2, "two actions")
+        assert out.schedule.state.remaining_actions == 0
+        await asyncio.sleep(1.5)  # a third second passes: nothing more may start
+        still = await limited.describe()
+        assert still.info.num_actions == 2 and still.info.next_action_times == []
+        await limited.delete()
+
+
+async def test_update_list_and_matching_times(server_address: str) -> None:
+    async with worker(server_address) as (client, task_queue):
+        schedule_id = f"update-{uuid.uuid4().hex[:6]}"
+        handle = await client.create_schedule(
+            schedule_id,
+            Schedule(
+                action=action(task_queue, f"wf-{schedule_id}"),
+                spec=ScheduleSpec(cron_expressions=["0 12 * * MON-FRI"]),
+                state=ScheduleState(paused=True, note="quiet"),
+            ),
+        )
+
+        def new_spec(update: ScheduleUpdateInput) -> ScheduleUpdate:
+            schedule = update.description.schedule
+            schedule.spec = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))])
+            return ScheduleUpdate(schedule)
+
+        await handle.update(new_spec)
+        updated = await described(handle, lambda d: len(d.schedule.spec.intervals) == 1, "the new spec")
+        assert updated.raw_description.conflict_token == (2).to_bytes(8, "big")
+        assert updated.info.last_updated_at is not None
+        assert [t.minute for t in updated.info.next_action_times] == [0] * 10
+
+        async def listed() -> list[Any]:
+            found = [s async for s in await client.list_schedules(query="TemporalSchedulePaused = true")]
+            return [s for s in found if s.id == schedule_id]
+
+        entries = await wait_until(listed, timeout=30.0, interval=0.2, what="the schedule listed")
+        assert entries[0].schedule.state.note == "quiet"
+        assert entries[0].schedule.action.workflow == "ScheduledWork"  # type: ignore[attr-defined]
+
+        raw = await client.workflow_service.list_schedule_matching_times(
+            __import__(
+                "temporalio.api.workflowservice.v1", fromlist=["ListScheduleMatchingTimesRequest"]
+            ).ListScheduleMatchingTimesRequest(
+                namespace="default",
+                schedule_id=schedule_id,
+                start_time=__import__("google.protobuf.timestamp_pb2", fromlist=["Timestamp"]).Timestamp(
+                    seconds=int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
+                ),
+                end_time=__import__("google.protobuf.timestamp_pb2", fromlist=["Timestamp"]).Timestamp(
+                    seconds=int(datetime(2024, 1, 1, 3, tzinfo=UTC).timestamp())
+                ),
+            )
+        )
+        assert [t.ToDatetime().hour for t in raw.start_time] == [1, 2, 3]
+        await handle.delete()
+
+
+async def test_schedule_errors(server_address: str) -> None:
+    client = await Client.connect(server_address)
+    schedule_id = f"errors-{uuid.uuid4().hex[:6]}"
+    with pytest.raises(RPCError) as bad_spec:
+        await client.create_schedule(
+            schedule_id,
+            Schedule(action=action("q", "wf"), spec=ScheduleSpec(cron_expressions=["* * *"])),
+        )
+    assert bad_spec.value.status == RPCStatusCode.INVALID_ARGUMENT
+    assert bad_spec.value.message == "Invalid schedule spec: CronString does not have 5-7 fields"
+    with pytest.raises(RPCError) as missing:
+        await client.get_schedule_handle(schedule_id).describe()
+    assert missing.value.status == RPCStatusCode.NOT_FOUND
+    handle = await client.create_schedule(schedule_id, Schedule(action=action("q", "wf"), spec=every(3600)))
+    from temporalio.client import ScheduleAlreadyRunningError
+
+    with pytest.raises(ScheduleAlreadyRunningError):
+        await client.create_schedule(schedule_id, Schedule(action=action("q", "wf"), spec=every(3600)))
+    await handle.delete()
+    with pytest.raises(RPCError) as deleted:
+        await handle.describe()
+    assert deleted.value.status == RPCStatusCode.NOT_FOUND
