@@ -535,6 +535,11 @@ class Engine:
             attrs.search_attributes.CopyFrom(request.search_attributes)
         if request.header.fields:
             attrs.header.CopyFrom(request.header)
+        # A schedule's start carries what the schedule's previous run ended with.
+        if request.HasField("last_completion_result"):
+            attrs.last_completion_result.CopyFrom(request.last_completion_result)
+        if request.HasField("continued_failure"):
+            attrs.continued_failure.CopyFrom(request.continued_failure)
         if parent is not None:
             attrs.MergeFrom(parent)
 

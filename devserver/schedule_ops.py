@@ -19,7 +19,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
+from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
@@ -29,6 +31,7 @@ from devserver.core.schedule_spec import SpecError, canonicalize, seconds_of_tim
 from devserver.engine import Engine
 from devserver.errors import FailedPrecondition, InvalidArgument, NotFound, ServiceError, WorkflowAlreadyStarted
 from devserver.list_filter import FieldType, InvalidQueryError, VisibilityRecord, parse_query
+from devserver.namespaces import SYSTEM_SEARCH_ATTRIBUTES
 from devserver.visibility import decode_search_attributes
 
 log = logging.getLogger("tempo.schedules")
@@ -93,8 +96,11 @@ class Schedules:
         still_running = [ex for ex in info.running_workflows if self._closed_status(state, ex) is None]
         del info.running_workflows[:]
         info.running_workflows.extend(still_running)
+        schedule = core.described_schedule(state)
+        if schedule.action.HasField("start_workflow"):
+            self._annotate(state.namespace, schedule.action.start_workflow.search_attributes)
         response = wsv1.DescribeScheduleResponse(
-            schedule=core.described_schedule(state),
+            schedule=schedule,
             info=info,
             conflict_token=core.conflict_token_bytes(state.conflict_token),
         )
@@ -102,7 +108,19 @@ class Schedules:
             response.memo.CopyFrom(state.memo)
         if state.search_attributes.indexed_fields:
             response.search_attributes.CopyFrom(state.search_attributes)
+            self._annotate(state.namespace, response.search_attributes)
         return response
+
+    def _annotate(self, namespace: str, attributes: common.SearchAttributes) -> None:
+        """Give each search attribute payload its type, as the real server's describe does."""
+        known = {**SYSTEM_SEARCH_ATTRIBUTES, **self.engine.namespaces.get(namespace).search_attributes}
+        for name, payload in attributes.indexed_fields.items():
+            value_type = known.get(name)
+            if value_type and "type" not in payload.metadata:
+                type_name = IndexedValueType.Name(IndexedValueType.ValueType(value_type)).removeprefix(
+                    "INDEXED_VALUE_TYPE_"
+                )
+                payload.metadata["type"] = "".join(p.capitalize() for p in type_name.split("_")).encode()
 
     async def update(self, request: wsv1.UpdateScheduleRequest) -> None:
         self.engine.namespaces.get(request.namespace)
@@ -313,6 +331,11 @@ class Schedules:
             else ReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
             search_attributes=common.SearchAttributes(indexed_fields=fields),
         )
+        if state.resolve(order.start.overlap) != core.Overlap.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL:
+            if state.last_completion_result is not None:
+                request.last_completion_result.CopyFrom(state.last_completion_result)
+            if state.continued_failure is not None:
+                request.continued_failure.CopyFrom(state.continued_failure)
         copied: tuple[str, ...] = ("input", "workflow_execution_timeout", "workflow_run_timeout")
         copied += ("workflow_task_timeout", "retry_policy", "memo", "header", "user_metadata", "priority")
         for name in copied:
@@ -362,9 +385,28 @@ class Schedules:
         for ex in list(state.info.running_workflows):
             status = self._closed_status(state, ex)
             if status is not None:
-                core.workflow_closed(state, ex.workflow_id, status)
+                result, failure = self._outcome(state, ex)
+                core.workflow_closed(state, ex.workflow_id, status, result, failure)
                 changed = True
         return changed
+
+    def _outcome(
+        self, state: core.ScheduleState, ex: common.WorkflowExecution
+    ) -> tuple[common.Payloads | None, failure_pb.Failure | None]:
+        """The result or failure a closed workflow ended with (from its chain's last run)."""
+        chain = self.engine.chains.get((state.namespace, ex.workflow_id))
+        if chain is None:
+            return None, None
+        run = chain.current
+        last = self.engine.store.read(run.key, run.next_event_id - 1, run.next_event_id - 1)
+        if not last:
+            return None, None
+        event = last[0]
+        if event.HasField("workflow_execution_completed_event_attributes"):
+            return event.workflow_execution_completed_event_attributes.result, None
+        if event.HasField("workflow_execution_failed_event_attributes"):
+            return None, event.workflow_execution_failed_event_attributes.failure
+        return None, None
 
     def _closed_status(self, state: core.ScheduleState, ex: common.WorkflowExecution) -> int | None:
         """How a workflow the schedule started ended, or None while it runs."""

@@ -25,6 +25,7 @@ from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import schedule_pb2 as schedule_enums
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.enums.v1.task_queue_pb2 import TaskQueueKind
+from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 
 from devserver.core.protos import duration, seconds_of, timestamp
@@ -90,6 +91,9 @@ class ScheduleState:
     last_processed: float = 0.0
     buffer: list[BufferedStart] = field(default_factory=list)
     backfills: list[Backfill] = field(default_factory=list)
+    # What the last run it watched ended with, handed to the next run it starts.
+    last_completion_result: common.Payloads | None = None
+    continued_failure: failure_pb.Failure | None = None
     _compiled: CompiledSpec | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -176,7 +180,7 @@ def create(
 
 def update(
     state: ScheduleState,
-    schedule: schedule_pb.Schedule,
+    schedule: schedule_pb.Schedule,  # already canonical
     search_attributes: common.SearchAttributes | None,
     conflict_token: int,
     now: float,
@@ -184,7 +188,11 @@ def update(
     """UpdateSchedule: replaces spec, action, policies and state; False on a conflicting token."""
     if conflict_token and conflict_token != state.conflict_token:
         return False  # the real server drops it silently
+    # As the real dev server: an update keeps its policies as given (no default catch-up window).
+    given_window = schedule.policies.HasField("catchup_window")
     state.schedule = with_defaults(schedule)
+    if not given_window:
+        state.schedule.policies.ClearField("catchup_window")
     state._compiled = None
     if search_attributes is not None:
         state.search_attributes = search_attributes
@@ -350,8 +358,19 @@ def record_action(state: ScheduleState, order: StartOrder, run_id: str, started_
         state.info.running_workflows.append(result.start_workflow_result)
 
 
-def workflow_closed(state: ScheduleState, workflow_id: str, status: int, failure_message: str = "") -> None:
+def workflow_closed(
+    state: ScheduleState,
+    workflow_id: str,
+    status: int,
+    result: common.Payloads | None = None,
+    failure: failure_pb.Failure | None = None,
+) -> None:
     """A workflow the schedule started has closed: no longer running; pause on failure if asked."""
+    failure_message = failure.message if failure is not None else ""
+    if result is not None:
+        state.last_completion_result, state.continued_failure = result, None
+    elif failure is not None:
+        state.continued_failure = failure
     kept = [ex for ex in state.info.running_workflows if ex.workflow_id != workflow_id]
     del state.info.running_workflows[:]
     state.info.running_workflows.extend(kept)
@@ -448,6 +467,8 @@ def dump(state: ScheduleState) -> dict[str, Any]:
         "last_processed": state.last_processed,
         "buffer": [vars(b) for b in state.buffer],
         "backfills": [vars(b) for b in state.backfills],
+        "last_completion_result": _b64(state.last_completion_result) if state.last_completion_result else None,
+        "continued_failure": _b64(state.continued_failure) if state.continued_failure else None,
     }
 
 
@@ -467,4 +488,8 @@ def load(data: dict[str, Any]) -> ScheduleState:
         last_processed=data["last_processed"],
         buffer=[BufferedStart(**b) for b in data["buffer"]],
         backfills=[Backfill(**b) for b in data["backfills"]],
+        last_completion_result=parse(common.Payloads(), "last_completion_result")
+        if data.get("last_completion_result")
+        else None,
+        continued_failure=parse(failure_pb.Failure(), "continued_failure") if data.get("continued_failure") else None,
     )
