@@ -60,7 +60,7 @@ class Schedules:
     async def create(self, request: wsv1.CreateScheduleRequest) -> bytes:
         self.engine.namespaces.get(request.namespace)
         if not request.schedule_id:
-            raise InvalidArgument("WorkflowId is not set on request.")
+            raise InvalidArgument("Can't load workflow execution.  WorkflowId not set.")
         if len("temporal-sys-scheduler:" + request.schedule_id) > MAX_ID_LENGTH:
             raise InvalidArgument("WorkflowId length exceeds limit.")
         if not request.request_id:
@@ -126,6 +126,8 @@ class Schedules:
         self.engine.namespaces.get(request.namespace)
         _check_action(request.schedule.action)
         spec = _canonical(request.schedule.spec)
+        if not request.schedule.action.HasField("start_workflow"):
+            raise InvalidArgument("Only StartWorkflow action is supported for schedules")
         if request.HasField("memo"):
             raise FailedPrecondition("memo updates are not supported on workflow-backed schedules")
         state = self._get(request.namespace, request.schedule_id)
@@ -432,12 +434,11 @@ def _check_action(action: schedule_pb.ScheduleAction) -> None:
     if not action.HasField("start_workflow"):
         return
     start = action.start_workflow
-    if not start.workflow_id:
-        raise InvalidArgument("WorkflowId is not set on request.")
+    # An empty workflow id is allowed: started workflows are named "-<time>".
     if not start.workflow_type.name:
         raise InvalidArgument("WorkflowType is not set on request.")
     if not start.task_queue.name:
-        raise InvalidArgument("missing task queue name")
+        raise InvalidArgument("taskQueue is not set")
     if start.cron_schedule:
         raise InvalidArgument("Scheduled workflow must not contain CronSchedule")
     if start.workflow_id_reuse_policy not in (

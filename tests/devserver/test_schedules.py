@@ -18,10 +18,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from temporalio.api.common.v1 import WorkflowType
+from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflow.v1 import NewWorkflowExecutionInfo
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
     ScheduleBackfill,
     ScheduleCalendarSpec,
     ScheduleDescription,
@@ -251,42 +257,112 @@ async def test_update_list_and_matching_times(server_address: str) -> None:
         assert entries[0].schedule.state.note == "quiet"
         assert entries[0].schedule.action.workflow == "ScheduledWork"  # type: ignore[attr-defined]
 
-        raw = await client.workflow_service.list_schedule_matching_times(
-            __import__(
-                "temporalio.api.workflowservice.v1", fromlist=["ListScheduleMatchingTimesRequest"]
-            ).ListScheduleMatchingTimesRequest(
-                namespace="default",
-                schedule_id=schedule_id,
-                start_time=__import__("google.protobuf.timestamp_pb2", fromlist=["Timestamp"]).Timestamp(
-                    seconds=int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
-                ),
-                end_time=__import__("google.protobuf.timestamp_pb2", fromlist=["Timestamp"]).Timestamp(
-                    seconds=int(datetime(2024, 1, 1, 3, tzinfo=UTC).timestamp())
-                ),
-            )
-        )
+        matching = wsv1.ListScheduleMatchingTimesRequest(namespace="default", schedule_id=schedule_id)
+        matching.start_time.FromDatetime(datetime(2024, 1, 1, tzinfo=UTC))
+        matching.end_time.FromDatetime(datetime(2024, 1, 1, 3, tzinfo=UTC))
+        raw = await client.workflow_service.list_schedule_matching_times(matching)
         assert [t.ToDatetime().hour for t in raw.start_time] == [1, 2, 3]
         await handle.delete()
 
 
+def _start(**fields: Any) -> schedule_pb.Schedule:
+    return schedule_pb.Schedule(action=schedule_pb.ScheduleAction(start_workflow=NewWorkflowExecutionInfo(**fields)))
+
+
+_CREATE_ERRORS = [
+    (
+        {"schedule_id": "", "request_id": "r"},
+        RPCStatusCode.INVALID_ARGUMENT,
+        "Can't load workflow execution.  WorkflowId not set.",
+    ),
+    ({"request_id": ""}, RPCStatusCode.INVALID_ARGUMENT, "RequestId is not set on request."),
+    (
+        {"schedule": _start(workflow_id="w", task_queue=TaskQueue(name="q"))},
+        RPCStatusCode.INVALID_ARGUMENT,
+        "WorkflowType is not set on request.",
+    ),
+    (
+        {"schedule": _start(workflow_id="w", workflow_type=WorkflowType(name="T"))},
+        RPCStatusCode.INVALID_ARGUMENT,
+        "taskQueue is not set",
+    ),
+    (
+        {
+            "schedule": _start(
+                workflow_id="w",
+                workflow_type=WorkflowType(name="T"),
+                task_queue=TaskQueue(name="q"),
+                cron_schedule="@daily",
+            )
+        },
+        RPCStatusCode.INVALID_ARGUMENT,
+        "Scheduled workflow must not contain CronSchedule",
+    ),
+    (
+        {"schedule": schedule_pb.Schedule(spec=schedule_pb.ScheduleSpec(cron_string=["* * *"]))},
+        RPCStatusCode.INVALID_ARGUMENT,
+        "Invalid schedule spec: CronString does not have 5-7 fields",
+    ),
+    (
+        {"schedule": schedule_pb.Schedule(spec=schedule_pb.ScheduleSpec(timezone_name="Mars/Olympus"))},
+        RPCStatusCode.INVALID_ARGUMENT,
+        "Invalid schedule spec: unknown time zone Mars/Olympus",
+    ),
+    ({"namespace": "no-such-namespace"}, RPCStatusCode.NOT_FOUND, "Namespace no-such-namespace is not found."),
+]
+
+
+@pytest.mark.parametrize(("fields", "code", "message"), _CREATE_ERRORS)
+async def test_bad_create_is_refused_as_the_real_server_refuses_it(
+    server_address: str, fields: dict[str, Any], code: RPCStatusCode, message: str
+) -> None:
+    client = await Client.connect(server_address)
+    request = wsv1.CreateScheduleRequest(namespace="default", schedule_id=f"bad-{uuid.uuid4().hex[:6]}", request_id="r")
+    for name, value in fields.items():
+        if isinstance(value, str):
+            setattr(request, name, value)
+        else:
+            getattr(request, name).CopyFrom(value)
+    with pytest.raises(RPCError) as caught:
+        await client.workflow_service.create_schedule(request)
+    assert (caught.value.status, caught.value.message) == (code, message)
+
+
 async def test_schedule_errors(server_address: str) -> None:
     client = await Client.connect(server_address)
+    service = client.workflow_service
     schedule_id = f"errors-{uuid.uuid4().hex[:6]}"
-    with pytest.raises(RPCError) as bad_spec:
-        await client.create_schedule(
-            schedule_id,
-            Schedule(action=action("q", "wf"), spec=ScheduleSpec(cron_expressions=["* * *"])),
-        )
-    assert bad_spec.value.status == RPCStatusCode.INVALID_ARGUMENT
-    assert bad_spec.value.message == "Invalid schedule spec: CronString does not have 5-7 fields"
-    with pytest.raises(RPCError) as missing:
-        await client.get_schedule_handle(schedule_id).describe()
-    assert missing.value.status == RPCStatusCode.NOT_FOUND
-    handle = await client.create_schedule(schedule_id, Schedule(action=action("q", "wf"), spec=every(3600)))
-    from temporalio.client import ScheduleAlreadyRunningError
+    missing = f"workflow not found for ID: temporal-sys-scheduler:{schedule_id}"
+    for call in (
+        service.describe_schedule(wsv1.DescribeScheduleRequest(namespace="default", schedule_id=schedule_id)),
+        service.delete_schedule(wsv1.DeleteScheduleRequest(namespace="default", schedule_id=schedule_id)),
+        service.patch_schedule(
+            wsv1.PatchScheduleRequest(
+                namespace="default", schedule_id=schedule_id, patch=schedule_pb.SchedulePatch(pause="x")
+            )
+        ),
+    ):
+        with pytest.raises(RPCError) as not_found:
+            await call
+        assert (not_found.value.status, not_found.value.message) == (RPCStatusCode.NOT_FOUND, missing)
+    with pytest.raises(RPCError) as no_action:
+        await service.update_schedule(wsv1.UpdateScheduleRequest(namespace="default", schedule_id=schedule_id))
+    assert no_action.value.message == "Only StartWorkflow action is supported for schedules"
 
+    handle = await client.create_schedule(schedule_id, Schedule(action=action("q", "wf"), spec=every(3600)))
     with pytest.raises(ScheduleAlreadyRunningError):
         await client.create_schedule(schedule_id, Schedule(action=action("q", "wf"), spec=every(3600)))
+    with pytest.raises(RPCError) as no_patch:
+        await service.patch_schedule(wsv1.PatchScheduleRequest(namespace="default", schedule_id=schedule_id))
+    assert (no_patch.value.status, no_patch.value.message) == (
+        RPCStatusCode.INVALID_ARGUMENT,
+        "Patch is not set on request.",
+    )
+    with pytest.raises(RPCError) as no_range:
+        await service.list_schedule_matching_times(
+            wsv1.ListScheduleMatchingTimesRequest(namespace="default", schedule_id=schedule_id)
+        )
+    assert no_range.value.status == RPCStatusCode.INVALID_ARGUMENT
     await handle.delete()
     with pytest.raises(RPCError) as deleted:
         await handle.describe()
