@@ -58,7 +58,7 @@ class Schedules:
     # ---- RPCs -------------------------------------------------------------------------------
 
     async def create(self, request: wsv1.CreateScheduleRequest) -> bytes:
-        self.engine.namespaces.get(request.namespace)
+        namespace = self.engine.namespaces.get(request.namespace)
         if not request.schedule_id:
             raise InvalidArgument("Can't load workflow execution.  WorkflowId not set.")
         if len("temporal-sys-scheduler:" + request.schedule_id) > MAX_ID_LENGTH:
@@ -67,6 +67,8 @@ class Schedules:
             raise InvalidArgument("RequestId is not set on request.")
         _check_action(request.schedule.action)
         spec = _canonical(request.schedule.spec)
+        namespace.check_search_attributes(request.schedule.action.start_workflow.search_attributes)
+        namespace.check_search_attributes(request.search_attributes)
         key = (request.namespace, request.schedule_id)
         if key in self.schedules:
             raise WorkflowAlreadyStarted(f'schedule "{request.schedule_id}" is already registered', "", "")
@@ -123,9 +125,10 @@ class Schedules:
                 payload.metadata["type"] = "".join(p.capitalize() for p in type_name.split("_")).encode()
 
     async def update(self, request: wsv1.UpdateScheduleRequest) -> None:
-        self.engine.namespaces.get(request.namespace)
+        namespace = self.engine.namespaces.get(request.namespace)
         _check_action(request.schedule.action)
         spec = _canonical(request.schedule.spec)
+        namespace.check_search_attributes(request.search_attributes)
         if not request.schedule.action.HasField("start_workflow"):
             raise InvalidArgument("Only StartWorkflow action is supported for schedules")
         if request.HasField("memo"):

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from temporalio.api.common.v1 import WorkflowType
+from temporalio.api.common.v1 import Payload, SearchAttributes, WorkflowType
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflow.v1 import NewWorkflowExecutionInfo
@@ -309,6 +309,11 @@ _CREATE_ERRORS = [
         "Invalid schedule spec: unknown time zone Mars/Olympus",
     ),
     ({"namespace": "no-such-namespace"}, RPCStatusCode.NOT_FOUND, "Namespace no-such-namespace is not found."),
+    (
+        {"search_attributes": SearchAttributes(indexed_fields={"NoSuchAttribute": Payload(data=b'"x"')})},
+        RPCStatusCode.INVALID_ARGUMENT,
+        "Namespace default has no mapping defined for search attribute NoSuchAttribute",
+    ),
 ]
 
 
@@ -367,3 +372,35 @@ async def test_schedule_errors(server_address: str) -> None:
     with pytest.raises(RPCError) as deleted:
         await handle.describe()
     assert deleted.value.status == RPCStatusCode.NOT_FOUND
+
+
+async def test_update_with_a_stale_conflict_token_is_dropped(server_address: str) -> None:
+    client = await Client.connect(server_address)
+    service = client.workflow_service
+    schedule_id = f"token-{uuid.uuid4().hex[:6]}"
+    handle = await client.create_schedule(
+        schedule_id,
+        Schedule(action=action("q", f"wf-{schedule_id}"), spec=every(3600), state=ScheduleState(paused=True)),
+    )
+    first = await handle.describe()
+    token = first.raw_description.conflict_token
+
+    def with_notes(notes: str) -> wsv1.UpdateScheduleRequest:
+        schedule = schedule_pb.Schedule()
+        schedule.CopyFrom(first.raw_description.schedule)
+        schedule.state.notes = notes
+        return wsv1.UpdateScheduleRequest(
+            namespace="default", schedule_id=schedule_id, schedule=schedule, conflict_token=token, request_id="r1"
+        )
+
+    await service.update_schedule(with_notes("first update"))
+    updated = await described(handle, lambda d: d.schedule.state.note == "first update", "the first update")
+    assert updated.raw_description.conflict_token == (2).to_bytes(8, "big")
+    # The same token again: the schedule changed since, so this update is dropped without an error.
+    stale = with_notes("stale update")
+    stale.request_id = "r2"
+    await service.update_schedule(stale)
+    await handle.pause(note="paused after")
+    after = await described(handle, lambda d: d.schedule.state.note == "paused after", "the pause")
+    assert after.raw_description.conflict_token == (3).to_bytes(8, "big")
+    await handle.delete()
