@@ -180,7 +180,7 @@ class Schedules:
             matching = [s for s in matching if self._matches(s, request.query)]
         matching.sort(key=lambda s: (-seconds_of_time(s.info.create_time), s.schedule_id))
         page_size = request.maximum_page_size or 1000
-        offset = int(request.next_page_token.decode() or 0) if request.next_page_token else 0
+        offset = _page_offset(request.next_page_token)
         page = matching[offset : offset + page_size]
         response = wsv1.ListSchedulesResponse()
         for state in page:
@@ -420,6 +420,16 @@ class Schedules:
             # Gone, or replaced by another chain: not running, and how it ended is unknown.
             return Status.WORKFLOW_EXECUTION_STATUS_TERMINATED
         return None if chain.current.running else chain.current.status
+
+
+def _page_offset(token: bytes) -> int:
+    """Where a ListSchedules page starts: its token is the offset as digits."""
+    if not token:
+        return 0
+    text = token.decode("ascii", errors="replace")
+    if not text.isascii() or not text.isdigit():
+        raise InvalidArgument("invalid next page token")
+    return int(text)
 
 
 def _json_payload(value: str) -> common.Payload:

@@ -31,9 +31,9 @@ from devserver.core.protos import seconds_of
 MIN_YEAR = 2000
 MAX_YEAR = 2100
 MAX_COMMENT = 200
-# How many excluded times are skipped before the search gives up (the real server's
-# warn threshold; past it the real one keeps going up to year 2100).
-_MAX_EXCLUDED = 24 * 60 * 60
+# How many excluded times in a row are skipped before the search gives up (None: no more
+# times). The real server searches on to year 2100; this bound keeps one search under a second.
+_MAX_EXCLUDED = 5000
 
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december"]  # fmt: skip
@@ -49,6 +49,9 @@ _PREDEFINED = {
 }
 _GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+_END_OF_CALENDAR = int(datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC).timestamp())
 
 
 class SpecError(ValueError):
@@ -437,6 +440,9 @@ class CompiledSpec:
         cursor = int(after // 1)
         if self.start is not None:
             cursor = max(cursor, int(self.start // 1) - 1)
+        if cursor >= _END_OF_CALENDAR:
+            return None  # nothing is named after year 2100 (as on the real server)
+        cursor = max(cursor, 0)
         for _ in range(_MAX_EXCLUDED):
             nominal = self._raw_next(cursor)
             if nominal is None or (self.end is not None and nominal > self.end):

@@ -28,7 +28,7 @@ from temporalio.api.enums.v1.task_queue_pb2 import TaskQueueKind
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 
-from devserver.core.protos import duration, seconds_of, timestamp
+from devserver.core.protos import clamp_epoch, duration, seconds_of, timestamp
 from devserver.core.schedule_spec import CompiledSpec, canonicalize, clean, seconds_of_time
 
 Overlap = schedule_enums.ScheduleOverlapPolicy
@@ -339,7 +339,7 @@ def resolve_buffer(state: ScheduleState, running: bool) -> BufferDecision:
 
 def started_workflow_id(state: ScheduleState, start: BufferedStart) -> str:
     base = state.schedule.action.start_workflow.workflow_id
-    moment = datetime.fromtimestamp(int(start.nominal // 1), UTC)
+    moment = datetime.fromtimestamp(int(clamp_epoch(start.nominal) // 1), UTC)
     return f"{base}-{moment.strftime('%Y-%m-%dT%H:%M:%SZ')}"
 
 
