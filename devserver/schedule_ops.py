@@ -31,7 +31,7 @@ from devserver.core.schedule_spec import SpecError, canonicalize, seconds_of_tim
 from devserver.engine import Engine
 from devserver.errors import FailedPrecondition, InvalidArgument, NotFound, ServiceError, WorkflowAlreadyStarted
 from devserver.list_filter import FieldType, InvalidQueryError, VisibilityRecord, parse_query
-from devserver.namespaces import SYSTEM_SEARCH_ATTRIBUTES
+from devserver.namespaces import SYSTEM_SEARCH_ATTRIBUTES, is_reserved_search_attribute
 from devserver.visibility import decode_search_attributes
 
 log = logging.getLogger("tempo.schedules")
@@ -196,6 +196,13 @@ class Schedules:
     def _matches(self, state: core.ScheduleState, query: str) -> bool:
         """The List Filter on a schedule: its search attributes, TemporalSchedulePaused, ScheduleId."""
         try:
+            parsed = parse_query(query)
+            for predicate in parsed.predicates:
+                name = predicate.name
+                if (name in SYSTEM_SEARCH_ATTRIBUTES or is_reserved_search_attribute(name)) and (
+                    name != "TemporalSchedulePaused"
+                ):
+                    raise InvalidArgument(f'invalid query filter for schedules: cannot filter on "{name}"')
             parsed = parse_query(re.sub(r"\bScheduleId\b", "WorkflowId", query))
             types: dict[str, FieldType | None] = dict(self.engine.visibility.search_attribute_types)
             types["TemporalSchedulePaused"] = FieldType.BOOL

@@ -404,3 +404,37 @@ async def test_update_with_a_stale_conflict_token_is_dropped(server_address: str
     after = await described(handle, lambda d: d.schedule.state.note == "paused after", "the pause")
     assert after.raw_description.conflict_token == (3).to_bytes(8, "big")
     await handle.delete()
+
+
+async def test_list_schedules_newest_first_filtered_like_the_real_server(server_address: str) -> None:
+    client = await Client.connect(server_address)
+    tag = uuid.uuid4().hex[:6]
+    ids = [f"list-{tag}-{name}" for name in ("b", "a", "c")]
+    for schedule_id in ids:
+        paused = ScheduleState(paused=schedule_id.endswith("-a"))
+        await client.create_schedule(schedule_id, Schedule(action=action("q", "wf"), spec=every(3600), state=paused))
+
+    async def listed(query: str | None = None) -> list[str]:
+        found = [s.id async for s in await client.list_schedules(query=query)]
+        return [i for i in found if i.startswith(f"list-{tag}-")]
+
+    everything = await wait_until(lambda: _all_three(listed), timeout=30.0, interval=0.2, what="three listed")
+    assert everything == list(reversed(ids))
+    assert await listed(f"ScheduleId = 'list-{tag}-a'") == [f"list-{tag}-a"]
+    # The real server indexes the paused flag a moment after the schedule itself.
+    paused = await wait_until(lambda: listed("TemporalSchedulePaused = true"), timeout=30.0, interval=0.2)
+    assert paused == [f"list-{tag}-a"]
+    for field in ("WorkflowId", "ExecutionStatus"):
+        with pytest.raises(RPCError) as refused:
+            await listed(f"{field} = 'Running'")
+        assert (refused.value.status, refused.value.message) == (
+            RPCStatusCode.INVALID_ARGUMENT,
+            f'invalid query filter for schedules: cannot filter on "{field}"',
+        )
+    for schedule_id in ids:
+        await client.get_schedule_handle(schedule_id).delete()
+
+
+async def _all_three(listed: Any) -> list[str] | None:
+    found: list[str] = await listed()
+    return found if len(found) == 3 else None
