@@ -438,3 +438,60 @@ async def test_list_schedules_newest_first_filtered_like_the_real_server(server_
 async def _all_three(listed: Any) -> list[str] | None:
     found: list[str] = await listed()
     return found if len(found) == 3 else None
+
+
+_RICH_SPECS = {
+    "calendars and exclusions": ScheduleSpec(
+        calendars=[
+            ScheduleCalendarSpec(
+                hour=[ScheduleRange(9, 17, 2)],
+                minute=[ScheduleRange(0), ScheduleRange(30)],
+                day_of_week=[ScheduleRange(1, 5)],
+                comment="office hours",
+            )
+        ],
+        skip=[ScheduleCalendarSpec(hour=[ScheduleRange(13)], minute=[ScheduleRange(0, 59)])],
+        time_zone_name="America/New_York",
+        start_at=datetime(2024, 3, 8, tzinfo=UTC),
+        end_at=datetime(2024, 3, 13, tzinfo=UTC),
+    ),
+    "cron strings": ScheduleSpec(
+        cron_expressions=[
+            "15 2,3 * 3 SUN",
+            "0 30 */6 * * * 2024 # seconds and a year",
+            "@every 90m/15m",
+        ],
+        time_zone_name="Europe/Paris",
+    ),
+    "intervals": ScheduleSpec(
+        intervals=[
+            ScheduleIntervalSpec(every=timedelta(hours=5), offset=timedelta(minutes=7)),
+            ScheduleIntervalSpec(every=timedelta(days=1)),
+        ],
+        start_at=datetime(2024, 3, 30, 23, tzinfo=UTC),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(_RICH_SPECS))
+async def test_spec_and_matching_times_agree_between_servers(tempo_address: str, real_address: str, name: str) -> None:
+    """The canonical spec DescribeSchedule shows and the times a spec names, compared exactly."""
+    seen = []
+    for address in (tempo_address, real_address):
+        client = await Client.connect(address)
+        schedule_id = f"spec-{uuid.uuid4().hex[:6]}"
+        handle = await client.create_schedule(
+            schedule_id,
+            Schedule(action=action("q", "wf"), spec=_RICH_SPECS[name], state=ScheduleState(paused=True)),
+        )
+        described_spec = (await handle.describe()).raw_description.schedule.spec
+        matching = wsv1.ListScheduleMatchingTimesRequest(namespace="default", schedule_id=schedule_id)
+        matching.start_time.FromDatetime(datetime(2024, 3, 1, tzinfo=UTC))
+        matching.end_time.FromDatetime(datetime(2024, 4, 5, tzinfo=UTC))
+        times = (await client.workflow_service.list_schedule_matching_times(matching)).start_time
+        seen.append((described_spec, [t.ToJsonString() for t in times]))
+        await handle.delete()
+    (tempo_spec, tempo_times), (real_spec, real_times) = seen
+    assert tempo_spec == real_spec
+    assert tempo_times == real_times
+    assert tempo_times, "the spec names some times in the range"
