@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 
 @workflow.defn
@@ -16,3 +17,12 @@ class ScheduledWork:
         if seconds:
             await asyncio.sleep(seconds)
         return workflow.info().workflow_id
+
+
+@workflow.defn
+class ScheduledFailure:
+    """Fails at once, for good (pause-on-failure)."""
+
+    @workflow.run
+    async def run(self) -> None:
+        raise ApplicationError("kitchen closed", non_retryable=True)

@@ -45,7 +45,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from tests.devserver.scenarios import wait_until
-from tests.devserver.schedule_app import ScheduledWork
+from tests.devserver.schedule_app import ScheduledFailure, ScheduledWork
 
 pytestmark = pytest.mark.real_server
 
@@ -495,3 +495,26 @@ async def test_spec_and_matching_times_agree_between_servers(tempo_address: str,
     assert tempo_spec == real_spec
     assert tempo_times == real_times
     assert tempo_times, "the spec names some times in the range"
+
+
+async def test_pause_on_failure_pauses_with_the_failure_in_the_note(server_address: str) -> None:
+    client = await Client.connect(server_address)
+    task_queue = f"schedules-{uuid.uuid4().hex[:8]}"
+    async with Worker(client, task_queue=task_queue, workflows=[ScheduledFailure]):
+        schedule_id = f"failing-{uuid.uuid4().hex[:6]}"
+        handle = await client.create_schedule(
+            schedule_id,
+            Schedule(
+                action=ScheduleActionStartWorkflow(ScheduledFailure.run, id=f"wf-{schedule_id}", task_queue=task_queue),
+                spec=every(1),
+                policy=SchedulePolicy(pause_on_failure=True),
+            ),
+        )
+        paused = await described(handle, lambda d: d.schedule.state.paused, "paused by the failure")
+        failed = paused.info.recent_actions[0].action.workflow_id  # type: ignore[attr-defined]
+        assert paused.schedule.state.note == f"paused due to workflow failure: {failed}: kitchen closed"
+        assert paused.info.running_actions == []
+        count = paused.info.num_actions
+        await asyncio.sleep(1.5)  # another second passes: a paused schedule starts nothing
+        assert (await handle.describe()).info.num_actions == count
+        await handle.delete()
