@@ -526,7 +526,13 @@ class WorkflowService:
     async def ListSchedules(
         self, request: wsv1.ListSchedulesRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.ListSchedulesResponse:
-        return self.schedules.list(request)
+        return self.schedules.list_schedules(request)
+
+    @rpc
+    async def CountSchedules(
+        self, request: wsv1.CountSchedulesRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.CountSchedulesResponse:
+        return wsv1.CountSchedulesResponse(count=self.schedules.count(request))
 
     @rpc
     async def ListScheduleMatchingTimes(

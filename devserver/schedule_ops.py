@@ -39,6 +39,7 @@ log = logging.getLogger("tempo.schedules")
 Status = wf_enums.WorkflowExecutionStatus
 ReusePolicy = wf_enums.WorkflowIdReusePolicy
 ScheduleKey = tuple[str, str]
+_GROUP_BY = re.compile(r"\bgroup\s+by\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 
 # While a buffered start waits for a running workflow to close, the schedule looks this often.
 WAIT_FOR_CLOSE = 0.2
@@ -173,11 +174,9 @@ class Schedules:
         start, end = seconds_of_time(request.start_time), seconds_of_time(request.end_time)
         return state.compiled.times_between(start, end, state.seed)
 
-    def list(self, request: wsv1.ListSchedulesRequest) -> wsv1.ListSchedulesResponse:
+    def list_schedules(self, request: wsv1.ListSchedulesRequest) -> wsv1.ListSchedulesResponse:
         self.engine.namespaces.get(request.namespace)
-        matching = [s for s in self.schedules.values() if s.namespace == request.namespace]
-        if request.query:
-            matching = [s for s in matching if self._matches(s, request.query)]
+        matching = self._matching(request.namespace, request.query)
         matching.sort(key=lambda s: (-seconds_of_time(s.info.create_time), s.schedule_id))
         page_size = request.maximum_page_size or 1000
         offset = _page_offset(request.next_page_token)
@@ -193,38 +192,39 @@ class Schedules:
             response.next_page_token = str(offset + page_size).encode()
         return response
 
-    def _matches(self, state: core.ScheduleState, query: str) -> bool:
-        """The List Filter on a schedule: its search attributes, TemporalSchedulePaused, ScheduleId."""
+    def count(self, request: wsv1.CountSchedulesRequest) -> int:
+        self.engine.namespaces.get(request.namespace)
+        grouped = _GROUP_BY.search(request.query)
+        if grouped is not None:
+            self._check_field(grouped.group(1))
+            raise InvalidArgument(
+                "invalid query: operation is not supported: "
+                f"'GROUP BY' clause is not supported for search attribute {grouped.group(1)}"
+            )
+        return len(self._matching(request.namespace, request.query))
+
+    def _matching(self, namespace: str, query: str) -> list[core.ScheduleState]:
+        """The namespace's schedules the List Filter `query` matches (its search attributes,
+        TemporalSchedulePaused, ScheduleId); a bad query is refused even if none exist."""
+        found = [s for s in self.schedules.values() if s.namespace == namespace]
+        if not query.strip():
+            return found
         try:
-            parsed = parse_query(query)
-            for predicate in parsed.predicates:
-                name = predicate.name
-                if (name in SYSTEM_SEARCH_ATTRIBUTES or is_reserved_search_attribute(name)) and (
-                    name != "TemporalSchedulePaused"
-                ):
-                    raise InvalidArgument(f'invalid query filter for schedules: cannot filter on "{name}"')
+            for predicate in parse_query(query).predicates:
+                self._check_field(predicate.name)
             parsed = parse_query(re.sub(r"\bScheduleId\b", "WorkflowId", query))
             types: dict[str, FieldType | None] = dict(self.engine.visibility.search_attribute_types)
             types["TemporalSchedulePaused"] = FieldType.BOOL
             parsed.resolve(types)
         except InvalidQueryError as err:
             raise InvalidArgument(str(err)) from None
-        attributes = decode_search_attributes(state.search_attributes)
-        attributes["TemporalSchedulePaused"] = state.paused
-        created = datetime.fromtimestamp(seconds_of_time(state.info.create_time), UTC)
-        record = VisibilityRecord(
-            namespace=state.namespace,
-            workflow_id=state.schedule_id,
-            run_id="",
-            workflow_type="temporal-sys-scheduler-workflow",
-            task_queue="temporal-sys-per-ns-tq",
-            status=Status.WORKFLOW_EXECUTION_STATUS_RUNNING,
-            start_time=created,
-            execution_time=created,
-            close_time=None,
-            search_attributes=attributes,
-        )
-        return parsed.matches(record)
+        return [s for s in found if parsed.matches(_record(s))]
+
+    @staticmethod
+    def _check_field(name: str) -> None:
+        reserved = name in SYSTEM_SEARCH_ATTRIBUTES or is_reserved_search_attribute(name)
+        if reserved and name != "TemporalSchedulePaused":
+            raise InvalidArgument(f'invalid query filter for schedules: cannot filter on "{name}"')
 
     # ---- lookups and saving -------------------------------------------------------------------
 
@@ -427,6 +427,25 @@ class Schedules:
             # Gone, or replaced by another chain: not running, and how it ended is unknown.
             return Status.WORKFLOW_EXECUTION_STATUS_TERMINATED
         return None if chain.current.running else chain.current.status
+
+
+def _record(state: core.ScheduleState) -> VisibilityRecord:
+    """A schedule as the List Filter sees it (the real server lists its scheduler workflow)."""
+    attributes = decode_search_attributes(state.search_attributes)
+    attributes["TemporalSchedulePaused"] = state.paused
+    created = datetime.fromtimestamp(seconds_of_time(state.info.create_time), UTC)
+    return VisibilityRecord(
+        namespace=state.namespace,
+        workflow_id=state.schedule_id,
+        run_id="",
+        workflow_type="temporal-sys-scheduler-workflow",
+        task_queue="temporal-sys-per-ns-tq",
+        status=Status.WORKFLOW_EXECUTION_STATUS_RUNNING,
+        start_time=created,
+        execution_time=created,
+        close_time=None,
+        search_attributes=attributes,
+    )
 
 
 def _page_offset(token: bytes) -> int:

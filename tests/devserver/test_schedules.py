@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 from temporalio.api.common.v1 import Payload, SearchAttributes, WorkflowType
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflow.v1 import NewWorkflowExecutionInfo
@@ -41,6 +43,7 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
@@ -518,3 +521,43 @@ async def test_pause_on_failure_pauses_with_the_failure_in_the_note(server_addre
         await asyncio.sleep(1.5)  # another second passes: a paused schedule starts nothing
         assert (await handle.describe()).info.num_actions == count
         await handle.delete()
+
+
+async def test_count_schedules(server_address: str) -> None:
+    client = await Client.connect(server_address)
+    service = client.workflow_service
+    tag = uuid.uuid4().hex[:6]
+    attribute = f"ScheduleTag{tag}"
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace="default", search_attributes={attribute: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD}
+        )
+    )
+    with pytest.raises(RPCError) as refused:
+        await service.count_schedules(wsv1.CountSchedulesRequest(namespace="default", query="WorkflowId = 'x'"))
+    assert refused.value.message == 'invalid query filter for schedules: cannot filter on "WorkflowId"'
+    with pytest.raises(RPCError) as grouped:
+        await service.count_schedules(
+            wsv1.CountSchedulesRequest(namespace="default", query="GROUP BY TemporalSchedulePaused")
+        )
+    assert grouped.value.message == (
+        "invalid query: operation is not supported: "
+        "'GROUP BY' clause is not supported for search attribute TemporalSchedulePaused"
+    )
+    for n in range(2):
+        await client.create_schedule(
+            f"count-{tag}-{n}",
+            Schedule(action=action("q", "wf"), spec=every(3600)),
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(SearchAttributeKey.for_keyword(attribute), tag)]
+            ),
+        )
+
+    async def counted() -> int:
+        query = f"{attribute} = '{tag}'"
+        response = await service.count_schedules(wsv1.CountSchedulesRequest(namespace="default", query=query))
+        return response.count if response.count == 2 else 0
+
+    assert await wait_until(counted, timeout=30.0, interval=0.2, what="two counted") == 2
+    for n in range(2):
+        await client.get_schedule_handle(f"count-{tag}-{n}").delete()
