@@ -159,13 +159,16 @@ class Schedules:
 
     async def delete(self, request: wsv1.DeleteScheduleRequest) -> None:
         state = self._get(request.namespace, request.schedule_id)
-        key = self._key(state)
         async with self._lock(state):
-            del self.schedules[key]
-            handle = self._wakes.pop(key, None)
-            if handle is not None:
-                handle.cancel()
-            await self.engine.store.delete_schedule(state.namespace, state.schedule_id)
+            await self._remove(state)
+
+    async def _remove(self, state: core.ScheduleState) -> None:
+        key = self._key(state)
+        self.schedules.pop(key, None)
+        handle = self._wakes.pop(key, None)
+        if handle is not None:
+            handle.cancel()
+        await self.engine.store.delete_schedule(state.namespace, state.schedule_id)
 
     def matching_times(self, request: wsv1.ListScheduleMatchingTimesRequest) -> list[float]:
         state = self._get(request.namespace, request.schedule_id)
@@ -308,6 +311,12 @@ class Schedules:
             if not state.buffer or state.info.running_workflows:
                 break
         delays: list[float] = []
+        expiry = core.retention_expiry(state, next_time)
+        if expiry is not None:
+            if expiry <= self.engine.clock.now():
+                await self._remove(state)
+                return None
+            delays.append(expiry - self.engine.clock.now())
         if next_time is not None and state.can_take_action(False):
             delays.append(next_time - self.engine.clock.now())
         if state.buffer:

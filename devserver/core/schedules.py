@@ -44,6 +44,8 @@ LIST_RECENT_ACTIONS = 5
 LIST_FUTURE_ACTIONS = 5
 LIST_SPEC_ITEMS = 10
 INITIAL_CONFLICT_TOKEN = 1
+# A schedule with nothing left to do is removed this long after its last event (as on the real server).
+RETENTION = 7 * 24 * 3600.0
 
 
 @dataclass
@@ -385,6 +387,20 @@ def workflow_closed(
         else:
             state.schedule.state.notes = f"paused due to workflow timeout: {workflow_id}"
         state.conflict_token += 1
+
+
+def retention_expiry(state: ScheduleState, next_time: float | None) -> float | None:
+    """When a schedule that will never act again is removed; None while it may still act."""
+    if state.paused or state.buffer or state.backfills:
+        return None
+    if next_time is not None and state.can_take_action(False):
+        return None
+    last = seconds_of_time(state.info.create_time)
+    if state.info.HasField("update_time"):
+        last = max(last, seconds_of_time(state.info.update_time))
+    if state.info.recent_actions:
+        last = max(last, seconds_of_time(state.info.recent_actions[-1].actual_time))
+    return last + RETENTION
 
 
 # ---- reading ----------------------------------------------------------------------------------

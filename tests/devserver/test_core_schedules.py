@@ -147,3 +147,14 @@ def test_state_survives_a_dump_and_load() -> None:
     again = core.load(core.dump(state))
     assert core.dump(again) == core.dump(state)
     assert again.buffer == state.buffer
+
+
+def test_a_schedule_with_nothing_left_to_do_expires_a_week_after_its_last_action() -> None:
+    state = make(every=10, limited_actions=True, remaining_actions=1)
+    next_time = core.advance(state, T0 + 10)
+    assert core.retention_expiry(state, next_time) is None  # one start is still buffered
+    order = core.resolve_buffer(state, running=False).starts[0]
+    core.record_action(state, order, "run-1", T0 + 10.5)
+    assert core.retention_expiry(state, core.advance(state, T0 + 11)) == T0 + 10.5 + core.RETENTION
+    state.schedule.state.paused = True
+    assert core.retention_expiry(state, None) is None  # a paused schedule is kept
