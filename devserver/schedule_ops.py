@@ -331,7 +331,8 @@ class Schedules:
             return
         state.buffer = [s for s in state.buffer if not s.request_id]
         for start in pending:
-            await self._start(state, core.StartOrder(start, core.started_workflow_id(state, start), True))
+            alone = state.resolve(start.overlap) != core.Overlap.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL
+            await self._start(state, core.StartOrder(start, core.started_workflow_id(state, start), alone))
         await self._save(state)
 
     async def _start(self, state: core.ScheduleState, order: core.StartOrder) -> None:
