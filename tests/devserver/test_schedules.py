@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from google.protobuf.json_format import MessageToDict
 from temporalio.api.common.v1 import Payload, SearchAttributes, WorkflowType
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -137,7 +138,10 @@ async def test_trigger_and_overlap_policies(server_address: str) -> None:
         await handle.trigger()
         await described(handle, lambda d: d.info.num_actions_skipped_overlap == 1, "one skipped")
         # BUFFER_ONE: kept until the running one closes.
+        # (Each patch waits for the one before: two that reach the real server's scheduler
+        # together count as one.)
         await handle.trigger(overlap=ScheduleOverlapPolicy.BUFFER_ONE)
+        await described(handle, lambda d: d.raw_description.info.buffer_size == 1, "one buffered")
         await handle.trigger(overlap=ScheduleOverlapPolicy.BUFFER_ONE)
         buffered = await described(handle, lambda d: d.info.num_actions_skipped_overlap == 2, "second skipped")
         assert buffered.raw_description.info.buffer_size == 1
@@ -561,3 +565,67 @@ async def test_count_schedules(server_address: str) -> None:
     assert await wait_until(counted, timeout=30.0, interval=0.2, what="two counted") == 2
     for n in range(2):
         await client.get_schedule_handle(f"count-{tag}-{n}").delete()
+
+
+def _normalised(value: Any, names: dict[str, str]) -> Any:
+    """A describe answer as a dict with times, run ids and this test's names replaced."""
+    if isinstance(value, dict):
+        return {k: _normalised(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalised(v, names) for v in value]
+    if isinstance(value, str):
+        for real, placeholder in names.items():
+            value = value.replace(real, placeholder)
+        if len(value) == 36 and value.count("-") == 4:
+            return "<run id>"
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return "<time>"
+        except ValueError:
+            return value
+    return value
+
+
+async def test_describe_answers_agree_between_servers(tempo_address: str, real_address: str) -> None:
+    """One schedule made, triggered and paused the same way on both: the same describe answer."""
+    answers = []
+    for address in (tempo_address, real_address):
+        async with worker(address) as (client, task_queue):
+            schedule_id = f"same-{uuid.uuid4().hex[:6]}"
+            handle = await client.create_schedule(
+                schedule_id,
+                Schedule(
+                    action=ScheduleActionStartWorkflow(
+                        ScheduledWork.run,
+                        60.0,
+                        id=f"wf-{schedule_id}",
+                        task_queue=task_queue,
+                        memo={"order": 7},
+                        execution_timeout=timedelta(minutes=5),
+                    ),
+                    spec=ScheduleSpec(
+                        intervals=[ScheduleIntervalSpec(every=timedelta(hours=1), offset=timedelta(minutes=3))],
+                        cron_expressions=["0 9 * * MON"],
+                        jitter=timedelta(seconds=0),
+                    ),
+                    policy=SchedulePolicy(
+                        overlap=ScheduleOverlapPolicy.BUFFER_ONE, catchup_window=timedelta(minutes=2)
+                    ),
+                    state=ScheduleState(paused=True, note="made paused"),
+                ),
+                memo={"team": "kitchen"},
+            )
+            await handle.trigger()
+            # (Two patches that reach the real server's scheduler together count as one.)
+            await described(handle, lambda d: d.info.num_actions == 1, "the first start")
+            await handle.trigger()
+            await described(handle, lambda d: d.raw_description.info.buffer_size == 1, "one buffered")
+            await handle.unpause(note="open")
+            raw = (await handle.describe()).raw_description
+            answer = MessageToDict(raw)
+            answer["info"]["futureActionTimes"] = len(answer["info"]["futureActionTimes"])
+            answers.append(_normalised(answer, {schedule_id: "<schedule>", task_queue: "<queue>"}))
+            await handle.delete()
+            for action_result in raw.info.recent_actions:
+                await client.get_workflow_handle(action_result.start_workflow_result.workflow_id).terminate()
+    assert answers[0] == answers[1]
