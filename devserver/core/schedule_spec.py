@@ -454,6 +454,8 @@ class CompiledSpec:
             cursor = nominal
         else:
             return None
+        if self.jitter <= 0:
+            return NextTime(nominal, float(nominal))
         max_jitter = self.jitter
         following = self._raw_next(nominal)
         if following is not None:
