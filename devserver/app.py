@@ -136,7 +136,8 @@ class DevServer:
         self.metrics = Metrics() if config.metrics_port is not None else None
         engine.metrics = self.metrics
         workflow_service = service_pb2.DESCRIPTOR.services_by_name["WorkflowService"]
-        add_service(self.grpc, WorkflowService(engine), workflow_service, abort, self.limiter, self.metrics)
+        self.workflow_service = WorkflowService(engine)
+        add_service(self.grpc, self.workflow_service, workflow_service, abort, self.limiter, self.metrics)
         operator_service = operator_pb.DESCRIPTOR.services_by_name["OperatorService"]
         add_service(self.grpc, OperatorService(engine), operator_service, abort, metrics=self.metrics)
         self._stop_metrics: Callable[[], None] | None = None
@@ -158,10 +159,12 @@ class DevServer:
                 raise PortInUse(f"cannot serve metrics on {self.config.ip}:{self.config.metrics_port}: {exc}") from exc
         await self.grpc.start()
         self.reaper.start()
+        await self.workflow_service.schedules.restore(self.engine.saved_schedules)
 
     async def stop(self) -> None:
         """Answer long polls, let in-flight RPCs finish, close the listener, then the store."""
         await self.reaper.stop()
+        self.workflow_service.schedules.shutdown()
         await self.engine.shutdown()
         await self.grpc.stop(self.config.shutdown_grace)
         if self._stop_metrics is not None:

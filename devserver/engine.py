@@ -139,6 +139,8 @@ class Engine:
         self.stale_events: Counter[tuple[str, str]] = Counter()
         self._warned: set[tuple[RunKey, str]] = set()
         self.closing = False
+        # Schedules the store held at start, for devserver.schedule_ops to take over.
+        self.saved_schedules: list[str] = []
 
     # ---- lookup -----------------------------------------------------------------
 
@@ -346,6 +348,7 @@ class Engine:
 
     async def restore(self, loaded: Loaded) -> None:
         """Take over what a store held: namespaces, runs, and every pending task and deadline."""
+        self.saved_schedules = list(loaded.schedules)
         for namespace in loaded.namespaces:
             self.namespaces.namespaces.setdefault(namespace.name, namespace)
             for name, value_type in namespace.search_attributes.items():
@@ -536,6 +539,11 @@ class Engine:
             attrs.search_attributes.CopyFrom(request.search_attributes)
         if request.header.fields:
             attrs.header.CopyFrom(request.header)
+        # A schedule's start carries what the schedule's previous run ended with.
+        if request.HasField("last_completion_result"):
+            attrs.last_completion_result.CopyFrom(request.last_completion_result)
+        if request.HasField("continued_failure"):
+            attrs.continued_failure.CopyFrom(request.continued_failure)
         if parent is not None:
             attrs.MergeFrom(parent)
 

@@ -33,6 +33,7 @@ from devserver.grpc_handlers import MAX_ID_LENGTH
 from devserver.metrics import REFUSED_WITH
 from devserver.namespaces import Namespace
 from devserver.read_ops import ReadOps
+from devserver.schedule_ops import Schedules, matching_response
 from devserver.update_ops import UpdateOps
 from devserver.worker_ops import WorkerOps
 
@@ -104,6 +105,7 @@ class WorkflowService:
         self.updates = UpdateOps(engine)
         self.activity_control = ActivityOps(engine)
         self.batches = BatchOps(engine)
+        self.schedules = Schedules(engine)
 
     def _poll_timeout(self, context: grpc.aio.ServicerContext, longest: float | None = None) -> float:
         if self.engine.closing:
@@ -516,6 +518,59 @@ class WorkflowService:
         self, request: wsv1.DescribeTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DescribeTaskQueueResponse:
         return self.workers.describe_task_queue(request)
+
+    # ---- schedules (schedule_ops) ----------------------------------------------------------------
+
+    @rpc
+    async def CreateSchedule(
+        self, request: wsv1.CreateScheduleRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.CreateScheduleResponse:
+        return wsv1.CreateScheduleResponse(conflict_token=await self.schedules.create(request))
+
+    @rpc
+    async def DescribeSchedule(
+        self, request: wsv1.DescribeScheduleRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.DescribeScheduleResponse:
+        return await self.schedules.describe(request)
+
+    @rpc
+    async def UpdateSchedule(
+        self, request: wsv1.UpdateScheduleRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.UpdateScheduleResponse:
+        await self.schedules.update(request)
+        return wsv1.UpdateScheduleResponse()
+
+    @rpc
+    async def PatchSchedule(
+        self, request: wsv1.PatchScheduleRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.PatchScheduleResponse:
+        await self.schedules.patch(request)
+        return wsv1.PatchScheduleResponse()
+
+    @rpc
+    async def DeleteSchedule(
+        self, request: wsv1.DeleteScheduleRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.DeleteScheduleResponse:
+        await self.schedules.delete(request)
+        return wsv1.DeleteScheduleResponse()
+
+    @rpc
+    async def ListSchedules(
+        self, request: wsv1.ListSchedulesRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ListSchedulesResponse:
+        return self.schedules.list_schedules(request)
+
+    @rpc
+    async def CountSchedules(
+        self, request: wsv1.CountSchedulesRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.CountSchedulesResponse:
+        return wsv1.CountSchedulesResponse(count=self.schedules.count(request))
+
+    @rpc
+    async def ListScheduleMatchingTimes(
+        self, request: wsv1.ListScheduleMatchingTimesRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ListScheduleMatchingTimesResponse:
+        return matching_response(self.schedules.matching_times(request))
 
 
 def _check_length(value: str, message: str) -> None:

@@ -6,6 +6,7 @@ Layout (schema version in `PRAGMA user_version`, migrated forward on open):
 - `executions`: one row per run, its mutable-state snapshot (`devserver.core.snapshot`).
   Pending tasks, timers, retries and the visibility record are all derived from it.
 - `history`: one row per event, the serialized HistoryEvent proto.
+- `schedules`: one row per schedule, its state (`devserver.core.schedules.dump`, JSON).
 
 Commits from concurrent requests are queued and written by one writer task in a
 single transaction per batch, so durability costs one fsync per batch, not per
@@ -38,7 +39,7 @@ from devserver.store import Loaded, MemoryStore, RunWrite
 
 log = logging.getLogger("tempo.sqlite")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry upgrades the schema from version i to i + 1.
 MIGRATIONS: list[str] = [
@@ -67,6 +68,15 @@ MIGRATIONS: list[str] = [
     # 2: namespaces remember their registered custom search attributes (JSON name -> type).
     """
     ALTER TABLE namespaces ADD COLUMN search_attributes TEXT NOT NULL DEFAULT '{}';
+    """,
+    # 3: schedules, one row each (core.schedules.dump as JSON).
+    """
+    CREATE TABLE schedules (
+        namespace TEXT NOT NULL,
+        schedule_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        PRIMARY KEY (namespace, schedule_id)
+    );
     """,
 ]
 
@@ -100,6 +110,8 @@ class _Pending:
     blobs: list[bytes] = field(default_factory=list)
     namespace: Namespace | None = None
     deleted: RunKey | None = None
+    # (namespace, schedule id, state JSON), or None as the state to delete the schedule.
+    schedule: tuple[str, str, str | None] | None = None
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -198,6 +210,9 @@ class SqliteStore(MemoryStore):
                     raise StoreError(
                         f"cannot read workflow {workflow_id!r} run {run_id} stored in {self.path}: {_one_line(exc)}"
                     ) from exc
+        async with db.execute("SELECT state FROM schedules") as rows:
+            async for (state,) in rows:
+                loaded.schedules.append(state)
         query = (
             "SELECT namespace, workflow_id, run_id, event_id, event FROM history "
             "ORDER BY namespace, workflow_id, run_id, event_id"
@@ -223,6 +238,12 @@ class SqliteStore(MemoryStore):
 
     async def save_namespace(self, namespace: Namespace) -> None:
         await self._submit(_Pending(namespace=namespace))
+
+    async def save_schedule(self, namespace: str, schedule_id: str, state: str) -> None:
+        await self._submit(_Pending(schedule=(namespace, schedule_id, state)))
+
+    async def delete_schedule(self, namespace: str, schedule_id: str) -> None:
+        await self._submit(_Pending(schedule=(namespace, schedule_id, None)))
 
     async def delete(self, run: RunKey) -> None:
         await self._submit(_Pending(deleted=run))
@@ -283,6 +304,17 @@ class SqliteStore(MemoryStore):
                 "INSERT OR REPLACE INTO namespaces (name, info, config, search_attributes) VALUES (?, ?, ?, ?)",
                 (ns.name, ns.info.SerializeToString(), ns.config.SerializeToString(), json.dumps(ns.search_attributes)),
             )
+        if pending.schedule is not None:
+            namespace, schedule_id, state = pending.schedule
+            if state is None:
+                await db.execute(
+                    "DELETE FROM schedules WHERE namespace = ? AND schedule_id = ?", (namespace, schedule_id)
+                )
+            else:
+                await db.execute(
+                    "INSERT OR REPLACE INTO schedules (namespace, schedule_id, state) VALUES (?, ?, ?)",
+                    (namespace, schedule_id, state),
+                )
         if pending.deleted is not None:
             key = pending.deleted
             for table in ("executions", "history"):

@@ -33,6 +33,8 @@ class Loaded:
 
     namespaces: list[Namespace] = field(default_factory=list)
     states: list[MutableState] = field(default_factory=list)
+    # Schedules as core.schedules.dump wrote them (JSON text).
+    schedules: list[str] = field(default_factory=list)
 
 
 class HistoryStore(Protocol):
@@ -45,6 +47,12 @@ class HistoryStore(Protocol):
         ...
 
     async def save_namespace(self, namespace: Namespace) -> None: ...
+
+    async def save_schedule(self, namespace: str, schedule_id: str, state: str) -> None:
+        """Make a schedule's state (JSON text) durable, replacing what was kept."""
+        ...
+
+    async def delete_schedule(self, namespace: str, schedule_id: str) -> None: ...
 
     def read(self, run: RunKey, first_event_id: int, last_event_id: int) -> list[history.HistoryEvent]:
         """Events with first_event_id <= id <= last_event_id, in order."""
@@ -78,6 +86,12 @@ class MemoryStore:
             stored.append(event)
 
     async def save_namespace(self, namespace: Namespace) -> None:
+        return None
+
+    async def save_schedule(self, namespace: str, schedule_id: str, state: str) -> None:
+        return None
+
+    async def delete_schedule(self, namespace: str, schedule_id: str) -> None:
         return None
 
     def read(self, run: RunKey, first_event_id: int, last_event_id: int) -> list[history.HistoryEvent]:

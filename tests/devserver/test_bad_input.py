@@ -290,10 +290,10 @@ async def test_unimplemented_rpc(tempo_address: str) -> None:
     async with grpc.aio.insecure_channel(tempo_address) as channel:
         stub = WorkflowServiceStub(channel)
         error = await failure(
-            stub.ListScheduleMatchingTimes(wsv1.ListScheduleMatchingTimesRequest(namespace=NS, schedule_id="s"))
+            stub.ListArchivedWorkflowExecutions(wsv1.ListArchivedWorkflowExecutionsRequest(namespace=NS))
         )
         assert error.code() == grpc.StatusCode.UNIMPLEMENTED
-        assert "ListScheduleMatchingTimes" in (error.details() or "")
+        assert "ListArchivedWorkflowExecutions" in (error.details() or "")
         info = await stub.GetSystemInfo(wsv1.GetSystemInfoRequest())
         assert info.capabilities.sdk_metadata
 

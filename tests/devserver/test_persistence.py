@@ -293,8 +293,9 @@ async def test_an_older_schema_is_migrated_forward_and_keeps_its_data(tmp_path: 
         conn.execute("CREATE TABLE namespaces_v1 AS SELECT name, info, config FROM namespaces")
         conn.execute("DROP TABLE namespaces")
         conn.execute("ALTER TABLE namespaces_v1 RENAME TO namespaces")
+        conn.execute("DROP TABLE schedules")
         conn.execute("PRAGMA user_version = 1")
-    assert "search_attributes" in MIGRATIONS[1] and SCHEMA_VERSION == 2
+    assert "search_attributes" in MIGRATIONS[1] and "schedules" in MIGRATIONS[2] and SCHEMA_VERSION == 3
     server = file_server(db, port).start()
     try:
         client = await Client.connect(server.address)
