@@ -28,6 +28,7 @@ from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
 from temporalio.api.enums.v1 import command_type_pb2, update_pb2
 from temporalio.api.query.v1 import WorkflowQuery
+from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
@@ -262,6 +263,31 @@ class Requests:
         finally:
             waiting.join()
 
+    def _schedule(self) -> Any:
+        """A paused schedule that would start an EnumProbe workflow every hour."""
+        schedule = schedule_pb.Schedule()
+        schedule.spec.interval.add().interval.seconds = 3600
+        start = schedule.action.start_workflow
+        start.workflow_id = self._id("scheduled")
+        start.workflow_type.name = "EnumProbe"
+        start.task_queue.name = start.workflow_id
+        schedule.state.paused = True
+        return schedule
+
+    def schedule(self) -> str:
+        """The id of a schedule made for this case."""
+        schedule_id = self._id("schedule")
+        self.stub.CreateSchedule(
+            wsv1.CreateScheduleRequest(
+                namespace=self.namespace,
+                schedule_id=schedule_id,
+                schedule=self._schedule(),
+                request_id=str(uuid.uuid4()),
+            ),
+            timeout=10,
+        )
+        return schedule_id
+
     def running_job(self) -> str:
         """A batch job still running: it signals 200 workflows that do not exist, which takes seconds."""
         job_id = self._id("job")
@@ -394,6 +420,20 @@ class Requests:
                 request.reason = "enum probe"
             else:
                 done = lambda: self._stop_job(request.job_id)  # noqa: E731
+        elif name == "CreateSchedule":
+            request.schedule_id = self._id("schedule")
+            request.schedule.CopyFrom(self._schedule())
+        elif name in ("DescribeSchedule", "DeleteSchedule", "ListScheduleMatchingTimes"):
+            request.schedule_id = self.schedule()
+            if name == "ListScheduleMatchingTimes":
+                request.start_time.GetCurrentTime()
+                request.end_time.FromSeconds(request.start_time.seconds + 3600)
+        elif name == "UpdateSchedule":
+            request.schedule_id = self.schedule()
+            request.schedule.CopyFrom(self._schedule())
+        elif name == "PatchSchedule":
+            request.schedule_id = self.schedule()
+            request.patch.pause = "enum probe"
         elif name in ("SignalWorkflowExecution", "RequestCancelWorkflowExecution", "TerminateWorkflowExecution"):
             execution = self.start()
             _fill_execution(request, execution)
