@@ -85,11 +85,18 @@ async def test_batch_signal_and_cancel(server_address: str, make_app: Callable[[
         dialog.query_one("#batch-input", Input).focus()
         await type_text(pilot, '"now"')
         await pilot.click("#form-ok")
-        await wait_for(pilot, lambda: any("2 of 2 done" in m for m in _messages(app)), "the signal job's outcome")
+        # Notifications expire (8 s): keep every outcome seen, one per job id.
+        outcomes: set[str] = set()
+
+        def done_jobs() -> int:
+            outcomes.update(m for m in _messages(app) if "2 of 2 done" in m)
+            return len(outcomes)
+
+        await wait_for(pilot, lambda: done_jobs() == 1, "the signal job's outcome")
         dialog = await _batch_dialog(pilot, app, kind)
         dialog.query_one("#batch-operation", Select).value = "cancel"
         await pilot.click("#form-ok")
-        await wait_for(pilot, lambda: sum("2 of 2 done" in m for m in _messages(app)) == 2, "the cancel job's outcome")
+        await wait_for(pilot, lambda: done_jobs() == 2, "the cancel job's outcome", timeout=60)
     for workflow_id in ids:
         events = [e async for e in client.get_workflow_handle(workflow_id).fetch_history_events()]
         names = [e.WhichOneof("attributes") for e in events]
