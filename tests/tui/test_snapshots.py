@@ -40,10 +40,17 @@ async def _settled(pilot: Pilot[Any]) -> None:
     machine can come after ``pilot.pause()`` returns: the picture then shows the columns as wide
     as their headings. So wait for the measuring itself, not for a time.
     """
-    for _ in range(200):
+    steady, last = 0, None
+    for _ in range(400):
         await pilot.pause()
         tables = list(pilot.app.screen.query(DataTable))
-        if not any(t._require_update_dimensions or t._updated_cells for t in tables):
+        pending = any(t._require_update_dimensions or t._updated_cells for t in tables)
+        # A rebuilt table (the compact history) may measure again a moment later: also wait
+        # until every column width has stayed the same for a few rounds.
+        widths = tuple(tuple(c.get_render_width(t) for c in t.ordered_columns) for t in tables)
+        steady = steady + 1 if not pending and widths == last else 0
+        last = widths
+        if steady >= 3:
             return
         await pilot.pause(0.01)
     raise AssertionError("the tables never finished measuring their rows")
