@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import grpc
 from temporalio.api.operatorservice.v1 import service_pb2 as operator_pb
+from temporalio.api.testservice.v1 import service_pb2 as test_pb
 from temporalio.api.workflowservice.v1 import service_pb2
 
-from devserver.clock import Clock, SystemClock
+from devserver.clock import Clock, SkippingClock, SystemClock
 from devserver.core.limits import Limits
 from devserver.engine import Engine, EngineConfig
 from devserver.grpc_handlers import DEFAULT_CONCURRENT_LONG_POLLS, LongPollLimiter, add_service
@@ -23,6 +24,7 @@ from devserver.operator_service import OperatorService
 from devserver.retention import RetentionReaper
 from devserver.sqlite_store import SqliteStore, StoreError, parse_pragmas
 from devserver.store import HistoryStore, MemoryStore
+from devserver.test_service import TestService
 from devserver.visibility import VisibilityIndex
 
 log = logging.getLogger("tempo.server")
@@ -59,6 +61,9 @@ class ServerConfig:
     concurrent_long_polls: int = DEFAULT_CONCURRENT_LONG_POLLS
     # How long in-flight RPCs get to finish when the server stops.
     shutdown_grace: float = 2.0
+    # Run on a virtual clock that skips to the next deadline when nothing else is going on,
+    # and serve the TestService that controls it (devserver.test_service).
+    time_skipping: bool = False
 
     @property
     def address(self) -> str:
@@ -72,11 +77,20 @@ def build_store(config: ServerConfig, on_fatal: Callable[[str], None] | None = N
     return SqliteStore(config.db_filename, parse_pragmas(config.sqlite_pragmas), on_fatal)
 
 
+def build_clock(config: ServerConfig) -> Clock:
+    if not config.time_skipping:
+        return SystemClock()
+    # The virtual time is kept next to the database, so a restart never moves it back.
+    return SkippingClock(state_file=f"{config.db_filename}.clock" if config.db_filename else None)
+
+
 async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | None = None) -> Engine:
     """An engine over `store`, holding whatever the store kept from earlier runs."""
     loaded = await store.load()
+    if clock is None:
+        clock = build_clock(config)
     engine = Engine(
-        clock or SystemClock(),
+        clock,
         store,
         NamespaceRegistry(),
         VisibilityIndex(),
@@ -87,6 +101,8 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
             eager_workflow_start=config.eager_workflow_start,
         ),
     )
+    if isinstance(clock, SkippingClock):
+        clock.holds = engine.outstanding_work
     await engine.restore(loaded)
     for name in ["default", *config.namespaces]:
         if name not in engine.namespaces.namespaces:
@@ -134,6 +150,9 @@ class DevServer:
         add_service(self.grpc, WorkflowService(engine), workflow_service, abort, self.limiter)
         operator_service = operator_pb.DESCRIPTOR.services_by_name["OperatorService"]
         add_service(self.grpc, OperatorService(engine), operator_service, abort)
+        if isinstance(engine.clock, SkippingClock):
+            test_service = test_pb.DESCRIPTOR.services_by_name["TestService"]
+            add_service(self.grpc, TestService(engine, engine.clock), test_service, abort)
         self.grpc.add_generic_rpc_handlers([_health_service()])
         self.reaper = RetentionReaper(engine)
         self.port = 0
@@ -154,6 +173,8 @@ class DevServer:
         await self.engine.shutdown()
         await self.grpc.stop(self.config.shutdown_grace)
         await self.engine.store.close()
+        if isinstance(self.engine.clock, SkippingClock):
+            self.engine.clock.close()
 
 
 async def serve(
