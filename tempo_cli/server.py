@@ -87,6 +87,14 @@ def start_dev(
         typer.Option("--ui-port", help="Port of the web UI (`tempo tui` in a browser). Default: the gRPC port + 1000."),
     ] = None,
     headless: Annotated[bool, typer.Option("--headless", help="Do not serve the web UI.")] = False,
+    time_skipping: Annotated[
+        bool,
+        typer.Option(
+            "--time-skipping",
+            help="Run on a virtual clock that skips to the next timer when nothing else is going on, and serve "
+            "the TestService that controls it (for the official SDKs' time-skipping tests).",
+        ),
+    ] = False,
     long_poll_timeout: Annotated[
         float | None, typer.Option(help="Seconds a worker's long poll waits before an empty answer.", hidden=True)
     ] = None,
@@ -104,6 +112,8 @@ def start_dev(
       tempo server start-dev --dynamic-config-value limit.historyCount.suggestContinueAsNew=100
 
       tempo server start-dev --headless
+
+      tempo server start-dev --time-skipping
     """
     from devserver import dynamic_config
     from devserver.app import DevServer, PortInUse, ServerConfig, serve
@@ -126,6 +136,7 @@ def start_dev(
         db_filename=db_filename,
         sqlite_pragmas=list(sqlite_pragma or []),
         search_attributes=search_attributes,
+        time_skipping=time_skipping,
     )
     if long_poll_timeout is not None:
         config = replace(config, long_poll_timeout=long_poll_timeout, history_long_poll_timeout=long_poll_timeout)
@@ -138,6 +149,8 @@ def start_dev(
     if warning := no_authentication_warning(ip):
         note(warning)
     storage = f"SQLite file {db_filename}" if db_filename else "in memory"
+    if time_skipping:
+        storage += ", time skipping"
     web_ui: list[UiProcess] = []
 
     def ready(server: DevServer) -> None:
