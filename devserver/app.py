@@ -16,6 +16,7 @@ from temporalio.api.workflowservice.v1 import service_pb2
 
 from devserver.clock import Clock, SkippingClock, SystemClock
 from devserver.core.limits import Limits
+from devserver.core.mutable_state import MutableState
 from devserver.engine import Engine, EngineConfig
 from devserver.grpc_handlers import DEFAULT_CONCURRENT_LONG_POLLS, LongPollLimiter, add_service
 from devserver.grpc_service import WorkflowService, abort
@@ -103,6 +104,8 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
     )
     if isinstance(clock, SkippingClock):
         clock.holds = engine.outstanding_work
+        # Time never goes backwards, even past a crash that lost the kept virtual time.
+        clock.catch_up(max((_last_event_time(store, state) for state in loaded.states), default=0.0))
     await engine.restore(loaded)
     for name in ["default", *config.namespaces]:
         if name not in engine.namespaces.namespaces:
@@ -110,6 +113,11 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
         if config.search_attributes:
             await engine.add_search_attributes(name, config.search_attributes)
     return engine
+
+
+def _last_event_time(store: HistoryStore, state: MutableState) -> float:
+    last = store.read(state.key, state.next_event_id - 1, state.next_event_id - 1)
+    return last[0].event_time.ToNanoseconds() / 1e9 if last else 0.0
 
 
 def _health_service() -> grpc.GenericRpcHandler:

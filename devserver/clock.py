@@ -133,6 +133,11 @@ class SkippingClock:
         """Nobody holds the clock back: it jumps to whatever is due next."""
         return self.locks <= 0 and self.locks + self.holds() <= 0
 
+    def catch_up(self, moment: float) -> None:
+        """Make sure time is at least `moment` (the latest event a restarted server kept)."""
+        if moment > self.now():
+            self._offset += moment - self.now()
+
     def skip(self, seconds: float) -> None:
         """Move virtual time forward by `seconds` at once."""
         self._offset += max(0.0, seconds)

@@ -3,14 +3,19 @@ current time, and the time-skipping dev server (`tempo server start-dev --time-s
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator
 
 import grpc
 import pytest
 from google.protobuf import duration_pb2, empty_pb2
+from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
+from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.testservice.v1 import request_response_pb2 as tsv1
 from temporalio.api.testservice.v1 import service_pb2_grpc as test_grpc
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
 from tests.servers import running, tempo_server
 from tests.timeskipping.apps import DAY, running_test_server
@@ -131,3 +136,34 @@ async def test_a_restart_keeps_the_virtual_time(tmp_path: object) -> None:
         async with grpc.aio.insecure_channel(second.address) as channel:
             after_restart = await current_time(test_grpc.TestServiceStub(channel))
     assert before_restart <= after_restart < before_restart + 60
+
+
+async def test_after_a_crash_time_is_not_behind_the_latest_event(tmp_path: object) -> None:
+    db = f"{tmp_path}/tempo.db"
+    server = tempo_server("--time-skipping", "--db-filename", db).start()
+    try:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            await test_grpc.TestServiceStub(channel).UnlockTimeSkippingWithSleep(seconds(40 * DAY))
+            workflows = WorkflowServiceStub(channel)
+            started = await workflows.StartWorkflowExecution(
+                wsv1.StartWorkflowExecutionRequest(
+                    namespace="default",
+                    workflow_id="crash",
+                    workflow_type=WorkflowType(name="Any"),
+                    task_queue=TaskQueue(name="nobody-polls"),
+                    request_id="crash-1",
+                )
+            )
+            history = await workflows.GetWorkflowExecutionHistory(
+                wsv1.GetWorkflowExecutionHistoryRequest(
+                    namespace="default", execution=WorkflowExecution(workflow_id="crash", run_id=started.run_id)
+                )
+            )
+    finally:
+        server.kill()
+    latest = max(event.event_time.ToNanoseconds() / 1e9 for event in history.history.events)
+    assert latest > time.time() + 39 * DAY
+    os.remove(f"{db}.clock")  # the kept virtual time is lost with the crash
+    with running(tempo_server("--time-skipping", "--db-filename", db)) as restarted:
+        async with grpc.aio.insecure_channel(restarted.address) as channel:
+            assert await current_time(test_grpc.TestServiceStub(channel)) >= latest
