@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 
 import grpc
 from temporalio.api.operatorservice.v1 import service_pb2 as operator_pb
+from temporalio.api.testservice.v1 import service_pb2 as test_pb
 from temporalio.api.workflowservice.v1 import service_pb2
 
-from devserver.clock import Clock, SystemClock
+from devserver.clock import Clock, SkippingClock, SystemClock
 from devserver.core.limits import Limits
+from devserver.core.mutable_state import MutableState
 from devserver.engine import Engine, EngineConfig
 from devserver.grpc_handlers import DEFAULT_CONCURRENT_LONG_POLLS, LongPollLimiter, add_service
 from devserver.grpc_service import WorkflowService, abort
@@ -24,6 +26,7 @@ from devserver.operator_service import OperatorService
 from devserver.retention import RetentionReaper
 from devserver.sqlite_store import SqliteStore, StoreError, parse_pragmas
 from devserver.store import HistoryStore, MemoryStore
+from devserver.test_service import TestService
 from devserver.visibility import VisibilityIndex
 
 log = logging.getLogger("tempo.server")
@@ -62,6 +65,9 @@ class ServerConfig:
     shutdown_grace: float = 2.0
     # Where Prometheus metrics are served (`/metrics`); None serves none.
     metrics_port: int | None = None
+    # Run on a virtual clock that skips to the next deadline when nothing else is going on,
+    # and serve the TestService that controls it (devserver.test_service).
+    time_skipping: bool = False
 
     @property
     def address(self) -> str:
@@ -75,11 +81,20 @@ def build_store(config: ServerConfig, on_fatal: Callable[[str], None] | None = N
     return SqliteStore(config.db_filename, parse_pragmas(config.sqlite_pragmas), on_fatal)
 
 
+def build_clock(config: ServerConfig) -> Clock:
+    if not config.time_skipping:
+        return SystemClock()
+    # The virtual time is kept next to the database, so a restart never moves it back.
+    return SkippingClock(state_file=f"{config.db_filename}.clock" if config.db_filename else None)
+
+
 async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | None = None) -> Engine:
     """An engine over `store`, holding whatever the store kept from earlier runs."""
     loaded = await store.load()
+    if clock is None:
+        clock = build_clock(config)
     engine = Engine(
-        clock or SystemClock(),
+        clock,
         store,
         NamespaceRegistry(),
         VisibilityIndex(),
@@ -90,6 +105,10 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
             eager_workflow_start=config.eager_workflow_start,
         ),
     )
+    if isinstance(clock, SkippingClock):
+        clock.holds = engine.outstanding_work
+        # Time never goes backwards, even past a crash that lost the kept virtual time.
+        clock.catch_up(max((_last_event_time(store, state) for state in loaded.states), default=0.0))
     await engine.restore(loaded)
     for name in ["default", *config.namespaces]:
         if name not in engine.namespaces.namespaces:
@@ -97,6 +116,11 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
         if config.search_attributes:
             await engine.add_search_attributes(name, config.search_attributes)
     return engine
+
+
+def _last_event_time(store: HistoryStore, state: MutableState) -> float:
+    last = store.read(state.key, state.next_event_id - 1, state.next_event_id - 1)
+    return last[0].event_time.ToNanoseconds() / 1e9 if last else 0.0
 
 
 def _health_service() -> grpc.GenericRpcHandler:
@@ -141,6 +165,9 @@ class DevServer:
         operator_service = operator_pb.DESCRIPTOR.services_by_name["OperatorService"]
         add_service(self.grpc, OperatorService(engine), operator_service, abort, metrics=self.metrics)
         self._stop_metrics: Callable[[], None] | None = None
+        if isinstance(engine.clock, SkippingClock):
+            test_service = test_pb.DESCRIPTOR.services_by_name["TestService"]
+            add_service(self.grpc, TestService(engine, engine.clock), test_service, abort)
         self.grpc.add_generic_rpc_handlers([_health_service()])
         self.reaper = RetentionReaper(engine)
         self.port = 0
@@ -170,6 +197,8 @@ class DevServer:
         if self._stop_metrics is not None:
             self._stop_metrics()
         await self.engine.store.close()
+        if isinstance(self.engine.clock, SkippingClock):
+            self.engine.clock.close()
 
 
 async def serve(

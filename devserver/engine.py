@@ -30,7 +30,7 @@ from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver import transfers, validation
-from devserver.clock import Clock
+from devserver.clock import Cancellable, Clock
 from devserver.core import children, closing, cron, eager_start, queries, runs, signals, workflow_tasks
 from devserver.core import limits as core_limits
 from devserver.core import reset as core_reset
@@ -46,6 +46,7 @@ from devserver.core.changes import (
     WorkflowTaskRef,
 )
 from devserver.core.ids import advance_task_ids, new_run_id
+from devserver.core.lifecycles import ActivityState
 from devserver.core.limits import Limits
 from devserver.core.mutable_state import MutableState, UpdateInfo, task_queue_message
 from devserver.core.protos import duration, seconds_of, timestamp
@@ -124,9 +125,11 @@ class Engine:
         self.runs: dict[RunKey, MutableState] = {}
         # Armed deadlines per run; a closed run's are cancelled (a year-long timeout of a run
         # that closed must not hold memory until its deadline).
-        self._timer_handles: dict[RunKey, set[asyncio.TimerHandle]] = {}
+        self._timer_handles: dict[RunKey, set[Cancellable]] = {}
         # Counts closed runs for `--metrics-port` (devserver/metrics.py), when it is served.
         self.metrics: Metrics | None = None
+        # Deadlines that came due and are being carried out (a time-skipping clock waits for them).
+        self._firing = 0
         self._background: set[asyncio.Task[None]] = set()
         self._history_waiters: Waiters[RunKey] = Waiters()
         self._query_waiters: dict[str, asyncio.Future[QueryAnswer]] = {}
@@ -221,6 +224,7 @@ class Engine:
                 if self.metrics is not None:
                     key = state.key
                     self.metrics.run_closed(key.namespace, state.task_queue, state.workflow_type, state.status)
+        self.clock.wake()
 
     def _count_stale(self, ch: Changes) -> None:
         for stale in ch.stale:
@@ -393,9 +397,7 @@ class Engine:
     def _arm(self, deadline: float, key: TimerKey) -> None:
         if self.closing:
             return
-        loop = asyncio.get_running_loop()
-        delay = max(0.0, deadline - self.clock.now())
-        handle: asyncio.TimerHandle
+        handle: Cancellable
 
         def due() -> None:
             armed = self._timer_handles.get(key.run)
@@ -403,9 +405,10 @@ class Engine:
                 armed.discard(handle)
                 if not armed:
                     del self._timer_handles[key.run]
+            self._firing += 1
             self.spawn(self._fire(key))
 
-        handle = loop.call_later(delay, due)
+        handle = self.clock.call_at(deadline, due)
         self._timer_handles.setdefault(key.run, set()).add(handle)
 
     def _disarm(self, run: RunKey) -> None:
@@ -418,10 +421,25 @@ class Engine:
         return len(self._timer_handles.get(run, ()))
 
     async def _fire(self, key: TimerKey) -> None:
-        state = self.runs.get(key.run)
-        if state is None or not state.running:
-            return
-        await self.change(state, lambda run, ch: core_timers.fire(run, ch, key))
+        try:
+            state = self.runs.get(key.run)
+            if state is None or not state.running:
+                return
+            await self.change(state, lambda run, ch: core_timers.fire(run, ch, key))
+        finally:
+            self._firing -= 1
+            self.clock.wake()
+
+    def outstanding_work(self) -> int:
+        """What a time-skipping clock waits for before it skips: workflow and activity tasks
+        not yet answered, queries, deadlines and cross-run work being carried out. An activity
+        backing off or paused waits for time, so it does not count."""
+        work = self._firing + len(self._query_waiters) + len(self._transfers_in_flight)
+        for state in self.runs.values():
+            if state.running:
+                work += state.workflow_task is not None
+                work += sum(activity.state in _WORKING_ACTIVITY for activity in state.activities.values())
+        return work
 
     def spawn(self, coro: Any) -> None:
         """Run a background coroutine the engine keeps track of (and cancels at shutdown)."""
@@ -776,6 +794,9 @@ class Engine:
             task.cancel()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+
+_WORKING_ACTIVITY = (ActivityState.SCHEDULED, ActivityState.STARTED)
 
 
 def _check_run_id(run_id: str) -> None:

@@ -90,6 +90,14 @@ def start_dev(
     ui_codec_endpoint: Annotated[
         str | None, typer.Option("--ui-codec-endpoint", help="No effect on Tempo yet (no codec support); accepted.")
     ] = None,
+    time_skipping: Annotated[
+        bool,
+        typer.Option(
+            "--time-skipping",
+            help="Run on a virtual clock that skips to the next timer when nothing else is going on, and serve "
+            "the TestService that controls it (for the official SDKs' time-skipping tests).",
+        ),
+    ] = False,
     long_poll_timeout: Annotated[
         float | None, typer.Option(help="Seconds a worker's long poll waits before an empty answer.", hidden=True)
     ] = None,
@@ -107,6 +115,8 @@ def start_dev(
       tempo server start-dev --dynamic-config-value limit.historyCount.suggestContinueAsNew=100
 
       tempo server start-dev --headless
+
+      tempo server start-dev --time-skipping
     """
     from devserver import dynamic_config
     from devserver.app import DevServer, PortInUse, ServerConfig, serve
@@ -136,6 +146,7 @@ def start_dev(
         sqlite_pragmas=list(sqlite_pragma or []),
         search_attributes=search_attributes,
         metrics_port=metrics_port,
+        time_skipping=time_skipping,
     )
     if long_poll_timeout is not None:
         config = replace(config, long_poll_timeout=long_poll_timeout, history_long_poll_timeout=long_poll_timeout)
@@ -150,6 +161,8 @@ def start_dev(
     if warning := no_authentication_warning(ip):
         note(warning)
     storage = f"SQLite file {db_filename}" if db_filename else "in memory"
+    if time_skipping:
+        storage += ", time skipping"
     web_ui: list[UiProcess] = []
 
     def ready(server: DevServer) -> None:

@@ -1,0 +1,51 @@
+"""`tempo-test-server <port>`: the time-skipping test server the official SDKs launch.
+
+`WorkflowEnvironment.start_time_skipping(test_server_existing_path=...)` runs the
+executable with the port as its only positional argument (the Java test server's command
+line) and talks to the WorkflowService, OperatorService and TestService there. Everything
+is in memory and time skipping is on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from devserver.app import PortInUse, ServerConfig, serve
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="tempo-test-server",
+        description="Tempo's in-memory test server with time skipping (the Java test server's command line).",
+    )
+    parser.add_argument("port", type=int, help="port for the WorkflowService, OperatorService and TestService")
+    # The Java test server's flag: time skipping is always on here, so it is accepted and changes nothing.
+    parser.add_argument("--enable-time-skipping", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument(
+        "--log-level", default="warning", choices=["debug", "info", "warning", "error"], help="default: warning"
+    )
+    args = parser.parse_args(argv)
+    if not 0 < args.port < 65536:
+        parser.error(f"port must be between 1 and 65535, not {args.port}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = ServerConfig(ip=args.ip, port=args.port, time_skipping=True, shutdown_grace=0.5)
+    try:
+        asyncio.run(serve(config))
+    except PortInUse as exc:
+        print(f"tempo-test-server: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""`tempo-test-server`'s command line: the Java test server's (`<port>`), and clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.timeskipping.apps import running_test_server, tempo_test_server_path
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([tempo_test_server_path(), *args], capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "the following arguments are required: port"),
+        (("abc",), "argument port: invalid int value: 'abc'"),
+        (("70000",), "port must be between 1 and 65535, not 70000"),
+    ],
+)
+def test_a_bad_port_is_a_one_line_error(args: tuple[str, ...], message: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == f"tempo-test-server: error: {message}"
+    assert "Traceback" not in result.stderr
+
+
+def test_a_taken_port_is_a_one_line_error() -> None:
+    with running_test_server("--enable-time-skipping") as server:
+        result = run(str(server.port))
+    assert result.returncode == 1
+    # (gRPC's own log line about the bind may come first)
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == f"tempo-test-server: cannot listen on {server.address}: address already in use"
+    )
