@@ -58,7 +58,8 @@ async def test_batch_terminate_shows_the_count_then_the_outcome(
         dialog = await _batch_dialog(pilot, app, kind)
         body = str(dialog.query_one("#batch-count", Label).content)
         assert body.startswith("2 running workflow(s) match"), body
-        await pilot.click("#form-ok")
+        await pilot.pause()
+        await pilot.press("ctrl+y")  # submit (a click can miss a dialog still being laid out)
         await wait_for(
             pilot, lambda: any(m.endswith("completed: 2 of 2 done, 0 failed.") for m in _messages(app)), "the outcome"
         )
@@ -76,7 +77,8 @@ async def test_batch_signal_and_cancel(server_address: str, make_app: Callable[[
         dialog.query_one("#batch-operation", Select).value = "signal"
         await pilot.pause()
         # A signal needs a name: the dialog says so and stays.
-        await pilot.click("#form-ok")
+        await pilot.pause()
+        await pilot.press("ctrl+y")  # submit (a click can miss a dialog still being laid out)
         await wait_for(
             pilot, lambda: "Type a signal name." in str(dialog.query_one(".form-error", Label).content), "the error"
         )
@@ -84,7 +86,8 @@ async def test_batch_signal_and_cancel(server_address: str, make_app: Callable[[
         await type_text(pilot, "go")
         dialog.query_one("#batch-input", Input).focus()
         await type_text(pilot, '"now"')
-        await pilot.click("#form-ok")
+        await pilot.pause()
+        await pilot.press("ctrl+y")  # submit (a click can miss a dialog still being laid out)
         # Notifications expire (8 s): keep every outcome seen, one per job id.
         outcomes: set[str] = set()
 
@@ -95,7 +98,8 @@ async def test_batch_signal_and_cancel(server_address: str, make_app: Callable[[
         await wait_for(pilot, lambda: done_jobs() == 1, "the signal job's outcome")
         dialog = await _batch_dialog(pilot, app, kind)
         dialog.query_one("#batch-operation", Select).value = "cancel"
-        await pilot.click("#form-ok")
+        await pilot.pause()
+        await pilot.press("ctrl+y")
         await wait_for(pilot, lambda: done_jobs() == 2, "the cancel job's outcome", timeout=60)
     for workflow_id in ids:
         events = [e async for e in client.get_workflow_handle(workflow_id).fetch_history_events()]
@@ -116,7 +120,8 @@ async def test_nothing_to_do_is_said_and_escape_changes_nothing(
     async with app.run_test(size=SIZE) as pilot:
         dialog = await _batch_dialog(pilot, app, kind)
         assert str(dialog.query_one("#batch-count", Label).content).startswith("0 running workflow(s)")
-        await pilot.click("#form-ok")
+        await pilot.pause()
+        await pilot.press("ctrl+y")  # submit (a click can miss a dialog still being laid out)
         await wait_for(
             pilot, lambda: "No running workflow" in str(dialog.query_one(".form-error", Label).content), "the error"
         )
