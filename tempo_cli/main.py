@@ -11,7 +11,7 @@ os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 import typer
 
 import tempo_cli.create
-from tempo_cli import activity, batch, server, workflow
+from tempo_cli import activity, batch, schedule, server, workflow
 from tempo_cli._usage_errors import OneLineUsageErrors
 from tempo_cli.tui import command as tui_command
 
@@ -34,6 +34,7 @@ app.add_typer(server.app, name="server")
 app.add_typer(workflow.app, name="workflow")
 app.add_typer(activity.app, name="activity")
 app.add_typer(batch.app, name="batch")
+app.add_typer(schedule.app, name="schedule")
 app.command("create")(tempo_cli.create.create)
 app.command("tui")(tui_command.tui)
 

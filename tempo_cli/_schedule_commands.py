@@ -1,0 +1,228 @@
+"""The work of `tempo schedule ...` (see `tempo_cli.schedule`): `-o json` documents as
+`temporal schedule ...` prints them (the protobuf messages), short text otherwise."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+from rich.table import Table
+from temporalio.api.enums.v1 import schedule_pb2 as schedule_enums
+from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from tempo_cli._context import CliContext, UsageError
+from tempo_cli._inputs import parse_duration, parse_inputs
+from tempo_cli._render import format_time, key_value_table, proto_dict
+
+_RPC_TIMEOUT = 10.0
+OVERLAP_POLICIES = {
+    "Skip": schedule_enums.SCHEDULE_OVERLAP_POLICY_SKIP,
+    "BufferOne": schedule_enums.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE,
+    "BufferAll": schedule_enums.SCHEDULE_OVERLAP_POLICY_BUFFER_ALL,
+    "CancelOther": schedule_enums.SCHEDULE_OVERLAP_POLICY_CANCEL_OTHER,
+    "TerminateOther": schedule_enums.SCHEDULE_OVERLAP_POLICY_TERMINATE_OTHER,
+    "AllowAll": schedule_enums.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL,
+}
+
+
+async def _call(client: Any, method: Any, request: Message) -> Any:
+    from sdk._client_rpc import map_error
+
+    try:
+        return await method(request, timeout=_RPC_TIMEOUT)
+    except grpc.aio.AioRpcError as err:
+        if err.code() == grpc.StatusCode.NOT_FOUND:
+            raise UsageError("schedule not found") from None
+        raise map_error(err, client.address, "") from None
+
+
+def _policy(name: str | None) -> int:
+    if name is None:
+        return 0
+    if name not in OVERLAP_POLICIES:
+        raise UsageError(f"invalid --overlap-policy {name!r}: expected one of {', '.join(OVERLAP_POLICIES)}")
+    return OVERLAP_POLICIES[name]
+
+
+def create(
+    cli: CliContext,
+    schedule_id: str,
+    *,
+    cron: list[str],
+    interval: list[str],
+    workflow_id: str,
+    workflow_type: str,
+    task_queue: str,
+    inputs: list[str],
+    input_files: list[Path],
+    overlap_policy: str | None,
+    paused: bool,
+    notes: str | None,
+) -> None:
+    """`tempo schedule create`: a schedule that starts a workflow."""
+    try:
+        schedule = schedule_pb.Schedule()
+        schedule.spec.cron_string.extend(cron)
+        for text in interval:
+            every, _, phase = text.partition("/")
+            spec = schedule.spec.interval.add()
+            spec.interval.FromTimedelta(_duration(every))
+            if phase:
+                spec.phase.FromTimedelta(_duration(phase))
+        start = schedule.action.start_workflow
+        start.workflow_id, start.workflow_type.name, start.task_queue.name = workflow_id, workflow_type, task_queue
+        args = parse_inputs(inputs, input_files)
+        schedule.policies.overlap_policy = _policy(overlap_policy)  # type: ignore[assignment]
+    except UsageError as err:
+        cli.abort(str(err))
+    schedule.state.paused = paused
+    if notes:
+        schedule.state.notes = notes
+
+    async def work(client: Any) -> None:
+        payloads = client._payloads(args)
+        if payloads is not None:
+            start.input.CopyFrom(payloads)
+        request = wsv1.CreateScheduleRequest(
+            namespace=client.namespace,
+            schedule_id=schedule_id,
+            schedule=schedule,
+            identity=client.identity,
+            request_id=str(uuid.uuid4()),
+        )
+        await _call(client, client.service.CreateSchedule, request)
+
+    cli.run(work)
+    if not cli.json_mode:
+        cli.info("Schedule created")
+
+
+def _duration(text: str) -> Any:
+    parsed = parse_duration("--interval", text)
+    assert parsed is not None
+    return parsed
+
+
+def describe(cli: CliContext, schedule_id: str) -> None:
+    """`tempo schedule describe`: the DescribeScheduleResponse."""
+
+    async def work(client: Any) -> wsv1.DescribeScheduleResponse:
+        request = wsv1.DescribeScheduleRequest(namespace=client.namespace, schedule_id=schedule_id)
+        return await _call(client, client.service.DescribeSchedule, request)
+
+    response = cli.run(work)
+    if cli.json_mode:
+        cli.write_json(proto_dict(response))
+        return
+    schedule, info = response.schedule, response.info
+    start = schedule.action.start_workflow
+    every = [f"every {i.interval.ToSeconds()}s" for i in schedule.spec.interval]
+    spec = ", ".join([*schedule.spec.cron_string, *every]) or f"{len(schedule.spec.structured_calendar)} calendar(s)"
+    policy = schedule_enums.ScheduleOverlapPolicy.Name(schedule.policies.overlap_policy)
+    rows: list[tuple[str, Any]] = [
+        ("ScheduleId", schedule_id),
+        ("Workflow", f"{start.workflow_type.name} ({start.workflow_id} on {start.task_queue.name})"),
+        ("Spec", spec),
+        ("OverlapPolicy", policy.removeprefix("SCHEDULE_OVERLAP_POLICY_")),
+        ("Notes", schedule.state.notes),
+        ("Paused", str(schedule.state.paused).lower()),
+        ("NextRunTime", _first_time(info.future_action_times)),
+        ("LastRunTime", _first_time([a.actual_time for a in info.recent_actions][-1:])),
+        ("RunningWorkflows", ", ".join(w.workflow_id for w in info.running_workflows)),
+        (
+            "Actions",
+            f"{info.action_count} taken, {info.missed_catchup_window} missed, "
+            f"{info.overlap_skipped} skipped for overlap",
+        ),
+    ]
+    cli.print_table(key_value_table(rows))
+
+
+def _first_time(times: Any) -> str:
+    return format_time(times[0].ToDatetime(datetime.UTC)) if len(times) else ""
+
+
+def list_schedules(cli: CliContext, query: str | None) -> None:
+    """`tempo schedule list`: every schedule (ScheduleListEntry), newest first as the server lists them."""
+
+    async def work(client: Any) -> list[schedule_pb.ScheduleListEntry]:
+        found: list[schedule_pb.ScheduleListEntry] = []
+        token = b""
+        while True:
+            request = wsv1.ListSchedulesRequest(namespace=client.namespace, next_page_token=token, query=query or "")
+            page = await _call(client, client.service.ListSchedules, request)
+            found.extend(page.schedules)
+            token = page.next_page_token
+            if not token:
+                return found
+
+    entries = cli.run(work)
+    if cli.json_mode:
+        cli.write_json([proto_dict(entry) for entry in entries])
+        return
+    table = Table(box=None)
+    for column in ("ScheduleId", "Workflow", "Paused", "NextRunTime", "LastRunTime"):
+        table.add_column(column)
+    for entry in entries:
+        info = entry.info
+        table.add_row(
+            entry.schedule_id,
+            info.workflow_type.name,
+            str(info.paused).lower(),
+            _first_time(info.future_action_times),
+            _first_time([a.actual_time for a in info.recent_actions][-1:]),
+        )
+    cli.print_table(table)
+
+
+def _patch(cli: CliContext, schedule_id: str, patch: schedule_pb.SchedulePatch, message: str) -> None:
+    async def work(client: Any) -> None:
+        request = wsv1.PatchScheduleRequest(
+            namespace=client.namespace,
+            schedule_id=schedule_id,
+            patch=patch,
+            identity=client.identity,
+            request_id=str(uuid.uuid4()),
+        )
+        await _call(client, client.service.PatchSchedule, request)
+
+    cli.run(work)
+    if message and not cli.json_mode:
+        cli.info(message)
+
+
+def toggle(cli: CliContext, schedule_id: str, pause: bool, unpause: bool, reason: str) -> None:
+    """`tempo schedule toggle --pause|--unpause`."""
+    if pause == unpause:
+        cli.abort("give exactly one of --pause and --unpause")
+    patch = schedule_pb.SchedulePatch(pause=reason) if pause else schedule_pb.SchedulePatch(unpause=reason)
+    _patch(cli, schedule_id, patch, "")
+
+
+def trigger(cli: CliContext, schedule_id: str, overlap_policy: str | None) -> None:
+    """`tempo schedule trigger`: one action now."""
+    try:
+        policy = _policy(overlap_policy)
+    except UsageError as err:
+        cli.abort(str(err))
+    patch = schedule_pb.SchedulePatch(trigger_immediately=schedule_pb.TriggerImmediatelyRequest(overlap_policy=policy))  # type: ignore[arg-type]
+    _patch(cli, schedule_id, patch, "Trigger request sent")
+
+
+def delete(cli: CliContext, schedule_id: str) -> None:
+    """`tempo schedule delete`."""
+
+    async def work(client: Any) -> None:
+        request = wsv1.DeleteScheduleRequest(
+            namespace=client.namespace, schedule_id=schedule_id, identity=client.identity
+        )
+        await _call(client, client.service.DeleteSchedule, request)
+
+    cli.run(work)
+    if not cli.json_mode:
+        cli.info("Schedule deleted")

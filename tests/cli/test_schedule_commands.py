@@ -1,0 +1,70 @@
+"""`tempo schedule create|describe|list|toggle|trigger|delete` on both servers; `-o json` is what
+the real `temporal schedule ...` prints for the same schedule on the same server."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from tempo_cli.main import app as root
+from tests.cli.cli_results import json_out, new_id, one_line_error, real_cli
+
+
+def _schedule(address: str, *args: str) -> Result:
+    return CliRunner().invoke(
+        root, ["schedule", *args, "--address", address], env={"NO_COLOR": None, "TEMPORAL_ADDRESS": None}
+    )
+
+
+def _listed(address: str, schedule_id: str) -> list[Any]:
+    """`tempo schedule list -o json` once the schedule shows in it (the real server lists it a moment later)."""
+    for _ in range(100):
+        entries = [e for e in json_out(_schedule(address, "list", "-o", "json")) if e["scheduleId"] == schedule_id]
+        if entries:
+            return entries
+        time.sleep(0.1)
+    raise AssertionError(f"{schedule_id} never listed")
+
+
+def test_a_schedules_life_from_the_command_line(server_address: str) -> None:
+    schedule_id = new_id("cli-schedule")
+    created = _schedule(server_address, "create", "-s", schedule_id, "--interval", "1h", "-w", f"{schedule_id}-wf",
+                        "--type", "Report", "-t", "reports", "--paused", "--notes", "not yet")  # fmt: skip
+    assert created.exit_code == 0 and created.stderr.strip() == "Schedule created", created.output
+    described = json_out(_schedule(server_address, "describe", "-s", schedule_id, "-o", "json"))
+    theirs = json.loads(real_cli(server_address, "schedule", "describe", "-s", schedule_id, "-o", "json").stdout)
+    assert described == theirs
+    assert described["schedule"]["state"] == {"paused": True, "notes": "not yet"}
+    assert [i["interval"] for i in described["schedule"]["spec"]["interval"]] == ["3600s"]
+    (entry,) = _listed(server_address, schedule_id)
+    assert entry["info"]["workflowType"] == {"name": "Report"} and entry["info"]["paused"] is True
+    text = _schedule(server_address, "describe", "-s", schedule_id)
+    assert "Workflow       Report (" in text.stdout and "Paused         true" in text.stdout
+
+    assert _schedule(server_address, "toggle", "-s", schedule_id, "--unpause", "--reason", "go").exit_code == 0
+    triggered = _schedule(server_address, "trigger", "-s", schedule_id)
+    assert triggered.stderr.strip() == "Trigger request sent"
+    for _ in range(100):
+        described = json_out(_schedule(server_address, "describe", "-s", schedule_id, "-o", "json"))
+        if described["info"].get("actionCount") == "1":
+            break
+        time.sleep(0.1)
+    assert described["schedule"]["state"] == {"notes": "go"}
+    assert described["info"]["actionCount"] == "1", "the trigger started one workflow"
+
+    assert _schedule(server_address, "delete", "-s", schedule_id).stderr.strip() == "Schedule deleted"
+    assert one_line_error(_schedule(server_address, "describe", "-s", schedule_id)) == "schedule not found"
+
+
+def test_mistakes_are_one_line(server_address: str) -> None:
+    schedule_id = new_id("cli-bad")
+    bad_cron = _schedule(server_address, "create", "-s", schedule_id, "--cron", "bogus", "-w", "w", "--type", "X",
+                         "-t", "q")  # fmt: skip
+    assert "CronString does not have 5-7 fields" in one_line_error(bad_cron)
+    bad_policy = _schedule(server_address, "trigger", "-s", schedule_id, "--overlap-policy", "Sometimes")
+    assert one_line_error(bad_policy).startswith("invalid --overlap-policy 'Sometimes'")
+    both = _schedule(server_address, "toggle", "-s", schedule_id, "--pause", "--unpause")
+    assert one_line_error(both) == "give exactly one of --pause and --unpause"
