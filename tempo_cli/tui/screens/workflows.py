@@ -53,6 +53,7 @@ class WorkflowsScreen(TempoScreen):
         Binding("f", "saved_filters", "Saved filters", show=False, id="saved-filters"),
         Binding("u", "task_queues", "Task queues", show=False, id="task-queues"),
         Binding("c", "compare", "Compare runs", show=False, id="compare"),
+        Binding("S", "schedules", "Schedules", show=False, id="schedules"),
         Binding("b", "batch", "Batch signal/cancel/terminate", show=False, id="batch"),
         Binding("plus", "start_workflow", "Start workflow", key_display="+", show=False, id="start-workflow"),
         Binding("escape", "focus_table", "Back to list", show=False, id="focus-table"),
@@ -305,6 +306,11 @@ class WorkflowsScreen(TempoScreen):
 
         names = sorted({run.task_queue for run in self.table_runs() if run.task_queue})
         self.app.push_screen(TaskQueuesScreen(names))
+
+    def action_schedules(self) -> None:
+        from tempo_cli.tui.screens.schedules import SchedulesScreen
+
+        self.app.push_screen(SchedulesScreen())
 
     def action_start_workflow(self) -> None:
         """Start a workflow from a blank form (confirmed first), then open it."""

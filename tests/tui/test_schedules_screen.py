@@ -1,0 +1,74 @@
+"""The Schedules screen (S on the list) against both servers: a schedule is listed and described,
+and can be unpaused, triggered and deleted from the TUI."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+from textual.widgets import DataTable, Static
+
+from sdk.client import Client
+from tempo_cli.tui.app import TempoApp
+from tempo_cli.tui.screens.schedules import SchedulesScreen
+from tempo_cli.tui.screens.workflows import WorkflowsScreen
+from tests.tui.conftest import SIZE, unique, wait_for
+
+
+async def _create(client: Client, schedule_id: str) -> None:
+    schedule = schedule_pb.Schedule()
+    schedule.spec.interval.add().interval.seconds = 3600
+    start = schedule.action.start_workflow
+    start.workflow_id, start.workflow_type.name, start.task_queue.name = f"{schedule_id}-wf", "Nightly", schedule_id
+    schedule.state.paused = True
+    schedule.state.notes = "made paused"
+    request = wsv1.CreateScheduleRequest(
+        namespace="default", schedule_id=schedule_id, schedule=schedule, request_id=str(uuid.uuid4())
+    )
+    await client.service.CreateSchedule(request, timeout=10)
+
+
+async def test_list_describe_unpause_trigger_and_delete(
+    server_address: str, make_app: Callable[[str], TempoApp]
+) -> None:
+    client = await Client.connect(server_address)
+    schedule_id = unique("tui-schedule")
+    await _create(client, schedule_id)
+    app = make_app(server_address)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, WorkflowsScreen), "the list")
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, SchedulesScreen), "the schedules screen")
+        screen = app.screen
+        assert isinstance(screen, SchedulesScreen)
+        table = screen.query_one(DataTable)
+
+        def ids() -> list[str]:
+            return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+        await wait_for(pilot, lambda: schedule_id in ids(), "the schedule listed")
+        table.move_cursor(row=ids().index(schedule_id))
+        detail = screen.query_one("#schedule-detail", Static)
+
+        def text() -> str:
+            return str(detail.content)
+
+        await wait_for(pilot, lambda: "State: paused (made paused)" in text(), "the paused schedule described")
+        assert f"starts Nightly as {schedule_id}-wf-<time> on {schedule_id}" in text()
+        assert "Spec: every 1:00:00" in text()
+
+        await pilot.press("p")
+        await wait_for(pilot, lambda: bool(app.screen.query("#confirm-reason")), "the unpause dialog")
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, lambda: "State: active (Unpaused from tempo tui)" in text(), "the schedule active")
+
+        await pilot.press("t")
+        await wait_for(pilot, lambda: "Actions: 1 taken" in text(), "the triggered action", timeout=30)
+
+        await pilot.press("d")
+        await wait_for(pilot, lambda: bool(app.screen.query("#confirm-yes")), "the delete dialog")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: schedule_id not in ids(), "the schedule gone", timeout=30)
+    await client.close()
