@@ -87,14 +87,27 @@ async def test_seconds_older_than_the_catch_up_window_are_missed_not_started(tmp
         client = await Client.connect(server.address)
         # Ten seconds is the shortest window the real server takes.
         await client.create_schedule(schedule_id, every_second(schedule_id, timedelta(seconds=10)))
-        await described(client, schedule_id, lambda d: d.info.num_actions >= 1)
+        before = await described(client, schedule_id, lambda d: d.info.num_actions >= 1)
         server.stop()
         await asyncio.sleep(13)  # down longer than the catch-up window
         server.start()
         client = await Client.connect(server.address)
-        after = await described(client, schedule_id, lambda d: d.info.num_actions_missed_catchup_window > 0)
+        # Wait for starts after the restart (the catch-up goes on after the first missed count),
+        # and for every start to be listed.
+        after = await described(
+            client,
+            schedule_id,
+            lambda d: d.info.num_actions_missed_catchup_window and d.info.num_actions >= before.info.num_actions + 2,
+        )
         assert after.info.num_actions_missed_catchup_window >= 1
-        times = await started_times(client, schedule_id)
+        times: list[datetime] = []
+
+        async def all_listed() -> bool:
+            nonlocal times
+            times = await started_times(client, schedule_id)
+            return len(times) >= after.info.num_actions
+
+        await wait_until(all_listed, timeout=30.0, interval=0.1, what="every start listed")
         gaps = [b - a for a, b in itertools.pairwise(times) if b - a > timedelta(seconds=1)]
         assert len(gaps) == 1, "one gap: the seconds outside the window"
         assert after.info.num_actions_missed_catchup_window == gaps[0] // timedelta(seconds=1) - 1
