@@ -25,6 +25,7 @@ from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
+from devserver.clock import Cancellable
 from devserver.core import schedules as core
 from devserver.core.protos import timestamp
 from devserver.core.schedule_spec import SpecError, canonicalize, seconds_of_time
@@ -54,7 +55,7 @@ class Schedules:
         self.engine = engine
         self.schedules: dict[ScheduleKey, core.ScheduleState] = {}
         self._locks: dict[ScheduleKey, asyncio.Lock] = {}
-        self._wakes: dict[ScheduleKey, asyncio.TimerHandle] = {}
+        self._wakes: dict[ScheduleKey, Cancellable] = {}
 
     # ---- RPCs -------------------------------------------------------------------------------
 
@@ -270,8 +271,9 @@ class Schedules:
         old = self._wakes.pop(key, None)
         if old is not None:
             old.cancel()
-        loop = asyncio.get_running_loop()
-        self._wakes[key] = loop.call_later(max(delay, 0.0), self._due, key)
+        # Through the engine's clock, like every other deadline (so a time-skipping clock moves it).
+        clock = self.engine.clock
+        self._wakes[key] = clock.call_at(clock.now() + max(delay, 0.0), lambda: self._due(key))
 
     def _due(self, key: ScheduleKey) -> None:
         if not self.engine.closing:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf.message import Message
 from rich.table import Table
 from temporalio.api.batch.v1 import message_pb2 as batch_pb
 from temporalio.api.common.v1 import message_pb2 as common
@@ -20,19 +19,10 @@ from temporalio.api.enums.v1 import reset_pb2 as reset_enums
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from tempo_cli._context import CliContext, UsageError
+from tempo_cli._raw_calls import call
 from tempo_cli._render import format_time, key_value_table, proto_dict
 
-_RPC_TIMEOUT = 10.0
-
-
-async def _call(client: Any, method: Any, request: Message, workflow_id: str = "") -> Any:
-    """One call of the raw service, its errors as the SDK client's own (one-line CLI messages)."""
-    from sdk._client_rpc import map_error
-
-    try:
-        return await method(request, timeout=_RPC_TIMEOUT)
-    except grpc.aio.AioRpcError as err:
-        raise map_error(err, client.address, workflow_id) from None
+_call = call
 
 
 # ---------------------------------------------------------------- tempo batch ...

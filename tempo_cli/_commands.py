@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _validated(cli: CliContext, build: Callable[..., T], *args: Any) -> T:
+def validated(cli: CliContext, build: Callable[..., T], *args: Any) -> T:
     """Check user input before connecting, so input errors come first and alone."""
     try:
         return build(*args)
@@ -132,7 +132,7 @@ def _print_started(cli: CliContext, doc: dict[str, Any]) -> None:
 
 def start(cli: CliContext, typed: StartOptions) -> None:
     """`tempo workflow start`."""
-    parsed = _validated(cli, _parse_start, typed)
+    parsed = validated(cli, _parse_start, typed)
 
     async def work(client: Client) -> dict[str, Any]:
         return (await _start(cli, client, parsed))[1]
@@ -146,7 +146,7 @@ def start(cli: CliContext, typed: StartOptions) -> None:
 
 def execute(cli: CliContext, typed: StartOptions) -> None:
     """`tempo workflow execute`: start, stream the events, print the outcome."""
-    parsed = _validated(cli, _parse_start, typed)
+    parsed = validated(cli, _parse_start, typed)
 
     async def work(client: Client) -> tuple[_Outcome, dict[str, Any]]:
         handle, doc = await _start(cli, client, parsed)
@@ -270,7 +270,7 @@ def signal(
     A name the workflow says it does not have gets a warning (the history keeps the
     signal, and a later version of the code, or a reset, may still handle it).
     """
-    args = _validated(cli, parse_inputs, inputs, files)
+    args = validated(cli, parse_inputs, inputs, files)
 
     async def work(client: Client) -> Handlers | None:
         handle = client.get_workflow_handle(workflow_id, run_id=run_id)
@@ -299,7 +299,7 @@ def query(
 
     A query the server rejects (``reject``) is a one-line error naming the status.
     """
-    args = _validated(cli, parse_inputs, inputs, files)
+    args = validated(cli, parse_inputs, inputs, files)
 
     async def work(client: Client) -> Any:
         try:

@@ -17,9 +17,9 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from tempo_cli._context import CliContext, UsageError
 from tempo_cli._inputs import parse_duration, parse_inputs
+from tempo_cli._raw_calls import call
 from tempo_cli._render import format_time, key_value_table, proto_dict
 
-_RPC_TIMEOUT = 10.0
 OVERLAP_POLICIES = {
     "Skip": schedule_enums.SCHEDULE_OVERLAP_POLICY_SKIP,
     "BufferOne": schedule_enums.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE,
@@ -31,14 +31,51 @@ OVERLAP_POLICIES = {
 
 
 async def _call(client: Any, method: Any, request: Message) -> Any:
-    from sdk._client_rpc import map_error
+    from sdk.exceptions import RPCError
 
     try:
-        return await method(request, timeout=_RPC_TIMEOUT)
-    except grpc.aio.AioRpcError as err:
-        if err.code() == grpc.StatusCode.NOT_FOUND:
+        return await call(client, method, request)
+    except RPCError as err:
+        if err.status_code == grpc.StatusCode.NOT_FOUND:
             raise UsageError("schedule not found") from None
-        raise map_error(err, client.address, "") from None
+        raise
+
+
+# The calls the CLI commands below and the TUI's Schedules screen share.
+
+
+async def schedule_entries(client: Any, query: str = "") -> list[schedule_pb.ScheduleListEntry]:
+    """Every schedule of the client's namespace (ListSchedules, all pages)."""
+    found: list[schedule_pb.ScheduleListEntry] = []
+    token = b""
+    while True:
+        request = wsv1.ListSchedulesRequest(namespace=client.namespace, next_page_token=token, query=query)
+        page = await _call(client, client.service.ListSchedules, request)
+        found.extend(page.schedules)
+        token = page.next_page_token
+        if not token:
+            return found
+
+
+async def describe_schedule(client: Any, schedule_id: str) -> wsv1.DescribeScheduleResponse:
+    request = wsv1.DescribeScheduleRequest(namespace=client.namespace, schedule_id=schedule_id)
+    return await _call(client, client.service.DescribeSchedule, request)
+
+
+async def patch_schedule(client: Any, schedule_id: str, patch: schedule_pb.SchedulePatch) -> None:
+    request = wsv1.PatchScheduleRequest(
+        namespace=client.namespace,
+        schedule_id=schedule_id,
+        patch=patch,
+        identity=client.identity,
+        request_id=str(uuid.uuid4()),
+    )
+    await _call(client, client.service.PatchSchedule, request)
+
+
+async def delete_schedule(client: Any, schedule_id: str) -> None:
+    request = wsv1.DeleteScheduleRequest(namespace=client.namespace, schedule_id=schedule_id, identity=client.identity)
+    await _call(client, client.service.DeleteSchedule, request)
 
 
 def _policy(name: str | None) -> int:
@@ -111,11 +148,7 @@ def _duration(text: str) -> Any:
 def describe(cli: CliContext, schedule_id: str) -> None:
     """`tempo schedule describe`: the DescribeScheduleResponse."""
 
-    async def work(client: Any) -> wsv1.DescribeScheduleResponse:
-        request = wsv1.DescribeScheduleRequest(namespace=client.namespace, schedule_id=schedule_id)
-        return await _call(client, client.service.DescribeSchedule, request)
-
-    response = cli.run(work)
+    response = cli.run(lambda client: describe_schedule(client, schedule_id))
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
@@ -150,18 +183,7 @@ def _first_time(times: Any) -> str:
 def list_schedules(cli: CliContext, query: str | None) -> None:
     """`tempo schedule list`: every schedule (ScheduleListEntry), newest first as the server lists them."""
 
-    async def work(client: Any) -> list[schedule_pb.ScheduleListEntry]:
-        found: list[schedule_pb.ScheduleListEntry] = []
-        token = b""
-        while True:
-            request = wsv1.ListSchedulesRequest(namespace=client.namespace, next_page_token=token, query=query or "")
-            page = await _call(client, client.service.ListSchedules, request)
-            found.extend(page.schedules)
-            token = page.next_page_token
-            if not token:
-                return found
-
-    entries = cli.run(work)
+    entries = cli.run(lambda client: schedule_entries(client, query or ""))
     if cli.json_mode:
         cli.write_json([proto_dict(entry) for entry in entries])
         return
@@ -181,17 +203,7 @@ def list_schedules(cli: CliContext, query: str | None) -> None:
 
 
 def _patch(cli: CliContext, schedule_id: str, patch: schedule_pb.SchedulePatch, message: str) -> None:
-    async def work(client: Any) -> None:
-        request = wsv1.PatchScheduleRequest(
-            namespace=client.namespace,
-            schedule_id=schedule_id,
-            patch=patch,
-            identity=client.identity,
-            request_id=str(uuid.uuid4()),
-        )
-        await _call(client, client.service.PatchSchedule, request)
-
-    cli.run(work)
+    cli.run(lambda client: patch_schedule(client, schedule_id, patch))
     if message and not cli.json_mode:
         cli.info(message)
 
@@ -217,12 +229,6 @@ def trigger(cli: CliContext, schedule_id: str, overlap_policy: str | None) -> No
 def delete(cli: CliContext, schedule_id: str) -> None:
     """`tempo schedule delete`."""
 
-    async def work(client: Any) -> None:
-        request = wsv1.DeleteScheduleRequest(
-            namespace=client.namespace, schedule_id=schedule_id, identity=client.identity
-        )
-        await _call(client, client.service.DeleteSchedule, request)
-
-    cli.run(work)
+    cli.run(lambda client: delete_schedule(client, schedule_id))
     if not cli.json_mode:
         cli.info("Schedule deleted")

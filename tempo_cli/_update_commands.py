@@ -18,6 +18,7 @@ from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
 
 from sdk.client import Client, WorkflowUpdateStage
 from sdk.exceptions import ApplicationError, RPCError, WorkflowUpdateFailedError
+from tempo_cli._commands import validated
 from tempo_cli._context import CliContext, UsageError
 from tempo_cli._inputs import parse_inputs
 from tempo_cli._render import key_value_table
@@ -44,13 +45,6 @@ def _print(cli: CliContext, fields: dict[str, Any]) -> None:
     cli.print_table(key_value_table([(labels[key], value) for key, value in fields.items()]))
 
 
-def _args(cli: CliContext, inputs: list[str], files: list[Path]) -> list[Any]:
-    try:
-        return parse_inputs(inputs, files)
-    except UsageError as err:
-        cli.abort(str(err))
-
-
 def send(
     cli: CliContext,
     workflow_id: str,
@@ -62,7 +56,7 @@ def send(
     wait_for_completion: bool,
 ) -> None:
     """`update execute` (waits for the result) and `update start` (returns once accepted)."""
-    args = _args(cli, inputs, files)
+    args = validated(cli, parse_inputs, inputs, files)
     update_id = update_id or str(uuid.uuid4())
 
     async def work(client: Client) -> dict[str, Any]:

@@ -43,7 +43,8 @@ _FIELDS = (
     _Field("month", 1, 12, _MONTHS),
     _Field("day of week", 0, 6, _DAYS),
 )
-_DESCRIPTORS = {
+# robfig/cron's descriptors (schedule cron strings take the same ones: core/schedule_spec.py).
+DESCRIPTORS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
     "@monthly": "0 0 1 * *",
@@ -124,9 +125,9 @@ def parse(text: str) -> CronSchedule:
             seconds = 1.0  # robfig/cron rounds shorter delays up to a second
         return CronSchedule(every=float(math.floor(seconds)), zone=zone)
     if spec.startswith("@"):
-        if spec not in _DESCRIPTORS:
+        if spec not in DESCRIPTORS:
             raise CronError(f"unrecognized descriptor: {spec}")
-        spec = _DESCRIPTORS[spec]
+        spec = DESCRIPTORS[spec]
     parts = spec.split()
     if len(parts) != len(_FIELDS):
         raise CronError(f"expected exactly 5 fields, found {len(parts)}: {spec}")

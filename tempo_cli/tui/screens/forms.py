@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,3 +160,23 @@ class StartWorkflowScreen(Form):
             self.show_error(str(err))
             return
         self.dismiss(StartRequest(values["id"], values["type"], values["queue"], args))
+
+
+def ask_to_start(app: Any, template: StartRequest, input_json: str, start: Callable[[StartRequest], object]) -> None:
+    """The start form, prefilled from `template`, then a confirmation; `start` gets what was confirmed."""
+    from tempo_cli.tui.screens.confirm import ConfirmScreen
+
+    def confirmed(request: StartRequest, answer: str | None) -> None:
+        if answer is not None:
+            start(request)
+
+    def filled(request: StartRequest | None) -> None:
+        if request is None:
+            return
+        body = (
+            f"Start {request.workflow_type} as {request.workflow_id} on {request.task_queue} "
+            f"with input {json.dumps(request.args)}?"
+        )
+        app.push_screen(ConfirmScreen("Start workflow", body, confirm="Start"), lambda a: confirmed(request, a))
+
+    app.push_screen(StartWorkflowScreen(template, input_json), filled)

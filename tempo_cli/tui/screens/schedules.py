@@ -4,11 +4,9 @@ state, recent and next runs), and what can be done to it: pause or unpause, trig
 from __future__ import annotations
 
 import datetime
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
 from temporalio.api.enums.v1 import schedule_pb2 as schedule_enums
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
@@ -18,6 +16,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Header, Label, Static
 
+from tempo_cli._context import UsageError
+from tempo_cli._schedule_commands import delete_schedule, describe_schedule, patch_schedule, schedule_entries
 from tempo_cli.tui.formatting import timestamp, zone
 from tempo_cli.tui.screens.base import TempoScreen
 from tempo_cli.tui.widgets.banner import ConnectionBanner
@@ -87,16 +87,7 @@ class SchedulesScreen(TempoScreen):
 
     @work(exclusive=True, group="schedules", exit_on_error=False, description="list schedules")
     async def load(self) -> None:
-        client = self.tempo.client
-        entries: list[schedule_pb.ScheduleListEntry] = []
-        token = b""
-        while True:
-            request = wsv1.ListSchedulesRequest(namespace=client.namespace, next_page_token=token)
-            page = await client.service.ListSchedules(request, timeout=10)
-            entries.extend(page.schedules)
-            token = page.next_page_token
-            if not token:
-                break
+        entries = await schedule_entries(self.tempo.client)
         self.post_message(SchedulesLoaded(entries))
 
     @on(SchedulesLoaded)
@@ -129,13 +120,9 @@ class SchedulesScreen(TempoScreen):
 
     @work(exclusive=True, group="describe-schedule", exit_on_error=False, description="describe a schedule")
     async def describe(self, schedule_id: str) -> None:
-        client = self.tempo.client
-        request = wsv1.DescribeScheduleRequest(namespace=client.namespace, schedule_id=schedule_id)
         try:
-            described = await client.service.DescribeSchedule(request, timeout=10)
-        except grpc.aio.AioRpcError as err:
-            if err.code() != grpc.StatusCode.NOT_FOUND:
-                raise
+            described: wsv1.DescribeScheduleResponse | None = await describe_schedule(self.tempo.client, schedule_id)
+        except UsageError:  # "schedule not found": deleted meanwhile
             described = None
         self.post_message(ScheduleDescribed(schedule_id, described))
 
@@ -191,25 +178,13 @@ class SchedulesScreen(TempoScreen):
 
     @work(group="schedule-actions", exit_on_error=False, description="change a schedule")
     async def patch(self, schedule_id: str, patch: schedule_pb.SchedulePatch, done: str) -> None:
-        client = self.tempo.client
-        request = wsv1.PatchScheduleRequest(
-            namespace=client.namespace,
-            schedule_id=schedule_id,
-            patch=patch,
-            identity=client.identity,
-            request_id=str(uuid.uuid4()),
-        )
-        await client.service.PatchSchedule(request, timeout=10)
+        await patch_schedule(self.tempo.client, schedule_id, patch)
         self.notify(done, timeout=4, markup=False)
         self.load()
 
     @work(group="schedule-actions", exit_on_error=False, description="delete a schedule")
     async def delete(self, schedule_id: str) -> None:
-        client = self.tempo.client
-        request = wsv1.DeleteScheduleRequest(
-            namespace=client.namespace, schedule_id=schedule_id, identity=client.identity
-        )
-        await client.service.DeleteSchedule(request, timeout=10)
+        await delete_schedule(self.tempo.client, schedule_id)
         self.notify(f"Deleted {schedule_id}.", timeout=4, markup=False)
         self.load()
 

@@ -485,8 +485,7 @@ class WorkflowScreen(TempoScreen):
         )
 
     def action_start_like(self) -> None:
-        from tempo_cli.tui.screens.confirm import ConfirmScreen
-        from tempo_cli.tui.screens.forms import StartRequest, StartWorkflowScreen
+        from tempo_cli.tui.screens.forms import StartRequest, ask_to_start
 
         d = self.description
         outcome = run_outcome(self.events, self.tempo.data_converter) if self.events else None
@@ -499,22 +498,7 @@ class WorkflowScreen(TempoScreen):
             args=list(args),
         )
 
-        def confirmed(request: StartRequest, answer: str | None) -> None:
-            if answer is not None:
-                self.start_workflow(request)
-
-        def filled(request: StartRequest | None) -> None:
-            if request is None:
-                return
-            body = (
-                f"Start {request.workflow_type} as {request.workflow_id} on {request.task_queue} "
-                f"with input {json.dumps(request.args)}?"
-            )
-            self.app.push_screen(
-                ConfirmScreen("Start workflow", body, confirm="Start"), lambda a: confirmed(request, a)
-            )
-
-        self.app.push_screen(StartWorkflowScreen(template, text), filled)
+        ask_to_start(self.app, template, text, self.start_workflow)
 
     def action_update(self) -> None:
         from tempo_cli.tui.screens.confirm import ConfirmScreen

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -314,26 +313,10 @@ class WorkflowsScreen(TempoScreen):
 
     def action_start_workflow(self) -> None:
         """Start a workflow from a blank form (confirmed first), then open it."""
-        from tempo_cli.tui.screens.confirm import ConfirmScreen
-        from tempo_cli.tui.screens.forms import StartRequest, StartWorkflowScreen
-
-        def confirmed(request: StartRequest, answer: str | None) -> None:
-            if answer is not None:
-                self.start_workflow(request)
-
-        def filled(request: StartRequest | None) -> None:
-            if request is None:
-                return
-            body = (
-                f"Start {request.workflow_type} as {request.workflow_id} on {request.task_queue} "
-                f"with input {json.dumps(request.args)}?"
-            )
-            self.app.push_screen(
-                ConfirmScreen("Start workflow", body, confirm="Start"), lambda a: confirmed(request, a)
-            )
+        from tempo_cli.tui.screens.forms import StartRequest, ask_to_start
 
         blank = StartRequest(workflow_id=f"workflow-{uuid.uuid4().hex[:8]}", workflow_type="", task_queue="", args=[])
-        self.app.push_screen(StartWorkflowScreen(blank, ""), filled)
+        ask_to_start(self.app, blank, "", self.start_workflow)
 
     @work(group="actions", exit_on_error=False, description="start a workflow")
     async def start_workflow(self, request: Any) -> None:

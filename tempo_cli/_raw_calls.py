@@ -1,0 +1,21 @@
+"""Calls of the raw WorkflowService for what the SDK client does not wrap (batch jobs, schedules),
+with its errors mapped as the client maps its own (so the CLI prints one line, the TUI a notice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+
+RPC_TIMEOUT = 10.0
+
+
+async def call(client: Any, method: Any, request: Message, workflow_id: str = "") -> Any:
+    """One call of `client.service.<method>`, its failure as the SDK client's RPCError subclasses."""
+    from sdk._client_rpc import map_error
+
+    try:
+        return await method(request, timeout=RPC_TIMEOUT)
+    except grpc.aio.AioRpcError as err:
+        raise map_error(err, client.address, workflow_id) from None
