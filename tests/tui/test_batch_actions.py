@@ -36,8 +36,15 @@ async def _batch_dialog(pilot: object, app: TempoApp, kind: str) -> BatchScreen:
     await wait_for(pilot, lambda: isinstance(app.screen, WorkflowsScreen), "the list")  # type: ignore[arg-type]
     assert isinstance(app.screen, WorkflowsScreen)
     app.screen.apply_filter(WorkflowFilter(workflow_type=kind))
+    app.screen.action_focus_table()  # the key goes to the list, not to a filter field
+    await pilot.pause()  # type: ignore[attr-defined]
     await pilot.press("b")  # type: ignore[attr-defined]
-    await wait_for(pilot, lambda: isinstance(app.screen, BatchScreen), "the batch dialog")  # type: ignore[arg-type]
+    await wait_for(
+        pilot,  # type: ignore[arg-type]
+        lambda: isinstance(app.screen, BatchScreen),
+        "the batch dialog",
+        timeout=60,
+    )
     assert isinstance(app.screen, BatchScreen)
     return app.screen
 
