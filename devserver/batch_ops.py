@@ -3,9 +3,9 @@ on many workflows.
 
 The real server runs each job as a workflow in the temporal-system namespace; here a job is a
 `core.batch.BatchJob` run by a background task of the engine. Each target goes through the
-engine's own client operations (terminate, request_cancel, signal, delete, reset), so through
-the door like any other request, at the real server's default rate (worker.batcherRPS, 50 a
-second). Like the real server, Tempo does not read the request's `max_operations_per_second`
+same client operations as a request (`run_ops.RunOps`: terminate, request_cancel, signal,
+delete, reset), so through the door like any other request, at the real server's default rate
+(worker.batcherRPS, 50 a second). Like the real server, Tempo does not read the request's `max_operations_per_second`
 (the `--rps` of `temporal workflow terminate --query`).
 
 Jobs live in memory only: a server started with --db-filename forgets them on restart (keeping
@@ -31,6 +31,7 @@ from devserver.core.batch import BatchJob
 from devserver.engine import Engine
 from devserver.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted, ServiceError, WorkflowNotFound
 from devserver.list_filter import InvalidQueryError, parse_query
+from devserver.run_ops import RunOps
 from devserver.validation import MAX_ID_LENGTH
 
 log = logging.getLogger("tempo.batch")
@@ -45,6 +46,7 @@ WORKER_IDENTITY = f"{os.getpid()}@{socket.gethostname()}@"
 class BatchOps:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.run_ops = RunOps(engine)
         # By (namespace, job id), oldest first.
         self.jobs: dict[tuple[str, str], BatchJob] = {}
 
@@ -186,15 +188,15 @@ class BatchOps:
         return True
 
     async def _operate(self, job: BatchJob, execution: common.WorkflowExecution) -> None:
-        engine, request, namespace = self.engine, job.request, job.namespace
+        run_ops, request, namespace = self.run_ops, job.request, job.namespace
         if job.operation == "termination_operation":
-            await engine.terminate(
+            await run_ops.terminate(
                 wsv1.TerminateWorkflowExecutionRequest(
                     namespace=namespace, workflow_execution=execution, reason=request.reason, identity=WORKER_IDENTITY
                 )
             )
         elif job.operation == "cancellation_operation":
-            await engine.request_cancel(
+            await run_ops.request_cancel(
                 wsv1.RequestCancelWorkflowExecutionRequest(
                     namespace=namespace,
                     workflow_execution=execution,
@@ -204,7 +206,7 @@ class BatchOps:
             )
         elif job.operation == "signal_operation":
             signal = request.signal_operation
-            await engine.signal(
+            await run_ops.signal(
                 wsv1.SignalWorkflowExecutionRequest(
                     namespace=namespace,
                     workflow_execution=execution,
@@ -218,7 +220,7 @@ class BatchOps:
                 )
             )
         elif job.operation == "deletion_operation":
-            await engine.delete(wsv1.DeleteWorkflowExecutionRequest(namespace=namespace, workflow_execution=execution))
+            await run_ops.delete(wsv1.DeleteWorkflowExecutionRequest(namespace=namespace, workflow_execution=execution))
         else:
             await self._reset(job, execution)
 
@@ -240,7 +242,7 @@ class BatchOps:
             event_id = self._workflow_task_event(job.namespace, execution, first=first)
             reapply = reset.reset_reapply_type
             exclude = []
-        await self.engine.reset(
+        await self.run_ops.reset(
             wsv1.ResetWorkflowExecutionRequest(
                 namespace=job.namespace,
                 workflow_execution=execution,

@@ -33,6 +33,7 @@ from devserver.grpc_handlers import MAX_ID_LENGTH
 from devserver.metrics import REFUSED_WITH
 from devserver.namespaces import Namespace
 from devserver.read_ops import ReadOps
+from devserver.run_ops import RunOps
 from devserver.schedule_ops import Schedules, matching_response
 from devserver.update_ops import UpdateOps
 from devserver.worker_ops import WorkerOps
@@ -106,6 +107,7 @@ class WorkflowService:
         self.activity_control = ActivityOps(engine)
         self.batches = BatchOps(engine)
         self.schedules = Schedules(engine)
+        self.run_ops = RunOps(engine)
 
     def _poll_timeout(self, context: grpc.aio.ServicerContext, longest: float | None = None) -> float:
         if self.engine.closing:
@@ -209,7 +211,7 @@ class WorkflowService:
         self, request: wsv1.StartWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.StartWorkflowExecutionResponse:
         eager = request.request_eager_execution and self.engine.config.eager_workflow_start
-        state, started = await self.engine.start_workflow(request, eager=eager)
+        state, started = await self.run_ops.start_workflow(request, eager=eager)
         response = wsv1.StartWorkflowExecutionResponse(
             run_id=state.key.run_id,
             started=started,
@@ -226,7 +228,7 @@ class WorkflowService:
     ) -> wsv1.SignalWorkflowExecutionResponse:
         _check_length(request.signal_name, "SignalName length exceeds limit.")
         _check_length(request.request_id, "RequestId length exceeds limit.")
-        await self.engine.signal(request)
+        await self.run_ops.signal(request)
         return wsv1.SignalWorkflowExecutionResponse()
 
     @rpc
@@ -235,7 +237,7 @@ class WorkflowService:
     ) -> wsv1.SignalWithStartWorkflowExecutionResponse:
         length = len(request.signal_name)
         _check_length(request.signal_name, f"signal name exceeds maximum allowed length ({length}/{MAX_ID_LENGTH})")
-        state = await self.engine.signal_with_start(request)
+        state = await self.run_ops.signal_with_start(request)
         return wsv1.SignalWithStartWorkflowExecutionResponse(run_id=state.key.run_id, started=True)
 
     @rpc
@@ -260,33 +262,33 @@ class WorkflowService:
     async def QueryWorkflow(
         self, request: wsv1.QueryWorkflowRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.QueryWorkflowResponse:
-        return await self.engine.query(request, context.time_remaining())
+        return await self.run_ops.query(request, context.time_remaining())
 
     @rpc
     async def TerminateWorkflowExecution(
         self, request: wsv1.TerminateWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.TerminateWorkflowExecutionResponse:
-        await self.engine.terminate(request)
+        await self.run_ops.terminate(request)
         return wsv1.TerminateWorkflowExecutionResponse()
 
     @rpc
     async def RequestCancelWorkflowExecution(
         self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RequestCancelWorkflowExecutionResponse:
-        await self.engine.request_cancel(request)
+        await self.run_ops.request_cancel(request)
         return wsv1.RequestCancelWorkflowExecutionResponse()
 
     @rpc
     async def ResetWorkflowExecution(
         self, request: wsv1.ResetWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.ResetWorkflowExecutionResponse:
-        return wsv1.ResetWorkflowExecutionResponse(run_id=await self.engine.reset(request))
+        return wsv1.ResetWorkflowExecutionResponse(run_id=await self.run_ops.reset(request))
 
     @rpc
     async def DeleteWorkflowExecution(
         self, request: wsv1.DeleteWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DeleteWorkflowExecutionResponse:
-        await self.engine.delete(request)
+        await self.run_ops.delete(request)
         return wsv1.DeleteWorkflowExecutionResponse()
 
     # ---- batch operations ------------------------------------------------------------------

@@ -33,6 +33,7 @@ from devserver.engine import Engine
 from devserver.errors import FailedPrecondition, InvalidArgument, NotFound, ServiceError, WorkflowAlreadyStarted
 from devserver.list_filter import FieldType, InvalidQueryError, VisibilityRecord, parse_query
 from devserver.namespaces import SYSTEM_SEARCH_ATTRIBUTES, is_reserved_search_attribute
+from devserver.run_ops import RunOps
 from devserver.visibility import decode_search_attributes
 
 log = logging.getLogger("tempo.schedules")
@@ -53,6 +54,7 @@ NOTES_LIMIT = 1000
 class Schedules:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.run_ops = RunOps(engine)
         self.schedules: dict[ScheduleKey, core.ScheduleState] = {}
         self._locks: dict[ScheduleKey, asyncio.Lock] = {}
         self._wakes: dict[ScheduleKey, Cancellable] = {}
@@ -366,7 +368,7 @@ class Schedules:
             if action.HasField(name):  # type: ignore[arg-type]
                 getattr(request, name).CopyFrom(getattr(action, name))
         try:
-            run, _ = await self.engine.start_workflow(request)
+            run, _ = await self.run_ops.start_workflow(request)
         except WorkflowAlreadyStarted:
             log.info("schedule %s: workflow %s already started", state.schedule_id, order.workflow_id)
             return
@@ -381,7 +383,7 @@ class Schedules:
             target = common.WorkflowExecution(workflow_id=ex.workflow_id)
             try:
                 if terminate:
-                    await self.engine.terminate(
+                    await self.run_ops.terminate(
                         wsv1.TerminateWorkflowExecutionRequest(
                             namespace=state.namespace,
                             workflow_execution=target,
@@ -391,7 +393,7 @@ class Schedules:
                         )
                     )
                 else:
-                    await self.engine.request_cancel(
+                    await self.run_ops.request_cancel(
                         wsv1.RequestCancelWorkflowExecutionRequest(
                             namespace=state.namespace,
                             workflow_execution=target,

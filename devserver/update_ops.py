@@ -22,6 +22,7 @@ from devserver.errors import (
     ServiceError,
     WorkflowClosed,
 )
+from devserver.run_ops import RunOps
 from devserver.validation import check_blob_size, validate_start
 
 Stage = update_enums.UpdateWorkflowExecutionLifecycleStage
@@ -36,6 +37,7 @@ MAX_UPDATE_WAIT = 20.0
 class UpdateOps:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.run_ops = RunOps(engine)
 
     async def update(
         self, request: wsv1.UpdateWorkflowExecutionRequest, timeout: float
@@ -140,7 +142,7 @@ class UpdateOps:
                 raise MultiOperationFailed([OperationAborted(), error]) from None
             return _multi_response(_start_response(current, started=False, link=True), updated)
         try:
-            state, started = await engine.start_workflow(start)
+            state, started = await self.run_ops.start_workflow(start)
         except ServiceError as error:
             raise MultiOperationFailed([error, OperationAborted()]) from None
         try:
