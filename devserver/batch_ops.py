@@ -59,7 +59,6 @@ class BatchOps:
                 parse_query(request.visibility_query)
             except InvalidQueryError as exc:
                 raise InvalidArgument(f"invalid visibility query: {exc}") from None
-        self.engine.namespaces.get(request.namespace)
         if len(request.job_id) > MAX_ID_LENGTH:
             # The real server's job is a workflow whose id is the job id.
             raise InvalidArgument("WorkflowId exceeds length limit.")
@@ -92,9 +91,6 @@ class BatchOps:
         return batch.describe(job)
 
     def list(self, request: wsv1.ListBatchOperationsRequest) -> wsv1.ListBatchOperationsResponse:
-        if not request.namespace:
-            raise InvalidArgument("Namespace is empty.")
-        self.engine.namespaces.get(request.namespace)
         jobs = [job for (ns, _), job in self.jobs.items() if ns == request.namespace]
         # Newest first, as the real server lists its job workflows (open ones first).
         jobs.sort(key=lambda job: (job.running, job.close_time or 0.0, job.start_time), reverse=True)
@@ -107,8 +103,6 @@ class BatchOps:
     def stop(self, request: wsv1.StopBatchOperationRequest) -> None:
         if not request.job_id:
             raise InvalidArgument("JobId is not set on request.")
-        if not request.namespace:
-            raise InvalidArgument("Namespace is not set on request.")
         if not request.reason:
             raise InvalidArgument("Reason is not set on request.")
         job = self._job(request.namespace, request.job_id)
@@ -119,9 +113,6 @@ class BatchOps:
     def _job(self, namespace: str, job_id: str) -> BatchJob:
         if not job_id:
             raise InvalidArgument("JobId is not set on request.")
-        if not namespace:
-            raise InvalidArgument("Namespace is not set on request.")
-        self.engine.namespaces.get(namespace)
         job = self.jobs.get((namespace, job_id))
         if job is None:
             raise WorkflowNotFound(job_id)

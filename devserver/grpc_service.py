@@ -58,7 +58,8 @@ def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
     @functools.wraps(handler)
     async def wrapper(self: Any, request: Request, context: grpc.aio.ServicerContext) -> Response:
         try:
-            _check_token_namespace(self.engine, request)
+            if isinstance(self, WorkflowService):
+                look_up_namespace(self.engine, request)
             return await handler(self, request, context)
         except ServiceError as error:
             await abort(context, error)
@@ -71,15 +72,29 @@ def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
     return wrapper
 
 
-def _check_token_namespace(engine: Engine, request: Any) -> None:
-    """A task token only acts in the namespace it was issued in (as on the real server)."""
-    raw = getattr(request, "task_token", b"")
-    namespace = getattr(request, "namespace", "")
-    if not raw or not namespace:
+# Requests whose handlers read the namespace themselves: one being registered, or described by
+# name or id.
+_HANDLER_READS_NAMESPACE = ("RegisterNamespaceRequest", "DescribeNamespaceRequest")
+
+
+def look_up_namespace(engine: Engine, request: Any) -> None:
+    """The one place a WorkflowService request's namespace is looked up, before its handler runs
+    (as the real server's namespace interceptor does, so an unknown namespace is NOT_FOUND before
+    anything else in the request is checked): INVALID_ARGUMENT for an empty name, NOT_FOUND for an
+    unknown one. A task token acts only in the namespace it was issued in; a request with a token
+    and no namespace is left to its handler (the token names the namespace)."""
+    fields = request.DESCRIPTOR.fields_by_name
+    if "namespace" not in fields or type(request).__name__ in _HANDLER_READS_NAMESPACE:
         return
-    engine.namespaces.get(namespace)  # an unknown namespace is NOT_FOUND first
+    namespace: str = request.namespace
+    takes_token = "task_token" in fields
+    if takes_token and not namespace:
+        return
+    engine.namespaces.get(namespace)
+    if not takes_token or not request.task_token:
+        return
     try:
-        token = TaskToken.decode(raw)
+        token = TaskToken.decode(request.task_token)
     except InvalidArgument:
         return  # the handler answers garbage as garbage
     if token.namespace != namespace:

@@ -181,7 +181,6 @@ class RunOps:
     # ---- client operations on a run ---------------------------------------------------
 
     async def signal(self, request: wsv1.SignalWorkflowExecutionRequest) -> None:
-        self.engine.namespaces.get(request.namespace)
         if not request.signal_name:
             raise InvalidArgument("SignalName is not set on request.")
         validation.check_blob_size(request.input, request.header, limits=self.engine.config.limits)
@@ -194,7 +193,6 @@ class RunOps:
         )
 
     async def signal_with_start(self, request: wsv1.SignalWithStartWorkflowExecutionRequest) -> MutableState:
-        self.engine.namespaces.get(request.namespace)
         if not request.signal_name:
             raise InvalidArgument("SignalName is not set on request.")
         validation.check_versioning_override(request)
@@ -257,7 +255,6 @@ class RunOps:
         return self.engine.run_for_execution(namespace, execution)
 
     async def terminate(self, request: wsv1.TerminateWorkflowExecutionRequest) -> None:
-        self.engine.namespaces.get(request.namespace)
         state = self._run_in_chain(request.namespace, request.workflow_execution, request.first_execution_run_id)
         details = request.details if request.HasField("details") else None
         # The real server tells a user's terminate from the system's by these defaults.
@@ -268,7 +265,6 @@ class RunOps:
         )
 
     async def request_cancel(self, request: wsv1.RequestCancelWorkflowExecutionRequest) -> None:
-        self.engine.namespaces.get(request.namespace)
         state = self._run_in_chain(request.namespace, request.workflow_execution, request.first_execution_run_id)
         await self.engine.change(
             state,
@@ -286,7 +282,6 @@ class RunOps:
             raise InvalidArgument("WorkflowId is not set on request.")
         if execution.run_id:
             validation.check_run_id(execution.run_id)
-        self.engine.namespaces.get(request.namespace)
         chain = self.engine.chains.get((request.namespace, execution.workflow_id))
         if chain is None:
             raise WorkflowNotFound(execution.workflow_id)
@@ -309,7 +304,6 @@ class RunOps:
         )
 
     async def delete(self, request: wsv1.DeleteWorkflowExecutionRequest) -> None:
-        self.engine.namespaces.get(request.namespace)
         state = self.engine.run_for_execution(request.namespace, request.workflow_execution)
         if state.running:
             await self.engine.change(
@@ -319,7 +313,6 @@ class RunOps:
 
     async def query(self, request: wsv1.QueryWorkflowRequest, timeout: float | None) -> wsv1.QueryWorkflowResponse:
 
-        self.engine.namespaces.get(request.namespace)
         if not request.query.query_type:
             raise InvalidArgument("QueryType is not set on request.")
         state = self.engine.run_for_execution(request.namespace, request.execution)

@@ -153,7 +153,6 @@ class Schedules:
             raise InvalidArgument("Patch is not set on request.")
         if len(request.patch.pause) > NOTES_LIMIT or len(request.patch.unpause) > NOTES_LIMIT:
             raise InvalidArgument("Schedule notes exceeds limit.")
-        self.engine.namespaces.get(request.namespace)
         state = self._get(request.namespace, request.schedule_id)
         async with self._lock(state):
             core.patch(state, request.patch, self.engine.clock.now())
@@ -181,7 +180,6 @@ class Schedules:
         return state.compiled.times_between(start, end, state.seed)
 
     def list_schedules(self, request: wsv1.ListSchedulesRequest) -> wsv1.ListSchedulesResponse:
-        self.engine.namespaces.get(request.namespace)
         matching = self._matching(request.namespace, request.query)
         matching.sort(key=lambda s: (-seconds_of_time(s.info.create_time), s.schedule_id))
         page_size = request.maximum_page_size or 1000
@@ -199,7 +197,6 @@ class Schedules:
         return response
 
     def count(self, request: wsv1.CountSchedulesRequest) -> int:
-        self.engine.namespaces.get(request.namespace)
         grouped = _GROUP_BY.search(request.query)
         if grouped is not None:
             self._check_field(grouped.group(1))
@@ -235,7 +232,6 @@ class Schedules:
     # ---- lookups and saving -------------------------------------------------------------------
 
     def _get(self, namespace: str, schedule_id: str) -> core.ScheduleState:
-        self.engine.namespaces.get(namespace)
         if not schedule_id:
             raise InvalidArgument("WorkflowId is not set on request.")
         state = self.schedules.get((namespace, schedule_id))

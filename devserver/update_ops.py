@@ -49,7 +49,6 @@ class UpdateOps:
         return await self._admit_and_wait(state, request, timeout)
 
     def _check_update(self, request: wsv1.UpdateWorkflowExecutionRequest) -> None:
-        self.engine.namespaces.get(request.namespace)
         if not request.request.HasField("meta"):
             raise InvalidArgument("Update meta is not set on request.")
         if not request.request.HasField("input"):
@@ -87,7 +86,6 @@ class UpdateOps:
         self, request: wsv1.PollWorkflowExecutionUpdateRequest, timeout: float
     ) -> wsv1.PollWorkflowExecutionUpdateResponse:
         engine = self.engine
-        engine.namespaces.get(request.namespace)
         ref = request.update_ref
         if not ref.update_id:
             raise InvalidArgument("UpdateId is not set on request.")
@@ -111,7 +109,6 @@ class UpdateOps:
         that was not run marked aborted (`MultiOperationFailed`).
         """
         engine = self.engine
-        engine.namespaces.get(request.namespace)
         operations = list(request.operations)
         if [op.WhichOneof("operation") for op in operations] != ["start_workflow", "update_workflow"]:
             raise InvalidArgument("Operations have to be exactly [Start, Update].")
