@@ -369,22 +369,6 @@ class Engine:
         for state in list(self.runs.values()):
             self._schedule_transfers(children.pending_transfers(state))
 
-    async def add_search_attributes(self, namespace_name: str, attributes: dict[str, int]) -> None:
-        namespace = self.namespaces.get(namespace_name)
-        namespace.add_search_attributes(attributes)
-        for name, value_type in attributes.items():
-            self.visibility.declare_search_attribute(name, value_type)
-        await self.store.save_namespace(namespace)
-
-    async def remove_search_attributes(self, namespace_name: str, names: list[str]) -> None:
-        namespace = self.namespaces.get(namespace_name)
-        namespace.remove_search_attributes(names)
-        await self.store.save_namespace(namespace)
-
-    async def register_namespace(self, name: str, description: str, owner_email: str, retention: float) -> None:
-        namespace = self.namespaces.register(name, description, owner_email, retention)
-        await self.store.save_namespace(namespace)
-
     # ---- timers -------------------------------------------------------------------
 
     def _arm(self, deadline: float, key: TimerKey) -> None:

@@ -31,6 +31,7 @@ from devserver.engine import Engine
 from devserver.errors import InvalidArgument, ServiceError, Unimplemented
 from devserver.grpc_handlers import MAX_ID_LENGTH
 from devserver.metrics import REFUSED_WITH
+from devserver.namespace_ops import NamespaceOps
 from devserver.namespaces import Namespace
 from devserver.read_ops import ReadOps
 from devserver.run_ops import RunOps
@@ -123,6 +124,7 @@ class WorkflowService:
         self.batches = BatchOps(engine)
         self.schedules = Schedules(engine)
         self.run_ops = RunOps(engine)
+        self.namespace_ops = NamespaceOps(engine)
 
     def _poll_timeout(self, context: grpc.aio.ServicerContext, longest: float | None = None) -> float:
         if self.engine.closing:
@@ -172,7 +174,9 @@ class WorkflowService:
         if retention <= 0:
             raise InvalidArgument("A valid retention period is not set on request.")
         retention = min(retention, MAX_RETENTION_SECONDS)
-        await self.engine.register_namespace(request.namespace, request.description, request.owner_email, retention)
+        await self.namespace_ops.register_namespace(
+            request.namespace, request.description, request.owner_email, retention
+        )
         return wsv1.RegisterNamespaceResponse()
 
     @rpc
