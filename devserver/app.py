@@ -185,6 +185,8 @@ class DevServer:
                 self._stop_metrics = self.metrics.serve(self.config.ip, self.config.metrics_port)
             except OSError as exc:
                 raise PortInUse(f"cannot serve metrics on {self.config.ip}:{self.config.metrics_port}: {exc}") from exc
+        # Before the first request: a job kept from before the restart is there to describe.
+        self.workflow_service.batches.restore(self.engine.saved_batch_jobs)
         await self.grpc.start()
         self.reaper.start()
         await self.workflow_service.schedules.restore(self.engine.saved_schedules)

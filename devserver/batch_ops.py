@@ -8,16 +8,23 @@ delete, reset), so through the door like any other request, at the real server's
 (worker.batcherRPS, 50 a second). Like the real server, Tempo does not read the request's `max_operations_per_second`
 (the `--rps` of `temporal workflow terminate --query`).
 
-Jobs live in memory only: a server started with --db-filename forgets them on restart (keeping
-them would need a table in the stores; left for later).
+With --db-filename a job is kept in the store (`save_batch_job`) when it starts, when it ends,
+and at most a second apart while it runs, with the targets it has tried: after a restart,
+finished jobs are described and listed as before, and a running one carries on, skipping the
+targets it had tried (the real server's job is a workflow that resumes from its heartbeat). A
+target tried again after a crash gets the same request id, so a signal, cancel or reset is not
+repeated.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import os
 import socket
+from collections.abc import Iterable
 
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import event_type_pb2 as event_types
@@ -38,6 +45,9 @@ log = logging.getLogger("tempo.batch")
 
 # Targets listed per visibility page, as the real batcher pages through its query.
 PAGE_SIZE = 1000
+# A running job's progress is saved at most this often (seconds); a job resumed after a crash
+# tries again the targets of the last moments, with the same request ids.
+SAVE_EVERY = 1.0
 # The identity the job's operations carry where the real batcher's SDK client uses its own
 # (terminate and cancel): the Go SDK's default, "<pid>@<host>@".
 WORKER_IDENTITY = f"{os.getpid()}@{socket.gethostname()}@"
@@ -52,7 +62,7 @@ class BatchOps:
 
     # ---- RPCs ---------------------------------------------------------------------------
 
-    def start(self, request: wsv1.StartBatchOperationRequest) -> None:
+    async def start(self, request: wsv1.StartBatchOperationRequest) -> None:
         operation = batch.check_start(request)
         if request.visibility_query:
             try:
@@ -84,6 +94,7 @@ class BatchOps:
             )
         job = BatchJob(request.namespace, request.job_id, request, operation, self.engine.clock.now())
         self.jobs[(request.namespace, request.job_id)] = job
+        await self._save(job)
         self.engine.spawn(self._run(job))
 
     def describe(self, request: wsv1.DescribeBatchOperationRequest) -> wsv1.DescribeBatchOperationResponse:
@@ -100,7 +111,7 @@ class BatchOps:
         token = str(start + size).encode() if start + size < len(jobs) else b""
         return wsv1.ListBatchOperationsResponse(operation_info=[batch.info(job) for job in page], next_page_token=token)
 
-    def stop(self, request: wsv1.StopBatchOperationRequest) -> None:
+    async def stop(self, request: wsv1.StopBatchOperationRequest) -> None:
         if not request.job_id:
             raise InvalidArgument("JobId is not set on request.")
         if not request.reason:
@@ -109,6 +120,7 @@ class BatchOps:
         if not job.running:
             raise NotFound("workflow execution already completed")
         job.fail(self.engine.clock.now())
+        await self._save(job)
 
     def _job(self, namespace: str, job_id: str) -> BatchJob:
         if not job_id:
@@ -118,31 +130,48 @@ class BatchOps:
             raise WorkflowNotFound(job_id)
         return job
 
+    # ---- keeping jobs across restarts ------------------------------------------------------
+
+    async def _save(self, job: BatchJob) -> None:
+        await self.engine.store.save_batch_job(job.namespace, job.job_id, json.dumps(batch.dump(job)))
+
+    def restore(self, saved: Iterable[str]) -> None:
+        """Jobs a store held at start (oldest first): a running one carries on."""
+        for text in saved:
+            job = batch.load(json.loads(text))
+            self.jobs[(job.namespace, job.job_id)] = job
+            if job.running:
+                self.engine.spawn(self._run(job))
+
     # ---- running a job -------------------------------------------------------------------
 
     async def _run(self, job: BatchJob) -> None:
         rps = batch.OPERATIONS_PER_SECOND
         loop = asyncio.get_running_loop()
-        began = loop.time()
+        began = saved = loop.time()
         done = 0
         try:
             for execution in self._targets(job):
                 if not job.running:
-                    return  # stopped
+                    return  # stopped (and saved by stop)
                 # Even pacing at the job's rate.
                 delay = began + done / rps - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
                     if not job.running:
                         return
-                job.record(await self._apply(job, execution))
+                job.record(execution, await self._apply(job, execution))
                 done += 1
+                if loop.time() - saved >= SAVE_EVERY:
+                    saved = loop.time()
+                    await self._save(job)
         except (InvalidQueryError, ServiceError) as exc:
             log.info("batch job %s failed: %s", job.job_id, exc)
             job.fail(self.engine.clock.now())
-            return
         if job.running:
             job.finish(self.engine.clock.now())
+        with contextlib.suppress(ServiceError):  # the store is failing: the server is stopping
+            await self._save(job)
 
     def _targets(self, job: BatchJob):  # type: ignore[no-untyped-def]
         """The job's targets, listed a page at a time (a generator, so runs that close or start
@@ -150,16 +179,25 @@ class BatchOps:
         explicit = job.targets()
         if explicit:
             job.total = len(explicit)
-            yield from explicit
+            yield from (e for e in explicit if (e.workflow_id, e.run_id) not in job.tried)
             return
         query = batch.narrowed_query(job.request.visibility_query, job.operation_type)
+        if job.tried:
+            # Resumed after a restart: what was tried, and what is left to try.
+            job.total = len(job.tried) + sum(1 for _ in self._listed(job, query))
+        else:
+            job.total = self.engine.visibility.count(job.namespace, query)
+        yield from self._listed(job, query)
+
+    def _listed(self, job: BatchJob, query: str):  # type: ignore[no-untyped-def]
+        """The runs the query matches, a page at a time, but for those the job has tried."""
         visibility = self.engine.visibility
-        job.total = visibility.count(job.namespace, query)
         token = b""
         while True:
             records, token = visibility.list(job.namespace, query, PAGE_SIZE, token)
             for record in records:
-                yield common.WorkflowExecution(workflow_id=record.workflow_id, run_id=record.run_id)
+                if (record.workflow_id, record.run_id) not in job.tried:
+                    yield common.WorkflowExecution(workflow_id=record.workflow_id, run_id=record.run_id)
             if not token:
                 return
 

@@ -124,8 +124,10 @@ class Engine:
         self.stale_events: Counter[tuple[str, str]] = Counter()
         self._warned: set[tuple[RunKey, str]] = set()
         self.closing = False
-        # Schedules the store held at start, for devserver.schedule_ops to take over.
+        # Schedules and batch jobs the store held at start, for devserver.schedule_ops and
+        # devserver.batch_ops to take over.
         self.saved_schedules: list[str] = []
+        self.saved_batch_jobs: list[str] = []
 
     # ---- lookup -----------------------------------------------------------------
 
@@ -346,6 +348,7 @@ class Engine:
     async def restore(self, loaded: Loaded) -> None:
         """Take over what a store held: namespaces, runs, and every pending task and deadline."""
         self.saved_schedules = list(loaded.schedules)
+        self.saved_batch_jobs = list(loaded.batch_jobs)
         for namespace in loaded.namespaces:
             self.namespaces.namespaces.setdefault(namespace.name, namespace)
             for name, value_type in namespace.search_attributes.items():

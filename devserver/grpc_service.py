@@ -316,7 +316,7 @@ class WorkflowService:
     async def StartBatchOperation(
         self, request: wsv1.StartBatchOperationRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.StartBatchOperationResponse:
-        self.batches.start(request)
+        await self.batches.start(request)
         return wsv1.StartBatchOperationResponse()
 
     @rpc
@@ -335,7 +335,7 @@ class WorkflowService:
     async def StopBatchOperation(
         self, request: wsv1.StopBatchOperationRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.StopBatchOperationResponse:
-        self.batches.stop(request)
+        await self.batches.stop(request)
         return wsv1.StopBatchOperationResponse()
 
     # ---- reading workflows -----------------------------------------------------------------
