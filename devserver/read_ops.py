@@ -104,7 +104,6 @@ class ReadOps:
         return response
 
     def count(self, request: wsv1.CountWorkflowExecutionsRequest) -> wsv1.CountWorkflowExecutionsResponse:
-
         visibility = self.engine.visibility
         try:
             if "group by" in request.query.lower():

@@ -312,7 +312,6 @@ class RunOps:
         await self.engine.forget_run(state)
 
     async def query(self, request: wsv1.QueryWorkflowRequest, timeout: float | None) -> wsv1.QueryWorkflowResponse:
-
         if not request.query.query_type:
             raise InvalidArgument("QueryType is not set on request.")
         state = self.engine.run_for_execution(request.namespace, request.execution)
