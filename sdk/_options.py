@@ -67,7 +67,9 @@ class ChildWorkflowCancellationType(enum.IntEnum):
     WAIT_CANCELLATION_COMPLETED = 2
     """Ask the server to cancel the child and wait until it has closed (the default)."""
     WAIT_CANCELLATION_REQUESTED = 3
-    """Ask the server to cancel the child and wait until the child has been told."""
+    """Ask the server to cancel the child and wait. Meant to wait until the child has been
+    told; the official SDK (1.35) waits until the child has closed, and so does Tempo's,
+    so that their histories replay on either."""
 
 
 class ActivityCancellationType(enum.IntEnum):

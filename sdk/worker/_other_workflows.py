@@ -308,10 +308,9 @@ class OtherWorkflows:
         if step is None:
             return
         if step.child is not None:
-            # A request to cancel a child: it is what WAIT_CANCELLATION_REQUESTED waits for.
-            wanted = ChildWorkflowCancellationType.WAIT_CANCELLATION_REQUESTED
-            if job.failure is None and step.child.handle.cancellation_type == wanted:
-                self._resolve_cancelled(step.child)
+            # A request to cancel a child. WAIT_CANCELLATION_REQUESTED could stop waiting
+            # here, but the official SDK (1.35) waits for the child to close, on both
+            # servers; so do we, or histories would not replay across the SDKs.
             return
         if step.future.done():
             return
