@@ -21,7 +21,7 @@ from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import command_type_pb2, failed_cause_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 
-from sdk._client_types import to_duration
+from sdk._client_types import RetryPolicy, to_duration
 from sdk._options import ChildWorkflowCancellationType, ChildWorkflowOptions
 from sdk._workflow_children import ChildWorkflowHandle
 from sdk.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -32,6 +32,17 @@ if TYPE_CHECKING:
 
 CommandType = command_type_pb2.CommandType
 StartFailedCause = failed_cause_pb2.StartChildWorkflowExecutionFailedCause
+
+
+def _retry_policy(policy: RetryPolicy | None) -> common.RetryPolicy | None:
+    """The policy as the official SDK sends it for a child: an unset maximum interval is
+    100 initial intervals (the server's default, which the real server also records)."""
+    if policy is None:
+        return None
+    proto = policy.to_proto()
+    if policy.maximum_interval is None:
+        proto.maximum_interval.FromTimedelta(policy.initial_interval * 100)
+    return proto
 
 
 @dataclass
@@ -131,7 +142,7 @@ class OtherWorkflows:
             workflow_task_timeout=to_duration(options.task_timeout),
             parent_close_policy=int(options.parent_close_policy),  # type: ignore[arg-type]
             workflow_id_reuse_policy=int(options.id_reuse_policy),  # type: ignore[arg-type]
-            retry_policy=options.retry_policy.to_proto() if options.retry_policy is not None else None,
+            retry_policy=_retry_policy(options.retry_policy),
             cron_schedule=options.cron_schedule,
             header=common.Header(),
             # Like the official SDK: a child runs on the parent's worker build by default.

@@ -10,6 +10,7 @@ import asyncio
 from datetime import timedelta
 
 from sdk import activity, workflow
+from sdk.client import WorkflowIdReusePolicy
 from sdk.exceptions import ApplicationError, FailureError, TempoError
 
 FIVE_SECONDS = timedelta(seconds=5)
@@ -77,6 +78,22 @@ class FamilyParent:
         if scenario == "result":
             handle = await workflow.start_child_workflow(FamilyChild.run, "ok", id=child_id)
             seen.append(f"started {handle.id} run {bool(handle.first_execution_run_id)}")
+            seen.append(await handle)
+        elif scenario == "options":
+            handle = await workflow.start_child_workflow(
+                FamilyChild.run,
+                "with options",
+                id=child_id,
+                task_queue=workflow.info().task_queue,
+                execution_timeout=timedelta(minutes=2),
+                run_timeout=timedelta(minutes=1),
+                task_timeout=timedelta(seconds=5),
+                retry_policy=workflow.RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2),
+                id_reuse_policy=WorkflowIdReusePolicy.REJECT_DUPLICATE,
+                parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+                memo={"who": "parent"},
+                search_attributes={"FamilyTag": ["child"]},
+            )
             seen.append(await handle)
         elif scenario == "failure":
             try:

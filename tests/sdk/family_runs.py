@@ -8,10 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import temporalio.client
+import temporalio.service
 import temporalio.worker
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.enums.v1 import event_type_pb2
+from temporalio.api.enums.v1.common_pb2 import IndexedValueType
 from temporalio.api.history.v1 import History, HistoryEvent
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.worker import UnsandboxedWorkflowRunner
 
 from sdk.client import Client
@@ -51,6 +54,20 @@ async def official_worker(client: temporalio.client.Client, task_queue: str) -> 
         yield
 
 
+SEARCH_ATTRIBUTE = "FamilyTag"
+"""The keyword search attribute the "options" scenario gives its child."""
+
+
+async def declare_search_attribute(address: str) -> None:
+    """Declare :data:`SEARCH_ATTRIBUTE` on the server (once; again is refused, and fine)."""
+    client = await temporalio.client.Client.connect(address)
+    request = AddSearchAttributesRequest(
+        namespace="default", search_attributes={SEARCH_ATTRIBUTE: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD}
+    )
+    with contextlib.suppress(temporalio.service.RPCError):
+        await client.operator_service.add_search_attributes(request)
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
@@ -59,6 +76,8 @@ async def run_ours(client: Client, task_queue: str, scenario: str) -> tuple[list
     """Run a scenario with our worker and client: what the parent saw, its history, its ID."""
     workflow_id = new_id(f"ours-{scenario}")
     target = ""
+    if scenario == "options":
+        await declare_search_attribute(client.address)
     async with our_worker(client, task_queue):
         if scenario.startswith("external"):
             target = new_id("target")
@@ -75,6 +94,8 @@ async def run_official(address: str, task_queue: str, scenario: str) -> tuple[li
     client = await temporalio.client.Client.connect(address)
     workflow_id = new_id(f"official-{scenario}")
     target = ""
+    if scenario == "options":
+        await declare_search_attribute(address)
     async with official_worker(client, task_queue):
         if scenario.startswith("external"):
             target = new_id("target")

@@ -9,7 +9,7 @@ from sdk.client import Client, WorkflowStatus
 from sdk.exceptions import CancelledError, WorkflowFailureError
 from tests.sdk.conftest import eventually
 from tests.sdk.family_app import CleansUp, FamilyChild, FamilyParent
-from tests.sdk.family_runs import new_id, our_worker, run_ours
+from tests.sdk.family_runs import SEARCH_ATTRIBUTE, new_id, our_worker, run_ours
 
 EventType = event_type_pb2.EventType
 
@@ -27,6 +27,22 @@ async def test_a_child_workflow_returns_its_result_to_its_parent(client: Client,
     first = (await client.get_workflow_handle(f"{workflow_id}-child").fetch_history()).events[0]
     parent = first.workflow_execution_started_event_attributes.parent_workflow_execution
     assert parent.workflow_id == workflow_id
+
+
+async def test_a_child_starts_with_the_options_its_parent_gave(client: Client, task_queue: str) -> None:
+    seen, _, workflow_id = await run_ours(client, task_queue, "options")
+    assert seen == ["child with options"]
+    child = client.get_workflow_handle(f"{workflow_id}-child")
+    described = await child.describe()
+    assert described.parent_workflow_id == workflow_id
+    assert described.memo == {"who": "parent"}
+    assert described.search_attributes[SEARCH_ATTRIBUTE] in (["child"], "child")
+    started = (await child.fetch_history()).events[0].workflow_execution_started_event_attributes
+    assert started.workflow_run_timeout.seconds == 60
+    assert started.workflow_execution_timeout.seconds == 120
+    assert started.workflow_task_timeout.seconds == 5
+    assert started.retry_policy.maximum_attempts == 2
+    assert started.task_queue.name == task_queue
 
 
 @pytest.mark.parametrize(

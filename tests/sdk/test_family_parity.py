@@ -17,6 +17,7 @@ from tests.sdk.family_runs import command_events, run_official, run_ours
 
 SCENARIOS = [
     "result",
+    "options",
     "failure",
     "already_started",
     "timeout",
@@ -31,6 +32,8 @@ SCENARIOS = [
 ]
 
 
+# The "options" scenario gives search attributes in the dict form, which our SDK takes.
+@pytest.mark.filterwarnings("ignore:Dictionary-based search attributes are deprecated:DeprecationWarning")
 @pytest.mark.parametrize("scenario", SCENARIOS)
 async def test_our_sdk_records_what_the_official_sdk_records_and_each_replays_the_other(
     client: Client, server_address: str, task_queue: str, scenario: str
