@@ -32,12 +32,13 @@ _VOLATILE = {"workflowTaskCompletedEventId", "namespaceId", "runId", "header"}
 
 
 @contextlib.asynccontextmanager
-async def our_worker(client: Client, task_queue: str) -> AsyncIterator[None]:
+async def our_worker(client: Client, task_queue: str, *, max_cached_workflows: int = 1000) -> AsyncIterator[None]:
     async with Worker(
         client,
         task_queue=task_queue,
         workflows=[family_app.FamilyParent, family_app.FamilyChild, family_app.CleansUp],
         activities=[family_app.note, family_app.wait_for_cancel],
+        max_cached_workflows=max_cached_workflows,
     ):
         yield
 
@@ -72,13 +73,18 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-async def run_ours(client: Client, task_queue: str, scenario: str) -> tuple[list[str], History, str]:
-    """Run a scenario with our worker and client: what the parent saw, its history, its ID."""
+async def run_ours(
+    client: Client, task_queue: str, scenario: str, *, max_cached_workflows: int = 1000
+) -> tuple[list[str], History, str]:
+    """Run a scenario with our worker and client: what the parent saw, its history, its ID.
+
+    With ``max_cached_workflows=0`` the worker replays the whole history for every task.
+    """
     workflow_id = new_id(f"ours-{scenario}")
     target = ""
     if scenario == "options":
         await declare_search_attribute(client.address)
-    async with our_worker(client, task_queue):
+    async with our_worker(client, task_queue, max_cached_workflows=max_cached_workflows):
         if scenario.startswith("external"):
             target = new_id("target")
             await client.start_workflow(family_app.FamilyChild.run, "wait", id=target, task_queue=task_queue)

@@ -47,8 +47,8 @@ async def test_our_sdk_records_what_the_official_sdk_records_and_each_replays_th
     assert command_events(our_history, our_id) == command_events(their_history, their_id)
 
     replayer = Replayer(workflows=[family_app.FamilyParent])
-    replayed = await replayer.replay_workflow(their_history, workflow_id=their_id)
-    assert replayed.completed
+    assert (await replayer.replay_workflow(our_history, workflow_id=our_id)).completed
+    assert (await replayer.replay_workflow(their_history, workflow_id=their_id)).completed
     official_replayer = temporalio.worker.Replayer(
         workflows=[official_family_app.FamilyParent], workflow_runner=UnsandboxedWorkflowRunner()
     )
@@ -75,6 +75,18 @@ class ParentThatSignalsSomethingElse(family_app.FamilyParent):
     async def run(self, scenario: str, target: str) -> list[str]:
         await workflow.get_external_workflow_handle(target).signal("other_signal", "x")
         return []
+
+
+@pytest.mark.parametrize("scenario", ["already_started", "cancel_wait_cancellation_completed", "external"])
+async def test_a_worker_without_a_cache_replays_children_and_signals_at_every_task(
+    client: Client, task_queue: str, scenario: str
+) -> None:
+    cached, _, cached_id = await run_ours(client, task_queue, scenario)
+    uncached, history, uncached_id = await run_ours(client, task_queue, scenario, max_cached_workflows=0)
+    assert [line.replace(uncached_id, "<parent>") for line in uncached] == [
+        line.replace(cached_id, "<parent>") for line in cached
+    ]
+    assert not any(e.HasField("workflow_task_failed_event_attributes") for e in history.events)
 
 
 async def test_changed_child_and_signal_commands_are_caught_as_nondeterministic(
