@@ -122,6 +122,10 @@ class FamilyParent:
                 seen.append(await handle)
             except FailureError as err:
                 seen.append(describe(err))
+        elif scenario == "uncaught":
+            # Neither error is caught: the first fails the parent.
+            await workflow.start_child_workflow(FamilyChild.run, "wait", id=child_id)
+            await workflow.start_child_workflow(FamilyChild.run, "wait", id=child_id)
         elif scenario == "timeout":
             try:
                 await workflow.execute_child_workflow(

@@ -6,7 +6,7 @@ import pytest
 from temporalio.api.enums.v1 import event_type_pb2
 
 from sdk.client import Client, WorkflowStatus
-from sdk.exceptions import CancelledError, WorkflowFailureError
+from sdk.exceptions import CancelledError, FailureError, WorkflowFailureError
 from tests.sdk.conftest import eventually
 from tests.sdk.family_app import CleansUp, FamilyChild, FamilyParent
 from tests.sdk.family_runs import SEARCH_ATTRIBUTE, new_id, our_worker, run_ours
@@ -65,6 +65,19 @@ async def test_a_child_that_does_not_complete_raises_a_typed_error_in_its_parent
         # The second start failed, and the first child got the parent's signal.
         assert "START_CHILD_WORKFLOW_EXECUTION_FAILED" in _types(history)
         assert "EXTERNAL_WORKFLOW_EXECUTION_SIGNALED" in _types(history)
+
+
+async def test_an_uncaught_child_error_fails_the_parent_not_its_task(client: Client, task_queue: str) -> None:
+    async with our_worker(client, task_queue):
+        handle = await client.start_workflow(
+            FamilyParent.run, "uncaught", "", id=new_id("uncaught"), task_queue=task_queue
+        )
+        with pytest.raises(WorkflowFailureError) as caught:
+            await handle.result()
+    # As the official SDK records it: the message, no failure info.
+    assert type(caught.value.cause) is FailureError
+    assert caught.value.cause.message == "Workflow execution already started"
+    assert "WORKFLOW_TASK_FAILED" not in _types(await handle.fetch_history())
 
 
 async def test_a_terminated_child_raises_child_workflow_error_caused_by_terminated_error(
