@@ -45,7 +45,7 @@ def _retry_policy(policy: RetryPolicy | None) -> common.RetryPolicy | None:
     return proto
 
 
-@dataclass
+@dataclass(eq=False)  # steps are compared by identity
 class _Child:
     handle: ChildWorkflowHandle
     workflow_type: str
@@ -56,7 +56,7 @@ class _Child:
     cancel_requested: bool = False
 
 
-@dataclass
+@dataclass(eq=False)  # steps are compared by identity
 class _External:
     kind: str
     future: asyncio.Future[None]
@@ -65,7 +65,7 @@ class _External:
     seq: int = 0
 
 
-@dataclass
+@dataclass(eq=False)  # steps are compared by identity
 class _Unsent:
     command: command_pb.Command
     step: _Child | _External
@@ -110,7 +110,9 @@ class OtherWorkflows:
         for entry in self._unsent:
             if entry.step is step:
                 self._unsent.remove(entry)
-                self.instance._commands.remove(entry.command)
+                commands = self.instance._commands
+                # By identity: another step may have sent an equal command (the same signal twice).
+                del commands[next(i for i, c in enumerate(commands) if c is entry.command)]
                 return True
         return False
 
