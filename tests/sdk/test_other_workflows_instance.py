@@ -113,3 +113,32 @@ async def test_child_and_external_functions_need_a_workflow() -> None:
         workflow.get_external_workflow_handle("someone")
     with pytest.raises(NotInWorkflowError):
         await workflow.start_child_workflow(FamilyChild.run, "ok", execution_timeout=timedelta(seconds=1))
+
+
+@workflow.defn
+class GivesUpWhileTheChildStarts:
+    def __init__(self) -> None:
+        self.give_up = False
+
+    @workflow.run
+    async def run(self) -> str:
+        starting = asyncio.ensure_future(workflow.start_child_workflow(FamilyChild.run, "wait", id="kid"))
+        await workflow.wait_condition(lambda: self.give_up)
+        starting.cancel()
+        await workflow.sleep(1)
+        return "gave up"
+
+    @workflow.signal
+    def stop(self) -> None:
+        self.give_up = True
+
+
+def test_a_child_given_up_while_starting_is_cancelled_once_it_has_started() -> None:
+    instance = _instance(GivesUpWhileTheChildStarts)
+    assert _kinds(instance.activate(_activation(_start()))) == ["START_CHILD_WORKFLOW_EXECUTION"]
+    # Sent, not yet started: nothing to send but the timer.
+    assert _kinds(instance.activate(_activation(h.SignalWorkflow("stop", [])))) == ["START_TIMER"]
+    commands = instance.activate(_activation(h.ResolveChildStart(1, run_id="kid-run")))
+    assert _kinds(commands) == ["REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION"]
+    attrs = commands[0].request_cancel_external_workflow_execution_command_attributes
+    assert (attrs.workflow_id, attrs.run_id, attrs.child_workflow_only) == ("kid", "kid-run", True)
