@@ -338,7 +338,14 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     def _apply_cancel(self, job: h.CancelWorkflow) -> None:
         self._cancel_requested = True
         if self._run_task is not None and not self._run_task.done():
-            self._run_task.cancel(job.reason or "workflow cancellation requested")
+            # Deferred, as the official SDK does: a run method started in this activation
+            # takes its first step first, so it is inside its try block when the
+            # cancellation arrives and can clean up.
+            self.call_soon(self._cancel_run, job.reason or "workflow cancellation requested")
+
+    def _cancel_run(self, reason: str) -> None:
+        if self._run_task is not None and not self._run_task.done():
+            self._run_task.cancel(reason)
 
     # --- outcomes ---------------------------------------------------------------------
 

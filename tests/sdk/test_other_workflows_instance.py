@@ -142,3 +142,11 @@ def test_a_child_given_up_while_starting_is_cancelled_once_it_has_started() -> N
     assert _kinds(commands) == ["REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION"]
     attrs = commands[0].request_cancel_external_workflow_execution_command_attributes
     assert (attrs.workflow_id, attrs.run_id, attrs.child_workflow_only) == ("kid", "kid-run", True)
+
+
+def test_a_workflow_cancelled_in_its_first_task_runs_until_its_first_wait_and_can_clean_up() -> None:
+    # The cancel request arrived before the workflow's first task: both jobs in one activation.
+    instance = _instance(FamilyChild)
+    commands = instance.activate(_activation(_start("wait"), h.CancelWorkflow("stop")))
+    assert _kinds(commands) == ["SCHEDULE_ACTIVITY_TASK"]
+    assert commands[0].schedule_activity_task_command_attributes.activity_type.name == "note"
