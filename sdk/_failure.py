@@ -29,6 +29,7 @@ from sdk.exceptions import (
     TerminatedError,
     TimeoutFailureError,
     TimeoutType,
+    WorkflowAlreadyStartedError,
 )
 
 if TYPE_CHECKING:
@@ -116,6 +117,8 @@ def _fill_info(failure: Failure, exc: BaseException, converter: DataConverter) -
                 retry_state=int(exc.retry_state),  # type: ignore[arg-type]
             )
         )
+    elif isinstance(exc, WorkflowAlreadyStartedError):
+        pass  # a child's ID in use: the official SDK records the message alone
     else:
         # Any other exception is an application failure named after its class,
         # and retryable, exactly as the official SDKs treat it.

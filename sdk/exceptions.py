@@ -352,8 +352,13 @@ class ServerUnreachableError(RPCError):
         self.address = address
 
 
-class WorkflowAlreadyStartedError(RPCError):
-    """A workflow with this ID is already running (or the reuse policy forbids a new run)."""
+class WorkflowAlreadyStartedError(RPCError, FailureError):
+    """A workflow with this ID is already running (or the reuse policy forbids a new run).
+
+    The client raises it for a refused start; workflow code gets it for a child whose
+    ID is in use, and there it is also a failure: uncaught, it fails the workflow (not
+    just the workflow task), as in the official SDK.
+    """
 
     def __init__(self, workflow_id: str, run_id: str, message: str = "") -> None:
         """Create the error.

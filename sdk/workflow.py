@@ -48,18 +48,39 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
 from sdk._client_types import RetryPolicy
-from sdk._options import ActivityOptions, check_timeout
+from sdk._options import (
+    ActivityCancellationType,
+    ActivityOptions,
+    ChildWorkflowCancellationType,
+    ChildWorkflowOptions,
+    ParentClosePolicy,
+    check_timeout,
+)
+from sdk._workflow_children import (
+    ChildWorkflowHandle,
+    ExternalWorkflowHandle,
+    execute_child_workflow,
+    get_external_workflow_handle,
+    start_child_workflow,
+)
 from sdk.exceptions import TempoError
 
 __all__ = [
+    "ActivityCancellationType",
+    "ChildWorkflowCancellationType",
+    "ChildWorkflowHandle",
     "ContinueAsNewError",
+    "ExternalWorkflowHandle",
     "Info",
     "NondeterminismError",
     "NotInWorkflowError",
+    "ParentClosePolicy",
     "RetryPolicy",
     "continue_as_new",
     "defn",
     "execute_activity",
+    "execute_child_workflow",
+    "get_external_workflow_handle",
     "in_workflow",
     "info",
     "is_replaying",
@@ -71,6 +92,7 @@ __all__ = [
     "signal",
     "sleep",
     "start_activity",
+    "start_child_workflow",
     "uuid4",
     "wait_condition",
 ]
@@ -423,6 +445,22 @@ class _Runtime(ABC):
     @abstractmethod
     async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> bool: ...
 
+    @abstractmethod
+    async def workflow_start_child_workflow(
+        self, workflow: str, args: Sequence[Any], options: ChildWorkflowOptions, result_type: Any
+    ) -> ChildWorkflowHandle: ...
+
+    @abstractmethod
+    def workflow_cancel_child(self, handle: ChildWorkflowHandle, msg: Any) -> bool: ...
+
+    @abstractmethod
+    async def workflow_signal_external(
+        self, workflow_id: str, run_id: str | None, child_only: bool, signal: str, args: Sequence[Any]
+    ) -> None: ...
+
+    @abstractmethod
+    async def workflow_cancel_external(self, workflow_id: str, run_id: str | None, reason: str) -> None: ...
+
 
 def in_workflow() -> bool:
     """Whether the caller is workflow code run by a worker."""
@@ -546,13 +584,15 @@ def start_activity(
     heartbeat_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
     result_type: Any = None,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
 ) -> asyncio.Future[Any]:
     """Schedule an activity and return a future for its result.
 
     Cancelling the future (``handle.cancel()``, or cancelling the task awaiting
-    it) asks the server to cancel the activity and stops waiting for it at once
-    (Temporal's ``TRY_CANCEL``): awaiting it raises ``asyncio.CancelledError``. A
-    running activity learns of the request through its next heartbeat.
+    it) does what ``cancellation_type`` says; by default (``TRY_CANCEL``) it asks the
+    server to cancel the activity and stops waiting at once. Awaiting a cancelled
+    activity raises ``ActivityError`` whose cause is ``CancelledError``, as in the
+    official SDK. A running activity learns of the request through its next heartbeat.
 
     Args:
         activity: An ``@activity.defn`` function or the activity's name.
@@ -565,6 +605,9 @@ def start_activity(
         retry_policy: How failures are retried; the server's default retries forever.
         result_type: Type to decode the result into; defaults to the function's
             return annotation.
+        cancellation_type: What cancelling the future does: ``TRY_CANCEL`` (ask and
+            stop waiting), ``WAIT_CANCELLATION_COMPLETED`` (ask and wait until the
+            activity's worker acknowledged) or ``ABANDON`` (stop waiting, ask nothing).
 
     Returns:
         A future resolved with the result, or failed with ``ActivityError``.
@@ -586,6 +629,7 @@ def start_activity(
             start_to_close_timeout=start_to_close_timeout,
             heartbeat_timeout=heartbeat_timeout,
             retry_policy=retry_policy,
+            cancellation_type=cancellation_type,
         )
     except (TypeError, ValueError) as err:
         raise type(err)(f"activity {name!r}: {err}") from None
@@ -602,6 +646,7 @@ async def execute_activity(
     heartbeat_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
     result_type: Any = None,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
 ) -> Any:
     """Run an activity and wait for its result; see :func:`start_activity` for the arguments.
 
@@ -622,6 +667,7 @@ async def execute_activity(
         heartbeat_timeout=heartbeat_timeout,
         retry_policy=retry_policy,
         result_type=result_type,
+        cancellation_type=cancellation_type,
     )
 
 

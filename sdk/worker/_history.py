@@ -28,6 +28,17 @@ from temporalio.api.enums.v1 import command_type_pb2, event_type_pb2
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
 
+from sdk.worker._history_children import (
+    COMMAND_EVENTS,
+    OtherWorkflowSteps,
+    ResolveChild,
+    ResolveChildStart,
+    ResolveExternal,
+    child_command_detail,
+    child_event_detail,
+    match_child_command,
+)
+
 EventType = event_type_pb2.EventType
 CommandType = command_type_pb2.CommandType
 
@@ -102,7 +113,16 @@ class CancelWorkflow:
     reason: str
 
 
-Job = StartWorkflow | SignalWorkflow | ResolveActivity | FireTimer | CancelWorkflow
+Job = (
+    StartWorkflow
+    | SignalWorkflow
+    | ResolveActivity
+    | FireTimer
+    | CancelWorkflow
+    | ResolveChildStart
+    | ResolveChild
+    | ResolveExternal
+)
 
 
 @dataclass
@@ -159,6 +179,7 @@ class HistoryTranslator:
         self._scheduled: dict[int, _Scheduled] = {}
         self._scheduled_by_seq: dict[int, int] = {}
         self._collecting: list[history.HistoryEvent] | None = None
+        self._steps = OtherWorkflowSteps()
         self.last_event_id = 0
         """ID of the last event fed."""
         self.last_started_event_id = 0
@@ -224,6 +245,7 @@ class HistoryTranslator:
         return activation
 
     def _command_event(self, event: history.HistoryEvent) -> None:
+        self._steps.initiated(event)
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             attrs = event.activity_task_scheduled_event_attributes
             seq = _seq("activity", attrs.activity_id)
@@ -296,7 +318,7 @@ class HistoryTranslator:
         if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
             canceled = event.activity_task_canceled_event_attributes
             cause = failure_pb.Failure(
-                message="Activity cancelled",
+                message="Cancelled",  # as the official SDK shows it
                 canceled_failure_info=failure_pb.CanceledFailureInfo(details=canceled.details),
             )
             seq, failure = self._activity_failure(
@@ -309,7 +331,7 @@ class HistoryTranslator:
             return ResolveActivity(seq, failure=failure)
         # Workflow-task bookkeeping, ActivityTaskStarted, terminations, timeouts and
         # the like need no action from workflow code.
-        return None
+        return self._steps.job(event)
 
 
 _TASK_ENDS = frozenset(
@@ -351,6 +373,8 @@ def describe_event(event: history.HistoryEvent) -> str:
     elif event.HasField("activity_task_cancel_requested_event_attributes"):
         sched = event.activity_task_cancel_requested_event_attributes.scheduled_event_id
         detail = f" scheduled_event_id={sched}"
+    else:
+        detail = child_event_detail(event)
     return f"{name} (event {event.event_id}{detail})"
 
 
@@ -365,6 +389,7 @@ _COMMAND_EVENT = {
     CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: (
         EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
     ),
+    **COMMAND_EVENTS,
 }
 
 
@@ -382,6 +407,8 @@ def describe_command(command: command_pb.Command) -> str:
     elif command.HasField("request_cancel_activity_task_command_attributes"):
         sched = command.request_cancel_activity_task_command_attributes.scheduled_event_id
         detail = f" scheduled_event_id={sched}"
+    else:
+        detail = child_command_detail(command)
     return f"{name}{' (' + detail.strip() + ')' if detail else ''}"
 
 
@@ -401,7 +428,8 @@ def _matches(command: command_pb.Command, event: history.HistoryEvent) -> bool:
             command.request_cancel_activity_task_command_attributes.scheduled_event_id
             == event.activity_task_cancel_requested_event_attributes.scheduled_event_id
         )
-    return True
+    matched = match_child_command(command, event)
+    return True if matched is None else matched
 
 
 def check_commands(

@@ -30,10 +30,13 @@ from temporalio.api.enums.v1 import command_type_pb2
 from temporalio.api.sdk.v1 import workflow_metadata_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 
-from sdk._options import ActivityOptions
+from sdk._options import ActivityOptions, ChildWorkflowOptions
+from sdk._workflow_children import ChildWorkflowHandle
 from sdk.converter import DataConverter
-from sdk.exceptions import FailureError
+from sdk.exceptions import ActivityError, CancelledError, ChildWorkflowError, FailureError
 from sdk.worker import _history as h
+from sdk.worker._activity_steps import Activities
+from sdk.worker._other_workflows import OtherWorkflows
 from sdk.workflow import (
     METADATA_QUERY,
     STACK_TRACE_QUERY,
@@ -102,20 +105,6 @@ class _TimerHandle(asyncio.TimerHandle):
         super().cancel()
 
 
-class _ActivityFuture(asyncio.Future[Any]):
-    """The result of an activity; cancelling it asks the server to cancel the activity."""
-
-    def __init__(self, seq: int, loop: WorkflowInstance) -> None:
-        super().__init__(loop=loop)
-        self.seq = seq
-        self._instance = loop
-
-    def cancel(self, msg: Any = None) -> bool:
-        if not self.done():
-            self._instance._cancel_activity(self.seq)
-        return super().cancel(msg)
-
-
 class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     """A workflow run: feed it activations, get commands back."""
 
@@ -145,9 +134,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._commands: list[command_pb.Command] = []
         self._next_seq = {"timer": 1, "activity": 1}
         self._timers: dict[int, _TimerHandle] = {}
-        self._activities: dict[int, tuple[_ActivityFuture, Any]] = {}
-        self._scheduled_activities: Any = {}
+        self._activity_steps = Activities(self)
         self._conditions: list[tuple[Callable[[], bool], asyncio.Future[bool]]] = []
+        self._others = OtherWorkflows(self)
         self._run_task: asyncio.Task[Any] | None = None
         self._task_failure: BaseException | None = None
         self._cancel_requested = False
@@ -177,7 +166,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._time = activation.time.timestamp()
         self._replaying = activation.is_replaying
         self._history_length = activation.started_event_id
-        self._scheduled_activities = activation.scheduled_activities
+        self._activity_steps.scheduled = activation.scheduled_activities
         self._commands = []
         self._task_failure = None
         start = next((j for j in activation.jobs if isinstance(j, h.StartWorkflow)), None)
@@ -192,11 +181,17 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             self._start_run(start)
         for job in activation.jobs:
             if isinstance(job, h.ResolveActivity):
-                self._apply_resolve_activity(job)
+                self._activity_steps.apply_resolve(job)
             elif isinstance(job, h.FireTimer):
                 self._apply_fire_timer(job)
             elif isinstance(job, h.CancelWorkflow):
                 self._apply_cancel(job)
+            elif isinstance(job, h.ResolveChildStart):
+                self._others.apply_child_start(job)
+            elif isinstance(job, h.ResolveChild):
+                self._others.apply_child(job)
+            elif isinstance(job, h.ResolveExternal):
+                self._others.apply_external(job)
             elif not isinstance(job, h.StartWorkflow | h.SignalWorkflow):
                 raise WorkflowTaskError(f"unknown activation job {job!r}")
         if self._object is None:
@@ -335,23 +330,6 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         if definition.is_async:
             await result
 
-    def _apply_resolve_activity(self, job: h.ResolveActivity) -> None:
-        entry = self._activities.pop(job.seq, None)
-        if entry is None:
-            return  # cancelled earlier (TRY_CANCEL): the workflow stopped waiting
-        future, hint = entry
-        if future.done():
-            return
-        if job.failure is not None:
-            future.set_exception(self._converter.from_failure(job.failure))
-            return
-        try:
-            values = self._converter.from_payloads(job.result or [], [hint])
-        except Exception as err:
-            future.set_exception(err)
-            return
-        future.set_result(values[0] if values else None)
-
     def _apply_fire_timer(self, job: h.FireTimer) -> None:
         handle = self._timers.pop(job.seq, None)
         if handle is not None and not handle.cancelled():
@@ -360,7 +338,14 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     def _apply_cancel(self, job: h.CancelWorkflow) -> None:
         self._cancel_requested = True
         if self._run_task is not None and not self._run_task.done():
-            self._run_task.cancel(job.reason or "workflow cancellation requested")
+            # Deferred, as the official SDK does: a run method started in this activation
+            # takes its first step first, so it is inside its try block when the
+            # cancellation arrives and can clean up.
+            self.call_soon(self._cancel_run, job.reason or "workflow cancellation requested")
+
+    def _cancel_run(self, reason: str) -> None:
+        if self._run_task is not None and not self._run_task.done():
+            self._run_task.cancel(reason)
 
     # --- outcomes ---------------------------------------------------------------------
 
@@ -395,6 +380,14 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             )
         elif isinstance(exc, ContinueAsNewError):
             self._continue_as_new(exc)
+        elif self._cancel_requested and _is_cancellation(exc):
+            # The workflow let its cancellation (or a step's, caused by it) propagate.
+            self._close(
+                command_pb.Command(
+                    command_type=CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
+                    cancel_workflow_execution_command_attributes=command_pb.CancelWorkflowExecutionCommandAttributes(),
+                )
+            )
         elif isinstance(exc, FailureError):
             self._close(
                 command_pb.Command(
@@ -462,6 +455,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             # The close command must be the last one the server sees.
             closing = [c for c in commands if c.command_type in _CLOSE_COMMANDS]
             commands = [c for c in commands if c.command_type not in _CLOSE_COMMANDS] + closing[:1]
+        self._others.number(commands)
         return commands
 
     # --- the loop ---------------------------------------------------------------------
@@ -521,23 +515,6 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             )
         )
 
-    def _cancel_activity(self, seq: int) -> None:
-        if self._activities.pop(seq, None) is None or self._disposing:
-            return
-        if self._drop_unsent(CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK, str(seq)):
-            return
-        scheduled_event_id = self._scheduled_activities.get(seq)
-        if scheduled_event_id is None:
-            raise RuntimeError(f"activity {seq} is neither scheduled nor pending")
-        self._commands.append(
-            command_pb.Command(
-                command_type=CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
-                request_cancel_activity_task_command_attributes=(
-                    command_pb.RequestCancelActivityTaskCommandAttributes(scheduled_event_id=scheduled_event_id)
-                ),
-            )
-        )
-
     def _drop_unsent(self, command_type: int, id_: str) -> bool:
         """Remove a command created in this activation; True if there was one."""
         for index, command in enumerate(self._commands):
@@ -582,40 +559,23 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     def workflow_start_activity(
         self, activity: str, args: Sequence[Any], options: ActivityOptions, result_type: Any
     ) -> asyncio.Future[Any]:
-        self._no_commands_in_queries("start activities")
-        payloads = []
-        for index, arg in enumerate(args):
-            try:
-                payloads.append(self._converter.to_payload(arg))
-            except Exception as err:
-                raise TypeError(f"argument {index} of activity {activity!r}: {err}") from err
-        seq = self._seq("activity")
-        attrs = command_pb.ScheduleActivityTaskCommandAttributes(
-            activity_id=str(seq),
-            activity_type=common.ActivityType(name=activity),
-            task_queue=taskqueue.TaskQueue(name=options.task_queue or self._task_queue),
-            input=common.Payloads(payloads=payloads),
-        )
-        for field_name in (
-            "schedule_to_close_timeout",
-            "schedule_to_start_timeout",
-            "start_to_close_timeout",
-            "heartbeat_timeout",
-        ):
-            value = getattr(options, field_name)
-            if value is not None:
-                getattr(attrs, field_name).CopyFrom(_duration(value))
-        if options.retry_policy is not None:
-            attrs.retry_policy.CopyFrom(options.retry_policy.to_proto())
-        self._commands.append(
-            command_pb.Command(
-                command_type=CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
-                schedule_activity_task_command_attributes=attrs,
-            )
-        )
-        future = _ActivityFuture(seq, self)
-        self._activities[seq] = (future, result_type)
-        return future
+        return self._activity_steps.start(activity, args, options, result_type)
+
+    async def workflow_start_child_workflow(
+        self, workflow: str, args: Sequence[Any], options: ChildWorkflowOptions, result_type: Any
+    ) -> ChildWorkflowHandle:
+        return await self._others.start_child(workflow, args, options, result_type)
+
+    def workflow_cancel_child(self, handle: ChildWorkflowHandle, msg: Any) -> bool:
+        return self._others.cancel_child(handle, msg)
+
+    async def workflow_signal_external(
+        self, workflow_id: str, run_id: str | None, child_only: bool, signal: str, args: Sequence[Any]
+    ) -> None:
+        await self._others.signal(workflow_id, run_id, child_only, signal, args)
+
+    async def workflow_cancel_external(self, workflow_id: str, run_id: str | None, reason: str) -> None:
+        await self._others.cancel_external(workflow_id, run_id, reason)
 
     async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> bool:
         if fn():
@@ -747,6 +707,13 @@ _CLOSE_COMMANDS = frozenset(
         CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
     }
 )
+
+
+def _is_cancellation(exc: BaseException) -> bool:
+    """Whether ``exc`` says something was cancelled, as the official SDK decides it."""
+    if isinstance(exc, asyncio.CancelledError | CancelledError):
+        return True
+    return isinstance(exc, ActivityError | ChildWorkflowError) and isinstance(exc.cause, CancelledError)
 
 
 def _resolve_false(future: asyncio.Future[bool]) -> None:

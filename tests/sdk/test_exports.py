@@ -8,14 +8,21 @@ from sdk import activity, worker, workflow
 
 def test_workflow_module_exports() -> None:
     assert sorted(workflow.__all__) == [
+        "ActivityCancellationType",
+        "ChildWorkflowCancellationType",
+        "ChildWorkflowHandle",
         "ContinueAsNewError",
+        "ExternalWorkflowHandle",
         "Info",
         "NondeterminismError",
         "NotInWorkflowError",
+        "ParentClosePolicy",
         "RetryPolicy",
         "continue_as_new",
         "defn",
         "execute_activity",
+        "execute_child_workflow",
+        "get_external_workflow_handle",
         "in_workflow",
         "info",
         "is_replaying",
@@ -27,6 +34,7 @@ def test_workflow_module_exports() -> None:
         "signal",
         "sleep",
         "start_activity",
+        "start_child_workflow",
         "uuid4",
         "wait_condition",
     ]

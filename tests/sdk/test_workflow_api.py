@@ -197,7 +197,8 @@ class Canceller:
         )
         await workflow.wait_condition(lambda: self.stop)
         handle.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        # As in the official SDK, the cancelled activity raises ActivityError caused by CancelledError.
+        with contextlib.suppress(ActivityError):
             await handle
         # Stay open so the activity can report that it was cancelled.
         await workflow.wait_condition(lambda: self.finish)

@@ -1,7 +1,7 @@
 """Record the histories in this directory from the real Temporal dev server.
 
 Run ``python -m tests.sdk.histories.record_histories`` after changing the
-workflows in ``order_app.py`` or ``flaky_app.py``; commit the JSON it writes.
+workflows in ``order_app.py``, ``flaky_app.py`` or ``family_app.py``; commit the JSON it writes.
 The files are what ``temporal workflow show -o json`` prints.
 """
 
@@ -15,7 +15,8 @@ from typing import Any
 
 from sdk.client import Client
 from sdk.worker import Worker
-from tests.sdk import flaky_app
+from tests.sdk import family_app, flaky_app
+from tests.sdk.family_runs import our_worker
 from tests.sdk.order_app import Order, OrderStatus, charge_customer, get_product, send_receipt
 from tests.servers import real_server, temporal_binary
 
@@ -49,6 +50,19 @@ async def _record(address: str) -> None:
         await flaky.result()
     _save(address, "order", "order.json")
     _save(address, "flaky", "flaky.json")
+
+    async with our_worker(client, "record-family"):
+        await client.start_workflow(family_app.FamilyChild.run, "wait", id="family-target", task_queue="record-family")
+        for scenario in ("already_started", "external"):
+            parent = await client.start_workflow(
+                family_app.FamilyParent.run,
+                scenario,
+                "family-target",
+                id=f"family-{scenario}",
+                task_queue="record-family",
+            )
+            await parent.result()
+            _save(address, f"family-{scenario}", f"family_{scenario}.json")
 
 
 def main() -> None:
