@@ -22,7 +22,7 @@ from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver import validation
-from devserver.core import closing, cron, eager_start, queries, runs, signals
+from devserver.core import closing, cron, eager_start, queries, retry, runs, signals
 from devserver.core import reset as core_reset
 from devserver.core.changes import Changes, RunKey
 from devserver.core.ids import new_run_id
@@ -141,7 +141,8 @@ class RunOps:
         if run_timeout:
             attrs.workflow_run_timeout.CopyFrom(duration(run_timeout))
         if request.HasField("retry_policy"):
-            attrs.retry_policy.CopyFrom(request.retry_policy)
+            # Recorded with the defaults filled in, as the real server records it.
+            attrs.retry_policy.CopyFrom(retry.with_defaults(request.retry_policy))
         if request.cron_schedule:
             # As the real server: the first run waits for the schedule's first time.
             attrs.cron_schedule = request.cron_schedule

@@ -500,7 +500,7 @@ class _Applier:
             control=cmd.control,
             workflow_task_completed_event_id=self.completed_id,
             workflow_id_reuse_policy=cmd.workflow_id_reuse_policy,
-            retry_policy=cmd.retry_policy if cmd.HasField("retry_policy") else None,
+            retry_policy=retry.with_defaults(cmd.retry_policy) if cmd.HasField("retry_policy") else None,
             header=cmd.header,
             memo=cmd.memo if cmd.memo.fields else None,
             search_attributes=cmd.search_attributes if cmd.search_attributes.indexed_fields else None,
