@@ -31,7 +31,14 @@ from devserver.core.changes import (
     RunKey,
 )
 from devserver.core.ids import next_task_id
-from devserver.core.lifecycles import ChildState, TimerState, Transition, UpdateState, WorkflowTaskState
+from devserver.core.lifecycles import (
+    ChildState,
+    TimerState,
+    Transition,
+    UpdateState,
+    WorkflowPauseState,
+    WorkflowTaskState,
+)
 from devserver.core.protos import timestamp
 
 if TYPE_CHECKING:
@@ -200,6 +207,19 @@ _UPDATE_STAGES = {
 }
 
 
+@dataclass
+class WorkflowPause:
+    """Whether an operator paused the run (lifecycles.WORKFLOW_PAUSE; core.pause has the rules),
+    and who paused it, why and when (DescribeWorkflowExecution's pause info). A run that
+    closed while paused keeps them, as on the real server."""
+
+    state: WorkflowPauseState = WorkflowPauseState.UNPAUSED
+    transitions_taken: list[Transition] = field(default_factory=list, compare=False, repr=False)
+    identity: str = ""
+    reason: str = ""
+    paused_time: float = 0.0
+
+
 _CHILD_CLOSED_EVENTS = {
     EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
     EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
@@ -277,12 +297,24 @@ class MutableState:
     # From this event id on, history shows where each change's batch of events begins:
     # its first task id follows a gap (0: no event written since; older servers did not).
     batch_marks_from: int = 0
+    pause: WorkflowPause = field(default_factory=WorkflowPause)
 
     # ---- basic event plumbing -------------------------------------------------------
 
     @property
     def running(self) -> bool:
         return self.status == Status.WORKFLOW_EXECUTION_STATUS_RUNNING
+
+    @property
+    def paused(self) -> bool:
+        return self.pause.state is WorkflowPauseState.PAUSED
+
+    @property
+    def visible_status(self) -> int:
+        """The status callers see: a paused run is still running, but shows as PAUSED."""
+        if self.running and self.paused:
+            return Status.WORKFLOW_EXECUTION_STATUS_PAUSED
+        return self.status
 
     @property
     def workflow_task_started(self) -> bool:

@@ -92,8 +92,9 @@ def add_external(state: MutableState, ch: Changes, events: list[history.HistoryE
 
 
 def schedule(state: MutableState, ch: Changes, attempt: int = 1, *, speculative: bool = False) -> None:
-    """Schedule the next workflow task (on the sticky queue when there is one)."""
-    if not state.running or state.workflow_task is not None:
+    """Schedule the next workflow task (on the sticky queue when there is one); none while the
+    run is paused (core.pause: the unpause schedules one)."""
+    if not state.running or state.workflow_task is not None or state.paused:
         return
     # Anything new for the workflow ends a failing task's backoff early.
     state.workflow_task_retry_at = 0.0
