@@ -269,6 +269,9 @@ class MutableState:
     continued_to_run_id: str = ""
     state_transitions: int = 0
     first_wft_backoff: float = 0.0
+    # The first workflow task waits out a start delay or retry/cron backoff: nothing schedules
+    # it earlier (a signal is recorded and waits too), as on the real server.
+    awaiting_first_workflow_task: bool = False
     start_request_id: str = ""
     # A failing workflow task waiting out its retry backoff: when, and which attempt is next.
     workflow_task_retry_at: float = 0.0
