@@ -444,6 +444,9 @@ def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
         ("PendingActivities", pending or None),
         ("PendingChildren", desc.pending_children or None),
     ]
+    extended = desc.raw_description.workflow_extended_info
+    if extended.HasField("pause_info"):  # `tempo workflow pause`
+        rows += [("PausedBy", extended.pause_info.identity), ("PauseReason", extended.pause_info.reason or None)]
     if outcome is not None:
         if "result" in outcome.doc:
             rows.append(("Result", compact(outcome.doc["result"], 10_000)))
