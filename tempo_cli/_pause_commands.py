@@ -36,24 +36,31 @@ def _explain(err: grpc.aio.AioRpcError, client: Client, workflow_id: str) -> Exc
     return map_error(err, client.address, workflow_id)
 
 
-def _send(cli: CliContext, workflow_id: str, method: str, request: Any) -> None:
-    async def work(client: Client) -> None:
-        request.namespace = client.namespace
-        request.identity = client.identity
-        try:
-            await getattr(client.service, method)(request, timeout=_RPC_TIMEOUT)
-        except grpc.aio.AioRpcError as err:
-            raise _explain(err, client, workflow_id) from None
-
-    cli.run(work)
+async def send(client: Client, workflow_id: str, run_id: str | None, pause: bool, reason: str) -> None:
+    """Pause (or unpause) the workflow; a refusal raises a one-line error (UsageError or TempoError)."""
+    fields: dict[str, Any] = {
+        "namespace": client.namespace,
+        "workflow_id": workflow_id,
+        "run_id": run_id or "",
+        "identity": client.identity,
+        "reason": reason,
+        # A new request each time, as `temporal workflow pause` sends.
+        "request_id": str(uuid.uuid4()),
+    }
+    try:
+        if pause:
+            await client.service.PauseWorkflowExecution(PauseWorkflowExecutionRequest(**fields), timeout=_RPC_TIMEOUT)
+        else:
+            await client.service.UnpauseWorkflowExecution(
+                UnpauseWorkflowExecutionRequest(**fields), timeout=_RPC_TIMEOUT
+            )
+    except grpc.aio.AioRpcError as err:
+        raise _explain(err, client, workflow_id) from None
 
 
 def pause(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) -> None:
     """`tempo workflow pause`."""
-    request = PauseWorkflowExecutionRequest(
-        workflow_id=workflow_id, run_id=run_id or "", reason=reason, request_id=str(uuid.uuid4())
-    )
-    _send(cli, workflow_id, "PauseWorkflowExecution", request)
+    cli.run(lambda client: send(client, workflow_id, run_id, True, reason))
     if cli.json_mode:
         cli.write_json({"workflowId": workflow_id, "paused": True})
     else:
@@ -62,10 +69,7 @@ def pause(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) ->
 
 def unpause(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) -> None:
     """`tempo workflow unpause`."""
-    request = UnpauseWorkflowExecutionRequest(
-        workflow_id=workflow_id, run_id=run_id or "", reason=reason, request_id=str(uuid.uuid4())
-    )
-    _send(cli, workflow_id, "UnpauseWorkflowExecution", request)
+    cli.run(lambda client: send(client, workflow_id, run_id, False, reason))
     if cli.json_mode:
         cli.write_json({"workflowId": workflow_id, "paused": False})
     else:

@@ -125,6 +125,19 @@ class Driver:
         )
         return [self.normalise(json_format.MessageToDict(event)) for event in response.history.events]
 
+    async def long_poll(self, close_event_only: bool) -> tuple[list[str], bool]:
+        """A history long poll (as followers and result waiters make): the event types it
+        answered with, and whether it says to poll again."""
+        filter_type = 2 if close_event_only else 1  # HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT / ALL_EVENT
+        response = await self.stub.GetWorkflowExecutionHistory(
+            wsv1.GetWorkflowExecutionHistoryRequest(
+                namespace=NS, execution=self.execution, wait_new_event=True, history_event_filter_type=filter_type
+            ),
+            timeout=30,
+        )
+        types = [json_format.MessageToDict(event)["eventType"] for event in response.history.events]
+        return types, bool(response.next_page_token)
+
     async def wait_for_event(self, event_type: str, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
         while not any(event["eventType"] == event_type for event in await self.history()):

@@ -78,9 +78,16 @@ async def test_pause_before_the_task_starts_then_signal_and_unpause(pause_enable
         await d.pause("again")
         await d.signal("while-paused")
         still_paused = await d.describe()
+        polls = await d.long_poll(close_event_only=False), await d.long_poll(close_event_only=True)
         await d.unpause("done looking", request_id="rid-unpause")
         await d.unpause("twice")
-        return {"paused": paused, "listed": listed, "still paused": still_paused, "unpaused": await d.describe()}
+        return {
+            "paused": paused,
+            "listed": listed,
+            "still paused": still_paused,
+            "long polls while paused": polls,
+            "unpaused": await d.describe(),
+        }
 
     ours, _ = await _both(pause_enabled, "pause-scheduled", scenario)
     types = [event["eventType"] for event in ours["history"]]
@@ -101,6 +108,11 @@ async def test_pause_before_the_task_starts_then_signal_and_unpause(pause_enable
     assert ours["paused"]["TemporalPauseInfo"] == ["Workflow:<workflow id>", "Reason:look at it"]
     assert ours["listed"] == ([PAUSED], [PAUSED])
     assert ours["still paused"]["pending workflow task"] is None, "a signal while paused schedules no task"
+    # A paused run's history is not followed: the poll ends as for a closed run, and a
+    # close-event poll answers the last event at once.
+    follow, close = ours["long polls while paused"]
+    assert len(follow[0]) == 5 and follow[1] is False
+    assert close == (["EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED"], False)
     assert ours["unpaused"]["pause info"] is None and ours["unpaused"]["TemporalPauseInfo"] is None
     assert ours["answers"][1] == ("PauseWorkflowExecution", "FAILED_PRECONDITION", "workflow is already paused.")
     assert ours["answers"][-1] == ("UnpauseWorkflowExecution", "FAILED_PRECONDITION", "workflow is not paused.")
