@@ -330,3 +330,30 @@ async def test_pausing_during_the_start_delay_fails(pause_enabled: tuple[str, st
     ours, real = await asyncio.gather(*(on(address) for address in pause_enabled))
     assert ours == real
     assert ours["codes"] == [("PauseWorkflowExecution", "INTERNAL")]
+
+
+async def test_a_running_activity_finishes_while_paused(pause_enabled: tuple[str, str]) -> None:
+    """Its worker is not told of the workflow's pause; its result is recorded, and waits."""
+
+    async def scenario(d: Driver) -> dict[str, Any]:
+        await d.start()
+        task = await d.poll_workflow_task()
+        await d.complete_task(task.task_token, schedule_activity("a1", d.task_queue))
+        activity = await d.poll_activity_task()
+        await d.pause("activity running")
+        heartbeat = await d.stub.RecordActivityTaskHeartbeat(
+            wsv1.RecordActivityTaskHeartbeatRequest(namespace=NS, task_token=activity.task_token, identity="worker")
+        )
+        await d.call(
+            "RespondActivityTaskCompleted",
+            wsv1.RespondActivityTaskCompletedRequest(namespace=NS, task_token=activity.task_token, identity="worker"),
+        )
+        return {
+            "heartbeat": (heartbeat.cancel_requested, heartbeat.activity_paused, heartbeat.activity_reset),
+            "after": await d.describe(),
+        }
+
+    ours, _ = await _both(pause_enabled, "pause-activity", scenario)
+    assert ours["heartbeat"] == (False, False, False)
+    assert ours["history"][-1]["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_COMPLETED"
+    assert ours["after"]["pending workflow task"] is None
