@@ -99,7 +99,7 @@ HONOURED_KEYS: tuple[HonouredKey, ...] = (
     HonouredKey(
         "frontend.WorkflowPauseEnabled",
         "bool",
-        "allow PauseWorkflowExecution and UnpauseWorkflowExecution (off: UNIMPLEMENTED)",
+        "allow PauseWorkflowExecution (off: UNIMPLEMENTED; unpausing is always allowed)",
         "workflow_pause_enabled",
     ),
     HonouredKey(
