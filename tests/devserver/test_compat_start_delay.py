@@ -78,3 +78,28 @@ async def test_signal_with_start_of_a_running_workflow_says_it_did_not_start_it(
     ours, real = await asyncio.gather(_signal_with_start_twice(tempo_address), _signal_with_start_twice(real_address))
     assert ours == real
     assert ours["started"] == (True, False) and ours["same run"]
+
+
+async def _signal_with_start_delayed(address: str) -> dict[str, Any]:
+    async with driver(address, "signal-with-start-delay") as d:
+        delay = duration_pb2.Duration(seconds=DELAY)
+        started = await d.stub.SignalWithStartWorkflowExecution(
+            _signal_with_start(d, "first", workflow_start_delay=delay)
+        )
+        waiting = await d.describe()
+        task = await d.poll_workflow_task(timeout=DELAY + 20)
+        return {
+            "started": started.started,
+            "waiting": waiting,
+            "first task": [e.event_type for e in task.history.events],
+            "history": await d.history(),
+        }
+
+
+async def test_signal_with_start_keeps_the_start_delay(tempo_address: str, real_address: str) -> None:
+    ours, real = await asyncio.gather(
+        _signal_with_start_delayed(tempo_address), _signal_with_start_delayed(real_address)
+    )
+    assert ours["history"] == real["history"], compat.diff(ours["history"], real["history"])
+    assert ours == real
+    assert ours["started"] is True and ours["waiting"]["pending workflow task"] is None
