@@ -23,8 +23,7 @@ class PauseOps:
         self.engine = engine
 
     def _target(self, request: PauseRequest) -> MutableState:
-        engine = self.engine
-        engine.namespaces.get(request.namespace)
+        engine = self.engine  # the namespace is looked up before (grpc_service.look_up_namespace)
         if isinstance(request, wsv1.PauseWorkflowExecutionRequest) and not engine.config.workflow_pause_enabled:
             # Off unless `--dynamic-config-value frontend.WorkflowPauseEnabled=true`, as on the real dev
             # server; unpause is always allowed there (a run paused while it was on can be let go).
