@@ -55,6 +55,9 @@ class ServerConfig:
     # Hand a new run's first workflow task back in the start response when the client asks
     # (system.enableEagerWorkflowStart; on by default, as on the real dev server).
     eager_workflow_start: bool = True
+    # PauseWorkflowExecution / UnpauseWorkflowExecution answer UNIMPLEMENTED unless set
+    # (frontend.WorkflowPauseEnabled; off by default, as on the real dev server).
+    workflow_pause_enabled: bool = False
     # SQLite file for durable state; None keeps everything in memory.
     db_filename: str | None = None
     sqlite_pragmas: list[str] = field(default_factory=list)
@@ -104,6 +107,7 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
             history_long_poll_timeout=config.history_long_poll_timeout,
             limits=config.limits,
             eager_workflow_start=config.eager_workflow_start,
+            workflow_pause_enabled=config.workflow_pause_enabled,
         ),
     )
     if isinstance(clock, SkippingClock):

@@ -97,6 +97,12 @@ HONOURED_KEYS: tuple[HonouredKey, ...] = (
         "eager_workflow_start",
     ),
     HonouredKey(
+        "frontend.WorkflowPauseEnabled",
+        "bool",
+        "allow PauseWorkflowExecution (off: UNIMPLEMENTED; unpausing is always allowed)",
+        "workflow_pause_enabled",
+    ),
+    HonouredKey(
         "matching.longPollExpirationInterval",
         "duration",
         "how long a worker's task poll waits before an empty answer",

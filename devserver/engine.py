@@ -74,6 +74,7 @@ class EngineConfig:
     history_long_poll_timeout: float = 20.0
     limits: Limits = field(default_factory=Limits)
     eager_workflow_start: bool = True
+    workflow_pause_enabled: bool = False
 
 
 @dataclass

@@ -33,6 +33,7 @@ from devserver.grpc_handlers import MAX_ID_LENGTH
 from devserver.metrics import REFUSED_WITH
 from devserver.namespace_ops import NamespaceOps
 from devserver.namespaces import Namespace
+from devserver.pause_ops import PauseOps
 from devserver.read_ops import ReadOps
 from devserver.run_ops import RunOps
 from devserver.schedule_ops import Schedules, matching_response
@@ -121,6 +122,7 @@ class WorkflowService:
         self.reads = ReadOps(engine)
         self.updates = UpdateOps(engine)
         self.activity_control = ActivityOps(engine)
+        self.pauses = PauseOps(engine)
         self.batches = BatchOps(engine)
         self.schedules = Schedules(engine)
         self.run_ops = RunOps(engine)
@@ -256,8 +258,11 @@ class WorkflowService:
     ) -> wsv1.SignalWithStartWorkflowExecutionResponse:
         length = len(request.signal_name)
         _check_length(request.signal_name, f"signal name exceeds maximum allowed length ({length}/{MAX_ID_LENGTH})")
+        chain = self.engine.chains.get((request.namespace, request.workflow_id))
+        running = chain.current if chain is not None and chain.current.running else None
         state = await self.run_ops.signal_with_start(request)
-        return wsv1.SignalWithStartWorkflowExecutionResponse(run_id=state.key.run_id, started=True)
+        # A running workflow is only signaled: the real server answers started=false then.
+        return wsv1.SignalWithStartWorkflowExecutionResponse(run_id=state.key.run_id, started=state is not running)
 
     @rpc
     async def UpdateWorkflowExecution(
@@ -465,6 +470,20 @@ class WorkflowService:
             activity_paused=answer.activity_paused,
             activity_reset=answer.activity_reset,
         )
+
+    @rpc
+    async def PauseWorkflowExecution(
+        self, request: wsv1.PauseWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.PauseWorkflowExecutionResponse:
+        await self.pauses.pause(request)
+        return wsv1.PauseWorkflowExecutionResponse()
+
+    @rpc
+    async def UnpauseWorkflowExecution(
+        self, request: wsv1.UnpauseWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.UnpauseWorkflowExecutionResponse:
+        await self.pauses.unpause(request)
+        return wsv1.UnpauseWorkflowExecutionResponse()
 
     @rpc
     async def PauseActivity(

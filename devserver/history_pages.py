@@ -69,6 +69,12 @@ def page(
 
 
 def close_event(store: HistoryStore, state: MutableState) -> history.HistoryEvent | None:
+    if state.running and state.paused:
+        # The real server answers a paused run's close-event poll at once, with its last event
+        # (it waits only while the status is RUNNING): callers waiting for a result stop there.
+        last = store.last_event_id(state.key)
+        found = store.read(state.key, last, last)
+        return found[0] if found else None
     if state.running or not state.close_event_id:
         return None
     found = store.read(state.key, state.close_event_id, state.close_event_id)

@@ -56,11 +56,15 @@ class ReadOps:
             token = PageToken.decode(request.next_page_token, state.key.run_id)
         else:
             token = PageToken(state.key.run_id, 1)
-        if request.wait_new_event and state.running and engine.store.last_event_id(state.key) < token.next_event_id:
+        # As on the real server, only a RUNNING run is followed: a paused one's history ends
+        # where it is (no token), as a closed one's does.
+        following = state.running and not state.paused
+        if request.wait_new_event and following and engine.store.last_event_id(state.key) < token.next_event_id:
             await engine.wait_for_history(state.key, timeout)
         events, next_token = page(engine.store, state, token, request.maximum_page_size)
         response.history.events.extend(events)
-        if not next_token and request.wait_new_event and state.running:
+        following = state.running and not state.paused
+        if not next_token and request.wait_new_event and following:
             # A follower keeps its place and long-polls for what comes next.
             next_token = PageToken(state.key.run_id, token.next_event_id + len(events)).encode()
         response.next_page_token = next_token

@@ -221,7 +221,7 @@ class RunOps:
             workflow_id=request.workflow_id,
             workflow_type=request.workflow_type,
             task_queue=request.task_queue,
-            input=request.input,
+            input=request.input if request.HasField("input") else None,
             workflow_execution_timeout=request.workflow_execution_timeout,
             workflow_run_timeout=request.workflow_run_timeout,
             workflow_task_timeout=request.workflow_task_timeout,
@@ -234,7 +234,7 @@ class RunOps:
             search_attributes=request.search_attributes,
             header=request.header,
             workflow_start_delay=request.workflow_start_delay,
-            priority=request.priority,
+            priority=request.priority if request.HasField("priority") else None,
             user_metadata=request.user_metadata if request.HasField("user_metadata") else None,
         )
         signal = history.WorkflowExecutionSignaledEventAttributes(
@@ -242,6 +242,7 @@ class RunOps:
             input=request.signal_input if request.HasField("signal_input") else None,
             identity=request.identity,
             header=request.header if request.header.fields else None,
+            request_id=request.request_id,
         )
         state, _ = await self.start_workflow(start, signal)
         return state
@@ -325,6 +326,8 @@ class RunOps:
             not in (Status.WORKFLOW_EXECUTION_STATUS_RUNNING, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED)
         ):
             return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.status))  # type: ignore[arg-type]
+        if state.running and state.paused:  # the real server answers no query while paused (core.pause)
+            return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.visible_status))  # type: ignore[arg-type]
         query_id = str(uuid.uuid4())
         waiter = self.engine.wait_for_query_answer(query_id)
         try:

@@ -42,7 +42,7 @@ def record_of(state: MutableState) -> VisibilityRecord:
         run_id=state.key.run_id,
         workflow_type=state.workflow_type,
         task_queue=state.task_queue,
-        status=state.status,
+        status=state.visible_status,
         start_time=_datetime(state.start_time),
         execution_time=_datetime(state.start_time + state.first_wft_backoff),
         close_time=_datetime(state.close_time) if state.close_time is not None else None,

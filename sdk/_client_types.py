@@ -50,6 +50,7 @@ class WorkflowStatus(enum.IntEnum):
     TERMINATED = 5
     CONTINUED_AS_NEW = 6
     TIMED_OUT = 7
+    PAUSED = 8  # still open, but paused by an operator (PauseWorkflowExecution)
 
     @property
     def display(self) -> str:

@@ -249,6 +249,9 @@ def result(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
     async def work(client: Client) -> _Outcome:
         handle = client.get_workflow_handle(workflow_id, run_id=run_id)
         closed_run, event = await handle.wait_for_close_event()
+        if event.event_type not in CLOSE_STATUS and (await handle.describe()).status is WorkflowStatus.PAUSED:
+            # The server stops waiting for a paused run's close and answers its last event.
+            raise UsageError(f"workflow {workflow_id} is paused: it has no result until it is unpaused")
         return _outcome(client, closed_run, event)
 
     outcome = cli.run(work)
@@ -444,6 +447,9 @@ def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
         ("PendingActivities", pending or None),
         ("PendingChildren", desc.pending_children or None),
     ]
+    extended = desc.raw_description.workflow_extended_info
+    if extended.HasField("pause_info"):  # `tempo workflow pause`
+        rows += [("PausedBy", extended.pause_info.identity), ("PauseReason", extended.pause_info.reason or None)]
     if outcome is not None:
         if "result" in outcome.doc:
             rows.append(("Result", compact(outcome.doc["result"], 10_000)))

@@ -33,6 +33,7 @@ STATUS_STYLES = {
     WorkflowStatus.TERMINATED: "bold magenta",
     WorkflowStatus.CONTINUED_AS_NEW: "bold cyan",
     WorkflowStatus.TIMED_OUT: "bold dark_orange",
+    WorkflowStatus.PAUSED: "bold yellow",
 }
 
 CLOSE_STATUS = {

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from tempo_cli import batch
+from tempo_cli import batch, pause
 from tempo_cli._context import CliContext, RejectCondition, command, store_global_options
 from tempo_cli._usage_errors import OneLineUsageErrors
 
@@ -607,3 +607,6 @@ def update_describe(
 
 # `tempo workflow delete` (one run, or a batch job with --query) lives with the batch commands.
 command(app, "delete")(batch.delete_workflow)
+# `tempo workflow pause` and `unpause` live in their own module.
+command(app, "pause")(pause.pause_workflow)
+command(app, "unpause")(pause.unpause_workflow)

@@ -193,6 +193,9 @@ def start(
     if queue and queue != info.queue:
         ACTIVITY.ignore(ch, scheduled_event_id, Event.START)  # queued before its options moved it
         return None
+    if state.paused:
+        ACTIVITY.ignore(ch, scheduled_event_id, Event.START)  # held until the unpause sends it again (core.pause)
+        return None
     if not move(ch, info, Event.START):
         return None
     info.started_time = ch.now

@@ -226,7 +226,8 @@ def _answer_queries(
 
 
 def _server_failure(message: str) -> failure_pb.Failure:
-    failure = failure_pb.Failure(message=message, source="Server")
+    # No source: the real server leaves it empty on the workflow task failures it writes.
+    failure = failure_pb.Failure(message=message)
     failure.server_failure_info.SetInParent()
     return failure
 
@@ -293,12 +294,13 @@ class _Applier:
             activity_id=cmd.activity_id,
             activity_type=cmd.activity_type,
             task_queue=task_queue_message(cmd.task_queue.name or state.task_queue),
-            header=cmd.header,
+            # Header and priority are left out when the command has none, as on the real server.
+            header=cmd.header if cmd.HasField("header") else None,
             input=cmd.input if cmd.input.payloads else None,  # left out when empty, as on the real server
             workflow_task_completed_event_id=self.completed_id,
             retry_policy=retry.with_defaults(cmd.retry_policy if cmd.HasField("retry_policy") else None),
             use_workflow_build_id=cmd.use_workflow_build_id,
-            priority=cmd.priority,
+            priority=cmd.priority if cmd.HasField("priority") else None,
         )
         activities.normalise_timeouts(attrs, cmd, state)
         info = activities.schedule(state, self.ch, attrs)

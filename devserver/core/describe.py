@@ -7,7 +7,7 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import activities
+from devserver.core import activities, pause
 from devserver.core.mutable_state import MutableState, task_queue_message
 from devserver.core.protos import duration, seconds_of, timestamp
 
@@ -43,6 +43,9 @@ def describe(state: MutableState, started_event: history.HistoryEvent | None) ->
         extended.execution_expiration_time.CopyFrom(timestamp(state.execution_deadline))
     if state.run_deadline is not None:
         extended.run_expiration_time.CopyFrom(timestamp(state.run_deadline))
+    paused = pause.pause_info(state)
+    if paused is not None:
+        extended.pause_info.CopyFrom(paused)
     return response
 
 
@@ -82,7 +85,7 @@ def _pending(response: wsv1.DescribeWorkflowExecutionResponse, state: MutableSta
 def execution_info(state: MutableState) -> workflow_pb.WorkflowExecutionInfo:
     info = workflow_pb.WorkflowExecutionInfo(
         start_time=timestamp(state.start_time),
-        status=state.status,  # type: ignore[arg-type]
+        status=state.visible_status,  # type: ignore[arg-type]
         history_length=state.next_event_id - 1,
         execution_time=timestamp(state.start_time + state.first_wft_backoff),
         memo=state.memo,

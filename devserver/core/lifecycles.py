@@ -185,6 +185,7 @@ class WorkflowTaskEvent(Enum):
     FAIL = "fail"  # RespondWorkflowTaskFailed, or a bad command
     START_TO_CLOSE_TIMEOUT = "start_to_close_timeout"
     SCHEDULE_TO_START_TIMEOUT = "schedule_to_start_timeout"  # on a sticky queue, nobody took it
+    PAUSE = "pause"  # the workflow was paused before a worker took it (core.pause)
 
 
 _WT = WorkflowTaskState
@@ -196,6 +197,7 @@ WORKFLOW_TASK: Lifecycle[WorkflowTaskState, WorkflowTaskEvent] = Lifecycle(
         # A written task times out (the next one goes to the normal queue); a transient or
         # speculative one just moves to the normal queue.
         (_WT.SCHEDULED, _WTE.SCHEDULE_TO_START_TIMEOUT): frozenset({_WT.TIMED_OUT, _WT.SCHEDULED}),
+        (_WT.SCHEDULED, _WTE.PAUSE): _WT.FAILED,
         (_WT.STARTED, _WTE.COMPLETE): _WT.COMPLETED,
         (_WT.STARTED, _WTE.FAIL): _WT.FAILED,
         (_WT.STARTED, _WTE.START_TO_CLOSE_TIMEOUT): _WT.TIMED_OUT,
@@ -462,7 +464,32 @@ UPDATE: Lifecycle[UpdateState, UpdateEvent] = Lifecycle(
 )
 
 
+# ---- the workflow's pause (PauseWorkflowExecution) -------------------------------------------
+
+
+class WorkflowPauseState(Enum):
+    UNPAUSED = "unpaused"
+    # Paused by an operator: no workflow task goes out and no activity attempt starts until
+    # the unpause (a task a worker already has runs to its end).
+    PAUSED = "paused"
+
+
+class WorkflowPauseEvent(Enum):
+    PAUSE = "pause"  # PauseWorkflowExecution
+    UNPAUSE = "unpause"  # UnpauseWorkflowExecution
+
+
+WORKFLOW_PAUSE: Lifecycle[WorkflowPauseState, WorkflowPauseEvent] = Lifecycle(
+    "workflow pause",
+    {
+        (WorkflowPauseState.UNPAUSED, WorkflowPauseEvent.PAUSE): WorkflowPauseState.PAUSED,
+        (WorkflowPauseState.PAUSED, WorkflowPauseEvent.UNPAUSE): WorkflowPauseState.UNPAUSED,
+    },
+    ref=lambda pause: "",
+)
+
+
 LIFECYCLES: dict[str, Lifecycle[Enum, Enum]] = {
     lifecycle.name: lifecycle  # type: ignore[misc]
-    for lifecycle in (WORKFLOW_TASK, ACTIVITY, ACTIVITY_CANCEL, ACTIVITY_RESET, TIMER, CHILD, UPDATE)
+    for lifecycle in (WORKFLOW_TASK, ACTIVITY, ACTIVITY_CANCEL, ACTIVITY_RESET, TIMER, CHILD, UPDATE, WORKFLOW_PAUSE)
 }

@@ -31,7 +31,14 @@ from devserver.core.changes import (
     RunKey,
 )
 from devserver.core.ids import next_task_id
-from devserver.core.lifecycles import ChildState, TimerState, Transition, UpdateState, WorkflowTaskState
+from devserver.core.lifecycles import (
+    ChildState,
+    TimerState,
+    Transition,
+    UpdateState,
+    WorkflowPauseState,
+    WorkflowTaskState,
+)
 from devserver.core.protos import timestamp
 
 if TYPE_CHECKING:
@@ -200,6 +207,19 @@ _UPDATE_STAGES = {
 }
 
 
+@dataclass
+class WorkflowPause:
+    """Whether an operator paused the run (lifecycles.WORKFLOW_PAUSE; core.pause has the rules),
+    and who paused it, why and when (DescribeWorkflowExecution's pause info). A run that
+    closed while paused keeps them, as on the real server."""
+
+    state: WorkflowPauseState = WorkflowPauseState.UNPAUSED
+    transitions_taken: list[Transition] = field(default_factory=list, compare=False, repr=False)
+    identity: str = ""
+    reason: str = ""
+    paused_time: float = 0.0
+
+
 _CHILD_CLOSED_EVENTS = {
     EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
     EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
@@ -249,6 +269,9 @@ class MutableState:
     continued_to_run_id: str = ""
     state_transitions: int = 0
     first_wft_backoff: float = 0.0
+    # The first workflow task waits out a start delay or retry/cron backoff: nothing schedules
+    # it earlier (a signal is recorded and waits too), as on the real server.
+    awaiting_first_workflow_task: bool = False
     start_request_id: str = ""
     # A failing workflow task waiting out its retry backoff: when, and which attempt is next.
     workflow_task_retry_at: float = 0.0
@@ -277,12 +300,24 @@ class MutableState:
     # From this event id on, history shows where each change's batch of events begins:
     # its first task id follows a gap (0: no event written since; older servers did not).
     batch_marks_from: int = 0
+    pause: WorkflowPause = field(default_factory=WorkflowPause)
 
     # ---- basic event plumbing -------------------------------------------------------
 
     @property
     def running(self) -> bool:
         return self.status == Status.WORKFLOW_EXECUTION_STATUS_RUNNING
+
+    @property
+    def paused(self) -> bool:
+        return self.pause.state is WorkflowPauseState.PAUSED
+
+    @property
+    def visible_status(self) -> int:
+        """The status callers see: a paused run is still running, but shows as PAUSED."""
+        if self.running and self.paused:
+            return Status.WORKFLOW_EXECUTION_STATUS_PAUSED
+        return self.status
 
     @property
     def workflow_task_started(self) -> bool:

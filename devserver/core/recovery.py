@@ -47,7 +47,7 @@ def _recover_workflow_task(state: MutableState, ch: Changes) -> None:
                 state.workflow_task_retry_at,
                 TimerKey.workflow_task_retry(key, state.workflow_task_retry_attempt),
             )
-        elif state.next_event_id == 2 and state.first_wft_backoff > 0:
+        elif state.awaiting_first_workflow_task or (state.next_event_id == 2 and state.first_wft_backoff > 0):
             ch.add_timer(state.start_time + state.first_wft_backoff, TimerKey.first_workflow_task(key))
         state.sticky_queue = ""
         return

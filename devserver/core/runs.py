@@ -57,6 +57,7 @@ def start(
     if execution_deadline is not None:
         ch.add_timer(execution_deadline, TimerKey.execution_timeout(key))
     if state.first_wft_backoff > 0:
+        state.awaiting_first_workflow_task = True
         ch.add_timer(ch.now + state.first_wft_backoff, TimerKey.first_workflow_task(key))
     else:
         workflow_tasks.schedule(state, ch)

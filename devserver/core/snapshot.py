@@ -44,6 +44,7 @@ from devserver.core.lifecycles import (
     ResetRequest,
     TimerState,
     UpdateState,
+    WorkflowPauseState,
     WorkflowTaskState,
 )
 from devserver.core.mutable_state import (
@@ -53,17 +54,28 @@ from devserver.core.mutable_state import (
     MutableState,
     TimerInfo,
     UpdateInfo,
+    WorkflowPause,
     WorkflowTask,
 )
 
 FORMAT_VERSION = 3
 
 _CLASSES: dict[str, type[Any]] = {
-    cls.__name__: cls for cls in (MutableState, WorkflowTask, TimerInfo, ActivityInfo, RunKey, ChildInfo, UpdateInfo)
+    cls.__name__: cls
+    for cls in (MutableState, WorkflowTask, TimerInfo, ActivityInfo, RunKey, ChildInfo, UpdateInfo, WorkflowPause)
 }
 _ENUMS: dict[str, type[Enum]] = {
     cls.__name__: cls
-    for cls in (WorkflowTaskState, ActivityState, CancelRequest, ResetRequest, TimerState, ChildState, UpdateState)
+    for cls in (
+        WorkflowTaskState,
+        ActivityState,
+        CancelRequest,
+        ResetRequest,
+        TimerState,
+        ChildState,
+        UpdateState,
+        WorkflowPauseState,
+    )
 }
 # State that only lives as long as the process: callers waiting on queries are gone after a
 # restart; an entity's transitions are only for the message of an IllegalTransition.

@@ -32,7 +32,7 @@ def fire(state: MutableState, ch: Changes, key: TimerKey) -> None:
         case TimerKind.WORKFLOW_TASK_RETRY:
             workflow_tasks.retry_due(state, ch, key.attempt)
         case TimerKind.FIRST_WORKFLOW_TASK:
-            workflow_tasks.schedule(state, ch)
+            workflow_tasks.first_task_due(state, ch)
 
 
 def fire_user_timer(state: MutableState, ch: Changes, timer_id: str, started_event_id: int) -> None:

@@ -29,7 +29,7 @@ from devserver.core.mutable_state import (
     UpdateInfo,
     WorkflowTask,
 )
-from devserver.errors import WorkflowClosed
+from devserver.errors import FailedPrecondition, WorkflowClosed
 
 ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
 
@@ -50,6 +50,8 @@ def admit(state: MutableState, ch: Changes, request: update_pb.Request) -> Updat
         return known
     if not state.running:
         raise WorkflowClosed()
+    if state.paused:  # core.pause
+        raise FailedPrecondition("Workflow is paused. Cannot update the workflow.")
     update = UpdateInfo(request.meta.update_id, request)
     state.updates[update.update_id] = update
     if state.workflow_task is None and not state.workflow_task_retry_attempt:

@@ -92,8 +92,9 @@ def add_external(state: MutableState, ch: Changes, events: list[history.HistoryE
 
 
 def schedule(state: MutableState, ch: Changes, attempt: int = 1, *, speculative: bool = False) -> None:
-    """Schedule the next workflow task (on the sticky queue when there is one)."""
-    if not state.running or state.workflow_task is not None:
+    """Schedule the next workflow task (on the sticky queue when there is one); none while the
+    run is paused (core.pause: the unpause schedules one), nor before the first one is due."""
+    if not state.running or state.workflow_task is not None or state.paused or state.awaiting_first_workflow_task:
         return
     # Anything new for the workflow ends a failing task's backoff early.
     state.workflow_task_retry_at = 0.0
@@ -127,6 +128,12 @@ def schedule(state: MutableState, ch: Changes, attempt: int = 1, *, speculative:
             ch.now + state.sticky_schedule_to_start,
             TimerKey.sticky_timeout(state.key, task.seq),
         )
+
+
+def first_task_due(state: MutableState, ch: Changes) -> None:
+    """The start delay (or a retry's or cron run's backoff) is over: the first task goes out."""
+    state.awaiting_first_workflow_task = False
+    schedule(state, ch)
 
 
 def _scheduled_attributes(state: MutableState, task: WorkflowTask) -> history.WorkflowTaskScheduledEventAttributes:

@@ -23,6 +23,7 @@ STATUS_COLOR = {
     WorkflowStatus.TERMINATED: "text-error",
     WorkflowStatus.CONTINUED_AS_NEW: "text-accent",
     WorkflowStatus.TIMED_OUT: "text-warning",
+    WorkflowStatus.PAUSED: "text-warning",
 }
 
 STATUS_ICON = {
@@ -33,6 +34,7 @@ STATUS_ICON = {
     WorkflowStatus.TERMINATED: "■",
     WorkflowStatus.CONTINUED_AS_NEW: "↻",
     WorkflowStatus.TIMED_OUT: "⏱",
+    WorkflowStatus.PAUSED: "⏸",
 }
 
 # Event categories need more distinct hues than a theme has named colours (its accent and

@@ -168,3 +168,21 @@ class SignalSizesWorkflow:
     @workflow.signal
     def done(self) -> None:
         self.finish = True
+
+
+# ---- workflow pause: a workflow waiting for a signal, paused meanwhile ----------------------
+
+
+@workflow.defn
+class SignalledAfterPauseWorkflow:
+    def __init__(self) -> None:
+        self.name = ""
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: bool(self.name))
+        return f"hello {self.name}"
+
+    @workflow.signal
+    async def go(self, name: str) -> None:
+        self.name = name

@@ -80,6 +80,7 @@ def test_every_entity_has_a_table() -> None:
         "timer",
         "child workflow",
         "update",
+        "workflow pause",
     }
     for lifecycle in LIFECYCLES.values():
         assert lifecycle.rows(), lifecycle.name

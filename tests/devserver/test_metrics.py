@@ -61,7 +61,7 @@ async def _calls(address: str, task_queue: str) -> None:
         await handle.terminate("done")
     with contextlib.suppress(RPCError):
         await client.get_workflow_handle(f"missing-{task_queue}").describe()
-    # Off by default on the real dev server (UNIMPLEMENTED), and not in Tempo: a server-side error.
+    # Off by default on both dev servers (UNIMPLEMENTED): a server-side error.
     pause = wsv1.PauseWorkflowExecutionRequest(namespace="default", workflow_id=f"metered-0-{task_queue}")
     with contextlib.suppress(RPCError):
         await client.workflow_service.pause_workflow_execution(pause)

@@ -34,6 +34,8 @@ def as_format_1(value: Any) -> Any:
         if kind in {"WorkflowTask", "ActivityInfo", "ChildInfo", "TimerInfo", "UpdateInfo"}
         else None
     )
+    if kind == "MutableState":
+        fields.pop("pause", None)  # added later (a workflow's pause): older files do not have it
     if kind in {"WorkflowTask", "ActivityInfo"}:
         fields["started"] = state is not None and state["v"] in {"STARTED", "PAUSE_REQUESTED"}
     if kind == "ActivityInfo":

@@ -75,6 +75,7 @@ class WorkflowScreen(TempoScreen):
         Binding("s", "signal", "Signal", id="signal"),
         Binding("x", "cancel_workflow", "Cancel", show=False, id="cancel"),
         Binding("t", "terminate", "Terminate", show=False, id="terminate"),
+        Binding("p", "pause", "Pause/unpause", show=False, id="pause"),
         Binding("n", "start_like", "Start like this", show=False, id="start-like"),
         Binding("u", "update", "Update", show=False, id="update"),
         Binding("e", "reset", "Reset", show=False, id="reset"),
@@ -132,8 +133,9 @@ class WorkflowScreen(TempoScreen):
 
     @property
     def is_open(self) -> bool:
-        """True until the run's close event arrives."""
-        return not self.history.complete
+        """True until the run's close event arrives. A paused run is open too, though the real
+        server ends its history's long poll as if it were closed."""
+        return not self.history.complete or self.status == WorkflowStatus.PAUSED
 
     def handle(self) -> WorkflowHandle:
         return self.tempo.client.get_workflow_handle(self.workflow_id, run_id=self.run_id or None)
@@ -484,6 +486,24 @@ class WorkflowScreen(TempoScreen):
             confirmed,
         )
 
+    def action_pause(self) -> None:
+        """Pause the run, or unpause it if it is paused (the server must allow pausing)."""
+        from tempo_cli.tui.screens.confirm import ConfirmScreen
+
+        if self._refuse_closed("pause"):
+            return
+        pause = self.status != WorkflowStatus.PAUSED
+        if pause:
+            title, body = "Pause", f"Pause {self.workflow_id}? No workflow task or activity goes out until unpaused."
+        else:
+            title, body = "Unpause", f"Unpause {self.workflow_id}? Its next workflow task and activities go out."
+
+        def confirmed(reason: str | None) -> None:
+            if reason is not None:
+                self.pause_workflow(pause, reason)
+
+        self.app.push_screen(ConfirmScreen(title, body, confirm=title, reason=""), confirmed)
+
     def action_start_like(self) -> None:
         from tempo_cli.tui.screens.forms import StartRequest, ask_to_start
 
@@ -606,6 +626,26 @@ class WorkflowScreen(TempoScreen):
             self._outcome(f"Terminate failed: {describe_error(err, self.tempo.namespace)}", error=True)
             return
         self._outcome(f"Terminated {self.workflow_id}.")
+
+    @work(group="actions", exit_on_error=False, description="pause")
+    async def pause_workflow(self, pause: bool, reason: str) -> None:
+        from tempo_cli import _pause_commands
+        from tempo_cli._context import UsageError
+
+        verb = "Pause" if pause else "Unpause"
+        try:
+            await _pause_commands.send(self.tempo.client, self.workflow_id, self.run_id, pause, reason)
+        except TempoError as err:
+            self._outcome(f"{verb} failed: {describe_error(err, self.tempo.namespace)}", error=True)
+            return
+        except UsageError as err:
+            self._outcome(f"{verb} failed: {err}", error=True)
+            return
+        self._outcome(f"{verb}d {self.workflow_id}.")
+        if pause:
+            self.describe()  # the new status at once, not at the next tick
+        else:
+            self.load(restart=True)  # follow the history again (the real server stopped it while paused)
 
     @work(group="actions", exit_on_error=False, description="start a workflow")
     async def start_workflow(self, request: Any) -> None:
