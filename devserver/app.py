@@ -68,6 +68,11 @@ class ServerConfig:
     # Run on a virtual clock that skips to the next deadline when nothing else is going on,
     # and serve the TestService that controls it (devserver.test_service).
     time_skipping: bool = False
+    # Per-workflow time skipping, TimeSkippingConfig (frontend.WorkflowTimeSkippingEnabled; the
+    # real dev server 1.9.1 has it off unless set, Tempo on, so the SDK's TimeSkipper works
+    # against a plain `start-dev`), and skips per session (frontend.WorkflowTimeSkippingMaxSkipPerSession).
+    workflow_time_skipping: bool = True
+    max_skips_per_session: int = 200
 
     @property
     def address(self) -> str:
@@ -103,6 +108,8 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
             history_long_poll_timeout=config.history_long_poll_timeout,
             limits=config.limits,
             eager_workflow_start=config.eager_workflow_start,
+            time_skipping_enabled=config.workflow_time_skipping,
+            max_skips_per_session=config.max_skips_per_session,
         ),
     )
     if isinstance(clock, SkippingClock):

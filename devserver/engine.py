@@ -31,7 +31,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver import transfers, validation
 from devserver.clock import Cancellable, Clock
-from devserver.core import children, closing, cron, eager_start, queries, runs, signals, workflow_tasks
+from devserver.core import children, closing, cron, eager_start, queries, runs, signals, time_skipping, workflow_tasks
 from devserver.core import limits as core_limits
 from devserver.core import reset as core_reset
 from devserver.core import timers as core_timers
@@ -92,6 +92,10 @@ class EngineConfig:
     history_long_poll_timeout: float = 20.0
     limits: Limits = field(default_factory=Limits)
     eager_workflow_start: bool = True
+    # Per-workflow time skipping (core.time_skipping): dynamic config
+    # frontend.WorkflowTimeSkippingEnabled / frontend.WorkflowTimeSkippingMaxSkipPerSession.
+    time_skipping_enabled: bool = True
+    max_skips_per_session: int = time_skipping.DEFAULT_MAX_SESSION_SKIP_COUNT
 
 
 @dataclass
@@ -125,7 +129,9 @@ class Engine:
         self.runs: dict[RunKey, MutableState] = {}
         # Armed deadlines per run; a closed run's are cancelled (a year-long timeout of a run
         # that closed must not hold memory until its deadline).
-        self._timer_handles: dict[RunKey, set[Cancellable]] = {}
+        # Each with its deadline in the run's time (ahead of the wall clock when it skips time).
+        self._timer_handles: dict[RunKey, dict[Cancellable, tuple[float, TimerKey]]] = {}
+        self._skipping: set[RunKey] = set()  # runs whose clock is about to jump
         # Counts closed runs for `--metrics-port` (devserver/metrics.py), when it is served.
         self.metrics: Metrics | None = None
         # Deadlines that came due and are being carried out (a time-skipping clock waits for them).
@@ -181,7 +187,7 @@ class Engine:
         the door keeps of runs near a limit) and the run is terminated instead;
         HistoryLimitExceeded is raised.
         """
-        ch = Changes(self.clock.now())
+        ch = Changes(self.clock.now() + time_skipping.offset(state))
         undo = self._undo_point(state)
         try:
             result = rule(state, ch)
@@ -217,6 +223,8 @@ class Engine:
                 # start request id, as on the real server).
                 self._register(new_state, new_state.start_request_id)
             self._apply(state, ch)
+            if state.time_skipping is not None:
+                self._skip_time(state)
             self._schedule_transfers(ch.transfers)
             if ch.closed:
                 # A closed run may owe its parent a report and its children their close policy.
@@ -402,19 +410,42 @@ class Engine:
         def due() -> None:
             armed = self._timer_handles.get(key.run)
             if armed is not None:
-                armed.discard(handle)
+                armed.pop(handle, None)
                 if not armed:
                     del self._timer_handles[key.run]
             self._firing += 1
             self.spawn(self._fire(key))
 
-        handle = self.clock.call_at(deadline, due)
-        self._timer_handles.setdefault(key.run, set()).add(handle)
+        handle = self.clock.call_at(deadline - time_skipping.offset(self.runs.get(key.run)), due)
+        self._timer_handles.setdefault(key.run, {})[handle] = (deadline, key)
 
     def _disarm(self, run: RunKey) -> None:
         """Cancel a closed run's deadlines: `_fire` would ignore every one of them."""
         for handle in self._timer_handles.pop(run, ()):
             handle.cancel()
+
+    def _skip_time(self, state: MutableState) -> None:
+        """A run that skips time and has nothing in flight: its clock jumps to what it waits for."""
+        if state.key not in self._skipping and self._next_skip(state) is not None:
+            self._skipping.add(state.key)
+            self.spawn(self._skip_time_now(state))
+
+    def _next_skip(self, state: MutableState) -> float | None:
+        return time_skipping.skip_target(state, self.clock.now() + time_skipping.offset(state))
+
+    async def _skip_time_now(self, state: MutableState) -> None:
+        try:
+            wall_now = self.clock.now()
+            if not await self.change(state, lambda run, ch: time_skipping.skip(run, ch, wall_now)):
+                return
+        finally:
+            self._skipping.discard(state.key)
+        # Its deadlines come that much sooner in wall time.
+        for handle, (deadline, key) in list(self._timer_handles.pop(state.key, {}).items()):
+            handle.cancel()
+            self._arm(deadline, key)
+        if state.time_skipping is not None:
+            self._skip_time(state)
 
     def armed_timers(self, run: RunKey) -> int:
         """How many deadlines of the run are armed (for tests and diagnostics)."""
@@ -471,6 +502,8 @@ class Engine:
         """
         namespace = self.namespaces.get(request.namespace)
         validation.validate_start(request, self.config.limits)
+        if request.HasField("time_skipping_config"):
+            time_skipping.check_config(request.time_skipping_config, self.config.time_skipping_enabled)
         namespace.check_search_attributes(request.search_attributes)
         chain = self.chains.get((request.namespace, request.workflow_id))
         if chain is not None:
@@ -562,6 +595,10 @@ class Engine:
             attrs.last_completion_result.CopyFrom(request.last_completion_result)
         if request.HasField("continued_failure"):
             attrs.continued_failure.CopyFrom(request.continued_failure)
+        if request.HasField("time_skipping_config"):
+            attrs.time_skipping_config.CopyFrom(
+                time_skipping.effective(request.time_skipping_config, self.config.max_skips_per_session)
+            )
         if parent is not None:
             attrs.MergeFrom(parent)
 

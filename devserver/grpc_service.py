@@ -32,6 +32,7 @@ from devserver.errors import InvalidArgument, ServiceError, Unimplemented
 from devserver.grpc_handlers import MAX_ID_LENGTH
 from devserver.metrics import REFUSED_WITH
 from devserver.namespaces import Namespace
+from devserver.options_ops import OptionsOps
 from devserver.read_ops import ReadOps
 from devserver.schedule_ops import Schedules, matching_response
 from devserver.update_ops import UpdateOps
@@ -106,6 +107,7 @@ class WorkflowService:
         self.activity_control = ActivityOps(engine)
         self.batches = BatchOps(engine)
         self.schedules = Schedules(engine)
+        self.options = OptionsOps(engine)
 
     def _poll_timeout(self, context: grpc.aio.ServicerContext, longest: float | None = None) -> float:
         if self.engine.closing:
@@ -318,6 +320,19 @@ class WorkflowService:
         return wsv1.StopBatchOperationResponse()
 
     # ---- reading workflows -----------------------------------------------------------------
+
+    @rpc
+    async def UpdateWorkflowExecutionOptions(
+        self, request: wsv1.UpdateWorkflowExecutionOptionsRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.UpdateWorkflowExecutionOptionsResponse:
+        return await self.options.update_options(request)
+
+    @rpc
+    async def PollWorkflowExecutionTimeSkipping(
+        self, request: wsv1.PollWorkflowExecutionTimeSkippingRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.PollWorkflowExecutionTimeSkippingResponse:
+        timeout = self._poll_timeout(context, self.engine.config.history_long_poll_timeout)
+        return await self.options.poll_time_skipping(request, timeout)
 
     @rpc
     async def DescribeWorkflowExecution(

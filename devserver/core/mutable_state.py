@@ -36,6 +36,7 @@ from devserver.core.protos import timestamp
 
 if TYPE_CHECKING:
     from devserver.core.activities import ActivityInfo
+    from devserver.core.time_skipping import TimeSkippingState
 
 EventType = event_type_pb2.EventType
 Status = wf_enums.WorkflowExecutionStatus
@@ -277,6 +278,10 @@ class MutableState:
     # From this event id on, history shows where each change's batch of events begins:
     # its first task id follows a gap (0: no event written since; older servers did not).
     batch_marks_from: int = 0
+    # Options a client set with UpdateWorkflowExecutionOptions (core.time_skipping), and the
+    # run's own virtual clock when it skips time.
+    versioning_override: workflow_pb.VersioningOverride | None = None
+    time_skipping: TimeSkippingState | None = None
 
     # ---- basic event plumbing -------------------------------------------------------
 

@@ -1,0 +1,297 @@
+"""Per-workflow time skipping (`TimeSkippingConfig`), and the options a client updates on a run.
+
+A run with time skipping enabled has its own virtual clock: the wall clock plus the time it
+has skipped (`TimeSkippingState.skipped`). Whenever nothing is in flight for it (no workflow
+task, no activity attempt scheduled or running, no child, no signal or cancel to another
+workflow on its way), its clock jumps to its next deadline (a timer, a retry backoff, a
+timeout) or to the target of its fast-forward, whichever is first, and its history records a
+WorkflowExecutionTimeSkippingTransitioned event. A fast-forward (`FastForwardConfig`) ends
+time skipping when its target is reached; a client waits for that with
+PollWorkflowExecutionTimeSkipping. Other workflows keep real time.
+
+The engine stamps every change of a run with the run's virtual time (`offset`) and arms its
+deadlines that much earlier in wall time; it asks `skip` after each commit of a skipping run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from google.protobuf import field_mask_pb2
+from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import time_skipping_pb2
+from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
+
+from devserver.core.changes import Changes
+from devserver.core.lifecycles import ActivityState
+from devserver.core.mutable_state import EventType, MutableState, new_event
+from devserver.core.protos import seconds_of, timestamp
+from devserver.errors import InvalidArgument, Unimplemented, WorkflowClosed
+
+PollResult = time_skipping_pb2.FastForwardPollingResult
+DEFAULT_MAX_SESSION_SKIP_COUNT = 200
+NOT_ENABLED = "The Time-Skipping feature is not enabled for namespace."
+ID_MISMATCH = "the requested fast_forward_id does not match the execution's current fast-forward"
+RUN_ENDED = "the execution ended before the fast-forward completed"
+DISABLED = "time skipping was disabled before the fast-forward completed"
+OPTION_PATHS = ("versioning_override", "priority", "time_skipping_config")
+_IN_FLIGHT_ACTIVITY = {ActivityState.SCHEDULED, ActivityState.STARTED, ActivityState.PAUSE_REQUESTED}
+
+
+@dataclass
+class TimeSkippingState:
+    """A run's time skipping: its effective config, the time it skipped and its fast-forward."""
+
+    config: common.TimeSkippingConfig
+    skipped: float = 0.0  # seconds the run's clock is ahead of the wall clock
+    session_skips: int = 0  # skips since the config was last set (bounded by max_session_skip_count)
+    fast_forward_target: float | None = None  # virtual time at which the fast-forward completes
+    fast_forward_completed: bool = False
+
+    @property
+    def fast_forward_pending(self) -> bool:
+        return self.fast_forward_target is not None and not self.fast_forward_completed
+
+
+def offset(state: MutableState | None) -> float:
+    """How far the run's virtual clock is ahead of the wall clock (0 without time skipping)."""
+    if state is None or state.time_skipping is None:
+        return 0.0
+    return state.time_skipping.skipped
+
+
+def check_config(config: common.TimeSkippingConfig, feature_enabled: bool) -> None:
+    """A config a client sends (at start or in UpdateWorkflowExecutionOptions), as the real server checks it."""
+    if not feature_enabled:
+        raise Unimplemented(NOT_ENABLED)
+    if config.HasField("fast_forward_config"):
+        if not config.enabled:
+            raise InvalidArgument("time_skipping_config: cannot set fast_forward when enabled is false")
+        if not config.fast_forward_config.id:
+            raise InvalidArgument("Time skipping config invalid: fast_forward_id must be set")
+        if seconds_of(config.fast_forward_config.duration) <= 0:
+            raise InvalidArgument("Time skipping config invalid: fast_forward duration must be positive")
+
+
+def effective(config: common.TimeSkippingConfig, default_max_skips: int) -> common.TimeSkippingConfig:
+    """The config as the server keeps it: the session skip bound filled in."""
+    result = common.TimeSkippingConfig()
+    result.CopyFrom(config)
+    if not result.max_session_skip_count:
+        result.max_session_skip_count = default_max_skips
+    return result
+
+
+def begin(state: MutableState, now: float) -> None:
+    """A new run started with a config (recorded, effective, in its started event)."""
+    started = state.started_attributes
+    if started.HasField("time_skipping_config"):
+        state.time_skipping = TimeSkippingState(config=started.time_skipping_config)
+        _set_fast_forward(state.time_skipping, now)
+
+
+def _set_fast_forward(skipping: TimeSkippingState, now: float) -> None:
+    skipping.session_skips = 0
+    skipping.fast_forward_completed = False
+    if skipping.config.HasField("fast_forward_config"):
+        skipping.fast_forward_target = now + seconds_of(skipping.config.fast_forward_config.duration)
+    else:
+        skipping.fast_forward_target = None
+
+
+# ---- UpdateWorkflowExecutionOptions ---------------------------------------------------------
+
+
+def check_mask(mask: field_mask_pb2.FieldMask) -> list[str]:
+    """The options the mask names (a sub-field counts as its option); INVALID_ARGUMENT as the real server."""
+    named = []
+    for path in mask.paths:
+        top = path.split(".", 1)[0]
+        if top not in OPTION_PATHS:
+            raise InvalidArgument(
+                f'error parsing UpdateMask: proto: invalid path "{path}" for message '
+                f'"temporal.api.workflow.v1.WorkflowExecutionOptions"'
+            )
+        named.append(top)
+    return named
+
+
+def options_of(state: MutableState) -> workflow_pb.WorkflowExecutionOptions:
+    """The run's options as UpdateWorkflowExecutionOptions answers them."""
+    options = workflow_pb.WorkflowExecutionOptions()
+    if state.versioning_override is not None:
+        options.versioning_override.CopyFrom(state.versioning_override)
+    if state.started_attributes.HasField("priority") and state.started_attributes.priority.ByteSize():
+        options.priority.CopyFrom(state.started_attributes.priority)
+    if state.time_skipping is not None:
+        options.time_skipping_config.CopyFrom(state.time_skipping.config)
+    return options
+
+
+def update_options(
+    state: MutableState,
+    ch: Changes,
+    requested: workflow_pb.WorkflowExecutionOptions,
+    paths: list[str],
+    identity: str,
+    default_max_skips: int,
+) -> workflow_pb.WorkflowExecutionOptions:
+    """Apply the named options; a WorkflowExecutionOptionsUpdated event records the result.
+
+    Like the real server, an empty mask changes nothing and writes no event. The event names
+    the resulting override (or that there is none), the priority and the time-skipping config.
+    """
+    if not state.running:
+        raise WorkflowClosed()
+    if not paths:
+        return options_of(state)
+    if "versioning_override" in paths:
+        override = requested.versioning_override if requested.HasField("versioning_override") else None
+        state.versioning_override = override if override is not None and override.ByteSize() else None
+    if "priority" in paths:
+        state.started_attributes.priority.CopyFrom(requested.priority)
+    if "time_skipping_config" in paths:
+        config = effective(requested.time_skipping_config, default_max_skips)
+        if state.time_skipping is None:
+            state.time_skipping = TimeSkippingState(config=config)
+        else:
+            state.time_skipping.config = config
+        _set_fast_forward(state.time_skipping, ch.now)
+    attrs = history.WorkflowExecutionOptionsUpdatedEventAttributes(identity=identity)
+    if state.versioning_override is not None:
+        attrs.versioning_override.CopyFrom(state.versioning_override)
+    else:
+        attrs.unset_versioning_override = True
+    if state.started_attributes.HasField("priority"):
+        attrs.priority.CopyFrom(state.started_attributes.priority)
+    if state.time_skipping is not None:
+        attrs.time_skipping_config.CopyFrom(state.time_skipping.config)
+        attrs.time_skipping_config_updated = "time_skipping_config" in paths
+    event = new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED, ch.now, attrs)
+    event.worker_may_ignore = True
+    if state.workflow_task_started:
+        # Written after the running workflow task, like any event from outside the workflow.
+        state.buffered_events.append(event)
+    else:
+        state.write_events(ch, [event])
+    return options_of(state)
+
+
+# ---- skipping -------------------------------------------------------------------------------
+
+
+def idle(state: MutableState) -> bool:
+    """Nothing is in flight for the run: only time can move it on."""
+    return (
+        state.workflow_task is None
+        and not state.buffered_events
+        and not state.children
+        and not state.external_signals
+        and not state.external_cancels
+        and not any(activity.state in _IN_FLIGHT_ACTIVITY for activity in state.activities.values())
+    )
+
+
+def next_deadline(state: MutableState) -> float | None:
+    """The first time the run waits for: a timer, a retry backoff, a delayed first workflow task.
+
+    Its run and execution timeouts are not among them: skipping never ends a run early.
+    """
+    times = [timer.deadline for timer in state.timers.values()]
+    times += [
+        activity.next_attempt_time
+        for activity in state.activities.values()
+        if activity.state is ActivityState.BACKING_OFF and activity.next_attempt_time
+    ]
+    if state.workflow_task_retry_attempt:
+        times.append(state.workflow_task_retry_at)
+    if not state.any_workflow_task_started and state.workflow_task is None and state.first_wft_backoff > 0:
+        times.append(state.start_time + state.first_wft_backoff)
+    return min(times, default=None)
+
+
+def skip_target(state: MutableState, now: float) -> float | None:
+    """The virtual time the run's clock jumps to now (`now` is its virtual time), or None."""
+    skipping = state.time_skipping
+    if skipping is None or not skipping.config.enabled or not state.running or not idle(state):
+        return None
+    candidates = [t for t in (next_deadline(state), skipping.fast_forward_target) if t is not None]
+    if skipping.fast_forward_completed:
+        candidates = [t for t in candidates if t != skipping.fast_forward_target]
+    if not candidates:
+        return None
+    target = min(candidates)
+    if target <= now and not (skipping.fast_forward_pending and target == skipping.fast_forward_target):
+        return None
+    return target
+
+
+def skip(state: MutableState, ch: Changes, wall_now: float) -> bool:
+    """Jump the run's clock to its next deadline or its fast-forward's target; True if it did."""
+    target = skip_target(state, ch.now)
+    skipping = state.time_skipping
+    if target is None or skipping is None:
+        return False
+    attrs = history.WorkflowExecutionTimeSkippingTransitionedEventAttributes(
+        target_time=timestamp(target), wall_clock_time=timestamp(wall_now)
+    )
+    skipping.skipped += max(0.0, target - ch.now)
+    skipping.session_skips += 1
+    ff_target = skipping.fast_forward_target
+    if skipping.fast_forward_pending and ff_target is not None and target >= ff_target:
+        skipping.fast_forward_completed = True
+        skipping.config.enabled = False
+        attrs.disabled_after_fast_forward = True
+    elif skipping.session_skips >= skipping.config.max_session_skip_count:
+        skipping.config.enabled = False
+    event = new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIME_SKIPPING_TRANSITIONED, ch.now, attrs)
+    event.worker_may_ignore = True
+    state.write_events(ch, [event])
+    return True
+
+
+# ---- what clients read ------------------------------------------------------------------------
+
+
+def info(state: MutableState, wall_now: float) -> common.TimeSkippingInfo | None:
+    """DescribeWorkflowExecution's time_skipping_info: None if the run never had a config.
+
+    As the real dev server (1.9.1) answers it: the run's virtual time and its effective config.
+    """
+    skipping = state.time_skipping
+    if skipping is None:
+        return None
+    now = state.close_time if state.close_time is not None else wall_now + skipping.skipped
+    return common.TimeSkippingInfo(current_time=timestamp(now), effective_config=skipping.config)
+
+
+def fast_forward_info(state: MutableState) -> common.TimeSkippingFastForwardInfo | None:
+    skipping = state.time_skipping
+    if skipping is None or skipping.fast_forward_target is None:
+        return None
+    ff = skipping.config.fast_forward_config
+    return common.TimeSkippingFastForwardInfo(
+        fast_forward_duration=ff.duration,
+        fast_forward_id=ff.id,
+        target_time=timestamp(skipping.fast_forward_target),
+        has_completed=skipping.fast_forward_completed,
+    )
+
+
+def poll_outcome(state: MutableState, fast_forward_id: str) -> tuple[int, str] | None:
+    """PollWorkflowExecutionTimeSkipping's answer for the run now, or None to keep waiting."""
+    skipping = state.time_skipping
+    if (
+        skipping is None
+        or skipping.fast_forward_target is None
+        or skipping.config.fast_forward_config.id != fast_forward_id
+    ):
+        return PollResult.FAST_FORWARD_POLLING_RESULT_FAST_FORWARD_FAILED, ID_MISMATCH
+    if skipping.fast_forward_completed:
+        return PollResult.FAST_FORWARD_POLLING_RESULT_FAST_FORWARD_COMPLETED, ""
+    if not state.running:
+        return PollResult.FAST_FORWARD_POLLING_RESULT_FAST_FORWARD_FAILED, RUN_ENDED
+    if not skipping.config.enabled:
+        return PollResult.FAST_FORWARD_POLLING_RESULT_FAST_FORWARD_FAILED, DISABLED
+    return None
