@@ -70,9 +70,8 @@ class ServerConfig:
     time_skipping: bool = False
     # Per-workflow time skipping, TimeSkippingConfig (frontend.WorkflowTimeSkippingEnabled; the
     # real dev server 1.9.1 has it off unless set, Tempo on, so the SDK's TimeSkipper works
-    # against a plain `start-dev`), and skips per session (frontend.WorkflowTimeSkippingMaxSkipPerSession).
+    # against a plain `start-dev`).
     workflow_time_skipping: bool = True
-    max_skips_per_session: int = 200
 
     @property
     def address(self) -> str:
@@ -109,7 +108,6 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
             limits=config.limits,
             eager_workflow_start=config.eager_workflow_start,
             time_skipping_enabled=config.workflow_time_skipping,
-            max_skips_per_session=config.max_skips_per_session,
         ),
     )
     if isinstance(clock, SkippingClock):

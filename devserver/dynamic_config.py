@@ -115,12 +115,6 @@ HONOURED_KEYS: tuple[HonouredKey, ...] = (
         "workflow_time_skipping",
     ),
     HonouredKey(
-        "frontend.WorkflowTimeSkippingMaxSkipPerSession",
-        "int",
-        "skips a time-skipping workflow makes before it stops skipping, when its config sets no bound",
-        "max_skips_per_session",
-    ),
-    HonouredKey(
         "frontend.namespaceCount",
         "int",
         "concurrent long-running calls (task polls, queries, updates) per namespace and method",

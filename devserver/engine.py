@@ -131,7 +131,6 @@ class Engine:
         # that closed must not hold memory until its deadline).
         # Each with its deadline in the run's time (ahead of the wall clock when it skips time).
         self._timer_handles: dict[RunKey, dict[Cancellable, tuple[float, TimerKey]]] = {}
-        self._skipping: set[RunKey] = set()  # runs whose clock is about to jump
         # Counts closed runs for `--metrics-port` (devserver/metrics.py), when it is served.
         self.metrics: Metrics | None = None
         # Deadlines that came due and are being carried out (a time-skipping clock waits for them).
@@ -187,15 +186,20 @@ class Engine:
         the door keeps of runs near a limit) and the run is terminated instead;
         HistoryLimitExceeded is raised.
         """
-        ch = Changes(self.clock.now() + time_skipping.offset(state))
+        skipped = time_skipping.offset(state)
+        ch = Changes(self.clock.now() + skipped)
         undo = self._undo_point(state)
         try:
             result = rule(state, ch)
+            # As the real server closes a transaction: a run left with nothing in flight skips time.
+            time_skipping.skip(state, ch, self.clock.now())
         finally:
             self._count_stale(ch)
         if ch.only_stale():
             return result
         await self._commit(state, ch, undo)
+        if time_skipping.offset(state) != skipped:
+            self._rearm(state.key)
         return result
 
     async def create_run(self, make: Callable[[Changes], MutableState], request_id: str = "") -> MutableState:
@@ -223,8 +227,6 @@ class Engine:
                 # start request id, as on the real server).
                 self._register(new_state, new_state.start_request_id)
             self._apply(state, ch)
-            if state.time_skipping is not None:
-                self._skip_time(state)
             self._schedule_transfers(ch.transfers)
             if ch.closed:
                 # A closed run may owe its parent a report and its children their close policy.
@@ -424,28 +426,11 @@ class Engine:
         for handle in self._timer_handles.pop(run, ()):
             handle.cancel()
 
-    def _skip_time(self, state: MutableState) -> None:
-        """A run that skips time and has nothing in flight: its clock jumps to what it waits for."""
-        if state.key not in self._skipping and self._next_skip(state) is not None:
-            self._skipping.add(state.key)
-            self.spawn(self._skip_time_now(state))
-
-    def _next_skip(self, state: MutableState) -> float | None:
-        return time_skipping.skip_target(state, self.clock.now() + time_skipping.offset(state))
-
-    async def _skip_time_now(self, state: MutableState) -> None:
-        try:
-            wall_now = self.clock.now()
-            if not await self.change(state, lambda run, ch: time_skipping.skip(run, ch, wall_now)):
-                return
-        finally:
-            self._skipping.discard(state.key)
-        # Its deadlines come that much sooner in wall time.
-        for handle, (deadline, key) in list(self._timer_handles.pop(state.key, {}).items()):
+    def _rearm(self, run: RunKey) -> None:
+        """The run's clock jumped (core.time_skipping): its deadlines come sooner in wall time."""
+        for handle, (deadline, key) in list(self._timer_handles.pop(run, {}).items()):
             handle.cancel()
             self._arm(deadline, key)
-        if state.time_skipping is not None:
-            self._skip_time(state)
 
     def armed_timers(self, run: RunKey) -> int:
         """How many deadlines of the run are armed (for tests and diagnostics)."""

@@ -9,8 +9,9 @@ WorkflowExecutionTimeSkippingTransitioned event. A fast-forward (`FastForwardCon
 time skipping when its target is reached; a client waits for that with
 PollWorkflowExecutionTimeSkipping. Other workflows keep real time.
 
-The engine stamps every change of a run with the run's virtual time (`offset`) and arms its
-deadlines that much earlier in wall time; it asks `skip` after each commit of a skipping run.
+The door stamps every change of a run with the run's virtual time (`offset`), ends every
+change with `skip` (as the real server closes a transaction) and arms the run's deadlines
+that much earlier in wall time.
 """
 
 from __future__ import annotations
@@ -243,6 +244,11 @@ def skip(state: MutableState, ch: Changes, wall_now: float) -> bool:
         skipping.fast_forward_completed = True
         skipping.config.enabled = False
         attrs.disabled_after_fast_forward = True
+        # The real server's options-updated event of the same change shares the config it
+        # disables here, so it records enabled: false too.
+        for written in ch.events:
+            if written.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED:
+                written.workflow_execution_options_updated_event_attributes.time_skipping_config.enabled = False
     elif skipping.session_skips >= skipping.config.max_session_skip_count:
         skipping.config.enabled = False
     event = new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIME_SKIPPING_TRANSITIONED, ch.now, attrs)
