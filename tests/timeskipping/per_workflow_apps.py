@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
