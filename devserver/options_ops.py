@@ -1,4 +1,5 @@
-"""UpdateWorkflowExecutionOptions and PollWorkflowExecutionTimeSkipping (rules: core.time_skipping)."""
+"""UpdateWorkflowExecutionOptions and PollWorkflowExecutionTimeSkipping (rules: core.execution_options,
+core.time_skipping)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import time_skipping
+from devserver.core import execution_options, time_skipping
 from devserver.engine import Engine
 from devserver.errors import FailedPrecondition, Unimplemented
 
@@ -21,7 +22,7 @@ class OptionsOps:
     ) -> wsv1.UpdateWorkflowExecutionOptionsResponse:
         engine = self.engine
         engine.namespaces.get(request.namespace)
-        paths = time_skipping.check_mask(request.update_mask)
+        paths = execution_options.check_mask(request.update_mask)
         state = engine.run_for_execution(request.namespace, request.workflow_execution)
         options = request.workflow_execution_options
         if "versioning_override" in paths and options.HasField("versioning_override"):
@@ -30,7 +31,7 @@ class OptionsOps:
             time_skipping.check_config(options.time_skipping_config, engine.config.time_skipping_enabled)
         result = await engine.change(
             state,
-            lambda run, ch: time_skipping.update_options(
+            lambda run, ch: execution_options.update_options(
                 run, ch, options, paths, request.identity, engine.config.max_skips_per_session
             ),
         )

@@ -1,4 +1,4 @@
-"""Per-workflow time skipping (`TimeSkippingConfig`), and the options a client updates on a run.
+"""Per-workflow time skipping (`TimeSkippingConfig`).
 
 A run with time skipping enabled has its own virtual clock: the wall clock plus the time it
 has skipped (`TimeSkippingState.skipped`). Whenever nothing is in flight for it (no workflow
@@ -18,17 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from google.protobuf import field_mask_pb2
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import time_skipping_pb2
 from temporalio.api.history.v1 import message_pb2 as history
-from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
 from devserver.core.changes import Changes
 from devserver.core.lifecycles import ActivityState
 from devserver.core.mutable_state import EventType, MutableState, new_event
 from devserver.core.protos import seconds_of, timestamp
-from devserver.errors import InvalidArgument, Unimplemented, WorkflowClosed
+from devserver.errors import InvalidArgument, Unimplemented
 
 PollResult = time_skipping_pb2.FastForwardPollingResult
 DEFAULT_MAX_SESSION_SKIP_COUNT = 200
@@ -36,7 +34,6 @@ NOT_ENABLED = "The Time-Skipping feature is not enabled for namespace."
 ID_MISMATCH = "the requested fast_forward_id does not match the execution's current fast-forward"
 RUN_ENDED = "the execution ended before the fast-forward completed"
 DISABLED = "time skipping was disabled before the fast-forward completed"
-OPTION_PATHS = ("versioning_override", "priority", "time_skipping_config")
 _IN_FLIGHT_ACTIVITY = {ActivityState.SCHEDULED, ActivityState.STARTED, ActivityState.PAUSE_REQUESTED}
 
 
@@ -101,82 +98,13 @@ def _set_fast_forward(skipping: TimeSkippingState, now: float) -> None:
         skipping.fast_forward_target = None
 
 
-# ---- UpdateWorkflowExecutionOptions ---------------------------------------------------------
-
-
-def check_mask(mask: field_mask_pb2.FieldMask) -> list[str]:
-    """The options the mask names (a sub-field counts as its option); INVALID_ARGUMENT as the real server."""
-    named = []
-    for path in mask.paths:
-        top = path.split(".", 1)[0]
-        if top not in OPTION_PATHS:
-            raise InvalidArgument(
-                f'error parsing UpdateMask: proto: invalid path "{path}" for message '
-                f'"temporal.api.workflow.v1.WorkflowExecutionOptions"'
-            )
-        named.append(top)
-    return named
-
-
-def options_of(state: MutableState) -> workflow_pb.WorkflowExecutionOptions:
-    """The run's options as UpdateWorkflowExecutionOptions answers them."""
-    options = workflow_pb.WorkflowExecutionOptions()
-    if state.versioning_override is not None:
-        options.versioning_override.CopyFrom(state.versioning_override)
-    if state.started_attributes.HasField("priority") and state.started_attributes.priority.ByteSize():
-        options.priority.CopyFrom(state.started_attributes.priority)
-    if state.time_skipping is not None:
-        options.time_skipping_config.CopyFrom(state.time_skipping.config)
-    return options
-
-
-def update_options(
-    state: MutableState,
-    ch: Changes,
-    requested: workflow_pb.WorkflowExecutionOptions,
-    paths: list[str],
-    identity: str,
-    default_max_skips: int,
-) -> workflow_pb.WorkflowExecutionOptions:
-    """Apply the named options; a WorkflowExecutionOptionsUpdated event records the result.
-
-    Like the real server, an empty mask changes nothing and writes no event. The event names
-    the resulting override (or that there is none), the priority and the time-skipping config.
-    """
-    if not state.running:
-        raise WorkflowClosed()
-    if not paths:
-        return options_of(state)
-    if "versioning_override" in paths:
-        override = requested.versioning_override if requested.HasField("versioning_override") else None
-        state.versioning_override = override if override is not None and override.ByteSize() else None
-    if "priority" in paths:
-        state.started_attributes.priority.CopyFrom(requested.priority)
-    if "time_skipping_config" in paths:
-        config = effective(requested.time_skipping_config, default_max_skips)
-        if state.time_skipping is None:
-            state.time_skipping = TimeSkippingState(config=config)
-        else:
-            state.time_skipping.config = config
-        _set_fast_forward(state.time_skipping, ch.now)
-    attrs = history.WorkflowExecutionOptionsUpdatedEventAttributes(identity=identity)
-    if state.versioning_override is not None:
-        attrs.versioning_override.CopyFrom(state.versioning_override)
+def set_config(state: MutableState, now: float, config: common.TimeSkippingConfig) -> None:
+    """A client's new config (UpdateWorkflowExecutionOptions): a new session, and its fast-forward."""
+    if state.time_skipping is None:
+        state.time_skipping = TimeSkippingState(config=config)
     else:
-        attrs.unset_versioning_override = True
-    if state.started_attributes.HasField("priority"):
-        attrs.priority.CopyFrom(state.started_attributes.priority)
-    if state.time_skipping is not None:
-        attrs.time_skipping_config.CopyFrom(state.time_skipping.config)
-        attrs.time_skipping_config_updated = "time_skipping_config" in paths
-    event = new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED, ch.now, attrs)
-    event.worker_may_ignore = True
-    if state.workflow_task_started:
-        # Written after the running workflow task, like any event from outside the workflow.
-        state.buffered_events.append(event)
-    else:
-        state.write_events(ch, [event])
-    return options_of(state)
+        state.time_skipping.config = config
+    _set_fast_forward(state.time_skipping, now)
 
 
 # ---- skipping -------------------------------------------------------------------------------
