@@ -68,10 +68,13 @@ class OptionsOps:
 
 
 def _check_pinned(override: workflow_pb.VersioningOverride, task_queue: str) -> None:
-    """A pinned override names a version whose workers poll the task queue: Tempo has no
+    """A pinned (or one-time) override names a version whose workers poll the task queue: Tempo has no
     worker deployments, so, as on a real server where no such worker ever polled, none is."""
-    version = override.pinned.version if override.HasField("pinned") else None
-    if version is None:
+    if override.HasField("pinned"):
+        version = override.pinned.version
+    elif override.HasField("one_time"):
+        version = override.one_time.target_deployment_version
+    else:
         return
     raise FailedPrecondition(
         f"Pinned version '{version.deployment_name}:{version.build_id}' is not present in task queue "

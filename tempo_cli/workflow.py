@@ -393,6 +393,57 @@ def cancel(
     _commands.cancel(cli, str(workflow_id), run_id, reason)
 
 
+class OverrideBehavior(enum.StrEnum):
+    """`--versioning-override-behavior` of `tempo workflow update-options`: unspecified removes the override."""
+
+    unspecified = "unspecified"
+    pinned = "pinned"
+    one_time = "one_time"
+    auto_upgrade = "auto_upgrade"
+
+
+@command(app, "update-options")
+def update_options(
+    cli: CliContext,
+    workflow_id: WorkflowIdOption,
+    behavior: Annotated[
+        OverrideBehavior,
+        typer.Option(
+            "--versioning-override-behavior",
+            help="Override the workflow's versioning behavior; unspecified removes the override.",
+            show_default=False,
+        ),
+    ],
+    run_id: RunIdOption = None,
+    deployment_name: Annotated[
+        str | None,
+        typer.Option(
+            "--versioning-override-deployment-name",
+            help="With pinned or one_time: the Deployment Name of the version to target.",
+            show_default=False,
+        ),
+    ] = None,
+    build_id: Annotated[
+        str | None,
+        typer.Option(
+            "--versioning-override-build-id",
+            help="With pinned or one_time: the Build ID of the version to target.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Change a workflow's options: its Worker Versioning override.
+
+    \b
+    Examples:
+      tempo workflow update-options -w order-3 --versioning-override-behavior auto_upgrade
+      tempo workflow update-options -w order-3 --versioning-override-behavior unspecified
+    """
+    from tempo_cli import _options_commands
+
+    _options_commands.update_options(cli, workflow_id, run_id, behavior, deployment_name, build_id)
+
+
 class ResetType(enum.StrEnum):
     """`--type` of `tempo workflow reset`: where to go back to, found in the run's history."""
 
