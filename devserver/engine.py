@@ -200,6 +200,10 @@ class Engine:
         await self._commit(state, ch, undo)
         if time_skipping.offset(state) != skipped:
             self._rearm(state.key)
+        for new_run, _ in ch.new_runs:
+            # The next run of a skipping chain may wait out a backoff: it skips it at once.
+            if time_skipping.skip_target(new_run, self.clock.now() + time_skipping.offset(new_run)) is not None:
+                await self.change(new_run, lambda run, nothing: None)
         return result
 
     async def create_run(self, make: Callable[[Changes], MutableState], request_id: str = "") -> MutableState:
@@ -378,7 +382,7 @@ class Engine:
         recovered: list[tuple[MutableState, Changes]] = []
         for state in list(self.runs.values()):
             if state.running:
-                ch = Changes(self.clock.now())
+                ch = Changes(self.clock.now() + time_skipping.offset(state))
                 recover(state, ch)
                 recovered.append((state, ch))
         # One transaction for all runs: a restart with many workflows stays fast.

@@ -82,11 +82,41 @@ def effective(config: common.TimeSkippingConfig, default_max_skips: int) -> comm
 
 
 def begin(state: MutableState, now: float) -> None:
-    """A new run started with a config (recorded, effective, in its started event)."""
+    """A new run started with a config (recorded, effective, in its started event); the next
+    run of a chain (continue-as-new, retry, cron) goes on from where the last one was."""
     started = state.started_attributes
-    if started.HasField("time_skipping_config"):
-        state.time_skipping = TimeSkippingState(config=started.time_skipping_config)
-        _set_fast_forward(state.time_skipping, now)
+    if not started.HasField("time_skipping_config"):
+        return
+    skipping = TimeSkippingState(config=started.time_skipping_config)
+    state.time_skipping = skipping
+    if not started.HasField("time_skipping_state_propagation"):
+        _set_fast_forward(skipping, now)
+        return
+    carried = started.time_skipping_state_propagation
+    skipping.skipped = seconds_of(carried.initial_skipped_duration)
+    skipping.session_skips = carried.initial_skip_count
+    if carried.HasField("fast_forward_target_time"):
+        skipping.fast_forward_target = carried.fast_forward_target_time.ToNanoseconds() / 1e9
+    elif skipping.config.HasField("fast_forward_config"):
+        # The fast-forward completed in an earlier run.
+        skipping.fast_forward_target = now
+        skipping.fast_forward_completed = True
+
+
+def carry_on(state: MutableState, successor: history.WorkflowExecutionStartedEventAttributes) -> None:
+    """The next run's config and what it inherits: the time skipped, the session's skips and a
+    pending fast-forward's target (TimeSkippingStatePropagation)."""
+    successor.ClearField("time_skipping_config")
+    successor.ClearField("time_skipping_state_propagation")
+    skipping = state.time_skipping
+    if skipping is None:
+        return
+    successor.time_skipping_config.CopyFrom(skipping.config)
+    carried = successor.time_skipping_state_propagation
+    carried.initial_skipped_duration.FromNanoseconds(round(skipping.skipped * 1e9))
+    carried.initial_skip_count = skipping.session_skips
+    if skipping.fast_forward_pending and skipping.fast_forward_target is not None:
+        carried.fast_forward_target_time.CopyFrom(timestamp(skipping.fast_forward_target))
 
 
 def _set_fast_forward(skipping: TimeSkippingState, now: float) -> None:

@@ -40,3 +40,17 @@ async def wait_for_timer(handle: WorkflowHandle[Any, Any]) -> None:
     async for event in handle.fetch_history_events(wait_new_event=True):
         if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
             return
+
+
+@workflow.defn(sandboxed=False)
+class SleepThenContinue:
+    """Sleeps `seconds`, continues as new `more` times, and returns the seconds its chain's clock moved."""
+
+    @workflow.run
+    async def run(self, seconds: float, more: int, moved: float) -> float:
+        before = workflow.now()
+        await asyncio.sleep(seconds)
+        moved += (workflow.now() - before).total_seconds()
+        if more:
+            workflow.continue_as_new(args=[seconds, more - 1, moved])
+        return moved

@@ -23,7 +23,7 @@ from temporalio.worker import Worker
 
 from tests.devserver.compat import server_pair
 from tests.inprocess import config_from_flags, tempo_in_process
-from tests.timeskipping.per_workflow_apps import HOUR, REAL_FLAGS, Sleeper, wait_for_timer
+from tests.timeskipping.per_workflow_apps import HOUR, REAL_FLAGS, Sleeper, SleepThenContinue, wait_for_timer
 
 PollResult = time_skipping_pb2.FastForwardPollingResult
 TRANSITIONED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIME_SKIPPING_TRANSITIONED
@@ -127,6 +127,38 @@ async def _fast_forward_facts(address: str) -> dict[str, object]:
     }
 
 
+async def _chain_facts(address: str) -> dict[str, object]:
+    """A chain of two runs (continue-as-new) fast-forwarded past the first run's timer: the
+    fast-forward completes in the second run, which goes on from the time the first skipped."""
+    client = await Client.connect(address)
+    skipper = TimeSkipper(client)
+    task_queue = f"tq-{uuid.uuid4()}"
+    async with Worker(client, task_queue=task_queue, workflows=[SleepThenContinue]):
+        first = await client.start_workflow(
+            SleepThenContinue.run, args=[HOUR / 2, 1, 0.0], id=f"chain-{uuid.uuid4()}", task_queue=task_queue
+        )
+        await wait_for_timer(first)
+        completed = await skipper.fast_forward(first, timedelta(minutes=45))
+        current = client.get_workflow_handle(first.id)
+        events = [event async for event in current.fetch_history_events()]
+        started = events[0]
+        info = await skipper.get_time_skipping_info(current)
+        await current.terminate()
+    attrs = started.workflow_execution_started_event_attributes
+    carried = attrs.time_skipping_state_propagation
+    assert info is not None
+    return {
+        "completed": completed,
+        "continued": bool(attrs.continued_execution_run_id),
+        "config enabled": attrs.time_skipping_config.enabled,
+        "skipped about half an hour": abs(carried.initial_skipped_duration.ToTimedelta() - timedelta(minutes=30))
+        < timedelta(seconds=2),
+        "skips": carried.initial_skip_count,
+        "target carried": carried.HasField("fast_forward_target_time"),
+        "enabled after": info.effective_config.enabled,
+    }
+
+
 async def test_time_skipping_recorded_as_on_the_real_server() -> None:
     async with server_pair(*REAL_FLAGS) as (tempo, real):
         assert await _history_facts(tempo) == await _history_facts(real)
@@ -134,6 +166,9 @@ async def test_time_skipping_recorded_as_on_the_real_server() -> None:
         assert ours == theirs
         assert ours["completed"] is True
         assert await _refusals(tempo) == await _refusals(real)
+        chain = await _chain_facts(tempo)
+        assert chain == await _chain_facts(real)
+        assert chain["completed"] is True and chain["target carried"] is True
 
 
 async def test_without_the_feature_both_servers_answer_unimplemented(real_address: str) -> None:
