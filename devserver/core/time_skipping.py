@@ -85,8 +85,9 @@ def begin(state: MutableState, now: float) -> None:
     """A new run started with a config (recorded, effective, in its started event); the next
     run of a chain (continue-as-new, retry, cron) goes on from where the last one was."""
     started = state.started_attributes
-    if not started.HasField("time_skipping_config"):
+    if not started.HasField("time_skipping_config") and not started.HasField("time_skipping_state_propagation"):
         return
+    # A child whose parent skips without passing the flag on has the parent's time, no config.
     skipping = TimeSkippingState(config=started.time_skipping_config)
     state.time_skipping = skipping
     if not started.HasField("time_skipping_state_propagation"):
@@ -101,6 +102,18 @@ def begin(state: MutableState, now: float) -> None:
         # The fast-forward completed in an earlier run.
         skipping.fast_forward_target = now
         skipping.fast_forward_completed = True
+
+
+def for_child(state: MutableState, initiated: history.StartChildWorkflowExecutionInitiatedEventAttributes) -> None:
+    """What a child inherits: the parent's time always, its enabled config unless the parent
+    disabled propagation (a parent's fast-forward is its own)."""
+    skipping = state.time_skipping
+    if skipping is None:
+        return
+    if skipping.config.enabled and not skipping.config.disable_propagation:
+        initiated.time_skipping_config.CopyFrom(skipping.config)
+        initiated.time_skipping_config.ClearField("fast_forward_config")
+    initiated.time_skipping_state_propagation.initial_skipped_duration.FromNanoseconds(round(skipping.skipped * 1e9))
 
 
 def carry_on(state: MutableState, successor: history.WorkflowExecutionStartedEventAttributes) -> None:
@@ -227,7 +240,10 @@ def info(state: MutableState, wall_now: float) -> common.TimeSkippingInfo | None
     if skipping is None:
         return None
     now = state.close_time if state.close_time is not None else wall_now + skipping.skipped
-    return common.TimeSkippingInfo(current_time=timestamp(now), effective_config=skipping.config)
+    info = common.TimeSkippingInfo(current_time=timestamp(now))
+    if skipping.config.ByteSize():
+        info.effective_config.CopyFrom(skipping.config)
+    return info
 
 
 def fast_forward_info(state: MutableState) -> common.TimeSkippingFastForwardInfo | None:

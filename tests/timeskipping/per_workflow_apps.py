@@ -37,8 +37,13 @@ async def event_types(handle: WorkflowHandle[Any, Any]) -> list[str]:
 
 async def wait_for_timer(handle: WorkflowHandle[Any, Any]) -> None:
     """Until the workflow's timer is started (its first workflow task is done)."""
+    await wait_for_event(handle, EventType.EVENT_TYPE_TIMER_STARTED)
+
+
+async def wait_for_event(handle: WorkflowHandle[Any, Any], event_type: int) -> None:
+    """Until the workflow's history has an event of this type."""
     async for event in handle.fetch_history_events(wait_new_event=True):
-        if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+        if event.event_type == event_type:
             return
 
 
@@ -54,3 +59,23 @@ class SleepThenContinue:
         if more:
             workflow.continue_as_new(args=[seconds, more - 1, moved])
         return moved
+
+
+@workflow.defn(sandboxed=False)
+class SleepThenChild:
+    """Sleeps `seconds`, then runs a Sleeper child for as long."""
+
+    @workflow.run
+    async def run(self, seconds: float) -> float:
+        await asyncio.sleep(seconds)
+        return await workflow.execute_child_workflow(Sleeper.run, seconds, id=f"{workflow.info().workflow_id}-child")
+
+
+async def first_event(
+    handle: WorkflowHandle[Any, Any], event_type: int = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+) -> Any:
+    """The first event of this type in the workflow's history."""
+    async for event in handle.fetch_history_events():
+        if event.event_type == event_type:
+            return event
+    raise AssertionError(f"no {EventType.Name(event_type)} in the history of {handle.id}")  # type: ignore[arg-type]

@@ -18,12 +18,21 @@ from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client
 from temporalio.service import RPCError
-from temporalio.testing import TimeSkipper
+from temporalio.testing import TimeSkipper, TimeSkippingConfig
 from temporalio.worker import Worker
 
 from tests.devserver.compat import server_pair
 from tests.inprocess import config_from_flags, tempo_in_process
-from tests.timeskipping.per_workflow_apps import HOUR, REAL_FLAGS, Sleeper, SleepThenContinue, wait_for_timer
+from tests.timeskipping.per_workflow_apps import (
+    HOUR,
+    REAL_FLAGS,
+    Sleeper,
+    SleepThenChild,
+    SleepThenContinue,
+    first_event,
+    wait_for_event,
+    wait_for_timer,
+)
 
 PollResult = time_skipping_pb2.FastForwardPollingResult
 TRANSITIONED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIME_SKIPPING_TRANSITIONED
@@ -140,8 +149,7 @@ async def _chain_facts(address: str) -> dict[str, object]:
         await wait_for_timer(first)
         completed = await skipper.fast_forward(first, timedelta(minutes=45))
         current = client.get_workflow_handle(first.id)
-        events = [event async for event in current.fetch_history_events()]
-        started = events[0]
+        started = await first_event(current)
         info = await skipper.get_time_skipping_info(current)
         await current.terminate()
     attrs = started.workflow_execution_started_event_attributes
@@ -159,6 +167,38 @@ async def _chain_facts(address: str) -> dict[str, object]:
     }
 
 
+async def _child_facts(address: str, disable_propagation: bool) -> dict[str, object]:
+    """A skipping parent's child: it starts at the parent's time and, unless the parent disabled
+    propagation, skips time too."""
+    client = await Client.connect(address)
+    skipper = TimeSkipper(client, config=TimeSkippingConfig(disable_propagation=disable_propagation))
+    task_queue = f"tq-{uuid.uuid4()}"
+    async with Worker(client, task_queue=task_queue, workflows=[SleepThenChild, Sleeper]):
+        parent = await skipper.client.start_workflow(
+            SleepThenChild.run, HOUR, id=f"parent-{uuid.uuid4()}", task_queue=task_queue
+        )
+        child = client.get_workflow_handle(f"{parent.id}-child")
+        if not disable_propagation:
+            await parent.result()
+        else:
+            await wait_for_event(parent, EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)
+            await wait_for_timer(child)
+        initiated_event = await first_event(parent, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED)
+        initiated = initiated_event.start_child_workflow_execution_initiated_event_attributes
+        started = (await first_event(child)).workflow_execution_started_event_attributes
+        info = await skipper.get_time_skipping_info(child)
+        if disable_propagation:
+            await parent.terminate()
+    assert info is not None
+    skipped = started.time_skipping_state_propagation.initial_skipped_duration.ToTimedelta()
+    return {
+        "initiated config": initiated.time_skipping_config,
+        "child config": started.time_skipping_config,
+        "child skipped the parent's hour": abs(skipped - timedelta(hours=1)) < timedelta(seconds=1),
+        "child info has config": info.HasField("effective_config"),
+    }
+
+
 async def test_time_skipping_recorded_as_on_the_real_server() -> None:
     async with server_pair(*REAL_FLAGS) as (tempo, real):
         assert await _history_facts(tempo) == await _history_facts(real)
@@ -169,6 +209,10 @@ async def test_time_skipping_recorded_as_on_the_real_server() -> None:
         chain = await _chain_facts(tempo)
         assert chain == await _chain_facts(real)
         assert chain["completed"] is True and chain["target carried"] is True
+        for disable_propagation in (False, True):
+            child = await _child_facts(tempo, disable_propagation)
+            assert child == await _child_facts(real, disable_propagation)
+            assert child["child info has config"] is not disable_propagation
 
 
 async def test_without_the_feature_both_servers_answer_unimplemented(real_address: str) -> None:
