@@ -8,12 +8,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 from temporalio.testing import TimeSkipper, WorkflowEnvironment
 from temporalio.worker import Worker
 
+from tests.servers import free_port, running, tempo_server
 from tests.timeskipping.per_workflow_apps import DAY, HOUR, TEMPO, Sleeper, event_types, wait_for_timer
 
 
@@ -94,3 +96,28 @@ async def test_time_skipper_on_a_plain_start_dev(tempo_address: str) -> None:
         )
     assert result == pytest.approx(7 * DAY, abs=5)
     assert time.monotonic() - wall_start < 3.0
+
+
+async def test_the_skipped_time_survives_a_restart(tmp_path: Path) -> None:
+    """With --db-filename, a workflow's clock stays where a fast-forward left it."""
+    db = str(tmp_path / "tempo.db")
+    port = free_port()
+    task_queue = f"tq-{uuid.uuid4()}"
+    with running(tempo_server("--db-filename", db, port=port)) as server:
+        client = await Client.connect(server.address)
+        skipper = TimeSkipper(client)
+        async with Worker(client, task_queue=task_queue, workflows=[Sleeper]):
+            handle = await client.start_workflow(
+                Sleeper.run, 3 * HOUR, id=f"kept-{uuid.uuid4()}", task_queue=task_queue
+            )
+            await wait_for_timer(handle)
+            assert await skipper.fast_forward(handle, timedelta(hours=1)) is True
+    with running(tempo_server("--db-filename", db, port=port)) as server:
+        client = await Client.connect(server.address)
+        skipper = TimeSkipper(client)
+        handle = client.get_workflow_handle(handle.id)
+        ahead = await skipper.get_current_time(handle) - datetime.now(UTC)
+        assert timedelta(minutes=59) < ahead < timedelta(minutes=61)
+        async with Worker(client, task_queue=task_queue, workflows=[Sleeper]):
+            assert await skipper.fast_forward(handle, timedelta(hours=3)) is False, "the workflow ends first"
+            assert await handle.result() == pytest.approx(3 * HOUR, abs=5)
