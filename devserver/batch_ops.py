@@ -31,6 +31,7 @@ from devserver.core.batch import BatchJob
 from devserver.engine import Engine
 from devserver.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted, ServiceError, WorkflowNotFound
 from devserver.list_filter import InvalidQueryError, parse_query
+from devserver.options_ops import OptionsOps
 from devserver.validation import MAX_ID_LENGTH
 
 log = logging.getLogger("tempo.batch")
@@ -219,6 +220,17 @@ class BatchOps:
             )
         elif job.operation == "deletion_operation":
             await engine.delete(wsv1.DeleteWorkflowExecutionRequest(namespace=namespace, workflow_execution=execution))
+        elif job.operation == "update_workflow_options_operation":
+            update = request.update_workflow_options_operation
+            await OptionsOps(engine).update_options(
+                wsv1.UpdateWorkflowExecutionOptionsRequest(
+                    namespace=namespace,
+                    workflow_execution=execution,
+                    workflow_execution_options=update.workflow_execution_options,
+                    update_mask=update.update_mask,
+                    identity=update.identity,
+                )
+            )
         else:
             await self._reset(job, execution)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf import field_mask_pb2
+from temporalio.api.batch.v1 import message_pb2 as batch_pb
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.deployment.v1 import message_pb2 as deployment_pb
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
@@ -14,6 +15,8 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from tempo_cli._context import CliContext
 from tempo_cli._raw_calls import call
 from tempo_cli.workflow import OverrideBehavior
+
+_MASK = "versioning_override"
 
 
 def versioning_override(
@@ -41,25 +44,24 @@ def versioning_override(
     return None
 
 
+def _options(override: workflow_pb.VersioningOverride | None) -> workflow_pb.WorkflowExecutionOptions:
+    options = workflow_pb.WorkflowExecutionOptions()
+    if override is not None:
+        options.versioning_override.CopyFrom(override)
+    return options
+
+
 def update_options(
-    cli: CliContext,
-    workflow_id: str,
-    run_id: str | None,
-    behavior: OverrideBehavior,
-    deployment_name: str | None,
-    build_id: str | None,
+    cli: CliContext, workflow_id: str, run_id: str | None, override: workflow_pb.VersioningOverride | None
 ) -> None:
-    override = versioning_override(cli, behavior, deployment_name, build_id)
+    """One workflow's override, set (or removed) with one UpdateWorkflowExecutionOptions."""
 
     async def work(client: Any) -> None:
-        options = workflow_pb.WorkflowExecutionOptions()
-        if override is not None:
-            options.versioning_override.CopyFrom(override)
         request = wsv1.UpdateWorkflowExecutionOptionsRequest(
             namespace=client.namespace,
             workflow_execution=common.WorkflowExecution(workflow_id=workflow_id, run_id=run_id or ""),
-            workflow_execution_options=options,
-            update_mask=field_mask_pb2.FieldMask(paths=["versioning_override"]),
+            workflow_execution_options=_options(override),
+            update_mask=field_mask_pb2.FieldMask(paths=[_MASK]),
             identity=client.identity,
         )
         await call(client, client.service.UpdateWorkflowExecutionOptions, request, workflow_id)
@@ -67,3 +69,20 @@ def update_options(
     cli.run(work)
     if not cli.json_mode:
         cli.write_raw("Update workflow options succeeded")
+
+
+def update_options_batch(
+    cli: CliContext,
+    query: str,
+    rps: float | None,
+    yes: bool,
+    reason: str,
+    override: workflow_pb.VersioningOverride | None,
+) -> None:
+    """The override for every workflow the query lists, as a batch job."""
+    from tempo_cli._batch_commands import start_job
+
+    operation = batch_pb.BatchOperationUpdateWorkflowExecutionOptions(
+        workflow_execution_options=_options(override), update_mask=field_mask_pb2.FieldMask(paths=[_MASK])
+    )
+    start_job(cli, query, rps, yes, reason, {"update_workflow_options_operation": operation})

@@ -405,7 +405,6 @@ class OverrideBehavior(enum.StrEnum):
 @command(app, "update-options")
 def update_options(
     cli: CliContext,
-    workflow_id: WorkflowIdOption,
     behavior: Annotated[
         OverrideBehavior,
         typer.Option(
@@ -414,7 +413,12 @@ def update_options(
             show_default=False,
         ),
     ],
+    workflow_id: batch.OptionalWorkflowIdOption = None,
     run_id: RunIdOption = None,
+    query: batch.QueryOption = None,
+    reason: ReasonOption = "",
+    rps: batch.RpsOption = None,
+    yes: batch.YesOption = False,
     deployment_name: Annotated[
         str | None,
         typer.Option(
@@ -432,16 +436,21 @@ def update_options(
         ),
     ] = None,
 ) -> None:
-    """Change a workflow's options: its Worker Versioning override.
+    """Change workflows' options: their Worker Versioning override (one, or a batch with --query).
 
     \b
     Examples:
       tempo workflow update-options -w order-3 --versioning-override-behavior auto_upgrade
       tempo workflow update-options -w order-3 --versioning-override-behavior unspecified
+      tempo workflow update-options --query "WorkflowType='Order'" --versioning-override-behavior auto_upgrade -y
     """
-    from tempo_cli import _options_commands
+    from tempo_cli import _batch_commands, _options_commands
 
-    _options_commands.update_options(cli, workflow_id, run_id, behavior, deployment_name, build_id)
+    override = _options_commands.versioning_override(cli, behavior, deployment_name, build_id)
+    if _batch_commands.wants_batch(cli, workflow_id, run_id, query, rps, yes):
+        _options_commands.update_options_batch(cli, str(query), rps, yes, reason, override)
+        return
+    _options_commands.update_options(cli, str(workflow_id), run_id, override)
 
 
 class ResetType(enum.StrEnum):
