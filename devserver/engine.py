@@ -666,6 +666,7 @@ class Engine:
             workflow_start_delay=request.workflow_start_delay,
             priority=request.priority,
             user_metadata=request.user_metadata if request.HasField("user_metadata") else None,
+            time_skipping_config=request.time_skipping_config if request.HasField("time_skipping_config") else None,
         )
         signal = history.WorkflowExecutionSignaledEventAttributes(
             signal_name=request.signal_name,

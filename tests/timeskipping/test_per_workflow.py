@@ -121,3 +121,14 @@ async def test_the_skipped_time_survives_a_restart(tmp_path: Path) -> None:
         async with Worker(client, task_queue=task_queue, workflows=[Sleeper]):
             assert await skipper.fast_forward(handle, timedelta(hours=3)) is False, "the workflow ends first"
             assert await handle.result() == pytest.approx(3 * HOUR, abs=5)
+
+
+async def test_signal_with_start_skips_time_too(tempo_address: str) -> None:
+    skipper = TimeSkipper(await Client.connect(tempo_address))
+    task_queue = f"tq-{uuid.uuid4()}"
+    async with Worker(skipper.client, task_queue=task_queue, workflows=[Sleeper]):
+        handle = await skipper.client.start_workflow(
+            Sleeper.run, DAY, id=f"sws-{uuid.uuid4()}", task_queue=task_queue, start_signal="wake"
+        )
+        assert await handle.result() == pytest.approx(DAY, abs=5)
+    assert await skipper.get_time_skipping_info(handle) is not None
