@@ -29,7 +29,6 @@ class ActivityOps:
         which = request.WhichOneof("activity")
         if which is None:
             raise InvalidArgument("Either Activity.Id or Activity.Type should be set on request.")
-        self.engine.namespaces.get(request.namespace)
         state = self.engine.run_for_execution(request.namespace, request.execution)
         return state, request.id if which == "id" else "", request.type if which == "type" else ""
 

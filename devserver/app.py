@@ -21,6 +21,7 @@ from devserver.engine import Engine, EngineConfig
 from devserver.grpc_handlers import DEFAULT_CONCURRENT_LONG_POLLS, LongPollLimiter, add_service
 from devserver.grpc_service import WorkflowService, abort
 from devserver.metrics import Metrics
+from devserver.namespace_ops import NamespaceOps
 from devserver.namespaces import NamespaceRegistry
 from devserver.operator_service import OperatorService
 from devserver.retention import RetentionReaper
@@ -119,7 +120,7 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
         if name not in engine.namespaces.namespaces:
             await store.save_namespace(engine.namespaces.register(name))
         if config.search_attributes:
-            await engine.add_search_attributes(name, config.search_attributes)
+            await NamespaceOps(engine).add_search_attributes(name, config.search_attributes)
     return engine
 
 
@@ -189,6 +190,8 @@ class DevServer:
                 self._stop_metrics = self.metrics.serve(self.config.ip, self.config.metrics_port)
             except OSError as exc:
                 raise PortInUse(f"cannot serve metrics on {self.config.ip}:{self.config.metrics_port}: {exc}") from exc
+        # Before the first request: a job kept from before the restart is there to describe.
+        self.workflow_service.batches.restore(self.engine.saved_batch_jobs)
         await self.grpc.start()
         self.reaper.start()
         await self.workflow_service.schedules.restore(self.engine.saved_schedules)

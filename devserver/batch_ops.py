@@ -3,21 +3,28 @@ on many workflows.
 
 The real server runs each job as a workflow in the temporal-system namespace; here a job is a
 `core.batch.BatchJob` run by a background task of the engine. Each target goes through the
-engine's own client operations (terminate, request_cancel, signal, delete, reset), so through
-the door like any other request, at the real server's default rate (worker.batcherRPS, 50 a
-second). Like the real server, Tempo does not read the request's `max_operations_per_second`
+same client operations as a request (`run_ops.RunOps`: terminate, request_cancel, signal,
+delete, reset), so through the door like any other request, at the real server's default rate
+(worker.batcherRPS, 50 a second). Like the real server, Tempo does not read the request's `max_operations_per_second`
 (the `--rps` of `temporal workflow terminate --query`).
 
-Jobs live in memory only: a server started with --db-filename forgets them on restart (keeping
-them would need a table in the stores; left for later).
+With --db-filename a job is kept in the store (`save_batch_job`) when it starts, when it ends,
+and at most a second apart while it runs, with the targets it has tried: after a restart,
+finished jobs are described and listed as before, and a running one carries on, skipping the
+targets it had tried (the real server's job is a workflow that resumes from its heartbeat). A
+target tried again after a crash gets the same request id, so a signal, cancel or reset is not
+repeated.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import os
 import socket
+from collections.abc import Iterable
 
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import event_type_pb2 as event_types
@@ -32,12 +39,16 @@ from devserver.engine import Engine
 from devserver.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted, ServiceError, WorkflowNotFound
 from devserver.list_filter import InvalidQueryError, parse_query
 from devserver.options_ops import OptionsOps
+from devserver.run_ops import RunOps
 from devserver.validation import MAX_ID_LENGTH
 
 log = logging.getLogger("tempo.batch")
 
 # Targets listed per visibility page, as the real batcher pages through its query.
 PAGE_SIZE = 1000
+# A running job's progress is saved at most this often (seconds); a job resumed after a crash
+# tries again the targets of the last moments, with the same request ids.
+SAVE_EVERY = 1.0
 # The identity the job's operations carry where the real batcher's SDK client uses its own
 # (terminate and cancel): the Go SDK's default, "<pid>@<host>@".
 WORKER_IDENTITY = f"{os.getpid()}@{socket.gethostname()}@"
@@ -46,19 +57,20 @@ WORKER_IDENTITY = f"{os.getpid()}@{socket.gethostname()}@"
 class BatchOps:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.run_ops = RunOps(engine)
+        self.options = OptionsOps(engine)
         # By (namespace, job id), oldest first.
         self.jobs: dict[tuple[str, str], BatchJob] = {}
 
     # ---- RPCs ---------------------------------------------------------------------------
 
-    def start(self, request: wsv1.StartBatchOperationRequest) -> None:
+    async def start(self, request: wsv1.StartBatchOperationRequest) -> None:
         operation = batch.check_start(request)
         if request.visibility_query:
             try:
                 parse_query(request.visibility_query)
             except InvalidQueryError as exc:
                 raise InvalidArgument(f"invalid visibility query: {exc}") from None
-        self.engine.namespaces.get(request.namespace)
         if len(request.job_id) > MAX_ID_LENGTH:
             # The real server's job is a workflow whose id is the job id.
             raise InvalidArgument("WorkflowId exceeds length limit.")
@@ -84,6 +96,7 @@ class BatchOps:
             )
         job = BatchJob(request.namespace, request.job_id, request, operation, self.engine.clock.now())
         self.jobs[(request.namespace, request.job_id)] = job
+        await self._save(job)
         self.engine.spawn(self._run(job))
 
     def describe(self, request: wsv1.DescribeBatchOperationRequest) -> wsv1.DescribeBatchOperationResponse:
@@ -91,9 +104,6 @@ class BatchOps:
         return batch.describe(job)
 
     def list(self, request: wsv1.ListBatchOperationsRequest) -> wsv1.ListBatchOperationsResponse:
-        if not request.namespace:
-            raise InvalidArgument("Namespace is empty.")
-        self.engine.namespaces.get(request.namespace)
         jobs = [job for (ns, _), job in self.jobs.items() if ns == request.namespace]
         # Newest first, as the real server lists its job workflows (open ones first).
         jobs.sort(key=lambda job: (job.running, job.close_time or 0.0, job.start_time), reverse=True)
@@ -103,54 +113,67 @@ class BatchOps:
         token = str(start + size).encode() if start + size < len(jobs) else b""
         return wsv1.ListBatchOperationsResponse(operation_info=[batch.info(job) for job in page], next_page_token=token)
 
-    def stop(self, request: wsv1.StopBatchOperationRequest) -> None:
+    async def stop(self, request: wsv1.StopBatchOperationRequest) -> None:
         if not request.job_id:
             raise InvalidArgument("JobId is not set on request.")
-        if not request.namespace:
-            raise InvalidArgument("Namespace is not set on request.")
         if not request.reason:
             raise InvalidArgument("Reason is not set on request.")
         job = self._job(request.namespace, request.job_id)
         if not job.running:
             raise NotFound("workflow execution already completed")
         job.fail(self.engine.clock.now())
+        await self._save(job)
 
     def _job(self, namespace: str, job_id: str) -> BatchJob:
         if not job_id:
             raise InvalidArgument("JobId is not set on request.")
-        if not namespace:
-            raise InvalidArgument("Namespace is not set on request.")
-        self.engine.namespaces.get(namespace)
         job = self.jobs.get((namespace, job_id))
         if job is None:
             raise WorkflowNotFound(job_id)
         return job
+
+    # ---- keeping jobs across restarts ------------------------------------------------------
+
+    async def _save(self, job: BatchJob) -> None:
+        await self.engine.store.save_batch_job(job.namespace, job.job_id, json.dumps(batch.dump(job)))
+
+    def restore(self, saved: Iterable[str]) -> None:
+        """Jobs a store held at start (oldest first): a running one carries on."""
+        for text in saved:
+            job = batch.load(json.loads(text))
+            self.jobs[(job.namespace, job.job_id)] = job
+            if job.running:
+                self.engine.spawn(self._run(job))
 
     # ---- running a job -------------------------------------------------------------------
 
     async def _run(self, job: BatchJob) -> None:
         rps = batch.OPERATIONS_PER_SECOND
         loop = asyncio.get_running_loop()
-        began = loop.time()
+        began = saved = loop.time()
         done = 0
         try:
             for execution in self._targets(job):
                 if not job.running:
-                    return  # stopped
+                    return  # stopped (and saved by stop)
                 # Even pacing at the job's rate.
                 delay = began + done / rps - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
                     if not job.running:
                         return
-                job.record(await self._apply(job, execution))
+                job.record(execution, await self._apply(job, execution))
                 done += 1
+                if loop.time() - saved >= SAVE_EVERY:
+                    saved = loop.time()
+                    await self._save(job)
         except (InvalidQueryError, ServiceError) as exc:
             log.info("batch job %s failed: %s", job.job_id, exc)
             job.fail(self.engine.clock.now())
-            return
         if job.running:
             job.finish(self.engine.clock.now())
+        with contextlib.suppress(ServiceError):  # the store is failing: the server is stopping
+            await self._save(job)
 
     def _targets(self, job: BatchJob):  # type: ignore[no-untyped-def]
         """The job's targets, listed a page at a time (a generator, so runs that close or start
@@ -158,16 +181,25 @@ class BatchOps:
         explicit = job.targets()
         if explicit:
             job.total = len(explicit)
-            yield from explicit
+            yield from (e for e in explicit if (e.workflow_id, e.run_id) not in job.tried)
             return
         query = batch.narrowed_query(job.request.visibility_query, job.operation_type)
+        if job.tried:
+            # Resumed after a restart: what was tried, and what is left to try.
+            job.total = len(job.tried) + sum(1 for _ in self._listed(job, query))
+        else:
+            job.total = self.engine.visibility.count(job.namespace, query)
+        yield from self._listed(job, query)
+
+    def _listed(self, job: BatchJob, query: str):  # type: ignore[no-untyped-def]
+        """The runs the query matches, a page at a time, but for those the job has tried."""
         visibility = self.engine.visibility
-        job.total = visibility.count(job.namespace, query)
         token = b""
         while True:
             records, token = visibility.list(job.namespace, query, PAGE_SIZE, token)
             for record in records:
-                yield common.WorkflowExecution(workflow_id=record.workflow_id, run_id=record.run_id)
+                if (record.workflow_id, record.run_id) not in job.tried:
+                    yield common.WorkflowExecution(workflow_id=record.workflow_id, run_id=record.run_id)
             if not token:
                 return
 
@@ -187,15 +219,15 @@ class BatchOps:
         return True
 
     async def _operate(self, job: BatchJob, execution: common.WorkflowExecution) -> None:
-        engine, request, namespace = self.engine, job.request, job.namespace
+        run_ops, request, namespace = self.run_ops, job.request, job.namespace
         if job.operation == "termination_operation":
-            await engine.terminate(
+            await run_ops.terminate(
                 wsv1.TerminateWorkflowExecutionRequest(
                     namespace=namespace, workflow_execution=execution, reason=request.reason, identity=WORKER_IDENTITY
                 )
             )
         elif job.operation == "cancellation_operation":
-            await engine.request_cancel(
+            await run_ops.request_cancel(
                 wsv1.RequestCancelWorkflowExecutionRequest(
                     namespace=namespace,
                     workflow_execution=execution,
@@ -205,7 +237,7 @@ class BatchOps:
             )
         elif job.operation == "signal_operation":
             signal = request.signal_operation
-            await engine.signal(
+            await run_ops.signal(
                 wsv1.SignalWorkflowExecutionRequest(
                     namespace=namespace,
                     workflow_execution=execution,
@@ -219,10 +251,10 @@ class BatchOps:
                 )
             )
         elif job.operation == "deletion_operation":
-            await engine.delete(wsv1.DeleteWorkflowExecutionRequest(namespace=namespace, workflow_execution=execution))
+            await run_ops.delete(wsv1.DeleteWorkflowExecutionRequest(namespace=namespace, workflow_execution=execution))
         elif job.operation == "update_workflow_options_operation":
             update = request.update_workflow_options_operation
-            await OptionsOps(engine).update_options(
+            await self.options.update_options(
                 wsv1.UpdateWorkflowExecutionOptionsRequest(
                     namespace=namespace,
                     workflow_execution=execution,
@@ -252,7 +284,7 @@ class BatchOps:
             event_id = self._workflow_task_event(job.namespace, execution, first=first)
             reapply = reset.reset_reapply_type
             exclude = []
-        await self.engine.reset(
+        await self.run_ops.reset(
             wsv1.ResetWorkflowExecutionRequest(
                 namespace=job.namespace,
                 workflow_execution=execution,

@@ -14,26 +14,18 @@ so no locks are needed. See docs/architecture.md.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from temporalio.api.common.v1 import message_pb2 as common
-from temporalio.api.enums.v1 import query_pb2
-from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
-from temporalio.api.history.v1 import message_pb2 as history
-from temporalio.api.query.v1 import message_pb2 as query_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver import transfers, validation
 from devserver.clock import Cancellable, Clock
-from devserver.core import children, closing, cron, eager_start, queries, runs, signals, time_skipping, workflow_tasks
+from devserver.core import children, closing, queries, time_skipping, workflow_tasks
 from devserver.core import limits as core_limits
-from devserver.core import reset as core_reset
 from devserver.core import timers as core_timers
 from devserver.core.changes import (
     Changes,
@@ -45,23 +37,17 @@ from devserver.core.changes import (
     Transfer,
     WorkflowTaskRef,
 )
-from devserver.core.ids import advance_task_ids, new_run_id
+from devserver.core.ids import advance_task_ids
 from devserver.core.lifecycles import ActivityState
 from devserver.core.limits import Limits
-from devserver.core.mutable_state import MutableState, UpdateInfo, task_queue_message
-from devserver.core.protos import duration, seconds_of, timestamp
+from devserver.core.mutable_state import MutableState, UpdateInfo
 from devserver.core.recovery import recover
-from devserver.core.reset import ResetBase
 from devserver.core.snapshot import dump as dump_state
 from devserver.core.snapshot import restore_into
 from devserver.errors import (
-    DeadlineExceeded,
     HistoryLimitExceeded,
     InvalidArgument,
-    NotFound,
-    QueryFailed,
     Unavailable,
-    WorkflowAlreadyStarted,
     WorkflowNotFound,
 )
 from devserver.matching import Matching
@@ -74,10 +60,6 @@ from devserver.waiters import Waiters
 log = logging.getLogger("tempo.engine")
 
 T = TypeVar("T")
-
-Status = wf_enums.WorkflowExecutionStatus
-ReusePolicy = wf_enums.WorkflowIdReusePolicy
-ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
 
 # Rejected updates remembered for callers still waiting on them.
 MAX_UNRECORDED_UPDATES = 1000
@@ -147,8 +129,10 @@ class Engine:
         self.stale_events: Counter[tuple[str, str]] = Counter()
         self._warned: set[tuple[RunKey, str]] = set()
         self.closing = False
-        # Schedules the store held at start, for devserver.schedule_ops to take over.
+        # Schedules and batch jobs the store held at start, for devserver.schedule_ops and
+        # devserver.batch_ops to take over.
         self.saved_schedules: list[str] = []
+        self.saved_batch_jobs: list[str] = []
 
     # ---- lookup -----------------------------------------------------------------
 
@@ -157,7 +141,7 @@ class Engine:
         if not workflow_id:
             raise InvalidArgument("WorkflowId is not set on request.")
         if run_id:
-            _check_run_id(run_id)
+            validation.check_run_id(run_id)
         chain = self.chains.get((namespace, workflow_id))
         if chain is None:
             raise WorkflowNotFound(workflow_id)
@@ -364,9 +348,21 @@ class Engine:
             chain.request_ids[request_id] = state.key.run_id
         self.runs[state.key] = state
 
+    async def forget_run(self, state: MutableState) -> None:
+        """Remove a closed run from the engine, visibility and the store (DeleteWorkflowExecution)."""
+        chain = self.chains[(state.key.namespace, state.key.workflow_id)]
+        del chain.runs[state.key.run_id]
+        chain.request_ids = {r: run for r, run in chain.request_ids.items() if run != state.key.run_id}
+        if not chain.runs:
+            del self.chains[(state.key.namespace, state.key.workflow_id)]
+        del self.runs[state.key]
+        self.visibility.delete(state.key.namespace, state.key.run_id)
+        await self.store.delete(state.key)
+
     async def restore(self, loaded: Loaded) -> None:
         """Take over what a store held: namespaces, runs, and every pending task and deadline."""
         self.saved_schedules = list(loaded.schedules)
+        self.saved_batch_jobs = list(loaded.batch_jobs)
         for namespace in loaded.namespaces:
             self.namespaces.namespaces.setdefault(namespace.name, namespace)
             for name, value_type in namespace.search_attributes.items():
@@ -389,22 +385,6 @@ class Engine:
         await self._write(recovered)
         for state in list(self.runs.values()):
             self._schedule_transfers(children.pending_transfers(state))
-
-    async def add_search_attributes(self, namespace_name: str, attributes: dict[str, int]) -> None:
-        namespace = self.namespaces.get(namespace_name)
-        namespace.add_search_attributes(attributes)
-        for name, value_type in attributes.items():
-            self.visibility.declare_search_attribute(name, value_type)
-        await self.store.save_namespace(namespace)
-
-    async def remove_search_attributes(self, namespace_name: str, names: list[str]) -> None:
-        namespace = self.namespaces.get(namespace_name)
-        namespace.remove_search_attributes(names)
-        await self.store.save_namespace(namespace)
-
-    async def register_namespace(self, name: str, description: str, owner_email: str, retention: float) -> None:
-        namespace = self.namespaces.register(name, description, owner_email, retention)
-        await self.store.save_namespace(namespace)
 
     # ---- timers -------------------------------------------------------------------
 
@@ -474,320 +454,16 @@ class Engine:
         if not task.cancelled() and not isinstance(task.exception(), HistoryLimitExceeded | None):
             log.error("background task failed", exc_info=task.exception())
 
-    # ---- starting workflows ---------------------------------------------------------
+    # ---- queries ---------------------------------------------------------------------
 
-    async def start_workflow(
-        self,
-        request: wsv1.StartWorkflowExecutionRequest,
-        signal: history.WorkflowExecutionSignaledEventAttributes | None = None,
-        parent: history.WorkflowExecutionStartedEventAttributes | None = None,
-        *,
-        eager: bool = False,
-    ) -> tuple[MutableState, bool]:
-        """Start a run (or find the one this request already started); (run, started).
-
-        `parent` holds the parent fields of a child workflow's started event. With `eager`, a
-        new run's first workflow task is started for the caller (core.eager_start).
-        """
-        namespace = self.namespaces.get(request.namespace)
-        validation.validate_start(request, self.config.limits)
-        if request.HasField("time_skipping_config"):
-            time_skipping.check_config(request.time_skipping_config, self.config.time_skipping_enabled)
-        namespace.check_search_attributes(request.search_attributes)
-        chain = self.chains.get((request.namespace, request.workflow_id))
-        if chain is not None:
-            if request.request_id and request.request_id in chain.request_ids:
-                return chain.runs[chain.request_ids[request.request_id]], True
-            existing = chain.current
-            if existing.running:
-                policy = validation.conflict_policy_for_running(request)
-                if policy == ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
-                    return existing, False
-                if policy == ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING:
-                    # Recorded as the real server records it (the reason names the old reuse policy).
-                    new_run = new_run_id()
-                    note = common.Payload(
-                        metadata={"encoding": b"json/plain"},
-                        data=json.dumps(f"terminated by new runID: {new_run}").encode(),
-                    )
-                    details = common.Payloads(payloads=[note])
-                    await self.change(
-                        existing,
-                        lambda run, ch: closing.terminate(
-                            run, ch, "TerminateIfRunning WorkflowIdReusePolicy", details, "history-service"
-                        ),
-                    )
-                    return await self._start_run(request, signal, parent, run_id=new_run, eager=eager), True
-                else:
-                    raise WorkflowAlreadyStarted(
-                        f"Workflow execution is already running. WorkflowId: {request.workflow_id}, "
-                        f"RunId: {existing.key.run_id}.",
-                        existing.start_request_id,
-                        existing.key.run_id,
-                        existing.first_execution_run_id,
-                    )
-            else:
-                validation.check_reuse_policy(request, existing)
-        return await self._start_run(request, signal, parent, eager=eager), True
-
-    async def _start_run(
-        self,
-        request: wsv1.StartWorkflowExecutionRequest,
-        signal: history.WorkflowExecutionSignaledEventAttributes | None,
-        parent: history.WorkflowExecutionStartedEventAttributes | None = None,
-        run_id: str = "",
-        eager: bool = False,
-    ) -> MutableState:
-        now = self.clock.now()
-        run_id = run_id or new_run_id()
-        execution_timeout = seconds_of(request.workflow_execution_timeout)
-        run_timeout = seconds_of(request.workflow_run_timeout)
-        if execution_timeout and (not run_timeout or run_timeout > execution_timeout):
-            run_timeout = execution_timeout
-        task_timeout = seconds_of(request.workflow_task_timeout) or 10.0
-        attrs = history.WorkflowExecutionStartedEventAttributes(
-            workflow_type=request.workflow_type,
-            task_queue=task_queue_message(request.task_queue.name),
-            input=request.input if request.HasField("input") else None,
-            workflow_task_timeout=duration(min(task_timeout, 120.0)),
-            original_execution_run_id=run_id,
-            identity=request.identity,
-            first_execution_run_id=run_id,
-            attempt=1,
-            first_workflow_task_backoff=request.workflow_start_delay
-            if seconds_of(request.workflow_start_delay)
-            else duration(0),
-            workflow_id=request.workflow_id,
-            priority=request.priority if request.HasField("priority") else None,
-        )
-        if execution_timeout:
-            attrs.workflow_execution_timeout.CopyFrom(duration(execution_timeout))
-            attrs.workflow_execution_expiration_time.CopyFrom(timestamp(now + execution_timeout))
-        if run_timeout:
-            attrs.workflow_run_timeout.CopyFrom(duration(run_timeout))
-        if request.HasField("retry_policy"):
-            attrs.retry_policy.CopyFrom(request.retry_policy)
-        if request.cron_schedule:
-            # As the real server: the first run waits for the schedule's first time.
-            attrs.cron_schedule = request.cron_schedule
-            attrs.initiator = wf_enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE
-            first = cron.backoff_seconds(request.cron_schedule, now, now) or 0.0
-            attrs.first_workflow_task_backoff.CopyFrom(duration(max(first, 0.0)))
-        if request.memo.fields:
-            attrs.memo.CopyFrom(request.memo)
-        if request.search_attributes.indexed_fields:
-            attrs.search_attributes.CopyFrom(request.search_attributes)
-        if request.header.fields:
-            attrs.header.CopyFrom(request.header)
-        # A schedule's start carries what the schedule's previous run ended with.
-        if request.HasField("last_completion_result"):
-            attrs.last_completion_result.CopyFrom(request.last_completion_result)
-        if request.HasField("continued_failure"):
-            attrs.continued_failure.CopyFrom(request.continued_failure)
-        if request.HasField("time_skipping_config"):
-            attrs.time_skipping_config.CopyFrom(
-                time_skipping.effective(request.time_skipping_config, self.config.max_skips_per_session)
-            )
-        if parent is not None:
-            attrs.MergeFrom(parent)
-
-        def make(ch: Changes) -> MutableState:
-            state = runs.start(
-                ch,
-                RunKey(request.namespace, request.workflow_id, run_id),
-                attrs,
-                execution_deadline=now + execution_timeout if execution_timeout else None,
-                request_id=request.request_id,
-                signal=signal,
-                user_metadata=request.user_metadata if request.HasField("user_metadata") else None,
-            )
-            if eager:
-                eager_start.start_first_task(state, ch, request.identity, request.request_id, self.config.limits)
-            return state
-
-        return await self.create_run(make, request.request_id)
-
-    # ---- client operations on a run ---------------------------------------------------
-
-    async def signal(self, request: wsv1.SignalWorkflowExecutionRequest) -> None:
-        self.namespaces.get(request.namespace)
-        if not request.signal_name:
-            raise InvalidArgument("SignalName is not set on request.")
-        validation.check_blob_size(request.input, request.header, limits=self.config.limits)
-        state = self.run_for_execution(request.namespace, request.workflow_execution)
-        await self.change(
-            state,
-            lambda run, ch: signals.signal(
-                run, ch, request.signal_name, request.input, request.identity, request.request_id, request.header
-            ),
-        )
-
-    async def signal_with_start(self, request: wsv1.SignalWithStartWorkflowExecutionRequest) -> MutableState:
-        self.namespaces.get(request.namespace)
-        if not request.signal_name:
-            raise InvalidArgument("SignalName is not set on request.")
-        validation.check_versioning_override(request)
-        validation.check_blob_size(
-            request.signal_input, request.input, request.memo, request.header, limits=self.config.limits
-        )
-        chain = self.chains.get((request.namespace, request.workflow_id))
-        if chain is not None and chain.current.running:
-            state = chain.current
-            await self.change(
-                state,
-                lambda run, ch: signals.signal(
-                    run,
-                    ch,
-                    request.signal_name,
-                    request.signal_input,
-                    request.identity,
-                    request.request_id,
-                    request.header,
-                ),
-            )
-            return state
-        start = wsv1.StartWorkflowExecutionRequest(
-            namespace=request.namespace,
-            workflow_id=request.workflow_id,
-            workflow_type=request.workflow_type,
-            task_queue=request.task_queue,
-            input=request.input,
-            workflow_execution_timeout=request.workflow_execution_timeout,
-            workflow_run_timeout=request.workflow_run_timeout,
-            workflow_task_timeout=request.workflow_task_timeout,
-            identity=request.identity,
-            request_id=request.request_id,
-            workflow_id_reuse_policy=request.workflow_id_reuse_policy,
-            workflow_id_conflict_policy=request.workflow_id_conflict_policy,
-            retry_policy=request.retry_policy if request.HasField("retry_policy") else None,
-            memo=request.memo,
-            search_attributes=request.search_attributes,
-            header=request.header,
-            workflow_start_delay=request.workflow_start_delay,
-            priority=request.priority,
-            user_metadata=request.user_metadata if request.HasField("user_metadata") else None,
-            time_skipping_config=request.time_skipping_config if request.HasField("time_skipping_config") else None,
-        )
-        signal = history.WorkflowExecutionSignaledEventAttributes(
-            signal_name=request.signal_name,
-            input=request.signal_input if request.HasField("signal_input") else None,
-            identity=request.identity,
-            header=request.header if request.header.fields else None,
-        )
-        state, _ = await self.start_workflow(start, signal)
-        return state
-
-    def _run_in_chain(
-        self, namespace: str, execution: common.WorkflowExecution, first_execution_run_id: str
-    ) -> MutableState:
-        """The run a terminate or cancel acts on: with a first execution run id, the current
-        run (the core checks it belongs to that chain), as on the real server."""
-        if first_execution_run_id:
-            return self.run(namespace, execution.workflow_id)
-        return self.run_for_execution(namespace, execution)
-
-    async def terminate(self, request: wsv1.TerminateWorkflowExecutionRequest) -> None:
-        self.namespaces.get(request.namespace)
-        state = self._run_in_chain(request.namespace, request.workflow_execution, request.first_execution_run_id)
-        details = request.details if request.HasField("details") else None
-        # The real server tells a user's terminate from the system's by these defaults.
-        reason = request.reason or "terminated by user via frontend"
-        identity = request.identity or "frontend-service"
-        await self.change(
-            state, lambda run, ch: closing.terminate(run, ch, reason, details, identity, request.first_execution_run_id)
-        )
-
-    async def request_cancel(self, request: wsv1.RequestCancelWorkflowExecutionRequest) -> None:
-        self.namespaces.get(request.namespace)
-        state = self._run_in_chain(request.namespace, request.workflow_execution, request.first_execution_run_id)
-        await self.change(
-            state,
-            lambda run, ch: signals.request_cancel(
-                run, ch, request.reason, request.identity, first_execution_run_id=request.first_execution_run_id
-            ),
-        )
-
-    async def reset(self, request: wsv1.ResetWorkflowExecutionRequest) -> str:
-        """ResetWorkflowExecution (core.reset): the id of the run it started (or of the current
-        run, for a repeated request)."""
-        core_reset.check_request(request)
-        execution = request.workflow_execution
-        if not execution.workflow_id:
-            raise InvalidArgument("WorkflowId is not set on request.")
-        if execution.run_id:
-            _check_run_id(execution.run_id)
-        self.namespaces.get(request.namespace)
-        chain = self.chains.get((request.namespace, execution.workflow_id))
-        if chain is None:
-            raise WorkflowNotFound(execution.workflow_id)
-        base = chain.runs.get(execution.run_id) if execution.run_id else chain.current
-        if base is None:
-            raise NotFound(
-                f'workflow execution not found for workflow ID "{execution.workflow_id}" '
-                f'and run ID "{execution.run_id}"'
-            )
-        read = ResetBase(base, self.store.read(base.key, 1, base.next_event_id - 1), last_run_id=base.key.run_id)
-        # Signals and updates of the runs it continued as are reapplied too.
-        run = base
-        while run.status == Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW and run.continued_to_run_id in chain.runs:
-            run = chain.runs[run.continued_to_run_id]
-            read.continued.append(self.store.read(run.key, 1, run.next_event_id - 1))
-            read.last_run_id = run.key.run_id
-        run_id = new_run_id()
-        return await self.change(
-            chain.current, lambda current, ch: core_reset.reset(current, ch, read, request, run_id)
-        )
-
-    async def delete(self, request: wsv1.DeleteWorkflowExecutionRequest) -> None:
-        self.namespaces.get(request.namespace)
-        state = self.run_for_execution(request.namespace, request.workflow_execution)
-        if state.running:
-            await self.change(state, lambda run, ch: closing.terminate(run, ch, "Delete workflow execution", None, ""))
-        chain = self.chains[(state.key.namespace, state.key.workflow_id)]
-        del chain.runs[state.key.run_id]
-        chain.request_ids = {r: run for r, run in chain.request_ids.items() if run != state.key.run_id}
-        if not chain.runs:
-            del self.chains[(state.key.namespace, state.key.workflow_id)]
-        del self.runs[state.key]
-        self.visibility.delete(state.key.namespace, state.key.run_id)
-        await self.store.delete(state.key)
-
-    async def query(self, request: wsv1.QueryWorkflowRequest, timeout: float | None) -> wsv1.QueryWorkflowResponse:
-
-        self.namespaces.get(request.namespace)
-        if not request.query.query_type:
-            raise InvalidArgument("QueryType is not set on request.")
-        state = self.run_for_execution(request.namespace, request.execution)
-        condition = request.query_reject_condition
-        if condition == query_pb2.QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN and not state.running:
-            return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.status))  # type: ignore[arg-type]
-        if (
-            condition == query_pb2.QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY
-            and state.status
-            not in (Status.WORKFLOW_EXECUTION_STATUS_RUNNING, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED)
-        ):
-            return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.status))  # type: ignore[arg-type]
-        query_id = str(uuid.uuid4())
+    def wait_for_query_answer(self, query_id: str) -> asyncio.Future[QueryAnswer]:
+        """A future the door resolves when a worker's answer to the query is committed."""
         waiter: asyncio.Future[QueryAnswer] = asyncio.get_running_loop().create_future()
         self._query_waiters[query_id] = waiter
-        try:
-            await self.change(state, lambda run, ch: queries.query(run, ch, query_id, request.query))
-            answer = await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            # The caller's own deadline (the wait is as long as it): it sees DEADLINE_EXCEEDED
-            # either way, whichever of gRPC and this answer comes first.
-            raise DeadlineExceeded("query timed out before a worker answered") from None
-        finally:
-            self._query_waiters.pop(query_id, None)
-            # Not a change of the run (queries are not history and nothing waits on them once
-            # their caller is gone), so not through the door: no commit per query.
-            queries.forget(state, query_id)
-        if answer.error is not None:
-            raise QueryFailed(answer.error)
-        response = wsv1.QueryWorkflowResponse()
-        if answer.result is not None:
-            response.query_result.CopyFrom(answer.result)  # type: ignore[arg-type]
-        return response
+        return waiter
+
+    def forget_query_waiter(self, query_id: str) -> None:
+        self._query_waiters.pop(query_id, None)
 
     # ---- updates ---------------------------------------------------------------------
 
@@ -824,10 +500,3 @@ class Engine:
 
 
 _WORKING_ACTIVITY = (ActivityState.SCHEDULED, ActivityState.STARTED)
-
-
-def _check_run_id(run_id: str) -> None:
-    try:
-        uuid.UUID(run_id)
-    except ValueError:
-        raise InvalidArgument("Invalid RunId.") from None

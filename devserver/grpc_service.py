@@ -31,9 +31,11 @@ from devserver.engine import Engine
 from devserver.errors import InvalidArgument, ServiceError, Unimplemented
 from devserver.grpc_handlers import MAX_ID_LENGTH
 from devserver.metrics import REFUSED_WITH
+from devserver.namespace_ops import NamespaceOps
 from devserver.namespaces import Namespace
 from devserver.options_ops import OptionsOps
 from devserver.read_ops import ReadOps
+from devserver.run_ops import RunOps
 from devserver.schedule_ops import Schedules, matching_response
 from devserver.update_ops import UpdateOps
 from devserver.worker_ops import WorkerOps
@@ -58,7 +60,8 @@ def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
     @functools.wraps(handler)
     async def wrapper(self: Any, request: Request, context: grpc.aio.ServicerContext) -> Response:
         try:
-            _check_token_namespace(self.engine, request)
+            if isinstance(self, WorkflowService):
+                look_up_namespace(self.engine, request)
             return await handler(self, request, context)
         except ServiceError as error:
             await abort(context, error)
@@ -71,15 +74,29 @@ def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
     return wrapper
 
 
-def _check_token_namespace(engine: Engine, request: Any) -> None:
-    """A task token only acts in the namespace it was issued in (as on the real server)."""
-    raw = getattr(request, "task_token", b"")
-    namespace = getattr(request, "namespace", "")
-    if not raw or not namespace:
+# Requests whose handlers read the namespace themselves: one being registered, or described by
+# name or id.
+_HANDLER_READS_NAMESPACE = ("RegisterNamespaceRequest", "DescribeNamespaceRequest")
+
+
+def look_up_namespace(engine: Engine, request: Any) -> None:
+    """The one place a WorkflowService request's namespace is looked up, before its handler runs
+    (as the real server's namespace interceptor does, so an unknown namespace is NOT_FOUND before
+    anything else in the request is checked): INVALID_ARGUMENT for an empty name, NOT_FOUND for an
+    unknown one. A task token acts only in the namespace it was issued in; a request with a token
+    and no namespace is left to its handler (the token names the namespace)."""
+    fields = request.DESCRIPTOR.fields_by_name
+    if "namespace" not in fields or type(request).__name__ in _HANDLER_READS_NAMESPACE:
         return
-    engine.namespaces.get(namespace)  # an unknown namespace is NOT_FOUND first
+    namespace: str = request.namespace
+    takes_token = "task_token" in fields
+    if takes_token and not namespace:
+        return
+    engine.namespaces.get(namespace)
+    if not takes_token or not request.task_token:
+        return
     try:
-        token = TaskToken.decode(raw)
+        token = TaskToken.decode(request.task_token)
     except InvalidArgument:
         return  # the handler answers garbage as garbage
     if token.namespace != namespace:
@@ -107,6 +124,8 @@ class WorkflowService:
         self.activity_control = ActivityOps(engine)
         self.batches = BatchOps(engine)
         self.schedules = Schedules(engine)
+        self.run_ops = RunOps(engine)
+        self.namespace_ops = NamespaceOps(engine)
         self.options = OptionsOps(engine)
 
     def _poll_timeout(self, context: grpc.aio.ServicerContext, longest: float | None = None) -> float:
@@ -157,7 +176,9 @@ class WorkflowService:
         if retention <= 0:
             raise InvalidArgument("A valid retention period is not set on request.")
         retention = min(retention, MAX_RETENTION_SECONDS)
-        await self.engine.register_namespace(request.namespace, request.description, request.owner_email, retention)
+        await self.namespace_ops.register_namespace(
+            request.namespace, request.description, request.owner_email, retention
+        )
         return wsv1.RegisterNamespaceResponse()
 
     @rpc
@@ -211,7 +232,7 @@ class WorkflowService:
         self, request: wsv1.StartWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.StartWorkflowExecutionResponse:
         eager = request.request_eager_execution and self.engine.config.eager_workflow_start
-        state, started = await self.engine.start_workflow(request, eager=eager)
+        state, started = await self.run_ops.start_workflow(request, eager=eager)
         response = wsv1.StartWorkflowExecutionResponse(
             run_id=state.key.run_id,
             started=started,
@@ -228,7 +249,7 @@ class WorkflowService:
     ) -> wsv1.SignalWorkflowExecutionResponse:
         _check_length(request.signal_name, "SignalName length exceeds limit.")
         _check_length(request.request_id, "RequestId length exceeds limit.")
-        await self.engine.signal(request)
+        await self.run_ops.signal(request)
         return wsv1.SignalWorkflowExecutionResponse()
 
     @rpc
@@ -237,7 +258,7 @@ class WorkflowService:
     ) -> wsv1.SignalWithStartWorkflowExecutionResponse:
         length = len(request.signal_name)
         _check_length(request.signal_name, f"signal name exceeds maximum allowed length ({length}/{MAX_ID_LENGTH})")
-        state = await self.engine.signal_with_start(request)
+        state = await self.run_ops.signal_with_start(request)
         return wsv1.SignalWithStartWorkflowExecutionResponse(run_id=state.key.run_id, started=True)
 
     @rpc
@@ -262,33 +283,33 @@ class WorkflowService:
     async def QueryWorkflow(
         self, request: wsv1.QueryWorkflowRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.QueryWorkflowResponse:
-        return await self.engine.query(request, context.time_remaining())
+        return await self.run_ops.query(request, context.time_remaining())
 
     @rpc
     async def TerminateWorkflowExecution(
         self, request: wsv1.TerminateWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.TerminateWorkflowExecutionResponse:
-        await self.engine.terminate(request)
+        await self.run_ops.terminate(request)
         return wsv1.TerminateWorkflowExecutionResponse()
 
     @rpc
     async def RequestCancelWorkflowExecution(
         self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RequestCancelWorkflowExecutionResponse:
-        await self.engine.request_cancel(request)
+        await self.run_ops.request_cancel(request)
         return wsv1.RequestCancelWorkflowExecutionResponse()
 
     @rpc
     async def ResetWorkflowExecution(
         self, request: wsv1.ResetWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.ResetWorkflowExecutionResponse:
-        return wsv1.ResetWorkflowExecutionResponse(run_id=await self.engine.reset(request))
+        return wsv1.ResetWorkflowExecutionResponse(run_id=await self.run_ops.reset(request))
 
     @rpc
     async def DeleteWorkflowExecution(
         self, request: wsv1.DeleteWorkflowExecutionRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DeleteWorkflowExecutionResponse:
-        await self.engine.delete(request)
+        await self.run_ops.delete(request)
         return wsv1.DeleteWorkflowExecutionResponse()
 
     # ---- batch operations ------------------------------------------------------------------
@@ -297,7 +318,7 @@ class WorkflowService:
     async def StartBatchOperation(
         self, request: wsv1.StartBatchOperationRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.StartBatchOperationResponse:
-        self.batches.start(request)
+        await self.batches.start(request)
         return wsv1.StartBatchOperationResponse()
 
     @rpc
@@ -316,7 +337,7 @@ class WorkflowService:
     async def StopBatchOperation(
         self, request: wsv1.StopBatchOperationRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.StopBatchOperationResponse:
-        self.batches.stop(request)
+        await self.batches.stop(request)
         return wsv1.StopBatchOperationResponse()
 
     # ---- reading workflows -----------------------------------------------------------------

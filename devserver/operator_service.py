@@ -10,6 +10,7 @@ from temporalio.api.operatorservice.v1 import service_pb2
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument
 from devserver.grpc_service import rpc, unimplemented
+from devserver.namespace_ops import NamespaceOps
 from devserver.namespaces import SYSTEM_SEARCH_ATTRIBUTES
 
 
@@ -18,6 +19,7 @@ class OperatorService:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.namespace_ops = NamespaceOps(engine)
 
     @rpc
     async def ListSearchAttributes(
@@ -36,14 +38,15 @@ class OperatorService:
         for value_type in request.search_attributes.values():
             if value_type not in IndexedValueType.values():
                 raise InvalidArgument(f"Unknown search attribute type: {value_type}.")
-        await self.engine.add_search_attributes(request.namespace or "default", dict(request.search_attributes))
+        await self.namespace_ops.add_search_attributes(request.namespace or "default", dict(request.search_attributes))
         return opv1.AddSearchAttributesResponse()
 
     @rpc
     async def RemoveSearchAttributes(
         self, request: opv1.RemoveSearchAttributesRequest, context: grpc.aio.ServicerContext
     ) -> opv1.RemoveSearchAttributesResponse:
-        await self.engine.remove_search_attributes(request.namespace or "default", list(request.search_attributes))
+        names = list(request.search_attributes)
+        await self.namespace_ops.remove_search_attributes(request.namespace or "default", names)
         return opv1.RemoveSearchAttributesResponse()
 
 

@@ -21,7 +21,6 @@ class OptionsOps:
         self, request: wsv1.UpdateWorkflowExecutionOptionsRequest
     ) -> wsv1.UpdateWorkflowExecutionOptionsResponse:
         engine = self.engine
-        engine.namespaces.get(request.namespace)
         paths = execution_options.check_mask(request.update_mask)
         state = engine.run_for_execution(request.namespace, request.workflow_execution)
         options = request.workflow_execution_options
@@ -42,7 +41,6 @@ class OptionsOps:
     ) -> wsv1.PollWorkflowExecutionTimeSkippingResponse:
         """Wait until the named fast-forward completes or can no longer complete, or `timeout`."""
         engine = self.engine
-        engine.namespaces.get(request.namespace)
         if not engine.config.time_skipping_enabled:
             raise Unimplemented(time_skipping.NOT_ENABLED)
         execution = request.workflow_execution

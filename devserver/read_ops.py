@@ -27,7 +27,6 @@ class ReadOps:
         self, request: wsv1.GetWorkflowExecutionHistoryRequest, timeout: float
     ) -> wsv1.GetWorkflowExecutionHistoryResponse:
         engine = self.engine
-        engine.namespaces.get(request.namespace)
         state = engine.run_for_execution(request.namespace, request.execution)
         response = wsv1.GetWorkflowExecutionHistoryResponse()
         if request.history_event_filter_type == FilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT:
@@ -71,7 +70,6 @@ class ReadOps:
         self, request: wsv1.GetWorkflowExecutionHistoryReverseRequest
     ) -> wsv1.GetWorkflowExecutionHistoryReverseResponse:
         engine = self.engine
-        engine.namespaces.get(request.namespace)
         state = engine.run_for_execution(request.namespace, request.execution)
         size = request.maximum_page_size if request.maximum_page_size > 0 else 256
         if request.next_page_token:
@@ -89,7 +87,6 @@ class ReadOps:
 
     def describe(self, request: wsv1.DescribeWorkflowExecutionRequest) -> wsv1.DescribeWorkflowExecutionResponse:
         engine = self.engine
-        engine.namespaces.get(request.namespace)
         state = engine.run_for_execution(request.namespace, request.execution)
         first = engine.store.read(state.key, 1, 1)
         response = describe.describe(state, first[0] if first else None)
@@ -99,7 +96,6 @@ class ReadOps:
         return response
 
     def list(self, request: wsv1.ListWorkflowExecutionsRequest) -> wsv1.ListWorkflowExecutionsResponse:
-        self.engine.namespaces.get(request.namespace)
         try:
             records, token = self.engine.visibility.list(
                 request.namespace, request.query, request.page_size, request.next_page_token
@@ -112,8 +108,6 @@ class ReadOps:
         return response
 
     def count(self, request: wsv1.CountWorkflowExecutionsRequest) -> wsv1.CountWorkflowExecutionsResponse:
-
-        self.engine.namespaces.get(request.namespace)
         visibility = self.engine.visibility
         try:
             if "group by" in request.query.lower():

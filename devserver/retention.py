@@ -7,7 +7,7 @@ a day keeps every run it ever had, and its database file only grows. With
 `--db-filename` the freed pages are reused, so the file stops growing.
 
 The reaper looks for expired runs every half of the shortest retention (at most
-every minute) and removes them through the engine's delete, as
+every minute) and removes them through `RunOps.delete`, as
 DeleteWorkflowExecution does.
 """
 
@@ -23,6 +23,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from devserver.core.protos import seconds_of
 from devserver.engine import Engine
 from devserver.errors import ServiceError
+from devserver.run_ops import RunOps
 
 log = logging.getLogger("tempo.retention")
 
@@ -33,6 +34,7 @@ SHORTEST_PAUSE = 0.5
 class RetentionReaper:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.run_ops = RunOps(engine)
         self._task: asyncio.Task[None] | None = None
         self.removed = 0
 
@@ -77,7 +79,7 @@ class RetentionReaper:
             if self.engine.closing:
                 break
             try:
-                await self.engine.delete(
+                await self.run_ops.delete(
                     wsv1.DeleteWorkflowExecutionRequest(namespace=namespace, workflow_execution=execution)
                 )
             except ServiceError as error:  # deleted meanwhile, or the store is failing

@@ -33,6 +33,7 @@ from devserver.engine import Engine
 from devserver.errors import FailedPrecondition, InvalidArgument, NotFound, ServiceError, WorkflowAlreadyStarted
 from devserver.list_filter import FieldType, InvalidQueryError, VisibilityRecord, parse_query
 from devserver.namespaces import SYSTEM_SEARCH_ATTRIBUTES, is_reserved_search_attribute
+from devserver.run_ops import RunOps
 from devserver.visibility import decode_search_attributes
 
 log = logging.getLogger("tempo.schedules")
@@ -53,6 +54,7 @@ NOTES_LIMIT = 1000
 class Schedules:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.run_ops = RunOps(engine)
         self.schedules: dict[ScheduleKey, core.ScheduleState] = {}
         self._locks: dict[ScheduleKey, asyncio.Lock] = {}
         self._wakes: dict[ScheduleKey, Cancellable] = {}
@@ -151,7 +153,6 @@ class Schedules:
             raise InvalidArgument("Patch is not set on request.")
         if len(request.patch.pause) > NOTES_LIMIT or len(request.patch.unpause) > NOTES_LIMIT:
             raise InvalidArgument("Schedule notes exceeds limit.")
-        self.engine.namespaces.get(request.namespace)
         state = self._get(request.namespace, request.schedule_id)
         async with self._lock(state):
             core.patch(state, request.patch, self.engine.clock.now())
@@ -179,7 +180,6 @@ class Schedules:
         return state.compiled.times_between(start, end, state.seed)
 
     def list_schedules(self, request: wsv1.ListSchedulesRequest) -> wsv1.ListSchedulesResponse:
-        self.engine.namespaces.get(request.namespace)
         matching = self._matching(request.namespace, request.query)
         matching.sort(key=lambda s: (-seconds_of_time(s.info.create_time), s.schedule_id))
         page_size = request.maximum_page_size or 1000
@@ -197,7 +197,6 @@ class Schedules:
         return response
 
     def count(self, request: wsv1.CountSchedulesRequest) -> int:
-        self.engine.namespaces.get(request.namespace)
         grouped = _GROUP_BY.search(request.query)
         if grouped is not None:
             self._check_field(grouped.group(1))
@@ -233,7 +232,6 @@ class Schedules:
     # ---- lookups and saving -------------------------------------------------------------------
 
     def _get(self, namespace: str, schedule_id: str) -> core.ScheduleState:
-        self.engine.namespaces.get(namespace)
         if not schedule_id:
             raise InvalidArgument("WorkflowId is not set on request.")
         state = self.schedules.get((namespace, schedule_id))
@@ -366,7 +364,7 @@ class Schedules:
             if action.HasField(name):  # type: ignore[arg-type]
                 getattr(request, name).CopyFrom(getattr(action, name))
         try:
-            run, _ = await self.engine.start_workflow(request)
+            run, _ = await self.run_ops.start_workflow(request)
         except WorkflowAlreadyStarted:
             log.info("schedule %s: workflow %s already started", state.schedule_id, order.workflow_id)
             return
@@ -381,7 +379,7 @@ class Schedules:
             target = common.WorkflowExecution(workflow_id=ex.workflow_id)
             try:
                 if terminate:
-                    await self.engine.terminate(
+                    await self.run_ops.terminate(
                         wsv1.TerminateWorkflowExecutionRequest(
                             namespace=state.namespace,
                             workflow_execution=target,
@@ -391,7 +389,7 @@ class Schedules:
                         )
                     )
                 else:
-                    await self.engine.request_cancel(
+                    await self.run_ops.request_cancel(
                         wsv1.RequestCancelWorkflowExecutionRequest(
                             namespace=state.namespace,
                             workflow_execution=target,

@@ -7,6 +7,7 @@ Layout (schema version in `PRAGMA user_version`, migrated forward on open):
   Pending tasks, timers, retries and the visibility record are all derived from it.
 - `history`: one row per event, the serialized HistoryEvent proto.
 - `schedules`: one row per schedule, its state (`devserver.core.schedules.dump`, JSON).
+- `batch_jobs`: one row per batch job, its state (`devserver.core.batch.dump`, JSON).
 
 Commits from concurrent requests are queued and written by one writer task in a
 single transaction per batch, so durability costs one fsync per batch, not per
@@ -39,7 +40,7 @@ from devserver.store import Loaded, MemoryStore, RunWrite
 
 log = logging.getLogger("tempo.sqlite")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry upgrades the schema from version i to i + 1.
 MIGRATIONS: list[str] = [
@@ -78,6 +79,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (namespace, schedule_id)
     );
     """,
+    # 4: batch jobs, one row each (core.batch.dump as JSON); seq keeps them in start order.
+    """
+    CREATE TABLE batch_jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        namespace TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        UNIQUE (namespace, job_id)
+    );
+    """,
 ]
 
 _PRAGMA = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=([A-Za-z0-9_\-]+)$")
@@ -112,6 +123,8 @@ class _Pending:
     deleted: RunKey | None = None
     # (namespace, schedule id, state JSON), or None as the state to delete the schedule.
     schedule: tuple[str, str, str | None] | None = None
+    # (namespace, job id, state JSON).
+    batch_job: tuple[str, str, str] | None = None
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -213,6 +226,9 @@ class SqliteStore(MemoryStore):
         async with db.execute("SELECT state FROM schedules") as rows:
             async for (state,) in rows:
                 loaded.schedules.append(state)
+        async with db.execute("SELECT state FROM batch_jobs ORDER BY seq") as rows:
+            async for (state,) in rows:
+                loaded.batch_jobs.append(state)
         query = (
             "SELECT namespace, workflow_id, run_id, event_id, event FROM history "
             "ORDER BY namespace, workflow_id, run_id, event_id"
@@ -244,6 +260,9 @@ class SqliteStore(MemoryStore):
 
     async def delete_schedule(self, namespace: str, schedule_id: str) -> None:
         await self._submit(_Pending(schedule=(namespace, schedule_id, None)))
+
+    async def save_batch_job(self, namespace: str, job_id: str, state: str) -> None:
+        await self._submit(_Pending(batch_job=(namespace, job_id, state)))
 
     async def delete(self, run: RunKey) -> None:
         await self._submit(_Pending(deleted=run))
@@ -315,6 +334,13 @@ class SqliteStore(MemoryStore):
                     "INSERT OR REPLACE INTO schedules (namespace, schedule_id, state) VALUES (?, ?, ?)",
                     (namespace, schedule_id, state),
                 )
+        if pending.batch_job is not None:
+            # An upsert that keeps the row (and its seq, the job's place in start order).
+            await db.execute(
+                "INSERT INTO batch_jobs (namespace, job_id, state) VALUES (?, ?, ?) "
+                "ON CONFLICT (namespace, job_id) DO UPDATE SET state = excluded.state",
+                pending.batch_job,
+            )
         if pending.deleted is not None:
             key = pending.deleted
             for table in ("executions", "history"):

@@ -35,6 +35,8 @@ class Loaded:
     states: list[MutableState] = field(default_factory=list)
     # Schedules as core.schedules.dump wrote them (JSON text).
     schedules: list[str] = field(default_factory=list)
+    # Batch jobs as core.batch.dump wrote them (JSON text), oldest first.
+    batch_jobs: list[str] = field(default_factory=list)
 
 
 class HistoryStore(Protocol):
@@ -53,6 +55,10 @@ class HistoryStore(Protocol):
         ...
 
     async def delete_schedule(self, namespace: str, schedule_id: str) -> None: ...
+
+    async def save_batch_job(self, namespace: str, job_id: str, state: str) -> None:
+        """Make a batch job's state (JSON text) durable, replacing what was kept."""
+        ...
 
     def read(self, run: RunKey, first_event_id: int, last_event_id: int) -> list[history.HistoryEvent]:
         """Events with first_event_id <= id <= last_event_id, in order."""
@@ -92,6 +98,9 @@ class MemoryStore:
         return None
 
     async def delete_schedule(self, namespace: str, schedule_id: str) -> None:
+        return None
+
+    async def save_batch_job(self, namespace: str, job_id: str, state: str) -> None:
         return None
 
     def read(self, run: RunKey, first_event_id: int, last_event_id: int) -> list[history.HistoryEvent]:

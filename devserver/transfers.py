@@ -31,6 +31,7 @@ from devserver.core.changes import (
 )
 from devserver.core.mutable_state import MutableState
 from devserver.errors import NamespaceNotFound, ServiceError, WorkflowAlreadyStarted, WorkflowNotFound
+from devserver.run_ops import RunOps
 
 if TYPE_CHECKING:
     from devserver.engine import Engine
@@ -105,7 +106,7 @@ async def _start_child(engine: Engine, transfer: StartChild) -> None:
     cause = 0
     run_id = ""
     try:
-        started, _ = await engine.start_workflow(request, parent=link)
+        started, _ = await RunOps(engine).start_workflow(request, parent=link)
         run_id = started.key.run_id
     except WorkflowAlreadyStarted:
         cause = StartChildFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS

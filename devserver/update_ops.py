@@ -22,6 +22,7 @@ from devserver.errors import (
     ServiceError,
     WorkflowClosed,
 )
+from devserver.run_ops import RunOps
 from devserver.validation import check_blob_size, validate_start
 
 Stage = update_enums.UpdateWorkflowExecutionLifecycleStage
@@ -36,6 +37,7 @@ MAX_UPDATE_WAIT = 20.0
 class UpdateOps:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.run_ops = RunOps(engine)
 
     async def update(
         self, request: wsv1.UpdateWorkflowExecutionRequest, timeout: float
@@ -47,7 +49,6 @@ class UpdateOps:
         return await self._admit_and_wait(state, request, timeout)
 
     def _check_update(self, request: wsv1.UpdateWorkflowExecutionRequest) -> None:
-        self.engine.namespaces.get(request.namespace)
         if not request.request.HasField("meta"):
             raise InvalidArgument("Update meta is not set on request.")
         if not request.request.HasField("input"):
@@ -85,7 +86,6 @@ class UpdateOps:
         self, request: wsv1.PollWorkflowExecutionUpdateRequest, timeout: float
     ) -> wsv1.PollWorkflowExecutionUpdateResponse:
         engine = self.engine
-        engine.namespaces.get(request.namespace)
         ref = request.update_ref
         if not ref.update_id:
             raise InvalidArgument("UpdateId is not set on request.")
@@ -109,7 +109,6 @@ class UpdateOps:
         that was not run marked aborted (`MultiOperationFailed`).
         """
         engine = self.engine
-        engine.namespaces.get(request.namespace)
         operations = list(request.operations)
         if [op.WhichOneof("operation") for op in operations] != ["start_workflow", "update_workflow"]:
             raise InvalidArgument("Operations have to be exactly [Start, Update].")
@@ -140,7 +139,7 @@ class UpdateOps:
                 raise MultiOperationFailed([OperationAborted(), error]) from None
             return _multi_response(_start_response(current, started=False, link=True), updated)
         try:
-            state, started = await engine.start_workflow(start)
+            state, started = await self.run_ops.start_workflow(start)
         except ServiceError as error:
             raise MultiOperationFailed([error, OperationAborted()]) from None
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime
 
 from google.protobuf.message import Message
@@ -146,3 +147,11 @@ def check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: Mutabl
             last.key.run_id,
             last.first_execution_run_id,
         )
+
+
+def check_run_id(run_id: str) -> None:
+    """A run id must be a UUID (the real server's check)."""
+    try:
+        uuid.UUID(run_id)
+    except ValueError:
+        raise InvalidArgument("Invalid RunId.") from None

@@ -46,7 +46,6 @@ class WorkerOps:
     # ---- polling ----------------------------------------------------------------------
 
     def _queue(self, namespace: str, queue: taskqueue.TaskQueue, kind: str, identity: str) -> TaskQueue:
-        self.engine.namespaces.get(namespace)
         if not queue.name:
             raise InvalidArgument("TaskQueue is not set on request.")
         found = self.engine.matching.queue(namespace, queue.name, kind)
@@ -193,9 +192,7 @@ class WorkerOps:
 
     # ---- workflow task responses ----------------------------------------------------------
 
-    def _state_for(self, token: TaskToken, namespace: str = "") -> MutableState:
-        if namespace:
-            self.engine.namespaces.get(namespace)
+    def _state_for(self, token: TaskToken) -> MutableState:
         state = self.engine.runs.get(_run_key(token))
         if state is None:
             raise TaskNotFound(_not_found_message(token.kind))
@@ -205,7 +202,7 @@ class WorkerOps:
         self, request: wsv1.RespondWorkflowTaskCompletedRequest
     ) -> wsv1.RespondWorkflowTaskCompletedResponse:
         token = _decode(request.task_token, "workflow")
-        state = self._state_for(token, request.namespace)
+        state = self._state_for(token)
         namespace = self.engine.namespaces.get(token.namespace)
         completion = await self.engine.change(
             state,
@@ -233,7 +230,7 @@ class WorkerOps:
 
     async def fail_workflow_task(self, request: wsv1.RespondWorkflowTaskFailedRequest) -> None:
         token = _decode(request.task_token, "workflow")
-        state = self._state_for(token, request.namespace)
+        state = self._state_for(token)
         failure = request.failure if request.HasField("failure") else None
         await self.engine.change(
             state, lambda run, ch: workflow_tasks.fail(run, ch, token.ref, request.cause, failure, request.identity)
@@ -241,7 +238,7 @@ class WorkerOps:
 
     async def respond_query_task(self, request: wsv1.RespondQueryTaskCompletedRequest) -> None:
         token = _decode(request.task_token, "query")
-        state = self._state_for(token, request.namespace)
+        state = self._state_for(token)
         if request.completed_type not in query_pb2.QueryResultType.values():
             # Taken and dropped, as by the real server: the query's caller waits out its deadline.
             return
@@ -257,14 +254,13 @@ class WorkerOps:
 
     def _by_token(self, request: Any) -> tuple[MutableState, Finder]:
         token = _decode(request.task_token, "activity")
-        state = self._state_for(token, request.namespace)
+        state = self._state_for(token)
         return state, lambda run, ch: activities.started_activity(run, ch, token)
 
     def _by_id(self, request: Any, *, started: bool = True) -> tuple[MutableState, Finder]:
         """The run and a finder of the pending activity an id names; only a started attempt unless
         `started` is False (then an unstarted one counts as started now, by the caller, as on the
         real server: completing by id needs no poll)."""
-        self.engine.namespaces.get(request.namespace)
         if not request.activity_id:
             raise InvalidArgument("ActivityId is not set on request.")
         state = self.engine.run(request.namespace, request.workflow_id, request.run_id)
@@ -342,13 +338,11 @@ class WorkerOps:
     # ---- sticky queues and pollers -----------------------------------------------------------
 
     async def reset_sticky(self, request: wsv1.ResetStickyTaskQueueRequest) -> None:
-        self.engine.namespaces.get(request.namespace)
         state = self.engine.run_for_execution(request.namespace, request.execution)
         await self.engine.change(state, lambda run, ch: workflow_tasks.move_off_sticky(run, ch))
 
     async def shutdown_worker(self, request: wsv1.ShutdownWorkerRequest) -> None:
         """The worker's sticky queue is gone: its runs go back to their normal queues."""
-        self.engine.namespaces.get(request.namespace)
         sticky = request.sticky_task_queue
         if not sticky:
             return
@@ -360,7 +354,6 @@ class WorkerOps:
         self.engine.requeue_queries(stranded)
 
     def describe_task_queue(self, request: wsv1.DescribeTaskQueueRequest) -> wsv1.DescribeTaskQueueResponse:
-        self.engine.namespaces.get(request.namespace)
         if not request.task_queue.name:
             raise InvalidArgument("TaskQueue is not set on request.")
         response = wsv1.DescribeTaskQueueResponse()

@@ -13,8 +13,10 @@ success, as on the real server; any other error counts as a failure.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from temporalio.api.batch.v1 import message_pb2 as batch_pb
 from temporalio.api.common.v1 import message_pb2 as common
@@ -130,6 +132,9 @@ class BatchJob:
     total: int = 0
     succeeded: int = 0
     failed: int = 0
+    # The targets tried so far, (workflow id, run id) as listed: a job resumed after a restart
+    # skips them.
+    tried: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def operation_type(self) -> int:
@@ -139,8 +144,9 @@ class BatchJob:
     def running(self) -> bool:
         return self.state == State.BATCH_OPERATION_STATE_RUNNING
 
-    def record(self, ok: bool) -> None:
+    def record(self, target: common.WorkflowExecution, ok: bool) -> None:
         """One target tried: NOT_FOUND and success count as done, anything else as a failure."""
+        self.tried.add((target.workflow_id, target.run_id))
         if ok:
             self.succeeded += 1
         else:
@@ -175,6 +181,43 @@ class BatchJob:
                 for e in self.request.target_executions
             ]
         return list(self.request.executions)
+
+
+def dump(job: BatchJob) -> dict[str, Any]:
+    """A job as JSON-able data, for the store (`--db-filename`)."""
+    return {
+        "namespace": job.namespace,
+        "job_id": job.job_id,
+        "request": base64.b64encode(job.request.SerializeToString()).decode(),
+        "operation": job.operation,
+        "start_time": job.start_time,
+        "run_id": job.run_id,
+        "state": job.state,
+        "close_time": job.close_time,
+        "total": job.total,
+        "succeeded": job.succeeded,
+        "failed": job.failed,
+        "tried": sorted(job.tried),
+    }
+
+
+def load(data: dict[str, Any]) -> BatchJob:
+    """A job `dump` wrote."""
+    request = wsv1.StartBatchOperationRequest.FromString(base64.b64decode(data["request"]))
+    return BatchJob(
+        data["namespace"],
+        data["job_id"],
+        request,
+        data["operation"],
+        data["start_time"],
+        run_id=data["run_id"],
+        state=data["state"],
+        close_time=data["close_time"],
+        total=data["total"],
+        succeeded=data["succeeded"],
+        failed=data["failed"],
+        tried={(workflow_id, run_id) for workflow_id, run_id in data["tried"]},
+    )
 
 
 def describe(job: BatchJob) -> wsv1.DescribeBatchOperationResponse:

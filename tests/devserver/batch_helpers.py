@@ -9,6 +9,7 @@ from google.protobuf.json_format import MessageToDict
 from temporalio.api.enums.v1 import BatchOperationState
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 # Fields that differ between two servers for the same history: times, ids, identities.
 _VOLATILE = {"eventTime", "taskId", "identity", "requestId", "originalExecutionRunId", "firstExecutionRunId"}
@@ -33,6 +34,23 @@ async def wait_visible(client: Client, query: str, count: int) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"{query!r} never matched {count} runs")
+
+
+async def start_job(client: Client, request: wsv1.StartBatchOperationRequest) -> None:
+    """Start a batch job once the namespace's one running job (another test's) has ended.
+
+    Both servers run one job per namespace at a time; a test sharing the server with an earlier
+    test may find that test's job still winding down.
+    """
+    for _ in range(600):
+        try:
+            await client.workflow_service.start_batch_operation(request)
+            return
+        except RPCError as error:
+            if "Max concurrent batch operations" not in error.message:
+                raise
+        await asyncio.sleep(0.05)
+    raise AssertionError("another batch job kept running for 30 s")
 
 
 async def finished_job(client: Client, job_id: str) -> wsv1.DescribeBatchOperationResponse:

@@ -16,8 +16,10 @@ from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
 from temporalio.api.enums.v1 import TaskQueueKind
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+from temporalio.api.workflowservice.v1 import service_pb2
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
+from devserver.grpc_service import WorkflowService
 from tests.devserver.scenarios import client_for, unique
 
 NS = "default"
@@ -95,6 +97,37 @@ async def test_unknown_namespace(stub: WorkflowServiceStub, survivor: str) -> No
         assert error.code() == grpc.StatusCode.NOT_FOUND, error
         assert "nope" in (error.details() or "")
         assert detail_types(error) == ["temporal.api.errordetails.v1.NamespaceNotFoundFailure"]
+
+
+def _implemented_requests_with_a_namespace() -> list[str]:
+    """WorkflowService methods Tempo implements whose request names a namespace (RegisterNamespace
+    checks its request before it looks at the name, on both servers)."""
+    service = service_pb2.DESCRIPTOR.services_by_name["WorkflowService"]
+    return [
+        method.name
+        for method in service.methods
+        if "namespace" in method.input_type.fields_by_name
+        and method.name != "RegisterNamespace"
+        and hasattr(getattr(WorkflowService, method.name), "__wrapped__")  # not an UNIMPLEMENTED stand-in
+    ]
+
+
+@pytest.mark.parametrize("method", _implemented_requests_with_a_namespace())
+async def test_an_unknown_namespace_is_refused_before_the_rest_of_the_request(server_address: str, method: str) -> None:
+    """An otherwise empty request (no ids, no token, no job, no patch) in an unknown namespace is
+    NOT_FOUND for the namespace, not INVALID_ARGUMENT for a missing field: the namespace is looked
+    up first."""
+    await client_for(server_address)
+    request_type = getattr(wsv1, f"{method}Request")
+    async with grpc.aio.insecure_channel(server_address) as channel:
+        call = channel.unary_unary(
+            f"/temporal.api.workflowservice.v1.WorkflowService/{method}",
+            request_serializer=request_type.SerializeToString,
+            response_deserializer=bytes,
+        )
+        error = await failure(call(request_type(namespace="nope"), timeout=10))
+    assert (error.code(), error.details()) == (grpc.StatusCode.NOT_FOUND, "Namespace nope is not found.")
+    assert detail_types(error) == ["temporal.api.errordetails.v1.NamespaceNotFoundFailure"]
 
 
 async def test_empty_namespace(stub: WorkflowServiceStub, survivor: str) -> None:

@@ -22,6 +22,7 @@ from tests.devserver.batch_helpers import (
     identities,
     idle_workflows,
     job_summary,
+    start_job,
     wait_for_items,
     wait_visible,
 )
@@ -150,8 +151,9 @@ async def test_terminate_by_query(tempo_address: str, real_address: str) -> None
         await wait_visible(client, query, 3)
         job_id = str(uuid.uuid4())
         termination = batch_pb.BatchOperationTermination(identity="batch-tester")
-        await client.workflow_service.start_batch_operation(
-            _start(job_id=job_id, reason="batch test", visibility_query=query, termination_operation=termination)
+        await start_job(
+            client,
+            _start(job_id=job_id, reason="batch test", visibility_query=query, termination_operation=termination),
         )
         job = await finished_job(client, job_id)
         listed = await client.workflow_service.list_batch_operations(
@@ -203,9 +205,7 @@ async def test_signal_a_list_of_executions_counts_gone_and_closed_ones_as_done(
         job_id = str(uuid.uuid4())
         targets = [common.WorkflowExecution(workflow_id=w) for w in (running, closed, "no-such-workflow")]
         signal = batch_pb.BatchOperationSignal(signal="go", identity="signaller")
-        await client.workflow_service.start_batch_operation(
-            _start(job_id=job_id, reason="sig", executions=targets, signal_operation=signal)
-        )
+        await start_job(client, _start(job_id=job_id, reason="sig", executions=targets, signal_operation=signal))
         job = await finished_job(client, job_id)
         return (
             job_summary(job),
@@ -230,23 +230,25 @@ async def test_cancel_and_delete_by_query(tempo_address: str, real_address: str)
         query = f"WorkflowType='{kind}'"
         await wait_visible(client, query, 2)
         cancel_job, delete_job = str(uuid.uuid4()), str(uuid.uuid4())
-        await client.workflow_service.start_batch_operation(
+        await start_job(
+            client,
             _start(
                 job_id=cancel_job,
                 reason="cancel them",
                 visibility_query=query,
                 cancellation_operation=batch_pb.BatchOperationCancellation(identity="canceller"),
-            )
+            ),
         )
         cancelled = await finished_job(client, cancel_job)
         histories = [await history_after_start(client, workflow_id) for workflow_id in ids]
-        await client.workflow_service.start_batch_operation(
+        await start_job(
+            client,
             _start(
                 job_id=delete_job,
                 reason="delete them",
                 visibility_query=query,
                 deletion_operation=batch_pb.BatchOperationDeletion(identity="deleter"),
-            )
+            ),
         )
         deleted = await finished_job(client, delete_job)
         await wait_visible(client, query, 0)
@@ -275,8 +277,8 @@ async def test_reset_failures_are_counted(tempo_address: str, real_address: str)
         await wait_visible(client, query, 2)
         job_id = str(uuid.uuid4())
         reset = batch_pb.BatchOperationReset(identity="resetter", reset_type=ResetType.RESET_TYPE_FIRST_WORKFLOW_TASK)
-        await client.workflow_service.start_batch_operation(
-            _start(job_id=job_id, reason="reset them", visibility_query=query, reset_operation=reset)
+        await start_job(
+            client, _start(job_id=job_id, reason="reset them", visibility_query=query, reset_operation=reset)
         )
         job = await finished_job(client, job_id)
         return job_summary(job), [await history_after_start(client, workflow_id) for workflow_id in ids]
@@ -351,8 +353,8 @@ async def test_reset_by_query_replays_and_reapplies_signals(tempo_address: str, 
             reset = batch_pb.BatchOperationReset(
                 identity="resetter", reset_type=ResetType.RESET_TYPE_FIRST_WORKFLOW_TASK
             )
-            await client.workflow_service.start_batch_operation(
-                _start(job_id=job_id, reason="again", visibility_query=query, reset_operation=reset)
+            await start_job(
+                client, _start(job_id=job_id, reason="again", visibility_query=query, reset_operation=reset)
             )
             job = await finished_job(client, job_id)
             results = []

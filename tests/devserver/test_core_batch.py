@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from temporalio.api.batch.v1 import message_pb2 as batch_pb
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import BatchOperationState, BatchOperationType
@@ -42,12 +44,12 @@ def test_counts_while_running_when_done_and_when_stopped() -> None:
     request = _request(visibility_query="", executions=[common.WorkflowExecution(workflow_id="w")])
     job = batch.BatchJob("default", "job", request, "termination_operation", start_time=100.0)
     job.total = 3
-    job.record(True)
+    job.record(common.WorkflowExecution(workflow_id="w"), True)
     running = batch.describe(job)
     assert (running.total_operation_count, running.complete_operation_count) == (3, 1)
     assert not running.HasField("close_time")
     assert [e.business_id for e in running.executions] == ["w"]
-    job.record(False)
+    job.record(common.WorkflowExecution(workflow_id="w2", run_id="r"), False)
     job.finish(101.0)
     done = batch.describe(job)
     assert done.state == BatchOperationState.BATCH_OPERATION_STATE_COMPLETED
@@ -56,3 +58,18 @@ def test_counts_while_running_when_done_and_when_stopped() -> None:
     stopped.fail(100.5)
     assert batch.describe(stopped).state == BatchOperationState.BATCH_OPERATION_STATE_FAILED
     assert batch.info(stopped).close_time.ToMilliseconds() == 100_500
+
+
+def test_a_job_read_back_from_its_dump_is_the_same_job() -> None:
+    """What the store keeps (`--db-filename`) gives back the job: request, counts, state and
+    the targets already tried, so a job resumed after a restart skips them."""
+    request = _request(visibility_query="WorkflowType='T'", termination_operation=batch_pb.BatchOperationTermination())
+    job = batch.BatchJob("default", "job", request, "termination_operation", start_time=100.0)
+    job.total = 2
+    job.record(common.WorkflowExecution(workflow_id="w", run_id="r"), True)
+    job.record(common.WorkflowExecution(workflow_id="w2", run_id="r2"), False)
+    job.finish(101.0)
+    again = batch.load(json.loads(json.dumps(batch.dump(job))))
+    assert again == job
+    assert batch.describe(again) == batch.describe(job)
+    assert again.tried == {("w", "r"), ("w2", "r2")}

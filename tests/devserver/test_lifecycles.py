@@ -42,6 +42,7 @@ from devserver.core.tokens import TaskToken
 from devserver.engine import Engine
 from devserver.errors import TaskNotFound
 from devserver.namespaces import NamespaceRegistry
+from devserver.run_ops import RunOps
 from devserver.store import MemoryStore, RunWrite
 from devserver.visibility import VisibilityIndex
 from tests.devserver.core_harness import (
@@ -304,7 +305,7 @@ async def test_the_door_counts_stale_events_and_commits_nothing_for_them() -> No
     request = wsv1.StartWorkflowExecutionRequest(namespace="default", workflow_id="wf", request_id="r")
     request.workflow_type.name = "Order"
     request.task_queue.name = "orders"
-    state, _ = await engine.start_workflow(request)
+    state, _ = await RunOps(engine).start_workflow(request)
     task = state.workflow_task
     assert task is not None
     first = await engine.change(state, lambda run, ch: workflow_tasks.start(run, ch, task.seq, "worker-1", "a"))

@@ -294,8 +294,10 @@ async def test_an_older_schema_is_migrated_forward_and_keeps_its_data(tmp_path: 
         conn.execute("DROP TABLE namespaces")
         conn.execute("ALTER TABLE namespaces_v1 RENAME TO namespaces")
         conn.execute("DROP TABLE schedules")
+        conn.execute("DROP TABLE batch_jobs")
         conn.execute("PRAGMA user_version = 1")
-    assert "search_attributes" in MIGRATIONS[1] and "schedules" in MIGRATIONS[2] and SCHEMA_VERSION == 3
+    assert "search_attributes" in MIGRATIONS[1] and "schedules" in MIGRATIONS[2] and "batch_jobs" in MIGRATIONS[3]
+    assert SCHEMA_VERSION == 4
     server = file_server(db, port).start()
     try:
         client = await Client.connect(server.address)
@@ -306,3 +308,5 @@ async def test_an_older_schema_is_migrated_forward_and_keeps_its_data(tmp_path: 
         assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         columns = [row[1] for row in conn.execute("PRAGMA table_info(namespaces)")]
         assert "search_attributes" in columns
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"schedules", "batch_jobs"} <= tables
