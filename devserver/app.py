@@ -72,6 +72,10 @@ class ServerConfig:
     # Run on a virtual clock that skips to the next deadline when nothing else is going on,
     # and serve the TestService that controls it (devserver.test_service).
     time_skipping: bool = False
+    # Per-workflow time skipping, TimeSkippingConfig (frontend.WorkflowTimeSkippingEnabled; the
+    # real dev server 1.9.1 has it off unless set, Tempo on, so the SDK's TimeSkipper works
+    # against a plain `start-dev`).
+    workflow_time_skipping: bool = True
 
     @property
     def address(self) -> str:
@@ -108,6 +112,7 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
             limits=config.limits,
             eager_workflow_start=config.eager_workflow_start,
             workflow_pause_enabled=config.workflow_pause_enabled,
+            time_skipping_enabled=config.workflow_time_skipping,
         ),
     )
     if isinstance(clock, SkippingClock):

@@ -38,6 +38,7 @@ from devserver.core.batch import BatchJob
 from devserver.engine import Engine
 from devserver.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted, ServiceError, WorkflowNotFound
 from devserver.list_filter import InvalidQueryError, parse_query
+from devserver.options_ops import OptionsOps
 from devserver.run_ops import RunOps
 from devserver.validation import MAX_ID_LENGTH
 
@@ -57,6 +58,7 @@ class BatchOps:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.run_ops = RunOps(engine)
+        self.options = OptionsOps(engine)
         # By (namespace, job id), oldest first.
         self.jobs: dict[tuple[str, str], BatchJob] = {}
 
@@ -250,6 +252,17 @@ class BatchOps:
             )
         elif job.operation == "deletion_operation":
             await run_ops.delete(wsv1.DeleteWorkflowExecutionRequest(namespace=namespace, workflow_execution=execution))
+        elif job.operation == "update_workflow_options_operation":
+            update = request.update_workflow_options_operation
+            await self.options.update_options(
+                wsv1.UpdateWorkflowExecutionOptionsRequest(
+                    namespace=namespace,
+                    workflow_execution=execution,
+                    workflow_execution_options=update.workflow_execution_options,
+                    update_mask=update.update_mask,
+                    identity=update.identity,
+                )
+            )
         else:
             await self._reset(job, execution)
 

@@ -115,6 +115,12 @@ HONOURED_KEYS: tuple[HonouredKey, ...] = (
         "history_long_poll_timeout",
     ),
     HonouredKey(
+        "frontend.WorkflowTimeSkippingEnabled",
+        "bool",
+        "per-workflow time skipping (TimeSkippingConfig); on by default in Tempo",
+        "workflow_time_skipping",
+    ),
+    HonouredKey(
         "frontend.namespaceCount",
         "int",
         "concurrent long-running calls (task polls, queries, updates) per namespace and method",

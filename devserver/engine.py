@@ -24,7 +24,7 @@ from temporalio.api.common.v1 import message_pb2 as common
 
 from devserver import transfers, validation
 from devserver.clock import Cancellable, Clock
-from devserver.core import children, closing, queries, workflow_tasks
+from devserver.core import children, closing, queries, time_skipping, workflow_tasks
 from devserver.core import limits as core_limits
 from devserver.core import timers as core_timers
 from devserver.core.changes import (
@@ -75,6 +75,10 @@ class EngineConfig:
     limits: Limits = field(default_factory=Limits)
     eager_workflow_start: bool = True
     workflow_pause_enabled: bool = False
+    # Per-workflow time skipping (core.time_skipping): dynamic config
+    # frontend.WorkflowTimeSkippingEnabled / frontend.WorkflowTimeSkippingMaxSkipPerSession.
+    time_skipping_enabled: bool = True
+    max_skips_per_session: int = time_skipping.DEFAULT_MAX_SESSION_SKIP_COUNT
 
 
 @dataclass
@@ -108,7 +112,8 @@ class Engine:
         self.runs: dict[RunKey, MutableState] = {}
         # Armed deadlines per run; a closed run's are cancelled (a year-long timeout of a run
         # that closed must not hold memory until its deadline).
-        self._timer_handles: dict[RunKey, set[Cancellable]] = {}
+        # Each with its deadline in the run's time (ahead of the wall clock when it skips time).
+        self._timer_handles: dict[RunKey, dict[Cancellable, tuple[float, TimerKey]]] = {}
         # Counts closed runs for `--metrics-port` (devserver/metrics.py), when it is served.
         self.metrics: Metrics | None = None
         # Deadlines that came due and are being carried out (a time-skipping clock waits for them).
@@ -166,15 +171,24 @@ class Engine:
         the door keeps of runs near a limit) and the run is terminated instead;
         HistoryLimitExceeded is raised.
         """
-        ch = Changes(self.clock.now())
+        skipped = time_skipping.offset(state)
+        ch = Changes(self.clock.now() + skipped)
         undo = self._undo_point(state)
         try:
             result = rule(state, ch)
+            # As the real server closes a transaction: a run left with nothing in flight skips time.
+            time_skipping.skip(state, ch, self.clock.now())
         finally:
             self._count_stale(ch)
         if ch.only_stale():
             return result
         await self._commit(state, ch, undo)
+        if time_skipping.offset(state) != skipped:
+            self._rearm(state.key)
+        for new_run, _ in ch.new_runs:
+            # The next run of a skipping chain may wait out a backoff: it skips it at once.
+            if time_skipping.skip_target(new_run, self.clock.now() + time_skipping.offset(new_run)) is not None:
+                await self.change(new_run, lambda run, nothing: None)
         return result
 
     async def create_run(self, make: Callable[[Changes], MutableState], request_id: str = "") -> MutableState:
@@ -365,7 +379,7 @@ class Engine:
         recovered: list[tuple[MutableState, Changes]] = []
         for state in list(self.runs.values()):
             if state.running:
-                ch = Changes(self.clock.now())
+                ch = Changes(self.clock.now() + time_skipping.offset(state))
                 recover(state, ch)
                 recovered.append((state, ch))
         # One transaction for all runs: a restart with many workflows stays fast.
@@ -383,19 +397,25 @@ class Engine:
         def due() -> None:
             armed = self._timer_handles.get(key.run)
             if armed is not None:
-                armed.discard(handle)
+                armed.pop(handle, None)
                 if not armed:
                     del self._timer_handles[key.run]
             self._firing += 1
             self.spawn(self._fire(key))
 
-        handle = self.clock.call_at(deadline, due)
-        self._timer_handles.setdefault(key.run, set()).add(handle)
+        handle = self.clock.call_at(deadline - time_skipping.offset(self.runs.get(key.run)), due)
+        self._timer_handles.setdefault(key.run, {})[handle] = (deadline, key)
 
     def _disarm(self, run: RunKey) -> None:
         """Cancel a closed run's deadlines: `_fire` would ignore every one of them."""
         for handle in self._timer_handles.pop(run, ()):
             handle.cancel()
+
+    def _rearm(self, run: RunKey) -> None:
+        """The run's clock jumped (core.time_skipping): its deadlines come sooner in wall time."""
+        for handle, (deadline, key) in list(self._timer_handles.pop(run, {}).items()):
+            handle.cancel()
+            self._arm(deadline, key)
 
     def armed_timers(self, run: RunKey) -> int:
         """How many deadlines of the run are armed (for tests and diagnostics)."""

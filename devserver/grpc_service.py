@@ -33,6 +33,7 @@ from devserver.grpc_handlers import MAX_ID_LENGTH
 from devserver.metrics import REFUSED_WITH
 from devserver.namespace_ops import NamespaceOps
 from devserver.namespaces import Namespace
+from devserver.options_ops import OptionsOps
 from devserver.pause_ops import PauseOps
 from devserver.read_ops import ReadOps
 from devserver.run_ops import RunOps
@@ -127,6 +128,7 @@ class WorkflowService:
         self.schedules = Schedules(engine)
         self.run_ops = RunOps(engine)
         self.namespace_ops = NamespaceOps(engine)
+        self.options = OptionsOps(engine)
 
     def _poll_timeout(self, context: grpc.aio.ServicerContext, longest: float | None = None) -> float:
         if self.engine.closing:
@@ -344,6 +346,19 @@ class WorkflowService:
         return wsv1.StopBatchOperationResponse()
 
     # ---- reading workflows -----------------------------------------------------------------
+
+    @rpc
+    async def UpdateWorkflowExecutionOptions(
+        self, request: wsv1.UpdateWorkflowExecutionOptionsRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.UpdateWorkflowExecutionOptionsResponse:
+        return await self.options.update_options(request)
+
+    @rpc
+    async def PollWorkflowExecutionTimeSkipping(
+        self, request: wsv1.PollWorkflowExecutionTimeSkippingRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.PollWorkflowExecutionTimeSkippingResponse:
+        timeout = self._poll_timeout(context, self.engine.config.history_long_poll_timeout)
+        return await self.options.poll_time_skipping(request, timeout)
 
     @rpc
     async def DescribeWorkflowExecution(

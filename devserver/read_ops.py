@@ -9,7 +9,7 @@ from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import describe
+from devserver.core import describe, time_skipping
 from devserver.core.changes import RunKey
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument
@@ -93,7 +93,11 @@ class ReadOps:
         engine = self.engine
         state = engine.run_for_execution(request.namespace, request.execution)
         first = engine.store.read(state.key, 1, 1)
-        return describe.describe(state, first[0] if first else None)
+        response = describe.describe(state, first[0] if first else None)
+        skipping = time_skipping.info(state, engine.clock.now())
+        if skipping is not None:
+            response.workflow_extended_info.time_skipping_info.CopyFrom(skipping)
+        return response
 
     def list(self, request: wsv1.ListWorkflowExecutionsRequest) -> wsv1.ListWorkflowExecutionsResponse:
         try:

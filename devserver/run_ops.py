@@ -22,7 +22,7 @@ from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver import validation
-from devserver.core import closing, cron, eager_start, queries, retry, runs, signals
+from devserver.core import closing, cron, eager_start, queries, retry, runs, signals, time_skipping
 from devserver.core import reset as core_reset
 from devserver.core.changes import Changes, RunKey
 from devserver.core.ids import new_run_id
@@ -68,6 +68,8 @@ class RunOps:
         """
         namespace = self.engine.namespaces.get(request.namespace)
         validation.validate_start(request, self.engine.config.limits)
+        if request.HasField("time_skipping_config"):
+            time_skipping.check_config(request.time_skipping_config, self.engine.config.time_skipping_enabled)
         namespace.check_search_attributes(request.search_attributes)
         chain = self.engine.chains.get((request.namespace, request.workflow_id))
         if chain is not None:
@@ -160,6 +162,10 @@ class RunOps:
             attrs.last_completion_result.CopyFrom(request.last_completion_result)
         if request.HasField("continued_failure"):
             attrs.continued_failure.CopyFrom(request.continued_failure)
+        if request.HasField("time_skipping_config"):
+            attrs.time_skipping_config.CopyFrom(
+                time_skipping.effective(request.time_skipping_config, self.engine.config.max_skips_per_session)
+            )
         if parent is not None:
             attrs.MergeFrom(parent)
 
@@ -236,6 +242,7 @@ class RunOps:
             workflow_start_delay=request.workflow_start_delay,
             priority=request.priority if request.HasField("priority") else None,
             user_metadata=request.user_metadata if request.HasField("user_metadata") else None,
+            time_skipping_config=request.time_skipping_config if request.HasField("time_skipping_config") else None,
         )
         signal = history.WorkflowExecutionSignaledEventAttributes(
             signal_name=request.signal_name,

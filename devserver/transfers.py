@@ -82,6 +82,8 @@ async def _start_child(engine: Engine, transfer: StartChild) -> None:
         priority=initiated.priority if initiated.HasField("priority") else None,
         cron_schedule=initiated.cron_schedule,
     )
+    if initiated.HasField("time_skipping_config"):
+        request.time_skipping_config.CopyFrom(initiated.time_skipping_config)
     # The child's static summary and details ride on the parent's initiated event.
     initiated_event = engine.store.read(parent.key, transfer.initiated_event_id, transfer.initiated_event_id)
     if initiated_event and initiated_event[0].HasField("user_metadata"):
@@ -99,6 +101,8 @@ async def _start_child(engine: Engine, transfer: StartChild) -> None:
         header=initiated.header,
         workflow_run_timeout=initiated.workflow_run_timeout,
     )
+    if initiated.HasField("time_skipping_state_propagation"):
+        link.time_skipping_state_propagation.CopyFrom(initiated.time_skipping_state_propagation)
     cause = 0
     run_id = ""
     try:

@@ -393,6 +393,66 @@ def cancel(
     _commands.cancel(cli, str(workflow_id), run_id, reason)
 
 
+class OverrideBehavior(enum.StrEnum):
+    """`--versioning-override-behavior` of `tempo workflow update-options`: unspecified removes the override."""
+
+    unspecified = "unspecified"
+    pinned = "pinned"
+    one_time = "one_time"
+    auto_upgrade = "auto_upgrade"
+
+
+@command(app, "update-options")
+def update_options(
+    cli: CliContext,
+    behavior: Annotated[
+        OverrideBehavior,
+        typer.Option(
+            "--versioning-override-behavior",
+            help="Override the workflow's versioning behavior; unspecified removes the override.",
+            show_default=False,
+        ),
+    ],
+    workflow_id: batch.OptionalWorkflowIdOption = None,
+    run_id: RunIdOption = None,
+    query: batch.QueryOption = None,
+    reason: ReasonOption = "",
+    rps: batch.RpsOption = None,
+    yes: batch.YesOption = False,
+    deployment_name: Annotated[
+        str | None,
+        typer.Option(
+            "--versioning-override-deployment-name",
+            help="With pinned or one_time: the Deployment Name of the version to target.",
+            show_default=False,
+        ),
+    ] = None,
+    build_id: Annotated[
+        str | None,
+        typer.Option(
+            "--versioning-override-build-id",
+            help="With pinned or one_time: the Build ID of the version to target.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Change workflows' options: their Worker Versioning override (one, or a batch with --query).
+
+    \b
+    Examples:
+      tempo workflow update-options -w order-3 --versioning-override-behavior auto_upgrade
+      tempo workflow update-options -w order-3 --versioning-override-behavior unspecified
+      tempo workflow update-options --query "WorkflowType='Order'" --versioning-override-behavior auto_upgrade -y
+    """
+    from tempo_cli import _batch_commands, _options_commands
+
+    override = _options_commands.versioning_override(cli, behavior, deployment_name, build_id)
+    if _batch_commands.wants_batch(cli, workflow_id, run_id, query, rps, yes):
+        _options_commands.update_options_batch(cli, str(query), rps, yes, reason, override)
+        return
+    _options_commands.update_options(cli, str(workflow_id), run_id, override)
+
+
 class ResetType(enum.StrEnum):
     """`--type` of `tempo workflow reset`: where to go back to, found in the run's history."""
 

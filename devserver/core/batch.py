@@ -38,6 +38,7 @@ OPERATION_TYPES: dict[str, int] = {
     "signal_operation": Type.BATCH_OPERATION_TYPE_SIGNAL_WORKFLOW,
     "deletion_operation": Type.BATCH_OPERATION_TYPE_DELETE_WORKFLOW,
     "reset_operation": Type.BATCH_OPERATION_TYPE_RESET_WORKFLOW,
+    "update_workflow_options_operation": Type.BATCH_OPERATION_TYPE_UPDATE_WORKFLOW_EXECUTION_OPTIONS,
 }
 # The real server's worker.batcherRPS default: a job's operations per second.
 OPERATIONS_PER_SECOND = 50.0

@@ -15,7 +15,7 @@ from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
 
-from devserver.core import cron, queries, retry, runs, updates
+from devserver.core import cron, queries, retry, runs, time_skipping, updates
 from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, RunKey
 from devserver.core.ids import new_run_id
@@ -160,6 +160,7 @@ def successor_attributes(
     started.attempt = 1
     started.first_workflow_task_backoff.CopyFrom(duration(backoff))
     started.prev_auto_reset_points.CopyFrom(state.auto_reset_points)
+    time_skipping.carry_on(state, started)
     return started
 
 

@@ -28,6 +28,7 @@ from devserver.core import (
     queries,
     reset_points,
     retry,
+    time_skipping,
     updates,
     workflow_tasks,
 )
@@ -509,6 +510,7 @@ class _Applier:
             inherit_build_id=cmd.inherit_build_id,
             priority=cmd.priority if cmd.HasField("priority") else None,
         )
+        time_skipping.for_child(self.state, attrs)
         children.initiate_child(self.state, self.ch, attrs)
 
     def signal_external(self, command: command_pb.Command) -> None:

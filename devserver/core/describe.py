@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from temporalio.api.enums.v1 import workflow_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
@@ -109,6 +110,15 @@ def execution_info(state: MutableState) -> workflow_pb.WorkflowExecutionInfo:
     else:
         info.root_execution.workflow_id = state.key.workflow_id
         info.root_execution.run_id = state.key.run_id
+    if state.versioning_override is not None:
+        # Once an override was set, the real server shows versioning info, empty after an unset.
+        info.versioning_info.SetInParent()
+    if state.versioning_override is not None and state.versioning_override.ByteSize():
+        override = info.versioning_info.versioning_override
+        override.CopyFrom(state.versioning_override)
+        if override.auto_upgrade:
+            # The deprecated behavior field is filled in too, as the real server does.
+            override.behavior = workflow_pb2.VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE
     if state.close_time is not None:
         info.close_time.CopyFrom(timestamp(state.close_time))
         info.execution_duration.CopyFrom(duration(max(0.0, state.close_time - state.start_time)))

@@ -43,6 +43,7 @@ from devserver.core.protos import timestamp
 
 if TYPE_CHECKING:
     from devserver.core.activities import ActivityInfo
+    from devserver.core.time_skipping import TimeSkippingState
 
 EventType = event_type_pb2.EventType
 Status = wf_enums.WorkflowExecutionStatus
@@ -301,6 +302,10 @@ class MutableState:
     # its first task id follows a gap (0: no event written since; older servers did not).
     batch_marks_from: int = 0
     pause: WorkflowPause = field(default_factory=WorkflowPause)
+    # Options a client set with UpdateWorkflowExecutionOptions (core.time_skipping), and the
+    # run's own virtual clock when it skips time.
+    versioning_override: workflow_pb.VersioningOverride | None = None
+    time_skipping: TimeSkippingState | None = None
 
     # ---- basic event plumbing -------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.sdk.v1 import user_metadata_pb2 as sdk_pb
 
-from devserver.core import workflow_tasks
+from devserver.core import time_skipping, workflow_tasks
 from devserver.core.changes import Changes, RunKey, TimerKey
 from devserver.core.mutable_state import DEFAULT_WORKFLOW_TASK_TIMEOUT, EventType, MutableState, new_event
 from devserver.core.protos import seconds_of
@@ -44,6 +44,7 @@ def start(
     state.search_attributes.CopyFrom(attributes.search_attributes)
     state.first_wft_backoff = seconds_of(attributes.first_workflow_task_backoff)
     state.start_request_id = request_id
+    time_skipping.begin(state, ch.now)
     started = new_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, ch.now, attributes)
     if user_metadata is not None:
         started.user_metadata.CopyFrom(user_metadata)

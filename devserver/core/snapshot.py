@@ -57,12 +57,23 @@ from devserver.core.mutable_state import (
     WorkflowPause,
     WorkflowTask,
 )
+from devserver.core.time_skipping import TimeSkippingState
 
 FORMAT_VERSION = 3
 
 _CLASSES: dict[str, type[Any]] = {
     cls.__name__: cls
-    for cls in (MutableState, WorkflowTask, TimerInfo, ActivityInfo, RunKey, ChildInfo, UpdateInfo, WorkflowPause)
+    for cls in (
+        MutableState,
+        WorkflowTask,
+        TimerInfo,
+        ActivityInfo,
+        RunKey,
+        ChildInfo,
+        UpdateInfo,
+        TimeSkippingState,
+        WorkflowPause,
+    )
 }
 _ENUMS: dict[str, type[Enum]] = {
     cls.__name__: cls
