@@ -275,7 +275,7 @@ class Schedules:
 
     def _due(self, key: ScheduleKey) -> None:
         if not self.engine.closing:
-            self.engine.spawn(self._wake(key))
+            self.engine.spawn_due(self._wake(key))
 
     async def _wake(self, key: ScheduleKey) -> None:
         state = self.schedules.get(key)
