@@ -252,7 +252,9 @@ class WorkflowHandle:
             WorkflowContinuedAsNewError: It continued as new and ``follow_runs`` is false.
             WorkflowNotFoundError: No such workflow.
         """
-        _, event = await self.wait_for_close_event(follow_runs=follow_runs)
+        wait = self.wait_for_close_event(follow_runs=follow_runs)
+        around = self.client._around_result_wait
+        _, event = await (around(wait) if around is not None else wait)
         return _close_event_result(event, self.client.data_converter, result_type)
 
     async def wait_for_close_event(self, *, follow_runs: bool = True) -> tuple[str, HistoryEvent]:

@@ -16,7 +16,7 @@ import datetime
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from temporalio.api.common.v1 import Memo, Payloads, SearchAttributes, WorkflowType
@@ -97,6 +97,9 @@ class Client(BrowseCalls):
         self.namespace = namespace
         self.data_converter = data_converter
         self.identity = identity
+        # Set by sdk.testing on a time-skipping server: wraps every wait for a workflow's
+        # result (it unlocks time skipping while the result is awaited).
+        self._around_result_wait: Callable[[Awaitable[Any]], Awaitable[Any]] | None = None
 
     @classmethod
     async def connect(
@@ -157,7 +160,9 @@ class Client(BrowseCalls):
 
         Both clients share one connection: closing either closes it for both.
         """
-        return Client(self._conn, namespace=namespace, data_converter=self.data_converter, identity=self.identity)
+        client = Client(self._conn, namespace=namespace, data_converter=self.data_converter, identity=self.identity)
+        client._around_result_wait = self._around_result_wait
+        return client
 
     async def __aenter__(self) -> Client:
         return self
