@@ -12,6 +12,7 @@ import contextlib
 import io
 import logging
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,13 +27,18 @@ from sdk.client import Client
 from sdk.converter import DataConverter
 from sdk.exceptions import RPCError, ServerUnreachableError
 from tempo_cli._errors import describe_error
+from tempo_cli.tui.formatting import zone
 from tempo_cli.tui.settings import Settings
+from tempo_cli.tui.time_skipping import ServerClock, skew_text
 
 log = logging.getLogger("tempo.tui")
 
 RECONNECT_INTERVAL = 0.5
 """Seconds between attempts to reach a server that went away (an attempt costs nothing
 while gRPC waits out its own reconnect backoff, at most a second: see sdk._client_rpc)."""
+
+SERVER_TIME_INTERVAL = 1.0
+"""Seconds between looks at a time-skipping server's clock (for the header)."""
 
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
@@ -93,7 +99,11 @@ class TempoApp(App[None]):
         if self.settings.theme:
             with contextlib.suppress(Exception):
                 self.theme = self.settings.theme
-        self.sub_title = f"{namespace} @ {address}"
+        self.server_clock = ServerClock(address)
+        """The server's TestService (time skipping), if it has one."""
+        self.server_time = ""
+        """The header's note of the server's virtual time ("" when it follows the wall clock)."""
+        self._show_sub_title()
 
     # --- connection -------------------------------------------------------------------
 
@@ -115,6 +125,7 @@ class TempoApp(App[None]):
         self.push_screen(WorkflowsScreen())
         if self.live:
             self.reconnect()
+            self.set_interval(SERVER_TIME_INTERVAL, self.refresh_server_time)
 
     @work(exclusive=True, group="connect", exit_on_error=False, description="connect to the server")
     async def reconnect(self) -> None:
@@ -142,8 +153,27 @@ class TempoApp(App[None]):
                 with contextlib.suppress(Exception):
                     await old.close()
             self.ever_connected = True
+            self.server_clock.available = None  # perhaps another server: ask again
             self.connected = True
             return
+
+    @work(exclusive=True, group="server-time", exit_on_error=False, description="read the server's clock")
+    async def refresh_server_time(self) -> None:
+        """Show a time-skipping server's clock in the header while it is away from the wall clock."""
+        if not self.connected or self.server_clock.available is False:
+            return
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            server_now = await self.server_clock.now()
+            self.show_server_time(skew_text(server_now, time.time(), zone(self.utc)))
+
+    def show_server_time(self, text: str) -> None:
+        if text != self.server_time:
+            self.server_time = text
+            self._show_sub_title()
+
+    def _show_sub_title(self) -> None:
+        where = f"{self.namespace} @ {self.address}"
+        self.sub_title = f"{where} · {self.server_time}" if self.server_time else where
 
     def connection_lost(self) -> None:
         """A call found the server gone: show the banner and reconnect in the background."""
@@ -168,11 +198,12 @@ class TempoApp(App[None]):
     def switch_namespace(self, namespace: str) -> None:
         """Talk to another namespace of the same server from now on (the caller reloads)."""
         self.namespace = namespace
-        self.sub_title = f"{namespace} @ {self.address}"
+        self._show_sub_title()
         if self._client is not None:
             self._client = self._client.with_namespace(namespace)
 
     async def on_unmount(self) -> None:
+        await self.server_clock.close()
         if self._client is not None:
             with contextlib.suppress(Exception):
                 await self._client.close()

@@ -32,6 +32,7 @@ from tempo_cli.tui.history_model import (
 )
 from tempo_cli.tui.messages import DescriptionLoaded, HandlersLoaded, HistoryLoaded, QueryAnswered, RunNotFound
 from tempo_cli.tui.screens.base import TempoScreen
+from tempo_cli.tui.time_skipping import SkipError, skip_to_next_deadline
 from tempo_cli.tui.widgets.actions_panel import ActionsPanel
 from tempo_cli.tui.widgets.banner import ConnectionBanner
 from tempo_cli.tui.widgets.footer import TempoFooter
@@ -80,6 +81,7 @@ class WorkflowScreen(TempoScreen):
         Binding("u", "update", "Update", show=False, id="update"),
         Binding("e", "reset", "Reset", show=False, id="reset"),
         Binding("R", "reload", "Reload", show=False, id="reload"),
+        Binding("f", "skip_time", "Skip to next timer", show=False, id="skip-time"),
     ]
 
     def __init__(self, workflow_id: str, run_id: str = "") -> None:
@@ -376,6 +378,17 @@ class WorkflowScreen(TempoScreen):
 
     def action_reload(self) -> None:
         self.load(restart=True)
+
+    @work(exclusive=True, group="skip-time", exit_on_error=False, description="skip time")
+    async def action_skip_time(self) -> None:
+        """On a time-skipping server: move its clock on to this run's next timer or timeout."""
+        try:
+            message = await skip_to_next_deadline(self.tempo.server_clock, self.events, self.handle(), self.is_open)
+        except SkipError as err:
+            self.notify(str(err), title="Skip time", severity="warning", markup=False)
+            return
+        self.notify(message, title="Skip time", markup=False)
+        self.tempo.refresh_server_time()
 
     # --- queries ------------------------------------------------------------------------------------
 
