@@ -27,6 +27,7 @@ from tempo_cli.tui.messages import (
 from tempo_cli.tui.screens.compare import CompareScreen
 from tempo_cli.tui.screens.workflow import WorkflowScreen
 from tempo_cli.tui.screens.workflows import WorkflowsScreen
+from tempo_cli.tui.time_skipping import skew_text
 from tempo_cli.tui.widgets.timeline import TimelineView
 from tests.tui import snapshot_app as data
 
@@ -171,3 +172,13 @@ def test_missing_run_at_80x24(snap_compare: Any, tmp_path: Path) -> None:
         await _settled(pilot)
 
     assert snap_compare(data.app(tmp_path), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_header_with_a_time_skipping_servers_clock(snap_compare: Any, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _open_run(pilot, running=True)
+        wall = data.T0.timestamp()
+        pilot.app.show_server_time(skew_text(wall + 2 * 86400 + 3 * 3600, wall, datetime.UTC))
+        await _settled(pilot)
+
+    assert snap_compare(data.app(tmp_path), terminal_size=SIZE, run_before=run_before)
