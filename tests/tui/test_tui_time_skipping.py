@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from sdk.worker import Worker
 from tempo_cli.tui.app import TempoApp
 from tempo_cli.tui.screens.workflow import WorkflowScreen
 from tests.servers import tempo_server
+from tests.timeskipping.apps import MONTH_LONG, SleepRetryWait, fails_once
 from tests.timeskipping.sdk_testing_apps import Sleeper
 from tests.tui.conftest import SIZE, connect, unique, wait_for
 
@@ -32,9 +35,9 @@ def messages(app: TempoApp) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
-async def open_run(pilot: object, app: TempoApp, workflow_id: str) -> WorkflowScreen:
+async def open_run(pilot: Pilot[Any], app: TempoApp, workflow_id: str) -> WorkflowScreen:
     app.open_workflow(workflow_id, "")
-    await wait_for(pilot, lambda: isinstance(app.screen, WorkflowScreen) and bool(app.screen.events), "the run")  # type: ignore[arg-type]
+    await wait_for(pilot, lambda: isinstance(app.screen, WorkflowScreen) and bool(app.screen.events), "the run")
     assert isinstance(app.screen, WorkflowScreen)
     return app.screen
 
@@ -67,6 +70,45 @@ async def test_f_skips_to_the_next_timer_and_the_header_shows_the_server_time(
 
                 await pilot.press("f")
                 await wait_for(pilot, lambda: any("run is closed" in m for m in messages(app)), "the closed run")
+    finally:
+        await client.close()
+
+
+async def test_f_walks_a_run_through_its_timer_retry_backoff_and_timer(
+    skipping_address: str, make_app: Callable[[str], TempoApp]
+) -> None:
+    client = await connect(skipping_address)
+    task_queue = unique("tq-walk")
+    workflow_id = unique("tui-walk")
+    durations = [MONTH_LONG.sleep, MONTH_LONG.backoff, MONTH_LONG.timer]
+    try:
+        async with Worker(client, task_queue=task_queue, workflows=[SleepRetryWait], activities=[fails_once]):
+            handle = await client.start_workflow(SleepRetryWait.run, durations, id=workflow_id, task_queue=task_queue)
+            app = make_app(skipping_address)
+            async with app.run_test(size=SIZE) as pilot:
+                screen = await open_run(pilot, app, workflow_id)
+
+                async def skip(expected: str, seen: int) -> None:
+                    await pilot.press("f")
+                    await wait_for(pilot, lambda: len([m for m in messages(app) if "skipped" in m]) > seen, expected)
+                    said = [m for m in messages(app) if "skipped" in m][-1]
+                    assert re.fullmatch(expected, said), said
+
+                def rows() -> list[str]:
+                    return [r.type_name for r in screen.history._rows]
+
+                await wait_for(pilot, lambda: "TimerStarted" in rows(), "the first timer")
+                await skip(r"skipped (29d 23h|30d 00h) to timer \S+", 0)
+                await wait_for(pilot, lambda: "ActivityTaskScheduled" in rows(), "the activity")
+                for _ in range(300):  # its first attempt fails: it waits out the backoff
+                    pending = (await handle.describe()).raw_description.pending_activities
+                    if pending and pending[0].next_attempt_schedule_time.ToNanoseconds():
+                        break
+                    await pilot.pause(0.1)
+                await skip(r"skipped (59m \d\ds|1h 00m) to retry of fails_once \(\S+\)", 1)
+                await wait_for(pilot, lambda: rows().count("TimerStarted") == 2, "the second timer")
+                await skip(r"skipped (6d 23h|7d 00h) to timer \S+", 2)
+                assert await handle.result() == "done on attempt 2"
     finally:
         await client.close()
 
