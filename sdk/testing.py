@@ -66,6 +66,7 @@ class WorkflowEnvironment:
         self.supports_time_skipping = supports_time_skipping
         self._server: _ServerProcess | None = None
         self._auto_time_skipping = True
+        self._result_waits = 0
         self._test_service = TestServiceStub(client._conn.channel) if supports_time_skipping else None
         if supports_time_skipping:
             client._around_result_wait = self._unlocked_while
@@ -193,11 +194,17 @@ class WorkflowEnvironment:
         """What a result wait does here: unlock time skipping until the result is in."""
         if not self._auto_time_skipping or self._test_service is None:
             return await wait
-        await self._call(self._test_service.UnlockTimeSkipping, tsv1.UnlockTimeSkippingRequest())
+        # Results awaited together share one unlock: the first releases the environment's
+        # lock, the last takes it back (the server refuses an unlock with no lock held).
+        self._result_waits += 1
         try:
+            if self._result_waits == 1:
+                await self._call(self._test_service.UnlockTimeSkipping, tsv1.UnlockTimeSkippingRequest())
             return await wait
         finally:
-            await self._call(self._test_service.LockTimeSkipping, tsv1.LockTimeSkippingRequest())
+            self._result_waits -= 1
+            if self._result_waits == 0:
+                await self._call(self._test_service.LockTimeSkipping, tsv1.LockTimeSkippingRequest())
 
     async def _call(self, method: Any, request: Any, *, timeout: float | None = None) -> Any:
         conn = self.client._conn

@@ -94,3 +94,24 @@ async def test_from_client_leaves_the_client_open(server_address: str) -> None:
         assert isinstance(await client.count_workflows(), int)  # still usable: a closed one raises
     finally:
         await client.close()
+
+
+async def test_results_awaited_together_all_skip_and_the_lock_is_taken_back() -> None:
+    async with await WorkflowEnvironment.start_time_skipping() as env:
+        task_queue = queue()
+        async with Worker(env.client, task_queue=task_queue, workflows=[Sleeper]):
+            handles = [
+                await env.client.start_workflow(
+                    Sleeper.run, days * DAY, id=f"wf-{task_queue}-{days}", task_queue=task_queue
+                )
+                for days in (1, 2, 3)
+            ]
+            wall_start = time.monotonic()
+            results = await asyncio.gather(*(handle.result() for handle in handles))
+            assert time.monotonic() - wall_start < 2.0
+            assert [round(r / DAY) for r in results] == [1, 2, 3]
+            # Locked again: a day-long timer no result waits on does not pull the clock along.
+            before = await env.get_current_time()
+            await env.client.start_workflow(Sleeper.run, DAY, id=f"wf-{task_queue}-idle", task_queue=task_queue)
+            await asyncio.sleep(0.5)
+            assert (await env.get_current_time() - before).total_seconds() < 60
