@@ -9,6 +9,7 @@ them in `temporal`; these commands keep the older files usable from both tools.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -80,7 +81,9 @@ def _checked_key(cli: CliContext, key: str | None) -> str | None:
     return key
 
 
-def _print(cli: CliContext, columns: tuple[str, ...], rows: list[tuple[str, ...]], json_keys: tuple[str, ...]) -> None:
+def _print(
+    cli: CliContext, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], json_keys: tuple[str, ...]
+) -> None:
     if cli.json_mode:
         cli.write_json([dict(zip(json_keys, row, strict=True)) for row in rows])
         return
