@@ -80,6 +80,34 @@ def status_detail(err: grpc.aio.AioRpcError) -> Any:
     return None
 
 
+# What gRPC's C core says when a connection fails, and what it means to the user.
+_CONNECT_FAILURES = (
+    (
+        "CERTIFICATE_VERIFY_FAILED",
+        "the server's TLS certificate is not signed by a trusted CA (check the CA certificate)",
+    ),
+    (
+        "Hostname Verification",
+        "the server's TLS certificate is not for this host name (give the name it has as the TLS server name / domain)",
+    ),
+    ("WRONG_VERSION_NUMBER", "the server does not speak TLS (connect without TLS, or check the port)"),
+)
+
+
+def connect_failure(err: grpc.aio.AioRpcError, tls: bool) -> str | None:
+    """Why a connection failed, in words, when the failure says more than "nothing answers"."""
+    details = err.details() or ""
+    for marker, reason in _CONNECT_FAILURES:
+        if marker in details:
+            return reason
+    if "Socket closed" in details:
+        # The server hung up during the handshake: a TLS server refusing the client.
+        if tls:
+            return "the server closed the TLS connection: it wants a client certificate (mutual TLS) it trusts"
+        return "the server closed the connection: it may want TLS"
+    return None
+
+
 def map_error(err: grpc.aio.AioRpcError, address: str, workflow_id: str = "") -> TempoError:
     """Translate a failed gRPC call into the matching Tempo exception."""
     code, message = err.code(), err.details() or ""
@@ -177,6 +205,8 @@ class Connection:
                 return  # older or minimal servers: the call is optional
             if err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
                 raise ServerUnreachableError(self.address) from None
+            if err.code() == grpc.StatusCode.UNAVAILABLE:
+                raise ServerUnreachableError(self.address, connect_failure(err, self.tls is not None)) from None
             raise map_error(err, self.address) from None
 
     async def call(

@@ -85,7 +85,7 @@ async def test_mutual_tls_needs_the_client_certificate(mtls_front: TLSFront, cer
         assert await run_greeting(client) == "Hello over TLS, Ada!"
     finally:
         await client.close()
-    with pytest.raises(ServerUnreachableError):
+    with pytest.raises(ServerUnreachableError, match="wants a client certificate"):
         await Client.connect(mtls_front.address, tls=TLSConfig(server_root_ca_cert=certificates.ca))
 
 
@@ -103,15 +103,24 @@ async def test_the_official_sdk_connects_to_the_same_front(mtls_front: TLSFront,
 
 async def test_a_server_certificate_from_another_ca_is_refused(tls_front: TLSFront, tmp_path: Path) -> None:
     other = make_certificates(tmp_path)
-    with pytest.raises(ServerUnreachableError):
+    with pytest.raises(ServerUnreachableError) as info:
         await Client.connect(tls_front.address, tls=TLSConfig(server_root_ca_cert=other.ca))
+    assert str(info.value) == (
+        f"cannot connect to {tls_front.address}: "
+        "the server's TLS certificate is not signed by a trusted CA (check the CA certificate)"
+    )
+
+
+async def test_plaintext_to_a_tls_server_says_it_may_want_tls(tls_front: TLSFront) -> None:
+    with pytest.raises(ServerUnreachableError, match="it may want TLS"):
+        await Client.connect(tls_front.address)
 
 
 async def test_domain_names_the_certificate_expected(tempo_address: str, tmp_path: Path) -> None:
     named = make_certificates(tmp_path, server_names=("frontend.tempo.test",))
     front = await TLSFront(tempo_address, named).start()
     try:
-        with pytest.raises(ServerUnreachableError):  # 127.0.0.1 is not in the certificate
+        with pytest.raises(ServerUnreachableError, match="not for this host name"):  # 127.0.0.1 is not in it
             await Client.connect(front.address, tls=TLSConfig(server_root_ca_cert=named.ca))
         client = await Client.connect(
             front.address, tls=TLSConfig(server_root_ca_cert=named.ca, domain="frontend.tempo.test")
@@ -155,7 +164,7 @@ async def test_api_key_and_metadata_reach_the_server_and_can_change(
 
 async def test_an_api_key_turns_tls_on_unless_told_otherwise(plain_front: TLSFront) -> None:
     # With a key and nothing said about TLS, the client insists on TLS: a plaintext server fails.
-    with pytest.raises(ServerUnreachableError):
+    with pytest.raises(ServerUnreachableError, match="the server does not speak TLS"):
         await Client.connect(plain_front.address, api_key="secret")
     assert plain_front.calls == []  # the key never went out in the clear
     client = await Client.connect(plain_front.address, api_key="secret", tls=False)
