@@ -22,6 +22,15 @@ TRANSIENT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOUR
 the request's or the server's answer, and repeating the call would not change it."""
 
 
+def is_transient(err: grpc.aio.AioRpcError) -> bool:
+    """Whether the same call may well succeed if made again a little later."""
+    if err.code() not in TRANSIENT_CODES:
+        return False
+    # gRPC says RESOURCE_EXHAUSTED for a message over its size limit too: that one fails
+    # every time.
+    return "larger than max" not in (err.details() or "")
+
+
 @dataclass(frozen=True)
 class TLSConfig:
     """TLS for the connection; ``Client.connect(tls=True)`` is TLS with the system's roots.
@@ -182,7 +191,7 @@ async def with_retries(
             return await attempt(left)
         except grpc.aio.AioRpcError as err:
             retry += 1
-            if config is None or err.code() not in TRANSIENT_CODES or retry > config.max_retries:
+            if config is None or not is_transient(err) or retry > config.max_retries:
                 raise
             wait = config.backoff(retry)
             after = loop.time() + wait

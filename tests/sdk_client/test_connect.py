@@ -198,6 +198,18 @@ async def test_other_failures_are_not_retried(plain_front: TLSFront) -> None:
         await client.close()
 
 
+async def test_a_message_over_the_size_limit_is_not_retried(plain_front: TLSFront) -> None:
+    client = await Client.connect(plain_front.address)
+    try:
+        message = "Received message larger than max (5242893 vs. 4194304)"
+        plain_front.fail_next(grpc.StatusCode.RESOURCE_EXHAUSTED, 1, message)
+        with pytest.raises(RPCError, match="larger than max"):
+            await client.count_workflows()
+        assert len(plain_front.headers_of("CountWorkflowExecutions")) == 1
+    finally:
+        await client.close()
+
+
 async def test_retries_stop_at_the_configured_limit(plain_front: TLSFront) -> None:
     client = await Client.connect(plain_front.address, retry_config=RetryConfig(max_retries=2))
     try:

@@ -88,6 +88,7 @@ def make_certificates(directory: Path, server_names: tuple[str, ...] = ("localho
 class Injected:
     code: grpc.StatusCode
     times: int
+    message: str
 
 
 @dataclass
@@ -103,9 +104,9 @@ class TLSFront:
     _server: grpc.aio.Server | None = None
     _channel: grpc.aio.Channel | None = None
 
-    def fail_next(self, code: grpc.StatusCode, times: int) -> None:
+    def fail_next(self, code: grpc.StatusCode, times: int, message: str = "injected by the test") -> None:
         """Answer the next ``times`` calls with ``code`` instead of forwarding them."""
-        self._inject = Injected(code, times)
+        self._inject = Injected(code, times, message)
 
     def headers_of(self, method_suffix: str) -> list[dict[str, str]]:
         """The headers of each recorded call whose method ends with ``method_suffix``."""
@@ -141,7 +142,7 @@ class TLSFront:
         self.calls.append((method, headers))
         if self._inject is not None and self._inject.times > 0:
             self._inject.times -= 1
-            await context.abort(self._inject.code, "injected by the test")
+            await context.abort(self._inject.code, self._inject.message)
         assert self._channel is not None
         call = self._channel.unary_unary(method)
         remaining = context.time_remaining()
