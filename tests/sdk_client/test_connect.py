@@ -65,13 +65,18 @@ async def run_greeting(client: Client) -> str:
 
 
 async def test_client_and_worker_run_a_workflow_over_tls(tls_front: TLSFront, certificates: Certificates) -> None:
-    client = await Client.connect(tls_front.address, tls=TLSConfig(server_root_ca_cert=certificates.ca))
+    client = await Client.connect(
+        tls_front.address, tls=TLSConfig(server_root_ca_cert=certificates.ca), api_key="worker-key"
+    )
     try:
         assert await run_greeting(client) == "Hello over TLS, Ada!"
     finally:
         await client.close()
-    # The worker's polls went through the front too: the test proves the whole path is TLS.
-    assert tls_front.headers_of("PollWorkflowTaskQueue")
+    # The worker's polls and answers went through the front too, with the key.
+    polls = tls_front.headers_of("PollWorkflowTaskQueue")
+    answers = tls_front.headers_of("RespondWorkflowTaskCompleted")
+    assert polls and answers
+    assert {headers.get("authorization") for headers in polls + answers} == {"Bearer worker-key"}
 
 
 async def test_mutual_tls_needs_the_client_certificate(mtls_front: TLSFront, certificates: Certificates) -> None:
