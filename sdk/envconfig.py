@@ -271,10 +271,6 @@ class ClientConfigProfile:
 
     def apply_env(self, env: Mapping[str, str]) -> ClientConfigProfile:
         """This profile with the environment's ``TEMPORAL_*`` settings laid over it."""
-        d = self.to_dict()
-        for key, variable in (("address", "ADDRESS"), ("namespace", "NAMESPACE"), ("api_key", "API_KEY")):
-            if f"TEMPORAL_{variable}" in env:
-                d[key] = env[f"TEMPORAL_{variable}"]
         tls = ClientConfigTLS() if self.tls is None and any(v in env for v in _TLS_VARIABLES) else self.tls
         if tls is not None:
             disabled = tls.disabled
@@ -304,9 +300,9 @@ class ClientConfigProfile:
                 else:  # an empty variable takes a header of the file away
                     meta.pop(name, None)
         return ClientConfigProfile(
-            address=d.get("address"),
-            namespace=d.get("namespace"),
-            api_key=d.get("api_key"),
+            address=env.get("TEMPORAL_ADDRESS", self.address),
+            namespace=env.get("TEMPORAL_NAMESPACE", self.namespace),
+            api_key=env.get("TEMPORAL_API_KEY", self.api_key),
             tls=tls,
             codec=codec,
             grpc_meta=meta,
