@@ -1,6 +1,6 @@
 """Connecting beyond plaintext: TLS, mutual TLS, API keys, headers and retries of transient failures.
 
-A real TLS front (tests/sdk_client/tls_peer.py) stands before our dev server, with
+A real TLS front (tests/sdk_client/tls_peer.py) stands before each dev server (ours, the real one), with
 certificates made for the test by a throw-away CA.
 """
 
@@ -35,22 +35,22 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
 
 
 @pytest.fixture
-async def tls_front(tempo_address: str, certificates: Certificates) -> AsyncIterator[TLSFront]:
-    front = await TLSFront(tempo_address, certificates).start()
+async def tls_front(server_address: str, certificates: Certificates) -> AsyncIterator[TLSFront]:
+    front = await TLSFront(server_address, certificates).start()
     yield front
     await front.stop()
 
 
 @pytest.fixture
-async def mtls_front(tempo_address: str, certificates: Certificates) -> AsyncIterator[TLSFront]:
-    front = await TLSFront(tempo_address, certificates, require_client_cert=True).start()
+async def mtls_front(server_address: str, certificates: Certificates) -> AsyncIterator[TLSFront]:
+    front = await TLSFront(server_address, certificates, require_client_cert=True).start()
     yield front
     await front.stop()
 
 
 @pytest.fixture
-async def plain_front(tempo_address: str) -> AsyncIterator[TLSFront]:
-    front = await TLSFront(tempo_address, None).start()
+async def plain_front(server_address: str) -> AsyncIterator[TLSFront]:
+    front = await TLSFront(server_address, None).start()
     yield front
     await front.stop()
 
@@ -121,9 +121,9 @@ async def test_plaintext_to_a_tls_server_says_it_may_want_tls(tls_front: TLSFron
         await Client.connect(tls_front.address)
 
 
-async def test_domain_names_the_certificate_expected(tempo_address: str, tmp_path: Path) -> None:
+async def test_domain_names_the_certificate_expected(server_address: str, tmp_path: Path) -> None:
     named = make_certificates(tmp_path, server_names=("frontend.tempo.test",))
-    front = await TLSFront(tempo_address, named).start()
+    front = await TLSFront(server_address, named).start()
     try:
         with pytest.raises(ServerUnreachableError, match="not for this host name"):  # 127.0.0.1 is not in it
             await Client.connect(front.address, tls=TLSConfig(server_root_ca_cert=named.ca))
