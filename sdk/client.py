@@ -50,16 +50,20 @@ from sdk._client_types import (
     to_duration,
 )
 from sdk._client_update import WorkflowUpdateHandle, WorkflowUpdateStage
+from sdk._connect_options import KeepAliveConfig, RetryConfig, TLSConfig
 from sdk._options import StartWorkflowOptions
 from sdk.converter import DataConverter
 
 __all__ = [
     "Client",
     "HistoryPage",
+    "KeepAliveConfig",
     "NamespaceDescription",
     "QueryRejectCondition",
+    "RetryConfig",
     "RetryPolicy",
     "StartWorkflowOptions",
+    "TLSConfig",
     "TaskQueueDescription",
     "TaskQueuePoller",
     "WorkflowCount",
@@ -110,8 +114,19 @@ class Client(BrowseCalls):
         data_converter: DataConverter | None = None,
         identity: str | None = None,
         rpc_timeout: datetime.timedelta = datetime.timedelta(seconds=10),
+        api_key: str | None = None,
+        tls: bool | TLSConfig | None = None,
+        rpc_metadata: Mapping[str, str | bytes] | None = None,
+        retry_config: RetryConfig | None = None,
+        keep_alive_config: KeepAliveConfig | None = KeepAliveConfig.default,
     ) -> Client:
         """Connect to the server at ``address`` and check that it answers.
+
+        The connection options are the official SDK's: for a cluster behind TLS,
+        ``tls=TLSConfig(server_root_ca_cert=..., client_cert=..., client_private_key=...)``;
+        for Temporal Cloud with an API key, ``api_key=...`` (TLS comes with it).
+        :func:`sdk.envconfig.load_client_connect_config` reads them from the profiles file
+        and the environment, as ``temporal`` does: ``Client.connect(**config)``.
 
         Args:
             address: ``host:port`` of the server's gRPC frontend.
@@ -120,6 +135,15 @@ class Client(BrowseCalls):
                 :attr:`DataConverter.default`, compatible with Temporal's.
             identity: Recorded in history as who did things; defaults to ``pid@host``.
             rpc_timeout: Deadline of ordinary calls (long polls have their own).
+            api_key: Sent as ``authorization: Bearer <api_key>`` with every call (unless
+                ``rpc_metadata`` has an ``authorization`` header); can be changed later
+                through :attr:`api_key`.
+            tls: None (the default): TLS exactly when there is an API key; True: TLS with
+                the system's CA roots; a :class:`TLSConfig`: TLS as it says; False: none.
+            rpc_metadata: Headers sent with every call; see :attr:`rpc_metadata`.
+            retry_config: How calls that failed with UNAVAILABLE or RESOURCE_EXHAUSTED are
+                retried (None: :class:`RetryConfig`'s defaults). Other failures are not.
+            keep_alive_config: HTTP/2 keep-alive pings; None turns them off.
 
         Returns:
             The connected client.
@@ -128,7 +152,15 @@ class Client(BrowseCalls):
             ServerUnreachableError: Nothing answers at ``address``.
             ValueError: ``address`` is not ``host:port``.
         """
-        connection = Connection(address, rpc_timeout.total_seconds())
+        connection = Connection(
+            address,
+            rpc_timeout.total_seconds(),
+            tls=tls,
+            api_key=api_key,
+            rpc_metadata=rpc_metadata,
+            retry_config=retry_config or RetryConfig(),
+            keep_alive_config=keep_alive_config,
+        )
         try:
             await connection.open()
         except BaseException:
@@ -145,6 +177,27 @@ class Client(BrowseCalls):
     def address(self) -> str:
         """The ``host:port`` this client talks to."""
         return self._conn.address
+
+    @property
+    def api_key(self) -> str | None:
+        """The API key of every call; set it to rotate the key on the live connection.
+
+        Shared with the clients :meth:`with_namespace` made, as the connection is.
+        """
+        return self._conn.api_key
+
+    @api_key.setter
+    def api_key(self, value: str | None) -> None:
+        self._conn.api_key = value
+
+    @property
+    def rpc_metadata(self) -> Mapping[str, str | bytes]:
+        """Headers of every call; set a new mapping to change them from the next call on."""
+        return self._conn.rpc_metadata
+
+    @rpc_metadata.setter
+    def rpc_metadata(self, value: Mapping[str, str | bytes]) -> None:
+        self._conn.rpc_metadata = value
 
     @property
     def service(self) -> Any:

@@ -339,17 +339,22 @@ class RPCError(TempoError):
 class ServerUnreachableError(RPCError):
     """No server answered at the address."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, reason: str | None = None) -> None:
         """Create the error.
 
         Args:
             address: The ``host:port`` that did not answer.
+            reason: What went wrong when it is known (a TLS handshake that failed, say);
+                without it, the message suggests starting a dev server.
         """
-        super().__init__(
-            grpc.StatusCode.UNAVAILABLE,
-            f"cannot reach a server at {address} — is `tempo server start-dev` running?",
+        message = (
+            f"cannot connect to {address}: {reason}"
+            if reason
+            else f"cannot reach a server at {address} — is `tempo server start-dev` running?"
         )
+        super().__init__(grpc.StatusCode.UNAVAILABLE, message)
         self.address = address
+        self.reason = reason
 
 
 class WorkflowAlreadyStartedError(RPCError, FailureError):
