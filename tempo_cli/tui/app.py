@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from sdk.client import Client
+from sdk.client import Client, RetryConfig
 from sdk.converter import DataConverter
 from sdk.exceptions import RPCError, ServerUnreachableError
 from tempo_cli._errors import describe_error
@@ -132,7 +132,11 @@ class TempoApp(App[None]):
         """Try to reach the server twice a second until it answers."""
         while True:
             try:
-                client = await Client.connect(self.address, namespace=self.namespace)
+                # No retries inside calls: a lost server must show at once (the banner), and
+                # this loop and the screens' refreshes already try again.
+                client = await Client.connect(
+                    self.address, namespace=self.namespace, retry_config=RetryConfig(max_retries=0)
+                )
             except ServerUnreachableError:
                 self.connected = False
                 await asyncio.sleep(RECONNECT_INTERVAL)

@@ -439,6 +439,15 @@ class Requests:
             _fill_execution(request, execution)
             if name == "SignalWorkflowExecution":
                 request.signal_name = "probe"
+        elif name in ("PauseWorkflowExecution", "UnpauseWorkflowExecution"):
+            execution = self.start()
+            request.workflow_id, request.run_id = execution.workflow_id, execution.run_id
+            request.request_id = str(uuid.uuid4())
+            if name == "UnpauseWorkflowExecution":
+                pause = wsv1.PauseWorkflowExecutionRequest(
+                    namespace=self.namespace, workflow_id=execution.workflow_id, request_id=str(uuid.uuid4())
+                )
+                self.stub.PauseWorkflowExecution(pause, timeout=10)
         else:
             for field_name in ("execution", "workflow_execution"):
                 if field_name in request.DESCRIPTOR.fields_by_name:
