@@ -371,7 +371,10 @@ class WorkflowService:
         self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.GetWorkflowExecutionHistoryResponse:
         timeout = self._poll_timeout(context, self.engine.config.history_long_poll_timeout)
-        return await self.reads.get_history(request, timeout)
+        # Like the real server, the Temporal CLI and UI are not shown a workflow task's unwritten events.
+        client_name = dict(context.invocation_metadata() or ()).get("client-name", "")
+        with_unwritten_task = client_name not in ("temporal-cli", "temporal-ui")
+        return await self.reads.get_history(request, timeout, with_unwritten_task=with_unwritten_task)
 
     @rpc
     async def GetWorkflowExecutionHistoryReverse(
