@@ -203,6 +203,8 @@ class WorkflowService:
     async def RegisterNamespace(
         self, request: wsv1.RegisterNamespaceRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RegisterNamespaceResponse:
+        if not request.namespace:
+            raise InvalidArgument("Namespace not set on request.")
         retention = seconds_of(request.workflow_execution_retention_period)
         if retention <= 0:
             raise InvalidArgument("A valid retention period is not set on request.")
@@ -216,6 +218,8 @@ class WorkflowService:
     async def DescribeNamespace(
         self, request: wsv1.DescribeNamespaceRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DescribeNamespaceResponse:
+        if not request.id and not request.namespace:
+            raise InvalidArgument("Namespace not set on request.")
         if request.id and not request.namespace:
             namespace = self.engine.namespaces.by_id(request.id)
         else:
