@@ -8,6 +8,7 @@ UNIMPLEMENTED with their name.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -63,7 +64,7 @@ def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
         try:
             if isinstance(self, WorkflowService):
                 look_up_namespace(self.engine, request)
-            return await handler(self, request, context)
+            response = await handler(self, request, context)
         except ServiceError as error:
             await abort(context, error)
             raise AssertionError("unreachable") from None
@@ -71,8 +72,17 @@ def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
             log.exception("internal error in %s", handler.__name__)
             await context.abort(grpc.StatusCode.INTERNAL, f"internal error in {handler.__name__}")
             raise
+        if call_is_over(context):
+            raise asyncio.CancelledError  # nobody to answer (see abort)
+        return response
 
     return wrapper
+
+
+def call_is_over(context: grpc.aio.ServicerContext) -> bool:
+    """The caller's deadline has passed or it went away: gRPC has ended the call already."""
+    remaining = context.time_remaining()
+    return context.cancelled() or (remaining is not None and remaining <= 0)
 
 
 # Requests whose handlers read the namespace themselves: one being registered, or described by
@@ -111,7 +121,26 @@ async def abort(context: grpc.aio.ServicerContext, error: ServiceError) -> None:
         packed = any_pb2.Any()
         packed.Pack(error.details)
         status.details.append(packed)
-    await context.abort_with_status(rpc_status.to_status(status))
+    # A call gRPC has ended (the caller's deadline passed while the handler waited, e.g. for a
+    # query's answer) takes no status: sending one fails in gRPC's core, which logs a traceback.
+    # Ending the handler as cancelled is what gRPC expects then (it logs that at debug level).
+    if call_is_over(context):
+        raise asyncio.CancelledError
+    try:
+        await context.abort_with_status(rpc_status.to_status(status))
+    except _CALL_ENDED_ERRORS:
+        raise asyncio.CancelledError from None  # the deadline passed just now
+
+
+def _call_ended_errors() -> tuple[type[BaseException], ...]:
+    """What gRPC raises when a status is sent on a call its core has ended (grpc.aio gives it no
+    public name: grpc._cython.cygrpc.ExecuteBatchError)."""
+    cygrpc = getattr(getattr(grpc, "_cython", None), "cygrpc", None)
+    error = getattr(cygrpc, "ExecuteBatchError", None)
+    return (error,) if isinstance(error, type) and issubclass(error, BaseException) else ()
+
+
+_CALL_ENDED_ERRORS = _call_ended_errors()
 
 
 class WorkflowService:
@@ -174,6 +203,8 @@ class WorkflowService:
     async def RegisterNamespace(
         self, request: wsv1.RegisterNamespaceRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.RegisterNamespaceResponse:
+        if not request.namespace:
+            raise InvalidArgument("Namespace not set on request.")
         retention = seconds_of(request.workflow_execution_retention_period)
         if retention <= 0:
             raise InvalidArgument("A valid retention period is not set on request.")
@@ -187,6 +218,8 @@ class WorkflowService:
     async def DescribeNamespace(
         self, request: wsv1.DescribeNamespaceRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DescribeNamespaceResponse:
+        if not request.id and not request.namespace:
+            raise InvalidArgument("Namespace not set on request.")
         if request.id and not request.namespace:
             namespace = self.engine.namespaces.by_id(request.id)
         else:
@@ -371,7 +404,10 @@ class WorkflowService:
         self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.GetWorkflowExecutionHistoryResponse:
         timeout = self._poll_timeout(context, self.engine.config.history_long_poll_timeout)
-        return await self.reads.get_history(request, timeout)
+        # Like the real server, the Temporal CLI and UI are not shown a workflow task's unwritten events.
+        client_name = dict(context.invocation_metadata() or ()).get("client-name", "")
+        with_unwritten_task = client_name not in ("temporal-cli", "temporal-ui")
+        return await self.reads.get_history(request, timeout, with_unwritten_task=with_unwritten_task)
 
     @rpc
     async def GetWorkflowExecutionHistoryReverse(

@@ -50,8 +50,14 @@ def page(
     state: MutableState,
     token: PageToken,
     page_size: int = PAGE_SIZE,
+    *,
+    with_unwritten_task: bool = False,
 ) -> tuple[list[history.HistoryEvent], bytes]:
-    """One page starting at the token; returns the events and the next token (or b"")."""
+    """One page starting at the token; returns the events and the next token (or b"").
+
+    `with_unwritten_task`: the last page of a running run ends with its transient or speculative
+    workflow task's events, scheduled or started (as the real server answers a client's
+    GetWorkflowExecutionHistory: after a failed attempt it shows attempt 2 scheduled)."""
     page_size = page_size if page_size > 0 else PAGE_SIZE
     end = token.end_event_id or store.last_event_id(state.key)
     last = min(end, token.next_event_id + page_size - 1)
@@ -62,6 +68,10 @@ def page(
     task = state.workflow_task
     if token.workflow_task_seq and task is not None and task.seq == token.workflow_task_seq:
         events = events + workflow_tasks.transient_events(state)
+    elif with_unwritten_task and state.running:
+        unwritten = workflow_tasks.unwritten_events(state)
+        if unwritten and unwritten[0].event_id == end + 1:
+            events = events + unwritten
     elif task is not None and task.speculative and not task.transient:
         # A running speculative task shows in history until it is discarded (as on the real server).
         events = events + workflow_tasks.transient_events(state)

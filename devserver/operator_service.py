@@ -25,7 +25,7 @@ class OperatorService:
     async def ListSearchAttributes(
         self, request: opv1.ListSearchAttributesRequest, context: grpc.aio.ServicerContext
     ) -> opv1.ListSearchAttributesResponse:
-        namespace = self.engine.namespaces.get(request.namespace or "default")
+        namespace = self.engine.namespaces.get(_namespace_of(request))
         return opv1.ListSearchAttributesResponse(
             system_attributes=SYSTEM_SEARCH_ATTRIBUTES,  # type: ignore[arg-type]
             custom_attributes=namespace.search_attributes,  # type: ignore[arg-type]
@@ -35,19 +35,33 @@ class OperatorService:
     async def AddSearchAttributes(
         self, request: opv1.AddSearchAttributesRequest, context: grpc.aio.ServicerContext
     ) -> opv1.AddSearchAttributesResponse:
+        name = _namespace_of(request)
         for value_type in request.search_attributes.values():
             if value_type not in IndexedValueType.values():
                 raise InvalidArgument(f"Unknown search attribute type: {value_type}.")
-        await self.namespace_ops.add_search_attributes(request.namespace or "default", dict(request.search_attributes))
+        await self.namespace_ops.add_search_attributes(name, dict(request.search_attributes))
         return opv1.AddSearchAttributesResponse()
 
     @rpc
     async def RemoveSearchAttributes(
         self, request: opv1.RemoveSearchAttributesRequest, context: grpc.aio.ServicerContext
     ) -> opv1.RemoveSearchAttributesResponse:
+        namespace_name = _namespace_of(request)
         names = list(request.search_attributes)
-        await self.namespace_ops.remove_search_attributes(request.namespace or "default", names)
+        await self.namespace_ops.remove_search_attributes(namespace_name, names)
         return opv1.RemoveSearchAttributesResponse()
+
+
+def _namespace_of(
+    request: opv1.ListSearchAttributesRequest | opv1.AddSearchAttributesRequest | opv1.RemoveSearchAttributesRequest,
+) -> str:
+    """The request's namespace, checked as the real server does: the attributes first (for an
+    add or remove), then the name; no namespace is not "default"."""
+    if not isinstance(request, opv1.ListSearchAttributesRequest) and not request.search_attributes:
+        raise InvalidArgument("SearchAttributes are not set on request.")
+    if not request.namespace:
+        raise InvalidArgument("Namespace is not set on request.")
+    return request.namespace
 
 
 for _method in service_pb2.DESCRIPTOR.services_by_name["OperatorService"].methods:

@@ -24,8 +24,10 @@ class ReadOps:
         self.engine = engine
 
     async def get_history(
-        self, request: wsv1.GetWorkflowExecutionHistoryRequest, timeout: float
+        self, request: wsv1.GetWorkflowExecutionHistoryRequest, timeout: float, *, with_unwritten_task: bool = True
     ) -> wsv1.GetWorkflowExecutionHistoryResponse:
+        """`with_unwritten_task`: end a running run's history with its transient or speculative
+        workflow task's events (the real server does, except for its CLI and UI)."""
         engine = self.engine
         state = engine.run_for_execution(request.namespace, request.execution)
         response = wsv1.GetWorkflowExecutionHistoryResponse()
@@ -61,12 +63,17 @@ class ReadOps:
         following = state.running and not state.paused
         if request.wait_new_event and following and engine.store.last_event_id(state.key) < token.next_event_id:
             await engine.wait_for_history(state.key, timeout)
-        events, next_token = page(engine.store, state, token, request.maximum_page_size)
+        stored_last = engine.store.last_event_id(state.key)
+        events, next_token = page(
+            engine.store, state, token, request.maximum_page_size, with_unwritten_task=with_unwritten_task
+        )
         response.history.events.extend(events)
         following = state.running and not state.paused
         if not next_token and request.wait_new_event and following:
-            # A follower keeps its place and long-polls for what comes next.
-            next_token = PageToken(state.key.run_id, token.next_event_id + len(events)).encode()
+            # A follower keeps its place (after the stored events: an unwritten task's events
+            # are shown again, or written, later) and long-polls for what comes next.
+            next_event_id = min(token.next_event_id + len(events), stored_last + 1)
+            next_token = PageToken(state.key.run_id, next_event_id).encode()
         response.next_page_token = next_token
         return response
 

@@ -114,6 +114,7 @@ def check_commands(
             timer_ids.add(timer.timer_id)
         elif kind == CommandType.COMMAND_TYPE_CANCEL_TIMER:
             timer_id = command.cancel_timer_command_attributes.timer_id
+            _check_cancel_timer(timer_id)
             if timer_id not in timer_ids:
                 raise BadCommand(
                     Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES,
@@ -127,12 +128,9 @@ def check_commands(
             except ServiceError as error:
                 raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, error.message) from None
         elif kind == CommandType.COMMAND_TYPE_RECORD_MARKER:
-            if not command.record_marker_command_attributes.marker_name:
-                raise BadCommand(
-                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES, "MarkerName is not set on command."
-                )
+            _check_marker(command.record_marker_command_attributes.marker_name)
         elif kind == CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
-            _check_child(command.start_child_workflow_execution_command_attributes, namespace_id)
+            _check_child(command.start_child_workflow_execution_command_attributes, namespace_id, state.key.namespace)
             if check_search_attributes:
                 try:
                     check_search_attributes(command.start_child_workflow_execution_command_attributes.search_attributes)
@@ -140,25 +138,10 @@ def check_commands(
                     raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, error.message) from None
         elif kind == CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
             signal = command.signal_external_workflow_execution_command_attributes
-            _check_target(
-                signal.namespace,
-                signal.execution,
-                namespace_id,
-                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-            )
-            if not signal.signal_name:
-                raise BadCommand(
-                    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-                    "SignalName is not set on command.",
-                )
+            _check_signal(signal, namespace_id)
         elif kind == CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
             cancel = command.request_cancel_external_workflow_execution_command_attributes
-            _check_target(
-                cancel.namespace,
-                common.WorkflowExecution(workflow_id=cancel.workflow_id, run_id=cancel.run_id),
-                namespace_id,
-                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-            )
+            _check_cancel_external(cancel, namespace_id)
         elif kind == CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
             attrs_can = command.continue_as_new_workflow_execution_command_attributes
             if attrs_can.workflow_type.name == "" and not state.workflow_type:
@@ -193,20 +176,32 @@ def check_messages(
 
 
 def _check_child(
-    attrs: command_pb.StartChildWorkflowExecutionCommandAttributes, namespace_id: Callable[[str], str]
+    attrs: command_pb.StartChildWorkflowExecutionCommandAttributes,
+    namespace_id: Callable[[str], str],
+    own_namespace: str,
 ) -> None:
     bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES
+    # The real server names the parent's namespace when the command names none.
+    namespace = attrs.namespace or own_namespace
     if not attrs.workflow_id:
-        raise BadCommand(bad, "Required field WorkflowId is not set on command.")
+        raise BadCommand(
+            bad,
+            "Required field WorkflowId is not set on StartChildWorkflowExecutionCommand. "
+            f"WorkflowType={attrs.workflow_type.name} Namespace={namespace}",
+        )
     if not attrs.workflow_type.name:
-        raise BadCommand(bad, "Required field WorkflowType is not set on command.")
+        raise BadCommand(
+            bad,
+            "Required field WorkflowType is not set on StartChildWorkflowExecutionCommand. "
+            f"WorkflowId={attrs.workflow_id} Namespace={namespace}",
+        )
     if attrs.cron_schedule:
         try:
             cron.parse(attrs.cron_schedule)
         except cron.CronError:
             raise BadCommand(bad, "invalid CronSchedule.") from None
     # Length limits, worded as the real server words them.
-    child_id, child_type, child_namespace = attrs.workflow_id, attrs.workflow_type.name, attrs.namespace
+    child_id, child_type, child_namespace = attrs.workflow_id, attrs.workflow_type.name, namespace
     if len(child_id) > MAX_ID_LENGTH:
         raise BadCommand(
             bad,
@@ -231,12 +226,61 @@ def _check_child(
     _resolve_namespace(attrs.namespace, namespace_id, bad)
 
 
-def _check_target(
-    namespace: str, execution: common.WorkflowExecution, namespace_id: Callable[[str], str], bad: int
+def _check_signal(
+    attrs: command_pb.SignalExternalWorkflowExecutionCommandAttributes, namespace_id: Callable[[str], str]
 ) -> None:
-    if not execution.workflow_id:
-        raise BadCommand(bad, "WorkflowId is not set on command.")
-    _resolve_namespace(namespace, namespace_id, bad)
+    """The real server's checks, in its order (the target namespace is looked up first)."""
+    bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES
+    _resolve_namespace(attrs.namespace, namespace_id, bad)
+    namespace, workflow_id, run_id = attrs.namespace, attrs.execution.workflow_id, attrs.execution.run_id
+    command = "SignalExternalWorkflowExecutionCommand"
+    if not workflow_id:
+        raise BadCommand(
+            bad,
+            f"WorkflowId is not set on {command}. Namespace={namespace} RunId={run_id} SignalName={attrs.signal_name}",
+        )
+    if not attrs.signal_name:
+        raise BadCommand(
+            bad, f"SignalName is not set on {command}. WorkflowId={workflow_id} Namespace={namespace} RunId={run_id}"
+        )
+
+
+def _check_cancel_external(
+    attrs: command_pb.RequestCancelExternalWorkflowExecutionCommandAttributes, namespace_id: Callable[[str], str]
+) -> None:
+    """The real server's checks, in its order (the target namespace is looked up first)."""
+    bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES
+    _resolve_namespace(attrs.namespace, namespace_id, bad)
+    if not attrs.workflow_id:
+        raise BadCommand(
+            bad,
+            "WorkflowId is not set on RequestCancelExternalWorkflowExecutionCommand. "
+            f"Namespace={attrs.namespace} RunId={attrs.run_id}",
+        )
+
+
+def _check_cancel_timer(timer_id: str) -> None:
+    bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES
+    if not timer_id:
+        raise BadCommand(bad, "TimerId is not set on CancelTimerCommand.")
+    if len(timer_id) > MAX_ID_LENGTH:
+        raise BadCommand(
+            bad,
+            f"TimerId on CancelTimerCommand exceeds length limit. TimerId={timer_id} "
+            f"Length={len(timer_id)} Limit={MAX_ID_LENGTH}",
+        )
+
+
+def _check_marker(marker_name: str) -> None:
+    bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES
+    if not marker_name:
+        raise BadCommand(bad, "MarkerName is not set on RecordMarkerCommand.")
+    if len(marker_name) > MAX_ID_LENGTH:
+        raise BadCommand(
+            bad,
+            f"MarkerName on RecordMarkerCommand exceeds length limit. MarkerName={marker_name} "
+            f"Length={len(marker_name)} Limit={MAX_ID_LENGTH}",
+        )
 
 
 def _resolve_namespace(namespace: str, namespace_id: Callable[[str], str], bad: int) -> None:
@@ -298,36 +342,58 @@ def _check_pending_limit(kind: int, pending: int, limits: core_limits.Limits) ->
 
 
 def _check_activity(attrs: command_pb.ScheduleActivityTaskCommandAttributes, pending_ids: set[str]) -> None:
+    """The real server's checks, in its order: the task queue first (no default: the workflow's
+    own queue is not filled in), then id and type, the retry policy, lengths, timeouts."""
     bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES
-    if not attrs.activity_id:
-        raise BadCommand(bad, "ActivityId is not set on command.")
-    if not attrs.activity_type.name:
-        raise BadCommand(bad, "ActivityType is not set on command.")
-    if len(attrs.activity_id) > MAX_ID_LENGTH:
-        raise BadCommand(bad, f"activityId exceeds length limit. Length={len(attrs.activity_id)} Limit={MAX_ID_LENGTH}")
-    if len(attrs.activity_type.name) > MAX_ID_LENGTH:
-        raise BadCommand(
-            bad, f"activityType exceeds length limit. Length={len(attrs.activity_type.name)} Limit={MAX_ID_LENGTH}"
-        )
-    if len(attrs.task_queue.name) > MAX_ID_LENGTH:
-        raise BadCommand(bad, "taskQueue length exceeds limit")
-    if attrs.activity_id in pending_ids:
-        raise BadCommand(
-            Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
-            f"Activity with id {attrs.activity_id} already exists.",
-        )
-    if seconds_of(attrs.start_to_close_timeout) <= 0 and seconds_of(attrs.schedule_to_close_timeout) <= 0:
-        raise BadCommand(
-            bad, "A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand."
-        )
-    for name in (
-        "start_to_close_timeout",
-        "schedule_to_close_timeout",
-        "schedule_to_start_timeout",
-        "heartbeat_timeout",
-    ):
-        if seconds_of(getattr(attrs, name)) < 0:
-            raise BadCommand(bad, f"Invalid {name} on ScheduleActivityTaskCommand: negative.")
+    message = _task_queue_error(attrs)
+    if message:
+        raise BadCommand(bad, message)
+    activity_id, activity_type = attrs.activity_id, attrs.activity_type.name
+    if not activity_id:
+        raise BadCommand(bad, "activityId is not set")
+    if not activity_type:
+        raise BadCommand(bad, "activityType is not set")
     message = retry.validate(attrs.retry_policy)
     if message:
         raise BadCommand(bad, message)
+    if len(activity_id) > MAX_ID_LENGTH:
+        raise BadCommand(bad, f"activityId exceeds length limit. Length={len(activity_id)} Limit={MAX_ID_LENGTH}")
+    if len(activity_type) > MAX_ID_LENGTH:
+        raise BadCommand(bad, f"activityType exceeds length limit. Length={len(activity_type)} Limit={MAX_ID_LENGTH}")
+    for field_name, label in (
+        ("schedule_to_close_timeout", "ScheduleToCloseTimeout"),
+        ("schedule_to_start_timeout", "ScheduleToStartTimeout"),
+        ("start_to_close_timeout", "StartToCloseTimeout"),
+        ("heartbeat_timeout", "HeartbeatTimeout"),
+    ):
+        error = duration_error(getattr(attrs, field_name))
+        if error is not None:
+            raise BadCommand(bad, f"invalid {label}: {error}")
+    if seconds_of(attrs.start_to_close_timeout) <= 0 and seconds_of(attrs.schedule_to_close_timeout) <= 0:
+        raise BadCommand(
+            bad,
+            "a valid StartToCloseTimeout or ScheduleToCloseTimeout must be set on the activity. "
+            f"ActivityId={activity_id} ActivityType={activity_type}",
+        )
+    if activity_id in pending_ids:
+        raise BadCommand(
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
+            f"Activity with id {activity_id} already exists.",
+        )
+
+
+_RESERVED_TASK_QUEUE_PREFIX = "/_sys/"
+
+
+def _task_queue_error(attrs: command_pb.ScheduleActivityTaskCommandAttributes) -> str | None:
+    """Why the real server refuses an activity's task queue: missing, unnamed, too long, reserved."""
+    if not attrs.HasField("task_queue"):
+        return "taskQueue is not set"
+    name = attrs.task_queue.name
+    if not name:
+        return "missing task queue name"
+    if len(name) > MAX_ID_LENGTH:
+        return "taskQueue length exceeds limit"
+    if name.startswith(_RESERVED_TASK_QUEUE_PREFIX):
+        return f"task queue name cannot start with reserved prefix {_RESERVED_TASK_QUEUE_PREFIX}"
+    return None

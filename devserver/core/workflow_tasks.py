@@ -231,6 +231,22 @@ def transient_events(state: MutableState) -> list[history.HistoryEvent]:
     return _transient_pair(state, task)
 
 
+def unwritten_events(state: MutableState) -> list[history.HistoryEvent]:
+    """The outstanding transient or speculative attempt's events (scheduled, and started once a
+    worker has it), with the ids they will get: the real server ends a client's full history
+    with them."""
+    task = state.workflow_task
+    if task is None or not task.unwritten:
+        return []
+    if task.started:
+        return _transient_pair(state, task)
+    scheduled = new_event(
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, task.scheduled_time, _scheduled_attributes(state, task)
+    )
+    scheduled.event_id = state.next_event_id
+    return [scheduled]
+
+
 def _transient_pair(state: MutableState, task: WorkflowTask) -> list[history.HistoryEvent]:
     """A transient attempt's scheduled and started events, with the ids they will get."""
     scheduled = new_event(

@@ -77,6 +77,7 @@ def schedule_activity(activity_id: str = "1", **retry_fields: object) -> command
     attrs = command_pb.ScheduleActivityTaskCommandAttributes(
         activity_id=activity_id,
         activity_type=common.ActivityType(name="charge"),
+        task_queue=taskqueue.TaskQueue(name="payments"),
         start_to_close_timeout=duration(5),
     )
     if retry_fields:

@@ -27,6 +27,8 @@ from google.protobuf.message import Message
 from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
 from temporalio.api.enums.v1 import command_type_pb2, update_pb2
+from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
+from temporalio.api.operatorservice.v1.service_pb2_grpc import OperatorServiceStub
 from temporalio.api.query.v1 import WorkflowQuery
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -402,6 +404,14 @@ class Requests:
             request.workflow_execution_retention_period.seconds = 86400
         elif name == "AddSearchAttributes":
             request.search_attributes[f"EnumProbe{uuid.uuid4().hex[:8]}"] = 2  # KEYWORD
+        elif name == "RemoveSearchAttributes":
+            # One it has: a request naming none is refused ("SearchAttributes are not set").
+            attribute = f"EnumProbe{uuid.uuid4().hex[:8]}"
+            OperatorServiceStub(self.channel).AddSearchAttributes(
+                opv1.AddSearchAttributesRequest(namespace=self.namespace, search_attributes={attribute: 2}),
+                timeout=10,
+            )
+            request.search_attributes.append(attribute)
         elif name == "StartBatchOperation":
             request.job_id = self._id("job")
             request.reason = "enum probe"
