@@ -86,9 +86,7 @@ def _policy(name: str | None) -> int:
     return OVERLAP_POLICIES[name]
 
 
-def create(
-    cli: CliContext,
-    schedule_id: str,
+def _schedule_from_flags(
     *,
     cron: list[str],
     interval: list[str],
@@ -100,31 +98,38 @@ def create(
     overlap_policy: str | None,
     paused: bool,
     notes: str | None,
-) -> None:
-    """`tempo schedule create`: a schedule that starts a workflow."""
-    try:
-        schedule = schedule_pb.Schedule()
-        schedule.spec.cron_string.extend(cron)
-        for text in interval:
-            every, _, phase = text.partition("/")
-            spec = schedule.spec.interval.add()
-            spec.interval.FromTimedelta(_duration(every))
-            if phase:
-                spec.phase.FromTimedelta(_duration(phase))
-        start = schedule.action.start_workflow
-        start.workflow_id, start.workflow_type.name, start.task_queue.name = workflow_id, workflow_type, task_queue
-        args = parse_inputs(inputs, input_files)
-        schedule.policies.overlap_policy = _policy(overlap_policy)  # type: ignore[assignment]
-    except UsageError as err:
-        cli.abort(str(err))
+) -> tuple[schedule_pb.Schedule, list[Any]]:
+    """The schedule `create` and `update` send, and the action's arguments (made payloads by the
+    client). Raises UsageError for a bad flag."""
+    schedule = schedule_pb.Schedule()
+    schedule.spec.cron_string.extend(cron)
+    for text in interval:
+        every, _, phase = text.partition("/")
+        spec = schedule.spec.interval.add()
+        spec.interval.FromTimedelta(_duration(every))
+        if phase:
+            spec.phase.FromTimedelta(_duration(phase))
+    start = schedule.action.start_workflow
+    start.workflow_id, start.workflow_type.name, start.task_queue.name = workflow_id, workflow_type, task_queue
+    args = parse_inputs(inputs, input_files)
+    schedule.policies.overlap_policy = _policy(overlap_policy)  # type: ignore[assignment]
     schedule.state.paused = paused
     if notes:
         schedule.state.notes = notes
+    return schedule, args
+
+
+def create(cli: CliContext, schedule_id: str, **flags: Any) -> None:
+    """`tempo schedule create`: a schedule that starts a workflow."""
+    try:
+        schedule, args = _schedule_from_flags(**flags)
+    except UsageError as err:
+        cli.abort(str(err))
 
     async def work(client: Any) -> None:
         payloads = client._payloads(args)
         if payloads is not None:
-            start.input.CopyFrom(payloads)
+            schedule.action.start_workflow.input.CopyFrom(payloads)
         request = wsv1.CreateScheduleRequest(
             namespace=client.namespace,
             schedule_id=schedule_id,
@@ -137,6 +142,84 @@ def create(
     cli.run(work)
     if not cli.json_mode:
         cli.info("Schedule created")
+
+
+def update(cli: CliContext, schedule_id: str, **flags: Any) -> None:
+    """`tempo schedule update`: replace the whole schedule, as `temporal schedule update` does
+    (flags not given fall back to their defaults, not to the schedule's current values)."""
+    try:
+        schedule, args = _schedule_from_flags(**flags)
+    except UsageError as err:
+        cli.abort(str(err))
+
+    async def work(client: Any) -> None:
+        payloads = client._payloads(args)
+        if payloads is not None:
+            schedule.action.start_workflow.input.CopyFrom(payloads)
+        request = wsv1.UpdateScheduleRequest(
+            namespace=client.namespace,
+            schedule_id=schedule_id,
+            schedule=schedule,
+            identity=client.identity,
+            request_id=str(uuid.uuid4()),
+        )
+        await _call(client, client.service.UpdateSchedule, request)
+
+    cli.run(work)
+
+
+def _timestamp(flag: str, text: str) -> datetime.datetime:
+    """An RFC 3339 time with its zone, as `temporal` takes `--start-time`/`--end-time`."""
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise UsageError(f"invalid {flag} {text!r}: expected an RFC 3339 time such as 2026-05-01T00:00:00Z")
+    return moment
+
+
+def _time_range(cli: CliContext, start_time: str, end_time: str) -> tuple[datetime.datetime, datetime.datetime]:
+    try:
+        return _timestamp("--start-time", start_time), _timestamp("--end-time", end_time)
+    except UsageError as err:
+        cli.abort(str(err))
+
+
+def backfill(cli: CliContext, schedule_id: str, start_time: str, end_time: str, overlap_policy: str) -> None:
+    """`tempo schedule backfill`: the actions the spec would have taken between two times."""
+    start, end = _time_range(cli, start_time, end_time)
+    try:
+        policy = _policy(overlap_policy)
+    except UsageError as err:
+        cli.abort(str(err))
+    request = schedule_pb.BackfillRequest(overlap_policy=policy)  # type: ignore[arg-type]
+    request.start_time.FromDatetime(start)
+    request.end_time.FromDatetime(end)
+    _patch(cli, schedule_id, schedule_pb.SchedulePatch(backfill_request=[request]), "Backfill request sent")
+
+
+async def matching_times(
+    client: Any, schedule_id: str, start: datetime.datetime, end: datetime.datetime
+) -> wsv1.ListScheduleMatchingTimesResponse:
+    request = wsv1.ListScheduleMatchingTimesRequest(namespace=client.namespace, schedule_id=schedule_id)
+    request.start_time.FromDatetime(start)
+    request.end_time.FromDatetime(end)
+    return await _call(client, client.service.ListScheduleMatchingTimes, request)
+
+
+def list_matching_times(cli: CliContext, schedule_id: str, start_time: str, end_time: str) -> None:
+    """`tempo schedule list-matching-times`: when the spec matches between two times."""
+    start, end = _time_range(cli, start_time, end_time)
+    response = cli.run(lambda client: matching_times(client, schedule_id, start, end))
+    if cli.json_mode:
+        cli.write_json(proto_dict(response))
+        return
+    table = Table(box=None)
+    table.add_column("Time")
+    for moment in response.start_time:
+        table.add_row(format_time(moment.ToDatetime(datetime.UTC)))
+    cli.print_table(table)
 
 
 def _duration(text: str) -> Any:

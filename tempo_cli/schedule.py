@@ -1,4 +1,5 @@
-"""`tempo schedule create|describe|list|toggle|trigger|delete`: the flags of `temporal schedule ...`.
+"""`tempo schedule ...`: the flags of `temporal schedule ...` (create, describe, list, update,
+toggle, trigger, backfill, list-matching-times, delete).
 
 This module only declares options and help; `_schedule_commands` does the work (imported when a
 command runs, so `--help` stays fast).
@@ -92,6 +93,57 @@ def create(
 
 
 @command(app)
+def update(
+    cli: CliContext,
+    schedule_id: ScheduleIdOption,
+    workflow_id: Annotated[str, typer.Option("--workflow-id", "-w", help="Workflow ID of the runs it starts.")],
+    workflow_type: Annotated[str, typer.Option("--type", help="Workflow type name.")],
+    task_queue: Annotated[str, typer.Option("--task-queue", "-t", help="Task queue.")],
+    cron: Annotated[
+        list[str] | None, typer.Option("--cron", help="A cron string; repeatable.", show_default=False)
+    ] = None,
+    interval: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--interval", help="Every DURATION, or DURATION/PHASE (e.g. 1h/15m); repeatable.", show_default=False
+        ),
+    ] = None,
+    inputs: Annotated[
+        list[str] | None, typer.Option("--input", "-i", help="An argument as JSON; repeatable.", show_default=False)
+    ] = None,
+    input_files: Annotated[
+        list[Path] | None, typer.Option("--input-file", help="A file holding one argument as JSON.", show_default=False)
+    ] = None,
+    overlap_policy: OverlapOption = None,
+    paused: Annotated[bool, typer.Option("--paused", help="Create it paused.")] = False,
+    notes: Annotated[str | None, typer.Option("--notes", help="Why it is paused.", show_default=False)] = None,
+) -> None:
+    """Replace a schedule's spec, action and policies with the ones given (flags left out take
+    their defaults, as with `temporal schedule update`).
+
+    \b
+    Examples:
+      tempo schedule update --schedule-id nightly --cron '0 4 * * *' -w report --type Report -t reports
+    """
+    from tempo_cli import _schedule_commands
+
+    _schedule_commands.update(
+        cli,
+        schedule_id,
+        cron=cron or [],
+        interval=interval or [],
+        workflow_id=workflow_id,
+        workflow_type=workflow_type,
+        task_queue=task_queue,
+        inputs=inputs or [],
+        input_files=input_files or [],
+        overlap_policy=overlap_policy,
+        paused=paused,
+        notes=notes,
+    )
+
+
+@command(app)
 def describe(cli: CliContext, schedule_id: ScheduleIdOption) -> None:
     """Show a schedule: its spec, action, policies, state, and recent and next runs.
 
@@ -168,3 +220,48 @@ def delete(cli: CliContext, schedule_id: ScheduleIdOption) -> None:
     from tempo_cli import _schedule_commands
 
     _schedule_commands.delete(cli, schedule_id)
+
+
+StartTimeOption = Annotated[
+    str, typer.Option("--start-time", help="Start of the time range (RFC 3339, e.g. 2026-05-01T00:00:00Z).")
+]
+EndTimeOption = Annotated[str, typer.Option("--end-time", help="End of the time range (RFC 3339).")]
+
+
+@command(app)
+def backfill(
+    cli: CliContext,
+    schedule_id: ScheduleIdOption,
+    start_time: StartTimeOption,
+    end_time: EndTimeOption,
+    overlap_policy: Annotated[
+        str,
+        typer.Option("--overlap-policy", help="Skip, BufferOne, BufferAll, CancelOther, TerminateOther or AllowAll."),
+    ] = "Skip",
+) -> None:
+    """Take the actions the schedule would have taken between two times (runs missed while it
+    was paused, or before it existed).
+
+    \b
+    Examples:
+      tempo schedule backfill -s nightly --start-time 2026-05-01T00:00:00Z --end-time 2026-05-31T23:59:59Z \\
+          --overlap-policy BufferAll
+    """
+    from tempo_cli import _schedule_commands
+
+    _schedule_commands.backfill(cli, schedule_id, start_time, end_time, overlap_policy)
+
+
+@command(app, "list-matching-times")
+def list_matching_times(
+    cli: CliContext, schedule_id: ScheduleIdOption, start_time: StartTimeOption, end_time: EndTimeOption
+) -> None:
+    """List the times the schedule's spec matches between two times.
+
+    \b
+    Examples:
+      tempo schedule list-matching-times -s nightly --start-time 2026-05-01T00:00:00Z --end-time 2026-05-08T00:00:00Z
+    """
+    from tempo_cli import _schedule_commands
+
+    _schedule_commands.list_matching_times(cli, schedule_id, start_time, end_time)

@@ -1,4 +1,4 @@
-"""`tempo schedule create|describe|list|toggle|trigger|delete` on both servers; `-o json` is what
+"""`tempo schedule ...` on both servers; `-o json` is what
 the real `temporal schedule ...` prints for the same schedule on the same server."""
 
 from __future__ import annotations
@@ -68,3 +68,42 @@ def test_mistakes_are_one_line(server_address: str) -> None:
     assert one_line_error(bad_policy).startswith("invalid --overlap-policy 'Sometimes'")
     both = _schedule(server_address, "toggle", "-s", schedule_id, "--pause", "--unpause")
     assert one_line_error(both) == "give exactly one of --pause and --unpause"
+
+
+def test_update_backfill_and_matching_times(server_address: str) -> None:
+    """`update` replaces the spec, `list-matching-times` shows when it matches (as `temporal`
+    prints it), and `backfill` takes the missed actions of a paused schedule."""
+    schedule_id = new_id("cli-backfill")
+    workflow = ["-w", f"{schedule_id}-wf", "--type", "Report", "-t", "reports"]
+    assert (
+        _schedule(server_address, "create", "-s", schedule_id, "--interval", "1h", *workflow, "--paused").exit_code == 0
+    )
+    updated = _schedule(server_address, "update", "-s", schedule_id, "--interval", "2h", *workflow, "--paused")
+    assert updated.exit_code == 0 and updated.stdout == "", updated.output
+    described = json_out(_schedule(server_address, "describe", "-s", schedule_id, "-o", "json"))
+    assert [i["interval"] for i in described["schedule"]["spec"]["interval"]] == ["7200s"]
+
+    window = ["--start-time", "2026-01-01T00:00:00Z", "--end-time", "2026-01-01T06:00:00Z"]
+    matching = json_out(_schedule(server_address, "list-matching-times", "-s", schedule_id, *window, "-o", "json"))
+    theirs = real_cli(server_address, "schedule", "list-matching-times", "-s", schedule_id, *window, "-o", "json")
+    assert matching == json.loads(theirs.stdout)
+    assert matching == {"startTime": ["2026-01-01T02:00:00Z", "2026-01-01T04:00:00Z", "2026-01-01T06:00:00Z"]}
+    text = _schedule(server_address, "list-matching-times", "-s", schedule_id, *window)
+    assert "2026-01-01T04:00:00" in text.stdout
+
+    filled = _schedule(server_address, "backfill", "-s", schedule_id, *window, "--overlap-policy", "AllowAll")
+    assert filled.exit_code == 0 and filled.stderr.strip() == "Backfill request sent", filled.output
+    for _ in range(100):
+        described = json_out(_schedule(server_address, "describe", "-s", schedule_id, "-o", "json"))
+        if described["info"].get("actionCount") == "4":
+            break
+        time.sleep(0.1)
+    assert described["info"]["actionCount"] == "4", "a paused schedule still takes the backfilled actions"
+    # Both servers backfill the start of the range too (list-matching-times starts after it).
+    scheduled = sorted(action["scheduleTime"] for action in described["info"]["recentActions"])
+    assert scheduled == ["2026-01-01T00:00:00Z", *matching["startTime"]]
+
+    bad_time = _schedule(server_address, "backfill", "-s", schedule_id, "--start-time", "May 1st", "--end-time", "x")
+    assert one_line_error(bad_time).startswith("invalid --start-time 'May 1st'")
+    missing = _schedule(server_address, "update", "-s", new_id("nope"), "--interval", "1h", *workflow)
+    assert one_line_error(missing) == "schedule not found"
