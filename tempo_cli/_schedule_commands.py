@@ -73,6 +73,29 @@ async def patch_schedule(client: Any, schedule_id: str, patch: schedule_pb.Sched
     await _call(client, client.service.PatchSchedule, request)
 
 
+async def create_schedule(client: Any, schedule_id: str, schedule: schedule_pb.Schedule, args: list[Any]) -> None:
+    """CreateSchedule, the action's arguments made payloads by the client's converter."""
+    payloads = client._payloads(args)
+    if payloads is not None:
+        schedule.action.start_workflow.input.CopyFrom(payloads)
+    request = wsv1.CreateScheduleRequest(
+        namespace=client.namespace,
+        schedule_id=schedule_id,
+        schedule=schedule,
+        identity=client.identity,
+        request_id=str(uuid.uuid4()),
+    )
+    await _call(client, client.service.CreateSchedule, request)
+
+
+def backfill_patch(start: datetime.datetime, end: datetime.datetime, overlap_policy: str) -> schedule_pb.SchedulePatch:
+    """The patch that backfills a schedule between two times (UsageError for an unknown policy)."""
+    request = schedule_pb.BackfillRequest(overlap_policy=_policy(overlap_policy))  # type: ignore[arg-type]
+    request.start_time.FromDatetime(start)
+    request.end_time.FromDatetime(end)
+    return schedule_pb.SchedulePatch(backfill_request=[request])
+
+
 async def delete_schedule(client: Any, schedule_id: str) -> None:
     request = wsv1.DeleteScheduleRequest(namespace=client.namespace, schedule_id=schedule_id, identity=client.identity)
     await _call(client, client.service.DeleteSchedule, request)
@@ -86,7 +109,7 @@ def _policy(name: str | None) -> int:
     return OVERLAP_POLICIES[name]
 
 
-def _schedule_from_flags(
+def schedule_from_flags(
     *,
     cron: list[str],
     interval: list[str],
@@ -122,24 +145,11 @@ def _schedule_from_flags(
 def create(cli: CliContext, schedule_id: str, **flags: Any) -> None:
     """`tempo schedule create`: a schedule that starts a workflow."""
     try:
-        schedule, args = _schedule_from_flags(**flags)
+        schedule, args = schedule_from_flags(**flags)
     except UsageError as err:
         cli.abort(str(err))
 
-    async def work(client: Any) -> None:
-        payloads = client._payloads(args)
-        if payloads is not None:
-            schedule.action.start_workflow.input.CopyFrom(payloads)
-        request = wsv1.CreateScheduleRequest(
-            namespace=client.namespace,
-            schedule_id=schedule_id,
-            schedule=schedule,
-            identity=client.identity,
-            request_id=str(uuid.uuid4()),
-        )
-        await _call(client, client.service.CreateSchedule, request)
-
-    cli.run(work)
+    cli.run(lambda client: create_schedule(client, schedule_id, schedule, args))
     if not cli.json_mode:
         cli.info("Schedule created")
 
@@ -148,7 +158,7 @@ def update(cli: CliContext, schedule_id: str, **flags: Any) -> None:
     """`tempo schedule update`: replace the whole schedule, as `temporal schedule update` does
     (flags not given fall back to their defaults, not to the schedule's current values)."""
     try:
-        schedule, args = _schedule_from_flags(**flags)
+        schedule, args = schedule_from_flags(**flags)
     except UsageError as err:
         cli.abort(str(err))
 
@@ -168,7 +178,7 @@ def update(cli: CliContext, schedule_id: str, **flags: Any) -> None:
     cli.run(work)
 
 
-def _timestamp(flag: str, text: str) -> datetime.datetime:
+def timestamp(flag: str, text: str) -> datetime.datetime:
     """An RFC 3339 time with its zone, as `temporal` takes `--start-time`/`--end-time`."""
     try:
         moment = datetime.datetime.fromisoformat(text)
@@ -181,7 +191,7 @@ def _timestamp(flag: str, text: str) -> datetime.datetime:
 
 def _time_range(cli: CliContext, start_time: str, end_time: str) -> tuple[datetime.datetime, datetime.datetime]:
     try:
-        return _timestamp("--start-time", start_time), _timestamp("--end-time", end_time)
+        return timestamp("--start-time", start_time), timestamp("--end-time", end_time)
     except UsageError as err:
         cli.abort(str(err))
 
@@ -190,13 +200,10 @@ def backfill(cli: CliContext, schedule_id: str, start_time: str, end_time: str, 
     """`tempo schedule backfill`: the actions the spec would have taken between two times."""
     start, end = _time_range(cli, start_time, end_time)
     try:
-        policy = _policy(overlap_policy)
+        patch = backfill_patch(start, end, overlap_policy)
     except UsageError as err:
         cli.abort(str(err))
-    request = schedule_pb.BackfillRequest(overlap_policy=policy)  # type: ignore[arg-type]
-    request.start_time.FromDatetime(start)
-    request.end_time.FromDatetime(end)
-    _patch(cli, schedule_id, schedule_pb.SchedulePatch(backfill_request=[request]), "Backfill request sent")
+    _patch(cli, schedule_id, patch, "Backfill request sent")
 
 
 async def matching_times(

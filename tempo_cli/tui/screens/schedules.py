@@ -1,5 +1,6 @@
 """The Schedules screen: every schedule of the namespace, the selected one described (its spec,
-state, recent and next runs), and what can be done to it: pause or unpause, trigger, delete."""
+state, recent and next runs), and what can be done: create one; pause or unpause, trigger,
+backfill or delete the selected one."""
 
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Label, Static
 
 from tempo_cli._context import UsageError
-from tempo_cli._schedule_commands import delete_schedule, describe_schedule, patch_schedule, schedule_entries
+from tempo_cli._schedule_commands import (
+    delete_schedule,
+    describe_schedule,
+    patch_schedule,
+    schedule_entries,
+)
 from tempo_cli.tui.formatting import timestamp, zone
 from tempo_cli.tui.screens.base import TempoScreen
 from tempo_cli.tui.widgets.banner import ConnectionBanner
@@ -42,8 +48,10 @@ class SchedulesScreen(TempoScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
+        Binding("n", "create", "New", id="create"),
         Binding("p", "toggle_pause", "Pause/unpause", id="toggle-pause"),
         Binding("t", "trigger", "Trigger now", id="trigger"),
+        Binding("f", "backfill", "Backfill", id="backfill"),
         Binding("d", "delete", "Delete", id="delete"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
@@ -161,6 +169,29 @@ class SchedulesScreen(TempoScreen):
         if schedule_id is not None:
             patch = schedule_pb.SchedulePatch(trigger_immediately=schedule_pb.TriggerImmediatelyRequest())
             self.patch(schedule_id, patch, f"Triggered {schedule_id}.")
+
+    def action_create(self) -> None:
+        from tempo_cli.tui.screens.schedule_forms import CreateScheduleScreen, NewSchedule
+
+        def created(new: NewSchedule | None) -> None:
+            if new is not None:
+                self.notify(f"Created {new.schedule_id}.", timeout=4, markup=False)
+                self.load()
+
+        self.app.push_screen(CreateScheduleScreen(self.tempo.client), created)
+
+    def action_backfill(self) -> None:
+        from tempo_cli.tui.screens.schedule_forms import BackfillScreen
+
+        schedule_id = self.selected
+        if schedule_id is None:
+            return
+
+        def filled(patch: schedule_pb.SchedulePatch | None) -> None:
+            if patch is not None:
+                self.patch(schedule_id, patch, f"Backfilling {schedule_id}.")
+
+        self.app.push_screen(BackfillScreen(schedule_id), filled)
 
     def action_delete(self) -> None:
         from tempo_cli.tui.screens.confirm import ConfirmScreen
