@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the SDK (and grpc) load only when a command connects, not f
     from sdk.envconfig import ClientConfigProfile, DataSource
 
 CONNECTION_PANEL = "Connection options"
+DEFAULT_ADDRESS_AND_NAMESPACE = ("127.0.0.1:7233", "default")
 
 
 def _option(flag: str, help: str, env: str | None = None, metavar: str | None = None) -> Any:

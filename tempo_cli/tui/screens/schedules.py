@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Header, Label, Static
 from tempo_cli._context import UsageError
 from tempo_cli._schedule_commands import delete_schedule, describe_schedule, patch_schedule, schedule_entries
 from tempo_cli.tui.formatting import timestamp, zone
-from tempo_cli.tui.screens.base import TempoScreen
+from tempo_cli.tui.screens.base import TempoScreen, changes_server
 from tempo_cli.tui.widgets.banner import ConnectionBanner
 from tempo_cli.tui.widgets.footer import TempoFooter
 
@@ -139,6 +139,7 @@ class SchedulesScreen(TempoScreen):
 
     # --- acting ----------------------------------------------------------------------------------
 
+    @changes_server("pausing a schedule")
     def action_toggle_pause(self) -> None:
         from tempo_cli.tui.screens.confirm import ConfirmScreen
 
@@ -156,12 +157,14 @@ class SchedulesScreen(TempoScreen):
         body = f"{verb} schedule {schedule_id}? The reason is kept as its notes."
         self.app.push_screen(ConfirmScreen(verb, body, confirm=verb, reason=f"{verb}d from tempo tui"), confirmed)
 
+    @changes_server("triggering a schedule")
     def action_trigger(self) -> None:
         schedule_id = self.selected
         if schedule_id is not None:
             patch = schedule_pb.SchedulePatch(trigger_immediately=schedule_pb.TriggerImmediatelyRequest())
             self.patch(schedule_id, patch, f"Triggered {schedule_id}.")
 
+    @changes_server("deleting a schedule")
     def action_delete(self) -> None:
         from tempo_cli.tui.screens.confirm import ConfirmScreen
 
