@@ -340,7 +340,7 @@ class WorkflowScreen(TempoScreen):
             "history": "#history-table",
             "pending": "#pending-activities",
             "queries": "#query-name",
-            "actions": "#action-signal",
+            "actions": "#actions-panel" if self.tempo.read_only else "#action-signal",
             "timeline": "#timeline-view",
         }[tab]
         self.query_one(target).focus()
