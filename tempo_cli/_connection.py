@@ -201,6 +201,8 @@ class Connection:
     """The profile asked for (by flag or TEMPORAL_PROFILE); None for the default one."""
     config_file: str | None = None
     """The profiles file asked for by flag; None for TEMPORAL_CONFIG_FILE or the default."""
+    host_verification_off_asked: bool = False
+    """TLS host-name verification was asked to be off, which gRPC for Python cannot do."""
 
 
 def given_with_env_file(given: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -321,5 +323,6 @@ def resolve_connection(
         options,
         profile=flags.get("profile") or os.environ.get("TEMPORAL_PROFILE"),
         config_file=config_file,
+        host_verification_off_asked=bool(tls is not None and not tls.disabled and tls.disable_host_verification),
     )
     return connection, profile

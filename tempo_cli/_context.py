@@ -311,6 +311,11 @@ class CliContext:
 
         if self.settings.connection_error is not None:
             self.abort(self.settings.connection_error)
+        if self.settings.connection.host_verification_off_asked:
+            self.warn(
+                "TLS host-name verification stays on (gRPC for Python cannot turn it off); "
+                "--tls-server-name names the host the certificate is for"
+            )
 
         async def main() -> T:
             from sdk.client import Client

@@ -280,3 +280,14 @@ def test_a_broken_profiles_file_does_not_stop_tempo_config_mending_it(home: Path
     env = {"TEMPORAL_CONFIG_FILE": str(home / "temporal.toml"), "HOME": str(home)}
     listed = CliRunner().invoke(app, ["env", "list"], env=env)
     assert listed.exit_code == 0, listed.stderr
+
+
+def test_host_verification_cannot_be_turned_off_and_says_so(
+    home: Path, tls_front: TLSFront, certificates: Certificates
+) -> None:
+    ca = ("--tls-ca-path", str(certificates.ca_path))
+    result = tempo(home, "list", "--address", tls_front.address, *ca, "--tls-disable-host-verification")
+    assert result.exit_code == 0, result.stderr
+    assert "host-name verification stays on" in result.stderr
+    quiet = tempo(home, "list", "--address", tls_front.address, *ca)
+    assert quiet.exit_code == 0 and "verification" not in quiet.stderr
