@@ -291,3 +291,34 @@ def test_host_verification_cannot_be_turned_off_and_says_so(
     assert "host-name verification stays on" in result.stderr
     quiet = tempo(home, "list", "--address", tls_front.address, *ca)
     assert quiet.exit_code == 0 and "verification" not in quiet.stderr
+
+
+def test_flags_before_the_subcommand_count_too(home: Path, tls_front: TLSFront, certificates: Certificates) -> None:
+    group_flags = ["--api-key", "group-key", "--tls-ca-path", str(certificates.ca_path)]
+    result = CliRunner().invoke(
+        root,
+        ["workflow", *group_flags, "list", "--address", tls_front.address],
+        env={"HOME": str(home), "TEMPORAL_CONFIG_FILE": str(home / "temporal.toml"), "TEMPORAL_API_KEY": None},
+    )
+    assert result.exit_code == 0, result.stderr
+    (headers,) = tls_front.headers_of("ListWorkflowExecutions")
+    assert headers["authorization"] == "Bearer group-key"
+
+
+def test_disable_config_env_ignores_the_variables(home: Path, tls_front: TLSFront, certificates: Certificates) -> None:
+    temporal_config_set(home, "default", "api_key", "file-key")
+    temporal_config_set(home, "default", "tls.server_ca_cert_path", str(certificates.ca_path))
+    args = ("list", "--address", tls_front.address, "--disable-config-env")
+    result = tempo(home, *args, TEMPORAL_API_KEY="variable-key")
+    assert result.exit_code == 0, result.stderr
+    (headers,) = tls_front.headers_of("ListWorkflowExecutions")
+    assert headers["authorization"] == "Bearer file-key"
+
+
+def test_each_browser_session_of_tui_serve_gets_the_connection_flags() -> None:
+    from tempo_cli.tui.command import session_argv
+    from tempo_cli.tui.serve import tui_command
+
+    given = {"tls_ca_path": "/ca.pem", "api_key": "k", "grpc_meta": ["a=1", "b=2"], "tls": True, "profile": None}
+    command = tui_command("h:1", "ns", [*session_argv(given), "--read-only"])
+    assert "--tls-ca-path /ca.pem --api-key k --grpc-meta a=1 --grpc-meta b=2 --tls --read-only" in command
