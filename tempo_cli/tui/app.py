@@ -25,7 +25,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from sdk.client import Client
+from sdk.client import Client, RetryConfig
 from sdk.converter import DataConverter
 from sdk.exceptions import RPCError, ServerUnreachableError
 from tempo_cli._errors import describe_error
@@ -41,6 +41,11 @@ while gRPC waits out its own reconnect backoff, at most a second: see sdk._clien
 
 SERVER_TIME_INTERVAL = 1.0
 """Seconds between looks at a time-skipping server's clock (for the header)."""
+
+UI_RETRY = RetryConfig(max_retries=2, max_elapsed_time_millis=1000)
+"""The client's own retries of UNAVAILABLE calls, kept short: the app reconnects by itself and
+shows a banner meanwhile, and a screen's next refresh would cancel a call still retrying
+(the SDK's default, ~10 s of retries, kept a lost server from ever being noticed)."""
 
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
@@ -150,7 +155,9 @@ class TempoApp(App[None]):
         """Try to reach the server twice a second until it answers."""
         while True:
             try:
-                client = await Client.connect(self.address, namespace=self.namespace, **self.connection_options)
+                client = await Client.connect(
+                    self.address, namespace=self.namespace, retry_config=UI_RETRY, **self.connection_options
+                )
             except ServerUnreachableError as err:
                 self.connected = False
                 if err.reason and err.reason != self.connect_problem:
