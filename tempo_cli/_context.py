@@ -22,11 +22,13 @@ import os
 import sys
 import typing
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+
+from tempo_cli._connection import CONNECTION_OPTIONS, Connection, resolve_connection
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -115,6 +117,32 @@ class GlobalOptions:
     namespace: str | None = None
     output: Output | None = None
     color: Color | None = None
+    tls: bool | None = None
+    tls_cert_path: str | None = None
+    tls_cert_data: str | None = None
+    tls_key_path: str | None = None
+    tls_key_data: str | None = None
+    tls_ca_path: str | None = None
+    tls_ca_data: str | None = None
+    tls_server_name: str | None = None
+    tls_disable_host_verification: bool | None = None
+    api_key: str | None = None
+    grpc_meta: tuple[str, ...] | None = None
+    profile: str | None = None
+    config_file: str | None = None
+    disable_config_file: bool | None = None
+    disable_config_env: bool | None = None
+    env: str | None = None
+    env_file: str | None = None
+
+    @classmethod
+    def parsed(cls, values: dict[str, Any]) -> GlobalOptions:
+        """From Typer's values; a flag not given (False, an empty list) is None here."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        given = {n: v for n, v in values.items() if n in names and v not in (None, False, [], ())}
+        if "grpc_meta" in given:
+            given["grpc_meta"] = tuple(given["grpc_meta"])
+        return cls(**given)
 
     def over(self, base: GlobalOptions) -> GlobalOptions:
         """These options where given, ``base``'s elsewhere."""
@@ -130,19 +158,34 @@ class Settings:
     namespace: str
     output: Output
     color: Color
+    connection: Connection = field(default_factory=lambda: Connection(DEFAULT_ADDRESS, DEFAULT_NAMESPACE))
+    connection_error: str | None = None
+    """Why the connection settings cannot be used; reported when a command connects, so
+    that `tempo config` and `tempo env` can still mend the files that say it."""
 
 
 def resolve_settings(options: GlobalOptions) -> Settings:
-    """Each option from the command line, else its environment variable, else its default."""
+    """Each option from the command line, else its environment variable, else the
+    `temporal env` environment, else the profile, else its default."""
+    from sdk.envconfig import ConfigError
 
-    def pick(given: str | None, env: str, default: str) -> str:
-        return given if given is not None else (os.environ.get(env) or default)
-
+    given = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
+    given["grpc_meta"] = list(options.grpc_meta or ())
+    try:
+        connection, _ = resolve_connection(given, default_address=DEFAULT_ADDRESS, default_namespace=DEFAULT_NAMESPACE)
+        error = None
+    except ConfigError as err:
+        connection, error = (
+            Connection(options.address or DEFAULT_ADDRESS, options.namespace or DEFAULT_NAMESPACE),
+            str(err),
+        )
     return Settings(
-        address=pick(options.address, "TEMPORAL_ADDRESS", DEFAULT_ADDRESS),
-        namespace=pick(options.namespace, "TEMPORAL_NAMESPACE", DEFAULT_NAMESPACE),
+        address=connection.address,
+        namespace=connection.namespace,
         output=Output(options.output or Output.text),
         color=Color(options.color or Color.auto),
+        connection=connection,
+        connection_error=error,
     )
 
 
@@ -206,11 +249,17 @@ class CliContext:
     """
 
     def __init__(self, options: GlobalOptions = GlobalOptions()) -> None:
-        """Resolve ``options`` and create the consoles."""
+        """Keep ``options`` and create the consoles."""
         self.options = options
-        self.settings = resolve_settings(options)
-        self.out = _console(self.settings.color, stderr=False)
-        self.err = _console(self.settings.color, stderr=True)
+        color = Color(options.color or Color.auto)
+        self.out = _console(color, stderr=False)
+        self.err = _console(color, stderr=True)
+
+    @functools.cached_property
+    def settings(self) -> Settings:
+        """The resolved options; resolved on first use, as reading profiles needs the SDK,
+        which `--help` and completion must not import."""
+        return resolve_settings(self.options)
 
     def refined(self, options: GlobalOptions) -> CliContext:
         """This context, with the options given after the subcommand taking precedence."""
@@ -260,10 +309,19 @@ class CliContext:
         """Connect a client, run ``work(client)`` and turn failures into one-line errors."""
         from tempo_cli._errors import describe_error
 
+        if self.settings.connection_error is not None:
+            self.abort(self.settings.connection_error)
+        if self.settings.connection.host_verification_off_asked:
+            self.warn(
+                "TLS host-name verification stays on (gRPC for Python cannot turn it off); "
+                "--tls-server-name names the host the certificate is for"
+            )
+
         async def main() -> T:
             from sdk.client import Client
 
-            client = await Client.connect(self.settings.address, namespace=self.settings.namespace)
+            connection = self.settings.connection
+            client = await Client.connect(connection.address, namespace=connection.namespace, **connection.options)
             try:
                 return await work(client)
             finally:
@@ -301,22 +359,6 @@ def note(message: str) -> None:
 # ---------------------------------------------------------------- commands
 
 
-def store_global_options(
-    ctx: typer.Context,
-    address: AddressOption = None,
-    namespace: NamespaceOption = None,
-    output: OutputOption = None,
-    color: ColorOption = None,
-) -> None:
-    """Sub-app callback: the context built from the global options before the subcommand
-    (and, for a nested group like `workflow update`, those given before its parent's)."""
-    given = GlobalOptions(address, namespace, output, color)
-    parent = ctx.parent.obj if ctx.parent is not None else None
-    if isinstance(parent, CliContext):
-        given = given.over(parent.options)
-    ctx.obj = CliContext(given)
-
-
 _GLOBAL_PARAMETERS = [
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
     for name, annotation in (
@@ -324,8 +366,25 @@ _GLOBAL_PARAMETERS = [
         ("namespace", NamespaceOption),
         ("output", OutputOption),
         ("color", ColorOption),
+        *CONNECTION_OPTIONS,
     )
 ]
+
+
+def store_global_options(ctx: typer.Context, **values: Any) -> None:
+    """Sub-app callback: the context built from the global options before the subcommand
+    (and, for a nested group like `workflow update`, those given before its parent's)."""
+    given = GlobalOptions.parsed(values)
+    parent = ctx.parent.obj if ctx.parent is not None else None
+    if isinstance(parent, CliContext):
+        given = given.over(parent.options)
+    ctx.obj = CliContext(given)
+
+
+store_global_options.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context), *_GLOBAL_PARAMETERS]
+)
+store_global_options.__annotations__ = {"ctx": typer.Context, **{p.name: p.annotation for p in _GLOBAL_PARAMETERS}}
 
 
 def command(
@@ -350,12 +409,15 @@ def command(
                 parameters.extend(_fields_as_parameters(annotation))
             else:
                 parameters.append(parameter.replace(annotation=annotation))
-        parameters.extend(_GLOBAL_PARAMETERS)
+        # A command's own option of a global's name (`tempo config --profile`) is the command's.
+        own = {p.name for p in parameters}
+        global_parameters = [p for p in _GLOBAL_PARAMETERS if p.name not in own]
+        parameters.extend(global_parameters)
         call: Callable[..., None] = fn  # its parameters arrive by name, as Typer parsed them
 
         @functools.wraps(fn)
         def run(ctx: typer.Context, **values: Any) -> None:
-            given = GlobalOptions(*(values.pop(p.name) for p in _GLOBAL_PARAMETERS))
+            given = GlobalOptions.parsed({p.name: values.pop(p.name) for p in global_parameters})
             parent = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
             for group_name, group in groups.items():
                 names = [f.name for f in dataclasses.fields(group)]

@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import io
 import logging
+import os
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import grpc
 from textual import work
@@ -40,6 +42,11 @@ while gRPC waits out its own reconnect backoff, at most a second: see sdk._clien
 SERVER_TIME_INTERVAL = 1.0
 """Seconds between looks at a time-skipping server's clock (for the header)."""
 
+UI_RETRY = RetryConfig(max_retries=2, max_elapsed_time_millis=1000)
+"""The client's own retries of UNAVAILABLE calls, kept short: the app reconnects by itself and
+shows a banner meanwhile, and a screen's next refresh would cancel a call still retrying
+(the SDK's default, ~10 s of retries, kept a lost server from ever being noticed)."""
+
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
 
@@ -60,6 +67,11 @@ class TempoApp(App[None]):
         connect: Connect at start; snapshot tests pass ``False`` and post fixed data.
         utc: Show times in UTC instead of the local zone.
         settings: Remembered theme and saved filters; read from the settings file by default.
+        connection_options: More keyword arguments of ``Client.connect``: ``tls``,
+            ``api_key``, ``rpc_metadata`` (from the connection flags and the profile).
+        read_only: Hide and refuse every action that changes the server.
+        profile: The profile connected with (None: the default one), marked in the switcher.
+        config_file: The profiles file (None: TEMPORAL_CONFIG_FILE, else the default file).
     """
 
     CSS_PATH = "tempo.tcss"
@@ -68,6 +80,7 @@ class TempoApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("f2", "toggle_dark", "Light/dark", id="toggle-dark"),
         Binding("z", "toggle_utc", "UTC/local time", show=False, id="toggle-utc"),
+        Binding("P", "profiles", "Switch profile", show=False, id="profiles"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="quit", priority=True),
     ]
 
@@ -84,10 +97,18 @@ class TempoApp(App[None]):
         connect: bool = True,
         utc: bool = False,
         settings: Settings | None = None,
+        connection_options: Mapping[str, Any] | None = None,
+        read_only: bool = False,
+        profile: str | None = None,
+        config_file: str | None = None,
     ) -> None:
         super().__init__()
         self.address = address
         self.namespace = namespace
+        self.connection_options: Mapping[str, Any] = dict(connection_options or {})
+        self.read_only = read_only
+        self.profile = profile
+        self.config_file = config_file
         self.settings = settings if settings is not None else Settings.load()
         self.data_converter = DataConverter.default
         """Decodes payloads for display (the client's converter is the same default one)."""
@@ -95,6 +116,8 @@ class TempoApp(App[None]):
         self.live = connect
         """False for an app fed fixed data (snapshot tests): no connection, no workers."""
         self.ever_connected = False
+        self.connect_problem: str | None = None
+        """Why the last attempt to connect failed, when the client could tell (TLS...)."""
         self.set_reactive(TempoApp.utc, utc)
         if self.settings.theme:
             with contextlib.suppress(Exception):
@@ -132,13 +155,15 @@ class TempoApp(App[None]):
         """Try to reach the server twice a second until it answers."""
         while True:
             try:
-                # No retries inside calls: a lost server must show at once (the banner), and
-                # this loop and the screens' refreshes already try again.
                 client = await Client.connect(
-                    self.address, namespace=self.namespace, retry_config=RetryConfig(max_retries=0)
+                    self.address, namespace=self.namespace, retry_config=UI_RETRY, **self.connection_options
                 )
-            except ServerUnreachableError:
+            except ServerUnreachableError as err:
                 self.connected = False
+                if err.reason and err.reason != self.connect_problem:
+                    # A TLS handshake that failed, say: waiting will not mend it, so say it.
+                    self.connect_problem = err.reason
+                    self.notify(str(err), title="Cannot connect", severity="error", timeout=30, markup=False)
                 await asyncio.sleep(RECONNECT_INTERVAL)
                 continue
             except ValueError as err:  # a malformed address: retrying cannot help
@@ -157,6 +182,7 @@ class TempoApp(App[None]):
                 with contextlib.suppress(Exception):
                     await old.close()
             self.ever_connected = True
+            self.connect_problem = None
             self.server_clock.available = None  # perhaps another server: ask again
             self.connected = True
             return
@@ -176,7 +202,7 @@ class TempoApp(App[None]):
             self._show_sub_title()
 
     def _show_sub_title(self) -> None:
-        where = f"{self.namespace} @ {self.address}"
+        where = f"{self.namespace} @ {self.address}" + (" · read-only" if self.read_only else "")
         self.sub_title = f"{where} · {self.server_time}" if self.server_time else where
 
     def connection_lost(self) -> None:
@@ -198,6 +224,67 @@ class TempoApp(App[None]):
             log.exception("unexpected error in the TUI", exc_info=err)
             message = f"unexpected error: {type(err).__name__}: {err}"
         self.notify(message, title="Error", severity="error", timeout=8, markup=False)
+
+    def refuse_if_read_only(self, what: str) -> bool:
+        """In read-only mode, say that ``what`` is refused and return True."""
+        if not self.read_only:
+            return False
+        self.notify(f"Read-only mode (--read-only): {what} is refused.", severity="warning", timeout=4, markup=False)
+        return True
+
+    def action_profiles(self) -> None:
+        """Choose a profile of the profiles file and reconnect with it."""
+        from sdk.envconfig import ClientConfig, ConfigError, config_file_path
+        from tempo_cli.tui.screens.profiles import ProfilesScreen
+
+        path = Path(self.config_file).expanduser() if self.config_file else config_file_path(os.environ)
+        try:
+            config = ClientConfig.load(config_source=path)
+        except ConfigError as err:
+            self.notify(str(err), title="Profiles", severity="error", markup=False)
+            return
+        profiles = {name: p.address or "(default address)" for name, p in config.profiles.items()}
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self.switch_profile(name)
+
+        self.push_screen(ProfilesScreen(profiles, self.profile or "default", str(path)), chosen)
+
+    def switch_profile(self, name: str) -> None:
+        """Connect with profile ``name`` of the file, as written there (flags and TEMPORAL_*
+        variables were for the profile started with), and show its workflows."""
+        from sdk.envconfig import ClientConfigProfile, ConfigError
+        from tempo_cli._connection import DEFAULT_ADDRESS_AND_NAMESPACE
+
+        try:
+            profile = ClientConfigProfile.load(
+                name,
+                config_source=Path(self.config_file).expanduser() if self.config_file else None,
+                disable_env=True,
+            )
+            options: dict[str, Any] = dict(profile.to_client_connect_config())
+        except ValueError as err:  # ConfigError, or a certificate without its key
+            message = str(err) if isinstance(err, ConfigError) else f"profile {name}: {err}"
+            self.notify(message, title="Profiles", severity="error", markup=False)
+            return
+        default_address, default_namespace = DEFAULT_ADDRESS_AND_NAMESPACE
+        self.address = options.pop("address", default_address)
+        self.namespace = options.pop("namespace", default_namespace)
+        self.connection_options = options
+        self.profile = name
+        while len(self.screen_stack) > 2:  # back to the workflows screen (the stack's base is the default screen)
+            self.pop_screen()
+        old_clock, self.server_clock = self.server_clock, ServerClock(self.address)
+        self.run_worker(old_clock.close(), exit_on_error=False)
+        old, self._client = self._client, None
+        if old is not None:
+            self.run_worker(old.close(), exit_on_error=False)
+        self.server_time = ""
+        self._show_sub_title()
+        self.connected = False
+        self.notify(f"Profile {name}: connecting to {self.address}…", timeout=3, markup=False)
+        self.reconnect()
 
     def switch_namespace(self, namespace: str) -> None:
         """Talk to another namespace of the same server from now on (the caller reloads)."""

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,13 +72,14 @@ def die_with(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def tui_command(address: str, namespace: str) -> str:
-    """The shell command each browser session runs.
+def tui_command(address: str, namespace: str, extra: Sequence[str] = ()) -> str:
+    """The shell command each browser session runs; ``extra`` are more `tempo tui` options
+    (connection flags, --read-only).
 
     ``exec``: the session's process is the UI's own child (no shell between them), so it
     can end with the UI.
     """
-    argv = [sys.executable, "-m", "tempo_cli.main", "tui", "--address", address, "--namespace", namespace]
+    argv = [sys.executable, "-m", "tempo_cli.main", "tui", "--address", address, "--namespace", namespace, *extra]
     return "exec " + shlex.join([*argv, "--exit-with", str(os.getpid())])
 
 
@@ -88,7 +89,7 @@ def ui_url(ip: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-def _server(address: str, namespace: str, ip: str, port: int) -> Any:
+def _server(address: str, namespace: str, ip: str, port: int, extra: Sequence[str] = ()) -> Any:
     import textual_serve
     from aiohttp import WSCloseCode, web
     from textual_serve.server import Server
@@ -132,7 +133,7 @@ def _server(address: str, namespace: str, ip: str, port: int) -> Any:
             await asyncio.gather(*closing, return_exceptions=True)
 
     return TempoWebServer(
-        tui_command(address, namespace),
+        tui_command(address, namespace, extra),
         host=ip,
         port=port,
         title=f"Tempo · {namespace} @ {address}",
@@ -141,7 +142,7 @@ def _server(address: str, namespace: str, ip: str, port: int) -> Any:
     )
 
 
-async def start_site(address: str, namespace: str, ip: str, port: int) -> Any:
+async def start_site(address: str, namespace: str, ip: str, port: int, extra: Sequence[str] = ()) -> Any:
     """Start serving on the running loop; returns the aiohttp runner (``await runner.cleanup()`` stops it).
 
     Raises:
@@ -149,7 +150,7 @@ async def start_site(address: str, namespace: str, ip: str, port: int) -> Any:
     """
     from aiohttp import web
 
-    server = _server(address, namespace, ip, port)
+    server = _server(address, namespace, ip, port, extra)
     app = await server._make_app()
     app.on_shutdown.append(server.end_sessions)
     # A session that does not end within the timeout is cancelled; stop_site bounds the rest.
@@ -173,7 +174,9 @@ async def stop_site(runner: Any) -> None:
         log.warning("the web UI's sessions did not end within %.1f s", STOP_SESSIONS_TIMEOUT)
 
 
-def serve_forever(address: str, namespace: str, *, ip: str, port: int, exit_with: int | None = None) -> None:
+def serve_forever(
+    address: str, namespace: str, *, ip: str, port: int, exit_with: int | None = None, extra: Sequence[str] = ()
+) -> None:
     """`tempo tui --serve`: serve until Ctrl-C or SIGTERM (or until process ``exit_with`` is gone).
 
     Raises:
@@ -184,7 +187,7 @@ def serve_forever(address: str, namespace: str, *, ip: str, port: int, exit_with
         die_with(exit_with)  # the dev server that started us: even if it is killed
 
     async def main() -> None:
-        runner = await start_site(address, namespace, ip, port)
+        runner = await start_site(address, namespace, ip, port, extra)
         print(f"Tempo UI for {address} (namespace {namespace}): {ui_url(ip, port)}", flush=True)
         print("Stop with Ctrl-C.", flush=True)
         stop = asyncio.Event()

@@ -56,7 +56,15 @@ def test_start_and_execute_take_the_same_options() -> None:
 
     assert flags(start) == flags(execute)
     assert ("--type",) in flags(start) and ("--static-details",) in flags(start)
-    assert flags(start)[-4:] == [("--address",), ("--namespace", "-n"), ("--output", "-o"), ("--color",)]
+    globals_start = flags(start).index(("--address",))
+    assert flags(start)[globals_start : globals_start + 5] == [
+        ("--address",),
+        ("--namespace", "-n"),
+        ("--output", "-o"),
+        ("--color",),
+        ("--tls",),
+    ]
+    assert flags(start)[-1] == ("--env-file",)
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from tempo_cli._schedule_commands import (
     schedule_entries,
 )
 from tempo_cli.tui.formatting import timestamp, zone
-from tempo_cli.tui.screens.base import TempoScreen
+from tempo_cli.tui.screens.base import TempoScreen, changes_server
 from tempo_cli.tui.widgets.banner import ConnectionBanner
 from tempo_cli.tui.widgets.footer import TempoFooter
 
@@ -147,6 +147,7 @@ class SchedulesScreen(TempoScreen):
 
     # --- acting ----------------------------------------------------------------------------------
 
+    @changes_server("pausing a schedule")
     def action_toggle_pause(self) -> None:
         from tempo_cli.tui.screens.confirm import ConfirmScreen
 
@@ -164,12 +165,14 @@ class SchedulesScreen(TempoScreen):
         body = f"{verb} schedule {schedule_id}? The reason is kept as its notes."
         self.app.push_screen(ConfirmScreen(verb, body, confirm=verb, reason=f"{verb}d from tempo tui"), confirmed)
 
+    @changes_server("triggering a schedule")
     def action_trigger(self) -> None:
         schedule_id = self.selected
         if schedule_id is not None:
             patch = schedule_pb.SchedulePatch(trigger_immediately=schedule_pb.TriggerImmediatelyRequest())
             self.patch(schedule_id, patch, f"Triggered {schedule_id}.")
 
+    @changes_server("creating a schedule")
     def action_create(self) -> None:
         from tempo_cli.tui.screens.schedule_forms import CreateScheduleScreen, NewSchedule
 
@@ -180,6 +183,7 @@ class SchedulesScreen(TempoScreen):
 
         self.app.push_screen(CreateScheduleScreen(self.tempo.client), created)
 
+    @changes_server("backfilling a schedule")
     def action_backfill(self) -> None:
         from tempo_cli.tui.screens.schedule_forms import BackfillScreen
 
@@ -193,6 +197,7 @@ class SchedulesScreen(TempoScreen):
 
         self.app.push_screen(BackfillScreen(schedule_id), filled)
 
+    @changes_server("deleting a schedule")
     def action_delete(self) -> None:
         from tempo_cli.tui.screens.confirm import ConfirmScreen
 

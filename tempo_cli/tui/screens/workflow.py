@@ -31,7 +31,7 @@ from tempo_cli.tui.history_model import (
     run_outcome,
 )
 from tempo_cli.tui.messages import DescriptionLoaded, HandlersLoaded, HistoryLoaded, QueryAnswered, RunNotFound
-from tempo_cli.tui.screens.base import TempoScreen
+from tempo_cli.tui.screens.base import TempoScreen, changes_server
 from tempo_cli.tui.time_skipping import SkipError, skip_to_next_deadline
 from tempo_cli.tui.widgets.actions_panel import ActionsPanel
 from tempo_cli.tui.widgets.banner import ConnectionBanner
@@ -340,7 +340,7 @@ class WorkflowScreen(TempoScreen):
             "history": "#history-table",
             "pending": "#pending-activities",
             "queries": "#query-name",
-            "actions": "#action-signal",
+            "actions": "#actions-panel" if self.tempo.read_only else "#action-signal",
             "timeline": "#timeline-view",
         }[tab]
         self.query_one(target).focus()
@@ -379,6 +379,7 @@ class WorkflowScreen(TempoScreen):
     def action_reload(self) -> None:
         self.load(restart=True)
 
+    @changes_server("skipping time")
     @work(exclusive=True, group="skip-time", exit_on_error=False, description="skip time")
     async def action_skip_time(self) -> None:
         """On a time-skipping server: move its clock on to this run's next timer or timeout."""
@@ -449,6 +450,7 @@ class WorkflowScreen(TempoScreen):
         self.notify(f"The run is closed: nothing to {what}.", severity="warning", timeout=3)
         return True
 
+    @changes_server("signalling")
     def action_signal(self) -> None:
         from tempo_cli.tui.screens.confirm import ConfirmScreen
         from tempo_cli.tui.screens.forms import SignalRequest, SignalScreen
@@ -468,6 +470,7 @@ class WorkflowScreen(TempoScreen):
 
         self.app.push_screen(SignalScreen(self.workflow_id, self.handlers), filled)
 
+    @changes_server("cancelling")
     def action_cancel_workflow(self) -> None:
         from tempo_cli.tui.screens.confirm import ConfirmScreen
 
@@ -483,6 +486,7 @@ class WorkflowScreen(TempoScreen):
             ConfirmScreen("Request cancellation", body, confirm="Request cancellation", reason=""), confirmed
         )
 
+    @changes_server("terminating")
     def action_terminate(self) -> None:
         from tempo_cli.tui.screens.confirm import ConfirmScreen
 
@@ -499,6 +503,7 @@ class WorkflowScreen(TempoScreen):
             confirmed,
         )
 
+    @changes_server("pausing")
     def action_pause(self) -> None:
         """Pause the run, or unpause it if it is paused (the server must allow pausing)."""
         from tempo_cli.tui.screens.confirm import ConfirmScreen
@@ -517,6 +522,7 @@ class WorkflowScreen(TempoScreen):
 
         self.app.push_screen(ConfirmScreen(title, body, confirm=title, reason=""), confirmed)
 
+    @changes_server("starting a workflow")
     def action_start_like(self) -> None:
         from tempo_cli.tui.screens.forms import StartRequest, ask_to_start
 
@@ -533,6 +539,7 @@ class WorkflowScreen(TempoScreen):
 
         ask_to_start(self.app, template, text, self.start_workflow)
 
+    @changes_server("sending an update")
     def action_update(self) -> None:
         from tempo_cli.tui.screens.confirm import ConfirmScreen
         from tempo_cli.tui.screens.run_changes import UpdateRequest, UpdateScreen
@@ -553,6 +560,7 @@ class WorkflowScreen(TempoScreen):
         names = self.handlers.updates if self.handlers is not None else []
         self.app.push_screen(UpdateScreen(self.workflow_id, names), filled)
 
+    @changes_server("resetting")
     def action_reset(self) -> None:
         from tempo_cli.tui.reset_points import reset_points
         from tempo_cli.tui.screens.confirm import ConfirmScreen

@@ -17,7 +17,7 @@ from tempo_cli._errors import describe_error
 from tempo_cli.tui.filters import STATUSES, WorkflowFilter
 from tempo_cli.tui.formatting import zone
 from tempo_cli.tui.messages import CountsLoaded, WorkflowsLoaded, WorkflowsRejected
-from tempo_cli.tui.screens.base import TempoScreen
+from tempo_cli.tui.screens.base import TempoScreen, changes_server
 from tempo_cli.tui.widgets.banner import ConnectionBanner
 from tempo_cli.tui.widgets.filter_bar import FilterBar
 from tempo_cli.tui.widgets.footer import TempoFooter
@@ -311,6 +311,7 @@ class WorkflowsScreen(TempoScreen):
 
         self.app.push_screen(SchedulesScreen())
 
+    @changes_server("starting a workflow")
     def action_start_workflow(self) -> None:
         """Start a workflow from a blank form (confirmed first), then open it."""
         from tempo_cli.tui.screens.forms import StartRequest, ask_to_start
@@ -331,6 +332,7 @@ class WorkflowsScreen(TempoScreen):
         self.load()
         self.tempo.open_workflow(request.workflow_id, handle.result_run_id or "")
 
+    @changes_server("a batch action")
     def action_batch(self) -> None:
         """Signal, cancel or terminate every open run the filter matches (screens.batch)."""
         self.prepare_batch(self.filter.visibility_query())

@@ -35,6 +35,9 @@ class ActionsPanel(VerticalScroll):
             return self.panel
 
     def compose(self) -> ComposeResult:
+        if getattr(self.app, "read_only", False):
+            yield Label("Read-only mode (--read-only): actions are off.", id="read-only-note")
+            return
         for action, label, key, help_text in ACTIONS:
             with Horizontal(classes="action-row"):
                 yield Button(f"{label} ({key})", id=f"action-{action}", compact=True)
@@ -50,11 +53,15 @@ class ActionsPanel(VerticalScroll):
 
     def set_open(self, is_open: bool) -> None:
         """Disable what a closed run cannot do (signal, cancel, terminate)."""
+        if getattr(self.app, "read_only", False):
+            return
         for action in ("signal", "cancel", "terminate", "update"):
             self.query_one(f"#action-{action}", Button).disabled = not is_open
 
     def log_outcome(self, line: str) -> None:
         """Add an outcome at the top of the list."""
+        if getattr(self.app, "read_only", False):
+            return
         log = self.query_one("#action-log", Static)
         lines = [] if str(log.content) == "None yet." else str(log.content).splitlines()
         log.update("\n".join([line, *lines][:50]))

@@ -1,0 +1,328 @@
+"""The connection flags every server command takes, and how they combine with profiles.
+
+The flags are the `temporal` CLI's (`temporal options` lists them). Where a connection
+setting comes from, strongest first: the flag; its ``TEMPORAL_*`` variable; the
+environment of the `temporal env` file (``--env``/``--env-file``), whose keys are flag names
+and stand in for flags not given; the profile of the TOML profiles file (``--profile``,
+``--config-file``), read by :mod:`sdk.envconfig` exactly as the official SDKs read it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:  # the SDK (and grpc) load only when a command connects, not for --help
+    from sdk.envconfig import ClientConfigProfile, DataSource
+
+CONNECTION_PANEL = "Connection options"
+DEFAULT_ADDRESS_AND_NAMESPACE = ("127.0.0.1:7233", "default")
+
+
+def _option(flag: str, help: str, env: str | None = None, metavar: str | None = None) -> Any:
+    text = f"{help} Env: {env}." if env else help
+    return typer.Option(flag, help=text, metavar=metavar, show_default=False, rich_help_panel=CONNECTION_PANEL)
+
+
+TlsOption = Annotated[
+    bool | None,
+    _option("--tls", "Enable TLS (on by itself with --api-key or any --tls-* option).", "TEMPORAL_TLS"),
+]
+TlsCertPathOption = Annotated[
+    str | None,
+    _option(
+        "--tls-cert-path",
+        "Path to the client's x509 certificate (mutual TLS).",
+        "TEMPORAL_TLS_CLIENT_CERT_PATH",
+        metavar="PATH",
+    ),
+]
+TlsCertDataOption = Annotated[
+    str | None,
+    _option(
+        "--tls-cert-data", "The client's x509 certificate, PEM inline.", "TEMPORAL_TLS_CLIENT_CERT_DATA", metavar="PEM"
+    ),
+]
+TlsKeyPathOption = Annotated[
+    str | None,
+    _option(
+        "--tls-key-path",
+        "Path to the client certificate's private key.",
+        "TEMPORAL_TLS_CLIENT_KEY_PATH",
+        metavar="PATH",
+    ),
+]
+TlsKeyDataOption = Annotated[
+    str | None,
+    _option(
+        "--tls-key-data",
+        "The client certificate's private key, PEM inline.",
+        "TEMPORAL_TLS_CLIENT_KEY_DATA",
+        metavar="PEM",
+    ),
+]
+TlsCaPathOption = Annotated[
+    str | None,
+    _option(
+        "--tls-ca-path",
+        "Path to the CA certificate the server's is checked with.",
+        "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+        metavar="PATH",
+    ),
+]
+TlsCaDataOption = Annotated[
+    str | None,
+    _option(
+        "--tls-ca-data", "The server's CA certificate, PEM inline.", "TEMPORAL_TLS_SERVER_CA_CERT_DATA", metavar="PEM"
+    ),
+]
+TlsServerNameOption = Annotated[
+    str | None,
+    _option(
+        "--tls-server-name", "Name the server's certificate must carry.", "TEMPORAL_TLS_SERVER_NAME", metavar="NAME"
+    ),
+]
+TlsDisableHostVerificationOption = Annotated[
+    bool | None,
+    _option(
+        "--tls-disable-host-verification",
+        "Accepted for `temporal` compatibility; gRPC for Python always checks the name, "
+        "so give --tls-server-name instead.",
+        "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION",
+    ),
+]
+ApiKeyOption = Annotated[
+    str | None, _option("--api-key", "API key, sent as 'authorization: Bearer KEY'.", "TEMPORAL_API_KEY", metavar="KEY")
+]
+GrpcMetaOption = Annotated[
+    list[str] | None,
+    _option("--grpc-meta", "gRPC header for every request (KEY=VALUE, repeatable).", metavar="KEY=VALUE"),
+]
+ProfileOption = Annotated[
+    str | None,
+    _option("--profile", "Profile of the config file to use. Default: default.", "TEMPORAL_PROFILE", metavar="NAME"),
+]
+ConfigFileOption = Annotated[
+    str | None,
+    _option(
+        "--config-file",
+        "TOML profiles file. Default: ~/.config/temporalio/temporal.toml.",
+        "TEMPORAL_CONFIG_FILE",
+        metavar="PATH",
+    ),
+]
+DisableConfigFileOption = Annotated[bool | None, _option("--disable-config-file", "Read no profiles file.")]
+DisableConfigEnvOption = Annotated[
+    bool | None, _option("--disable-config-env", "Read no TEMPORAL_* variable for the profile.")
+]
+EnvOption = Annotated[
+    str | None,
+    _option(
+        "--env",
+        "Environment of the --env-file whose values stand in for flags. Default: default.",
+        "TEMPORAL_ENV",
+        metavar="ENV",
+    ),
+]
+EnvFileOption = Annotated[
+    str | None,
+    _option(
+        "--env-file",
+        "Environments file. Default: ~/.config/temporalio/temporal.yaml.",
+        "TEMPORAL_ENV_FILE",
+        metavar="PATH",
+    ),
+]
+
+CONNECTION_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("tls", TlsOption),
+    ("tls_cert_path", TlsCertPathOption),
+    ("tls_cert_data", TlsCertDataOption),
+    ("tls_key_path", TlsKeyPathOption),
+    ("tls_key_data", TlsKeyDataOption),
+    ("tls_ca_path", TlsCaPathOption),
+    ("tls_ca_data", TlsCaDataOption),
+    ("tls_server_name", TlsServerNameOption),
+    ("tls_disable_host_verification", TlsDisableHostVerificationOption),
+    ("api_key", ApiKeyOption),
+    ("grpc_meta", GrpcMetaOption),
+    ("profile", ProfileOption),
+    ("config_file", ConfigFileOption),
+    ("disable_config_file", DisableConfigFileOption),
+    ("disable_config_env", DisableConfigEnvOption),
+    ("env", EnvOption),
+    ("env_file", EnvFileOption),
+)
+"""(name, annotation) of each connection option, in `temporal options`'s order."""
+
+# The variable that outranks an environment file's value for the flag, as `temporal` has it.
+_VARIABLES = {
+    "address": "TEMPORAL_ADDRESS",
+    "namespace": "TEMPORAL_NAMESPACE",
+    "tls": "TEMPORAL_TLS",
+    "tls_cert_path": "TEMPORAL_TLS_CLIENT_CERT_PATH",
+    "tls_cert_data": "TEMPORAL_TLS_CLIENT_CERT_DATA",
+    "tls_key_path": "TEMPORAL_TLS_CLIENT_KEY_PATH",
+    "tls_key_data": "TEMPORAL_TLS_CLIENT_KEY_DATA",
+    "tls_ca_path": "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+    "tls_ca_data": "TEMPORAL_TLS_SERVER_CA_CERT_DATA",
+    "tls_server_name": "TEMPORAL_TLS_SERVER_NAME",
+    "tls_disable_host_verification": "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION",
+    "api_key": "TEMPORAL_API_KEY",
+    "profile": "TEMPORAL_PROFILE",
+    "config_file": "TEMPORAL_CONFIG_FILE",
+}
+_BOOLEANS = {"tls", "tls_disable_host_verification", "disable_config_file", "disable_config_env"}
+_TLS_FIELDS = (
+    "tls_cert_path",
+    "tls_cert_data",
+    "tls_key_path",
+    "tls_key_data",
+    "tls_ca_path",
+    "tls_ca_data",
+    "tls_server_name",
+    "tls_disable_host_verification",
+)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and how to connect: ``Client.connect(address, namespace=namespace, **options)``."""
+
+    address: str
+    namespace: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    profile: str | None = None
+    """The profile asked for (by flag or TEMPORAL_PROFILE); None for the default one."""
+    config_file: str | None = None
+    """The profiles file asked for by flag; None for TEMPORAL_CONFIG_FILE or the default."""
+    host_verification_off_asked: bool = False
+    """TLS host-name verification was asked to be off, which gRPC for Python cannot do."""
+
+
+def given_with_env_file(given: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``given`` (option name → value or None), with the `temporal env` environment's values
+    for options neither given nor set by their variable.
+
+    Raises:
+        ConfigError: The file is unreadable, or ``--env`` names an environment it lacks.
+    """
+    from sdk.envconfig import ConfigError
+    from tempo_cli import _env_file
+
+    environ = os.environ if environ is None else environ
+    path_text = given.get("env_file") or environ.get("TEMPORAL_ENV_FILE")
+    name = given.get("env") or environ.get("TEMPORAL_ENV")
+    path = Path(path_text).expanduser() if path_text else _env_file.default_env_file()
+    if path is None or not path.is_file():
+        if path_text:
+            raise ConfigError(f"environments file {path_text} not found")
+        if name and name != "default":
+            raise ConfigError(f"environment {name!r} not found: there is no environments file")
+        return dict(given)
+    try:
+        environments = _env_file.read(path)
+    except (OSError, _env_file.EnvFileError) as err:
+        raise ConfigError(f"cannot read environments file {path}: {err}") from err
+    values = environments.get(name or "default")
+    if values is None:
+        if name and name != "default":
+            raise ConfigError(f"environment {name!r} not found in {path}")
+        return dict(given)
+    merged = dict(given)
+    for key, value in values.items():
+        option = key.replace("-", "_")
+        if option not in merged or merged[option] not in (None, False, []):
+            continue
+        if option in _VARIABLES and environ.get(_VARIABLES[option]):
+            continue
+        if option in _BOOLEANS:
+            merged[option] = value.strip().lower() in ("true", "1")
+        elif option == "grpc_meta":
+            merged[option] = [value]
+        else:
+            merged[option] = value
+    return merged
+
+
+def _source(path: str | None, data: str | None, flag: str) -> DataSource | None:
+    from sdk.envconfig import ConfigError
+
+    if path and data:
+        raise ConfigError(f"give --{flag}-path or --{flag}-data, not both")
+    if path:
+        return Path(path).expanduser()
+    return data or None
+
+
+def _grpc_meta(pairs: list[str]) -> dict[str, str]:
+    from sdk.envconfig import ConfigError, normalize_grpc_meta_key
+
+    meta = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--grpc-meta {pair!r} is not KEY=VALUE")
+        meta[normalize_grpc_meta_key(key.strip())] = value
+    return meta
+
+
+def resolve_connection(
+    given: Mapping[str, Any], *, default_address: str, default_namespace: str
+) -> tuple[Connection, ClientConfigProfile]:
+    """The connection ``given`` (address, namespace and the connection options) asks for.
+
+    Raises:
+        ConfigError: A file, profile or flag value says something impossible.
+    """
+    from sdk.envconfig import ClientConfigProfile, ClientConfigTLS, ConfigError
+
+    flags = given_with_env_file(given)
+    config_file = flags.get("config_file")
+    profile = ClientConfigProfile.load(
+        flags.get("profile"),
+        config_source=Path(config_file).expanduser() if config_file else None,
+        disable_file=bool(flags.get("disable_config_file")),
+        disable_env=bool(flags.get("disable_config_env")),
+    )
+    tls = profile.tls
+    if flags.get("tls") or any(flags.get(name) for name in _TLS_FIELDS):
+        base = tls or ClientConfigTLS()
+        tls = ClientConfigTLS(
+            disabled=False,
+            server_name=flags.get("tls_server_name") or base.server_name,
+            server_root_ca_cert=_source(flags.get("tls_ca_path"), flags.get("tls_ca_data"), "tls-ca")
+            or base.server_root_ca_cert,
+            client_cert=_source(flags.get("tls_cert_path"), flags.get("tls_cert_data"), "tls-cert") or base.client_cert,
+            client_private_key=_source(flags.get("tls_key_path"), flags.get("tls_key_data"), "tls-key")
+            or base.client_private_key,
+            disable_host_verification=bool(flags.get("tls_disable_host_verification"))
+            or base.disable_host_verification,
+        )
+    profile = ClientConfigProfile(
+        address=flags.get("address") or profile.address or default_address,
+        namespace=flags.get("namespace") or profile.namespace or default_namespace,
+        api_key=flags.get("api_key") or profile.api_key,
+        tls=tls,
+        codec=profile.codec,
+        grpc_meta={**profile.grpc_meta, **_grpc_meta(flags.get("grpc_meta") or [])},
+    )
+    try:
+        options: dict[str, Any] = dict(profile.to_client_connect_config())
+    except ValueError as err:  # a certificate without its key, and the like
+        raise ConfigError(str(err)) from err
+    address, namespace = options.pop("address"), options.pop("namespace")
+    connection = Connection(
+        address,
+        namespace,
+        options,
+        profile=flags.get("profile") or os.environ.get("TEMPORAL_PROFILE"),
+        config_file=config_file,
+        host_verification_off_asked=bool(tls is not None and not tls.disabled and tls.disable_host_verification),
+    )
+    return connection, profile
