@@ -258,7 +258,7 @@ def test_what_was_pending_at_the_cut_is_pending_again() -> None:
     assert types(new_ch.events[9:]) == ["WORKFLOW_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED"]
     info = new.activities[5]
     assert (info.state, info.attempt, info.scheduled_time) == (ActivityState.SCHEDULED, 1, run.now + 5)
-    assert ActivityTaskRef(new.key, "orders", 5, 1) in new_ch.tasks
+    assert ActivityTaskRef(new.key, "payments", 5, 1) in new_ch.tasks
     timer_keys = [(d, k.timer_id) for d, k in new_ch.timers if k.kind is TimerKind.USER_TIMER]
     assert timer_keys == [(timer_deadline, "t1")]  # the timer keeps its deadline
 
