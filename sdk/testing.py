@@ -22,6 +22,9 @@ Three environments:
 
 :meth:`~WorkflowEnvironment.shutdown` (or leaving ``async with``) stops a server the
 environment started and closes its client.
+
+:class:`ActivityEnvironment` runs one activity function without a server: what it heartbeats,
+and how it takes cancellation.
 """
 
 from __future__ import annotations
@@ -42,12 +45,13 @@ from google.protobuf import empty_pb2
 from temporalio.api.testservice.v1 import request_response_pb2 as tsv1
 from temporalio.api.testservice.v1.service_pb2_grpc import TestServiceStub
 
+from sdk._activity_environment import ActivityEnvironment
 from sdk._client_rpc import map_error
 from sdk.client import Client
 from sdk.converter import DataConverter
 from sdk.exceptions import ServerUnreachableError
 
-__all__ = ["WorkflowEnvironment"]
+__all__ = ["ActivityEnvironment", "WorkflowEnvironment"]
 
 _START_TIMEOUT = 30.0
 
