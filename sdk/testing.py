@@ -7,7 +7,7 @@ A test that waits on a workflow sleeping a day should not take a day::
             handle = await env.client.start_workflow(Reminder.run, id="r", task_queue="tq")
             assert await handle.result() == "reminded"  # a day of virtual time, a second of wall time
 
-Three environments:
+Four environments:
 
 - :meth:`WorkflowEnvironment.start_time_skipping` launches ``tempo-test-server`` (in memory, on
   a virtual clock) on a free port. Virtual time only moves while time skipping is unlocked:
@@ -18,6 +18,8 @@ Three environments:
 - :meth:`WorkflowEnvironment.start_local` launches a dev server (``tempo server start-dev``, or
   another executable with the same command line, e.g. the ``temporal`` CLI) on a free port;
   time is the wall clock.
+- :meth:`WorkflowEnvironment.start_in_process` runs Tempo's server inside the test's own
+  process and event loop, with or without time skipping: nothing to launch.
 - :meth:`WorkflowEnvironment.from_client` wraps a client of a server that is already running.
 
 :meth:`~WorkflowEnvironment.shutdown` (or leaving ``async with``) stops a server the
@@ -68,7 +70,7 @@ class WorkflowEnvironment:
         """Use :meth:`start_time_skipping`, :meth:`start_local` or :meth:`from_client` instead."""
         self.client = client
         self.supports_time_skipping = supports_time_skipping
-        self._server: _ServerProcess | None = None
+        self._server: _ServerProcess | _InProcessServer | None = None
         self._auto_time_skipping = True
         self._result_waits = 0
         self._test_service = TestServiceStub(client._conn.channel) if supports_time_skipping else None
@@ -142,6 +144,28 @@ class WorkflowEnvironment:
         server = _ServerProcess([*program, *args, *dev_server_extra_args], f"127.0.0.1:{port}")
         client = await server.start(namespace, data_converter)
         env = cls(client)
+        env._server = server
+        return env
+
+    @classmethod
+    async def start_in_process(
+        cls, *, time_skipping: bool = True, namespace: str = "default", data_converter: DataConverter | None = None
+    ) -> WorkflowEnvironment:
+        """Run Tempo's server inside this process, in this event loop, on a free loopback port:
+        no interpreter to start, in memory, stopped by :meth:`shutdown`.
+
+        Args:
+            time_skipping: A virtual clock and the TestService, as ``tempo-test-server``
+                (default); otherwise wall-clock time, as ``tempo server start-dev``.
+            namespace: Namespace to create at start; the client uses it.
+            data_converter: The client's converter (default: :attr:`DataConverter.default`).
+
+        Raises:
+            RuntimeError: The server did not start within 30 s.
+        """
+        server = _InProcessServer(time_skipping, namespace)
+        client = await server.start(namespace, data_converter)
+        env = cls(client, supports_time_skipping=time_skipping)
         env._server = server
         return env
 
@@ -264,6 +288,42 @@ class _ServerProcess:
                 process.kill()
                 await asyncio.to_thread(process.wait)
         self._output.close()
+
+
+class _InProcessServer:
+    """Tempo's server run in this event loop for an environment (``devserver.app.serve``)."""
+
+    def __init__(self, time_skipping: bool, namespace: str) -> None:
+        self.time_skipping = time_skipping
+        self.namespace = namespace
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, namespace: str, data_converter: DataConverter | None) -> Client:
+        # Imported here: only this environment needs the server's code in the test's process.
+        from devserver.app import ServerConfig, serve
+
+        config = ServerConfig(
+            ip="127.0.0.1",
+            port=0,
+            time_skipping=self.time_skipping,
+            namespaces=[] if namespace == "default" else [namespace],
+            shutdown_grace=0.5,
+        )
+        ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(serve(config, shutdown_trigger=self._stop.wait, on_ready=ready.set_result))
+        await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED, timeout=_START_TIMEOUT)
+        if not ready.done():
+            await self.stop()
+            raise RuntimeError(f"Tempo's in-process server did not start within {_START_TIMEOUT:.0f} s")
+        address = f"127.0.0.1:{ready.result().port}"
+        return await Client.connect(address, namespace=namespace, data_converter=data_converter)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            task, self._task = self._task, None
+            await task
 
 
 def _free_port() -> int:

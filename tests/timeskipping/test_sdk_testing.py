@@ -115,3 +115,17 @@ async def test_results_awaited_together_all_skip_and_the_lock_is_taken_back() ->
             await env.client.start_workflow(Sleeper.run, DAY, id=f"wf-{task_queue}-idle", task_queue=task_queue)
             await asyncio.sleep(0.5)
             assert (await env.get_current_time() - before).total_seconds() < 60
+
+
+async def test_in_process_environments_with_and_without_time_skipping() -> None:
+    """start_in_process runs Tempo in the test's own event loop: a day-long sleep takes about a
+    second with time skipping; without it, time is the wall clock (no TestService)."""
+    async with await WorkflowEnvironment.start_in_process() as env:
+        assert env.supports_time_skipping
+        before = await env.get_current_time()
+        await env.sleep(datetime.timedelta(days=1))
+        assert (await env.get_current_time() - before) >= datetime.timedelta(days=1)
+    async with await WorkflowEnvironment.start_in_process(time_skipping=False, namespace="elsewhere") as env:
+        assert not env.supports_time_skipping and env.client.namespace == "elsewhere"
+        now = datetime.datetime.now(datetime.UTC)
+        assert abs((await env.get_current_time() - now).total_seconds()) < 5
