@@ -351,6 +351,9 @@ def command(
             else:
                 parameters.append(parameter.replace(annotation=annotation))
         parameters.extend(_GLOBAL_PARAMETERS)
+        # Required options first (a signature wants them so); with several option groups a
+        # later group's required option would otherwise follow an earlier one's defaults.
+        parameters.sort(key=lambda p: p.default is not inspect.Parameter.empty)
         call: Callable[..., None] = fn  # its parameters arrive by name, as Typer parsed them
 
         @functools.wraps(fn)
