@@ -1,8 +1,8 @@
 """Start requests as `temporal workflow start` sends them, for start, execute and the *-with-start
 commands: the SDK client's options plus memo, search attributes, headers and a start delay.
 
-Memo, search attribute and header values are JSON, sent as typed (the real CLI's payloads carry
-the user's text, not a re-encoding of it), each checked before anything is sent.
+Memo, search attribute and header values are JSON, checked before anything is sent, and sent as
+`temporal` sends them: compact, object keys sorted, other than ASCII as UTF-8.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from tempo_cli.workflow import StartOptions
 
 
-def json_payload(text: str) -> Payload:
-    """A JSON value as a payload whose data is the text as typed."""
+def json_payload(value: Any) -> Payload:
+    """A JSON value as a payload, encoded as `temporal` encodes it (Go's json.Marshal)."""
+    text = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     return Payload(metadata={"encoding": b"json/plain"}, data=text.encode())
 
 
@@ -41,10 +42,10 @@ def parse_key_values(option: str, items: Sequence[str]) -> dict[str, Payload]:
         if not equals or not key:
             raise UsageError(f"{option}: expected KEY=VALUE (VALUE in JSON), got {item!r}")
         try:
-            json.loads(text)
+            value = json.loads(text)
         except json.JSONDecodeError as err:
             raise UsageError(f"{option}: the value of {key!r} is not valid JSON ({err.msg})") from None
-        values[key] = json_payload(text)
+        values[key] = json_payload(value)
     return values
 
 
