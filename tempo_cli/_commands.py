@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,14 +25,13 @@ from temporalio.api.workflowservice.v1 import CountWorkflowExecutionsResponse
 from sdk.client import (
     Client,
     QueryRejectCondition,
-    StartWorkflowOptions,
     WorkflowDescription,
     WorkflowHandle,
     WorkflowStatus,
 )
 from sdk.exceptions import RPCError, WorkflowQueryFailedError
 from tempo_cli._context import CliContext, Output, RejectCondition, UsageError
-from tempo_cli._inputs import parse_conflict_policy, parse_duration, parse_inputs, parse_reuse_policy
+from tempo_cli._inputs import parse_inputs
 from tempo_cli._metadata import Handlers, fetch_handlers
 from tempo_cli._render import (
     CLOSE_STATUS,
@@ -52,6 +50,7 @@ from tempo_cli._render import (
     status_text,
     user_metadata_texts,
 )
+from tempo_cli._start_request import StartRequest, parse_start
 
 if TYPE_CHECKING:
     from tempo_cli.workflow import ReapplyExclude, ResetType, StartOptions
@@ -70,55 +69,16 @@ def validated(cli: CliContext, build: Callable[..., T], *args: Any) -> T:
 # ---------------------------------------------------------------- start / execute
 
 
-@dataclass(frozen=True)
-class _Start:
-    """What `start` and `execute` send, parsed and checked before connecting."""
-
-    workflow_type: str
-    args: list[Any]
-    options: StartWorkflowOptions
-
-
-def _parse_start(typed: StartOptions) -> _Start:
-    """Parse the options as typed; raises UsageError naming the bad one."""
-    if not typed.task_queue:
-        raise UsageError("--task-queue must not be empty")
-    args = parse_inputs(typed.inputs or [], typed.input_files or [])
-    options = StartWorkflowOptions(
-        id=typed.workflow_id or str(uuid.uuid4()),
-        task_queue=typed.task_queue,
-        execution_timeout=parse_duration("--execution-timeout", typed.execution_timeout),
-        run_timeout=parse_duration("--run-timeout", typed.run_timeout),
-        task_timeout=parse_duration("--task-timeout", typed.task_timeout),
-        id_reuse_policy=parse_reuse_policy(typed.id_reuse_policy),
-        id_conflict_policy=parse_conflict_policy(typed.id_conflict_policy),
-        static_summary=typed.static_summary,
-        static_details=typed.static_details,
-    )
-    return _Start(typed.workflow_type, args, options)
-
-
-async def _start(cli: CliContext, client: Client, start: _Start) -> tuple[WorkflowHandle, dict[str, Any]]:
-    o = start.options
-    handle = await client.start_workflow(
-        start.workflow_type,
-        *start.args,
-        id=o.id,
-        task_queue=o.task_queue,
-        execution_timeout=o.execution_timeout,
-        run_timeout=o.run_timeout,
-        task_timeout=o.task_timeout,
-        id_reuse_policy=o.id_reuse_policy,
-        id_conflict_policy=o.id_conflict_policy,
-        static_summary=o.static_summary,
-        static_details=o.static_details,
-    )
+async def _start(cli: CliContext, client: Client, start: StartRequest) -> tuple[WorkflowHandle, dict[str, Any]]:
+    conn = client._conn
+    response = await conn.call(conn.service.StartWorkflowExecution, start.message(client), workflow_id=start.options.id)
+    handle = client.get_workflow_handle(start.options.id, run_id=response.run_id)
     doc = {
         "workflowId": handle.id,
-        "runId": handle.result_run_id,
+        "runId": response.run_id,
         "type": start.workflow_type,
         "namespace": cli.settings.namespace,
-        "taskQueue": o.task_queue,
+        "taskQueue": start.options.task_queue,
     }
     return handle, doc
 
@@ -132,7 +92,7 @@ def _print_started(cli: CliContext, doc: dict[str, Any]) -> None:
 
 def start(cli: CliContext, typed: StartOptions) -> None:
     """`tempo workflow start`."""
-    parsed = validated(cli, _parse_start, typed)
+    parsed = validated(cli, parse_start, typed)
 
     async def work(client: Client) -> dict[str, Any]:
         return (await _start(cli, client, parsed))[1]
@@ -146,7 +106,7 @@ def start(cli: CliContext, typed: StartOptions) -> None:
 
 def execute(cli: CliContext, typed: StartOptions) -> None:
     """`tempo workflow execute`: start, stream the events, print the outcome."""
-    parsed = validated(cli, _parse_start, typed)
+    parsed = validated(cli, parse_start, typed)
 
     async def work(client: Client) -> tuple[_Outcome, dict[str, Any]]:
         handle, doc = await _start(cli, client, parsed)

@@ -413,6 +413,9 @@ def command(
         own = {p.name for p in parameters}
         global_parameters = [p for p in _GLOBAL_PARAMETERS if p.name not in own]
         parameters.extend(global_parameters)
+        # Required options first (a signature wants them so); with several option groups a
+        # later group's required option would otherwise follow an earlier one's defaults.
+        parameters.sort(key=lambda p: p.default is not inspect.Parameter.empty)
         call: Callable[..., None] = fn  # its parameters arrive by name, as Typer parsed them
 
         @functools.wraps(fn)

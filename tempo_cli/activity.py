@@ -7,7 +7,7 @@ subcommand. Messages go to stderr; with -o json the outcome is a JSON document o
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,7 +16,7 @@ from tempo_cli._usage_errors import OneLineUsageErrors
 
 app = typer.Typer(
     help=(
-        "Pause, unpause, reset, complete or fail an activity of a workflow.\n\n"
+        "Pause, unpause, reset, complete or fail an activity of a workflow, or change its options.\n\n"
         "\b\nExamples:\n"
         "  tempo activity pause --workflow-id order-3 --activity-id 1 --reason 'card service down'\n"
         "  tempo activity unpause --workflow-id order-3 --activity-id 1\n"
@@ -173,3 +173,75 @@ def fail(
     from tempo_cli import _activity_commands
 
     _activity_commands.fail(cli, workflow_id, run_id, activity_id, reason, detail, identity)
+
+
+def _duration_option(flag: str, what: str) -> Any:
+    return typer.Option(flag, help=f"{what}, e.g. 30s.", show_default=False)
+
+
+@command(app, "update-options")
+def update_options(
+    cli: CliContext,
+    workflow_id: WorkflowIdOption,
+    activity_id: ActivityIdOption,
+    run_id: RunIdOption = None,
+    task_queue: Annotated[
+        str | None, typer.Option("--task-queue", help="Task queue of its next attempts.", show_default=False)
+    ] = None,
+    schedule_to_close_timeout: Annotated[
+        str | None, _duration_option("--schedule-to-close-timeout", "Limit for all its attempts together")
+    ] = None,
+    schedule_to_start_timeout: Annotated[
+        str | None, _duration_option("--schedule-to-start-timeout", "Limit for waiting in the task queue")
+    ] = None,
+    start_to_close_timeout: Annotated[
+        str | None, _duration_option("--start-to-close-timeout", "Limit for one attempt")
+    ] = None,
+    heartbeat_timeout: Annotated[
+        str | None, _duration_option("--heartbeat-timeout", "Longest time between heartbeats")
+    ] = None,
+    retry_initial_interval: Annotated[
+        str | None, _duration_option("--retry-initial-interval", "Wait before the first retry")
+    ] = None,
+    retry_maximum_interval: Annotated[
+        str | None, _duration_option("--retry-maximum-interval", "Longest wait between retries")
+    ] = None,
+    retry_backoff_coefficient: Annotated[
+        float | None,
+        typer.Option(
+            "--retry-backoff-coefficient", help="Each wait is the last times this (>= 1).", show_default=False
+        ),
+    ] = None,
+    retry_maximum_attempts: Annotated[
+        int | None,
+        typer.Option("--retry-maximum-attempts", help="Attempts before it fails; 0: no limit.", show_default=False),
+    ] = None,
+    restore_original_options: Annotated[
+        bool, typer.Option("--restore-original-options", help="Go back to the options it was scheduled with.")
+    ] = False,
+) -> None:
+    """Change a pending activity's timeouts, retry policy or task queue (only the options given).
+
+    Prints the activity's options as they are now.
+
+    \b
+    Examples:
+      tempo activity update-options -w order-3 -a 1 --heartbeat-timeout 30s
+      tempo activity update-options -w order-3 -a 1 --retry-maximum-attempts 5 --retry-initial-interval 2s
+      tempo activity update-options -w order-3 -a 1 --restore-original-options
+    """
+    from tempo_cli._activity_options import OptionChanges, update_options
+
+    changes = OptionChanges(
+        task_queue=task_queue,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        start_to_close_timeout=start_to_close_timeout,
+        heartbeat_timeout=heartbeat_timeout,
+        retry_initial_interval=retry_initial_interval,
+        retry_maximum_interval=retry_maximum_interval,
+        retry_backoff_coefficient=retry_backoff_coefficient,
+        retry_maximum_attempts=retry_maximum_attempts,
+        restore_original_options=restore_original_options,
+    )
+    update_options(cli, workflow_id, run_id, activity_id, changes)

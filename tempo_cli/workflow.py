@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from tempo_cli import _start_options as more
 from tempo_cli import batch, pause
 from tempo_cli._context import CliContext, RejectCondition, command, store_global_options
 from tempo_cli._usage_errors import OneLineUsageErrors
@@ -124,6 +125,11 @@ class StartOptions:
     id_conflict_policy: ConflictPolicyOption = None
     static_summary: StaticSummaryOption = None
     static_details: StaticDetailsOption = None
+    memo: more.MemoOption = None
+    search_attributes: more.SearchAttributeOption = None
+    headers: more.HeadersOption = None
+    start_delay: more.StartDelayOption = None
+    fail_existing: more.FailExistingOption = False
 
 
 @command(app)
@@ -265,6 +271,8 @@ def describe(
     cli: CliContext,
     workflow_id: WorkflowIdOption,
     run_id: RunIdOption = None,
+    reset_points: Annotated[bool, typer.Option("--reset-points", help="Show only the auto-reset points.")] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Print the server's answer as protobuf JSON, as is.")] = False,
 ) -> None:
     """Show a workflow's status, type, times, pending work and, once closed, its result.
 
@@ -272,10 +280,16 @@ def describe(
     Examples:
       tempo workflow describe --workflow-id order-3
       tempo workflow describe -w order-3 -o json | jq .workflowExecutionInfo.status
+      tempo workflow describe -w order-3 --reset-points
     """
-    from tempo_cli import _commands
+    from tempo_cli import _commands, _workflow_files
 
-    _commands.describe(cli, workflow_id, run_id)
+    if reset_points:
+        _workflow_files.reset_points(cli, workflow_id, run_id)
+    elif raw:
+        _workflow_files.describe_raw(cli, workflow_id, run_id)
+    else:
+        _commands.describe(cli, workflow_id, run_id)
 
 
 @command(app)
@@ -670,3 +684,6 @@ command(app, "delete")(batch.delete_workflow)
 # `tempo workflow pause` and `unpause` live in their own module.
 command(app, "pause")(pause.pause_workflow)
 command(app, "unpause")(pause.unpause_workflow)
+
+# signal-with-start, the update-with-start pair, metadata and fix-history-json register themselves.
+from tempo_cli import workflow_more  # noqa: E402, F401
