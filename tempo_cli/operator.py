@@ -1,0 +1,67 @@
+"""`tempo operator ...`: the flags of `temporal operator ...` (so far `namespace describe|list`).
+
+This module only declares options and help; `_operator_commands` does the work (imported when a
+command runs, so `--help` stays fast).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tempo_cli._context import CliContext, command, store_global_options
+from tempo_cli._usage_errors import OneLineUsageErrors
+
+app = typer.Typer(
+    help=(
+        "Manage the server: namespaces.\n\n"
+        "\b\nExamples:\n"
+        "  tempo operator namespace list\n"
+        "  tempo operator namespace describe -n default"
+    ),
+    no_args_is_help=True,
+    cls=OneLineUsageErrors,
+    rich_markup_mode=None,
+)
+app.callback()(store_global_options)
+
+namespace_app = typer.Typer(
+    help="Describe and list namespaces.", no_args_is_help=True, cls=OneLineUsageErrors, rich_markup_mode=None
+)
+namespace_app.callback()(store_global_options)
+app.add_typer(namespace_app, name="namespace")
+
+
+@command(namespace_app)
+def describe(
+    cli: CliContext,
+    name: Annotated[str | None, typer.Argument(help="Namespace name (deprecated: use -n).", show_default=False)] = None,
+    namespace_id: Annotated[
+        str | None, typer.Option("--namespace-id", help="Namespace ID.", show_default=False)
+    ] = None,
+) -> None:
+    """Show a namespace, by its name (-n) or its ID (--namespace-id).
+
+    \b
+    Examples:
+      tempo operator namespace describe -n default
+      tempo operator namespace describe --namespace-id 01a242a4-bdae-791a-bfad-79c8c0638ea7
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.describe_namespace(cli, name, namespace_id)
+
+
+@command(namespace_app, name="list")
+def list_namespaces(cli: CliContext) -> None:
+    """List every namespace of the server.
+
+    \b
+    Examples:
+      tempo operator namespace list
+      tempo operator namespace list -o json
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.list_namespaces(cli)
