@@ -8,7 +8,11 @@ from typing import Any
 
 import grpc
 from google.protobuf.message import Message
+from rich.table import Table
+from temporalio.api.enums.v1 import common_pb2 as common_enums
 from temporalio.api.enums.v1 import namespace_pb2 as namespace_enums
+from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
+from temporalio.api.operatorservice.v1 import service_pb2_grpc as op_grpc
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from tempo_cli._context import CliContext, Output, UsageError
@@ -120,3 +124,26 @@ def list_namespaces(cli: CliContext) -> None:
         return
     for one in described:
         cli.print_table(key_value_table(_namespace_rows(one)))
+
+
+def list_search_attributes(cli: CliContext) -> None:
+    """`tempo operator search-attribute list`: OperatorService.ListSearchAttributes of the namespace."""
+    namespace = cli.settings.namespace
+
+    async def listed(client: Any) -> opv1.ListSearchAttributesResponse:
+        stub = op_grpc.OperatorServiceStub(client._conn.channel)  # the SDK client wraps no OperatorService
+        request = opv1.ListSearchAttributesRequest(namespace=namespace)
+        return await _call(client, stub.ListSearchAttributes, request, "list search attributes")
+
+    response = cli.run(listed)
+    if cli.json_mode:
+        cli.write_json(proto_dict(response))
+        return
+    table = Table(box=None)
+    table.add_column("Name")
+    table.add_column("Type")
+    kinds = {**response.system_attributes, **response.custom_attributes}
+    for name in sorted(kinds):
+        kind = common_enums.IndexedValueType.Name(kinds[name])
+        table.add_row(name, _enum_word(kind, "INDEXED_VALUE_TYPE_"))
+    cli.print_table(table)

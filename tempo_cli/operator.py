@@ -15,7 +15,7 @@ from tempo_cli._usage_errors import OneLineUsageErrors
 
 app = typer.Typer(
     help=(
-        "Manage the server: namespaces.\n\n"
+        "Manage the server: namespaces and search attributes.\n\n"
         "\b\nExamples:\n"
         "  tempo operator namespace list\n"
         "  tempo operator namespace describe -n default"
@@ -31,6 +31,12 @@ namespace_app = typer.Typer(
 )
 namespace_app.callback()(store_global_options)
 app.add_typer(namespace_app, name="namespace")
+
+search_attribute_app = typer.Typer(
+    help="List search attributes.", no_args_is_help=True, cls=OneLineUsageErrors, rich_markup_mode=None
+)
+search_attribute_app.callback()(store_global_options)
+app.add_typer(search_attribute_app, name="search-attribute")
 
 
 @command(namespace_app)
@@ -65,3 +71,17 @@ def list_namespaces(cli: CliContext) -> None:
     from tempo_cli import _operator_commands
 
     _operator_commands.list_namespaces(cli)
+
+
+@command(search_attribute_app, name="list")
+def list_search_attributes(cli: CliContext) -> None:
+    """List the search attributes of a namespace (-n), system and custom.
+
+    \b
+    Examples:
+      tempo operator search-attribute list
+      tempo operator search-attribute list -n orders -o json
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.list_search_attributes(cli)

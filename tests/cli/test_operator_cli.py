@@ -46,3 +46,15 @@ def test_an_unknown_namespace_is_a_one_line_error(server_address: str) -> None:
     result = _operator(server_address, "namespace", "describe", "-n", "no-such-namespace")
     assert result.exit_code != 0
     assert one_line_error(result).startswith("unable to describe namespace no-such-namespace: ")
+
+
+def test_list_search_attributes_matches_the_real_cli(server_address: str) -> None:
+    ours = json_out(_operator(server_address, "search-attribute", "list", "-o", "json"))
+    theirs = json.loads(real_cli(server_address, "operator", "search-attribute", "list", "-o", "json").stdout)
+    assert ours == theirs
+    text = _operator(server_address, "search-attribute", "list").stdout.splitlines()
+    assert text[0].split() == ["Name", "Type"]
+    assert ["WorkflowType", "Keyword"] in [line.split() for line in text]
+    unknown = _operator(server_address, "search-attribute", "list", "-n", "no-such-namespace")
+    assert unknown.exit_code != 0
+    assert one_line_error(unknown).startswith("unable to list search attributes: ")
