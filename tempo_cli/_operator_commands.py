@@ -147,3 +147,27 @@ def list_search_attributes(cli: CliContext) -> None:
         kind = common_enums.IndexedValueType.Name(kinds[name])
         table.add_row(name, _enum_word(kind, "INDEXED_VALUE_TYPE_"))
     cli.print_table(table)
+
+
+def cluster_system(cli: CliContext) -> None:
+    """`tempo operator cluster system`: the GetSystemInfoResponse."""
+
+    async def system_info(client: Any) -> wsv1.GetSystemInfoResponse:
+        return await _call(client, client.service.GetSystemInfo, wsv1.GetSystemInfoRequest(), "get system info")
+
+    response = cli.run(system_info)
+    if cli.json_mode:
+        cli.write_json(proto_dict(response))
+        return
+    table = Table(box=None)
+    for column in ("ServerVersion", "SupportsSchedules", "UpsertMemo", "EagerWorkflowStart"):
+        table.add_column(column)
+    capabilities = response.capabilities
+    table.add_row(
+        response.server_version,
+        *(
+            str(flag).lower()
+            for flag in (capabilities.supports_schedules, capabilities.upsert_memo, capabilities.eager_workflow_start)
+        ),
+    )
+    cli.print_table(table)

@@ -15,7 +15,7 @@ from tempo_cli._usage_errors import OneLineUsageErrors
 
 app = typer.Typer(
     help=(
-        "Manage the server: namespaces and search attributes.\n\n"
+        "Manage the server: namespaces, search attributes and the cluster.\n\n"
         "\b\nExamples:\n"
         "  tempo operator namespace list\n"
         "  tempo operator namespace describe -n default"
@@ -37,6 +37,15 @@ search_attribute_app = typer.Typer(
 )
 search_attribute_app.callback()(store_global_options)
 app.add_typer(search_attribute_app, name="search-attribute")
+
+cluster_app = typer.Typer(
+    help="Show the server's version and capabilities.",
+    no_args_is_help=True,
+    cls=OneLineUsageErrors,
+    rich_markup_mode=None,
+)
+cluster_app.callback()(store_global_options)
+app.add_typer(cluster_app, name="cluster")
 
 
 @command(namespace_app)
@@ -85,3 +94,17 @@ def list_search_attributes(cli: CliContext) -> None:
     from tempo_cli import _operator_commands
 
     _operator_commands.list_search_attributes(cli)
+
+
+@command(cluster_app)
+def system(cli: CliContext) -> None:
+    """Show the server's version and capabilities (GetSystemInfo).
+
+    \b
+    Examples:
+      tempo operator cluster system
+      tempo operator cluster system -o json
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.cluster_system(cli)

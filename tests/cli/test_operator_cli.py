@@ -58,3 +58,16 @@ def test_list_search_attributes_matches_the_real_cli(server_address: str) -> Non
     unknown = _operator(server_address, "search-attribute", "list", "-n", "no-such-namespace")
     assert unknown.exit_code != 0
     assert one_line_error(unknown).startswith("unable to list search attributes: ")
+
+
+def test_cluster_system_matches_the_real_cli(server_address: str) -> None:
+    ours = json_out(_operator(server_address, "cluster", "system", "-o", "json"))
+    theirs = json.loads(real_cli(server_address, "operator", "cluster", "system", "-o", "json").stdout)
+    assert ours == theirs
+    header, row = _operator(server_address, "cluster", "system").stdout.splitlines()
+    assert header.split() == ["ServerVersion", "SupportsSchedules", "UpsertMemo", "EagerWorkflowStart"]
+    flags = [
+        str(ours["capabilities"].get(name, False)).lower()
+        for name in ("supportsSchedules", "upsertMemo", "eagerWorkflowStart")
+    ]
+    assert row.split() == [ours["serverVersion"], *flags]
