@@ -171,3 +171,26 @@ def cluster_system(cli: CliContext) -> None:
         ),
     )
     cli.print_table(table)
+
+
+def describe_cluster(cli: CliContext, detail: bool) -> None:
+    """`tempo operator cluster describe`: the GetClusterInfoResponse; --detail adds two columns."""
+
+    async def cluster_info(client: Any) -> wsv1.GetClusterInfoResponse:
+        return await _call(client, client.service.GetClusterInfo, wsv1.GetClusterInfoRequest(), "get cluster info")
+
+    response = cli.run(cluster_info)
+    if cli.json_mode:
+        cli.write_json(proto_dict(response))
+        return
+    columns = ["ClusterName", "PersistenceStore", "VisibilityStore"]
+    row = [response.cluster_name, response.persistence_store, response.visibility_store]
+    if detail:
+        columns += ["HistoryShardCount", "VersionInfo"]
+        version = response.version_info.current.version if response.HasField("version_info") else "<nil>"
+        row += [str(response.history_shard_count), version]
+    table = Table(box=None)
+    for column in columns:
+        table.add_column(column)
+    table.add_row(*row)
+    cli.print_table(table)

@@ -108,3 +108,22 @@ def system(cli: CliContext) -> None:
     from tempo_cli import _operator_commands
 
     _operator_commands.cluster_system(cli)
+
+
+@command(cluster_app, name="describe")
+def describe_cluster(
+    cli: CliContext,
+    detail: Annotated[
+        bool, typer.Option("--detail", help="Show history shard count and Cluster/Service version information.")
+    ] = False,
+) -> None:
+    """Show the cluster's name and stores (GetClusterInfo).
+
+    \b
+    Examples:
+      tempo operator cluster describe
+      tempo operator cluster describe --detail -o json
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.describe_cluster(cli, detail)

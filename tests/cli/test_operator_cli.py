@@ -71,3 +71,15 @@ def test_cluster_system_matches_the_real_cli(server_address: str) -> None:
         for name in ("supportsSchedules", "upsertMemo", "eagerWorkflowStart")
     ]
     assert row.split() == [ours["serverVersion"], *flags]
+
+
+def test_cluster_describe_matches_the_real_cli(server_address: str) -> None:
+    ours = json_out(_operator(server_address, "cluster", "describe", "--detail", "-o", "json"))
+    theirs = json.loads(real_cli(server_address, "operator", "cluster", "describe", "-o", "json").stdout)
+    assert ours == theirs
+    header, row = _operator(server_address, "cluster", "describe").stdout.splitlines()
+    assert header.split() == ["ClusterName", "PersistenceStore", "VisibilityStore"]
+    assert row.split() == [ours["clusterName"], ours["persistenceStore"], ours["visibilityStore"]]
+    detailed = _operator(server_address, "cluster", "describe", "--detail").stdout.splitlines()
+    assert detailed[0].split()[3:] == ["HistoryShardCount", "VersionInfo"]
+    assert detailed[1].split()[3] == str(ours["historyShardCount"])
