@@ -40,3 +40,14 @@ def real_cli(address: str, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=30,
         check=True,
     )
+
+
+def real_cli_outcome(address: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real `temporal` CLI, for commands expected to fail (its exit code and stderr)."""
+    return subprocess.run(
+        [temporal_binary(), *args, "--address", address],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )

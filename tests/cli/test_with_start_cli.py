@@ -6,12 +6,10 @@ prints with -o json, and what the server records, compared with the real `tempor
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
-from tests.cli.cli_results import json_out, new_id, one_line_error, real_cli
+from tests.cli.cli_results import json_out, new_id, one_line_error, real_cli, real_cli_outcome
 from tests.cli.conftest import Tempo
-from tests.servers import temporal_binary
 
 
 def _ids_normalised(doc: dict[str, Any], workflow_id: str) -> dict[str, Any]:
@@ -23,13 +21,7 @@ def _ids_normalised(doc: dict[str, Any], workflow_id: str) -> dict[str, Any]:
 
 
 def _register_search_attribute(address: str, name: str) -> None:
-    created = subprocess.run(
-        [temporal_binary(), "operator", "search-attribute", "create", "--name", name, "--type", "Keyword",
-         "--address", address],  # fmt: skip
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    created = real_cli_outcome(address, "operator", "search-attribute", "create", "--name", name, "--type", "Keyword")
     assert created.returncode == 0 or "already" in created.stderr, created.stderr
 
 
@@ -134,13 +126,8 @@ def test_update_with_start_like_temporal(server_address: str, tempo: Tempo, task
 
     refused = tempo("execute-update-with-start", "-w", ours_id, *common, "--update-name", "add",
                     "--update-input", "-1")  # fmt: skip
-    theirs_refused = subprocess.run(
-        [temporal_binary(), "workflow", "execute-update-with-start", "-w", ours_id, *common, "--update-name", "add",
-         "--update-input", "-1", "--address", server_address],  # fmt: skip
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    theirs_refused = real_cli_outcome(server_address, "workflow", "execute-update-with-start", "-w", ours_id,
+                                      *common, "--update-name", "add", "--update-input", "-1")  # fmt: skip
     assert theirs_refused.returncode == 1
     assert one_line_error(refused) == theirs_refused.stderr.strip().removeprefix("Error: ")
     fail_running = tempo("execute-update-with-start", "-w", ours_id, "--type", "Tally", "-t", task_queue,

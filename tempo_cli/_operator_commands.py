@@ -1,0 +1,196 @@
+"""The work of `tempo operator ...` (see `tempo_cli.operator`): `-o json` documents as
+`temporal operator ...` prints them (the protobuf messages), a key/value table otherwise."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+from rich.table import Table
+from temporalio.api.enums.v1 import common_pb2 as common_enums
+from temporalio.api.enums.v1 import namespace_pb2 as namespace_enums
+from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
+from temporalio.api.operatorservice.v1 import service_pb2_grpc as op_grpc
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from tempo_cli._context import CliContext, Output, UsageError
+from tempo_cli._raw_calls import call
+from tempo_cli._render import key_value_table, proto_dict
+
+
+async def _call(client: Any, method: Any, request: Message, what: str) -> Any:
+    from sdk.exceptions import RPCError
+
+    try:
+        return await call(client, method, request)
+    except RPCError as err:
+        if err.status_code == grpc.StatusCode.NOT_FOUND:
+            raise UsageError(f"unable to {what}: {err.message}") from None
+        raise
+
+
+async def namespace_descriptions(client: Any) -> list[wsv1.DescribeNamespaceResponse]:
+    """Every namespace of the server (ListNamespaces, all pages)."""
+    found: list[wsv1.DescribeNamespaceResponse] = []
+    token = b""
+    while True:
+        request = wsv1.ListNamespacesRequest(next_page_token=token)
+        page = await _call(client, client.service.ListNamespaces, request, "list namespaces")
+        found.extend(page.namespaces)
+        token = page.next_page_token
+        if not token:
+            return found
+
+
+def _go_duration(seconds: int) -> str:
+    """A whole-second duration as Go prints it (24h0m0s), as the real CLI's text output does."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
+
+
+def _enum_word(name: str, prefix: str) -> str:
+    return name.removeprefix(prefix).replace("_", " ").title().replace(" ", "")
+
+
+def _namespace_rows(described: wsv1.DescribeNamespaceResponse) -> list[tuple[str, Any]]:
+    info, config, replication = described.namespace_info, described.config, described.replication_config
+    data = " ".join(f"{k}:{v}" for k, v in sorted(info.data.items()))
+    clusters = json.dumps([{"clusterName": c.cluster_name} for c in replication.clusters], separators=(",", ":"))
+    return [
+        ("NamespaceInfo.Name", info.name),
+        ("NamespaceInfo.Id", info.id),
+        ("NamespaceInfo.Description", info.description),
+        ("NamespaceInfo.OwnerEmail", info.owner_email),
+        ("NamespaceInfo.State", _enum_word(namespace_enums.NamespaceState.Name(info.state), "NAMESPACE_STATE_")),
+        ("NamespaceInfo.Data", f"map[{data}]"),
+        ("Config.WorkflowExecutionRetentionTtl", _go_duration(config.workflow_execution_retention_ttl.seconds)),
+        ("ReplicationConfig.ActiveClusterName", replication.active_cluster_name),
+        ("ReplicationConfig.Clusters", clusters),
+        (
+            "ReplicationConfig.State",
+            _enum_word(namespace_enums.ReplicationState.Name(replication.state), "REPLICATION_STATE_"),
+        ),
+        (
+            "Config.HistoryArchivalState",
+            _enum_word(namespace_enums.ArchivalState.Name(config.history_archival_state), "ARCHIVAL_STATE_"),
+        ),
+        (
+            "Config.VisibilityArchivalState",
+            _enum_word(namespace_enums.ArchivalState.Name(config.visibility_archival_state), "ARCHIVAL_STATE_"),
+        ),
+        ("IsGlobalNamespace", str(described.is_global_namespace).lower()),
+        ("FailoverVersion", str(described.failover_version)),
+        ("FailoverHistory", "[]"),
+        ("Config.HistoryArchivalUri", config.history_archival_uri),
+        ("Config.VisibilityArchivalUri", config.visibility_archival_uri),
+    ]
+
+
+def describe_namespace(cli: CliContext, name: str | None, namespace_id: str | None) -> None:
+    """`tempo operator namespace describe`: DescribeNamespace by ID, or by name (the argument, else -n)."""
+    if name is not None:
+        cli.warn("Passing the namespace as an argument is now deprecated; please switch to using -n instead")
+    if namespace_id:
+        request = wsv1.DescribeNamespaceRequest(id=namespace_id)
+        subject = namespace_id
+    else:
+        subject = name if name is not None else cli.settings.namespace
+        request = wsv1.DescribeNamespaceRequest(namespace=subject)
+    response = cli.run(
+        lambda client: _call(client, client.service.DescribeNamespace, request, f"describe namespace {subject}")
+    )
+    if cli.json_mode:
+        cli.write_json(proto_dict(response))
+        return
+    cli.print_table(key_value_table(_namespace_rows(response)))
+
+
+def list_namespaces(cli: CliContext) -> None:
+    """`tempo operator namespace list`: every namespace, as `describe` shows one."""
+    described = cli.run(namespace_descriptions)
+    if cli.settings.output is Output.jsonl:
+        for one in described:
+            cli.write_json(proto_dict(one))
+        return
+    if cli.json_mode:
+        cli.write_json([proto_dict(one) for one in described])
+        return
+    for one in described:
+        cli.print_table(key_value_table(_namespace_rows(one)))
+
+
+def list_search_attributes(cli: CliContext) -> None:
+    """`tempo operator search-attribute list`: OperatorService.ListSearchAttributes of the namespace."""
+    namespace = cli.settings.namespace
+
+    async def listed(client: Any) -> opv1.ListSearchAttributesResponse:
+        stub = op_grpc.OperatorServiceStub(client._conn.channel)  # the SDK client wraps no OperatorService
+        request = opv1.ListSearchAttributesRequest(namespace=namespace)
+        return await _call(client, stub.ListSearchAttributes, request, "list search attributes")
+
+    response = cli.run(listed)
+    if cli.json_mode:
+        cli.write_json(proto_dict(response))
+        return
+    table = Table(box=None)
+    table.add_column("Name")
+    table.add_column("Type")
+    kinds = {**response.system_attributes, **response.custom_attributes}
+    for name in sorted(kinds):
+        kind = common_enums.IndexedValueType.Name(kinds[name])
+        table.add_row(name, _enum_word(kind, "INDEXED_VALUE_TYPE_"))
+    cli.print_table(table)
+
+
+def cluster_system(cli: CliContext) -> None:
+    """`tempo operator cluster system`: the GetSystemInfoResponse."""
+
+    async def system_info(client: Any) -> wsv1.GetSystemInfoResponse:
+        return await _call(client, client.service.GetSystemInfo, wsv1.GetSystemInfoRequest(), "get system info")
+
+    response = cli.run(system_info)
+    if cli.json_mode:
+        cli.write_json(proto_dict(response))
+        return
+    table = Table(box=None)
+    for column in ("ServerVersion", "SupportsSchedules", "UpsertMemo", "EagerWorkflowStart"):
+        table.add_column(column)
+    capabilities = response.capabilities
+    table.add_row(
+        response.server_version,
+        *(
+            str(flag).lower()
+            for flag in (capabilities.supports_schedules, capabilities.upsert_memo, capabilities.eager_workflow_start)
+        ),
+    )
+    cli.print_table(table)
+
+
+def describe_cluster(cli: CliContext, detail: bool) -> None:
+    """`tempo operator cluster describe`: the GetClusterInfoResponse; --detail adds two columns."""
+
+    async def cluster_info(client: Any) -> wsv1.GetClusterInfoResponse:
+        return await _call(client, client.service.GetClusterInfo, wsv1.GetClusterInfoRequest(), "get cluster info")
+
+    response = cli.run(cluster_info)
+    if cli.json_mode:
+        cli.write_json(proto_dict(response))
+        return
+    columns = ["ClusterName", "PersistenceStore", "VisibilityStore"]
+    row = [response.cluster_name, response.persistence_store, response.visibility_store]
+    if detail:
+        columns += ["HistoryShardCount", "VersionInfo"]
+        version = response.version_info.current.version if response.HasField("version_info") else "<nil>"
+        row += [str(response.history_shard_count), version]
+    table = Table(box=None)
+    for column in columns:
+        table.add_column(column)
+    table.add_row(*row)
+    cli.print_table(table)

@@ -1,0 +1,144 @@
+"""`tempo operator ...`: the flags of `temporal operator ...` (so far `namespace describe|list`).
+
+This module only declares options and help; `_operator_commands` does the work (imported when a
+command runs, so `--help` stays fast).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tempo_cli._context import CliContext, command, store_global_options
+from tempo_cli._usage_errors import OneLineUsageErrors
+
+app = typer.Typer(
+    help=(
+        "Manage the server: namespaces, search attributes and the cluster.\n\n"
+        "\b\nExamples:\n"
+        "  tempo operator namespace list\n"
+        "  tempo operator namespace describe -n default"
+    ),
+    no_args_is_help=True,
+    cls=OneLineUsageErrors,
+    rich_markup_mode=None,
+)
+app.callback()(store_global_options)
+
+namespace_app = typer.Typer(
+    help=(
+        "Describe and list namespaces.\n\n\b\nExamples:\n"
+        "  tempo operator namespace list\n  tempo operator namespace describe -n default"
+    ),
+    no_args_is_help=True,
+    cls=OneLineUsageErrors,
+    rich_markup_mode=None,
+)
+namespace_app.callback()(store_global_options)
+app.add_typer(namespace_app, name="namespace")
+
+search_attribute_app = typer.Typer(
+    help=(
+        "List search attributes.\n\n\b\nExamples:\n"
+        "  tempo operator search-attribute list\n  tempo operator search-attribute list -o json"
+    ),
+    no_args_is_help=True,
+    cls=OneLineUsageErrors,
+    rich_markup_mode=None,
+)
+search_attribute_app.callback()(store_global_options)
+app.add_typer(search_attribute_app, name="search-attribute")
+
+cluster_app = typer.Typer(
+    help=(
+        "Show the server's version and capabilities.\n\n\b\nExamples:\n"
+        "  tempo operator cluster system\n  tempo operator cluster describe --detail"
+    ),
+    no_args_is_help=True,
+    cls=OneLineUsageErrors,
+    rich_markup_mode=None,
+)
+cluster_app.callback()(store_global_options)
+app.add_typer(cluster_app, name="cluster")
+
+
+@command(namespace_app)
+def describe(
+    cli: CliContext,
+    name: Annotated[str | None, typer.Argument(help="Namespace name (deprecated: use -n).", show_default=False)] = None,
+    namespace_id: Annotated[
+        str | None, typer.Option("--namespace-id", help="Namespace ID.", show_default=False)
+    ] = None,
+) -> None:
+    """Show a namespace, by its name (-n) or its ID (--namespace-id).
+
+    \b
+    Examples:
+      tempo operator namespace describe -n default
+      tempo operator namespace describe --namespace-id 01a242a4-bdae-791a-bfad-79c8c0638ea7
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.describe_namespace(cli, name, namespace_id)
+
+
+@command(namespace_app, name="list")
+def list_namespaces(cli: CliContext) -> None:
+    """List every namespace of the server.
+
+    \b
+    Examples:
+      tempo operator namespace list
+      tempo operator namespace list -o json
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.list_namespaces(cli)
+
+
+@command(search_attribute_app, name="list")
+def list_search_attributes(cli: CliContext) -> None:
+    """List the search attributes of a namespace (-n), system and custom.
+
+    \b
+    Examples:
+      tempo operator search-attribute list
+      tempo operator search-attribute list -n orders -o json
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.list_search_attributes(cli)
+
+
+@command(cluster_app)
+def system(cli: CliContext) -> None:
+    """Show the server's version and capabilities (GetSystemInfo).
+
+    \b
+    Examples:
+      tempo operator cluster system
+      tempo operator cluster system -o json
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.cluster_system(cli)
+
+
+@command(cluster_app, name="describe")
+def describe_cluster(
+    cli: CliContext,
+    detail: Annotated[
+        bool, typer.Option("--detail", help="Show history shard count and Cluster/Service version information.")
+    ] = False,
+) -> None:
+    """Show the cluster's name and stores (GetClusterInfo).
+
+    \b
+    Examples:
+      tempo operator cluster describe
+      tempo operator cluster describe --detail -o json
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.describe_cluster(cli, detail)

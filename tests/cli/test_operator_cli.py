@@ -1,0 +1,85 @@
+"""`tempo operator namespace ...` on both servers; `-o json` is what the real
+`temporal operator namespace ...` prints for the same request on the same server."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from tempo_cli.main import app as root
+from tests.cli.cli_results import json_out, one_line_error, real_cli
+
+
+def _operator(address: str, *args: str) -> Result:
+    return CliRunner().invoke(
+        root, ["operator", *args, "--address", address], env={"NO_COLOR": None, "TEMPORAL_ADDRESS": None}
+    )
+
+
+def test_describe_namespace_matches_the_real_cli(server_address: str) -> None:
+    ours = json_out(_operator(server_address, "namespace", "describe", "-n", "default", "-o", "json"))
+    theirs = json.loads(
+        real_cli(server_address, "operator", "namespace", "describe", "-n", "default", "-o", "json").stdout
+    )
+    assert ours == theirs
+    by_id = _operator(
+        server_address, "namespace", "describe", "--namespace-id", ours["namespaceInfo"]["id"], "-o", "json"
+    )
+    assert json_out(by_id)["namespaceInfo"]["name"] == "default"
+    text = _operator(server_address, "namespace", "describe", "-n", "default").stdout
+    assert "NamespaceInfo.Name                    default" in text
+    assert "Config.WorkflowExecutionRetentionTtl  24h0m0s" in text
+
+
+def test_list_namespaces_matches_the_real_cli(server_address: str) -> None:
+    ours: list[Any] = json_out(_operator(server_address, "namespace", "list", "-o", "json"))
+    theirs = json.loads(real_cli(server_address, "operator", "namespace", "list", "-o", "json").stdout)
+    assert ours == theirs
+    assert "default" in [n["namespaceInfo"]["name"] for n in ours]
+    lines = _operator(server_address, "namespace", "list", "-o", "jsonl").stdout.splitlines()
+    assert [json.loads(line) for line in lines] == ours
+
+
+def test_an_unknown_namespace_is_a_one_line_error(server_address: str) -> None:
+    result = _operator(server_address, "namespace", "describe", "-n", "no-such-namespace")
+    assert result.exit_code != 0
+    assert one_line_error(result).startswith("unable to describe namespace no-such-namespace: ")
+
+
+def test_list_search_attributes_matches_the_real_cli(server_address: str) -> None:
+    ours = json_out(_operator(server_address, "search-attribute", "list", "-o", "json"))
+    theirs = json.loads(real_cli(server_address, "operator", "search-attribute", "list", "-o", "json").stdout)
+    assert ours == theirs
+    text = _operator(server_address, "search-attribute", "list").stdout.splitlines()
+    assert text[0].split() == ["Name", "Type"]
+    assert ["WorkflowType", "Keyword"] in [line.split() for line in text]
+    unknown = _operator(server_address, "search-attribute", "list", "-n", "no-such-namespace")
+    assert unknown.exit_code != 0
+    assert one_line_error(unknown).startswith("unable to list search attributes: ")
+
+
+def test_cluster_system_matches_the_real_cli(server_address: str) -> None:
+    ours = json_out(_operator(server_address, "cluster", "system", "-o", "json"))
+    theirs = json.loads(real_cli(server_address, "operator", "cluster", "system", "-o", "json").stdout)
+    assert ours == theirs
+    header, row = _operator(server_address, "cluster", "system").stdout.splitlines()
+    assert header.split() == ["ServerVersion", "SupportsSchedules", "UpsertMemo", "EagerWorkflowStart"]
+    flags = [
+        str(ours["capabilities"].get(name, False)).lower()
+        for name in ("supportsSchedules", "upsertMemo", "eagerWorkflowStart")
+    ]
+    assert row.split() == [ours["serverVersion"], *flags]
+
+
+def test_cluster_describe_matches_the_real_cli(server_address: str) -> None:
+    ours = json_out(_operator(server_address, "cluster", "describe", "--detail", "-o", "json"))
+    theirs = json.loads(real_cli(server_address, "operator", "cluster", "describe", "-o", "json").stdout)
+    assert ours == theirs
+    header, row = _operator(server_address, "cluster", "describe").stdout.splitlines()
+    assert header.split() == ["ClusterName", "PersistenceStore", "VisibilityStore"]
+    assert row.split() == [ours["clusterName"], ours["persistenceStore"], ours["visibilityStore"]]
+    detailed = _operator(server_address, "cluster", "describe", "--detail").stdout.splitlines()
+    assert detailed[0].split()[3:] == ["HistoryShardCount", "VersionInfo"]
+    assert detailed[1].split()[3] == str(ours["historyShardCount"])
