@@ -183,6 +183,8 @@ class WorkflowService:
         caps.sdk_metadata = True
         caps.count_group_by_execution_status = True
         caps.eager_workflow_start = True
+        caps.supports_schedules = True
+        caps.upsert_memo = True  # ModifyWorkflowProperties
         return response
 
     @rpc

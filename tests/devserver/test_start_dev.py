@@ -230,3 +230,16 @@ async def test_namespace_capabilities_claim_what_the_server_does(server_address:
         True,
         True,
     )
+
+
+async def test_system_capabilities_claim_schedules_and_memo_upserts(server_address: str) -> None:
+    """The CLI (`operator cluster system`) and SDKs read these: both servers run schedules and
+    record ModifyWorkflowProperties (upserted memos)."""
+    async with grpc.aio.insecure_channel(server_address) as channel:
+        info = await WorkflowServiceStub(channel).GetSystemInfo(wsv1.GetSystemInfoRequest(), timeout=5)
+    capabilities = info.capabilities
+    assert (capabilities.supports_schedules, capabilities.upsert_memo, capabilities.eager_workflow_start) == (
+        True,
+        True,
+        True,
+    )
