@@ -66,3 +66,28 @@ def test_fix_history_json_writes_what_temporal_writes(tmp_path: Path, tempo: Tem
     ]
     missing = tempo("fix-history-json", "-s", str(tmp_path / "nope.json"), address=False)
     assert missing.exit_code != 0 and len(missing.output.strip().splitlines()) == 1
+
+
+def test_the_real_temporal_updates_and_deletes_a_workflow(server_address: str, tempo: Tempo, task_queue: str) -> None:
+    """`temporal workflow update execute|start|result` and `temporal workflow delete`, the real CLI,
+    do on each server what a user expects (issue 18: the real commands run against Tempo)."""
+    workflow_id = new_id("tally")
+    assert tempo("start", "--type", "Tally", "-t", task_queue, "-w", workflow_id).exit_code == 0
+    executed = real_cli(
+        server_address, "workflow", "update", "execute", "-w", workflow_id, "--name", "add", "-i", "5", "-o", "json"
+    )
+    assert json.loads(executed.stdout)["result"] == 5
+    started = real_cli(server_address, "workflow", "update", "start", "-w", workflow_id, "--name", "add", "-i", "2",
+                       "--update-id", "second", "--wait-for-stage", "accepted", "-o", "json")  # fmt: skip
+    assert json.loads(started.stdout)["updateId"] == "second"
+    result = real_cli(
+        server_address, "workflow", "update", "result", "-w", workflow_id, "--update-id", "second", "-o", "json"
+    )
+    assert json.loads(result.stdout)["result"] == 7
+    real_cli(server_address, "workflow", "delete", "-w", workflow_id, "--yes")
+    for _ in range(100):
+        gone = tempo("describe", "-w", workflow_id)
+        if gone.exit_code != 0:
+            break
+        time.sleep(0.1)
+    assert "not found" in one_line_error(gone)
