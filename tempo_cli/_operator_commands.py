@@ -194,3 +194,78 @@ def describe_cluster(cli: CliContext, detail: bool) -> None:
         table.add_column(column)
     table.add_row(*row)
     cli.print_table(table)
+
+
+SEARCH_ATTRIBUTE_TYPES = ("Text", "Keyword", "Int", "Double", "Bool", "Datetime", "KeywordList")
+
+
+def _operator_stub(client: Any) -> op_grpc.OperatorServiceStub:
+    return op_grpc.OperatorServiceStub(client._conn.channel)  # the SDK client wraps no OperatorService
+
+
+def create_search_attributes(cli: CliContext, names: list[str], type_name: str) -> None:
+    """`tempo operator search-attribute create`: AddSearchAttributes for the names not there yet;
+    a name already there with another type is an error, as the real CLI checks before adding."""
+    by_word = {word.lower(): word for word in SEARCH_ATTRIBUTE_TYPES}
+    word = by_word.get(type_name.lower())
+    if word is None:
+        cli.abort(
+            f'invalid argument "{type_name}" for "--type" flag: invalid value: {type_name}, '
+            f"allowed values are: {', '.join(SEARCH_ATTRIBUTE_TYPES)}"
+        )
+    kind = common_enums.IndexedValueType.Value("INDEXED_VALUE_TYPE_" + "_".join(_split_words(word)).upper())
+    namespace = cli.settings.namespace
+
+    async def add(client: Any) -> None:
+        stub = _operator_stub(client)
+        listed = await _call(
+            client,
+            stub.ListSearchAttributes,
+            opv1.ListSearchAttributesRequest(namespace=namespace),
+            "list search attributes",
+        )
+        existing = {**listed.system_attributes, **listed.custom_attributes}
+        to_add: dict[str, int] = {}
+        for name in names:
+            if name in existing:
+                if existing[name] != kind:
+                    other = _enum_word(common_enums.IndexedValueType.Name(existing[name]), "INDEXED_VALUE_TYPE_")
+                    raise UsageError(f"search attribute {name} already exists and has different type {other}")
+                continue
+            to_add[name] = kind
+        if to_add:
+            request = opv1.AddSearchAttributesRequest(namespace=namespace, search_attributes=to_add)  # type: ignore[arg-type]
+            await _call(client, stub.AddSearchAttributes, request, "add search attributes")
+
+    cli.run(add)
+    if not cli.json_mode:
+        cli.info("Search attributes have been added")
+
+
+def _split_words(word: str) -> list[str]:
+    """KeywordList -> [Keyword, List]: the enum names spell camel case words with underscores."""
+    parts: list[str] = []
+    for char in word:
+        if char.isupper() or not parts:
+            parts.append(char)
+        else:
+            parts[-1] += char
+    return parts
+
+
+def remove_search_attributes(cli: CliContext, names: list[str], yes: bool) -> None:
+    """`tempo operator search-attribute remove`: confirm (unless --yes), then RemoveSearchAttributes."""
+    from tempo_cli._batch_commands import confirm
+
+    quoted = json.dumps(names, separators=(",", ":"))
+    if not yes and not confirm(f"You are about to remove search attribute {quoted}?"):
+        cli.abort("user denied confirmation, operation aborted")
+    namespace = cli.settings.namespace
+
+    async def remove(client: Any) -> None:
+        request = opv1.RemoveSearchAttributesRequest(namespace=namespace, search_attributes=names)
+        await _call(client, _operator_stub(client).RemoveSearchAttributes, request, "remove search attributes")
+
+    cli.run(remove)
+    if not cli.json_mode:
+        cli.info("Search attributes have been removed")

@@ -1,4 +1,4 @@
-"""`tempo operator ...`: the flags of `temporal operator ...` (so far `namespace describe|list`).
+"""`tempo operator ...`: the flags of `temporal operator ...` (namespace, search-attribute, cluster).
 
 This module only declares options and help; `_operator_commands` does the work (imported when a
 command runs, so `--help` stays fast).
@@ -40,8 +40,9 @@ app.add_typer(namespace_app, name="namespace")
 
 search_attribute_app = typer.Typer(
     help=(
-        "List search attributes.\n\n\b\nExamples:\n"
-        "  tempo operator search-attribute list\n  tempo operator search-attribute list -o json"
+        "List, create and remove search attributes.\n\n\b\nExamples:\n"
+        "  tempo operator search-attribute list\n"
+        "  tempo operator search-attribute create --name CustomerId --type Keyword"
     ),
     no_args_is_help=True,
     cls=OneLineUsageErrors,
@@ -109,6 +110,52 @@ def list_search_attributes(cli: CliContext) -> None:
     from tempo_cli import _operator_commands
 
     _operator_commands.list_search_attributes(cli)
+
+
+@command(search_attribute_app, name="create")
+def create_search_attributes(
+    cli: CliContext,
+    name: Annotated[list[str], typer.Option("--name", help="Search Attribute name. Required.", show_default=False)],
+    type_name: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help=(
+                "Search Attribute type. Accepted values: Text, Keyword, Int, Double, Bool, Datetime, "
+                "KeywordList. Required."
+            ),
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Add custom search attributes to a namespace (-n); one already there with the same type is kept.
+
+    \b
+    Examples:
+      tempo operator search-attribute create --name CustomerId --type Keyword
+      tempo operator search-attribute create --name Total --name Items --type Int
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.create_search_attributes(cli, name, type_name)
+
+
+@command(search_attribute_app, name="remove")
+def remove_search_attributes(
+    cli: CliContext,
+    name: Annotated[list[str], typer.Option("--name", help="Search Attribute name. Required.", show_default=False)],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't prompt to confirm removal.")] = False,
+) -> None:
+    """Remove custom search attributes from a namespace (-n), after a confirmation (or --yes).
+
+    \b
+    Examples:
+      tempo operator search-attribute remove --name CustomerId
+      tempo operator search-attribute remove --name CustomerId --yes
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.remove_search_attributes(cli, name, yes)
 
 
 @command(cluster_app)

@@ -9,7 +9,7 @@ from typing import Any
 from typer.testing import CliRunner, Result
 
 from tempo_cli.main import app as root
-from tests.cli.cli_results import json_out, one_line_error, real_cli
+from tests.cli.cli_results import json_out, new_id, one_line_error, real_cli
 
 
 def _operator(address: str, *args: str) -> Result:
@@ -83,3 +83,32 @@ def test_cluster_describe_matches_the_real_cli(server_address: str) -> None:
     detailed = _operator(server_address, "cluster", "describe", "--detail").stdout.splitlines()
     assert detailed[0].split()[3:] == ["HistoryShardCount", "VersionInfo"]
     assert detailed[1].split()[3] == str(ours["historyShardCount"])
+
+
+def test_search_attribute_create_and_remove(server_address: str) -> None:
+    name, other = new_id("Tempo").replace("-", ""), new_id("Tempo").replace("-", "")
+    created = _operator(server_address, "search-attribute", "create", "--name", name, "--name", other, "--type", "int")
+    assert created.exit_code == 0, created.stderr
+    assert created.stderr.strip() == "Search attributes have been added"
+    listed = json.loads(real_cli(server_address, "operator", "search-attribute", "list", "-o", "json").stdout)
+    assert listed["customAttributes"][name] == "INDEXED_VALUE_TYPE_INT"
+    again = _operator(server_address, "search-attribute", "create", "--name", name, "--type", "Int")
+    assert again.exit_code == 0, again.stderr
+    clash = _operator(server_address, "search-attribute", "create", "--name", name, "--type", "Keyword")
+    assert one_line_error(clash) == f"search attribute {name} already exists and has different type Int"
+    bad_type = _operator(server_address, "search-attribute", "create", "--name", name, "--type", "Number")
+    assert one_line_error(bad_type).startswith('invalid argument "Number" for "--type" flag')
+    denied = CliRunner().invoke(
+        root,
+        ["operator", "search-attribute", "remove", "--name", name, "--address", server_address],
+        input="n\n",
+        env={"NO_COLOR": None, "TEMPORAL_ADDRESS": None},
+    )
+    assert denied.exit_code == 1
+    assert "user denied confirmation, operation aborted" in denied.stderr
+    removed = _operator(server_address, "search-attribute", "remove", "--name", name, "--name", other, "--yes")
+    assert removed.exit_code == 0, removed.stderr
+    assert removed.stderr.strip() == "Search attributes have been removed"
+    after = json.loads(real_cli(server_address, "operator", "search-attribute", "list", "-o", "json").stdout)
+    assert name not in after.get("customAttributes", {})
+    assert other not in after.get("customAttributes", {})
