@@ -26,7 +26,7 @@ async def _call(client: Any, method: Any, request: Message, what: str) -> Any:
     try:
         return await call(client, method, request)
     except RPCError as err:
-        if err.status_code == grpc.StatusCode.NOT_FOUND:
+        if err.status_code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ALREADY_EXISTS):
             raise UsageError(f"unable to {what}: {err.message}") from None
         raise
 
@@ -269,3 +269,33 @@ def remove_search_attributes(cli: CliContext, names: list[str], yes: bool) -> No
     cli.run(remove)
     if not cli.json_mode:
         cli.info("Search attributes have been removed")
+
+
+def create_namespace(
+    cli: CliContext, retention: str | None, description: str, email: str, data: list[str], is_global: bool
+) -> None:
+    """`tempo operator namespace create`: RegisterNamespace of -n with the given settings."""
+    from google.protobuf import duration_pb2
+
+    from tempo_cli._inputs import parse_duration
+
+    try:
+        kept = parse_duration("--retention", retention)
+    except UsageError as err:
+        cli.abort(str(err))
+    pairs: dict[str, str] = {}
+    for item in data:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            cli.abort(f"--data: {item!r} is not KEY=VALUE")
+        pairs[key] = value
+    namespace = cli.settings.namespace
+    request = wsv1.RegisterNamespaceRequest(
+        namespace=namespace, description=description, owner_email=email, data=pairs, is_global_namespace=is_global
+    )
+    request.workflow_execution_retention_period.CopyFrom(
+        duration_pb2.Duration(seconds=int(kept.total_seconds() if kept else 72 * 3600))
+    )
+    cli.run(lambda client: _call(client, client.service.RegisterNamespace, request, f"create namespace {namespace}"))
+    if not cli.json_mode:
+        cli.info(f"Namespace {namespace} successfully registered.")

@@ -28,7 +28,7 @@ app.callback()(store_global_options)
 
 namespace_app = typer.Typer(
     help=(
-        "Describe and list namespaces.\n\n\b\nExamples:\n"
+        "Create, describe and list namespaces.\n\n\b\nExamples:\n"
         "  tempo operator namespace list\n  tempo operator namespace describe -n default"
     ),
     no_args_is_help=True,
@@ -82,6 +82,34 @@ def describe(
     from tempo_cli import _operator_commands
 
     _operator_commands.describe_namespace(cli, name, namespace_id)
+
+
+@command(namespace_app, name="create")
+def create_namespace(
+    cli: CliContext,
+    retention: Annotated[
+        str | None,
+        typer.Option(
+            "--retention", help="Time to preserve closed Workflows before deletion (default 72h).", show_default=False
+        ),
+    ] = None,
+    description: Annotated[str, typer.Option("--description", help="Namespace description.")] = "",
+    email: Annotated[str, typer.Option("--email", help="Owner email.")] = "",
+    data: Annotated[
+        list[str] | None, typer.Option("--data", help="Namespace data as KEY=VALUE pairs.", show_default=False)
+    ] = None,
+    is_global: Annotated[bool, typer.Option("--global", help="Enable multi-region data replication.")] = False,
+) -> None:
+    """Register a new namespace (-n).
+
+    \b
+    Examples:
+      tempo operator namespace create -n orders
+      tempo operator namespace create -n orders --retention 48h --description "Order workflows"
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.create_namespace(cli, retention, description, email, data or [], is_global)
 
 
 @command(namespace_app, name="list")

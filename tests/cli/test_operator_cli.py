@@ -112,3 +112,24 @@ def test_search_attribute_create_and_remove(server_address: str) -> None:
     after = json.loads(real_cli(server_address, "operator", "search-attribute", "list", "-o", "json").stdout)
     assert name not in after.get("customAttributes", {})
     assert other not in after.get("customAttributes", {})
+
+
+def test_namespace_create_registers_what_was_asked(server_address: str) -> None:
+    name = new_id("tempo-ns")
+    created = _operator(
+        server_address,
+        *("namespace", "create", "-n", name, "--retention", "48h", "--description", "orders"),
+        *("--email", "ops@example.com"),
+    )
+    assert created.exit_code == 0, created.stderr
+    assert created.stderr.strip() == f"Namespace {name} successfully registered."
+    described = json.loads(
+        real_cli(server_address, "operator", "namespace", "describe", "-n", name, "-o", "json").stdout
+    )
+    info = described["namespaceInfo"]
+    assert (info["description"], info["ownerEmail"]) == ("orders", "ops@example.com")
+    assert described["config"]["workflowExecutionRetentionTtl"] == "172800s"
+    again = _operator(server_address, "namespace", "create", "-n", name)
+    assert one_line_error(again).startswith(f"unable to create namespace {name}: ")
+    bad = _operator(server_address, "namespace", "create", "-n", new_id("tempo-ns"), "--data", "no-equals")
+    assert one_line_error(bad) == "--data: 'no-equals' is not KEY=VALUE"
