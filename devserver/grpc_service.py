@@ -212,7 +212,7 @@ class WorkflowService:
             raise InvalidArgument("A valid retention period is not set on request.")
         retention = min(retention, MAX_RETENTION_SECONDS)
         await self.namespace_ops.register_namespace(
-            request.namespace, request.description, request.owner_email, retention
+            request.namespace, request.description, request.owner_email, retention, dict(request.data)
         )
         return wsv1.RegisterNamespaceResponse()
 

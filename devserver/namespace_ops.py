@@ -22,6 +22,8 @@ class NamespaceOps:
         namespace.remove_search_attributes(names)
         await self.engine.store.save_namespace(namespace)
 
-    async def register_namespace(self, name: str, description: str, owner_email: str, retention: float) -> None:
-        namespace = self.engine.namespaces.register(name, description, owner_email, retention)
+    async def register_namespace(
+        self, name: str, description: str, owner_email: str, retention: float, data: dict[str, str] | None = None
+    ) -> None:
+        namespace = self.engine.namespaces.register(name, description, owner_email, retention, data=data)
         await self.engine.store.save_namespace(namespace)

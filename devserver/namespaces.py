@@ -133,6 +133,7 @@ class NamespaceRegistry:
         retention_seconds: float = DEFAULT_RETENTION_SECONDS,
         *,
         exist_ok: bool = False,
+        data: dict[str, str] | None = None,
     ) -> Namespace:
         if not name:
             raise InvalidArgument("Namespace is empty.")
@@ -146,6 +147,7 @@ class NamespaceRegistry:
             description=description,
             owner_email=owner_email,
             id=str(uuid.uuid4()),
+            data=data or {},
         )
         config = namespace_pb.NamespaceConfig(
             workflow_execution_retention_ttl=duration(retention_seconds or DEFAULT_RETENTION_SECONDS),

@@ -119,7 +119,7 @@ def test_namespace_create_registers_what_was_asked(server_address: str) -> None:
     created = _operator(
         server_address,
         *("namespace", "create", "-n", name, "--retention", "48h", "--description", "orders"),
-        *("--email", "ops@example.com"),
+        *("--email", "ops@example.com", "--data", "team=checkout", "--data", "tier=gold"),
     )
     assert created.exit_code == 0, created.stderr
     assert created.stderr.strip() == f"Namespace {name} successfully registered."
@@ -128,6 +128,7 @@ def test_namespace_create_registers_what_was_asked(server_address: str) -> None:
     )
     info = described["namespaceInfo"]
     assert (info["description"], info["ownerEmail"]) == ("orders", "ops@example.com")
+    assert info["data"] == {"team": "checkout", "tier": "gold"}
     assert described["config"]["workflowExecutionRetentionTtl"] == "172800s"
     again = _operator(server_address, "namespace", "create", "-n", name)
     assert one_line_error(again).startswith(f"unable to create namespace {name}: ")
