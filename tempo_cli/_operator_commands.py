@@ -299,3 +299,30 @@ def create_namespace(
     cli.run(lambda client: _call(client, client.service.RegisterNamespace, request, f"create namespace {namespace}"))
     if not cli.json_mode:
         cli.info(f"Namespace {namespace} successfully registered.")
+
+
+_HEALTH_STATUSES = {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}
+_HEALTH_SERVICE = b"temporal.api.workflowservice.v1.WorkflowService"
+
+
+def cluster_health(cli: CliContext) -> None:
+    """`tempo operator cluster health`: the grpc.health.v1 Check of the WorkflowService, as
+    `temporal` asks it (messages encoded by hand: one string field out, one enum field back)."""
+
+    async def check(client: Any) -> str:
+        method = client._conn.channel.unary_unary("/grpc.health.v1.Health/Check")
+        request = b"\x0a" + bytes([len(_HEALTH_SERVICE)]) + _HEALTH_SERVICE
+        try:
+            answer: bytes = await method(request, timeout=10)
+        except grpc.aio.AioRpcError as err:
+            raise UsageError(f"health check failed: {err.details() or err.code().name}") from None
+        status = answer[1] if len(answer) >= 2 and answer[0] == 0x08 else 0
+        return _HEALTH_STATUSES.get(status, "UNKNOWN")
+
+    status = cli.run(check)
+    if cli.json_mode:
+        cli.write_json({"status": status})
+    else:
+        cli.write_raw(status)
+    if status != "SERVING":
+        cli.abort(f"the server is not serving: {status}")

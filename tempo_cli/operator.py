@@ -200,6 +200,20 @@ def system(cli: CliContext) -> None:
     _operator_commands.cluster_system(cli)
 
 
+@command(cluster_app)
+def health(cli: CliContext) -> None:
+    """Check that the server answers (grpc.health.v1), as `temporal operator cluster health`.
+
+    \b
+    Examples:
+      tempo operator cluster health
+      tempo operator cluster health -o json
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.cluster_health(cli)
+
+
 @command(cluster_app, name="describe")
 def describe_cluster(
     cli: CliContext,

@@ -134,3 +134,12 @@ def test_namespace_create_registers_what_was_asked(server_address: str) -> None:
     assert one_line_error(again).startswith(f"unable to create namespace {name}: ")
     bad = _operator(server_address, "namespace", "create", "-n", new_id("tempo-ns"), "--data", "no-equals")
     assert one_line_error(bad) == "--data: 'no-equals' is not KEY=VALUE"
+
+
+def test_cluster_health_as_temporal_reports_it(server_address: str) -> None:
+    ours = _operator(server_address, "cluster", "health")
+    assert ours.exit_code == 0 and ours.stdout == "SERVING\n", ours.output
+    as_json = json.loads(_operator(server_address, "cluster", "health", "-o", "json").stdout)
+    assert as_json == json.loads(real_cli(server_address, "operator", "cluster", "health", "-o", "json").stdout)
+    unreachable = _operator("127.0.0.1:1", "cluster", "health")
+    assert unreachable.exit_code == 1 and "127.0.0.1:1" in one_line_error(unreachable)
