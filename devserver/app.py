@@ -173,7 +173,8 @@ class DevServer:
         self.workflow_service = WorkflowService(engine)
         add_service(self.grpc, self.workflow_service, workflow_service, abort, self.limiter, self.metrics)
         operator_service = operator_pb.DESCRIPTOR.services_by_name["OperatorService"]
-        add_service(self.grpc, OperatorService(engine), operator_service, abort, metrics=self.metrics)
+        self.operator_service = OperatorService(engine)
+        add_service(self.grpc, self.operator_service, operator_service, abort, metrics=self.metrics)
         self._stop_metrics: Callable[[], None] | None = None
         if isinstance(engine.clock, SkippingClock):
             test_service = test_pb.DESCRIPTOR.services_by_name["TestService"]
@@ -189,6 +190,7 @@ class DevServer:
             raise PortInUse(f"cannot listen on {self.config.address}: address already in use") from exc
         if self.port == 0:
             raise PortInUse(f"cannot listen on {self.config.address}: address already in use")
+        self.operator_service.address = f"{self.config.ip}:{self.port}"
         if self.metrics is not None and self.config.metrics_port is not None:
             try:
                 self._stop_metrics = self.metrics.serve(self.config.ip, self.config.metrics_port)

@@ -54,6 +54,9 @@ DEADLINE_MARGIN = 1.0
 # DescribeNamespace reports to SDKs.
 MAX_MEMO_SIZE = 2 * 1024 * 1024
 MAX_WORKFLOW_TASK_COMPLETION_SIZE = 40 * 1024 * 1024
+# The one cluster a dev server is (GetClusterInfo, OperatorService.ListClusters).
+CLUSTER_NAME = "active"
+CLUSTER_ID = "tempo-dev-server"
 # A longer retention is recorded as 100 years, as the real server records it.
 MAX_RETENTION_SECONDS = 100 * 365 * 24 * 3600
 
@@ -193,8 +196,8 @@ class WorkflowService:
     ) -> wsv1.GetClusterInfoResponse:
         return wsv1.GetClusterInfoResponse(
             server_version=__version__,
-            cluster_name="active",
-            cluster_id="tempo-dev-server",
+            cluster_name=CLUSTER_NAME,
+            cluster_id=CLUSTER_ID,
             history_shard_count=1,
             persistence_store="memory",
             visibility_store="memory",

@@ -1,4 +1,5 @@
-"""OperatorService: just enough for `temporal operator search-attribute list`."""
+"""OperatorService: search attributes, namespaces and the cluster list the `temporal operator`
+commands read."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from temporalio.api.operatorservice.v1 import service_pb2
 
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument
-from devserver.grpc_service import rpc, unimplemented
+from devserver.grpc_service import CLUSTER_ID, CLUSTER_NAME, rpc, unimplemented
 from devserver.namespace_ops import NamespaceOps
 from devserver.namespaces import SYSTEM_SEARCH_ATTRIBUTES
 
@@ -20,6 +21,23 @@ class OperatorService:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.namespace_ops = NamespaceOps(engine)
+        # HOST:PORT the server listens on, set once it does (ListClusters reports it).
+        self.address = ""
+
+    @rpc
+    async def ListClusters(
+        self, request: opv1.ListClustersRequest, context: grpc.aio.ServicerContext
+    ) -> opv1.ListClustersResponse:
+        # One cluster, as the real dev server lists itself (GetClusterInfo names it the same).
+        cluster = opv1.ClusterMetadata(
+            cluster_name=CLUSTER_NAME,
+            cluster_id=CLUSTER_ID,
+            address=self.address,
+            initial_failover_version=1,
+            history_shard_count=1,
+            is_connection_enabled=True,
+        )
+        return opv1.ListClustersResponse(clusters=[cluster])
 
     @rpc
     async def ListSearchAttributes(

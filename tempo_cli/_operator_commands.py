@@ -326,3 +326,42 @@ def cluster_health(cli: CliContext) -> None:
         cli.write_raw(status)
     if status != "SERVING":
         cli.abort(f"the server is not serving: {status}")
+
+
+def list_clusters(cli: CliContext, limit: int | None) -> None:
+    """`tempo operator cluster list`: OperatorService.ListClusters, as `temporal` prints it."""
+
+    async def clusters(client: Any) -> list[opv1.ClusterMetadata]:
+        found: list[opv1.ClusterMetadata] = []
+        token = b""
+        while True:
+            request = opv1.ListClustersRequest(next_page_token=token)
+            page = await _call(client, _operator_stub(client).ListClusters, request, "list clusters")
+            found.extend(page.clusters)
+            token = page.next_page_token
+            if not token or (limit is not None and len(found) >= limit):
+                return found[:limit] if limit is not None else found
+
+    listed = cli.run(clusters)
+    if cli.settings.output is Output.jsonl:
+        for cluster in listed:
+            cli.write_json(proto_dict(cluster))
+        return
+    if cli.json_mode:
+        cli.write_json([proto_dict(cluster) for cluster in listed])
+        return
+    table = Table(box=None)
+    columns = ("Name", "ClusterId", "Address", "HistoryShardCount", "InitialFailoverVersion")
+    for column in (*columns, "IsConnectionEnabled", "IsReplicationEnabled"):
+        table.add_column(column)
+    for cluster in listed:
+        table.add_row(
+            cluster.cluster_name,
+            cluster.cluster_id,
+            cluster.address,
+            str(cluster.history_shard_count),
+            str(cluster.initial_failover_version),
+            str(cluster.is_connection_enabled).lower(),
+            str(cluster.is_replication_enabled).lower(),
+        )
+    cli.print_table(table)

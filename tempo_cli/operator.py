@@ -214,6 +214,25 @@ def health(cli: CliContext) -> None:
     _operator_commands.cluster_health(cli)
 
 
+@command(cluster_app, name="list")
+def list_clusters(
+    cli: CliContext,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Maximum number of clusters to display.", show_default=False)
+    ] = None,
+) -> None:
+    """List the clusters the server knows (a dev server knows itself).
+
+    \b
+    Examples:
+      tempo operator cluster list
+      tempo operator cluster list -o json
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.list_clusters(cli, limit)
+
+
 @command(cluster_app, name="describe")
 def describe_cluster(
     cli: CliContext,

@@ -143,3 +143,16 @@ def test_cluster_health_as_temporal_reports_it(server_address: str) -> None:
     assert as_json == json.loads(real_cli(server_address, "operator", "cluster", "health", "-o", "json").stdout)
     unreachable = _operator("127.0.0.1:1", "cluster", "health")
     assert unreachable.exit_code == 1 and "127.0.0.1:1" in one_line_error(unreachable)
+
+
+def test_cluster_list_as_temporal_prints_it(server_address: str) -> None:
+    """One cluster, the server itself, at the address the client used; the real dev server also
+    gives its HTTP API's address, which Tempo does not serve."""
+    ours = json.loads(_operator(server_address, "cluster", "list", "-o", "json").stdout)
+    theirs = json.loads(real_cli(server_address, "operator", "cluster", "list", "-o", "json").stdout)
+    assert ours == theirs
+    (cluster,) = ours
+    assert (cluster["clusterName"], cluster["historyShardCount"], cluster["isConnectionEnabled"]) == ("active", 1, True)
+    assert cluster["address"].endswith(server_address.rsplit(":", 1)[1])
+    text = _operator(server_address, "cluster", "list").stdout
+    assert "IsReplicationEnabled" in text and "active" in text
