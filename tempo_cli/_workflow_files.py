@@ -58,6 +58,16 @@ def metadata(cli: CliContext, workflow_id: str, run_id: str | None, reject: Reje
 # ---------------------------------------------------------------- describe --reset-points / --raw
 
 
+def _go_time(text: str) -> str:
+    """An RFC 3339 time as Go prints it (`temporal` marshals these with encoding/json): the
+    fraction of a second without trailing zeros, none at all when it is zero."""
+    if "." not in text:
+        return text
+    whole, _, rest = text.partition(".")
+    fraction, zone = rest[:-1].rstrip("0"), rest[-1]
+    return f"{whole}.{fraction}{zone}" if fraction else f"{whole}{zone}"
+
+
 def reset_points(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
     """`tempo workflow describe --reset-points`: where the run can be reset to."""
 
@@ -69,7 +79,7 @@ def reset_points(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
     docs = [
         {
             "BinaryChecksum": point.binary_checksum,
-            "CreateTime": json_format.MessageToDict(point.create_time) if point.HasField("create_time") else None,
+            "CreateTime": _go_time(point.create_time.ToJsonString()) if point.HasField("create_time") else None,
             "RunId": point.run_id,
             "EventId": point.first_workflow_task_completed_id,
         }
