@@ -73,19 +73,25 @@ async def patch_schedule(client: Any, schedule_id: str, patch: schedule_pb.Sched
     await _call(client, client.service.PatchSchedule, request)
 
 
-async def create_schedule(client: Any, schedule_id: str, schedule: schedule_pb.Schedule, args: list[Any]) -> None:
-    """CreateSchedule, the action's arguments made payloads by the client's converter."""
+async def create_schedule(
+    client: Any, schedule_id: str, schedule: schedule_pb.Schedule, args: list[Any], *, replace: bool = False
+) -> None:
+    """CreateSchedule (UpdateSchedule with ``replace``), the action's arguments made payloads by
+    the client's converter."""
     payloads = client._payloads(args)
     if payloads is not None:
         schedule.action.start_workflow.input.CopyFrom(payloads)
-    request = wsv1.CreateScheduleRequest(
+    fields = dict(
         namespace=client.namespace,
         schedule_id=schedule_id,
         schedule=schedule,
         identity=client.identity,
         request_id=str(uuid.uuid4()),
     )
-    await _call(client, client.service.CreateSchedule, request)
+    if replace:
+        await _call(client, client.service.UpdateSchedule, wsv1.UpdateScheduleRequest(**fields))
+    else:
+        await _call(client, client.service.CreateSchedule, wsv1.CreateScheduleRequest(**fields))
 
 
 def backfill_patch(start: datetime.datetime, end: datetime.datetime, overlap_policy: str) -> schedule_pb.SchedulePatch:
@@ -162,20 +168,7 @@ def update(cli: CliContext, schedule_id: str, **flags: Any) -> None:
     except UsageError as err:
         cli.abort(str(err))
 
-    async def work(client: Any) -> None:
-        payloads = client._payloads(args)
-        if payloads is not None:
-            schedule.action.start_workflow.input.CopyFrom(payloads)
-        request = wsv1.UpdateScheduleRequest(
-            namespace=client.namespace,
-            schedule_id=schedule_id,
-            schedule=schedule,
-            identity=client.identity,
-            request_id=str(uuid.uuid4()),
-        )
-        await _call(client, client.service.UpdateSchedule, request)
-
-    cli.run(work)
+    cli.run(lambda client: create_schedule(client, schedule_id, schedule, args, replace=True))
 
 
 def timestamp(flag: str, text: str) -> datetime.datetime:
