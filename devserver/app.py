@@ -192,7 +192,7 @@ class DevServer:
             raise PortInUse(f"cannot listen on {self.config.address}: address already in use") from exc
         if self.port == 0:
             raise PortInUse(f"cannot listen on {self.config.address}: address already in use")
-        self.operator_service.address = f"{self.config.ip}:{self.port}"
+        self.operator_service.address = self.workflow_service.address = f"{self.config.ip}:{self.port}"
         if self.metrics is not None and self.config.metrics_port is not None:
             try:
                 self._stop_metrics = self.metrics.serve(self.config.ip, self.config.metrics_port)

@@ -161,6 +161,8 @@ class WorkflowService:
         self.run_ops = RunOps(engine)
         self.namespace_ops = NamespaceOps(engine)
         self.options = OptionsOps(engine)
+        # HOST:PORT the server listens on, set once it does (ListTaskQueuePartitions names it).
+        self.address = ""
 
     def _poll_timeout(self, context: grpc.aio.ServicerContext, longest: float | None = None) -> float:
         if self.engine.closing:
@@ -625,6 +627,12 @@ class WorkflowService:
         self, request: wsv1.DescribeTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DescribeTaskQueueResponse:
         return self.workers.describe_task_queue(request)
+
+    @rpc
+    async def ListTaskQueuePartitions(
+        self, request: wsv1.ListTaskQueuePartitionsRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ListTaskQueuePartitionsResponse:
+        return self.workers.list_partitions(request, self.address)
 
     # ---- schedules (schedule_ops) ----------------------------------------------------------------
 
