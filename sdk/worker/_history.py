@@ -38,7 +38,13 @@ from sdk.worker._history_children import (
     child_event_detail,
     match_child_command,
 )
-from sdk.worker._patches import command_detail, event_detail, match_marker_or_upsert, skippable_deprecated_patch
+from sdk.worker._patches import (
+    command_detail,
+    event_detail,
+    match_marker_or_upsert,
+    mismatch_hint,
+    skippable_deprecated_patch,
+)
 
 EventType = event_type_pb2.EventType
 CommandType = command_type_pb2.CommandType
@@ -487,7 +493,7 @@ def check_commands(
             if not _matches(command, event):
                 raise NondeterminismError(
                     f"nondeterminism {where}: the workflow produced command "
-                    f"{describe_command(command)} but history has {describe_event(event)}"
+                    f"{describe_command(command)} but history has {describe_event(event)}{mismatch_hint(event)}"
                 )
         elif command is not None:
             raise NondeterminismError(
@@ -497,5 +503,5 @@ def check_commands(
         elif event is not None:
             raise NondeterminismError(
                 f"nondeterminism {where}: history has {describe_event(event)} "
-                "but the workflow produced no matching command"
+                f"but the workflow produced no matching command{mismatch_hint(event)}"
             )

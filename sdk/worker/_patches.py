@@ -103,6 +103,17 @@ def is_change_version_upsert(event: history.HistoryEvent) -> bool:
     return list(fields) == [CHANGE_VERSION_ATTRIBUTE]
 
 
+def mismatch_hint(event: history.HistoryEvent | None) -> str:
+    """What to do when replay stops at ``event``: a patch the code no longer asks for."""
+    patch = patch_of_event(event) if event is not None else None
+    if patch is None or patch[1]:
+        return ""
+    return (
+        f"; the history recorded patch {patch[0]!r}: keep workflow.patched({patch[0]!r}) or "
+        f"workflow.deprecate_patch({patch[0]!r}) where it was until no run from before remains"
+    )
+
+
 def skippable_deprecated_patch(events: Sequence[history.HistoryEvent], index: int) -> int:
     """How many events from ``events[index]`` a replay may skip when the code makes no matching
     command: a deprecated patch's marker and the upsert right after it; 0 for anything else."""

@@ -83,3 +83,31 @@ class ShippingRenamed:
             await _new_path()
         await workflow.sleep(0.01)
         return ["renamed"]
+
+
+@workflow.defn(name="Checkout")
+class CheckoutV1:
+    """Waits for ``proceed``; the code before any patch."""
+
+    def __init__(self) -> None:
+        self.proceeding = False
+
+    @workflow.run
+    async def run(self) -> list[bool]:
+        await workflow.wait_condition(lambda: self.proceeding)
+        return []
+
+    @workflow.signal
+    def proceed(self) -> None:
+        self.proceeding = True
+
+
+@workflow.defn(name="Checkout")
+class CheckoutV2(CheckoutV1):
+    """Asks for one patch before the wait and another after it."""
+
+    @workflow.run
+    async def run(self) -> list[bool]:
+        before = workflow.patched("fast-checkout")
+        await workflow.wait_condition(lambda: self.proceeding)
+        return [before, workflow.patched("fast-checkout"), workflow.patched("gift-wrap")]
