@@ -15,19 +15,24 @@ from temporalio.worker import UnsandboxedWorkflowRunner
 
 from sdk.client import Client
 from sdk.worker import Worker
-from tests.sdk import official_patch_app, patch_app
+from tests.sdk import official_patch_app
 from tests.sdk.family_runs import new_id
 
+SEARCH_ATTRIBUTES = {
+    "ShippingTag": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "ParcelCount": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+}
+"""The custom search attributes the patch and context workflows set."""
 
-async def declare_shipping_tag(address: str) -> None:
-    """Declare ``ShippingTag`` (a keyword) on the server; declaring it again is refused, and fine."""
+
+async def declare_search_attributes(address: str) -> None:
+    """Declare :data:`SEARCH_ATTRIBUTES` on the server, one by one (declaring one again is
+    refused, and fine)."""
     client = await temporalio.client.Client.connect(address)
-    request = AddSearchAttributesRequest(
-        namespace="default",
-        search_attributes={patch_app.SHIPPING_TAG.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD},
-    )
-    with contextlib.suppress(temporalio.service.RPCError):
-        await client.operator_service.add_search_attributes(request)
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        request = AddSearchAttributesRequest(namespace="default", search_attributes={name: kind})
+        with contextlib.suppress(temporalio.service.RPCError):
+            await client.operator_service.add_search_attributes(request)
 
 
 async def run_ours(
@@ -37,7 +42,7 @@ async def run_ours(
 
     With ``cached=False`` the worker replays the whole history for every task.
     """
-    await declare_shipping_tag(client.address)
+    await declare_search_attributes(client.address)
     workflow_id = new_id("ours-shipping")
     async with Worker(
         client, task_queue=task_queue, workflows=[workflow_class], max_cached_workflows=1000 if cached else 0
@@ -49,7 +54,7 @@ async def run_ours(
 
 async def run_official(address: str, task_queue: str) -> tuple[Any, History, str]:
     """Run ``Shipping`` v2 with the official SDK's worker and client."""
-    await declare_shipping_tag(address)
+    await declare_search_attributes(address)
     client = await temporalio.client.Client.connect(address)
     workflow_id = new_id("official-shipping")
     async with temporalio.worker.Worker(

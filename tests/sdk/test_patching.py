@@ -62,6 +62,18 @@ async def test_a_run_started_before_the_patch_keeps_the_old_path_and_takes_later
         assert await new.result() == [True, True, True]
 
 
+async def test_a_patched_run_is_listed_by_its_change_version(client: Client, task_queue: str) -> None:
+    _, _, workflow_id = await run_ours(client, task_queue, patch_app.ShippingV2)
+
+    async def listed(patch: str) -> bool:
+        query = f'TemporalChangeVersion = "{patch}" AND WorkflowId = "{workflow_id}"'
+        return [w.workflow_id async for w in client.list_workflows(query)] == [workflow_id]
+
+    await eventually(lambda: listed("express"))
+    await eventually(lambda: listed("legacy-rates"))
+    assert not await listed("gift-wrap")
+
+
 REPLAYS_THAT_PASS = [
     (patch_app.ShippingV1, "shipping_v1.json"),
     (patch_app.ShippingV2, "shipping_v1.json"),  # patched() is False: the old path
