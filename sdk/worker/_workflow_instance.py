@@ -135,7 +135,6 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._history_length = 0
         self._history_size = 0
         self._continue_as_new_suggested = False
-        self._start: h.StartWorkflow | None = None
         self._ready: collections.deque[asyncio.Handle] = collections.deque()
         self._commands: list[command_pb.Command] = []
         self._next_seq = {"timer": 1, "activity": 1}
@@ -270,7 +269,6 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     def _initialise(self, job: h.StartWorkflow) -> None:
         attrs = job.attributes
         original_run = attrs.original_execution_run_id or self._run_id
-        self._start = job
         self._info = info_from_start(
             attrs,
             workflow_type=job.workflow_type,
@@ -280,7 +278,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             run_id=self._run_id,
             task_queue=self._task_queue,
         )
-        self._properties.start(attrs.search_attributes, attrs.memo)
+        self._properties.start(attrs)
         # The seed must be the same on every replay of this run: derive it from the
         # run ID recorded in the start event.
         digest = hashlib.sha256(original_run.encode()).digest()
@@ -591,16 +589,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         return self._properties.memo_value(key, type_hint)
 
     def workflow_last_completion_result(self, type_hint: Any) -> tuple[bool, Any]:
-        attrs = self._start.attributes if self._start is not None else None
-        if attrs is None or not attrs.last_completion_result.payloads:
-            return False, None
-        return True, self._converter.from_payload(attrs.last_completion_result.payloads[0], type_hint)
+        return self._properties.last_completion_result(type_hint)
 
     def workflow_last_failure(self) -> BaseException | None:
-        attrs = self._start.attributes if self._start is not None else None
-        if attrs is None or not attrs.HasField("continued_failure"):
-            return None
-        return self._converter.from_failure(attrs.continued_failure)
+        return self._properties.last_failure()
 
     @property
     def flags_to_record(self) -> list[int]:

@@ -32,14 +32,28 @@ class WorkflowProperties:
         self._add_command = add_command
         self._search_attributes = common.SearchAttributes()
         self._memo: dict[str, common.Payload] = {}
+        self._start = history.WorkflowExecutionStartedEventAttributes()
         self.version = 0
         """Grows with every change, so a cached ``Info`` knows it is stale."""
 
-    def start(self, search_attributes: common.SearchAttributes, memo: common.Memo) -> None:
+    def start(self, attrs: history.WorkflowExecutionStartedEventAttributes) -> None:
         """Take the values the start event recorded."""
-        self._search_attributes.CopyFrom(search_attributes)
-        self._memo = dict(memo.fields)
+        self._start = attrs
+        self._search_attributes.CopyFrom(attrs.search_attributes)
+        self._memo = dict(attrs.memo.fields)
         self.version += 1
+
+    def last_completion_result(self, type_hint: Any) -> tuple[bool, Any]:
+        """Whether the previous run (of a cron chain) left a result, and that result."""
+        if not self._start.last_completion_result.payloads:
+            return False, None
+        return True, self._converter.from_payload(self._start.last_completion_result.payloads[0], type_hint)
+
+    def last_failure(self) -> BaseException | None:
+        """The failure of the previous run or attempt, if the start event carries one."""
+        if not self._start.HasField("continued_failure"):
+            return None
+        return self._converter.from_failure(self._start.continued_failure)
 
     def upsert_search_attributes(self, updates: Sequence[SearchAttributeUpdate[Any]]) -> None:
         encoded = encode_updates(updates)
