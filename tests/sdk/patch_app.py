@@ -111,3 +111,12 @@ class CheckoutV2(CheckoutV1):
         before = workflow.patched("fast-checkout")
         await workflow.wait_condition(lambda: self.proceeding)
         return [before, workflow.patched("fast-checkout"), workflow.patched("gift-wrap")]
+
+
+@workflow.defn
+class ManyPatches:
+    """Takes 200 patches in one task: the list of them outgrows a search attribute's 2 KiB."""
+
+    @workflow.run
+    async def run(self) -> int:
+        return sum(workflow.patched(f"patch-{n:03}") for n in range(200))

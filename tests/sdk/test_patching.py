@@ -3,22 +3,31 @@ histories written before, with and after a patch replay against each version of 
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import temporalio.client
 import temporalio.worker
+from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import command_type_pb2
+from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.worker import UnsandboxedWorkflowRunner
 
 from sdk.client import Client
+from sdk.converter import DataConverter
 from sdk.worker import Replayer, Worker
-from sdk.workflow import NondeterminismError
+from sdk.worker import _history as h
+from sdk.worker._workflow_instance import WorkflowInstance
+from sdk.workflow import NondeterminismError, _Definition
 from tests.sdk import official_patch_app, patch_app
 from tests.sdk.conftest import eventually
 from tests.sdk.family_runs import command_events, new_id
 from tests.sdk.patch_runs import run_official, run_ours
 
 HISTORIES = Path(__file__).parent / "histories"
+CommandType = command_type_pb2.CommandType
 
 
 @pytest.mark.parametrize("cached", [True, False], ids=["cached", "replaying-every-task"])
@@ -132,3 +141,32 @@ async def test_a_patch_removed_or_renamed_too_early_fails_replay_naming_the_patc
     assert message in str(caught.value)
     if "patch_id='express'" in message:
         assert "keep workflow.patched('express') or workflow.deprecate_patch('express')" in str(caught.value)
+
+
+def test_the_change_version_upsert_stops_when_the_list_outgrows_a_search_attribute() -> None:
+    instance = WorkflowInstance(  # type: ignore[abstract]
+        _Definition.from_class(patch_app.ManyPatches),
+        namespace="default",
+        workflow_id="wf",
+        run_id="run-1",
+        task_queue="tq",
+        converter=DataConverter.default,
+    )
+    attrs = history.WorkflowExecutionStartedEventAttributes(workflow_type=common.WorkflowType(name="ManyPatches"))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    start = h.StartWorkflow("ManyPatches", [], attrs, now)
+    try:
+        commands = instance.activate(
+            h.Activation(jobs=[start], time=now, started_event_id=3, is_replaying=False, expected_commands=None)
+        )
+    finally:
+        instance.dispose()
+    markers = [c for c in commands if c.command_type == CommandType.COMMAND_TYPE_RECORD_MARKER]
+    upserts = [c for c in commands if c.command_type == CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES]
+    assert len(markers) == 200
+    # Each upsert lists the patches so far ("patch-000", ... is 12 bytes a name): the core's
+    # 2048-byte limit is reached after 170 of them, and the rest go unlisted, as with the core.
+    assert len(upserts) == 170
+    last = upserts[-1].upsert_workflow_search_attributes_command_attributes.search_attributes
+    assert json.loads(last.indexed_fields["TemporalChangeVersion"].data)[-1] == "patch-169"
+    assert instance.flags_to_record == [2]
