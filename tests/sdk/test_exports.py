@@ -17,17 +17,26 @@ def test_workflow_module_exports() -> None:
         "NondeterminismError",
         "NotInWorkflowError",
         "ParentClosePolicy",
+        "ParentInfo",
         "RetryPolicy",
+        "RootInfo",
         "continue_as_new",
         "defn",
+        "deprecate_patch",
         "execute_activity",
         "execute_child_workflow",
         "get_external_workflow_handle",
+        "get_last_completion_result",
+        "get_last_failure",
+        "has_last_completion_result",
         "in_workflow",
         "info",
         "is_replaying",
         "logger",
+        "memo",
+        "memo_value",
         "now",
+        "patched",
         "query",
         "random",
         "run",
@@ -35,6 +44,8 @@ def test_workflow_module_exports() -> None:
         "sleep",
         "start_activity",
         "start_child_workflow",
+        "upsert_memo",
+        "upsert_search_attributes",
         "uuid4",
         "wait_condition",
     ]
@@ -54,3 +65,16 @@ def test_activity_and_worker_exports() -> None:
     assert sdk.Worker is worker.Worker
     assert sdk.Replayer is worker.Replayer
     assert sdk.workflow is workflow and sdk.activity is activity
+
+
+def test_common_module_exports() -> None:
+    from sdk import common
+
+    assert sorted(common.__all__) == [
+        "SearchAttributeIndexedValueType",
+        "SearchAttributeKey",
+        "SearchAttributePair",
+        "SearchAttributeUpdate",
+        "TypedSearchAttributes",
+    ]
+    assert all(hasattr(common, name) for name in common.__all__)
