@@ -68,6 +68,7 @@ def make_certificates(
     ca_cert = (
         _builder(ca_name, _name(ca_name), ca_key.public_key())
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=False,
@@ -87,8 +88,13 @@ def make_certificates(
 
     def signed(subject: str, usage: x509.ObjectIdentifier, alt_names: tuple[str, ...]) -> tuple[bytes, bytes]:
         key = ec.generate_private_key(ec.SECP256R1())
-        builder = _builder(subject, ca_cert.subject, key.public_key()).add_extension(
-            x509.ExtendedKeyUsage([usage]), critical=False
+        # The authority key identifier names the CA's key, as real CAs' certificates do: a
+        # verifier then tells this CA from another of the same name.
+        authority = x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
+        builder = (
+            _builder(subject, ca_cert.subject, key.public_key())
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(authority, critical=False)
         )
         if alt_names:
             builder = builder.add_extension(
