@@ -17,6 +17,7 @@ import grpc
 import pytest
 import temporalio.client
 import temporalio.service
+from cryptography.hazmat.primitives import serialization
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
@@ -312,6 +313,15 @@ def test_the_real_cli_is_refused_without_the_key(
 def test_bad_tls_files_are_one_line_errors(certificates: Certificates, other_ca: Certificates, tmp_path: Path) -> None:
     not_pem = tmp_path / "notes.txt"
     not_pem.write_text("not a certificate\n")
+    encrypted = tmp_path / "encrypted.key"
+    key_object = serialization.load_pem_private_key(certificates.server_key, password=None)
+    encrypted.write_bytes(
+        key_object.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"passphrase"),
+        )
+    )
     cert, key, ca = str(certificates.server_cert_path), str(certificates.server_key_path), str(certificates.ca_path)
     cases = {
         "a missing certificate": (
@@ -325,6 +335,10 @@ def test_bad_tls_files_are_one_line_errors(certificates: Certificates, other_ca:
         "a key that is not PEM": (
             ["--tls-cert-path", cert, "--tls-key-path", str(not_pem)],
             f"the TLS key {not_pem} is not a PEM private key",
+        ),
+        "an encrypted key": (
+            ["--tls-cert-path", cert, "--tls-key-path", str(encrypted)],
+            f"the TLS key {encrypted} is encrypted: give it without a passphrase",
         ),
         "a certificate that is not PEM": (
             ["--tls-cert-path", str(not_pem), "--tls-key-path", key],
