@@ -128,3 +128,18 @@ def test_mutual_tls_without_a_client_certificate_for_the_ui_serves_no_ui(
         "warning: no web UI: with --tls-ca-path (mutual TLS) its sessions need a client certificate: "
         "give --ui-tls-cert-path and --ui-tls-key-path (or --headless)"
     ) in log
+
+
+async def test_an_api_key_without_tls_reaches_the_web_ui_sessions(tmp_path: Path) -> None:
+    # Every client turns TLS on for a key unless told not to: the sessions are told.
+    ui_port = free_port()
+    server = start_dev(tmp_path / "server.log", "--api-key", API_KEY, "--ui-port", str(ui_port))
+    try:
+        assert server.banner[0].endswith("(in memory; API key required)")
+        client = await Client.connect(server.address, api_key=API_KEY, tls=False)
+        workflow_id = f"plain-key-{uuid.uuid4().hex[:8]}"
+        await client.start_workflow("Anything", id=workflow_id, task_queue="nobody-polls")
+        await client.close()
+        await web_ui_session_shows(ui_port, workflow_id)
+    finally:
+        server.stop()
