@@ -366,3 +366,20 @@ def test_bad_tls_files_are_one_line_errors(certificates: Certificates, other_ca:
         result = tempo(tmp_path, "server", "start-dev", "--headless", "--port", "0", *flags, timeout=60)
         assert one_line_error(result) == said, mistake
         assert result.stdout == "", mistake  # it never said it was listening
+
+
+@pytest.mark.parametrize(
+    ("flags", "warns"),
+    [(["tls"], True), (["tls", "mutual"], False), (["tls", "key"], False)],
+    ids=["tls only: anyone may connect", "mutual TLS", "API key"],
+)
+def test_listening_beyond_loopback_warns_only_without_authentication(
+    flags: list[str], warns: bool, certificates: Certificates, tmp_path: Path
+) -> None:
+    server_flags = tls_flags(certificates, mutual="mutual" in flags) + (
+        ["--api-key", API_KEY] if "key" in flags else []
+    )
+    server = start_dev(tmp_path / "server.log", "--ip", "0.0.0.0", *server_flags)
+    server.stop()
+    log = server.log.read_text() if server.log else ""
+    assert ("warning: listening on 0.0.0.0: the dev server has no authentication" in log) == warns, log
