@@ -45,7 +45,7 @@ class TlsSettings:
 
 def _read(path: str, what: str) -> bytes:
     try:
-        return Path(path).expanduser().read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise TlsError(f"cannot read the {what} {path}: no such file") from None
     except IsADirectoryError:
@@ -76,14 +76,15 @@ def server_credentials(settings: TlsSettings) -> grpc.ServerCredentials:
         TlsError: A file is missing or unreadable, is not PEM, or the key is not the
             certificate's.
     """
-    cert = _read(settings.cert_path, "TLS certificate")
-    key = _read(settings.key_path, "TLS key")
+    cert_path, key_path = (str(Path(path).expanduser()) for path in (settings.cert_path, settings.key_path))
+    cert = _read(cert_path, "TLS certificate")
+    key = _read(key_path, "TLS key")
     _check_certificates(cert, settings.cert_path, "TLS certificate")
     if b"PRIVATE KEY-----" not in key:
         raise TlsError(f"the TLS key {settings.key_path} is not a PEM private key")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        context.load_cert_chain(settings.cert_path, settings.key_path, password=_refuse_encrypted_key)
+        context.load_cert_chain(cert_path, key_path, password=_refuse_encrypted_key)
     except TlsError:
         raise TlsError(f"the TLS key {settings.key_path} is encrypted: give it without a passphrase") from None
     except ssl.SSLError as err:
@@ -93,9 +94,11 @@ def server_credentials(settings: TlsSettings) -> grpc.ServerCredentials:
             ) from None
         # The certificate is known to be good: the key is what OpenSSL could not read.
         raise TlsError(f"the TLS key {settings.key_path} is not a valid PEM private key") from None
+    except OSError as err:  # a file that went away since it was read
+        raise TlsError(f"cannot read the TLS certificate or key: {err.strerror or err}") from None
     client_ca = None
     if settings.client_ca_path is not None:
-        client_ca = _read(settings.client_ca_path, "TLS CA certificate")
+        client_ca = _read(str(Path(settings.client_ca_path).expanduser()), "TLS CA certificate")
         _check_certificates(client_ca, settings.client_ca_path, "TLS CA certificate")
     return grpc.ssl_server_credentials(
         [(key, cert)], root_certificates=client_ca, require_client_auth=client_ca is not None

@@ -3,6 +3,7 @@ web UI's `tempo tui` sessions connect with them, and how the banner says it."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -47,9 +48,12 @@ class ServerSecurity:
         """The connection flags of the web UI's `tempo tui` (its sessions get them too)."""
         if self.tls is None:
             return []
-        flags = ["--tls-ca-path", self.ui_ca_path or self.tls.client_ca_path or self.tls.cert_path]
+        # Absolute: a session must find the files wherever it runs.
+        ca = self.ui_ca_path or self.tls.client_ca_path or self.tls.cert_path
+        flags = ["--tls-ca-path", os.path.abspath(ca)]
         if self.ui_cert_path is not None and self.ui_key_path is not None:
-            flags += ["--tls-cert-path", self.ui_cert_path, "--tls-key-path", self.ui_key_path]
+            flags += ["--tls-cert-path", os.path.abspath(self.ui_cert_path)]
+            flags += ["--tls-key-path", os.path.abspath(self.ui_key_path)]
         return flags
 
     def ui_environment(self) -> dict[str, str]:
