@@ -14,6 +14,7 @@ from temporalio.api.operatorservice.v1 import service_pb2 as operator_pb
 from temporalio.api.testservice.v1 import service_pb2 as test_pb
 from temporalio.api.workflowservice.v1 import service_pb2
 
+from devserver.api_key import ApiKeyInterceptor
 from devserver.clock import Clock, SkippingClock, SystemClock
 from devserver.core.limits import Limits
 from devserver.core.mutable_state import MutableState
@@ -28,6 +29,7 @@ from devserver.retention import RetentionReaper
 from devserver.sqlite_store import SqliteStore, StoreError, parse_pragmas
 from devserver.store import HistoryStore, MemoryStore
 from devserver.test_service import TestService
+from devserver.tls import TlsSettings, server_credentials
 from devserver.visibility import VisibilityIndex
 
 log = logging.getLogger("tempo.server")
@@ -76,6 +78,10 @@ class ServerConfig:
     # real dev server 1.9.1 has it off unless set, Tempo on, so the SDK's TimeSkipper works
     # against a plain `start-dev`).
     workflow_time_skipping: bool = True
+    # TLS on the gRPC port (mutual when it names a CA for client certificates); None: plaintext.
+    tls: TlsSettings | None = None
+    # Calls must bring `authorization: Bearer <api_key>` (devserver.api_key); None: no key asked.
+    api_key: str | None = field(default=None, repr=False)
 
     @property
     def address(self) -> str:
@@ -147,10 +153,12 @@ def _health_service() -> grpc.GenericRpcHandler:
 class DevServer:
     """A started server: its engine and its gRPC listener."""
 
-    def __init__(self, config: ServerConfig, engine: Engine) -> None:
+    def __init__(self, config: ServerConfig, engine: Engine, credentials: grpc.ServerCredentials | None = None) -> None:
         self.config = config
         self.engine = engine
+        self.credentials = credentials
         self.grpc = grpc.aio.server(
+            interceptors=[ApiKeyInterceptor(config.api_key)] if config.api_key else None,
             options=[
                 # As the real server (grpc-go's defaults): requests up to 4 MiB, answers of any size.
                 ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
@@ -164,7 +172,7 @@ class DevServer:
                 ("grpc.server.max_pending_requests", 1 << 20),
                 ("grpc.server.max_pending_requests_hard_limit", 1 << 20),
                 ("grpc.server_max_unrequested_time_in_server", 24 * 3600),
-            ]
+            ],
         )
         self.limiter = LongPollLimiter(config.concurrent_long_polls)
         self.metrics = Metrics() if config.metrics_port is not None else None
@@ -187,7 +195,10 @@ class DevServer:
 
     async def start(self) -> None:
         try:
-            self.port = self.grpc.add_insecure_port(self.config.address)
+            if self.credentials is None:
+                self.port = self.grpc.add_insecure_port(self.config.address)
+            else:
+                self.port = self.grpc.add_secure_port(self.config.address, self.credentials)
         except RuntimeError as exc:
             raise PortInUse(f"cannot listen on {self.config.address}: address already in use") from exc
         if self.port == 0:
@@ -223,7 +234,12 @@ async def serve(
     shutdown_trigger: Callable[[], Awaitable[object]] | None = None,
     on_ready: Callable[[DevServer], None] | None = None,
 ) -> None:
-    """Run the dev server until `shutdown_trigger` returns (default: SIGINT/SIGTERM)."""
+    """Run the dev server until `shutdown_trigger` returns (default: SIGINT/SIGTERM).
+
+    Raises:
+        TlsError: A TLS file of ``config.tls`` is missing, unreadable or does not fit.
+        PortInUse: The address is taken.
+    """
     if shutdown_trigger is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -231,6 +247,8 @@ async def serve(
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signum, stop.set)
         shutdown_trigger = stop.wait
+    # The TLS files are checked before anything is opened: a bad one changes nothing.
+    credentials = server_credentials(config.tls) if config.tls is not None else None
     fatal: list[str] = []
     failed = asyncio.Event()
 
@@ -240,7 +258,7 @@ async def serve(
 
     store = build_store(config, on_fatal)
     engine = await open_engine(config, store)
-    server = DevServer(config, engine)
+    server = DevServer(config, engine, credentials)
     try:
         await server.start()
     except PortInUse:

@@ -11,6 +11,7 @@ import typer
 from devserver.dynamic_config import help_text as _dynamic_config_keys
 from tempo_cli._context import abort, note
 from tempo_cli._server_logging import LogFormat, LogLevel, configure
+from tempo_cli._server_security import ServerSecurity, server_security
 
 if TYPE_CHECKING:
     from tempo_cli.tui.serve import UiProcess
@@ -98,6 +99,51 @@ def start_dev(
             "the TestService that controls it (for the official SDKs' time-skipping tests).",
         ),
     ] = False,
+    tls_cert_path: Annotated[
+        str | None,
+        typer.Option(
+            "--tls-cert-path", metavar="PATH", help="Serve TLS with this PEM certificate (with --tls-key-path)."
+        ),
+    ] = None,
+    tls_key_path: Annotated[
+        str | None,
+        typer.Option("--tls-key-path", metavar="PATH", help="PEM private key of --tls-cert-path (unencrypted)."),
+    ] = None,
+    tls_ca_path: Annotated[
+        str | None,
+        typer.Option(
+            "--tls-ca-path",
+            metavar="PATH",
+            help="Mutual TLS: every client must present a certificate signed by this PEM CA.",
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            metavar="KEY",
+            help="Every call must bring 'authorization: Bearer KEY' (UNAUTHENTICATED otherwise); the health "
+            "checks stay open, as on the real server.",
+        ),
+    ] = None,
+    ui_tls_ca_path: Annotated[
+        str | None,
+        typer.Option(
+            "--ui-tls-ca-path",
+            metavar="PATH",
+            help="CA the web UI checks the server's certificate with. Default: --tls-ca-path, else "
+            "--tls-cert-path (a self-signed certificate).",
+        ),
+    ] = None,
+    ui_tls_cert_path: Annotated[
+        str | None,
+        typer.Option(
+            "--ui-tls-cert-path", metavar="PATH", help="Client certificate of the web UI (needed with --tls-ca-path)."
+        ),
+    ] = None,
+    ui_tls_key_path: Annotated[
+        str | None, typer.Option("--ui-tls-key-path", metavar="PATH", help="Private key of --ui-tls-cert-path.")
+    ] = None,
     long_poll_timeout: Annotated[
         float | None, typer.Option(help="Seconds a worker's long poll waits before an empty answer.", hidden=True)
     ] = None,
@@ -117,11 +163,16 @@ def start_dev(
       tempo server start-dev --headless
 
       tempo server start-dev --time-skipping
+
+      tempo server start-dev --tls-cert-path server.pem --tls-key-path server.key --api-key KEY
+
+      tempo server start-dev --tls-cert-path server.pem --tls-key-path server.key --tls-ca-path ca.pem
     """
     from devserver import dynamic_config
     from devserver.app import DevServer, PortInUse, ServerConfig, serve
     from devserver.listen_address import no_authentication_warning
     from devserver.sqlite_store import StoreError
+    from devserver.tls import TlsError
 
     configure(log_level, log_format)
     for flag, value in (
@@ -136,6 +187,15 @@ def start_dev(
         abort(f"invalid port {port}")
     try:
         search_attributes = _parse_search_attributes(search_attribute or [])
+        security = server_security(
+            cert_path=tls_cert_path,
+            key_path=tls_key_path,
+            ca_path=tls_ca_path,
+            api_key=api_key,
+            ui_ca_path=ui_tls_ca_path,
+            ui_cert_path=ui_tls_cert_path,
+            ui_key_path=ui_tls_key_path,
+        )
     except ValueError as exc:
         abort(str(exc))
     config = ServerConfig(
@@ -147,6 +207,8 @@ def start_dev(
         search_attributes=search_attributes,
         metrics_port=metrics_port,
         time_skipping=time_skipping,
+        tls=security.tls,
+        api_key=security.api_key,
     )
     if long_poll_timeout is not None:
         config = replace(config, long_poll_timeout=long_poll_timeout, history_long_poll_timeout=long_poll_timeout)
@@ -158,11 +220,12 @@ def start_dev(
         note(f"note: dynamic config key {key} has no effect on Tempo (ignored)")
     if log_config:
         note(f"server config: {config}")
-    if warning := no_authentication_warning(ip):
+    if not security.authenticates and (warning := no_authentication_warning(ip)):
         note(warning)
     storage = f"SQLite file {db_filename}" if db_filename else "in memory"
     if time_skipping:
         storage += ", time skipping"
+    storage = "; ".join([storage, *security.describe()])
     web_ui: list[UiProcess] = []
 
     def ready(server: DevServer) -> None:
@@ -173,17 +236,18 @@ def start_dev(
                 _local_address(config.ip, server.port),
                 ui_ip or config.ip,
                 ui_port if ui_port is not None else server.port + 1000,
+                security,
             )
             if ui is not None:
                 web_ui.append(ui)
         typer.echo(f"Namespaces: {names}")
-        typer.echo(f"Connect:    tempo workflow list --address {config.ip}:{server.port}")
-        typer.echo(f'            Client.connect("{config.ip}:{server.port}")')
+        typer.echo(f"Connect:    tempo workflow list --address {config.ip}:{server.port}{security.connect_flags()}")
+        typer.echo(f'            Client.connect("{config.ip}:{server.port}"{security.connect_arguments()})')
         typer.echo("Stop with Ctrl-C.")
 
     try:
         asyncio.run(serve(config, on_ready=ready))
-    except (PortInUse, StoreError) as exc:
+    except (PortInUse, StoreError, TlsError) as exc:
         abort(str(exc))
     except KeyboardInterrupt:
         pass
@@ -201,8 +265,9 @@ def _local_address(ip: str, port: int) -> str:
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
-def _start_web_ui(address: str, ip: str, port: int) -> UiProcess | None:
+def _start_web_ui(address: str, ip: str, port: int, security: ServerSecurity) -> UiProcess | None:
     """Serve `tempo tui` to browsers from a child process; the gRPC port already answers.
+    Its sessions connect as the server asks: TLS, a client certificate, the API key.
 
     A UI that cannot start (its port taken) is a warning: the server is what matters.
     """
@@ -211,9 +276,20 @@ def _start_web_ui(address: str, ip: str, port: int) -> UiProcess | None:
     if not 0 < port < 65536:
         note(f"warning: no web UI: port {port} is out of range (use --ui-port or --headless)")
         return None
-    ui = UiProcess(address, "default", ip=ip, port=port)
+    if problem := security.ui_problem():
+        note(f"warning: no web UI: {problem}")
+        return None
+    ui = UiProcess(
+        address, "default", ip=ip, port=port, extra=security.ui_flags(), environment=security.ui_environment()
+    )
     ui.start(on_error=lambda err: note(f"warning: no web UI: {err}"))
     typer.echo(f"Web UI:     {ui.url}")
+    if security.authenticates:
+        # The UI holds the key or the certificate: it lets anyone who opens it act with them.
+        note(
+            f"note: the web UI at {ui.url} connects with the server's credentials: "
+            "anyone who can open it can use the server"
+        )
     return ui
 
 

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -217,8 +217,21 @@ class UiProcess:
     stopped, and by itself if the server dies without stopping it.
     """
 
-    def __init__(self, address: str, namespace: str, *, ip: str, port: int) -> None:
+    def __init__(
+        self,
+        address: str,
+        namespace: str,
+        *,
+        ip: str,
+        port: int,
+        extra: Sequence[str] = (),
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        """``extra`` are more `tempo tui` options (connection flags), which its sessions get
+        too; ``environment`` are variables to set for it and its sessions (an API key)."""
         self.address, self.namespace, self.ip, self.port = address, namespace, ip, port
+        self.extra = list(extra)
+        self.environment = dict(environment or {})
         self._proc: subprocess.Popen[str] | None = None
 
     @property
@@ -236,14 +249,19 @@ class UiProcess:
             sys.executable, "-m", "tempo_cli.main", "tui", "--serve",
             "--ip", self.ip, "--port", str(self.port),
             "--address", self.address, "--namespace", self.namespace,
-            "--exit-with", str(os.getpid()),
+            "--exit-with", str(os.getpid()), *self.extra,
         ]  # fmt: skip
         nice = shutil.which("nice")
         if nice:
             # Below the server's priority: on a busy laptop the server answers first.
             argv = [nice, "-n", "10", *argv]
         self._proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **self.environment} if self.environment else None,
         )
         stderr = self._proc.stderr
 

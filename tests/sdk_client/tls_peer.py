@@ -1,6 +1,7 @@
 """A real TLS front for a plaintext server, and the certificates to run it, for connection tests.
 
-The dev servers speak plaintext gRPC only, so tests put this in front of one: a grpc.aio
+The real dev server speaks plaintext gRPC only (Tempo's serves TLS itself, tested in
+tests/devserver/test_tls_server.py), so tests put this in front of either: a grpc.aio
 server with TLS (optionally mutual) that forwards every call unchanged to the server behind
 it, and records the headers each call brought. It can also answer the next calls with a
 status of the test's choice, to see what a client retries.
@@ -8,80 +9,17 @@ status of the test's choice, to see what a client retries.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import grpc
 import grpc.aio
 
+from tests.certificates import Certificates, make_certificates
 from tests.servers import free_port
 
-
-@dataclass(frozen=True)
-class Certificates:
-    """PEM files of a throw-away CA, a server certificate it signed, and a client certificate."""
-
-    ca: bytes
-    server_cert: bytes
-    server_key: bytes
-    client_cert: bytes
-    client_key: bytes
-    ca_path: Path
-    client_cert_path: Path
-    client_key_path: Path
-
-
-def _openssl(*args: str) -> None:
-    subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-
-def _signed(directory: Path, name: str, subject: str, extensions: str, ca: Path, ca_key: Path) -> tuple[Path, Path]:
-    key, csr, cert, ext = (directory / f"{name}.{suffix}" for suffix in ("key", "csr", "pem", "ext"))
-    ext.write_text(extensions)
-    _openssl(
-        "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", str(key), "-out", str(csr), "-subj", subject,
-    )  # fmt: skip
-    _openssl(
-        "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
-        "-days", "2", "-out", str(cert), "-extfile", str(ext),
-    )  # fmt: skip
-    return cert, key
-
-
-def make_certificates(directory: Path, server_names: tuple[str, ...] = ("localhost", "127.0.0.1")) -> Certificates:
-    """Make a CA, a server certificate for ``server_names`` and a client certificate."""
-    ca, ca_key = directory / "ca.pem", directory / "ca.key"
-    _openssl(
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", str(ca_key), "-out", str(ca), "-days", "2", "-subj", "/CN=Tempo test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-    )  # fmt: skip
-    alt_names = ",".join(f"IP:{n}" if n[0].isdigit() else f"DNS:{n}" for n in server_names)
-    server_cert, server_key = _signed(
-        directory,
-        "server",
-        f"/CN={server_names[0]}",
-        f"subjectAltName={alt_names}\nextendedKeyUsage=serverAuth\n",
-        ca,
-        ca_key,
-    )
-    client_cert, client_key = _signed(
-        directory, "client", "/CN=tempo-test-client", "extendedKeyUsage=clientAuth\n", ca, ca_key
-    )
-    return Certificates(
-        ca=ca.read_bytes(),
-        server_cert=server_cert.read_bytes(),
-        server_key=server_key.read_bytes(),
-        client_cert=client_cert.read_bytes(),
-        client_key=client_key.read_bytes(),
-        ca_path=ca,
-        client_cert_path=client_cert,
-        client_key_path=client_key,
-    )
+__all__ = ["Certificates", "TLSFront", "make_certificates"]
 
 
 @dataclass

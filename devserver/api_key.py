@@ -1,0 +1,72 @@
+"""`start-dev --api-key KEY`: every call must bring the header ``authorization: Bearer KEY``.
+
+A server interceptor refuses the others with UNAUTHENTICATED before any handler runs. The
+health checks stay open, as the real server's authorizer always allows them
+(``grpc.health.v1.Health/Check`` and ``GetSystemInfo``, which clients call to connect): a
+load balancer or `temporal operator cluster health` needs no key, and they tell nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+
+import grpc
+import grpc.aio
+
+OPEN_METHODS = frozenset(
+    {
+        "/grpc.health.v1.Health/Check",
+        "/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo",
+    }
+)
+"""Methods that answer without a key (the real server's health-check APIs)."""
+
+_NO_KEY = "Request unauthenticated: this server needs an API key (send the header 'authorization: Bearer <key>')"
+_NOT_BEARER = "Request unauthenticated: the authorization header must be 'Bearer <key>'"
+_WRONG_KEY = "Request unauthenticated: the API key is not valid"
+
+
+def refusal(authorization: str | None, api_key: str) -> str | None:
+    """Why a call with this ``authorization`` header is refused; None when it may go on."""
+    if not authorization:
+        return _NO_KEY
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _NOT_BEARER
+    # In constant time: how long a wrong key took to refuse says nothing of the right one.
+    if not hmac.compare_digest(token.strip().encode(), api_key.encode()):
+        return _WRONG_KEY
+    return None
+
+
+def _refuse(message: str) -> grpc.RpcMethodHandler:
+    async def refuse(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+        raise AssertionError("abort returns only by raising")  # pragma: no cover
+
+    return grpc.unary_unary_rpc_method_handler(refuse)
+
+
+class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
+    """Refuse every call but the health checks that lacks ``authorization: Bearer <api_key>``."""
+
+    def __init__(self, api_key: str) -> None:
+        if not api_key:
+            raise ValueError("the API key is empty")
+        self._api_key = api_key
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        if method in OPEN_METHODS:
+            return await continuation(handler_call_details)
+        metadata = handler_call_details.invocation_metadata or ()  # type: ignore[attr-defined]
+        authorization = next((str(value) for key, value in metadata if key == "authorization"), None)
+        problem = refusal(authorization, self._api_key)
+        if problem is not None:
+            return _refuse(problem)
+        return await continuation(handler_call_details)

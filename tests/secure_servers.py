@@ -1,0 +1,142 @@
+"""`tempo server start-dev` with TLS, mutual TLS or an API key, started as a user starts it,
+and the `tempo` and `temporal` command lines that connect to it, for the TLS tests.
+
+The banner the server prints is kept (the tests read what it says of TLS); its log goes to a
+file, so that nothing it writes can fill a pipe nobody reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from tests.certificates import Certificates
+from tests.servers import free_port, temporal_binary, wait_for_port
+
+API_KEY = "tempo-test-key"
+
+
+@dataclass
+class SecureServer:
+    """A running `tempo server start-dev` and the banner it printed."""
+
+    proc: subprocess.Popen[str]
+    port: int
+    banner: list[str] = field(default_factory=list)
+    log: Path | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def start_dev(log: Path, *flags: str, timeout: float = 30.0) -> SecureServer:
+    """`tempo server start-dev FLAGS` on a free port (headless unless FLAGS has --ui-port),
+    once its port answers and its banner is printed."""
+    port = free_port()
+    argv = [sys.executable, "-m", "tempo_cli.main", "server", "start-dev", "--port", str(port)]
+    argv += ["--log-level", "warning", *(() if "--ui-port" in flags else ("--headless",)), *flags]
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, text=True, start_new_session=True)
+    server = SecureServer(proc, port, log=log)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        server.banner.append(line.rstrip("\n"))
+        if line.startswith("Stop with Ctrl-C."):
+            break
+    else:
+        proc.wait(timeout)
+        raise RuntimeError(f"the server ended ({proc.returncode}): {log.read_text()}")
+    wait_for_port("127.0.0.1", port, proc, timeout)  # type: ignore[arg-type]
+    return server
+
+
+def tls_flags(certificates: Certificates, *, mutual: bool = False) -> list[str]:
+    """The server's flags: its certificate, and with ``mutual`` the CA of its clients'."""
+    flags = ["--tls-cert-path", str(certificates.server_cert_path), "--tls-key-path", str(certificates.server_key_path)]
+    return flags + (["--tls-ca-path", str(certificates.ca_path)] if mutual else [])
+
+
+def client_flags(certificates: Certificates, *, mutual: bool = False) -> list[str]:
+    """A client's flags (`tempo` and `temporal` take the same): the CA, and its certificate."""
+    flags = ["--tls-ca-path", str(certificates.ca_path)]
+    if mutual:
+        flags += ["--tls-cert-path", str(certificates.client_cert_path)]
+        flags += ["--tls-key-path", str(certificates.client_key_path)]
+    return flags
+
+
+def _clean_environment(home: Path) -> dict[str, str]:
+    """This environment without TEMPORAL_* variables, and a home with no profiles file."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("TEMPORAL_")}
+    return {**environment, "HOME": str(home), "TEMPORAL_CONFIG_FILE": str(home / "temporal.toml")}
+
+
+def tempo(home: Path, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """The `tempo` command line, as a process of its own (a hang fails the test at ``timeout``)."""
+    argv = [sys.executable, "-m", "tempo_cli.main", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=_clean_environment(home))
+
+
+def temporal(home: Path, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """The real `temporal` command line."""
+    argv = [temporal_binary(), *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=_clean_environment(home))
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """What a failed `tempo` command said: exactly one line on stderr, no traceback."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), result.stderr
+    return lines[0].removeprefix("error: ")
+
+
+async def web_ui_session_shows(ui_port: int, text: str, timeout: float = 90.0) -> str:
+    """Open a session of the web UI (its websocket, as the page does) and read what its
+    `tempo tui` draws until ``text`` appears; returns what it drew. Fails after ``timeout``."""
+    drawn = ""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    url = f"http://127.0.0.1:{ui_port}/ws?width=120&height=40"
+    async with aiohttp.ClientSession() as session:
+        while True:  # the UI process binds its port just after the server's banner
+            try:
+                websocket = await session.ws_connect(url)
+                break
+            except aiohttp.ClientConnectionError:
+                assert loop.time() < deadline, "the web UI never answered"
+                await asyncio.sleep(0.2)
+        async with websocket:
+            while text not in drawn:
+                assert loop.time() < deadline, f"the web UI's session never showed {text!r}: {drawn[-500:]!r}"
+                try:
+                    message = await asyncio.wait_for(websocket.receive(), timeout=1.0)
+                except TimeoutError:
+                    continue
+                if message.type == aiohttp.WSMsgType.BINARY:
+                    drawn += message.data.decode("utf-8", "replace")
+                elif message.type == aiohttp.WSMsgType.TEXT:
+                    drawn += message.data
+                else:
+                    raise AssertionError(f"the session ended ({message.type}): {drawn[-500:]!r}")
+    return drawn
