@@ -87,6 +87,11 @@ _CONNECT_FAILURES = (
         "the server's TLS certificate is not signed by a trusted CA (check the CA certificate)",
     ),
     (
+        # Another CA of the same name, without key identifiers to tell them apart.
+        "BAD_SIGNATURE",
+        "the server's TLS certificate is not signed by a trusted CA (check the CA certificate)",
+    ),
+    (
         "Hostname Verification",
         "the server's TLS certificate is not for this host name (give the name it has as the TLS server name / domain)",
     ),
