@@ -13,7 +13,7 @@ from temporalio.api.history.v1 import History
 from temporalio.worker import UnsandboxedWorkflowRunner
 
 from sdk import workflow
-from sdk.client import Client, WorkflowUpdateStage
+from sdk.client import Client, WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowUpdateStage
 from sdk.exceptions import ApplicationError, WorkflowUpdateFailedError
 from sdk.worker import Replayer
 from sdk.workflow import NondeterminismError
@@ -192,3 +192,31 @@ async def test_dynamic_handlers_take_what_has_no_handler_of_its_own(client: Clie
         assert await handle.result() == ["signal ping[1, {'b': 2}]", "update bump['x']"]
         history = await handle.fetch_history()
     assert (await Replayer(workflows=[update_app.CatchAll]).replay_workflow(history)).completed
+
+
+async def test_update_with_start_gives_the_update_to_the_first_workflow_task(client: Client, task_queue: str) -> None:
+    operation = WithStartWorkflowOperation(
+        update_app.Counter.run,
+        id=f"counter-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIdConflictPolicy.FAIL,
+    )
+    async with our_worker(client, task_queue):
+        answer = await client.execute_update_with_start_workflow(
+            update_app.Counter.add, 3, start_workflow_operation=operation
+        )
+        assert answer == 3
+        handle = await operation.workflow_handle()
+        assert await handle.execute_update(update_app.Counter.finish_counting) == 3
+        assert await handle.result() == 3
+        history = await handle.fetch_history()
+    # The start and the update came together: the first workflow task accepted and answered it.
+    assert event_types(history)[:6] == [
+        "WORKFLOW_EXECUTION_STARTED",
+        "WORKFLOW_TASK_SCHEDULED",
+        "WORKFLOW_TASK_STARTED",
+        "WORKFLOW_TASK_COMPLETED",
+        "WORKFLOW_EXECUTION_UPDATE_ACCEPTED",
+        "WORKFLOW_EXECUTION_UPDATE_COMPLETED",
+    ]
+    assert (await Replayer(workflows=[update_app.Counter]).replay_workflow(history)).completed
