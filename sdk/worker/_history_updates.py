@@ -128,10 +128,11 @@ class UpdateSteps:
 # --- the worker's answers ----------------------------------------------------------------
 
 
-def _message(update_id: str, kind: str, body_message: object) -> protocol_pb.Message:
+def _message(job: DoUpdate, kind: str, body_message: object) -> protocol_pb.Message:
+    # Named after the request's message ("<update id>/request/accept"), as the official SDK names them.
     body = any_pb2.Any()
     body.Pack(body_message)  # type: ignore[arg-type]
-    return protocol_pb.Message(id=f"{update_id}/{kind}", protocol_instance_id=update_id, body=body)
+    return protocol_pb.Message(id=f"{job.message_id}/{kind}", protocol_instance_id=job.update_id, body=body)
 
 
 def _command(message: protocol_pb.Message) -> command_pb.Command:
@@ -143,7 +144,7 @@ def _command(message: protocol_pb.Message) -> command_pb.Command:
 
 def acceptance(job: DoUpdate) -> tuple[protocol_pb.Message, command_pb.Command]:
     message = _message(
-        job.update_id,
+        job,
         _ACCEPT,
         update_pb.Acceptance(
             accepted_request_message_id=job.message_id,
@@ -156,7 +157,7 @@ def acceptance(job: DoUpdate) -> tuple[protocol_pb.Message, command_pb.Command]:
 
 def rejection(job: DoUpdate, failure: object) -> protocol_pb.Message:
     return _message(
-        job.update_id,
+        job,
         _REJECT,
         update_pb.Rejection(
             rejected_request_message_id=job.message_id,
@@ -168,7 +169,7 @@ def rejection(job: DoUpdate, failure: object) -> protocol_pb.Message:
 
 
 def response(job: DoUpdate, outcome: update_pb.Outcome) -> tuple[protocol_pb.Message, command_pb.Command]:
-    message = _message(job.update_id, _COMPLETE, update_pb.Response(meta=job.request.meta, outcome=outcome))
+    message = _message(job, _COMPLETE, update_pb.Response(meta=job.request.meta, outcome=outcome))
     return message, _command(message)
 
 
@@ -176,27 +177,28 @@ def response(job: DoUpdate, outcome: update_pb.Outcome) -> tuple[protocol_pb.Mes
 
 
 def _split(command: command_pb.Command) -> tuple[str, str]:
-    update_id, _, kind = command.protocol_message_command_attributes.message_id.rpartition("/")
-    return update_id, kind
+    """The request's message ID (it starts with the update ID) and the kind of answer."""
+    request_message_id, _, kind = command.protocol_message_command_attributes.message_id.rpartition("/")
+    return request_message_id, kind
 
 
 def match_update_command(command: command_pb.Command, event: history.HistoryEvent) -> bool:
     """Whether a ``PROTOCOL_MESSAGE`` command is the one that wrote ``event``."""
-    update_id, kind = _split(command)
+    request_message_id, kind = _split(command)
     if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-        return kind == _ACCEPT and event.workflow_execution_update_accepted_event_attributes.protocol_instance_id == (
-            update_id
-        )
-    if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
-        return kind == _COMPLETE and event.workflow_execution_update_completed_event_attributes.meta.update_id == (
-            update_id
-        )
-    return False
+        update_id = event.workflow_execution_update_accepted_event_attributes.protocol_instance_id
+        wanted = _ACCEPT
+    elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+        update_id = event.workflow_execution_update_completed_event_attributes.meta.update_id
+        wanted = _COMPLETE
+    else:
+        return False
+    return kind == wanted and (request_message_id == update_id or request_message_id.startswith(f"{update_id}/"))
 
 
 def update_command_detail(command: command_pb.Command) -> str:
-    update_id, kind = _split(command)
-    return f" {kind} update_id={update_id!r}"
+    request_message_id, kind = _split(command)
+    return f" {kind} request={request_message_id!r}"
 
 
 def update_event_detail(event: history.HistoryEvent) -> str:

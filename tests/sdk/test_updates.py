@@ -13,11 +13,18 @@ from temporalio.api.history.v1 import History
 from temporalio.worker import UnsandboxedWorkflowRunner
 
 from sdk import workflow
-from sdk.client import Client, WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowUpdateStage
+from sdk.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowIdConflictPolicy,
+    WorkflowUpdateStage,
+)
 from sdk.exceptions import ApplicationError, WorkflowUpdateFailedError
 from sdk.worker import Replayer
 from sdk.workflow import NondeterminismError
 from tests.sdk import official_update_app, update_app
+from tests.sdk.conftest import eventually
 from tests.sdk.update_runs import UPDATE_EVENTS, event_types, our_worker, run_official, run_ours
 
 EventType = event_type_pb2.EventType
@@ -220,3 +227,36 @@ async def test_update_with_start_gives_the_update_to_the_first_workflow_task(cli
         "WORKFLOW_EXECUTION_UPDATE_COMPLETED",
     ]
     assert (await Replayer(workflows=[update_app.Counter]).replay_workflow(history)).completed
+
+
+async def test_updates_a_reset_gives_again_are_handled_by_the_new_run(client: Client, task_queue: str) -> None:
+    async with our_worker(client, task_queue):
+        handle = await client.start_workflow(
+            update_app.Counter.run, id=f"counter-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+        )
+        await eventually(lambda: _history_has(handle, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED))
+        assert await handle.execute_update(update_app.Counter.add, 2) == 2
+        assert await handle.execute_update(update_app.Counter.add, 5) == 7
+        first_task_end = next(
+            e.event_id
+            for e in (await handle.fetch_history()).events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+        )
+        new_run = await handle.reset(first_task_end, reason="try again")
+        again = client.get_workflow_handle(handle.id, run_id=new_run)
+        # The new run gets both updates as WorkflowExecutionUpdateAdmitted events and handles them.
+        await eventually(lambda: _query_is(again, 7))
+        assert await again.execute_update("finish") == 7
+        assert await again.result() == 7
+        history = await again.fetch_history()
+    kinds = [e.event_type for e in history.events]
+    assert kinds.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED) == 2
+    assert (await Replayer(workflows=[update_app.Counter]).replay_workflow(history)).completed
+
+
+async def _history_has(handle: WorkflowHandle, event_type: int) -> bool:
+    return any(e.event_type == event_type for e in (await handle.fetch_history()).events)
+
+
+async def _query_is(handle: WorkflowHandle, total: int) -> bool:
+    return bool(await handle.query("current") == total)
