@@ -110,8 +110,11 @@ async def test_a_refused_update_leaves_no_trace_in_history(client: Client, task_
             await handle.execute_update("no_such_update")
         assert "has no update handler 'no_such_update'" in str(unknown.value.cause)
         assert await handle.query("current") == 4
+        metadata = await handle.query("__temporal_workflow_metadata")
         history = await handle.fetch_history()
         await handle.terminate("test over")
+    # What user interfaces offer to send (the TUI and `temporal workflow metadata` read it).
+    assert [u.name for u in metadata.definition.update_definitions] == ["add", "add_when_released", "fail", "finish"]
     update_events = [e.event_type for e in history.events if e.event_type in UPDATE_EVENTS]
     assert update_events == [
         EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
@@ -171,13 +174,17 @@ async def test_finishing_with_handlers_running_warns_unless_their_policy_says_ab
         )
         loud = await handle.start_update("slow", id="loud", wait_for_stage=WorkflowUpdateStage.ACCEPTED)
         quiet = await handle.start_update("slow_quietly", id="quiet", wait_for_stage=WorkflowUpdateStage.ACCEPTED)
-        with pytest.warns(workflow.UnfinishedUpdateHandlersWarning) as warned:
+        unfinished = (workflow.UnfinishedUpdateHandlersWarning, workflow.UnfinishedSignalHandlersWarning)
+        with pytest.warns(unfinished) as warned:
+            await handle.signal("slow_signal")
             await handle.signal("finish")
             assert await handle.result() == "finished"
     messages = [str(w.message) for w in warned if issubclass(w.category, workflow.UnfinishedUpdateHandlersWarning)]
     assert len(messages) == 1
     assert '{"name": "slow", "id": "loud"}' in messages[0]
     assert "quiet" not in messages[0]
+    signals = [str(w.message) for w in warned if issubclass(w.category, workflow.UnfinishedSignalHandlersWarning)]
+    assert len(signals) == 1 and '{"name": "slow_signal", "count": 1}' in signals[0]
     for update in (loud, quiet):
         with pytest.raises(WorkflowUpdateFailedError) as caught:
             await update.result()

@@ -63,8 +63,8 @@ class Counter:
 
 @workflow.defn(name="Hasty")
 class Hasty:
-    """Returns as soon as ``finish`` is signalled, whatever handlers still run: ``slow`` warns
-    when left behind, ``slow_quietly`` (policy ABANDON) does not."""
+    """Returns as soon as ``finish`` is signalled, whatever handlers still run: ``slow`` and
+    ``slow_signal`` warn when left behind, ``slow_quietly`` (policy ABANDON) does not."""
 
     def __init__(self) -> None:
         self.done = False
@@ -83,6 +83,10 @@ class Hasty:
     async def slow_quietly(self) -> str:
         await asyncio.sleep(3600)
         return "slow done"
+
+    @workflow.signal
+    async def slow_signal(self) -> None:
+        await asyncio.sleep(3600)
 
     @workflow.signal
     def finish(self) -> None:
