@@ -173,7 +173,9 @@ class DevServer:
         self.workflow_service = WorkflowService(engine)
         add_service(self.grpc, self.workflow_service, workflow_service, abort, self.limiter, self.metrics)
         operator_service = operator_pb.DESCRIPTOR.services_by_name["OperatorService"]
-        self.operator_service = OperatorService(engine)
+        self.operator_service = OperatorService(
+            engine, [self.workflow_service.schedules, self.workflow_service.batches]
+        )
         add_service(self.grpc, self.operator_service, operator_service, abort, metrics=self.metrics)
         self._stop_metrics: Callable[[], None] | None = None
         if isinstance(engine.clock, SkippingClock):
@@ -190,7 +192,7 @@ class DevServer:
             raise PortInUse(f"cannot listen on {self.config.address}: address already in use") from exc
         if self.port == 0:
             raise PortInUse(f"cannot listen on {self.config.address}: address already in use")
-        self.operator_service.address = f"{self.config.ip}:{self.port}"
+        self.operator_service.address = self.workflow_service.address = f"{self.config.ip}:{self.port}"
         if self.metrics is not None and self.config.metrics_port is not None:
             try:
                 self._stop_metrics = self.metrics.serve(self.config.ip, self.config.metrics_port)

@@ -124,6 +124,13 @@ class BatchOps:
         job.fail(self.engine.clock.now())
         await self._save(job)
 
+    def forget_namespace(self, namespace: str) -> None:
+        """The namespace is being deleted: its jobs stop (the store drops them with it)."""
+        for key in [key for key in self.jobs if key[0] == namespace]:
+            job = self.jobs.pop(key)
+            if job.running:
+                job.fail(self.engine.clock.now())
+
     def _job(self, namespace: str, job_id: str) -> BatchJob:
         if not job_id:
             raise InvalidArgument("JobId is not set on request.")
@@ -172,6 +179,8 @@ class BatchOps:
             job.fail(self.engine.clock.now())
         if job.running:
             job.finish(self.engine.clock.now())
+        if self.jobs.get((job.namespace, job.job_id)) is not job:
+            return  # its namespace was deleted meanwhile
         with contextlib.suppress(ServiceError):  # the store is failing: the server is stopping
             await self._save(job)
 

@@ -88,9 +88,9 @@ def call_is_over(context: grpc.aio.ServicerContext) -> bool:
     return context.cancelled() or (remaining is not None and remaining <= 0)
 
 
-# Requests whose handlers read the namespace themselves: one being registered, or described by
-# name or id.
-_HANDLER_READS_NAMESPACE = ("RegisterNamespaceRequest", "DescribeNamespaceRequest")
+# Requests whose handlers read the namespace themselves: one being registered, updated, or
+# described by name or id.
+_HANDLER_READS_NAMESPACE = ("RegisterNamespaceRequest", "DescribeNamespaceRequest", "UpdateNamespaceRequest")
 
 
 def look_up_namespace(engine: Engine, request: Any) -> None:
@@ -161,6 +161,8 @@ class WorkflowService:
         self.run_ops = RunOps(engine)
         self.namespace_ops = NamespaceOps(engine)
         self.options = OptionsOps(engine)
+        # HOST:PORT the server listens on, set once it does (ListTaskQueuePartitions names it).
+        self.address = ""
 
     def _poll_timeout(self, context: grpc.aio.ServicerContext, longest: float | None = None) -> float:
         if self.engine.closing:
@@ -249,6 +251,17 @@ class WorkflowService:
         info.limits.memo_size_limit_error = MAX_MEMO_SIZE
         info.limits.workflow_task_completion_size_limit_error = MAX_WORKFLOW_TASK_COMPLETION_SIZE
         return info
+
+    @rpc
+    async def UpdateNamespace(
+        self, request: wsv1.UpdateNamespaceRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.UpdateNamespaceResponse:
+        namespace = await self.namespace_ops.update_namespace(request)
+        return wsv1.UpdateNamespaceResponse(
+            namespace_info=self._namespace_info(namespace),
+            config=namespace.config,
+            replication_config=namespace.replication(),
+        )
 
     @rpc
     async def ListNamespaces(
@@ -614,6 +627,12 @@ class WorkflowService:
         self, request: wsv1.DescribeTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> wsv1.DescribeTaskQueueResponse:
         return self.workers.describe_task_queue(request)
+
+    @rpc
+    async def ListTaskQueuePartitions(
+        self, request: wsv1.ListTaskQueuePartitionsRequest, context: grpc.aio.ServicerContext
+    ) -> wsv1.ListTaskQueuePartitionsResponse:
+        return self.workers.list_partitions(request, self.address)
 
     # ---- schedules (schedule_ops) ----------------------------------------------------------------
 

@@ -9,8 +9,9 @@ from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import common_pb2, namespace_pb2
 from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
 from temporalio.api.replication.v1 import message_pb2 as replication_pb
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core.protos import duration
+from devserver.core.protos import duration, seconds_of
 from devserver.errors import AlreadyExists, InvalidArgument, NamespaceNotFound, NotFound
 
 IndexedValueType = common_pb2.IndexedValueType
@@ -67,6 +68,25 @@ _RESERVED_NAMES = {"NamespaceId", "Memo", "MemoEncoding", "VisibilityTaskKey"}
 _RESERVED_PREFIX = "Temporal"
 
 
+CLUSTER_NAME = "active"
+"""The one cluster a dev server has, as the real one names it."""
+
+# UpdateNamespace keeps at least an hour, as the real server's minimum.
+MIN_UPDATE_RETENTION_SECONDS = 3600
+_NamespaceState = namespace_pb2.NamespaceState
+_REGISTERED, _DEPRECATED, _DELETED = (
+    _NamespaceState.NAMESPACE_STATE_REGISTERED,
+    _NamespaceState.NAMESPACE_STATE_DEPRECATED,
+    _NamespaceState.NAMESPACE_STATE_DELETED,
+)
+# The states UpdateNamespace may move a namespace to, from each state: never back.
+_STATE_CHANGES = {
+    _REGISTERED: {_REGISTERED, _DEPRECATED, _DELETED},
+    _DEPRECATED: {_DEPRECATED, _DELETED},
+    _DELETED: {_DELETED},
+}
+
+
 def is_reserved_search_attribute(name: str) -> bool:
     """Names a custom search attribute cannot have (the real server's rule)."""
     return name in SYSTEM_SEARCH_ATTRIBUTES or name in _RESERVED_NAMES or name.startswith(_RESERVED_PREFIX)
@@ -78,6 +98,8 @@ class Namespace:
     config: namespace_pb.NamespaceConfig
     # Registered custom search attributes: name -> IndexedValueType.
     search_attributes: dict[str, int] = field(default_factory=dict)
+    # NORMAL once the namespace was updated (as the real server reports it), else unspecified.
+    replication_state: int = 0
 
     def check_search_attributes(self, attributes: common.SearchAttributes) -> None:
         """INVALID_ARGUMENT unless every attribute is a registered custom one or a predefined one
@@ -116,9 +138,51 @@ class Namespace:
 
     def replication(self) -> replication_pb.NamespaceReplicationConfig:
         return replication_pb.NamespaceReplicationConfig(
-            active_cluster_name="active",
-            clusters=[replication_pb.ClusterReplicationConfig(cluster_name="active")],
+            active_cluster_name=CLUSTER_NAME,
+            clusters=[replication_pb.ClusterReplicationConfig(cluster_name=CLUSTER_NAME)],
+            state=self.replication_state,  # type: ignore[arg-type]
         )
+
+    def update(self, request: wsv1.UpdateNamespaceRequest) -> None:
+        """UpdateNamespace's rules (checked in full before anything changes): what a dev server
+        can change (description, owner, data merged in, state, retention) changes; archival and
+        replication settings are checked and kept as they are, as on the real dev server, which
+        has archival off and one cluster."""
+        info, config, replication = request.update_info, request.config, request.replication_config
+        if request.promote_namespace:
+            raise InvalidArgument(
+                "global namespace is not enabled on this cluster, cannot update global namespace "
+                f"or promote local namespace: {self.name}"
+            )
+        if request.HasField("replication_config"):
+            names = [c.cluster_name for c in replication.clusters]
+            if replication.active_cluster_name:
+                names.append(replication.active_cluster_name)
+            for name in names:
+                if name != CLUSTER_NAME:
+                    raise InvalidArgument(f"Invalid cluster name: {name}")
+            if replication.state == 2:  # REPLICATION_STATE_HANDOVER
+                raise InvalidArgument("Handover can only be set for global namespace")
+        if info.state and info.state not in _STATE_CHANGES.get(self.info.state, _STATE_CHANGES[_REGISTERED]):
+            raise InvalidArgument("Invalid namespace state update.")
+        retention: float | None = None
+        if request.HasField("config") and config.HasField("workflow_execution_retention_ttl"):
+            retention = seconds_of(config.workflow_execution_retention_ttl)
+            if retention < MIN_UPDATE_RETENTION_SECONDS:
+                raise InvalidArgument("A valid retention period is not set on request.")
+        if request.delete_bad_binary:
+            # The real dev server keeps no bad binaries either.
+            raise InvalidArgument(f"Bad binary checksum {request.delete_bad_binary} doesn't exists.")
+        if info.description:
+            self.info.description = info.description
+        if info.owner_email:
+            self.info.owner_email = info.owner_email
+        self.info.data.update(info.data)
+        if info.state:
+            self.info.state = info.state
+        if retention is not None:
+            self.config.workflow_execution_retention_ttl.CopyFrom(duration(retention))
+        self.replication_state = 1  # REPLICATION_STATE_NORMAL
 
 
 @dataclass
@@ -164,6 +228,9 @@ class NamespaceRegistry:
         if found is None:
             raise NamespaceNotFound(name)
         return found
+
+    def remove(self, name: str) -> None:
+        self.namespaces.pop(name, None)
 
     def by_id(self, namespace_id: str) -> Namespace:
         for namespace in self.namespaces.values():

@@ -11,16 +11,18 @@ from temporalio.api.operatorservice.v1 import service_pb2
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument
 from devserver.grpc_service import CLUSTER_ID, CLUSTER_NAME, rpc, unimplemented
-from devserver.namespace_ops import NamespaceOps
+from devserver.namespace_ops import NamespaceContents, NamespaceOps
 from devserver.namespaces import SYSTEM_SEARCH_ATTRIBUTES
 
 
 class OperatorService:
     """Handlers for the OperatorService RPCs we serve; the rest answer UNIMPLEMENTED by name."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, namespace_contents: list[NamespaceContents] | None = None) -> None:
         self.engine = engine
         self.namespace_ops = NamespaceOps(engine)
+        # What a namespace holds besides runs (the workflow service's schedules and batch jobs).
+        self.namespace_contents = namespace_contents or []
         # HOST:PORT the server listens on, set once it does (ListClusters reports it).
         self.address = ""
 
@@ -38,6 +40,15 @@ class OperatorService:
             is_connection_enabled=True,
         )
         return opv1.ListClustersResponse(clusters=[cluster])
+
+    @rpc
+    async def DeleteNamespace(
+        self, request: opv1.DeleteNamespaceRequest, context: grpc.aio.ServicerContext
+    ) -> opv1.DeleteNamespaceResponse:
+        deleted = await self.namespace_ops.delete_namespace(
+            request.namespace, request.namespace_id, self.namespace_contents
+        )
+        return opv1.DeleteNamespaceResponse(deleted_namespace=deleted)
 
     @rpc
     async def ListSearchAttributes(

@@ -256,6 +256,14 @@ class Schedules:
             self.schedules[self._key(state)] = state
             self._arm(self._key(state), 0.0)
 
+    def forget_namespace(self, namespace: str) -> None:
+        """The namespace is being deleted: its schedules stop (the store drops them with it)."""
+        for key in [key for key in self.schedules if key[0] == namespace]:
+            del self.schedules[key]
+            handle = self._wakes.pop(key, None)
+            if handle is not None:
+                handle.cancel()
+
     def shutdown(self) -> None:
         for handle in self._wakes.values():
             handle.cancel()

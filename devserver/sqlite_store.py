@@ -121,6 +121,7 @@ class _Pending:
     blobs: list[bytes] = field(default_factory=list)
     namespace: Namespace | None = None
     deleted: RunKey | None = None
+    deleted_namespace: str | None = None
     # (namespace, schedule id, state JSON), or None as the state to delete the schedule.
     schedule: tuple[str, str, str | None] | None = None
     # (namespace, job id, state JSON).
@@ -255,6 +256,10 @@ class SqliteStore(MemoryStore):
     async def save_namespace(self, namespace: Namespace) -> None:
         await self._submit(_Pending(namespace=namespace))
 
+    async def delete_namespace(self, name: str) -> None:
+        await self._submit(_Pending(deleted_namespace=name))
+        await super().delete_namespace(name)
+
     async def save_schedule(self, namespace: str, schedule_id: str, state: str) -> None:
         await self._submit(_Pending(schedule=(namespace, schedule_id, state)))
 
@@ -348,6 +353,10 @@ class SqliteStore(MemoryStore):
                     f"DELETE FROM {table} WHERE namespace = ? AND workflow_id = ? AND run_id = ?",
                     (key.namespace, key.workflow_id, key.run_id),
                 )
+        if pending.deleted_namespace is not None:
+            await db.execute("DELETE FROM namespaces WHERE name = ?", (pending.deleted_namespace,))
+            for table in ("executions", "history", "schedules", "batch_jobs"):
+                await db.execute(f"DELETE FROM {table} WHERE namespace = ?", (pending.deleted_namespace,))
         for write, blob in zip(pending.writes, pending.blobs, strict=True):
             key = write.state.key
             await db.execute(

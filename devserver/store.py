@@ -50,6 +50,10 @@ class HistoryStore(Protocol):
 
     async def save_namespace(self, namespace: Namespace) -> None: ...
 
+    async def delete_namespace(self, name: str) -> None:
+        """Forget a namespace and everything kept in it (runs, histories, schedules, batch jobs)."""
+        ...
+
     async def save_schedule(self, namespace: str, schedule_id: str, state: str) -> None:
         """Make a schedule's state (JSON text) durable, replacing what was kept."""
         ...
@@ -93,6 +97,10 @@ class MemoryStore:
 
     async def save_namespace(self, namespace: Namespace) -> None:
         return None
+
+    async def delete_namespace(self, name: str) -> None:
+        for run in [run for run in self._histories if run.namespace == name]:
+            del self._histories[run]
 
     async def save_schedule(self, namespace: str, schedule_id: str, state: str) -> None:
         return None

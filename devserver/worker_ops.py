@@ -13,7 +13,7 @@ from temporalio.api.enums.v1 import query_pb2, task_queue_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import activities, commands, queries, workflow_tasks
+from devserver.core import activities, command_checks, commands, queries, workflow_tasks
 from devserver.core.activities import ActivityInfo
 from devserver.core.changes import (
     ActivityTaskRef,
@@ -25,7 +25,7 @@ from devserver.core.changes import (
     WorkflowTaskRef,
 )
 from devserver.core.mutable_state import MutableState, WorkflowTaskStart, task_queue_message
-from devserver.core.protos import timestamp
+from devserver.core.protos import duration, timestamp
 from devserver.core.tokens import TaskToken
 from devserver.engine import Engine
 from devserver.errors import HistoryLimitExceeded, InvalidArgument, TaskNotFound, UnhandledCommand
@@ -365,10 +365,19 @@ class WorkerOps:
                 task_queue_pb2.TASK_QUEUE_TYPE_ACTIVITY,
             ]
             version = response.versions_info[""]
+            if request.report_task_reachability:
+                # Tempo has no versioned workers: new and running workflows all reach the unversioned queue.
+                version.task_reachability = task_queue_pb2.BUILD_ID_TASK_REACHABILITY_REACHABLE
             for queue_type in types:
-                version.types_info[queue_type].pollers.extend(self._pollers(request, queue_type))
+                type_info = version.types_info[queue_type]
+                if request.report_pollers:
+                    type_info.pollers.extend(self._pollers(request, queue_type))
+                if request.report_stats:
+                    type_info.stats.CopyFrom(self._stats(request, queue_type))
             return response
         response.pollers.extend(self._pollers(request, request.task_queue_type))
+        if request.report_stats:
+            response.stats.CopyFrom(self._stats(request, request.task_queue_type))
         if request.include_task_queue_status:
             kind = "activity" if request.task_queue_type == task_queue_pb2.TASK_QUEUE_TYPE_ACTIVITY else "workflow"
             queue = self.engine.matching.queue(request.namespace, request.task_queue.name, kind)
@@ -378,6 +387,33 @@ class WorkerOps:
             status.task_id_block.start_id = 1
             status.task_id_block.end_id = 100000
         return response
+
+    def list_partitions(
+        self, request: wsv1.ListTaskQueuePartitionsRequest, address: str
+    ) -> wsv1.ListTaskQueuePartitionsResponse:
+        """A Tempo task queue has one partition (the real dev server splits each into four),
+        owned by this server."""
+        if not request.HasField("task_queue"):
+            raise InvalidArgument("taskQueue is not set")
+        problem = command_checks.task_queue_name_problem(request.task_queue.name)
+        if problem is not None:
+            raise InvalidArgument(problem)
+        partition = taskqueue.TaskQueuePartitionMetadata(key=request.task_queue.name, owner_host_name=address)
+        return wsv1.ListTaskQueuePartitionsResponse(
+            activity_task_queue_partitions=[partition], workflow_task_queue_partitions=[partition]
+        )
+
+    def _stats(self, request: wsv1.DescribeTaskQueueRequest, queue_type: int) -> taskqueue.TaskQueueStats:
+        """Backlog and rates, as the real server reports them (rates over the last 30 s)."""
+        kind = "activity" if queue_type == task_queue_pb2.TASK_QUEUE_TYPE_ACTIVITY else "workflow"
+        queue = self.engine.matching.queue(request.namespace, request.task_queue.name, kind)
+        stats = taskqueue.TaskQueueStats(
+            approximate_backlog_count=len(queue.backlog),
+            tasks_add_rate=queue.added.rate(),
+            tasks_dispatch_rate=queue.dispatched.rate(),
+        )
+        stats.approximate_backlog_age.CopyFrom(duration(queue.backlog_age()))
+        return stats
 
     def _pollers(self, request: wsv1.DescribeTaskQueueRequest, queue_type: int) -> list[taskqueue.PollerInfo]:
         kind = "activity" if queue_type == task_queue_pb2.TASK_QUEUE_TYPE_ACTIVITY else "workflow"

@@ -41,7 +41,7 @@ import inspect
 import logging
 import random as _random
 import uuid as _uuid
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,6 +62,22 @@ from sdk._workflow_children import (
     execute_child_workflow,
     get_external_workflow_handle,
     start_child_workflow,
+)
+from sdk._workflow_context import (
+    ContextRuntime,
+    Info,
+    NotInWorkflowError,
+    ParentInfo,
+    RootInfo,
+    deprecate_patch,
+    get_last_completion_result,
+    get_last_failure,
+    has_last_completion_result,
+    memo,
+    memo_value,
+    patched,
+    upsert_memo,
+    upsert_search_attributes,
 )
 from sdk._workflow_handlers import (
     HandlerUnfinishedPolicy,
@@ -87,9 +103,11 @@ __all__ = [
     "NondeterminismError",
     "NotInWorkflowError",
     "ParentClosePolicy",
+    "ParentInfo",
     "RawValue",
     "ReadOnlyContextError",
     "RetryPolicy",
+    "RootInfo",
     "UnfinishedSignalHandlersWarning",
     "UnfinishedUpdateHandlersWarning",
     "UpdateInfo",
@@ -97,14 +115,21 @@ __all__ = [
     "continue_as_new",
     "current_update_info",
     "defn",
+    "deprecate_patch",
     "execute_activity",
     "execute_child_workflow",
     "get_external_workflow_handle",
+    "get_last_completion_result",
+    "get_last_failure",
+    "has_last_completion_result",
     "in_workflow",
     "info",
     "is_replaying",
     "logger",
+    "memo",
+    "memo_value",
     "now",
+    "patched",
     "payload_converter",
     "query",
     "random",
@@ -114,6 +139,8 @@ __all__ = [
     "start_activity",
     "start_child_workflow",
     "update",
+    "upsert_memo",
+    "upsert_search_attributes",
     "uuid4",
     "wait_condition",
 ]
@@ -125,10 +152,6 @@ METADATA_QUERY = "__temporal_workflow_metadata"
 """Built-in query listing a workflow's handlers (used by the TUI and the CLI)."""
 STACK_TRACE_QUERY = "__stack_trace"
 """Built-in query returning the stacks of the workflow's tasks (``temporal workflow stack``)."""
-
-
-class NotInWorkflowError(TempoError):
-    """A workflow-only function was called outside workflow code."""
 
 
 class NondeterminismError(TempoError):
@@ -160,39 +183,6 @@ class ContinueAsNewError(BaseException):
         self.task_queue = task_queue
         self.run_timeout = run_timeout
         self.task_timeout = task_timeout
-
-
-@dataclass(frozen=True)
-class Info:
-    """Facts about the running workflow, from :func:`info`.
-
-    Attributes:
-        workflow_id: The workflow ID chosen by whoever started it.
-        run_id: ID of this run (continue-as-new starts a new run).
-        workflow_type: Registered name of the workflow class.
-        task_queue: Task queue the workflow's tasks go to.
-        namespace: Namespace of the workflow.
-        attempt: Attempt number of the workflow run (1 unless retried).
-        start_time: When this run started.
-        continued_run_id: Run ID this run continued from, if any.
-        first_execution_run_id: Run ID of the first run in the chain.
-        run_timeout: Run timeout, if one was set.
-        execution_timeout: Execution timeout, if one was set.
-        history_length: Number of events in history at the current workflow task.
-    """
-
-    workflow_id: str
-    run_id: str
-    workflow_type: str
-    task_queue: str
-    namespace: str
-    attempt: int
-    start_time: datetime
-    continued_run_id: str | None = None
-    first_execution_run_id: str = ""
-    run_timeout: timedelta | None = None
-    execution_timeout: timedelta | None = None
-    history_length: int = 0
 
 
 # --- definitions --------------------------------------------------------------------------
@@ -472,7 +462,7 @@ def query(fn: CallableT | None = None, *, name: str | None = None, dynamic: bool
 # --- runtime --------------------------------------------------------------------------------
 
 
-class _Runtime(ABC):
+class _Runtime(ContextRuntime):
     """What the public functions need from the worker's workflow instance.
 
     The instance is the running event loop, so there is no global state: code

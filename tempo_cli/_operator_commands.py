@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -19,14 +21,19 @@ from tempo_cli._context import CliContext, Output, UsageError
 from tempo_cli._raw_calls import call
 from tempo_cli._render import key_value_table, proto_dict
 
+_REFUSALS = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ALREADY_EXISTS)
 
-async def _call(client: Any, method: Any, request: Message, what: str) -> Any:
+
+async def _call(
+    client: Any, method: Any, request: Message, what: str, refusals: tuple[grpc.StatusCode, ...] = _REFUSALS
+) -> Any:
+    """The call; a refusal (by default: not found, already exists) as ``unable to <what>: <why>``."""
     from sdk.exceptions import RPCError
 
     try:
         return await call(client, method, request)
     except RPCError as err:
-        if err.status_code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ALREADY_EXISTS):
+        if err.status_code in refusals:
             raise UsageError(f"unable to {what}: {err.message}") from None
         raise
 
@@ -283,12 +290,7 @@ def create_namespace(
         kept = parse_duration("--retention", retention)
     except UsageError as err:
         cli.abort(str(err))
-    pairs: dict[str, str] = {}
-    for item in data:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            cli.abort(f"--data: {item!r} is not KEY=VALUE")
-        pairs[key] = value
+    pairs = _data_pairs(cli, data)
     namespace = cli.settings.namespace
     request = wsv1.RegisterNamespaceRequest(
         namespace=namespace, description=description, owner_email=email, data=pairs, is_global_namespace=is_global
@@ -299,6 +301,160 @@ def create_namespace(
     cli.run(lambda client: _call(client, client.service.RegisterNamespace, request, f"create namespace {namespace}"))
     if not cli.json_mode:
         cli.info(f"Namespace {namespace} successfully registered.")
+
+
+def _data_pairs(cli: CliContext, data: list[str]) -> dict[str, str]:
+    """``--data KEY=VALUE`` pairs; the value is kept as typed, as `temporal` keeps it."""
+    pairs: dict[str, str] = {}
+    for item in data:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            cli.abort(f"--data: {item!r} is not KEY=VALUE")
+        pairs[key] = value
+    return pairs
+
+
+@dataclass
+class NamespaceUpdate:
+    """The flags of `tempo operator namespace update` (None: not given)."""
+
+    active_cluster: str | None = None
+    clusters: list[str] = field(default_factory=list)
+    data: list[str] = field(default_factory=list)
+    description: str | None = None
+    email: str | None = None
+    history_archival_state: str | None = None
+    history_uri: str | None = None
+    promote_global: bool = False
+    replication_state: str | None = None
+    retention: str | None = None
+    visibility_archival_state: str | None = None
+    visibility_uri: str | None = None
+
+    def configuration_flags(self) -> list[str]:
+        """The flags given that change the namespace's configuration, sorted as `temporal` names them."""
+        given = {
+            "--cluster": bool(self.clusters),
+            "--data": bool(self.data),
+            "--description": self.description is not None,
+            "--email": self.email is not None,
+            "--history-archival-state": self.history_archival_state is not None,
+            "--history-uri": self.history_uri is not None,
+            "--replication-state": self.replication_state is not None,
+            "--retention": self.retention is not None,
+            "--visibility-archival-state": self.visibility_archival_state is not None,
+            "--visibility-uri": self.visibility_uri is not None,
+        }
+        return sorted(flag for flag, is_given in given.items() if is_given)
+
+
+_ARCHIVAL_STATES = {"disabled": 1, "enabled": 2}
+_REPLICATION_STATES = {"normal": 1, "handover": 2}
+
+
+def _choice(cli: CliContext, flag: str, value: str | None, choices: dict[str, int]) -> int:
+    if value is None:
+        return 0
+    if value not in choices:
+        cli.abort(f'invalid argument "{value}" for "{flag}" flag: {value} is not one of required values of '
+                  + ", ".join(choices))  # fmt: skip
+    return choices[value]
+
+
+def update_namespace(cli: CliContext, flags: NamespaceUpdate) -> None:
+    """`tempo operator namespace update`: UpdateNamespace of -n. As with `temporal`, promoting and
+    changing the active cluster are requests of their own, combined with nothing else."""
+    from google.protobuf import duration_pb2
+
+    from tempo_cli._inputs import parse_duration
+
+    namespace = cli.settings.namespace
+    request = wsv1.UpdateNamespaceRequest(namespace=namespace)
+    if flags.promote_global and flags.active_cluster is not None:
+        cli.abort("both --promote-global and --active-cluster flags cannot be set together")
+    if flags.promote_global:
+        cli.info(
+            f"Will promote local namespace to global namespace for:{namespace}, other flag will be omitted. "
+            "If it is already global namespace, this will be no-op."
+        )
+        request.promote_namespace = True
+    elif flags.active_cluster is not None:
+        conflicting = flags.configuration_flags()
+        if conflicting:
+            cli.abort(
+                f"--active-cluster cannot be combined with {', '.join(conflicting)}; update namespace "
+                "configuration before changing the active cluster"
+            )
+        cli.info(f"Will set active cluster name to: {flags.active_cluster}.")
+        request.replication_config.active_cluster_name = flags.active_cluster
+    else:
+        try:
+            kept = parse_duration("--retention", flags.retention)
+        except UsageError as err:
+            cli.abort(str(err))
+        request.update_info.description = flags.description or ""
+        request.update_info.owner_email = flags.email or ""
+        request.update_info.data.update(_data_pairs(cli, flags.data))
+        config = request.config
+        if kept is not None:
+            config.workflow_execution_retention_ttl.CopyFrom(duration_pb2.Duration(seconds=int(kept.total_seconds())))
+        config.history_archival_state = _choice(  # type: ignore[assignment]
+            cli, "--history-archival-state", flags.history_archival_state, _ARCHIVAL_STATES
+        )
+        config.history_archival_uri = flags.history_uri or ""
+        config.visibility_archival_state = _choice(  # type: ignore[assignment]
+            cli, "--visibility-archival-state", flags.visibility_archival_state, _ARCHIVAL_STATES
+        )
+        config.visibility_archival_uri = flags.visibility_uri or ""
+        replication = request.replication_config
+        for name in flags.clusters:
+            replication.clusters.add(cluster_name=name)
+        replication.state = _choice(  # type: ignore[assignment]
+            cli, "--replication-state", flags.replication_state, _REPLICATION_STATES
+        )
+
+    async def update(client: Any) -> wsv1.UpdateNamespaceResponse:
+        from sdk.exceptions import RPCError
+
+        try:
+            return await call(client, client.service.UpdateNamespace, request)
+        except RPCError as err:
+            if err.status_code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                raise UsageError(f"namespace update failed: {err.message}") from None
+            raise
+
+    response = cli.run(update)
+    if cli.json_mode:
+        cli.write_json(proto_dict(response))
+    else:
+        cli.info(f"Namespace {namespace} update succeeded.")
+
+
+def delete_namespace(cli: CliContext, yes: bool) -> None:
+    """`tempo operator namespace delete`: OperatorService.DeleteNamespace of -n, once the name is
+    typed again (or --yes)."""
+    namespace = cli.settings.namespace
+    if not yes:
+        print(
+            f"Are you sure you want to delete namespace {namespace}? Type namespace name to confirm: ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+        if sys.stdin.readline().strip() != namespace:
+            cli.abort("user denied confirmation or mistyped the namespace name")
+
+    async def delete(client: Any) -> opv1.DeleteNamespaceResponse:
+        request = opv1.DeleteNamespaceRequest(namespace=namespace)
+        refusals = (*_REFUSALS, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION)
+        stub = _operator_stub(client)
+        return await _call(client, stub.DeleteNamespace, request, f"delete namespace {namespace}", refusals)
+
+    response = cli.run(delete)
+    if cli.json_mode:
+        cli.write_json(proto_dict(response))
+    else:
+        cli.info(f"Namespace {namespace} has been deleted.")
 
 
 _HEALTH_STATUSES = {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}

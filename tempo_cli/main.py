@@ -11,7 +11,7 @@ os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 import typer
 
 import tempo_cli.create
-from tempo_cli import activity, batch, operator, schedule, server, workflow
+from tempo_cli import activity, batch, operator, schedule, server, task_queue, workflow
 from tempo_cli import config as config_commands
 from tempo_cli import env as env_commands
 from tempo_cli._usage_errors import OneLineUsageErrors
@@ -38,6 +38,7 @@ app.add_typer(activity.app, name="activity")
 app.add_typer(batch.app, name="batch")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(operator.app, name="operator")
+app.add_typer(task_queue.app, name="task-queue")
 app.add_typer(config_commands.app, name="config")
 app.add_typer(env_commands.app, name="env")
 app.command("create")(tempo_cli.create.create)

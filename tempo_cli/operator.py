@@ -28,7 +28,7 @@ app.callback()(store_global_options)
 
 namespace_app = typer.Typer(
     help=(
-        "Create, describe and list namespaces.\n\n\b\nExamples:\n"
+        "Create, describe, list, update and delete namespaces.\n\n\b\nExamples:\n"
         "  tempo operator namespace list\n  tempo operator namespace describe -n default"
     ),
     no_args_is_help=True,
@@ -110,6 +110,112 @@ def create_namespace(
     from tempo_cli import _operator_commands
 
     _operator_commands.create_namespace(cli, retention, description, email, data or [], is_global)
+
+
+@command(namespace_app, name="update")
+def update_namespace(
+    cli: CliContext,
+    active_cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--active-cluster",
+            help="Active Cluster (Service) name. Cannot be combined with options that modify Namespace configuration.",
+            show_default=False,
+        ),
+    ] = None,
+    cluster: Annotated[
+        list[str] | None, typer.Option("--cluster", help="Cluster (Service) names.", show_default=False)
+    ] = None,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", help="Namespace data as KEY=VALUE pairs (added to what is there).", show_default=False),
+    ] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", help="Namespace description.", show_default=False)
+    ] = None,
+    email: Annotated[str | None, typer.Option("--email", help="Owner email.", show_default=False)] = None,
+    history_archival_state: Annotated[
+        str | None,
+        typer.Option(
+            "--history-archival-state",
+            help="History archival state. Accepted values: disabled, enabled.",
+            show_default=False,
+        ),
+    ] = None,
+    history_uri: Annotated[
+        str | None, typer.Option("--history-uri", help="Archive history to this URI.", show_default=False)
+    ] = None,
+    promote_global: Annotated[
+        bool, typer.Option("--promote-global", help="Enable multi-region data replication.")
+    ] = False,
+    replication_state: Annotated[
+        str | None,
+        typer.Option(
+            "--replication-state", help="Replication state. Accepted values: normal, handover.", show_default=False
+        ),
+    ] = None,
+    retention: Annotated[
+        str | None,
+        typer.Option(
+            "--retention", help="Length of time a closed Workflow is preserved before deletion.", show_default=False
+        ),
+    ] = None,
+    visibility_archival_state: Annotated[
+        str | None,
+        typer.Option(
+            "--visibility-archival-state",
+            help="Visibility archival state. Accepted values: disabled, enabled.",
+            show_default=False,
+        ),
+    ] = None,
+    visibility_uri: Annotated[
+        str | None, typer.Option("--visibility-uri", help="Archive visibility data to this URI.", show_default=False)
+    ] = None,
+) -> None:
+    """Update a namespace (-n): description, owner, data, retention, archival, replication.
+
+    \b
+    Examples:
+      tempo operator namespace update -n orders --description "Order workflows" --retention 168h
+      tempo operator namespace update -n orders --data team=payments
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.update_namespace(
+        cli,
+        _operator_commands.NamespaceUpdate(
+            active_cluster=active_cluster,
+            clusters=cluster or [],
+            data=data or [],
+            description=description,
+            email=email,
+            history_archival_state=history_archival_state,
+            history_uri=history_uri,
+            promote_global=promote_global,
+            replication_state=replication_state,
+            retention=retention,
+            visibility_archival_state=visibility_archival_state,
+            visibility_uri=visibility_uri,
+        ),
+    )
+
+
+@command(namespace_app, name="delete")
+def delete_namespace(
+    cli: CliContext,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't prompt to confirm deletion.")] = False,
+) -> None:
+    """Delete a namespace (-n) with all its workflows, schedules and batch jobs, after typing its
+    name to confirm (or --yes).
+
+    \b
+    Examples:
+      tempo operator namespace delete -n orders
+      tempo operator namespace delete -n orders --yes
+    """
+    from tempo_cli import _operator_commands
+
+    _operator_commands.delete_namespace(cli, yes)
 
 
 @command(namespace_app, name="list")

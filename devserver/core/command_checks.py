@@ -389,7 +389,11 @@ def _task_queue_error(attrs: command_pb.ScheduleActivityTaskCommandAttributes) -
     """Why the real server refuses an activity's task queue: missing, unnamed, too long, reserved."""
     if not attrs.HasField("task_queue"):
         return "taskQueue is not set"
-    name = attrs.task_queue.name
+    return task_queue_name_problem(attrs.task_queue.name)
+
+
+def task_queue_name_problem(name: str) -> str | None:
+    """Why the real server refuses a task queue name: empty, too long, reserved."""
     if not name:
         return "missing task queue name"
     if len(name) > MAX_ID_LENGTH:

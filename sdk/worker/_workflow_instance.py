@@ -20,7 +20,7 @@ import inspect
 import logging
 import random
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,12 +34,15 @@ from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from sdk._options import ActivityOptions, ChildWorkflowOptions
 from sdk._workflow_children import ChildWorkflowHandle
 from sdk._workflow_handlers import RawValue, ReadOnlyContextError, UpdateInfo
+from sdk.common import SearchAttributeUpdate
 from sdk.converter import DataConverter
 from sdk.exceptions import ActivityError, CancelledError, ChildWorkflowError, FailureError
 from sdk.worker import _history as h
 from sdk.worker._activity_steps import Activities
 from sdk.worker._other_workflows import OtherWorkflows
+from sdk.worker._patches import Patches
 from sdk.worker._updates import Handlers
+from sdk.worker._workflow_properties import WorkflowProperties, info_from_start
 from sdk.workflow import (
     METADATA_QUERY,
     STACK_TRACE_QUERY,
@@ -133,6 +136,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._time = 0.0
         self._replaying = False
         self._history_length = 0
+        self._history_size = 0
+        self._continue_as_new_suggested = False
         self._ready: collections.deque[asyncio.Handle] = collections.deque()
         self._commands: list[command_pb.Command] = []
         self._next_seq = {"timer": 1, "activity": 1}
@@ -140,6 +145,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._activity_steps = Activities(self)
         self._conditions: list[tuple[Callable[[], bool], asyncio.Future[bool]]] = []
         self._others = OtherWorkflows(self)
+        self._patches = Patches(self._add_command)
+        self._properties = WorkflowProperties(converter, self._add_command)
+        self._info_version = -1
         self._run_task: asyncio.Task[Any] | None = None
         self._task_failure: BaseException | None = None
         self._cancel_requested = False
@@ -172,6 +180,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._time = activation.time.timestamp()
         self._replaying = activation.is_replaying
         self._history_length = activation.started_event_id
+        self._history_size = activation.history_size_bytes
+        self._continue_as_new_suggested = activation.continue_as_new_suggested
+        self._patches.begin(activation.is_replaying, activation.expected_commands, activation.core_flags)
         self._activity_steps.scheduled = activation.scheduled_activities
         self._commands = []
         self._task_failure = None
@@ -270,21 +281,16 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     def _initialise(self, job: h.StartWorkflow) -> None:
         attrs = job.attributes
         original_run = attrs.original_execution_run_id or self._run_id
-        self._info = Info(
+        self._info = info_from_start(
+            attrs,
+            workflow_type=job.workflow_type,
+            start_time=job.start_time,
+            namespace=self._namespace,
             workflow_id=self._workflow_id,
             run_id=self._run_id,
-            workflow_type=job.workflow_type,
             task_queue=self._task_queue,
-            namespace=self._namespace,
-            attempt=attrs.attempt or 1,
-            start_time=job.start_time,
-            continued_run_id=attrs.continued_execution_run_id or None,
-            first_execution_run_id=attrs.first_execution_run_id,
-            run_timeout=(attrs.workflow_run_timeout.ToTimedelta() if attrs.HasField("workflow_run_timeout") else None),
-            execution_timeout=(
-                attrs.workflow_execution_timeout.ToTimedelta() if attrs.HasField("workflow_execution_timeout") else None
-            ),
         )
+        self._properties.start(attrs)
         # The seed must be the same on every replay of this run: derive it from the
         # run ID recorded in the start event.
         digest = hashlib.sha256(original_run.encode()).digest()
@@ -560,7 +566,56 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             raise RuntimeError("workflow not started")
         if self._info.history_length != self._history_length:
             self._info = _replace(self._info, history_length=self._history_length)
+        if self._info_version != self._properties.version:
+            self._info = _replace(
+                self._info,
+                search_attributes=self._properties.untyped_search_attributes(),
+                typed_search_attributes=self._properties.typed_search_attributes(),
+                raw_memo=self._properties.raw_memo(),
+            )
+            self._info_version = self._properties.version
         return self._info
+
+    def workflow_history_length(self) -> int:
+        return self._history_length
+
+    def workflow_history_size(self) -> int:
+        return self._history_size
+
+    def workflow_continue_as_new_suggested(self) -> bool:
+        return self._continue_as_new_suggested
+
+    def workflow_patch(self, patch_id: str, *, deprecated: bool) -> bool:
+        self._no_commands_in_queries("use patches")
+        return self._patches.patch(patch_id, deprecated)
+
+    def workflow_upsert_search_attributes(self, updates: Sequence[SearchAttributeUpdate[Any]]) -> None:
+        self._no_commands_in_queries("upsert search attributes")
+        self._properties.upsert_search_attributes(updates)
+
+    def workflow_upsert_memo(self, updates: Mapping[str, Any]) -> None:
+        self._no_commands_in_queries("upsert the memo")
+        self._properties.upsert_memo(updates)
+
+    def workflow_memo_keys(self) -> list[str]:
+        return self._properties.memo_keys()
+
+    def workflow_memo_value(self, key: str, type_hint: Any) -> Any:
+        return self._properties.memo_value(key, type_hint)
+
+    def workflow_last_completion_result(self, type_hint: Any) -> tuple[bool, Any]:
+        return self._properties.last_completion_result(type_hint)
+
+    def workflow_last_failure(self) -> BaseException | None:
+        return self._properties.last_failure()
+
+    @property
+    def flags_to_record(self) -> list[int]:
+        """Internal flags the last activation used first: its completion records them."""
+        return self._patches.flags_to_record
+
+    def _add_command(self, command: command_pb.Command) -> None:
+        self._commands.append(command)
 
     def workflow_now(self) -> datetime:
         return datetime.fromtimestamp(self._time, tz=UTC)

@@ -319,6 +319,9 @@ class WorkflowWorker:
                 discard_speculative_workflow_task_with_events=True
             ),
         )
+        if run.instance.flags_to_record:
+            # As the official SDK's core does, so either SDK replays the other's histories alike.
+            request.sdk_metadata.core_used_flags.extend(run.instance.flags_to_record)
         keep = bool(self.sticky_queue) and not run.instance.completed and not self._stopping
         if keep:
             request.sticky_attributes.CopyFrom(

@@ -100,3 +100,21 @@ def test_payload_shorthand_follows_temporals_go_rules() -> None:
         ]
     }
     assert proto_json(Payloads(payloads=[payload(b"1", encoding=b"json/plain")])) == [1]
+
+
+def test_values_print_as_temporal_prints_them() -> None:
+    import datetime
+
+    from tempo_cli._go_format import cli_duration, float32_number, go_duration, relative_time, rfc3339_nano
+
+    assert [go_duration(n) for n in (0, 250 * 10**6, 2_601_993_601, 72_733_554_020, 3723 * 10**9)] == [
+        "0s", "250ms", "2.601993601s", "1m12.73355402s", "1h2m3s",
+    ]  # fmt: skip
+    assert cli_duration(72_733_554_020) == "1m 12.73355402s"
+    assert cli_duration(3 * 86400 * 10**9) == "3d 0h 0m 0s"
+    assert (float32_number(100000.0), float32_number(2.623305), float32_number(0.0)) == (100000, 2.623305, 0)
+    now = datetime.datetime(2026, 12, 4, 12, 0, 0, tzinfo=datetime.UTC)
+    ago = [relative_time(now - datetime.timedelta(seconds=s), now) for s in (0.2, 1, 2, 61, 7200)]
+    assert ago == ["now", "1 second ago", "2 seconds ago", "1 minute ago", "2 hours ago"]
+    assert rfc3339_nano(now, 854_339_100) == "2026-12-04T12:00:00.8543391Z"
+    assert rfc3339_nano(now, 0) == "2026-12-04T12:00:00Z"

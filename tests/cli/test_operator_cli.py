@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner, Result
 
 from tempo_cli.main import app as root
 from tests.cli.cli_results import json_out, new_id, one_line_error, real_cli
+from tests.servers import tempo_server
 
 
 def _operator(address: str, *args: str) -> Result:
@@ -156,3 +158,115 @@ def test_cluster_list_as_temporal_prints_it(server_address: str) -> None:
     assert cluster["address"].endswith(server_address.rsplit(":", 1)[1])
     text = _operator(server_address, "cluster", "list").stdout
     assert "IsReplicationEnabled" in text and "active" in text
+
+
+def test_namespace_update_changes_what_was_asked(server_address: str) -> None:
+    name = new_id("tempo-ns")
+    assert _operator(server_address, "namespace", "create", "-n", name, "--data", "team=checkout").exit_code == 0
+    updated = json_out(
+        _operator(
+            server_address,
+            *("namespace", "update", "-n", name, "--description", "orders", "--email", "ops@example.com"),
+            *("--data", 'limits={"max": 3}', "--retention", "48h", "-o", "json"),
+        )
+    )
+    described = json.loads(
+        real_cli(server_address, "operator", "namespace", "describe", "-n", name, "-o", "json").stdout
+    )
+    assert updated == described  # the updated namespace, as `temporal` describes it
+    info = described["namespaceInfo"]
+    assert (info["description"], info["ownerEmail"]) == ("orders", "ops@example.com")
+    assert info["data"] == {"team": "checkout", "limits": '{"max": 3}'}  # merged, the value as typed
+    assert described["config"]["workflowExecutionRetentionTtl"] == "172800s"
+    assert described["replicationConfig"]["state"] == "REPLICATION_STATE_NORMAL"
+    # The real CLI's update reaches the same server state, and ours reads it back.
+    real_cli(server_address, "operator", "namespace", "update", "-n", name, "--description", "shipping")
+    text = _operator(server_address, "namespace", "update", "-n", name, "--email", "x@example.com")
+    assert text.exit_code == 0 and text.stderr.strip() == f"Namespace {name} update succeeded."
+    again = json_out(_operator(server_address, "namespace", "describe", "-n", name, "-o", "json"))
+    info = again["namespaceInfo"]
+    assert (info["description"], info["ownerEmail"]) == ("shipping", "x@example.com")
+
+
+def test_namespace_update_refuses_what_the_real_cli_refuses(server_address: str) -> None:
+    name = new_id("tempo-ns")
+    assert _operator(server_address, "namespace", "create", "-n", name).exit_code == 0
+    short = _operator(server_address, "namespace", "update", "-n", name, "--retention", "30m")
+    assert one_line_error(short) == "namespace update failed: A valid retention period is not set on request."
+    mixed = _operator(server_address, "namespace", "update", "-n", name, "--active-cluster", "active", "--email", "x")
+    assert one_line_error(mixed) == (
+        "--active-cluster cannot be combined with --email; update namespace configuration before changing "
+        "the active cluster"
+    )
+    other_cluster = _operator(server_address, "namespace", "update", "-n", name, "--active-cluster", "elsewhere")
+    assert other_cluster.exit_code == 1
+    assert other_cluster.stderr.splitlines()[-1] == "error: namespace update failed: Invalid cluster name: elsewhere"
+    unknown = _operator(server_address, "namespace", "update", "-n", new_id("no-such"), "--description", "x")
+    assert one_line_error(unknown).startswith("namespace update failed: Namespace no-such-")
+    bad_state = _operator(server_address, "namespace", "update", "-n", name, "--replication-state", "paused")
+    assert one_line_error(bad_state) == (
+        'invalid argument "paused" for "--replication-state" flag: paused is not one of required values of '
+        "normal, handover"
+    )
+    promote = _operator(server_address, "namespace", "update", "-n", name, "--promote-global")
+    assert promote.exit_code == 1
+    assert promote.stderr.splitlines()[-1].startswith("error: namespace update failed: global namespace is not enabled")
+
+
+def test_namespace_delete_takes_its_workflows_with_it(server_address: str) -> None:
+    name = new_id("tempo-ns")
+    assert _operator(server_address, "namespace", "create", "-n", name).exit_code == 0
+    real_cli(server_address, "workflow", "start", "-n", name, "--type", "Order", "-t", "orders", "-w", "order-1")
+    mistyped = CliRunner().invoke(
+        root,
+        ["operator", "namespace", "delete", "-n", name, "--address", server_address],
+        input="default\n",
+        env={"NO_COLOR": None, "TEMPORAL_ADDRESS": None},
+    )
+    assert mistyped.exit_code == 1
+    assert mistyped.stderr.endswith("error: user denied confirmation or mistyped the namespace name\n")
+    assert _operator(server_address, "namespace", "describe", "-n", name).exit_code == 0  # still there
+    confirmed = CliRunner().invoke(
+        root,
+        ["operator", "namespace", "delete", "-n", name, "--address", server_address, "-o", "json"],
+        input=f"{name}\n",
+        env={"NO_COLOR": None, "TEMPORAL_ADDRESS": None},
+    )
+    assert confirmed.exit_code == 0, confirmed.stderr
+    assert json.loads(confirmed.stdout)["deletedNamespace"].startswith(f"{name}-deleted-")
+    gone = _operator(server_address, "namespace", "describe", "-n", name)
+    assert one_line_error(gone) == f"unable to describe namespace {name}: Namespace {name} is not found."
+    again = one_line_error(_operator(server_address, "namespace", "delete", "-n", name, "--yes"))
+    # (the real server says "namespace" while the deleted one is still being removed)
+    assert again.startswith(f"unable to delete namespace {name}: ") and f"{name} is not found" in again
+    # The real CLI deletes on Tempo as on the real server.
+    other = new_id("tempo-ns")
+    assert _operator(server_address, "namespace", "create", "-n", other).exit_code == 0
+    real_cli(server_address, "operator", "namespace", "delete", "-n", other, "--yes")
+    assert _operator(server_address, "namespace", "describe", "-n", other).exit_code == 1
+
+
+def test_namespace_changes_survive_a_restart(tmp_path: Path) -> None:
+    """With --db-filename an update is kept and a deleted namespace stays deleted, its workflows
+    with it: a namespace of the same name made later starts empty."""
+    db = str(tmp_path / "tempo.db")
+    server = tempo_server("--db-filename", db).start()
+    try:
+        for name in ("kept", "dropped"):
+            assert _operator(server.address, "namespace", "create", "-n", name).exit_code == 0
+            real_cli(server.address, "workflow", "start", "-n", name, "--type", "Order", "-t", "q", "-w", "order-1")
+        assert _operator(server.address, "namespace", "update", "-n", "kept", "--description", "d").exit_code == 0
+        assert _operator(server.address, "namespace", "delete", "-n", "dropped", "-y").exit_code == 0
+    finally:
+        server.stop()
+    server = tempo_server("--db-filename", db, port=server.port).start()
+    try:
+        kept = json_out(_operator(server.address, "namespace", "describe", "-n", "kept", "-o", "json"))
+        assert kept["namespaceInfo"]["description"] == "d"
+        assert _operator(server.address, "namespace", "describe", "-n", "dropped").exit_code == 1
+        assert _operator(server.address, "namespace", "create", "-n", "dropped").exit_code == 0
+        listed = real_cli(server.address, "workflow", "list", "-n", "dropped", "-o", "json").stdout
+        assert json.loads(listed or "[]") == []
+        assert len(json.loads(real_cli(server.address, "workflow", "list", "-n", "kept", "-o", "json").stdout)) == 1
+    finally:
+        server.stop()

@@ -4,6 +4,7 @@ calls, and worded an empty one differently)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -46,6 +47,31 @@ def _cases(workflows: WorkflowServiceStub, operator: OperatorServiceStub) -> dic
         "remove nothing": lambda: operator.RemoveSearchAttributes(
             opv1.RemoveSearchAttributesRequest(namespace="default")
         ),
+        "update without namespace": lambda: workflows.UpdateNamespace(wsv1.UpdateNamespaceRequest()),
+        "update an unknown namespace": lambda: workflows.UpdateNamespace(
+            wsv1.UpdateNamespaceRequest(namespace="no-such-namespace")
+        ),
+        "update with a retention under an hour": lambda: workflows.UpdateNamespace(
+            wsv1.UpdateNamespaceRequest(
+                namespace="default", config={"workflow_execution_retention_ttl": Duration(seconds=3599)}
+            )
+        ),
+        "update to another cluster": lambda: workflows.UpdateNamespace(
+            wsv1.UpdateNamespaceRequest(namespace="default", replication_config={"active_cluster_name": "other"})
+        ),
+        "update to handover": lambda: workflows.UpdateNamespace(
+            wsv1.UpdateNamespaceRequest(namespace="default", replication_config={"state": 2})
+        ),
+        "promote to global": lambda: workflows.UpdateNamespace(
+            wsv1.UpdateNamespaceRequest(namespace="default", promote_namespace=True)
+        ),
+        "delete a bad binary never added": lambda: workflows.UpdateNamespace(
+            wsv1.UpdateNamespaceRequest(namespace="default", delete_bad_binary="abc")
+        ),
+        "delete without namespace": lambda: operator.DeleteNamespace(opv1.DeleteNamespaceRequest()),
+        "delete an unknown namespace": lambda: operator.DeleteNamespace(
+            opv1.DeleteNamespaceRequest(namespace="no-such-namespace")
+        ),
     }
 
 
@@ -69,3 +95,29 @@ async def test_namespace_admin_without_a_namespace_matches_the_real_server(
     differences = {name: f"\n  ours {ours[name]}\n  real {real[name]}" for name in real if ours[name] != real[name]}
     assert not differences, "".join(f"\n{name}:{text}" for name, text in differences.items())
     assert real["list search attributes without namespace"] == "INVALID_ARGUMENT Namespace is not set on request."
+
+
+async def _state_changes(address: str, name: str) -> list[str]:
+    """A namespace's state moved forward and back: which moves each server takes."""
+    states = {"deprecated": 2, "registered": 1, "deleted": 3}
+    out = []
+    async with grpc.aio.insecure_channel(address) as channel:
+        workflows = WorkflowServiceStub(channel)
+        await workflows.RegisterNamespace(
+            wsv1.RegisterNamespaceRequest(namespace=name, workflow_execution_retention_period=DAY)
+        )
+        for state in ("registered", "deprecated", "deprecated", "registered", "deleted", "deprecated"):
+            request = wsv1.UpdateNamespaceRequest(namespace=name, update_info={"state": states[state]})
+            try:
+                response = await workflows.UpdateNamespace(request)
+                out.append(f"{state}: now {response.namespace_info.state}")
+            except grpc.aio.AioRpcError as error:
+                out.append(f"{state}: {error.code().name} {error.details()}")
+    return out
+
+
+async def test_namespace_state_moves_only_forward_as_on_the_real_server(tempo_address: str, real_address: str) -> None:
+    name = f"states-{uuid.uuid4().hex[:8]}"
+    ours, real = await _state_changes(tempo_address, name), await _state_changes(real_address, name)
+    assert ours == real
+    assert "registered: INVALID_ARGUMENT Invalid namespace state update." in real

@@ -196,6 +196,15 @@ class Requests:
         )
         return WorkflowExecution(workflow_id=workflow_id, run_id=started.run_id)
 
+    def scratch_namespace(self) -> str:
+        """A new namespace, for a probe that changes or deletes one."""
+        name = self._id("ns")
+        self.stub.RegisterNamespace(
+            wsv1.RegisterNamespaceRequest(namespace=name, workflow_execution_retention_period={"seconds": 86400}),
+            timeout=10,
+        )
+        return name
+
     def workflow_task(self) -> tuple[WorkflowExecution, bytes]:
         """A running workflow and the token of its first workflow task."""
         queue = self._id("q")
@@ -380,7 +389,7 @@ class Requests:
             request.task_token = next(tokens)
             request.completed_type = 1  # ANSWERED
             done = lambda: _drain(tokens)  # noqa: E731
-        elif name in ("PollWorkflowTaskQueue", "PollActivityTaskQueue", "DescribeTaskQueue"):
+        elif name in ("PollWorkflowTaskQueue", "PollActivityTaskQueue", "DescribeTaskQueue", "ListTaskQueuePartitions"):
             request.task_queue.name = self._id("idle")
         elif name == "UpdateWorkflowExecution":
             execution, _ = self.settled()
@@ -402,6 +411,9 @@ class Requests:
         elif name == "RegisterNamespace":
             request.namespace = self._id("ns")
             request.workflow_execution_retention_period.seconds = 86400
+        elif name in ("UpdateNamespace", "DeleteNamespace"):
+            # A namespace of its own: the other probes need theirs.
+            request.namespace = self.scratch_namespace()
         elif name == "AddSearchAttributes":
             request.search_attributes[f"EnumProbe{uuid.uuid4().hex[:8]}"] = 2  # KEYWORD
         elif name == "RemoveSearchAttributes":

@@ -18,9 +18,11 @@ def test_workflow_module_exports() -> None:
         "NondeterminismError",
         "NotInWorkflowError",
         "ParentClosePolicy",
+        "ParentInfo",
         "RawValue",
         "ReadOnlyContextError",
         "RetryPolicy",
+        "RootInfo",
         "UnfinishedSignalHandlersWarning",
         "UnfinishedUpdateHandlersWarning",
         "UpdateInfo",
@@ -28,14 +30,21 @@ def test_workflow_module_exports() -> None:
         "continue_as_new",
         "current_update_info",
         "defn",
+        "deprecate_patch",
         "execute_activity",
         "execute_child_workflow",
         "get_external_workflow_handle",
+        "get_last_completion_result",
+        "get_last_failure",
+        "has_last_completion_result",
         "in_workflow",
         "info",
         "is_replaying",
         "logger",
+        "memo",
+        "memo_value",
         "now",
+        "patched",
         "payload_converter",
         "query",
         "random",
@@ -45,6 +54,8 @@ def test_workflow_module_exports() -> None:
         "start_activity",
         "start_child_workflow",
         "update",
+        "upsert_memo",
+        "upsert_search_attributes",
         "uuid4",
         "wait_condition",
     ]
@@ -64,3 +75,16 @@ def test_activity_and_worker_exports() -> None:
     assert sdk.Worker is worker.Worker
     assert sdk.Replayer is worker.Replayer
     assert sdk.workflow is workflow and sdk.activity is activity
+
+
+def test_common_module_exports() -> None:
+    from sdk import common
+
+    assert sorted(common.__all__) == [
+        "SearchAttributeIndexedValueType",
+        "SearchAttributeKey",
+        "SearchAttributePair",
+        "SearchAttributeUpdate",
+        "TypedSearchAttributes",
+    ]
+    assert all(hasattr(common, name) for name in common.__all__)

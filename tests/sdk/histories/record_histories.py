@@ -1,7 +1,8 @@
 """Record the histories in this directory from the real Temporal dev server.
 
 Run ``python -m tests.sdk.histories.record_histories`` after changing the
-workflows in ``order_app.py``, ``flaky_app.py`` or ``family_app.py``; commit the JSON it writes.
+workflows in ``order_app.py``, ``flaky_app.py``, ``family_app.py`` or ``patch_app.py``; commit
+the JSON it writes.
 The files are what ``temporal workflow show -o json`` prints.
 """
 
@@ -15,9 +16,10 @@ from typing import Any
 
 from sdk.client import Client
 from sdk.worker import Worker
-from tests.sdk import family_app, flaky_app
+from tests.sdk import family_app, flaky_app, patch_app
 from tests.sdk.family_runs import our_worker
 from tests.sdk.order_app import Order, OrderStatus, charge_customer, get_product, send_receipt
+from tests.sdk.patch_runs import run_official, run_ours
 from tests.servers import real_server, temporal_binary
 
 HERE = Path(__file__).parent
@@ -65,10 +67,23 @@ async def _record(address: str) -> None:
             _save(address, f"family-{scenario}", f"family_{scenario}.json")
 
 
+async def _record_patches(address: str) -> None:
+    """The ``Shipping`` versions: v1 (before the patch), v2 (patched) and v3 (deprecated) by our
+    SDK, and v2 by the official one."""
+    client = await Client.connect(address)
+    versions = {"v1": patch_app.ShippingV1, "v2": patch_app.ShippingV2, "v3": patch_app.ShippingV3}
+    for version, workflow_class in versions.items():
+        _, _, workflow_id = await run_ours(client, f"record-shipping-{version}", workflow_class)
+        _save(address, workflow_id, f"shipping_{version}.json")
+    _, _, workflow_id = await run_official(address, "record-shipping-official")
+    _save(address, workflow_id, "shipping_v2_official.json")
+
+
 def main() -> None:
     server = real_server().start(timeout=60)
     try:
         asyncio.run(_record(server.address))
+        asyncio.run(_record_patches(server.address))
     finally:
         server.stop()
 

@@ -1,0 +1,92 @@
+"""Values printed the way `temporal` (Go) prints them, so `tempo` output reads and parses the same:
+durations (Go's ``time.Duration`` text, with the CLI's spacing), times relative to now (the
+CLI's default ``--time-format relative``), RFC 3339 timestamps and float32 numbers in JSON."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import struct
+
+_NANOS_PER_UNIT = (("h", 3600 * 10**9), ("m", 60 * 10**9))
+
+
+def _fraction(value: int, digits: int) -> str:
+    """``value`` / 10**digits as Go prints it: no trailing zeros, no point if whole."""
+    whole, part = divmod(value, 10**digits)
+    text = f"{part:0{digits}d}".rstrip("0")
+    return f"{whole}.{text}" if text else str(whole)
+
+
+def go_duration(nanos: int) -> str:
+    """Go's ``time.Duration.String()``: ``1h2m3.5s``, ``2.601993601s``, ``250ms``, ``0s``."""
+    if nanos == 0:
+        return "0s"
+    sign, nanos = ("-", -nanos) if nanos < 0 else ("", nanos)
+    if nanos < 1000:
+        return f"{sign}{nanos}ns"
+    if nanos < 10**6:
+        return f"{sign}{_fraction(nanos, 3)}µs"
+    if nanos < 10**9:
+        return f"{sign}{_fraction(nanos, 6)}ms"
+    out = ""
+    for unit, size in _NANOS_PER_UNIT:
+        count, nanos = divmod(nanos, size)
+        if count or out:
+            out += f"{count}{unit}"
+    return f"{sign}{out}{_fraction(nanos, 9)}s"
+
+
+def cli_duration(nanos: int) -> str:
+    """A duration as `temporal` shows it in tables: Go's text, whole days split off, a space
+    between the fields (``1m 12.73355402s``, ``3d 0h 0m 0s``)."""
+
+    def days(match: re.Match[str]) -> str:
+        hours = int(match.group(0)[:-1])
+        return f"{hours // 24}d{hours % 24}h" if hours >= 24 else match.group(0)
+
+    text = re.sub(r"\d+h", days, go_duration(nanos))
+    return re.sub(r"[a-zµ]+", lambda m: m.group(0) + " ", text).strip()
+
+
+_RELATIVE_UNITS = (
+    (7 * 86400, "week"),
+    (86400, "day"),
+    (3600, "hour"),
+    (60, "minute"),
+    (1, "second"),
+)
+
+
+def relative_time(when: datetime.datetime, now: datetime.datetime) -> str:
+    """``2 seconds ago``, ``1 minute ago``, ``now``: the CLI's relative times (go-humanize)."""
+    seconds = (now - when).total_seconds()
+    suffix = "ago" if seconds >= 0 else "from now"
+    seconds = abs(seconds)
+    if seconds < 1:
+        return "now"
+    for size, unit in _RELATIVE_UNITS:
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''} {suffix}"
+    return "now"
+
+
+def rfc3339_nano(when: datetime.datetime, nanos: int) -> str:
+    """Go's RFC 3339 with nanoseconds, trailing zeros dropped (``2026-12-04T21:29:57.854339109Z``)."""
+    base = when.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    fraction = f"{nanos:09d}".rstrip("0")
+    return f"{base}.{fraction}Z" if fraction else f"{base}Z"
+
+
+def float32_number(value: float) -> int | float:
+    """A float32 as Go's JSON writes it: the shortest text that reads back as the same float32,
+    a whole number without a fraction."""
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    if single == int(single) and abs(single) < 1e21:
+        return int(single)
+    for digits in range(1, 10):
+        shortest = float(f"{single:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", shortest))[0] == single:
+            return shortest
+    return single
