@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -29,7 +29,13 @@ from temporalio.api.workflowservice.v1 import (
 
 from sdk._client_rpc import Connection
 from sdk._client_types import HistoryPage, QueryRejectCondition, WorkflowDescription
-from sdk._client_update import WorkflowUpdateHandle, WorkflowUpdateStage, send_update
+from sdk._client_update import (
+    WorkflowUpdateHandle,
+    WorkflowUpdateStage,
+    result_type_of,
+    send_update,
+    update_arguments,
+)
 from sdk.converter import DataConverter
 from sdk.exceptions import (
     CancelledError,
@@ -170,7 +176,12 @@ class WorkflowHandle:
         return self.client.data_converter.from_payload(response.query_result.payloads[0], result_type)
 
     async def execute_update(
-        self, update: NameOrFunction, *args: Any, id: str | None = None, result_type: Any = None
+        self,
+        update: NameOrFunction,
+        *update_args: Any,
+        id: str | None = None,
+        result_type: Any = None,
+        args: Sequence[Any] | None = None,
     ) -> Any:
         """Send an update and wait for its handler's answer.
 
@@ -179,10 +190,12 @@ class WorkflowHandle:
 
         Args:
             update: The update method or its name.
-            *args: Update arguments.
+            *update_args: Update arguments.
             id: The update's ID (default: a new UUID). Sending the same ID again waits for
                 the same update instead of running it twice.
-            result_type: Type to decode the answer into.
+            result_type: Type to decode the answer into; defaults to the update method's
+                return annotation.
+            args: The update's arguments as a list, instead of passing them positionally.
 
         Returns:
             The handler's return value.
@@ -193,26 +206,34 @@ class WorkflowHandle:
             WorkflowNotFoundError: No such workflow, or it is closed.
         """
         handle = await self.start_update(
-            update, *args, id=id, wait_for_stage=WorkflowUpdateStage.COMPLETED, result_type=result_type
+            update,
+            *update_args,
+            id=id,
+            wait_for_stage=WorkflowUpdateStage.COMPLETED,
+            result_type=result_type,
+            args=args,
         )
         return await handle.result()
 
     async def start_update(
         self,
         update: NameOrFunction,
-        *args: Any,
+        *update_args: Any,
         wait_for_stage: WorkflowUpdateStage = WorkflowUpdateStage.ACCEPTED,
         id: str | None = None,
         result_type: Any = None,
+        args: Sequence[Any] | None = None,
     ) -> WorkflowUpdateHandle:
         """Send an update and return once it reaches ``wait_for_stage`` (accepted, or completed).
 
         Args:
             update: The update method or its name.
-            *args: Update arguments.
+            *update_args: Update arguments.
             wait_for_stage: ``ACCEPTED`` (the handler is running) or ``COMPLETED``.
             id: The update's ID (default: a new UUID).
-            result_type: Type :meth:`WorkflowUpdateHandle.result` decodes the answer into.
+            result_type: Type :meth:`WorkflowUpdateHandle.result` decodes the answer into;
+                defaults to the update method's return annotation.
+            args: The update's arguments as a list, instead of passing them positionally.
 
         Returns:
             A handle whose :meth:`WorkflowUpdateHandle.result` gives the outcome.
@@ -227,14 +248,29 @@ class WorkflowHandle:
             self.client,
             self._execution(),
             name_of(update),
-            list(args),
+            update_arguments(update_args, args),
             id or str(uuid.uuid4()),
             wait_for_stage,
-            result_type,
+            result_type_of(update, result_type),
         )
         if handle._outcome is not None and handle._outcome.HasField("failure"):
             await handle.result()  # a refused update: raise its failure now
         return handle
+
+    def get_update_handle(
+        self, id: str, *, workflow_run_id: str | None = None, result_type: Any = None
+    ) -> WorkflowUpdateHandle:
+        """A handle to an update sent before (by ID), to wait for its outcome; nothing is checked
+        until :meth:`WorkflowUpdateHandle.result` is called.
+
+        Args:
+            id: The update's ID.
+            workflow_run_id: The run it went to; defaults to this handle's run (or the latest).
+            result_type: Type to decode the answer into.
+        """
+        return WorkflowUpdateHandle(
+            self.client, id, self.id, workflow_run_id=workflow_run_id or self.run_id or "", result_type=result_type
+        )
 
     async def result(self, *, result_type: Any = None, follow_runs: bool = True) -> Any:
         """Wait for the workflow to close and return its result.

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
+from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 from temporalio.api.errordetails.v1 import (
+    MultiOperationExecutionFailure,
     NamespaceNotFoundFailure,
     QueryFailedFailure,
     WorkflowExecutionAlreadyStartedFailure,
 )
+from temporalio.api.failure.v1 import MultiOperationExecutionAborted
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest, GetSystemInfoResponse
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
@@ -37,6 +40,7 @@ from sdk.exceptions import (
 )
 
 ResponseT = TypeVar("ResponseT", bound=Message)
+_STATUS_CODES = {code.value[0]: code for code in grpc.StatusCode}
 
 _ADDRESS = re.compile(r"^(\[[0-9a-fA-F:]+\]|[^:\s/]+):(\d{1,5})$")
 _CONNECT_TIMEOUT = 5.0
@@ -64,20 +68,24 @@ def status_detail(err: grpc.aio.AioRpcError) -> Any:
             status.ParseFromString(value)
         except Exception:  # a garbled trailer is no reason to hide the real error
             return None
-        if not status.details:
-            return None
-        # Temporal servers put the one interesting detail first.
-        for kind in (
-            WorkflowExecutionAlreadyStartedFailure,
-            NamespaceNotFoundFailure,
-            QueryFailedFailure,
-        ):
-            if status.details[0].Is(kind.DESCRIPTOR):
-                detail = kind()
-                status.details[0].Unpack(detail)
-                return detail
-        return status.details[0]
+        return _first_detail(status.details)
     return None
+
+
+def _first_detail(details: Sequence[any_pb2.Any]) -> Any:
+    if not details:
+        return None
+    # Temporal servers put the one interesting detail first.
+    for kind in (
+        WorkflowExecutionAlreadyStartedFailure,
+        NamespaceNotFoundFailure,
+        QueryFailedFailure,
+    ):
+        if details[0].Is(kind.DESCRIPTOR):
+            detail = kind()
+            details[0].Unpack(detail)
+            return detail
+    return details[0]
 
 
 # What gRPC's C core says when a connection fails, and what it means to the user.
@@ -119,6 +127,15 @@ def map_error(err: grpc.aio.AioRpcError, address: str, workflow_id: str = "") ->
     detail = status_detail(err)
     if code == grpc.StatusCode.UNAVAILABLE:
         return ServerUnreachableError(address)
+    if isinstance(detail, any_pb2.Any) and detail.Is(MultiOperationExecutionFailure.DESCRIPTOR):
+        # ExecuteMultiOperation: the operation that failed says why (the others were aborted).
+        failure = MultiOperationExecutionFailure()
+        detail.Unpack(failure)
+        for status in failure.statuses:
+            if status.code and not (status.details and status.details[0].Is(MultiOperationExecutionAborted.DESCRIPTOR)):
+                code, message = _STATUS_CODES.get(status.code, grpc.StatusCode.UNKNOWN), status.message
+                detail = _first_detail(status.details)
+                break
     if isinstance(detail, WorkflowExecutionAlreadyStartedFailure):
         return WorkflowAlreadyStartedError(workflow_id, detail.run_id, message)
     if isinstance(detail, QueryFailedFailure):

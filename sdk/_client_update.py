@@ -1,25 +1,37 @@
-"""Workflow updates from the client: send one, wait for the stage asked for, read its outcome.
+"""Workflow updates from the client: send one, wait for the stage asked for, read its outcome;
+update-with-start.
 
-:meth:`WorkflowHandle.execute_update` and :meth:`WorkflowHandle.start_update` use this;
-import :class:`WorkflowUpdateHandle` and :class:`WorkflowUpdateStage` from ``sdk.client``.
+:meth:`WorkflowHandle.execute_update`, :meth:`WorkflowHandle.start_update` and the client's
+``*_update_with_start_workflow`` use this; import :class:`WorkflowUpdateHandle`,
+:class:`WorkflowUpdateStage` and :class:`WithStartWorkflowOperation` from ``sdk.client``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime
 import enum
+import inspect
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import grpc
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
 from temporalio.api.update.v1 import Input, Meta, Outcome, Request, UpdateRef, WaitPolicy
 from temporalio.api.workflowservice.v1 import (
+    ExecuteMultiOperationRequest,
     PollWorkflowExecutionUpdateRequest,
+    StartWorkflowExecutionRequest,
     UpdateWorkflowExecutionRequest,
 )
 
+from sdk._client_types import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
+from sdk._options import StartWorkflowOptions
 from sdk.exceptions import RPCError, WorkflowUpdateFailedError
 
 if TYPE_CHECKING:
+    from sdk._client_handle import WorkflowHandle
     from sdk.client import Client
 
 # Servers hold an update call for about a minute at most; stay above that, and ask again.
@@ -69,6 +81,9 @@ class WorkflowUpdateHandle:
                 or the workflow closed before the update completed; ``.cause`` says which.
             WorkflowNotFoundError: No such workflow, or no such update.
         """
+        return decode_outcome(self.client, await self._wait_for_outcome(), self._result_type)
+
+    async def _wait_for_outcome(self) -> Outcome:
         while self._outcome is None:
             conn = self.client._conn
             try:
@@ -89,7 +104,23 @@ class WorkflowUpdateHandle:
                 continue  # held past our deadline: ask again
             if response.HasField("outcome"):
                 self._outcome = response.outcome
-        return decode_outcome(self.client, self._outcome, self._result_type)
+        return self._outcome
+
+
+def update_arguments(positional: Sequence[Any], as_list: Sequence[Any] | None) -> list[Any]:
+    if positional and as_list is not None:
+        raise ValueError("give the update's arguments positionally or as args=, not both")
+    return list(as_list if as_list is not None else positional)
+
+
+def result_type_of(update: Any, result_type: Any) -> Any:
+    """``result_type`` if given, else the return annotation of an update method."""
+    if result_type is not None or isinstance(update, str) or not callable(update):
+        return result_type
+    try:
+        return inspect.get_annotations(update, eval_str=True).get("return")
+    except Exception:  # an annotation that does not resolve: decode as plain JSON
+        return None
 
 
 def decode_outcome(client: Client, outcome: Outcome, result_type: Any) -> Any:
@@ -98,6 +129,20 @@ def decode_outcome(client: Client, outcome: Outcome, result_type: Any) -> Any:
     if not outcome.success.payloads:
         return None
     return client.data_converter.from_payload(outcome.success.payloads[0], result_type)
+
+
+def _update_request(
+    client: Client, execution: ExecutionProto, name: str, args: Sequence[Any], update_id: str, stage: int
+) -> UpdateWorkflowExecutionRequest:
+    return UpdateWorkflowExecutionRequest(
+        namespace=client.namespace,
+        workflow_execution=execution,
+        wait_policy=WaitPolicy(lifecycle_stage=stage),  # type: ignore[arg-type]
+        request=Request(
+            meta=Meta(update_id=update_id, identity=client.identity),
+            input=Input(name=name, args=client._payloads(args)),
+        ),
+    )
 
 
 async def send_update(
@@ -111,15 +156,7 @@ async def send_update(
 ) -> WorkflowUpdateHandle:
     """Send the update and wait until it reaches `stage` (asking again while the server holds it)."""
     conn = client._conn
-    request = UpdateWorkflowExecutionRequest(
-        namespace=client.namespace,
-        workflow_execution=execution,
-        wait_policy=WaitPolicy(lifecycle_stage=int(stage)),  # type: ignore[arg-type]
-        request=Request(
-            meta=Meta(update_id=update_id, identity=client.identity),
-            input=Input(name=name, args=client._payloads(args)),
-        ),
-    )
+    request = _update_request(client, execution, name, args, update_id, int(stage))
     while True:
         try:
             response = await conn.call(
@@ -141,3 +178,152 @@ async def send_update(
                 result_type=result_type,
                 outcome=response.outcome if response.HasField("outcome") else None,
             )
+
+
+class WithStartWorkflowOperation:
+    """The workflow to start if need be, for :meth:`Client.execute_update_with_start_workflow`
+    and :meth:`Client.start_update_with_start_workflow`, as in the official SDK.
+
+    The update goes to the running workflow with ``id`` if ``id_conflict_policy`` says to
+    use it (``USE_EXISTING``); otherwise (or if none runs) the workflow is started and gets
+    the update in its first workflow task. Use an operation for one call only.
+
+    Args:
+        workflow: The workflow's run method or its type name.
+        *args: Arguments of the workflow.
+        id: Workflow ID.
+        task_queue: Task queue of the workflow.
+        id_conflict_policy: Required: what to do if the workflow is running already.
+        args: The workflow's arguments as a list, instead of passing them positionally.
+        Others: as for :meth:`Client.start_workflow`.
+
+    Raises:
+        ValueError: No ``id_conflict_policy``, or bad start options.
+    """
+
+    def __init__(
+        self,
+        workflow: Callable[..., Any] | str,
+        *workflow_args: Any,
+        id: str,
+        task_queue: str,
+        id_conflict_policy: WorkflowIdConflictPolicy,
+        args: Sequence[Any] | None = None,
+        execution_timeout: datetime.timedelta | None = None,
+        run_timeout: datetime.timedelta | None = None,
+        task_timeout: datetime.timedelta | None = None,
+        id_reuse_policy: WorkflowIdReusePolicy | None = None,
+        retry_policy: RetryPolicy | None = None,
+        memo: Mapping[str, Any] | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+        static_summary: str | None = None,
+        static_details: str | None = None,
+    ) -> None:
+        """Describe the start; nothing is sent until the update-with-start call."""
+        if not id_conflict_policy:
+            raise ValueError("update-with-start needs an id_conflict_policy (USE_EXISTING or FAIL)")
+        if workflow_args and args is not None:
+            raise ValueError("give the workflow's arguments positionally or as args=, not both")
+        from sdk._client_handle import name_of
+
+        self.workflow_type = name_of(workflow)
+        self.args = list(args if args is not None else workflow_args)
+        # One request id for every attempt of the call: a retry finds the run the first started.
+        self.options = StartWorkflowOptions(
+            id=id,
+            task_queue=task_queue,
+            execution_timeout=execution_timeout,
+            run_timeout=run_timeout,
+            task_timeout=task_timeout,
+            id_reuse_policy=id_reuse_policy,
+            id_conflict_policy=id_conflict_policy,
+            retry_policy=retry_policy,
+            memo=memo,
+            search_attributes=search_attributes,
+            request_id=str(uuid.uuid4()),
+            static_summary=static_summary,
+            static_details=static_details,
+        )
+        self._used = False
+        self._done = asyncio.Event()
+        self._handle: WorkflowHandle | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def id(self) -> str:
+        return self.options.id
+
+    async def workflow_handle(self) -> WorkflowHandle:
+        """The workflow's handle once the update-with-start call has started (or found) it.
+
+        Raises:
+            Whatever the call raised if it failed (``WorkflowAlreadyStartedError``, say).
+        """
+        await self._done.wait()
+        if self._handle is None:
+            raise self._error or RuntimeError("the update-with-start call did not start the workflow")
+        return self._handle
+
+    def _settle(self, handle: WorkflowHandle | None, error: BaseException | None) -> None:
+        if not self._done.is_set():
+            self._handle, self._error = handle, error
+            self._done.set()
+
+
+async def update_with_start(
+    client: Client,
+    operation: WithStartWorkflowOperation,
+    name: str,
+    args: Sequence[Any],
+    update_id: str,
+    stage: WorkflowUpdateStage,
+    result_type: Any,
+) -> WorkflowUpdateHandle:
+    """ExecuteMultiOperation (start, then update) until the update is accepted; settles the
+    operation's workflow handle either way."""
+    from sdk._client_handle import WorkflowHandle
+
+    if operation._used:
+        raise ValueError("a WithStartWorkflowOperation can be used for one update-with-start call only")
+    operation._used = True
+    conn = client._conn
+    start = StartWorkflowExecutionRequest(
+        **client._start_fields(operation.workflow_type, operation.args, operation.options)
+    )
+    update = _update_request(client, ExecutionProto(workflow_id=operation.id), name, args, update_id, int(stage))
+    request = ExecuteMultiOperationRequest(
+        namespace=client.namespace,
+        operations=[
+            ExecuteMultiOperationRequest.Operation(start_workflow=start),
+            ExecuteMultiOperationRequest.Operation(update_workflow=update),
+        ],
+    )
+    try:
+        while True:
+            try:
+                response = await conn.call(
+                    conn.service.ExecuteMultiOperation, request, timeout=_UPDATE_CALL_TIMEOUT, workflow_id=operation.id
+                )
+            except RPCError as err:
+                if err.status_code != grpc.StatusCode.DEADLINE_EXCEEDED:
+                    raise
+                continue  # the same request and update ids again: the server knows both
+            run_id = response.responses[0].start_workflow.run_id
+            operation._settle(WorkflowHandle(client, operation.id, result_run_id=run_id), None)
+            answer = response.responses[1].update_workflow
+            if answer.stage >= WorkflowUpdateStage.ACCEPTED or answer.HasField("outcome"):
+                break
+    except BaseException as err:
+        operation._settle(None, err)
+        raise
+    handle = WorkflowUpdateHandle(
+        client,
+        update_id,
+        operation.id,
+        workflow_run_id=run_id,
+        result_type=result_type,
+        outcome=answer.outcome if answer.HasField("outcome") else None,
+    )
+    if stage == WorkflowUpdateStage.COMPLETED:
+        await handle._wait_for_outcome()
+    return handle

@@ -49,7 +49,14 @@ from sdk._client_types import (
     WorkflowStatus,
     to_duration,
 )
-from sdk._client_update import WorkflowUpdateHandle, WorkflowUpdateStage
+from sdk._client_update import (
+    WithStartWorkflowOperation,
+    WorkflowUpdateHandle,
+    WorkflowUpdateStage,
+    result_type_of,
+    update_arguments,
+    update_with_start,
+)
 from sdk._connect_options import KeepAliveConfig, RetryConfig, TLSConfig
 from sdk._options import StartWorkflowOptions
 from sdk.converter import DataConverter
@@ -66,6 +73,7 @@ __all__ = [
     "TLSConfig",
     "TaskQueueDescription",
     "TaskQueuePoller",
+    "WithStartWorkflowOperation",
     "WorkflowCount",
     "WorkflowCountGroup",
     "WorkflowDescription",
@@ -401,6 +409,80 @@ class Client(BrowseCalls):
             static_details=static_details,
         )
 
+    async def start_update_with_start_workflow(
+        self,
+        update: NameOrFunction,
+        *update_args: Any,
+        start_workflow_operation: WithStartWorkflowOperation,
+        wait_for_stage: WorkflowUpdateStage,
+        id: str | None = None,
+        result_type: Any = None,
+        args: Sequence[Any] | None = None,
+    ) -> WorkflowUpdateHandle:
+        """Send an update to the workflow ``start_workflow_operation`` names, starting it first
+        if its ``id_conflict_policy`` says so, in one call (update-with-start); return once the
+        update reaches ``wait_for_stage``. ``await start_workflow_operation.workflow_handle()``
+        gives the workflow's handle.
+
+        Args:
+            update: The update method or its name.
+            *update_args: Update arguments.
+            start_workflow_operation: The workflow to start (used for this call only).
+            wait_for_stage: ``ACCEPTED`` or ``COMPLETED``.
+            id: The update's ID (default: a new UUID).
+            result_type: Type to decode the answer into; defaults to the update method's
+                return annotation.
+            args: The update's arguments as a list, instead of passing them positionally.
+
+        Returns:
+            A handle whose :meth:`WorkflowUpdateHandle.result` gives the outcome.
+
+        Raises:
+            WorkflowAlreadyStartedError: The workflow runs and the conflict policy is ``FAIL``.
+            ValueError: The operation was used before, or a bad ``wait_for_stage``.
+        """
+        if wait_for_stage not in (WorkflowUpdateStage.ACCEPTED, WorkflowUpdateStage.COMPLETED):
+            raise ValueError("wait_for_stage must be ACCEPTED or COMPLETED")
+        return await update_with_start(
+            self,
+            start_workflow_operation,
+            name_of(update),
+            update_arguments(update_args, args),
+            id or str(uuid.uuid4()),
+            wait_for_stage,
+            result_type_of(update, result_type),
+        )
+
+    async def execute_update_with_start_workflow(
+        self,
+        update: NameOrFunction,
+        *update_args: Any,
+        start_workflow_operation: WithStartWorkflowOperation,
+        id: str | None = None,
+        result_type: Any = None,
+        args: Sequence[Any] | None = None,
+    ) -> Any:
+        """Update-with-start, waiting for the update's answer; see
+        :meth:`start_update_with_start_workflow` for the arguments.
+
+        Returns:
+            The update handler's return value.
+
+        Raises:
+            WorkflowUpdateFailedError: The handler raised or the validator refused the update.
+            WorkflowAlreadyStartedError: The workflow runs and the conflict policy is ``FAIL``.
+        """
+        handle = await self.start_update_with_start_workflow(
+            update,
+            *update_args,
+            start_workflow_operation=start_workflow_operation,
+            wait_for_stage=WorkflowUpdateStage.COMPLETED,
+            id=id,
+            result_type=result_type,
+            args=args,
+        )
+        return await handle.result()
+
     async def _start(
         self,
         workflow_type: str,
@@ -409,6 +491,26 @@ class Client(BrowseCalls):
         signal: tuple[str, Sequence[Any]] | None,
     ) -> WorkflowHandle:
         """StartWorkflowExecution, or SignalWithStartWorkflowExecution when ``signal`` is set."""
+        common = self._start_fields(workflow_type, args, options)
+        if signal is None:
+            response = await self._conn.call(
+                self._conn.service.StartWorkflowExecution,
+                StartWorkflowExecutionRequest(**common),
+                workflow_id=options.id,
+            )
+        else:
+            signal_name, signal_args = signal
+            response = await self._conn.call(
+                self._conn.service.SignalWithStartWorkflowExecution,
+                SignalWithStartWorkflowExecutionRequest(
+                    **common, signal_name=signal_name, signal_input=self._payloads(signal_args)
+                ),
+                workflow_id=options.id,
+            )
+        return WorkflowHandle(self, options.id, result_run_id=response.run_id)
+
+    def _start_fields(self, workflow_type: str, args: Sequence[Any], options: StartWorkflowOptions) -> dict[str, Any]:
+        """The fields of a StartWorkflowExecutionRequest (and of the requests that start workflows too)."""
         common: dict[str, Any] = {
             "namespace": self.namespace,
             "workflow_id": options.id,
@@ -431,22 +533,7 @@ class Client(BrowseCalls):
                 summary=self._optional_payload(options.static_summary),
                 details=self._optional_payload(options.static_details),
             )
-        if signal is None:
-            response = await self._conn.call(
-                self._conn.service.StartWorkflowExecution,
-                StartWorkflowExecutionRequest(**common),
-                workflow_id=options.id,
-            )
-        else:
-            signal_name, signal_args = signal
-            response = await self._conn.call(
-                self._conn.service.SignalWithStartWorkflowExecution,
-                SignalWithStartWorkflowExecutionRequest(
-                    **common, signal_name=signal_name, signal_input=self._payloads(signal_args)
-                ),
-                workflow_id=options.id,
-            )
-        return WorkflowHandle(self, options.id, result_run_id=response.run_id)
+        return common
 
     def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None) -> WorkflowHandle:
         """A handle to an existing workflow; nothing is checked until it is used.

@@ -79,6 +79,17 @@ from sdk._workflow_context import (
     upsert_memo,
     upsert_search_attributes,
 )
+from sdk._workflow_handlers import (
+    HandlerUnfinishedPolicy,
+    RawValue,
+    ReadOnlyContextError,
+    UnfinishedSignalHandlersWarning,
+    UnfinishedUpdateHandlersWarning,
+    UpdateInfo,
+    _UpdateDefinition,
+    collect_updates,
+    update,
+)
 from sdk.exceptions import TempoError
 
 __all__ = [
@@ -87,14 +98,22 @@ __all__ = [
     "ChildWorkflowHandle",
     "ContinueAsNewError",
     "ExternalWorkflowHandle",
+    "HandlerUnfinishedPolicy",
     "Info",
     "NondeterminismError",
     "NotInWorkflowError",
     "ParentClosePolicy",
     "ParentInfo",
+    "RawValue",
+    "ReadOnlyContextError",
     "RetryPolicy",
     "RootInfo",
+    "UnfinishedSignalHandlersWarning",
+    "UnfinishedUpdateHandlersWarning",
+    "UpdateInfo",
+    "all_handlers_finished",
     "continue_as_new",
+    "current_update_info",
     "defn",
     "deprecate_patch",
     "execute_activity",
@@ -111,6 +130,7 @@ __all__ = [
     "memo_value",
     "now",
     "patched",
+    "payload_converter",
     "query",
     "random",
     "run",
@@ -118,6 +138,7 @@ __all__ = [
     "sleep",
     "start_activity",
     "start_child_workflow",
+    "update",
     "upsert_memo",
     "upsert_search_attributes",
     "uuid4",
@@ -172,6 +193,7 @@ class _SignalDefinition:
     name: str
     fn: Callable[..., Any]
     is_async: bool
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON
 
 
 @dataclass(frozen=True)
@@ -190,7 +212,10 @@ class _Definition:
     signals: Mapping[str, _SignalDefinition] = field(default_factory=dict)
     queries: Mapping[str, _QueryDefinition] = field(default_factory=dict)
     dynamic_signal: _SignalDefinition | None = None
-    """Receives signals no other handler is named for, as ``(name, *args)``."""
+    """Receives signals no other handler is named for, as ``(name, args)``."""
+    updates: Mapping[str, _UpdateDefinition] = field(default_factory=dict)
+    dynamic_update: _UpdateDefinition | None = None
+    dynamic_query: _QueryDefinition | None = None
 
     @staticmethod
     def from_class(cls: Any) -> _Definition:
@@ -206,6 +231,8 @@ _RUN_MARK = "__tempo_workflow_run__"
 _SIGNAL_MARK = "__tempo_workflow_signal__"
 _DYNAMIC_SIGNAL_MARK = "__tempo_workflow_dynamic_signal__"
 _QUERY_MARK = "__tempo_workflow_query__"
+_DYNAMIC_QUERY_MARK = "__tempo_workflow_dynamic_query__"
+_POLICY_MARK = "__tempo_unfinished_policy__"
 
 
 @overload
@@ -220,7 +247,7 @@ def defn(cls: ClassT | None = None, *, name: str | None = None) -> Any:
     """Mark a class as a workflow.
 
     The class needs exactly one ``async`` method decorated with :func:`run`, and
-    may have :func:`signal` and :func:`query` handlers. All problems found are
+    may have :func:`signal`, :func:`query` and :func:`update` handlers. All problems found are
     reported together in one ``ValueError`` when the class is defined.
 
     Args:
@@ -252,18 +279,24 @@ def _apply_definition(cls: type, name: str | None) -> None:
     signals: dict[str, _SignalDefinition] = {}
     queries: dict[str, _QueryDefinition] = {}
     dynamic_signals: list[_SignalDefinition] = []
-    for attr, member in inspect.getmembers(cls):
+    dynamic_queries: list[_QueryDefinition] = []
+    members = inspect.getmembers(cls)
+    updates, dynamic_update = collect_updates(members, issues)
+    for attr, member in members:
         if getattr(member, _RUN_MARK, False):
             run_fns.append(member)
             if not inspect.iscoroutinefunction(member):
                 issues.append(f"@workflow.run method {attr} must be 'async def'")
+        policy = getattr(member, _POLICY_MARK, HandlerUnfinishedPolicy.WARN_AND_ABANDON)
         if getattr(member, _DYNAMIC_SIGNAL_MARK, False):
-            dynamic_signals.append(_SignalDefinition("", member, inspect.iscoroutinefunction(member)))
+            dynamic_signals.append(_SignalDefinition("", member, inspect.iscoroutinefunction(member), policy))
+        if getattr(member, _DYNAMIC_QUERY_MARK, False):
+            dynamic_queries.append(_QueryDefinition("", member))
         sig_name = getattr(member, _SIGNAL_MARK, None)
         if sig_name is not None:
             if sig_name in signals:
                 issues.append(f"signal name {sig_name!r} is used by two methods")
-            signals[sig_name] = _SignalDefinition(sig_name, member, inspect.iscoroutinefunction(member))
+            signals[sig_name] = _SignalDefinition(sig_name, member, inspect.iscoroutinefunction(member), policy)
         query_name = getattr(member, _QUERY_MARK, None)
         if query_name is not None:
             if query_name in queries:
@@ -287,13 +320,27 @@ def _apply_definition(cls: type, name: str | None) -> None:
     if len(dynamic_signals) > 1:
         names = ", ".join(sorted(d.fn.__name__ for d in dynamic_signals))
         issues.append(f"only one dynamic signal handler is allowed, found {names}")
+    if len(dynamic_queries) > 1:
+        names = ", ".join(sorted(d.fn.__name__ for d in dynamic_queries))
+        issues.append(f"only one dynamic query handler is allowed, found {names}")
+    for handler in dynamic_queries:
+        if inspect.iscoroutinefunction(handler.fn):
+            issues.append(f"dynamic query handler {handler.fn.__name__} must not be 'async def'")
     if issues:
         raise ValueError(f"invalid workflow class {cls.__qualname__}: " + "; ".join(issues))
     run_fn = run_fns[0]
     # Let clients resolve the type name from the method: client.start_workflow(Order.run, ...).
     run_fn.__tempo_name__ = type_name  # type: ignore[attr-defined]
     cls.__tempo_workflow_definition__ = _Definition(  # type: ignore[attr-defined]
-        type_name, cls, run_fn, signals, queries, dynamic_signals[0] if dynamic_signals else None
+        type_name,
+        cls,
+        run_fn,
+        signals,
+        queries,
+        dynamic_signals[0] if dynamic_signals else None,
+        updates,
+        dynamic_update,
+        dynamic_queries[0] if dynamic_queries else None,
     )
     cls.__tempo_name__ = type_name  # type: ignore[attr-defined]
 
@@ -316,10 +363,21 @@ def signal(fn: CallableT) -> CallableT: ...
 
 
 @overload
-def signal(*, name: str | None = None, dynamic: bool = False) -> Callable[[CallableT], CallableT]: ...
+def signal(
+    *,
+    name: str | None = None,
+    dynamic: bool = False,
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+) -> Callable[[CallableT], CallableT]: ...
 
 
-def signal(fn: CallableT | None = None, *, name: str | None = None, dynamic: bool = False) -> Any:
+def signal(
+    fn: CallableT | None = None,
+    *,
+    name: str | None = None,
+    dynamic: bool = False,
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+) -> Any:
     """Mark a method as a signal handler; it may be ``async``.
 
     Signal handlers change workflow state; their return value is ignored. An
@@ -331,8 +389,10 @@ def signal(fn: CallableT | None = None, *, name: str | None = None, dynamic: boo
         fn: The method (when used without parentheses).
         name: Signal name; defaults to the method name.
         dynamic: Make this the handler of every signal without a handler of its
-            own; it is called as ``handler(signal_name, *args)`` with the
-            arguments decoded as plain JSON values.
+            own; it is called as ``handler(signal_name, args)`` with ``args`` a
+            sequence of :class:`RawValue` (decode each with :func:`payload_converter`).
+        unfinished_policy: Whether to warn if the workflow finishes while this
+            (``async``) handler runs.
 
     Returns:
         The method, marked.
@@ -342,6 +402,7 @@ def signal(fn: CallableT | None = None, *, name: str | None = None, dynamic: boo
     """
 
     def apply(target: CallableT) -> CallableT:
+        setattr(target, _POLICY_MARK, HandlerUnfinishedPolicy(unfinished_policy))
         if dynamic:
             if name is not None:
                 raise ValueError("a dynamic signal handler has no name")
@@ -362,10 +423,10 @@ def query(fn: CallableT) -> CallableT: ...
 
 
 @overload
-def query(*, name: str | None = None) -> Callable[[CallableT], CallableT]: ...
+def query(*, name: str | None = None, dynamic: bool = False) -> Callable[[CallableT], CallableT]: ...
 
 
-def query(fn: CallableT | None = None, *, name: str | None = None) -> Any:
+def query(fn: CallableT | None = None, *, name: str | None = None, dynamic: bool = False) -> Any:
     """Mark a plain (non-``async``) method as a query handler.
 
     A query reads workflow state and returns it; it must not change state or
@@ -374,12 +435,20 @@ def query(fn: CallableT | None = None, *, name: str | None = None) -> Any:
     Args:
         fn: The method (when used without parentheses).
         name: Query name; defaults to the method name.
+        dynamic: Make this the handler of every query without a handler of its own;
+            it is called as ``handler(query_name, args)`` with ``args`` a sequence of
+            :class:`RawValue`.
 
     Returns:
         The method, marked.
     """
 
     def apply(target: CallableT) -> CallableT:
+        if dynamic:
+            if name is not None:
+                raise ValueError("a dynamic query handler has no name")
+            setattr(target, _DYNAMIC_QUERY_MARK, True)
+            return target
         query_name = name if name is not None else target.__name__
         if not query_name:
             raise ValueError("query name must not be empty")
@@ -451,6 +520,15 @@ class _Runtime(ContextRuntime):
     @abstractmethod
     async def workflow_cancel_external(self, workflow_id: str, run_id: str | None, reason: str) -> None: ...
 
+    @abstractmethod
+    def workflow_all_handlers_finished(self) -> bool: ...
+
+    @abstractmethod
+    def workflow_current_update_info(self) -> UpdateInfo | None: ...
+
+    @abstractmethod
+    def workflow_payload_converter(self) -> Any: ...
+
 
 def in_workflow() -> bool:
     """Whether the caller is workflow code run by a worker."""
@@ -503,6 +581,37 @@ def is_replaying() -> bool:
         NotInWorkflowError: Not called from workflow code.
     """
     return _Runtime.current().workflow_is_replaying()
+
+
+def all_handlers_finished() -> bool:
+    """Whether no signal or update handler is running.
+
+    Wait for it before returning from the run method, so that updates in progress
+    get their answers: ``await workflow.wait_condition(workflow.all_handlers_finished)``.
+
+    Raises:
+        NotInWorkflowError: Not called from workflow code.
+    """
+    return _Runtime.current().workflow_all_handlers_finished()
+
+
+def current_update_info() -> UpdateInfo | None:
+    """The update whose handler or validator (or a task it started) runs this code; else None.
+
+    Raises:
+        NotInWorkflowError: Not called from workflow code.
+    """
+    return _Runtime.current().workflow_current_update_info()
+
+
+def payload_converter() -> Any:
+    """The worker's data converter (a ``sdk.converter.DataConverter``), to decode the
+    :class:`RawValue` arguments of dynamic handlers: ``from_payload(value.payload, Type)``.
+
+    Raises:
+        NotInWorkflowError: Not called from workflow code.
+    """
+    return _Runtime.current().workflow_payload_converter()
 
 
 def _seconds(value: float | timedelta | None, what: str) -> float | None:

@@ -28,6 +28,23 @@ def test_readme_sdk_example_runs(tempo_address: str, tmp_path: Path) -> None:
     assert result.stdout.strip() == "charged order 3; delivered / Delivered"
 
 
+def test_readme_update_example_runs(tempo_address: str, tmp_path: Path) -> None:
+    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next((example for example in examples if "@workflow.update" in example), None)
+    assert code is not None, "the README has an update example"
+    unique = uuid.uuid4().hex[:8]
+    script = (
+        code.replace("127.0.0.1:7233", tempo_address)
+        .replace('"cart-7"', f'"cart-{unique}"')
+        .replace('"carts"', f'"carts-{unique}"')
+    )
+    path = tmp_path / "updates.py"
+    path.write_text(script)
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "2", "['tea',", "'milk']"]
+
+
 def test_ci_runs_exactly_the_readmes_test_command() -> None:
     """The README opens with the install-and-test command, and CI runs that very line."""
     commands = re.findall(r"```bash\n(.*?)\n```", README.read_text(), re.S)

@@ -38,6 +38,14 @@ from sdk.worker._history_children import (
     child_event_detail,
     match_child_command,
 )
+from sdk.worker._history_updates import (
+    UPDATE_COMMAND_EVENTS,
+    DoUpdate,
+    UpdateSteps,
+    match_update_command,
+    update_command_detail,
+    update_event_detail,
+)
 from sdk.worker._patches import (
     command_detail,
     event_detail,
@@ -67,6 +75,7 @@ COMMAND_EVENT_TYPES = frozenset(
         EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
         EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED,
         EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUESTED,
+        *UPDATE_COMMAND_EVENTS,
     }
 )
 """Events written only because the workflow sent a command."""
@@ -129,6 +138,7 @@ Job = (
     | ResolveChildStart
     | ResolveChild
     | ResolveExternal
+    | DoUpdate
 )
 
 
@@ -194,6 +204,7 @@ class HistoryTranslator:
         self._scheduled_by_seq: dict[int, int] = {}
         self._collecting: list[history.HistoryEvent] | None = None
         self._steps = OtherWorkflowSteps()
+        self._updates = UpdateSteps()
         self._core_flags: set[int] = set()
         self.last_event_id = 0
         """ID of the last event fed."""
@@ -228,7 +239,11 @@ class HistoryTranslator:
     ) -> Activation | None:
         kind = event.event_type
         if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-            return self._task_started(event, _task_outcome(events, index))
+            activation = self._task_started(event, _task_outcome(events, index))
+            if activation is not None and activation.is_replaying:
+                # Updates reach a live task as messages; history has them after the task.
+                activation.jobs.extend(self._updates.accepted_by_task(events, index))
+            return activation
         if kind in COMMAND_EVENT_TYPES:
             if self._collecting is not None:
                 self._collecting.append(event)
@@ -350,6 +365,8 @@ class HistoryTranslator:
                 0,
             )
             return ResolveActivity(seq, failure=failure)
+        if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED:
+            return self._updates.admitted(event)
         # Workflow-task bookkeeping, ActivityTaskStarted, terminations, timeouts and
         # the like need no action from workflow code.
         return self._steps.job(event)
@@ -395,7 +412,7 @@ def describe_event(event: history.HistoryEvent) -> str:
         sched = event.activity_task_cancel_requested_event_attributes.scheduled_event_id
         detail = f" scheduled_event_id={sched}"
     else:
-        detail = event_detail(event) or child_event_detail(event)
+        detail = event_detail(event) or child_event_detail(event) or update_event_detail(event)
     return f"{name} (event {event.event_id}{detail})"
 
 
@@ -431,12 +448,16 @@ def describe_command(command: command_pb.Command) -> str:
     elif command.HasField("request_cancel_activity_task_command_attributes"):
         sched = command.request_cancel_activity_task_command_attributes.scheduled_event_id
         detail = f" scheduled_event_id={sched}"
+    elif command.HasField("protocol_message_command_attributes"):
+        detail = update_command_detail(command)
     else:
         detail = command_detail(command) or child_command_detail(command)
     return f"{name}{' (' + detail.strip() + ')' if detail else ''}"
 
 
 def _matches(command: command_pb.Command, event: history.HistoryEvent) -> bool:
+    if command.command_type == CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE:
+        return match_update_command(command, event)
     if _COMMAND_EVENT.get(command.command_type) != event.event_type:
         return False
     if command.HasField("schedule_activity_task_command_attributes"):

@@ -27,11 +27,13 @@ from typing import Any
 from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import command_type_pb2
+from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.sdk.v1 import workflow_metadata_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 
 from sdk._options import ActivityOptions, ChildWorkflowOptions
 from sdk._workflow_children import ChildWorkflowHandle
+from sdk._workflow_handlers import RawValue, ReadOnlyContextError, UpdateInfo
 from sdk.common import SearchAttributeUpdate
 from sdk.converter import DataConverter
 from sdk.exceptions import ActivityError, CancelledError, ChildWorkflowError, FailureError
@@ -39,6 +41,7 @@ from sdk.worker import _history as h
 from sdk.worker._activity_steps import Activities
 from sdk.worker._other_workflows import OtherWorkflows
 from sdk.worker._patches import Patches
+from sdk.worker._updates import Handlers
 from sdk.worker._workflow_properties import WorkflowProperties, info_from_start
 from sdk.workflow import (
     METADATA_QUERY,
@@ -149,6 +152,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._task_failure: BaseException | None = None
         self._cancel_requested = False
         self._in_query = False
+        self._read_only_who = "a query handler"
+        self._handlers = Handlers(self)
+        self._only_updates = False
         self._disposing = False
         self._active = False
         self.completed = False
@@ -180,14 +186,18 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._activity_steps.scheduled = activation.scheduled_activities
         self._commands = []
         self._task_failure = None
+        self._handlers.begin_activation()
+        self._only_updates = bool(activation.jobs) and all(isinstance(j, h.DoUpdate) for j in activation.jobs)
         start = next((j for j in activation.jobs if isinstance(j, h.StartWorkflow)), None)
         if start is not None:
             self._initialise(start)
-        # Signals go before the run method's first step and before resolutions, so
-        # handlers see the state as it was when the signal arrived.
+        # Signals and updates go before the run method's first step and before
+        # resolutions, so handlers see the state as it was when they arrived.
         for job in activation.jobs:
             if isinstance(job, h.SignalWorkflow):
                 self._apply_signal(job)
+            elif isinstance(job, h.DoUpdate):
+                self._handlers.apply(job)
         if start is not None:
             self._start_run(start)
         for job in activation.jobs:
@@ -203,7 +213,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
                 self._others.apply_child(job)
             elif isinstance(job, h.ResolveExternal):
                 self._others.apply_external(job)
-            elif not isinstance(job, h.StartWorkflow | h.SignalWorkflow):
+            elif not isinstance(job, h.StartWorkflow | h.SignalWorkflow | h.DoUpdate):
                 raise WorkflowTaskError(f"unknown activation job {job!r}")
         if self._object is None:
             raise WorkflowTaskError("the first activation of a workflow must start it")
@@ -226,18 +236,20 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             raise QueryError("the workflow has not started yet: no workflow task of it has completed")
         if name == STACK_TRACE_QUERY:
             return self._converter.to_payload(self._stack_trace())
-        definition = self._definition.queries.get(name)
+        definition = self._definition.queries.get(name) or self._definition.dynamic_query
         if definition is None:
             known = sorted([*self._definition.queries, METADATA_QUERY, STACK_TRACE_QUERY])
             raise QueryError(
                 f"workflow {self._definition.name!r} has no query handler {name!r}; known queries: {known}"
             )
-        hints, _ = _hints(definition.fn)
         self._in_query = True
         previous_loop = asyncio.events._get_running_loop()
         asyncio.events._set_running_loop(self)
         try:
-            values = self._converter.from_payloads(args, hints)
+            if definition.name:
+                values = self._converter.from_payloads(args, _hints(definition.fn)[0])
+            else:
+                values = [name, [RawValue(p) for p in args]]
             result = definition.fn(self._object, *values)
             return self._converter.to_payload(result)
         except Exception as err:
@@ -319,17 +331,18 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
                 job.name,
             )
             return
-        # A dynamic handler cannot say what each signal's arguments are: plain JSON.
-        hints = [] if dynamic else _hints(definition.fn)[0]
-        try:
-            args = self._converter.from_payloads(job.args, hints)
-        except Exception as err:
-            logger.warning("signal %r dropped: cannot decode its arguments: %s", job.name, err)
-            return
         if dynamic:
-            args = [job.name, *args]
+            # A dynamic handler cannot say what each signal's arguments are: it decodes them.
+            args: list[Any] = [job.name, [RawValue(p) for p in job.args]]
+        else:
+            try:
+                args = self._converter.from_payloads(job.args, _hints(definition.fn)[0])
+            except Exception as err:
+                logger.warning("signal %r dropped: cannot decode its arguments: %s", job.name, err)
+                return
         task = self.create_task(self._run_signal(definition, args), name=f"signal {job.name}")
         task.add_done_callback(self._on_handler_done)
+        self._handlers.track_signal(task, job.name, definition.unfinished_policy)
 
     async def _run_signal(self, definition: _SignalDefinition, args: list[Any]) -> None:
         result = definition.fn(self._object, *args)
@@ -461,6 +474,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             # The close command must be the last one the server sees.
             closing = [c for c in commands if c.command_type in _CLOSE_COMMANDS]
             commands = [c for c in commands if c.command_type not in _CLOSE_COMMANDS] + closing[:1]
+            if closing and not self._replaying:
+                self._handlers.warn_unfinished()
         self._others.number(commands)
         return commands
 
@@ -484,7 +499,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
                         handle._run()  # type: ignore[attr-defined]
                     if self._task_failure is not None and not self._disposing:
                         return
-                if not self._check_conditions():
+                if not self._handlers.may_check_conditions(self._only_updates) or not self._check_conditions():
                     return
         finally:
             asyncio.events._set_running_loop(previous_loop)
@@ -542,7 +557,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
 
     def _no_commands_in_queries(self, what: str) -> None:
         if self._in_query:
-            raise RuntimeError(f"a query handler cannot {what}; queries must only read state")
+            raise ReadOnlyContextError(f"{self._read_only_who} cannot {what}; it must only read state")
 
     # --- _Runtime ---------------------------------------------------------------------
 
@@ -631,6 +646,19 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
 
     async def workflow_cancel_external(self, workflow_id: str, run_id: str | None, reason: str) -> None:
         await self._others.cancel_external(workflow_id, run_id, reason)
+
+    def workflow_all_handlers_finished(self) -> bool:
+        return self._handlers.all_finished()
+
+    def workflow_current_update_info(self) -> UpdateInfo | None:
+        return self._handlers.current_update()
+
+    def workflow_payload_converter(self) -> Any:
+        return self._converter
+
+    def take_messages(self) -> list[protocol_pb.Message]:
+        """The protocol messages (update answers) of the last activation."""
+        return self._handlers.take_messages()
 
     async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> bool:
         if fn():
@@ -741,6 +769,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             signal_definitions=[
                 workflow_metadata_pb2.WorkflowInteractionDefinition(name=name, description=_first_line(s.fn))
                 for name, s in sorted(self._definition.signals.items())
+            ],
+            update_definitions=[
+                workflow_metadata_pb2.WorkflowInteractionDefinition(name=name, description=_first_line(u.fn))
+                for name, u in sorted(self._definition.updates.items())
             ],
         )
         return workflow_metadata_pb2.WorkflowMetadata(definition=definition)

@@ -23,7 +23,6 @@ from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 import grpc
-from google.protobuf import any_pb2
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
@@ -33,11 +32,11 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
-from temporalio.api.update.v1 import message_pb2 as update_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
+from sdk.worker._history_updates import jobs_from_messages
 from sdk.worker._workflow_instance import QueryError, WorkflowInstance, WorkflowTaskError
 from sdk.workflow import NondeterminismError, _Definition
 
@@ -289,12 +288,17 @@ class WorkflowWorker:
         try:
             run, events = await self._run_for(task)
             activations = run.translator.feed(events)
+            if activations and not activations[-1].is_replaying:
+                # The task's new updates come as messages, after what history brought.
+                activations[-1].jobs.extend(jobs_from_messages(task.messages))
             commands: list[command_pb.Command] = []
+            messages: list[protocol_pb.Message] = []
             for activation in activations:
                 produced = await self._activate(run, activation)
                 check_replayed(activation, produced)
                 if not activation.is_replaying:
                     commands = produced
+                    messages = run.instance.take_messages()
         except Exception as err:
             self._evict(run_id, run)
             await self._fail_task(task, err)
@@ -306,7 +310,14 @@ class WorkflowWorker:
             identity=self._identity,
             namespace=self._namespace,
             query_results=query_results,
-            messages=_reject_updates(task.messages),
+            messages=messages,
+            # As the official SDK's core says: a speculative task (an update's) answered with
+            # rejections only may be dropped even if our last commands wrote events since.
+            # The next task then follows an earlier one than the run in the cache saw, and
+            # the run is rebuilt from history (see _run_for).
+            capabilities=rr.RespondWorkflowTaskCompletedRequest.Capabilities(
+                discard_speculative_workflow_task_with_events=True
+            ),
         )
         if run.instance.flags_to_record:
             # As the official SDK's core does, so either SDK replays the other's histories alike.
@@ -532,34 +543,6 @@ class WorkflowWorker:
         cached = self._cache.pop(run_id, None)
         for target in {id(r): r for r in (cached, run) if r is not None}.values():
             target.instance.dispose()
-
-
-def _reject_updates(messages: Sequence[protocol_pb.Message]) -> list[protocol_pb.Message]:
-    """Refuse every workflow update: this SDK has no update handlers yet.
-
-    Without an answer the caller of the update would wait forever; a rejection
-    reaches it as an update failure and writes nothing to history.
-    """
-    replies = []
-    for message in messages:
-        request = update_pb.Request()
-        if not message.body.Unpack(request):
-            continue
-        rejection = update_pb.Rejection(
-            rejected_request_message_id=message.id,
-            rejected_request_sequencing_event_id=message.event_id,
-            rejected_request=request,
-            failure=failure_pb.Failure(
-                message=f"update {request.input.name!r} rejected: Tempo workflows do not handle updates",
-                application_failure_info=failure_pb.ApplicationFailureInfo(type="UpdateNotSupported"),
-            ),
-        )
-        body = any_pb2.Any()
-        body.Pack(rejection)
-        replies.append(
-            protocol_pb.Message(id=f"{message.id}/reject", protocol_instance_id=message.protocol_instance_id, body=body)
-        )
-    return replies
 
 
 def _duration(value: timedelta) -> Duration:

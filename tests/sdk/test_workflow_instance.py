@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -241,8 +241,10 @@ class CatchAll:
         self.seen.append(("known", value))
 
     @workflow.signal(dynamic=True)
-    async def anything(self, name: str, *args: object) -> None:
-        self.seen.append((name, list(args)))
+    async def anything(self, name: str, args: Sequence[workflow.RawValue]) -> None:
+        # Raw payloads, as in the official SDK: the handler decodes them.
+        decoded = [workflow.payload_converter().from_payload(arg.payload) for arg in args]
+        self.seen.append((name, decoded))
 
 
 def test_a_dynamic_signal_handler_gets_the_signals_without_a_handler() -> None:

@@ -8,8 +8,13 @@ import uuid
 import pytest
 
 from sdk import Client
-from sdk.client import WorkflowHandle, WorkflowUpdateStage
-from sdk.exceptions import ApplicationError, WorkflowNotFoundError, WorkflowUpdateFailedError
+from sdk.client import WithStartWorkflowOperation, WorkflowHandle, WorkflowIdConflictPolicy, WorkflowUpdateStage
+from sdk.exceptions import (
+    ApplicationError,
+    WorkflowAlreadyStartedError,
+    WorkflowNotFoundError,
+    WorkflowUpdateFailedError,
+)
 
 
 async def _tally(client: Client, task_queue: str) -> WorkflowHandle:
@@ -62,3 +67,38 @@ async def test_an_update_to_a_closed_or_missing_workflow_says_so(client: Client,
         await handle.execute_update("add", 1)
     with pytest.raises(WorkflowNotFoundError):
         await client.get_workflow_handle(f"no-such-{uuid.uuid4()}").execute_update("add", 1)
+
+
+async def test_update_with_start_starts_the_workflow_or_uses_the_running_one(client: Client, task_queue: str) -> None:
+    workflow_id = f"tally-{uuid.uuid4()}"
+
+    def start_operation(policy: WorkflowIdConflictPolicy) -> WithStartWorkflowOperation:
+        return WithStartWorkflowOperation("Tally", id=workflow_id, task_queue=task_queue, id_conflict_policy=policy)
+
+    first = start_operation(WorkflowIdConflictPolicy.USE_EXISTING)
+    assert await client.execute_update_with_start_workflow("add", 3, start_workflow_operation=first) == 3
+    started = await first.workflow_handle()
+    with pytest.raises(ValueError, match="for one update-with-start call only"):
+        await client.execute_update_with_start_workflow("add", 1, start_workflow_operation=first)
+
+    again = start_operation(WorkflowIdConflictPolicy.USE_EXISTING)
+    update = await client.start_update_with_start_workflow(
+        "add", args=[2], start_workflow_operation=again, wait_for_stage=WorkflowUpdateStage.ACCEPTED, id="second"
+    )
+    assert await update.result() == 5
+    assert (await again.workflow_handle()).result_run_id == started.result_run_id, "the running workflow got it"
+    assert await started.get_update_handle("second").result() == 5, "found again by its id"
+
+    refused = start_operation(WorkflowIdConflictPolicy.FAIL)
+    with pytest.raises(WorkflowAlreadyStartedError):
+        await client.execute_update_with_start_workflow("add", 1, start_workflow_operation=refused)
+    with pytest.raises(WorkflowAlreadyStartedError):
+        await refused.workflow_handle()
+
+    await started.signal("finish")
+    assert await started.result() == 5
+
+
+def test_update_with_start_needs_a_conflict_policy() -> None:
+    with pytest.raises(ValueError, match="update-with-start needs an id_conflict_policy"):
+        WithStartWorkflowOperation("Tally", id="t", task_queue="q", id_conflict_policy=None)  # type: ignore[arg-type]
