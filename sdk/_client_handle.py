@@ -118,6 +118,7 @@ class WorkflowHandle:
                 request_id=str(uuid.uuid4()),
             ),
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
 
     async def query(
@@ -162,6 +163,7 @@ class WorkflowHandle:
             ),
             timeout=timeout.total_seconds() if timeout else None,
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
         if response.HasField("query_rejected"):
             raise WorkflowQueryRejectedError(response.query_rejected.status)
@@ -309,6 +311,7 @@ class WorkflowHandle:
             self._conn.service.DescribeWorkflowExecution,
             DescribeWorkflowExecutionRequest(namespace=self.client.namespace, execution=self._execution()),
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
         return WorkflowDescription.from_response(response, self.client.data_converter)
 
@@ -329,6 +332,7 @@ class WorkflowHandle:
                 identity=self.client.identity,
             ),
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
 
     async def cancel(self, reason: str = "") -> None:
@@ -488,6 +492,7 @@ class WorkflowHandle:
             ),
             timeout=timeout,
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
 
 

@@ -82,6 +82,7 @@ class WorkflowUpdateHandle:
                     ),
                     timeout=_UPDATE_CALL_TIMEOUT,
                     workflow_id=self.workflow_id,
+                    codec=self.client.data_converter.payload_codec,
                 )
             except RPCError as err:
                 if err.status_code != grpc.StatusCode.DEADLINE_EXCEEDED:
@@ -127,6 +128,7 @@ async def send_update(
                 request,
                 timeout=_UPDATE_CALL_TIMEOUT,
                 workflow_id=execution.workflow_id,
+                codec=client.data_converter.payload_codec,
             )
         except RPCError as err:
             if err.status_code != grpc.StatusCode.DEADLINE_EXCEEDED:

@@ -1,0 +1,123 @@
+"""A payload codec that "encrypts" (XOR with a key, then the bytes of the whole payload),
+the same codec for the official SDK, and a workflow to run with them.
+
+Importable by tests and by ``tempo codec-server --codec tests.codec_app:XorCodec``; run as
+``python -m tests.codec_app ADDRESS TASK_QUEUE WORKFLOW_ID`` it runs one
+:class:`SecretWorkflow` to its end with our worker and client, both using the codec.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+import temporalio.converter
+from temporalio.api.common.v1 import Payload
+
+from sdk import activity, workflow
+from sdk.client import Client
+from sdk.converter import DataConverter, PayloadCodec
+from sdk.exceptions import ApplicationError
+from sdk.worker import Worker
+
+ENCODING = b"binary/encrypted"
+KEY = b"tempo-test-key"
+PLAINTEXT_MARK = "open sesame"
+"""Part of the workflow's input and result: must never appear in the history's bytes."""
+
+
+def _xor(data: bytes) -> bytes:
+    return bytes(b ^ k for b, k in zip(data, itertools.cycle(KEY), strict=False))
+
+
+def encrypt(payloads: Sequence[Payload]) -> list[Payload]:
+    return [
+        Payload(metadata={"encoding": ENCODING, "encryption-key-id": b"test"}, data=_xor(p.SerializeToString()))
+        for p in payloads
+    ]
+
+
+def decrypt(payloads: Sequence[Payload]) -> list[Payload]:
+    decoded = []
+    for payload in payloads:
+        if payload.metadata.get("encoding") != ENCODING:
+            decoded.append(payload)  # not ours: leave it as it is
+            continue
+        plain = Payload()
+        plain.ParseFromString(_xor(payload.data))
+        decoded.append(plain)
+    return decoded
+
+
+class XorCodec(PayloadCodec):
+    """The codec for Tempo's SDK (and for ``tempo codec-server``)."""
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return encrypt(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return decrypt(payloads)
+
+
+class OfficialXorCodec(temporalio.converter.PayloadCodec):
+    """The same codec for the official ``temporalio`` SDK."""
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return encrypt(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return decrypt(payloads)
+
+
+CONVERTER = DataConverter(payload_codec=XorCodec())
+OFFICIAL_CONVERTER = temporalio.converter.DataConverter(payload_codec=OfficialXorCodec())
+
+
+@activity.defn
+async def whisper(text: str) -> str:
+    return f"{text} (whispered)"
+
+
+@workflow.defn
+class SecretWorkflow:
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+
+    @workflow.run
+    async def run(self, secret: str, wait_for_signal: bool = False) -> str:
+        if wait_for_signal:
+            await workflow.wait_condition(lambda: bool(self.heard))
+        whispered = await workflow.execute_activity(whisper, secret, start_to_close_timeout=timedelta(seconds=10))
+        if secret == "fail":
+            raise ApplicationError("the secret is out", {"leaked": PLAINTEXT_MARK}, type="Leak", non_retryable=True)
+        return f"{whispered} heard {self.heard}"
+
+    @workflow.signal
+    def tell(self, word: str) -> None:
+        self.heard.append(word)
+
+    @workflow.query
+    def heard_so_far(self) -> list[str]:
+        return self.heard
+
+
+async def run_one(address: str, task_queue: str, workflow_id: str) -> str:
+    """Run one SecretWorkflow to its end with a codec on both the client and the worker."""
+    client = await Client.connect(address, data_converter=CONVERTER)
+    try:
+        async with Worker(client, task_queue=task_queue, workflows=[SecretWorkflow], activities=[whisper]):
+            handle = await client.start_workflow(
+                SecretWorkflow, PLAINTEXT_MARK, True, id=workflow_id, task_queue=task_queue
+            )
+            await handle.signal(SecretWorkflow.tell, "psst")
+            result: str = await handle.result()
+            return result
+    finally:
+        await client.close()
+
+
+if __name__ == "__main__":
+    print(asyncio.run(run_one(*sys.argv[1:4])))
