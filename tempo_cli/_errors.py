@@ -19,7 +19,9 @@ from tempo_cli._context import UsageError
 
 def describe_error(err: Exception, namespace: str) -> str | None:
     """The one-line message for an expected error, or ``None`` for a bug (re-raised)."""
-    if isinstance(err, ServerUnreachableError | UsageError):
+    from tempo_cli._codec_http import CodecServerError
+
+    if isinstance(err, ServerUnreachableError | UsageError | CodecServerError):
         return str(err)
     if isinstance(err, WorkflowQueryRejectedError):
         # Worded as `temporal workflow query --reject-condition` words it.
