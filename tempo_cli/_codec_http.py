@@ -23,7 +23,7 @@ from aiohttp import web
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from sdk.converter import PayloadCodec
+from sdk.converter import DataConverter, PayloadCodec
 
 ALLOWED_HEADERS = "X-Namespace, Content-Type, Authorization"
 
@@ -182,3 +182,12 @@ class RemoteCodec(PayloadCodec):
         if len(result) != len(payloads):
             raise CodecServerError(f"codec server {url} answered {len(result)} payloads for {len(payloads)}")
         return result
+
+
+def remote_converter(
+    endpoint: str | None, namespace: str, auth: str | None = None, headers: Mapping[str, str] | None = None
+) -> DataConverter | None:
+    """A data converter whose payloads go through the codec server at ``endpoint`` (None without one)."""
+    if not endpoint:
+        return None
+    return DataConverter(payload_codec=RemoteCodec(endpoint, namespace, auth=auth, headers=headers))

@@ -240,11 +240,9 @@ class Connection:
         """A ``DataConverter`` that encodes and decodes through the codec server, or None."""
         if not self.codec_endpoint:
             return None
-        from sdk.converter import DataConverter
-        from tempo_cli._codec_http import RemoteCodec
+        from tempo_cli._codec_http import remote_converter
 
-        codec = RemoteCodec(self.codec_endpoint, self.namespace, auth=self.codec_auth, headers=self.codec_headers)
-        return DataConverter(payload_codec=codec)
+        return remote_converter(self.codec_endpoint, self.namespace, self.codec_auth, self.codec_headers)
 
 
 def given_with_env_file(given: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
