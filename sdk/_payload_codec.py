@@ -143,19 +143,33 @@ async def decoded_copy(message: MessageT, codec: PayloadCodec) -> MessageT:
 
 class CodecService:
     """A ``WorkflowServiceStub`` whose calls encode the request's payloads and decode the
-    response's with a codec: what a worker talks through when its client has one."""
+    response's with a codec: what a worker talks through when its client has one.
+
+    A polled task is handed over as the server sent it: the worker decodes it with
+    :func:`decode_task`, so a payload the codec cannot decode fails that task (as in the
+    official SDKs) instead of the poll loop.
+    """
 
     def __init__(self, service: Any, codec: PayloadCodec) -> None:
         self._service = service
-        self._codec = codec
+        self.codec = codec
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         method = getattr(self._service, name)
+        polls_task = name in ("PollWorkflowTaskQueue", "PollActivityTaskQueue")
 
         async def call(request: Message, **kwargs: Any) -> Any:
-            return await coded_call(method, request, self._codec, **kwargs)
+            if polls_task:
+                return await method(request, **kwargs)
+            return await coded_call(method, request, self.codec, **kwargs)
 
         return call
+
+
+async def decode_task(service: Any, task: Message) -> None:
+    """Decode a polled task's payloads in place if ``service`` is a :class:`CodecService`."""
+    if isinstance(service, CodecService):
+        await decode_message(task, service.codec)
 
 
 async def coded_call(

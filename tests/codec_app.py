@@ -46,6 +46,9 @@ def decrypt(payloads: Sequence[Payload]) -> list[Payload]:
         if payload.metadata.get("encoding") != ENCODING:
             decoded.append(payload)  # not ours: leave it as it is
             continue
+        key_id = payload.metadata.get("encryption-key-id", b"").decode()
+        if key_id != "test":
+            raise ValueError(f"unknown encryption key {key_id!r}")
         plain = Payload()
         plain.ParseFromString(_xor(payload.data))
         decoded.append(plain)

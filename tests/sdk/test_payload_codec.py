@@ -7,9 +7,11 @@ import uuid
 
 import pytest
 import temporalio.client
-from temporalio.api.common.v1 import Payload
+from temporalio.api.common.v1 import Payload, Payloads, WorkflowType
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 from temporalio.exceptions import ApplicationError as OfficialApplicationError
 
 from sdk.client import Client
@@ -118,6 +120,66 @@ async def test_a_failure_s_details_are_encrypted_and_read_back_by_both_sdks(
         details = failed_event.workflow_execution_failed_event_attributes.failure.application_failure_info.details
         assert [p.metadata["encoding"] for p in details.payloads] == [codec_app.ENCODING]
         assert PLAINTEXT_MARK.encode() not in history.SerializeToString()
+    finally:
+        await ours.close()
+        await plain.close()
+
+
+async def test_a_memo_is_encrypted_and_read_back_by_both_sdks(server_address: str, task_queue: str) -> None:
+    ours = await Client.connect(server_address, data_converter=CONVERTER)
+    plain = await Client.connect(server_address)
+    official = await temporalio.client.Client.connect(server_address, data_converter=OFFICIAL_CONVERTER)
+    workflow_id = f"secret-memo-{uuid.uuid4().hex[:8]}"
+    try:
+        # No worker: the run stays open with its memo; the memo is the client's alone.
+        handle = await ours.start_workflow(
+            SecretWorkflow, "x", id=workflow_id, task_queue=task_queue, memo={"note": PLAINTEXT_MARK}
+        )
+        assert (await handle.describe()).memo == {"note": PLAINTEXT_MARK}
+        assert await (await official.get_workflow_handle(workflow_id).describe()).memo() == {"note": PLAINTEXT_MARK}
+        raw = (await plain.get_workflow_handle(workflow_id).describe()).raw_description
+        stored = raw.workflow_execution_info.memo.fields["note"]
+        assert stored.metadata["encoding"] == codec_app.ENCODING
+        assert PLAINTEXT_MARK.encode() not in raw.SerializeToString()
+        await handle.terminate("done")
+    finally:
+        await ours.close()
+        await plain.close()
+
+
+async def test_a_payload_the_codec_cannot_decode_fails_the_workflow_task_not_the_worker(
+    server_address: str, task_queue: str
+) -> None:
+    ours = await Client.connect(server_address, data_converter=CONVERTER)
+    plain = await Client.connect(server_address)
+    workflow_id = f"secret-bad-{uuid.uuid4().hex[:8]}"
+    try:
+        async with Worker(ours, task_queue=task_queue, workflows=[SecretWorkflow], activities=[whisper]):
+            # Encrypted with a key our codec does not have.
+            foreign = Payload(metadata={"encoding": codec_app.ENCODING, "encryption-key-id": b"other"}, data=b"?")
+            await plain.service.StartWorkflowExecution(
+                StartWorkflowExecutionRequest(
+                    namespace="default",
+                    workflow_id=workflow_id,
+                    workflow_type=WorkflowType(name="SecretWorkflow"),
+                    task_queue=TaskQueue(name=task_queue),
+                    input=Payloads(payloads=[foreign]),
+                    request_id=str(uuid.uuid4()),
+                )
+            )
+
+            async def task_failed() -> bool:
+                history = await _history(plain, workflow_id)
+                return any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED for e in history.events)
+
+            await eventually(task_failed)
+            history = await _history(plain, workflow_id)
+            failed = next(e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
+            assert "unknown encryption key 'other'" in failed.workflow_task_failed_event_attributes.failure.message
+            # The worker goes on: another workflow runs to its end.
+            result = await ours.execute_workflow(SecretWorkflow, "ok", id=f"{workflow_id}-next", task_queue=task_queue)
+            assert result == "ok (whispered) heard []"
+            await plain.get_workflow_handle(workflow_id).terminate("done")
     finally:
         await ours.close()
         await plain.close()
