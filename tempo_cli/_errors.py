@@ -45,6 +45,8 @@ def describe_error(err: Exception, namespace: str) -> str | None:
             return "the server did not answer in time (is a worker polling the task queue?)"
         return f"server refused the request ({err.status_code.name}): {err}"
     if isinstance(err, PayloadDecodeError):
+        if "unknown payload encoding" in str(err):  # a codec's (encrypted, compressed)
+            return f"cannot decode a value from the server: {err}; decode it with --codec-endpoint"
         return f"cannot decode a value from the server: {err}"
     if isinstance(err, ValueError):
         # Client.connect's address check and similar argument checks.

@@ -3,19 +3,23 @@ the same codec for the official SDK, and a workflow to run with them.
 
 Importable by tests and by ``tempo codec-server --codec tests.codec_app:XorCodec``; run as
 ``python -m tests.codec_app ADDRESS TASK_QUEUE WORKFLOW_ID`` it runs one
-:class:`SecretWorkflow` to its end with our worker and client, both using the codec.
+:class:`SecretWorkflow` to its end with our worker and client, both using the codec; as
+``python -m tests.codec_app serve ADDRESS TASK_QUEUE`` it runs a worker with the codec.
 """
 
 from __future__ import annotations
 
 import asyncio
+import http.server
 import itertools
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import timedelta
 
 import temporalio.converter
-from temporalio.api.common.v1 import Payload
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload, Payloads
 
 from sdk import activity, workflow
 from sdk.client import Client
@@ -122,5 +126,53 @@ async def run_one(address: str, task_queue: str, workflow_id: str) -> str:
         await client.close()
 
 
+class RecordingCodecServer:
+    """A codec server (decode only) on a thread that records the headers of each request,
+    to see what a CLI sends: ``with RecordingCodecServer() as server: ... server.headers``."""
+
+    def __init__(self) -> None:
+        self.headers: list[dict[str, str]] = []
+
+    def __enter__(self) -> RecordingCodecServer:
+        recorder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                recorder.headers.append({k.lower(): v for k, v in self.headers.items()})
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                payloads = Payloads()
+                json_format.Parse(body, payloads)
+                answer = json_format.MessageToJson(Payloads(payloads=decrypt(payloads.payloads))).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+async def serve(address: str, task_queue: str) -> None:
+    """Run a worker with the codec until killed; prints ``ready`` once it polls."""
+    client = await Client.connect(address, data_converter=CONVERTER)
+    async with Worker(client, task_queue=task_queue, workflows=[SecretWorkflow], activities=[whisper]):
+        print("ready", flush=True)
+        await asyncio.Event().wait()
+
+
 if __name__ == "__main__":
-    print(asyncio.run(run_one(*sys.argv[1:4])))
+    if sys.argv[1] == "serve":
+        asyncio.run(serve(*sys.argv[2:4]))
+    else:
+        print(asyncio.run(run_one(*sys.argv[1:4])))

@@ -7,6 +7,7 @@ A workflow runs to its end with our worker and client encrypting every payload
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.error
@@ -17,15 +18,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.codec_app import PLAINTEXT_MARK
+from tests.codec_app import PLAINTEXT_MARK, RecordingCodecServer
 from tests.servers import free_port, temporal_binary, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _tempo(*args: str) -> subprocess.CompletedProcess[str]:
+def _tempo(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tempo_cli.main", *args], capture_output=True, text=True, timeout=60, cwd=ROOT
+        [sys.executable, "-m", "tempo_cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -195,3 +201,103 @@ def test_a_bad_codec_is_a_one_line_error(codec: str, message: str) -> None:
     assert result.stderr.startswith("error: ")
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def codec_worker(server_address: str) -> Iterator[str]:
+    """Our worker with the codec (tests/codec_app.py) in its own process; yields its task queue."""
+    task_queue = f"tq-{uuid.uuid4().hex[:8]}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.codec_app", "serve", server_address, task_queue],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        yield task_queue
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_tempo_encodes_inputs_and_decodes_answers_through_the_codec_server(
+    server_address: str, codec_worker: str, codec_endpoint: str
+) -> None:
+    workflow_id = f"secret-cli-{uuid.uuid4().hex[:8]}"
+    connection = ["--address", server_address, "--codec-endpoint", codec_endpoint]
+    started = _tempo(
+        "workflow",
+        "start",
+        "--type",
+        "SecretWorkflow",
+        "--task-queue",
+        codec_worker,
+        "-w",
+        workflow_id,
+        "--input",
+        json.dumps(PLAINTEXT_MARK),
+        "--input",
+        "true",
+        *connection,
+    )
+    assert started.returncode == 0, started.stderr
+    signalled = _tempo("workflow", "signal", "-w", workflow_id, "--name", "tell", "--input", '"psst"', *connection)
+    assert signalled.returncode == 0, signalled.stderr
+    result = _tempo("workflow", "result", "-w", workflow_id, *connection)
+    assert f"Result  \"{PLAINTEXT_MARK} (whispered) heard ['psst']\"" in result.stdout, result.stderr
+    queried = _tempo("workflow", "query", "-w", workflow_id, "--name", "heard_so_far", *connection)
+    assert json.loads(queried.stdout) == ["psst"], queried.stderr
+
+    # What the server keeps is encrypted: without the codec server the answer cannot be read.
+    plain_query = _tempo("workflow", "query", "-w", workflow_id, "--name", "heard_so_far", "--address", server_address)
+    assert plain_query.returncode == 1
+    assert plain_query.stderr == (
+        "error: cannot decode a value from the server: unknown payload encoding 'binary/encrypted'; "
+        "decode it with --codec-endpoint\n"
+    )
+    shown = _tempo("workflow", "show", "-w", workflow_id, "--address", server_address)
+    assert PLAINTEXT_MARK not in shown.stdout
+    assert "psst" not in shown.stdout
+
+
+def test_codec_auth_headers_and_the_namespace_reach_the_codec_server(
+    server_address: str, encrypted_workflow: str
+) -> None:
+    with RecordingCodecServer() as server:
+        shown = _tempo(
+            "workflow",
+            "show",
+            "-w",
+            encrypted_workflow,
+            "--address",
+            server_address,
+            "--codec-endpoint",
+            server.endpoint + "/",
+            "--codec-auth",
+            "Bearer let-me-in",
+            "--codec-header",
+            "X-Team=payments",
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert PLAINTEXT_MARK in shown.stdout
+        assert server.headers
+        for headers in server.headers:
+            assert headers["authorization"] == "Bearer let-me-in"
+            assert headers["x-team"] == "payments"
+            assert headers["x-namespace"] == "default"
+            assert headers["content-type"] == "application/json"
+
+        # The endpoint and the auth from TEMPORAL_CODEC_*, as `temporal` reads them.
+        server.headers.clear()
+        from_env = _tempo(
+            "workflow",
+            "show",
+            "-w",
+            encrypted_workflow,
+            "--address",
+            server_address,
+            env={"TEMPORAL_CODEC_ENDPOINT": server.endpoint, "TEMPORAL_CODEC_AUTH": "Bearer from-env"},
+        )
+        assert PLAINTEXT_MARK in from_env.stdout, from_env.stderr
+        assert {h["authorization"] for h in server.headers} == {"Bearer from-env"}
