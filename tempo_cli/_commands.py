@@ -185,7 +185,7 @@ def _outcome(client: Client, run_id: str, event: HistoryEvent) -> _Outcome:
         values = decode_payloads(attrs.result, client.data_converter)
         doc["result"] = values[0] if values else None
         if attrs.result.payloads:
-            result_encoding = undecoded_encoding(attrs.result.payloads[0], client.data_converter)
+            result_encoding = undecoded_encoding(attrs.result.payloads[0])
     elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
         failure = event.workflow_execution_failed_event_attributes.failure
         doc["failure"] = proto_json(failure)

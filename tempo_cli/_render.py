@@ -144,22 +144,24 @@ def decode_payloads(payloads: Payloads | Sequence[Payload], converter: DataConve
     return values
 
 
-def undecoded_encoding(payload: Payload, converter: DataConverter) -> str | None:
-    """The encoding of a payload ``converter`` cannot read (a codec's: encrypted,
-    compressed), or None if it reads it."""
-    try:
-        converter.from_payload(payload)
-    except ValueError:
-        return payload.metadata.get("encoding", b"").decode(errors="replace") or "<no encoding>"
-    return None
+_CONVERTER_ENCODINGS = frozenset({b"binary/null", b"binary/plain", b"json/plain", b"json/protobuf", b"binary/protobuf"})
+
+
+def undecoded_encoding(payload: Payload) -> str | None:
+    """The encoding of a payload no data converter reads (a codec's: encrypted, compressed),
+    or None for the converter's own encodings."""
+    encoding = payload.metadata.get("encoding", b"")
+    if encoding in _CONVERTER_ENCODINGS:
+        return None
+    return encoding.decode(errors="replace") or "<no encoding>"
 
 
 def readable_payloads(payloads: Payloads, converter: DataConverter) -> list[Any]:
-    """:func:`decode_payloads` for a table cell: a payload the converter cannot read shows as
+    """:func:`decode_payloads` for a table cell: a payload of a codec's encoding shows as
     ``<ENCODING payload, N bytes>``, not as base64 (``--codec-endpoint`` decodes it)."""
     values = []
     for payload, value in zip(payloads.payloads, decode_payloads(payloads, converter), strict=True):
-        encoding = undecoded_encoding(payload, converter)
+        encoding = undecoded_encoding(payload)
         values.append(value if encoding is None else f"<{encoding} payload, {len(payload.data)} bytes>")
     return values
 
