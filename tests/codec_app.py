@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import temporalio.converter
+import temporalio.workflow
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
@@ -109,6 +110,29 @@ class SecretWorkflow:
     @workflow.query
     def heard_so_far(self) -> list[str]:
         return self.heard
+
+
+@temporalio.workflow.defn(name="OfficialSecretKeeper")
+class OfficialSecretKeeper:
+    """The official SDK's side: keeps what updates tell it until told to finish."""
+
+    def __init__(self) -> None:
+        self.secrets: list[str] = []
+        self.done = False
+
+    @temporalio.workflow.run
+    async def run(self, owner: str) -> str:
+        await temporalio.workflow.wait_condition(lambda: self.done)
+        return f"{owner} kept {self.secrets}"
+
+    @temporalio.workflow.update
+    def keep(self, secret: str) -> str:
+        self.secrets.append(secret)
+        return f"kept {secret}"
+
+    @temporalio.workflow.signal
+    def finish(self) -> None:
+        self.done = True
 
 
 async def run_one(address: str, task_queue: str, workflow_id: str) -> str:

@@ -7,18 +7,27 @@ import uuid
 
 import pytest
 import temporalio.client
+import temporalio.worker
 from temporalio.api.common.v1 import Payload, Payloads, WorkflowType
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 from temporalio.exceptions import ApplicationError as OfficialApplicationError
+from temporalio.worker import UnsandboxedWorkflowRunner
 
 from sdk.client import Client
 from sdk.exceptions import WorkflowFailureError
 from sdk.worker import Replayer, Worker
 from tests import codec_app
-from tests.codec_app import CONVERTER, OFFICIAL_CONVERTER, PLAINTEXT_MARK, SecretWorkflow, whisper
+from tests.codec_app import (
+    CONVERTER,
+    OFFICIAL_CONVERTER,
+    PLAINTEXT_MARK,
+    OfficialSecretKeeper,
+    SecretWorkflow,
+    whisper,
+)
 from tests.sdk.conftest import eventually
 
 
@@ -180,6 +189,34 @@ async def test_a_payload_the_codec_cannot_decode_fails_the_workflow_task_not_the
             result = await ours.execute_workflow(SecretWorkflow, "ok", id=f"{workflow_id}-next", task_queue=task_queue)
             assert result == "ok (whispered) heard []"
             await plain.get_workflow_handle(workflow_id).terminate("done")
+    finally:
+        await ours.close()
+        await plain.close()
+
+
+async def test_an_official_worker_with_the_codec_reads_what_our_client_sends(
+    server_address: str, task_queue: str
+) -> None:
+    ours = await Client.connect(server_address, data_converter=CONVERTER)
+    plain = await Client.connect(server_address)
+    official = await temporalio.client.Client.connect(server_address, data_converter=OFFICIAL_CONVERTER)
+    workflow_id = f"secret-keeper-{uuid.uuid4().hex[:8]}"
+    try:
+        async with temporalio.worker.Worker(
+            official,
+            task_queue=task_queue,
+            workflows=[OfficialSecretKeeper],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ):
+            handle = await ours.start_workflow("OfficialSecretKeeper", "ann", id=workflow_id, task_queue=task_queue)
+            assert await handle.execute_update("keep", PLAINTEXT_MARK) == f"kept {PLAINTEXT_MARK}"
+            await handle.signal("finish")
+            assert await handle.result() == f"ann kept ['{PLAINTEXT_MARK}']"
+        history = await _history(plain, workflow_id)
+        types = {e.event_type for e in history.events}
+        assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED in types
+        assert {p.metadata["encoding"] for p in _payloads_of(history)} == {codec_app.ENCODING}
+        assert PLAINTEXT_MARK.encode() not in history.SerializeToString()
     finally:
         await ours.close()
         await plain.close()
