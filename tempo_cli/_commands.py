@@ -48,6 +48,7 @@ from tempo_cli._render import (
     proto_dict,
     proto_json,
     status_text,
+    undecoded_encoding,
     user_metadata_texts,
 )
 from tempo_cli._start_request import StartRequest, parse_start
@@ -71,7 +72,12 @@ def validated(cli: CliContext, build: Callable[..., T], *args: Any) -> T:
 
 async def _start(cli: CliContext, client: Client, start: StartRequest) -> tuple[WorkflowHandle, dict[str, Any]]:
     conn = client._conn
-    response = await conn.call(conn.service.StartWorkflowExecution, start.message(client), workflow_id=start.options.id)
+    response = await conn.call(
+        conn.service.StartWorkflowExecution,
+        start.message(client),
+        workflow_id=start.options.id,
+        codec=client.data_converter.payload_codec,
+    )
     handle = client.get_workflow_handle(start.options.id, run_id=response.run_id)
     doc = {
         "workflowId": handle.id,
@@ -161,6 +167,8 @@ class _Outcome:
     doc: dict[str, Any]
     status: WorkflowStatus | None
     reason: str
+    result_encoding: str | None = None
+    """The result's encoding when it could not be decoded (a codec's, without --codec-endpoint)."""
 
 
 def _outcome(client: Client, run_id: str, event: HistoryEvent) -> _Outcome:
@@ -171,10 +179,13 @@ def _outcome(client: Client, run_id: str, event: HistoryEvent) -> _Outcome:
         "closeEvent": proto_json(event),
     }
     reason = ""
+    result_encoding = None
     if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
         attrs = event.workflow_execution_completed_event_attributes
         values = decode_payloads(attrs.result, client.data_converter)
         doc["result"] = values[0] if values else None
+        if attrs.result.payloads:
+            result_encoding = undecoded_encoding(attrs.result.payloads[0])
     elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
         failure = event.workflow_execution_failed_event_attributes.failure
         doc["failure"] = proto_json(failure)
@@ -183,7 +194,7 @@ def _outcome(client: Client, run_id: str, event: HistoryEvent) -> _Outcome:
         reason = event.workflow_execution_terminated_event_attributes.reason
     if not reason and status is not None:
         reason = status.display
-    return _Outcome(doc, status, reason)
+    return _Outcome(doc, status, reason, result_encoding)
 
 
 def _finish(cli: CliContext, workflow_id: str, outcome: _Outcome, doc: dict[str, Any]) -> None:
@@ -194,6 +205,8 @@ def _finish(cli: CliContext, workflow_id: str, outcome: _Outcome, doc: dict[str,
         rows: list[tuple[str, Any]] = [("  Status", status_text(outcome.status) if outcome.status else "Unknown")]
         if "result" in doc:
             rows.append(("  Result", compact(doc["result"], limit=10_000)))
+            # As `temporal` marks a result it could not decode.
+            rows.append(("  ResultEncoding", outcome.result_encoding))
         else:
             rows.append(("  Reason", outcome.reason))
         cli.out.print("\nResults:")
@@ -413,6 +426,7 @@ def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
     if outcome is not None:
         if "result" in outcome.doc:
             rows.append(("Result", compact(outcome.doc["result"], 10_000)))
+            rows.append(("ResultEncoding", outcome.result_encoding))
         elif outcome.status is not WorkflowStatus.COMPLETED:
             rows.append(("Reason", outcome.reason))
     cli.print_table(key_value_table(rows))

@@ -128,6 +128,9 @@ class GlobalOptions:
     tls_disable_host_verification: bool | None = None
     api_key: str | None = None
     grpc_meta: tuple[str, ...] | None = None
+    codec_endpoint: str | None = None
+    codec_auth: str | None = None
+    codec_header: tuple[str, ...] | None = None
     profile: str | None = None
     config_file: str | None = None
     disable_config_file: bool | None = None
@@ -140,8 +143,9 @@ class GlobalOptions:
         """From Typer's values; a flag not given (False, an empty list) is None here."""
         names = {f.name for f in dataclasses.fields(cls)}
         given = {n: v for n, v in values.items() if n in names and v not in (None, False, [], ())}
-        if "grpc_meta" in given:
-            given["grpc_meta"] = tuple(given["grpc_meta"])
+        for name in ("grpc_meta", "codec_header"):
+            if name in given:
+                given[name] = tuple(given[name])
         return cls(**given)
 
     def over(self, base: GlobalOptions) -> GlobalOptions:
@@ -171,6 +175,7 @@ def resolve_settings(options: GlobalOptions) -> Settings:
 
     given = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
     given["grpc_meta"] = list(options.grpc_meta or ())
+    given["codec_header"] = list(options.codec_header or ())
     try:
         connection, _ = resolve_connection(given, default_address=DEFAULT_ADDRESS, default_namespace=DEFAULT_NAMESPACE)
         error = None
@@ -321,7 +326,12 @@ class CliContext:
             from sdk.client import Client
 
             connection = self.settings.connection
-            client = await Client.connect(connection.address, namespace=connection.namespace, **connection.options)
+            client = await Client.connect(
+                connection.address,
+                namespace=connection.namespace,
+                data_converter=connection.data_converter(),
+                **connection.options,
+            )
             try:
                 return await work(client)
             finally:

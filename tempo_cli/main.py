@@ -15,6 +15,7 @@ from tempo_cli import activity, batch, operator, schedule, server, task_queue, w
 from tempo_cli import config as config_commands
 from tempo_cli import env as env_commands
 from tempo_cli._usage_errors import OneLineUsageErrors
+from tempo_cli.codec_server import codec_server
 from tempo_cli.tui import command as tui_command
 
 app = typer.Typer(
@@ -43,6 +44,7 @@ app.add_typer(config_commands.app, name="config")
 app.add_typer(env_commands.app, name="env")
 app.command("create")(tempo_cli.create.create)
 app.command("tui")(tui_command.tui)
+app.command("codec-server")(codec_server)
 
 
 def main() -> None:
