@@ -398,7 +398,7 @@ store_global_options.__annotations__ = {"ctx": typer.Context, **{p.name: p.annot
 
 
 def command(
-    app: typer.Typer, name: str | None = None
+    app: typer.Typer, name: str | None = None, *, runs_itself: bool = False
 ) -> Callable[[Callable[Concatenate[CliContext, P], None]], Callable[Concatenate[CliContext, P], None]]:
     """Register ``fn(cli, ...)`` as a command of ``app``.
 
@@ -406,6 +406,10 @@ def command(
     :class:`CliContext` of the invocation first. A parameter whose type is a dataclass
     (:class:`StartOptions`-like: fields annotated with Typer options) becomes its fields'
     options, so commands can share an option list; ``fn`` gets the dataclass.
+
+    With ``runs_itself``, ``fn`` is what the group ``app`` does when no subcommand is named
+    (`temporal workflow reset` and `temporal workflow reset with-workflow-update-options`);
+    a subcommand takes its own options, so ``fn``'s must not be required.
     """
 
     def register(fn: Callable[Concatenate[CliContext, P], None]) -> Callable[Concatenate[CliContext, P], None]:
@@ -430,6 +434,8 @@ def command(
 
         @functools.wraps(fn)
         def run(ctx: typer.Context, **values: Any) -> None:
+            if runs_itself and ctx.invoked_subcommand is not None:
+                return  # the subcommand does the work
             given = GlobalOptions.parsed({p.name: values.pop(p.name) for p in global_parameters})
             parent = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
             for group_name, group in groups.items():
@@ -439,7 +445,10 @@ def command(
 
         run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in parameters}
-        app.command(name)(run)
+        if runs_itself:
+            app.callback(invoke_without_command=True)(run)
+        else:
+            app.command(name)(run)
         return fn
 
     return register
