@@ -21,7 +21,7 @@ import json
 import os
 import sys
 
-_MAX_ENTRIES = 500  # help texts per fingerprint
+_MAX_ENTRIES = 200  # help texts per fingerprint
 _MAX_FINGERPRINTS = 4
 _CODE_DIR = os.path.dirname(os.path.abspath(__file__))
 
