@@ -43,14 +43,14 @@ def _run_app() -> None:
 
 
 def _rendered_help() -> str | None:
-    """The help the app prints for this command line, or None when it did not end well (its
-    output, a usage error, is printed and its exit code passed on)."""
+    """The help the app prints for this command line (None if it printed nothing). When the app
+    ends with an error instead (a usage mistake), what it printed and its exit code go on."""
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed):
             _run_app()
-    except SystemExit as exit:
-        if exit.code not in (None, 0):
+    except SystemExit as ended:
+        if ended.code not in (None, 0):
             sys.stdout.write(printed.getvalue())
             raise
     return printed.getvalue() or None
