@@ -23,12 +23,14 @@ import sys
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Concatenate, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
 
 from tempo_cli._connection import CONNECTION_OPTIONS, Connection, resolve_connection
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -195,6 +197,8 @@ def resolve_settings(options: GlobalOptions) -> Settings:
 
 
 def _console(color: Color, *, stderr: bool) -> Console:
+    from rich.console import Console  # when a command prints: not for `server start-dev`
+
     stream = sys.stderr if stderr else sys.stdout
     is_tty = stream.isatty()
     file = None if stderr else _Stdout()
