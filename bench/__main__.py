@@ -131,6 +131,30 @@ def main(argv: list[str] | None = None) -> int:
     print(context, flush=True)
     report = Report()
     started = time.perf_counter()
+
+    def write(done: list[str]) -> None:
+        """The figures so far: written after every section, so a long run that is stopped
+        keeps what it measured (the context says which sections ran)."""
+        finished = (
+            f", {time.perf_counter() - started:.0f} s in all, load average {os.getloadavg()[0]:.1f} at the end"
+            + ("" if done == chosen else f"; only the sections {', '.join(done)} so far")
+        )
+        document = {
+            "when": began.isoformat(timespec="seconds"),
+            "context": context + finished,
+            "cores": os.cpu_count(),
+            "sections": done,
+            "sizes": vars(sizes),
+            "figures": [{**vars(f), "ratio": f.ratio} for f in report.figures],
+            "failures": report.failures,
+            "raw": report.raw,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(document, indent=2, default=str) + "\n")
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown_table(report, context + finished))
+
+    done: list[str] = []
     with tempfile.TemporaryDirectory(prefix="tempo-bench-") as tmp:
         for name in chosen:
             section_started = time.perf_counter()
@@ -139,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as err:  # one broken section must not hide the others' figures
                 report.failed(f"section {name}: {type(err).__name__}: {err}")
             report.raw.setdefault("section_seconds", {})[name] = round(time.perf_counter() - section_started, 1)
-    context += f", {time.perf_counter() - started:.0f} s in all, load average {os.getloadavg()[0]:.1f} at the end"
+            done.append(name)
+            write(done)
 
     print()
     print(text_table(report))
@@ -150,19 +175,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  - {failure}")
     else:
         print("no failures")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    document = {
-        "when": began.isoformat(timespec="seconds"),
-        "context": context,
-        "cores": os.cpu_count(),
-        "sizes": vars(sizes),
-        "figures": [{**vars(f), "ratio": f.ratio} for f in report.figures],
-        "failures": report.failures,
-        "raw": report.raw,
-    }
-    args.json.write_text(json.dumps(document, indent=2, default=str) + "\n")
-    args.markdown.parent.mkdir(parents=True, exist_ok=True)
-    args.markdown.write_text(markdown_table(report, context))
     print(f"figures written to {args.json} and {args.markdown}")
     return 1 if report.failures else 0
 
