@@ -157,6 +157,7 @@ class Worker:
                 max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
                 deadlock_timeout=deadlock_timeout,
                 sticky_schedule_to_start=sticky_queue_schedule_to_start_timeout,
+                activities=activity_defs,
             )
             if definitions
             else None
