@@ -77,8 +77,7 @@ class Errands:
             done.append(
                 await workflow.execute_local_activity(
                     flaky,
-                    key,
-                    3,
+                    args=[key, 3],
                     start_to_close_timeout=timedelta(seconds=5),
                     local_retry_threshold=timedelta(milliseconds=100),
                     retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=300), backoff_coefficient=1.0),
