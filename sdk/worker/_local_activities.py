@@ -193,6 +193,9 @@ class ResolveLocalActivity:
     runtime: timedelta = timedelta(0)
     complete_time: datetime | None = None
     from_marker: bool = False
+    without_waiting: bool = False
+    """Cancelled by the workflow without waiting for the attempt: the core's marker then has
+    no completion time, and attempt 0 for a first attempt (the attempt it was asked for)."""
 
 
 def resolution_of_marker(event: history.HistoryEvent) -> tuple[MarkerData, ResolveLocalActivity] | None:
@@ -339,20 +342,20 @@ class LocalActivities:
         if pending is None:
             return  # cancelled without waiting (TRY_CANCEL, ABANDON): its marker is written
         request = pending.request
-        complete_time = job.complete_time or request.workflow_time + job.runtime
-        if complete_time.timestamp() > self.instance._time:
+        complete_time = None if job.without_waiting else job.complete_time or request.workflow_time + job.runtime
+        if complete_time is not None and complete_time.timestamp() > self.instance._time:
             # As the core does: the workflow's clock moves to when the activity ended.
             self.instance._time = complete_time.timestamp()
         if not job.from_marker:
             data = MarkerData(
                 seq=job.seq,
-                attempt=job.attempt,
+                attempt=(job.attempt if job.attempt > 1 else 0) if job.without_waiting else job.attempt,
                 activity_id=request.activity_id,
                 activity_type=request.activity_type,
                 complete_time=complete_time,
                 backoff=job.backoff,
                 original_schedule_time=request.original_schedule_time,
-                activation_index=self._activation_index,
+                activation_index=self._activation_index + (1 if job.without_waiting else 0),
             )
             self.instance._add_command(marker_command(data, job.result, job.failure))
         self._resolve(pending, job)
@@ -403,29 +406,30 @@ class LocalActivities:
     # --- cancellation --------------------------------------------------------------------
 
     def cancel(self, future: LocalActivityFuture) -> None:
-        """Cancel as the core does: not yet handed to the worker, it is dropped without a
-        marker; running, TRY_CANCEL and ABANDON record a cancel marker and stop waiting
-        while WAIT_CANCELLATION_COMPLETED waits for the attempt to end; while replaying the
-        marker in history says how it ended."""
+        """Cancel as the core does: a cancel marker is recorded and the workflow stops waiting,
+        except that a running attempt under WAIT_CANCELLATION_COMPLETED is waited for (its
+        outcome is recorded); while replaying, the marker in history says how it ended."""
         if future.cancel_requested:
             return
         future.cancel_requested = True
         pending = self._pending.get(future.seq)
         if pending is None:
             return
-        if pending.state == _QUEUED:
-            del self._pending[future.seq]
-            self.instance.call_soon(self._fail_cancelled, pending)
-            return
         if pending.state == _HELD:
             return
-        self._cancels.append(future.seq)
-        if future.cancellation_type == ActivityCancellationType.WAIT_CANCELLATION_COMPLETED:
-            return
-        request = pending.request
+        if pending.state == _RUNNING:
+            self._cancels.append(future.seq)
+            if future.cancellation_type == ActivityCancellationType.WAIT_CANCELLATION_COMPLETED:
+                return
+        else:
+            pending.state = _RUNNING  # never handed to the worker now
         self.apply(
             ResolveLocalActivity(
-                seq=future.seq, outcome="cancelled", attempt=request.attempt, failure=cancelled_failure()
+                seq=future.seq,
+                outcome="cancelled",
+                attempt=pending.request.attempt,
+                failure=cancelled_failure(),
+                without_waiting=True,
             )
         )
 
@@ -487,11 +491,6 @@ class LocalActivities:
                 retry_state=workflow_enums.RetryState.RETRY_STATE_CANCEL_REQUESTED,
             ),
         )
-
-    def _fail_cancelled(self, pending: _Pending) -> None:
-        if not pending.future.done():
-            failure = self._wrapped(pending.request, cancelled_failure(), "cancelled")
-            pending.future.set_exception(self.instance._converter.from_failure(failure))
 
     def _start_again(self, pending: _Pending, attempt: int) -> None:
         """After a backoff timer: the next attempt, under a new sequence number."""

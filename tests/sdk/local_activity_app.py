@@ -4,7 +4,8 @@ same with the official one, under the same type and activity names).
 ``Errands`` runs, by mode: ``outcomes``, a local activity that succeeds, one that fails on
 every attempt of its retry policy and one that times out; ``backoff``, one that fails twice
 with retries due later than its local retry threshold (so the workflow waits on timers);
-``long``, one that runs longer than the workflow task timeout.
+``long``, one that runs longer than the workflow task timeout; ``cancel``, one cancelled
+before it could start.
 """
 
 from __future__ import annotations
@@ -91,6 +92,14 @@ class Errands:
                     retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=300), backoff_coefficient=1.0),
                 )
             )
+        elif mode == "cancel":
+            # Cancelled before the worker could start it: recorded as cancelled all the same.
+            handle = workflow.start_local_activity(slow, 0.2, start_to_close_timeout=timedelta(seconds=5))
+            handle.cancel()
+            try:
+                await handle
+            except BaseException:  # the official SDK raises asyncio's CancelledError, ours ActivityError
+                done.append("cancelled")
         elif mode == "long":
             done.append(await workflow.execute_local_activity(slow, 3.0, start_to_close_timeout=timedelta(seconds=10)))
         return done

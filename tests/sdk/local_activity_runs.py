@@ -27,14 +27,18 @@ def _options(mode: str) -> dict[str, Any]:
     return {"task_timeout": timedelta(seconds=2)} if mode == "long" else {}
 
 
-async def run_ours(client: Client, task_queue: str, mode: str) -> tuple[Any, History, str]:
-    """Run ``Errands`` in ``mode`` with our worker: its result, its history, its ID."""
+async def run_ours(client: Client, task_queue: str, mode: str, *, cached: bool = True) -> tuple[Any, History, str]:
+    """Run ``Errands`` in ``mode`` with our worker: its result, its history, its ID.
+
+    With ``cached=False`` the worker replays the whole history for every task.
+    """
     workflow_id = f"ours-errands-{mode}-{uuid.uuid4().hex[:8]}"
     async with Worker(
         client,
         task_queue=task_queue,
         workflows=[local_activity_app.Errands],
         activities=local_activity_app.ACTIVITIES,
+        max_cached_workflows=1000 if cached else 0,
     ):
         handle = await client.start_workflow(
             "Errands", mode, workflow_id, id=workflow_id, task_queue=task_queue, **_options(mode)

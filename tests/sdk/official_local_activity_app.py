@@ -83,6 +83,14 @@ class Errands:
                     retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=300), backoff_coefficient=1.0),
                 )
             )
+        elif mode == "cancel":
+            # Cancelled before the worker could start it: recorded as cancelled all the same.
+            handle = workflow.start_local_activity(slow, 0.2, start_to_close_timeout=timedelta(seconds=5))
+            handle.cancel()
+            try:
+                await handle
+            except BaseException:  # the official SDK raises asyncio's CancelledError, ours ActivityError
+                done.append("cancelled")
         elif mode == "long":
             done.append(await workflow.execute_local_activity(slow, 3.0, start_to_close_timeout=timedelta(seconds=10)))
         return done

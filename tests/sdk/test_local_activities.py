@@ -23,6 +23,7 @@ EXPECTED = {
     ],
     "backoff": ["succeeded on attempt 3"],
     "long": ["slept 3.0"],
+    "cancel": ["cancelled"],
 }
 
 
@@ -36,11 +37,22 @@ async def _official_replay(history: object, workflow_id: str) -> None:
     )
 
 
-@pytest.mark.parametrize("mode", ["outcomes", "backoff", "long"])
+@pytest.mark.parametrize(
+    ("mode", "cached"),
+    [
+        ("outcomes", True),
+        ("backoff", True),
+        ("long", True),
+        ("cancel", True),
+        ("outcomes", False),
+        ("backoff", False),
+    ],
+    ids=["outcomes", "backoff", "long", "cancel", "outcomes-replaying-every-task", "backoff-replaying-every-task"],
+)
 async def test_local_activities_record_what_the_official_sdk_records_and_each_replays_the_other(
-    client: Client, server_address: str, task_queue: str, mode: str
+    client: Client, server_address: str, task_queue: str, mode: str, cached: bool
 ) -> None:
-    ours, our_history, our_id = await run_ours(client, task_queue, mode)
+    ours, our_history, our_id = await run_ours(client, task_queue, mode, cached=cached)
     theirs, their_history, _ = await run_official(server_address, task_queue + "-official", mode)
 
     assert ours == theirs == EXPECTED[mode]
