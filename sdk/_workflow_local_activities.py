@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sdk._client_types import RetryPolicy
 from sdk._options import ActivityCancellationType, _check_name, _check_type, check_timeout
+
+_NO_ARG: Any = object()
+"""``arg`` not given (None is an argument)."""
 
 DEFAULT_LOCAL_RETRY_THRESHOLD = datetime.timedelta(minutes=1)
 """Backoffs up to this long are slept in the worker; longer ones become a workflow timer."""
@@ -70,7 +73,9 @@ class LocalActivityOptions:
 
 def start_local_activity(
     activity: Callable[..., Any] | str,
-    *args: Any,
+    *activity_args: Any,
+    arg: Any = _NO_ARG,
+    args: Sequence[Any] = (),
     schedule_to_close_timeout: datetime.timedelta | None = None,
     schedule_to_start_timeout: datetime.timedelta | None = None,
     start_to_close_timeout: datetime.timedelta | None = None,
@@ -97,7 +102,9 @@ def start_local_activity(
 
     Args:
         activity: An ``@activity.defn`` function or the activity's name.
-        *args: Arguments for the activity; they must be serialisable.
+        *activity_args: Arguments for the activity; they must be serialisable.
+        arg: The activity's one argument, as the official SDK takes it.
+        args: The activity's arguments as a list, as the official SDK takes them.
         schedule_to_close_timeout: Limit on the whole activity, retries included.
         schedule_to_start_timeout: Limit on the time before the first attempt starts.
         start_to_close_timeout: Limit on a single attempt.
@@ -122,6 +129,10 @@ def start_local_activity(
 
     runtime = _Runtime.current()
     name, hint = _activity_name(activity)
+    given = [form for form in (activity_args, () if arg is _NO_ARG else (arg,), tuple(args)) if form]
+    if len(given) > 1:
+        raise TypeError(f"local activity {name!r}: pass its arguments one way: positionally, as arg= or as args=")
+    values = given[0] if given else ()
     try:
         options = LocalActivityOptions(
             schedule_to_close_timeout=schedule_to_close_timeout,
@@ -138,13 +149,15 @@ def start_local_activity(
     start = getattr(runtime, "workflow_start_local_activity", None)
     if start is None:
         raise RuntimeError("this workflow runtime cannot run local activities")
-    future: asyncio.Future[Any] = start(name, args, options, result_type if result_type is not None else hint)
+    future: asyncio.Future[Any] = start(name, values, options, result_type if result_type is not None else hint)
     return future
 
 
 async def execute_local_activity(
     activity: Callable[..., Any] | str,
-    *args: Any,
+    *activity_args: Any,
+    arg: Any = _NO_ARG,
+    args: Sequence[Any] = (),
     schedule_to_close_timeout: datetime.timedelta | None = None,
     schedule_to_start_timeout: datetime.timedelta | None = None,
     start_to_close_timeout: datetime.timedelta | None = None,
@@ -163,7 +176,9 @@ async def execute_local_activity(
     """
     return await start_local_activity(
         activity,
-        *args,
+        *activity_args,
+        arg=arg,
+        args=args,
         schedule_to_close_timeout=schedule_to_close_timeout,
         schedule_to_start_timeout=schedule_to_start_timeout,
         start_to_close_timeout=start_to_close_timeout,

@@ -279,6 +279,9 @@ class LocalActivities:
         self._cancels: list[int] = []
         self._replaying = False
         self._activation_index = 0
+        self._mismatch: str | None = None
+        """A marker that does not fit the local activity the code started; raised once the
+        activation is over (not into workflow code, which could catch it)."""
 
     # --- what the instance calls ---------------------------------------------------------
 
@@ -373,6 +376,9 @@ class LocalActivities:
     def check_markers_used(self, started_event_id: int) -> None:
         """After a replayed task: every marker it recorded must belong to a local activity
         the code started."""
+        if self._mismatch is not None:
+            message, self._mismatch = self._mismatch, None
+            raise _nondeterminism(f"nondeterminism in the workflow task started at event {started_event_id}: {message}")
         if not self._markers:
             return
         data, _ = self._markers[min(self._markers)]
@@ -450,11 +456,12 @@ class LocalActivities:
         data, job = marker
         request = pending.request
         if (data.activity_type, data.activity_id) != (request.activity_type, request.activity_id):
-            raise _nondeterminism(
-                f"nondeterminism: history has a local activity marker for seq {data.seq} of activity type "
+            self._mismatch = self._mismatch or (
+                f"history has a local activity marker for seq {data.seq} of activity type "
                 f"{data.activity_type!r} (ID {data.activity_id!r}) but the workflow started "
                 f"{request.activity_type!r} (ID {request.activity_id!r})"
             )
+            return
         self._deferred.append(job)
 
     def _resolve(self, pending: _Pending, job: ResolveLocalActivity) -> None:
