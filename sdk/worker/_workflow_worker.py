@@ -317,7 +317,8 @@ class WorkflowWorker:
                     commands = produced
                     messages = run.instance.take_messages()
             if live is not None:
-                deadline += HEARTBEAT_FRACTION * run.instance.workflow_info().task_timeout.total_seconds()
+                task_timeout = run.instance.workflow_info().task_timeout.total_seconds() or 10.0
+                deadline += HEARTBEAT_FRACTION * task_timeout
                 more, more_messages, force_new_task = await self._run_local_activities(run, live, deadline)
                 commands = commands + more
                 messages = messages + more_messages
