@@ -257,6 +257,7 @@ class LocalActivityFuture(asyncio.Future[Any]):
 _HELD = "held"  # started while replaying: waits for its marker
 _QUEUED = "queued"  # waits for the worker to take it
 _RUNNING = "running"  # the worker runs it
+_CANCELLED = "cancelled"  # cancelled without waiting: the workflow is told when it next blocks
 
 
 @dataclass
@@ -275,7 +276,8 @@ class LocalActivities:
         self.instance = instance
         self._pending: dict[int, _Pending] = {}
         self._markers: dict[int, tuple[MarkerData, ResolveLocalActivity]] = {}
-        self._deferred: list[ResolveLocalActivity] = []
+        self._deferred: list[tuple[int, ResolveLocalActivity]] = []
+        """Outcomes from replayed markers, with the activation (of its task) each came in."""
         self._cancels: list[int] = []
         self._replaying = False
         self._activation_index = 0
@@ -341,9 +343,14 @@ class LocalActivities:
 
     def apply(self, job: ResolveLocalActivity) -> None:
         """An outcome from the worker (live) or from a marker (replay)."""
-        pending = self._pending.pop(job.seq, None)
-        if pending is None:
+        pending = self._pending.get(job.seq)
+        if pending is None or (pending.state == _CANCELLED and not job.from_marker):
             return  # cancelled without waiting (TRY_CANCEL, ABANDON): its marker is written
+        del self._pending[job.seq]
+        self._record(pending, job)
+        self._resolve(pending, job)
+
+    def _record(self, pending: _Pending, job: ResolveLocalActivity) -> None:
         request = pending.request
         complete_time = None if job.without_waiting else job.complete_time or request.workflow_time + job.runtime
         if complete_time is not None and complete_time.timestamp() > self.instance._time:
@@ -361,15 +368,17 @@ class LocalActivities:
                 activation_index=self._activation_index + (1 if job.without_waiting else 0),
             )
             self.instance._add_command(marker_command(data, job.result, job.failure))
-        self._resolve(pending, job)
 
     def flush_deferred(self) -> bool:
         """Resolve what replayed markers answered, once the code has nothing else to do;
         True if there was anything."""
         if not self._deferred:
             return False
-        deferred, self._deferred = self._deferred, []
-        for job in deferred:
+        # Those a live run received in one activation, together: the earliest such first.
+        first = min(index for index, _ in self._deferred)
+        due = [job for index, job in self._deferred if index == first]
+        self._deferred = [(index, job) for index, job in self._deferred if index != first]
+        for job in due:
             self.apply(job)
         return True
 
@@ -427,17 +436,18 @@ class LocalActivities:
             self._cancels.append(future.seq)
             if future.cancellation_type == ActivityCancellationType.WAIT_CANCELLATION_COMPLETED:
                 return
-        else:
-            pending.state = _RUNNING  # never handed to the worker now
-        self.apply(
-            ResolveLocalActivity(
-                seq=future.seq,
-                outcome="cancelled",
-                attempt=pending.request.attempt,
-                failure=cancelled_failure(),
-                without_waiting=True,
-            )
+        job = ResolveLocalActivity(
+            seq=future.seq,
+            outcome="cancelled",
+            attempt=pending.request.attempt,
+            failure=cancelled_failure(),
+            without_waiting=True,
         )
+        # The marker now, the workflow told in its next activation: as the core does it, and
+        # as a replay, which has only the marker, does it.
+        pending.state = _CANCELLED
+        self._record(pending, job)
+        self._deferred.append((self._activation_index + 1, replace(job, from_marker=True)))
 
     # --- inside ------------------------------------------------------------------------
 
@@ -462,7 +472,7 @@ class LocalActivities:
                 f"{request.activity_type!r} (ID {request.activity_id!r})"
             )
             return
-        self._deferred.append(job)
+        self._deferred.append((data.activation_index, job))
 
     def _resolve(self, pending: _Pending, job: ResolveLocalActivity) -> None:
         future = pending.future

@@ -4,6 +4,7 @@ a backoff replayed from its marker, and the ways to pass arguments."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -50,9 +51,26 @@ class Greeter:
             return str(err)
 
 
-def _instance() -> WorkflowInstance:
+@workflow.defn(name="Racer")
+class Racer:
+    """Two local activities at once: the result lists them in the order they ended."""
+
+    @workflow.run
+    async def run(self, how: str) -> list[str]:
+        ended: list[str] = []
+
+        async def greet(name: str) -> None:
+            ended.append(
+                await workflow.execute_local_activity("greet", name, start_to_close_timeout=timedelta(seconds=5))
+            )
+
+        await asyncio.gather(greet("a"), greet("b"))
+        return ended
+
+
+def _instance(cls: type = Greeter) -> WorkflowInstance:
     instance = WorkflowInstance(  # type: ignore[abstract]
-        _Definition.from_class(Greeter),
+        _Definition.from_class(cls),
         namespace="default",
         workflow_id="wf",
         run_id="run-1",
@@ -63,9 +81,9 @@ def _instance() -> WorkflowInstance:
     return instance
 
 
-def _start(how: str) -> h.StartWorkflow:
+def _start(how: str, workflow_type: str = "Greeter") -> h.StartWorkflow:
     attrs = history.WorkflowExecutionStartedEventAttributes(original_execution_run_id="run-1")
-    return h.StartWorkflow("Greeter", CONVERTER.to_payloads([how]), attrs, START)
+    return h.StartWorkflow(workflow_type, CONVERTER.to_payloads([how]), attrs, START)
 
 
 def _activation(*jobs: h.Job, expected: list[history.HistoryEvent] | None = None) -> h.Activation:
@@ -87,11 +105,13 @@ def _marker_event(command: command_pb.Command, event_id: int = 5) -> history.His
     )
 
 
-def _marker(activity_type: str, *, backoff: timedelta | None = None) -> history.HistoryEvent:
-    data = MarkerData(1, 1, "1", activity_type, START, backoff, START, 1)
+def _marker(
+    activity_type: str, *, backoff: timedelta | None = None, seq: int = 1, index: int = 1, result: str = "hello"
+) -> history.HistoryEvent:
+    data = MarkerData(seq, 1, str(seq), activity_type, START, backoff, START, index)
     failure = CONVERTER.to_failure(RuntimeError("nope")) if backoff else None
-    result = None if backoff else CONVERTER.to_payload("hello")
-    return _marker_event(marker_command(data, result, failure))
+    payload = None if backoff else CONVERTER.to_payload(result)
+    return _marker_event(marker_command(data, payload, failure))
 
 
 def test_a_local_activity_whose_run_was_cut_short_runs_again_once_the_run_is_live() -> None:
@@ -144,3 +164,12 @@ def test_arguments_given_two_ways_are_refused() -> None:
     [complete] = instance.activate(_activation(_start("both")))
     result = complete.complete_workflow_execution_command_attributes.result.payloads[0]
     assert "pass its arguments one way" in CONVERTER.from_payload(result)
+
+
+def test_replayed_outcomes_reach_the_workflow_in_the_activations_they_first_came_in() -> None:
+    instance = _instance(Racer)
+    # Live, "b" (seq 2) ended first, in activation 1 of the task, and "a" in activation 2.
+    markers = [_marker("greet", seq=2, index=1, result="b"), _marker("greet", seq=1, index=2, result="a")]
+    [complete] = instance.activate(_activation(_start("", "Racer"), expected=markers))
+    result = complete.complete_workflow_execution_command_attributes.result.payloads[0]
+    assert CONVERTER.from_payload(result) == ["b", "a"]
