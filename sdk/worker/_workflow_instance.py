@@ -620,10 +620,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     def workflow_last_failure(self) -> BaseException | None:
         return self._properties.last_failure()
 
-    @property
-    def flags_to_record(self) -> list[int]:
-        """Internal flags the last activation used first: its completion records them."""
-        return self._patches.flags_to_record
+    def take_flags_to_record(self) -> list[int]:
+        """Internal flags this workflow task used first, for its completion (and then forgotten)."""
+        flags, self._patches.flags_to_record = self._patches.flags_to_record, []
+        return flags
 
     def _add_command(self, command: command_pb.Command) -> None:
         self._commands.append(command)

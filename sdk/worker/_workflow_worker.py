@@ -349,9 +349,10 @@ class WorkflowWorker:
                 discard_speculative_workflow_task_with_events=True
             ),
         )
-        if run.instance.flags_to_record:
+        flags = run.instance.take_flags_to_record()
+        if flags:
             # As the official SDK's core does, so either SDK replays the other's histories alike.
-            request.sdk_metadata.core_used_flags.extend(run.instance.flags_to_record)
+            request.sdk_metadata.core_used_flags.extend(flags)
         keep = bool(self.sticky_queue) and not run.instance.completed and not self._stopping
         if not keep and run.local_activities is not None:
             run.local_activities.cancel_all()
