@@ -502,7 +502,7 @@ class _Runtime(ContextRuntime):
     ) -> asyncio.Future[Any]: ...
 
     @abstractmethod
-    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> bool: ...
+    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> None: ...
 
     @abstractmethod
     async def workflow_start_child_workflow(
@@ -639,20 +639,19 @@ async def sleep(duration: float | timedelta) -> None:
     await asyncio.sleep(_seconds(duration, "sleep duration") or 0)
 
 
-async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta | None = None) -> bool:
+async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta | None = None) -> None:
     """Wait until ``fn()`` is true, re-checked whenever workflow state may have changed.
 
     Args:
         fn: A side-effect-free predicate over workflow state.
         timeout: Give up after this long (a durable timer).
 
-    Returns:
-        True once the condition holds; False if the timeout fired first.
-
     Raises:
+        asyncio.TimeoutError: The timeout fired before the condition held (as in the
+            official SDK; it is the builtin ``TimeoutError``).
         NotInWorkflowError: Not called from workflow code.
     """
-    return await _Runtime.current().workflow_wait_condition(fn, _seconds(timeout, "timeout"))
+    await _Runtime.current().workflow_wait_condition(fn, _seconds(timeout, "timeout"))
 
 
 def _activity_name(activity: Callable[..., Any] | str) -> tuple[str, Any]:

@@ -660,16 +660,17 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         """The protocol messages (update answers) of the last activation."""
         return self._handlers.take_messages()
 
-    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> bool:
+    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> None:
         if fn():
-            return True
+            return
         future: asyncio.Future[bool] = self.create_future()
         self._conditions.append((fn, future))
         if timeout is None:
-            return await future
-        timer = self.call_later(timeout, _resolve_false, future)
+            await future
+            return
+        timer = self.call_later(timeout, _time_out, future)
         try:
-            return await future
+            await future
         finally:
             timer.cancel()
 
@@ -803,9 +804,9 @@ def _is_cancellation(exc: BaseException) -> bool:
     return isinstance(exc, ActivityError | ChildWorkflowError) and isinstance(exc.cause, CancelledError)
 
 
-def _resolve_false(future: asyncio.Future[bool]) -> None:
+def _time_out(future: asyncio.Future[bool]) -> None:
     if not future.done():
-        future.set_result(False)
+        future.set_exception(TimeoutError())
 
 
 def _first_line(fn: Callable[..., Any]) -> str:
