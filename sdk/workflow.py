@@ -90,6 +90,7 @@ from sdk._workflow_handlers import (
     collect_updates,
     update,
 )
+from sdk._workflow_unsafe import unsafe
 from sdk.exceptions import TempoError
 
 __all__ = [
@@ -138,6 +139,7 @@ __all__ = [
     "sleep",
     "start_activity",
     "start_child_workflow",
+    "unsafe",
     "update",
     "upsert_memo",
     "upsert_search_attributes",

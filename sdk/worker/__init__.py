@@ -32,14 +32,23 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 from sdk import activity as _activity
 from sdk.exceptions import RPCError
 from sdk.worker._activity_worker import ActivityWorker
+from sdk.worker._determinism import RestrictedWorkflowAccessError
 from sdk.worker._replayer import Replayer, ReplayResult
+from sdk.worker._workflow_instance import WorkflowTaskError
 from sdk.worker._workflow_worker import WorkflowWorker
-from sdk.workflow import _Definition
+from sdk.workflow import NondeterminismError, _Definition
 
 if TYPE_CHECKING:
     from sdk.client import Client
 
-__all__ = ["ReplayResult", "Replayer", "Worker"]
+__all__ = [
+    "NondeterminismError",
+    "ReplayResult",
+    "Replayer",
+    "RestrictedWorkflowAccessError",
+    "Worker",
+    "WorkflowTaskError",
+]
 
 logger = logging.getLogger("sdk.worker")
 

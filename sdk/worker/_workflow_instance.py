@@ -39,6 +39,7 @@ from sdk.converter import DataConverter
 from sdk.exceptions import ActivityError, CancelledError, ChildWorkflowError, FailureError
 from sdk.worker import _history as h
 from sdk.worker._activity_steps import Activities
+from sdk.worker._determinism import restricted
 from sdk.worker._other_workflows import OtherWorkflows
 from sdk.worker._patches import Patches
 from sdk.worker._updates import Handlers
@@ -169,10 +170,12 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
 
         Raises:
             WorkflowTaskError: Workflow code failed in a way that fails the task.
+            RestrictedWorkflowAccessError: Workflow code called the clock, I/O or the like.
         """
         self._active = True
         try:
-            return self._activate(activation)
+            with restricted():
+                return self._activate(activation)
         finally:
             self._active = False
 

@@ -53,6 +53,7 @@ def test_workflow_module_exports() -> None:
         "sleep",
         "start_activity",
         "start_child_workflow",
+        "unsafe",
         "update",
         "upsert_memo",
         "upsert_search_attributes",
@@ -71,7 +72,17 @@ def test_activity_and_worker_exports() -> None:
         "info",
         "is_cancelled",
     ]
-    assert sorted(worker.__all__) == ["ReplayResult", "Replayer", "Worker"]
+    assert sorted(worker.__all__) == [
+        "NondeterminismError",
+        "ReplayResult",
+        "Replayer",
+        "RestrictedWorkflowAccessError",
+        "Worker",
+        "WorkflowTaskError",
+    ]
+    # What a Replayer raises, importable from where users import the Replayer.
+    assert worker.NondeterminismError is workflow.NondeterminismError
+    assert issubclass(worker.RestrictedWorkflowAccessError, workflow.NondeterminismError)
     assert sdk.Worker is worker.Worker
     assert sdk.Replayer is worker.Replayer
     assert sdk.workflow is workflow and sdk.activity is activity
