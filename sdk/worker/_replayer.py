@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from google.protobuf import json_format
 from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
+from sdk._workflow_history import WorkflowHistory, parse_history
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._workflow_instance import WorkflowInstance
@@ -81,18 +78,20 @@ class Replayer:
 
     async def replay_workflow(
         self,
-        history_source: history.History | str | bytes | os.PathLike[str] | Mapping[str, Any],
+        history_source: history.History | WorkflowHistory | str | bytes | os.PathLike[str] | Mapping[str, Any],
         *,
-        workflow_id: str = "replay",
+        workflow_id: str | None = None,
         deadlock_timeout: timedelta | None = timedelta(seconds=10),
     ) -> ReplayResult:
         """Replay one history; raise if the code no longer produces what it records.
 
         Args:
-            history_source: A ``History`` message, the JSON text of
-                ``temporal workflow show -o json`` (as ``str``/``bytes``, a parsed
-                ``dict``, or a path to the file).
-            workflow_id: Reported to workflow code by ``workflow.info()``.
+            history_source: A :class:`~sdk.client.WorkflowHistory` (``handle.fetch_history()``),
+                a ``History`` message, the JSON text of ``temporal workflow show -o json``
+                or ``WorkflowHistory.to_json()`` (as ``str``/``bytes``, a parsed ``dict``,
+                or a path to the file).
+            workflow_id: Reported to workflow code by ``workflow.info()``; defaults to
+                the ``WorkflowHistory``'s, else ``"replay"``.
             deadlock_timeout: Fail if one workflow task does not yield for this long.
 
         Returns:
@@ -103,6 +102,8 @@ class Replayer:
             ValueError: The history cannot be parsed, is empty, or its workflow type is unknown.
             WorkflowTaskError: Workflow code raised an unexpected exception during replay.
         """
+        if workflow_id is None:
+            workflow_id = history_source.workflow_id if isinstance(history_source, WorkflowHistory) else "replay"
         events = list(load_history(history_source).events)
         if not events or events[0].event_type != event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             raise ValueError("history must start with WorkflowExecutionStarted")
@@ -139,45 +140,13 @@ class Replayer:
         return ReplayResult(type_name, len(activations), instance.completed)
 
 
-_OLD_ENUM = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
-
-
 def load_history(
-    source: history.History | str | bytes | os.PathLike[str] | Mapping[str, Any],
+    source: history.History | WorkflowHistory | str | bytes | os.PathLike[str] | Mapping[str, Any],
 ) -> history.History:
-    """Parse a history from a message, JSON text, a parsed dict or a file path.
+    """Parse a history from a message, a :class:`WorkflowHistory`, JSON text, a parsed dict
+    or a file path.
 
     Raises:
         ValueError: Not a history.
     """
-    if isinstance(source, history.History):
-        return source
-    if isinstance(source, os.PathLike):
-        source = Path(source).read_text()
-    if isinstance(source, bytes | str):
-        try:
-            source = json.loads(source)
-        except ValueError as err:
-            raise ValueError(f"history is not valid JSON: {err}") from err
-    if not isinstance(source, Mapping) or "events" not in source:
-        raise ValueError("expected a history: a JSON object with an 'events' list")
-    parsed = history.History()
-    try:
-        json_format.ParseDict(_modern_enums(source), parsed, ignore_unknown_fields=True)
-    except json_format.ParseError as err:
-        raise ValueError(f"history JSON does not fit temporal.api.history.v1.History: {err}") from err
-    return parsed
-
-
-def _modern_enums(source: Mapping[str, Any]) -> dict[str, Any]:
-    """Older CLIs wrote enum values as ``WorkflowExecutionStarted``; protobuf wants
-    ``EVENT_TYPE_WORKFLOW_EXECUTION_STARTED``. Convert the event types only."""
-    events = []
-    for event in source.get("events", []):
-        event = dict(event)
-        kind = event.get("eventType")
-        if isinstance(kind, str) and _OLD_ENUM.match(kind):
-            snake = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).upper()
-            event["eventType"] = f"EVENT_TYPE_{snake}"
-        events.append(event)
-    return {**source, "events": events}
+    return parse_history(source)
