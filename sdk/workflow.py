@@ -56,6 +56,7 @@ from sdk._options import (
     ParentClosePolicy,
     check_timeout,
 )
+from sdk._workflow_asyncio import as_completed, time, time_ns, wait
 from sdk._workflow_children import (
     ChildWorkflowHandle,
     ExternalWorkflowHandle,
@@ -113,6 +114,7 @@ __all__ = [
     "UnfinishedUpdateHandlersWarning",
     "UpdateInfo",
     "all_handlers_finished",
+    "as_completed",
     "continue_as_new",
     "current_update_info",
     "defn",
@@ -139,11 +141,14 @@ __all__ = [
     "sleep",
     "start_activity",
     "start_child_workflow",
+    "time",
+    "time_ns",
     "unsafe",
     "update",
     "upsert_memo",
     "upsert_search_attributes",
     "uuid4",
+    "wait",
     "wait_condition",
 ]
 

@@ -3,6 +3,7 @@ uuid4, blocking I/O), for tests/sdk/test_determinism_checks.py."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import random
@@ -93,3 +94,34 @@ class ReadsTheClock:
     async def run(self) -> str:
         done = await workflow.execute_activity(blocking_io, start_to_close_timeout=timedelta(seconds=10))
         return f"{done} at {datetime.datetime.now()}"
+
+
+@workflow.defn
+class KeepsOrder:
+    """workflow.wait and workflow.as_completed keep the order they were given; workflow.time
+    is the workflow's clock."""
+
+    @workflow.run
+    async def run(self) -> dict[str, object]:
+        started: list[str] = []
+
+        async def step(name: str) -> str:
+            started.append(name)
+            await asyncio.sleep(0)
+            return name
+
+        names = [f"step-{i}" for i in range(12)]
+        tasks = [asyncio.create_task(step(name)) for name in names]
+        done, pending = await workflow.wait(tasks)
+        started_by_wait = list(started)
+        started.clear()
+        completed = [await next_done for next_done in workflow.as_completed([step(name) for name in names])]
+        return {
+            "wait": [task.result() for task in done],
+            "pending": len(pending),
+            "started by wait": started_by_wait,
+            "started by as_completed": started,
+            "as_completed": completed,
+            "time": workflow.time(),
+            "time_ns": workflow.time_ns(),
+        }

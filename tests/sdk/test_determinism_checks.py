@@ -141,3 +141,19 @@ async def test_a_workflow_reading_the_clock_fails_its_task_while_its_activity_do
         )
         assert other == [True, True, True, 4, True, True, True, False]
         await handle.terminate("test done")
+
+
+def test_workflow_wait_and_as_completed_keep_the_order_they_were_given() -> None:
+    result = _activate(determinism_app.KeepsOrder)
+    names = [f"step-{i}" for i in range(12)]
+    # asyncio.wait answers with sets and asyncio.as_completed starts coroutines in set order:
+    # both follow memory addresses, which differ between a run and its replay.
+    assert result == {
+        "wait": names,
+        "pending": 0,
+        "started by wait": names,
+        "started by as_completed": names,
+        "as_completed": names,
+        "time": datetime(2026, 1, 1, tzinfo=UTC).timestamp(),
+        "time_ns": int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000_000,
+    }

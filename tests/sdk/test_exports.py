@@ -27,6 +27,7 @@ def test_workflow_module_exports() -> None:
         "UnfinishedUpdateHandlersWarning",
         "UpdateInfo",
         "all_handlers_finished",
+        "as_completed",
         "continue_as_new",
         "current_update_info",
         "defn",
@@ -53,11 +54,14 @@ def test_workflow_module_exports() -> None:
         "sleep",
         "start_activity",
         "start_child_workflow",
+        "time",
+        "time_ns",
         "unsafe",
         "update",
         "upsert_memo",
         "upsert_search_attributes",
         "uuid4",
+        "wait",
         "wait_condition",
     ]
     assert all(hasattr(workflow, name) for name in workflow.__all__)
