@@ -223,6 +223,8 @@ class _Definition:
     updates: Mapping[str, _UpdateDefinition] = field(default_factory=dict)
     dynamic_update: _UpdateDefinition | None = None
     dynamic_query: _QueryDefinition | None = None
+    sandboxed: bool = True
+    """Whether the worker refuses nondeterministic calls in this workflow's code."""
 
     @staticmethod
     def from_class(cls: Any) -> _Definition:
@@ -247,10 +249,10 @@ def defn(cls: ClassT) -> ClassT: ...
 
 
 @overload
-def defn(*, name: str | None = None) -> Callable[[ClassT], ClassT]: ...
+def defn(*, name: str | None = None, sandboxed: bool = True) -> Callable[[ClassT], ClassT]: ...
 
 
-def defn(cls: ClassT | None = None, *, name: str | None = None) -> Any:
+def defn(cls: ClassT | None = None, *, name: str | None = None, sandboxed: bool = True) -> Any:
     """Mark a class as a workflow.
 
     The class needs exactly one ``async`` method decorated with :func:`run`, and
@@ -260,6 +262,9 @@ def defn(cls: ClassT | None = None, *, name: str | None = None) -> Any:
     Args:
         cls: The class (when used as ``@workflow.defn`` without parentheses).
         name: Workflow type name; defaults to the class name.
+        sandboxed: With False, the worker does not watch this workflow's code for
+            nondeterministic calls (the clock, I/O, ...), which makes its workflow tasks
+            cheaper in CPU; the official SDK's option of this name turns off its sandbox.
 
     Returns:
         The same class, with its definition attached.
@@ -269,13 +274,13 @@ def defn(cls: ClassT | None = None, *, name: str | None = None) -> Any:
     """
 
     def apply(target: ClassT) -> ClassT:
-        _apply_definition(target, name)
+        _apply_definition(target, name, sandboxed)
         return target
 
     return apply(cls) if cls is not None else apply
 
 
-def _apply_definition(cls: type, name: str | None) -> None:
+def _apply_definition(cls: type, name: str | None, sandboxed: bool = True) -> None:
     if not isinstance(cls, type):
         raise ValueError(f"@workflow.defn goes on a class, not on {cls!r}")
     type_name = name if name is not None else cls.__name__
@@ -348,6 +353,7 @@ def _apply_definition(cls: type, name: str | None) -> None:
         updates,
         dynamic_update,
         dynamic_queries[0] if dynamic_queries else None,
+        sandboxed,
     )
     cls.__tempo_name__ = type_name  # type: ignore[attr-defined]
 

@@ -62,6 +62,7 @@ class _Refusal:
     name: str
     why: str
     instead: str
+    shared_random_only: bool = False
 
     def message(self) -> str:
         return (
@@ -157,12 +158,14 @@ _PYTHON: dict[int, _Refusal] = {
 }
 """Python functions, recognised by their code object."""
 
-_MODULE_RANDOM: dict[int, _Refusal] = {
-    id(_code(getattr(random.Random, name))): _Refusal(f"random.{name}", _RANDOM, _WORKFLOW_RANDOM)
-    for name in _RANDOM_METHODS
-    if hasattr(random.Random, name) and hasattr(getattr(random.Random, name), "__code__")
-}
-"""``random.Random`` methods: refused only on the module's shared generator, since
+_PYTHON.update(
+    {
+        id(_code(getattr(random.Random, name))): _Refusal(f"random.{name}", _RANDOM, _WORKFLOW_RANDOM, True)
+        for name in _RANDOM_METHODS
+        if hasattr(random.Random, name) and hasattr(getattr(random.Random, name), "__code__")
+    }
+)
+"""``random.Random`` methods are refused only on the module's shared generator, since
 ``workflow.random()`` is a ``random.Random`` too."""
 
 
@@ -184,28 +187,43 @@ def _trusted(filename: str) -> bool:
 
 
 class _Watch:
-    """The profile hook of one activation; remembers the first refused call."""
+    """The profile hook of one activation; remembers the first refused call.
+
+    The hook runs for every call and return in the thread, so its common path (nothing
+    refused) is a dictionary lookup on locals only.
+    """
 
     def __init__(self) -> None:
         self.refused: RestrictedWorkflowAccessError | None = None
+        builtin_refusal = _BUILTINS.get
+        python_refusal = _PYTHON.get
+        bound_names = _BOUND_NAMES
+        refuse = self._refuse
 
-    def hook(self, frame: types.FrameType, event: str, arg: Any) -> None:
-        if event == "c_call":
-            refusal = _BUILTINS.get(id(arg))
-            if refusal is None and arg.__name__ in _BOUND_NAMES:
-                refusal = _BOUND.get((id(getattr(arg, "__self__", None)), arg.__name__))
-            caller = frame
-        elif event == "call":
-            code_id = id(frame.f_code)
-            refusal = _PYTHON.get(code_id)
-            if refusal is None:
-                refusal = _MODULE_RANDOM.get(code_id)
-                if refusal is not None and frame.f_locals.get("self") is not random._inst:  # type: ignore[attr-defined]
+        def hook(frame: types.FrameType, event: str, arg: Any) -> None:
+            if event == "c_call":
+                refusal = builtin_refusal(id(arg))
+                if refusal is None:
+                    if arg.__name__ not in bound_names:
+                        return
+                    refusal = _BOUND.get((id(getattr(arg, "__self__", None)), arg.__name__))
+                    if refusal is None:
+                        return
+                refuse(refusal, frame)
+            elif event == "call":
+                refusal = python_refusal(id(frame.f_code))
+                if refusal is None:
                     return
-            caller = frame.f_back  # type: ignore[assignment]
-        else:
-            return
-        if refusal is None or caller is None or _trusted(caller.f_code.co_filename) or UNRESTRICTED.get():
+                # random.Random's methods: workflow.random() is a random.Random too.
+                if refusal.shared_random_only and frame.f_locals.get("self") is not random._inst:  # type: ignore[attr-defined]
+                    return
+                if frame.f_back is not None:
+                    refuse(refusal, frame.f_back)
+
+        self.hook = hook
+
+    def _refuse(self, refusal: _Refusal, caller: types.FrameType) -> None:
+        if _trusted(caller.f_code.co_filename) or UNRESTRICTED.get():
             return
         error = RestrictedWorkflowAccessError(refusal.name, refusal.message())
         if self.refused is None:
@@ -214,13 +232,19 @@ class _Watch:
 
 
 @contextlib.contextmanager
-def restricted() -> Iterator[None]:
+def restricted(enabled: bool = True) -> Iterator[None]:
     """Run the block (a workflow activation) with nondeterministic calls refused.
+
+    Args:
+        enabled: False runs the block as it is (``@workflow.defn(sandboxed=False)``).
 
     Raises:
         RestrictedWorkflowAccessError: Workflow code called a refused function in the
             block, whatever else happened (replacing the block's own exception).
     """
+    if not enabled:
+        yield
+        return
     watch = _Watch()
     thread = threading.get_ident()
     previous: Callable[..., Any] | None = sys.getprofile()

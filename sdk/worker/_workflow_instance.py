@@ -174,7 +174,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         """
         self._active = True
         try:
-            with restricted():
+            with restricted(self._definition.sandboxed):
                 return self._activate(activation)
         finally:
             self._active = False

@@ -125,3 +125,12 @@ class KeepsOrder:
             "time": workflow.time(),
             "time_ns": workflow.time_ns(),
         }
+
+
+@workflow.defn(sandboxed=False)
+class Unchecked:
+    """Opted out of the checks, as with the official SDK's ``sandboxed=False``."""
+
+    @workflow.run
+    async def run(self) -> bool:
+        return time.time() > 0

@@ -107,6 +107,10 @@ def test_the_replacements_logging_and_an_unrestricted_block_are_allowed() -> Non
     assert uuid.uuid4().version == 4
 
 
+def test_a_workflow_defined_with_sandboxed_false_is_not_checked() -> None:
+    assert _activate(determinism_app.Unchecked) is True
+
+
 async def test_a_workflow_reading_the_clock_fails_its_task_while_its_activity_does_io(
     client: Client, task_queue: str
 ) -> None:
