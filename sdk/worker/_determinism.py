@@ -11,8 +11,9 @@ replacement. Python removes a profile hook that raises, so the refusal is also
 remembered and fails the workflow task when the activation ends, even if workflow
 code caught the error.
 
-Calls made by the standard library or by this SDK on workflow code's behalf (a log
-record's timestamp, say) are allowed: only the frame that calls the function counts.
+Calls made by the standard library, installed packages or this SDK on workflow code's
+behalf (a log record's timestamp, say) are allowed: only the frame that calls the
+function counts.
 Catching the function by identity also catches ``from time import time`` and
 ``datetime.now()``, which patching module attributes could not.
 """
@@ -178,11 +179,16 @@ _TRUSTED = _trusted_directories()
 
 
 def _trusted(filename: str) -> bool:
-    """Whether a caller is the standard library or this SDK, not workflow code."""
+    """Whether a caller is the standard library, an installed package or this SDK, not
+    workflow code.
+
+    Installed packages are let through (the official sandbox checks them too): a logging
+    handler stamping a record with the time, say, is no fault of the workflow's.
+    """
     if filename.startswith("<frozen "):
         return True
     if "site-packages" in filename or "dist-packages" in filename:
-        return False
+        return True
     return filename.startswith(_TRUSTED)
 
 

@@ -134,3 +134,17 @@ class Unchecked:
     @workflow.run
     async def run(self) -> bool:
         return time.time() > 0
+
+
+# A helper as an installed package would define it (its code lives under site-packages).
+_INSTALLED: dict[str, object] = {"time": time}
+exec(compile("def stamp():\n    return time.time()\n", "/venv/lib/site-packages/stamps.py", "exec"), _INSTALLED)
+
+
+@workflow.defn
+class CallsAPackage:
+    """Calls a package that reads the clock itself: the package's business, not checked."""
+
+    @workflow.run
+    async def run(self) -> bool:
+        return bool(_INSTALLED["stamp"]() > 0)  # type: ignore[operator]

@@ -107,6 +107,10 @@ def test_the_replacements_logging_and_an_unrestricted_block_are_allowed() -> Non
     assert uuid.uuid4().version == 4
 
 
+def test_what_an_installed_package_calls_for_workflow_code_is_not_checked() -> None:
+    assert _activate(determinism_app.CallsAPackage) is True
+
+
 def test_a_workflow_defined_with_sandboxed_false_is_not_checked() -> None:
     assert _activate(determinism_app.Unchecked) is True
 
