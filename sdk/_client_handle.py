@@ -129,6 +129,7 @@ class WorkflowHandle:
                 request_id=str(uuid.uuid4()),
             ),
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
 
     async def query(
@@ -173,6 +174,7 @@ class WorkflowHandle:
             ),
             timeout=timeout.total_seconds() if timeout else None,
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
         if response.HasField("query_rejected"):
             raise WorkflowQueryRejectedError(response.query_rejected.status)
@@ -353,6 +355,7 @@ class WorkflowHandle:
             self._conn.service.DescribeWorkflowExecution,
             DescribeWorkflowExecutionRequest(namespace=self.client.namespace, execution=self._execution()),
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
         return WorkflowDescription.from_response(response, self.client.data_converter)
 
@@ -373,6 +376,7 @@ class WorkflowHandle:
                 identity=self.client.identity,
             ),
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
 
     async def cancel(self, reason: str = "") -> None:
@@ -534,6 +538,7 @@ class WorkflowHandle:
             ),
             timeout=timeout,
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
 
 

@@ -512,6 +512,7 @@ class Client(BrowseCalls):
                 self._conn.service.StartWorkflowExecution,
                 StartWorkflowExecutionRequest(**common),
                 workflow_id=options.id,
+                codec=self.data_converter.payload_codec,
             )
         else:
             signal_name, signal_args = signal
@@ -521,6 +522,7 @@ class Client(BrowseCalls):
                     **common, signal_name=signal_name, signal_input=self._payloads(signal_args)
                 ),
                 workflow_id=options.id,
+                codec=self.data_converter.payload_codec,
             )
         return WorkflowHandle(self, options.id, result_run_id=response.run_id, result_type=result_type)
 
@@ -600,6 +602,7 @@ class Client(BrowseCalls):
                     next_page_token=token,
                     query=query,
                 ),
+                codec=self.data_converter.payload_codec,
             )
             for info in response.executions:
                 if limit is not None and seen >= limit:

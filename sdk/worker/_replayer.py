@@ -12,6 +12,7 @@ from typing import Any
 from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
+from sdk._payload_codec import decoded_copy
 from sdk._workflow_history import WorkflowHistory, parse_history
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
@@ -104,7 +105,11 @@ class Replayer:
         """
         if workflow_id is None:
             workflow_id = history_source.workflow_id if isinstance(history_source, WorkflowHistory) else "replay"
-        events = list(load_history(history_source).events)
+        loaded = load_history(history_source)
+        codec = self._converter.payload_codec
+        if codec is not None:
+            loaded = await decoded_copy(loaded, codec)  # as the worker gets it from the server
+        events = list(loaded.events)
         if not events or events[0].event_type != event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             raise ValueError("history must start with WorkflowExecutionStarted")
         started = events[0].workflow_execution_started_event_attributes

@@ -34,6 +34,7 @@ from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
+from sdk._payload_codec import decode_task
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._history_updates import jobs_from_messages
@@ -265,6 +266,11 @@ class WorkflowWorker:
     # --- tasks --------------------------------------------------------------------------
 
     async def _handle(self, task: rr.PollWorkflowTaskQueueResponse) -> None:
+        try:
+            await decode_task(self._service, task)
+        except Exception as err:  # the codec's failure fails the task, as a decoding error would
+            await self._fail_task(task, err)
+            return
         # One task per run at a time: a query that arrives while the run's workflow
         # task is being completed must see the run as that task leaves it.
         run_id = task.workflow_execution.run_id
