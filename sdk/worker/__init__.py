@@ -34,7 +34,7 @@ from sdk._payload_codec import CodecService
 from sdk.exceptions import RPCError
 from sdk.worker._activity_worker import ActivityWorker
 from sdk.worker._determinism import RestrictedWorkflowAccessError
-from sdk.worker._replayer import Replayer, ReplayResult
+from sdk.worker._replayer import Replayer, ReplayResult, ReplayResults
 from sdk.worker._workflow_instance import WorkflowTaskError
 from sdk.worker._workflow_worker import WorkflowWorker
 from sdk.workflow import NondeterminismError, _Definition
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NondeterminismError",
     "ReplayResult",
+    "ReplayResults",
     "Replayer",
     "RestrictedWorkflowAccessError",
     "Worker",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,18 +23,41 @@ from sdk.workflow import _Definition
 
 @dataclass(frozen=True)
 class ReplayResult:
-    """What a successful replay went through.
+    """What a replay went through.
 
     Attributes:
         workflow_type: The workflow type the history belongs to.
-        workflow_tasks: Number of workflow tasks replayed.
+        workflow_tasks: Number of workflow tasks replayed (up to the failing one).
         completed: Whether the workflow code closed the workflow (complete, fail,
             continue-as-new or cancel) by the end of the history.
+        replay_failure: With ``raise_on_replay_failure=False``, what the replay raised
+            (a ``NondeterminismError``, a ``WorkflowTaskError``, ...); else None, as the
+            official SDK's ``WorkflowReplayResult.replay_failure``.
+        run_id: The run the history belongs to (its start event's).
     """
 
     workflow_type: str
     workflow_tasks: int
     completed: bool
+    replay_failure: Exception | None = None
+    run_id: str = ""
+
+
+@dataclass(frozen=True)
+class ReplayResults:
+    """What :meth:`Replayer.replay_workflows` went through.
+
+    Attributes:
+        results: One per history, in order.
+        replay_failures: The failures by run ID, as the official SDK's
+            ``WorkflowReplayResults.replay_failures``.
+    """
+
+    results: Sequence[ReplayResult]
+
+    @property
+    def replay_failures(self) -> dict[str, Exception]:
+        return {r.run_id: r.replay_failure for r in self.results if r.replay_failure is not None}
 
 
 class Replayer:
@@ -83,6 +106,7 @@ class Replayer:
         *,
         workflow_id: str | None = None,
         deadlock_timeout: timedelta | None = timedelta(seconds=10),
+        raise_on_replay_failure: bool = True,
     ) -> ReplayResult:
         """Replay one history; raise if the code no longer produces what it records.
 
@@ -94,6 +118,8 @@ class Replayer:
             workflow_id: Reported to workflow code by ``workflow.info()``; defaults to
                 the ``WorkflowHistory``'s, else ``"replay"``.
             deadlock_timeout: Fail if one workflow task does not yield for this long.
+            raise_on_replay_failure: With False, a failing replay is returned in
+                ``replay_failure`` instead of raised (the official SDK's option).
 
         Returns:
             A summary of the replay.
@@ -135,14 +161,37 @@ class Replayer:
             raise ValueError(f"cannot replay this history: {err}") from err
         # A thread with a deadline, like the worker: a deadlocked workflow fails, not hangs.
         timeout = deadlock_timeout.total_seconds() if deadlock_timeout else None
+        replayed = 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
             try:
                 for activation in activations:
+                    replayed += 1
                     commands = await activate_in_thread(executor, timeout, run, activation)
                     check_replayed(activation, commands)
+            except Exception as err:
+                if raise_on_replay_failure:
+                    raise
+                return ReplayResult(type_name, replayed, False, err, started.original_execution_run_id)
             finally:
                 instance.dispose()
-        return ReplayResult(type_name, len(activations), instance.completed)
+        return ReplayResult(type_name, replayed, instance.completed, None, started.original_execution_run_id)
+
+    async def replay_workflows(
+        self,
+        histories: Iterable[history.History | WorkflowHistory | str | bytes | os.PathLike[str] | Mapping[str, Any]],
+        *,
+        raise_on_replay_failure: bool = True,
+    ) -> ReplayResults:
+        """Replay several histories, one after the other (as :meth:`replay_workflow`).
+
+        Raises:
+            NondeterminismError: With ``raise_on_replay_failure``, at the first failing history.
+            ValueError: A history cannot be parsed or is of an unknown workflow type.
+        """
+        results = [
+            await self.replay_workflow(source, raise_on_replay_failure=raise_on_replay_failure) for source in histories
+        ]
+        return ReplayResults(results)
 
 
 def load_history(

@@ -12,7 +12,7 @@ import temporalio.client
 
 from sdk import workflow
 from sdk.client import Client, WorkflowExecutionStatus, WorkflowHistory, WorkflowStatus
-from sdk.worker import Replayer, Worker
+from sdk.worker import NondeterminismError, Replayer, Worker
 
 
 @dataclass
@@ -28,6 +28,15 @@ class Checkout:
     async def run(self, order: int) -> Receipt:
         await workflow.sleep(0.01)
         return Receipt(order, ["tea", "scone"], 4.5)
+
+
+@workflow.defn(name="Checkout")
+class CheckoutWithoutTheNap:
+    """Checkout changed: it no longer sleeps first."""
+
+    @workflow.run
+    async def run(self, order: int) -> Receipt:
+        return Receipt(order, [], 0)
 
 
 def _id(prefix: str) -> str:
@@ -92,3 +101,26 @@ async def test_a_fetched_history_saved_as_json_replays_here_and_in_the_official_
     assert list(WorkflowHistory.from_json(handle.id, theirs.to_json()).events) == list(history.events)
     # And a Replayer takes the file's path as well.
     assert (await Replayer(workflows=[Checkout]).replay_workflow(saved)).completed
+
+
+async def test_a_replay_failure_can_be_returned_instead_of_raised(client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[Checkout]):
+        handles = [
+            await client.start_workflow(Checkout.run, n, id=_id("failures"), task_queue=task_queue) for n in (1, 2)
+        ]
+        for handle in handles:
+            await handle.result()
+    histories = [await handle.fetch_history() for handle in handles]
+
+    changed = Replayer(workflows=[CheckoutWithoutTheNap])
+    result = await changed.replay_workflow(histories[0], raise_on_replay_failure=False)
+    assert isinstance(result.replay_failure, NondeterminismError)
+    assert "history has TIMER_STARTED (event 5 timer_id='1')" in str(result.replay_failure)
+    assert not result.completed and result.run_id == histories[0].run_id
+
+    # As the official SDK's replay_workflows: the failures by run ID.
+    results = await changed.replay_workflows(histories, raise_on_replay_failure=False)
+    assert sorted(results.replay_failures) == sorted(h.run_id for h in histories)
+    assert not (await Replayer(workflows=[Checkout]).replay_workflows(histories)).replay_failures
+    with pytest.raises(NondeterminismError):
+        await changed.replay_workflows(histories)

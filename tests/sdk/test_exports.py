@@ -79,6 +79,7 @@ def test_activity_and_worker_exports() -> None:
     assert sorted(worker.__all__) == [
         "NondeterminismError",
         "ReplayResult",
+        "ReplayResults",
         "Replayer",
         "RestrictedWorkflowAccessError",
         "Worker",
