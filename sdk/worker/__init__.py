@@ -10,7 +10,8 @@ How it fits together (the private modules, in the order a workflow task meets th
 - ``_history``: pure translation of history events into activations (one per
   workflow task) and the check that a replay reproduces the recorded commands.
 - ``_workflow_instance``: one run as a deterministic asyncio event loop;
-  ``activate(activation) -> commands`` is its only way in.
+  ``activate(activation) -> commands`` is its only way in, under ``_determinism``'s
+  checks (no clock, global random, uuid4 or blocking I/O from workflow code).
 - ``_activity_worker``: polls activity tasks, runs the functions, heartbeats.
 - ``_replayer``: the same translation and instance, fed from a saved history.
 """
