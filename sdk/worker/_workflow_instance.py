@@ -253,7 +253,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
                 values = self._converter.from_payloads(args, _hints(definition.fn)[0])
             else:
                 values = [name, [RawValue(p) for p in args]]
-            result = definition.fn(self._object, *values)
+            with restricted(self._definition.sandboxed):
+                result = definition.fn(self._object, *values)
             return self._converter.to_payload(result)
         except Exception as err:
             raise QueryError(f"query {name!r} failed: {type(err).__name__}: {err}") from err

@@ -127,6 +127,17 @@ class KeepsOrder:
         }
 
 
+@workflow.defn
+class AsksTheClockInAQuery:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.query
+    def asked_at(self) -> str:
+        return datetime.datetime.now().isoformat()
+
+
 @workflow.defn(sandboxed=False)
 class Unchecked:
     """Opted out of the checks, as with the official SDK's ``sandboxed=False``."""

@@ -16,7 +16,7 @@ from sdk.client import Client
 from sdk.converter import DataConverter
 from sdk.worker import RestrictedWorkflowAccessError, Worker
 from sdk.worker import _history as h
-from sdk.worker._workflow_instance import WorkflowInstance
+from sdk.worker._workflow_instance import QueryError, WorkflowInstance
 from sdk.workflow import NondeterminismError, _Definition
 from tests.sdk import determinism_app
 from tests.sdk.conftest import eventually
@@ -35,6 +35,11 @@ def _dispose_instances() -> Iterator[None]:
 
 def _activate(cls: type, *args: object) -> object:
     """Start ``cls`` in a workflow instance (no server): the workflow's result."""
+    return _started(cls, *args)[1]
+
+
+def _started(cls: type, *args: object) -> tuple[WorkflowInstance, object]:
+    """Start ``cls`` in a workflow instance (no server): the instance and the workflow's result."""
     instance = WorkflowInstance(  # type: ignore[abstract]
         _Definition.from_class(cls),
         namespace="default",
@@ -60,8 +65,8 @@ def _activate(cls: type, *args: object) -> object:
     commands = instance.activate(activation)
     if commands and commands[-1].HasField("complete_workflow_execution_command_attributes"):
         payloads = commands[-1].complete_workflow_execution_command_attributes.result.payloads
-        return CONVERTER.from_payloads(payloads)[0]
-    return None
+        return instance, CONVERTER.from_payloads(payloads)[0]
+    return instance, None
 
 
 REPLACEMENTS = {
@@ -94,6 +99,14 @@ def test_a_nondeterministic_call_fails_the_task_naming_the_replacement(name: str
     # Raised at the call in workflow code, so its traceback shows the line.
     frames = [frame.name for frame in __import__("traceback").extract_tb(caught.value.__traceback__)]
     assert "<lambda>" in frames
+
+
+def test_a_query_handler_reading_the_clock_fails_the_query_naming_the_replacement() -> None:
+    instance, _ = _started(determinism_app.AsksTheClockInAQuery)
+    with pytest.raises(QueryError) as caught:
+        instance.query("asked_at", [])
+    assert "RestrictedWorkflowAccessError: workflow code must not call datetime.datetime.now()" in str(caught.value)
+    assert "use workflow.now() instead" in str(caught.value)
 
 
 def test_catching_the_error_in_workflow_code_does_not_hide_the_call() -> None:
