@@ -229,6 +229,7 @@ class WithStartWorkflowOperation:
         from sdk._client_handle import name_of
 
         self.workflow_type = name_of(workflow)
+        self.result_type = result_type_of(workflow, None)
         self.args = list(args if args is not None else workflow_args)
         # One request id for every attempt of the call: a retry finds the run the first started.
         self.options = StartWorkflowOptions(
@@ -315,7 +316,8 @@ async def update_with_start(
                     raise
                 continue  # the same request and update ids again: the server knows both
             run_id = response.responses[0].start_workflow.run_id
-            operation._settle(WorkflowHandle(client, operation.id, result_run_id=run_id), None)
+            started = WorkflowHandle(client, operation.id, result_run_id=run_id, result_type=operation.result_type)
+            operation._settle(started, None)
             answer = response.responses[1].update_workflow
             if answer.stage >= WorkflowUpdateStage.ACCEPTED or answer.HasField("outcome"):
                 break

@@ -43,6 +43,7 @@ from sdk._client_types import (
     WorkflowCountGroup,
     WorkflowDescription,
     WorkflowExecution,
+    WorkflowExecutionStatus,
     WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy,
     WorkflowPage,
@@ -59,6 +60,7 @@ from sdk._client_update import (
 )
 from sdk._connect_options import KeepAliveConfig, RetryConfig, TLSConfig
 from sdk._options import StartWorkflowOptions
+from sdk._workflow_history import WorkflowHistory
 from sdk.converter import DataConverter
 
 __all__ = [
@@ -78,7 +80,9 @@ __all__ = [
     "WorkflowCountGroup",
     "WorkflowDescription",
     "WorkflowExecution",
+    "WorkflowExecutionStatus",
     "WorkflowHandle",
+    "WorkflowHistory",
     "WorkflowIdConflictPolicy",
     "WorkflowIdReusePolicy",
     "WorkflowPage",
@@ -251,6 +255,7 @@ class Client(BrowseCalls):
         args: Sequence[Any] | None = None,
         static_summary: str | None = None,
         static_details: str | None = None,
+        result_type: Any = None,
     ) -> WorkflowHandle:
         """Start a workflow and return its handle without waiting for it.
 
@@ -259,6 +264,8 @@ class Client(BrowseCalls):
             *workflow_args: Arguments of the workflow.
             id: Workflow ID, unique among running workflows of the namespace.
             task_queue: Task queue a worker polls for this workflow.
+            result_type: The type the handle's ``result()`` decodes into; defaults to
+                the run method's return annotation (a dataclass comes back as one).
             execution_timeout: Limit for the whole chain of runs (retries, continue-as-new).
             run_timeout: Limit for a single run.
             task_timeout: Limit for one workflow task (server default 10 s).
@@ -302,7 +309,13 @@ class Client(BrowseCalls):
             static_details=static_details,
         )
         signal = None if start_signal is None else (name_of(start_signal), start_signal_args)
-        return await self._start(name_of(workflow), _workflow_arguments(workflow_args, args), options, signal)
+        return await self._start(
+            name_of(workflow),
+            _workflow_arguments(workflow_args, args),
+            options,
+            signal,
+            result_type_of(workflow, result_type),
+        )
 
     async def execute_workflow(
         self,
@@ -356,8 +369,9 @@ class Client(BrowseCalls):
             args=args,
             static_summary=static_summary,
             static_details=static_details,
+            result_type=result_type,
         )
-        return await handle.result(result_type=result_type)
+        return await handle.result()
 
     async def signal_with_start(
         self,
@@ -489,6 +503,7 @@ class Client(BrowseCalls):
         args: Sequence[Any],
         options: StartWorkflowOptions,
         signal: tuple[str, Sequence[Any]] | None,
+        result_type: Any = None,
     ) -> WorkflowHandle:
         """StartWorkflowExecution, or SignalWithStartWorkflowExecution when ``signal`` is set."""
         common = self._start_fields(workflow_type, args, options)
@@ -509,7 +524,7 @@ class Client(BrowseCalls):
                 workflow_id=options.id,
                 codec=self.data_converter.payload_codec,
             )
-        return WorkflowHandle(self, options.id, result_run_id=response.run_id)
+        return WorkflowHandle(self, options.id, result_run_id=response.run_id, result_type=result_type)
 
     def _start_fields(self, workflow_type: str, args: Sequence[Any], options: StartWorkflowOptions) -> dict[str, Any]:
         """The fields of a StartWorkflowExecutionRequest (and of the requests that start workflows too)."""
@@ -537,14 +552,30 @@ class Client(BrowseCalls):
             )
         return common
 
-    def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None) -> WorkflowHandle:
+    def get_workflow_handle(
+        self, workflow_id: str, *, run_id: str | None = None, result_type: Any = None
+    ) -> WorkflowHandle:
         """A handle to an existing workflow; nothing is checked until it is used.
 
         Args:
             workflow_id: The workflow ID.
             run_id: A specific run; ``None`` means the latest run with this ID.
+            result_type: The type the handle's ``result()`` decodes into.
         """
-        return WorkflowHandle(self, workflow_id, run_id=run_id, result_run_id=run_id)
+        return WorkflowHandle(self, workflow_id, run_id=run_id, result_run_id=run_id, result_type=result_type)
+
+    def get_workflow_handle_for(
+        self, workflow: Callable[..., Any], workflow_id: str, *, run_id: str | None = None
+    ) -> WorkflowHandle:
+        """A handle to an existing workflow whose ``result()`` decodes into the return
+        annotation of ``workflow`` (its run method, ``Order.run``), as in the official SDK.
+
+        Args:
+            workflow: The workflow's run method.
+            workflow_id: The workflow ID.
+            run_id: A specific run; ``None`` means the latest run with this ID.
+        """
+        return self.get_workflow_handle(workflow_id, run_id=run_id, result_type=result_type_of(workflow, None))
 
     async def list_workflows(
         self, query: str = "", *, page_size: int = 100, limit: int | None = None

@@ -56,6 +56,7 @@ from sdk._options import (
     ParentClosePolicy,
     check_timeout,
 )
+from sdk._workflow_asyncio import as_completed, time, time_ns, wait
 from sdk._workflow_children import (
     ChildWorkflowHandle,
     ExternalWorkflowHandle,
@@ -97,6 +98,7 @@ from sdk._workflow_local_activities import (
     start_local_activity,
     start_local_activity_method,
 )
+from sdk._workflow_unsafe import unsafe
 from sdk.exceptions import TempoError
 
 __all__ = [
@@ -120,6 +122,7 @@ __all__ = [
     "UnfinishedUpdateHandlersWarning",
     "UpdateInfo",
     "all_handlers_finished",
+    "as_completed",
     "continue_as_new",
     "current_update_info",
     "defn",
@@ -150,10 +153,14 @@ __all__ = [
     "start_child_workflow",
     "start_local_activity",
     "start_local_activity_method",
+    "time",
+    "time_ns",
+    "unsafe",
     "update",
     "upsert_memo",
     "upsert_search_attributes",
     "uuid4",
+    "wait",
     "wait_condition",
 ]
 
@@ -228,6 +235,8 @@ class _Definition:
     updates: Mapping[str, _UpdateDefinition] = field(default_factory=dict)
     dynamic_update: _UpdateDefinition | None = None
     dynamic_query: _QueryDefinition | None = None
+    sandboxed: bool = True
+    """Whether the worker refuses nondeterministic calls in this workflow's code."""
 
     @staticmethod
     def from_class(cls: Any) -> _Definition:
@@ -252,10 +261,10 @@ def defn(cls: ClassT) -> ClassT: ...
 
 
 @overload
-def defn(*, name: str | None = None) -> Callable[[ClassT], ClassT]: ...
+def defn(*, name: str | None = None, sandboxed: bool = True) -> Callable[[ClassT], ClassT]: ...
 
 
-def defn(cls: ClassT | None = None, *, name: str | None = None) -> Any:
+def defn(cls: ClassT | None = None, *, name: str | None = None, sandboxed: bool = True) -> Any:
     """Mark a class as a workflow.
 
     The class needs exactly one ``async`` method decorated with :func:`run`, and
@@ -265,6 +274,9 @@ def defn(cls: ClassT | None = None, *, name: str | None = None) -> Any:
     Args:
         cls: The class (when used as ``@workflow.defn`` without parentheses).
         name: Workflow type name; defaults to the class name.
+        sandboxed: With False, the worker does not watch this workflow's code for
+            nondeterministic calls (the clock, I/O, ...), which makes its workflow tasks
+            cheaper in CPU; the official SDK's option of this name turns off its sandbox.
 
     Returns:
         The same class, with its definition attached.
@@ -274,13 +286,13 @@ def defn(cls: ClassT | None = None, *, name: str | None = None) -> Any:
     """
 
     def apply(target: ClassT) -> ClassT:
-        _apply_definition(target, name)
+        _apply_definition(target, name, sandboxed)
         return target
 
     return apply(cls) if cls is not None else apply
 
 
-def _apply_definition(cls: type, name: str | None) -> None:
+def _apply_definition(cls: type, name: str | None, sandboxed: bool = True) -> None:
     if not isinstance(cls, type):
         raise ValueError(f"@workflow.defn goes on a class, not on {cls!r}")
     type_name = name if name is not None else cls.__name__
@@ -353,6 +365,7 @@ def _apply_definition(cls: type, name: str | None) -> None:
         updates,
         dynamic_update,
         dynamic_queries[0] if dynamic_queries else None,
+        sandboxed,
     )
     cls.__tempo_name__ = type_name  # type: ignore[attr-defined]
 
@@ -514,7 +527,7 @@ class _Runtime(ContextRuntime):
     ) -> asyncio.Future[Any]: ...
 
     @abstractmethod
-    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> bool: ...
+    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> None: ...
 
     @abstractmethod
     async def workflow_start_child_workflow(
@@ -651,20 +664,19 @@ async def sleep(duration: float | timedelta) -> None:
     await asyncio.sleep(_seconds(duration, "sleep duration") or 0)
 
 
-async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta | None = None) -> bool:
+async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta | None = None) -> None:
     """Wait until ``fn()`` is true, re-checked whenever workflow state may have changed.
 
     Args:
         fn: A side-effect-free predicate over workflow state.
         timeout: Give up after this long (a durable timer).
 
-    Returns:
-        True once the condition holds; False if the timeout fired first.
-
     Raises:
+        asyncio.TimeoutError: The timeout fired before the condition held (as in the
+            official SDK; it is the builtin ``TimeoutError``).
         NotInWorkflowError: Not called from workflow code.
     """
-    return await _Runtime.current().workflow_wait_condition(fn, _seconds(timeout, "timeout"))
+    await _Runtime.current().workflow_wait_condition(fn, _seconds(timeout, "timeout"))
 
 
 def _activity_name(activity: Callable[..., Any] | str) -> tuple[str, Any]:
