@@ -2,8 +2,9 @@
 
 None of these writes a history event (as on the real server); they change the activity's
 pending state (and, when an activity is paused or unpaused, the run's `TemporalPauseInfo`
-search attribute: `pause.refresh_pause_info`), and a worker running an attempt learns of a pause or a reset from its next
-heartbeat's answer (`activities.heartbeat_answer`). Rules, as the real server has them:
+search attribute: `pause.refresh_pause_info`), and a worker running an attempt learns of a
+pause or a reset from its next heartbeat's answer (`activities.heartbeat_answer`). Rules, as
+the real server has them:
 
 - A paused activity starts no new attempt. An attempt already running runs on; if it fails
   (a worker fails it after the pause cancelled it) or times out, the next attempt is counted
