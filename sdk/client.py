@@ -17,7 +17,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from temporalio.api.common.v1 import Memo, Payloads, SearchAttributes, WorkflowType
 from temporalio.api.sdk.v1 import UserMetadata
@@ -59,7 +59,7 @@ from sdk._client_update import (
     update_with_start,
 )
 from sdk._connect_options import KeepAliveConfig, RetryConfig, TLSConfig
-from sdk._options import StartWorkflowOptions
+from sdk._options import StartWorkflowKeywords, StartWorkflowOptions
 from sdk._workflow_history import WorkflowHistory
 from sdk.converter import DataConverter
 
@@ -241,21 +241,11 @@ class Client(BrowseCalls):
         *workflow_args: Any,
         id: str,
         task_queue: str,
-        execution_timeout: datetime.timedelta | None = None,
-        run_timeout: datetime.timedelta | None = None,
-        task_timeout: datetime.timedelta | None = None,
-        id_reuse_policy: WorkflowIdReusePolicy | None = None,
-        id_conflict_policy: WorkflowIdConflictPolicy | None = None,
-        retry_policy: RetryPolicy | None = None,
-        memo: Mapping[str, Any] | None = None,
-        search_attributes: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
         start_signal: NameOrFunction | None = None,
         start_signal_args: Sequence[Any] = (),
         args: Sequence[Any] | None = None,
-        static_summary: str | None = None,
-        static_details: str | None = None,
         result_type: Any = None,
+        **options: Unpack[StartWorkflowKeywords],
     ) -> WorkflowHandle:
         """Start a workflow and return its handle without waiting for it.
 
@@ -293,26 +283,12 @@ class Client(BrowseCalls):
                 policy refuses a new one).
             RPCError: The server refused the request.
         """
-        options = StartWorkflowOptions(
-            id=id,
-            task_queue=task_queue,
-            execution_timeout=execution_timeout,
-            run_timeout=run_timeout,
-            task_timeout=task_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            memo=memo,
-            search_attributes=search_attributes,
-            request_id=request_id,
-            static_summary=static_summary,
-            static_details=static_details,
-        )
+        start = StartWorkflowOptions(id=id, task_queue=task_queue, **options)
         signal = None if start_signal is None else (name_of(start_signal), start_signal_args)
         return await self._start(
             name_of(workflow),
             _workflow_arguments(workflow_args, args),
-            options,
+            start,
             signal,
             result_type_of(workflow, result_type),
         )
@@ -324,20 +300,10 @@ class Client(BrowseCalls):
         id: str,
         task_queue: str,
         result_type: Any = None,
-        execution_timeout: datetime.timedelta | None = None,
-        run_timeout: datetime.timedelta | None = None,
-        task_timeout: datetime.timedelta | None = None,
-        id_reuse_policy: WorkflowIdReusePolicy | None = None,
-        id_conflict_policy: WorkflowIdConflictPolicy | None = None,
-        retry_policy: RetryPolicy | None = None,
-        memo: Mapping[str, Any] | None = None,
-        search_attributes: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
         start_signal: NameOrFunction | None = None,
         start_signal_args: Sequence[Any] = (),
         args: Sequence[Any] | None = None,
-        static_summary: str | None = None,
-        static_details: str | None = None,
+        **options: Unpack[StartWorkflowKeywords],
     ) -> Any:
         """Start a workflow and wait for its result.
 
@@ -355,21 +321,11 @@ class Client(BrowseCalls):
             *workflow_args,
             id=id,
             task_queue=task_queue,
-            execution_timeout=execution_timeout,
-            run_timeout=run_timeout,
-            task_timeout=task_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            memo=memo,
-            search_attributes=search_attributes,
-            request_id=request_id,
             start_signal=start_signal,
             start_signal_args=start_signal_args,
             args=args,
-            static_summary=static_summary,
-            static_details=static_details,
             result_type=result_type,
+            **options,
         )
         return await handle.result()
 
@@ -381,18 +337,8 @@ class Client(BrowseCalls):
         signal_args: Sequence[Any] = (),
         id: str,
         task_queue: str,
-        execution_timeout: datetime.timedelta | None = None,
-        run_timeout: datetime.timedelta | None = None,
-        task_timeout: datetime.timedelta | None = None,
-        id_reuse_policy: WorkflowIdReusePolicy | None = None,
-        id_conflict_policy: WorkflowIdConflictPolicy | None = None,
-        retry_policy: RetryPolicy | None = None,
-        memo: Mapping[str, Any] | None = None,
-        search_attributes: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
         args: Sequence[Any] | None = None,
-        static_summary: str | None = None,
-        static_details: str | None = None,
+        **options: Unpack[StartWorkflowKeywords],
     ) -> WorkflowHandle:
         """Signal the running workflow with ``id``, starting it first if none runs.
 
@@ -407,20 +353,10 @@ class Client(BrowseCalls):
             *workflow_args,
             id=id,
             task_queue=task_queue,
-            execution_timeout=execution_timeout,
-            run_timeout=run_timeout,
-            task_timeout=task_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            memo=memo,
-            search_attributes=search_attributes,
-            request_id=request_id,
             start_signal=signal,
             start_signal_args=signal_args,
             args=args,
-            static_summary=static_summary,
-            static_details=static_details,
+            **options,
         )
 
     async def start_update_with_start_workflow(
