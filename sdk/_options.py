@@ -209,6 +209,23 @@ class ActivityOptions:
             raise ValueError("needs start_to_close_timeout or schedule_to_close_timeout")
 
 
+class ChildWorkflowKeywords(TypedDict, total=False):
+    """The optional keyword arguments of starting a child workflow (``start_child_workflow``
+    and ``execute_child_workflow`` take them as ``**options: Unpack[...]``); what each means
+    and its default: :class:`ChildWorkflowOptions`."""
+
+    cancellation_type: ChildWorkflowCancellationType
+    parent_close_policy: ParentClosePolicy
+    execution_timeout: datetime.timedelta | None
+    run_timeout: datetime.timedelta | None
+    task_timeout: datetime.timedelta | None
+    id_reuse_policy: WorkflowIdReusePolicy
+    retry_policy: RetryPolicy | None
+    cron_schedule: str
+    memo: Mapping[str, Any] | None
+    search_attributes: Mapping[str, Any] | None
+
+
 @dataclass(frozen=True)
 class ChildWorkflowOptions:
     """How to start a child workflow: what :func:`sdk.workflow.start_child_workflow` was
