@@ -89,8 +89,11 @@ class Worker:
                 0 disables the cache: every task replays the full history.
             max_concurrent_workflow_tasks: Workflow tasks handled at once.
             max_concurrent_activities: Activities run at once.
-            activity_executor: Runs plain (non-``async``) activities; defaults to a
-                thread pool of ``max_concurrent_activities`` threads.
+            activity_executor: Runs plain (non-``async``) activities; required when
+                any are registered, as in the official SDK. A
+                ``concurrent.futures.ThreadPoolExecutor`` lets the worker deliver a
+                cancellation as an exception raised in the activity's thread. The
+                worker does not shut it down.
             graceful_shutdown_timeout: On shutdown, how long running activities
                 may take to finish before they are cancelled.
             deadlock_timeout: Fail a workflow task whose code does not yield for
@@ -130,9 +133,17 @@ class Worker:
                 activity_defs.append(_activity._definition(fn))
             except TypeError as err:
                 issues.append(str(err))
+        plain = sorted(d.name or d.fn.__name__ for d in activity_defs if not d.is_async)
+        if plain and activity_executor is None:
+            issues.append(
+                f"activities {plain} are not async, so an activity_executor "
+                "(a concurrent.futures.ThreadPoolExecutor) must be given"
+            )
+        if len([d for d in activity_defs if d.dynamic]) > 1:
+            issues.append("only one dynamic activity may be registered")
         for kind, names in (
             ("workflow", [d.name for d in definitions]),
-            ("activity", [d.name for d in activity_defs]),
+            ("activity", [d.name for d in activity_defs if not d.dynamic]),
         ):
             duplicates = sorted({n for n in names if names.count(n) > 1})
             if duplicates:

@@ -65,12 +65,21 @@ def test_workflow_module_exports() -> None:
 def test_activity_and_worker_exports() -> None:
     assert sorted(activity.__all__) == [
         "Info",
+        "LoggerAdapter",
         "NotInActivityError",
+        "RawValue",
         "defn",
         "heartbeat",
         "info",
         "is_cancelled",
+        "logger",
+        "payload_converter",
+        "raise_complete_async",
+        "shield_thread_cancel_exception",
+        "wait_for_cancelled",
+        "wait_for_cancelled_sync",
     ]
+    assert all(hasattr(activity, name) for name in activity.__all__)
     assert sorted(worker.__all__) == ["ReplayResult", "Replayer", "Worker"]
     assert sdk.Worker is worker.Worker
     assert sdk.Replayer is worker.Replayer
