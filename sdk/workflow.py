@@ -37,6 +37,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 import random as _random
@@ -216,6 +217,10 @@ class _Definition:
     updates: Mapping[str, _UpdateDefinition] = field(default_factory=dict)
     dynamic_update: _UpdateDefinition | None = None
     dynamic_query: _QueryDefinition | None = None
+    dynamic: bool = False
+    """Runs every workflow type the worker has no class for; ``run`` gets ``Sequence[RawValue]``."""
+    failure_exception_types: tuple[type[BaseException], ...] = ()
+    """Exceptions that fail the workflow rather than its workflow task."""
 
     @staticmethod
     def from_class(cls: Any) -> _Definition:
@@ -240,10 +245,21 @@ def defn(cls: ClassT) -> ClassT: ...
 
 
 @overload
-def defn(*, name: str | None = None) -> Callable[[ClassT], ClassT]: ...
+def defn(
+    *,
+    name: str | None = None,
+    dynamic: bool = False,
+    failure_exception_types: Sequence[type[BaseException]] = (),
+) -> Callable[[ClassT], ClassT]: ...
 
 
-def defn(cls: ClassT | None = None, *, name: str | None = None) -> Any:
+def defn(
+    cls: ClassT | None = None,
+    *,
+    name: str | None = None,
+    dynamic: bool = False,
+    failure_exception_types: Sequence[type[BaseException]] = (),
+) -> Any:
     """Mark a class as a workflow.
 
     The class needs exactly one ``async`` method decorated with :func:`run`, and
@@ -253,6 +269,12 @@ def defn(cls: ClassT | None = None, *, name: str | None = None) -> Any:
     Args:
         cls: The class (when used as ``@workflow.defn`` without parentheses).
         name: Workflow type name; defaults to the class name.
+        dynamic: Run every workflow type the worker has no class for; the ``run`` method
+            takes one parameter, ``Sequence[RawValue]`` (``info().workflow_type`` names
+            the type).
+        failure_exception_types: Exceptions (and subclasses) that fail the workflow when
+            its code raises them, instead of failing the workflow task (added to the
+            worker's ``workflow_failure_exception_types``).
 
     Returns:
         The same class, with its definition attached.
@@ -262,18 +284,24 @@ def defn(cls: ClassT | None = None, *, name: str | None = None) -> Any:
     """
 
     def apply(target: ClassT) -> ClassT:
-        _apply_definition(target, name)
+        if dynamic and name is not None:
+            raise ValueError("a dynamic workflow has no name: it runs every unregistered workflow type")
+        _apply_definition(target, "" if dynamic else name, dynamic)
+        definition = target.__tempo_workflow_definition__  # type: ignore[attr-defined]
+        target.__tempo_workflow_definition__ = dataclasses.replace(  # type: ignore[attr-defined]
+            definition, dynamic=dynamic, failure_exception_types=tuple(failure_exception_types)
+        )
         return target
 
     return apply(cls) if cls is not None else apply
 
 
-def _apply_definition(cls: type, name: str | None) -> None:
+def _apply_definition(cls: type, name: str | None, dynamic: bool = False) -> None:
     if not isinstance(cls, type):
         raise ValueError(f"@workflow.defn goes on a class, not on {cls!r}")
     type_name = name if name is not None else cls.__name__
     issues: list[str] = []
-    if not type_name:
+    if not type_name and not dynamic:
         issues.append("workflow name must not be empty")
     run_fns: list[Callable[..., Any]] = []
     signals: dict[str, _SignalDefinition] = {}

@@ -32,7 +32,9 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 from sdk import activity as _activity
 from sdk.exceptions import RPCError
 from sdk.worker._activity_worker import ActivityWorker
+from sdk.worker._eager_activities import EagerActivities
 from sdk.worker._replayer import Replayer, ReplayResult
+from sdk.worker._workflow_kinds import with_worker_failure_types
 from sdk.worker._workflow_worker import WorkflowWorker
 from sdk.workflow import _Definition
 
@@ -76,6 +78,9 @@ class Worker:
         graceful_shutdown_timeout: timedelta = timedelta(0),
         deadlock_timeout: timedelta | None = timedelta(seconds=2),
         sticky_queue_schedule_to_start_timeout: timedelta = timedelta(seconds=10),
+        max_eager_activity_reservations_per_workflow_task: int = 3,
+        disable_eager_activity_execution: bool = False,
+        workflow_failure_exception_types: Sequence[type[BaseException]] = (),
     ) -> None:
         """Create a worker; nothing is polled until :meth:`run`.
 
@@ -101,6 +106,15 @@ class Worker:
             sticky_queue_schedule_to_start_timeout: If this worker does not pick up
                 a task from its sticky queue within this time (it died, say), the
                 server gives the task to any worker on ``task_queue``.
+            max_eager_activity_reservations_per_workflow_task: At most this many of a
+                workflow task's activities on ``task_queue`` are asked to start eagerly
+                (the server starts them as it completes the workflow task and this worker
+                runs them at once, without a poll), each in a free activity slot.
+            disable_eager_activity_execution: Never ask for eager activities.
+            workflow_failure_exception_types: Exceptions (and their subclasses) that fail
+                the workflow when workflow code raises them, instead of failing the
+                workflow task (which is retried until the code is fixed). Workflows add
+                their own with ``@workflow.defn(failure_exception_types=[...])``.
 
         Raises:
             ValueError: Every problem with the arguments, in one message.
@@ -119,14 +133,23 @@ class Worker:
             issues.append("max_concurrent_activities must be at least 1")
         if sticky_queue_schedule_to_start_timeout <= timedelta(0):
             issues.append("sticky_queue_schedule_to_start_timeout must be positive")
+        if max_eager_activity_reservations_per_workflow_task < 1:
+            issues.append(
+                "max_eager_activity_reservations_per_workflow_task must be positive; "
+                "use disable_eager_activity_execution=True to disable eager activities"
+            )
         if graceful_shutdown_timeout < timedelta(0):
             issues.append("graceful_shutdown_timeout must not be negative")
         definitions: list[_Definition] = []
         for cls in workflows:
             try:
-                definitions.append(_Definition.from_class(cls))
+                definitions.append(
+                    with_worker_failure_types(_Definition.from_class(cls), workflow_failure_exception_types)
+                )
             except TypeError as err:
                 issues.append(str(err))
+        if len([d for d in definitions if d.dynamic]) > 1:
+            issues.append("only one dynamic workflow may be registered")
         activity_defs: list[_activity._Definition] = []
         for fn in activities:
             try:
@@ -142,7 +165,7 @@ class Worker:
         if len([d for d in activity_defs if d.dynamic]) > 1:
             issues.append("only one dynamic activity may be registered")
         for kind, names in (
-            ("workflow", [d.name for d in definitions]),
+            ("workflow", [d.name for d in definitions if not d.dynamic]),
             ("activity", [d.name for d in activity_defs if not d.dynamic]),
         ):
             duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -186,6 +209,14 @@ class Worker:
             if activity_defs
             else None
         )
+        if (
+            self._workflow_worker is not None
+            and self._activity_worker is not None
+            and not disable_eager_activity_execution
+        ):
+            self._workflow_worker.eager_activities = EagerActivities(
+                self._activity_worker, task_queue, max_eager_activity_reservations_per_workflow_task
+            )
         self._stop = asyncio.Event()
         self._started = False
         self._namespace_checked = False

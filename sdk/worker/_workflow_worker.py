@@ -20,7 +20,7 @@ import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
@@ -39,6 +39,9 @@ from sdk.worker import _history as h
 from sdk.worker._history_updates import jobs_from_messages
 from sdk.worker._workflow_instance import QueryError, WorkflowInstance, WorkflowTaskError
 from sdk.workflow import NondeterminismError, _Definition
+
+if TYPE_CHECKING:
+    from sdk.worker._eager_activities import EagerActivities
 
 logger = logging.getLogger("sdk.worker")
 
@@ -181,7 +184,8 @@ class WorkflowWorker:
         self._namespace = namespace
         self._identity = identity
         self._task_queue = task_queue
-        self._definitions = {d.name: d for d in definitions}
+        self._definitions = {d.name: d for d in definitions if not d.dynamic}
+        self._dynamic = next((d for d in definitions if d.dynamic), None)
         self._converter = converter
         self._max_cached = max_cached_workflows
         self._deadlock_timeout = deadlock_timeout.total_seconds() if deadlock_timeout else None
@@ -198,6 +202,8 @@ class WorkflowWorker:
             max_workers=max_concurrent_workflow_tasks + 4, thread_name_prefix="tempo-workflow"
         )
         self.sticky_queue = f"{identity}-sticky-{uuid.uuid4().hex[:12]}" if max_cached_workflows > 0 else ""
+        self.eager_activities: EagerActivities | None = None
+        """Set by the Worker when it also runs activities on this task queue."""
 
     # --- polling ------------------------------------------------------------------------
 
@@ -339,9 +345,13 @@ class WorkflowWorker:
             # query) to our sticky queue before the reply call returns.
             self._cache[run_id] = run
             self._cache.move_to_end(run_id)
+        eager = self.eager_activities
+        reserved = await eager.request(request.commands) if eager is not None and not self._stopping else 0
         try:
-            await self._service.RespondWorkflowTaskCompleted(request, timeout=30)
+            response = await self._service.RespondWorkflowTaskCompleted(request, timeout=30)
         except grpc.aio.AioRpcError as err:
+            if eager is not None:
+                eager.hand_over([], reserved)
             # NOT_FOUND: the task is stale (timed out, or the run closed). UnhandledCommand:
             # events arrived while we closed the run; the server retries the task with
             # them. Anything else: we cannot know what the server kept. In every case
@@ -356,6 +366,8 @@ class WorkflowWorker:
             )
             self._evict(run_id, run)
             return
+        if eager is not None:
+            eager.hand_over(response.activity_tasks, reserved)
         if keep:
             self._trim_cache()
         else:
@@ -386,7 +398,7 @@ class WorkflowWorker:
 
     def _new_run(self, task: rr.PollWorkflowTaskQueueResponse) -> WorkflowRun:
         type_name = task.workflow_type.name
-        definition = self._definitions.get(type_name)
+        definition = self._definitions.get(type_name) or self._dynamic
         if definition is None:
             raise WorkflowTaskError(
                 f"workflow type {type_name!r} is not registered on this worker "

@@ -1,0 +1,37 @@
+"""What a workflow's definition says about its run arguments and its failures: dynamic
+workflows get their arguments undecoded, and ``failure_exception_types`` (of the class and of
+the worker) fail the workflow instead of its workflow task."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from temporalio.api.common.v1 import message_pb2 as common
+
+from sdk._workflow_handlers import RawValue
+from sdk.converter import DataConverter
+from sdk.workflow import _Definition
+
+
+def run_arguments(
+    definition: _Definition, converter: DataConverter, payloads: Sequence[common.Payload], hints: Any
+) -> list[Any]:
+    """The arguments of the ``run`` method: decoded, or for a dynamic workflow one
+    ``Sequence[RawValue]`` it decodes itself."""
+    if definition.dynamic:
+        return [[RawValue(p) for p in payloads]]
+    return converter.from_payloads(list(payloads), hints)
+
+
+def fails_workflow(definition: _Definition, exc: BaseException) -> bool:
+    """Whether ``exc`` raised by workflow code fails the workflow (rather than the task)."""
+    return bool(definition.failure_exception_types) and isinstance(exc, definition.failure_exception_types)
+
+
+def with_worker_failure_types(definition: _Definition, types: Sequence[type[BaseException]]) -> _Definition:
+    """The definition as one worker runs it: its own failure types and the worker's."""
+    if not types:
+        return definition
+    return dataclasses.replace(definition, failure_exception_types=(*definition.failure_exception_types, *tuple(types)))

@@ -1,0 +1,41 @@
+"""The official SDK's counterparts of ``activities_app``, under the same names."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+
+TOKENS: dict[str, bytes] = {}
+
+
+@activity.defn
+async def completes_later(text: str) -> str:
+    TOKENS[activity.info().workflow_id] = activity.info().task_token
+    activity.raise_complete_async()
+
+
+@activity.defn
+async def eager_step(text: str) -> str:
+    return f"eager {text}"
+
+
+@workflow.defn
+class RunsActivity:
+    @workflow.run
+    async def run(self, name: str, args: list[Any], attempts: int) -> Any:
+        return await workflow.execute_activity(
+            name,
+            args=args,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=50), maximum_attempts=attempts),
+        )
+
+
+@workflow.defn(failure_exception_types=[LookupError])
+class FailsOnLookup:
+    @workflow.run
+    async def run(self) -> None:
+        raise KeyError("order 7 is not in the book")
