@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sdk import activity
+from sdk.converter import DataConverter
 from sdk.exceptions import CancelledError
 
 
@@ -57,6 +58,7 @@ class ActivityEnvironment:
         self.info = default_info()
         self.on_heartbeat: Callable[..., None] = lambda *details: None
         self._cancelled = False
+        self._cancel_signal = activity._CancelSignal()
         self._task: asyncio.Task[Any] | None = None
         # Plain functions learn of cancellation from their next heartbeat; async ones get it
         # raised at their current await.
@@ -68,13 +70,20 @@ class ActivityEnvironment:
         :func:`sdk.activity.is_cancelled` become true and its next heartbeat raises
         :class:`sdk.exceptions.CancelledError`."""
         self._cancelled = True
+        self._cancel_signal.set()
         if self._task is not None and not self._task.done():
             self._task.get_loop().call_soon_threadsafe(self._task.cancel)
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Call ``fn(*args)`` as the activity. For an ``async`` function this returns an
         awaitable of its result; a plain function runs here and its result is returned."""
-        context = activity._Context(self.info, self._heartbeat, lambda: self._cancelled)
+        context = activity._Context(
+            self.info,
+            self._heartbeat,
+            lambda: self._cancelled,
+            cancelled=self._cancel_signal,
+            converter=DataConverter(),
+        )
         variables = contextvars.copy_context()
         variables.run(activity._CURRENT.set, context)
         if inspect.iscoroutinefunction(fn):
