@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from temporalio import activity, workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RawValue, RetryPolicy
 
 TOKENS: dict[str, bytes] = {}
 
@@ -39,3 +40,11 @@ class FailsOnLookup:
     @workflow.run
     async def run(self) -> None:
         raise KeyError("order 7 is not in the book")
+
+
+@workflow.defn(dynamic=True)
+class AnyWorkflow:
+    @workflow.run
+    async def run(self, args: Sequence[RawValue]) -> str:
+        values = [workflow.payload_converter().from_payload(a.payload, int) for a in args]
+        return f"{workflow.info().workflow_type} summed {sum(values)}"

@@ -11,11 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 import temporalio.client
+import temporalio.worker
 from temporalio.api.enums.v1 import event_type_pb2
+from temporalio.worker import UnsandboxedWorkflowRunner
 
+from sdk import activity, workflow
 from sdk.client import AsyncActivityCancelledError, Client
 from sdk.exceptions import ApplicationError, RPCError, WorkflowFailureError
-from sdk.worker import Worker
+from sdk.worker import Replayer, Worker
 from tests.sdk import activities_app, official_activities_app
 from tests.sdk.activity_runs import (
     OUR_ACTIVITIES,
@@ -226,9 +229,36 @@ async def test_a_dynamic_activity_runs_every_unregistered_type(
 async def test_a_dynamic_workflow_runs_every_unregistered_type(
     client: Client, task_queue: str, activity_executor: ThreadPoolExecutor
 ) -> None:
+    workflow_id = new_id("dyn")
     async with our_worker(client, task_queue, activity_executor):
-        result = await client.execute_workflow("Tally", 1, 2, 3, id=new_id("dyn"), task_queue=task_queue)
+        result = await client.execute_workflow("Tally", 1, 2, 3, id=workflow_id, task_queue=task_queue)
     assert result == "Tally summed 6"
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    assert (await Replayer(workflows=[activities_app.AnyWorkflow]).replay_workflow(history)).completed
+    official = temporalio.worker.Replayer(
+        workflows=[official_activities_app.AnyWorkflow], workflow_runner=UnsandboxedWorkflowRunner()
+    )
+    # Raises if the official SDK's dynamic workflow does not replay what ours recorded.
+    await official.replay_workflow(temporalio.client.WorkflowHistory(workflow_id=workflow_id, events=history.events))
+
+
+def test_dynamic_definitions_and_eager_options_refuse_bad_input(client: Client) -> None:
+    with pytest.raises(ValueError, match="a dynamic activity has no name"):
+        activity.defn(name="x", dynamic=True)(activities_app.eager_step)
+    with pytest.raises(ValueError, match="a dynamic workflow has no name"):
+        workflow.defn(name="x", dynamic=True)(activities_app.FailsOnValue)
+    with pytest.raises(ValueError) as caught:
+        Worker(
+            client,
+            task_queue="tq",
+            workflows=[activities_app.AnyWorkflow, activities_app.AnyWorkflow],
+            activities=[activities_app.any_activity, activities_app.any_activity],
+            max_eager_activity_reservations_per_workflow_task=0,
+        )
+    message = str(caught.value)
+    assert "max_eager_activity_reservations_per_workflow_task must be positive" in message
+    assert "only one dynamic workflow may be registered" in message
+    assert "only one dynamic activity may be registered" in message
 
 
 # --- logging and failures ----------------------------------------------------------------------
