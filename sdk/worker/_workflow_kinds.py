@@ -1,6 +1,6 @@
 """What a workflow's definition says about its run arguments and its failures: dynamic
 workflows get their arguments undecoded, and ``failure_exception_types`` (of the class and of
-the worker) fail the workflow instead of its workflow task."""
+the worker) fail the workflow (or the update) instead of its workflow task."""
 
 from __future__ import annotations
 
@@ -26,8 +26,10 @@ def run_arguments(
 
 
 def fails_workflow(definition: _Definition, exc: BaseException) -> bool:
-    """Whether ``exc`` raised by workflow code fails the workflow (rather than the task)."""
-    return bool(definition.failure_exception_types) and isinstance(exc, definition.failure_exception_types)
+    """Whether ``exc`` raised by workflow code (other than a ``FailureError``) fails the
+    workflow, or an update, rather than the workflow task: a ``TimeoutError`` (as
+    ``asyncio.wait_for`` raises) does, as in the official SDK, and so do the failure types."""
+    return isinstance(exc, (TimeoutError, *definition.failure_exception_types))
 
 
 def with_worker_failure_types(definition: _Definition, types: Sequence[type[BaseException]]) -> _Definition:

@@ -179,3 +179,31 @@ class FailsOnValue:
     @workflow.run
     async def run(self) -> None:
         raise ValueError("quantity must be positive")
+
+
+@workflow.defn
+class TimesOut:
+    @workflow.run
+    async def run(self) -> None:
+        raise TimeoutError("the courier did not answer")
+
+
+@workflow.defn(failure_exception_types=[LookupError])
+class Shelf:
+    """An update that raises a failure exception type fails the update, not the task."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self.closed)
+        return "closed"
+
+    @workflow.update
+    def look_up(self, item: str) -> str:
+        return {"tea": "shelf 2"}[item]
+
+    @workflow.signal
+    def close(self) -> None:
+        self.closed = True

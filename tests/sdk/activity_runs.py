@@ -26,6 +26,8 @@ OUR_WORKFLOWS = [
     activities_app.AnyWorkflow,
     activities_app.FailsOnLookup,
     activities_app.FailsOnValue,
+    activities_app.TimesOut,
+    activities_app.Shelf,
 ]
 OUR_ACTIVITIES = [
     activities_app.plain_until_cancelled,
@@ -57,7 +59,12 @@ async def official_worker(client: temporalio.client.Client, task_queue: str) -> 
     async with temporalio.worker.Worker(
         client,
         task_queue=task_queue,
-        workflows=[official_activities_app.RunsActivity, official_activities_app.FailsOnLookup],
+        workflows=[
+            official_activities_app.RunsActivity,
+            official_activities_app.FailsOnLookup,
+            official_activities_app.TimesOut,
+            official_activities_app.Shelf,
+        ],
         activities=[official_activities_app.completes_later, official_activities_app.eager_step],
         workflow_runner=UnsandboxedWorkflowRunner(),
     ):

@@ -48,3 +48,29 @@ class AnyWorkflow:
     async def run(self, args: Sequence[RawValue]) -> str:
         values = [workflow.payload_converter().from_payload(a.payload, int) for a in args]
         return f"{workflow.info().workflow_type} summed {sum(values)}"
+
+
+@workflow.defn
+class TimesOut:
+    @workflow.run
+    async def run(self) -> None:
+        raise TimeoutError("the courier did not answer")
+
+
+@workflow.defn(failure_exception_types=[LookupError])
+class Shelf:
+    def __init__(self) -> None:
+        self.closed = False
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self.closed)
+        return "closed"
+
+    @workflow.update
+    def look_up(self, item: str) -> str:
+        return {"tea": "shelf 2"}[item]
+
+    @workflow.signal
+    def close(self) -> None:
+        self.closed = True
