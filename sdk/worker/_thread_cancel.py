@@ -31,18 +31,25 @@ class ThreadCancelRaiser:
         self._lock = threading.Lock()
         self._thread_id: int | None = None
         self._pending = False
+        self._raised = False
         self._shield_depth = 0
 
     @contextlib.contextmanager
     def running_in_this_thread(self) -> Iterator[None]:
         """Wrap the activity call in its pool thread; nothing is raised once it has left."""
         with self._lock:
+            if self._pending:  # cancelled before the thread picked the call up
+                self._pending = False
+                raise ActivityCancelledInThread()
             self._thread_id = threading.get_ident()
-            self._raise_if_due()
         try:
             yield
         finally:
             with self._lock:
+                if self._raised and self._thread_id is not None:
+                    # Raised as the function returned and not delivered yet: CPython would
+                    # deliver it later, in the pool's own code, killing the pool thread.
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread_id), None)
                 self._thread_id = None
                 self._pending = False
 
@@ -67,6 +74,7 @@ class ThreadCancelRaiser:
         if self._thread_id is None or not self._pending or self._shield_depth:
             return
         self._pending = False
+        self._raised = True
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(self._thread_id), ctypes.py_object(ActivityCancelledInThread)
         )
