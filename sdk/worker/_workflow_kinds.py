@@ -8,7 +8,10 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import command_type_pb2
+from temporalio.api.failure.v1 import message_pb2 as failure_pb
 
 from sdk._workflow_handlers import RawValue
 from sdk.converter import DataConverter
@@ -37,3 +40,15 @@ def with_worker_failure_types(definition: _Definition, types: Sequence[type[Base
     if not types:
         return definition
     return dataclasses.replace(definition, failure_exception_types=(*definition.failure_exception_types, *tuple(types)))
+
+
+def nondeterminism_failure(err: BaseException) -> command_pb.Command:
+    """The command that fails a workflow whose replay went astray, when its failure exception
+    types include ``NondeterminismError`` (or a base of it): the official SDK's core records
+    the message alone, in an application failure without a type."""
+    return command_pb.Command(
+        command_type=command_type_pb2.CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+        fail_workflow_execution_command_attributes=command_pb.FailWorkflowExecutionCommandAttributes(
+            failure=failure_pb.Failure(message=str(err), application_failure_info=failure_pb.ApplicationFailureInfo())
+        ),
+    )

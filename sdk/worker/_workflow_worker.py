@@ -38,6 +38,7 @@ from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._history_updates import jobs_from_messages
 from sdk.worker._workflow_instance import QueryError, WorkflowInstance, WorkflowTaskError
+from sdk.worker._workflow_kinds import fails_workflow, nondeterminism_failure
 from sdk.workflow import NondeterminismError, _Definition
 
 if TYPE_CHECKING:
@@ -307,7 +308,10 @@ class WorkflowWorker:
                     messages = run.instance.take_messages()
         except Exception as err:
             self._evict(run_id, run)
-            await self._fail_task(task, err)
+            if run is not None and isinstance(err, NondeterminismError) and fails_workflow(run.definition, err):
+                await self._fail_workflow_for(task, err)
+            else:
+                await self._fail_task(task, err)
             return
         query_results = {query_id: self._answer(run, query) for query_id, query in task.queries.items()}
         request = rr.RespondWorkflowTaskCompletedRequest(
@@ -503,6 +507,22 @@ class WorkflowWorker:
             await self._service.RespondQueryTaskCompleted(request, timeout=30)
         except grpc.aio.AioRpcError as err:
             logger.warning("answering a query failed: %s: %s", err.code().name, err.details())
+
+    async def _fail_workflow_for(self, task: rr.PollWorkflowTaskQueueResponse, err: NondeterminismError) -> None:
+        """NondeterminismError is among the failure exception types: fail the workflow."""
+        logger.warning("failing workflow %s: %s", task.workflow_execution.workflow_id, err)
+        try:
+            await self._service.RespondWorkflowTaskCompleted(
+                rr.RespondWorkflowTaskCompletedRequest(
+                    task_token=task.task_token,
+                    commands=[nondeterminism_failure(err)],
+                    identity=self._identity,
+                    namespace=self._namespace,
+                ),
+                timeout=30,
+            )
+        except grpc.aio.AioRpcError as rpc_err:
+            logger.warning("failing workflow %s failed: %s", task.workflow_execution.workflow_id, rpc_err.details())
 
     async def _fail_task(self, task: rr.PollWorkflowTaskQueueResponse, err: Exception) -> None:
         cause = (

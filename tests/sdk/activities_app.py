@@ -207,3 +207,20 @@ class Shelf:
     @workflow.signal
     def close(self) -> None:
         self.closed = True
+
+
+@workflow.defn(name="Drift")
+class DriftV1:
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.sleep(3)
+        return "v1"
+
+
+@workflow.defn(name="Drift")
+class DriftV2:
+    """A change that does not replay DriftV1's history: a timer became an activity."""
+
+    @workflow.run
+    async def run(self) -> str:
+        return await workflow.execute_activity(eager_step, "v2", start_to_close_timeout=timedelta(seconds=5))  # type: ignore[no-any-return]

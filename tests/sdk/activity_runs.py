@@ -17,6 +17,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner
 from sdk.client import Client
 from sdk.worker import Worker
 from tests.sdk import activities_app, official_activities_app
+from tests.sdk.conftest import eventually
 
 EventType = event_type_pb2.EventType
 
@@ -81,3 +82,22 @@ def attempts_started(history: History) -> list[int]:
         for e in history.events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
     ]
+
+
+async def drifted_run(start: Any, history_of: Any, worker_for: Any) -> History:
+    """Start ``Drift`` on a V1 worker without a cache; once its timer is recorded, a V2 worker
+    (whose code does not replay it) takes the next task. Returns the closed run's history."""
+    async with worker_for("v1"):
+        handle = await start()
+
+        async def timer_started() -> bool:
+            return "EVENT_TYPE_TIMER_STARTED" in event_types(await history_of(handle))
+
+        await eventually(timer_started)
+    async with worker_for("v2"):
+
+        async def closed() -> bool:
+            return event_types(await history_of(handle))[-1] == "EVENT_TYPE_WORKFLOW_EXECUTION_FAILED"
+
+        await eventually(closed, timeout=30)
+    return await history_of(handle)  # type: ignore[no-any-return]

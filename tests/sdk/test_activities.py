@@ -7,22 +7,27 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import grpc
 import pytest
 import temporalio.client
 import temporalio.worker
+import temporalio.workflow
 from temporalio.api.enums.v1 import event_type_pb2
+from temporalio.api.history.v1 import History
 from temporalio.worker import UnsandboxedWorkflowRunner
 
 from sdk import activity, workflow
-from sdk.client import AsyncActivityCancelledError, Client
+from sdk.client import AsyncActivityCancelledError, Client, WorkflowHandle
 from sdk.exceptions import ApplicationError, RPCError, WorkflowFailureError, WorkflowUpdateFailedError
 from sdk.worker import Replayer, Worker
+from sdk.workflow import NondeterminismError
 from tests.sdk import activities_app, official_activities_app
 from tests.sdk.activity_runs import (
     OUR_ACTIVITIES,
     attempts_started,
+    drifted_run,
     event_types,
     new_id,
     official_worker,
@@ -438,3 +443,58 @@ async def test_a_failure_exception_type_in_an_update_fails_the_update_as_the_off
         return [t for t in types if "UPDATE" in t or "EXECUTION" in t]
 
     assert run_and_updates(our_types) == run_and_updates(event_types(await theirs.fetch_history()))
+
+
+async def test_nondeterminism_among_the_failure_types_fails_the_workflow_as_the_official_sdk_does(
+    client: Client, server_address: str, task_queue: str
+) -> None:
+    def ours(version: str) -> Worker:
+        return Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[activities_app.DriftV1 if version == "v1" else activities_app.DriftV2],
+            max_cached_workflows=0,
+            workflow_failure_exception_types=[NondeterminismError] if version == "v2" else [],
+        )
+
+    async def start_ours() -> WorkflowHandle:
+        return await client.start_workflow("Drift", id=new_id("drift"), task_queue=task_queue)
+
+    async def our_history(handle: WorkflowHandle) -> History:
+        return await handle.fetch_history()
+
+    our_events = await drifted_run(start_ours, our_history, ours)
+
+    official = await temporalio.client.Client.connect(server_address)
+    their_queue = task_queue + "-official"
+
+    def theirs(version: str) -> temporalio.worker.Worker:
+        return temporalio.worker.Worker(
+            official,
+            task_queue=their_queue,
+            workflows=[official_activities_app.DriftV1 if version == "v1" else official_activities_app.DriftV2],
+            max_cached_workflows=0,
+            workflow_failure_exception_types=[temporalio.workflow.NondeterminismError] if version == "v2" else [],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        )
+
+    async def start_theirs() -> temporalio.client.WorkflowHandle[Any, Any]:
+        return await official.start_workflow("Drift", id=new_id("drift"), task_queue=their_queue)
+
+    async def their_history(handle: temporalio.client.WorkflowHandle[Any, Any]) -> History:
+        return History(events=(await handle.fetch_history()).events)
+
+    their_events = await drifted_run(start_theirs, their_history, theirs)
+
+    assert event_types(our_events) == event_types(their_events)
+    assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in event_types(our_events)
+    ours_failure = our_events.events[-1].workflow_execution_failed_event_attributes.failure
+    their_failure = their_events.events[-1].workflow_execution_failed_event_attributes.failure
+    # The same shape (an application failure without a type); each SDK words its own message.
+    assert (
+        ours_failure.WhichOneof("failure_info")
+        == their_failure.WhichOneof("failure_info")
+        == "application_failure_info"
+    )
+    assert ours_failure.application_failure_info.type == their_failure.application_failure_info.type == ""
+    assert "timer" in ours_failure.message.lower() or "activity" in ours_failure.message.lower()
