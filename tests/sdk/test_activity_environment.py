@@ -56,7 +56,7 @@ async def test_an_async_activity_is_cancelled_at_its_await() -> None:
     assert await asyncio.wait_for(running, 5) == "cleaned up"
 
 
-async def test_a_plain_activity_is_cancelled_at_its_next_heartbeat() -> None:
+async def test_a_plain_activity_gets_the_cancellation_raised_in_its_thread() -> None:
     env = ActivityEnvironment()
     started = threading.Event()
     running = asyncio.get_running_loop().run_in_executor(None, env.run, plain_until_cancelled, started)
