@@ -370,6 +370,10 @@ class WorkflowWorker:
             )
             self._evict(run_id, run)
             return
+        except BaseException:
+            if eager is not None:
+                eager.hand_over([], reserved)  # cancelled: the reserved slots must not leak
+            raise
         if eager is not None:
             eager.hand_over(response.activity_tasks, reserved)
         if keep:
