@@ -207,12 +207,16 @@ class ActivityWorker:
             Whether any activity was still running when the drain began.
         """
         had_running = bool(self._tasks)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace.total_seconds()
+        # Looked at again after each wait: an eager activity the server started with a
+        # workflow task completed meanwhile joins the running ones.
+        while self._tasks and loop.time() < deadline:
+            await asyncio.wait(set(self._tasks), timeout=deadline - loop.time())
         if self._tasks:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=grace.total_seconds())
-            if pending:
-                for running in list(self._running.values()):
-                    running.cancel("the worker is shutting down", shutdown=True)
-                await asyncio.wait(pending, timeout=5)
+            for running in list(self._running.values()):
+                running.cancel("the worker is shutting down", shutdown=True)
+            await asyncio.wait(set(self._tasks), timeout=5)
         return had_running
 
     async def _run_and_release(self, task: rr.PollActivityTaskQueueResponse) -> None:
