@@ -26,11 +26,14 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 import grpc
-from prometheus_client import CollectorRegistry, start_http_server
-from prometheus_client.core import HistogramMetricFamily, Metric
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
+
+# prometheus_client (a tenth of a second to import) is imported only when metrics are served.
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
 
 Status = wf_enums.WorkflowExecutionStatus
 
@@ -61,6 +64,8 @@ class Metrics:
     the HTTP endpoint reads it (from its own thread)."""
 
     def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry
+
         self._lock = threading.Lock()
         self._counters: dict[str, dict[_Labels, float]] = defaultdict(lambda: defaultdict(float))
         # labels -> (bucket counts, sum, count)
@@ -110,6 +115,8 @@ class Metrics:
 
     def collect(self) -> Iterator[Metric]:
         """The Prometheus collector protocol: every family, as it stands now."""
+        from prometheus_client.core import HistogramMetricFamily, Metric
+
         with self._lock:
             counters = {name: dict(series) for name, series in self._counters.items()}
             latency = {labels: (list(b), s, c) for labels, (b, s, c) in self._latency.items()}
@@ -132,6 +139,8 @@ class Metrics:
 
     def serve(self, ip: str, port: int) -> Callable[[], None]:
         """Serve `/metrics` over HTTP on (ip, port), from a daemon thread; returns how to stop it."""
+        from prometheus_client import start_http_server
+
         server, thread = start_http_server(port, addr=ip, registry=self.registry)
 
         def stop() -> None:

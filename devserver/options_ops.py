@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import execution_options, time_skipping
 from devserver.engine import Engine
-from devserver.errors import FailedPrecondition, Unimplemented
+from devserver.errors import Unimplemented
 
 
 class OptionsOps:
@@ -25,7 +24,7 @@ class OptionsOps:
         state = engine.run_for_execution(request.namespace, request.workflow_execution)
         options = request.workflow_execution_options
         if "versioning_override" in paths and options.HasField("versioning_override"):
-            _check_pinned(options.versioning_override, state.task_queue)
+            execution_options.check_pinned(options.versioning_override, state.task_queue)
         if "time_skipping_config" in paths:
             time_skipping.check_config(options.time_skipping_config, engine.config.time_skipping_enabled)
         result = await engine.change(
@@ -63,18 +62,3 @@ class OptionsOps:
                     response.fast_forward_info.CopyFrom(info)
                 return response
             await engine.wait_for_history(state.key, remaining)
-
-
-def _check_pinned(override: workflow_pb.VersioningOverride, task_queue: str) -> None:
-    """A pinned (or one-time) override names a version whose workers poll the task queue: Tempo has no
-    worker deployments, so, as on a real server where no such worker ever polled, none is."""
-    if override.HasField("pinned"):
-        version = override.pinned.version
-    elif override.HasField("one_time"):
-        version = override.one_time.target_deployment_version
-    else:
-        return
-    raise FailedPrecondition(
-        f"Pinned version '{version.deployment_name}:{version.build_id}' is not present in task queue "
-        f"'{task_queue}' of type 'Workflow'"
-    )

@@ -22,7 +22,7 @@ from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver import validation
-from devserver.core import closing, cron, eager_start, queries, retry, runs, signals, time_skipping
+from devserver.core import closing, cron, eager_start, execution_options, queries, retry, runs, signals, time_skipping
 from devserver.core import reset as core_reset
 from devserver.core.changes import Changes, RunKey
 from devserver.core.ids import new_run_id
@@ -307,9 +307,18 @@ class RunOps:
             run = chain.runs[run.continued_to_run_id]
             read.continued.append(self.engine.store.read(run.key, 1, run.next_event_id - 1))
             read.last_run_id = run.key.run_id
+        for operation in request.post_reset_operations:
+            update = operation.update_workflow_options
+            if "versioning_override" in update.update_mask.paths:
+                execution_options.check_pinned(update.workflow_execution_options.versioning_override, base.task_queue)
+            if "time_skipping_config" in update.update_mask.paths:
+                time_skipping.check_config(
+                    update.workflow_execution_options.time_skipping_config, self.engine.config.time_skipping_enabled
+                )
         run_id = new_run_id()
+        max_skips = self.engine.config.max_skips_per_session
         return await self.engine.change(
-            chain.current, lambda current, ch: core_reset.reset(current, ch, read, request, run_id)
+            chain.current, lambda current, ch: core_reset.reset(current, ch, read, request, run_id, max_skips)
         )
 
     async def delete(self, request: wsv1.DeleteWorkflowExecutionRequest) -> None:

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sdk.client import TLSConfig
+from sdk.envconfig import ClientConfigProfile, ConfigError
 from sdk.exceptions import TempoError
 
 from .activities import FailureSettings
@@ -42,8 +44,10 @@ def _parser() -> argparse.ArgumentParser:
             "(tempo server start-dev)."
         ),
         epilog=(
-            "Every option also comes from the environment: --address and --namespace from "
-            "TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, the others from FOOD_DELIVERY_<OPTION> "
+            "Every option also comes from the environment: the connection (--address, --namespace, "
+            "--api-key, --tls-*) from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, "
+            "TEMPORAL_TLS_* and the profile (--profile, TEMPORAL_PROFILE) of the profiles file the "
+            "temporal CLI writes, the others from FOOD_DELIVERY_<OPTION> "
             "(e.g. FOOD_DELIVERY_MENU_PORT=4000).\n\n"
             f"Examples:\n  {PROG}\n  {PROG} worker --task-queue food-delivery\n  {PROG} menu driver\n"
             f"  {PROG} --pickup-timeout 10 --failure-rate 0"
@@ -58,16 +62,15 @@ def _parser() -> argparse.ArgumentParser:
         help="what to run: worker, menu, driver, or all (the default); e.g. `menu driver`",
     )
     server = parser.add_argument_group("server")
-    server.add_argument(
-        "--address",
-        default=_env_default("", DEFAULT_ADDRESS, "TEMPORAL_ADDRESS"),
-        help=f"HOST:PORT of the server (default {DEFAULT_ADDRESS})",
-    )
-    server.add_argument(
-        "--namespace",
-        default=_env_default("", DEFAULT_NAMESPACE, "TEMPORAL_NAMESPACE"),
-        help=f"namespace of the orders (default {DEFAULT_NAMESPACE})",
-    )
+    server.add_argument("--address", help=f"HOST:PORT of the server (default {DEFAULT_ADDRESS})")
+    server.add_argument("--namespace", help=f"namespace of the orders (default {DEFAULT_NAMESPACE})")
+    server.add_argument("--profile", help="profile of the profiles file to connect with (default: default)")
+    server.add_argument("--api-key", help="API key, sent as `authorization: Bearer KEY` (turns TLS on)")
+    server.add_argument("--tls", action="store_true", default=None, help="connect with TLS (system CAs)")
+    server.add_argument("--tls-ca-path", help="PEM file of the CA that signed the server's certificate")
+    server.add_argument("--tls-cert-path", help="PEM client certificate, for mutual TLS")
+    server.add_argument("--tls-key-path", help="PEM private key of the client certificate")
+    server.add_argument("--tls-server-name", help="name the server's certificate carries, if not the host's")
     server.add_argument(
         "--server-wait",
         type=_seconds,
@@ -161,11 +164,60 @@ def _count(text: str) -> int:
     return int(_number(text, int, "a whole number (0 or more)", lambda v: v >= 0))
 
 
+def _read(path: str | None, what: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        with open(os.path.expanduser(path), "rb") as file:
+            return file.read()
+    except OSError as err:
+        raise ValueError(f"cannot read the {what} {path}: {err.strerror or err}") from None
+
+
+def connection_from(args: argparse.Namespace) -> tuple[str, str, dict[str, Any]]:
+    """(address, namespace, other ``Client.connect`` arguments): the flags, over the
+    ``TEMPORAL_*`` variables, over the profile, as every Temporal tool takes them.
+
+    Raises:
+        ValueError: The profiles file, the profile or a TLS file cannot be used.
+    """
+    try:
+        config: dict[str, Any] = dict(ClientConfigProfile.load(args.profile).to_client_connect_config())
+    except ConfigError as err:
+        raise ValueError(str(err)) from None
+    address = args.address or config.pop("address", None) or DEFAULT_ADDRESS
+    namespace = args.namespace or config.pop("namespace", None) or DEFAULT_NAMESPACE
+    config.pop("address", None)
+    config.pop("namespace", None)
+    if args.api_key:
+        config["api_key"] = args.api_key
+        config.setdefault("tls", True)
+    files = (args.tls_ca_path, args.tls_cert_path, args.tls_key_path)
+    if any(files) or args.tls_server_name:
+        found = config.get("tls")
+        profile_tls = found if isinstance(found, TLSConfig) else TLSConfig()
+        config["tls"] = TLSConfig(
+            server_root_ca_cert=_read(args.tls_ca_path, "CA certificate") or profile_tls.server_root_ca_cert,
+            client_cert=_read(args.tls_cert_path, "client certificate") or profile_tls.client_cert,
+            client_private_key=_read(args.tls_key_path, "client key") or profile_tls.client_private_key,
+            domain=args.tls_server_name or profile_tls.domain,
+        )
+    elif args.tls and "tls" not in config:
+        config["tls"] = True
+    return address, namespace, config
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    """The settings the parsed command line asks for."""
+    """The settings the parsed command line asks for.
+
+    Raises:
+        ValueError: The connection settings cannot be used (see :func:`connection_from`).
+    """
+    address, namespace, connect_options = connection_from(args)
     return Settings(
-        address=args.address,
-        namespace=args.namespace,
+        address=address,
+        namespace=namespace,
+        connect_options=connect_options,
         task_queue=args.task_queue,
         host=args.host,
         menu_port=args.menu_port,
@@ -184,7 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.task_queue:
         parser.error("--task-queue must not be empty")
-    settings = settings_from(args)
+    try:
+        settings = settings_from(args)
+    except ValueError as err:
+        parser.error(str(err))
     parts = PARTS if not args.parts or "all" in args.parts else tuple(p for p in PARTS if p in args.parts)
     configure_logging()
     try:

@@ -1,13 +1,16 @@
 """What a run of the sample is configured with: the server, the task queue, ports, timeouts.
 
 Every setting has a command-line flag (see ``python -m sample_food_delivery --help``);
-the server's address and namespace also come from ``TEMPORAL_ADDRESS`` and
-``TEMPORAL_NAMESPACE``, as for the ``temporal`` and ``tempo`` commands.
+the connection to the server (address, namespace, TLS, API key) also comes from the
+``TEMPORAL_*`` variables and the profiles file, as for the ``temporal`` and ``tempo`` commands
+and the official SDKs, so the sample runs unchanged against a cluster behind TLS.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .activities import FailureSettings
 from .workflows import OrderTimeouts
@@ -33,6 +36,8 @@ class Settings:
         timeouts: Waits of new orders (the menu passes them to the workflow).
         failures: How unreliable the worker's fake services are.
         server_wait: Seconds the worker waits for a server that is not up yet.
+        connect_options: More ``Client.connect`` arguments: ``tls``, ``api_key``,
+            ``rpc_metadata`` (from the flags, the environment and the profile).
     """
 
     address: str = DEFAULT_ADDRESS
@@ -44,6 +49,7 @@ class Settings:
     timeouts: OrderTimeouts = field(default_factory=OrderTimeouts)
     failures: FailureSettings = field(default_factory=FailureSettings)
     server_wait: float = 15.0
+    connect_options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def menu_url(self) -> str:

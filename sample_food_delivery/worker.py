@@ -49,7 +49,7 @@ async def connect(settings: Settings, *, wait: float = 0.0) -> Client:
     while True:
         client: Client | None = None
         try:
-            client = await Client.connect(settings.address, namespace=settings.namespace)
+            client = await Client.connect(settings.address, namespace=settings.namespace, **settings.connect_options)
             # Asks the namespace, so a missing namespace or a server that is not
             # ready yet shows here rather than in the first poll.
             await client.count_workflows()

@@ -1,5 +1,8 @@
 """Tempo's Python SDK: write workflows and activities, run workers, drive them with a client."""
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from sdk.client import (
     Client,
     RetryPolicy,
@@ -60,8 +63,21 @@ __all__ = [
     "WorkflowStatus",
 ]
 
-# Workflow and worker side (appended last: sdk.worker imports the modules above).
-from sdk import activity, workflow
-from sdk.worker import Replayer, Worker
+# Workflow and worker side, imported when first named: a client alone (the `tempo` CLI)
+# need not load the worker (sdk.worker imports the modules above).
+if TYPE_CHECKING:
+    from sdk import activity, workflow
+    from sdk.worker import Replayer, Worker
 
 __all__ += ["Replayer", "Worker", "activity", "workflow"]
+
+_LAZY = {"activity": "sdk.activity", "workflow": "sdk.workflow", "Replayer": "sdk.worker", "Worker": "sdk.worker"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'sdk' has no attribute {name!r}")
+    module = importlib.import_module(_LAZY[name])
+    value = module if module.__name__ == f"sdk.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value

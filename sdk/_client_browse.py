@@ -66,6 +66,7 @@ class BrowseCalls:
             ListWorkflowExecutionsRequest(
                 namespace=self.namespace, page_size=page_size, next_page_token=next_page_token, query=query
             ),
+            codec=self.data_converter.payload_codec,
         )
         executions = [WorkflowExecution.from_proto(info, self.data_converter) for info in response.executions]
         return WorkflowPage(executions=executions, next_page_token=response.next_page_token)

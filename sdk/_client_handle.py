@@ -124,6 +124,7 @@ class WorkflowHandle:
                 request_id=str(uuid.uuid4()),
             ),
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
 
     async def query(
@@ -168,6 +169,7 @@ class WorkflowHandle:
             ),
             timeout=timeout.total_seconds() if timeout else None,
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
         if response.HasField("query_rejected"):
             raise WorkflowQueryRejectedError(response.query_rejected.status)
@@ -345,6 +347,7 @@ class WorkflowHandle:
             self._conn.service.DescribeWorkflowExecution,
             DescribeWorkflowExecutionRequest(namespace=self.client.namespace, execution=self._execution()),
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
         return WorkflowDescription.from_response(response, self.client.data_converter)
 
@@ -365,6 +368,7 @@ class WorkflowHandle:
                 identity=self.client.identity,
             ),
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
 
     async def cancel(self, reason: str = "") -> None:
@@ -524,6 +528,7 @@ class WorkflowHandle:
             ),
             timeout=timeout,
             workflow_id=self.id,
+            codec=self.client.data_converter.payload_codec,
         )
 
 

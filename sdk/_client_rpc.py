@@ -30,6 +30,8 @@ from sdk._connect_options import (
     use_tls,
     with_retries,
 )
+from sdk._payload_codec import decode_message, encoded_copy, may_hold_payloads
+from sdk.converter import PayloadCodec
 from sdk.exceptions import (
     RPCError,
     ServerUnreachableError,
@@ -238,6 +240,7 @@ class Connection:
         *,
         timeout: float | None = None,
         workflow_id: str = "",
+        codec: PayloadCodec | None = None,
     ) -> ResponseT:
         """Make one unary call, retried on transient failures; map gRPC failures to Tempo exceptions.
 
@@ -246,16 +249,22 @@ class Connection:
             request: The request message.
             timeout: Deadline in seconds; defaults to the connection's ``rpc_timeout``.
             workflow_id: Used in error messages and exceptions.
+            codec: Encodes the payloads of the request and decodes those of the response.
         """
+        if codec is not None and may_hold_payloads(request.DESCRIPTOR):
+            request = await encoded_copy(request, codec)
 
         async def attempt(time_left: float | None) -> ResponseT:
             return await method(request, timeout=time_left)
 
         try:
-            return await with_retries(attempt, self.retry_config, timeout or self.rpc_timeout)
+            response = await with_retries(attempt, self.retry_config, timeout or self.rpc_timeout)
         except grpc.aio.AioRpcError as err:
             # `from None`: the gRPC error repeats the same facts with more noise.
             raise map_error(err, self.address, workflow_id) from None
+        if codec is not None:
+            await decode_message(response, codec)
+        return response
 
     async def close(self) -> None:
         """Close the channel; pending calls are cancelled."""

@@ -97,6 +97,7 @@ class WorkflowUpdateHandle:
                     ),
                     timeout=_UPDATE_CALL_TIMEOUT,
                     workflow_id=self.workflow_id,
+                    codec=self.client.data_converter.payload_codec,
                 )
             except RPCError as err:
                 if err.status_code != grpc.StatusCode.DEADLINE_EXCEEDED:
@@ -164,6 +165,7 @@ async def send_update(
                 request,
                 timeout=_UPDATE_CALL_TIMEOUT,
                 workflow_id=execution.workflow_id,
+                codec=client.data_converter.payload_codec,
             )
         except RPCError as err:
             if err.status_code != grpc.StatusCode.DEADLINE_EXCEEDED:
@@ -302,7 +304,11 @@ async def update_with_start(
         while True:
             try:
                 response = await conn.call(
-                    conn.service.ExecuteMultiOperation, request, timeout=_UPDATE_CALL_TIMEOUT, workflow_id=operation.id
+                    conn.service.ExecuteMultiOperation,
+                    request,
+                    timeout=_UPDATE_CALL_TIMEOUT,
+                    workflow_id=operation.id,
+                    codec=client.data_converter.payload_codec,
                 )
             except RPCError as err:
                 if err.status_code != grpc.StatusCode.DEADLINE_EXCEEDED:

@@ -501,6 +501,7 @@ class Client(BrowseCalls):
                 self._conn.service.StartWorkflowExecution,
                 StartWorkflowExecutionRequest(**common),
                 workflow_id=options.id,
+                codec=self.data_converter.payload_codec,
             )
         else:
             signal_name, signal_args = signal
@@ -510,6 +511,7 @@ class Client(BrowseCalls):
                     **common, signal_name=signal_name, signal_input=self._payloads(signal_args)
                 ),
                 workflow_id=options.id,
+                codec=self.data_converter.payload_codec,
             )
         return WorkflowHandle(self, options.id, result_run_id=response.run_id)
 
@@ -593,6 +595,7 @@ class Client(BrowseCalls):
                     next_page_token=token,
                     query=query,
                 ),
+                codec=self.data_converter.payload_codec,
             )
             for info in response.executions:
                 if limit is not None and seen >= limit:

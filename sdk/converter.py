@@ -16,6 +16,11 @@ json/plain     everything else that JSON can hold, plus dataclasses, enums,
 
 Decoding ``json/plain`` is driven by an optional type hint: with
 ``list[Order]`` a list of dicts comes back as a list of ``Order`` dataclasses.
+
+A :class:`PayloadCodec` (``DataConverter(payload_codec=...)``) transforms the payloads
+once more on their way to and from the server, as the official SDKs' codecs do: to
+encrypt or compress them. The client, the worker and the Replayer apply it to every
+payload they send or receive except search attributes and headers.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import json
 import types
 import typing
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -35,7 +41,7 @@ from google.protobuf.message import DecodeError, Message
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 
-__all__ = ["DataConverter", "PayloadDecodeError"]
+__all__ = ["DataConverter", "PayloadCodec", "PayloadDecodeError"]
 
 _ENCODING = "encoding"
 _NULL = b"binary/null"
@@ -47,6 +53,24 @@ _JSON = b"json/plain"
 
 class PayloadDecodeError(ValueError):
     """A payload could not be turned back into a Python value."""
+
+
+class PayloadCodec(ABC):
+    """Transforms payloads as a whole after conversion: encryption, compression.
+
+    The shape of the official SDK's ``temporalio.converter.PayloadCodec``, so one codec
+    class can serve both SDKs (and ``tempo codec-server``). The data converter calls
+    :meth:`encode` on payloads it sends and :meth:`decode` on payloads it receives;
+    a codec should leave payloads it did not encode as they are.
+    """
+
+    @abstractmethod
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Encode the given payloads (do not mutate them); return one payload for each."""
+
+    @abstractmethod
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Decode the given payloads (do not mutate them); return one payload for each."""
 
 
 class _JSONEncoder(json.JSONEncoder):
@@ -170,13 +194,16 @@ def _coerce_key(key: str, hint: Any) -> Any:
 class DataConverter:
     """Converts values to Temporal payloads and exceptions to Temporal failures.
 
-    Use :attr:`DataConverter.default` unless you need a custom JSON encoder.
+    Use :attr:`DataConverter.default` unless you need a custom JSON encoder or a codec.
 
     Attributes:
         json_encoder: The ``json.JSONEncoder`` class used for ``json/plain``.
+        payload_codec: Applied to payloads on their way to and from the server (the
+            conversion methods below do not apply it; the client and worker do).
     """
 
     json_encoder: type[json.JSONEncoder] = _JSONEncoder
+    payload_codec: PayloadCodec | None = None
 
     default: ClassVar[DataConverter]
 

@@ -91,6 +91,13 @@ from sdk._workflow_handlers import (
     collect_updates,
     update,
 )
+from sdk._workflow_local_activities import (
+    LocalActivityOptions,
+    execute_local_activity,
+    execute_local_activity_method,
+    start_local_activity,
+    start_local_activity_method,
+)
 from sdk.exceptions import TempoError
 
 __all__ = [
@@ -101,6 +108,7 @@ __all__ = [
     "ExternalWorkflowHandle",
     "HandlerUnfinishedPolicy",
     "Info",
+    "LocalActivityOptions",
     "NondeterminismError",
     "NotInWorkflowError",
     "ParentClosePolicy",
@@ -119,6 +127,8 @@ __all__ = [
     "deprecate_patch",
     "execute_activity",
     "execute_child_workflow",
+    "execute_local_activity",
+    "execute_local_activity_method",
     "get_external_workflow_handle",
     "get_last_completion_result",
     "get_last_failure",
@@ -139,6 +149,8 @@ __all__ = [
     "sleep",
     "start_activity",
     "start_child_workflow",
+    "start_local_activity",
+    "start_local_activity_method",
     "update",
     "upsert_memo",
     "upsert_search_attributes",

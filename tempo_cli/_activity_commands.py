@@ -103,9 +103,11 @@ def _run(
     """Send one request (``call`` gives the stub method and the request) and report the outcome."""
 
     async def work(client: Client) -> None:
+        from sdk._payload_codec import coded_call
+
         method, request = call(client)
         try:
-            await method(request, timeout=_RPC_TIMEOUT)
+            await coded_call(method, request, client.data_converter.payload_codec, timeout=_RPC_TIMEOUT)
         except grpc.aio.AioRpcError as err:
             if err.code() == grpc.StatusCode.NOT_FOUND and err.details() == _NO_RUNNING_ATTEMPT:
                 why = await _not_running(client, workflow_id, run_id, activity_id, done.lower())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import sys
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from temporalio.api.batch.v1 import message_pb2 as batch_pb
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import batch_operation_pb2 as batch_enums
 from temporalio.api.enums.v1 import reset_pb2 as reset_enums
+from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from tempo_cli._context import CliContext, UsageError
@@ -229,7 +231,13 @@ def signal_workflows(
 
 
 def reset_workflows(
-    cli: CliContext, query: str, rps: float | None, yes: bool, reset_type: str | None, reason: str
+    cli: CliContext,
+    query: str,
+    rps: float | None,
+    yes: bool,
+    reset_type: str | None,
+    reason: str,
+    post_operations: Sequence[workflow_pb.PostResetOperation] = (),
 ) -> None:
     if reset_type not in ("FirstWorkflowTask", "LastWorkflowTask"):
         cli.abort("a batch reset needs --type FirstWorkflowTask or LastWorkflowTask")
@@ -238,7 +246,8 @@ def reset_workflows(
         if reset_type == "FirstWorkflowTask"
         else reset_enums.RESET_TYPE_LAST_WORKFLOW_TASK
     )
-    start_job(cli, query, rps, yes, reason, {"reset_operation": batch_pb.BatchOperationReset(reset_type=kind)})
+    operation = batch_pb.BatchOperationReset(reset_type=kind, post_reset_operations=post_operations)
+    start_job(cli, query, rps, yes, reason, {"reset_operation": operation})
 
 
 def delete_one(cli: CliContext, workflow_id: str, run_id: str | None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -48,12 +48,17 @@ from tempo_cli._render import (
     proto_dict,
     proto_json,
     status_text,
+    undecoded_encoding,
     user_metadata_texts,
 )
 from tempo_cli._start_request import StartRequest, parse_start
 
 if TYPE_CHECKING:
-    from tempo_cli.workflow import ReapplyExclude, ResetType, StartOptions
+    from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
+
+    from tempo_cli._versioning_options import OverrideBehavior
+    from tempo_cli.workflow import StartOptions
+    from tempo_cli.workflow_reset import ReapplyExclude, ResetOptions, ResetType
 
 T = TypeVar("T")
 
@@ -71,7 +76,12 @@ def validated(cli: CliContext, build: Callable[..., T], *args: Any) -> T:
 
 async def _start(cli: CliContext, client: Client, start: StartRequest) -> tuple[WorkflowHandle, dict[str, Any]]:
     conn = client._conn
-    response = await conn.call(conn.service.StartWorkflowExecution, start.message(client), workflow_id=start.options.id)
+    response = await conn.call(
+        conn.service.StartWorkflowExecution,
+        start.message(client),
+        workflow_id=start.options.id,
+        codec=client.data_converter.payload_codec,
+    )
     handle = client.get_workflow_handle(start.options.id, run_id=response.run_id)
     doc = {
         "workflowId": handle.id,
@@ -161,6 +171,8 @@ class _Outcome:
     doc: dict[str, Any]
     status: WorkflowStatus | None
     reason: str
+    result_encoding: str | None = None
+    """The result's encoding when it could not be decoded (a codec's, without --codec-endpoint)."""
 
 
 def _outcome(client: Client, run_id: str, event: HistoryEvent) -> _Outcome:
@@ -171,10 +183,13 @@ def _outcome(client: Client, run_id: str, event: HistoryEvent) -> _Outcome:
         "closeEvent": proto_json(event),
     }
     reason = ""
+    result_encoding = None
     if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
         attrs = event.workflow_execution_completed_event_attributes
         values = decode_payloads(attrs.result, client.data_converter)
         doc["result"] = values[0] if values else None
+        if attrs.result.payloads:
+            result_encoding = undecoded_encoding(attrs.result.payloads[0])
     elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
         failure = event.workflow_execution_failed_event_attributes.failure
         doc["failure"] = proto_json(failure)
@@ -183,7 +198,7 @@ def _outcome(client: Client, run_id: str, event: HistoryEvent) -> _Outcome:
         reason = event.workflow_execution_terminated_event_attributes.reason
     if not reason and status is not None:
         reason = status.display
-    return _Outcome(doc, status, reason)
+    return _Outcome(doc, status, reason, result_encoding)
 
 
 def _finish(cli: CliContext, workflow_id: str, outcome: _Outcome, doc: dict[str, Any]) -> None:
@@ -194,6 +209,8 @@ def _finish(cli: CliContext, workflow_id: str, outcome: _Outcome, doc: dict[str,
         rows: list[tuple[str, Any]] = [("  Status", status_text(outcome.status) if outcome.status else "Unknown")]
         if "result" in doc:
             rows.append(("  Result", compact(doc["result"], limit=10_000)))
+            # As `temporal` marks a result it could not decode.
+            rows.append(("  ResultEncoding", outcome.result_encoding))
         else:
             rows.append(("  Reason", outcome.reason))
         cli.out.print("\nResults:")
@@ -413,6 +430,7 @@ def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
     if outcome is not None:
         if "result" in outcome.doc:
             rows.append(("Result", compact(outcome.doc["result"], 10_000)))
+            rows.append(("ResultEncoding", outcome.result_encoding))
         elif outcome.status is not WorkflowStatus.COMPLETED:
             rows.append(("Reason", outcome.reason))
     cli.print_table(key_value_table(rows))
@@ -527,6 +545,64 @@ def cancel(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) -
     cli.info(f"Requested cancellation of workflow {workflow_id}.")
 
 
+def reset_as_asked(
+    cli: CliContext, options: ResetOptions, post_operations: list[workflow_pb.PostResetOperation]
+) -> None:
+    """`tempo workflow reset [with-workflow-update-options]`: one workflow (-w) or a batch (-q)."""
+    from tempo_cli import _batch_commands
+
+    if options.reason is None:
+        cli.abort("Missing option '--reason'.", code=2)
+    reset_type = options.reset_type
+    wants_batch = _batch_commands.wants_batch(
+        cli, options.workflow_id, options.run_id, options.query, options.rps, options.yes
+    )
+    if wants_batch:
+        _batch_commands.reset_workflows(
+            cli, str(options.query), options.rps, options.yes, reset_type and reset_type.value, options.reason,
+            post_operations,
+        )  # fmt: skip
+        return
+    reset(
+        cli,
+        str(options.workflow_id),
+        options.run_id,
+        options.event_id,
+        reset_type,
+        options.reason,
+        list(options.reapply_exclude or []),
+        post_operations,
+    )
+
+
+def versioning_override_operation(
+    cli: CliContext, behavior: OverrideBehavior, deployment_name: str, build_id: str
+) -> workflow_pb.PostResetOperation:
+    """The post-reset operation of `with-workflow-update-options`, checked as `temporal` checks it."""
+    from google.protobuf import field_mask_pb2
+    from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
+
+    from tempo_cli._options_commands import versioning_override
+    from tempo_cli._versioning_options import OverrideBehavior
+
+    targeted = behavior in (OverrideBehavior.pinned, OverrideBehavior.one_time)
+    if targeted and not (deployment_name and build_id):
+        cli.abort(f"deployment name and build id are required with '{behavior.value}' behavior")
+    if behavior is OverrideBehavior.unspecified:
+        cli.abort(
+            "invalid deployment behavior: unspecified, valid values are: 'pinned', 'auto_upgrade', and 'one_time'"
+        )
+    if not targeted and (deployment_name or build_id):
+        cli.abort(f"cannot set deployment name or build id with {behavior.value} behavior")
+    override = versioning_override(cli, behavior, deployment_name, build_id)
+    operation = workflow_pb.PostResetOperation()
+    update = operation.update_workflow_options
+    if override is not None:
+        update.workflow_execution_options.versioning_override.CopyFrom(override)
+    update.update_mask.CopyFrom(field_mask_pb2.FieldMask(paths=["versioning_override"]))
+    return operation
+
+
 def reset(
     cli: CliContext,
     workflow_id: str,
@@ -535,6 +611,7 @@ def reset(
     reset_type: ResetType | None,
     reason: str,
     reapply_exclude: list[ReapplyExclude],
+    post_operations: Sequence[workflow_pb.PostResetOperation] = (),
 ) -> None:
     """`tempo workflow reset`: the reset point from --event-id or --type, then one ResetWorkflowExecution."""
     if reset_type is None and (event_id is None or event_id <= 0):
@@ -550,6 +627,8 @@ def reset(
         if not cli.json_mode:
             cli.out.print(f"Resetting workflow {workflow_id} to event ID {finish_id}", markup=False, highlight=False)
         handle = client.get_workflow_handle(workflow_id, run_id=base_run)
+        if post_operations:
+            return finish_id, await _reset_with_operations(client, handle, finish_id, reason, excluded, post_operations)
         new_run = await handle.reset(
             finish_id,
             reason=f"{_user_name()}: {reason}",
@@ -563,6 +642,40 @@ def reset(
         cli.write_json({"runId": new_run})
     else:
         cli.info(f"New run: {new_run}")
+
+
+async def _reset_with_operations(
+    client: Client,
+    handle: WorkflowHandle,
+    finish_id: int,
+    reason: str,
+    excluded: set[str],
+    post_operations: Sequence[workflow_pb.PostResetOperation],
+) -> str:
+    """ResetWorkflowExecution with post-reset operations (the SDK's reset takes none)."""
+    import uuid
+
+    from temporalio.api.enums.v1 import reset_pb2
+    from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+    from tempo_cli._raw_calls import call
+
+    exclude = {
+        "Signal": reset_pb2.RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL,
+        "Update": reset_pb2.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE,
+    }
+    request = wsv1.ResetWorkflowExecutionRequest(
+        namespace=client.namespace,
+        reason=f"{_user_name()}: {reason}",
+        workflow_task_finish_event_id=finish_id,
+        request_id=str(uuid.uuid4()),
+        reset_reapply_exclude_types=[exclude[name] for name in sorted(excluded)],
+        post_reset_operations=post_operations,
+    )
+    request.workflow_execution.workflow_id = handle.id
+    request.workflow_execution.run_id = handle.run_id or ""
+    response: wsv1.ResetWorkflowExecutionResponse = await call(client, client.service.ResetWorkflowExecution, request)
+    return response.run_id
 
 
 def _user_name() -> str:

@@ -103,6 +103,29 @@ GrpcMetaOption = Annotated[
     list[str] | None,
     _option("--grpc-meta", "gRPC header for every request (KEY=VALUE, repeatable).", metavar="KEY=VALUE"),
 ]
+CodecEndpointOption = Annotated[
+    str | None,
+    _option(
+        "--codec-endpoint",
+        "Codec server to decode payloads with before printing them (and encode inputs), e.g. "
+        "http://127.0.0.1:8081 (see `tempo codec-server`).",
+        "TEMPORAL_CODEC_ENDPOINT",
+        metavar="URL",
+    ),
+]
+CodecAuthOption = Annotated[
+    str | None,
+    _option(
+        "--codec-auth",
+        "Authorization header for codec server requests.",
+        "TEMPORAL_CODEC_AUTH",
+        metavar="VALUE",
+    ),
+]
+CodecHeaderOption = Annotated[
+    list[str] | None,
+    _option("--codec-header", "HTTP header for codec server requests (KEY=VALUE, repeatable).", metavar="KEY=VALUE"),
+]
 ProfileOption = Annotated[
     str | None,
     _option("--profile", "Profile of the config file to use. Default: default.", "TEMPORAL_PROFILE", metavar="NAME"),
@@ -151,6 +174,9 @@ CONNECTION_OPTIONS: tuple[tuple[str, Any], ...] = (
     ("tls_disable_host_verification", TlsDisableHostVerificationOption),
     ("api_key", ApiKeyOption),
     ("grpc_meta", GrpcMetaOption),
+    ("codec_endpoint", CodecEndpointOption),
+    ("codec_auth", CodecAuthOption),
+    ("codec_header", CodecHeaderOption),
     ("profile", ProfileOption),
     ("config_file", ConfigFileOption),
     ("disable_config_file", DisableConfigFileOption),
@@ -174,6 +200,8 @@ _VARIABLES = {
     "tls_server_name": "TEMPORAL_TLS_SERVER_NAME",
     "tls_disable_host_verification": "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION",
     "api_key": "TEMPORAL_API_KEY",
+    "codec_endpoint": "TEMPORAL_CODEC_ENDPOINT",
+    "codec_auth": "TEMPORAL_CODEC_AUTH",
     "profile": "TEMPORAL_PROFILE",
     "config_file": "TEMPORAL_CONFIG_FILE",
 }
@@ -203,6 +231,18 @@ class Connection:
     """The profiles file asked for by flag; None for TEMPORAL_CONFIG_FILE or the default."""
     host_verification_off_asked: bool = False
     """TLS host-name verification was asked to be off, which gRPC for Python cannot do."""
+    codec_endpoint: str | None = None
+    """The codec server payloads go through (``--codec-endpoint``, or the profile's)."""
+    codec_auth: str | None = None
+    codec_headers: Mapping[str, str] = field(default_factory=dict)
+
+    def data_converter(self) -> Any:
+        """A ``DataConverter`` that encodes and decodes through the codec server, or None."""
+        if not self.codec_endpoint:
+            return None
+        from tempo_cli._codec_http import remote_converter
+
+        return remote_converter(self.codec_endpoint, self.namespace, self.codec_auth, self.codec_headers)
 
 
 def given_with_env_file(given: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -243,7 +283,7 @@ def given_with_env_file(given: Mapping[str, Any], environ: Mapping[str, str] | N
             continue
         if option in _BOOLEANS:
             merged[option] = value.strip().lower() in ("true", "1")
-        elif option == "grpc_meta":
+        elif option in ("grpc_meta", "codec_header"):
             merged[option] = [value]
         else:
             merged[option] = value
@@ -258,6 +298,18 @@ def _source(path: str | None, data: str | None, flag: str) -> DataSource | None:
     if path:
         return Path(path).expanduser()
     return data or None
+
+
+def _codec_headers(pairs: list[str]) -> dict[str, str]:
+    from sdk.envconfig import ConfigError
+
+    headers = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--codec-header {pair!r} is not KEY=VALUE")
+        headers[key.strip()] = value
+    return headers
 
 
 def _grpc_meta(pairs: list[str]) -> dict[str, str]:
@@ -280,7 +332,7 @@ def resolve_connection(
     Raises:
         ConfigError: A file, profile or flag value says something impossible.
     """
-    from sdk.envconfig import ClientConfigProfile, ClientConfigTLS, ConfigError
+    from sdk.envconfig import ClientConfigCodec, ClientConfigProfile, ClientConfigTLS, ConfigError
 
     flags = given_with_env_file(given)
     config_file = flags.get("config_file")
@@ -304,12 +356,18 @@ def resolve_connection(
             disable_host_verification=bool(flags.get("tls_disable_host_verification"))
             or base.disable_host_verification,
         )
+    codec = profile.codec
+    if flags.get("codec_endpoint") or flags.get("codec_auth"):
+        base_codec = codec or ClientConfigCodec()
+        codec = ClientConfigCodec(
+            flags.get("codec_endpoint") or base_codec.endpoint, flags.get("codec_auth") or base_codec.auth
+        )
     profile = ClientConfigProfile(
         address=flags.get("address") or profile.address or default_address,
         namespace=flags.get("namespace") or profile.namespace or default_namespace,
         api_key=flags.get("api_key") or profile.api_key,
         tls=tls,
-        codec=profile.codec,
+        codec=codec,
         grpc_meta={**profile.grpc_meta, **_grpc_meta(flags.get("grpc_meta") or [])},
     )
     try:
@@ -324,5 +382,8 @@ def resolve_connection(
         profile=flags.get("profile") or os.environ.get("TEMPORAL_PROFILE"),
         config_file=config_file,
         host_verification_off_asked=bool(tls is not None and not tls.disabled and tls.disable_host_verification),
+        codec_endpoint=codec.endpoint if codec is not None else None,
+        codec_auth=codec.auth if codec is not None else None,
+        codec_headers=_codec_headers(flags.get("codec_header") or []),
     )
     return connection, profile

@@ -23,12 +23,14 @@ import sys
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Concatenate, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
 
 from tempo_cli._connection import CONNECTION_OPTIONS, Connection, resolve_connection
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -128,6 +130,9 @@ class GlobalOptions:
     tls_disable_host_verification: bool | None = None
     api_key: str | None = None
     grpc_meta: tuple[str, ...] | None = None
+    codec_endpoint: str | None = None
+    codec_auth: str | None = None
+    codec_header: tuple[str, ...] | None = None
     profile: str | None = None
     config_file: str | None = None
     disable_config_file: bool | None = None
@@ -140,8 +145,9 @@ class GlobalOptions:
         """From Typer's values; a flag not given (False, an empty list) is None here."""
         names = {f.name for f in dataclasses.fields(cls)}
         given = {n: v for n, v in values.items() if n in names and v not in (None, False, [], ())}
-        if "grpc_meta" in given:
-            given["grpc_meta"] = tuple(given["grpc_meta"])
+        for name in ("grpc_meta", "codec_header"):
+            if name in given:
+                given[name] = tuple(given[name])
         return cls(**given)
 
     def over(self, base: GlobalOptions) -> GlobalOptions:
@@ -171,6 +177,7 @@ def resolve_settings(options: GlobalOptions) -> Settings:
 
     given = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
     given["grpc_meta"] = list(options.grpc_meta or ())
+    given["codec_header"] = list(options.codec_header or ())
     try:
         connection, _ = resolve_connection(given, default_address=DEFAULT_ADDRESS, default_namespace=DEFAULT_NAMESPACE)
         error = None
@@ -190,6 +197,8 @@ def resolve_settings(options: GlobalOptions) -> Settings:
 
 
 def _console(color: Color, *, stderr: bool) -> Console:
+    from rich.console import Console  # when a command prints: not for `server start-dev`
+
     stream = sys.stderr if stderr else sys.stdout
     is_tty = stream.isatty()
     file = None if stderr else _Stdout()
@@ -321,7 +330,12 @@ class CliContext:
             from sdk.client import Client
 
             connection = self.settings.connection
-            client = await Client.connect(connection.address, namespace=connection.namespace, **connection.options)
+            client = await Client.connect(
+                connection.address,
+                namespace=connection.namespace,
+                data_converter=connection.data_converter(),
+                **connection.options,
+            )
             try:
                 return await work(client)
             finally:
@@ -388,7 +402,7 @@ store_global_options.__annotations__ = {"ctx": typer.Context, **{p.name: p.annot
 
 
 def command(
-    app: typer.Typer, name: str | None = None
+    app: typer.Typer, name: str | None = None, *, runs_itself: bool = False
 ) -> Callable[[Callable[Concatenate[CliContext, P], None]], Callable[Concatenate[CliContext, P], None]]:
     """Register ``fn(cli, ...)`` as a command of ``app``.
 
@@ -396,6 +410,10 @@ def command(
     :class:`CliContext` of the invocation first. A parameter whose type is a dataclass
     (:class:`StartOptions`-like: fields annotated with Typer options) becomes its fields'
     options, so commands can share an option list; ``fn`` gets the dataclass.
+
+    With ``runs_itself``, ``fn`` is what the group ``app`` does when no subcommand is named
+    (`temporal workflow reset` and `temporal workflow reset with-workflow-update-options`);
+    a subcommand takes its own options, so ``fn``'s must not be required.
     """
 
     def register(fn: Callable[Concatenate[CliContext, P], None]) -> Callable[Concatenate[CliContext, P], None]:
@@ -420,6 +438,8 @@ def command(
 
         @functools.wraps(fn)
         def run(ctx: typer.Context, **values: Any) -> None:
+            if runs_itself and ctx.invoked_subcommand is not None:
+                return  # the subcommand does the work
             given = GlobalOptions.parsed({p.name: values.pop(p.name) for p in global_parameters})
             parent = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
             for group_name, group in groups.items():
@@ -429,7 +449,10 @@ def command(
 
         run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in parameters}
-        app.command(name)(run)
+        if runs_itself:
+            app.callback(invoke_without_command=True)(run)
+        else:
+            app.command(name)(run)
         return fn
 
     return register

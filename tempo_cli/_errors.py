@@ -19,7 +19,9 @@ from tempo_cli._context import UsageError
 
 def describe_error(err: Exception, namespace: str) -> str | None:
     """The one-line message for an expected error, or ``None`` for a bug (re-raised)."""
-    if isinstance(err, ServerUnreachableError | UsageError):
+    from tempo_cli._codec_http import CodecServerError
+
+    if isinstance(err, ServerUnreachableError | UsageError | CodecServerError):
         return str(err)
     if isinstance(err, WorkflowQueryRejectedError):
         # Worded as `temporal workflow query --reject-condition` words it.
@@ -43,6 +45,8 @@ def describe_error(err: Exception, namespace: str) -> str | None:
             return "the server did not answer in time (is a worker polling the task queue?)"
         return f"server refused the request ({err.status_code.name}): {err}"
     if isinstance(err, PayloadDecodeError):
+        if "unknown payload encoding" in str(err):  # a codec's (encrypted, compressed)
+            return f"cannot decode a value from the server: {err}; decode it with --codec-endpoint"
         return f"cannot decode a value from the server: {err}"
     if isinstance(err, ValueError):
         # Client.connect's address check and similar argument checks.

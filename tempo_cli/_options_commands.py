@@ -14,7 +14,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from tempo_cli._context import CliContext
 from tempo_cli._raw_calls import call
-from tempo_cli.workflow import OverrideBehavior
+from tempo_cli._versioning_options import OverrideBehavior
 
 _MASK = "versioning_override"
 

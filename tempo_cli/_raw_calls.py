@@ -12,10 +12,12 @@ RPC_TIMEOUT = 10.0
 
 
 async def call(client: Any, method: Any, request: Message, workflow_id: str = "") -> Any:
-    """One call of `client.service.<method>`, its failure as the SDK client's RPCError subclasses."""
+    """One call of `client.service.<method>`, its failure as the SDK client's RPCError subclasses;
+    payloads go through the client's codec (``--codec-endpoint``) both ways."""
     from sdk._client_rpc import map_error
+    from sdk._payload_codec import coded_call
 
     try:
-        return await method(request, timeout=RPC_TIMEOUT)
+        return await coded_call(method, request, client.data_converter.payload_codec, timeout=RPC_TIMEOUT)
     except grpc.aio.AioRpcError as err:
         raise map_error(err, client.address, workflow_id) from None

@@ -144,6 +144,28 @@ def decode_payloads(payloads: Payloads | Sequence[Payload], converter: DataConve
     return values
 
 
+_CONVERTER_ENCODINGS = frozenset({b"binary/null", b"binary/plain", b"json/plain", b"json/protobuf", b"binary/protobuf"})
+
+
+def undecoded_encoding(payload: Payload) -> str | None:
+    """The encoding of a payload no data converter reads (a codec's: encrypted, compressed),
+    or None for the converter's own encodings."""
+    encoding = payload.metadata.get("encoding", b"")
+    if encoding in _CONVERTER_ENCODINGS:
+        return None
+    return encoding.decode(errors="replace") or "<no encoding>"
+
+
+def readable_payloads(payloads: Payloads, converter: DataConverter) -> list[Any]:
+    """:func:`decode_payloads` for a table cell: a payload of a codec's encoding shows as
+    ``<ENCODING payload, N bytes>``, not as base64 (``--codec-endpoint`` decodes it)."""
+    values = []
+    for payload, value in zip(payloads.payloads, decode_payloads(payloads, converter), strict=True):
+        encoding = undecoded_encoding(payload)
+        values.append(value if encoding is None else f"<{encoding} payload, {len(payload.data)} bytes>")
+    return values
+
+
 def compact(value: Any, limit: int = _PREVIEW) -> str:
     """One-line JSON of a value, shortened for tables."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -246,7 +268,7 @@ def event_details(event: HistoryEvent, converter: DataConverter) -> str:
         add("attempt", attrs.attempt)  # type: ignore[attr-defined]
     for field in ("input", "result", "details"):
         if has(field):
-            add(field, compact(decode_payloads(getattr(attrs, field), converter)))
+            add(field, compact(readable_payloads(getattr(attrs, field), converter)))
     if has("failure"):
         add("failure", repr(failure_chain(attrs.failure)))  # type: ignore[attr-defined]
     update = getattr(attrs, "accepted_request", None)

@@ -110,7 +110,11 @@ async def _poll(client: Client, workflow_id: str, run_id: str | None, update_id:
     while True:
         try:
             response = await conn.call(
-                conn.service.PollWorkflowExecutionUpdate, request, timeout=75.0, workflow_id=workflow_id
+                conn.service.PollWorkflowExecutionUpdate,
+                request,
+                timeout=75.0,
+                workflow_id=workflow_id,
+                codec=client.data_converter.payload_codec,
             )
         except RPCError as err:
             if err.status_code == grpc.StatusCode.NOT_FOUND:

@@ -24,6 +24,7 @@ from temporalio.api.workflowservice.v1 import (
 )
 
 from sdk._client_rpc import map_error, status_detail
+from sdk._payload_codec import coded_call
 from sdk.client import Client, WorkflowUpdateStage
 from sdk.exceptions import RPCError, WorkflowUpdateFailedError
 from tempo_cli._commands import validated
@@ -80,7 +81,12 @@ def signal_with_start(cli: CliContext, typed: StartOptions, signal: SignalOption
             signal_name=signal.signal_name,
             signal_input=Payloads(payloads=client.data_converter.to_payloads(signal_args)) if signal_args else None,
         )
-        response = await conn.call(conn.service.SignalWithStartWorkflowExecution, request, workflow_id=start.options.id)
+        response = await conn.call(
+            conn.service.SignalWithStartWorkflowExecution,
+            request,
+            workflow_id=start.options.id,
+            codec=client.data_converter.payload_codec,
+        )
         return _started_doc(cli, start, response.run_id)
 
     _print(cli, cli.run(work))
@@ -130,7 +136,12 @@ def update_with_start(cli: CliContext, typed: StartOptions, update: UpdateOption
         )
         conn = client._conn
         try:
-            response = await conn.service.ExecuteMultiOperation(request, timeout=_CALL_TIMEOUT)
+            response = await coded_call(
+                conn.service.ExecuteMultiOperation,
+                request,
+                client.data_converter.payload_codec,
+                timeout=_CALL_TIMEOUT,
+            )
         except grpc.aio.AioRpcError as err:
             raise _multi_operation_error(err, client, start.options.id) from None
         run_id = response.responses[0].start_workflow.run_id

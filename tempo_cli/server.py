@@ -89,7 +89,12 @@ def start_dev(
         str | None, typer.Option("--ui-asset-path", help="No effect on Tempo (its UI has no custom assets); accepted.")
     ] = None,
     ui_codec_endpoint: Annotated[
-        str | None, typer.Option("--ui-codec-endpoint", help="No effect on Tempo yet (no codec support); accepted.")
+        str | None,
+        typer.Option(
+            "--ui-codec-endpoint",
+            help="Codec server the web UI decodes payloads with (see `tempo codec-server`).",
+            show_default=False,
+        ),
     ] = None,
     time_skipping: Annotated[
         bool,
@@ -179,7 +184,6 @@ def start_dev(
         ("--http-port", http_port),
         ("--ui-public-path", ui_public_path),
         ("--ui-asset-path", ui_asset_path),
-        ("--ui-codec-endpoint", ui_codec_endpoint),
     ):
         if value is not None:
             note(f"note: {flag} has no effect on Tempo (ignored)")
@@ -237,6 +241,7 @@ def start_dev(
                 ui_ip or config.ip,
                 ui_port if ui_port is not None else server.port + 1000,
                 security,
+                ui_codec_endpoint,
             )
             if ui is not None:
                 web_ui.append(ui)
@@ -265,9 +270,12 @@ def _local_address(ip: str, port: int) -> str:
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
-def _start_web_ui(address: str, ip: str, port: int, security: ServerSecurity) -> UiProcess | None:
+def _start_web_ui(
+    address: str, ip: str, port: int, security: ServerSecurity, codec_endpoint: str | None = None
+) -> UiProcess | None:
     """Serve `tempo tui` to browsers from a child process; the gRPC port already answers.
-    Its sessions connect as the server asks: TLS, a client certificate, the API key.
+    Its sessions connect as the server asks (TLS, a client certificate, the API key) and decode
+    payloads through ``codec_endpoint`` (`--ui-codec-endpoint`), as the Web UI does.
 
     A UI that cannot start (its port taken) is a warning: the server is what matters.
     """
@@ -279,9 +287,8 @@ def _start_web_ui(address: str, ip: str, port: int, security: ServerSecurity) ->
     if problem := security.ui_problem():
         note(f"warning: no web UI: {problem}")
         return None
-    ui = UiProcess(
-        address, "default", ip=ip, port=port, extra=security.ui_flags(), environment=security.ui_environment()
-    )
+    extra = [*security.ui_flags(), *(["--codec-endpoint", codec_endpoint] if codec_endpoint else [])]
+    ui = UiProcess(address, "default", ip=ip, port=port, extra=extra, environment=security.ui_environment())
     ui.start(on_error=lambda err: note(f"warning: no web UI: {err}"))
     typer.echo(f"Web UI:     {ui.url}")
     if security.authenticates:

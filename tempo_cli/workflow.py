@@ -19,9 +19,10 @@ from typing import Annotated
 import typer
 
 from tempo_cli import _start_options as more
-from tempo_cli import batch, pause
+from tempo_cli import batch, pause, workflow_reset
 from tempo_cli._context import CliContext, RejectCondition, command, store_global_options
 from tempo_cli._usage_errors import OneLineUsageErrors
+from tempo_cli._versioning_options import OverrideBehavior
 
 app = typer.Typer(
     help=(
@@ -40,6 +41,7 @@ app = typer.Typer(
 
 
 app.callback()(store_global_options)
+app.add_typer(workflow_reset.app, name="reset")
 
 
 WorkflowIdOption = Annotated[str, typer.Option("--workflow-id", "-w", help="Workflow ID.", show_default=False)]
@@ -407,15 +409,6 @@ def cancel(
     _commands.cancel(cli, str(workflow_id), run_id, reason)
 
 
-class OverrideBehavior(enum.StrEnum):
-    """`--versioning-override-behavior` of `tempo workflow update-options`: unspecified removes the override."""
-
-    unspecified = "unspecified"
-    pinned = "pinned"
-    one_time = "one_time"
-    auto_upgrade = "auto_upgrade"
-
-
 @command(app, "update-options")
 def update_options(
     cli: CliContext,
@@ -465,74 +458,6 @@ def update_options(
         _options_commands.update_options_batch(cli, str(query), rps, yes, reason, override)
         return
     _options_commands.update_options(cli, str(workflow_id), run_id, override)
-
-
-class ResetType(enum.StrEnum):
-    """`--type` of `tempo workflow reset`: where to go back to, found in the run's history."""
-
-    FirstWorkflowTask = "FirstWorkflowTask"
-    LastWorkflowTask = "LastWorkflowTask"
-    LastContinuedAsNew = "LastContinuedAsNew"
-
-
-class ReapplyExclude(enum.StrEnum):
-    """`--reapply-exclude` of `tempo workflow reset`: what the new run is not given again."""
-
-    All = "All"
-    Signal = "Signal"
-    Update = "Update"
-
-
-@command(app)
-def reset(
-    cli: CliContext,
-    reason: Annotated[str, typer.Option("--reason", help="Why; recorded in the new run's history. Required.")],
-    workflow_id: batch.OptionalWorkflowIdOption = None,
-    run_id: RunIdOption = None,
-    event_id: Annotated[
-        int | None,
-        typer.Option(
-            "--event-id",
-            "-e",
-            help="The end of the workflow task to go back to (WorkflowTaskCompleted, Failed or TimedOut).",
-            show_default=False,
-        ),
-    ] = None,
-    reset_type: Annotated[
-        ResetType | None,
-        typer.Option("--type", "-t", help="Where to go back to, instead of --event-id.", show_default=False),
-    ] = None,
-    reapply_exclude: Annotated[
-        list[ReapplyExclude] | None,
-        typer.Option(
-            "--reapply-exclude",
-            help="Do not give the new run the later signals or updates again (repeatable).",
-            show_default=False,
-        ),
-    ] = None,
-    query: batch.QueryOption = None,
-    rps: batch.RpsOption = None,
-    yes: batch.YesOption = False,
-) -> None:
-    """Start a workflow over from a point in its history, as a new run.
-
-    The new run keeps the history up to the workflow task you name, then runs on with
-    the code your workers run now; signals and updates received after that point are
-    given to it again. A running workflow is terminated. The way out of a workflow
-    stuck on a bug: deploy the fix, then reset to before the bad workflow task.
-
-    \b
-    Examples:
-      tempo workflow reset --workflow-id order-3 --type LastWorkflowTask --reason "fixed the bug"
-      tempo workflow reset --workflow-id order-3 --event-id 4 --reason retry --reapply-exclude Signal
-      tempo workflow reset --workflow-id order-3 --run-id RUN --type FirstWorkflowTask --reason again
-    """
-    from tempo_cli import _batch_commands, _commands
-
-    if _batch_commands.wants_batch(cli, workflow_id, run_id, query, rps, yes):
-        _batch_commands.reset_workflows(cli, str(query), rps, yes, reset_type and reset_type.value, reason)
-        return
-    _commands.reset(cli, str(workflow_id), run_id, event_id, reset_type, reason, list(reapply_exclude or []))
 
 
 @command(app)

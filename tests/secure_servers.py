@@ -8,10 +8,12 @@ file, so that nothing it writes can fill a pipe nobody reads.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,9 +113,13 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0].removeprefix("error: ")
 
 
-async def web_ui_session_shows(ui_port: int, text: str, timeout: float = 90.0) -> str:
+async def web_ui_session_shows(
+    ui_port: int, text: str, timeout: float = 90.0, then: Sequence[tuple[str, str]] = ()
+) -> str:
     """Open a session of the web UI (its websocket, as the page does) and read what its
-    `tempo tui` draws until ``text`` appears; returns what it drew. Fails after ``timeout``."""
+    `tempo tui` draws until ``text`` appears; then, for each (keys, text) of ``then``, type the
+    keys (as the page sends them) and read until that text appears too. Returns what it drew.
+    Fails after ``timeout``."""
     drawn = ""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -127,16 +133,20 @@ async def web_ui_session_shows(ui_port: int, text: str, timeout: float = 90.0) -
                 assert loop.time() < deadline, "the web UI never answered"
                 await asyncio.sleep(0.2)
         async with websocket:
-            while text not in drawn:
-                assert loop.time() < deadline, f"the web UI's session never showed {text!r}: {drawn[-500:]!r}"
-                try:
-                    message = await asyncio.wait_for(websocket.receive(), timeout=1.0)
-                except TimeoutError:
-                    continue
-                if message.type == aiohttp.WSMsgType.BINARY:
-                    drawn += message.data.decode("utf-8", "replace")
-                elif message.type == aiohttp.WSMsgType.TEXT:
-                    drawn += message.data
-                else:
-                    raise AssertionError(f"the session ended ({message.type}): {drawn[-500:]!r}")
+            for keys, wanted in [("", text), *then]:
+                if keys:
+                    await websocket.send_str(json.dumps(["stdin", keys]))
+                seen_from = len(drawn)
+                while wanted not in drawn[seen_from:]:
+                    assert loop.time() < deadline, f"the web UI's session never showed {wanted!r}: {drawn[-500:]!r}"
+                    try:
+                        message = await asyncio.wait_for(websocket.receive(), timeout=1.0)
+                    except TimeoutError:
+                        continue
+                    if message.type == aiohttp.WSMsgType.BINARY:
+                        drawn += message.data.decode("utf-8", "replace")
+                    elif message.type == aiohttp.WSMsgType.TEXT:
+                        drawn += message.data
+                    else:
+                        raise AssertionError(f"the session ended ({message.type}): {drawn[-500:]!r}")
     return drawn

@@ -6,6 +6,10 @@
   `sdk`; nothing uses `tempo_cli`; `devserver` and `sdk` never import each other, but for one
   deliberate door: `sdk.testing` starts Tempo's server in the test's process
   (`WorkflowEnvironment.start_in_process`), importing `devserver.app` when that is called.
+- Modules imported by name at run time (importlib) are imported only in the files named in
+  `IMPORTS_BY_NAME`, each for a reason given there; `tempo_cli._temporalio_api` registers the
+  `temporalio` package with its `__init__` deferred, so that `tempo` loads only `temporalio.api`
+  (tests/cli/test_startup.py checks that at run time).
 - In `tests/`, nothing imports a `test_*.py` module: what tests share lives in helper modules
   (pytest would otherwise collect, and run, the imported module's tests a second time).
 """
@@ -13,6 +17,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +36,15 @@ FORBIDDEN = {
 
 # (file, module) imports that cross a boundary on purpose (see the module docstring).
 ALLOWED = {("sdk/testing.py", "devserver.app")}
+
+# Product files that import modules by name at run time, and what they import.
+IMPORTS_BY_NAME = {
+    "sdk/__init__.py": "its own worker-side modules, when first named (_LAZY)",
+    "tempo_cli/_lazy_groups.py": "the command modules tempo_cli/main.py names (checked below)",
+    "tempo_cli/_temporalio_api.py": "the temporalio package itself, its __init__ deferred",
+    "tempo_cli/_codec_http.py": "the user's codec, named by `tempo codec-server --codec MODULE:CLASS`",
+}
+_IMPORT_MACHINERY = {"import_module", "__import__", "find_spec", "module_from_spec", "exec_module"}
 
 
 def _modules_imported(path: Path) -> Iterator[tuple[int, str]]:
@@ -76,6 +90,33 @@ def test_imports_point_one_way(package: str) -> None:
         if module.split(".")[0] in FORBIDDEN[package] and (str(path.relative_to(ROOT)), module) not in ALLOWED
     ]
     assert offenders == []
+
+
+def _imports_by_name(path: Path) -> bool:
+    """Whether the file calls the import machinery itself or writes to sys.modules."""
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in _IMPORT_MACHINERY:
+                return True
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and ast.unparse(target.value) == "sys.modules":
+                    return True
+    return False
+
+
+def test_modules_are_imported_by_name_only_where_known() -> None:
+    found = {str(path.relative_to(ROOT)) for _, path in _product_files() if _imports_by_name(path)}
+    assert found == set(IMPORTS_BY_NAME)
+
+
+def test_the_commands_tempo_mounts_by_name_are_its_own_modules() -> None:
+    from tempo_cli.main import COMMANDS, GROUPS
+
+    modules = [*GROUPS.values(), *(module for module, _ in COMMANDS.values())]
+    assert [m for m in modules if m.split(".")[0] != "tempo_cli" or importlib.util.find_spec(m) is None] == []
 
 
 def _test_modules_imported(source: str) -> Iterator[tuple[int, str]]:

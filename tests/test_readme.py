@@ -45,6 +45,23 @@ def test_readme_update_example_runs(tempo_address: str, tmp_path: Path) -> None:
     assert result.stdout.split() == ["1", "2", "['tea',", "'milk']"]
 
 
+def test_readme_local_activity_example_runs(tempo_address: str, tmp_path: Path) -> None:
+    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next((example for example in examples if "execute_local_activity" in example), None)
+    assert code is not None, "the README has a local activity example"
+    unique = uuid.uuid4().hex[:8]
+    script = (
+        code.replace("127.0.0.1:7233", tempo_address)
+        .replace('"invoice-1"', f'"invoice-{unique}"')
+        .replace('"invoices"', f'"invoices-{unique}"')
+    )
+    path = tmp_path / "local_activities.py"
+    path.write_text(script)
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "12.0"
+
+
 def test_ci_runs_exactly_the_readmes_test_command() -> None:
     """The README opens with the install-and-test command, and CI runs that very line."""
     commands = re.findall(r"```bash\n(.*?)\n```", README.read_text(), re.S)

@@ -11,7 +11,7 @@ from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from devserver.core import time_skipping
 from devserver.core.changes import Changes
 from devserver.core.mutable_state import EventType, MutableState, new_event
-from devserver.errors import InvalidArgument, WorkflowClosed
+from devserver.errors import FailedPrecondition, InvalidArgument, WorkflowClosed
 
 OPTION_PATHS = ("versioning_override", "priority", "time_skipping_config")
 
@@ -28,6 +28,21 @@ def check_mask(mask: field_mask_pb2.FieldMask) -> list[str]:
             )
         named.append(top)
     return named
+
+
+def check_pinned(override: workflow_pb.VersioningOverride, task_queue: str) -> None:
+    """A pinned (or one-time) override names a version whose workers poll the task queue: Tempo has no
+    worker deployments, so, as on a real server where no such worker ever polled, none is."""
+    if override.HasField("pinned"):
+        version = override.pinned.version
+    elif override.HasField("one_time"):
+        version = override.one_time.target_deployment_version
+    else:
+        return
+    raise FailedPrecondition(
+        f"Pinned version '{version.deployment_name}:{version.build_id}' is not present in task queue "
+        f"'{task_queue}' of type 'Workflow'"
+    )
 
 
 def options_of(state: MutableState) -> workflow_pb.WorkflowExecutionOptions:

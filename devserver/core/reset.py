@@ -30,7 +30,7 @@ from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-from devserver.core import children, closing, recovery, workflow_tasks
+from devserver.core import children, closing, execution_options, recovery, workflow_tasks
 from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, RunKey
 from devserver.core.ids import next_task_id
@@ -38,7 +38,7 @@ from devserver.core.lifecycles import CHILD, ChildEvent, ChildState, UpdateState
 from devserver.core.mutable_state import EventType, MutableState, UpdateInfo, new_event
 from devserver.core.protos import seconds_of
 from devserver.core.rebuild import batch_end, rebuild
-from devserver.errors import InvalidArgument, Unimplemented
+from devserver.errors import InvalidArgument
 
 ET = EventType
 ExcludeType = reset_pb2.ResetReapplyExcludeType
@@ -84,8 +84,9 @@ def check_request(request: wsv1.ResetWorkflowExecutionRequest) -> None:
         # The real server answers INTERNAL here; a request that can never succeed is the
         # client's mistake (docs/wire/enums.md).
         raise InvalidArgument(f"unknown reset reapply type: {request.reset_reapply_type}")
-    if request.post_reset_operations:
-        raise Unimplemented("post-reset operations (worker versioning) are not supported by the tempo dev server")
+    for operation in request.post_reset_operations:
+        if operation.HasField("update_workflow_options"):
+            execution_options.check_mask(operation.update_workflow_options.update_mask)
 
 
 def check_finish_event(base: MutableState, finish_event_id: int) -> None:
@@ -99,9 +100,11 @@ def reset(
     base: ResetBase,
     request: wsv1.ResetWorkflowExecutionRequest,
     new_run_id: str,
+    default_max_skips: int = 0,
 ) -> str:
     """Reset `base` as `request` asks, terminating `current` (the workflow id's current run)
-    if it runs; returns the run id the caller is given."""
+    if it runs; returns the run id the caller is given. ``default_max_skips`` is the server's
+    time-skipping default, for a post-reset operation that turns skipping on."""
     check_finish_event(base.run, request.workflow_task_finish_event_id)
     if request.request_id == current.start_request_id:
         return current.key.run_id
@@ -133,7 +136,7 @@ def reset(
         other.touched.append(base.run)
         ch.other_runs.append((base.run, other))
     new_ch = Changes(ch.now)
-    _start(run, new_ch, base, request, excluded_types(request), terminated)
+    _start(run, new_ch, base, request, excluded_types(request), terminated, default_max_skips)
     ch.new_runs.append((run, new_ch))
     return new_run_id
 
@@ -145,8 +148,10 @@ def _start(
     request: wsv1.ResetWorkflowExecutionRequest,
     excluded: set[int],
     terminated: Sequence[history.HistoryEvent],
+    default_max_skips: int,
 ) -> None:
-    """The new run's first change: the copied history, the failed task, what is reapplied, a new task."""
+    """The new run's first change: the copied history, the failed task, what is reapplied, the
+    post-reset operations, a new task."""
     cut = run.next_event_id - 1
     for event in base.events[:cut]:
         copied = history.HistoryEvent()
@@ -168,6 +173,12 @@ def _start(
     for later in base.continued:
         _reapply(run, ch, later, excluded)
     _reapply(run, ch, terminated, excluded)
+    for operation in request.post_reset_operations:
+        # (the real server carries out only this kind; a signal operation is left alone there too)
+        if operation.HasField("update_workflow_options"):
+            update = operation.update_workflow_options
+            paths = execution_options.check_mask(update.update_mask)
+            execution_options.update_options(run, ch, update.workflow_execution_options, paths, "", default_max_skips)
     ch.transfers.extend(children.pending_transfers(run))
     workflow_tasks.schedule(run, ch)
 

@@ -30,6 +30,7 @@ import grpc
 from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk import activity as _activity
+from sdk._payload_codec import CodecService
 from sdk.exceptions import RPCError
 from sdk.worker._activity_worker import ActivityWorker
 from sdk.worker._eager_activities import EagerActivities
@@ -174,7 +175,9 @@ class Worker:
         if issues:
             raise ValueError("invalid Worker: " + "; ".join(issues))
         self._client = client
-        self._service = client.service
+        codec = client.data_converter.payload_codec
+        # With a codec, every payload the worker sends is encoded and every one it gets decoded.
+        self._service = client.service if codec is None else CodecService(client.service, codec)
         self._namespace: str = client.namespace
         self._identity: str = client.identity
         self._task_queue = task_queue
@@ -191,6 +194,7 @@ class Worker:
                 max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
                 deadlock_timeout=deadlock_timeout,
                 sticky_schedule_to_start=sticky_queue_schedule_to_start_timeout,
+                activities=activity_defs,
             )
             if definitions
             else None

@@ -19,6 +19,7 @@ from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk import activity
+from sdk._payload_codec import decode_task
 from sdk._workflow_handlers import RawValue
 from sdk.converter import DataConverter
 from sdk.exceptions import ApplicationError, CancelledError
@@ -229,6 +230,19 @@ class ActivityWorker:
 
     async def _run(self, task: rr.PollActivityTaskQueueResponse) -> None:
         name = task.activity_type.name
+        try:
+            await decode_task(self.service, task)
+        except Exception as err:
+            await self._respond_failed(
+                task,
+                ApplicationError(
+                    f"the payload codec cannot decode the task of activity {name!r}: {err}",
+                    type="DecodeError",
+                    non_retryable=True,
+                ),
+                self._variables(task, activity._Context(_info(task, [], self._task_queue), _no_heartbeat, bool)),
+            )
+            return
         definition = self._activities.get(name) or self._dynamic
         if definition is None:
             # Retryable: another worker on this queue may know the activity.

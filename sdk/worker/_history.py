@@ -46,6 +46,7 @@ from sdk.worker._history_updates import (
     update_command_detail,
     update_event_detail,
 )
+from sdk.worker._local_activities import ResolveLocalActivity, is_local_activity_marker
 from sdk.worker._patches import (
     command_detail,
     event_detail,
@@ -139,6 +140,7 @@ Job = (
     | ResolveChild
     | ResolveExternal
     | DoUpdate
+    | ResolveLocalActivity
 )
 
 
@@ -170,6 +172,8 @@ class Activation:
     history_size_bytes: int = 0
     continue_as_new_suggested: bool = False
     core_flags: frozenset[int] = frozenset()
+    activation_index: int = 0
+    """Which activation of its workflow task this is (local activity outcomes come in later ones)."""
 
 
 @dataclass(frozen=True)
@@ -498,6 +502,9 @@ def check_commands(
     from sdk.workflow import NondeterminismError
 
     where = f"in the workflow task started at event {started_event_id}"
+    # Local activity markers are matched by sequence number, not position (as in the core):
+    # the workflow instance checks them.
+    events = [e for e in events if not is_local_activity_marker(e)]
     command_index = event_index = 0
     while command_index < len(commands) or event_index < len(events):
         command = commands[command_index] if command_index < len(commands) else None

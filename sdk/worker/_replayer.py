@@ -16,6 +16,7 @@ from google.protobuf import json_format
 from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
+from sdk._payload_codec import decoded_copy
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._workflow_instance import WorkflowInstance
@@ -107,7 +108,11 @@ class Replayer:
             ValueError: The history cannot be parsed, is empty, or its workflow type is unknown.
             WorkflowTaskError: Workflow code raised an unexpected exception during replay.
         """
-        events = list(load_history(history_source).events)
+        loaded = load_history(history_source)
+        codec = self._converter.payload_codec
+        if codec is not None:
+            loaded = await decoded_copy(loaded, codec)  # as the worker gets it from the server
+        events = list(loaded.events)
         if not events or events[0].event_type != event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             raise ValueError("history must start with WorkflowExecutionStarted")
         started = events[0].workflow_execution_started_event_attributes

@@ -34,11 +34,13 @@ from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from sdk._options import ActivityOptions, ChildWorkflowOptions
 from sdk._workflow_children import ChildWorkflowHandle
 from sdk._workflow_handlers import RawValue, ReadOnlyContextError, UpdateInfo
+from sdk._workflow_local_activities import LocalActivityOptions
 from sdk.common import SearchAttributeUpdate
 from sdk.converter import DataConverter
 from sdk.exceptions import ActivityError, CancelledError, ChildWorkflowError, FailureError
 from sdk.worker import _history as h
 from sdk.worker._activity_steps import Activities
+from sdk.worker._local_activities import LocalActivities, LocalActivityFuture, ResolveLocalActivity
 from sdk.worker._other_workflows import OtherWorkflows
 from sdk.worker._patches import Patches
 from sdk.worker._updates import Handlers
@@ -144,6 +146,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._next_seq = {"timer": 1, "activity": 1}
         self._timers: dict[int, _TimerHandle] = {}
         self._activity_steps = Activities(self)
+        self.local_activities = LocalActivities(self)
         self._conditions: list[tuple[Callable[[], bool], asyncio.Future[bool]]] = []
         self._others = OtherWorkflows(self)
         self._patches = Patches(self._add_command)
@@ -185,6 +188,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._continue_as_new_suggested = activation.continue_as_new_suggested
         self._patches.begin(activation.is_replaying, activation.expected_commands, activation.core_flags)
         self._activity_steps.scheduled = activation.scheduled_activities
+        self.local_activities.begin(activation.is_replaying, activation.expected_commands, activation.activation_index)
         self._commands = []
         self._task_failure = None
         self._handlers.begin_activation()
@@ -204,6 +208,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         for job in activation.jobs:
             if isinstance(job, h.ResolveActivity):
                 self._activity_steps.apply_resolve(job)
+            elif isinstance(job, ResolveLocalActivity):
+                self.local_activities.apply(job)
             elif isinstance(job, h.FireTimer):
                 self._apply_fire_timer(job)
             elif isinstance(job, h.CancelWorkflow):
@@ -223,6 +229,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             failure = self._task_failure
             self._task_failure = None
             raise WorkflowTaskError(f"workflow code raised {type(failure).__name__}: {failure}") from failure
+        if activation.is_replaying:
+            self.local_activities.check_markers_used(activation.started_event_id)
         return self._finalised_commands()
 
     def query(self, name: str, args: Sequence[common.Payload]) -> common.Payload:
@@ -502,7 +510,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
                         handle._run()  # type: ignore[attr-defined]
                     if self._task_failure is not None and not self._disposing:
                         return
-                if not self._handlers.may_check_conditions(self._only_updates) or not self._check_conditions():
+                if self._handlers.may_check_conditions(self._only_updates) and self._check_conditions():
+                    continue
+                # Outcomes replayed from markers arrive when a live run would have had them.
+                if not self.local_activities.flush_deferred():
                     return
         finally:
             asyncio.events._set_running_loop(previous_loop)
@@ -612,10 +623,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     def workflow_last_failure(self) -> BaseException | None:
         return self._properties.last_failure()
 
-    @property
-    def flags_to_record(self) -> list[int]:
-        """Internal flags the last activation used first: its completion records them."""
-        return self._patches.flags_to_record
+    def take_flags_to_record(self) -> list[int]:
+        """Internal flags this workflow task used first, for its completion (and then forgotten)."""
+        flags, self._patches.flags_to_record = self._patches.flags_to_record, []
+        return flags
 
     def _add_command(self, command: command_pb.Command) -> None:
         self._commands.append(command)
@@ -633,6 +644,11 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self, activity: str, args: Sequence[Any], options: ActivityOptions, result_type: Any
     ) -> asyncio.Future[Any]:
         return self._activity_steps.start(activity, args, options, result_type)
+
+    def workflow_start_local_activity(
+        self, activity: str, args: Sequence[Any], options: LocalActivityOptions, result_type: Any
+    ) -> LocalActivityFuture:
+        return self.local_activities.start(activity, args, options, result_type)
 
     async def workflow_start_child_workflow(
         self, workflow: str, args: Sequence[Any], options: ChildWorkflowOptions, result_type: Any

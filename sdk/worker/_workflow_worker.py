@@ -34,9 +34,12 @@ from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
+from sdk import activity
+from sdk._payload_codec import decode_task
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._history_updates import jobs_from_messages
+from sdk.worker._local_activity_runner import HEARTBEAT_FRACTION, LocalActivityRunner, drive
 from sdk.worker._workflow_instance import QueryError, WorkflowInstance, WorkflowTaskError
 from sdk.worker._workflow_kinds import fails_workflow, nondeterminism_failure
 from sdk.workflow import NondeterminismError, _Definition
@@ -64,6 +67,8 @@ class WorkflowRun:
         self.definition = definition
         self.instance = instance
         self.translator = h.HistoryTranslator()
+        self.local_activities: LocalActivityRunner | None = None
+        """Its local activities running in this worker, once it started one."""
 
 
 def check_replayed(activation: h.Activation, commands: Sequence[command_pb.Command]) -> None:
@@ -179,7 +184,11 @@ class WorkflowWorker:
         max_concurrent_workflow_tasks: int,
         deadlock_timeout: timedelta | None,
         sticky_schedule_to_start: timedelta = timedelta(seconds=10),
+        activities: Sequence[activity._Definition] = (),
     ) -> None:
+        self._activities = {d.name: d for d in activities}
+        """What local activities may run: the activities registered on the same worker."""
+        self._local_executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._sticky_schedule_to_start = sticky_schedule_to_start
         self._service = service
         self._namespace = namespace
@@ -260,6 +269,8 @@ class WorkflowWorker:
         for run_id in list(self._cache):
             self._evict(run_id)
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._local_executor is not None:
+            self._local_executor.shutdown(wait=False, cancel_futures=True)
 
     async def _handle_and_release(self, task: rr.PollWorkflowTaskQueueResponse) -> None:
         try:
@@ -272,6 +283,11 @@ class WorkflowWorker:
     # --- tasks --------------------------------------------------------------------------
 
     async def _handle(self, task: rr.PollWorkflowTaskQueueResponse) -> None:
+        try:
+            await decode_task(self._service, task)
+        except Exception as err:  # the codec's failure fails the task, as a decoding error would
+            await self._fail_task(task, err)
+            return
         # One task per run at a time: a query that arrives while the run's workflow
         # task is being completed must see the run as that task leaves it.
         run_id = task.workflow_execution.run_id
@@ -292,6 +308,8 @@ class WorkflowWorker:
     async def _workflow_task(self, task: rr.PollWorkflowTaskQueueResponse) -> None:
         run_id = task.workflow_execution.run_id
         run: WorkflowRun | None = None
+        deadline = asyncio.get_running_loop().time()
+        force_new_task = False
         try:
             run, events = await self._run_for(task)
             activations = run.translator.feed(events)
@@ -300,12 +318,23 @@ class WorkflowWorker:
                 activations[-1].jobs.extend(jobs_from_messages(task.messages))
             commands: list[command_pb.Command] = []
             messages: list[protocol_pb.Message] = []
+            live: h.Activation | None = None
             for activation in activations:
+                if not activation.is_replaying:
+                    live = activation
+                    if not activation.jobs and run.local_activities is not None and run.local_activities.busy():
+                        continue  # a task asked for while local activities run: nothing new to say
                 produced = await self._activate(run, activation)
                 check_replayed(activation, produced)
                 if not activation.is_replaying:
                     commands = produced
                     messages = run.instance.take_messages()
+            if live is not None:
+                task_timeout = run.instance.workflow_info().task_timeout.total_seconds() or 10.0
+                deadline += HEARTBEAT_FRACTION * task_timeout
+                more, more_messages, force_new_task = await self._run_local_activities(run, live, deadline)
+                commands = commands + more
+                messages = messages + more_messages
         except Exception as err:
             self._evict(run_id, run)
             if run is not None and isinstance(err, NondeterminismError) and fails_workflow(run.definition, err):
@@ -321,6 +350,7 @@ class WorkflowWorker:
             namespace=self._namespace,
             query_results=query_results,
             messages=messages,
+            force_create_new_workflow_task=force_new_task,
             # As the official SDK's core says: a speculative task (an update's) answered with
             # rejections only may be dropped even if our last commands wrote events since.
             # The next task then follows an earlier one than the run in the cache saw, and
@@ -329,10 +359,13 @@ class WorkflowWorker:
                 discard_speculative_workflow_task_with_events=True
             ),
         )
-        if run.instance.flags_to_record:
+        flags = run.instance.take_flags_to_record()
+        if flags:
             # As the official SDK's core does, so either SDK replays the other's histories alike.
-            request.sdk_metadata.core_used_flags.extend(run.instance.flags_to_record)
+            request.sdk_metadata.core_used_flags.extend(flags)
         keep = bool(self.sticky_queue) and not run.instance.completed and not self._stopping
+        if not keep and run.local_activities is not None:
+            run.local_activities.cancel_all()
         if keep:
             request.sticky_attributes.CopyFrom(
                 taskqueue.StickyExecutionAttributes(
@@ -453,6 +486,23 @@ class WorkflowWorker:
             token = page.next_page_token
             if not token:
                 return events
+
+    async def _run_local_activities(
+        self, run: WorkflowRun, live: h.Activation, deadline: float
+    ) -> tuple[list[command_pb.Command], list[protocol_pb.Message], bool]:
+        """Run the local activities the live activation started, handing their outcomes to the
+        workflow, until none runs or the workflow task must be completed to keep it alive."""
+        instance = run.instance
+        if run.local_activities is None:
+            if not instance.local_activities.waiting_for_worker():
+                return [], [], False
+            if self._local_executor is None:
+                self._local_executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="tempo-local-activity")
+            run.local_activities = LocalActivityRunner(self._activities, self._converter, self._local_executor)
+        first_index = 1 if live.jobs else 0
+        return await drive(
+            run.local_activities, instance, live, first_index, lambda a: self._activate(run, a), deadline
+        )
 
     async def _activate(self, run: WorkflowRun, activation: h.Activation) -> list[command_pb.Command]:
         return await activate_in_thread(self._executor, self._deadlock_timeout, run, activation)
@@ -578,6 +628,8 @@ class WorkflowWorker:
     def _evict(self, run_id: str, run: WorkflowRun | None = None) -> None:
         cached = self._cache.pop(run_id, None)
         for target in {id(r): r for r in (cached, run) if r is not None}.values():
+            if target.local_activities is not None:
+                target.local_activities.cancel_all()
             target.instance.dispose()
 
 

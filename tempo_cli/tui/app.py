@@ -15,6 +15,7 @@ import os
 import re
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,21 @@ def is_connection_error(err: BaseException) -> bool:
     return isinstance(err, RPCError) and err.status_code == grpc.StatusCode.UNAVAILABLE
 
 
+@dataclass(frozen=True)
+class CodecSettings:
+    """The codec server (``--codec-endpoint``) payloads are decoded through, if any."""
+
+    endpoint: str | None = None
+    auth: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def converter(self, namespace: str) -> DataConverter:
+        """The client's converter for ``namespace``: through the codec server, or the default."""
+        from tempo_cli._codec_http import remote_converter
+
+        return remote_converter(self.endpoint, namespace, self.auth, self.headers) or DataConverter.default
+
+
 class TempoApp(App[None]):
     """Workflows, histories, queries and actions of one Temporal-compatible server.
 
@@ -72,6 +88,9 @@ class TempoApp(App[None]):
         read_only: Hide and refuse every action that changes the server.
         profile: The profile connected with (None: the default one), marked in the switcher.
         config_file: The profiles file (None: TEMPORAL_CONFIG_FILE, else the default file).
+        codec: The codec server the client decodes payloads through (``--codec-endpoint``):
+            the history, the result, queries and memos arrive decoded, in the workers that
+            load them.
     """
 
     CSS_PATH = "tempo.tcss"
@@ -101,6 +120,7 @@ class TempoApp(App[None]):
         read_only: bool = False,
         profile: str | None = None,
         config_file: str | None = None,
+        codec: CodecSettings | None = None,
     ) -> None:
         super().__init__()
         self.address = address
@@ -110,8 +130,9 @@ class TempoApp(App[None]):
         self.profile = profile
         self.config_file = config_file
         self.settings = settings if settings is not None else Settings.load()
+        self.codec = codec or CodecSettings()
         self.data_converter = DataConverter.default
-        """Decodes payloads for display (the client's converter is the same default one)."""
+        """Decodes payloads for display (the client's codec, if any, has decoded them already)."""
         self._client: Client | None = None
         self.live = connect
         """False for an app fed fixed data (snapshot tests): no connection, no workers."""
@@ -156,7 +177,11 @@ class TempoApp(App[None]):
         while True:
             try:
                 client = await Client.connect(
-                    self.address, namespace=self.namespace, retry_config=UI_RETRY, **self.connection_options
+                    self.address,
+                    namespace=self.namespace,
+                    retry_config=UI_RETRY,
+                    data_converter=self.codec.converter(self.namespace),
+                    **self.connection_options,
                 )
             except ServerUnreachableError as err:
                 self.connected = False
@@ -272,6 +297,7 @@ class TempoApp(App[None]):
         self.address = options.pop("address", default_address)
         self.namespace = options.pop("namespace", default_namespace)
         self.connection_options = options
+        self.codec = CodecSettings(profile.codec.endpoint, profile.codec.auth) if profile.codec else CodecSettings()
         self.profile = name
         while len(self.screen_stack) > 2:  # back to the workflows screen (the stack's base is the default screen)
             self.pop_screen()
@@ -292,6 +318,7 @@ class TempoApp(App[None]):
         self._show_sub_title()
         if self._client is not None:
             self._client = self._client.with_namespace(namespace)
+            self._client.data_converter = self.codec.converter(namespace)  # its X-Namespace
 
     async def on_unmount(self) -> None:
         await self.server_clock.close()

@@ -71,7 +71,7 @@ def tui(
         except UiPortInUse as err:
             abort(str(err))
         return
-    from tempo_cli.tui.app import TempoApp
+    from tempo_cli.tui.app import CodecSettings, TempoApp
 
     if exit_with is not None:  # a browser session of `tempo tui --serve`: it ends with the UI
         from tempo_cli.tui.serve import die_with
@@ -85,6 +85,9 @@ def tui(
         read_only=read_only,
         profile=settings.connection.profile,
         config_file=settings.connection.config_file,
+        codec=CodecSettings(
+            settings.connection.codec_endpoint, settings.connection.codec_auth, settings.connection.codec_headers
+        ),
     )
     app.run()
 

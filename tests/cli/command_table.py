@@ -56,6 +56,8 @@ def tempo_commands() -> set[str]:
     def walk(command: object, path: list[str]) -> None:
         subcommands = getattr(command, "commands", None)
         if subcommands:
+            if getattr(command, "invoke_without_command", False):
+                found.add(" ".join(path))  # a group that also runs itself (`workflow reset`)
             for name, sub in subcommands.items():
                 walk(sub, [*path, name])
         else:

@@ -19,5 +19,5 @@ def test_the_readme_table_is_what_the_two_clis_have() -> None:
 
 def test_tempo_has_no_command_the_real_cli_lacks_beyond_its_own() -> None:
     """Commands of tempo's own (tui, create, codec or test helpers) are named; the rest mirror `temporal`."""
-    own = {"tui", "create"}
+    own = {"tui", "create", "codec-server"}
     assert tempo_commands() - own - set(temporal_commands()) == set()

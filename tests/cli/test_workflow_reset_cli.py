@@ -8,6 +8,8 @@ An official worker runs `reset_app.Collector` (reserve an item, collect `add` si
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +18,7 @@ from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowHandle
 from typer.testing import CliRunner
 
-from tests.cli.cli_results import new_id, one_line_error
+from tests.cli.cli_results import new_id, one_line_error, real_cli
 from tests.cli.threaded_peer import ThreadedPeer
 from tests.devserver import reset_app, scenarios
 from tests.devserver.reset_app import Collector
@@ -161,3 +163,86 @@ def test_reset_refusals_are_one_line(peer: Peer, server_address: str) -> None:
     assert "did not continue from another" in no_previous
     missing_reason = tempo_reset(server_address, "-w", handle.id, "--event-id", "4")
     assert missing_reason.exit_code == 2 and "--reason" in missing_reason.stderr
+
+
+def _options_updated(events: list[Any]) -> list[Any]:
+    return [e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED]
+
+
+def test_reset_with_workflow_update_options_sets_the_new_runs_override(peer: Peer, server_address: str) -> None:
+    """The override is recorded in the new run right after the reset (and the signals given
+    again), as the real server records it, and describe shows it; the real CLI does the same
+    on Tempo."""
+    handle = peer.start_collector()
+    peer.events(handle.id, having=EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, at_least=10)
+    result = tempo_reset(
+        server_address,
+        *("with-workflow-update-options", "-w", handle.id, "-t", "LastWorkflowTask", "--reason", "upgrade"),
+        *("--versioning-override-behavior", "auto_upgrade", "-o", "json"),
+    )
+    assert result.exit_code == 0, result.stderr
+    new_run = json.loads(result.stdout)["runId"]
+    events = peer.events(handle.id, new_run, having=EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED)
+    (updated,) = _options_updated(events)
+    assert updated.workflow_execution_options_updated_event_attributes.versioning_override.auto_upgrade
+    failed = next(e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
+    assert updated.event_id > failed.event_id
+    after = [types([e])[0] for e in events if e.event_id > updated.event_id][:1]
+    assert after == ["WORKFLOW_TASK_SCHEDULED"]
+    described = peer.run(peer.client.get_workflow_handle(handle.id).describe())
+    assert described.raw_description.workflow_execution_info.versioning_info.versioning_override.auto_upgrade
+
+    # Pinned to a version no worker polls: refused by the server, no new run.
+    pinned = tempo_reset(
+        server_address,
+        *("with-workflow-update-options", "-w", handle.id, "-t", "LastWorkflowTask", "--reason", "pin"),
+        *("--versioning-override-behavior", "pinned", "--versioning-override-deployment-name", "shop"),
+        *("--versioning-override-build-id", "v9"),
+    )
+    assert pinned.exit_code == 1
+    assert pinned.stderr.strip().endswith("Pinned version 'shop:v9' is not present in task queue "
+                                          f"'{peer.task_queue}' of type 'Workflow'")  # fmt: skip
+    assert peer.current_run(handle.id) == new_run
+    missing = tempo_reset(
+        server_address,
+        *("with-workflow-update-options", "-w", handle.id, "-t", "LastWorkflowTask", "--reason", "pin"),
+        *("--versioning-override-behavior", "pinned"),
+    )
+    assert one_line_error(missing) == "deployment name and build id are required with 'pinned' behavior"
+
+    # The real CLI's request gives the same events on Tempo as on the real server.
+    real = real_cli(
+        server_address,
+        *("workflow", "reset", "with-workflow-update-options", "-w", handle.id, "-t", "LastWorkflowTask"),
+        *("--reason", "again", "--versioning-override-behavior", "auto_upgrade", "-o", "json"),
+    )
+    newest = json.loads(real.stdout)["runId"]
+    assert (
+        len(
+            _options_updated(
+                peer.events(handle.id, newest, having=EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED)
+            )
+        )
+        >= 1
+    )
+
+
+def test_batch_reset_with_workflow_update_options(peer: Peer, server_address: str) -> None:
+    handle = peer.start_collector()
+    peer.events(handle.id, having=EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, at_least=10)
+    result = tempo_reset(
+        server_address,
+        *("with-workflow-update-options", "-q", f"WorkflowId = '{handle.id}'", "-t", "FirstWorkflowTask"),
+        *("--reason", "batch upgrade", "--versioning-override-behavior", "auto_upgrade", "--yes"),
+    )
+    assert result.exit_code == 0, result.stderr
+
+    def reset_done() -> str | None:
+        run = peer.current_run(handle.id)
+        return run if run != handle.result_run_id else None
+
+    new_run = peer.run(scenarios.wait_until(lambda: asyncio.to_thread(reset_done), timeout=30, what="the batch reset"))
+    events = peer.events(handle.id, new_run, having=EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED)
+    assert _options_updated(events)[
+        0
+    ].workflow_execution_options_updated_event_attributes.versioning_override.auto_upgrade

@@ -137,7 +137,6 @@ def test_flags_without_effect_say_so_in_one_line_each() -> None:
         "--http-port",
         "--ui-public-path",
         "--ui-asset-path",
-        "--ui-codec-endpoint",
     ]
     assert "Traceback" not in done.stderr
 

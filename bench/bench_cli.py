@@ -1,0 +1,309 @@
+"""How long a `tempo` command takes next to the same `temporal` command, and how soon each
+dev server answers its first GetSystemInfo.
+
+Run: .venv/bin/python -m bench.bench_cli [--runs 10] [--starts 5] [--json bench/results/cli_startup.json]
+
+1. Commands: `tempo X` and `temporal X` with the same arguments, against the same server
+   (Tempo's and the real dev server, both started here on free ports), for `--help` and
+   workflow list, describe, show, start, signal and query. Each command runs --runs times,
+   the two CLIs in turn; the figure is the median wall time from spawn to exit (a command
+   that fails stops the benchmark: an error is not a timing). A worker (official SDK) runs
+   the workflow the commands look at, so the query is answered.
+2. Readiness: seconds from spawning `tempo server start-dev` / `temporal server start-dev`
+   to the gRPC port answering GetSystemInfo, headless and with the web UI; median of
+   --starts starts.
+
+Prints a table with the ratios tempo / temporal and writes the figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import grpc
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
+
+from tests.servers import ServerProcess, free_port, real_server, tempo_server, temporal_binary
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TEMPO = str(Path(sys.executable).parent / "tempo")
+WORKFLOW_ID = "bench-cli"
+TASK_QUEUE = "bench-cli"
+
+# A quick retry while the port is not open yet: gRPC's default first reconnect backoff
+# (1 s) would hide how soon the server answers.
+FAST_RECONNECT = [
+    ("grpc.initial_reconnect_backoff_ms", 5),
+    ("grpc.min_reconnect_backoff_ms", 5),
+    ("grpc.max_reconnect_backoff_ms", 20),
+]
+
+
+def command_args(address: str, run: str) -> dict[str, list[str]]:
+    """What each measured command is given: the same words for both CLIs."""
+    on = ["--address", address]
+    return {
+        "--help": ["--help"],
+        "workflow list": ["workflow", "list", *on],
+        "workflow describe": ["workflow", "describe", *on, "-w", WORKFLOW_ID],
+        "workflow show": ["workflow", "show", *on, "-w", WORKFLOW_ID],
+        "workflow start": [
+            "workflow",
+            "start",
+            *on,
+            "--type",
+            "BenchIdle",
+            "--task-queue",
+            "bench-cli-nobody",
+            "-w",
+            f"bench-cli-start-{run}",
+        ],
+        "workflow signal": ["workflow", "signal", *on, "-w", WORKFLOW_ID, "--name", "poke", "--input", "1"],
+        "workflow query": ["workflow", "query", *on, "-w", WORKFLOW_ID, "--type", "count"],
+    }
+
+
+# As a user runs them: Python writes and reuses its bytecode caches (the first, untimed run
+# writes them), whatever the environment the benchmark is started from says.
+CHILD_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
+def run_seconds(argv: list[str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one run of ``argv``, which must succeed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=CHILD_ENV, check=False)
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.decode(errors='replace')}")
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+@dataclass
+class CommandFigure:
+    """Median seconds of one command: wall time, and CPU time (steadier on a busy machine)."""
+
+    command: str
+    server: str
+    tempo_s: float
+    temporal_s: float
+    tempo_cpu_s: float
+    temporal_cpu_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.tempo_s / self.temporal_s
+
+
+@dataclass
+class ReadinessFigure:
+    server: str
+    web_ui: bool
+    seconds: float
+
+
+def time_commands(server: str, address: str, runs: int, tempo: list[str]) -> list[CommandFigure]:
+    clis = {"tempo": tempo, "temporal": [temporal_binary()]}
+    wall: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
+    for i in range(-1, runs):  # run -1: the untimed first run
+        for name, binary in clis.items():  # in turn, so a busy moment hits both
+            for command, args in command_args(address, f"{name}{i}").items():
+                seconds, cpu_seconds = run_seconds([*binary, *args])
+                if i >= 0:
+                    wall.setdefault((name, command), []).append(seconds)
+                    cpu.setdefault((name, command), []).append(cpu_seconds)
+    commands = command_args(address, "")
+    return [
+        CommandFigure(
+            command,
+            server,
+            statistics.median(wall[("tempo", command)]),
+            statistics.median(wall[("temporal", command)]),
+            statistics.median(cpu[("tempo", command)]),
+            statistics.median(cpu[("temporal", command)]),
+        )
+        for command in commands
+    ]
+
+
+@contextlib.contextmanager
+def worker(address: str) -> Iterator[None]:
+    """The official SDK's worker for BenchIdle in a thread, and the workflow the commands look at."""
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    from bench.cli_app import BenchIdle
+
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    ready = threading.Event()
+    failure: list[BaseException] = []
+
+    async def run() -> None:
+        client = await Client.connect(address)
+        async with Worker(client, task_queue=TASK_QUEUE, workflows=[BenchIdle]):
+            await client.start_workflow(BenchIdle.run, id=WORKFLOW_ID, task_queue=TASK_QUEUE)
+            ready.set()
+            await stop.wait()
+
+    def thread_main() -> None:
+        try:
+            loop.run_until_complete(run())
+        except BaseException as exc:  # reported to the caller below
+            failure.append(exc)
+            ready.set()
+
+    thread = threading.Thread(target=thread_main, daemon=True)
+    thread.start()
+    ready.wait(timeout=60)
+    if failure:
+        raise RuntimeError(f"the worker failed: {failure[0]!r}")
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=30)
+
+
+def grpc_ready_seconds(argv: list[str], port: int) -> float:
+    """Seconds from spawning ``argv`` to GetSystemInfo answering on ``port``."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=CHILD_ENV, start_new_session=True
+    )
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}", options=FAST_RECONNECT) as channel:
+            stub = WorkflowServiceStub(channel)
+            while True:
+                try:
+                    stub.GetSystemInfo(GetSystemInfoRequest(), timeout=0.5)
+                    return time.perf_counter() - started
+                except grpc.RpcError:
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"{' '.join(argv)} exited with code {proc.returncode}") from None
+                    if time.perf_counter() - started > 60:
+                        raise
+                    time.sleep(0.002)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def start_dev_argv(server: str, port: int, web_ui: bool, tempo: list[str]) -> list[str]:
+    ui = ["--ui-port", str(free_port())] if web_ui else ["--headless"]
+    if server == "tempo":
+        return [*tempo, "server", "start-dev", "--port", str(port), "--log-level", "error", *ui]
+    return [
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--http-port",
+        str(free_port()),
+        "--metrics-port",
+        str(free_port()),
+        "--log-level",
+        "error",
+        *ui,
+    ]
+
+
+def readiness(starts: int, tempo: list[str]) -> list[ReadinessFigure]:
+    times: dict[tuple[str, bool], list[float]] = {}
+    for _ in range(starts):
+        for server in ("tempo", "temporal"):
+            for web_ui in (False, True):
+                port = free_port()
+                seconds = grpc_ready_seconds(start_dev_argv(server, port, web_ui, tempo), port)
+                times.setdefault((server, web_ui), []).append(seconds)
+    return [ReadinessFigure(server, web_ui, statistics.median(s)) for (server, web_ui), s in times.items()]
+
+
+SERVERS: dict[str, Callable[[], ServerProcess]] = {"tempo": tempo_server, "real": real_server}
+
+
+def table(commands: list[CommandFigure], ready: list[ReadinessFigure]) -> str:
+    head = f"{'command':18s} {'server':6s} {'tempo':>7s} {'temporal':>8s} {'ratio':>6s}"
+    lines = [f"{head}   CPU: {'tempo':>7s} {'temporal':>8s}"]
+    lines += [
+        f"{c.command:18s} {c.server:6s} {c.tempo_s * 1000:5.0f}ms {c.temporal_s * 1000:6.0f}ms {c.ratio:6.2f}"
+        f"        {c.tempo_cpu_s * 1000:5.0f}ms {c.temporal_cpu_s * 1000:6.0f}ms"
+        for c in commands
+    ]
+    lines.append("")
+    lines.append(f"{'start-dev: first GetSystemInfo':32s} {'tempo':>9s} {'temporal':>9s} {'ratio':>6s}")
+    by = {(r.server, r.web_ui): r.seconds for r in ready}
+    for web_ui in (False, True):
+        tempo, temporal = by[("tempo", web_ui)], by[("temporal", web_ui)]
+        label = "with web UI" if web_ui else "--headless"
+        lines.append(f"{label:32s} {tempo * 1000:7.0f}ms {temporal * 1000:7.0f}ms {tempo / temporal:6.2f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10, help="runs of each command per CLI (median)")
+    parser.add_argument("--starts", type=int, default=5, help="server starts per readiness figure (median)")
+    parser.add_argument("--servers", choices=["both", "tempo", "real"], default="both")
+    parser.add_argument(
+        "--tempo", default=TEMPO, help="the tempo command to measure (words split on spaces), e.g. another build's"
+    )
+    parser.add_argument("--json", type=Path, default=RESULTS / "cli_startup.json", help="where the figures go")
+    args = parser.parse_args(argv)
+    tempo = args.tempo.split()
+
+    commands: list[CommandFigure] = []
+    for name, make in SERVERS.items():
+        if args.servers not in ("both", name):
+            continue
+        server = make()
+        server.start(timeout=60)
+        try:
+            with worker(server.address):
+                commands += time_commands(name, server.address, args.runs, tempo)
+        finally:
+            server.stop()
+    ready = readiness(args.starts, tempo)
+    print(table(commands, ready))
+    print(f"(median of {args.runs} runs per command, {args.starts} starts per server)")
+
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "runs": args.runs,
+        "starts": args.starts,
+        "tempo": args.tempo,
+        "load_average": os.getloadavg(),
+        "commands": [{**asdict(c), "ratio": c.ratio} for c in commands],
+        "readiness": [asdict(r) for r in ready],
+    }
+    args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"figures written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""The `tempo` command's entry point: the fast paths, then the Typer app.
+
+A `tempo` command should start about as fast as `temporal`'s:
+
+- `tempo ... --help` is printed from the help cache when the same help was rendered before
+  (`_help_cache`), without importing Typer;
+- before anything imports `temporalio.api`, the official SDK's heavy `__init__` is deferred
+  (`_temporalio_api`);
+- the app (`tempo_cli.main`) builds only the command that runs (`_lazy_groups`) and converts
+  plain option values without Pydantic (`_plain_values`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+
+from tempo_cli import _help_cache
+from tempo_cli._temporalio_api import defer_sdk_init
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if not _help_cache.is_help_request(argv):
+        _run_app()
+        return
+    text = _help_cache.cached_help(argv)
+    if text is None:
+        text = _rendered_help()
+        if text is None:
+            return
+        _help_cache.keep_help(argv, text)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _run_app() -> None:
+    defer_sdk_init()
+    from tempo_cli.main import main as run_app
+
+    run_app()
+
+
+def _rendered_help() -> str | None:
+    """The help the app prints for this command line (None if it printed nothing). When the app
+    ends with an error instead (a usage mistake), what it printed and its exit code go on."""
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            _run_app()
+    except SystemExit as ended:
+        if ended.code not in (None, 0):
+            sys.stdout.write(printed.getvalue())
+            raise
+    return printed.getvalue() or None

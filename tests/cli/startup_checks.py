@@ -1,0 +1,62 @@
+"""Run `tempo` the way its entry point does, in a fresh interpreter, and see what it loaded.
+
+Used by tests/cli/test_startup.py: which modules a command imports is only visible in a
+process that imported nothing before it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+# As the `tempo` script runs it (`python -m tempo_cli.main` goes through tempo_cli.entry too),
+# whether or not this virtualenv's script was installed before the entry point moved there.
+TEMPO = [sys.executable, "-m", "tempo_cli.main"]
+
+# Runs `tempo <argv>` through tempo_cli.entry in this process, then reports (on stderr, the
+# last line) its exit code and the modules it loaded.
+_RUN_AND_REPORT = """
+import json, sys
+sys.argv = ["tempo", *json.loads(sys.argv[1])]
+code = 0
+try:
+    from tempo_cli.entry import main
+    main()
+except SystemExit as exit:
+    code = exit.code or 0
+sys.stdout.flush()
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def env(cache_home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `tempo` run: its own cache directory, a fixed width."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "TEMPO_"))}
+    return {**base, "XDG_CACHE_HOME": str(cache_home), "COLUMNS": "100", **extra}
+
+
+def run_tempo(argv: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`tempo <argv>` as a user runs it."""
+    return subprocess.run([*TEMPO, *argv], capture_output=True, text=True, env=environment, timeout=60)
+
+
+def run_reporting(argv: list[str], environment: dict[str, str]) -> tuple[str, int, list[str]]:
+    """`tempo <argv>` in a fresh interpreter: its stdout, exit code and loaded modules."""
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_AND_REPORT, json.dumps(argv)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+    report: dict[str, Any] = json.loads(done.stderr.strip().splitlines()[-1])
+    return done.stdout, int(report["code"]), list(report["modules"])
+
+
+def sdk_runtime_modules(modules: list[str]) -> list[str]:
+    """The official SDK's modules other than the generated protobuf classes (`temporalio.api`)."""
+    return [m for m in modules if m.startswith("temporalio.") and not m.startswith("temporalio.api")]

@@ -1,0 +1,134 @@
+"""`tempo` starts fast (tempo_cli.entry), and what makes it fast changes nothing a user sees.
+
+How fast is the benchmark's business (bench/bench_cli.py, run here at a tiny size so it keeps
+working); these tests check what the fast paths must keep: a command still loads only the
+protobuf classes of the official SDK, and the very classes the SDK itself uses; the help is
+the app's own, rendered again when what it is made from changes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from tests.cli.startup_checks import env, run_reporting, run_tempo, sdk_runtime_modules
+
+
+def test_a_workflow_command_loads_only_what_it_needs(server_address: str, tmp_path: Path) -> None:
+    out, code, modules = run_reporting(["workflow", "list", "--address", server_address, "-o", "json"], env(tmp_path))
+    assert code == 0
+    assert isinstance(json.loads(out), list)
+    # Of the official SDK only the protobuf classes: not its __init__'s service and Rust bridge.
+    assert sdk_runtime_modules(modules) == []
+    # Neither the other command groups, nor the worker side of the SDK, the TUI or Pydantic.
+    assert [m for m in modules if m.split(".")[0] in ("pydantic", "textual", "prometheus_client")] == []
+    assert {"sdk.worker", "tempo_cli.schedule", "tempo_cli.operator", "tempo_cli.server"}.isdisjoint(modules)
+
+
+def test_a_bad_option_value_still_gets_the_one_line_error(tmp_path: Path) -> None:
+    done = run_tempo(["workflow", "list", "--limit", "many"], env(tmp_path))
+    assert (done.returncode, done.stderr.strip()) == (2, "error: --limit: 'many' is not a whole number")
+
+
+OFFICIAL_SDK_AFTER_THE_CLI = """
+import json
+from tempo_cli._temporalio_api import defer_sdk_init
+deferred = defer_sdk_init()
+from temporalio.api.common.v1 import Payload
+import temporalio
+init_ran_early = "__version__" in vars(temporalio)
+import temporalio.converter
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.api.common.v1 import Payload as PayloadAgain
+payload = temporalio.converter.default().payload_converter.to_payloads([3])[0]
+print(json.dumps({
+    "deferred": deferred,
+    "init_ran_early": init_ran_early,
+    "same_class": PayloadAgain is Payload and type(payload) is Payload,
+    "version": temporalio.__version__,
+    "names": [hasattr(workflow, "defn"), hasattr(Client, "connect")],
+}))
+"""
+
+
+def test_the_official_sdk_still_works_in_full_after_the_deferred_init() -> None:
+    done = subprocess.run([sys.executable, "-c", OFFICIAL_SDK_AFTER_THE_CLI], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "deferred": True,
+        "init_ran_early": False,
+        "same_class": True,
+        "version": version("temporalio"),
+        "names": [True, True],
+    }
+
+
+def test_nothing_is_deferred_once_the_official_sdk_is_imported() -> None:
+    code = "import temporalio\nfrom tempo_cli._temporalio_api import defer_sdk_init\nprint(defer_sdk_init())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_the_help_is_the_apps_and_later_comes_from_the_cache(tmp_path: Path) -> None:
+    first, code, modules = run_reporting(["workflow", "list", "--help"], env(tmp_path))
+    assert code == 0
+    assert first.startswith("Usage: tempo workflow list [OPTIONS]")
+    assert "Examples:" in first
+    assert "typer" in modules  # rendered by the app
+    cache = json.loads((tmp_path / "tempo" / "help.json").read_text())
+    assert [list(texts.values()) for texts in cache.values()] == [[first]]
+
+    again, code, modules = run_reporting(["workflow", "list", "--help"], env(tmp_path))
+    assert (again, code) == (first, 0)
+    assert [m for m in modules if m.split(".")[0] in ("typer", "rich", "grpc", "temporalio")] == []
+
+
+def test_help_rendered_under_other_conditions_is_not_reused(tmp_path: Path) -> None:
+    run_tempo(["--help"], env(tmp_path))
+    cache_file = tmp_path / "tempo" / "help.json"
+    cache = json.loads(cache_file.read_text())
+    for texts in cache.values():  # what a stale entry would show
+        for key in texts:
+            texts[key] = "stale\n"
+    cache_file.write_text(json.dumps(cache))
+    assert run_tempo(["--help"], env(tmp_path)).stdout == "stale\n"  # the same conditions: kept
+
+    other_width = run_tempo(["--help"], env(tmp_path, COLUMNS="60"))
+    other_variable = run_tempo(["--help"], env(tmp_path, TEMPORAL_ADDRESS="127.0.0.1:7000"))
+    for done in (other_width, other_variable):
+        assert done.returncode == 0
+        assert done.stdout.startswith("Usage: python -m tempo_cli.main [OPTIONS] COMMAND")
+
+
+def test_a_mistaken_help_request_is_an_error_and_is_not_kept(tmp_path: Path) -> None:
+    done = run_tempo(["workflw", "--help"], env(tmp_path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.strip() == "error: no such command 'workflw'. Did you mean 'workflow'?"
+    assert not (tmp_path / "tempo" / "help.json").exists()
+
+
+@pytest.mark.timeout(420)  # two servers, a worker, 28 commands and 4 server starts, on a busy machine
+def test_the_startup_benchmark_runs(tmp_path: Path) -> None:
+    figures_file = tmp_path / "figures.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_cli", "--runs", "1", "--starts", "1", "--json", str(figures_file)],
+        capture_output=True,
+        text=True,
+        timeout=360,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(figures_file.read_text())
+    commands = {(c["command"], c["server"]) for c in figures["commands"]}
+    measured = ["--help", *(f"workflow {c}" for c in ("list", "describe", "show", "start", "signal", "query"))]
+    assert commands == {(command, server) for command in measured for server in ("tempo", "real")}
+    assert all(c["tempo_s"] > 0 and c["temporal_s"] > 0 and c["ratio"] > 0 for c in figures["commands"])
+    ready = {(r["server"], r["web_ui"]): r["seconds"] for r in figures["readiness"]}
+    assert set(ready) == {("tempo", False), ("tempo", True), ("temporal", False), ("temporal", True)}
+    assert all(seconds > 0 for seconds in ready.values())
+    assert "start-dev: first GetSystemInfo" in done.stdout
