@@ -169,7 +169,10 @@ class AsyncActivityHandle:
     async def _call(self, method: str, request: Any) -> Any:
         conn = self._client._conn
         try:
-            return await conn.call(getattr(conn.service, method), request)
+            # Through the client's payload codec, as the worker's own answers go.
+            return await conn.call(
+                getattr(conn.service, method), request, codec=self._client.data_converter.payload_codec
+            )
         except WorkflowNotFoundError as err:
             # The activity (not a workflow) is what the server does not know.
             raise RPCError(err.status_code, f"{method}: {err.message}") from None

@@ -23,6 +23,7 @@ from sdk.client import AsyncActivityCancelledError, Client, WorkflowHandle
 from sdk.exceptions import ApplicationError, RPCError, WorkflowFailureError, WorkflowUpdateFailedError
 from sdk.worker import Replayer, Worker
 from sdk.workflow import NondeterminismError
+from tests import codec_app
 from tests.sdk import activities_app, official_activities_app
 from tests.sdk.activity_runs import (
     OUR_ACTIVITIES,
@@ -162,6 +163,27 @@ async def test_a_heartbeat_from_outside_learns_of_cancellation_and_reports_it(
         await eventually(told_to_cancel)
         await activity.report_cancellation("gave up")
         assert await handle.result() == "CancelledError"
+
+
+async def test_an_activity_completed_later_goes_through_the_payload_codec(
+    client: Client, server_address: str, task_queue: str, activity_executor: ThreadPoolExecutor
+) -> None:
+    secret = await Client.connect(server_address, data_converter=codec_app.CONVERTER)
+    workflow_id = new_id("later")
+    async with our_worker(secret, task_queue, activity_executor):
+        handle = await secret.start_workflow(
+            RunsActivity.run, "completes_later", ["x"], 1, id=workflow_id, task_queue=task_queue
+        )
+        activity = secret.get_async_activity_handle(task_token=await _token_of(workflow_id, activities_app.TOKENS))
+        await activity.complete(f"{codec_app.PLAINTEXT_MARK}, finished elsewhere")
+        assert await handle.result() == f"{codec_app.PLAINTEXT_MARK}, finished elsewhere"
+    history = await client.get_workflow_handle(workflow_id).fetch_history()  # a client without the codec
+    completed = next(
+        e for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+    ).activity_task_completed_event_attributes.result
+    # The server only saw the codec's bytes.
+    assert codec_app.PLAINTEXT_MARK.encode() not in completed.SerializeToString()
+    await secret.close()
 
 
 async def test_async_activity_handles_refuse_bad_input_clearly(client: Client) -> None:
