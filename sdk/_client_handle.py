@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
 from temporalio.api.enums.v1 import EventType, HistoryEventFilterType, ResetReapplyExcludeType
-from temporalio.api.history.v1 import History, HistoryEvent
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.query.v1 import WorkflowQuery
 from temporalio.api.workflowservice.v1 import (
     DescribeWorkflowExecutionRequest,
@@ -36,6 +36,7 @@ from sdk._client_update import (
     send_update,
     update_arguments,
 )
+from sdk._workflow_history import WorkflowHistory
 from sdk.converter import DataConverter
 from sdk.exceptions import (
     CancelledError,
@@ -80,6 +81,8 @@ class WorkflowHandle:
         run_id: The run that signals, queries and describe target; ``None`` means
             whichever run is the latest.
         result_run_id: The run :meth:`result` starts waiting on.
+        result_type: The type :meth:`result` decodes into by default: the run method's
+            return annotation when the handle came from ``start_workflow(MyWorkflow.run, ...)``.
     """
 
     def __init__(
@@ -89,12 +92,14 @@ class WorkflowHandle:
         *,
         run_id: str | None = None,
         result_run_id: str | None = None,
+        result_type: Any = None,
     ) -> None:
         """Create a handle; use the client's methods rather than this."""
         self.client = client
         self.id = id
         self.run_id = run_id
         self.result_run_id = result_run_id
+        self.result_type = result_type
 
     def _execution(self, run_id: str | None = None) -> ExecutionProto:
         return ExecutionProto(workflow_id=self.id, run_id=run_id or self.run_id or "")
@@ -278,7 +283,8 @@ class WorkflowHandle:
         """Wait for the workflow to close and return its result.
 
         Args:
-            result_type: Type to decode the result into (a dataclass, ``list[X]``, ...).
+            result_type: Type to decode the result into (a dataclass, ``list[X]``, ...);
+                defaults to the handle's ``result_type``.
             follow_runs: Follow continue-as-new, retries and cron to the last run.
 
         Returns:
@@ -293,6 +299,8 @@ class WorkflowHandle:
         wait = self.wait_for_close_event(follow_runs=follow_runs)
         around = self.client._around_result_wait
         _, event = await (around(wait) if around is not None else wait)
+        if result_type is None:
+            result_type = self.result_type
         return _close_event_result(event, self.client.data_converter, result_type)
 
     async def wait_for_close_event(self, *, follow_runs: bool = True) -> tuple[str, HistoryEvent]:
@@ -436,12 +444,14 @@ class WorkflowHandle:
         )
         return str(response.run_id)
 
-    async def fetch_history(self) -> History:
-        """The complete event history of the run, all pages joined."""
-        history = History()
-        async for event in self.fetch_history_events():
-            history.events.append(event)
-        return history
+    async def fetch_history(self) -> WorkflowHistory:
+        """The complete event history of the run, all pages joined.
+
+        ``to_json()`` of the answer is what a :class:`~sdk.worker.Replayer` (ours or the
+        official SDK's) reads back, as ``temporal workflow show -o json`` writes it.
+        """
+        events = [event async for event in self.fetch_history_events()]
+        return WorkflowHistory(self.id, events)
 
     async def fetch_history_events(self, *, follow: bool = False, page_size: int = 0) -> AsyncIterator[HistoryEvent]:
         """Iterate over the run's history events page by page.

@@ -9,12 +9,11 @@ update-with-start.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import enum
 import inspect
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Unpack
 
 import grpc
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
@@ -26,8 +25,8 @@ from temporalio.api.workflowservice.v1 import (
     UpdateWorkflowExecutionRequest,
 )
 
-from sdk._client_types import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
-from sdk._options import StartWorkflowOptions
+from sdk._client_types import WorkflowIdConflictPolicy
+from sdk._options import StartWorkflowOptions, WithStartKeywords
 from sdk.exceptions import RPCError, WorkflowUpdateFailedError
 
 if TYPE_CHECKING:
@@ -211,15 +210,7 @@ class WithStartWorkflowOperation:
         task_queue: str,
         id_conflict_policy: WorkflowIdConflictPolicy,
         args: Sequence[Any] | None = None,
-        execution_timeout: datetime.timedelta | None = None,
-        run_timeout: datetime.timedelta | None = None,
-        task_timeout: datetime.timedelta | None = None,
-        id_reuse_policy: WorkflowIdReusePolicy | None = None,
-        retry_policy: RetryPolicy | None = None,
-        memo: Mapping[str, Any] | None = None,
-        search_attributes: Mapping[str, Any] | None = None,
-        static_summary: str | None = None,
-        static_details: str | None = None,
+        **options: Unpack[WithStartKeywords],
     ) -> None:
         """Describe the start; nothing is sent until the update-with-start call."""
         if not id_conflict_policy:
@@ -229,22 +220,11 @@ class WithStartWorkflowOperation:
         from sdk._client_handle import name_of
 
         self.workflow_type = name_of(workflow)
+        self.result_type = result_type_of(workflow, None)
         self.args = list(args if args is not None else workflow_args)
         # One request id for every attempt of the call: a retry finds the run the first started.
         self.options = StartWorkflowOptions(
-            id=id,
-            task_queue=task_queue,
-            execution_timeout=execution_timeout,
-            run_timeout=run_timeout,
-            task_timeout=task_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            memo=memo,
-            search_attributes=search_attributes,
-            request_id=str(uuid.uuid4()),
-            static_summary=static_summary,
-            static_details=static_details,
+            id=id, task_queue=task_queue, id_conflict_policy=id_conflict_policy, request_id=str(uuid.uuid4()), **options
         )
         self._used = False
         self._done = asyncio.Event()
@@ -315,7 +295,8 @@ async def update_with_start(
                     raise
                 continue  # the same request and update ids again: the server knows both
             run_id = response.responses[0].start_workflow.run_id
-            operation._settle(WorkflowHandle(client, operation.id, result_run_id=run_id), None)
+            started = WorkflowHandle(client, operation.id, result_run_id=run_id, result_type=operation.result_type)
+            operation._settle(started, None)
             answer = response.responses[1].update_workflow
             if answer.stage >= WorkflowUpdateStage.ACCEPTED or answer.HasField("outcome"):
                 break

@@ -13,7 +13,7 @@ import datetime
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from sdk._client_types import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
 
@@ -81,6 +81,30 @@ class ActivityCancellationType(enum.IntEnum):
     """Ask the server to cancel the activity and wait until its worker has acknowledged."""
     ABANDON = 2
     """Stop waiting at once; ask nothing of the server: the activity runs on."""
+
+
+class WithStartKeywords(TypedDict, total=False):
+    """The optional keyword arguments every way of starting a workflow takes (written once here;
+    the public methods take them as ``**options: Unpack[...]`` and forward them as they are).
+    :class:`StartWorkflowOptions` says what each means and checks them."""
+
+    execution_timeout: datetime.timedelta | None
+    run_timeout: datetime.timedelta | None
+    task_timeout: datetime.timedelta | None
+    id_reuse_policy: WorkflowIdReusePolicy | None
+    retry_policy: RetryPolicy | None
+    memo: Mapping[str, Any] | None
+    search_attributes: Mapping[str, Any] | None
+    static_summary: str | None
+    static_details: str | None
+
+
+class StartWorkflowKeywords(WithStartKeywords, total=False):
+    """:class:`WithStartKeywords`, and the two an update-with-start operation sets otherwise
+    (it requires a conflict policy and makes its own request id)."""
+
+    id_conflict_policy: WorkflowIdConflictPolicy | None
+    request_id: str | None
 
 
 @dataclass(frozen=True)
@@ -183,6 +207,23 @@ class ActivityOptions:
         _check_type("retry_policy", self.retry_policy, RetryPolicy)
         if self.start_to_close_timeout is None and self.schedule_to_close_timeout is None:
             raise ValueError("needs start_to_close_timeout or schedule_to_close_timeout")
+
+
+class ChildWorkflowKeywords(TypedDict, total=False):
+    """The optional keyword arguments of starting a child workflow (``start_child_workflow``
+    and ``execute_child_workflow`` take them as ``**options: Unpack[...]``); what each means
+    and its default: :class:`ChildWorkflowOptions`."""
+
+    cancellation_type: ChildWorkflowCancellationType
+    parent_close_policy: ParentClosePolicy
+    execution_timeout: datetime.timedelta | None
+    run_timeout: datetime.timedelta | None
+    task_timeout: datetime.timedelta | None
+    id_reuse_policy: WorkflowIdReusePolicy
+    retry_policy: RetryPolicy | None
+    cron_schedule: str
+    memo: Mapping[str, Any] | None
+    search_attributes: Mapping[str, Any] | None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from temporalio.api.common.v1 import Memo, Payloads, SearchAttributes, WorkflowType
 from temporalio.api.sdk.v1 import UserMetadata
@@ -44,6 +44,7 @@ from sdk._client_types import (
     WorkflowCountGroup,
     WorkflowDescription,
     WorkflowExecution,
+    WorkflowExecutionStatus,
     WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy,
     WorkflowPage,
@@ -59,7 +60,8 @@ from sdk._client_update import (
     update_with_start,
 )
 from sdk._connect_options import KeepAliveConfig, RetryConfig, TLSConfig
-from sdk._options import StartWorkflowOptions
+from sdk._options import StartWorkflowKeywords, StartWorkflowOptions
+from sdk._workflow_history import WorkflowHistory
 from sdk.converter import DataConverter
 
 __all__ = [
@@ -82,7 +84,9 @@ __all__ = [
     "WorkflowCountGroup",
     "WorkflowDescription",
     "WorkflowExecution",
+    "WorkflowExecutionStatus",
     "WorkflowHandle",
+    "WorkflowHistory",
     "WorkflowIdConflictPolicy",
     "WorkflowIdReusePolicy",
     "WorkflowPage",
@@ -241,20 +245,11 @@ class Client(BrowseCalls):
         *workflow_args: Any,
         id: str,
         task_queue: str,
-        execution_timeout: datetime.timedelta | None = None,
-        run_timeout: datetime.timedelta | None = None,
-        task_timeout: datetime.timedelta | None = None,
-        id_reuse_policy: WorkflowIdReusePolicy | None = None,
-        id_conflict_policy: WorkflowIdConflictPolicy | None = None,
-        retry_policy: RetryPolicy | None = None,
-        memo: Mapping[str, Any] | None = None,
-        search_attributes: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
         start_signal: NameOrFunction | None = None,
         start_signal_args: Sequence[Any] = (),
         args: Sequence[Any] | None = None,
-        static_summary: str | None = None,
-        static_details: str | None = None,
+        result_type: Any = None,
+        **options: Unpack[StartWorkflowKeywords],
     ) -> WorkflowHandle:
         """Start a workflow and return its handle without waiting for it.
 
@@ -263,6 +258,8 @@ class Client(BrowseCalls):
             *workflow_args: Arguments of the workflow.
             id: Workflow ID, unique among running workflows of the namespace.
             task_queue: Task queue a worker polls for this workflow.
+            result_type: The type the handle's ``result()`` decodes into; defaults to
+                the run method's return annotation (a dataclass comes back as one).
             execution_timeout: Limit for the whole chain of runs (retries, continue-as-new).
             run_timeout: Limit for a single run.
             task_timeout: Limit for one workflow task (server default 10 s).
@@ -290,23 +287,15 @@ class Client(BrowseCalls):
                 policy refuses a new one).
             RPCError: The server refused the request.
         """
-        options = StartWorkflowOptions(
-            id=id,
-            task_queue=task_queue,
-            execution_timeout=execution_timeout,
-            run_timeout=run_timeout,
-            task_timeout=task_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            memo=memo,
-            search_attributes=search_attributes,
-            request_id=request_id,
-            static_summary=static_summary,
-            static_details=static_details,
-        )
+        start = StartWorkflowOptions(id=id, task_queue=task_queue, **options)
         signal = None if start_signal is None else (name_of(start_signal), start_signal_args)
-        return await self._start(name_of(workflow), _workflow_arguments(workflow_args, args), options, signal)
+        return await self._start(
+            name_of(workflow),
+            _workflow_arguments(workflow_args, args),
+            start,
+            signal,
+            result_type_of(workflow, result_type),
+        )
 
     async def execute_workflow(
         self,
@@ -315,20 +304,10 @@ class Client(BrowseCalls):
         id: str,
         task_queue: str,
         result_type: Any = None,
-        execution_timeout: datetime.timedelta | None = None,
-        run_timeout: datetime.timedelta | None = None,
-        task_timeout: datetime.timedelta | None = None,
-        id_reuse_policy: WorkflowIdReusePolicy | None = None,
-        id_conflict_policy: WorkflowIdConflictPolicy | None = None,
-        retry_policy: RetryPolicy | None = None,
-        memo: Mapping[str, Any] | None = None,
-        search_attributes: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
         start_signal: NameOrFunction | None = None,
         start_signal_args: Sequence[Any] = (),
         args: Sequence[Any] | None = None,
-        static_summary: str | None = None,
-        static_details: str | None = None,
+        **options: Unpack[StartWorkflowKeywords],
     ) -> Any:
         """Start a workflow and wait for its result.
 
@@ -346,22 +325,13 @@ class Client(BrowseCalls):
             *workflow_args,
             id=id,
             task_queue=task_queue,
-            execution_timeout=execution_timeout,
-            run_timeout=run_timeout,
-            task_timeout=task_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            memo=memo,
-            search_attributes=search_attributes,
-            request_id=request_id,
             start_signal=start_signal,
             start_signal_args=start_signal_args,
             args=args,
-            static_summary=static_summary,
-            static_details=static_details,
+            result_type=result_type,
+            **options,
         )
-        return await handle.result(result_type=result_type)
+        return await handle.result()
 
     async def signal_with_start(
         self,
@@ -371,18 +341,8 @@ class Client(BrowseCalls):
         signal_args: Sequence[Any] = (),
         id: str,
         task_queue: str,
-        execution_timeout: datetime.timedelta | None = None,
-        run_timeout: datetime.timedelta | None = None,
-        task_timeout: datetime.timedelta | None = None,
-        id_reuse_policy: WorkflowIdReusePolicy | None = None,
-        id_conflict_policy: WorkflowIdConflictPolicy | None = None,
-        retry_policy: RetryPolicy | None = None,
-        memo: Mapping[str, Any] | None = None,
-        search_attributes: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
         args: Sequence[Any] | None = None,
-        static_summary: str | None = None,
-        static_details: str | None = None,
+        **options: Unpack[StartWorkflowKeywords],
     ) -> WorkflowHandle:
         """Signal the running workflow with ``id``, starting it first if none runs.
 
@@ -397,20 +357,10 @@ class Client(BrowseCalls):
             *workflow_args,
             id=id,
             task_queue=task_queue,
-            execution_timeout=execution_timeout,
-            run_timeout=run_timeout,
-            task_timeout=task_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            memo=memo,
-            search_attributes=search_attributes,
-            request_id=request_id,
             start_signal=signal,
             start_signal_args=signal_args,
             args=args,
-            static_summary=static_summary,
-            static_details=static_details,
+            **options,
         )
 
     async def start_update_with_start_workflow(
@@ -493,6 +443,7 @@ class Client(BrowseCalls):
         args: Sequence[Any],
         options: StartWorkflowOptions,
         signal: tuple[str, Sequence[Any]] | None,
+        result_type: Any = None,
     ) -> WorkflowHandle:
         """StartWorkflowExecution, or SignalWithStartWorkflowExecution when ``signal`` is set."""
         common = self._start_fields(workflow_type, args, options)
@@ -513,7 +464,7 @@ class Client(BrowseCalls):
                 workflow_id=options.id,
                 codec=self.data_converter.payload_codec,
             )
-        return WorkflowHandle(self, options.id, result_run_id=response.run_id)
+        return WorkflowHandle(self, options.id, result_run_id=response.run_id, result_type=result_type)
 
     def _start_fields(self, workflow_type: str, args: Sequence[Any], options: StartWorkflowOptions) -> dict[str, Any]:
         """The fields of a StartWorkflowExecutionRequest (and of the requests that start workflows too)."""
@@ -541,14 +492,30 @@ class Client(BrowseCalls):
             )
         return common
 
-    def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None) -> WorkflowHandle:
+    def get_workflow_handle(
+        self, workflow_id: str, *, run_id: str | None = None, result_type: Any = None
+    ) -> WorkflowHandle:
         """A handle to an existing workflow; nothing is checked until it is used.
 
         Args:
             workflow_id: The workflow ID.
             run_id: A specific run; ``None`` means the latest run with this ID.
+            result_type: The type the handle's ``result()`` decodes into.
         """
-        return WorkflowHandle(self, workflow_id, run_id=run_id, result_run_id=run_id)
+        return WorkflowHandle(self, workflow_id, run_id=run_id, result_run_id=run_id, result_type=result_type)
+
+    def get_workflow_handle_for(
+        self, workflow: Callable[..., Any], workflow_id: str, *, run_id: str | None = None
+    ) -> WorkflowHandle:
+        """A handle to an existing workflow whose ``result()`` decodes into the return
+        annotation of ``workflow`` (its run method, ``Order.run``), as in the official SDK.
+
+        Args:
+            workflow: The workflow's run method.
+            workflow_id: The workflow ID.
+            run_id: A specific run; ``None`` means the latest run with this ID.
+        """
+        return self.get_workflow_handle(workflow_id, run_id=run_id, result_type=result_type_of(workflow, None))
 
     def get_async_activity_handle(
         self,

@@ -57,6 +57,7 @@ from sdk._options import (
     ParentClosePolicy,
     check_timeout,
 )
+from sdk._workflow_asyncio import as_completed, time, time_ns, wait
 from sdk._workflow_children import (
     ChildWorkflowHandle,
     ExternalWorkflowHandle,
@@ -98,6 +99,7 @@ from sdk._workflow_local_activities import (
     start_local_activity,
     start_local_activity_method,
 )
+from sdk._workflow_unsafe import unsafe
 from sdk.exceptions import TempoError
 
 __all__ = [
@@ -121,6 +123,7 @@ __all__ = [
     "UnfinishedUpdateHandlersWarning",
     "UpdateInfo",
     "all_handlers_finished",
+    "as_completed",
     "continue_as_new",
     "current_update_info",
     "defn",
@@ -151,10 +154,14 @@ __all__ = [
     "start_child_workflow",
     "start_local_activity",
     "start_local_activity_method",
+    "time",
+    "time_ns",
+    "unsafe",
     "update",
     "upsert_memo",
     "upsert_search_attributes",
     "uuid4",
+    "wait",
     "wait_condition",
 ]
 
@@ -229,6 +236,8 @@ class _Definition:
     updates: Mapping[str, _UpdateDefinition] = field(default_factory=dict)
     dynamic_update: _UpdateDefinition | None = None
     dynamic_query: _QueryDefinition | None = None
+    sandboxed: bool = True
+    """Whether the worker refuses nondeterministic calls in this workflow's code."""
     dynamic: bool = False
     """Runs every workflow type the worker has no class for; ``run`` gets ``Sequence[RawValue]``."""
     failure_exception_types: tuple[type[BaseException], ...] = ()
@@ -260,6 +269,7 @@ def defn(cls: ClassT) -> ClassT: ...
 def defn(
     *,
     name: str | None = None,
+    sandboxed: bool = True,
     dynamic: bool = False,
     failure_exception_types: Sequence[type[BaseException]] = (),
 ) -> Callable[[ClassT], ClassT]: ...
@@ -269,6 +279,7 @@ def defn(
     cls: ClassT | None = None,
     *,
     name: str | None = None,
+    sandboxed: bool = True,
     dynamic: bool = False,
     failure_exception_types: Sequence[type[BaseException]] = (),
 ) -> Any:
@@ -281,6 +292,9 @@ def defn(
     Args:
         cls: The class (when used as ``@workflow.defn`` without parentheses).
         name: Workflow type name; defaults to the class name.
+        sandboxed: With False, the worker does not watch this workflow's code for
+            nondeterministic calls (the clock, I/O, ...), which makes its workflow tasks
+            cheaper in CPU; the official SDK's option of this name turns off its sandbox.
         dynamic: Run every workflow type the worker has no class for; the ``run`` method
             takes one parameter, ``Sequence[RawValue]`` (``info().workflow_type`` names
             the type).
@@ -298,7 +312,7 @@ def defn(
     def apply(target: ClassT) -> ClassT:
         if dynamic and name is not None:
             raise ValueError("a dynamic workflow has no name: it runs every unregistered workflow type")
-        _apply_definition(target, "" if dynamic else name, dynamic)
+        _apply_definition(target, "" if dynamic else name, sandboxed, dynamic)
         definition = target.__tempo_workflow_definition__  # type: ignore[attr-defined]
         target.__tempo_workflow_definition__ = dataclasses.replace(  # type: ignore[attr-defined]
             definition, dynamic=dynamic, failure_exception_types=tuple(failure_exception_types)
@@ -308,7 +322,7 @@ def defn(
     return apply(cls) if cls is not None else apply
 
 
-def _apply_definition(cls: type, name: str | None, dynamic: bool = False) -> None:
+def _apply_definition(cls: type, name: str | None, sandboxed: bool = True, dynamic: bool = False) -> None:
     if not isinstance(cls, type):
         raise ValueError(f"@workflow.defn goes on a class, not on {cls!r}")
     type_name = name if name is not None else cls.__name__
@@ -381,6 +395,7 @@ def _apply_definition(cls: type, name: str | None, dynamic: bool = False) -> Non
         updates,
         dynamic_update,
         dynamic_queries[0] if dynamic_queries else None,
+        sandboxed,
     )
     cls.__tempo_name__ = type_name  # type: ignore[attr-defined]
 
@@ -542,7 +557,7 @@ class _Runtime(ContextRuntime):
     ) -> asyncio.Future[Any]: ...
 
     @abstractmethod
-    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> bool: ...
+    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> None: ...
 
     @abstractmethod
     async def workflow_start_child_workflow(
@@ -679,20 +694,19 @@ async def sleep(duration: float | timedelta) -> None:
     await asyncio.sleep(_seconds(duration, "sleep duration") or 0)
 
 
-async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta | None = None) -> bool:
+async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta | None = None) -> None:
     """Wait until ``fn()`` is true, re-checked whenever workflow state may have changed.
 
     Args:
         fn: A side-effect-free predicate over workflow state.
         timeout: Give up after this long (a durable timer).
 
-    Returns:
-        True once the condition holds; False if the timeout fired first.
-
     Raises:
+        asyncio.TimeoutError: The timeout fired before the condition held (as in the
+            official SDK; it is the builtin ``TimeoutError``).
         NotInWorkflowError: Not called from workflow code.
     """
-    return await _Runtime.current().workflow_wait_condition(fn, _seconds(timeout, "timeout"))
+    await _Runtime.current().workflow_wait_condition(fn, _seconds(timeout, "timeout"))
 
 
 def _activity_name(activity: Callable[..., Any] | str) -> tuple[str, Any]:

@@ -10,7 +10,8 @@ How it fits together (the private modules, in the order a workflow task meets th
 - ``_history``: pure translation of history events into activations (one per
   workflow task) and the check that a replay reproduces the recorded commands.
 - ``_workflow_instance``: one run as a deterministic asyncio event loop;
-  ``activate(activation) -> commands`` is its only way in.
+  ``activate(activation) -> commands`` is its only way in, under ``_determinism``'s
+  checks (no clock, global random, uuid4 or blocking I/O from workflow code).
 - ``_activity_worker``: polls activity tasks, runs the functions, heartbeats.
 - ``_replayer``: the same translation and instance, fed from a saved history.
 """
@@ -33,16 +34,26 @@ from sdk import activity as _activity
 from sdk._payload_codec import CodecService
 from sdk.exceptions import RPCError
 from sdk.worker._activity_worker import ActivityWorker
+from sdk.worker._determinism import RestrictedWorkflowAccessError
 from sdk.worker._eager_activities import EagerActivities
-from sdk.worker._replayer import Replayer, ReplayResult
+from sdk.worker._replayer import Replayer, ReplayResult, ReplayResults
+from sdk.worker._workflow_instance import WorkflowTaskError
 from sdk.worker._workflow_kinds import with_worker_failure_types
 from sdk.worker._workflow_worker import WorkflowWorker
-from sdk.workflow import _Definition
+from sdk.workflow import NondeterminismError, _Definition
 
 if TYPE_CHECKING:
     from sdk.client import Client
 
-__all__ = ["ReplayResult", "Replayer", "Worker"]
+__all__ = [
+    "NondeterminismError",
+    "ReplayResult",
+    "ReplayResults",
+    "Replayer",
+    "RestrictedWorkflowAccessError",
+    "Worker",
+    "WorkflowTaskError",
+]
 
 logger = logging.getLogger("sdk.worker")
 

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import os
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from google.protobuf import json_format
 from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
 from sdk._payload_codec import decoded_copy
+from sdk._workflow_history import WorkflowHistory, parse_history
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._workflow_instance import WorkflowInstance
@@ -26,18 +23,41 @@ from sdk.workflow import _Definition
 
 @dataclass(frozen=True)
 class ReplayResult:
-    """What a successful replay went through.
+    """What a replay went through.
 
     Attributes:
         workflow_type: The workflow type the history belongs to.
-        workflow_tasks: Number of workflow tasks replayed.
+        workflow_tasks: Number of workflow tasks replayed (up to the failing one).
         completed: Whether the workflow code closed the workflow (complete, fail,
             continue-as-new or cancel) by the end of the history.
+        replay_failure: With ``raise_on_replay_failure=False``, what the replay raised
+            (a ``NondeterminismError``, a ``WorkflowTaskError``, ...); else None, as the
+            official SDK's ``WorkflowReplayResult.replay_failure``.
+        run_id: The run the history belongs to (its start event's).
     """
 
     workflow_type: str
     workflow_tasks: int
     completed: bool
+    replay_failure: Exception | None = None
+    run_id: str = ""
+
+
+@dataclass(frozen=True)
+class ReplayResults:
+    """What :meth:`Replayer.replay_workflows` went through.
+
+    Attributes:
+        results: One per history, in order.
+        replay_failures: The failures by run ID, as the official SDK's
+            ``WorkflowReplayResults.replay_failures``.
+    """
+
+    results: Sequence[ReplayResult]
+
+    @property
+    def replay_failures(self) -> dict[str, Exception]:
+        return {r.run_id: r.replay_failure for r in self.results if r.replay_failure is not None}
 
 
 class Replayer:
@@ -86,19 +106,24 @@ class Replayer:
 
     async def replay_workflow(
         self,
-        history_source: history.History | str | bytes | os.PathLike[str] | Mapping[str, Any],
+        history_source: history.History | WorkflowHistory | str | bytes | os.PathLike[str] | Mapping[str, Any],
         *,
-        workflow_id: str = "replay",
+        workflow_id: str | None = None,
         deadlock_timeout: timedelta | None = timedelta(seconds=10),
+        raise_on_replay_failure: bool = True,
     ) -> ReplayResult:
         """Replay one history; raise if the code no longer produces what it records.
 
         Args:
-            history_source: A ``History`` message, the JSON text of
-                ``temporal workflow show -o json`` (as ``str``/``bytes``, a parsed
-                ``dict``, or a path to the file).
-            workflow_id: Reported to workflow code by ``workflow.info()``.
+            history_source: A :class:`~sdk.client.WorkflowHistory` (``handle.fetch_history()``),
+                a ``History`` message, the JSON text of ``temporal workflow show -o json``
+                or ``WorkflowHistory.to_json()`` (as ``str``/``bytes``, a parsed ``dict``,
+                or a path to the file).
+            workflow_id: Reported to workflow code by ``workflow.info()``; defaults to
+                the ``WorkflowHistory``'s, else ``"replay"``.
             deadlock_timeout: Fail if one workflow task does not yield for this long.
+            raise_on_replay_failure: With False, a failing replay is returned in
+                ``replay_failure`` instead of raised (the official SDK's option).
 
         Returns:
             A summary of the replay.
@@ -108,6 +133,8 @@ class Replayer:
             ValueError: The history cannot be parsed, is empty, or its workflow type is unknown.
             WorkflowTaskError: Workflow code raised an unexpected exception during replay.
         """
+        if workflow_id is None:
+            workflow_id = history_source.workflow_id if isinstance(history_source, WorkflowHistory) else "replay"
         loaded = load_history(history_source)
         codec = self._converter.payload_codec
         if codec is not None:
@@ -138,55 +165,46 @@ class Replayer:
             raise ValueError(f"cannot replay this history: {err}") from err
         # A thread with a deadline, like the worker: a deadlocked workflow fails, not hangs.
         timeout = deadlock_timeout.total_seconds() if deadlock_timeout else None
+        replayed = 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
             try:
                 for activation in activations:
+                    replayed += 1
                     commands = await activate_in_thread(executor, timeout, run, activation)
                     check_replayed(activation, commands)
+            except Exception as err:
+                if raise_on_replay_failure:
+                    raise
+                return ReplayResult(type_name, replayed, False, err, started.original_execution_run_id)
             finally:
                 instance.dispose()
-        return ReplayResult(type_name, len(activations), instance.completed)
+        return ReplayResult(type_name, replayed, instance.completed, None, started.original_execution_run_id)
 
+    async def replay_workflows(
+        self,
+        histories: Iterable[history.History | WorkflowHistory | str | bytes | os.PathLike[str] | Mapping[str, Any]],
+        *,
+        raise_on_replay_failure: bool = True,
+    ) -> ReplayResults:
+        """Replay several histories, one after the other (as :meth:`replay_workflow`).
 
-_OLD_ENUM = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
+        Raises:
+            NondeterminismError: With ``raise_on_replay_failure``, at the first failing history.
+            ValueError: A history cannot be parsed or is of an unknown workflow type.
+        """
+        results = [
+            await self.replay_workflow(source, raise_on_replay_failure=raise_on_replay_failure) for source in histories
+        ]
+        return ReplayResults(results)
 
 
 def load_history(
-    source: history.History | str | bytes | os.PathLike[str] | Mapping[str, Any],
+    source: history.History | WorkflowHistory | str | bytes | os.PathLike[str] | Mapping[str, Any],
 ) -> history.History:
-    """Parse a history from a message, JSON text, a parsed dict or a file path.
+    """Parse a history from a message, a :class:`WorkflowHistory`, JSON text, a parsed dict
+    or a file path.
 
     Raises:
         ValueError: Not a history.
     """
-    if isinstance(source, history.History):
-        return source
-    if isinstance(source, os.PathLike):
-        source = Path(source).read_text()
-    if isinstance(source, bytes | str):
-        try:
-            source = json.loads(source)
-        except ValueError as err:
-            raise ValueError(f"history is not valid JSON: {err}") from err
-    if not isinstance(source, Mapping) or "events" not in source:
-        raise ValueError("expected a history: a JSON object with an 'events' list")
-    parsed = history.History()
-    try:
-        json_format.ParseDict(_modern_enums(source), parsed, ignore_unknown_fields=True)
-    except json_format.ParseError as err:
-        raise ValueError(f"history JSON does not fit temporal.api.history.v1.History: {err}") from err
-    return parsed
-
-
-def _modern_enums(source: Mapping[str, Any]) -> dict[str, Any]:
-    """Older CLIs wrote enum values as ``WorkflowExecutionStarted``; protobuf wants
-    ``EVENT_TYPE_WORKFLOW_EXECUTION_STARTED``. Convert the event types only."""
-    events = []
-    for event in source.get("events", []):
-        event = dict(event)
-        kind = event.get("eventType")
-        if isinstance(kind, str) and _OLD_ENUM.match(kind):
-            snake = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).upper()
-            event["eventType"] = f"EVENT_TYPE_{snake}"
-        events.append(event)
-    return {**source, "events": events}
+    return parse_history(source)

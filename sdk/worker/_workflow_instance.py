@@ -40,6 +40,7 @@ from sdk.converter import DataConverter
 from sdk.exceptions import ActivityError, CancelledError, ChildWorkflowError, FailureError
 from sdk.worker import _history as h
 from sdk.worker._activity_steps import Activities
+from sdk.worker._determinism import restricted
 from sdk.worker._local_activities import LocalActivities, LocalActivityFuture, ResolveLocalActivity
 from sdk.worker._other_workflows import OtherWorkflows
 from sdk.worker._patches import Patches
@@ -173,10 +174,12 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
 
         Raises:
             WorkflowTaskError: Workflow code failed in a way that fails the task.
+            RestrictedWorkflowAccessError: Workflow code called the clock, I/O or the like.
         """
         self._active = True
         try:
-            return self._activate(activation)
+            with restricted(self._definition.sandboxed):
+                return self._activate(activation)
         finally:
             self._active = False
 
@@ -259,7 +262,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
                 values = self._converter.from_payloads(args, _hints(definition.fn)[0])
             else:
                 values = [name, [RawValue(p) for p in args]]
-            result = definition.fn(self._object, *values)
+            with restricted(self._definition.sandboxed):
+                result = definition.fn(self._object, *values)
             return self._converter.to_payload(result)
         except Exception as err:
             raise QueryError(f"query {name!r} failed: {type(err).__name__}: {err}") from err
@@ -679,16 +683,17 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         """The protocol messages (update answers) of the last activation."""
         return self._handlers.take_messages()
 
-    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> bool:
+    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> None:
         if fn():
-            return True
+            return
         future: asyncio.Future[bool] = self.create_future()
         self._conditions.append((fn, future))
         if timeout is None:
-            return await future
-        timer = self.call_later(timeout, _resolve_false, future)
+            await future
+            return
+        timer = self.call_later(timeout, _time_out, future)
         try:
-            return await future
+            await future
         finally:
             timer.cancel()
 
@@ -822,9 +827,9 @@ def _is_cancellation(exc: BaseException) -> bool:
     return isinstance(exc, ActivityError | ChildWorkflowError) and isinstance(exc.cause, CancelledError)
 
 
-def _resolve_false(future: asyncio.Future[bool]) -> None:
+def _time_out(future: asyncio.Future[bool]) -> None:
     if not future.done():
-        future.set_result(False)
+        future.set_exception(TimeoutError())
 
 
 def _first_line(fn: Callable[..., Any]) -> str:

@@ -80,7 +80,9 @@ class Order:
         self.charged = True
         self.log.append(charge)
         self.state = "Charged"
-        if not await workflow.wait_condition(lambda: self.state == "Picked up", timeout=timedelta(minutes=1)):
+        try:
+            await workflow.wait_condition(lambda: self.state == "Picked up", timeout=timedelta(minutes=1))
+        except TimeoutError:
             self.state = "Abandoned"
             return "abandoned"
         await workflow.wait_condition(lambda: self.state == "Delivered")

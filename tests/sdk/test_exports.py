@@ -28,6 +28,7 @@ def test_workflow_module_exports() -> None:
         "UnfinishedUpdateHandlersWarning",
         "UpdateInfo",
         "all_handlers_finished",
+        "as_completed",
         "continue_as_new",
         "current_update_info",
         "defn",
@@ -58,10 +59,14 @@ def test_workflow_module_exports() -> None:
         "start_child_workflow",
         "start_local_activity",
         "start_local_activity_method",
+        "time",
+        "time_ns",
+        "unsafe",
         "update",
         "upsert_memo",
         "upsert_search_attributes",
         "uuid4",
+        "wait",
         "wait_condition",
     ]
     assert all(hasattr(workflow, name) for name in workflow.__all__)
@@ -84,8 +89,19 @@ def test_activity_and_worker_exports() -> None:
         "wait_for_cancelled",
         "wait_for_cancelled_sync",
     ]
+    assert sorted(worker.__all__) == [
+        "NondeterminismError",
+        "ReplayResult",
+        "ReplayResults",
+        "Replayer",
+        "RestrictedWorkflowAccessError",
+        "Worker",
+        "WorkflowTaskError",
+    ]
+    # What a Replayer raises, importable from where users import the Replayer.
+    assert worker.NondeterminismError is workflow.NondeterminismError
+    assert issubclass(worker.RestrictedWorkflowAccessError, workflow.NondeterminismError)
     assert all(hasattr(activity, name) for name in activity.__all__)
-    assert sorted(worker.__all__) == ["ReplayResult", "Replayer", "Worker"]
     assert sdk.Worker is worker.Worker
     assert sdk.Replayer is worker.Replayer
     assert sdk.workflow is workflow and sdk.activity is activity

@@ -217,7 +217,8 @@ class Slowpoke:
 
     @workflow.signal
     def bump(self) -> None:
-        time.sleep(0.3)  # a slow workflow task (under the deadlock timeout)
+        with workflow.unsafe.sandbox_unrestricted():
+            time.sleep(0.3)  # a slow workflow task (under the deadlock timeout)
         self.count += 1
 
     @workflow.query
@@ -318,7 +319,8 @@ class LastCall:
     @workflow.signal
     def knock(self, who: str) -> None:
         if not self.signals:
-            time.sleep(0.5)  # keep the task that would complete the workflow in flight
+            with workflow.unsafe.sandbox_unrestricted():
+                time.sleep(0.5)  # keep the task that would complete the workflow in flight
         self.signals.append(who)
 
 

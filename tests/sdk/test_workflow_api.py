@@ -41,7 +41,11 @@ class Clockwork:
             workflow.execute_activity(echo, "b", start_to_close_timeout=timedelta(seconds=5)),
         )
         await asyncio.sleep(0.2)
-        timed_out = not await workflow.wait_condition(lambda: False, timeout=0.1)
+        try:
+            await workflow.wait_condition(lambda: False, timeout=0.1)
+            timed_out = False
+        except TimeoutError:
+            timed_out = True
         try:
             await asyncio.wait_for(asyncio.sleep(60), timeout=0.1)
             wait_for = "finished"
