@@ -34,24 +34,31 @@ class ThreadCancelRaiser:
         self._raised = False
         self._shield_depth = 0
 
-    @contextlib.contextmanager
-    def running_in_this_thread(self) -> Iterator[None]:
+    def running_in_this_thread(self) -> contextlib.AbstractContextManager[None]:
         """Wrap the activity call in its pool thread; nothing is raised once it has left."""
+        return _Running(self)
+
+    def _enter(self) -> None:
         with self._lock:
             if self._pending:  # cancelled before the thread picked the call up
                 self._pending = False
                 raise ActivityCancelledInThread()
             self._thread_id = threading.get_ident()
-        try:
-            yield
-        finally:
-            with self._lock:
-                if self._raised and self._thread_id is not None:
-                    # Raised as the function returned and not delivered yet: CPython would
-                    # deliver it later, in the pool's own code, killing the pool thread.
-                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread_id), None)
-                self._thread_id = None
-                self._pending = False
+
+    def _leave(self) -> None:
+        # A cancellation raised while the function ran may arrive anywhere on the way out,
+        # here too: catch it and finish leaving, so that none is left pending.
+        while True:
+            try:
+                with self._lock:
+                    self._thread_id = None  # no raise from now on
+                    self._pending = False
+                    raised = self._raised
+                if raised:
+                    _take_undelivered_cancellation()
+                return
+            except ActivityCancelledInThread:
+                continue
 
     def request(self) -> None:
         """Cancel: raise now, or when the thread starts or leaves its last shield."""
@@ -78,3 +85,36 @@ class ThreadCancelRaiser:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(self._thread_id), ctypes.py_object(ActivityCancelledInThread)
         )
+
+
+class _Running(contextlib.AbstractContextManager[None]):
+    def __init__(self, raiser: ThreadCancelRaiser) -> None:
+        self._raiser = raiser
+
+    def __enter__(self) -> None:
+        self._raiser._enter()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._raiser._leave()
+
+
+def _take_undelivered_cancellation() -> None:
+    """Let a cancellation raised as the function returned arrive here, and drop it.
+
+    Not delivered, CPython would raise it later in the pool's own code, killing the pool
+    thread. It cannot be withdrawn instead: ``PyThreadState_SetAsyncExc(id, NULL)`` leaves
+    CPython 3.11's interpreter-wide "asynchronous exception pending" flag set with no
+    thread to clear it, and every thread running under a profile hook (a workflow
+    activation under the determinism checks) then spins at its next function entry.
+    A pending exception is delivered at the first check of a loop or a call, so a few
+    turns of a loop always take it.
+    """
+    try:
+        for _ in range(8):
+            _turn()
+    except ActivityCancelledInThread:
+        pass
+
+
+def _turn() -> None:
+    pass

@@ -3,6 +3,8 @@ shield, never after the function has returned (where it would kill the pool's th
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -63,3 +65,35 @@ def test_a_cancellation_before_the_thread_starts_is_raised_at_once() -> None:
     raiser.request()
     with pytest.raises(ActivityCancelledInThread):
         _busy(raiser, 5)
+
+
+def test_after_racing_cancellations_a_thread_under_a_profile_hook_still_runs() -> None:
+    """A cancellation withdrawn instead of delivered left CPython 3.11's "asynchronous
+    exception pending" flag set, and a thread with a profile hook (a workflow activation
+    under the determinism checks) then spun at its next function entry for good."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in range(100):
+            raiser = ThreadCancelRaiser()
+            running = pool.submit(_busy, raiser, 0.002)
+            time.sleep(0.002)
+            raiser.request()
+            with contextlib.suppress(ActivityCancelledInThread):
+                running.result(timeout=5)
+    calls: list[int] = []
+
+    def profiled() -> None:
+        sys.setprofile(lambda frame, event, arg: None)
+        try:
+            for n in range(1000):
+                calls.append(_identity(n))
+        finally:
+            sys.setprofile(None)
+
+    thread = threading.Thread(target=profiled, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert len(calls) == 1000
+
+
+def _identity(n: int) -> int:
+    return n
