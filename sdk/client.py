@@ -29,6 +29,7 @@ from temporalio.api.workflowservice.v1 import (
     StartWorkflowExecutionRequest,
 )
 
+from sdk._client_activity import AsyncActivityCancelledError, AsyncActivityHandle, AsyncActivityIDReference, reference
 from sdk._client_browse import BrowseCalls
 from sdk._client_handle import NameOrFunction, WorkflowHandle, name_of
 from sdk._client_rpc import Connection
@@ -64,6 +65,9 @@ from sdk._workflow_history import WorkflowHistory
 from sdk.converter import DataConverter
 
 __all__ = [
+    "AsyncActivityCancelledError",
+    "AsyncActivityHandle",
+    "AsyncActivityIDReference",
     "Client",
     "HistoryPage",
     "KeepAliveConfig",
@@ -512,6 +516,26 @@ class Client(BrowseCalls):
             run_id: A specific run; ``None`` means the latest run with this ID.
         """
         return self.get_workflow_handle(workflow_id, run_id=run_id, result_type=result_type_of(workflow, None))
+
+    def get_async_activity_handle(
+        self,
+        *,
+        task_token: bytes | None = None,
+        workflow_id: str | None = None,
+        run_id: str | None = None,
+        activity_id: str | None = None,
+    ) -> AsyncActivityHandle:
+        """A handle to complete, fail, cancel or heartbeat an activity whose function ended
+        with ``activity.raise_complete_async()``: by its task token, or by its workflow's ID
+        (and run ID) and its activity ID.
+
+        Example:
+            ``await client.get_async_activity_handle(task_token=token).complete("done")``
+
+        Raises:
+            ValueError: Neither a token nor the IDs, or both.
+        """
+        return AsyncActivityHandle(self, reference(task_token, workflow_id, run_id, activity_id))
 
     async def list_workflows(
         self, query: str = "", *, page_size: int = 100, limit: int | None = None

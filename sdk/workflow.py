@@ -37,6 +37,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 import random as _random
@@ -237,6 +238,10 @@ class _Definition:
     dynamic_query: _QueryDefinition | None = None
     sandboxed: bool = True
     """Whether the worker refuses nondeterministic calls in this workflow's code."""
+    dynamic: bool = False
+    """Runs every workflow type the worker has no class for; ``run`` gets ``Sequence[RawValue]``."""
+    failure_exception_types: tuple[type[BaseException], ...] = ()
+    """Exceptions that fail the workflow rather than its workflow task."""
 
     @staticmethod
     def from_class(cls: Any) -> _Definition:
@@ -261,10 +266,23 @@ def defn(cls: ClassT) -> ClassT: ...
 
 
 @overload
-def defn(*, name: str | None = None, sandboxed: bool = True) -> Callable[[ClassT], ClassT]: ...
+def defn(
+    *,
+    name: str | None = None,
+    sandboxed: bool = True,
+    dynamic: bool = False,
+    failure_exception_types: Sequence[type[BaseException]] = (),
+) -> Callable[[ClassT], ClassT]: ...
 
 
-def defn(cls: ClassT | None = None, *, name: str | None = None, sandboxed: bool = True) -> Any:
+def defn(
+    cls: ClassT | None = None,
+    *,
+    name: str | None = None,
+    sandboxed: bool = True,
+    dynamic: bool = False,
+    failure_exception_types: Sequence[type[BaseException]] = (),
+) -> Any:
     """Mark a class as a workflow.
 
     The class needs exactly one ``async`` method decorated with :func:`run`, and
@@ -277,6 +295,12 @@ def defn(cls: ClassT | None = None, *, name: str | None = None, sandboxed: bool 
         sandboxed: With False, the worker does not watch this workflow's code for
             nondeterministic calls (the clock, I/O, ...), which makes its workflow tasks
             cheaper in CPU; the official SDK's option of this name turns off its sandbox.
+        dynamic: Run every workflow type the worker has no class for; the ``run`` method
+            takes one parameter, ``Sequence[RawValue]`` (``info().workflow_type`` names
+            the type).
+        failure_exception_types: Exceptions (and subclasses) that fail the workflow when
+            its code raises them, instead of failing the workflow task (added to the
+            worker's ``workflow_failure_exception_types``).
 
     Returns:
         The same class, with its definition attached.
@@ -286,18 +310,24 @@ def defn(cls: ClassT | None = None, *, name: str | None = None, sandboxed: bool 
     """
 
     def apply(target: ClassT) -> ClassT:
-        _apply_definition(target, name, sandboxed)
+        if dynamic and name is not None:
+            raise ValueError("a dynamic workflow has no name: it runs every unregistered workflow type")
+        _apply_definition(target, "" if dynamic else name, sandboxed, dynamic)
+        definition = target.__tempo_workflow_definition__  # type: ignore[attr-defined]
+        target.__tempo_workflow_definition__ = dataclasses.replace(  # type: ignore[attr-defined]
+            definition, dynamic=dynamic, failure_exception_types=tuple(failure_exception_types)
+        )
         return target
 
     return apply(cls) if cls is not None else apply
 
 
-def _apply_definition(cls: type, name: str | None, sandboxed: bool = True) -> None:
+def _apply_definition(cls: type, name: str | None, sandboxed: bool = True, dynamic: bool = False) -> None:
     if not isinstance(cls, type):
         raise ValueError(f"@workflow.defn goes on a class, not on {cls!r}")
     type_name = name if name is not None else cls.__name__
     issues: list[str] = []
-    if not type_name:
+    if not type_name and not dynamic:
         issues.append("workflow name must not be empty")
     run_fns: list[Callable[..., Any]] = []
     signals: dict[str, _SignalDefinition] = {}

@@ -68,3 +68,20 @@ def test_ci_runs_exactly_the_readmes_test_command() -> None:
     assert len(commands) >= 2 and "pytest" in commands[1], "the README's second command runs the tests"
     ci = (README.parent / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1] == commands[1]
+
+
+def test_readme_activities_example_runs(tempo_address: str, tmp_path: Path) -> None:
+    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next((example for example in examples if "raise_complete_async" in example), None)
+    assert code is not None, "the README has an activities example"
+    unique = uuid.uuid4().hex[:8]
+    script = (
+        code.replace("127.0.0.1:7233", tempo_address)
+        .replace('"album-1"', f'"album-{unique}"')
+        .replace('"albums"', f'"albums-{unique}"')
+    )
+    path = tmp_path / "activities.py"
+    path.write_text(script)
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[3, 'approved', 'price_of: tea']"

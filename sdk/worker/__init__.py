@@ -35,8 +35,10 @@ from sdk._payload_codec import CodecService
 from sdk.exceptions import RPCError
 from sdk.worker._activity_worker import ActivityWorker
 from sdk.worker._determinism import RestrictedWorkflowAccessError
+from sdk.worker._eager_activities import EagerActivities
 from sdk.worker._replayer import Replayer, ReplayResult, ReplayResults
 from sdk.worker._workflow_instance import WorkflowTaskError
+from sdk.worker._workflow_kinds import with_worker_failure_types
 from sdk.worker._workflow_worker import WorkflowWorker
 from sdk.workflow import NondeterminismError, _Definition
 
@@ -88,6 +90,9 @@ class Worker:
         graceful_shutdown_timeout: timedelta = timedelta(0),
         deadlock_timeout: timedelta | None = timedelta(seconds=2),
         sticky_queue_schedule_to_start_timeout: timedelta = timedelta(seconds=10),
+        max_eager_activity_reservations_per_workflow_task: int = 3,
+        disable_eager_activity_execution: bool = False,
+        workflow_failure_exception_types: Sequence[type[BaseException]] = (),
     ) -> None:
         """Create a worker; nothing is polled until :meth:`run`.
 
@@ -101,8 +106,11 @@ class Worker:
                 0 disables the cache: every task replays the full history.
             max_concurrent_workflow_tasks: Workflow tasks handled at once.
             max_concurrent_activities: Activities run at once.
-            activity_executor: Runs plain (non-``async``) activities; defaults to a
-                thread pool of ``max_concurrent_activities`` threads.
+            activity_executor: Runs plain (non-``async``) activities; required when
+                any are registered, as in the official SDK. A
+                ``concurrent.futures.ThreadPoolExecutor`` lets the worker deliver a
+                cancellation as an exception raised in the activity's thread. The
+                worker does not shut it down.
             graceful_shutdown_timeout: On shutdown, how long running activities
                 may take to finish before they are cancelled.
             deadlock_timeout: Fail a workflow task whose code does not yield for
@@ -110,6 +118,15 @@ class Worker:
             sticky_queue_schedule_to_start_timeout: If this worker does not pick up
                 a task from its sticky queue within this time (it died, say), the
                 server gives the task to any worker on ``task_queue``.
+            max_eager_activity_reservations_per_workflow_task: At most this many of a
+                workflow task's activities on ``task_queue`` are asked to start eagerly
+                (the server starts them as it completes the workflow task and this worker
+                runs them at once, without a poll), each in a free activity slot.
+            disable_eager_activity_execution: Never ask for eager activities.
+            workflow_failure_exception_types: Exceptions (and their subclasses) that fail
+                the workflow when workflow code raises them, instead of failing the
+                workflow task (which is retried until the code is fixed). Workflows add
+                their own with ``@workflow.defn(failure_exception_types=[...])``.
 
         Raises:
             ValueError: Every problem with the arguments, in one message.
@@ -128,23 +145,40 @@ class Worker:
             issues.append("max_concurrent_activities must be at least 1")
         if sticky_queue_schedule_to_start_timeout <= timedelta(0):
             issues.append("sticky_queue_schedule_to_start_timeout must be positive")
+        if max_eager_activity_reservations_per_workflow_task < 1:
+            issues.append(
+                "max_eager_activity_reservations_per_workflow_task must be positive; "
+                "use disable_eager_activity_execution=True to disable eager activities"
+            )
         if graceful_shutdown_timeout < timedelta(0):
             issues.append("graceful_shutdown_timeout must not be negative")
         definitions: list[_Definition] = []
         for cls in workflows:
             try:
-                definitions.append(_Definition.from_class(cls))
+                definitions.append(
+                    with_worker_failure_types(_Definition.from_class(cls), workflow_failure_exception_types)
+                )
             except TypeError as err:
                 issues.append(str(err))
+        if len([d for d in definitions if d.dynamic]) > 1:
+            issues.append("only one dynamic workflow may be registered")
         activity_defs: list[_activity._Definition] = []
         for fn in activities:
             try:
                 activity_defs.append(_activity._definition(fn))
             except TypeError as err:
                 issues.append(str(err))
+        plain = sorted(d.name or d.fn.__name__ for d in activity_defs if not d.is_async)
+        if plain and activity_executor is None:
+            issues.append(
+                f"activities {plain} are not async, so an activity_executor "
+                "(a concurrent.futures.ThreadPoolExecutor) must be given"
+            )
+        if len([d for d in activity_defs if d.dynamic]) > 1:
+            issues.append("only one dynamic activity may be registered")
         for kind, names in (
-            ("workflow", [d.name for d in definitions]),
-            ("activity", [d.name for d in activity_defs]),
+            ("workflow", [d.name for d in definitions if not d.dynamic]),
+            ("activity", [d.name for d in activity_defs if not d.dynamic]),
         ):
             duplicates = sorted({n for n in names if names.count(n) > 1})
             if duplicates:
@@ -190,6 +224,14 @@ class Worker:
             if activity_defs
             else None
         )
+        if (
+            self._workflow_worker is not None
+            and self._activity_worker is not None
+            and not disable_eager_activity_execution
+        ):
+            self._workflow_worker.eager_activities = EagerActivities(
+                self._activity_worker, task_queue, max_eager_activity_reservations_per_workflow_task
+            )
         self._stop = asyncio.Event()
         self._started = False
         self._namespace_checked = False

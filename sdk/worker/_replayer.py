@@ -94,9 +94,13 @@ class Replayer:
         if not workflows:
             raise ValueError("Replayer needs at least one workflow class")
         definitions = [_Definition.from_class(cls) for cls in workflows]
-        self._definitions = {d.name: d for d in definitions}
-        if len(self._definitions) != len(definitions):
+        self._definitions = {d.name: d for d in definitions if not d.dynamic}
+        dynamic = [d for d in definitions if d.dynamic]
+        if len(self._definitions) + len(dynamic) != len(definitions):
             raise ValueError("two workflow classes have the same workflow name")
+        if len(dynamic) > 1:
+            raise ValueError("only one dynamic workflow class may be given")
+        self._dynamic = dynamic[0] if dynamic else None
         self._converter = data_converter or DataConverter.default
         self._namespace = namespace
 
@@ -140,7 +144,7 @@ class Replayer:
             raise ValueError("history must start with WorkflowExecutionStarted")
         started = events[0].workflow_execution_started_event_attributes
         type_name = started.workflow_type.name
-        definition = self._definitions.get(type_name)
+        definition = self._definitions.get(type_name) or self._dynamic
         if definition is None:
             raise ValueError(
                 f"history is of workflow type {type_name!r}, which is not among the "

@@ -34,6 +34,7 @@ from sdk._workflow_handlers import (
 )
 from sdk.exceptions import CancelledError, FailureError
 from sdk.worker._history_updates import DoUpdate, acceptance, rejection, response
+from sdk.worker._workflow_kinds import fails_workflow
 from sdk.workflow import ContinueAsNewError
 
 if TYPE_CHECKING:
@@ -183,6 +184,10 @@ class Handlers:
             outcome = update_pb.Outcome(failure=instance._converter.to_failure(err))
         except ContinueAsNewError:
             raise RuntimeError("an update handler cannot continue as new; only the run method can") from None
+        except Exception as err:
+            if not fails_workflow(instance._definition, err):
+                raise  # a bug in the handler: the workflow task fails
+            outcome = update_pb.Outcome(failure=instance._converter.to_failure(err))
         if instance.completed:
             return  # too late: the server tells the caller the workflow finished first
         message, command = response(job, outcome)

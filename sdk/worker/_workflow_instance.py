@@ -45,6 +45,7 @@ from sdk.worker._local_activities import LocalActivities, LocalActivityFuture, R
 from sdk.worker._other_workflows import OtherWorkflows
 from sdk.worker._patches import Patches
 from sdk.worker._updates import Handlers
+from sdk.worker._workflow_kinds import fails_workflow, run_arguments
 from sdk.worker._workflow_properties import WorkflowProperties, info_from_start
 from sdk.workflow import (
     METADATA_QUERY,
@@ -321,7 +322,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     def _start_run(self, job: h.StartWorkflow) -> None:
         hints, _ = _hints(self._definition.run_fn)
         try:
-            args = self._converter.from_payloads(job.args, hints)
+            args = run_arguments(self._definition, self._converter, job.args, hints)
         except Exception as err:
             raise WorkflowTaskError(
                 f"cannot decode the arguments of workflow {self._definition.name!r}: {err}"
@@ -419,7 +420,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
                     cancel_workflow_execution_command_attributes=command_pb.CancelWorkflowExecutionCommandAttributes(),
                 )
             )
-        elif isinstance(exc, FailureError):
+        elif isinstance(exc, FailureError) or fails_workflow(self._definition, exc):
             self._close(
                 command_pb.Command(
                     command_type=CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
@@ -437,7 +438,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         exc = task.exception()
         if exc is None:
             return
-        if isinstance(exc, FailureError):
+        if isinstance(exc, FailureError) or fails_workflow(self._definition, exc):
             # A deliberate failure from a signal handler fails the workflow, like the
             # official SDKs do.
             self._close(
@@ -458,7 +459,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             self._task_failure = TypeError(f"cannot serialise continue-as-new arguments: {err}")
             return
         attrs = command_pb.ContinueAsNewWorkflowExecutionCommandAttributes(
-            workflow_type=common.WorkflowType(name=exc.workflow or self._definition.name),
+            workflow_type=common.WorkflowType(
+                name=exc.workflow or self._definition.name or self.workflow_info().workflow_type
+            ),
             task_queue=taskqueue.TaskQueue(name=exc.task_queue or self._task_queue),
             input=common.Payloads(payloads=payloads),
         )

@@ -20,7 +20,7 @@ import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
@@ -41,7 +41,11 @@ from sdk.worker import _history as h
 from sdk.worker._history_updates import jobs_from_messages
 from sdk.worker._local_activity_runner import HEARTBEAT_FRACTION, LocalActivityRunner, drive
 from sdk.worker._workflow_instance import QueryError, WorkflowInstance, WorkflowTaskError
+from sdk.worker._workflow_kinds import fails_workflow, nondeterminism_failure
 from sdk.workflow import NondeterminismError, _Definition
+
+if TYPE_CHECKING:
+    from sdk.worker._eager_activities import EagerActivities
 
 logger = logging.getLogger("sdk.worker")
 
@@ -190,7 +194,8 @@ class WorkflowWorker:
         self._namespace = namespace
         self._identity = identity
         self._task_queue = task_queue
-        self._definitions = {d.name: d for d in definitions}
+        self._definitions = {d.name: d for d in definitions if not d.dynamic}
+        self._dynamic = next((d for d in definitions if d.dynamic), None)
         self._converter = converter
         self._max_cached = max_cached_workflows
         self._deadlock_timeout = deadlock_timeout.total_seconds() if deadlock_timeout else None
@@ -207,6 +212,8 @@ class WorkflowWorker:
             max_workers=max_concurrent_workflow_tasks + 4, thread_name_prefix="tempo-workflow"
         )
         self.sticky_queue = f"{identity}-sticky-{uuid.uuid4().hex[:12]}" if max_cached_workflows > 0 else ""
+        self.eager_activities: EagerActivities | None = None
+        """Set by the Worker when it also runs activities on this task queue."""
 
     # --- polling ------------------------------------------------------------------------
 
@@ -330,7 +337,10 @@ class WorkflowWorker:
                 messages = messages + more_messages
         except Exception as err:
             self._evict(run_id, run)
-            await self._fail_task(task, err)
+            if run is not None and isinstance(err, NondeterminismError) and fails_workflow(run.definition, err):
+                await self._fail_workflow_for(task, err)
+            else:
+                await self._fail_task(task, err)
             return
         query_results = {query_id: self._answer(run, query) for query_id, query in task.queries.items()}
         request = rr.RespondWorkflowTaskCompletedRequest(
@@ -372,9 +382,13 @@ class WorkflowWorker:
             # query) to our sticky queue before the reply call returns.
             self._cache[run_id] = run
             self._cache.move_to_end(run_id)
+        eager = self.eager_activities
+        reserved = await eager.request(request.commands) if eager is not None and not self._stopping else 0
         try:
-            await self._service.RespondWorkflowTaskCompleted(request, timeout=30)
+            response = await self._service.RespondWorkflowTaskCompleted(request, timeout=30)
         except grpc.aio.AioRpcError as err:
+            if eager is not None:
+                eager.hand_over([], reserved)
             # NOT_FOUND: the task is stale (timed out, or the run closed). UnhandledCommand:
             # events arrived while we closed the run; the server retries the task with
             # them. Anything else: we cannot know what the server kept. In every case
@@ -389,6 +403,12 @@ class WorkflowWorker:
             )
             self._evict(run_id, run)
             return
+        except BaseException:
+            if eager is not None:
+                eager.hand_over([], reserved)  # cancelled: the reserved slots must not leak
+            raise
+        if eager is not None:
+            eager.hand_over(response.activity_tasks, reserved)
         if keep:
             self._trim_cache()
         else:
@@ -419,7 +439,7 @@ class WorkflowWorker:
 
     def _new_run(self, task: rr.PollWorkflowTaskQueueResponse) -> WorkflowRun:
         type_name = task.workflow_type.name
-        definition = self._definitions.get(type_name)
+        definition = self._definitions.get(type_name) or self._dynamic
         if definition is None:
             raise WorkflowTaskError(
                 f"workflow type {type_name!r} is not registered on this worker "
@@ -541,6 +561,22 @@ class WorkflowWorker:
             await self._service.RespondQueryTaskCompleted(request, timeout=30)
         except grpc.aio.AioRpcError as err:
             logger.warning("answering a query failed: %s: %s", err.code().name, err.details())
+
+    async def _fail_workflow_for(self, task: rr.PollWorkflowTaskQueueResponse, err: NondeterminismError) -> None:
+        """NondeterminismError is among the failure exception types: fail the workflow."""
+        logger.warning("failing workflow %s: %s", task.workflow_execution.workflow_id, err)
+        try:
+            await self._service.RespondWorkflowTaskCompleted(
+                rr.RespondWorkflowTaskCompletedRequest(
+                    task_token=task.task_token,
+                    commands=[nondeterminism_failure(err)],
+                    identity=self._identity,
+                    namespace=self._namespace,
+                ),
+                timeout=30,
+            )
+        except grpc.aio.AioRpcError as rpc_err:
+            logger.warning("failing workflow %s failed: %s", task.workflow_execution.workflow_id, rpc_err.details())
 
     async def _fail_task(self, task: rr.PollWorkflowTaskQueueResponse, err: Exception) -> None:
         cause = (

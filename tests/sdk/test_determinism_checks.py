@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -129,7 +130,7 @@ def test_a_workflow_defined_with_sandboxed_false_is_not_checked() -> None:
 
 
 async def test_a_workflow_reading_the_clock_fails_its_task_while_its_activity_does_io(
-    client: Client, task_queue: str
+    client: Client, task_queue: str, activity_executor: ThreadPoolExecutor
 ) -> None:
     workflow_id = f"clock-{uuid.uuid4().hex[:8]}"
     async with Worker(
@@ -137,6 +138,7 @@ async def test_a_workflow_reading_the_clock_fails_its_task_while_its_activity_do
         task_queue=task_queue,
         workflows=[determinism_app.ReadsTheClock, determinism_app.UsesTheReplacements],
         activities=[determinism_app.blocking_io],
+        activity_executor=activity_executor,
     ):
         handle = await client.start_workflow(determinism_app.ReadsTheClock.run, id=workflow_id, task_queue=task_queue)
 

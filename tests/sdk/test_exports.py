@@ -75,11 +75,19 @@ def test_workflow_module_exports() -> None:
 def test_activity_and_worker_exports() -> None:
     assert sorted(activity.__all__) == [
         "Info",
+        "LoggerAdapter",
         "NotInActivityError",
+        "RawValue",
         "defn",
         "heartbeat",
         "info",
         "is_cancelled",
+        "logger",
+        "payload_converter",
+        "raise_complete_async",
+        "shield_thread_cancel_exception",
+        "wait_for_cancelled",
+        "wait_for_cancelled_sync",
     ]
     assert sorted(worker.__all__) == [
         "NondeterminismError",
@@ -93,6 +101,7 @@ def test_activity_and_worker_exports() -> None:
     # What a Replayer raises, importable from where users import the Replayer.
     assert worker.NondeterminismError is workflow.NondeterminismError
     assert issubclass(worker.RestrictedWorkflowAccessError, workflow.NondeterminismError)
+    assert all(hasattr(activity, name) for name in activity.__all__)
     assert sdk.Worker is worker.Worker
     assert sdk.Replayer is worker.Replayer
     assert sdk.workflow is workflow and sdk.activity is activity

@@ -7,6 +7,7 @@ import collections
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -44,8 +45,16 @@ class Resumer:
         )
 
 
-async def test_a_retried_sync_activity_resumes_from_its_last_heartbeat(client: Client, task_queue: str) -> None:
-    async with Worker(client, task_queue=task_queue, workflows=[Resumer], activities=[count_up_slowly]):
+async def test_a_retried_sync_activity_resumes_from_its_last_heartbeat(
+    client: Client, task_queue: str, activity_executor: ThreadPoolExecutor
+) -> None:
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[Resumer],
+        activities=[count_up_slowly],
+        activity_executor=activity_executor,
+    ):
         attempt, resumed_from, in_pool = await client.execute_workflow(
             Resumer.run, id=f"resumer-{uuid.uuid4().hex[:8]}", task_queue=task_queue
         )

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -219,7 +220,7 @@ class Canceller:
 
 @pytest.mark.parametrize("activity_fn", [heartbeating_until_cancelled, blocking_heartbeater])
 async def test_cancelling_an_activity_reaches_it_through_its_heartbeat(
-    client: Client, task_queue: str, activity_fn: Any
+    client: Client, task_queue: str, activity_fn: Any, activity_executor: ThreadPoolExecutor
 ) -> None:
     workflow_id = f"cancel-{uuid.uuid4().hex[:8]}"
     async with Worker(
@@ -227,6 +228,7 @@ async def test_cancelling_an_activity_reaches_it_through_its_heartbeat(
         task_queue=task_queue,
         workflows=[Canceller],
         activities=[activity_fn],
+        activity_executor=activity_executor,
     ):
         handle = await client.start_workflow(
             Canceller.run, activity_fn.__tempo_name__, id=workflow_id, task_queue=task_queue
