@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ActivityError, TimeoutError, TimeoutType
 from temporalio.testing import WorkflowEnvironment
@@ -117,3 +118,14 @@ async def test_with_auto_time_skipping_disabled_timers_take_wall_time(env: Workf
             OfficialSleepRetryWait.run, [600.0, 0.1, 0.0], id=f"wf-{uuid.uuid4()}", task_queue=task_queue
         )
         assert time.monotonic() - wall_start < 1.5
+
+
+async def test_the_operator_service_is_served_beside_the_others(env: WorkflowEnvironment) -> None:
+    """As on the Java test server, the SDK's operator calls work: a search attribute added is listed."""
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace="default", search_attributes={"CustomerId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD}
+        )
+    )
+    listed = await env.client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace="default"))
+    assert listed.custom_attributes["CustomerId"] == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
