@@ -32,6 +32,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk import activity as _activity
 from sdk._payload_codec import CodecService
+from sdk._workflow_definitions import _Definition
 from sdk.exceptions import RPCError
 from sdk.worker._activity_worker import ActivityWorker
 from sdk.worker._determinism import RestrictedWorkflowAccessError
@@ -40,7 +41,7 @@ from sdk.worker._replayer import Replayer, ReplayResult, ReplayResults
 from sdk.worker._workflow_instance import WorkflowTaskError
 from sdk.worker._workflow_kinds import with_worker_failure_types
 from sdk.worker._workflow_worker import WorkflowWorker
-from sdk.workflow import NondeterminismError, _Definition
+from sdk.workflow import NondeterminismError
 
 if TYPE_CHECKING:
     from sdk.client import Client

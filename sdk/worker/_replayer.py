@@ -13,12 +13,12 @@ from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
 from sdk._payload_codec import decoded_copy
+from sdk._workflow_definitions import _Definition
 from sdk._workflow_history import WorkflowHistory, parse_history
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._workflow_instance import WorkflowInstance
 from sdk.worker._workflow_worker import WorkflowRun, activate_in_thread, check_replayed
-from sdk.workflow import _Definition
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,14 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk import activity
 from sdk._payload_codec import decode_task
+from sdk._workflow_definitions import _Definition
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._history_updates import jobs_from_messages
 from sdk.worker._local_activity_runner import HEARTBEAT_FRACTION, LocalActivityRunner, drive
 from sdk.worker._workflow_instance import QueryError, WorkflowInstance, WorkflowTaskError
 from sdk.worker._workflow_kinds import fails_workflow, nondeterminism_failure
-from sdk.workflow import NondeterminismError, _Definition
+from sdk.workflow import NondeterminismError
 
 if TYPE_CHECKING:
     from sdk.worker._eager_activities import EagerActivities
