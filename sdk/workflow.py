@@ -42,9 +42,9 @@ import logging
 import random as _random
 import uuid as _uuid
 from abc import abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sdk._client_types import RetryPolicy
 from sdk._options import (
@@ -190,6 +190,7 @@ class ContinueAsNewError(BaseException):
         task_queue: str | None,
         run_timeout: timedelta | None,
         task_timeout: timedelta | None,
+        headers: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__("continue as new")
         self.input_args = list(args)
@@ -197,6 +198,8 @@ class ContinueAsNewError(BaseException):
         self.task_queue = task_queue
         self.run_timeout = run_timeout
         self.task_timeout = task_timeout
+        self.headers = dict(headers or {})
+        """Header payloads of the new run (set by workflow interceptors)."""
 
 
 # --- runtime --------------------------------------------------------------------------------
@@ -268,6 +271,10 @@ class _Runtime(ContextRuntime):
 
     @abstractmethod
     def workflow_payload_converter(self) -> Any: ...
+
+    def workflow_continue_as_new(self, error: ContinueAsNewError) -> NoReturn:
+        """Raise ``error`` (a worker passes it through its workflow interceptors first)."""
+        raise error
 
 
 def in_workflow() -> bool:
@@ -534,7 +541,7 @@ def continue_as_new(
         TypeError: A timeout that is not a ``timedelta``.
         ValueError: A timeout that is not positive.
     """
-    _Runtime.current()
+    runtime = _Runtime.current()
     for option, value in (("run_timeout", run_timeout), ("task_timeout", task_timeout)):
         check_timeout(option, value)
     workflow_name: str | None
@@ -544,7 +551,7 @@ def continue_as_new(
         workflow_name = getattr(workflow, "__tempo_name__", None)
         if workflow_name is None:
             raise TypeError(f"{workflow!r} is not a @workflow.run method")
-    raise ContinueAsNewError(args, workflow_name, task_queue, run_timeout, task_timeout)
+    runtime.workflow_continue_as_new(ContinueAsNewError(args, workflow_name, task_queue, run_timeout, task_timeout))
 
 
 class _ReplayAwareLogger(logging.LoggerAdapter):  # type: ignore[type-arg]

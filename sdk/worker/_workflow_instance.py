@@ -21,7 +21,7 @@ import random
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn, cast
 
 from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
@@ -33,7 +33,7 @@ from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from sdk._client_types import to_duration
 from sdk._options import ActivityOptions, ChildWorkflowOptions
 from sdk._workflow_children import ChildWorkflowHandle
-from sdk._workflow_definitions import _Definition, _SignalDefinition
+from sdk._workflow_definitions import _Definition
 from sdk._workflow_handlers import RawValue, ReadOnlyContextError, UpdateInfo
 from sdk._workflow_local_activities import LocalActivityOptions
 from sdk.common import SearchAttributeUpdate
@@ -43,10 +43,24 @@ from sdk.worker import _history as h
 from sdk.worker import _workflow_commands as commands
 from sdk.worker._activity_steps import Activities
 from sdk.worker._determinism import restricted
+from sdk.worker._interceptor import (
+    ContinueAsNewInput,
+    ExecuteWorkflowInput,
+    HandleQueryInput,
+    HandleSignalInput,
+    SignalChildWorkflowInput,
+    SignalExternalWorkflowInput,
+    StartActivityInput,
+    StartChildWorkflowInput,
+    StartLocalActivityInput,
+    WorkflowInboundInterceptor,
+    WorkflowOutboundInterceptor,
+)
 from sdk.worker._local_activities import LocalActivities, LocalActivityFuture, ResolveLocalActivity
 from sdk.worker._other_workflows import OtherWorkflows
 from sdk.worker._patches import Patches
 from sdk.worker._updates import Handlers
+from sdk.worker._workflow_interceptors import RunWorkflow, WorkflowCalls, chain, run_at_once
 from sdk.worker._workflow_kinds import fails_workflow, run_arguments
 from sdk.worker._workflow_loop import TimerHandle, WorkflowLoop, running
 from sdk.worker._workflow_properties import WorkflowProperties, info_from_start
@@ -92,8 +106,12 @@ class WorkflowInstance(WorkflowLoop, _Runtime):
         run_id: str,
         task_queue: str,
         converter: DataConverter,
+        interceptor_classes: Sequence[type[WorkflowInboundInterceptor]] = (),
     ) -> None:
         super().__init__()
+        self._interceptor_classes = tuple(interceptor_classes)
+        self._inbound: WorkflowInboundInterceptor = RunWorkflow(self)
+        self._outbound: WorkflowOutboundInterceptor = WorkflowCalls(self)
         self._definition = definition
         self._converter = converter
         self._namespace = namespace
@@ -200,8 +218,10 @@ class WorkflowInstance(WorkflowLoop, _Runtime):
             self.local_activities.check_markers_used(activation.started_event_id)
         return self._finalised_commands()
 
-    def query(self, name: str, args: Sequence[common.Payload]) -> common.Payload:
-        """Answer a query from the current state.
+    def query(
+        self, name: str, args: Sequence[common.Payload], headers: Mapping[str, common.Payload] | None = None
+    ) -> common.Payload:
+        """Answer a query from the current state (through the workflow's inbound interceptors).
 
         Raises:
             QueryError: Unknown query, bad arguments, or the handler raised.
@@ -224,8 +244,9 @@ class WorkflowInstance(WorkflowLoop, _Runtime):
                 values = self._converter.from_payloads(args, _hints(definition.fn)[0])
             else:
                 values = [name, [RawValue(p) for p in args]]
+            query = HandleQueryInput("", name, values, dict(headers or {}))
             with running(self), restricted(self._definition.sandboxed):
-                result = definition.fn(self._object, *values)
+                result = run_at_once(self._inbound.handle_query(query))
             return self._converter.to_payload(result)
         except Exception as err:
             raise QueryError(f"query {name!r} failed: {type(err).__name__}: {err}") from err
@@ -272,6 +293,7 @@ class WorkflowInstance(WorkflowLoop, _Runtime):
         try:
             with running(self):
                 self._object = self._definition.cls()
+                self._inbound = chain(self, self._interceptor_classes)
         except Exception as err:
             raise WorkflowTaskError(
                 f"creating workflow {self._definition.name!r} failed: {type(err).__name__}: {err}"
@@ -285,7 +307,10 @@ class WorkflowInstance(WorkflowLoop, _Runtime):
             raise WorkflowTaskError(
                 f"cannot decode the arguments of workflow {self._definition.name!r}: {err}"
             ) from err
-        coro = self._definition.run_fn(self._object, *args)
+        assert self._info is not None
+        coro = self._inbound.execute_workflow(
+            ExecuteWorkflowInput(self._definition.cls, self._definition.run_fn, args, self._info.headers)
+        )
         self._run_task = self.create_task(coro, name=f"workflow {self._definition.name} run")
         self._run_task.add_done_callback(self._on_run_done)
 
@@ -311,14 +336,10 @@ class WorkflowInstance(WorkflowLoop, _Runtime):
             except Exception as err:
                 logger.warning("signal %r dropped: cannot decode its arguments: %s", job.name, err)
                 return
-        task = self.create_task(self._run_signal(definition, args), name=f"signal {job.name}")
+        signal = HandleSignalInput(job.name, args, job.headers)
+        task = self.create_task(self._inbound.handle_signal(signal), name=f"signal {job.name}")
         task.add_done_callback(self._on_handler_done)
         self._handlers.track_signal(task, job.name, definition.unfinished_policy)
-
-    async def _run_signal(self, definition: _SignalDefinition, args: list[Any]) -> None:
-        result = definition.fn(self._object, *args)
-        if definition.is_async:
-            await result
 
     def _apply_fire_timer(self, job: h.FireTimer) -> None:
         handle = self._timers.pop(job.seq, None)
@@ -394,6 +415,7 @@ class WorkflowInstance(WorkflowLoop, _Runtime):
             input=common.Payloads(payloads=payloads),
             workflow_run_timeout=to_duration(exc.run_timeout),
             workflow_task_timeout=to_duration(exc.task_timeout),
+            header=common.Header(fields=exc.headers) if exc.headers else None,
         )
         self._close(commands.continue_as_new(attrs))
 
@@ -496,6 +518,9 @@ class WorkflowInstance(WorkflowLoop, _Runtime):
     # --- _Runtime ---------------------------------------------------------------------
 
     def workflow_info(self) -> Info:
+        return self._outbound.info()
+
+    def _current_info(self) -> Info:
         if self._info is None:
             raise RuntimeError("workflow not started")
         if self._info.history_length != self._history_length:
@@ -563,17 +588,20 @@ class WorkflowInstance(WorkflowLoop, _Runtime):
     def workflow_start_activity(
         self, activity: str, args: Sequence[Any], options: ActivityOptions, result_type: Any
     ) -> asyncio.Future[Any]:
-        return self._activity_steps.start(activity, args, options, result_type)
+        future = self._outbound.start_activity(StartActivityInput(activity, args, options, {}, result_type))
+        return cast(asyncio.Future[Any], future)
 
     def workflow_start_local_activity(
         self, activity: str, args: Sequence[Any], options: LocalActivityOptions, result_type: Any
     ) -> LocalActivityFuture:
-        return self.local_activities.start(activity, args, options, result_type)
+        future = self._outbound.start_local_activity(StartLocalActivityInput(activity, args, options, {}, result_type))
+        return cast(LocalActivityFuture, future)
 
     async def workflow_start_child_workflow(
         self, workflow: str, args: Sequence[Any], options: ChildWorkflowOptions, result_type: Any
     ) -> ChildWorkflowHandle:
-        return await self._others.start_child(workflow, args, options, result_type)
+        start = StartChildWorkflowInput(workflow, args, options, {}, result_type)
+        return await self._outbound.start_child_workflow(start)
 
     def workflow_cancel_child(self, handle: ChildWorkflowHandle, msg: Any) -> bool:
         return self._others.cancel_child(handle, msg)
@@ -581,7 +609,19 @@ class WorkflowInstance(WorkflowLoop, _Runtime):
     async def workflow_signal_external(
         self, workflow_id: str, run_id: str | None, child_only: bool, signal: str, args: Sequence[Any]
     ) -> None:
-        await self._others.signal(workflow_id, run_id, child_only, signal, args)
+        if child_only:
+            await self._outbound.signal_child_workflow(SignalChildWorkflowInput(signal, args, workflow_id, {}))
+        else:
+            await self._outbound.signal_external_workflow(
+                SignalExternalWorkflowInput(signal, args, self._namespace, workflow_id, run_id, {})
+            )
+
+    def workflow_continue_as_new(self, error: ContinueAsNewError) -> NoReturn:
+        self._outbound.continue_as_new(
+            ContinueAsNewInput(
+                error.workflow, error.input_args, error.task_queue, error.run_timeout, error.task_timeout, error.headers
+            )
+        )
 
     async def workflow_cancel_external(self, workflow_id: str, run_id: str | None, reason: str) -> None:
         await self._others.cancel_external(workflow_id, run_id, reason)
