@@ -157,12 +157,11 @@ class Handlers:
         headers = dict(job.request.input.header.fields)
         try:
             args = self._arguments(job, definition)
-            if not instance._replaying:
+            if definition.validator is not None and not instance._replaying:
                 with self._read_only():
                     instance._inbound.handle_update_validator(HandleUpdateInput(job.update_id, job.name, args, headers))
-                if definition.validator is not None:
-                    # Decoded again: the validator may have changed the values it was given.
-                    args = self._arguments(job, definition)
+                # Decoded again: the validator may have changed the values it was given.
+                args = self._arguments(job, definition)
         except Exception as err:
             if isinstance(err, ReadOnlyContextError):
                 raise  # a validator that starts steps is a bug: fail the task
