@@ -1,0 +1,70 @@
+"""OpenTelemetry tracing through interceptors: our TracingInterceptor and the official SDK's
+make one trace, whichever SDK's client drives whichever SDK's worker."""
+
+from __future__ import annotations
+
+import pytest
+import temporalio.contrib.opentelemetry
+
+from sdk.contrib.opentelemetry import TracingInterceptor
+from tests.sdk.traced_runs import SDKS, clients, drive, worker
+from tests.sdk.tracing_spans import attribute_names, in_memory_tracer, span_tree, trace_ids
+
+# What the official SDK's interceptor records for the run, client and worker alike.
+EXPECTED_TREE = {
+    ("test", None, "INTERNAL"),
+    ("StartWorkflow:Traced", "test", "CLIENT"),
+    ("RunWorkflow:Traced", "StartWorkflow:Traced", "SERVER"),
+    ("StartActivity:greet", "StartWorkflow:Traced", "CLIENT"),
+    ("RunActivity:greet", "StartActivity:greet", "SERVER"),
+    ("QueryWorkflow:current", "test", "CLIENT"),
+    ("HandleQuery:current", "QueryWorkflow:current", "SERVER"),
+    ("StartWorkflowUpdate:approve", "test", "CLIENT"),
+    ("ValidateUpdate:approve", "StartWorkflow:Traced", "SERVER"),
+    ("HandleUpdate:approve", "StartWorkflow:Traced", "SERVER"),
+    ("SignalWorkflow:proceed", "test", "CLIENT"),
+    ("HandleSignal:proceed", "StartWorkflow:Traced", "SERVER"),
+    ("CompleteWorkflow:Traced", "StartWorkflow:Traced", "INTERNAL"),
+}
+WORKFLOW_ATTRIBUTES = ("temporalRunID", "temporalWorkflowID")
+CLIENT_ATTRIBUTES = ("temporalWorkflowID",)
+EXPECTED_ATTRIBUTES = {
+    ("test", ()),
+    ("StartWorkflow:Traced", CLIENT_ATTRIBUTES),
+    ("QueryWorkflow:current", CLIENT_ATTRIBUTES),
+    ("StartWorkflowUpdate:approve", CLIENT_ATTRIBUTES),
+    ("SignalWorkflow:proceed", CLIENT_ATTRIBUTES),
+    ("RunActivity:greet", ("temporalActivityID", "temporalRunID", "temporalWorkflowID")),
+    *(
+        (name, WORKFLOW_ATTRIBUTES)
+        for name in (
+            "RunWorkflow:Traced",
+            "StartActivity:greet",
+            "HandleQuery:current",
+            "ValidateUpdate:approve",
+            "HandleUpdate:approve",
+            "HandleSignal:proceed",
+            "CompleteWorkflow:Traced",
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("worker_sdk", SDKS)
+@pytest.mark.parametrize("client_sdk", SDKS)
+async def test_one_trace_runs_through_both_sdks_clients_and_workers(
+    server_address: str, task_queue: str, client_sdk: str, worker_sdk: str
+) -> None:
+    tracer, exporter = in_memory_tracer()
+    ours = TracingInterceptor(tracer)
+    official = temporalio.contrib.opentelemetry.TracingInterceptor(tracer)
+    async with (
+        clients(server_address, [ours], [official]) as connected,
+        worker(worker_sdk, connected[worker_sdk], task_queue),
+    ):
+        with tracer.start_as_current_span("test"):
+            assert await drive(client_sdk, connected[client_sdk], task_queue) == "hello ann"
+    spans = exporter.get_finished_spans()
+    assert len(trace_ids(spans)) == 1
+    assert span_tree(spans) == EXPECTED_TREE
+    assert attribute_names(spans) == EXPECTED_ATTRIBUTES
