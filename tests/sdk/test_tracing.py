@@ -7,8 +7,8 @@ import pytest
 import temporalio.contrib.opentelemetry
 
 from sdk.contrib.opentelemetry import TracingInterceptor
-from tests.sdk.traced_runs import SDKS, clients, drive, worker
-from tests.sdk.tracing_spans import attribute_names, in_memory_tracer, span_tree, trace_ids
+from tests.sdk.traced_runs import SDKS, clients, drive, drive_family, worker
+from tests.sdk.tracing_spans import attribute_names, in_memory_tracer, span_counts, span_tree, trace_ids
 
 # What the official SDK's interceptor records for the run, client and worker alike.
 EXPECTED_TREE = {
@@ -68,3 +68,38 @@ async def test_one_trace_runs_through_both_sdks_clients_and_workers(
     assert len(trace_ids(spans)) == 1
     assert span_tree(spans) == EXPECTED_TREE
     assert attribute_names(spans) == EXPECTED_ATTRIBUTES
+
+
+# Two runs (one continued as new), each with a local activity and a child it signals.
+EXPECTED_FAMILY_SPANS = {
+    ("test", None, "INTERNAL"): 1,
+    ("StartWorkflow:TracedFamily", "test", "CLIENT"): 1,
+    ("RunWorkflow:TracedFamily", "StartWorkflow:TracedFamily", "SERVER"): 2,
+    ("StartActivity:greet", "StartWorkflow:TracedFamily", "CLIENT"): 2,
+    ("RunActivity:greet", "StartActivity:greet", "SERVER"): 2,
+    ("StartChildWorkflow:TracedChild", "StartWorkflow:TracedFamily", "CLIENT"): 2,
+    ("RunWorkflow:TracedChild", "StartChildWorkflow:TracedChild", "SERVER"): 2,
+    ("SignalChildWorkflow:poke", "StartWorkflow:TracedFamily", "SERVER"): 2,
+    ("HandleSignal:poke", "StartChildWorkflow:TracedChild", "SERVER"): 2,
+    ("CompleteWorkflow:TracedChild", "StartChildWorkflow:TracedChild", "INTERNAL"): 2,
+    ("CompleteWorkflow:TracedFamily", "StartWorkflow:TracedFamily", "INTERNAL"): 1,
+}
+
+
+@pytest.mark.parametrize("worker_sdk", SDKS)
+@pytest.mark.parametrize("client_sdk", SDKS)
+async def test_the_trace_follows_local_activities_children_and_continue_as_new(
+    server_address: str, task_queue: str, client_sdk: str, worker_sdk: str
+) -> None:
+    tracer, exporter = in_memory_tracer()
+    ours = TracingInterceptor(tracer)
+    official = temporalio.contrib.opentelemetry.TracingInterceptor(tracer)
+    async with (
+        clients(server_address, [ours], [official]) as connected,
+        worker(worker_sdk, connected[worker_sdk], task_queue),
+    ):
+        with tracer.start_as_current_span("test"):
+            assert await drive_family(connected[client_sdk], task_queue) == "hello local, poked"
+    spans = exporter.get_finished_spans()
+    assert len(trace_ids(spans)) == 1
+    assert span_counts(spans) == EXPECTED_FAMILY_SPANS

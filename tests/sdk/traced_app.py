@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from temporalio.api.common.v1 import Payload
 
@@ -55,6 +55,40 @@ class Traced:
     @workflow.query
     def current(self) -> str:
         return self.stage
+
+
+@workflow.defn(name="TracedChild")
+class TracedChild:
+    def __init__(self) -> None:
+        self.poked = False
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self.poked)
+        return "poked"
+
+    @workflow.signal
+    def poke(self) -> None:
+        self.poked = True
+
+
+@workflow.defn(name="TracedFamily")
+class TracedFamily:
+    """A local activity, a child it signals, and one continue-as-new."""
+
+    @workflow.run
+    async def run(self, runs_left: int) -> str:
+        greeting: str = await workflow.execute_local_activity(
+            greet, "local", start_to_close_timeout=timedelta(seconds=10)
+        )
+        child = await workflow.start_child_workflow(
+            TracedChild.run, id=f"{workflow.info().workflow_id}-child-{runs_left}"
+        )
+        await child.signal(TracedChild.poke)
+        answer: str = await child
+        if runs_left > 0:
+            workflow.continue_as_new(runs_left - 1)
+        return f"{greeting}, {answer}"
 
 
 def origin(headers: Mapping[str, Payload]) -> str:
@@ -141,6 +175,22 @@ class _TaggingWorkflowOutbound(worker.WorkflowOutboundInterceptor):
     def start_activity(self, input: worker.StartActivityInput) -> Any:
         input.headers = self.recorder.tag(input.headers)
         return super().start_activity(input)
+
+    def start_local_activity(self, input: worker.StartLocalActivityInput) -> Any:
+        input.headers = self.recorder.tag(input.headers)
+        return super().start_local_activity(input)
+
+    async def start_child_workflow(self, input: worker.StartChildWorkflowInput) -> Any:
+        input.headers = self.recorder.tag(input.headers)
+        return await super().start_child_workflow(input)
+
+    async def signal_child_workflow(self, input: worker.SignalChildWorkflowInput) -> None:
+        input.headers = self.recorder.tag(input.headers)
+        await super().signal_child_workflow(input)
+
+    def continue_as_new(self, input: worker.ContinueAsNewInput) -> NoReturn:
+        input.headers = self.recorder.tag(input.headers)
+        super().continue_as_new(input)
 
 
 class _RecordingActivity(worker.ActivityInboundInterceptor):

@@ -34,13 +34,18 @@ async def clients(server_address: str, ours: Sequence[Any], official: Sequence[A
 async def worker(sdk: str, client: Any, task_queue: str) -> AsyncIterator[None]:
     """A worker of ``sdk`` running ``Traced``; it takes its interceptors from ``client``."""
     if sdk == "ours":
-        async with Worker(client, task_queue=task_queue, workflows=[traced_app.Traced], activities=[traced_app.greet]):
+        async with Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[traced_app.Traced, traced_app.TracedFamily, traced_app.TracedChild],
+            activities=[traced_app.greet],
+        ):
             yield
         return
     async with temporalio.worker.Worker(
         client,
         task_queue=task_queue,
-        workflows=[official_traced_app.Traced],
+        workflows=[official_traced_app.Traced, official_traced_app.TracedFamily, official_traced_app.TracedChild],
         activities=[official_traced_app.greet],
         workflow_runner=UnsandboxedWorkflowRunner(),
     ):
@@ -60,4 +65,11 @@ async def drive(sdk: str, client: Any, task_queue: str) -> str:
     await eventually(greeted)
     assert await handle.execute_update("approve", "bob") == "approved by bob"
     await handle.signal("proceed")
+    return str(await handle.result())
+
+
+async def drive_family(client: Any, task_queue: str) -> str:
+    """Run ``TracedFamily`` through one continue-as-new with either SDK's client."""
+    workflow_id = f"family-{uuid.uuid4().hex[:8]}"
+    handle = await client.start_workflow("TracedFamily", 1, id=workflow_id, task_queue=task_queue)
     return str(await handle.result())

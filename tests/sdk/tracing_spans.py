@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -16,10 +18,17 @@ def in_memory_tracer() -> tuple[Tracer, InMemorySpanExporter]:
     return provider.get_tracer("tests"), exporter
 
 
+def span_counts(spans: tuple[ReadableSpan, ...]) -> Counter[tuple[str, str | None, str]]:
+    """How many spans there are of each name, parent's name (None for a root) and kind."""
+    names = {span.context.span_id: span.name for span in spans if span.context is not None}
+    return Counter(
+        (span.name, names.get(span.parent.span_id) if span.parent else None, span.kind.name) for span in spans
+    )
+
+
 def span_tree(spans: tuple[ReadableSpan, ...]) -> set[tuple[str, str | None, str]]:
     """Each span's name with its parent's name (None for a root) and its kind."""
-    names = {span.context.span_id: span.name for span in spans if span.context is not None}
-    return {(span.name, names.get(span.parent.span_id) if span.parent else None, span.kind.name) for span in spans}
+    return set(span_counts(spans))
 
 
 def attribute_names(spans: tuple[ReadableSpan, ...]) -> set[tuple[str, tuple[str, ...]]]:
