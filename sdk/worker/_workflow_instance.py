@@ -21,6 +21,7 @@ import random
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from types import FrameType
 from typing import Any, NoReturn, cast
 
 from temporalio.api.command.v1 import message_pb2 as command_pb
@@ -712,10 +713,23 @@ class WorkflowInstance(WorkflowLoop, _Runtime):
     def _stack_trace(self) -> str:
         stacks = []
         for task in asyncio.all_tasks(self):
-            frames = task.get_stack()
-            lines = traceback.format_list(traceback.extract_stack(frames[-1])) if frames else []
+            # The whole chain of awaits (interceptors, then the workflow's own code), outermost first.
+            frames = _awaited_frames(task.get_coro())
+            lines = traceback.format_list(traceback.StackSummary.extract((f, f.f_lineno) for f in frames))
             stacks.append(f"{task.get_name()}:\n" + "".join(lines))
         return "\n".join(stacks)
+
+
+def _awaited_frames(coro: Any) -> list[FrameType]:
+    """The frames of a suspended coroutine and of each coroutine it awaits, down to the last."""
+    frames = []
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is None:
+            break
+        frames.append(frame)
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return frames
 
 
 def _time_out(future: asyncio.Future[bool]) -> None:

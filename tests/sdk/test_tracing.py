@@ -7,7 +7,7 @@ import pytest
 import temporalio.contrib.opentelemetry
 
 from sdk.contrib.opentelemetry import TracingInterceptor
-from tests.sdk.traced_runs import SDKS, clients, drive, drive_family, worker
+from tests.sdk.traced_runs import SDKS, clients, drive, drive_family, run_worker
 from tests.sdk.tracing_spans import attribute_names, in_memory_tracer, span_counts, span_tree, trace_ids
 
 # What the official SDK's interceptor records for the run, client and worker alike.
@@ -60,7 +60,7 @@ async def test_one_trace_runs_through_both_sdks_clients_and_workers(
     official = temporalio.contrib.opentelemetry.TracingInterceptor(tracer)
     async with (
         clients(server_address, [ours], [official]) as connected,
-        worker(worker_sdk, connected[worker_sdk], task_queue),
+        run_worker(worker_sdk, connected[worker_sdk], task_queue),
     ):
         with tracer.start_as_current_span("test"):
             assert await drive(client_sdk, connected[client_sdk], task_queue) == "hello ann"
@@ -96,7 +96,7 @@ async def test_the_trace_follows_local_activities_children_and_continue_as_new(
     official = temporalio.contrib.opentelemetry.TracingInterceptor(tracer)
     async with (
         clients(server_address, [ours], [official]) as connected,
-        worker(worker_sdk, connected[worker_sdk], task_queue),
+        run_worker(worker_sdk, connected[worker_sdk], task_queue),
     ):
         with tracer.start_as_current_span("test"):
             assert await drive_family(connected[client_sdk], task_queue) == "hello local, poked"

@@ -31,7 +31,7 @@ async def clients(server_address: str, ours: Sequence[Any], official: Sequence[A
 
 
 @contextlib.asynccontextmanager
-async def worker(sdk: str, client: Any, task_queue: str) -> AsyncIterator[None]:
+async def run_worker(sdk: str, client: Any, task_queue: str) -> AsyncIterator[None]:
     """A worker of ``sdk`` running ``Traced``; it takes its interceptors from ``client``."""
     if sdk == "ours":
         async with Worker(
