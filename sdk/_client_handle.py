@@ -229,7 +229,7 @@ class WorkflowHandle:
             StartWorkflowUpdateInput(
                 self.id,
                 self.run_id,
-                id or str(uuid.uuid4()),
+                id,
                 name_of(update),
                 update_arguments(update_args, args),
                 wait_for_stage,

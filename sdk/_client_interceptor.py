@@ -82,7 +82,8 @@ class StartWorkflowUpdateInput:
 
     id: str
     run_id: str | None
-    update_id: str
+    update_id: str | None
+    """None: a new UUID, made when the request is."""
     update: str
     args: Sequence[Any]
     wait_for_stage: WorkflowUpdateStage
@@ -109,7 +110,8 @@ class UpdateWithStartStartWorkflowInput:
 class UpdateWithStartUpdateWorkflowInput:
     """The update half of an update-with-start call."""
 
-    update_id: str
+    update_id: str | None
+    """None: a new UUID, made when the request is."""
     update: str
     args: Sequence[Any]
     wait_for_stage: WorkflowUpdateStage

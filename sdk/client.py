@@ -450,7 +450,7 @@ class Client(BrowseCalls):
                     operation.workflow_type, operation.args, operation.options, {}, operation.result_type
                 ),
                 UpdateWithStartUpdateWorkflowInput(
-                    id or str(uuid.uuid4()),
+                    id,
                     name_of(update),
                     update_arguments(update_args, args),
                     wait_for_stage,

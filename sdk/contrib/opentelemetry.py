@@ -181,7 +181,9 @@ class _TracingClientOutbound(client.OutboundInterceptor):
         self, input: client.StartWorkflowUpdateWithStartInput
     ) -> client.WorkflowUpdateHandle:
         start, update = input.start_workflow_input, input.update_workflow_input
-        attributes = {"temporalWorkflowID": start.id, "temporalUpdateID": update.update_id}
+        attributes = {"temporalWorkflowID": start.id}
+        if update.update_id is not None:
+            attributes["temporalUpdateID"] = update.update_id
         with self.root.span(
             f"StartUpdateWithStartWorkflow:{start.workflow}", attributes=attributes, kind=SpanKind.CLIENT
         ):

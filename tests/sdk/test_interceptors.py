@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from sdk import client, worker
-from sdk.client import Client
+from sdk.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
+    WorkflowIdConflictPolicy,
+)
 from sdk.worker import Worker
 from tests.sdk import official_traced_app, traced_app
 from tests.sdk.traced_runs import SDKS, clients, drive, drive_family, run_worker
@@ -103,3 +110,133 @@ async def test_the_first_interceptor_is_outermost_and_the_clients_come_before_th
     finally:
         await our_client.close()
     assert calls == ["a start", "b start", "a activity", "b activity", "c activity"]
+
+
+class _ActivityCalls(worker.Interceptor):
+    """Records the heartbeats and info calls of activities, through the outbound chain."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def intercept_activity(self, next: worker.ActivityInboundInterceptor) -> worker.ActivityInboundInterceptor:
+        calls = self.calls
+
+        class Outbound(worker.ActivityOutboundInterceptor):
+            def info(self) -> Any:
+                found = super().info()
+                calls.append(f"info {found.activity_type}")
+                return found
+
+            def heartbeat(self, *details: Any) -> None:
+                calls.append(f"heartbeat {details}")
+                super().heartbeat(*details)
+
+        class Inbound(worker.ActivityInboundInterceptor):
+            def init(self, outbound: worker.ActivityOutboundInterceptor) -> None:
+                super().init(Outbound(outbound))
+
+        return Inbound(next)
+
+
+async def test_activity_heartbeats_and_info_go_through_the_outbound_interceptors(
+    client: Client, task_queue: str, activity_executor: ThreadPoolExecutor
+) -> None:
+    recorder = _ActivityCalls()
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[traced_app.Beats],
+        activities=[traced_app.beat, traced_app.beat_in_thread],
+        activity_executor=activity_executor,
+        interceptors=[recorder],
+    ):
+        result = await client.execute_workflow(
+            traced_app.Beats.run, id=f"beats-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+        )
+    assert result == ["beat", "beat_in_thread"]
+    assert recorder.calls == [
+        "heartbeat ('halfway',)",
+        "info beat",
+        "heartbeat ('halfway',)",
+        "info beat_in_thread",
+    ]
+
+
+class _ClientCalls(client.Interceptor):
+    """Records each client call that passes, with what it names."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def intercept_client(self, next: client.OutboundInterceptor) -> client.OutboundInterceptor:
+        calls = self.calls
+
+        class Calls(client.OutboundInterceptor):
+            async def start_workflow(self, input: client.StartWorkflowInput) -> client.WorkflowHandle:
+                calls.append(f"start {input.workflow}")
+                return await super().start_workflow(input)
+
+            async def start_update_with_start_workflow(
+                self, input: client.StartWorkflowUpdateWithStartInput
+            ) -> client.WorkflowUpdateHandle:
+                start, update = input.start_workflow_input, input.update_workflow_input
+                calls.append(f"update-with-start {start.workflow} {update.update}")
+                return await super().start_update_with_start_workflow(input)
+
+            async def describe_workflow(self, input: client.DescribeWorkflowInput) -> Any:
+                calls.append("describe")
+                return await super().describe_workflow(input)
+
+            async def signal_workflow(self, input: client.SignalWorkflowInput) -> None:
+                calls.append(f"signal {input.signal}")
+                await super().signal_workflow(input)
+
+            async def cancel_workflow(self, input: client.CancelWorkflowInput) -> None:
+                calls.append(f"cancel {input.reason}")
+                await super().cancel_workflow(input)
+
+            async def terminate_workflow(self, input: client.TerminateWorkflowInput) -> None:
+                calls.append(f"terminate {input.reason}")
+                await super().terminate_workflow(input)
+
+        return Calls(next)
+
+
+async def test_every_workflow_call_of_the_client_passes_its_interceptors(server_address: str, task_queue: str) -> None:
+    recorder = _ClientCalls()
+    our_client = await Client.connect(server_address, interceptors=[recorder])
+    try:
+        async with Worker(
+            our_client, task_queue=task_queue, workflows=[traced_app.Traced], activities=[traced_app.greet]
+        ):
+            operation = WithStartWorkflowOperation(
+                "Traced",
+                "ann",
+                id=f"traced-{uuid.uuid4().hex[:8]}",
+                task_queue=task_queue,
+                id_conflict_policy=WorkflowIdConflictPolicy.USE_EXISTING,
+            )
+            answer = await our_client.execute_update_with_start_workflow(
+                "approve", "bob", start_workflow_operation=operation
+            )
+            assert answer == "approved by bob"
+            handle = await operation.workflow_handle()
+            assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+            await handle.signal("proceed")
+            assert await handle.result() == "hello ann"
+            for ending in ("cancel", "terminate"):
+                other = await our_client.start_workflow(
+                    "Traced", "cy", id=f"traced-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+                )
+                await (other.cancel(reason="no longer wanted") if ending == "cancel" else other.terminate("stop"))
+    finally:
+        await our_client.close()
+    assert recorder.calls == [
+        "update-with-start Traced approve",
+        "describe",
+        "signal proceed",
+        "start Traced",
+        "cancel no longer wanted",
+        "start Traced",
+        "terminate stop",
+    ]

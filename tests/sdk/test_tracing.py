@@ -7,7 +7,7 @@ import pytest
 import temporalio.contrib.opentelemetry
 
 from sdk.contrib.opentelemetry import TracingInterceptor
-from tests.sdk.traced_runs import SDKS, clients, drive, drive_family, run_worker
+from tests.sdk.traced_runs import SDKS, clients, drive, drive_family, drive_update_with_start, run_worker
 from tests.sdk.tracing_spans import attribute_names, in_memory_tracer, span_counts, span_tree, trace_ids
 
 # What the official SDK's interceptor records for the run, client and worker alike.
@@ -103,3 +103,39 @@ async def test_the_trace_follows_local_activities_children_and_continue_as_new(
     spans = exporter.get_finished_spans()
     assert len(trace_ids(spans)) == 1
     assert span_counts(spans) == EXPECTED_FAMILY_SPANS
+
+
+EXPECTED_UPDATE_WITH_START_SPANS = {
+    ("test", None, "INTERNAL"): 1,
+    ("StartUpdateWithStartWorkflow:Traced", "test", "CLIENT"): 1,
+    ("RunWorkflow:Traced", "StartUpdateWithStartWorkflow:Traced", "SERVER"): 1,
+    ("ValidateUpdate:approve", "StartUpdateWithStartWorkflow:Traced", "SERVER"): 1,
+    ("HandleUpdate:approve", "StartUpdateWithStartWorkflow:Traced", "SERVER"): 1,
+    ("StartActivity:greet", "StartUpdateWithStartWorkflow:Traced", "CLIENT"): 1,
+    ("RunActivity:greet", "StartActivity:greet", "SERVER"): 1,
+    ("SignalWorkflow:proceed", "test", "CLIENT"): 1,
+    ("HandleSignal:proceed", "StartUpdateWithStartWorkflow:Traced", "SERVER"): 1,
+    ("CompleteWorkflow:Traced", "StartUpdateWithStartWorkflow:Traced", "INTERNAL"): 1,
+}
+
+
+@pytest.mark.parametrize("worker_sdk", SDKS)
+@pytest.mark.parametrize("client_sdk", SDKS)
+async def test_update_with_start_begins_the_workflows_trace(
+    server_address: str, task_queue: str, client_sdk: str, worker_sdk: str
+) -> None:
+    tracer, exporter = in_memory_tracer()
+    ours = TracingInterceptor(tracer)
+    official = temporalio.contrib.opentelemetry.TracingInterceptor(tracer)
+    async with (
+        clients(server_address, [ours], [official]) as connected,
+        run_worker(worker_sdk, connected[worker_sdk], task_queue),
+    ):
+        with tracer.start_as_current_span("test"):
+            result = await drive_update_with_start(client_sdk, connected[client_sdk], task_queue)
+    assert result == "hello ann"
+    spans = exporter.get_finished_spans()
+    assert len(trace_ids(spans)) == 1
+    assert span_counts(spans) == EXPECTED_UPDATE_WITH_START_SPANS
+    # No update ID was given, so neither SDK's span names one.
+    assert ("StartUpdateWithStartWorkflow:Traced", CLIENT_ATTRIBUTES) in attribute_names(spans)

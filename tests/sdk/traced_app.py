@@ -57,6 +57,31 @@ class Traced:
         return self.stage
 
 
+@activity.defn(name="beat")
+async def beat() -> str:
+    activity.heartbeat("halfway")
+    return activity.info().activity_type
+
+
+@activity.defn(name="beat_in_thread")
+def beat_in_thread() -> str:
+    activity.heartbeat("halfway")
+    return activity.info().activity_type
+
+
+@workflow.defn(name="Beats")
+class Beats:
+    """Runs an async and a plain activity that heartbeat and read their info."""
+
+    @workflow.run
+    async def run(self) -> list[str]:
+        timeout = timedelta(seconds=10)
+        return [
+            await workflow.execute_activity(beat, start_to_close_timeout=timeout),
+            await workflow.execute_activity(beat_in_thread, start_to_close_timeout=timeout),
+        ]
+
+
 @workflow.defn(name="TracedChild")
 class TracedChild:
     def __init__(self) -> None:

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import temporalio.client
+import temporalio.common
 import temporalio.worker
 from temporalio.worker import UnsandboxedWorkflowRunner
 
-from sdk.client import Client
+from sdk.client import Client, WithStartWorkflowOperation, WorkflowIdConflictPolicy
 from sdk.worker import Worker
 from tests.sdk import official_traced_app, traced_app
 from tests.sdk.conftest import eventually
@@ -72,4 +73,30 @@ async def drive_family(client: Any, task_queue: str) -> str:
     """Run ``TracedFamily`` through one continue-as-new with either SDK's client."""
     workflow_id = f"family-{uuid.uuid4().hex[:8]}"
     handle = await client.start_workflow("TracedFamily", 1, id=workflow_id, task_queue=task_queue)
+    return str(await handle.result())
+
+
+async def drive_update_with_start(sdk: str, client: Any, task_queue: str) -> str:
+    """Start ``Traced`` with an update (update-with-start), then let it proceed, with ``sdk``'s client."""
+    workflow_id = f"traced-{uuid.uuid4().hex[:8]}"
+    if sdk == "ours":
+        operation: Any = WithStartWorkflowOperation(
+            "Traced",
+            "ann",
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIdConflictPolicy.USE_EXISTING,
+        )
+    else:
+        operation = temporalio.client.WithStartWorkflowOperation(
+            "Traced",
+            "ann",
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=temporalio.common.WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    answer = await client.execute_update_with_start_workflow("approve", "bob", start_workflow_operation=operation)
+    assert answer == "approved by bob"
+    handle = await operation.workflow_handle()
+    await handle.signal("proceed")
     return str(await handle.result())
