@@ -3,10 +3,14 @@ make one trace, whichever SDK's client drives whichever SDK's worker."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import temporalio.contrib.opentelemetry
 
 from sdk.contrib.opentelemetry import TracingInterceptor
+from sdk.worker import Replayer
+from tests.sdk import traced_app
 from tests.sdk.traced_runs import SDKS, clients, drive, drive_family, drive_update_with_start, run_worker
 from tests.sdk.tracing_spans import attribute_names, in_memory_tracer, span_counts, span_tree, trace_ids
 
@@ -139,3 +143,23 @@ async def test_update_with_start_begins_the_workflows_trace(
     assert span_counts(spans) == EXPECTED_UPDATE_WITH_START_SPANS
     # No update ID was given, so neither SDK's span names one.
     assert ("StartUpdateWithStartWorkflow:Traced", CLIENT_ATTRIBUTES) in attribute_names(spans)
+
+
+async def test_a_replay_through_the_tracing_interceptor_makes_no_workflow_spans(
+    server_address: str, task_queue: str
+) -> None:
+    tracer, exporter = in_memory_tracer()
+    async with (
+        clients(server_address, [TracingInterceptor(tracer)], []) as connected,
+        run_worker("ours", connected["ours"], task_queue),
+    ):
+        workflow_id = f"traced-{uuid.uuid4().hex[:8]}"
+        with tracer.start_as_current_span("test"):
+            assert await drive("ours", connected["ours"], task_queue, workflow_id) == "hello ann"
+        history = await connected["ours"].get_workflow_handle(workflow_id).fetch_history()
+    live = len(exporter.get_finished_spans())
+    replayer = Replayer(workflows=[traced_app.Traced], interceptors=[TracingInterceptor(tracer)])
+    await replayer.replay_workflow(history)
+    # The spans were made when the workflow ran; a replay (a worker that lost its cache, or
+    # this) must not make them again.
+    assert len(exporter.get_finished_spans()) == live

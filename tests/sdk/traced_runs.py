@@ -53,10 +53,10 @@ async def run_worker(sdk: str, client: Any, task_queue: str) -> AsyncIterator[No
         yield
 
 
-async def drive(sdk: str, client: Any, task_queue: str) -> str:
+async def drive(sdk: str, client: Any, task_queue: str, workflow_id: str | None = None) -> str:
     """Start ``Traced`` with ``sdk``'s client, wait until it greeted (a query), approve it (an update), let it
     proceed (a signal) and return its result."""
-    workflow_id = f"traced-{uuid.uuid4().hex[:8]}"
+    workflow_id = workflow_id or f"traced-{uuid.uuid4().hex[:8]}"
     # The two clients' calls are spelled alike.
     handle = await client.start_workflow("Traced", "ann", id=workflow_id, task_queue=task_queue)
 
