@@ -152,8 +152,9 @@ class OtherWorkflows:
             retry_policy=_retry_policy(options.retry_policy),
             cron_schedule=options.cron_schedule,
             header=common.Header(fields=dict(headers or {})),
-            # Like the official SDK: a child runs on the parent's worker build by default.
-            inherit_build_id=True,
+            # Like the official SDKs: a child on the parent's task queue runs on the parent's
+            # worker build; the server refuses that for a child on another task queue.
+            inherit_build_id=not options.task_queue or options.task_queue == instance._task_queue,
             priority=common.Priority(),
         )
         if options.memo:

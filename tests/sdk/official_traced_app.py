@@ -70,20 +70,23 @@ class TracedChild:
 
 @workflow.defn(name="TracedFamily")
 class TracedFamily:
-    """A local activity, a child it signals, and one continue-as-new."""
+    """A local activity, a child it signals (on another task queue if given), and one
+    continue-as-new."""
 
     @workflow.run
-    async def run(self, runs_left: int) -> str:
+    async def run(self, runs_left: int, child_task_queue: str = "") -> str:
         greeting: str = await workflow.execute_local_activity(
             greet, "local", start_to_close_timeout=timedelta(seconds=10)
         )
         child = await workflow.start_child_workflow(
-            TracedChild.run, id=f"{workflow.info().workflow_id}-child-{runs_left}"
+            TracedChild.run,
+            id=f"{workflow.info().workflow_id}-child-{runs_left}",
+            task_queue=child_task_queue or None,
         )
         await child.signal(TracedChild.poke)
         answer: str = await child
         if runs_left > 0:
-            workflow.continue_as_new(runs_left - 1)
+            workflow.continue_as_new(args=[runs_left - 1, child_task_queue])
         return f"{greeting}, {answer}"
 
 

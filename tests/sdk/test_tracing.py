@@ -163,3 +163,24 @@ async def test_a_replay_through_the_tracing_interceptor_makes_no_workflow_spans(
     # The spans were made when the workflow ran; a replay (a worker that lost its cache, or
     # this) must not make them again.
     assert len(exporter.get_finished_spans()) == live
+
+
+@pytest.mark.parametrize(("parent_sdk", "child_sdk"), [("ours", "official"), ("official", "ours")])
+async def test_the_trace_goes_on_into_a_child_run_by_the_other_sdk(
+    server_address: str, task_queue: str, parent_sdk: str, child_sdk: str
+) -> None:
+    tracer, exporter = in_memory_tracer()
+    ours = TracingInterceptor(tracer)
+    official = temporalio.contrib.opentelemetry.TracingInterceptor(tracer)
+    child_queue = f"{task_queue}-children"
+    async with (
+        clients(server_address, [ours], [official]) as connected,
+        run_worker(parent_sdk, connected[parent_sdk], task_queue),
+        run_worker(child_sdk, connected[child_sdk], child_queue),
+    ):
+        with tracer.start_as_current_span("test"):
+            result = await drive_family(connected["ours"], task_queue, child_queue)
+    assert result == "hello local, poked"
+    spans = exporter.get_finished_spans()
+    assert len(trace_ids(spans)) == 1
+    assert span_counts(spans) == EXPECTED_FAMILY_SPANS

@@ -69,10 +69,12 @@ async def drive(sdk: str, client: Any, task_queue: str, workflow_id: str | None 
     return str(await handle.result())
 
 
-async def drive_family(client: Any, task_queue: str) -> str:
+async def drive_family(client: Any, task_queue: str, child_task_queue: str = "") -> str:
     """Run ``TracedFamily`` through one continue-as-new with either SDK's client."""
     workflow_id = f"family-{uuid.uuid4().hex[:8]}"
-    handle = await client.start_workflow("TracedFamily", 1, id=workflow_id, task_queue=task_queue)
+    handle = await client.start_workflow(
+        "TracedFamily", args=[1, child_task_queue], id=workflow_id, task_queue=task_queue
+    )
     return str(await handle.result())
 
 
