@@ -8,12 +8,15 @@ into the request's ``Header``) and the answer into what the public method return
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
 from temporalio.api.query.v1 import WorkflowQuery
 from temporalio.api.workflowservice.v1 import (
+    CountWorkflowExecutionsRequest,
     DescribeWorkflowExecutionRequest,
+    ListWorkflowExecutionsRequest,
     QueryWorkflowRequest,
     RequestCancelWorkflowExecutionRequest,
     SignalWorkflowExecutionRequest,
@@ -22,7 +25,9 @@ from temporalio.api.workflowservice.v1 import (
 
 from sdk._client_interceptor import (
     CancelWorkflowInput,
+    CountWorkflowsInput,
     DescribeWorkflowInput,
+    ListWorkflowsInput,
     OutboundInterceptor,
     QueryWorkflowInput,
     SignalWorkflowInput,
@@ -32,7 +37,7 @@ from sdk._client_interceptor import (
     TerminateWorkflowInput,
     header_of,
 )
-from sdk._client_types import QueryRejectCondition, WorkflowDescription
+from sdk._client_types import QueryRejectCondition, WorkflowDescription, WorkflowExecution
 from sdk._client_update import WorkflowUpdateHandle, send_update, update_with_start
 from sdk.exceptions import WorkflowQueryRejectedError
 
@@ -168,6 +173,36 @@ class ClientCalls(OutboundInterceptor):
             codec=client.data_converter.payload_codec,
         )
         return WorkflowDescription.from_response(response, client.data_converter)
+
+    async def list_workflows(self, input: ListWorkflowsInput) -> AsyncIterator[WorkflowExecution]:
+        client = self._client
+        conn = client._conn
+        token = b""
+        seen = 0
+        while True:
+            response = await conn.call(
+                conn.service.ListWorkflowExecutions,
+                ListWorkflowExecutionsRequest(
+                    namespace=client.namespace, page_size=input.page_size, next_page_token=token, query=input.query
+                ),
+                codec=client.data_converter.payload_codec,
+            )
+            for info in response.executions:
+                if input.limit is not None and seen >= input.limit:
+                    return
+                seen += 1
+                yield WorkflowExecution.from_proto(info, client.data_converter)
+            token = response.next_page_token
+            if not token:
+                return
+
+    async def count_workflows(self, input: CountWorkflowsInput) -> int:
+        conn = self._client._conn
+        response = await conn.call(
+            conn.service.CountWorkflowExecutions,
+            CountWorkflowExecutionsRequest(namespace=self._client.namespace, query=input.query),
+        )
+        return int(response.count)
 
 
 def _execution(workflow_id: str, run_id: str | None) -> ExecutionProto:

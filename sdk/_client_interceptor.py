@@ -15,7 +15,7 @@ here (a frozen :class:`~sdk.client.StartWorkflowOptions`; change it with
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ from sdk._options import StartWorkflowOptions
 
 if TYPE_CHECKING:
     from sdk._client_handle import WorkflowHandle
-    from sdk._client_types import WorkflowDescription
+    from sdk._client_types import WorkflowDescription, WorkflowExecution
     from sdk._client_update import WithStartWorkflowOperation, WorkflowUpdateHandle, WorkflowUpdateStage
 
 
@@ -155,6 +155,22 @@ class DescribeWorkflowInput:
     run_id: str | None
 
 
+@dataclass
+class ListWorkflowsInput:
+    """A :meth:`~sdk.client.Client.list_workflows` call."""
+
+    query: str
+    page_size: int
+    limit: int | None
+
+
+@dataclass
+class CountWorkflowsInput:
+    """A :meth:`~sdk.client.Client.count_workflows` call (the answer is the count itself)."""
+
+    query: str
+
+
 class Interceptor:
     """Intercepts the calls of a client; subclass it and override :meth:`intercept_client`.
 
@@ -200,6 +216,12 @@ class OutboundInterceptor:
 
     async def describe_workflow(self, input: DescribeWorkflowInput) -> WorkflowDescription:
         return await self.next.describe_workflow(input)
+
+    def list_workflows(self, input: ListWorkflowsInput) -> AsyncIterator[WorkflowExecution]:
+        return self.next.list_workflows(input)
+
+    async def count_workflows(self, input: CountWorkflowsInput) -> int:
+        return await self.next.count_workflows(input)
 
 
 def header_of(headers: Mapping[str, Payload]) -> Any:

@@ -23,8 +23,6 @@ from temporalio.api.common.v1 import Header, Memo, Payloads, SearchAttributes, W
 from temporalio.api.sdk.v1 import UserMetadata
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import (
-    CountWorkflowExecutionsRequest,
-    ListWorkflowExecutionsRequest,
     SignalWithStartWorkflowExecutionRequest,
     StartWorkflowExecutionRequest,
 )
@@ -35,8 +33,10 @@ from sdk._client_calls import chain as calls_chain
 from sdk._client_handle import NameOrFunction, WorkflowHandle, name_of
 from sdk._client_interceptor import (
     CancelWorkflowInput,
+    CountWorkflowsInput,
     DescribeWorkflowInput,
     Interceptor,
+    ListWorkflowsInput,
     OutboundInterceptor,
     QueryWorkflowInput,
     SignalWorkflowInput,
@@ -84,10 +84,12 @@ __all__ = [
     "AsyncActivityIDReference",
     "CancelWorkflowInput",
     "Client",
+    "CountWorkflowsInput",
     "DescribeWorkflowInput",
     "HistoryPage",
     "Interceptor",
     "KeepAliveConfig",
+    "ListWorkflowsInput",
     "NamespaceDescription",
     "OutboundInterceptor",
     "QueryRejectCondition",
@@ -607,35 +609,12 @@ class Client(BrowseCalls):
         Yields:
             One :class:`WorkflowExecution` per run.
         """
-        token = b""
-        seen = 0
-        while True:
-            response = await self._conn.call(
-                self._conn.service.ListWorkflowExecutions,
-                ListWorkflowExecutionsRequest(
-                    namespace=self.namespace,
-                    page_size=page_size,
-                    next_page_token=token,
-                    query=query,
-                ),
-                codec=self.data_converter.payload_codec,
-            )
-            for info in response.executions:
-                if limit is not None and seen >= limit:
-                    return
-                seen += 1
-                yield WorkflowExecution.from_proto(info, self.data_converter)
-            token = response.next_page_token
-            if not token:
-                return
+        async for execution in self._calls.list_workflows(ListWorkflowsInput(query, page_size, limit)):
+            yield execution
 
     async def count_workflows(self, query: str = "") -> int:
         """Count the runs matching a visibility query (see :meth:`list_workflows`)."""
-        response = await self._conn.call(
-            self._conn.service.CountWorkflowExecutions,
-            CountWorkflowExecutionsRequest(namespace=self.namespace, query=query),
-        )
-        return int(response.count)
+        return await self._calls.count_workflows(CountWorkflowsInput(query))
 
     def _payloads(self, values: Sequence[Any]) -> Payloads | None:
         return Payloads(payloads=self.data_converter.to_payloads(values)) if values else None

@@ -199,11 +199,20 @@ class _ClientCalls(client.Interceptor):
                 calls.append(f"terminate {input.reason}")
                 await super().terminate_workflow(input)
 
+            def list_workflows(self, input: client.ListWorkflowsInput) -> Any:
+                calls.append(f"list {input.query}")
+                return super().list_workflows(input)
+
+            async def count_workflows(self, input: client.CountWorkflowsInput) -> int:
+                calls.append(f"count {input.query}")
+                return await super().count_workflows(input)
+
         return Calls(next)
 
 
 async def test_every_workflow_call_of_the_client_passes_its_interceptors(server_address: str, task_queue: str) -> None:
     recorder = _ClientCalls()
+    workflow_id = f"traced-{uuid.uuid4().hex[:8]}"
     our_client = await Client.connect(server_address, interceptors=[recorder])
     try:
         async with Worker(
@@ -212,7 +221,7 @@ async def test_every_workflow_call_of_the_client_passes_its_interceptors(server_
             operation = WithStartWorkflowOperation(
                 "Traced",
                 "ann",
-                id=f"traced-{uuid.uuid4().hex[:8]}",
+                id=workflow_id,
                 task_queue=task_queue,
                 id_conflict_policy=WorkflowIdConflictPolicy.USE_EXISTING,
             )
@@ -229,6 +238,9 @@ async def test_every_workflow_call_of_the_client_passes_its_interceptors(server_
                     "Traced", "cy", id=f"traced-{uuid.uuid4().hex[:8]}", task_queue=task_queue
                 )
                 await (other.cancel(reason="no longer wanted") if ending == "cancel" else other.terminate("stop"))
+            query = f"WorkflowId = '{workflow_id}'"
+            assert [run.workflow_id async for run in our_client.list_workflows(query)] in ([], [workflow_id])
+            assert await our_client.count_workflows(query) in (0, 1)  # visibility may lag
     finally:
         await our_client.close()
     assert recorder.calls == [
@@ -239,4 +251,6 @@ async def test_every_workflow_call_of_the_client_passes_its_interceptors(server_
         "cancel no longer wanted",
         "start Traced",
         "terminate stop",
+        f"list WorkflowId = '{workflow_id}'",
+        f"count WorkflowId = '{workflow_id}'",
     ]
