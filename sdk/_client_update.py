@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Unpack
 
 import grpc
+from temporalio.api.common.v1 import Header
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
 from temporalio.api.update.v1 import Input, Meta, Outcome, Request, UpdateRef, WaitPolicy
 from temporalio.api.workflowservice.v1 import (
@@ -132,7 +133,13 @@ def decode_outcome(client: Client, outcome: Outcome, result_type: Any) -> Any:
 
 
 def _update_request(
-    client: Client, execution: ExecutionProto, name: str, args: Sequence[Any], update_id: str, stage: int
+    client: Client,
+    execution: ExecutionProto,
+    name: str,
+    args: Sequence[Any],
+    update_id: str,
+    stage: int,
+    header: Header | None = None,
 ) -> UpdateWorkflowExecutionRequest:
     return UpdateWorkflowExecutionRequest(
         namespace=client.namespace,
@@ -140,7 +147,7 @@ def _update_request(
         wait_policy=WaitPolicy(lifecycle_stage=stage),  # type: ignore[arg-type]
         request=Request(
             meta=Meta(update_id=update_id, identity=client.identity),
-            input=Input(name=name, args=client._payloads(args)),
+            input=Input(name=name, args=client._payloads(args), header=header),
         ),
     )
 
@@ -153,10 +160,11 @@ async def send_update(
     update_id: str,
     stage: WorkflowUpdateStage,
     result_type: Any,
+    header: Header | None = None,
 ) -> WorkflowUpdateHandle:
     """Send the update and wait until it reaches `stage` (asking again while the server holds it)."""
     conn = client._conn
-    request = _update_request(client, execution, name, args, update_id, int(stage))
+    request = _update_request(client, execution, name, args, update_id, int(stage), header)
     while True:
         try:
             response = await conn.call(
@@ -260,6 +268,9 @@ async def update_with_start(
     update_id: str,
     stage: WorkflowUpdateStage,
     result_type: Any,
+    *,
+    start_header: Header | None = None,
+    update_header: Header | None = None,
 ) -> WorkflowUpdateHandle:
     """ExecuteMultiOperation (start, then update) until the update is accepted; settles the
     operation's workflow handle either way."""
@@ -270,9 +281,11 @@ async def update_with_start(
     operation._used = True
     conn = client._conn
     start = StartWorkflowExecutionRequest(
-        **client._start_fields(operation.workflow_type, operation.args, operation.options)
+        **client._start_fields(operation.workflow_type, operation.args, operation.options), header=start_header
     )
-    update = _update_request(client, ExecutionProto(workflow_id=operation.id), name, args, update_id, int(stage))
+    update = _update_request(
+        client, ExecutionProto(workflow_id=operation.id), name, args, update_id, int(stage), update_header
+    )
     request = ExecuteMultiOperationRequest(
         namespace=client.namespace,
         operations=[

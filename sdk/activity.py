@@ -174,6 +174,8 @@ class _Context:
         self.cancelled = cancelled if cancelled is not None else _CancelSignal()
         self.converter = converter
         self.shield = shield
+        self.outbound_info: Callable[[], Info] | None = None
+        """Set when worker interceptors wrap ``info()`` (their outbound chain)."""
 
     @staticmethod
     def current() -> _Context:
@@ -260,7 +262,8 @@ def info() -> Info:
     Raises:
         NotInActivityError: Not called from an activity.
     """
-    return _Context.current().info
+    context = _Context.current()
+    return context.outbound_info() if context.outbound_info is not None else context.info
 
 
 def heartbeat(*details: Any) -> None:

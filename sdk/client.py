@@ -19,19 +19,34 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Unpack
 
-from temporalio.api.common.v1 import Memo, Payloads, SearchAttributes, WorkflowType
+from temporalio.api.common.v1 import Header, Memo, Payloads, SearchAttributes, WorkflowType
 from temporalio.api.sdk.v1 import UserMetadata
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import (
-    CountWorkflowExecutionsRequest,
-    ListWorkflowExecutionsRequest,
     SignalWithStartWorkflowExecutionRequest,
     StartWorkflowExecutionRequest,
 )
 
 from sdk._client_activity import AsyncActivityCancelledError, AsyncActivityHandle, AsyncActivityIDReference, reference
 from sdk._client_browse import BrowseCalls
+from sdk._client_calls import chain as calls_chain
 from sdk._client_handle import NameOrFunction, WorkflowHandle, name_of
+from sdk._client_interceptor import (
+    CancelWorkflowInput,
+    CountWorkflowsInput,
+    DescribeWorkflowInput,
+    Interceptor,
+    ListWorkflowsInput,
+    OutboundInterceptor,
+    QueryWorkflowInput,
+    SignalWorkflowInput,
+    StartWorkflowInput,
+    StartWorkflowUpdateInput,
+    StartWorkflowUpdateWithStartInput,
+    TerminateWorkflowInput,
+    UpdateWithStartStartWorkflowInput,
+    UpdateWithStartUpdateWorkflowInput,
+)
 from sdk._client_rpc import Connection
 from sdk._client_types import (
     HistoryPage,
@@ -57,7 +72,6 @@ from sdk._client_update import (
     WorkflowUpdateStage,
     result_type_of,
     update_arguments,
-    update_with_start,
 )
 from sdk._connect_options import KeepAliveConfig, RetryConfig, TLSConfig
 from sdk._options import StartWorkflowKeywords, StartWorkflowOptions
@@ -68,17 +82,31 @@ __all__ = [
     "AsyncActivityCancelledError",
     "AsyncActivityHandle",
     "AsyncActivityIDReference",
+    "CancelWorkflowInput",
     "Client",
+    "CountWorkflowsInput",
+    "DescribeWorkflowInput",
     "HistoryPage",
+    "Interceptor",
     "KeepAliveConfig",
+    "ListWorkflowsInput",
     "NamespaceDescription",
+    "OutboundInterceptor",
     "QueryRejectCondition",
+    "QueryWorkflowInput",
     "RetryConfig",
     "RetryPolicy",
+    "SignalWorkflowInput",
+    "StartWorkflowInput",
     "StartWorkflowOptions",
+    "StartWorkflowUpdateInput",
+    "StartWorkflowUpdateWithStartInput",
     "TLSConfig",
     "TaskQueueDescription",
     "TaskQueuePoller",
+    "TerminateWorkflowInput",
+    "UpdateWithStartStartWorkflowInput",
+    "UpdateWithStartUpdateWorkflowInput",
     "WithStartWorkflowOperation",
     "WorkflowCount",
     "WorkflowCountGroup",
@@ -111,12 +139,16 @@ class Client(BrowseCalls):
         namespace: str,
         data_converter: DataConverter,
         identity: str,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         """Wrap an open connection; most code should call :meth:`connect` instead."""
         self._conn = connection
         self.namespace = namespace
         self.data_converter = data_converter
         self.identity = identity
+        self.interceptors: Sequence[Interceptor] = tuple(interceptors)
+        """The client's interceptors; those that are also ``sdk.worker.Interceptor`` apply to its workers."""
+        self._calls = calls_chain(self, self.interceptors)
         # Set by sdk.testing on a time-skipping server: wraps every wait for a workflow's
         # result (it unlocks time skipping while the result is awaited).
         self._around_result_wait: Callable[[Awaitable[Any]], Awaitable[Any]] | None = None
@@ -135,6 +167,7 @@ class Client(BrowseCalls):
         rpc_metadata: Mapping[str, str | bytes] | None = None,
         retry_config: RetryConfig | None = None,
         keep_alive_config: KeepAliveConfig | None = KeepAliveConfig.default,
+        interceptors: Sequence[Interceptor] = (),
     ) -> Client:
         """Connect to the server at ``address`` and check that it answers.
 
@@ -160,6 +193,9 @@ class Client(BrowseCalls):
             retry_config: How calls that failed with UNAVAILABLE or RESOURCE_EXHAUSTED are
                 retried (None: :class:`RetryConfig`'s defaults). Other failures are not.
             keep_alive_config: HTTP/2 keep-alive pings; None turns them off.
+            interceptors: Wrap every call of the client (:class:`Interceptor`), the first
+                outermost; those that are also ``sdk.worker.Interceptor`` apply to the workers
+                this client is given to as well.
 
         Returns:
             The connected client.
@@ -187,6 +223,7 @@ class Client(BrowseCalls):
             namespace=namespace,
             data_converter=data_converter or DataConverter.default,
             identity=identity or f"{os.getpid()}@{socket.gethostname()}",
+            interceptors=interceptors,
         )
 
     @property
@@ -229,7 +266,13 @@ class Client(BrowseCalls):
 
         Both clients share one connection: closing either closes it for both.
         """
-        client = Client(self._conn, namespace=namespace, data_converter=self.data_converter, identity=self.identity)
+        client = Client(
+            self._conn,
+            namespace=namespace,
+            data_converter=self.data_converter,
+            identity=self.identity,
+            interceptors=self.interceptors,
+        )
         client._around_result_wait = self._around_result_wait
         return client
 
@@ -288,13 +331,16 @@ class Client(BrowseCalls):
             RPCError: The server refused the request.
         """
         start = StartWorkflowOptions(id=id, task_queue=task_queue, **options)
-        signal = None if start_signal is None else (name_of(start_signal), start_signal_args)
-        return await self._start(
-            name_of(workflow),
-            _workflow_arguments(workflow_args, args),
-            start,
-            signal,
-            result_type_of(workflow, result_type),
+        return await self._calls.start_workflow(
+            StartWorkflowInput(
+                workflow=name_of(workflow),
+                args=_workflow_arguments(workflow_args, args),
+                options=start,
+                start_signal=None if start_signal is None else name_of(start_signal),
+                start_signal_args=start_signal_args,
+                headers={},
+                ret_type=result_type_of(workflow, result_type),
+            )
         )
 
     async def execute_workflow(
@@ -397,14 +443,24 @@ class Client(BrowseCalls):
         """
         if wait_for_stage not in (WorkflowUpdateStage.ACCEPTED, WorkflowUpdateStage.COMPLETED):
             raise ValueError("wait_for_stage must be ACCEPTED or COMPLETED")
-        return await update_with_start(
-            self,
-            start_workflow_operation,
-            name_of(update),
-            update_arguments(update_args, args),
-            id or str(uuid.uuid4()),
-            wait_for_stage,
-            result_type_of(update, result_type),
+        operation = start_workflow_operation
+        if operation._used:
+            raise ValueError("a WithStartWorkflowOperation can be used for one update-with-start call only")
+        return await self._calls.start_update_with_start_workflow(
+            StartWorkflowUpdateWithStartInput(
+                UpdateWithStartStartWorkflowInput(
+                    operation.workflow_type, operation.args, operation.options, {}, operation.result_type
+                ),
+                UpdateWithStartUpdateWorkflowInput(
+                    id,
+                    name_of(update),
+                    update_arguments(update_args, args),
+                    wait_for_stage,
+                    {},
+                    result_type_of(update, result_type),
+                ),
+                operation,
+            )
         )
 
     async def execute_update_with_start_workflow(
@@ -444,9 +500,11 @@ class Client(BrowseCalls):
         options: StartWorkflowOptions,
         signal: tuple[str, Sequence[Any]] | None,
         result_type: Any = None,
+        header: Header | None = None,
     ) -> WorkflowHandle:
         """StartWorkflowExecution, or SignalWithStartWorkflowExecution when ``signal`` is set."""
         common = self._start_fields(workflow_type, args, options)
+        common["header"] = header
         if signal is None:
             response = await self._conn.call(
                 self._conn.service.StartWorkflowExecution,
@@ -551,35 +609,12 @@ class Client(BrowseCalls):
         Yields:
             One :class:`WorkflowExecution` per run.
         """
-        token = b""
-        seen = 0
-        while True:
-            response = await self._conn.call(
-                self._conn.service.ListWorkflowExecutions,
-                ListWorkflowExecutionsRequest(
-                    namespace=self.namespace,
-                    page_size=page_size,
-                    next_page_token=token,
-                    query=query,
-                ),
-                codec=self.data_converter.payload_codec,
-            )
-            for info in response.executions:
-                if limit is not None and seen >= limit:
-                    return
-                seen += 1
-                yield WorkflowExecution.from_proto(info, self.data_converter)
-            token = response.next_page_token
-            if not token:
-                return
+        async for execution in self._calls.list_workflows(ListWorkflowsInput(query, page_size, limit)):
+            yield execution
 
     async def count_workflows(self, query: str = "") -> int:
         """Count the runs matching a visibility query (see :meth:`list_workflows`)."""
-        response = await self._conn.call(
-            self._conn.service.CountWorkflowExecutions,
-            CountWorkflowExecutionsRequest(namespace=self.namespace, query=query),
-        )
-        return int(response.count)
+        return await self._calls.count_workflows(CountWorkflowsInput(query))
 
     def _payloads(self, values: Sequence[Any]) -> Payloads | None:
         return Payloads(payloads=self.data_converter.to_payloads(values)) if values else None

@@ -116,3 +116,20 @@ def test_readme_activities_example_runs(tempo_address: str, tmp_path: Path) -> N
     result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[3, 'approved', 'price_of: tea']"
+
+
+def test_readme_interceptor_example_runs(tempo_address: str, tmp_path: Path) -> None:
+    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next((example for example in examples if "intercept_client" in example), None)
+    assert code is not None, "the README has an interceptor example"
+    unique = uuid.uuid4().hex[:8]
+    script = (
+        code.replace("127.0.0.1:7233", tempo_address)
+        .replace('"bill-3"', f'"bill-{unique}"')
+        .replace('"billing"', f'"billing-{unique}"')
+    )
+    path = tmp_path / "interceptors.py"
+    path.write_text(script)
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "acme: billed 3"

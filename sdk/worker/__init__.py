@@ -32,26 +32,63 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk import activity as _activity
 from sdk._payload_codec import CodecService
+from sdk._workflow_definitions import _Definition
 from sdk.exceptions import RPCError
 from sdk.worker._activity_worker import ActivityWorker
 from sdk.worker._determinism import RestrictedWorkflowAccessError
 from sdk.worker._eager_activities import EagerActivities
+from sdk.worker._interceptor import (
+    ActivityInboundInterceptor,
+    ActivityOutboundInterceptor,
+    ContinueAsNewInput,
+    ExecuteActivityInput,
+    ExecuteWorkflowInput,
+    HandleQueryInput,
+    HandleSignalInput,
+    HandleUpdateInput,
+    Interceptor,
+    SignalChildWorkflowInput,
+    SignalExternalWorkflowInput,
+    StartActivityInput,
+    StartChildWorkflowInput,
+    StartLocalActivityInput,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
+)
 from sdk.worker._replayer import Replayer, ReplayResult, ReplayResults
 from sdk.worker._workflow_instance import WorkflowTaskError
 from sdk.worker._workflow_kinds import with_worker_failure_types
 from sdk.worker._workflow_worker import WorkflowWorker
-from sdk.workflow import NondeterminismError, _Definition
+from sdk.workflow import NondeterminismError
 
 if TYPE_CHECKING:
     from sdk.client import Client
 
 __all__ = [
+    "ActivityInboundInterceptor",
+    "ActivityOutboundInterceptor",
+    "ContinueAsNewInput",
+    "ExecuteActivityInput",
+    "ExecuteWorkflowInput",
+    "HandleQueryInput",
+    "HandleSignalInput",
+    "HandleUpdateInput",
+    "Interceptor",
     "NondeterminismError",
     "ReplayResult",
     "ReplayResults",
     "Replayer",
     "RestrictedWorkflowAccessError",
+    "SignalChildWorkflowInput",
+    "SignalExternalWorkflowInput",
+    "StartActivityInput",
+    "StartChildWorkflowInput",
+    "StartLocalActivityInput",
     "Worker",
+    "WorkflowInboundInterceptor",
+    "WorkflowInterceptorClassInput",
+    "WorkflowOutboundInterceptor",
     "WorkflowTaskError",
 ]
 
@@ -93,6 +130,7 @@ class Worker:
         max_eager_activity_reservations_per_workflow_task: int = 3,
         disable_eager_activity_execution: bool = False,
         workflow_failure_exception_types: Sequence[type[BaseException]] = (),
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         """Create a worker; nothing is polled until :meth:`run`.
 
@@ -127,6 +165,9 @@ class Worker:
                 the workflow when workflow code raises them, instead of failing the
                 workflow task (which is retried until the code is fixed). Workflows add
                 their own with ``@workflow.defn(failure_exception_types=[...])``.
+            interceptors: Wrap the worker's activities and workflows (:class:`Interceptor`),
+                the first outermost. The client's interceptors that are also worker
+                interceptors come first, as in the official SDK.
 
         Raises:
             ValueError: Every problem with the arguments, in one message.
@@ -186,6 +227,8 @@ class Worker:
         if issues:
             raise ValueError("invalid Worker: " + "; ".join(issues))
         self._client = client
+        from_client = [i for i in getattr(client, "interceptors", ()) if isinstance(i, Interceptor)]
+        all_interceptors = [*from_client, *interceptors]
         codec = client.data_converter.payload_codec
         # With a codec, every payload the worker sends is encoded and every one it gets decoded.
         self._service = client.service if codec is None else CodecService(client.service, codec)
@@ -206,6 +249,7 @@ class Worker:
                 deadlock_timeout=deadlock_timeout,
                 sticky_schedule_to_start=sticky_queue_schedule_to_start_timeout,
                 activities=activity_defs,
+                interceptors=all_interceptors,
             )
             if definitions
             else None
@@ -220,6 +264,7 @@ class Worker:
                 converter=client.data_converter,
                 max_concurrent_activities=max_concurrent_activities,
                 executor=activity_executor,
+                interceptors=all_interceptors,
             )
             if activity_defs
             else None

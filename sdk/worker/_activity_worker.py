@@ -23,6 +23,8 @@ from sdk._payload_codec import decode_task
 from sdk._workflow_handlers import RawValue
 from sdk.converter import DataConverter
 from sdk.exceptions import ApplicationError, CancelledError
+from sdk.worker._activity_interceptors import intercepted
+from sdk.worker._interceptor import ExecuteActivityInput, Interceptor
 from sdk.worker._thread_cancel import ThreadCancelRaiser
 from sdk.worker._workflow_worker import LONG_POLL_TIMEOUT, poll_into_tasks
 
@@ -140,8 +142,10 @@ class ActivityWorker:
         converter: DataConverter,
         max_concurrent_activities: int,
         executor: concurrent.futures.Executor | None,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         self.service = service
+        self._interceptors = tuple(interceptors)
         self.namespace = namespace
         self.identity = identity
         self.converter = converter
@@ -298,6 +302,21 @@ class ActivityWorker:
                 shield=raiser.shielded if raiser is not None else None,
             )
             variables = self._variables(task, context)
+            # In the attempt's context: an interceptor's init may call activity.info().
+            inbound = variables.run(
+                intercepted,
+                self._interceptors,
+                context,
+                lambda fn, args: asyncio.get_running_loop().run_in_executor(
+                    # A copy of the context the interceptors set (spans, say), for the thread.
+                    self._executor,
+                    _call_in_thread,
+                    contextvars.copy_context(),
+                    raiser,
+                    fn,
+                    args,
+                ),
+            )
             if definition.dynamic:
                 args: list[Any] = [[RawValue(p) for p in task.input.payloads]]
             else:
@@ -313,14 +332,11 @@ class ActivityWorker:
                 self._variables(task, activity._Context(_info(task, [], self._task_queue), _no_heartbeat, bool)),
             )
         variables.run(activity.logger.debug, "Starting activity")
+        execute = ExecuteActivityInput(definition.fn, args, self._executor, dict(task.header.fields))
         try:
-            if definition.is_async:
-                running.runner = asyncio.create_task(definition.fn(*args), context=variables)
-                result = await running.runner
-            else:
-                result = await asyncio.get_running_loop().run_in_executor(
-                    self._executor, _call_in_thread, variables, raiser, definition.fn, args
-                )
+            # A plain function's runner is never cancelled: its thread is told (thread_raiser).
+            running.runner = asyncio.create_task(inbound.execute_activity(execute), context=variables)
+            result = await running.runner
         except asyncio.CancelledError:
             if not running.cancel_requested:
                 raise  # the worker itself is being cancelled

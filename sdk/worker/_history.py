@@ -105,6 +105,7 @@ class SignalWorkflow:
 
     name: str
     args: Sequence[common.Payload]
+    headers: Mapping[str, common.Payload] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -324,7 +325,7 @@ class HistoryTranslator:
             return StartWorkflow(attrs.workflow_type.name, list(attrs.input.payloads), attrs, _time(event))
         if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
             sig = event.workflow_execution_signaled_event_attributes
-            return SignalWorkflow(sig.signal_name, list(sig.input.payloads))
+            return SignalWorkflow(sig.signal_name, list(sig.input.payloads), dict(sig.header.fields))
         if kind == EventType.EVENT_TYPE_TIMER_FIRED:
             return FireTimer(_seq("timer", event.timer_fired_event_attributes.timer_id))
         if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -174,6 +174,8 @@ class LocalActivityRequest:
     workflow_type: str
     namespace: str
     task_queue: str
+    headers: Mapping[str, common.Payload] = field(default_factory=dict)
+    """Set by the workflow's outbound interceptors; given to the activity's inbound ones."""
 
 
 @dataclass(frozen=True)
@@ -310,7 +312,12 @@ class LocalActivities:
                     pending.state = _QUEUED
 
     def start(
-        self, activity: str, args: Sequence[Any], options: LocalActivityOptions, hint: Any
+        self,
+        activity: str,
+        args: Sequence[Any],
+        options: LocalActivityOptions,
+        hint: Any,
+        headers: Mapping[str, common.Payload] | None = None,
     ) -> LocalActivityFuture:
         instance = self.instance
         instance._no_commands_in_queries("start local activities")
@@ -336,6 +343,7 @@ class LocalActivities:
             workflow_type=info.workflow_type,
             namespace=info.namespace,
             task_queue=info.task_queue,
+            headers=dict(headers or {}),
         )
         future = LocalActivityFuture(seq, activity, options.cancellation_type, self)
         self._schedule(_Pending(future, hint, request, _QUEUED))

@@ -17,7 +17,7 @@ import concurrent.futures
 import contextvars
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +33,8 @@ from sdk._workflow_local_activities import DEFAULT_LOCAL_RETRY_THRESHOLD
 from sdk.converter import DataConverter
 from sdk.exceptions import ApplicationError
 from sdk.worker import _history as h
+from sdk.worker._activity_interceptors import intercepted
+from sdk.worker._interceptor import ExecuteActivityInput, Interceptor
 from sdk.worker._local_activities import LocalActivityRequest, ResolveLocalActivity, cancelled_failure
 
 logger = logging.getLogger("sdk.worker")
@@ -71,8 +73,10 @@ class LocalActivityRunner:
         definitions: Mapping[str, activity._Definition],
         converter: DataConverter,
         executor: concurrent.futures.Executor,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         self._definitions = definitions
+        self._interceptors = tuple(interceptors)
         self._converter = converter
         self._executor = executor
         self._tasks: dict[int, asyncio.Task[ResolveLocalActivity]] = {}
@@ -226,10 +230,16 @@ class LocalActivityRunner:
         context = activity._Context(info, lambda details: None, lambda: cancelled)
         ctx = contextvars.copy_context()
         ctx.run(activity._CURRENT.set, context)
-        if definition.is_async:
-            return await asyncio.create_task(definition.fn(*args), context=ctx)
+
+        def run_sync(fn: Callable[..., Any], args: Sequence[Any]) -> Awaitable[Any]:
+            # A copy of the context the interceptors set (spans, say), for the thread.
+            thread_context = contextvars.copy_context()
+            return asyncio.get_running_loop().run_in_executor(self._executor, thread_context.run, fn, *args)
+
+        inbound = ctx.run(intercepted, self._interceptors, context, run_sync)
+        execute = ExecuteActivityInput(definition.fn, args, self._executor, request.headers)
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, ctx.run, definition.fn, *args)
+            return await asyncio.create_task(inbound.execute_activity(execute), context=ctx)
         except asyncio.CancelledError:
             cancelled = True
             raise

@@ -13,12 +13,14 @@ from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
 from sdk._payload_codec import decoded_copy
+from sdk._workflow_definitions import _Definition
 from sdk._workflow_history import WorkflowHistory, parse_history
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
+from sdk.worker._interceptor import Interceptor
 from sdk.worker._workflow_instance import WorkflowInstance
+from sdk.worker._workflow_interceptors import workflow_interceptor_classes
 from sdk.worker._workflow_worker import WorkflowRun, activate_in_thread, check_replayed
-from sdk.workflow import _Definition
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Replayer:
         workflows: Sequence[type],
         data_converter: DataConverter | None = None,
         namespace: str = "default",
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         """Create a replayer.
 
@@ -86,6 +89,8 @@ class Replayer:
             workflows: ``@workflow.defn`` classes the histories may belong to.
             data_converter: Converter the workflows' worker uses.
             namespace: Namespace reported to workflow code by ``workflow.info()``.
+            interceptors: Worker interceptors whose workflow interceptors wrap each replay,
+                as they wrap the live runs.
 
         Raises:
             TypeError: A class is not a workflow definition.
@@ -103,6 +108,7 @@ class Replayer:
         self._dynamic = dynamic[0] if dynamic else None
         self._converter = data_converter or DataConverter.default
         self._namespace = namespace
+        self._interceptor_classes = workflow_interceptor_classes(interceptors)
 
     async def replay_workflow(
         self,
@@ -157,6 +163,7 @@ class Replayer:
             run_id=started.original_execution_run_id or "replay",
             task_queue=started.task_queue.name,
             converter=self._converter,
+            interceptor_classes=self._interceptor_classes,
         )
         run = WorkflowRun(definition, instance)
         try:

@@ -13,9 +13,9 @@ from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import command_type_pb2
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 
+from sdk._workflow_definitions import _Definition
 from sdk._workflow_handlers import RawValue
 from sdk.converter import DataConverter
-from sdk.workflow import _Definition
 
 
 def run_arguments(

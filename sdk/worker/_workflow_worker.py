@@ -36,13 +36,16 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk import activity
 from sdk._payload_codec import decode_task
+from sdk._workflow_definitions import _Definition
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._history_updates import jobs_from_messages
+from sdk.worker._interceptor import Interceptor
 from sdk.worker._local_activity_runner import HEARTBEAT_FRACTION, LocalActivityRunner, drive
 from sdk.worker._workflow_instance import QueryError, WorkflowInstance, WorkflowTaskError
+from sdk.worker._workflow_interceptors import workflow_interceptor_classes
 from sdk.worker._workflow_kinds import fails_workflow, nondeterminism_failure
-from sdk.workflow import NondeterminismError, _Definition
+from sdk.workflow import NondeterminismError
 
 if TYPE_CHECKING:
     from sdk.worker._eager_activities import EagerActivities
@@ -185,7 +188,10 @@ class WorkflowWorker:
         deadlock_timeout: timedelta | None,
         sticky_schedule_to_start: timedelta = timedelta(seconds=10),
         activities: Sequence[activity._Definition] = (),
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
+        self._interceptors = tuple(interceptors)
+        self._interceptor_classes = workflow_interceptor_classes(interceptors)
         self._activities = {d.name: d for d in activities}
         """What local activities may run: the activities registered on the same worker."""
         self._local_executor: concurrent.futures.ThreadPoolExecutor | None = None
@@ -453,6 +459,7 @@ class WorkflowWorker:
             run_id=task.workflow_execution.run_id,
             task_queue=task.workflow_execution_task_queue.name or self._task_queue,
             converter=self._converter,
+            interceptor_classes=self._interceptor_classes,
         )
         return WorkflowRun(definition, instance)
 
@@ -498,7 +505,9 @@ class WorkflowWorker:
                 return [], [], False
             if self._local_executor is None:
                 self._local_executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="tempo-local-activity")
-            run.local_activities = LocalActivityRunner(self._activities, self._converter, self._local_executor)
+            run.local_activities = LocalActivityRunner(
+                self._activities, self._converter, self._local_executor, self._interceptors
+            )
         first_index = 1 if live.jobs else 0
         return await drive(
             run.local_activities, instance, live, first_index, lambda a: self._activate(run, a), deadline
@@ -509,7 +518,7 @@ class WorkflowWorker:
 
     def _answer(self, run: WorkflowRun, query: query_pb.WorkflowQuery) -> query_pb.WorkflowQueryResult:
         try:
-            payload = run.instance.query(query.query_type, list(query.query_args.payloads))
+            payload = run.instance.query(query.query_type, list(query.query_args.payloads), dict(query.header.fields))
         except QueryError as err:
             return query_pb.WorkflowQueryResult(
                 result_type=query_pb2.QueryResultType.QUERY_RESULT_TYPE_FAILED,

@@ -13,12 +13,13 @@ import pytest
 from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
+from sdk._workflow_definitions import _Definition
 from sdk.client import Client
 from sdk.converter import DataConverter
 from sdk.worker import RestrictedWorkflowAccessError, Worker
 from sdk.worker import _history as h
 from sdk.worker._workflow_instance import QueryError, WorkflowInstance
-from sdk.workflow import NondeterminismError, _Definition
+from sdk.workflow import NondeterminismError
 from tests.sdk import determinism_app
 from tests.sdk.conftest import eventually
 

@@ -90,14 +90,32 @@ def test_activity_and_worker_exports() -> None:
         "wait_for_cancelled_sync",
     ]
     assert sorted(worker.__all__) == [
+        "ActivityInboundInterceptor",
+        "ActivityOutboundInterceptor",
+        "ContinueAsNewInput",
+        "ExecuteActivityInput",
+        "ExecuteWorkflowInput",
+        "HandleQueryInput",
+        "HandleSignalInput",
+        "HandleUpdateInput",
+        "Interceptor",
         "NondeterminismError",
         "ReplayResult",
         "ReplayResults",
         "Replayer",
         "RestrictedWorkflowAccessError",
+        "SignalChildWorkflowInput",
+        "SignalExternalWorkflowInput",
+        "StartActivityInput",
+        "StartChildWorkflowInput",
+        "StartLocalActivityInput",
         "Worker",
+        "WorkflowInboundInterceptor",
+        "WorkflowInterceptorClassInput",
+        "WorkflowOutboundInterceptor",
         "WorkflowTaskError",
     ]
+    assert all(hasattr(worker, name) for name in worker.__all__)
     # What a Replayer raises, importable from where users import the Replayer.
     assert worker.NondeterminismError is workflow.NondeterminismError
     assert issubclass(worker.RestrictedWorkflowAccessError, workflow.NondeterminismError)

@@ -14,11 +14,11 @@ from temporalio.api.enums.v1 import command_type_pb2, event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
 from sdk import workflow
+from sdk._workflow_definitions import _Definition
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._local_activities import MarkerData, ResolveLocalActivity, marker_command
 from sdk.worker._workflow_instance import WorkflowInstance
-from sdk.workflow import _Definition
 
 CONVERTER = DataConverter()
 CommandType = command_type_pb2.CommandType
