@@ -93,10 +93,12 @@ class WithStartKeywords(TypedDict, total=False):
     task_timeout: datetime.timedelta | None
     id_reuse_policy: WorkflowIdReusePolicy | None
     retry_policy: RetryPolicy | None
+    cron_schedule: str
     memo: Mapping[str, Any] | None
     search_attributes: Mapping[str, Any] | None
     static_summary: str | None
     static_details: str | None
+    start_delay: datetime.timedelta | None
 
 
 class StartWorkflowKeywords(WithStartKeywords, total=False):
@@ -121,11 +123,15 @@ class StartWorkflowOptions:
         id_reuse_policy: Whether the ID of a closed run may be reused.
         id_conflict_policy: What to do if a run with this ID is still running.
         retry_policy: Retry the workflow run on failure.
+        cron_schedule: Run the workflow on this cron schedule (``"*/5 * * * *"``), a new
+            run each time; the server refuses one it cannot parse.
         memo: Non-indexed values shown by describe and list.
         search_attributes: Indexed values usable in list queries.
         request_id: Idempotency key; ``None`` has one generated per call.
         static_summary: A one-line summary user interfaces show for the workflow.
         static_details: Longer details user interfaces show for the workflow.
+        start_delay: Wait this long before the first workflow task (not with a cron
+            schedule or signal-with-start's signal, which the server delivers at once).
 
     Raises:
         TypeError: A value of the wrong type (a number of seconds for a timeout, say).
@@ -140,17 +146,20 @@ class StartWorkflowOptions:
     id_reuse_policy: WorkflowIdReusePolicy | None = None
     id_conflict_policy: WorkflowIdConflictPolicy | None = None
     retry_policy: RetryPolicy | None = None
+    cron_schedule: str = ""
     memo: Mapping[str, Any] | None = field(default=None, hash=False)
     search_attributes: Mapping[str, Any] | None = field(default=None, hash=False)
     request_id: str | None = None
     static_summary: str | None = None
     static_details: str | None = None
+    start_delay: datetime.timedelta | None = None
 
     def __post_init__(self) -> None:
         _check_name("id", self.id)
         _check_name("task_queue", self.task_queue)
-        for name in ("execution_timeout", "run_timeout", "task_timeout"):
+        for name in ("execution_timeout", "run_timeout", "task_timeout", "start_delay"):
             check_timeout(name, getattr(self, name))
+        _check_type("cron_schedule", self.cron_schedule, str)
         _check_type("id_reuse_policy", self.id_reuse_policy, WorkflowIdReusePolicy)
         _check_type("id_conflict_policy", self.id_conflict_policy, WorkflowIdConflictPolicy)
         _check_type("retry_policy", self.retry_policy, RetryPolicy)

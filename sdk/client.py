@@ -309,6 +309,7 @@ class Client(BrowseCalls):
             id_reuse_policy: Whether the ID of a closed run may be reused.
             id_conflict_policy: What to do if a run with this ID is still running.
             retry_policy: Retry the workflow run on failure.
+            cron_schedule: Run the workflow on this cron schedule, a new run each time.
             memo: Non-indexed values shown by describe and list.
             search_attributes: Indexed values usable in list queries.
             request_id: Idempotency key; a repeated start with the same key returns
@@ -319,6 +320,7 @@ class Client(BrowseCalls):
             args: The workflow's arguments as a list, instead of passing them positionally.
             static_summary: A one-line summary user interfaces show for the workflow.
             static_details: Longer details user interfaces show for the workflow.
+            start_delay: Wait this long before the workflow's first task.
 
         Returns:
             A handle to the started workflow.
@@ -540,6 +542,8 @@ class Client(BrowseCalls):
             "workflow_id_reuse_policy": int(options.id_reuse_policy or 0),
             "workflow_id_conflict_policy": int(options.id_conflict_policy or 0),
             "retry_policy": options.retry_policy.to_proto() if options.retry_policy else None,
+            "cron_schedule": options.cron_schedule,
+            "workflow_start_delay": to_duration(options.start_delay),
             "memo": self._memo(options.memo),
             "search_attributes": self._search_attributes(options.search_attributes),
         }
