@@ -4,7 +4,8 @@ on many workflows.
 The real server runs each job as a workflow in the temporal-system namespace; here a job is a
 `core.batch.BatchJob` run by a background task of the engine. Each target goes through the
 same client operations as a request (`run_ops.RunOps`: terminate, request_cancel, signal,
-delete, reset), so through the door like any other request, at the real server's default rate
+delete, reset; `activity_ops.ActivityOps`: unpause, reset, update options of the run's pending
+activities), so through the door like any other request, at the real server's default rate
 (worker.batcherRPS, 50 a second). Like the real server, Tempo does not read the request's `max_operations_per_second`
 (the `--rps` of `temporal workflow terminate --query`).
 
@@ -25,7 +26,9 @@ import logging
 import os
 import socket
 from collections.abc import Iterable
+from typing import Any
 
+from google.protobuf.field_mask_pb2 import FieldMask
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import event_type_pb2 as event_types
 from temporalio.api.enums.v1 import failed_cause_pb2 as failed_causes
@@ -33,6 +36,7 @@ from temporalio.api.enums.v1 import reset_pb2 as reset_enums
 from temporalio.api.errordetails.v1 import message_pb2 as errordetails
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
+from devserver.activity_ops import ActivityOps
 from devserver.core import batch
 from devserver.core.batch import BatchJob
 from devserver.engine import Engine
@@ -59,6 +63,7 @@ class BatchOps:
         self.engine = engine
         self.run_ops = RunOps(engine)
         self.options = OptionsOps(engine)
+        self.activities = ActivityOps(engine)
         # By (namespace, job id), oldest first.
         self.jobs: dict[tuple[str, str], BatchJob] = {}
 
@@ -192,7 +197,7 @@ class BatchOps:
             job.total = len(explicit)
             yield from (e for e in explicit if (e.workflow_id, e.run_id) not in job.tried)
             return
-        query = batch.narrowed_query(job.request.visibility_query, job.operation_type)
+        query = batch.narrowed_query(batch.listing_query(job.request), job.operation_type)
         if job.tried:
             # Resumed after a restart: what was tried, and what is left to try.
             job.total = len(job.tried) + sum(1 for _ in self._listed(job, query))
@@ -272,8 +277,56 @@ class BatchOps:
                     identity=update.identity,
                 )
             )
+        elif job.operation in batch.ACTIVITY_OPERATIONS:
+            await self._operate_on_activities(job, execution)
         else:
             await self._reset(job, execution)
+
+    async def _operate_on_activities(self, job: BatchJob, execution: common.WorkflowExecution) -> None:
+        """Unpause, reset or update the run's pending activities of the job's type (or all of
+        them), as one UnpauseActivity / ResetActivity / UpdateActivityOptions request would."""
+        namespace, request = job.namespace, job.request
+        if job.operation == "unpause_activities_operation":
+            unpause = request.unpause_activities_operation
+            await self.activities.unpause(
+                wsv1.UnpauseActivityRequest(
+                    namespace=namespace,
+                    execution=execution,
+                    identity=unpause.identity,
+                    reset_attempts=unpause.reset_attempts,
+                    reset_heartbeat=unpause.reset_heartbeat,
+                    jitter=unpause.jitter if unpause.HasField("jitter") else None,
+                    **_activity_filter(unpause, "unpause_all"),
+                )
+            )
+        elif job.operation == "reset_activities_operation":
+            reset = request.reset_activities_operation
+            await self.activities.reset(
+                wsv1.ResetActivityRequest(
+                    namespace=namespace,
+                    execution=execution,
+                    identity=reset.identity,
+                    reset_heartbeat=reset.reset_heartbeat,
+                    keep_paused=reset.keep_paused,
+                    jitter=reset.jitter if reset.HasField("jitter") else None,
+                    restore_original_options=reset.restore_original_options,
+                    **_activity_filter(reset, "match_all"),
+                )
+            )
+        else:
+            update = request.update_activity_options_operation
+            forwarded = wsv1.UpdateActivityOptionsRequest(
+                namespace=namespace,
+                execution=execution,
+                identity=update.identity,
+                restore_original=update.restore_original,
+                # Always a mask, if an empty one, as the real batcher sends it.
+                update_mask=FieldMask(paths=update.update_mask.paths),
+                **_activity_filter(update, "match_all"),
+            )
+            if update.HasField("activity_options"):
+                forwarded.activity_options.CopyFrom(update.activity_options)
+            await self.activities.update_options(forwarded)
 
     async def _reset(self, job: BatchJob, execution: common.WorkflowExecution) -> None:
         reset = job.request.reset_operation
@@ -321,6 +374,17 @@ class BatchOps:
         if not found:
             raise InvalidArgument("unable to find any scheduled or completed task")
         return found
+
+
+def _activity_filter(operation: Any, all_field: str) -> dict[str, Any]:
+    """The request's activity selector from the job's: one type, or every pending activity."""
+    which = operation.WhichOneof("activity")
+    if which == "type":
+        return {"type": operation.type}
+    if which == "match_all":
+        return {all_field: True}
+    # The real batcher refuses each target of a job without one (a failure, not a stop).
+    raise InvalidArgument(f"unknown activity type: {which}")
 
 
 def _page_start(token: bytes) -> int:

@@ -139,7 +139,6 @@ class RunOps:
         )
         if execution_timeout:
             attrs.workflow_execution_timeout.CopyFrom(duration(execution_timeout))
-            attrs.workflow_execution_expiration_time.CopyFrom(timestamp(now + execution_timeout))
         if run_timeout:
             attrs.workflow_run_timeout.CopyFrom(duration(run_timeout))
         if request.HasField("retry_policy"):
@@ -170,11 +169,17 @@ class RunOps:
             attrs.MergeFrom(parent)
 
         def make(ch: Changes) -> MutableState:
+            # The execution timeout counts from the started event's time, as on the real server
+            # (a time-skipping clock jumps exactly to the deadline, so a deadline taken from an
+            # earlier reading of the clock would close the run before start + timeout).
+            execution_deadline = ch.now + execution_timeout if execution_timeout else None
+            if execution_deadline is not None:
+                attrs.workflow_execution_expiration_time.CopyFrom(timestamp(execution_deadline))
             state = runs.start(
                 ch,
                 RunKey(request.namespace, request.workflow_id, run_id),
                 attrs,
-                execution_deadline=now + execution_timeout if execution_timeout else None,
+                execution_deadline=execution_deadline,
                 request_id=request.request_id,
                 signal=signal,
                 user_metadata=request.user_metadata if request.HasField("user_metadata") else None,

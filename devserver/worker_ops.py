@@ -405,8 +405,7 @@ class WorkerOps:
 
     def _stats(self, request: wsv1.DescribeTaskQueueRequest, queue_type: int) -> taskqueue.TaskQueueStats:
         """Backlog and rates, as the real server reports them (rates over the last 30 s)."""
-        kind = "activity" if queue_type == task_queue_pb2.TASK_QUEUE_TYPE_ACTIVITY else "workflow"
-        queue = self.engine.matching.queue(request.namespace, request.task_queue.name, kind)
+        queue = self._queue_of(request, queue_type)
         stats = taskqueue.TaskQueueStats(
             approximate_backlog_count=len(queue.backlog),
             tasks_add_rate=queue.added.rate(),
@@ -415,9 +414,12 @@ class WorkerOps:
         stats.approximate_backlog_age.CopyFrom(duration(queue.backlog_age()))
         return stats
 
-    def _pollers(self, request: wsv1.DescribeTaskQueueRequest, queue_type: int) -> list[taskqueue.PollerInfo]:
+    def _queue_of(self, request: wsv1.DescribeTaskQueueRequest, queue_type: int) -> TaskQueue:
         kind = "activity" if queue_type == task_queue_pb2.TASK_QUEUE_TYPE_ACTIVITY else "workflow"
-        queue = self.engine.matching.queue(request.namespace, request.task_queue.name, kind)
+        return self.engine.matching.queue(request.namespace, request.task_queue.name, kind)
+
+    def _pollers(self, request: wsv1.DescribeTaskQueueRequest, queue_type: int) -> list[taskqueue.PollerInfo]:
+        queue = self._queue_of(request, queue_type)
         return [
             taskqueue.PollerInfo(
                 identity=poller.identity,

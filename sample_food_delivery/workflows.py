@@ -12,6 +12,7 @@ history to arrive at exactly the state the dead one had.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -27,6 +28,19 @@ ORDER_WORKFLOW = "order"
 PICKED_UP_SIGNAL = "pickedUp"
 DELIVERED_SIGNAL = "delivered"
 GET_STATUS_QUERY = "getStatus"
+
+
+async def _holds_within(condition: Callable[[], bool], limit: float | timedelta) -> bool:
+    """Whether ``condition`` became true within ``limit`` (a durable timer).
+
+    After a timeout it is looked at once more: a signal that arrived in the same
+    workflow task as the timer has already run its handler.
+    """
+    try:
+        await workflow.wait_condition(condition, timeout=limit)
+    except TimeoutError:
+        return condition()
+    return True
 
 
 class OrderState(StrEnum):
@@ -122,11 +136,11 @@ class Order:
         # state is already Delivered. Waiting for exactly "Picked up" would time out
         # and refund an order that was delivered. The second look after a timeout
         # covers a signal that arrived in the same workflow task as the timer.
-        if not (await workflow.wait_condition(self._picked_up, timeout=limits.pickup) or self._picked_up()):
+        if not await _holds_within(self._picked_up, limits.pickup):
             return await self._refund(product, "No driver picked up your order in time. You have been refunded.")
         await self._notify(f"Your {product.name.lower()} is on its way.")
 
-        if not (await workflow.wait_condition(self._delivered, timeout=limits.delivery) or self._delivered()):
+        if not await _holds_within(self._delivered, limits.delivery):
             return await self._refund(product, "Your driver could not deliver the order. You have been refunded.")
         await self._notify(f"Your {product.name.lower()} has been delivered. Enjoy!")
 

@@ -14,28 +14,30 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
 from temporalio.api.enums.v1 import EventType, HistoryEventFilterType, ResetReapplyExcludeType
-from temporalio.api.history.v1 import History, HistoryEvent
-from temporalio.api.query.v1 import WorkflowQuery
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import (
-    DescribeWorkflowExecutionRequest,
     GetWorkflowExecutionHistoryRequest,
     GetWorkflowExecutionHistoryResponse,
-    QueryWorkflowRequest,
-    RequestCancelWorkflowExecutionRequest,
     ResetWorkflowExecutionRequest,
-    SignalWorkflowExecutionRequest,
-    TerminateWorkflowExecutionRequest,
 )
 
+from sdk._client_interceptor import (
+    CancelWorkflowInput,
+    DescribeWorkflowInput,
+    QueryWorkflowInput,
+    SignalWorkflowInput,
+    StartWorkflowUpdateInput,
+    TerminateWorkflowInput,
+)
 from sdk._client_rpc import Connection
 from sdk._client_types import HistoryPage, QueryRejectCondition, WorkflowDescription
 from sdk._client_update import (
     WorkflowUpdateHandle,
     WorkflowUpdateStage,
     result_type_of,
-    send_update,
     update_arguments,
 )
+from sdk._workflow_history import WorkflowHistory
 from sdk.converter import DataConverter
 from sdk.exceptions import (
     CancelledError,
@@ -45,7 +47,6 @@ from sdk.exceptions import (
     TimeoutType,
     WorkflowContinuedAsNewError,
     WorkflowFailureError,
-    WorkflowQueryRejectedError,
 )
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ class WorkflowHandle:
         run_id: The run that signals, queries and describe target; ``None`` means
             whichever run is the latest.
         result_run_id: The run :meth:`result` starts waiting on.
+        result_type: The type :meth:`result` decodes into by default: the run method's
+            return annotation when the handle came from ``start_workflow(MyWorkflow.run, ...)``.
     """
 
     def __init__(
@@ -89,12 +92,14 @@ class WorkflowHandle:
         *,
         run_id: str | None = None,
         result_run_id: str | None = None,
+        result_type: Any = None,
     ) -> None:
         """Create a handle; use the client's methods rather than this."""
         self.client = client
         self.id = id
         self.run_id = run_id
         self.result_run_id = result_run_id
+        self.result_type = result_type
 
     def _execution(self, run_id: str | None = None) -> ExecutionProto:
         return ExecutionProto(workflow_id=self.id, run_id=run_id or self.run_id or "")
@@ -113,19 +118,7 @@ class WorkflowHandle:
         Raises:
             WorkflowNotFoundError: No such workflow, or it is closed.
         """
-        await self._conn.call(
-            self._conn.service.SignalWorkflowExecution,
-            SignalWorkflowExecutionRequest(
-                namespace=self.client.namespace,
-                workflow_execution=self._execution(),
-                signal_name=name_of(signal),
-                input=self.client._payloads(args),
-                identity=self.client.identity,
-                request_id=str(uuid.uuid4()),
-            ),
-            workflow_id=self.id,
-            codec=self.client.data_converter.payload_codec,
-        )
+        await self.client._calls.signal_workflow(SignalWorkflowInput(self.id, self.run_id, name_of(signal), args, {}))
 
     async def query(
         self,
@@ -159,23 +152,9 @@ class WorkflowHandle:
         """
         if reject_condition is None:
             reject_condition = QueryRejectCondition.NOT_OPEN if reject_not_open else QueryRejectCondition.NONE
-        response = await self._conn.call(
-            self._conn.service.QueryWorkflow,
-            QueryWorkflowRequest(
-                namespace=self.client.namespace,
-                execution=self._execution(),
-                query=WorkflowQuery(query_type=name_of(query), query_args=self.client._payloads(args)),
-                query_reject_condition=int(reject_condition),  # type: ignore[arg-type]
-            ),
-            timeout=timeout.total_seconds() if timeout else None,
-            workflow_id=self.id,
-            codec=self.client.data_converter.payload_codec,
+        return await self.client._calls.query_workflow(
+            QueryWorkflowInput(self.id, self.run_id, name_of(query), args, reject_condition, {}, result_type, timeout)
         )
-        if response.HasField("query_rejected"):
-            raise WorkflowQueryRejectedError(response.query_rejected.status)
-        if not response.query_result.payloads:
-            return None
-        return self.client.data_converter.from_payload(response.query_result.payloads[0], result_type)
 
     async def execute_update(
         self,
@@ -246,14 +225,17 @@ class WorkflowHandle:
         """
         if wait_for_stage not in (WorkflowUpdateStage.ACCEPTED, WorkflowUpdateStage.COMPLETED):
             raise ValueError("wait_for_stage must be ACCEPTED or COMPLETED")
-        handle = await send_update(
-            self.client,
-            self._execution(),
-            name_of(update),
-            update_arguments(update_args, args),
-            id or str(uuid.uuid4()),
-            wait_for_stage,
-            result_type_of(update, result_type),
+        handle = await self.client._calls.start_workflow_update(
+            StartWorkflowUpdateInput(
+                self.id,
+                self.run_id,
+                id,
+                name_of(update),
+                update_arguments(update_args, args),
+                wait_for_stage,
+                {},
+                result_type_of(update, result_type),
+            )
         )
         if handle._outcome is not None and handle._outcome.HasField("failure"):
             await handle.result()  # a refused update: raise its failure now
@@ -278,7 +260,8 @@ class WorkflowHandle:
         """Wait for the workflow to close and return its result.
 
         Args:
-            result_type: Type to decode the result into (a dataclass, ``list[X]``, ...).
+            result_type: Type to decode the result into (a dataclass, ``list[X]``, ...);
+                defaults to the handle's ``result_type``.
             follow_runs: Follow continue-as-new, retries and cron to the last run.
 
         Returns:
@@ -293,6 +276,8 @@ class WorkflowHandle:
         wait = self.wait_for_close_event(follow_runs=follow_runs)
         around = self.client._around_result_wait
         _, event = await (around(wait) if around is not None else wait)
+        if result_type is None:
+            result_type = self.result_type
         return _close_event_result(event, self.client.data_converter, result_type)
 
     async def wait_for_close_event(self, *, follow_runs: bool = True) -> tuple[str, HistoryEvent]:
@@ -343,13 +328,7 @@ class WorkflowHandle:
         Raises:
             WorkflowNotFoundError: No such workflow.
         """
-        response = await self._conn.call(
-            self._conn.service.DescribeWorkflowExecution,
-            DescribeWorkflowExecutionRequest(namespace=self.client.namespace, execution=self._execution()),
-            workflow_id=self.id,
-            codec=self.client.data_converter.payload_codec,
-        )
-        return WorkflowDescription.from_response(response, self.client.data_converter)
+        return await self.client._calls.describe_workflow(DescribeWorkflowInput(self.id, self.run_id))
 
     async def terminate(self, reason: str = "", *details: Any) -> None:
         """Stop the workflow at once; its code gets no chance to react.
@@ -358,18 +337,7 @@ class WorkflowHandle:
             reason: Recorded in the WorkflowExecutionTerminated event.
             *details: Extra values recorded with it.
         """
-        await self._conn.call(
-            self._conn.service.TerminateWorkflowExecution,
-            TerminateWorkflowExecutionRequest(
-                namespace=self.client.namespace,
-                workflow_execution=self._execution(),
-                reason=reason,
-                details=self.client._payloads(details),
-                identity=self.client.identity,
-            ),
-            workflow_id=self.id,
-            codec=self.client.data_converter.payload_codec,
-        )
+        await self.client._calls.terminate_workflow(TerminateWorkflowInput(self.id, self.run_id, reason, details))
 
     async def cancel(self, reason: str = "") -> None:
         """Ask the workflow to cancel; its code decides how to wind down.
@@ -377,17 +345,7 @@ class WorkflowHandle:
         Args:
             reason: Recorded in the WorkflowExecutionCancelRequested event.
         """
-        await self._conn.call(
-            self._conn.service.RequestCancelWorkflowExecution,
-            RequestCancelWorkflowExecutionRequest(
-                namespace=self.client.namespace,
-                workflow_execution=self._execution(),
-                identity=self.client.identity,
-                request_id=str(uuid.uuid4()),
-                reason=reason,
-            ),
-            workflow_id=self.id,
-        )
+        await self.client._calls.cancel_workflow(CancelWorkflowInput(self.id, self.run_id, reason))
 
     async def reset(
         self,
@@ -436,12 +394,14 @@ class WorkflowHandle:
         )
         return str(response.run_id)
 
-    async def fetch_history(self) -> History:
-        """The complete event history of the run, all pages joined."""
-        history = History()
-        async for event in self.fetch_history_events():
-            history.events.append(event)
-        return history
+    async def fetch_history(self) -> WorkflowHistory:
+        """The complete event history of the run, all pages joined.
+
+        ``to_json()`` of the answer is what a :class:`~sdk.worker.Replayer` (ours or the
+        official SDK's) reads back, as ``temporal workflow show -o json`` writes it.
+        """
+        events = [event async for event in self.fetch_history_events()]
+        return WorkflowHistory(self.id, events)
 
     async def fetch_history_events(self, *, follow: bool = False, page_size: int = 0) -> AsyncIterator[HistoryEvent]:
         """Iterate over the run's history events page by page.

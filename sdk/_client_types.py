@@ -39,8 +39,12 @@ class WorkflowIdConflictPolicy(enum.IntEnum):
     TERMINATE_EXISTING = 3
 
 
-class WorkflowStatus(enum.IntEnum):
-    """Status of a workflow execution. Values match ``WorkflowExecutionStatus``."""
+class WorkflowExecutionStatus(enum.IntEnum):
+    """Status of a workflow execution. Values match the proto's ``WorkflowExecutionStatus``.
+
+    ``print(status)`` shows ``WorkflowExecutionStatus.RUNNING``, not the bare number an
+    ``IntEnum`` prints since Python 3.11; comparisons with ints still work.
+    """
 
     UNSPECIFIED = 0
     RUNNING = 1
@@ -56,6 +60,16 @@ class WorkflowStatus(enum.IntEnum):
     def display(self) -> str:
         """The name Temporal's UI and CLI show, e.g. ``ContinuedAsNew``."""
         return "".join(part.capitalize() for part in self.name.split("_"))
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+WorkflowStatus = WorkflowExecutionStatus
+"""The name this SDK used first; the same class."""
 
 
 def to_duration(value: datetime.timedelta | None) -> Duration | None:

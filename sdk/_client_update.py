@@ -9,14 +9,14 @@ update-with-start.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import enum
 import inspect
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Unpack
 
 import grpc
+from temporalio.api.common.v1 import Header
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
 from temporalio.api.update.v1 import Input, Meta, Outcome, Request, UpdateRef, WaitPolicy
 from temporalio.api.workflowservice.v1 import (
@@ -26,8 +26,8 @@ from temporalio.api.workflowservice.v1 import (
     UpdateWorkflowExecutionRequest,
 )
 
-from sdk._client_types import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
-from sdk._options import StartWorkflowOptions
+from sdk._client_types import WorkflowIdConflictPolicy
+from sdk._options import StartWorkflowOptions, WithStartKeywords
 from sdk.exceptions import RPCError, WorkflowUpdateFailedError
 
 if TYPE_CHECKING:
@@ -133,7 +133,13 @@ def decode_outcome(client: Client, outcome: Outcome, result_type: Any) -> Any:
 
 
 def _update_request(
-    client: Client, execution: ExecutionProto, name: str, args: Sequence[Any], update_id: str, stage: int
+    client: Client,
+    execution: ExecutionProto,
+    name: str,
+    args: Sequence[Any],
+    update_id: str,
+    stage: int,
+    header: Header | None = None,
 ) -> UpdateWorkflowExecutionRequest:
     return UpdateWorkflowExecutionRequest(
         namespace=client.namespace,
@@ -141,7 +147,7 @@ def _update_request(
         wait_policy=WaitPolicy(lifecycle_stage=stage),  # type: ignore[arg-type]
         request=Request(
             meta=Meta(update_id=update_id, identity=client.identity),
-            input=Input(name=name, args=client._payloads(args)),
+            input=Input(name=name, args=client._payloads(args), header=header),
         ),
     )
 
@@ -154,10 +160,11 @@ async def send_update(
     update_id: str,
     stage: WorkflowUpdateStage,
     result_type: Any,
+    header: Header | None = None,
 ) -> WorkflowUpdateHandle:
     """Send the update and wait until it reaches `stage` (asking again while the server holds it)."""
     conn = client._conn
-    request = _update_request(client, execution, name, args, update_id, int(stage))
+    request = _update_request(client, execution, name, args, update_id, int(stage), header)
     while True:
         try:
             response = await conn.call(
@@ -211,15 +218,7 @@ class WithStartWorkflowOperation:
         task_queue: str,
         id_conflict_policy: WorkflowIdConflictPolicy,
         args: Sequence[Any] | None = None,
-        execution_timeout: datetime.timedelta | None = None,
-        run_timeout: datetime.timedelta | None = None,
-        task_timeout: datetime.timedelta | None = None,
-        id_reuse_policy: WorkflowIdReusePolicy | None = None,
-        retry_policy: RetryPolicy | None = None,
-        memo: Mapping[str, Any] | None = None,
-        search_attributes: Mapping[str, Any] | None = None,
-        static_summary: str | None = None,
-        static_details: str | None = None,
+        **options: Unpack[WithStartKeywords],
     ) -> None:
         """Describe the start; nothing is sent until the update-with-start call."""
         if not id_conflict_policy:
@@ -229,22 +228,11 @@ class WithStartWorkflowOperation:
         from sdk._client_handle import name_of
 
         self.workflow_type = name_of(workflow)
+        self.result_type = result_type_of(workflow, None)
         self.args = list(args if args is not None else workflow_args)
         # One request id for every attempt of the call: a retry finds the run the first started.
         self.options = StartWorkflowOptions(
-            id=id,
-            task_queue=task_queue,
-            execution_timeout=execution_timeout,
-            run_timeout=run_timeout,
-            task_timeout=task_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            memo=memo,
-            search_attributes=search_attributes,
-            request_id=str(uuid.uuid4()),
-            static_summary=static_summary,
-            static_details=static_details,
+            id=id, task_queue=task_queue, id_conflict_policy=id_conflict_policy, request_id=str(uuid.uuid4()), **options
         )
         self._used = False
         self._done = asyncio.Event()
@@ -280,6 +268,9 @@ async def update_with_start(
     update_id: str,
     stage: WorkflowUpdateStage,
     result_type: Any,
+    *,
+    start_header: Header | None = None,
+    update_header: Header | None = None,
 ) -> WorkflowUpdateHandle:
     """ExecuteMultiOperation (start, then update) until the update is accepted; settles the
     operation's workflow handle either way."""
@@ -290,9 +281,11 @@ async def update_with_start(
     operation._used = True
     conn = client._conn
     start = StartWorkflowExecutionRequest(
-        **client._start_fields(operation.workflow_type, operation.args, operation.options)
+        **client._start_fields(operation.workflow_type, operation.args, operation.options), header=start_header
     )
-    update = _update_request(client, ExecutionProto(workflow_id=operation.id), name, args, update_id, int(stage))
+    update = _update_request(
+        client, ExecutionProto(workflow_id=operation.id), name, args, update_id, int(stage), update_header
+    )
     request = ExecuteMultiOperationRequest(
         namespace=client.namespace,
         operations=[
@@ -315,7 +308,8 @@ async def update_with_start(
                     raise
                 continue  # the same request and update ids again: the server knows both
             run_id = response.responses[0].start_workflow.run_id
-            operation._settle(WorkflowHandle(client, operation.id, result_run_id=run_id), None)
+            started = WorkflowHandle(client, operation.id, result_run_id=run_id, result_type=operation.result_type)
+            operation._settle(started, None)
             answer = response.responses[1].update_workflow
             if answer.stage >= WorkflowUpdateStage.ACCEPTED or answer.HasField("outcome"):
                 break

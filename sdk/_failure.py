@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -119,6 +120,20 @@ def _fill_info(failure: Failure, exc: BaseException, converter: DataConverter) -
         )
     elif isinstance(exc, WorkflowAlreadyStartedError):
         pass  # a child's ID in use: the official SDK records the message alone
+    elif _is_official_application_error(exc):
+        # Code moved from the official SDK raises its ApplicationError: honour what it says
+        # (type, non_retryable, details, next retry delay) instead of a retryable failure
+        # named "ApplicationError" that would retry a non-retryable error for ever.
+        info = ApplicationFailureInfo(
+            type=getattr(exc, "type", None) or "",
+            non_retryable=bool(getattr(exc, "non_retryable", False)),
+            details=_payloads(list(exc.details), converter) if getattr(exc, "details", None) else None,  # type: ignore[attr-defined]
+        )
+        delay = getattr(exc, "next_retry_delay", None)
+        if isinstance(delay, datetime.timedelta):
+            info.next_retry_delay.FromTimedelta(delay)
+        failure.application_failure_info.CopyFrom(info)
+        failure.message = str(getattr(exc, "message", "") or failure.message)
     else:
         # Any other exception is an application failure named after its class,
         # and retryable, exactly as the official SDKs treat it.
@@ -214,3 +229,11 @@ def _enum(kind: type[TimeoutType] | type[RetryState], value: int) -> Any:
 
 
 __all__ = ["exception_to_failure", "failure_to_exception"]
+
+
+def _is_official_application_error(exc: BaseException) -> bool:
+    """An ``ApplicationError`` of the official ``temporalio`` SDK (found by duck typing: product
+    code does not import it)."""
+    return any(
+        cls.__name__ == "ApplicationError" and cls.__module__.startswith("temporalio.") for cls in type(exc).__mro__
+    )

@@ -13,7 +13,7 @@ import datetime
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from sdk._client_types import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
 
@@ -83,6 +83,32 @@ class ActivityCancellationType(enum.IntEnum):
     """Stop waiting at once; ask nothing of the server: the activity runs on."""
 
 
+class WithStartKeywords(TypedDict, total=False):
+    """The optional keyword arguments every way of starting a workflow takes (written once here;
+    the public methods take them as ``**options: Unpack[...]`` and forward them as they are).
+    :class:`StartWorkflowOptions` says what each means and checks them."""
+
+    execution_timeout: datetime.timedelta | None
+    run_timeout: datetime.timedelta | None
+    task_timeout: datetime.timedelta | None
+    id_reuse_policy: WorkflowIdReusePolicy | None
+    retry_policy: RetryPolicy | None
+    cron_schedule: str
+    memo: Mapping[str, Any] | None
+    search_attributes: Mapping[str, Any] | None
+    static_summary: str | None
+    static_details: str | None
+    start_delay: datetime.timedelta | None
+
+
+class StartWorkflowKeywords(WithStartKeywords, total=False):
+    """:class:`WithStartKeywords`, and the two an update-with-start operation sets otherwise
+    (it requires a conflict policy and makes its own request id)."""
+
+    id_conflict_policy: WorkflowIdConflictPolicy | None
+    request_id: str | None
+
+
 @dataclass(frozen=True)
 class StartWorkflowOptions:
     """How to start a workflow: what :meth:`Client.start_workflow` was given besides the
@@ -97,11 +123,15 @@ class StartWorkflowOptions:
         id_reuse_policy: Whether the ID of a closed run may be reused.
         id_conflict_policy: What to do if a run with this ID is still running.
         retry_policy: Retry the workflow run on failure.
+        cron_schedule: Run the workflow on this cron schedule (``"*/5 * * * *"``), a new
+            run each time; the server refuses one it cannot parse.
         memo: Non-indexed values shown by describe and list.
         search_attributes: Indexed values usable in list queries.
         request_id: Idempotency key; ``None`` has one generated per call.
         static_summary: A one-line summary user interfaces show for the workflow.
         static_details: Longer details user interfaces show for the workflow.
+        start_delay: Wait this long before the first workflow task (not with a cron
+            schedule or signal-with-start's signal, which the server delivers at once).
 
     Raises:
         TypeError: A value of the wrong type (a number of seconds for a timeout, say).
@@ -116,17 +146,20 @@ class StartWorkflowOptions:
     id_reuse_policy: WorkflowIdReusePolicy | None = None
     id_conflict_policy: WorkflowIdConflictPolicy | None = None
     retry_policy: RetryPolicy | None = None
+    cron_schedule: str = ""
     memo: Mapping[str, Any] | None = field(default=None, hash=False)
     search_attributes: Mapping[str, Any] | None = field(default=None, hash=False)
     request_id: str | None = None
     static_summary: str | None = None
     static_details: str | None = None
+    start_delay: datetime.timedelta | None = None
 
     def __post_init__(self) -> None:
         _check_name("id", self.id)
         _check_name("task_queue", self.task_queue)
-        for name in ("execution_timeout", "run_timeout", "task_timeout"):
+        for name in ("execution_timeout", "run_timeout", "task_timeout", "start_delay"):
             check_timeout(name, getattr(self, name))
+        _check_type("cron_schedule", self.cron_schedule, str)
         _check_type("id_reuse_policy", self.id_reuse_policy, WorkflowIdReusePolicy)
         _check_type("id_conflict_policy", self.id_conflict_policy, WorkflowIdConflictPolicy)
         _check_type("retry_policy", self.retry_policy, RetryPolicy)
@@ -183,6 +216,23 @@ class ActivityOptions:
         _check_type("retry_policy", self.retry_policy, RetryPolicy)
         if self.start_to_close_timeout is None and self.schedule_to_close_timeout is None:
             raise ValueError("needs start_to_close_timeout or schedule_to_close_timeout")
+
+
+class ChildWorkflowKeywords(TypedDict, total=False):
+    """The optional keyword arguments of starting a child workflow (``start_child_workflow``
+    and ``execute_child_workflow`` take them as ``**options: Unpack[...]``); what each means
+    and its default: :class:`ChildWorkflowOptions`."""
+
+    cancellation_type: ChildWorkflowCancellationType
+    parent_close_policy: ParentClosePolicy
+    execution_timeout: datetime.timedelta | None
+    run_timeout: datetime.timedelta | None
+    task_timeout: datetime.timedelta | None
+    id_reuse_policy: WorkflowIdReusePolicy
+    retry_policy: RetryPolicy | None
+    cron_schedule: str
+    memo: Mapping[str, Any] | None
+    search_attributes: Mapping[str, Any] | None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,17 @@ _ANY = any_pb2.Any.DESCRIPTOR.full_name
 # Left as they are, as the official SDKs leave them by default.
 _UNTOUCHED = frozenset({"temporal.api.common.v1.SearchAttributes", "temporal.api.common.v1.Header"})
 
+# The SDK core's own bookkeeping in its markers (a patch's id, a local activity's sequence
+# number and times) is written and read as plain JSON by every official SDK, whatever codec
+# the user has: only the rest of a marker (a local activity's result, its failure) is encoded.
+_MARKERS = frozenset(
+    {
+        "temporal.api.command.v1.RecordMarkerCommandAttributes",
+        "temporal.api.history.v1.MarkerRecordedEventAttributes",
+    }
+)
+_CORE_MARKER_BOOKKEEPING = {"core_patch": frozenset({"patch-data"}), "core_local_activity": frozenset({"data"})}
+
 _holds_payloads: dict[str, bool] = {}
 
 
@@ -69,6 +80,9 @@ async def transform_payloads(message: Message, transform: Transform) -> bool:
         Whether the message held any payload.
     """
     found = False
+    kept: frozenset[str] = frozenset()
+    if message.DESCRIPTOR.full_name in _MARKERS:
+        kept = _CORE_MARKER_BOOKKEEPING.get(message.marker_name, frozenset())  # type: ignore[attr-defined]
     for field, value in message.ListFields():
         if field.type != FieldDescriptor.TYPE_MESSAGE or not may_hold_payloads(field.message_type):
             continue
@@ -77,6 +91,8 @@ async def transform_payloads(message: Message, transform: Transform) -> bool:
         if kind.GetOptions().map_entry:
             value_field: Any = kind.fields_by_name["value"]
             for key in list(value):
+                if field.name == "details" and key in kept:
+                    continue
                 if value_field.message_type.full_name == _PAYLOAD:
                     value[key].CopyFrom(await _one(transform, value[key]))
                 else:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Unpack
 
-from sdk._client_types import RetryPolicy, WorkflowIdReusePolicy
-from sdk._options import ChildWorkflowCancellationType, ChildWorkflowOptions, ParentClosePolicy
+from sdk._options import ChildWorkflowCancellationType, ChildWorkflowKeywords, ChildWorkflowOptions
 
 if TYPE_CHECKING:
     from sdk.workflow import _Runtime
@@ -190,16 +188,7 @@ async def start_child_workflow(
     id: str | None = None,
     task_queue: str | None = None,
     result_type: Any = None,
-    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
-    execution_timeout: timedelta | None = None,
-    run_timeout: timedelta | None = None,
-    task_timeout: timedelta | None = None,
-    id_reuse_policy: WorkflowIdReusePolicy = WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    retry_policy: RetryPolicy | None = None,
-    cron_schedule: str = "",
-    memo: Mapping[str, Any] | None = None,
-    search_attributes: Mapping[str, Any] | None = None,
+    **options: Unpack[ChildWorkflowKeywords],
 ) -> ChildWorkflowHandle:
     """Start a child workflow and return its handle once the server has started it.
 
@@ -238,24 +227,11 @@ async def start_child_workflow(
 
         id = str(uuid4())
     try:
-        options = ChildWorkflowOptions(
-            id=id,
-            task_queue=task_queue,
-            cancellation_type=cancellation_type,
-            parent_close_policy=parent_close_policy,
-            execution_timeout=execution_timeout,
-            run_timeout=run_timeout,
-            task_timeout=task_timeout,
-            id_reuse_policy=id_reuse_policy,
-            retry_policy=retry_policy,
-            cron_schedule=cron_schedule,
-            memo=memo,
-            search_attributes=search_attributes,
-        )
+        start = ChildWorkflowOptions(id=id, task_queue=task_queue, **options)
     except (TypeError, ValueError) as err:
         raise type(err)(f"child workflow {name!r}: {err}") from None
     return await runtime.workflow_start_child_workflow(
-        name, args, options, result_type if result_type is not None else hint
+        name, args, start, result_type if result_type is not None else hint
     )
 
 
@@ -265,16 +241,7 @@ async def execute_child_workflow(
     id: str | None = None,
     task_queue: str | None = None,
     result_type: Any = None,
-    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
-    execution_timeout: timedelta | None = None,
-    run_timeout: timedelta | None = None,
-    task_timeout: timedelta | None = None,
-    id_reuse_policy: WorkflowIdReusePolicy = WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    retry_policy: RetryPolicy | None = None,
-    cron_schedule: str = "",
-    memo: Mapping[str, Any] | None = None,
-    search_attributes: Mapping[str, Any] | None = None,
+    **options: Unpack[ChildWorkflowKeywords],
 ) -> Any:
     """Start a child workflow and wait for its result; see :func:`start_child_workflow`.
 
@@ -287,21 +254,7 @@ async def execute_child_workflow(
         WorkflowAlreadyStartedError: The child could not start: its ID is in use.
     """
     handle = await start_child_workflow(
-        workflow,
-        *args,
-        id=id,
-        task_queue=task_queue,
-        result_type=result_type,
-        cancellation_type=cancellation_type,
-        parent_close_policy=parent_close_policy,
-        execution_timeout=execution_timeout,
-        run_timeout=run_timeout,
-        task_timeout=task_timeout,
-        id_reuse_policy=id_reuse_policy,
-        retry_policy=retry_policy,
-        cron_schedule=cron_schedule,
-        memo=memo,
-        search_attributes=search_attributes,
+        workflow, *args, id=id, task_queue=task_queue, result_type=result_type, **options
     )
     return await handle
 

@@ -17,20 +17,36 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
-from temporalio.api.common.v1 import Memo, Payloads, SearchAttributes, WorkflowType
+from temporalio.api.common.v1 import Header, Memo, Payloads, SearchAttributes, WorkflowType
 from temporalio.api.sdk.v1 import UserMetadata
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import (
-    CountWorkflowExecutionsRequest,
-    ListWorkflowExecutionsRequest,
     SignalWithStartWorkflowExecutionRequest,
     StartWorkflowExecutionRequest,
 )
 
+from sdk._client_activity import AsyncActivityCancelledError, AsyncActivityHandle, AsyncActivityIDReference, reference
 from sdk._client_browse import BrowseCalls
+from sdk._client_calls import chain as calls_chain
 from sdk._client_handle import NameOrFunction, WorkflowHandle, name_of
+from sdk._client_interceptor import (
+    CancelWorkflowInput,
+    CountWorkflowsInput,
+    DescribeWorkflowInput,
+    Interceptor,
+    ListWorkflowsInput,
+    OutboundInterceptor,
+    QueryWorkflowInput,
+    SignalWorkflowInput,
+    StartWorkflowInput,
+    StartWorkflowUpdateInput,
+    StartWorkflowUpdateWithStartInput,
+    TerminateWorkflowInput,
+    UpdateWithStartStartWorkflowInput,
+    UpdateWithStartUpdateWorkflowInput,
+)
 from sdk._client_rpc import Connection
 from sdk._client_types import (
     HistoryPage,
@@ -43,6 +59,7 @@ from sdk._client_types import (
     WorkflowCountGroup,
     WorkflowDescription,
     WorkflowExecution,
+    WorkflowExecutionStatus,
     WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy,
     WorkflowPage,
@@ -55,30 +72,49 @@ from sdk._client_update import (
     WorkflowUpdateStage,
     result_type_of,
     update_arguments,
-    update_with_start,
 )
 from sdk._connect_options import KeepAliveConfig, RetryConfig, TLSConfig
-from sdk._options import StartWorkflowOptions
+from sdk._options import StartWorkflowKeywords, StartWorkflowOptions
+from sdk._workflow_history import WorkflowHistory
 from sdk.converter import DataConverter
 
 __all__ = [
+    "AsyncActivityCancelledError",
+    "AsyncActivityHandle",
+    "AsyncActivityIDReference",
+    "CancelWorkflowInput",
     "Client",
+    "CountWorkflowsInput",
+    "DescribeWorkflowInput",
     "HistoryPage",
+    "Interceptor",
     "KeepAliveConfig",
+    "ListWorkflowsInput",
     "NamespaceDescription",
+    "OutboundInterceptor",
     "QueryRejectCondition",
+    "QueryWorkflowInput",
     "RetryConfig",
     "RetryPolicy",
+    "SignalWorkflowInput",
+    "StartWorkflowInput",
     "StartWorkflowOptions",
+    "StartWorkflowUpdateInput",
+    "StartWorkflowUpdateWithStartInput",
     "TLSConfig",
     "TaskQueueDescription",
     "TaskQueuePoller",
+    "TerminateWorkflowInput",
+    "UpdateWithStartStartWorkflowInput",
+    "UpdateWithStartUpdateWorkflowInput",
     "WithStartWorkflowOperation",
     "WorkflowCount",
     "WorkflowCountGroup",
     "WorkflowDescription",
     "WorkflowExecution",
+    "WorkflowExecutionStatus",
     "WorkflowHandle",
+    "WorkflowHistory",
     "WorkflowIdConflictPolicy",
     "WorkflowIdReusePolicy",
     "WorkflowPage",
@@ -103,12 +139,16 @@ class Client(BrowseCalls):
         namespace: str,
         data_converter: DataConverter,
         identity: str,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         """Wrap an open connection; most code should call :meth:`connect` instead."""
         self._conn = connection
         self.namespace = namespace
         self.data_converter = data_converter
         self.identity = identity
+        self.interceptors: Sequence[Interceptor] = tuple(interceptors)
+        """The client's interceptors; those that are also ``sdk.worker.Interceptor`` apply to its workers."""
+        self._calls = calls_chain(self, self.interceptors)
         # Set by sdk.testing on a time-skipping server: wraps every wait for a workflow's
         # result (it unlocks time skipping while the result is awaited).
         self._around_result_wait: Callable[[Awaitable[Any]], Awaitable[Any]] | None = None
@@ -127,6 +167,7 @@ class Client(BrowseCalls):
         rpc_metadata: Mapping[str, str | bytes] | None = None,
         retry_config: RetryConfig | None = None,
         keep_alive_config: KeepAliveConfig | None = KeepAliveConfig.default,
+        interceptors: Sequence[Interceptor] = (),
     ) -> Client:
         """Connect to the server at ``address`` and check that it answers.
 
@@ -152,6 +193,9 @@ class Client(BrowseCalls):
             retry_config: How calls that failed with UNAVAILABLE or RESOURCE_EXHAUSTED are
                 retried (None: :class:`RetryConfig`'s defaults). Other failures are not.
             keep_alive_config: HTTP/2 keep-alive pings; None turns them off.
+            interceptors: Wrap every call of the client (:class:`Interceptor`), the first
+                outermost; those that are also ``sdk.worker.Interceptor`` apply to the workers
+                this client is given to as well.
 
         Returns:
             The connected client.
@@ -179,6 +223,7 @@ class Client(BrowseCalls):
             namespace=namespace,
             data_converter=data_converter or DataConverter.default,
             identity=identity or f"{os.getpid()}@{socket.gethostname()}",
+            interceptors=interceptors,
         )
 
     @property
@@ -221,7 +266,13 @@ class Client(BrowseCalls):
 
         Both clients share one connection: closing either closes it for both.
         """
-        client = Client(self._conn, namespace=namespace, data_converter=self.data_converter, identity=self.identity)
+        client = Client(
+            self._conn,
+            namespace=namespace,
+            data_converter=self.data_converter,
+            identity=self.identity,
+            interceptors=self.interceptors,
+        )
         client._around_result_wait = self._around_result_wait
         return client
 
@@ -237,20 +288,11 @@ class Client(BrowseCalls):
         *workflow_args: Any,
         id: str,
         task_queue: str,
-        execution_timeout: datetime.timedelta | None = None,
-        run_timeout: datetime.timedelta | None = None,
-        task_timeout: datetime.timedelta | None = None,
-        id_reuse_policy: WorkflowIdReusePolicy | None = None,
-        id_conflict_policy: WorkflowIdConflictPolicy | None = None,
-        retry_policy: RetryPolicy | None = None,
-        memo: Mapping[str, Any] | None = None,
-        search_attributes: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
         start_signal: NameOrFunction | None = None,
         start_signal_args: Sequence[Any] = (),
         args: Sequence[Any] | None = None,
-        static_summary: str | None = None,
-        static_details: str | None = None,
+        result_type: Any = None,
+        **options: Unpack[StartWorkflowKeywords],
     ) -> WorkflowHandle:
         """Start a workflow and return its handle without waiting for it.
 
@@ -259,12 +301,15 @@ class Client(BrowseCalls):
             *workflow_args: Arguments of the workflow.
             id: Workflow ID, unique among running workflows of the namespace.
             task_queue: Task queue a worker polls for this workflow.
+            result_type: The type the handle's ``result()`` decodes into; defaults to
+                the run method's return annotation (a dataclass comes back as one).
             execution_timeout: Limit for the whole chain of runs (retries, continue-as-new).
             run_timeout: Limit for a single run.
             task_timeout: Limit for one workflow task (server default 10 s).
             id_reuse_policy: Whether the ID of a closed run may be reused.
             id_conflict_policy: What to do if a run with this ID is still running.
             retry_policy: Retry the workflow run on failure.
+            cron_schedule: Run the workflow on this cron schedule, a new run each time.
             memo: Non-indexed values shown by describe and list.
             search_attributes: Indexed values usable in list queries.
             request_id: Idempotency key; a repeated start with the same key returns
@@ -275,6 +320,7 @@ class Client(BrowseCalls):
             args: The workflow's arguments as a list, instead of passing them positionally.
             static_summary: A one-line summary user interfaces show for the workflow.
             static_details: Longer details user interfaces show for the workflow.
+            start_delay: Wait this long before the workflow's first task.
 
         Returns:
             A handle to the started workflow.
@@ -286,23 +332,18 @@ class Client(BrowseCalls):
                 policy refuses a new one).
             RPCError: The server refused the request.
         """
-        options = StartWorkflowOptions(
-            id=id,
-            task_queue=task_queue,
-            execution_timeout=execution_timeout,
-            run_timeout=run_timeout,
-            task_timeout=task_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            memo=memo,
-            search_attributes=search_attributes,
-            request_id=request_id,
-            static_summary=static_summary,
-            static_details=static_details,
+        start = StartWorkflowOptions(id=id, task_queue=task_queue, **options)
+        return await self._calls.start_workflow(
+            StartWorkflowInput(
+                workflow=name_of(workflow),
+                args=_workflow_arguments(workflow_args, args),
+                options=start,
+                start_signal=None if start_signal is None else name_of(start_signal),
+                start_signal_args=start_signal_args,
+                headers={},
+                ret_type=result_type_of(workflow, result_type),
+            )
         )
-        signal = None if start_signal is None else (name_of(start_signal), start_signal_args)
-        return await self._start(name_of(workflow), _workflow_arguments(workflow_args, args), options, signal)
 
     async def execute_workflow(
         self,
@@ -311,20 +352,10 @@ class Client(BrowseCalls):
         id: str,
         task_queue: str,
         result_type: Any = None,
-        execution_timeout: datetime.timedelta | None = None,
-        run_timeout: datetime.timedelta | None = None,
-        task_timeout: datetime.timedelta | None = None,
-        id_reuse_policy: WorkflowIdReusePolicy | None = None,
-        id_conflict_policy: WorkflowIdConflictPolicy | None = None,
-        retry_policy: RetryPolicy | None = None,
-        memo: Mapping[str, Any] | None = None,
-        search_attributes: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
         start_signal: NameOrFunction | None = None,
         start_signal_args: Sequence[Any] = (),
         args: Sequence[Any] | None = None,
-        static_summary: str | None = None,
-        static_details: str | None = None,
+        **options: Unpack[StartWorkflowKeywords],
     ) -> Any:
         """Start a workflow and wait for its result.
 
@@ -342,22 +373,13 @@ class Client(BrowseCalls):
             *workflow_args,
             id=id,
             task_queue=task_queue,
-            execution_timeout=execution_timeout,
-            run_timeout=run_timeout,
-            task_timeout=task_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            memo=memo,
-            search_attributes=search_attributes,
-            request_id=request_id,
             start_signal=start_signal,
             start_signal_args=start_signal_args,
             args=args,
-            static_summary=static_summary,
-            static_details=static_details,
+            result_type=result_type,
+            **options,
         )
-        return await handle.result(result_type=result_type)
+        return await handle.result()
 
     async def signal_with_start(
         self,
@@ -367,18 +389,8 @@ class Client(BrowseCalls):
         signal_args: Sequence[Any] = (),
         id: str,
         task_queue: str,
-        execution_timeout: datetime.timedelta | None = None,
-        run_timeout: datetime.timedelta | None = None,
-        task_timeout: datetime.timedelta | None = None,
-        id_reuse_policy: WorkflowIdReusePolicy | None = None,
-        id_conflict_policy: WorkflowIdConflictPolicy | None = None,
-        retry_policy: RetryPolicy | None = None,
-        memo: Mapping[str, Any] | None = None,
-        search_attributes: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
         args: Sequence[Any] | None = None,
-        static_summary: str | None = None,
-        static_details: str | None = None,
+        **options: Unpack[StartWorkflowKeywords],
     ) -> WorkflowHandle:
         """Signal the running workflow with ``id``, starting it first if none runs.
 
@@ -393,20 +405,10 @@ class Client(BrowseCalls):
             *workflow_args,
             id=id,
             task_queue=task_queue,
-            execution_timeout=execution_timeout,
-            run_timeout=run_timeout,
-            task_timeout=task_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            memo=memo,
-            search_attributes=search_attributes,
-            request_id=request_id,
             start_signal=signal,
             start_signal_args=signal_args,
             args=args,
-            static_summary=static_summary,
-            static_details=static_details,
+            **options,
         )
 
     async def start_update_with_start_workflow(
@@ -443,14 +445,24 @@ class Client(BrowseCalls):
         """
         if wait_for_stage not in (WorkflowUpdateStage.ACCEPTED, WorkflowUpdateStage.COMPLETED):
             raise ValueError("wait_for_stage must be ACCEPTED or COMPLETED")
-        return await update_with_start(
-            self,
-            start_workflow_operation,
-            name_of(update),
-            update_arguments(update_args, args),
-            id or str(uuid.uuid4()),
-            wait_for_stage,
-            result_type_of(update, result_type),
+        operation = start_workflow_operation
+        if operation._used:
+            raise ValueError("a WithStartWorkflowOperation can be used for one update-with-start call only")
+        return await self._calls.start_update_with_start_workflow(
+            StartWorkflowUpdateWithStartInput(
+                UpdateWithStartStartWorkflowInput(
+                    operation.workflow_type, operation.args, operation.options, {}, operation.result_type
+                ),
+                UpdateWithStartUpdateWorkflowInput(
+                    id,
+                    name_of(update),
+                    update_arguments(update_args, args),
+                    wait_for_stage,
+                    {},
+                    result_type_of(update, result_type),
+                ),
+                operation,
+            )
         )
 
     async def execute_update_with_start_workflow(
@@ -489,9 +501,12 @@ class Client(BrowseCalls):
         args: Sequence[Any],
         options: StartWorkflowOptions,
         signal: tuple[str, Sequence[Any]] | None,
+        result_type: Any = None,
+        header: Header | None = None,
     ) -> WorkflowHandle:
         """StartWorkflowExecution, or SignalWithStartWorkflowExecution when ``signal`` is set."""
         common = self._start_fields(workflow_type, args, options)
+        common["header"] = header
         if signal is None:
             response = await self._conn.call(
                 self._conn.service.StartWorkflowExecution,
@@ -509,7 +524,7 @@ class Client(BrowseCalls):
                 workflow_id=options.id,
                 codec=self.data_converter.payload_codec,
             )
-        return WorkflowHandle(self, options.id, result_run_id=response.run_id)
+        return WorkflowHandle(self, options.id, result_run_id=response.run_id, result_type=result_type)
 
     def _start_fields(self, workflow_type: str, args: Sequence[Any], options: StartWorkflowOptions) -> dict[str, Any]:
         """The fields of a StartWorkflowExecutionRequest (and of the requests that start workflows too)."""
@@ -527,6 +542,8 @@ class Client(BrowseCalls):
             "workflow_id_reuse_policy": int(options.id_reuse_policy or 0),
             "workflow_id_conflict_policy": int(options.id_conflict_policy or 0),
             "retry_policy": options.retry_policy.to_proto() if options.retry_policy else None,
+            "cron_schedule": options.cron_schedule,
+            "workflow_start_delay": to_duration(options.start_delay),
             "memo": self._memo(options.memo),
             "search_attributes": self._search_attributes(options.search_attributes),
         }
@@ -537,14 +554,50 @@ class Client(BrowseCalls):
             )
         return common
 
-    def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None) -> WorkflowHandle:
+    def get_workflow_handle(
+        self, workflow_id: str, *, run_id: str | None = None, result_type: Any = None
+    ) -> WorkflowHandle:
         """A handle to an existing workflow; nothing is checked until it is used.
 
         Args:
             workflow_id: The workflow ID.
             run_id: A specific run; ``None`` means the latest run with this ID.
+            result_type: The type the handle's ``result()`` decodes into.
         """
-        return WorkflowHandle(self, workflow_id, run_id=run_id, result_run_id=run_id)
+        return WorkflowHandle(self, workflow_id, run_id=run_id, result_run_id=run_id, result_type=result_type)
+
+    def get_workflow_handle_for(
+        self, workflow: Callable[..., Any], workflow_id: str, *, run_id: str | None = None
+    ) -> WorkflowHandle:
+        """A handle to an existing workflow whose ``result()`` decodes into the return
+        annotation of ``workflow`` (its run method, ``Order.run``), as in the official SDK.
+
+        Args:
+            workflow: The workflow's run method.
+            workflow_id: The workflow ID.
+            run_id: A specific run; ``None`` means the latest run with this ID.
+        """
+        return self.get_workflow_handle(workflow_id, run_id=run_id, result_type=result_type_of(workflow, None))
+
+    def get_async_activity_handle(
+        self,
+        *,
+        task_token: bytes | None = None,
+        workflow_id: str | None = None,
+        run_id: str | None = None,
+        activity_id: str | None = None,
+    ) -> AsyncActivityHandle:
+        """A handle to complete, fail, cancel or heartbeat an activity whose function ended
+        with ``activity.raise_complete_async()``: by its task token, or by its workflow's ID
+        (and run ID) and its activity ID.
+
+        Example:
+            ``await client.get_async_activity_handle(task_token=token).complete("done")``
+
+        Raises:
+            ValueError: Neither a token nor the IDs, or both.
+        """
+        return AsyncActivityHandle(self, reference(task_token, workflow_id, run_id, activity_id))
 
     async def list_workflows(
         self, query: str = "", *, page_size: int = 100, limit: int | None = None
@@ -560,35 +613,12 @@ class Client(BrowseCalls):
         Yields:
             One :class:`WorkflowExecution` per run.
         """
-        token = b""
-        seen = 0
-        while True:
-            response = await self._conn.call(
-                self._conn.service.ListWorkflowExecutions,
-                ListWorkflowExecutionsRequest(
-                    namespace=self.namespace,
-                    page_size=page_size,
-                    next_page_token=token,
-                    query=query,
-                ),
-                codec=self.data_converter.payload_codec,
-            )
-            for info in response.executions:
-                if limit is not None and seen >= limit:
-                    return
-                seen += 1
-                yield WorkflowExecution.from_proto(info, self.data_converter)
-            token = response.next_page_token
-            if not token:
-                return
+        async for execution in self._calls.list_workflows(ListWorkflowsInput(query, page_size, limit)):
+            yield execution
 
     async def count_workflows(self, query: str = "") -> int:
         """Count the runs matching a visibility query (see :meth:`list_workflows`)."""
-        response = await self._conn.call(
-            self._conn.service.CountWorkflowExecutions,
-            CountWorkflowExecutionsRequest(namespace=self.namespace, query=query),
-        )
-        return int(response.count)
+        return await self._calls.count_workflows(CountWorkflowsInput(query))
 
     def _payloads(self, values: Sequence[Any]) -> Payloads | None:
         return Payloads(payloads=self.data_converter.to_payloads(values)) if values else None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc.aio
+from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.api.failure.v1 import Failure
@@ -155,8 +156,9 @@ def unpause(
     reset_attempts: bool,
     reset_heartbeats: bool,
     identity: str | None,
+    jitter: Duration | None = None,
 ) -> None:
-    """`tempo activity unpause`."""
+    """`tempo activity unpause` (one activity; `jitter` as `temporal` sends it)."""
 
     def call(client: Client) -> tuple[Any, Any]:
         request = UnpauseActivityRequest(
@@ -166,6 +168,7 @@ def unpause(
             identity=identity or client.identity,
             reset_attempts=reset_attempts,
             reset_heartbeat=reset_heartbeats,
+            jitter=jitter,
         )
         return client.service.UnpauseActivity, request
 
@@ -181,8 +184,9 @@ def reset(
     clear_heartbeat_details: bool,
     restore_original_options: bool,
     identity: str | None,
+    jitter: Duration | None = None,
 ) -> None:
-    """`tempo activity reset`."""
+    """`tempo activity reset` (one activity)."""
 
     def call(client: Client) -> tuple[Any, Any]:
         request = ResetActivityRequest(
@@ -193,6 +197,7 @@ def reset(
             keep_paused=keep_paused,
             reset_heartbeat=clear_heartbeat_details,
             restore_original_options=restore_original_options,
+            jitter=jitter,
         )
         return client.service.ResetActivity, request
 

@@ -52,7 +52,7 @@ _INTERVALS = {
 }
 
 
-def _options_and_mask(changes: OptionChanges) -> tuple[ActivityOptions, list[str]]:
+def options_and_mask(changes: OptionChanges) -> tuple[ActivityOptions, list[str]]:
     """The ActivityOptions to send and the mask naming the fields given; raises UsageError."""
     options = ActivityOptions()
     paths: list[str] = []
@@ -93,7 +93,7 @@ def update_options(
 ) -> None:
     """`tempo activity update-options`."""
     try:
-        options, paths = _options_and_mask(changes)
+        options, paths = options_and_mask(changes)
     except UsageError as err:
         cli.abort(str(err))
 

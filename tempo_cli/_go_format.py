@@ -90,3 +90,8 @@ def float32_number(value: float) -> int | float:
         if struct.unpack("f", struct.pack("f", shortest))[0] == single:
             return shortest
     return single
+
+
+def float64_number(value: float) -> int | float:
+    """A float64 as Go's JSON writes it: a whole number without a fraction."""
+    return int(value) if value == int(value) else value

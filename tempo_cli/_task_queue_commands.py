@@ -17,7 +17,7 @@ from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from tempo_cli._context import CliContext, UsageError
-from tempo_cli._go_format import cli_duration, float32_number, relative_time, rfc3339_nano
+from tempo_cli._go_format import cli_duration, float32_number, float64_number, relative_time, rfc3339_nano
 from tempo_cli._raw_calls import call
 from tempo_cli._render import proto_dict
 
@@ -84,14 +84,10 @@ def _pollers(response: wsv1.DescribeTaskQueueResponse) -> list[tuple[dict[str, A
                     "taskQueueType": type_name,
                     "identity": poller.identity,
                     "lastAccessTime": rfc3339_nano(accessed.ToDatetime(datetime.UTC), accessed.nanos),
-                    "ratePerSecond": _float64_number(poller.rate_per_second),
+                    "ratePerSecond": float64_number(poller.rate_per_second),
                 }
                 rows.append((row, accessed.ToDatetime(datetime.UTC)))
     return rows
-
-
-def _float64_number(value: float) -> int | float:
-    return int(value) if value == int(value) else value
 
 
 def _stats_rows(response: wsv1.DescribeTaskQueueResponse) -> list[dict[str, Any]]:
@@ -224,7 +220,7 @@ def describe_legacy(cli: CliContext, task_queue: str, type_name: str, partitions
         [
             p.identity,
             relative_time(p.last_access_time.ToDatetime(datetime.UTC), now),
-            str(_float64_number(p.rate_per_second)),
+            str(float64_number(p.rate_per_second)),
         ]
         for answer in answers
         for p in answer.pollers
@@ -240,7 +236,7 @@ def _go_struct(message: Message) -> dict[str, Any]:
         if isinstance(value, Message):
             out[descriptor.name] = _go_struct(value)
         elif isinstance(value, float):
-            out[descriptor.name] = _float64_number(value)
+            out[descriptor.name] = float64_number(value)
         elif isinstance(value, (str, bytes, int, bool)):
             out[descriptor.name] = value
         else:  # a repeated field

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_readme_sdk_example_runs(tempo_address: str, tmp_path: Path) -> None:
-    code = re.search(r"```python\n(.*?)```", README.read_text(), re.S)
-    assert code is not None, "the README has a Python example"
+    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next((example for example in examples if "charge_customer" in example and "Client.connect" in example), None)
+    assert code is not None, "the README has an SDK example"
     unique = uuid.uuid4().hex[:8]
     script = (
-        code.group(1)
-        .replace("127.0.0.1:7233", tempo_address)
+        code.replace("127.0.0.1:7233", tempo_address)
         .replace('"order-3"', f'"order-{unique}"')
         .replace('"deliveries"', f'"deliveries-{unique}"')
     )
@@ -45,9 +47,89 @@ def test_readme_update_example_runs(tempo_address: str, tmp_path: Path) -> None:
     assert result.stdout.split() == ["1", "2", "['tea',", "'milk']"]
 
 
+def test_readme_local_activity_example_runs(tempo_address: str, tmp_path: Path) -> None:
+    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next((example for example in examples if "execute_local_activity" in example), None)
+    assert code is not None, "the README has a local activity example"
+    unique = uuid.uuid4().hex[:8]
+    script = (
+        code.replace("127.0.0.1:7233", tempo_address)
+        .replace('"invoice-1"', f'"invoice-{unique}"')
+        .replace('"invoices"', f'"invoices-{unique}"')
+    )
+    path = tmp_path / "local_activities.py"
+    path.write_text(script)
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "12.0"
+
+
+def run_testing_example(marker: str, tmp_path: Path) -> str:
+    """Run the README's Python example containing `marker` as a user would (the project's
+    executables on PATH, as in an activated virtualenv); what it printed."""
+    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next((example for example in examples if marker in example), None)
+    assert code is not None, f"the README has an example with {marker}"
+    path = tmp_path / "testing_example.py"
+    path.write_text(code)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.strip()
+
+
+def test_readme_sdk_testing_example_runs(tmp_path: Path) -> None:
+    """sdk.testing's time-skipping environment: a month-long workflow, a month of server time."""
+    printed = run_testing_example("from sdk.testing import WorkflowEnvironment", tmp_path)
+    assert printed == "renewed after 30 days / 30 days of server time"
+
+
+def test_readme_official_time_skipping_example_runs(tmp_path: Path) -> None:
+    """The official SDK's start_time_skipping() on tempo-test-server: the server's clock ends a month ahead."""
+    printed = run_testing_example("test_server_existing_path", tmp_path)
+    in_a_month = (datetime.now(UTC) + timedelta(days=30)).date()
+    assert printed in {f"renewed after 30 days at {day}" for day in (in_a_month, in_a_month + timedelta(days=1))}
+
+
 def test_ci_runs_exactly_the_readmes_test_command() -> None:
     """The README opens with the install-and-test command, and CI runs that very line."""
     commands = re.findall(r"```bash\n(.*?)\n```", README.read_text(), re.S)
     assert len(commands) >= 2 and "pytest" in commands[1], "the README's second command runs the tests"
     ci = (README.parent / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1] == commands[1]
+
+
+def test_readme_activities_example_runs(tempo_address: str, tmp_path: Path) -> None:
+    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next((example for example in examples if "raise_complete_async" in example), None)
+    assert code is not None, "the README has an activities example"
+    unique = uuid.uuid4().hex[:8]
+    script = (
+        code.replace("127.0.0.1:7233", tempo_address)
+        .replace('"album-1"', f'"album-{unique}"')
+        .replace('"albums"', f'"albums-{unique}"')
+    )
+    path = tmp_path / "activities.py"
+    path.write_text(script)
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[3, 'approved', 'price_of: tea']"
+
+
+def test_readme_interceptor_example_runs(tempo_address: str, tmp_path: Path) -> None:
+    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next((example for example in examples if "intercept_client" in example), None)
+    assert code is not None, "the README has an interceptor example"
+    unique = uuid.uuid4().hex[:8]
+    script = (
+        code.replace("127.0.0.1:7233", tempo_address)
+        .replace('"bill-3"', f'"bill-{unique}"')
+        .replace('"billing"', f'"billing-{unique}"')
+    )
+    path = tmp_path / "interceptors.py"
+    path.write_text(script)
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "acme: billed 3"

@@ -1,8 +1,10 @@
 """Operator control of a running workflow's activities: pause, unpause, reset, change options.
 
 None of these writes a history event (as on the real server); they change the activity's
-pending state, and a worker running an attempt learns of a pause or a reset from its next
-heartbeat's answer (`activities.heartbeat_answer`). Rules, as the real server has them:
+pending state (and, when an activity is paused or unpaused, the run's `TemporalPauseInfo`
+search attribute: `pause.refresh_pause_info`), and a worker running an attempt learns of a
+pause or a reset from its next heartbeat's answer (`activities.heartbeat_answer`). Rules, as
+the real server has them:
 
 - A paused activity starts no new attempt. An attempt already running runs on; if it fails
   (a worker fails it after the pause cancelled it) or times out, the next attempt is counted
@@ -21,6 +23,7 @@ from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.history.v1 import message_pb2 as history
 
 from devserver.core import activities, retry
+from devserver.core import pause as workflow_pause
 from devserver.core.activities import ActivityInfo, TimeoutType
 from devserver.core.changes import Changes, TimerKey
 from devserver.core.lifecycles import (
@@ -138,6 +141,7 @@ def pause(
         ACTIVITY.next(info, ActivityEvent.PAUSE)
         info.pause_time = ch.now
         info.pause_identity, info.pause_reason, info.pause_request_id = identity, reason, request_id
+        workflow_pause.refresh_pause_info(state)
     _touch(state, ch)
 
 
@@ -168,6 +172,7 @@ def unpause(
             ACTIVITY.next(info, ActivityEvent.UNPAUSE)
         else:
             _dispatch_again(state, ch, info, ch.now + delay, ActivityEvent.UNPAUSE)
+        workflow_pause.refresh_pause_info(state)
     _touch(state, ch)
 
 
@@ -195,7 +200,8 @@ def reset(
         if original is not None:
             _restore(info, original(info.scheduled_event_id))
         stays_paused = info.paused and keep_paused
-        if info.paused and not keep_paused:
+        unpaused = info.paused and not keep_paused
+        if unpaused:
             _forget_pause(info)
         if info.started:
             running = ActivityState.PAUSE_REQUESTED if stays_paused else ActivityState.STARTED
@@ -206,6 +212,8 @@ def reset(
             ACTIVITY.next(info, ActivityEvent.RESET, ActivityState.PAUSED)
         else:
             _dispatch_again(state, ch, info, ch.now + delay, ActivityEvent.RESET)
+        if unpaused:
+            workflow_pause.refresh_pause_info(state)
     _touch(state, ch)
 
 

@@ -1,7 +1,8 @@
 """Batch jobs: the rules of StartBatchOperation and what Describe/ListBatchOperations report.
 
-A batch job applies one client operation (terminate, cancel, signal, delete, reset) to every
-workflow a visibility query matches, or to a list of executions. The real server runs each job
+A batch job applies one client operation (terminate, cancel, signal, delete, reset, update
+options; or unpause, reset or update the options of the pending activities of one type, or of
+all of them) to every workflow a visibility query matches, or to a list of executions. The real server runs each job
 as a system workflow; here a job is an entity of its own (`BatchJob`), run by
 `devserver.batch_ops`. These rules are pure: validation with the real server's messages, the
 job's state and counts, and the response messages built from them.
@@ -39,7 +40,14 @@ OPERATION_TYPES: dict[str, int] = {
     "deletion_operation": Type.BATCH_OPERATION_TYPE_DELETE_WORKFLOW,
     "reset_operation": Type.BATCH_OPERATION_TYPE_RESET_WORKFLOW,
     "update_workflow_options_operation": Type.BATCH_OPERATION_TYPE_UPDATE_WORKFLOW_EXECUTION_OPTIONS,
+    "unpause_activities_operation": Type.BATCH_OPERATION_TYPE_UNPAUSE_ACTIVITY,
+    "reset_activities_operation": Type.BATCH_OPERATION_TYPE_RESET_ACTIVITY,
+    "update_activity_options_operation": Type.BATCH_OPERATION_TYPE_UPDATE_ACTIVITY_OPTIONS,
 }
+# Operations on the pending activities of each workflow the job reaches.
+ACTIVITY_OPERATIONS = frozenset(
+    {"unpause_activities_operation", "reset_activities_operation", "update_activity_options_operation"}
+)
 # The real server's worker.batcherRPS default: a job's operations per second.
 OPERATIONS_PER_SECOND = 50.0
 # The real server's frontend.MaxConcurrentBatchOperationPerNamespace default.
@@ -49,7 +57,11 @@ _OPEN_ONLY = {
     Type.BATCH_OPERATION_TYPE_TERMINATE_WORKFLOW,
     Type.BATCH_OPERATION_TYPE_CANCEL_WORKFLOW,
     Type.BATCH_OPERATION_TYPE_SIGNAL_WORKFLOW,
+    Type.BATCH_OPERATION_TYPE_UNPAUSE_ACTIVITY,
+    Type.BATCH_OPERATION_TYPE_RESET_ACTIVITY,
+    Type.BATCH_OPERATION_TYPE_UPDATE_ACTIVITY_OPTIONS,
 }
+_EITHER_TYPE_OR_ALL = "Either activity type must be set, or match all should be set to true"
 _MISSING_PARAMETERS = (
     "must provide required parameters: BatchType,Reason,Namespace, AND one of (Query OR Executions OR TargetExecutions)"
 )
@@ -90,9 +102,41 @@ def check_start(request: wsv1.StartBatchOperationRequest) -> str:
                 else str(reset.reset_type)
             )
             raise InvalidArgument(f"unknown batch reset type {_camel(name.removeprefix('RESET_TYPE_'))}")
+    if operation in ACTIVITY_OPERATIONS:
+        _check_activity_operation(request, operation)
     if operation not in OPERATION_TYPES:
         raise InvalidArgument(f"The operation type {operation} is not supported by the tempo dev server")
     return operation
+
+
+def _check_activity_operation(request: wsv1.StartBatchOperationRequest, operation: str) -> None:
+    """The real server's checks of the activity filter (a type, or match_all) and the options."""
+    message = getattr(request, operation)
+    which = message.WhichOneof("activity")
+    if operation == "unpause_activities_operation" and which is None:
+        raise InvalidArgument("activity filter must be set")
+    if operation == "reset_activities_operation" and which is None:
+        raise InvalidArgument("must provide ActivityType or MatchAll")
+    if operation == "update_activity_options_operation":
+        if message.HasField("activity_options") and message.restore_original:
+            raise InvalidArgument("cannot set both activity options and restore original")
+        if not message.HasField("activity_options") and not message.restore_original:
+            raise InvalidArgument("Either activity type must be set, or restore original should be set to true")
+    if (which == "type" and not message.type) or (which == "match_all" and not message.match_all):
+        raise InvalidArgument(_EITHER_TYPE_OR_ALL)
+
+
+def listing_query(request: wsv1.StartBatchOperationRequest) -> str:
+    """The query a job lists its targets with. Unpausing one activity type reaches, of the runs
+    the request's query matches, those where an activity of that type is paused (the real
+    frontend adds a TemporalPauseInfo condition); Describe still shows the request's query."""
+    query = request.visibility_query
+    if query and request.WhichOneof("operation") == "unpause_activities_operation":
+        unpause = request.unpause_activities_operation
+        if unpause.WhichOneof("activity") == "type":
+            value = f"property:activityType={unpause.type}".replace("\\", "\\\\").replace("'", "\\'")
+            return f"({query}) AND (TemporalPauseInfo = '{value}')"
+    return query
 
 
 def _camel(name: str) -> str:

@@ -131,6 +131,12 @@ def check_commands(
             _check_marker(command.record_marker_command_attributes.marker_name)
         elif kind == CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
             _check_child(command.start_child_workflow_execution_command_attributes, namespace_id, state.key.namespace)
+            _check_inherited_build(
+                command.start_child_workflow_execution_command_attributes,
+                state,
+                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+                "StartChildWorkflowExecution",
+            )
             if check_search_attributes:
                 try:
                     check_search_attributes(command.start_child_workflow_execution_command_attributes.search_attributes)
@@ -149,6 +155,9 @@ def check_commands(
                     Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
                     "WorkflowType is not set on command.",
                 )
+            _check_inherited_build(
+                attrs_can, state, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, "ContinueAsNew"
+            )
         elif kind not in (
             CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
             CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
@@ -173,6 +182,20 @@ def check_messages(
         updates.check_messages(state, messages, referenced)
     except updates.BadMessage as bad:
         raise BadCommand(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, str(bad)) from None
+
+
+def _check_inherited_build(
+    attrs: command_pb.StartChildWorkflowExecutionCommandAttributes
+    | command_pb.ContinueAsNewWorkflowExecutionCommandAttributes,
+    state: MutableState,
+    cause: int,
+    command_name: str,
+) -> None:
+    """The real server refuses a run inheriting its parent's build (worker versioning 0.2's
+    "compatible version") on another task queue while the parent has no assigned build,
+    which on Tempo, with no assignment rules, it never has."""
+    if attrs.inherit_build_id and attrs.task_queue.name and attrs.task_queue.name != state.task_queue:
+        raise BadCommand(cause, f"{command_name} with UseCompatibleVersion cannot run on different task queue.")
 
 
 def _check_child(

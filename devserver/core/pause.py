@@ -76,7 +76,7 @@ def pause(state: MutableState, ch: Changes, identity: str, reason: str, request_
     # A failing task's backoff is over too: the unpause schedules a fresh task.
     state.workflow_task_retry_at = 0.0
     state.workflow_task_retry_attempt = 0
-    state.search_attributes.indexed_fields[PAUSE_INFO_ATTRIBUTE].CopyFrom(_pause_info_payload(state, reason))
+    refresh_pause_info(state)
     attrs = history.WorkflowExecutionPausedEventAttributes(identity=identity, reason=reason, request_id=request_id)
     workflow_tasks.add_external(state, ch, [_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_PAUSED, ch, attrs)])
 
@@ -90,7 +90,7 @@ def unpause(state: MutableState, ch: Changes, identity: str, reason: str, reques
     state.pause.identity = ""
     state.pause.reason = ""
     state.pause.paused_time = 0.0
-    del state.search_attributes.indexed_fields[PAUSE_INFO_ATTRIBUTE]
+    refresh_pause_info(state)
     attrs = history.WorkflowExecutionUnpausedEventAttributes(identity=identity, reason=reason, request_id=request_id)
     workflow_tasks.add_external(state, ch, [_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UNPAUSED, ch, attrs)])
     # Attempts handed to their queues while paused were held back (activities.start): send them again.
@@ -134,11 +134,29 @@ def _event(event_type: int, ch: Changes, attributes: object) -> history.HistoryE
     return event
 
 
-def _pause_info_payload(state: MutableState, reason: str) -> common.Payload:
-    values = [f"Workflow:{state.key.workflow_id}"]
-    if reason:
-        values.append(f"Reason:{reason}")
-    return common.Payload(
-        metadata={"encoding": b"json/plain", "type": b"KeywordList"},
-        data=json.dumps(values, separators=(",", ":")).encode(),
+def refresh_pause_info(state: MutableState) -> None:
+    """Rewrite the run's `TemporalPauseInfo` search attribute from what is paused now: the
+    workflow (["Workflow:<id>", "Reason:<reason>"]) and each activity type with a paused
+    pending activity ("property:activityType=<type>", sorted). Nothing paused: no attribute.
+
+    As on the real server, it is rewritten when the workflow or an activity is paused or
+    unpaused, not when a paused activity ends (its entry stays until the next pause change).
+    """
+    values = []
+    if state.paused:
+        values.append(f"Workflow:{state.key.workflow_id}")
+        if state.pause.reason:
+            values.append(f"Reason:{state.pause.reason}")
+    types = {info.attributes.activity_type.name for info in state.activities.values() if info.paused}
+    values.extend(f"property:activityType={name}" for name in sorted(types))
+    fields = state.search_attributes.indexed_fields
+    if not values:
+        if PAUSE_INFO_ATTRIBUTE in fields:
+            del fields[PAUSE_INFO_ATTRIBUTE]
+        return
+    fields[PAUSE_INFO_ATTRIBUTE].CopyFrom(
+        common.Payload(
+            metadata={"encoding": b"json/plain", "type": b"KeywordList"},
+            data=json.dumps(values, separators=(",", ":")).encode(),
+        )
     )

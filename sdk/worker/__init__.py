@@ -10,7 +10,8 @@ How it fits together (the private modules, in the order a workflow task meets th
 - ``_history``: pure translation of history events into activations (one per
   workflow task) and the check that a replay reproduces the recorded commands.
 - ``_workflow_instance``: one run as a deterministic asyncio event loop;
-  ``activate(activation) -> commands`` is its only way in.
+  ``activate(activation) -> commands`` is its only way in, under ``_determinism``'s
+  checks (no clock, global random, uuid4 or blocking I/O from workflow code).
 - ``_activity_worker``: polls activity tasks, runs the functions, heartbeats.
 - ``_replayer``: the same translation and instance, fed from a saved history.
 """
@@ -31,16 +32,65 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk import activity as _activity
 from sdk._payload_codec import CodecService
+from sdk._workflow_definitions import _Definition
 from sdk.exceptions import RPCError
 from sdk.worker._activity_worker import ActivityWorker
-from sdk.worker._replayer import Replayer, ReplayResult
+from sdk.worker._determinism import RestrictedWorkflowAccessError
+from sdk.worker._eager_activities import EagerActivities
+from sdk.worker._interceptor import (
+    ActivityInboundInterceptor,
+    ActivityOutboundInterceptor,
+    ContinueAsNewInput,
+    ExecuteActivityInput,
+    ExecuteWorkflowInput,
+    HandleQueryInput,
+    HandleSignalInput,
+    HandleUpdateInput,
+    Interceptor,
+    SignalChildWorkflowInput,
+    SignalExternalWorkflowInput,
+    StartActivityInput,
+    StartChildWorkflowInput,
+    StartLocalActivityInput,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
+)
+from sdk.worker._replayer import Replayer, ReplayResult, ReplayResults
+from sdk.worker._workflow_instance import WorkflowTaskError
+from sdk.worker._workflow_kinds import with_worker_failure_types
 from sdk.worker._workflow_worker import WorkflowWorker
-from sdk.workflow import _Definition
+from sdk.workflow import NondeterminismError
 
 if TYPE_CHECKING:
     from sdk.client import Client
 
-__all__ = ["ReplayResult", "Replayer", "Worker"]
+__all__ = [
+    "ActivityInboundInterceptor",
+    "ActivityOutboundInterceptor",
+    "ContinueAsNewInput",
+    "ExecuteActivityInput",
+    "ExecuteWorkflowInput",
+    "HandleQueryInput",
+    "HandleSignalInput",
+    "HandleUpdateInput",
+    "Interceptor",
+    "NondeterminismError",
+    "ReplayResult",
+    "ReplayResults",
+    "Replayer",
+    "RestrictedWorkflowAccessError",
+    "SignalChildWorkflowInput",
+    "SignalExternalWorkflowInput",
+    "StartActivityInput",
+    "StartChildWorkflowInput",
+    "StartLocalActivityInput",
+    "Worker",
+    "WorkflowInboundInterceptor",
+    "WorkflowInterceptorClassInput",
+    "WorkflowOutboundInterceptor",
+    "WorkflowTaskError",
+]
 
 logger = logging.getLogger("sdk.worker")
 
@@ -77,6 +127,10 @@ class Worker:
         graceful_shutdown_timeout: timedelta = timedelta(0),
         deadlock_timeout: timedelta | None = timedelta(seconds=2),
         sticky_queue_schedule_to_start_timeout: timedelta = timedelta(seconds=10),
+        max_eager_activity_reservations_per_workflow_task: int = 3,
+        disable_eager_activity_execution: bool = False,
+        workflow_failure_exception_types: Sequence[type[BaseException]] = (),
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         """Create a worker; nothing is polled until :meth:`run`.
 
@@ -90,8 +144,11 @@ class Worker:
                 0 disables the cache: every task replays the full history.
             max_concurrent_workflow_tasks: Workflow tasks handled at once.
             max_concurrent_activities: Activities run at once.
-            activity_executor: Runs plain (non-``async``) activities; defaults to a
-                thread pool of ``max_concurrent_activities`` threads.
+            activity_executor: Runs plain (non-``async``) activities; required when
+                any are registered, as in the official SDK. A
+                ``concurrent.futures.ThreadPoolExecutor`` lets the worker deliver a
+                cancellation as an exception raised in the activity's thread. The
+                worker does not shut it down.
             graceful_shutdown_timeout: On shutdown, how long running activities
                 may take to finish before they are cancelled.
             deadlock_timeout: Fail a workflow task whose code does not yield for
@@ -99,6 +156,18 @@ class Worker:
             sticky_queue_schedule_to_start_timeout: If this worker does not pick up
                 a task from its sticky queue within this time (it died, say), the
                 server gives the task to any worker on ``task_queue``.
+            max_eager_activity_reservations_per_workflow_task: At most this many of a
+                workflow task's activities on ``task_queue`` are asked to start eagerly
+                (the server starts them as it completes the workflow task and this worker
+                runs them at once, without a poll), each in a free activity slot.
+            disable_eager_activity_execution: Never ask for eager activities.
+            workflow_failure_exception_types: Exceptions (and their subclasses) that fail
+                the workflow when workflow code raises them, instead of failing the
+                workflow task (which is retried until the code is fixed). Workflows add
+                their own with ``@workflow.defn(failure_exception_types=[...])``.
+            interceptors: Wrap the worker's activities and workflows (:class:`Interceptor`),
+                the first outermost. The client's interceptors that are also worker
+                interceptors come first, as in the official SDK.
 
         Raises:
             ValueError: Every problem with the arguments, in one message.
@@ -117,23 +186,40 @@ class Worker:
             issues.append("max_concurrent_activities must be at least 1")
         if sticky_queue_schedule_to_start_timeout <= timedelta(0):
             issues.append("sticky_queue_schedule_to_start_timeout must be positive")
+        if max_eager_activity_reservations_per_workflow_task < 1:
+            issues.append(
+                "max_eager_activity_reservations_per_workflow_task must be positive; "
+                "use disable_eager_activity_execution=True to disable eager activities"
+            )
         if graceful_shutdown_timeout < timedelta(0):
             issues.append("graceful_shutdown_timeout must not be negative")
         definitions: list[_Definition] = []
         for cls in workflows:
             try:
-                definitions.append(_Definition.from_class(cls))
+                definitions.append(
+                    with_worker_failure_types(_Definition.from_class(cls), workflow_failure_exception_types)
+                )
             except TypeError as err:
                 issues.append(str(err))
+        if len([d for d in definitions if d.dynamic]) > 1:
+            issues.append("only one dynamic workflow may be registered")
         activity_defs: list[_activity._Definition] = []
         for fn in activities:
             try:
                 activity_defs.append(_activity._definition(fn))
             except TypeError as err:
                 issues.append(str(err))
+        plain = sorted(d.name or d.fn.__name__ for d in activity_defs if not d.is_async)
+        if plain and activity_executor is None:
+            issues.append(
+                f"activities {plain} are not async, so an activity_executor "
+                "(a concurrent.futures.ThreadPoolExecutor) must be given"
+            )
+        if len([d for d in activity_defs if d.dynamic]) > 1:
+            issues.append("only one dynamic activity may be registered")
         for kind, names in (
-            ("workflow", [d.name for d in definitions]),
-            ("activity", [d.name for d in activity_defs]),
+            ("workflow", [d.name for d in definitions if not d.dynamic]),
+            ("activity", [d.name for d in activity_defs if not d.dynamic]),
         ):
             duplicates = sorted({n for n in names if names.count(n) > 1})
             if duplicates:
@@ -141,6 +227,8 @@ class Worker:
         if issues:
             raise ValueError("invalid Worker: " + "; ".join(issues))
         self._client = client
+        from_client = [i for i in getattr(client, "interceptors", ()) if isinstance(i, Interceptor)]
+        all_interceptors = [*from_client, *interceptors]
         codec = client.data_converter.payload_codec
         # With a codec, every payload the worker sends is encoded and every one it gets decoded.
         self._service = client.service if codec is None else CodecService(client.service, codec)
@@ -160,6 +248,8 @@ class Worker:
                 max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
                 deadlock_timeout=deadlock_timeout,
                 sticky_schedule_to_start=sticky_queue_schedule_to_start_timeout,
+                activities=activity_defs,
+                interceptors=all_interceptors,
             )
             if definitions
             else None
@@ -174,10 +264,19 @@ class Worker:
                 converter=client.data_converter,
                 max_concurrent_activities=max_concurrent_activities,
                 executor=activity_executor,
+                interceptors=all_interceptors,
             )
             if activity_defs
             else None
         )
+        if (
+            self._workflow_worker is not None
+            and self._activity_worker is not None
+            and not disable_eager_activity_execution
+        ):
+            self._workflow_worker.eager_activities = EagerActivities(
+                self._activity_worker, task_queue, max_eager_activity_reservations_per_workflow_task
+            )
         self._stop = asyncio.Event()
         self._started = False
         self._namespace_checked = False

@@ -62,7 +62,14 @@ class Activities:
         """Activity number -> its ActivityTaskScheduled event ID, from the activation."""
         self._waiting: dict[int, tuple[ActivityFuture, Any]] = {}
 
-    def start(self, activity: str, args: Sequence[Any], options: ActivityOptions, result_type: Any) -> ActivityFuture:
+    def start(
+        self,
+        activity: str,
+        args: Sequence[Any],
+        options: ActivityOptions,
+        result_type: Any,
+        headers: Mapping[str, common.Payload] | None = None,
+    ) -> ActivityFuture:
         instance = self.instance
         instance._no_commands_in_queries("start activities")
         payloads = []
@@ -82,6 +89,7 @@ class Activities:
             start_to_close_timeout=to_duration(options.start_to_close_timeout),
             heartbeat_timeout=to_duration(options.heartbeat_timeout),
             retry_policy=options.retry_policy.to_proto() if options.retry_policy is not None else None,
+            header=common.Header(fields=dict(headers)) if headers else None,
         )
         instance._commands.append(
             command_pb.Command(

@@ -20,8 +20,12 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk import activity
 from sdk._payload_codec import decode_task
+from sdk._workflow_handlers import RawValue
 from sdk.converter import DataConverter
 from sdk.exceptions import ApplicationError, CancelledError
+from sdk.worker._activity_interceptors import intercepted
+from sdk.worker._interceptor import ExecuteActivityInput, Interceptor
+from sdk.worker._thread_cancel import ThreadCancelRaiser
 from sdk.worker._workflow_worker import LONG_POLL_TIMEOUT, poll_into_tasks
 
 logger = logging.getLogger("sdk.worker")
@@ -46,8 +50,14 @@ class _RunningActivity:
         self.runner: asyncio.Task[Any] | None = None
         self.cancel_requested = False
         self.cancel_reason = ""
+        self.cancelled = activity._CancelSignal()
         self.shutdown = False
         """Cancelled because the worker stops, not because the workflow asked."""
+        self.done = False
+        """The function has returned: a cancellation must not interrupt reporting its outcome."""
+        self.thread_raiser: ThreadCancelRaiser | None = None
+        self.raise_in_heartbeat = False
+        """A plain function whose thread cannot be interrupted learns of cancellation here."""
         self._details: tuple[Any, ...] = ()
         self.latest_details: tuple[Any, ...] | None = None
         self._have_details = False
@@ -57,7 +67,7 @@ class _RunningActivity:
 
     # Called from the activity: its own task (async) or an executor thread (sync).
     def heartbeat(self, details: tuple[Any, ...]) -> None:
-        if self.cancel_requested and not self.definition.is_async:
+        if self.cancel_requested and self.raise_in_heartbeat:
             raise CancelledError(f"activity cancelled: {self.cancel_reason}")
         # Kept here too, so a failure reported before the next send still carries it.
         self.latest_details = details
@@ -105,6 +115,11 @@ class _RunningActivity:
         self.cancel_requested = True
         self.cancel_reason = reason
         self.shutdown = shutdown
+        self.cancelled.set()
+        if self.done:
+            return
+        if self.thread_raiser is not None:
+            self.thread_raiser.request()
         if self.definition.is_async and self.runner is not None:
             self.runner.cancel(reason)
 
@@ -127,22 +142,19 @@ class ActivityWorker:
         converter: DataConverter,
         max_concurrent_activities: int,
         executor: concurrent.futures.Executor | None,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         self.service = service
+        self._interceptors = tuple(interceptors)
         self.namespace = namespace
         self.identity = identity
         self.converter = converter
         self._task_queue = task_queue
-        self._activities = {d.name: d for d in activities}
+        self._activities = {d.name: d for d in activities if not d.dynamic}
+        self._dynamic = next((d for d in activities if d.dynamic), None)
         self._slots = asyncio.Semaphore(max_concurrent_activities)
-        self._own_executor = executor is None and any(not d.is_async for d in activities)
-        self._executor = executor or (
-            concurrent.futures.ThreadPoolExecutor(
-                max_workers=max_concurrent_activities, thread_name_prefix="tempo-activity"
-            )
-            if self._own_executor
-            else None
-        )
+        # Given by the user and shut down by them, as in the official SDK.
+        self._executor = executor
         self._running: dict[bytes, _RunningActivity] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
@@ -169,6 +181,30 @@ class ActivityWorker:
         """Stop taking new tasks."""
         self._stopping = True
 
+    # --- eager execution: slots reserved while a workflow task is completed ---------------
+
+    def runs(self, activity_type: str) -> bool:
+        """Whether this worker has a definition (or a dynamic one) for ``activity_type``."""
+        return activity_type in self._activities or self._dynamic is not None
+
+    async def reserve_slot(self) -> bool:
+        """Take a free slot for an eager activity, without waiting; False when none is free."""
+        if self._stopping or self._slots.locked():
+            return False
+        await self._slots.acquire()  # returns at once: a slot is free
+        return True
+
+    def release_slot(self) -> None:
+        """Give back a slot reserved for an eager activity the server did not start."""
+        self._slots.release()
+
+    def run_reserved(self, task: rr.PollActivityTaskQueueResponse) -> None:
+        """Run an activity task the server started eagerly, in a slot already reserved."""
+        logger.debug("running activity %s (%s) eagerly", task.activity_id, task.activity_type.name)
+        runner = asyncio.create_task(self._run_and_release(task))
+        self._tasks.add(runner)
+        runner.add_done_callback(self._tasks.discard)
+
     async def drain(self, grace: timedelta) -> bool:
         """Let running activities finish within ``grace``, then cancel the rest.
 
@@ -176,14 +212,16 @@ class ActivityWorker:
             Whether any activity was still running when the drain began.
         """
         had_running = bool(self._tasks)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace.total_seconds()
+        # Looked at again after each wait: an eager activity the server started with a
+        # workflow task completed meanwhile joins the running ones.
+        while self._tasks and loop.time() < deadline:
+            await asyncio.wait(set(self._tasks), timeout=deadline - loop.time())
         if self._tasks:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=grace.total_seconds())
-            if pending:
-                for running in list(self._running.values()):
-                    running.cancel("the worker is shutting down", shutdown=True)
-                await asyncio.wait(pending, timeout=5)
-        if self._own_executor and self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            for running in list(self._running.values()):
+                running.cancel("the worker is shutting down", shutdown=True)
+            await asyncio.wait(set(self._tasks), timeout=5)
         return had_running
 
     async def _run_and_release(self, task: rr.PollActivityTaskQueueResponse) -> None:
@@ -206,11 +244,13 @@ class ActivityWorker:
                     type="DecodeError",
                     non_retryable=True,
                 ),
+                self._variables(task, activity._Context(_info(task, [], self._task_queue), _no_heartbeat, bool)),
             )
             return
-        definition = self._activities.get(name)
+        definition = self._activities.get(name) or self._dynamic
         if definition is None:
             # Retryable: another worker on this queue may know the activity.
+            variables = self._variables(task, activity._Context(_info(task, [], self._task_queue), _no_heartbeat, bool))
             await self._respond_failed(
                 task,
                 ApplicationError(
@@ -218,6 +258,7 @@ class ActivityWorker:
                     f"(task queue {self._task_queue!r}); registered: {sorted(self._activities)}",
                     type="NotFoundError",
                 ),
+                variables,
             )
             return
         running = _RunningActivity(self, task, definition)
@@ -229,6 +270,12 @@ class ActivityWorker:
             self._running.pop(task.task_token, None)
         await outcome
 
+    def _variables(self, task: rr.PollActivityTaskQueueResponse, context: activity._Context) -> contextvars.Context:
+        """The context variables the attempt runs (and its outcome is logged) in."""
+        variables = contextvars.copy_context()
+        variables.run(activity._CURRENT.set, context)
+        return variables
+
     async def _execute(self, running: _RunningActivity) -> Awaitable[None]:
         """Run the function; return the call that reports its outcome to the server.
 
@@ -237,54 +284,85 @@ class ActivityWorker:
         """
         task = running.task
         definition = running.definition
+        if not definition.is_async:
+            if isinstance(self._executor, concurrent.futures.ThreadPoolExecutor):
+                if not definition.no_thread_cancel_exception:
+                    running.thread_raiser = ThreadCancelRaiser()
+            else:
+                running.raise_in_heartbeat = not definition.no_thread_cancel_exception
+        raiser = running.thread_raiser
         try:
-            args = self.converter.from_payloads(list(task.input.payloads), _parameter_hints(definition.fn))
             heartbeat_details = self.converter.from_payloads(list(task.heartbeat_details.payloads))
+            context = activity._Context(
+                _info(task, heartbeat_details, self._task_queue),
+                running.heartbeat,
+                lambda: running.cancel_requested,
+                cancelled=running.cancelled,
+                converter=self.converter,
+                shield=raiser.shielded if raiser is not None else None,
+            )
+            variables = self._variables(task, context)
+            # In the attempt's context: an interceptor's init may call activity.info().
+            inbound = variables.run(
+                intercepted,
+                self._interceptors,
+                context,
+                lambda fn, args: asyncio.get_running_loop().run_in_executor(
+                    # A copy of the context the interceptors set (spans, say), for the thread.
+                    self._executor,
+                    _call_in_thread,
+                    contextvars.copy_context(),
+                    raiser,
+                    fn,
+                    args,
+                ),
+            )
+            if definition.dynamic:
+                args: list[Any] = [[RawValue(p) for p in task.input.payloads]]
+            else:
+                args = self.converter.from_payloads(list(task.input.payloads), _parameter_hints(definition.fn))
         except Exception as err:
             return self._respond_failed(
                 task,
                 ApplicationError(
-                    f"cannot decode the arguments of activity {definition.name!r}: {err}",
+                    f"cannot decode the arguments of activity {definition.name or task.activity_type.name!r}: {err}",
                     type="DecodeError",
                     non_retryable=True,
                 ),
+                self._variables(task, activity._Context(_info(task, [], self._task_queue), _no_heartbeat, bool)),
             )
-        context = activity._Context(
-            _info(task, heartbeat_details, self._task_queue),
-            running.heartbeat,
-            lambda: running.cancel_requested,
-        )
+        variables.run(activity.logger.debug, "Starting activity")
+        execute = ExecuteActivityInput(definition.fn, args, self._executor, dict(task.header.fields))
         try:
-            if definition.is_async:
-
-                async def call() -> Any:
-                    activity._CURRENT.set(context)
-                    return await definition.fn(*args)
-
-                running.runner = asyncio.create_task(call(), context=contextvars.copy_context())
-                result = await running.runner
-            else:
-                ctx = contextvars.copy_context()
-                ctx.run(activity._CURRENT.set, context)
-                result = await asyncio.get_running_loop().run_in_executor(self._executor, ctx.run, definition.fn, *args)
+            # A plain function's runner is never cancelled: its thread is told (thread_raiser).
+            running.runner = asyncio.create_task(inbound.execute_activity(execute), context=variables)
+            result = await running.runner
         except asyncio.CancelledError:
             if not running.cancel_requested:
                 raise  # the worker itself is being cancelled
-            return self._respond_cancelled_or_failed(running)
-        except CancelledError:
+            return self._respond_cancelled_or_failed(running, variables)
+        except CancelledError as err:
             if running.cancel_requested:
-                return self._respond_cancelled_or_failed(running)
-            return self._respond_failed(task, CancelledError("activity raised CancelledError"))
+                return self._respond_cancelled_or_failed(running, variables)
+            return self._respond_failed(task, err, variables, running)
+        except activity._CompleteAsyncError:
+            variables.run(activity.logger.debug, "Completing asynchronously")
+            return _nothing()
         except Exception as err:
-            return self._respond_failed(task, err, running)
-        return self._respond_completed(task, result)
+            return self._respond_failed(task, err, variables, running)
+        finally:
+            running.done = True
+        return self._respond_completed(task, result, variables)
 
-    def _respond_cancelled_or_failed(self, running: _RunningActivity) -> Awaitable[None]:
+    def _respond_cancelled_or_failed(
+        self, running: _RunningActivity, variables: contextvars.Context
+    ) -> Awaitable[None]:
         if running.shutdown:
             # Failed, not cancelled: the retry policy gives it to another worker.
             return self._respond_failed(
-                running.task, ApplicationError("the worker shut down before the activity finished")
+                running.task, ApplicationError("the worker shut down before the activity finished"), variables
             )
+        variables.run(activity.logger.debug, "Completing as cancelled")
         return self._call(
             self.service.RespondActivityTaskCanceled,
             rr.RespondActivityTaskCanceledRequest(
@@ -294,7 +372,9 @@ class ActivityWorker:
             ),
         )
 
-    async def _respond_completed(self, task: rr.PollActivityTaskQueueResponse, result: Any) -> None:
+    async def _respond_completed(
+        self, task: rr.PollActivityTaskQueueResponse, result: Any, variables: contextvars.Context
+    ) -> None:
         try:
             payload = self.converter.to_payload(result)
         except Exception as err:
@@ -305,6 +385,7 @@ class ActivityWorker:
                     type="EncodeError",
                     non_retryable=True,
                 ),
+                variables,
             )
             return
         await self._call(
@@ -321,15 +402,23 @@ class ActivityWorker:
         self,
         task: rr.PollActivityTaskQueueResponse,
         err: BaseException,
+        variables: contextvars.Context,
         running: _RunningActivity | None = None,
     ) -> None:
-        if not isinstance(err, ApplicationError):
-            logger.info("activity %s attempt %d failed: %r", task.activity_type.name, task.attempt, err)
+        # Every failed attempt is logged, as the official SDK does: a retry policy may
+        # otherwise retry a bug (a KeyError, an unregistered type) for ever in silence.
+        variables.run(activity.logger.warning, "Completing activity as failed", exc_info=err)
+        try:
+            failure = self.converter.to_failure(err)
+        except Exception as encode_err:
+            failure = self.converter.to_failure(
+                ApplicationError(f"cannot encode the failure of the activity ({encode_err}): {err}")
+            )
         await self._call(
             self.service.RespondActivityTaskFailed,
             rr.RespondActivityTaskFailedRequest(
                 task_token=task.task_token,
-                failure=self.converter.to_failure(err),
+                failure=failure,
                 identity=self.identity,
                 namespace=self.namespace,
                 last_heartbeat_details=self._last_details(running),
@@ -350,6 +439,26 @@ class ActivityWorker:
         except grpc.aio.AioRpcError as err:
             # NOT_FOUND: the attempt timed out or the workflow closed; nothing to do.
             logger.warning("reporting an activity result failed: %s: %s", err.code().name, err.details())
+
+
+def _call_in_thread(
+    variables: contextvars.Context,
+    raiser: ThreadCancelRaiser | None,
+    fn: Callable[..., Any],
+    args: Sequence[Any],
+) -> Any:
+    if raiser is None:
+        return variables.run(fn, *args)
+    with raiser.running_in_this_thread():
+        return variables.run(fn, *args)
+
+
+def _no_heartbeat(details: tuple[Any, ...]) -> None:
+    pass
+
+
+async def _nothing() -> None:
+    pass
 
 
 @functools.cache

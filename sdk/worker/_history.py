@@ -46,6 +46,7 @@ from sdk.worker._history_updates import (
     update_command_detail,
     update_event_detail,
 )
+from sdk.worker._local_activities import ResolveLocalActivity, is_local_activity_marker
 from sdk.worker._patches import (
     command_detail,
     event_detail,
@@ -104,6 +105,7 @@ class SignalWorkflow:
 
     name: str
     args: Sequence[common.Payload]
+    headers: Mapping[str, common.Payload] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ Job = (
     | ResolveChild
     | ResolveExternal
     | DoUpdate
+    | ResolveLocalActivity
 )
 
 
@@ -170,6 +173,8 @@ class Activation:
     history_size_bytes: int = 0
     continue_as_new_suggested: bool = False
     core_flags: frozenset[int] = frozenset()
+    activation_index: int = 0
+    """Which activation of its workflow task this is (local activity outcomes come in later ones)."""
 
 
 @dataclass(frozen=True)
@@ -320,7 +325,7 @@ class HistoryTranslator:
             return StartWorkflow(attrs.workflow_type.name, list(attrs.input.payloads), attrs, _time(event))
         if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
             sig = event.workflow_execution_signaled_event_attributes
-            return SignalWorkflow(sig.signal_name, list(sig.input.payloads))
+            return SignalWorkflow(sig.signal_name, list(sig.input.payloads), dict(sig.header.fields))
         if kind == EventType.EVENT_TYPE_TIMER_FIRED:
             return FireTimer(_seq("timer", event.timer_fired_event_attributes.timer_id))
         if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
@@ -498,6 +503,9 @@ def check_commands(
     from sdk.workflow import NondeterminismError
 
     where = f"in the workflow task started at event {started_event_id}"
+    # Local activity markers are matched by sequence number, not position (as in the core):
+    # the workflow instance checks them.
+    events = [e for e in events if not is_local_activity_marker(e)]
     command_index = event_index = 0
     while command_index < len(commands) or event_index < len(events):
         command = commands[command_index] if command_index < len(commands) else None

@@ -12,7 +12,7 @@ SDK.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -128,7 +128,12 @@ class OtherWorkflows:
     # --- child workflows ----------------------------------------------------------------
 
     async def start_child(
-        self, workflow: str, args: Sequence[Any], options: ChildWorkflowOptions, result_type: Any
+        self,
+        workflow: str,
+        args: Sequence[Any],
+        options: ChildWorkflowOptions,
+        result_type: Any,
+        headers: Mapping[str, common.Payload] | None = None,
     ) -> ChildWorkflowHandle:
         instance = self.instance
         instance._no_commands_in_queries("start child workflows")
@@ -146,9 +151,10 @@ class OtherWorkflows:
             workflow_id_reuse_policy=int(options.id_reuse_policy),  # type: ignore[arg-type]
             retry_policy=_retry_policy(options.retry_policy),
             cron_schedule=options.cron_schedule,
-            header=common.Header(),
-            # Like the official SDK: a child runs on the parent's worker build by default.
-            inherit_build_id=True,
+            header=common.Header(fields=dict(headers or {})),
+            # Like the official SDKs: a child on the parent's task queue runs on the parent's
+            # worker build; the server refuses that for a child on another task queue.
+            inherit_build_id=not options.task_queue or options.task_queue == instance._task_queue,
             priority=common.Priority(),
         )
         if options.memo:
@@ -269,7 +275,13 @@ class OtherWorkflows:
     # --- other workflows ---------------------------------------------------------------
 
     async def signal(
-        self, workflow_id: str, run_id: str | None, child_only: bool, signal: str, args: Sequence[Any]
+        self,
+        workflow_id: str,
+        run_id: str | None,
+        child_only: bool,
+        signal: str,
+        args: Sequence[Any],
+        headers: Mapping[str, common.Payload] | None = None,
     ) -> None:
         instance = self.instance
         instance._no_commands_in_queries("signal other workflows")
@@ -279,6 +291,7 @@ class OtherWorkflows:
             signal_name=signal,
             input=self._payloads(args, f"signal {signal!r}"),
             child_workflow_only=child_only,
+            header=common.Header(fields=dict(headers)) if headers else None,
         )
         step = _External(hc.SIGNAL, instance.create_future())
         self._send(

@@ -136,14 +136,14 @@ class Patches:
         self._flag_in_history = False
         self._flag_used_live = False
         self.flags_to_record: list[int] = []
-        """Internal flags this task used for the first time: the completion records them."""
+        """Internal flags this workflow task used for the first time (in any of its activations:
+        local activities add some): its completion records them, then takes them away."""
 
     def begin(
         self, replaying: bool, expected: Sequence[history.HistoryEvent] | None, core_flags: frozenset[int]
     ) -> None:
         """Take in what the history says about the workflow task about to run."""
         self._replaying = replaying
-        self.flags_to_record = []
         if UPSERT_ON_PATCH_FLAG in core_flags:
             self._flag_in_history = True
         for event in expected or ():
@@ -167,7 +167,7 @@ class Patches:
         else:
             upsert = True
             if not self._flag_in_history and not self._flag_used_live:
-                self.flags_to_record = [UPSERT_ON_PATCH_FLAG]
+                self.flags_to_record.append(UPSERT_ON_PATCH_FLAG)
             self._flag_used_live = True
         command = change_version_upsert(self._taken) if upsert else None
         if command is not None:

@@ -3,41 +3,63 @@
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import os
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from google.protobuf import json_format
 from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
 from sdk._payload_codec import decoded_copy
+from sdk._workflow_definitions import _Definition
+from sdk._workflow_history import WorkflowHistory, parse_history
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
+from sdk.worker._interceptor import Interceptor
 from sdk.worker._workflow_instance import WorkflowInstance
+from sdk.worker._workflow_interceptors import workflow_interceptor_classes
 from sdk.worker._workflow_worker import WorkflowRun, activate_in_thread, check_replayed
-from sdk.workflow import _Definition
 
 
 @dataclass(frozen=True)
 class ReplayResult:
-    """What a successful replay went through.
+    """What a replay went through.
 
     Attributes:
         workflow_type: The workflow type the history belongs to.
-        workflow_tasks: Number of workflow tasks replayed.
+        workflow_tasks: Number of workflow tasks replayed (up to the failing one).
         completed: Whether the workflow code closed the workflow (complete, fail,
             continue-as-new or cancel) by the end of the history.
+        replay_failure: With ``raise_on_replay_failure=False``, what the replay raised
+            (a ``NondeterminismError``, a ``WorkflowTaskError``, ...); else None, as the
+            official SDK's ``WorkflowReplayResult.replay_failure``.
+        run_id: The run the history belongs to (its start event's).
     """
 
     workflow_type: str
     workflow_tasks: int
     completed: bool
+    replay_failure: Exception | None = None
+    run_id: str = ""
+
+
+@dataclass(frozen=True)
+class ReplayResults:
+    """What :meth:`Replayer.replay_workflows` went through.
+
+    Attributes:
+        results: One per history, in order.
+        replay_failures: The failures by run ID, as the official SDK's
+            ``WorkflowReplayResults.replay_failures``.
+    """
+
+    results: Sequence[ReplayResult]
+
+    @property
+    def replay_failures(self) -> dict[str, Exception]:
+        return {r.run_id: r.replay_failure for r in self.results if r.replay_failure is not None}
 
 
 class Replayer:
@@ -59,6 +81,7 @@ class Replayer:
         workflows: Sequence[type],
         data_converter: DataConverter | None = None,
         namespace: str = "default",
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         """Create a replayer.
 
@@ -66,6 +89,8 @@ class Replayer:
             workflows: ``@workflow.defn`` classes the histories may belong to.
             data_converter: Converter the workflows' worker uses.
             namespace: Namespace reported to workflow code by ``workflow.info()``.
+            interceptors: Worker interceptors whose workflow interceptors wrap each replay,
+                as they wrap the live runs.
 
         Raises:
             TypeError: A class is not a workflow definition.
@@ -74,27 +99,37 @@ class Replayer:
         if not workflows:
             raise ValueError("Replayer needs at least one workflow class")
         definitions = [_Definition.from_class(cls) for cls in workflows]
-        self._definitions = {d.name: d for d in definitions}
-        if len(self._definitions) != len(definitions):
+        self._definitions = {d.name: d for d in definitions if not d.dynamic}
+        dynamic = [d for d in definitions if d.dynamic]
+        if len(self._definitions) + len(dynamic) != len(definitions):
             raise ValueError("two workflow classes have the same workflow name")
+        if len(dynamic) > 1:
+            raise ValueError("only one dynamic workflow class may be given")
+        self._dynamic = dynamic[0] if dynamic else None
         self._converter = data_converter or DataConverter.default
         self._namespace = namespace
+        self._interceptor_classes = workflow_interceptor_classes(interceptors)
 
     async def replay_workflow(
         self,
-        history_source: history.History | str | bytes | os.PathLike[str] | Mapping[str, Any],
+        history_source: history.History | WorkflowHistory | str | bytes | os.PathLike[str] | Mapping[str, Any],
         *,
-        workflow_id: str = "replay",
+        workflow_id: str | None = None,
         deadlock_timeout: timedelta | None = timedelta(seconds=10),
+        raise_on_replay_failure: bool = True,
     ) -> ReplayResult:
         """Replay one history; raise if the code no longer produces what it records.
 
         Args:
-            history_source: A ``History`` message, the JSON text of
-                ``temporal workflow show -o json`` (as ``str``/``bytes``, a parsed
-                ``dict``, or a path to the file).
-            workflow_id: Reported to workflow code by ``workflow.info()``.
+            history_source: A :class:`~sdk.client.WorkflowHistory` (``handle.fetch_history()``),
+                a ``History`` message, the JSON text of ``temporal workflow show -o json``
+                or ``WorkflowHistory.to_json()`` (as ``str``/``bytes``, a parsed ``dict``,
+                or a path to the file).
+            workflow_id: Reported to workflow code by ``workflow.info()``; defaults to
+                the ``WorkflowHistory``'s, else ``"replay"``.
             deadlock_timeout: Fail if one workflow task does not yield for this long.
+            raise_on_replay_failure: With False, a failing replay is returned in
+                ``replay_failure`` instead of raised (the official SDK's option).
 
         Returns:
             A summary of the replay.
@@ -104,6 +139,8 @@ class Replayer:
             ValueError: The history cannot be parsed, is empty, or its workflow type is unknown.
             WorkflowTaskError: Workflow code raised an unexpected exception during replay.
         """
+        if workflow_id is None:
+            workflow_id = history_source.workflow_id if isinstance(history_source, WorkflowHistory) else "replay"
         loaded = load_history(history_source)
         codec = self._converter.payload_codec
         if codec is not None:
@@ -113,7 +150,7 @@ class Replayer:
             raise ValueError("history must start with WorkflowExecutionStarted")
         started = events[0].workflow_execution_started_event_attributes
         type_name = started.workflow_type.name
-        definition = self._definitions.get(type_name)
+        definition = self._definitions.get(type_name) or self._dynamic
         if definition is None:
             raise ValueError(
                 f"history is of workflow type {type_name!r}, which is not among the "
@@ -126,6 +163,7 @@ class Replayer:
             run_id=started.original_execution_run_id or "replay",
             task_queue=started.task_queue.name,
             converter=self._converter,
+            interceptor_classes=self._interceptor_classes,
         )
         run = WorkflowRun(definition, instance)
         try:
@@ -134,55 +172,46 @@ class Replayer:
             raise ValueError(f"cannot replay this history: {err}") from err
         # A thread with a deadline, like the worker: a deadlocked workflow fails, not hangs.
         timeout = deadlock_timeout.total_seconds() if deadlock_timeout else None
+        replayed = 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
             try:
                 for activation in activations:
+                    replayed += 1
                     commands = await activate_in_thread(executor, timeout, run, activation)
                     check_replayed(activation, commands)
+            except Exception as err:
+                if raise_on_replay_failure:
+                    raise
+                return ReplayResult(type_name, replayed, False, err, started.original_execution_run_id)
             finally:
                 instance.dispose()
-        return ReplayResult(type_name, len(activations), instance.completed)
+        return ReplayResult(type_name, replayed, instance.completed, None, started.original_execution_run_id)
 
+    async def replay_workflows(
+        self,
+        histories: Iterable[history.History | WorkflowHistory | str | bytes | os.PathLike[str] | Mapping[str, Any]],
+        *,
+        raise_on_replay_failure: bool = True,
+    ) -> ReplayResults:
+        """Replay several histories, one after the other (as :meth:`replay_workflow`).
 
-_OLD_ENUM = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
+        Raises:
+            NondeterminismError: With ``raise_on_replay_failure``, at the first failing history.
+            ValueError: A history cannot be parsed or is of an unknown workflow type.
+        """
+        results = [
+            await self.replay_workflow(source, raise_on_replay_failure=raise_on_replay_failure) for source in histories
+        ]
+        return ReplayResults(results)
 
 
 def load_history(
-    source: history.History | str | bytes | os.PathLike[str] | Mapping[str, Any],
+    source: history.History | WorkflowHistory | str | bytes | os.PathLike[str] | Mapping[str, Any],
 ) -> history.History:
-    """Parse a history from a message, JSON text, a parsed dict or a file path.
+    """Parse a history from a message, a :class:`WorkflowHistory`, JSON text, a parsed dict
+    or a file path.
 
     Raises:
         ValueError: Not a history.
     """
-    if isinstance(source, history.History):
-        return source
-    if isinstance(source, os.PathLike):
-        source = Path(source).read_text()
-    if isinstance(source, bytes | str):
-        try:
-            source = json.loads(source)
-        except ValueError as err:
-            raise ValueError(f"history is not valid JSON: {err}") from err
-    if not isinstance(source, Mapping) or "events" not in source:
-        raise ValueError("expected a history: a JSON object with an 'events' list")
-    parsed = history.History()
-    try:
-        json_format.ParseDict(_modern_enums(source), parsed, ignore_unknown_fields=True)
-    except json_format.ParseError as err:
-        raise ValueError(f"history JSON does not fit temporal.api.history.v1.History: {err}") from err
-    return parsed
-
-
-def _modern_enums(source: Mapping[str, Any]) -> dict[str, Any]:
-    """Older CLIs wrote enum values as ``WorkflowExecutionStarted``; protobuf wants
-    ``EVENT_TYPE_WORKFLOW_EXECUTION_STARTED``. Convert the event types only."""
-    events = []
-    for event in source.get("events", []):
-        event = dict(event)
-        kind = event.get("eventType")
-        if isinstance(kind, str) and _OLD_ENUM.match(kind):
-            snake = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).upper()
-            event["eventType"] = f"EVENT_TYPE_{snake}"
-        events.append(event)
-    return {**source, "events": events}
+    return parse_history(source)

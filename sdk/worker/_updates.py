@@ -34,6 +34,8 @@ from sdk._workflow_handlers import (
 )
 from sdk.exceptions import CancelledError, FailureError
 from sdk.worker._history_updates import DoUpdate, acceptance, rejection, response
+from sdk.worker._interceptor import HandleUpdateInput
+from sdk.worker._workflow_kinds import fails_workflow
 from sdk.workflow import ContinueAsNewError
 
 if TYPE_CHECKING:
@@ -152,11 +154,12 @@ class Handlers:
 
     async def _validate_and_handle(self, job: DoUpdate, definition: _UpdateDefinition) -> None:
         instance = self._instance
+        headers = dict(job.request.input.header.fields)
         try:
             args = self._arguments(job, definition)
             if definition.validator is not None and not instance._replaying:
                 with self._read_only():
-                    definition.validator(instance._object, *args)
+                    instance._inbound.handle_update_validator(HandleUpdateInput(job.update_id, job.name, args, headers))
                 # Decoded again: the validator may have changed the values it was given.
                 args = self._arguments(job, definition)
         except Exception as err:
@@ -169,9 +172,9 @@ class Handlers:
         instance._commands.append(command)
         self._accepted_now = True
         try:
-            result = definition.fn(instance._object, *args)
-            if definition.is_async:
-                result = await result
+            result = await instance._inbound.handle_update_handler(
+                HandleUpdateInput(job.update_id, job.name, args, headers)
+            )
             outcome = update_pb.Outcome(success=_payloads(instance, result))
         except asyncio.CancelledError as err:
             if instance._disposing:
@@ -183,6 +186,10 @@ class Handlers:
             outcome = update_pb.Outcome(failure=instance._converter.to_failure(err))
         except ContinueAsNewError:
             raise RuntimeError("an update handler cannot continue as new; only the run method can") from None
+        except Exception as err:
+            if not fails_workflow(instance._definition, err):
+                raise  # a bug in the handler: the workflow task fails
+            outcome = update_pb.Outcome(failure=instance._converter.to_failure(err))
         if instance.completed:
             return  # too late: the server tells the caller the workflow finished first
         message, command = response(job, outcome)

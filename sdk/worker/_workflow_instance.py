@@ -13,7 +13,6 @@ code; only ``is_replaying`` differs.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextvars
 import hashlib
 import inspect
@@ -22,7 +21,8 @@ import random
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn, cast
 
 from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
@@ -31,27 +31,41 @@ from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.sdk.v1 import workflow_metadata_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 
+from sdk._client_types import to_duration
 from sdk._options import ActivityOptions, ChildWorkflowOptions
 from sdk._workflow_children import ChildWorkflowHandle
+from sdk._workflow_definitions import _Definition
 from sdk._workflow_handlers import RawValue, ReadOnlyContextError, UpdateInfo
+from sdk._workflow_local_activities import LocalActivityOptions
 from sdk.common import SearchAttributeUpdate
 from sdk.converter import DataConverter
-from sdk.exceptions import ActivityError, CancelledError, ChildWorkflowError, FailureError
+from sdk.exceptions import FailureError
 from sdk.worker import _history as h
+from sdk.worker import _workflow_commands as commands
 from sdk.worker._activity_steps import Activities
+from sdk.worker._determinism import restricted
+from sdk.worker._interceptor import (
+    ContinueAsNewInput,
+    ExecuteWorkflowInput,
+    HandleQueryInput,
+    HandleSignalInput,
+    SignalChildWorkflowInput,
+    SignalExternalWorkflowInput,
+    StartActivityInput,
+    StartChildWorkflowInput,
+    StartLocalActivityInput,
+    WorkflowInboundInterceptor,
+    WorkflowOutboundInterceptor,
+)
+from sdk.worker._local_activities import LocalActivities, LocalActivityFuture, ResolveLocalActivity
 from sdk.worker._other_workflows import OtherWorkflows
 from sdk.worker._patches import Patches
 from sdk.worker._updates import Handlers
+from sdk.worker._workflow_interceptors import RunWorkflow, WorkflowCalls, chain, run_at_once
+from sdk.worker._workflow_kinds import fails_workflow, run_arguments
+from sdk.worker._workflow_loop import TimerHandle, WorkflowLoop, running
 from sdk.worker._workflow_properties import WorkflowProperties, info_from_start
-from sdk.workflow import (
-    METADATA_QUERY,
-    STACK_TRACE_QUERY,
-    ContinueAsNewError,
-    Info,
-    _Definition,
-    _Runtime,
-    _SignalDefinition,
-)
+from sdk.workflow import METADATA_QUERY, STACK_TRACE_QUERY, ContinueAsNewError, Info, _Runtime
 
 CommandType = command_type_pb2.CommandType
 logger = logging.getLogger(__name__)
@@ -81,37 +95,7 @@ def _hints(fn: Callable[..., Any]) -> tuple[list[Any], Any]:
     return [annotations.get(p.name) for p in params], annotations.get("return")
 
 
-def _duration(value: timedelta | None) -> Any:
-    from google.protobuf.duration_pb2 import Duration
-
-    if value is None:
-        return None
-    duration = Duration()
-    duration.FromTimedelta(value)
-    return duration
-
-
-class _TimerHandle(asyncio.TimerHandle):
-    def __init__(
-        self,
-        seq: int,
-        when: float,
-        callback: Callable[..., Any],
-        args: Sequence[Any],
-        loop: WorkflowInstance,
-        context: contextvars.Context | None,
-    ) -> None:
-        super().__init__(when, callback, args, loop, context)
-        self.seq = seq
-        self._instance = loop
-
-    def cancel(self) -> None:
-        if not self.cancelled():
-            self._instance._cancel_timer(self.seq)
-        super().cancel()
-
-
-class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
+class WorkflowInstance(WorkflowLoop, _Runtime):
     """A workflow run: feed it activations, get commands back."""
 
     def __init__(
@@ -123,7 +107,12 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         run_id: str,
         task_queue: str,
         converter: DataConverter,
+        interceptor_classes: Sequence[type[WorkflowInboundInterceptor]] = (),
     ) -> None:
+        super().__init__()
+        self._interceptor_classes = tuple(interceptor_classes)
+        self._inbound: WorkflowInboundInterceptor = RunWorkflow(self)
+        self._outbound: WorkflowOutboundInterceptor = WorkflowCalls(self)
         self._definition = definition
         self._converter = converter
         self._namespace = namespace
@@ -133,16 +122,15 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._info: Info | None = None
         self._object: Any = None
         self._random = random.Random(0)
-        self._time = 0.0
         self._replaying = False
         self._history_length = 0
         self._history_size = 0
         self._continue_as_new_suggested = False
-        self._ready: collections.deque[asyncio.Handle] = collections.deque()
         self._commands: list[command_pb.Command] = []
         self._next_seq = {"timer": 1, "activity": 1}
-        self._timers: dict[int, _TimerHandle] = {}
+        self._timers: dict[int, TimerHandle] = {}
         self._activity_steps = Activities(self)
+        self.local_activities = LocalActivities(self)
         self._conditions: list[tuple[Callable[[], bool], asyncio.Future[bool]]] = []
         self._others = OtherWorkflows(self)
         self._patches = Patches(self._add_command)
@@ -169,10 +157,12 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
 
         Raises:
             WorkflowTaskError: Workflow code failed in a way that fails the task.
+            RestrictedWorkflowAccessError: Workflow code called the clock, I/O or the like.
         """
         self._active = True
         try:
-            return self._activate(activation)
+            with restricted(self._definition.sandboxed):
+                return self._activate(activation)
         finally:
             self._active = False
 
@@ -184,6 +174,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._continue_as_new_suggested = activation.continue_as_new_suggested
         self._patches.begin(activation.is_replaying, activation.expected_commands, activation.core_flags)
         self._activity_steps.scheduled = activation.scheduled_activities
+        self.local_activities.begin(activation.is_replaying, activation.expected_commands, activation.activation_index)
         self._commands = []
         self._task_failure = None
         self._handlers.begin_activation()
@@ -203,6 +194,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         for job in activation.jobs:
             if isinstance(job, h.ResolveActivity):
                 self._activity_steps.apply_resolve(job)
+            elif isinstance(job, ResolveLocalActivity):
+                self.local_activities.apply(job)
             elif isinstance(job, h.FireTimer):
                 self._apply_fire_timer(job)
             elif isinstance(job, h.CancelWorkflow):
@@ -222,10 +215,14 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             failure = self._task_failure
             self._task_failure = None
             raise WorkflowTaskError(f"workflow code raised {type(failure).__name__}: {failure}") from failure
+        if activation.is_replaying:
+            self.local_activities.check_markers_used(activation.started_event_id)
         return self._finalised_commands()
 
-    def query(self, name: str, args: Sequence[common.Payload]) -> common.Payload:
-        """Answer a query from the current state.
+    def query(
+        self, name: str, args: Sequence[common.Payload], headers: Mapping[str, common.Payload] | None = None
+    ) -> common.Payload:
+        """Answer a query from the current state (through the workflow's inbound interceptors).
 
         Raises:
             QueryError: Unknown query, bad arguments, or the handler raised.
@@ -243,19 +240,18 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
                 f"workflow {self._definition.name!r} has no query handler {name!r}; known queries: {known}"
             )
         self._in_query = True
-        previous_loop = asyncio.events._get_running_loop()
-        asyncio.events._set_running_loop(self)
         try:
             if definition.name:
                 values = self._converter.from_payloads(args, _hints(definition.fn)[0])
             else:
                 values = [name, [RawValue(p) for p in args]]
-            result = definition.fn(self._object, *values)
+            query = HandleQueryInput("", name, values, dict(headers or {}))
+            with running(self), restricted(self._definition.sandboxed):
+                result = run_at_once(self._inbound.handle_query(query))
             return self._converter.to_payload(result)
         except Exception as err:
             raise QueryError(f"query {name!r} failed: {type(err).__name__}: {err}") from err
         finally:
-            asyncio.events._set_running_loop(previous_loop)
             self._in_query = False
 
     def dispose(self) -> None:
@@ -295,26 +291,27 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         # run ID recorded in the start event.
         digest = hashlib.sha256(original_run.encode()).digest()
         self._random = random.Random(int.from_bytes(digest[:8], "big"))
-        previous_loop = asyncio.events._get_running_loop()
-        asyncio.events._set_running_loop(self)
         try:
-            self._object = self._definition.cls()
+            with running(self):
+                self._object = self._definition.cls()
+                self._inbound = chain(self, self._interceptor_classes)
         except Exception as err:
             raise WorkflowTaskError(
                 f"creating workflow {self._definition.name!r} failed: {type(err).__name__}: {err}"
             ) from err
-        finally:
-            asyncio.events._set_running_loop(previous_loop)
 
     def _start_run(self, job: h.StartWorkflow) -> None:
         hints, _ = _hints(self._definition.run_fn)
         try:
-            args = self._converter.from_payloads(job.args, hints)
+            args = run_arguments(self._definition, self._converter, job.args, hints)
         except Exception as err:
             raise WorkflowTaskError(
                 f"cannot decode the arguments of workflow {self._definition.name!r}: {err}"
             ) from err
-        coro = self._definition.run_fn(self._object, *args)
+        assert self._info is not None
+        coro = self._inbound.execute_workflow(
+            ExecuteWorkflowInput(self._definition.cls, self._definition.run_fn, args, self._info.headers)
+        )
         self._run_task = self.create_task(coro, name=f"workflow {self._definition.name} run")
         self._run_task.add_done_callback(self._on_run_done)
 
@@ -340,14 +337,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             except Exception as err:
                 logger.warning("signal %r dropped: cannot decode its arguments: %s", job.name, err)
                 return
-        task = self.create_task(self._run_signal(definition, args), name=f"signal {job.name}")
+        signal = HandleSignalInput(job.name, args, job.headers)
+        task = self.create_task(self._inbound.handle_signal(signal), name=f"signal {job.name}")
         task.add_done_callback(self._on_handler_done)
         self._handlers.track_signal(task, job.name, definition.unfinished_policy)
-
-    async def _run_signal(self, definition: _SignalDefinition, args: list[Any]) -> None:
-        result = definition.fn(self._object, *args)
-        if definition.is_async:
-            await result
 
     def _apply_fire_timer(self, job: h.FireTimer) -> None:
         handle = self._timers.pop(job.seq, None)
@@ -371,14 +364,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     def _on_run_done(self, task: asyncio.Task[Any]) -> None:
         if task.cancelled():
             if self._cancel_requested:
-                self._close(
-                    command_pb.Command(
-                        command_type=CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
-                        cancel_workflow_execution_command_attributes=(
-                            command_pb.CancelWorkflowExecutionCommandAttributes()
-                        ),
-                    )
-                )
+                self._close(commands.cancel_workflow())
             else:
                 self._task_failure = RuntimeError("the workflow's run task was cancelled")
             return
@@ -389,35 +375,14 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             except Exception as err:
                 self._task_failure = TypeError(f"cannot serialise the workflow result: {err}")
                 return
-            self._close(
-                command_pb.Command(
-                    command_type=CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
-                    complete_workflow_execution_command_attributes=(
-                        command_pb.CompleteWorkflowExecutionCommandAttributes(result=common.Payloads(payloads=payloads))
-                    ),
-                )
-            )
+            self._close(commands.complete_workflow(payloads))
         elif isinstance(exc, ContinueAsNewError):
             self._continue_as_new(exc)
-        elif self._cancel_requested and _is_cancellation(exc):
+        elif self._cancel_requested and commands.is_cancellation(exc):
             # The workflow let its cancellation (or a step's, caused by it) propagate.
-            self._close(
-                command_pb.Command(
-                    command_type=CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
-                    cancel_workflow_execution_command_attributes=command_pb.CancelWorkflowExecutionCommandAttributes(),
-                )
-            )
-        elif isinstance(exc, FailureError):
-            self._close(
-                command_pb.Command(
-                    command_type=CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
-                    fail_workflow_execution_command_attributes=(
-                        command_pb.FailWorkflowExecutionCommandAttributes(failure=self._converter.to_failure(exc))
-                    ),
-                )
-            )
+            self._close(commands.cancel_workflow())
         else:
-            self._task_failure = exc
+            self._fail_workflow_or_task(exc)
 
     def _on_handler_done(self, task: asyncio.Task[Any]) -> None:
         if task.cancelled() or self.completed:
@@ -425,17 +390,15 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         exc = task.exception()
         if exc is None:
             return
-        if isinstance(exc, FailureError):
-            # A deliberate failure from a signal handler fails the workflow, like the
-            # official SDKs do.
-            self._close(
-                command_pb.Command(
-                    command_type=CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
-                    fail_workflow_execution_command_attributes=(
-                        command_pb.FailWorkflowExecutionCommandAttributes(failure=self._converter.to_failure(exc))
-                    ),
-                )
-            )
+        # A deliberate failure from a signal handler fails the workflow, like the official
+        # SDKs do.
+        self._fail_workflow_or_task(exc)
+
+    def _fail_workflow_or_task(self, exc: BaseException) -> None:
+        """A failure error (or one of the failure exception types) fails the workflow; any
+        other exception fails the workflow task, which is retried."""
+        if isinstance(exc, FailureError) or fails_workflow(self._definition, exc):
+            self._close(commands.fail_workflow(self._converter.to_failure(exc)))
         else:
             self._task_failure = exc
 
@@ -446,20 +409,16 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             self._task_failure = TypeError(f"cannot serialise continue-as-new arguments: {err}")
             return
         attrs = command_pb.ContinueAsNewWorkflowExecutionCommandAttributes(
-            workflow_type=common.WorkflowType(name=exc.workflow or self._definition.name),
+            workflow_type=common.WorkflowType(
+                name=exc.workflow or self._definition.name or self.workflow_info().workflow_type
+            ),
             task_queue=taskqueue.TaskQueue(name=exc.task_queue or self._task_queue),
             input=common.Payloads(payloads=payloads),
+            workflow_run_timeout=to_duration(exc.run_timeout),
+            workflow_task_timeout=to_duration(exc.task_timeout),
+            header=common.Header(fields=exc.headers) if exc.headers else None,
         )
-        if exc.run_timeout is not None:
-            attrs.workflow_run_timeout.CopyFrom(_duration(exc.run_timeout))
-        if exc.task_timeout is not None:
-            attrs.workflow_task_timeout.CopyFrom(_duration(exc.task_timeout))
-        self._close(
-            command_pb.Command(
-                command_type=CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
-                continue_as_new_workflow_execution_command_attributes=attrs,
-            )
-        )
+        self._close(commands.continue_as_new(attrs))
 
     def _close(self, command: command_pb.Command) -> None:
         if self.completed:
@@ -468,16 +427,15 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         self._commands.append(command)
 
     def _finalised_commands(self) -> list[command_pb.Command]:
-        commands = self._commands
+        produced = self._commands
         self._commands = []
         if self.completed:
             # The close command must be the last one the server sees.
-            closing = [c for c in commands if c.command_type in _CLOSE_COMMANDS]
-            commands = [c for c in commands if c.command_type not in _CLOSE_COMMANDS] + closing[:1]
+            produced, closing = commands.close_last(produced)
             if closing and not self._replaying:
                 self._handlers.warn_unfinished()
-        self._others.number(commands)
-        return commands
+        self._others.number(produced)
+        return produced
 
     # --- the loop ---------------------------------------------------------------------
 
@@ -489,9 +447,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         and so :class:`_Runtime` lookup, find this instance. The caller's running
         loop, if any, is restored afterwards.
         """
-        previous_loop = asyncio.events._get_running_loop()
-        asyncio.events._set_running_loop(self)
-        try:
+        with running(self):
             while True:
                 while self._ready:
                     handle = self._ready.popleft()
@@ -499,10 +455,11 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
                         handle._run()  # type: ignore[attr-defined]
                     if self._task_failure is not None and not self._disposing:
                         return
-                if not self._handlers.may_check_conditions(self._only_updates) or not self._check_conditions():
+                if self._handlers.may_check_conditions(self._only_updates) and self._check_conditions():
+                    continue
+                # Outcomes replayed from markers arrive when a live run would have had them.
+                if not self.local_activities.flush_deferred():
                     return
-        finally:
-            asyncio.events._set_running_loop(previous_loop)
 
     def _check_conditions(self) -> bool:
         progressed = False
@@ -562,6 +519,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     # --- _Runtime ---------------------------------------------------------------------
 
     def workflow_info(self) -> Info:
+        return self._outbound.info()
+
+    def _current_info(self) -> Info:
         if self._info is None:
             raise RuntimeError("workflow not started")
         if self._info.history_length != self._history_length:
@@ -609,10 +569,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     def workflow_last_failure(self) -> BaseException | None:
         return self._properties.last_failure()
 
-    @property
-    def flags_to_record(self) -> list[int]:
-        """Internal flags the last activation used first: its completion records them."""
-        return self._patches.flags_to_record
+    def take_flags_to_record(self) -> list[int]:
+        """Internal flags this workflow task used first, for its completion (and then forgotten)."""
+        flags, self._patches.flags_to_record = self._patches.flags_to_record, []
+        return flags
 
     def _add_command(self, command: command_pb.Command) -> None:
         self._commands.append(command)
@@ -629,12 +589,20 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     def workflow_start_activity(
         self, activity: str, args: Sequence[Any], options: ActivityOptions, result_type: Any
     ) -> asyncio.Future[Any]:
-        return self._activity_steps.start(activity, args, options, result_type)
+        future = self._outbound.start_activity(StartActivityInput(activity, args, options, {}, result_type))
+        return cast(asyncio.Future[Any], future)
+
+    def workflow_start_local_activity(
+        self, activity: str, args: Sequence[Any], options: LocalActivityOptions, result_type: Any
+    ) -> LocalActivityFuture:
+        future = self._outbound.start_local_activity(StartLocalActivityInput(activity, args, options, {}, result_type))
+        return cast(LocalActivityFuture, future)
 
     async def workflow_start_child_workflow(
         self, workflow: str, args: Sequence[Any], options: ChildWorkflowOptions, result_type: Any
     ) -> ChildWorkflowHandle:
-        return await self._others.start_child(workflow, args, options, result_type)
+        start = StartChildWorkflowInput(workflow, args, options, {}, result_type)
+        return await self._outbound.start_child_workflow(start)
 
     def workflow_cancel_child(self, handle: ChildWorkflowHandle, msg: Any) -> bool:
         return self._others.cancel_child(handle, msg)
@@ -642,7 +610,19 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     async def workflow_signal_external(
         self, workflow_id: str, run_id: str | None, child_only: bool, signal: str, args: Sequence[Any]
     ) -> None:
-        await self._others.signal(workflow_id, run_id, child_only, signal, args)
+        if child_only:
+            await self._outbound.signal_child_workflow(SignalChildWorkflowInput(signal, args, workflow_id, {}))
+        else:
+            await self._outbound.signal_external_workflow(
+                SignalExternalWorkflowInput(signal, args, self._namespace, workflow_id, run_id, {})
+            )
+
+    def workflow_continue_as_new(self, error: ContinueAsNewError) -> NoReturn:
+        self._outbound.continue_as_new(
+            ContinueAsNewInput(
+                error.workflow, error.input_args, error.task_queue, error.run_timeout, error.task_timeout, error.headers
+            )
+        )
 
     async def workflow_cancel_external(self, workflow_id: str, run_id: str | None, reason: str) -> None:
         await self._others.cancel_external(workflow_id, run_id, reason)
@@ -660,30 +640,21 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         """The protocol messages (update answers) of the last activation."""
         return self._handlers.take_messages()
 
-    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> bool:
+    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: float | None) -> None:
         if fn():
-            return True
+            return
         future: asyncio.Future[bool] = self.create_future()
         self._conditions.append((fn, future))
         if timeout is None:
-            return await future
-        timer = self.call_later(timeout, _resolve_false, future)
+            await future
+            return
+        timer = self.call_later(timeout, _time_out, future)
         try:
-            return await future
+            await future
         finally:
             timer.cancel()
 
-    # --- asyncio.AbstractEventLoop -------------------------------------------------------
-
-    def time(self) -> float:
-        return self._time
-
-    def call_soon(  # type: ignore[override]
-        self, callback: Callable[..., Any], *args: Any, context: contextvars.Context | None = None
-    ) -> asyncio.Handle:
-        handle = asyncio.Handle(callback, args, self, context)
-        self._ready.append(handle)
-        return handle
+    # --- asyncio.AbstractEventLoop (the rest is WorkflowLoop's) ---------------------------
 
     def call_later(  # type: ignore[override]
         self,
@@ -699,40 +670,13 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
             command_pb.Command(
                 command_type=CommandType.COMMAND_TYPE_START_TIMER,
                 start_timer_command_attributes=command_pb.StartTimerCommandAttributes(
-                    timer_id=str(seq), start_to_fire_timeout=_duration(timedelta(seconds=delay))
+                    timer_id=str(seq), start_to_fire_timeout=to_duration(timedelta(seconds=delay))
                 ),
             )
         )
-        handle = _TimerHandle(seq, self._time + delay, callback, args, self, context)
+        handle = TimerHandle(seq, self._time + delay, callback, args, self, context)
         self._timers[seq] = handle
         return handle
-
-    def call_at(  # type: ignore[override]
-        self,
-        when: float,
-        callback: Callable[..., Any],
-        *args: Any,
-        context: contextvars.Context | None = None,
-    ) -> asyncio.TimerHandle:
-        return self.call_later(when - self._time, callback, *args, context=context)
-
-    def create_future(self) -> asyncio.Future[Any]:
-        return asyncio.Future(loop=self)
-
-    def create_task(self, coro: Any, *, name: str | None = None, context: Any = None) -> Any:
-        return asyncio.Task(coro, loop=self, name=name, context=context)
-
-    def get_debug(self) -> bool:
-        return False
-
-    def is_running(self) -> bool:
-        return asyncio.events._get_running_loop() is self
-
-    def is_closed(self) -> bool:
-        return False
-
-    def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
-        pass
 
     def call_exception_handler(self, context: dict[str, Any]) -> None:
         if self._disposing:
@@ -745,17 +689,6 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
         elif self._task_failure is None:
             # A plain callback raised while the loop ran it: fail the task with it.
             self._task_failure = exc
-
-    def default_exception_handler(self, context: dict[str, Any]) -> None:
-        self.call_exception_handler(context)
-
-    def get_exception_handler(self) -> None:
-        return None
-
-    def run_in_executor(  # type: ignore[override]
-        self, executor: Any, func: Any, *args: Any
-    ) -> Any:
-        raise RuntimeError("workflows cannot run code in executors: use an activity")
 
     # --- built-in queries ---------------------------------------------------------------
 
@@ -780,32 +713,28 @@ class WorkflowInstance(asyncio.AbstractEventLoop, _Runtime):
     def _stack_trace(self) -> str:
         stacks = []
         for task in asyncio.all_tasks(self):
-            frames = task.get_stack()
-            lines = traceback.format_list(traceback.extract_stack(frames[-1])) if frames else []
+            # The whole chain of awaits (interceptors, then the workflow's own code), outermost first.
+            frames = _awaited_frames(task.get_coro())
+            lines = traceback.format_list(traceback.StackSummary.extract((f, f.f_lineno) for f in frames))
             stacks.append(f"{task.get_name()}:\n" + "".join(lines))
         return "\n".join(stacks)
 
 
-_CLOSE_COMMANDS = frozenset(
-    {
-        CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
-        CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
-        CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
-        CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
-    }
-)
+def _awaited_frames(coro: Any) -> list[FrameType]:
+    """The frames of a suspended coroutine and of each coroutine it awaits, down to the last."""
+    frames = []
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is None:
+            break
+        frames.append(frame)
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return frames
 
 
-def _is_cancellation(exc: BaseException) -> bool:
-    """Whether ``exc`` says something was cancelled, as the official SDK decides it."""
-    if isinstance(exc, asyncio.CancelledError | CancelledError):
-        return True
-    return isinstance(exc, ActivityError | ChildWorkflowError) and isinstance(exc.cause, CancelledError)
-
-
-def _resolve_false(future: asyncio.Future[bool]) -> None:
+def _time_out(future: asyncio.Future[bool]) -> None:
     if not future.done():
-        future.set_result(False)
+        future.set_exception(TimeoutError())
 
 
 def _first_line(fn: Callable[..., Any]) -> str:

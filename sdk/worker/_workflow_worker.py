@@ -20,7 +20,7 @@ import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
@@ -34,12 +34,21 @@ from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
+from sdk import activity
 from sdk._payload_codec import decode_task
+from sdk._workflow_definitions import _Definition
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._history_updates import jobs_from_messages
+from sdk.worker._interceptor import Interceptor
+from sdk.worker._local_activity_runner import HEARTBEAT_FRACTION, LocalActivityRunner, drive
 from sdk.worker._workflow_instance import QueryError, WorkflowInstance, WorkflowTaskError
-from sdk.workflow import NondeterminismError, _Definition
+from sdk.worker._workflow_interceptors import workflow_interceptor_classes
+from sdk.worker._workflow_kinds import fails_workflow, nondeterminism_failure
+from sdk.workflow import NondeterminismError
+
+if TYPE_CHECKING:
+    from sdk.worker._eager_activities import EagerActivities
 
 logger = logging.getLogger("sdk.worker")
 
@@ -61,6 +70,8 @@ class WorkflowRun:
         self.definition = definition
         self.instance = instance
         self.translator = h.HistoryTranslator()
+        self.local_activities: LocalActivityRunner | None = None
+        """Its local activities running in this worker, once it started one."""
 
 
 def check_replayed(activation: h.Activation, commands: Sequence[command_pb.Command]) -> None:
@@ -176,13 +187,21 @@ class WorkflowWorker:
         max_concurrent_workflow_tasks: int,
         deadlock_timeout: timedelta | None,
         sticky_schedule_to_start: timedelta = timedelta(seconds=10),
+        activities: Sequence[activity._Definition] = (),
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
+        self._interceptors = tuple(interceptors)
+        self._interceptor_classes = workflow_interceptor_classes(interceptors)
+        self._activities = {d.name: d for d in activities}
+        """What local activities may run: the activities registered on the same worker."""
+        self._local_executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._sticky_schedule_to_start = sticky_schedule_to_start
         self._service = service
         self._namespace = namespace
         self._identity = identity
         self._task_queue = task_queue
-        self._definitions = {d.name: d for d in definitions}
+        self._definitions = {d.name: d for d in definitions if not d.dynamic}
+        self._dynamic = next((d for d in definitions if d.dynamic), None)
         self._converter = converter
         self._max_cached = max_cached_workflows
         self._deadlock_timeout = deadlock_timeout.total_seconds() if deadlock_timeout else None
@@ -199,6 +218,8 @@ class WorkflowWorker:
             max_workers=max_concurrent_workflow_tasks + 4, thread_name_prefix="tempo-workflow"
         )
         self.sticky_queue = f"{identity}-sticky-{uuid.uuid4().hex[:12]}" if max_cached_workflows > 0 else ""
+        self.eager_activities: EagerActivities | None = None
+        """Set by the Worker when it also runs activities on this task queue."""
 
     # --- polling ------------------------------------------------------------------------
 
@@ -254,6 +275,8 @@ class WorkflowWorker:
         for run_id in list(self._cache):
             self._evict(run_id)
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._local_executor is not None:
+            self._local_executor.shutdown(wait=False, cancel_futures=True)
 
     async def _handle_and_release(self, task: rr.PollWorkflowTaskQueueResponse) -> None:
         try:
@@ -291,6 +314,8 @@ class WorkflowWorker:
     async def _workflow_task(self, task: rr.PollWorkflowTaskQueueResponse) -> None:
         run_id = task.workflow_execution.run_id
         run: WorkflowRun | None = None
+        deadline = asyncio.get_running_loop().time()
+        force_new_task = False
         try:
             run, events = await self._run_for(task)
             activations = run.translator.feed(events)
@@ -299,15 +324,29 @@ class WorkflowWorker:
                 activations[-1].jobs.extend(jobs_from_messages(task.messages))
             commands: list[command_pb.Command] = []
             messages: list[protocol_pb.Message] = []
+            live: h.Activation | None = None
             for activation in activations:
+                if not activation.is_replaying:
+                    live = activation
+                    if not activation.jobs and run.local_activities is not None and run.local_activities.busy():
+                        continue  # a task asked for while local activities run: nothing new to say
                 produced = await self._activate(run, activation)
                 check_replayed(activation, produced)
                 if not activation.is_replaying:
                     commands = produced
                     messages = run.instance.take_messages()
+            if live is not None:
+                task_timeout = run.instance.workflow_info().task_timeout.total_seconds() or 10.0
+                deadline += HEARTBEAT_FRACTION * task_timeout
+                more, more_messages, force_new_task = await self._run_local_activities(run, live, deadline)
+                commands = commands + more
+                messages = messages + more_messages
         except Exception as err:
             self._evict(run_id, run)
-            await self._fail_task(task, err)
+            if run is not None and isinstance(err, NondeterminismError) and fails_workflow(run.definition, err):
+                await self._fail_workflow_for(task, err)
+            else:
+                await self._fail_task(task, err)
             return
         query_results = {query_id: self._answer(run, query) for query_id, query in task.queries.items()}
         request = rr.RespondWorkflowTaskCompletedRequest(
@@ -317,6 +356,7 @@ class WorkflowWorker:
             namespace=self._namespace,
             query_results=query_results,
             messages=messages,
+            force_create_new_workflow_task=force_new_task,
             # As the official SDK's core says: a speculative task (an update's) answered with
             # rejections only may be dropped even if our last commands wrote events since.
             # The next task then follows an earlier one than the run in the cache saw, and
@@ -325,10 +365,13 @@ class WorkflowWorker:
                 discard_speculative_workflow_task_with_events=True
             ),
         )
-        if run.instance.flags_to_record:
+        flags = run.instance.take_flags_to_record()
+        if flags:
             # As the official SDK's core does, so either SDK replays the other's histories alike.
-            request.sdk_metadata.core_used_flags.extend(run.instance.flags_to_record)
+            request.sdk_metadata.core_used_flags.extend(flags)
         keep = bool(self.sticky_queue) and not run.instance.completed and not self._stopping
+        if not keep and run.local_activities is not None:
+            run.local_activities.cancel_all()
         if keep:
             request.sticky_attributes.CopyFrom(
                 taskqueue.StickyExecutionAttributes(
@@ -345,9 +388,13 @@ class WorkflowWorker:
             # query) to our sticky queue before the reply call returns.
             self._cache[run_id] = run
             self._cache.move_to_end(run_id)
+        eager = self.eager_activities
+        reserved = await eager.request(request.commands) if eager is not None and not self._stopping else 0
         try:
-            await self._service.RespondWorkflowTaskCompleted(request, timeout=30)
+            response = await self._service.RespondWorkflowTaskCompleted(request, timeout=30)
         except grpc.aio.AioRpcError as err:
+            if eager is not None:
+                eager.hand_over([], reserved)
             # NOT_FOUND: the task is stale (timed out, or the run closed). UnhandledCommand:
             # events arrived while we closed the run; the server retries the task with
             # them. Anything else: we cannot know what the server kept. In every case
@@ -362,6 +409,12 @@ class WorkflowWorker:
             )
             self._evict(run_id, run)
             return
+        except BaseException:
+            if eager is not None:
+                eager.hand_over([], reserved)  # cancelled: the reserved slots must not leak
+            raise
+        if eager is not None:
+            eager.hand_over(response.activity_tasks, reserved)
         if keep:
             self._trim_cache()
         else:
@@ -392,7 +445,7 @@ class WorkflowWorker:
 
     def _new_run(self, task: rr.PollWorkflowTaskQueueResponse) -> WorkflowRun:
         type_name = task.workflow_type.name
-        definition = self._definitions.get(type_name)
+        definition = self._definitions.get(type_name) or self._dynamic
         if definition is None:
             raise WorkflowTaskError(
                 f"workflow type {type_name!r} is not registered on this worker "
@@ -406,6 +459,7 @@ class WorkflowWorker:
             run_id=task.workflow_execution.run_id,
             task_queue=task.workflow_execution_task_queue.name or self._task_queue,
             converter=self._converter,
+            interceptor_classes=self._interceptor_classes,
         )
         return WorkflowRun(definition, instance)
 
@@ -440,12 +494,31 @@ class WorkflowWorker:
             if not token:
                 return events
 
+    async def _run_local_activities(
+        self, run: WorkflowRun, live: h.Activation, deadline: float
+    ) -> tuple[list[command_pb.Command], list[protocol_pb.Message], bool]:
+        """Run the local activities the live activation started, handing their outcomes to the
+        workflow, until none runs or the workflow task must be completed to keep it alive."""
+        instance = run.instance
+        if run.local_activities is None:
+            if not instance.local_activities.waiting_for_worker():
+                return [], [], False
+            if self._local_executor is None:
+                self._local_executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="tempo-local-activity")
+            run.local_activities = LocalActivityRunner(
+                self._activities, self._converter, self._local_executor, self._interceptors
+            )
+        first_index = 1 if live.jobs else 0
+        return await drive(
+            run.local_activities, instance, live, first_index, lambda a: self._activate(run, a), deadline
+        )
+
     async def _activate(self, run: WorkflowRun, activation: h.Activation) -> list[command_pb.Command]:
         return await activate_in_thread(self._executor, self._deadlock_timeout, run, activation)
 
     def _answer(self, run: WorkflowRun, query: query_pb.WorkflowQuery) -> query_pb.WorkflowQueryResult:
         try:
-            payload = run.instance.query(query.query_type, list(query.query_args.payloads))
+            payload = run.instance.query(query.query_type, list(query.query_args.payloads), dict(query.header.fields))
         except QueryError as err:
             return query_pb.WorkflowQueryResult(
                 result_type=query_pb2.QueryResultType.QUERY_RESULT_TYPE_FAILED,
@@ -498,6 +571,22 @@ class WorkflowWorker:
         except grpc.aio.AioRpcError as err:
             logger.warning("answering a query failed: %s: %s", err.code().name, err.details())
 
+    async def _fail_workflow_for(self, task: rr.PollWorkflowTaskQueueResponse, err: NondeterminismError) -> None:
+        """NondeterminismError is among the failure exception types: fail the workflow."""
+        logger.warning("failing workflow %s: %s", task.workflow_execution.workflow_id, err)
+        try:
+            await self._service.RespondWorkflowTaskCompleted(
+                rr.RespondWorkflowTaskCompletedRequest(
+                    task_token=task.task_token,
+                    commands=[nondeterminism_failure(err)],
+                    identity=self._identity,
+                    namespace=self._namespace,
+                ),
+                timeout=30,
+            )
+        except grpc.aio.AioRpcError as rpc_err:
+            logger.warning("failing workflow %s failed: %s", task.workflow_execution.workflow_id, rpc_err.details())
+
     async def _fail_task(self, task: rr.PollWorkflowTaskQueueResponse, err: Exception) -> None:
         cause = (
             Cause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR
@@ -548,6 +637,8 @@ class WorkflowWorker:
     def _evict(self, run_id: str, run: WorkflowRun | None = None) -> None:
         cached = self._cache.pop(run_id, None)
         for target in {id(r): r for r in (cached, run) if r is not None}.values():
+            if target.local_activities is not None:
+                target.local_activities.cancel_all()
             target.instance.dispose()
 
 

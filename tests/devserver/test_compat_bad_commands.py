@@ -14,6 +14,7 @@ from google.protobuf.duration_pb2 import Duration
 from temporalio.api.command.v1 import (
     CancelTimerCommandAttributes,
     Command,
+    ContinueAsNewWorkflowExecutionCommandAttributes,
     RecordMarkerCommandAttributes,
     RequestCancelExternalWorkflowExecutionCommandAttributes,
     ScheduleActivityTaskCommandAttributes,
@@ -107,6 +108,21 @@ CASES: dict[str, Command] = {
         command_type=CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION,
         start_child_workflow_execution_command_attributes=StartChildWorkflowExecutionCommandAttributes(
             workflow_type=WorkflowType(name="Child")
+        ),
+    ),
+    "child inheriting the build on another task queue": Command(
+        command_type=CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION,
+        start_child_workflow_execution_command_attributes=StartChildWorkflowExecutionCommandAttributes(
+            workflow_id="child",
+            workflow_type=WorkflowType(name="Child"),
+            task_queue=TaskQueue(name="elsewhere"),
+            inherit_build_id=True,
+        ),
+    ),
+    "continue-as-new inheriting the build on another task queue": Command(
+        command_type=CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+        continue_as_new_workflow_execution_command_attributes=ContinueAsNewWorkflowExecutionCommandAttributes(
+            workflow_type=WorkflowType(name="Raw"), task_queue=TaskQueue(name="elsewhere"), inherit_build_id=True
         ),
     ),
     "child without type": Command(

@@ -173,12 +173,21 @@ def _writes_lifecycle_state(tree: ast.AST) -> Iterator[tuple[int, str]]:
     yield from check(tree, False)
 
 
+# Writes of a `state` that is no run entity's: the file, and the one write allowed there.
+NOT_A_RUN_ENTITY = {
+    # A namespace's registration state (the NamespaceInfo proto's field), which UpdateNamespace
+    # moves forward by Namespace.update's own table (_STATE_CHANGES).
+    "devserver/namespaces.py": "self.info.state",
+}
+
+
 def test_only_the_lifecycles_write_an_entitys_state() -> None:
     offenders = [
         f"{path.relative_to(ROOT)}:{line}: {code}"
         for path in sorted(DEVSERVER.rglob("*.py"))
         if path != LIFECYCLES_MODULE
         for line, code in _writes_lifecycle_state(ast.parse(path.read_text()))
+        if NOT_A_RUN_ENTITY.get(str(path.relative_to(ROOT))) != code
     ]
     assert offenders == [], "change an entity's state through its lifecycle (core.lifecycles)"
 

@@ -109,7 +109,8 @@ def test_the_project_runs_without_the_sample_package(project: Path) -> None:
 def test_the_generated_project_passes_its_tests(project: Path, server_address: str) -> None:
     """As a user would: `python -m pytest` in the project, against our server and the real one.
 
-    Its tests run the order's paths with an in-process worker, and start
+    Its tests run the order's paths with an in-process worker, its minute-long waits on a
+    time-skipping test server of their own (sdk.testing), and start
     `python -m food_delivery` (worker, menu, driver) to complete an order through
     the HTTP API.
     """
@@ -125,4 +126,4 @@ def test_the_generated_project_passes_its_tests(project: Path, server_address: s
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 passed" in result.stdout
+    assert "9 passed" in result.stdout

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -35,3 +36,13 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, timeout: float = 1
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+@pytest.fixture
+def activity_executor() -> Iterator[ThreadPoolExecutor]:
+    """The thread pool plain (non-async) activities run in; a worker needs one to register them."""
+    executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="tempo-activity")
+    try:
+        yield executor
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -79,7 +80,9 @@ class Order:
         self.charged = True
         self.log.append(charge)
         self.state = "Charged"
-        if not await workflow.wait_condition(lambda: self.state == "Picked up", timeout=timedelta(minutes=1)):
+        try:
+            await workflow.wait_condition(lambda: self.state == "Picked up", timeout=timedelta(minutes=1))
+        except TimeoutError:
             self.state = "Abandoned"
             return "abandoned"
         await workflow.wait_condition(lambda: self.state == "Delivered")
@@ -111,6 +114,7 @@ async def _serve(address: str, task_queue: str) -> None:
         task_queue=task_queue,
         workflows=[Order],
         activities=[get_product, charge_customer, send_receipt],
+        activity_executor=ThreadPoolExecutor(4),
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
     )
     print("ready", flush=True)

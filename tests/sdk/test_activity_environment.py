@@ -56,7 +56,7 @@ async def test_an_async_activity_is_cancelled_at_its_await() -> None:
     assert await asyncio.wait_for(running, 5) == "cleaned up"
 
 
-async def test_a_plain_activity_is_cancelled_at_its_next_heartbeat() -> None:
+async def test_a_plain_activity_gets_the_cancellation_raised_in_its_thread() -> None:
     env = ActivityEnvironment()
     started = threading.Event()
     running = asyncio.get_running_loop().run_in_executor(None, env.run, plain_until_cancelled, started)
@@ -69,3 +69,18 @@ async def test_a_plain_activity_is_cancelled_at_its_next_heartbeat() -> None:
 def test_activity_calls_outside_an_environment_still_refuse() -> None:
     with pytest.raises(activity.NotInActivityError):
         activity.heartbeat("nobody listens")
+
+
+@activity.defn(no_thread_cancel_exception=True)
+def plain_waits_for_cancel(started: threading.Event) -> str:
+    started.set()
+    return "cancelled" if activity.wait_for_cancelled_sync(10) else "timed out"
+
+
+async def test_a_plain_activity_blocked_in_wait_for_cancelled_sync_wakes_on_cancel() -> None:
+    env = ActivityEnvironment()
+    started = threading.Event()
+    running = asyncio.get_running_loop().run_in_executor(None, env.run, plain_waits_for_cancel, started)
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+    env.cancel()
+    assert await asyncio.wait_for(running, 5) == "cancelled"

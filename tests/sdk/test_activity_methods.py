@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -37,9 +38,17 @@ class Checkout:
         return [amount, receipt]
 
 
-async def test_bound_methods_run_as_activities_with_their_object(client: Client, task_queue: str) -> None:
+async def test_bound_methods_run_as_activities_with_their_object(
+    client: Client, task_queue: str, activity_executor: ThreadPoolExecutor
+) -> None:
     till = Till("EUR", [])
-    async with Worker(client, task_queue=task_queue, workflows=[Checkout], activities=[till.charge, till.receipt]):
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[Checkout],
+        activities=[till.charge, till.receipt],
+        activity_executor=activity_executor,
+    ):
         result = await client.execute_workflow(
             Checkout.run, 1250, id=f"checkout-{uuid.uuid4().hex[:8]}", task_queue=task_queue
         )
@@ -47,10 +56,18 @@ async def test_bound_methods_run_as_activities_with_their_object(client: Client,
     assert till.charged == [1250]
 
 
-async def test_the_activity_name_of_a_method_is_on_the_wire(client: Client, task_queue: str) -> None:
+async def test_the_activity_name_of_a_method_is_on_the_wire(
+    client: Client, task_queue: str, activity_executor: ThreadPoolExecutor
+) -> None:
     till = Till("USD", [])
     workflow_id = f"checkout-{uuid.uuid4().hex[:8]}"
-    async with Worker(client, task_queue=task_queue, workflows=[Checkout], activities=[till.charge, till.receipt]):
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[Checkout],
+        activities=[till.charge, till.receipt],
+        activity_executor=activity_executor,
+    ):
         await client.execute_workflow(Checkout.run, 300, id=workflow_id, task_queue=task_queue)
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     names = [

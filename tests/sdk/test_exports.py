@@ -15,6 +15,7 @@ def test_workflow_module_exports() -> None:
         "ExternalWorkflowHandle",
         "HandlerUnfinishedPolicy",
         "Info",
+        "LocalActivityOptions",
         "NondeterminismError",
         "NotInWorkflowError",
         "ParentClosePolicy",
@@ -27,12 +28,15 @@ def test_workflow_module_exports() -> None:
         "UnfinishedUpdateHandlersWarning",
         "UpdateInfo",
         "all_handlers_finished",
+        "as_completed",
         "continue_as_new",
         "current_update_info",
         "defn",
         "deprecate_patch",
         "execute_activity",
         "execute_child_workflow",
+        "execute_local_activity",
+        "execute_local_activity_method",
         "get_external_workflow_handle",
         "get_last_completion_result",
         "get_last_failure",
@@ -53,10 +57,16 @@ def test_workflow_module_exports() -> None:
         "sleep",
         "start_activity",
         "start_child_workflow",
+        "start_local_activity",
+        "start_local_activity_method",
+        "time",
+        "time_ns",
+        "unsafe",
         "update",
         "upsert_memo",
         "upsert_search_attributes",
         "uuid4",
+        "wait",
         "wait_condition",
     ]
     assert all(hasattr(workflow, name) for name in workflow.__all__)
@@ -65,13 +75,51 @@ def test_workflow_module_exports() -> None:
 def test_activity_and_worker_exports() -> None:
     assert sorted(activity.__all__) == [
         "Info",
+        "LoggerAdapter",
         "NotInActivityError",
+        "RawValue",
         "defn",
         "heartbeat",
         "info",
         "is_cancelled",
+        "logger",
+        "payload_converter",
+        "raise_complete_async",
+        "shield_thread_cancel_exception",
+        "wait_for_cancelled",
+        "wait_for_cancelled_sync",
     ]
-    assert sorted(worker.__all__) == ["ReplayResult", "Replayer", "Worker"]
+    assert sorted(worker.__all__) == [
+        "ActivityInboundInterceptor",
+        "ActivityOutboundInterceptor",
+        "ContinueAsNewInput",
+        "ExecuteActivityInput",
+        "ExecuteWorkflowInput",
+        "HandleQueryInput",
+        "HandleSignalInput",
+        "HandleUpdateInput",
+        "Interceptor",
+        "NondeterminismError",
+        "ReplayResult",
+        "ReplayResults",
+        "Replayer",
+        "RestrictedWorkflowAccessError",
+        "SignalChildWorkflowInput",
+        "SignalExternalWorkflowInput",
+        "StartActivityInput",
+        "StartChildWorkflowInput",
+        "StartLocalActivityInput",
+        "Worker",
+        "WorkflowInboundInterceptor",
+        "WorkflowInterceptorClassInput",
+        "WorkflowOutboundInterceptor",
+        "WorkflowTaskError",
+    ]
+    assert all(hasattr(worker, name) for name in worker.__all__)
+    # What a Replayer raises, importable from where users import the Replayer.
+    assert worker.NondeterminismError is workflow.NondeterminismError
+    assert issubclass(worker.RestrictedWorkflowAccessError, workflow.NondeterminismError)
+    assert all(hasattr(activity, name) for name in activity.__all__)
     assert sdk.Worker is worker.Worker
     assert sdk.Replayer is worker.Replayer
     assert sdk.workflow is workflow and sdk.activity is activity

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import temporalio.client
@@ -19,7 +20,7 @@ from tests.sdk.order_app import Order, charge_customer, get_product, send_receip
 
 
 async def test_the_official_client_drives_a_workflow_run_by_our_worker(
-    client: Client, server_address: str, task_queue: str
+    client: Client, server_address: str, task_queue: str, activity_executor: ThreadPoolExecutor
 ) -> None:
     official = await temporalio.client.Client.connect(server_address)
     async with Worker(
@@ -27,6 +28,7 @@ async def test_the_official_client_drives_a_workflow_run_by_our_worker(
         task_queue=task_queue,
         workflows=[Order],
         activities=[get_product, charge_customer, send_receipt],
+        activity_executor=activity_executor,
     ):
         handle = await official.start_workflow("Order", 4, id=f"order-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
 

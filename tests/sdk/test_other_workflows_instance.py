@@ -13,10 +13,11 @@ from temporalio.api.enums.v1 import command_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
 from sdk import workflow
+from sdk._workflow_definitions import _Definition
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._workflow_instance import WorkflowInstance, WorkflowTaskError
-from sdk.workflow import NotInWorkflowError, _Definition
+from sdk.workflow import NotInWorkflowError
 from tests.sdk.family_app import FamilyChild
 
 CommandType = command_type_pb2.CommandType

@@ -15,12 +15,13 @@ from temporalio.api.enums.v1 import command_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.worker import UnsandboxedWorkflowRunner
 
+from sdk._workflow_definitions import _Definition
 from sdk.client import Client
 from sdk.converter import DataConverter
 from sdk.worker import Replayer, Worker
 from sdk.worker import _history as h
 from sdk.worker._workflow_instance import WorkflowInstance
-from sdk.workflow import NondeterminismError, _Definition
+from sdk.workflow import NondeterminismError
 from tests.sdk import official_patch_app, patch_app
 from tests.sdk.conftest import eventually
 from tests.sdk.family_runs import command_events, new_id
@@ -169,4 +170,5 @@ def test_the_change_version_upsert_stops_when_the_list_outgrows_a_search_attribu
     assert len(upserts) == 170
     last = upserts[-1].upsert_workflow_search_attributes_command_attributes.search_attributes
     assert json.loads(last.indexed_fields["TemporalChangeVersion"].data)[-1] == "patch-169"
-    assert instance.flags_to_record == [2]
+    assert instance.take_flags_to_record() == [2]
+    assert instance.take_flags_to_record() == []  # recorded once, by the task that used it first

@@ -4,10 +4,12 @@ with the same codec reads what they wrote, and the server only ever sees encrypt
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 import temporalio.client
 import temporalio.worker
+import temporalio.workflow
 from temporalio.api.common.v1 import Payload, Payloads, WorkflowType
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History
@@ -16,6 +18,7 @@ from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 from temporalio.exceptions import ApplicationError as OfficialApplicationError
 from temporalio.worker import UnsandboxedWorkflowRunner
 
+from sdk import workflow
 from sdk.client import Client
 from sdk.exceptions import WorkflowFailureError
 from sdk.worker import Replayer, Worker
@@ -220,3 +223,55 @@ async def test_an_official_worker_with_the_codec_reads_what_our_client_sends(
     finally:
         await ours.close()
         await plain.close()
+
+
+@workflow.defn(name="CodecMarkers")
+class CodecMarkers:
+    @workflow.run
+    async def run(self) -> str:
+        if workflow.patched("v2"):
+            return await workflow.execute_local_activity(whisper, "low", start_to_close_timeout=timedelta(seconds=5))
+        return "old"
+
+
+@temporalio.workflow.defn(name="CodecMarkers")
+class OfficialCodecMarkers:
+    @temporalio.workflow.run
+    async def run(self) -> str:
+        if temporalio.workflow.patched("v2"):
+            return await temporalio.workflow.execute_local_activity(  # type: ignore[no-any-return]
+                "whisper", "low", start_to_close_timeout=timedelta(seconds=5)
+            )
+        return "old"
+
+
+async def test_the_cores_marker_bookkeeping_stays_plain_so_histories_replay_across_sdks(
+    server_address: str, task_queue: str
+) -> None:
+    """A patch's and a local activity's own marker data are plain JSON under a codec, as the
+    official core writes them (the local activity's result is encrypted): the official SDK with
+    the same codec replays our history."""
+    ours = await Client.connect(server_address, data_converter=CONVERTER)
+    workflow_id = f"markers-{uuid.uuid4().hex[:8]}"
+    try:
+        async with Worker(ours, task_queue=task_queue, workflows=[CodecMarkers], activities=[whisper]):
+            handle = await ours.start_workflow(CodecMarkers.run, id=workflow_id, task_queue=task_queue)
+            assert await handle.result() == "low (whispered)"
+        plain = await Client.connect(server_address)  # the history as stored, not decoded
+        history = await _history(plain, workflow_id)
+        await plain.close()
+    finally:
+        await ours.close()
+    markers = {
+        e.marker_recorded_event_attributes.marker_name: e.marker_recorded_event_attributes.details
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes")
+    }
+    assert markers["core_patch"]["patch-data"].payloads[0].metadata["encoding"] == b"json/plain"
+    assert markers["core_local_activity"]["data"].payloads[0].metadata["encoding"] == b"json/plain"
+    assert markers["core_local_activity"]["result"].payloads[0].metadata["encoding"] == codec_app.ENCODING
+    official = temporalio.worker.Replayer(
+        workflows=[OfficialCodecMarkers], data_converter=OFFICIAL_CONVERTER, workflow_runner=UnsandboxedWorkflowRunner()
+    )
+    await official.replay_workflow(temporalio.client.WorkflowHistory(workflow_id=workflow_id, events=history.events))
+    assert (await Replayer(workflows=[CodecMarkers], data_converter=CONVERTER).replay_workflow(history)).completed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -84,12 +85,15 @@ async def test_the_replayer_reports_bad_input_clearly() -> None:
     _ = Flaky
 
 
-async def test_a_history_from_a_live_run_replays_cleanly(client: Client, task_queue: str) -> None:
+async def test_a_history_from_a_live_run_replays_cleanly(
+    client: Client, task_queue: str, activity_executor: ThreadPoolExecutor
+) -> None:
     async with Worker(
         client,
         task_queue=task_queue,
         workflows=[Order],
         activities=[get_product, charge_customer, send_receipt],
+        activity_executor=activity_executor,
     ):
         handle = await client.start_workflow(Order.run, 5, id=f"order-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
 

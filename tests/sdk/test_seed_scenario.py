@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,13 @@ async def _status(handle: object) -> OrderStatus:
     return await handle.query(Order.get_status, result_type=OrderStatus)  # type: ignore[attr-defined, no-any-return]
 
 
-async def test_order_runs_to_completion_and_answers_queries_by_replay(client: Client, task_queue: str) -> None:
+async def test_order_runs_to_completion_and_answers_queries_by_replay(
+    client: Client, task_queue: str, activity_executor: ThreadPoolExecutor
+) -> None:
     workflow_id = f"order-{uuid.uuid4().hex[:8]}"
-    async with Worker(client, task_queue=task_queue, workflows=[Order], activities=ACTIVITIES):
+    async with Worker(
+        client, task_queue=task_queue, workflows=[Order], activities=ACTIVITIES, activity_executor=activity_executor
+    ):
         handle = await client.start_workflow(Order.run, 3, id=workflow_id, task_queue=task_queue)
 
         async def charged() -> bool:
@@ -61,7 +66,7 @@ async def test_order_runs_to_completion_and_answers_queries_by_replay(client: Cl
 
 
 async def test_a_new_worker_finishes_an_order_whose_worker_was_killed(
-    client: Client, server_address: str, task_queue: str
+    client: Client, server_address: str, task_queue: str, activity_executor: ThreadPoolExecutor
 ) -> None:
     workflow_id = f"order-{uuid.uuid4().hex[:8]}"
     process = subprocess.Popen(
@@ -90,6 +95,7 @@ async def test_a_new_worker_finishes_an_order_whose_worker_was_killed(
         task_queue=task_queue,
         workflows=[Order],
         activities=ACTIVITIES,
+        activity_executor=activity_executor,
         max_cached_workflows=0,
     ):
         result = await asyncio.wait_for(handle.result(), timeout=30)

@@ -13,10 +13,10 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.update.v1 import message_pb2 as update_pb
 
 from sdk import workflow
+from sdk._workflow_definitions import _Definition
 from sdk.converter import DataConverter
 from sdk.worker import _history as h
 from sdk.worker._workflow_instance import WorkflowInstance, WorkflowTaskError
-from sdk.workflow import _Definition
 
 CONVERTER = DataConverter()
 CommandType = command_type_pb2.CommandType

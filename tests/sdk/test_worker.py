@@ -7,6 +7,7 @@ import collections
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -44,8 +45,16 @@ class Resumer:
         )
 
 
-async def test_a_retried_sync_activity_resumes_from_its_last_heartbeat(client: Client, task_queue: str) -> None:
-    async with Worker(client, task_queue=task_queue, workflows=[Resumer], activities=[count_up_slowly]):
+async def test_a_retried_sync_activity_resumes_from_its_last_heartbeat(
+    client: Client, task_queue: str, activity_executor: ThreadPoolExecutor
+) -> None:
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[Resumer],
+        activities=[count_up_slowly],
+        activity_executor=activity_executor,
+    ):
         attempt, resumed_from, in_pool = await client.execute_workflow(
             Resumer.run, id=f"resumer-{uuid.uuid4().hex[:8]}", task_queue=task_queue
         )
@@ -208,7 +217,8 @@ class Slowpoke:
 
     @workflow.signal
     def bump(self) -> None:
-        time.sleep(0.3)  # a slow workflow task (under the deadlock timeout)
+        with workflow.unsafe.sandbox_unrestricted():
+            time.sleep(0.3)  # a slow workflow task (under the deadlock timeout)
         self.count += 1
 
     @workflow.query
@@ -309,7 +319,8 @@ class LastCall:
     @workflow.signal
     def knock(self, who: str) -> None:
         if not self.signals:
-            time.sleep(0.5)  # keep the task that would complete the workflow in flight
+            with workflow.unsafe.sandbox_unrestricted():
+                time.sleep(0.5)  # keep the task that would complete the workflow in flight
         self.signals.append(who)
 
 

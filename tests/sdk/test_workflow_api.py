@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -40,7 +41,11 @@ class Clockwork:
             workflow.execute_activity(echo, "b", start_to_close_timeout=timedelta(seconds=5)),
         )
         await asyncio.sleep(0.2)
-        timed_out = not await workflow.wait_condition(lambda: False, timeout=0.1)
+        try:
+            await workflow.wait_condition(lambda: False, timeout=0.1)
+            timed_out = False
+        except TimeoutError:
+            timed_out = True
         try:
             await asyncio.wait_for(asyncio.sleep(60), timeout=0.1)
             wait_for = "finished"
@@ -215,7 +220,7 @@ class Canceller:
 
 @pytest.mark.parametrize("activity_fn", [heartbeating_until_cancelled, blocking_heartbeater])
 async def test_cancelling_an_activity_reaches_it_through_its_heartbeat(
-    client: Client, task_queue: str, activity_fn: Any
+    client: Client, task_queue: str, activity_fn: Any, activity_executor: ThreadPoolExecutor
 ) -> None:
     workflow_id = f"cancel-{uuid.uuid4().hex[:8]}"
     async with Worker(
@@ -223,6 +228,7 @@ async def test_cancelling_an_activity_reaches_it_through_its_heartbeat(
         task_queue=task_queue,
         workflows=[Canceller],
         activities=[activity_fn],
+        activity_executor=activity_executor,
     ):
         handle = await client.start_workflow(
             Canceller.run, activity_fn.__tempo_name__, id=workflow_id, task_queue=task_queue

@@ -11,13 +11,14 @@ from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
 from sdk import workflow
+from sdk._workflow_definitions import _Definition
 from sdk.client import Client
 from sdk.common import SearchAttributeKey
 from sdk.converter import DataConverter
 from sdk.worker import Replayer, Worker
 from sdk.worker import _history as h
 from sdk.worker._workflow_instance import WorkflowInstance, WorkflowTaskError
-from sdk.workflow import NotInWorkflowError, _Definition
+from sdk.workflow import NotInWorkflowError
 from tests.sdk import context_app
 from tests.sdk.conftest import eventually
 from tests.sdk.family_runs import new_id

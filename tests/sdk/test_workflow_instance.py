@@ -13,11 +13,11 @@ from temporalio.api.enums.v1 import command_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
 from sdk import workflow
+from sdk._workflow_definitions import _Definition
 from sdk.converter import DataConverter
 from sdk.exceptions import ApplicationError
 from sdk.worker import _history as h
 from sdk.worker._workflow_instance import QueryError, WorkflowInstance, WorkflowTaskError
-from sdk.workflow import _Definition
 
 CommandType = command_type_pb2.CommandType
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -319,3 +319,31 @@ async def test_list_and_count_with_query(client: Client, task_queue: str) -> Non
     assert len(limited) == 2
     for h in handles[1:]:
         await h.terminate()
+
+
+async def test_a_delayed_start_waits_before_its_first_task(client: Client, task_queue: str) -> None:
+    handle = await client.start_workflow(
+        "Greeting", "Ada", id=new_id("delayed"), task_queue=task_queue, start_delay=timedelta(seconds=1)
+    )
+    assert await handle.result() == "Hello, Ada!"
+    started = (await handle.fetch_history()).events[0].workflow_execution_started_event_attributes
+    assert started.first_workflow_task_backoff.ToTimedelta() == timedelta(seconds=1)
+
+
+async def test_a_cron_workflow_runs_on_its_schedule(client: Client, task_queue: str) -> None:
+    handle = await client.start_workflow(
+        "Greeting", "Ada", id=new_id("cron"), task_queue=task_queue, cron_schedule="@every 2s"
+    )
+    try:
+        started = (await handle.fetch_history()).events[0].workflow_execution_started_event_attributes
+        assert started.cron_schedule == "@every 2s"
+        assert timedelta(0) < started.first_workflow_task_backoff.ToTimedelta() <= timedelta(seconds=2)
+
+        async def closed_runs() -> list[str]:
+            return [w.status.name async for w in client.list_workflows(f"WorkflowId = '{handle.id}'")]
+
+        # Each run completes and the next one is already waiting for its time.
+        statuses = await eventually(closed_runs, lambda s: "COMPLETED" in s and "RUNNING" in s, timeout=20)
+        assert "COMPLETED" in statuses and "RUNNING" in statuses
+    finally:
+        await handle.terminate("test done")

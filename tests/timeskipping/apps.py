@@ -107,6 +107,28 @@ class OfficialHeartbeatTimeout:
         return result
 
 
+@temporalio.activity.defn(name="takes_a_second")
+async def official_takes_a_second() -> str:
+    await asyncio.sleep(1.0)  # wall time: the worker is busy with it
+    return "worked"
+
+
+@temporalio.workflow.defn(name="TimerBesideActivity")
+class OfficialTimerBesideActivity:
+    """Starts an hour's timer and an activity together; says whether the timer had fired by
+    the time the activity's result came (the server holds time while the activity runs)."""
+
+    @temporalio.workflow.run
+    async def run(self) -> bool:
+        timer = asyncio.ensure_future(asyncio.sleep(3600))
+        await temporalio.workflow.execute_activity(
+            official_takes_a_second, start_to_close_timeout=timedelta(seconds=30)
+        )
+        fired = timer.done()
+        await timer
+        return fired
+
+
 # ---- ours -------------------------------------------------------------------------------
 
 

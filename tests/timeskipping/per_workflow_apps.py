@@ -30,6 +30,21 @@ class Sleeper:
         return (workflow.now() - before).total_seconds()
 
 
+@workflow.defn(sandboxed=False)
+class SleeperWithUpdate:
+    """Sleeps `seconds` like Sleeper; its `ping` update answers at once (for update-with-start)."""
+
+    @workflow.run
+    async def run(self, seconds: float) -> float:
+        before = workflow.now()
+        await asyncio.sleep(seconds)
+        return (workflow.now() - before).total_seconds()
+
+    @workflow.update
+    async def ping(self) -> str:
+        return "pong"
+
+
 async def event_types(handle: WorkflowHandle[Any, Any]) -> list[str]:
     events = [event async for event in handle.fetch_history_events()]
     return [EventType.Name(event.event_type).removeprefix("EVENT_TYPE_") for event in events]

@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ActivityError, TimeoutError, TimeoutType
 from temporalio.testing import WorkflowEnvironment
@@ -23,7 +24,9 @@ from tests.timeskipping.apps import (
     OfficialHeartbeatActivities,
     OfficialHeartbeatTimeout,
     OfficialSleepRetryWait,
+    OfficialTimerBesideActivity,
     official_fails_once,
+    official_takes_a_second,
     tempo_test_server_path,
 )
 
@@ -117,3 +120,31 @@ async def test_with_auto_time_skipping_disabled_timers_take_wall_time(env: Workf
             OfficialSleepRetryWait.run, [600.0, 0.1, 0.0], id=f"wf-{uuid.uuid4()}", task_queue=task_queue
         )
         assert time.monotonic() - wall_start < 1.5
+
+
+async def test_the_operator_service_is_served_beside_the_others(env: WorkflowEnvironment) -> None:
+    """As on the Java test server, the SDK's operator calls work: a search attribute added is listed."""
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace="default", search_attributes={"CustomerId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD}
+        )
+    )
+    listed = await env.client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace="default"))
+    assert listed.custom_attributes["CustomerId"] == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+
+
+async def test_a_running_activity_holds_time_back(env: WorkflowEnvironment) -> None:
+    """The Java test server's semantics: while an activity task is outstanding the server holds
+    its own lock, so an hour's timer beside a one-second activity does not fire first; once the
+    activity is done, the hour is skipped."""
+    task_queue = f"tq-{uuid.uuid4()}"
+    async with worker(env, task_queue, [OfficialTimerBesideActivity], [official_takes_a_second]):
+        before = await env.get_current_time()
+        wall_start = time.monotonic()
+        fired_first = await env.client.execute_workflow(
+            OfficialTimerBesideActivity.run, id=f"wf-{uuid.uuid4()}", task_queue=task_queue
+        )
+        wall = time.monotonic() - wall_start
+    assert fired_first is False, "time skipped past the timer while the activity was running"
+    assert 1.0 <= wall < 5.0
+    assert (await env.get_current_time() - before) >= timedelta(hours=1)

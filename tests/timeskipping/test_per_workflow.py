@@ -11,12 +11,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import TimeSkipper, WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.servers import free_port, running, tempo_server
-from tests.timeskipping.per_workflow_apps import DAY, HOUR, TEMPO, Sleeper, event_types, wait_for_timer
+from tests.timeskipping.per_workflow_apps import (
+    DAY,
+    HOUR,
+    TEMPO,
+    Sleeper,
+    SleeperWithUpdate,
+    event_types,
+    wait_for_timer,
+)
 
 
 @pytest.fixture
@@ -131,4 +140,29 @@ async def test_signal_with_start_skips_time_too(tempo_address: str) -> None:
             Sleeper.run, DAY, id=f"sws-{uuid.uuid4()}", task_queue=task_queue, start_signal="wake"
         )
         assert await handle.result() == pytest.approx(DAY, abs=5)
+    assert await skipper.get_time_skipping_info(handle) is not None
+
+
+async def test_update_with_start_skips_time_too(tempo_address: str) -> None:
+    """TimeSkipper stamps its config on the start inside ExecuteMultiOperation as well."""
+    skipper = TimeSkipper(await Client.connect(tempo_address))
+    task_queue = f"tq-{uuid.uuid4()}"
+    async with Worker(skipper.client, task_queue=task_queue, workflows=[SleeperWithUpdate]):
+        start = WithStartWorkflowOperation(
+            SleeperWithUpdate.run,
+            7 * DAY,
+            id=f"uws-{uuid.uuid4()}",
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        )
+        wall_start = time.monotonic()
+        assert (
+            await skipper.client.execute_update_with_start_workflow(
+                SleeperWithUpdate.ping, start_workflow_operation=start
+            )
+            == "pong"
+        )
+        handle = await start.workflow_handle()
+        assert await handle.result() == pytest.approx(7 * DAY, abs=5)
+        assert time.monotonic() - wall_start < 3.0
     assert await skipper.get_time_skipping_info(handle) is not None

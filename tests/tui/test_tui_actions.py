@@ -157,6 +157,9 @@ async def test_paging_and_the_cursor_kept_across_refreshes(
             await type_text(pilot, prefix)
             await pilot.press("enter")
             await wait_for(pilot, lambda: len(screen.table.runs) == PAGE_SIZE, "a full first page")
+            # The real server indexes new runs a moment later: until it has all of them, the
+            # first page may come without a next page (a user presses ] again).
+            await wait_for(pilot, lambda: bool(screen.next_token), "a next page")
             await pilot.press("right_square_bracket")
             await wait_for(pilot, lambda: len(screen.table.runs) == 5, "the second page")
             await pilot.press("left_square_bracket")

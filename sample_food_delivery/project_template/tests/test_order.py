@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.api.history.v1 import History, HistoryEvent
+from temporalio.api.history.v1 import HistoryEvent
 
 from sample_food_delivery.activities import DeliveryServices, FailureSettings
 from sample_food_delivery.settings import Settings
@@ -28,6 +28,7 @@ from sample_food_delivery.workflows import (
     OrderTimeouts,
 )
 from sdk import Client, WorkflowHandle
+from sdk.client import WorkflowHistory
 from sdk.exceptions import ApplicationError, WorkflowFailureError, WorkflowQueryFailedError
 
 BURRATA, SWORDFISH = 2, 1
@@ -69,7 +70,7 @@ def event_name(event: HistoryEvent) -> str:
     return EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
 
 
-def activity_types(history: History) -> list[str]:
+def activity_types(history: WorkflowHistory) -> list[str]:
     return [
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in history.events

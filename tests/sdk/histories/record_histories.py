@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,13 @@ def _save(address: str, workflow_id: str, name: str) -> None:
 async def _record(address: str) -> None:
     client = await Client.connect(address)
     activities: list[Callable[..., Any]] = [get_product, charge_customer, send_receipt]
-    async with Worker(client, task_queue="record", workflows=[Order, flaky_app.Flaky], activities=activities):
+    async with Worker(
+        client,
+        task_queue="record",
+        workflows=[Order, flaky_app.Flaky],
+        activities=activities,
+        activity_executor=ThreadPoolExecutor(4),
+    ):
         order = await client.start_workflow(Order.run, 3, id="order", task_queue="record")
         while (await order.query(Order.get_status, result_type=OrderStatus)).state != "Charged":
             await asyncio.sleep(0.05)

@@ -1,6 +1,6 @@
 """A pytest plugin for the official Python SDK's own test suite: its time-skipping
 environment (`WorkflowEnvironment.start_time_skipping()`, which would download the Java test
-server) runs on `tempo-test-server` instead. See README.md, "Testing: time skipping".
+server) runs on `tempo-test-server` instead. See README.md, "Testing".
 
 Load it with `-p tempo_sdk_plugin` and this directory on PYTHONPATH; TEMPO_TEST_SERVER names
 the executable (default: `tempo-test-server` on PATH).
