@@ -5,6 +5,11 @@ The names on the wire are those of Temporal's TypeScript food-delivery sample
 activities ``chargeCustomer``, ``refundOrder`` and ``sendPushNotification``), so
 that sample's web apps and ours can drive the same workflow.
 
+A driver's app that wants an answer uses the updates ``pickUp`` and ``deliver`` instead:
+their validators refuse a step the order is not ready for (no event is recorded then),
+and an accepted one answers with the new status. The signals are fire-and-forget: the
+server keeps them even while no worker runs, which is why the driver portal sends them.
+
 Every wait below is durable: the charge, the timers and the signals are recorded
 in the workflow's history, and a worker that starts after a crash replays that
 history to arrive at exactly the state the dead one had.
@@ -28,6 +33,8 @@ ORDER_WORKFLOW = "order"
 PICKED_UP_SIGNAL = "pickedUp"
 DELIVERED_SIGNAL = "delivered"
 GET_STATUS_QUERY = "getStatus"
+PICK_UP_UPDATE = "pickUp"
+DELIVER_UPDATE = "deliver"
 
 
 async def _holds_within(condition: Callable[[], bool], limit: float | timedelta) -> bool:
@@ -178,6 +185,28 @@ class Order:
         if self.state == OrderState.PICKED_UP:
             self.state = OrderState.DELIVERED
             self.delivered_at = workflow.now()
+
+    @workflow.update(name=PICK_UP_UPDATE)
+    def pick_up(self) -> dict[str, Any]:
+        """The driver has the food; answers the new status (``pickedUp`` that says so)."""
+        self.picked_up()
+        return self.get_status()
+
+    @pick_up.validator
+    def _ready_for_pickup(self) -> None:
+        if self.state != OrderState.PAID:
+            raise ApplicationError(f"The order cannot be picked up: it is {self.state.value.lower()}.", type="NotReady")
+
+    @workflow.update(name=DELIVER_UPDATE)
+    def deliver(self) -> dict[str, Any]:
+        """The driver handed the food over; answers the new status (``delivered`` that says so)."""
+        self.delivered()
+        return self.get_status()
+
+    @deliver.validator
+    def _ready_for_delivery(self) -> None:
+        if self.state != OrderState.PICKED_UP:
+            raise ApplicationError(f"The order cannot be delivered: it is {self.state.value.lower()}.", type="NotReady")
 
     @workflow.query(name=GET_STATUS_QUERY)
     def get_status(self) -> dict[str, Any]:

@@ -136,7 +136,8 @@ class WorkflowHandle:
         Args:
             query: The query method or its name.
             *args: Query arguments.
-            result_type: Type to decode the answer into.
+            result_type: Type to decode the answer into; defaults to the query method's
+                return annotation (a dataclass comes back as one), as in the official SDK.
             reject_not_open: Refuse to query a closed workflow (``reject_condition=NOT_OPEN``).
             reject_condition: When the server refuses the query instead of asking the
                 workflow; overrides ``reject_not_open``.
@@ -153,7 +154,16 @@ class WorkflowHandle:
         if reject_condition is None:
             reject_condition = QueryRejectCondition.NOT_OPEN if reject_not_open else QueryRejectCondition.NONE
         return await self.client._calls.query_workflow(
-            QueryWorkflowInput(self.id, self.run_id, name_of(query), args, reject_condition, {}, result_type, timeout)
+            QueryWorkflowInput(
+                self.id,
+                self.run_id,
+                name_of(query),
+                args,
+                reject_condition,
+                {},
+                result_type_of(query, result_type),
+                timeout,
+            )
         )
 
     async def execute_update(

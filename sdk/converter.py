@@ -232,7 +232,7 @@ class DataConverter:
                 data=_dumps(json_format.MessageToDict(value)),
             )
         try:
-            data = _dumps(value, cls=self.json_encoder)
+            data = self._to_json(value)
         except (TypeError, ValueError) as err:
             raise TypeError(f"cannot convert {type(value).__name__} to a payload: {err}") from err
         return Payload(metadata={_ENCODING: _JSON}, data=data)
@@ -269,16 +269,24 @@ class DataConverter:
                 raise PayloadDecodeError(f"bad {message_type} payload: {err}") from err
             return message
         if encoding == _JSON:
-            try:
-                value = json.loads(payload.data)
-            except ValueError as err:
-                raise PayloadDecodeError(f"payload is not valid JSON: {err}") from err
-            try:
-                return _coerce(value, type_hint)
-            except (TypeError, ValueError, KeyError) as err:
-                raise PayloadDecodeError(f"payload does not fit {_hint_name(type_hint)}: {err}") from err
+            return self._from_json(payload.data, type_hint)
         shown = encoding.decode(errors="replace") or "<none>"
         raise PayloadDecodeError(f"unknown payload encoding {shown!r}")
+
+    def _to_json(self, value: Any) -> bytes:
+        """The ``json/plain`` bytes of a value (raises TypeError or ValueError)."""
+        return _dumps(value, cls=self.json_encoder)
+
+    def _from_json(self, data: bytes, type_hint: Any) -> Any:
+        """A value from ``json/plain`` bytes, shaped by the type hint."""
+        try:
+            value = json.loads(data)
+        except ValueError as err:
+            raise PayloadDecodeError(f"payload is not valid JSON: {err}") from err
+        try:
+            return _coerce(value, type_hint)
+        except (TypeError, ValueError, KeyError) as err:
+            raise PayloadDecodeError(f"payload does not fit {_hint_name(type_hint)}: {err}") from err
 
     def to_payloads(self, values: Sequence[Any]) -> list[Payload]:
         """Encode each value; see :meth:`to_payload`."""

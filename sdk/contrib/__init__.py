@@ -1,1 +1,1 @@
-"""Integrations with other libraries, each behind an optional extra (``opentelemetry``)."""
+"""Integrations with other libraries, each behind an optional extra (``opentelemetry``, ``pydantic``)."""

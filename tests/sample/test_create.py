@@ -126,4 +126,4 @@ def test_the_generated_project_passes_its_tests(project: Path, server_address: s
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "9 passed" in result.stdout
+    assert "10 passed" in result.stdout

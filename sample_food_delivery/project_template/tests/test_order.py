@@ -21,15 +21,17 @@ from sample_food_delivery.activities import DeliveryServices, FailureSettings
 from sample_food_delivery.settings import Settings
 from sample_food_delivery.worker import connect, create_worker
 from sample_food_delivery.workflows import (
+    DELIVER_UPDATE,
     DELIVERED_SIGNAL,
     GET_STATUS_QUERY,
     ORDER_WORKFLOW,
+    PICK_UP_UPDATE,
     PICKED_UP_SIGNAL,
     OrderTimeouts,
 )
 from sdk import Client, WorkflowHandle
 from sdk.client import WorkflowHistory
-from sdk.exceptions import ApplicationError, WorkflowFailureError, WorkflowQueryFailedError
+from sdk.exceptions import ApplicationError, WorkflowFailureError, WorkflowQueryFailedError, WorkflowUpdateFailedError
 
 BURRATA, SWORDFISH = 2, 1
 QUICK = OrderTimeouts(pickup=60, delivery=60, rating_reminder=0.5)
@@ -97,6 +99,29 @@ def test_an_order_is_delivered_and_its_status_survives_the_worker(temporal_addre
         # A worker that never saw this order replays its history to answer.
         async with create_worker(client, task_queue=task_queue, max_cached_workflows=0):
             assert await handle.query(GET_STATUS_QUERY) == result
+        await client.close()
+
+    run(scenario())
+
+
+def test_a_driver_app_gets_an_answer_from_the_updates(temporal_address: str, task_queue: str) -> None:
+    async def scenario() -> None:
+        client = await connected(temporal_address)
+        async with create_worker(client, task_queue=task_queue, services=DeliveryServices(failures=RELIABLE)):
+            handle = await start_order(client, task_queue, BURRATA, QUICK)
+            await wait_for_state(handle, "Paid")
+            # Delivering before the pickup is refused at once, and leaves no trace in the history.
+            with pytest.raises(WorkflowUpdateFailedError) as refused:
+                await handle.execute_update(DELIVER_UPDATE)
+            assert isinstance(refused.value.cause, ApplicationError)
+            assert refused.value.cause.message == "The order cannot be delivered: it is paid."
+            assert (await handle.execute_update(PICK_UP_UPDATE))["state"] == "Picked up"
+            delivered = await handle.execute_update(DELIVER_UPDATE)
+            assert delivered["state"] == "Delivered" and delivered["deliveredAt"]
+            assert (await handle.result())["state"] == "Delivered"
+        events = [event_name(e) for e in (await handle.fetch_history()).events]
+        assert events.count("WORKFLOW_EXECUTION_UPDATE_ACCEPTED") == 2
+        assert events.count("WORKFLOW_EXECUTION_UPDATE_COMPLETED") == 2
         await client.close()
 
     run(scenario())
