@@ -13,7 +13,7 @@ from temporalio import activity, workflow
 
 from bench.seed_app import BenchOrder, charge
 
-__all__ = ["BenchOrder", "Churn", "charge", "step"]
+__all__ = ["Batches", "BenchOrder", "Churn", "charge", "step"]
 
 STEP_TIMEOUT = timedelta(seconds=30)
 
@@ -42,3 +42,25 @@ class Churn:
     @workflow.signal
     def poke(self, n: int) -> None:
         self.received += n
+
+
+@workflow.defn
+class Batches:
+    """See bench.sdk_app.Batches: same type name, same commands."""
+
+    @workflow.run
+    async def run(self, batches: int, width: int) -> int:
+        done = 0
+        for b in range(batches):
+            results = await asyncio.gather(
+                *(
+                    workflow.execute_activity(step, b * width + i, start_to_close_timeout=STEP_TIMEOUT)
+                    for i in range(width)
+                )
+            )
+            done += len(results)
+        return done
+
+    @workflow.query
+    def ready(self) -> bool:
+        return True

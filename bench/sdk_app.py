@@ -1,4 +1,4 @@
-"""Workflows and activities for bench.bench_sdk, written with our SDK (``sdk``).
+"""Workflows and activities for the benchmark (``python -m bench``), written with our SDK (``sdk``).
 
 Side-effect free so that workers in child processes can import it.
 ``bench.official_app`` has the same workflows written with ``temporalio``:
@@ -8,6 +8,7 @@ history recorded with one replays with the other.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sdk import activity, workflow
@@ -74,3 +75,32 @@ class BenchOrder:
     @workflow.query
     def status(self) -> str:
         return "picked up" if self.picked_up else "waiting"
+
+
+# --- activities in batches: the one-activity and 500-activity workflows, long histories ------
+
+
+@workflow.defn
+class Batches:
+    """``batches`` times, ``width`` activities at once; returns how many ran.
+
+    ``Batches(1, 1)`` is the one-activity workflow, ``Batches(500, 1)`` the 500-activity one;
+    wide batches make long histories quickly (about 3 events per activity).
+    """
+
+    @workflow.run
+    async def run(self, batches: int, width: int) -> int:
+        done = 0
+        for b in range(batches):
+            results = await asyncio.gather(
+                *(
+                    workflow.execute_activity(step, b * width + i, start_to_close_timeout=STEP_TIMEOUT)
+                    for i in range(width)
+                )
+            )
+            done += len(results)
+        return done
+
+    @workflow.query
+    def ready(self) -> bool:
+        return True

@@ -1,0 +1,325 @@
+"""Workloads, replay speed, idle memory and the command line: the benchmark's first sections.
+
+Each function runs Tempo and the real dev server side by side in this one run and adds its
+figures to the report (``bench.harness.Report``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import bench_cli
+from bench.children import WARM_UP, record_history, run_child
+from bench.harness import Figure, Report, at_least, at_most, make_server, pid_of, rss_mib, run_async, running
+
+
+@dataclass
+class Sizes:
+    """How much each section does; ``python -m bench --scale`` sets them (see ``sizes_for``)."""
+
+    scale: float
+    workflows: int
+    concurrency: int
+    latency_runs: int
+    activities: int
+    queries: int
+    replay_events: int
+    replays: int
+    cli_runs: int
+    cli_starts: int
+    store_levels: list[int]
+    history_events: list[int]
+    pollers: list[int]
+    schedules: list[int]
+    idle_seconds: float
+    repeats: int
+
+
+def sizes_for(scale: float, idle_seconds: float) -> Sizes:
+    """Everything at ``scale``: 1 is the issue's full run (1,000/10,000/100,000 workflows).
+
+    The cheap sections (pollers, schedules, the 500-activity workflow, CLI runs) are full
+    from ``--scale 0.1`` up and shrink below it, so that a test can run everything quickly.
+    """
+
+    def of(full: int, factor: float, least: int = 1) -> int:
+        return max(least, round(full * factor))
+
+    light = min(1.0, 10 * scale)
+    return Sizes(
+        scale=scale,
+        workflows=of(2000, scale, 5),
+        concurrency=20,
+        latency_runs=of(200, scale, 3),
+        activities=of(500, light, 3),
+        queries=of(500, scale, 3),
+        replay_events=of(10_000, light, 50),
+        replays=3 if light == 1 else 1,
+        cli_runs=of(10, light),
+        cli_starts=of(5, light),
+        store_levels=_distinct(of(n, scale) for n in (1_000, 10_000, 100_000)),
+        history_events=_distinct(of(n, scale, 20) for n in (1_000, 10_000, 50_000)),
+        pollers=_distinct(of(n, light) for n in (10, 100, 1_000)),
+        schedules=_distinct(of(n, light) for n in (100, 1_000)),
+        idle_seconds=idle_seconds,
+        repeats=of(20, light, 3),
+    )
+
+
+def _distinct(sizes: Iterable[int]) -> list[int]:
+    return sorted(set(sizes))
+
+
+# --- workloads ------------------------------------------------------------------------------
+
+
+def _workload(report: Report, key: str, server: Any, sdk: str, sizes: Sizes, full: bool) -> dict[str, Any]:
+    spec = {
+        "kind": f"workload-{sdk}",
+        "address": server.address,
+        "server_pid": pid_of(server),
+        "workflows": sizes.workflows,
+        "concurrency": sizes.concurrency,
+        "latency_runs": sizes.latency_runs,
+        "activities": sizes.activities if full else 0,
+        "queries": sizes.queries if full else 0,
+    }
+    print(f"  {key} ...", flush=True)
+    result = run_child(spec, timeout=1800)
+    if "error" in result:
+        report.failed(f"{key}: {result['error']}")
+    elif result["failures"]:
+        report.failed(f"{key}: {result['failures']} workflows failed, e.g. {result['first_failures']}")
+    report.raw[key] = result
+    return result
+
+
+def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
+    """Throughput, latency, server CPU per workflow, the 500-activity workflow and queries."""
+    print(f"workloads: {sizes.workflows} seed-scenario workflows, {sizes.concurrency} at a time", flush=True)
+    results: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for mode in ("memory", "db"):
+        for kind in ("tempo", "real"):
+            db = tmp / f"load-{kind}.db" if mode == "db" else None
+            with running(make_server(kind, db)) as server:
+                for sdk in ("official", "ours"):
+                    key = f"workload/{mode}/{kind}/{sdk}"
+                    results[(mode, kind, sdk)] = _workload(report, key, server, sdk, sizes, mode == "memory")
+
+    def value(mode: str, kind: str, sdk: str, *path: str) -> float | None:
+        found: Any = results.get((mode, kind, sdk), {})
+        for step in path:
+            if not isinstance(found, dict) or step not in found:
+                return None
+            found = found[step]
+        return float(found) if isinstance(found, int | float) else None
+
+    def failures(mode: str, sdk: str) -> int:
+        return sum(int(results.get((mode, kind, sdk), {}).get("failures", 1)) for kind in ("tempo", "real"))
+
+    section = "workloads"
+    for mode, label, times in (("memory", "in memory", 4.0), ("db", "with --db-filename", 6.0)):
+        rate = ("throughput", "rate")
+        figure = report.add(
+            Figure(
+                section,
+                f"throughput {label}, official SDK",
+                "workflows/s",
+                value(mode, "tempo", "official", *rate),
+                value(mode, "real", "official", *rate),
+                f"at least {times:g}x",
+                failures=failures(mode, "official"),
+            )
+        )
+        figure.met = at_least(figure.ratio, times)
+        ours = report.add(
+            Figure(
+                section,
+                f"throughput {label}, our sdk",
+                "workflows/s",
+                value(mode, "tempo", "ours", *rate),
+                value(mode, "real", "ours", *rate),
+                "our sdk at least the official SDK's on each server",
+                failures=failures(mode, "ours"),
+            )
+        )
+        if None not in (ours.tempo, ours.real, figure.tempo, figure.real):
+            ours.met = bool(ours.tempo >= figure.tempo and ours.real >= figure.real)  # type: ignore[operator]
+        for sdk, who in (("official", "official SDK"), ("ours", "our sdk")):
+            cpu = report.add(
+                Figure(
+                    section,
+                    f"server CPU per workflow {label}, {who}",
+                    "ms",
+                    value(mode, "tempo", sdk, "throughput", "server_cpu_ms_per_workflow"),
+                    value(mode, "real", sdk, "throughput", "server_cpu_ms_per_workflow"),
+                    "at most 0.1x" if (mode, sdk) == ("memory", "official") else "",
+                )
+            )
+            if cpu.target:
+                cpu.met = at_most(cpu.ratio, 0.1)
+    for sdk, who in (("official", "official SDK"), ("ours", "our sdk")):
+        report.add(
+            Figure(
+                section,
+                f"p50 latency, one-activity workflow, {who}",
+                "ms",
+                _ms(value("memory", "tempo", sdk, "latency_p50_s")),
+                _ms(value("memory", "real", sdk, "latency_p50_s")),
+            )
+        )
+        report.add(
+            Figure(
+                section,
+                f"a {sizes.activities}-activity workflow, {who}",
+                "s",
+                value("memory", "tempo", sdk, "activities_s"),
+                value("memory", "real", sdk, "activities_s"),
+            )
+        )
+        query = report.add(
+            Figure(
+                section,
+                f"query p50, {who}",
+                "ms",
+                _ms(value("memory", "tempo", sdk, "query_p50_s")),
+                _ms(value("memory", "real", sdk, "query_p50_s")),
+                "at most 0.4x" if sdk == "official" else "",
+            )
+        )
+        if query.target:
+            query.met = at_most(query.ratio, 0.4)
+    report.raw["workload_note"] = f"{WARM_UP} warm-up workflows before each throughput run"
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else 1000 * seconds
+
+
+# --- replay speed ---------------------------------------------------------------------------
+
+
+def replay_speed(report: Report, sizes: Sizes, tmp: Path) -> None:
+    """A Churn history recorded on Tempo, replayed by our sdk and by the official SDK."""
+    history = tmp / "churn.json"
+    print(f"replay: recording a history of about {sizes.replay_events} events on Tempo ...", flush=True)
+    with running(make_server("tempo")) as server:
+        try:
+            info = run_async(record_history(server.address, sizes.replay_events, history, "ours"))
+        except Exception as err:
+            report.failed(f"recording the replayed history: {type(err).__name__}: {err}")
+            return
+    report.raw["replay/history"] = info
+    rates: dict[str, float | None] = {}
+    for kind in ("replay-ours", "replay-official", "replay-official-unsandboxed"):
+        result = run_child({"kind": kind, "history": str(history), "repeats": sizes.replays})
+        report.raw[f"replay/{kind}"] = result
+        if "error" in result:
+            report.failed(f"{kind}: {result['error']}")
+            rates[kind] = None
+        else:
+            rates[kind] = info["events"] / min(result["total_s"])
+    figure = report.add(
+        Figure(
+            "replay",
+            f"replay of a {info['events']}-event history (parse included): our sdk vs official SDK",
+            "events/s",
+            rates["replay-ours"],
+            rates["replay-official"],
+            "at least 1x (our sdk as fast)",
+            note=f"official without its sandbox: {_fmt(rates['replay-official-unsandboxed'])} events/s",
+            failures=sum(rate is None for rate in rates.values()),
+        )
+    )
+    figure.met = at_least(figure.ratio, 1.0)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+# --- idle memory ----------------------------------------------------------------------------
+
+
+def idle_memory(report: Report, sizes: Sizes) -> None:
+    """RSS of each server (its processes together) a few seconds after it answered, idle."""
+    print("idle memory ...", flush=True)
+    figures: dict[tuple[str, bool], float] = {}
+    for web_ui in (False, True):
+        for kind in ("tempo", "real"):
+            with running(make_server(kind, web_ui=web_ui)) as server:
+                time.sleep(min(5.0, sizes.idle_seconds))
+                figures[(kind, web_ui)] = rss_mib(pid_of(server))
+    report.raw["idle_rss_mib"] = {f"{kind}{' +ui' if ui else ''}": v for (kind, ui), v in figures.items()}
+    report.add(Figure("memory", "idle RSS, headless", "MiB", figures[("tempo", False)], figures[("real", False)]))
+    with_ui = report.add(
+        Figure(
+            "memory",
+            "idle RSS with the web UI",
+            "MiB",
+            figures[("tempo", True)],
+            figures[("real", True)],
+            "at most 0.6x",
+        )
+    )
+    with_ui.met = at_most(with_ui.ratio, 0.6)
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def command_line(report: Report, sizes: Sizes) -> None:
+    """bench.bench_cli's figures: each `tempo` command next to `temporal`, and readiness."""
+    print(f"command line: {sizes.cli_runs} runs per command, {sizes.cli_starts} starts per server ...", flush=True)
+    tempo = [bench_cli.TEMPO]
+    commands: list[bench_cli.CommandFigure] = []
+    for kind in ("tempo", "real"):
+        with running(make_server(kind)) as server:
+            try:
+                with bench_cli.worker(server.address):
+                    commands += bench_cli.time_commands(kind, server.address, sizes.cli_runs, tempo)
+            except RuntimeError as err:
+                report.failed(f"command line on {kind}: {err}")
+    for c in commands:
+        if c.server != "tempo":
+            continue
+        help_target = c.command == "--help"
+        figure = report.add(
+            Figure(
+                "command line",
+                f"`{c.command}` (tempo vs temporal, against Tempo)",
+                "ms",
+                1000 * c.tempo_s,
+                1000 * c.temporal_s,
+                "under 100 ms" if help_target else "at most 2x",
+                note=f"CPU {1000 * c.tempo_cpu_s:.0f} vs {1000 * c.temporal_cpu_s:.0f} ms",
+            )
+        )
+        figure.met = (1000 * c.tempo_s < 100) if help_target else at_most(figure.ratio, 2.0)
+    try:
+        ready = bench_cli.readiness(sizes.cli_starts, tempo)
+    except RuntimeError as err:
+        report.failed(f"readiness: {err}")
+        ready = []
+    by = {(r.server, r.web_ui): r.seconds for r in ready}
+    for web_ui in (False, True):
+        if ("tempo", web_ui) in by:
+            figure = report.add(
+                Figure(
+                    "command line",
+                    f"start-dev to first GetSystemInfo, {'with the web UI' if web_ui else 'headless'}",
+                    "ms",
+                    1000 * by[("tempo", web_ui)],
+                    1000 * by[("temporal", web_ui)],
+                    "at most 1x",
+                )
+            )
+            figure.met = at_most(figure.ratio, 1.0)
+    report.raw["command_line"] = {
+        "commands": [{**vars(c), "ratio": c.ratio} for c in commands],
+        "readiness": [vars(r) for r in ready],
+    }
