@@ -476,6 +476,40 @@ class Query:
         """True when the record satisfies the filter (an empty filter matches all)."""
         return self.root is None or self.root.eval(record) is True
 
+    def required_values(self) -> list[tuple[str, list[Any]]]:
+        """Built-in fields the filter pins to values: ``(name, values)`` for each
+        ``Name = v`` or ``Name IN (...)`` that every match must satisfy (at the top level or
+        in a chain of ANDs). A visibility index may look matches up by them; it must still
+        ask :meth:`matches` of each candidate unless :meth:`only_required_values` says the
+        filter is nothing else."""
+        return self._pins()[0]
+
+    def only_required_values(self) -> bool:
+        """Whether the filter is nothing but :meth:`required_values` (so every run having
+        those values matches, and a count needs no record read)."""
+        pins, rest = self._pins()
+        return bool(pins) and not rest
+
+    def _pins(self) -> tuple[list[tuple[str, list[Any]]], bool]:
+        pinned: list[tuple[str, list[Any]]] = []
+        other = False
+        nodes: list[_Node] = [] if self.root is None else [self.root]
+        while nodes:
+            node = nodes.pop()
+            if isinstance(node, _Bool) and node.op == "AND":
+                nodes.extend(node.items)
+            elif (
+                isinstance(node, _Predicate)
+                and node.name in _BUILTINS
+                and node.op in ("=", "IN")
+                and not node.negated
+                and node.values is not None
+            ):
+                pinned.append((node.name, node.values))
+            else:
+                other = True
+        return pinned, other
+
     def resolve(self, types: Mapping[str, FieldType | None]) -> None:
         """Check fields against `types` (name -> type, None = untyped) and bind them."""
         for predicate in self.predicates:

@@ -8,8 +8,10 @@ ordered as the real server orders them.
 from __future__ import annotations
 
 import base64
+import bisect
 import json
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -115,6 +117,96 @@ def _type_from_spec(spec: str | int) -> FieldType:
     return FieldType(spec)
 
 
+_INDEXED_FIELDS: dict[str, Callable[[VisibilityRecord], Hashable]] = {
+    "WorkflowType": lambda r: r.workflow_type,
+    "TaskQueue": lambda r: r.task_queue,
+    "WorkflowId": lambda r: r.workflow_id,
+    "ExecutionStatus": lambda r: r.status,
+}
+"""Built-in fields kept in an index (value -> runs), so ``WorkflowType = 'X'`` or
+``ExecutionStatus = 'Running'`` looks its runs up instead of reading every record."""
+
+
+class _Namespace:
+    """One namespace's records, in list order, with their indexes.
+
+    ``order`` holds every run's sort key ascending (a page reads it from the end), so a
+    page costs what it reads, not what the namespace holds; ``by_field`` narrows a query
+    that pins an indexed field; ``attribute_kinds`` counts, per custom attribute, the
+    records carrying it by value type, which is what compiling a query needs.
+    """
+
+    def __init__(self) -> None:
+        self.records: dict[str, VisibilityRecord] = {}
+        self.keys: dict[str, _SortKey] = {}
+        self.order: list[_SortKey] = []
+        self.by_field: dict[str, dict[Hashable, set[str]]] = {name: {} for name in _INDEXED_FIELDS}
+        self.attribute_kinds: dict[str, Counter[FieldType | None]] = {}
+        self.divided: set[str] = set()  # runs in a namespace division (schedulers and such)
+
+    def put(self, record: VisibilityRecord) -> None:
+        run_id = record.run_id
+        old = self.records.get(run_id)
+        self.records[run_id] = record
+        key = _sort_key(record)
+        old_key = self.keys.get(run_id)
+        if key != old_key:
+            if old_key is not None:
+                del self.order[bisect.bisect_left(self.order, old_key)]
+            bisect.insort(self.order, key)
+            self.keys[run_id] = key
+        for name, value_of in _INDEXED_FIELDS.items():
+            value = value_of(record)
+            if old is not None:
+                old_value = value_of(old)
+                if old_value == value:
+                    continue
+                self._unindex(name, old_value, run_id)
+            self.by_field[name].setdefault(value, set()).add(run_id)
+        if old is None or old.search_attributes != record.search_attributes:
+            if old is not None:
+                self._count_attributes(old, -1)
+            self._count_attributes(record, 1)
+
+    def remove(self, run_id: str) -> None:
+        old = self.records.pop(run_id, None)
+        if old is None:
+            return
+        del self.order[bisect.bisect_left(self.order, self.keys.pop(run_id))]
+        for name, value_of in _INDEXED_FIELDS.items():
+            self._unindex(name, value_of(old), run_id)
+        self._count_attributes(old, -1)
+
+    def _unindex(self, name: str, value: Hashable, run_id: str) -> None:
+        runs = self.by_field[name].get(value)
+        if runs is not None:
+            runs.discard(run_id)
+            if not runs:
+                del self.by_field[name][value]
+
+    def _count_attributes(self, record: VisibilityRecord, step: int) -> None:
+        for name, value in record.search_attributes.items():
+            kinds = self.attribute_kinds.setdefault(name, Counter())
+            kinds[infer_type(value)] += step
+            if kinds.total() == 0:
+                del self.attribute_kinds[name]
+        if record.search_attributes.get(NAMESPACE_DIVISION) is not None:
+            (self.divided.add if step > 0 else self.divided.discard)(record.run_id)
+
+    def candidates(self, compiled: Query) -> set[str] | None:
+        """The runs that can match (None: any run can), from the indexed fields it pins."""
+        found: set[str] | None = None
+        for name, values in compiled.required_values():
+            index = self.by_field.get(name)
+            if index is None:
+                continue
+            runs: set[str] = set()
+            for value in values:
+                runs |= index.get(value, set())
+            found = runs if found is None else found & runs
+        return found
+
+
 class VisibilityIndex:
     """All runs' visibility records, by namespace, answering list and count queries.
 
@@ -125,7 +217,7 @@ class VisibilityIndex:
     """
 
     def __init__(self, search_attribute_types: Mapping[str, str | int] | None = None) -> None:
-        self._records: dict[str, dict[str, VisibilityRecord]] = {}
+        self._namespaces: dict[str, _Namespace] = {}
         self.search_attribute_types: dict[str, FieldType] = {
             name: _type_from_spec(spec) for name, spec in (search_attribute_types or {}).items()
         }
@@ -136,31 +228,32 @@ class VisibilityIndex:
 
     def upsert(self, record: VisibilityRecord) -> None:
         """Insert or replace the record for (record.namespace, record.run_id)."""
-        self._records.setdefault(record.namespace, {})[record.run_id] = record
+        namespace = self._namespaces.get(record.namespace)
+        if namespace is None:
+            namespace = self._namespaces[record.namespace] = _Namespace()
+        namespace.put(record)
 
     def delete(self, namespace: str, run_id: str) -> None:
         """Forget a run; deleting an unknown run is a no-op."""
-        self._records.get(namespace, {}).pop(run_id, None)
+        if (found := self._namespaces.get(namespace)) is not None:
+            found.remove(run_id)
 
     def get(self, namespace: str, run_id: str) -> VisibilityRecord | None:
         """The record of one run, or None."""
-        return self._records.get(namespace, {}).get(run_id)
+        found = self._namespaces.get(namespace)
+        return None if found is None else found.records.get(run_id)
 
     def all_records(self) -> Iterable[VisibilityRecord]:
         """Every record of every namespace (a snapshot, safe to iterate while upserting)."""
-        return [r for records in self._records.values() for r in records.values()]
+        return [r for namespace in self._namespaces.values() for r in namespace.records.values()]
 
     def compile(self, namespace: str, query: str) -> Query:
         """Parse `query` and bind its custom fields to this namespace's attributes."""
         parsed = parse_query(query)
-        seen: dict[str, set[FieldType]] = {}
-        for record in self._records.get(namespace, {}).values():
-            for name, value in record.search_attributes.items():
-                kinds = seen.setdefault(name, set())
-                if (kind := infer_type(value)) is not None:
-                    kinds.add(kind)
+        found = self._namespaces.get(namespace)
         types: dict[str, FieldType | None] = {}
-        for name, kinds in seen.items():
+        for name, counts in (found.attribute_kinds if found is not None else {}).items():
+            kinds = {kind for kind, count in counts.items() if count > 0 and kind is not None}
             if kinds == {FieldType.INT, FieldType.DOUBLE}:
                 types[name] = FieldType.DOUBLE
             else:  # one kind, or None (conflicting / only nulls): compare per record value
@@ -171,12 +264,26 @@ class VisibilityIndex:
 
     def _matching(self, namespace: str, query: str) -> tuple[Query, list[VisibilityRecord]]:
         compiled = self.compile(namespace, query)
-        records: Iterable[VisibilityRecord] = self._records.get(namespace, {}).values()
-        if not any(p.name == NAMESPACE_DIVISION for p in compiled.predicates):
-            # Like the real server, runs in a namespace division (e.g. schedulers) are listed
-            # only by queries that name TemporalNamespaceDivision.
-            records = [r for r in records if r.search_attributes.get(NAMESPACE_DIVISION) is None]
-        return compiled, [r for r in records if compiled.matches(r)]
+        found = self._namespaces.get(namespace)
+        if found is None:
+            return compiled, []
+        hide_divided = self._hides_divisions(compiled)
+        if compiled.root is None and not hide_divided:
+            return compiled, list(found.records.values())
+        candidates = found.candidates(compiled)
+        run_ids: Iterable[str] = found.records if candidates is None else candidates
+        records = found.records
+        return compiled, [
+            records[run_id]
+            for run_id in run_ids
+            if not (hide_divided and run_id in found.divided) and compiled.matches(records[run_id])
+        ]
+
+    @staticmethod
+    def _hides_divisions(compiled: Query) -> bool:
+        # Like the real server, runs in a namespace division (e.g. schedulers) are listed
+        # only by queries that name TemporalNamespaceDivision.
+        return not any(p.name == NAMESPACE_DIVISION for p in compiled.predicates)
 
     def list(
         self, namespace: str, query: str, page_size: int, next_page_token: bytes
@@ -187,20 +294,54 @@ class VisibilityIndex:
         strictly after it, so runs started meanwhile never shift or repeat later
         pages. An empty token means this was the last page.
         """
-        compiled, matching = self._matching(namespace, query)
+        compiled = self.compile(namespace, query)
         if compiled.group_by is not None:
             raise query_error("GROUP BY is only supported by CountWorkflowExecutions")
         size = page_size if page_size > 0 else DEFAULT_PAGE_SIZE
-        keyed = sorted(((_sort_key(r), r) for r in matching), key=lambda kr: kr[0], reverse=True)
-        if next_page_token:
-            after = _decode_token(next_page_token)
-            keyed = [(k, r) for k, r in keyed if k < after]
-        page = keyed[:size]
-        token = _encode_token(page[-1][0]) if len(keyed) > size else b""
-        return [r for _, r in page], token
+        after = _decode_token(next_page_token) if next_page_token else None
+        found = self._namespaces.get(namespace)
+        if found is None:
+            return [], b""
+        hide_divided = self._hides_divisions(compiled)
+        candidates = found.candidates(compiled)
+        keys: Iterable[_SortKey]
+        if candidates is not None and len(candidates) * 8 < len(found.order):
+            # Few candidates: sort them rather than walk every run.
+            keys = sorted((found.keys[run_id] for run_id in candidates), reverse=True)
+            if after is not None:
+                keys = (key for key in keys if key < after)
+        else:
+            end = len(found.order) if after is None else bisect.bisect_left(found.order, after)
+            keys = (found.order[i] for i in range(end - 1, -1, -1))
+        page: list[tuple[_SortKey, VisibilityRecord]] = []
+        for key in keys:
+            run_id = key[3]
+            if candidates is not None and run_id not in candidates:
+                continue
+            if hide_divided and run_id in found.divided:
+                continue
+            record = found.records[run_id]
+            if compiled.matches(record):
+                page.append((key, record))
+                if len(page) > size:
+                    break
+        token = _encode_token(page[size - 1][0]) if len(page) > size else b""
+        return [r for _, r in page[:size]], token
 
     def count(self, namespace: str, query: str) -> int:
         """How many runs match (a GROUP BY clause is allowed and ignored here)."""
+        compiled = self.compile(namespace, query)
+        found = self._namespaces.get(namespace)
+        if found is None:
+            return 0
+        hide_divided = self._hides_divisions(compiled)
+        if compiled.root is None:
+            return len(found.records) - (len(found.divided) if hide_divided else 0)
+        candidates = found.candidates(compiled)
+        if candidates is not None and compiled.only_required_values():
+            # Only indexed fields pinned (`WorkflowType = 'X' AND ExecutionStatus = ...`):
+            # the candidates are the matches.
+            return len(candidates - found.divided) if hide_divided else len(candidates)
         return len(self._matching(namespace, query)[1])
 
     def count_by_status(self, namespace: str, query: str) -> dict[int, int]:
