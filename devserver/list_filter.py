@@ -33,7 +33,7 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 MAX_NESTING = 100  # parentheses depth; keeps the recursive-descent parser off RecursionError
 
 
-@dataclass
+@dataclass(slots=True)
 class VisibilityRecord:
     """What the visibility store knows about one workflow run."""
 

@@ -230,7 +230,7 @@ _CHILD_CLOSED_EVENTS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class MutableState:
     """A workflow run: its identity, configuration and everything pending in it."""
 
