@@ -13,55 +13,44 @@ from pathlib import Path
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def test_readme_sdk_example_runs(tempo_address: str, tmp_path: Path) -> None:
+def run_server_example(markers: list[str], ids: dict[str, str], address: str, tmp_path: Path) -> str:
+    """Run the README's Python example containing every marker against our server at
+    `address`, each quoted id in `ids` made unique (``"order-3"`` -> ``"order-<hex>"``); what
+    it printed."""
     examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    code = next((example for example in examples if "charge_customer" in example and "Client.connect" in example), None)
-    assert code is not None, "the README has an SDK example"
+    code = next((example for example in examples if all(marker in example for marker in markers)), None)
+    assert code is not None, f"the README has an example with {markers}"
     unique = uuid.uuid4().hex[:8]
-    script = (
-        code.replace("127.0.0.1:7233", tempo_address)
-        .replace('"order-3"', f'"order-{unique}"')
-        .replace('"deliveries"', f'"deliveries-{unique}"')
-    )
+    script = code.replace("127.0.0.1:7233", address)
+    for quoted, prefix in ids.items():
+        script = script.replace(f'"{quoted}"', f'"{prefix}{unique}"')
     path = tmp_path / "example.py"
     path.write_text(script)
     result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "charged order 3; delivered / Delivered"
+    return result.stdout.strip()
+
+
+def test_readme_sdk_example_runs(tempo_address: str, tmp_path: Path) -> None:
+    printed = run_server_example(
+        ["charge_customer", "Client.connect"],
+        {"order-3": "order-", "deliveries": "deliveries-"},
+        tempo_address,
+        tmp_path,
+    )
+    assert printed == "charged order 3; delivered / Delivered"
 
 
 def test_readme_update_example_runs(tempo_address: str, tmp_path: Path) -> None:
-    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    code = next((example for example in examples if "@workflow.update" in example), None)
-    assert code is not None, "the README has an update example"
-    unique = uuid.uuid4().hex[:8]
-    script = (
-        code.replace("127.0.0.1:7233", tempo_address)
-        .replace('"cart-7"', f'"cart-{unique}"')
-        .replace('"carts"', f'"carts-{unique}"')
-    )
-    path = tmp_path / "updates.py"
-    path.write_text(script)
-    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["1", "2", "['tea',", "'milk']"]
+    printed = run_server_example(["@workflow.update"], {"cart-7": "cart-", "carts": "carts-"}, tempo_address, tmp_path)
+    assert printed.split() == ["1", "2", "['tea',", "'milk']"]
 
 
 def test_readme_local_activity_example_runs(tempo_address: str, tmp_path: Path) -> None:
-    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    code = next((example for example in examples if "execute_local_activity" in example), None)
-    assert code is not None, "the README has a local activity example"
-    unique = uuid.uuid4().hex[:8]
-    script = (
-        code.replace("127.0.0.1:7233", tempo_address)
-        .replace('"invoice-1"', f'"invoice-{unique}"')
-        .replace('"invoices"', f'"invoices-{unique}"')
+    printed = run_server_example(
+        ["execute_local_activity"], {"invoice-1": "invoice-", "invoices": "invoices-"}, tempo_address, tmp_path
     )
-    path = tmp_path / "local_activities.py"
-    path.write_text(script)
-    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "12.0"
+    assert printed == "12.0"
 
 
 def run_testing_example(marker: str, tmp_path: Path) -> str:
@@ -102,34 +91,14 @@ def test_ci_runs_exactly_the_readmes_test_command() -> None:
 
 
 def test_readme_activities_example_runs(tempo_address: str, tmp_path: Path) -> None:
-    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    code = next((example for example in examples if "raise_complete_async" in example), None)
-    assert code is not None, "the README has an activities example"
-    unique = uuid.uuid4().hex[:8]
-    script = (
-        code.replace("127.0.0.1:7233", tempo_address)
-        .replace('"album-1"', f'"album-{unique}"')
-        .replace('"albums"', f'"albums-{unique}"')
+    printed = run_server_example(
+        ["raise_complete_async"], {"album-1": "album-", "albums": "albums-"}, tempo_address, tmp_path
     )
-    path = tmp_path / "activities.py"
-    path.write_text(script)
-    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[3, 'approved', 'price_of: tea']"
+    assert printed == "[3, 'approved', 'price_of: tea']"
 
 
 def test_readme_interceptor_example_runs(tempo_address: str, tmp_path: Path) -> None:
-    examples = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    code = next((example for example in examples if "intercept_client" in example), None)
-    assert code is not None, "the README has an interceptor example"
-    unique = uuid.uuid4().hex[:8]
-    script = (
-        code.replace("127.0.0.1:7233", tempo_address)
-        .replace('"bill-3"', f'"bill-{unique}"')
-        .replace('"billing"', f'"billing-{unique}"')
+    printed = run_server_example(
+        ["intercept_client"], {"bill-3": "bill-", "billing": "billing-"}, tempo_address, tmp_path
     )
-    path = tmp_path / "interceptors.py"
-    path.write_text(script)
-    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "acme: billed 3"
+    assert printed == "acme: billed 3"
