@@ -11,7 +11,7 @@ import temporalio.contrib.opentelemetry
 from sdk.contrib.opentelemetry import TracingInterceptor
 from sdk.worker import Replayer
 from tests.sdk import traced_app
-from tests.sdk.traced_runs import SDKS, clients, drive, drive_family, drive_update_with_start, run_worker
+from tests.sdk.traced_runs import SDKS, clients, drive, drive_family, drive_update_with_start, run_worker, traced
 from tests.sdk.tracing_spans import attribute_names, in_memory_tracer, span_counts, span_tree, trace_ids
 
 # What the official SDK's interceptor records for the run, client and worker alike.
@@ -59,16 +59,10 @@ EXPECTED_ATTRIBUTES = {
 async def test_one_trace_runs_through_both_sdks_clients_and_workers(
     server_address: str, task_queue: str, client_sdk: str, worker_sdk: str
 ) -> None:
-    tracer, exporter = in_memory_tracer()
-    ours = TracingInterceptor(tracer)
-    official = temporalio.contrib.opentelemetry.TracingInterceptor(tracer)
-    async with (
-        clients(server_address, [ours], [official]) as connected,
-        run_worker(worker_sdk, connected[worker_sdk], task_queue),
-    ):
-        with tracer.start_as_current_span("test"):
-            assert await drive(client_sdk, connected[client_sdk], task_queue) == "hello ann"
-    spans = exporter.get_finished_spans()
+    result, spans = await traced(
+        server_address, task_queue, client_sdk, worker_sdk, lambda client: drive(client_sdk, client, task_queue)
+    )
+    assert result == "hello ann"
     assert len(trace_ids(spans)) == 1
     assert span_tree(spans) == EXPECTED_TREE
     assert attribute_names(spans) == EXPECTED_ATTRIBUTES
@@ -95,16 +89,10 @@ EXPECTED_FAMILY_SPANS = {
 async def test_the_trace_follows_local_activities_children_and_continue_as_new(
     server_address: str, task_queue: str, client_sdk: str, worker_sdk: str
 ) -> None:
-    tracer, exporter = in_memory_tracer()
-    ours = TracingInterceptor(tracer)
-    official = temporalio.contrib.opentelemetry.TracingInterceptor(tracer)
-    async with (
-        clients(server_address, [ours], [official]) as connected,
-        run_worker(worker_sdk, connected[worker_sdk], task_queue),
-    ):
-        with tracer.start_as_current_span("test"):
-            assert await drive_family(connected[client_sdk], task_queue) == "hello local, poked"
-    spans = exporter.get_finished_spans()
+    result, spans = await traced(
+        server_address, task_queue, client_sdk, worker_sdk, lambda client: drive_family(client, task_queue)
+    )
+    assert result == "hello local, poked"
     assert len(trace_ids(spans)) == 1
     assert span_counts(spans) == EXPECTED_FAMILY_SPANS
 
@@ -128,17 +116,14 @@ EXPECTED_UPDATE_WITH_START_SPANS = {
 async def test_update_with_start_begins_the_workflows_trace(
     server_address: str, task_queue: str, client_sdk: str, worker_sdk: str
 ) -> None:
-    tracer, exporter = in_memory_tracer()
-    ours = TracingInterceptor(tracer)
-    official = temporalio.contrib.opentelemetry.TracingInterceptor(tracer)
-    async with (
-        clients(server_address, [ours], [official]) as connected,
-        run_worker(worker_sdk, connected[worker_sdk], task_queue),
-    ):
-        with tracer.start_as_current_span("test"):
-            result = await drive_update_with_start(client_sdk, connected[client_sdk], task_queue)
+    result, spans = await traced(
+        server_address,
+        task_queue,
+        client_sdk,
+        worker_sdk,
+        lambda client: drive_update_with_start(client_sdk, client, task_queue),
+    )
     assert result == "hello ann"
-    spans = exporter.get_finished_spans()
     assert len(trace_ids(spans)) == 1
     assert span_counts(spans) == EXPECTED_UPDATE_WITH_START_SPANS
     # No update ID was given, so neither SDK's span names one.

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import temporalio.client
 import temporalio.common
+import temporalio.contrib.opentelemetry
 import temporalio.worker
 from temporalio.worker import UnsandboxedWorkflowRunner
 
 from sdk.client import Client, WithStartWorkflowOperation, WorkflowIdConflictPolicy
+from sdk.contrib.opentelemetry import TracingInterceptor
 from sdk.worker import Worker
 from tests.sdk import official_traced_app, traced_app
 from tests.sdk.conftest import eventually
+from tests.sdk.tracing_spans import in_memory_tracer
 
 SDKS = ("ours", "official")
 
@@ -102,3 +105,25 @@ async def drive_update_with_start(sdk: str, client: Any, task_queue: str) -> str
     handle = await operation.workflow_handle()
     await handle.signal("proceed")
     return str(await handle.result())
+
+
+async def traced(
+    server_address: str,
+    task_queue: str,
+    client_sdk: str,
+    worker_sdk: str,
+    scenario: Callable[[Any], Awaitable[Any]],
+) -> tuple[Any, Sequence[Any]]:
+    """Run ``scenario(client)`` inside a "test" span, with ``client_sdk``'s client and
+    ``worker_sdk``'s worker, each SDK with its own TracingInterceptor on one tracer; what the
+    scenario returned and every finished span."""
+    tracer, exporter = in_memory_tracer()
+    ours = TracingInterceptor(tracer)
+    official = temporalio.contrib.opentelemetry.TracingInterceptor(tracer)
+    async with (
+        clients(server_address, [ours], [official]) as connected,
+        run_worker(worker_sdk, connected[worker_sdk], task_queue),
+    ):
+        with tracer.start_as_current_span("test"):
+            result = await scenario(connected[client_sdk])
+    return result, exporter.get_finished_spans()
