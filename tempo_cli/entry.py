@@ -23,7 +23,8 @@ from tempo_cli._temporalio_api import defer_sdk_init
 def main() -> None:
     argv = sys.argv[1:]
     if not _help_cache.is_help_request(argv):
-        _run_app()
+        if not _run_server_start_dev(argv):
+            _run_app()
         return
     text = _help_cache.cached_help(argv)
     if text is None:
@@ -33,6 +34,17 @@ def main() -> None:
         _help_cache.keep_help(argv, text)
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def _run_server_start_dev(argv: list[str]) -> bool:
+    """`tempo server start-dev` with plain options, without Typer (`_fast_server`); False when
+    the app must run it."""
+    if argv[:2] != ["server", "start-dev"]:
+        return False
+    defer_sdk_init()
+    from tempo_cli import _fast_server
+
+    return _fast_server.run(argv[2:])
 
 
 def _run_app() -> None:

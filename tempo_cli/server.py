@@ -1,20 +1,15 @@
-"""`tempo server start-dev`: run the dev server in the foreground."""
+"""`tempo server start-dev`: run the dev server in the foreground (its options; what it does is
+`tempo_cli._start_dev`, which the fast path for plain command lines runs too)."""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from devserver.dynamic_config import help_text as _dynamic_config_keys
-from tempo_cli._context import abort, note
-from tempo_cli._server_logging import LogFormat, LogLevel, configure
-from tempo_cli._server_security import ServerSecurity, server_security
-
-if TYPE_CHECKING:
-    from tempo_cli.tui.serve import UiProcess
+from tempo_cli._server_logging import LogFormat, LogLevel
+from tempo_cli._start_dev import StartDevOptions, run_start_dev
 
 app = typer.Typer(
     help=(
@@ -173,151 +168,34 @@ def start_dev(
 
       tempo server start-dev --tls-cert-path server.pem --tls-key-path server.key --tls-ca-path ca.pem
     """
-    from devserver import dynamic_config
-    from devserver.app import DevServer, PortInUse, ServerConfig, serve
-    from devserver.listen_address import no_authentication_warning
-    from devserver.sqlite_store import StoreError
-    from devserver.tls import TlsError
-
-    configure(log_level, log_format)
-    for flag, value in (
-        ("--http-port", http_port),
-        ("--ui-public-path", ui_public_path),
-        ("--ui-asset-path", ui_asset_path),
-    ):
-        if value is not None:
-            note(f"note: {flag} has no effect on Tempo (ignored)")
-    if not 0 <= port <= 65535:
-        abort(f"invalid port {port}")
-    try:
-        search_attributes = _parse_search_attributes(search_attribute or [])
-        security = server_security(
-            cert_path=tls_cert_path,
-            key_path=tls_key_path,
-            ca_path=tls_ca_path,
+    run_start_dev(
+        StartDevOptions(
+            ip=ip,
+            port=port,
+            namespace=list(namespace or []),
+            db_filename=db_filename,
+            sqlite_pragma=list(sqlite_pragma or []),
+            search_attribute=list(search_attribute or []),
+            dynamic_config_value=list(dynamic_config_value or []),
+            log_level=log_level,
+            log_format=log_format,
+            log_config=log_config,
+            ui_port=ui_port,
+            ui_ip=ui_ip,
+            headless=headless,
+            http_port=http_port,
+            metrics_port=metrics_port,
+            ui_public_path=ui_public_path,
+            ui_asset_path=ui_asset_path,
+            ui_codec_endpoint=ui_codec_endpoint,
+            time_skipping=time_skipping,
+            tls_cert_path=tls_cert_path,
+            tls_key_path=tls_key_path,
+            tls_ca_path=tls_ca_path,
             api_key=api_key,
-            ui_ca_path=ui_tls_ca_path,
-            ui_cert_path=ui_tls_cert_path,
-            ui_key_path=ui_tls_key_path,
+            ui_tls_ca_path=ui_tls_ca_path,
+            ui_tls_cert_path=ui_tls_cert_path,
+            ui_tls_key_path=ui_tls_key_path,
+            long_poll_timeout=long_poll_timeout,
         )
-    except ValueError as exc:
-        abort(str(exc))
-    config = ServerConfig(
-        ip=ip,
-        port=port,
-        namespaces=list(namespace or []),
-        db_filename=db_filename,
-        sqlite_pragmas=list(sqlite_pragma or []),
-        search_attributes=search_attributes,
-        metrics_port=metrics_port,
-        time_skipping=time_skipping,
-        tls=security.tls,
-        api_key=security.api_key,
     )
-    if long_poll_timeout is not None:
-        config = replace(config, long_poll_timeout=long_poll_timeout, history_long_poll_timeout=long_poll_timeout)
-    try:
-        config, ignored = dynamic_config.apply(config, dynamic_config.parse_flags(dynamic_config_value or []))
-    except ValueError as exc:
-        abort(str(exc))
-    for key in ignored:
-        note(f"note: dynamic config key {key} has no effect on Tempo (ignored)")
-    if log_config:
-        note(f"server config: {config}")
-    if not security.authenticates and (warning := no_authentication_warning(ip)):
-        note(warning)
-    storage = f"SQLite file {db_filename}" if db_filename else "in memory"
-    if time_skipping:
-        storage += ", time skipping"
-    storage = "; ".join([storage, *security.describe()])
-    web_ui: list[UiProcess] = []
-
-    def ready(server: DevServer) -> None:
-        names = ", ".join(server.engine.namespaces.namespaces)
-        typer.echo(f"Tempo dev server listening on {config.ip}:{server.port} ({storage})")
-        if not headless:
-            ui = _start_web_ui(
-                _local_address(config.ip, server.port),
-                ui_ip or config.ip,
-                ui_port if ui_port is not None else server.port + 1000,
-                security,
-                ui_codec_endpoint,
-            )
-            if ui is not None:
-                web_ui.append(ui)
-        typer.echo(f"Namespaces: {names}")
-        typer.echo(f"Connect:    tempo workflow list --address {config.ip}:{server.port}{security.connect_flags()}")
-        typer.echo(f'            Client.connect("{config.ip}:{server.port}"{security.connect_arguments()})')
-        typer.echo("Stop with Ctrl-C.")
-
-    try:
-        asyncio.run(serve(config, on_ready=ready))
-    except (PortInUse, StoreError, TlsError) as exc:
-        abort(str(exc))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for ui in web_ui:
-            ui.stop()
-
-
-def _local_address(ip: str, port: int) -> str:
-    """Where a process on this machine reaches the server (a wildcard IP means loopback)."""
-    if ip in ("0.0.0.0", ""):
-        return f"127.0.0.1:{port}"
-    if ip == "::":
-        return f"[::1]:{port}"
-    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
-
-
-def _start_web_ui(
-    address: str, ip: str, port: int, security: ServerSecurity, codec_endpoint: str | None = None
-) -> UiProcess | None:
-    """Serve `tempo tui` to browsers from a child process; the gRPC port already answers.
-    Its sessions connect as the server asks (TLS, a client certificate, the API key) and decode
-    payloads through ``codec_endpoint`` (`--ui-codec-endpoint`), as the Web UI does.
-
-    A UI that cannot start (its port taken) is a warning: the server is what matters.
-    """
-    from tempo_cli.tui.serve import UiProcess
-
-    if not 0 < port < 65536:
-        note(f"warning: no web UI: port {port} is out of range (use --ui-port or --headless)")
-        return None
-    if problem := security.ui_problem():
-        note(f"warning: no web UI: {problem}")
-        return None
-    extra = [*security.ui_flags(), *(["--codec-endpoint", codec_endpoint] if codec_endpoint else [])]
-    ui = UiProcess(address, "default", ip=ip, port=port, extra=extra, environment=security.ui_environment())
-    ui.start(on_error=lambda err: note(f"warning: no web UI: {err}"))
-    typer.echo(f"Web UI:     {ui.url}")
-    if security.authenticates:
-        # The UI holds the key or the certificate: it lets anyone who opens it act with them.
-        note(
-            f"note: the web UI at {ui.url} connects with the server's credentials: "
-            "anyone who can open it can use the server"
-        )
-    return ui
-
-
-_SEARCH_ATTRIBUTE_TYPES = {
-    "text": 1,
-    "keyword": 2,
-    "int": 3,
-    "double": 4,
-    "bool": 5,
-    "datetime": 6,
-    "keywordlist": 7,
-}
-
-
-def _parse_search_attributes(values: list[str]) -> dict[str, int]:
-    """NAME=TYPE flags as IndexedValueType numbers (the enum's values, without importing temporalio here)."""
-    parsed: dict[str, int] = {}
-    for value in values:
-        name, sep, kind = value.partition("=")
-        if not sep or not name.isidentifier() or kind.lower() not in _SEARCH_ATTRIBUTE_TYPES:
-            kinds = "Text, Keyword, Int, Double, Bool, Datetime, KeywordList"
-            raise ValueError(f"invalid --search-attribute {value!r}: expected NAME=TYPE with TYPE one of {kinds}")
-        parsed[name] = _SEARCH_ATTRIBUTE_TYPES[kind.lower()]
-    return parsed

@@ -1,0 +1,102 @@
+"""The fast path of `tempo server start-dev` for plain command lines: no Typer, no Rich.
+
+Reading the options with Typer costs about 50 ms before the server even starts importing;
+the official SDKs' test environments start the dev server for every test session, and a
+user waits for it too. A command line made only of the options below, each given once
+with a plain value, is read here and run by the same code as the Typer command
+(`tempo_cli._start_dev`). Anything else (`--help`, TLS, a value Typer would reject or
+convert, an unknown word) goes to the full app, so its behaviour and messages stay Typer's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import fields
+
+from tempo_cli._server_logging import LogFormat, LogLevel
+from tempo_cli._start_dev import StartDevOptions, run_start_dev
+
+# option -> (StartDevOptions field, kind): "str", "int", "list" (repeatable) or "flag".
+_OPTIONS: dict[str, tuple[str, str]] = {
+    "--ip": ("ip", "str"),
+    "--port": ("port", "int"),
+    "-p": ("port", "int"),
+    "--namespace": ("namespace", "list"),
+    "-n": ("namespace", "list"),
+    "--db-filename": ("db_filename", "str"),
+    "-f": ("db_filename", "str"),
+    "--sqlite-pragma": ("sqlite_pragma", "list"),
+    "--search-attribute": ("search_attribute", "list"),
+    "--dynamic-config-value": ("dynamic_config_value", "list"),
+    "--log-level": ("log_level", "level"),
+    "--log-format": ("log_format", "format"),
+    "--log-config": ("log_config", "flag"),
+    "--ui-port": ("ui_port", "int"),
+    "--ui-ip": ("ui_ip", "str"),
+    "--headless": ("headless", "flag"),
+    "--ui-disable-news-fetch": ("", "flag"),
+    "--metrics-port": ("metrics_port", "int"),
+    "--time-skipping": ("time_skipping", "flag"),
+}
+_FIELDS = {f.name for f in fields(StartDevOptions)}
+
+
+def plain_start_dev_options(argv: list[str]) -> StartDevOptions | None:
+    """The options of ``argv`` (the words after `server start-dev`), or None when the full
+    app must read them."""
+    values: dict[str, object] = {}
+    seen: set[str] = set()
+    words = iter(argv)
+    for word in words:
+        name, has_value, value = word.partition("=") if word.startswith("--") else (word, False, "")
+        option = _OPTIONS.get(name)
+        if option is None:
+            return None
+        field_name, kind = option
+        if kind == "flag":
+            if has_value:
+                return None
+            if field_name:
+                values[field_name] = True
+            continue
+        if not has_value:
+            value = next(words, None)  # type: ignore[assignment]
+            if value is None or value.startswith("-"):
+                return None  # a missing value (or one Typer might read differently): Typer says so
+        if kind == "list":
+            values.setdefault(field_name, [])
+            values[field_name].append(value)  # type: ignore[attr-defined]
+            continue
+        if field_name in seen:
+            return None  # given twice: Typer decides which one counts
+        seen.add(field_name)
+        if kind == "int":
+            if not value.isascii() or not value.isdigit():
+                return None
+            values[field_name] = int(value)
+        elif kind == "level":
+            if value not in {level.value for level in LogLevel}:
+                return None
+            values[field_name] = LogLevel(value)
+        elif kind == "format":
+            if value not in {log_format.value for log_format in LogFormat}:
+                return None
+            values[field_name] = LogFormat(value)
+        else:
+            values[field_name] = value
+    assert set(values) <= _FIELDS
+    return StartDevOptions(**values)  # type: ignore[arg-type]
+
+
+def run(argv: list[str]) -> bool:
+    """Run `tempo server start-dev` from ``argv`` (the words after `server start-dev`) if
+    they are plain; False (nothing done) when the full app must run it."""
+    options = plain_start_dev_options(argv)
+    if options is None:
+        return False
+    # As `tempo_cli.main` sets it: gRPC's own log lines stay out of the server's output.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    run_start_dev(options)
+    sys.stdout.flush()
+    return True
