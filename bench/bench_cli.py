@@ -10,8 +10,9 @@ Run: .venv/bin/python -m bench.bench_cli [--runs 10] [--starts 5] [--json bench/
    that fails stops the benchmark: an error is not a timing). A worker (official SDK) runs
    the workflow the commands look at, so the query is answered.
 2. Readiness: seconds from spawning `tempo server start-dev` / `temporal server start-dev`
-   to the gRPC port answering GetSystemInfo, headless and with the web UI; median of
-   --starts starts.
+   to the gRPC port answering GetSystemInfo, headless and with the web UI, and the same for
+   `tempo-test-server <port>` (what the official SDKs' time-skipping environment runs); median
+   of --starts starts.
 
 Prints a table with the ratios tempo / temporal and writes the figures as JSON.
 """
@@ -232,14 +233,26 @@ def start_dev_argv(server: str, port: int, web_ui: bool, tempo: list[str]) -> li
     ]
 
 
+def test_server_argv(tempo: list[str]) -> list[str] | None:
+    """`tempo-test-server` next to the measured `tempo` (None: that build has none)."""
+    beside = Path(tempo[0]).parent / "tempo-test-server"
+    return [str(beside)] if len(tempo) == 1 and beside.exists() else None
+
+
 def readiness(starts: int, tempo: list[str]) -> list[ReadinessFigure]:
     times: dict[tuple[str, bool], list[float]] = {}
+    test_server = test_server_argv(tempo)
     for _ in range(starts):
         for server in ("tempo", "temporal"):
             for web_ui in (False, True):
                 port = free_port()
                 seconds = grpc_ready_seconds(start_dev_argv(server, port, web_ui, tempo), port)
                 times.setdefault((server, web_ui), []).append(seconds)
+        if test_server is not None:
+            port = free_port()
+            times.setdefault(("tempo-test-server", False), []).append(
+                grpc_ready_seconds([*test_server, str(port)], port)
+            )
     return [ReadinessFigure(server, web_ui, statistics.median(s)) for (server, web_ui), s in times.items()]
 
 
@@ -261,6 +274,8 @@ def table(commands: list[CommandFigure], ready: list[ReadinessFigure]) -> str:
         tempo, temporal = by[("tempo", web_ui)], by[("temporal", web_ui)]
         label = "with web UI" if web_ui else "--headless"
         lines.append(f"{label:32s} {tempo * 1000:7.0f}ms {temporal * 1000:7.0f}ms {tempo / temporal:6.2f}")
+    if ("tempo-test-server", False) in by:
+        lines.append(f"{'tempo-test-server':32s} {by[('tempo-test-server', False)] * 1000:7.0f}ms")
     return "\n".join(lines)
 
 

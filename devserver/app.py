@@ -26,8 +26,7 @@ from devserver.namespace_ops import NamespaceOps
 from devserver.namespaces import NamespaceRegistry
 from devserver.operator_service import OperatorService
 from devserver.retention import RetentionReaper
-from devserver.sqlite_store import SqliteStore, StoreError, parse_pragmas
-from devserver.store import HistoryStore, MemoryStore
+from devserver.store import HistoryStore, MemoryStore, StoreError
 from devserver.test_service import TestService
 from devserver.tls import TlsSettings, server_credentials
 from devserver.visibility import VisibilityIndex
@@ -92,6 +91,9 @@ class ServerConfig:
 def build_store(config: ServerConfig, on_fatal: Callable[[str], None] | None = None) -> HistoryStore:
     if config.db_filename is None:
         return MemoryStore()
+    # Here, not at the top: an in-memory server (the usual one) starts without SQLite.
+    from devserver.sqlite_store import SqliteStore, parse_pragmas
+
     return SqliteStore(config.db_filename, parse_pragmas(config.sqlite_pragmas), on_fatal)
 
 

@@ -36,7 +36,7 @@ from devserver.core import snapshot
 from devserver.core.changes import RunKey
 from devserver.errors import Unavailable
 from devserver.namespaces import Namespace
-from devserver.store import Loaded, MemoryStore, RunWrite
+from devserver.store import Loaded, MemoryStore, RunWrite, StoreError
 
 log = logging.getLogger("tempo.sqlite")
 
@@ -92,10 +92,6 @@ MIGRATIONS: list[str] = [
 ]
 
 _PRAGMA = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=([A-Za-z0-9_\-]+)$")
-
-
-class StoreError(Exception):
-    """The database cannot be used; the message is one line for the user."""
 
 
 def _one_line(exc: BaseException) -> str:

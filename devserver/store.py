@@ -19,6 +19,11 @@ from devserver.core.mutable_state import MutableState
 from devserver.namespaces import Namespace
 
 
+class StoreError(Exception):
+    """The database cannot be used; the message is one line for the user (raised by
+    `devserver.sqlite_store`; here so the server catches it without importing SQLite)."""
+
+
 @dataclass
 class RunWrite:
     """One run's part of a commit: its new events and its state after them."""

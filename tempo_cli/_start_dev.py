@@ -84,7 +84,7 @@ def run_start_dev(options: StartDevOptions) -> None:
     from devserver import dynamic_config
     from devserver.app import DevServer, PortInUse, ServerConfig, serve
     from devserver.listen_address import no_authentication_warning
-    from devserver.sqlite_store import StoreError
+    from devserver.store import StoreError
     from devserver.tls import TlsError
 
     o = options

@@ -129,6 +129,13 @@ def test_the_startup_benchmark_runs(tmp_path: Path) -> None:
     assert commands == {(command, server) for command in measured for server in ("tempo", "real")}
     assert all(c["tempo_s"] > 0 and c["temporal_s"] > 0 and c["ratio"] > 0 for c in figures["commands"])
     ready = {(r["server"], r["web_ui"]): r["seconds"] for r in figures["readiness"]}
-    assert set(ready) == {("tempo", False), ("tempo", True), ("temporal", False), ("temporal", True)}
+    assert set(ready) == {
+        ("tempo", False),
+        ("tempo", True),
+        ("temporal", False),
+        ("temporal", True),
+        ("tempo-test-server", False),
+    }
     assert all(seconds > 0 for seconds in ready.values())
     assert "start-dev: first GetSystemInfo" in done.stdout
+    assert "tempo-test-server" in done.stdout

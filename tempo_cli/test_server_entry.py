@@ -1,0 +1,19 @@
+"""The `tempo-test-server` entry point: `devserver.test_server`, with the official SDK's
+package `__init__` deferred first (`_temporalio_api`), as `tempo` does.
+
+The server takes only the generated protobuf classes `temporalio.api.*`; importing them the
+usual way runs `temporalio/__init__.py`, which loads the SDK's client and its Rust bridge,
+about 50 ms of every test session's start. `devserver` cannot call the deferral itself
+(it never imports `tempo_cli`), so the installed command starts here.
+"""
+
+from __future__ import annotations
+
+from tempo_cli._temporalio_api import defer_sdk_init
+
+
+def main() -> None:
+    defer_sdk_init()
+    from devserver.test_server import main as serve
+
+    serve()
