@@ -11,7 +11,9 @@ Layout (schema version in `PRAGMA user_version`, migrated forward on open):
 
 Commits from concurrent requests are queued and written by one writer task in a
 single transaction per batch, so durability costs one fsync per batch, not per
-request. Reads are served from an in-memory copy of the histories loaded at start.
+request. The connection lives in one thread of its own: a batch is written there in one
+call (one hop between the loop and the thread per batch, not per statement), and the
+start-up read too. Reads are served from an in-memory copy of the histories loaded at start.
 A second server on the same file is refused by an exclusive lock on `FILE.lock`.
 """
 
@@ -26,9 +28,10 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-import aiosqlite
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
 
@@ -39,6 +42,8 @@ from devserver.namespaces import Namespace
 from devserver.store import Loaded, MemoryStore, RunWrite, StoreError
 
 log = logging.getLogger("tempo.sqlite")
+
+_T = TypeVar("_T")
 
 SCHEMA_VERSION = 4
 
@@ -135,7 +140,9 @@ class SqliteStore(MemoryStore):
         self.path = path
         self.pragmas = pragmas or []
         self.on_fatal = on_fatal
-        self._db: aiosqlite.Connection | None = None
+        self._db: sqlite3.Connection | None = None
+        # The one thread that uses the connection (sqlite3 objects stay in their thread).
+        self._thread: ThreadPoolExecutor | None = None
         self._lock_fd: int | None = None
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
@@ -145,20 +152,40 @@ class SqliteStore(MemoryStore):
 
     async def load(self) -> Loaded:
         self._lock()
+        # Files WAL mode makes beside the database: those this start creates go if it fails.
+        beside = [self.path + suffix for suffix in ("-wal", "-shm") if not os.path.exists(self.path + suffix)]
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tempo-sqlite")
         try:
-            self._db = await aiosqlite.connect(self.path, isolation_level=None)
+            self._db = await self._in_thread(
+                lambda: sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            )
         except sqlite3.Error as exc:
+            await self._close_and_remove(beside)
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         try:
-            loaded = await self._open_and_read()
+            loaded = await self._in_thread(self._open_and_read)
         except sqlite3.DatabaseError as exc:
-            await self.close()
+            await self._close_and_remove(beside)
             raise StoreError(f"cannot use {self.path}: {exc}") from exc
         except StoreError:
-            await self.close()
+            await self._close_and_remove(beside)
             raise
         self._writer = asyncio.create_task(self._write_loop())
         return loaded
+
+    async def _close_and_remove(self, created: list[str]) -> None:
+        """Close, and remove the empty WAL files this start created (they would keep the
+        file's read-only mode once it is writable again)."""
+        await self.close()
+        wal = self.path + "-wal"
+        with contextlib.suppress(OSError):
+            if wal in created and os.path.getsize(wal) == 0:
+                for path in created:
+                    os.remove(path)
+
+    async def _in_thread(self, work: Callable[[], _T]) -> _T:
+        assert self._thread is not None
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work)
 
     def _lock(self) -> None:
         directory = os.path.dirname(os.path.abspath(self.path))
@@ -177,69 +204,70 @@ class SqliteStore(MemoryStore):
             raise StoreError(f"{self.path} is in use by another tempo server") from None
         self._lock_fd = fd
 
-    async def _open_and_read(self) -> Loaded:
+    def _open_and_read(self) -> Loaded:
         db = self._db
         assert db is not None
         # Reading the header first: a file that is not SQLite fails here, before anything is written.
-        version = (await (await db.execute("PRAGMA user_version")).fetchone() or (0,))[0]
-        await (await db.execute("PRAGMA schema_version")).fetchone()
+        version = (db.execute("PRAGMA user_version").fetchone() or (0,))[0]
+        db.execute("PRAGMA schema_version").fetchone()
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} has schema version {version}, newer than this server's {SCHEMA_VERSION}; "
                 "upgrade tempo to open it"
             )
-        await db.execute("PRAGMA journal_mode=WAL")
         # A file we may read but not write (its mode, a read-only mount) is refused now, not at the
-        # first commit: taking the write lock and letting it go changes nothing in the file.
-        await db.execute("BEGIN IMMEDIATE")
-        await db.execute("ROLLBACK")
-        await db.execute("PRAGMA synchronous=FULL")
+        # first commit, and before WAL mode creates files beside it: a write that the rollback
+        # undoes (SQLite opens such a file read-only without a word).
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(f"PRAGMA user_version={version}")
+        finally:
+            db.execute("ROLLBACK")
+        db.execute("PRAGMA journal_mode=WAL").fetchall()
+        db.execute("PRAGMA synchronous=FULL")
         for key, value in self.pragmas:
-            await db.execute(f"PRAGMA {key}={value}")
+            db.execute(f"PRAGMA {key}={value}")
         for target in range(version, SCHEMA_VERSION):
-            await db.executescript("BEGIN;" + MIGRATIONS[target] + f"PRAGMA user_version={target + 1}; COMMIT;")
-        return await self._read_all()
+            db.executescript("BEGIN;" + MIGRATIONS[target] + f"PRAGMA user_version={target + 1}; COMMIT;")
+        return self._read_all()
 
-    async def _read_all(self) -> Loaded:
+    def _read_all(self) -> Loaded:
         db = self._db
         assert db is not None
         loaded = Loaded()
-        async with db.execute("SELECT name, info, config, search_attributes FROM namespaces") as rows:
-            async for name, info_blob, config_blob, attributes in rows:
-                try:
-                    info = namespace_pb.NamespaceInfo.FromString(info_blob)
-                    config = namespace_pb.NamespaceConfig.FromString(config_blob)
-                    loaded.namespaces.append(Namespace(info, config, json.loads(attributes)))
-                except Exception as exc:  # a damaged row: refuse the file rather than guess
-                    raise StoreError(f"cannot read namespace {name!r} stored in {self.path}: {_one_line(exc)}") from exc
-        async with db.execute("SELECT workflow_id, run_id, state FROM executions") as rows:
-            async for workflow_id, run_id, blob in rows:
-                try:
-                    loaded.states.append(snapshot.load(blob))
-                except Exception as exc:
-                    raise StoreError(
-                        f"cannot read workflow {workflow_id!r} run {run_id} stored in {self.path}: {_one_line(exc)}"
-                    ) from exc
-        async with db.execute("SELECT state FROM schedules") as rows:
-            async for (state,) in rows:
-                loaded.schedules.append(state)
-        async with db.execute("SELECT state FROM batch_jobs ORDER BY seq") as rows:
-            async for (state,) in rows:
-                loaded.batch_jobs.append(state)
+        for name, info_blob, config_blob, attributes in db.execute(
+            "SELECT name, info, config, search_attributes FROM namespaces"
+        ):
+            try:
+                info = namespace_pb.NamespaceInfo.FromString(info_blob)
+                config = namespace_pb.NamespaceConfig.FromString(config_blob)
+                loaded.namespaces.append(Namespace(info, config, json.loads(attributes)))
+            except Exception as exc:  # a damaged row: refuse the file rather than guess
+                raise StoreError(f"cannot read namespace {name!r} stored in {self.path}: {_one_line(exc)}") from exc
+        for workflow_id, run_id, blob in db.execute("SELECT workflow_id, run_id, state FROM executions"):
+            try:
+                loaded.states.append(snapshot.load(blob))
+            except Exception as exc:
+                raise StoreError(
+                    f"cannot read workflow {workflow_id!r} run {run_id} stored in {self.path}: {_one_line(exc)}"
+                ) from exc
+        for (state,) in db.execute("SELECT state FROM schedules"):
+            loaded.schedules.append(state)
+        for (state,) in db.execute("SELECT state FROM batch_jobs ORDER BY seq"):
+            loaded.batch_jobs.append(state)
         query = (
             "SELECT namespace, workflow_id, run_id, event_id, event FROM history "
             "ORDER BY namespace, workflow_id, run_id, event_id"
         )
-        async with db.execute(query) as rows:
-            async for namespace, workflow_id, run_id, event_id, blob in rows:
-                key = RunKey(namespace, workflow_id, run_id)
-                try:
-                    self.append(key, [history.HistoryEvent.FromString(blob)])
-                except Exception as exc:
-                    raise StoreError(
-                        f"cannot read event {event_id} of workflow {workflow_id!r} run {run_id} stored in "
-                        f"{self.path}: {_one_line(exc)}"
-                    ) from exc
+        for namespace, workflow_id, run_id, event_id, blob in db.execute(query):
+            key = RunKey(namespace, workflow_id, run_id)
+            try:
+                self.append(key, [history.HistoryEvent.FromString(blob)])
+            except Exception as exc:
+                raise StoreError(
+                    f"cannot read event {event_id} of workflow {workflow_id!r} run {run_id} stored in "
+                    f"{self.path}: {_one_line(exc)}"
+                ) from exc
         return loaded
 
     # ---- writing ----------------------------------------------------------------------
@@ -304,40 +332,42 @@ class SqliteStore(MemoryStore):
                     pending.done.set_result(None)
 
     async def _write_batch(self, batch: list[_Pending]) -> None:
+        await self._in_thread(lambda: self._write_in_thread(batch))
+
+    def _write_in_thread(self, batch: list[_Pending]) -> None:
+        """One transaction for the whole batch; runs in the connection's thread."""
         db = self._db
         assert db is not None
-        await db.execute("BEGIN IMMEDIATE")
+        db.execute("BEGIN IMMEDIATE")
         try:
             for pending in batch:
-                await self._write_one(db, pending)
-            await db.execute("COMMIT")
+                self._write_one(db, pending)
+            db.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
-                await db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
             raise
 
     @staticmethod
-    async def _write_one(db: aiosqlite.Connection, pending: _Pending) -> None:
+    def _write_one(db: sqlite3.Connection, pending: _Pending) -> None:
         if pending.namespace is not None:
             ns = pending.namespace
-            await db.execute(
+            db.execute(
                 "INSERT OR REPLACE INTO namespaces (name, info, config, search_attributes) VALUES (?, ?, ?, ?)",
                 (ns.name, ns.info.SerializeToString(), ns.config.SerializeToString(), json.dumps(ns.search_attributes)),
             )
         if pending.schedule is not None:
             namespace, schedule_id, state = pending.schedule
             if state is None:
-                await db.execute(
-                    "DELETE FROM schedules WHERE namespace = ? AND schedule_id = ?", (namespace, schedule_id)
-                )
+                db.execute("DELETE FROM schedules WHERE namespace = ? AND schedule_id = ?", (namespace, schedule_id))
             else:
-                await db.execute(
+                db.execute(
                     "INSERT OR REPLACE INTO schedules (namespace, schedule_id, state) VALUES (?, ?, ?)",
                     (namespace, schedule_id, state),
                 )
         if pending.batch_job is not None:
             # An upsert that keeps the row (and its seq, the job's place in start order).
-            await db.execute(
+            db.execute(
                 "INSERT INTO batch_jobs (namespace, job_id, state) VALUES (?, ?, ?) "
                 "ON CONFLICT (namespace, job_id) DO UPDATE SET state = excluded.state",
                 pending.batch_job,
@@ -345,22 +375,22 @@ class SqliteStore(MemoryStore):
         if pending.deleted is not None:
             key = pending.deleted
             for table in ("executions", "history"):
-                await db.execute(
+                db.execute(
                     f"DELETE FROM {table} WHERE namespace = ? AND workflow_id = ? AND run_id = ?",
                     (key.namespace, key.workflow_id, key.run_id),
                 )
         if pending.deleted_namespace is not None:
-            await db.execute("DELETE FROM namespaces WHERE name = ?", (pending.deleted_namespace,))
+            db.execute("DELETE FROM namespaces WHERE name = ?", (pending.deleted_namespace,))
             for table in ("executions", "history", "schedules", "batch_jobs"):
-                await db.execute(f"DELETE FROM {table} WHERE namespace = ?", (pending.deleted_namespace,))
+                db.execute(f"DELETE FROM {table} WHERE namespace = ?", (pending.deleted_namespace,))
         for write, blob in zip(pending.writes, pending.blobs, strict=True):
             key = write.state.key
-            await db.execute(
+            db.execute(
                 "INSERT OR REPLACE INTO executions (namespace, workflow_id, run_id, state) VALUES (?, ?, ?, ?)",
                 (key.namespace, key.workflow_id, key.run_id, blob),
             )
             if write.events:
-                await db.executemany(
+                db.executemany(
                     "INSERT INTO history (namespace, workflow_id, run_id, event_id, event) VALUES (?, ?, ?, ?, ?)",
                     [
                         (key.namespace, key.workflow_id, key.run_id, e.event_id, e.SerializeToString())
@@ -376,9 +406,13 @@ class SqliteStore(MemoryStore):
                 await self._writer
             self._writer = None
         if self._db is not None:
+            db = self._db
             with contextlib.suppress(sqlite3.Error):
-                await self._db.close()
+                await self._in_thread(db.close)
             self._db = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None

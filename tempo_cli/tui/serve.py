@@ -1,9 +1,12 @@
 """The TUI in a web browser: textual-serve runs one `tempo tui` process per browser tab.
 
-Used by `tempo tui --serve` (foreground) and by `tempo server start-dev`, which runs that
-command as a child process once its gRPC port answers, so the UI never delays the server.
-Every session runs `tempo tui` against the one server this UI was started for; nothing a
-visitor sends chooses the command.
+Used by `tempo tui --serve` (foreground) and by `tempo server start-dev`. The dev server
+listens on the UI's port itself and starts the UI process (`python -m tempo_cli.tui.serve`,
+which imports only aiohttp and textual-serve) when the first browser connects, handing it
+the listening socket: a UI nobody opens costs no memory and never delays the server, and
+the first visitor's connection waits in the socket's backlog for the fraction of a second
+the UI takes to start. Every session runs `tempo tui` against the one server this UI was
+started for; nothing a visitor sends chooses the command.
 
 No process outlives the one that started it: the server stops the UI, the UI ends its
 sessions, and each child also ends by itself when its parent dies (``die_with``), however
@@ -16,9 +19,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import select
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -43,6 +48,9 @@ and the sessions still running end with it (``die_with``)."""
 
 STOP_UI_TIMEOUT = 3.0
 """Seconds the dev server gives the web UI process to stop before it kills it."""
+
+RESTART_UI_INTERVAL = 1.0
+"""Seconds between the start of a UI process that ended by itself and the start of the next."""
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -142,8 +150,11 @@ def _server(address: str, namespace: str, ip: str, port: int, extra: Sequence[st
     )
 
 
-async def start_site(address: str, namespace: str, ip: str, port: int, extra: Sequence[str] = ()) -> Any:
+async def start_site(
+    address: str, namespace: str, ip: str, port: int, extra: Sequence[str] = (), sock: socket.socket | None = None
+) -> Any:
     """Start serving on the running loop; returns the aiohttp runner (``await runner.cleanup()`` stops it).
+    With ``sock`` (a listening socket) it serves there instead of binding ``ip``:``port``.
 
     Raises:
         UiPortInUse: The port is taken.
@@ -156,7 +167,9 @@ async def start_site(address: str, namespace: str, ip: str, port: int, extra: Se
     # A session that does not end within the timeout is cancelled; stop_site bounds the rest.
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=STOP_SESSIONS_TIMEOUT)
     await runner.setup()
-    site = web.TCPSite(runner, ip, port, reuse_address=True)
+    site: web.BaseSite = (
+        web.SockSite(runner, sock) if sock is not None else web.TCPSite(runner, ip, port, reuse_address=True)
+    )
     try:
         await site.start()
     except OSError as err:
@@ -175,9 +188,17 @@ async def stop_site(runner: Any) -> None:
 
 
 def serve_forever(
-    address: str, namespace: str, *, ip: str, port: int, exit_with: int | None = None, extra: Sequence[str] = ()
+    address: str,
+    namespace: str,
+    *,
+    ip: str,
+    port: int,
+    exit_with: int | None = None,
+    extra: Sequence[str] = (),
+    sock: socket.socket | None = None,
 ) -> None:
-    """`tempo tui --serve`: serve until Ctrl-C or SIGTERM (or until process ``exit_with`` is gone).
+    """`tempo tui --serve`: serve until Ctrl-C or SIGTERM (or until process ``exit_with`` is gone);
+    on ``sock`` when given (the dev server's listening socket), else on ``ip``:``port``.
 
     Raises:
         UiPortInUse: The port is taken.
@@ -187,7 +208,7 @@ def serve_forever(
         die_with(exit_with)  # the dev server that started us: even if it is killed
 
     async def main() -> None:
-        runner = await start_site(address, namespace, ip, port, extra)
+        runner = await start_site(address, namespace, ip, port, extra, sock)
         print(f"Tempo UI for {address} (namespace {namespace}): {ui_url(ip, port)}", flush=True)
         print("Stop with Ctrl-C.", flush=True)
         stop = asyncio.Event()
@@ -210,11 +231,14 @@ def serve_forever(
 
 
 class UiProcess:
-    """The web UI as a child process of `tempo server start-dev`.
+    """The web UI of `tempo server start-dev`: its port, and a child process once a browser comes.
 
-    A process of its own, so serving browsers never competes with the server for its
-    interpreter: the gRPC port answers as fast as without a UI. The child quits when
-    stopped, and by itself if the server dies without stopping it.
+    The server binds the port itself, so a taken port is known at once. The UI process starts
+    when the first connection arrives and takes over the listening socket; until then the UI
+    costs a thread blocked in ``select``. A process of its own, so serving browsers never
+    competes with the server for its interpreter. The child quits when stopped, and by itself
+    if the server dies without stopping it; one that ends on its own is started again by the
+    next connection.
     """
 
     def __init__(
@@ -233,37 +257,73 @@ class UiProcess:
         self.extra = list(extra)
         self.environment = dict(environment or {})
         self._proc: subprocess.Popen[str] | None = None
+        self._listener: socket.socket | None = None
+        self._stopping = threading.Event()
+        self._wake_read, self._wake_write = -1, -1
+        self._watcher: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     @property
     def url(self) -> str:
         return ui_url(self.ip, self.port)
 
     def start(self, on_error: Callable[[str], None]) -> None:
-        """Spawn the UI and return at once.
+        """Listen on the UI's port and return at once; the UI process starts with the first
+        connection.
 
         Args:
-            on_error: Called (from a reader thread) with the UI's one-line error if it
-                cannot serve, e.g. its port is taken.
+            on_error: Called with the UI's one-line error if it cannot serve: at once if its
+                port is taken, from a thread if the UI process reports one.
         """
+        try:
+            self._listener = _listen(self.ip, self.port)
+        except OSError as err:
+            on_error(f"cannot serve the web UI on {self.ip}:{self.port}: {err.strerror or err}")
+            return
+        self._wake_read, self._wake_write = os.pipe()
+        self._watcher = threading.Thread(target=self._watch, args=(on_error,), name="tempo-web-ui", daemon=True)
+        self._watcher.start()
+
+    def _watch(self, on_error: Callable[[str], None]) -> None:
+        """Start the UI process when a connection waits; again if it ended by itself."""
+        listener = self._listener
+        assert listener is not None
+        while not self._stopping.is_set():
+            ready, _, _ = select.select([listener.fileno(), self._wake_read], [], [])
+            if self._stopping.is_set() or listener.fileno() not in ready:
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                proc = self._spawn(listener, on_error)
+            began = time.monotonic()
+            proc.wait()
+            # One that could not start at all would be started again by every waiting
+            # connection: at most once a second.
+            self._stopping.wait(max(0.0, RESTART_UI_INTERVAL - (time.monotonic() - began)))
+
+    def _spawn(self, listener: socket.socket, on_error: Callable[[str], None]) -> subprocess.Popen[str]:
         argv = [
-            sys.executable, "-m", "tempo_cli.main", "tui", "--serve",
-            "--ip", self.ip, "--port", str(self.port),
+            sys.executable, "-m", "tempo_cli.tui.serve",
+            "--fd", str(listener.fileno()), "--ip", self.ip, "--port", str(self.port),
             "--address", self.address, "--namespace", self.namespace,
-            "--exit-with", str(os.getpid()), *self.extra,
+            "--exit-with", str(os.getpid()), "--", *self.extra,
         ]  # fmt: skip
         nice = shutil.which("nice")
         if nice:
             # Below the server's priority: on a busy laptop the server answers first.
             argv = [nice, "-n", "10", *argv]
-        self._proc = subprocess.Popen(
+        proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            pass_fds=(listener.fileno(),),
             env={**os.environ, **self.environment} if self.environment else None,
         )
-        stderr = self._proc.stderr
+        self._proc = proc
+        stderr = proc.stderr
 
         def relay() -> None:
             assert stderr is not None
@@ -274,16 +334,79 @@ class UiProcess:
                     sys.stderr.write(line)
 
         threading.Thread(target=relay, name="tempo-web-ui-stderr", daemon=True).start()
+        return proc
 
     def stop(self, timeout: float = STOP_UI_TIMEOUT) -> None:
         """Stop the UI: its browser sessions end, their processes quit (killed, the UI's
-        sessions still end with it)."""
+        sessions still end with it); the port closes."""
+        with self._lock:
+            self._stopping.set()
+        if self._wake_write >= 0:
+            os.write(self._wake_write, b"x")
         proc = self._proc
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._watcher is not None:
+            self._watcher.join(timeout)
+        if self._listener is not None:
+            self._listener.close()
+        for fd in (self._wake_read, self._wake_write):
+            if fd >= 0:
+                os.close(fd)
+        self._wake_read = self._wake_write = -1
+
+
+def _listen(ip: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``ip``:``port`` (an IPv4 or IPv6 address, or a host name)."""
+    family, kind, proto, _, where = socket.getaddrinfo(ip, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    listener = socket.socket(family, kind, proto)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        listener.bind(where)
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def main(argv: Sequence[str]) -> None:
+    """The UI process of `tempo server start-dev` (``python -m tempo_cli.tui.serve``): serves on
+    the listening socket the server hands over; after ``--`` come the sessions' `tempo tui`
+    options. Imports no more than serving needs, neither Typer nor the SDK."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tempo_cli.tui.serve")
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--ip", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--namespace", required=True)
+    parser.add_argument("--exit-with", type=int, required=True)
+    parser.add_argument("extra", nargs="*")
+    args = parser.parse_args(argv)
+    sock = socket.socket(fileno=args.fd)
+    try:
+        serve_forever(
+            args.address,
+            args.namespace,
+            ip=args.ip,
+            port=args.port,
+            exit_with=args.exit_with,
+            extra=args.extra,
+            sock=sock,
+        )
+    except UiPortInUse as err:  # pragma: no cover - the socket is already listening
+        print(f"error: {err}", file=sys.stderr, flush=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

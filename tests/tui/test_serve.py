@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import time
 
 import httpx
 
+from tests.process_tree import ProcessEntry, descendants, still_running
 from tests.servers import free_port
 
 
@@ -150,3 +153,35 @@ def test_the_web_ui_goes_away_with_a_killed_server() -> None:
             return
         assert time.monotonic() < deadline, "the web UI outlived its server"
         time.sleep(0.2)
+
+
+def _ui_processes(server_pid: int) -> list[ProcessEntry]:
+    return [p for p in descendants(server_pid) if "tempo_cli.tui.serve" in p.command]
+
+
+def test_the_web_ui_process_starts_with_the_first_visitor_and_again_after_a_crash() -> None:
+    """A UI nobody opens runs no process (and costs no memory); the first request starts it
+    and is answered; a UI process that dies is started again by the next visitor."""
+    ui_port = free_port()
+    proc, _ = _start_dev("--ui-port", str(ui_port))
+    try:
+        time.sleep(1)
+        assert _ui_processes(proc.pid) == []
+        assert _get(f"http://127.0.0.1:{ui_port}/", proc).status_code == 200  # type: ignore[arg-type]
+        (first,) = _ui_processes(proc.pid)
+        os.kill(first.pid, signal.SIGKILL)
+        assert still_running([first]) == [] or _wait_gone(first)
+        assert _get(f"http://127.0.0.1:{ui_port}/", proc).status_code == 200  # type: ignore[arg-type]
+        (second,) = _ui_processes(proc.pid)
+        assert second.pid != first.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def _wait_gone(process: ProcessEntry, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while still_running([process]):
+        assert time.monotonic() < deadline, f"{process.command} did not end"
+        time.sleep(0.05)
+    return True
