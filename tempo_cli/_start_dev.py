@@ -19,10 +19,6 @@ from tempo_cli._server_security import ServerSecurity, server_security
 if TYPE_CHECKING:
     from tempo_cli.tui.serve import UiProcess
 
-# The web UI is a second Python process: started at once it takes a core from the server
-# while the server starts. Started this long after the port answers, it does not.
-WEB_UI_DELAY_SECONDS = 0.3
-
 
 @dataclass
 class StartDevOptions:
@@ -154,9 +150,8 @@ def run_start_dev(options: StartDevOptions) -> None:
             )
             if ui is not None:
                 web_ui.append(ui)
-                asyncio.get_running_loop().call_later(
-                    WEB_UI_DELAY_SECONDS, ui.start, lambda err: note(f"warning: no web UI: {err}")
-                )
+                # Only binds its port: the UI's process starts with the first browser.
+                ui.start(lambda err: note(f"warning: no web UI: {err}"))
         echo(f"Namespaces: {names}")
         echo(f"Connect:    tempo workflow list --address {config.ip}:{server.port}{security.connect_flags()}")
         echo(f'            Client.connect("{config.ip}:{server.port}"{security.connect_arguments()})')
@@ -185,10 +180,9 @@ def _local_address(ip: str, port: int) -> str:
 def _web_ui(
     address: str, ip: str, port: int, security: ServerSecurity, codec_endpoint: str | None = None
 ) -> UiProcess | None:
-    """The `tempo tui` process that serves browsers (the caller starts it); the gRPC port
-    already answers. Its sessions connect as the server asks (TLS, a client certificate, the
-    API key) and decode payloads through ``codec_endpoint`` (`--ui-codec-endpoint`), as the
-    Web UI does.
+    """The web UI that serves browsers (the caller starts it); the gRPC port already answers.
+    Its sessions connect as the server asks (TLS, a client certificate, the API key) and
+    decode payloads through ``codec_endpoint`` (`--ui-codec-endpoint`), as the Web UI does.
 
     A UI that cannot start (its port taken) is a warning: the server is what matters.
     """
