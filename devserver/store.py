@@ -9,9 +9,12 @@ writes the same commits to SQLite. The engine does not know which it has.
 
 from __future__ import annotations
 
+import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 
 from devserver.core.changes import RunKey
@@ -84,7 +87,15 @@ class MemoryStore:
     """Histories in process memory; gone when the server stops."""
 
     def __init__(self) -> None:
+        # Runs still writing their history: the events as objects.
         self._histories: dict[RunKey, list[history.HistoryEvent]] = {}
+        # Closed runs: their history compressed (nothing is appended after the closing event),
+        # and the number of events in it. A closed run is read rarely; it costs a few hundred
+        # bytes instead of kilobytes of event objects.
+        self._sealed: dict[RunKey, tuple[int, bytes]] = {}
+        self._zdict: bytes | None = None
+        # The closed histories read lately, decoded (a history is read page by page).
+        self._decoded: OrderedDict[RunKey, list[history.HistoryEvent]] = OrderedDict()
 
     async def load(self) -> Loaded:
         return Loaded()
@@ -94,18 +105,63 @@ class MemoryStore:
             self.append(write.state.key, write.events)
 
     def append(self, run: RunKey, events: list[history.HistoryEvent]) -> None:
-        stored = self._histories.setdefault(run, [])
+        if not events:
+            return
+        stored = self._histories.get(run)
+        if stored is None:
+            stored = self._histories[run] = self._unseal(run)
         for event in events:
             if event.event_id != len(stored) + 1:
                 raise RuntimeError(f"history of {run} would skip from {len(stored)} to {event.event_id}")
             stored.append(event)
+        if stored[-1].event_type in _CLOSING_EVENTS:
+            self._seal(run, stored)
+
+    def _seal(self, run: RunKey, events: list[history.HistoryEvent]) -> None:
+        data = history.History(events=events).SerializeToString()
+        if self._zdict is None:
+            # The first closed history primes the compression of all the others: small
+            # histories share most of their bytes (field tags, types, task queue names).
+            self._zdict = data[-_ZDICT_BYTES:]
+        packer = zlib.compressobj(level=6, zdict=self._zdict)
+        self._sealed[run] = (len(events), packer.compress(data) + packer.flush())
+        del self._histories[run]
+        self._decoded.pop(run, None)
+
+    def _unseal(self, run: RunKey) -> list[history.HistoryEvent]:
+        """The events of ``run`` as objects again (none if it has no history), no longer sealed."""
+        events = self._events(run)
+        self._sealed.pop(run, None)
+        self._decoded.pop(run, None)
+        return list(events)
+
+    def _events(self, run: RunKey) -> list[history.HistoryEvent]:
+        stored = self._histories.get(run)
+        if stored is not None:
+            return stored
+        sealed = self._sealed.get(run)
+        if sealed is None:
+            return []
+        decoded = self._decoded.get(run)
+        if decoded is None:
+            assert self._zdict is not None
+            unpacker = zlib.decompressobj(zdict=self._zdict)
+            data = unpacker.decompress(sealed[1]) + unpacker.flush()
+            decoded = list(history.History.FromString(data).events)
+            self._decoded[run] = decoded
+            if len(self._decoded) > _DECODED_KEPT:
+                self._decoded.popitem(last=False)
+        else:
+            self._decoded.move_to_end(run)
+        return decoded
 
     async def save_namespace(self, namespace: Namespace) -> None:
         return None
 
     async def delete_namespace(self, name: str) -> None:
-        for run in [run for run in self._histories if run.namespace == name]:
-            del self._histories[run]
+        for runs in (self._histories, self._sealed, self._decoded):
+            for run in [run for run in runs if run.namespace == name]:
+                del runs[run]
 
     async def save_schedule(self, namespace: str, schedule_id: str, state: str) -> None:
         return None
@@ -117,14 +173,33 @@ class MemoryStore:
         return None
 
     def read(self, run: RunKey, first_event_id: int, last_event_id: int) -> list[history.HistoryEvent]:
-        stored = self._histories.get(run, [])
-        return stored[max(first_event_id, 1) - 1 : max(last_event_id, 0)]
+        return self._events(run)[max(first_event_id, 1) - 1 : max(last_event_id, 0)]
 
     def last_event_id(self, run: RunKey) -> int:
-        return len(self._histories.get(run, []))
+        stored = self._histories.get(run)
+        if stored is not None:
+            return len(stored)
+        sealed = self._sealed.get(run)
+        return 0 if sealed is None else sealed[0]
 
     async def delete(self, run: RunKey) -> None:
         self._histories.pop(run, None)
+        self._sealed.pop(run, None)
+        self._decoded.pop(run, None)
 
     async def close(self) -> None:
         return None
+
+
+_CLOSING_EVENTS = frozenset(
+    {
+        event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+        event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+        event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+        event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+        event_type_pb2.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+    }
+)
+_ZDICT_BYTES = 4096
+_DECODED_KEPT = 16
