@@ -9,6 +9,8 @@ in the same change (`Changes.new_runs`).
 
 from __future__ import annotations
 
+from typing import Any, TypeVar, cast
+
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import failed_cause_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
@@ -25,6 +27,24 @@ from devserver.core.protos import duration
 from devserver.errors import NotFound, WorkflowClosed
 
 Status = wf_enums.WorkflowExecutionStatus
+_Shareable = TypeVar("_Shareable", common.Memo, common.SearchAttributes)
+
+_SHARED: dict[tuple[str, bytes], Any] = {}
+_MOST_SHARED = 1024
+"""Distinct values kept for sharing; past that, a closed run keeps its own message."""
+
+
+def _shared(message: _Shareable) -> _Shareable:
+    """An equal message that closed runs share (``message`` itself if it is the first such)."""
+    key = (message.DESCRIPTOR.full_name, message.SerializeToString(deterministic=True))
+    shared = _SHARED.get(key)
+    if shared is None:
+        if len(_SHARED) >= _MOST_SHARED:
+            return message
+        shared = _SHARED[key] = message
+    return cast(_Shareable, shared)
+
+
 TimeoutType = wf_enums.TimeoutType
 WorkflowTaskFailedCause = failed_cause_pb2.WorkflowTaskFailedCause
 
@@ -87,6 +107,10 @@ def close(state: MutableState, ch: Changes, status: int, close_event_id: int) ->
     state.child_started_event_ids.clear()
     # Updates it never finished can no longer complete: their callers are told.
     updates.run_closed(state, ch)
+    # Nothing changes a closed run's memo and search attributes any more: closed runs with
+    # equal ones share one message (each costs half a kilobyte of memory or more).
+    state.memo = _shared(state.memo)
+    state.search_attributes = _shared(state.search_attributes)
     ch.closed = True
     if state not in ch.touched:
         ch.touched.append(state)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import uuid
 
 import grpc
+from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
-from temporalio.api.enums.v1 import event_type_pb2, reset_pb2
+from temporalio.api.enums.v1 import command_type_pb2, event_type_pb2, reset_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
@@ -103,3 +104,82 @@ def test_closed_histories_read_back_page_by_page_in_both_directions(server_addre
             wsv1.DescribeWorkflowExecutionRequest(namespace=NAMESPACE, execution=new_run), timeout=10
         )
         assert described.workflow_execution_info.execution.run_id == reset.run_id
+
+
+def test_closed_runs_with_equal_memos_keep_them_apart(server_address: str) -> None:
+    """Closed runs may share equal memos; a run reset from one of them changes its own memo
+    and search attributes, and the closed runs still show theirs."""
+    with grpc.insecure_channel(server_address) as channel:
+        service = WorkflowServiceStub(channel)
+        prefix = f"memo-{uuid.uuid4().hex[:8]}"
+        memos = ["same", "same", "other"]
+        executions = []
+        for i, text in enumerate(memos):
+            started = service.StartWorkflowExecution(
+                wsv1.StartWorkflowExecutionRequest(
+                    namespace=NAMESPACE,
+                    workflow_id=f"{prefix}-{i}",
+                    workflow_type=common.WorkflowType(name="Memo"),
+                    task_queue=taskqueue.TaskQueue(name=prefix),
+                    request_id=str(uuid.uuid4()),
+                    memo=common.Memo(fields={"note": common.Payload(data=f'"{text}"'.encode())}),
+                ),
+                timeout=10,
+            )
+            execution = common.WorkflowExecution(workflow_id=f"{prefix}-{i}", run_id=started.run_id)
+            first = _poll(service, prefix)
+            service.RespondWorkflowTaskCompleted(
+                wsv1.RespondWorkflowTaskCompletedRequest(namespace=NAMESPACE, task_token=first.task_token),
+                timeout=10,
+            )
+            service.TerminateWorkflowExecution(
+                wsv1.TerminateWorkflowExecutionRequest(namespace=NAMESPACE, workflow_execution=execution),
+                timeout=10,
+            )
+            executions.append(execution)
+
+        def memo_of(execution: common.WorkflowExecution) -> dict[str, bytes]:
+            described = service.DescribeWorkflowExecution(
+                wsv1.DescribeWorkflowExecutionRequest(namespace=NAMESPACE, execution=execution), timeout=10
+            )
+            return {k: v.data for k, v in described.workflow_execution_info.memo.fields.items()}
+
+        assert [memo_of(e) for e in executions] == [{"note": f'"{m}"'.encode()} for m in memos]
+        # The reset run of the first one changes its memo with its first workflow task.
+        reset = service.ResetWorkflowExecution(
+            wsv1.ResetWorkflowExecutionRequest(
+                namespace=NAMESPACE,
+                workflow_execution=executions[0],
+                reason="again",
+                request_id=str(uuid.uuid4()),
+                workflow_task_finish_event_id=4,
+            ),
+            timeout=10,
+        )
+        task = _poll(service, prefix)
+        assert task.workflow_execution.run_id == reset.run_id
+        service.RespondWorkflowTaskCompleted(
+            wsv1.RespondWorkflowTaskCompletedRequest(
+                namespace=NAMESPACE,
+                task_token=task.task_token,
+                commands=[
+                    command_pb.Command(
+                        command_type=command_type_pb2.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES,
+                        modify_workflow_properties_command_attributes=command_pb.ModifyWorkflowPropertiesCommandAttributes(
+                            upserted_memo=common.Memo(fields={"note": common.Payload(data=b'"changed"')})
+                        ),
+                    )
+                ],
+            ),
+            timeout=10,
+        )
+        new_run = common.WorkflowExecution(workflow_id=executions[0].workflow_id, run_id=reset.run_id)
+        assert memo_of(new_run) == {"note": b'"changed"'}
+        assert [memo_of(e) for e in executions] == [{"note": f'"{m}"'.encode()} for m in memos]
+
+
+def _poll(service: WorkflowServiceStub, queue: str) -> wsv1.PollWorkflowTaskQueueResponse:
+    return service.PollWorkflowTaskQueue(
+        wsv1.PollWorkflowTaskQueueRequest(namespace=NAMESPACE, task_queue=taskqueue.TaskQueue(name=queue)),
+        timeout=30,
+    )
