@@ -213,22 +213,28 @@ async def test_the_browser_ui_runs_tempo_tui_against_this_server_and_nothing_a_v
     try:
         wait_for_listener(ui_port)
         assert server.proc is not None
-        started = descendants(server.proc.pid)
-        before = {pid for pid, _ in started}
-        ui_pid = next(pid for pid, argv in started if "--serve" in argv)
+        before = {pid for pid, _ in descendants(server.proc.pid)}
         # A visitor's websocket, with parameters textual-serve does not know and a command of its own.
+        # The UI process itself starts with this first connection (the server only holds its port).
         url = f"http://127.0.0.1:{ui_port}/ws?width=80&height=24&command=/bin/sh&cmd=id&app=evil"
+        ui_pid = 0
         async with aiohttp.ClientSession() as session, session.ws_connect(url) as websocket:
             await websocket.send_json(["stdin", f"id; touch {tmp_path / 'owned'}\r"])
             sessions: list[tuple[int, list[str]]] = []
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not any("tui" in argv for _, argv in sessions):
                 await asyncio.sleep(0.2)
-                sessions = [(p, argv) for p, argv in descendants(server.proc.pid) if p not in before]
+                sessions = []
+                for pid, argv in descendants(server.proc.pid):
+                    if "tempo_cli.tui.serve" in argv:
+                        ui_pid = pid
+                    elif pid not in before:
+                        sessions.append((pid, argv))
     finally:
         server.stop()
     expected = [sys.executable, "-m", "tempo_cli.main", "tui", "--address", f"127.0.0.1:{server.port}"]
     expected += ["--namespace", "default", "--exit-with", str(ui_pid)]  # it ends with the UI
+    assert ui_pid, "the visit started the UI process"
     assert sessions, "the visit started a session"
     for _, argv in sessions:  # the shell execs it (seen here if caught before it did)
         shell = len(argv) == 3 and Path(argv[0]).name == "sh" and argv[1] == "-c"
