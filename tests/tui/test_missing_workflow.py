@@ -47,7 +47,12 @@ async def test_a_run_the_server_does_not_have(server_address: str, make_app: Cal
         assert "not on the server" in history_status(screen)
         assert not error_notifications(app)  # the screen says it, no error toast
         # The way back is focused: Enter on it returns to the list.
-        assert isinstance(screen.focused, Button) and screen.focused.id == "missing-back"
+        # (Textual moves the focus after the message that shows the notice, so wait for it.)
+        await wait_for(
+            pilot,
+            lambda: isinstance(screen.focused, Button) and screen.focused.id == "missing-back",
+            "the way back to be focused",
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, WorkflowsScreen), "the list again")
 
