@@ -30,7 +30,7 @@ from sdk.client import (
     WorkflowStatus,
 )
 from sdk.exceptions import RPCError, WorkflowQueryFailedError
-from tempo_cli._context import CliContext, Output, RejectCondition, UsageError
+from tempo_cli._cli import CliContext, Output, RejectCondition, UsageError
 from tempo_cli._inputs import parse_inputs
 from tempo_cli._metadata import Handlers, fetch_handlers
 from tempo_cli._render import (

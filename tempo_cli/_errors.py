@@ -14,7 +14,7 @@ from sdk.exceptions import (
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
 )
-from tempo_cli._context import UsageError
+from tempo_cli._cli import UsageError
 
 
 def describe_error(err: Exception, namespace: str) -> str | None:

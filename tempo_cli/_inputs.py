@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sdk.client import WorkflowIdConflictPolicy, WorkflowIdReusePolicy
-from tempo_cli._context import UsageError
+from tempo_cli._cli import UsageError
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s|d)")
 _UNITS = {

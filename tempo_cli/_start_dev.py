@@ -60,15 +60,10 @@ def note(message: str) -> None:
 
 def abort(message: str) -> NoReturn:
     """End with ``error: message`` on stderr and exit code 1, as every `tempo` command does
-    (`tempo_cli._context.abort`, which brings Rich: loaded only when it is needed)."""
-    import typer
+    (`tempo_cli._cli.abort`, which brings Rich: loaded only when it is needed)."""
+    from tempo_cli._cli import abort as print_error_and_exit
 
-    from tempo_cli._context import abort as print_error_and_exit
-
-    try:
-        print_error_and_exit(message)
-    except typer.Exit as ended:
-        raise SystemExit(ended.exit_code) from None
+    print_error_and_exit(message)
 
 
 def echo(line: str) -> None:

@@ -21,7 +21,7 @@ from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
 from sdk._client_types import to_duration
 from sdk.client import Client, StartWorkflowOptions
-from tempo_cli._context import UsageError
+from tempo_cli._cli import UsageError
 from tempo_cli._inputs import parse_conflict_policy, parse_duration, parse_inputs, parse_reuse_policy
 
 if TYPE_CHECKING:

@@ -2,6 +2,8 @@
 
 A `tempo` command should start about as fast as `temporal`'s:
 
+- `tempo server start-dev` and the `tempo workflow` commands people type most, with plain
+  options, run without Typer (`_fast_server`, `_fast_commands`);
 - `tempo ... --help` is printed from the help cache when the same help was rendered before
   (`_help_cache`), without importing Typer;
 - before anything imports `temporalio.api`, the official SDK's heavy `__init__` is deferred
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
 
 from tempo_cli import _help_cache
@@ -23,7 +26,7 @@ from tempo_cli._temporalio_api import defer_sdk_init
 def main() -> None:
     argv = sys.argv[1:]
     if not _help_cache.is_help_request(argv):
-        if not _run_server_start_dev(argv):
+        if not _run_server_start_dev(argv) and not _run_workflow_command(argv):
             _run_app()
         return
     text = _help_cache.cached_help(argv)
@@ -45,6 +48,19 @@ def _run_server_start_dev(argv: list[str]) -> bool:
     from tempo_cli import _fast_server
 
     return _fast_server.run(argv[2:])
+
+
+def _run_workflow_command(argv: list[str]) -> bool:
+    """`tempo workflow list|describe|show|start|signal|query` with plain options, without
+    Typer (`_fast_commands`); False when the app must run it."""
+    if argv[:1] != ["workflow"]:
+        return False
+    defer_sdk_init()
+    # As the app does (tempo_cli.main): gRPC's C core would log its own errors next to ours.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    from tempo_cli import _fast_commands
+
+    return _fast_commands.run(argv[1:])
 
 
 def _run_app() -> None:

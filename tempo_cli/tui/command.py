@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tempo_cli._connection import CONNECTION_OPTIONS
+from tempo_cli._connection_options import CONNECTION_OPTIONS
 from tempo_cli._context import AddressOption, GlobalOptions, NamespaceOption, abort, note, resolve_settings
 
 DEFAULT_UI_PORT = 8233

@@ -1,0 +1,214 @@
+"""The fast path of the `tempo workflow` commands people type most: no Typer.
+
+Building the Typer app and reading a command line with it costs about 50 ms of the
+0.24 s a `tempo workflow list` took (`bench/bench_cli.py`), where the whole `temporal
+workflow list` takes 0.05 s. A command line of `workflow list`, `describe`, `show`,
+`start`, `signal` or `query` made only of the options below, each with a plain value, is
+read here and run by the very functions the Typer commands call (`_commands`), with the
+same context (`_cli.CliContext`), so output, errors and exit codes are the same.
+
+Anything else goes to the full app, so its behaviour and messages stay Typer's: a help
+request, an option this table does not know (TLS, codecs, batch options like --query of
+`signal`), a missing required option, a value Typer would reject or convert (a bad
+--output, a --limit that is not a positive number), a positional word, or an option
+missing its value, or one given twice. As for Click, the word after an option is its value
+even when it starts with a dash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from tempo_cli._cli import CliContext, Color, GlobalOptions, Output
+
+if TYPE_CHECKING:
+    from tempo_cli.workflow import StartOptions
+
+# option -> (name, kind); kinds: "str", "list" (repeatable), "flag".
+_GLOBAL: dict[str, tuple[str, str]] = {
+    "--address": ("address", "str"),
+    "--namespace": ("namespace", "str"),
+    "-n": ("namespace", "str"),
+    "--output": ("output", "str"),
+    "-o": ("output", "str"),
+    "--color": ("color", "str"),
+}
+_WORKFLOW_ID = {"--workflow-id": ("workflow_id", "str"), "-w": ("workflow_id", "str")}
+_RUN_ID = {"--run-id": ("run_id", "str"), "-r": ("run_id", "str")}
+_INPUTS = {
+    "--input": ("inputs", "list"),
+    "-i": ("inputs", "list"),
+    "--input-file": ("input_files", "list"),
+}
+_COMMAND_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "list": {"--query": ("query", "str"), "-q": ("query", "str"), "--limit": ("limit", "str")},
+    "describe": {**_WORKFLOW_ID, **_RUN_ID},
+    "show": {**_WORKFLOW_ID, **_RUN_ID, "--follow": ("follow", "flag"), "-f": ("follow", "flag")},
+    "start": {
+        "--type": ("workflow_type", "str"),
+        "--task-queue": ("task_queue", "str"),
+        "-t": ("task_queue", "str"),
+        **_WORKFLOW_ID,
+        **_INPUTS,
+        "--execution-timeout": ("execution_timeout", "str"),
+        "--run-timeout": ("run_timeout", "str"),
+        "--task-timeout": ("task_timeout", "str"),
+        "--id-reuse-policy": ("id_reuse_policy", "str"),
+        "--id-conflict-policy": ("id_conflict_policy", "str"),
+        "--static-summary": ("static_summary", "str"),
+        "--static-details": ("static_details", "str"),
+        "--memo": ("memo", "list"),
+        "--search-attribute": ("search_attributes", "list"),
+        "--headers": ("headers", "list"),
+        "--start-delay": ("start_delay", "str"),
+        "--fail-existing": ("fail_existing", "flag"),
+    },
+    "signal": {"--name": ("name", "str"), **_WORKFLOW_ID, **_RUN_ID, **_INPUTS},
+    "query": {"--name": ("name", "str"), "--type": ("name", "str"), **_WORKFLOW_ID, **_RUN_ID, **_INPUTS},
+}
+_REQUIRED = {
+    "list": (),
+    "describe": ("workflow_id",),
+    "show": ("workflow_id",),
+    "start": ("workflow_type", "task_queue"),
+    "signal": ("name", "workflow_id"),  # without --workflow-id it is a batch (--query): the app's
+    "query": ("workflow_id", "name"),
+}
+
+
+@dataclass(frozen=True)
+class _PlainStartOptions:
+    """`StartOptions` (tempo_cli.workflow) without its Typer annotations: the same fields."""
+
+    workflow_type: str
+    task_queue: str
+    workflow_id: str | None = None
+    inputs: list[str] | None = None
+    input_files: list[Path] | None = None
+    execution_timeout: str | None = None
+    run_timeout: str | None = None
+    task_timeout: str | None = None
+    id_reuse_policy: str | None = None
+    id_conflict_policy: str | None = None
+    static_summary: str | None = None
+    static_details: str | None = None
+    memo: list[str] | None = None
+    search_attributes: list[str] | None = None
+    headers: list[str] | None = None
+    start_delay: str | None = None
+    fail_existing: bool = False
+
+
+def plain_command(argv: list[str]) -> tuple[str, GlobalOptions, dict[str, Any]] | None:
+    """``(command, global options, its options)`` of ``argv`` (the words after `workflow`),
+    or None when the full app must read it."""
+    values: dict[str, Any] = {}
+    command = ""
+    words = iter(argv)
+    for word in words:
+        if not word.startswith("-") and not command:
+            if word not in _COMMAND_OPTIONS:
+                return None
+            command = word
+            continue
+        flag, equals, attached = word.partition("=")
+        if not flag.startswith("--") and equals:
+            return None  # `-w=x` is Click's `-w` with the value `=x`: leave such words to it
+        known = {**_GLOBAL, **_COMMAND_OPTIONS.get(command, {})}
+        if flag not in known:
+            return None
+        name, kind = known[flag]
+        if kind == "flag":
+            if equals:
+                return None
+            values[name] = True
+            continue
+        value = attached if equals else next(words, None)
+        if value is None:
+            return None
+        if kind == "list":
+            values.setdefault(name, []).append(value)
+        elif name in values:
+            return None  # given twice
+        else:
+            values[name] = value
+    if not command or any(name not in values for name in _REQUIRED[command]):
+        return None
+    try:
+        options = GlobalOptions(
+            address=values.pop("address", None),
+            namespace=values.pop("namespace", None),
+            output=Output(values.pop("output")) if "output" in values else None,
+            color=Color(values.pop("color")) if "color" in values else None,
+        )
+    except ValueError:
+        return None  # not one of the choices: Typer's message lists them
+    if "limit" in values:
+        if not values["limit"].isdigit() or int(values["limit"]) < 1:
+            return None
+        values["limit"] = int(values["limit"])
+    if "input_files" in values:
+        values["input_files"] = [Path(v) for v in values["input_files"]]
+    return command, options, values
+
+
+def run(argv: list[str]) -> bool:
+    """Run `tempo workflow ...` (``argv``: the words after `workflow`) if it is plain; False
+    when the full app must run it."""
+    parsed = plain_command(argv)
+    if parsed is None:
+        return False
+    command, options, values = parsed
+    _RUNNERS[command](CliContext(options), values)
+    return True
+
+
+def _list(cli: CliContext, values: dict[str, Any]) -> None:
+    from tempo_cli import _commands
+
+    _commands.list_(cli, values.get("query", ""), values.get("limit"))
+
+
+def _describe(cli: CliContext, values: dict[str, Any]) -> None:
+    from tempo_cli import _commands
+
+    _commands.describe(cli, values["workflow_id"], values.get("run_id"))
+
+
+def _show(cli: CliContext, values: dict[str, Any]) -> None:
+    from tempo_cli import _commands
+
+    _commands.show(cli, values["workflow_id"], values.get("run_id"), values.get("follow", False))
+
+
+def _start(cli: CliContext, values: dict[str, Any]) -> None:
+    from tempo_cli import _commands
+
+    _commands.start(cli, cast("StartOptions", _PlainStartOptions(**values)))
+
+
+def _signal(cli: CliContext, values: dict[str, Any]) -> None:
+    from tempo_cli import _commands
+
+    inputs, files = values.get("inputs", []), values.get("input_files", [])
+    _commands.signal(cli, values["workflow_id"], values.get("run_id"), values["name"], inputs, files)
+
+
+def _query(cli: CliContext, values: dict[str, Any]) -> None:
+    from tempo_cli import _commands
+
+    inputs, files = values.get("inputs", []), values.get("input_files", [])
+    _commands.query(cli, values["workflow_id"], values.get("run_id"), values["name"], inputs, files)
+
+
+_RUNNERS: dict[str, Callable[[CliContext, dict[str, Any]], None]] = {
+    "list": _list,
+    "describe": _describe,
+    "show": _show,
+    "start": _start,
+    "signal": _signal,
+    "query": _query,
+}

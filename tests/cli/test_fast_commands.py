@@ -1,0 +1,138 @@
+"""The `tempo workflow` commands people type most run without Typer (`_fast_commands`) and
+print exactly what the Typer app prints; every other command line still gets the app's answer.
+
+`tempo` here is the entry point as users run it (`python -m tempo_cli.main` takes the fast
+paths first); the app is `tests.cli.tempo_entry`, the workflow group mounted as in `tempo`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tempo_cli._cli import Output
+from tempo_cli._fast_commands import plain_command
+from tests.cli.startup_checks import env, run_reporting
+
+TEMPO = [sys.executable, "-m", "tempo_cli.main", "workflow"]
+APP = [sys.executable, "-m", "tests.cli.tempo_entry", "workflow"]
+
+
+def run(program: list[str], args: list[str], environment: dict[str, str]) -> tuple[int, str, str]:
+    done = subprocess.run([*program, *args], capture_output=True, text=True, env=environment, timeout=60)
+    return done.returncode, done.stdout, done.stderr
+
+
+def comparable(answer: tuple[int, str, str]) -> tuple[int, object, str]:
+    """The answer with JSON output parsed: protobuf maps (metadata) come in any order."""
+    code, out, err = answer
+    for parse in (json.loads, lambda text: [json.loads(line) for line in text.splitlines()]):
+        try:
+            return code, parse(out), err
+        except json.JSONDecodeError:
+            pass
+    return answer
+
+
+def same_answer(args: list[str], environment: dict[str, str]) -> tuple[int, str, str]:
+    """`tempo workflow ARGS` and the app's answer, which must be the same; returns it."""
+    fast = run(TEMPO, args, environment)
+    app = run(APP, args, environment)
+    assert comparable(fast) == comparable(app), args
+    return fast
+
+
+def test_each_command_prints_what_the_app_prints(server_address: str, task_queue: str, tmp_path: Path) -> None:
+    environment = env(tmp_path)
+    on = ["--address", server_address]
+    ids = {program[-2]: f"fast-{uuid.uuid4().hex[:8]}" for program in (TEMPO, APP)}
+    started = {}
+    for program in (TEMPO, APP):
+        workflow_id = ids[program[-2]]
+        args = ["start", *on, "--type", "Waiter", "-t", task_queue, "-w", workflow_id]
+        code, out, err = run(program, args, environment)
+        assert (code, err) == (0, "")
+        started[program[-2]] = out.replace(workflow_id, "ID").splitlines()
+        code, out, err = run(program, ["signal", *on, "-w", workflow_id, "--name", "add", "-i", '"tea"'], environment)
+        assert (code, out, err) == (0, "", f"Sent signal 'add' to workflow {workflow_id}.\n")
+    fast_start, app_start = started.values()
+    assert fast_start[0] == app_start[0] == "Running execution:"
+    assert [line.split()[0] for line in fast_start[1:]] == [line.split()[0] for line in app_start[1:]]
+    assert [line for line in fast_start if "RunId" not in line] == [line for line in app_start if "RunId" not in line]
+
+    workflow_id = ids[TEMPO[-2]]
+    assert same_answer(["query", *on, "-w", workflow_id, "--name", "count"], environment) == (0, "1\n", "")
+    assert (
+        same_answer(["query", *on, "-w", workflow_id, "--type", "items_with_prefix", "-i", '"a "'], environment)[1]
+        == json.dumps(["a tea"], indent=2) + "\n"
+    )
+    for output in Output:
+        code, out, _ = same_answer(["describe", *on, "-w", workflow_id, "-o", output], environment)
+        assert code == 0 and workflow_id in out
+        code, out, _ = same_answer(["show", *on, "-w", workflow_id, "-o", output], environment)
+        assert code == 0 and "WorkflowExecutionSignaled" in out.replace(
+            "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED", "WorkflowExecutionSignaled"
+        )
+        listed = ["list", *on, "-q", f"WorkflowId = '{workflow_id}'", "--limit", "5", "--output", output]
+        code, out, _ = same_answer(listed, environment)
+        assert code == 0 and workflow_id in out
+    # Failures are the same one-line errors with the same exit codes.
+    missing = f"missing-{uuid.uuid4().hex[:8]}"
+    code, out, err = same_answer(["describe", *on, "-w", missing], environment)
+    assert (code, out) == (1, "") and err.startswith("error: ") and missing in err
+    code, _, err = same_answer(["query", *on, "-w", workflow_id, "--name", "nope"], environment)
+    assert code == 1 and "its queries: broken, count, items_with_prefix" in err
+    code, _, err = same_answer(
+        ["start", *on, "--type", "Waiter", "-t", task_queue, "--run-timeout", "soon"], environment
+    )
+    assert code == 1 and "--run-timeout" in err
+
+
+def test_plain_command_lines_do_not_load_typer(server_address: str, tmp_path: Path) -> None:
+    out, code, modules = run_reporting(["workflow", "list", "--address", server_address, "-o", "json"], env(tmp_path))
+    assert code == 0 and isinstance(json.loads(out), list)
+    assert [m for m in modules if m.split(".")[0] in ("typer", "click")] == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--limit", "0"],
+        ["list", "--limit", "many"],
+        ["list", "-o", "xml"],
+        ["list", "--bogus"],
+        ["list", "extra"],
+        ["describe"],
+        ["describe", "-w", "a", "-w", "b"],
+        ["describe", "-w"],
+        ["signal", "--name", "x"],
+        ["query", "-w", "a"],
+        ["start", "--type", "T"],
+    ],
+)
+def test_other_command_lines_get_the_apps_answer(args: list[str], tmp_path: Path) -> None:
+    # No server at this address: every one of these ends before connecting, or fails to.
+    args = [*args, "--address", "127.0.0.1:1"]
+    code, _, err = same_answer(args, env(tmp_path))
+    assert code != 0 and err.startswith("error: ") and len(err.splitlines()) == 1
+
+
+def test_plain_options_are_read_as_the_app_reads_them() -> None:
+    argv = ["-n", "orders", "list", "--query=WorkflowType = 'A'", "--limit", "05", "--address", "h:1", "-o", "jsonl"]
+    command, options, values = plain_command(argv) or ("", None, {})
+    assert command == "list" and values == {"query": "WorkflowType = 'A'", "limit": 5}
+    assert options is not None and (options.address, options.namespace, options.output) == ("h:1", "orders", "jsonl")
+    argv = ["start", "--type", "T", "-t", "q", "-i", "1", "--input", "-2", "--fail-existing", "--memo", "k=1"]
+    assert plain_command(argv) == (
+        "start",
+        plain_command(["list"])[1],  # type: ignore[index]
+        {"workflow_type": "T", "task_queue": "q", "inputs": ["1", "-2"], "fail_existing": True, "memo": ["k=1"]},
+    )
+    assert plain_command(["show", "-w", "a", "--follow=yes"]) is None
+    assert plain_command(["-w=a", "show"]) is None
+    assert plain_command(["update", "describe"]) is None
