@@ -170,6 +170,18 @@ def _console(color: Color, *, stderr: bool) -> Console:
     )
 
 
+def _plain(color: Color, *, stderr: bool) -> bool:
+    """True when Rich would print to this stream as plain text (no terminal, no colour, no
+    width to fit): then it is written without Rich, which takes 30 ms to import."""
+    stream = sys.stderr if stderr else sys.stdout
+    if color is Color.always or os.environ.get("TTY_COMPATIBLE") == "1" or os.environ.get("FORCE_COLOR"):
+        return False
+    try:
+        return not stream.isatty()
+    except ValueError:  # closed
+        return False
+
+
 class _Stdout:
     """sys.stdout, looked up on every call, that ends the command quietly if its reader left.
 
@@ -212,9 +224,19 @@ class CliContext:
     def __init__(self, options: GlobalOptions = GlobalOptions()) -> None:
         """Keep ``options`` and create the consoles."""
         self.options = options
-        color = Color(options.color or Color.auto)
-        self.out = _console(color, stderr=False)
-        self.err = _console(color, stderr=True)
+        self._color = Color(options.color or Color.auto)
+        self._plain_out = _plain(self._color, stderr=False)
+        self._plain_err = _plain(self._color, stderr=True)
+
+    @functools.cached_property
+    def out(self) -> Console:
+        """The Rich console for data (stdout); made on first use."""
+        return _console(self._color, stderr=False)
+
+    @functools.cached_property
+    def err(self) -> Console:
+        """The Rich console for messages (stderr); made on first use."""
+        return _console(self._color, stderr=True)
 
     @functools.cached_property
     def settings(self) -> Settings:
@@ -235,18 +257,44 @@ class CliContext:
 
     def abort(self, message: str, code: int = EXIT_ERROR) -> NoReturn:
         """Print ``error: message`` on stderr and exit with ``code``."""
+        if self._plain_err:
+            _write_err(f"error: {message}")
+            raise SystemExit(code)
         abort(message, code, console=self.err)
 
     def info(self, message: str) -> None:
         """A message for people, on stderr."""
-        self.err.print(message)
+        if self._plain_err:
+            _write_err(message)
+        else:
+            self.err.print(message)
 
     def warn(self, message: str) -> None:
         """``warning: message`` on stderr: the command went ahead, but something looks wrong."""
-        self.err.print(f"warning: {message}", style="yellow")
+        if self._plain_err:
+            _write_err(f"warning: {message}")
+        else:
+            self.err.print(f"warning: {message}", style="yellow")
+
+    def print_text(self, text: str) -> None:
+        """Print text (no markup) to stdout, as Rich prints it."""
+        if self._plain_out:
+            self.write_raw(text)
+        else:
+            self.out.print(text)
 
     def print_table(self, table: Any) -> None:
-        """Print a Rich renderable to stdout without the padding Rich leaves at line ends."""
+        """Print a table (:class:`~tempo_cli._plain_table.Rows`, or any Rich renderable) to
+        stdout without the padding Rich leaves at line ends."""
+        from tempo_cli._plain_table import Rows, plain_lines, rich_table
+
+        if isinstance(table, Rows):
+            lines = plain_lines(table) if self._plain_out else None
+            if lines is not None:
+                if lines:
+                    self.write_raw("\n".join(lines))
+                return
+            table = rich_table(table)
         with self.out.capture() as captured:
             self.out.print(table)
         lines = captured.get().splitlines()
@@ -263,8 +311,9 @@ class CliContext:
 
     def write_raw(self, text: str) -> None:
         """Write ``text`` and a newline to stdout as is (no Rich: JSON must stay byte-exact)."""
-        self.out.file.write(text + "\n")
-        self.out.file.flush()
+        stdout = _Stdout()
+        stdout.write(text + "\n")
+        stdout.flush()
 
     def run(self, work: Callable[[Any], Awaitable[T]]) -> T:
         """Connect a client, run ``work(client)`` and turn failures into one-line errors."""
@@ -310,9 +359,17 @@ def abort(message: str, code: int = EXIT_ERROR, *, console: Console | None = Non
     The one way a command ends with an error, including commands without a
     :class:`CliContext` (`tempo server start-dev`, `tempo create`, `tempo tui`).
     """
+    if console is None and _plain(Color.auto, stderr=True):
+        _write_err(f"error: {message}")
+        raise SystemExit(code)
     err = console or _console(Color.auto, stderr=True)
     err.print(f"error: {message}", style="bold red")
     raise SystemExit(code)
+
+
+def _write_err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def note(message: str) -> None:

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
-from rich.table import Table
-from rich.text import Text
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
@@ -33,6 +31,7 @@ from sdk.exceptions import RPCError, WorkflowQueryFailedError
 from tempo_cli._cli import CliContext, Output, RejectCondition, UsageError
 from tempo_cli._inputs import parse_inputs
 from tempo_cli._metadata import Handlers, fetch_handlers
+from tempo_cli._plain_table import Column, Rows
 from tempo_cli._render import (
     CLOSE_STATUS,
     EventPrinter,
@@ -94,7 +93,7 @@ async def _start(cli: CliContext, client: Client, start: StartRequest) -> tuple[
 
 
 def _print_started(cli: CliContext, doc: dict[str, Any]) -> None:
-    cli.out.print("Running execution:")
+    cli.print_text("Running execution:")
     labels = ("WorkflowId", "RunId", "Type", "Namespace", "TaskQueue")
     keys = ("workflowId", "runId", "type", "namespace", "taskQueue")
     cli.print_table(key_value_table([(f"  {label}", doc[key]) for label, key in zip(labels, keys, strict=True)]))
@@ -296,7 +295,7 @@ def query(
     if cli.json_mode:
         cli.write_json({"workflowId": workflow_id, "queryType": name, "result": value})
     else:
-        cli.out.print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+        cli.print_text(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
 STACK_TRACE_QUERY = "__stack_trace"
@@ -487,15 +486,14 @@ def list_(cli: CliContext, query: str, limit: int | None) -> None:
         return
     if cli.json_mode:
         return
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("Status", "WorkflowId", "RunId", "Type", "StartTime", "CloseTime"):
-        table.add_column(column, no_wrap=True)
+    columns = ("Status", "WorkflowId", "RunId", "Type", "StartTime", "CloseTime")
+    table = Rows([Column(name) for name in columns])
     for run in runs:
         table.add_row(
             status_text(run.status),
-            Text(run.workflow_id),
-            Text(run.run_id),
-            Text(run.workflow_type),
+            run.workflow_id,
+            run.run_id,
+            run.workflow_type,
             format_time(run.start_time),
             format_time(run.close_time),
         )

@@ -14,8 +14,6 @@ from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
-from rich.table import Table
-from rich.text import Text
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.failure.v1 import Failure
@@ -24,6 +22,7 @@ from temporalio.api.sdk.v1 import UserMetadata
 
 from sdk.client import WorkflowStatus
 from sdk.converter import DataConverter
+from tempo_cli._plain_table import Column, Rows, Styled
 
 STATUS_STYLES = {
     WorkflowStatus.RUNNING: "bold blue",
@@ -48,9 +47,9 @@ CLOSE_STATUS = {
 _PREVIEW = 100
 
 
-def status_text(status: WorkflowStatus) -> Text:
+def status_text(status: WorkflowStatus) -> Styled:
     """The status as people read it (``ContinuedAsNew``), coloured."""
-    return Text(status.display, style=STATUS_STYLES.get(status, ""))
+    return Styled(status.display, STATUS_STYLES.get(status, ""))
 
 
 def proto_dict(message: Message) -> dict[str, Any]:
@@ -298,23 +297,15 @@ def _duration(value: Any) -> str:
 class EventPrinter:
     """Prints history events as aligned rows, one at a time (so `--follow` can stream)."""
 
-    def __init__(self, print_table: Callable[[Table], None], converter: DataConverter) -> None:
+    def __init__(self, print_table: Callable[[Rows], None], converter: DataConverter) -> None:
         """Print with ``print_table``; decode payloads with ``converter``."""
         self.print_table = print_table
         self.converter = converter
         self._header_done = False
 
-    def _table(self, header: bool) -> Table:
-        table = Table(box=None, show_header=header, pad_edge=False, header_style="bold")
-        table.add_column("ID", justify="right", width=5, no_wrap=True)
-        table.add_column("Time", width=24, no_wrap=True)
-        table.add_column("Type", width=42, no_wrap=True)
-        table.add_column("Details", overflow="fold")
-        return table
-
     def print(self, events: Iterable[HistoryEvent]) -> None:
         """Print a batch of events (the header only before the first batch)."""
-        table = self._table(header=not self._header_done)
+        table = Rows(_EVENT_COLUMNS, show_header=not self._header_done)
         self._header_done = True
         for event in events:
             status = CLOSE_STATUS.get(event.event_type)
@@ -322,21 +313,28 @@ class EventPrinter:
             table.add_row(
                 str(event.event_id),
                 event_time(event),
-                Text(event_type_name(event.event_type), style=style),
-                Text(event_details(event, self.converter)),
+                Styled(event_type_name(event.event_type), style),
+                event_details(event, self.converter),
             )
         self.print_table(table)
 
 
-def key_value_table(rows: Sequence[tuple[str, Any]]) -> Table:
+_EVENT_COLUMNS = (
+    Column("ID", width=5, right=True),
+    Column("Time", width=24),
+    Column("Type", width=42),
+    Column("Details", fold=True),
+)
+_KEY_VALUE_COLUMNS = (Column(style="bold"), Column(fold=True))
+
+
+def key_value_table(rows: Sequence[tuple[str, Any]]) -> Rows:
     """A two-column table of labels and values; empty values are left out."""
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
+    table = Rows(_KEY_VALUE_COLUMNS, show_header=False)
     for key, value in rows:
         if value is None or value == "":
             continue
-        table.add_row(key, value if isinstance(value, Text) else Text(str(value)))
+        table.add_row(key, value if isinstance(value, Styled) else str(value))
     return table
 
 
