@@ -368,14 +368,12 @@ class Engine:
             self.namespaces.namespaces.setdefault(namespace.name, namespace)
             for name, value_type in namespace.search_attributes.items():
                 self.visibility.declare_search_attribute(name, value_type)
-        max_task_id = 0
         for state in sorted(loaded.states, key=lambda s: (s.start_time, s.key.run_id)):
+            if not state.running:
+                closing.share_fixed_messages(state)
             self._register(state, state.start_request_id)
             self.visibility.upsert(record_of(state))
-            last = self.store.read(state.key, state.next_event_id - 1, state.next_event_id - 1)
-            if last:
-                max_task_id = max(max_task_id, last[0].task_id)
-        advance_task_ids(max_task_id)
+        advance_task_ids(loaded.max_task_id)
         recovered: list[tuple[MutableState, Changes]] = []
         for state in list(self.runs.values()):
             if state.running:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -113,6 +114,32 @@ def parse_pragmas(values: list[str]) -> list[tuple[str, str]]:
             raise StoreError(f"invalid --sqlite-pragma {value!r}: expected KEY=VALUE, e.g. synchronous=NORMAL")
         pairs.append((match.group(1), match.group(2)))
     return pairs
+
+
+def _run_of(row: tuple[str, str, str, int, bytes]) -> tuple[str, str, str]:
+    return row[0], row[1], row[2]
+
+
+def _framed_event(blob: bytes) -> bytes:
+    """An event's bytes as a `History.events` entry: field 1, length-delimited."""
+    size = len(blob)
+    prefix = bytearray(b"\x0a")
+    while size >= 0x80:
+        prefix.append(size & 0x7F | 0x80)
+        size >>= 7
+    prefix.append(size)
+    return bytes(prefix) + blob
+
+
+def _damaged_event(blobs: list[bytes]) -> str:
+    """Which of a run's events (in order) does not parse or is out of place, for the message."""
+    for event_id, blob in enumerate(blobs, start=1):
+        try:
+            if history.HistoryEvent.FromString(blob).event_id != event_id:
+                return str(event_id)
+        except Exception:
+            return str(event_id)
+    return "?"
 
 
 @dataclass
@@ -259,15 +286,20 @@ class SqliteStore(MemoryStore):
             "SELECT namespace, workflow_id, run_id, event_id, event FROM history "
             "ORDER BY namespace, workflow_id, run_id, event_id"
         )
-        for namespace, workflow_id, run_id, event_id, blob in db.execute(query):
+        # One run's events at a time, framed as the `History` message they make up: parsed in
+        # one call, and a closed run's kept sealed from these very bytes.
+        for (namespace, workflow_id, run_id), rows in itertools.groupby(db.execute(query), key=_run_of):
             key = RunKey(namespace, workflow_id, run_id)
+            blobs = [row[4] for row in rows]
             try:
-                self.append(key, [history.HistoryEvent.FromString(blob)])
+                last = self.load_history(key, b"".join(_framed_event(blob) for blob in blobs))
             except Exception as exc:
                 raise StoreError(
-                    f"cannot read event {event_id} of workflow {workflow_id!r} run {run_id} stored in "
+                    f"cannot read event {_damaged_event(blobs)} of workflow {workflow_id!r} run {run_id} stored in "
                     f"{self.path}: {_one_line(exc)}"
                 ) from exc
+            if last is not None:
+                loaded.max_task_id = max(loaded.max_task_id, last.task_id)
         return loaded
 
     # ---- writing ----------------------------------------------------------------------

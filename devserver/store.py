@@ -45,6 +45,8 @@ class Loaded:
     schedules: list[str] = field(default_factory=list)
     # Batch jobs as core.batch.dump wrote them (JSON text), oldest first.
     batch_jobs: list[str] = field(default_factory=list)
+    # The highest task ID of any stored event: new events get higher ones.
+    max_task_id: int = 0
 
 
 class HistoryStore(Protocol):
@@ -117,15 +119,33 @@ class MemoryStore:
         if stored[-1].event_type in _CLOSING_EVENTS:
             self._seal(run, stored)
 
+    def load_history(self, run: RunKey, data: bytes) -> history.HistoryEvent | None:
+        """Take over a stored history (a serialized `History`) at start-up, before any other
+        write of ``run``; returns its last event. A closed history is kept sealed as it was
+        read: its events are parsed (a damaged one raises) but not kept as objects."""
+        events = history.History.FromString(data).events
+        if not events:
+            return None
+        for expected_id, event in enumerate(events, start=1):
+            if event.event_id != expected_id:
+                raise ValueError(f"history of {run} skips from {expected_id - 1} to {event.event_id}")
+        if events[-1].event_type in _CLOSING_EVENTS:
+            self._seal_serialized(run, len(events), data)
+        else:
+            self._histories[run] = list(events)
+        return events[-1]
+
     def _seal(self, run: RunKey, events: list[history.HistoryEvent]) -> None:
-        data = history.History(events=events).SerializeToString()
+        self._seal_serialized(run, len(events), history.History(events=events).SerializeToString())
+        del self._histories[run]
+
+    def _seal_serialized(self, run: RunKey, count: int, data: bytes) -> None:
         if self._zdict is None:
             # The first closed history primes the compression of all the others: small
             # histories share most of their bytes (field tags, types, task queue names).
             self._zdict = data[-_ZDICT_BYTES:]
         packer = zlib.compressobj(level=6, zdict=self._zdict)
-        self._sealed[run] = (len(events), packer.compress(data) + packer.flush())
-        del self._histories[run]
+        self._sealed[run] = (count, packer.compress(data) + packer.flush())
         self._decoded.pop(run, None)
 
     def _unseal(self, run: RunKey) -> list[history.HistoryEvent]:

@@ -45,6 +45,14 @@ def _shared(message: _Shareable) -> _Shareable:
     return cast(_Shareable, shared)
 
 
+def share_fixed_messages(state: MutableState) -> None:
+    """Nothing changes a closed run's memo and search attributes any more: closed runs with
+    equal ones share one message (each costs half a kilobyte of memory or more). At close,
+    and for the closed runs a server loads from its database."""
+    state.memo = _shared(state.memo)
+    state.search_attributes = _shared(state.search_attributes)
+
+
 TimeoutType = wf_enums.TimeoutType
 WorkflowTaskFailedCause = failed_cause_pb2.WorkflowTaskFailedCause
 
@@ -107,10 +115,7 @@ def close(state: MutableState, ch: Changes, status: int, close_event_id: int) ->
     state.child_started_event_ids.clear()
     # Updates it never finished can no longer complete: their callers are told.
     updates.run_closed(state, ch)
-    # Nothing changes a closed run's memo and search attributes any more: closed runs with
-    # equal ones share one message (each costs half a kilobyte of memory or more).
-    state.memo = _shared(state.memo)
-    state.search_attributes = _shared(state.search_attributes)
+    share_fixed_messages(state)
     ch.closed = True
     if state not in ch.touched:
         ch.touched.append(state)

@@ -26,7 +26,9 @@ message) are not stored: a loaded entity's list starts from the state it was loa
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
+import functools
 import json
 from collections.abc import Callable
 from enum import Enum
@@ -120,33 +122,53 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot snapshot value of type {type(value).__name__}")
 
 
-def _decode(value: Any, version: int) -> Any:
-    if isinstance(value, list):
-        return [_decode(v, version) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "$pb" in value:
-        cls = symbol_database.Default().GetSymbol(value["$pb"])
-        message = cls()
-        message.ParseFromString(base64.b64decode(value["b"]))
-        return message
-    if "$enum" in value:
-        return _ENUMS[value["$enum"]][value["v"]]
-    if "$dc" in value:
-        name = value["$dc"]
-        cls = _CLASSES[name]
-        fields = {k: _decode(v, version) for k, v in value.items() if k != "$dc"}
-        for upgrade_version in range(version, FORMAT_VERSION):
-            upgrade = _UPGRADES[upgrade_version].get(name)
-            if upgrade is not None:
-                upgrade(fields)
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in fields.items() if k in known})
-    if "$set" in value:
-        return {_decode(v, version) for v in value["$set"]}
-    if "$map" in value:
-        return {_decode(k, version): _decode(v, version) for k, v in value["$map"]}
-    raise ValueError(f"unknown snapshot object with keys {sorted(value)}")
+def _decoder(version: int) -> Callable[[dict[str, Any]], Any]:
+    """The `json.loads` object hook that turns the tagged objects of a snapshot written in
+    format ``version`` back into values. JSON hands each object over after its members, so
+    every value it sees is decoded already."""
+    upgrades = [_UPGRADES[v] for v in range(version, FORMAT_VERSION)]
+
+    def decode(value: dict[str, Any]) -> Any:
+        name = value.get("$dc")
+        if name is not None:
+            cls, known = _dataclass(name)
+            del value["$dc"]
+            for upgrade_for in upgrades:
+                upgrade = upgrade_for.get(name)
+                if upgrade is not None:
+                    upgrade(value)
+            if not known.issuperset(value):  # fields a later server no longer has
+                value = {k: v for k, v in value.items() if k in known}
+            return cls(**value)
+        full_name = value.get("$pb")
+        if full_name is not None:
+            message = _message_class(full_name)()
+            message.ParseFromString(binascii.a2b_base64(value["b"]))
+            return message
+        enum_name = value.get("$enum")
+        if enum_name is not None:
+            return _ENUMS[enum_name][value["v"]]
+        if "$set" in value:
+            return set(value["$set"]) if value["$set"] else set()
+        if "$map" in value:
+            return {k: v for k, v in value["$map"]}
+        if value.keys() <= _DOCUMENT_KEYS:
+            return value  # the document itself: {"v": version, "state": ...}
+        raise ValueError(f"unknown snapshot object with keys {sorted(value)}")
+
+    return decode
+
+
+@functools.cache
+def _dataclass(name: str) -> tuple[type[Any], frozenset[str]]:
+    cls = _CLASSES[name]
+    return cls, frozenset(f.name for f in dataclasses.fields(cls))
+
+
+@functools.cache
+def _message_class(full_name: str) -> type[Message]:
+    cls: type[Message] = symbol_database.Default().GetSymbol(full_name)
+    return cls
 
 
 # ---- upgrades: format version -> class name -> what turns its fields into the next version's ----
@@ -230,14 +252,28 @@ def dump(state: MutableState) -> bytes:
 
 def load(data: bytes) -> MutableState:
     """A run's mutable state from `dump` output."""
-    document = json.loads(data)
-    version = document.get("v", 0)
+    version = _version(data)
     if version > FORMAT_VERSION:
         raise ValueError(f"snapshot format {version} is newer than this server understands")
-    state = _decode(document["state"], max(version, 1))
+    state = json.loads(data, object_hook=_decoder(max(version, 1)))["state"]
     if not isinstance(state, MutableState):
         raise ValueError("snapshot does not hold a workflow run")
     return state
+
+
+def _version(data: bytes) -> int:
+    """The format version a snapshot says it is in (`dump` writes it first)."""
+    head = data[: len(_VERSION_PREFIX) + 4]
+    if head.startswith(_VERSION_PREFIX):
+        digits = head[len(_VERSION_PREFIX) :].split(b",", 1)[0]
+        if digits.isdigit():
+            return int(digits)
+    version = json.loads(data).get("v", 0)  # written some other way: read it properly
+    return version if isinstance(version, int) else 0
+
+
+_VERSION_PREFIX = b'{"v":'
+_DOCUMENT_KEYS = frozenset({"v", "state"})
 
 
 def restore_into(state: MutableState, data: bytes) -> None:
