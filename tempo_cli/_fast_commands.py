@@ -2,10 +2,11 @@
 
 Building the Typer app and reading a command line with it costs about 50 ms of the
 0.24 s a `tempo workflow list` took (`bench/bench_cli.py`), where the whole `temporal
-workflow list` takes 0.05 s. A command line of `workflow list`, `describe`, `show`,
-`start`, `signal` or `query` made only of the options below, each with a plain value, is
-read here and run by the very functions the Typer commands call (`_commands`), with the
-same context (`_cli.CliContext`), so output, errors and exit codes are the same.
+workflow list` takes 0.05 s. A command line of `workflow list`, `count`, `describe`, `show`,
+`start`, `execute`, `result`, `signal`, `query`, `stack`, `terminate` or `cancel` made only of
+the options below, each with a plain value, is read here and run by the very functions the
+Typer commands call (`_commands`), with the same context (`_cli.CliContext`), so output,
+errors and exit codes are the same.
 
 Anything else goes to the full app, so its behaviour and messages stay Typer's: a help
 request, an option this table does not know (TLS, codecs, batch options like --query of
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from tempo_cli._cli import CliContext, Color, GlobalOptions, Output
+from tempo_cli._cli import CliContext, Color, GlobalOptions, Output, RejectCondition
 
 if TYPE_CHECKING:
     from tempo_cli.workflow import StartOptions
@@ -43,39 +44,56 @@ _INPUTS = {
     "-i": ("inputs", "list"),
     "--input-file": ("input_files", "list"),
 }
+_START = {
+    "--type": ("workflow_type", "str"),
+    "--task-queue": ("task_queue", "str"),
+    "-t": ("task_queue", "str"),
+    **_WORKFLOW_ID,
+    **_INPUTS,
+    "--execution-timeout": ("execution_timeout", "str"),
+    "--run-timeout": ("run_timeout", "str"),
+    "--task-timeout": ("task_timeout", "str"),
+    "--id-reuse-policy": ("id_reuse_policy", "str"),
+    "--id-conflict-policy": ("id_conflict_policy", "str"),
+    "--static-summary": ("static_summary", "str"),
+    "--static-details": ("static_details", "str"),
+    "--memo": ("memo", "list"),
+    "--search-attribute": ("search_attributes", "list"),
+    "--headers": ("headers", "list"),
+    "--start-delay": ("start_delay", "str"),
+    "--fail-existing": ("fail_existing", "flag"),
+}
+_QUERY = {"--query": ("query", "str"), "-q": ("query", "str")}
+_REJECT = {"--reject-condition": ("reject_condition", "str")}
+_REASON = {"--reason": ("reason", "str")}
 _COMMAND_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "list": {"--query": ("query", "str"), "-q": ("query", "str"), "--limit": ("limit", "str")},
+    "list": {**_QUERY, "--limit": ("limit", "str")},
+    "count": _QUERY,
     "describe": {**_WORKFLOW_ID, **_RUN_ID},
     "show": {**_WORKFLOW_ID, **_RUN_ID, "--follow": ("follow", "flag"), "-f": ("follow", "flag")},
-    "start": {
-        "--type": ("workflow_type", "str"),
-        "--task-queue": ("task_queue", "str"),
-        "-t": ("task_queue", "str"),
-        **_WORKFLOW_ID,
-        **_INPUTS,
-        "--execution-timeout": ("execution_timeout", "str"),
-        "--run-timeout": ("run_timeout", "str"),
-        "--task-timeout": ("task_timeout", "str"),
-        "--id-reuse-policy": ("id_reuse_policy", "str"),
-        "--id-conflict-policy": ("id_conflict_policy", "str"),
-        "--static-summary": ("static_summary", "str"),
-        "--static-details": ("static_details", "str"),
-        "--memo": ("memo", "list"),
-        "--search-attribute": ("search_attributes", "list"),
-        "--headers": ("headers", "list"),
-        "--start-delay": ("start_delay", "str"),
-        "--fail-existing": ("fail_existing", "flag"),
-    },
+    "start": _START,
+    "execute": _START,
+    "result": {**_WORKFLOW_ID, **_RUN_ID},
     "signal": {"--name": ("name", "str"), **_WORKFLOW_ID, **_RUN_ID, **_INPUTS},
-    "query": {"--name": ("name", "str"), "--type": ("name", "str"), **_WORKFLOW_ID, **_RUN_ID, **_INPUTS},
+    "query": {"--name": ("name", "str"), "--type": ("name", "str"), **_WORKFLOW_ID, **_RUN_ID, **_INPUTS, **_REJECT},
+    "stack": {**_WORKFLOW_ID, **_RUN_ID, **_REJECT},
+    "terminate": {**_WORKFLOW_ID, **_RUN_ID, **_REASON},
+    "cancel": {**_WORKFLOW_ID, **_RUN_ID, **_REASON},
 }
+# Without --workflow-id, signal, terminate and cancel are batch jobs (--query): the app's.
 _REQUIRED = {
     "list": (),
+    "count": (),
     "describe": ("workflow_id",),
     "show": ("workflow_id",),
     "start": ("workflow_type", "task_queue"),
-    "signal": ("name", "workflow_id"),  # without --workflow-id it is a batch (--query): the app's
+    "execute": ("workflow_type", "task_queue"),
+    "result": ("workflow_id",),
+    "signal": ("name", "workflow_id"),
     "query": ("workflow_id", "name"),
+    "stack": ("workflow_id",),
+    "terminate": ("workflow_id",),
+    "cancel": ("workflow_id",),
 }
 
 
@@ -144,6 +162,8 @@ def plain_command(argv: list[str]) -> tuple[str, GlobalOptions, dict[str, Any]] 
             output=Output(values.pop("output")) if "output" in values else None,
             color=Color(values.pop("color")) if "color" in values else None,
         )
+        if "reject_condition" in values:
+            values["reject_condition"] = RejectCondition(values["reject_condition"])
     except ValueError:
         return None  # not one of the choices: Typer's message lists them
     if "limit" in values:
@@ -184,10 +204,28 @@ def _show(cli: CliContext, values: dict[str, Any]) -> None:
     _commands.show(cli, values["workflow_id"], values.get("run_id"), values.get("follow", False))
 
 
+def _count(cli: CliContext, values: dict[str, Any]) -> None:
+    from tempo_cli import _commands
+
+    _commands.count(cli, values.get("query", ""))
+
+
 def _start(cli: CliContext, values: dict[str, Any]) -> None:
     from tempo_cli import _commands
 
     _commands.start(cli, cast("StartOptions", _PlainStartOptions(**values)))
+
+
+def _execute(cli: CliContext, values: dict[str, Any]) -> None:
+    from tempo_cli import _commands
+
+    _commands.execute(cli, cast("StartOptions", _PlainStartOptions(**values)))
+
+
+def _result(cli: CliContext, values: dict[str, Any]) -> None:
+    from tempo_cli import _commands
+
+    _commands.result(cli, values["workflow_id"], values.get("run_id"))
 
 
 def _signal(cli: CliContext, values: dict[str, Any]) -> None:
@@ -201,14 +239,40 @@ def _query(cli: CliContext, values: dict[str, Any]) -> None:
     from tempo_cli import _commands
 
     inputs, files = values.get("inputs", []), values.get("input_files", [])
-    _commands.query(cli, values["workflow_id"], values.get("run_id"), values["name"], inputs, files)
+    reject = values.get("reject_condition")
+    _commands.query(cli, values["workflow_id"], values.get("run_id"), values["name"], inputs, files, reject)
+
+
+def _stack(cli: CliContext, values: dict[str, Any]) -> None:
+    from tempo_cli import _commands
+
+    _commands.stack(cli, values["workflow_id"], values.get("run_id"), values.get("reject_condition"))
+
+
+def _terminate(cli: CliContext, values: dict[str, Any]) -> None:
+    from tempo_cli import _commands
+
+    reason = values.get("reason", "Terminated by tempo CLI")  # the Typer command's default
+    _commands.terminate(cli, values["workflow_id"], values.get("run_id"), reason)
+
+
+def _cancel(cli: CliContext, values: dict[str, Any]) -> None:
+    from tempo_cli import _commands
+
+    _commands.cancel(cli, values["workflow_id"], values.get("run_id"), values.get("reason", ""))
 
 
 _RUNNERS: dict[str, Callable[[CliContext, dict[str, Any]], None]] = {
     "list": _list,
+    "count": _count,
     "describe": _describe,
     "show": _show,
     "start": _start,
+    "execute": _execute,
+    "result": _result,
     "signal": _signal,
     "query": _query,
+    "stack": _stack,
+    "terminate": _terminate,
+    "cancel": _cancel,
 }

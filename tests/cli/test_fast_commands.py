@@ -93,6 +93,54 @@ def test_each_command_prints_what_the_app_prints(server_address: str, task_queue
     assert code == 1 and "--run-timeout" in err
 
 
+def test_the_other_everyday_commands_print_what_the_app_prints(
+    server_address: str, task_queue: str, tmp_path: Path
+) -> None:
+    environment = env(tmp_path)
+    on = ["--address", server_address]
+    greeted = f"greeted-{uuid.uuid4().hex[:8]}"
+    code, out, err = run(
+        TEMPO, ["execute", *on, "--type", "Greeting", "-t", task_queue, "-w", greeted, "-i", '"Ada"'], environment
+    )
+    assert (code, err) == (0, "") and '"Hello, Ada!"' in out.split("Results:")[1]
+    code, out, _ = run(
+        APP, ["execute", *on, "--type", "Greeting", "-t", task_queue, "-i", '"Bo"', "-o", "json"], environment
+    )
+    assert code == 0 and json.loads(out)["result"] == "Hello, Bo!"
+    assert same_answer(["result", *on, "-w", greeted], environment)[0] == 0
+    assert same_answer(["result", *on, "-w", greeted, "-o", "json"], environment)[0] == 0
+    for query in ("", f"WorkflowId = '{greeted}'", "WorkflowType = 'Greeting' GROUP BY ExecutionStatus"):
+        for output in ("text", "json"):
+            assert same_answer(["count", *on, "-q", query, "-o", output], environment)[0] == 0
+    assert same_answer(["count", *on, "-q", "NoSuchField = 1"], environment)[0] == 1
+
+    waiting = f"waiting-{uuid.uuid4().hex[:8]}"
+    assert run(TEMPO, ["start", *on, "--type", "Waiter", "-t", task_queue, "-w", waiting], environment)[0] == 0
+    assert (
+        same_answer(["query", *on, "-w", waiting, "--name", "count", "--reject-condition", "not_open"], environment)[1]
+        == "0\n"
+    )
+    code, out, _ = same_answer(["stack", *on, "-w", waiting], environment)
+    assert code == 0 and out.strip()
+    # Stopping: each CLI stops a workflow of its own, with the same words.
+    stopped = {}
+    for program in (TEMPO, APP):
+        ids = [f"stop-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+        for workflow_id in ids:
+            assert (
+                run(program, ["start", *on, "--type", "Waiter", "-t", task_queue, "-w", workflow_id], environment)[0]
+                == 0
+            )
+        answers = [
+            run(program, ["terminate", *on, "-w", ids[0]], environment),
+            run(program, ["cancel", *on, "-w", ids[1], "--reason", "no longer wanted"], environment),
+            run(program, ["terminate", *on, "-w", ids[0]], environment),  # closed already: an error
+        ]
+        stopped[program[-2]] = [(c, o, e.replace(ids[0], "A").replace(ids[1], "B")) for c, o, e in answers]
+        assert [c for c, _, _ in answers] == [0, 0, 1]
+    assert stopped[TEMPO[-2]] == stopped[APP[-2]]
+
+
 def test_plain_command_lines_do_not_load_typer(server_address: str, tmp_path: Path) -> None:
     out, code, modules = run_reporting(["workflow", "list", "--address", server_address, "-o", "json"], env(tmp_path))
     assert code == 0 and isinstance(json.loads(out), list)
@@ -112,7 +160,11 @@ def test_plain_command_lines_do_not_load_typer(server_address: str, tmp_path: Pa
         ["describe", "-w"],
         ["signal", "--name", "x"],
         ["query", "-w", "a"],
+        ["query", "-w", "a", "--name", "n", "--reject-condition", "never"],
         ["start", "--type", "T"],
+        ["terminate"],
+        ["cancel", "-w", "a", "--yes"],
+        ["count", "extra"],
     ],
 )
 def test_other_command_lines_get_the_apps_answer(args: list[str], tmp_path: Path) -> None:
