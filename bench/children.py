@@ -107,6 +107,7 @@ class Workload:
 
         await asyncio.gather(*(limited(-1 - i) for i in range(WARM_UP)))
         server_cpu = _server_cpu_s(spec["server_pid"])
+        own_cpu = _usage()["cpu_s"]
         began = time.perf_counter()
         ok = await asyncio.gather(*(limited(i) for i in range(spec["workflows"])))
         elapsed = time.perf_counter() - began
@@ -117,6 +118,8 @@ class Workload:
             "seconds": elapsed,
             "rate": completed / elapsed,
             "server_cpu_ms_per_workflow": 1000 * (_server_cpu_s(spec["server_pid"]) - server_cpu) / max(1, completed),
+            # This process is the load: the client and the worker, all their threads.
+            "load_cpu_ms_per_workflow": 1000 * (_usage()["cpu_s"] - own_cpu) / max(1, completed),
         }
         latencies = [await self.batches(f"one-{i}", 1, 1) for i in range(spec["latency_runs"])]
         measured = [s for s in latencies if s is not None]

@@ -174,6 +174,17 @@ def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
             )
             if cpu.target:
                 cpu.met = at_most(cpu.ratio, 0.1)
+            # What the load itself costs: with 2 cores, a load that needs more than a core per
+            # workflow/s the server can give bounds the throughput, whatever the server does.
+            report.add(
+                Figure(
+                    section,
+                    f"load generator CPU per workflow {label}, {who} (client and worker, one process)",
+                    "ms",
+                    value(mode, "tempo", sdk, "throughput", "load_cpu_ms_per_workflow"),
+                    value(mode, "real", sdk, "throughput", "load_cpu_ms_per_workflow"),
+                )
+            )
     for sdk, who in (("official", "official SDK"), ("ours", "our sdk")):
         report.add(
             Figure(

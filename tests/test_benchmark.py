@@ -61,6 +61,7 @@ def test_the_benchmark_runs_every_section_at_a_tiny_size(tmp_path: Path) -> None
     workloads = {key: value for key, value in document["raw"].items() if key.startswith("workload/")}
     assert len(workloads) == 8
     assert all(value["failures"] == 0 and value["throughput"]["completed"] > 0 for value in workloads.values())
+    assert all(value["throughput"]["load_cpu_ms_per_workflow"] > 0 for value in workloads.values())
 
     table = table_file.read_text()
     assert table.startswith(document["context"])
