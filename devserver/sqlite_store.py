@@ -25,6 +25,7 @@ import fcntl
 import itertools
 import json
 import logging
+import operator
 import os
 import re
 import sqlite3
@@ -114,10 +115,6 @@ def parse_pragmas(values: list[str]) -> list[tuple[str, str]]:
             raise StoreError(f"invalid --sqlite-pragma {value!r}: expected KEY=VALUE, e.g. synchronous=NORMAL")
         pairs.append((match.group(1), match.group(2)))
     return pairs
-
-
-def _run_of(row: tuple[str, str, str, int, bytes]) -> tuple[str, str, str]:
-    return row[0], row[1], row[2]
 
 
 def _framed_event(blob: bytes) -> bytes:
@@ -288,7 +285,8 @@ class SqliteStore(MemoryStore):
         )
         # One run's events at a time, framed as the `History` message they make up: parsed in
         # one call, and a closed run's kept sealed from these very bytes.
-        for (namespace, workflow_id, run_id), rows in itertools.groupby(db.execute(query), key=_run_of):
+        by_run = operator.itemgetter(0, 1, 2)
+        for (namespace, workflow_id, run_id), rows in itertools.groupby(db.execute(query), key=by_run):
             key = RunKey(namespace, workflow_id, run_id)
             blobs = [row[4] for row in rows]
             try:

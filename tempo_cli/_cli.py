@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from tempo_cli._connection import Connection, resolve_connection
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 T = TypeVar("T")
-P = ParamSpec("P")
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 DEFAULT_NAMESPACE = "default"

@@ -188,3 +188,15 @@ def test_plain_options_are_read_as_the_app_reads_them() -> None:
     assert plain_command(["show", "-w", "a", "--follow=yes"]) is None
     assert plain_command(["-w=a", "show"]) is None
     assert plain_command(["update", "describe"]) is None
+
+
+def test_the_plain_start_options_are_the_apps() -> None:
+    # The fast path hands `_commands.start` an object with StartOptions' fields, by name.
+    from dataclasses import fields
+
+    from tempo_cli._fast_commands import _PlainStartOptions
+    from tempo_cli.workflow import StartOptions
+
+    assert [(f.name, f.default) for f in fields(_PlainStartOptions)] == [
+        (f.name, f.default) for f in fields(StartOptions)
+    ]
