@@ -126,7 +126,9 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
     if isinstance(clock, SkippingClock):
         clock.holds = engine.outstanding_work
         # Time never goes backwards, even past a crash that lost the kept virtual time.
-        clock.catch_up(max((_last_event_time(store, state) for state in loaded.states), default=0.0))
+        last_times = [_last_event_time(store, state) for state in loaded.states]
+        last_times += [rest.info.close_time.ToNanoseconds() / 1e9 for rest in loaded.at_rest]
+        clock.catch_up(max(last_times, default=0.0))
     await engine.restore(loaded)
     for name in ["default", *config.namespaces]:
         if name not in engine.namespaces.namespaces:

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
 from devserver import transfers, validation
 from devserver.clock import Cancellable, Clock
-from devserver.core import children, closing, queries, time_skipping, workflow_tasks
+from devserver.core import children, closing, describe, queries, time_skipping, workflow_tasks
 from devserver.core import limits as core_limits
 from devserver.core import timers as core_timers
 from devserver.core.changes import (
@@ -50,11 +51,13 @@ from devserver.errors import (
     Unavailable,
     WorkflowNotFound,
 )
+from devserver.list_filter import VisibilityRecord
 from devserver.matching import Matching
 from devserver.metrics import Metrics
 from devserver.namespaces import NamespaceRegistry
-from devserver.store import HistoryStore, Loaded, RunWrite
-from devserver.visibility import VisibilityIndex, record_of
+from devserver.run_table import RunTable
+from devserver.store import AtRest, HistoryStore, Loaded, RunWrite
+from devserver.visibility import VisibilityIndex, record_of, record_of_info
 from devserver.waiters import Waiters
 
 log = logging.getLogger("tempo.engine")
@@ -81,18 +84,6 @@ class EngineConfig:
     max_skips_per_session: int = time_skipping.DEFAULT_MAX_SESSION_SKIP_COUNT
 
 
-@dataclass
-class WorkflowChain:
-    """Every run of one workflow id in one namespace; the last is the current one."""
-
-    runs: dict[str, MutableState] = field(default_factory=dict)
-    request_ids: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def current(self) -> MutableState:
-        return next(reversed(self.runs.values()))
-
-
 class Engine:
     def __init__(
         self,
@@ -108,8 +99,9 @@ class Engine:
         self.visibility = visibility
         self.config = config or EngineConfig()
         self.matching = Matching()
-        self.chains: dict[tuple[str, str], WorkflowChain] = {}
-        self.runs: dict[RunKey, MutableState] = {}
+        # Every run, by key and by workflow id; closed runs at rest are read from the store.
+        self.runs = RunTable(store.load_run if store.keeps_closed_runs else None)
+        self.chains = self.runs.chains
         # Armed deadlines per run; a closed run's are cancelled (a year-long timeout of a run
         # that closed must not hold memory until its deadline).
         # Each with its deadline in the run's time (ahead of the wall clock when it skips time).
@@ -216,6 +208,7 @@ class Engine:
                 # start request id, as on the real server).
                 self._register(new_state, new_state.start_request_id)
             self._apply(state, ch)
+            self.runs.settle(state)
             self._schedule_transfers(ch.transfers)
             if ch.closed:
                 # A closed run may owe its parent a report and its children their close policy.
@@ -343,22 +336,27 @@ class Engine:
                     self.matching.add(QueryTaskRef(ref.run, state.task_queue, False, ref.query_id))
 
     def _register(self, state: MutableState, request_id: str = "") -> None:
-        chain = self.chains.setdefault((state.key.namespace, state.key.workflow_id), WorkflowChain())
-        chain.runs[state.key.run_id] = state
-        if request_id:
-            chain.request_ids[request_id] = state.key.run_id
-        self.runs[state.key] = state
+        self.runs.add(state, request_id)
 
     async def forget_run(self, state: MutableState) -> None:
         """Remove a closed run from the engine, visibility and the store (DeleteWorkflowExecution)."""
-        chain = self.chains[(state.key.namespace, state.key.workflow_id)]
-        del chain.runs[state.key.run_id]
-        chain.request_ids = {r: run for r, run in chain.request_ids.items() if run != state.key.run_id}
-        if not chain.runs:
-            del self.chains[(state.key.namespace, state.key.workflow_id)]
-        del self.runs[state.key]
+        self.runs.remove(state.key)
         self.visibility.delete(state.key.namespace, state.key.run_id)
         await self.store.delete(state.key)
+
+    def execution_info(self, key: RunKey) -> workflow_pb.WorkflowExecutionInfo | None:
+        """What ListWorkflowExecutions shows of a run; a run at rest's comes from the store as
+        it was when the run came to rest (its state is not read)."""
+        state = self.runs.in_memory(key)
+        if state is not None:
+            return describe.execution_info(state)
+        if key not in self.runs:
+            return None
+        info = self.store.closed_info(key)
+        if info is None:
+            state = self.runs.get(key)
+            return None if state is None else describe.execution_info(state)
+        return info
 
     async def restore(self, loaded: Loaded) -> None:
         """Take over what a store held: namespaces, runs, and every pending task and deadline."""
@@ -368,21 +366,33 @@ class Engine:
             self.namespaces.namespaces.setdefault(namespace.name, namespace)
             for name, value_type in namespace.search_attributes.items():
                 self.visibility.declare_search_attribute(name, value_type)
-        for state in sorted(loaded.states, key=lambda s: (s.start_time, s.key.run_id)):
-            if not state.running:
-                closing.share_fixed_messages(state)
-            self._register(state, state.start_request_id)
-            self.visibility.upsert(record_of(state))
+        # Runs join their chains in start order (a chain's last run is its current one).
+        arrivals: list[tuple[tuple[float, str], MutableState | AtRest]] = [
+            ((state.start_time, state.key.run_id), state) for state in loaded.states
+        ]
+        arrivals += [((rest.start_time, rest.key.run_id), rest) for rest in loaded.at_rest]
+        arrivals.sort(key=lambda arrival: arrival[0])
+        records: list[VisibilityRecord] = []
+        for _, arrival in arrivals:
+            if isinstance(arrival, AtRest):
+                self.runs.add_at_rest(arrival.key, arrival.start_request_id)
+                records.append(record_of_info(arrival.key, arrival.info))
+                continue
+            if not arrival.running:
+                closing.share_fixed_messages(arrival)
+            self._register(arrival, arrival.start_request_id)
+            records.append(record_of(arrival))
+        self.visibility.upsert_many(records)
         advance_task_ids(loaded.max_task_id)
         recovered: list[tuple[MutableState, Changes]] = []
-        for state in list(self.runs.values()):
+        for state in self.runs.live():
             if state.running:
                 ch = Changes(self.clock.now() + time_skipping.offset(state))
                 recover(state, ch)
                 recovered.append((state, ch))
         # One transaction for all runs: a restart with many workflows stays fast.
         await self._write(recovered)
-        for state in list(self.runs.values()):
+        for state in self.runs.live():
             self._schedule_transfers(children.pending_transfers(state))
 
     # ---- timers -------------------------------------------------------------------
@@ -434,7 +444,7 @@ class Engine:
         not yet answered, queries, deadlines and cross-run work being carried out. An activity
         backing off or paused waits for time, so it does not count."""
         work = self._firing + len(self._query_waiters) + len(self._transfers_in_flight)
-        for state in self.runs.values():
+        for state in self.runs.live():
             if state.running:
                 work += state.workflow_task is not None
                 work += sum(activity.state in _WORKING_ACTIVITY for activity in state.activities.values())
@@ -492,7 +502,7 @@ class Engine:
         await self._history_waiters.wait(key, timeout)
 
     def running_states(self) -> Iterable[MutableState]:
-        return [state for state in self.runs.values() if state.running]
+        return [state for state in self.runs.live() if state.running]
 
     # ---- shutdown ----------------------------------------------------------------------
 

@@ -64,7 +64,8 @@ class NamespaceOps:
             raise FailedPrecondition("unable to delete system namespace")
         for part in contents:
             part.forget_namespace(namespace.name)
-        for state in [s for key, s in self.engine.runs.items() if key.namespace == namespace.name]:
+        for key in self.engine.runs.keys_in(namespace.name):
+            state = self.engine.runs.state(key)
             if state.running:
                 await self.engine.change(
                     state, lambda run, ch: closing.terminate(run, ch, "Delete namespace", None, "")

@@ -138,11 +138,11 @@ class ReadOps:
 
     def _info_for(self, record: VisibilityRecord) -> workflow_pb.WorkflowExecutionInfo:
 
-        state = self.engine.runs.get(RunKey(record.namespace, record.workflow_id, record.run_id))
-        if state is None:
+        found = self.engine.execution_info(RunKey(record.namespace, record.workflow_id, record.run_id))
+        if found is None:
             info = workflow_pb.WorkflowExecutionInfo(status=record.status, task_queue=record.task_queue)  # type: ignore[arg-type]
             info.execution.workflow_id = record.workflow_id
             info.execution.run_id = record.run_id
             info.type.name = record.workflow_type
             return info
-        return describe.execution_info(state)
+        return found

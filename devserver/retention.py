@@ -64,12 +64,14 @@ class RetentionReaper:
         """(namespace, execution) of every closed run whose retention has passed."""
         now = self.engine.clock.now()
         found: list[tuple[str, common.WorkflowExecution]] = []
-        for key, state in list(self.engine.runs.items()):
-            if state.running or state.close_time is None:
+        # From visibility, which has every run's close time: closed runs at rest stay in the store.
+        for record in list(self.engine.visibility.all_records()):
+            if record.close_time is None:
                 continue
-            retention = self._retention(key.namespace)
-            if retention is not None and state.close_time + retention <= now:
-                found.append((key.namespace, common.WorkflowExecution(workflow_id=key.workflow_id, run_id=key.run_id)))
+            retention = self._retention(record.namespace)
+            if retention is not None and record.close_time.timestamp() + retention <= now:
+                execution = common.WorkflowExecution(workflow_id=record.workflow_id, run_id=record.run_id)
+                found.append((record.namespace, execution))
         return found
 
     async def sweep(self) -> int:

@@ -449,8 +449,7 @@ class Schedules:
 
 def _record(state: core.ScheduleState) -> VisibilityRecord:
     """A schedule as the List Filter sees it (the real server lists its scheduler workflow)."""
-    attributes = decode_search_attributes(state.search_attributes)
-    attributes["TemporalSchedulePaused"] = state.paused
+    attributes = {**decode_search_attributes(state.search_attributes), "TemporalSchedulePaused": state.paused}
     created = datetime.fromtimestamp(seconds_of_time(state.info.create_time), UTC)
     return VisibilityRecord(
         namespace=state.namespace,

@@ -4,7 +4,10 @@ Layout (schema version in `PRAGMA user_version`, migrated forward on open):
 
 - `namespaces`: one row per namespace (its NamespaceInfo and NamespaceConfig protos).
 - `executions`: one row per run, its mutable-state snapshot (`devserver.core.snapshot`).
-  Pending tasks, timers, retries and the visibility record are all derived from it.
+  Pending tasks, timers, retries and the visibility record are all derived from it. A closed
+  run at rest (`devserver.run_table`) also has its execution info (`closed_info`, what a
+  list shows of it): start-up reads only that, and its state and history are read when asked.
+- `counters`: `max_task_id`, the highest task id of any stored event (new events go above it).
 - `history`: one row per event, the serialized HistoryEvent proto.
 - `schedules`: one row per schedule, its state (`devserver.core.schedules.dump`, JSON).
 - `batch_jobs`: one row per batch job, its state (`devserver.core.batch.dump`, JSON).
@@ -13,7 +16,9 @@ Commits from concurrent requests are queued and written by one writer task in a
 single transaction per batch, so durability costs one fsync per batch, not per
 request. The connection lives in one thread of its own: a batch is written there in one
 call (one hop between the loop and the thread per batch, not per statement), and the
-start-up read too. Reads are served from an in-memory copy of the histories loaded at start.
+start-up read too. Running runs' histories are read into memory at start and reads are
+served from there; closed runs' histories are read from the file by a second connection,
+in the event loop's thread (the file is in WAL mode: a read never waits for the writer).
 A second server on the same file is refused by an exclusive lock on `FILE.lock`.
 """
 
@@ -29,25 +34,29 @@ import operator
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
+from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
-from devserver.core import snapshot
+from devserver.core import describe, snapshot
 from devserver.core.changes import RunKey
+from devserver.core.mutable_state import MutableState
 from devserver.errors import Unavailable
 from devserver.namespaces import Namespace
-from devserver.store import Loaded, MemoryStore, RunWrite, StoreError
+from devserver.run_table import at_rest
+from devserver.store import AtRest, Loaded, MemoryStore, RunWrite, StoreError
 
 log = logging.getLogger("tempo.sqlite")
 
 _T = TypeVar("_T")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Each entry upgrades the schema from version i to i + 1.
 MIGRATIONS: list[str] = [
@@ -96,6 +105,17 @@ MIGRATIONS: list[str] = [
         UNIQUE (namespace, job_id)
     );
     """,
+    # 5: closed runs at rest keep their execution info (start-up reads no snapshot of theirs), the
+    # request id a run was started with, and the highest task id (start-up reads no history).
+    # Rows written before are put at rest by the first start that reads them (_put_to_rest).
+    """
+    ALTER TABLE executions ADD COLUMN closed_info BLOB;
+    ALTER TABLE executions ADD COLUMN start_request_id TEXT NOT NULL DEFAULT '';
+    CREATE TABLE counters (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    """,
 ]
 
 _PRAGMA = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=([A-Za-z0-9_\-]+)$")
@@ -128,6 +148,22 @@ def _framed_event(blob: bytes) -> bytes:
     return bytes(prefix) + blob
 
 
+def _key_row(key: RunKey) -> tuple[str, str, str]:
+    return (key.namespace, key.workflow_id, key.run_id)
+
+
+def _closed_info(state: MutableState) -> bytes:
+    return describe.execution_info(state).SerializeToString()
+
+
+def _info(blob: bytes) -> workflow_pb.WorkflowExecutionInfo:
+    return workflow_pb.WorkflowExecutionInfo.FromString(blob)
+
+
+# A history row's run: (namespace, workflow id, run id).
+_RUN = operator.itemgetter(0, 1, 2)
+
+
 def _damaged_event(blobs: list[bytes]) -> str:
     """Which of a run's events (in order) does not parse or is out of place, for the message."""
     for event_id, blob in enumerate(blobs, start=1):
@@ -144,6 +180,8 @@ class _Pending:
     writes: list[RunWrite] = field(default_factory=list)
     # Snapshots taken at commit time, so later changes to a state are not mixed in.
     blobs: list[bytes] = field(default_factory=list)
+    # Per write: the run's execution info if it is at rest after it, else None.
+    infos: list[bytes | None] = field(default_factory=list)
     namespace: Namespace | None = None
     deleted: RunKey | None = None
     deleted_namespace: str | None = None
@@ -155,7 +193,10 @@ class _Pending:
 
 
 class SqliteStore(MemoryStore):
-    """The memory store's reads, with every write made durable in SQLite first."""
+    """The memory store's reads of running runs, with every write made durable in SQLite first;
+    closed runs are read from the file."""
+
+    keeps_closed_runs = True
 
     def __init__(
         self, path: str, pragmas: list[tuple[str, str]] | None = None, on_fatal: Callable[[str], None] | None = None
@@ -165,6 +206,8 @@ class SqliteStore(MemoryStore):
         self.pragmas = pragmas or []
         self.on_fatal = on_fatal
         self._db: sqlite3.Connection | None = None
+        # Reads of closed runs, in the event loop's thread.
+        self._reader: sqlite3.Connection | None = None
         # The one thread that uses the connection (sqlite3 objects stay in their thread).
         self._thread: ThreadPoolExecutor | None = None
         self._lock_fd: int | None = None
@@ -194,6 +237,12 @@ class SqliteStore(MemoryStore):
         except StoreError:
             await self._close_and_remove(beside)
             raise
+        try:
+            self._reader = sqlite3.connect(self.path, isolation_level=None)
+            self._reader.execute("PRAGMA query_only=1")
+        except sqlite3.Error as exc:
+            await self._close_and_remove(beside)
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         self._writer = asyncio.create_task(self._write_loop())
         return loaded
 
@@ -268,42 +317,152 @@ class SqliteStore(MemoryStore):
                 loaded.namespaces.append(Namespace(info, config, json.loads(attributes)))
             except Exception as exc:  # a damaged row: refuse the file rather than guess
                 raise StoreError(f"cannot read namespace {name!r} stored in {self.path}: {_one_line(exc)}") from exc
-        for workflow_id, run_id, blob in db.execute("SELECT workflow_id, run_id, state FROM executions"):
+        states: list[MutableState] = []
+        query = "SELECT workflow_id, run_id, state FROM executions WHERE closed_info IS NULL"
+        for workflow_id, run_id, blob in db.execute(query):
             try:
-                loaded.states.append(snapshot.load(blob))
+                states.append(snapshot.load(blob))
             except Exception as exc:
                 raise StoreError(
                     f"cannot read workflow {workflow_id!r} run {run_id} stored in {self.path}: {_one_line(exc)}"
                 ) from exc
+        query = (
+            "SELECT namespace, workflow_id, run_id, closed_info, start_request_id FROM executions "
+            "WHERE closed_info IS NOT NULL"
+        )
+        for namespace, workflow_id, run_id, info, request_id in db.execute(query):
+            try:
+                # One namespace string for all its runs, not one per row.
+                resting = AtRest(RunKey(sys.intern(namespace), workflow_id, run_id), _info(info), request_id)
+            except Exception as exc:
+                raise StoreError(
+                    f"cannot read workflow {workflow_id!r} run {run_id} stored in {self.path}: {_one_line(exc)}"
+                ) from exc
+            loaded.at_rest.append(resting)
         for (state,) in db.execute("SELECT state FROM schedules"):
             loaded.schedules.append(state)
         for (state,) in db.execute("SELECT state FROM batch_jobs ORDER BY seq"):
             loaded.batch_jobs.append(state)
+        counter = db.execute("SELECT value FROM counters WHERE name = 'max_task_id'").fetchone()
+        loaded.max_task_id = self._highest_task_id() if counter is None else counter[0]
+        to_rest: list[MutableState] = []
+        for state in states:
+            if at_rest(state):
+                # Closed before this file had runs at rest (schema 5), or came to rest without a
+                # commit (a query that timed out): put to rest below.
+                to_rest.append(state)
+            else:
+                loaded.states.append(state)
+                last = self._read_history(state.key)
+                if last is not None:
+                    loaded.max_task_id = max(loaded.max_task_id, last.task_id)
+        # Written last: a file refused above is left as it was.
+        if counter is None:
+            db.execute("INSERT INTO counters (name, value) VALUES ('max_task_id', ?)", (loaded.max_task_id,))
+        if to_rest:
+            self._put_to_rest(to_rest)
+            loaded.at_rest += [
+                AtRest(state.key, describe.execution_info(state), state.start_request_id) for state in to_rest
+            ]
+        return loaded
+
+    def _read_history(self, key: RunKey) -> history.HistoryEvent | None:
+        """Read a run's stored events into memory; its last event (None if it has none)."""
+        assert self._db is not None
+        query = "SELECT event FROM history WHERE namespace = ? AND workflow_id = ? AND run_id = ? ORDER BY event_id"
+        blobs = [blob for (blob,) in self._db.execute(query, (key.namespace, key.workflow_id, key.run_id))]
+        if not blobs:
+            return None
+        try:
+            # Framed as the `History` message they make up: parsed in one call.
+            return self.load_history(key, b"".join(_framed_event(blob) for blob in blobs))
+        except Exception as exc:
+            raise StoreError(
+                f"cannot read event {_damaged_event(blobs)} of workflow {key.workflow_id!r} run {key.run_id} "
+                f"stored in {self.path}: {_one_line(exc)}"
+            ) from exc
+
+    def _highest_task_id(self) -> int:
+        """The highest task id of any stored event, from the events (a file from before schema 5)."""
+        assert self._db is not None
         query = (
-            "SELECT namespace, workflow_id, run_id, event_id, event FROM history "
+            "SELECT namespace, workflow_id, run_id, event FROM history "
             "ORDER BY namespace, workflow_id, run_id, event_id"
         )
-        # One run's events at a time, framed as the `History` message they make up: parsed in
-        # one call, and a closed run's kept sealed from these very bytes.
-        by_run = operator.itemgetter(0, 1, 2)
-        for (namespace, workflow_id, run_id), rows in itertools.groupby(db.execute(query), key=by_run):
-            key = RunKey(namespace, workflow_id, run_id)
-            blobs = [row[4] for row in rows]
+        highest = 0
+        for (_, workflow_id, run_id), rows in itertools.groupby(self._db.execute(query), key=_RUN):
+            *_, last = rows
             try:
-                last = self.load_history(key, b"".join(_framed_event(blob) for blob in blobs))
+                highest = max(highest, history.HistoryEvent.FromString(last[3]).task_id)
             except Exception as exc:
                 raise StoreError(
-                    f"cannot read event {_damaged_event(blobs)} of workflow {workflow_id!r} run {run_id} stored in "
-                    f"{self.path}: {_one_line(exc)}"
+                    f"cannot read the last event of workflow {workflow_id!r} run {run_id} stored in {self.path}: "
+                    f"{_one_line(exc)}"
                 ) from exc
-            if last is not None:
-                loaded.max_task_id = max(loaded.max_task_id, last.task_id)
-        return loaded
+        return highest
+
+    def _put_to_rest(self, states: list[MutableState]) -> None:
+        assert self._db is not None
+        self._db.executemany(
+            "UPDATE executions SET closed_info = ?, start_request_id = ? "
+            "WHERE namespace = ? AND workflow_id = ? AND run_id = ?",
+            [(_closed_info(state), state.start_request_id, *_key_row(state.key)) for state in states],
+        )
+
+    # ---- reading closed runs -------------------------------------------------------------
+
+    def load_run(self, run: RunKey) -> MutableState | None:
+        row = self._read_one("SELECT state FROM executions", run)
+        return None if row is None else snapshot.load(row[0])
+
+    def closed_info(self, run: RunKey) -> workflow_pb.WorkflowExecutionInfo | None:
+        row = self._read_one("SELECT closed_info FROM executions", run)
+        return None if row is None or row[0] is None else _info(row[0])
+
+    def last_event_id(self, run: RunKey) -> int:
+        stored = self._histories.get(run)
+        if stored is not None:
+            return len(stored)
+        row = self._read_one("SELECT MAX(event_id) FROM history", run)
+        return 0 if row is None or row[0] is None else int(row[0])
+
+    def append(self, run: RunKey, events: list[history.HistoryEvent]) -> None:
+        if events and run not in self._histories:
+            # A new run, or a closed one written to again: the file already has these events
+            # (the commit wrote them first), so what goes before them is read from it.
+            first = events[0].event_id
+            earlier = [] if first == 1 else (self._closed_events(run) or [])
+            self._histories[run] = [event for event in earlier if event.event_id < first]
+            self._decoded.pop(run, None)
+        super().append(run, events)
+
+    def _seal_serialized(self, run: RunKey, count: int, data: bytes) -> None:
+        # A closed history is read from the file when asked for: nothing kept in memory.
+        self._decoded.pop(run, None)
+
+    def _closed_events(self, run: RunKey) -> list[history.HistoryEvent] | None:
+        if self._reader is None:
+            raise Unavailable("the database is closed")
+        query = "SELECT event FROM history WHERE namespace = ? AND workflow_id = ? AND run_id = ? ORDER BY event_id"
+        blobs = [blob for (blob,) in self._reader.execute(query, _key_row(run))]
+        if not blobs:
+            return None
+        return list(history.History.FromString(b"".join(_framed_event(blob) for blob in blobs)).events)
+
+    def _read_one(self, select: str, run: RunKey) -> tuple[Any, ...] | None:
+        if self._reader is None:
+            raise Unavailable("the database is closed")
+        row: tuple[Any, ...] | None = self._reader.execute(
+            select + " WHERE namespace = ? AND workflow_id = ? AND run_id = ?", _key_row(run)
+        ).fetchone()
+        return row
 
     # ---- writing ----------------------------------------------------------------------
 
     async def commit(self, writes: list[RunWrite]) -> None:
-        await self._submit(_Pending(writes=writes, blobs=[snapshot.dump(w.state) for w in writes]))
+        blobs = [snapshot.dump(write.state) for write in writes]
+        infos = [_closed_info(write.state) if at_rest(write.state) else None for write in writes]
+        await self._submit(_Pending(writes=writes, blobs=blobs, infos=infos))
         for write in writes:
             self.append(write.state.key, write.events)
 
@@ -413,13 +572,16 @@ class SqliteStore(MemoryStore):
             db.execute("DELETE FROM namespaces WHERE name = ?", (pending.deleted_namespace,))
             for table in ("executions", "history", "schedules", "batch_jobs"):
                 db.execute(f"DELETE FROM {table} WHERE namespace = ?", (pending.deleted_namespace,))
-        for write, blob in zip(pending.writes, pending.blobs, strict=True):
+        highest_task_id = 0
+        for write, blob, info in zip(pending.writes, pending.blobs, pending.infos, strict=True):
             key = write.state.key
             db.execute(
-                "INSERT OR REPLACE INTO executions (namespace, workflow_id, run_id, state) VALUES (?, ?, ?, ?)",
-                (key.namespace, key.workflow_id, key.run_id, blob),
+                "INSERT OR REPLACE INTO executions "
+                "(namespace, workflow_id, run_id, state, closed_info, start_request_id) VALUES (?, ?, ?, ?, ?, ?)",
+                (key.namespace, key.workflow_id, key.run_id, blob, info, write.state.start_request_id),
             )
             if write.events:
+                highest_task_id = max(highest_task_id, max(event.task_id for event in write.events))
                 db.executemany(
                     "INSERT INTO history (namespace, workflow_id, run_id, event_id, event) VALUES (?, ?, ?, ?, ?)",
                     [
@@ -427,6 +589,12 @@ class SqliteStore(MemoryStore):
                         for e in write.events
                     ],
                 )
+        if highest_task_id:
+            db.execute(
+                "INSERT INTO counters (name, value) VALUES ('max_task_id', ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+                (highest_task_id,),
+            )
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -435,6 +603,10 @@ class SqliteStore(MemoryStore):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
             self._writer = None
+        if self._reader is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._reader.close()
+            self._reader = None
         if self._db is not None:
             db = self._db
             with contextlib.suppress(sqlite3.Error):

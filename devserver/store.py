@@ -16,6 +16,7 @@ from typing import Protocol
 
 from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
 from devserver.core.changes import RunKey
 from devserver.core.mutable_state import MutableState
@@ -36,11 +37,28 @@ class RunWrite:
 
 
 @dataclass
+class AtRest:
+    """A closed run the store holds at rest: what start-up needs of it without its state."""
+
+    key: RunKey
+    # What ListWorkflowExecutions shows of it (core.describe.execution_info when it came to rest).
+    info: workflow_pb.WorkflowExecutionInfo
+    start_request_id: str
+
+    @property
+    def start_time(self) -> float:
+        return self.info.start_time.seconds + self.info.start_time.nanos / 1e9
+
+
+@dataclass
 class Loaded:
     """What a store held when the server started."""
 
     namespaces: list[Namespace] = field(default_factory=list)
+    # Runs whose state was read: every running run, and closed runs not at rest.
     states: list[MutableState] = field(default_factory=list)
+    # Closed runs at rest (devserver.run_table): their states stay in the store.
+    at_rest: list[AtRest] = field(default_factory=list)
     # Schedules as core.schedules.dump wrote them (JSON text).
     schedules: list[str] = field(default_factory=list)
     # Batch jobs as core.batch.dump wrote them (JSON text), oldest first.
@@ -50,6 +68,9 @@ class Loaded:
 
 
 class HistoryStore(Protocol):
+    # Whether closed runs at rest may leave memory: the store reads them back (`load_run`).
+    keeps_closed_runs: bool
+
     async def load(self) -> Loaded:
         """Everything stored, read once at start (before any commit)."""
         ...
@@ -80,6 +101,14 @@ class HistoryStore(Protocol):
 
     def last_event_id(self, run: RunKey) -> int: ...
 
+    def load_run(self, run: RunKey) -> MutableState | None:
+        """A closed run's state read back from the store (None where it keeps no closed runs)."""
+        ...
+
+    def closed_info(self, run: RunKey) -> workflow_pb.WorkflowExecutionInfo | None:
+        """A run at rest's execution info as stored when it came to rest, or None."""
+        ...
+
     async def delete(self, run: RunKey) -> None: ...
 
     async def close(self) -> None: ...
@@ -87,6 +116,8 @@ class HistoryStore(Protocol):
 
 class MemoryStore:
     """Histories in process memory; gone when the server stops."""
+
+    keeps_closed_runs = False
 
     def __init__(self) -> None:
         # Runs still writing their history: the events as objects.
@@ -159,21 +190,27 @@ class MemoryStore:
         stored = self._histories.get(run)
         if stored is not None:
             return stored
+        decoded = self._decoded.get(run)
+        if decoded is not None:
+            self._decoded.move_to_end(run)
+            return decoded
+        decoded = self._closed_events(run)
+        if decoded is None:
+            return []
+        self._decoded[run] = decoded
+        if len(self._decoded) > _DECODED_KEPT:
+            self._decoded.popitem(last=False)
+        return decoded
+
+    def _closed_events(self, run: RunKey) -> list[history.HistoryEvent] | None:
+        """A closed run's events, unsealed (None if there is no such history)."""
         sealed = self._sealed.get(run)
         if sealed is None:
-            return []
-        decoded = self._decoded.get(run)
-        if decoded is None:
-            assert self._zdict is not None
-            unpacker = zlib.decompressobj(zdict=self._zdict)
-            data = unpacker.decompress(sealed[1]) + unpacker.flush()
-            decoded = list(history.History.FromString(data).events)
-            self._decoded[run] = decoded
-            if len(self._decoded) > _DECODED_KEPT:
-                self._decoded.popitem(last=False)
-        else:
-            self._decoded.move_to_end(run)
-        return decoded
+            return None
+        assert self._zdict is not None
+        unpacker = zlib.decompressobj(zdict=self._zdict)
+        data = unpacker.decompress(sealed[1]) + unpacker.flush()
+        return list(history.History.FromString(data).events)
 
     async def save_namespace(self, namespace: Namespace) -> None:
         return None
@@ -201,6 +238,12 @@ class MemoryStore:
             return len(stored)
         sealed = self._sealed.get(run)
         return 0 if sealed is None else sealed[0]
+
+    def load_run(self, run: RunKey) -> MutableState | None:
+        return None
+
+    def closed_info(self, run: RunKey) -> workflow_pb.WorkflowExecutionInfo | None:
+        return None
 
     async def delete(self, run: RunKey) -> None:
         self._histories.pop(run, None)

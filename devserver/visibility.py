@@ -15,11 +15,14 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
+from devserver.core.changes import RunKey
 from devserver.core.mutable_state import MutableState
-from devserver.core.protos import clamp_epoch
+from devserver.core.protos import timestamp
 from devserver.list_filter import (
     EPOCH,
     FieldType,
@@ -38,6 +41,8 @@ NAMESPACE_DIVISION = "TemporalNamespaceDivision"
 
 def record_of(state: MutableState) -> VisibilityRecord:
     """What visibility shows of a run: its ids, type, queue, status, times and attributes."""
+    start_time = _datetime(timestamp(state.start_time))
+    backoff = state.first_wft_backoff
     return VisibilityRecord(
         namespace=state.key.namespace,
         workflow_id=state.key.workflow_id,
@@ -45,21 +50,65 @@ def record_of(state: MutableState) -> VisibilityRecord:
         workflow_type=state.workflow_type,
         task_queue=state.task_queue,
         status=state.visible_status,
-        start_time=_datetime(state.start_time),
-        execution_time=_datetime(state.start_time + state.first_wft_backoff),
-        close_time=_datetime(state.close_time) if state.close_time is not None else None,
+        start_time=start_time,
+        execution_time=_datetime(timestamp(state.start_time + backoff)) if backoff else start_time,
+        close_time=_datetime(timestamp(state.close_time)) if state.close_time is not None else None,
         history_length=state.next_event_id - 1,
         search_attributes=decode_search_attributes(state.search_attributes),
     )
 
 
-def _datetime(epoch: float) -> datetime:
-    # Clamped: a run may be given times past year 9999 (reliability helper, found by fuzzing).
-    return datetime.fromtimestamp(clamp_epoch(epoch), tz=UTC)
+def record_of_info(key: RunKey, info: workflow_pb.WorkflowExecutionInfo) -> VisibilityRecord:
+    """The record of a run known by its execution info (core.describe.execution_info): the
+    same as `record_of` its state, for a run at rest whose state stays in the store. Its
+    ids are the key's strings (not copies: 100,000 runs at rest make that count)."""
+    start_time = _datetime(info.start_time)
+    return VisibilityRecord(
+        namespace=key.namespace,
+        workflow_id=key.workflow_id,
+        run_id=key.run_id,
+        workflow_type=info.type.name,
+        task_queue=info.task_queue,
+        status=info.status,
+        start_time=start_time,
+        execution_time=start_time if info.execution_time == info.start_time else _datetime(info.execution_time),
+        close_time=_datetime(info.close_time) if info.HasField("close_time") else None,
+        history_length=info.history_length,
+        search_attributes=decode_search_attributes(info.search_attributes),
+    )
+
+
+def _datetime(time: Timestamp) -> datetime:
+    # From the timestamp a run's times are shown as, so a record made from a run's execution
+    # info (record_of_info) equals the one made from its state. core.protos.timestamp clamps
+    # (a run may be given times past year 9999: reliability helper, found by fuzzing).
+    return datetime.fromtimestamp(time.seconds + time.nanos / 1e9, tz=UTC)
 
 
 def decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, Any]:
-    """Search attribute payloads (json/plain) as Python values for visibility queries."""
+    """Search attribute payloads (json/plain) as Python values for visibility queries.
+
+    Runs with equal attributes share one decoded dict (most runs carry the same few, like
+    ``BuildIds``): a record's attributes are never changed in place, only replaced.
+    """
+    if not attributes.indexed_fields:
+        return {}
+    key = attributes.SerializeToString()
+    values = _decoded_attributes.get(key)
+    if values is None:
+        values = _decode_search_attributes(attributes)
+        if len(_decoded_attributes) >= _DECODED_ATTRIBUTES_KEPT:
+            _decoded_attributes.clear()
+        _decoded_attributes[key] = values
+    return values
+
+
+# Serialized SearchAttributes -> their decoded values, for the runs that share them.
+_decoded_attributes: dict[bytes, dict[str, Any]] = {}
+_DECODED_ATTRIBUTES_KEPT = 4096
+
+
+def _decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, payload in attributes.indexed_fields.items():
         try:
@@ -127,6 +176,22 @@ _INDEXED_FIELDS: dict[str, Callable[[VisibilityRecord], Hashable]] = {
 ``ExecutionStatus = 'Running'`` looks its runs up instead of reading every record."""
 
 
+# The runs with one value of an indexed field: a run id alone (most workflow ids have one run;
+# a set costs 200 bytes more), or a set of two or more.
+_Runs = str | set[str]
+
+
+def _index_add(index: dict[Hashable, _Runs], value: Hashable, run_id: str) -> None:
+    runs = index.get(value)
+    if runs is None:
+        index[value] = run_id
+    elif isinstance(runs, str):
+        if runs != run_id:
+            index[value] = {runs, run_id}
+    else:
+        runs.add(run_id)
+
+
 class _Namespace:
     """One namespace's records, in list order, with their indexes.
 
@@ -140,7 +205,7 @@ class _Namespace:
         self.records: dict[str, VisibilityRecord] = {}
         self.keys: dict[str, _SortKey] = {}
         self.order: list[_SortKey] = []
-        self.by_field: dict[str, dict[Hashable, set[str]]] = {name: {} for name in _INDEXED_FIELDS}
+        self.by_field: dict[str, dict[Hashable, _Runs]] = {name: {} for name in _INDEXED_FIELDS}
         self.attribute_kinds: dict[str, Counter[FieldType | None]] = {}
         self.divided: set[str] = set()  # runs in a namespace division (schedulers and such)
 
@@ -162,11 +227,39 @@ class _Namespace:
                 if old_value == value:
                     continue
                 self._unindex(name, old_value, run_id)
-            self.by_field[name].setdefault(value, set()).add(run_id)
+            _index_add(self.by_field[name], value, run_id)
         if old is None or old.search_attributes != record.search_attributes:
             if old is not None:
                 self._count_attributes(old, -1)
             self._count_attributes(record, 1)
+
+    def put_many(self, records: list[VisibilityRecord]) -> None:
+        """`put` each of many records new to the namespace, in one pass (a start-up with many
+        runs): one sort of the list order, and attributes counted once per shared dict."""
+        if any(record.run_id in self.records for record in records):
+            for record in records:
+                self.put(record)
+            return
+        keys = [_sort_key(record) for record in records]
+        for record, key in zip(records, keys, strict=True):
+            self.records[record.run_id] = record
+            self.keys[record.run_id] = key
+        self.order = sorted(self.order + keys)
+        by_field = self.by_field
+        for name, value_of in _INDEXED_FIELDS.items():
+            index = by_field[name]
+            for record in records:
+                _index_add(index, value_of(record), record.run_id)
+        # Records decoded from equal attributes share their dict (decode_search_attributes).
+        shared: dict[int, tuple[VisibilityRecord, int]] = {}
+        for record in records:
+            if record.search_attributes:
+                first, count = shared.get(id(record.search_attributes), (record, 0))
+                shared[id(record.search_attributes)] = (first, count + 1)
+        for first, count in shared.values():
+            self._count_attributes(first, count)
+        if any(NAMESPACE_DIVISION in first.search_attributes for first, _ in shared.values()):
+            self.divided.update(r.run_id for r in records if r.search_attributes.get(NAMESPACE_DIVISION) is not None)
 
     def remove(self, run_id: str) -> None:
         old = self.records.pop(run_id, None)
@@ -178,17 +271,25 @@ class _Namespace:
         self._count_attributes(old, -1)
 
     def _unindex(self, name: str, value: Hashable, run_id: str) -> None:
-        runs = self.by_field[name].get(value)
-        if runs is not None:
-            runs.discard(run_id)
-            if not runs:
-                del self.by_field[name][value]
+        index = self.by_field[name]
+        runs = index.get(value)
+        if runs is None:
+            return
+        if isinstance(runs, str):
+            if runs == run_id:
+                del index[value]
+            return
+        runs.discard(run_id)
+        if len(runs) == 1:
+            index[value] = next(iter(runs))
 
     def _count_attributes(self, record: VisibilityRecord, step: int) -> None:
         for name, value in record.search_attributes.items():
-            kinds = self.attribute_kinds.setdefault(name, Counter())
+            kinds = self.attribute_kinds.get(name)
+            if kinds is None:
+                kinds = self.attribute_kinds[name] = Counter()
             kinds[infer_type(value)] += step
-            if kinds.total() == 0:
+            if step < 0 and kinds.total() == 0:
                 del self.attribute_kinds[name]
         if record.search_attributes.get(NAMESPACE_DIVISION) is not None:
             (self.divided.add if step > 0 else self.divided.discard)(record.run_id)
@@ -202,7 +303,11 @@ class _Namespace:
                 continue
             runs: set[str] = set()
             for value in values:
-                runs |= index.get(value, set())
+                found_runs = index.get(value)
+                if isinstance(found_runs, str):
+                    runs.add(found_runs)
+                elif found_runs is not None:
+                    runs |= found_runs
             found = runs if found is None else found & runs
         return found
 
@@ -225,6 +330,17 @@ class VisibilityIndex:
     def declare_search_attribute(self, name: str, type_spec: str | int) -> None:
         """Declare a custom attribute's type ('Keyword', 'Int', ... or IndexedValueType number)."""
         self.search_attribute_types[name] = _type_from_spec(type_spec)
+
+    def upsert_many(self, records: list[VisibilityRecord]) -> None:
+        """`upsert` each record: in one pass per namespace (start-up)."""
+        by_namespace: dict[str, list[VisibilityRecord]] = {}
+        for record in records:
+            by_namespace.setdefault(record.namespace, []).append(record)
+        for name, group in by_namespace.items():
+            namespace = self._namespaces.get(name)
+            if namespace is None:
+                namespace = self._namespaces[name] = _Namespace()
+            namespace.put_many(group)
 
     def upsert(self, record: VisibilityRecord) -> None:
         """Insert or replace the record for (record.namespace, record.run_id)."""

@@ -44,10 +44,18 @@ class DurableOrder:
 
 @workflow.defn
 class Napper:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
     @workflow.run
     async def run(self, seconds: float) -> str:
+        self.seconds = seconds
         await workflow.sleep(seconds)
         return "rested"
+
+    @workflow.query
+    def nap_length(self) -> float:
+        return self.seconds
 
 
 @workflow.defn

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RetryConfig, RPCError
@@ -295,13 +296,20 @@ async def test_an_older_schema_is_migrated_forward_and_keeps_its_data(tmp_path: 
         conn.execute("ALTER TABLE namespaces_v1 RENAME TO namespaces")
         conn.execute("DROP TABLE schedules")
         conn.execute("DROP TABLE batch_jobs")
+        conn.execute("ALTER TABLE executions DROP COLUMN closed_info")
+        conn.execute("ALTER TABLE executions DROP COLUMN start_request_id")
+        conn.execute("DROP TABLE counters")
         conn.execute("PRAGMA user_version = 1")
+        old_task_ids = [HistoryEvent.FromString(row[0]).task_id for row in conn.execute("SELECT event FROM history")]
     assert "search_attributes" in MIGRATIONS[1] and "schedules" in MIGRATIONS[2] and "batch_jobs" in MIGRATIONS[3]
-    assert SCHEMA_VERSION == 4
+    assert "closed_info" in MIGRATIONS[4]
+    assert SCHEMA_VERSION == 5
     server = file_server(db, port).start()
     try:
         client = await Client.connect(server.address)
         assert await client.get_workflow_handle(f"old-{queue}").result() == "rested"
+        async with Worker(client, task_queue=queue, workflows=[Napper]):
+            await client.execute_workflow(Napper.run, 0.1, id=f"new-{queue}", task_queue=queue)
     finally:
         server.stop()
     with sqlite3.connect(db) as conn:
@@ -309,4 +317,13 @@ async def test_an_older_schema_is_migrated_forward_and_keeps_its_data(tmp_path: 
         columns = [row[1] for row in conn.execute("PRAGMA table_info(namespaces)")]
         assert "search_attributes" in columns
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"schedules", "batch_jobs"} <= tables
+        assert {"schedules", "batch_jobs", "counters"} <= tables
+        # The old closed run was put to rest (its execution info kept for start-up), and the new
+        # run's events have task ids above every old one.
+        at_rest = conn.execute("SELECT workflow_id FROM executions WHERE closed_info IS NOT NULL").fetchall()
+        assert {row[0] for row in at_rest} == {f"old-{queue}", f"new-{queue}"}
+        new_task_ids = [
+            HistoryEvent.FromString(row[0]).task_id
+            for row in conn.execute("SELECT event FROM history WHERE workflow_id = ?", (f"new-{queue}",))
+        ]
+        assert min(new_task_ids) > max(old_task_ids)

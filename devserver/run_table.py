@@ -1,0 +1,213 @@
+"""Every run the engine knows, by key and by workflow id, wherever its state lives.
+
+Running runs are objects in memory. A closed run that owes nothing more (no report to a
+parent, no close policy to apply, no query waiting for a worker) is *at rest*: with a store
+that keeps closed runs (`--db-filename`), the table lets go of its object and reads it
+back from the store when it is asked for, so a server holding 100,000 finished workflows
+keeps their visibility records in memory but not their states. The last closed runs read
+(or closed) are kept as objects a while: a workflow is usually read right after it closes.
+
+With the memory store nothing is at rest: closed runs stay objects, as before.
+
+`WorkflowChain` is one workflow id's runs in start order; its `runs` is a read-only view
+that goes through the table, so a chain costs its run ids, not its states.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+
+from devserver.core import children
+from devserver.core.changes import RunKey
+from devserver.core.mutable_state import MutableState
+
+# Closed runs at rest kept as objects after their last use, newest last.
+RECENT_AT_REST = 512
+
+
+def at_rest(state: MutableState) -> bool:
+    """A closed run nothing is owed to or by: the store may hold it alone."""
+    return not state.running and not state.legacy_queries and not children.pending_transfers(state)
+
+
+class WorkflowChain:
+    """Every run of one workflow id in one namespace, in start order; the last is the current one."""
+
+    __slots__ = ("_table", "namespace", "request_ids", "run_ids", "workflow_id")
+
+    def __init__(self, table: RunTable, namespace: str, workflow_id: str) -> None:
+        self._table = table
+        self.namespace = namespace
+        self.workflow_id = workflow_id
+        # Run ids in start order (a dict: ordered, and membership costs nothing).
+        self.run_ids: dict[str, None] = {}
+        # The request id each run was started with -> its run id (a retried start finds its run).
+        self.request_ids: dict[str, str] = {}
+
+    @property
+    def runs(self) -> Mapping[str, MutableState]:
+        return _ChainRuns(self)
+
+    @property
+    def current(self) -> MutableState:
+        return self._state(next(reversed(self.run_ids)))
+
+    def _state(self, run_id: str) -> MutableState:
+        return self._table.state(RunKey(self.namespace, self.workflow_id, run_id))
+
+
+class _ChainRuns(Mapping[str, MutableState]):
+    """A chain's runs by run id, in start order, read through the table."""
+
+    __slots__ = ("_chain",)
+
+    def __init__(self, chain: WorkflowChain) -> None:
+        self._chain = chain
+
+    def __getitem__(self, run_id: str) -> MutableState:
+        if run_id not in self._chain.run_ids:
+            raise KeyError(run_id)
+        return self._chain._state(run_id)
+
+    def __contains__(self, run_id: object) -> bool:
+        return run_id in self._chain.run_ids
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._chain.run_ids)
+
+    def __len__(self) -> int:
+        return len(self._chain.run_ids)
+
+
+class RunTable(Mapping[RunKey, MutableState]):
+    """The engine's runs: `table[key]`, `table.get(key)`, `key in table`, and the chains.
+
+    `load` reads a run at rest from the store (None: the store keeps no closed runs, so
+    none is ever at rest). Iterating the table visits every run, reading those at rest;
+    `live()` visits only the runs in memory, which is what loops over running work want.
+    """
+
+    def __init__(self, load: Callable[[RunKey], MutableState | None] | None = None) -> None:
+        self._load = load
+        self.chains: dict[tuple[str, str], WorkflowChain] = {}
+        # Running runs, and closed ones that are not at rest (or all of them without a store
+        # to rest in).
+        self._live: dict[RunKey, MutableState] = {}
+        # Closed runs at rest read or closed lately, oldest first.
+        self._recent: OrderedDict[RunKey, MutableState] = OrderedDict()
+        self._count = 0
+
+    @property
+    def keeps_closed_runs_out(self) -> bool:
+        return self._load is not None
+
+    # ---- reading ---------------------------------------------------------------------
+
+    def get(self, key: RunKey, default: MutableState | None = None) -> MutableState | None:  # type: ignore[override]
+        state = self._live.get(key)
+        if state is not None:
+            return state
+        state = self._recent.get(key)
+        if state is not None:
+            self._recent.move_to_end(key)
+            return state
+        if self._load is None or not self._registered(key):
+            return default
+        state = self._load(key)
+        if state is None:
+            return default
+        self._keep_recent(state)
+        return state
+
+    def __getitem__(self, key: RunKey) -> MutableState:
+        state = self.get(key)
+        if state is None:
+            raise KeyError(key)
+        return state
+
+    def state(self, key: RunKey) -> MutableState:
+        """A registered run's state; a run the store lost is an error of the store."""
+        state = self.get(key)
+        if state is None:
+            raise LookupError(f"run {key.run_id} of workflow {key.workflow_id!r} is missing from the store")
+        return state
+
+    def in_memory(self, key: RunKey) -> MutableState | None:
+        """The run's state if it is an object now (no store read)."""
+        state = self._live.get(key)
+        return state if state is not None else self._recent.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, RunKey) and self._registered(key)
+
+    def __iter__(self) -> Iterator[RunKey]:
+        for chain in list(self.chains.values()):
+            for run_id in list(chain.run_ids):
+                yield RunKey(chain.namespace, chain.workflow_id, run_id)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def live(self) -> list[MutableState]:
+        """The runs not at rest (every running run among them)."""
+        return list(self._live.values())
+
+    def keys_in(self, namespace: str) -> list[RunKey]:
+        return [key for key in self if key.namespace == namespace]
+
+    def _registered(self, key: RunKey) -> bool:
+        chain = self.chains.get((key.namespace, key.workflow_id))
+        return chain is not None and key.run_id in chain.run_ids
+
+    # ---- changing --------------------------------------------------------------------
+
+    def add(self, state: MutableState, request_id: str = "") -> None:
+        """Register a run (a new one, or one loaded at start) as an object."""
+        self._register(state.key, request_id)
+        self._recent.pop(state.key, None)
+        self._live[state.key] = state
+
+    def add_at_rest(self, key: RunKey, request_id: str = "") -> None:
+        """Register a closed run the store holds at rest (at start)."""
+        assert self._load is not None, "a run at rest needs a store to rest in"
+        self._register(key, request_id)
+
+    def settle(self, state: MutableState) -> None:
+        """After a committed change: a run that came to rest leaves memory (kept a while among
+        the recent ones); one that owes something again is kept as an object."""
+        key = state.key
+        if not self._registered(key):  # deleted meanwhile
+            return
+        if self._load is None or not at_rest(state):
+            self._recent.pop(key, None)
+            self._live[key] = state
+            return
+        self._live.pop(key, None)
+        self._keep_recent(state)
+
+    def remove(self, key: RunKey) -> None:
+        chain = self.chains[(key.namespace, key.workflow_id)]
+        del chain.run_ids[key.run_id]
+        chain.request_ids = {r: run for r, run in chain.request_ids.items() if run != key.run_id}
+        if not chain.run_ids:
+            del self.chains[(key.namespace, key.workflow_id)]
+        self._live.pop(key, None)
+        self._recent.pop(key, None)
+        self._count -= 1
+
+    def _register(self, key: RunKey, request_id: str) -> None:
+        chain = self.chains.get((key.namespace, key.workflow_id))
+        if chain is None:
+            chain = self.chains[(key.namespace, key.workflow_id)] = WorkflowChain(self, key.namespace, key.workflow_id)
+        if key.run_id not in chain.run_ids:
+            chain.run_ids[key.run_id] = None
+            self._count += 1
+        if request_id:
+            chain.request_ids[request_id] = key.run_id
+
+    def _keep_recent(self, state: MutableState) -> None:
+        self._recent[state.key] = state
+        self._recent.move_to_end(state.key)
+        while len(self._recent) > RECENT_AT_REST:
+            self._recent.popitem(last=False)
