@@ -55,7 +55,7 @@ from devserver.list_filter import VisibilityRecord
 from devserver.matching import Matching
 from devserver.metrics import Metrics
 from devserver.namespaces import NamespaceRegistry
-from devserver.run_table import RunTable
+from devserver.run_table import RunTable, at_rest
 from devserver.store import AtRest, HistoryStore, Loaded, RunWrite
 from devserver.visibility import VisibilityIndex, record_of, record_of_info
 from devserver.waiters import Waiters
@@ -100,7 +100,7 @@ class Engine:
         self.config = config or EngineConfig()
         self.matching = Matching()
         # Every run, by key and by workflow id; closed runs at rest are read from the store.
-        self.runs = RunTable(store.load_run if store.keeps_closed_runs else None)
+        self.runs = RunTable(store.load_run)
         self.chains = self.runs.chains
         # Armed deadlines per run; a closed run's are cancelled (a year-long timeout of a run
         # that closed must not hold memory until its deadline).
@@ -343,6 +343,13 @@ class Engine:
         self.runs.remove(state.key)
         self.visibility.delete(state.key.namespace, state.key.run_id)
         await self.store.delete(state.key)
+
+    def query_gone(self, state: MutableState) -> None:
+        """A query of the run ended (not a change of the run: nothing is committed); a closed
+        run whose last query it was comes to rest."""
+        if state.key in self.runs and at_rest(state):
+            self.store.rest(state)
+        self.runs.settle(state)
 
     def execution_info(self, key: RunKey) -> workflow_pb.WorkflowExecutionInfo | None:
         """What ListWorkflowExecutions shows of a run; a run at rest's comes from the store as

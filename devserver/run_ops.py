@@ -363,8 +363,7 @@ class RunOps:
             # Not a change of the run (queries are not history and nothing waits on them once
             # their caller is gone), so not through the door: no commit per query.
             queries.forget(state, query_id)
-            # A closed run may come to rest again (run_table) with its last query gone.
-            self.engine.runs.settle(state)
+            self.engine.query_gone(state)
         if answer.error is not None:
             raise QueryFailed(answer.error)
         response = wsv1.QueryWorkflowResponse()

@@ -1,13 +1,12 @@
 """Every run the engine knows, by key and by workflow id, wherever its state lives.
 
 Running runs are objects in memory. A closed run that owes nothing more (no report to a
-parent, no close policy to apply, no query waiting for a worker) is *at rest*: with a store
-that keeps closed runs (`--db-filename`), the table lets go of its object and reads it
-back from the store when it is asked for, so a server holding 100,000 finished workflows
-keeps their visibility records in memory but not their states. The last closed runs read
-(or closed) are kept as objects a while: a workflow is usually read right after it closes.
-
-With the memory store nothing is at rest: closed runs stay objects, as before.
+parent, no close policy to apply, no query waiting for a worker) is *at rest*: the table
+lets go of its object and reads it back from the store when it is asked for. The SQLite
+store (`--db-filename`) keeps it in the file, so a server holding 100,000 finished workflows
+keeps their visibility records in memory but not their states; the memory store keeps it
+as compressed bytes. The last closed runs read (or closed) are kept as objects a while: a
+workflow is usually read right after it closes.
 
 `WorkflowChain` is one workflow id's runs in start order; its `runs` is a read-only view
 that goes through the table, so a chain costs its run ids, not its states.
@@ -83,24 +82,18 @@ class _ChainRuns(Mapping[str, MutableState]):
 class RunTable(Mapping[RunKey, MutableState]):
     """The engine's runs: `table[key]`, `table.get(key)`, `key in table`, and the chains.
 
-    `load` reads a run at rest from the store (None: the store keeps no closed runs, so
-    none is ever at rest). Iterating the table visits every run, reading those at rest;
+    `load` reads a run at rest back from the store. Iterating the table visits every run, reading those at rest;
     `live()` visits only the runs in memory, which is what loops over running work want.
     """
 
-    def __init__(self, load: Callable[[RunKey], MutableState | None] | None = None) -> None:
+    def __init__(self, load: Callable[[RunKey], MutableState | None]) -> None:
         self._load = load
         self.chains: dict[tuple[str, str], WorkflowChain] = {}
-        # Running runs, and closed ones that are not at rest (or all of them without a store
-        # to rest in).
+        # Running runs, and closed ones that are not at rest.
         self._live: dict[RunKey, MutableState] = {}
         # Closed runs at rest read or closed lately, oldest first.
         self._recent: OrderedDict[RunKey, MutableState] = OrderedDict()
         self._count = 0
-
-    @property
-    def keeps_closed_runs_out(self) -> bool:
-        return self._load is not None
 
     # ---- reading ---------------------------------------------------------------------
 
@@ -112,7 +105,7 @@ class RunTable(Mapping[RunKey, MutableState]):
         if state is not None:
             self._recent.move_to_end(key)
             return state
-        if self._load is None or not self._registered(key):
+        if not self._registered(key):
             return default
         state = self._load(key)
         if state is None:
@@ -170,7 +163,6 @@ class RunTable(Mapping[RunKey, MutableState]):
 
     def add_at_rest(self, key: RunKey, request_id: str = "") -> None:
         """Register a closed run the store holds at rest (at start)."""
-        assert self._load is not None, "a run at rest needs a store to rest in"
         self._register(key, request_id)
 
     def settle(self, state: MutableState) -> None:
@@ -179,7 +171,7 @@ class RunTable(Mapping[RunKey, MutableState]):
         key = state.key
         if not self._registered(key):  # deleted meanwhile
             return
-        if self._load is None or not at_rest(state):
+        if not at_rest(state):
             self._recent.pop(key, None)
             self._live[key] = state
             return

@@ -196,8 +196,6 @@ class SqliteStore(MemoryStore):
     """The memory store's reads of running runs, with every write made durable in SQLite first;
     closed runs are read from the file."""
 
-    keeps_closed_runs = True
-
     def __init__(
         self, path: str, pragmas: list[tuple[str, str]] | None = None, on_fatal: Callable[[str], None] | None = None
     ) -> None:
@@ -410,6 +408,10 @@ class SqliteStore(MemoryStore):
         )
 
     # ---- reading closed runs -------------------------------------------------------------
+
+    def rest(self, state: MutableState) -> None:
+        # Its row holds its snapshot already (closed_info comes with its next commit or start).
+        return None
 
     def load_run(self, run: RunKey) -> MutableState | None:
         row = self._read_one("SELECT state FROM executions", run)

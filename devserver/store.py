@@ -18,9 +18,11 @@ from temporalio.api.enums.v1 import event_type_pb2
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
+from devserver.core import describe, snapshot
 from devserver.core.changes import RunKey
 from devserver.core.mutable_state import MutableState
 from devserver.namespaces import Namespace
+from devserver.run_table import at_rest
 
 
 class StoreError(Exception):
@@ -68,9 +70,6 @@ class Loaded:
 
 
 class HistoryStore(Protocol):
-    # Whether closed runs at rest may leave memory: the store reads them back (`load_run`).
-    keeps_closed_runs: bool
-
     async def load(self) -> Loaded:
         """Everything stored, read once at start (before any commit)."""
         ...
@@ -102,11 +101,15 @@ class HistoryStore(Protocol):
     def last_event_id(self, run: RunKey) -> int: ...
 
     def load_run(self, run: RunKey) -> MutableState | None:
-        """A closed run's state read back from the store (None where it keeps no closed runs)."""
+        """A run at rest's state read back from the store (None if the store has no such run)."""
         ...
 
     def closed_info(self, run: RunKey) -> workflow_pb.WorkflowExecutionInfo | None:
         """A run at rest's execution info as stored when it came to rest, or None."""
+        ...
+
+    def rest(self, state: MutableState) -> None:
+        """Keep a run that came to rest without a change (its last query gone) to be read back."""
         ...
 
     async def delete(self, run: RunKey) -> None: ...
@@ -114,21 +117,48 @@ class HistoryStore(Protocol):
     async def close(self) -> None: ...
 
 
-class MemoryStore:
-    """Histories in process memory; gone when the server stops."""
+class _Packer:
+    """zlib with a dictionary taken from the first thing packed: small records of one kind
+    (histories, snapshots) share most of their bytes (field tags, type and queue names)."""
 
-    keeps_closed_runs = False
+    __slots__ = ("_zdict",)
+
+    def __init__(self) -> None:
+        self._zdict: bytes | None = None
+
+    def pack(self, data: bytes) -> bytes:
+        if self._zdict is None:
+            self._zdict = data[-_ZDICT_BYTES:]
+        packer = zlib.compressobj(level=6, zdict=self._zdict)
+        return packer.compress(data) + packer.flush()
+
+    def unpack(self, data: bytes) -> bytes:
+        assert self._zdict is not None
+        unpacker = zlib.decompressobj(zdict=self._zdict)
+        return unpacker.decompress(data) + unpacker.flush()
+
+
+class MemoryStore:
+    """Histories in process memory; gone when the server stops.
+
+    Closed runs at rest (`devserver.run_table`) are kept here as bytes: their snapshot and
+    execution info compressed, so the engine lets their objects go. A closed run costs a few
+    hundred bytes instead of kilobytes of objects, and is rebuilt when read.
+    """
 
     def __init__(self) -> None:
         # Runs still writing their history: the events as objects.
         self._histories: dict[RunKey, list[history.HistoryEvent]] = {}
         # Closed runs: their history compressed (nothing is appended after the closing event),
-        # and the number of events in it. A closed run is read rarely; it costs a few hundred
-        # bytes instead of kilobytes of event objects.
+        # and the number of events in it.
         self._sealed: dict[RunKey, tuple[int, bytes]] = {}
-        self._zdict: bytes | None = None
+        self._history_packer = _Packer()
         # The closed histories read lately, decoded (a history is read page by page).
         self._decoded: OrderedDict[RunKey, list[history.HistoryEvent]] = OrderedDict()
+        # Runs at rest: (snapshot, execution info), each packed.
+        self._at_rest: dict[RunKey, tuple[bytes, bytes]] = {}
+        self._snapshot_packer = _Packer()
+        self._info_packer = _Packer()
 
     async def load(self) -> Loaded:
         return Loaded()
@@ -136,6 +166,14 @@ class MemoryStore:
     async def commit(self, writes: list[RunWrite]) -> None:
         for write in writes:
             self.append(write.state.key, write.events)
+            if at_rest(write.state):
+                self.rest(write.state)
+            else:
+                self._at_rest.pop(write.state.key, None)
+
+    def rest(self, state: MutableState) -> None:
+        info = describe.execution_info(state).SerializeToString()
+        self._at_rest[state.key] = (self._snapshot_packer.pack(snapshot.dump(state)), self._info_packer.pack(info))
 
     def append(self, run: RunKey, events: list[history.HistoryEvent]) -> None:
         if not events:
@@ -171,12 +209,7 @@ class MemoryStore:
         del self._histories[run]
 
     def _seal_serialized(self, run: RunKey, count: int, data: bytes) -> None:
-        if self._zdict is None:
-            # The first closed history primes the compression of all the others: small
-            # histories share most of their bytes (field tags, types, task queue names).
-            self._zdict = data[-_ZDICT_BYTES:]
-        packer = zlib.compressobj(level=6, zdict=self._zdict)
-        self._sealed[run] = (count, packer.compress(data) + packer.flush())
+        self._sealed[run] = (count, self._history_packer.pack(data))
         self._decoded.pop(run, None)
 
     def _unseal(self, run: RunKey) -> list[history.HistoryEvent]:
@@ -207,16 +240,13 @@ class MemoryStore:
         sealed = self._sealed.get(run)
         if sealed is None:
             return None
-        assert self._zdict is not None
-        unpacker = zlib.decompressobj(zdict=self._zdict)
-        data = unpacker.decompress(sealed[1]) + unpacker.flush()
-        return list(history.History.FromString(data).events)
+        return list(history.History.FromString(self._history_packer.unpack(sealed[1])).events)
 
     async def save_namespace(self, namespace: Namespace) -> None:
         return None
 
     async def delete_namespace(self, name: str) -> None:
-        for runs in (self._histories, self._sealed, self._decoded):
+        for runs in (self._histories, self._sealed, self._decoded, self._at_rest):
             for run in [run for run in runs if run.namespace == name]:
                 del runs[run]
 
@@ -240,12 +270,17 @@ class MemoryStore:
         return 0 if sealed is None else sealed[0]
 
     def load_run(self, run: RunKey) -> MutableState | None:
-        return None
+        packed = self._at_rest.get(run)
+        return None if packed is None else snapshot.load(self._snapshot_packer.unpack(packed[0]))
 
     def closed_info(self, run: RunKey) -> workflow_pb.WorkflowExecutionInfo | None:
-        return None
+        packed = self._at_rest.get(run)
+        if packed is None:
+            return None
+        return workflow_pb.WorkflowExecutionInfo.FromString(self._info_packer.unpack(packed[1]))
 
     async def delete(self, run: RunKey) -> None:
+        self._at_rest.pop(run, None)
         self._histories.pop(run, None)
         self._sealed.pop(run, None)
         self._decoded.pop(run, None)

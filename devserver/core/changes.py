@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from devserver.core.mutable_state import MutableState, UpdateInfo
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunKey:
+    # Slots: one key per run for as long as the run is kept (100,000 closed runs, say).
     namespace: str
     workflow_id: str
     run_id: str

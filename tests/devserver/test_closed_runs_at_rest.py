@@ -1,22 +1,27 @@
-"""Closed runs at rest with --db-filename (devserver/run_table.py): a restarted server keeps
-only their visibility records in memory and reads the rest from the file when asked, and a
-user sees exactly what they saw before the restart."""
+"""Closed runs at rest (devserver/run_table.py): with --db-filename a restarted server keeps
+only their visibility records in memory and reads the rest from the file when asked; in
+memory they are kept as compressed bytes once they leave the recent ones. Either way a user
+sees exactly what they saw while they were objects."""
 
 from __future__ import annotations
 
 import uuid
 from pathlib import Path
 
+import pytest
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType, WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from devserver import run_table
 from devserver.app import ServerConfig, open_engine
 from devserver.core.changes import RunKey
 from devserver.sqlite_store import SqliteStore
 from tests.devserver.durable_app import Courier, Dispatcher, Napper
 from tests.devserver.file_servers import file_server
+from tests.inprocess import devserver_in_process
 from tests.servers import free_port
 
 
@@ -68,7 +73,7 @@ async def test_closed_runs_read_from_the_file_look_as_before_the_restart(tmp_pat
             reset = await client.workflow_service.reset_workflow_execution(
                 wsv1.ResetWorkflowExecutionRequest(
                     namespace="default",
-                    workflow_execution={"workflow_id": nappers[1]},
+                    workflow_execution=WorkflowExecution(workflow_id=nappers[1]),
                     workflow_task_finish_event_id=3,
                     request_id=str(uuid.uuid4()),
                     reason="again",
@@ -76,7 +81,9 @@ async def test_closed_runs_read_from_the_file_look_as_before_the_restart(tmp_pat
             )
             assert await client.get_workflow_handle(nappers[1], run_id=reset.run_id).result() == "rested"
         await client.workflow_service.delete_workflow_execution(
-            wsv1.DeleteWorkflowExecutionRequest(namespace="default", workflow_execution={"workflow_id": nappers[2]})
+            wsv1.DeleteWorkflowExecutionRequest(
+                namespace="default", workflow_execution=WorkflowExecution(workflow_id=nappers[2])
+            )
         )
         listed = await client.workflow_service.list_workflow_executions(
             wsv1.ListWorkflowExecutionsRequest(namespace="default", query=f"WorkflowId = '{nappers[2]}'")
@@ -105,3 +112,27 @@ async def test_closed_runs_read_from_the_file_look_as_before_the_restart(tmp_pat
 def before_run_id(seen: dict[str, object], workflow_id: str) -> str:
     description = seen[f"describe {workflow_id}"]
     return description.workflow_execution_info.execution.run_id  # type: ignore[attr-defined]
+
+
+async def test_in_memory_closed_runs_leave_memory_and_read_back_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Keep 2 recent closed runs as objects instead of 512: the others are bytes at once.
+    monkeypatch.setattr(run_table, "RECENT_AT_REST", 2)
+    queue = f"rest-mem-{uuid.uuid4().hex[:8]}"
+    nappers = [f"{queue}-nap-{i}" for i in range(5)]
+    async with devserver_in_process() as server:
+        client = await Client.connect(f"127.0.0.1:{server.port}")
+        async with Worker(client, task_queue=queue, workflows=[Napper]):
+            await client.execute_workflow(Napper.run, 0.0, id=nappers[0], task_queue=queue)
+            first = await _seen(client, queue, nappers[:1])  # while it is an object
+            for workflow_id in nappers[1:]:
+                await client.execute_workflow(Napper.run, 0.0, id=workflow_id, task_queue=queue)
+            key = RunKey("default", nappers[0], before_run_id(first, nappers[0]))
+            assert server.engine.runs.in_memory(key) is None, "the first run left memory"
+            assert not any(state.key.workflow_id in nappers for state in server.engine.runs.live())
+            # Listed from its kept execution info, described and fetched from its kept bytes.
+            now = await _seen(client, queue, nappers[:1])
+            listed = now.pop("list")
+            assert [info.execution.workflow_id for info in listed] == nappers[::-1]  # type: ignore[attr-defined]
+            assert listed[-1] == first.pop("list")[0]  # type: ignore[index]
+            assert now == first
+            assert await client.get_workflow_handle(nappers[0]).query(Napper.nap_length) == 0.0
