@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 from temporalio.api.common.v1 import Payload
 
 from sdk._client_types import QueryRejectCondition
-from sdk._options import StartWorkflowOptions
 
 if TYPE_CHECKING:
     from sdk._client_handle import WorkflowHandle
-    from sdk._client_types import WorkflowDescription, WorkflowExecution
-    from sdk._client_update import WithStartWorkflowOperation, WorkflowUpdateHandle, WorkflowUpdateStage
+    from sdk._client_types import WorkflowDescription, WorkflowExecution, WorkflowUpdateStage
+    from sdk._client_update import WithStartWorkflowOperation, WorkflowUpdateHandle
+    from sdk._options import StartWorkflowOptions
 
 
 @dataclass

@@ -219,6 +219,17 @@ def _fields(info: WorkflowExecutionInfoProto, converter: DataConverter) -> dict[
     }
 
 
+class WorkflowUpdateStage(enum.IntEnum):
+    """How far an update has got (the server's UpdateWorkflowExecutionLifecycleStage)."""
+
+    ADMITTED = 1
+    """The server has it; no worker has seen it yet."""
+    ACCEPTED = 2
+    """The workflow's validator (if any) took it; the handler is running."""
+    COMPLETED = 3
+    """The handler returned or raised, or the validator refused it."""
+
+
 class QueryRejectCondition(enum.IntEnum):
     """When the server refuses a query instead of asking the workflow. Values match the proto enum."""
 
