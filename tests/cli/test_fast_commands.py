@@ -194,9 +194,9 @@ def test_the_plain_start_options_are_the_apps() -> None:
     # The fast path hands `_commands.start` an object with StartOptions' fields, by name.
     from dataclasses import fields
 
-    from tempo_cli._fast_commands import _PlainStartOptions
+    from tempo_cli._start_request import PlainStartOptions
     from tempo_cli.workflow import StartOptions
 
-    assert [(f.name, f.default) for f in fields(_PlainStartOptions)] == [
+    assert [(f.name, f.default) for f in fields(PlainStartOptions)] == [
         (f.name, f.default) for f in fields(StartOptions)
     ]
