@@ -31,7 +31,7 @@ from sdk._client_interceptor import (
     TerminateWorkflowInput,
 )
 from sdk._client_rpc import Connection
-from sdk._client_types import HistoryPage, QueryRejectCondition, WorkflowDescription, WorkflowUpdateStage
+from sdk._client_types import QueryRejectCondition, WorkflowDescription, WorkflowUpdateStage
 from sdk.converter import DataConverter
 from sdk.exceptions import (
     CancelledError,
@@ -46,6 +46,7 @@ from sdk.exceptions import (
 if TYPE_CHECKING:
     # Loaded by the methods that use them: a handle that only describes, signals or waits
     # (the `tempo` CLI) need not load updates or the replayable history.
+    from sdk._client_pages import HistoryPage
     from sdk._client_update import WorkflowUpdateHandle
     from sdk._workflow_history import WorkflowHistory
     from sdk.client import Client
@@ -482,6 +483,8 @@ class WorkflowHandle:
         Returns:
             The events and the token of what follows.
         """
+        from sdk._client_pages import HistoryPage
+
         seconds = timeout.total_seconds() if timeout else (_LONG_POLL_TIMEOUT if wait_new_event else None)
         response = await self._history_page(
             self.run_id, next_page_token, wait=wait_new_event, close_only=False, page_size=page_size, timeout=seconds

@@ -49,20 +49,13 @@ from sdk._client_interceptor import (
 )
 from sdk._client_rpc import Connection
 from sdk._client_types import (
-    HistoryPage,
-    NamespaceDescription,
     QueryRejectCondition,
     RetryPolicy,
-    TaskQueueDescription,
-    TaskQueuePoller,
-    WorkflowCount,
-    WorkflowCountGroup,
     WorkflowDescription,
     WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy,
-    WorkflowPage,
     WorkflowStatus,
     WorkflowUpdateStage,
     to_duration,
@@ -72,9 +65,18 @@ from sdk.converter import DataConverter
 
 # Loaded when first named (module `__getattr__` below) or used: a client that lists,
 # describes, signals or queries (the `tempo` CLI) does not load the modules of async
-# activity handles, updates, replayable histories and start options.
+# activity handles, updates, replayable histories, start options and browsing's answers.
 if TYPE_CHECKING:
     from sdk._client_activity import AsyncActivityCancelledError, AsyncActivityHandle, AsyncActivityIDReference
+    from sdk._client_pages import (
+        HistoryPage,
+        NamespaceDescription,
+        TaskQueueDescription,
+        TaskQueuePoller,
+        WorkflowCount,
+        WorkflowCountGroup,
+        WorkflowPage,
+    )
     from sdk._client_update import WithStartWorkflowOperation, WorkflowUpdateHandle
     from sdk._options import StartWorkflowKeywords, StartWorkflowOptions
     from sdk._workflow_history import WorkflowHistory
@@ -83,6 +85,13 @@ _LAZY = {
     "AsyncActivityCancelledError": "sdk._client_activity",
     "AsyncActivityHandle": "sdk._client_activity",
     "AsyncActivityIDReference": "sdk._client_activity",
+    "HistoryPage": "sdk._client_pages",
+    "NamespaceDescription": "sdk._client_pages",
+    "TaskQueueDescription": "sdk._client_pages",
+    "TaskQueuePoller": "sdk._client_pages",
+    "WorkflowCount": "sdk._client_pages",
+    "WorkflowCountGroup": "sdk._client_pages",
+    "WorkflowPage": "sdk._client_pages",
     "WithStartWorkflowOperation": "sdk._client_update",
     "WorkflowUpdateHandle": "sdk._client_update",
     "StartWorkflowKeywords": "sdk._options",
