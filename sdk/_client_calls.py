@@ -31,9 +31,6 @@ from sdk._client_interceptor import (
     OutboundInterceptor,
     QueryWorkflowInput,
     SignalWorkflowInput,
-    StartWorkflowInput,
-    StartWorkflowUpdateInput,
-    StartWorkflowUpdateWithStartInput,
     TerminateWorkflowInput,
     header_of,
 )
@@ -42,6 +39,7 @@ from sdk.exceptions import WorkflowQueryRejectedError
 
 if TYPE_CHECKING:
     from sdk._client_handle import WorkflowHandle
+    from sdk._client_start_inputs import StartWorkflowInput, StartWorkflowUpdateInput, StartWorkflowUpdateWithStartInput
     from sdk._client_update import WorkflowUpdateHandle
     from sdk.client import Client
 

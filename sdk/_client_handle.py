@@ -27,7 +27,6 @@ from sdk._client_interceptor import (
     DescribeWorkflowInput,
     QueryWorkflowInput,
     SignalWorkflowInput,
-    StartWorkflowUpdateInput,
     TerminateWorkflowInput,
 )
 from sdk._client_rpc import Connection
@@ -248,6 +247,8 @@ class WorkflowHandle:
             WorkflowUpdateFailedError: The validator refused the update (it completed at once).
             WorkflowNotFoundError: No such workflow, or it is closed.
         """
+        from sdk._client_start_inputs import StartWorkflowUpdateInput
+
         if wait_for_stage not in (WorkflowUpdateStage.ACCEPTED, WorkflowUpdateStage.COMPLETED):
             raise ValueError("wait_for_stage must be ACCEPTED or COMPLETED")
         handle = await self.client._calls.start_workflow_update(

@@ -40,12 +40,7 @@ from sdk._client_interceptor import (
     OutboundInterceptor,
     QueryWorkflowInput,
     SignalWorkflowInput,
-    StartWorkflowInput,
-    StartWorkflowUpdateInput,
-    StartWorkflowUpdateWithStartInput,
     TerminateWorkflowInput,
-    UpdateWithStartStartWorkflowInput,
-    UpdateWithStartUpdateWorkflowInput,
 )
 from sdk._client_rpc import Connection
 from sdk._client_types import (
@@ -65,7 +60,8 @@ from sdk.converter import DataConverter
 
 # Loaded when first named (module `__getattr__` below) or used: a client that lists,
 # describes, signals or queries (the `tempo` CLI) does not load the modules of async
-# activity handles, updates, replayable histories, start options and browsing's answers.
+# activity handles, updates, replayable histories, start options, the inputs of starts and
+# browsing's answers.
 if TYPE_CHECKING:
     from sdk._client_activity import AsyncActivityCancelledError, AsyncActivityHandle, AsyncActivityIDReference
     from sdk._client_pages import (
@@ -76,6 +72,13 @@ if TYPE_CHECKING:
         WorkflowCount,
         WorkflowCountGroup,
         WorkflowPage,
+    )
+    from sdk._client_start_inputs import (
+        StartWorkflowInput,
+        StartWorkflowUpdateInput,
+        StartWorkflowUpdateWithStartInput,
+        UpdateWithStartStartWorkflowInput,
+        UpdateWithStartUpdateWorkflowInput,
     )
     from sdk._client_update import WithStartWorkflowOperation, WorkflowUpdateHandle
     from sdk._options import StartWorkflowKeywords, StartWorkflowOptions
@@ -92,6 +95,11 @@ _LAZY = {
     "WorkflowCount": "sdk._client_pages",
     "WorkflowCountGroup": "sdk._client_pages",
     "WorkflowPage": "sdk._client_pages",
+    "StartWorkflowInput": "sdk._client_start_inputs",
+    "StartWorkflowUpdateInput": "sdk._client_start_inputs",
+    "StartWorkflowUpdateWithStartInput": "sdk._client_start_inputs",
+    "UpdateWithStartStartWorkflowInput": "sdk._client_start_inputs",
+    "UpdateWithStartUpdateWorkflowInput": "sdk._client_start_inputs",
     "WithStartWorkflowOperation": "sdk._client_update",
     "WorkflowUpdateHandle": "sdk._client_update",
     "StartWorkflowKeywords": "sdk._options",
@@ -366,6 +374,7 @@ class Client(BrowseCalls):
                 policy refuses a new one).
             RPCError: The server refused the request.
         """
+        from sdk._client_start_inputs import StartWorkflowInput
         from sdk._options import StartWorkflowOptions
 
         start = StartWorkflowOptions(id=id, task_queue=task_queue, **options)
@@ -479,6 +488,12 @@ class Client(BrowseCalls):
             WorkflowAlreadyStartedError: The workflow runs and the conflict policy is ``FAIL``.
             ValueError: The operation was used before, or a bad ``wait_for_stage``.
         """
+        from sdk._client_start_inputs import (
+            StartWorkflowUpdateWithStartInput,
+            UpdateWithStartStartWorkflowInput,
+            UpdateWithStartUpdateWorkflowInput,
+        )
+
         if wait_for_stage not in (WorkflowUpdateStage.ACCEPTED, WorkflowUpdateStage.COMPLETED):
             raise ValueError("wait_for_stage must be ACCEPTED or COMPLETED")
         operation = start_workflow_operation
