@@ -8,6 +8,7 @@ documented for users.
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from temporalio.api.enums.v1 import NamespaceState, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -19,14 +20,11 @@ from temporalio.api.workflowservice.v1 import (
 )
 
 from sdk._client_rpc import Connection
-from sdk._client_types import (
-    NamespaceDescription,
-    TaskQueueDescription,
-    WorkflowCount,
-    WorkflowExecution,
-    WorkflowPage,
-)
+from sdk._client_types import WorkflowExecution
 from sdk.converter import DataConverter
+
+if TYPE_CHECKING:  # each method imports the class it answers: see sdk/_client_pages.py
+    from sdk._client_pages import NamespaceDescription, TaskQueueDescription, WorkflowCount, WorkflowPage
 
 _TASK_QUEUE_KINDS = {
     "workflow": TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
@@ -61,6 +59,8 @@ class BrowseCalls:
         Raises:
             RPCError: The query is invalid (``INVALID_ARGUMENT``, with the server's reason).
         """
+        from sdk._client_pages import WorkflowPage
+
         response = await self._conn.call(
             self._conn.service.ListWorkflowExecutions,
             ListWorkflowExecutionsRequest(
@@ -87,6 +87,8 @@ class BrowseCalls:
         Raises:
             RPCError: The query is invalid (``INVALID_ARGUMENT``, with the server's reason).
         """
+        from sdk._client_pages import WorkflowCount
+
         response = await self._conn.call(
             self._conn.service.CountWorkflowExecutions,
             CountWorkflowExecutionsRequest(namespace=self.namespace, query=query),
@@ -95,6 +97,8 @@ class BrowseCalls:
 
     async def list_namespaces(self) -> list[NamespaceDescription]:
         """Every namespace of the server, all pages joined."""
+        from sdk._client_pages import NamespaceDescription
+
         namespaces: list[NamespaceDescription] = []
         token = b""
         while True:
@@ -127,6 +131,8 @@ class BrowseCalls:
         Raises:
             ValueError: ``kind`` is neither ``"workflow"`` nor ``"activity"``.
         """
+        from sdk._client_pages import TaskQueueDescription
+
         if kind not in _TASK_QUEUE_KINDS:
             raise ValueError(f"kind must be 'workflow' or 'activity', not {kind!r}")
         response = await self._conn.call(

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import datetime
-import uuid
+import inspect
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,23 +21,16 @@ from temporalio.api.workflowservice.v1 import (
     ResetWorkflowExecutionRequest,
 )
 
+from sdk._client_calls import request_id
 from sdk._client_interceptor import (
     CancelWorkflowInput,
     DescribeWorkflowInput,
     QueryWorkflowInput,
     SignalWorkflowInput,
-    StartWorkflowUpdateInput,
     TerminateWorkflowInput,
 )
 from sdk._client_rpc import Connection
-from sdk._client_types import HistoryPage, QueryRejectCondition, WorkflowDescription
-from sdk._client_update import (
-    WorkflowUpdateHandle,
-    WorkflowUpdateStage,
-    result_type_of,
-    update_arguments,
-)
-from sdk._workflow_history import WorkflowHistory
+from sdk._client_types import QueryRejectCondition, WorkflowDescription, WorkflowUpdateStage
 from sdk.converter import DataConverter
 from sdk.exceptions import (
     CancelledError,
@@ -50,6 +43,11 @@ from sdk.exceptions import (
 )
 
 if TYPE_CHECKING:
+    # Loaded by the methods that use them: a handle that only describes, signals or waits
+    # (the `tempo` CLI) need not load updates or the replayable history.
+    from sdk._client_pages import HistoryPage
+    from sdk._client_update import WorkflowUpdateHandle
+    from sdk._workflow_history import WorkflowHistory
     from sdk.client import Client
 
 # Servers answer a long poll with an empty page after about 20 s; stay well above that.
@@ -70,6 +68,22 @@ def name_of(target: NameOrFunction) -> str:
     if not isinstance(name, str) or not name:
         raise TypeError(f"expected a name or a decorated function, got {target!r}")
     return name
+
+
+def result_type_of(target: Any, result_type: Any) -> Any:
+    """``result_type`` if given, else the return annotation of a workflow, query or update method."""
+    if result_type is not None or isinstance(target, str) or not callable(target):
+        return result_type
+    try:
+        return inspect.get_annotations(target, eval_str=True).get("return")
+    except Exception:  # an annotation that does not resolve: decode as plain JSON
+        return None
+
+
+def update_arguments(positional: Sequence[Any], as_list: Sequence[Any] | None) -> list[Any]:
+    if positional and as_list is not None:
+        raise ValueError("give the update's arguments positionally or as args=, not both")
+    return list(as_list if as_list is not None else positional)
 
 
 class WorkflowHandle:
@@ -233,6 +247,8 @@ class WorkflowHandle:
             WorkflowUpdateFailedError: The validator refused the update (it completed at once).
             WorkflowNotFoundError: No such workflow, or it is closed.
         """
+        from sdk._client_start_inputs import StartWorkflowUpdateInput
+
         if wait_for_stage not in (WorkflowUpdateStage.ACCEPTED, WorkflowUpdateStage.COMPLETED):
             raise ValueError("wait_for_stage must be ACCEPTED or COMPLETED")
         handle = await self.client._calls.start_workflow_update(
@@ -262,6 +278,8 @@ class WorkflowHandle:
             workflow_run_id: The run it went to; defaults to this handle's run (or the latest).
             result_type: Type to decode the answer into.
         """
+        from sdk._client_update import WorkflowUpdateHandle
+
         return WorkflowUpdateHandle(
             self.client, id, self.id, workflow_run_id=workflow_run_id or self.run_id or "", result_type=result_type
         )
@@ -396,7 +414,7 @@ class WorkflowHandle:
                 workflow_execution=self._execution(),
                 reason=reason,
                 workflow_task_finish_event_id=workflow_task_finish_event_id,
-                request_id=str(uuid.uuid4()),
+                request_id=request_id(),
                 reset_reapply_exclude_types=excluded,
                 identity=self.client.identity,
             ),
@@ -410,6 +428,8 @@ class WorkflowHandle:
         ``to_json()`` of the answer is what a :class:`~sdk.worker.Replayer` (ours or the
         official SDK's) reads back, as ``temporal workflow show -o json`` writes it.
         """
+        from sdk._workflow_history import WorkflowHistory
+
         events = [event async for event in self.fetch_history_events()]
         return WorkflowHistory(self.id, events)
 
@@ -464,6 +484,8 @@ class WorkflowHandle:
         Returns:
             The events and the token of what follows.
         """
+        from sdk._client_pages import HistoryPage
+
         seconds = timeout.total_seconds() if timeout else (_LONG_POLL_TIMEOUT if wait_new_event else None)
         response = await self._history_page(
             self.run_id, next_page_token, wait=wait_new_event, close_only=False, page_size=page_size, timeout=seconds

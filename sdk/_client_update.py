@@ -9,9 +9,6 @@ update-with-start.
 from __future__ import annotations
 
 import asyncio
-import enum
-import inspect
-import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -26,7 +23,11 @@ from temporalio.api.workflowservice.v1 import (
     UpdateWorkflowExecutionRequest,
 )
 
-from sdk._client_types import WorkflowIdConflictPolicy
+# WorkflowUpdateStage lives with the plain types: a handle's defaults need it, this module
+# (loaded with the first update) need not be loaded for them.
+from sdk._client_calls import request_id
+from sdk._client_handle import result_type_of
+from sdk._client_types import WorkflowIdConflictPolicy, WorkflowUpdateStage
 from sdk._options import StartWorkflowOptions, WithStartKeywords
 from sdk.exceptions import RPCError, WorkflowUpdateFailedError
 
@@ -36,17 +37,6 @@ if TYPE_CHECKING:
 
 # Servers hold an update call for about a minute at most; stay above that, and ask again.
 _UPDATE_CALL_TIMEOUT = 75.0
-
-
-class WorkflowUpdateStage(enum.IntEnum):
-    """How far an update has got (the server's UpdateWorkflowExecutionLifecycleStage)."""
-
-    ADMITTED = 1
-    """The server has it; no worker has seen it yet."""
-    ACCEPTED = 2
-    """The workflow's validator (if any) took it; the handler is running."""
-    COMPLETED = 3
-    """The handler returned or raised, or the validator refused it."""
 
 
 class WorkflowUpdateHandle:
@@ -106,22 +96,6 @@ class WorkflowUpdateHandle:
             if response.HasField("outcome"):
                 self._outcome = response.outcome
         return self._outcome
-
-
-def update_arguments(positional: Sequence[Any], as_list: Sequence[Any] | None) -> list[Any]:
-    if positional and as_list is not None:
-        raise ValueError("give the update's arguments positionally or as args=, not both")
-    return list(as_list if as_list is not None else positional)
-
-
-def result_type_of(update: Any, result_type: Any) -> Any:
-    """``result_type`` if given, else the return annotation of an update method."""
-    if result_type is not None or isinstance(update, str) or not callable(update):
-        return result_type
-    try:
-        return inspect.get_annotations(update, eval_str=True).get("return")
-    except Exception:  # an annotation that does not resolve: decode as plain JSON
-        return None
 
 
 def decode_outcome(client: Client, outcome: Outcome, result_type: Any) -> Any:
@@ -232,7 +206,7 @@ class WithStartWorkflowOperation:
         self.args = list(args if args is not None else workflow_args)
         # One request id for every attempt of the call: a retry finds the run the first started.
         self.options = StartWorkflowOptions(
-            id=id, task_queue=task_queue, id_conflict_policy=id_conflict_policy, request_id=str(uuid.uuid4()), **options
+            id=id, task_queue=task_queue, id_conflict_policy=id_conflict_policy, request_id=request_id(), **options
         )
         self._used = False
         self._done = asyncio.Event()

@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Unpack
 
-from sdk._options import ChildWorkflowCancellationType, ChildWorkflowKeywords, ChildWorkflowOptions
+from sdk._workflow_options import ChildWorkflowCancellationType, ChildWorkflowKeywords, ChildWorkflowOptions
 
 if TYPE_CHECKING:
     from sdk.workflow import _Runtime

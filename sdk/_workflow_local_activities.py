@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sdk._client_types import RetryPolicy
-from sdk._options import ActivityCancellationType, _check_name, _check_type, check_timeout
+from sdk._options import _check_name, _check_type, check_timeout
+from sdk._workflow_options import ActivityCancellationType
 
 _NO_ARG: Any = object()
 """``arg`` not given (None is an argument)."""

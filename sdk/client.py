@@ -13,11 +13,11 @@ Example:
 from __future__ import annotations
 
 import datetime
+import importlib
 import os
 import socket
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from temporalio.api.common.v1 import Header, Memo, Payloads, SearchAttributes, WorkflowType
 from temporalio.api.sdk.v1 import UserMetadata
@@ -27,10 +27,10 @@ from temporalio.api.workflowservice.v1 import (
     StartWorkflowExecutionRequest,
 )
 
-from sdk._client_activity import AsyncActivityCancelledError, AsyncActivityHandle, AsyncActivityIDReference, reference
 from sdk._client_browse import BrowseCalls
 from sdk._client_calls import chain as calls_chain
-from sdk._client_handle import NameOrFunction, WorkflowHandle, name_of
+from sdk._client_calls import request_id
+from sdk._client_handle import NameOrFunction, WorkflowHandle, name_of, result_type_of, update_arguments
 from sdk._client_interceptor import (
     CancelWorkflowInput,
     CountWorkflowsInput,
@@ -40,43 +40,85 @@ from sdk._client_interceptor import (
     OutboundInterceptor,
     QueryWorkflowInput,
     SignalWorkflowInput,
-    StartWorkflowInput,
-    StartWorkflowUpdateInput,
-    StartWorkflowUpdateWithStartInput,
     TerminateWorkflowInput,
-    UpdateWithStartStartWorkflowInput,
-    UpdateWithStartUpdateWorkflowInput,
 )
 from sdk._client_rpc import Connection
 from sdk._client_types import (
-    HistoryPage,
-    NamespaceDescription,
     QueryRejectCondition,
     RetryPolicy,
-    TaskQueueDescription,
-    TaskQueuePoller,
-    WorkflowCount,
-    WorkflowCountGroup,
     WorkflowDescription,
     WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy,
-    WorkflowPage,
     WorkflowStatus,
+    WorkflowUpdateStage,
     to_duration,
 )
-from sdk._client_update import (
-    WithStartWorkflowOperation,
-    WorkflowUpdateHandle,
-    WorkflowUpdateStage,
-    result_type_of,
-    update_arguments,
-)
 from sdk._connect_options import KeepAliveConfig, RetryConfig, TLSConfig
-from sdk._options import StartWorkflowKeywords, StartWorkflowOptions
-from sdk._workflow_history import WorkflowHistory
 from sdk.converter import DataConverter
+
+# Loaded when first named (module `__getattr__` below) or used: a client that lists,
+# describes, signals or queries (the `tempo` CLI) does not load the modules of async
+# activity handles, updates, replayable histories, start options, the inputs of starts and
+# browsing's answers.
+if TYPE_CHECKING:
+    from sdk._client_activity import AsyncActivityCancelledError, AsyncActivityHandle, AsyncActivityIDReference
+    from sdk._client_pages import (
+        HistoryPage,
+        NamespaceDescription,
+        TaskQueueDescription,
+        TaskQueuePoller,
+        WorkflowCount,
+        WorkflowCountGroup,
+        WorkflowPage,
+    )
+    from sdk._client_start_inputs import (
+        StartWorkflowInput,
+        StartWorkflowUpdateInput,
+        StartWorkflowUpdateWithStartInput,
+        UpdateWithStartStartWorkflowInput,
+        UpdateWithStartUpdateWorkflowInput,
+    )
+    from sdk._client_update import WithStartWorkflowOperation, WorkflowUpdateHandle
+    from sdk._options import StartWorkflowKeywords, StartWorkflowOptions
+    from sdk._workflow_history import WorkflowHistory
+
+_LAZY = {
+    "AsyncActivityCancelledError": "sdk._client_activity",
+    "AsyncActivityHandle": "sdk._client_activity",
+    "AsyncActivityIDReference": "sdk._client_activity",
+    "HistoryPage": "sdk._client_pages",
+    "NamespaceDescription": "sdk._client_pages",
+    "TaskQueueDescription": "sdk._client_pages",
+    "TaskQueuePoller": "sdk._client_pages",
+    "WorkflowCount": "sdk._client_pages",
+    "WorkflowCountGroup": "sdk._client_pages",
+    "WorkflowPage": "sdk._client_pages",
+    "StartWorkflowInput": "sdk._client_start_inputs",
+    "StartWorkflowUpdateInput": "sdk._client_start_inputs",
+    "StartWorkflowUpdateWithStartInput": "sdk._client_start_inputs",
+    "UpdateWithStartStartWorkflowInput": "sdk._client_start_inputs",
+    "UpdateWithStartUpdateWorkflowInput": "sdk._client_start_inputs",
+    "WithStartWorkflowOperation": "sdk._client_update",
+    "WorkflowUpdateHandle": "sdk._client_update",
+    "StartWorkflowKeywords": "sdk._options",
+    "StartWorkflowOptions": "sdk._options",
+    "WorkflowHistory": "sdk._workflow_history",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value  # once: later lookups find it as any other name
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "AsyncActivityCancelledError",
@@ -332,6 +374,9 @@ class Client(BrowseCalls):
                 policy refuses a new one).
             RPCError: The server refused the request.
         """
+        from sdk._client_start_inputs import StartWorkflowInput
+        from sdk._options import StartWorkflowOptions
+
         start = StartWorkflowOptions(id=id, task_queue=task_queue, **options)
         return await self._calls.start_workflow(
             StartWorkflowInput(
@@ -443,6 +488,12 @@ class Client(BrowseCalls):
             WorkflowAlreadyStartedError: The workflow runs and the conflict policy is ``FAIL``.
             ValueError: The operation was used before, or a bad ``wait_for_stage``.
         """
+        from sdk._client_start_inputs import (
+            StartWorkflowUpdateWithStartInput,
+            UpdateWithStartStartWorkflowInput,
+            UpdateWithStartUpdateWorkflowInput,
+        )
+
         if wait_for_stage not in (WorkflowUpdateStage.ACCEPTED, WorkflowUpdateStage.COMPLETED):
             raise ValueError("wait_for_stage must be ACCEPTED or COMPLETED")
         operation = start_workflow_operation
@@ -538,7 +589,7 @@ class Client(BrowseCalls):
             "workflow_run_timeout": to_duration(options.run_timeout),
             "workflow_task_timeout": to_duration(options.task_timeout),
             "identity": self.identity,
-            "request_id": options.request_id or str(uuid.uuid4()),
+            "request_id": options.request_id or request_id(),
             "workflow_id_reuse_policy": int(options.id_reuse_policy or 0),
             "workflow_id_conflict_policy": int(options.id_conflict_policy or 0),
             "retry_policy": options.retry_policy.to_proto() if options.retry_policy else None,
@@ -597,6 +648,8 @@ class Client(BrowseCalls):
         Raises:
             ValueError: Neither a token nor the IDs, or both.
         """
+        from sdk._client_activity import AsyncActivityHandle, reference
+
         return AsyncActivityHandle(self, reference(task_token, workflow_id, run_id, activity_id))
 
     async def list_workflows(

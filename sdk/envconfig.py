@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -435,6 +434,8 @@ class ClientConfig:
             except (OSError, UnicodeDecodeError) as err:
                 raise ConfigError(f"cannot read {path}: {err}") from None
             where = str(path)
+        import tomllib  # only with a file to read: 2 ms of every `tempo` command otherwise
+
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:

@@ -47,14 +47,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from sdk._client_types import RetryPolicy
-from sdk._options import (
-    ActivityCancellationType,
-    ActivityOptions,
-    ChildWorkflowCancellationType,
-    ChildWorkflowOptions,
-    ParentClosePolicy,
-    check_timeout,
-)
+from sdk._options import check_timeout
 from sdk._workflow_asyncio import as_completed, time, time_ns, wait
 from sdk._workflow_children import (
     ChildWorkflowHandle,
@@ -95,6 +88,13 @@ from sdk._workflow_local_activities import (
     execute_local_activity_method,
     start_local_activity,
     start_local_activity_method,
+)
+from sdk._workflow_options import (
+    ActivityCancellationType,
+    ActivityOptions,
+    ChildWorkflowCancellationType,
+    ChildWorkflowOptions,
+    ParentClosePolicy,
 )
 from sdk._workflow_unsafe import unsafe
 from sdk.exceptions import TempoError

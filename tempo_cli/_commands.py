@@ -11,7 +11,6 @@ import getpass
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
@@ -30,7 +29,6 @@ from sdk.client import (
 from sdk.exceptions import RPCError, WorkflowQueryFailedError
 from tempo_cli._cli import CliContext, Output, RejectCondition, UsageError
 from tempo_cli._inputs import parse_inputs
-from tempo_cli._metadata import Handlers, fetch_handlers
 from tempo_cli._plain_table import Column, Rows
 from tempo_cli._render import (
     CLOSE_STATUS,
@@ -50,11 +48,16 @@ from tempo_cli._render import (
     undecoded_encoding,
     user_metadata_texts,
 )
-from tempo_cli._start_request import StartRequest, parse_start
 
+# What only some commands use is imported by them: `workflow list` and `describe` (the
+# fast path, `_fast_commands`) need not load the start options or the workflow metadata.
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
+    from tempo_cli._metadata import Handlers
+    from tempo_cli._start_request import StartRequest
     from tempo_cli._versioning_options import OverrideBehavior
     from tempo_cli.workflow import StartOptions
     from tempo_cli.workflow_reset import ReapplyExclude, ResetOptions, ResetType
@@ -101,6 +104,8 @@ def _print_started(cli: CliContext, doc: dict[str, Any]) -> None:
 
 def start(cli: CliContext, typed: StartOptions) -> None:
     """`tempo workflow start`."""
+    from tempo_cli._start_request import parse_start
+
     parsed = validated(cli, parse_start, typed)
 
     async def work(client: Client) -> dict[str, Any]:
@@ -115,6 +120,8 @@ def start(cli: CliContext, typed: StartOptions) -> None:
 
 def execute(cli: CliContext, typed: StartOptions) -> None:
     """`tempo workflow execute`: start, stream the events, print the outcome."""
+    from tempo_cli._start_request import parse_start
+
     parsed = validated(cli, parse_start, typed)
 
     async def work(client: Client) -> tuple[_Outcome, dict[str, Any]]:
@@ -249,6 +256,8 @@ def signal(
     A name the workflow says it does not have gets a warning (the history keeps the
     signal, and a later version of the code, or a reset, may still handle it).
     """
+    from tempo_cli._metadata import fetch_handlers
+
     args = validated(cli, parse_inputs, inputs, files)
 
     async def work(client: Client) -> Handlers | None:
@@ -278,6 +287,8 @@ def query(
 
     A query the server rejects (``reject``) is a one-line error naming the status.
     """
+    from tempo_cli._metadata import fetch_handlers
+
     args = validated(cli, parse_inputs, inputs, files)
 
     async def work(client: Client) -> Any:

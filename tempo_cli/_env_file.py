@@ -17,7 +17,9 @@ Environments = dict[str, dict[str, str]]
 
 _INDENT = "    "
 # Words YAML would read as something other than a string (YAML 1.1, as Go's yaml.v3 checks).
-_NOT_STRINGS = re.compile(
+# A pattern, compiled (and cached by `re`) when a file is first written: every command that
+# connects imports this module (for `default_env_file`), few write the file.
+_NOT_STRINGS = (
     r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
     r"|null|Null|NULL|~|[-+]?(?:\d[\d_]*)?\.?\d[\d_]*(?:[eE][-+]?\d+)?|0x[0-9a-fA-F_]+|0o?[0-7_]+"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|<<)$"
@@ -38,7 +40,7 @@ def default_env_file() -> Path | None:
 
 
 def _scalar(value: str) -> str:
-    if value == "" or _NOT_STRINGS.match(value):
+    if value == "" or re.match(_NOT_STRINGS, value):
         return f'"{value}"'
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):  # blocks are handled by dump
         return json.dumps(value, ensure_ascii=False)

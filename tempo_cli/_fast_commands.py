@@ -19,7 +19,6 @@ even when it starts with a dash.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -95,29 +94,6 @@ _REQUIRED = {
     "terminate": ("workflow_id",),
     "cancel": ("workflow_id",),
 }
-
-
-@dataclass(frozen=True)
-class _PlainStartOptions:
-    """`StartOptions` (tempo_cli.workflow) without its Typer annotations: the same fields."""
-
-    workflow_type: str
-    task_queue: str
-    workflow_id: str | None = None
-    inputs: list[str] | None = None
-    input_files: list[Path] | None = None
-    execution_timeout: str | None = None
-    run_timeout: str | None = None
-    task_timeout: str | None = None
-    id_reuse_policy: str | None = None
-    id_conflict_policy: str | None = None
-    static_summary: str | None = None
-    static_details: str | None = None
-    memo: list[str] | None = None
-    search_attributes: list[str] | None = None
-    headers: list[str] | None = None
-    start_delay: str | None = None
-    fail_existing: bool = False
 
 
 def plain_command(argv: list[str]) -> tuple[str, GlobalOptions, dict[str, Any]] | None:
@@ -212,14 +188,16 @@ def _count(cli: CliContext, values: dict[str, Any]) -> None:
 
 def _start(cli: CliContext, values: dict[str, Any]) -> None:
     from tempo_cli import _commands
+    from tempo_cli._start_request import PlainStartOptions
 
-    _commands.start(cli, cast("StartOptions", _PlainStartOptions(**values)))
+    _commands.start(cli, cast("StartOptions", PlainStartOptions(**values)))
 
 
 def _execute(cli: CliContext, values: dict[str, Any]) -> None:
     from tempo_cli import _commands
+    from tempo_cli._start_request import PlainStartOptions
 
-    _commands.execute(cli, cast("StartOptions", _PlainStartOptions(**values)))
+    _commands.execute(cli, cast("StartOptions", PlainStartOptions(**values)))
 
 
 def _result(cli: CliContext, values: dict[str, Any]) -> None:

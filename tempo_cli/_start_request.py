@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,13 +18,42 @@ from temporalio.api.sdk.v1 import UserMetadata
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
+from sdk._client_calls import request_id
 from sdk._client_types import to_duration
 from sdk.client import Client, StartWorkflowOptions
 from tempo_cli._cli import UsageError
 from tempo_cli._inputs import parse_conflict_policy, parse_duration, parse_inputs, parse_reuse_policy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tempo_cli.workflow import StartOptions
+
+
+@dataclass(frozen=True)
+class PlainStartOptions:
+    """`StartOptions` (tempo_cli.workflow) without its Typer annotations: the same fields.
+
+    What the fast path (`_fast_commands`) hands `_commands.start` and `execute`; here, not
+    there, so that only those commands pay for making the class."""
+
+    workflow_type: str
+    task_queue: str
+    workflow_id: str | None = None
+    inputs: list[str] | None = None
+    input_files: list[Path] | None = None
+    execution_timeout: str | None = None
+    run_timeout: str | None = None
+    task_timeout: str | None = None
+    id_reuse_policy: str | None = None
+    id_conflict_policy: str | None = None
+    static_summary: str | None = None
+    static_details: str | None = None
+    memo: list[str] | None = None
+    search_attributes: list[str] | None = None
+    headers: list[str] | None = None
+    start_delay: str | None = None
+    fail_existing: bool = False
 
 
 def json_payload(value: Any) -> Payload:
@@ -73,7 +101,7 @@ class StartRequest:
             workflow_run_timeout=to_duration(o.run_timeout),
             workflow_task_timeout=to_duration(o.task_timeout),
             identity=client.identity,
-            request_id=str(uuid.uuid4()),
+            request_id=request_id(),
             workflow_id_reuse_policy=int(o.id_reuse_policy or 0),  # type: ignore[arg-type]
             workflow_id_conflict_policy=int(o.id_conflict_policy or 0),  # type: ignore[arg-type]
             workflow_start_delay=to_duration(self.start_delay),
@@ -107,7 +135,7 @@ def parse_start(typed: StartOptions) -> StartRequest:
         raise UsageError("--task-queue must not be empty")
     args = parse_inputs(typed.inputs or [], typed.input_files or [])
     options = StartWorkflowOptions(
-        id=typed.workflow_id or str(uuid.uuid4()),
+        id=typed.workflow_id or request_id(),
         task_queue=typed.task_queue,
         execution_timeout=parse_duration("--execution-timeout", typed.execution_timeout),
         run_timeout=parse_duration("--run-timeout", typed.run_timeout),

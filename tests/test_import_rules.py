@@ -40,6 +40,7 @@ ALLOWED = {("sdk/testing.py", "devserver.app")}
 # Product files that import modules by name at run time, and what they import.
 IMPORTS_BY_NAME = {
     "sdk/__init__.py": "its own worker-side modules, when first named (_LAZY)",
+    "sdk/client.py": "its own modules of updates, async activities, histories, start options, when first named",
     "tempo_cli/_lazy_groups.py": "the command modules tempo_cli/main.py names (checked below)",
     "tempo_cli/_temporalio_api.py": "the temporalio package itself, its __init__ deferred",
     "tempo_cli/_codec_http.py": "the user's codec, named by `tempo codec-server --codec MODULE:CLASS`",

@@ -17,7 +17,7 @@ from temporalio.api.enums.v1 import command_type_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 
 from sdk._client_types import to_duration
-from sdk._options import ActivityCancellationType, ActivityOptions
+from sdk._workflow_options import ActivityCancellationType, ActivityOptions
 from sdk.exceptions import ActivityError, CancelledError, RetryState
 from sdk.worker import _history as h
 

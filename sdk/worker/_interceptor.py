@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from temporalio.api.common.v1 import Payload
 
 if TYPE_CHECKING:
-    from sdk._options import ActivityOptions, ChildWorkflowOptions
     from sdk._workflow_children import ChildWorkflowHandle
     from sdk._workflow_context import Info as WorkflowInfo
     from sdk._workflow_local_activities import LocalActivityOptions
+    from sdk._workflow_options import ActivityOptions, ChildWorkflowOptions
     from sdk.activity import Info as ActivityInfo
 
 

@@ -36,8 +36,8 @@ from temporalio.api.enums.v1 import workflow_pb2 as workflow_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
 
-from sdk._options import ActivityCancellationType
 from sdk._workflow_local_activities import LocalActivityOptions
+from sdk._workflow_options import ActivityCancellationType
 
 if TYPE_CHECKING:
     from sdk.worker._workflow_instance import WorkflowInstance

@@ -22,8 +22,8 @@ from temporalio.api.enums.v1 import command_type_pb2, failed_cause_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 
 from sdk._client_types import RetryPolicy, to_duration
-from sdk._options import ChildWorkflowCancellationType, ChildWorkflowOptions
 from sdk._workflow_children import ChildWorkflowHandle
+from sdk._workflow_options import ChildWorkflowCancellationType, ChildWorkflowOptions
 from sdk.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from sdk.worker import _history_children as hc
 

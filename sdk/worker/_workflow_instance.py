@@ -32,11 +32,11 @@ from temporalio.api.sdk.v1 import workflow_metadata_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 
 from sdk._client_types import to_duration
-from sdk._options import ActivityOptions, ChildWorkflowOptions
 from sdk._workflow_children import ChildWorkflowHandle
 from sdk._workflow_definitions import _Definition
 from sdk._workflow_handlers import RawValue, ReadOnlyContextError, UpdateInfo
 from sdk._workflow_local_activities import LocalActivityOptions
+from sdk._workflow_options import ActivityOptions, ChildWorkflowOptions
 from sdk.common import SearchAttributeUpdate
 from sdk.converter import DataConverter
 from sdk.exceptions import FailureError

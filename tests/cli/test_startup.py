@@ -28,6 +28,21 @@ def test_a_workflow_command_loads_only_what_it_needs(server_address: str, tmp_pa
     # Neither the other command groups, nor the worker side of the SDK, the TUI or Pydantic.
     assert [m for m in modules if m.split(".")[0] in ("pydantic", "textual", "prometheus_client")] == []
     assert {"sdk.worker", "tempo_cli.schedule", "tempo_cli.operator", "tempo_cli.server"}.isdisjoint(modules)
+    # Nor what a listing does not use: updates, start options and inputs, browsing's pages,
+    # replayable histories, a profiles file's TOML parser, `uuid` (which loads `platform`).
+    unused = {
+        "sdk._client_update",
+        "sdk._client_activity",
+        "sdk._client_start_inputs",
+        "sdk._client_pages",
+        "sdk._options",
+        "sdk._workflow_history",
+        "tempo_cli._start_request",
+        "tempo_cli._metadata",
+        "tomllib",
+        "uuid",
+    }
+    assert unused.isdisjoint(modules), sorted(unused.intersection(modules))
 
 
 def test_a_bad_option_value_still_gets_the_one_line_error(tmp_path: Path) -> None:

@@ -136,3 +136,41 @@ def test_common_module_exports() -> None:
         "TypedSearchAttributes",
     ]
     assert all(hasattr(common, name) for name in common.__all__)
+
+
+def test_client_module_exports_every_name_however_it_loads() -> None:
+    # Some names load with their module on first use (sdk.client's __getattr__); each is there.
+    from sdk import client
+
+    assert all(hasattr(client, name) for name in client.__all__)
+    assert set(client.__all__) <= set(dir(client))
+    from sdk.client import StartWorkflowOptions, WorkflowHistory, WorkflowUpdateHandle, WorkflowUpdateStage
+
+    assert StartWorkflowOptions.__name__ == "StartWorkflowOptions" and WorkflowHistory.__name__ == "WorkflowHistory"
+    assert WorkflowUpdateHandle.__module__ == "sdk._client_update" and WorkflowUpdateStage.COMPLETED == 3
+
+
+def test_a_client_that_only_reads_loads_no_update_or_history_modules() -> None:
+    # What `tempo workflow list` pays for at start-up: the client, not the rest of the SDK.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; import sdk.client; "
+        "print(sorted(m for m in ('sdk._client_update', 'sdk._client_activity', 'sdk._workflow_history', "
+        "'sdk._options', 'uuid') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_request_ids_are_random_uuids_as_uuid4_writes_them() -> None:
+    import uuid
+
+    from sdk._client_calls import request_id
+
+    ids = {request_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for text in ids:
+        value = uuid.UUID(text)
+        assert str(value) == text and value.version == 4 and value.variant == uuid.RFC_4122

@@ -15,7 +15,8 @@ from temporalio.api.history.v1 import HistoryEvent
 
 from sdk import Client, RetryPolicy, Worker, WorkflowIdReusePolicy, activity, workflow
 from sdk._client_rpc import Connection
-from sdk._options import ActivityOptions, StartWorkflowOptions
+from sdk._options import StartWorkflowOptions
+from sdk._workflow_options import ActivityOptions
 from sdk.converter import DataConverter
 from tests.servers import free_port
 
