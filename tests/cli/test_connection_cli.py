@@ -55,7 +55,11 @@ def home(tmp_path: Path) -> Path:
 
 
 def tempo(home: Path, *args: str, **env: str) -> Result:
-    """`tempo workflow ARGS...` with only ``env`` of the TEMPORAL_* variables set."""
+    """`tempo workflow ARGS...` with only ``env`` of the TEMPORAL_* variables set.
+
+    The servers are shared by the whole run, so a `list` whose calls a test counts says
+    `--limit 1`: without it, it reads every page of what other tests started.
+    """
     variables = {
         name: None
         for name in (
@@ -201,9 +205,9 @@ def test_a_profile_written_by_temporal_connects(
     temporal_config_set(home, "secure", "grpc_meta.x-team", "deliveries")
     result = execute_greeting(home, tls_front, task_queue, "--profile", "secure", "--address", tls_front.address)
     assert result_of(result) == "Hello, Ada!"
-    listed = tempo(home, "list", "--profile", "secure")  # the address too comes from the profile
+    listed = tempo(home, "list", "--limit", "1", "--profile", "secure")  # the address from the profile
     assert listed.exit_code == 0, listed.stderr
-    listed_from_env = tempo(home, "list", TEMPORAL_PROFILE="secure")
+    listed_from_env = tempo(home, "list", "--limit", "1", TEMPORAL_PROFILE="secure")
     assert listed_from_env.exit_code == 0, listed_from_env.stderr
     calls = tls_front.headers_of("StartWorkflowExecution") + tls_front.headers_of("ListWorkflowExecutions")
     assert len(calls) == 3
@@ -255,7 +259,7 @@ def test_flag_over_variable_over_env_file_over_profile(
     temporal_config_set(home, "default", "tls.server_ca_cert_path", str(certificates.ca_path))
     if file:
         temporal_config_set(home, "default", "api_key", "file-key")
-    args = ["list", "--address", tls_front.address]
+    args = ["list", "--limit", "1", "--address", tls_front.address]
     if env_file:
         args += ["--env", "ci", "--env-file", str(write_env_file(home, "env-file-key"))]
     if flag:
@@ -297,7 +301,7 @@ def test_flags_before_the_subcommand_count_too(home: Path, tls_front: TLSFront, 
     group_flags = ["--api-key", "group-key", "--tls-ca-path", str(certificates.ca_path)]
     result = CliRunner().invoke(
         root,
-        ["workflow", *group_flags, "list", "--address", tls_front.address],
+        ["workflow", *group_flags, "list", "--limit", "1", "--address", tls_front.address],
         env={"HOME": str(home), "TEMPORAL_CONFIG_FILE": str(home / "temporal.toml"), "TEMPORAL_API_KEY": None},
     )
     assert result.exit_code == 0, result.stderr
@@ -308,7 +312,7 @@ def test_flags_before_the_subcommand_count_too(home: Path, tls_front: TLSFront, 
 def test_disable_config_env_ignores_the_variables(home: Path, tls_front: TLSFront, certificates: Certificates) -> None:
     temporal_config_set(home, "default", "api_key", "file-key")
     temporal_config_set(home, "default", "tls.server_ca_cert_path", str(certificates.ca_path))
-    args = ("list", "--address", tls_front.address, "--disable-config-env")
+    args = ("list", "--limit", "1", "--address", tls_front.address, "--disable-config-env")
     result = tempo(home, *args, TEMPORAL_API_KEY="variable-key")
     assert result.exit_code == 0, result.stderr
     (headers,) = tls_front.headers_of("ListWorkflowExecutions")
