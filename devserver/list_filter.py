@@ -48,6 +48,12 @@ class VisibilityRecord:
     close_time: datetime | None
     history_length: int = 0
     search_attributes: dict[str, Any] = field(default_factory=dict)
+    # The default list order's rank, one int computed once (visibility compares it whenever it
+    # inserts or finds a record in its order; a record is replaced, never changed in place).
+    list_rank: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.list_rank = list_rank(self.close_time is None, self.close_time, self.start_time)
 
 
 class InvalidQueryError(ValueError):
@@ -78,6 +84,35 @@ def _status_names() -> dict[str, int]:
 
 
 STATUS_NAMES: dict[str, int] = _status_names()
+
+
+# Microseconds from the epoch, moved to be positive, fit 63 bits (datetimes stop at year 9999).
+_RANK_OFFSET = 1 << 62
+_RANK_MASK = (1 << 63) - 1
+
+
+def list_rank(is_open: bool, close_time: datetime | None, start_time: datetime) -> int:
+    """Temporal's default list order, "CloseTime DESC NULLS FIRST, StartTime DESC", as one
+    int that sorts the same: open runs above closed ones, then by close and start time."""
+    return rank_of_parts(is_open, 0 if close_time is None else micros(close_time), micros(start_time))
+
+
+def rank_of_parts(is_open: bool, close: int, start: int) -> int:
+    """The `list_rank` of these parts (times in microseconds since the epoch)."""
+    if not (-_RANK_OFFSET <= close < _RANK_OFFSET and -_RANK_OFFSET <= start < _RANK_OFFSET):
+        raise ValueError("a time out of range")
+    return (is_open << 126) | ((close + _RANK_OFFSET) << 63) | (start + _RANK_OFFSET)
+
+
+def rank_parts(rank: int) -> tuple[bool, int, int]:
+    """(is_open, close micros, start micros) of a `list_rank`."""
+    return bool(rank >> 126), ((rank >> 63) & _RANK_MASK) - _RANK_OFFSET, (rank & _RANK_MASK) - _RANK_OFFSET
+
+
+def micros(value: datetime) -> int:
+    """Microseconds since the epoch (a naive datetime taken as UTC)."""
+    delta = as_utc(value) - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def as_utc(value: datetime) -> datetime:

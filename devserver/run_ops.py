@@ -73,8 +73,9 @@ class RunOps:
         namespace.check_search_attributes(request.search_attributes)
         chain = self.engine.chains.get((request.namespace, request.workflow_id))
         if chain is not None:
-            if request.request_id and request.request_id in chain.request_ids:
-                return chain.runs[chain.request_ids[request.request_id]], True
+            started_by_request = chain.run_of_request(request.request_id) if request.request_id else None
+            if started_by_request is not None:
+                return chain.runs[started_by_request], True
             existing = chain.current
             if existing.running:
                 policy = validation.conflict_policy_for_running(request)

@@ -31,18 +31,25 @@ def at_rest(state: MutableState) -> bool:
 
 
 class WorkflowChain:
-    """Every run of one workflow id in one namespace, in start order; the last is the current one."""
+    """Every run of one workflow id in one namespace, in start order; the last is the current one.
 
-    __slots__ = ("_table", "namespace", "request_ids", "run_ids", "workflow_id")
+    Most workflow ids run once and most runs are at rest, so a chain is kept small: one run
+    id is kept as the string itself and one request id as its string (the first run's), a dict
+    of each only from the second one on. 100,000 closed workflows make that count.
+    """
+
+    __slots__ = ("_requests", "_run_ids", "_table", "namespace", "workflow_id")
 
     def __init__(self, table: RunTable, namespace: str, workflow_id: str) -> None:
         self._table = table
         self.namespace = namespace
         self.workflow_id = workflow_id
-        # Run ids in start order (a dict: ordered, and membership costs nothing).
-        self.run_ids: dict[str, None] = {}
-        # The request id each run was started with -> its run id (a retried start finds its run).
-        self.request_ids: dict[str, str] = {}
+        # Run ids in start order: one as the string, two or more as a dict (ordered, and
+        # membership costs nothing).
+        self._run_ids: str | dict[str, None] = {}
+        # The request id each run was started with -> its run id (a retried start finds its
+        # run): none, the first run's alone as the string, or a dict.
+        self._requests: str | dict[str, str] | None = None
 
     @property
     def runs(self) -> Mapping[str, MutableState]:
@@ -50,7 +57,65 @@ class WorkflowChain:
 
     @property
     def current(self) -> MutableState:
-        return self._state(next(reversed(self.run_ids)))
+        return self._state(self.current_run_id)
+
+    @property
+    def current_run_id(self) -> str:
+        run_ids = self._run_ids
+        return run_ids if isinstance(run_ids, str) else next(reversed(run_ids))
+
+    @property
+    def run_ids(self) -> tuple[str, ...]:
+        """The run ids in start order."""
+        run_ids = self._run_ids
+        return (run_ids,) if isinstance(run_ids, str) else tuple(run_ids)
+
+    def has_run(self, run_id: str) -> bool:
+        run_ids = self._run_ids
+        return run_ids == run_id if isinstance(run_ids, str) else run_id in run_ids
+
+    def run_of_request(self, request_id: str) -> str | None:
+        """The run started by the request with this id, if any run of the chain was."""
+        requests = self._requests
+        if isinstance(requests, str):
+            return self.run_ids[0] if requests == request_id else None
+        return None if requests is None else requests.get(request_id)
+
+    def _add_run(self, run_id: str) -> bool:
+        """Add a run id (False if it was there)."""
+        run_ids = self._run_ids
+        if isinstance(run_ids, str):
+            if run_ids == run_id:
+                return False
+            self._run_ids = {run_ids: None, run_id: None}
+        elif run_id in run_ids:
+            return False
+        elif not run_ids:
+            self._run_ids = run_id
+        else:
+            run_ids[run_id] = None
+        return True
+
+    def _add_request(self, request_id: str, run_id: str) -> None:
+        requests = self._requests
+        if requests is None and self.run_ids[0] == run_id:
+            self._requests = request_id
+            return
+        requests = self._request_dict()
+        requests[request_id] = run_id
+        self._requests = requests
+
+    def _remove_run(self, run_id: str) -> None:
+        requests = self._request_dict()
+        self._requests = {r: run for r, run in requests.items() if run != run_id} or None
+        run_ids = {r: None for r in self.run_ids if r != run_id}
+        self._run_ids = next(iter(run_ids)) if len(run_ids) == 1 else run_ids
+
+    def _request_dict(self) -> dict[str, str]:
+        requests = self._requests
+        if isinstance(requests, str):
+            return {requests: self.run_ids[0]}
+        return {} if requests is None else dict(requests)
 
     def _state(self, run_id: str) -> MutableState:
         return self._table.state(RunKey(self.namespace, self.workflow_id, run_id))
@@ -65,18 +130,61 @@ class _ChainRuns(Mapping[str, MutableState]):
         self._chain = chain
 
     def __getitem__(self, run_id: str) -> MutableState:
-        if run_id not in self._chain.run_ids:
+        if not self._chain.has_run(run_id):
             raise KeyError(run_id)
         return self._chain._state(run_id)
 
     def __contains__(self, run_id: object) -> bool:
-        return run_id in self._chain.run_ids
+        return isinstance(run_id, str) and self._chain.has_run(run_id)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._chain.run_ids)
 
     def __len__(self) -> int:
         return len(self._chain.run_ids)
+
+
+class ChainIndex(Mapping[tuple[str, str], WorkflowChain]):
+    """The chains by (namespace, workflow id), kept per namespace: no key tuple per workflow."""
+
+    __slots__ = ("_by_namespace", "_count")
+
+    def __init__(self) -> None:
+        self._by_namespace: dict[str, dict[str, WorkflowChain]] = {}
+        self._count = 0
+
+    def __getitem__(self, key: tuple[str, str]) -> WorkflowChain:
+        return self._by_namespace[key[0]][key[1]]
+
+    def get(self, key: tuple[str, str], default: WorkflowChain | None = None) -> WorkflowChain | None:  # type: ignore[override]
+        chains = self._by_namespace.get(key[0])
+        return default if chains is None else chains.get(key[1], default)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for namespace, chains in list(self._by_namespace.items()):
+            for workflow_id in list(chains):
+                yield namespace, workflow_id
+
+    def __len__(self) -> int:
+        return self._count
+
+    def values(self) -> list[WorkflowChain]:  # type: ignore[override]
+        """Every chain (a list: safe to change the index while reading it)."""
+        return [chain for chains in self._by_namespace.values() for chain in chains.values()]
+
+    def in_namespace(self, namespace: str) -> list[WorkflowChain]:
+        return list(self._by_namespace.get(namespace, {}).values())
+
+    def add(self, chain: WorkflowChain) -> None:
+        self._by_namespace.setdefault(chain.namespace, {})[chain.workflow_id] = chain
+        self._count += 1
+
+    def remove(self, chain: WorkflowChain) -> None:
+        chains = self._by_namespace[chain.namespace]
+        del chains[chain.workflow_id]
+        self._count -= 1
+        if not chains:
+            del self._by_namespace[chain.namespace]
 
 
 class RunTable(Mapping[RunKey, MutableState]):
@@ -88,7 +196,7 @@ class RunTable(Mapping[RunKey, MutableState]):
 
     def __init__(self, load: Callable[[RunKey], MutableState | None]) -> None:
         self._load = load
-        self.chains: dict[tuple[str, str], WorkflowChain] = {}
+        self.chains = ChainIndex()
         # Running runs, and closed ones that are not at rest.
         self._live: dict[RunKey, MutableState] = {}
         # Closed runs at rest read or closed lately, oldest first.
@@ -135,8 +243,8 @@ class RunTable(Mapping[RunKey, MutableState]):
         return isinstance(key, RunKey) and self._registered(key)
 
     def __iter__(self) -> Iterator[RunKey]:
-        for chain in list(self.chains.values()):
-            for run_id in list(chain.run_ids):
+        for chain in self.chains.values():
+            for run_id in chain.run_ids:
                 yield RunKey(chain.namespace, chain.workflow_id, run_id)
 
     def __len__(self) -> int:
@@ -147,11 +255,15 @@ class RunTable(Mapping[RunKey, MutableState]):
         return list(self._live.values())
 
     def keys_in(self, namespace: str) -> list[RunKey]:
-        return [key for key in self if key.namespace == namespace]
+        return [
+            RunKey(namespace, chain.workflow_id, run_id)
+            for chain in self.chains.in_namespace(namespace)
+            for run_id in chain.run_ids
+        ]
 
     def _registered(self, key: RunKey) -> bool:
         chain = self.chains.get((key.namespace, key.workflow_id))
-        return chain is not None and key.run_id in chain.run_ids
+        return chain is not None and chain.has_run(key.run_id)
 
     # ---- changing --------------------------------------------------------------------
 
@@ -180,10 +292,9 @@ class RunTable(Mapping[RunKey, MutableState]):
 
     def remove(self, key: RunKey) -> None:
         chain = self.chains[(key.namespace, key.workflow_id)]
-        del chain.run_ids[key.run_id]
-        chain.request_ids = {r: run for r, run in chain.request_ids.items() if run != key.run_id}
+        chain._remove_run(key.run_id)
         if not chain.run_ids:
-            del self.chains[(key.namespace, key.workflow_id)]
+            self.chains.remove(chain)
         self._live.pop(key, None)
         self._recent.pop(key, None)
         self._count -= 1
@@ -191,12 +302,12 @@ class RunTable(Mapping[RunKey, MutableState]):
     def _register(self, key: RunKey, request_id: str) -> None:
         chain = self.chains.get((key.namespace, key.workflow_id))
         if chain is None:
-            chain = self.chains[(key.namespace, key.workflow_id)] = WorkflowChain(self, key.namespace, key.workflow_id)
-        if key.run_id not in chain.run_ids:
-            chain.run_ids[key.run_id] = None
+            chain = WorkflowChain(self, key.namespace, key.workflow_id)
+            self.chains.add(chain)
+        if chain._add_run(key.run_id):
             self._count += 1
         if request_id:
-            chain.request_ids[request_id] = key.run_id
+            chain._add_request(request_id, key.run_id)
 
     def _keep_recent(self, state: MutableState) -> None:
         self._recent[state.key] = state

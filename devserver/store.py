@@ -9,6 +9,7 @@ writes the same commits to SQLite. The engine does not know which it has.
 
 from __future__ import annotations
 
+import struct
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -132,52 +133,118 @@ class _Packer:
         packer = zlib.compressobj(level=6, zdict=self._zdict)
         return packer.compress(data) + packer.flush()
 
-    def unpack(self, data: bytes) -> bytes:
+    def unpack(self, data: bytes, length: int = -1) -> bytes:
+        """The unpacked bytes (only the first ``length`` of them, if given: no more is inflated)."""
         assert self._zdict is not None
         unpacker = zlib.decompressobj(zdict=self._zdict)
+        if length >= 0:
+            return unpacker.decompress(data, length)
         return unpacker.decompress(data) + unpacker.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class _Closed:
+    """A closed run as the memory store keeps it: its history (a serialized `History` of
+    ``events`` events) and, at rest, its execution info and snapshot (empty otherwise)."""
+
+    events: int
+    history: bytes
+    info: bytes = b""
+    snapshot: bytes = b""
+
+
+# Ahead of the packed bytes: which packer packed them (a history alone, or a run at rest,
+# each with a dictionary of its kind); inside them, the sizes of the parts.
+_HISTORY_ONLY, _AT_REST = b"h", b"r"
+_SIZES = struct.Struct("<III")  # events, history bytes, info bytes
+
+
+def _pack_closed(packer: _Packer, closed: _Closed) -> bytes:
+    kind = _AT_REST if closed.snapshot else _HISTORY_ONLY
+    sizes = _SIZES.pack(closed.events, len(closed.history), len(closed.info))
+    return kind + packer.pack(sizes + closed.history + closed.info + closed.snapshot)
+
+
+def _packer_of(packers: tuple[_Packer, _Packer], packed: bytes) -> _Packer:
+    return packers[1] if packed[:1] == _AT_REST else packers[0]
+
+
+def _unpack_closed(packers: tuple[_Packer, _Packer], packed: bytes) -> _Closed:
+    data = _packer_of(packers, packed).unpack(packed[1:])
+    events, history_size, info_size = _SIZES.unpack_from(data)
+    at = _SIZES.size
+    return _Closed(
+        events,
+        data[at : at + history_size],
+        data[at + history_size : at + history_size + info_size],
+        data[at + history_size + info_size :],
+    )
+
+
+def _packed_event_count(packers: tuple[_Packer, _Packer], packed: bytes) -> int:
+    events, _, _ = _SIZES.unpack(_packer_of(packers, packed).unpack(packed[1:], _SIZES.size))
+    return int(events)
 
 
 class MemoryStore:
     """Histories in process memory; gone when the server stops.
 
-    Closed runs at rest (`devserver.run_table`) are kept here as bytes: their snapshot and
-    execution info compressed, so the engine lets their objects go. A closed run costs a few
-    hundred bytes instead of kilobytes of objects, and is rebuilt when read.
+    A closed run is kept as one string of bytes: its history, compressed (nothing is appended
+    after the closing event) and, once it is at rest (`devserver.run_table`), its execution
+    info and snapshot with it, so the engine lets its objects go. A closed run at rest costs
+    a few hundred bytes instead of kilobytes of objects, and is rebuilt when read.
     """
 
     def __init__(self) -> None:
         # Runs still writing their history: the events as objects.
         self._histories: dict[RunKey, list[history.HistoryEvent]] = {}
-        # Closed runs: their history compressed (nothing is appended after the closing event),
-        # and the number of events in it.
-        self._sealed: dict[RunKey, tuple[int, bytes]] = {}
+        # Closed runs, each packed (`_pack_closed`): the history alone, or the history, the
+        # execution info and the snapshot of a run at rest.
+        self._closed: dict[RunKey, bytes] = {}
         self._history_packer = _Packer()
+        self._rest_packer = _Packer()
         # The closed histories read lately, decoded (a history is read page by page).
         self._decoded: OrderedDict[RunKey, list[history.HistoryEvent]] = OrderedDict()
-        # Runs at rest: (snapshot, execution info), each packed.
-        self._at_rest: dict[RunKey, tuple[bytes, bytes]] = {}
-        self._snapshot_packer = _Packer()
-        self._info_packer = _Packer()
 
     async def load(self) -> Loaded:
         return Loaded()
 
     async def commit(self, writes: list[RunWrite]) -> None:
         for write in writes:
-            self.append(write.state.key, write.events)
+            run = write.state.key
             if at_rest(write.state):
+                # Packed once, with its snapshot (not sealed first, then packed again).
+                self._add_events(run, write.events)
                 self.rest(write.state)
-            else:
-                self._at_rest.pop(write.state.key, None)
+                continue
+            self.append(run, write.events)
+            packed = self._closed.get(run)
+            if packed is not None and packed[:1] == _AT_REST:  # at rest no more: its state is an object again
+                closed = _unpack_closed(self._packers, packed)
+                self._seal_serialized(run, closed.events, closed.history)
 
     def rest(self, state: MutableState) -> None:
+        run = state.key
+        events = self._histories.pop(run, None)
+        if events is not None:
+            count, data = len(events), history.History(events=events).SerializeToString()
+        else:
+            closed = self._unpacked(run)
+            count, data = (0, b"") if closed is None else (closed.events, closed.history)
         info = describe.execution_info(state).SerializeToString()
-        self._at_rest[state.key] = (self._snapshot_packer.pack(snapshot.dump(state)), self._info_packer.pack(info))
+        self._closed[run] = _pack_closed(self._rest_packer, _Closed(count, data, info, snapshot.dump(state)))
+        self._decoded.pop(run, None)
 
     def append(self, run: RunKey, events: list[history.HistoryEvent]) -> None:
+        stored = self._add_events(run, events)
+        if stored and stored[-1].event_type in _CLOSING_EVENTS:
+            self._seal(run, stored)
+
+    def _add_events(self, run: RunKey, events: list[history.HistoryEvent]) -> list[history.HistoryEvent] | None:
+        """Append to the run's history as objects (unsealing a closed one); the history, or None
+        when there was nothing to add."""
         if not events:
-            return
+            return None
         stored = self._histories.get(run)
         if stored is None:
             stored = self._histories[run] = self._unseal(run)
@@ -185,8 +252,7 @@ class MemoryStore:
             if event.event_id != len(stored) + 1:
                 raise RuntimeError(f"history of {run} would skip from {len(stored)} to {event.event_id}")
             stored.append(event)
-        if stored[-1].event_type in _CLOSING_EVENTS:
-            self._seal(run, stored)
+        return stored
 
     def load_history(self, run: RunKey, data: bytes) -> history.HistoryEvent | None:
         """Take over a stored history (a serialized `History`) at start-up, before any other
@@ -209,13 +275,13 @@ class MemoryStore:
         del self._histories[run]
 
     def _seal_serialized(self, run: RunKey, count: int, data: bytes) -> None:
-        self._sealed[run] = (count, self._history_packer.pack(data))
+        self._closed[run] = _pack_closed(self._history_packer, _Closed(count, data))
         self._decoded.pop(run, None)
 
     def _unseal(self, run: RunKey) -> list[history.HistoryEvent]:
         """The events of ``run`` as objects again (none if it has no history), no longer sealed."""
         events = self._events(run)
-        self._sealed.pop(run, None)
+        self._closed.pop(run, None)
         self._decoded.pop(run, None)
         return list(events)
 
@@ -237,16 +303,24 @@ class MemoryStore:
 
     def _closed_events(self, run: RunKey) -> list[history.HistoryEvent] | None:
         """A closed run's events, unsealed (None if there is no such history)."""
-        sealed = self._sealed.get(run)
-        if sealed is None:
+        closed = self._unpacked(run)
+        if closed is None:
             return None
-        return list(history.History.FromString(self._history_packer.unpack(sealed[1])).events)
+        return list(history.History.FromString(closed.history).events)
+
+    def _unpacked(self, run: RunKey) -> _Closed | None:
+        packed = self._closed.get(run)
+        return None if packed is None else _unpack_closed(self._packers, packed)
+
+    @property
+    def _packers(self) -> tuple[_Packer, _Packer]:
+        return self._history_packer, self._rest_packer
 
     async def save_namespace(self, namespace: Namespace) -> None:
         return None
 
     async def delete_namespace(self, name: str) -> None:
-        for runs in (self._histories, self._sealed, self._decoded, self._at_rest):
+        for runs in (self._histories, self._closed, self._decoded):
             for run in [run for run in runs if run.namespace == name]:
                 del runs[run]
 
@@ -266,23 +340,20 @@ class MemoryStore:
         stored = self._histories.get(run)
         if stored is not None:
             return len(stored)
-        sealed = self._sealed.get(run)
-        return 0 if sealed is None else sealed[0]
+        packed = self._closed.get(run)
+        return 0 if packed is None else _packed_event_count(self._packers, packed)
 
     def load_run(self, run: RunKey) -> MutableState | None:
-        packed = self._at_rest.get(run)
-        return None if packed is None else snapshot.load(self._snapshot_packer.unpack(packed[0]))
+        closed = self._unpacked(run)
+        return None if closed is None or not closed.snapshot else snapshot.load(closed.snapshot)
 
     def closed_info(self, run: RunKey) -> workflow_pb.WorkflowExecutionInfo | None:
-        packed = self._at_rest.get(run)
-        if packed is None:
-            return None
-        return workflow_pb.WorkflowExecutionInfo.FromString(self._info_packer.unpack(packed[1]))
+        closed = self._unpacked(run)
+        return None if closed is None or not closed.info else workflow_pb.WorkflowExecutionInfo.FromString(closed.info)
 
     async def delete(self, run: RunKey) -> None:
-        self._at_rest.pop(run, None)
         self._histories.pop(run, None)
-        self._sealed.pop(run, None)
+        self._closed.pop(run, None)
         self._decoded.pop(run, None)
 
     async def close(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import bisect
 import json
+import sys
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -24,15 +25,15 @@ from devserver.core.changes import RunKey
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import timestamp
 from devserver.list_filter import (
-    EPOCH,
     FieldType,
     InvalidQueryError,
     Query,
     VisibilityRecord,
-    as_utc,
     infer_type,
     parse_query,
     query_error,
+    rank_of_parts,
+    rank_parts,
 )
 
 DEFAULT_PAGE_SIZE = 1000
@@ -47,8 +48,8 @@ def record_of(state: MutableState) -> VisibilityRecord:
         namespace=state.key.namespace,
         workflow_id=state.key.workflow_id,
         run_id=state.key.run_id,
-        workflow_type=state.workflow_type,
-        task_queue=state.task_queue,
+        workflow_type=sys.intern(state.workflow_type),
+        task_queue=sys.intern(state.task_queue),
         status=state.visible_status,
         start_time=start_time,
         execution_time=_datetime(timestamp(state.start_time + backoff)) if backoff else start_time,
@@ -67,8 +68,8 @@ def record_of_info(key: RunKey, info: workflow_pb.WorkflowExecutionInfo) -> Visi
         namespace=key.namespace,
         workflow_id=key.workflow_id,
         run_id=key.run_id,
-        workflow_type=info.type.name,
-        task_queue=info.task_queue,
+        workflow_type=sys.intern(info.type.name),
+        task_queue=sys.intern(info.task_queue),
         status=info.status,
         start_time=start_time,
         execution_time=start_time if info.execution_time == info.start_time else _datetime(info.execution_time),
@@ -92,7 +93,7 @@ def decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, A
     ``BuildIds``): a record's attributes are never changed in place, only replaced.
     """
     if not attributes.indexed_fields:
-        return {}
+        return _NO_ATTRIBUTES
     key = attributes.SerializeToString()
     values = _decoded_attributes.get(key)
     if values is None:
@@ -103,6 +104,8 @@ def decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, A
     return values
 
 
+# The attributes of every run without any (an empty dict each would cost 64 bytes a run).
+_NO_ATTRIBUTES: dict[str, Any] = {}
 # Serialized SearchAttributes -> their decoded values, for the runs that share them.
 _decoded_attributes: dict[bytes, dict[str, Any]] = {}
 _DECODED_ATTRIBUTES_KEPT = 4096
@@ -125,26 +128,20 @@ def _decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, 
     return values
 
 
-_SortKey = tuple[bool, int, int, str]
-
-
-def _micros(value: datetime) -> int:
-    delta = as_utc(value) - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+# A record's place in the default list order (list_filter.list_rank), its run id breaking ties.
+_SortKey = tuple[int, str]
 
 
 def _sort_key(record: VisibilityRecord) -> _SortKey:
     # Temporal documents the default order as "CloseTime DESC NULLS FIRST, StartTime
     # DESC" (docs.temporal.io/list-filter; the real dev server lists that way too).
     # RunId DESC breaks ties so the order is total and a page cursor is unambiguous.
-    # Records are sorted descending on this tuple; open runs have is_open=True.
-    is_open = record.close_time is None
-    close = 0 if record.close_time is None else _micros(record.close_time)
-    return (is_open, close, _micros(record.start_time), record.run_id)
+    # Records are sorted descending on this key.
+    return (record.list_rank, record.run_id)
 
 
 def _encode_token(key: _SortKey) -> bytes:
-    return base64.urlsafe_b64encode(json.dumps(["v1", *key]).encode())
+    return base64.urlsafe_b64encode(json.dumps(["v1", *rank_parts(key[0]), key[1]]).encode())
 
 
 def _decode_token(token: bytes) -> _SortKey:
@@ -153,7 +150,7 @@ def _decode_token(token: bytes) -> _SortKey:
         shapes = (is_open, bool), (close, int), (start, int), (run_id, str)
         if version != "v1" or not all(type(v) is kind for v, kind in shapes):
             raise ValueError(token)
-        return (is_open, close, start, run_id)
+        return (rank_of_parts(is_open, close, start), run_id)
     except (ValueError, TypeError, RecursionError):  # bad base64, JSON, shape or types
         raise InvalidQueryError("invalid next page token") from None
 
@@ -195,16 +192,16 @@ def _index_add(index: dict[Hashable, _Runs], value: Hashable, run_id: str) -> No
 class _Namespace:
     """One namespace's records, in list order, with their indexes.
 
-    ``order`` holds every run's sort key ascending (a page reads it from the end), so a
-    page costs what it reads, not what the namespace holds; ``by_field`` narrows a query
+    ``order`` holds every record ascending by its sort key (a page reads it from the end), so
+    a page costs what it reads, not what the namespace holds (the keys are computed when
+    compared, not kept: a tuple of them would cost more than the record); ``by_field`` narrows a query
     that pins an indexed field; ``attribute_kinds`` counts, per custom attribute, the
     records carrying it by value type, which is what compiling a query needs.
     """
 
     def __init__(self) -> None:
         self.records: dict[str, VisibilityRecord] = {}
-        self.keys: dict[str, _SortKey] = {}
-        self.order: list[_SortKey] = []
+        self.order: list[VisibilityRecord] = []
         self.by_field: dict[str, dict[Hashable, _Runs]] = {name: {} for name in _INDEXED_FIELDS}
         self.attribute_kinds: dict[str, Counter[FieldType | None]] = {}
         self.divided: set[str] = set()  # runs in a namespace division (schedulers and such)
@@ -213,13 +210,16 @@ class _Namespace:
         run_id = record.run_id
         old = self.records.get(run_id)
         self.records[run_id] = record
-        key = _sort_key(record)
-        old_key = self.keys.get(run_id)
-        if key != old_key:
-            if old_key is not None:
-                del self.order[bisect.bisect_left(self.order, old_key)]
-            bisect.insort(self.order, key)
-            self.keys[run_id] = key
+        if old is None:
+            bisect.insort(self.order, record, key=_sort_key)
+        else:
+            # Where the old record stood, so the new one takes its place if it sorts the same.
+            at = self._position(old)
+            if _sort_key(old) == _sort_key(record):
+                self.order[at] = record
+            else:
+                del self.order[at]
+                bisect.insort(self.order, record, key=_sort_key)
         for name, value_of in _INDEXED_FIELDS.items():
             value = value_of(record)
             if old is not None:
@@ -240,11 +240,9 @@ class _Namespace:
             for record in records:
                 self.put(record)
             return
-        keys = [_sort_key(record) for record in records]
-        for record, key in zip(records, keys, strict=True):
+        for record in records:
             self.records[record.run_id] = record
-            self.keys[record.run_id] = key
-        self.order = sorted(self.order + keys)
+        self.order = sorted(self.order + records, key=_sort_key)
         by_field = self.by_field
         for name, value_of in _INDEXED_FIELDS.items():
             index = by_field[name]
@@ -265,10 +263,16 @@ class _Namespace:
         old = self.records.pop(run_id, None)
         if old is None:
             return
-        del self.order[bisect.bisect_left(self.order, self.keys.pop(run_id))]
+        del self.order[self._position(old)]
         for name, value_of in _INDEXED_FIELDS.items():
             self._unindex(name, value_of(old), run_id)
         self._count_attributes(old, -1)
+
+    def _position(self, record: VisibilityRecord) -> int:
+        """Where ``record`` (one in the namespace) stands in ``order``."""
+        at = bisect.bisect_left(self.order, _sort_key(record), key=_sort_key)
+        assert self.order[at] is record, "visibility order out of step with its records"
+        return at
 
     def _unindex(self, name: str, value: Hashable, run_id: str) -> None:
         index = self.by_field[name]
@@ -420,29 +424,29 @@ class VisibilityIndex:
             return [], b""
         hide_divided = self._hides_divisions(compiled)
         candidates = found.candidates(compiled)
-        keys: Iterable[_SortKey]
+        newest_first: Iterable[VisibilityRecord]
         if candidates is not None and len(candidates) * 8 < len(found.order):
             # Few candidates: sort them rather than walk every run.
-            keys = sorted((found.keys[run_id] for run_id in candidates), reverse=True)
+            newest_first = sorted((found.records[run_id] for run_id in candidates), key=_sort_key, reverse=True)
             if after is not None:
-                keys = (key for key in keys if key < after)
+                newest_first = (record for record in newest_first if _sort_key(record) < after)
         else:
-            end = len(found.order) if after is None else bisect.bisect_left(found.order, after)
-            keys = (found.order[i] for i in range(end - 1, -1, -1))
-        page: list[tuple[_SortKey, VisibilityRecord]] = []
-        for key in keys:
-            run_id = key[3]
+            order = found.order
+            end = len(order) if after is None else bisect.bisect_left(order, after, key=_sort_key)
+            newest_first = (order[i] for i in range(end - 1, -1, -1))
+        page: list[VisibilityRecord] = []
+        for record in newest_first:
+            run_id = record.run_id
             if candidates is not None and run_id not in candidates:
                 continue
             if hide_divided and run_id in found.divided:
                 continue
-            record = found.records[run_id]
             if compiled.matches(record):
-                page.append((key, record))
+                page.append(record)
                 if len(page) > size:
                     break
-        token = _encode_token(page[size - 1][0]) if len(page) > size else b""
-        return [r for _, r in page[:size]], token
+        token = _encode_token(_sort_key(page[size - 1])) if len(page) > size else b""
+        return page[:size], token
 
     def count(self, namespace: str, query: str) -> int:
         """How many runs match (a GROUP BY clause is allowed and ignored here)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.sdk.v1 import user_metadata_pb2 as sdk_pb
 
@@ -28,10 +30,13 @@ def start(
     """
     task_timeout = seconds_of(attributes.workflow_task_timeout)
     run_timeout = seconds_of(attributes.workflow_run_timeout)
+    # One string for a namespace, a type or a queue name however many runs carry it (each
+    # read of a protobuf field makes a new one): the run's key and visibility record keep them.
+    key = RunKey(sys.intern(key.namespace), key.workflow_id, key.run_id)
     state = MutableState(
         key=key,
-        workflow_type=attributes.workflow_type.name,
-        task_queue=attributes.task_queue.name,
+        workflow_type=sys.intern(attributes.workflow_type.name),
+        task_queue=sys.intern(attributes.task_queue.name),
         started_attributes=attributes,
         start_time=ch.now,
         first_execution_run_id=attributes.first_execution_run_id or key.run_id,

@@ -474,6 +474,8 @@ def test_paging_honours_the_filter_and_default_page_size() -> None:
         base64.urlsafe_b64encode(json.dumps(["v1", True, 0, 1]).encode()),
         base64.urlsafe_b64encode(json.dumps(["v2", True, 0, 1, "r"]).encode()),
         base64.urlsafe_b64encode(json.dumps(["v1", 1, 0, 1, "r"]).encode()),
+        base64.urlsafe_b64encode(json.dumps(["v1", False, 10**30, 1, "r"]).encode()),  # no time is that late
+        base64.urlsafe_b64encode(json.dumps(["v1", False, 1, -(10**30), "r"]).encode()),
         base64.urlsafe_b64encode(json.dumps({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}).encode()),
         base64.urlsafe_b64encode(b"[" * 100_000),
     ],
