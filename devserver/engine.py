@@ -183,11 +183,11 @@ class Engine:
                 await self.change(new_run, lambda run, nothing: None)
         return result
 
-    async def create_run(self, make: Callable[[Changes], MutableState], request_id: str = "") -> MutableState:
+    async def create_run(self, make: Callable[[Changes], MutableState]) -> MutableState:
         """The door for a new run: `make` builds it (core.runs.start), the door registers and commits it."""
         ch = Changes(self.clock.now())
         state = make(ch)
-        self._register(state, request_id)
+        self.runs.add(state)
         await self._commit(state, ch, None)
         return state
 
@@ -204,9 +204,8 @@ class Engine:
         await self.store.commit([RunWrite(state, ch.events) for state, ch in changed])
         for state, ch in changed:
             for new_state, _ in ch.new_runs:
-                # A run started by continue-as-new or a retry, or a reset (which has its base's
-                # start request id, as on the real server).
-                self._register(new_state, new_state.start_request_id)
+                # A run started by continue-as-new or a retry, or a reset.
+                self.runs.add(new_state)
             self._apply(state, ch)
             self.runs.settle(state)
             self._schedule_transfers(ch.transfers)
@@ -335,9 +334,6 @@ class Engine:
                 if state is not None and queries.has_legacy_query(state, ref.query_id):
                     self.matching.add(QueryTaskRef(ref.run, state.task_queue, False, ref.query_id))
 
-    def _register(self, state: MutableState, request_id: str = "") -> None:
-        self.runs.add(state, request_id)
-
     async def forget_run(self, state: MutableState) -> None:
         """Remove a closed run from the engine, visibility and the store (DeleteWorkflowExecution)."""
         self.runs.remove(state.key)
@@ -382,12 +378,12 @@ class Engine:
         records: list[VisibilityRecord] = []
         for _, arrival in arrivals:
             if isinstance(arrival, AtRest):
-                self.runs.add_at_rest(arrival.key, arrival.start_request_id)
+                self.runs.add_at_rest(arrival.key)
                 records.append(record_of_info(arrival.key, arrival.info))
                 continue
             if not arrival.running:
                 closing.share_fixed_messages(arrival)
-            self._register(arrival, arrival.start_request_id)
+            self.runs.add(arrival)
             records.append(record_of(arrival))
         self.visibility.upsert_many(records)
         advance_task_ids(loaded.max_task_id)

@@ -73,9 +73,9 @@ class RunOps:
         namespace.check_search_attributes(request.search_attributes)
         chain = self.engine.chains.get((request.namespace, request.workflow_id))
         if chain is not None:
-            started_by_request = chain.run_of_request(request.request_id) if request.request_id else None
-            if started_by_request is not None:
-                return chain.runs[started_by_request], True
+            retried = chain.started_by(request.request_id)
+            if retried is not None:
+                return retried, True
             existing = chain.current
             if existing.running:
                 policy = validation.conflict_policy_for_running(request)
@@ -189,7 +189,7 @@ class RunOps:
                 eager_start.start_first_task(state, ch, request.identity, request.request_id, self.engine.config.limits)
             return state
 
-        return await self.engine.create_run(make, request.request_id)
+        return await self.engine.create_run(make)
 
     # ---- client operations on a run ---------------------------------------------------
 

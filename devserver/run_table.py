@@ -34,11 +34,11 @@ class WorkflowChain:
     """Every run of one workflow id in one namespace, in start order; the last is the current one.
 
     Most workflow ids run once and most runs are at rest, so a chain is kept small: one run
-    id is kept as the string itself and one request id as its string (the first run's), a dict
-    of each only from the second one on. 100,000 closed workflows make that count.
+    id is kept as the string itself, a dict of them only from the second run on. 100,000
+    closed workflows make that count.
     """
 
-    __slots__ = ("_requests", "_run_ids", "_table", "namespace", "workflow_id")
+    __slots__ = ("_run_ids", "_table", "namespace", "workflow_id")
 
     def __init__(self, table: RunTable, namespace: str, workflow_id: str) -> None:
         self._table = table
@@ -47,9 +47,6 @@ class WorkflowChain:
         # Run ids in start order: one as the string, two or more as a dict (ordered, and
         # membership costs nothing).
         self._run_ids: str | dict[str, None] = {}
-        # The request id each run was started with -> its run id (a retried start finds its
-        # run): none, the first run's alone as the string, or a dict.
-        self._requests: str | dict[str, str] | None = None
 
     @property
     def runs(self) -> Mapping[str, MutableState]:
@@ -57,12 +54,8 @@ class WorkflowChain:
 
     @property
     def current(self) -> MutableState:
-        return self._state(self.current_run_id)
-
-    @property
-    def current_run_id(self) -> str:
         run_ids = self._run_ids
-        return run_ids if isinstance(run_ids, str) else next(reversed(run_ids))
+        return self._state(run_ids if isinstance(run_ids, str) else next(reversed(run_ids)))
 
     @property
     def run_ids(self) -> tuple[str, ...]:
@@ -74,12 +67,11 @@ class WorkflowChain:
         run_ids = self._run_ids
         return run_ids == run_id if isinstance(run_ids, str) else run_id in run_ids
 
-    def run_of_request(self, request_id: str) -> str | None:
-        """The run started by the request with this id, if any run of the chain was."""
-        requests = self._requests
-        if isinstance(requests, str):
-            return self.run_ids[0] if requests == request_id else None
-        return None if requests is None else requests.get(request_id)
+    def started_by(self, request_id: str) -> MutableState | None:
+        """The current run if the request with this id started it. As on the real server, a
+        retried start finds the current run only (a reset run has its base's request id)."""
+        current = self.current
+        return current if request_id and current.start_request_id == request_id else None
 
     def _add_run(self, run_id: str) -> bool:
         """Add a run id (False if it was there)."""
@@ -96,26 +88,9 @@ class WorkflowChain:
             run_ids[run_id] = None
         return True
 
-    def _add_request(self, request_id: str, run_id: str) -> None:
-        requests = self._requests
-        if requests is None and self.run_ids[0] == run_id:
-            self._requests = request_id
-            return
-        requests = self._request_dict()
-        requests[request_id] = run_id
-        self._requests = requests
-
     def _remove_run(self, run_id: str) -> None:
-        requests = self._request_dict()
-        self._requests = {r: run for r, run in requests.items() if run != run_id} or None
         run_ids = {r: None for r in self.run_ids if r != run_id}
         self._run_ids = next(iter(run_ids)) if len(run_ids) == 1 else run_ids
-
-    def _request_dict(self) -> dict[str, str]:
-        requests = self._requests
-        if isinstance(requests, str):
-            return {requests: self.run_ids[0]}
-        return {} if requests is None else dict(requests)
 
     def _state(self, run_id: str) -> MutableState:
         return self._table.state(RunKey(self.namespace, self.workflow_id, run_id))
@@ -267,15 +242,15 @@ class RunTable(Mapping[RunKey, MutableState]):
 
     # ---- changing --------------------------------------------------------------------
 
-    def add(self, state: MutableState, request_id: str = "") -> None:
+    def add(self, state: MutableState) -> None:
         """Register a run (a new one, or one loaded at start) as an object."""
-        self._register(state.key, request_id)
+        self._register(state.key)
         self._recent.pop(state.key, None)
         self._live[state.key] = state
 
-    def add_at_rest(self, key: RunKey, request_id: str = "") -> None:
+    def add_at_rest(self, key: RunKey) -> None:
         """Register a closed run the store holds at rest (at start)."""
-        self._register(key, request_id)
+        self._register(key)
 
     def settle(self, state: MutableState) -> None:
         """After a committed change: a run that came to rest leaves memory (kept a while among
@@ -299,15 +274,13 @@ class RunTable(Mapping[RunKey, MutableState]):
         self._recent.pop(key, None)
         self._count -= 1
 
-    def _register(self, key: RunKey, request_id: str) -> None:
+    def _register(self, key: RunKey) -> None:
         chain = self.chains.get((key.namespace, key.workflow_id))
         if chain is None:
             chain = WorkflowChain(self, key.namespace, key.workflow_id)
             self.chains.add(chain)
         if chain._add_run(key.run_id):
             self._count += 1
-        if request_id:
-            chain._add_request(request_id, key.run_id)
 
     def _keep_recent(self, state: MutableState) -> None:
         self._recent[state.key] = state

@@ -324,14 +324,11 @@ class SqliteStore(MemoryStore):
                 raise StoreError(
                     f"cannot read workflow {workflow_id!r} run {run_id} stored in {self.path}: {_one_line(exc)}"
                 ) from exc
-        query = (
-            "SELECT namespace, workflow_id, run_id, closed_info, start_request_id FROM executions "
-            "WHERE closed_info IS NOT NULL"
-        )
-        for namespace, workflow_id, run_id, info, request_id in db.execute(query):
+        query = "SELECT namespace, workflow_id, run_id, closed_info FROM executions WHERE closed_info IS NOT NULL"
+        for namespace, workflow_id, run_id, info in db.execute(query):
             try:
                 # One namespace string for all its runs, not one per row.
-                resting = AtRest(RunKey(sys.intern(namespace), workflow_id, run_id), _info(info), request_id)
+                resting = AtRest(RunKey(sys.intern(namespace), workflow_id, run_id), _info(info))
             except Exception as exc:
                 raise StoreError(
                     f"cannot read workflow {workflow_id!r} run {run_id} stored in {self.path}: {_one_line(exc)}"
@@ -359,9 +356,7 @@ class SqliteStore(MemoryStore):
             db.execute("INSERT INTO counters (name, value) VALUES ('max_task_id', ?)", (loaded.max_task_id,))
         if to_rest:
             self._put_to_rest(to_rest)
-            loaded.at_rest += [
-                AtRest(state.key, describe.execution_info(state), state.start_request_id) for state in to_rest
-            ]
+            loaded.at_rest += [AtRest(state.key, describe.execution_info(state)) for state in to_rest]
         return loaded
 
     def _read_history(self, key: RunKey) -> history.HistoryEvent | None:
@@ -577,6 +572,8 @@ class SqliteStore(MemoryStore):
         highest_task_id = 0
         for write, blob, info in zip(pending.writes, pending.blobs, pending.infos, strict=True):
             key = write.state.key
+            # start_request_id repeats the snapshot's for whoever reads the file; the server
+            # reads it from the state (a retried start is checked against the current run).
             db.execute(
                 "INSERT OR REPLACE INTO executions "
                 "(namespace, workflow_id, run_id, state, closed_info, start_request_id) VALUES (?, ?, ?, ?, ?, ?)",

@@ -46,7 +46,6 @@ class AtRest:
     key: RunKey
     # What ListWorkflowExecutions shows of it (core.describe.execution_info when it came to rest).
     info: workflow_pb.WorkflowExecutionInfo
-    start_request_id: str
 
     @property
     def start_time(self) -> float:
@@ -186,6 +185,30 @@ def _packed_event_count(packers: tuple[_Packer, _Packer], packed: bytes) -> int:
     return int(events)
 
 
+class _ClosedRuns:
+    """Packed closed runs by namespace, then run id."""
+
+    __slots__ = ("_by_namespace",)
+
+    def __init__(self) -> None:
+        self._by_namespace: dict[str, dict[str, bytes]] = {}
+
+    def get(self, run: RunKey) -> bytes | None:
+        runs = self._by_namespace.get(run.namespace)
+        return None if runs is None else runs.get(run.run_id)
+
+    def put(self, run: RunKey, packed: bytes) -> None:
+        self._by_namespace.setdefault(run.namespace, {})[run.run_id] = packed
+
+    def pop(self, run: RunKey) -> None:
+        runs = self._by_namespace.get(run.namespace)
+        if runs is not None:
+            runs.pop(run.run_id, None)
+
+    def drop_namespace(self, namespace: str) -> None:
+        self._by_namespace.pop(namespace, None)
+
+
 class MemoryStore:
     """Histories in process memory; gone when the server stops.
 
@@ -199,8 +222,9 @@ class MemoryStore:
         # Runs still writing their history: the events as objects.
         self._histories: dict[RunKey, list[history.HistoryEvent]] = {}
         # Closed runs, each packed (`_pack_closed`): the history alone, or the history, the
-        # execution info and the snapshot of a run at rest.
-        self._closed: dict[RunKey, bytes] = {}
+        # execution info and the snapshot of a run at rest. By namespace, then run id (run
+        # ids are the server's own UUIDs): no key object kept per run.
+        self._closed = _ClosedRuns()
         self._history_packer = _Packer()
         self._rest_packer = _Packer()
         # The closed histories read lately, decoded (a history is read page by page).
@@ -232,7 +256,7 @@ class MemoryStore:
             closed = self._unpacked(run)
             count, data = (0, b"") if closed is None else (closed.events, closed.history)
         info = describe.execution_info(state).SerializeToString()
-        self._closed[run] = _pack_closed(self._rest_packer, _Closed(count, data, info, snapshot.dump(state)))
+        self._closed.put(run, _pack_closed(self._rest_packer, _Closed(count, data, info, snapshot.dump(state))))
         self._decoded.pop(run, None)
 
     def append(self, run: RunKey, events: list[history.HistoryEvent]) -> None:
@@ -275,13 +299,13 @@ class MemoryStore:
         del self._histories[run]
 
     def _seal_serialized(self, run: RunKey, count: int, data: bytes) -> None:
-        self._closed[run] = _pack_closed(self._history_packer, _Closed(count, data))
+        self._closed.put(run, _pack_closed(self._history_packer, _Closed(count, data)))
         self._decoded.pop(run, None)
 
     def _unseal(self, run: RunKey) -> list[history.HistoryEvent]:
         """The events of ``run`` as objects again (none if it has no history), no longer sealed."""
         events = self._events(run)
-        self._closed.pop(run, None)
+        self._closed.pop(run)
         self._decoded.pop(run, None)
         return list(events)
 
@@ -320,9 +344,10 @@ class MemoryStore:
         return None
 
     async def delete_namespace(self, name: str) -> None:
-        for runs in (self._histories, self._closed, self._decoded):
+        for runs in (self._histories, self._decoded):
             for run in [run for run in runs if run.namespace == name]:
                 del runs[run]
+        self._closed.drop_namespace(name)
 
     async def save_schedule(self, namespace: str, schedule_id: str, state: str) -> None:
         return None
@@ -353,7 +378,7 @@ class MemoryStore:
 
     async def delete(self, run: RunKey) -> None:
         self._histories.pop(run, None)
-        self._closed.pop(run, None)
+        self._closed.pop(run)
         self._decoded.pop(run, None)
 
     async def close(self) -> None:
