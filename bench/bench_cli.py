@@ -239,6 +239,11 @@ def test_server_argv(tempo: list[str]) -> list[str] | None:
     return [str(beside)] if len(tempo) == 1 and beside.exists() else None
 
 
+# A pause before each timed start: a server just stopped (the real one most of all) leaves the
+# machine slower for a moment, which the next start in line paid (60-80 ms seen by hand).
+SETTLE_SECONDS = 1.0
+
+
 def readiness(starts: int, tempo: list[str]) -> list[ReadinessFigure]:
     times: dict[tuple[str, bool], list[float]] = {}
     test_server = test_server_argv(tempo)
@@ -246,10 +251,12 @@ def readiness(starts: int, tempo: list[str]) -> list[ReadinessFigure]:
         for server in ("tempo", "temporal"):
             for web_ui in (False, True):
                 port = free_port()
+                time.sleep(SETTLE_SECONDS)
                 seconds = grpc_ready_seconds(start_dev_argv(server, port, web_ui, tempo), port)
                 times.setdefault((server, web_ui), []).append(seconds)
         if test_server is not None:
             port = free_port()
+            time.sleep(SETTLE_SECONDS)
             times.setdefault(("tempo-test-server", False), []).append(
                 grpc_ready_seconds([*test_server, str(port)], port)
             )
