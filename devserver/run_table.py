@@ -122,11 +122,10 @@ class _ChainRuns(Mapping[str, MutableState]):
 class ChainIndex(Mapping[tuple[str, str], WorkflowChain]):
     """The chains by (namespace, workflow id), kept per namespace: no key tuple per workflow."""
 
-    __slots__ = ("_by_namespace", "_count")
+    __slots__ = ("_by_namespace",)
 
     def __init__(self) -> None:
         self._by_namespace: dict[str, dict[str, WorkflowChain]] = {}
-        self._count = 0
 
     def __getitem__(self, key: tuple[str, str]) -> WorkflowChain:
         return self._by_namespace[key[0]][key[1]]
@@ -141,7 +140,7 @@ class ChainIndex(Mapping[tuple[str, str], WorkflowChain]):
                 yield namespace, workflow_id
 
     def __len__(self) -> int:
-        return self._count
+        return sum(len(chains) for chains in self._by_namespace.values())
 
     def values(self) -> list[WorkflowChain]:  # type: ignore[override]
         """Every chain (a list: safe to change the index while reading it)."""
@@ -152,12 +151,10 @@ class ChainIndex(Mapping[tuple[str, str], WorkflowChain]):
 
     def add(self, chain: WorkflowChain) -> None:
         self._by_namespace.setdefault(chain.namespace, {})[chain.workflow_id] = chain
-        self._count += 1
 
     def remove(self, chain: WorkflowChain) -> None:
         chains = self._by_namespace[chain.namespace]
         del chains[chain.workflow_id]
-        self._count -= 1
         if not chains:
             del self._by_namespace[chain.namespace]
 
