@@ -66,10 +66,11 @@ class RetentionReaper:
         found: list[tuple[str, common.WorkflowExecution]] = []
         # From visibility, which has every run's close time: closed runs at rest stay in the store.
         for record in list(self.engine.visibility.all_records()):
-            if record.close_time is None:
+            close = record.close_micros
+            if close is None:
                 continue
             retention = self._retention(record.namespace)
-            if retention is not None and record.close_time.timestamp() + retention <= now:
+            if retention is not None and close / 1e6 + retention <= now:
                 execution = common.WorkflowExecution(workflow_id=record.workflow_id, run_id=record.run_id)
                 found.append((record.namespace, execution))
         return found

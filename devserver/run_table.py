@@ -120,19 +120,40 @@ class _ChainRuns(Mapping[str, MutableState]):
 
 
 class ChainIndex(Mapping[tuple[str, str], WorkflowChain]):
-    """The chains by (namespace, workflow id), kept per namespace: no key tuple per workflow."""
+    """The chains by (namespace, workflow id), kept per namespace: no key tuple per workflow.
 
-    __slots__ = ("_by_namespace",)
+    A workflow id with one run is kept as that run's id, and its chain is made when asked
+    for (a chain object costs 64 bytes, and most workflow ids run once). So a chain changed
+    (`WorkflowChain._add_run`, `_remove_run`) is `add`ed again.
+    """
 
-    def __init__(self) -> None:
-        self._by_namespace: dict[str, dict[str, WorkflowChain]] = {}
+    __slots__ = ("_by_namespace", "_table")
+
+    def __init__(self, table: RunTable) -> None:
+        self._table = table
+        self._by_namespace: dict[str, dict[str, WorkflowChain | str]] = {}
+
+    def _chain(self, namespace: str, workflow_id: str, kept: WorkflowChain | str) -> WorkflowChain:
+        if not isinstance(kept, str):
+            return kept
+        chain = WorkflowChain(self._table, namespace, workflow_id)
+        chain._run_ids = kept
+        return chain
 
     def __getitem__(self, key: tuple[str, str]) -> WorkflowChain:
-        return self._by_namespace[key[0]][key[1]]
+        return self._chain(key[0], key[1], self._by_namespace[key[0]][key[1]])
 
     def get(self, key: tuple[str, str], default: WorkflowChain | None = None) -> WorkflowChain | None:  # type: ignore[override]
         chains = self._by_namespace.get(key[0])
-        return default if chains is None else chains.get(key[1], default)
+        kept = None if chains is None else chains.get(key[1])
+        return default if kept is None else self._chain(key[0], key[1], kept)
+
+    def has_run(self, key: RunKey) -> bool:
+        chains = self._by_namespace.get(key.namespace)
+        kept = None if chains is None else chains.get(key.workflow_id)
+        if kept is None:
+            return False
+        return kept == key.run_id if isinstance(kept, str) else kept.has_run(key.run_id)
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         for namespace, chains in list(self._by_namespace.items()):
@@ -144,13 +165,21 @@ class ChainIndex(Mapping[tuple[str, str], WorkflowChain]):
 
     def values(self) -> list[WorkflowChain]:  # type: ignore[override]
         """Every chain (a list: safe to change the index while reading it)."""
-        return [chain for chains in self._by_namespace.values() for chain in chains.values()]
+        return [
+            self._chain(namespace, workflow_id, kept)
+            for namespace, chains in self._by_namespace.items()
+            for workflow_id, kept in chains.items()
+        ]
 
     def in_namespace(self, namespace: str) -> list[WorkflowChain]:
-        return list(self._by_namespace.get(namespace, {}).values())
+        chains = self._by_namespace.get(namespace, {})
+        return [self._chain(namespace, workflow_id, kept) for workflow_id, kept in chains.items()]
 
     def add(self, chain: WorkflowChain) -> None:
-        self._by_namespace.setdefault(chain.namespace, {})[chain.workflow_id] = chain
+        """Keep a new or changed chain (one that has a run)."""
+        run_ids = chain._run_ids
+        kept = run_ids if isinstance(run_ids, str) else chain
+        self._by_namespace.setdefault(chain.namespace, {})[chain.workflow_id] = kept
 
     def remove(self, chain: WorkflowChain) -> None:
         chains = self._by_namespace[chain.namespace]
@@ -168,7 +197,7 @@ class RunTable(Mapping[RunKey, MutableState]):
 
     def __init__(self, load: Callable[[RunKey], MutableState | None]) -> None:
         self._load = load
-        self.chains = ChainIndex()
+        self.chains = ChainIndex(self)
         # Running runs, and closed ones that are not at rest.
         self._live: dict[RunKey, MutableState] = {}
         # Closed runs at rest read or closed lately, oldest first.
@@ -234,8 +263,7 @@ class RunTable(Mapping[RunKey, MutableState]):
         ]
 
     def _registered(self, key: RunKey) -> bool:
-        chain = self.chains.get((key.namespace, key.workflow_id))
-        return chain is not None and chain.has_run(key.run_id)
+        return self.chains.has_run(key)
 
     # ---- changing --------------------------------------------------------------------
 
@@ -265,7 +293,9 @@ class RunTable(Mapping[RunKey, MutableState]):
     def remove(self, key: RunKey) -> None:
         chain = self.chains[(key.namespace, key.workflow_id)]
         chain._remove_run(key.run_id)
-        if not chain.run_ids:
+        if chain.run_ids:
+            self.chains.add(chain)
+        else:
             self.chains.remove(chain)
         self._live.pop(key, None)
         self._recent.pop(key, None)
@@ -275,9 +305,9 @@ class RunTable(Mapping[RunKey, MutableState]):
         chain = self.chains.get((key.namespace, key.workflow_id))
         if chain is None:
             chain = WorkflowChain(self, key.namespace, key.workflow_id)
-            self.chains.add(chain)
         if chain._add_run(key.run_id):
             self._count += 1
+            self.chains.add(chain)
 
     def _keep_recent(self, state: MutableState) -> None:
         self._recent[state.key] = state

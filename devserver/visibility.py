@@ -35,6 +35,7 @@ from devserver.list_filter import (
     rank_of_parts,
     rank_parts,
 )
+from devserver.slot_sets import Selection, SlotSet, bitmap_of
 
 DEFAULT_PAGE_SIZE = 1000
 NAMESPACE_DIVISION = "TemporalNamespaceDivision"
@@ -163,22 +164,22 @@ def _type_from_spec(spec: str | int) -> FieldType:
     return FieldType(spec)
 
 
-_INDEXED_FIELDS: dict[str, Callable[[VisibilityRecord], Hashable]] = {
+_GROUPED_FIELDS: dict[str, Callable[[VisibilityRecord], Hashable]] = {
     "WorkflowType": lambda r: r.workflow_type,
     "TaskQueue": lambda r: r.task_queue,
-    "WorkflowId": lambda r: r.workflow_id,
     "ExecutionStatus": lambda r: r.status,
 }
-"""Built-in fields kept in an index (value -> runs), so ``WorkflowType = 'X'`` or
-``ExecutionStatus = 'Running'`` looks its runs up instead of reading every record."""
+"""Built-in fields whose runs are kept by value (as `SlotSet`s), so ``WorkflowType = 'X'`` or
+``ExecutionStatus = 'Running'`` looks its runs up, and a count of them reads no record. Most of
+their values are shared by many runs."""
 
 
-# The runs with one value of an indexed field: a run id alone (most workflow ids have one run;
-# a set costs 200 bytes more), or a set of two or more.
+# The runs of one workflow id: a run id alone (most workflow ids have one run; a set costs 200
+# bytes more), or a set of two or more.
 _Runs = str | set[str]
 
 
-def _index_add(index: dict[Hashable, _Runs], value: Hashable, run_id: str) -> None:
+def _index_add(index: dict[str, _Runs], value: str, run_id: str) -> None:
     runs = index.get(value)
     if runs is None:
         index[value] = run_id
@@ -189,30 +190,61 @@ def _index_add(index: dict[Hashable, _Runs], value: Hashable, run_id: str) -> No
         runs.add(run_id)
 
 
+def _index_remove(index: dict[str, _Runs], value: str, run_id: str) -> None:
+    runs = index.get(value)
+    if runs is None:
+        return
+    if isinstance(runs, str):
+        if runs == run_id:
+            del index[value]
+        return
+    runs.discard(run_id)
+    if len(runs) == 1:
+        index[value] = next(iter(runs))
+
+
 class _Namespace:
     """One namespace's records, in list order, with their indexes.
 
-    ``order`` holds every record ascending by its sort key (a page reads it from the end), so
-    a page costs what it reads, not what the namespace holds (the keys are computed when
-    compared, not kept: a tuple of them would cost more than the record); ``by_field`` narrows a query
-    that pins an indexed field; ``attribute_kinds`` counts, per custom attribute, the
-    records carrying it by value type, which is what compiling a query needs.
+    Each run has a slot: ``slots[slot_of[run_id]]`` is its record, and the grouped fields'
+    indexes (``grouped``) keep runs by slot. ``order`` holds every record ascending by its
+    sort key (a page reads it from the end), so a page costs what it reads, not what the
+    namespace holds; ``by_workflow_id`` and ``grouped`` narrow a query that pins a built-in
+    field; ``attribute_kinds`` counts, per custom attribute, the records carrying it by value
+    type, which is what compiling a query needs.
     """
 
     def __init__(self) -> None:
-        self.records: dict[str, VisibilityRecord] = {}
+        self.slot_of: dict[str, int] = {}
+        self.slots: list[VisibilityRecord | None] = []
+        self.free_slots: list[int] = []
         self.order: list[VisibilityRecord] = []
-        self.by_field: dict[str, dict[Hashable, _Runs]] = {name: {} for name in _INDEXED_FIELDS}
+        self.by_workflow_id: dict[str, _Runs] = {}
+        self.grouped: dict[str, dict[Hashable, SlotSet]] = {name: {} for name in _GROUPED_FIELDS}
         self.attribute_kinds: dict[str, Counter[FieldType | None]] = {}
         self.divided: set[str] = set()  # runs in a namespace division (schedulers and such)
 
+    def __len__(self) -> int:
+        return len(self.slot_of)
+
+    def record(self, run_id: str) -> VisibilityRecord | None:
+        slot = self.slot_of.get(run_id)
+        return None if slot is None else self.slots[slot]
+
+    def records(self) -> list[VisibilityRecord]:
+        return [record for record in self.slots if record is not None]
+
     def put(self, record: VisibilityRecord) -> None:
         run_id = record.run_id
-        old = self.records.get(run_id)
-        self.records[run_id] = record
-        if old is None:
+        slot = self.slot_of.get(run_id)
+        if slot is None:
+            old = None
+            slot = self._new_slot(record)
             bisect.insort(self.order, record, key=_sort_key)
         else:
+            old = self.slots[slot]
+            assert old is not None
+            self.slots[slot] = record
             # Where the old record stood, so the new one takes its place if it sorts the same.
             at = self._position(old)
             if _sort_key(old) == _sort_key(record):
@@ -220,14 +252,18 @@ class _Namespace:
             else:
                 del self.order[at]
                 bisect.insort(self.order, record, key=_sort_key)
-        for name, value_of in _INDEXED_FIELDS.items():
+        if old is None or old.workflow_id != record.workflow_id:
+            if old is not None:
+                _index_remove(self.by_workflow_id, old.workflow_id, run_id)
+            _index_add(self.by_workflow_id, record.workflow_id, run_id)
+        for name, value_of in _GROUPED_FIELDS.items():
             value = value_of(record)
             if old is not None:
                 old_value = value_of(old)
                 if old_value == value:
                     continue
-                self._unindex(name, old_value, run_id)
-            _index_add(self.by_field[name], value, run_id)
+                self._ungroup(name, old_value, slot)
+            self._group(name, value, slot)
         if old is None or old.search_attributes != record.search_attributes:
             if old is not None:
                 self._count_attributes(old, -1)
@@ -236,18 +272,16 @@ class _Namespace:
     def put_many(self, records: list[VisibilityRecord]) -> None:
         """`put` each of many records new to the namespace, in one pass (a start-up with many
         runs): one sort of the list order, and attributes counted once per shared dict."""
-        if any(record.run_id in self.records for record in records):
+        if any(record.run_id in self.slot_of for record in records):
             for record in records:
                 self.put(record)
             return
         for record in records:
-            self.records[record.run_id] = record
+            slot = self._new_slot(record)
+            _index_add(self.by_workflow_id, record.workflow_id, record.run_id)
+            for name, value_of in _GROUPED_FIELDS.items():
+                self._group(name, value_of(record), slot)
         self.order = sorted(self.order + records, key=_sort_key)
-        by_field = self.by_field
-        for name, value_of in _INDEXED_FIELDS.items():
-            index = by_field[name]
-            for record in records:
-                _index_add(index, value_of(record), record.run_id)
         # Records decoded from equal attributes share their dict (decode_search_attributes).
         shared: dict[int, tuple[VisibilityRecord, int]] = {}
         for record in records:
@@ -260,13 +294,28 @@ class _Namespace:
             self.divided.update(r.run_id for r in records if r.search_attributes.get(NAMESPACE_DIVISION) is not None)
 
     def remove(self, run_id: str) -> None:
-        old = self.records.pop(run_id, None)
-        if old is None:
+        slot = self.slot_of.pop(run_id, None)
+        if slot is None:
             return
+        old = self.slots[slot]
+        assert old is not None
         del self.order[self._position(old)]
-        for name, value_of in _INDEXED_FIELDS.items():
-            self._unindex(name, value_of(old), run_id)
+        self.slots[slot] = None
+        self.free_slots.append(slot)
+        _index_remove(self.by_workflow_id, old.workflow_id, run_id)
+        for name, value_of in _GROUPED_FIELDS.items():
+            self._ungroup(name, value_of(old), slot)
         self._count_attributes(old, -1)
+
+    def _new_slot(self, record: VisibilityRecord) -> int:
+        if self.free_slots:
+            slot = self.free_slots.pop()
+            self.slots[slot] = record
+        else:
+            slot = len(self.slots)
+            self.slots.append(record)
+        self.slot_of[record.run_id] = slot
+        return slot
 
     def _position(self, record: VisibilityRecord) -> int:
         """Where ``record`` (one in the namespace) stands in ``order``."""
@@ -274,18 +323,21 @@ class _Namespace:
         assert self.order[at] is record, "visibility order out of step with its records"
         return at
 
-    def _unindex(self, name: str, value: Hashable, run_id: str) -> None:
-        index = self.by_field[name]
-        runs = index.get(value)
-        if runs is None:
+    def _group(self, name: str, value: Hashable, slot: int) -> None:
+        index = self.grouped[name]
+        members = index.get(value)
+        if members is None:
+            members = index[value] = SlotSet()
+        members.add(slot, len(self.slots))
+
+    def _ungroup(self, name: str, value: Hashable, slot: int) -> None:
+        index = self.grouped[name]
+        members = index.get(value)
+        if members is None:
             return
-        if isinstance(runs, str):
-            if runs == run_id:
-                del index[value]
-            return
-        runs.discard(run_id)
-        if len(runs) == 1:
-            index[value] = next(iter(runs))
+        members.remove(slot)
+        if members.count == 0:
+            del index[value]
 
     def _count_attributes(self, record: VisibilityRecord, step: int) -> None:
         for name, value in record.search_attributes.items():
@@ -298,22 +350,35 @@ class _Namespace:
         if record.search_attributes.get(NAMESPACE_DIVISION) is not None:
             (self.divided.add if step > 0 else self.divided.discard)(record.run_id)
 
-    def candidates(self, compiled: Query) -> set[str] | None:
-        """The runs that can match (None: any run can), from the indexed fields it pins."""
-        found: set[str] | None = None
+    def candidates(self, compiled: Query) -> Selection | None:
+        """The slots of the runs that can match (None: any run can), from the built-in fields
+        the query pins."""
+        found: int | None = None
         for name, values in compiled.required_values():
-            index = self.by_field.get(name)
-            if index is None:
+            if name == "WorkflowId":
+                runs: set[str] = set()
+                for value in values:
+                    found_runs = self.by_workflow_id.get(value)
+                    if isinstance(found_runs, str):
+                        runs.add(found_runs)
+                    elif found_runs is not None:
+                        runs |= found_runs
+                bits = bitmap_of(self.slot_of[run_id] for run_id in runs)
+            elif name in self.grouped:
+                index = self.grouped[name]
+                bits = 0
+                for value in values:
+                    members = index.get(value)
+                    if members is not None:
+                        bits |= members.as_int()
+            else:
                 continue
-            runs: set[str] = set()
-            for value in values:
-                found_runs = index.get(value)
-                if isinstance(found_runs, str):
-                    runs.add(found_runs)
-                elif found_runs is not None:
-                    runs |= found_runs
-            found = runs if found is None else found & runs
-        return found
+            found = bits if found is None else found & bits
+        return None if found is None else Selection(found)
+
+    def divided_in(self, selection: Selection) -> int:
+        """How many runs of a namespace division the selection holds."""
+        return sum(1 for run_id in self.divided if self.slot_of[run_id] in selection)
 
 
 class VisibilityIndex:
@@ -361,11 +426,11 @@ class VisibilityIndex:
     def get(self, namespace: str, run_id: str) -> VisibilityRecord | None:
         """The record of one run, or None."""
         found = self._namespaces.get(namespace)
-        return None if found is None else found.records.get(run_id)
+        return None if found is None else found.record(run_id)
 
     def all_records(self) -> Iterable[VisibilityRecord]:
         """Every record of every namespace (a snapshot, safe to iterate while upserting)."""
-        return [r for namespace in self._namespaces.values() for r in namespace.records.values()]
+        return [r for namespace in self._namespaces.values() for r in namespace.records()]
 
     def compile(self, namespace: str, query: str) -> Query:
         """Parse `query` and bind its custom fields to this namespace's attributes."""
@@ -389,14 +454,15 @@ class VisibilityIndex:
             return compiled, []
         hide_divided = self._hides_divisions(compiled)
         if compiled.root is None and not hide_divided:
-            return compiled, list(found.records.values())
+            return compiled, found.records()
         candidates = found.candidates(compiled)
-        run_ids: Iterable[str] = found.records if candidates is None else candidates
-        records = found.records
+        slots = found.slots
+        records = found.records() if candidates is None else [slots[slot] for slot in candidates]
+        divided = found.divided if hide_divided else ()
         return compiled, [
-            records[run_id]
-            for run_id in run_ids
-            if not (hide_divided and run_id in found.divided) and compiled.matches(records[run_id])
+            record
+            for record in records
+            if record is not None and record.run_id not in divided and compiled.matches(record)
         ]
 
     @staticmethod
@@ -425,9 +491,12 @@ class VisibilityIndex:
         hide_divided = self._hides_divisions(compiled)
         candidates = found.candidates(compiled)
         newest_first: Iterable[VisibilityRecord]
+        slot_of = found.slot_of
         if candidates is not None and len(candidates) * 8 < len(found.order):
             # Few candidates: sort them rather than walk every run.
-            newest_first = sorted((found.records[run_id] for run_id in candidates), key=_sort_key, reverse=True)
+            picked = [found.slots[slot] for slot in candidates]
+            newest_first = sorted((r for r in picked if r is not None), key=_sort_key, reverse=True)
+            candidates = None  # every one of them is a candidate
             if after is not None:
                 newest_first = (record for record in newest_first if _sort_key(record) < after)
         else:
@@ -437,7 +506,7 @@ class VisibilityIndex:
         page: list[VisibilityRecord] = []
         for record in newest_first:
             run_id = record.run_id
-            if candidates is not None and run_id not in candidates:
+            if candidates is not None and slot_of[run_id] not in candidates:
                 continue
             if hide_divided and run_id in found.divided:
                 continue
@@ -456,12 +525,12 @@ class VisibilityIndex:
             return 0
         hide_divided = self._hides_divisions(compiled)
         if compiled.root is None:
-            return len(found.records) - (len(found.divided) if hide_divided else 0)
+            return len(found) - (len(found.divided) if hide_divided else 0)
         candidates = found.candidates(compiled)
         if candidates is not None and compiled.only_required_values():
             # Only indexed fields pinned (`WorkflowType = 'X' AND ExecutionStatus = ...`):
             # the candidates are the matches.
-            return len(candidates - found.divided) if hide_divided else len(candidates)
+            return len(candidates) - (found.divided_in(candidates) if hide_divided else 0)
         return len(self._matching(namespace, query)[1])
 
     def count_by_status(self, namespace: str, query: str) -> dict[int, int]:

@@ -30,7 +30,7 @@ import binascii
 import dataclasses
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from enum import Enum
 from typing import Any
 
@@ -95,7 +95,7 @@ _ENUMS: dict[str, type[Enum]] = {
 _TRANSIENT_FIELDS = {"buffered_queries", "legacy_queries", "transitions_taken"}
 
 
-def _encode(value: Any) -> Any:
+def _encode(value: Any, leave_out: Collection[str] = ()) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Enum):
@@ -110,7 +110,7 @@ def _encode(value: Any) -> Any:
         fields = {
             f.name: _encode(getattr(value, f.name))
             for f in dataclasses.fields(value)
-            if f.name not in _TRANSIENT_FIELDS
+            if f.name not in _TRANSIENT_FIELDS and f.name not in leave_out
         }
         return {"$dc": name, **fields}
     if isinstance(value, set):
@@ -122,10 +122,10 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot snapshot value of type {type(value).__name__}")
 
 
-def _decoder(version: int) -> Callable[[dict[str, Any]], Any]:
+def _decoder(version: int, given: Mapping[str, Any]) -> Callable[[dict[str, Any]], Any]:
     """The `json.loads` object hook that turns the tagged objects of a snapshot written in
     format ``version`` back into values. JSON hands each object over after its members, so
-    every value it sees is decoded already."""
+    every value it sees is decoded already. ``given`` fills the run's fields left out."""
     upgrades = [_UPGRADES[v] for v in range(version, FORMAT_VERSION)]
 
     def decode(value: dict[str, Any]) -> Any:
@@ -133,6 +133,9 @@ def _decoder(version: int) -> Callable[[dict[str, Any]], Any]:
         if name is not None:
             cls, known = _dataclass(name)
             del value["$dc"]
+            if cls is MutableState:
+                for field_name, field_value in given.items():
+                    value.setdefault(field_name, field_value)
             for upgrade_for in upgrades:
                 upgrade = upgrade_for.get(name)
                 if upgrade is not None:
@@ -245,17 +248,20 @@ _UPGRADES: dict[int, dict[str, Callable[[dict[str, Any]], None]]] = {
 }
 
 
-def dump(state: MutableState) -> bytes:
-    """The run's mutable state as bytes."""
-    return json.dumps({"v": FORMAT_VERSION, "state": _encode(state)}, separators=(",", ":")).encode()
+def dump(state: MutableState, leave_out: Collection[str] = ()) -> bytes:
+    """The run's mutable state as bytes, without the fields named in ``leave_out`` (whoever
+    loads it gives them back: a store that keeps them elsewhere anyway)."""
+    encoded = _encode(state, leave_out)
+    return json.dumps({"v": FORMAT_VERSION, "state": encoded}, separators=(",", ":")).encode()
 
 
-def load(data: bytes) -> MutableState:
-    """A run's mutable state from `dump` output."""
+def load(data: bytes, given: Mapping[str, Any] | None = None) -> MutableState:
+    """A run's mutable state from `dump` output; ``given`` holds the values of the fields
+    `dump` left out (a field the snapshot has keeps its own)."""
     version = _version(data)
     if version > FORMAT_VERSION:
         raise ValueError(f"snapshot format {version} is newer than this server understands")
-    state = json.loads(data, object_hook=_decoder(max(version, 1)))["state"]
+    state = json.loads(data, object_hook=_decoder(max(version, 1), given or {}))["state"]
     if not isinstance(state, MutableState):
         raise ValueError("snapshot does not hold a workflow run")
     return state

@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from devserver import run_table
 from devserver.app import ServerConfig, open_engine
+from devserver.core import snapshot
 from devserver.core.changes import RunKey
 from devserver.sqlite_store import SqliteStore
 from tests.devserver.durable_app import Courier, Dispatcher, Napper
@@ -124,10 +125,17 @@ async def test_in_memory_closed_runs_leave_memory_and_read_back_the_same(monkeyp
         async with Worker(client, task_queue=queue, workflows=[Napper]):
             await client.execute_workflow(Napper.run, 0.0, id=nappers[0], task_queue=queue)
             first = await _seen(client, queue, nappers[:1])  # while it is an object
+            key = RunKey("default", nappers[0], before_run_id(first, nappers[0]))
+            as_object = server.engine.runs.in_memory(key)
+            assert as_object is not None
+            state_before = snapshot.dump(as_object)
             for workflow_id in nappers[1:]:
                 await client.execute_workflow(Napper.run, 0.0, id=workflow_id, task_queue=queue)
-            key = RunKey("default", nappers[0], before_run_id(first, nappers[0]))
             assert server.engine.runs.in_memory(key) is None, "the first run left memory"
+            # The store packs it without what its history and info hold already; read back, the
+            # run's state is whole again.
+            read_back = server.engine.store.load_run(key)
+            assert read_back is not None and snapshot.dump(read_back) == state_before
             assert not any(state.key.workflow_id in nappers for state in server.engine.runs.live())
             # Listed from its kept execution info, described and fetched from its kept bytes.
             now = await _seen(client, queue, nappers[:1])

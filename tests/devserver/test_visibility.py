@@ -376,9 +376,22 @@ def test_ints_and_floats_make_a_double_attribute() -> None:
 
 def test_naive_datetimes_on_records_are_taken_as_utc() -> None:
     idx = VisibilityIndex()
-    rec = record("a", "r1", start=1, close=2, Due=datetime(2024, 5, 1, 12, 0))
-    rec.start_time = rec.start_time.replace(tzinfo=None)
-    idx.upsert(rec)
+    aware = record("a", "r1", start=1, close=2)
+    naive_start = aware.start_time.replace(tzinfo=None)
+    idx.upsert(
+        VisibilityRecord(
+            namespace=NS,
+            workflow_id="a",
+            run_id="r1",
+            workflow_type="TypeA",
+            task_queue="q1",
+            status=aware.status,
+            start_time=naive_start,
+            execution_time=naive_start,
+            close_time=aware.close_time,
+            search_attributes={"Due": datetime(2024, 5, 1, 12, 0)},
+        )
+    )
     assert ids(idx, "StartTime = '2024-01-01T01:01:00+01:00'") == ["a"]
     assert ids(idx, "Due < '2024-05-01T12:00:01Z'") == ["a"]
     idx.upsert(record("b", "r2", start=0.5, close=3))  # aware: sorts with the naive one
