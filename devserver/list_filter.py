@@ -69,6 +69,47 @@ class VisibilityRecord:
         history_length: int = 0,
         search_attributes: dict[str, Any] | None = None,
     ) -> None:
+        start = micros(start_time)
+        execution = start if execution_time is start_time else micros(execution_time)
+        close = None if close_time is None else micros(close_time)
+        self._set(namespace, workflow_id, run_id, workflow_type, task_queue, status, history_length, search_attributes)
+        self._set_times(start, execution, close)
+
+    @classmethod
+    def of_micros(
+        cls,
+        *,
+        namespace: str,
+        workflow_id: str,
+        run_id: str,
+        workflow_type: str,
+        task_queue: str,
+        status: int,
+        start: int,
+        execution: int,
+        close: int | None,
+        history_length: int = 0,
+        search_attributes: dict[str, Any] | None = None,
+    ) -> VisibilityRecord:
+        """A record whose times are given in microseconds since the epoch (no datetimes made)."""
+        record = cls.__new__(cls)
+        record._set(
+            namespace, workflow_id, run_id, workflow_type, task_queue, status, history_length, search_attributes
+        )
+        record._set_times(start, execution, close)
+        return record
+
+    def _set(
+        self,
+        namespace: str,
+        workflow_id: str,
+        run_id: str,
+        workflow_type: str,
+        task_queue: str,
+        status: int,
+        history_length: int,
+        search_attributes: dict[str, Any] | None,
+    ) -> None:
         self.namespace = namespace
         self.workflow_id = workflow_id
         self.run_id = run_id
@@ -77,12 +118,11 @@ class VisibilityRecord:
         self.status = status
         self.history_length = history_length
         self.search_attributes = {} if search_attributes is None else search_attributes
+
+    def _set_times(self, start: int, execution: int, close: int | None) -> None:
         # The default list order's rank: one int, computed once (visibility compares it whenever
         # it inserts or finds a record in its order).
-        start = micros(start_time)
-        close = None if close_time is None else micros(close_time)
         self.list_rank = rank_of_parts(close is None, 0 if close is None else close, start)
-        execution = start if execution_time is start_time else micros(execution_time)
         self._execution_micros = None if execution == start else execution
 
     @property

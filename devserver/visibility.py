@@ -13,7 +13,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -43,18 +43,18 @@ NAMESPACE_DIVISION = "TemporalNamespaceDivision"
 
 def record_of(state: MutableState) -> VisibilityRecord:
     """What visibility shows of a run: its ids, type, queue, status, times and attributes."""
-    start_time = _datetime(timestamp(state.start_time))
+    start = _micros(timestamp(state.start_time))
     backoff = state.first_wft_backoff
-    return VisibilityRecord(
+    return VisibilityRecord.of_micros(
         namespace=state.key.namespace,
         workflow_id=state.key.workflow_id,
         run_id=state.key.run_id,
         workflow_type=sys.intern(state.workflow_type),
         task_queue=sys.intern(state.task_queue),
         status=state.visible_status,
-        start_time=start_time,
-        execution_time=_datetime(timestamp(state.start_time + backoff)) if backoff else start_time,
-        close_time=_datetime(timestamp(state.close_time)) if state.close_time is not None else None,
+        start=start,
+        execution=_micros(timestamp(state.start_time + backoff)) if backoff else start,
+        close=_micros(timestamp(state.close_time)) if state.close_time is not None else None,
         history_length=state.next_event_id - 1,
         search_attributes=decode_search_attributes(state.search_attributes),
     )
@@ -64,27 +64,28 @@ def record_of_info(key: RunKey, info: workflow_pb.WorkflowExecutionInfo) -> Visi
     """The record of a run known by its execution info (core.describe.execution_info): the
     same as `record_of` its state, for a run at rest whose state stays in the store. Its
     ids are the key's strings (not copies: 100,000 runs at rest make that count)."""
-    start_time = _datetime(info.start_time)
-    return VisibilityRecord(
+    return VisibilityRecord.of_micros(
         namespace=key.namespace,
         workflow_id=key.workflow_id,
         run_id=key.run_id,
         workflow_type=sys.intern(info.type.name),
         task_queue=sys.intern(info.task_queue),
         status=info.status,
-        start_time=start_time,
-        execution_time=start_time if info.execution_time == info.start_time else _datetime(info.execution_time),
-        close_time=_datetime(info.close_time) if info.HasField("close_time") else None,
+        start=_micros(info.start_time),
+        execution=_micros(info.execution_time),
+        close=_micros(info.close_time) if info.HasField("close_time") else None,
         history_length=info.history_length,
         search_attributes=decode_search_attributes(info.search_attributes),
     )
 
 
-def _datetime(time: Timestamp) -> datetime:
+def _micros(time: Timestamp) -> int:
     # From the timestamp a run's times are shown as, so a record made from a run's execution
-    # info (record_of_info) equals the one made from its state. core.protos.timestamp clamps
-    # (a run may be given times past year 9999: reliability helper, found by fuzzing).
-    return datetime.fromtimestamp(time.seconds + time.nanos / 1e9, tz=UTC)
+    # info (record_of_info) equals the one made from its state; truncated to microseconds as
+    # a filter's time is (list_filter.parse_rfc3339), so `StartTime = '<the run's start time,
+    # to the nanosecond>'` finds it. core.protos.timestamp clamps (a run may be given times
+    # past year 9999: reliability helper, found by fuzzing).
+    return time.seconds * 1_000_000 + time.nanos // 1000
 
 
 def decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, Any]:
