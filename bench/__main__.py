@@ -107,6 +107,18 @@ def text_table(report: Report) -> str:
     return "\n".join(lines)
 
 
+def _loop_ms() -> float:
+    """How long a fixed piece of pure Python takes now (best of five), in ms: on a shared machine
+    the same code runs twice as slowly at some hours, and every time figure with it; this says
+    which kind of hour a run had, so runs can be compared."""
+    best = float("inf")
+    for _ in range(5):
+        began = time.perf_counter()
+        sum(i * i for i in range(200_000))
+        best = min(best, time.perf_counter() - began)
+    return 1000 * best
+
+
 def markdown_table(report: Report, context: str) -> str:
     lines = [context, "", "| " + " | ".join(HEADER[1:]) + " |", "|" + "---|" * (len(HEADER) - 1)]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in r[1:]) + " |" for r in rows(report)]
@@ -139,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     context = (
         f"{began:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load average {load_before[0]:.1f} at the start, "
+        f"a fixed Python loop {_loop_ms():.0f} ms at the start, "
         f"python {platform.python_version()}, `python -m bench --scale {args.scale:g}`"
     )
     print(context, flush=True)
@@ -150,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         """The figures so far: written after every section, so a long run that is stopped
         keeps what it measured (the context says which sections ran)."""
         finished = (
-            f", {time.perf_counter() - started:.0f} s in all, load average {os.getloadavg()[0]:.1f} at the end"
+            f", {time.perf_counter() - started:.0f} s in all, load average {os.getloadavg()[0]:.1f} "
+            f"and the loop {_loop_ms():.0f} ms at the end"
             + ("" if done == chosen else f"; only the sections {', '.join(done)} so far")
         )
         document = {

@@ -42,6 +42,24 @@ class SlotSet:
                 _set_bit(self._bits, member)
             self._few = None
 
+    def add_many(self, slots: list[int], slots_in_use: int) -> None:
+        """`add` each of many slots, none of them a member."""
+        if not slots:
+            return
+        self.count += len(slots)
+        few = self._few
+        if few is not None:
+            few.update(slots)
+            if len(few) < _BITMAP_FROM or len(few) * 32 <= slots_in_use // 8:
+                return
+            slots, self._few = list(few), None
+        bits = self._bits
+        top = max(slots) >> 3
+        if top >= len(bits):
+            bits.extend(bytes(top + 1 - len(bits)))
+        for slot in slots:
+            bits[slot >> 3] |= 1 << (slot & 7)
+
     def remove(self, slot: int) -> None:
         """Remove a slot that is a member."""
         self.count -= 1

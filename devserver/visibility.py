@@ -277,11 +277,20 @@ class _Namespace:
             for record in records:
                 self.put(record)
             return
+        # The slots of each grouped value first, then each value's set made at once.
+        slots_by_value: dict[str, dict[Hashable, list[int]]] = {name: {} for name in _GROUPED_FIELDS}
         for record in records:
             slot = self._new_slot(record)
             _index_add(self.by_workflow_id, record.workflow_id, record.run_id)
             for name, value_of in _GROUPED_FIELDS.items():
-                self._group(name, value_of(record), slot)
+                slots_by_value[name].setdefault(value_of(record), []).append(slot)
+        for name, by_value in slots_by_value.items():
+            index = self.grouped[name]
+            for value, slots in by_value.items():
+                members = index.get(value)
+                if members is None:
+                    members = index[value] = SlotSet()
+                members.add_many(slots, len(self.slots))
         self.order = sorted(self.order + records, key=_sort_key)
         # Records decoded from equal attributes share their dict (decode_search_attributes).
         shared: dict[int, tuple[VisibilityRecord, int]] = {}

@@ -43,3 +43,19 @@ def test_selections_combine_as_sets_do() -> None:
     assert len(Selection(types.as_int() | statuses.as_int())) == len(set(range(0, 300, 2)) | set(range(0, 300, 3)))
     assert list(Selection(bitmap_of([9, 1, 70]))) == [1, 9, 70]
     assert list(Selection(0)) == [] and 0 not in Selection(0)
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_slots_added_at_once_are_held_as_if_added_one_by_one(size: int) -> None:
+    rng = random.Random(size)
+    slots = rng.sample(range(4 * size), size)
+    one_by_one, at_once = SlotSet(), SlotSet()
+    for slot in slots:
+        one_by_one.add(slot, 4 * size)
+    at_once.add_many(slots, 4 * size)
+    at_once.add_many([], 4 * size)
+    assert at_once.count == one_by_one.count == size
+    assert at_once.as_int() == one_by_one.as_int() == bitmap_of(slots)
+    for slot in slots[: size // 2]:
+        at_once.remove(slot)
+    assert list(Selection(at_once.as_int())) == sorted(slots[size // 2 :])

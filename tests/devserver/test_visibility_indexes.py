@@ -132,3 +132,27 @@ def test_a_custom_attributes_type_follows_the_records_that_carry_it() -> None:
     index.delete(NS, "r1")
     with pytest.raises(ValueError, match="unknown field 'Size'"):
         index.count(NS, "Size > 2")
+
+
+def test_records_taken_over_at_once_answer_as_records_put_one_by_one() -> None:
+    # A start-up hands visibility every stored run at once (upsert_many): its indexes are built
+    # in bulk, and must answer as those built a record at a time, then go on changing the same.
+    rng = random.Random(11)
+    records = [_random_record(rng, f"run-{i:04d}") for i in range(3000)]
+    one_by_one, at_once = VisibilityIndex(), VisibilityIndex()
+    for record in records:
+        one_by_one.upsert(record)
+    at_once.upsert_many(records)
+    for step in range(300):
+        run_id = f"run-{rng.randrange(3000):04d}"
+        if step % 3 == 0:
+            one_by_one.delete(NS, run_id)
+            at_once.delete(NS, run_id)
+        elif one_by_one.get(NS, run_id) is not None:
+            changed = _random_record(rng, run_id)
+            one_by_one.upsert(changed)
+            at_once.upsert(changed)
+    for query in QUERIES:
+        expected = _by_reading_everything(one_by_one, query)
+        assert at_once.count(NS, query) == one_by_one.count(NS, query) == len(expected), query
+        assert _listed(at_once, query, 100) == _listed(one_by_one, query, 100) == expected, query
