@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as rr
 from temporalio.api.common.v1 import Payloads
-from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk.exceptions import RPCError, TempoError, WorkflowNotFoundError
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from temporalio.api.enums.v1 import NamespaceState, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import (
+from temporalio.api.workflowservice.v1.request_response_pb2 import (
     CountWorkflowExecutionsRequest,
     DescribeTaskQueueRequest,
     ListNamespacesRequest,

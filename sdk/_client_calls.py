@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
 from temporalio.api.query.v1 import WorkflowQuery
-from temporalio.api.workflowservice.v1 import (
+from temporalio.api.workflowservice.v1.request_response_pb2 import (
     CountWorkflowExecutionsRequest,
     DescribeWorkflowExecutionRequest,
     ListWorkflowExecutionsRequest,

@@ -11,11 +11,10 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import grpc
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
 from temporalio.api.enums.v1 import EventType, HistoryEventFilterType, ResetReapplyExcludeType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.api.workflowservice.v1 import (
+from temporalio.api.workflowservice.v1.request_response_pb2 import (
     GetWorkflowExecutionHistoryRequest,
     GetWorkflowExecutionHistoryResponse,
     ResetWorkflowExecutionRequest,
@@ -334,7 +333,7 @@ class WorkflowHandle:
                     run_id, token, wait=True, close_only=True, timeout=_LONG_POLL_TIMEOUT
                 )
             except RPCError as err:
-                if err.status_code != grpc.StatusCode.DEADLINE_EXCEEDED:
+                if err.status_code.name != "DEADLINE_EXCEEDED":
                     raise
                 # A server holding long polls longer than our deadline: just ask again.
                 continue
@@ -552,5 +551,7 @@ def _close_event_result(event: HistoryEvent, converter: DataConverter, result_ty
     elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
         cause = TimeoutFailureError("Workflow timed out", TimeoutType.START_TO_CLOSE)
     else:
+        import grpc
+
         raise RPCError(grpc.StatusCode.UNKNOWN, f"unexpected close event {EventType.Name(kind)}")
     raise WorkflowFailureError(cause)

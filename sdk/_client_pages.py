@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.api.workflowservice.v1 import CountWorkflowExecutionsResponse, DescribeTaskQueueResponse
+from temporalio.api.workflowservice.v1.request_response_pb2 import (
+    CountWorkflowExecutionsResponse,
+    DescribeTaskQueueResponse,
+)
 
 from sdk._client_types import WorkflowExecution, from_timestamp
 from sdk.converter import DataConverter

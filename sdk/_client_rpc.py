@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import grpc
-import grpc.aio
+import temporalio.api.workflowservice.v1.request_response_pb2 as request_response_pb2
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from google.rpc import status_pb2
@@ -18,11 +17,9 @@ from temporalio.api.errordetails.v1 import (
     WorkflowExecutionAlreadyStartedFailure,
 )
 from temporalio.api.failure.v1 import MultiOperationExecutionAborted
-from temporalio.api.workflowservice.v1 import GetSystemInfoRequest, GetSystemInfoResponse
-from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
+from temporalio.api.workflowservice.v1.request_response_pb2 import GetSystemInfoRequest, GetSystemInfoResponse
 
 from sdk._connect_options import (
-    CallHeaders,
     KeepAliveConfig,
     RetryConfig,
     TLSConfig,
@@ -41,15 +38,15 @@ from sdk.exceptions import (
     WorkflowQueryFailedError,
 )
 
+if TYPE_CHECKING:
+    import grpc
+
 ResponseT = TypeVar("ResponseT", bound=Message)
-_STATUS_CODES = {code.value[0]: code for code in grpc.StatusCode}
 
 _ADDRESS = re.compile(r"^(\[[0-9a-fA-F:]+\]|[^:\s/]+):(\d{1,5})$")
 _CONNECT_TIMEOUT = 5.0
-
-RECONNECT_BACKOFF_MS = 1000
-"""The longest a channel waits between attempts to reach a server that went away (gRPC
-adds up to 20% jitter)."""
+# grpc status numbers (grpc.StatusCode's), for the checks made without loading grpc
+_DEADLINE_EXCEEDED, _UNIMPLEMENTED, _UNAVAILABLE = 4, 12, 14
 
 
 def check_address(address: str) -> str:
@@ -60,7 +57,7 @@ def check_address(address: str) -> str:
     return address
 
 
-def status_detail(err: grpc.aio.AioRpcError) -> Any:
+def status_detail(err: Any) -> Any:
     """The first rich error detail (an errordetails message) of a failed call, if any."""
     for key, value in err.trailing_metadata() or ():
         if key != "grpc-status-details-bin" or not isinstance(value, bytes):
@@ -109,7 +106,7 @@ _CONNECT_FAILURES = (
 )
 
 
-def connect_failure(err: grpc.aio.AioRpcError, tls: bool) -> str | None:
+def connect_failure(err: Any, tls: bool) -> str | None:
     """Why a connection failed, in words, when the failure says more than "nothing answers"."""
     details = err.details() or ""
     for marker, reason in _CONNECT_FAILURES:
@@ -123,8 +120,11 @@ def connect_failure(err: grpc.aio.AioRpcError, tls: bool) -> str | None:
     return None
 
 
-def map_error(err: grpc.aio.AioRpcError, address: str, workflow_id: str = "") -> TempoError:
-    """Translate a failed gRPC call into the matching Tempo exception."""
+def map_error(err: Any, address: str, workflow_id: str = "") -> TempoError:
+    """Translate a failed gRPC call (grpcio's ``AioRpcError``, or the blocking transport's
+    ``CallFailed``) into the matching Tempo exception."""
+    import grpc
+
     code, message = err.code(), err.details() or ""
     detail = status_detail(err)
     if code == grpc.StatusCode.UNAVAILABLE:
@@ -135,7 +135,7 @@ def map_error(err: grpc.aio.AioRpcError, address: str, workflow_id: str = "") ->
         detail.Unpack(failure)
         for status in failure.statuses:
             if status.code and not (status.details and status.details[0].Is(MultiOperationExecutionAborted.DESCRIPTOR)):
-                code, message = _STATUS_CODES.get(status.code, grpc.StatusCode.UNKNOWN), status.message
+                code, message = _status_code(status.code), status.message
                 detail = _first_detail(status.details)
                 break
     if isinstance(detail, WorkflowExecutionAlreadyStartedFailure):
@@ -149,6 +149,15 @@ def map_error(err: grpc.aio.AioRpcError, address: str, workflow_id: str = "") ->
     return RPCError(code, message)
 
 
+def _status_code(number: int) -> grpc.StatusCode:
+    import grpc
+
+    for code in grpc.StatusCode:
+        if code.value[0] == number:
+            return code
+    return grpc.StatusCode.UNKNOWN
+
+
 class Connection:
     """One gRPC channel to a Temporal-compatible server, with headers, retries and error mapping.
 
@@ -160,6 +169,10 @@ class Connection:
         rpc_metadata: Headers sent with every call.
         retry_config: Retries of :meth:`call` on transient failures; None: no retries.
         keep_alive_config: HTTP/2 pings; None: none.
+        blocking: Calls over :class:`sdk._h2_channel.H2Channel` (no TLS; each call blocks
+            the thread until answered) instead of grpcio: for a short-lived process that
+            makes a few calls, as a `tempo workflow` command does, where loading grpcio
+            would take longer than the calls.
     """
 
     def __init__(
@@ -172,6 +185,7 @@ class Connection:
         rpc_metadata: Mapping[str, str | bytes] | None = None,
         retry_config: RetryConfig | None = None,
         keep_alive_config: KeepAliveConfig | None = KeepAliveConfig.default,
+        blocking: bool = False,
     ) -> None:
         self.address = check_address(address)
         self.rpc_timeout = rpc_timeout
@@ -179,29 +193,29 @@ class Connection:
         self._rpc_metadata = normalize_metadata(rpc_metadata or {})
         self.retry_config = retry_config
         self.tls = use_tls(tls, api_key)
-        options: list[tuple[str, object]] = [
-            # Histories and list pages can be large; the server caps them anyway.
-            ("grpc.max_receive_message_length", 128 * 1024 * 1024),
-            # gRPC waits longer after each failed connection attempt: 1 s, then 1.6 times
-            # longer each time, up to 2 minutes. After a server was down for 45 s, the
-            # next attempt came up to 20 s after it was back (and channels to the same
-            # address share that wait). A dev server restarts in a second: try each second.
-            ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MS),
-            ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MS),
-        ]
-        if keep_alive_config is not None:
-            options += keep_alive_config.channel_options()
-        interceptors = [CallHeaders(self.headers)]
-        if self.tls is None:
-            self.channel = grpc.aio.insecure_channel(address, options=options, interceptors=interceptors)
+        self.channel: Any = None
+        self.service: Any
+        if blocking:
+            if self.tls is not None:
+                raise ValueError("the blocking transport has no TLS")
+            from sdk import _h2_channel
+
+            self.channel = _h2_channel.H2Channel(self.address)
+            self.service = _BlockingService(self.channel, self.headers)
+            self._failure: type[Exception] = _h2_channel.CallFailed
+            self._sleep: Callable[[float], Awaitable[None]] = _blocking_sleep
         else:
-            if self.tls.domain:
-                # The name the certificate must carry and the SNI, instead of the host dialled.
-                options.append(("grpc.ssl_target_name_override", self.tls.domain))
-            self.channel = grpc.aio.secure_channel(
-                address, self.tls.channel_credentials(), options=options, interceptors=interceptors
-            )
-        self.service = WorkflowServiceStub(self.channel)
+            import asyncio
+
+            import grpc.aio
+            from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
+
+            from sdk._grpc_channel import open_channel
+
+            self.channel = open_channel(address, self.tls, keep_alive_config, self.headers)
+            self.service = WorkflowServiceStub(self.channel)
+            self._failure = grpc.aio.AioRpcError
+            self._sleep = asyncio.sleep
         self.system_info: GetSystemInfoResponse | None = None
 
     @property
@@ -224,12 +238,13 @@ class Connection:
         """Check the server answers, as official SDKs do with GetSystemInfo."""
         try:
             self.system_info = await self.service.GetSystemInfo(GetSystemInfoRequest(), timeout=_CONNECT_TIMEOUT)
-        except grpc.aio.AioRpcError as err:
-            if err.code() == grpc.StatusCode.UNIMPLEMENTED:
+        except self._failure as err:
+            status = err.code().value[0]  # type: ignore[attr-defined]
+            if status == _UNIMPLEMENTED:
                 return  # older or minimal servers: the call is optional
-            if err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+            if status == _DEADLINE_EXCEEDED:
                 raise ServerUnreachableError(self.address) from None
-            if err.code() == grpc.StatusCode.UNAVAILABLE:
+            if status == _UNAVAILABLE:
                 raise ServerUnreachableError(self.address, connect_failure(err, self.tls is not None)) from None
             raise map_error(err, self.address) from None
 
@@ -258,8 +273,10 @@ class Connection:
             return await method(request, timeout=time_left)
 
         try:
-            response = await with_retries(attempt, self.retry_config, timeout or self.rpc_timeout)
-        except grpc.aio.AioRpcError as err:
+            response = await with_retries(
+                attempt, self.retry_config, timeout or self.rpc_timeout, failure=self._failure, sleep=self._sleep
+            )
+        except self._failure as err:
             # `from None`: the gRPC error repeats the same facts with more noise.
             raise map_error(err, self.address, workflow_id) from None
         if codec is not None:
@@ -268,4 +285,46 @@ class Connection:
 
     async def close(self) -> None:
         """Close the channel; pending calls are cancelled."""
-        await self.channel.close()
+        if isinstance(self.service, _BlockingService):
+            self.channel.close()
+        else:
+            await self.channel.close()
+
+
+class _BlockingService:
+    """The WorkflowService's methods over the blocking transport, called as a grpcio stub's
+    are: ``await service.Method(request, timeout=seconds)``. Each call blocks until answered."""
+
+    _PATH = "/temporal.api.workflowservice.v1.WorkflowService/"
+
+    def __init__(self, channel: Any, headers: Callable[[], list[tuple[str, str | bytes]]]) -> None:
+        self._channel = channel
+        self._headers = headers
+
+    def __getattr__(self, method: str) -> Callable[..., Awaitable[Message]]:
+        response_type = getattr(request_response_pb2, f"{method}Response", None)
+        if response_type is None:
+            raise AttributeError(method)
+
+        async def call(request: Message, *, timeout: float | None = None) -> Message:
+            metadata = [(key, _text_header(value)) for key, value in self._headers()]
+            message = self._channel.unary(self._PATH + method, request.SerializeToString(), metadata, timeout or 60.0)
+            response = response_type()
+            response.ParseFromString(message)
+            return response
+
+        return call
+
+
+def _text_header(value: str | bytes) -> str:
+    if isinstance(value, str):
+        return value
+    import base64  # a -bin header's value travels in base64 (grpc/doc/PROTOCOL-HTTP2.md)
+
+    return base64.b64encode(value).decode("ascii").rstrip("=")
+
+
+async def _blocking_sleep(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)

@@ -16,7 +16,7 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo as WorkflowExecutionInfoProto
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
+from temporalio.api.workflowservice.v1.request_response_pb2 import DescribeWorkflowExecutionResponse
 
 from sdk.converter import DataConverter
 

@@ -12,11 +12,10 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Unpack
 
-import grpc
 from temporalio.api.common.v1 import Header
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionProto
 from temporalio.api.update.v1 import Input, Meta, Outcome, Request, UpdateRef, WaitPolicy
-from temporalio.api.workflowservice.v1 import (
+from temporalio.api.workflowservice.v1.request_response_pb2 import (
     ExecuteMultiOperationRequest,
     PollWorkflowExecutionUpdateRequest,
     StartWorkflowExecutionRequest,
@@ -90,7 +89,7 @@ class WorkflowUpdateHandle:
                     codec=self.client.data_converter.payload_codec,
                 )
             except RPCError as err:
-                if err.status_code != grpc.StatusCode.DEADLINE_EXCEEDED:
+                if err.status_code.name != "DEADLINE_EXCEEDED":
                     raise
                 continue  # held past our deadline: ask again
             if response.HasField("outcome"):
@@ -149,7 +148,7 @@ async def send_update(
                 codec=client.data_converter.payload_codec,
             )
         except RPCError as err:
-            if err.status_code != grpc.StatusCode.DEADLINE_EXCEEDED:
+            if err.status_code.name != "DEADLINE_EXCEEDED":
                 raise
             continue  # the same update id again: the server knows it
         if response.stage >= stage or response.HasField("outcome"):
@@ -278,7 +277,7 @@ async def update_with_start(
                     codec=client.data_converter.payload_codec,
                 )
             except RPCError as err:
-                if err.status_code != grpc.StatusCode.DEADLINE_EXCEEDED:
+                if err.status_code.name != "DEADLINE_EXCEEDED":
                     raise
                 continue  # the same request and update ids again: the server knows both
             run_id = response.responses[0].start_workflow.run_id

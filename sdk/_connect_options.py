@@ -6,25 +6,27 @@ code moves between the two SDKs unchanged.
 
 from __future__ import annotations
 
-import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import grpc
-import grpc.aio
+if TYPE_CHECKING:  # grpc loads with the first grpcio channel, not with the client's modules
+    import grpc
 
 ResultT = TypeVar("ResultT")
 
-TRANSIENT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
-"""Failures worth trying again: the server is away or asks to slow down. Anything else is
-the request's or the server's answer, and repeating the call would not change it."""
+TRANSIENT_CODES = frozenset({14, 8})
+"""Failures worth trying again (grpc status numbers): the server is away (UNAVAILABLE) or
+asks to slow down (RESOURCE_EXHAUSTED). Anything else is the request's or the server's
+answer, and repeating the call would not change it."""
 
 
-def is_transient(err: grpc.aio.AioRpcError) -> bool:
-    """Whether the same call may well succeed if made again a little later."""
-    if err.code() not in TRANSIENT_CODES:
+def is_transient(err: Any) -> bool:
+    """Whether the same call may well succeed if made again a little later (``err``: a failed
+    call, grpcio's ``AioRpcError`` or :class:`sdk._h2_channel.CallFailed`)."""
+    if err.code().value[0] not in TRANSIENT_CODES:
         return False
     # gRPC says RESOURCE_EXHAUSTED for a message over its size limit too: that one fails
     # every time.
@@ -55,6 +57,8 @@ class TLSConfig:
 
     def channel_credentials(self) -> grpc.ChannelCredentials:
         """The gRPC credentials this configuration describes."""
+        import grpc
+
         return grpc.ssl_channel_credentials(
             root_certificates=self.server_root_ca_cert,
             private_key=self.client_private_key,
@@ -137,42 +141,13 @@ def normalize_metadata(metadata: Mapping[str, str | bytes]) -> dict[str, str | b
     return normalized
 
 
-class CallHeaders(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
-    """Adds the client's headers to every call on a channel, as they are at the call.
-
-    Read at each call, so a client whose API key or metadata changes (a rotated key)
-    sends the new value from its next call on, over the same connection.
-    """
-
-    def __init__(self, headers: Callable[[], list[tuple[str, str | bytes]]]) -> None:
-        self._headers = headers
-
-    async def intercept_unary_unary(
-        self,
-        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[Any]],
-        client_call_details: grpc.aio.ClientCallDetails,
-        request: Any,
-    ) -> Any:
-        headers = self._headers()
-        if headers:
-            metadata = grpc.aio.Metadata(*(client_call_details.metadata or ()))
-            for key, value in headers:
-                if key not in metadata:
-                    metadata.add(key, value)
-            client_call_details = grpc.aio.ClientCallDetails(
-                client_call_details.method,
-                client_call_details.timeout,
-                metadata,
-                client_call_details.credentials,
-                client_call_details.wait_for_ready,
-            )
-        return await continuation(client_call_details, request)
-
-
 async def with_retries(
     attempt: Callable[[float | None], Awaitable[ResultT]],
     config: RetryConfig | None,
     timeout: float | None,
+    *,
+    failure: type[Exception],
+    sleep: Callable[[float], Awaitable[None]],
 ) -> ResultT:
     """Run ``attempt(time_left)`` until it succeeds, fails for good, or the retries run out.
 
@@ -180,23 +155,24 @@ async def with_retries(
         attempt: One call, given the seconds left of the overall deadline.
         config: The retry policy; None makes one attempt only.
         timeout: The overall deadline in seconds (None: only the policy's limits).
+        failure: What a failed call raises (grpcio's ``AioRpcError``, or ``CallFailed``).
+        sleep: Waits between attempts (``asyncio.sleep``, or a blocking sleep).
     """
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+    started = time.monotonic()  # the clock of asyncio's loop.time()
     deadline = started + timeout if timeout is not None else None
     retry = 0
     while True:
-        left = None if deadline is None else max(deadline - loop.time(), 0.001)
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
         try:
             return await attempt(left)
-        except grpc.aio.AioRpcError as err:
+        except failure as err:
             retry += 1
             if config is None or not is_transient(err) or retry > config.max_retries:
                 raise
             wait = config.backoff(retry)
-            after = loop.time() + wait
+            after = time.monotonic() + wait
             if config.max_elapsed_time_millis is not None and after - started > config.max_elapsed_time_millis / 1000:
                 raise
             if deadline is not None and after >= deadline:
                 raise
-            await asyncio.sleep(wait)
+            await sleep(wait)

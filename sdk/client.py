@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 from temporalio.api.common.v1 import Header, Memo, Payloads, SearchAttributes, WorkflowType
 from temporalio.api.sdk.v1 import UserMetadata
 from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import (
+from temporalio.api.workflowservice.v1.request_response_pb2 import (
     SignalWithStartWorkflowExecutionRequest,
     StartWorkflowExecutionRequest,
 )
@@ -83,6 +83,8 @@ if TYPE_CHECKING:
     from sdk._client_update import WithStartWorkflowOperation, WorkflowUpdateHandle
     from sdk._options import StartWorkflowKeywords, StartWorkflowOptions
     from sdk._workflow_history import WorkflowHistory
+
+_DEFAULT_RPC_TIMEOUT = datetime.timedelta(seconds=10)
 
 _LAZY = {
     "AsyncActivityCancelledError": "sdk._client_activity",
@@ -203,7 +205,7 @@ class Client(BrowseCalls):
         namespace: str = "default",
         data_converter: DataConverter | None = None,
         identity: str | None = None,
-        rpc_timeout: datetime.timedelta = datetime.timedelta(seconds=10),
+        rpc_timeout: datetime.timedelta = _DEFAULT_RPC_TIMEOUT,
         api_key: str | None = None,
         tls: bool | TLSConfig | None = None,
         rpc_metadata: Mapping[str, str | bytes] | None = None,
@@ -255,6 +257,40 @@ class Client(BrowseCalls):
             retry_config=retry_config or RetryConfig(),
             keep_alive_config=keep_alive_config,
         )
+        return await cls._opened(connection, namespace, data_converter, identity, interceptors)
+
+    @classmethod
+    async def _connected_blocking(
+        cls,
+        address: str,
+        *,
+        namespace: str = "default",
+        tls: bool | TLSConfig | None = None,
+        rpc_metadata: Mapping[str, str | bytes] | None = None,
+    ) -> Client:
+        """A client whose calls go over the blocking transport (:mod:`sdk._h2_channel`): no
+        grpcio, no TLS, and each call blocks the thread, so it is for short-lived work that
+        awaits nothing else (a `tempo workflow` command), never for an event loop's."""
+        connection = Connection(
+            address,
+            _DEFAULT_RPC_TIMEOUT.total_seconds(),
+            tls=tls,
+            rpc_metadata=rpc_metadata,
+            retry_config=RetryConfig(),
+            keep_alive_config=None,
+            blocking=True,
+        )
+        return await cls._opened(connection, namespace, None, None, ())
+
+    @classmethod
+    async def _opened(
+        cls,
+        connection: Connection,
+        namespace: str,
+        data_converter: DataConverter | None,
+        identity: str | None,
+        interceptors: Sequence[Interceptor],
+    ) -> Client:
         try:
             await connection.open()
         except BaseException:

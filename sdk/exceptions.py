@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import grpc
 from temporalio.api.failure.v1 import Failure
+
+if TYPE_CHECKING:  # grpc loads with a failed call, not with the client's modules
+    import grpc
 
 __all__ = [
     "ActivityError",
@@ -352,6 +354,8 @@ class ServerUnreachableError(RPCError):
             if reason
             else f"cannot reach a server at {address} — is `tempo server start-dev` running?"
         )
+        import grpc
+
         super().__init__(grpc.StatusCode.UNAVAILABLE, message)
         self.address = address
         self.reason = reason
@@ -373,6 +377,8 @@ class WorkflowAlreadyStartedError(RPCError, FailureError):
             run_id: Run ID of the existing execution.
             message: The server's message.
         """
+        import grpc
+
         super().__init__(
             grpc.StatusCode.ALREADY_EXISTS,
             message or f"workflow {workflow_id!r} is already started (run {run_id})",
@@ -391,6 +397,8 @@ class WorkflowNotFoundError(RPCError):
             message: The server's message.
             workflow_id: The workflow ID that was asked for, if known.
         """
+        import grpc
+
         super().__init__(grpc.StatusCode.NOT_FOUND, message)
         self.workflow_id = workflow_id
 

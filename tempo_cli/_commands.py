@@ -13,11 +13,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import grpc
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
-from temporalio.api.workflowservice.v1 import CountWorkflowExecutionsResponse
+from temporalio.api.workflowservice.v1.request_response_pb2 import CountWorkflowExecutionsResponse
 
 from sdk.client import (
     Client,
@@ -329,7 +328,7 @@ async def _query(
     try:
         return await handle.query(name, *args, reject_condition=_REJECT[reject])
     except RPCError as err:
-        if err.status_code == grpc.StatusCode.FAILED_PRECONDITION and _CLOSED_UNRUN in str(err):
+        if err.status_code.name == "FAILED_PRECONDITION" and _CLOSED_UNRUN in str(err):
             raise UsageError(
                 f"workflow {workflow_id} closed before any worker ran it, so there is no code to query"
             ) from None
@@ -347,7 +346,7 @@ async def _refused_query(query: str) -> AsyncIterator[None]:
     try:
         yield
     except RPCError as err:
-        if err.status_code != grpc.StatusCode.INVALID_ARGUMENT:
+        if err.status_code.name != "INVALID_ARGUMENT":
             raise
         raise UsageError(f"the server refused --query {query!r}: {err}") from None
 
@@ -664,8 +663,8 @@ async def _reset_with_operations(
     """ResetWorkflowExecution with post-reset operations (the SDK's reset takes none)."""
     import uuid
 
+    import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
     from temporalio.api.enums.v1 import reset_pb2
-    from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
     from tempo_cli._raw_calls import call
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import grpc
-
 from sdk.client import WorkflowStatus
 from sdk.converter import PayloadDecodeError
 from sdk.exceptions import (
@@ -39,9 +37,9 @@ def describe_error(err: Exception, namespace: str) -> str | None:
     if isinstance(err, WorkflowQueryFailedError):
         return f"query failed: {err}"
     if isinstance(err, RPCError):
-        if err.status_code == grpc.StatusCode.NOT_FOUND and "namespace" in str(err).lower():
+        if err.status_code.name == "NOT_FOUND" and "namespace" in str(err).lower():
             return f"namespace {namespace!r} not found"
-        if err.status_code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        if err.status_code.name == "DEADLINE_EXCEEDED":
             return "the server did not answer in time (is a worker polling the task queue?)"
         return f"server refused the request ({err.status_code.name}): {err}"
     if isinstance(err, PayloadDecodeError):

@@ -158,7 +158,7 @@ def run(argv: list[str]) -> bool:
     if parsed is None:
         return False
     command, options, values = parsed
-    _RUNNERS[command](CliContext(options), values)
+    _RUNNERS[command](CliContext(options, blocking_calls=True), values)
     return True
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from temporalio.api.common.v1 import Header, Memo, Payload, Payloads, SearchAttributes, WorkflowType
 from temporalio.api.sdk.v1 import UserMetadata
 from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
+from temporalio.api.workflowservice.v1.request_response_pb2 import StartWorkflowExecutionRequest
 
 from sdk._client_calls import request_id
 from sdk._client_types import to_duration

@@ -13,39 +13,67 @@ module object, the first time someone asks the package for a name it does not ha
 (`temporalio.__version__`, or `from temporalio import client` before `temporalio.client`
 was imported): the SDK then looks exactly as if it had been imported the normal way.
 
-Called only by the `tempo` entry point (`tempo_cli.entry`) before anything else imports
-`temporalio`; when `temporalio` is already imported it does nothing.
+:func:`defer_workflow_service_init` does the same for `temporalio.api.workflowservice.v1`,
+whose `__init__` imports grpcio for the service's stub: the `tempo workflow` commands that
+call the server over the blocking transport (`sdk._h2_channel`) import the messages from its
+``request_response_pb2`` module and never load grpcio.
+
+Called only by the `tempo` entry points (`tempo_cli.entry`, `tempo_cli.test_server_entry`)
+before anything else imports `temporalio`; when it is already imported they do nothing.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 from typing import Any
 
 PACKAGE = "temporalio"
+WORKFLOW_SERVICE = "temporalio.api.workflowservice.v1"
+"""Its `__init__` imports grpcio (for the service's stub), about 60 ms, to offer names that a
+client on the blocking transport (`sdk._h2_channel`) never uses."""
 
 
 def defer_sdk_init() -> bool:
     """Register `temporalio` with its `__init__` deferred; False when it was already imported
     (or is not installed, which the first real import then reports)."""
-    if PACKAGE in sys.modules:
+    return _defer(PACKAGE)
+
+
+def defer_workflow_service_init() -> bool:
+    """Register `temporalio.api.workflowservice.v1` with its `__init__` deferred: its modules
+    (``request_response_pb2``) load without grpcio; a name asked of the package itself
+    (``from temporalio.api.workflowservice.v1 import WorkflowServiceStub``) runs the
+    `__init__` first. False when it was already imported."""
+    if WORKFLOW_SERVICE in sys.modules:
         return False
-    spec = importlib.util.find_spec(PACKAGE)
+    defer_sdk_init()
+    importlib.import_module(WORKFLOW_SERVICE.rpartition(".")[0])  # the parents' __init__s are empty
+    return _defer(WORKFLOW_SERVICE)
+
+
+def _defer(name: str) -> bool:
+    if name in sys.modules:
+        return False
+    spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None or spec.submodule_search_locations is None:
         return False
     package = importlib.util.module_from_spec(spec)
 
-    def run_init_then_get(name: str) -> Any:
-        # Once: the real __init__ (which sets __version__ and extends __path__) replaces this hook.
+    def run_init_then_get(attribute: str) -> Any:
+        # Once: the real __init__ (which may set names and extend __path__) replaces this hook.
         del package.__getattr__
         assert spec.loader is not None
         spec.loader.exec_module(package)
         try:
-            return package.__dict__[name]
+            return package.__dict__[attribute]
         except KeyError:
-            raise AttributeError(f"module {PACKAGE!r} has no attribute {name!r}") from None
+            raise AttributeError(f"module {name!r} has no attribute {attribute!r}") from None
 
     package.__getattr__ = run_init_then_get  # type: ignore[method-assign]
-    sys.modules[PACKAGE] = package
+    sys.modules[name] = package
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, package)
     return True

@@ -20,7 +20,7 @@ import os
 import sys
 
 from tempo_cli import _help_cache
-from tempo_cli._temporalio_api import defer_sdk_init
+from tempo_cli._temporalio_api import defer_sdk_init, defer_workflow_service_init
 
 
 def main() -> None:
@@ -56,6 +56,7 @@ def _run_workflow_command(argv: list[str]) -> bool:
     if argv[:1] != ["workflow"]:
         return False
     defer_sdk_init()
+    defer_workflow_service_init()  # their client calls over a plain socket when it can: no grpcio
     # As the app does (tempo_cli.main): gRPC's C core would log its own errors next to ours.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     from tempo_cli import _fast_commands

@@ -45,6 +45,36 @@ def test_a_workflow_command_loads_only_what_it_needs(server_address: str, tmp_pa
     assert unused.isdisjoint(modules), sorted(unused.intersection(modules))
 
 
+def test_the_workflow_commands_call_without_grpcio_or_an_event_loop(server_address: str, tmp_path: Path) -> None:
+    # A plain connection's calls go over the blocking transport (sdk._h2_channel): grpcio's
+    # import alone (with asyncio, which it loads) took longer than `temporal workflow list`.
+    workflow_id = f"startup-{tmp_path.name}"
+    commands = [
+        ["workflow", "start", "--type", "Nobody", "-t", "no-worker", "-w", workflow_id],
+        ["workflow", "list", "-q", f"WorkflowId = '{workflow_id}'"],
+        ["workflow", "count"],
+        ["workflow", "describe", "-w", workflow_id],
+        ["workflow", "show", "-w", workflow_id],
+        ["workflow", "terminate", "-w", workflow_id],
+    ]
+    for argv in commands:
+        out, code, modules = run_reporting([*argv, "--address", server_address], env(tmp_path))
+        assert code == 0, (argv, out)
+        assert [m for m in modules if m.split(".")[0] in ("grpc", "asyncio", "ssl")] == [], argv
+    assert (
+        "Terminated"
+        in run_tempo(["workflow", "describe", "-w", workflow_id, "--address", server_address], env(tmp_path)).stdout
+    )
+    # A failure loads grpcio, only to name the status as the SDK's exceptions do.
+    done = run_tempo(
+        ["workflow", "describe", "-w", f"{workflow_id}-missing", "--address", server_address], env(tmp_path)
+    )
+    assert (done.returncode, done.stderr.strip()) == (
+        1,
+        f"error: workflow '{workflow_id}-missing' not found in namespace 'default'",
+    )
+
+
 def test_a_bad_option_value_still_gets_the_one_line_error(tmp_path: Path) -> None:
     done = run_tempo(["workflow", "list", "--limit", "many"], env(tmp_path))
     assert (done.returncode, done.stderr.strip()) == (2, "error: --limit: 'many' is not a whole number")
@@ -81,6 +111,35 @@ def test_the_official_sdk_still_works_in_full_after_the_deferred_init() -> None:
         "same_class": True,
         "version": version("temporalio"),
         "names": [True, True],
+    }
+
+
+OFFICIAL_SDK_AFTER_THE_QUICK_COMMANDS = """
+import json
+from tempo_cli._temporalio_api import defer_workflow_service_init
+deferred = defer_workflow_service_init()
+from temporalio.api.workflowservice.v1.request_response_pb2 import StartWorkflowExecutionRequest
+import sys
+grpc_before = "grpc" in sys.modules
+from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest as Again, WorkflowServiceStub
+from temporalio.client import Client
+print(json.dumps({
+    "deferred": deferred,
+    "grpc_before": grpc_before,
+    "same_class": Again is StartWorkflowExecutionRequest,
+    "stub": WorkflowServiceStub.__name__,
+}))
+"""
+
+
+def test_the_workflow_service_package_is_whole_once_asked_for_a_name() -> None:
+    done = subprocess.run([sys.executable, "-c", OFFICIAL_SDK_AFTER_THE_QUICK_COMMANDS], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "deferred": True,
+        "grpc_before": False,
+        "same_class": True,
+        "stub": "WorkflowServiceStub",
     }
 
 

@@ -1,0 +1,328 @@
+"""Unary gRPC calls over HTTP/2 without TLS, on a plain blocking socket.
+
+Loading grpcio costs a process about 60 ms before it sends a byte (its Cython core imports
+asyncio, which imports ssl, concurrent.futures and inspect), where the whole `temporal
+workflow list` takes about 35 ms. A unary call is small: the connection preface and
+SETTINGS once, then per call one HEADERS frame and the request in DATA frames, and the
+answer's HEADERS, DATA and trailers. :class:`H2Channel` makes such calls one after another
+on one connection, and nothing more (no TLS, no compression, no streaming, one call at a
+time, blocking): the transport of short-lived clients such as a `tempo workflow` command
+(``Connection(..., blocking=True)`` in :mod:`sdk._client_rpc`). Anything else goes through
+grpcio.
+
+A failed call raises :class:`CallFailed`, which answers ``code()``, ``details()`` and
+``trailing_metadata()`` as grpcio's errors do, so it maps to the same Tempo exception
+(:func:`sdk._client_rpc.map_error`).
+"""
+
+from __future__ import annotations
+
+import binascii
+import socket
+from typing import Any
+
+from sdk import _hpack
+
+_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+_DATA, _HEADERS, _RST_STREAM, _SETTINGS, _PING, _GOAWAY, _WINDOW_UPDATE, _CONTINUATION = 0, 1, 3, 4, 6, 7, 8, 9
+_END_STREAM, _ACK, _END_HEADERS, _PADDED, _PRIORITY = 0x1, 0x1, 0x4, 0x8, 0x20
+_SETTINGS_ENABLE_PUSH, _SETTINGS_INITIAL_WINDOW_SIZE, _SETTINGS_MAX_FRAME_SIZE = 2, 4, 5
+_MAX_WINDOW = (1 << 31) - 1
+_DEFAULT_WINDOW = 65_535
+MAX_RESPONSE = 128 * 1024 * 1024
+"""The largest response message taken, as grpcio's channels in sdk._client_rpc."""
+
+# grpc status codes (grpc/doc/statuscodes.md)
+CANCELLED, UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, UNAVAILABLE = 1, 2, 4, 8, 13, 14
+# The HTTP/2 error codes of RST_STREAM as gRPC maps them (grpc/doc/PROTOCOL-HTTP2.md).
+_RST_STATUS = {0x0: INTERNAL, 0x7: UNAVAILABLE, 0x8: CANCELLED, 0xB: RESOURCE_EXHAUSTED}
+# What grpcio leaves out of a failed call's trailing metadata.
+_NOT_METADATA = frozenset({"content-type", "grpc-status", "grpc-message"})
+
+
+class CallFailed(Exception):
+    """A call that ended without a response; shaped like grpcio's ``AioRpcError``."""
+
+    def __init__(self, status: int, message: str, trailers: list[tuple[str, str | bytes]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.trailers = trailers or []
+
+    def code(self) -> Any:
+        """The status as grpcio names it (``grpc.StatusCode``): grpc loads only on failures."""
+        import grpc
+
+        for code in grpc.StatusCode:
+            if code.value[0] == self.status:
+                return code
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self.message
+
+    def trailing_metadata(self) -> list[tuple[str, str | bytes]]:
+        return self.trailers
+
+
+class H2Channel:
+    """One HTTP/2 connection to ``host:port``, opened by the first call, carrying one call at a time.
+
+    A connection that failed is dropped; the next call opens a new one.
+    """
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._sock: socket.socket | None = None
+        self._buffer = b""
+        self._decoder = _hpack.Decoder()
+        self._max_frame = 16_384
+        self._send_window = _DEFAULT_WINDOW  # the connection's
+        self._initial_stream_window = _DEFAULT_WINDOW
+        self._next_stream = 1
+        self._call: _Call | None = None
+
+    def unary(self, path: str, message: bytes, metadata: list[tuple[str, str]], timeout: float) -> bytes:
+        """Send one request message to ``path`` (``/package.Service/Method``); its response message.
+
+        Raises:
+            CallFailed: A non-zero grpc-status, a reset stream, no server at the address
+                (UNAVAILABLE), or no answer in ``timeout`` seconds (DEADLINE_EXCEEDED).
+        """
+        try:
+            if self._sock is None:
+                self._connect(timeout)
+            assert self._sock is not None
+            self._sock.settimeout(timeout)
+            headers = [
+                (":method", "POST"),
+                (":scheme", "http"),
+                (":path", path),
+                (":authority", self.address),
+                ("content-type", "application/grpc"),
+                ("te", "trailers"),
+                ("grpc-timeout", f"{max(1, int(timeout * 1000))}m"),
+                *metadata,
+            ]
+            return self._exchange(headers, b"\x00" + len(message).to_bytes(4, "big") + message)
+        except CallFailed as failed:
+            if failed.status in (UNAVAILABLE, INTERNAL):
+                self.close()
+            raise
+        except TimeoutError:
+            self.close()  # the answer may still come: the next call must not read it
+            raise CallFailed(DEADLINE_EXCEEDED, "Deadline Exceeded") from None
+        except (ConnectionError, OSError) as err:
+            self.close()
+            raise CallFailed(UNAVAILABLE, f"connection to {self.address} lost: {err}") from None
+        except _hpack.HpackError as err:
+            self.close()
+            raise CallFailed(INTERNAL, f"undecodable headers from {self.address}: {err}") from None
+        finally:
+            self._call = None
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+        self._sock = None
+        self._buffer = b""
+
+    def _connect(self, timeout: float) -> None:
+        host, _, port = self.address.rpartition(":")
+        try:
+            sock = socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
+        except TimeoutError:
+            raise CallFailed(UNAVAILABLE, f"failed to connect to {self.address}: timed out") from None
+        except OSError as err:
+            raise CallFailed(UNAVAILABLE, f"failed to connect to {self.address}: {err.strerror or err}") from None
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = sock
+        self._decoder = _hpack.Decoder()
+        self._max_frame = 16_384
+        self._send_window = _DEFAULT_WINDOW
+        self._initial_stream_window = _DEFAULT_WINDOW
+        self._next_stream = 1
+        settings = _setting(_SETTINGS_ENABLE_PUSH, 0) + _setting(_SETTINGS_INITIAL_WINDOW_SIZE, _MAX_WINDOW)
+        # The connection's receive window as large as the streams': a response never waits on us.
+        sock.sendall(
+            _PREFACE
+            + _frame(_SETTINGS, 0, 0, settings)
+            + _frame(_WINDOW_UPDATE, 0, 0, (_MAX_WINDOW - _DEFAULT_WINDOW).to_bytes(4, "big"))
+        )
+
+    def _exchange(self, headers: list[tuple[str, str]], body: bytes) -> bytes:
+        assert self._sock is not None
+        call = self._call = _Call(self._next_stream, self._initial_stream_window)
+        self._next_stream += 2
+        self._sock.sendall(_frame(_HEADERS, _END_HEADERS, call.stream, _hpack.encode(list(headers))))
+        sent = 0
+        while sent < len(body):  # as much as the server's windows allow, then wait for more
+            room = min(self._send_window, call.send_window, self._max_frame, len(body) - sent)
+            if room <= 0:
+                self._read_frame()
+                if call.trailers is not None:
+                    break  # answered (an error, surely) before taking the whole request
+                continue
+            chunk = body[sent : sent + room]
+            sent += room
+            self._send_window -= room
+            call.send_window -= room
+            self._sock.sendall(_frame(_DATA, _END_STREAM if sent == len(body) else 0, call.stream, chunk))
+        while call.trailers is None:
+            self._read_frame()
+        if self._next_stream > 1_000_000:  # stream ids run out at 2**31: start afresh long before
+            self.close()
+        return call.result()
+
+    def _read_frame(self) -> None:
+        call = self._call
+        assert self._sock is not None and call is not None
+        header = self._read(9)
+        length = int.from_bytes(header[:3], "big")
+        kind, flags = header[3], header[4]
+        stream = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
+        payload = self._read(length)
+        ours = stream == call.stream
+        if kind == _DATA and ours:
+            call.data += _unpadded(payload, flags)
+            if len(call.data) > MAX_RESPONSE + 5:
+                raise CallFailed(RESOURCE_EXHAUSTED, f"response larger than {MAX_RESPONSE} bytes")
+            if flags & _END_STREAM and call.trailers is None:
+                call.trailers = []
+        elif kind in (_HEADERS, _CONTINUATION):
+            # Every header block is decoded, in order: they share the decoder's table.
+            if kind == _HEADERS:
+                payload = _unpadded(payload, flags)
+                if flags & _PRIORITY:
+                    payload = payload[5:]
+                call.block = bytearray(payload)
+                call.block_ends_stream = bool(flags & _END_STREAM)
+            else:
+                call.block += payload
+            if flags & _END_HEADERS:
+                fields = self._decoder.decode(bytes(call.block))
+                if ours:
+                    call.header_block(fields)
+        elif kind == _SETTINGS and not flags & _ACK:
+            self._settings(payload)
+            self._sock.sendall(_frame(_SETTINGS, _ACK, 0, b""))
+        elif kind == _PING and not flags & _ACK:
+            self._sock.sendall(_frame(_PING, _ACK, 0, payload))
+        elif kind == _WINDOW_UPDATE:
+            increment = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF
+            if stream == 0:
+                self._send_window += increment
+            elif ours:
+                call.send_window += increment
+        elif kind == _RST_STREAM and ours:
+            error = int.from_bytes(payload[:4], "big")
+            raise CallFailed(_RST_STATUS.get(error, INTERNAL), f"stream reset by the server (HTTP/2 error {error})")
+        elif kind == _GOAWAY:
+            last_stream = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF
+            if last_stream < call.stream:
+                raise CallFailed(UNAVAILABLE, "the server is going away")
+
+    def _settings(self, payload: bytes) -> None:
+        for at in range(0, len(payload) - 5, 6):
+            key = int.from_bytes(payload[at : at + 2], "big")
+            value = int.from_bytes(payload[at + 2 : at + 6], "big")
+            if key == _SETTINGS_INITIAL_WINDOW_SIZE:
+                if self._call is not None:
+                    self._call.send_window += value - self._initial_stream_window
+                self._initial_stream_window = value
+            elif key == _SETTINGS_MAX_FRAME_SIZE:
+                self._max_frame = value
+
+    def _read(self, size: int) -> bytes:
+        assert self._sock is not None
+        while len(self._buffer) < size:
+            chunk = self._sock.recv(max(65_536, size - len(self._buffer)))
+            if not chunk:
+                raise ConnectionError("closed by the server")
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
+class _Call:
+    """One stream's state: what the server answered so far."""
+
+    def __init__(self, stream: int, send_window: int) -> None:
+        self.stream = stream
+        self.send_window = send_window
+        self.headers: list[tuple[str, str]] | None = None
+        self.trailers: list[tuple[str, str]] | None = None
+        self.data = bytearray()
+        self.block = bytearray()  # a header block continued in CONTINUATION frames
+        self.block_ends_stream = False
+
+    def header_block(self, fields: list[tuple[str, str]]) -> None:
+        if self.headers is None:
+            self.headers = fields
+            if self.block_ends_stream:  # trailers-only: an error before any message
+                self.trailers = fields
+        else:
+            self.trailers = fields
+
+    def result(self) -> bytes:
+        fields = dict(self.trailers or ())
+        status_text = fields.get("grpc-status")
+        if status_text is None:
+            http_status = dict(self.headers or ()).get(":status", "")
+            raise CallFailed(UNKNOWN if http_status == "200" else UNAVAILABLE, f"no grpc-status (HTTP {http_status})")
+        status = int(status_text) if status_text.isdigit() else UNKNOWN
+        if status:
+            metadata: list[tuple[str, str | bytes]] = [
+                (name, _unbase64(value) if name.endswith("-bin") else value)
+                for name, value in self.trailers or ()
+                if not name.startswith(":") and name not in _NOT_METADATA
+            ]
+            raise CallFailed(status, _percent_decoded(fields.get("grpc-message", "")), metadata)
+        data = bytes(self.data)
+        if len(data) < 5 or data[0] != 0:
+            raise CallFailed(INTERNAL, "malformed or compressed response message")
+        if len(data) - 5 != int.from_bytes(data[1:5], "big"):
+            raise CallFailed(INTERNAL, "response message of the wrong length")
+        return data[5:]
+
+
+def _frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes((kind, flags)) + stream.to_bytes(4, "big") + payload
+
+
+def _setting(key: int, value: int) -> bytes:
+    return key.to_bytes(2, "big") + value.to_bytes(4, "big")
+
+
+def _unpadded(payload: bytes, flags: int) -> bytes:
+    if not flags & _PADDED or not payload:
+        return payload
+    return payload[1 : len(payload) - payload[0]]
+
+
+def _unbase64(value: str) -> bytes:
+    try:
+        return binascii.a2b_base64(value + "=" * (-len(value) % 4))
+    except binascii.Error:
+        return value.encode("latin-1")
+
+
+def _percent_decoded(text: str) -> str:
+    """grpc-message is percent-encoded UTF-8 (grpc/doc/PROTOCOL-HTTP2.md)."""
+    if "%" not in text:
+        return text
+    out = bytearray()
+    raw = text.encode("latin-1")
+    at = 0
+    while at < len(raw):
+        if raw[at] == 0x25 and at + 2 < len(raw) and _is_hex(raw[at + 1 : at + 3]):
+            out.append(int(raw[at + 1 : at + 3], 16))
+            at += 3
+        else:
+            out.append(raw[at])
+            at += 1
+    return out.decode("utf-8", errors="replace")
+
+
+def _is_hex(pair: bytes) -> bool:
+    return len(pair) == 2 and all(c in b"0123456789abcdefABCDEF" for c in pair)

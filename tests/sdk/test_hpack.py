@@ -1,0 +1,67 @@
+"""HPACK (`sdk._hpack`) read and written as `hpack`, python-hyper's implementation, does.
+
+What a server sends is decoded here whatever the server chose: Huffman or not, indexed
+names and fields, a dynamic table that fills, evicts and changes size between blocks.
+"""
+
+from __future__ import annotations
+
+import hpack
+import pytest
+from hpack.huffman import HuffmanEncoder
+from hpack.huffman_constants import REQUEST_CODES, REQUEST_CODES_LENGTH
+from hpack.table import HeaderTable
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sdk import _hpack
+
+names = st.sampled_from(
+    ["grpc-status", "grpc-message", "content-type", "x-team", "grpc-status-details-bin", "date", ":status"]
+) | st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
+values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=300)
+blocks = st.lists(st.lists(st.tuples(names, values), max_size=8), min_size=1, max_size=6)
+
+
+def test_the_tables_are_the_rfcs() -> None:
+    assert [(n.encode(), v.encode()) for n, v in _hpack.STATIC_TABLE] == list(HeaderTable.STATIC_TABLE)
+    codes = {symbol: (length, code) for (length, code), symbol in _hpack.huffman_codes().items()}
+    assert [codes[s] for s in range(257)] == list(zip(REQUEST_CODES_LENGTH, REQUEST_CODES, strict=True))
+
+
+@given(st.binary(max_size=400))
+def test_huffman_coded_strings_decode(data: bytes) -> None:
+    coder = HuffmanEncoder(REQUEST_CODES, REQUEST_CODES_LENGTH)
+    assert _hpack.huffman_decode(coder.encode(data)) == data
+
+
+@settings(max_examples=150)
+@given(blocks, st.booleans(), st.sampled_from([4096, 256, 0]))
+def test_header_blocks_decode_as_encoded(headers: list[list[tuple[str, str]]], huffman: bool, table_size: int) -> None:
+    encoder, decoder = hpack.Encoder(), _hpack.Decoder()
+    for number, block in enumerate(headers):
+        if number == 1:
+            encoder.header_table_size = table_size  # a size update opens the next block
+        encoded = encoder.encode([(n.encode(), v.encode("latin-1")) for n, v in block], huffman=huffman)
+        assert decoder.decode(encoded) == block
+
+
+@given(st.lists(st.tuples(names, values), max_size=10))
+def test_what_we_send_decodes(headers: list[tuple[str, str]]) -> None:
+    encoded = _hpack.encode([(n, v.encode("latin-1")) for n, v in headers])
+    assert hpack.Decoder().decode(encoded, raw=True) == [(n.encode(), v.encode("latin-1")) for n, v in headers]
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        b"\xbf",  # indexed field 63: past the static table, and the dynamic table is empty
+        b"\x00\x01a\x81\x00",  # a Huffman string whose padding is not all ones
+        b"\x00\x05ab",  # shorter than its length
+        b"\x3f\xe2\x1f",  # a table size update (4097) above the limit the client set
+        b"\x0f\xff\xff\xff\xff\xff\x7f",  # an integer past 2**28
+    ],
+)
+def test_garbage_is_a_decoding_error(block: bytes) -> None:
+    with pytest.raises(_hpack.HpackError):
+        _hpack.Decoder().decode(block)
