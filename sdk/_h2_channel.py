@@ -74,6 +74,8 @@ class H2Channel:
     def __init__(self, address: str) -> None:
         self.address = address
         self._sock: socket.socket | None = None
+        self._greeted = False
+        self._unsent = b""
         self._buffer = b""
         self._decoder = _hpack.Decoder()
         self._max_frame = 16_384
@@ -112,7 +114,10 @@ class H2Channel:
         except TimeoutError:
             self.close()  # the answer may still come: the next call must not read it
             raise CallFailed(DEADLINE_EXCEEDED, "Deadline Exceeded") from None
-        except (ConnectionError, OSError) as err:
+        except ConnectionError:  # closed or reset: grpcio's words, which connect_failure explains
+            self.close()
+            raise CallFailed(UNAVAILABLE, f"connection to {self.address} lost: Socket closed") from None
+        except OSError as err:
             self.close()
             raise CallFailed(UNAVAILABLE, f"connection to {self.address} lost: {err}") from None
         except _hpack.HpackError as err:
@@ -137,14 +142,16 @@ class H2Channel:
             raise CallFailed(UNAVAILABLE, f"failed to connect to {self.address}: {err.strerror or err}") from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock = sock
+        self._greeted = False
         self._decoder = _hpack.Decoder()
         self._max_frame = 16_384
         self._send_window = _DEFAULT_WINDOW
         self._initial_stream_window = _DEFAULT_WINDOW
         self._next_stream = 1
         settings = _setting(_SETTINGS_ENABLE_PUSH, 0) + _setting(_SETTINGS_INITIAL_WINDOW_SIZE, _MAX_WINDOW)
-        # The connection's receive window as large as the streams': a response never waits on us.
-        sock.sendall(
+        # The connection's receive window as large as the streams': a response never waits on
+        # us. Sent with the first call's frames, in one write.
+        self._unsent = (
             _PREFACE
             + _frame(_SETTINGS, 0, 0, settings)
             + _frame(_WINDOW_UPDATE, 0, 0, (_MAX_WINDOW - _DEFAULT_WINDOW).to_bytes(4, "big"))
@@ -154,11 +161,14 @@ class H2Channel:
         assert self._sock is not None
         call = self._call = _Call(self._next_stream, self._initial_stream_window)
         self._next_stream += 2
-        self._sock.sendall(_frame(_HEADERS, _END_HEADERS, call.stream, _hpack.encode(list(headers))))
+        out = [self._unsent, _frame(_HEADERS, _END_HEADERS, call.stream, _hpack.encode(list(headers)))]
+        self._unsent = b""
         sent = 0
         while sent < len(body):  # as much as the server's windows allow, then wait for more
             room = min(self._send_window, call.send_window, self._max_frame, len(body) - sent)
             if room <= 0:
+                self._sock.sendall(b"".join(out))
+                out = []
                 self._read_frame()
                 if call.trailers is not None:
                     break  # answered (an error, surely) before taking the whole request
@@ -167,7 +177,9 @@ class H2Channel:
             sent += room
             self._send_window -= room
             call.send_window -= room
-            self._sock.sendall(_frame(_DATA, _END_STREAM if sent == len(body) else 0, call.stream, chunk))
+            out.append(_frame(_DATA, _END_STREAM if sent == len(body) else 0, call.stream, chunk))
+        if out:
+            self._sock.sendall(b"".join(out))
         while call.trailers is None:
             self._read_frame()
         if self._next_stream > 1_000_000:  # stream ids run out at 2**31: start afresh long before
@@ -180,6 +192,11 @@ class H2Channel:
         header = self._read(9)
         length = int.from_bytes(header[:3], "big")
         kind, flags = header[3], header[4]
+        if not self._greeted:  # an HTTP/2 server's first frame is its SETTINGS
+            if kind != _SETTINGS or flags & _ACK:
+                said = "Trying to connect an http1.x server" if header.startswith(b"HTTP/") else "not an HTTP/2 server"
+                raise CallFailed(UNAVAILABLE, said)
+            self._greeted = True
         stream = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
         payload = self._read(length)
         ours = stream == call.stream
@@ -238,6 +255,7 @@ class H2Channel:
         while len(self._buffer) < size:
             chunk = self._sock.recv(max(65_536, size - len(self._buffer)))
             if not chunk:
+                # A TLS server hangs up on a client that does not speak TLS.
                 raise ConnectionError("closed by the server")
             self._buffer += chunk
         data, self._buffer = self._buffer[:size], self._buffer[size:]

@@ -9,6 +9,7 @@ client never suspends, so it runs inside the test's event loop as well as withou
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import uuid
 from collections.abc import Coroutine, Iterator
@@ -117,6 +118,37 @@ async def test_nothing_listening_is_the_same_error() -> None:
         await Client.connect(address)
     with pytest.raises(ServerUnreachableError) as over_h2:
         run_without_loop(Client._connected_blocking(address))
+    assert str(over_h2.value) == str(over_grpc.value)
+
+
+@pytest.fixture(params=["an HTTP/1 web server", "a server that hangs up"])
+def not_grpc(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The address of something that is not a gRPC server."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    answer = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n" if request.param.startswith("an HTTP") else b""
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(1024)
+                conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+async def test_something_other_than_a_grpc_server_is_the_same_error(not_grpc: str) -> None:
+    with pytest.raises(ServerUnreachableError) as over_grpc:
+        await Client.connect(not_grpc)
+    with pytest.raises(ServerUnreachableError) as over_h2:
+        run_without_loop(Client._connected_blocking(not_grpc))
     assert str(over_h2.value) == str(over_grpc.value)
 
 
