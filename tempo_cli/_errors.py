@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from sdk.client import WorkflowStatus
 from sdk.converter import PayloadDecodeError
 from sdk.exceptions import (
@@ -17,9 +19,7 @@ from tempo_cli._cli import UsageError
 
 def describe_error(err: Exception, namespace: str) -> str | None:
     """The one-line message for an expected error, or ``None`` for a bug (re-raised)."""
-    from tempo_cli._codec_http import CodecServerError
-
-    if isinstance(err, ServerUnreachableError | UsageError | CodecServerError):
+    if isinstance(err, ServerUnreachableError | UsageError) or _is_codec_server_error(err):
         return str(err)
     if isinstance(err, WorkflowQueryRejectedError):
         # Worded as `temporal workflow query --reject-condition` words it.
@@ -50,3 +50,10 @@ def describe_error(err: Exception, namespace: str) -> str | None:
         # Client.connect's address check and similar argument checks.
         return str(err)
     return None
+
+
+def _is_codec_server_error(err: Exception) -> bool:
+    # Only a command with a codec server loaded `_codec_http`: importing it here would load
+    # aiohttp (about 130 ms) for every other command's error message.
+    codec_http = sys.modules.get("tempo_cli._codec_http")
+    return codec_http is not None and isinstance(err, codec_http.CodecServerError)

@@ -46,6 +46,12 @@ def run_tempo(argv: list[str], environment: dict[str, str]) -> subprocess.Comple
 
 def run_reporting(argv: list[str], environment: dict[str, str]) -> tuple[str, int, list[str]]:
     """`tempo <argv>` in a fresh interpreter: its stdout, exit code and loaded modules."""
+    out, _, code, modules = run_reporting_messages(argv, environment)
+    return out, code, modules
+
+
+def run_reporting_messages(argv: list[str], environment: dict[str, str]) -> tuple[str, list[str], int, list[str]]:
+    """As :func:`run_reporting`, with the lines the command wrote to stderr as well."""
     done = subprocess.run(
         [sys.executable, "-c", _RUN_AND_REPORT, json.dumps(argv)],
         capture_output=True,
@@ -53,8 +59,9 @@ def run_reporting(argv: list[str], environment: dict[str, str]) -> tuple[str, in
         env=environment,
         timeout=60,
     )
-    report: dict[str, Any] = json.loads(done.stderr.strip().splitlines()[-1])
-    return done.stdout, int(report["code"]), list(report["modules"])
+    *messages, last = done.stderr.strip().splitlines()
+    report: dict[str, Any] = json.loads(last)
+    return done.stdout, messages, int(report["code"]), list(report["modules"])
 
 
 def sdk_runtime_modules(modules: list[str]) -> list[str]:
