@@ -66,6 +66,7 @@ def _run_workflow_command(argv: list[str]) -> bool:
 
 def _run_app() -> None:
     defer_sdk_init()
+    defer_workflow_service_init()  # grpcio loads with a command's first channel, if it has one
     from tempo_cli.main import main as run_app
 
     run_app()
