@@ -7,9 +7,9 @@ import random
 import uuid
 from typing import Any
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.history.v1 import message_pb2 as history
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import activity_control
 from devserver.core.mutable_state import MutableState

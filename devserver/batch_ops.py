@@ -28,13 +28,13 @@ import socket
 from collections.abc import Iterable
 from typing import Any
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from google.protobuf.field_mask_pb2 import FieldMask
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import event_type_pb2 as event_types
 from temporalio.api.enums.v1 import failed_cause_pb2 as failed_causes
 from temporalio.api.enums.v1 import reset_pb2 as reset_enums
 from temporalio.api.errordetails.v1 import message_pb2 as errordetails
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.activity_ops import ActivityOps
 from devserver.core import batch

@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from google.protobuf import any_pb2
 from google.rpc import status_pb2
 from grpc_status import rpc_status
 from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1 import service_pb2
 
 from devserver import __version__

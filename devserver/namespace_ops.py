@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 
 from devserver.core import closing
 from devserver.engine import Engine

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import common_pb2, namespace_pb2
 from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
 from temporalio.api.replication.v1 import message_pb2 as replication_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core.protos import duration, seconds_of
 from devserver.errors import AlreadyExists, InvalidArgument, NamespaceNotFound, NotFound

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 
 from devserver.core import execution_options, time_skipping
 from devserver.engine import Engine

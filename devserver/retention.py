@@ -17,8 +17,8 @@ import asyncio
 import contextlib
 import logging
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.common.v1 import message_pb2 as common
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core.protos import seconds_of
 from devserver.engine import Engine

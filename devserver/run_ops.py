@@ -14,12 +14,12 @@ import json
 import uuid
 from typing import TYPE_CHECKING
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import query_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.query.v1 import message_pb2 as query_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver import validation
 from devserver.core import closing, cron, eager_start, execution_options, queries, retry, runs, signals, time_skipping

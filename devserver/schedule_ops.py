@@ -18,12 +18,12 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.clock import Cancellable
 from devserver.core import schedules as core

@@ -12,11 +12,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import failed_cause_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import children, closing, signals
 from devserver.core.changes import (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.enums.v1 import update_pb2 as update_enums
 from temporalio.api.update.v1 import message_pb2 as update_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import updates
 from devserver.core.mutable_state import UPDATE_ACCEPTED, UPDATE_COMPLETED, EventType, MutableState, UpdateInfo

@@ -6,9 +6,9 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from google.protobuf.message import Message
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import cron
 from devserver.core.limits import Limits

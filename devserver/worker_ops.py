@@ -8,10 +8,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import query_pb2, task_queue_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import activities, command_checks, commands, queries, workflow_tasks
 from devserver.core.activities import ActivityInfo

@@ -202,7 +202,9 @@ class Connection:
 
             self.channel = _h2_channel.H2Channel(self.address)
             self.service = _BlockingService(self.channel, self.headers)
-            self._failure: type[Exception] = _h2_channel.CallFailed
+            self.failure: type[Exception] = _h2_channel.CallFailed
+            """What a failed call raises: grpcio's ``AioRpcError`` or the blocking transport's
+            ``CallFailed`` (both map to Tempo's exceptions through :func:`map_error`)."""
             self._sleep: Callable[[float], Awaitable[None]] = _blocking_sleep
         else:
             import asyncio
@@ -214,7 +216,7 @@ class Connection:
 
             self.channel = open_channel(address, self.tls, keep_alive_config, self.headers)
             self.service = WorkflowServiceStub(self.channel)
-            self._failure = grpc.aio.AioRpcError
+            self.failure = grpc.aio.AioRpcError
             self._sleep = asyncio.sleep
         self.system_info: GetSystemInfoResponse | None = None
 
@@ -238,7 +240,7 @@ class Connection:
         """Check the server answers, as official SDKs do with GetSystemInfo."""
         try:
             self.system_info = await self.service.GetSystemInfo(GetSystemInfoRequest(), timeout=_CONNECT_TIMEOUT)
-        except self._failure as err:
+        except self.failure as err:
             status = err.code().value[0]  # type: ignore[attr-defined]
             if status == _UNIMPLEMENTED:
                 return  # older or minimal servers: the call is optional
@@ -274,9 +276,9 @@ class Connection:
 
         try:
             response = await with_retries(
-                attempt, self.retry_config, timeout or self.rpc_timeout, failure=self._failure, sleep=self._sleep
+                attempt, self.retry_config, timeout or self.rpc_timeout, failure=self.failure, sleep=self._sleep
             )
-        except self._failure as err:
+        except self.failure as err:
             # `from None`: the gRPC error repeats the same facts with more noise.
             raise map_error(err, self.address, workflow_id) from None
         if codec is not None:

@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import grpc
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from rich.table import Table
 from temporalio.api.batch.v1 import message_pb2 as batch_pb
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import batch_operation_pb2 as batch_enums
 from temporalio.api.enums.v1 import reset_pb2 as reset_enums
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from tempo_cli._context import CliContext, UsageError
 from tempo_cli._raw_calls import call
@@ -42,12 +41,12 @@ def describe(cli: CliContext, job_id: str) -> None:
                 client, client.service.DescribeBatchOperation, request
             )
         except RPCError as err:
-            if err.status_code == grpc.StatusCode.NOT_FOUND:
+            if err.status_code.name == "NOT_FOUND":
                 return None
             raise
         return response
 
-    job = cli.run(work)
+    job = cli.run_blocking(work)
     if job is None:
         cli.abort(f"could not find batch job {job_id!r}")
     if cli.json_mode:
@@ -83,7 +82,7 @@ def list_jobs(cli: CliContext, limit: int | None) -> None:
                 break
         return found if limit is None else found[:limit]
 
-    jobs = cli.run(work)
+    jobs = cli.run_blocking(work)
     if cli.json_mode:
         cli.write_json([proto_dict(job) for job in jobs])
         return
@@ -109,7 +108,7 @@ def stop(cli: CliContext, job_id: str, reason: str) -> None:
         )
         await _call(client, client.service.StopBatchOperation, request)
 
-    cli.run(work)
+    cli.run_blocking(work)
     cli.info(f"Terminated batch job {job_id!r}.")
 
 
@@ -180,7 +179,7 @@ def start_job(
         await _call(client, client.service.StartBatchOperation, request)
         return job_id
 
-    job_id = cli.run(work)
+    job_id = cli.run_blocking(work)
     if job_id is None:
         cli.abort("user denied confirmation")
     if cli.json_mode:
@@ -260,5 +259,5 @@ def delete_one(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
         )
         await _call(client, client.service.DeleteWorkflowExecution, request, workflow_id)
 
-    cli.run(work)
+    cli.run_blocking(work)
     cli.info(f"Deleted workflow {workflow_id}.")

@@ -321,6 +321,12 @@ class CliContext:
         stdout.write(text + "\n")
         stdout.flush()
 
+    def run_blocking(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        """:meth:`run` for work that awaits nothing but the client's calls: over the blocking
+        transport when the connection allows it, as the fast path's commands run."""
+        self.blocking_calls = True
+        return self.run(work)
+
     def run(self, work: Callable[[Any], Awaitable[T]]) -> T:
         """Connect a client, run ``work(client)`` and turn failures into one-line errors."""
         if self.settings.connection_error is not None:

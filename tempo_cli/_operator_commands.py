@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from google.protobuf.message import Message
 from rich.table import Table
 from temporalio.api.enums.v1 import common_pb2 as common_enums
 from temporalio.api.enums.v1 import namespace_pb2 as namespace_enums
 from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
 from temporalio.api.operatorservice.v1 import service_pb2_grpc as op_grpc
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from tempo_cli._context import CliContext, Output, UsageError
 from tempo_cli._raw_calls import call

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from google.protobuf import field_mask_pb2
 from temporalio.api.batch.v1 import message_pb2 as batch_pb
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.deployment.v1 import message_pb2 as deployment_pb
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from tempo_cli._context import CliContext
 from tempo_cli._raw_calls import call

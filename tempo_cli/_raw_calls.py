@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
 from google.protobuf.message import Message
 
 RPC_TIMEOUT = 10.0
@@ -19,5 +18,5 @@ async def call(client: Any, method: Any, request: Message, workflow_id: str = ""
 
     try:
         return await coded_call(method, request, client.data_converter.payload_codec, timeout=RPC_TIMEOUT)
-    except grpc.aio.AioRpcError as err:
+    except client._conn.failure as err:  # grpcio's error, or the blocking transport's
         raise map_error(err, client.address, workflow_id) from None

@@ -8,12 +8,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import grpc
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from google.protobuf.message import Message
 from rich.table import Table
 from temporalio.api.enums.v1 import schedule_pb2 as schedule_enums
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from tempo_cli._context import CliContext, UsageError
 from tempo_cli._inputs import parse_duration, parse_inputs
@@ -36,7 +35,7 @@ async def _call(client: Any, method: Any, request: Message) -> Any:
     try:
         return await call(client, method, request)
     except RPCError as err:
-        if err.status_code == grpc.StatusCode.NOT_FOUND:
+        if err.status_code.name == "NOT_FOUND":
             raise UsageError("schedule not found") from None
         raise
 
@@ -155,7 +154,7 @@ def create(cli: CliContext, schedule_id: str, **flags: Any) -> None:
     except UsageError as err:
         cli.abort(str(err))
 
-    cli.run(lambda client: create_schedule(client, schedule_id, schedule, args))
+    cli.run_blocking(lambda client: create_schedule(client, schedule_id, schedule, args))
     if not cli.json_mode:
         cli.info("Schedule created")
 
@@ -168,7 +167,7 @@ def update(cli: CliContext, schedule_id: str, **flags: Any) -> None:
     except UsageError as err:
         cli.abort(str(err))
 
-    cli.run(lambda client: create_schedule(client, schedule_id, schedule, args, replace=True))
+    cli.run_blocking(lambda client: create_schedule(client, schedule_id, schedule, args, replace=True))
 
 
 def timestamp(flag: str, text: str) -> datetime.datetime:
@@ -211,7 +210,7 @@ async def matching_times(
 def list_matching_times(cli: CliContext, schedule_id: str, start_time: str, end_time: str) -> None:
     """`tempo schedule list-matching-times`: when the spec matches between two times."""
     start, end = _time_range(cli, start_time, end_time)
-    response = cli.run(lambda client: matching_times(client, schedule_id, start, end))
+    response = cli.run_blocking(lambda client: matching_times(client, schedule_id, start, end))
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
@@ -231,7 +230,7 @@ def _duration(text: str) -> Any:
 def describe(cli: CliContext, schedule_id: str) -> None:
     """`tempo schedule describe`: the DescribeScheduleResponse."""
 
-    response = cli.run(lambda client: describe_schedule(client, schedule_id))
+    response = cli.run_blocking(lambda client: describe_schedule(client, schedule_id))
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
@@ -266,7 +265,7 @@ def _first_time(times: Any) -> str:
 def list_schedules(cli: CliContext, query: str | None) -> None:
     """`tempo schedule list`: every schedule (ScheduleListEntry), newest first as the server lists them."""
 
-    entries = cli.run(lambda client: schedule_entries(client, query or ""))
+    entries = cli.run_blocking(lambda client: schedule_entries(client, query or ""))
     if cli.json_mode:
         cli.write_json([proto_dict(entry) for entry in entries])
         return
@@ -286,7 +285,7 @@ def list_schedules(cli: CliContext, query: str | None) -> None:
 
 
 def _patch(cli: CliContext, schedule_id: str, patch: schedule_pb.SchedulePatch, message: str) -> None:
-    cli.run(lambda client: patch_schedule(client, schedule_id, patch))
+    cli.run_blocking(lambda client: patch_schedule(client, schedule_id, patch))
     if message and not cli.json_mode:
         cli.info(message)
 
@@ -312,6 +311,6 @@ def trigger(cli: CliContext, schedule_id: str, overlap_policy: str | None) -> No
 def delete(cli: CliContext, schedule_id: str) -> None:
     """`tempo schedule delete`."""
 
-    cli.run(lambda client: delete_schedule(client, schedule_id))
+    cli.run_blocking(lambda client: delete_schedule(client, schedule_id))
     if not cli.json_mode:
         cli.info("Schedule deleted")

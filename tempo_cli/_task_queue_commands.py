@@ -9,12 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import grpc
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from google.protobuf.message import Message
 from rich.table import Table
 from temporalio.api.enums.v1 import task_queue_pb2 as tq_enums
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from tempo_cli._context import CliContext, UsageError
 from tempo_cli._go_format import cli_duration, float32_number, float64_number, relative_time, rfc3339_nano
@@ -48,7 +47,7 @@ async def _call(client: Any, method: Any, request: Message, what: str) -> Any:
     try:
         return await call(client, method, request)
     except RPCError as err:
-        if err.status_code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+        if err.status_code.name in ("NOT_FOUND", "INVALID_ARGUMENT"):
             raise UsageError(f"unable to {what}: {err.message}") from None
         raise
 
@@ -129,7 +128,7 @@ def describe(cli: CliContext, flags: DescribeFlags) -> None:
                 build_ids=flags.build_ids, unversioned=flags.unversioned, all_active=flags.all_active
             )
         )
-    response: wsv1.DescribeTaskQueueResponse = cli.run(
+    response: wsv1.DescribeTaskQueueResponse = cli.run_blocking(
         lambda client: _call(client, client.service.DescribeTaskQueue, request, "describe task queue")
     )
     reachability = [
@@ -202,7 +201,7 @@ def describe_legacy(cli: CliContext, task_queue: str, type_name: str, partitions
             answers.append(await _call(client, client.service.DescribeTaskQueue, request, "describe task queue"))
         return answers
 
-    answers = cli.run(describe_all)
+    answers = cli.run_blocking(describe_all)
     if cli.json_mode:
         statuses: list[dict[str, Any]] = []
         pollers: list[dict[str, Any]] = []
@@ -250,7 +249,7 @@ def list_partitions(cli: CliContext, task_queue: str) -> None:
         namespace=cli.settings.namespace,
         task_queue=taskqueue.TaskQueue(name=task_queue, kind=tq_enums.TASK_QUEUE_KIND_NORMAL),
     )
-    response: wsv1.ListTaskQueuePartitionsResponse = cli.run(
+    response: wsv1.ListTaskQueuePartitionsResponse = cli.run_blocking(
         lambda client: _call(client, client.service.ListTaskQueuePartitions, request, "list task queues")
     )
     if cli.json_mode:

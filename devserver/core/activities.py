@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.activity.v1 import message_pb2 as activity_pb
 from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
@@ -16,7 +17,6 @@ from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import retry, workflow_tasks
 from devserver.core.changes import ActivityTaskRef, Changes, TimerKey

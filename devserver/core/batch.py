@@ -19,12 +19,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.batch.v1 import message_pb2 as batch_pb
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import batch_operation_pb2 as batch_enums
 from temporalio.api.enums.v1 import common_pb2 as common_enums
 from temporalio.api.enums.v1 import reset_pb2 as reset_enums
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core.protos import timestamp
 from devserver.errors import InvalidArgument

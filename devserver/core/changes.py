@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.history.v1 import message_pb2 as history
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 if TYPE_CHECKING:
     from devserver.core.mutable_state import MutableState, UpdateInfo

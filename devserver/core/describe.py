@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.enums.v1 import workflow_pb2
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import activities, pause
 from devserver.core.mutable_state import MutableState, task_queue_message

@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.enums.v1 import failed_cause_pb2, reset_pb2, update_pb2
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import children, closing, execution_options, recovery, workflow_tasks
 from devserver.core import limits as core_limits

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.update.v1 import message_pb2 as update_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from devserver.core import workflow_tasks
 from devserver.core.changes import Changes

@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import grpc
-from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
+import temporalio.api.workflowservice.v1.request_response_pb2 as rr
 
 from sdk import activity as _activity
 from sdk._payload_codec import CodecService

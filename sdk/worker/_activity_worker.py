@@ -13,10 +13,10 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import grpc
+import temporalio.api.workflowservice.v1.request_response_pb2 as rr
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import task_queue_pb2
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
-from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk import activity
 from sdk._payload_codec import decode_task

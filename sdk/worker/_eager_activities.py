@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as rr
 from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.enums.v1 import command_type_pb2
-from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk.worker._activity_worker import ActivityWorker
 

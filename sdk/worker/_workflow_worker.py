@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import grpc
+import temporalio.api.workflowservice.v1.request_response_pb2 as rr
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
@@ -32,7 +33,6 @@ from temporalio.api.history.v1 import message_pb2 as history
 from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
-from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from sdk import activity
 from sdk._payload_codec import decode_task

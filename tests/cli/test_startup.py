@@ -76,6 +76,26 @@ def test_the_workflow_commands_call_without_grpcio_or_an_event_loop(server_addre
 
 
 @pytest.mark.parametrize(
+    "argv",
+    [
+        ["schedule", "list"],
+        ["schedule", "describe", "-s", "startup-missing"],
+        ["batch", "list"],
+        ["task-queue", "describe", "-t", "startup-nobody"],
+    ],
+)
+def test_schedule_batch_and_task_queue_commands_call_without_grpcio(
+    argv: list[str], server_address: str, tmp_path: Path
+) -> None:
+    _, messages, code, modules = run_reporting_messages([*argv, "--address", server_address], env(tmp_path))
+    if "missing" in argv[-1]:
+        assert code == 1 and messages[-1] == "error: schedule not found", messages  # loads grpc, to name it
+    else:
+        assert code == 0, messages
+        assert [m for m in modules if m.split(".")[0] in ("grpc", "asyncio")] == [], argv
+
+
+@pytest.mark.parametrize(
     ("argv", "said"),
     [
         (["task-queue", "describe", "-t", "startup-nobody"], None),  # an int option's default

@@ -8,9 +8,9 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.enums.v1 import schedule_pb2 as schedule_enums
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
