@@ -645,7 +645,7 @@ def reset(
         )
         return finish_id, new_run
 
-    _, new_run = cli.run(work)
+    _, new_run = cli.run_blocking(work)
     if cli.json_mode:
         cli.write_json({"runId": new_run})
     else:
