@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as request_response_pb2
 from google.protobuf import any_pb2
@@ -24,6 +24,7 @@ from sdk._connect_options import (
     RetryConfig,
     TLSConfig,
     normalize_metadata,
+    status_code,
     use_tls,
     with_retries,
 )
@@ -37,9 +38,6 @@ from sdk.exceptions import (
     WorkflowNotFoundError,
     WorkflowQueryFailedError,
 )
-
-if TYPE_CHECKING:
-    import grpc
 
 ResponseT = TypeVar("ResponseT", bound=Message)
 
@@ -135,7 +133,7 @@ def map_error(err: Any, address: str, workflow_id: str = "") -> TempoError:
         detail.Unpack(failure)
         for status in failure.statuses:
             if status.code and not (status.details and status.details[0].Is(MultiOperationExecutionAborted.DESCRIPTOR)):
-                code, message = _status_code(status.code), status.message
+                code, message = status_code(status.code), status.message
                 detail = _first_detail(status.details)
                 break
     if isinstance(detail, WorkflowExecutionAlreadyStartedFailure):
@@ -147,15 +145,6 @@ def map_error(err: Any, address: str, workflow_id: str = "") -> TempoError:
     if code == grpc.StatusCode.NOT_FOUND and not isinstance(detail, NamespaceNotFoundFailure):
         return WorkflowNotFoundError(message, workflow_id)
     return RPCError(code, message)
-
-
-def _status_code(number: int) -> grpc.StatusCode:
-    import grpc
-
-    for code in grpc.StatusCode:
-        if code.value[0] == number:
-            return code
-    return grpc.StatusCode.UNKNOWN
 
 
 class Connection:

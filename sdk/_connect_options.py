@@ -23,6 +23,16 @@ asks to slow down (RESOURCE_EXHAUSTED). Anything else is the request's or the se
 answer, and repeating the call would not change it."""
 
 
+def status_code(number: int) -> grpc.StatusCode:
+    """grpc's ``StatusCode`` of a status number (UNKNOWN for a number it lacks); loads grpc."""
+    import grpc
+
+    for code in grpc.StatusCode:
+        if code.value[0] == number:
+            return code
+    return grpc.StatusCode.UNKNOWN
+
+
 def is_transient(err: Any) -> bool:
     """Whether the same call may well succeed if made again a little later (``err``: a failed
     call, grpcio's ``AioRpcError`` or :class:`sdk._h2_channel.CallFailed`)."""

@@ -51,12 +51,9 @@ class CallFailed(Exception):
 
     def code(self) -> Any:
         """The status as grpcio names it (``grpc.StatusCode``): grpc loads only on failures."""
-        import grpc
+        from sdk._connect_options import status_code
 
-        for code in grpc.StatusCode:
-            if code.value[0] == self.status:
-                return code
-        return grpc.StatusCode.UNKNOWN
+        return status_code(self.status)
 
     def details(self) -> str:
         return self.message
@@ -329,18 +326,6 @@ def _percent_decoded(text: str) -> str:
     """grpc-message is percent-encoded UTF-8 (grpc/doc/PROTOCOL-HTTP2.md)."""
     if "%" not in text:
         return text
-    out = bytearray()
-    raw = text.encode("latin-1")
-    at = 0
-    while at < len(raw):
-        if raw[at] == 0x25 and at + 2 < len(raw) and _is_hex(raw[at + 1 : at + 3]):
-            out.append(int(raw[at + 1 : at + 3], 16))
-            at += 3
-        else:
-            out.append(raw[at])
-            at += 1
-    return out.decode("utf-8", errors="replace")
+    from urllib.parse import unquote  # only for a failed call's message
 
-
-def _is_hex(pair: bytes) -> bool:
-    return len(pair) == 2 and all(c in b"0123456789abcdefABCDEF" for c in pair)
+    return unquote(text, errors="replace")
