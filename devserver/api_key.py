@@ -1,6 +1,6 @@
 """`start-dev --api-key KEY`: every call must bring the header ``authorization: Bearer KEY``.
 
-A server interceptor refuses the others with UNAUTHENTICATED before any handler runs. The
+The transport refuses the others with UNAUTHENTICATED before any handler runs. The
 health checks stay open, as the real server's authorizer always allows them
 (``grpc.health.v1.Health/Check`` and ``GetSystemInfo``, which clients call to connect): a
 load balancer or `temporal operator cluster health` needs no key, and they tell nothing.
@@ -9,10 +9,6 @@ load balancer or `temporal operator cluster health` needs no key, and they tell 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
-
-import grpc
-import grpc.aio
 
 OPEN_METHODS = frozenset(
     {
@@ -40,33 +36,16 @@ def refusal(authorization: str | None, api_key: str) -> str | None:
     return None
 
 
-def _refuse(message: str) -> grpc.RpcMethodHandler:
-    async def refuse(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
-        raise AssertionError("abort returns only by raising")  # pragma: no cover
-
-    return grpc.unary_unary_rpc_method_handler(refuse)
-
-
-class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
-    """Refuse every call but the health checks that lacks ``authorization: Bearer <api_key>``."""
+class Authorizer:
+    """Why a call to a method but the health checks that lacks ``authorization: Bearer <api_key>``
+    is refused (:class:`devserver.h2_server.H2Server` asks before the handler runs)."""
 
     def __init__(self, api_key: str) -> None:
         if not api_key:
             raise ValueError("the API key is empty")
         self._api_key = api_key
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        method: str = handler_call_details.method  # type: ignore[attr-defined]
+    def __call__(self, method: str, headers: dict[str, str]) -> str | None:
         if method in OPEN_METHODS:
-            return await continuation(handler_call_details)
-        metadata = handler_call_details.invocation_metadata or ()  # type: ignore[attr-defined]
-        authorization = next((str(value) for key, value in metadata if key == "authorization"), None)
-        problem = refusal(authorization, self._api_key)
-        if problem is not None:
-            return _refuse(problem)
-        return await continuation(handler_call_details)
+            return None
+        return refusal(headers.get("authorization"), self._api_key)

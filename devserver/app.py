@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import grpc
-from temporalio.api.operatorservice.v1 import service_pb2 as operator_pb
-from temporalio.api.testservice.v1 import service_pb2 as test_pb
-from temporalio.api.workflowservice.v1 import service_pb2
+import temporalio.api.operatorservice.v1.service_pb2 as operator_pb
+import temporalio.api.testservice.v1.service_pb2 as test_pb
+import temporalio.api.workflowservice.v1.service_pb2 as service_pb2
 
-from devserver.api_key import ApiKeyInterceptor
+from devserver.api_key import Authorizer
 from devserver.clock import Clock, SkippingClock, SystemClock
 from devserver.core.limits import Limits
 from devserver.core.mutable_state import MutableState
 from devserver.engine import Engine, EngineConfig
 from devserver.grpc_handlers import DEFAULT_CONCURRENT_LONG_POLLS, LongPollLimiter, add_service
 from devserver.grpc_service import WorkflowService, abort
+from devserver.h2_server import CallContext, H2Server, Method
 from devserver.metrics import Metrics
 from devserver.namespace_ops import NamespaceOps
 from devserver.namespaces import NamespaceRegistry
@@ -28,7 +30,7 @@ from devserver.operator_service import OperatorService
 from devserver.retention import RetentionReaper
 from devserver.store import HistoryStore, MemoryStore, StoreError
 from devserver.test_service import TestService
-from devserver.tls import TlsSettings, server_credentials
+from devserver.tls import TlsSettings, server_ssl_context
 from devserver.visibility import VisibilityIndex
 
 log = logging.getLogger("tempo.server")
@@ -143,70 +145,49 @@ def _last_event_time(store: HistoryStore, state: MutableState) -> float:
     return last[0].event_time.ToNanoseconds() / 1e9 if last else 0.0
 
 
-def _health_service() -> grpc.GenericRpcHandler:
+def _add_health_service(server: H2Server) -> None:
     """grpc.health.v1.Health/Check, always SERVING (`temporal operator cluster health`)."""
 
-    async def check(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    async def check(request: bytes, context: CallContext) -> bytes:
         return b"\x08\x01"  # HealthCheckResponse{status: SERVING}, hand-encoded: no extra dependency
 
-    return grpc.method_handlers_generic_handler(
-        "grpc.health.v1.Health", {"Check": grpc.unary_unary_rpc_method_handler(check)}
-    )
+    server.add_method("/grpc.health.v1.Health/Check", Method(bytes, check, bytes))
 
 
 class DevServer:
     """A started server: its engine and its gRPC listener."""
 
-    def __init__(self, config: ServerConfig, engine: Engine, credentials: grpc.ServerCredentials | None = None) -> None:
+    def __init__(self, config: ServerConfig, engine: Engine, tls: ssl.SSLContext | None = None) -> None:
         self.config = config
         self.engine = engine
-        self.credentials = credentials
-        self.grpc = grpc.aio.server(
-            interceptors=[ApiKeyInterceptor(config.api_key)] if config.api_key else None,
-            options=[
-                # As the real server (grpc-go's defaults): requests up to 4 MiB, answers of any size.
-                ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
-                ("grpc.max_send_message_length", -1),
-                # Without this a second server can bind the same port and steal connections.
-                ("grpc.so_reuseport", 0),
-                # Calls that arrived but that the event loop has not picked up yet wait in gRPC's
-                # queue. Past 1000 of them (its default) gRPC answers CANCELLED on its own, which
-                # clients cannot tell from a real cancellation: 2,000 `result()` long polls that
-                # come back together did that. The queue is bounded by the callers' deadlines.
-                ("grpc.server.max_pending_requests", 1 << 20),
-                ("grpc.server.max_pending_requests_hard_limit", 1 << 20),
-                ("grpc.server_max_unrequested_time_in_server", 24 * 3600),
-            ],
-        )
+        self.tls = tls
+        # As the real server (grpc-go's defaults): requests up to 4 MiB, answers of any size.
+        self.rpc = H2Server(MAX_REQUEST_BYTES, Authorizer(config.api_key) if config.api_key else None)
         self.limiter = LongPollLimiter(config.concurrent_long_polls)
         self.metrics = Metrics() if config.metrics_port is not None else None
         engine.metrics = self.metrics
         workflow_service = service_pb2.DESCRIPTOR.services_by_name["WorkflowService"]
         self.workflow_service = WorkflowService(engine)
-        add_service(self.grpc, self.workflow_service, workflow_service, abort, self.limiter, self.metrics)
+        add_service(self.rpc, self.workflow_service, workflow_service, abort, self.limiter, self.metrics)
         operator_service = operator_pb.DESCRIPTOR.services_by_name["OperatorService"]
         self.operator_service = OperatorService(
             engine, [self.workflow_service.schedules, self.workflow_service.batches]
         )
-        add_service(self.grpc, self.operator_service, operator_service, abort, metrics=self.metrics)
+        add_service(self.rpc, self.operator_service, operator_service, abort, metrics=self.metrics)
         self._stop_metrics: Callable[[], None] | None = None
         if isinstance(engine.clock, SkippingClock):
             test_service = test_pb.DESCRIPTOR.services_by_name["TestService"]
-            add_service(self.grpc, TestService(engine, engine.clock), test_service, abort)
-        self.grpc.add_generic_rpc_handlers([_health_service()])
+            add_service(self.rpc, TestService(engine, engine.clock), test_service, abort)
+        _add_health_service(self.rpc)
         self.reaper = RetentionReaper(engine)
         self.port = 0
 
     async def start(self) -> None:
         try:
-            if self.credentials is None:
-                self.port = self.grpc.add_insecure_port(self.config.address)
-            else:
-                self.port = self.grpc.add_secure_port(self.config.address, self.credentials)
-        except RuntimeError as exc:
-            raise PortInUse(f"cannot listen on {self.config.address}: address already in use") from exc
-        if self.port == 0:
-            raise PortInUse(f"cannot listen on {self.config.address}: address already in use")
+            self.port = await self.rpc.listen(self.config.ip, self.config.port, self.tls)
+        except OSError as exc:
+            reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+            raise PortInUse(f"cannot listen on {self.config.address}: {reason}") from exc
         self.operator_service.address = self.workflow_service.address = f"{self.config.ip}:{self.port}"
         if self.metrics is not None and self.config.metrics_port is not None:
             try:
@@ -215,7 +196,6 @@ class DevServer:
                 raise PortInUse(f"cannot serve metrics on {self.config.ip}:{self.config.metrics_port}: {exc}") from exc
         # Before the first request: a job kept from before the restart is there to describe.
         self.workflow_service.batches.restore(self.engine.saved_batch_jobs)
-        await self.grpc.start()
         self.reaper.start()
         await self.workflow_service.schedules.restore(self.engine.saved_schedules)
 
@@ -224,7 +204,7 @@ class DevServer:
         await self.reaper.stop()
         self.workflow_service.schedules.shutdown()
         await self.engine.shutdown()
-        await self.grpc.stop(self.config.shutdown_grace)
+        await self.rpc.stop(self.config.shutdown_grace)
         if self._stop_metrics is not None:
             self._stop_metrics()
         await self.engine.store.close()
@@ -252,7 +232,7 @@ async def serve(
                 loop.add_signal_handler(signum, stop.set)
         shutdown_trigger = stop.wait
     # The TLS files are checked before anything is opened: a bad one changes nothing.
-    credentials = server_credentials(config.tls) if config.tls is not None else None
+    tls = server_ssl_context(config.tls) if config.tls is not None else None
     fatal: list[str] = []
     failed = asyncio.Event()
 
@@ -262,7 +242,7 @@ async def serve(
 
     store = build_store(config, on_fatal)
     engine = await open_engine(config, store)
-    server = DevServer(config, engine, credentials)
+    server = DevServer(config, engine, tls)
     try:
         await server.start()
     except PortInUse:

@@ -7,17 +7,18 @@ official SDKs or the `temporal` CLI match on it.
 
 from __future__ import annotations
 
-import grpc
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from temporalio.api.errordetails.v1 import message_pb2 as errordetails
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 
+from tempo_wire.status import StatusCode
+
 
 class ServiceError(Exception):
     """An error an RPC answers with: status code, message and optional details."""
 
-    code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+    code: StatusCode = StatusCode.INTERNAL
 
     def __init__(self, message: str, details: Message | None = None) -> None:
         super().__init__(message)
@@ -26,42 +27,42 @@ class ServiceError(Exception):
 
 
 class InvalidArgument(ServiceError):
-    code = grpc.StatusCode.INVALID_ARGUMENT
+    code = StatusCode.INVALID_ARGUMENT
 
 
 class NotFound(ServiceError):
-    code = grpc.StatusCode.NOT_FOUND
+    code = StatusCode.NOT_FOUND
 
     def __init__(self, message: str, details: Message | None = None) -> None:
         super().__init__(message, details or errordetails.NotFoundFailure())
 
 
 class AlreadyExists(ServiceError):
-    code = grpc.StatusCode.ALREADY_EXISTS
+    code = StatusCode.ALREADY_EXISTS
 
 
 class FailedPrecondition(ServiceError):
-    code = grpc.StatusCode.FAILED_PRECONDITION
+    code = StatusCode.FAILED_PRECONDITION
 
 
 class PermissionDenied(ServiceError):
-    code = grpc.StatusCode.PERMISSION_DENIED
+    code = StatusCode.PERMISSION_DENIED
 
 
 class Unimplemented(ServiceError):
-    code = grpc.StatusCode.UNIMPLEMENTED
+    code = StatusCode.UNIMPLEMENTED
 
 
 class Unavailable(ServiceError):
-    code = grpc.StatusCode.UNAVAILABLE
+    code = StatusCode.UNAVAILABLE
 
 
 class DeadlineExceeded(ServiceError):
-    code = grpc.StatusCode.DEADLINE_EXCEEDED
+    code = StatusCode.DEADLINE_EXCEEDED
 
 
 class ResourceExhausted(ServiceError):
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    code = StatusCode.RESOURCE_EXHAUSTED
 
 
 class NamespaceNotFound(NotFound):
@@ -125,7 +126,7 @@ class UnhandledCommand(InvalidArgument):
 class OperationAborted(ServiceError):
     """One operation of a multi-operation request, not run because another one failed."""
 
-    code = grpc.StatusCode.ABORTED
+    code = StatusCode.ABORTED
 
     def __init__(self) -> None:
         super().__init__("Operation was aborted.", failure_pb.MultiOperationExecutionAborted())
@@ -141,7 +142,7 @@ class MultiOperationFailed(ServiceError):
     def __init__(self, errors: list[ServiceError | None]) -> None:
         failure = errordetails.MultiOperationExecutionFailure()
         own = [e for e in errors if e is not None and not isinstance(e, OperationAborted)]
-        self.code = own[0].code if own else grpc.StatusCode.ABORTED
+        self.code = own[0].code if own else StatusCode.ABORTED
         for error in errors:
             status = failure.statuses.add()
             if error is None:

@@ -1,10 +1,7 @@
-"""Registering our servicers with the gRPC server: decoding requests and limiting long polls.
+"""Registering our servicers with the transport: decoding requests and limiting long polls.
 
-The generated `add_*Servicer_to_server` helpers decode each request with the
-message's `FromString`; bytes that are not a valid message then raise inside
-grpcio, which answers UNKNOWN and logs a traceback for every such call. Here a
-request that does not decode is answered INVALID_ARGUMENT with one debug line,
-before any handler runs.
+A request that does not decode is answered INVALID_ARGUMENT with one debug line, before any
+handler runs (grpcio's generated helpers answered UNKNOWN and logged a traceback for each).
 
 Long-running calls are counted per namespace and per method, like the real
 server's `frontend.namespaceCount` (default 1200): a call over the limit gets
@@ -21,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
 from google.protobuf import message_factory
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
@@ -29,7 +25,9 @@ from temporalio.api.enums.v1 import failed_cause_pb2
 from temporalio.api.errordetails.v1 import message_pb2 as errordetails
 
 from devserver.errors import ServiceError
+from devserver.h2_server import CallContext, H2Server, Method
 from devserver.metrics import REFUSED_WITH, Metrics, classify
+from tempo_wire.status import StatusCode
 
 log = logging.getLogger("tempo.grpc")
 
@@ -66,7 +64,7 @@ _Scope = failed_cause_pb2.ResourceExhaustedScope
 
 
 class ConcurrentLimitExceeded(ServiceError):
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    code = StatusCode.RESOURCE_EXHAUSTED
 
     def __init__(self) -> None:
         super().__init__(
@@ -127,11 +125,11 @@ def lenient(message_class: type[Message]) -> Callable[[bytes], Message | Undecod
     return deserialize
 
 
-Abort = Callable[[grpc.aio.ServicerContext, ServiceError], Awaitable[None]]
+Abort = Callable[[CallContext, ServiceError], Awaitable[None]]
 
 
 def add_service(
-    server: grpc.aio.Server,
+    server: H2Server,
     servicer: Any,
     service: ServiceDescriptor,
     abort: Abort,
@@ -139,39 +137,37 @@ def add_service(
     metrics: Metrics | None = None,
 ) -> None:
     """Serve every unary method of `service` from the servicer's method of the same name."""
-    handlers: dict[str, grpc.RpcMethodHandler] = {}
     for method in service.methods:
         request_class = message_factory.GetMessageClass(method.input_type)
-        response_class = message_factory.GetMessageClass(method.output_type)
         behavior = _behavior(service.full_name, method.name, getattr(servicer, method.name), abort, limiter)
         if metrics is not None:
             behavior = _measured(method.name, behavior, metrics)
-        handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            behavior,
-            request_deserializer=lenient(request_class),
-            response_serializer=response_class.SerializeToString,
+        server.add_method(
+            f"/{service.full_name}/{method.name}",
+            Method(lenient(request_class), behavior, _serialize),
         )
-    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(service.full_name, handlers)])
-    # Registered methods skip grpcio's generic lookup per call (as newer generated code does).
-    server.add_registered_method_handlers(service.full_name, handlers)
+
+
+def _serialize(response: Message) -> bytes:
+    return response.SerializeToString()
 
 
 def _behavior(
     service_name: str,
     name: str,
-    method: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Message]],
+    method: Callable[[Any, CallContext], Awaitable[Message]],
     abort: Abort,
     limiter: LongPollLimiter | None,
-) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Message]]:
-    async def behavior(request: Message | Undecodable, context: grpc.aio.ServicerContext) -> Message:
+) -> Callable[[Any, CallContext], Awaitable[Message]]:
+    async def behavior(request: Message | Undecodable, context: CallContext) -> Message:
         if isinstance(request, Undecodable):
             log.debug("%s/%s: request is not a valid %s: %s", service_name, name, request.message_name, request.reason)
             await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT, f"request is not a valid {request.message_name}: {request.reason}"
+                StatusCode.INVALID_ARGUMENT, f"request is not a valid {request.message_name}: {request.reason}"
             )
             raise AssertionError("unreachable")
         if len(getattr(request, "namespace", "")) > MAX_ID_LENGTH:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Namespace length exceeds limit.")
+            await context.abort(StatusCode.INVALID_ARGUMENT, "Namespace length exceeds limit.")
             raise AssertionError("unreachable")
         if limiter is None or not limiter.counts(name, request):
             return await method(request, context)
@@ -191,11 +187,11 @@ def _behavior(
 
 
 def _measured(
-    name: str, behavior: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Message]], metrics: Metrics
-) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Message]]:
+    name: str, behavior: Callable[[Any, CallContext], Awaitable[Message]], metrics: Metrics
+) -> Callable[[Any, CallContext], Awaitable[Message]]:
     """Count the call, its failure and its latency (service_requests, service_errors, service_latency)."""
 
-    async def measured(request: Message | Undecodable, context: grpc.aio.ServicerContext) -> Message:
+    async def measured(request: Message | Undecodable, context: CallContext) -> Message:
         started = time.perf_counter()
         REFUSED_WITH.set(None)
         error_type, expected = "", True

@@ -14,13 +14,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import grpc
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
+import temporalio.api.workflowservice.v1.service_pb2 as service_pb2
 from google.protobuf import any_pb2
 from google.rpc import status_pb2
-from grpc_status import rpc_status
 from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
-from temporalio.api.workflowservice.v1 import service_pb2
 
 from devserver import __version__
 from devserver.activity_ops import ActivityOps
@@ -31,6 +29,7 @@ from devserver.core.tokens import TaskToken
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument, ServiceError, Unimplemented
 from devserver.grpc_handlers import MAX_ID_LENGTH
+from devserver.h2_server import CallContext
 from devserver.metrics import REFUSED_WITH
 from devserver.namespace_ops import NamespaceOps
 from devserver.namespaces import Namespace
@@ -41,12 +40,13 @@ from devserver.run_ops import RunOps
 from devserver.schedule_ops import Schedules, matching_response
 from devserver.update_ops import UpdateOps
 from devserver.worker_ops import WorkerOps
+from tempo_wire.status import StatusCode
 
 log = logging.getLogger("tempo.grpc")
 
 Request = TypeVar("Request")
 Response = TypeVar("Response")
-Handler = Callable[[Any, Request, grpc.aio.ServicerContext], Awaitable[Response]]
+Handler = Callable[[Any, Request, CallContext], Awaitable[Response]]
 
 # Leave a worker's long poll a little room before its own deadline expires.
 DEADLINE_MARGIN = 1.0
@@ -63,7 +63,7 @@ MAX_RETENTION_SECONDS = 100 * 365 * 24 * 3600
 
 def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
     @functools.wraps(handler)
-    async def wrapper(self: Any, request: Request, context: grpc.aio.ServicerContext) -> Response:
+    async def wrapper(self: Any, request: Request, context: CallContext) -> Response:
         try:
             if isinstance(self, WorkflowService):
                 look_up_namespace(self.engine, request)
@@ -73,7 +73,7 @@ def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
             raise AssertionError("unreachable") from None
         except Exception:
             log.exception("internal error in %s", handler.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, f"internal error in {handler.__name__}")
+            await context.abort(StatusCode.INTERNAL, f"internal error in {handler.__name__}")
             raise
         if call_is_over(context):
             raise asyncio.CancelledError  # nobody to answer (see abort)
@@ -82,7 +82,7 @@ def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
     return wrapper
 
 
-def call_is_over(context: grpc.aio.ServicerContext) -> bool:
+def call_is_over(context: CallContext) -> bool:
     """The caller's deadline has passed or it went away: gRPC has ended the call already."""
     remaining = context.time_remaining()
     return context.cancelled() or (remaining is not None and remaining <= 0)
@@ -117,33 +117,16 @@ def look_up_namespace(engine: Engine, request: Any) -> None:
         raise InvalidArgument("Operation requested with a token from a different namespace.")
 
 
-async def abort(context: grpc.aio.ServicerContext, error: ServiceError) -> None:
+async def abort(context: CallContext, error: ServiceError) -> None:
     REFUSED_WITH.set(error)
     status = status_pb2.Status(code=error.code.value[0], message=error.message)
     if error.details is not None:
         packed = any_pb2.Any()
         packed.Pack(error.details)
         status.details.append(packed)
-    # A call gRPC has ended (the caller's deadline passed while the handler waited, e.g. for a
-    # query's answer) takes no status: sending one fails in gRPC's core, which logs a traceback.
-    # Ending the handler as cancelled is what gRPC expects then (it logs that at debug level).
     if call_is_over(context):
-        raise asyncio.CancelledError
-    try:
-        await context.abort_with_status(rpc_status.to_status(status))
-    except _CALL_ENDED_ERRORS:
-        raise asyncio.CancelledError from None  # the deadline passed just now
-
-
-def _call_ended_errors() -> tuple[type[BaseException], ...]:
-    """What gRPC raises when a status is sent on a call its core has ended (grpc.aio gives it no
-    public name: grpc._cython.cygrpc.ExecuteBatchError)."""
-    cygrpc = getattr(getattr(grpc, "_cython", None), "cygrpc", None)
-    error = getattr(cygrpc, "ExecuteBatchError", None)
-    return (error,) if isinstance(error, type) and issubclass(error, BaseException) else ()
-
-
-_CALL_ENDED_ERRORS = _call_ended_errors()
+        raise asyncio.CancelledError  # nobody to answer: the transport has ended the call
+    await context.abort(error.code, error.message, status_details=status.SerializeToString())
 
 
 class WorkflowService:
@@ -164,7 +147,7 @@ class WorkflowService:
         # HOST:PORT the server listens on, set once it does (ListTaskQueuePartitions names it).
         self.address = ""
 
-    def _poll_timeout(self, context: grpc.aio.ServicerContext, longest: float | None = None) -> float:
+    def _poll_timeout(self, context: CallContext, longest: float | None = None) -> float:
         if self.engine.closing:
             return 0.0  # a poll that arrives while the server stops is answered at once, empty
         timeout = self.engine.config.long_poll_timeout if longest is None else longest
@@ -177,7 +160,7 @@ class WorkflowService:
 
     @rpc
     async def GetSystemInfo(
-        self, request: wsv1.GetSystemInfoRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.GetSystemInfoRequest, context: CallContext
     ) -> wsv1.GetSystemInfoResponse:
         response = wsv1.GetSystemInfoResponse(server_version=__version__)
         caps = response.capabilities
@@ -194,7 +177,7 @@ class WorkflowService:
 
     @rpc
     async def GetClusterInfo(
-        self, request: wsv1.GetClusterInfoRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.GetClusterInfoRequest, context: CallContext
     ) -> wsv1.GetClusterInfoResponse:
         return wsv1.GetClusterInfoResponse(
             server_version=__version__,
@@ -208,7 +191,7 @@ class WorkflowService:
 
     @rpc
     async def RegisterNamespace(
-        self, request: wsv1.RegisterNamespaceRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RegisterNamespaceRequest, context: CallContext
     ) -> wsv1.RegisterNamespaceResponse:
         if not request.namespace:
             raise InvalidArgument("Namespace not set on request.")
@@ -223,7 +206,7 @@ class WorkflowService:
 
     @rpc
     async def DescribeNamespace(
-        self, request: wsv1.DescribeNamespaceRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.DescribeNamespaceRequest, context: CallContext
     ) -> wsv1.DescribeNamespaceResponse:
         if not request.id and not request.namespace:
             raise InvalidArgument("Namespace not set on request.")
@@ -254,7 +237,7 @@ class WorkflowService:
 
     @rpc
     async def UpdateNamespace(
-        self, request: wsv1.UpdateNamespaceRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.UpdateNamespaceRequest, context: CallContext
     ) -> wsv1.UpdateNamespaceResponse:
         namespace = await self.namespace_ops.update_namespace(request)
         return wsv1.UpdateNamespaceResponse(
@@ -265,7 +248,7 @@ class WorkflowService:
 
     @rpc
     async def ListNamespaces(
-        self, request: wsv1.ListNamespacesRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.ListNamespacesRequest, context: CallContext
     ) -> wsv1.ListNamespacesResponse:
         response = wsv1.ListNamespacesResponse()
         for namespace in self.engine.namespaces.namespaces.values():
@@ -282,7 +265,7 @@ class WorkflowService:
 
     @rpc
     async def StartWorkflowExecution(
-        self, request: wsv1.StartWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.StartWorkflowExecutionRequest, context: CallContext
     ) -> wsv1.StartWorkflowExecutionResponse:
         eager = request.request_eager_execution and self.engine.config.eager_workflow_start
         state, started = await self.run_ops.start_workflow(request, eager=eager)
@@ -298,7 +281,7 @@ class WorkflowService:
 
     @rpc
     async def SignalWorkflowExecution(
-        self, request: wsv1.SignalWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.SignalWorkflowExecutionRequest, context: CallContext
     ) -> wsv1.SignalWorkflowExecutionResponse:
         _check_length(request.signal_name, "SignalName length exceeds limit.")
         _check_length(request.request_id, "RequestId length exceeds limit.")
@@ -307,7 +290,7 @@ class WorkflowService:
 
     @rpc
     async def SignalWithStartWorkflowExecution(
-        self, request: wsv1.SignalWithStartWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.SignalWithStartWorkflowExecutionRequest, context: CallContext
     ) -> wsv1.SignalWithStartWorkflowExecutionResponse:
         length = len(request.signal_name)
         _check_length(request.signal_name, f"signal name exceeds maximum allowed length ({length}/{MAX_ID_LENGTH})")
@@ -319,51 +302,51 @@ class WorkflowService:
 
     @rpc
     async def UpdateWorkflowExecution(
-        self, request: wsv1.UpdateWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.UpdateWorkflowExecutionRequest, context: CallContext
     ) -> wsv1.UpdateWorkflowExecutionResponse:
         return await self.updates.update(request, _until_deadline(context))
 
     @rpc
     async def ExecuteMultiOperation(
-        self, request: wsv1.ExecuteMultiOperationRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.ExecuteMultiOperationRequest, context: CallContext
     ) -> wsv1.ExecuteMultiOperationResponse:
         return await self.updates.update_with_start(request, _until_deadline(context))
 
     @rpc
     async def PollWorkflowExecutionUpdate(
-        self, request: wsv1.PollWorkflowExecutionUpdateRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.PollWorkflowExecutionUpdateRequest, context: CallContext
     ) -> wsv1.PollWorkflowExecutionUpdateResponse:
         return await self.updates.poll(request, _until_deadline(context))
 
     @rpc
     async def QueryWorkflow(
-        self, request: wsv1.QueryWorkflowRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.QueryWorkflowRequest, context: CallContext
     ) -> wsv1.QueryWorkflowResponse:
         return await self.run_ops.query(request, context.time_remaining())
 
     @rpc
     async def TerminateWorkflowExecution(
-        self, request: wsv1.TerminateWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.TerminateWorkflowExecutionRequest, context: CallContext
     ) -> wsv1.TerminateWorkflowExecutionResponse:
         await self.run_ops.terminate(request)
         return wsv1.TerminateWorkflowExecutionResponse()
 
     @rpc
     async def RequestCancelWorkflowExecution(
-        self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: CallContext
     ) -> wsv1.RequestCancelWorkflowExecutionResponse:
         await self.run_ops.request_cancel(request)
         return wsv1.RequestCancelWorkflowExecutionResponse()
 
     @rpc
     async def ResetWorkflowExecution(
-        self, request: wsv1.ResetWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.ResetWorkflowExecutionRequest, context: CallContext
     ) -> wsv1.ResetWorkflowExecutionResponse:
         return wsv1.ResetWorkflowExecutionResponse(run_id=await self.run_ops.reset(request))
 
     @rpc
     async def DeleteWorkflowExecution(
-        self, request: wsv1.DeleteWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.DeleteWorkflowExecutionRequest, context: CallContext
     ) -> wsv1.DeleteWorkflowExecutionResponse:
         await self.run_ops.delete(request)
         return wsv1.DeleteWorkflowExecutionResponse()
@@ -372,26 +355,26 @@ class WorkflowService:
 
     @rpc
     async def StartBatchOperation(
-        self, request: wsv1.StartBatchOperationRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.StartBatchOperationRequest, context: CallContext
     ) -> wsv1.StartBatchOperationResponse:
         await self.batches.start(request)
         return wsv1.StartBatchOperationResponse()
 
     @rpc
     async def DescribeBatchOperation(
-        self, request: wsv1.DescribeBatchOperationRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.DescribeBatchOperationRequest, context: CallContext
     ) -> wsv1.DescribeBatchOperationResponse:
         return self.batches.describe(request)
 
     @rpc
     async def ListBatchOperations(
-        self, request: wsv1.ListBatchOperationsRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.ListBatchOperationsRequest, context: CallContext
     ) -> wsv1.ListBatchOperationsResponse:
         return self.batches.list(request)
 
     @rpc
     async def StopBatchOperation(
-        self, request: wsv1.StopBatchOperationRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.StopBatchOperationRequest, context: CallContext
     ) -> wsv1.StopBatchOperationResponse:
         await self.batches.stop(request)
         return wsv1.StopBatchOperationResponse()
@@ -400,26 +383,26 @@ class WorkflowService:
 
     @rpc
     async def UpdateWorkflowExecutionOptions(
-        self, request: wsv1.UpdateWorkflowExecutionOptionsRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.UpdateWorkflowExecutionOptionsRequest, context: CallContext
     ) -> wsv1.UpdateWorkflowExecutionOptionsResponse:
         return await self.options.update_options(request)
 
     @rpc
     async def PollWorkflowExecutionTimeSkipping(
-        self, request: wsv1.PollWorkflowExecutionTimeSkippingRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.PollWorkflowExecutionTimeSkippingRequest, context: CallContext
     ) -> wsv1.PollWorkflowExecutionTimeSkippingResponse:
         timeout = self._poll_timeout(context, self.engine.config.history_long_poll_timeout)
         return await self.options.poll_time_skipping(request, timeout)
 
     @rpc
     async def DescribeWorkflowExecution(
-        self, request: wsv1.DescribeWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.DescribeWorkflowExecutionRequest, context: CallContext
     ) -> wsv1.DescribeWorkflowExecutionResponse:
         return self.reads.describe(request)
 
     @rpc
     async def GetWorkflowExecutionHistory(
-        self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: CallContext
     ) -> wsv1.GetWorkflowExecutionHistoryResponse:
         timeout = self._poll_timeout(context, self.engine.config.history_long_poll_timeout)
         # Like the real server, the Temporal CLI and UI are not shown a workflow task's unwritten events.
@@ -429,19 +412,19 @@ class WorkflowService:
 
     @rpc
     async def GetWorkflowExecutionHistoryReverse(
-        self, request: wsv1.GetWorkflowExecutionHistoryReverseRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.GetWorkflowExecutionHistoryReverseRequest, context: CallContext
     ) -> wsv1.GetWorkflowExecutionHistoryReverseResponse:
         return self.reads.get_history_reverse(request)
 
     @rpc
     async def ListWorkflowExecutions(
-        self, request: wsv1.ListWorkflowExecutionsRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.ListWorkflowExecutionsRequest, context: CallContext
     ) -> wsv1.ListWorkflowExecutionsResponse:
         return self.reads.list(request)
 
     @rpc
     async def CountWorkflowExecutions(
-        self, request: wsv1.CountWorkflowExecutionsRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.CountWorkflowExecutionsRequest, context: CallContext
     ) -> wsv1.CountWorkflowExecutionsResponse:
         return self.reads.count(request)
 
@@ -449,89 +432,89 @@ class WorkflowService:
 
     @rpc
     async def PollWorkflowTaskQueue(
-        self, request: wsv1.PollWorkflowTaskQueueRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.PollWorkflowTaskQueueRequest, context: CallContext
     ) -> wsv1.PollWorkflowTaskQueueResponse:
         _check_length(request.task_queue.name, "taskQueue length exceeds limit")
         return await self.workers.poll_workflow_task(request, self._poll_timeout(context))
 
     @rpc
     async def RespondWorkflowTaskCompleted(
-        self, request: wsv1.RespondWorkflowTaskCompletedRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RespondWorkflowTaskCompletedRequest, context: CallContext
     ) -> wsv1.RespondWorkflowTaskCompletedResponse:
         return await self.workers.complete_workflow_task(request)
 
     @rpc
     async def RespondWorkflowTaskFailed(
-        self, request: wsv1.RespondWorkflowTaskFailedRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RespondWorkflowTaskFailedRequest, context: CallContext
     ) -> wsv1.RespondWorkflowTaskFailedResponse:
         await self.workers.fail_workflow_task(request)
         return wsv1.RespondWorkflowTaskFailedResponse()
 
     @rpc
     async def RespondQueryTaskCompleted(
-        self, request: wsv1.RespondQueryTaskCompletedRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RespondQueryTaskCompletedRequest, context: CallContext
     ) -> wsv1.RespondQueryTaskCompletedResponse:
         await self.workers.respond_query_task(request)
         return wsv1.RespondQueryTaskCompletedResponse()
 
     @rpc
     async def PollActivityTaskQueue(
-        self, request: wsv1.PollActivityTaskQueueRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.PollActivityTaskQueueRequest, context: CallContext
     ) -> wsv1.PollActivityTaskQueueResponse:
         _check_length(request.task_queue.name, "taskQueue length exceeds limit")
         return await self.workers.poll_activity_task(request, self._poll_timeout(context))
 
     @rpc
     async def RespondActivityTaskCompleted(
-        self, request: wsv1.RespondActivityTaskCompletedRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RespondActivityTaskCompletedRequest, context: CallContext
     ) -> wsv1.RespondActivityTaskCompletedResponse:
         await self.workers.respond_activity_completed(request)
         return wsv1.RespondActivityTaskCompletedResponse()
 
     @rpc
     async def RespondActivityTaskCompletedById(
-        self, request: wsv1.RespondActivityTaskCompletedByIdRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RespondActivityTaskCompletedByIdRequest, context: CallContext
     ) -> wsv1.RespondActivityTaskCompletedByIdResponse:
         await self.workers.respond_activity_completed_by_id(request)
         return wsv1.RespondActivityTaskCompletedByIdResponse()
 
     @rpc
     async def RespondActivityTaskFailed(
-        self, request: wsv1.RespondActivityTaskFailedRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RespondActivityTaskFailedRequest, context: CallContext
     ) -> wsv1.RespondActivityTaskFailedResponse:
         await self.workers.respond_activity_failed(request)
         return wsv1.RespondActivityTaskFailedResponse()
 
     @rpc
     async def RespondActivityTaskFailedById(
-        self, request: wsv1.RespondActivityTaskFailedByIdRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RespondActivityTaskFailedByIdRequest, context: CallContext
     ) -> wsv1.RespondActivityTaskFailedByIdResponse:
         await self.workers.respond_activity_failed_by_id(request)
         return wsv1.RespondActivityTaskFailedByIdResponse()
 
     @rpc
     async def RespondActivityTaskCanceled(
-        self, request: wsv1.RespondActivityTaskCanceledRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RespondActivityTaskCanceledRequest, context: CallContext
     ) -> wsv1.RespondActivityTaskCanceledResponse:
         await self.workers.respond_activity_canceled(request)
         return wsv1.RespondActivityTaskCanceledResponse()
 
     @rpc
     async def RespondActivityTaskCanceledById(
-        self, request: wsv1.RespondActivityTaskCanceledByIdRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RespondActivityTaskCanceledByIdRequest, context: CallContext
     ) -> wsv1.RespondActivityTaskCanceledByIdResponse:
         await self.workers.respond_activity_canceled_by_id(request)
         return wsv1.RespondActivityTaskCanceledByIdResponse()
 
     @rpc
     async def RecordActivityTaskHeartbeat(
-        self, request: wsv1.RecordActivityTaskHeartbeatRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RecordActivityTaskHeartbeatRequest, context: CallContext
     ) -> wsv1.RecordActivityTaskHeartbeatResponse:
         return await self.workers.record_heartbeat(request)
 
     @rpc
     async def RecordActivityTaskHeartbeatById(
-        self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest, context: CallContext
     ) -> wsv1.RecordActivityTaskHeartbeatByIdResponse:
         answer = await self.workers.record_heartbeat_by_id(request)
         return wsv1.RecordActivityTaskHeartbeatByIdResponse(
@@ -542,95 +525,95 @@ class WorkflowService:
 
     @rpc
     async def PauseWorkflowExecution(
-        self, request: wsv1.PauseWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.PauseWorkflowExecutionRequest, context: CallContext
     ) -> wsv1.PauseWorkflowExecutionResponse:
         await self.pauses.pause(request)
         return wsv1.PauseWorkflowExecutionResponse()
 
     @rpc
     async def UnpauseWorkflowExecution(
-        self, request: wsv1.UnpauseWorkflowExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.UnpauseWorkflowExecutionRequest, context: CallContext
     ) -> wsv1.UnpauseWorkflowExecutionResponse:
         await self.pauses.unpause(request)
         return wsv1.UnpauseWorkflowExecutionResponse()
 
     @rpc
     async def PauseActivity(
-        self, request: wsv1.PauseActivityRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.PauseActivityRequest, context: CallContext
     ) -> wsv1.PauseActivityResponse:
         await self.activity_control.pause(request)
         return wsv1.PauseActivityResponse()
 
     @rpc
     async def UnpauseActivity(
-        self, request: wsv1.UnpauseActivityRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.UnpauseActivityRequest, context: CallContext
     ) -> wsv1.UnpauseActivityResponse:
         await self.activity_control.unpause(request)
         return wsv1.UnpauseActivityResponse()
 
     @rpc
     async def ResetActivity(
-        self, request: wsv1.ResetActivityRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.ResetActivityRequest, context: CallContext
     ) -> wsv1.ResetActivityResponse:
         await self.activity_control.reset(request)
         return wsv1.ResetActivityResponse()
 
     @rpc
     async def UpdateActivityOptions(
-        self, request: wsv1.UpdateActivityOptionsRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.UpdateActivityOptionsRequest, context: CallContext
     ) -> wsv1.UpdateActivityOptionsResponse:
         return await self.activity_control.update_options(request)
 
     @rpc
     async def PauseActivityExecution(
-        self, request: wsv1.PauseActivityExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.PauseActivityExecutionRequest, context: CallContext
     ) -> wsv1.PauseActivityExecutionResponse:
         await self.activity_control.pause_execution(request)
         return wsv1.PauseActivityExecutionResponse()
 
     @rpc
     async def UnpauseActivityExecution(
-        self, request: wsv1.UnpauseActivityExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.UnpauseActivityExecutionRequest, context: CallContext
     ) -> wsv1.UnpauseActivityExecutionResponse:
         await self.activity_control.unpause_execution(request)
         return wsv1.UnpauseActivityExecutionResponse()
 
     @rpc
     async def ResetActivityExecution(
-        self, request: wsv1.ResetActivityExecutionRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.ResetActivityExecutionRequest, context: CallContext
     ) -> wsv1.ResetActivityExecutionResponse:
         await self.activity_control.reset_execution(request)
         return wsv1.ResetActivityExecutionResponse()
 
     @rpc
     async def UpdateActivityExecutionOptions(
-        self, request: wsv1.UpdateActivityExecutionOptionsRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.UpdateActivityExecutionOptionsRequest, context: CallContext
     ) -> wsv1.UpdateActivityExecutionOptionsResponse:
         return await self.activity_control.update_options_execution(request)
 
     @rpc
     async def ResetStickyTaskQueue(
-        self, request: wsv1.ResetStickyTaskQueueRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.ResetStickyTaskQueueRequest, context: CallContext
     ) -> wsv1.ResetStickyTaskQueueResponse:
         await self.workers.reset_sticky(request)
         return wsv1.ResetStickyTaskQueueResponse()
 
     @rpc
     async def ShutdownWorker(
-        self, request: wsv1.ShutdownWorkerRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.ShutdownWorkerRequest, context: CallContext
     ) -> wsv1.ShutdownWorkerResponse:
         await self.workers.shutdown_worker(request)
         return wsv1.ShutdownWorkerResponse()
 
     @rpc
     async def DescribeTaskQueue(
-        self, request: wsv1.DescribeTaskQueueRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.DescribeTaskQueueRequest, context: CallContext
     ) -> wsv1.DescribeTaskQueueResponse:
         return self.workers.describe_task_queue(request)
 
     @rpc
     async def ListTaskQueuePartitions(
-        self, request: wsv1.ListTaskQueuePartitionsRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.ListTaskQueuePartitionsRequest, context: CallContext
     ) -> wsv1.ListTaskQueuePartitionsResponse:
         return self.workers.list_partitions(request, self.address)
 
@@ -638,52 +621,52 @@ class WorkflowService:
 
     @rpc
     async def CreateSchedule(
-        self, request: wsv1.CreateScheduleRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.CreateScheduleRequest, context: CallContext
     ) -> wsv1.CreateScheduleResponse:
         return wsv1.CreateScheduleResponse(conflict_token=await self.schedules.create(request))
 
     @rpc
     async def DescribeSchedule(
-        self, request: wsv1.DescribeScheduleRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.DescribeScheduleRequest, context: CallContext
     ) -> wsv1.DescribeScheduleResponse:
         return await self.schedules.describe(request)
 
     @rpc
     async def UpdateSchedule(
-        self, request: wsv1.UpdateScheduleRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.UpdateScheduleRequest, context: CallContext
     ) -> wsv1.UpdateScheduleResponse:
         await self.schedules.update(request)
         return wsv1.UpdateScheduleResponse()
 
     @rpc
     async def PatchSchedule(
-        self, request: wsv1.PatchScheduleRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.PatchScheduleRequest, context: CallContext
     ) -> wsv1.PatchScheduleResponse:
         await self.schedules.patch(request)
         return wsv1.PatchScheduleResponse()
 
     @rpc
     async def DeleteSchedule(
-        self, request: wsv1.DeleteScheduleRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.DeleteScheduleRequest, context: CallContext
     ) -> wsv1.DeleteScheduleResponse:
         await self.schedules.delete(request)
         return wsv1.DeleteScheduleResponse()
 
     @rpc
     async def ListSchedules(
-        self, request: wsv1.ListSchedulesRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.ListSchedulesRequest, context: CallContext
     ) -> wsv1.ListSchedulesResponse:
         return self.schedules.list_schedules(request)
 
     @rpc
     async def CountSchedules(
-        self, request: wsv1.CountSchedulesRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.CountSchedulesRequest, context: CallContext
     ) -> wsv1.CountSchedulesResponse:
         return wsv1.CountSchedulesResponse(count=self.schedules.count(request))
 
     @rpc
     async def ListScheduleMatchingTimes(
-        self, request: wsv1.ListScheduleMatchingTimesRequest, context: grpc.aio.ServicerContext
+        self, request: wsv1.ListScheduleMatchingTimesRequest, context: CallContext
     ) -> wsv1.ListScheduleMatchingTimesResponse:
         return matching_response(self.schedules.matching_times(request))
 
@@ -694,7 +677,7 @@ def _check_length(value: str, message: str) -> None:
         raise InvalidArgument(message)
 
 
-def _until_deadline(context: grpc.aio.ServicerContext) -> float:
+def _until_deadline(context: CallContext) -> float:
     """Update calls are held up to the caller's deadline, like the real server's (which then
     answers DEADLINE_EXCEEDED); update_ops caps the wait at the server's own maximum."""
     remaining = context.time_remaining()
@@ -704,7 +687,7 @@ def _until_deadline(context: grpc.aio.ServicerContext) -> float:
 def unimplemented(name: str) -> Handler[Any, Any]:
     """A handler that answers UNIMPLEMENTED, naming the method."""
 
-    async def handler(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def handler(self: Any, request: Any, context: CallContext) -> Any:
         await abort(context, Unimplemented(f"{name} is not implemented by the tempo dev server"))
 
     handler.__name__ = name

@@ -28,8 +28,9 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-import grpc
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
+
+from tempo_wire.status import StatusCode
 
 # prometheus_client (a tenth of a second to import) is imported only when metrics are served.
 if TYPE_CHECKING:
@@ -180,33 +181,33 @@ _ERROR_TYPES = {
     "ConcurrentLimitExceeded": "ResourceExhausted",
 }
 _STATUS_TYPES = {
-    grpc.StatusCode.INVALID_ARGUMENT: "InvalidArgument",
-    grpc.StatusCode.NOT_FOUND: "NotFound",
-    grpc.StatusCode.ALREADY_EXISTS: "AlreadyExists",
-    grpc.StatusCode.FAILED_PRECONDITION: "FailedPrecondition",
-    grpc.StatusCode.PERMISSION_DENIED: "PermissionDenied",
-    grpc.StatusCode.UNIMPLEMENTED: "Unimplemented",
-    grpc.StatusCode.UNAVAILABLE: "Unavailable",
-    grpc.StatusCode.RESOURCE_EXHAUSTED: "ResourceExhausted",
-    grpc.StatusCode.DEADLINE_EXCEEDED: "DeadlineExceeded",
-    grpc.StatusCode.CANCELLED: "Canceled",
-    grpc.StatusCode.INTERNAL: "Internal",
-    grpc.StatusCode.ABORTED: "Aborted",
+    StatusCode.INVALID_ARGUMENT: "InvalidArgument",
+    StatusCode.NOT_FOUND: "NotFound",
+    StatusCode.ALREADY_EXISTS: "AlreadyExists",
+    StatusCode.FAILED_PRECONDITION: "FailedPrecondition",
+    StatusCode.PERMISSION_DENIED: "PermissionDenied",
+    StatusCode.UNIMPLEMENTED: "Unimplemented",
+    StatusCode.UNAVAILABLE: "Unavailable",
+    StatusCode.RESOURCE_EXHAUSTED: "ResourceExhausted",
+    StatusCode.DEADLINE_EXCEEDED: "DeadlineExceeded",
+    StatusCode.CANCELLED: "Canceled",
+    StatusCode.INTERNAL: "Internal",
+    StatusCode.ABORTED: "Aborted",
 }
 # Status codes the real server counts as a caller's doing, not a server failure.
 _EXPECTED = {
-    grpc.StatusCode.CANCELLED,
-    grpc.StatusCode.INVALID_ARGUMENT,
-    grpc.StatusCode.NOT_FOUND,
-    grpc.StatusCode.ALREADY_EXISTS,
-    grpc.StatusCode.PERMISSION_DENIED,
-    grpc.StatusCode.FAILED_PRECONDITION,
-    grpc.StatusCode.OUT_OF_RANGE,
-    grpc.StatusCode.UNAUTHENTICATED,
+    StatusCode.CANCELLED,
+    StatusCode.INVALID_ARGUMENT,
+    StatusCode.NOT_FOUND,
+    StatusCode.ALREADY_EXISTS,
+    StatusCode.PERMISSION_DENIED,
+    StatusCode.FAILED_PRECONDITION,
+    StatusCode.OUT_OF_RANGE,
+    StatusCode.UNAUTHENTICATED,
 }
 
 
-def classify(error: BaseException | None, code: grpc.StatusCode | None) -> tuple[str, bool]:
+def classify(error: BaseException | None, code: StatusCode | None) -> tuple[str, bool]:
     """(the real server's error type name, whether it is expected) for a refused call."""
     for cls in type(error).__mro__ if error is not None else ():
         if cls.__name__ in _ERROR_TYPES:

@@ -3,14 +3,14 @@ commands read."""
 
 from __future__ import annotations
 
-import grpc
+import temporalio.api.operatorservice.v1.request_response_pb2 as opv1
+import temporalio.api.operatorservice.v1.service_pb2 as service_pb2
 from temporalio.api.enums.v1.common_pb2 import IndexedValueType
-from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
-from temporalio.api.operatorservice.v1 import service_pb2
 
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument
 from devserver.grpc_service import CLUSTER_ID, CLUSTER_NAME, rpc, unimplemented
+from devserver.h2_server import CallContext
 from devserver.namespace_ops import NamespaceContents, NamespaceOps
 from devserver.namespaces import SYSTEM_SEARCH_ATTRIBUTES
 
@@ -27,9 +27,7 @@ class OperatorService:
         self.address = ""
 
     @rpc
-    async def ListClusters(
-        self, request: opv1.ListClustersRequest, context: grpc.aio.ServicerContext
-    ) -> opv1.ListClustersResponse:
+    async def ListClusters(self, request: opv1.ListClustersRequest, context: CallContext) -> opv1.ListClustersResponse:
         # One cluster, as the real dev server lists itself (GetClusterInfo names it the same).
         cluster = opv1.ClusterMetadata(
             cluster_name=CLUSTER_NAME,
@@ -43,7 +41,7 @@ class OperatorService:
 
     @rpc
     async def DeleteNamespace(
-        self, request: opv1.DeleteNamespaceRequest, context: grpc.aio.ServicerContext
+        self, request: opv1.DeleteNamespaceRequest, context: CallContext
     ) -> opv1.DeleteNamespaceResponse:
         deleted = await self.namespace_ops.delete_namespace(
             request.namespace, request.namespace_id, self.namespace_contents
@@ -52,7 +50,7 @@ class OperatorService:
 
     @rpc
     async def ListSearchAttributes(
-        self, request: opv1.ListSearchAttributesRequest, context: grpc.aio.ServicerContext
+        self, request: opv1.ListSearchAttributesRequest, context: CallContext
     ) -> opv1.ListSearchAttributesResponse:
         namespace = self.engine.namespaces.get(_namespace_of(request))
         return opv1.ListSearchAttributesResponse(
@@ -62,7 +60,7 @@ class OperatorService:
 
     @rpc
     async def AddSearchAttributes(
-        self, request: opv1.AddSearchAttributesRequest, context: grpc.aio.ServicerContext
+        self, request: opv1.AddSearchAttributesRequest, context: CallContext
     ) -> opv1.AddSearchAttributesResponse:
         name = _namespace_of(request)
         for value_type in request.search_attributes.values():
@@ -73,7 +71,7 @@ class OperatorService:
 
     @rpc
     async def RemoveSearchAttributes(
-        self, request: opv1.RemoveSearchAttributesRequest, context: grpc.aio.ServicerContext
+        self, request: opv1.RemoveSearchAttributesRequest, context: CallContext
     ) -> opv1.RemoveSearchAttributesResponse:
         namespace_name = _namespace_of(request)
         names = list(request.search_attributes)

@@ -8,20 +8,21 @@ result, so the server skips time whenever only timers are left.
 
 from __future__ import annotations
 
-import grpc
+import temporalio.api.testservice.v1.request_response_pb2 as tsv1
 from google.protobuf import empty_pb2
-from temporalio.api.testservice.v1 import request_response_pb2 as tsv1
 
 from devserver.clock import SkippingClock, UnbalancedUnlock
 from devserver.core.protos import seconds_of, timestamp
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument, ServiceError
 from devserver.grpc_service import rpc
+from devserver.h2_server import CallContext
+from tempo_wire.status import StatusCode
 
 
 class UnbalancedUnlockError(ServiceError):
     # The Java test server throws here, which its gRPC layer answers UNKNOWN.
-    code = grpc.StatusCode.UNKNOWN
+    code = StatusCode.UNKNOWN
 
 
 class TestService:
@@ -35,14 +36,14 @@ class TestService:
 
     @rpc
     async def LockTimeSkipping(
-        self, request: tsv1.LockTimeSkippingRequest, context: grpc.aio.ServicerContext
+        self, request: tsv1.LockTimeSkippingRequest, context: CallContext
     ) -> tsv1.LockTimeSkippingResponse:
         self.clock.lock()
         return tsv1.LockTimeSkippingResponse()
 
     @rpc
     async def UnlockTimeSkipping(
-        self, request: tsv1.UnlockTimeSkippingRequest, context: grpc.aio.ServicerContext
+        self, request: tsv1.UnlockTimeSkippingRequest, context: CallContext
     ) -> tsv1.UnlockTimeSkippingResponse:
         try:
             self.clock.unlock()
@@ -51,22 +52,18 @@ class TestService:
         return tsv1.UnlockTimeSkippingResponse()
 
     @rpc
-    async def Sleep(self, request: tsv1.SleepRequest, context: grpc.aio.ServicerContext) -> tsv1.SleepResponse:
+    async def Sleep(self, request: tsv1.SleepRequest, context: CallContext) -> tsv1.SleepResponse:
         """Return once virtual time has moved by the duration (without unlocking it)."""
         await self.clock.sleep_until(self.clock.now() + _duration(request))
         return tsv1.SleepResponse()
 
     @rpc
-    async def SleepUntil(
-        self, request: tsv1.SleepUntilRequest, context: grpc.aio.ServicerContext
-    ) -> tsv1.SleepResponse:
+    async def SleepUntil(self, request: tsv1.SleepUntilRequest, context: CallContext) -> tsv1.SleepResponse:
         await self.clock.sleep_until(request.timestamp.ToNanoseconds() / 1e9)
         return tsv1.SleepResponse()
 
     @rpc
-    async def UnlockTimeSkippingWithSleep(
-        self, request: tsv1.SleepRequest, context: grpc.aio.ServicerContext
-    ) -> tsv1.SleepResponse:
+    async def UnlockTimeSkippingWithSleep(self, request: tsv1.SleepRequest, context: CallContext) -> tsv1.SleepResponse:
         """Unlock, wait for the duration of virtual time (it may skip), lock again."""
         try:
             await self.clock.unlock_while_sleeping(_duration(request))
@@ -75,9 +72,7 @@ class TestService:
         return tsv1.SleepResponse()
 
     @rpc
-    async def GetCurrentTime(
-        self, request: empty_pb2.Empty, context: grpc.aio.ServicerContext
-    ) -> tsv1.GetCurrentTimeResponse:
+    async def GetCurrentTime(self, request: empty_pb2.Empty, context: CallContext) -> tsv1.GetCurrentTimeResponse:
         return tsv1.GetCurrentTimeResponse(time=timestamp(self.clock.now()))
 
 

@@ -2,7 +2,7 @@
 client certificates must be signed by.
 
 The files are checked before the server opens anything, with the standard library's TLS
-(the same OpenSSL family gRPC uses), so that a missing file, a file that is not PEM or a key
+(which then serves them), so that a missing file, a file that is not PEM or a key
 of another certificate is a one-line error at start, not a handshake every client fails.
 """
 
@@ -11,8 +11,6 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
-
-import grpc
 
 
 class TlsError(Exception):
@@ -69,8 +67,9 @@ def _check_certificates(pem: bytes, path: str, what: str) -> None:
         raise TlsError(f"the {what} {path} is not a valid PEM certificate") from None
 
 
-def server_credentials(settings: TlsSettings) -> grpc.ServerCredentials:
-    """The gRPC credentials of ``settings``, once its files are known to be usable.
+def server_ssl_context(settings: TlsSettings) -> ssl.SSLContext:
+    """The server side of TLS for ``settings``, once its files are known to be usable: HTTP/2
+    by ALPN (gRPC clients insist on it), client certificates required with a client CA.
 
     Raises:
         TlsError: A file is missing or unreadable, is not PEM, or the key is not the
@@ -100,6 +99,9 @@ def server_credentials(settings: TlsSettings) -> grpc.ServerCredentials:
     if settings.client_ca_path is not None:
         client_ca = _read(str(Path(settings.client_ca_path).expanduser()), "TLS CA certificate")
         _check_certificates(client_ca, settings.client_ca_path, "TLS CA certificate")
-    return grpc.ssl_server_credentials(
-        [(key, cert)], root_certificates=client_ca, require_client_auth=client_ca is not None
-    )
+    if client_ca is not None:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cadata=client_ca.decode("ascii", "replace"))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_alpn_protocols(["h2"])
+    return context

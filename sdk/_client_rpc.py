@@ -110,8 +110,9 @@ def connect_failure(err: Any, tls: bool) -> str | None:
     for marker, reason in _CONNECT_FAILURES:
         if marker in details:
             return reason
-    if "Socket closed" in details:
-        # The server hung up during the handshake: a TLS server refusing the client.
+    if "Socket closed" in details or "Connection reset by peer" in details:
+        # The server hung up during the handshake (closed, or reset when the client had sent more
+        # than the server read): a TLS server refusing the client.
         if tls:
             return "the server closed the TLS connection: it wants a client certificate (mutual TLS) it trusts"
         return "the server closed the connection: it may want TLS"

@@ -21,21 +21,20 @@ import binascii
 import socket
 from typing import Any
 
-from sdk import _hpack
+from tempo_wire import frames
+from tempo_wire import hpack as _hpack
+from tempo_wire.frames import CANCELLED, DEADLINE_EXCEEDED, INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE, UNKNOWN
 
-_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-_DATA, _HEADERS, _RST_STREAM, _SETTINGS, _PING, _GOAWAY, _WINDOW_UPDATE, _CONTINUATION = 0, 1, 3, 4, 6, 7, 8, 9
-_END_STREAM, _ACK, _END_HEADERS, _PADDED, _PRIORITY = 0x1, 0x1, 0x4, 0x8, 0x20
-_SETTINGS_ENABLE_PUSH, _SETTINGS_INITIAL_WINDOW_SIZE, _SETTINGS_MAX_FRAME_SIZE = 2, 4, 5
-_MAX_WINDOW = (1 << 31) - 1
-_DEFAULT_WINDOW = 65_535
 MAX_RESPONSE = 128 * 1024 * 1024
 """The largest response message taken, as grpcio's channels in sdk._client_rpc."""
 
-# grpc status codes (grpc/doc/statuscodes.md)
-CANCELLED, UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, UNAVAILABLE = 1, 2, 4, 8, 13, 14
 # The HTTP/2 error codes of RST_STREAM as gRPC maps them (grpc/doc/PROTOCOL-HTTP2.md).
-_RST_STATUS = {0x0: INTERNAL, 0x7: UNAVAILABLE, 0x8: CANCELLED, 0xB: RESOURCE_EXHAUSTED}
+_RST_STATUS = {
+    frames.NO_ERROR: INTERNAL,
+    frames.REFUSED_STREAM: UNAVAILABLE,
+    frames.CANCEL: CANCELLED,
+    frames.ENHANCE_YOUR_CALM: RESOURCE_EXHAUSTED,
+}
 # What grpcio leaves out of a failed call's trailing metadata.
 _NOT_METADATA = frozenset({"content-type", "grpc-status", "grpc-message"})
 
@@ -76,8 +75,8 @@ class H2Channel:
         self._buffer = b""
         self._decoder = _hpack.Decoder()
         self._max_frame = 16_384
-        self._send_window = _DEFAULT_WINDOW  # the connection's
-        self._initial_stream_window = _DEFAULT_WINDOW
+        self._send_window = frames.DEFAULT_WINDOW  # the connection's
+        self._initial_stream_window = frames.DEFAULT_WINDOW
         self._next_stream = 1
         self._call: _Call | None = None
 
@@ -142,23 +141,28 @@ class H2Channel:
         self._greeted = False
         self._decoder = _hpack.Decoder()
         self._max_frame = 16_384
-        self._send_window = _DEFAULT_WINDOW
-        self._initial_stream_window = _DEFAULT_WINDOW
+        self._send_window = frames.DEFAULT_WINDOW
+        self._initial_stream_window = frames.DEFAULT_WINDOW
         self._next_stream = 1
-        settings = _setting(_SETTINGS_ENABLE_PUSH, 0) + _setting(_SETTINGS_INITIAL_WINDOW_SIZE, _MAX_WINDOW)
+        settings = frames.setting(frames.SETTINGS_ENABLE_PUSH, 0) + frames.setting(
+            frames.SETTINGS_INITIAL_WINDOW_SIZE, frames.MAX_WINDOW
+        )
         # The connection's receive window as large as the streams': a response never waits on
         # us. Sent with the first call's frames, in one write.
         self._unsent = (
-            _PREFACE
-            + _frame(_SETTINGS, 0, 0, settings)
-            + _frame(_WINDOW_UPDATE, 0, 0, (_MAX_WINDOW - _DEFAULT_WINDOW).to_bytes(4, "big"))
+            frames.PREFACE
+            + frames.frame(frames.SETTINGS, 0, 0, settings)
+            + frames.frame(frames.WINDOW_UPDATE, 0, 0, (frames.MAX_WINDOW - frames.DEFAULT_WINDOW).to_bytes(4, "big"))
         )
 
     def _exchange(self, headers: list[tuple[str, str]], body: bytes) -> bytes:
         assert self._sock is not None
         call = self._call = _Call(self._next_stream, self._initial_stream_window)
         self._next_stream += 2
-        out = [self._unsent, _frame(_HEADERS, _END_HEADERS, call.stream, _hpack.encode(list(headers)))]
+        out = [
+            self._unsent,
+            frames.frame(frames.HEADERS, frames.END_HEADERS, call.stream, _hpack.encode(list(headers))),
+        ]
         self._unsent = b""
         sent = 0
         while sent < len(body):  # as much as the server's windows allow, then wait for more
@@ -174,7 +178,7 @@ class H2Channel:
             sent += room
             self._send_window -= room
             call.send_window -= room
-            out.append(_frame(_DATA, _END_STREAM if sent == len(body) else 0, call.stream, chunk))
+            out.append(frames.frame(frames.DATA, frames.END_STREAM if sent == len(body) else 0, call.stream, chunk))
         if out:
             self._sock.sendall(b"".join(out))
         while call.trailers is None:
@@ -190,61 +194,59 @@ class H2Channel:
         length = int.from_bytes(header[:3], "big")
         kind, flags = header[3], header[4]
         if not self._greeted:  # an HTTP/2 server's first frame is its SETTINGS
-            if kind != _SETTINGS or flags & _ACK:
+            if kind != frames.SETTINGS or flags & frames.ACK:
                 said = "Trying to connect an http1.x server" if header.startswith(b"HTTP/") else "not an HTTP/2 server"
                 raise CallFailed(UNAVAILABLE, said)
             self._greeted = True
         stream = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
         payload = self._read(length)
         ours = stream == call.stream
-        if kind == _DATA and ours:
-            call.data += _unpadded(payload, flags)
+        if kind == frames.DATA and ours:
+            call.data += frames.unpadded(payload, flags)
             if len(call.data) > MAX_RESPONSE + 5:
                 raise CallFailed(RESOURCE_EXHAUSTED, f"response larger than {MAX_RESPONSE} bytes")
-            if flags & _END_STREAM and call.trailers is None:
+            if flags & frames.END_STREAM and call.trailers is None:
                 call.trailers = []
-        elif kind in (_HEADERS, _CONTINUATION):
+        elif kind in (frames.HEADERS, frames.CONTINUATION):
             # Every header block is decoded, in order: they share the decoder's table.
-            if kind == _HEADERS:
-                payload = _unpadded(payload, flags)
-                if flags & _PRIORITY:
+            if kind == frames.HEADERS:
+                payload = frames.unpadded(payload, flags)
+                if flags & frames.PRIORITY_FLAG:
                     payload = payload[5:]
                 call.block = bytearray(payload)
-                call.block_ends_stream = bool(flags & _END_STREAM)
+                call.block_ends_stream = bool(flags & frames.END_STREAM)
             else:
                 call.block += payload
-            if flags & _END_HEADERS:
+            if flags & frames.END_HEADERS:
                 fields = self._decoder.decode(bytes(call.block))
                 if ours:
                     call.header_block(fields)
-        elif kind == _SETTINGS and not flags & _ACK:
+        elif kind == frames.SETTINGS and not flags & frames.ACK:
             self._settings(payload)
-            self._sock.sendall(_frame(_SETTINGS, _ACK, 0, b""))
-        elif kind == _PING and not flags & _ACK:
-            self._sock.sendall(_frame(_PING, _ACK, 0, payload))
-        elif kind == _WINDOW_UPDATE:
+            self._sock.sendall(frames.frame(frames.SETTINGS, frames.ACK, 0, b""))
+        elif kind == frames.PING and not flags & frames.ACK:
+            self._sock.sendall(frames.frame(frames.PING, frames.ACK, 0, payload))
+        elif kind == frames.WINDOW_UPDATE:
             increment = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF
             if stream == 0:
                 self._send_window += increment
             elif ours:
                 call.send_window += increment
-        elif kind == _RST_STREAM and ours:
+        elif kind == frames.RST_STREAM and ours:
             error = int.from_bytes(payload[:4], "big")
             raise CallFailed(_RST_STATUS.get(error, INTERNAL), f"stream reset by the server (HTTP/2 error {error})")
-        elif kind == _GOAWAY:
+        elif kind == frames.GOAWAY:
             last_stream = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF
             if last_stream < call.stream:
                 raise CallFailed(UNAVAILABLE, "the server is going away")
 
     def _settings(self, payload: bytes) -> None:
-        for at in range(0, len(payload) - 5, 6):
-            key = int.from_bytes(payload[at : at + 2], "big")
-            value = int.from_bytes(payload[at + 2 : at + 6], "big")
-            if key == _SETTINGS_INITIAL_WINDOW_SIZE:
+        for key, value in frames.settings_of(payload):
+            if key == frames.SETTINGS_INITIAL_WINDOW_SIZE:
                 if self._call is not None:
                     self._call.send_window += value - self._initial_stream_window
                 self._initial_stream_window = value
-            elif key == _SETTINGS_MAX_FRAME_SIZE:
+            elif key == frames.SETTINGS_MAX_FRAME_SIZE:
                 self._max_frame = value
 
     def _read(self, size: int) -> bytes:
@@ -299,20 +301,6 @@ class _Call:
         if len(data) - 5 != int.from_bytes(data[1:5], "big"):
             raise CallFailed(INTERNAL, "response message of the wrong length")
         return data[5:]
-
-
-def _frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
-    return len(payload).to_bytes(3, "big") + bytes((kind, flags)) + stream.to_bytes(4, "big") + payload
-
-
-def _setting(key: int, value: int) -> bytes:
-    return key.to_bytes(2, "big") + value.to_bytes(4, "big")
-
-
-def _unpadded(payload: bytes, flags: int) -> bytes:
-    if not flags & _PADDED or not payload:
-        return payload
-    return payload[1 : len(payload) - payload[0]]
 
 
 def _unbase64(value: str) -> bytes:

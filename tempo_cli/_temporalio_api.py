@@ -13,10 +13,12 @@ module object, the first time someone asks the package for a name it does not ha
 (`temporalio.__version__`, or `from temporalio import client` before `temporalio.client`
 was imported): the SDK then looks exactly as if it had been imported the normal way.
 
-:func:`defer_workflow_service_init` does the same for `temporalio.api.workflowservice.v1`,
-whose `__init__` imports grpcio for the service's stub: the `tempo workflow` commands that
-call the server over the blocking transport (`sdk._h2_channel`) import the messages from its
-``request_response_pb2`` module and never load grpcio.
+:func:`defer_service_inits` does the same for the service packages
+(`temporalio.api.workflowservice.v1`, `operatorservice.v1`, `testservice.v1`), whose
+`__init__`s import grpcio for the services' stubs: the `tempo workflow` commands that call the
+server over the blocking transport (`sdk._h2_channel`) and the server itself (its own HTTP/2
+transport, `devserver.h2_server`) import the messages from their ``request_response_pb2`` and
+``service_pb2`` modules and never load grpcio.
 
 Called only by the `tempo` entry points (`tempo_cli.entry`, `tempo_cli.test_server_entry`)
 before anything else imports `temporalio`; when it is already imported they do nothing.
@@ -30,9 +32,13 @@ import sys
 from typing import Any
 
 PACKAGE = "temporalio"
-WORKFLOW_SERVICE = "temporalio.api.workflowservice.v1"
-"""Its `__init__` imports grpcio (for the service's stub), about 60 ms, to offer names that a
-client on the blocking transport (`sdk._h2_channel`) never uses."""
+SERVICE_PACKAGES = (
+    "temporalio.api.workflowservice.v1",
+    "temporalio.api.operatorservice.v1",
+    "temporalio.api.testservice.v1",
+)
+"""Their `__init__`s import grpcio (for the services' stubs), about 60 ms, to offer names that
+neither a client on the blocking transport (`sdk._h2_channel`) nor the server uses."""
 
 
 def defer_sdk_init() -> bool:
@@ -41,16 +47,16 @@ def defer_sdk_init() -> bool:
     return _defer(PACKAGE)
 
 
-def defer_workflow_service_init() -> bool:
-    """Register `temporalio.api.workflowservice.v1` with its `__init__` deferred: its modules
-    (``request_response_pb2``) load without grpcio; a name asked of the package itself
-    (``from temporalio.api.workflowservice.v1 import WorkflowServiceStub``) runs the
-    `__init__` first. False when it was already imported."""
-    if WORKFLOW_SERVICE in sys.modules:
-        return False
+def defer_service_inits() -> None:
+    """Register the service packages with their `__init__`s deferred: their modules
+    (``request_response_pb2``, ``service_pb2``) load without grpcio; a name asked of a package
+    itself (``from temporalio.api.workflowservice.v1 import WorkflowServiceStub``) runs its
+    `__init__` first. A package already imported stays as it is."""
     defer_sdk_init()
-    importlib.import_module(WORKFLOW_SERVICE.rpartition(".")[0])  # the parents' __init__s are empty
-    return _defer(WORKFLOW_SERVICE)
+    for package in SERVICE_PACKAGES:
+        if package not in sys.modules:
+            importlib.import_module(package.rpartition(".")[0])  # the parents' __init__s are empty
+            _defer(package)
 
 
 def _defer(name: str) -> bool:
@@ -62,6 +68,10 @@ def _defer(name: str) -> bool:
     package = importlib.util.module_from_spec(spec)
 
     def run_init_then_get(attribute: str) -> Any:
+        if attribute.endswith("_pb2") and importlib.util.find_spec(f"{name}.{attribute}") is not None:
+            # A messages module, asked for as `from package import x_pb2` (as the generated
+            # service_pb2 modules ask for their request_response_pb2): that module alone.
+            return importlib.import_module(f"{name}.{attribute}")
         # Once: the real __init__ (which may set names and extend __path__) replaces this hook.
         del package.__getattr__
         assert spec.loader is not None

@@ -20,7 +20,7 @@ import os
 import sys
 
 from tempo_cli import _help_cache
-from tempo_cli._temporalio_api import defer_sdk_init, defer_workflow_service_init
+from tempo_cli._temporalio_api import defer_service_inits
 
 
 def main() -> None:
@@ -44,7 +44,7 @@ def _run_server_start_dev(argv: list[str]) -> bool:
     the app must run it."""
     if argv[:2] != ["server", "start-dev"]:
         return False
-    defer_sdk_init()
+    defer_service_inits()  # the server speaks HTTP/2 itself (devserver.h2_server): no grpcio
     from tempo_cli import _fast_server
 
     return _fast_server.run(argv[2:])
@@ -55,8 +55,7 @@ def _run_workflow_command(argv: list[str]) -> bool:
     Typer (`_fast_commands`); False when the app must run it."""
     if argv[:1] != ["workflow"]:
         return False
-    defer_sdk_init()
-    defer_workflow_service_init()  # their client calls over a plain socket when it can: no grpcio
+    defer_service_inits()  # their client calls over a plain socket when it can: no grpcio
     # As the app does (tempo_cli.main): gRPC's C core would log its own errors next to ours.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     from tempo_cli import _fast_commands
@@ -65,8 +64,7 @@ def _run_workflow_command(argv: list[str]) -> bool:
 
 
 def _run_app() -> None:
-    defer_sdk_init()
-    defer_workflow_service_init()  # grpcio loads with a command's first channel, if it has one
+    defer_service_inits()  # grpcio loads with a command's first channel, if it has one
     from tempo_cli.main import main as run_app
 
     run_app()

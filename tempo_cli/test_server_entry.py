@@ -9,11 +9,11 @@ about 50 ms of every test session's start. `devserver` cannot call the deferral 
 
 from __future__ import annotations
 
-from tempo_cli._temporalio_api import defer_sdk_init
+from tempo_cli._temporalio_api import defer_service_inits
 
 
 def main() -> None:
-    defer_sdk_init()
+    defer_service_inits()
     from devserver.test_server import main as serve
 
     serve()

@@ -3,7 +3,8 @@
 - Product code takes only the generated protobuf classes (`temporalio.api.*`) from the
   official SDK; the rest of `temporalio` is a test peer, never a dependency.
 - Arrows point one way: `tempo_cli` uses `devserver`, `sdk` and the UI; the sample uses
-  `sdk`; nothing uses `tempo_cli`; `devserver` and `sdk` never import each other, but for one
+  `sdk`; nothing uses `tempo_cli`; `tempo_wire` (gRPC's bytes, both ends) uses nothing but the
+  standard library; `devserver` and `sdk` never import each other, but for one
   deliberate door: `sdk.testing` starts Tempo's server in the test's process
   (`WorkflowEnvironment.start_in_process`), importing `devserver.app` when that is called.
 - Modules imported by name at run time (importlib) are imported only in the files named in
@@ -24,7 +25,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT_PACKAGES = ["devserver", "sdk", "tempo_cli", "sample_food_delivery"]
+PRODUCT_PACKAGES = ["devserver", "sdk", "tempo_cli", "tempo_wire", "sample_food_delivery"]
 
 # package -> top-level product packages it must not import
 FORBIDDEN = {
@@ -32,6 +33,8 @@ FORBIDDEN = {
     "sdk": {"devserver", "tempo_cli", "sample_food_delivery"},
     "sample_food_delivery": {"devserver", "tempo_cli"},
     "tempo_cli": {"sample_food_delivery"},
+    # gRPC's bytes, shared by the server's transport and the CLI's client: the standard library only.
+    "tempo_wire": {"devserver", "sdk", "tempo_cli", "sample_food_delivery", "temporalio", "google", "grpc"},
 }
 
 # (file, module) imports that cross a boundary on purpose (see the module docstring).

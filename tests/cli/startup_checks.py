@@ -64,6 +64,43 @@ def run_reporting_messages(argv: list[str], environment: dict[str, str]) -> tupl
     return done.stdout, messages, int(report["code"]), list(report["modules"])
 
 
+def server_modules(argv: list[str], port: int, environment: dict[str, str]) -> tuple[int, list[str]]:
+    """`tempo <argv>` (a server listening on 127.0.0.1:``port``) in a fresh interpreter, stopped
+    with Ctrl-C once it answered GetSystemInfo: its exit code and the modules it loaded."""
+    import signal
+    import time
+
+    from sdk._h2_channel import CallFailed, H2Channel
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", _RUN_AND_REPORT, json.dumps(argv)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        channel = H2Channel(f"127.0.0.1:{port}")
+        while True:
+            try:
+                channel.unary("/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo", b"", [], 2.0)
+                break
+            except CallFailed:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.02)
+        channel.close()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    report: dict[str, Any] = json.loads(stderr.strip().splitlines()[-1])
+    return int(report["code"]), list(report["modules"])
+
+
 def sdk_runtime_modules(modules: list[str]) -> list[str]:
     """The official SDK's modules other than the generated protobuf classes (`temporalio.api`)."""
     return [m for m in modules if m.startswith("temporalio.") and not m.startswith("temporalio.api")]

@@ -16,7 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.startup_checks import env, run_reporting, run_reporting_messages, run_tempo, sdk_runtime_modules
+from tests.cli.startup_checks import (
+    env,
+    run_reporting,
+    run_reporting_messages,
+    run_tempo,
+    sdk_runtime_modules,
+    server_modules,
+)
+from tests.servers import free_port
 
 
 def test_a_workflow_command_loads_only_what_it_needs(server_address: str, tmp_path: Path) -> None:
@@ -43,6 +51,19 @@ def test_a_workflow_command_loads_only_what_it_needs(server_address: str, tmp_pa
         "uuid",
     }
     assert unused.isdisjoint(modules), sorted(unused.intersection(modules))
+
+
+@pytest.mark.parametrize("server", [["server", "start-dev", "--headless"], ["server", "start-dev", "--db-filename"]])
+def test_the_server_serves_without_grpcio(server: list[str], tmp_path: Path) -> None:
+    # The server speaks HTTP/2 itself (devserver.h2_server): grpcio's import was a quarter of
+    # its start-up, and the official SDK's runtime is not the server's business either.
+    port = free_port()
+    argv = [*server, str(tmp_path / "tempo.db")] if server[-1] == "--db-filename" else server
+    code, modules = server_modules([*argv, "--port", str(port)], port, env(tmp_path))
+    assert code == 0
+    assert [m for m in modules if m.split(".")[0] == "grpc"] == []
+    assert sdk_runtime_modules(modules) == []
+    assert "devserver.h2_server" in modules
 
 
 def test_the_workflow_commands_call_without_grpcio_or_an_event_loop(server_address: str, tmp_path: Path) -> None:
@@ -165,10 +186,11 @@ def test_the_official_sdk_still_works_in_full_after_the_deferred_init() -> None:
 
 OFFICIAL_SDK_AFTER_THE_QUICK_COMMANDS = """
 import json
-from tempo_cli._temporalio_api import defer_workflow_service_init
-deferred = defer_workflow_service_init()
-from temporalio.api.workflowservice.v1.request_response_pb2 import StartWorkflowExecutionRequest
 import sys
+from tempo_cli._temporalio_api import defer_service_inits
+defer_service_inits()
+from temporalio.api.workflowservice.v1.request_response_pb2 import StartWorkflowExecutionRequest
+deferred = "WorkflowServiceStub" not in vars(sys.modules["temporalio.api.workflowservice.v1"])
 grpc_before = "grpc" in sys.modules
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest as Again, WorkflowServiceStub
 from temporalio.client import Client

@@ -1,4 +1,4 @@
-"""HPACK (`sdk._hpack`) read and written as `hpack`, python-hyper's implementation, does.
+"""HPACK (`tempo_wire.hpack`) read and written as `hpack`, python-hyper's implementation, does.
 
 What a server sends is decoded here whatever the server chose: Huffman or not, indexed
 names and fields, a dynamic table that fills, evicts and changes size between blocks.
@@ -14,7 +14,7 @@ from hpack.table import HeaderTable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk import _hpack
+from tempo_wire import hpack as _hpack
 
 names = st.sampled_from(
     ["grpc-status", "grpc-message", "content-type", "x-team", "grpc-status-details-bin", "date", ":status"]

@@ -1,12 +1,12 @@
-"""HPACK (RFC 7541): what a gRPC client needs to send headers and read a server's.
+"""HPACK (RFC 7541): what either end of a gRPC connection needs to send headers and read the other's.
 
 Sending: every field as a literal without indexing and without Huffman coding (RFC 7541
 6.2.2), which every decoder must accept and which keeps no state. Reading: all of the
 format (indexed fields, the dynamic table and its size updates, Huffman-coded strings),
-since a server chooses how it encodes.
+since the other end chooses how it encodes.
 
-Written for :mod:`sdk._h2_channel`, the transport of short-lived clients such as the `tempo`
-commands: it imports nothing.
+Written for the two ends of gRPC that Tempo writes itself: :mod:`sdk._h2_channel` (the `tempo`
+commands' client) and :mod:`devserver.h2_server`. It imports nothing.
 """
 
 from __future__ import annotations
