@@ -233,6 +233,26 @@ def _server_failure(message: str) -> failure_pb.Failure:
     return failure
 
 
+# The method of `_Applier` that applies each command type (looked up once, not per command).
+_HANDLERS: dict[int, str] = {
+    CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: "schedule_activity",
+    CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: "cancel_activity",
+    CommandType.COMMAND_TYPE_START_TIMER: "start_timer",
+    CommandType.COMMAND_TYPE_CANCEL_TIMER: "cancel_timer",
+    CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: "complete",
+    CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: "fail",
+    CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: "cancel",
+    CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: "continue_as_new",
+    CommandType.COMMAND_TYPE_RECORD_MARKER: "record_marker",
+    CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "upsert_search_attributes",
+    CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: "modify_properties",
+    CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: "start_child",
+    CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: "signal_external",
+    CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: "cancel_external",
+    CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE: "protocol_message",
+}
+
+
 class _Applier:
     """Applies validated commands one by one, in order."""
 
@@ -256,23 +276,7 @@ class _Applier:
 
     def apply(self, command: command_pb.Command) -> None:
         kind = command.command_type
-        handler = {
-            CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: self.schedule_activity,
-            CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: self.cancel_activity,
-            CommandType.COMMAND_TYPE_START_TIMER: self.start_timer,
-            CommandType.COMMAND_TYPE_CANCEL_TIMER: self.cancel_timer,
-            CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: self.complete,
-            CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: self.fail,
-            CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: self.cancel,
-            CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: self.continue_as_new,
-            CommandType.COMMAND_TYPE_RECORD_MARKER: self.record_marker,
-            CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: self.upsert_search_attributes,
-            CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: self.modify_properties,
-            CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: self.start_child,
-            CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: self.signal_external,
-            CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: self.cancel_external,
-            CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE: self.protocol_message,
-        }[kind]
+        handler = getattr(self, _HANDLERS[kind])
         first_new_event = len(self.ch.events)
         handler(command)
         carries_metadata = command.HasField("user_metadata") and kind != CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE

@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 
 EventType = event_type_pb2.EventType
 Status = wf_enums.WorkflowExecutionStatus
+# A plain int: the property below is read tens of times per workflow task, and the enum
+# wrapper's attribute lookup costs a Python call each time.
+_RUNNING: int = Status.WORKFLOW_EXECUTION_STATUS_RUNNING
 TimeoutType = wf_enums.TimeoutType
 WorkflowTaskFailedCause = failed_cause_pb2.WorkflowTaskFailedCause
 
@@ -311,7 +314,7 @@ class MutableState:
 
     @property
     def running(self) -> bool:
-        return self.status == Status.WORKFLOW_EXECUTION_STATUS_RUNNING
+        return self.status == _RUNNING
 
     @property
     def paused(self) -> bool:
