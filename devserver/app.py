@@ -32,6 +32,7 @@ from devserver.store import HistoryStore, MemoryStore, StoreError
 from devserver.test_service import TestService
 from devserver.tls import TlsSettings, server_ssl_context
 from devserver.visibility import VisibilityIndex
+from tempo_wire.status import StatusCode
 
 log = logging.getLogger("tempo.server")
 
@@ -146,12 +147,32 @@ def _last_event_time(store: HistoryStore, state: MutableState) -> float:
 
 
 def _add_health_service(server: H2Server) -> None:
-    """grpc.health.v1.Health/Check, always SERVING (`temporal operator cluster health`)."""
+    """grpc.health.v1.Health/Check (`temporal operator cluster health`): SERVING for the server
+    (no service named) and for each service it serves, NOT_FOUND for any other, as grpc's
+    health servers answer."""
 
     async def check(request: bytes, context: CallContext) -> bytes:
+        service = _health_check_service(request)
+        if service and not any(path.startswith(f"/{service}/") for path in server.methods):
+            await context.abort(StatusCode.NOT_FOUND, "unknown service")
         return b"\x08\x01"  # HealthCheckResponse{status: SERVING}, hand-encoded: no extra dependency
 
     server.add_method("/grpc.health.v1.Health/Check", Method(bytes, check, bytes))
+
+
+def _health_check_service(request: bytes) -> str:
+    """The `service` of a HealthCheckRequest (its field 1, a string), read by hand."""
+    if len(request) < 2 or request[0] != 0x0A:
+        return ""
+    length, at, shift = 0, 1, 0
+    while at < len(request):
+        byte = request[at]
+        length |= (byte & 0x7F) << shift
+        at += 1
+        shift += 7
+        if not byte & 0x80:
+            break
+    return request[at : at + length].decode("utf-8", "replace")
 
 
 class DevServer:

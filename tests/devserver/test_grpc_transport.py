@@ -399,7 +399,14 @@ async def test_an_undecodable_request_is_invalid_argument(
 
 
 async def test_health_check_answers_serving(channel: grpc.aio.Channel) -> None:
-    assert await channel.unary_unary("/grpc.health.v1.Health/Check")(b"", timeout=5) == b"\x08\x01"
+    check = channel.unary_unary("/grpc.health.v1.Health/Check")
+    assert await check(b"", timeout=5) == b"\x08\x01"
+    # HealthCheckRequest{service: ...}: a service the server serves is SERVING, another is
+    # unknown (the official SDK's check_health(service=...) expects NOT_FOUND).
+    served = b"temporal.api.workflowservice.v1.WorkflowService"
+    assert await check(b"\x0a" + bytes([len(served)]) + served, timeout=5) == b"\x08\x01"
+    error = await failure(check(b"\x0a\x08whatever", timeout=5))
+    assert error.code() == grpc.StatusCode.NOT_FOUND
 
 
 # ---- error details -------------------------------------------------------------------------
