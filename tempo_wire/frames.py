@@ -6,6 +6,8 @@ a padded payload, the settings, the deadline header and the status codes by numb
 
 from __future__ import annotations
 
+import struct
+
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = range(10)
@@ -30,8 +32,12 @@ RESOURCE_EXHAUSTED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, UNAUTHENTICATED = 8, 1
 _TIMEOUT_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
 
 
+_FRAME_HEADER = struct.Struct(">BHBBI")  # a 24-bit length, the type, the flags, the stream
+
+
 def frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
-    return len(payload).to_bytes(3, "big") + bytes((kind, flags)) + stream.to_bytes(4, "big") + payload
+    length = len(payload)
+    return _FRAME_HEADER.pack(length >> 16, length & 0xFFFF, kind, flags, stream) + payload
 
 
 def setting(key: int, value: int) -> bytes:
