@@ -393,7 +393,7 @@ class _Connection(asyncio.Protocol):
         for name, value in stream.headers:
             headers[name] = value
             if name[0] != ":" and name not in _NOT_METADATA:
-                metadata.append((name, _unbase64(value) if name.endswith("-bin") else value))
+                metadata.append((name, frames.binary_header_value(value) if name.endswith("-bin") else value))
         path = headers.get(":path", "")
         if not headers.get("content-type", "").startswith("application/grpc"):
             self._refuse(stream, frames.UNKNOWN, "not a gRPC request (content-type)", http_status="415")
@@ -616,10 +616,3 @@ def _dual_stack(port: int) -> socket.socket:
 
 def _too_large(size: int, limit: int) -> str:
     return f"Received message larger than max ({size} vs. {limit})"
-
-
-def _unbase64(value: str) -> bytes:
-    try:
-        return base64.b64decode(value + "=" * (-len(value) % 4))
-    except ValueError:
-        return value.encode("latin-1")

@@ -17,7 +17,6 @@ A failed call raises :class:`CallFailed`, which answers ``code()``, ``details()`
 
 from __future__ import annotations
 
-import binascii
 import socket
 from typing import Any
 
@@ -290,7 +289,7 @@ class _Call:
         status = int(status_text) if status_text.isdigit() else UNKNOWN
         if status:
             metadata: list[tuple[str, str | bytes]] = [
-                (name, _unbase64(value) if name.endswith("-bin") else value)
+                (name, frames.binary_header_value(value) if name.endswith("-bin") else value)
                 for name, value in self.trailers or ()
                 if not name.startswith(":") and name not in _NOT_METADATA
             ]
@@ -301,13 +300,6 @@ class _Call:
         if len(data) - 5 != int.from_bytes(data[1:5], "big"):
             raise CallFailed(INTERNAL, "response message of the wrong length")
         return data[5:]
-
-
-def _unbase64(value: str) -> bytes:
-    try:
-        return binascii.a2b_base64(value + "=" * (-len(value) % 4))
-    except binascii.Error:
-        return value.encode("latin-1")
 
 
 def _percent_decoded(text: str) -> str:

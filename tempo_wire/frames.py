@@ -6,6 +6,7 @@ a padded payload, the settings, the deadline header and the status codes by numb
 
 from __future__ import annotations
 
+import binascii
 import struct
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -65,3 +66,12 @@ def timeout_seconds(header: str) -> float | None:
     if unit is None or not digits.isdigit() or len(digits) > 8:
         return None
     return int(digits) * unit
+
+
+def binary_header_value(value: str) -> bytes:
+    """A ``-bin`` header's value: base64, padded or not (gRPC sends it unpadded); a value that
+    is not base64 is kept as its bytes."""
+    try:
+        return binascii.a2b_base64(value + "=" * (-len(value) % 4))
+    except binascii.Error:
+        return value.encode("latin-1")
