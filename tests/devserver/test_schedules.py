@@ -66,6 +66,13 @@ def action(task_queue: str, workflow_id: str, seconds: float = 0.0) -> ScheduleA
     return ScheduleActionStartWorkflow(ScheduledWork.run, seconds, id=workflow_id, task_queue=task_queue)
 
 
+async def next_second_after(moment: datetime) -> None:
+    """Waits until a workflow started now is named by a later second than one started at moment."""
+    await wait_until(
+        lambda: asyncio.sleep(0, datetime.now(UTC).replace(microsecond=0) > moment), what="the next second"
+    )
+
+
 def every(seconds: int) -> ScheduleSpec:
     return ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=seconds))])
 
@@ -146,7 +153,10 @@ async def test_trigger_and_overlap_policies(server_address: str) -> None:
         buffered = await described(handle, lambda d: d.info.num_actions_skipped_overlap == 2, "second skipped")
         assert buffered.raw_description.info.buffer_size == 1
         # TERMINATE_OTHER: the running one is terminated; once it has closed, this start takes
-        # the place of the buffered one (which is dropped without being counted).
+        # the place of the buffered one (which is dropped without being counted). Started ids are
+        # named by the second: in the first's second, the new run would share its workflow id, and
+        # the real server's scheduler, told late that the first closed, drops the new one too.
+        await next_second_after(first.info.recent_actions[-1].scheduled_at)
         await handle.trigger(overlap=ScheduleOverlapPolicy.TERMINATE_OTHER)
         after = await described(handle, lambda d: d.info.num_actions == 2, "the terminating start made")
         first_started = first.info.running_actions[0]
@@ -154,12 +164,9 @@ async def test_trigger_and_overlap_policies(server_address: str) -> None:
             first_started.workflow_id, run_id=first_started.first_execution_run_id
         ).describe()
         assert first_run.status is not None and first_run.status.name == "TERMINATED"
-        # ALLOW_ALL: runs alongside, not counted as running. Started ids are named by the
-        # second, so the trigger waits for a second the running one does not hold.
-        taken = after.info.recent_actions[-1].scheduled_at
-        await wait_until(
-            lambda: asyncio.sleep(0, datetime.now(UTC).replace(microsecond=0) > taken), what="the next second"
-        )
+        # ALLOW_ALL: runs alongside, not counted as running. It too waits for a second the
+        # running one does not hold.
+        await next_second_after(after.info.recent_actions[-1].scheduled_at)
         await handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL)
         final = await described(handle, lambda d: d.info.num_actions == 3, "three actions")
         assert len(final.info.running_actions) == 1
