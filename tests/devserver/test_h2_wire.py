@@ -18,6 +18,7 @@ import gzip
 import itertools
 import time
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -635,6 +636,34 @@ async def test_a_gzip_compressed_request(address: str, stub: WorkflowServiceStub
         # The flag off: the same header, an uncompressed message.
         await h2.send_headers(3, headers)
         await h2.send_data(3, grpc_message(describe_namespace()))
+        assert_ok(await h2.ended(3))
+        assert h2.violations == []
+
+
+async def test_a_deflate_compressed_request(address: str) -> None:
+    async with connected(address) as h2:
+        headers = request_headers("DescribeNamespace", extra=[("grpc-encoding", "deflate")])
+        await h2.send_headers(1, headers)
+        await h2.send_data(1, grpc_message(zlib.compress(describe_namespace()), compressed=True))
+        state = await h2.ended(1)
+        assert_ok(state)
+        assert wsv1.DescribeNamespaceResponse.FromString(state.message()).namespace_info.name == NS
+        assert h2.violations == []
+
+
+async def test_a_small_request_that_inflates_past_the_limit_is_refused(address: str) -> None:
+    """5 MiB of zeros gzip to about 5 KiB: what the server holds an uncompressed request to
+    (4 MiB) holds the inflated one too, with grpcio's status and words."""
+    bomb = gzip.compress(b"\x00" * (5 * 1024 * 1024))
+    assert len(bomb) < 64 * 1024
+    async with connected(address) as h2:
+        await h2.send_headers(1, request_headers("DescribeNamespace", extra=[("grpc-encoding", "gzip")]))
+        await h2.send_data(1, grpc_message(bomb, compressed=True))
+        state = await h2.ended(1)
+        assert state.reset is None
+        assert state.grpc_status == frames.RESOURCE_EXHAUSTED, state.status_fields
+        assert "Received message larger than max" in state.status_fields.get("grpc-message", ""), state.status_fields
+        await h2.call(3, "DescribeNamespace", describe_namespace())
         assert_ok(await h2.ended(3))
         assert h2.violations == []
 
