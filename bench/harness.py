@@ -217,30 +217,36 @@ async def complete_workflows(address: str, count: int, workflow_type: str, concu
 
     Returns how many completed (a start or completion that fails is not retried, so a
     shortfall shows). The quickest way to fill a store with closed runs on both servers.
+
+    At most ``concurrency`` runs are open at a time: a start waits for a completion. Unbounded,
+    the starts run ahead of the completions by as much as the server is quicker at starting,
+    and the thousands of open runs that pile up make the RSS measured after a level a matter of
+    that backlog (the memory it freed stays with the process) rather than of the closed runs.
     """
     channel, service = stub(address)
     queue = f"bench-fill-{uuid.uuid4().hex[:8]}"
-    started = asyncio.Semaphore(concurrency)
+    open_runs = asyncio.Semaphore(concurrency)
     completed = 0
     failures = 0
 
     async def start(i: int) -> None:
         nonlocal failures
-        async with started:
-            try:
-                await service.StartWorkflowExecution(
-                    wsv1.StartWorkflowExecutionRequest(
-                        namespace=NAMESPACE,
-                        workflow_id=f"{queue}-{i}",
-                        workflow_type=common.WorkflowType(name=workflow_type),
-                        task_queue=taskqueue_pb.TaskQueue(name=queue),
-                        request_id=str(uuid.uuid4()),
-                        identity="bench",
-                    ),
-                    timeout=60,
-                )
-            except grpc.RpcError:
-                failures += 1
+        await open_runs.acquire()
+        try:
+            await service.StartWorkflowExecution(
+                wsv1.StartWorkflowExecutionRequest(
+                    namespace=NAMESPACE,
+                    workflow_id=f"{queue}-{i}",
+                    workflow_type=common.WorkflowType(name=workflow_type),
+                    task_queue=taskqueue_pb.TaskQueue(name=queue),
+                    request_id=str(uuid.uuid4()),
+                    identity="bench",
+                ),
+                timeout=60,
+            )
+        except grpc.RpcError:
+            failures += 1
+            open_runs.release()
 
     async def worker() -> None:
         nonlocal completed, failures
@@ -274,6 +280,7 @@ async def complete_workflows(address: str, count: int, workflow_type: str, concu
                 completed += 1
             except grpc.RpcError:
                 failures += 1
+            open_runs.release()
 
     workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
     try:
