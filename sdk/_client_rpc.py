@@ -275,6 +275,18 @@ class Connection:
             await decode_message(response, codec)
         return response
 
+    def operator_service(self) -> Any:
+        """The OperatorService's methods on this connection, called as the WorkflowService's
+        are (``await ...Method(request, timeout=seconds)``): the client wraps none of them, the
+        CLI calls them as they are."""
+        if isinstance(self.service, _BlockingService):
+            from temporalio.api.operatorservice.v1 import request_response_pb2 as operator_messages
+
+            return _BlockingService(self.channel, self.headers, _OPERATOR_PATH, operator_messages)
+        from temporalio.api.operatorservice.v1.service_pb2_grpc import OperatorServiceStub
+
+        return OperatorServiceStub(self.channel)
+
     async def close(self) -> None:
         """Close the channel; pending calls are cancelled."""
         if isinstance(self.service, _BlockingService):
@@ -283,24 +295,41 @@ class Connection:
             await self.channel.close()
 
 
+_WORKFLOW_PATH = "/temporal.api.workflowservice.v1.WorkflowService/"
+_OPERATOR_PATH = "/temporal.api.operatorservice.v1.OperatorService/"
+
+
 class _BlockingService:
-    """The WorkflowService's methods over the blocking transport, called as a grpcio stub's
-    are: ``await service.Method(request, timeout=seconds)``. Each call blocks until answered."""
+    """A service's methods over the blocking transport, called as a grpcio stub's are:
+    ``await service.Method(request, timeout=seconds)``. Each call blocks until answered.
 
-    _PATH = "/temporal.api.workflowservice.v1.WorkflowService/"
+    Args:
+        channel: The connection's :class:`sdk._h2_channel.H2Channel`.
+        headers: The headers of the next call.
+        path: The service's path prefix (``/package.Service/``).
+        messages: The module of its ``<Method>Request`` and ``<Method>Response`` classes.
+    """
 
-    def __init__(self, channel: Any, headers: Callable[[], list[tuple[str, str | bytes]]]) -> None:
+    def __init__(
+        self,
+        channel: Any,
+        headers: Callable[[], list[tuple[str, str | bytes]]],
+        path: str = _WORKFLOW_PATH,
+        messages: Any = request_response_pb2,
+    ) -> None:
         self._channel = channel
         self._headers = headers
+        self._path = path
+        self._messages = messages
 
     def __getattr__(self, method: str) -> Callable[..., Awaitable[Message]]:
-        response_type = getattr(request_response_pb2, f"{method}Response", None)
+        response_type = getattr(self._messages, f"{method}Response", None)
         if response_type is None:
             raise AttributeError(method)
 
         async def call(request: Message, *, timeout: float | None = None) -> Message:
             metadata = [(key, _text_header(value)) for key, value in self._headers()]
-            message = self._channel.unary(self._PATH + method, request.SerializeToString(), metadata, timeout or 60.0)
+            message = self._channel.unary(self._path + method, request.SerializeToString(), metadata, timeout or 60.0)
             response = response_type()
             response.ParseFromString(message)
             return response

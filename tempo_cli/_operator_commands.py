@@ -8,32 +8,30 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-import grpc
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from google.protobuf.message import Message
-from rich.table import Table
 from temporalio.api.enums.v1 import common_pb2 as common_enums
 from temporalio.api.enums.v1 import namespace_pb2 as namespace_enums
 from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
-from temporalio.api.operatorservice.v1 import service_pb2_grpc as op_grpc
 
 from tempo_cli._context import CliContext, Output, UsageError
+from tempo_cli._plain_table import Column, Rows
 from tempo_cli._raw_calls import call
 from tempo_cli._render import key_value_table, proto_dict
 
-_REFUSALS = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ALREADY_EXISTS)
+# Status names, not grpc.StatusCode: these commands call over the blocking transport
+# (`CliContext.run_blocking`), which loads grpcio only for a failed call.
+_REFUSALS = ("NOT_FOUND", "ALREADY_EXISTS")
 
 
-async def _call(
-    client: Any, method: Any, request: Message, what: str, refusals: tuple[grpc.StatusCode, ...] = _REFUSALS
-) -> Any:
+async def _call(client: Any, method: Any, request: Message, what: str, refusals: tuple[str, ...] = _REFUSALS) -> Any:
     """The call; a refusal (by default: not found, already exists) as ``unable to <what>: <why>``."""
     from sdk.exceptions import RPCError
 
     try:
         return await call(client, method, request)
     except RPCError as err:
-        if err.status_code in refusals:
+        if err.status_code.name in refusals:
             raise UsageError(f"unable to {what}: {err.message}") from None
         raise
 
@@ -110,7 +108,7 @@ def describe_namespace(cli: CliContext, name: str | None, namespace_id: str | No
     else:
         subject = name if name is not None else cli.settings.namespace
         request = wsv1.DescribeNamespaceRequest(namespace=subject)
-    response = cli.run(
+    response = cli.run_blocking(
         lambda client: _call(client, client.service.DescribeNamespace, request, f"describe namespace {subject}")
     )
     if cli.json_mode:
@@ -121,7 +119,7 @@ def describe_namespace(cli: CliContext, name: str | None, namespace_id: str | No
 
 def list_namespaces(cli: CliContext) -> None:
     """`tempo operator namespace list`: every namespace, as `describe` shows one."""
-    described = cli.run(namespace_descriptions)
+    described = cli.run_blocking(namespace_descriptions)
     if cli.settings.output is Output.jsonl:
         for one in described:
             cli.write_json(proto_dict(one))
@@ -138,17 +136,15 @@ def list_search_attributes(cli: CliContext) -> None:
     namespace = cli.settings.namespace
 
     async def listed(client: Any) -> opv1.ListSearchAttributesResponse:
-        stub = op_grpc.OperatorServiceStub(client._conn.channel)  # the SDK client wraps no OperatorService
+        stub = client._conn.operator_service()
         request = opv1.ListSearchAttributesRequest(namespace=namespace)
         return await _call(client, stub.ListSearchAttributes, request, "list search attributes")
 
-    response = cli.run(listed)
+    response = cli.run_blocking(listed)
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
-    table = Table(box=None)
-    table.add_column("Name")
-    table.add_column("Type")
+    table = Rows([Column("Name"), Column("Type")])
     kinds = {**response.system_attributes, **response.custom_attributes}
     for name in sorted(kinds):
         kind = common_enums.IndexedValueType.Name(kinds[name])
@@ -162,13 +158,11 @@ def cluster_system(cli: CliContext) -> None:
     async def system_info(client: Any) -> wsv1.GetSystemInfoResponse:
         return await _call(client, client.service.GetSystemInfo, wsv1.GetSystemInfoRequest(), "get system info")
 
-    response = cli.run(system_info)
+    response = cli.run_blocking(system_info)
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
-    table = Table(box=None)
-    for column in ("ServerVersion", "SupportsSchedules", "UpsertMemo", "EagerWorkflowStart"):
-        table.add_column(column)
+    table = Rows([Column(name) for name in ("ServerVersion", "SupportsSchedules", "UpsertMemo", "EagerWorkflowStart")])
     capabilities = response.capabilities
     table.add_row(
         response.server_version,
@@ -186,7 +180,7 @@ def describe_cluster(cli: CliContext, detail: bool) -> None:
     async def cluster_info(client: Any) -> wsv1.GetClusterInfoResponse:
         return await _call(client, client.service.GetClusterInfo, wsv1.GetClusterInfoRequest(), "get cluster info")
 
-    response = cli.run(cluster_info)
+    response = cli.run_blocking(cluster_info)
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
@@ -196,9 +190,7 @@ def describe_cluster(cli: CliContext, detail: bool) -> None:
         columns += ["HistoryShardCount", "VersionInfo"]
         version = response.version_info.current.version if response.HasField("version_info") else "<nil>"
         row += [str(response.history_shard_count), version]
-    table = Table(box=None)
-    for column in columns:
-        table.add_column(column)
+    table = Rows([Column(name) for name in columns])
     table.add_row(*row)
     cli.print_table(table)
 
@@ -206,8 +198,8 @@ def describe_cluster(cli: CliContext, detail: bool) -> None:
 SEARCH_ATTRIBUTE_TYPES = ("Text", "Keyword", "Int", "Double", "Bool", "Datetime", "KeywordList")
 
 
-def _operator_stub(client: Any) -> op_grpc.OperatorServiceStub:
-    return op_grpc.OperatorServiceStub(client._conn.channel)  # the SDK client wraps no OperatorService
+def _operator_stub(client: Any) -> Any:
+    return client._conn.operator_service()  # the SDK client wraps no OperatorService
 
 
 def create_search_attributes(cli: CliContext, names: list[str], type_name: str) -> None:
@@ -244,7 +236,7 @@ def create_search_attributes(cli: CliContext, names: list[str], type_name: str) 
             request = opv1.AddSearchAttributesRequest(namespace=namespace, search_attributes=to_add)  # type: ignore[arg-type]
             await _call(client, stub.AddSearchAttributes, request, "add search attributes")
 
-    cli.run(add)
+    cli.run_blocking(add)
     if not cli.json_mode:
         cli.info("Search attributes have been added")
 
@@ -273,7 +265,7 @@ def remove_search_attributes(cli: CliContext, names: list[str], yes: bool) -> No
         request = opv1.RemoveSearchAttributesRequest(namespace=namespace, search_attributes=names)
         await _call(client, _operator_stub(client).RemoveSearchAttributes, request, "remove search attributes")
 
-    cli.run(remove)
+    cli.run_blocking(remove)
     if not cli.json_mode:
         cli.info("Search attributes have been removed")
 
@@ -298,7 +290,9 @@ def create_namespace(
     request.workflow_execution_retention_period.CopyFrom(
         duration_pb2.Duration(seconds=int(kept.total_seconds() if kept else 72 * 3600))
     )
-    cli.run(lambda client: _call(client, client.service.RegisterNamespace, request, f"create namespace {namespace}"))
+    cli.run_blocking(
+        lambda client: _call(client, client.service.RegisterNamespace, request, f"create namespace {namespace}")
+    )
     if not cli.json_mode:
         cli.info(f"Namespace {namespace} successfully registered.")
 
@@ -419,11 +413,11 @@ def update_namespace(cli: CliContext, flags: NamespaceUpdate) -> None:
         try:
             return await call(client, client.service.UpdateNamespace, request)
         except RPCError as err:
-            if err.status_code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+            if err.status_code.name in ("NOT_FOUND", "INVALID_ARGUMENT"):
                 raise UsageError(f"namespace update failed: {err.message}") from None
             raise
 
-    response = cli.run(update)
+    response = cli.run_blocking(update)
     if cli.json_mode:
         cli.write_json(proto_dict(response))
     else:
@@ -446,11 +440,11 @@ def delete_namespace(cli: CliContext, yes: bool) -> None:
 
     async def delete(client: Any) -> opv1.DeleteNamespaceResponse:
         request = opv1.DeleteNamespaceRequest(namespace=namespace)
-        refusals = (*_REFUSALS, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION)
+        refusals = (*_REFUSALS, "INVALID_ARGUMENT", "FAILED_PRECONDITION")
         stub = _operator_stub(client)
         return await _call(client, stub.DeleteNamespace, request, f"delete namespace {namespace}", refusals)
 
-    response = cli.run(delete)
+    response = cli.run_blocking(delete)
     if cli.json_mode:
         cli.write_json(proto_dict(response))
     else:
@@ -459,6 +453,7 @@ def delete_namespace(cli: CliContext, yes: bool) -> None:
 
 _HEALTH_STATUSES = {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}
 _HEALTH_SERVICE = b"temporal.api.workflowservice.v1.WorkflowService"
+_HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 
 
 def cluster_health(cli: CliContext) -> None:
@@ -466,16 +461,20 @@ def cluster_health(cli: CliContext) -> None:
     `temporal` asks it (messages encoded by hand: one string field out, one enum field back)."""
 
     async def check(client: Any) -> str:
-        method = client._conn.channel.unary_unary("/grpc.health.v1.Health/Check")
         request = b"\x0a" + bytes([len(_HEALTH_SERVICE)]) + _HEALTH_SERVICE
+        conn = client._conn
         try:
-            answer: bytes = await method(request, timeout=10)
-        except grpc.aio.AioRpcError as err:
+            if hasattr(conn.channel, "unary_unary"):  # grpcio's channel
+                answer: bytes = await conn.channel.unary_unary(_HEALTH_CHECK)(request, timeout=10)
+            else:  # the blocking transport's (sdk._h2_channel)
+                headers = [(key, value) for key, value in conn.headers() if isinstance(value, str)]
+                answer = conn.channel.unary(_HEALTH_CHECK, request, headers, 10.0)
+        except conn.failure as err:
             raise UsageError(f"health check failed: {err.details() or err.code().name}") from None
         status = answer[1] if len(answer) >= 2 and answer[0] == 0x08 else 0
         return _HEALTH_STATUSES.get(status, "UNKNOWN")
 
-    status = cli.run(check)
+    status = cli.run_blocking(check)
     if cli.json_mode:
         cli.write_json({"status": status})
     else:
@@ -498,7 +497,7 @@ def list_clusters(cli: CliContext, limit: int | None) -> None:
             if not token or (limit is not None and len(found) >= limit):
                 return found[:limit] if limit is not None else found
 
-    listed = cli.run(clusters)
+    listed = cli.run_blocking(clusters)
     if cli.settings.output is Output.jsonl:
         for cluster in listed:
             cli.write_json(proto_dict(cluster))
@@ -506,10 +505,8 @@ def list_clusters(cli: CliContext, limit: int | None) -> None:
     if cli.json_mode:
         cli.write_json([proto_dict(cluster) for cluster in listed])
         return
-    table = Table(box=None)
     columns = ("Name", "ClusterId", "Address", "HistoryShardCount", "InitialFailoverVersion")
-    for column in (*columns, "IsConnectionEnabled", "IsReplicationEnabled"):
-        table.add_column(column)
+    table = Rows([Column(name) for name in (*columns, "IsConnectionEnabled", "IsReplicationEnabled")])
     for cluster in listed:
         table.add_row(
             cluster.cluster_name,

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from tempo_cli.main import app
 from tests.cli.cli_results import new_id, one_line_error
 from tests.cli.tempo_entry import root
 from tests.cli.threaded_peer import ThreadedPeer
@@ -326,3 +327,17 @@ def test_each_browser_session_of_tui_serve_gets_the_connection_flags() -> None:
     given = {"tls_ca_path": "/ca.pem", "api_key": "k", "grpc_meta": ["a=1", "b=2"], "tls": True, "profile": None}
     command = tui_command("h:1", "ns", [*session_argv(given), "--read-only"])
     assert "--tls-ca-path /ca.pem --api-key k --grpc-meta a=1 --grpc-meta b=2 --tls --read-only" in command
+
+
+def test_operator_commands_call_over_tls_too(home: Path, tls_front: TLSFront, certificates: Certificates) -> None:
+    """Over a plain connection the operator commands call over the blocking transport; over
+    TLS over grpcio's channel: the OperatorService, the WorkflowService and the health check."""
+    tls = ["--address", tls_front.address, "--tls-ca-path", str(certificates.ca_path)]
+    environment = {"HOME": str(home), "TEMPORAL_CONFIG_FILE": str(home / "temporal.toml")}
+    listed = CliRunner().invoke(app, ["operator", "search-attribute", "list", *tls, "-o", "json"], env=environment)
+    assert listed.exit_code == 0, listed.stderr
+    assert json.loads(listed.stdout)["systemAttributes"]["WorkflowType"] == "INDEXED_VALUE_TYPE_KEYWORD"
+    health = CliRunner().invoke(app, ["operator", "cluster", "health", *tls], env=environment)
+    assert (health.exit_code, health.stdout.strip()) == (0, "SERVING"), health.stderr
+    system = CliRunner().invoke(app, ["operator", "cluster", "system", *tls], env=environment)
+    assert system.exit_code == 0 and system.stdout.splitlines()[0].split()[0] == "ServerVersion", system.stderr

@@ -103,9 +103,13 @@ def test_the_workflow_commands_call_without_grpcio_or_an_event_loop(server_addre
         ["schedule", "describe", "-s", "startup-missing"],
         ["batch", "list"],
         ["task-queue", "describe", "-t", "startup-nobody"],
+        ["operator", "namespace", "list"],
+        ["operator", "search-attribute", "list"],
+        ["operator", "cluster", "system"],
+        ["operator", "cluster", "health"],
     ],
 )
-def test_schedule_batch_and_task_queue_commands_call_without_grpcio(
+def test_schedule_batch_task_queue_and_operator_commands_call_without_grpcio(
     argv: list[str], server_address: str, tmp_path: Path
 ) -> None:
     _, messages, code, modules = run_reporting_messages([*argv, "--address", server_address], env(tmp_path))
@@ -114,6 +118,8 @@ def test_schedule_batch_and_task_queue_commands_call_without_grpcio(
     else:
         assert code == 0, messages
         assert [m for m in modules if m.split(".")[0] in ("grpc", "asyncio")] == [], argv
+    if argv[0] == "operator":  # their tables, to a pipe, are written without Rich
+        assert [m for m in modules if m.split(".")[0] == "rich"] == [], argv
 
 
 @pytest.mark.parametrize(
