@@ -12,12 +12,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import grpc.aio
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.api.failure.v1 import Failure
-from temporalio.api.workflowservice.v1 import (
+from temporalio.api.workflowservice.v1.request_response_pb2 import (
     PauseActivityRequest,
     ResetActivityRequest,
     RespondActivityTaskCompletedByIdRequest,
@@ -45,14 +44,15 @@ def _as_typed(text: str) -> Payload:
     return Payload(metadata={"encoding": b"json/plain"}, data=text.encode())
 
 
-def _explain(err: grpc.aio.AioRpcError, client: Client, workflow_id: str, activity_id: str) -> Exception:
-    """The server's refusal as a message about this workflow and activity."""
+def _explain(err: Any, client: Client, workflow_id: str, activity_id: str) -> Exception:
+    """The server's refusal (a failed call of either transport: ``client._conn.failure``) as a
+    message about this workflow and activity."""
     mapped = map_error(err, client.address, workflow_id)
     if isinstance(mapped, ServerUnreachableError):
         return mapped
     message = err.details() or ""
-    code = err.code()
-    if code == grpc.StatusCode.NOT_FOUND:
+    code = err.code().name
+    if code == "NOT_FOUND":
         if "workflow not found" in message or "workflow execution not found" in message:
             return UsageError(f"workflow {workflow_id!r} not found in namespace {client.namespace!r}")
         if "already completed" in message and "workflow" in message:
@@ -61,9 +61,9 @@ def _explain(err: grpc.aio.AioRpcError, client: Client, workflow_id: str, activi
             return UsageError(f"namespace {client.namespace!r} not found")
         if "activity" in message.lower():
             return UsageError(f"activity {activity_id!r} is not pending in workflow {workflow_id!r} ({message})")
-    if code == grpc.StatusCode.FAILED_PRECONDITION and "already paused" in message:
+    if code == "FAILED_PRECONDITION" and "already paused" in message:
         return UsageError(f"activity {activity_id!r} of workflow {workflow_id!r} is already paused")
-    return UsageError(f"server refused the request ({code.name}): {message}")
+    return UsageError(f"server refused the request ({code}): {message}")
 
 
 # What the server answers (NOT_FOUND) when an activity it knows is not running an attempt
@@ -109,14 +109,15 @@ def _run(
         method, request = call(client)
         try:
             await coded_call(method, request, client.data_converter.payload_codec, timeout=_RPC_TIMEOUT)
-        except grpc.aio.AioRpcError as err:
-            if err.code() == grpc.StatusCode.NOT_FOUND and err.details() == _NO_RUNNING_ATTEMPT:
+        except client._conn.failure as err:
+            failed: Any = err  # grpcio's AioRpcError or the blocking transport's CallFailed: both answer these
+            if failed.code().name == "NOT_FOUND" and failed.details() == _NO_RUNNING_ATTEMPT:
                 why = await _not_running(client, workflow_id, run_id, activity_id, done.lower())
                 if why is not None:
                     raise UsageError(why) from None
             raise _explain(err, client, workflow_id, activity_id) from None
 
-    cli.run(work)
+    cli.run_blocking(work)
     if cli.json_mode:
         cli.write_json({"workflowId": workflow_id, "activityId": activity_id, **doc})
     else:

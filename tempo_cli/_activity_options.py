@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import grpc.aio
 from google.protobuf.field_mask_pb2 import FieldMask
 from temporalio.api.activity.v1 import ActivityOptions
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import UpdateActivityOptionsRequest
+from temporalio.api.workflowservice.v1.request_response_pb2 import UpdateActivityOptionsRequest
 
 from sdk._client_types import to_duration
 from sdk.client import Client
@@ -110,11 +109,11 @@ def update_options(
             request.update_mask.CopyFrom(FieldMask(paths=paths))
         try:
             response = await client.service.UpdateActivityOptions(request, timeout=_RPC_TIMEOUT)
-        except grpc.aio.AioRpcError as err:
+        except client._conn.failure as err:  # grpcio's error, or the blocking transport's
             raise _explain(err, client, workflow_id, activity_id) from None
         return response.activity_options
 
-    updated = cli.run(work)
+    updated = cli.run_blocking(work)
     if cli.json_mode:
         cli.write_json({"activityOptions": proto_json(updated)})
         return

@@ -66,7 +66,7 @@ def update_options(
         )
         await call(client, client.service.UpdateWorkflowExecutionOptions, request, workflow_id)
 
-    cli.run(work)
+    cli.run_blocking(work)
     if not cli.json_mode:
         cli.write_raw("Update workflow options succeeded")
 

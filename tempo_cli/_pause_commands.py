@@ -10,8 +10,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import grpc.aio
-from temporalio.api.workflowservice.v1 import PauseWorkflowExecutionRequest, UnpauseWorkflowExecutionRequest
+from temporalio.api.workflowservice.v1.request_response_pb2 import (
+    PauseWorkflowExecutionRequest,
+    UnpauseWorkflowExecutionRequest,
+)
 
 from sdk._client_rpc import map_error
 from sdk.client import Client
@@ -21,17 +23,18 @@ _RPC_TIMEOUT = 10.0
 ENABLE_FLAG = "--dynamic-config-value frontend.WorkflowPauseEnabled=true"
 
 
-def _explain(err: grpc.aio.AioRpcError, client: Client, workflow_id: str) -> Exception:
-    """The server's refusal as a message about this workflow."""
+def _explain(err: Any, client: Client, workflow_id: str) -> Exception:
+    """The server's refusal (a failed call of either transport: ``client._conn.failure``) as a
+    message about this workflow."""
     message = err.details() or ""
-    code = err.code()
-    if code == grpc.StatusCode.UNIMPLEMENTED:
+    code = err.code().name
+    if code == "UNIMPLEMENTED":
         return UsageError(f"{message}: the server must be started with {ENABLE_FLAG}")
-    if code == grpc.StatusCode.FAILED_PRECONDITION and "already paused" in message:
+    if code == "FAILED_PRECONDITION" and "already paused" in message:
         return UsageError(f"workflow {workflow_id!r} is already paused")
-    if code == grpc.StatusCode.FAILED_PRECONDITION and "not paused" in message:
+    if code == "FAILED_PRECONDITION" and "not paused" in message:
         return UsageError(f"workflow {workflow_id!r} is not paused")
-    if code == grpc.StatusCode.NOT_FOUND and "already completed" in message:
+    if code == "NOT_FOUND" and "already completed" in message:
         return UsageError(f"workflow {workflow_id!r} is already closed")
     return map_error(err, client.address, workflow_id)
 
@@ -54,13 +57,13 @@ async def send(client: Client, workflow_id: str, run_id: str | None, pause: bool
             await client.service.UnpauseWorkflowExecution(
                 UnpauseWorkflowExecutionRequest(**fields), timeout=_RPC_TIMEOUT
             )
-    except grpc.aio.AioRpcError as err:
+    except client._conn.failure as err:  # grpcio's error, or the blocking transport's
         raise _explain(err, client, workflow_id) from None
 
 
 def pause(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) -> None:
     """`tempo workflow pause`."""
-    cli.run(lambda client: send(client, workflow_id, run_id, True, reason))
+    cli.run_blocking(lambda client: send(client, workflow_id, run_id, True, reason))
     if cli.json_mode:
         cli.write_json({"workflowId": workflow_id, "paused": True})
     else:
@@ -69,7 +72,7 @@ def pause(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) ->
 
 def unpause(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) -> None:
     """`tempo workflow unpause`."""
-    cli.run(lambda client: send(client, workflow_id, run_id, False, reason))
+    cli.run_blocking(lambda client: send(client, workflow_id, run_id, False, reason))
     if cli.json_mode:
         cli.write_json({"workflowId": workflow_id, "paused": False})
     else:

@@ -29,7 +29,7 @@ def metadata(cli: CliContext, workflow_id: str, run_id: str | None, reject: Reje
     async def work(client: Client) -> Any:
         return await _query(client, workflow_id, run_id, METADATA_QUERY, [], reject)
 
-    answer = cli.run(work)
+    answer = cli.run_blocking(work)
     if not isinstance(answer, WorkflowMetadata):
         cli.abort(f"the worker of workflow {workflow_id} answered the metadata query with no metadata")
     if cli.json_mode:
@@ -75,7 +75,7 @@ def reset_points(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
         described = await client.get_workflow_handle(workflow_id, run_id=run_id).describe()
         return described.raw_description.workflow_execution_info.auto_reset_points.points
 
-    points = cli.run(work)
+    points = cli.run_blocking(work)
     docs = [
         {
             "BinaryChecksum": point.binary_checksum,
@@ -102,7 +102,7 @@ def describe_raw(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
     async def work(client: Client) -> Any:
         return (await client.get_workflow_handle(workflow_id, run_id=run_id).describe()).raw_description
 
-    raw = cli.run(work)
+    raw = cli.run_blocking(work)
     if cli.settings.output is Output.jsonl:
         cli.write_json(proto_json(raw))
     else:

@@ -76,6 +76,9 @@ def test_the_workflow_commands_call_without_grpcio_or_an_event_loop(server_addre
         ["workflow", "count"],
         ["workflow", "describe", "-w", workflow_id],
         ["workflow", "show", "-w", workflow_id],
+        # Through the Typer app, on the same transport.
+        ["workflow", "describe", "-w", workflow_id, "--reset-points"],
+        ["workflow", "describe", "-w", workflow_id, "--raw"],
         ["workflow", "terminate", "-w", workflow_id],
     ]
     for argv in commands:
