@@ -96,22 +96,29 @@ _REQUIRED = {
 }
 
 
-def plain_command(argv: list[str]) -> tuple[str, GlobalOptions, dict[str, Any]] | None:
-    """``(command, global options, its options)`` of ``argv`` (the words after `workflow`),
-    or None when the full app must read it."""
+def plain_command(
+    argv: list[str],
+    commands: dict[str, dict[str, tuple[str, str]]] = _COMMAND_OPTIONS,
+    required: dict[str, tuple[str, ...]] = _REQUIRED,
+) -> tuple[str, GlobalOptions, dict[str, Any]] | None:
+    """``(command, global options, its options)`` of ``argv`` (the words after the group's
+    name, `workflow` by default), or None when the full app must read it. A command of
+    ``commands`` may be several words (`namespace list`)."""
     values: dict[str, Any] = {}
     command = ""
     words = iter(argv)
     for word in words:
-        if not word.startswith("-") and not command:
-            if word not in _COMMAND_OPTIONS:
+        if not word.startswith("-") and command not in commands:
+            command = f"{command} {word}" if command else word
+            if not any(name == command or name.startswith(command + " ") for name in commands):
                 return None
-            command = word
             continue
+        if command and command not in commands:
+            return None  # an option between the words of a command: the app's to read
         flag, equals, attached = word.partition("=")
         if not flag.startswith("--") and equals:
             return None  # `-w=x` is Click's `-w` with the value `=x`: leave such words to it
-        known = {**_GLOBAL, **_COMMAND_OPTIONS.get(command, {})}
+        known = {**_GLOBAL, **commands.get(command, {})}
         if flag not in known:
             return None
         name, kind = known[flag]
@@ -129,7 +136,7 @@ def plain_command(argv: list[str]) -> tuple[str, GlobalOptions, dict[str, Any]] 
             return None  # given twice
         else:
             values[name] = value
-    if not command or any(name not in values for name in _REQUIRED[command]):
+    if command not in commands or any(name not in values for name in required[command]):
         return None
     try:
         options = GlobalOptions(
@@ -254,3 +261,40 @@ _RUNNERS: dict[str, Callable[[CliContext, dict[str, Any]], None]] = {
     "terminate": _terminate,
     "cancel": _cancel,
 }
+
+
+# `tempo operator ...`: the reads, with a plain connection they are as quick as `workflow list`.
+_OPERATOR_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "namespace list": {},
+    "search-attribute list": {},
+    "cluster system": {},
+    "cluster health": {},
+    "cluster describe": {"--detail": ("detail", "flag")},
+    "cluster list": {"--limit": ("limit", "str")},
+}
+_OPERATOR_REQUIRED: dict[str, tuple[str, ...]] = {name: () for name in _OPERATOR_OPTIONS}
+
+
+def run_operator(argv: list[str]) -> bool:
+    """Run `tempo operator ...` (``argv``: the words after `operator`) if it is one of the
+    reads above with plain options; False when the full app must run it."""
+    parsed = plain_command(argv, _OPERATOR_OPTIONS, _OPERATOR_REQUIRED)
+    if parsed is None:
+        return False
+    command, options, values = parsed
+    from tempo_cli import _operator_commands as operator
+
+    cli = CliContext(options, blocking_calls=True)
+    if command == "namespace list":
+        operator.list_namespaces(cli)
+    elif command == "search-attribute list":
+        operator.list_search_attributes(cli)
+    elif command == "cluster system":
+        operator.cluster_system(cli)
+    elif command == "cluster health":
+        operator.cluster_health(cli)
+    elif command == "cluster describe":
+        operator.describe_cluster(cli, values.get("detail", False))
+    else:
+        operator.list_clusters(cli, values.get("limit"))
+    return True

@@ -14,7 +14,7 @@ from temporalio.api.enums.v1 import common_pb2 as common_enums
 from temporalio.api.enums.v1 import namespace_pb2 as namespace_enums
 from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
 
-from tempo_cli._context import CliContext, Output, UsageError
+from tempo_cli._cli import CliContext, Output, UsageError
 from tempo_cli._plain_table import Column, Rows
 from tempo_cli._raw_calls import call
 from tempo_cli._render import key_value_table, proto_dict

@@ -51,15 +51,17 @@ def _run_server_start_dev(argv: list[str]) -> bool:
 
 
 def _run_workflow_command(argv: list[str]) -> bool:
-    """`tempo workflow list|describe|show|start|signal|query` with plain options, without
-    Typer (`_fast_commands`); False when the app must run it."""
-    if argv[:1] != ["workflow"]:
+    """`tempo workflow list|describe|show|start|signal|query` and the `tempo operator` reads
+    with plain options, without Typer (`_fast_commands`); False when the app must run it."""
+    if argv[:1] not in (["workflow"], ["operator"]):
         return False
     defer_service_inits()  # their client calls over a plain socket when it can: no grpcio
     # As the app does (tempo_cli.main): gRPC's C core would log its own errors next to ours.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     from tempo_cli import _fast_commands
 
+    if argv[0] == "operator":
+        return _fast_commands.run_operator(argv[1:])
     return _fast_commands.run(argv[1:])
 
 

@@ -150,6 +150,39 @@ def test_the_other_everyday_commands_print_what_the_app_prints(
     assert stopped[TEMPO[-2]] == stopped[APP[-2]]
 
 
+OPERATOR = [sys.executable, "-m", "tempo_cli.main", "operator"]
+OPERATOR_APP = [sys.executable, "-c", "from tempo_cli.main import app; app(prog_name='tempo')", "operator"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["namespace", "list"],
+        ["namespace", "list", "-o", "json"],
+        ["search-attribute", "list"],
+        ["-n", "default", "search-attribute", "list", "-o", "json"],
+        ["cluster", "system"],
+        ["cluster", "describe", "--detail"],
+        ["cluster", "health", "-o", "json"],
+        ["cluster", "list", "--limit", "1"],
+        ["search-attribute", "list", "-n", "no-such-namespace"],
+    ],
+)
+def test_the_operator_reads_print_what_the_app_prints(args: list[str], server_address: str, tmp_path: Path) -> None:
+    environment = env(tmp_path)
+    argv = [*args, "--address", server_address]
+    fast, app = run(OPERATOR, argv, environment), run(OPERATOR_APP, argv, environment)
+    assert comparable(fast) == comparable(app), args
+    assert fast[0] == (1 if "no-such-namespace" in args else 0), fast
+
+
+def test_the_operator_reads_do_not_load_typer(server_address: str, tmp_path: Path) -> None:
+    argv = ["operator", "namespace", "list", "--address", server_address, "-o", "json"]
+    out, code, modules = run_reporting(argv, env(tmp_path))
+    assert code == 0 and isinstance(json.loads(out), list)
+    assert [m for m in modules if m.split(".")[0] in ("typer", "click", "grpc", "rich")] == []
+
+
 def test_plain_command_lines_do_not_load_typer(server_address: str, tmp_path: Path) -> None:
     out, code, modules = run_reporting(["workflow", "list", "--address", server_address, "-o", "json"], env(tmp_path))
     assert code == 0 and isinstance(json.loads(out), list)
@@ -197,6 +230,19 @@ def test_plain_options_are_read_as_the_app_reads_them() -> None:
     assert plain_command(["show", "-w", "a", "--follow=yes"]) is None
     assert plain_command(["-w=a", "show"]) is None
     assert plain_command(["update", "describe"]) is None
+    # A command of several words (`tempo operator namespace list`), and the lines that are not one.
+    from tempo_cli._fast_commands import _OPERATOR_OPTIONS, _OPERATOR_REQUIRED
+
+    def operator(*argv: str) -> tuple[str, dict[str, object]] | None:
+        parsed = plain_command(list(argv), _OPERATOR_OPTIONS, _OPERATOR_REQUIRED)
+        return None if parsed is None else (parsed[0], parsed[2])
+
+    assert operator("-n", "x", "cluster", "describe", "--detail") == ("cluster describe", {"detail": True})
+    assert operator("cluster", "list", "--limit", "2") == ("cluster list", {"limit": 2})
+    assert operator("cluster") is None
+    assert operator("cluster", "--detail", "describe") is None
+    assert operator("namespace", "describe", "default") is None
+    assert operator("namespace", "list", "extra") is None
 
 
 def test_the_plain_start_options_are_the_apps() -> None:
