@@ -1,4 +1,5 @@
-"""The fast path of the `tempo workflow` commands people type most: no Typer.
+"""The fast path of the `tempo workflow` commands people type most (and of the `tempo
+operator` reads and `tempo schedule list|describe`): no Typer.
 
 Building the Typer app and reading a command line with it costs about 50 ms of the
 0.24 s a `tempo workflow list` took (`bench/bench_cli.py`), where the whole `temporal
@@ -297,4 +298,29 @@ def run_operator(argv: list[str]) -> bool:
         operator.describe_cluster(cli, values.get("detail", False))
     else:
         operator.list_clusters(cli, values.get("limit"))
+    return True
+
+
+# `tempo schedule list` and `describe`.
+_SCHEDULE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "list": _QUERY,
+    "describe": {"--schedule-id": ("schedule_id", "str"), "-s": ("schedule_id", "str")},
+}
+_SCHEDULE_REQUIRED: dict[str, tuple[str, ...]] = {"list": (), "describe": ("schedule_id",)}
+
+
+def run_schedule(argv: list[str]) -> bool:
+    """Run `tempo schedule list|describe` (``argv``: the words after `schedule`) with plain
+    options; False when the full app must run it."""
+    parsed = plain_command(argv, _SCHEDULE_OPTIONS, _SCHEDULE_REQUIRED)
+    if parsed is None:
+        return False
+    command, options, values = parsed
+    from tempo_cli import _schedule_commands as schedules
+
+    cli = CliContext(options, blocking_calls=True)
+    if command == "list":
+        schedules.list_schedules(cli, values.get("query"))
+    else:
+        schedules.describe(cli, values["schedule_id"])
     return True

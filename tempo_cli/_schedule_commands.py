@@ -10,12 +10,12 @@ from typing import Any
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from google.protobuf.message import Message
-from rich.table import Table
 from temporalio.api.enums.v1 import schedule_pb2 as schedule_enums
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 
-from tempo_cli._context import CliContext, UsageError
+from tempo_cli._cli import CliContext, UsageError
 from tempo_cli._inputs import parse_duration, parse_inputs
+from tempo_cli._plain_table import Column, Rows
 from tempo_cli._raw_calls import call
 from tempo_cli._render import format_time, key_value_table, proto_dict
 
@@ -214,8 +214,7 @@ def list_matching_times(cli: CliContext, schedule_id: str, start_time: str, end_
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
-    table = Table(box=None)
-    table.add_column("Time")
+    table = Rows([Column("Time")])
     for moment in response.start_time:
         table.add_row(format_time(moment.ToDatetime(datetime.UTC)))
     cli.print_table(table)
@@ -269,9 +268,7 @@ def list_schedules(cli: CliContext, query: str | None) -> None:
     if cli.json_mode:
         cli.write_json([proto_dict(entry) for entry in entries])
         return
-    table = Table(box=None)
-    for column in ("ScheduleId", "Workflow", "Paused", "NextRunTime", "LastRunTime"):
-        table.add_column(column)
+    table = Rows([Column(name) for name in ("ScheduleId", "Workflow", "Paused", "NextRunTime", "LastRunTime")])
     for entry in entries:
         info = entry.info
         table.add_row(

@@ -2,8 +2,9 @@
 
 A `tempo` command should start about as fast as `temporal`'s:
 
-- `tempo server start-dev` and the `tempo workflow` commands people type most, with plain
-  options, run without Typer (`_fast_server`, `_fast_commands`);
+- `tempo server start-dev`, the `tempo workflow` commands people type most, the `tempo
+  operator` reads and `tempo schedule list|describe`, with plain options, run without Typer
+  (`_fast_server`, `_fast_commands`);
 - `tempo ... --help` is printed from the help cache when the same help was rendered before
   (`_help_cache`), without importing Typer;
 - before anything imports `temporalio.api`, the official SDK's heavy `__init__` is deferred
@@ -26,7 +27,7 @@ from tempo_cli._temporalio_api import defer_service_inits
 def main() -> None:
     argv = sys.argv[1:]
     if not _help_cache.is_help_request(argv):
-        if not _run_server_start_dev(argv) and not _run_workflow_command(argv):
+        if not _run_server_start_dev(argv) and not _run_fast_command(argv):
             _run_app()
         return
     text = _help_cache.cached_help(argv)
@@ -50,10 +51,11 @@ def _run_server_start_dev(argv: list[str]) -> bool:
     return _fast_server.run(argv[2:])
 
 
-def _run_workflow_command(argv: list[str]) -> bool:
-    """`tempo workflow list|describe|show|start|signal|query` and the `tempo operator` reads
-    with plain options, without Typer (`_fast_commands`); False when the app must run it."""
-    if argv[:1] not in (["workflow"], ["operator"]):
+def _run_fast_command(argv: list[str]) -> bool:
+    """`tempo workflow list|describe|show|start|signal|query`, the `tempo operator` reads and
+    `tempo schedule list|describe` with plain options, without Typer (`_fast_commands`); False
+    when the app must run it."""
+    if argv[:1] not in (["workflow"], ["operator"], ["schedule"]):
         return False
     defer_service_inits()  # their client calls over a plain socket when it can: no grpcio
     # As the app does (tempo_cli.main): gRPC's C core would log its own errors next to ours.
@@ -62,6 +64,8 @@ def _run_workflow_command(argv: list[str]) -> bool:
 
     if argv[0] == "operator":
         return _fast_commands.run_operator(argv[1:])
+    if argv[0] == "schedule":
+        return _fast_commands.run_schedule(argv[1:])
     return _fast_commands.run(argv[1:])
 
 
