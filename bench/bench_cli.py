@@ -5,7 +5,8 @@ Run: .venv/bin/python -m bench.bench_cli [--runs 10] [--starts 5] [--json bench/
 
 1. Commands: `tempo X` and `temporal X` with the same arguments, against the same server
    (Tempo's and the real dev server, both started here on free ports), for `--help` and
-   workflow list, describe, show, start, signal and query. Each command runs --runs times,
+   workflow list, describe, show, start, signal and query, operator namespace list and
+   search-attribute list, schedule list and task-queue describe. Each command runs --runs times,
    the two CLIs in turn; the figure is the median wall time from spawn to exit (a command
    that fails stops the benchmark: an error is not a timing). A worker (official SDK) runs
    the workflow the commands look at, so the query is answered.
@@ -76,6 +77,11 @@ def command_args(address: str, run: str) -> dict[str, list[str]]:
         ],
         "workflow signal": ["workflow", "signal", *on, "-w", WORKFLOW_ID, "--name", "poke", "--input", "1"],
         "workflow query": ["workflow", "query", *on, "-w", WORKFLOW_ID, "--type", "count"],
+        # Beyond the workflow group: "every `tempo` command" (issue 22).
+        "operator namespace list": ["operator", "namespace", "list", *on],
+        "operator search-attribute list": ["operator", "search-attribute", "list", *on],
+        "schedule list": ["schedule", "list", *on],
+        "task-queue describe": ["task-queue", "describe", *on, "--task-queue", "bench-cli-nobody"],
     }
 
 

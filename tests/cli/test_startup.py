@@ -279,7 +279,14 @@ def test_the_startup_benchmark_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     figures = json.loads(figures_file.read_text())
     commands = {(c["command"], c["server"]) for c in figures["commands"]}
-    measured = ["--help", *(f"workflow {c}" for c in ("list", "describe", "show", "start", "signal", "query"))]
+    measured = [
+        "--help",
+        *(f"workflow {c}" for c in ("list", "describe", "show", "start", "signal", "query")),
+        "operator namespace list",
+        "operator search-attribute list",
+        "schedule list",
+        "task-queue describe",
+    ]
     assert commands == {(command, server) for command in measured for server in ("tempo", "real")}
     assert all(c["tempo_s"] > 0 and c["temporal_s"] > 0 and c["ratio"] > 0 for c in figures["commands"])
     ready = {(r["server"], r["web_ui"]): r["seconds"] for r in figures["readiness"]}
