@@ -1,5 +1,5 @@
 """The fast path of the `tempo workflow` commands people type most (and of the `tempo
-operator` reads and `tempo schedule list|describe`): no Typer.
+operator` reads, `tempo schedule list|describe` and `tempo task-queue describe`): no Typer.
 
 Building the Typer app and reading a command line with it costs about 50 ms of the
 0.24 s a `tempo workflow list` took (`bench/bench_cli.py`), where the whole `temporal
@@ -323,4 +323,29 @@ def run_schedule(argv: list[str]) -> bool:
         schedules.list_schedules(cli, values.get("query"))
     else:
         schedules.describe(cli, values["schedule_id"])
+    return True
+
+
+# `tempo task-queue describe` (its enhanced mode: the default).
+_TASK_QUEUE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "describe": {
+        "--task-queue": ("task_queue", "str"),
+        "-t": ("task_queue", "str"),
+        "--task-queue-type": ("types", "list"),
+    },
+}
+_TASK_QUEUE_REQUIRED: dict[str, tuple[str, ...]] = {"describe": ("task_queue",)}
+
+
+def run_task_queue(argv: list[str]) -> bool:
+    """Run `tempo task-queue describe` (``argv``: the words after `task-queue`) with plain
+    options; False when the full app must run it."""
+    parsed = plain_command(argv, _TASK_QUEUE_OPTIONS, _TASK_QUEUE_REQUIRED)
+    if parsed is None:
+        return False
+    _, options, values = parsed
+    from tempo_cli import _task_queue_commands as task_queues
+
+    flags = task_queues.DescribeFlags(task_queue=values["task_queue"], types=values.get("types", []))
+    task_queues.describe(CliContext(options, blocking_calls=True), flags)
     return True

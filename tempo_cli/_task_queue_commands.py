@@ -11,12 +11,12 @@ from typing import Any
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from google.protobuf.message import Message
-from rich.table import Table
 from temporalio.api.enums.v1 import task_queue_pb2 as tq_enums
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 
-from tempo_cli._context import CliContext, UsageError
+from tempo_cli._cli import CliContext, UsageError
 from tempo_cli._go_format import cli_duration, float32_number, float64_number, relative_time, rfc3339_nano
+from tempo_cli._plain_table import Column, Rows
 from tempo_cli._raw_calls import call
 from tempo_cli._render import proto_dict
 
@@ -166,11 +166,15 @@ def describe(cli: CliContext, flags: DescribeFlags) -> None:
 
 
 def _print_rows(cli: CliContext, columns: list[str], rows: list[list[str]], numeric_from: int | None = None) -> None:
-    """A table as `temporal` prints one: headers centred, numbers to the right."""
-    table = Table(box=None)
-    for index, column in enumerate(columns):
-        numeric = numeric_from is not None and index >= numeric_from and column != "ApproximateBacklogAge"
-        table.add_column(column, justify="right" if numeric else "left", header_style="")
+    """A table as `temporal` prints one: numbers (and their headers) to the right."""
+    table = Rows(
+        [
+            Column(
+                column, right=numeric_from is not None and index >= numeric_from and column != "ApproximateBacklogAge"
+            )
+            for index, column in enumerate(columns)
+        ]
+    )
     for row in rows:
         table.add_row(*row)
     cli.print_table(table)

@@ -3,8 +3,8 @@
 A `tempo` command should start about as fast as `temporal`'s:
 
 - `tempo server start-dev`, the `tempo workflow` commands people type most, the `tempo
-  operator` reads and `tempo schedule list|describe`, with plain options, run without Typer
-  (`_fast_server`, `_fast_commands`);
+  operator` reads, `tempo schedule list|describe` and `tempo task-queue describe`, with plain
+  options, run without Typer (`_fast_server`, `_fast_commands`);
 - `tempo ... --help` is printed from the help cache when the same help was rendered before
   (`_help_cache`), without importing Typer;
 - before anything imports `temporalio.api`, the official SDK's heavy `__init__` is deferred
@@ -52,10 +52,10 @@ def _run_server_start_dev(argv: list[str]) -> bool:
 
 
 def _run_fast_command(argv: list[str]) -> bool:
-    """`tempo workflow list|describe|show|start|signal|query`, the `tempo operator` reads and
-    `tempo schedule list|describe` with plain options, without Typer (`_fast_commands`); False
-    when the app must run it."""
-    if argv[:1] not in (["workflow"], ["operator"], ["schedule"]):
+    """`tempo workflow list|describe|show|start|signal|query`, the `tempo operator` reads,
+    `tempo schedule list|describe` and `tempo task-queue describe` with plain options, without
+    Typer (`_fast_commands`); False when the app must run it."""
+    if argv[:1] not in (["workflow"], ["operator"], ["schedule"], ["task-queue"]):
         return False
     defer_service_inits()  # their client calls over a plain socket when it can: no grpcio
     # As the app does (tempo_cli.main): gRPC's C core would log its own errors next to ours.
@@ -66,6 +66,8 @@ def _run_fast_command(argv: list[str]) -> bool:
         return _fast_commands.run_operator(argv[1:])
     if argv[0] == "schedule":
         return _fast_commands.run_schedule(argv[1:])
+    if argv[0] == "task-queue":
+        return _fast_commands.run_task_queue(argv[1:])
     return _fast_commands.run(argv[1:])
 
 

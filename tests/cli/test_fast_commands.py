@@ -220,6 +220,28 @@ def test_schedule_list_and_describe_print_what_the_app_prints(server_address: st
     assert [m for m in modules if m.split(".")[0] in ("typer", "click", "grpc", "rich")] == []
 
 
+TASK_QUEUE = [sys.executable, "-m", "tempo_cli.main", "task-queue"]
+TASK_QUEUE_APP = [sys.executable, "-c", "from tempo_cli.main import app; app(prog_name='tempo')", "task-queue"]
+
+
+def test_task_queue_describe_prints_what_the_app_prints(server_address: str, tmp_path: Path) -> None:
+    environment = env(tmp_path)
+    # A queue nobody polls: its answer does not change between the two runs.
+    queue = ["-t", f"fast-nobody-{uuid.uuid4().hex[:6]}", "--address", server_address]
+    for args in (
+        ["describe", *queue],
+        ["describe", *queue, "-o", "json"],
+        ["describe", *queue, "--task-queue-type", "activity", "--task-queue-type", "workflow"],
+        ["describe", *queue, "--task-queue-type", "bogus"],
+    ):
+        fast, app = run(TASK_QUEUE, args, environment), run(TASK_QUEUE_APP, args, environment)
+        assert comparable(fast) == comparable(app), args
+        assert fast[0] == (1 if "bogus" in args else 0), (args, fast)
+    out, code, modules = run_reporting(["task-queue", "describe", *queue], environment)
+    assert code == 0 and "Pollers:" in out
+    assert [m for m in modules if m.split(".")[0] in ("typer", "click", "grpc", "rich")] == []
+
+
 def test_the_operator_reads_do_not_load_typer(server_address: str, tmp_path: Path) -> None:
     argv = ["operator", "namespace", "list", "--address", server_address, "-o", "json"]
     out, code, modules = run_reporting(argv, env(tmp_path))
