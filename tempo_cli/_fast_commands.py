@@ -264,7 +264,8 @@ _RUNNERS: dict[str, Callable[[CliContext, dict[str, Any]], None]] = {
 }
 
 
-# `tempo operator ...`: the reads, with a plain connection they are as quick as `workflow list`.
+# The other groups' commands read here: `tempo operator ...` reads, `tempo schedule
+# list|describe`, `tempo task-queue describe` (its enhanced mode: the default).
 _OPERATOR_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
     "namespace list": {},
     "search-attribute list": {},
@@ -273,19 +274,22 @@ _OPERATOR_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
     "cluster describe": {"--detail": ("detail", "flag")},
     "cluster list": {"--limit": ("limit", "str")},
 }
-_OPERATOR_REQUIRED: dict[str, tuple[str, ...]] = {name: () for name in _OPERATOR_OPTIONS}
+_SCHEDULE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "list": _QUERY,
+    "describe": {"--schedule-id": ("schedule_id", "str"), "-s": ("schedule_id", "str")},
+}
+_TASK_QUEUE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "describe": {
+        "--task-queue": ("task_queue", "str"),
+        "-t": ("task_queue", "str"),
+        "--task-queue-type": ("types", "list"),
+    },
+}
 
 
-def run_operator(argv: list[str]) -> bool:
-    """Run `tempo operator ...` (``argv``: the words after `operator`) if it is one of the
-    reads above with plain options; False when the full app must run it."""
-    parsed = plain_command(argv, _OPERATOR_OPTIONS, _OPERATOR_REQUIRED)
-    if parsed is None:
-        return False
-    command, options, values = parsed
+def _operator(cli: CliContext, command: str, values: dict[str, Any]) -> None:
     from tempo_cli import _operator_commands as operator
 
-    cli = CliContext(options, blocking_calls=True)
     if command == "namespace list":
         operator.list_namespaces(cli)
     elif command == "search-attribute list":
@@ -298,54 +302,40 @@ def run_operator(argv: list[str]) -> bool:
         operator.describe_cluster(cli, values.get("detail", False))
     else:
         operator.list_clusters(cli, values.get("limit"))
-    return True
 
 
-# `tempo schedule list` and `describe`.
-_SCHEDULE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "list": _QUERY,
-    "describe": {"--schedule-id": ("schedule_id", "str"), "-s": ("schedule_id", "str")},
-}
-_SCHEDULE_REQUIRED: dict[str, tuple[str, ...]] = {"list": (), "describe": ("schedule_id",)}
-
-
-def run_schedule(argv: list[str]) -> bool:
-    """Run `tempo schedule list|describe` (``argv``: the words after `schedule`) with plain
-    options; False when the full app must run it."""
-    parsed = plain_command(argv, _SCHEDULE_OPTIONS, _SCHEDULE_REQUIRED)
-    if parsed is None:
-        return False
-    command, options, values = parsed
+def _schedule(cli: CliContext, command: str, values: dict[str, Any]) -> None:
     from tempo_cli import _schedule_commands as schedules
 
-    cli = CliContext(options, blocking_calls=True)
     if command == "list":
         schedules.list_schedules(cli, values.get("query"))
     else:
         schedules.describe(cli, values["schedule_id"])
-    return True
 
 
-# `tempo task-queue describe` (its enhanced mode: the default).
-_TASK_QUEUE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "describe": {
-        "--task-queue": ("task_queue", "str"),
-        "-t": ("task_queue", "str"),
-        "--task-queue-type": ("types", "list"),
-    },
-}
-_TASK_QUEUE_REQUIRED: dict[str, tuple[str, ...]] = {"describe": ("task_queue",)}
-
-
-def run_task_queue(argv: list[str]) -> bool:
-    """Run `tempo task-queue describe` (``argv``: the words after `task-queue`) with plain
-    options; False when the full app must run it."""
-    parsed = plain_command(argv, _TASK_QUEUE_OPTIONS, _TASK_QUEUE_REQUIRED)
-    if parsed is None:
-        return False
-    _, options, values = parsed
+def _task_queue(cli: CliContext, command: str, values: dict[str, Any]) -> None:
     from tempo_cli import _task_queue_commands as task_queues
 
     flags = task_queues.DescribeFlags(task_queue=values["task_queue"], types=values.get("types", []))
-    task_queues.describe(CliContext(options, blocking_calls=True), flags)
+    task_queues.describe(cli, flags)
+
+
+_GroupRunner = Callable[[CliContext, str, dict[str, Any]], None]
+GROUPS: dict[str, tuple[dict[str, dict[str, tuple[str, str]]], dict[str, tuple[str, ...]], _GroupRunner]] = {
+    "operator": (_OPERATOR_OPTIONS, {name: () for name in _OPERATOR_OPTIONS}, _operator),
+    "schedule": (_SCHEDULE_OPTIONS, {"list": (), "describe": ("schedule_id",)}, _schedule),
+    "task-queue": (_TASK_QUEUE_OPTIONS, {"describe": ("task_queue",)}, _task_queue),
+}
+"""Each group's commands and their options, the options each requires, and what runs them."""
+
+
+def run_group(group: str, argv: list[str]) -> bool:
+    """Run `tempo GROUP ...` (``argv``: the words after the group's name) if it is one of the
+    group's commands above with plain options; False when the full app must run it."""
+    commands, required, runner = GROUPS[group]
+    parsed = plain_command(argv, commands, required)
+    if parsed is None:
+        return False
+    command, options, values = parsed
+    runner(CliContext(options, blocking_calls=True), command, values)
     return True

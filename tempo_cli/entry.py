@@ -51,24 +51,24 @@ def _run_server_start_dev(argv: list[str]) -> bool:
     return _fast_server.run(argv[2:])
 
 
+# The groups `_fast_commands` reads some command lines of (it is imported only for them).
+_FAST_GROUPS = ("workflow", "operator", "schedule", "task-queue")
+
+
 def _run_fast_command(argv: list[str]) -> bool:
     """`tempo workflow list|describe|show|start|signal|query`, the `tempo operator` reads,
     `tempo schedule list|describe` and `tempo task-queue describe` with plain options, without
     Typer (`_fast_commands`); False when the app must run it."""
-    if argv[:1] not in (["workflow"], ["operator"], ["schedule"], ["task-queue"]):
+    if not argv or argv[0] not in _FAST_GROUPS:
         return False
     defer_service_inits()  # their client calls over a plain socket when it can: no grpcio
     # As the app does (tempo_cli.main): gRPC's C core would log its own errors next to ours.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     from tempo_cli import _fast_commands
 
-    if argv[0] == "operator":
-        return _fast_commands.run_operator(argv[1:])
-    if argv[0] == "schedule":
-        return _fast_commands.run_schedule(argv[1:])
-    if argv[0] == "task-queue":
-        return _fast_commands.run_task_queue(argv[1:])
-    return _fast_commands.run(argv[1:])
+    if argv[0] == "workflow":
+        return _fast_commands.run(argv[1:])
+    return _fast_commands.run_group(argv[0], argv[1:])
 
 
 def _run_app() -> None:

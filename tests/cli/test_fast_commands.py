@@ -297,10 +297,12 @@ def test_plain_options_are_read_as_the_app_reads_them() -> None:
     assert plain_command(["-w=a", "show"]) is None
     assert plain_command(["update", "describe"]) is None
     # A command of several words (`tempo operator namespace list`), and the lines that are not one.
-    from tempo_cli._fast_commands import _OPERATOR_OPTIONS, _OPERATOR_REQUIRED
+    from tempo_cli._fast_commands import GROUPS
+
+    commands, required, _ = GROUPS["operator"]
 
     def operator(*argv: str) -> tuple[str, dict[str, object]] | None:
-        parsed = plain_command(list(argv), _OPERATOR_OPTIONS, _OPERATOR_REQUIRED)
+        parsed = plain_command(list(argv), commands, required)
         return None if parsed is None else (parsed[0], parsed[2])
 
     assert operator("-n", "x", "cluster", "describe", "--detail") == ("cluster describe", {"detail": True})
