@@ -287,6 +287,15 @@ class Connection:
 
         return OperatorServiceStub(self.channel)
 
+    async def unary_bytes(self, path: str, request: bytes, timeout: float) -> bytes:
+        """One call of any unary method (``/package.Service/Method``), request and response as
+        bytes, with this connection's headers: for a service without message classes here
+        (``grpc.health.v1``). A failure raises :attr:`failure`, unmapped."""
+        if isinstance(self.service, _BlockingService):
+            metadata = [(key, _text_header(value)) for key, value in self.headers()]
+            return bytes(self.channel.unary(path, request, metadata, timeout))
+        return bytes(await self.channel.unary_unary(path)(request, timeout=timeout))
+
     async def close(self) -> None:
         """Close the channel; pending calls are cancelled."""
         if isinstance(self.service, _BlockingService):

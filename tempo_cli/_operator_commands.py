@@ -198,10 +198,6 @@ def describe_cluster(cli: CliContext, detail: bool) -> None:
 SEARCH_ATTRIBUTE_TYPES = ("Text", "Keyword", "Int", "Double", "Bool", "Datetime", "KeywordList")
 
 
-def _operator_stub(client: Any) -> Any:
-    return client._conn.operator_service()  # the SDK client wraps no OperatorService
-
-
 def create_search_attributes(cli: CliContext, names: list[str], type_name: str) -> None:
     """`tempo operator search-attribute create`: AddSearchAttributes for the names not there yet;
     a name already there with another type is an error, as the real CLI checks before adding."""
@@ -216,7 +212,7 @@ def create_search_attributes(cli: CliContext, names: list[str], type_name: str) 
     namespace = cli.settings.namespace
 
     async def add(client: Any) -> None:
-        stub = _operator_stub(client)
+        stub = client._conn.operator_service()
         listed = await _call(
             client,
             stub.ListSearchAttributes,
@@ -263,7 +259,7 @@ def remove_search_attributes(cli: CliContext, names: list[str], yes: bool) -> No
 
     async def remove(client: Any) -> None:
         request = opv1.RemoveSearchAttributesRequest(namespace=namespace, search_attributes=names)
-        await _call(client, _operator_stub(client).RemoveSearchAttributes, request, "remove search attributes")
+        await _call(client, client._conn.operator_service().RemoveSearchAttributes, request, "remove search attributes")
 
     cli.run_blocking(remove)
     if not cli.json_mode:
@@ -441,7 +437,7 @@ def delete_namespace(cli: CliContext, yes: bool) -> None:
     async def delete(client: Any) -> opv1.DeleteNamespaceResponse:
         request = opv1.DeleteNamespaceRequest(namespace=namespace)
         refusals = (*_REFUSALS, "INVALID_ARGUMENT", "FAILED_PRECONDITION")
-        stub = _operator_stub(client)
+        stub = client._conn.operator_service()
         return await _call(client, stub.DeleteNamespace, request, f"delete namespace {namespace}", refusals)
 
     response = cli.run_blocking(delete)
@@ -462,14 +458,9 @@ def cluster_health(cli: CliContext) -> None:
 
     async def check(client: Any) -> str:
         request = b"\x0a" + bytes([len(_HEALTH_SERVICE)]) + _HEALTH_SERVICE
-        conn = client._conn
         try:
-            if hasattr(conn.channel, "unary_unary"):  # grpcio's channel
-                answer: bytes = await conn.channel.unary_unary(_HEALTH_CHECK)(request, timeout=10)
-            else:  # the blocking transport's (sdk._h2_channel)
-                headers = [(key, value) for key, value in conn.headers() if isinstance(value, str)]
-                answer = conn.channel.unary(_HEALTH_CHECK, request, headers, 10.0)
-        except conn.failure as err:
+            answer = await client._conn.unary_bytes(_HEALTH_CHECK, request, 10.0)
+        except client._conn.failure as err:
             raise UsageError(f"health check failed: {err.details() or err.code().name}") from None
         status = answer[1] if len(answer) >= 2 and answer[0] == 0x08 else 0
         return _HEALTH_STATUSES.get(status, "UNKNOWN")
@@ -491,7 +482,7 @@ def list_clusters(cli: CliContext, limit: int | None) -> None:
         token = b""
         while True:
             request = opv1.ListClustersRequest(next_page_token=token)
-            page = await _call(client, _operator_stub(client).ListClusters, request, "list clusters")
+            page = await _call(client, client._conn.operator_service().ListClusters, request, "list clusters")
             found.extend(page.clusters)
             token = page.next_page_token
             if not token or (limit is not None and len(found) >= limit):

@@ -23,6 +23,12 @@ TEMPO = [sys.executable, "-m", "tempo_cli.main", "workflow"]
 APP = [sys.executable, "-m", "tests.cli.tempo_entry", "workflow"]
 
 
+def group_programs(group: str) -> tuple[list[str], list[str]]:
+    """`tempo GROUP` as users run it (fast paths first) and the Typer app's own `tempo GROUP`."""
+    app = [sys.executable, "-c", "from tempo_cli.main import app; app(prog_name='tempo')", group]
+    return [sys.executable, "-m", "tempo_cli.main", group], app
+
+
 def run(program: list[str], args: list[str], environment: dict[str, str]) -> tuple[int, str, str]:
     done = subprocess.run([*program, *args], capture_output=True, text=True, env=environment, timeout=60)
     return done.returncode, done.stdout, done.stderr
@@ -150,8 +156,7 @@ def test_the_other_everyday_commands_print_what_the_app_prints(
     assert stopped[TEMPO[-2]] == stopped[APP[-2]]
 
 
-OPERATOR = [sys.executable, "-m", "tempo_cli.main", "operator"]
-OPERATOR_APP = [sys.executable, "-c", "from tempo_cli.main import app; app(prog_name='tempo')", "operator"]
+OPERATOR, OPERATOR_APP = group_programs("operator")
 
 
 @pytest.mark.parametrize(
@@ -176,8 +181,7 @@ def test_the_operator_reads_print_what_the_app_prints(args: list[str], server_ad
     assert fast[0] == (1 if "no-such-namespace" in args else 0), fast
 
 
-SCHEDULE = [sys.executable, "-m", "tempo_cli.main", "schedule"]
-SCHEDULE_APP = [sys.executable, "-c", "from tempo_cli.main import app; app(prog_name='tempo')", "schedule"]
+SCHEDULE, SCHEDULE_APP = group_programs("schedule")
 
 
 def test_schedule_list_and_describe_print_what_the_app_prints(server_address: str, tmp_path: Path) -> None:
@@ -220,8 +224,7 @@ def test_schedule_list_and_describe_print_what_the_app_prints(server_address: st
     assert [m for m in modules if m.split(".")[0] in ("typer", "click", "grpc", "rich")] == []
 
 
-TASK_QUEUE = [sys.executable, "-m", "tempo_cli.main", "task-queue"]
-TASK_QUEUE_APP = [sys.executable, "-c", "from tempo_cli.main import app; app(prog_name='tempo')", "task-queue"]
+TASK_QUEUE, TASK_QUEUE_APP = group_programs("task-queue")
 
 
 def test_task_queue_describe_prints_what_the_app_prints(server_address: str, tmp_path: Path) -> None:
