@@ -11,6 +11,7 @@ screenshot goes to ``docs/images/tui-browser.png`` for the README when
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import shutil
@@ -69,11 +70,18 @@ async def test_start_dev_serves_the_tui_to_a_browser(tmp_path: Path) -> None:
             # sessions get a small share of the CPU. Under the test's own 120 s timeout
             # (pyproject.toml), so a list that never arrives shows what the page drew instead.
             deadline = loop.time() + 90
-            # The ID's start: a narrow first layout may cut the rest with an ellipsis.
+            # Frames are seen from when the listener is in place, which on a busy machine can be
+            # after the TUI drew its whole screen; from then on it sends only what changes (the
+            # counts, the page line). A resize makes it draw everything again: one every 5 s
+            # while the list is not seen. The ID's start: a narrow layout may cut the rest.
+            next_redraw, heights = loop.time() + 5, itertools.cycle((780, 760))
             while "browser-sees" not in drawn():
                 if loop.time() > deadline:
                     screen = drawn()[-2000:]
                     raise AssertionError(f"the workflow list never reached the browser; it last drew:\n{screen}")
+                if loop.time() > next_redraw:
+                    await page.set_viewport_size({"width": 1280, "height": next(heights)})
+                    next_redraw = loop.time() + 5
                 await asyncio.sleep(0.2)
             await asyncio.sleep(1.0)  # let the terminal finish drawing before the screenshot
             shot = tmp_path / "tui-browser.png"
