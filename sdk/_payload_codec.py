@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from google.protobuf import any_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload, Payloads
@@ -25,7 +24,7 @@ Transform = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
 
 _PAYLOAD = Payload.DESCRIPTOR.full_name
 _PAYLOADS = Payloads.DESCRIPTOR.full_name
-_ANY = any_pb2.Any.DESCRIPTOR.full_name
+_ANY = "google.protobuf.Any"
 # Left as they are, as the official SDKs leave them by default.
 _UNTOUCHED = frozenset({"temporal.api.common.v1.SearchAttributes", "temporal.api.common.v1.Header"})
 
@@ -119,6 +118,8 @@ async def transform_payloads(message: Message, transform: Transform) -> bool:
 
 
 async def _transform_any(packed: Any, transform: Transform) -> None:
+    from google.protobuf import descriptor_pool, message_factory  # only here: 5 ms to load
+
     try:
         descriptor = descriptor_pool.Default().FindMessageTypeByName(packed.TypeName())
     except KeyError:

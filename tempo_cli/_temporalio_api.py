@@ -53,6 +53,10 @@ def defer_service_inits() -> None:
     itself (``from temporalio.api.workflowservice.v1 import WorkflowServiceStub``) runs its
     `__init__` first. A package already imported stays as it is."""
     defer_sdk_init()
+    from tempo_cli import _proto_cache
+
+    if _proto_cache.install():
+        return  # its lazy packages run their `__init__`s only for a name no message has
     for package in SERVICE_PACKAGES:
         if package not in sys.modules:
             importlib.import_module(package.rpartition(".")[0])  # the parents' __init__s are empty

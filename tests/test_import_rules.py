@@ -10,7 +10,8 @@
 - Modules imported by name at run time (importlib) are imported only in the files named in
   `IMPORTS_BY_NAME`, each for a reason given there; `tempo_cli._temporalio_api` registers the
   `temporalio` package with its `__init__` deferred, so that `tempo` loads only `temporalio.api`
-  (tests/cli/test_startup.py checks that at run time).
+  (tests/cli/test_startup.py checks that at run time), and `tempo_cli._proto_cache` serves the
+  generated modules of `temporalio.api` from their cached descriptors.
 - In `tests/`, nothing imports a `test_*.py` module: what tests share lives in helper modules
   (pytest would otherwise collect, and run, the imported module's tests a second time).
 """
@@ -42,10 +43,11 @@ ALLOWED = {("sdk/testing.py", "devserver.app")}
 
 # Product files that import modules by name at run time, and what they import.
 IMPORTS_BY_NAME = {
-    "sdk/__init__.py": "its own worker-side modules, when first named (_LAZY)",
+    "sdk/__init__.py": "its own client and worker-side modules, when first named (_LAZY)",
     "sdk/client.py": "its own modules of updates, async activities, histories, start options, when first named",
     "tempo_cli/_lazy_groups.py": "the command modules tempo_cli/main.py names (checked below)",
     "tempo_cli/_temporalio_api.py": "the temporalio package itself, its __init__ deferred",
+    "tempo_cli/_proto_cache.py": "temporalio.api's generated modules, made lazily from their cached descriptors",
     "tempo_cli/_codec_http.py": "the user's codec, named by `tempo codec-server --codec MODULE:CLASS`",
 }
 _IMPORT_MACHINERY = {"import_module", "__import__", "find_spec", "module_from_spec", "exec_module"}
