@@ -40,7 +40,7 @@ import grpc
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
-from tests.servers import ServerProcess, free_port, real_server, tempo_server, temporal_binary
+from tests.servers import ServerProcess, free_port, free_ports, real_server, tempo_server, temporal_binary
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TEMPO = str(Path(sys.executable).parent / "tempo")
@@ -218,7 +218,8 @@ def grpc_ready_seconds(argv: list[str], port: int) -> float:
 
 
 def start_dev_argv(server: str, port: int, web_ui: bool, tempo: list[str]) -> list[str]:
-    ui = ["--ui-port", str(free_port())] if web_ui else ["--headless"]
+    ui_port, http_port, metrics_port = free_ports(3, taken=port)
+    ui = ["--ui-port", str(ui_port)] if web_ui else ["--headless"]
     if server == "tempo":
         return [*tempo, "server", "start-dev", "--port", str(port), "--log-level", "error", *ui]
     return [
@@ -230,9 +231,9 @@ def start_dev_argv(server: str, port: int, web_ui: bool, tempo: list[str]) -> li
         "--port",
         str(port),
         "--http-port",
-        str(free_port()),
+        str(http_port),
         "--metrics-port",
-        str(free_port()),
+        str(metrics_port),
         "--log-level",
         "error",
         *ui,

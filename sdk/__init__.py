@@ -3,36 +3,39 @@
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from sdk.client import (
-    Client,
-    RetryPolicy,
-    WorkflowDescription,
-    WorkflowExecution,
-    WorkflowHandle,
-    WorkflowIdConflictPolicy,
-    WorkflowIdReusePolicy,
-    WorkflowStatus,
-)
-from sdk.converter import DataConverter
-from sdk.exceptions import (
-    ActivityError,
-    ApplicationError,
-    CancelledError,
-    ChildWorkflowError,
-    FailureError,
-    RPCError,
-    ServerError,
-    ServerUnreachableError,
-    TempoError,
-    TerminatedError,
-    TimeoutFailureError,
-    WorkflowAlreadyStartedError,
-    WorkflowContinuedAsNewError,
-    WorkflowFailureError,
-    WorkflowNotFoundError,
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
-)
+# Imported when first named, as the names below: `import sdk._h2_channel` (what the `tempo`
+# commands' lean path calls over) must not load the client.
+if TYPE_CHECKING:
+    from sdk.client import (
+        Client,
+        RetryPolicy,
+        WorkflowDescription,
+        WorkflowExecution,
+        WorkflowHandle,
+        WorkflowIdConflictPolicy,
+        WorkflowIdReusePolicy,
+        WorkflowStatus,
+    )
+    from sdk.converter import DataConverter
+    from sdk.exceptions import (
+        ActivityError,
+        ApplicationError,
+        CancelledError,
+        ChildWorkflowError,
+        FailureError,
+        RPCError,
+        ServerError,
+        ServerUnreachableError,
+        TempoError,
+        TerminatedError,
+        TimeoutFailureError,
+        WorkflowAlreadyStartedError,
+        WorkflowContinuedAsNewError,
+        WorkflowFailureError,
+        WorkflowNotFoundError,
+        WorkflowQueryFailedError,
+        WorkflowQueryRejectedError,
+    )
 
 __all__ = [
     "ActivityError",
@@ -71,7 +74,27 @@ if TYPE_CHECKING:
 
 __all__ += ["Replayer", "Worker", "activity", "workflow"]
 
-_LAZY = {"activity": "sdk.activity", "workflow": "sdk.workflow", "Replayer": "sdk.worker", "Worker": "sdk.worker"}
+_LAZY = {
+    "activity": "sdk.activity",
+    "workflow": "sdk.workflow",
+    "Replayer": "sdk.worker",
+    "Worker": "sdk.worker",
+    "DataConverter": "sdk.converter",
+    **dict.fromkeys(
+        [
+            "Client",
+            "RetryPolicy",
+            "WorkflowDescription",
+            "WorkflowExecution",
+            "WorkflowHandle",
+            "WorkflowIdConflictPolicy",
+            "WorkflowIdReusePolicy",
+            "WorkflowStatus",
+        ],
+        "sdk.client",
+    ),
+}
+_LAZY.update((name, "sdk.exceptions") for name in __all__ if name not in _LAZY and name.endswith("Error"))
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,6 @@ into the request's ``Header``) and the answer into what the public method return
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from sdk._client_interceptor import (
     header_of,
 )
 from sdk._client_types import QueryRejectCondition, WorkflowDescription, WorkflowExecution
+from sdk._request_id import request_id
 from sdk.exceptions import WorkflowQueryRejectedError
 
 if TYPE_CHECKING:
@@ -42,17 +42,6 @@ if TYPE_CHECKING:
     from sdk._client_start_inputs import StartWorkflowInput, StartWorkflowUpdateInput, StartWorkflowUpdateWithStartInput
     from sdk._client_update import WorkflowUpdateHandle
     from sdk.client import Client
-
-
-def request_id() -> str:
-    """A new random UUID as text, exactly as ``str(uuid.uuid4())`` makes it: a request id (an
-    idempotency key), a default workflow id. Not through `uuid`, which loads `platform` (2 ms of
-    a `tempo` command)."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40  # version 4
-    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
-    text = raw.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class ClientCalls(OutboundInterceptor):

@@ -20,7 +20,6 @@ from temporalio.api.workflowservice.v1.request_response_pb2 import (
     ResetWorkflowExecutionRequest,
 )
 
-from sdk._client_calls import request_id
 from sdk._client_interceptor import (
     CancelWorkflowInput,
     DescribeWorkflowInput,
@@ -30,6 +29,7 @@ from sdk._client_interceptor import (
 )
 from sdk._client_rpc import Connection
 from sdk._client_types import QueryRejectCondition, WorkflowDescription, WorkflowUpdateStage
+from sdk._request_id import request_id
 from sdk.converter import DataConverter
 from sdk.exceptions import (
     CancelledError,

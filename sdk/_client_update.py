@@ -22,12 +22,13 @@ from temporalio.api.workflowservice.v1.request_response_pb2 import (
     UpdateWorkflowExecutionRequest,
 )
 
+from sdk._client_handle import result_type_of
+
 # WorkflowUpdateStage lives with the plain types: a handle's defaults need it, this module
 # (loaded with the first update) need not be loaded for them.
-from sdk._client_calls import request_id
-from sdk._client_handle import result_type_of
 from sdk._client_types import WorkflowIdConflictPolicy, WorkflowUpdateStage
 from sdk._options import StartWorkflowOptions, WithStartKeywords
+from sdk._request_id import request_id
 from sdk.exceptions import RPCError, WorkflowUpdateFailedError
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ SETTINGS once, then per call one HEADERS frame and the request in DATA frames, a
 answer's HEADERS, DATA and trailers. :class:`H2Channel` makes such calls one after another
 on one connection, and nothing more (no TLS, no compression, no streaming, one call at a
 time, blocking): the transport of short-lived clients such as a `tempo workflow` command
-(``Connection(..., blocking=True)`` in :mod:`sdk._client_rpc`). Anything else goes through
-grpcio.
+(``Connection(..., blocking=True)`` in :mod:`sdk._client_rpc`, and the `tempo workflow`
+commands' lean path, :mod:`tempo_cli._lean_commands`). Anything else goes through grpcio.
 
 A failed call raises :class:`CallFailed`, which answers ``code()``, ``details()`` and
 ``trailing_metadata()`` as grpcio's errors do, so it maps to the same Tempo exception

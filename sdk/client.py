@@ -29,7 +29,6 @@ from temporalio.api.workflowservice.v1.request_response_pb2 import (
 
 from sdk._client_browse import BrowseCalls
 from sdk._client_calls import chain as calls_chain
-from sdk._client_calls import request_id
 from sdk._client_handle import NameOrFunction, WorkflowHandle, name_of, result_type_of, update_arguments
 from sdk._client_interceptor import (
     CancelWorkflowInput,
@@ -56,6 +55,7 @@ from sdk._client_types import (
     to_duration,
 )
 from sdk._connect_options import KeepAliveConfig, RetryConfig, TLSConfig
+from sdk._request_id import request_id
 from sdk.converter import DataConverter
 
 # Loaded when first named (module `__getattr__` below) or used: a client that lists,

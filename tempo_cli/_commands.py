@@ -47,6 +47,7 @@ from tempo_cli._render import (
     undecoded_encoding,
     user_metadata_texts,
 )
+from tempo_cli._render_text import describe_rows
 
 # What only some commands use is imported by them: `workflow list` and `describe` (the
 # fast path, `_fast_commands`) need not load the start options or the workflow metadata.
@@ -406,36 +407,7 @@ def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
                 doc[key] = outcome.doc[key]
         cli.write_json(doc)
         return
-    pending = ", ".join(
-        f"{a.activity_type.name}#{a.activity_id} (attempt {a.attempt})" for a in desc.raw_description.pending_activities
-    )
-    info = desc.raw_description.workflow_execution_info
-    rows: list[tuple[str, Any]] = [
-        ("WorkflowId", desc.workflow_id),
-        ("RunId", desc.run_id),
-        ("Type", desc.workflow_type),
-        ("Namespace", cli.settings.namespace),
-        ("TaskQueue", desc.task_queue),
-        ("Status", status_text(desc.status)),
-        ("StartTime", format_time(desc.start_time)),
-        ("ExecutionTime", format_time(desc.execution_time)),
-        ("CloseTime", format_time(desc.close_time)),
-        # Named and ordered as `temporal workflow describe` shows them.
-        ("HistoryLength", desc.history_length),
-        ("HistorySize", info.history_size_bytes),
-        ("ParentWorkflowId", info.parent_execution.workflow_id),
-        ("ParentRunId", info.parent_execution.run_id),
-        ("RootWorkflowId", info.root_execution.workflow_id),
-        ("RootRunId", info.root_execution.run_id),
-        ("Memo", compact(desc.memo, 10_000) if desc.memo else None),
-        ("StaticSummary", summary),
-        ("StaticDetails", details),
-        ("PendingActivities", pending or None),
-        ("PendingChildren", desc.pending_children or None),
-    ]
-    extended = desc.raw_description.workflow_extended_info
-    if extended.HasField("pause_info"):  # `tempo workflow pause`
-        rows += [("PausedBy", extended.pause_info.identity), ("PauseReason", extended.pause_info.reason or None)]
+    rows = describe_rows(desc.raw_description, cli.settings.namespace, desc.memo, summary, details)
     if outcome is not None:
         if "result" in outcome.doc:
             rows.append(("Result", compact(outcome.doc["result"], 10_000)))

@@ -20,12 +20,10 @@ even when it starts with a dash.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from tempo_cli._cli import CliContext, Color, GlobalOptions, Output, RejectCondition
-
 if TYPE_CHECKING:
+    from tempo_cli._cli import CliContext, GlobalOptions
     from tempo_cli.workflow import StartOptions
 
 # option -> (name, kind); kinds: "str", "list" (repeatable), "flag".
@@ -97,14 +95,15 @@ _REQUIRED = {
 }
 
 
-def plain_command(
+def plain_words(
     argv: list[str],
     commands: dict[str, dict[str, tuple[str, str]]] = _COMMAND_OPTIONS,
     required: dict[str, tuple[str, ...]] = _REQUIRED,
-) -> tuple[str, GlobalOptions, dict[str, Any]] | None:
-    """``(command, global options, its options)`` of ``argv`` (the words after the group's
-    name, `workflow` by default), or None when the full app must read it. A command of
-    ``commands`` may be several words (`namespace list`)."""
+) -> tuple[str, dict[str, Any]] | None:
+    """``(command, option values as given)`` of ``argv`` (the words after the group's name,
+    `workflow` by default), or None when the full app must read it. A command of
+    ``commands`` may be several words (`namespace list`). The global options are among the
+    values, by name (``address``, ``namespace``, ``output``, ``color``)."""
     values: dict[str, Any] = {}
     command = ""
     words = iter(argv)
@@ -139,6 +138,24 @@ def plain_command(
             values[name] = value
     if command not in commands or any(name not in values for name in required[command]):
         return None
+    return command, values
+
+
+def plain_command(
+    argv: list[str],
+    commands: dict[str, dict[str, tuple[str, str]]] = _COMMAND_OPTIONS,
+    required: dict[str, tuple[str, ...]] = _REQUIRED,
+) -> tuple[str, GlobalOptions, dict[str, Any]] | None:
+    """``(command, global options, its options)`` of ``argv`` (see :func:`plain_words`), or
+    None when the full app must read it."""
+    from pathlib import Path
+
+    from tempo_cli._cli import Color, GlobalOptions, Output, RejectCondition
+
+    words = plain_words(argv, commands, required)
+    if words is None:
+        return None
+    command, values = words
     try:
         options = GlobalOptions(
             address=values.pop("address", None),
@@ -166,6 +183,8 @@ def run(argv: list[str]) -> bool:
     if parsed is None:
         return False
     command, options, values = parsed
+    from tempo_cli._cli import CliContext
+
     _RUNNERS[command](CliContext(options, blocking_calls=True), values)
     return True
 
@@ -320,7 +339,7 @@ def _task_queue(cli: CliContext, command: str, values: dict[str, Any]) -> None:
     task_queues.describe(cli, flags)
 
 
-_GroupRunner = Callable[[CliContext, str, dict[str, Any]], None]
+_GroupRunner = Callable[["CliContext", str, dict[str, Any]], None]
 GROUPS: dict[str, tuple[dict[str, dict[str, tuple[str, str]]], dict[str, tuple[str, ...]], _GroupRunner]] = {
     "operator": (_OPERATOR_OPTIONS, {name: () for name in _OPERATOR_OPTIONS}, _operator),
     "schedule": (_SCHEDULE_OPTIONS, {"list": (), "describe": ("schedule_id",)}, _schedule),
@@ -337,5 +356,7 @@ def run_group(group: str, argv: list[str]) -> bool:
     if parsed is None:
         return False
     command, options, values = parsed
+    from tempo_cli._cli import CliContext
+
     runner(CliContext(options, blocking_calls=True), command, values)
     return True

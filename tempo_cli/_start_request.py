@@ -18,8 +18,8 @@ from temporalio.api.sdk.v1 import UserMetadata
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1.request_response_pb2 import StartWorkflowExecutionRequest
 
-from sdk._client_calls import request_id
 from sdk._client_types import to_duration
+from sdk._request_id import request_id
 from sdk.client import Client, StartWorkflowOptions
 from tempo_cli._cli import UsageError
 from tempo_cli._inputs import parse_conflict_policy, parse_duration, parse_inputs, parse_reuse_policy

@@ -4,7 +4,10 @@ A `tempo` command should start about as fast as `temporal`'s:
 
 - `tempo server start-dev`, the `tempo workflow` commands people type most, the `tempo
   operator` reads, `tempo schedule list|describe` and `tempo task-queue describe`, with plain
-  options, run without Typer (`_fast_server`, `_fast_commands`);
+  options, run without Typer (`_fast_server`, `_fast_commands`); the six commands people
+  type most, printing to a pipe or a file, even without the SDK's client (`_lean_commands`);
+- the generated messages are made when first used, from a cache of their descriptors
+  (`_proto_cache`);
 - `tempo ... --help` is printed from the help cache when the same help was rendered before
   (`_help_cache`), without importing Typer;
 - before anything imports `temporalio.api`, the official SDK's heavy `__init__` is deferred
@@ -64,6 +67,11 @@ def _run_fast_command(argv: list[str]) -> bool:
     defer_service_inits()  # their client calls over a plain socket when it can: no grpcio
     # As the app does (tempo_cli.main): gRPC's C core would log its own errors next to ours.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    if argv[0] == "workflow":
+        from tempo_cli import _lean_commands
+
+        if _lean_commands.run(argv[1:]):
+            return True
     from tempo_cli import _fast_commands
 
     if argv[0] == "workflow":

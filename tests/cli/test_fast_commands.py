@@ -8,8 +8,6 @@ paths first); the app is `tests.cli.tempo_entry`, the workflow group mounted as 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -17,40 +15,8 @@ import pytest
 
 from tempo_cli._cli import Output
 from tempo_cli._fast_commands import plain_command
+from tests.cli.answers import APP, TEMPO, comparable, group_programs, run, same_answer
 from tests.cli.startup_checks import env, run_reporting
-
-TEMPO = [sys.executable, "-m", "tempo_cli.main", "workflow"]
-APP = [sys.executable, "-m", "tests.cli.tempo_entry", "workflow"]
-
-
-def group_programs(group: str) -> tuple[list[str], list[str]]:
-    """`tempo GROUP` as users run it (fast paths first) and the Typer app's own `tempo GROUP`."""
-    app = [sys.executable, "-c", "from tempo_cli.main import app; app(prog_name='tempo')", group]
-    return [sys.executable, "-m", "tempo_cli.main", group], app
-
-
-def run(program: list[str], args: list[str], environment: dict[str, str]) -> tuple[int, str, str]:
-    done = subprocess.run([*program, *args], capture_output=True, text=True, env=environment, timeout=60)
-    return done.returncode, done.stdout, done.stderr
-
-
-def comparable(answer: tuple[int, str, str]) -> tuple[int, object, str]:
-    """The answer with JSON output parsed: protobuf maps (metadata) come in any order."""
-    code, out, err = answer
-    for parse in (json.loads, lambda text: [json.loads(line) for line in text.splitlines()]):
-        try:
-            return code, parse(out), err
-        except json.JSONDecodeError:
-            pass
-    return answer
-
-
-def same_answer(args: list[str], environment: dict[str, str]) -> tuple[int, str, str]:
-    """`tempo workflow ARGS` and the app's answer, which must be the same; returns it."""
-    fast = run(TEMPO, args, environment)
-    app = run(APP, args, environment)
-    assert comparable(fast) == comparable(app), args
-    return fast
 
 
 def _tasks(stack: str) -> list[str]:

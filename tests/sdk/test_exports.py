@@ -167,7 +167,7 @@ def test_a_client_that_only_reads_loads_no_update_or_history_modules() -> None:
 def test_request_ids_are_random_uuids_as_uuid4_writes_them() -> None:
     import uuid
 
-    from sdk._client_calls import request_id
+    from sdk._request_id import request_id
 
     ids = {request_id() for _ in range(1000)}
     assert len(ids) == 1000

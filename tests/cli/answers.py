@@ -1,0 +1,41 @@
+"""What `tempo workflow ...` answers (stdout, stderr, exit code) as users run it, next to what
+the Typer app answers for the same command line: the fast paths must answer the same."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+TEMPO = [sys.executable, "-m", "tempo_cli.main", "workflow"]
+APP = [sys.executable, "-m", "tests.cli.tempo_entry", "workflow"]
+
+
+def group_programs(group: str) -> tuple[list[str], list[str]]:
+    """`tempo GROUP` as users run it (fast paths first) and the Typer app's own `tempo GROUP`."""
+    app = [sys.executable, "-c", "from tempo_cli.main import app; app(prog_name='tempo')", group]
+    return [sys.executable, "-m", "tempo_cli.main", group], app
+
+
+def run(program: list[str], args: list[str], environment: dict[str, str]) -> tuple[int, str, str]:
+    done = subprocess.run([*program, *args], capture_output=True, text=True, env=environment, timeout=60)
+    return done.returncode, done.stdout, done.stderr
+
+
+def comparable(answer: tuple[int, str, str]) -> tuple[int, object, str]:
+    """The answer with JSON output parsed: protobuf maps (metadata) come in any order."""
+    code, out, err = answer
+    for parse in (json.loads, lambda text: [json.loads(line) for line in text.splitlines()]):
+        try:
+            return code, parse(out), err
+        except json.JSONDecodeError:
+            pass
+    return answer
+
+
+def same_answer(args: list[str], environment: dict[str, str]) -> tuple[int, str, str]:
+    """`tempo workflow ARGS` and the app's answer, which must be the same; returns it."""
+    fast = run(TEMPO, args, environment)
+    app = run(APP, args, environment)
+    assert comparable(fast) == comparable(app), args
+    return fast
