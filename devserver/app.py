@@ -11,8 +11,11 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import temporalio.api.operatorservice.v1.request_response_pb2 as operator_messages
 import temporalio.api.operatorservice.v1.service_pb2 as operator_pb
+import temporalio.api.testservice.v1.request_response_pb2 as test_messages
 import temporalio.api.testservice.v1.service_pb2 as test_pb
+import temporalio.api.workflowservice.v1.request_response_pb2 as workflow_messages
 import temporalio.api.workflowservice.v1.service_pb2 as service_pb2
 
 from devserver.api_key import Authorizer
@@ -189,16 +192,20 @@ class DevServer:
         engine.metrics = self.metrics
         workflow_service = service_pb2.DESCRIPTOR.services_by_name["WorkflowService"]
         self.workflow_service = WorkflowService(engine)
-        add_service(self.rpc, self.workflow_service, workflow_service, abort, self.limiter, self.metrics)
+        add_service(
+            self.rpc, self.workflow_service, workflow_service, abort, self.limiter, self.metrics, workflow_messages
+        )
         operator_service = operator_pb.DESCRIPTOR.services_by_name["OperatorService"]
         self.operator_service = OperatorService(
             engine, [self.workflow_service.schedules, self.workflow_service.batches]
         )
-        add_service(self.rpc, self.operator_service, operator_service, abort, metrics=self.metrics)
+        add_service(
+            self.rpc, self.operator_service, operator_service, abort, metrics=self.metrics, messages=operator_messages
+        )
         self._stop_metrics: Callable[[], None] | None = None
         if isinstance(engine.clock, SkippingClock):
             test_service = test_pb.DESCRIPTOR.services_by_name["TestService"]
-            add_service(self.rpc, TestService(engine, engine.clock), test_service, abort)
+            add_service(self.rpc, TestService(engine, engine.clock), test_service, abort, messages=test_messages)
         _add_health_service(self.rpc)
         self.reaper = RetentionReaper(engine)
         self.port = 0

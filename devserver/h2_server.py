@@ -27,7 +27,6 @@ import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn
-from urllib.parse import quote
 
 from tempo_wire import frames, hpack
 from tempo_wire.frames import (
@@ -55,8 +54,6 @@ _BACKLOG = 1024
 _LARGEST_HEADER_BLOCK = 1 << 20  # a caller's metadata, compressed; grpcio read 8 KiB uncompressed
 _RESPONSE_HEADERS = hpack.encode([(":status", "200"), ("content-type", "application/grpc")])
 _OK_TRAILERS = hpack.encode([("grpc-status", "0")])
-# grpc-message is percent-encoded: what gRPC leaves as is (grpc/doc/PROTOCOL-HTTP2.md).
-_MESSAGE_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 # Request headers that are HTTP/2's or gRPC's own, not the caller's metadata.
 _NOT_METADATA = frozenset({"content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding"})
 
@@ -547,7 +544,7 @@ class _Connection(asyncio.Protocol):
             fields += [(":status", http_status), ("content-type", "application/grpc")]
         fields.append(("grpc-status", str(status)))
         if message:
-            fields.append(("grpc-message", quote(message, safe=_MESSAGE_SAFE)))
+            fields.append(("grpc-message", _percent_encoded(message)))
         if status_details:
             fields.append(("grpc-status-details-bin", base64.b64encode(status_details).rstrip(b"=")))
         if self.transport is not None:
@@ -629,3 +626,11 @@ _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 def _too_large(size: int, limit: int) -> str:
     return f"Received message larger than max ({size} vs. {limit})"
+
+
+def _percent_encoded(message: str) -> str:
+    """grpc-message as gRPC percent-encodes it (grpc/doc/PROTOCOL-HTTP2.md): printable ASCII but
+    "%" as is, every other byte of its UTF-8 as %XX."""
+    if message.isascii() and message.isprintable() and "%" not in message:
+        return message
+    return "".join(chr(b) if 0x20 <= b < 0x7F and b != 0x25 else f"%{b:02X}" for b in message.encode())

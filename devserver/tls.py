@@ -8,9 +8,9 @@ of another certificate is a one-line error at start, not a handshake every clien
 
 from __future__ import annotations
 
+import os
 import ssl
 from dataclasses import dataclass
-from pathlib import Path
 
 
 class TlsError(Exception):
@@ -43,7 +43,8 @@ class TlsSettings:
 
 def _read(path: str, what: str) -> bytes:
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as file:
+            return file.read()
     except FileNotFoundError:
         raise TlsError(f"cannot read the {what} {path}: no such file") from None
     except IsADirectoryError:
@@ -75,7 +76,7 @@ def server_ssl_context(settings: TlsSettings) -> ssl.SSLContext:
         TlsError: A file is missing or unreadable, is not PEM, or the key is not the
             certificate's.
     """
-    cert_path, key_path = (str(Path(path).expanduser()) for path in (settings.cert_path, settings.key_path))
+    cert_path, key_path = (os.path.expanduser(path) for path in (settings.cert_path, settings.key_path))
     cert = _read(cert_path, "TLS certificate")
     key = _read(key_path, "TLS key")
     _check_certificates(cert, settings.cert_path, "TLS certificate")
@@ -97,7 +98,7 @@ def server_ssl_context(settings: TlsSettings) -> ssl.SSLContext:
         raise TlsError(f"cannot read the TLS certificate or key: {err.strerror or err}") from None
     client_ca = None
     if settings.client_ca_path is not None:
-        client_ca = _read(str(Path(settings.client_ca_path).expanduser()), "TLS CA certificate")
+        client_ca = _read(os.path.expanduser(settings.client_ca_path), "TLS CA certificate")
         _check_certificates(client_ca, settings.client_ca_path, "TLS CA certificate")
     if client_ca is not None:
         context.verify_mode = ssl.CERT_REQUIRED

@@ -34,7 +34,6 @@ from collections.abc import Callable, Collection, Mapping
 from enum import Enum
 from typing import Any
 
-from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import Message
 
 from devserver.core.activities import ActivityInfo
@@ -171,7 +170,10 @@ def _dataclass(name: str) -> tuple[type[Any], frozenset[str]]:
 @functools.cache
 def _message_class(full_name: str) -> type[Message]:
     # From the pool, not the symbol database: `tempo` makes message classes when first used
-    # (tempo_cli._proto_cache), without registering them there.
+    # (tempo_cli._proto_cache), without registering them there. protobuf's Python layers load
+    # here, with the first restore, not with every server's start.
+    from google.protobuf import descriptor_pool, message_factory
+
     cls: type[Message] = message_factory.GetMessageClass(descriptor_pool.Default().FindMessageTypeByName(full_name))
     return cls
 

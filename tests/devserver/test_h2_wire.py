@@ -17,6 +17,7 @@ import asyncio
 import gzip
 import itertools
 import time
+import urllib.parse
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
+from devserver import h2_server
 from tempo_wire import frames, hpack
 from tempo_wire.frames import (
     CONTINUATION,
@@ -764,3 +766,14 @@ async def test_a_stopping_server_finishes_an_answer_that_waits_for_window() -> N
         assert h2.violations == []
     finally:
         await h2.close()
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["workflow not found", "100% done", "wörkflow 'ü' not found", "tab\there\nnewline", "日本語", "~!@#$^&*()[]{}"],
+)
+def test_grpc_message_is_percent_encoded_as_grpc_says(message: str) -> None:
+    # Everything printable in ASCII but "%" as is, every other byte of the UTF-8 as %XX
+    # (grpc/doc/PROTOCOL-HTTP2.md): what urllib's quote makes with that safe set.
+    printable_but_percent = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+    assert h2_server._percent_encoded(message) == urllib.parse.quote(message, safe=printable_but_percent)
