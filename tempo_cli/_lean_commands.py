@@ -117,12 +117,10 @@ def _plain(command: str, values: dict[str, Any]) -> bool:
     if values.get("color", "auto") not in ("auto", "never") or values.get("reject_condition") not in _REJECT_CONDITIONS:
         return False
     environ = os.environ
-    if (
-        environ.get("FORCE_COLOR")
-        or environ.get("TTY_COMPATIBLE") == "1"
-        or any(k.startswith("TEMPORAL_") for k in environ)
-    ):
-        return False
+    if environ.get("FORCE_COLOR") or environ.get("TTY_COMPATIBLE") == "1":
+        return False  # Rich draws as for a terminal
+    if any(name.startswith("TEMPORAL_") for name in environ):
+        return False  # connection settings, a profile or an environments file to read
     try:
         if sys.stdout.isatty() or sys.stderr.isatty():
             return False  # Rich draws for a terminal
