@@ -147,8 +147,8 @@ def _spec(name: str, source: str, loader: Any, *, package: bool) -> ModuleSpec:
     return spec
 
 
-class _LazyModuleLoader:
-    """A generated `_pb2` module: its file in the pool, its names made when asked for."""
+class _LazyLoader:
+    """Loads a cached module or package lazily; its real code runs only for a name it lacks."""
 
     def __init__(self, finder: _LazyFinder, name: str, source: str) -> None:
         self.finder = finder
@@ -158,50 +158,51 @@ class _LazyModuleLoader:
     def create_module(self, spec: ModuleSpec) -> None:
         return None
 
+    def missing(self, attribute: str) -> AttributeError:
+        return AttributeError(f"module {self.name!r} has no attribute {attribute!r}")
+
+    def from_real_code(self, module: ModuleType, attribute: str) -> Any:
+        """Run the module's own code (the generated module's, the package's `__init__`) in
+        ``module``, once, then give ``attribute`` from it."""
+        del module.__getattr__
+        SourceFileLoader(self.name, self.source).exec_module(module)
+        try:
+            return module.__dict__[attribute]
+        except KeyError:
+            raise self.missing(attribute) from None
+
+
+class _LazyModuleLoader(_LazyLoader):
+    """A generated `_pb2` module: its file in the pool, its names made when asked for."""
+
     def exec_module(self, module: ModuleType) -> None:
         descriptor = self.finder.add_file(self.finder.file_of_module[self.name])
         module.__dict__["DESCRIPTOR"] = descriptor
-        loader = SourceFileLoader(self.name, self.source)
 
         def make(attribute: str) -> Any:
             if attribute.startswith("__"):  # the import system asks for `__path__`
-                raise AttributeError(f"module {self.name!r} has no attribute {attribute!r}")
+                raise self.missing(attribute)
             value = _declared(descriptor, self.name, attribute)
             if value is None:
-                # Anything else is the generated code's: run it here, once, in this module.
-                del module.__getattr__
-                loader.exec_module(module)
-                try:
-                    return module.__dict__[attribute]
-                except KeyError:
-                    raise AttributeError(f"module {self.name!r} has no attribute {attribute!r}") from None
+                return self.from_real_code(module, attribute)  # a name only the generated code has
             module.__dict__[attribute] = value
             return value
 
         module.__getattr__ = make  # type: ignore[method-assign]
 
 
-class _LazyPackageLoader:
+class _LazyPackageLoader(_LazyLoader):
     """A package of generated modules (`temporalio.api.enums.v1`): each name its modules
     declare, from that module; anything else from the package's real `__init__`."""
-
-    def __init__(self, finder: _LazyFinder, name: str, source: str) -> None:
-        self.finder = finder
-        self.name = name
-        self.source = source
-
-    def create_module(self, spec: ModuleSpec) -> None:
-        return None
 
     def exec_module(self, package: ModuleType) -> None:
         import importlib
 
         names = self.finder.packages[self.name][1]
-        loader = SourceFileLoader(self.name, self.source)
 
         def find(attribute: str) -> Any:
             if attribute.startswith("__") and attribute != "__all__":
-                raise AttributeError(f"module {self.name!r} has no attribute {attribute!r}")
+                raise self.missing(attribute)
             module_name = names.get(attribute)
             if module_name is not None:
                 value = getattr(importlib.import_module(module_name), attribute)
@@ -209,12 +210,7 @@ class _LazyPackageLoader:
                 return value
             if f"{self.name}.{attribute}" in self.finder.file_of_module:
                 return importlib.import_module(f"{self.name}.{attribute}")
-            del package.__getattr__
-            loader.exec_module(package)  # e.g. a service's stub: its __init__ imports grpcio
-            try:
-                return package.__dict__[attribute]
-            except KeyError:
-                raise AttributeError(f"module {self.name!r} has no attribute {attribute!r}") from None
+            return self.from_real_code(package, attribute)  # e.g. a service's stub: grpcio
 
         package.__getattr__ = find  # type: ignore[method-assign]
 
@@ -263,6 +259,9 @@ def _write(root: str, path: str) -> None:
 def _write_cache(root: str, path: str) -> None:
     import importlib
 
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if not os.access(os.path.dirname(path), os.W_OK):
+        return  # a cache that cannot be kept is not worth importing every module for
     for directory, _, names in os.walk(root):
         package = _PACKAGE + directory[len(root) :].replace(os.sep, ".")
         for name in sorted(names):
@@ -288,7 +287,6 @@ def _write_cache(root: str, path: str) -> None:
         return  # a file its generated module did not bring: no cache rather than a broken one
     temporary = f"{path}.{os.getpid()}"
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(temporary, "wb") as out:
             marshal.dump({"format": _FORMAT, "files": files, "packages": packages}, out)
         os.replace(temporary, path)

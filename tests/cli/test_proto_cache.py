@@ -112,3 +112,11 @@ def test_an_unreadable_cache_is_no_error(tmp_path: Path, garbage: bytes) -> None
     path.write_bytes(garbage)
     assert run_child(LAZY_THEN_GENERATED, tmp_path)["facts"]["same"] == GENERATED_SAME  # type: ignore[index]
     assert run_child(LAZY_THEN_GENERATED, tmp_path)["facts"]["installed"] is True  # type: ignore[index]
+
+
+def test_a_cache_directory_that_cannot_be_made_is_no_error(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "cache"
+    not_a_directory.write_text("a file where the cache directory would be")
+    for _ in range(2):
+        assert run_child(LAZY_THEN_GENERATED, not_a_directory)["facts"]["installed"] is False  # type: ignore[index]
+    assert not_a_directory.read_text() == "a file where the cache directory would be"
