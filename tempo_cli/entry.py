@@ -7,7 +7,8 @@ A `tempo` command should start about as fast as `temporal`'s:
   options, run without Typer (`_fast_server`, `_fast_commands`); the six commands people
   type most, printing to a pipe or a file, even without the SDK's client (`_lean_commands`);
 - the generated messages are made when first used, from a cache of their descriptors
-  (`_proto_cache`);
+  (`_proto_cache`), and the methods `dataclasses` generates come compiled from a cache
+  (`_dataclass_code`);
 - `tempo ... --help` is printed from the help cache when the same help was rendered before
   (`_help_cache`), without importing Typer;
 - before anything imports `temporalio.api`, the official SDK's heavy `__init__` is deferred
@@ -23,11 +24,12 @@ import io
 import os
 import sys
 
-from tempo_cli import _help_cache
+from tempo_cli import _dataclass_code, _help_cache
 from tempo_cli._temporalio_api import defer_service_inits
 
 
 def main() -> None:
+    _dataclass_code.install()
     argv = sys.argv[1:]
     if not _help_cache.is_help_request(argv):
         if not _run_server_start_dev(argv) and not _run_fast_command(argv):
