@@ -29,7 +29,7 @@ from importlib.machinery import ModuleSpec, PathFinder
 from types import CodeType, ModuleType
 from typing import Any
 
-_MAX_ENTRIES = 4000  # texts kept; past that (many versions' worth) the cache starts over
+_MAX_ENTRIES = 2000  # texts kept (about 1.4 KB each); past that, many versions' worth: start over
 
 
 def install() -> None:
