@@ -231,6 +231,36 @@ def grpc_ready_seconds(argv: list[str], port: int) -> float:
             proc.wait()
 
 
+def start_local_seconds(binary: str) -> float:
+    """Seconds the official SDK's test harness takes to start a dev server from ``binary``
+    (``WorkflowEnvironment.start_local(dev_server_existing_path=...)``: it launches the binary
+    and waits until it answers, checking every 100 ms or so), up to a connected client."""
+    from temporalio.testing import WorkflowEnvironment
+
+    async def start() -> float:
+        started = time.perf_counter()
+        env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary, port=free_port(), ui=False)
+        seconds = time.perf_counter() - started
+        await env.shutdown()
+        return seconds
+
+    return asyncio.run(start())
+
+
+def start_local_figures(starts: int, tempo: list[str]) -> dict[str, float]:
+    """Median :func:`start_local_seconds` of `tempo` (when it is one installed command) and of
+    `temporal`, ``starts`` each, interleaved."""
+    binaries = {"temporal": temporal_binary()}
+    if len(tempo) == 1:
+        binaries["tempo"] = tempo[0]
+    times: dict[str, list[float]] = {}
+    for _ in range(starts):
+        for name, binary in binaries.items():
+            time.sleep(SETTLE_SECONDS)
+            times.setdefault(name, []).append(start_local_seconds(binary))
+    return {name: statistics.median(seconds) for name, seconds in times.items()}
+
+
 def start_dev_argv(server: str, port: int, web_ui: bool, tempo: list[str]) -> list[str]:
     ui_port, http_port, metrics_port = free_ports(3, taken=port)
     ui = ["--ui-port", str(ui_port)] if web_ui else ["--headless"]

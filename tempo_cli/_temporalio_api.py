@@ -20,6 +20,10 @@ server over the blocking transport (`sdk._h2_channel`) and the server itself (it
 transport, `devserver.h2_server`) import the messages from their ``request_response_pb2`` and
 ``service_pb2`` modules and never load grpcio.
 
+When the descriptor cache fits the install (`tempo_cli._proto_cache`), it serves
+`temporalio.api`'s modules and packages itself, their `__init__`s deferred the same way, and
+the service packages need no deferring here.
+
 Called only by the `tempo` entry points (`tempo_cli.entry`, `tempo_cli.test_server_entry`)
 before anything else imports `temporalio`; when it is already imported they do nothing.
 """

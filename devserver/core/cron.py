@@ -17,7 +17,6 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class CronError(ValueError):
@@ -114,6 +113,8 @@ def parse(text: str) -> CronSchedule:
     if spec.startswith(("CRON_TZ=", "TZ=")):
         head, _, spec = spec.partition(" ")
         name = head.split("=", 1)[1]
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # with the first CRON_TZ: 1 ms of every start
+
         try:
             zone = ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError) as err:

@@ -22,12 +22,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
 
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 
 from devserver.core import cron
 from devserver.core.protos import seconds_of
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 MIN_YEAR = 2000
 MAX_YEAR = 2100
@@ -285,6 +288,8 @@ def _zone(spec: schedule_pb.ScheduleSpec) -> ZoneInfo | None:
         return None
     if name == "Local":
         return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # with the first zone: 1 ms of every start
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
