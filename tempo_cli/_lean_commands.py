@@ -49,6 +49,7 @@ _CONNECT_TIMEOUT = 5.0
 _LONG_POLL_TIMEOUT = 75.0
 _METADATA_TIMEOUT = 1.0  # tempo_cli._metadata.fetch_handlers
 _METADATA_QUERY = "__temporal_workflow_metadata"
+_DEADLINE_EXCEEDED = 4
 _UNIMPLEMENTED = 12
 _REJECT_CONDITIONS = {None: 1, "not_open": 2, "not_completed_cleanly": 3}  # QueryRejectCondition
 
@@ -65,6 +66,15 @@ _OPTIONS = {
 
 class GiveWay(Exception):
     """Not this path's to answer: the fast path runs the command (nothing was printed)."""
+
+
+class _RanOut(GiveWay):
+    """A read that met its deadline (a query no worker answers): asked again through the
+    fast path, it would wait as long again, so this path words the app's error itself."""
+
+    def __init__(self, failed: Exception) -> None:
+        super().__init__()
+        self.failed = failed
 
 
 class Answer:
@@ -99,6 +109,8 @@ def run(argv: list[str]) -> bool:
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")  # as the app ends on Ctrl-C (tempo_cli._cli)
         raise SystemExit(130) from None
+    except _RanOut as ran_out:
+        _end_as_the_app(ran_out.failed, session, values.get("workflow_id", ""))
     except Exception:
         if session.sent:
             raise  # a start or signal made: never again through the fast path
@@ -154,10 +166,17 @@ class _Session:
         self._channel: H2Channel | None = None
 
     def read(self, method: str, request: Message, response_type: type[Any], timeout: float = _RPC_TIMEOUT) -> Any:
-        """The answer of a call that changes nothing; gives way if it fails."""
+        """The answer of a call that changes nothing; gives way if it fails (:class:`_RanOut`
+        when it met its deadline)."""
+        from sdk._h2_channel import CallFailed
+
         try:
             return response_type.FromString(self._unary(method, request, timeout))
-        except Exception:  # a failed call (CallFailed), an address it cannot use, an odd answer
+        except CallFailed as failed:
+            if failed.status == _DEADLINE_EXCEEDED:
+                raise _RanOut(failed) from None
+            raise GiveWay from None
+        except Exception:  # an address it cannot use, an odd answer
             raise GiveWay from None
 
     def send(self, method: str, request: Message, response_type: type[Any], workflow_id: str) -> Any:
@@ -214,6 +233,16 @@ class _Session:
             return await connection.call(getattr(connection.service, method), request, workflow_id=workflow_id)
 
         return cli.run(call)
+
+
+def _end_as_the_app(failed: Exception, session: _Session, workflow_id: str) -> None:
+    """Print the app's one-line error for a failed call and exit 1, as `CliContext.run` does."""
+    from sdk._client_rpc import map_error
+    from tempo_cli._errors import describe_error
+
+    message = describe_error(map_error(failed, session.address, workflow_id), session.namespace)
+    sys.stderr.write(f"error: {message}\n")
+    raise SystemExit(1)
 
 
 def _write(answer: Answer) -> None:
@@ -374,9 +403,12 @@ def _close_event(session: _Session, workflow_id: str, run_id: str) -> HistoryEve
             history_event_filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
             skip_archival=True,
         )
-        response = session.read(
-            "GetWorkflowExecutionHistory", request, GetWorkflowExecutionHistoryResponse, _LONG_POLL_TIMEOUT
-        )
+        try:
+            response = session.read(
+                "GetWorkflowExecutionHistory", request, GetWorkflowExecutionHistoryResponse, _LONG_POLL_TIMEOUT
+            )
+        except _RanOut:
+            continue  # a server holding long polls longer than the deadline: ask again, as the SDK does
         if response.history.events:
             event: HistoryEvent = response.history.events[-1]
             return event

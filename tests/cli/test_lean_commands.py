@@ -10,6 +10,7 @@ import os
 import uuid
 from pathlib import Path
 
+import pytest
 from temporalio.api.common.v1 import WorkflowType
 from temporalio.client import Client
 
@@ -152,3 +153,20 @@ def test_its_defaults_and_files_are_the_apps() -> None:
 
     assert _lean_commands._settings_files() == [str(default_env_file()), str(default_config_file())]
     assert os.path.basename(_lean_commands._settings_files()[1]) == "temporal.toml"
+
+
+def test_a_query_nobody_answers_ends_with_the_apps_error_without_asking_twice(
+    server_address: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environment = env(tmp_path)
+    workflow_id = f"lean-unanswered-{uuid.uuid4().hex[:8]}"
+    start = ["start", "--address", server_address, "--type", "Waiter", "-t", f"nobody-{workflow_id}", "-w", workflow_id]
+    assert run(WORKFLOW, start, environment)[0] == 0
+    capsys.readouterr()
+    # No worker polls the queue: the query meets its deadline (the SDK client's 10 s). The lean
+    # path ends the command itself, with the app's words, instead of giving way to the fast
+    # path, which would ask, and wait, a second time.
+    with pytest.raises(SystemExit) as ended:
+        _lean_commands.run(["query", "--address", server_address, "-w", workflow_id, "--name", "count"])
+    assert ended.value.code == 1
+    assert capsys.readouterr().err == "error: the server did not answer in time (is a worker polling the task queue?)\n"
