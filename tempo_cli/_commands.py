@@ -34,7 +34,6 @@ from tempo_cli._render import (
     EventPrinter,
     compact,
     decode_payloads,
-    failure_chain,
     format_time,
     history_json,
     json_value,
@@ -47,7 +46,7 @@ from tempo_cli._render import (
     undecoded_encoding,
     user_metadata_texts,
 )
-from tempo_cli._render_text import describe_rows
+from tempo_cli._render_text import close_reason, describe_rows, outcome_rows
 
 # What only some commands use is imported by them: `workflow list` and `describe` (the
 # fast path, `_fast_commands`) need not load the start options or the workflow metadata.
@@ -188,7 +187,6 @@ def _outcome(client: Client, run_id: str, event: HistoryEvent) -> _Outcome:
         "status": status.name if status is not None else "UNKNOWN",
         "closeEvent": proto_json(event),
     }
-    reason = ""
     result_encoding = None
     if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
         attrs = event.workflow_execution_completed_event_attributes
@@ -197,14 +195,8 @@ def _outcome(client: Client, run_id: str, event: HistoryEvent) -> _Outcome:
         if attrs.result.payloads:
             result_encoding = undecoded_encoding(attrs.result.payloads[0])
     elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-        failure = event.workflow_execution_failed_event_attributes.failure
-        doc["failure"] = proto_json(failure)
-        reason = failure_chain(failure)
-    elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
-        reason = event.workflow_execution_terminated_event_attributes.reason
-    if not reason and status is not None:
-        reason = status.display
-    return _Outcome(doc, status, reason, result_encoding)
+        doc["failure"] = proto_json(event.workflow_execution_failed_event_attributes.failure)
+    return _Outcome(doc, status, close_reason(event), result_encoding)
 
 
 def _finish(cli: CliContext, workflow_id: str, outcome: _Outcome, doc: dict[str, Any]) -> None:
@@ -409,11 +401,9 @@ def describe(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
         return
     rows = describe_rows(desc.raw_description, cli.settings.namespace, desc.memo, summary, details)
     if outcome is not None:
-        if "result" in outcome.doc:
-            rows.append(("Result", compact(outcome.doc["result"], 10_000)))
-            rows.append(("ResultEncoding", outcome.result_encoding))
-        elif outcome.status is not WorkflowStatus.COMPLETED:
-            rows.append(("Reason", outcome.reason))
+        rows += outcome_rows(
+            "result" in outcome.doc, outcome.doc.get("result"), outcome.result_encoding, outcome.reason
+        )
     cli.print_table(key_value_table(rows))
 
 

@@ -281,18 +281,9 @@ def _value(payload: Payload) -> Any:
     raise GiveWay
 
 
-def _json_value(value: Any) -> Any:
-    """tempo_cli._render.json_value of a value :func:`_value` gives."""
-    if isinstance(value, bytes):
-        import base64
-
-        return base64.b64encode(value).decode()
-    return value
-
-
 def _decoded(payloads: Sequence[Payload]) -> list[Any]:
     """A :data:`tempo_cli._render_text.Decode`: payloads as plain JSON values."""
-    return [_json_value(_value(payload)) for payload in payloads]
+    return [render.json_value(_value(payload)) for payload in payloads]
 
 
 def _payloads(inputs: list[str]) -> Payloads | None:
@@ -416,21 +407,14 @@ def _close_event(session: _Session, workflow_id: str, run_id: str) -> HistoryEve
 
 
 def _outcome_rows(event: HistoryEvent) -> list[tuple[str, Any]]:
-    """The rows `describe` adds for a closed run (tempo_cli._commands._outcome)."""
-    status = render.CLOSED_AS.get(event.event_type)
-    if status == 2:  # completed
-        payloads = event.workflow_execution_completed_event_attributes.result.payloads
-        values = _decoded(payloads)
-        encoding = render.undecoded_encoding(payloads[0]) if payloads else None
-        return [("Result", render.compact(values[0] if values else None, 10_000)), ("ResultEncoding", encoding)]
-    reason = ""
-    if status == 3:
-        reason = render.failure_chain(event.workflow_execution_failed_event_attributes.failure)
-    elif status == 5:
-        reason = event.workflow_execution_terminated_event_attributes.reason
-    if not reason and status is not None:
-        reason = render.status_words(status)
-    return [("Reason", reason)]
+    """The rows `describe` adds for a closed run (as tempo_cli._commands.describe)."""
+    from temporalio.api.enums.v1 import EventType
+
+    completed = event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+    payloads = event.workflow_execution_completed_event_attributes.result.payloads
+    values = _decoded(payloads) if completed else []
+    encoding = render.undecoded_encoding(payloads[0]) if payloads else None
+    return render.outcome_rows(completed, values[0] if values else None, encoding, render.close_reason(event))
 
 
 def _show(session: _Session, values: dict[str, Any]) -> Answer:
@@ -606,7 +590,7 @@ def _query(session: _Session, values: dict[str, Any]) -> Answer:
     if response.HasField("query_rejected"):
         raise GiveWay
     payloads = response.query_result.payloads
-    value = _json_value(_value(payloads[0])) if payloads else None
+    value = render.json_value(_value(payloads[0])) if payloads else None
     answer = Answer()
     answer.out.append(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
     return answer

@@ -6,7 +6,6 @@ show the same facts.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,7 +18,7 @@ from temporalio.api.sdk.v1 import UserMetadata
 from sdk.client import WorkflowStatus
 from sdk.converter import DataConverter
 from tempo_cli import _render_text
-from tempo_cli._plain_table import Rows, Styled
+from tempo_cli._plain_table import Rows
 
 # What shows text alone (tempo_cli._render_text), here too for the commands that import it from here.
 from tempo_cli._render_text import (
@@ -28,8 +27,11 @@ from tempo_cli._render_text import (
     event_type_name,
     failure_chain,
     format_time,
+    json_value,
     key_value_table,
     next_run_id,
+    proto_dict,
+    status_text,
     undecoded_encoding,
 )
 
@@ -60,18 +62,6 @@ __all__ = [
 STATUS_STYLES = {WorkflowStatus(number): style for number, style in _render_text.STATUS_STYLES.items()}
 
 CLOSE_STATUS = {event_type: WorkflowStatus(number) for event_type, number in _render_text.CLOSED_AS.items()}
-
-
-def status_text(status: WorkflowStatus) -> Styled:
-    """The status as people read it (``ContinuedAsNew``), coloured."""
-    return _render_text.status_text(status)
-
-
-def proto_dict(message: Message) -> dict[str, Any]:
-    """Protobuf JSON mapping (camelCase, int64 as strings), as the `temporal` CLI prints."""
-    from google.protobuf import json_format  # 5 ms to load: only when a command prints JSON
-
-    return json_format.MessageToDict(message)
 
 
 def proto_json(message: Message) -> Any:
@@ -139,17 +129,6 @@ def history_json(message: Message) -> str:
     from google.protobuf import json_format  # 5 ms to load: only when a command prints JSON
 
     return json_format.MessageToJson(message, indent=2)
-
-
-def json_value(value: Any) -> Any:
-    """A decoded payload value as plain JSON (bytes become base64, protos their JSON)."""
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, Message):
-        return proto_dict(value)
-    if isinstance(value, Payload):
-        return proto_dict(value)
-    return value
 
 
 def decode_payloads(payloads: Payloads | Sequence[Payload], converter: DataConverter) -> list[Any]:

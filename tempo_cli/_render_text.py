@@ -14,12 +14,12 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from google.protobuf.message import Message
 from temporalio.api.enums.v1 import EventType
 
 from tempo_cli._plain_table import Column, Rows, Styled
 
 if TYPE_CHECKING:
-    from google.protobuf.message import Message
     from temporalio.api.common.v1 import Payload, Payloads
     from temporalio.api.failure.v1 import Failure
     from temporalio.api.history.v1 import HistoryEvent
@@ -65,6 +65,24 @@ CLOSED_AS = {
 """The status a run's close event gives it, by event type."""
 
 _PREVIEW = 100
+
+
+def proto_dict(message: Message) -> dict[str, Any]:
+    """Protobuf JSON mapping (camelCase, int64 as strings), as the `temporal` CLI prints."""
+    from google.protobuf import json_format  # 5 ms to load: only when a command prints JSON
+
+    return json_format.MessageToDict(message)
+
+
+def json_value(value: Any) -> Any:
+    """A decoded payload value as plain JSON (bytes become base64, protos their JSON)."""
+    if isinstance(value, bytes):
+        import base64
+
+        return base64.b64encode(value).decode()
+    if isinstance(value, Message):  # a payload the converter kept, or a message it decoded
+        return proto_dict(value)
+    return value
 
 
 def status_words(number: int) -> str:
@@ -309,6 +327,26 @@ def describe_rows(
     if extended.HasField("pause_info"):  # `tempo workflow pause`
         rows += [("PausedBy", extended.pause_info.identity), ("PauseReason", extended.pause_info.reason or None)]
     return rows
+
+
+def close_reason(event: HistoryEvent) -> str:
+    """Why a run closed, in one line: its failure, its termination's reason, else its status
+    (``Completed``); empty for an event that closes no run."""
+    status = CLOSED_AS.get(event.event_type)
+    reason = ""
+    if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        reason = failure_chain(event.workflow_execution_failed_event_attributes.failure)
+    elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+        reason = event.workflow_execution_terminated_event_attributes.reason
+    return reason or (status_words(status) if status is not None else "")
+
+
+def outcome_rows(completed: bool, result: Any, result_encoding: str | None, reason: str) -> list[tuple[str, Any]]:
+    """The rows `describe` adds for a closed run: its result (and the result's encoding when
+    no converter reads it) once completed, else why it closed."""
+    if completed:
+        return [("Result", compact(result, 10_000)), ("ResultEncoding", result_encoding)]
+    return [("Reason", reason)]
 
 
 def key_value_table(rows: Sequence[tuple[str, Any]]) -> Rows:
