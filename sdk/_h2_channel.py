@@ -18,6 +18,7 @@ A failed call raises :class:`CallFailed`, which answers ``code()``, ``details()`
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
 from tempo_wire import frames
@@ -86,6 +87,8 @@ class H2Channel:
             CallFailed: A non-zero grpc-status, a reset stream, no server at the address
                 (UNAVAILABLE), or no answer in ``timeout`` seconds (DEADLINE_EXCEEDED).
         """
+        started = time.monotonic()
+        budget_ms = max(1, int(timeout * 1000))
         try:
             if self._sock is None:
                 self._connect(timeout)
@@ -98,13 +101,17 @@ class H2Channel:
                 (":authority", self.address),
                 ("content-type", "application/grpc"),
                 ("te", "trailers"),
-                ("grpc-timeout", f"{max(1, int(timeout * 1000))}m"),
+                ("grpc-timeout", f"{budget_ms}m"),
                 *metadata,
             ]
             return self._exchange(headers, b"\x00" + len(message).to_bytes(4, "big") + message)
         except CallFailed as failed:
             if failed.status in (UNAVAILABLE, INTERNAL):
                 self.close()
+            if failed.status == CANCELLED and time.monotonic() - started >= budget_ms / 1000:
+                # The server cancels a call whose grpc-timeout ran out, by a hair before this
+                # socket's timer would: the deadline, as grpcio's own timer calls it.
+                raise CallFailed(DEADLINE_EXCEEDED, "Deadline Exceeded") from None
             raise
         except TimeoutError:
             self.close()  # the answer may still come: the next call must not read it

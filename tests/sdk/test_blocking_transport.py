@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Coroutine, Iterator
 from concurrent import futures
@@ -28,8 +29,11 @@ from temporalio.api.workflowservice.v1 import (
     ListWorkflowExecutionsResponse,
 )
 
+from sdk._h2_channel import CallFailed, H2Channel
 from sdk.client import Client
 from sdk.exceptions import RPCError, ServerUnreachableError, WorkflowAlreadyStartedError, WorkflowNotFoundError
+from tempo_wire import frames
+from tempo_wire.frames import DEADLINE_EXCEEDED
 from tests.servers import free_port
 
 T = TypeVar("T")
@@ -267,3 +271,42 @@ async def test_inside_an_event_loop_it_still_answers(tempo_address: str) -> None
     assert info.capabilities.signal_and_query_header
     await asyncio.sleep(0)
     await client.close()
+
+
+@pytest.fixture
+def resets_when_time_runs_out() -> Iterator[str]:
+    """A server that answers a call only by resetting its stream (CANCEL) once the call's
+    grpc-timeout has run out, as the real server cancels a query no worker answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.sendall(frames.frame(frames.SETTINGS, 0, 0, b""))
+            received = b""
+            while b"grpc-timeout" not in received.lower() and len(received) < 65536:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                received += chunk
+            for _ in range(5):  # pings keep the client's socket busy past the call's 300 ms
+                time.sleep(0.1)
+                conn.sendall(frames.frame(frames.PING, 0, 0, bytes(8)))
+            conn.sendall(frames.frame(frames.RST_STREAM, 0, 1, frames.CANCEL.to_bytes(4, "big")))
+            conn.recv(1024)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+def test_a_stream_the_server_cancels_when_its_time_ran_out_is_a_deadline(resets_when_time_runs_out: str) -> None:
+    channel = H2Channel(resets_when_time_runs_out)
+    with pytest.raises(CallFailed) as caught:
+        channel.unary("/temporal.api.workflowservice.v1.WorkflowService/QueryWorkflow", b"", [], 0.3)
+    assert (caught.value.status, caught.value.code()) == (DEADLINE_EXCEEDED, grpc.StatusCode.DEADLINE_EXCEEDED)
