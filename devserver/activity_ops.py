@@ -4,7 +4,6 @@ a workflow's activities. The rules are in `devserver.core.activity_control`."""
 from __future__ import annotations
 
 import random
-import uuid
 from typing import Any
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
@@ -12,6 +11,7 @@ from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.history.v1 import message_pb2 as history
 
 from devserver.core import activity_control
+from devserver.core.ids import random_uuid
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import seconds_of
 from devserver.engine import Engine
@@ -115,7 +115,7 @@ class ActivityOps:
                 id=request.activity_id,
                 identity=request.identity,
                 reason=request.reason,
-                request_id=request.request_id or str(uuid.uuid4()),
+                request_id=request.request_id or random_uuid(),
             )
         )
 

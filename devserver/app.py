@@ -7,9 +7,9 @@ import contextlib
 import errno
 import logging
 import signal
-import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import temporalio.api.operatorservice.v1.request_response_pb2 as operator_messages
 import temporalio.api.operatorservice.v1.service_pb2 as operator_pb
@@ -36,6 +36,9 @@ from devserver.test_service import TestService
 from devserver.tls import TlsSettings, server_ssl_context
 from devserver.visibility import VisibilityIndex
 from tempo_wire.status import StatusCode
+
+if TYPE_CHECKING:
+    import ssl
 
 log = logging.getLogger("tempo.server")
 
@@ -196,9 +199,7 @@ class DevServer:
             self.rpc, self.workflow_service, workflow_service, abort, self.limiter, self.metrics, workflow_messages
         )
         operator_service = operator_pb.DESCRIPTOR.services_by_name["OperatorService"]
-        self.operator_service = OperatorService(
-            engine, [self.workflow_service.schedules, self.workflow_service.batches]
-        )
+        self.operator_service = OperatorService(engine, self.workflow_service.namespace_contents)
         add_service(
             self.rpc, self.operator_service, operator_service, abort, metrics=self.metrics, messages=operator_messages
         )
@@ -223,14 +224,16 @@ class DevServer:
             except OSError as exc:
                 raise PortInUse(f"cannot serve metrics on {self.config.ip}:{self.config.metrics_port}: {exc}") from exc
         # Before the first request: a job kept from before the restart is there to describe.
-        self.workflow_service.batches.restore(self.engine.saved_batch_jobs)
+        if self.engine.saved_batch_jobs:
+            self.workflow_service.batches.restore(self.engine.saved_batch_jobs)
         self.reaper.start()
-        await self.workflow_service.schedules.restore(self.engine.saved_schedules)
+        if self.engine.saved_schedules:
+            await self.workflow_service.schedules.restore(self.engine.saved_schedules)
 
     async def stop(self) -> None:
         """Answer long polls, let in-flight RPCs finish, close the listener, then the store."""
         await self.reaper.stop()
-        self.workflow_service.schedules.shutdown()
+        self.workflow_service.stop_schedules()
         await self.engine.shutdown()
         await self.rpc.stop(self.config.shutdown_grace)
         if self._stop_metrics is not None:

@@ -12,7 +12,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 import temporalio.api.workflowservice.v1.service_pb2 as service_pb2
@@ -22,7 +22,6 @@ from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
 
 from devserver import __version__
 from devserver.activity_ops import ActivityOps
-from devserver.batch_ops import BatchOps
 from devserver.core import eager_start
 from devserver.core.protos import seconds_of
 from devserver.core.tokens import TaskToken
@@ -31,16 +30,19 @@ from devserver.errors import InvalidArgument, ServiceError, Unimplemented
 from devserver.grpc_handlers import MAX_ID_LENGTH
 from devserver.h2_server import CallContext
 from devserver.metrics import REFUSED_WITH
-from devserver.namespace_ops import NamespaceOps
+from devserver.namespace_ops import NamespaceContents, NamespaceOps
 from devserver.namespaces import Namespace
 from devserver.options_ops import OptionsOps
 from devserver.pause_ops import PauseOps
 from devserver.read_ops import ReadOps
 from devserver.run_ops import RunOps
-from devserver.schedule_ops import Schedules, matching_response
 from devserver.update_ops import UpdateOps
 from devserver.worker_ops import WorkerOps
 from tempo_wire.status import StatusCode
+
+if TYPE_CHECKING:
+    from devserver.batch_ops import BatchOps
+    from devserver.schedule_ops import Schedules
 
 log = logging.getLogger("tempo.grpc")
 
@@ -139,13 +141,42 @@ class WorkflowService:
         self.updates = UpdateOps(engine)
         self.activity_control = ActivityOps(engine)
         self.pauses = PauseOps(engine)
-        self.batches = BatchOps(engine)
-        self.schedules = Schedules(engine)
+        self._batches: BatchOps | None = None
+        self._schedules: Schedules | None = None
+        # What namespaces hold besides runs (schedules, batch jobs: those built), which
+        # DeleteNamespace drops with a namespace (OperatorService).
+        self.namespace_contents: list[NamespaceContents] = []
         self.run_ops = RunOps(engine)
         self.namespace_ops = NamespaceOps(engine)
         self.options = OptionsOps(engine)
         # HOST:PORT the server listens on, set once it does (ListTaskQueuePartitions names it).
         self.address = ""
+
+    # Schedules and batch operations are built when first used (or when the store kept some,
+    # devserver.app): their modules are a twentieth of the server's start-up, and most
+    # sessions never use them.
+    @property
+    def schedules(self) -> Schedules:
+        if self._schedules is None:
+            from devserver.schedule_ops import Schedules
+
+            self._schedules = Schedules(self.engine)
+            self.namespace_contents.append(self._schedules)
+        return self._schedules
+
+    @property
+    def batches(self) -> BatchOps:
+        if self._batches is None:
+            from devserver.batch_ops import BatchOps
+
+            self._batches = BatchOps(self.engine)
+            self.namespace_contents.append(self._batches)
+        return self._batches
+
+    def stop_schedules(self) -> None:
+        """No schedule wakes any more (the server stops)."""
+        if self._schedules is not None:
+            self._schedules.shutdown()
 
     def _poll_timeout(self, context: CallContext, longest: float | None = None) -> float:
         if self.engine.closing:
@@ -668,6 +699,8 @@ class WorkflowService:
     async def ListScheduleMatchingTimes(
         self, request: wsv1.ListScheduleMatchingTimesRequest, context: CallContext
     ) -> wsv1.ListScheduleMatchingTimesResponse:
+        from devserver.schedule_ops import matching_response
+
         return matching_response(self.schedules.matching_times(request))
 
 

@@ -22,11 +22,10 @@ import base64
 import contextlib
 import logging
 import socket
-import ssl
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tempo_wire import frames, hpack
 from tempo_wire.frames import (
@@ -41,6 +40,9 @@ from tempo_wire.frames import (
     SETTINGS,
     WINDOW_UPDATE,
 )
+
+if TYPE_CHECKING:
+    import ssl
 
 log = logging.getLogger("tempo.transport")
 

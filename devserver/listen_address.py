@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 
 def is_loopback(ip: str) -> bool:
     """Whether listening on `ip` keeps the server to this machine (no authentication is needed then)."""
-    if ip == "localhost":
-        return True
+    if ip in ("localhost", "127.0.0.1"):
+        return True  # the default: answered without `ipaddress` (1 ms of the server's start)
+    import ipaddress
+
     try:
         address = ipaddress.ip_address(ip.strip("[]"))
     except ValueError:

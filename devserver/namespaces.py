@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
@@ -11,6 +10,7 @@ from temporalio.api.enums.v1 import common_pb2, namespace_pb2
 from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
 from temporalio.api.replication.v1 import message_pb2 as replication_pb
 
+from devserver.core.ids import random_uuid
 from devserver.core.protos import duration, seconds_of
 from devserver.errors import AlreadyExists, InvalidArgument, NamespaceNotFound, NotFound
 
@@ -210,7 +210,7 @@ class NamespaceRegistry:
             state=namespace_pb2.NamespaceState.NAMESPACE_STATE_REGISTERED,
             description=description,
             owner_email=owner_email,
-            id=str(uuid.uuid4()),
+            id=random_uuid(),
             data=data or {},
         )
         config = namespace_pb.NamespaceConfig(

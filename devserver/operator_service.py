@@ -21,8 +21,9 @@ class OperatorService:
     def __init__(self, engine: Engine, namespace_contents: list[NamespaceContents] | None = None) -> None:
         self.engine = engine
         self.namespace_ops = NamespaceOps(engine)
-        # What a namespace holds besides runs (the workflow service's schedules and batch jobs).
-        self.namespace_contents = namespace_contents or []
+        # What a namespace holds besides runs (the workflow service's schedules and batch jobs,
+        # a list that grows as they are built: kept, not copied).
+        self.namespace_contents = [] if namespace_contents is None else namespace_contents
         # HOST:PORT the server listens on, set once it does (ListClusters reports it).
         self.address = ""
 

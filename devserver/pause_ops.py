@@ -3,11 +3,10 @@ makes, in its order, then one change through the door (rules: `devserver.core.pa
 
 from __future__ import annotations
 
-import uuid
-
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 
 from devserver.core import pause
+from devserver.core.ids import is_uuid
 from devserver.core.mutable_state import MutableState
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument, Unimplemented
@@ -35,11 +34,8 @@ class PauseOps:
             raise InvalidArgument("identity is too long.")
         if not request.workflow_id:
             raise InvalidArgument("Can't load workflow execution.  WorkflowId not set.")
-        if request.run_id:
-            try:
-                uuid.UUID(request.run_id)
-            except ValueError:
-                raise InvalidArgument("RunId is not valid UUID.") from None
+        if request.run_id and not is_uuid(request.run_id):
+            raise InvalidArgument("RunId is not valid UUID.")
         return engine.run(request.namespace, request.workflow_id, request.run_id)
 
     async def pause(self, request: wsv1.PauseWorkflowExecutionRequest) -> None:

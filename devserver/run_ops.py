@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from typing import TYPE_CHECKING
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
@@ -25,7 +24,7 @@ from devserver import validation
 from devserver.core import closing, cron, eager_start, execution_options, queries, retry, runs, signals, time_skipping
 from devserver.core import reset as core_reset
 from devserver.core.changes import Changes, RunKey
-from devserver.core.ids import new_run_id
+from devserver.core.ids import new_run_id, random_uuid
 from devserver.core.mutable_state import MutableState, task_queue_message
 from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.core.reset import ResetBase
@@ -350,7 +349,7 @@ class RunOps:
             return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.status))  # type: ignore[arg-type]
         if state.running and state.paused:  # the real server answers no query while paused (core.pause)
             return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.visible_status))  # type: ignore[arg-type]
-        query_id = str(uuid.uuid4())
+        query_id = random_uuid()
         waiter = self.engine.wait_for_query_answer(query_id)
         try:
             await self.engine.change(state, lambda run, ch: queries.query(run, ch, query_id, request.query))

@@ -9,8 +9,11 @@ of another certificate is a one-line error at start, not a handshake every clien
 from __future__ import annotations
 
 import os
-import ssl
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
 
 
 class TlsError(Exception):
@@ -62,6 +65,8 @@ def _check_certificates(pem: bytes, path: str, what: str) -> None:
     """Raise TlsError unless ``pem`` holds PEM certificates OpenSSL can read."""
     if b"-----BEGIN CERTIFICATE-----" not in pem:
         raise TlsError(f"the {what} {path} is not a PEM certificate")
+    import ssl  # here: a plaintext server never loads TLS (tempo_cli._plain_asyncio)
+
     try:
         ssl.create_default_context().load_verify_locations(cadata=pem.decode("ascii", "replace"))
     except (ssl.SSLError, ValueError):
@@ -76,6 +81,8 @@ def server_ssl_context(settings: TlsSettings) -> ssl.SSLContext:
         TlsError: A file is missing or unreadable, is not PEM, or the key is not the
             certificate's.
     """
+    import ssl
+
     cert_path, key_path = (os.path.expanduser(path) for path in (settings.cert_path, settings.key_path))
     cert = _read(cert_path, "TLS certificate")
     key = _read(key_path, "TLS key")

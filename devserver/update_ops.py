@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.enums.v1 import update_pb2 as update_enums
 from temporalio.api.update.v1 import message_pb2 as update_pb
 
 from devserver.core import updates
+from devserver.core.ids import random_uuid
 from devserver.core.mutable_state import UPDATE_ACCEPTED, UPDATE_COMPLETED, EventType, MutableState, UpdateInfo
 from devserver.core.protos import seconds_of
 from devserver.engine import Engine
@@ -68,7 +68,7 @@ class UpdateOps:
         update_request = update_pb.Request()
         update_request.CopyFrom(request.request)
         if not update_request.meta.update_id:
-            update_request.meta.update_id = str(uuid.uuid4())
+            update_request.meta.update_id = random_uuid()
         try:
             update = await engine.change(state, lambda run, ch: updates.admit(run, ch, update_request))
         except WorkflowClosed:
@@ -117,7 +117,7 @@ class UpdateOps:
         update = wsv1.UpdateWorkflowExecutionRequest()
         update.CopyFrom(operations[1].update_workflow)
         self._check_operations(request.namespace, start, update)
-        update_id = update.request.meta.update_id or str(uuid.uuid4())
+        update_id = update.request.meta.update_id or random_uuid()
         update.request.meta.update_id = update_id
 
         chain = engine.chains.get((request.namespace, start.workflow_id))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import UTC, datetime
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
@@ -11,6 +10,7 @@ from google.protobuf.message import Message
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 
 from devserver.core import cron
+from devserver.core.ids import is_uuid
 from devserver.core.limits import Limits
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import seconds_of
@@ -151,7 +151,5 @@ def check_reuse_policy(request: wsv1.StartWorkflowExecutionRequest, last: Mutabl
 
 def check_run_id(run_id: str) -> None:
     """A run id must be a UUID (the real server's check)."""
-    try:
-        uuid.UUID(run_id)
-    except ValueError:
-        raise InvalidArgument("Invalid RunId.") from None
+    if not is_uuid(run_id):
+        raise InvalidArgument("Invalid RunId.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ from devserver.core.changes import (
     TaskRef,
     WorkflowTaskRef,
 )
+from devserver.core.ids import random_uuid
 from devserver.core.mutable_state import MutableState, WorkflowTaskStart, task_queue_message
 from devserver.core.protos import duration, timestamp
 from devserver.core.tokens import TaskToken
@@ -85,7 +85,7 @@ class WorkerOps:
             return self._legacy_query_task(state, ref)
         assert isinstance(ref, WorkflowTaskRef)
         limits = self.engine.config.limits
-        request_id = str(uuid.uuid4())
+        request_id = random_uuid()
         try:
             start = await self.engine.change(
                 state, lambda run, ch: workflow_tasks.start(run, ch, ref.seq, identity, request_id, build_id, limits)
@@ -181,7 +181,7 @@ class WorkerOps:
                 scheduled_event_id=ref.scheduled_event_id,
                 attempt=ref.attempt,
                 identity=request.identity,
-                request_id=str(uuid.uuid4()),
+                request_id=random_uuid(),
                 queue=ref.queue,
             )
             response = await self.engine.change(state, take)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import fields
+from typing import TYPE_CHECKING, Any
 
 from tempo_cli._server_logging import LogFormat, LogLevel
-from tempo_cli._start_dev import StartDevOptions, run_start_dev
+
+if TYPE_CHECKING:
+    from tempo_cli._start_dev import StartDevOptions
 
 # option -> (StartDevOptions field, kind): "str", "int", "list" (repeatable) or "flag".
 _OPTIONS: dict[str, tuple[str, str]] = {
@@ -39,13 +41,23 @@ _OPTIONS: dict[str, tuple[str, str]] = {
     "--metrics-port": ("metrics_port", "int"),
     "--time-skipping": ("time_skipping", "flag"),
 }
-_FIELDS = {f.name for f in fields(StartDevOptions)}
 
 
 def plain_start_dev_options(argv: list[str]) -> StartDevOptions | None:
     """The options of ``argv`` (the words after `server start-dev`), or None when the full
     app must read them."""
-    values: dict[str, object] = {}
+    values = plain_values(argv)
+    if values is None:
+        return None
+    from tempo_cli._start_dev import StartDevOptions
+
+    return StartDevOptions(**values)
+
+
+def plain_values(argv: list[str]) -> dict[str, Any] | None:
+    """`StartDevOptions`' values given in ``argv``, by field name, or None when the full app
+    must read them (read without importing the server: see :func:`run`)."""
+    values: dict[str, Any] = {}
     seen: set[str] = set()
     words = iter(argv)
     for word in words:
@@ -66,7 +78,7 @@ def plain_start_dev_options(argv: list[str]) -> StartDevOptions | None:
                 return None  # a missing value (or one Typer might read differently): Typer says so
         if kind == "list":
             values.setdefault(field_name, [])
-            values[field_name].append(value)  # type: ignore[attr-defined]
+            values[field_name].append(value)
             continue
         if field_name in seen:
             return None  # given twice: Typer decides which one counts
@@ -85,18 +97,24 @@ def plain_start_dev_options(argv: list[str]) -> StartDevOptions | None:
             values[field_name] = LogFormat(value)
         else:
             values[field_name] = value
-    assert set(values) <= _FIELDS
-    return StartDevOptions(**values)  # type: ignore[arg-type]
+    return values
 
 
 def run(argv: list[str]) -> bool:
     """Run `tempo server start-dev` from ``argv`` (the words after `server start-dev`) if
     they are plain; False (nothing done) when the full app must run it."""
-    options = plain_start_dev_options(argv)
-    if options is None:
+    values = plain_values(argv)
+    if values is None:
         return False
+    # No TLS option is plain: the server serves plaintext, and asyncio goes without its TLS
+    # layer (4 ms of start-up). Before the server's modules import asyncio.
+    from tempo_cli._plain_asyncio import import_without_ssl
+
+    import_without_ssl()
+    from tempo_cli._start_dev import StartDevOptions, run_start_dev
+
     # As `tempo_cli.main` sets it: gRPC's own log lines stay out of the server's output.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
-    run_start_dev(options)
+    run_start_dev(StartDevOptions(**values))
     sys.stdout.flush()
     return True

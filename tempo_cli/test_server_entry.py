@@ -10,12 +10,14 @@ about 50 ms of every test session's start. `devserver` cannot call the deferral 
 from __future__ import annotations
 
 from tempo_cli import _dataclass_code
+from tempo_cli._plain_asyncio import import_without_ssl
 from tempo_cli._temporalio_api import defer_service_inits
 
 
 def main() -> None:
     _dataclass_code.install()
     defer_service_inits()
+    import_without_ssl()  # it serves plaintext only
     from devserver.test_server import main as serve
 
     serve()

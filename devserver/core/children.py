@@ -10,7 +10,6 @@ doing one twice changes nothing.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from google.protobuf.message import Message
@@ -251,6 +250,8 @@ def cancel_to_send(
 
 def signal_request_id(source: RunKey, initiated_event_id: int) -> str:
     """A uuid, like the real server's, but derived: a redelivered signal is recognised as a duplicate."""
+    import uuid  # here: the server starts without it (devserver.core.ids)
+
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tempo:{source.run_id}:signal:{initiated_event_id}"))
 
 

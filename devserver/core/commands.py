@@ -6,7 +6,6 @@ the task without writing half of its commands (the real server discards them too
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +33,7 @@ from devserver.core import (
 )
 from devserver.core import limits as core_limits
 from devserver.core.changes import Changes, QueryAnswer, TimerKey
-from devserver.core.ids import new_run_id
+from devserver.core.ids import new_run_id, random_uuid
 from devserver.core.lifecycles import TIMER, TimerEvent, WorkflowTaskEvent
 from devserver.core.mutable_state import (
     EventType,
@@ -93,9 +92,7 @@ def complete_workflow_task(
     completion = _apply_completion(state, ch, seq, request, check_search_attributes, namespace_id, limits)
     task = state.workflow_task
     if completion.accepted and request.return_new_workflow_task and task is not None and task.seq > last_seq:
-        completion.next_task = workflow_tasks.start(
-            state, ch, task.seq, request.identity, str(uuid.uuid4()), limits=limits
-        )
+        completion.next_task = workflow_tasks.start(state, ch, task.seq, request.identity, random_uuid(), limits=limits)
     return completion
 
 
@@ -314,7 +311,7 @@ class _Applier:
         )
         if eager_ok:
             response = activities.start(
-                state, self.ch, info.scheduled_event_id, info.attempt, self.request.identity, str(uuid.uuid4())
+                state, self.ch, info.scheduled_event_id, info.attempt, self.request.identity, random_uuid()
             )
             if response is not None:
                 self.eager.append(response)

@@ -16,7 +16,6 @@ whether running workflows must be cancelled or terminated first. Started workflo
 from __future__ import annotations
 
 import base64
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +27,7 @@ from temporalio.api.enums.v1.task_queue_pb2 import TaskQueueKind
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 
+from devserver.core.ids import random_uuid
 from devserver.core.protos import clamp_epoch, duration, seconds_of, timestamp
 from devserver.core.schedule_spec import CompiledSpec, canonicalize, clean, seconds_of_time
 
@@ -334,7 +334,7 @@ def resolve_buffer(state: ScheduleState, running: bool) -> BufferDecision:
     for start, alone in chosen:
         if not state.can_take_action(start.manual, decrement=True):
             continue
-        start.request_id = str(uuid.uuid4())
+        start.request_id = random_uuid()
         decision.starts.append(StartOrder(start, started_workflow_id(state, start), alone))
     return decision
 

@@ -5,10 +5,13 @@ process and used by the next, and nothing loaded until something imports `datacl
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +105,44 @@ def test_installing_loads_nothing_until_something_imports_dataclasses(tmp_path: 
         "print(json.dumps([before, 'exec' in vars(dataclasses)]))\n"
     )
     assert run(code, tmp_path) == [False, True]  # type: ignore[comparison-overlap]
+
+
+def _rewrite(cache: Path, entries: Callable[[dict[str, Any], bytes], tuple[dict[str, Any], bytes]]) -> None:
+    with cache.open("rb") as file:
+        header = marshal.load(file)
+        rest = file.read()
+    header, rest = entries(header, rest)
+    cache.write_bytes(marshal.dumps(header) + rest)
+
+
+def test_damaged_entries_are_compiled_around(tmp_path: Path) -> None:
+    plain = run(WITHOUT, tmp_path / "unused")
+    run(WITH_THE_CACHE, tmp_path)
+    [cache] = (tmp_path / "tempo").glob("dataclass-code-*.marshal")
+    _rewrite(cache, lambda header, rest: (header, b"\xfb" * len(rest)))
+    assert run(WITH_THE_CACHE, tmp_path)["facts"] == plain["facts"]
+
+
+def test_an_entry_of_another_text_under_the_same_key_is_not_used(tmp_path: Path) -> None:
+    # Every key made to point at one entry: as if all texts had the same length and CRC.
+    plain = run(WITHOUT, tmp_path / "unused")
+    run(WITH_THE_CACHE, tmp_path)
+    [cache] = (tmp_path / "tempo").glob("dataclass-code-*.marshal")
+
+    def one_entry_for_all(header: dict[str, Any], rest: bytes) -> tuple[dict[str, Any], bytes]:
+        first = next(iter(header["index"].values()))
+        return {**header, "index": dict.fromkeys(header["index"], first)}, rest
+
+    _rewrite(cache, one_entry_for_all)
+    assert run(WITH_THE_CACHE, tmp_path)["facts"] == plain["facts"]
+
+
+def test_a_cache_of_the_earlier_layout_is_written_anew(tmp_path: Path) -> None:
+    # The first layout: the index keyed by the texts, the entries inside the one object.
+    plain = run(WITHOUT, tmp_path / "unused")
+    run(WITH_THE_CACHE, tmp_path)
+    [cache] = (tmp_path / "tempo").glob("dataclass-code-*.marshal")
+    cache.write_bytes(marshal.dumps({"version": sys.version, "index": {"x = 1": (0, 1)}, "blob": b"\x00"}))
+    assert run(WITH_THE_CACHE, tmp_path)["facts"] == plain["facts"]
+    with cache.open("rb") as file:
+        assert marshal.load(file)["format"] == 2

@@ -66,6 +66,17 @@ def test_the_server_serves_without_grpcio(server: list[str], tmp_path: Path) -> 
     assert "devserver.h2_server" in modules
 
 
+def test_the_server_starts_without_what_most_sessions_never_use(tmp_path: Path) -> None:
+    # Each a few milliseconds of every start: TLS (asyncio imports it unless told not to), the
+    # `uuid` module (with `platform`), `ipaddress`, and schedules and batch operations, which
+    # are built with their first call (tests/devserver/test_schedules.py, test_batch.py).
+    port = free_port()
+    code, modules = server_modules(["server", "start-dev", "--headless", "--port", str(port)], port, env(tmp_path))
+    assert code == 0
+    unused = {"ssl", "_ssl", "uuid", "platform", "ipaddress", "devserver.schedule_ops", "devserver.batch_ops"}
+    assert unused.isdisjoint(modules), sorted(unused.intersection(modules))
+
+
 def test_the_workflow_commands_call_without_grpcio_or_an_event_loop(server_address: str, tmp_path: Path) -> None:
     # A plain connection's calls go over the blocking transport (sdk._h2_channel): grpcio's
     # import alone (with asyncio, which it loads) took longer than `temporal workflow list`.

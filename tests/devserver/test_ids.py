@@ -1,0 +1,51 @@
+"""The identifiers the server mints and checks without the `uuid` module (devserver.core.ids)
+read and write as the `uuid` module does."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from devserver.core.ids import is_uuid, new_run_id, random_uuid
+
+
+def test_random_uuids_are_version_4_written_as_uuid_writes_them() -> None:
+    made = {random_uuid() for _ in range(2000)}
+    assert len(made) == 2000
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+
+
+def test_run_ids_are_version_7_and_sort_by_creation() -> None:
+    made = [new_run_id() for _ in range(50)]
+    assert all(uuid.UUID(text).version == 7 and str(uuid.UUID(text)) == text for text in made)
+    assert [text[:13] for text in made] == sorted(text[:13] for text in made)  # the milliseconds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "8f2d6a9e-5c1b-4e7a-9d3f-0b8c2e4a6f10",
+        "8F2D6A9E-5C1B-4E7A-9D3F-0B8C2E4A6F10",
+        "{8f2d6a9e-5c1b-4e7a-9d3f-0b8c2e4a6f10}",
+        "urn:uuid:8f2d6a9e-5c1b-4e7a-9d3f-0b8c2e4a6f10",
+        "8f2d6a9e5c1b4e7a9d3f0b8c2e4a6f10",
+        "8f2d6a9e-5c1b-4e7a-9d3f-0b8c2e4a6f1",
+        "8f2d6a9e-5c1b-4e7a-9d3f-0b8c2e4a6f1g",
+        "8f2d6a9e_5c1b_4e7a_9d3f_0b8c2e4a6f10",
+        "8f2d6a9e-5c1b-4e7a-9d3f+0b8c2e4a6f10",
+        "not a run id",
+        "",
+        " 8f2d6a9e-5c1b-4e7a-9d3f-0b8c2e4a6f10 ",
+        "\uff18f2d6a9e-5c1b-4e7a-9d3f-0b8c2e4a6f10",  # a full-width digit
+    ],
+)
+def test_a_run_id_is_read_as_the_uuid_module_reads_it(text: str) -> None:
+    try:
+        uuid.UUID(text)
+        reads = True
+    except ValueError:
+        reads = False
+    assert is_uuid(text) is reads
