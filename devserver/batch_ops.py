@@ -41,10 +41,11 @@ from devserver.core import batch
 from devserver.core.batch import BatchJob
 from devserver.engine import Engine
 from devserver.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted, ServiceError, WorkflowNotFound
-from devserver.list_filter import InvalidQueryError, parse_query
+from devserver.list_filter import parse_query
 from devserver.options_ops import OptionsOps
 from devserver.run_ops import RunOps
 from devserver.validation import MAX_ID_LENGTH
+from devserver.visibility_record import InvalidQueryError
 
 log = logging.getLogger("tempo.batch")
 

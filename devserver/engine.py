@@ -51,13 +51,13 @@ from devserver.errors import (
     Unavailable,
     WorkflowNotFound,
 )
-from devserver.list_filter import VisibilityRecord
 from devserver.matching import Matching
 from devserver.metrics import Metrics
 from devserver.namespaces import NamespaceRegistry
 from devserver.run_table import RunTable, at_rest
 from devserver.store import AtRest, HistoryStore, Loaded, RunWrite
 from devserver.visibility import VisibilityIndex, record_of, record_of_info
+from devserver.visibility_record import VisibilityRecord
 from devserver.waiters import Waiters
 
 log = logging.getLogger("tempo.engine")

@@ -14,7 +14,7 @@ from devserver.core.changes import RunKey
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument
 from devserver.history_pages import PageToken, close_event, page
-from devserver.list_filter import InvalidQueryError, VisibilityRecord
+from devserver.visibility_record import InvalidQueryError, VisibilityRecord
 
 FilterType = wf_enums.HistoryEventFilterType
 

@@ -31,10 +31,11 @@ from devserver.core.protos import timestamp
 from devserver.core.schedule_spec import SpecError, canonicalize, seconds_of_time
 from devserver.engine import Engine
 from devserver.errors import FailedPrecondition, InvalidArgument, NotFound, ServiceError, WorkflowAlreadyStarted
-from devserver.list_filter import FieldType, InvalidQueryError, VisibilityRecord, parse_query
+from devserver.list_filter import parse_query
 from devserver.namespaces import SYSTEM_SEARCH_ATTRIBUTES, is_reserved_search_attribute
 from devserver.run_ops import RunOps
 from devserver.visibility import decode_search_attributes
+from devserver.visibility_record import FieldType, InvalidQueryError, VisibilityRecord
 
 log = logging.getLogger("tempo.schedules")
 

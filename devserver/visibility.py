@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import message_pb2 as common
@@ -24,18 +24,19 @@ from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from devserver.core.changes import RunKey
 from devserver.core.mutable_state import MutableState
 from devserver.core.protos import timestamp
-from devserver.list_filter import (
+from devserver.slot_sets import Selection, SlotSet, bitmap_of
+from devserver.visibility_record import (
     FieldType,
     InvalidQueryError,
-    Query,
     VisibilityRecord,
     infer_type,
-    parse_query,
     query_error,
     rank_of_parts,
     rank_parts,
 )
-from devserver.slot_sets import Selection, SlotSet, bitmap_of
+
+if TYPE_CHECKING:
+    from devserver.list_filter import Query
 
 DEFAULT_PAGE_SIZE = 1000
 NAMESPACE_DIVISION = "TemporalNamespaceDivision"
@@ -444,6 +445,8 @@ class VisibilityIndex:
 
     def compile(self, namespace: str, query: str) -> Query:
         """Parse `query` and bind its custom fields to this namespace's attributes."""
+        from devserver.list_filter import parse_query  # the parser loads with the first query
+
         parsed = parse_query(query)
         found = self._namespaces.get(namespace)
         types: dict[str, FieldType | None] = {}

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from temporalio.api.enums.v1 import WorkflowExecutionStatus as S
 
-from devserver.list_filter import VisibilityRecord, _Bool, _Not, _Predicate, parse_query
+from devserver.list_filter import _Bool, _Not, _Predicate, parse_query
+from devserver.visibility_record import VisibilityRecord
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 STATUSES = ["Running", "Completed", "Failed", "Terminated"]

@@ -11,8 +11,9 @@ import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.enums.v1 import WorkflowExecutionStatus as S
 
-from devserver.list_filter import InvalidQueryError, VisibilityRecord, parse_query
+from devserver.list_filter import parse_query
 from devserver.visibility import VisibilityIndex
+from devserver.visibility_record import InvalidQueryError, VisibilityRecord
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

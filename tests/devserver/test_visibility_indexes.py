@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.api.enums.v1 import WorkflowExecutionStatus as S
 
-from devserver.list_filter import VisibilityRecord
 from devserver.visibility import VisibilityIndex
+from devserver.visibility_record import VisibilityRecord
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 NS = "default"
