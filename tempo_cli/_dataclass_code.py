@@ -16,9 +16,10 @@ as before and kept, with the others, when the process ends
 since code objects are). A cache that cannot be read or written is no error: the methods are
 compiled as usual.
 
-The file is a small index (by length and CRC of each text) followed by the entries, each its
-text and code, read only when asked for: an index keyed by the texts themselves took 4 ms to
-read once it held every command's and the TUI's (1,500 texts), more than it saved the server.
+The file is a small index (by length and CRC of each text, after its size in 8 bytes) followed
+by the entries, each its text and code, unmarshalled only when asked for: an index keyed by the
+texts themselves took 4 ms to read once it held every command's and the TUI's (1,500 texts),
+more than it saved the server.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import atexit
 import builtins
 import contextlib
 import marshal
+import mmap
 import os
 import sys
 import zlib
@@ -34,7 +36,7 @@ from importlib.machinery import ModuleSpec, PathFinder
 from types import CodeType, ModuleType
 from typing import Any
 
-_FORMAT = 2  # the index by key, then the entries (1: the index by text, the entries inside)
+_FORMAT = 3  # its size, the index by key, the entries (1: the index by text, the entries inside)
 _MAX_ENTRIES = 2000  # texts kept (about 1.4 KB each); past that, many versions' worth: start over
 
 
@@ -103,18 +105,21 @@ def _key(source: str) -> int:
 
 class _Codes:
     """The cache as read: each text's compiled code, unmarshalled only when asked for (a
-    `tempo` command uses a tenth of what the server does)."""
+    `tempo` command uses a tenth of what the server does) from the file mapped in memory
+    (reading 2 MB of cache was 1 ms more)."""
 
-    def __init__(self, index: dict[int, tuple[int, int]], blob: bytes) -> None:
+    def __init__(self, index: dict[int, tuple[int, int]], mapped: mmap.mmap | None = None, start: int = 0) -> None:
         self.index = index
-        self.blob = blob
+        self.mapped = mapped
+        self.start = start
 
     def code(self, key: int, source: str) -> CodeType | None:
         place = self.index.get(key)
-        if place is None:
+        if place is None or self.mapped is None:
             return None
+        at = self.start + place[0]
         try:
-            text, code = marshal.loads(memoryview(self.blob)[place[0] : place[0] + place[1]])
+            text, code = marshal.loads(memoryview(self.mapped)[at : at + place[1]])
         except (EOFError, ValueError, TypeError):
             return None  # a damaged entry: compiled again, and kept right
         if text != source or type(code) is not CodeType:
@@ -122,7 +127,17 @@ class _Codes:
         return code
 
     def items(self) -> list[tuple[int, bytes]]:
-        return [(key, self.blob[at : at + size]) for key, (at, size) in self.index.items()]
+        mapped, start = self.mapped, self.start
+        if mapped is None:
+            return []
+        return [(key, mapped[start + at : start + at + size]) for key, (at, size) in self.index.items()]
+
+    def close(self) -> None:
+        """Unmap the file (before it is replaced: Windows refuses to replace a mapped file)."""
+        if self.mapped is not None:
+            with contextlib.suppress(BufferError):
+                self.mapped.close()
+            self.mapped = None
 
 
 def _cache_path() -> str:
@@ -134,12 +149,19 @@ def _cache_path() -> str:
 def _read(path: str) -> _Codes:
     try:
         with open(path, "rb") as file:
-            header = marshal.load(file)  # reads the header alone; the entries follow
-            if header["format"] == _FORMAT and header["version"] == sys.version and isinstance(header["index"], dict):
-                return _Codes(header["index"], file.read())
-    except (OSError, EOFError, ValueError, TypeError, KeyError):
+            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # none yet, or empty
+        return _Codes({})
+    try:
+        size = int.from_bytes(mapped[:8], "little")
+        header = marshal.loads(memoryview(mapped)[8 : 8 + size])  # not `marshal.load`: a value a read
+        if header["format"] == _FORMAT and header["version"] == sys.version and isinstance(header["index"], dict):
+            return _Codes(header["index"], mapped, 8 + size)
+    except (EOFError, ValueError, TypeError, KeyError):
         pass
-    return _Codes({}, b"")
+    codes = _Codes({}, mapped)
+    codes.close()
+    return codes
 
 
 def _keep(path: str, known: _Codes, made: dict[int, bytes]) -> None:
@@ -154,12 +176,13 @@ def _keep(path: str, known: _Codes, made: dict[int, bytes]) -> None:
         index[key] = (at, len(data))
         parts.append(data)
         at += len(data)
+    known.close()
     temporary = f"{path}.{os.getpid()}"
     with contextlib.suppress(Exception):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(temporary, "wb") as out:
-            marshal.dump({"format": _FORMAT, "version": sys.version, "index": index}, out)
-            out.write(b"".join(parts))
+            header = marshal.dumps({"format": _FORMAT, "version": sys.version, "index": index})
+            out.write(len(header).to_bytes(8, "little") + header + b"".join(parts))
         os.replace(temporary, path)
     with contextlib.suppress(OSError):
         os.unlink(temporary)

@@ -107,12 +107,17 @@ def test_installing_loads_nothing_until_something_imports_dataclasses(tmp_path: 
     assert run(code, tmp_path) == [False, True]  # type: ignore[comparison-overlap]
 
 
+def _read(cache: Path) -> tuple[dict[str, Any], bytes]:
+    """The cache's index and its entries (the index's size in 8 bytes, then the index)."""
+    content = cache.read_bytes()
+    size = int.from_bytes(content[:8], "little")
+    return marshal.loads(content[8 : 8 + size]), content[8 + size :]
+
+
 def _rewrite(cache: Path, entries: Callable[[dict[str, Any], bytes], tuple[dict[str, Any], bytes]]) -> None:
-    with cache.open("rb") as file:
-        header = marshal.load(file)
-        rest = file.read()
-    header, rest = entries(header, rest)
-    cache.write_bytes(marshal.dumps(header) + rest)
+    header, rest = entries(*_read(cache))
+    encoded = marshal.dumps(header)
+    cache.write_bytes(len(encoded).to_bytes(8, "little") + encoded + rest)
 
 
 def test_damaged_entries_are_compiled_around(tmp_path: Path) -> None:
@@ -144,5 +149,4 @@ def test_a_cache_of_the_earlier_layout_is_written_anew(tmp_path: Path) -> None:
     [cache] = (tmp_path / "tempo").glob("dataclass-code-*.marshal")
     cache.write_bytes(marshal.dumps({"version": sys.version, "index": {"x = 1": (0, 1)}, "blob": b"\x00"}))
     assert run(WITH_THE_CACHE, tmp_path)["facts"] == plain["facts"]
-    with cache.open("rb") as file:
-        assert marshal.load(file)["format"] == 2
+    assert _read(cache)[0]["format"] == 3
