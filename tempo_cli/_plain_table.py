@@ -77,7 +77,7 @@ def _text(cell: Cell) -> str:
     return cell.text if isinstance(cell, Styled) else cell
 
 
-def _one_cell_per_char(text: str) -> bool:
+def one_cell_per_char(text: str) -> bool:
     # Latin (below the combining marks at U+0300) and the ellipsis are one cell each for Rich
     # too; anything else, and control characters, Rich measures itself.
     return all((" " <= c < "\x7f") or ("\xa0" <= c < "\u0300") or c == "…" for c in text)
@@ -89,7 +89,7 @@ def plain_lines(table: Rows) -> list[str] | None:
     texts = [[_text(cell) for cell in row] for row in table.rows]
     if table.show_header:
         texts.insert(0, [column.header for column in table.columns])
-    if not all(_one_cell_per_char(text) for row in texts for text in row):
+    if not all(one_cell_per_char(text) for row in texts for text in row):
         return None
     widths = []
     for index, column in enumerate(table.columns):

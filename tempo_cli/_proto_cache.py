@@ -92,7 +92,7 @@ def _cache_path(root: str) -> str:
 def _read(path: str) -> tuple[dict[str, _File], dict[str, _Package]] | None:
     try:
         with open(path, "rb") as file:
-            content = marshal.load(file)
+            content = marshal.loads(file.read())  # `marshal.load` reads a value at a time: 4x slower
         if content["format"] != _FORMAT:
             return None
         files: dict[str, _File] = content["files"]
