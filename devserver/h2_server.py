@@ -18,7 +18,7 @@ On stop, every connection is told GOAWAY; calls in flight get the grace period t
 from __future__ import annotations
 
 import asyncio
-import base64
+import binascii
 import contextlib
 import logging
 import socket
@@ -548,7 +548,7 @@ class _Connection(asyncio.Protocol):
         if message:
             fields.append(("grpc-message", _percent_encoded(message)))
         if status_details:
-            fields.append(("grpc-status-details-bin", base64.b64encode(status_details).rstrip(b"=")))
+            fields.append(("grpc-status-details-bin", binascii.b2a_base64(status_details, newline=False).rstrip(b"=")))
         if self.transport is not None:
             block = hpack.encode(fields)
             self.transport.write(frames.frame(HEADERS, END_HEADERS | END_STREAM, stream.id, block))

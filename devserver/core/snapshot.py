@@ -25,7 +25,6 @@ message) are not stored: a loaded entity's list starts from the state it was loa
 
 from __future__ import annotations
 
-import base64
 import binascii
 import dataclasses
 import functools
@@ -100,7 +99,7 @@ def _encode(value: Any, leave_out: Collection[str] = ()) -> Any:
     if isinstance(value, Enum):
         return {"$enum": type(value).__name__, "v": value.name}
     if isinstance(value, Message):
-        data = base64.b64encode(value.SerializeToString(deterministic=True)).decode()
+        data = binascii.b2a_base64(value.SerializeToString(deterministic=True), newline=False).decode()
         return {"$pb": value.DESCRIPTOR.full_name, "b": data}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         name = type(value).__name__
