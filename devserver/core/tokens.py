@@ -8,7 +8,7 @@ bytes that are not a token at all are garbage (INVALID_ARGUMENT), as on Temporal
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from devserver.errors import InvalidArgument
 
@@ -28,7 +28,9 @@ class TaskToken:
     name: str = ""
 
     def encode(self) -> bytes:
-        return _PREFIX + json.dumps(asdict(self), separators=(",", ":")).encode()
+        # Its fields are flat: `vars` holds them in order, as `asdict` would copy them (at a
+        # tenth of the cost: one token is made for every task handed out).
+        return _PREFIX + json.dumps(vars(self), separators=(",", ":")).encode()
 
     @staticmethod
     def decode(raw: bytes) -> TaskToken:

@@ -1,5 +1,5 @@
 """The identifiers the server mints and checks without the `uuid` module (devserver.core.ids)
-read and write as the `uuid` module does."""
+read and write as the `uuid` module does; task tokens keep their bytes across versions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from devserver.core.ids import is_uuid, new_run_id, random_uuid
+from devserver.core.tokens import TaskToken
 
 
 def test_random_uuids_are_version_4_written_as_uuid_writes_them() -> None:
@@ -49,3 +50,13 @@ def test_a_run_id_is_read_as_the_uuid_module_reads_it(text: str) -> None:
     except ValueError:
         reads = False
     assert is_uuid(text) is reads
+
+
+def test_a_task_token_is_the_same_bytes_as_before() -> None:
+    # A worker may hold a token across a server's restart (`--db-filename`) or upgrade.
+    written = (
+        b'tempo1:{"kind":"activity","namespace":"ns","workflow_id":"w","run_id":"r","ref":5,"attempt":2,"name":"a"}'
+    )
+    token = TaskToken("activity", "ns", "w", "r", ref=5, attempt=2, name="a")
+    assert token.encode() == written
+    assert TaskToken.decode(written) == token
