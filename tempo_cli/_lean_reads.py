@@ -18,8 +18,8 @@ gives way before anything is printed: the fast path then answers as the app does
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from tempo_cli._lean_session import OPERATOR_SERVICE, Answer, GiveWay, Session, answer, plain_connection
 from tempo_cli._read_tables import (
@@ -30,6 +30,9 @@ from tempo_cli._read_tables import (
     schedule_table,
     search_attribute_table,
 )
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
 
 _GLOBAL_OPTIONS = frozenset({"address", "namespace", "output", "color"})
 
@@ -58,14 +61,10 @@ def _namespaces(session: Session, values: dict[str, Any]) -> Answer:
     from temporalio.api.workflowservice.v1.request_response_pb2 import ListNamespacesRequest, ListNamespacesResponse
 
     answered = Answer()
-    token = b""
-    while True:
-        page = session.read("ListNamespaces", ListNamespacesRequest(next_page_token=token), ListNamespacesResponse)
+    for page in _pages(session, "ListNamespaces", ListNamespacesRequest(), ListNamespacesResponse):
         for described in page.namespaces:
             answered.lines(namespace_table(described))
-        token = page.next_page_token
-        if not token:
-            return answered
+    return answered
 
 
 def _search_attributes(session: Session, values: dict[str, Any]) -> Answer:
@@ -86,18 +85,10 @@ def _schedules(session: Session, values: dict[str, Any]) -> Answer:
     """`tempo schedule list` (`_schedule_commands.list_schedules`): every page, then the table."""
     from temporalio.api.workflowservice.v1.request_response_pb2 import ListSchedulesRequest, ListSchedulesResponse
 
-    query = values.get("query", "")
-    entries = []
-    token = b""
-    while True:
-        request = ListSchedulesRequest(namespace=session.namespace, next_page_token=token, query=query)
-        page = session.read("ListSchedules", request, ListSchedulesResponse)
-        entries.extend(page.schedules)
-        token = page.next_page_token
-        if not token:
-            break
+    request = ListSchedulesRequest(namespace=session.namespace, query=values.get("query", ""))
+    pages = _pages(session, "ListSchedules", request, ListSchedulesResponse)
     answered = Answer()
-    answered.lines(schedule_table(entries))
+    answered.lines(schedule_table([entry for page in pages for entry in page.schedules]))
     return answered
 
 
@@ -112,10 +103,20 @@ def _task_queue(session: Session, values: dict[str, Any]) -> Answer:
     response = session.read("DescribeTaskQueue", request, DescribeTaskQueueResponse)
     answered = Answer()
     now = datetime.datetime.now(datetime.UTC)
-    for title, table in describe_sections(response, False, True, now):
+    for title, table in describe_sections(response, now, reachability=False, stats=True):
         answered.line(title)
         answered.lines(table)
     return answered
+
+
+def _pages(session: Session, method: str, request: Message, response_type: type[Any]) -> Iterator[Any]:
+    """Every page of a listing, each asked with the token of the one before, as the app asks them."""
+    while True:
+        page = session.read(method, request, response_type)
+        yield page
+        if not page.next_page_token:
+            return
+        request.next_page_token = page.next_page_token  # type: ignore[attr-defined]
 
 
 _Work = Callable[[Session, dict[str, Any]], Answer]

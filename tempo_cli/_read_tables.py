@@ -223,7 +223,7 @@ def _stats_rows(response: DescribeTaskQueueResponse) -> list[dict[str, Any]]:
     return rows
 
 
-def describe_document(response: DescribeTaskQueueResponse, reachability: bool, stats: bool) -> dict[str, Any]:
+def describe_document(response: DescribeTaskQueueResponse, *, reachability: bool, stats: bool) -> dict[str, Any]:
     """`temporal task-queue describe -o json`'s document."""
     return {
         "reachability": (_reachability(response) or None) if reachability else None,
@@ -233,7 +233,7 @@ def describe_document(response: DescribeTaskQueueResponse, reachability: bool, s
 
 
 def describe_sections(
-    response: DescribeTaskQueueResponse, reachability: bool, stats: bool, now: datetime.datetime
+    response: DescribeTaskQueueResponse, now: datetime.datetime, *, reachability: bool, stats: bool
 ) -> list[tuple[str, Rows]]:
     """`temporal task-queue describe`'s text: each section's title line and table (times
     relative to ``now``)."""

@@ -67,10 +67,10 @@ def describe(cli: CliContext, flags: DescribeFlags) -> None:
         lambda client: _call(client, client.service.DescribeTaskQueue, request, "describe task queue")
     )
     if cli.json_mode:
-        cli.write_json(describe_document(response, flags.reachability, flags.stats))
+        cli.write_json(describe_document(response, reachability=flags.reachability, stats=flags.stats))
         return
     now = datetime.datetime.now(datetime.UTC)
-    for title, table in describe_sections(response, flags.reachability, flags.stats, now):
+    for title, table in describe_sections(response, now, reachability=flags.reachability, stats=flags.stats):
         cli.write_raw(title)
         cli.print_table(table)
 

@@ -10,9 +10,12 @@ import re
 import time
 import uuid
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
+from tempo_cli import _lean_reads
+from tempo_cli._lean_session import Session
 from tempo_cli._read_tables import TASK_QUEUE_TYPES
 from tests.cli.answers import group_programs, run
 from tests.cli.startup_checks import env, run_reporting
@@ -174,3 +177,26 @@ def test_a_cell_rich_measures_gets_the_apps_table(server_address: str, tmp_path:
     assert tempo == app and tempo[0] == 0
     _, _, modules = run_reporting(["schedule", *listed], environment)
     assert "rich" in modules and "tempo_cli._lean_reads" in modules
+
+
+class _PagedSession:
+    """A session whose listing answers two pages: the first with a token, the second without."""
+
+    def __init__(self) -> None:
+        self.namespace = "default"
+        self.tokens: list[bytes] = []
+
+    def read(self, method: str, request: Any, response_type: type[Any]) -> Any:
+        from temporalio.api.schedule.v1 import ScheduleListEntry
+
+        self.tokens.append(request.next_page_token)
+        last = len(self.tokens) == 2
+        entry = ScheduleListEntry(schedule_id=f"page-{len(self.tokens)}")
+        return response_type(schedules=[entry], next_page_token=b"" if last else b"more")
+
+
+def test_every_page_is_asked_for_with_the_token_of_the_one_before() -> None:
+    session = _PagedSession()
+    answered = _lean_reads._schedules(cast(Session, session), {"query": "x"})
+    assert session.tokens == [b"", b"more"]
+    assert [line.split()[0] for line in "".join(answered.out).splitlines()] == ["ScheduleId", "page-1", "page-2"]
