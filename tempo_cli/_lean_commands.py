@@ -10,7 +10,8 @@ descriptor cache, `_proto_cache`), and prints with the renderers the app prints 
 
 When: text output that is not a terminal's (Rich draws the tables there), a plain connection
 (no TLS, API key, codec, profile or environments file, no TEMPORAL_* variable) and the
-options below. Anything else is the fast path's.
+options below. Anything else is the fast path's. Those checks, the session and the ways out
+are `_lean_session`'s, shared with the other groups' reads (`_lean_reads`).
 
 A failure gives way before anything is printed: a read that fails (an unknown workflow, a
 refused query, a server that is down) or an answer this path does not decode itself (a
@@ -23,34 +24,22 @@ error as the app does.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tempo_cli import _render_text as render
-from tempo_cli._plain_table import Column, Rows, plain_lines
+from tempo_cli._lean_session import Answer, GiveWay, RanOut, Session, answer, plain_connection
+from tempo_cli._plain_table import Column, Rows
 
 if TYPE_CHECKING:
-    from google.protobuf.message import Message
     from temporalio.api.common.v1 import Payload, Payloads
     from temporalio.api.history.v1 import HistoryEvent
 
-    from sdk._h2_channel import H2Channel
-
-DEFAULT_ADDRESS = "127.0.0.1:7233"
-DEFAULT_NAMESPACE = "default"
-_SERVICE = "/temporal.api.workflowservice.v1.WorkflowService/"
-# As the SDK's client: its calls' deadline, its first call's, and a long poll's.
-_RPC_TIMEOUT = 10.0
-_CONNECT_TIMEOUT = 5.0
-_LONG_POLL_TIMEOUT = 75.0
+_LONG_POLL_TIMEOUT = 75.0  # as the SDK's client
 _METADATA_TIMEOUT = 1.0  # tempo_cli._metadata.fetch_handlers
 _METADATA_QUERY = "__temporal_workflow_metadata"
-_DEADLINE_EXCEEDED = 4
-_UNIMPLEMENTED = 12
 _REJECT_CONDITIONS = {None: 1, "not_open": 2, "not_completed_cleanly": 3}  # QueryRejectCondition
 
 # Each command's options taken here (besides --address and --namespace).
@@ -64,34 +53,6 @@ _OPTIONS = {
 }
 
 
-class GiveWay(Exception):
-    """Not this path's to answer: the fast path runs the command (nothing was printed)."""
-
-
-class _RanOut(GiveWay):
-    """A read that met its deadline (a query no worker answers): asked again through the
-    fast path, it would wait as long again, so this path words the app's error itself."""
-
-    def __init__(self, failed: Exception) -> None:
-        super().__init__()
-        self.failed = failed
-
-
-class Answer:
-    """What a command prints: stdout's text, stderr's lines, and its exit code."""
-
-    def __init__(self) -> None:
-        self.out: list[str] = []
-        self.err: list[str] = []
-
-    def lines(self, table: Rows) -> None:
-        lines = plain_lines(table)
-        if lines is None:
-            raise GiveWay  # a cell Rich measures itself
-        if lines:
-            self.out.append("\n".join(lines) + "\n")
-
-
 def run(argv: list[str]) -> bool:
     """Run `tempo workflow ...` (``argv``: the words after `workflow`) if it is this path's;
     False when the fast path must (then nothing was printed)."""
@@ -103,163 +64,15 @@ def run(argv: list[str]) -> bool:
     command, values = words
     if command not in _OPTIONS or not _plain(command, values):
         return False
-    session = _Session(values.get("address") or DEFAULT_ADDRESS, values.get("namespace") or DEFAULT_NAMESPACE)
-    try:
-        answer = _COMMANDS[command](session, values)
-    except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")  # as the app ends on Ctrl-C (tempo_cli._cli)
-        raise SystemExit(130) from None
-    except _RanOut as ran_out:
-        _end_as_the_app(ran_out.failed, session, values.get("workflow_id", ""))
-    except Exception:
-        if session.sent:
-            raise  # a start or signal made: never again through the fast path
-        return False  # GiveWay, or anything unforeseen: the fast path answers as the app does
-    finally:
-        session.close()
-    _write(answer)
-    return True
+    return answer(lambda session: _COMMANDS[command](session, values), values)
 
 
 def _plain(command: str, values: dict[str, Any]) -> bool:
     """Whether this command line, in this environment, is the lean path's."""
     options = set(values) - {"address", "namespace", "output", "color"}
-    if not options <= _OPTIONS[command] or values.get("output", "text") != "text":
+    if not options <= _OPTIONS[command] or values.get("reject_condition") not in _REJECT_CONDITIONS:
         return False
-    if values.get("color", "auto") not in ("auto", "never") or values.get("reject_condition") not in _REJECT_CONDITIONS:
-        return False
-    environ = os.environ
-    if environ.get("FORCE_COLOR") or environ.get("TTY_COMPATIBLE") == "1":
-        return False  # Rich draws as for a terminal
-    if any(name.startswith("TEMPORAL_") for name in environ):
-        return False  # connection settings, a profile or an environments file to read
-    try:
-        if sys.stdout.isatty() or sys.stderr.isatty():
-            return False  # Rich draws for a terminal
-    except ValueError:  # a closed stream
-        return False
-    return not any(os.path.exists(path) for path in _settings_files())
-
-
-def _settings_files() -> list[str]:
-    """The files a connection's settings may come from when nothing names one: `temporal
-    env`'s environments (tempo_cli._env_file) and the profiles (sdk.envconfig)."""
-    home = os.path.expanduser("~")
-    if sys.platform == "win32":
-        config = os.environ.get("APPDATA") or os.path.join(home, "AppData", "Roaming")
-    elif sys.platform == "darwin":
-        config = os.path.join(home, "Library", "Application Support")
-    else:
-        config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    environments = os.path.join(home, ".config", "temporalio", "temporal.yaml")
-    return [environments, os.path.join(config, "temporalio", "temporal.toml")]
-
-
-class _Session:
-    """One connection, opened by the first call with GetSystemInfo (as the SDK's client)."""
-
-    def __init__(self, address: str, namespace: str) -> None:
-        self.address = address
-        self.namespace = namespace
-        self.sent = False
-        """A call that changes something reached the server."""
-        self._channel: H2Channel | None = None
-
-    def read(self, method: str, request: Message, response_type: type[Any], timeout: float = _RPC_TIMEOUT) -> Any:
-        """The answer of a call that changes nothing; gives way if it fails (:class:`_RanOut`
-        when it met its deadline)."""
-        from sdk._h2_channel import CallFailed
-
-        try:
-            return response_type.FromString(self._unary(method, request, timeout))
-        except CallFailed as failed:
-            if failed.status == _DEADLINE_EXCEEDED:
-                raise _RanOut(failed) from None
-            raise GiveWay from None
-        except Exception:  # an address it cannot use, an odd answer
-            raise GiveWay from None
-
-    def send(self, method: str, request: Message, response_type: type[Any], workflow_id: str) -> Any:
-        """The answer of a call that changes something; if it fails, the SDK's connection
-        makes the same request again (retrying a transient failure) or ends the command with
-        the app's error."""
-        from sdk._h2_channel import CallFailed
-
-        self._open()
-        try:
-            data = self._unary(method, request, _RPC_TIMEOUT)
-        except CallFailed:
-            data = None
-        self.sent = True
-        if data is None:
-            return self._send_again(method, request, workflow_id)
-        return response_type.FromString(data)
-
-    def close(self) -> None:
-        if self._channel is not None:
-            self._channel.close()
-
-    def _open(self) -> None:
-        """Connect, and ask GetSystemInfo as the SDK's client does first; gives way if that fails."""
-        if self._channel is not None:
-            return
-        from temporalio.api.workflowservice.v1.request_response_pb2 import GetSystemInfoRequest
-
-        from sdk._h2_channel import CallFailed, H2Channel
-
-        self._channel = H2Channel(self.address)
-        try:
-            self._channel.unary(
-                _SERVICE + "GetSystemInfo", GetSystemInfoRequest().SerializeToString(), [], _CONNECT_TIMEOUT
-            )
-        except CallFailed as failed:
-            if failed.status != _UNIMPLEMENTED:  # older or minimal servers: the call is optional
-                raise GiveWay from None
-        except Exception:  # an address it cannot use: the app's to word
-            raise GiveWay from None
-
-    def _unary(self, method: str, request: Message, timeout: float) -> bytes:
-        self._open()
-        assert self._channel is not None
-        return self._channel.unary(_SERVICE + method, request.SerializeToString(), [], timeout)
-
-    def _send_again(self, method: str, request: Message, workflow_id: str) -> Any:
-        from tempo_cli._cli import CliContext, GlobalOptions
-
-        cli = CliContext(GlobalOptions(address=self.address, namespace=self.namespace), blocking_calls=True)
-
-        async def call(client: Any) -> Any:
-            connection = client._conn
-            return await connection.call(getattr(connection.service, method), request, workflow_id=workflow_id)
-
-        return cli.run(call)
-
-
-def _end_as_the_app(failed: Exception, session: _Session, workflow_id: str) -> None:
-    """Print the app's one-line error for a failed call and exit 1, as `CliContext.run` does."""
-    from sdk._client_rpc import map_error
-    from tempo_cli._errors import describe_error
-
-    message = describe_error(map_error(failed, session.address, workflow_id), session.namespace)
-    sys.stderr.write(f"error: {message}\n")
-    raise SystemExit(1)
-
-
-def _write(answer: Answer) -> None:
-    """Print the answer as the app would: stdout first (a reader that left early is no
-    error), then the messages on stderr."""
-    try:
-        if answer.out:
-            sys.stdout.write("".join(answer.out))
-            sys.stdout.flush()
-    except BrokenPipeError:
-        # As tempo_cli._cli does: stdout at /dev/null, so the final flush does not fail too.
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(0) from None
-    if answer.err:
-        sys.stderr.write("".join(line + "\n" for line in answer.err))
-        sys.stderr.flush()
+    return plain_connection(values)
 
 
 # ---------------------------------------------------------------- values
@@ -320,7 +133,7 @@ def _identity() -> str:
 # ---------------------------------------------------------------- commands
 
 
-def _list(session: _Session, values: dict[str, Any]) -> Answer:
+def _list(session: Session, values: dict[str, Any]) -> Answer:
     from temporalio.api.workflowservice.v1.request_response_pb2 import (
         ListWorkflowExecutionsRequest,
         ListWorkflowExecutionsResponse,
@@ -356,7 +169,7 @@ def _list(session: _Session, values: dict[str, Any]) -> Answer:
     return answer
 
 
-def _describe(session: _Session, values: dict[str, Any]) -> Answer:
+def _describe(session: Session, values: dict[str, Any]) -> Answer:
     from temporalio.api.workflowservice.v1.request_response_pb2 import (
         DescribeWorkflowExecutionRequest,
         DescribeWorkflowExecutionResponse,
@@ -375,7 +188,7 @@ def _describe(session: _Session, values: dict[str, Any]) -> Answer:
     return answer
 
 
-def _close_event(session: _Session, workflow_id: str, run_id: str) -> HistoryEvent:
+def _close_event(session: Session, workflow_id: str, run_id: str) -> HistoryEvent:
     """The run's close event (the SDK's ``wait_for_close_event(follow_runs=False)``)."""
     from temporalio.api.common.v1 import WorkflowExecution
     from temporalio.api.enums.v1 import HistoryEventFilterType
@@ -398,7 +211,7 @@ def _close_event(session: _Session, workflow_id: str, run_id: str) -> HistoryEve
             response = session.read(
                 "GetWorkflowExecutionHistory", request, GetWorkflowExecutionHistoryResponse, _LONG_POLL_TIMEOUT
             )
-        except _RanOut:
+        except RanOut:
             continue  # a server holding long polls longer than the deadline: ask again, as the SDK does
         if response.history.events:
             event: HistoryEvent = response.history.events[-1]
@@ -417,7 +230,7 @@ def _outcome_rows(event: HistoryEvent) -> list[tuple[str, Any]]:
     return render.outcome_rows(completed, values[0] if values else None, encoding, render.close_reason(event))
 
 
-def _show(session: _Session, values: dict[str, Any]) -> Answer:
+def _show(session: Session, values: dict[str, Any]) -> Answer:
     from temporalio.api.enums.v1 import HistoryEventFilterType
     from temporalio.api.workflowservice.v1.request_response_pb2 import (
         GetWorkflowExecutionHistoryRequest,
@@ -450,7 +263,7 @@ def _show(session: _Session, values: dict[str, Any]) -> Answer:
     return answer
 
 
-def _start(session: _Session, values: dict[str, Any]) -> Answer:
+def _start(session: Session, values: dict[str, Any]) -> Answer:
     from temporalio.api.common.v1 import WorkflowType
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1.request_response_pb2 import (
@@ -486,7 +299,7 @@ def _start(session: _Session, values: dict[str, Any]) -> Answer:
     return answer
 
 
-def _signal(session: _Session, values: dict[str, Any]) -> Answer:
+def _signal(session: Session, values: dict[str, Any]) -> Answer:
     from temporalio.api.workflowservice.v1.request_response_pb2 import (
         SignalWorkflowExecutionRequest,
         SignalWorkflowExecutionResponse,
@@ -516,7 +329,7 @@ def _signal(session: _Session, values: dict[str, Any]) -> Answer:
     return answer
 
 
-def _signal_names(session: _Session, values: dict[str, Any]) -> list[str] | None:
+def _signal_names(session: Session, values: dict[str, Any]) -> list[str] | None:
     """The signals the workflow declares ("" for a dynamic one), from the SDKs' metadata
     query (tempo_cli._metadata.fetch_handlers); None when it cannot say."""
     from temporalio.api.enums.v1 import QueryRejectCondition
@@ -576,7 +389,7 @@ def _field(document: Any, json_name: str, name: str, kind: type, default: Any) -
     return value
 
 
-def _query(session: _Session, values: dict[str, Any]) -> Answer:
+def _query(session: Session, values: dict[str, Any]) -> Answer:
     from temporalio.api.query.v1 import WorkflowQuery
     from temporalio.api.workflowservice.v1.request_response_pb2 import QueryWorkflowRequest, QueryWorkflowResponse
 
@@ -596,7 +409,7 @@ def _query(session: _Session, values: dict[str, Any]) -> Answer:
     return answer
 
 
-_COMMANDS: dict[str, Callable[[_Session, dict[str, Any]], Answer]] = {
+_COMMANDS: dict[str, Callable[[Session, dict[str, Any]], Answer]] = {
     "list": _list,
     "describe": _describe,
     "show": _show,

@@ -11,13 +11,13 @@ from typing import Any
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from google.protobuf.message import Message
 from temporalio.api.enums.v1 import common_pb2 as common_enums
-from temporalio.api.enums.v1 import namespace_pb2 as namespace_enums
 from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
 
 from tempo_cli._cli import CliContext, Output, UsageError
 from tempo_cli._plain_table import Column, Rows
 from tempo_cli._raw_calls import call
-from tempo_cli._render import key_value_table, proto_dict
+from tempo_cli._read_tables import namespace_table, search_attribute_table, search_attribute_type
+from tempo_cli._render import proto_dict
 
 # Status names, not grpc.StatusCode: these commands call over the blocking transport
 # (`CliContext.run_blocking`), which loads grpcio only for a failed call.
@@ -49,55 +49,6 @@ async def namespace_descriptions(client: Any) -> list[wsv1.DescribeNamespaceResp
             return found
 
 
-def _go_duration(seconds: int) -> str:
-    """A whole-second duration as Go prints it (24h0m0s), as the real CLI's text output does."""
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes}m{secs}s"
-    if minutes:
-        return f"{minutes}m{secs}s"
-    return f"{secs}s"
-
-
-def _enum_word(name: str, prefix: str) -> str:
-    return name.removeprefix(prefix).replace("_", " ").title().replace(" ", "")
-
-
-def _namespace_rows(described: wsv1.DescribeNamespaceResponse) -> list[tuple[str, Any]]:
-    info, config, replication = described.namespace_info, described.config, described.replication_config
-    data = " ".join(f"{k}:{v}" for k, v in sorted(info.data.items()))
-    clusters = json.dumps([{"clusterName": c.cluster_name} for c in replication.clusters], separators=(",", ":"))
-    return [
-        ("NamespaceInfo.Name", info.name),
-        ("NamespaceInfo.Id", info.id),
-        ("NamespaceInfo.Description", info.description),
-        ("NamespaceInfo.OwnerEmail", info.owner_email),
-        ("NamespaceInfo.State", _enum_word(namespace_enums.NamespaceState.Name(info.state), "NAMESPACE_STATE_")),
-        ("NamespaceInfo.Data", f"map[{data}]"),
-        ("Config.WorkflowExecutionRetentionTtl", _go_duration(config.workflow_execution_retention_ttl.seconds)),
-        ("ReplicationConfig.ActiveClusterName", replication.active_cluster_name),
-        ("ReplicationConfig.Clusters", clusters),
-        (
-            "ReplicationConfig.State",
-            _enum_word(namespace_enums.ReplicationState.Name(replication.state), "REPLICATION_STATE_"),
-        ),
-        (
-            "Config.HistoryArchivalState",
-            _enum_word(namespace_enums.ArchivalState.Name(config.history_archival_state), "ARCHIVAL_STATE_"),
-        ),
-        (
-            "Config.VisibilityArchivalState",
-            _enum_word(namespace_enums.ArchivalState.Name(config.visibility_archival_state), "ARCHIVAL_STATE_"),
-        ),
-        ("IsGlobalNamespace", str(described.is_global_namespace).lower()),
-        ("FailoverVersion", str(described.failover_version)),
-        ("FailoverHistory", "[]"),
-        ("Config.HistoryArchivalUri", config.history_archival_uri),
-        ("Config.VisibilityArchivalUri", config.visibility_archival_uri),
-    ]
-
-
 def describe_namespace(cli: CliContext, name: str | None, namespace_id: str | None) -> None:
     """`tempo operator namespace describe`: DescribeNamespace by ID, or by name (the argument, else -n)."""
     if name is not None:
@@ -114,7 +65,7 @@ def describe_namespace(cli: CliContext, name: str | None, namespace_id: str | No
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
-    cli.print_table(key_value_table(_namespace_rows(response)))
+    cli.print_table(namespace_table(response))
 
 
 def list_namespaces(cli: CliContext) -> None:
@@ -128,7 +79,7 @@ def list_namespaces(cli: CliContext) -> None:
         cli.write_json([proto_dict(one) for one in described])
         return
     for one in described:
-        cli.print_table(key_value_table(_namespace_rows(one)))
+        cli.print_table(namespace_table(one))
 
 
 def list_search_attributes(cli: CliContext) -> None:
@@ -144,12 +95,7 @@ def list_search_attributes(cli: CliContext) -> None:
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
-    table = Rows([Column("Name"), Column("Type")])
-    kinds = {**response.system_attributes, **response.custom_attributes}
-    for name in sorted(kinds):
-        kind = common_enums.IndexedValueType.Name(kinds[name])
-        table.add_row(name, _enum_word(kind, "INDEXED_VALUE_TYPE_"))
-    cli.print_table(table)
+    cli.print_table(search_attribute_table(response))
 
 
 def cluster_system(cli: CliContext) -> None:
@@ -224,7 +170,7 @@ def create_search_attributes(cli: CliContext, names: list[str], type_name: str) 
         for name in names:
             if name in existing:
                 if existing[name] != kind:
-                    other = _enum_word(common_enums.IndexedValueType.Name(existing[name]), "INDEXED_VALUE_TYPE_")
+                    other = search_attribute_type(existing[name])
                     raise UsageError(f"search attribute {name} already exists and has different type {other}")
                 continue
             to_add[name] = kind

@@ -17,6 +17,7 @@ from tempo_cli._cli import CliContext, UsageError
 from tempo_cli._inputs import parse_duration, parse_inputs
 from tempo_cli._plain_table import Column, Rows
 from tempo_cli._raw_calls import call
+from tempo_cli._read_tables import first_time, schedule_table
 from tempo_cli._render import format_time, key_value_table, proto_dict
 
 OVERLAP_POLICIES = {
@@ -245,8 +246,8 @@ def describe(cli: CliContext, schedule_id: str) -> None:
         ("OverlapPolicy", policy.removeprefix("SCHEDULE_OVERLAP_POLICY_")),
         ("Notes", schedule.state.notes),
         ("Paused", str(schedule.state.paused).lower()),
-        ("NextRunTime", _first_time(info.future_action_times)),
-        ("LastRunTime", _first_time([a.actual_time for a in info.recent_actions][-1:])),
+        ("NextRunTime", first_time(info.future_action_times)),
+        ("LastRunTime", first_time([a.actual_time for a in info.recent_actions][-1:])),
         ("RunningWorkflows", ", ".join(w.workflow_id for w in info.running_workflows)),
         (
             "Actions",
@@ -257,10 +258,6 @@ def describe(cli: CliContext, schedule_id: str) -> None:
     cli.print_table(key_value_table(rows))
 
 
-def _first_time(times: Any) -> str:
-    return format_time(times[0].ToDatetime(datetime.UTC)) if len(times) else ""
-
-
 def list_schedules(cli: CliContext, query: str | None) -> None:
     """`tempo schedule list`: every schedule (ScheduleListEntry), newest first as the server lists them."""
 
@@ -268,17 +265,7 @@ def list_schedules(cli: CliContext, query: str | None) -> None:
     if cli.json_mode:
         cli.write_json([proto_dict(entry) for entry in entries])
         return
-    table = Rows([Column(name) for name in ("ScheduleId", "Workflow", "Paused", "NextRunTime", "LastRunTime")])
-    for entry in entries:
-        info = entry.info
-        table.add_row(
-            entry.schedule_id,
-            info.workflow_type.name,
-            str(info.paused).lower(),
-            _first_time(info.future_action_times),
-            _first_time([a.actual_time for a in info.recent_actions][-1:]),
-        )
-    cli.print_table(table)
+    cli.print_table(schedule_table(entries))
 
 
 def _patch(cli: CliContext, schedule_id: str, patch: schedule_pb.SchedulePatch, message: str) -> None:

@@ -5,7 +5,9 @@ A `tempo` command should start about as fast as `temporal`'s:
 - `tempo server start-dev`, the `tempo workflow` commands people type most, the `tempo
   operator` reads, `tempo schedule list|describe` and `tempo task-queue describe`, with plain
   options, run without Typer (`_fast_server`, `_fast_commands`); the six commands people
-  type most, printing to a pipe or a file, even without the SDK's client (`_lean_commands`);
+  type most, and the namespace, search-attribute and schedule lists and `task-queue
+  describe`, printing to a pipe or a file, even without the SDK's client (`_lean_commands`,
+  `_lean_reads`);
 - the generated messages are made when first used, from a cache of their descriptors
   (`_proto_cache`), and the methods `dataclasses` generates come compiled from a cache
   (`_dataclass_code`);
@@ -63,7 +65,8 @@ _FAST_GROUPS = ("workflow", "operator", "schedule", "task-queue")
 def _run_fast_command(argv: list[str]) -> bool:
     """`tempo workflow list|describe|show|start|signal|query`, the `tempo operator` reads,
     `tempo schedule list|describe` and `tempo task-queue describe` with plain options, without
-    Typer (`_fast_commands`); False when the app must run it."""
+    Typer (`_fast_commands`), the lean path first (`_lean_commands`, `_lean_reads`); False
+    when the app must run it."""
     if not argv or argv[0] not in _FAST_GROUPS:
         return False
     defer_service_inits()  # their client calls over a plain socket when it can: no grpcio
@@ -73,6 +76,11 @@ def _run_fast_command(argv: list[str]) -> bool:
         from tempo_cli import _lean_commands
 
         if _lean_commands.run(argv[1:]):
+            return True
+    else:
+        from tempo_cli import _lean_reads
+
+        if _lean_reads.run(argv[0], argv[1:]):
             return True
     from tempo_cli import _fast_commands
 

@@ -14,7 +14,7 @@ import pytest
 from temporalio.api.common.v1 import WorkflowType
 from temporalio.client import Client
 
-from tempo_cli import _cli, _lean_commands
+from tempo_cli import _cli, _lean_commands, _lean_session
 from tempo_cli._env_file import default_env_file
 from tests.cli.answers import TEMPO as WORKFLOW
 from tests.cli.answers import run, same_answer
@@ -145,14 +145,14 @@ def test_settings_from_the_environment_are_read_by_the_sdk_client(server_address
 
 
 def test_its_defaults_and_files_are_the_apps() -> None:
-    assert (_lean_commands.DEFAULT_ADDRESS, _lean_commands.DEFAULT_NAMESPACE) == (
+    assert (_lean_session.DEFAULT_ADDRESS, _lean_session.DEFAULT_NAMESPACE) == (
         _cli.DEFAULT_ADDRESS,
         _cli.DEFAULT_NAMESPACE,
     )
     from sdk.envconfig import default_config_file
 
-    assert _lean_commands._settings_files() == [str(default_env_file()), str(default_config_file())]
-    assert os.path.basename(_lean_commands._settings_files()[1]) == "temporal.toml"
+    assert _lean_session.settings_files() == [str(default_env_file()), str(default_config_file())]
+    assert os.path.basename(_lean_session.settings_files()[1]) == "temporal.toml"
 
 
 def test_a_query_nobody_answers_ends_with_the_apps_error_without_asking_twice(

@@ -1,0 +1,241 @@
+"""What the lean paths share (`_lean_commands`: the `tempo workflow` commands people type
+most; `_lean_reads`: the operator, schedule and task-queue reads): when a command line is
+theirs, the one connection a command makes its calls on, what it prints, and how it gives way.
+
+A lean command makes its calls itself over the blocking transport (`sdk._h2_channel`), with
+the generated messages, and prints with the renderers the app prints with, so neither the
+SDK's client, its dataclasses, `_cli` nor Rich load. It answers only text output that is not
+a terminal's (Rich draws the tables there) over a plain connection: no TLS, API key, codec,
+profile or environments file, no TEMPORAL_* variable.
+
+A failure gives way before anything is printed (:class:`GiveWay`): the fast path
+(`_fast_commands`) then runs the command line through the SDK's client and answers as the
+app does. A read that met its deadline is not asked again: :func:`answer` ends the command
+with the app's words (:class:`RanOut`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from tempo_cli._plain_table import Rows, plain_lines
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from sdk._h2_channel import H2Channel
+
+DEFAULT_ADDRESS = "127.0.0.1:7233"
+DEFAULT_NAMESPACE = "default"
+WORKFLOW_SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
+OPERATOR_SERVICE = "temporal.api.operatorservice.v1.OperatorService"
+# As the SDK's client: its calls' deadline and its first call's.
+RPC_TIMEOUT = 10.0
+_CONNECT_TIMEOUT = 5.0
+_DEADLINE_EXCEEDED = 4
+_UNIMPLEMENTED = 12
+
+
+class GiveWay(Exception):
+    """Not this path's to answer: the fast path runs the command (nothing was printed)."""
+
+
+class RanOut(GiveWay):
+    """A read that met its deadline (a query no worker answers): asked again through the
+    fast path, it would wait as long again, so this path words the app's error itself."""
+
+    def __init__(self, failed: Exception) -> None:
+        super().__init__()
+        self.failed = failed
+
+
+class Answer:
+    """What a command prints: stdout's text, stderr's lines, and its exit code."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.err: list[str] = []
+
+    def lines(self, table: Rows) -> None:
+        """The table as the app prints it to a pipe (`CliContext.print_table`)."""
+        lines = plain_lines(table)
+        if lines is None:
+            raise GiveWay  # a cell Rich measures itself
+        if lines:
+            self.out.append("\n".join(lines) + "\n")
+
+    def line(self, text: str) -> None:
+        """A line written as is (`CliContext.write_raw`)."""
+        self.out.append(text + "\n")
+
+
+def plain_connection(values: dict[str, Any]) -> bool:
+    """Whether a command line's global options (``values``, as `_fast_commands.plain_words`
+    reads them), in this environment, ask for text to a pipe over a plain connection."""
+    if values.get("output", "text") != "text" or values.get("color", "auto") not in ("auto", "never"):
+        return False
+    environ = os.environ
+    if environ.get("FORCE_COLOR") or environ.get("TTY_COMPATIBLE") == "1":
+        return False  # Rich draws as for a terminal
+    if any(name.startswith("TEMPORAL_") for name in environ):
+        return False  # connection settings, a profile or an environments file to read
+    try:
+        if sys.stdout.isatty() or sys.stderr.isatty():
+            return False  # Rich draws for a terminal
+    except ValueError:  # a closed stream
+        return False
+    return not any(os.path.exists(path) for path in settings_files())
+
+
+def settings_files() -> list[str]:
+    """The files a connection's settings may come from when nothing names one: `temporal
+    env`'s environments (tempo_cli._env_file) and the profiles (sdk.envconfig)."""
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        config = os.environ.get("APPDATA") or os.path.join(home, "AppData", "Roaming")
+    elif sys.platform == "darwin":
+        config = os.path.join(home, "Library", "Application Support")
+    else:
+        config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    environments = os.path.join(home, ".config", "temporalio", "temporal.yaml")
+    return [environments, os.path.join(config, "temporalio", "temporal.toml")]
+
+
+class Session:
+    """One connection, opened by the first call with GetSystemInfo (as the SDK's client)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        """The connection ``values`` (a command line's options) name."""
+        self.address: str = values.get("address") or DEFAULT_ADDRESS
+        self.namespace: str = values.get("namespace") or DEFAULT_NAMESPACE
+        self.sent = False
+        """A call that changes something reached the server."""
+        self._channel: H2Channel | None = None
+
+    def read(
+        self,
+        method: str,
+        request: Message,
+        response_type: type[Any],
+        timeout: float = RPC_TIMEOUT,
+        service: str = WORKFLOW_SERVICE,
+    ) -> Any:
+        """The answer of a call that changes nothing; gives way if it fails (:class:`RanOut`
+        when it met its deadline)."""
+        from sdk._h2_channel import CallFailed
+
+        try:
+            return response_type.FromString(self._unary(service, method, request, timeout))
+        except CallFailed as failed:
+            if failed.status == _DEADLINE_EXCEEDED:
+                raise RanOut(failed) from None
+            raise GiveWay from None
+        except Exception:  # an address it cannot use, an odd answer
+            raise GiveWay from None
+
+    def send(self, method: str, request: Message, response_type: type[Any], workflow_id: str) -> Any:
+        """The answer of a call that changes something; if it fails, the SDK's connection
+        makes the same request again (retrying a transient failure) or ends the command with
+        the app's error."""
+        from sdk._h2_channel import CallFailed
+
+        self._open()
+        try:
+            data = self._unary(WORKFLOW_SERVICE, method, request, RPC_TIMEOUT)
+        except CallFailed:
+            data = None
+        self.sent = True
+        if data is None:
+            return self._send_again(method, request, workflow_id)
+        return response_type.FromString(data)
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+
+    def _open(self) -> None:
+        """Connect, and ask GetSystemInfo as the SDK's client does first; gives way if that fails."""
+        if self._channel is not None:
+            return
+        from temporalio.api.workflowservice.v1.request_response_pb2 import GetSystemInfoRequest
+
+        from sdk._h2_channel import CallFailed, H2Channel
+
+        self._channel = H2Channel(self.address)
+        try:
+            self._channel.unary(
+                f"/{WORKFLOW_SERVICE}/GetSystemInfo", GetSystemInfoRequest().SerializeToString(), [], _CONNECT_TIMEOUT
+            )
+        except CallFailed as failed:
+            if failed.status != _UNIMPLEMENTED:  # older or minimal servers: the call is optional
+                raise GiveWay from None
+        except Exception:  # an address it cannot use: the app's to word
+            raise GiveWay from None
+
+    def _unary(self, service: str, method: str, request: Message, timeout: float) -> bytes:
+        self._open()
+        assert self._channel is not None
+        return self._channel.unary(f"/{service}/{method}", request.SerializeToString(), [], timeout)
+
+    def _send_again(self, method: str, request: Message, workflow_id: str) -> Any:
+        from tempo_cli._cli import CliContext, GlobalOptions
+
+        cli = CliContext(GlobalOptions(address=self.address, namespace=self.namespace), blocking_calls=True)
+
+        async def call(client: Any) -> Any:
+            connection = client._conn
+            return await connection.call(getattr(connection.service, method), request, workflow_id=workflow_id)
+
+        return cli.run(call)
+
+
+def answer(work: Callable[[Session], Answer], values: dict[str, Any]) -> bool:
+    """Run ``work`` on a session to the connection ``values`` name and print its answer;
+    False when it gave way (then nothing was printed)."""
+    session = Session(values)
+    try:
+        answered = work(session)
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")  # as the app ends on Ctrl-C (tempo_cli._cli)
+        raise SystemExit(130) from None
+    except RanOut as ran_out:
+        _end_as_the_app(ran_out.failed, session, values.get("workflow_id", ""))
+    except Exception:
+        if session.sent:
+            raise  # a start or signal made: never again through the fast path
+        return False  # GiveWay, or anything unforeseen: the fast path answers as the app does
+    finally:
+        session.close()
+    _write(answered)
+    return True
+
+
+def _end_as_the_app(failed: Exception, session: Session, workflow_id: str) -> None:
+    """Print the app's one-line error for a failed call and exit 1, as `CliContext.run` does."""
+    from sdk._client_rpc import map_error
+    from tempo_cli._errors import describe_error
+
+    message = describe_error(map_error(failed, session.address, workflow_id), session.namespace)
+    sys.stderr.write(f"error: {message}\n")
+    raise SystemExit(1)
+
+
+def _write(answered: Answer) -> None:
+    """Print the answer as the app would: stdout first (a reader that left early is no
+    error), then the messages on stderr."""
+    try:
+        if answered.out:
+            sys.stdout.write("".join(answered.out))
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # As tempo_cli._cli does: stdout at /dev/null, so the final flush does not fail too.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(0) from None
+    if answered.err:
+        sys.stderr.write("".join(line + "\n" for line in answered.err))
+        sys.stderr.flush()

@@ -1,0 +1,273 @@
+"""What `tempo operator namespace list|describe`, `operator search-attribute list`, `schedule
+list|describe` and `task-queue describe` show of the server's answers: their requests where
+they carry more than a name, and their rows and tables, as `temporal` prints them.
+
+Only the standard library, the generated messages and the plain tables: both the app's
+commands (`_operator_commands`, `_schedule_commands`, `_task_queue_commands`, which print
+through `_cli.CliContext`) and the lean path (`_lean_reads`, which loads neither the SDK's
+client, `_cli`, `dataclasses` nor Rich) call these, so the two print the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from tempo_cli._go_format import cli_duration, float32_number, float64_number, relative_time, rfc3339_nano
+from tempo_cli._plain_table import Column, Rows
+from tempo_cli._render_text import format_time, key_value_table
+
+if TYPE_CHECKING:
+    from temporalio.api.operatorservice.v1.request_response_pb2 import ListSearchAttributesResponse
+    from temporalio.api.schedule.v1.message_pb2 import ScheduleListEntry
+    from temporalio.api.taskqueue.v1.message_pb2 import TaskQueueTypeInfo, TaskQueueVersionInfo
+    from temporalio.api.workflowservice.v1.request_response_pb2 import (
+        DescribeNamespaceResponse,
+        DescribeTaskQueueRequest,
+        DescribeTaskQueueResponse,
+    )
+
+
+def enum_word(name: str, prefix: str) -> str:
+    """An enum value's name as Go's String() of the CLI's structs shows it
+    (``INDEXED_VALUE_TYPE_KEYWORD_LIST`` → ``KeywordList``)."""
+    return name.removeprefix(prefix).replace("_", " ").title().replace(" ", "")
+
+
+# ---------------------------------------------------------------- operator
+
+
+def _go_seconds(seconds: int) -> str:
+    """A whole-second duration as Go prints it (24h0m0s), as the real CLI's text output does."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
+
+
+def namespace_table(described: DescribeNamespaceResponse) -> Rows:
+    """A namespace as `temporal operator namespace describe` (and `list`, one after another) shows it."""
+    from temporalio.api.enums.v1 import namespace_pb2 as namespace_enums
+
+    info, config, replication = described.namespace_info, described.config, described.replication_config
+    data = " ".join(f"{k}:{v}" for k, v in sorted(info.data.items()))
+    clusters = json.dumps([{"clusterName": c.cluster_name} for c in replication.clusters], separators=(",", ":"))
+    history_archival = namespace_enums.ArchivalState.Name(config.history_archival_state)
+    visibility_archival = namespace_enums.ArchivalState.Name(config.visibility_archival_state)
+    rows: list[tuple[str, Any]] = [
+        ("NamespaceInfo.Name", info.name),
+        ("NamespaceInfo.Id", info.id),
+        ("NamespaceInfo.Description", info.description),
+        ("NamespaceInfo.OwnerEmail", info.owner_email),
+        ("NamespaceInfo.State", enum_word(namespace_enums.NamespaceState.Name(info.state), "NAMESPACE_STATE_")),
+        ("NamespaceInfo.Data", f"map[{data}]"),
+        ("Config.WorkflowExecutionRetentionTtl", _go_seconds(config.workflow_execution_retention_ttl.seconds)),
+        ("ReplicationConfig.ActiveClusterName", replication.active_cluster_name),
+        ("ReplicationConfig.Clusters", clusters),
+        (
+            "ReplicationConfig.State",
+            enum_word(namespace_enums.ReplicationState.Name(replication.state), "REPLICATION_STATE_"),
+        ),
+        ("Config.HistoryArchivalState", enum_word(history_archival, "ARCHIVAL_STATE_")),
+        ("Config.VisibilityArchivalState", enum_word(visibility_archival, "ARCHIVAL_STATE_")),
+        ("IsGlobalNamespace", str(described.is_global_namespace).lower()),
+        ("FailoverVersion", str(described.failover_version)),
+        ("FailoverHistory", "[]"),
+        ("Config.HistoryArchivalUri", config.history_archival_uri),
+        ("Config.VisibilityArchivalUri", config.visibility_archival_uri),
+    ]
+    return key_value_table(rows)
+
+
+def search_attribute_type(kind: int) -> str:
+    """An IndexedValueType as `temporal` names it (``KeywordList``)."""
+    from temporalio.api.enums.v1 import common_pb2 as common_enums
+
+    return enum_word(common_enums.IndexedValueType.Name(kind), "INDEXED_VALUE_TYPE_")  # type: ignore[arg-type]
+
+
+def search_attribute_table(response: ListSearchAttributesResponse) -> Rows:
+    """System and custom search attributes together, by name, with their types."""
+    table = Rows([Column("Name"), Column("Type")])
+    kinds = {**response.system_attributes, **response.custom_attributes}
+    for name in sorted(kinds):
+        table.add_row(name, search_attribute_type(kinds[name]))
+    return table
+
+
+# ---------------------------------------------------------------- schedules
+
+
+def first_time(times: Sequence[Any]) -> str:
+    """The first of some protobuf timestamps as :func:`format_time` shows it; empty if none."""
+    return format_time(times[0].ToDatetime(datetime.UTC)) if len(times) else ""
+
+
+def schedule_table(entries: Sequence[ScheduleListEntry]) -> Rows:
+    """`temporal schedule list`'s table: a schedule a row, in the server's order."""
+    table = Rows([Column(name) for name in ("ScheduleId", "Workflow", "Paused", "NextRunTime", "LastRunTime")])
+    for entry in entries:
+        info = entry.info
+        table.add_row(
+            entry.schedule_id,
+            info.workflow_type.name,
+            str(info.paused).lower(),
+            first_time(info.future_action_times),
+            first_time([a.actual_time for a in info.recent_actions][-1:]),
+        )
+    return table
+
+
+# ---------------------------------------------------------------- task queues
+
+TASK_QUEUE_TYPES = {"workflow": 1, "activity": 2, "nexus": 3}
+"""``--task-queue-type`` choices and their TaskQueueType numbers."""
+_TYPE_NAMES = {number: name for name, number in TASK_QUEUE_TYPES.items()}
+_REACHABILITY = {0: "unspecified", 1: "reachable", 2: "closedWorkflowsOnly", 3: "unreachable"}
+UNVERSIONED = "UNVERSIONED"
+
+
+def describe_request(
+    namespace: str,
+    task_queue: str,
+    types: Sequence[int],
+    *,
+    build_ids: Sequence[str] = (),
+    unversioned: bool = False,
+    all_active: bool = False,
+    reachability: bool = False,
+    stats: bool = True,
+) -> DescribeTaskQueueRequest:
+    """The enhanced DescribeTaskQueue, as `temporal` 1.9 asks it (``types``: TaskQueueType numbers)."""
+    from temporalio.api.enums.v1 import task_queue_pb2 as tq_enums
+    from temporalio.api.taskqueue.v1.message_pb2 import TaskQueue, TaskQueueVersionSelection
+    from temporalio.api.workflowservice.v1.request_response_pb2 import DescribeTaskQueueRequest
+
+    request = DescribeTaskQueueRequest(
+        namespace=namespace,
+        task_queue=TaskQueue(name=task_queue),
+        api_mode=tq_enums.DESCRIBE_TASK_QUEUE_MODE_ENHANCED,
+        task_queue_types=types,  # type: ignore[arg-type]
+        report_pollers=True,
+        report_task_reachability=reachability,
+        report_stats=stats,
+    )
+    if build_ids or unversioned or all_active:
+        request.versions.CopyFrom(
+            TaskQueueVersionSelection(build_ids=build_ids, unversioned=unversioned, all_active=all_active)
+        )
+    return request
+
+
+def _versions(response: DescribeTaskQueueResponse) -> list[tuple[str, TaskQueueVersionInfo]]:
+    """The response's versions, the unversioned queue first, as `temporal` orders them."""
+    versions = dict(response.versions_info)
+    ordered = [(UNVERSIONED, versions.pop(""))] if "" in versions else []
+    return ordered + sorted(versions.items())
+
+
+def _types(version: TaskQueueVersionInfo) -> list[tuple[str, TaskQueueTypeInfo]]:
+    # Go walks a map here (any order); workflow, activity, nexus reads best.
+    return [(_TYPE_NAMES.get(t, "unspecified"), version.types_info[t]) for t in sorted(version.types_info)]
+
+
+def _reachability(response: DescribeTaskQueueResponse) -> list[dict[str, Any]]:
+    return [
+        {"buildId": build_id, "reachability": _REACHABILITY.get(version.task_reachability, "unspecified")}
+        for build_id, version in _versions(response)
+    ]
+
+
+def _pollers(response: DescribeTaskQueueResponse) -> list[tuple[dict[str, Any], datetime.datetime]]:
+    """Each poller as `temporal` writes it in JSON, with its last access time."""
+    rows = []
+    for build_id, version in _versions(response):
+        for type_name, info in _types(version):
+            for poller in info.pollers:
+                accessed = poller.last_access_time
+                row = {
+                    "buildId": build_id,
+                    "taskQueueType": type_name,
+                    "identity": poller.identity,
+                    "lastAccessTime": rfc3339_nano(accessed.ToDatetime(datetime.UTC), accessed.nanos),
+                    "ratePerSecond": float64_number(poller.rate_per_second),
+                }
+                rows.append((row, accessed.ToDatetime(datetime.UTC)))
+    return rows
+
+
+def _stats_rows(response: DescribeTaskQueueResponse) -> list[dict[str, Any]]:
+    rows = []
+    for build_id, version in _versions(response):
+        for type_name, info in _types(version):
+            stats = info.stats
+            reported = info.HasField("stats")
+            age = stats.approximate_backlog_age
+            added, dispatched = float32_number(stats.tasks_add_rate), float32_number(stats.tasks_dispatch_rate)
+            rows.append(
+                {
+                    "buildId": build_id,
+                    "taskQueueType": type_name,
+                    "approximateBacklogCount": stats.approximate_backlog_count,
+                    "approximateBacklogAge": cli_duration(age.seconds * 10**9 + age.nanos) if reported else "",
+                    "backlogIncreaseRate": float32_number(stats.tasks_add_rate - stats.tasks_dispatch_rate),
+                    "tasksAddRate": added,
+                    "tasksDispatchRate": dispatched,
+                }
+            )
+    return rows
+
+
+def describe_document(response: DescribeTaskQueueResponse, *, reachability: bool, stats: bool) -> dict[str, Any]:
+    """`temporal task-queue describe -o json`'s document."""
+    return {
+        "reachability": (_reachability(response) or None) if reachability else None,
+        "pollers": [row for row, _ in _pollers(response)] or None,
+        "stats": (_stats_rows(response) or None) if stats else None,
+    }
+
+
+def describe_sections(
+    response: DescribeTaskQueueResponse, now: datetime.datetime, *, reachability: bool, stats: bool
+) -> list[tuple[str, Rows]]:
+    """`temporal task-queue describe`'s text: each section's title line and table (times
+    relative to ``now``)."""
+    sections = []
+    if reachability:
+        rows = [[r["buildId"], r["reachability"]] for r in _reachability(response)]
+        sections.append(("Task Reachability:", go_table(["BuildID", "Reachability"], rows)))
+    if stats:
+        columns = ["BuildID", "TaskQueueType", "ApproximateBacklogCount", "ApproximateBacklogAge"]
+        columns += ["BacklogIncreaseRate", "TasksAddRate", "TasksDispatchRate"]
+        keys = ["buildId", "taskQueueType", "approximateBacklogCount", "approximateBacklogAge"]
+        keys += ["backlogIncreaseRate", "tasksAddRate", "tasksDispatchRate"]
+        rows = [[str(row[key]) for key in keys] for row in _stats_rows(response)]
+        sections.append(("Task Queue Statistics:", go_table(columns, rows, numeric_from=2)))
+    columns = ["BuildID", "TaskQueueType", "Identity", "LastAccessTime", "RatePerSecond"]
+    rows = [
+        [row["buildId"], row["taskQueueType"], row["identity"], relative_time(accessed, now), str(row["ratePerSecond"])]
+        for row, accessed in _pollers(response)
+    ]
+    sections.append(("Pollers:", go_table(columns, rows, numeric_from=4)))
+    return sections
+
+
+def go_table(columns: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int | None = None) -> Rows:
+    """A table as `temporal` prints one: numbers (and their headers, from column
+    ``numeric_from`` on) to the right."""
+    table = Rows(
+        [
+            Column(
+                column, right=numeric_from is not None and index >= numeric_from and column != "ApproximateBacklogAge"
+            )
+            for index, column in enumerate(columns)
+        ]
+    )
+    for row in rows:
+        table.add_row(*row)
+    return table
