@@ -6,9 +6,11 @@ Run: .venv/bin/python -m bench.bench_cli [--runs 10] [--starts 5] [--json bench/
 1. Commands: `tempo X` and `temporal X` with the same arguments, against the same server
    (Tempo's and the real dev server, both started here on free ports), for `--help` and
    workflow list, describe, show, start, signal and query, operator namespace list and
-   search-attribute list, schedule list and task-queue describe. Each command runs --runs times,
-   the two CLIs in turn; the figure is the median wall time from spawn to exit (a command
-   that fails stops the benchmark: an error is not a timing). A worker (official SDK) runs
+   search-attribute list, schedule list and task-queue describe, their output to a pipe; and
+   workflow list, describe and schedule list again on a pseudo-terminal (where a user types
+   them, and Rich's tables are drawn in colour). Each command runs --runs times, the two CLIs
+   in turn; the figure is the median wall time from spawn to exit (a command that fails stops
+   the benchmark: an error is not a timing). A worker (official SDK) runs
    the workflow the commands look at, so the query is answered.
 2. Readiness: seconds from spawning `tempo server start-dev` / `temporal server start-dev`
    to the gRPC port answering GetSystemInfo, headless and with the web UI, and the same for
@@ -26,6 +28,7 @@ import contextlib
 import datetime
 import json
 import os
+import pty
 import resource
 import socket
 import statistics
@@ -91,16 +94,48 @@ def command_args(address: str, run: str) -> dict[str, list[str]]:
 CHILD_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run_seconds(argv: list[str]) -> tuple[float, float]:
-    """Wall and CPU (user + system) seconds of one run of ``argv``, which must succeed."""
+# Measured again with their output on a pseudo-terminal, as a user at a terminal sees them.
+ON_A_TERMINAL = ("workflow list", "workflow describe", "schedule list")
+TERMINAL_SUFFIX = ", on a terminal"
+
+
+def run_seconds(argv: list[str], terminal: bool = False) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one run of ``argv``, which must succeed; its
+    output to a pipe, or with ``terminal``, on a new pseudo-terminal (150 columns)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=CHILD_ENV, check=False)
+    if terminal:
+        code, output = _run_on_a_terminal(argv)
+    else:
+        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=CHILD_ENV, check=False)
+        code, output = done.returncode, done.stderr
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.decode(errors='replace')}")
+    if code != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {code}: {output.decode(errors='replace')}")
     return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _run_on_a_terminal(argv: list[str]) -> tuple[int, bytes]:
+    """Run ``argv`` with its three streams on a pseudo-terminal; its exit code and what it drew."""
+    import fcntl
+    import struct
+    import termios
+
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 150, 0, 0))
+    environment = {name: value for name, value in CHILD_ENV.items() if name not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen(argv, stdin=terminal, stdout=terminal, stderr=terminal, env=environment)
+    os.close(terminal)
+    drawn = bytearray()
+    try:
+        while chunk := os.read(controller, 65536):  # blocks until output, or EIO once it exited
+            drawn += chunk
+    except OSError:
+        pass
+    finally:
+        os.close(controller)
+    return process.wait(), bytes(drawn)
 
 
 @dataclass
@@ -132,12 +167,15 @@ def time_commands(server: str, address: str, runs: int, tempo: list[str]) -> lis
     cpu: dict[tuple[str, str], list[float]] = {}
     for i in range(-1, runs):  # run -1: the untimed first run
         for name, binary in clis.items():  # in turn, so a busy moment hits both
-            for command, args in command_args(address, f"{name}{i}").items():
-                seconds, cpu_seconds = run_seconds([*binary, *args])
+            measured = command_args(address, f"{name}{i}")
+            runs_of = [(command, args, False) for command, args in measured.items()]
+            runs_of += [(command + TERMINAL_SUFFIX, measured[command], True) for command in ON_A_TERMINAL]
+            for command, args, terminal in runs_of:
+                seconds, cpu_seconds = run_seconds([*binary, *args], terminal)
                 if i >= 0:
                     wall.setdefault((name, command), []).append(seconds)
                     cpu.setdefault((name, command), []).append(cpu_seconds)
-    commands = command_args(address, "")
+    commands = [*command_args(address, ""), *(command + TERMINAL_SUFFIX for command in ON_A_TERMINAL)]
     return [
         CommandFigure(
             command,
@@ -318,10 +356,10 @@ SERVERS: dict[str, Callable[[], ServerProcess]] = {"tempo": tempo_server, "real"
 
 
 def table(commands: list[CommandFigure], ready: list[ReadinessFigure]) -> str:
-    head = f"{'command':18s} {'server':6s} {'tempo':>7s} {'temporal':>8s} {'ratio':>6s}"
+    head = f"{'command':32s} {'server':6s} {'tempo':>7s} {'temporal':>8s} {'ratio':>6s}"
     lines = [f"{head}   CPU: {'tempo':>7s} {'temporal':>8s}"]
     lines += [
-        f"{c.command:18s} {c.server:6s} {c.tempo_s * 1000:5.0f}ms {c.temporal_s * 1000:6.0f}ms {c.ratio:6.2f}"
+        f"{c.command:32s} {c.server:6s} {c.tempo_s * 1000:5.0f}ms {c.temporal_s * 1000:6.0f}ms {c.ratio:6.2f}"
         f"        {c.tempo_cpu_s * 1000:5.0f}ms {c.temporal_cpu_s * 1000:6.0f}ms"
         for c in commands
     ]

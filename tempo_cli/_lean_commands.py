@@ -1,5 +1,6 @@
 """The lean path of the `tempo workflow` commands people type most: list, describe, show,
-start, signal and query, as `tempo` runs them when their answer goes to a pipe or a file.
+start, signal and query, as `tempo` runs them when their answer goes to a pipe or a file, and
+the four reads (list, describe, show, query) on a terminal too.
 
 Why: the fast path (`_fast_commands`) runs a command without Typer, but through the SDK's
 client, whose modules (dataclasses, interceptors, converter, profiles) take about 40 ms to
@@ -8,9 +9,10 @@ over the blocking transport (`sdk._h2_channel`), with the generated messages (ma
 descriptor cache, `_proto_cache`), and prints with the renderers the app prints with
 (`_render_text`, `_plain_table`): the same requests, and the same bytes out.
 
-When: text output that is not a terminal's (Rich draws the tables there), a plain connection
-(no TLS, API key, codec, profile or environments file, no TEMPORAL_* variable) and the
-options below. Anything else is the fast path's. Those checks, the session and the ways out
+When: text output, a plain connection (no TLS, API key, codec, profile or environments file,
+no TEMPORAL_* variable) and the options below. On a terminal a read's tables are drawn as
+Rich draws them (`_terminal_table`) when they fit its width; a start or a signal there, and
+anything else, is the fast path's. Those checks, the session and the ways out
 are `_lean_session`'s, shared with the other groups' reads (`_lean_reads`).
 
 A failure gives way before anything is printed: a read that fails (an unknown workflow, a
@@ -30,7 +32,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tempo_cli import _render_text as render
-from tempo_cli._lean_session import Answer, GiveWay, RanOut, Session, answer, plain_connection
+from tempo_cli._lean_session import Answer, GiveWay, RanOut, Screen, Session, answer, plain_connection
 from tempo_cli._plain_table import Column, Rows
 
 if TYPE_CHECKING:
@@ -62,17 +64,22 @@ def run(argv: list[str]) -> bool:
     if words is None:
         return False
     command, values = words
-    if command not in _OPTIONS or not _plain(command, values):
+    if command not in _OPTIONS:
         return False
-    return answer(lambda session: _COMMANDS[command](session, values), values)
+    screen = _screen(command, values)
+    if screen is None:
+        return False
+    return answer(lambda session: _COMMANDS[command](session, values), values, screen)
 
 
-def _plain(command: str, values: dict[str, Any]) -> bool:
-    """Whether this command line, in this environment, is the lean path's."""
+def _screen(command: str, values: dict[str, Any]) -> Screen | None:
+    """Where this command line's answer goes, if, in this environment, it is the lean path's.
+    A start or a signal prints once it is made, when nothing can give way any more: on a
+    terminal, where Rich may need to fit what it prints, they are the fast path's."""
     options = set(values) - {"address", "namespace", "output", "color"}
     if not options <= _OPTIONS[command] or values.get("reject_condition") not in _REJECT_CONDITIONS:
-        return False
-    return plain_connection(values)
+        return None
+    return plain_connection(values, terminal=command not in ("start", "signal"))
 
 
 # ---------------------------------------------------------------- values
@@ -162,10 +169,10 @@ def _list(session: Session, values: dict[str, Any]) -> Answer:
         token = response.next_page_token
         if not token:
             break
-    answer = Answer()
+    answer = Answer(session.screen)
     answer.lines(table)
     if not table.rows:
-        answer.err.append("No workflows match.")
+        answer.info("No workflows match.")
     return answer
 
 
@@ -183,7 +190,7 @@ def _describe(session: Session, values: dict[str, Any]) -> Answer:
     rows = render.describe_rows(response, session.namespace, memo, summary, details)
     if info.HasField("close_time"):
         rows += _outcome_rows(_close_event(session, values["workflow_id"], info.execution.run_id))
-    answer = Answer()
+    answer = Answer(session.screen)
     answer.lines(render.key_value_table(rows))
     return answer
 
@@ -237,7 +244,7 @@ def _show(session: Session, values: dict[str, Any]) -> Answer:
         GetWorkflowExecutionHistoryResponse,
     )
 
-    answer = Answer()
+    answer = Answer(session.screen)
     printer = render.EventPrinter(answer.lines, _decoded)
     batch: list[HistoryEvent] = []
     token = b""
@@ -285,18 +292,24 @@ def _start(session: Session, values: dict[str, Any]) -> Answer:
         request_id=request_id(),
         input=_payloads(values.get("inputs", [])),
     )
+    # What it prints once the run is started, with a stand-in of a run id's length: anything
+    # this path cannot print (a name Rich must measure) must give way before the start is made.
+    Answer(session.screen).lines(render.key_value_table(_started_rows(session, values, workflow_id, "0" * 36)))
     response = session.send("StartWorkflowExecution", request, StartWorkflowExecutionResponse, workflow_id)
-    answer = Answer()
+    answer = Answer(session.screen)
     answer.out.append("Running execution:\n")
-    started = [
+    answer.lines(render.key_value_table(_started_rows(session, values, workflow_id, response.run_id)))
+    return answer
+
+
+def _started_rows(session: Session, values: dict[str, Any], workflow_id: str, run_id: str) -> list[tuple[str, str]]:
+    return [
         ("  WorkflowId", workflow_id),
-        ("  RunId", response.run_id),
+        ("  RunId", run_id),
         ("  Type", values["workflow_type"]),
         ("  Namespace", session.namespace),
         ("  TaskQueue", values["task_queue"]),
     ]
-    answer.lines(render.key_value_table(started))
-    return answer
 
 
 def _signal(session: Session, values: dict[str, Any]) -> Answer:
@@ -319,7 +332,7 @@ def _signal(session: Session, values: dict[str, Any]) -> Answer:
         request_id=request_id(),
     )
     session.send("SignalWorkflowExecution", request, SignalWorkflowExecutionResponse, workflow_id)
-    answer = Answer()
+    answer = Answer(session.screen)
     if signals is not None and "" not in signals and name not in signals:
         known = ", ".join(sorted(n for n in signals if n)) or "none"
         answer.err.append(
@@ -404,8 +417,8 @@ def _query(session: Session, values: dict[str, Any]) -> Answer:
         raise GiveWay
     payloads = response.query_result.payloads
     value = render.json_value(_value(payloads[0])) if payloads else None
-    answer = Answer()
-    answer.out.append(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+    answer = Answer(session.screen)
+    answer.text(json.dumps(value, indent=2, ensure_ascii=False, default=str))
     return answer
 
 

@@ -1,6 +1,6 @@
 """The lean path of the other groups' everyday reads: `tempo operator namespace list`, `tempo
 operator search-attribute list`, `tempo schedule list` and `tempo task-queue describe`, as
-`tempo` runs them when their answer goes to a pipe or a file.
+`tempo` runs them when their answer goes to a pipe, a file or a terminal.
 
 Why: through the fast path (`_fast_commands`) these load `_cli`, the connection's settings
 (`_connection`, `sdk.envconfig`) and the SDK's client to make one or two calls: about 65 ms,
@@ -9,10 +9,10 @@ where `temporal` takes 30. Here a command makes the calls itself on the lean ses
 requests the app makes, and prints the tables the app prints with the very functions it
 prints them with (`_read_tables`).
 
-When: as for the `tempo workflow` commands (`_lean_commands`): text output that is not a
-terminal's, a plain connection, and only the options below. Anything else, and any call that
-fails (a namespace that does not exist, a server that is down), or a cell Rich must measure,
-gives way before anything is printed: the fast path then answers as the app does.
+When: as for the `tempo workflow` reads (`_lean_commands`): text output, a plain connection,
+and only the options below. Anything else, and any call that fails (a namespace that does
+not exist, a server that is down), a cell Rich must measure or a table Rich must fit to the
+terminal, gives way before anything is printed: the fast path then answers as the app does.
 """
 
 from __future__ import annotations
@@ -51,16 +51,19 @@ def run(group: str, argv: list[str]) -> bool:
     if taken is None:
         return False
     options, work = taken
-    if not set(values) - _GLOBAL_OPTIONS <= options or not plain_connection(values):
+    if not set(values) - _GLOBAL_OPTIONS <= options:
         return False
-    return answer(lambda session: work(session, values), values)
+    screen = plain_connection(values, terminal=True)
+    if screen is None:
+        return False
+    return answer(lambda session: work(session, values), values, screen)
 
 
 def _namespaces(session: Session, values: dict[str, Any]) -> Answer:
     """`tempo operator namespace list` (`_operator_commands.list_namespaces`)."""
     from temporalio.api.workflowservice.v1.request_response_pb2 import ListNamespacesRequest, ListNamespacesResponse
 
-    answered = Answer()
+    answered = Answer(session.screen)
     for page in _pages(session, "ListNamespaces", ListNamespacesRequest(), ListNamespacesResponse):
         for described in page.namespaces:
             answered.lines(namespace_table(described))
@@ -76,7 +79,7 @@ def _search_attributes(session: Session, values: dict[str, Any]) -> Answer:
 
     request = ListSearchAttributesRequest(namespace=session.namespace)
     response = session.read("ListSearchAttributes", request, ListSearchAttributesResponse, service=OPERATOR_SERVICE)
-    answered = Answer()
+    answered = Answer(session.screen)
     answered.lines(search_attribute_table(response))
     return answered
 
@@ -87,7 +90,7 @@ def _schedules(session: Session, values: dict[str, Any]) -> Answer:
 
     request = ListSchedulesRequest(namespace=session.namespace, query=values.get("query", ""))
     pages = _pages(session, "ListSchedules", request, ListSchedulesResponse)
-    answered = Answer()
+    answered = Answer(session.screen)
     answered.lines(schedule_table([entry for page in pages for entry in page.schedules]))
     return answered
 
@@ -101,7 +104,7 @@ def _task_queue(session: Session, values: dict[str, Any]) -> Answer:
         raise GiveWay  # the app's message lists the choices
     request = describe_request(session.namespace, values["task_queue"], [TASK_QUEUE_TYPES[name] for name in types])
     response = session.read("DescribeTaskQueue", request, DescribeTaskQueueResponse)
-    answered = Answer()
+    answered = Answer(session.screen)
     now = datetime.datetime.now(datetime.UTC)
     for title, table in describe_sections(response, now, reachability=False, stats=True):
         answered.line(title)

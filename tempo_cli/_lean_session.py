@@ -4,9 +4,10 @@ theirs, the one connection a command makes its calls on, what it prints, and how
 
 A lean command makes its calls itself over the blocking transport (`sdk._h2_channel`), with
 the generated messages, and prints with the renderers the app prints with, so neither the
-SDK's client, its dataclasses, `_cli` nor Rich load. It answers only text output that is not
-a terminal's (Rich draws the tables there) over a plain connection: no TLS, API key, codec,
-profile or environments file, no TEMPORAL_* variable.
+SDK's client, its dataclasses, `_cli` nor Rich load. It answers only text output over a plain
+connection: no TLS, API key, codec, profile or environments file, no TEMPORAL_* variable. To
+a pipe or a file the text goes as is; on a terminal, a read's tables are drawn as Rich draws
+them when they fit its width (`_terminal_table`), and anything else gives way.
 
 A failure gives way before anything is printed (:class:`GiveWay`): the fast path
 (`_fast_commands`) then runs the command line through the SDK's client and answers as the
@@ -22,7 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tempo_cli._plain_table import Rows, plain_lines
+from tempo_cli._plain_table import Rows, one_cell_per_char, plain_lines
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -53,18 +54,46 @@ class RanOut(GiveWay):
         self.failed = failed
 
 
-class Answer:
-    """What a command prints: stdout's text, stderr's lines, and its exit code."""
+class Screen:
+    """Where a command's answer goes: a pipe or a file (``terminal`` None), or a terminal
+    ``(width, colour system, no colour)`` as Rich sees it (`_terminal_table.terminal`)."""
 
-    def __init__(self) -> None:
+    __slots__ = ("terminal",)
+
+    def __init__(self, terminal: tuple[int, str, bool] | None = None) -> None:
+        self.terminal = terminal
+
+    def table(self, table: Rows) -> list[str] | None:
+        """The lines the app prints for ``table`` here (`CliContext.print_table`); None when
+        Rich must measure or fit it."""
+        if self.terminal is None:
+            return plain_lines(table)
+        from tempo_cli._terminal_table import terminal_lines
+
+        return terminal_lines(table, *self.terminal)
+
+    def shows_as_is(self, text: str) -> bool:
+        """Whether Rich prints ``text`` (no style) here as it is: always to a pipe; on a
+        terminal, when its lines fit the width with one cell a character (else Rich wraps)."""
+        if self.terminal is None:
+            return True
+        width = self.terminal[0]
+        return all(len(line) <= width and one_cell_per_char(line) for line in text.split("\n"))
+
+
+class Answer:
+    """What a command prints on ``screen``: stdout's text, stderr's lines, and its exit code."""
+
+    def __init__(self, screen: Screen) -> None:
+        self.screen = screen
         self.out: list[str] = []
         self.err: list[str] = []
 
     def lines(self, table: Rows) -> None:
-        """The table as the app prints it to a pipe (`CliContext.print_table`)."""
-        lines = plain_lines(table)
+        """The table as the app prints it (`CliContext.print_table`)."""
+        lines = self.screen.table(table)
         if lines is None:
-            raise GiveWay  # a cell Rich measures itself
+            raise GiveWay  # a cell Rich measures itself, or a table Rich fits to the terminal
         if lines:
             self.out.append("\n".join(lines) + "\n")
 
@@ -72,23 +101,46 @@ class Answer:
         """A line written as is (`CliContext.write_raw`)."""
         self.out.append(text + "\n")
 
+    def text(self, text: str) -> None:
+        """Text as the app prints it (`CliContext.print_text`)."""
+        if not self.screen.shows_as_is(text):
+            raise GiveWay  # Rich wraps it
+        self.out.append(text + "\n")
 
-def plain_connection(values: dict[str, Any]) -> bool:
-    """Whether a command line's global options (``values``, as `_fast_commands.plain_words`
-    reads them), in this environment, ask for text to a pipe over a plain connection."""
-    if values.get("output", "text") != "text" or values.get("color", "auto") not in ("auto", "never"):
-        return False
+    def info(self, message: str) -> None:
+        """A message for people on stderr, as the app prints it (`CliContext.info`)."""
+        if not self.screen.shows_as_is(message):
+            raise GiveWay
+        self.err.append(message)
+
+
+def plain_connection(values: dict[str, Any], terminal: bool = False) -> Screen | None:
+    """Where a command line's answer goes, when its global options (``values``, as
+    `_fast_commands.plain_words` reads them), in this environment, ask for text over a plain
+    connection: to a pipe or a file, or (when ``terminal``, for a read) to a terminal, its
+    stdout's and stderr's both; None when this path must leave it to the fast path."""
+    color = values.get("color", "auto")
+    if values.get("output", "text") != "text" or color not in ("auto", "never"):
+        return None
     environ = os.environ
     if environ.get("FORCE_COLOR") or environ.get("TTY_COMPATIBLE") == "1":
-        return False  # Rich draws as for a terminal
+        return None  # Rich draws as for a terminal
     if any(name.startswith("TEMPORAL_") for name in environ):
-        return False  # connection settings, a profile or an environments file to read
+        return None  # connection settings, a profile or an environments file to read
     try:
-        if sys.stdout.isatty() or sys.stderr.isatty():
-            return False  # Rich draws for a terminal
+        ttys = sys.stdout.isatty(), sys.stderr.isatty()
     except ValueError:  # a closed stream
-        return False
-    return not any(os.path.exists(path) for path in settings_files())
+        return None
+    if any(os.path.exists(path) for path in settings_files()):
+        return None
+    if ttys == (False, False):
+        return Screen()
+    if not terminal or ttys != (True, True) or sys.platform == "win32":
+        return None  # Rich draws for the terminal (on Windows, with its console's colours)
+    from tempo_cli._terminal_table import terminal as seen
+
+    found = seen(environ, color)
+    return None if found is None else Screen(found)
 
 
 def settings_files() -> list[str]:
@@ -108,8 +160,9 @@ def settings_files() -> list[str]:
 class Session:
     """One connection, opened by the first call with GetSystemInfo (as the SDK's client)."""
 
-    def __init__(self, values: dict[str, Any]) -> None:
-        """The connection ``values`` (a command line's options) name."""
+    def __init__(self, values: dict[str, Any], screen: Screen) -> None:
+        """The connection ``values`` (a command line's options) name; the answer goes to ``screen``."""
+        self.screen = screen
         self.address: str = values.get("address") or DEFAULT_ADDRESS
         self.namespace: str = values.get("namespace") or DEFAULT_NAMESPACE
         self.sent = False
@@ -193,10 +246,10 @@ class Session:
         return cli.run(call)
 
 
-def answer(work: Callable[[Session], Answer], values: dict[str, Any]) -> bool:
-    """Run ``work`` on a session to the connection ``values`` name and print its answer;
-    False when it gave way (then nothing was printed)."""
-    session = Session(values)
+def answer(work: Callable[[Session], Answer], values: dict[str, Any], screen: Screen) -> bool:
+    """Run ``work`` on a session to the connection ``values`` name and print its answer on
+    ``screen``; False when it gave way (then nothing was printed)."""
+    session = Session(values, screen)
     try:
         answered = work(session)
     except KeyboardInterrupt:

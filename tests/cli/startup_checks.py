@@ -33,6 +33,12 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 """
 
 
+def reporting_argv(argv: list[str]) -> list[str]:
+    """The command line of `tempo <argv>` run in a fresh interpreter that, at its end, writes
+    its exit code and loaded modules to stderr as its last line (JSON)."""
+    return [sys.executable, "-c", _RUN_AND_REPORT, json.dumps(argv)]
+
+
 def env(cache_home: Path, **extra: str) -> dict[str, str]:
     """The environment of a `tempo` run: its own cache directory, a fixed width."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "TEMPO_"))}
@@ -53,7 +59,7 @@ def run_reporting(argv: list[str], environment: dict[str, str]) -> tuple[str, in
 def run_reporting_messages(argv: list[str], environment: dict[str, str]) -> tuple[str, list[str], int, list[str]]:
     """As :func:`run_reporting`, with the lines the command wrote to stderr as well."""
     done = subprocess.run(
-        [sys.executable, "-c", _RUN_AND_REPORT, json.dumps(argv)],
+        reporting_argv(argv),
         capture_output=True,
         text=True,
         env=environment,
@@ -73,7 +79,7 @@ def server_modules(argv: list[str], port: int, environment: dict[str, str]) -> t
     from sdk._h2_channel import CallFailed, H2Channel
 
     process = subprocess.Popen(
-        [sys.executable, "-c", _RUN_AND_REPORT, json.dumps(argv)],
+        reporting_argv(argv),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -170,3 +170,17 @@ def test_a_query_nobody_answers_ends_with_the_apps_error_without_asking_twice(
         _lean_commands.run(["query", "--address", server_address, "-w", workflow_id, "--name", "count"])
     assert ended.value.code == 1
     assert capsys.readouterr().err == "error: the server did not answer in time (is a worker polling the task queue?)\n"
+
+
+def test_a_start_whose_answer_rich_must_lay_out_is_made_once_by_the_app(server_address: str, tmp_path: Path) -> None:
+    # Wide characters: the lean path cannot print the started run's table, so it gives way
+    # before the start is made (after it, nothing could give way: one run, one answer).
+    environment = env(tmp_path)
+    workflow_id = f"工作-{uuid.uuid4().hex[:8]}"
+    on = ["--address", server_address]
+    start = ["start", *on, "--type", "Waiter", "-t", "lean-nobody", "-w", workflow_id]
+    code, out, err = run(WORKFLOW, start, environment)
+    assert (code, err) == (0, ""), err
+    assert out.splitlines()[1].split() == ["WorkflowId", workflow_id]
+    code, out, _ = run(WORKFLOW, ["list", *on, "-q", f"WorkflowId = '{workflow_id}'"], environment)
+    assert code == 0 and len(out.splitlines()) == 2  # the header and one run

@@ -15,7 +15,7 @@ from typing import Any, cast
 import pytest
 
 from tempo_cli import _lean_reads
-from tempo_cli._lean_session import Session
+from tempo_cli._lean_session import Screen, Session
 from tempo_cli._read_tables import TASK_QUEUE_TYPES
 from tests.cli.answers import group_programs, run
 from tests.cli.startup_checks import env, run_reporting
@@ -184,6 +184,7 @@ class _PagedSession:
 
     def __init__(self) -> None:
         self.namespace = "default"
+        self.screen = Screen()  # a pipe
         self.tokens: list[bytes] = []
 
     def read(self, method: str, request: Any, response_type: type[Any]) -> Any:

@@ -1,0 +1,115 @@
+"""The lean paths' reads on a terminal (`tempo_cli._lean_session.Screen`): `tempo workflow list|
+describe|show|query` and the operator, schedule and task-queue reads draw what the Typer app
+draws there, byte for byte, colours included, without loading Rich or the SDK's client; a table
+wider than the terminal, colours forced by the environment, and a start or a signal are drawn
+by the app itself."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.cli.answers import APP, TEMPO, group_programs, run
+from tests.cli.startup_checks import env, reporting_argv
+from tests.cli.terminal import run_in_terminal
+
+# What the lean paths never load; the fast path (through the SDK's client) does.
+NOT_LEAN = ("sdk.client", "tempo_cli._cli", "dataclasses", "rich", "grpc")
+
+
+def drawn(argv: list[str], environment: dict[str, str], columns: int = 1000) -> bytes:
+    code, shown = run_in_terminal(argv, environment, columns)
+    assert code == 0, shown
+    return shown
+
+
+def drawn_lean(group: str, args: list[str], environment: dict[str, str], columns: int = 1000) -> bool:
+    """Whether `tempo GROUP ARGS` on a terminal answered on a lean path (what it loaded)."""
+    _, shown = run_in_terminal(reporting_argv([group, *args]), environment, columns)
+    report = json.loads(shown.decode().strip().splitlines()[-1])
+    assert report["code"] == 0, shown
+    return not any(m == name or m.startswith(name + ".") for m in report["modules"] for name in NOT_LEAN)
+
+
+def same_drawing(group: str, args: list[str], environment: dict[str, str], columns: int = 1000) -> bytes:
+    """`tempo GROUP ARGS` on a terminal, as users run it, and as the Typer app runs it: the same."""
+    tempo, app = (TEMPO[:-1], APP[:-1]) if group == "workflow" else group_programs(group)
+    users = run_in_terminal([*tempo, group, *args] if group == "workflow" else [*tempo, *args], environment, columns)
+    apps = run_in_terminal([*app, group, *args] if group == "workflow" else [*app, *args], environment, columns)
+    assert users == apps, (args, users, apps)
+    return users[1]
+
+
+@pytest.fixture
+def workflow(server_address: str, task_queue: str, tmp_path: Path) -> str:
+    """A running workflow (its worker answers the `count` query) that was signalled once."""
+    environment = env(tmp_path)
+    workflow_id = f"drawn-{uuid.uuid4().hex[:8]}"
+    on = ["--address", server_address]
+    assert run(TEMPO, ["start", *on, "--type", "Waiter", "-t", task_queue, "-w", workflow_id], environment)[0] == 0
+    assert run(TEMPO, ["signal", *on, "-w", workflow_id, "--name", "add", "-i", '"tea"'], environment)[0] == 0
+    return workflow_id
+
+
+def test_the_reads_draw_on_a_terminal_as_the_app_without_rich(
+    server_address: str, workflow: str, tmp_path: Path
+) -> None:
+    environment = {**env(tmp_path), "TERM": "xterm-256color"}
+    on = ["--address", server_address]
+    reads = [
+        ("workflow", ["list", *on, "-q", f"WorkflowId = '{workflow}'"]),
+        ("workflow", ["describe", *on, "-w", workflow]),
+        ("workflow", ["show", *on, "-w", workflow]),
+        ("workflow", ["query", *on, "-w", workflow, "--name", "count"]),
+        ("operator", ["namespace", "list", *on]),
+        ("operator", ["search-attribute", "list", *on]),
+        ("schedule", ["list", *on, "-q", "ScheduleId = 'drawn-none'"]),  # others' may be wide
+        ("task-queue", ["describe", *on, "--task-queue", "drawn-nobody"]),
+    ]
+    for group, args in reads:
+        shown = same_drawing(group, args, environment)
+        assert drawn_lean(group, args, environment), (group, args)
+        if group == "workflow" and args[0] in ("list", "describe", "show"):
+            assert b"\x1b[1m" in shown  # bold headers or keys: a terminal's drawing
+    listed = same_drawing("workflow", ["list", *on, "-q", f"WorkflowId = '{workflow}'"], environment)
+    assert f"\x1b[1;34mRunning\x1b[0m  {workflow}".encode() in listed  # the status in its colour
+
+
+@pytest.mark.parametrize(
+    "environment_or_option",
+    [{"NO_COLOR": "1"}, {"TERM": "xterm"}, {"COLORTERM": "truecolor"}, ["--color", "never"]],
+)
+def test_colours_follow_the_terminal_and_the_options_as_in_the_app(
+    server_address: str, workflow: str, tmp_path: Path, environment_or_option: dict[str, str] | list[str]
+) -> None:
+    extra = environment_or_option if isinstance(environment_or_option, dict) else {}
+    option = environment_or_option if isinstance(environment_or_option, list) else []
+    environment = {**env(tmp_path), **extra}
+    args = ["describe", "--address", server_address, "-w", workflow, *option]
+    shown = same_drawing("workflow", args, environment)
+    assert drawn_lean("workflow", args, environment)
+    if extra.get("NO_COLOR") or option:
+        assert b"\x1b[3" not in shown and b"\x1b[1m" in shown  # no colour, bold kept (as Rich does)
+
+
+def test_what_rich_must_fit_or_force_is_drawn_by_the_app(server_address: str, workflow: str, tmp_path: Path) -> None:
+    environment = env(tmp_path)
+    listing = ["list", "--address", server_address, "-q", f"WorkflowId = '{workflow}'"]
+    same_drawing("workflow", listing, environment, columns=50)  # wider than the terminal: Rich shrinks it
+    assert not drawn_lean("workflow", listing, environment, columns=50)
+    forced = {**environment, "FORCE_COLOR": "1"}
+    same_drawing("workflow", listing, forced)
+    assert not drawn_lean("workflow", listing, forced)
+
+
+def test_a_start_and_a_signal_on_a_terminal_are_the_apps(server_address: str, task_queue: str, tmp_path: Path) -> None:
+    environment = env(tmp_path)
+    workflow_id = f"drawn-start-{uuid.uuid4().hex[:8]}"
+    on = ["--address", server_address]
+    assert b"Running execution:" in drawn(
+        [*TEMPO, "start", *on, "--type", "Waiter", "-t", task_queue, "-w", workflow_id], environment
+    )
+    assert not drawn_lean("workflow", ["signal", *on, "-w", workflow_id, "--name", "add", "-i", '"tea"'], environment)
