@@ -33,10 +33,11 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 """
 
 
-def reporting_argv(argv: list[str]) -> list[str]:
-    """The command line of `tempo <argv>` run in a fresh interpreter that, at its end, writes
-    its exit code and loaded modules to stderr as its last line (JSON)."""
-    return [sys.executable, "-c", _RUN_AND_REPORT, json.dumps(argv)]
+def reporting_argv(argv: list[str], entry: str = "tempo_cli.entry") -> list[str]:
+    """The command line of `tempo <argv>` (or of another installed command, by its ``entry``
+    module's `main`) run in a fresh interpreter that, at its end, writes its exit code and
+    loaded modules to stderr as its last line (JSON)."""
+    return [sys.executable, "-c", _RUN_AND_REPORT.replace("tempo_cli.entry", entry), json.dumps(argv)]
 
 
 def env(cache_home: Path, **extra: str) -> dict[str, str]:
@@ -70,16 +71,19 @@ def run_reporting_messages(argv: list[str], environment: dict[str, str]) -> tupl
     return done.stdout, messages, int(report["code"]), list(report["modules"])
 
 
-def server_modules(argv: list[str], port: int, environment: dict[str, str]) -> tuple[int, list[str]]:
-    """`tempo <argv>` (a server listening on 127.0.0.1:``port``) in a fresh interpreter, stopped
-    with Ctrl-C once it answered GetSystemInfo: its exit code and the modules it loaded."""
+def server_modules(
+    argv: list[str], port: int, environment: dict[str, str], entry: str = "tempo_cli.entry"
+) -> tuple[int, list[str]]:
+    """`tempo <argv>` (a server listening on 127.0.0.1:``port``; or another command, by its
+    ``entry`` module) in a fresh interpreter, stopped with Ctrl-C once it answered
+    GetSystemInfo: its exit code and the modules it loaded."""
     import signal
     import time
 
     from sdk._h2_channel import CallFailed, H2Channel
 
     process = subprocess.Popen(
-        reporting_argv(argv),
+        reporting_argv(argv, entry),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
+from tests.cli.startup_checks import env, server_modules
+from tests.servers import free_port
 from tests.timeskipping.apps import running_test_server, tempo_test_server_path
 
 
@@ -37,3 +40,13 @@ def test_a_taken_port_is_a_one_line_error() -> None:
         result.stderr.strip().splitlines()[-1]
         == f"tempo-test-server: cannot listen on {server.address}: address already in use"
     )
+
+
+@pytest.mark.parametrize("extra", [[], ["--enable-time-skipping"]])
+def test_the_sdks_command_line_is_read_without_argparse(tmp_path: Path, extra: list[str]) -> None:
+    # What the official SDKs run at every test session's start: argparse (with gettext) is 3 ms
+    # of it; any other command line still gets argparse's messages (above).
+    port = free_port()
+    code, modules = server_modules([str(port), *extra], port, env(tmp_path), entry="tempo_cli.test_server_entry")
+    assert code == 0
+    assert "argparse" not in modules and "devserver.test_service" in modules
