@@ -17,7 +17,7 @@ from tempo_cli._server_logging import LogFormat, LogLevel, configure
 from tempo_cli._server_security import ServerSecurity, server_security
 
 if TYPE_CHECKING:
-    from tempo_cli.tui.serve import UiProcess
+    from tempo_cli.tui.ui_process import UiProcess
 
 
 @dataclass
@@ -181,7 +181,7 @@ def _web_ui(
 
     A UI that cannot start (its port taken) is a warning: the server is what matters.
     """
-    from tempo_cli.tui.serve import UiProcess
+    from tempo_cli.tui.ui_process import UiProcess
 
     if not 0 < port < 65536:
         note(f"warning: no web UI: port {port} is out of range (use --ui-port or --headless)")

@@ -24,7 +24,7 @@ from tests.cli.startup_checks import (
     sdk_runtime_modules,
     server_modules,
 )
-from tests.servers import free_port
+from tests.servers import free_port, free_ports
 
 
 def test_a_workflow_command_loads_only_what_it_needs(server_address: str, tmp_path: Path) -> None:
@@ -66,14 +66,19 @@ def test_the_server_serves_without_grpcio(server: list[str], tmp_path: Path) -> 
     assert "devserver.h2_server" in modules
 
 
-def test_the_server_starts_without_what_most_sessions_never_use(tmp_path: Path) -> None:
+@pytest.mark.parametrize("web_ui", [False, True])
+def test_the_server_starts_without_what_most_sessions_never_use(tmp_path: Path, web_ui: bool) -> None:
     # Each a few milliseconds of every start: TLS (asyncio imports it unless told not to), the
     # `uuid` module (with `platform`), `ipaddress`, and schedules and batch operations, which
-    # are built with their first call (tests/devserver/test_schedules.py, test_batch.py).
-    port = free_port()
-    code, modules = server_modules(["server", "start-dev", "--headless", "--port", str(port)], port, env(tmp_path))
+    # are built with their first call (tests/devserver/test_schedules.py, test_batch.py); the
+    # web UI's process and what starts it (`pathlib`, `shutil`) wait for the first browser.
+    port, ui_port = free_ports(2)
+    ui = ["--ui-port", str(ui_port)] if web_ui else ["--headless"]
+    code, modules = server_modules(["server", "start-dev", *ui, "--port", str(port)], port, env(tmp_path))
     assert code == 0
+    assert ("tempo_cli.tui.ui_process" in modules) is web_ui
     unused = {"ssl", "_ssl", "uuid", "platform", "ipaddress", "devserver.schedule_ops", "devserver.batch_ops"}
+    unused |= {"pathlib", "shutil", "tempo_cli.tui.serve"}
     unused |= {"devserver.list_filter"}  # the query language: loaded with the first list or count
     assert unused.isdisjoint(modules), sorted(unused.intersection(modules))
 
