@@ -226,16 +226,40 @@ _DECODED_ENTRIES = 4096
 _DECODED_LENGTH = 256
 
 
+_BLOCKS_KEPT = 64
+
+
 class Decoder:
-    """Decodes the header blocks of one connection, in order (they share a dynamic table)."""
+    """Decodes the header blocks of one connection, in order (they share a dynamic table).
+
+    A client sends the same block again and again once its headers are in the table (the same
+    method, the same metadata): a block that changed nothing in the table is kept with what
+    it decoded to, and the same bytes decode to the same headers for as long as the table
+    stays as it was (its `_version`).
+    """
 
     def __init__(self, max_table_size: int = 4096) -> None:
         self._table: list[tuple[str, str]] = []  # newest first
         self._size = 0
         self._max_size = max_table_size
         self._limit = max_table_size  # what our SETTINGS allow the server to ask for
+        self._version = 0  # moves with every change to the table
+        self._blocks: dict[bytes, tuple[int, list[tuple[str, str]]]] = {}
 
     def decode(self, block: bytes) -> list[tuple[str, str]]:
+        """The headers of ``block`` (the caller must not change the list)."""
+        kept = self._blocks.get(block)
+        if kept is not None and kept[0] == self._version:
+            return kept[1]
+        version = self._version
+        headers = self._decode(block)
+        if self._version == version:
+            if len(self._blocks) >= _BLOCKS_KEPT:
+                self._blocks.clear()
+            self._blocks[block] = (version, headers)
+        return headers
+
+    def _decode(self, block: bytes) -> list[tuple[str, str]]:
         headers: list[tuple[str, str]] = []
         pos = 0
         while pos < len(block):
@@ -252,6 +276,7 @@ class Decoder:
                 if size > self._limit:
                     raise HpackError("table size update above the limit")
                 self._max_size = size
+                self._version += 1
                 self._evict()
             else:  # literal not indexed (0000) or never indexed (0001)
                 name, value, pos = self._literal(block, pos, 4)
@@ -312,6 +337,7 @@ class Decoder:
                 return value, pos
 
     def _add(self, name: str, value: str) -> None:
+        self._version += 1
         self._table.insert(0, (name, value))
         self._size += len(name) + len(value) + 32
         self._evict()

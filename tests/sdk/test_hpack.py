@@ -46,6 +46,34 @@ def test_header_blocks_decode_as_encoded(headers: list[list[tuple[str, str]]], h
         assert decoder.decode(encoded) == block
 
 
+@settings(max_examples=150)
+@given(
+    st.lists(st.lists(st.tuples(names, values), max_size=5), min_size=1, max_size=3),
+    st.lists(st.integers(0, 2), min_size=1, max_size=12),
+    st.sampled_from([4096, 256]),
+)
+def test_blocks_sent_again_decode_as_the_table_stands(
+    kinds: list[list[tuple[str, str]]], order: list[int], table_size: int
+) -> None:
+    # A client's requests repeat their headers: once they are in its table, the same block
+    # comes again (kept by the decoder), until a new header moves the table's indices.
+    encoder, decoder = hpack.Encoder(), _hpack.Decoder()
+    encoder.header_table_size = table_size
+    for number in order:
+        block = kinds[number % len(kinds)]
+        encoded = encoder.encode([(n.encode(), v.encode("latin-1")) for n, v in block])
+        assert decoder.decode(encoded) == block
+
+
+def test_a_kept_block_is_not_used_once_the_table_moved() -> None:
+    decoder = _hpack.Decoder()
+    first = bytes([0x40, 1]) + b"a" + bytes([1]) + b"1"  # literal a: 1, added at index 62
+    decoder.decode(first)
+    assert decoder.decode(b"\xbe") == [("a", "1")]  # indexed 62
+    decoder.decode(bytes([0x40, 1]) + b"b" + bytes([1]) + b"2")  # b: 2 now at 62, a: 1 at 63
+    assert decoder.decode(b"\xbe") == [("b", "2")]
+
+
 @given(st.lists(st.tuples(names, values), max_size=10))
 def test_what_we_send_decodes(headers: list[tuple[str, str]]) -> None:
     encoded = _hpack.encode([(n, v.encode("latin-1")) for n, v in headers])
