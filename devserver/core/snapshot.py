@@ -93,6 +93,13 @@ _ENUMS: dict[str, type[Enum]] = {
 _TRANSIENT_FIELDS = {"buffered_queries", "legacy_queries", "transitions_taken"}
 
 
+@functools.cache
+def _kept_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a dataclass a snapshot keeps, in order (every run at rest is snapshotted:
+    `dataclasses.fields` made its list again for each object)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in _TRANSIENT_FIELDS)
+
+
 def _encode(value: Any, leave_out: Collection[str] = ()) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -106,9 +113,7 @@ def _encode(value: Any, leave_out: Collection[str] = ()) -> Any:
         if name not in _CLASSES:
             raise TypeError(f"cannot snapshot {name}")
         fields = {
-            f.name: _encode(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.name not in _TRANSIENT_FIELDS and f.name not in leave_out
+            field: _encode(getattr(value, field)) for field in _kept_fields(type(value)) if field not in leave_out
         }
         return {"$dc": name, **fields}
     if isinstance(value, set):
