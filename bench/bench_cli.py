@@ -28,7 +28,6 @@ import contextlib
 import datetime
 import json
 import os
-import pty
 import resource
 import socket
 import statistics
@@ -44,6 +43,7 @@ import grpc
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
+from tests.cli.terminal import run_in_terminal
 from tests.servers import ServerProcess, free_port, free_ports, real_server, tempo_server, temporal_binary
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -105,7 +105,7 @@ def run_seconds(argv: list[str], terminal: bool = False) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     if terminal:
-        code, output = _run_on_a_terminal(argv)
+        code, output = run_in_terminal(argv, CHILD_ENV, columns=150)
     else:
         done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=CHILD_ENV, check=False)
         code, output = done.returncode, done.stderr
@@ -114,28 +114,6 @@ def run_seconds(argv: list[str], terminal: bool = False) -> tuple[float, float]:
     if code != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {code}: {output.decode(errors='replace')}")
     return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-def _run_on_a_terminal(argv: list[str]) -> tuple[int, bytes]:
-    """Run ``argv`` with its three streams on a pseudo-terminal; its exit code and what it drew."""
-    import fcntl
-    import struct
-    import termios
-
-    controller, terminal = pty.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 150, 0, 0))
-    environment = {name: value for name, value in CHILD_ENV.items() if name not in ("COLUMNS", "LINES")}
-    process = subprocess.Popen(argv, stdin=terminal, stdout=terminal, stderr=terminal, env=environment)
-    os.close(terminal)
-    drawn = bytearray()
-    try:
-        while chunk := os.read(controller, 65536):  # blocks until output, or EIO once it exited
-            drawn += chunk
-    except OSError:
-        pass
-    finally:
-        os.close(controller)
-    return process.wait(), bytes(drawn)
 
 
 @dataclass

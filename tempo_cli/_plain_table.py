@@ -86,6 +86,14 @@ def one_cell_per_char(text: str) -> bool:
 def plain_lines(table: Rows) -> list[str] | None:
     """The lines Rich prints for ``table`` on a wide non-terminal, trailing spaces removed;
     None when a cell needs Rich to measure it."""
+    rows = laid_out(table)
+    return None if rows is None else ["  ".join(cells).rstrip() for cells in rows]
+
+
+def laid_out(table: Rows) -> list[list[str]] | None:
+    """Each line's cells (the header's first, when it is shown), each padded to its column's
+    width as Rich lays a table out when it has the room; None when a cell needs Rich to
+    measure or fold it. (`_terminal_table` paints the same cells for a terminal.)"""
     texts = [[_text(cell) for cell in row] for row in table.rows]
     if table.show_header:
         texts.insert(0, [column.header for column in table.columns])
@@ -95,7 +103,7 @@ def plain_lines(table: Rows) -> list[str] | None:
     for index, column in enumerate(table.columns):
         widest = max((len(row[index]) for row in texts), default=0)
         widths.append(column.width if column.width is not None else widest)
-    lines = []
+    rows = []
     for row in texts:
         cells = []
         for text, width, column in zip(row, widths, table.columns, strict=True):
@@ -106,8 +114,8 @@ def plain_lines(table: Rows) -> list[str] | None:
                     return None  # onto more lines: Rich's way of folding
                 text = text[: width - 1] + "…"
             cells.append(text.rjust(width) if column.right else text.ljust(width))
-        lines.append("  ".join(cells).rstrip())
-    return lines
+        rows.append(cells)
+    return rows
 
 
 def rich_table(table: Rows) -> Table:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from tempo_cli._plain_table import Rows, Styled, one_cell_per_char
+from tempo_cli._plain_table import Rows, Styled, laid_out
 
 STANDARD, EIGHT_BIT, TRUECOLOR = "standard", "256", "truecolor"
 """Rich's colour systems on a terminal that is not Windows' legacy console."""
@@ -101,50 +101,44 @@ def terminal(environ: Mapping[str, str], color_option: str) -> tuple[int, str, b
     return width or 80, colors, no_color
 
 
+def _parsed(names: list[str]) -> list[_Style] | None:
+    """The styles ``names`` name, None if one of them holds a word not known here."""
+    styles = []
+    for name in names:
+        style = _parse(name)
+        if style is None:
+            return None
+        styles.append(style)
+    return styles
+
+
 def terminal_lines(table: Rows, width: int, colors: str, no_color: bool) -> list[str] | None:
     """The lines Rich draws for ``table`` on a terminal ``width`` cells wide, trailing spaces
     removed (as the app prints them); None when Rich must draw it."""
-    rows: list[list[tuple[str, _Style | None]]] = []
-    header = _parse("bold")
-    if table.show_header:
-        rows.append([(column.header, header) for column in table.columns])
-    for given in table.rows:
-        cells = []
-        for cell in given:
-            text, style = (cell.text, _parse(cell.style)) if isinstance(cell, Styled) else (cell, _Style())
-            cells.append((text, style))
-        rows.append(cells)
-    column_styles = [_parse(column.style) for column in table.columns]
-    if not table.columns or None in column_styles or any(style is None for row in rows for _, style in row):
-        return None
-    if not all(one_cell_per_char(text) for row in rows for text, _ in row):
-        return None
-    widths = [
-        column.width if column.width is not None else max((len(row[index][0]) for row in rows), default=0)
-        for index, column in enumerate(table.columns)
-    ]
+    header = _Style(frozenset({_ATTRIBUTES["bold"]}))
+    column_styles = _parsed([column.style for column in table.columns])
+    cell_styles = [_parsed([cell.style if isinstance(cell, Styled) else "" for cell in row]) for row in table.rows]
+    if column_styles is None or any(row is None for row in cell_styles):
+        return None  # a style word not known here
+    rows = laid_out(table) if table.columns else None
+    if not rows:
+        return None  # Rich's to draw (nothing, or an empty header a cell wide)
+    widths = [len(cell) for cell in rows[0]]
     if sum(widths) + 2 * (len(widths) - 1) > width or 0 in widths:
         return None  # Rich shrinks the columns to fit (and makes an empty one a cell wide)
     lines = []
-    for number, row in enumerate(rows):
-        is_header = table.show_header and number == 0
+    for number, cells in enumerate(rows):
+        # None for the header (all bold); a row's own styles otherwise.
+        styles = None if table.show_header and number == 0 else cell_styles[number - table.show_header]
         pieces: list[str] = []
-        for index, (text, style) in enumerate(row):
-            column = table.columns[index]
-            base = header if is_header else column_styles[index]
-            assert base is not None and style is not None
-            if column.right:
-                text = text.rstrip()
-            if len(text) > widths[index]:
-                if column.fold:
-                    return None  # onto more lines: Rich's way of folding
-                text = text[: widths[index] - 1] + "…"
-            text = text.rjust(widths[index]) if column.right else text.ljust(widths[index])
+        for index, text in enumerate(cells):
+            base = header if styles is None else column_styles[index]
+            own = base if styles is None else base + styles[index]
             padding = _painted(" ", base, colors, no_color)
             if index > 0:
                 pieces.append(padding)
-            pieces.append(_painted(text, base if is_header else base + style, colors, no_color))
-            if index < len(row) - 1:
+            pieces.append(_painted(text, own, colors, no_color))
+            if index < len(cells) - 1:
                 pieces.append(padding)
         lines.append("".join(pieces).rstrip())
     return lines

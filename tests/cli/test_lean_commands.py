@@ -178,7 +178,7 @@ def test_a_start_whose_answer_rich_must_lay_out_is_made_once_by_the_app(server_a
     environment = env(tmp_path)
     workflow_id = f"工作-{uuid.uuid4().hex[:8]}"
     on = ["--address", server_address]
-    start = ["start", *on, "--type", "Waiter", "-t", "lean-nobody", "-w", workflow_id]
+    start = ["start", *on, "--type", "Waiter", "-t", "lean-wide-nobody", "-w", workflow_id]  # its own queue
     code, out, err = run(WORKFLOW, start, environment)
     assert (code, err) == (0, ""), err
     assert out.splitlines()[1].split() == ["WorkflowId", workflow_id]
