@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     import argparse
 
 
+_IP, _LOG_LEVEL = "127.0.0.1", "warning"  # the defaults of the options below
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     import argparse
 
@@ -29,9 +32,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("port", type=int, help="port for the WorkflowService, OperatorService and TestService")
     # The Java test server's flag: time skipping is always on here, so it is accepted and changes nothing.
     parser.add_argument("--enable-time-skipping", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--ip", default=_IP, help=f"address to listen on (default: {_IP})")
     parser.add_argument(
-        "--log-level", default="warning", choices=["debug", "info", "warning", "error"], help="default: warning"
+        "--log-level", default=_LOG_LEVEL, choices=["debug", "info", "warning", "error"], help=f"default: {_LOG_LEVEL}"
     )
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     port = _port_alone(argv)
     if port is not None:
-        ip, log_level = "127.0.0.1", "warning"
+        ip, log_level = _IP, _LOG_LEVEL
     else:
         args = parse(argv)
         port, ip, log_level = args.port, args.ip, args.log_level
