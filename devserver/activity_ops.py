@@ -3,7 +3,6 @@ a workflow's activities. The rules are in `devserver.core.activity_control`."""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
@@ -179,4 +178,8 @@ def _execution(request: Any) -> common.WorkflowExecution:
 def _jitter(request: Any) -> float:
     """A random delay within the request's jitter, if it has one."""
     jitter = seconds_of(request.jitter)
-    return random.uniform(0, jitter) if jitter > 0 else 0.0
+    if jitter <= 0:
+        return 0.0
+    import random  # only for a jitter: `random` is a millisecond of the server's start
+
+    return random.uniform(0, jitter)

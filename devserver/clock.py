@@ -67,6 +67,8 @@ class UnbalancedUnlock(Exception):
 
 @dataclass(eq=False)  # hashed by identity: the engine keeps a set of a run's armed deadlines
 class _Due:
+    """A callback armed for a deadline; ordered by deadline, then by arming order."""
+
     deadline: float
     seq: int
     callback: Callable[[], None]

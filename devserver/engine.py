@@ -73,6 +73,8 @@ STICKY_POLLER_IDLE = 10.0
 
 @dataclass
 class EngineConfig:
+    """The engine's settings: poll timeouts, limits and the features switched on."""
+
     long_poll_timeout: float = 60.0
     history_long_poll_timeout: float = 20.0
     limits: Limits = field(default_factory=Limits)

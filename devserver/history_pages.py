@@ -24,6 +24,8 @@ PAGE_SIZE = 256
 
 @dataclass(frozen=True)
 class PageToken:
+    """Where the next page of a history starts and what sequence it belongs to."""
+
     run_id: str
     next_event_id: int
     # Last stored event id of the sequence; 0 = up to whatever exists when read.

@@ -12,6 +12,8 @@ from devserver.core.changes import ActivityTaskRef, TaskRef
 
 @dataclass
 class Poller:
+    """A worker seen polling a task queue, and when."""
+
     identity: str
     last_access_time: float
 

@@ -94,6 +94,8 @@ def is_reserved_search_attribute(name: str) -> bool:
 
 @dataclass
 class Namespace:
+    """A namespace: its info, config and registered search attributes."""
+
     info: namespace_pb.NamespaceInfo
     config: namespace_pb.NamespaceConfig
     # Registered custom search attributes: name -> IndexedValueType.
@@ -187,6 +189,8 @@ class Namespace:
 
 @dataclass
 class NamespaceRegistry:
+    """The namespaces by name."""
+
     namespaces: dict[str, Namespace] = field(default_factory=dict)
 
     def register(

@@ -22,12 +22,10 @@ from temporalio.api.query.v1 import message_pb2 as query_pb
 
 from devserver import validation
 from devserver.core import closing, cron, eager_start, execution_options, queries, retry, runs, signals, time_skipping
-from devserver.core import reset as core_reset
 from devserver.core.changes import Changes, RunKey
 from devserver.core.ids import new_run_id, random_uuid
 from devserver.core.mutable_state import MutableState, task_queue_message
 from devserver.core.protos import duration, seconds_of, timestamp
-from devserver.core.reset import ResetBase
 from devserver.errors import (
     DeadlineExceeded,
     InvalidArgument,
@@ -290,6 +288,10 @@ class RunOps:
     async def reset(self, request: wsv1.ResetWorkflowExecutionRequest) -> str:
         """ResetWorkflowExecution (core.reset): the id of the run it started (or of the current
         run, for a repeated request)."""
+        # Loaded with the first reset: with the history replay it brings (core.rebuild), half a
+        # millisecond of every start, for a call most sessions never make.
+        from devserver.core import reset as core_reset
+
         core_reset.check_request(request)
         execution = request.workflow_execution
         if not execution.workflow_id:
@@ -305,7 +307,9 @@ class RunOps:
                 f'workflow execution not found for workflow ID "{execution.workflow_id}" '
                 f'and run ID "{execution.run_id}"'
             )
-        read = ResetBase(base, self.engine.store.read(base.key, 1, base.next_event_id - 1), last_run_id=base.key.run_id)
+        read = core_reset.ResetBase(
+            base, self.engine.store.read(base.key, 1, base.next_event_id - 1), last_run_id=base.key.run_id
+        )
         # Signals and updates of the runs it continued as are reapplied too.
         run = base
         while run.status == Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW and run.continued_to_run_id in chain.runs:

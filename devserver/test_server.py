@@ -8,12 +8,11 @@ is in memory and time skipping is on.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from typing import TYPE_CHECKING
 
-from devserver.app import PortInUse, ServerConfig, serve
+from devserver.app import PortInUse, ServerConfig, run
 
 if TYPE_CHECKING:
     import argparse
@@ -62,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServerConfig(ip=ip, port=port, time_skipping=True, shutdown_grace=0.5)
     try:
-        asyncio.run(serve(config))
+        run(config)
     except PortInUse as exc:
         print(f"tempo-test-server: {exc}", file=sys.stderr)
         sys.exit(1)

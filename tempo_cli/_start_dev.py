@@ -8,7 +8,6 @@ user (or an SDK's test environment) waits for.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NoReturn
@@ -73,7 +72,7 @@ def echo(line: str) -> None:
 def run_start_dev(options: StartDevOptions) -> None:
     """Serve until Ctrl-C (or SIGTERM), printing the banner when the gRPC port answers."""
     from devserver import dynamic_config
-    from devserver.app import DevServer, PortInUse, ServerConfig, serve
+    from devserver.app import DevServer, PortInUse, ServerConfig, run
     from devserver.listen_address import no_authentication_warning
     from devserver.store import StoreError
     from devserver.tls import TlsError
@@ -153,7 +152,7 @@ def run_start_dev(options: StartDevOptions) -> None:
         echo("Stop with Ctrl-C.")
 
     try:
-        asyncio.run(serve(config, on_ready=ready))
+        run(config, on_ready=ready)
     except (PortInUse, StoreError, TlsError) as exc:
         abort(str(exc))
     except KeyboardInterrupt:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class RunKey:
+    """One run: its namespace, workflow id and run id."""
+
     # Slots: one key per run for as long as the run is kept (100,000 closed runs, say).
     namespace: str
     workflow_id: str
@@ -39,6 +41,8 @@ class WorkflowTaskRef:
 
 @dataclass(frozen=True)
 class ActivityTaskRef:
+    """An activity task to dispatch: its run, task queue, scheduled event and attempt."""
+
     run: RunKey
     queue: str
     scheduled_event_id: int
@@ -143,18 +147,24 @@ class TimerKey:
 
 @dataclass(frozen=True)
 class StartChild:
+    """A parent's StartChildWorkflowExecutionInitiated event, for the child to be started."""
+
     parent: RunKey
     initiated_event_id: int
 
 
 @dataclass(frozen=True)
 class SignalExternal:
+    """A run's SignalExternalWorkflowExecutionInitiated event, for the signal to be sent."""
+
     source: RunKey
     initiated_event_id: int
 
 
 @dataclass(frozen=True)
 class CancelExternal:
+    """A run's RequestCancelExternalWorkflowExecutionInitiated event, for the request to be made."""
+
     source: RunKey
     initiated_event_id: int
 

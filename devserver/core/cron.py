@@ -25,6 +25,8 @@ class CronError(ValueError):
 
 @dataclass(frozen=True)
 class _Field:
+    """One field of a cron expression: its range and the names it accepts."""
+
     name: str
     low: int
     high: int

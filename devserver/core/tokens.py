@@ -17,6 +17,8 @@ _PREFIX = b"tempo1:"
 
 @dataclass(frozen=True)
 class TaskToken:
+    """What a task token names: the task's kind, its run and which task of the run."""
+
     kind: str  # "workflow", "activity" or "query"
     namespace: str
     workflow_id: str
