@@ -6,7 +6,6 @@ code moves between the two SDKs unchanged.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -97,6 +96,8 @@ class RetryConfig:
         """Seconds to wait before retry number ``retry`` (1-based), jitter included."""
         base = min(self.initial_interval_millis * self.multiplier ** (retry - 1), self.max_interval_millis)
         spread = base * self.randomization_factor
+        import random  # here: a call that is never retried (a `tempo` command's) never needs it
+
         return max(0.0, base + random.uniform(-spread, spread)) / 1000
 
 

@@ -136,8 +136,13 @@ class H2Channel:
 
     def _connect(self, timeout: float) -> None:
         host, _, port = self.address.rpartition(":")
+        host = host.strip("[]")
+        # Given a str, getaddrinfo encodes the host with the `idna` codec, whose import (with
+        # `stringprep` and `unicodedata`) is 1-2 ms of a command's start; an ASCII name or
+        # address needs no codec.
+        name: str | bytes = host.encode("ascii") if host.isascii() else host
         try:
-            sock = socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
+            sock = socket.create_connection((name, int(port)), timeout=timeout)  # type: ignore[arg-type]  # bytes too
         except TimeoutError:
             raise CallFailed(UNAVAILABLE, f"failed to connect to {self.address}: timed out") from None
         except OSError as err:

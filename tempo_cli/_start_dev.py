@@ -78,7 +78,6 @@ def run_start_dev(options: StartDevOptions) -> None:
     from devserver.tls import TlsError
 
     o = options
-    configure(o.log_level, o.log_format)
     for flag, value in (
         ("--http-port", o.http_port),
         ("--ui-public-path", o.ui_public_path),
@@ -121,6 +120,9 @@ def run_start_dev(options: StartDevOptions) -> None:
         abort(str(exc))
     for key in ignored:
         note(f"note: dynamic config key {key} has no effect on Tempo (ignored)")
+    # Once every option is good: a command that stops at a bad one has changed nothing (it
+    # left no handler on the root logger writing to a stream that is gone).
+    configure(o.log_level, o.log_format)
     if o.log_config:
         note(f"server config: {config}")
     if not security.authenticates and (warning := no_authentication_warning(o.ip)):

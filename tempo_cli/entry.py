@@ -27,10 +27,12 @@ import os
 import sys
 
 from tempo_cli import _dataclass_code, _help_cache
+from tempo_cli._deferred_stdlib import defer_inspect
 from tempo_cli._temporalio_api import defer_service_inits
 
 
 def main() -> None:
+    defer_inspect()
     _dataclass_code.install()
     argv = sys.argv[1:]
     if not _help_cache.is_help_request(argv):

@@ -49,7 +49,8 @@ IMPORTS_BY_NAME = {
     "tempo_cli/_temporalio_api.py": "the temporalio package itself, its __init__ deferred",
     "tempo_cli/_proto_cache.py": "temporalio.api's generated modules, made lazily from their cached descriptors",
     "tempo_cli/_dataclass_code.py": "the standard library's dataclasses, found to patch its compilation when imported",
-    "tempo_cli/_plain_asyncio.py": "asyncio, `ssl` kept from it while it loads; `inspect` when first used",
+    "tempo_cli/_plain_asyncio.py": "the standard library's asyncio, with `ssl` kept from it while it loads",
+    "tempo_cli/_deferred_stdlib.py": "standard modules (`inspect`) a stand-in imports when first used",
     "tempo_cli/_codec_http.py": "the user's codec, named by `tempo codec-server --codec MODULE:CLASS`",
 }
 _IMPORT_MACHINERY = {"import_module", "__import__", "find_spec", "module_from_spec", "exec_module"}

@@ -125,6 +125,16 @@ async def test_nothing_listening_is_the_same_error() -> None:
     assert str(over_h2.value) == str(over_grpc.value)
 
 
+def test_a_host_by_name_is_resolved_and_an_unknown_name_is_unreachable(tempo_address: str) -> None:
+    # The host goes to getaddrinfo as ASCII bytes (no `idna` codec to import): names resolve.
+    port = tempo_address.rpartition(":")[2]
+    client = run_without_loop(Client._connected_blocking(f"localhost:{port}"))
+    assert run_without_loop(client.count_workflows("WorkflowId = 'nobody'")) == 0
+    run_without_loop(client.close())
+    with pytest.raises(ServerUnreachableError, match=r"no-such-host\.invalid"):
+        run_without_loop(Client._connected_blocking(f"no-such-host.invalid:{port}"))
+
+
 @pytest.fixture(params=["an HTTP/1 web server", "a server that hangs up"])
 def not_grpc(request: pytest.FixtureRequest) -> Iterator[str]:
     """The address of something that is not a gRPC server."""

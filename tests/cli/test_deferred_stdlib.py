@@ -1,5 +1,6 @@
-"""asyncio for a plaintext server (tempo_cli._plain_asyncio): without `ssl`, and with `inspect`
-imported only when something uses it; whoever uses it gets the whole module, once."""
+"""`inspect` imported only when something uses it (tempo_cli._deferred_stdlib), and asyncio for a
+plaintext server without `ssl` (tempo_cli._plain_asyncio): whoever uses either later gets the
+whole module, once."""
 
 from __future__ import annotations
 
