@@ -7,7 +7,7 @@ Run: .venv/bin/python -m bench.bench_cli [--runs 10] [--starts 5] [--json bench/
    (Tempo's and the real dev server, both started here on free ports), for `--help` and
    workflow list, count, describe, show, start, signal and query, operator namespace list and
    describe, search-attribute list and cluster system, describe and health, schedule list and
-   describe, task-queue describe and list-partition, their output to a pipe; and
+   describe, task-queue describe and list-partition, and batch list, their output to a pipe; and
    workflow list, describe and schedule list again on a pseudo-terminal (where a user types
    them, and Rich's tables are drawn in colour). Each command runs --runs times, the two CLIs
    in turn; the figure is the median wall time from spawn to exit (a command that fails stops
@@ -96,6 +96,7 @@ def command_args(address: str, run: str) -> dict[str, list[str]]:
         "schedule describe": ["schedule", "describe", *on, "-s", SCHEDULE_ID],
         "task-queue describe": ["task-queue", "describe", *on, "--task-queue", "bench-cli-nobody"],
         "task-queue list-partition": ["task-queue", "list-partition", *on, "--task-queue", "bench-cli-nobody"],
+        "batch list": ["batch", "list", *on],
     }
 
 

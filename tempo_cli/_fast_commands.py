@@ -1,6 +1,6 @@
 """The fast path of the `tempo workflow` commands people type most (and of the `tempo
-operator` reads, `tempo schedule list|describe` and `tempo task-queue
-describe|list-partition`): no Typer.
+operator` reads, `tempo schedule list|describe`, `tempo task-queue describe|list-partition` and
+`tempo batch list`): no Typer.
 
 Building the Typer app and reading a command line with it costs about 50 ms of the
 0.24 s a `tempo workflow list` took (`bench/bench_cli.py`), where the whole `temporal
@@ -286,7 +286,7 @@ _RUNNERS: dict[str, Callable[[CliContext, dict[str, Any]], None]] = {
 
 # The other groups' commands read here: `tempo operator ...` reads, `tempo schedule
 # list|describe`, `tempo task-queue describe` (its enhanced mode: the default) and
-# `list-partition`.
+# `list-partition`, `tempo batch list`.
 _OPERATOR_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
     "namespace list": {},
     "namespace describe": {"--namespace-id": ("namespace_id", "str")},
@@ -335,6 +335,12 @@ def _schedule(cli: CliContext, command: str, values: dict[str, Any]) -> None:
         schedules.describe(cli, values["schedule_id"])
 
 
+def _batch(cli: CliContext, command: str, values: dict[str, Any]) -> None:
+    from tempo_cli import _batch_commands
+
+    _batch_commands.list_jobs(cli, values.get("limit"))
+
+
 def _task_queue(cli: CliContext, command: str, values: dict[str, Any]) -> None:
     from tempo_cli import _task_queue_commands as task_queues
 
@@ -350,6 +356,7 @@ GROUPS: dict[str, tuple[dict[str, dict[str, tuple[str, str]]], dict[str, tuple[s
     "operator": (_OPERATOR_OPTIONS, {name: () for name in _OPERATOR_OPTIONS}, _operator),
     "schedule": (_SCHEDULE_OPTIONS, {"list": (), "describe": ("schedule_id",)}, _schedule),
     "task-queue": (_TASK_QUEUE_OPTIONS, {name: ("task_queue",) for name in _TASK_QUEUE_OPTIONS}, _task_queue),
+    "batch": ({"list": {"--limit": ("limit", "str")}}, {"list": ()}, _batch),
 }
 """Each group's commands and their options, the options each requires, and what runs them."""
 

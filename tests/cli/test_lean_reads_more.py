@@ -76,7 +76,8 @@ def test_workflows_are_counted_as_the_app_counts_them(server_address: str, tmp_p
     workflow, _ = group_programs("workflow")
     prefix = f"lean-count-{uuid.uuid4().hex[:8]}"
     for n in range(2):
-        started = run(workflow, ["start", *on, "--type", "T", "-t", "lean-nobody", "-w", f"{prefix}-{n}"], environment)
+        # On a queue of their own: their backlog would change other tests' task-queue statistics.
+        started = run(workflow, ["start", *on, "--type", "T", "-t", prefix, "-w", f"{prefix}-{n}"], environment)
         assert started[0] == 0, started
     counted = ["count", *on, "-q", f"WorkflowId STARTS_WITH '{prefix}'"]
     deadline = time.monotonic() + 20

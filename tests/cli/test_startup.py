@@ -310,6 +310,7 @@ def test_the_startup_benchmark_runs(tmp_path: Path) -> None:
         "schedule describe",
         "task-queue describe",
         "task-queue list-partition",
+        "batch list",
         *(f"{c}, on a terminal" for c in ("workflow list", "workflow describe", "schedule list")),
     ]
     assert commands == {(command, server) for command in measured for server in ("tempo", "real")}
