@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.cli.answers import comparable, group_programs, run
+from tests.cli.lean_answers import answers
 from tests.cli.startup_checks import env, run_reporting
-from tests.cli.test_lean_reads import answers
 
 
 def _terminated_by_a_batch_job(server_address: str, environment: dict[str, str]) -> None:

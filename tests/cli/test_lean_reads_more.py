@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.cli.answers import comparable, group_programs, run
+from tests.cli.lean_answers import NOT_LEAN, answers
 from tests.cli.startup_checks import env, run_reporting
-from tests.cli.test_lean_reads import NOT_LEAN, answers
 
 
 def same_and_lean(group: str, args: list[str], environment: dict[str, str]) -> str:

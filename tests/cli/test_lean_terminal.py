@@ -13,11 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.cli.answers import APP, TEMPO, group_programs, run
+from tests.cli.lean_answers import NOT_LEAN
 from tests.cli.startup_checks import env, reporting_argv
 from tests.cli.terminal import run_in_terminal
-
-# What the lean paths never load; the fast path (through the SDK's client) does.
-NOT_LEAN = ("sdk.client", "tempo_cli._cli", "dataclasses", "rich", "grpc")
 
 
 def drawn(argv: list[str], environment: dict[str, str], columns: int = 1000) -> bytes:
