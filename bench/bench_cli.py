@@ -5,13 +5,15 @@ Run: .venv/bin/python -m bench.bench_cli [--runs 10] [--starts 5] [--json bench/
 
 1. Commands: `tempo X` and `temporal X` with the same arguments, against the same server
    (Tempo's and the real dev server, both started here on free ports), for `--help` and
-   workflow list, describe, show, start, signal and query, operator namespace list and
-   search-attribute list, schedule list and task-queue describe, their output to a pipe; and
+   workflow list, count, describe, show, start, signal and query, operator namespace list and
+   describe, search-attribute list and cluster system, describe and health, schedule list and
+   describe, task-queue describe and list-partition, and batch list, their output to a pipe; and
    workflow list, describe and schedule list again on a pseudo-terminal (where a user types
    them, and Rich's tables are drawn in colour). Each command runs --runs times, the two CLIs
    in turn; the figure is the median wall time from spawn to exit (a command that fails stops
    the benchmark: an error is not a timing). A worker (official SDK) runs
-   the workflow the commands look at, so the query is answered.
+   the workflow the commands look at, so the query is answered; a paused schedule is there
+   to be described.
 2. Readiness: seconds from spawning `tempo server start-dev` / `temporal server start-dev`
    to the gRPC port answering GetSystemInfo, headless and with the web UI, and the same for
    `tempo-test-server <port>` (what the official SDKs' time-skipping environment runs); median
@@ -50,6 +52,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 TEMPO = str(Path(sys.executable).parent / "tempo")
 WORKFLOW_ID = "bench-cli"
 TASK_QUEUE = "bench-cli"
+SCHEDULE_ID = "bench-cli"
 
 # A quick retry while the port is not open yet: gRPC's default first reconnect backoff
 # (1 s) would hide how soon the server answers.
@@ -66,6 +69,7 @@ def command_args(address: str, run: str) -> dict[str, list[str]]:
     return {
         "--help": ["--help"],
         "workflow list": ["workflow", "list", *on],
+        "workflow count": ["workflow", "count", *on],
         "workflow describe": ["workflow", "describe", *on, "-w", WORKFLOW_ID],
         "workflow show": ["workflow", "show", *on, "-w", WORKFLOW_ID],
         "workflow start": [
@@ -83,9 +87,16 @@ def command_args(address: str, run: str) -> dict[str, list[str]]:
         "workflow query": ["workflow", "query", *on, "-w", WORKFLOW_ID, "--type", "count"],
         # Beyond the workflow group: "every `tempo` command" (issue 22).
         "operator namespace list": ["operator", "namespace", "list", *on],
+        "operator namespace describe": ["operator", "namespace", "describe", *on],
         "operator search-attribute list": ["operator", "search-attribute", "list", *on],
+        "operator cluster system": ["operator", "cluster", "system", *on],
+        "operator cluster describe": ["operator", "cluster", "describe", *on],
+        "operator cluster health": ["operator", "cluster", "health", *on],
         "schedule list": ["schedule", "list", *on],
+        "schedule describe": ["schedule", "describe", *on, "-s", SCHEDULE_ID],
         "task-queue describe": ["task-queue", "describe", *on, "--task-queue", "bench-cli-nobody"],
+        "task-queue list-partition": ["task-queue", "list-partition", *on, "--task-queue", "bench-cli-nobody"],
+        "batch list": ["batch", "list", *on],
     }
 
 
@@ -169,8 +180,16 @@ def time_commands(server: str, address: str, runs: int, tempo: list[str]) -> lis
 
 @contextlib.contextmanager
 def worker(address: str) -> Iterator[None]:
-    """The official SDK's worker for BenchIdle in a thread, and the workflow the commands look at."""
-    from temporalio.client import Client
+    """The official SDK's worker for BenchIdle in a thread, the workflow the commands look at,
+    and a paused schedule (it starts nothing while they run)."""
+    from temporalio.client import (
+        Client,
+        Schedule,
+        ScheduleActionStartWorkflow,
+        ScheduleIntervalSpec,
+        ScheduleSpec,
+        ScheduleState,
+    )
     from temporalio.worker import Worker
 
     from bench.cli_app import BenchIdle
@@ -184,6 +203,11 @@ def worker(address: str) -> Iterator[None]:
         client = await Client.connect(address)
         async with Worker(client, task_queue=TASK_QUEUE, workflows=[BenchIdle]):
             await client.start_workflow(BenchIdle.run, id=WORKFLOW_ID, task_queue=TASK_QUEUE)
+            action = ScheduleActionStartWorkflow(BenchIdle.run, id=f"{SCHEDULE_ID}-scheduled", task_queue=TASK_QUEUE)
+            every_hour = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=datetime.timedelta(hours=1))])
+            await client.create_schedule(
+                SCHEDULE_ID, Schedule(action=action, spec=every_hour, state=ScheduleState(paused=True))
+            )
             ready.set()
             await stop.wait()
 

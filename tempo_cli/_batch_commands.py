@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
-from rich.table import Table
 from temporalio.api.batch.v1 import message_pb2 as batch_pb
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import batch_operation_pb2 as batch_enums
 from temporalio.api.enums.v1 import reset_pb2 as reset_enums
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
-from tempo_cli._context import CliContext, UsageError
+from tempo_cli._cli import CliContext, UsageError
 from tempo_cli._raw_calls import call
 from tempo_cli._render import format_time, key_value_table, proto_dict
 
@@ -86,6 +85,8 @@ def list_jobs(cli: CliContext, limit: int | None) -> None:
     if cli.json_mode:
         cli.write_json([proto_dict(job) for job in jobs])
         return
+    from rich.table import Table  # only text needs it: `batch list` is on the fast path
+
     table = Table(box=None)
     for column in ("JobId", "State", "StartTime", "CloseTime"):
         table.add_column(column)

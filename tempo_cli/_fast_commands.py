@@ -1,5 +1,6 @@
 """The fast path of the `tempo workflow` commands people type most (and of the `tempo
-operator` reads, `tempo schedule list|describe` and `tempo task-queue describe`): no Typer.
+operator` reads, `tempo schedule list|describe`, `tempo task-queue describe|list-partition` and
+`tempo batch list`): no Typer.
 
 Building the Typer app and reading a command line with it costs about 50 ms of the
 0.24 s a `tempo workflow list` took (`bench/bench_cli.py`), where the whole `temporal
@@ -284,9 +285,11 @@ _RUNNERS: dict[str, Callable[[CliContext, dict[str, Any]], None]] = {
 
 
 # The other groups' commands read here: `tempo operator ...` reads, `tempo schedule
-# list|describe`, `tempo task-queue describe` (its enhanced mode: the default).
+# list|describe`, `tempo task-queue describe` (its enhanced mode: the default) and
+# `list-partition`, `tempo batch list`.
 _OPERATOR_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
     "namespace list": {},
+    "namespace describe": {"--namespace-id": ("namespace_id", "str")},
     "search-attribute list": {},
     "cluster system": {},
     "cluster health": {},
@@ -297,12 +300,10 @@ _SCHEDULE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
     "list": _QUERY,
     "describe": {"--schedule-id": ("schedule_id", "str"), "-s": ("schedule_id", "str")},
 }
+_TASK_QUEUE_NAME = {"--task-queue": ("task_queue", "str"), "-t": ("task_queue", "str")}
 _TASK_QUEUE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "describe": {
-        "--task-queue": ("task_queue", "str"),
-        "-t": ("task_queue", "str"),
-        "--task-queue-type": ("types", "list"),
-    },
+    "describe": {**_TASK_QUEUE_NAME, "--task-queue-type": ("types", "list")},
+    "list-partition": _TASK_QUEUE_NAME,
 }
 
 
@@ -311,6 +312,8 @@ def _operator(cli: CliContext, command: str, values: dict[str, Any]) -> None:
 
     if command == "namespace list":
         operator.list_namespaces(cli)
+    elif command == "namespace describe":
+        operator.describe_namespace(cli, None, values.get("namespace_id"))
     elif command == "search-attribute list":
         operator.list_search_attributes(cli)
     elif command == "cluster system":
@@ -332,9 +335,18 @@ def _schedule(cli: CliContext, command: str, values: dict[str, Any]) -> None:
         schedules.describe(cli, values["schedule_id"])
 
 
+def _batch(cli: CliContext, command: str, values: dict[str, Any]) -> None:
+    from tempo_cli import _batch_commands
+
+    _batch_commands.list_jobs(cli, values.get("limit"))
+
+
 def _task_queue(cli: CliContext, command: str, values: dict[str, Any]) -> None:
     from tempo_cli import _task_queue_commands as task_queues
 
+    if command == "list-partition":
+        task_queues.list_partitions(cli, values["task_queue"])
+        return
     flags = task_queues.DescribeFlags(task_queue=values["task_queue"], types=values.get("types", []))
     task_queues.describe(cli, flags)
 
@@ -343,7 +355,8 @@ _GroupRunner = Callable[["CliContext", str, dict[str, Any]], None]
 GROUPS: dict[str, tuple[dict[str, dict[str, tuple[str, str]]], dict[str, tuple[str, ...]], _GroupRunner]] = {
     "operator": (_OPERATOR_OPTIONS, {name: () for name in _OPERATOR_OPTIONS}, _operator),
     "schedule": (_SCHEDULE_OPTIONS, {"list": (), "describe": ("schedule_id",)}, _schedule),
-    "task-queue": (_TASK_QUEUE_OPTIONS, {"describe": ("task_queue",)}, _task_queue),
+    "task-queue": (_TASK_QUEUE_OPTIONS, {name: ("task_queue",) for name in _TASK_QUEUE_OPTIONS}, _task_queue),
+    "batch": ({"list": {"--limit": ("limit", "str")}}, {"list": ()}, _batch),
 }
 """Each group's commands and their options, the options each requires, and what runs them."""
 

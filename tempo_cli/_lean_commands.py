@@ -1,6 +1,6 @@
-"""The lean path of the `tempo workflow` commands people type most: list, describe, show,
-start, signal and query, as `tempo` runs them when their answer goes to a pipe or a file, and
-the four reads (list, describe, show, query) on a terminal too.
+"""The lean path of the `tempo workflow` commands people type most: list, count, describe,
+show, start, signal and query, as `tempo` runs them when their answer goes to a pipe or a
+file, and the five reads (list, count, describe, show, query) on a terminal too.
 
 Why: the fast path (`_fast_commands`) runs a command without Typer, but through the SDK's
 client, whose modules (dataclasses, interceptors, converter, profiles) take about 40 ms to
@@ -47,6 +47,7 @@ _REJECT_CONDITIONS = {None: 1, "not_open": 2, "not_completed_cleanly": 3}  # Que
 # Each command's options taken here (besides --address and --namespace).
 _OPTIONS = {
     "list": {"query", "limit"},
+    "count": {"query"},
     "describe": {"workflow_id", "run_id"},
     "show": {"workflow_id", "run_id"},
     "start": {"workflow_type", "task_queue", "workflow_id", "inputs"},
@@ -173,6 +174,22 @@ def _list(session: Session, values: dict[str, Any]) -> Answer:
     answer.lines(table)
     if not table.rows:
         answer.info("No workflows match.")
+    return answer
+
+
+def _count(session: Session, values: dict[str, Any]) -> Answer:
+    """`workflow count` (as tempo_cli._commands.count) of a query without GROUP BY: the total."""
+    from temporalio.api.workflowservice.v1.request_response_pb2 import (
+        CountWorkflowExecutionsRequest,
+        CountWorkflowExecutionsResponse,
+    )
+
+    request = CountWorkflowExecutionsRequest(namespace=session.namespace, query=values.get("query", ""))
+    response = session.read("CountWorkflowExecutions", request, CountWorkflowExecutionsResponse)
+    if response.groups:
+        raise GiveWay  # each group's values, printed as `temporal` prints payloads: the app's
+    answer = Answer(session.screen)
+    answer.line(f"Total: {response.count}")
     return answer
 
 
@@ -424,6 +441,7 @@ def _query(session: Session, values: dict[str, Any]) -> Answer:
 
 _COMMANDS: dict[str, Callable[[Session, dict[str, Any]], Answer]] = {
     "list": _list,
+    "count": _count,
     "describe": _describe,
     "show": _show,
     "start": _start,

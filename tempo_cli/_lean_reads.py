@@ -1,6 +1,7 @@
-"""The lean path of the other groups' everyday reads: `tempo operator namespace list`, `tempo
-operator search-attribute list`, `tempo schedule list` and `tempo task-queue describe`, as
-`tempo` runs them when their answer goes to a pipe, a file or a terminal.
+"""The lean path of the other groups' everyday reads: `tempo operator namespace list|describe`,
+`tempo operator search-attribute list`, `tempo operator cluster system|describe|health`, `tempo
+schedule list|describe` and `tempo task-queue describe|list-partition`, as `tempo` runs them
+when their answer goes to a pipe, a file or a terminal.
 
 Why: through the fast path (`_fast_commands`) these load `_cli`, the connection's settings
 (`_connection`, `sdk.envconfig`) and the SDK's client to make one or two calls: about 65 ms,
@@ -11,8 +12,9 @@ prints them with (`_read_tables`).
 
 When: as for the `tempo workflow` reads (`_lean_commands`): text output, a plain connection,
 and only the options below. Anything else, and any call that fails (a namespace that does
-not exist, a server that is down), a cell Rich must measure or a table Rich must fit to the
-terminal, gives way before anything is printed: the fast path then answers as the app does.
+not exist, a server that is down, a server that is not serving), a cell Rich must measure or a
+table Rich must fit to the terminal, gives way before anything is printed: the fast path then
+answers as the app does.
 """
 
 from __future__ import annotations
@@ -23,12 +25,19 @@ from typing import TYPE_CHECKING, Any
 
 from tempo_cli._lean_session import OPERATOR_SERVICE, Answer, GiveWay, Session, answer, plain_connection
 from tempo_cli._read_tables import (
+    HEALTH_CHECK,
+    HEALTH_REQUEST,
     TASK_QUEUE_TYPES,
+    cluster_table,
     describe_request,
     describe_sections,
+    health_status,
     namespace_table,
+    partition_sections,
+    schedule_description_table,
     schedule_table,
     search_attribute_table,
+    system_table,
 )
 
 if TYPE_CHECKING:
@@ -70,6 +79,56 @@ def _namespaces(session: Session, values: dict[str, Any]) -> Answer:
     return answered
 
 
+def _namespace(session: Session, values: dict[str, Any]) -> Answer:
+    """`tempo operator namespace describe`, by -n or --namespace-id (`_operator_commands.describe_namespace`)."""
+    from temporalio.api.workflowservice.v1.request_response_pb2 import (
+        DescribeNamespaceRequest,
+        DescribeNamespaceResponse,
+    )
+
+    namespace_id = values.get("namespace_id")
+    if namespace_id:
+        request = DescribeNamespaceRequest(id=namespace_id)
+    else:
+        request = DescribeNamespaceRequest(namespace=session.namespace)
+    response = session.read("DescribeNamespace", request, DescribeNamespaceResponse)
+    answered = Answer(session.screen)
+    answered.lines(namespace_table(response))
+    return answered
+
+
+def _system(session: Session, values: dict[str, Any]) -> Answer:
+    """`tempo operator cluster system` (`_operator_commands.cluster_system`): GetSystemInfo
+    again after the connection's own, as the app asks it."""
+    from temporalio.api.workflowservice.v1.request_response_pb2 import GetSystemInfoRequest, GetSystemInfoResponse
+
+    response = session.read("GetSystemInfo", GetSystemInfoRequest(), GetSystemInfoResponse)
+    answered = Answer(session.screen)
+    answered.lines(system_table(response))
+    return answered
+
+
+def _cluster(session: Session, values: dict[str, Any]) -> Answer:
+    """`tempo operator cluster describe [--detail]` (`_operator_commands.describe_cluster`)."""
+    from temporalio.api.workflowservice.v1.request_response_pb2 import GetClusterInfoRequest, GetClusterInfoResponse
+
+    response = session.read("GetClusterInfo", GetClusterInfoRequest(), GetClusterInfoResponse)
+    answered = Answer(session.screen)
+    answered.lines(cluster_table(response, values.get("detail", False)))
+    return answered
+
+
+def _health(session: Session, values: dict[str, Any]) -> Answer:
+    """`tempo operator cluster health` (`_operator_commands.cluster_health`) of a serving
+    server; any other status ends with the app's error, so it is the app's to print."""
+    status = health_status(session.read_bytes(HEALTH_CHECK, HEALTH_REQUEST))
+    if status != "SERVING":
+        raise GiveWay
+    answered = Answer(session.screen)
+    answered.line(status)
+    return answered
+
+
 def _search_attributes(session: Session, values: dict[str, Any]) -> Answer:
     """`tempo operator search-attribute list` (`_operator_commands.list_search_attributes`)."""
     from temporalio.api.operatorservice.v1.request_response_pb2 import (
@@ -95,6 +154,18 @@ def _schedules(session: Session, values: dict[str, Any]) -> Answer:
     return answered
 
 
+def _schedule(session: Session, values: dict[str, Any]) -> Answer:
+    """`tempo schedule describe` (`_schedule_commands.describe`)."""
+    from temporalio.api.workflowservice.v1.request_response_pb2 import DescribeScheduleRequest, DescribeScheduleResponse
+
+    schedule_id = values["schedule_id"]
+    request = DescribeScheduleRequest(namespace=session.namespace, schedule_id=schedule_id)
+    response = session.read("DescribeSchedule", request, DescribeScheduleResponse)
+    answered = Answer(session.screen)
+    answered.lines(schedule_description_table(schedule_id, response))
+    return answered
+
+
 def _task_queue(session: Session, values: dict[str, Any]) -> Answer:
     """`tempo task-queue describe` in its default, enhanced mode (`_task_queue_commands.describe`)."""
     from temporalio.api.workflowservice.v1.request_response_pb2 import DescribeTaskQueueResponse
@@ -112,6 +183,25 @@ def _task_queue(session: Session, values: dict[str, Any]) -> Answer:
     return answered
 
 
+def _partitions(session: Session, values: dict[str, Any]) -> Answer:
+    """`tempo task-queue list-partition` (`_task_queue_commands.list_partitions`)."""
+    from temporalio.api.enums.v1 import task_queue_pb2 as tq_enums
+    from temporalio.api.taskqueue.v1.message_pb2 import TaskQueue
+    from temporalio.api.workflowservice.v1.request_response_pb2 import (
+        ListTaskQueuePartitionsRequest,
+        ListTaskQueuePartitionsResponse,
+    )
+
+    task_queue = TaskQueue(name=values["task_queue"], kind=tq_enums.TASK_QUEUE_KIND_NORMAL)
+    request = ListTaskQueuePartitionsRequest(namespace=session.namespace, task_queue=task_queue)
+    response = session.read("ListTaskQueuePartitions", request, ListTaskQueuePartitionsResponse)
+    answered = Answer(session.screen)
+    for title, table in partition_sections(response):
+        answered.line(title + "\n")
+        answered.lines(table)
+    return answered
+
+
 def _pages(session: Session, method: str, request: Message, response_type: type[Any]) -> Iterator[Any]:
     """Every page of a listing, each asked with the token of the one before, as the app asks them."""
     while True:
@@ -125,9 +215,15 @@ def _pages(session: Session, method: str, request: Message, response_type: type[
 _Work = Callable[[Session, dict[str, Any]], Answer]
 _COMMANDS: dict[tuple[str, str], tuple[frozenset[str], _Work]] = {
     ("operator", "namespace list"): (frozenset(), _namespaces),
+    ("operator", "namespace describe"): (frozenset({"namespace_id"}), _namespace),
     ("operator", "search-attribute list"): (frozenset(), _search_attributes),
+    ("operator", "cluster system"): (frozenset(), _system),
+    ("operator", "cluster describe"): (frozenset({"detail"}), _cluster),
+    ("operator", "cluster health"): (frozenset(), _health),
     ("schedule", "list"): (frozenset({"query"}), _schedules),
+    ("schedule", "describe"): (frozenset({"schedule_id"}), _schedule),
     ("task-queue", "describe"): (frozenset({"task_queue", "types"}), _task_queue),
+    ("task-queue", "list-partition"): (frozenset({"task_queue"}), _partitions),
 }
 """The commands taken here, by group and command, with the options each takes besides the
 global ones (as `_fast_commands.plain_words` names them) and what answers them."""

@@ -1,5 +1,5 @@
 """What the lean paths share (`_lean_commands`: the `tempo workflow` commands people type
-most; `_lean_reads`: the operator, schedule and task-queue reads): when a command line is
+most, and `workflow count`; `_lean_reads`: the operator, schedule and task-queue reads): when a command line is
 theirs, the one connection a command makes its calls on, what it prints, and how it gives way.
 
 A lean command makes its calls itself over the blocking transport (`sdk._h2_channel`), with
@@ -188,6 +188,16 @@ class Session:
                 raise RanOut(failed) from None
             raise GiveWay from None
         except Exception:  # an address it cannot use, an odd answer
+            raise GiveWay from None
+
+    def read_bytes(self, path: str, data: bytes) -> bytes:
+        """The answer of a call to ``path`` that changes nothing and whose messages come
+        encoded (another service's: gRPC's health check); gives way if it fails."""
+        self._open()
+        assert self._channel is not None
+        try:
+            return self._channel.unary(path, data, [], RPC_TIMEOUT)
+        except Exception:  # a failed call, an address it cannot use: the app's to word
             raise GiveWay from None
 
     def send(self, method: str, request: Message, response_type: type[Any], workflow_id: str) -> Any:

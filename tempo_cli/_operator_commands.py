@@ -16,7 +16,16 @@ from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
 from tempo_cli._cli import CliContext, Output, UsageError
 from tempo_cli._plain_table import Column, Rows
 from tempo_cli._raw_calls import call
-from tempo_cli._read_tables import namespace_table, search_attribute_table, search_attribute_type
+from tempo_cli._read_tables import (
+    HEALTH_CHECK,
+    HEALTH_REQUEST,
+    cluster_table,
+    health_status,
+    namespace_table,
+    search_attribute_table,
+    search_attribute_type,
+    system_table,
+)
 from tempo_cli._render import proto_dict
 
 # Status names, not grpc.StatusCode: these commands call over the blocking transport
@@ -108,16 +117,7 @@ def cluster_system(cli: CliContext) -> None:
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
-    table = Rows([Column(name) for name in ("ServerVersion", "SupportsSchedules", "UpsertMemo", "EagerWorkflowStart")])
-    capabilities = response.capabilities
-    table.add_row(
-        response.server_version,
-        *(
-            str(flag).lower()
-            for flag in (capabilities.supports_schedules, capabilities.upsert_memo, capabilities.eager_workflow_start)
-        ),
-    )
-    cli.print_table(table)
+    cli.print_table(system_table(response))
 
 
 def describe_cluster(cli: CliContext, detail: bool) -> None:
@@ -130,15 +130,7 @@ def describe_cluster(cli: CliContext, detail: bool) -> None:
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
-    columns = ["ClusterName", "PersistenceStore", "VisibilityStore"]
-    row = [response.cluster_name, response.persistence_store, response.visibility_store]
-    if detail:
-        columns += ["HistoryShardCount", "VersionInfo"]
-        version = response.version_info.current.version if response.HasField("version_info") else "<nil>"
-        row += [str(response.history_shard_count), version]
-    table = Rows([Column(name) for name in columns])
-    table.add_row(*row)
-    cli.print_table(table)
+    cli.print_table(cluster_table(response, detail))
 
 
 SEARCH_ATTRIBUTE_TYPES = ("Text", "Keyword", "Int", "Double", "Bool", "Datetime", "KeywordList")
@@ -393,23 +385,16 @@ def delete_namespace(cli: CliContext, yes: bool) -> None:
         cli.info(f"Namespace {namespace} has been deleted.")
 
 
-_HEALTH_STATUSES = {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}
-_HEALTH_SERVICE = b"temporal.api.workflowservice.v1.WorkflowService"
-_HEALTH_CHECK = "/grpc.health.v1.Health/Check"
-
-
 def cluster_health(cli: CliContext) -> None:
     """`tempo operator cluster health`: the grpc.health.v1 Check of the WorkflowService, as
-    `temporal` asks it (messages encoded by hand: one string field out, one enum field back)."""
+    `temporal` asks it."""
 
     async def check(client: Any) -> str:
-        request = b"\x0a" + bytes([len(_HEALTH_SERVICE)]) + _HEALTH_SERVICE
         try:
-            answer = await client._conn.unary_bytes(_HEALTH_CHECK, request, 10.0)
+            answer = await client._conn.unary_bytes(HEALTH_CHECK, HEALTH_REQUEST, 10.0)
         except client._conn.failure as err:
             raise UsageError(f"health check failed: {err.details() or err.code().name}") from None
-        status = answer[1] if len(answer) >= 2 and answer[0] == 0x08 else 0
-        return _HEALTH_STATUSES.get(status, "UNKNOWN")
+        return health_status(answer)
 
     status = cli.run_blocking(check)
     if cli.json_mode:

@@ -1,6 +1,7 @@
-"""What `tempo operator namespace list|describe`, `operator search-attribute list`, `schedule
-list|describe` and `task-queue describe` show of the server's answers: their requests where
-they carry more than a name, and their rows and tables, as `temporal` prints them.
+"""What `tempo operator namespace list|describe`, `operator search-attribute list`, `operator
+cluster system|describe|health`, `schedule list|describe` and `task-queue
+describe|list-partition` show of the server's answers: their requests where they carry more
+than a name, and their rows and tables, as `temporal` prints them.
 
 Only the standard library, the generated messages and the plain tables: both the app's
 commands (`_operator_commands`, `_schedule_commands`, `_task_queue_commands`, which print
@@ -25,8 +26,12 @@ if TYPE_CHECKING:
     from temporalio.api.taskqueue.v1.message_pb2 import TaskQueueTypeInfo, TaskQueueVersionInfo
     from temporalio.api.workflowservice.v1.request_response_pb2 import (
         DescribeNamespaceResponse,
+        DescribeScheduleResponse,
         DescribeTaskQueueRequest,
         DescribeTaskQueueResponse,
+        GetClusterInfoResponse,
+        GetSystemInfoResponse,
+        ListTaskQueuePartitionsResponse,
     )
 
 
@@ -100,6 +105,47 @@ def search_attribute_table(response: ListSearchAttributesResponse) -> Rows:
     return table
 
 
+def system_table(response: GetSystemInfoResponse) -> Rows:
+    """`temporal operator cluster system`'s table: the version and three capabilities."""
+    table = Rows([Column(name) for name in ("ServerVersion", "SupportsSchedules", "UpsertMemo", "EagerWorkflowStart")])
+    capabilities = response.capabilities
+    table.add_row(
+        response.server_version,
+        *(
+            str(flag).lower()
+            for flag in (capabilities.supports_schedules, capabilities.upsert_memo, capabilities.eager_workflow_start)
+        ),
+    )
+    return table
+
+
+def cluster_table(response: GetClusterInfoResponse, detail: bool) -> Rows:
+    """`temporal operator cluster describe`'s table; ``detail`` (--detail) adds two columns."""
+    columns = ["ClusterName", "PersistenceStore", "VisibilityStore"]
+    row = [response.cluster_name, response.persistence_store, response.visibility_store]
+    if detail:
+        columns += ["HistoryShardCount", "VersionInfo"]
+        version = response.version_info.current.version if response.HasField("version_info") else "<nil>"
+        row += [str(response.history_shard_count), version]
+    table = Rows([Column(name) for name in columns])
+    table.add_row(*row)
+    return table
+
+
+HEALTH_CHECK = "/grpc.health.v1.Health/Check"
+_HEALTH_SERVICE = b"temporal.api.workflowservice.v1.WorkflowService"
+_HEALTH_STATUSES = {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}
+# grpc.health.v1's messages, encoded by hand: one string field out, one enum field back.
+HEALTH_REQUEST = b"\x0a" + bytes([len(_HEALTH_SERVICE)]) + _HEALTH_SERVICE
+"""The grpc.health.v1 Check of the WorkflowService, as `temporal operator cluster health` asks it."""
+
+
+def health_status(answer: bytes) -> str:
+    """The status a HealthCheckResponse names (``SERVING``)."""
+    status = answer[1] if len(answer) >= 2 and answer[0] == 0x08 else 0
+    return _HEALTH_STATUSES.get(status, "UNKNOWN")
+
+
 # ---------------------------------------------------------------- schedules
 
 
@@ -121,6 +167,34 @@ def schedule_table(entries: Sequence[ScheduleListEntry]) -> Rows:
             first_time([a.actual_time for a in info.recent_actions][-1:]),
         )
     return table
+
+
+def schedule_description_table(schedule_id: str, response: DescribeScheduleResponse) -> Rows:
+    """`tempo schedule describe`'s key/value table of a schedule."""
+    from temporalio.api.enums.v1 import schedule_pb2 as schedule_enums
+
+    schedule, info = response.schedule, response.info
+    start = schedule.action.start_workflow
+    every = [f"every {i.interval.ToSeconds()}s" for i in schedule.spec.interval]
+    spec = ", ".join([*schedule.spec.cron_string, *every]) or f"{len(schedule.spec.structured_calendar)} calendar(s)"
+    policy = schedule_enums.ScheduleOverlapPolicy.Name(schedule.policies.overlap_policy)
+    rows: list[tuple[str, Any]] = [
+        ("ScheduleId", schedule_id),
+        ("Workflow", f"{start.workflow_type.name} ({start.workflow_id} on {start.task_queue.name})"),
+        ("Spec", spec),
+        ("OverlapPolicy", policy.removeprefix("SCHEDULE_OVERLAP_POLICY_")),
+        ("Notes", schedule.state.notes),
+        ("Paused", str(schedule.state.paused).lower()),
+        ("NextRunTime", first_time(info.future_action_times)),
+        ("LastRunTime", first_time([a.actual_time for a in info.recent_actions][-1:])),
+        ("RunningWorkflows", ", ".join(w.workflow_id for w in info.running_workflows)),
+        (
+            "Actions",
+            f"{info.action_count} taken, {info.missed_catchup_window} missed, "
+            f"{info.overlap_skipped} skipped for overlap",
+        ),
+    ]
+    return key_value_table(rows)
 
 
 # ---------------------------------------------------------------- task queues
@@ -271,3 +345,15 @@ def go_table(columns: Sequence[str], rows: Sequence[Sequence[str]], numeric_from
     for row in rows:
         table.add_row(*row)
     return table
+
+
+def partition_sections(response: ListTaskQueuePartitionsResponse) -> list[tuple[str, Rows]]:
+    """`temporal task-queue list-partition`'s text: each kind's title (as written, with the
+    blank line before the second) and its partitions' table."""
+    return [
+        (title, go_table(["Key", "OwnerHostName"], [[p.key, p.owner_host_name] for p in partitions]))
+        for title, partitions in (
+            ("Workflow Task Queue Partitions", response.workflow_task_queue_partitions),
+            ("\nActivity Task Queue Partitions", response.activity_task_queue_partitions),
+        )
+    ]

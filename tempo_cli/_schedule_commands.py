@@ -17,8 +17,8 @@ from tempo_cli._cli import CliContext, UsageError
 from tempo_cli._inputs import parse_duration, parse_inputs
 from tempo_cli._plain_table import Column, Rows
 from tempo_cli._raw_calls import call
-from tempo_cli._read_tables import first_time, schedule_table
-from tempo_cli._render import format_time, key_value_table, proto_dict
+from tempo_cli._read_tables import schedule_description_table, schedule_table
+from tempo_cli._render import format_time, proto_dict
 
 OVERLAP_POLICIES = {
     "Skip": schedule_enums.SCHEDULE_OVERLAP_POLICY_SKIP,
@@ -234,28 +234,7 @@ def describe(cli: CliContext, schedule_id: str) -> None:
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
-    schedule, info = response.schedule, response.info
-    start = schedule.action.start_workflow
-    every = [f"every {i.interval.ToSeconds()}s" for i in schedule.spec.interval]
-    spec = ", ".join([*schedule.spec.cron_string, *every]) or f"{len(schedule.spec.structured_calendar)} calendar(s)"
-    policy = schedule_enums.ScheduleOverlapPolicy.Name(schedule.policies.overlap_policy)
-    rows: list[tuple[str, Any]] = [
-        ("ScheduleId", schedule_id),
-        ("Workflow", f"{start.workflow_type.name} ({start.workflow_id} on {start.task_queue.name})"),
-        ("Spec", spec),
-        ("OverlapPolicy", policy.removeprefix("SCHEDULE_OVERLAP_POLICY_")),
-        ("Notes", schedule.state.notes),
-        ("Paused", str(schedule.state.paused).lower()),
-        ("NextRunTime", first_time(info.future_action_times)),
-        ("LastRunTime", first_time([a.actual_time for a in info.recent_actions][-1:])),
-        ("RunningWorkflows", ", ".join(w.workflow_id for w in info.running_workflows)),
-        (
-            "Actions",
-            f"{info.action_count} taken, {info.missed_catchup_window} missed, "
-            f"{info.overlap_skipped} skipped for overlap",
-        ),
-    ]
-    cli.print_table(key_value_table(rows))
+    cli.print_table(schedule_description_table(schedule_id, response))
 
 
 def list_schedules(cli: CliContext, query: str | None) -> None:

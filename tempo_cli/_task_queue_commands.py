@@ -18,7 +18,14 @@ from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 from tempo_cli._cli import CliContext, UsageError
 from tempo_cli._go_format import float64_number, relative_time
 from tempo_cli._raw_calls import call
-from tempo_cli._read_tables import TASK_QUEUE_TYPES, describe_document, describe_request, describe_sections, go_table
+from tempo_cli._read_tables import (
+    TASK_QUEUE_TYPES,
+    describe_document,
+    describe_request,
+    describe_sections,
+    go_table,
+    partition_sections,
+)
 from tempo_cli._render import proto_dict
 
 
@@ -154,9 +161,6 @@ def list_partitions(cli: CliContext, task_queue: str) -> None:
     if cli.json_mode:
         cli.write_json(proto_dict(response))
         return
-    for title, partitions in (
-        ("Workflow Task Queue Partitions", response.workflow_task_queue_partitions),
-        ("\nActivity Task Queue Partitions", response.activity_task_queue_partitions),
-    ):
+    for title, table in partition_sections(response):
         cli.write_raw(title + "\n")
-        cli.print_table(go_table(["Key", "OwnerHostName"], [[p.key, p.owner_host_name] for p in partitions]))
+        cli.print_table(table)

@@ -3,11 +3,13 @@
 A `tempo` command should start about as fast as `temporal`'s:
 
 - `tempo server start-dev`, the `tempo workflow` commands people type most, the `tempo
-  operator` reads, `tempo schedule list|describe` and `tempo task-queue describe`, with plain
-  options, run without Typer (`_fast_server`, `_fast_commands`); the six commands people
-  type most, and the namespace, search-attribute and schedule lists and `task-queue
-  describe`, printing to a pipe or a file, even without the SDK's client (`_lean_commands`,
-  `_lean_reads`);
+  operator` reads, `tempo schedule list|describe`, `tempo task-queue describe|list-partition`
+  and `tempo batch list`, with plain options, run without Typer (`_fast_server`,
+  `_fast_commands`); the six commands people type most and `workflow count`, the namespace,
+  search-attribute and schedule lists, `operator namespace describe`, `operator cluster
+  system|describe|health`, `schedule describe` and `task-queue describe|list-partition`,
+  printing to a pipe, a file or (the reads) a terminal, even without the SDK's client
+  (`_lean_commands`, `_lean_reads`);
 - the generated messages are made when first used, from a cache of their descriptors
   (`_proto_cache`), and the methods `dataclasses` generates come compiled from a cache
   (`_dataclass_code`);
@@ -61,14 +63,14 @@ def _run_server_start_dev(argv: list[str]) -> bool:
 
 
 # The groups `_fast_commands` reads some command lines of (it is imported only for them).
-_FAST_GROUPS = ("workflow", "operator", "schedule", "task-queue")
+_FAST_GROUPS = ("workflow", "operator", "schedule", "task-queue", "batch")
 
 
 def _run_fast_command(argv: list[str]) -> bool:
-    """`tempo workflow list|describe|show|start|signal|query`, the `tempo operator` reads,
-    `tempo schedule list|describe` and `tempo task-queue describe` with plain options, without
-    Typer (`_fast_commands`), the lean path first (`_lean_commands`, `_lean_reads`); False
-    when the app must run it."""
+    """`tempo workflow list|count|describe|show|start|signal|query|...`, the `tempo operator`
+    reads, `tempo schedule list|describe`, `tempo task-queue describe|list-partition` and `tempo
+    batch list` with plain options, without Typer (`_fast_commands`), the lean path first
+    (`_lean_commands`, `_lean_reads`); False when the app must run it."""
     if not argv or argv[0] not in _FAST_GROUPS:
         return False
     defer_service_inits()  # their client calls over a plain socket when it can: no grpcio

@@ -18,22 +18,14 @@ from tempo_cli import _lean_reads
 from tempo_cli._lean_session import Screen, Session
 from tempo_cli._read_tables import TASK_QUEUE_TYPES
 from tests.cli.answers import group_programs, run
+from tests.cli.lean_answers import NOT_LEAN, answers
 from tests.cli.startup_checks import env, run_reporting
-
-# What the lean path never loads; the fast path (through the SDK's client) loads the first three.
-NOT_LEAN = ("sdk.client", "tempo_cli._cli", "dataclasses", "rich", "grpc")
 
 
 def lean(modules: list[str]) -> bool:
     """Whether a run with these modules loaded answered on the lean path."""
     assert "tempo_cli._lean_reads" in modules
     return not any(module == name or module.startswith(name + ".") for module in modules for name in NOT_LEAN)
-
-
-def answers(group: str, args: list[str], environment: dict[str, str]) -> tuple[tuple[int, str, str], ...]:
-    """`tempo GROUP ARGS` as users run it, and the Typer app's answer to the same line."""
-    tempo, app = group_programs(group)
-    return run(tempo, args, environment), run(app, args, environment)
 
 
 def answered_lean(group: str, args: list[str], environment: dict[str, str]) -> bool:

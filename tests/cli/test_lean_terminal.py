@@ -1,5 +1,5 @@
 """The lean paths' reads on a terminal (`tempo_cli._lean_session.Screen`): `tempo workflow list|
-describe|show|query` and the operator, schedule and task-queue reads draw what the Typer app
+count|describe|show|query` and the operator, schedule and task-queue reads draw what the Typer app
 draws there, byte for byte, colours included, without loading Rich or the SDK's client; a table
 wider than the terminal, colours forced by the environment, and a start or a signal are drawn
 by the app itself."""
@@ -13,11 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.cli.answers import APP, TEMPO, group_programs, run
+from tests.cli.lean_answers import NOT_LEAN
 from tests.cli.startup_checks import env, reporting_argv
 from tests.cli.terminal import run_in_terminal
-
-# What the lean paths never load; the fast path (through the SDK's client) does.
-NOT_LEAN = ("sdk.client", "tempo_cli._cli", "dataclasses", "rich", "grpc")
 
 
 def drawn(argv: list[str], environment: dict[str, str], columns: int = 1000) -> bytes:
@@ -59,8 +57,12 @@ def test_the_reads_draw_on_a_terminal_as_the_app_without_rich(
 ) -> None:
     environment = {**env(tmp_path), "TERM": "xterm-256color"}
     on = ["--address", server_address]
+    schedule_id = f"drawn-{uuid.uuid4().hex[:8]}"
+    create = ["create", "-s", schedule_id, "--cron", "0 0 1 1 *", "--paused", "--type", "T", "-t", "q", "-w", "w"]
+    assert run(group_programs("schedule")[1], [*create, *on], environment)[0] == 0
     reads = [
         ("workflow", ["list", *on, "-q", f"WorkflowId = '{workflow}'"]),
+        ("workflow", ["count", *on, "-q", f"WorkflowId = '{workflow}'"]),
         ("workflow", ["describe", *on, "-w", workflow]),
         ("workflow", ["show", *on, "-w", workflow]),
         ("workflow", ["query", *on, "-w", workflow, "--name", "count"]),
@@ -68,6 +70,12 @@ def test_the_reads_draw_on_a_terminal_as_the_app_without_rich(
         ("operator", ["search-attribute", "list", *on]),
         ("schedule", ["list", *on, "-q", "ScheduleId = 'drawn-none'"]),  # others' may be wide
         ("task-queue", ["describe", *on, "--task-queue", "drawn-nobody"]),
+        ("operator", ["namespace", "describe", *on]),
+        ("operator", ["cluster", "system", *on]),
+        ("operator", ["cluster", "describe", *on, "--detail"]),
+        ("operator", ["cluster", "health", *on]),
+        ("schedule", ["describe", *on, "-s", schedule_id]),
+        ("task-queue", ["list-partition", *on, "--task-queue", "drawn-nobody"]),
     ]
     for group, args in reads:
         shown = same_drawing(group, args, environment)

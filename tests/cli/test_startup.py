@@ -307,11 +307,16 @@ def test_the_startup_benchmark_runs(tmp_path: Path) -> None:
     commands = {(c["command"], c["server"]) for c in figures["commands"]}
     measured = [
         "--help",
-        *(f"workflow {c}" for c in ("list", "describe", "show", "start", "signal", "query")),
+        *(f"workflow {c}" for c in ("list", "count", "describe", "show", "start", "signal", "query")),
         "operator namespace list",
+        "operator namespace describe",
         "operator search-attribute list",
+        *(f"operator cluster {c}" for c in ("system", "describe", "health")),
         "schedule list",
+        "schedule describe",
         "task-queue describe",
+        "task-queue list-partition",
+        "batch list",
         *(f"{c}, on a terminal" for c in ("workflow list", "workflow describe", "schedule list")),
     ]
     assert commands == {(command, server) for command in measured for server in ("tempo", "real")}
