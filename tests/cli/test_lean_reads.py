@@ -160,15 +160,20 @@ def test_a_cell_rich_measures_gets_the_apps_table(server_address: str, tmp_path:
     schedule_id = f"lean-日本-{uuid.uuid4().hex[:6]}"
     args = ["create", "-s", schedule_id, "--cron", "0 0 1 1 *", "--paused", "--type", "茶", "-t", "q", *on]
     assert run(schedule_app, [*args, "-w", schedule_id], environment)[0] == 0
-    listed = ["list", "-q", f"ScheduleId = '{schedule_id}'", *on]
-    deadline = time.monotonic() + 20
-    while schedule_id not in run(schedule, listed, environment)[1]:
-        assert time.monotonic() < deadline, "the schedule was never listed"
-        time.sleep(0.2)
-    tempo, app = answers("schedule", listed, environment)
-    assert tempo == app and tempo[0] == 0
-    _, _, modules = run_reporting(["schedule", *listed], environment)
-    assert "rich" in modules and "tempo_cli._lean_reads" in modules
+    try:
+        listed = ["list", "-q", f"ScheduleId = '{schedule_id}'", *on]
+        deadline = time.monotonic() + 20
+        while schedule_id not in run(schedule, listed, environment)[1]:
+            assert time.monotonic() < deadline, "the schedule was never listed"
+            time.sleep(0.2)
+        tempo, app = answers("schedule", listed, environment)
+        assert tempo == app and tempo[0] == 0
+        _, _, modules = run_reporting(["schedule", *listed], environment)
+        assert "rich" in modules and "tempo_cli._lean_reads" in modules
+    finally:
+        # Left on the shared server, its wide name would make every later unfiltered `schedule
+        # list` there give way to Rich (the lean tests of other files would see that).
+        run(schedule_app, ["delete", "-s", schedule_id, *on], environment)
 
 
 class _PagedSession:
