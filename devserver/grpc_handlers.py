@@ -133,7 +133,12 @@ def _request_class(descriptor: Any, messages: Any) -> type[Message]:
     from google.protobuf import empty_pb2
 
     for module in (messages, empty_pb2):
-        found = getattr(module, descriptor.name, None) if module is not None else None
+        # Only the module of the request's own file is asked: a module served lazily from the
+        # descriptor cache runs its generated code (protobuf's Python layers again) for a name
+        # it does not declare, as the TestService's messages would for its Empty requests.
+        if module is None or module.DESCRIPTOR.name != descriptor.file.name:
+            continue
+        found = getattr(module, descriptor.name, None)
         if found is not None and found.DESCRIPTOR is descriptor:
             return found  # type: ignore[no-any-return]
     from google.protobuf import message_factory

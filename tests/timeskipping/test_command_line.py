@@ -50,3 +50,16 @@ def test_the_sdks_command_line_is_read_without_argparse(tmp_path: Path, extra: l
     code, modules = server_modules([str(port), *extra], port, env(tmp_path), entry="tempo_cli.test_server_entry")
     assert code == 0
     assert "argparse" not in modules and "devserver.test_service" in modules
+
+
+def test_the_sdks_server_starts_without_protobufs_python_layers_or_inspect(tmp_path: Path) -> None:
+    # The TestService's messages come from the descriptor cache (the first start fills it) as
+    # the WorkflowService's do: asked for the Empty its methods take, its module ran its
+    # generated code, and protobuf's Python layers loaded (5 ms of every test session's start).
+    environment = env(tmp_path)
+    for _ in range(2):
+        port = free_port()
+        code, modules = server_modules([str(port)], port, environment, entry="tempo_cli.test_server_entry")
+        assert code == 0
+    unused = {"google.protobuf.descriptor_pool", "google.protobuf.text_format", "ast", "dis"}
+    assert unused.isdisjoint(modules), sorted(unused.intersection(modules))
