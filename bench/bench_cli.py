@@ -5,15 +5,16 @@ Run: .venv/bin/python -m bench.bench_cli [--runs 10] [--starts 5] [--json bench/
 
 1. Commands: `tempo X` and `temporal X` with the same arguments, against the same server
    (Tempo's and the real dev server, both started here on free ports), for `--help` and
-   workflow list, count, describe, show, start, signal and query, operator namespace list and
+   workflow list, count, describe, show, start, cancel and terminate (of the run that start
+   made: a fresh workflow each time), result, signal and query, operator namespace list and
    describe, search-attribute list and cluster system, describe and health, schedule list and
    describe, task-queue describe and list-partition, and batch list, their output to a pipe; and
    workflow list, describe and schedule list again on a pseudo-terminal (where a user types
    them, and Rich's tables are drawn in colour). Each command runs --runs times, the two CLIs
    in turn; the figure is the median wall time from spawn to exit (a command that fails stops
    the benchmark: an error is not a timing). A worker (official SDK) runs
-   the workflow the commands look at, so the query is answered; a paused schedule is there
-   to be described.
+   the workflow the commands look at, so the query is answered; a second one, completed, has a
+   result; a paused schedule is there to be described.
 2. Readiness: seconds from spawning `tempo server start-dev` / `temporal server start-dev`
    to the gRPC port answering GetSystemInfo, headless and with the web UI, and the same for
    `tempo-test-server <port>` (what the official SDKs' time-skipping environment runs); median
@@ -51,6 +52,7 @@ from tests.servers import ServerProcess, free_port, free_ports, real_server, tem
 RESULTS = Path(__file__).resolve().parent / "results"
 TEMPO = str(Path(sys.executable).parent / "tempo")
 WORKFLOW_ID = "bench-cli"
+DONE_WORKFLOW_ID = "bench-cli-done"  # completed in the set-up: `workflow result` prints its result
 TASK_QUEUE = "bench-cli"
 SCHEDULE_ID = "bench-cli"
 
@@ -83,6 +85,11 @@ def command_args(address: str, run: str) -> dict[str, list[str]]:
             "-w",
             f"bench-cli-start-{run}",
         ],
+        # The run `workflow start` just made (no worker polls its queue): asked to cancel, then
+        # terminated, so each is a first write on a fresh workflow, every run.
+        "workflow cancel": ["workflow", "cancel", *on, "-w", f"bench-cli-start-{run}"],
+        "workflow terminate": ["workflow", "terminate", *on, "-w", f"bench-cli-start-{run}"],
+        "workflow result": ["workflow", "result", *on, "-w", DONE_WORKFLOW_ID],
         "workflow signal": ["workflow", "signal", *on, "-w", WORKFLOW_ID, "--name", "poke", "--input", "1"],
         "workflow query": ["workflow", "query", *on, "-w", WORKFLOW_ID, "--type", "count"],
         # Beyond the workflow group: "every `tempo` command" (issue 22).
@@ -181,7 +188,7 @@ def time_commands(server: str, address: str, runs: int, tempo: list[str]) -> lis
 @contextlib.contextmanager
 def worker(address: str) -> Iterator[None]:
     """The official SDK's worker for BenchIdle in a thread, the workflow the commands look at,
-    and a paused schedule (it starts nothing while they run)."""
+    one completed (`workflow result`), and a paused schedule (it starts nothing while they run)."""
     from temporalio.client import (
         Client,
         Schedule,
@@ -203,6 +210,9 @@ def worker(address: str) -> Iterator[None]:
         client = await Client.connect(address)
         async with Worker(client, task_queue=TASK_QUEUE, workflows=[BenchIdle]):
             await client.start_workflow(BenchIdle.run, id=WORKFLOW_ID, task_queue=TASK_QUEUE)
+            done = await client.start_workflow(BenchIdle.run, id=DONE_WORKFLOW_ID, task_queue=TASK_QUEUE)
+            await done.signal(BenchIdle.poke, -1)  # below zero: it returns
+            await done.result()
             action = ScheduleActionStartWorkflow(BenchIdle.run, id=f"{SCHEDULE_ID}-scheduled", task_queue=TASK_QUEUE)
             every_hour = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=datetime.timedelta(hours=1))])
             await client.create_schedule(

@@ -28,6 +28,7 @@ from sdk.client import (
 from sdk.exceptions import RPCError, WorkflowQueryFailedError
 from tempo_cli._cli import CliContext, Output, RejectCondition, UsageError
 from tempo_cli._inputs import parse_inputs
+from tempo_cli._outcome_text import cancel_requested, not_completed, result_rows, terminated
 from tempo_cli._plain_table import Column, Rows
 from tempo_cli._render import (
     CLOSE_STATUS,
@@ -204,18 +205,11 @@ def _finish(cli: CliContext, workflow_id: str, outcome: _Outcome, doc: dict[str,
     if cli.json_mode:
         cli.write_json(doc)
     else:
-        rows: list[tuple[str, Any]] = [("  Status", status_text(outcome.status) if outcome.status else "Unknown")]
-        if "result" in doc:
-            rows.append(("  Result", compact(doc["result"], limit=10_000)))
-            # As `temporal` marks a result it could not decode.
-            rows.append(("  ResultEncoding", outcome.result_encoding))
-        else:
-            rows.append(("  Reason", outcome.reason))
+        rows = result_rows(outcome.status, "result" in doc, doc.get("result"), outcome.result_encoding, outcome.reason)
         cli.out.print("\nResults:")
         cli.print_table(key_value_table(rows))
     if outcome.status is not WorkflowStatus.COMPLETED:
-        state = outcome.status.display if outcome.status else "closed"
-        cli.abort(f"workflow {workflow_id} {state.lower()}: {outcome.reason}")
+        cli.abort(not_completed(workflow_id, outcome.status, outcome.reason))
 
 
 def result(cli: CliContext, workflow_id: str, run_id: str | None) -> None:
@@ -506,13 +500,13 @@ def _group_value(payload: Payload) -> str:
 def terminate(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) -> None:
     """`tempo workflow terminate`."""
     cli.run(lambda client: client.get_workflow_handle(workflow_id, run_id=run_id).terminate(reason))
-    cli.info(f"Terminated workflow {workflow_id}.")
+    cli.info(terminated(workflow_id))
 
 
 def cancel(cli: CliContext, workflow_id: str, run_id: str | None, reason: str) -> None:
     """`tempo workflow cancel`."""
     cli.run(lambda client: client.get_workflow_handle(workflow_id, run_id=run_id).cancel(reason))
-    cli.info(f"Requested cancellation of workflow {workflow_id}.")
+    cli.info(cancel_requested(workflow_id))
 
 
 def reset_as_asked(

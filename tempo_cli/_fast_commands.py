@@ -257,8 +257,9 @@ def _stack(cli: CliContext, values: dict[str, Any]) -> None:
 
 def _terminate(cli: CliContext, values: dict[str, Any]) -> None:
     from tempo_cli import _commands
+    from tempo_cli._outcome_text import TERMINATE_REASON
 
-    reason = values.get("reason", "Terminated by tempo CLI")  # the Typer command's default
+    reason = values.get("reason", TERMINATE_REASON)
     _commands.terminate(cli, values["workflow_id"], values.get("run_id"), reason)
 
 

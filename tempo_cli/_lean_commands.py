@@ -1,6 +1,7 @@
 """The lean path of the `tempo workflow` commands people type most: list, count, describe,
-show, start, signal and query, as `tempo` runs them when their answer goes to a pipe or a
-file, and the five reads (list, count, describe, show, query) on a terminal too.
+show, start, signal, query, result, terminate and cancel (of one workflow), as `tempo` runs
+them when their answer goes to a pipe or a file, and five reads (list, count, describe, show,
+query) on a terminal too.
 
 Why: the fast path (`_fast_commands`) runs a command without Typer, but through the SDK's
 client, whose modules (dataclasses, interceptors, converter, profiles) take about 40 ms to
@@ -11,17 +12,17 @@ descriptor cache, `_proto_cache`), and prints with the renderers the app prints 
 
 When: text output, a plain connection (no TLS, API key, codec, profile or environments file,
 no TEMPORAL_* variable) and the options below. On a terminal a read's tables are drawn as
-Rich draws them (`_terminal_table`) when they fit its width; a start or a signal there, and
+Rich draws them (`_terminal_table`) when they fit its width; a write or a result there, and
 anything else, is the fast path's. Those checks, the session and the ways out
 are `_lean_session`'s, shared with the other groups' reads (`_lean_reads`).
 
 A failure gives way before anything is printed: a read that fails (an unknown workflow, a
-refused query, a server that is down) or an answer this path does not decode itself (a
-payload of a codec's or a protobuf encoding, a cell Rich must measure) hands the command
-line to the fast path, which runs it through the SDK's client and answers as the app does.
-A start or signal whose call fails is not made again with a new request id: the very request
-goes to the SDK's connection, which retries it if the failure is transient, and words the
-error as the app does.
+refused query, a server that is down, a paused run's result) or an answer this path does
+not decode itself (a payload of a codec's or a protobuf encoding, a cell Rich must measure)
+hands the command line to the fast path, which runs it through the SDK's client and answers
+as the app does. A write (start, signal, terminate, cancel) whose call fails is not made again
+with a new request id: the very request goes to the SDK's connection, which retries it if the
+failure is transient, and words the error as the app does.
 """
 
 from __future__ import annotations
@@ -53,7 +54,13 @@ _OPTIONS = {
     "start": {"workflow_type", "task_queue", "workflow_id", "inputs"},
     "signal": {"name", "workflow_id", "run_id", "inputs"},
     "query": {"name", "workflow_id", "run_id", "inputs", "reject_condition"},
+    "result": {"workflow_id", "run_id"},
+    "terminate": {"workflow_id", "run_id", "reason"},
+    "cancel": {"workflow_id", "run_id", "reason"},
 }
+# The reads a terminal may show: the others print on stderr (Rich colours its messages there
+# and `result`'s error) or print once a write is made, when nothing can give way any more.
+_TERMINAL_READS = frozenset({"list", "count", "describe", "show", "query"})
 
 
 def run(argv: list[str]) -> bool:
@@ -75,12 +82,12 @@ def run(argv: list[str]) -> bool:
 
 def _screen(command: str, values: dict[str, Any]) -> Screen | None:
     """Where this command line's answer goes, if, in this environment, it is the lean path's.
-    A start or a signal prints once it is made, when nothing can give way any more: on a
-    terminal, where Rich may need to fit what it prints, they are the fast path's."""
+    A write prints once it is made, when nothing can give way any more: on a terminal, where
+    Rich may need to fit or colour what it prints, writes (and `result`) are the fast path's."""
     options = set(values) - {"address", "namespace", "output", "color"}
     if not options <= _OPTIONS[command] or values.get("reject_condition") not in _REJECT_CONDITIONS:
         return None
-    return plain_connection(values, terminal=command not in ("start", "signal"))
+    return plain_connection(values, terminal=command in _TERMINAL_READS)
 
 
 # ---------------------------------------------------------------- values
@@ -206,14 +213,15 @@ def _describe(session: Session, values: dict[str, Any]) -> Answer:
     summary, details = render.user_metadata_texts(response.execution_config.user_metadata, _decoded)
     rows = render.describe_rows(response, session.namespace, memo, summary, details)
     if info.HasField("close_time"):
-        rows += _outcome_rows(_close_event(session, values["workflow_id"], info.execution.run_id))
+        rows += render.outcome_rows(*_outcome(_close_event(session, values["workflow_id"], info.execution.run_id)))
     answer = Answer(session.screen)
     answer.lines(render.key_value_table(rows))
     return answer
 
 
-def _close_event(session: Session, workflow_id: str, run_id: str) -> HistoryEvent:
-    """The run's close event (the SDK's ``wait_for_close_event(follow_runs=False)``)."""
+def _close_event(session: Session, workflow_id: str, run_id: str, follow_runs: bool = False) -> HistoryEvent:
+    """The run's close event, or with ``follow_runs`` the close event of the last run it hands
+    over to (continue-as-new, retries, cron): the SDK's ``wait_for_close_event``."""
     from temporalio.api.common.v1 import WorkflowExecution
     from temporalio.api.enums.v1 import HistoryEventFilterType
     from temporalio.api.workflowservice.v1.request_response_pb2 import (
@@ -237,21 +245,57 @@ def _close_event(session: Session, workflow_id: str, run_id: str) -> HistoryEven
             )
         except RanOut:
             continue  # a server holding long polls longer than the deadline: ask again, as the SDK does
-        if response.history.events:
-            event: HistoryEvent = response.history.events[-1]
+        if not response.history.events:
+            token = response.next_page_token  # the long poll ran out before the run closed
+            continue
+        event: HistoryEvent = response.history.events[-1]
+        next_run = render.next_run_id(event)
+        if not (follow_runs and next_run):
             return event
-        token = response.next_page_token  # the long poll ran out before the run closed
+        run_id, token = next_run, b""
 
 
-def _outcome_rows(event: HistoryEvent) -> list[tuple[str, Any]]:
-    """The rows `describe` adds for a closed run (as tempo_cli._commands.describe)."""
+def _outcome(event: HistoryEvent) -> tuple[bool, Any, str | None, str]:
+    """A close event's outcome as the app reads it (tempo_cli._commands._outcome): whether the
+    run completed, its result, the result's encoding when no converter reads it (this path
+    gives way for those), and why it closed."""
     from temporalio.api.enums.v1 import EventType
 
     completed = event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
     payloads = event.workflow_execution_completed_event_attributes.result.payloads
     values = _decoded(payloads) if completed else []
     encoding = render.undecoded_encoding(payloads[0]) if payloads else None
-    return render.outcome_rows(completed, values[0] if values else None, encoding, render.close_reason(event))
+    return completed, values[0] if values else None, encoding, render.close_reason(event)
+
+
+def _result(session: Session, values: dict[str, Any]) -> Answer:
+    """`workflow result` (as tempo_cli._commands.result): the last run's close event, waited
+    for, and its outcome; exit 1 unless it completed."""
+    from temporalio.api.workflowservice.v1.request_response_pb2 import (
+        DescribeWorkflowExecutionRequest,
+        DescribeWorkflowExecutionResponse,
+    )
+
+    from tempo_cli._outcome_text import not_completed, result_rows
+
+    workflow_id, run_id = values["workflow_id"], values.get("run_id") or ""
+    if not run_id:
+        # As the SDK's client pins an unpinned handle's current run before it waits.
+        request = DescribeWorkflowExecutionRequest(namespace=session.namespace, execution=_execution(values))
+        response = session.read("DescribeWorkflowExecution", request, DescribeWorkflowExecutionResponse)
+        run_id = response.workflow_execution_info.execution.run_id
+    event = _close_event(session, workflow_id, run_id, follow_runs=True)
+    status = render.CLOSED_AS.get(event.event_type)
+    if status is None:
+        raise GiveWay  # a paused run's last event: the app asks why, and says it
+    completed, result, encoding, reason = _outcome(event)
+    answer = Answer(session.screen)
+    answer.out.append("\nResults:\n")
+    answer.lines(render.key_value_table(result_rows(status, completed, result, encoding, reason)))
+    if not completed:
+        answer.err.append(f"error: {not_completed(workflow_id, status, reason)}")  # as `CliContext.abort`
+        answer.code = 1
+    return answer
 
 
 def _show(session: Session, values: dict[str, Any]) -> Answer:
@@ -439,6 +483,52 @@ def _query(session: Session, values: dict[str, Any]) -> Answer:
     return answer
 
 
+def _terminate(session: Session, values: dict[str, Any]) -> Answer:
+    """`workflow terminate` of one workflow (as tempo_cli._commands.terminate): the SDK's request."""
+    from temporalio.api.workflowservice.v1.request_response_pb2 import (
+        TerminateWorkflowExecutionRequest,
+        TerminateWorkflowExecutionResponse,
+    )
+
+    from tempo_cli._outcome_text import TERMINATE_REASON, terminated
+
+    workflow_id = values["workflow_id"]
+    request = TerminateWorkflowExecutionRequest(
+        namespace=session.namespace,
+        workflow_execution=_execution(values),
+        reason=values.get("reason", TERMINATE_REASON),
+        identity=_identity(),
+    )
+    session.send("TerminateWorkflowExecution", request, TerminateWorkflowExecutionResponse, workflow_id)
+    answer = Answer(session.screen)
+    answer.err.append(terminated(workflow_id))
+    return answer
+
+
+def _cancel(session: Session, values: dict[str, Any]) -> Answer:
+    """`workflow cancel` of one workflow (as tempo_cli._commands.cancel): the SDK's request."""
+    from temporalio.api.workflowservice.v1.request_response_pb2 import (
+        RequestCancelWorkflowExecutionRequest,
+        RequestCancelWorkflowExecutionResponse,
+    )
+
+    from sdk._request_id import request_id
+    from tempo_cli._outcome_text import cancel_requested
+
+    workflow_id = values["workflow_id"]
+    request = RequestCancelWorkflowExecutionRequest(
+        namespace=session.namespace,
+        workflow_execution=_execution(values),
+        identity=_identity(),
+        request_id=request_id(),
+        reason=values.get("reason", ""),
+    )
+    session.send("RequestCancelWorkflowExecution", request, RequestCancelWorkflowExecutionResponse, workflow_id)
+    answer = Answer(session.screen)
+    answer.err.append(cancel_requested(workflow_id))
+    return answer
+
+
 _COMMANDS: dict[str, Callable[[Session, dict[str, Any]], Answer]] = {
     "list": _list,
     "count": _count,
@@ -447,4 +537,7 @@ _COMMANDS: dict[str, Callable[[Session, dict[str, Any]], Answer]] = {
     "start": _start,
     "signal": _signal,
     "query": _query,
+    "result": _result,
+    "terminate": _terminate,
+    "cancel": _cancel,
 }

@@ -88,6 +88,8 @@ class Answer:
         self.screen = screen
         self.out: list[str] = []
         self.err: list[str] = []
+        self.code = 0
+        """The exit code once printed (`workflow result` of a run that did not complete: 1)."""
 
     def lines(self, table: Rows) -> None:
         """The table as the app prints it (`CliContext.print_table`)."""
@@ -269,7 +271,7 @@ def answer(work: Callable[[Session], Answer], values: dict[str, Any], screen: Sc
         _end_as_the_app(ran_out.failed, session, values.get("workflow_id", ""))
     except Exception:
         if session.sent:
-            raise  # a start or signal made: never again through the fast path
+            raise  # a start, signal, termination or cancellation made: never again through the fast path
         return False  # GiveWay, or anything unforeseen: the fast path answers as the app does
     finally:
         session.close()
@@ -302,3 +304,5 @@ def _write(answered: Answer) -> None:
     if answered.err:
         sys.stderr.write("".join(line + "\n" for line in answered.err))
         sys.stderr.flush()
+    if answered.code:
+        raise SystemExit(answered.code)

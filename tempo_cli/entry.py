@@ -5,7 +5,7 @@ A `tempo` command should start about as fast as `temporal`'s:
 - `tempo server start-dev`, the `tempo workflow` commands people type most, the `tempo
   operator` reads, `tempo schedule list|describe`, `tempo task-queue describe|list-partition`
   and `tempo batch list`, with plain options, run without Typer (`_fast_server`,
-  `_fast_commands`); the six commands people type most and `workflow count`, the namespace,
+  `_fast_commands`); the six commands people type most, `workflow count|result|terminate|cancel`, the namespace,
   search-attribute and schedule lists, `operator namespace describe`, `operator cluster
   system|describe|health`, `schedule describe` and `task-queue describe|list-partition`,
   printing to a pipe, a file or (the reads) a terminal, even without the SDK's client
@@ -67,7 +67,7 @@ _FAST_GROUPS = ("workflow", "operator", "schedule", "task-queue", "batch")
 
 
 def _run_fast_command(argv: list[str]) -> bool:
-    """`tempo workflow list|count|describe|show|start|signal|query|...`, the `tempo operator`
+    """`tempo workflow list|count|describe|show|start|signal|query|result|terminate|cancel|...`, the `tempo operator`
     reads, `tempo schedule list|describe`, `tempo task-queue describe|list-partition` and `tempo
     batch list` with plain options, without Typer (`_fast_commands`), the lean path first
     (`_lean_commands`, `_lean_reads`); False when the app must run it."""

@@ -4,6 +4,7 @@ answer as users get it next to the Typer app's."""
 from __future__ import annotations
 
 from tests.cli.answers import group_programs, run
+from tests.cli.startup_checks import run_reporting_messages
 
 NOT_LEAN = ("sdk.client", "tempo_cli._cli", "dataclasses", "rich", "grpc")
 """What the lean paths never load; the fast path (through the SDK's client) loads the first three."""
@@ -13,3 +14,21 @@ def answers(group: str, args: list[str], environment: dict[str, str]) -> tuple[t
     """`tempo GROUP ARGS` as users run it, and the Typer app's answer to the same line."""
     tempo, app = group_programs(group)
     return run(tempo, args, environment), run(app, args, environment)
+
+
+def lean_answer(group: str, args: list[str], environment: dict[str, str]) -> tuple[int, str, list[str]]:
+    """`tempo GROUP ARGS` in a fresh interpreter, which must answer on the lean path (loading
+    none of :data:`NOT_LEAN`): its exit code, stdout, and the lines it wrote to stderr."""
+    out, messages, code, modules = run_reporting_messages([group, *args], environment)
+    assert ("tempo_cli._lean_commands" if group == "workflow" else "tempo_cli._lean_reads") in modules, args
+    loaded = [name for name in modules for heavy in NOT_LEAN if name == heavy or name.startswith(heavy + ".")]
+    assert not loaded, (args, loaded)
+    return code, out, messages
+
+
+def through_the_sdk_client(group: str, args: list[str], environment: dict[str, str]) -> tuple[int, str, list[str]]:
+    """`tempo GROUP ARGS` in a fresh interpreter, which must have given way to the SDK's client
+    (the fast path or the app): its exit code, stdout, and the lines it wrote to stderr."""
+    out, messages, code, modules = run_reporting_messages([group, *args], environment)
+    assert "tempo_cli._cli" in modules and "sdk.client" in modules, args
+    return code, out, messages

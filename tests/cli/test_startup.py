@@ -308,6 +308,7 @@ def test_the_startup_benchmark_runs(tmp_path: Path) -> None:
     measured = [
         "--help",
         *(f"workflow {c}" for c in ("list", "count", "describe", "show", "start", "signal", "query")),
+        *(f"workflow {c}" for c in ("cancel", "terminate", "result")),
         "operator namespace list",
         "operator namespace describe",
         "operator search-attribute list",
