@@ -37,6 +37,7 @@ from tempo_cli._lean_session import Answer, GiveWay, RanOut, Screen, Session, an
 from tempo_cli._plain_table import Column, Rows
 
 if TYPE_CHECKING:
+    from google.protobuf.message import Message
     from temporalio.api.common.v1 import Payload, Payloads
     from temporalio.api.history.v1 import HistoryEvent
 
@@ -485,37 +486,26 @@ def _query(session: Session, values: dict[str, Any]) -> Answer:
 
 def _terminate(session: Session, values: dict[str, Any]) -> Answer:
     """`workflow terminate` of one workflow (as tempo_cli._commands.terminate): the SDK's request."""
-    from temporalio.api.workflowservice.v1.request_response_pb2 import (
-        TerminateWorkflowExecutionRequest,
-        TerminateWorkflowExecutionResponse,
-    )
+    from temporalio.api.workflowservice.v1.request_response_pb2 import TerminateWorkflowExecutionRequest
 
     from tempo_cli._outcome_text import TERMINATE_REASON, terminated
 
-    workflow_id = values["workflow_id"]
     request = TerminateWorkflowExecutionRequest(
         namespace=session.namespace,
         workflow_execution=_execution(values),
         reason=values.get("reason", TERMINATE_REASON),
         identity=_identity(),
     )
-    session.send("TerminateWorkflowExecution", request, TerminateWorkflowExecutionResponse, workflow_id)
-    answer = Answer(session.screen)
-    answer.err.append(terminated(workflow_id))
-    return answer
+    return _stop(session, values, "TerminateWorkflowExecution", request, terminated(values["workflow_id"]))
 
 
 def _cancel(session: Session, values: dict[str, Any]) -> Answer:
     """`workflow cancel` of one workflow (as tempo_cli._commands.cancel): the SDK's request."""
-    from temporalio.api.workflowservice.v1.request_response_pb2 import (
-        RequestCancelWorkflowExecutionRequest,
-        RequestCancelWorkflowExecutionResponse,
-    )
+    from temporalio.api.workflowservice.v1.request_response_pb2 import RequestCancelWorkflowExecutionRequest
 
     from sdk._request_id import request_id
     from tempo_cli._outcome_text import cancel_requested
 
-    workflow_id = values["workflow_id"]
     request = RequestCancelWorkflowExecutionRequest(
         namespace=session.namespace,
         workflow_execution=_execution(values),
@@ -523,9 +513,17 @@ def _cancel(session: Session, values: dict[str, Any]) -> Answer:
         request_id=request_id(),
         reason=values.get("reason", ""),
     )
-    session.send("RequestCancelWorkflowExecution", request, RequestCancelWorkflowExecutionResponse, workflow_id)
+    return _stop(session, values, "RequestCancelWorkflowExecution", request, cancel_requested(values["workflow_id"]))
+
+
+def _stop(session: Session, values: dict[str, Any], method: str, request: Message, message: str) -> Answer:
+    """Make a termination's or a cancellation's ``request`` (its answer says nothing) and say
+    ``message`` on stderr, as the app's `CliContext.info` does once it is made."""
+    from temporalio.api.workflowservice.v1 import request_response_pb2
+
+    session.send(method, request, getattr(request_response_pb2, f"{method}Response"), values["workflow_id"])
     answer = Answer(session.screen)
-    answer.err.append(cancel_requested(workflow_id))
+    answer.err.append(message)
     return answer
 
 

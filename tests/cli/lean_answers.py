@@ -3,7 +3,9 @@ answer as users get it next to the Typer app's."""
 
 from __future__ import annotations
 
-from tests.cli.answers import group_programs, run
+import uuid
+
+from tests.cli.answers import TEMPO, group_programs, run
 from tests.cli.startup_checks import run_reporting_messages
 
 NOT_LEAN = ("sdk.client", "tempo_cli._cli", "dataclasses", "rich", "grpc")
@@ -32,3 +34,25 @@ def through_the_sdk_client(group: str, args: list[str], environment: dict[str, s
     out, messages, code, modules = run_reporting_messages([group, *args], environment)
     assert "tempo_cli._cli" in modules and "sdk.client" in modules, args
     return code, out, messages
+
+
+STARTS = {
+    "completed": ["--type", "Greeting", "-i", '"Ada"'],
+    "failed": ["--type", "Failing", "-i", '"out of tea"'],
+    "terminated": ["--type", "Waiter"],
+    "continued": ["--type", "Countdown", "-i", "2"],
+}
+"""How a run of each kind starts (tests.sdk_client.workflows): it completes with "Hello, Ada!",
+fails ("out of tea"), waits (to be terminated), or continues as new twice, then completes."""
+
+
+def start_runs(
+    prefix: str, kinds: tuple[str, ...], on: list[str], task_queue: str, env: dict[str, str]
+) -> dict[str, str]:
+    """A run of each kind of :data:`STARTS` started on ``task_queue`` (an official worker's),
+    with an id of its own: the ids by kind."""
+    ids = {kind: f"{prefix}-{kind}-{uuid.uuid4().hex[:8]}" for kind in kinds}
+    for kind, workflow_id in ids.items():
+        started = run(TEMPO, ["start", *on, "-t", task_queue, "-w", workflow_id, *STARTS[kind]], env)
+        assert started[0] == 0, started
+    return ids

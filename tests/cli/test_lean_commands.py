@@ -18,6 +18,7 @@ from tempo_cli import _cli, _lean_commands, _lean_session
 from tempo_cli._env_file import default_env_file
 from tests.cli.answers import TEMPO as WORKFLOW
 from tests.cli.answers import run, same_answer
+from tests.cli.lean_answers import start_runs
 from tests.cli.startup_checks import env, run_reporting
 
 # What the lean path never loads, and the fast path (through the SDK's client) always does.
@@ -54,14 +55,7 @@ def test_closed_runs_are_described_and_shown_as_the_app_does(
 ) -> None:
     environment = env(tmp_path)
     on = ["--address", server_address]
-    ids = {kind: f"lean-{kind}-{uuid.uuid4().hex[:8]}" for kind in ("completed", "failed", "terminated")}
-    starts = {
-        "completed": ["--type", "Greeting", "-i", '"Ada"'],
-        "failed": ["--type", "Failing", "-i", '"out of tea"'],
-        "terminated": ["--type", "Waiter"],
-    }
-    for kind, workflow_id in ids.items():
-        assert run(WORKFLOW, ["start", *on, "-t", task_queue, "-w", workflow_id, *starts[kind]], environment)[0] == 0
+    ids = start_runs("lean", ("completed", "failed", "terminated"), on, task_queue, environment)
     assert run(WORKFLOW, ["terminate", *on, "-w", ids["terminated"], "--reason", "enough"], environment)[0] == 0
     for kind in ("completed", "failed"):
         run(WORKFLOW, ["result", *on, "-w", ids[kind]], environment)  # waits for the close

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 from tests.cli.answers import APP, TEMPO, comparable, run, same_answer
-from tests.cli.lean_answers import lean_answer, through_the_sdk_client
+from tests.cli.lean_answers import lean_answer, start_runs, through_the_sdk_client
 from tests.cli.startup_checks import env
 
 
@@ -97,14 +97,7 @@ def test_writes_the_lean_path_leaves_get_the_apps_answer_once(server_address: st
 def test_results_are_printed_as_the_app_prints_them(server_address: str, task_queue: str, tmp_path: Path) -> None:
     environment = env(tmp_path)
     on = ["--address", server_address]
-    ids = {kind: f"lean-result-{kind}-{uuid.uuid4().hex[:8]}" for kind in ("completed", "failed", "continued")}
-    starts = {
-        "completed": ["--type", "Greeting", "-i", '"Ada"'],
-        "failed": ["--type", "Failing", "-i", '"out of tea"'],
-        "continued": ["--type", "Countdown", "-i", "2"],
-    }
-    for kind, workflow_id in ids.items():
-        assert run(TEMPO, ["start", *on, "-t", task_queue, "-w", workflow_id, *starts[kind]], environment)[0] == 0
+    ids = start_runs("lean-result", ("completed", "failed", "continued"), on, task_queue, environment)
     answers = {}
     for kind, workflow_id in ids.items():
         args = ["result", *on, "-w", workflow_id]
