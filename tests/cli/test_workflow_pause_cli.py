@@ -4,12 +4,16 @@ allowed; and the real `temporal workflow pause` against ours."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.cli.answers import same_answer
 from tests.cli.cli_results import json_out, new_id, one_line_error, real_cli
 from tests.cli.conftest import Tempo
+from tests.cli.lean_answers import through_the_sdk_client
+from tests.cli.startup_checks import env
 from tests.cli.tempo_entry import root
 from tests.devserver.pause_driver import PAUSE_FLAGS
 from tests.servers import real_server, tempo_server
@@ -101,3 +105,22 @@ def test_pausing_is_refused_unless_the_server_allows_it(tempo: Tempo) -> None:
         "workflow pause is not enabled for namespace: default: the server must be started with "
         "--dynamic-config-value frontend.WorkflowPauseEnabled=true"
     )
+
+
+def test_a_paused_runs_result_is_the_apps_answer_as_users_run_it(
+    pause_address: str, tempo_on: Tempo, tmp_path: Path
+) -> None:
+    # The server answers the wait for a paused run's close with its last event: the lean path
+    # gives way, and the app says why there is no result.
+    workflow_id = _start(tempo_on)
+    assert tempo_on("pause", "-w", workflow_id).exit_code == 0
+    environment = env(tmp_path)
+    args = ["result", "--address", pause_address, "-w", workflow_id]
+    code, out, err = same_answer(args, environment)
+    assert (code, out, err) == (
+        1,
+        "",
+        f"error: workflow {workflow_id} is paused: it has no result until it is unpaused\n",
+    )
+    assert through_the_sdk_client("workflow", args, environment) == (code, out, err.splitlines())
+    assert tempo_on("terminate", "-w", workflow_id).exit_code == 0
