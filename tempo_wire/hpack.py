@@ -11,6 +11,9 @@ commands' client) and :mod:`devserver.h2_server`. It imports nothing.
 
 from __future__ import annotations
 
+import sys
+from array import array
+
 # RFC 7541 Appendix A.
 STATIC_TABLE: tuple[tuple[str, str], ...] = (
     (":authority", ""),
@@ -91,6 +94,7 @@ _CODE_LENGTHS = (
     "30"
 )
 EOS = 256
+_EOS_PLUS_ONE = EOS + 1
 _huffman_codes: dict[tuple[int, int], int] | None = None
 
 
@@ -118,54 +122,99 @@ class HpackError(ValueError):
 # node it ends on and the symbol it completes on the way, if any (every code is at least five
 # bits long, so a nibble completes at most one). Two table lookups a byte, where walking bit by
 # bit cost eight dictionary lookups: the official SDK's requests bring a Huffman-coded field
-# each, which took a quarter of the server's time per call.
+# each, which took a quarter of the server's time per call. The tables come built, from
+# `tempo_wire/_huffman_tables.py`: built at the first decode, they took 1.5 ms of a server's
+# first call from the official SDK (`WorkflowEnvironment.start_local` waits for that call).
 _NONE = -1
-_nibble_tables: tuple[list[int], list[int], list[bool]] | None = None
+_nibble_tables: tuple[bytes, array, bytes] | None = None
 
 
-def _tables() -> tuple[list[int], list[int], list[bool]]:
-    """(next node, symbol completed or -1) per inner node * 16 + nibble, and per inner node
-    whether ending there is valid padding (up to seven 1-bits from the root)."""
+def _tables() -> tuple[bytes, array, bytes]:
+    """Per inner node * 16 + nibble, the next node (``following``) and the symbol completed
+    plus one, 0 for none (``completed``); per inner node, whether ending there is valid
+    padding (``padding``)."""
     global _nibble_tables
     if _nibble_tables is None:
-        children: list[list[int | None]] = [[None, None]]  # inner nodes; a leaf is -(symbol + 2)
-        for (length, code), symbol in huffman_codes().items():
-            node = 0
-            for shift in range(length - 1, -1, -1):
-                bit = (code >> shift) & 1
-                if shift == 0:
-                    children[node][bit] = -(symbol + 2)
-                else:
-                    child = children[node][bit]
-                    if child is None:
-                        child = len(children)
-                        children.append([None, None])
-                        children[node][bit] = child
-                    node = child
-        padding = [False] * len(children)
-        node = 0
-        for _ in range(8):  # the all-ones path: depths 0 to 7
-            padding[node] = True
-            child = children[node][1]
-            if child is None or child < 0:
-                break
-            node = child
-        following: list[int] = []
-        completed: list[int] = []
-        for start in range(len(children)):
-            for nibble in range(16):
-                node, symbol = start, _NONE
-                for shift in (3, 2, 1, 0):
-                    child = children[node][(nibble >> shift) & 1]
-                    assert child is not None  # the code is complete: every path ends in a leaf
-                    if child < 0:
-                        symbol, node = -child - 2, 0
-                    else:
-                        node = child
-                following.append(node)
-                completed.append(symbol)
-        _nibble_tables = (following, completed, padding)
+        from tempo_wire import _huffman_tables
+
+        completed = array("H")
+        completed.frombytes(_huffman_tables.COMPLETED)
+        if sys.byteorder != "little":
+            completed.byteswap()
+        _nibble_tables = (_huffman_tables.FOLLOWING, completed, _huffman_tables.PADDING)
     return _nibble_tables
+
+
+def build_nibble_tables() -> tuple[list[int], list[int], list[bool]]:
+    """The decoding tables, built from the code: (next node, symbol completed or -1) per inner
+    node * 16 + nibble, and per inner node whether ending there is valid padding (up to seven
+    1-bits from the root). `_huffman_tables` holds them (`tables_module_text`)."""
+    children: list[list[int | None]] = [[None, None]]  # inner nodes; a leaf is -(symbol + 2)
+    for (length, code), symbol in huffman_codes().items():
+        node = 0
+        for shift in range(length - 1, -1, -1):
+            bit = (code >> shift) & 1
+            if shift == 0:
+                children[node][bit] = -(symbol + 2)
+            else:
+                child = children[node][bit]
+                if child is None:
+                    child = len(children)
+                    children.append([None, None])
+                    children[node][bit] = child
+                node = child
+    padding = [False] * len(children)
+    node = 0
+    for _ in range(8):  # the all-ones path: depths 0 to 7
+        padding[node] = True
+        child = children[node][1]
+        if child is None or child < 0:
+            break
+        node = child
+    following: list[int] = []
+    completed: list[int] = []
+    for start in range(len(children)):
+        for nibble in range(16):
+            node, symbol = start, _NONE
+            for shift in (3, 2, 1, 0):
+                child = children[node][(nibble >> shift) & 1]
+                assert child is not None  # the code is complete: every path ends in a leaf
+                if child < 0:
+                    symbol, node = -child - 2, 0
+                else:
+                    node = child
+            following.append(node)
+            completed.append(symbol)
+    return following, completed, padding
+
+
+def tables_module_text() -> str:
+    """The source of `tempo_wire/_huffman_tables.py`, from :func:`build_nibble_tables`."""
+    following, completed, padding = build_nibble_tables()
+    plus_one = array("H", [symbol + 1 for symbol in completed])
+    if sys.byteorder != "little":
+        plus_one.byteswap()
+
+    def literal(name: str, data: bytes, comment: str) -> str:
+        text = data.hex()
+        lines = "".join(f'    "{text[i : i + 96]}"\n' for i in range(0, len(text), 96))
+        return f"# {comment}\n{name} = bytes.fromhex(\n{lines})\n"
+
+    return "\n".join(
+        [
+            '"""HPACK\'s Huffman decoding tables (`tempo_wire.hpack`), generated from RFC 7541\'s code by',
+            "`hpack.tables_module_text()`; tests/sdk/test_hpack.py checks them against the code.",
+            '"""',
+            "",
+            literal("FOLLOWING", bytes(following), "The next inner node, per inner node * 16 + nibble."),
+            literal(
+                "COMPLETED",
+                plus_one.tobytes(),
+                "The symbol a nibble completes, plus one (0: none), two bytes little-endian each.",
+            ),
+            literal("PADDING", bytes(padding), "1 where ending in that inner node is valid padding."),
+        ]
+    )
 
 
 def huffman_decode(data: bytes) -> bytes:
@@ -176,17 +225,17 @@ def huffman_decode(data: bytes) -> bytes:
         at = (node << 4) | (byte >> 4)
         node = following[at]
         symbol = completed[at]
-        if symbol >= 0:
-            if symbol == EOS:
+        if symbol:
+            if symbol == _EOS_PLUS_ONE:
                 raise HpackError("EOS inside a Huffman-coded string")
-            out.append(symbol)
+            out.append(symbol - 1)
         at = (node << 4) | (byte & 15)
         node = following[at]
         symbol = completed[at]
-        if symbol >= 0:
-            if symbol == EOS:
+        if symbol:
+            if symbol == _EOS_PLUS_ONE:
                 raise HpackError("EOS inside a Huffman-coded string")
-            out.append(symbol)
+            out.append(symbol - 1)
     # What is left must be padding: fewer than 8 bits, all ones (a prefix of EOS).
     if not padding[node]:
         raise HpackError("invalid Huffman padding")

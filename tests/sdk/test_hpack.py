@@ -29,6 +29,22 @@ def test_the_tables_are_the_rfcs() -> None:
     assert [codes[s] for s in range(257)] == list(zip(REQUEST_CODES_LENGTH, REQUEST_CODES, strict=True))
 
 
+def test_the_shipped_decoding_tables_are_built_from_the_code() -> None:
+    # `_huffman_tables` is generated (the decoder no longer builds its tables at the first
+    # call); it must be what the builder makes from the RFC's code, and its text what the
+    # generator writes (regenerate it with hpack.tables_module_text() after changing either).
+    from pathlib import Path
+
+    from tempo_wire import _huffman_tables
+
+    following, completed, padding = _hpack.build_nibble_tables()
+    shipped_following, shipped_completed, shipped_padding = _hpack._tables()
+    assert list(shipped_following) == following
+    assert [symbol - 1 for symbol in shipped_completed] == completed
+    assert [bool(b) for b in shipped_padding] == padding
+    assert Path(_huffman_tables.__file__).read_text() == _hpack.tables_module_text()
+
+
 @given(st.binary(max_size=400))
 def test_huffman_coded_strings_decode(data: bytes) -> None:
     coder = HuffmanEncoder(REQUEST_CODES, REQUEST_CODES_LENGTH)
