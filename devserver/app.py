@@ -260,25 +260,6 @@ def run(config: ServerConfig, *, on_ready: Callable[[DevServer], None] | None = 
         asyncio.run(serve(config, shutdown_trigger=signals.wait, on_ready=on_ready))
 
 
-async def serve(
-    config: ServerConfig,
-    *,
-    shutdown_trigger: Callable[[], Awaitable[object]] | None = None,
-    on_ready: Callable[[DevServer], None] | None = None,
-) -> None:
-    """Run the dev server until `shutdown_trigger` returns (default: SIGINT/SIGTERM).
-
-    Raises:
-        TlsError: A TLS file of ``config.tls`` is missing, unreadable or does not fit.
-        PortInUse: The address is taken.
-    """
-    if shutdown_trigger is not None:
-        return await _serve(config, shutdown_trigger, on_ready)
-    signals = _StopSignals()
-    with signals.taken():
-        await _serve(config, signals.wait, on_ready)
-
-
 class _StopSignals:
     """SIGINT and SIGTERM as a server's shutdown trigger: `wait` returns once either came.
 
@@ -320,11 +301,19 @@ class _StopSignals:
             await stop.wait()
 
 
-async def _serve(
+async def serve(
     config: ServerConfig,
+    *,
     shutdown_trigger: Callable[[], Awaitable[object]],
-    on_ready: Callable[[DevServer], None] | None,
+    on_ready: Callable[[DevServer], None] | None = None,
 ) -> None:
+    """Run the dev server until `shutdown_trigger` returns (:func:`run` makes SIGINT and
+    SIGTERM that trigger).
+
+    Raises:
+        TlsError: A TLS file of ``config.tls`` is missing, unreadable or does not fit.
+        PortInUse: The address is taken.
+    """
     # The TLS files are checked before anything is opened: a bad one changes nothing.
     tls = server_ssl_context(config.tls) if config.tls is not None else None
     fatal: list[str] = []
