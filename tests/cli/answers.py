@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 TEMPO = [sys.executable, "-m", "tempo_cli.main", "workflow"]
 APP = [sys.executable, "-m", "tests.cli.tempo_entry", "workflow"]
@@ -20,6 +21,20 @@ def group_programs(group: str) -> tuple[list[str], list[str]]:
 def run(program: list[str], args: list[str], environment: dict[str, str]) -> tuple[int, str, str]:
     done = subprocess.run([*program, *args], capture_output=True, text=True, env=environment, timeout=60)
     return done.returncode, done.stdout, done.stderr
+
+
+def settled_answers(
+    first: list[str], second: list[str], args: list[str], environment: dict[str, str], key: Any = None
+) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
+    """Two programs' answers to the same ARGS. The shared server's state may change between the
+    two runs (another test registers a namespace or a search attribute), so a pair that differs
+    (after ``key``) is asked again, up to three times: a real difference shows on every try."""
+    same = key or (lambda answer: answer)
+    for _ in range(3):
+        pair = run(first, args, environment), run(second, args, environment)
+        if same(pair[0]) == same(pair[1]):
+            break
+    return pair
 
 
 def comparable(answer: tuple[int, str, str]) -> tuple[int, object, str]:

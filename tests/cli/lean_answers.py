@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.cli.answers import TEMPO, group_programs, run
+from tests.cli.answers import TEMPO, group_programs, run, settled_answers
 from tests.cli.startup_checks import run_reporting_messages
 
 NOT_LEAN = ("sdk.client", "tempo_cli._cli", "dataclasses", "rich", "grpc")
@@ -15,7 +15,7 @@ NOT_LEAN = ("sdk.client", "tempo_cli._cli", "dataclasses", "rich", "grpc")
 def answers(group: str, args: list[str], environment: dict[str, str]) -> tuple[tuple[int, str, str], ...]:
     """`tempo GROUP ARGS` as users run it, and the Typer app's answer to the same line."""
     tempo, app = group_programs(group)
-    return run(tempo, args, environment), run(app, args, environment)
+    return settled_answers(tempo, app, args, environment)
 
 
 def lean_answer(group: str, args: list[str], environment: dict[str, str]) -> tuple[int, str, list[str]]:

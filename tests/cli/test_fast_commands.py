@@ -15,7 +15,7 @@ import pytest
 
 from tempo_cli._cli import Output
 from tempo_cli._fast_commands import plain_command
-from tests.cli.answers import APP, TEMPO, comparable, group_programs, run, same_answer
+from tests.cli.answers import APP, TEMPO, comparable, group_programs, run, same_answer, settled_answers
 from tests.cli.startup_checks import env, run_reporting
 
 
@@ -142,7 +142,7 @@ OPERATOR, OPERATOR_APP = group_programs("operator")
 def test_the_operator_reads_print_what_the_app_prints(args: list[str], server_address: str, tmp_path: Path) -> None:
     environment = env(tmp_path)
     argv = [*args, "--address", server_address]
-    fast, app = run(OPERATOR, argv, environment), run(OPERATOR_APP, argv, environment)
+    fast, app = settled_answers(OPERATOR, OPERATOR_APP, argv, environment, key=comparable)
     assert comparable(fast) == comparable(app), args
     assert fast[0] == (1 if "no-such-namespace" in args else 0), fast
 
