@@ -18,8 +18,9 @@ from temporalio.api.enums.v1 import batch_operation_pb2 as batch_enums
 from temporalio.api.enums.v1 import reset_pb2 as reset_enums
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
-from tempo_cli._cli import CliContext, UsageError
+from tempo_cli._cli import CliContext, Output, UsageError
 from tempo_cli._raw_calls import call
+from tempo_cli._read_tables import BatchListing
 from tempo_cli._render import format_time, key_value_table, proto_dict
 
 _call = call
@@ -67,37 +68,26 @@ def describe(cli: CliContext, job_id: str) -> None:
 
 
 def list_jobs(cli: CliContext, limit: int | None) -> None:
-    """`tempo batch list`."""
+    """`tempo batch list`: as `temporal batch list` lists them (`_read_tables.BatchListing`),
+    the lean path too (`_lean_reads`)."""
+    listing = BatchListing(limit)
 
-    async def work(client: Any) -> list[batch_pb.BatchOperationInfo]:
-        found: list[batch_pb.BatchOperationInfo] = []
-        token = b""
-        while limit is None or len(found) < limit:
-            request = wsv1.ListBatchOperationsRequest(namespace=client.namespace, next_page_token=token)
-            page = await _call(client, client.service.ListBatchOperations, request)
-            found.extend(page.operation_info)
-            token = page.next_page_token
-            if not token:
-                break
-        return found if limit is None else found[:limit]
+    async def work(client: Any) -> None:
+        request = wsv1.ListBatchOperationsRequest(namespace=client.namespace)
+        while listing.take(page := await _call(client, client.service.ListBatchOperations, request)):
+            request.next_page_token = page.next_page_token
 
-    jobs = cli.run_blocking(work)
-    if cli.json_mode:
-        cli.write_json([proto_dict(job) for job in jobs])
+    cli.run_blocking(work)
+    if cli.settings.output is Output.jsonl:
+        for job in listing.jobs():
+            cli.write_json(proto_dict(job))
         return
-    from rich.table import Table  # only text needs it: `batch list` is on the fast path
-
-    table = Table(box=None)
-    for column in ("JobId", "State", "StartTime", "CloseTime"):
-        table.add_column(column)
-    for job in jobs:
-        table.add_row(
-            job.job_id,
-            _state(job.state),
-            _time(job.start_time) if job.HasField("start_time") else "",
-            _time(job.close_time) if job.HasField("close_time") else "",
-        )
-    cli.print_table(table)
+    if cli.json_mode:
+        cli.write_json([proto_dict(job) for job in listing.jobs()])
+        return
+    now = datetime.now(UTC)
+    for table in listing.tables(now):
+        cli.print_table(table)
 
 
 def stop(cli: CliContext, job_id: str, reason: str) -> None:

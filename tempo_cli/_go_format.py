@@ -49,27 +49,44 @@ def cli_duration(nanos: int) -> str:
     return re.sub(r"[a-zµ]+", lambda m: m.group(0) + " ", text).strip()
 
 
-_RELATIVE_UNITS = (
-    (7 * 86400, "week"),
-    (86400, "day"),
-    (3600, "hour"),
-    (60, "minute"),
-    (1, "second"),
+_DAY = 86400
+_MONTH = 30 * _DAY  # go-humanize's month and year: 30 days, 12 of them
+_YEAR = 12 * _MONTH
+# go-humanize's magnitudes (humanize.Time, which `temporal` formats times with): below each
+# bound, the words, and what the difference is counted in (None: the words say it all).
+_RELATIVE: tuple[tuple[float, str, int | None], ...] = (
+    (1, "now", None),
+    (2, "1 second {}", None),
+    (60, "{} seconds {}", 1),
+    (120, "1 minute {}", None),
+    (3600, "{} minutes {}", 60),
+    (7200, "1 hour {}", None),
+    (_DAY, "{} hours {}", 3600),
+    (2 * _DAY, "1 day {}", None),
+    (7 * _DAY, "{} days {}", _DAY),
+    (14 * _DAY, "1 week {}", None),
+    (_MONTH, "{} weeks {}", 7 * _DAY),
+    (2 * _MONTH, "1 month {}", None),
+    (_YEAR, "{} months {}", _MONTH),
+    (18 * _MONTH, "1 year {}", None),
+    (2 * _YEAR, "2 years {}", None),
+    (37 * _YEAR, "{} years {}", _YEAR),
+    (float("inf"), "a long while {}", None),
 )
 
 
 def relative_time(when: datetime.datetime, now: datetime.datetime) -> str:
-    """``2 seconds ago``, ``1 minute ago``, ``now``: the CLI's relative times (go-humanize)."""
+    """``2 seconds ago``, ``1 minute ago``, ``now``, ``3 weeks from now``: the CLI's relative
+    times (go-humanize's Time)."""
     seconds = (now - when).total_seconds()
     suffix = "ago" if seconds >= 0 else "from now"
     seconds = abs(seconds)
-    if seconds < 1:
-        return "now"
-    for size, unit in _RELATIVE_UNITS:
-        if seconds >= size:
-            count = int(seconds // size)
-            return f"{count} {unit}{'s' if count != 1 else ''} {suffix}"
-    return "now"
+    for bound, words, unit in _RELATIVE:
+        if seconds < bound:
+            if unit is None:
+                return words.format(suffix)
+            return words.format(int(seconds // unit), suffix)
+    return "now"  # not reached: the last bound is infinite
 
 
 def rfc3339_nano(when: datetime.datetime, nanos: int) -> str:

@@ -1,7 +1,7 @@
 """The lean path of the other groups' everyday reads: `tempo operator namespace list|describe`,
 `tempo operator search-attribute list`, `tempo operator cluster system|describe|health`, `tempo
-schedule list|describe` and `tempo task-queue describe|list-partition`, as `tempo` runs them
-when their answer goes to a pipe, a file or a terminal.
+schedule list|describe`, `tempo task-queue describe|list-partition` and `tempo batch list`, as
+`tempo` runs them when their answer goes to a pipe, a file or a terminal.
 
 Why: through the fast path (`_fast_commands`) these load `_cli`, the connection's settings
 (`_connection`, `sdk.envconfig`) and the SDK's client to make one or two calls: about 65 ms,
@@ -28,6 +28,7 @@ from tempo_cli._read_tables import (
     HEALTH_CHECK,
     HEALTH_REQUEST,
     TASK_QUEUE_TYPES,
+    BatchListing,
     cluster_table,
     describe_request,
     describe_sections,
@@ -202,6 +203,26 @@ def _partitions(session: Session, values: dict[str, Any]) -> Answer:
     return answered
 
 
+def _batch_jobs(session: Session, values: dict[str, Any]) -> Answer:
+    """`tempo batch list [--limit N]` (`_batch_commands.list_jobs`): page by page, a table each."""
+    from temporalio.api.workflowservice.v1.request_response_pb2 import (
+        ListBatchOperationsRequest,
+        ListBatchOperationsResponse,
+    )
+
+    limit = values.get("limit")
+    if limit is not None and (not limit.isdigit() or int(limit) < 1):
+        raise GiveWay  # as the fast path: Typer reads (or refuses) any other number
+    listing = BatchListing(None if limit is None else int(limit))
+    request = ListBatchOperationsRequest(namespace=session.namespace)
+    while listing.take(page := session.read("ListBatchOperations", request, ListBatchOperationsResponse)):
+        request.next_page_token = page.next_page_token
+    answered = Answer(session.screen)
+    for table in listing.tables(datetime.datetime.now(datetime.UTC)):
+        answered.lines(table)
+    return answered
+
+
 def _pages(session: Session, method: str, request: Message, response_type: type[Any]) -> Iterator[Any]:
     """Every page of a listing, each asked with the token of the one before, as the app asks them."""
     while True:
@@ -224,6 +245,7 @@ _COMMANDS: dict[tuple[str, str], tuple[frozenset[str], _Work]] = {
     ("schedule", "describe"): (frozenset({"schedule_id"}), _schedule),
     ("task-queue", "describe"): (frozenset({"task_queue", "types"}), _task_queue),
     ("task-queue", "list-partition"): (frozenset({"task_queue"}), _partitions),
+    ("batch", "list"): (frozenset({"limit"}), _batch_jobs),
 }
 """The commands taken here, by group and command, with the options each takes besides the
 global ones (as `_fast_commands.plain_words` names them) and what answers them."""

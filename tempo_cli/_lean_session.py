@@ -1,6 +1,7 @@
 """What the lean paths share (`_lean_commands`: the `tempo workflow` commands people type
-most, and `workflow count`; `_lean_reads`: the operator, schedule and task-queue reads): when a command line is
-theirs, the one connection a command makes its calls on, what it prints, and how it gives way.
+most, and `workflow count`; `_lean_reads`: the operator, schedule, task-queue and batch
+reads): when a command line is theirs, the one connection a command makes its calls on, what
+it prints, and how it gives way.
 
 A lean command makes its calls itself over the blocking transport (`sdk._h2_channel`), with
 the generated messages, and prints with the renderers the app prints with, so neither the

@@ -1,12 +1,13 @@
 """What `tempo operator namespace list|describe`, `operator search-attribute list`, `operator
-cluster system|describe|health`, `schedule list|describe` and `task-queue
-describe|list-partition` show of the server's answers: their requests where they carry more
-than a name, and their rows and tables, as `temporal` prints them.
+cluster system|describe|health`, `schedule list|describe`, `task-queue
+describe|list-partition` and `batch list` show of the server's answers: their requests where
+they carry more than a name, and their rows and tables, as `temporal` prints them.
 
 Only the standard library, the generated messages and the plain tables: both the app's
-commands (`_operator_commands`, `_schedule_commands`, `_task_queue_commands`, which print
-through `_cli.CliContext`) and the lean path (`_lean_reads`, which loads neither the SDK's
-client, `_cli`, `dataclasses` nor Rich) call these, so the two print the same bytes.
+commands (`_operator_commands`, `_schedule_commands`, `_task_queue_commands`,
+`_batch_commands`, which print through `_cli.CliContext`) and the lean path (`_lean_reads`,
+which loads neither the SDK's client, `_cli`, `dataclasses` nor Rich) call these, so the two
+print the same bytes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tempo_cli._plain_table import Column, Rows
 from tempo_cli._render_text import format_time, key_value_table
 
 if TYPE_CHECKING:
+    from temporalio.api.batch.v1.message_pb2 import BatchOperationInfo
     from temporalio.api.operatorservice.v1.request_response_pb2 import ListSearchAttributesResponse
     from temporalio.api.schedule.v1.message_pb2 import ScheduleListEntry
     from temporalio.api.taskqueue.v1.message_pb2 import TaskQueueTypeInfo, TaskQueueVersionInfo
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
         DescribeTaskQueueResponse,
         GetClusterInfoResponse,
         GetSystemInfoResponse,
+        ListBatchOperationsResponse,
         ListTaskQueuePartitionsResponse,
     )
 
@@ -357,3 +360,55 @@ def partition_sections(response: ListTaskQueuePartitionsResponse) -> list[tuple[
             ("\nActivity Task Queue Partitions", response.activity_task_queue_partitions),
         )
     ]
+
+
+# ---------------------------------------------------------------- batch jobs
+
+
+class BatchListing:
+    """The jobs `temporal batch list` shows, page by page as the server answers: at most
+    ``limit`` of them (all when it is None or not positive, as `temporal` reads --limit)."""
+
+    __slots__ = ("count", "limit", "pages")
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit if limit is not None and limit > 0 else None
+        self.pages: list[list[BatchOperationInfo]] = []
+        self.count = 0
+
+    def jobs(self) -> list[BatchOperationInfo]:
+        return [job for page in self.pages for job in page]
+
+    def take(self, page: ListBatchOperationsResponse) -> bool:
+        """Keep a page's jobs, up to the limit; whether the next page is to be asked. As
+        `temporal`: an empty first page ends the listing even when the server gives a token."""
+        jobs = list(page.operation_info)
+        if self.limit is not None:
+            jobs = jobs[: self.limit - self.count]
+        self.pages.append(jobs)
+        self.count += len(jobs)
+        if not jobs and len(self.pages) == 1:
+            return False
+        return bool(page.next_page_token) and (self.limit is None or self.count < self.limit)
+
+    def tables(self, now: datetime.datetime) -> list[Rows]:
+        """`temporal batch list`'s text: a table a page (each as wide as its own cells), the
+        header on the first only; none at all when there is no job (times relative to ``now``)."""
+        return [batch_table(jobs, now, header=index == 0) for index, jobs in enumerate(self.pages) if jobs]
+
+
+def batch_table(jobs: Sequence[BatchOperationInfo], now: datetime.datetime, header: bool = True) -> Rows:
+    """Batch jobs as `temporal batch list` shows them: id, state, and start and close times
+    relative to ``now`` (empty when the server sent none: a running job's close time)."""
+    from temporalio.api.enums.v1 import batch_operation_pb2 as batch_enums
+
+    table = Rows([Column(name) for name in ("JobId", "State", "StartTime", "CloseTime")], show_header=header)
+    for job in jobs:
+        state = batch_enums.BatchOperationState.Name(job.state)  # type: ignore[arg-type]
+        table.add_row(
+            job.job_id,
+            enum_word(state, "BATCH_OPERATION_STATE_"),
+            relative_time(job.start_time.ToDatetime(datetime.UTC), now) if job.HasField("start_time") else "",
+            relative_time(job.close_time.ToDatetime(datetime.UTC), now) if job.HasField("close_time") else "",
+        )
+    return table

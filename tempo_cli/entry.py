@@ -7,9 +7,9 @@ A `tempo` command should start about as fast as `temporal`'s:
   and `tempo batch list`, with plain options, run without Typer (`_fast_server`,
   `_fast_commands`); the six commands people type most, `workflow count|result|terminate|cancel`, the namespace,
   search-attribute and schedule lists, `operator namespace describe`, `operator cluster
-  system|describe|health`, `schedule describe` and `task-queue describe|list-partition`,
-  printing to a pipe, a file or (the reads) a terminal, even without the SDK's client
-  (`_lean_commands`, `_lean_reads`);
+  system|describe|health`, `schedule describe`, `task-queue describe|list-partition` and
+  `batch list`, printing to a pipe, a file or (the reads) a terminal, even without the SDK's
+  client (`_lean_commands`, `_lean_reads`);
 - the generated messages are made when first used, from a cache of their descriptors
   (`_proto_cache`), and the methods `dataclasses` generates come compiled from a cache
   (`_dataclass_code`);

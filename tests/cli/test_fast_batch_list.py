@@ -1,5 +1,7 @@
-"""`tempo batch list` on the fast path (`tempo_cli._fast_commands`): with plain options it runs
-without Typer and prints exactly what the Typer app prints; other options get the app's answer."""
+"""`tempo batch list -o json|jsonl` on the fast path (`tempo_cli._fast_commands`): with plain
+options it runs without Typer and prints exactly what the Typer app prints; other options get the
+app's answer. (Its text, relative to the second it prints, is the lean path's:
+tests/cli/test_lean_batch_list.py.)"""
 
 from __future__ import annotations
 
@@ -37,20 +39,26 @@ def test_batch_list_prints_what_the_app_prints_without_typer(server_address: str
     environment = env(tmp_path)
     on = ["--address", server_address]
     _terminated_by_a_batch_job(server_address, environment)
-    for args in (["list", *on], ["list", "--limit", "1", *on], ["list", "-o", "json", *on]):
+    for args in (
+        ["list", "-o", "json", *on],
+        ["list", "--limit", "1", "-o", "json", *on],
+        ["list", "-o", "jsonl", *on],
+    ):
         tempo, app = answers("batch", args, environment)
         assert comparable(tempo) == comparable(app), args
         assert tempo[0] == 0 and tempo[2] == "", tempo
         _, code, modules = run_reporting(["batch", *args], environment)
         assert code == 0 and "typer" not in modules, args
-    assert "Completed" in answers("batch", ["list", *on], environment)[0][1]
+    assert "BATCH_OPERATION_STATE_COMPLETED" in answers("batch", ["list", "-o", "json", *on], environment)[0][1]
 
 
-@pytest.mark.parametrize("args", [["list", "--limit", "0"], ["list", "--limit", "-1"], ["list", "extra"]])
+@pytest.mark.parametrize(
+    "args", [["list", "--limit", "0", "-o", "json"], ["list", "--limit", "-1", "-o", "json"], ["list", "extra"]]
+)
 def test_other_batch_list_lines_get_the_apps_answer(args: list[str], server_address: str, tmp_path: Path) -> None:
     environment = env(tmp_path)
     tempo, app = answers("batch", [*args, "--address", server_address], environment)
-    assert tempo == app
+    assert comparable(tempo) == comparable(app)
     _, _, modules = run_reporting(["batch", *args, "--address", server_address], environment)
     assert "typer" in modules
 
