@@ -85,8 +85,10 @@ def command_args(address: str, run: str) -> dict[str, list[str]]:
             "-w",
             f"bench-cli-start-{run}",
         ],
-        # The run `workflow start` just made (no worker polls its queue): asked to cancel, then
+        # The run `workflow start` just made (no worker polls its queue): signalled (tempo asks
+        # a worker for the signals the run declares only when one polls), asked to cancel, then
         # terminated, so each is a first write on a fresh workflow, every run.
+        "workflow signal, no worker": ["workflow", "signal", *on, "-w", f"bench-cli-start-{run}", "--name", "poke"],
         "workflow cancel": ["workflow", "cancel", *on, "-w", f"bench-cli-start-{run}"],
         "workflow terminate": ["workflow", "terminate", *on, "-w", f"bench-cli-start-{run}"],
         "workflow result": ["workflow", "result", *on, "-w", DONE_WORKFLOW_ID],

@@ -404,6 +404,38 @@ def _signal(session: Session, values: dict[str, Any]) -> Answer:
     return answer
 
 
+def _worker_polls(session: Session, values: dict[str, Any]) -> bool:
+    """Whether a worker polls the run's task queue for workflow tasks (tempo_cli._metadata
+    asks the same): without one, the metadata query would wait out its whole timeout."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1.request_response_pb2 import (
+        DescribeTaskQueueRequest,
+        DescribeTaskQueueResponse,
+        DescribeWorkflowExecutionRequest,
+        DescribeWorkflowExecutionResponse,
+    )
+
+    try:
+        described = session.read(
+            "DescribeWorkflowExecution",
+            DescribeWorkflowExecutionRequest(namespace=session.namespace, execution=_execution(values)),
+            DescribeWorkflowExecutionResponse,
+        )
+        queue = session.read(
+            "DescribeTaskQueue",
+            DescribeTaskQueueRequest(
+                namespace=session.namespace,
+                task_queue=TaskQueue(name=described.workflow_execution_info.task_queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            ),
+            DescribeTaskQueueResponse,
+        )
+    except GiveWay:
+        return True  # it cannot say: ask (the signal's own call words any error)
+    return bool(queue.pollers)
+
+
 def _signal_names(session: Session, values: dict[str, Any]) -> list[str] | None:
     """The signals the workflow declares ("" for a dynamic one), from the SDKs' metadata
     query (tempo_cli._metadata.fetch_handlers); None when it cannot say."""
@@ -412,6 +444,8 @@ def _signal_names(session: Session, values: dict[str, Any]) -> list[str] | None:
     from temporalio.api.sdk.v1 import WorkflowMetadata
     from temporalio.api.workflowservice.v1.request_response_pb2 import QueryWorkflowRequest, QueryWorkflowResponse
 
+    if not _worker_polls(session, values):
+        return None
     request = QueryWorkflowRequest(
         namespace=session.namespace,
         execution=_execution(values),

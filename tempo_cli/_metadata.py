@@ -33,9 +33,12 @@ async def fetch_handlers(
 ) -> Handlers | None:
     """Ask the workflow for its handlers; ``None`` if it cannot say (no worker, old SDK).
 
-    With no worker polling, the server holds the query until ``timeout``: keep it short,
-    since callers go ahead without the answer.
+    With no worker polling, the server holds the query until ``timeout``: it is asked only
+    when a worker polls the run's task queue, and ``timeout`` stays short, since callers go
+    ahead without the answer.
     """
+    if not await _worker_polls(handle):
+        return None
     try:
         answer = await handle.query(METADATA_QUERY, timeout=timeout)
     except TempoError:
@@ -55,3 +58,15 @@ async def fetch_handlers(
         updates=sorted(n for n in updates if n),
         dynamic_updates="" in updates,
     )
+
+
+async def _worker_polls(handle: WorkflowHandle) -> bool:
+    """Whether a worker polls the run's task queue for workflow tasks (True when the server
+    cannot say): nobody could answer the metadata query otherwise, and a `tempo workflow
+    signal` to a run without a worker would wait out the query's whole timeout."""
+    try:
+        description = await handle.describe()
+        queue = await handle.client.describe_task_queue(description.task_queue)
+    except TempoError:
+        return True
+    return bool(queue.pollers)
