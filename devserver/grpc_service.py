@@ -101,11 +101,11 @@ def look_up_namespace(engine: Engine, request: Any) -> None:
     anything else in the request is checked): INVALID_ARGUMENT for an empty name, NOT_FOUND for an
     unknown one. A task token acts only in the namespace it was issued in; a request with a token
     and no namespace is left to its handler (the token names the namespace)."""
-    fields = request.DESCRIPTOR.fields_by_name
-    if "namespace" not in fields or type(request).__name__ in _HANDLER_READS_NAMESPACE:
+    shape = _namespace_shape(type(request))
+    if shape is None:
         return
     namespace: str = request.namespace
-    takes_token = "task_token" in fields
+    takes_token = shape
     if takes_token and not namespace:
         return
     engine.namespaces.get(namespace)
@@ -117,6 +117,16 @@ def look_up_namespace(engine: Engine, request: Any) -> None:
         return  # the handler answers garbage as garbage
     if token.namespace != namespace:
         raise InvalidArgument("Operation requested with a token from a different namespace.")
+
+
+@functools.cache
+def _namespace_shape(request_class: type) -> bool | None:
+    """None when look_up_namespace leaves the request to its handler, else whether it carries a
+    task token; once per request class (its descriptor's field map is a lookup per call)."""
+    fields = request_class.DESCRIPTOR.fields_by_name
+    if "namespace" not in fields or request_class.__name__ in _HANDLER_READS_NAMESPACE:
+        return None
+    return "task_token" in fields
 
 
 async def abort(context: CallContext, error: ServiceError) -> None:

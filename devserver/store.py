@@ -267,7 +267,7 @@ class MemoryStore:
             leave_out.append("started_attributes")
         packed = _Closed(count, data, info.SerializeToString(), snapshot.dump(state, leave_out))
         self._closed.put(run, _pack_closed(self._rest_packer, packed))
-        self._decoded.pop(run, None)
+        self._keep_decoded(run, events)
 
     def append(self, run: RunKey, events: list[history.HistoryEvent]) -> None:
         stored = self._add_events(run, events)
@@ -307,6 +307,18 @@ class MemoryStore:
     def _seal(self, run: RunKey, events: list[history.HistoryEvent]) -> None:
         self._seal_serialized(run, len(events), history.History(events=events).SerializeToString())
         del self._histories[run]
+        self._keep_decoded(run, events)
+
+    def _keep_decoded(self, run: RunKey, events: list[history.HistoryEvent] | None) -> None:
+        """Keep the events of a history just sealed among those read lately: its close event is
+        read at once (by every caller waiting for the result), and would be inflated and parsed."""
+        if events is None:
+            self._decoded.pop(run, None)
+            return
+        self._decoded[run] = events
+        self._decoded.move_to_end(run)
+        if len(self._decoded) > _DECODED_KEPT:
+            self._decoded.popitem(last=False)
 
     def _seal_serialized(self, run: RunKey, count: int, data: bytes) -> None:
         self._closed.put(run, _pack_closed(self._history_packer, _Closed(count, data)))
@@ -330,9 +342,7 @@ class MemoryStore:
         decoded = self._closed_events(run)
         if decoded is None:
             return []
-        self._decoded[run] = decoded
-        if len(self._decoded) > _DECODED_KEPT:
-            self._decoded.popitem(last=False)
+        self._keep_decoded(run, decoded)
         return decoded
 
     def _closed_events(self, run: RunKey) -> list[history.HistoryEvent] | None:

@@ -7,6 +7,7 @@ bytes that are not a token at all are garbage (INVALID_ARGUMENT), as on Temporal
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -36,13 +37,20 @@ class TaskToken:
 
     @staticmethod
     def decode(raw: bytes) -> TaskToken:
-        if not raw.startswith(_PREFIX):
-            raise InvalidArgument("Error deserializing task token.")
-        try:
-            fields = json.loads(raw[len(_PREFIX) :])
-            token = TaskToken(**fields)
-        except (ValueError, TypeError) as exc:
-            raise InvalidArgument("Error deserializing task token.") from exc
-        if token.kind not in ("workflow", "activity", "query"):
-            raise InvalidArgument("Error deserializing task token.")
-        return token
+        return _decode(raw)
+
+
+# A token is decoded where its namespace is checked, then again by its handler; tokens are
+# immutable, so the few in flight are kept decoded. Garbage raises, and is not kept.
+@functools.lru_cache(maxsize=256)
+def _decode(raw: bytes) -> TaskToken:
+    if not raw.startswith(_PREFIX):
+        raise InvalidArgument("Error deserializing task token.")
+    try:
+        fields = json.loads(raw[len(_PREFIX) :])
+        token = TaskToken(**fields)
+    except (ValueError, TypeError) as exc:
+        raise InvalidArgument("Error deserializing task token.") from exc
+    if token.kind not in ("workflow", "activity", "query"):
+        raise InvalidArgument("Error deserializing task token.")
+    return token
