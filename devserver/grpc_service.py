@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 import temporalio.api.workflowservice.v1.service_pb2 as service_pb2
 from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from google.rpc import status_pb2
 from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
 
@@ -119,14 +120,22 @@ def look_up_namespace(engine: Engine, request: Any) -> None:
         raise InvalidArgument("Operation requested with a token from a different namespace.")
 
 
-@functools.cache
-def _namespace_shape(request_class: type) -> bool | None:
+def _namespace_shape(request_class: type[Message]) -> bool | None:
     """None when look_up_namespace leaves the request to its handler, else whether it carries a
     task token; once per request class (its descriptor's field map is a lookup per call)."""
+    try:
+        return _NAMESPACE_SHAPES[request_class]
+    except KeyError:
+        pass
     fields = request_class.DESCRIPTOR.fields_by_name
-    if "namespace" not in fields or request_class.__name__ in _HANDLER_READS_NAMESPACE:
-        return None
-    return "task_token" in fields
+    shape = None
+    if "namespace" in fields and request_class.__name__ not in _HANDLER_READS_NAMESPACE:
+        shape = "task_token" in fields
+    _NAMESPACE_SHAPES[request_class] = shape
+    return shape
+
+
+_NAMESPACE_SHAPES: dict[type[Message], bool | None] = {}
 
 
 async def abort(context: CallContext, error: ServiceError) -> None:

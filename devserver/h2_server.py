@@ -82,11 +82,12 @@ class CallAborted(Exception):
 class CallContext:
     """What a handler may ask of its call (the part of grpcio's ``ServicerContext`` Tempo used)."""
 
-    __slots__ = ("_code", "_deadline", "_ended", "_loop", "_metadata", "method")
+    __slots__ = ("_code", "_deadline", "_ended", "_headers", "_loop", "_metadata", "method")
 
-    def __init__(self, method: str, metadata: tuple[tuple[str, str | bytes], ...], deadline: float | None) -> None:
+    def __init__(self, method: str, headers: list[tuple[str, str]], deadline: float | None) -> None:
         self.method = method
-        self._metadata = metadata
+        self._headers = headers
+        self._metadata: tuple[tuple[str, str | bytes], ...] | None = None
         self._deadline = deadline
         self._loop = asyncio.get_running_loop()
         self._code: Any = None
@@ -94,6 +95,12 @@ class CallContext:
 
     def invocation_metadata(self) -> tuple[tuple[str, str | bytes], ...]:
         """The caller's metadata: its own headers, ``-bin`` values decoded to bytes."""
+        if self._metadata is None:  # made when asked: few handlers ask
+            self._metadata = tuple(
+                (name, frames.binary_header_value(value) if name.endswith("-bin") else value)
+                for name, value in self._headers
+                if name[0] != ":" and name not in _NOT_METADATA
+            )
         return self._metadata
 
     def time_remaining(self) -> float | None:
@@ -386,12 +393,7 @@ class _Connection(asyncio.Protocol):
     # ---- a call -------------------------------------------------------------------------------
 
     def _dispatch(self, stream: _Stream) -> None:
-        headers: dict[str, str] = {}
-        metadata: list[tuple[str, str | bytes]] = []
-        for name, value in stream.headers:
-            headers[name] = value
-            if name[0] != ":" and name not in _NOT_METADATA:
-                metadata.append((name, frames.binary_header_value(value) if name.endswith("-bin") else value))
+        headers = dict(stream.headers)
         path = headers.get(":path", "")
         if not headers.get("content-type", "").startswith("application/grpc"):
             self._refuse(stream, frames.UNKNOWN, "not a gRPC request (content-type)", http_status="415")
@@ -416,7 +418,7 @@ class _Connection(asyncio.Protocol):
             if seconds is not None:
                 deadline = loop.time() + seconds
                 stream.deadline_timer = loop.call_at(deadline, self._deadline_passed, stream)
-        stream.context = CallContext(path, tuple(metadata), deadline)
+        stream.context = CallContext(path, stream.headers, deadline)
         stream.task = loop.create_task(self._run(stream, method, message))
 
     def _message(self, stream: _Stream, encoding: str) -> bytes | None:
