@@ -101,28 +101,54 @@ def _kept_fields(cls: type) -> tuple[str, ...]:
 
 
 def _encode(value: Any, leave_out: Collection[str] = ()) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
+    cls: type = type(value)
+    kind = _KINDS.get(cls) or _kind_of(cls)
+    if kind == "plain":
         return value
-    if isinstance(value, Enum):
-        return {"$enum": type(value).__name__, "v": value.name}
-    if isinstance(value, Message):
-        data = binascii.b2a_base64(value.SerializeToString(deterministic=True), newline=False).decode()
-        return {"$pb": value.DESCRIPTOR.full_name, "b": data}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        name = type(value).__name__
+    if kind == "dataclass":
+        name = cls.__name__
         if name not in _CLASSES:
             raise TypeError(f"cannot snapshot {name}")
-        fields = {
-            field: _encode(getattr(value, field)) for field in _kept_fields(type(value)) if field not in leave_out
-        }
+        fields = {field: _encode(getattr(value, field)) for field in _kept_fields(cls) if field not in leave_out}
         return {"$dc": name, **fields}
-    if isinstance(value, set):
-        return {"$set": sorted(_encode(v) for v in value)}
-    if isinstance(value, dict):
-        return {"$map": [[_encode(k), _encode(v)] for k, v in value.items()]}
-    if isinstance(value, list | tuple):
+    if kind == "message":
+        data = binascii.b2a_base64(value.SerializeToString(deterministic=True), newline=False).decode()
+        return {"$pb": value.DESCRIPTOR.full_name, "b": data}
+    if kind == "list":
         return [_encode(v) for v in value]
+    if kind == "map":
+        return {"$map": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if kind == "enum":
+        return {"$enum": type(value).__name__, "v": value.name}
+    if kind == "set":
+        return {"$set": sorted(_encode(v) for v in value)}
     raise TypeError(f"cannot snapshot value of type {type(value).__name__}")
+
+
+def _kind_of(cls: type) -> str:
+    """How `_encode` writes a value of ``cls`` (tested in this order: an IntEnum is plain, as
+    an int); kept per class, since every run at rest is snapshotted."""
+    if cls is type(None) or issubclass(cls, bool | int | float | str):
+        kind = "plain"
+    elif issubclass(cls, Enum):
+        kind = "enum"
+    elif issubclass(cls, Message):
+        kind = "message"
+    elif dataclasses.is_dataclass(cls) and not issubclass(cls, type):
+        kind = "dataclass"
+    elif issubclass(cls, set):
+        kind = "set"
+    elif issubclass(cls, dict):
+        kind = "map"
+    elif issubclass(cls, list | tuple):
+        kind = "list"
+    else:
+        kind = "unknown"
+    _KINDS[cls] = kind
+    return kind
+
+
+_KINDS: dict[type, str] = {}
 
 
 def _decoder(version: int, given: Mapping[str, Any]) -> Callable[[dict[str, Any]], Any]:
