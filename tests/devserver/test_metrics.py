@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import socket
 import subprocess
-import urllib.request
 import uuid
 from collections.abc import Iterator
 
@@ -21,25 +19,12 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from tests.metrics_scrape import scrape
 from tests.servers import ServerProcess, free_port, real_server, tempo_server
 
 pytestmark = pytest.mark.real_server
 
 FRONTEND = {"service_name": "frontend"}
-_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} ([0-9.e+-]+)$")
-
-
-def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """Every labelled sample on /metrics: (name, labels) -> value."""
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
-    samples = {}
-    for line in text.splitlines():
-        match = _SAMPLE.match(line)
-        if match:
-            name, labels, value = match.groups()
-            pairs = frozenset(tuple(part.split("=", 1)) for part in re.findall(r'[a-zA-Z_]+="[^"]*"', labels))
-            samples[(name, frozenset((k, v.strip('"')) for k, v in pairs))] = float(value)
-    return samples
 
 
 @pytest.fixture(scope="module")
