@@ -233,6 +233,8 @@ class _Connection(asyncio.Protocol):
         self.unacknowledged = 0  # request bytes taken since the connection window was topped up
         self.last_stream = 0
         self.going_away = False
+        self.out: list[bytes] = []  # frames queued by _send
+        self.loop = asyncio.get_running_loop()
 
     # ---- asyncio.Protocol -------------------------------------------------------------------
 
@@ -302,7 +304,7 @@ class _Connection(asyncio.Protocol):
             return
         del buffer[:pos]
         if self.unacknowledged > _CONNECTION_WINDOW // 2 and self.transport is not None:
-            self.transport.write(frames.frame(WINDOW_UPDATE, 0, 0, self.unacknowledged.to_bytes(4, "big")))
+            self._send(frames.frame(WINDOW_UPDATE, 0, 0, self.unacknowledged.to_bytes(4, "big")))
             self.unacknowledged = 0
 
     # ---- frames in ----------------------------------------------------------------------------
@@ -352,7 +354,7 @@ class _Connection(asyncio.Protocol):
                 self._settings(payload)
         elif kind == PING:
             if not flags & frames.ACK and self.transport is not None:
-                self.transport.write(frames.frame(PING, frames.ACK, 0, payload))
+                self._send(frames.frame(PING, frames.ACK, 0, payload))
         elif kind == RST_STREAM:
             stream = self.streams.get(stream_id)
             if stream is not None:
@@ -386,7 +388,7 @@ class _Connection(asyncio.Protocol):
             elif key == frames.SETTINGS_MAX_FRAME_SIZE:
                 self.max_frame = max(frames.DEFAULT_MAX_FRAME, min(value, _LARGEST_FRAME))
         if self.transport is not None:
-            self.transport.write(frames.frame(SETTINGS, frames.ACK, 0, b""))
+            self._send(frames.frame(SETTINGS, frames.ACK, 0, b""))
         if self.blocked:
             self._flush_blocked()
 
@@ -495,10 +497,10 @@ class _Connection(asyncio.Protocol):
         if len(message) <= min(room, self.max_frame):  # the usual answer: one write
             self.send_window -= len(message)
             stream.send_window -= len(message)
-            transport.write(head + frames.frame(DATA, 0, stream.id, message) + trailers)
+            self._send(head + frames.frame(DATA, 0, stream.id, message) + trailers)
             self._end(stream)
             return
-        transport.write(head)
+        self._send(head)
         stream.headers_sent = True
         stream.pending = [message, trailers]
         self._send_pending(stream)
@@ -525,7 +527,7 @@ class _Connection(asyncio.Protocol):
             if not stream.pending[0]:
                 stream.pending.pop(0)
         if out:
-            transport.write(b"".join(out))
+            self._send(b"".join(out))
         if stream.pending:
             self.blocked[stream.id] = stream
         else:
@@ -553,12 +555,12 @@ class _Connection(asyncio.Protocol):
             fields.append(("grpc-status-details-bin", binascii.b2a_base64(status_details, newline=False).rstrip(b"=")))
         if self.transport is not None:
             block = hpack.encode(fields)
-            self.transport.write(frames.frame(HEADERS, END_HEADERS | END_STREAM, stream.id, block))
+            self._send(frames.frame(HEADERS, END_HEADERS | END_STREAM, stream.id, block))
         self._end(stream, cancel=True)
 
     def _reset(self, stream: _Stream, error: int) -> None:
         if self.transport is not None:
-            self.transport.write(frames.frame(RST_STREAM, 0, stream.id, error.to_bytes(4, "big")))
+            self._send(frames.frame(RST_STREAM, 0, stream.id, error.to_bytes(4, "big")))
         self._end(stream, cancel=True)
 
     def _end(self, stream: _Stream, cancel: bool = False) -> None:
@@ -577,6 +579,19 @@ class _Connection(asyncio.Protocol):
 
     # ---- the connection -----------------------------------------------------------------------
 
+    def _send(self, data: bytes) -> None:
+        """Queue frames to go out: what the connection says in one turn of the event loop (the
+        answers of the calls one read brought, as a rule) leaves in one write, since a send on
+        loopback costs about as much as the server's work on a small call."""
+        if not self.out:
+            self.loop.call_soon(self._flush_out)
+        self.out.append(data)
+
+    def _flush_out(self) -> None:
+        out, self.out = self.out, []
+        if out and self.transport is not None:
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+
     def tasks(self) -> Iterable[asyncio.Task[None]]:
         return [s.task for s in self.streams.values() if s.task is not None and not s.task.done()]
 
@@ -584,10 +599,11 @@ class _Connection(asyncio.Protocol):
         self.going_away = True
         if self.transport is not None:
             payload = self.last_stream.to_bytes(4, "big") + frames.NO_ERROR.to_bytes(4, "big")
-            self.transport.write(frames.frame(GOAWAY, 0, 0, payload))
+            self._send(frames.frame(GOAWAY, 0, 0, payload))
 
     def close(self) -> None:
         if self.transport is not None:
+            self._flush_out()
             self.transport.close()
         self.connection_lost(None)
 
@@ -596,13 +612,14 @@ class _Connection(asyncio.Protocol):
         log.debug("closing a connection: %s", reason)
         if self.transport is not None:
             payload = self.last_stream.to_bytes(4, "big") + error.to_bytes(4, "big") + reason.encode()
-            self.transport.write(frames.frame(GOAWAY, 0, 0, payload))
+            self._send(frames.frame(GOAWAY, 0, 0, payload))
         self._hang_up(reason)
 
     def _hang_up(self, reason: str) -> None:
         log.debug("hanging up: %s", reason)
         self.buffer.clear()
         if self.transport is not None:
+            self._flush_out()
             self.transport.close()
 
 
