@@ -74,6 +74,10 @@ def command_args(address: str, run: str) -> dict[str, list[str]]:
         "workflow count": ["workflow", "count", *on],
         "workflow describe": ["workflow", "describe", *on, "-w", WORKFLOW_ID],
         "workflow show": ["workflow", "show", *on, "-w", WORKFLOW_ID],
+        "workflow list -o json": ["workflow", "list", *on, "-o", "json"],
+        "workflow count -o json": ["workflow", "count", *on, "-o", "json"],
+        "workflow describe -o json": ["workflow", "describe", *on, "-w", WORKFLOW_ID, "-o", "json"],
+        "workflow show -o json": ["workflow", "show", *on, "-w", WORKFLOW_ID, "-o", "json"],
         "workflow start": [
             "workflow",
             "start",

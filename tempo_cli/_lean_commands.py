@@ -11,9 +11,10 @@ descriptor cache, `_proto_cache`), and prints with the renderers the app prints 
 (`_render_text`, `_plain_table`): the same requests, and the same bytes out.
 
 When: text output, a plain connection (no TLS, API key, codec, profile or environments file,
-no TEMPORAL_* variable) and the options below. On a terminal a read's tables are drawn as
-Rich draws them (`_terminal_table`) when they fit its width; a write or a result there, and
-anything else, is the fast path's. Those checks, the session and the ways out
+no TEMPORAL_* variable) and the options below; list, count, describe and show answer JSON
+too (`_lean_json`). On a terminal a read's tables are drawn as Rich draws them
+(`_terminal_table`) when they fit its width; a write or a result there, and anything else,
+is the fast path's. Those checks, the session and the ways out
 are `_lean_session`'s, shared with the other groups' reads (`_lean_reads`).
 
 A failure gives way before anything is printed: a read that fails (an unknown workflow, a
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tempo_cli import _render_text as render
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from google.protobuf.message import Message
     from temporalio.api.common.v1 import Payload, Payloads
     from temporalio.api.history.v1 import HistoryEvent
+    from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 
 _LONG_POLL_TIMEOUT = 75.0  # as the SDK's client
 _METADATA_TIMEOUT = 1.0  # tempo_cli._metadata.fetch_handlers
@@ -75,6 +77,10 @@ def run(argv: list[str]) -> bool:
     command, values = words
     if command not in _OPTIONS:
         return False
+    if values.get("output", "text") != "text":
+        from tempo_cli import _lean_json  # the reads' JSON: the fast path's for the others
+
+        return _lean_json.run(command, values)
     screen = _screen(command, values)
     if screen is None:
         return False
@@ -150,6 +156,26 @@ def _identity() -> str:
 
 
 def _list(session: Session, values: dict[str, Any]) -> Answer:
+    table = Rows([Column(name) for name in ("Status", "WorkflowId", "RunId", "Type", "StartTime", "CloseTime")])
+    for info in listed_runs(session, values):
+        table.add_row(
+            render.status_text(info.status),
+            info.execution.workflow_id,
+            info.execution.run_id,
+            info.type.name,
+            render.proto_time(info, "start_time"),
+            render.proto_time(info, "close_time"),
+        )
+    answer = Answer(session.screen)
+    answer.lines(table)
+    if not table.rows:
+        answer.info("No workflows match.")
+    return answer
+
+
+def listed_runs(session: Session, values: dict[str, Any]) -> list[WorkflowExecutionInfo]:
+    """The runs `workflow list` lists (``--query``, up to ``--limit``), in the pages of 100 the
+    SDK's client asks for."""
     from temporalio.api.workflowservice.v1.request_response_pb2 import (
         ListWorkflowExecutionsRequest,
         ListWorkflowExecutionsResponse,
@@ -159,30 +185,18 @@ def _list(session: Session, values: dict[str, Any]) -> Answer:
     if limit_text is not None and (not limit_text.isdigit() or int(limit_text) < 1):
         raise GiveWay  # the app's message
     limit = int(limit_text) if limit_text is not None else None
-    table = Rows([Column(name) for name in ("Status", "WorkflowId", "RunId", "Type", "StartTime", "CloseTime")])
+    runs: list[WorkflowExecutionInfo] = []
     token = b""
-    while limit is None or len(table.rows) < limit:
+    while limit is None or len(runs) < limit:
         request = ListWorkflowExecutionsRequest(
             namespace=session.namespace, page_size=100, next_page_token=token, query=values.get("query", "")
         )
         response = session.read("ListWorkflowExecutions", request, ListWorkflowExecutionsResponse)
-        for info in response.executions[: None if limit is None else limit - len(table.rows)]:
-            table.add_row(
-                render.status_text(info.status),
-                info.execution.workflow_id,
-                info.execution.run_id,
-                info.type.name,
-                render.proto_time(info, "start_time"),
-                render.proto_time(info, "close_time"),
-            )
+        runs.extend(response.executions[: None if limit is None else limit - len(runs)])
         token = response.next_page_token
         if not token:
             break
-    answer = Answer(session.screen)
-    answer.lines(table)
-    if not table.rows:
-        answer.info("No workflows match.")
-    return answer
+    return runs
 
 
 def _count(session: Session, values: dict[str, Any]) -> Answer:
@@ -300,15 +314,28 @@ def _result(session: Session, values: dict[str, Any]) -> Answer:
 
 
 def _show(session: Session, values: dict[str, Any]) -> Answer:
+    answer = Answer(session.screen)
+    printer = render.EventPrinter(answer.lines, _decoded)
+    batch: list[HistoryEvent] = []
+    for event in history_events(session, values):
+        batch.append(event)
+        if len(batch) == 500:  # as the app prints: in batches, the header before the first
+            printer.print(batch)
+            batch = []
+    if batch:
+        printer.print(batch)
+    return answer
+
+
+def history_events(session: Session, values: dict[str, Any]) -> Iterator[HistoryEvent]:
+    """The run's events, page by page, as `workflow show` (the SDK's ``fetch_history_events``)
+    asks for them."""
     from temporalio.api.enums.v1 import HistoryEventFilterType
     from temporalio.api.workflowservice.v1.request_response_pb2 import (
         GetWorkflowExecutionHistoryRequest,
         GetWorkflowExecutionHistoryResponse,
     )
 
-    answer = Answer(session.screen)
-    printer = render.EventPrinter(answer.lines, _decoded)
-    batch: list[HistoryEvent] = []
     token = b""
     while True:
         request = GetWorkflowExecutionHistoryRequest(
@@ -319,17 +346,10 @@ def _show(session: Session, values: dict[str, Any]) -> Answer:
             skip_archival=True,
         )
         response = session.read("GetWorkflowExecutionHistory", request, GetWorkflowExecutionHistoryResponse)
-        for event in response.history.events:
-            batch.append(event)
-            if len(batch) == 500:  # as the app prints: in batches, the header before the first
-                printer.print(batch)
-                batch = []
+        yield from response.history.events
         token = response.next_page_token
         if not token:
-            break
-    if batch:
-        printer.print(batch)
-    return answer
+            return
 
 
 def _start(session: Session, values: dict[str, Any]) -> Answer:

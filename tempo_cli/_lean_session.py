@@ -5,10 +5,11 @@ it prints, and how it gives way.
 
 A lean command makes its calls itself over the blocking transport (`sdk._h2_channel`), with
 the generated messages, and prints with the renderers the app prints with, so neither the
-SDK's client, its dataclasses, `_cli` nor Rich load. It answers only text output over a plain
+SDK's client, its dataclasses, `_cli` nor Rich load. It answers text output over a plain
 connection: no TLS, API key, codec, profile or environments file, no TEMPORAL_* variable. To
 a pipe or a file the text goes as is; on a terminal, a read's tables are drawn as Rich draws
-them when they fit its width (`_terminal_table`), and anything else gives way.
+them when they fit its width (`_terminal_table`), and anything else gives way. Some reads
+answer ``-o json`` and ``-o jsonl`` too (`_lean_json`): the app writes JSON as is, anywhere.
 
 A failure gives way before anything is printed (:class:`GiveWay`): the fast path
 (`_fast_commands`) then runs the command line through the SDK's client and answers as the
@@ -22,7 +23,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tempo_cli._plain_table import Rows, one_cell_per_char, plain_lines
 
@@ -128,13 +129,11 @@ def plain_connection(values: dict[str, Any], terminal: bool = False) -> Screen |
     environ = os.environ
     if environ.get("FORCE_COLOR") or environ.get("TTY_COMPATIBLE") == "1":
         return None  # Rich draws as for a terminal
-    if any(name.startswith("TEMPORAL_") for name in environ):
-        return None  # connection settings, a profile or an environments file to read
+    if not _plain_settings():
+        return None
     try:
         ttys = sys.stdout.isatty(), sys.stderr.isatty()
     except ValueError:  # a closed stream
-        return None
-    if any(os.path.exists(path) for path in settings_files()):
         return None
     if ttys == (False, False):
         return Screen()
@@ -144,6 +143,31 @@ def plain_connection(values: dict[str, Any], terminal: bool = False) -> Screen |
 
     found = seen(environ, color)
     return None if found is None else Screen(found)
+
+
+def json_connection(values: dict[str, Any]) -> str | None:
+    """The JSON output (``json`` or ``jsonl``) a command line's global options (``values``)
+    ask for over a plain connection; None when this path must leave it to the fast path.
+    The app writes JSON as is (`CliContext.write_json`, never through Rich), to a terminal
+    as to a pipe, whatever the colour options say: only their values must be the app's."""
+    output = values.get("output")
+    if output not in ("json", "jsonl") or values.get("color", "auto") not in ("auto", "never", "always"):
+        return None  # text, or a value the app refuses with its message
+    if not _plain_settings():
+        return None
+    try:
+        sys.stdout.isatty()
+    except (ValueError, AttributeError):  # a closed stream (or none): the app's to meet
+        return None
+    return str(output)
+
+
+def _plain_settings() -> bool:
+    """Whether nothing but the command line sets the connection: no TEMPORAL_* variable
+    (connection settings, a profile or an environments file to read), no settings file."""
+    if any(name.startswith("TEMPORAL_") for name in os.environ):
+        return False
+    return not any(os.path.exists(path) for path in settings_files())
 
 
 def settings_files() -> list[str]:
@@ -266,10 +290,9 @@ def answer(work: Callable[[Session], Answer], values: dict[str, Any], screen: Sc
     try:
         answered = work(session)
     except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")  # as the app ends on Ctrl-C (tempo_cli._cli)
-        raise SystemExit(130) from None
+        _abort(values, "interrupted", 130)  # as the app ends on Ctrl-C (tempo_cli._cli)
     except RanOut as ran_out:
-        _end_as_the_app(ran_out.failed, session, values.get("workflow_id", ""))
+        _end_as_the_app(ran_out.failed, session, values)
     except Exception:
         if session.sent:
             raise  # a start, signal, termination or cancellation made: never again through the fast path
@@ -280,14 +303,32 @@ def answer(work: Callable[[Session], Answer], values: dict[str, Any], screen: Sc
     return True
 
 
-def _end_as_the_app(failed: Exception, session: Session, workflow_id: str) -> None:
+def _end_as_the_app(failed: Exception, session: Session, values: dict[str, Any]) -> NoReturn:
     """Print the app's one-line error for a failed call and exit 1, as `CliContext.run` does."""
     from sdk._client_rpc import map_error
     from tempo_cli._errors import describe_error
 
-    message = describe_error(map_error(failed, session.address, workflow_id), session.namespace)
-    sys.stderr.write(f"error: {message}\n")
-    raise SystemExit(1)
+    message = describe_error(map_error(failed, session.address, values.get("workflow_id", "")), session.namespace)
+    _abort(values, str(message))
+
+
+def _abort(values: dict[str, Any], message: str, code: int = 1) -> NoReturn:
+    """``error: message`` on stderr and exit ``code``, as `CliContext.abort` prints it: as is
+    to a pipe; on a terminal (a read's, a JSON answer's) through Rich, in bold red."""
+    environ = os.environ
+    if values.get("color") == "always" or environ.get("TTY_COMPATIBLE") == "1" or environ.get("FORCE_COLOR"):
+        plain = False
+    else:
+        try:
+            plain = not sys.stderr.isatty()
+        except ValueError:  # a closed stream: the app hands it to Rich
+            plain = False
+    if plain:
+        sys.stderr.write(f"error: {message}\n")
+        raise SystemExit(code)
+    from tempo_cli._cli import CliContext, Color, GlobalOptions
+
+    CliContext(GlobalOptions(color=Color(values.get("color", "auto")))).abort(message, code)
 
 
 def _write(answered: Answer) -> None:

@@ -219,8 +219,10 @@ def test_the_operator_reads_do_not_load_typer(server_address: str, tmp_path: Pat
 
 
 def test_plain_command_lines_do_not_load_typer(server_address: str, tmp_path: Path) -> None:
-    out, code, modules = run_reporting(["workflow", "list", "--address", server_address, "-o", "json"], env(tmp_path))
-    assert code == 0 and isinstance(json.loads(out), list)
+    # A setting from the environment: the fast path's, not the lean path's (`_lean_session`).
+    environment = env(tmp_path, TEMPORAL_NAMESPACE="default")
+    out, code, modules = run_reporting(["workflow", "list", "--address", server_address, "-o", "json"], environment)
+    assert code == 0 and isinstance(json.loads(out), list) and "sdk.client" in modules
     assert [m for m in modules if m.split(".")[0] in ("typer", "click")] == []
 
 

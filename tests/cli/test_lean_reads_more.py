@@ -119,7 +119,6 @@ def test_a_cell_rich_measures_gets_the_apps_description(server_address: str, tmp
 @pytest.mark.parametrize(
     ("group", "args", "code"),
     [
-        ("workflow", ["count", "-o", "json"], 0),
         ("workflow", ["count", "-q", "NoSuchAttribute = 'x'"], 1),
         ("operator", ["cluster", "describe", "-o", "json"], 0),
         ("operator", ["cluster", "health", "-o", "json"], 0),
