@@ -7,8 +7,9 @@ Run: .venv/bin/python -m bench.bench_cli [--runs 10] [--starts 5] [--json bench/
    (Tempo's and the real dev server, both started here on free ports), for `--help` and
    workflow list, count, describe, show, start, cancel and terminate (of the run that start
    made: a fresh workflow each time), result, signal and query, operator namespace list and
-   describe, search-attribute list and cluster system, describe and health, schedule list and
-   describe, task-queue describe and list-partition, and batch list, their output to a pipe; and
+   describe, search-attribute list and cluster system, describe and health, schedule list,
+   describe, trigger and toggle (the schedule paused again), task-queue describe and
+   list-partition, and batch list, their output to a pipe; and
    workflow list, describe and schedule list again on a pseudo-terminal (where a user types
    them, and Rich's tables are drawn in colour). Each command runs --runs times, the two CLIs
    in turn; the figure is the median wall time from spawn to exit (a command that fails stops
@@ -107,6 +108,10 @@ def command_args(address: str, run: str) -> dict[str, list[str]]:
         "operator cluster health": ["operator", "cluster", "health", *on],
         "schedule list": ["schedule", "list", *on],
         "schedule describe": ["schedule", "describe", *on, "-s", SCHEDULE_ID],
+        # The paused schedule: triggered (its action, the worker's BenchIdle, starts; while one
+        # runs, the default overlap policy skips the next) and paused again, every run.
+        "schedule trigger": ["schedule", "trigger", *on, "-s", SCHEDULE_ID],
+        "schedule toggle": ["schedule", "toggle", *on, "-s", SCHEDULE_ID, "--pause", "--reason", "bench"],
         "task-queue describe": ["task-queue", "describe", *on, "--task-queue", "bench-cli-nobody"],
         "task-queue list-partition": ["task-queue", "list-partition", *on, "--task-queue", "bench-cli-nobody"],
         "batch list": ["batch", "list", *on],

@@ -283,10 +283,13 @@ class Session:
         return cli.run(call)
 
 
-def answer(work: Callable[[Session], Answer], values: dict[str, Any], screen: Screen) -> bool:
+def answer(
+    work: Callable[[Session], Answer], values: dict[str, Any], screen: Screen, session_type: type[Session] = Session
+) -> bool:
     """Run ``work`` on a session to the connection ``values`` name and print its answer on
-    ``screen``; False when it gave way (then nothing was printed)."""
-    session = Session(values, screen)
+    ``screen``; False when it gave way (then nothing was printed). A ``session_type`` of its
+    own makes a failed write again as its group's app does (`_lean_schedule_writes`)."""
+    session = session_type(values, screen)
     try:
         answered = work(session)
     except KeyboardInterrupt:

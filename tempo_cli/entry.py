@@ -8,8 +8,9 @@ A `tempo` command should start about as fast as `temporal`'s:
   `_fast_commands`); the six commands people type most, `workflow count|result|terminate|cancel`, the namespace,
   search-attribute and schedule lists, `operator namespace describe`, `operator cluster
   system|describe|health`, `schedule describe`, `task-queue describe|list-partition` and
-  `batch list`, printing to a pipe, a file or (the reads) a terminal, even without the SDK's
-  client (`_lean_commands`, `_lean_reads`);
+  `batch list`, printing to a pipe, a file or (the reads) a terminal, and `schedule
+  trigger|toggle|delete` printing to any of them, even without the SDK's client
+  (`_lean_commands`, `_lean_reads`, `_lean_schedule_writes`);
 - the generated messages are made when first used, from a cache of their descriptors
   (`_proto_cache`), and the methods `dataclasses` generates come compiled from a cache
   (`_dataclass_code`);
@@ -70,7 +71,8 @@ def _run_fast_command(argv: list[str]) -> bool:
     """`tempo workflow list|count|describe|show|start|signal|query|result|terminate|cancel|...`, the `tempo operator`
     reads, `tempo schedule list|describe`, `tempo task-queue describe|list-partition` and `tempo
     batch list` with plain options, without Typer (`_fast_commands`), the lean path first
-    (`_lean_commands`, `_lean_reads`); False when the app must run it."""
+    (`_lean_commands`, `_lean_reads`; `schedule trigger|toggle|delete`: `_lean_schedule_writes`,
+    else the app); False when the app must run it."""
     if not argv or argv[0] not in _FAST_GROUPS:
         return False
     defer_service_inits()  # their client calls over a plain socket when it can: no grpcio
@@ -82,6 +84,11 @@ def _run_fast_command(argv: list[str]) -> bool:
         if _lean_commands.run(argv[1:]):
             return True
     else:
+        if argv[0] == "schedule":
+            from tempo_cli import _lean_schedule_writes
+
+            if _lean_schedule_writes.run(argv[1:]):
+                return True
         from tempo_cli import _lean_reads
 
         if _lean_reads.run(argv[0], argv[1:]):
