@@ -23,8 +23,12 @@ EventType = event_type_pb2.EventType
 
 
 def _options(mode: str) -> dict[str, Any]:
-    # The long activity (3 s) outlasts a 2 s workflow task: the worker must heartbeat the task.
-    return {"task_timeout": timedelta(seconds=2)} if mode == "long" else {}
+    # The long activity (6 s) outlasts a 5 s workflow task: the worker must heartbeat the task,
+    # at 80% of its timeout (4 s), once only. Long enough that a busy machine's late second
+    # does not decide it: with 3 s against 2 s, an activity ending 0.2 s late (its task's second
+    # heartbeat was due at 3.2 s) or a heartbeat 0.4 s late (a timed out task) changed the
+    # history.
+    return {"task_timeout": timedelta(seconds=5)} if mode == "long" else {}
 
 
 async def run_ours(client: Client, task_queue: str, mode: str, *, cached: bool = True) -> tuple[Any, History, str]:
