@@ -52,6 +52,7 @@ async def chromium_browser(*, popup_blocker: bool = False) -> AsyncIterator[Any]
             args=CHROMIUM_ARGS,
             headless=True,
             ignore_default_args=["--disable-popup-blocking"] if popup_blocker else None,
+            timeout=120_000,  # Playwright's 30 s default: chromium starts slowly on a busy machine
         )
         try:
             yield browser

@@ -27,10 +27,14 @@ from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from tests.devserver import compat_app, scenarios
-from tests.devserver.compat_app import ATTEMPTS, PAUSE_MODES, PausableWorkflow
+from tests.devserver.compat_app import ATTEMPTS, HELD, PAUSE_MODES, PausableWorkflow
 from tests.servers import free_port, tempo_server
 
 pytestmark = [pytest.mark.real_server, pytest.mark.timeout(300)]
+
+WAIT = 60.0
+"""Seconds a wait for a worker's progress gets: the suite's four processes on two cores can
+keep a worker from its first task for many seconds."""
 
 # Times and identities differ between runs; everything else in the pending activity must match.
 _VOLATILE = (
@@ -118,21 +122,30 @@ async def _pause_scenario(address: str, mode: str, attempts: int) -> dict[str, A
             PausableWorkflow.run, args=[activity_id, attempts], id=scenarios.unique("pause"), task_queue=task_queue
         )
         execution = WorkflowExecution(workflow_id=handle.id)
-        await scenarios.wait_until(lambda: _running(handle, activity_id), what="the activity running")
+        await scenarios.wait_until(lambda: _running(handle, activity_id), what="the activity running", timeout=WAIT)
 
         def pause(**fields: Any) -> Any:
             request = wsv1.PauseActivityRequest(namespace="default", execution=execution, identity="ops", **fields)
             return _answer(service.pause_activity(request))
 
-        out["pause"] = await pause(id=activity_id, reason="disk full", request_id="req-1")
-        out["paused while running"] = _pending(await handle.describe(), activity_id)
-        out["pause, same request"] = await pause(id=activity_id, request_id="req-1")
-        out["pause, another request"] = await pause(id=activity_id, request_id="req-2")
-        out["pause, unknown id"] = await pause(id="nope")
-        out["pause, unknown type"] = await pause(type="nope")
-        out["pause, no activity"] = await pause()
+        # The worker hears of the pause at its next heartbeat (within 300 ms); the attempt
+        # goes on until these answers are in, so they are about a running activity however
+        # slowly a busy machine lets the test ask.
+        HELD.add(activity_id)
+        try:
+            out["pause"] = await pause(id=activity_id, reason="disk full", request_id="req-1")
+            out["paused while running"] = _pending(await handle.describe(), activity_id)
+            out["pause, same request"] = await pause(id=activity_id, request_id="req-1")
+            out["pause, another request"] = await pause(id=activity_id, request_id="req-2")
+            out["pause, unknown id"] = await pause(id="nope")
+            out["pause, unknown type"] = await pause(type="nope")
+            out["pause, no activity"] = await pause()
+        finally:
+            HELD.discard(activity_id)
         if mode == "raise":
-            await scenarios.wait_until(lambda: _state_is(handle, activity_id, "PAUSED"), what="the attempt to fail")
+            await scenarios.wait_until(
+                lambda: _state_is(handle, activity_id, "PAUSED"), what="the attempt to fail", timeout=WAIT
+            )
             out["paused, waiting"] = _pending(await handle.describe(), activity_id)
             out["history while paused"] = await _history(handle, activity_id)
             unpause = wsv1.UnpauseActivityRequest(namespace="default", execution=execution, id=activity_id)
@@ -186,7 +199,7 @@ async def _options_and_reset(address: str, mode: str) -> dict[str, Any]:
             PausableWorkflow.run, args=[activity_id, 1], id=scenarios.unique("reset"), task_queue=task_queue
         )
         execution = WorkflowExecution(workflow_id=handle.id)
-        await scenarios.wait_until(lambda: _running(handle, activity_id), what="the activity running")
+        await scenarios.wait_until(lambda: _running(handle, activity_id), what="the activity running", timeout=WAIT)
 
         def update(paths: list[str] | None, **fields: Any) -> Any:
             request = wsv1.UpdateActivityOptionsRequest(
@@ -209,8 +222,12 @@ async def _options_and_reset(address: str, mode: str) -> dict[str, Any]:
         out["options, mask and restore"] = await update(["heartbeat_timeout"], restore_original=True)
         out["after options"] = _pending(await handle.describe(), activity_id)
         reset = wsv1.ResetActivityRequest(namespace="default", execution=execution, id=activity_id, identity="ops")
-        out["reset"] = await _answer(service.reset_activity(reset))
-        out["after reset"] = _pending(await handle.describe(), activity_id)
+        HELD.add(activity_id)  # the attempt the reset cancels goes on until describe has answered
+        try:
+            out["reset"] = await _answer(service.reset_activity(reset))
+            out["after reset"] = _pending(await handle.describe(), activity_id)
+        finally:
+            HELD.discard(activity_id)
         out["result"] = await handle.result()
         out["attempts"] = _attempts(activity_id)
         out["history"] = await _history(handle, activity_id)
@@ -248,7 +265,9 @@ async def _pause_before_start(address: str) -> dict[str, Any]:
             PausableWorkflow.run, args=[activity_id, 3], id=scenarios.unique("early"), task_queue=task_queue
         )
         execution = WorkflowExecution(workflow_id=handle.id)
-        await scenarios.wait_until(lambda: _state_is(handle, activity_id, "SCHEDULED"), what="the activity scheduled")
+        await scenarios.wait_until(
+            lambda: _state_is(handle, activity_id, "SCHEDULED"), what="the activity scheduled", timeout=WAIT
+        )
         pause = wsv1.PauseActivityRequest(namespace="default", execution=execution, type="heartbeat_until_told")
         out["pause by type"] = await _answer(service.pause_activity(pause))
         out["paused"] = _pending(await handle.describe(), activity_id)
@@ -287,7 +306,7 @@ async def test_pause_survives_a_restart(tmp_path: Path) -> None:
             handle = await client.start_workflow(
                 PausableWorkflow.run, args=[activity_id, 3], id=scenarios.unique("durable"), task_queue=task_queue
             )
-            await scenarios.wait_until(lambda: _state_is(handle, activity_id, "SCHEDULED"))
+            await scenarios.wait_until(lambda: _state_is(handle, activity_id, "SCHEDULED"), timeout=WAIT)
         execution = WorkflowExecution(workflow_id=handle.id)
         await client.workflow_service.pause_activity(
             wsv1.PauseActivityRequest(namespace="default", execution=execution, id=activity_id, reason="overnight")

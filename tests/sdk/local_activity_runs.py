@@ -21,10 +21,21 @@ from tests.sdk import local_activity_app, official_local_activity_app
 
 EventType = event_type_pb2.EventType
 
+DEADLOCK_TIMEOUT = timedelta(seconds=30)
+"""Our worker's: the 2 s default is wall time from when an activation is handed to the
+worker's threads, and on a busy machine a replay of the whole history took longer (the
+task failed "did not yield within 2.0s" and the histories differed). Not what these tests
+are about; a real hang still fails."""
+
 
 def _options(mode: str) -> dict[str, Any]:
-    # The long activity (3 s) outlasts a 2 s workflow task: the worker must heartbeat the task.
-    return {"task_timeout": timedelta(seconds=2)} if mode == "long" else {}
+    # The long activity (9 s) outlasts an 8 s workflow task: the worker must heartbeat the task,
+    # at 80% of its timeout (6.4 s), once only. Long enough that a busy machine's late second
+    # does not decide it: with 3 s against 2 s, an activity ending 0.2 s late (its task's second
+    # heartbeat was due at 3.2 s) or a task completed 0.4 s late (a timed out task) changed the
+    # history; 6 s against 5 s still saw a timed out task on a very busy machine. Now 1.6 s for
+    # the heartbeat to arrive, 3.8 s for the activity's end.
+    return {"task_timeout": timedelta(seconds=8)} if mode == "long" else {}
 
 
 async def run_ours(client: Client, task_queue: str, mode: str, *, cached: bool = True) -> tuple[Any, History, str]:
@@ -39,6 +50,7 @@ async def run_ours(client: Client, task_queue: str, mode: str, *, cached: bool =
         workflows=[local_activity_app.Errands],
         activities=local_activity_app.ACTIVITIES,
         max_cached_workflows=1000 if cached else 0,
+        deadlock_timeout=DEADLOCK_TIMEOUT,
     ):
         handle = await client.start_workflow(
             "Errands", mode, workflow_id, id=workflow_id, task_queue=task_queue, **_options(mode)
@@ -57,6 +69,7 @@ async def run_official(address: str, task_queue: str, mode: str) -> tuple[Any, H
         workflows=[official_local_activity_app.Errands],
         activities=official_local_activity_app.ACTIVITIES,
         workflow_runner=UnsandboxedWorkflowRunner(),
+        debug_mode=True,  # no 2 s deadlock detection (its only switch), as DEADLOCK_TIMEOUT for ours
     ):
         handle = await client.start_workflow(
             "Errands", args=[mode, workflow_id], id=workflow_id, task_queue=task_queue, **_options(mode)

@@ -92,5 +92,7 @@ class Errands:
             except BaseException:  # the official SDK raises asyncio's CancelledError, ours ActivityError
                 done.append("cancelled")
         elif mode == "long":
-            done.append(await workflow.execute_local_activity(slow, 3.0, start_to_close_timeout=timedelta(seconds=10)))
+            # 9 s against an 8 s task: the task is completed at 6.4 s to ask for another, whose own
+            # heartbeat would be due at 12.8 s (local_activity_runs._options).
+            done.append(await workflow.execute_local_activity(slow, 9.0, start_to_close_timeout=timedelta(seconds=30)))
         return done
