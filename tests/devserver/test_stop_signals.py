@@ -29,13 +29,16 @@ def test_a_signal_once_listening_stops_the_server_and_restores_the_handlers() ->
         import os, signal
         from devserver.app import ServerConfig, run
 
+        # As they were: Python's own, or SIG_IGN inherited from a shell's background job.
+        before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+
         def ready(server):
             print("listening on", server.port, flush=True)
             os.kill(os.getpid(), signal.SIGINT)
 
         run(ServerConfig(port=PORT), on_ready=ready)
-        print("stopped", signal.getsignal(signal.SIGINT) is signal.default_int_handler)
-        print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)
+        print("stopped", signal.getsignal(signal.SIGINT) is before[0])
+        print(signal.getsignal(signal.SIGTERM) is before[1])
         """,
         port,
     )
