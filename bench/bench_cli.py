@@ -224,7 +224,9 @@ def worker(address: str) -> Iterator[None]:
             done = await client.start_workflow(BenchIdle.run, id=DONE_WORKFLOW_ID, task_queue=TASK_QUEUE)
             await done.signal(BenchIdle.poke, -1)  # below zero: it returns
             await done.result()
-            action = ScheduleActionStartWorkflow(BenchIdle.run, id=f"{SCHEDULE_ID}-scheduled", task_queue=TASK_QUEUE)
+            # `schedule trigger` starts one each run: a short id, or their timestamped ids widen
+            # `workflow list` past the 150 columns of the terminal rows (then Rich draws it).
+            action = ScheduleActionStartWorkflow(BenchIdle.run, id=f"{SCHEDULE_ID}-s", task_queue=TASK_QUEUE)
             every_hour = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=datetime.timedelta(hours=1))])
             await client.create_schedule(
                 SCHEDULE_ID, Schedule(action=action, spec=every_hour, state=ScheduleState(paused=True))
