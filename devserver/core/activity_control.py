@@ -46,7 +46,11 @@ _RETRY_FIELDS = ("initial_interval", "backoff_coefficient", "maximum_interval", 
 
 
 def _selected_ids(state: MutableState, activity_id: str, activity_type: str, match_all: bool) -> list[str]:
-    """The activity ids a request names: one id, every pending one of a type, or all."""
+    """The activity ids a request names: one id, every pending one of a type, or all. A closed
+    run is refused before any activity is looked for, whichever way they are named, as on the
+    real server."""
+    if not state.running:
+        raise WorkflowClosed()
     if activity_id:
         return [activity_id]
     pending = list(state.activities.values())

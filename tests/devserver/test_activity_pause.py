@@ -158,6 +158,12 @@ async def _pause_scenario(address: str, mode: str, attempts: int) -> dict[str, A
         out["unpause, closed"] = await _answer(service.unpause_activity(unpause))
         reset = wsv1.ResetActivityRequest(namespace="default", execution=execution, id=activity_id)
         out["reset, closed"] = await _answer(service.reset_activity(reset))
+        # By type or all at once: the run is closed before any activity is looked for.
+        out["pause by type, closed"] = await pause(type="heartbeat_until_told")
+        unpause_all = wsv1.UnpauseActivityRequest(namespace="default", execution=execution, unpause_all=True)
+        out["unpause all, closed"] = await _answer(service.unpause_activity(unpause_all))
+        reset_type = wsv1.ResetActivityRequest(namespace="default", execution=execution, type="heartbeat_until_told")
+        out["reset by type, closed"] = await _answer(service.reset_activity(reset_type))
     return out
 
 
@@ -183,6 +189,7 @@ async def test_pause_running_activity(mode: str, attempts: int, tempo_address: s
     else:
         assert real["result"].startswith("caught: {'not_found': False, 'cancel_requested': False, 'paused': True")
     assert real["pause, closed"] == ("NOT_FOUND", "workflow execution already completed", ["NotFoundFailure"])
+    assert real["pause by type, closed"] == real["pause, closed"]
 
 
 async def _options_and_reset(address: str, mode: str) -> dict[str, Any]:
