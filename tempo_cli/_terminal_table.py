@@ -15,9 +15,10 @@ colours a terminal gets, as Rich's `Console` finds out.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
-from tempo_cli._plain_table import Rows, Styled, one_cell_per_char
+from tempo_cli._plain_table import Rows, Styled
 from tempo_cli._terminal_wrap import Fit, cell_lines, column_widths, padding
 
 STANDARD, EIGHT_BIT, TRUECOLOR = "standard", "256", "truecolor"
@@ -103,28 +104,50 @@ def terminal(environ: Mapping[str, str], color_option: str) -> tuple[int, str, b
     return width or 80, colors, no_color
 
 
-def _parsed(names: list[str]) -> list[_Style] | None:
-    """The styles ``names`` name, None if one of them holds a word not known here."""
-    styles = []
-    for name in names:
-        style = _parse(name)
+# A character that is not one cell wide for Rich as it is here, as `one_cell_per_char` sees
+# them (printable ASCII, Latin below the combining marks, the ellipsis): one search over a
+# long table's cells is much quicker than a test of each character.
+_NOT_ONE_CELL = re.compile("[^ -~\xa0-\u02ff\u2026]")
+
+
+def _styles(table: Rows) -> tuple[list[_Style], list[list[_Style]]] | None:
+    """Each column's style, and each cell's with its column's; None if a style holds a word
+    not known here. Each is parsed once: a long list's cells share a few."""
+    parsed: dict[str, _Style | None] = {}
+    column_styles = []
+    for column in table.columns:
+        style = parsed[column.style] = _parse(column.style)
         if style is None:
             return None
-        styles.append(style)
-    return styles
+        column_styles.append(style)
+    combined: dict[tuple[int, str], _Style | None] = {}
+    cell_styles = []
+    for row in table.rows:
+        styles = []
+        for index, cell in enumerate(row):
+            name = cell.style if isinstance(cell, Styled) else ""
+            if (index, name) not in combined:
+                own = parsed[name] if name in parsed else parsed.setdefault(name, _parse(name))
+                combined[index, name] = None if own is None else column_styles[index] + own
+            style = combined[index, name]
+            if style is None:
+                return None
+            styles.append(style)
+        cell_styles.append(styles)
+    return column_styles, cell_styles
 
 
 def terminal_lines(table: Rows, width: int, colors: str, no_color: bool) -> list[str] | None:
     """The lines Rich draws for ``table`` on a terminal ``width`` cells wide, trailing spaces
     removed (as the app prints them); None when Rich must draw it."""
-    column_styles = _parsed([column.style for column in table.columns])
-    cell_styles = [_parsed([cell.style if isinstance(cell, Styled) else "" for cell in row]) for row in table.rows]
-    if column_styles is None or any(row is None for row in cell_styles):
+    styled = _styles(table)
+    if styled is None:
         return None  # a style word not known here
+    column_styles, cell_styles = styled
     texts = [[cell.text if isinstance(cell, Styled) else cell for cell in row] for row in table.rows]
     if table.show_header:
         texts.insert(0, [column.header for column in table.columns])
-    if not table.columns or not texts or not all(one_cell_per_char(text) for row in texts for text in row):
+    if not table.columns or not texts or any(_NOT_ONE_CELL.search(text) for row in texts for text in row):
         return None  # Rich's to draw (nothing; or characters it measures itself)
     count = len(table.columns)
     fits = [
@@ -135,20 +158,26 @@ def terminal_lines(table: Rows, width: int, colors: str, no_color: bool) -> list
     if widths is None:
         return None
     header = _Style(frozenset({_ATTRIBUTES["bold"]}))
+    codes: dict[_Style, str] = {}  # each style's codes, worked out once
     lines = []
-    for number, row in enumerate(texts):
+    for number, texts_of_row in enumerate(texts):
         heading = table.show_header and number == 0
         # The header is all bold; a row's cells have their column's style and their own.
         bases = [header] * count if heading else column_styles
-        own_styles = [] if heading else cell_styles[number - table.show_header] or []
-        owns = bases if heading else [a + b for a, b in zip(column_styles, own_styles, strict=True)]
+        owns = bases if heading else cell_styles[number - table.show_header]
         # A column with no room for text beside its padding draws nothing (then blank lines).
         cells = [
             cell_lines(text, size - left - right, column.fold, column.right) if size - left - right >= 1 else []
-            for text, size, (left, right), column in zip(row, widths, pads, table.columns, strict=True)
+            for text, size, (left, right), column in zip(texts_of_row, widths, pads, table.columns, strict=True)
         ]
         for pieces in _row(cells, widths, pads, bases, owns, heading):
-            lines.append("".join(_painted(text, style, colors, no_color) for text, style in _cropped(pieces, width)))
+            painted = []
+            for text, style in _cropped(pieces, width):
+                code = codes.get(style)
+                if code is None:
+                    code = codes[style] = style.codes(colors, no_color)
+                painted.append(f"\x1b[{code}m{text}\x1b[0m" if code and text else text)
+            lines.append("".join(painted))
     return [line.rstrip() for line in lines]
 
 
@@ -193,8 +222,3 @@ def _cropped(pieces: list[tuple[str, _Style]], width: int) -> list[tuple[str, _S
         kept.append((text, style))
         used += len(text)
     return kept
-
-
-def _painted(text: str, style: _Style, colors: str, no_color: bool) -> str:
-    codes = style.codes(colors, no_color) if text else ""
-    return f"\x1b[{codes}m{text}\x1b[0m" if codes else text

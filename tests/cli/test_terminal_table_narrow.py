@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tempo_cli._plain_table import Column, Rows
+from tempo_cli._plain_table import Column, Rows, one_cell_per_char
 from tempo_cli._render_text import status_text
 from tempo_cli._terminal_table import EIGHT_BIT, STANDARD, terminal_lines
 from tests.cli.rich_drawing import SYSTEMS, described, rich_lines, tables
@@ -78,3 +78,12 @@ def test_a_long_value_folds_onto_lines_of_the_terminals_width() -> None:
         f"{bold_blank} three four",
         f"{bold_blank} five six",
     ]
+
+
+def test_a_character_rich_measures_itself_leaves_the_table_to_rich() -> None:
+    for code in range(0x3000):
+        character = chr(code)
+        table = Rows([Column("Name"), Column("Value")])
+        table.add_row("a", f"x{character}y")
+        drawn = terminal_lines(table, 80, STANDARD, False)
+        assert (drawn is not None) == one_cell_per_char(character), hex(code)
