@@ -44,7 +44,8 @@ def padding(index: int, count: int) -> tuple[int, int]:
 
 def column_widths(columns: Sequence[Fit], width: int) -> list[int] | None:
     """Each column's width, padding included, on a terminal ``width`` cells wide, as Rich
-    gives it; None when there is no room at all."""
+    gives it; None when there is no room at all. (Columns narrower than their share keep
+    what they cannot give, so the sum may still pass ``width``: Rich then crops the lines.)"""
     if width < 1:
         return None
     count = len(columns)
