@@ -1,22 +1,25 @@
 """The tables of `tempo_cli._plain_table` as Rich draws them in a terminal, without Rich.
 
-Importing Rich is 37 ms, more than a whole `temporal workflow list` takes. A table whose
-columns fit the terminal's width side by side, with plain one-cell characters and styles
-made of the few words below, Rich draws simply: each cell padded to its column's width
-(a space either side, none at the table's edges), each piece of text in its own pair of
-ANSI codes. :func:`terminal_lines` draws such a table the same way, byte for byte
-(tests/cli/test_terminal_table.py compares it with Rich on random tables), and answers None
-for anything else (a table wider than the terminal, which Rich shrinks; a style it does
-not know), which Rich then draws. :func:`terminal` tells which colours a terminal gets, as
-Rich's `Console` finds out.
+Importing Rich is 37 ms, more than a whole `temporal workflow list` takes. A table of plain
+one-cell characters, with styles made of the few words below, Rich draws simply: each
+column as wide as its widest cell, or, when the table is wider than the terminal, narrowed
+as `_terminal_wrap` works out; each cell cut with an ellipsis or folded onto more lines to
+its column's width, padded (a space either side, none at the table's edges), each piece of
+text in its own pair of ANSI codes. :func:`terminal_lines` draws such a table the same way,
+byte for byte (tests/cli/test_terminal_table.py and test_terminal_table_narrow.py compare it
+with Rich on random tables), and answers None for anything else (a character Rich measures
+itself, a style it does not know), which Rich then draws. :func:`terminal` tells which
+colours a terminal gets, as Rich's `Console` finds out.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
-from tempo_cli._plain_table import Rows, Styled, laid_out
+from tempo_cli._plain_table import Rows, Styled
+from tempo_cli._terminal_wrap import Fit, cell_lines, column_widths, padding
 
 STANDARD, EIGHT_BIT, TRUECOLOR = "standard", "256", "truecolor"
 """Rich's colour systems on a terminal that is not Windows' legacy console."""
@@ -101,49 +104,121 @@ def terminal(environ: Mapping[str, str], color_option: str) -> tuple[int, str, b
     return width or 80, colors, no_color
 
 
-def _parsed(names: list[str]) -> list[_Style] | None:
-    """The styles ``names`` name, None if one of them holds a word not known here."""
-    styles = []
-    for name in names:
-        style = _parse(name)
+# A character that is not one cell wide for Rich as it is here, as `one_cell_per_char` sees
+# them (printable ASCII, Latin below the combining marks, the ellipsis): one search over a
+# long table's cells is much quicker than a test of each character.
+_NOT_ONE_CELL = re.compile("[^ -~\xa0-\u02ff\u2026]")
+
+
+def _styles(table: Rows) -> tuple[list[_Style], list[list[_Style]]] | None:
+    """Each column's style, and each cell's with its column's; None if a style holds a word
+    not known here. Each is parsed once: a long list's cells share a few."""
+    parsed: dict[str, _Style | None] = {}
+    column_styles = []
+    for column in table.columns:
+        style = parsed[column.style] = _parse(column.style)
         if style is None:
             return None
-        styles.append(style)
-    return styles
+        column_styles.append(style)
+    combined: dict[tuple[int, str], _Style | None] = {}
+    cell_styles = []
+    for row in table.rows:
+        styles = []
+        for index, cell in enumerate(row):
+            name = cell.style if isinstance(cell, Styled) else ""
+            if (index, name) not in combined:
+                own = parsed[name] if name in parsed else parsed.setdefault(name, _parse(name))
+                combined[index, name] = None if own is None else column_styles[index] + own
+            style = combined[index, name]
+            if style is None:
+                return None
+            styles.append(style)
+        cell_styles.append(styles)
+    return column_styles, cell_styles
 
 
 def terminal_lines(table: Rows, width: int, colors: str, no_color: bool) -> list[str] | None:
     """The lines Rich draws for ``table`` on a terminal ``width`` cells wide, trailing spaces
     removed (as the app prints them); None when Rich must draw it."""
-    header = _Style(frozenset({_ATTRIBUTES["bold"]}))
-    column_styles = _parsed([column.style for column in table.columns])
-    cell_styles = [_parsed([cell.style if isinstance(cell, Styled) else "" for cell in row]) for row in table.rows]
-    if column_styles is None or any(row is None for row in cell_styles):
+    styled = _styles(table)
+    if styled is None:
         return None  # a style word not known here
-    rows = laid_out(table) if table.columns else None
-    if not rows:
-        return None  # Rich's to draw (nothing, or an empty header a cell wide)
-    widths = [len(cell) for cell in rows[0]]
-    if sum(widths) + 2 * (len(widths) - 1) > width or 0 in widths:
-        return None  # Rich shrinks the columns to fit (and makes an empty one a cell wide)
+    column_styles, cell_styles = styled
+    texts = [[cell.text if isinstance(cell, Styled) else cell for cell in row] for row in table.rows]
+    if table.show_header:
+        texts.insert(0, [column.header for column in table.columns])
+    if not table.columns or not texts or any(_NOT_ONE_CELL.search(text) for row in texts for text in row):
+        return None  # Rich's to draw (nothing; or characters it measures itself)
+    count = len(table.columns)
+    fits = [
+        Fit(column.width, column.fold, [len(row[index]) for row in texts]) for index, column in enumerate(table.columns)
+    ]
+    widths = column_widths(fits, width)
+    pads = [padding(index, count) for index in range(count)]
+    if widths is None:
+        return None
+    header = _Style(frozenset({_ATTRIBUTES["bold"]}))
+    codes: dict[_Style, str] = {}  # each style's codes, worked out once
     lines = []
-    for number, cells in enumerate(rows):
-        # None for the header (all bold); a row's own styles otherwise.
-        styles = None if table.show_header and number == 0 else cell_styles[number - table.show_header]
-        pieces: list[str] = []
-        for index, text in enumerate(cells):
-            base = header if styles is None else column_styles[index]
-            own = base if styles is None else base + styles[index]
-            padding = _painted(" ", base, colors, no_color)
-            if index > 0:
-                pieces.append(padding)
-            pieces.append(_painted(text, own, colors, no_color))
-            if index < len(cells) - 1:
-                pieces.append(padding)
-        lines.append("".join(pieces).rstrip())
+    for number, texts_of_row in enumerate(texts):
+        heading = table.show_header and number == 0
+        # The header is all bold; a row's cells have their column's style and their own.
+        bases = [header] * count if heading else column_styles
+        owns = bases if heading else cell_styles[number - table.show_header]
+        # A column with no room for text beside its padding draws nothing (then blank lines).
+        cells = [
+            cell_lines(text, size - left - right, column.fold, column.right) if size - left - right >= 1 else []
+            for text, size, (left, right), column in zip(texts_of_row, widths, pads, table.columns, strict=True)
+        ]
+        for pieces in _row(cells, widths, pads, bases, owns, heading):
+            painted = []
+            for text, style in _cropped(pieces, width):
+                code = codes.get(style)
+                if code is None:
+                    code = codes[style] = style.codes(colors, no_color)
+                painted.append(f"\x1b[{code}m{text}\x1b[0m" if code and text else text)
+            lines.append("".join(painted))
+    return [line.rstrip() for line in lines]
+
+
+def _row(
+    cells: list[list[str]],
+    widths: list[int],
+    pads: list[tuple[int, int]],
+    bases: list[_Style],
+    owns: list[_Style],
+    heading: bool,
+) -> list[list[tuple[str, _Style]]]:
+    """The pieces of each line of a row, and their styles: each cell's lines between its
+    padding (in its column's style), and a cell with fewer lines than the row blank lines
+    of its column's style, below its text (above, in the header, which Rich puts at the
+    bottom of its row)."""
+    height = max(len(cell) for cell in cells)
+    if not height:
+        return [[(" " * sum(widths), _Style())]]  # Rich's unstyled line for a row of nothing
+    lines = []
+    for line in range(height):
+        pieces = []
+        for index, cell in enumerate(cells):
+            at = line - (height - len(cell)) if heading else line
+            if 0 <= at < len(cell):
+                left, right = pads[index]
+                pieces += [(" " * left, bases[index]), (cell[at], owns[index]), (" " * right, bases[index])]
+            else:
+                pieces.append((" " * widths[index], bases[index]))
+        lines.append(pieces)
     return lines
 
 
-def _painted(text: str, style: _Style, colors: str, no_color: bool) -> str:
-    codes = style.codes(colors, no_color) if text else ""
-    return f"\x1b[{codes}m{text}\x1b[0m" if codes else text
+def _cropped(pieces: list[tuple[str, _Style]], width: int) -> list[tuple[str, _Style]]:
+    """The pieces of a line that fit ``width`` cells (the last one cut), as Rich crops a line
+    when the columns it could not narrow enough are wider than the terminal."""
+    kept = []
+    used = 0
+    for text, style in pieces:
+        if used + len(text) >= width:
+            kept.append((text[: width - used], style))
+            break
+        kept.append((text, style))
+        used += len(text)
+    return kept
