@@ -170,7 +170,7 @@ finally:
 
 def recorded_calls(which: str, argv: list[str], environment: dict[str, str], log: Path) -> list[tuple[str, Any, Any]]:
     """The calls `tempo activity ARGV` (``which``: "tempo" or "app") made: its method, request,
-    and headers with the deadline."""
+    and headers with the deadline (in whole seconds)."""
     from temporalio.api.workflowservice.v1 import request_response_pb2
 
     command = [sys.executable, "-c", _RECORDING, which, json.dumps(argv), str(log)]
@@ -179,5 +179,5 @@ def recorded_calls(which: str, argv: list[str], environment: dict[str, str], log
     for path, data, headers, timeout in json.loads(log.read_text()):
         method = path.rsplit("/", 1)[1]
         request = getattr(request_response_pb2, f"{method}Request").FromString(bytes.fromhex(data))
-        calls.append((method, request, (headers, timeout)))
+        calls.append((method, request, (headers, round(timeout))))  # a retried call's: what is left of it
     return calls

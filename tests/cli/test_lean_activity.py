@@ -200,6 +200,23 @@ def test_the_lean_requests_are_the_apps(
     peer.run(peer.client.get_workflow_handle(running).terminate())
 
 
+def test_a_refusal_asks_describe_as_the_app(peer: ActivityPeer, server_address: str, tmp_path: Path) -> None:
+    """No attempt runs: both ask describe of the run the request named, with the same request."""
+    environment, on = env(tmp_path), ["--address", server_address]
+    unpolled = peer.unpolled()
+    described = peer.run(peer.client.get_workflow_handle(unpolled).describe())
+    line = ["fail", "-w", unpolled, "-a", unpolled, "-r", described.run_id, *on]
+    leans = recorded_calls("tempo", line, environment, tmp_path / "tempo.json")
+    apps_ = recorded_calls("app", line, environment, tmp_path / "app.json")
+    methods = ["GetSystemInfo", "RespondActivityTaskFailedById", "DescribeWorkflowExecution"]
+    assert [call[0] for call in leans] == [call[0] for call in apps_] == methods
+    for (_, ours, our_headers), (_, theirs, their_headers) in zip(leans, apps_, strict=True):
+        assert our_headers == their_headers
+        assert _without_call_ids(ours) == _without_call_ids(theirs)
+    assert leans[2][1].execution.run_id == described.run_id
+    peer.run(peer.client.get_workflow_handle(unpolled).terminate())
+
+
 @pytest.mark.parametrize(
     "args",
     [
