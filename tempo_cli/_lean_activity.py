@@ -396,7 +396,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     **{command: ("workflow_id", "activity_id") for command in _OPTIONS},
     "complete": ("workflow_id", "activity_id", "result"),
 }
-# What each write is called in the app's message, and the JSON it prints.
+# What each write (but update-options) is called in the app's message ("Paused activity ...").
 _DONE = {"pause": "Paused", "unpause": "Unpaused", "reset": "Reset", "complete": "Completed", "fail": "Failed"}
 
 
@@ -555,7 +555,10 @@ def run(argv: list[str]) -> bool:
 
 
 class _ActivitySession(Session):
-    """The lean session, whose write is made once, as the app makes it."""
+    """The lean session, whose write is made once, as the app makes it (it calls the service
+    stub itself, without the SDK connection's retries); a failure is this path's to word, so
+    the write goes over the session's own connection (`Session._open`, `Session._unary`)
+    rather than through `Session.send`, which hands a failed write to the SDK's connection."""
 
     def write(self, method: str, request: Message, response_type: type[Any]) -> Any:
         """The answer of the write; a failed call raises ``CallFailed`` (after GetSystemInfo,

@@ -83,6 +83,10 @@ def test_pause_update_reset_and_unpause_answer_and_act_as_the_app(
         changed = peer.pending(workflow_id, workflow_id).activity_options
         assert changed.heartbeat_timeout.seconds == 9 and changed.retry_policy.maximum_attempts == 7
 
+    as_json = _twins(["update-options", "--retry-maximum-interval", "30s", "-o", "json"], runs, own, on, environment)
+    assert as_json[0] == 0 and as_json[2] == ""
+    assert json.loads(as_json[1])["activityOptions"]["retryPolicy"]["maximumInterval"] == "30s"
+
     reset = _twins(["reset", "--keep-paused", "-o", "json"], runs, own, on, environment)
     assert reset[0] == 0 and json.loads(reset[1]) == {"workflowId": "W", "activityId": "W", "reset": True}
     assert all(peer.pending(workflow_id, workflow_id).paused for workflow_id in runs.values())
