@@ -2,7 +2,8 @@
 queue (UpdateActivityOptions, only the fields given), or restore the ones it was scheduled with.
 
 Prints the activity's options as the server answers them: a key/value table, or with -o json
-the ActivityOptions message as protobuf JSON.
+the ActivityOptions message as protobuf JSON. The options and mask, the request and the table
+are `_lean_activity`'s, which the lean path (no Typer, no SDK client) makes and prints alike.
 """
 
 from __future__ import annotations
