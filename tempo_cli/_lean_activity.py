@@ -10,17 +10,19 @@ and the app's answer is printed: "Paused activity A of workflow W." on stderr, t
 document (-o json, -o jsonl) on stdout, `update-options`' table of the options as they are now.
 
 When: text output over a plain connection (`_lean_session.plain_connection`: to a pipe or a
-file, or to a terminal where Rich prints the one-line message as it is), or JSON, and only the
+file, or to a terminal where Rich prints the one-line message as it is; `update-options`'
+table there is drawn as Rich draws it, or, if Rich must fit it, by Rich), or JSON, and only the
 options below, each with a value this path reads as the app does. Anything else gives way
 before anything is sent or printed, and the app answers: the batch form (--query, --reason of
 unpause or reset, --rps, --yes), --headers, a value the app refuses with its own message (a
 --result that is not JSON, a --jitter or a timeout that is not a duration), colours forced, a
-message Rich would wrap, any connection setting beyond --address and --namespace.
+message Rich would wrap, any connection setting beyond --address and --namespace, a server
+that does not answer GetSystemInfo.
 
 A failed write is not made again, as the app makes none again (it calls the service stub
-directly, without the SDK's retries): the app's one-line error is printed, worded here as
-`_activity_commands` words it, and when the server says the activity runs no attempt, why, from
-a describe of the workflow, as the app asks it. On a terminal the error goes through Rich, in
+directly, without the SDK's retries): the app's one-line error is printed, worded by
+:func:`refusal` (the app's `_activity_commands._explain` words it so too), and when the server
+says the activity runs no attempt, why, from a describe of the workflow, as the app asks it. On a terminal the error goes through Rich, in
 bold red, as the app prints it.
 """
 
