@@ -2,32 +2,35 @@
 `activity.py` so that `--help` never pays for importing the SDK and the protobuf modules).
 
 The calls go straight to the service (the SDK client does not wrap them); the server's
-answers become one-line messages that name the workflow and the activity.
+answers become one-line messages that name the workflow and the activity. The requests, the
+messages and the errors' words are `_lean_activity`'s, which the lean path (no Typer, no SDK
+client) makes and prints the same way.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.duration_pb2 import Duration
-from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
-from temporalio.api.enums.v1 import PendingActivityState
-from temporalio.api.failure.v1 import Failure
-from temporalio.api.workflowservice.v1.request_response_pb2 import (
-    PauseActivityRequest,
-    ResetActivityRequest,
-    RespondActivityTaskCompletedByIdRequest,
-    RespondActivityTaskFailedByIdRequest,
-    UnpauseActivityRequest,
-)
 
 from sdk._client_rpc import map_error
+from sdk._request_id import request_id
 from sdk.client import Client
 from sdk.exceptions import ServerUnreachableError, TempoError
 from tempo_cli._context import CliContext, UsageError
+from tempo_cli._lean_activity import (
+    NO_RUNNING_ATTEMPT,
+    complete_request,
+    done_message,
+    fail_request,
+    not_running,
+    pause_request,
+    refusal,
+    reset_request,
+    unpause_request,
+)
 
 _RPC_TIMEOUT = 10.0
 
@@ -39,44 +42,13 @@ def _json(flag: str, text: str) -> Any:
         raise UsageError(f"{flag} is not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
 
 
-def _as_typed(text: str) -> Payload:
-    """A JSON value as a payload, its text kept as typed (as the `temporal` CLI sends it)."""
-    return Payload(metadata={"encoding": b"json/plain"}, data=text.encode())
-
-
 def _explain(err: Any, client: Client, workflow_id: str, activity_id: str) -> Exception:
     """The server's refusal (a failed call of either transport: ``client._conn.failure``) as a
-    message about this workflow and activity."""
+    message about this workflow and activity (worded as the lean path words it: `_lean_activity`)."""
     mapped = map_error(err, client.address, workflow_id)
     if isinstance(mapped, ServerUnreachableError):
         return mapped
-    message = err.details() or ""
-    code = err.code().name
-    if code == "NOT_FOUND":
-        if "workflow not found" in message or "workflow execution not found" in message:
-            return UsageError(f"workflow {workflow_id!r} not found in namespace {client.namespace!r}")
-        if "already completed" in message and "workflow" in message:
-            return UsageError(f"workflow {workflow_id!r} is already closed")
-        if "namespace" in message.lower():
-            return UsageError(f"namespace {client.namespace!r} not found")
-        if "activity" in message.lower():
-            return UsageError(f"activity {activity_id!r} is not pending in workflow {workflow_id!r} ({message})")
-    if code == "FAILED_PRECONDITION" and "already paused" in message:
-        return UsageError(f"activity {activity_id!r} of workflow {workflow_id!r} is already paused")
-    return UsageError(f"server refused the request ({code}): {message}")
-
-
-# What the server answers (NOT_FOUND) when an activity it knows is not running an attempt
-# that the request could act on: e.g. a scheduled activity no worker has started, or a
-# paused one. `describe` still lists it as pending, so the plain words would mislead.
-_NO_RUNNING_ATTEMPT = "invalid activityID or activity already timed out or invoking workflow is completed"
-
-_STATE_WORDS = {
-    PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED: "scheduled but not started (no worker has picked it up)",
-    PendingActivityState.PENDING_ACTIVITY_STATE_PAUSED: "paused, with no attempt running",
-    PendingActivityState.PENDING_ACTIVITY_STATE_PAUSE_REQUESTED: "being paused",
-    PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED: "being canceled",
-}
+    return UsageError(refusal(err.code().name, err.details() or "", client.namespace, workflow_id, activity_id))
 
 
 async def _not_running(client: Client, workflow_id: str, run_id: str | None, activity_id: str, verb: str) -> str | None:
@@ -85,11 +57,7 @@ async def _not_running(client: Client, workflow_id: str, run_id: str | None, act
         described = await client.get_workflow_handle(workflow_id, run_id=run_id).describe()
     except TempoError:
         return None
-    pending = next((a for a in described.raw_description.pending_activities if a.activity_id == activity_id), None)
-    if pending is None:
-        return None
-    state = _STATE_WORDS.get(pending.state, "not running an attempt")
-    return f"activity {activity_id!r} of workflow {workflow_id!r} is {state}, so it cannot be {verb} yet"
+    return not_running(described.raw_description.pending_activities, workflow_id, activity_id, verb)
 
 
 def _run(
@@ -111,7 +79,7 @@ def _run(
             await coded_call(method, request, client.data_converter.payload_codec, timeout=_RPC_TIMEOUT)
         except client._conn.failure as err:
             failed: Any = err  # grpcio's AioRpcError or the blocking transport's CallFailed: both answer these
-            if failed.code().name == "NOT_FOUND" and failed.details() == _NO_RUNNING_ATTEMPT:
+            if failed.code().name == "NOT_FOUND" and failed.details() == NO_RUNNING_ATTEMPT:
                 why = await _not_running(client, workflow_id, run_id, activity_id, done.lower())
                 if why is not None:
                     raise UsageError(why) from None
@@ -121,11 +89,7 @@ def _run(
     if cli.json_mode:
         cli.write_json({"workflowId": workflow_id, "activityId": activity_id, **doc})
     else:
-        cli.info(f"{done} activity {activity_id} of workflow {workflow_id}.")
-
-
-def _execution(workflow_id: str, run_id: str | None) -> WorkflowExecution:
-    return WorkflowExecution(workflow_id=workflow_id, run_id=run_id or "")
+        cli.info(done_message(done, workflow_id, activity_id))
 
 
 def pause(
@@ -134,15 +98,8 @@ def pause(
     """`tempo activity pause`."""
 
     def call(client: Client) -> tuple[Any, Any]:
-        request = PauseActivityRequest(
-            namespace=client.namespace,
-            execution=_execution(workflow_id, run_id),
-            id=activity_id,
-            identity=identity or client.identity,
-            reason=reason,
-            # A new request each time, as `temporal activity pause` sends: pausing a paused
-            # activity again is refused, not silently repeated.
-            request_id=str(uuid.uuid4()),
+        request = pause_request(
+            client.namespace, identity or client.identity, workflow_id, run_id, activity_id, reason, request_id()
         )
         return client.service.PauseActivity, request
 
@@ -162,14 +119,9 @@ def unpause(
     """`tempo activity unpause` (one activity; `jitter` as `temporal` sends it)."""
 
     def call(client: Client) -> tuple[Any, Any]:
-        request = UnpauseActivityRequest(
-            namespace=client.namespace,
-            execution=_execution(workflow_id, run_id),
-            id=activity_id,
-            identity=identity or client.identity,
-            reset_attempts=reset_attempts,
-            reset_heartbeat=reset_heartbeats,
-            jitter=jitter,
+        flags = reset_attempts, reset_heartbeats
+        request = unpause_request(
+            client.namespace, identity or client.identity, workflow_id, run_id, activity_id, *flags, jitter
         )
         return client.service.UnpauseActivity, request
 
@@ -190,15 +142,9 @@ def reset(
     """`tempo activity reset` (one activity)."""
 
     def call(client: Client) -> tuple[Any, Any]:
-        request = ResetActivityRequest(
-            namespace=client.namespace,
-            execution=_execution(workflow_id, run_id),
-            id=activity_id,
-            identity=identity or client.identity,
-            keep_paused=keep_paused,
-            reset_heartbeat=clear_heartbeat_details,
-            restore_original_options=restore_original_options,
-            jitter=jitter,
+        flags = keep_paused, clear_heartbeat_details, restore_original_options
+        request = reset_request(
+            client.namespace, identity or client.identity, workflow_id, run_id, activity_id, *flags, jitter
         )
         return client.service.ResetActivity, request
 
@@ -213,16 +159,10 @@ def complete(
         value = _json("--result", result)
     except UsageError as err:
         cli.abort(str(err))
-    payload = _as_typed(result)
 
     def call(client: Client) -> tuple[Any, Any]:
-        request = RespondActivityTaskCompletedByIdRequest(
-            namespace=client.namespace,
-            workflow_id=workflow_id,
-            run_id=run_id or "",
-            activity_id=activity_id,
-            result=Payloads(payloads=[payload]),
-            identity=identity or client.identity,
+        request = complete_request(
+            client.namespace, identity or client.identity, workflow_id, run_id, activity_id, result
         )
         return client.service.RespondActivityTaskCompletedById, request
 
@@ -246,18 +186,8 @@ def fail(
             cli.abort(str(err))
 
     def call(client: Client) -> tuple[Any, Any]:
-        # As `temporal activity fail` records it: from the CLI, not retried.
-        failure = Failure(message=reason, source="CLI")
-        failure.application_failure_info.non_retryable = True
-        if detail is not None:
-            failure.application_failure_info.details.payloads.append(_as_typed(detail))
-        request = RespondActivityTaskFailedByIdRequest(
-            namespace=client.namespace,
-            workflow_id=workflow_id,
-            run_id=run_id or "",
-            activity_id=activity_id,
-            failure=failure,
-            identity=identity or client.identity,
+        request = fail_request(
+            client.namespace, identity or client.identity, workflow_id, run_id, activity_id, reason, detail
         )
         return client.service.RespondActivityTaskFailedById, request
 

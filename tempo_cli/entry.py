@@ -10,7 +10,8 @@ A `tempo` command should start about as fast as `temporal`'s:
   system|describe|health`, `schedule describe`, `task-queue describe|list-partition` and
   `batch list`, printing to a pipe, a file or (the reads) a terminal, and `schedule
   trigger|toggle|delete` printing to any of them, even without the SDK's client
-  (`_lean_commands`, `_lean_reads`, `_lean_schedule_writes`);
+  (`_lean_commands`, `_lean_reads`, `_lean_schedule_writes`), and `tempo activity
+  pause|unpause|reset|complete|fail|update-options` of one activity (`_lean_activity`);
 - the generated messages are made when first used, from a cache of their descriptors
   (`_proto_cache`), and the methods `dataclasses` generates come compiled from a cache
   (`_dataclass_code`);
@@ -73,6 +74,8 @@ def _run_fast_command(argv: list[str]) -> bool:
     batch list` with plain options, without Typer (`_fast_commands`), the lean path first
     (`_lean_commands`, `_lean_reads`; `schedule trigger|toggle|delete`: `_lean_schedule_writes`,
     else the app); False when the app must run it."""
+    if argv[:1] == ["activity"]:
+        return _run_lean_activity(argv[1:])
     if not argv or argv[0] not in _FAST_GROUPS:
         return False
     defer_service_inits()  # their client calls over a plain socket when it can: no grpcio
@@ -98,6 +101,17 @@ def _run_fast_command(argv: list[str]) -> bool:
     if argv[0] == "workflow":
         return _fast_commands.run(argv[1:])
     return _fast_commands.run_group(argv[0], argv[1:])
+
+
+def _run_lean_activity(argv: list[str]) -> bool:
+    """`tempo activity pause|unpause|reset|complete|fail|update-options` of one activity with
+    plain options, without Typer or the SDK's client (`_lean_activity`); False when the app
+    must run it (its commands have no fast path through the SDK's client)."""
+    defer_service_inits()
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # as the app does (tempo_cli.main)
+    from tempo_cli import _lean_activity
+
+    return _lean_activity.run(argv)
 
 
 def _run_app() -> None:
