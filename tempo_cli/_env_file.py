@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 Environments = dict[str, dict[str, str]]
 
@@ -33,6 +36,8 @@ class EnvFileError(ValueError):
 
 def default_env_file() -> Path | None:
     """``~/.config/temporalio/temporal.yaml``, where `temporal` keeps it (None without a home)."""
+    from pathlib import Path  # here: `tempo env` and `tempo config` read and write without it
+
     try:
         return Path.home() / ".config" / "temporalio" / "temporal.yaml"
     except RuntimeError:
@@ -165,19 +170,28 @@ def _literal(block: list[str], header: str) -> str:
     return body.rstrip("\n") + "\n"
 
 
-def read(path: Path) -> Environments:
+def read(path: str | Path) -> Environments:
     """The environments of the file at ``path``; none if there is no file."""
     try:
-        return parse(path.read_text())
+        with open(path) as file:  # as `Path.read_text` opens it
+            return parse(file.read())
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as err:
         raise EnvFileError(f"cannot read {path}: {err}") from None
 
 
-def write(path: Path, environments: Environments) -> None:
+def write(path: str | Path, environments: Environments) -> None:
     """Save ``environments`` at ``path``, private (values may be keys)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_private(path, dump(environments))
+
+
+def write_private(path: str | Path, text: str) -> None:
+    """Write ``text`` to the file at ``path``, readable by its owner only, making its folder
+    (private too) if missing, as `temporal` writes its files (`tempo env`, `tempo config`)."""
+    # As `Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)`: the parents it
+    # makes get the default mode, the folder itself 0o700.
+    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as file:
-        file.write(dump(environments))
+        file.write(text)

@@ -3,20 +3,21 @@
 Same file (``--config-file``, else ``TEMPORAL_CONFIG_FILE``, else
 ``~/.config/temporalio/temporal.toml``), same properties, same JSON output and the same
 bytes written, so `tempo`, `temporal` and the official SDKs can take turns with one file.
-The file's format and reading are in :mod:`sdk.envconfig`.
+The file's format and reading are in :mod:`sdk.envconfig`; what each command does is
+`_lean_local`'s, which `tempo` runs without this app when it can.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
+from tempo_cli import _lean_local
 from tempo_cli._context import CliContext, command, store_global_options
+from tempo_cli._lean_local import AppOutput, ProfilesFile, ProfilesStore
 from tempo_cli._usage_errors import OneLineUsageErrors
 
 app = typer.Typer(
@@ -45,110 +46,19 @@ ConfigFileOption = Annotated[
     typer.Option("--config-file", help="TOML config file path. Env: TEMPORAL_CONFIG_FILE.", show_default=False),
 ]
 
-# The properties `temporal config` knows, and what kind of value each holds.
-_STRING, _BOOL, _BYTES, _PRESENCE = "string", "bool", "bytes", "presence"
-PROPERTIES = {
-    "address": _STRING,
-    "namespace": _STRING,
-    "api_key": _STRING,
-    "tls": _PRESENCE,
-    "tls.disabled": _BOOL,
-    "tls.client_cert_path": _STRING,
-    "tls.client_cert_data": _BYTES,
-    "tls.client_key_path": _STRING,
-    "tls.client_key_data": _BYTES,
-    "tls.server_ca_cert_path": _STRING,
-    "tls.server_ca_cert_data": _BYTES,
-    "tls.server_name": _STRING,
-    "tls.disable_host_verification": _BOOL,
-    "codec.endpoint": _STRING,
-    "codec.auth": _STRING,
-}
-_META = "grpc_meta."
-_ZERO = {_STRING: "", _BOOL: False, _BYTES: None, _PRESENCE: False}
 
+def _profiles_file(cli: CliContext, config_file: Path | None, profile: str | None) -> ProfilesFile:
+    """The profiles file (--config-file, else TEMPORAL_CONFIG_FILE, else the default), read and
+    written by `sdk.envconfig` as the official SDKs read and write it."""
+    from sdk.envconfig import ClientConfig, ConfigError, config_file_path
 
-class ProfilesFile:
-    """The profiles file as plain tables (profile name to its TOML table), and where it is."""
-
-    def __init__(self, cli: CliContext, config_file: Path | None, profile: str | None) -> None:
-        from sdk.envconfig import ClientConfig, ConfigError, config_file_path
-
-        self.cli = cli
-        self.path = config_file or config_file_path(os.environ)
-        self.explicit_profile = profile
-        self.profile_name = profile or os.environ.get("TEMPORAL_PROFILE") or "default"
-        try:
-            self.profiles = ClientConfig.load(config_source=self.path).to_dict()
-        except ConfigError as err:
-            cli.abort(str(err))
-
-    def profile(self, *, create: bool = False) -> dict[str, Any]:
-        """The chosen profile's table; a missing one is an error unless ``create``."""
-        if self.profile_name not in self.profiles:
-            if not create:
-                self.cli.abort(f'profile "{self.profile_name}" not found')
-            self.profiles[self.profile_name] = {}
-        return self.profiles[self.profile_name]
-
-    def save(self) -> None:
-        """Write the file as `temporal config` writes it (private: it may hold keys)."""
-        from sdk.envconfig import ClientConfig, ConfigError
-
-        try:
-            text = ClientConfig.from_dict(self.profiles).to_toml()
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w") as file:
-                file.write(text)
-        except ConfigError as err:
-            self.cli.abort(str(err))
-        except OSError as err:
-            self.cli.abort(f"cannot write {self.path}: {err.strerror}")
-
-
-def _split(cli: CliContext, prop: str) -> tuple[str | None, str, str]:
-    """(parent table or None, key, kind) of a known property; an unknown one is an error."""
-    kind = PROPERTIES.get(prop)
-    if kind is None:
-        cli.abort(f'unknown property "{prop}"')
-    parent, _, key = prop.rpartition(".")
-    return parent or None, key, kind
-
-
-def _value(profile: dict[str, Any], prop: str, kind: str) -> Any:
-    if kind == _PRESENCE:
-        return prop in profile
-    parent, _, key = prop.rpartition(".")
-    table = profile.get(parent, {}) if parent else profile
-    value = table.get(key)
-    if value is None:
-        return _ZERO[kind]
-    return value.encode() if kind == _BYTES else value
-
-
-def _shown(value: Any, json_mode: bool) -> Any:
-    """A value as `temporal config get` shows it: data as base64 (``bytes(...)`` in text)."""
-    if isinstance(value, bytes) or value is None:
-        encoded = base64.b64encode(value or b"").decode()
-        return (encoded if value is not None else None) if json_mode else f"bytes({encoded})"
-    if isinstance(value, bool) and not json_mode:
-        return "true" if value else "false"
-    return value
-
-
-def _sorted(table: dict[str, Any]) -> dict[str, Any]:
-    """Keys in order at every level, as `temporal` prints its tables."""
-    return {key: _sorted(value) if isinstance(value, dict) else value for key, value in sorted(table.items())}
-
-
-def _print_rows(cli: CliContext, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    table = Table(box=None)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(str(cell) for cell in row))
-    cli.print_table(table)
+    path = config_file or config_file_path(os.environ)
+    store = ProfilesStore(
+        lambda path: ClientConfig.load(config_source=Path(path)).to_dict(),
+        lambda profiles: ClientConfig.from_dict(profiles).to_toml(),
+        ConfigError,
+    )
+    return ProfilesFile(AppOutput(cli), str(path), profile, store)
 
 
 @command(app, "get")
@@ -167,34 +77,7 @@ def get_property(
       tempo config get --profile prod --prop address
       tempo config get --profile prod -o json
     """
-    file = ProfilesFile(cli, config_file, profile)
-    table = file.profile()
-    if prop is not None:
-        if prop in ("codec", "grpc_meta"):
-            cli.abort("must provide exact property, not parent property")
-        if prop.startswith(_META):
-            meta = table.get("grpc_meta", {})
-            if prop[len(_META) :] not in meta:
-                cli.abort(f'unknown property "{prop}"')
-            value: Any = meta[prop[len(_META) :]]
-        else:
-            _split(cli, prop)
-            value = _value(table, prop, PROPERTIES[prop])
-        if cli.json_mode:
-            cli.write_json({"property": prop, "value": _shown(value, True)})
-        else:
-            _print_rows(cli, ("Property", "Value"), [(prop, _shown(value, False))])
-        return
-    if cli.json_mode:
-        cli.write_json(_sorted(table))
-        return
-    rows = [
-        (name, _shown(value, False))
-        for name, kind in PROPERTIES.items()
-        if (value := _value(table, name, kind)) not in ("", False, None, b"")
-    ]
-    rows += [(f"{_META}{key}", value) for key, value in table.get("grpc_meta", {}).items()]
-    _print_rows(cli, ("Property", "Value"), sorted(rows))
+    _lean_local.get_property(_profiles_file(cli, config_file, profile), prop)
 
 
 @command(app, "set")
@@ -217,23 +100,7 @@ def set_property(
       tempo config set --profile prod --prop tls.client_cert_path --value client.pem
       tempo config set --profile prod --prop grpc_meta.my-header --value VALUE
     """
-    file = ProfilesFile(cli, config_file, profile)
-    table = file.profile(create=True)
-    if prop.startswith(_META):
-        table.setdefault("grpc_meta", {})[prop[len(_META) :]] = value
-    else:
-        parent, key, kind = _split(cli, prop)
-        if kind in (_BOOL, _PRESENCE) and value not in ("true", "false"):
-            cli.abort("must be 'true' or 'false' to set this property")
-        if kind == _PRESENCE:
-            if value == "true":
-                table.setdefault("tls", {})
-            else:
-                table.pop("tls", None)
-        else:
-            target = table.setdefault(parent, {}) if parent else table
-            target[key] = value == "true" if kind == _BOOL else value
-    file.save()
+    _lean_local.set_property(_profiles_file(cli, config_file, profile), prop, value)
 
 
 @command(app, "delete")
@@ -249,24 +116,7 @@ def delete_property(
     Examples:
       tempo config delete --profile prod --prop tls.client_cert_path
     """
-    file = ProfilesFile(cli, config_file, profile)
-    table = file.profile()
-    if prop.startswith(_META):
-        key = prop[len(_META) :]
-        if key not in table.get("grpc_meta", {}):
-            cli.abort(f'gRPC meta key "{key}" not found')
-        del table["grpc_meta"][key]
-    else:
-        parent, key, kind = _split(cli, prop)
-        if kind == _PRESENCE:
-            table.pop("tls", None)
-        elif parent is not None:
-            if parent not in table:
-                cli.abort("no TLS options found" if parent == "tls" else "no codec options found")
-            table[parent].pop(key, None)
-        else:
-            table.pop(key, None)
-    file.save()
+    _lean_local.delete_property(_profiles_file(cli, config_file, profile), prop)
 
 
 @command(app, "delete-profile")
@@ -277,12 +127,7 @@ def delete_profile(cli: CliContext, profile: ProfileOption = None, config_file: 
     Examples:
       tempo config delete-profile --profile staging
     """
-    file = ProfilesFile(cli, config_file, profile)
-    file.profile()
-    if file.explicit_profile is None:
-        cli.abort("to delete an entire profile, --profile must be provided explicitly")
-    del file.profiles[file.profile_name]
-    file.save()
+    _lean_local.delete_profile(_profiles_file(cli, config_file, profile))
 
 
 @command(app, "list")
@@ -294,8 +139,4 @@ def list_profiles(cli: CliContext, config_file: ConfigFileOption = None) -> None
       tempo config list
       tempo config list -o json
     """
-    names = sorted(ProfilesFile(cli, config_file, None).profiles)
-    if cli.json_mode:
-        cli.write_json([{"name": name} for name in names])
-    else:
-        _print_rows(cli, ("Name",), [(name,) for name in names])
+    _lean_local.list_profiles(_profiles_file(cli, config_file, None))

@@ -12,6 +12,8 @@ A `tempo` command should start about as fast as `temporal`'s:
   trigger|toggle|delete` printing to any of them, even without the SDK's client
   (`_lean_commands`, `_lean_reads`, `_lean_schedule_writes`), and `tempo activity
   pause|unpause|reset|complete|fail|update-options` of one activity (`_lean_activity`);
+- `tempo env get|list|set|delete` and `tempo config get|list|set|delete|delete-profile`, which
+  only read and write local files, without Typer, Rich or the SDK (`_lean_local`);
 - the generated messages are made when first used, from a cache of their descriptors
   (`_proto_cache`), and the methods `dataclasses` generates come compiled from a cache
   (`_dataclass_code`);
@@ -40,7 +42,7 @@ def main() -> None:
     _dataclass_code.install()
     argv = sys.argv[1:]
     if not _help_cache.is_help_request(argv):
-        if not _run_server_start_dev(argv) and not _run_fast_command(argv):
+        if not _run_server_start_dev(argv) and not _run_local(argv) and not _run_fast_command(argv):
             _run_app()
         return
     text = _help_cache.cached_help(argv)
@@ -62,6 +64,16 @@ def _run_server_start_dev(argv: list[str]) -> bool:
     from tempo_cli import _fast_server
 
     return _fast_server.run(argv[2:])
+
+
+def _run_local(argv: list[str]) -> bool:
+    """`tempo env ...` and `tempo config ...`, which only read and write local files, without
+    Typer or Rich (`_lean_local`); False when the app must run it (nothing was printed)."""
+    if not argv or argv[0] not in ("env", "config"):
+        return False
+    from tempo_cli import _lean_local
+
+    return _lean_local.run(argv[0], argv[1:])
 
 
 # The groups `_fast_commands` reads some command lines of (it is imported only for them).

@@ -4,20 +4,21 @@
 ``TEMPORAL_ENV_FILE`` to choose another); the environment is ``--env``, else
 ``TEMPORAL_ENV``, else ``default``. The newer profiles file (`tempo config`) replaces
 them in `temporal`; these commands keep the older files usable from both tools.
+
+What each command does is `_lean_local`'s, which `tempo` runs without this app when it can.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from tempo_cli import _env_file
+from tempo_cli import _env_file, _lean_local
 from tempo_cli._context import CliContext, command, store_global_options
+from tempo_cli._lean_local import AppOutput
 from tempo_cli._usage_errors import OneLineUsageErrors
 
 app = typer.Typer(
@@ -50,49 +51,12 @@ EnvFileOption = Annotated[
 KeyOption = Annotated[str | None, typer.Option("--key", "-k", help="Property name.", show_default=False)]
 
 
-class EnvFile:
-    """The environments file, the environment chosen, and the checks `temporal env` makes."""
-
-    def __init__(self, cli: CliContext, env_file: Path | None, env: str | None, *, must_exist: bool) -> None:
-        self.cli = cli
-        path = env_file or (Path(os.environ["TEMPORAL_ENV_FILE"]) if os.environ.get("TEMPORAL_ENV_FILE") else None)
-        path = path or _env_file.default_env_file()
-        if path is None:
-            cli.abort("unable to find place for env file (unknown HOME dir)")
-        self.path = path
-        self.name = env or os.environ.get("TEMPORAL_ENV") or "default"
-        try:
-            self.environments = _env_file.read(self.path)
-        except _env_file.EnvFileError as err:
-            cli.abort(str(err))
-        if must_exist and self.name != "default" and self.name not in self.environments:
-            cli.abort(f'environment "{self.name}" not found')
-
-    def save(self) -> None:
-        try:
-            _env_file.write(self.path, self.environments)
-        except OSError as err:
-            self.cli.abort(f"cannot write {self.path}: {err.strerror}")
-
-
-def _checked_key(cli: CliContext, key: str | None) -> str | None:
-    if key is not None and "." in key:
-        cli.abort("property name may not contain dots")
-    return key
-
-
-def _print(
-    cli: CliContext, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], json_keys: tuple[str, ...]
-) -> None:
-    if cli.json_mode:
-        cli.write_json([dict(zip(json_keys, row, strict=True)) for row in rows])
-        return
-    table = Table(box=None)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
-    cli.print_table(table)
+def _path(env_file: Path | None) -> str | None:
+    """The environments file: --env-file, else TEMPORAL_ENV_FILE, else the default (None
+    without a home)."""
+    path = env_file or (Path(os.environ["TEMPORAL_ENV_FILE"]) if os.environ.get("TEMPORAL_ENV_FILE") else None)
+    path = path or _env_file.default_env_file()
+    return None if path is None else str(path)
 
 
 @command(app, "get")
@@ -104,11 +68,7 @@ def get_env(cli: CliContext, env: EnvOption = None, key: KeyOption = None, env_f
       tempo env get --env prod
       tempo env get --env prod --key address
     """
-    file = EnvFile(cli, env_file, env, must_exist=True)
-    values = file.environments.get(file.name, {})
-    wanted = _checked_key(cli, key)
-    rows = [(wanted, values.get(wanted, ""))] if wanted else sorted(values.items())
-    _print(cli, ("Property", "Value"), rows, ("property", "value"))
+    _lean_local.get_env(AppOutput(cli), _path(env_file), env, key)
 
 
 @command(app, "set")
@@ -125,12 +85,7 @@ def set_env(
     Examples:
       tempo env set --env prod --key tls-cert-path --value /certs/client.pem
     """
-    file = EnvFile(cli, env_file, env, must_exist=False)
-    name = _checked_key(cli, key)
-    if not name:
-        cli.abort("property name must be specified with -k")
-    file.environments.setdefault(file.name, {})[name] = value
-    file.save()
+    _lean_local.set_env(AppOutput(cli), _path(env_file), env, key, value)
 
 
 @command(app, "delete")
@@ -142,13 +97,7 @@ def delete_env(cli: CliContext, env: EnvOption = None, key: KeyOption = None, en
       tempo env delete --env prod --key tls-cert-path
       tempo env delete --env prod
     """
-    file = EnvFile(cli, env_file, env, must_exist=True)
-    name = _checked_key(cli, key)
-    if name:
-        file.environments.get(file.name, {}).pop(name, None)
-    else:
-        file.environments.pop(file.name, None)
-    file.save()
+    _lean_local.delete_env(AppOutput(cli), _path(env_file), env, key)
 
 
 @command(app, "list")
@@ -159,5 +108,4 @@ def list_envs(cli: CliContext, env_file: EnvFileOption = None) -> None:
     Examples:
       tempo env list -o json
     """
-    file = EnvFile(cli, env_file, None, must_exist=False)
-    _print(cli, ("Name",), [(name,) for name in sorted(file.environments)], ("name",))
+    _lean_local.list_envs(AppOutput(cli), _path(env_file))
