@@ -17,13 +17,18 @@ too (`_lean_json`). On a terminal a read's tables are drawn as Rich draws them
 is the fast path's. Those checks, the session and the ways out
 are `_lean_session`'s, shared with the other groups' reads (`_lean_reads`).
 
-A failure gives way before anything is printed: a read that fails (an unknown workflow, a
-refused query, a server that is down, a paused run's result) or an answer this path does
-not decode itself (a payload of a codec's or a protobuf encoding, a cell Rich must measure)
-hands the command line to the fast path, which runs it through the SDK's client and answers
-as the app does. A write (start, signal, terminate, cancel) whose call fails is not made again
-with a new request id: the very request goes to the SDK's connection, which retries it if the
-failure is transient, and words the error as the app does.
+A failure gives way before anything is printed: a read that fails (a refused query, a
+server that is down, a paused run's result) or an answer this path does not decode itself (a
+payload of a codec's or a protobuf encoding, a cell Rich must measure) hands the command line
+to the fast path, which runs it through the SDK's client and answers as the app does. A call
+the server refused for good (an unknown workflow or namespace, a malformed --query, a
+workflow already started or closed) ends the command with the app's error, worded here
+(`_lean_errors`, each command's :func:`wording`). A write (start, signal, terminate, cancel)
+whose call fails otherwise is not made again with a new request id: the very request goes to
+the SDK's connection, which retries it if the failure is transient, and words the error as
+the app does.
+
+`workflow describe --raw` (the server's answer as protobuf JSON) is `_lean_json`'s.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tempo_cli import _render_text as render
-from tempo_cli._lean_session import Answer, GiveWay, RanOut, Screen, Session, answer, plain_connection
+from tempo_cli._lean_session import Answer, GiveWay, RanOut, Refused, Screen, Session, answer, plain_connection
 from tempo_cli._plain_table import Column, Rows
 
 if TYPE_CHECKING:
@@ -42,6 +47,8 @@ if TYPE_CHECKING:
     from temporalio.api.common.v1 import Payload, Payloads
     from temporalio.api.history.v1 import HistoryEvent
     from temporalio.api.workflow.v1 import WorkflowExecutionInfo
+
+    from tempo_cli._lean_errors import Wording
 
 _LONG_POLL_TIMEOUT = 75.0  # as the SDK's client
 _METADATA_TIMEOUT = 1.0  # tempo_cli._metadata.fetch_handlers
@@ -69,22 +76,36 @@ _TERMINAL_READS = frozenset({"list", "count", "describe", "show", "query"})
 def run(argv: list[str]) -> bool:
     """Run `tempo workflow ...` (``argv``: the words after `workflow`) if it is this path's;
     False when the fast path must (then nothing was printed)."""
-    from tempo_cli._fast_commands import plain_words
+    from tempo_cli._fast_commands import _COMMAND_OPTIONS, _REQUIRED, plain_words
 
-    words = plain_words(argv)
+    describe = {**_COMMAND_OPTIONS["describe"], "--raw": ("raw", "flag")}  # the app's (Typer's) option
+    words = plain_words(argv, {**_COMMAND_OPTIONS, "describe": describe}, _REQUIRED)
     if words is None:
         return False
     command, values = words
     if command not in _OPTIONS:
         return False
-    if values.get("output", "text") != "text":
+    if values.get("raw") or values.get("output", "text") != "text":
         from tempo_cli import _lean_json  # the reads' JSON: the fast path's for the others
 
         return _lean_json.run(command, values)
     screen = _screen(command, values)
     if screen is None:
         return False
-    return answer(lambda session: _COMMANDS[command](session, values), values, screen)
+    return answer(lambda session: _COMMANDS[command](session, values), values, screen, wording=wording(command, values))
+
+
+def wording(command: str, values: dict[str, Any]) -> Wording:
+    """How the app words a call of ``command`` the server refused (`_commands`): a list
+    filter it refuses is the user's mistake (`_refused_query`), a query of a run no worker
+    ran has no code to ask (`_query`); else the SDK's error as `_errors.describe_error` words it."""
+    from tempo_cli import _lean_errors
+
+    if command in ("list", "count"):
+        return _lean_errors.refused_query(values.get("query", ""))
+    if command == "query":
+        return _lean_errors.query_words(values["workflow_id"])
+    return _lean_errors.app_words
 
 
 def _screen(command: str, values: dict[str, Any]) -> Screen | None:
@@ -173,9 +194,12 @@ def _list(session: Session, values: dict[str, Any]) -> Answer:
     return answer
 
 
-def listed_runs(session: Session, values: dict[str, Any]) -> list[WorkflowExecutionInfo]:
+def listed_runs(
+    session: Session, values: dict[str, Any], runs: list[WorkflowExecutionInfo] | None = None
+) -> list[WorkflowExecutionInfo]:
     """The runs `workflow list` lists (``--query``, up to ``--limit``), in the pages of 100 the
-    SDK's client asks for."""
+    SDK's client asks for, added to ``runs`` as they come (a page that fails leaves those of
+    the pages before)."""
     from temporalio.api.workflowservice.v1.request_response_pb2 import (
         ListWorkflowExecutionsRequest,
         ListWorkflowExecutionsResponse,
@@ -185,7 +209,7 @@ def listed_runs(session: Session, values: dict[str, Any]) -> list[WorkflowExecut
     if limit_text is not None and (not limit_text.isdigit() or int(limit_text) < 1):
         raise GiveWay  # the app's message
     limit = int(limit_text) if limit_text is not None else None
-    runs: list[WorkflowExecutionInfo] = []
+    runs = [] if runs is None else runs
     token = b""
     while limit is None or len(runs) < limit:
         request = ListWorkflowExecutionsRequest(
@@ -317,11 +341,15 @@ def _show(session: Session, values: dict[str, Any]) -> Answer:
     answer = Answer(session.screen)
     printer = render.EventPrinter(answer.lines, _decoded)
     batch: list[HistoryEvent] = []
-    for event in history_events(session, values):
-        batch.append(event)
-        if len(batch) == 500:  # as the app prints: in batches, the header before the first
-            printer.print(batch)
-            batch = []
+    try:
+        for event in history_events(session, values):
+            batch.append(event)
+            if len(batch) == 500:  # as the app prints: in batches, the header before the first
+                printer.print(batch)
+                batch = []
+    except Refused as refused:
+        refused.printed = answer.out  # the batches the app printed before the page it was refused
+        raise
     if batch:
         printer.print(batch)
     return answer

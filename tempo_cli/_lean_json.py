@@ -10,11 +10,16 @@ close event), then the app's own JSON (`_render_json`: protobuf's ``json_format`
 in the `temporal` CLI's shorthand, which needs no converter) dumped as `CliContext.write_json`
 dumps it. The app writes JSON as is, never through Rich, so a terminal answers as a pipe does.
 
+`workflow describe --raw` too (`_workflow_files.describe_raw`): the server's answer as
+protobuf JSON, ``MessageToJson``'s text (or, for ``-o jsonl``, the app's JSON on one line),
+as is, whatever the output asked for.
+
 What gives way (before anything is printed): all that `_lean_session` leaves to the fast path
-(a connection's settings beyond the command line, a failed call), `show --follow`, and a
-closed run's result that the SDK's default converter does not decode to plain JSON (a
-protobuf's, a codec's payload): only `describe` decodes a payload; the other documents carry
-payloads as the app does, in the shorthand or as protobuf JSON.
+(a connection's settings beyond the command line, a failed call the app does not end with
+its error at once), `show --follow`, and a closed run's result that the SDK's default
+converter does not decode to plain JSON (a protobuf's, a codec's payload): only `describe`
+decodes a payload; the other documents carry payloads as the app does, in the shorthand or as
+protobuf JSON.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tempo_cli._lean_session import Answer, Screen, Session, answer, json_connection
+from tempo_cli._lean_session import Answer, GiveWay, Refused, Screen, Session, answer, json_connection
 
 # Each command's options taken here (besides the global ones).
 _OPTIONS = {
@@ -33,12 +38,20 @@ _OPTIONS = {
     "show": frozenset({"workflow_id", "run_id"}),
 }
 _GLOBAL_OPTIONS = frozenset({"address", "namespace", "output", "color"})
+_RAW_OPTIONS = frozenset({"workflow_id", "run_id", "raw"})
+# The payload encodings the SDK's default converter decodes without a type and without
+# failing other than with a ValueError (which `WorkflowDescription` keeps the payload for).
+_PLAIN_ENCODINGS = (b"json/plain", b"binary/null", b"binary/plain")
 
 
 def run(command: str, values: dict[str, Any]) -> bool:
     """Answer `tempo workflow COMMAND` with ``values`` (its options, as
-    `_fast_commands.plain_words` reads them; ``output`` other than text) if it is this path's;
-    False when the fast path must (then nothing was printed)."""
+    `_fast_commands.plain_words` reads them; ``output`` other than text, or ``--raw``) if it
+    is this path's; False when the fast path must (then nothing was printed)."""
+    from tempo_cli._lean_commands import wording
+
+    if values.get("raw"):
+        return command == "describe" and _run_raw(values)
     taken = _OPTIONS.get(command)
     if taken is None or not set(values) - _GLOBAL_OPTIONS <= taken:
         return False
@@ -46,7 +59,21 @@ def run(command: str, values: dict[str, Any]) -> bool:
     if output is None:
         return False
     lines = output == "jsonl"
-    return answer(lambda session: _COMMANDS[command](session, values, lines), values, Screen())
+    work = _COMMANDS[command]
+    return answer(lambda session: work(session, values, lines), values, Screen(), wording=wording(command, values))
+
+
+def _run_raw(values: dict[str, Any]) -> bool:
+    """`workflow describe --raw`, in any output (the app writes JSON whatever it is asked)."""
+    from tempo_cli._lean_errors import app_words
+
+    if not set(values) - _GLOBAL_OPTIONS <= _RAW_OPTIONS:
+        return False
+    output = json_connection(values, ("text", "json", "jsonl"))
+    if output is None:
+        return False
+    lines = output == "jsonl"
+    return answer(lambda session: _raw(session, values, lines), values, Screen(), wording=app_words)
 
 
 def _dumps(value: Any, lines: bool) -> str:
@@ -58,10 +85,19 @@ def _dumps(value: Any, lines: bool) -> str:
 
 def _list(session: Session, values: dict[str, Any], lines: bool) -> Answer:
     """As `_commands.list_`: each run's protobuf JSON, a line each (jsonl) or in one array."""
+    from temporalio.api.workflow.v1 import WorkflowExecutionInfo
+
     from tempo_cli._lean_commands import listed_runs
     from tempo_cli._render_json import proto_json
 
-    runs = [proto_json(info) for info in listed_runs(session, values)]
+    listed: list[WorkflowExecutionInfo] = []
+    try:
+        listed_runs(session, values, listed)
+    except Refused as refused:
+        if lines:  # the app writes each run as it comes: those of the pages before were written
+            refused.printed = [_dumps(proto_json(info), lines) + "\n" for info in listed]
+        raise
+    runs = [proto_json(info) for info in listed]
     answer = Answer(session.screen)
     if lines:
         for run in runs:
@@ -133,12 +169,40 @@ def _show(session: Session, values: dict[str, Any], lines: bool) -> Answer:
 
     answer = Answer(session.screen)
     if lines:
-        for event in history_events(session, values):
-            answer.line(_dumps(proto_dict(event), lines))
+        try:
+            for event in history_events(session, values):
+                answer.line(_dumps(proto_dict(event), lines))
+        except Refused as refused:
+            refused.printed = answer.out  # the app writes each event as it comes
+            raise
         return answer
     history = History()
     history.events.extend(history_events(session, values))
     answer.line(history_json(history))
+    return answer
+
+
+def _raw(session: Session, values: dict[str, Any], lines: bool) -> Answer:
+    """As `_workflow_files.describe_raw`: the DescribeWorkflowExecution answer as protobuf's
+    own JSON (``MessageToJson``), or for jsonl the app's JSON of it on one line."""
+    from google.protobuf import json_format
+    from temporalio.api.workflowservice.v1.request_response_pb2 import (
+        DescribeWorkflowExecutionRequest,
+        DescribeWorkflowExecutionResponse,
+    )
+
+    from tempo_cli._lean_commands import _execution
+    from tempo_cli._render_json import proto_json
+
+    request = DescribeWorkflowExecutionRequest(namespace=session.namespace, execution=_execution(values))
+    response = session.read("DescribeWorkflowExecution", request, DescribeWorkflowExecutionResponse)
+    info = response.workflow_execution_info
+    # The app's client decodes the memo and search attributes first (`WorkflowDescription`).
+    for payload in (*info.memo.fields.values(), *info.search_attributes.indexed_fields.values()):
+        if payload.metadata.get("encoding", b"") not in _PLAIN_ENCODINGS:
+            raise GiveWay  # a converter of the app's might fail otherwise
+    answer = Answer(session.screen)
+    answer.line(_dumps(proto_json(response), lines) if lines else json_format.MessageToJson(response))
     return answer
 
 

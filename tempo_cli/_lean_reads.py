@@ -11,10 +11,11 @@ requests the app makes, and prints the tables the app prints with the very funct
 prints them with (`_read_tables`).
 
 When: as for the `tempo workflow` reads (`_lean_commands`): text output, a plain connection,
-and only the options below. Anything else, and any call that fails (a namespace that does
-not exist, a server that is down, a server that is not serving), a cell Rich must measure or a
-table Rich must fit to the terminal, gives way before anything is printed: the fast path then
-answers as the app does.
+and only the options below. Anything else, and any call that fails (a server that is down, a
+server that is not serving), a cell Rich must measure or a table Rich must fit to the
+terminal, gives way before anything is printed: the fast path then answers as the app does.
+A call the server refused for good (a schedule or a namespace that does not exist) ends the
+command with the app's error, worded as each command's app words it (`_lean_errors`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from tempo_cli._read_tables import (
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
+    from tempo_cli._lean_errors import Wording
+
 _GLOBAL_OPTIONS = frozenset({"address", "namespace", "output", "color"})
 
 
@@ -66,7 +69,39 @@ def run(group: str, argv: list[str]) -> bool:
     screen = plain_connection(values, terminal=True)
     if screen is None:
         return False
-    return answer(lambda session: work(session, values), values, screen)
+    return answer(lambda session: work(session, values), values, screen, wording=_wording(group, command, values))
+
+
+def _wording(group: str, command: str, values: dict[str, Any]) -> Wording | None:
+    """How the app words a call of the command that the server refused: the schedules'
+    (`_schedule_commands._call`), the operator's and the task queues' ``unable to ...``
+    (`_operator_commands._call`, `_task_queue_commands._call`), else the SDK's error as
+    `_errors.describe_error` words it (`batch list`); None for the health check (its call
+    gives way)."""
+    from tempo_cli import _lean_errors as errors
+    from tempo_cli._lean_session import DEFAULT_NAMESPACE
+
+    if group == "schedule":
+        return errors.schedule_words
+    if group == "task-queue":
+        task = "describe task queue" if command == "describe" else "list task queues"
+        return errors.unable(task, ("NOT_FOUND", "INVALID_ARGUMENT"))
+    if group == "batch":
+        return errors.app_words
+    if command == "namespace describe":
+        subject = values.get("namespace_id") or values.get("namespace") or DEFAULT_NAMESPACE
+        return errors.unable(f"describe namespace {subject}")
+    what = _OPERATOR_WHAT.get(command)
+    return None if what is None else errors.unable(what)
+
+
+# What the operator's reads are "unable to" do (`_operator_commands`).
+_OPERATOR_WHAT = {
+    "namespace list": "list namespaces",
+    "search-attribute list": "list search attributes",
+    "cluster system": "get system info",
+    "cluster describe": "get cluster info",
+}
 
 
 def _namespaces(session: Session, values: dict[str, Any]) -> Answer:

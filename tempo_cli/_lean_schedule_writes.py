@@ -16,9 +16,12 @@ answers: JSON output, colours forced, a terminal too narrow for the message, an 
 the app refuses, a toggle without exactly one of --pause and --unpause, an empty schedule id,
 a server that does not answer GetSystemInfo.
 
-A write whose call fails (an unknown schedule, a server gone mid-call) is not made again with
-a new request id: the very request goes to the SDK's connection through the app's own call
-(`_schedule_commands._call`), which words the error as the app does ("schedule not found").
+A write the server refused for good (an unknown schedule or namespace: `_lean_errors.CERTAIN`)
+ends with the app's error, worded as `_schedule_commands._call` words it ("schedule not
+found"): the app makes one attempt, so making it again could only say the same. Any other
+failure (a server gone mid-call) is not made again with a new request id: the very request
+goes to the SDK's connection through the app's own call (`_schedule_commands._call`), which
+words the error as the app does.
 """
 
 from __future__ import annotations
@@ -75,7 +78,10 @@ def run(argv: list[str]) -> bool:
     screen = plain_connection(values, terminal=True)
     if screen is None:
         return False
-    return answer(lambda session: _COMMANDS[command](session, values), values, screen, _ScheduleSession)
+    from tempo_cli._lean_errors import schedule_words
+
+    work = _COMMANDS[command]
+    return answer(lambda session: work(session, values), values, screen, _ScheduleSession, schedule_words)
 
 
 class _ScheduleSession(Session):

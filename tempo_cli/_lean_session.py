@@ -14,7 +14,10 @@ answer ``-o json`` and ``-o jsonl`` too (`_lean_json`): the app writes JSON as i
 A failure gives way before anything is printed (:class:`GiveWay`): the fast path
 (`_fast_commands`) then runs the command line through the SDK's client and answers as the
 app does. A read that met its deadline is not asked again: :func:`answer` ends the command
-with the app's words (:class:`RanOut`).
+with the app's words (:class:`RanOut`). Nor is a call the server refused for good (an
+unknown workflow, a malformed filter: `_lean_errors.CERTAIN`) when the command words that
+refusal as the app does (its `_lean_errors.Wording`): :func:`answer` ends with the app's
+error (:class:`Refused`), a write's too (it would not be retried).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from tempo_cli._plain_table import Rows, one_cell_per_char, plain_lines
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
-    from sdk._h2_channel import H2Channel
+    from sdk._h2_channel import CallFailed, H2Channel
+    from tempo_cli._lean_errors import Wording
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 DEFAULT_NAMESPACE = "default"
@@ -51,9 +55,20 @@ class RanOut(GiveWay):
     """A read that met its deadline (a query no worker answers): asked again through the
     fast path, it would wait as long again, so this path words the app's error itself."""
 
-    def __init__(self, failed: Exception) -> None:
+    def __init__(self, failed: CallFailed) -> None:
         super().__init__()
         self.failed = failed
+
+
+class Refused(GiveWay):
+    """A call the server refused for good, and the app's one-line error for it: the command
+    ends with it. ``printed`` is what the app printed on stdout before that call (the
+    batches of a history it prints as they come)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.printed: list[str] = []
 
 
 class Screen:
@@ -145,13 +160,14 @@ def plain_connection(values: dict[str, Any], terminal: bool = False) -> Screen |
     return None if found is None else Screen(found)
 
 
-def json_connection(values: dict[str, Any]) -> str | None:
-    """The JSON output (``json`` or ``jsonl``) a command line's global options (``values``)
-    ask for over a plain connection; None when this path must leave it to the fast path.
+def json_connection(values: dict[str, Any], outputs: tuple[str, ...] = ("json", "jsonl")) -> str | None:
+    """The JSON output (``json`` or ``jsonl``; or one of ``outputs``, for a command that
+    writes JSON whatever it is asked) a command line's global options (``values``) ask for
+    over a plain connection; None when this path must leave it to the fast path.
     The app writes JSON as is (`CliContext.write_json`, never through Rich), to a terminal
     as to a pipe, whatever the colour options say: only their values must be the app's."""
-    output = values.get("output")
-    if output not in ("json", "jsonl") or values.get("color", "auto") not in ("auto", "never", "always"):
+    output = values.get("output", "text")
+    if output not in outputs or values.get("color", "auto") not in ("auto", "never", "always"):
         return None  # text, or a value the app refuses with its message
     if not _plain_settings():
         return None
@@ -187,11 +203,15 @@ def settings_files() -> list[str]:
 class Session:
     """One connection, opened by the first call with GetSystemInfo (as the SDK's client)."""
 
-    def __init__(self, values: dict[str, Any], screen: Screen) -> None:
-        """The connection ``values`` (a command line's options) name; the answer goes to ``screen``."""
+    def __init__(self, values: dict[str, Any], screen: Screen, wording: Wording | None = None) -> None:
+        """The connection ``values`` (a command line's options) name; the answer goes to
+        ``screen``; a refused call ends the command with ``wording``'s words (None: gives way)."""
         self.screen = screen
         self.address: str = values.get("address") or DEFAULT_ADDRESS
         self.namespace: str = values.get("namespace") or DEFAULT_NAMESPACE
+        self.workflow_id: str = values.get("workflow_id", "")
+        """The workflow the reads are for, as the SDK's client names it in its errors."""
+        self.wording = wording
         self.sent = False
         """A call that changes something reached the server."""
         self._channel: H2Channel | None = None
@@ -205,7 +225,7 @@ class Session:
         service: str = WORKFLOW_SERVICE,
     ) -> Any:
         """The answer of a call that changes nothing; gives way if it fails (:class:`RanOut`
-        when it met its deadline)."""
+        when it met its deadline, :class:`Refused` when the server refused it for good)."""
         from sdk._h2_channel import CallFailed
 
         try:
@@ -213,6 +233,7 @@ class Session:
         except CallFailed as failed:
             if failed.status == _DEADLINE_EXCEEDED:
                 raise RanOut(failed) from None
+            self._refuse(failed, self.workflow_id)
             raise GiveWay from None
         except Exception:  # an address it cannot use, an odd answer
             raise GiveWay from None
@@ -228,20 +249,42 @@ class Session:
             raise GiveWay from None
 
     def send(self, method: str, request: Message, response_type: type[Any], workflow_id: str) -> Any:
-        """The answer of a call that changes something; if it fails, the SDK's connection
-        makes the same request again (retrying a transient failure) or ends the command with
-        the app's error."""
+        """The answer of a call that changes something; if it fails, the command ends with
+        the app's error for a refusal this command words (:class:`Refused`: the SDK's
+        connection would not retry it), else the SDK's connection makes the same request again
+        (retrying a transient failure) or ends the command with the app's error."""
         from sdk._h2_channel import CallFailed
 
         self._open()
         try:
             data = self._unary(WORKFLOW_SERVICE, method, request, RPC_TIMEOUT)
-        except CallFailed:
-            data = None
-        self.sent = True
-        if data is None:
+        except CallFailed as failed:
+            self.sent = True
+            self._refuse(failed, workflow_id)
             return self._send_again(method, request, workflow_id)
+        self.sent = True
         return response_type.FromString(data)
+
+    def words(self, failed: CallFailed, workflow_id: str) -> str | None:
+        """The app's one-line error for the failed call (for ``workflow_id``), as this
+        command words it; None when it does not (then it gives way)."""
+        if self.wording is None:
+            return None
+        from tempo_cli._lean_errors import refusal
+
+        refused = refusal(failed, workflow_id, self.namespace)
+        return None if refused is None else self.wording(refused)
+
+    def _refuse(self, failed: CallFailed, workflow_id: str) -> None:
+        """Raise :class:`Refused` for a call refused for good that this command words."""
+        if self.wording is None:
+            return
+        from tempo_cli._lean_errors import CERTAIN
+
+        if failed.status in CERTAIN:
+            message = self.words(failed, workflow_id)
+            if message is not None:
+                raise Refused(message) from None
 
     def close(self) -> None:
         if self._channel is not None:
@@ -284,18 +327,30 @@ class Session:
 
 
 def answer(
-    work: Callable[[Session], Answer], values: dict[str, Any], screen: Screen, session_type: type[Session] = Session
+    work: Callable[[Session], Answer],
+    values: dict[str, Any],
+    screen: Screen,
+    session_type: type[Session] = Session,
+    wording: Wording | None = None,
 ) -> bool:
     """Run ``work`` on a session to the connection ``values`` name and print its answer on
     ``screen``; False when it gave way (then nothing was printed). A ``session_type`` of its
-    own makes a failed write again as its group's app does (`_lean_schedule_writes`)."""
-    session = session_type(values, screen)
+    own makes a failed write again as its group's app does (`_lean_schedule_writes`); a call
+    the server refused for good ends the command with ``wording``'s words (the app's), if it
+    words it."""
+    session = session_type(values, screen, wording)
     try:
         answered = work(session)
     except KeyboardInterrupt:
         _abort(values, "interrupted", 130)  # as the app ends on Ctrl-C (tempo_cli._cli)
+    except Refused as refused:
+        _write_out(refused.printed)
+        _abort(values, refused.message)
     except RanOut as ran_out:
-        _end_as_the_app(ran_out.failed, session, values)
+        message = session.words(ran_out.failed, session.workflow_id)
+        if message is None:
+            _end_as_the_app(ran_out.failed, session, values)
+        _abort(values, message)
     except Exception:
         if session.sent:
             raise  # a start, signal, termination or cancellation made: never again through the fast path
@@ -337,17 +392,22 @@ def _abort(values: dict[str, Any], message: str, code: int = 1) -> NoReturn:
 def _write(answered: Answer) -> None:
     """Print the answer as the app would: stdout first (a reader that left early is no
     error), then the messages on stderr."""
+    _write_out(answered.out)
+    if answered.err:
+        sys.stderr.write("".join(line + "\n" for line in answered.err))
+        sys.stderr.flush()
+    if answered.code:
+        raise SystemExit(answered.code)
+
+
+def _write_out(out: list[str]) -> None:
+    """Print ``out`` on stdout; a reader that left early is no error."""
     try:
-        if answered.out:
-            sys.stdout.write("".join(answered.out))
+        if out:
+            sys.stdout.write("".join(out))
             sys.stdout.flush()
     except BrokenPipeError:
         # As tempo_cli._cli does: stdout at /dev/null, so the final flush does not fail too.
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise SystemExit(0) from None
-    if answered.err:
-        sys.stderr.write("".join(line + "\n" for line in answered.err))
-        sys.stderr.flush()
-    if answered.code:
-        raise SystemExit(answered.code)

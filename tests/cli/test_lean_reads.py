@@ -108,8 +108,8 @@ def test_task_queue_describe_shows_pollers_as_the_app(server_address: str, task_
 @pytest.mark.parametrize(
     ("group", "args", "code"),
     [
+        # (An unknown namespace: the lean path's, with the app's error: tests/cli/test_lean_errors.py.)
         ("operator", ["namespace", "list", "-o", "json"], 0),
-        ("operator", ["search-attribute", "list", "-n", "lean-no-such-namespace"], 1),
         ("schedule", ["list", "-o", "jsonl"], 0),
         ("task-queue", ["describe", "-t", "lean-nobody", "--task-queue-type", "bogus"], 1),
         ("task-queue", ["describe", "-t", "lean-nobody", "--color", "always"], 0),

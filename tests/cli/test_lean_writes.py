@@ -1,7 +1,8 @@
 """The lean path of `tempo workflow terminate|cancel|result` (`tempo_cli._lean_commands`):
 printing to a pipe they make the SDK client's calls without it, make a write once, and answer
 exactly what the Typer app answers; JSON output, an unknown workflow, a server that is down
-or a result the path does not decode get the app's answer, and a write is still made once."""
+or a result the path does not decode get the app's answer (tests/cli/test_lean_errors.py: an
+unknown workflow's, on the lean path), and a write is still made once."""
 
 from __future__ import annotations
 
@@ -63,8 +64,8 @@ def test_a_termination_names_its_reason_and_run(server_address: str, tmp_path: P
     args = ["terminate", *on, "-w", workflow_id, "-r", run_id, "--reason", "spilled"]
     assert lean_answer("workflow", args, environment) == (0, "", [f"Terminated workflow {workflow_id}."])
     assert _history(on, workflow_id, environment)[-1][2:] == ["WorkflowExecutionTerminated", "reason=spilled"]
-    # A second termination is refused by the server: the very request goes once more through
-    # the SDK's connection, which words the app's error (the run stays terminated, once).
+    # A second termination is refused by the server: the lean path ends with the app's error
+    # (the run stays terminated, once).
     code, out, err = same_answer(args, environment)
     assert (code, out) == (1, "") and err.startswith("error: "), err
     kinds = [event[2] for event in _history(on, workflow_id, environment)]
@@ -124,9 +125,8 @@ def test_results_the_lean_path_leaves_get_the_apps_answer(server_address: str, t
     workflow_id = f"lean-result-json-{uuid.uuid4().hex[:8]}"
     start = ["start", *on, "-t", task_queue, "-w", workflow_id, "--type", "Greeting", "-i", '"Ada"']
     assert run(TEMPO, start, environment)[0] == 0
-    for args in (
+    for args in (  # (an unknown workflow: the lean path's, with the app's error: test_lean_errors.py)
         ["result", *on, "-w", workflow_id, "-o", "json"],
-        ["result", *on, "-w", f"missing-{workflow_id}"],
         ["result", "--address", "127.0.0.1:1", "-w", workflow_id],
     ):
         code, out, err = same_answer(args, environment)
