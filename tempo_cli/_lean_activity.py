@@ -22,8 +22,8 @@ that does not answer GetSystemInfo.
 A failed write is not made again, as the app makes none again (it calls the service stub
 directly, without the SDK's retries): the app's one-line error is printed, worded by
 :func:`refusal` (the app's `_activity_commands._explain` words it so too), and when the server
-says the activity runs no attempt, why, from a describe of the workflow, as the app asks it. On a terminal the error goes through Rich, in
-bold red, as the app prints it.
+says the activity runs no attempt, why, from a describe of the workflow, as the app asks it.
+On a terminal the error goes through Rich, in bold red, as the app prints it.
 """
 
 from __future__ import annotations
