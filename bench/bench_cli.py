@@ -9,11 +9,14 @@ Run: .venv/bin/python -m bench.bench_cli [--runs 10] [--starts 5] [--json bench/
    made: a fresh workflow each time), result, signal and query, operator namespace list and
    describe, search-attribute list and cluster system, describe and health, schedule list,
    describe, trigger and toggle (the schedule paused again), task-queue describe and
-   list-partition, and batch list, their output to a pipe; and
-   workflow list, describe and schedule list again on a pseudo-terminal (where a user types
-   them, and Rich's tables are drawn in colour). Each command runs --runs times, the two CLIs
-   in turn; the figure is the median wall time from spawn to exit (a command that fails stops
-   the benchmark: an error is not a timing). A worker (official SDK) runs
+   list-partition, batch list, workflow describe --raw, five commands given an unknown id
+   (workflow describe and signal, schedule describe, activity pause and complete: an error is
+   an answer too), and env list|get and config get|list (local files only), their output to
+   a pipe; and workflow list, describe and schedule list again on a pseudo-terminal (where a
+   user types them, and Rich's tables are drawn in colour), and workflow list on an
+   80-column one (its table wider than the terminal). Each command runs --runs times, the
+   two CLIs in turn; the figure is the median wall time from spawn to exit (a command that
+   does not exit as it must, 0 or the error's 1, stops the benchmark). A worker (official SDK) runs
    the workflow the commands look at, so the query is answered; a second one, completed, has a
    result; a paused schedule is there to be described.
 2. Readiness: seconds from spawning `tempo server start-dev` / `temporal server start-dev`
@@ -56,6 +59,10 @@ WORKFLOW_ID = "bench-cli"
 DONE_WORKFLOW_ID = "bench-cli-done"  # completed in the set-up: `workflow result` prints its result
 TASK_QUEUE = "bench-cli"
 SCHEDULE_ID = "bench-cli"
+# The files `env` and `config` read (made by `time_commands`): the same for both CLIs.
+LOCAL_FILES = Path(os.environ.get("TMPDIR", "/tmp")) / f"tempo-bench-cli-{os.getpid()}"
+ENV_FILE = str(LOCAL_FILES / "temporal.yaml")
+CONFIG_FILE = str(LOCAL_FILES / "temporal.toml")
 
 # A quick retry while the port is not open yet: gRPC's default first reconnect backoff
 # (1 s) would hide how soon the server answers.
@@ -115,7 +122,39 @@ def command_args(address: str, run: str) -> dict[str, list[str]]:
         "task-queue describe": ["task-queue", "describe", *on, "--task-queue", "bench-cli-nobody"],
         "task-queue list-partition": ["task-queue", "list-partition", *on, "--task-queue", "bench-cli-nobody"],
         "batch list": ["batch", "list", *on],
+        "workflow describe --raw": ["workflow", "describe", *on, "-w", WORKFLOW_ID, "--raw"],
+        # A mistyped id is common: the error is a command's answer too (both CLIs exit 1).
+        "workflow describe, unknown id": ["workflow", "describe", *on, "-w", "bench-cli-nosuch"],
+        "workflow signal, unknown id": ["workflow", "signal", *on, "-w", "bench-cli-nosuch", "--name", "poke"],
+        "schedule describe, unknown id": ["schedule", "describe", *on, "-s", "bench-cli-nosuch"],
+        "activity pause, unknown id": ["activity", "pause", *on, "-w", WORKFLOW_ID, "-a", "nosuch"],
+        "activity complete, unknown id": [
+            "activity",
+            "complete",
+            *on,
+            "-w",
+            WORKFLOW_ID,
+            "-a",
+            "nosuch",
+            "--result",
+            '"done"',
+        ],
+        # Local files only (no server): the environments file and the profiles file.
+        "env list": ["env", "list", "--env-file", ENV_FILE],
+        "env get": ["env", "get", "--env-file", ENV_FILE, "--env", "bench"],
+        "config get": ["config", "get", "--config-file", CONFIG_FILE, "--prop", "address"],
+        "config list": ["config", "list", "--config-file", CONFIG_FILE],
     }
+
+
+EXIT_CODES = {
+    "workflow describe, unknown id": 1,
+    "workflow signal, unknown id": 1,
+    "schedule describe, unknown id": 1,
+    "activity pause, unknown id": 1,
+    "activity complete, unknown id": 1,
+}
+"""The commands that end with an error, as they must (the code both CLIs exit with)."""
 
 
 # As a user runs them: Python writes and reuses its bytecode caches (the first, untimed run
@@ -126,21 +165,25 @@ CHILD_ENV = {name: value for name, value in os.environ.items() if name != "PYTHO
 # Measured again with their output on a pseudo-terminal, as a user at a terminal sees them.
 ON_A_TERMINAL = ("workflow list", "workflow describe", "schedule list")
 TERMINAL_SUFFIX = ", on a terminal"
+# And on the standard 80 columns, where `workflow list`'s table is wider than the terminal.
+ON_A_NARROW_TERMINAL = ("workflow list",)
+NARROW_SUFFIX = ", on an 80-column terminal"
 
 
-def run_seconds(argv: list[str], terminal: bool = False) -> tuple[float, float]:
-    """Wall and CPU (user + system) seconds of one run of ``argv``, which must succeed; its
-    output to a pipe, or with ``terminal``, on a new pseudo-terminal (150 columns)."""
+def run_seconds(argv: list[str], columns: int = 0, code_expected: int = 0) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one run of ``argv``, which must exit with
+    ``code_expected``; its output to a pipe, or with ``columns``, on a new pseudo-terminal
+    that wide."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    if terminal:
-        code, output = run_in_terminal(argv, CHILD_ENV, columns=150)
+    if columns:
+        code, output = run_in_terminal(argv, CHILD_ENV, columns=columns)
     else:
         done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=CHILD_ENV, check=False)
         code, output = done.returncode, done.stderr
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if code != 0:
+    if code != code_expected:
         raise RuntimeError(f"{' '.join(argv)} exited {code}: {output.decode(errors='replace')}")
     return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -172,17 +215,23 @@ def time_commands(server: str, address: str, runs: int, tempo: list[str]) -> lis
     clis = {"tempo": tempo, "temporal": [temporal_binary()]}
     wall: dict[tuple[str, str], list[float]] = {}
     cpu: dict[tuple[str, str], list[float]] = {}
+    write_local_files()
     for i in range(-1, runs):  # run -1: the untimed first run
         for name, binary in clis.items():  # in turn, so a busy moment hits both
             measured = command_args(address, f"{name}{i}")
-            runs_of = [(command, args, False) for command, args in measured.items()]
-            runs_of += [(command + TERMINAL_SUFFIX, measured[command], True) for command in ON_A_TERMINAL]
-            for command, args, terminal in runs_of:
-                seconds, cpu_seconds = run_seconds([*binary, *args], terminal)
+            runs_of = [(command, args, 0) for command, args in measured.items()]
+            runs_of += [(command + TERMINAL_SUFFIX, measured[command], 150) for command in ON_A_TERMINAL]
+            runs_of += [(command + NARROW_SUFFIX, measured[command], 80) for command in ON_A_NARROW_TERMINAL]
+            for command, args, columns in runs_of:
+                seconds, cpu_seconds = run_seconds([*binary, *args], columns, EXIT_CODES.get(command, 0))
                 if i >= 0:
                     wall.setdefault((name, command), []).append(seconds)
                     cpu.setdefault((name, command), []).append(cpu_seconds)
-    commands = [*command_args(address, ""), *(command + TERMINAL_SUFFIX for command in ON_A_TERMINAL)]
+    commands = [
+        *command_args(address, ""),
+        *(command + TERMINAL_SUFFIX for command in ON_A_TERMINAL),
+        *(command + NARROW_SUFFIX for command in ON_A_NARROW_TERMINAL),
+    ]
     return [
         CommandFigure(
             command,
@@ -194,6 +243,17 @@ def time_commands(server: str, address: str, runs: int, tempo: list[str]) -> lis
         )
         for command in commands
     ]
+
+
+def write_local_files() -> None:
+    """The environments and profiles files `env` and `config` read, as `temporal` writes them."""
+    LOCAL_FILES.mkdir(parents=True, exist_ok=True)
+    temporal = temporal_binary()
+    for args in (
+        ["env", "set", "--env-file", ENV_FILE, "--env", "bench", "--key", "address", "--value", "127.0.0.1:7233"],
+        ["config", "set", "--config-file", CONFIG_FILE, "--prop", "address", "--value", "127.0.0.1:7233"],
+    ):
+        subprocess.run([temporal, *args], check=True, capture_output=True, env=CHILD_ENV)
 
 
 @contextlib.contextmanager
@@ -225,7 +285,7 @@ def worker(address: str) -> Iterator[None]:
             await done.signal(BenchIdle.poke, -1)  # below zero: it returns
             await done.result()
             # `schedule trigger` starts one each run: a short id, or their timestamped ids widen
-            # `workflow list` past the 150 columns of the terminal rows (then Rich draws it).
+            # `workflow list` past the 150 columns of the terminal rows.
             action = ScheduleActionStartWorkflow(BenchIdle.run, id=f"{SCHEDULE_ID}-s", task_queue=TASK_QUEUE)
             every_hour = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=datetime.timedelta(hours=1))])
             await client.create_schedule(

@@ -325,7 +325,13 @@ def test_the_startup_benchmark_runs(tmp_path: Path) -> None:
         "task-queue describe",
         "task-queue list-partition",
         "batch list",
+        "workflow describe --raw",
+        *(f"{c}, unknown id" for c in ("workflow describe", "workflow signal", "schedule describe")),
+        *(f"activity {c}, unknown id" for c in ("pause", "complete")),
+        *(f"env {c}" for c in ("list", "get")),
+        *(f"config {c}" for c in ("get", "list")),
         *(f"{c}, on a terminal" for c in ("workflow list", "workflow describe", "schedule list")),
+        "workflow list, on an 80-column terminal",
     ]
     assert commands == {(command, server) for command in measured for server in ("tempo", "real")}
     assert all(c["tempo_s"] > 0 and c["temporal_s"] > 0 and c["ratio"] > 0 for c in figures["commands"])
