@@ -38,6 +38,7 @@ from devserver.visibility import VisibilityIndex
 from tempo_wire.status import StatusCode
 
 if TYPE_CHECKING:
+    import socket
     import ssl
 
 log = logging.getLogger("tempo.server")
@@ -186,10 +187,18 @@ def _health_check_service(request: bytes) -> str:
 class DevServer:
     """A started server: its engine and its gRPC listener."""
 
-    def __init__(self, config: ServerConfig, engine: Engine, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        engine: Engine,
+        tls: ssl.SSLContext | None = None,
+        listening: socket.socket | None = None,
+    ) -> None:
         self.config = config
         self.engine = engine
         self.tls = tls
+        # A socket already listening on the config's address (bound early, see `run`), or None.
+        self.listening = listening
         # As the real server (grpc-go's defaults): requests up to 4 MiB, answers of any size.
         self.rpc = H2Server(MAX_REQUEST_BYTES, Authorizer(config.api_key) if config.api_key else None)
         self.limiter = LongPollLimiter(config.concurrent_long_polls)
@@ -215,7 +224,7 @@ class DevServer:
 
     async def start(self) -> None:
         try:
-            self.port = await self.rpc.listen(self.config.ip, self.config.port, self.tls)
+            self.port = await self.rpc.listen(self.config.ip, self.config.port, self.tls, self.listening)
         except OSError as exc:
             reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
             raise PortInUse(f"cannot listen on {self.config.address}: {reason}") from exc
@@ -245,11 +254,18 @@ class DevServer:
             self.engine.clock.close()
 
 
-def run(config: ServerConfig, *, on_ready: Callable[[DevServer], None] | None = None) -> None:
+def run(
+    config: ServerConfig,
+    *,
+    on_ready: Callable[[DevServer], None] | None = None,
+    listening: socket.socket | None = None,
+) -> None:
     """Run the dev server in this thread until SIGINT or SIGTERM, then stop it gracefully.
 
     The signals are taken before the event loop starts, so that `asyncio.run` leaves SIGINT
-    alone (it only takes it from Python's default handler).
+    alone (it only takes it from Python's default handler). ``listening``: a socket already
+    listening on the config's address (`tempo server start-dev` binds it before it imports
+    the server), served once the server has started.
 
     Raises:
         TlsError: A TLS file of ``config.tls`` is missing, unreadable or does not fit.
@@ -257,7 +273,7 @@ def run(config: ServerConfig, *, on_ready: Callable[[DevServer], None] | None = 
     """
     signals = _StopSignals()
     with signals.taken():
-        asyncio.run(serve(config, shutdown_trigger=signals.wait, on_ready=on_ready))
+        asyncio.run(serve(config, shutdown_trigger=signals.wait, on_ready=on_ready, listening=listening))
 
 
 class _StopSignals:
@@ -306,9 +322,10 @@ async def serve(
     *,
     shutdown_trigger: Callable[[], Awaitable[object]],
     on_ready: Callable[[DevServer], None] | None = None,
+    listening: socket.socket | None = None,
 ) -> None:
     """Run the dev server until `shutdown_trigger` returns (:func:`run` makes SIGINT and
-    SIGTERM that trigger).
+    SIGTERM that trigger); on ``listening`` if given (see :func:`run`).
 
     Raises:
         TlsError: A TLS file of ``config.tls`` is missing, unreadable or does not fit.
@@ -325,7 +342,7 @@ async def serve(
 
     store = build_store(config, on_fatal)
     engine = await open_engine(config, store)
-    server = DevServer(config, engine, tls)
+    server = DevServer(config, engine, tls, listening)
     try:
         await server.start()
     except PortInUse:

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from devserver.listen_address import LISTEN_BACKLOG, listening_socket
 from tempo_wire import frames, hpack
 from tempo_wire.frames import (
     CONTINUATION,
@@ -52,7 +53,6 @@ log = logging.getLogger("tempo.transport")
 _STREAM_WINDOW = 16 * 1024 * 1024
 _CONNECTION_WINDOW = 1 << 30
 _LARGEST_FRAME = (1 << 24) - 1  # the largest frame HTTP/2 allows (RFC 9113 4.2)
-_BACKLOG = 1024
 _LARGEST_HEADER_BLOCK = 1 << 20  # a caller's metadata, compressed; grpcio read 8 KiB uncompressed
 _RESPONSE_HEADERS = hpack.encode([(":status", "200"), ("content-type", "application/grpc")])
 _OK_TRAILERS = hpack.encode([("grpc-status", "0")])
@@ -173,16 +173,19 @@ class H2Server:
     def add_method(self, path: str, method: Method) -> None:
         self.methods[path] = method
 
-    async def listen(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> int:
-        """Listen on ``host:port`` (0: any free port); the port. Raises OSError when it cannot."""
+    async def listen(
+        self, host: str, port: int, tls: ssl.SSLContext | None = None, sock: socket.socket | None = None
+    ) -> int:
+        """Listen on ``host:port`` (0: any free port), or on ``sock`` if given (a socket already
+        listening there); the port. Raises OSError when it cannot."""
         loop = asyncio.get_running_loop()
-        if host in ("::", "[::]"):
-            # Every address, IPv4 too, as grpcio and the real server listen on "::"; asyncio's
-            # own IPv6 sockets take IPv6 only.
-            self._listener = await loop.create_server(lambda: _Connection(self), sock=_dual_stack(port), ssl=tls)
-        else:
+        if sock is None:
+            sock = listening_socket(host, port)
+        if sock is not None:
+            self._listener = await loop.create_server(lambda: _Connection(self), sock=sock, ssl=tls)
+        else:  # a host name: asyncio resolves it, and listens on each of its addresses
             self._listener = await loop.create_server(
-                lambda: _Connection(self), host, port, ssl=tls, reuse_address=True, backlog=_BACKLOG
+                lambda: _Connection(self), host, port, ssl=tls, reuse_address=True, backlog=LISTEN_BACKLOG
             )
         return int(self._listener.sockets[0].getsockname()[1])
 
@@ -625,20 +628,6 @@ class _Connection(asyncio.Protocol):
 
 class _ProtocolError(Exception):
     """A peer that breaks HTTP/2's rules: the connection ends."""
-
-
-def _dual_stack(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        sock.bind(("::", port))
-        sock.listen(_BACKLOG)
-        sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 # zlib's window bits for the request encodings gRPC names: a gzip member, a zlib stream.

@@ -16,6 +16,8 @@ from tempo_cli._server_logging import LogFormat, LogLevel, configure
 from tempo_cli._server_security import ServerSecurity, server_security
 
 if TYPE_CHECKING:
+    import socket
+
     from tempo_cli.tui.ui_process import UiProcess
 
 
@@ -69,8 +71,9 @@ def echo(line: str) -> None:
     print(line, flush=True)
 
 
-def run_start_dev(options: StartDevOptions) -> None:
-    """Serve until Ctrl-C (or SIGTERM), printing the banner when the gRPC port answers."""
+def run_start_dev(options: StartDevOptions, listening: socket.socket | None = None) -> None:
+    """Serve until Ctrl-C (or SIGTERM), printing the banner when the gRPC port answers;
+    on ``listening``, if given: a socket already listening on the options' address."""
     from devserver import dynamic_config
     from devserver.app import DevServer, PortInUse, ServerConfig, run
     from devserver.listen_address import no_authentication_warning
@@ -154,7 +157,7 @@ def run_start_dev(options: StartDevOptions) -> None:
         echo("Stop with Ctrl-C.")
 
     try:
-        run(config, on_ready=ready)
+        run(config, on_ready=ready, listening=listening)
     except (PortInUse, StoreError, TlsError) as exc:
         abort(str(exc))
     except KeyboardInterrupt:

@@ -1,0 +1,99 @@
+"""`tempo server start-dev` listens before it imports the server (tempo_cli._fast_server), and
+every listening socket of the server's own turns Nagle's algorithm off on its connections.
+
+Why a user notices: the official SDKs' test harnesses start a dev server for each test session
+and wait for its port, checking it about every 100 ms; a client that connects as soon as the
+port opens must then be answered, not refused or reset. And a connection with Nagle's
+algorithm on holds a small write back until the peer's delayed ACK (40 ms a call): a server
+on `--ip ::` did that to every client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import time
+
+import grpc
+import pytest
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
+
+from devserver.h2_server import H2Server
+from devserver.listen_address import listening_socket
+from tests.servers import free_port
+
+START_DEV = [sys.executable, "-m", "tempo_cli.main", "server", "start-dev", "--headless"]
+
+
+def _first_moment_open(port: int, proc: subprocess.Popen[bytes]) -> None:
+    """Return as soon as the port accepts a connection (checked every millisecond or so)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "exited"
+            assert time.monotonic() < deadline, "the port never opened"
+            time.sleep(0.001)
+
+
+@pytest.mark.parametrize("ip", ["127.0.0.1", "::"])
+def test_a_client_that_connects_the_moment_the_port_opens_is_answered(ip: str) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [*START_DEV, "--port", str(port), "--ip", ip], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        _first_moment_open(port, proc)
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            info = WorkflowServiceStub(channel).GetSystemInfo(GetSystemInfoRequest(), timeout=30)
+        assert info.server_version
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+    assert proc.stderr is not None and "Traceback" not in proc.stderr.read().decode()
+
+
+def test_a_taken_port_ends_the_command_with_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([*START_DEV, "--port", str(port)], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1,
+        "",
+        f"error: cannot listen on 127.0.0.1:{port}: address already in use\n",
+    )
+
+
+@pytest.mark.parametrize("ip", ["127.0.0.1", "::"])
+async def test_the_servers_connections_go_without_nagles_algorithm(ip: str) -> None:
+    sock = listening_socket(ip, 0)
+    assert sock is not None
+    server = H2Server(1024)
+    port = await server.listen(ip, 0, sock=sock)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for _ in range(200):
+            if server._connections:
+                break
+            await asyncio.sleep(0.01)
+        (connection,) = server._connections
+        assert connection.transport is not None
+        accepted = connection.transport.get_extra_info("socket")
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        writer.close()
+        await server.stop(0)
+
+
+def test_only_an_address_of_this_machine_is_listened_on_early() -> None:
+    assert listening_socket("localhost", 0) is None  # a name: asyncio resolves it
+    with pytest.raises(OSError):
+        listening_socket("192.0.2.1", 0)  # TEST-NET-1: no interface of this machine has it
