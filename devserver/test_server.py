@@ -8,14 +8,12 @@ is in memory and time skipping is on.
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import TYPE_CHECKING
 
-from devserver.app import PortInUse, ServerConfig, run
-
 if TYPE_CHECKING:
     import argparse
+    import socket
 
 
 _IP, _LOG_LEVEL = "127.0.0.1", "warning"  # the defaults of the options below
@@ -50,7 +48,28 @@ def _port_alone(argv: list[str]) -> int | None:
     return int(words[0])
 
 
-def main(argv: list[str] | None = None) -> None:
+def listen_early(argv: list[str]) -> socket.socket | None:
+    """The server's socket for the command line the SDKs run, listening before the server's
+    modules are imported (the SDKs' harnesses check the port about every 100 ms: see
+    `tempo_cli._fast_server`), or None (then the server binds it, and words what fails)."""
+    port = _port_alone(argv)
+    if port is None:
+        return None
+    from devserver.listen_address import listening_socket
+
+    try:
+        return listening_socket(_IP, port)
+    except OSError:  # taken: the server says so
+        return None
+
+
+def main(argv: list[str] | None = None, listening: socket.socket | None = None) -> None:
+    """Serve until Ctrl-C or SIGTERM; on ``listening`` if given (:func:`listen_early`)."""
+    # Imported here: `listen_early` runs before them (this module is imported first).
+    import logging
+
+    from devserver.app import PortInUse, ServerConfig, run
+
     argv = sys.argv[1:] if argv is None else argv
     port = _port_alone(argv)
     if port is not None:
@@ -61,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServerConfig(ip=ip, port=port, time_skipping=True, shutdown_grace=0.5)
     try:
-        run(config)
+        run(config, listening=listening)
     except PortInUse as exc:
         print(f"tempo-test-server: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -9,15 +9,19 @@ about 50 ms of every test session's start. `devserver` cannot call the deferral 
 
 from __future__ import annotations
 
+import sys
+
 from tempo_cli import _dataclass_code
 from tempo_cli._plain_asyncio import import_without_ssl
 from tempo_cli._temporalio_api import defer_service_inits
 
 
 def main() -> None:
+    from devserver.test_server import listen_early
+    from devserver.test_server import main as serve
+
+    listening = listen_early(sys.argv[1:])  # before the server's modules: the port opens sooner
     _dataclass_code.install()
     defer_service_inits()
     import_without_ssl()  # it serves plaintext only
-    from devserver.test_server import main as serve
-
-    serve()
+    serve(listening=listening)

@@ -1,4 +1,5 @@
-"""`tempo server start-dev` listens before it imports the server (tempo_cli._fast_server), and
+"""`tempo server start-dev` and `tempo-test-server PORT` listen before they import the server
+(tempo_cli._fast_server, devserver.test_server.listen_early), and
 every listening socket of the server's own turns Nagle's algorithm off on its connections.
 
 Why a user notices: the official SDKs' test harnesses start a dev server for each test session
@@ -56,6 +57,22 @@ def test_a_client_that_connects_the_moment_the_port_opens_is_answered(ip: str) -
         proc.terminate()
         proc.wait(timeout=30)
     assert proc.returncode == 0
+    assert proc.stderr is not None and "Traceback" not in proc.stderr.read().decode()
+
+
+def test_the_test_server_answers_a_client_that_connects_the_moment_its_port_opens() -> None:
+    port = free_port()
+    # As the official SDKs run `tempo-test-server`: the port alone.
+    entry = "from tempo_cli.test_server_entry import main; main()"
+    proc = subprocess.Popen([sys.executable, "-c", entry, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _first_moment_open(port, proc)
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            info = WorkflowServiceStub(channel).GetSystemInfo(GetSystemInfoRequest(), timeout=30)
+        assert info.server_version
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
     assert proc.stderr is not None and "Traceback" not in proc.stderr.read().decode()
 
 
