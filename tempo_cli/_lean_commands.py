@@ -13,8 +13,8 @@ descriptor cache, `_proto_cache`), and prints with the renderers the app prints 
 When: text output, a plain connection (no TLS, API key, codec, profile or environments file,
 no TEMPORAL_* variable) and the options below; list, count, describe and show answer JSON
 too (`_lean_json`). On a terminal a read's tables are drawn as Rich draws them
-(`_terminal_table`) when they fit its width; a write or a result there, and anything else,
-is the fast path's. Those checks, the session and the ways out
+(`_terminal_table`), narrowed to its width as Rich narrows them; a write or a result there,
+and anything else, is the fast path's. Those checks, the session and the ways out
 are `_lean_session`'s, shared with the other groups' reads (`_lean_reads`).
 
 A failure gives way before anything is printed: a read that fails (a refused query, a

@@ -8,7 +8,8 @@ the generated messages, and prints with the renderers the app prints with, so ne
 SDK's client, its dataclasses, `_cli` nor Rich load. It answers text output over a plain
 connection: no TLS, API key, codec, profile or environments file, no TEMPORAL_* variable. To
 a pipe or a file the text goes as is; on a terminal, a read's tables are drawn as Rich draws
-them when they fit its width (`_terminal_table`), and anything else gives way. Some reads
+them, narrowed to its width as Rich narrows them (`_terminal_table`), and anything else gives
+way. Some reads
 answer ``-o json`` and ``-o jsonl`` too (`_lean_json`): the app writes JSON as is, anywhere.
 
 A failure gives way before anything is printed (:class:`GiveWay`): the fast path
@@ -112,7 +113,7 @@ class Answer:
         """The table as the app prints it (`CliContext.print_table`)."""
         lines = self.screen.table(table)
         if lines is None:
-            raise GiveWay  # a cell Rich measures itself, or a table Rich fits to the terminal
+            raise GiveWay  # a cell Rich measures itself, or a style only Rich knows
         if lines:
             self.out.append("\n".join(lines) + "\n")
 

@@ -93,7 +93,8 @@ def plain_lines(table: Rows) -> list[str] | None:
 def laid_out(table: Rows) -> list[list[str]] | None:
     """Each line's cells (the header's first, when it is shown), each padded to its column's
     width as Rich lays a table out when it has the room; None when a cell needs Rich to
-    measure or fold it. (`_terminal_table` paints the same cells for a terminal.)"""
+    measure or fold it. (`_terminal_table` lays tables out for a terminal on its own, narrowed
+    to its width as Rich narrows them.)"""
     texts = [[_text(cell) for cell in row] for row in table.rows]
     if table.show_header:
         texts.insert(0, [column.header for column in table.columns])
