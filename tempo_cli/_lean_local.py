@@ -433,8 +433,10 @@ def load_profiles(path: str) -> dict[str, dict[str, Any]]:
 
 
 def dump_profiles(profiles: dict[str, dict[str, Any]]) -> str:
-    """The file's text for ``profiles``, as `temporal` lays it out (`sdk.envconfig.dump_toml`)."""
-    return _dump_toml({"profile": normalized_profiles(profiles)})
+    """The file's text for ``profiles``, as `temporal` lays it out (as `sdk.envconfig` writes it)."""
+    from sdk._toml_text import dump_toml
+
+    return dump_toml({"profile": normalized_profiles(profiles)})
 
 
 def normalized_profiles(profiles: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -502,7 +504,7 @@ def _source(tls: dict[str, Any], what: str) -> tuple[str, str] | None:
 # A file laid out exactly as `temporal` (and Tempo) write it is read without tomllib (4 ms to
 # import): its lines are table headers and ``key = "string"`` or ``key = true|false``, and
 # writing what they say gives back the very text. Then tomllib reads the same from it, whatever
-# this reading made of it: the text is that of a document :func:`_dump_toml` wrote, which
+# this reading made of it: the text is that of a document `dump_toml` wrote, which
 # TOML reads back as that document.
 # Patterns (compiled, and cached by `re`, when a profiles file is first read).
 _TOML_KEY = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*")'
@@ -527,57 +529,13 @@ def _as_written(text: str) -> dict[str, Any] | None:
                 return None
     except (ValueError, AttributeError, TypeError):  # an escape JSON reads otherwise; a table named twice
         return None
-    return document if _dump_toml(document) == text else None
+    from sdk._toml_text import dump_toml
+
+    return document if dump_toml(document) == text else None
 
 
 def _unquoted(key: str) -> str:
     return str(json.loads(key)) if key.startswith('"') else key
-
-
-# TOML as the `temporal` CLI writes it (`sdk.envconfig.dump_toml`, which imports dataclasses):
-# keys sorted, values before tables, each table indented two spaces deeper than its parent.
-
-
-def _toml_string(value: str) -> str:
-    escaped = []
-    for char in value:
-        if char in '"\\':
-            escaped.append("\\" + char)
-        elif char in "\b\t\n\f\r":
-            escaped.append({"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}[char])
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            escaped.append(f"\\u{ord(char):04x}")
-        else:
-            escaped.append(char)
-    return '"' + "".join(escaped) + '"'
-
-
-def _toml_key(key: str) -> str:
-    bare = key and all(c.isascii() and (c.isalnum() or c in "_-") for c in key)
-    return key if bare else _toml_string(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return _toml_string(str(value))
-
-
-def _dump_toml(document: dict[str, Any]) -> str:
-    lines: list[str] = []
-
-    def table(path: list[str], values: dict[str, Any], depth: int) -> None:
-        indent = "  " * depth
-        for key in sorted(k for k, v in values.items() if not isinstance(v, dict)):
-            lines.append(f"{indent}{_toml_key(key)} = {_toml_value(values[key])}")
-        for key in sorted(k for k, v in values.items() if isinstance(v, dict)):
-            lines.append(f"{indent}[{'.'.join(_toml_key(p) for p in [*path, key])}]")
-            table([*path, key], values[key], depth + 1)
-
-    table([], document, 0)
-    return "".join(line + "\n" for line in lines)
 
 
 LEAN_PROFILES = ProfilesStore(load_profiles, dump_profiles, ProfileError)

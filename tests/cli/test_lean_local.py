@@ -454,7 +454,7 @@ _documents = st.recursive(
 def test_a_file_laid_out_as_temporal_writes_it_is_read_as_tomllib_reads_it(document: dict[str, Any], data: Any) -> None:
     import tomllib
 
-    text = _lean_local._dump_toml(document)
+    text = dump_toml(document)
     assert tomllib.loads(text) == document
     assert _lean_local._as_written(text) == document
     # The same text changed a little: read without tomllib only when tomllib reads the same.
