@@ -11,18 +11,7 @@ from typing import Any
 
 from sdk.client import WorkflowIdConflictPolicy, WorkflowIdReusePolicy
 from tempo_cli._cli import UsageError
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s|d)")
-_UNITS = {
-    "d": 86400.0,
-    "h": 3600.0,
-    "m": 60.0,
-    "s": 1.0,
-    "ms": 1e-3,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "ns": 1e-9,
-}
+from tempo_cli._durations import duration_seconds
 
 
 def _json_error(what: str, err: json.JSONDecodeError) -> UsageError:
@@ -69,14 +58,9 @@ def parse_duration(option: str, text: str | None) -> datetime.timedelta | None:
     """
     if text is None:
         return None
-    stripped = text.strip()
-    try:
-        seconds = float(stripped)
-    except ValueError:
-        parts = _DURATION_PART.findall(stripped)
-        if not parts or "".join(n + u for n, u in parts) != stripped:
-            raise UsageError(f"{option}: {text!r} is not a duration (examples: 30s, 5m, 1h30m, 250ms)") from None
-        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    seconds = duration_seconds(text)
+    if seconds is None:
+        raise UsageError(f"{option}: {text!r} is not a duration (examples: 30s, 5m, 1h30m, 250ms)")
     if seconds <= 0:
         raise UsageError(f"{option}: the duration must be positive, got {text!r}")
     return datetime.timedelta(seconds=seconds)

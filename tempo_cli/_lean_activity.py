@@ -655,28 +655,19 @@ def _identity() -> str:
 
 # ---------------------------------------------------------------- values as the app reads them
 
-# As tempo_cli._inputs.parse_duration reads a duration (that module loads the SDK's client).
-_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-_DURATION_PART = r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s|d)"
 _ZERO_JITTER = r"(0+(\.0*)?(ns|us|ms|s|m|h)?)+"  # tempo_cli._activity_batch's: `temporal`'s default
 
 
 def _duration(text: str | None) -> datetime.timedelta | None:
     """A duration option's value as `parse_duration` reads it; gives way for one it refuses."""
     import datetime
-    import re
+
+    from tempo_cli._durations import duration_seconds
 
     if text is None:
         return None
-    stripped = text.strip()
-    try:
-        seconds = float(stripped)
-    except ValueError:
-        parts = re.findall(_DURATION_PART, stripped)
-        if not parts or "".join(n + u for n, u in parts) != stripped:
-            raise GiveWay from None
-        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
-    if not seconds > 0:
+    seconds = duration_seconds(text)
+    if seconds is None or not seconds > 0:
         raise GiveWay
     return datetime.timedelta(seconds=seconds)
 
