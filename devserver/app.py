@@ -26,6 +26,7 @@ from devserver.engine import Engine, EngineConfig
 from devserver.grpc_handlers import DEFAULT_CONCURRENT_LONG_POLLS, LongPollLimiter, add_service
 from devserver.grpc_service import WorkflowService, abort
 from devserver.h2_server import CallContext, H2Server, Method
+from devserver.listen_address import release_stop_signal
 from devserver.metrics import Metrics
 from devserver.namespace_ops import NamespaceOps
 from devserver.namespaces import NamespaceRegistry
@@ -273,6 +274,8 @@ def run(
     """
     signals = _StopSignals()
     with signals.taken():
+        if listening is not None:  # bound early, with SIGTERM held until now (listen_address)
+            release_stop_signal()
         asyncio.run(serve(config, shutdown_trigger=signals.wait, on_ready=on_ready, listening=listening))
 
 

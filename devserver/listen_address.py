@@ -76,3 +76,24 @@ def listening_socket(ip: str, port: int) -> socket.socket | None:
 def _is_ipv4(ip: str) -> bool:
     parts = ip.split(".")
     return len(parts) == 4 and all(part.isascii() and part.isdigit() and int(part) <= 255 for part in parts)
+
+
+def hold_stop_signal() -> None:
+    """Hold SIGTERM back until the server takes it (`devserver.app.run` lets it through).
+
+    A port that opens before the server has imported itself (`listening_socket`, called
+    early) invites a SIGTERM before the server handles it: by default that would kill the
+    process at once, before its start-up messages are out. Held, it waits, and the server
+    stops gracefully as soon as it has started, as for a SIGTERM during its start."""
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def release_stop_signal() -> None:
+    """Let a SIGTERM held by :func:`hold_stop_signal` through (to the handler now in place)."""
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})

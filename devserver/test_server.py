@@ -55,12 +55,17 @@ def listen_early(argv: list[str]) -> socket.socket | None:
     port = _port_alone(argv)
     if port is None:
         return None
-    from devserver.listen_address import listening_socket
+    from devserver.listen_address import hold_stop_signal, listening_socket, release_stop_signal
 
+    # Held before the port opens: a SIGTERM sent the moment it does now stops it once started.
+    hold_stop_signal()
     try:
-        return listening_socket(_IP, port)
+        listening = listening_socket(_IP, port)
     except OSError:  # taken: the server says so
-        return None
+        listening = None
+    if listening is None:
+        release_stop_signal()
+    return listening
 
 
 def main(argv: list[str] | None = None, listening: socket.socket | None = None) -> None:

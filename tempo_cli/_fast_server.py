@@ -135,9 +135,14 @@ def _listen_early(ip: str, port: int, stored: bool) -> socket.socket | None:
     waiting."""
     if stored:
         return None
-    from devserver.listen_address import listening_socket
+    from devserver.listen_address import hold_stop_signal, listening_socket, release_stop_signal
 
+    # Held before the port opens: a SIGTERM sent the moment it does now stops it once started.
+    hold_stop_signal()
     try:
-        return listening_socket(ip, port)
+        listening = listening_socket(ip, port)
     except (OSError, OverflowError, ValueError):  # taken, not this machine's, no port
-        return None
+        listening = None
+    if listening is None:
+        release_stop_signal()
+    return listening

@@ -76,6 +76,23 @@ def test_the_test_server_answers_a_client_that_connects_the_moment_its_port_open
     assert proc.stderr is not None and "Traceback" not in proc.stderr.read().decode()
 
 
+def test_a_sigterm_the_moment_the_port_opens_stops_the_server_once_started() -> None:
+    # As a supervisor (or a test's fixture) stops a server it saw listening: the start-up's
+    # messages are out, and the server stops as on any SIGTERM, not killed mid-import.
+    port = free_port()
+    proc = subprocess.Popen(
+        [*START_DEV, "--port", str(port), "--dynamic-config-value", "frontend.persistenceMaxQPS=10"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _first_moment_open(port, proc)
+    proc.terminate()
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "note: dynamic config key frontend.persistenceMaxQPS has no effect on Tempo (ignored)" in err.decode()
+    assert b"Traceback" not in err
+
+
 def test_a_taken_port_ends_the_command_with_one_line() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
