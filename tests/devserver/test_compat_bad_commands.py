@@ -169,6 +169,9 @@ async def _refusals(address: str) -> dict[str, Any]:
                     workflow_type=WorkflowType(name="Raw"),
                     task_queue=TaskQueue(name=task_queue),
                     request_id=str(uuid.uuid4()),
+                    # Not the default 10 s: a CI run stalled that long under load, and the real
+                    # server timed the task out before the refused completion came.
+                    workflow_task_timeout=Duration(seconds=60),
                 )
             )
             poll = wsv1.PollWorkflowTaskQueueRequest(namespace="default", task_queue=TaskQueue(name=task_queue))
