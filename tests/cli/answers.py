@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from typing import Any
 
 TEMPO = [sys.executable, "-m", "tempo_cli.main", "workflow"]
@@ -28,9 +29,12 @@ def settled_answers(
 ) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
     """Two programs' answers to the same ARGS. The shared server's state may change between the
     two runs (another test registers a namespace or a search attribute), so a pair that differs
-    (after ``key``) is asked again, up to three times: a real difference shows on every try."""
+    (after ``key``) is asked again, up to five times, a moment apart (a test registers its
+    namespaces in a burst): a real difference shows on every try."""
     same = key or (lambda answer: answer)
-    for _ in range(3):
+    for attempt in range(5):
+        if attempt:
+            time.sleep(0.5)
         pair = run(first, args, environment), run(second, args, environment)
         if same(pair[0]) == same(pair[1]):
             break
