@@ -35,7 +35,7 @@ from devserver.core.lifecycles import (
 from devserver.core.mutable_state import LINK_PREVIOUS, EventType, MutableState, new_event
 from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.core.tokens import TaskToken
-from devserver.errors import NotFound, TaskNotFound, WorkflowClosed
+from devserver.errors import InvalidArgument, NotFound, TaskNotFound, WorkflowClosed
 
 TimeoutType = wf_enums.TimeoutType
 RetryState = wf_enums.RetryState
@@ -478,7 +478,10 @@ def retry_due(state: MutableState, ch: Changes, scheduled_event_id: int, attempt
 def cancel_acknowledged(
     state: MutableState, ch: Changes, info: ActivityInfo, details: common.Payloads | None, identity: str
 ) -> None:
-    """The worker stopped the activity after a cancellation request."""
+    """The worker stopped the activity after a cancellation request; without one (a worker
+    that stopped it for a pause or a reset, say) the attempt runs on, as on the real server."""
+    if not info.cancel_requested:
+        raise InvalidArgument("unable to mark activity as canceled without activity being request canceled first")
     attrs = history.ActivityTaskCanceledEventAttributes(
         details=details,
         latest_cancel_requested_event_id=info.cancel_requested_event_id,

@@ -14,7 +14,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from devserver.core import activities, closing, commands, queries, retry, signals, workflow_tasks
 from devserver.core.changes import Changes, QueryTaskRef, TimerKey, WorkflowTaskRef
 from devserver.core.protos import duration
-from devserver.errors import TaskNotFound, WorkflowClosed, WorkflowNotReady
+from devserver.errors import InvalidArgument, TaskNotFound, WorkflowClosed, WorkflowNotReady
 from tests.devserver.core_harness import (
     T0,
     C,
@@ -260,6 +260,19 @@ def test_cancel_of_a_started_activity_reaches_its_heartbeat() -> None:
     assert run.step(activities.heartbeat, info, None).cancel_requested is True
     run.step(activities.cancel_acknowledged, info, None, "worker-1")
     assert run.types()[-3:] == ["ACTIVITY_TASK_STARTED", "ACTIVITY_TASK_CANCELED", "WORKFLOW_TASK_SCHEDULED"]
+
+
+def test_canceled_answer_without_a_cancel_request_is_refused() -> None:
+    """A worker that stopped its activity on its own (a pause, a reset) cannot report it
+    canceled: the call is refused and the attempt runs on, nothing written."""
+    run = Run()
+    run.complete_task(run.start_task(), schedule_activity())
+    info = start_activity_attempt(run)
+    written = run.types()
+    with pytest.raises(InvalidArgument, match="without activity being request canceled first"):
+        run.step(activities.cancel_acknowledged, info, None, "worker-1")
+    assert run.types() == written
+    assert info.started and info.scheduled_event_id in run.state.activities
 
 
 def test_queries_are_routed_by_workflow_task_state() -> None:
