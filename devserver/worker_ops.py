@@ -23,12 +23,12 @@ from devserver.core.changes import (
     TaskRef,
     WorkflowTaskRef,
 )
-from devserver.core.ids import random_uuid
+from devserver.core.ids import is_uuid, random_uuid
 from devserver.core.mutable_state import MutableState, WorkflowTaskStart, task_queue_message
 from devserver.core.protos import duration, timestamp
 from devserver.core.tokens import TaskToken
 from devserver.engine import Engine
-from devserver.errors import HistoryLimitExceeded, InvalidArgument, TaskNotFound, UnhandledCommand
+from devserver.errors import HistoryLimitExceeded, InvalidArgument, NotFound, TaskNotFound, UnhandledCommand
 from devserver.history_pages import PAGE_SIZE, PageToken
 from devserver.matching import Poller, TaskQueue
 
@@ -261,8 +261,14 @@ class WorkerOps:
         """The run and a finder of the pending activity an id names; only a started attempt unless
         `started` is False (then an unstarted one counts as started now, by the caller, as on the
         real server: completing by id needs no poll)."""
+        # The real server's checks, in its order: without a workflow id it looks for a standalone
+        # activity (which this server does not run), so that is a NOT_FOUND, not a bad request.
         if not request.activity_id:
             raise InvalidArgument("ActivityId is not set on request.")
+        if request.run_id and not is_uuid(request.run_id):
+            raise InvalidArgument("RunId is not valid UUID.")
+        if not request.workflow_id:
+            raise NotFound(f"activity not found for ID: {request.activity_id}")
         state = self.engine.run(request.namespace, request.workflow_id, request.run_id)
 
         def find(run: MutableState, ch: Changes) -> ActivityInfo:
