@@ -138,12 +138,10 @@ class Engine:
         if run_id:
             validation.check_run_id(run_id)
         chain = self.chains.get((namespace, workflow_id))
-        if chain is None:
-            raise WorkflowNotFound(workflow_id)
-        if not run_id:
-            return chain.current
-        state = chain.runs.get(run_id)
+        state = None if chain is None else chain.runs.get(run_id) if run_id else chain.current
         if state is None:
+            # Named by its run id, a run is looked up on its own: the same answer whether the
+            # workflow id is unknown or only the run is, as on the real server.
             raise WorkflowNotFound(workflow_id, run_id)
         return state
 

@@ -74,12 +74,41 @@ class NamespaceNotFound(NotFound):
 
 
 class WorkflowNotFound(NotFound):
+    """No such workflow; with a run id, no such run (whether or not the workflow id is known),
+    in the real server's words for each."""
+
     def __init__(self, workflow_id: str, run_id: str = "") -> None:
         if run_id:
-            message = f"workflow not found for ID: {workflow_id}, run ID: {run_id}"
+            message = (
+                f"workflow execution not found for workflow ID {go_quoted(workflow_id)} and run ID {go_quoted(run_id)}"
+            )
         else:
             message = f"workflow not found for ID: {workflow_id}"
         super().__init__(message)
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
+
+
+def go_quoted(text: str) -> str:
+    """`text` as Go's %q writes it (the real server quotes ids in some messages that way):
+    double quotes, backslash escapes, printable characters kept as they are."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[char])
+        elif char.isprintable():
+            out.append(char)
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
 
 
 class WorkflowAlreadyStarted(AlreadyExists):

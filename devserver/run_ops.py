@@ -29,10 +29,8 @@ from devserver.core.protos import duration, seconds_of, timestamp
 from devserver.errors import (
     DeadlineExceeded,
     InvalidArgument,
-    NotFound,
     QueryFailed,
     WorkflowAlreadyStarted,
-    WorkflowNotFound,
 )
 
 if TYPE_CHECKING:
@@ -294,19 +292,8 @@ class RunOps:
 
         core_reset.check_request(request)
         execution = request.workflow_execution
-        if not execution.workflow_id:
-            raise InvalidArgument("WorkflowId is not set on request.")
-        if execution.run_id:
-            validation.check_run_id(execution.run_id)
-        chain = self.engine.chains.get((request.namespace, execution.workflow_id))
-        if chain is None:
-            raise WorkflowNotFound(execution.workflow_id)
-        base = chain.runs.get(execution.run_id) if execution.run_id else chain.current
-        if base is None:
-            raise NotFound(
-                f'workflow execution not found for workflow ID "{execution.workflow_id}" '
-                f'and run ID "{execution.run_id}"'
-            )
+        base = self.engine.run(request.namespace, execution.workflow_id, execution.run_id)
+        chain = self.engine.chains[(request.namespace, execution.workflow_id)]
         read = core_reset.ResetBase(
             base, self.engine.store.read(base.key, 1, base.next_event_id - 1), last_run_id=base.key.run_id
         )
