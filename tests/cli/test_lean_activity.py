@@ -154,6 +154,20 @@ def test_an_activity_no_worker_started_gets_the_apps_error(
     assert all(peer.state(workflow_id, workflow_id) == SCHEDULED for workflow_id in runs.values())
 
 
+def test_an_activity_no_worker_started_is_completed_by_hand(
+    peer: ActivityPeer, server_address: str, tmp_path: Path
+) -> None:
+    """Unlike `fail`, `complete` needs no started attempt, on both servers (as `temporal activity
+    complete`): the workflow gets the result; completing it again finds the workflow closed."""
+    environment, on = env(tmp_path), ["--address", server_address]
+    runs = {"lean": peer.unpolled(), "app": peer.unpolled()}
+    completed = _twins(["complete", "--result", '"by hand"'], runs, lambda workflow_id: workflow_id, on, environment)
+    assert completed == (0, "", "Completed activity W of workflow W.\n")
+    assert [peer.result(workflow_id) for workflow_id in runs.values()] == ["by hand", "by hand"]
+    again = _twins(["complete", "--result", '"twice"'], runs, lambda workflow_id: workflow_id, on, environment)
+    assert again == (1, "", "error: workflow 'W' is already closed\n")
+
+
 _REQUESTS = [
     ["pause", "--reason", "why not", "--identity", "someone"],
     ["pause", "-r", "00000000-0000-4000-8000-000000000000"],

@@ -9,6 +9,8 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 PATCH_WORKFLOW = "PatchedWorkflow"
 
@@ -186,3 +188,26 @@ class SignalledAfterPauseWorkflow:
     @workflow.signal
     async def go(self, name: str) -> None:
         self.name = name
+
+
+# ---- an activity nobody runs, answered by id (test_compat_activity_by_id.py) -------------------
+
+
+@workflow.defn
+class AwaitsAnActivityNobodyRuns:
+    """Waits for an activity on a task queue no worker polls; someone answers it by id (as
+    `temporal activity complete` does). Returns its result, or what its failure says."""
+
+    @workflow.run
+    async def run(self, task_queue: str) -> str:
+        try:
+            result = await workflow.execute_activity(
+                "unpolled",
+                task_queue=task_queue,
+                activity_id="by-hand",
+                start_to_close_timeout=timedelta(minutes=10),
+                retry_policy=RetryPolicy(maximum_attempts=1),
+            )
+        except ActivityError as err:
+            return f"{type(err.cause).__name__}: {err.cause}"
+        return str(result)
