@@ -138,7 +138,9 @@ class Engine:
         if run_id:
             validation.check_run_id(run_id)
         chain = self.chains.get((namespace, workflow_id))
-        state = None if chain is None else chain.runs.get(run_id) if run_id else chain.current
+        state = None
+        if chain is not None:
+            state = chain.runs.get(run_id) if run_id else chain.current
         if state is None:
             # Named by its run id, a run is looked up on its own: the same answer whether the
             # workflow id is unknown or only the run is, as on the real server.

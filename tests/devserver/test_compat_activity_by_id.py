@@ -190,6 +190,7 @@ async def _bad_names(address: str) -> dict[str, Any]:
             "unknown workflow": {"workflow_id": "no-such-workflow"},
             "unknown run": {"run_id": _UNKNOWN_RUN},
             "unknown workflow and run": {"workflow_id": "no-such-workflow", "run_id": _UNKNOWN_RUN},
+            "unknown run, quoted id": {"workflow_id": 'say "hi"\tnaïvely\x01', "run_id": _UNKNOWN_RUN},
         }.items():
             out[f"{verb}, {case}"] = await answer(by_id(service, verb, **{"workflow_id": workflow_id, **fields}))
     execution = WorkflowExecution(workflow_id=workflow_id, run_id=_UNKNOWN_RUN)
