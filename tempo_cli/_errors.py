@@ -15,6 +15,7 @@ from sdk.exceptions import (
     WorkflowQueryRejectedError,
 )
 from tempo_cli._cli import UsageError
+from tempo_cli._lean_errors import not_found_words
 
 
 def describe_error(err: Exception, namespace: str) -> str | None:
@@ -30,10 +31,10 @@ def describe_error(err: Exception, namespace: str) -> str | None:
             "use --id-conflict-policy UseExisting to attach to it"
         )
     if isinstance(err, WorkflowNotFoundError):
-        which = f"workflow {err.workflow_id!r}" if err.workflow_id else "workflow"
         if err.already_closed:
+            which = f"workflow {err.workflow_id!r}" if err.workflow_id else "workflow"
             return f"{which} is already closed"
-        return f"{which} not found in namespace {namespace!r}"
+        return not_found_words(err.message, err.workflow_id, namespace)
     if isinstance(err, WorkflowQueryFailedError):
         return f"query failed: {err}"
     if isinstance(err, RPCError):

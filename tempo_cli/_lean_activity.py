@@ -314,7 +314,9 @@ def refusal(code: str, message: str, namespace: str, workflow_id: str, activity_
     the app's one-line error about this workflow and activity."""
     if code == "NOT_FOUND":
         if "workflow not found" in message or "workflow execution not found" in message:
-            return f"workflow {workflow_id!r} not found in namespace {namespace!r}"
+            from tempo_cli._lean_errors import not_found_words
+
+            return not_found_words(message, workflow_id, namespace)
         if "already completed" in message and "workflow" in message:
             return f"workflow {workflow_id!r} is already closed"
         if "namespace" in message.lower():

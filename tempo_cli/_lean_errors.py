@@ -64,6 +64,19 @@ QUERY_FAILED = "WorkflowQueryFailedError"
 RPC = "RPCError"
 
 
+def not_found_words(message: str, workflow_id: str, namespace: str) -> str:
+    """The app's words for a workflow the server did not find: the run, when the call named
+    one (the workflow may well exist: only that run of it does not)."""
+    import re  # only for this answer: `re` is not otherwise loaded by a lean command
+
+    which = f"workflow {workflow_id!r}" if workflow_id else "workflow"
+    # How the server names a run it does not have (as the real server: errors.WorkflowNotFound).
+    missing = re.search(r'and run ID "([0-9A-Za-z-]*)"$', message)
+    if missing is not None and missing.group(1):
+        return f"run {missing.group(1)} of {which} not found in namespace {namespace!r}"
+    return f"{which} not found in namespace {namespace!r}"
+
+
 class Refusal:
     """A failed call as `map_error` sees it: the exception it makes (``kind``: its class's
     name), that exception's status code's name (``code``) and message (``str(err)``), and
@@ -156,10 +169,10 @@ def app_words(refused: Refusal) -> str:
             "use --id-conflict-policy UseExisting to attach to it"
         )
     if refused.kind == NOT_FOUND:
-        which = f"workflow {refused.workflow_id!r}" if refused.workflow_id else "workflow"
         if "already completed" in refused.message:
+            which = f"workflow {refused.workflow_id!r}" if refused.workflow_id else "workflow"
             return f"{which} is already closed"
-        return f"{which} not found in namespace {refused.namespace!r}"
+        return not_found_words(refused.message, refused.workflow_id, refused.namespace)
     if refused.kind == QUERY_FAILED:
         return f"query failed: {refused.message}"
     if refused.code == "NOT_FOUND" and "namespace" in refused.message.lower():

@@ -256,6 +256,19 @@ def test_an_unknown_workflow_gets_the_apps_error(args: list[str], server_address
     assert (out, err) == ("", f"error: workflow {workflow_id!r} not found in namespace 'default'\n")
 
 
+@pytest.mark.parametrize("args", [["describe"], ["show"], ["signal", "--name", "add"], ["terminate"]])
+def test_an_unknown_run_of_a_known_workflow_is_named(args: list[str], server_address: str, tmp_path: Path) -> None:
+    # The workflow exists; only the run the command names does not: the error says which run.
+    environment, on = env(tmp_path), ["--address", server_address]
+    workflow_id = f"lean-runless-{uuid.uuid4().hex[:8]}"
+    start = ["start", *on, "--type", "Waiter", "-t", f"nobody-{workflow_id}", "-w", workflow_id]
+    assert run(TEMPO, start, environment)[0] == 0
+    missing = str(uuid.uuid4())
+    _, out, err = refused_as_the_app("workflow", [*args, *on, "-w", workflow_id, "-r", missing], environment)
+    assert (out, err) == ("", f"error: run {missing} of workflow {workflow_id!r} not found in namespace 'default'\n")
+    assert run(TEMPO, ["terminate", *on, "-w", workflow_id], environment)[0] == 0
+
+
 @pytest.mark.parametrize(
     ("group", "args"),
     [
