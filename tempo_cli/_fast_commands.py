@@ -13,8 +13,8 @@ errors and exit codes are the same.
 Anything else goes to the full app, so its behaviour and messages stay Typer's: a help
 request, an option this table does not know (TLS, codecs, batch options like --query of
 `signal`), a missing required option, a value Typer would reject or convert (a bad
---output, a --limit that is not a positive number), a positional word, or an option
-missing its value, or one given twice. As for Click, the word after an option is its value
+--output or --time-format, a --limit that is not a positive number), a positional word, or
+an option missing its value, or one given twice. As for Click, the word after an option is its value
 even when it starts with a dash.
 """
 
@@ -66,7 +66,7 @@ _QUERY = {"--query": ("query", "str"), "-q": ("query", "str")}
 _REJECT = {"--reject-condition": ("reject_condition", "str")}
 _REASON = {"--reason": ("reason", "str")}
 _COMMAND_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "list": {**_QUERY, "--limit": ("limit", "str")},
+    "list": {**_QUERY, "--limit": ("limit", "str"), "--time-format": ("time_format", "str")},
     "count": _QUERY,
     "describe": {**_WORKFLOW_ID, **_RUN_ID},
     "show": {**_WORKFLOW_ID, **_RUN_ID, "--follow": ("follow", "flag"), "-f": ("follow", "flag")},
@@ -152,6 +152,7 @@ def plain_command(
     from pathlib import Path
 
     from tempo_cli._cli import Color, GlobalOptions, Output, RejectCondition
+    from tempo_cli._go_format import TIME_FORMATS
 
     words = plain_words(argv, commands, required)
     if words is None:
@@ -172,6 +173,8 @@ def plain_command(
         if not values["limit"].isdigit() or int(values["limit"]) < 1:
             return None
         values["limit"] = int(values["limit"])
+    if values.get("time_format", "relative") not in TIME_FORMATS:
+        return None  # Typer's message lists the choices
     if "input_files" in values:
         values["input_files"] = [Path(v) for v in values["input_files"]]
     return command, options, values
@@ -193,7 +196,7 @@ def run(argv: list[str]) -> bool:
 def _list(cli: CliContext, values: dict[str, Any]) -> None:
     from tempo_cli import _commands
 
-    _commands.list_(cli, values.get("query", ""), values.get("limit"))
+    _commands.list_(cli, values.get("query", ""), values.get("limit"), values.get("time_format", "relative"))
 
 
 def _describe(cli: CliContext, values: dict[str, Any]) -> None:
