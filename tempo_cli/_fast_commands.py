@@ -342,7 +342,7 @@ def _schedule(cli: CliContext, command: str, values: dict[str, Any]) -> None:
 def _batch(cli: CliContext, command: str, values: dict[str, Any]) -> None:
     from tempo_cli import _batch_commands
 
-    _batch_commands.list_jobs(cli, values.get("limit"))
+    _batch_commands.list_jobs(cli, values.get("limit"), values.get("time_format", "relative"))
 
 
 def _task_queue(cli: CliContext, command: str, values: dict[str, Any]) -> None:
@@ -360,7 +360,7 @@ GROUPS: dict[str, tuple[dict[str, dict[str, tuple[str, str]]], dict[str, tuple[s
     "operator": (_OPERATOR_OPTIONS, {name: () for name in _OPERATOR_OPTIONS}, _operator),
     "schedule": (_SCHEDULE_OPTIONS, {"list": (), "describe": ("schedule_id",)}, _schedule),
     "task-queue": (_TASK_QUEUE_OPTIONS, {name: ("task_queue",) for name in _TASK_QUEUE_OPTIONS}, _task_queue),
-    "batch": ({"list": {"--limit": ("limit", "str")}}, {"list": ()}, _batch),
+    "batch": ({"list": {"--limit": ("limit", "str"), "--time-format": ("time_format", "str")}}, {"list": ()}, _batch),
 }
 """Each group's commands and their options, the options each requires, and what runs them."""
 

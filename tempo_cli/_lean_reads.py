@@ -24,6 +24,7 @@ import datetime
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from tempo_cli._go_format import TIME_FORMATS
 from tempo_cli._lean_session import OPERATOR_SERVICE, Answer, GiveWay, Session, answer, plain_connection
 from tempo_cli._read_tables import (
     HEALTH_CHECK,
@@ -248,12 +249,15 @@ def _batch_jobs(session: Session, values: dict[str, Any]) -> Answer:
     limit = values.get("limit")
     if limit is not None and (not limit.isdigit() or int(limit) < 1):
         raise GiveWay  # as the fast path: Typer reads (or refuses) any other number
+    time_format = values.get("time_format", "relative")
+    if time_format not in TIME_FORMATS:
+        raise GiveWay  # Typer's message lists the choices
     listing = BatchListing(None if limit is None else int(limit))
     request = ListBatchOperationsRequest(namespace=session.namespace)
     while listing.take(page := session.read("ListBatchOperations", request, ListBatchOperationsResponse)):
         request.next_page_token = page.next_page_token
     answered = Answer(session.screen)
-    for table in listing.tables(datetime.datetime.now(datetime.UTC)):
+    for table in listing.tables(datetime.datetime.now(datetime.UTC), time_format):
         answered.lines(table)
     return answered
 
@@ -280,7 +284,7 @@ _COMMANDS: dict[tuple[str, str], tuple[frozenset[str], _Work]] = {
     ("schedule", "describe"): (frozenset({"schedule_id"}), _schedule),
     ("task-queue", "describe"): (frozenset({"task_queue", "types"}), _task_queue),
     ("task-queue", "list-partition"): (frozenset({"task_queue"}), _partitions),
-    ("batch", "list"): (frozenset({"limit"}), _batch_jobs),
+    ("batch", "list"): (frozenset({"limit", "time_format"}), _batch_jobs),
 }
 """The commands taken here, by group and command, with the options each takes besides the
 global ones (as `_fast_commands.plain_words` names them) and what answers them."""

@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tempo_cli._go_format import cli_duration, float32_number, float64_number, relative_time, rfc3339_nano
+from tempo_cli._go_format import cli_duration, cli_time, float32_number, float64_number, relative_time, rfc3339_nano
 from tempo_cli._plain_table import Column, Rows
 from tempo_cli._render_text import format_time, key_value_table
 
@@ -391,15 +391,23 @@ class BatchListing:
             return False
         return bool(page.next_page_token) and (self.limit is None or self.count < self.limit)
 
-    def tables(self, now: datetime.datetime) -> list[Rows]:
+    def tables(self, now: datetime.datetime, time_format: str = "relative") -> list[Rows]:
         """`temporal batch list`'s text: a table a page (each as wide as its own cells), the
-        header on the first only; none at all when there is no job (times relative to ``now``)."""
-        return [batch_table(jobs, now, header=index == 0) for index, jobs in enumerate(self.pages) if jobs]
+        header on the first only; none at all when there is no job (times per ``--time-format``,
+        relative to ``now`` by default)."""
+        return [
+            batch_table(jobs, now, header=index == 0, time_format=time_format)
+            for index, jobs in enumerate(self.pages)
+            if jobs
+        ]
 
 
-def batch_table(jobs: Sequence[BatchOperationInfo], now: datetime.datetime, header: bool = True) -> Rows:
-    """Batch jobs as `temporal batch list` shows them: id, state, and start and close times
-    relative to ``now`` (empty when the server sent none: a running job's close time)."""
+def batch_table(
+    jobs: Sequence[BatchOperationInfo], now: datetime.datetime, header: bool = True, time_format: str = "relative"
+) -> Rows:
+    """Batch jobs as `temporal batch list` shows them: id, state, and start and close times per
+    ``--time-format``, relative to ``now`` by default (empty when the server sent none: a
+    running job's close time)."""
     from temporalio.api.enums.v1 import batch_operation_pb2 as batch_enums
 
     table = Rows([Column(name) for name in ("JobId", "State", "StartTime", "CloseTime")], show_header=header)
@@ -408,7 +416,11 @@ def batch_table(jobs: Sequence[BatchOperationInfo], now: datetime.datetime, head
         table.add_row(
             job.job_id,
             enum_word(state, "BATCH_OPERATION_STATE_"),
-            relative_time(job.start_time.ToDatetime(datetime.UTC), now) if job.HasField("start_time") else "",
-            relative_time(job.close_time.ToDatetime(datetime.UTC), now) if job.HasField("close_time") else "",
+            *(
+                cli_time(getattr(job, field).ToDatetime(datetime.UTC), getattr(job, field).nanos, time_format, now)
+                if job.HasField(field)
+                else ""
+                for field in ("start_time", "close_time")
+            ),
         )
     return table
