@@ -11,15 +11,17 @@ import re
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
+from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 
 from tempo_cli._go_format import TIME_FORMATS, cli_time
 from tempo_cli._render_text import workflow_list_table
 from tempo_cli._terminal_table import EIGHT_BIT, terminal_lines
-from tests.cli.answers import APP, TEMPO, run, same_answer
+from tests.cli.answers import APP, TEMPO, comparable, run, same_answer
 from tests.cli.cli_results import real_cli
-from tests.cli.startup_checks import env
+from tests.cli.startup_checks import env, run_reporting
 
 _NOW = datetime.datetime(2026, 12, 7, 0, 52, 30, tzinfo=datetime.UTC)
 _STARTED = datetime.datetime(2026, 12, 7, 0, 52, 5, 989433, tzinfo=datetime.UTC)
@@ -62,9 +64,8 @@ def test_relative_times_are_worded_as_temporal_words_them(seconds: float, shown:
     assert cli_time(started, started.microsecond * 1000, "relative", _NOW) == shown
 
 
-def _runs(count: int) -> list[object]:
+def _runs(count: int) -> list[WorkflowExecutionInfo]:
     from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
-    from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 
     runs = []
     for number in range(count):
@@ -81,7 +82,7 @@ def _runs(count: int) -> list[object]:
 
 @pytest.mark.parametrize("time_format", TIME_FORMATS)
 def test_on_80_columns_every_header_and_status_and_time_is_whole(time_format: str) -> None:
-    table = workflow_list_table(_runs(2), time_format, _NOW)  # type: ignore[arg-type]
+    table = workflow_list_table(_runs(2), time_format, _NOW)
     lines = terminal_lines(table, 80, EIGHT_BIT, True)
     assert lines is not None
     plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines]
@@ -180,3 +181,19 @@ def test_the_help_shows_the_option_and_its_choices(tmp_path: Path) -> None:
     code, out, _ = run(TEMPO, ["list", "--help"], env(tmp_path, COLUMNS="200"))
     assert code == 0 and "--time-format" in out, out
     assert "relative" in out and "iso" in out and "raw" in out
+
+
+def test_json_is_the_servers_whatever_the_time_format(listed: tuple[str, str, list[str]], tmp_path: Path) -> None:
+    address, query, ids = listed
+    environment = env(tmp_path)
+    for output in ("json", "jsonl"):
+        line = ["list", "--address", address, "-q", query, "-o", output]
+        plain = comparable(same_answer(line, environment))
+        assert plain == comparable(same_answer([*line, "--time-format", "raw"], environment))
+        documents: Any = plain[1]  # the runs' protobuf JSON, as the server sent them
+        assert [doc["execution"]["workflowId"] for doc in documents] == ids
+        assert all("runId" in doc["execution"] and "closeTime" in doc for doc in documents[1:])
+    _, code, modules = run_reporting(
+        ["workflow", "list", "--address", address, "-o", "json", "--time-format", "iso"], environment
+    )
+    assert code == 0 and "sdk.client" not in modules  # the lean path's JSON
