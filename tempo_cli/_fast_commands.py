@@ -306,7 +306,11 @@ _SCHEDULE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
 }
 _TASK_QUEUE_NAME = {"--task-queue": ("task_queue", "str"), "-t": ("task_queue", "str")}
 _TASK_QUEUE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "describe": {**_TASK_QUEUE_NAME, "--task-queue-type": ("types", "list")},
+    "describe": {
+        **_TASK_QUEUE_NAME,
+        "--task-queue-type": ("types", "list"),
+        "--time-format": ("time_format", "str"),
+    },
     "list-partition": _TASK_QUEUE_NAME,
 }
 
@@ -351,7 +355,11 @@ def _task_queue(cli: CliContext, command: str, values: dict[str, Any]) -> None:
     if command == "list-partition":
         task_queues.list_partitions(cli, values["task_queue"])
         return
-    flags = task_queues.DescribeFlags(task_queue=values["task_queue"], types=values.get("types", []))
+    flags = task_queues.DescribeFlags(
+        task_queue=values["task_queue"],
+        types=values.get("types", []),
+        time_format=values.get("time_format", "relative"),
+    )
     task_queues.describe(cli, flags)
 
 

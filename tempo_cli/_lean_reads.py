@@ -208,13 +208,14 @@ def _task_queue(session: Session, values: dict[str, Any]) -> Answer:
     from temporalio.api.workflowservice.v1.request_response_pb2 import DescribeTaskQueueResponse
 
     types = values.get("types", [])
-    if not all(name in TASK_QUEUE_TYPES for name in types):
+    time_format = values.get("time_format", "relative")
+    if not all(name in TASK_QUEUE_TYPES for name in types) or time_format not in TIME_FORMATS:
         raise GiveWay  # the app's message lists the choices
     request = describe_request(session.namespace, values["task_queue"], [TASK_QUEUE_TYPES[name] for name in types])
     response = session.read("DescribeTaskQueue", request, DescribeTaskQueueResponse)
     answered = Answer(session.screen)
     now = datetime.datetime.now(datetime.UTC)
-    for title, table in describe_sections(response, now, reachability=False, stats=True):
+    for title, table in describe_sections(response, now, reachability=False, stats=True, time_format=time_format):
         answered.line(title)
         answered.lines(table)
     return answered
@@ -282,7 +283,7 @@ _COMMANDS: dict[tuple[str, str], tuple[frozenset[str], _Work]] = {
     ("operator", "cluster health"): (frozenset(), _health),
     ("schedule", "list"): (frozenset({"query"}), _schedules),
     ("schedule", "describe"): (frozenset({"schedule_id"}), _schedule),
-    ("task-queue", "describe"): (frozenset({"task_queue", "types"}), _task_queue),
+    ("task-queue", "describe"): (frozenset({"task_queue", "types", "time_format"}), _task_queue),
     ("task-queue", "list-partition"): (frozenset({"task_queue"}), _partitions),
     ("batch", "list"): (frozenset({"limit", "time_format"}), _batch_jobs),
 }

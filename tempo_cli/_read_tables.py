@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tempo_cli._go_format import cli_duration, cli_time, float32_number, float64_number, relative_time, rfc3339_nano
+from tempo_cli._go_format import cli_duration, cli_time, float32_number, float64_number, rfc3339_nano
 from tempo_cli._plain_table import Column, Rows
 from tempo_cli._render_text import format_time, key_value_table
 
@@ -260,8 +260,9 @@ def _reachability(response: DescribeTaskQueueResponse) -> list[dict[str, Any]]:
     ]
 
 
-def _pollers(response: DescribeTaskQueueResponse) -> list[tuple[dict[str, Any], datetime.datetime]]:
-    """Each poller as `temporal` writes it in JSON, with its last access time."""
+def _pollers(response: DescribeTaskQueueResponse) -> list[tuple[dict[str, Any], Any]]:
+    """Each poller as `temporal` writes it in JSON, with its last access time (the protobuf
+    timestamp: the raw time format shows its nanoseconds)."""
     rows = []
     for build_id, version in _versions(response):
         for type_name, info in _types(version):
@@ -274,7 +275,7 @@ def _pollers(response: DescribeTaskQueueResponse) -> list[tuple[dict[str, Any], 
                     "lastAccessTime": rfc3339_nano(accessed.ToDatetime(datetime.UTC), accessed.nanos),
                     "ratePerSecond": float64_number(poller.rate_per_second),
                 }
-                rows.append((row, accessed.ToDatetime(datetime.UTC)))
+                rows.append((row, accessed))
     return rows
 
 
@@ -310,10 +311,15 @@ def describe_document(response: DescribeTaskQueueResponse, *, reachability: bool
 
 
 def describe_sections(
-    response: DescribeTaskQueueResponse, now: datetime.datetime, *, reachability: bool, stats: bool
+    response: DescribeTaskQueueResponse,
+    now: datetime.datetime,
+    *,
+    reachability: bool,
+    stats: bool,
+    time_format: str = "relative",
 ) -> list[tuple[str, Rows]]:
-    """`temporal task-queue describe`'s text: each section's title line and table (times
-    relative to ``now``)."""
+    """`temporal task-queue describe`'s text: each section's title line and table (times per
+    ``--time-format``, relative to ``now`` by default)."""
     sections = []
     if reachability:
         rows = [[r["buildId"], r["reachability"]] for r in _reachability(response)]
@@ -327,7 +333,13 @@ def describe_sections(
         sections.append(("Task Queue Statistics:", go_table(columns, rows, numeric_from=2)))
     columns = ["BuildID", "TaskQueueType", "Identity", "LastAccessTime", "RatePerSecond"]
     rows = [
-        [row["buildId"], row["taskQueueType"], row["identity"], relative_time(accessed, now), str(row["ratePerSecond"])]
+        [
+            row["buildId"],
+            row["taskQueueType"],
+            row["identity"],
+            cli_time(accessed.ToDatetime(datetime.UTC), accessed.nanos, time_format, now),
+            str(row["ratePerSecond"]),
+        ]
         for row, accessed in _pollers(response)
     ]
     sections.append(("Pollers:", go_table(columns, rows, numeric_from=4)))
