@@ -301,7 +301,7 @@ _OPERATOR_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
     "cluster list": {"--limit": ("limit", "str")},
 }
 _SCHEDULE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "list": _QUERY,
+    "list": {**_QUERY, "--time-format": ("time_format", "str")},
     "describe": {"--schedule-id": ("schedule_id", "str"), "-s": ("schedule_id", "str")},
 }
 _TASK_QUEUE_NAME = {"--task-queue": ("task_queue", "str"), "-t": ("task_queue", "str")}
@@ -338,7 +338,7 @@ def _schedule(cli: CliContext, command: str, values: dict[str, Any]) -> None:
     from tempo_cli import _schedule_commands as schedules
 
     if command == "list":
-        schedules.list_schedules(cli, values.get("query"))
+        schedules.list_schedules(cli, values.get("query"), values.get("time_format", "relative"))
     else:
         schedules.describe(cli, values["schedule_id"])
 

@@ -184,10 +184,15 @@ def _schedules(session: Session, values: dict[str, Any]) -> Answer:
     """`tempo schedule list` (`_schedule_commands.list_schedules`): every page, then the table."""
     from temporalio.api.workflowservice.v1.request_response_pb2 import ListSchedulesRequest, ListSchedulesResponse
 
+    time_format = values.get("time_format", "relative")
+    if time_format not in TIME_FORMATS:
+        raise GiveWay  # Typer's message lists the choices
     request = ListSchedulesRequest(namespace=session.namespace, query=values.get("query", ""))
-    pages = _pages(session, "ListSchedules", request, ListSchedulesResponse)
+    entries = [
+        entry for page in _pages(session, "ListSchedules", request, ListSchedulesResponse) for entry in page.schedules
+    ]
     answered = Answer(session.screen)
-    answered.lines(schedule_table([entry for page in pages for entry in page.schedules]))
+    answered.lines(schedule_table(entries, datetime.datetime.now(datetime.UTC), time_format))
     return answered
 
 
@@ -281,7 +286,7 @@ _COMMANDS: dict[tuple[str, str], tuple[frozenset[str], _Work]] = {
     ("operator", "cluster system"): (frozenset(), _system),
     ("operator", "cluster describe"): (frozenset({"detail"}), _cluster),
     ("operator", "cluster health"): (frozenset(), _health),
-    ("schedule", "list"): (frozenset({"query"}), _schedules),
+    ("schedule", "list"): (frozenset({"query", "time_format"}), _schedules),
     ("schedule", "describe"): (frozenset({"schedule_id"}), _schedule),
     ("task-queue", "describe"): (frozenset({"task_queue", "types", "time_format"}), _task_queue),
     ("task-queue", "list-partition"): (frozenset({"task_queue"}), _partitions),

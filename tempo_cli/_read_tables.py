@@ -157,8 +157,13 @@ def first_time(times: Sequence[Any]) -> str:
     return format_time(times[0].ToDatetime(datetime.UTC)) if len(times) else ""
 
 
-def schedule_table(entries: Sequence[ScheduleListEntry]) -> Rows:
-    """`temporal schedule list`'s table: a schedule a row, in the server's order."""
+def schedule_table(entries: Sequence[ScheduleListEntry], now: datetime.datetime, time_format: str = "relative") -> Rows:
+    """`temporal schedule list`'s table: a schedule a row, in the server's order, its next and
+    last run (its scheduled) times per ``--time-format`` (relative to ``now`` by default; empty when none)."""
+
+    def shown(times: Sequence[Any]) -> str:
+        return cli_time(times[0].ToDatetime(datetime.UTC), times[0].nanos, time_format, now) if len(times) else ""
+
     table = Rows([Column(name) for name in ("ScheduleId", "Workflow", "Paused", "NextRunTime", "LastRunTime")])
     for entry in entries:
         info = entry.info
@@ -166,8 +171,8 @@ def schedule_table(entries: Sequence[ScheduleListEntry]) -> Rows:
             entry.schedule_id,
             info.workflow_type.name,
             str(info.paused).lower(),
-            first_time(info.future_action_times),
-            first_time([a.actual_time for a in info.recent_actions][-1:]),
+            shown(info.future_action_times),
+            shown([a.schedule_time for a in info.recent_actions][-1:]),  # `temporal`'s: not actual_time
         )
     return table
 
