@@ -14,8 +14,8 @@ Anything else goes to the full app, so its behaviour and messages stay Typer's: 
 request, an option this table does not know (TLS, codecs, batch options like --query of
 `signal`), a missing required option, a value Typer would reject or convert (a bad
 --output or --time-format, a --limit that is not a positive number), a positional word, or
-an option missing its value, or one given twice. As for Click, the word after an option is its value
-even when it starts with a dash.
+an option missing its value, or one given twice. As for Click, the word after an option is
+its value even when it starts with a dash.
 """
 
 from __future__ import annotations

@@ -158,8 +158,9 @@ def first_time(times: Sequence[Any]) -> str:
 
 
 def schedule_table(entries: Sequence[ScheduleListEntry], now: datetime.datetime, time_format: str = "relative") -> Rows:
-    """`temporal schedule list`'s table: a schedule a row, in the server's order, its next and
-    last run (its scheduled) times per ``--time-format`` (relative to ``now`` by default; empty when none)."""
+    """`temporal schedule list`'s table: a schedule a row, in the server's order, its next run
+    time and its last run's scheduled time per ``--time-format`` (relative to ``now`` by
+    default; empty when there is none)."""
 
     def shown(times: Sequence[Any]) -> str:
         return cli_time(times[0].ToDatetime(datetime.UTC), times[0].nanos, time_format, now) if len(times) else ""
