@@ -67,9 +67,9 @@ def describe(cli: CliContext, job_id: str) -> None:
     cli.print_table(key_value_table(rows))
 
 
-def list_jobs(cli: CliContext, limit: int | None) -> None:
+def list_jobs(cli: CliContext, limit: int | None, time_format: str = "relative") -> None:
     """`tempo batch list`: as `temporal batch list` lists them (`_read_tables.BatchListing`),
-    the lean path too (`_lean_reads`)."""
+    times per ``--time-format``; the lean path too (`_lean_reads`)."""
     listing = BatchListing(limit)
 
     async def work(client: Any) -> None:
@@ -86,7 +86,7 @@ def list_jobs(cli: CliContext, limit: int | None) -> None:
         cli.write_json([proto_dict(job) for job in listing.jobs()])
         return
     now = datetime.now(UTC)
-    for table in listing.tables(now):
+    for table in listing.tables(now, time_format):
         cli.print_table(table)
 
 

@@ -7,6 +7,7 @@ completion never pay for importing the SDK and the protobuf modules.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import getpass
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -27,15 +28,14 @@ from sdk.client import (
 )
 from sdk.exceptions import RPCError, WorkflowQueryFailedError
 from tempo_cli._cli import CliContext, Output, RejectCondition, UsageError
+from tempo_cli._go_format import TimeFormat
 from tempo_cli._inputs import parse_inputs
 from tempo_cli._outcome_text import cancel_requested, not_completed, result_rows, terminated
-from tempo_cli._plain_table import Column, Rows
 from tempo_cli._render import (
     CLOSE_STATUS,
     EventPrinter,
     compact,
     decode_payloads,
-    format_time,
     history_json,
     json_value,
     key_value_table,
@@ -43,11 +43,15 @@ from tempo_cli._render import (
     payload_shorthand,
     proto_dict,
     proto_json,
-    status_text,
     undecoded_encoding,
     user_metadata_texts,
 )
-from tempo_cli._render_text import close_reason, describe_rows, outcome_rows
+from tempo_cli._render_text import (
+    close_reason,
+    describe_rows,
+    outcome_rows,
+    workflow_list_table,
+)
 
 # What only some commands use is imported by them: `workflow list` and `describe` (the
 # fast path, `_fast_commands`) need not load the start options or the workflow metadata.
@@ -433,8 +437,8 @@ def show(cli: CliContext, workflow_id: str, run_id: str | None, follow: bool) ->
 # ---------------------------------------------------------------- list / count / stop
 
 
-def list_(cli: CliContext, query: str, limit: int | None) -> None:
-    """`tempo workflow list`."""
+def list_(cli: CliContext, query: str, limit: int | None, time_format: str = TimeFormat.relative) -> None:
+    """`tempo workflow list`: `temporal`'s columns, start times per ``--time-format``."""
 
     async def work(client: Client) -> list[Any]:
         runs = []
@@ -452,18 +456,7 @@ def list_(cli: CliContext, query: str, limit: int | None) -> None:
         return
     if cli.json_mode:
         return
-    columns = ("Status", "WorkflowId", "RunId", "Type", "StartTime", "CloseTime")
-    table = Rows([Column(name) for name in columns])
-    for run in runs:
-        table.add_row(
-            status_text(run.status),
-            run.workflow_id,
-            run.run_id,
-            run.workflow_type,
-            format_time(run.start_time),
-            format_time(run.close_time),
-        )
-    cli.print_table(table)
+    cli.print_table(workflow_list_table((run.raw for run in runs), time_format, datetime.datetime.now(datetime.UTC)))
     if not runs:
         cli.info("No workflows match.")
 

@@ -36,6 +36,7 @@ from tempo_cli._cli import (
     resolve_settings,
 )
 from tempo_cli._connection_options import CONNECTION_OPTIONS
+from tempo_cli._go_format import TimeFormat
 
 __all__ = [
     "DEFAULT_ADDRESS",
@@ -48,6 +49,8 @@ __all__ = [
     "Output",
     "RejectCondition",
     "Settings",
+    "TimeFormat",
+    "TimeFormatOption",
     "UsageError",
     "abort",
     "command",
@@ -95,6 +98,15 @@ ColorOption = Annotated[
         help="Colour text output: auto (when a terminal, unless NO_COLOR), always, never.",
         show_default=False,
         rich_help_panel=_GLOBAL,
+    ),
+]
+
+# `temporal` takes it on every command; here on the commands whose tables show times as it does.
+TimeFormatOption = Annotated[
+    TimeFormat,
+    typer.Option(
+        "--time-format",
+        help="Times as: relative (2 minutes ago), iso (2026-12-07T00:52:05Z) or raw (to the nanosecond).",
     ),
 ]
 

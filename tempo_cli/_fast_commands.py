@@ -13,9 +13,9 @@ errors and exit codes are the same.
 Anything else goes to the full app, so its behaviour and messages stay Typer's: a help
 request, an option this table does not know (TLS, codecs, batch options like --query of
 `signal`), a missing required option, a value Typer would reject or convert (a bad
---output, a --limit that is not a positive number), a positional word, or an option
-missing its value, or one given twice. As for Click, the word after an option is its value
-even when it starts with a dash.
+--output or --time-format, a --limit that is not a positive number), a positional word, or
+an option missing its value, or one given twice. As for Click, the word after an option is
+its value even when it starts with a dash.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ _QUERY = {"--query": ("query", "str"), "-q": ("query", "str")}
 _REJECT = {"--reject-condition": ("reject_condition", "str")}
 _REASON = {"--reason": ("reason", "str")}
 _COMMAND_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "list": {**_QUERY, "--limit": ("limit", "str")},
+    "list": {**_QUERY, "--limit": ("limit", "str"), "--time-format": ("time_format", "str")},
     "count": _QUERY,
     "describe": {**_WORKFLOW_ID, **_RUN_ID},
     "show": {**_WORKFLOW_ID, **_RUN_ID, "--follow": ("follow", "flag"), "-f": ("follow", "flag")},
@@ -152,6 +152,7 @@ def plain_command(
     from pathlib import Path
 
     from tempo_cli._cli import Color, GlobalOptions, Output, RejectCondition
+    from tempo_cli._go_format import TIME_FORMATS
 
     words = plain_words(argv, commands, required)
     if words is None:
@@ -172,6 +173,8 @@ def plain_command(
         if not values["limit"].isdigit() or int(values["limit"]) < 1:
             return None
         values["limit"] = int(values["limit"])
+    if values.get("time_format", "relative") not in TIME_FORMATS:
+        return None  # Typer's message lists the choices
     if "input_files" in values:
         values["input_files"] = [Path(v) for v in values["input_files"]]
     return command, options, values
@@ -193,7 +196,7 @@ def run(argv: list[str]) -> bool:
 def _list(cli: CliContext, values: dict[str, Any]) -> None:
     from tempo_cli import _commands
 
-    _commands.list_(cli, values.get("query", ""), values.get("limit"))
+    _commands.list_(cli, values.get("query", ""), values.get("limit"), values.get("time_format", "relative"))
 
 
 def _describe(cli: CliContext, values: dict[str, Any]) -> None:
@@ -298,12 +301,16 @@ _OPERATOR_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
     "cluster list": {"--limit": ("limit", "str")},
 }
 _SCHEDULE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "list": _QUERY,
+    "list": {**_QUERY, "--time-format": ("time_format", "str")},
     "describe": {"--schedule-id": ("schedule_id", "str"), "-s": ("schedule_id", "str")},
 }
 _TASK_QUEUE_NAME = {"--task-queue": ("task_queue", "str"), "-t": ("task_queue", "str")}
 _TASK_QUEUE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "describe": {**_TASK_QUEUE_NAME, "--task-queue-type": ("types", "list")},
+    "describe": {
+        **_TASK_QUEUE_NAME,
+        "--task-queue-type": ("types", "list"),
+        "--time-format": ("time_format", "str"),
+    },
     "list-partition": _TASK_QUEUE_NAME,
 }
 
@@ -331,7 +338,7 @@ def _schedule(cli: CliContext, command: str, values: dict[str, Any]) -> None:
     from tempo_cli import _schedule_commands as schedules
 
     if command == "list":
-        schedules.list_schedules(cli, values.get("query"))
+        schedules.list_schedules(cli, values.get("query"), values.get("time_format", "relative"))
     else:
         schedules.describe(cli, values["schedule_id"])
 
@@ -339,7 +346,7 @@ def _schedule(cli: CliContext, command: str, values: dict[str, Any]) -> None:
 def _batch(cli: CliContext, command: str, values: dict[str, Any]) -> None:
     from tempo_cli import _batch_commands
 
-    _batch_commands.list_jobs(cli, values.get("limit"))
+    _batch_commands.list_jobs(cli, values.get("limit"), values.get("time_format", "relative"))
 
 
 def _task_queue(cli: CliContext, command: str, values: dict[str, Any]) -> None:
@@ -348,7 +355,11 @@ def _task_queue(cli: CliContext, command: str, values: dict[str, Any]) -> None:
     if command == "list-partition":
         task_queues.list_partitions(cli, values["task_queue"])
         return
-    flags = task_queues.DescribeFlags(task_queue=values["task_queue"], types=values.get("types", []))
+    flags = task_queues.DescribeFlags(
+        task_queue=values["task_queue"],
+        types=values.get("types", []),
+        time_format=values.get("time_format", "relative"),
+    )
     task_queues.describe(cli, flags)
 
 
@@ -357,7 +368,7 @@ GROUPS: dict[str, tuple[dict[str, dict[str, tuple[str, str]]], dict[str, tuple[s
     "operator": (_OPERATOR_OPTIONS, {name: () for name in _OPERATOR_OPTIONS}, _operator),
     "schedule": (_SCHEDULE_OPTIONS, {"list": (), "describe": ("schedule_id",)}, _schedule),
     "task-queue": (_TASK_QUEUE_OPTIONS, {name: ("task_queue",) for name in _TASK_QUEUE_OPTIONS}, _task_queue),
-    "batch": ({"list": {"--limit": ("limit", "str")}}, {"list": ()}, _batch),
+    "batch": ({"list": {"--limit": ("limit", "str"), "--time-format": ("time_format", "str")}}, {"list": ()}, _batch),
 }
 """Each group's commands and their options, the options each requires, and what runs them."""
 

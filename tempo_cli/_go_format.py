@@ -1,10 +1,12 @@
 """Values printed the way `temporal` (Go) prints them, so `tempo` output reads and parses the same:
 durations (Go's ``time.Duration`` text, with the CLI's spacing), times relative to now (the
-CLI's default ``--time-format relative``), RFC 3339 timestamps and float32 numbers in JSON."""
+CLI's default ``--time-format relative``) or as its ``iso`` and ``raw`` formats, RFC 3339
+timestamps and float32 numbers in JSON."""
 
 from __future__ import annotations
 
 import datetime
+import enum
 import re
 import struct
 
@@ -87,6 +89,31 @@ def relative_time(when: datetime.datetime, now: datetime.datetime) -> str:
                 return words.format(suffix)
             return words.format(int(seconds // unit), suffix)
     return "now"  # not reached: the last bound is infinite
+
+
+class TimeFormat(enum.StrEnum):
+    """`--time-format`: how tables show times, with `temporal`'s choices and default."""
+
+    relative = "relative"
+    iso = "iso"
+    raw = "raw"
+
+
+TIME_FORMATS = tuple(choice.value for choice in TimeFormat)
+
+
+def cli_time(when: datetime.datetime, nanos: int, time_format: str, now: datetime.datetime) -> str:
+    """A time as `temporal` shows it in a table with ``--time-format``: ``2 seconds ago``
+    (relative to ``now``), ``2026-12-07T00:52:05Z`` (iso: RFC 3339, whole seconds) or
+    ``2026-12-07 00:52:05.989433891 +0000 UTC`` (raw: Go's ``time.Time.String()``). ``nanos``
+    is the fraction of a second, which ``when`` holds only to the microsecond."""
+    if time_format == TimeFormat.relative:
+        return relative_time(when, now)
+    base = when.astimezone(datetime.UTC)
+    if time_format == TimeFormat.iso:
+        return base.strftime("%Y-%m-%dT%H:%M:%SZ")
+    fraction = f"{nanos:09d}".rstrip("0")
+    return base.strftime("%Y-%m-%d %H:%M:%S") + (f".{fraction}" if fraction else "") + " +0000 UTC"
 
 
 def rfc3339_nano(when: datetime.datetime, nanos: int) -> str:

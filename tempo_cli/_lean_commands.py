@@ -39,8 +39,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tempo_cli import _render_text as render
+from tempo_cli._go_format import TIME_FORMATS
 from tempo_cli._lean_session import Answer, GiveWay, RanOut, Refused, Screen, Session, answer, plain_connection
-from tempo_cli._plain_table import Column, Rows
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -57,7 +57,7 @@ _REJECT_CONDITIONS = {None: 1, "not_open": 2, "not_completed_cleanly": 3}  # Que
 
 # Each command's options taken here (besides --address and --namespace).
 _OPTIONS = {
-    "list": {"query", "limit"},
+    "list": {"query", "limit", "time_format"},
     "count": {"query"},
     "describe": {"workflow_id", "run_id"},
     "show": {"workflow_id", "run_id"},
@@ -83,8 +83,8 @@ def run(argv: list[str]) -> bool:
     if words is None:
         return False
     command, values = words
-    if command not in _OPTIONS:
-        return False
+    if command not in _OPTIONS or values.get("time_format", "relative") not in TIME_FORMATS:
+        return False  # a --time-format not one of its choices: the app's message lists them
     if values.get("raw") or values.get("output", "text") != "text":
         from tempo_cli import _lean_json  # the reads' JSON: the fast path's for the others
 
@@ -177,16 +177,10 @@ def _identity() -> str:
 
 
 def _list(session: Session, values: dict[str, Any]) -> Answer:
-    table = Rows([Column(name) for name in ("Status", "WorkflowId", "RunId", "Type", "StartTime", "CloseTime")])
-    for info in listed_runs(session, values):
-        table.add_row(
-            render.status_text(info.status),
-            info.execution.workflow_id,
-            info.execution.run_id,
-            info.type.name,
-            render.proto_time(info, "start_time"),
-            render.proto_time(info, "close_time"),
-        )
+    import datetime
+
+    runs = listed_runs(session, values)
+    table = render.workflow_list_table(runs, values.get("time_format", "relative"), datetime.datetime.now(datetime.UTC))
     answer = Answer(session.screen)
     answer.lines(table)
     if not table.rows:

@@ -32,7 +32,7 @@ from tempo_cli._lean_session import Answer, GiveWay, Refused, Screen, Session, a
 
 # Each command's options taken here (besides the global ones).
 _OPTIONS = {
-    "list": frozenset({"query", "limit"}),
+    "list": frozenset({"query", "limit", "time_format"}),  # JSON has the server's times
     "count": frozenset({"query"}),
     "describe": frozenset({"workflow_id", "run_id"}),
     "show": frozenset({"workflow_id", "run_id"}),

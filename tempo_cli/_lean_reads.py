@@ -24,6 +24,7 @@ import datetime
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from tempo_cli._go_format import TIME_FORMATS
 from tempo_cli._lean_session import OPERATOR_SERVICE, Answer, GiveWay, Session, answer, plain_connection
 from tempo_cli._read_tables import (
     HEALTH_CHECK,
@@ -183,10 +184,15 @@ def _schedules(session: Session, values: dict[str, Any]) -> Answer:
     """`tempo schedule list` (`_schedule_commands.list_schedules`): every page, then the table."""
     from temporalio.api.workflowservice.v1.request_response_pb2 import ListSchedulesRequest, ListSchedulesResponse
 
+    time_format = values.get("time_format", "relative")
+    if time_format not in TIME_FORMATS:
+        raise GiveWay  # Typer's message lists the choices
     request = ListSchedulesRequest(namespace=session.namespace, query=values.get("query", ""))
-    pages = _pages(session, "ListSchedules", request, ListSchedulesResponse)
+    entries = [
+        entry for page in _pages(session, "ListSchedules", request, ListSchedulesResponse) for entry in page.schedules
+    ]
     answered = Answer(session.screen)
-    answered.lines(schedule_table([entry for page in pages for entry in page.schedules]))
+    answered.lines(schedule_table(entries, datetime.datetime.now(datetime.UTC), time_format))
     return answered
 
 
@@ -207,13 +213,14 @@ def _task_queue(session: Session, values: dict[str, Any]) -> Answer:
     from temporalio.api.workflowservice.v1.request_response_pb2 import DescribeTaskQueueResponse
 
     types = values.get("types", [])
-    if not all(name in TASK_QUEUE_TYPES for name in types):
+    time_format = values.get("time_format", "relative")
+    if not all(name in TASK_QUEUE_TYPES for name in types) or time_format not in TIME_FORMATS:
         raise GiveWay  # the app's message lists the choices
     request = describe_request(session.namespace, values["task_queue"], [TASK_QUEUE_TYPES[name] for name in types])
     response = session.read("DescribeTaskQueue", request, DescribeTaskQueueResponse)
     answered = Answer(session.screen)
     now = datetime.datetime.now(datetime.UTC)
-    for title, table in describe_sections(response, now, reachability=False, stats=True):
+    for title, table in describe_sections(response, now, reachability=False, stats=True, time_format=time_format):
         answered.line(title)
         answered.lines(table)
     return answered
@@ -248,12 +255,15 @@ def _batch_jobs(session: Session, values: dict[str, Any]) -> Answer:
     limit = values.get("limit")
     if limit is not None and (not limit.isdigit() or int(limit) < 1):
         raise GiveWay  # as the fast path: Typer reads (or refuses) any other number
+    time_format = values.get("time_format", "relative")
+    if time_format not in TIME_FORMATS:
+        raise GiveWay  # Typer's message lists the choices
     listing = BatchListing(None if limit is None else int(limit))
     request = ListBatchOperationsRequest(namespace=session.namespace)
     while listing.take(page := session.read("ListBatchOperations", request, ListBatchOperationsResponse)):
         request.next_page_token = page.next_page_token
     answered = Answer(session.screen)
-    for table in listing.tables(datetime.datetime.now(datetime.UTC)):
+    for table in listing.tables(datetime.datetime.now(datetime.UTC), time_format):
         answered.lines(table)
     return answered
 
@@ -276,11 +286,11 @@ _COMMANDS: dict[tuple[str, str], tuple[frozenset[str], _Work]] = {
     ("operator", "cluster system"): (frozenset(), _system),
     ("operator", "cluster describe"): (frozenset({"detail"}), _cluster),
     ("operator", "cluster health"): (frozenset(), _health),
-    ("schedule", "list"): (frozenset({"query"}), _schedules),
+    ("schedule", "list"): (frozenset({"query", "time_format"}), _schedules),
     ("schedule", "describe"): (frozenset({"schedule_id"}), _schedule),
-    ("task-queue", "describe"): (frozenset({"task_queue", "types"}), _task_queue),
+    ("task-queue", "describe"): (frozenset({"task_queue", "types", "time_format"}), _task_queue),
     ("task-queue", "list-partition"): (frozenset({"task_queue"}), _partitions),
-    ("batch", "list"): (frozenset({"limit"}), _batch_jobs),
+    ("batch", "list"): (frozenset({"limit", "time_format"}), _batch_jobs),
 }
 """The commands taken here, by group and command, with the options each takes besides the
 global ones (as `_fast_commands.plain_words` names them) and what answers them."""

@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tempo_cli._go_format import cli_duration, float32_number, float64_number, relative_time, rfc3339_nano
+from tempo_cli._go_format import cli_duration, cli_time, float32_number, float64_number, rfc3339_nano
 from tempo_cli._plain_table import Column, Rows
 from tempo_cli._render_text import format_time, key_value_table
 
@@ -157,8 +157,14 @@ def first_time(times: Sequence[Any]) -> str:
     return format_time(times[0].ToDatetime(datetime.UTC)) if len(times) else ""
 
 
-def schedule_table(entries: Sequence[ScheduleListEntry]) -> Rows:
-    """`temporal schedule list`'s table: a schedule a row, in the server's order."""
+def schedule_table(entries: Sequence[ScheduleListEntry], now: datetime.datetime, time_format: str = "relative") -> Rows:
+    """`temporal schedule list`'s table: a schedule a row, in the server's order, its next run
+    time and its last run's scheduled time per ``--time-format`` (relative to ``now`` by
+    default; empty when there is none)."""
+
+    def shown(times: Sequence[Any]) -> str:
+        return cli_time(times[0].ToDatetime(datetime.UTC), times[0].nanos, time_format, now) if len(times) else ""
+
     table = Rows([Column(name) for name in ("ScheduleId", "Workflow", "Paused", "NextRunTime", "LastRunTime")])
     for entry in entries:
         info = entry.info
@@ -166,8 +172,8 @@ def schedule_table(entries: Sequence[ScheduleListEntry]) -> Rows:
             entry.schedule_id,
             info.workflow_type.name,
             str(info.paused).lower(),
-            first_time(info.future_action_times),
-            first_time([a.actual_time for a in info.recent_actions][-1:]),
+            shown(info.future_action_times),
+            shown([a.schedule_time for a in info.recent_actions][-1:]),  # `temporal`'s: not actual_time
         )
     return table
 
@@ -260,8 +266,9 @@ def _reachability(response: DescribeTaskQueueResponse) -> list[dict[str, Any]]:
     ]
 
 
-def _pollers(response: DescribeTaskQueueResponse) -> list[tuple[dict[str, Any], datetime.datetime]]:
-    """Each poller as `temporal` writes it in JSON, with its last access time."""
+def _pollers(response: DescribeTaskQueueResponse) -> list[tuple[dict[str, Any], Any]]:
+    """Each poller as `temporal` writes it in JSON, with its last access time (the protobuf
+    timestamp: the raw time format shows its nanoseconds)."""
     rows = []
     for build_id, version in _versions(response):
         for type_name, info in _types(version):
@@ -274,7 +281,7 @@ def _pollers(response: DescribeTaskQueueResponse) -> list[tuple[dict[str, Any], 
                     "lastAccessTime": rfc3339_nano(accessed.ToDatetime(datetime.UTC), accessed.nanos),
                     "ratePerSecond": float64_number(poller.rate_per_second),
                 }
-                rows.append((row, accessed.ToDatetime(datetime.UTC)))
+                rows.append((row, accessed))
     return rows
 
 
@@ -310,10 +317,15 @@ def describe_document(response: DescribeTaskQueueResponse, *, reachability: bool
 
 
 def describe_sections(
-    response: DescribeTaskQueueResponse, now: datetime.datetime, *, reachability: bool, stats: bool
+    response: DescribeTaskQueueResponse,
+    now: datetime.datetime,
+    *,
+    reachability: bool,
+    stats: bool,
+    time_format: str = "relative",
 ) -> list[tuple[str, Rows]]:
-    """`temporal task-queue describe`'s text: each section's title line and table (times
-    relative to ``now``)."""
+    """`temporal task-queue describe`'s text: each section's title line and table (times per
+    ``--time-format``, relative to ``now`` by default)."""
     sections = []
     if reachability:
         rows = [[r["buildId"], r["reachability"]] for r in _reachability(response)]
@@ -327,7 +339,13 @@ def describe_sections(
         sections.append(("Task Queue Statistics:", go_table(columns, rows, numeric_from=2)))
     columns = ["BuildID", "TaskQueueType", "Identity", "LastAccessTime", "RatePerSecond"]
     rows = [
-        [row["buildId"], row["taskQueueType"], row["identity"], relative_time(accessed, now), str(row["ratePerSecond"])]
+        [
+            row["buildId"],
+            row["taskQueueType"],
+            row["identity"],
+            cli_time(accessed.ToDatetime(datetime.UTC), accessed.nanos, time_format, now),
+            str(row["ratePerSecond"]),
+        ]
         for row, accessed in _pollers(response)
     ]
     sections.append(("Pollers:", go_table(columns, rows, numeric_from=4)))
@@ -391,15 +409,23 @@ class BatchListing:
             return False
         return bool(page.next_page_token) and (self.limit is None or self.count < self.limit)
 
-    def tables(self, now: datetime.datetime) -> list[Rows]:
+    def tables(self, now: datetime.datetime, time_format: str = "relative") -> list[Rows]:
         """`temporal batch list`'s text: a table a page (each as wide as its own cells), the
-        header on the first only; none at all when there is no job (times relative to ``now``)."""
-        return [batch_table(jobs, now, header=index == 0) for index, jobs in enumerate(self.pages) if jobs]
+        header on the first only; none at all when there is no job (times per ``--time-format``,
+        relative to ``now`` by default)."""
+        return [
+            batch_table(jobs, now, header=index == 0, time_format=time_format)
+            for index, jobs in enumerate(self.pages)
+            if jobs
+        ]
 
 
-def batch_table(jobs: Sequence[BatchOperationInfo], now: datetime.datetime, header: bool = True) -> Rows:
-    """Batch jobs as `temporal batch list` shows them: id, state, and start and close times
-    relative to ``now`` (empty when the server sent none: a running job's close time)."""
+def batch_table(
+    jobs: Sequence[BatchOperationInfo], now: datetime.datetime, header: bool = True, time_format: str = "relative"
+) -> Rows:
+    """Batch jobs as `temporal batch list` shows them: id, state, and start and close times per
+    ``--time-format``, relative to ``now`` by default (empty when the server sent none: a
+    running job's close time)."""
     from temporalio.api.enums.v1 import batch_operation_pb2 as batch_enums
 
     table = Rows([Column(name) for name in ("JobId", "State", "StartTime", "CloseTime")], show_header=header)
@@ -408,7 +434,11 @@ def batch_table(jobs: Sequence[BatchOperationInfo], now: datetime.datetime, head
         table.add_row(
             job.job_id,
             enum_word(state, "BATCH_OPERATION_STATE_"),
-            relative_time(job.start_time.ToDatetime(datetime.UTC), now) if job.HasField("start_time") else "",
-            relative_time(job.close_time.ToDatetime(datetime.UTC), now) if job.HasField("close_time") else "",
+            *(
+                cli_time(getattr(job, field).ToDatetime(datetime.UTC), getattr(job, field).nanos, time_format, now)
+                if job.HasField(field)
+                else ""
+                for field in ("start_time", "close_time")
+            ),
         )
     return table

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf.message import Message
 from temporalio.api.enums.v1 import EventType
 
+from tempo_cli._go_format import cli_time
 from tempo_cli._plain_table import Column, Rows, Styled
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from temporalio.api.failure.v1 import Failure
     from temporalio.api.history.v1 import HistoryEvent
     from temporalio.api.sdk.v1 import UserMetadata
+    from temporalio.api.workflow.v1 import WorkflowExecutionInfo
     from temporalio.api.workflowservice.v1.request_response_pb2 import DescribeWorkflowExecutionResponse
 
 Decode = Callable[["Sequence[Payload]"], list[Any]]
@@ -279,6 +281,22 @@ _EVENT_COLUMNS = (
     Column("Details", fold=True),
 )
 _KEY_VALUE_COLUMNS = (Column(style="bold"), Column(fold=True))
+
+
+def workflow_list_table(runs: Iterable[WorkflowExecutionInfo], time_format: str, now: datetime.datetime) -> Rows:
+    """`workflow list`'s table: `temporal`'s columns (Status, WorkflowId, Type, StartTime), the
+    start time per ``--time-format`` (relative to ``now``).
+
+    A run id and a close time (`-o json` has them) would not fit beside a realistic workflow id
+    and type in 80 columns. On a terminal too narrow for the rest, the workflow id and the type
+    fold onto more lines, whole, while the status and the time keep their width."""
+    table = Rows([Column("Status"), Column("WorkflowId", fold=True), Column("Type", fold=True), Column("StartTime")])
+    for info in runs:
+        started = ""
+        if info.HasField("start_time"):
+            started = cli_time(info.start_time.ToDatetime(datetime.UTC), info.start_time.nanos, time_format, now)
+        table.add_row(status_text(info.status), info.execution.workflow_id, info.type.name, started)
+    return table
 
 
 def proto_time(message: Message, field: str) -> str:

@@ -237,14 +237,15 @@ def describe(cli: CliContext, schedule_id: str) -> None:
     cli.print_table(schedule_description_table(schedule_id, response))
 
 
-def list_schedules(cli: CliContext, query: str | None) -> None:
-    """`tempo schedule list`: every schedule (ScheduleListEntry), newest first as the server lists them."""
+def list_schedules(cli: CliContext, query: str | None, time_format: str = "relative") -> None:
+    """`tempo schedule list`: every schedule (ScheduleListEntry), newest first as the server
+    lists them, times per ``--time-format``."""
 
     entries = cli.run_blocking(lambda client: schedule_entries(client, query or ""))
     if cli.json_mode:
         cli.write_json([proto_dict(entry) for entry in entries])
         return
-    cli.print_table(schedule_table(entries))
+    cli.print_table(schedule_table(entries, datetime.datetime.now(datetime.UTC), time_format))
 
 
 def _patch(cli: CliContext, schedule_id: str, patch: schedule_pb.SchedulePatch, message: str) -> None:

@@ -16,7 +16,7 @@ from temporalio.api.enums.v1 import task_queue_pb2 as tq_enums
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 
 from tempo_cli._cli import CliContext, UsageError
-from tempo_cli._go_format import float64_number, relative_time
+from tempo_cli._go_format import cli_time, float64_number
 from tempo_cli._raw_calls import call
 from tempo_cli._read_tables import (
     TASK_QUEUE_TYPES,
@@ -38,6 +38,7 @@ class DescribeFlags:
     all_active: bool = False
     reachability: bool = False
     stats: bool = True
+    time_format: str = "relative"
 
 
 async def _call(client: Any, method: Any, request: Message, what: str) -> Any:
@@ -77,7 +78,10 @@ def describe(cli: CliContext, flags: DescribeFlags) -> None:
         cli.write_json(describe_document(response, reachability=flags.reachability, stats=flags.stats))
         return
     now = datetime.datetime.now(datetime.UTC)
-    for title, table in describe_sections(response, now, reachability=flags.reachability, stats=flags.stats):
+    sections = describe_sections(
+        response, now, reachability=flags.reachability, stats=flags.stats, time_format=flags.time_format
+    )
+    for title, table in sections:
         cli.write_raw(title)
         cli.print_table(table)
 
@@ -86,9 +90,11 @@ def _partition_name(name: str, partition: int) -> str:
     return name if partition == 0 else f"/_sys/{name}/{partition}"
 
 
-def describe_legacy(cli: CliContext, task_queue: str, type_name: str, partitions: int, report_config: bool) -> None:
+def describe_legacy(
+    cli: CliContext, task_queue: str, type_name: str, partitions: int, report_config: bool, time_format: str
+) -> None:
     """`tempo task-queue describe --legacy-mode`: DescribeTaskQueue per partition (pollers and
-    status), printed as `temporal` prints its Go structures."""
+    status), printed as `temporal` prints its Go structures (times per ``--time-format``)."""
     queue_type = _type_value(cli, type_name, {k: v for k, v in TASK_QUEUE_TYPES.items() if k != "nexus"})
     namespace = cli.settings.namespace
 
@@ -124,7 +130,7 @@ def describe_legacy(cli: CliContext, task_queue: str, type_name: str, partitions
     rows = [
         [
             p.identity,
-            relative_time(p.last_access_time.ToDatetime(datetime.UTC), now),
+            cli_time(p.last_access_time.ToDatetime(datetime.UTC), p.last_access_time.nanos, time_format, now),
             str(float64_number(p.rate_per_second)),
         ]
         for answer in answers

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from tempo_cli._context import CliContext, command, store_global_options
+from tempo_cli._context import CliContext, TimeFormat, TimeFormatOption, command, store_global_options
 from tempo_cli._usage_errors import OneLineUsageErrors
 
 app = typer.Typer(
@@ -79,17 +79,19 @@ def list_jobs(
     limit: Annotated[
         int | None, typer.Option("--limit", help="Show at most this many batch jobs.", show_default=False)
     ] = None,
+    time_format: TimeFormatOption = TimeFormat.relative,
 ) -> None:
     """List the namespace's batch jobs, newest first.
 
     \b
     Examples:
       tempo batch list
+      tempo batch list --time-format iso
       tempo batch list --limit 5 -o json
     """
     from tempo_cli import _batch_commands
 
-    _batch_commands.list_jobs(cli, limit)
+    _batch_commands.list_jobs(cli, limit, time_format)
 
 
 @command(app)

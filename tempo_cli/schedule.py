@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from tempo_cli._context import CliContext, command, store_global_options
+from tempo_cli._context import CliContext, TimeFormat, TimeFormatOption, command, store_global_options
 from tempo_cli._usage_errors import OneLineUsageErrors
 
 app = typer.Typer(
@@ -163,17 +163,19 @@ def list_(
     query: Annotated[
         str | None, typer.Option("--query", "-q", help='Filter, e.g. "TemporalSchedulePaused = true".')
     ] = None,
+    time_format: TimeFormatOption = TimeFormat.relative,
 ) -> None:
     """List the schedules of the namespace.
 
     \b
     Examples:
       tempo schedule list
+      tempo schedule list --time-format iso
       tempo schedule list -o json | jq -r '.[].scheduleId'
     """
     from tempo_cli import _schedule_commands
 
-    _schedule_commands.list_schedules(cli, query)
+    _schedule_commands.list_schedules(cli, query, time_format)
 
 
 @command(app)

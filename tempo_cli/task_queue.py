@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from tempo_cli._context import CliContext, command, store_global_options
+from tempo_cli._context import CliContext, TimeFormat, TimeFormatOption, command, store_global_options
 from tempo_cli._usage_errors import OneLineUsageErrors
 
 app = typer.Typer(
@@ -77,18 +77,22 @@ def describe(
     partitions_legacy: Annotated[
         int, typer.Option("--partitions-legacy", help="Query partitions 1 through N (legacy mode only).")
     ] = 1,
+    time_format: TimeFormatOption = TimeFormat.relative,
 ) -> None:
     """Show a task queue's pollers (the workers polling it), and its backlog and task rates.
 
     \b
     Examples:
       tempo task-queue describe -t orders
+      tempo task-queue describe -t orders --time-format iso
       tempo task-queue describe -t orders --task-queue-type activity -o json
     """
     from tempo_cli import _task_queue_commands
 
     if legacy_mode:
-        _task_queue_commands.describe_legacy(cli, task_queue, task_queue_type_legacy, partitions_legacy, report_config)
+        _task_queue_commands.describe_legacy(
+            cli, task_queue, task_queue_type_legacy, partitions_legacy, report_config, time_format
+        )
         return
     _task_queue_commands.describe(
         cli,
@@ -100,6 +104,7 @@ def describe(
             all_active=select_all_active,
             reachability=report_reachability,
             stats=not disable_stats,
+            time_format=time_format,
         ),
     )
 

@@ -20,7 +20,14 @@ import typer
 
 from tempo_cli import _start_options as more
 from tempo_cli import batch, pause, workflow_reset
-from tempo_cli._context import CliContext, RejectCondition, command, store_global_options
+from tempo_cli._context import (
+    CliContext,
+    RejectCondition,
+    TimeFormat,
+    TimeFormatOption,
+    command,
+    store_global_options,
+)
 from tempo_cli._usage_errors import OneLineUsageErrors
 from tempo_cli._versioning_options import OverrideBehavior
 
@@ -326,18 +333,23 @@ def list_(
     cli: CliContext,
     query_: QueryOption = "",
     limit: Annotated[int | None, typer.Option("--limit", help="Show at most this many.", min=1)] = None,
+    time_format: TimeFormatOption = TimeFormat.relative,
 ) -> None:
     """List workflow runs, newest first.
+
+    The table shows each run's status, workflow id, type and start time, as
+    `temporal workflow list` does; -o json shows all the server knows of each.
 
     \b
     Examples:
       tempo workflow list
       tempo workflow list --query "WorkflowType = 'Order' AND ExecutionStatus = 'Running'"
+      tempo workflow list --limit 10 --time-format iso
       tempo workflow list --limit 10 -o jsonl
     """
     from tempo_cli import _commands
 
-    _commands.list_(cli, query_, limit)
+    _commands.list_(cli, query_, limit, time_format)
 
 
 @command(app)

@@ -183,6 +183,7 @@ def test_stack_of_a_closed_run_the_worker_can_replay_is_printed(tempo: Tempo, ta
 
 _REJECT = "'not_open', 'not_completed_cleanly'"
 _OUTPUTS = "'text', 'json', 'jsonl'"
+_TIME_FORMATS = "'relative', 'iso', 'raw'"
 _START = ("workflow", "start", "--type", "Order", "-t", "orders")
 
 # Values the command itself reads (JSON, durations, policies): exit code 1, like every error.
@@ -210,6 +211,11 @@ MALFORMED = [
     (("workflow", "list", "--color", "sometimes"), "--color: 'sometimes' is not one of 'auto', 'always', 'never'"),
     (("workflow", "list", "--limit", "ten"), "--limit: 'ten' is not a whole number"),
     (("workflow", "list", "--limit", "0"), "--limit: '0' is out of range; it must be at least 1"),
+    (("workflow", "list", "--time-format", "unix"), f"--time-format: 'unix' is not one of {_TIME_FORMATS}"),
+    (("batch", "list", "--time-format", "unix"), f"--time-format: 'unix' is not one of {_TIME_FORMATS}"),
+    (("schedule", "list", "--time-format", "unix"), f"--time-format: 'unix' is not one of {_TIME_FORMATS}"),
+    (("task-queue", "describe", "-t", "q", "--time-format", "unix"),
+     f"--time-format: 'unix' is not one of {_TIME_FORMATS}"),
     (("workflow", "reset", "-w", "o", "--reason", "r", "--type", "Start"),
      "--type: 'Start' is not one of 'FirstWorkflowTask', 'LastWorkflowTask', 'LastContinuedAsNew'"),
     (("workflow", "reset", "-w", "o", "--reason", "r", "--event-id", "four"),

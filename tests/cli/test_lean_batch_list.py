@@ -188,6 +188,34 @@ def test_the_real_cli_lists_the_same_jobs_and_times(listed: tuple[str, str, list
             assert 0 <= theirs_ago - ours_ago <= max(unit, their_unit), (ours, theirs)  # theirs was asked later
 
 
+@pytest.mark.parametrize("time_format", ["iso", "raw"])
+def test_the_time_formats_are_the_real_clis(
+    time_format: str, listed: tuple[str, str, list[str]], tmp_path: Path
+) -> None:
+    """`--time-format iso|raw`: the very cells `temporal batch list` shows, as users run it and
+    as the app runs it (these times do not tick with the clock: compared as they are)."""
+    address, namespace, job_ids = listed
+    environment = env(tmp_path)
+    line = ["list", "-n", namespace, "--address", address, "--time-format", time_format]
+    tempo, app = _app_answers(line, environment)
+    assert tempo == app
+    code, out, messages = lean_answer("batch", line, environment)
+    assert (code, out, messages) == (0, tempo[1], [])
+    theirs = real_cli(address, "batch", *line[:3], "--time-format", time_format).stdout
+    ours_cells, theirs_cells = (
+        [re.split(r" {2,}", row.strip()) for row in text.splitlines()] for text in (out, theirs)
+    )
+    assert ours_cells == theirs_cells, (out, theirs)
+    pattern = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" if time_format == "iso" else r"\d{4}-\d\d-\d\d [\d:.]+ \+0000 UTC"
+    assert all(re.fullmatch(pattern, cell) for row in ours_cells[1:] for cell in row[2:]), ours_cells
+    assert [row[0] for row in ours_cells[1:]] == job_ids[::-1]
+
+
+def test_a_bad_time_format_is_the_apps_one_line_error(tmp_path: Path) -> None:
+    tempo, app = _app_answers(["list", "--address", "127.0.0.1:1", "--time-format", "later"], env(tmp_path))
+    assert tempo == app == (2, "", "error: --time-format: 'later' is not one of 'relative', 'iso', 'raw'\n")
+
+
 @pytest.mark.parametrize(
     ("args", "sdk_client"),
     [

@@ -1,6 +1,6 @@
-"""`tempo workflow list`, `describe` and `show` on a terminal narrower than their tables (the
-list's six columns never fit 80): drawn without Rich, the columns narrowed and the long
-cells cut or folded, byte for byte as the Typer app draws them with Rich."""
+"""`tempo workflow list`, `describe` and `show` on a terminal narrower than their tables (a
+list of long workflow ids, or of raw times): drawn without Rich, the columns narrowed and the
+long cells cut or folded, byte for byte as the Typer app draws them with Rich."""
 
 from __future__ import annotations
 
@@ -27,17 +27,24 @@ def workflow(server_address: str, task_queue: str, tmp_path: Path) -> str:
 
 
 def test_workflow_list_on_an_80_column_terminal_is_the_apps_drawing_without_rich(
-    server_address: str, workflow: str, tmp_path: Path
+    server_address: str, task_queue: str, tmp_path: Path
 ) -> None:
     environment = {**env(tmp_path), "TERM": "xterm-256color"}
-    listing = ["list", "--address", server_address, "-q", f"WorkflowId = '{workflow}'"]
-    for columns in (80, 50):
-        users, apps = app_and_users_drawing(listing, environment, columns)
+    on = ["--address", server_address]
+    workflow = f"narrow-order-fulfillment-2026-12-07-{uuid.uuid4().hex}"  # 68 characters
+    assert run(TEMPO, ["start", *on, "--type", "Waiter", "-t", task_queue, "-w", workflow], environment)[0] == 0
+    listing = ["list", *on, "-q", f"WorkflowId = '{workflow}'"]
+    # Times in a format whose width does not tick with the clock, so the two drawings are the same.
+    for columns, time_format in ((80, "iso"), (80, "raw"), (50, "iso")):
+        args = [*listing, "--time-format", time_format]
+        users, apps = app_and_users_drawing(args, environment, columns)
         assert users == apps, (columns, users, apps)
-        assert loaded_heavy(listing, environment, columns) == []
-        # Cut to fit with an ellipsis, a line each: the header and the workflow's row.
-        header, row = users.decode().splitlines()
-        assert "\x1b[1mRunId" in header and "…" in row and workflow[:4] in row
+        assert loaded_heavy(args, environment, columns) == []
+        # Each header whole; the workflow id folded onto more lines, whole, beside the status.
+        header, row, *more = users.decode().splitlines()
+        assert all(f"\x1b[1m{name}" in header for name in ("Status", "WorkflowId", "Type", "StartTime")), header
+        assert "Running" in row and workflow[:10] in row and more and "…" not in users.decode(), users
+    assert loaded_heavy(listing, environment, 80) == []
 
 
 def test_describe_and_show_on_a_narrow_terminal_fold_as_the_app_does_without_rich(

@@ -4,13 +4,18 @@ the real `temporal schedule ...` prints for the same schedule on the same server
 from __future__ import annotations
 
 import json
+import re
 import time
+from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from tempo_cli.main import app as root
+from tests.cli.answers import group_programs, run
 from tests.cli.cli_results import json_out, new_id, one_line_error, real_cli
+from tests.cli.startup_checks import env
 
 
 def _schedule(address: str, *args: str) -> Result:
@@ -107,3 +112,52 @@ def test_update_backfill_and_matching_times(server_address: str) -> None:
     assert one_line_error(bad_time).startswith("invalid --start-time 'May 1st'")
     missing = _schedule(server_address, "update", "-s", new_id("nope"), "--interval", "1h", *workflow)
     assert one_line_error(missing) == "schedule not found"
+
+
+_TIME_SHAPES = {
+    "relative": r"now|1 (second|minute|hour) (ago|from now)|\d+ (seconds|minutes) (ago|from now)",
+    "iso": r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
+    "raw": r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})? \+0000 UTC",
+}
+
+
+def _list_cells(text: str) -> list[list[str]]:
+    """`schedule list`'s cells but the workflow's (Tempo: its type; `temporal`: the action as
+    JSON), which `temporal` indents and centres."""
+    rows = [re.split(r" {2,}", line.strip()) for line in text.splitlines() if line.strip()]
+    return [[row[0], *row[2:]] for row in rows]
+
+
+@pytest.mark.parametrize("time_format", [None, "relative", "iso", "raw"])
+def test_list_shows_next_and_last_run_times_as_temporal(
+    time_format: str | None, server_address: str, tmp_path: Path
+) -> None:
+    schedule_id = new_id("cli-schedule-times")
+    created = _schedule(server_address, "create", "-s", schedule_id, "--interval", "1h", "-w", f"{schedule_id}-wf",
+                        "--type", "Report", "-t", "reports-nobody")  # fmt: skip
+    assert created.exit_code == 0, created.output
+    try:
+        assert _schedule(server_address, "trigger", "-s", schedule_id).exit_code == 0
+        deadline = time.monotonic() + 30
+        while not _listed(server_address, schedule_id)[0]["info"].get("recentActions"):  # the list lags
+            assert time.monotonic() < deadline, "the triggered run never listed"
+            time.sleep(0.2)
+        args = [
+            "list",
+            "-q",
+            f"ScheduleId = '{schedule_id}'",
+            *([] if time_format is None else ["--time-format", time_format]),
+        ]
+        ours = _schedule(server_address, *args).stdout
+        lean = run(group_programs("schedule")[0], [*args, "--address", server_address], env(tmp_path))[1]
+        theirs = real_cli(server_address, "schedule", *args).stdout
+        ours_cells, lean_cells, theirs_cells = (_list_cells(text) for text in (ours, lean, theirs))
+        assert ours_cells[0] == theirs_cells[0] == ["ScheduleId", "Paused", "NextRunTime", "LastRunTime"]
+        shape = _TIME_SHAPES[time_format or "relative"]
+        for cells in (ours_cells, lean_cells, theirs_cells):
+            assert len(cells) == 2 and cells[1][:2] == [schedule_id, "false"], cells
+            assert all(re.fullmatch(shape, cell) for cell in cells[1][2:]), cells
+        if time_format in ("iso", "raw"):  # times that do not tick with the clock: the very cells
+            assert ours_cells == lean_cells == theirs_cells, (ours, lean, theirs)
+    finally:
+        _schedule(server_address, "delete", "-s", schedule_id)

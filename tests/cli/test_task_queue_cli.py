@@ -5,14 +5,19 @@ between two calls: access times and task rates), with an official worker polling
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from tempo_cli.main import app as root
+from tests.cli.answers import group_programs, run
 from tests.cli.cli_results import json_out, new_id, one_line_error, real_cli
+from tests.cli.startup_checks import env
 
 
 def _task_queue(address: str, *args: str) -> Result:
@@ -122,3 +127,37 @@ def test_list_partition_as_temporal_prints_it(server_address: str) -> None:
         one_line_error(reserved)
         == "unable to list task queues: task queue name cannot start with reserved prefix /_sys/"
     )
+
+
+_TIME_SHAPES = {
+    "relative": r"now|1 (second|minute) ago|\d+ (seconds|minutes) ago",
+    "iso": r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
+    "raw": r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})? \+0000 UTC",
+}
+
+
+def _poller_times(text: str) -> list[str]:
+    """The LastAccessTime cells of a describe's Pollers table (`temporal` indents it)."""
+    rows = [re.split(r" {2,}", line.strip()) for line in text.split("Pollers:\n")[1].splitlines() if line.strip()]
+    assert rows[0][3] == "LastAccessTime", text
+    return [row[3] for row in rows[1:] if len(row) == 5]
+
+
+@pytest.mark.parametrize("time_format", ["relative", "iso", "raw"])
+def test_the_pollers_times_follow_the_time_format_as_temporal(
+    time_format: str, server_address: str, task_queue: str, tmp_path: Path
+) -> None:
+    def polled() -> str | None:
+        text = _task_queue(server_address, "describe", "-t", task_queue, "--time-format", time_format).stdout
+        return text if len(_poller_times(text)) == 2 else None
+
+    ours = _eventually(polled, "the worker's workflow and activity pollers")
+    argv = ["describe", "-t", task_queue, "--address", server_address, "--time-format", time_format]
+    lean = run(group_programs("task-queue")[0], argv, env(tmp_path))
+    theirs = real_cli(server_address, "task-queue", *argv[:3], "--time-format", time_format).stdout
+    for text in (ours, lean[1], theirs):
+        times = _poller_times(text)
+        assert len(times) == 2 and all(re.fullmatch(_TIME_SHAPES[time_format], cell) for cell in times), text
+    legacy = _task_queue(server_address, "describe", "-t", task_queue, "--legacy-mode", "--time-format", time_format)
+    cells = [re.split(r" {2,}", line.strip()) for line in legacy.stdout.splitlines()[2:] if line.strip()]
+    assert cells and all(re.fullmatch(_TIME_SHAPES[time_format], row[1]) for row in cells), legacy.stdout

@@ -4,11 +4,14 @@ ellipsis or folded onto more lines, byte for byte, colours included."""
 
 from __future__ import annotations
 
+import datetime
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tempo_cli._go_format import TIME_FORMATS
 from tempo_cli._plain_table import Column, Rows, one_cell_per_char
-from tempo_cli._render_text import status_text
+from tempo_cli._render_text import workflow_list_table
 from tempo_cli._terminal_table import EIGHT_BIT, STANDARD, terminal_lines
 from tests.cli.rich_drawing import SYSTEMS, described, rich_lines, tables
 
@@ -33,14 +36,22 @@ def test_a_table_narrowed_to_the_terminal_is_the_one_rich_draws(
 
 
 def _workflow_list() -> Rows:
-    table = Rows([Column(name) for name in ("Status", "WorkflowId", "RunId", "Type", "StartTime", "CloseTime")])
+    """`workflow list`'s table of runs of each status, realistic ids and types, each time format."""
+    from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
+    from temporalio.api.workflow.v1 import WorkflowExecutionInfo
+
+    now = datetime.datetime(2026, 12, 6, 21, 40, 0, tzinfo=datetime.UTC)
+    runs = []
     for status in range(1, 9):  # Running, Completed, ... each in its colour
-        closed = "" if status == 1 else "2026-12-06T21:39:37.089Z"
-        run_id = f"01a24d4c-5124-7f6a-9397-4d9a4252{status:04d}"
-        table.add_row(
-            status_text(status), f"order-{status}", run_id, "OrderWorkflow", "2026-12-06T21:39:36.868Z", closed
+        info = WorkflowExecutionInfo(
+            execution=WorkflowExecution(workflow_id=f"order-fulfillment-2026-12-06-{status:08d}"),
+            type=WorkflowType(name="OrderFulfillmentWorkflow" if status % 2 else "Ship"),
+            status=status,  # type: ignore[arg-type]
         )
-    return table
+        info.start_time.FromDatetime(now - datetime.timedelta(seconds=7**status))
+        runs.append(info)
+    tables = [workflow_list_table(runs, time_format, now) for time_format in TIME_FORMATS]
+    return Rows(tables[0].columns, rows=[row for table in tables for row in table.rows])
 
 
 def _history() -> Rows:
