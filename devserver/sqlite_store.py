@@ -50,13 +50,13 @@ from devserver.core.mutable_state import MutableState
 from devserver.errors import Unavailable
 from devserver.namespaces import Namespace
 from devserver.run_table import at_rest
-from devserver.store import AtRest, Loaded, MemoryStore, RunWrite, StoreError
+from devserver.store import AtRest, Loaded, MemoryStore, RestFields, RunWrite, StoreError
 
 log = logging.getLogger("tempo.sqlite")
 
 _T = TypeVar("_T")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Each entry upgrades the schema from version i to i + 1.
 MIGRATIONS: list[str] = [
@@ -116,7 +116,29 @@ MIGRATIONS: list[str] = [
         value INTEGER NOT NULL
     );
     """,
+    # 6: closed runs at rest keep their visibility record's fields as plain columns (store.
+    # RestFields): start-up reads them without parsing a protobuf per run, about twice as quick
+    # with 100,000 runs at rest. Runs put to rest before keep their info only, read as before
+    # (rewriting every row would make the first start after an upgrade take seconds per 10,000
+    # runs; retention removes them in time). The running runs are found by an index, not by
+    # reading every closed row.
+    """
+    ALTER TABLE executions ADD COLUMN rest_type TEXT;
+    ALTER TABLE executions ADD COLUMN rest_queue TEXT;
+    ALTER TABLE executions ADD COLUMN rest_status INTEGER;
+    ALTER TABLE executions ADD COLUMN rest_start INTEGER;
+    ALTER TABLE executions ADD COLUMN rest_execution INTEGER;
+    ALTER TABLE executions ADD COLUMN rest_close INTEGER;
+    ALTER TABLE executions ADD COLUMN rest_length INTEGER;
+    ALTER TABLE executions ADD COLUMN rest_attributes BLOB;
+    CREATE INDEX executions_running ON executions (namespace) WHERE closed_info IS NULL;
+    """,
 ]
+
+# The columns of store.RestFields, in its order.
+_REST_COLUMNS = (
+    "rest_type, rest_queue, rest_status, rest_start, rest_execution, rest_close, rest_length, rest_attributes"
+)
 
 _PRAGMA = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=([A-Za-z0-9_\-]+)$")
 
@@ -152,13 +174,18 @@ def _key_row(key: RunKey) -> tuple[str, str, str]:
     return (key.namespace, key.workflow_id, key.run_id)
 
 
-def _closed_info(state: MutableState) -> bytes:
-    return describe.execution_info(state).SerializeToString()
+def _at_rest_row(state: MutableState) -> tuple[bytes, RestFields]:
+    """What a run at rest keeps beside its state: its execution info and its record's fields."""
+    info = describe.execution_info(state)
+    return info.SerializeToString(), RestFields.of_info(info)
 
 
 def _info(blob: bytes) -> workflow_pb.WorkflowExecutionInfo:
     return workflow_pb.WorkflowExecutionInfo.FromString(blob)
 
+
+# The rest columns of a run not at rest.
+_NO_FIELDS = (None,) * len(RestFields._fields)
 
 # A history row's run: (namespace, workflow id, run id).
 _RUN = operator.itemgetter(0, 1, 2)
@@ -180,8 +207,8 @@ class _Pending:
     writes: list[RunWrite] = field(default_factory=list)
     # Snapshots taken at commit time, so later changes to a state are not mixed in.
     blobs: list[bytes] = field(default_factory=list)
-    # Per write: the run's execution info if it is at rest after it, else None.
-    infos: list[bytes | None] = field(default_factory=list)
+    # Per write: the run's execution info and record fields if it is at rest after it, else None.
+    infos: list[tuple[bytes, RestFields] | None] = field(default_factory=list)
     namespace: Namespace | None = None
     deleted: RunKey | None = None
     deleted_namespace: str | None = None
@@ -324,11 +351,21 @@ class SqliteStore(MemoryStore):
                 raise StoreError(
                     f"cannot read workflow {workflow_id!r} run {run_id} stored in {self.path}: {_one_line(exc)}"
                 ) from exc
-        query = "SELECT namespace, workflow_id, run_id, closed_info FROM executions WHERE closed_info IS NOT NULL"
-        for namespace, workflow_id, run_id, info in db.execute(query):
+        # The info only of a run put to rest before its record's fields were kept (schema 6).
+        query = (
+            f"SELECT namespace, workflow_id, run_id, CASE WHEN rest_status IS NULL THEN closed_info END, "
+            f"{_REST_COLUMNS} FROM executions WHERE closed_info IS NOT NULL"
+        )
+        interned = sys.intern
+        for row in db.execute(query):
+            namespace, workflow_id, run_id, info = row[:4]
+            # One namespace string for all its runs, not one per row.
+            key = RunKey(interned(namespace), workflow_id, run_id)
+            if info is None:
+                loaded.at_rest.append(AtRest(key, RestFields._make(row[4:])))
+                continue
             try:
-                # One namespace string for all its runs, not one per row.
-                resting = AtRest(RunKey(sys.intern(namespace), workflow_id, run_id), _info(info))
+                resting = AtRest(key, RestFields.of_info(_info(info)))
             except Exception as exc:
                 raise StoreError(
                     f"cannot read workflow {workflow_id!r} run {run_id} stored in {self.path}: {_one_line(exc)}"
@@ -355,8 +392,7 @@ class SqliteStore(MemoryStore):
         if counter is None:
             db.execute("INSERT INTO counters (name, value) VALUES ('max_task_id', ?)", (loaded.max_task_id,))
         if to_rest:
-            self._put_to_rest(to_rest)
-            loaded.at_rest += [AtRest(state.key, describe.execution_info(state)) for state in to_rest]
+            loaded.at_rest += self._put_to_rest(to_rest)
         return loaded
 
     def _read_history(self, key: RunKey) -> history.HistoryEvent | None:
@@ -394,13 +430,16 @@ class SqliteStore(MemoryStore):
                 ) from exc
         return highest
 
-    def _put_to_rest(self, states: list[MutableState]) -> None:
+    def _put_to_rest(self, states: list[MutableState]) -> list[AtRest]:
         assert self._db is not None
+        rows = [(state, *_at_rest_row(state)) for state in states]
         self._db.executemany(
-            "UPDATE executions SET closed_info = ?, start_request_id = ? "
+            "UPDATE executions SET closed_info = ?, start_request_id = ?, "
+            f"({_REST_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?) "
             "WHERE namespace = ? AND workflow_id = ? AND run_id = ?",
-            [(_closed_info(state), state.start_request_id, *_key_row(state.key)) for state in states],
+            [(info, state.start_request_id, *fields, *_key_row(state.key)) for state, info, fields in rows],
         )
+        return [AtRest(state.key, fields) for state, _, fields in rows]
 
     # ---- reading closed runs -------------------------------------------------------------
 
@@ -458,7 +497,7 @@ class SqliteStore(MemoryStore):
 
     async def commit(self, writes: list[RunWrite]) -> None:
         blobs = [snapshot.dump(write.state) for write in writes]
-        infos = [_closed_info(write.state) if at_rest(write.state) else None for write in writes]
+        infos = [_at_rest_row(write.state) if at_rest(write.state) else None for write in writes]
         await self._submit(_Pending(writes=writes, blobs=blobs, infos=infos))
         for write in writes:
             self.append(write.state.key, write.events)
@@ -574,10 +613,11 @@ class SqliteStore(MemoryStore):
             key = write.state.key
             # start_request_id repeats the snapshot's for whoever reads the file; the server
             # reads it from the state (a retried start is checked against the current run).
+            closed_info, fields = (None, _NO_FIELDS) if info is None else info
             db.execute(
-                "INSERT OR REPLACE INTO executions "
-                "(namespace, workflow_id, run_id, state, closed_info, start_request_id) VALUES (?, ?, ?, ?, ?, ?)",
-                (key.namespace, key.workflow_id, key.run_id, blob, info, write.state.start_request_id),
+                "INSERT OR REPLACE INTO executions (namespace, workflow_id, run_id, state, closed_info, "
+                f"start_request_id, {_REST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key.namespace, key.workflow_id, key.run_id, blob, closed_info, write.state.start_request_id, *fields),
             )
             if write.events:
                 highest_task_id = max(highest_task_id, max(event.task_id for event in write.events))

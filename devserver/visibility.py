@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
 from devserver.core.changes import RunKey
 from devserver.core.mutable_state import MutableState
@@ -37,6 +36,7 @@ from devserver.visibility_record import (
 
 if TYPE_CHECKING:
     from devserver.list_filter import Query
+    from devserver.store import RestFields
 
 DEFAULT_PAGE_SIZE = 1000
 NAMESPACE_DIVISION = "TemporalNamespaceDivision"
@@ -44,7 +44,7 @@ NAMESPACE_DIVISION = "TemporalNamespaceDivision"
 
 def record_of(state: MutableState) -> VisibilityRecord:
     """What visibility shows of a run: its ids, type, queue, status, times and attributes."""
-    start = _micros(timestamp(state.start_time))
+    start = timestamp_micros(timestamp(state.start_time))
     backoff = state.first_wft_backoff
     return VisibilityRecord.of_micros(
         namespace=state.key.namespace,
@@ -54,35 +54,36 @@ def record_of(state: MutableState) -> VisibilityRecord:
         task_queue=sys.intern(state.task_queue),
         status=state.visible_status,
         start=start,
-        execution=_micros(timestamp(state.start_time + backoff)) if backoff else start,
-        close=_micros(timestamp(state.close_time)) if state.close_time is not None else None,
+        execution=timestamp_micros(timestamp(state.start_time + backoff)) if backoff else start,
+        close=timestamp_micros(timestamp(state.close_time)) if state.close_time is not None else None,
         history_length=state.next_event_id - 1,
         search_attributes=decode_search_attributes(state.search_attributes),
     )
 
 
-def record_of_info(key: RunKey, info: workflow_pb.WorkflowExecutionInfo) -> VisibilityRecord:
-    """The record of a run known by its execution info (core.describe.execution_info): the
-    same as `record_of` its state, for a run at rest whose state stays in the store. Its
+def record_of_rest(key: RunKey, fields: RestFields) -> VisibilityRecord:
+    """The record of a run at rest, known by what the store keeps of it (store.RestFields, from
+    its execution info, core.describe.execution_info): the same as `record_of` its state. Its
     ids are the key's strings (not copies: 100,000 runs at rest make that count)."""
     return VisibilityRecord.of_micros(
         namespace=key.namespace,
         workflow_id=key.workflow_id,
         run_id=key.run_id,
-        workflow_type=sys.intern(info.type.name),
-        task_queue=sys.intern(info.task_queue),
-        status=info.status,
-        start=_micros(info.start_time),
-        execution=_micros(info.execution_time),
-        close=_micros(info.close_time) if info.HasField("close_time") else None,
-        history_length=info.history_length,
-        search_attributes=decode_search_attributes(info.search_attributes),
+        workflow_type=sys.intern(fields.workflow_type),
+        task_queue=sys.intern(fields.task_queue),
+        status=fields.status,
+        start=fields.start_micros,
+        execution=fields.execution_micros,
+        close=fields.close_micros,
+        history_length=fields.history_length,
+        search_attributes=decode_serialized_attributes(fields.search_attributes),
     )
 
 
-def _micros(time: Timestamp) -> int:
+def timestamp_micros(time: Timestamp) -> int:
+    """A timestamp in microseconds since the epoch, as visibility keeps times."""
     # From the timestamp a run's times are shown as, so a record made from a run's execution
-    # info (record_of_info) equals the one made from its state; truncated to microseconds as
+    # info (record_of_rest) equals the one made from its state; truncated to microseconds as
     # a filter's time is (list_filter.parse_rfc3339), so `StartTime = '<the run's start time,
     # to the nanosecond>'` finds it. core.protos.timestamp clamps (a run may be given times
     # past year 9999: reliability helper, found by fuzzing).
@@ -97,9 +98,21 @@ def decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, A
     """
     if not attributes.indexed_fields:
         return _NO_ATTRIBUTES
-    key = attributes.SerializeToString()
+    return _decoded(attributes.SerializeToString(), attributes)
+
+
+def decode_serialized_attributes(serialized: bytes) -> dict[str, Any]:
+    """`decode_search_attributes` of serialized SearchAttributes (empty: none)."""
+    if not serialized:
+        return _NO_ATTRIBUTES
+    return _decoded(serialized, None)
+
+
+def _decoded(key: bytes, attributes: common.SearchAttributes | None) -> dict[str, Any]:
     values = _decoded_attributes.get(key)
     if values is None:
+        if attributes is None:
+            attributes = common.SearchAttributes.FromString(key)
         values = _decode_search_attributes(attributes)
         if len(_decoded_attributes) >= _DECODED_ATTRIBUTES_KEPT:
             _decoded_attributes.clear()

@@ -291,6 +291,7 @@ async def test_an_older_schema_is_migrated_forward_and_keeps_its_data(tmp_path: 
         server.stop()
     # Rewind the file to schema version 1, as an older tempo wrote it.
     with sqlite3.connect(db) as conn:
+        _rewind_to_schema_5(conn)
         conn.execute("CREATE TABLE namespaces_v1 AS SELECT name, info, config FROM namespaces")
         conn.execute("DROP TABLE namespaces")
         conn.execute("ALTER TABLE namespaces_v1 RENAME TO namespaces")
@@ -302,8 +303,8 @@ async def test_an_older_schema_is_migrated_forward_and_keeps_its_data(tmp_path: 
         conn.execute("PRAGMA user_version = 1")
         old_task_ids = [HistoryEvent.FromString(row[0]).task_id for row in conn.execute("SELECT event FROM history")]
     assert "search_attributes" in MIGRATIONS[1] and "schedules" in MIGRATIONS[2] and "batch_jobs" in MIGRATIONS[3]
-    assert "closed_info" in MIGRATIONS[4]
-    assert SCHEMA_VERSION == 5
+    assert "closed_info" in MIGRATIONS[4] and "rest_status" in MIGRATIONS[5]
+    assert SCHEMA_VERSION == 6
     server = file_server(db, port).start()
     try:
         client = await Client.connect(server.address)
@@ -320,10 +321,50 @@ async def test_an_older_schema_is_migrated_forward_and_keeps_its_data(tmp_path: 
         assert {"schedules", "batch_jobs", "counters"} <= tables
         # The old closed run was put to rest (its execution info kept for start-up), and the new
         # run's events have task ids above every old one.
-        at_rest = conn.execute("SELECT workflow_id FROM executions WHERE closed_info IS NOT NULL").fetchall()
+        at_rest = conn.execute("SELECT workflow_id FROM executions WHERE rest_status IS NOT NULL").fetchall()
         assert {row[0] for row in at_rest} == {f"old-{queue}", f"new-{queue}"}
         new_task_ids = [
             HistoryEvent.FromString(row[0]).task_id
             for row in conn.execute("SELECT event FROM history WHERE workflow_id = ?", (f"new-{queue}",))
         ]
         assert min(new_task_ids) > max(old_task_ids)
+
+
+def _rewind_to_schema_5(conn: sqlite3.Connection) -> None:
+    """The file as tempo wrote it before schema 6 (runs at rest kept their execution info only)."""
+    conn.execute("DROP INDEX executions_running")
+    for column in ("type", "queue", "status", "start", "execution", "close", "length", "attributes"):
+        conn.execute(f"ALTER TABLE executions DROP COLUMN rest_{column}")
+    conn.execute("PRAGMA user_version = 5")
+
+
+async def test_runs_put_to_rest_by_an_older_tempo_are_listed_as_before(tmp_path: Path) -> None:
+    # Schema 6 keeps a run's record fields beside its info; a file of schema 5 has the info only.
+    db = tmp_path / "five.db"
+    port = free_port()
+    server = file_server(db, port).start()
+    queue = f"tq-{uuid.uuid4().hex[:8]}"
+    try:
+        client = await Client.connect(server.address)
+        async with Worker(client, task_queue=queue, workflows=[Napper]):
+            for i in range(3):
+                await client.execute_workflow(Napper.run, 0.01, id=f"five-{i}-{queue}", task_queue=queue)
+        listed_before = [w.raw_info for w in [w async for w in client.list_workflows(f"TaskQueue = '{queue}'")]]
+    finally:
+        server.stop()
+    with sqlite3.connect(db) as conn:
+        _rewind_to_schema_5(conn)
+    for _ in range(2):  # migrated on the first start; its runs at rest read from their info
+        server = file_server(db, port).start()
+        try:
+            client = await Client.connect(server.address)
+            listed = [w.raw_info for w in [w async for w in client.list_workflows(f"TaskQueue = '{queue}'")]]
+            assert listed == listed_before
+            count = await client.count_workflows(f"TaskQueue = '{queue}' AND ExecutionStatus = 'Completed'")
+            assert count.count == 3
+        finally:
+            server.stop()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (6,)
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "executions_running" in indexes
