@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.certificates import Certificates
-from tests.servers import free_port, temporal_binary, wait_for_port
+from tests.servers import free_port, stop_process, temporal_binary, wait_for_port
 
 API_KEY = "tempo-test-key"
 
@@ -39,13 +38,7 @@ class SecureServer:
         return f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
 
@@ -67,7 +60,11 @@ def start_dev(log: Path, *flags: str, timeout: float = 30.0) -> SecureServer:
     else:
         proc.wait(timeout)
         raise RuntimeError(f"the server ended ({proc.returncode}): {log.read_text()}")
-    wait_for_port("127.0.0.1", port, proc, timeout)  # type: ignore[arg-type]
+    try:
+        wait_for_port("127.0.0.1", port, proc, timeout)
+    except RuntimeError as err:
+        server.stop()
+        raise RuntimeError(f"{err}; its log:\n{log.read_text(errors='replace')[-4000:]}") from err
     return server
 
 
