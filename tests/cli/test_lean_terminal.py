@@ -6,39 +6,14 @@ environment, and a start or a signal are drawn by the app itself."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.cli.answers import APP, TEMPO, group_programs, run
-from tests.cli.lean_answers import NOT_LEAN
-from tests.cli.startup_checks import env, reporting_argv
-from tests.cli.terminal import run_in_terminal
-
-
-def drawn(argv: list[str], environment: dict[str, str], columns: int = 1000) -> bytes:
-    code, shown = run_in_terminal(argv, environment, columns)
-    assert code == 0, shown
-    return shown
-
-
-def drawn_lean(group: str, args: list[str], environment: dict[str, str], columns: int = 1000) -> bool:
-    """Whether `tempo GROUP ARGS` on a terminal answered on a lean path (what it loaded)."""
-    _, shown = run_in_terminal(reporting_argv([group, *args]), environment, columns)
-    report = json.loads(shown.decode().strip().splitlines()[-1])
-    assert report["code"] == 0, shown
-    return not any(m == name or m.startswith(name + ".") for m in report["modules"] for name in NOT_LEAN)
-
-
-def same_drawing(group: str, args: list[str], environment: dict[str, str], columns: int = 1000) -> bytes:
-    """`tempo GROUP ARGS` on a terminal, as users run it, and as the Typer app runs it: the same."""
-    tempo, app = (TEMPO[:-1], APP[:-1]) if group == "workflow" else group_programs(group)
-    users = run_in_terminal([*tempo, group, *args] if group == "workflow" else [*tempo, *args], environment, columns)
-    apps = run_in_terminal([*app, group, *args] if group == "workflow" else [*app, *args], environment, columns)
-    assert users == apps, (args, users, apps)
-    return users[1]
+from tests.cli.answers import TEMPO, group_programs, run
+from tests.cli.startup_checks import env
+from tests.cli.terminal_drawing import drawn, drawn_lean, same_drawing
 
 
 @pytest.fixture
