@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Generator, Iterator
 
 import pytest
 from hypothesis import settings
 
-from tests.servers import ServerProcess, real_server, tempo_server
+from tests.servers import ServerProcess, real_server, server_logs_since, tempo_server
 
 # Hypothesis's deadline (200 ms an example) is wall time: the suite's four processes on two cores
 # stall any example now and then (a 0.1 ms filter check took 259 ms once, and failed the run).
 settings.register_profile("suite", deadline=None)
 settings.load_profile("suite")
+
+_TEST_BEGAN = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_TEST_BEGAN] = time.monotonic()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, object, None]:
+    """A failed test shows the log tails of the servers it may have used (running now, or
+    stopped since it began): a refused connection or a timeout is explained by what the
+    server said, if anything."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if report.failed and _TEST_BEGAN in item.stash:
+        for title, tail in server_logs_since(item.stash[_TEST_BEGAN]):
+            report.sections.append((f"Captured log of the {title}", tail))
 
 
 @pytest.fixture(scope="session")

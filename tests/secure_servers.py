@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -20,7 +19,8 @@ from pathlib import Path
 import aiohttp
 
 from tests.certificates import Certificates
-from tests.servers import free_port, temporal_binary, wait_for_port
+from tests.drawn_screen import screen_text
+from tests.servers import free_port, stop_process, temporal_binary, wait_for_port
 
 API_KEY = "tempo-test-key"
 
@@ -39,13 +39,7 @@ class SecureServer:
         return f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
 
@@ -67,7 +61,11 @@ def start_dev(log: Path, *flags: str, timeout: float = 30.0) -> SecureServer:
     else:
         proc.wait(timeout)
         raise RuntimeError(f"the server ended ({proc.returncode}): {log.read_text()}")
-    wait_for_port("127.0.0.1", port, proc, timeout)  # type: ignore[arg-type]
+    try:
+        wait_for_port("127.0.0.1", port, proc, timeout)
+    except RuntimeError as err:
+        server.stop()
+        raise RuntimeError(f"{err}; its log:\n{log.read_text(errors='replace')[-4000:]}") from err
     return server
 
 
@@ -113,19 +111,33 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0].removeprefix("error: ")
 
 
+SESSION_COLUMNS, SESSION_ROWS = 120, 40
+"""The size of the web UI sessions the tests open (as a browser window of that size asks)."""
+
+
 async def web_ui_session_shows(
     ui_port: int, text: str, timeout: float = 90.0, then: Sequence[tuple[str, str]] = ()
 ) -> str:
     """Open a session of the web UI (its websocket, as the page does) and read what its
     `tempo tui` draws until ``text`` appears; then, for each (keys, text) of ``then``, type the
     keys (as the page sends them) and read until that text appears too. Returns what it drew.
-    Fails after ``timeout``."""
+
+    Fails after ``timeout``, saying what the session's screen showed then. ``text`` counts as
+    shown once drawn in one piece or once on the screen (the TUI redraws only what changes, so
+    a line can be drawn in parts); a text of ``then`` only once drawn after its keys."""
     drawn = ""
+    terminal = ""  # what of it went to the terminal (not the page's own messages)
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    url = f"http://127.0.0.1:{ui_port}/ws?width=120&height=40"
+    began = loop.time()
+    deadline = began + timeout
+    url = f"http://127.0.0.1:{ui_port}/ws?width={SESSION_COLUMNS}&height={SESSION_ROWS}"
+
+    def failure(what: str) -> str:
+        shown = screen_text(terminal, SESSION_COLUMNS, SESSION_ROWS) if terminal else "(nothing drawn)"
+        return f"{what} after {loop.time() - began:.0f}s; {len(drawn)} characters drawn, the screen:\n{shown}"
+
     async with aiohttp.ClientSession() as session:
-        while True:  # the UI process binds its port just after the server's banner
+        while True:  # the server starts the UI process when the first connection comes
             try:
                 websocket = await session.ws_connect(url)
                 break
@@ -136,17 +148,22 @@ async def web_ui_session_shows(
             for keys, wanted in [("", text), *then]:
                 if keys:
                     await websocket.send_str(json.dumps(["stdin", keys]))
-                seen_from = len(drawn)
+                seen_from, look_at_screen = len(drawn), loop.time() + 1.0
                 while wanted not in drawn[seen_from:]:
-                    assert loop.time() < deadline, f"the web UI's session never showed {wanted!r}: {drawn[-500:]!r}"
+                    assert loop.time() < deadline, failure(f"the web UI's session never showed {wanted!r}")
+                    if not seen_from and loop.time() > look_at_screen:  # once a second, not per message
+                        if wanted in screen_text(terminal, SESSION_COLUMNS, SESSION_ROWS):
+                            break
+                        look_at_screen = loop.time() + 1.0
                     try:
                         message = await asyncio.wait_for(websocket.receive(), timeout=1.0)
                     except TimeoutError:
                         continue
                     if message.type == aiohttp.WSMsgType.BINARY:
                         drawn += message.data.decode("utf-8", "replace")
+                        terminal += message.data.decode("utf-8", "replace")
                     elif message.type == aiohttp.WSMsgType.TEXT:
                         drawn += message.data
                     else:
-                        raise AssertionError(f"the session ended ({message.type}): {drawn[-500:]!r}")
+                        raise AssertionError(failure(f"the session ended ({message.type})"))
     return drawn

@@ -7,6 +7,7 @@ to over real gRPC.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -14,10 +15,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Self
 
 import grpc
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
@@ -34,7 +37,7 @@ def free_port() -> int:
 def free_ports(count: int, taken: int | None = None) -> list[int]:
     """``count`` distinct TCP ports on 127.0.0.1 that nobody listens on right now, none of them
     ``taken`` (one at a time, the kernel may hand out the port it just freed again)."""
-    sockets = []
+    sockets: list[socket.socket] = []
     try:
         while len(sockets) < count:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -60,7 +63,19 @@ def temporal_binary() -> str:
     return found
 
 
-def wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
+def stop_process(proc: subprocess.Popen[Any], signum: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+    """Send ``signum`` to a process still running; kill it if it has not ended in ``timeout`` s."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signum)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def wait_for_port(host: str, port: int, proc: subprocess.Popen[Any], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -71,7 +86,7 @@ def wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout: 
     raise RuntimeError(f"server did not open {host}:{port} within {timeout}s")
 
 
-def wait_until_healthy(address: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
+def wait_until_healthy(address: str, proc: subprocess.Popen[Any], deadline: float) -> None:
     """The real server opens its port before its frontend is ready: it answers UNAVAILABLE
     "Frontend is not healthy yet" for a while (longer on a busy machine)."""
     with grpc.insecure_channel(address) as channel:
@@ -88,50 +103,128 @@ def wait_until_healthy(address: str, proc: subprocess.Popen[bytes], deadline: fl
                 time.sleep(0.1)
 
 
+LOG_TAIL_LINES = 40
+"""Lines of a server's log that a failure involving it shows."""
+
+_log_root: Path | None = None
+_servers: list[ServerProcess] = []
+"""Every server started in this process, so that a failed test can show their logs."""
+
+
+def _new_log_path(kind: str) -> Path:
+    """A log file in a directory of its own, under one directory per test process that is
+    removed when the process ends (a failure has quoted what mattered by then)."""
+    global _log_root
+    if _log_root is None:
+        _log_root = Path(tempfile.mkdtemp(prefix="tempo-test-servers-"))
+        atexit.register(shutil.rmtree, _log_root, True)
+    return Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=_log_root)) / "server.log"
+
+
+class ServerFailed(RuntimeError):
+    """A server did not come up: why, and the tail of its log."""
+
+
 @dataclass
 class ServerProcess:
-    """A server subprocess listening on `address`."""
+    """A server subprocess listening on `address`.
+
+    Its stderr is appended to ``log_path`` (a file of its own when not given) across restarts:
+    a pipe nobody reads would stall a chatty server once full, and lose what a dying one said.
+    """
 
     kind: str
     argv: list[str]
     port: int
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    # Run in the child before the server starts (a resource limit, another user).
+    preexec: Callable[[], None] | None = None
+    stopped_at: float | None = field(default=None, repr=False)
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def spawn(self) -> subprocess.Popen[bytes]:
+        """Start the process and return at once."""
+        if self.log_path is None:
+            self.log_path = _new_log_path(self.kind)
         env = {**os.environ, **self.env}
-        self.proc = subprocess.Popen(
-            self.argv,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-        )
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                env=env,
+                start_new_session=True,
+                preexec_fn=self.preexec,
+            )
+        self.stopped_at = None
+        if not any(server is self for server in _servers):  # by identity: restarts start it again
+            _servers.append(self)
+        return self.proc
+
+    def start(self, timeout: float = 30.0) -> Self:
+        """Start the process; return once it serves: its port accepts, and for the real server
+        GetSystemInfo answers (it opens its port before its frontend is ready).
+
+        Raises:
+            ServerFailed: It exited, or did not serve within ``timeout`` (it is stopped then).
+        """
+        proc = self.spawn()
         deadline = time.monotonic() + timeout
-        wait_for_port("127.0.0.1", self.port, self.proc, timeout)
-        if self.kind == "real":
-            wait_until_healthy(self.address, self.proc, deadline)
+        try:
+            wait_for_port("127.0.0.1", self.port, proc, timeout)
+            if self.kind == "real":
+                wait_until_healthy(self.address, proc, deadline)
+        except (RuntimeError, grpc.RpcError) as err:
+            self.stop()
+            raise ServerFailed(
+                f"the {self.kind} server on {self.address} did not come up: {err}\n{self.log_tail()}"
+            ) from err
         return self
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc)
+        self._ended()
 
     def kill(self) -> None:
         """SIGKILL: a crash, not a shutdown."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self._ended()
+
+    def _ended(self) -> None:
+        if self.stopped_at is None:
+            self.stopped_at = time.monotonic()
+
+    def log(self) -> str:
+        """Everything the server wrote to stderr, across its restarts."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        """The last lines of the log, titled, for an error message."""
+        tail = self.log().splitlines()[-lines:]
+        exited = "" if self.proc is None or self.proc.poll() is None else f", exited with {self.proc.returncode}"
+        what = f"last {len(tail)} lines of" if tail else "nothing in"
+        title = f"--- {what} the {self.kind} server's log ({self.log_path}{exited}) ---"
+        return "\n".join([title, *tail])
+
+
+def server_logs_since(moment: float) -> list[tuple[str, str]]:
+    """(title, log tail) of each server running now or stopped after ``moment`` (time.monotonic):
+    the servers a test that began then may have used."""
+    for server in _servers:
+        if server.proc is not None and server.proc.poll() is not None:
+            server._ended()  # it died by itself: shown this once, then forgotten
+    _servers[:] = [s for s in _servers if s.stopped_at is None or s.stopped_at >= moment]
+    return [(f"{s.kind} server {s.address}", s.log_tail()) for s in _servers]
 
 
 def tempo_server(*extra: str, port: int | None = None) -> ServerProcess:

@@ -5,9 +5,6 @@ official worker whose activities wait to be acted on, and a command line's answe
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from tests.cli import by_hand_app
 from tests.cli.answers import group_programs, run
 from tests.cli.cli_results import new_id
 from tests.cli.lean_answers import NOT_LEAN
+from tests.cli.recorded_calls import recorded_calls
 from tests.cli.startup_checks import run_reporting_messages
 from tests.cli.threaded_peer import ThreadedPeer
 from tests.devserver import compat_app, scenarios
@@ -140,44 +138,9 @@ def same_run(answer: Answer, workflow_id: str) -> Answer:
     return code, out.replace(workflow_id, "W"), err.replace(workflow_id, "W")
 
 
-# Runs `tempo activity ARGV` (through tempo_cli.entry, or with "app" first the Typer app), the
-# blocking transport's calls recorded in the file named last: path and message.
-_RECORDING = """
-import json, sys
-from sdk import _h2_channel
-calls = []
-unary = _h2_channel.H2Channel.unary
-def recorded(self, path, message, metadata, timeout):
-    calls.append([path, bytes(message).hex(), [list(header) for header in metadata], timeout])
-    return unary(self, path, message, metadata, timeout)
-_h2_channel.H2Channel.unary = recorded
-which, argv, log = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-sys.argv = ["tempo", "activity", *argv]
-try:
-    if which == "app":
-        from tempo_cli.main import app
-        app(prog_name="tempo")
-    else:
-        from tempo_cli.entry import main
-        main()
-except SystemExit:
-    pass
-finally:
-    with open(log, "w") as file:
-        json.dump(calls, file)
-"""
-
-
-def recorded_calls(which: str, argv: list[str], environment: dict[str, str], log: Path) -> list[tuple[str, Any, Any]]:
+def activity_calls(which: str, argv: list[str], environment: dict[str, str], log: Path) -> list[tuple[str, Any, Any]]:
     """The calls `tempo activity ARGV` (``which``: "tempo" or "app") made: its method, request,
     and headers with the deadline (in whole seconds)."""
-    from temporalio.api.workflowservice.v1 import request_response_pb2
-
-    command = [sys.executable, "-c", _RECORDING, which, json.dumps(argv), str(log)]
-    subprocess.run(command, capture_output=True, env=environment, timeout=60, check=False)
-    calls = []
-    for path, data, headers, timeout in json.loads(log.read_text()):
-        method = path.rsplit("/", 1)[1]
-        request = getattr(request_response_pb2, f"{method}Request").FromString(bytes.fromhex(data))
-        calls.append((method, request, (headers, round(timeout))))  # a retried call's: what is left of it
-    return calls
+    calls = recorded_calls(which, "activity", argv, environment, log)
+    # A retried call's deadline: what is left of it.
+    return [(call.method, call.request, (call.headers, round(call.timeout))) for call in calls]

@@ -78,35 +78,41 @@ def server_modules(
     ``entry`` module) in a fresh interpreter, stopped with Ctrl-C once it answered
     GetSystemInfo: its exit code and the modules it loaded."""
     import signal
+    import tempfile
     import time
 
     from sdk._h2_channel import CallFailed, H2Channel
 
-    process = subprocess.Popen(
-        reporting_argv(argv, entry),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        channel = H2Channel(f"127.0.0.1:{port}")
-        while True:
-            try:
-                channel.unary("/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo", b"", [], 2.0)
-                break
-            except CallFailed:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.02)
-        channel.close()
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    # Its stderr goes to a file: a pipe read only at the end could fill and stall the server,
+    # and a server that never answers must still show what it said.
+    with tempfile.TemporaryFile("w+") as stderr_file:
+        process = subprocess.Popen(
+            reporting_argv(argv, entry), stdout=subprocess.DEVNULL, stderr=stderr_file, text=True, env=environment
+        )
+        try:
+            deadline = time.monotonic() + 30
+            channel = H2Channel(f"127.0.0.1:{port}")
+            while True:
+                try:
+                    channel.unary("/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo", b"", [], 2.0)
+                    break
+                except CallFailed as err:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        process.kill()
+                        process.wait()
+                        stderr_file.seek(0)
+                        said = stderr_file.read()
+                        raise AssertionError(f"never answered GetSystemInfo ({err}); it wrote:\n{said}") from err
+                    time.sleep(0.02)
+            channel.close()
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        stderr_file.seek(0)
+        stderr = stderr_file.read()
     report: dict[str, Any] = json.loads(stderr.strip().splitlines()[-1])
     return int(report["code"]), list(report["modules"])
 

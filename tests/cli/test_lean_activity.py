@@ -20,10 +20,10 @@ from tests.cli.lean_activity_runs import (
     LEAN,
     ActivityPeer,
     Answer,
+    activity_calls,
     apps,
     given_way,
     lean,
-    recorded_calls,
     same_run,
     users,
 )
@@ -208,8 +208,8 @@ def test_the_lean_requests_are_the_apps(
     environment, on = env(tmp_path), ["--address", server_address]
     running = peer.heartbeating()
     line = [*args, "-w", running, "-a", "nope", *on]  # refused, so each asks the same of the same state
-    leans = recorded_calls("tempo", line, environment, tmp_path / "tempo.json")
-    apps_ = recorded_calls("app", line, environment, tmp_path / "app.json")
+    leans = activity_calls("tempo", line, environment, tmp_path / "tempo.json")
+    apps_ = activity_calls("app", line, environment, tmp_path / "app.json")
     assert [call[0] for call in leans] == [call[0] for call in apps_], args
     assert leans[0][0] == "GetSystemInfo" and len(leans) >= 2
     for (_, ours, our_headers), (_, theirs, their_headers) in zip(leans, apps_, strict=True):
@@ -224,8 +224,8 @@ def test_a_refusal_asks_describe_as_the_app(peer: ActivityPeer, server_address: 
     unpolled = peer.unpolled()
     described = peer.run(peer.client.get_workflow_handle(unpolled).describe())
     line = ["fail", "-w", unpolled, "-a", unpolled, "-r", described.run_id, *on]
-    leans = recorded_calls("tempo", line, environment, tmp_path / "tempo.json")
-    apps_ = recorded_calls("app", line, environment, tmp_path / "app.json")
+    leans = activity_calls("tempo", line, environment, tmp_path / "tempo.json")
+    apps_ = activity_calls("app", line, environment, tmp_path / "app.json")
     methods = ["GetSystemInfo", "RespondActivityTaskFailedById", "DescribeWorkflowExecution"]
     assert [call[0] for call in leans] == [call[0] for call in apps_] == methods
     for (_, ours, our_headers), (_, theirs, their_headers) in zip(leans, apps_, strict=True):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -19,6 +17,7 @@ import pytest
 
 from tests.cli.answers import group_programs, run
 from tests.cli.lean_answers import NOT_LEAN
+from tests.cli.recorded_calls import recorded_calls
 from tests.cli.startup_checks import env, reporting_argv, run_reporting_messages
 from tests.cli.terminal import run_in_terminal
 
@@ -119,46 +118,9 @@ def test_an_unknown_schedule_gets_the_apps_error(args: list[str], server_address
     assert run(tempo, line, environment) == run(app, line, environment) == (1, "", "error: schedule not found\n")
 
 
-# Runs `tempo schedule ARGV` (through tempo_cli.entry, or with "app" first the Typer app), the
-# blocking transport's calls recorded in the file named last: path, message, headers.
-_RECORDING = """
-import json, sys
-from sdk import _h2_channel
-calls = []
-unary = _h2_channel.H2Channel.unary
-def recorded(self, path, message, metadata, timeout):
-    calls.append([path, bytes(message).hex(), [list(header) for header in metadata]])
-    return unary(self, path, message, metadata, timeout)
-_h2_channel.H2Channel.unary = recorded
-which, argv, log = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-sys.argv = ["tempo", "schedule", *argv]
-try:
-    if which == "app":
-        from tempo_cli.main import app
-        app(prog_name="tempo")
-    else:
-        from tempo_cli.entry import main
-        main()
-except SystemExit:
-    pass
-finally:
-    with open(log, "w") as file:
-        json.dump(calls, file)
-"""
-
-
 def _calls(which: str, argv: list[str], environment: dict[str, str], log: Path) -> list[tuple[str, Any, Any]]:
-    """The calls `tempo schedule ARGV` (``which``: "tempo" or "app") made: path, request, headers."""
-    from temporalio.api.workflowservice.v1 import request_response_pb2
-
-    command = [sys.executable, "-c", _RECORDING, which, json.dumps(argv), str(log)]
-    subprocess.run(command, capture_output=True, env=environment, timeout=60, check=False)
-    calls = []
-    for path, data, headers in json.loads(log.read_text()):
-        method = path.rsplit("/", 1)[1]
-        request = getattr(request_response_pb2, f"{method}Request").FromString(bytes.fromhex(data))
-        calls.append((method, request, headers))
-    return calls
+    """The calls `tempo schedule ARGV` (``which``: "tempo" or "app") made: method, request, headers."""
+    return [(c.method, c.request, c.headers) for c in recorded_calls(which, "schedule", argv, environment, log)]
 
 
 def _without_call_ids(request: Any) -> Any:

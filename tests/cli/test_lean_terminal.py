@@ -6,50 +6,14 @@ environment, and a start or a signal are drawn by the app itself."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.cli.answers import APP, TEMPO, group_programs, relative_times_masked, run
-from tests.cli.lean_answers import NOT_LEAN
-from tests.cli.startup_checks import env, reporting_argv
-from tests.cli.terminal import run_in_terminal
-
-
-def drawn(argv: list[str], environment: dict[str, str], columns: int = 1000) -> bytes:
-    code, shown = run_in_terminal(argv, environment, columns)
-    assert code == 0, shown
-    return shown
-
-
-def drawn_lean(group: str, args: list[str], environment: dict[str, str], columns: int = 1000) -> bool:
-    """Whether `tempo GROUP ARGS` on a terminal answered on a lean path (what it loaded)."""
-    _, shown = run_in_terminal(reporting_argv([group, *args]), environment, columns)
-    report = json.loads(shown.decode().strip().splitlines()[-1])
-    assert report["code"] == 0, shown
-    return not any(m == name or m.startswith(name + ".") for m in report["modules"] for name in NOT_LEAN)
-
-
-def same_drawing(group: str, args: list[str], environment: dict[str, str], columns: int = 1000) -> bytes:
-    """`tempo GROUP ARGS` on a terminal, as users run it, and as the Typer app runs it: the
-    same (a list's relative times, "3 seconds ago", which may tick between the two, read as
-    ``<time>``; drawn again while they differ, up to five times)."""
-    tempo, app = (TEMPO[:-1], APP[:-1]) if group == "workflow" else group_programs(group)
-    programs = (
-        ([*tempo, group, *args], [*app, group, *args]) if group == "workflow" else ([*tempo, *args], [*app, *args])
-    )
-    for _ in range(5):
-        users, apps = (run_in_terminal(program, environment, columns) for program in programs)
-        if _masked(users) == _masked(apps):
-            break
-    assert _masked(users) == _masked(apps), (args, users, apps)
-    return users[1]
-
-
-def _masked(drawn: tuple[int, bytes]) -> tuple[int, str]:
-    return drawn[0], relative_times_masked(drawn[1].decode())
+from tests.cli.answers import TEMPO, group_programs, run
+from tests.cli.startup_checks import env
+from tests.cli.terminal_drawing import drawn, drawn_lean, same_drawing
 
 
 @pytest.fixture

@@ -15,65 +15,33 @@ import asyncio
 import socket
 import subprocess
 import sys
-import time
 
-import grpc
 import pytest
-from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
-from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
 from devserver.h2_server import H2Server
 from devserver.listen_address import listening_socket
+from tests.devserver.early_listen import answered_the_moment_open, first_moment_open
 from tests.servers import free_port
 
 START_DEV = [sys.executable, "-m", "tempo_cli.main", "server", "start-dev", "--headless"]
 
 
-def _first_moment_open(port: int, proc: subprocess.Popen[bytes]) -> None:
-    """Return as soon as the port accepts a connection (checked every millisecond or so)."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "exited"
-            assert time.monotonic() < deadline, "the port never opened"
-            time.sleep(0.001)
-
-
 @pytest.mark.parametrize("ip", ["127.0.0.1", "::"])
 def test_a_client_that_connects_the_moment_the_port_opens_is_answered(ip: str) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        [*START_DEV, "--port", str(port), "--ip", ip], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        _first_moment_open(port, proc)
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            info = WorkflowServiceStub(channel).GetSystemInfo(GetSystemInfoRequest(), timeout=30)
-        assert info.server_version
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    assert proc.returncode == 0
-    assert proc.stderr is not None and "Traceback" not in proc.stderr.read().decode()
+    answered = answered_the_moment_open([*START_DEV, "--port", str(port), "--ip", ip], port)
+    assert answered.server_version
+    assert answered.returncode == 0
+    assert "Traceback" not in answered.stderr
 
 
 def test_the_test_server_answers_a_client_that_connects_the_moment_its_port_opens() -> None:
     port = free_port()
     # As the official SDKs run `tempo-test-server`: the port alone.
     entry = "from tempo_cli.test_server_entry import main; main()"
-    proc = subprocess.Popen([sys.executable, "-c", entry, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        _first_moment_open(port, proc)
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            info = WorkflowServiceStub(channel).GetSystemInfo(GetSystemInfoRequest(), timeout=30)
-        assert info.server_version
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    assert proc.stderr is not None and "Traceback" not in proc.stderr.read().decode()
+    answered = answered_the_moment_open([sys.executable, "-c", entry, str(port)], port)
+    assert answered.server_version
+    assert "Traceback" not in answered.stderr
 
 
 def test_a_sigterm_the_moment_the_port_opens_stops_the_server_once_started() -> None:
@@ -85,7 +53,7 @@ def test_a_sigterm_the_moment_the_port_opens_stops_the_server_once_started() -> 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    _first_moment_open(port, proc)
+    first_moment_open(port, proc)
     proc.terminate()
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err

@@ -1,53 +1,25 @@
-"""Server processes whose log goes to a file (tests that read it, or that make a server log a
-lot, must not leave it in a pipe nobody reads), and small helpers for the reliability tests."""
+"""Server processes whose log goes to a file the test names (tests that read it), and small
+helpers for the reliability tests."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig
 
-from tests.servers import ServerProcess, wait_for_port
+from tests.servers import ServerProcess
 
-
-@dataclass
-class LoggedServer(ServerProcess):
-    """A ServerProcess whose stderr is appended to `log_path` across restarts."""
-
-    log_path: Path = Path(os.devnull)
-    # Run in the child before the server starts (a resource limit, another user).
-    preexec: Callable[[], None] | None = None
-
-    def spawn(self) -> subprocess.Popen[bytes]:
-        env = {**os.environ, **self.env}
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                self.argv,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                env=env,
-                start_new_session=True,
-                preexec_fn=self.preexec,
-            )
-        return self.proc
-
-    def start(self, timeout: float = 30.0) -> LoggedServer:
-        wait_for_port("127.0.0.1", self.port, self.spawn(), timeout)
-        return self
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+LoggedServer = ServerProcess
+"""A server whose stderr the test reads from `log_path` (appended to across restarts)."""
 
 
 def logged(server: ServerProcess, log_path: Path, preexec: Callable[[], None] | None = None) -> LoggedServer:
-    return LoggedServer(server.kind, server.argv, server.port, server.env, log_path=log_path, preexec=preexec)
+    return ServerProcess(server.kind, server.argv, server.port, server.env, log_path=log_path, preexec=preexec)
 
 
 def rss_kib(pid: int) -> int:

@@ -19,7 +19,7 @@ from sample_food_delivery.worker import connect
 from sample_food_delivery.workflows import GET_STATUS_QUERY
 from sdk import Client, WorkflowHandle
 from sdk.exceptions import RPCError, WorkflowQueryFailedError
-from tests.servers import free_port, wait_for_port
+from tests.servers import free_port, stop_process, wait_for_port
 
 
 def unique_task_queue() -> str:
@@ -94,13 +94,7 @@ class SampleProcess:
     def stop(self) -> int:
         """Ctrl-C; the exit code."""
         assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGINT, timeout=30)
         return self.proc.returncode
 
     def kill(self) -> None:

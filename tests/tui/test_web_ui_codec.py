@@ -19,8 +19,10 @@ from tests.servers import free_port, tempo_server, wait_for_port
 ROOT = Path(__file__).parents[2]
 CODEC_FLAGS = ("--codec", "tests.codec_app:XorCodec")
 # Generous for a machine busy with the rest of the suite: two servers, an official SDK worker's
-# process and the UI's two processes (at `nice 10`) start before the plaintext shows.
-pytestmark = pytest.mark.timeout(300)
+# process and the UI's two processes (at `nice 10`, so the suite's other processes come first)
+# start before the plaintext shows.
+SESSION_WAIT = 240.0
+pytestmark = pytest.mark.timeout(480)  # above the waits' sum: a wait that fails says what it saw
 
 
 async def test_the_web_ui_decodes_through_the_ui_codec_endpoint() -> None:
@@ -47,7 +49,7 @@ async def test_the_web_ui_decodes_through_the_ui_codec_endpoint() -> None:
         assert run.returncode == 0, run.stderr
         # The list shows the run; Enter opens it (the only one, so the selected one); its
         # history shows the input the codec encrypted, decoded.
-        await web_ui_session_shows(ui_port, workflow_id, timeout=150, then=[("\r", PLAINTEXT_MARK)])
+        await web_ui_session_shows(ui_port, workflow_id, timeout=SESSION_WAIT, then=[("\r", PLAINTEXT_MARK)])
     finally:
         server.stop()
         codec.terminate()
