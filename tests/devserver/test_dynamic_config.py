@@ -140,8 +140,7 @@ def test_ignored_keys_get_a_note_and_the_server_starts() -> None:
     )
     server.start()
     server.stop()
-    assert server.proc is not None and server.proc.stderr is not None
-    stderr = server.proc.stderr.read().decode()
+    stderr = server.log()
     assert "note: dynamic config key frontend.persistenceMaxQPS has no effect on Tempo (ignored)" in stderr
     assert "limit.historyCount.warn" not in stderr
 

@@ -541,8 +541,7 @@ def subprocess_server() -> Iterator[ServerProcess]:
     server = tempo_server()
     with running(server):
         yield server
-    assert server.proc is not None and server.proc.stderr is not None
-    stderr = server.proc.stderr.read().decode(errors="replace")
+    stderr = server.log()
     assert "Traceback" not in stderr, stderr
 
 

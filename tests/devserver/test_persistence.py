@@ -263,7 +263,7 @@ async def test_a_full_database_stops_the_server_with_one_line_and_keeps_what_was
                 acknowledged.append(handle.id)
         assert server.proc is not None
         assert server.proc.wait(timeout=15) == 1
-        stderr = server.proc.stderr.read().decode() if server.proc.stderr else ""
+        stderr = server.log()
         errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
         assert errors and "full" in errors[0], stderr
         assert "Traceback" not in stderr
