@@ -140,7 +140,7 @@ async def open_engine(config: ServerConfig, store: HistoryStore, clock: Clock | 
         clock.holds = engine.outstanding_work
         # Time never goes backwards, even past a crash that lost the kept virtual time.
         last_times = [_last_event_time(store, state) for state in loaded.states]
-        last_times += [rest.fields.close_micros / 1e6 for rest in loaded.at_rest]
+        last_times += [(rest.record.close_micros or 0) / 1e6 for rest in loaded.at_rest]
         clock.catch_up(max(last_times, default=0.0))
     await engine.restore(loaded)
     for name in ["default", *config.namespaces]:

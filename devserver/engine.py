@@ -56,7 +56,7 @@ from devserver.metrics import Metrics
 from devserver.namespaces import NamespaceRegistry
 from devserver.run_table import RunTable, at_rest
 from devserver.store import AtRest, HistoryStore, Loaded, RunWrite
-from devserver.visibility import VisibilityIndex, record_of, record_of_rest
+from devserver.visibility import VisibilityIndex, record_of
 from devserver.visibility_record import VisibilityRecord
 from devserver.waiters import Waiters
 
@@ -381,7 +381,7 @@ class Engine:
         for _, arrival in arrivals:
             if isinstance(arrival, AtRest):
                 self.runs.add_at_rest(arrival.key)
-                records.append(record_of_rest(arrival.key, arrival.fields))
+                records.append(arrival.record)
                 continue
             if not arrival.running:
                 closing.share_fixed_messages(arrival)

@@ -362,10 +362,10 @@ class SqliteStore(MemoryStore):
             # One namespace string for all its runs, not one per row.
             key = RunKey(interned(namespace), workflow_id, run_id)
             if info is None:
-                loaded.at_rest.append(AtRest(key, RestFields._make(row[4:])))
+                loaded.at_rest.append(AtRest.of(key, RestFields._make(row[4:])))
                 continue
             try:
-                resting = AtRest(key, RestFields.of_info(_info(info)))
+                resting = AtRest.of(key, RestFields.of_info(_info(info)))
             except Exception as exc:
                 raise StoreError(
                     f"cannot read workflow {workflow_id!r} run {run_id} stored in {self.path}: {_one_line(exc)}"
@@ -439,7 +439,7 @@ class SqliteStore(MemoryStore):
             "WHERE namespace = ? AND workflow_id = ? AND run_id = ?",
             [(info, state.start_request_id, *fields, *_key_row(state.key)) for state, info, fields in rows],
         )
-        return [AtRest(state.key, fields) for state, _, fields in rows]
+        return [AtRest.of(state.key, fields) for state, _, fields in rows]
 
     # ---- reading closed runs -------------------------------------------------------------
 

@@ -24,7 +24,8 @@ from devserver.core.changes import RunKey
 from devserver.core.mutable_state import MutableState
 from devserver.namespaces import Namespace
 from devserver.run_table import at_rest
-from devserver.visibility import timestamp_micros
+from devserver.visibility import record_of_rest, timestamp_micros
+from devserver.visibility_record import VisibilityRecord
 
 
 class StoreError(Exception):
@@ -73,14 +74,19 @@ class RestFields(NamedTuple):
 
 @dataclass(slots=True)
 class AtRest:
-    """A closed run the store holds at rest: what start-up needs of it without its state."""
+    """A closed run the store holds at rest: what start-up needs of it without its state, its
+    visibility record (made as the store reads it: no copy of its fields is held meanwhile)."""
 
     key: RunKey
-    fields: RestFields
+    record: VisibilityRecord
+
+    @classmethod
+    def of(cls, key: RunKey, fields: RestFields) -> AtRest:
+        return cls(key, record_of_rest(key, fields))
 
     @property
     def start_time(self) -> float:
-        return self.fields.start_micros / 1e6
+        return self.record.start_micros / 1e6
 
 
 @dataclass
