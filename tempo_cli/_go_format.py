@@ -102,6 +102,13 @@ class TimeFormat(enum.StrEnum):
 TIME_FORMATS = tuple(choice.value for choice in TimeFormat)
 
 
+def iso_time(when: datetime.datetime) -> str:
+    """Go's ``time.RFC3339`` of a time in UTC, the fraction of a second dropped
+    (``2026-12-07T00:52:05Z``): how `temporal` shows the times of `workflow show` and
+    `schedule list-matching-times` whatever its ``--time-format``, and a table's with ``iso``."""
+    return when.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def cli_time(when: datetime.datetime, nanos: int, time_format: str, now: datetime.datetime) -> str:
     """A time as `temporal` shows it in a table with ``--time-format``: ``2 seconds ago``
     (relative to ``now``), ``2026-12-07T00:52:05Z`` (iso: RFC 3339, whole seconds) or
@@ -109,9 +116,9 @@ def cli_time(when: datetime.datetime, nanos: int, time_format: str, now: datetim
     is the fraction of a second, which ``when`` holds only to the microsecond."""
     if time_format == TimeFormat.relative:
         return relative_time(when, now)
-    base = when.astimezone(datetime.UTC)
     if time_format == TimeFormat.iso:
-        return base.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso_time(when)
+    base = when.astimezone(datetime.UTC)
     fraction = f"{nanos:09d}".rstrip("0")
     return base.strftime("%Y-%m-%d %H:%M:%S") + (f".{fraction}" if fraction else "") + " +0000 UTC"
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf.message import Message
 from temporalio.api.enums.v1 import EventType
 
-from tempo_cli._go_format import cli_time
+from tempo_cli._go_format import cli_time, iso_time
 from tempo_cli._plain_table import Column, Rows, Styled
 
 if TYPE_CHECKING:
@@ -156,10 +156,11 @@ def format_time(when: datetime.datetime | None) -> str:
 
 
 def event_time(event: HistoryEvent) -> str:
-    """The event's time, formatted with :func:`format_time`."""
+    """The event's time as `temporal workflow show` prints it: in whole seconds, UTC
+    (:func:`iso_time`), empty if unset."""
     if not event.HasField("event_time"):
         return ""
-    return format_time(event.event_time.ToDatetime(tzinfo=datetime.UTC))
+    return iso_time(event.event_time.ToDatetime(tzinfo=datetime.UTC))
 
 
 def _metadata_text(payload: Payload, decode: Decode) -> str | None:
@@ -276,7 +277,7 @@ class EventPrinter:
 
 _EVENT_COLUMNS = (
     Column("ID", width=5, right=True),
-    Column("Time", width=24),
+    Column("Time", width=20),  # 2026-12-07T00:52:05Z
     Column("Type", width=42),
     Column("Details", fold=True),
 )

@@ -14,11 +14,12 @@ from temporalio.api.enums.v1 import schedule_pb2 as schedule_enums
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 
 from tempo_cli._cli import CliContext, UsageError
+from tempo_cli._go_format import iso_time
 from tempo_cli._inputs import parse_duration, parse_inputs
 from tempo_cli._plain_table import Column, Rows
 from tempo_cli._raw_calls import call
 from tempo_cli._read_tables import schedule_description_table, schedule_table
-from tempo_cli._render import format_time, proto_dict
+from tempo_cli._render import proto_dict
 
 OVERLAP_POLICIES = {
     "Skip": schedule_enums.SCHEDULE_OVERLAP_POLICY_SKIP,
@@ -216,8 +217,8 @@ def list_matching_times(cli: CliContext, schedule_id: str, start_time: str, end_
         cli.write_json(proto_dict(response))
         return
     table = Rows([Column("Time")])
-    for moment in response.start_time:
-        table.add_row(format_time(moment.ToDatetime(datetime.UTC)))
+    for moment in response.start_time:  # whole seconds, as `temporal` prints them whatever its --time-format
+        table.add_row(iso_time(moment.ToDatetime(datetime.UTC)))
     cli.print_table(table)
 
 

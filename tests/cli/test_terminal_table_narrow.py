@@ -55,10 +55,10 @@ def _workflow_list() -> Rows:
 
 
 def _history() -> Rows:
-    table = Rows([Column("ID", 5, right=True), Column("Time", 24), Column("Type", 42), Column("Details", fold=True)])
+    table = Rows([Column("ID", 5, right=True), Column("Time", 20), Column("Type", 42), Column("Details", fold=True)])
     details = "Input:[{'order': 'a very long order name', 'items': 12}], TaskQueue:{Name:orders, Kind:Normal}"
-    table.add_row("1", "2026-12-06T21:39:36.868Z", "WorkflowExecutionStarted", details)
-    table.add_row("2", "2026-12-06T21:39:36.868Z", "WorkflowTaskScheduled", "TaskQueue:{Name:orders}")
+    table.add_row("1", "2026-12-06T21:39:36Z", "WorkflowExecutionStarted", details)
+    table.add_row("2", "2026-12-06T21:39:36Z", "WorkflowTaskScheduled", "TaskQueue:{Name:orders}")
     return table
 
 
