@@ -10,13 +10,8 @@ import datetime
 from pathlib import Path
 
 from tempo_cli.tui.screens.workflows import WorkflowsScreen
-from tempo_cli.tui.widgets.workflow_table import WorkflowTable
 from tests.tui import snapshot_app as data
-
-
-def drawn_rows(table: WorkflowTable, rows: int) -> list[str]:
-    """The table's first lines as the screen would draw them now (the header, then the rows)."""
-    return [table.render_line(y).text for y in range(rows + 1)]
+from tests.tui.table_drawing import drawn_rows
 
 
 async def test_rows_drawn_before_the_table_measured_them_are_whole_once_it_has(tmp_path: Path) -> None:

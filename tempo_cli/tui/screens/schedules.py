@@ -28,6 +28,7 @@ from tempo_cli.tui.formatting import timestamp, zone
 from tempo_cli.tui.screens.base import TempoScreen, changes_server
 from tempo_cli.tui.widgets.banner import ConnectionBanner
 from tempo_cli.tui.widgets.footer import TempoFooter
+from tempo_cli.tui.widgets.table_widths import widen_columns
 
 REFRESH_SECONDS = 3.0
 
@@ -114,6 +115,7 @@ class SchedulesScreen(TempoScreen):
                 _when(info.future_action_times[:1], tz),
                 _when([a.actual_time for a in info.recent_actions][-1:], tz),
             )
+        widen_columns(table)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
         if self.selected is not None:

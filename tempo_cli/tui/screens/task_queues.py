@@ -15,6 +15,7 @@ from tempo_cli.tui.messages import TaskQueuesLoaded
 from tempo_cli.tui.screens.base import TempoScreen
 from tempo_cli.tui.widgets.banner import ConnectionBanner
 from tempo_cli.tui.widgets.footer import TempoFooter
+from tempo_cli.tui.widgets.table_widths import widen_columns
 
 REFRESH_SECONDS = 3.0
 
@@ -92,6 +93,8 @@ class TaskQueuesScreen(TempoScreen):
                 pollers.add_row(
                     queue.name, queue.kind, poller.identity, timestamp(poller.last_access_time, tz, with_zone=True)
                 )
+        widen_columns(table)
+        widen_columns(pollers)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
 

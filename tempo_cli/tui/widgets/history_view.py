@@ -17,6 +17,7 @@ from sdk.converter import DataConverter
 from tempo_cli.tui.formatting import duration, time_of_day, zone_name
 from tempo_cli.tui.history_model import EventRow, FoldedRow, event_row, fold
 from tempo_cli.tui.styles import Palette
+from tempo_cli.tui.widgets.table_widths import widen_columns
 
 DETAILS_WIDTH = 160
 """Characters of details shown in a cell; Enter shows everything."""
@@ -98,7 +99,10 @@ class HistoryView(Vertical):
         if self.compact or restart:
             self._rebuild()
         else:
-            table.add_rows(self._full_cells(r) for r in self._rows[len(self._rows) - len(fresh) :])
+            # Only the new rows are measured: a long history is appended to many times.
+            widen_columns(
+                table, table.add_rows(self._full_cells(r) for r in self._rows[len(self._rows) - len(fresh) :])
+            )
         if at_end and fresh and not restart:
             table.move_cursor(row=table.row_count - 1)
         self._show_status()
@@ -158,6 +162,7 @@ class HistoryView(Vertical):
         else:
             table.add_rows(self._full_cells(r) for r in self._rows)
             ids = [[r.event_id] for r in self._rows]
+        widen_columns(table)
         if at_end:
             table.move_cursor(row=table.row_count - 1)
         elif keep is not None:

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Label, Static
 from tempo_cli._render import failure_chain
 from tempo_cli.tui.formatting import one_line, timestamp
 from tempo_cli.tui.history_model import PendingExternal
+from tempo_cli.tui.widgets.table_widths import widen_columns
 
 
 def _ts(message: object, field: str, tz: datetime.tzinfo | None) -> str:
@@ -99,6 +100,7 @@ class PendingView(VerticalScroll):
             )
         for name, title in _TITLES.items():
             table = self._table(name)
+            widen_columns(table)
             table.set_class(table.row_count == 0, "-empty")
             count = f"{table.row_count}" if table.row_count else "none"
             self.query_one(f"#pending-{name}-title", Label).update(f"{title}: {count}")

@@ -15,6 +15,7 @@ from textual.widgets import DataTable
 from sdk.client import WorkflowExecution
 from tempo_cli.tui.formatting import short_timestamp, timestamp, zone_name
 from tempo_cli.tui.styles import Palette, status_label
+from tempo_cli.tui.widgets.table_widths import fit_columns, widen_columns
 
 COLUMNS = [
     ("status", "Status"),
@@ -140,13 +141,13 @@ class WorkflowTable(DataTable[object]):
                     if value != before:
                         self.update_cell(key, column, value, update_width=True)
             self._cells = cells
-            self._fit_columns(keep_wider=False)
+            fit_columns(self)  # now, not on the idle turn: see table_widths
             return
         self.clear()
         self._keys, self._cells = keys, cells
         for key in keys:
             self.add_row(*cells[key], key=key)
-        self._fit_columns(keep_wider=True)
+        widen_columns(self)
         if cursor_key in cells:
             row = keys.index(cursor_key)
             self.move_cursor(row=row, scroll=False)
@@ -154,30 +155,12 @@ class WorkflowTable(DataTable[object]):
         else:
             self.move_cursor(row=0)
 
-    def _fit_columns(self, *, keep_wider: bool) -> None:
-        """Give each column now the width DataTable gives it once idle: its widest cell or its
-        header (``keep_wider``: or the width it had, as for rows added after a clear).
-
-        DataTable measures added and changed cells only when idle, but caches the lines it draws
-        before then (keyed without the widths) and draws them again after: on a busy machine the
-        screen drew the list in between, and every column stayed cut to its header's width.
-        """
-        for index, column in enumerate(self.ordered_columns):
-            widest = max((_width(row[index]) for row in self._cells.values() if index < len(row)), default=0)
-            fitted = max(column.label.cell_len, widest)
-            column.content_width = max(column.content_width, fitted) if keep_wider else fitted
-
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         run = self._runs.get(str(event.row_key.value))
         if run is not None:
             self.post_message(self.Opened(run, self))
-
-
-def _width(value: object) -> int:
-    """The cells a value takes in the table (a Text's styles take none)."""
-    return value.cell_len if isinstance(value, Text) else cell_len(str(value))
 
 
 def _cells(
