@@ -238,21 +238,55 @@ class Requests:
         _ignore_errors(lambda: self.stub.UpdateWorkflowExecution(update, timeout=1.0))
         return execution
 
-    def activity_task(self) -> tuple[WorkflowExecution, bytes]:
-        """A running workflow and the token of the activity task it scheduled ("probe-activity")."""
-        execution, token = self.workflow_task()
+    def activity_task(self, cancel_requested: bool = False) -> tuple[WorkflowExecution, bytes]:
+        """A running workflow and the token of the activity task it scheduled ("probe-activity");
+        with `cancel_requested`, the workflow then asked to cancel it (only then may a worker
+        report it canceled, as on the real server)."""
+        queue = self._id("q")
+        execution = self.start(queue)
+
+        def complete_workflow_task(command: command_pb.Command) -> None:
+            task = self.stub.PollWorkflowTaskQueue(
+                wsv1.PollWorkflowTaskQueueRequest(namespace=self.namespace, task_queue=TaskQueue(name=queue)),
+                timeout=20,
+            )
+            assert task.workflow_execution.run_id == execution.run_id, task
+            self.stub.RespondWorkflowTaskCompleted(
+                wsv1.RespondWorkflowTaskCompletedRequest(
+                    namespace=self.namespace, task_token=task.task_token, commands=[command]
+                ),
+                timeout=10,
+            )
+
         command = command_pb.Command(command_type=command_type_pb2.CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK)
         _minimal_attributes(command, "schedule_activity_task_command_attributes")
-        queue = self._id("aq")
-        command.schedule_activity_task_command_attributes.task_queue.name = queue
-        self.stub.RespondWorkflowTaskCompleted(
-            wsv1.RespondWorkflowTaskCompletedRequest(namespace=self.namespace, task_token=token, commands=[command]),
-            timeout=10,
-        )
+        activity_queue = self._id("aq")
+        command.schedule_activity_task_command_attributes.task_queue.name = activity_queue
+        complete_workflow_task(command)
         task = self.stub.PollActivityTaskQueue(
-            wsv1.PollActivityTaskQueueRequest(namespace=self.namespace, task_queue=TaskQueue(name=queue)), timeout=20
+            wsv1.PollActivityTaskQueueRequest(namespace=self.namespace, task_queue=TaskQueue(name=activity_queue)),
+            timeout=20,
         )
         assert task.activity_id == "probe-activity", task
+        if cancel_requested:
+            # A signal makes the workflow task that asks to cancel it (scheduled as event 5:
+            # started, task scheduled, started, completed, then the activity).
+            self.stub.SignalWorkflowExecution(
+                wsv1.SignalWorkflowExecutionRequest(
+                    namespace=self.namespace,
+                    workflow_execution=execution,
+                    signal_name="probe-cancel",
+                    request_id=str(uuid.uuid4()),
+                ),
+                timeout=10,
+            )
+            cancel = command_pb.Command(
+                command_type=command_type_pb2.CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
+                request_cancel_activity_task_command_attributes=command_pb.RequestCancelActivityTaskCommandAttributes(
+                    scheduled_event_id=5
+                ),
+            )
+            complete_workflow_task(cancel)
         return execution, task.task_token
 
     def query_task(self) -> Iterator[bytes]:
@@ -363,7 +397,7 @@ class Requests:
                     _minimal_attributes(command, "start_timer_command_attributes")
                 _match_command_types(request)
         elif name.startswith("RespondActivityTask") or name.startswith("RecordActivityTaskHeartbeat"):
-            execution, token = self.activity_task()
+            execution, token = self.activity_task(cancel_requested=name.startswith("RespondActivityTaskCanceled"))
             if name.endswith("ById"):
                 request.workflow_id, request.run_id = execution.workflow_id, execution.run_id
                 request.activity_id = "probe-activity"
