@@ -75,7 +75,7 @@ async def test_timeline_compare_and_task_queues(
         def pollers_of_workflow_queue() -> int:
             for row in range(queues.row_count):  # type: ignore[attr-defined]
                 name, kind, pollers, *_ = queues.get_row_at(row)  # type: ignore[attr-defined]
-                if name == task_queue and kind == "workflow":
+                if str(name) == task_queue and str(kind) == "workflow":
                     return int(pollers)
             return 0
 
