@@ -88,6 +88,14 @@ async def test_bracketed_text_shows_as_written_everywhere(
                     assert workflow_id in listed
                 assert TYPE in listed
 
+                # Filtering by the type: the line under the list quotes the query as sent.
+                await pilot.press("t")
+                screen.query_one("#filter-type", Input).value = TYPE
+                await pilot.press("enter")
+                page_info = screen.query_one("#page-info", Static)
+                await wait_for(pilot, lambda: f"WorkflowType = '{TYPE}'" in shown(page_info), "the query shown")
+                await wait_for(pilot, lambda: len(screen.table.runs) == len(ids), "the runs of the type listed")
+
                 # A notification naming a run (c marks it for comparing).
                 screen.table.move_cursor(row=[r.workflow_id for r in screen.table.runs].index(ids[3]))
                 screen.table.focus()

@@ -22,7 +22,7 @@ class ProfilesScreen(TempoModal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Profile ({self.where})", classes="dialog-title")
+            yield Label(f"Profile ({self.where})", classes="dialog-title", markup=False)
             options = [
                 Option(f"{name}{' (current)' if name == self.current else ''} — {address}", id=name)
                 for name, address in sorted(self.profiles.items())
