@@ -10,12 +10,13 @@ from collections.abc import Callable
 
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static, Tree
 
 from sdk.client import Client
 from sdk.worker import Worker
 from tempo_cli.tui.app import TempoApp
 from tempo_cli.tui.screens.forms import SignalScreen
+from tempo_cli.tui.screens.relations import RelationsScreen
 from tempo_cli.tui.screens.schedules import SchedulesScreen
 from tempo_cli.tui.screens.task_queues import TaskQueuesScreen
 from tempo_cli.tui.screens.workflow import WorkflowScreen
@@ -119,6 +120,14 @@ async def test_bracketed_text_shows_as_written_everywhere(
                 panel.submit()
                 result = panel.query_one("#query-result", Static)
                 await wait_for(pilot, lambda: "[bold]x[/bold]" in shown(result), "the query answer")
+
+                # Its relations: a tree of runs named by type and ID.
+                await pilot.press("g")
+                await wait_for(pilot, lambda: isinstance(app.screen, RelationsScreen), "the relations")
+                tree = app.screen.query_one(Tree)
+                await wait_for(pilot, lambda: f"{TYPE}  {retrying}" in shown(tree), "the run in the tree")
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: app.screen is run, "the run again")
                 await pilot.press("escape")
 
                 # A signal sent from the TUI, then the run's failure in its history.
