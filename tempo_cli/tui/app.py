@@ -192,7 +192,7 @@ class TempoApp(App[None]):
                 await asyncio.sleep(RECONNECT_INTERVAL)
                 continue
             except ValueError as err:  # a malformed address: retrying cannot help
-                self.notify(str(err), title="Cannot connect", severity="error", timeout=30)
+                self.notify(str(err), title="Cannot connect", severity="error", timeout=30, markup=False)
                 return
             except RPCError as err:
                 if is_connection_error(err) or err.status_code == grpc.StatusCode.DEADLINE_EXCEEDED:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
+from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 from sdk.client import TaskQueueDescription, TaskQueuePoller
@@ -24,6 +25,8 @@ from tempo_cli.tui.screens.schedules import SchedulesLoaded, SchedulesScreen
 from tempo_cli.tui.screens.task_queues import TaskQueuesScreen
 from tempo_cli.tui.screens.workflow import WorkflowScreen
 from tempo_cli.tui.screens.workflows import WorkflowsScreen
+from tempo_cli.tui.verbatim import verbatim_row
+from tempo_cli.tui.widgets.table_widths import widen_columns
 from tests.tui import snapshot_app as data
 from tests.tui.table_drawing import drawn_rows, idle_turn, idle_turns_held
 
@@ -209,3 +212,26 @@ async def test_the_compact_history_is_drawn_whole(tmp_path: Path, monkeypatch: p
         assert "Kind" in header and "Duration" in header, header
         for shown, row in zip(folded, rows, strict=True):
             assert f" {shown.event_id} " in row and f" {shown.kind} " in row and f" {shown.name}" in row, row
+
+
+class _OneTable(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="plain")
+
+
+async def test_cells_shown_verbatim_are_measured_as_the_table_measures_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    # User text with brackets, and a message whose later lines a one-line row never shows.
+    row = verbatim_row("order[red]-7", "a[b]c", "card declined\nat charge() in a much longer second line")
+    app = _OneTable()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(DataTable)
+        table.add_columns("ID", "Type", "Failure")
+        with idle_turns_held(monkeypatch):
+            table.add_row(*row)
+            widen_columns(table)
+            ours = [column.content_width for column in table.ordered_columns]
+        for column in table.ordered_columns:
+            column.content_width = 0
+        await idle_turn(pilot, table)
+        assert [column.content_width for column in table.ordered_columns] == ours == [12, 5, 13]
+        assert drawn_rows(table, 1)[1].split() == ["order[red]-7", "a[b]c", "card", "declined"]

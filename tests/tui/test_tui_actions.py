@@ -44,7 +44,7 @@ async def test_pending_activity_retries_and_cancel(
 
         def attempt_and_failure() -> tuple[int, str]:
             _, kind, _, attempts, failure, *_ = table.get_row_at(0)  # type: ignore[attr-defined]
-            assert kind == "always_declined"
+            assert str(kind) == "always_declined"
             return int(str(attempts).split("/")[0]), str(failure)
 
         await wait_for(pilot, lambda: attempt_and_failure()[0] >= 2, "a retried attempt, described live")

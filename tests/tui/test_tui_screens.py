@@ -75,8 +75,8 @@ async def test_timeline_compare_and_task_queues(
         def pollers_of_workflow_queue() -> int:
             for row in range(queues.row_count):  # type: ignore[attr-defined]
                 name, kind, pollers, *_ = queues.get_row_at(row)  # type: ignore[attr-defined]
-                if name == task_queue and kind == "workflow":
-                    return int(pollers)
+                if str(name) == task_queue and str(kind) == "workflow":
+                    return int(str(pollers))
             return 0
 
         await wait_for(pilot, lambda: pollers_of_workflow_queue() >= 1, "a workflow poller on our task queue")

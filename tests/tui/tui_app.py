@@ -69,3 +69,39 @@ class Retrying:
                 initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=1)
             ),
         )
+
+
+@activity.defn(name="charge[/x]")
+async def bracketed_charge(order: str) -> str:
+    raise ApplicationError(f"card [red]declined[/red] for {order}[/x]", type="Declined[b]")
+
+
+@workflow.defn(name="Odd[red]Type[/x]")
+class Bracketed:
+    """Names, failures and query answers full of square brackets, as users may choose them: its
+    activity fails at every attempt until a `note[/x]` signal says "fail", then the run fails."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    @workflow.run
+    async def run(self, order: str) -> str:
+        if order.endswith("retry"):
+            await workflow.execute_activity(
+                bracketed_charge,
+                order,
+                start_to_close_timeout=timedelta(seconds=5),
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=1)
+                ),
+            )
+        await workflow.wait_condition(lambda: "fail" in self.notes)
+        raise ApplicationError(f"order[/x] of {order} [bold]failed[/bold]", type="Broken[red]")
+
+    @workflow.signal(name="note[/x]")
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    @workflow.query(name="notes[b]")
+    def notes_so_far(self) -> list[str]:
+        return [*self.notes, "[bold]x[/bold]"]

@@ -21,6 +21,7 @@ from tempo_cli.tui.formatting import one_line
 from tempo_cli.tui.history_model import AlignedRow, EventRow, align, event_row
 from tempo_cli.tui.screens.base import TempoScreen
 from tempo_cli.tui.styles import Palette
+from tempo_cli.tui.verbatim import verbatim
 from tempo_cli.tui.widgets.banner import ConnectionBanner
 from tempo_cli.tui.widgets.footer import TempoFooter
 
@@ -134,10 +135,10 @@ class CompareScreen(TempoScreen):
         row = table.cursor_row
         table.clear(columns=True)
         table.add_column("#", key="left-id", width=id_width)
-        table.add_column(_header(self.left, side), key="left", width=side)
+        table.add_column(verbatim(_header(self.left, side)), key="left", width=side)
         table.add_column(" ", key="mark", width=1)
         table.add_column("#", key="right-id", width=id_width)
-        table.add_column(_header(self.right, side), key="right", width=side)
+        table.add_column(verbatim(_header(self.right, side)), key="right", width=side)
         palette = Palette(self.app)
 
         def cell(row: EventRow | None) -> tuple[str, Text]:

@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Select
 
 from tempo_cli._metadata import Handlers
 from tempo_cli.tui.screens.base import TempoModal
+from tempo_cli.tui.verbatim import verbatim
 from tempo_cli.tui.widgets.query_panel import parse_arguments
 
 OTHER = "\0other"
@@ -45,7 +46,7 @@ class Form(TempoModal):
 
     def show_error(self, message: str) -> None:
         error = self.query_one(".form-error", Label)
-        error.update(message)
+        error.update(verbatim(message))  # may quote what the user typed
         error.set_class(bool(message), "-visible")
 
     @on(Input.Submitted)
@@ -74,7 +75,7 @@ class SignalScreen(Form):
         self.names = handlers.signals if handlers is not None else []
 
     def compose(self) -> ComposeResult:
-        options = [(n, n) for n in self.names] + [("Other (type a name)…", OTHER)]
+        options = [(verbatim(n), n) for n in self.names] + [("Other (type a name)…", OTHER)]
         with Vertical(classes="dialog"):
             yield Label(f"Signal {self.workflow_id}", classes="dialog-title", markup=False)
             with Horizontal(classes="form-row"):

@@ -26,7 +26,7 @@ class LinksScreen(TempoModal):
                 Option(f"{link.relation}: {link.workflow_id}  {link.run_id}  {link.note}".rstrip(), id=str(i))
                 for i, link in enumerate(self.links)
             ] or [Option("No parent, child or other run of this workflow.", disabled=True)]
-            yield OptionList(*options, id="links")
+            yield OptionList(*options, id="links", markup=False)
             yield Label("Enter: open · Esc: close", classes="dialog-hint")
 
     def on_mount(self) -> None:

@@ -22,7 +22,7 @@ class NamespacesScreen(TempoModal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Namespace", classes="dialog-title")
-            yield OptionList(Option(f"{self.current} (current)", id=self.current), id="namespaces")
+            yield OptionList(Option(f"{self.current} (current)", id=self.current), id="namespaces", markup=False)
             yield Label("Enter: switch  Esc: cancel", classes="dialog-hint")
 
     def on_mount(self) -> None:

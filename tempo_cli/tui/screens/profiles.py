@@ -22,12 +22,12 @@ class ProfilesScreen(TempoModal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Profile ({self.where})", classes="dialog-title")
+            yield Label(f"Profile ({self.where})", classes="dialog-title", markup=False)
             options = [
                 Option(f"{name}{' (current)' if name == self.current else ''} — {address}", id=name)
                 for name, address in sorted(self.profiles.items())
             ]
-            yield OptionList(*options, id="profiles")
+            yield OptionList(*options, id="profiles", markup=False)
             if not options:
                 yield Label("No profiles yet: add one with `tempo config set --profile NAME ...`.", id="no-profiles")
             yield Label("Enter: connect  Esc: cancel", classes="dialog-hint")

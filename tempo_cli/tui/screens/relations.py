@@ -14,6 +14,7 @@ from tempo_cli._errors import describe_error
 from tempo_cli._trace import TraceNode, trace
 from tempo_cli.tui.history_model import RunLink
 from tempo_cli.tui.screens.base import TempoModal
+from tempo_cli.tui.verbatim import verbatim
 
 _STATUS_MARKS = {
     "RUNNING": "▶",
@@ -64,7 +65,7 @@ class RelationsScreen(TempoModal):
             family = await trace(self.client, self.root[0], self.root[1] or None, fold=frozenset())
             chain = await trace(self.client, self.workflow_id, self.run_id or None, depth=0, fold=frozenset())
         except TempoError as err:
-            self.query_one(Tree).root.set_label(f"Could not read the runs: {describe_error(err, '')}")
+            self.query_one(Tree).root.set_label(verbatim(f"Could not read the runs: {describe_error(err, '')}"))
             return
         self.family, self.chain = family, chain
         self._draw(family, chain)
@@ -74,11 +75,13 @@ class RelationsScreen(TempoModal):
         tree.clear()
         family_root = tree.root.add("Family (root workflow and its children)", expand=True)
         self._add(family_root, family)
-        runs = tree.root.add(f"Runs of {self.workflow_id}", expand=True)
+        runs = tree.root.add(verbatim(f"Runs of {self.workflow_id}"), expand=True)
         if chain.previous_run_id:
             link = RunLink("Previous run", self.workflow_id, chain.previous_run_id)
             runs.add_leaf(f"↑ previous run …{chain.previous_run_id[-8:]}", data=link)
-        runs.add_leaf(node_label(chain, current=True), data=RunLink("This run", chain.workflow_id, chain.run_id))
+        runs.add_leaf(
+            verbatim(node_label(chain, current=True)), data=RunLink("This run", chain.workflow_id, chain.run_id)
+        )
         if chain.next_run_id:
             link = RunLink("Next run", self.workflow_id, chain.next_run_id)
             runs.add_leaf(f"↓ next run …{chain.next_run_id[-8:]}", data=link)
@@ -87,7 +90,7 @@ class RelationsScreen(TempoModal):
     def _add(self, parent: object, node: TraceNode) -> None:
         current = node.workflow_id == self.workflow_id and node.run_id == self.run_id
         link = RunLink("Run", node.workflow_id, node.run_id)
-        label = node_label(node, current=current)
+        label = verbatim(node_label(node, current=current))
         if node.children:
             branch = parent.add(label, data=link, expand=True)  # type: ignore[attr-defined]
             for child in node.children:

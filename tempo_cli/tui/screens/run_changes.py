@@ -12,6 +12,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from tempo_cli.tui.reset_points import ResetPoint
 from tempo_cli.tui.screens.forms import OTHER, Form
+from tempo_cli.tui.verbatim import verbatim
 from tempo_cli.tui.widgets.query_panel import parse_arguments
 
 
@@ -42,7 +43,7 @@ class UpdateScreen(Form):
         self.names = names
 
     def compose(self) -> ComposeResult:
-        options = [(n, n) for n in self.names] + [("Other (type a name)…", OTHER)]
+        options = [(verbatim(n), n) for n in self.names] + [("Other (type a name)…", OTHER)]
         with Vertical(classes="dialog"):
             yield Label(f"Update {self.workflow_id}", classes="dialog-title", markup=False)
             with Horizontal(classes="form-row"):
@@ -94,7 +95,7 @@ class ResetScreen(Form):
         self.selected_event_id = selected_event_id
 
     def compose(self) -> ComposeResult:
-        options = [(point.label, index) for index, point in enumerate(self.points)]
+        options = [(verbatim(point.label), index) for index, point in enumerate(self.points)]
         # The event selected in the history if it is a task's end, else the last task's end.
         chosen = min(1, len(self.points) - 1)
         for index, point in enumerate(self.points):

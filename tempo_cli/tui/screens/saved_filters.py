@@ -42,7 +42,7 @@ class SavedFiltersScreen(TempoModal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Saved filters", classes="dialog-title")
-            yield OptionList(id="saved-filters")
+            yield OptionList(id="saved-filters", markup=False)
             yield Label("Enter: apply  d: delete  Esc: close", classes="dialog-hint")
 
     def on_mount(self) -> None:
@@ -80,5 +80,5 @@ class SavedFiltersScreen(TempoModal):
         settings.delete_filter(option.id)
         error = settings.save()
         if error:
-            self.notify(error, severity="error")
+            self.notify(error, severity="error", markup=False)
         self._fill()

@@ -26,6 +26,7 @@ from tempo_cli._schedule_commands import (
 )
 from tempo_cli.tui.formatting import timestamp, zone
 from tempo_cli.tui.screens.base import TempoScreen, changes_server
+from tempo_cli.tui.verbatim import verbatim_row
 from tempo_cli.tui.widgets.banner import ConnectionBanner
 from tempo_cli.tui.widgets.footer import TempoFooter
 from tempo_cli.tui.widgets.table_widths import widen_columns
@@ -109,11 +110,13 @@ class SchedulesScreen(TempoScreen):
         for entry in self.entries:
             info = entry.info
             table.add_row(
-                entry.schedule_id,
-                info.workflow_type.name,
-                "yes" if info.paused else "no",
-                _when(info.future_action_times[:1], tz),
-                _when([a.actual_time for a in info.recent_actions][-1:], tz),
+                *verbatim_row(
+                    entry.schedule_id,
+                    info.workflow_type.name,
+                    "yes" if info.paused else "no",
+                    _when(info.future_action_times[:1], tz),
+                    _when([a.actual_time for a in info.recent_actions][-1:], tz),
+                )
             )
         widen_columns(table)
         if table.row_count:

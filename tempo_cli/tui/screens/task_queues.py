@@ -13,6 +13,7 @@ from sdk.client import TaskQueueDescription
 from tempo_cli.tui.formatting import timestamp, zone
 from tempo_cli.tui.messages import TaskQueuesLoaded
 from tempo_cli.tui.screens.base import TempoScreen
+from tempo_cli.tui.verbatim import verbatim_row
 from tempo_cli.tui.widgets.banner import ConnectionBanner
 from tempo_cli.tui.widgets.footer import TempoFooter
 from tempo_cli.tui.widgets.table_widths import widen_columns
@@ -83,15 +84,19 @@ class TaskQueuesScreen(TempoScreen):
         for queue in queues:
             times = [p.last_access_time for p in queue.pollers if p.last_access_time is not None]
             table.add_row(
-                queue.name,
-                queue.kind,
-                str(len(queue.pollers)),
-                timestamp(max(times), tz, with_zone=True) if times else "never",
-                "" if queue.backlog_count is None else str(queue.backlog_count),
+                *verbatim_row(
+                    queue.name,
+                    queue.kind,
+                    str(len(queue.pollers)),
+                    timestamp(max(times), tz, with_zone=True) if times else "never",
+                    "" if queue.backlog_count is None else str(queue.backlog_count),
+                )
             )
             for poller in queue.pollers:
                 pollers.add_row(
-                    queue.name, queue.kind, poller.identity, timestamp(poller.last_access_time, tz, with_zone=True)
+                    *verbatim_row(
+                        queue.name, queue.kind, poller.identity, timestamp(poller.last_access_time, tz, with_zone=True)
+                    )
                 )
         widen_columns(table)
         widen_columns(pollers)

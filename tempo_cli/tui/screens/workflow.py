@@ -318,7 +318,7 @@ class WorkflowScreen(TempoScreen):
         try:
             where = self.tempo.save_text(self.history_json(), f"{self.workflow_id}_{self.run_id}_history.json")
         except OSError as err:
-            self.notify(f"Cannot save the history: {err}", severity="error")
+            self.notify(f"Cannot save the history: {err}", severity="error", markup=False)
             return
         self.notify(f"Saved the history to {where}", timeout=6, markup=False)
 

@@ -75,7 +75,7 @@ class WorkflowsScreen(TempoScreen):
         yield StatusCounts(id="counts")
         yield FilterBar(id="filter")
         yield WorkflowTable(id="workflows")
-        yield Static(id="page-info")
+        yield Static(id="page-info", markup=False)  # the filter holds user text
         yield TempoFooter()
 
     def on_mount(self) -> None:
@@ -283,9 +283,9 @@ class WorkflowsScreen(TempoScreen):
             self.tempo.settings.save_filter(self.filter)
             error = self.tempo.settings.save()
             if error:
-                self.notify(error, severity="error")
+                self.notify(error, severity="error", markup=False)
             else:
-                self.notify(f"Saved filter “{name}”.", timeout=3)
+                self.notify(f"Saved filter “{name}”.", timeout=3, markup=False)
             self._show_page_info()
 
         self.app.push_screen(SaveFilterScreen(self.filter), named)
@@ -369,7 +369,7 @@ class WorkflowsScreen(TempoScreen):
             return
         if self.marked is None or self.marked.run_id == run.run_id:
             self.marked = run
-            self.notify(f"Marked {run.workflow_id}. Press c on another run to compare them.", timeout=4)
+            self.notify(f"Marked {run.workflow_id}. Press c on another run to compare them.", timeout=4, markup=False)
             return
         first, self.marked = self.marked, None
         self.app.push_screen(CompareScreen(first, run))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from tempo_cli.tui.verbatim import verbatim
+
 
 class ConnectionBanner(Static):
     """Hidden while connected; says what is wrong and that the UI keeps trying otherwise."""
@@ -16,6 +18,6 @@ class ConnectionBanner(Static):
         live = getattr(self.app, "live", True)
         self.set_class(live and not connected, "-visible")
         if getattr(self.app, "ever_connected", False):
-            self.update(f"⚠ Lost the server at {address}. Reconnecting…")
+            self.update(verbatim(f"⚠ Lost the server at {address}. Reconnecting…"))
         else:
-            self.update(f"⚠ Cannot reach a server at {address}. Retrying every second…")
+            self.update(verbatim(f"⚠ Cannot reach a server at {address}. Retrying every second…"))

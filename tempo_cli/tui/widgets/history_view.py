@@ -17,6 +17,7 @@ from sdk.converter import DataConverter
 from tempo_cli.tui.formatting import duration, time_of_day, zone_name
 from tempo_cli.tui.history_model import EventRow, FoldedRow, event_row, fold
 from tempo_cli.tui.styles import Palette
+from tempo_cli.tui.verbatim import verbatim_row
 from tempo_cli.tui.widgets.table_widths import widen_columns
 
 DETAILS_WIDTH = 160
@@ -172,7 +173,7 @@ class HistoryView(Vertical):
                     break
 
     def _full_cells(self, row: EventRow) -> tuple[object, ...]:
-        return (
+        return verbatim_row(
             str(row.event_id),
             time_of_day(row.time, self.tz),
             self._palette.category(row.type_name, row.category, row.failure),
@@ -181,7 +182,7 @@ class HistoryView(Vertical):
 
     def _compact_cells(self, row: FoldedRow) -> tuple[object, ...]:
         took = row.duration()
-        return (
+        return verbatim_row(
             str(row.event_id),
             time_of_day(row.start, self.tz),
             self._palette.category(row.kind, row.category, row.failure),

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Label, Static
 from tempo_cli._render import failure_chain
 from tempo_cli.tui.formatting import one_line, timestamp
 from tempo_cli.tui.history_model import PendingExternal
+from tempo_cli.tui.verbatim import verbatim_row
 from tempo_cli.tui.widgets.table_widths import widen_columns
 
 
@@ -83,20 +84,26 @@ class PendingView(VerticalScroll):
             attempts = f"{pa.attempt}" + (f"/{pa.maximum_attempts}" if pa.maximum_attempts else "")
             failure = one_line(failure_chain(pa.last_failure), 80) if pa.HasField("last_failure") else ""
             activities.add_row(
-                pa.activity_id,
-                pa.activity_type.name,
-                state,
-                attempts,
-                failure,
-                _ts(pa, "last_heartbeat_time", tz),
-                _ts(pa, "next_attempt_schedule_time", tz),
-                pa.last_worker_identity,
+                *verbatim_row(
+                    pa.activity_id,
+                    pa.activity_type.name,
+                    state,
+                    attempts,
+                    failure,
+                    _ts(pa, "last_heartbeat_time", tz),
+                    _ts(pa, "next_attempt_schedule_time", tz),
+                    pa.last_worker_identity,
+                )
             )
         for child in response.pending_children:
-            children.add_row(child.workflow_id, child.run_id, child.workflow_type_name, str(child.initiated_id))
+            children.add_row(
+                *verbatim_row(child.workflow_id, child.run_id, child.workflow_type_name, str(child.initiated_id))
+            )
         for item in externals:
             external.add_row(
-                str(item.event_id), item.kind, item.workflow_id, item.name, timestamp(item.time, tz, with_zone=True)
+                *verbatim_row(
+                    str(item.event_id), item.kind, item.workflow_id, item.name, timestamp(item.time, tz, with_zone=True)
+                )
             )
         for name, title in _TITLES.items():
             table = self._table(name)

@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from tempo_cli._metadata import Handlers
 from tempo_cli.tui.formatting import pretty
+from tempo_cli.tui.verbatim import verbatim
 
 STACK_TRACE = "__stack_trace"
 OTHER = "\0other"
@@ -80,7 +81,10 @@ class QueryPanel(Vertical):
         """Offer the workflow's own queries (from its metadata), then the built-ins."""
         select: Select[str] = self.query_one("#query-name", Select)
         names = handlers.queries if handlers is not None else []
-        options = [(name, name) for name in names] + [(STACK_TRACE, STACK_TRACE), ("Other (type a name)…", OTHER)]
+        options = [(verbatim(name), name) for name in names] + [
+            (STACK_TRACE, STACK_TRACE),
+            ("Other (type a name)…", OTHER),
+        ]
         current = select.value
         select.set_options(options)
         if current in names or (current == OTHER):

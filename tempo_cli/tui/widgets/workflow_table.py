@@ -15,6 +15,7 @@ from textual.widgets import DataTable
 from sdk.client import WorkflowExecution
 from tempo_cli.tui.formatting import short_timestamp, timestamp, zone_name
 from tempo_cli.tui.styles import Palette, status_label
+from tempo_cli.tui.verbatim import verbatim_row
 from tempo_cli.tui.widgets.table_widths import fit_columns, widen_columns
 
 COLUMNS = [
@@ -177,4 +178,4 @@ def _cells(
         "task_queue": run.task_queue,
         "history": str(run.history_length),
     }
-    return tuple(values[key] for key in layout.columns)
+    return verbatim_row(*(values[key] for key in layout.columns))
