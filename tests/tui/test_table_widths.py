@@ -15,9 +15,11 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from sdk.client import TaskQueueDescription, TaskQueuePoller
+from tempo_cli.tui.app import TempoApp
 from tempo_cli.tui.history_model import event_row
 from tempo_cli.tui.messages import DescriptionLoaded, HistoryLoaded, TaskQueuesLoaded
 from tempo_cli.tui.screens.help import HelpScreen
@@ -131,11 +133,7 @@ async def test_a_closed_runs_history_is_drawn_whole(tmp_path: Path, monkeypatch:
     events = data.history()
     app = data.app(tmp_path)
     async with app.run_test(size=(120, 80)) as pilot:
-        await pilot.pause()
-        await app.push_screen(WorkflowScreen("order-3", data.RUN_ID))
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, WorkflowScreen)
+        screen = await _run_screen(app, pilot)
         table = screen.history.table
         # The first events arrive and are measured; the rest come at once, wider.
         screen.post_message(HistoryLoaded(events[:3], complete=False))
@@ -157,11 +155,7 @@ async def test_a_closed_runs_history_is_drawn_whole(tmp_path: Path, monkeypatch:
 async def test_a_refreshed_pending_activity_is_drawn_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = data.app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await app.push_screen(WorkflowScreen("order-3", data.RUN_ID))
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, WorkflowScreen)
+        screen = await _run_screen(app, pilot)
         screen.post_message(HistoryLoaded(data.history()[:16], complete=False))
         await pilot.press("2")
         await pilot.pause()
@@ -193,11 +187,7 @@ async def test_the_compact_history_is_drawn_whole(tmp_path: Path, monkeypatch: p
     events = data.history()
     app = data.app(tmp_path)
     async with app.run_test(size=(120, 80)) as pilot:
-        await pilot.pause()
-        await app.push_screen(WorkflowScreen("order-3", data.RUN_ID))
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, WorkflowScreen)
+        screen = await _run_screen(app, pilot)
         table = screen.history.table
         screen.post_message(HistoryLoaded(events, complete=True))
         await idle_turn(pilot, table)
@@ -235,3 +225,13 @@ async def test_cells_shown_verbatim_are_measured_as_the_table_measures_them(monk
         await idle_turn(pilot, table)
         assert [column.content_width for column in table.ordered_columns] == ours == [12, 5, 13]
         assert drawn_rows(table, 1)[1].split() == ["order[red]-7", "a[b]c", "card", "declined"]
+
+
+async def _run_screen(app: TempoApp, pilot: Pilot[None]) -> WorkflowScreen:
+    """The sample run's screen, opened."""
+    await pilot.pause()
+    await app.push_screen(WorkflowScreen("order-3", data.RUN_ID))
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, WorkflowScreen)
+    return screen
