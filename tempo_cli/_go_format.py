@@ -9,6 +9,10 @@ import datetime
 import enum
 import re
 import struct
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from google.protobuf.timestamp_pb2 import Timestamp
 
 _NANOS_PER_UNIT = (("h", 3600 * 10**9), ("m", 60 * 10**9))
 
@@ -121,6 +125,11 @@ def cli_time(when: datetime.datetime, nanos: int, time_format: str, now: datetim
     base = when.astimezone(datetime.UTC)
     fraction = f"{nanos:09d}".rstrip("0")
     return base.strftime("%Y-%m-%d %H:%M:%S") + (f".{fraction}" if fraction else "") + " +0000 UTC"
+
+
+def cli_timestamp(timestamp: Timestamp, time_format: str, now: datetime.datetime) -> str:
+    """:func:`cli_time` of a protobuf timestamp (its nanoseconds kept for the raw format)."""
+    return cli_time(timestamp.ToDatetime(datetime.UTC), timestamp.nanos, time_format, now)
 
 
 def rfc3339_nano(when: datetime.datetime, nanos: int) -> str:

@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tempo_cli._go_format import cli_duration, cli_time, float32_number, float64_number, rfc3339_nano
+from tempo_cli._go_format import cli_duration, cli_timestamp, float32_number, float64_number, rfc3339_nano
 from tempo_cli._plain_table import Column, Rows
 from tempo_cli._render_text import format_time, key_value_table
 
@@ -163,7 +163,7 @@ def schedule_table(entries: Sequence[ScheduleListEntry], now: datetime.datetime,
     default; empty when there is none)."""
 
     def shown(times: Sequence[Any]) -> str:
-        return cli_time(times[0].ToDatetime(datetime.UTC), times[0].nanos, time_format, now) if len(times) else ""
+        return cli_timestamp(times[0], time_format, now) if len(times) else ""
 
     table = Rows([Column(name) for name in ("ScheduleId", "Workflow", "Paused", "NextRunTime", "LastRunTime")])
     for entry in entries:
@@ -343,7 +343,7 @@ def describe_sections(
             row["buildId"],
             row["taskQueueType"],
             row["identity"],
-            cli_time(accessed.ToDatetime(datetime.UTC), accessed.nanos, time_format, now),
+            cli_timestamp(accessed, time_format, now),
             str(row["ratePerSecond"]),
         ]
         for row, accessed in _pollers(response)
@@ -435,9 +435,7 @@ def batch_table(
             job.job_id,
             enum_word(state, "BATCH_OPERATION_STATE_"),
             *(
-                cli_time(getattr(job, field).ToDatetime(datetime.UTC), getattr(job, field).nanos, time_format, now)
-                if job.HasField(field)
-                else ""
+                cli_timestamp(getattr(job, field), time_format, now) if job.HasField(field) else ""
                 for field in ("start_time", "close_time")
             ),
         )

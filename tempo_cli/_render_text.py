@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf.message import Message
 from temporalio.api.enums.v1 import EventType
 
-from tempo_cli._go_format import cli_time, iso_time
+from tempo_cli._go_format import cli_timestamp, iso_time
 from tempo_cli._plain_table import Column, Rows, Styled
 
 if TYPE_CHECKING:
@@ -295,7 +295,7 @@ def workflow_list_table(runs: Iterable[WorkflowExecutionInfo], time_format: str,
     for info in runs:
         started = ""
         if info.HasField("start_time"):
-            started = cli_time(info.start_time.ToDatetime(datetime.UTC), info.start_time.nanos, time_format, now)
+            started = cli_timestamp(info.start_time, time_format, now)
         table.add_row(status_text(info.status), info.execution.workflow_id, info.type.name, started)
     return table
 

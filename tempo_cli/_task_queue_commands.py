@@ -16,7 +16,7 @@ from temporalio.api.enums.v1 import task_queue_pb2 as tq_enums
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue
 
 from tempo_cli._cli import CliContext, UsageError
-from tempo_cli._go_format import cli_time, float64_number
+from tempo_cli._go_format import cli_timestamp, float64_number
 from tempo_cli._raw_calls import call
 from tempo_cli._read_tables import (
     TASK_QUEUE_TYPES,
@@ -130,7 +130,7 @@ def describe_legacy(
     rows = [
         [
             p.identity,
-            cli_time(p.last_access_time.ToDatetime(datetime.UTC), p.last_access_time.nanos, time_format, now),
+            cli_timestamp(p.last_access_time, time_format, now),
             str(float64_number(p.rate_per_second)),
         ]
         for answer in answers

@@ -10,6 +10,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -17,6 +18,7 @@ from textual.pilot import Pilot
 from sdk.client import Client
 from sdk.worker import Worker
 from tempo_cli.tui.app import TempoApp
+from tempo_cli.tui.screens.workflow import WorkflowScreen
 from tempo_cli.tui.settings import Settings
 from tests.sdk_client.workflows import official_worker
 from tests.tui.tui_app import Checkout, Quick, Retrying, always_declined, reserve_stock
@@ -84,6 +86,15 @@ async def wait_for(pilot: Pilot[object], check: Callable[[], bool], what: str, t
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
         await pilot.pause(0.1)
+
+
+async def open_run(pilot: Pilot[Any], app: TempoApp, workflow_id: str, run_id: str = "") -> WorkflowScreen:
+    """Open the run's screen (the workflow's latest run without ``run_id``) and wait for its history."""
+    app.open_workflow(workflow_id, run_id)
+    await wait_for(pilot, lambda: isinstance(app.screen, WorkflowScreen) and bool(app.screen.events), "the run")
+    screen = app.screen
+    assert isinstance(screen, WorkflowScreen)
+    return screen
 
 
 def unique(prefix: str) -> str:

@@ -19,12 +19,11 @@ from tempo_cli.tui.screens.forms import SignalScreen
 from tempo_cli.tui.screens.relations import RelationsScreen
 from tempo_cli.tui.screens.schedules import SchedulesScreen
 from tempo_cli.tui.screens.task_queues import TaskQueuesScreen
-from tempo_cli.tui.screens.workflow import WorkflowScreen
 from tempo_cli.tui.screens.workflows import WorkflowsScreen
 from tempo_cli.tui.widgets.pending_view import PendingView
 from tempo_cli.tui.widgets.query_panel import QueryPanel
 from tempo_cli.tui.widgets.summary import WorkflowSummary
-from tests.tui.conftest import SIZE, connect, type_text, unique, wait_for
+from tests.tui.conftest import SIZE, connect, open_run, type_text, unique, wait_for
 from tests.tui.shown_text import shown, toasts
 from tests.tui.table_drawing import drawn_rows
 from tests.tui.tui_app import Bracketed, bracketed_charge
@@ -48,13 +47,6 @@ async def create_schedule(client: Client, schedule_id: str, task_queue: str) -> 
         namespace="default", schedule_id=schedule_id, schedule=schedule, request_id=str(uuid.uuid4())
     )
     await client.service.CreateSchedule(request, timeout=10)
-
-
-async def open_run(pilot: object, app: TempoApp, workflow_id: str) -> WorkflowScreen:
-    app.open_workflow(workflow_id)
-    await wait_for(pilot, lambda: isinstance(app.screen, WorkflowScreen) and bool(app.screen.events), "the run")  # type: ignore[arg-type]
-    assert isinstance(app.screen, WorkflowScreen)
-    return app.screen
 
 
 async def test_bracketed_text_shows_as_written_everywhere(

@@ -17,16 +17,8 @@ from tempo_cli.tui.screens.links import LinksScreen
 from tempo_cli.tui.screens.workflow import WorkflowScreen
 from tempo_cli.tui.screens.workflows import PAGE_SIZE, WorkflowsScreen
 from tempo_cli.tui.widgets.pending_view import PendingView
-from tests.tui.conftest import SIZE, type_text, unique, wait_for
+from tests.tui.conftest import SIZE, open_run, type_text, unique, wait_for
 from tests.tui.tui_app import Checkout, Retrying
-
-
-async def open_run(pilot: object, app: TempoApp, workflow_id: str, run_id: str = "") -> WorkflowScreen:
-    app.open_workflow(workflow_id, run_id)
-    await wait_for(pilot, lambda: isinstance(app.screen, WorkflowScreen) and bool(app.screen.events), "the run")  # type: ignore[arg-type]
-    screen = app.screen
-    assert isinstance(screen, WorkflowScreen)
-    return screen
 
 
 async def test_pending_activity_retries_and_cancel(

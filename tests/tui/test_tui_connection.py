@@ -16,11 +16,10 @@ from tempo_cli._context import GlobalOptions, resolve_settings
 from tempo_cli.tui.app import TempoApp
 from tempo_cli.tui.screens.forms import SignalScreen
 from tempo_cli.tui.screens.profiles import ProfilesScreen
-from tempo_cli.tui.screens.workflow import WorkflowScreen
 from tempo_cli.tui.screens.workflows import WorkflowsScreen
 from tempo_cli.tui.settings import Settings
 from tests.sdk_client.tls_peer import Certificates, TLSFront, make_certificates
-from tests.tui.conftest import SIZE, unique, wait_for
+from tests.tui.conftest import SIZE, open_run, unique, wait_for
 from tests.tui.tui_app import Checkout
 
 
@@ -57,13 +56,6 @@ async def start_checkout(ours: tuple[Client, str]) -> str:
     workflow_id = unique("conn")
     await client.start_workflow(Checkout.run, "cy", id=workflow_id, task_queue=task_queue)
     return workflow_id
-
-
-async def open_run(pilot: object, app: TempoApp, workflow_id: str) -> WorkflowScreen:
-    app.open_workflow(workflow_id)
-    await wait_for(pilot, lambda: isinstance(app.screen, WorkflowScreen) and bool(app.screen.events), "the run")  # type: ignore[arg-type]
-    assert isinstance(app.screen, WorkflowScreen)
-    return app.screen
 
 
 async def test_the_tui_connects_with_the_tls_flags_and_api_key(

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
 from sdk.worker import Worker
 from tempo_cli.tui.app import TempoApp
-from tempo_cli.tui.screens.workflow import WorkflowScreen
 from tests.servers import tempo_server
 from tests.timeskipping.apps import MONTH_LONG, SleepRetryWait, fails_once
 from tests.timeskipping.sdk_testing_apps import Sleeper
-from tests.tui.conftest import SIZE, connect, unique, wait_for
+from tests.tui.conftest import SIZE, connect, open_run, unique, wait_for
 
 HOUR = 3600.0
 
@@ -33,13 +30,6 @@ def skipping_address() -> Iterator[str]:
 
 def messages(app: TempoApp) -> list[str]:
     return [str(n.message) for n in app._notifications]
-
-
-async def open_run(pilot: Pilot[Any], app: TempoApp, workflow_id: str) -> WorkflowScreen:
-    app.open_workflow(workflow_id, "")
-    await wait_for(pilot, lambda: isinstance(app.screen, WorkflowScreen) and bool(app.screen.events), "the run")
-    assert isinstance(app.screen, WorkflowScreen)
-    return app.screen
 
 
 async def test_f_skips_to_the_next_timer_and_the_header_shows_the_server_time(
