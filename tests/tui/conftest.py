@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from textual.pilot import Pilot
 
 from sdk.client import Client
@@ -95,6 +97,22 @@ async def open_run(pilot: Pilot[Any], app: TempoApp, workflow_id: str, run_id: s
     screen = app.screen
     assert isinstance(screen, WorkflowScreen)
     return screen
+
+
+async def create_paused_schedule(
+    client: Client, schedule_id: str, workflow_type: str, task_queue: str, notes: str = ""
+) -> None:
+    """A paused hourly schedule starting ``workflow_type`` on ``task_queue``."""
+    schedule = schedule_pb.Schedule()
+    schedule.spec.interval.add().interval.seconds = 3600
+    start = schedule.action.start_workflow
+    start.workflow_id, start.workflow_type.name, start.task_queue.name = f"{schedule_id}-wf", workflow_type, task_queue
+    schedule.state.paused = True
+    schedule.state.notes = notes
+    request = wsv1.CreateScheduleRequest(
+        namespace="default", schedule_id=schedule_id, schedule=schedule, request_id=str(uuid.uuid4())
+    )
+    await client.service.CreateSchedule(request, timeout=10)
 
 
 def unique(prefix: str) -> str:

@@ -5,14 +5,11 @@ brackets. Before, `order[red]-7` showed as `order-7` and `order[/x]` crashed the
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable
 
-from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from textual.widgets import DataTable, Input, Select, Static, Tree
 
-from sdk.client import Client
 from sdk.worker import Worker
 from tempo_cli.tui.app import TempoApp
 from tempo_cli.tui.screens.forms import SignalScreen
@@ -23,7 +20,7 @@ from tempo_cli.tui.screens.workflows import WorkflowsScreen
 from tempo_cli.tui.widgets.pending_view import PendingView
 from tempo_cli.tui.widgets.query_panel import QueryPanel
 from tempo_cli.tui.widgets.summary import WorkflowSummary
-from tests.tui.conftest import SIZE, connect, open_run, type_text, unique, wait_for
+from tests.tui.conftest import SIZE, connect, create_paused_schedule, open_run, type_text, unique, wait_for
 from tests.tui.shown_text import shown, toasts
 from tests.tui.table_drawing import drawn_rows
 from tests.tui.tui_app import Bracketed, bracketed_charge
@@ -34,19 +31,6 @@ TYPE = "Odd[red]Type[/x]"
 
 def table_text(table: DataTable[object]) -> str:
     return "\n".join(drawn_rows(table, table.row_count))
-
-
-async def create_schedule(client: Client, schedule_id: str, task_queue: str) -> None:
-    """A paused hourly schedule of a workflow type with brackets."""
-    schedule = schedule_pb.Schedule()
-    schedule.spec.interval.add().interval.seconds = 3600
-    start = schedule.action.start_workflow
-    start.workflow_id, start.workflow_type.name, start.task_queue.name = f"{schedule_id}-wf", TYPE, task_queue
-    schedule.state.paused = True
-    request = wsv1.CreateScheduleRequest(
-        namespace="default", schedule_id=schedule_id, schedule=schedule, request_id=str(uuid.uuid4())
-    )
-    await client.service.CreateSchedule(request, timeout=10)
 
 
 async def test_bracketed_text_shows_as_written_everywhere(
@@ -63,7 +47,7 @@ async def test_bracketed_text_shows_as_written_everywhere(
             for workflow_id in ids:
                 order = "retry" if workflow_id == retrying else workflow_id
                 await client.start_workflow(Bracketed.run, order, id=workflow_id, task_queue=task_queue)
-            await create_schedule(client, schedule_id, task_queue)
+            await create_paused_schedule(client, schedule_id, TYPE, task_queue)
             app = make_app(server_address)
             async with app.run_test(size=SIZE, notifications=True) as pilot:  # toasts drawn
                 await wait_for(pilot, lambda: isinstance(app.screen, WorkflowsScreen), "the list")

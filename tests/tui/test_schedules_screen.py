@@ -3,10 +3,8 @@ and can be unpaused, triggered and deleted from the TUI."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
-from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from textual.widgets import Checkbox, DataTable, Input, Label, Static
 
@@ -14,20 +12,7 @@ from sdk.client import Client
 from tempo_cli.tui.app import TempoApp
 from tempo_cli.tui.screens.schedules import SchedulesScreen
 from tempo_cli.tui.screens.workflows import WorkflowsScreen
-from tests.tui.conftest import SIZE, unique, wait_for
-
-
-async def _create(client: Client, schedule_id: str) -> None:
-    schedule = schedule_pb.Schedule()
-    schedule.spec.interval.add().interval.seconds = 3600
-    start = schedule.action.start_workflow
-    start.workflow_id, start.workflow_type.name, start.task_queue.name = f"{schedule_id}-wf", "Nightly", schedule_id
-    schedule.state.paused = True
-    schedule.state.notes = "made paused"
-    request = wsv1.CreateScheduleRequest(
-        namespace="default", schedule_id=schedule_id, schedule=schedule, request_id=str(uuid.uuid4())
-    )
-    await client.service.CreateSchedule(request, timeout=10)
+from tests.tui.conftest import SIZE, create_paused_schedule, unique, wait_for
 
 
 async def test_list_describe_unpause_trigger_and_delete(
@@ -35,7 +20,7 @@ async def test_list_describe_unpause_trigger_and_delete(
 ) -> None:
     client = await Client.connect(server_address)
     schedule_id = unique("tui-schedule")
-    await _create(client, schedule_id)
+    await create_paused_schedule(client, schedule_id, "Nightly", schedule_id, notes="made paused")
     app = make_app(server_address)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, WorkflowsScreen), "the list")
