@@ -30,13 +30,14 @@ from typing import TYPE_CHECKING
 
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 
+from devserver.core.protos import with_value_names
 from tempo_wire.status import StatusCode
 
 # prometheus_client (a tenth of a second to import) is imported only when metrics are served.
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
 
-Status = wf_enums.WorkflowExecutionStatus
+Status = with_value_names(wf_enums.WorkflowExecutionStatus)
 
 # The real server's service_latency buckets, in seconds.
 LATENCY_BUCKETS = (

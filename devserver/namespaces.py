@@ -11,10 +11,10 @@ from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
 from temporalio.api.replication.v1 import message_pb2 as replication_pb
 
 from devserver.core.ids import random_uuid
-from devserver.core.protos import duration, seconds_of
+from devserver.core.protos import duration, seconds_of, with_value_names
 from devserver.errors import AlreadyExists, InvalidArgument, NamespaceNotFound, NotFound
 
-IndexedValueType = common_pb2.IndexedValueType
+IndexedValueType = with_value_names(common_pb2.IndexedValueType)
 DEFAULT_RETENTION_SECONDS = 24 * 3600.0
 
 
@@ -73,7 +73,7 @@ CLUSTER_NAME = "active"
 
 # UpdateNamespace keeps at least an hour, as the real server's minimum.
 MIN_UPDATE_RETENTION_SECONDS = 3600
-_NamespaceState = namespace_pb2.NamespaceState
+_NamespaceState = with_value_names(namespace_pb2.NamespaceState)
 _REGISTERED, _DEPRECATED, _DELETED = (
     _NamespaceState.NAMESPACE_STATE_REGISTERED,
     _NamespaceState.NAMESPACE_STATE_DEPRECATED,

@@ -11,12 +11,13 @@ from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
 from devserver.core import describe, time_skipping
 from devserver.core.changes import RunKey
+from devserver.core.protos import with_value_names
 from devserver.engine import Engine
 from devserver.errors import InvalidArgument
 from devserver.history_pages import PageToken, close_event, page
 from devserver.visibility_record import InvalidQueryError, VisibilityRecord
 
-FilterType = wf_enums.HistoryEventFilterType
+FilterType = with_value_names(wf_enums.HistoryEventFilterType)
 
 
 class ReadOps:

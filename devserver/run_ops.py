@@ -25,7 +25,7 @@ from devserver.core import closing, cron, eager_start, execution_options, querie
 from devserver.core.changes import Changes, RunKey
 from devserver.core.ids import new_run_id, random_uuid
 from devserver.core.mutable_state import MutableState, task_queue_message
-from devserver.core.protos import duration, seconds_of, timestamp
+from devserver.core.protos import duration, seconds_of, timestamp, with_value_names
 from devserver.errors import (
     DeadlineExceeded,
     InvalidArgument,
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     # this module cannot import it at load time.
     from devserver.engine import Engine
 
-Status = wf_enums.WorkflowExecutionStatus
-ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
+Status = with_value_names(wf_enums.WorkflowExecutionStatus)
+ConflictPolicy = with_value_names(wf_enums.WorkflowIdConflictPolicy)
 
 
 class RunOps:

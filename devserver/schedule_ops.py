@@ -27,7 +27,7 @@ from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 
 from devserver.clock import Cancellable
 from devserver.core import schedules as core
-from devserver.core.protos import timestamp
+from devserver.core.protos import timestamp, with_value_names
 from devserver.core.schedule_spec import SpecError, canonicalize, seconds_of_time
 from devserver.engine import Engine
 from devserver.errors import FailedPrecondition, InvalidArgument, NotFound, ServiceError, WorkflowAlreadyStarted
@@ -39,8 +39,8 @@ from devserver.visibility_record import FieldType, InvalidQueryError, Visibility
 
 log = logging.getLogger("tempo.schedules")
 
-Status = wf_enums.WorkflowExecutionStatus
-ReusePolicy = wf_enums.WorkflowIdReusePolicy
+Status = with_value_names(wf_enums.WorkflowExecutionStatus)
+ReusePolicy = with_value_names(wf_enums.WorkflowIdReusePolicy)
 ScheduleKey = tuple[str, str]
 _GROUP_BY = re.compile(r"\bgroup\s+by\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 

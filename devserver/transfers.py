@@ -30,6 +30,7 @@ from devserver.core.changes import (
     Transfer,
 )
 from devserver.core.mutable_state import MutableState
+from devserver.core.protos import with_value_names
 from devserver.errors import NamespaceNotFound, ServiceError, WorkflowAlreadyStarted, WorkflowNotFound
 from devserver.run_ops import RunOps
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tempo.transfers")
 
-StartChildFailedCause = failed_cause_pb2.StartChildWorkflowExecutionFailedCause
+StartChildFailedCause = with_value_names(failed_cause_pb2.StartChildWorkflowExecutionFailedCause)
 
 
 async def carry_out(engine: Engine, transfer: Transfer) -> None:

@@ -11,7 +11,7 @@ from temporalio.api.update.v1 import message_pb2 as update_pb
 from devserver.core import updates
 from devserver.core.ids import random_uuid
 from devserver.core.mutable_state import UPDATE_ACCEPTED, UPDATE_COMPLETED, EventType, MutableState, UpdateInfo
-from devserver.core.protos import seconds_of
+from devserver.core.protos import seconds_of, with_value_names
 from devserver.engine import Engine
 from devserver.errors import (
     InvalidArgument,
@@ -25,7 +25,7 @@ from devserver.errors import (
 from devserver.run_ops import RunOps
 from devserver.validation import check_blob_size, validate_start
 
-Stage = update_enums.UpdateWorkflowExecutionLifecycleStage
+Stage = with_value_names(update_enums.UpdateWorkflowExecutionLifecycleStage)
 
 
 # The longest an UpdateWorkflowExecution call is held before it answers with the stage

@@ -13,15 +13,15 @@ from devserver.core import cron
 from devserver.core.ids import is_uuid
 from devserver.core.limits import Limits
 from devserver.core.mutable_state import MutableState
-from devserver.core.protos import seconds_of
+from devserver.core.protos import seconds_of, with_value_names
 from devserver.errors import InvalidArgument, WorkflowAlreadyStarted
 
 log = logging.getLogger("tempo.engine")
 
-Status = wf_enums.WorkflowExecutionStatus
-ReusePolicy = wf_enums.WorkflowIdReusePolicy
-ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
-VersioningBehavior = wf_enums.VersioningBehavior
+Status = with_value_names(wf_enums.WorkflowExecutionStatus)
+ReusePolicy = with_value_names(wf_enums.WorkflowIdReusePolicy)
+ConflictPolicy = with_value_names(wf_enums.WorkflowIdConflictPolicy)
+VersioningBehavior = with_value_names(wf_enums.VersioningBehavior)
 
 _CRON_CHECK_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 

@@ -22,7 +22,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 
 from devserver.core.changes import RunKey
 from devserver.core.mutable_state import MutableState
-from devserver.core.protos import timestamp
+from devserver.core.protos import epoch_parts
 from devserver.slot_sets import Selection, SlotSet, bitmap_of
 from devserver.visibility_record import (
     FieldType,
@@ -44,7 +44,7 @@ NAMESPACE_DIVISION = "TemporalNamespaceDivision"
 
 def record_of(state: MutableState) -> VisibilityRecord:
     """What visibility shows of a run: its ids, type, queue, status, times and attributes."""
-    start = timestamp_micros(timestamp(state.start_time))
+    start = _epoch_micros(state.start_time)
     backoff = state.first_wft_backoff
     return VisibilityRecord.of_micros(
         namespace=state.key.namespace,
@@ -54,8 +54,8 @@ def record_of(state: MutableState) -> VisibilityRecord:
         task_queue=sys.intern(state.task_queue),
         status=state.visible_status,
         start=start,
-        execution=timestamp_micros(timestamp(state.start_time + backoff)) if backoff else start,
-        close=timestamp_micros(timestamp(state.close_time)) if state.close_time is not None else None,
+        execution=_epoch_micros(state.start_time + backoff) if backoff else start,
+        close=_epoch_micros(state.close_time) if state.close_time is not None else None,
         history_length=state.next_event_id - 1,
         search_attributes=decode_search_attributes(state.search_attributes),
     )
@@ -78,6 +78,12 @@ def record_of_rest(key: RunKey, fields: RestFields) -> VisibilityRecord:
         history_length=fields.history_length,
         search_attributes=decode_serialized_attributes(fields.search_attributes),
     )
+
+
+def _epoch_micros(epoch_seconds: float) -> int:
+    """`timestamp_micros` of the Timestamp of an epoch (core.protos.timestamp), without making it."""
+    seconds, nanos = epoch_parts(epoch_seconds)
+    return seconds * 1_000_000 + nanos // 1000
 
 
 def timestamp_micros(time: Timestamp) -> int:

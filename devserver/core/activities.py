@@ -33,13 +33,13 @@ from devserver.core.lifecycles import (
     Transition,
 )
 from devserver.core.mutable_state import LINK_PREVIOUS, EventType, MutableState, new_event
-from devserver.core.protos import duration, seconds_of, timestamp
+from devserver.core.protos import duration, seconds_of, timestamp, with_value_names
 from devserver.core.tokens import TaskToken
 from devserver.errors import InvalidArgument, NotFound, TaskNotFound, WorkflowClosed
 
-TimeoutType = wf_enums.TimeoutType
-RetryState = wf_enums.RetryState
-PendingActivityState = wf_enums.PendingActivityState
+TimeoutType = with_value_names(wf_enums.TimeoutType)
+RetryState = with_value_names(wf_enums.RetryState)
+PendingActivityState = with_value_names(wf_enums.PendingActivityState)
 Event = ActivityEvent
 
 _TIMEOUT_NAMES = {

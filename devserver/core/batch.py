@@ -26,11 +26,11 @@ from temporalio.api.enums.v1 import batch_operation_pb2 as batch_enums
 from temporalio.api.enums.v1 import common_pb2 as common_enums
 from temporalio.api.enums.v1 import reset_pb2 as reset_enums
 
-from devserver.core.protos import timestamp
+from devserver.core.protos import timestamp, with_value_names
 from devserver.errors import InvalidArgument
 
-Type = batch_enums.BatchOperationType
-State = batch_enums.BatchOperationState
+Type = with_value_names(batch_enums.BatchOperationType)
+State = with_value_names(batch_enums.BatchOperationState)
 
 # Operations on workflows we run, by the request's oneof field name.
 OPERATION_TYPES: dict[str, int] = {

@@ -31,11 +31,12 @@ from devserver.core.changes import (
 )
 from devserver.core.lifecycles import CHILD, ChildEvent, ChildState
 from devserver.core.mutable_state import ChildInfo, EventType, MutableState, new_event
+from devserver.core.protos import with_value_names
 
-Status = wf_enums.WorkflowExecutionStatus
-ParentClosePolicy = wf_enums.ParentClosePolicy
-ExternalFailedCause = failed_cause_pb2.SignalExternalWorkflowExecutionFailedCause
-CancelFailedCause = failed_cause_pb2.CancelExternalWorkflowExecutionFailedCause
+Status = with_value_names(wf_enums.WorkflowExecutionStatus)
+ParentClosePolicy = with_value_names(wf_enums.ParentClosePolicy)
+ExternalFailedCause = with_value_names(failed_cause_pb2.SignalExternalWorkflowExecutionFailedCause)
+CancelFailedCause = with_value_names(failed_cause_pb2.CancelExternalWorkflowExecutionFailedCause)
 
 # Who the server says acted when it delivers a workflow's signal or cancel, or applies a
 # parent close policy (as the real one does).

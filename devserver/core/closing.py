@@ -23,10 +23,10 @@ from devserver.core.changes import Changes, RunKey
 from devserver.core.ids import new_run_id
 from devserver.core.lifecycles import ChildState
 from devserver.core.mutable_state import EventType, MutableState
-from devserver.core.protos import duration
+from devserver.core.protos import duration, with_value_names
 from devserver.errors import NotFound, WorkflowClosed
 
-Status = wf_enums.WorkflowExecutionStatus
+Status = with_value_names(wf_enums.WorkflowExecutionStatus)
 _Shareable = TypeVar("_Shareable", common.Memo, common.SearchAttributes)
 
 _SHARED: dict[tuple[str, bytes], Any] = {}
@@ -53,8 +53,8 @@ def share_fixed_messages(state: MutableState) -> None:
     state.search_attributes = _shared(state.search_attributes)
 
 
-TimeoutType = wf_enums.TimeoutType
-WorkflowTaskFailedCause = failed_cause_pb2.WorkflowTaskFailedCause
+TimeoutType = with_value_names(wf_enums.TimeoutType)
+WorkflowTaskFailedCause = with_value_names(failed_cause_pb2.WorkflowTaskFailedCause)
 
 
 def terminate(

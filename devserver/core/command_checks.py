@@ -16,11 +16,11 @@ from temporalio.api.protocol.v1 import message_pb2 as protocol_pb
 from devserver.core import cron, retry, updates
 from devserver.core import limits as core_limits
 from devserver.core.mutable_state import MutableState
-from devserver.core.protos import duration_error, seconds_of
+from devserver.core.protos import duration_error, seconds_of, with_value_names
 from devserver.errors import InvalidArgument, ServiceError
 
-CommandType = command_type_pb2.CommandType
-Cause = failed_cause_pb2.WorkflowTaskFailedCause
+CommandType = with_value_names(command_type_pb2.CommandType)
+Cause = with_value_names(failed_cause_pb2.WorkflowTaskFailedCause)
 
 MAX_ID_LENGTH = 1000  # limit.maxIDLength
 

@@ -43,11 +43,11 @@ from devserver.core.mutable_state import (
     WorkflowTaskStart,
     task_queue_message,
 )
-from devserver.core.protos import capped, duration, seconds_of
+from devserver.core.protos import capped, duration, seconds_of, with_value_names
 
-CommandType = command_type_pb2.CommandType
-Cause = failed_cause_pb2.WorkflowTaskFailedCause
-Status = wf_enums.WorkflowExecutionStatus
+CommandType = with_value_names(command_type_pb2.CommandType)
+Cause = with_value_names(failed_cause_pb2.WorkflowTaskFailedCause)
+Status = with_value_names(wf_enums.WorkflowExecutionStatus)
 
 MAX_EAGER_ACTIVITIES = 3
 DEFAULT_CHILD_TASK_TIMEOUT = 10.0

@@ -10,9 +10,9 @@ from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
 from devserver.core import activities, pause
 from devserver.core.mutable_state import MutableState, task_queue_message
-from devserver.core.protos import duration, seconds_of, timestamp
+from devserver.core.protos import duration, seconds_of, timestamp, with_value_names
 
-PendingWorkflowTaskState = wf_enums.PendingWorkflowTaskState
+PendingWorkflowTaskState = with_value_names(wf_enums.PendingWorkflowTaskState)
 
 
 def describe(state: MutableState, started_event: history.HistoryEvent | None) -> wsv1.DescribeWorkflowExecutionResponse:

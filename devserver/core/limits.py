@@ -27,10 +27,12 @@ from temporalio.api.enums.v1 import command_type_pb2, event_type_pb2, failed_cau
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history
 
-EventType = event_type_pb2.EventType
-CommandType = command_type_pb2.CommandType
-Cause = failed_cause_pb2.WorkflowTaskFailedCause
-SuggestReason = wf_enums.SuggestContinueAsNewReason
+from devserver.core.protos import with_value_names
+
+EventType = with_value_names(event_type_pb2.EventType)
+CommandType = with_value_names(command_type_pb2.CommandType)
+Cause = with_value_names(failed_cause_pb2.WorkflowTaskFailedCause)
+SuggestReason = with_value_names(wf_enums.SuggestContinueAsNewReason)
 
 KIB = 1024
 MIB = 1024 * 1024

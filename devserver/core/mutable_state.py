@@ -39,19 +39,19 @@ from devserver.core.lifecycles import (
     WorkflowPauseState,
     WorkflowTaskState,
 )
-from devserver.core.protos import timestamp
+from devserver.core.protos import set_timestamp, with_value_names
 
 if TYPE_CHECKING:
     from devserver.core.activities import ActivityInfo
     from devserver.core.time_skipping import TimeSkippingState
 
-EventType = event_type_pb2.EventType
-Status = wf_enums.WorkflowExecutionStatus
+EventType = with_value_names(event_type_pb2.EventType)
+Status = with_value_names(wf_enums.WorkflowExecutionStatus)
 # A plain int: the property below is read tens of times per workflow task, and the enum
 # wrapper's attribute lookup costs a Python call each time.
 _RUNNING: int = Status.WORKFLOW_EXECUTION_STATUS_RUNNING
-TimeoutType = wf_enums.TimeoutType
-WorkflowTaskFailedCause = failed_cause_pb2.WorkflowTaskFailedCause
+TimeoutType = with_value_names(wf_enums.TimeoutType)
+WorkflowTaskFailedCause = with_value_names(failed_cause_pb2.WorkflowTaskFailedCause)
 
 DEFAULT_WORKFLOW_TASK_TIMEOUT = 10.0
 # An event whose started_event_id is this refers to the event written just before it
@@ -61,12 +61,24 @@ LINK_PREVIOUS = -1
 
 def attributes_field(event_type: int) -> str:
     """Name of the HistoryEvent oneof field for an event type."""
-    name = EventType.Name(event_type)  # type: ignore[arg-type]
-    return name.removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
+    field = _ATTRIBUTES_FIELDS.get(event_type)
+    if field is None:
+        name = EventType.Name(event_type)  # type: ignore[arg-type]
+        field = name.removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
+    return field
+
+
+# Every event made names its attributes field: worked out once per type.
+_ATTRIBUTES_FIELDS: dict[int, str] = {
+    int(number): name.removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
+    for name, number in EventType.items()
+    if number != EventType.EVENT_TYPE_UNSPECIFIED
+}
 
 
 def new_event(event_type: int, now: float, attributes: object) -> history.HistoryEvent:
-    event = history.HistoryEvent(event_type=event_type, event_time=timestamp(now))  # type: ignore[arg-type]
+    event = history.HistoryEvent(event_type=event_type)  # type: ignore[arg-type]
+    set_timestamp(event.event_time, now)
     getattr(event, attributes_field(event_type)).CopyFrom(attributes)
     return event
 
@@ -168,7 +180,7 @@ class ChildInfo:
         return self.initiated.workflow_id
 
 
-UpdateStage = update_enums.UpdateWorkflowExecutionLifecycleStage
+UpdateStage = with_value_names(update_enums.UpdateWorkflowExecutionLifecycleStage)
 UPDATE_ADMITTED = UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
 UPDATE_ACCEPTED = UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED
 UPDATE_COMPLETED = UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED

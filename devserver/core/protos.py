@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
+
+_Enum = TypeVar("_Enum")
+
+
+def with_value_names(enum: _Enum) -> _Enum:
+    """A protobuf enum (its wrapper object) whose value names are plain attributes.
+
+    `EventType.EVENT_TYPE_...` on the wrapper protobuf generates goes through its
+    `__getattr__` (a descriptor lookup inside a try) every time; the core reads such names
+    dozens of times per workflow. The copy is of the same class, with the same methods and
+    values, so callers and type checkers see no difference; the shared wrapper is untouched.
+    """
+    names = object.__new__(type(enum))
+    vars(names).update(vars(enum))
+    vars(names).update(enum.items())  # type: ignore[attr-defined]
+    return names
 
 
 def seconds_of(duration: Duration) -> float:
@@ -44,10 +62,21 @@ def duration(seconds: float) -> Duration:
     return Duration(seconds=whole, nanos=round((seconds - whole) * 1e9))
 
 
-def timestamp(epoch_seconds: float) -> Timestamp:
+def epoch_parts(epoch_seconds: float) -> tuple[int, int]:
+    """The seconds and nanoseconds of a Timestamp of an epoch (clamped to 0 .. year 9999)."""
     epoch_seconds = max(0.0, min(_LATEST_EPOCH, epoch_seconds))
     whole = int(epoch_seconds)
-    return Timestamp(seconds=whole, nanos=round((epoch_seconds - whole) * 1e9))
+    return whole, round((epoch_seconds - whole) * 1e9)
+
+
+def timestamp(epoch_seconds: float) -> Timestamp:
+    seconds, nanos = epoch_parts(epoch_seconds)
+    return Timestamp(seconds=seconds, nanos=nanos)
+
+
+def set_timestamp(target: Timestamp, epoch_seconds: float) -> None:
+    """Set a message's Timestamp field in place (no Timestamp made and copied in)."""
+    target.seconds, target.nanos = epoch_parts(epoch_seconds)
 
 
 def clamp_epoch(epoch_seconds: float) -> float:

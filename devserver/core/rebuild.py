@@ -47,10 +47,10 @@ from devserver.core.mutable_state import (
     UpdateInfo,
     WorkflowTask,
 )
-from devserver.core.protos import seconds_of
+from devserver.core.protos import seconds_of, with_value_names
 
 ET = EventType
-Status = wf_enums.WorkflowExecutionStatus
+Status = with_value_names(wf_enums.WorkflowExecutionStatus)
 
 
 class RebuildError(Exception):

@@ -36,14 +36,14 @@ from devserver.core.changes import Changes, RunKey
 from devserver.core.ids import next_task_id
 from devserver.core.lifecycles import CHILD, ChildEvent, ChildState, UpdateState
 from devserver.core.mutable_state import EventType, MutableState, UpdateInfo, new_event
-from devserver.core.protos import seconds_of
+from devserver.core.protos import seconds_of, with_value_names
 from devserver.core.rebuild import batch_end, rebuild
 from devserver.errors import InvalidArgument
 
 ET = EventType
-ExcludeType = reset_pb2.ResetReapplyExcludeType
-ReapplyType = reset_pb2.ResetReapplyType
-WorkflowTaskFailedCause = failed_cause_pb2.WorkflowTaskFailedCause
+ExcludeType = with_value_names(reset_pb2.ResetReapplyExcludeType)
+ReapplyType = with_value_names(reset_pb2.ResetReapplyType)
+WorkflowTaskFailedCause = with_value_names(failed_cause_pb2.WorkflowTaskFailedCause)
 
 # Who terminates the current run (the real server's resetter identity).
 RESETTER_IDENTITY = "history-resetter"

@@ -6,13 +6,13 @@ from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 
-from devserver.core.protos import duration, seconds_of
+from devserver.core.protos import duration, seconds_of, with_value_names
 
 DEFAULT_INITIAL_INTERVAL = 1.0
 DEFAULT_BACKOFF = 2.0
 DEFAULT_MAX_INTERVAL_FACTOR = 100.0
 
-RetryState = wf_enums.RetryState
+RetryState = with_value_names(wf_enums.RetryState)
 
 
 def with_defaults(policy: common.RetryPolicy | None) -> common.RetryPolicy:

@@ -28,11 +28,11 @@ from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 
 from devserver.core.ids import random_uuid
-from devserver.core.protos import clamp_epoch, duration, seconds_of, timestamp
+from devserver.core.protos import clamp_epoch, duration, seconds_of, timestamp, with_value_names
 from devserver.core.schedule_spec import CompiledSpec, canonicalize, clean, seconds_of_time
 
-Overlap = schedule_enums.ScheduleOverlapPolicy
-Status = wf_enums.WorkflowExecutionStatus
+Overlap = with_value_names(schedule_enums.ScheduleOverlapPolicy)
+Status = with_value_names(wf_enums.WorkflowExecutionStatus)
 
 DEFAULT_CATCHUP_WINDOW = 365 * 24 * 3600.0
 MIN_CATCHUP_WINDOW = 10.0

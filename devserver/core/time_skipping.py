@@ -25,10 +25,10 @@ from temporalio.api.history.v1 import message_pb2 as history
 from devserver.core.changes import Changes
 from devserver.core.lifecycles import ActivityState
 from devserver.core.mutable_state import EventType, MutableState, new_event
-from devserver.core.protos import seconds_of, timestamp
+from devserver.core.protos import seconds_of, timestamp, with_value_names
 from devserver.errors import InvalidArgument, Unimplemented
 
-PollResult = time_skipping_pb2.FastForwardPollingResult
+PollResult = with_value_names(time_skipping_pb2.FastForwardPollingResult)
 DEFAULT_MAX_SESSION_SKIP_COUNT = 200
 NOT_ENABLED = "The Time-Skipping feature is not enabled for namespace."
 ID_MISMATCH = "the requested fast_forward_id does not match the execution's current fast-forward"

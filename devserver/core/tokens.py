@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from devserver.errors import InvalidArgument
 
-_PREFIX = b"tempo1:"
+# Tokens are the prefix, then JSON: a list of the fields in order. Tokens a server before
+# 2026-12 handed out (a worker may hold one across a restart with `--db-filename` and an
+# upgrade) are an object of the fields by name, and still read.
+_PREFIX = b"tempo2:"
+_OLD_PREFIX = b"tempo1:"
+_FIELD_COUNT = 7
+# One encoder and decoder for every token: `json.dumps` with options makes an encoder per call.
+_encode_json = json.JSONEncoder(separators=(",", ":")).encode
+_decode_json = json.JSONDecoder().decode
 
 
-@dataclass(frozen=True)
-class TaskToken:
+class TaskToken(NamedTuple):
     """What a task token names: the task's kind, its run and which task of the run."""
 
     kind: str  # "workflow", "activity" or "query"
@@ -31,9 +38,8 @@ class TaskToken:
     name: str = ""
 
     def encode(self) -> bytes:
-        # Its fields are flat: `vars` holds them in order, as `asdict` would copy them (at a
-        # tenth of the cost: one token is made for every task handed out).
-        return _PREFIX + json.dumps(vars(self), separators=(",", ":")).encode()
+        # One is made for every task handed out.
+        return _PREFIX + _encode_json(self).encode()
 
     @staticmethod
     def decode(raw: bytes) -> TaskToken:
@@ -44,11 +50,19 @@ class TaskToken:
 # immutable, so the few in flight are kept decoded. Garbage raises, and is not kept.
 @functools.lru_cache(maxsize=256)
 def _decode(raw: bytes) -> TaskToken:
-    if not raw.startswith(_PREFIX):
-        raise InvalidArgument("Error deserializing task token.")
     try:
-        fields = json.loads(raw[len(_PREFIX) :])
-        token = TaskToken(**fields)
+        if raw.startswith(_PREFIX):
+            fields = _decode_json(raw[len(_PREFIX) :].decode())
+            if not isinstance(fields, list) or len(fields) != _FIELD_COUNT:
+                raise ValueError("not a token's fields")
+            token = TaskToken(*fields)
+        elif raw.startswith(_OLD_PREFIX):
+            named = json.loads(raw[len(_OLD_PREFIX) :])
+            if not isinstance(named, dict):
+                raise ValueError("not a token's fields")
+            token = TaskToken(**named)
+        else:
+            raise ValueError("not a token")
     except (ValueError, TypeError) as exc:
         raise InvalidArgument("Error deserializing task token.") from exc
     if token.kind not in ("workflow", "activity", "query"):

@@ -29,9 +29,10 @@ from devserver.core.mutable_state import (
     UpdateInfo,
     WorkflowTask,
 )
+from devserver.core.protos import with_value_names
 from devserver.errors import FailedPrecondition, WorkflowClosed
 
-ConflictPolicy = wf_enums.WorkflowIdConflictPolicy
+ConflictPolicy = with_value_names(wf_enums.WorkflowIdConflictPolicy)
 
 
 class BadMessage(Exception):

@@ -35,12 +35,12 @@ from devserver.core.mutable_state import (
     new_event,
     task_queue_message,
 )
-from devserver.core.protos import duration
+from devserver.core.protos import duration, with_value_names
 from devserver.errors import TaskNotFound, WorkflowClosed
 
 Event = WorkflowTaskEvent
-TimeoutType = wf_enums.TimeoutType
-WorkflowTaskFailedCause = failed_cause_pb2.WorkflowTaskFailedCause
+TimeoutType = with_value_names(wf_enums.TimeoutType)
+WorkflowTaskFailedCause = with_value_names(failed_cause_pb2.WorkflowTaskFailedCause)
 
 # Attempts up to this one are retried at once, like the real server; later ones back off.
 IMMEDIATE_WORKFLOW_TASK_ATTEMPTS = 5
