@@ -244,6 +244,16 @@ _CHILD_CLOSED_EVENTS = {
     EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
 }
 
+_CHILD_EVENTS = {EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED, *_CHILD_CLOSED_EVENTS}
+# The event types whose attributes name a started event (which may be written in the same
+# batch, just before: LINK_PREVIOUS); worked out once, not asked of every event written.
+_LINKS_STARTED_EVENT = {
+    event_type
+    for event_type, field in _ATTRIBUTES_FIELDS.items()
+    if "started_event_id"
+    in getattr(history.HistoryEvent.DESCRIPTOR.fields_by_name[field].message_type, "fields_by_name", ())
+}
+
 
 @dataclass(slots=True)
 class MutableState:
@@ -353,20 +363,25 @@ class MutableState:
         previous_id = 0
         if not self.batch_marks_from:
             self.batch_marks_from = self.next_event_id
+        written = ch.events
         for event in events:
-            if not ch.events or ch.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+            event_type = event.event_type
+            if not written or written[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
                 # A new batch, as the real server stores history (a workflow task's started
                 # event always ends one): a reset may only cut history between batches
                 # (core.reset), so a gap in the task ids marks where one begins.
                 next_task_id()
-            event.event_id = self.next_event_id
+            event_id = self.next_event_id
+            event.event_id = event_id
             event.task_id = next_task_id()
-            self._link_started_event(event, previous_id)
-            self._link_child_events(event)
-            self.next_event_id += 1
+            if event_type in _LINKS_STARTED_EVENT:
+                self._link_started_event(event, previous_id)
+            if event_type in _CHILD_EVENTS:
+                self._link_child_events(event)
+            self.next_event_id = event_id + 1
             self.history_size_bytes += core_limits.encoded_size(event)
-            previous_id = event.event_id
-            ch.events.append(event)
+            previous_id = event_id
+            written.append(event)
         self.state_transitions += 1
         if self not in ch.touched:
             ch.touched.append(self)
@@ -377,7 +392,7 @@ class MutableState:
         if which is None:
             return
         attrs = getattr(event, which)
-        if getattr(attrs, "started_event_id", None) == LINK_PREVIOUS:
+        if attrs.started_event_id == LINK_PREVIOUS:
             attrs.started_event_id = previous_id
 
     def _link_child_events(self, event: history.HistoryEvent) -> None:

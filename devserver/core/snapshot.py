@@ -94,10 +94,23 @@ _TRANSIENT_FIELDS = {"buffered_queries", "legacy_queries", "transitions_taken"}
 
 
 @functools.cache
-def _kept_fields(cls: type) -> tuple[str, ...]:
+def _kept_fields(cls: type) -> tuple[tuple[str, type | None], ...]:
     """The fields of a dataclass a snapshot keeps, in order (every run at rest is snapshotted:
-    `dataclasses.fields` made its list again for each object)."""
-    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in _TRANSIENT_FIELDS)
+    `dataclasses.fields` made its list again for each object), each with the type of its
+    empty default: NoneType for a None default, dict, list or set for an empty one made by
+    that type, else None. A field holding its empty default is left out of the snapshot,
+    and read back as the default: most of a closed run's fields are empty."""
+    kept = []
+    for f in dataclasses.fields(cls):
+        if f.name in _TRANSIENT_FIELDS:
+            continue
+        empty: type | None = None
+        if f.default is None:
+            empty = type(None)
+        elif f.default_factory in (dict, list, set):
+            empty = f.default_factory  # type: ignore[assignment]
+        kept.append((f.name, empty))
+    return tuple(kept)
 
 
 def _encode(value: Any, leave_out: Collection[str] = ()) -> Any:
@@ -109,8 +122,16 @@ def _encode(value: Any, leave_out: Collection[str] = ()) -> Any:
         name = cls.__name__
         if name not in _CLASSES:
             raise TypeError(f"cannot snapshot {name}")
-        fields = {field: _encode(getattr(value, field)) for field in _kept_fields(cls) if field not in leave_out}
-        return {"$dc": name, **fields}
+        encoded: dict[str, Any] = {"$dc": name}
+        for field, empty in _kept_fields(cls):
+            if field in leave_out:
+                continue
+            field_value = getattr(value, field)
+            field_type = type(field_value)
+            if field_type is empty and not field_value:
+                continue
+            encoded[field] = field_value if field_type in _PLAIN else _encode(field_value)
+        return encoded
     if kind == "message":
         data = binascii.b2a_base64(value.SerializeToString(deterministic=True), newline=False).decode()
         return {"$pb": value.DESCRIPTOR.full_name, "b": data}
@@ -149,6 +170,8 @@ def _kind_of(cls: type) -> str:
 
 
 _KINDS: dict[type, str] = {}
+# Field values written as they are, by exact type (an IntEnum, say, goes through `_encode`).
+_PLAIN = frozenset({type(None), bool, int, float, str})
 
 
 def _decoder(version: int, given: Mapping[str, Any]) -> Callable[[dict[str, Any]], Any]:
