@@ -56,7 +56,7 @@ from devserver.metrics import Metrics
 from devserver.namespaces import NamespaceRegistry
 from devserver.run_table import RunTable, at_rest
 from devserver.store import AtRest, HistoryStore, Loaded, RunWrite
-from devserver.visibility import VisibilityIndex, record_of
+from devserver.visibility import VisibilityIndex, record_of, shown_as
 from devserver.visibility_record import VisibilityRecord
 from devserver.waiters import Waiters
 
@@ -300,7 +300,9 @@ class Engine:
         for update_id in ch.updates:
             self._update_waiters.wake((state.key, update_id))
         for touched in ch.touched:
-            self.visibility.upsert(record_of(touched))
+            run = touched.key
+            if not shown_as(self.visibility.get(run.namespace, run.run_id), touched):
+                self.visibility.upsert(record_of(touched))
         if ch.events or ch.closed:
             self._history_waiters.wake(state.key)
 

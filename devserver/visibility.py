@@ -61,6 +61,24 @@ def record_of(state: MutableState) -> VisibilityRecord:
     )
 
 
+def shown_as(current: VisibilityRecord | None, state: MutableState) -> bool:
+    """Whether `current` is what `record_of(state)` would make: no need to make it again.
+
+    A run changes dozens of times and visibility shows few of those changes: its status,
+    close time and search attributes (its ids, type, queue and start are fixed), and its
+    history length once it is closed (only a closed run's is filtered on; a running run's
+    is read from its state).
+    """
+    if current is None or current.status != state.visible_status:
+        return False
+    if state.close_time is None:
+        if current.close_micros is not None:
+            return False
+    elif current.close_micros != _epoch_micros(state.close_time) or current.history_length != state.next_event_id - 1:
+        return False
+    return current.search_attributes == decode_search_attributes(state.search_attributes)
+
+
 def record_of_rest(key: RunKey, fields: RestFields) -> VisibilityRecord:
     """The record of a run at rest, known by what the store keeps of it (store.RestFields, from
     its execution info, core.describe.execution_info): the same as `record_of` its state. Its

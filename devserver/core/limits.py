@@ -132,16 +132,20 @@ def exceeded(
     """
     if not running:
         return None
-    stored_size = history_size - sum(encoded_size(e) for e in new_events)
-    if stored_size > limits.history_size_error:
-        return HISTORY_SIZE_EXCEEDED
-    unnumbered = 0
-    for event in reversed(new_events):
-        if event.event_type in _WRITTEN_AT_ONCE:
-            break
-        unnumbered += 1
-    if next_event_id - 1 - unnumbered > limits.history_count_error:
-        return HISTORY_COUNT_EXCEEDED
+    # Only a history over a limit with the change can have been over it before: the common
+    # case asks no event its size again.
+    if history_size > limits.history_size_error:
+        stored_size = history_size - sum(encoded_size(e) for e in new_events)
+        if stored_size > limits.history_size_error:
+            return HISTORY_SIZE_EXCEEDED
+    if next_event_id - 1 > limits.history_count_error:
+        unnumbered = 0
+        for event in reversed(new_events):
+            if event.event_type in _WRITTEN_AT_ONCE:
+                break
+            unnumbered += 1
+        if next_event_id - 1 - unnumbered > limits.history_count_error:
+            return HISTORY_COUNT_EXCEEDED
     return None
 
 
