@@ -185,6 +185,26 @@ class Engine:
                 await self.change(new_run, lambda run, nothing: None)
         return result
 
+    async def pass_query(self, state: MutableState, rule: Callable[[MutableState, Changes], T]) -> T:
+        """The door for a query handed to a worker, or its answer: carried out like a change,
+        and committed only if something durable came of it (`Changes.durable`).
+
+        A query is no part of a run's history or of what a restart brings back (its caller
+        would be gone), so the store is not told: with `--db-filename` a query costs no write,
+        and a closed run at rest that is queried stays at rest in the store.
+        """
+        ch = Changes(self.clock.now() + time_skipping.offset(state))
+        try:
+            result = rule(state, ch)
+        finally:
+            self._count_stale(ch)
+        if ch.durable():
+            await self._commit(state, ch, None)
+        else:
+            self._apply(state, ch)
+            self.runs.settle(state)
+        return result
+
     async def create_run(self, make: Callable[[Changes], MutableState]) -> MutableState:
         """The door for a new run: `make` builds it (core.runs.start), the door registers and commits it."""
         ch = Changes(self.clock.now())

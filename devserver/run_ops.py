@@ -343,7 +343,7 @@ class RunOps:
         query_id = random_uuid()
         waiter = self.engine.wait_for_query_answer(query_id)
         try:
-            await self.engine.change(state, lambda run, ch: queries.query(run, ch, query_id, request.query))
+            await self.engine.pass_query(state, lambda run, ch: queries.query(run, ch, query_id, request.query))
             answer = await asyncio.wait_for(waiter, timeout)
         except TimeoutError:
             # The caller's own deadline (the wait is as long as it): it sees DEADLINE_EXCEEDED

@@ -246,7 +246,7 @@ class WorkerOps:
             answer = QueryAnswer(result=request.query_result)
         else:
             answer = QueryAnswer(error=request.error_message or "query failed")
-        await self.engine.change(state, lambda run, ch: queries.answer_legacy(run, ch, token.name, answer))
+        await self.engine.pass_query(state, lambda run, ch: queries.answer_legacy(run, ch, token.name, answer))
 
     # ---- activity task responses ---------------------------------------------------------
     # Each finds its attempt inside the change (by token, or by activity id), so a late answer

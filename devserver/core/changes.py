@@ -224,6 +224,23 @@ class Changes:
         """Record a late event for something that is gone (or moved on); it changes nothing."""
         self.stale.append(StaleEvent(entity, str(ref), event))
 
+    def durable(self) -> bool:
+        """Whether anything the store keeps came of this change. Only tasks and answers that
+        live as long as the process (a query handed to a worker, and its answer) do not."""
+        return bool(
+            self.events
+            or self.timers
+            or self.eager_activities
+            or self.new_runs
+            or self.other_runs
+            or self.closed
+            or self.touched
+            or self.updates
+            or self.rejected_updates
+            or self.transfers
+            or any(not isinstance(task, QueryTaskRef) for task in self.tasks)
+        )
+
     def only_stale(self) -> bool:
         """Nothing happened but ignoring stale events: there is nothing to commit."""
         return bool(self.stale) and not (
