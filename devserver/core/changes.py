@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.history.v1 import message_pb2 as history
@@ -19,11 +19,11 @@ if TYPE_CHECKING:
     from devserver.core.mutable_state import MutableState, UpdateInfo
 
 
-@dataclass(frozen=True, slots=True)
-class RunKey:
+class RunKey(NamedTuple):
     """One run: its namespace, workflow id and run id."""
 
-    # Slots: one key per run for as long as the run is kept (100,000 closed runs, say).
+    # A NamedTuple, not a frozen dataclass: the key of every table of runs, so hashed and
+    # compared all the time (a tuple does both in C), and made for most calls.
     namespace: str
     workflow_id: str
     run_id: str

@@ -100,6 +100,8 @@ def _kept_fields(cls: type) -> tuple[tuple[str, type | None], ...]:
     empty default: NoneType for a None default, dict, list or set for an empty one made by
     that type, else None. A field holding its empty default is left out of the snapshot,
     and read back as the default: most of a closed run's fields are empty."""
+    if _is_record(cls):  # a NamedTuple (RunKey): its fields, none of them left out
+        return tuple((name, None) for name in cls._fields)  # type: ignore[attr-defined]
     kept = []
     for f in dataclasses.fields(cls):
         if f.name in _TRANSIENT_FIELDS:
@@ -155,8 +157,8 @@ def _kind_of(cls: type) -> str:
         kind = "enum"
     elif issubclass(cls, Message):
         kind = "message"
-    elif dataclasses.is_dataclass(cls) and not issubclass(cls, type):
-        kind = "dataclass"
+    elif (dataclasses.is_dataclass(cls) and not issubclass(cls, type)) or _is_record(cls):
+        kind = "dataclass"  # a NamedTuple is written as a dataclass is, by field name
     elif issubclass(cls, set):
         kind = "set"
     elif issubclass(cls, dict):
@@ -170,6 +172,13 @@ def _kind_of(cls: type) -> str:
 
 
 _KINDS: dict[type, str] = {}
+
+
+def _is_record(cls: type) -> bool:
+    """A NamedTuple class."""
+    return issubclass(cls, tuple) and hasattr(cls, "_fields")
+
+
 # Field values written as they are, by exact type (an IntEnum, say, goes through `_encode`).
 _PLAIN = frozenset({type(None), bool, int, float, str})
 
@@ -217,6 +226,8 @@ def _decoder(version: int, given: Mapping[str, Any]) -> Callable[[dict[str, Any]
 @functools.cache
 def _dataclass(name: str) -> tuple[type[Any], frozenset[str]]:
     cls = _CLASSES[name]
+    if _is_record(cls):
+        return cls, frozenset(cls._fields)
     return cls, frozenset(f.name for f in dataclasses.fields(cls))
 
 
