@@ -24,6 +24,7 @@ import contextvars
 import logging
 import socket
 import struct
+import sys
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable
@@ -523,6 +524,13 @@ class _Connection(asyncio.Protocol):
         # and the turns of the loop it takes. One that has to wait goes on in a task.
         run = self._run(stream, method, message)
         variables = contextvars.copy_context()
+        if sys.version_info >= (3, 12):  # asyncio's own eager start: the task is current meanwhile
+            task = asyncio.Task(run, loop=loop, context=variables, eager_start=True)
+            if not task.done():
+                stream.task = task
+            return
+        # Python 3.11: the first step outside any task (asyncio.current_task() is None in it,
+        # which only asyncio.timeout and TaskGroup mind; Tempo's handlers use neither).
         try:
             waiting = variables.run(run.send, None)
         except StopIteration:
