@@ -586,15 +586,15 @@ async def test_each_held_call_ends_at_its_own_deadline(address: str, stub: Workf
 
 
 async def test_frames_that_arrive_a_few_bytes_at_a_time(address: str) -> None:
-    """Two calls whose frames the server reads in pieces of 7 bytes, cut anywhere (in frame
-    headers too): both answered, as if sent at once."""
+    """The preface, the SETTINGS and two calls, read by the server in pieces of 7 bytes cut
+    anywhere (in frame headers too): both calls answered, as if all was sent at once."""
     calls = b"".join(
         frames.frame(HEADERS, END_HEADERS, stream_id, hpack.encode(request_headers("DescribeNamespace")))
         + frames.frame(DATA, 0, stream_id, grpc_message(describe_namespace()))
         + frames.frame(DATA, END_STREAM, stream_id, b"")
         for stream_id in (1, 3)
     )
-    async with connected(address) as h2:
+    async with connected(address, [(SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20)], piece=7) as h2:
         await processed(h2)
         for at in range(0, len(calls), 7):
             await h2.send(calls[at : at + 7])
