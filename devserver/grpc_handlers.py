@@ -95,15 +95,18 @@ class LongPollLimiter:
     def enter(self, namespace: str, method: str) -> None:
         """Take a slot, or raise ConcurrentLimitExceeded (the slot is not taken then)."""
         key = (namespace, method)
-        if self.active[key] >= self.quota(method):
+        active = self.active.get(key, 0)
+        if active >= self.quota(method):
             raise ConcurrentLimitExceeded()
-        self.active[key] += 1
+        self.active[key] = active + 1
 
     def leave(self, namespace: str, method: str) -> None:
         key = (namespace, method)
-        self.active[key] -= 1
-        if self.active[key] <= 0:
-            del self.active[key]
+        active = self.active.get(key, 0) - 1
+        if active <= 0:
+            self.active.pop(key, None)
+        else:
+            self.active[key] = active
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,14 @@ def add_service(
     ``messages``: the generated module of its requests (``request_response_pb2``)."""
     for method in service.methods:
         request_class = _request_class(method.input_type, messages)
-        behavior = _behavior(service.full_name, method.name, getattr(servicer, method.name), abort, limiter)
+        behavior = _behavior(
+            service.full_name,
+            method.name,
+            getattr(servicer, method.name),
+            abort,
+            limiter,
+            "namespace" in request_class.DESCRIPTOR.fields_by_name,
+        )
         if metrics is not None:
             behavior = _measured(method.name, behavior, metrics)
         server.add_method(
@@ -178,7 +188,12 @@ def _behavior(
     method: Callable[[Any, CallContext], Awaitable[Message]],
     abort: Abort,
     limiter: LongPollLimiter | None,
+    namespaced: bool = True,
 ) -> Callable[[Any, CallContext], Awaitable[Message]]:
+    """The handler of one method; ``namespaced``: whether its request has a namespace field."""
+    # Whether a call of this method may count against the limiter (asked per call only then).
+    limited = limiter is not None and name in LONG_RUNNING_METHODS
+
     async def behavior(request: Message | Undecodable, context: CallContext) -> Message:
         if isinstance(request, Undecodable):
             log.debug("%s/%s: request is not a valid %s: %s", service_name, name, request.message_name, request.reason)
@@ -186,10 +201,10 @@ def _behavior(
                 StatusCode.INVALID_ARGUMENT, f"request is not a valid {request.message_name}: {request.reason}"
             )
             raise AssertionError("unreachable")
-        if len(getattr(request, "namespace", "")) > MAX_ID_LENGTH:
+        if namespaced and len(getattr(request, "namespace", "")) > MAX_ID_LENGTH:
             await context.abort(StatusCode.INVALID_ARGUMENT, "Namespace length exceeds limit.")
             raise AssertionError("unreachable")
-        if limiter is None or not limiter.counts(name, request):
+        if not limited or limiter is None or not limiter.counts(name, request):
             return await method(request, context)
         namespace = str(getattr(request, "namespace", ""))
         try:

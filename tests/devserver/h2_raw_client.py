@@ -179,6 +179,7 @@ class RawH2:
         address: str,
         settings: Iterable[tuple[int, int]] = (),
         connection_window: int = frames.DEFAULT_WINDOW,
+        piece: int = 0,
     ) -> RawH2:
         host, port = address.rsplit(":", 1)
         reader, writer = await asyncio.open_connection(host, int(port))
@@ -189,8 +190,13 @@ class RawH2:
         if connection_window > frames.DEFAULT_WINDOW:
             out += window_update(0, connection_window - frames.DEFAULT_WINDOW)
             client.connection_window = connection_window
-        writer.write(out)
-        await writer.drain()
+        if piece:  # the preface and SETTINGS a few bytes at a time, each its own write
+            for at in range(0, len(out), piece):
+                await client.send(out[at : at + piece])
+                await asyncio.sleep(0.001)
+        else:
+            writer.write(out)
+            await writer.drain()
         client._reading = asyncio.create_task(client._read())
         return client
 
@@ -429,10 +435,14 @@ class RawH2:
 
 @contextlib.asynccontextmanager
 async def connected(
-    address: str, settings: Iterable[tuple[int, int]] = (), connection_window: int = frames.DEFAULT_WINDOW
+    address: str,
+    settings: Iterable[tuple[int, int]] = (),
+    connection_window: int = frames.DEFAULT_WINDOW,
+    piece: int = 0,
 ) -> AsyncIterator[RawH2]:
-    """A :class:`RawH2` for the ``async with`` block, closed after it."""
-    client = await RawH2.open(address, settings, connection_window)
+    """A :class:`RawH2` for the ``async with`` block, closed after it; ``piece``: its preface
+    and SETTINGS sent that many bytes at a time."""
+    client = await RawH2.open(address, settings, connection_window, piece)
     try:
         yield client
     finally:

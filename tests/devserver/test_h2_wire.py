@@ -526,6 +526,87 @@ async def test_a_deadline_that_passes_while_the_answer_waits_for_window(
         assert h2.violations == []
 
 
+async def test_a_long_poll_reset_in_the_write_that_asked_for_it_does_not_take_the_next_task(
+    address: str, stub: WorkflowServiceStub
+) -> None:
+    """The poll, and its RST_STREAM in the same write: the server reads both at once, so the
+    reset comes before the poll's handler has gone on in a task of its own."""
+    queue = unique("tq-h2-reset-at-once")
+    headers = hpack.encode(request_headers("PollWorkflowTaskQueue", timeout="30S"))
+    async with connected(address) as h2:
+        await h2.send(
+            frames.frame(HEADERS, END_HEADERS, 1, headers),
+            frames.frame(DATA, END_STREAM, 1, grpc_message(poll_request(queue, "reset-at-once"))),
+            frames.frame(RST_STREAM, 0, 1, frames.CANCEL.to_bytes(4, "big")),
+        )
+        await processed(h2)
+        await asyncio.sleep(0.05)  # the poll's handler unwinds
+
+        workflow_id = await start_workflow(stub, queue=queue)
+        await h2.call(3, "PollWorkflowTaskQueue", poll_request(queue, "second-poller"), timeout="5S")
+        state = await h2.ended(3, timeout=6)
+        polled = wsv1.PollWorkflowTaskQueueResponse.FromString(state.message())
+        assert polled.task_token, "the workflow task went to the reset poll"
+        assert polled.workflow_execution.workflow_id == workflow_id
+        assert frames_on(h2, 1) == [], "the server answered a stream the client had reset"
+        assert h2.violations == []
+
+
+async def test_each_held_call_ends_at_its_own_deadline(address: str, stub: WorkflowServiceStub) -> None:
+    """Calls on one connection with deadlines in another order than they end: a call answered at
+    once (100 ms), a held one of 1 s, then a held one of 300 ms. Each held call gets
+    DEADLINE_EXCEEDED when its own deadline passes, not when another's does."""
+    workflow_id = await start_workflow(stub)
+    query = wsv1.QueryWorkflowRequest(
+        namespace=NS, execution=WorkflowExecution(workflow_id=workflow_id), query=WorkflowQuery(query_type="state")
+    ).SerializeToString()
+    async with connected(address) as h2:
+        await processed(h2)
+        sent = time.monotonic()
+        await h2.call(1, "DescribeNamespace", describe_namespace(), timeout="100m")
+        await h2.call(3, "QueryWorkflow", query, timeout="1S")
+        await h2.call(5, "QueryWorkflow", query, timeout="300m")
+        assert_ok(await h2.ended(1))
+        short = await h2.ended(5, timeout=3)
+        assert not h2.stream(3).ended, "the 1 s call ended with the 300 ms one"
+        long = await h2.ended(3, timeout=3)
+        for state, seconds in ((short, 0.3), (long, 1.0)):
+            elapsed = (state.ended_at or 0) - sent
+            assert seconds - 0.01 < elapsed < seconds + 0.5, (state.id, elapsed)
+            assert state.grpc_status == frames.DEADLINE_EXCEEDED, (state.grpc_status, state.grpc_message)
+            assert state.reset is None and not state.data
+        await h2.call(7, "DescribeNamespace", describe_namespace(), timeout="50m")
+        assert_ok(await h2.ended(7))
+        await h2.call(9, "QueryWorkflow", query, timeout="200m")
+        sent = time.monotonic()
+        state = await h2.ended(9, timeout=3)
+        assert 0.1 < (state.ended_at or 0) - sent < 0.7
+        assert state.grpc_status == frames.DEADLINE_EXCEEDED
+        assert h2.violations == []
+
+
+async def test_frames_that_arrive_a_few_bytes_at_a_time(address: str) -> None:
+    """The preface, the SETTINGS and two calls, read by the server in pieces of 7 bytes cut
+    anywhere (in frame headers too): both calls answered, as if all was sent at once."""
+    calls = b"".join(
+        frames.frame(HEADERS, END_HEADERS, stream_id, hpack.encode(request_headers("DescribeNamespace")))
+        + frames.frame(DATA, 0, stream_id, grpc_message(describe_namespace()))
+        + frames.frame(DATA, END_STREAM, stream_id, b"")
+        for stream_id in (1, 3)
+    )
+    async with connected(address, [(SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20)], piece=7) as h2:
+        await processed(h2)
+        for at in range(0, len(calls), 7):
+            await h2.send(calls[at : at + 7])
+            await asyncio.sleep(0.001)
+        for stream_id in (1, 3):
+            state = await h2.ended(stream_id)
+            assert_ok(state)
+            assert wsv1.DescribeNamespaceResponse.FromString(state.message()).namespace_info.name == NS
+        assert h2.goaways() == []
+        assert h2.violations == []
+
+
 # ---- 9: a broken header block --------------------------------------------------------------
 
 
