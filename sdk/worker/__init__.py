@@ -97,7 +97,7 @@ logger = logging.getLogger("sdk.worker")
 _SETTLE = 0.5
 """Seconds workflow polling continues after activities finished during shutdown."""
 _STICKY_POLL_GRACE = 3.0
-"""Seconds shutdown waits for the server to end the sticky poll after ShutdownWorker."""
+"""Seconds shutdown waits for the server to end the sticky polls after ShutdownWorker."""
 
 
 class Worker:
@@ -123,6 +123,9 @@ class Worker:
         max_cached_workflows: int = 1000,
         max_concurrent_workflow_tasks: int = 100,
         max_concurrent_activities: int = 100,
+        max_concurrent_workflow_task_polls: int = 5,
+        nonsticky_to_sticky_poll_ratio: float = 0.2,
+        max_concurrent_activity_task_polls: int = 5,
         activity_executor: concurrent.futures.Executor | None = None,
         graceful_shutdown_timeout: timedelta = timedelta(0),
         deadlock_timeout: timedelta | None = timedelta(seconds=2),
@@ -144,6 +147,18 @@ class Worker:
                 0 disables the cache: every task replays the full history.
             max_concurrent_workflow_tasks: Workflow tasks handled at once.
             max_concurrent_activities: Activities run at once.
+            max_concurrent_workflow_task_polls: Long polls for workflow tasks kept waiting
+                at once (as in the official SDK, 5). A task that finds a poll waiting is
+                handed over at once; one that does not is written to the server's database
+                and read back, which costs a server that persists its tasks (the real dev
+                server with ``--db-filename``) a write per task.
+            nonsticky_to_sticky_poll_ratio: With a sticky queue (``max_cached_workflows``
+                above 0), ``max_concurrent_workflow_task_polls`` times this, at least 1,
+                of the polls are on ``task_queue`` and the others, at least 1, on this
+                worker's sticky queue (by default 1 and 4, as in the official SDK).
+            max_concurrent_activity_task_polls: Long polls for activity tasks kept waiting at
+                once (as in the official SDK, 5); each takes one of the activity slots while
+                it waits.
             activity_executor: Runs plain (non-``async``) activities; required when
                 any are registered, as in the official SDK. A
                 ``concurrent.futures.ThreadPoolExecutor`` lets the worker deliver a
@@ -184,6 +199,12 @@ class Worker:
             issues.append("max_concurrent_workflow_tasks must be at least 1")
         if max_concurrent_activities < 1:
             issues.append("max_concurrent_activities must be at least 1")
+        if max_concurrent_workflow_task_polls < 1:
+            issues.append("max_concurrent_workflow_task_polls must be at least 1")
+        if not 0 < nonsticky_to_sticky_poll_ratio <= 1:
+            issues.append("nonsticky_to_sticky_poll_ratio must be above 0 and at most 1")
+        if max_concurrent_activity_task_polls < 1:
+            issues.append("max_concurrent_activity_task_polls must be at least 1")
         if sticky_queue_schedule_to_start_timeout <= timedelta(0):
             issues.append("sticky_queue_schedule_to_start_timeout must be positive")
         if max_eager_activity_reservations_per_workflow_task < 1:
@@ -248,6 +269,8 @@ class Worker:
                 max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
                 deadlock_timeout=deadlock_timeout,
                 sticky_schedule_to_start=sticky_queue_schedule_to_start_timeout,
+                max_polls=max_concurrent_workflow_task_polls,
+                nonsticky_poll_ratio=nonsticky_to_sticky_poll_ratio,
                 activities=activity_defs,
                 interceptors=all_interceptors,
             )
@@ -265,6 +288,7 @@ class Worker:
                 max_concurrent_activities=max_concurrent_activities,
                 executor=activity_executor,
                 interceptors=all_interceptors,
+                max_polls=max_concurrent_activity_task_polls,
             )
             if activity_defs
             else None
@@ -360,16 +384,16 @@ class Worker:
         if self._workflow_worker is not None:
             self._workflow_worker.stop_polling()
             # A poll we cancel loses a task the server hands it in the same instant (started,
-            # never answered: it waits out its timeout). So the normal poll goes first, while
-            # our cached runs' tasks still come to the sticky poll; then ShutdownWorker, which
-            # the server answers by ending the sticky poll with an empty response and by
+            # never answered: it waits out its timeout). So the normal polls go first, while
+            # our cached runs' tasks still come to the sticky polls; then ShutdownWorker, which
+            # the server answers by ending the sticky polls with empty responses and by
             # sending those runs' next tasks to the normal queue.
-            self._workflow_worker.cancel_normal_poll()
+            self._workflow_worker.cancel_normal_polls()
             await self._shutdown_sticky_queue()
         if workflow_poller is not None:
             done, _ = await asyncio.wait({workflow_poller}, timeout=_STICKY_POLL_GRACE)
             if not done:
-                workflow_poller.cancel()  # a server that did not answer the sticky poll
+                workflow_poller.cancel()  # a server that did not answer the sticky polls
         pollers = [p for p in (workflow_poller, activity_poller) if p is not None]
         await asyncio.gather(*pollers, stop, return_exceptions=True)
         if self._workflow_worker is not None:

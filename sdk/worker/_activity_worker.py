@@ -26,7 +26,7 @@ from sdk.exceptions import ApplicationError, CancelledError
 from sdk.worker._activity_interceptors import intercepted
 from sdk.worker._interceptor import ExecuteActivityInput, Interceptor
 from sdk.worker._thread_cancel import ThreadCancelRaiser
-from sdk.worker._workflow_worker import LONG_POLL_TIMEOUT, poll_into_tasks
+from sdk.worker._workflow_worker import LONG_POLL_TIMEOUT, poll_into_tasks, run_poll_loops
 
 logger = logging.getLogger("sdk.worker")
 
@@ -143,8 +143,10 @@ class ActivityWorker:
         max_concurrent_activities: int,
         executor: concurrent.futures.Executor | None,
         interceptors: Sequence[Interceptor] = (),
+        max_polls: int = 5,
     ) -> None:
         self.service = service
+        self._max_polls = max_polls
         self._interceptors = tuple(interceptors)
         self.namespace = namespace
         self.identity = identity
@@ -160,7 +162,11 @@ class ActivityWorker:
         self._stopping = False
 
     async def run(self) -> None:
-        """Poll until :meth:`stop_polling`; raises only for errors retrying cannot fix."""
+        """Poll until :meth:`stop_polling`; raises only for errors retrying cannot fix.
+
+        ``max_polls`` long polls wait at once (each in a free activity slot), so that an activity
+        the server schedules finds a poll waiting instead of being written to its database first.
+        """
         request = rr.PollActivityTaskQueueRequest(
             namespace=self.namespace,
             task_queue=taskqueue.TaskQueue(
@@ -168,14 +174,18 @@ class ActivityWorker:
             ),
             identity=self.identity,
         )
-        await poll_into_tasks(
-            f"polling activity tasks on {self._task_queue}",
-            lambda: self.service.PollActivityTaskQueue(request, timeout=LONG_POLL_TIMEOUT),
-            lambda: self._stopping,
-            self._slots,
-            self._run_and_release,
-            self._tasks,
-        )
+        loops = [
+            poll_into_tasks(
+                f"polling activity tasks on {self._task_queue}",
+                lambda: self.service.PollActivityTaskQueue(request, timeout=LONG_POLL_TIMEOUT),
+                lambda: self._stopping,
+                self._slots,
+                self._run_and_release,
+                self._tasks,
+            )
+            for _ in range(self._max_polls)
+        ]
+        await run_poll_loops([asyncio.create_task(loop) for loop in loops])
 
     def stop_polling(self) -> None:
         """Stop taking new tasks."""

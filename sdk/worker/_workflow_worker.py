@@ -114,6 +114,32 @@ async def poll_into_tasks(
         task.add_done_callback(tasks.discard)
 
 
+async def run_poll_loops(tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Wait for poll loops running side by side until each has ended or been cancelled.
+
+    The first to fail (say, the namespace vanished) stops the others, and its error is raised.
+    """
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def poll_counts(max_polls: int, nonsticky_ratio: float, sticky: bool) -> tuple[int, int]:
+    """(normal, sticky) long polls a workflow worker keeps waiting, as the official SDK's core
+    splits them: with a sticky queue, ``max_polls * nonsticky_ratio`` (at least 1) on the
+    normal queue and the rest (at least 1) on the sticky queue; without one, all on the normal."""
+    if not sticky:
+        return max_polls, 0
+    normal = max(1, int(max_polls * nonsticky_ratio))
+    return normal, max(1, max_polls - normal)
+
+
 async def with_retries(what: str, call: Callable[[], Awaitable[T]], stopping: Callable[[], bool]) -> T | None:
     """Retry a polling call with backoff on transient errors; None once stopping.
 
@@ -187,6 +213,8 @@ class WorkflowWorker:
         max_concurrent_workflow_tasks: int,
         deadlock_timeout: timedelta | None,
         sticky_schedule_to_start: timedelta = timedelta(seconds=10),
+        max_polls: int = 5,
+        nonsticky_poll_ratio: float = 0.2,
         activities: Sequence[activity._Definition] = (),
         interceptors: Sequence[Interceptor] = (),
     ) -> None:
@@ -211,7 +239,9 @@ class WorkflowWorker:
         self._slots = asyncio.Semaphore(max_concurrent_workflow_tasks)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
-        self._normal_poller: asyncio.Task[None] | None = None
+        self._max_polls = max_polls
+        self._nonsticky_poll_ratio = nonsticky_poll_ratio
+        self._normal_polls: list[asyncio.Task[None]] = []
         # Workflow code runs in these threads so a stuck workflow cannot block the
         # worker's event loop; a thread stuck for good is lost, so keep spares.
         self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -224,28 +254,24 @@ class WorkflowWorker:
     # --- polling ------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Poll until :meth:`stop`; raises only for errors retrying cannot fix."""
-        queues = [taskqueue.TaskQueue(name=self._task_queue, kind=task_queue_pb2.TaskQueueKind.TASK_QUEUE_KIND_NORMAL)]
-        if self.sticky_queue:
-            queues.append(
-                taskqueue.TaskQueue(
-                    name=self.sticky_queue,
-                    kind=task_queue_pb2.TaskQueueKind.TASK_QUEUE_KIND_STICKY,
-                    normal_name=self._task_queue,
-                )
+        """Poll until :meth:`stop`; raises only for errors retrying cannot fix.
+
+        Several long polls wait at once on each queue, so that a task the server adds finds
+        a poll waiting for it: a task no poll waits for is written to the server's database
+        first, then read back (on a real server with SQLite, a write per task).
+        """
+        normal, sticky = poll_counts(self._max_polls, self._nonsticky_poll_ratio, bool(self.sticky_queue))
+        queue = taskqueue.TaskQueue(name=self._task_queue, kind=task_queue_pb2.TaskQueueKind.TASK_QUEUE_KIND_NORMAL)
+        self._normal_polls = [asyncio.create_task(self._poll_loop(queue)) for _ in range(normal)]
+        polls = list(self._normal_polls)
+        if sticky:
+            sticky_queue = taskqueue.TaskQueue(
+                name=self.sticky_queue,
+                kind=task_queue_pb2.TaskQueueKind.TASK_QUEUE_KIND_STICKY,
+                normal_name=self._task_queue,
             )
-        pollers = [asyncio.create_task(self._poll_loop(queue)) for queue in queues]
-        self._normal_poller = pollers[0]
-        try:
-            # The first poller to fail (say, the namespace vanished) stops both.
-            done, _ = await asyncio.wait(pollers, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
-        finally:
-            for task in pollers:
-                task.cancel()
-            await asyncio.gather(*pollers, return_exceptions=True)
+            polls.extend(asyncio.create_task(self._poll_loop(sticky_queue)) for _ in range(sticky))
+        await run_poll_loops(polls)
 
     async def _poll_loop(self, queue: taskqueue.TaskQueue) -> None:
         request = rr.PollWorkflowTaskQueueRequest(namespace=self._namespace, task_queue=queue, identity=self._identity)
@@ -262,11 +288,11 @@ class WorkflowWorker:
         """Stop taking new tasks (the poll loops end at their next iteration)."""
         self._stopping = True
 
-    def cancel_normal_poll(self) -> None:
-        """End the poll on the normal queue now. The sticky poll is left to end by itself: the
-        server answers it with an empty response once told the worker is shutting down."""
-        if self._normal_poller is not None:
-            self._normal_poller.cancel()
+    def cancel_normal_polls(self) -> None:
+        """End the polls on the normal queue now. The sticky polls are left to end by themselves:
+        the server answers them with empty responses once told the worker is shutting down."""
+        for poll in self._normal_polls:
+            poll.cancel()
 
     async def drain(self) -> None:
         """Wait for the tasks in hand to be answered, then drop the cache."""

@@ -92,12 +92,18 @@ def test_a_bad_worker_configuration_lists_every_problem() -> None:
             workflows=[Plain],
             activities=[not_an_activity],
             max_cached_workflows=-1,
+            max_concurrent_workflow_task_polls=0,
+            nonsticky_to_sticky_poll_ratio=1.5,
+            max_concurrent_activity_task_polls=0,
         )
     message = str(caught.value)
     assert "task_queue must not be empty" in message
     assert "Plain is not a workflow class: decorate it with @workflow.defn" in message
     assert "not_an_activity" in message and "@activity.defn" in message
     assert "max_cached_workflows must not be negative" in message
+    assert "max_concurrent_workflow_task_polls must be at least 1" in message
+    assert "nonsticky_to_sticky_poll_ratio must be above 0 and at most 1" in message
+    assert "max_concurrent_activity_task_polls must be at least 1" in message
 
 
 @workflow.defn
