@@ -227,28 +227,18 @@ class Changes:
     def durable(self) -> bool:
         """Whether anything the store keeps came of this change. Only tasks and answers that
         live as long as the process (a query handed to a worker, and its answer) do not."""
+        return self._effects_kept() or any(not isinstance(task, QueryTaskRef) for task in self.tasks)
+
+    def only_stale(self) -> bool:
+        """Nothing happened but ignoring stale events: there is nothing to commit."""
+        return bool(self.stale) and not (self._effects_kept() or self.tasks or self.query_answers)
+
+    def _effects_kept(self) -> bool:
+        """Any effect besides tasks and query answers (each of which the store keeps)."""
         return bool(
             self.events
             or self.timers
             or self.eager_activities
-            or self.new_runs
-            or self.other_runs
-            or self.closed
-            or self.touched
-            or self.updates
-            or self.rejected_updates
-            or self.transfers
-            or any(not isinstance(task, QueryTaskRef) for task in self.tasks)
-        )
-
-    def only_stale(self) -> bool:
-        """Nothing happened but ignoring stale events: there is nothing to commit."""
-        return bool(self.stale) and not (
-            self.events
-            or self.tasks
-            or self.timers
-            or self.eager_activities
-            or self.query_answers
             or self.new_runs
             or self.other_runs
             or self.closed
