@@ -8,6 +8,9 @@
 - Outside `devserver/core/lifecycles.py`, nothing writes an entity's lifecycle state (its
   `state`, an activity's `cancel_request` and `reset_request`): every state changes through
   its table (`Lifecycle.move`/`next`/`restore`).
+- No module of the server asks for the current task (`asyncio.current_task`, `asyncio.timeout`,
+  `asyncio.TaskGroup`): a call's handler runs its first step at once, outside any task on
+  Python 3.11 (`devserver/h2_server.py`), where those find none.
 """
 
 from __future__ import annotations
@@ -211,3 +214,17 @@ def test_the_check_finds_a_state_written_outside_the_lifecycles() -> None:
         "paused = info.state is ActivityState.PAUSED\n"  # a read: fine
     )
     assert [line for line, _ in _writes_lifecycle_state(sample)] == [1, 2, 3, 4, 5, 6, 9]
+
+
+def test_no_server_code_needs_to_run_in_a_task() -> None:
+    needs_a_task = ("current_task", "timeout", "TaskGroup")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno}: asyncio.{node.attr}"
+        for path in sorted(DEVSERVER.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute)
+        and node.attr in needs_a_task
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "asyncio"
+    ]
+    assert offenders == []
