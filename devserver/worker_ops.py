@@ -25,7 +25,7 @@ from devserver.core.changes import (
 )
 from devserver.core.ids import is_uuid, random_uuid
 from devserver.core.mutable_state import MutableState, WorkflowTaskStart, task_queue_message
-from devserver.core.protos import duration, timestamp
+from devserver.core.protos import duration, set_timestamp, timestamp
 from devserver.core.tokens import TaskToken
 from devserver.engine import Engine
 from devserver.errors import HistoryLimitExceeded, InvalidArgument, NotFound, TaskNotFound, UnhandledCommand
@@ -111,9 +111,9 @@ class WorkerOps:
             started_event_id=start.started_event_id,
             attempt=start.attempt,
             workflow_execution_task_queue=task_queue_message(state.task_queue),
-            scheduled_time=timestamp(start.scheduled_time),
-            started_time=timestamp(start.started_time),
         )
+        set_timestamp(response.scheduled_time, start.scheduled_time)
+        set_timestamp(response.started_time, start.started_time)
         response.workflow_execution.workflow_id = key.workflow_id
         response.workflow_execution.run_id = key.run_id
         response.workflow_type.name = state.workflow_type

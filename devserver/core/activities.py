@@ -33,7 +33,7 @@ from devserver.core.lifecycles import (
     Transition,
 )
 from devserver.core.mutable_state import LINK_PREVIOUS, EventType, MutableState, new_event
-from devserver.core.protos import duration, seconds_of, timestamp, with_value_names
+from devserver.core.protos import duration, seconds_of, set_timestamp, timestamp, with_value_names
 from devserver.core.tokens import TaskToken
 from devserver.errors import InvalidArgument, NotFound, TaskNotFound, WorkflowClosed
 
@@ -232,9 +232,6 @@ def start(
         activity_id=attrs.activity_id,
         header=attrs.header,
         input=attrs.input,
-        scheduled_time=timestamp(info.scheduled_time),
-        current_attempt_scheduled_time=timestamp(info.attempt_scheduled_time),
-        started_time=timestamp(ch.now),
         attempt=attempt,
         schedule_to_close_timeout=attrs.schedule_to_close_timeout,
         start_to_close_timeout=attrs.start_to_close_timeout,
@@ -242,6 +239,9 @@ def start(
         retry_policy=attrs.retry_policy,
         priority=attrs.priority,
     )
+    set_timestamp(response.scheduled_time, info.scheduled_time)
+    set_timestamp(response.current_attempt_scheduled_time, info.attempt_scheduled_time)
+    set_timestamp(response.started_time, ch.now)
     response.workflow_type.name = state.workflow_type
     response.workflow_execution.workflow_id = state.key.workflow_id
     response.workflow_execution.run_id = state.key.run_id
