@@ -88,19 +88,25 @@ def wait_for_port(host: str, port: int, proc: subprocess.Popen[Any], timeout: fl
 
 def wait_until_healthy(address: str, proc: subprocess.Popen[Any], deadline: float) -> None:
     """The real server opens its port before its frontend is ready: it answers UNAVAILABLE
-    "Frontend is not healthy yet" for a while (longer on a busy machine)."""
+    "Frontend is not healthy yet" for a while (longer on a busy machine). Then, for a while
+    more on a busy machine, "Namespace default is not found": the dev server registers its
+    namespace after its frontend answers."""
     with grpc.insecure_channel(address) as channel:
         stub = WorkflowServiceStub(channel)
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited early with code {proc.returncode}")
-            try:
-                stub.GetSystemInfo(wsv1.GetSystemInfoRequest(), timeout=2)
-                return
-            except grpc.RpcError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        for ask in (
+            lambda: stub.GetSystemInfo(wsv1.GetSystemInfoRequest(), timeout=2),
+            lambda: stub.DescribeNamespace(wsv1.DescribeNamespaceRequest(namespace="default"), timeout=2),
+        ):
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"server exited early with code {proc.returncode}")
+                try:
+                    ask()
+                    break
+                except grpc.RpcError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
 
 
 LOG_TAIL_LINES = 40
