@@ -6,6 +6,7 @@ figures to the report (``bench.harness.Report``).
 
 from __future__ import annotations
 
+import statistics
 import time
 import urllib.request
 from collections.abc import Iterable
@@ -49,6 +50,8 @@ class Sizes:
     schedules: list[int]
     idle_seconds: float
     repeats: int
+    # Throughput runs per SDK and server, alternating the SDKs; the table shows their medians.
+    rounds: int
 
 
 def sizes_for(scale: float, idle_seconds: float) -> Sizes:
@@ -79,6 +82,7 @@ def sizes_for(scale: float, idle_seconds: float) -> Sizes:
         schedules=_distinct(of(n, light) for n in (100, 1_000)),
         idle_seconds=idle_seconds,
         repeats=of(20, light, 3),
+        rounds=3 if light == 1 else 1,
     )
 
 
@@ -96,7 +100,7 @@ def _workload(report: Report, key: str, server: Any, sdk: str, sizes: Sizes, ful
         "server_pid": pid_of(server),
         "workflows": sizes.workflows,
         "concurrency": sizes.concurrency,
-        "latency_runs": sizes.latency_runs,
+        "latency_runs": sizes.latency_runs if full else 0,
         "activities": sizes.activities if full else 0,
         "queries": sizes.queries if full else 0,
     }
@@ -110,17 +114,48 @@ def _workload(report: Report, key: str, server: Any, sdk: str, sizes: Sizes, ful
     return result
 
 
+def median_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One workload's result from its rounds: the first round's latency, activity and query
+    figures (only it measures them), each throughput figure's median over the rounds that
+    measured it, and the failures of all rounds."""
+    merged = dict(rounds[0])
+    measured = [r["throughput"] for r in rounds if isinstance(r.get("throughput"), dict)]
+    if measured:
+        merged["throughput"] = {
+            name: statistics.median(t[name] for t in measured)
+            for name in measured[0]
+            if all(isinstance(t.get(name), int | float) for t in measured)
+        }
+        merged["throughput"]["rounds"] = len(measured)
+    merged["failures"] = sum(int(r.get("failures", 1)) for r in rounds)
+    return merged
+
+
 def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
-    """Throughput, latency, server CPU per workflow, the 500-activity workflow and queries."""
-    print(f"workloads: {sizes.workflows} seed-scenario workflows, {sizes.concurrency} at a time", flush=True)
+    """Throughput, latency, server CPU per workflow, the 500-activity workflow and queries.
+
+    On each server, the two SDKs' throughput runs alternate (official, ours, ours, official,
+    ...) ``sizes.rounds`` times: this machine's speed drifts by tens of percent within
+    minutes, and a single run of each compared one moment with another."""
+    print(
+        f"workloads: {sizes.workflows} seed-scenario workflows, {sizes.concurrency} at a time, "
+        f"{sizes.rounds} round(s) per SDK and server",
+        flush=True,
+    )
     results: dict[tuple[str, str, str], dict[str, Any]] = {}
     for mode in ("memory", "db"):
         for kind in ("tempo", "real"):
             db = tmp / f"load-{kind}.db" if mode == "db" else None
+            rounds: dict[str, list[dict[str, Any]]] = {"official": [], "ours": []}
             with running(make_server(kind, db)) as server:
-                for sdk in ("official", "ours"):
-                    key = f"workload/{mode}/{kind}/{sdk}"
-                    results[(mode, kind, sdk)] = _workload(report, key, server, sdk, sizes, mode == "memory")
+                for number in range(sizes.rounds):
+                    order = ("official", "ours") if number % 2 == 0 else ("ours", "official")
+                    for sdk in order:
+                        key = f"workload/{mode}/{kind}/{sdk}" + (f"/round-{number + 1}" if number else "")
+                        full = mode == "memory" and number == 0
+                        rounds[sdk].append(_workload(report, key, server, sdk, sizes, full))
+            for sdk, measured in rounds.items():
+                results[(mode, kind, sdk)] = median_rounds(measured)
 
     def value(mode: str, kind: str, sdk: str, *path: str) -> float | None:
         found: Any = results.get((mode, kind, sdk), {})
@@ -216,7 +251,10 @@ def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
         )
         if query.target:
             query.met = at_most(query.ratio, 0.4)
-    report.raw["workload_note"] = f"{WARM_UP} warm-up workflows before each throughput run"
+    report.raw["workload_note"] = (
+        f"{WARM_UP} warm-up workflows before each throughput run; throughput figures are the medians "
+        f"of {sizes.rounds} alternating round(s) per SDK and server"
+    )
 
 
 def _ms(seconds: float | None) -> float | None:

@@ -82,3 +82,23 @@ def test_an_unknown_section_is_a_clear_error(tmp_path: Path) -> None:
     assert "unknown section(s) speed" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_a_workload_shows_the_median_of_its_rounds_and_every_round_failures() -> None:
+    from bench.load import median_rounds
+
+    def round_of(rate: float, cpu: float, failures: int = 0) -> dict[str, object]:
+        throughput = {"workflows": 200, "completed": 200, "rate": rate, "server_cpu_ms_per_workflow": cpu}
+        return {"throughput": throughput, "failures": failures, "latency_p50_s": 0.01 if rate == 90.0 else None}
+
+    # Each figure is its own median: the slow round's CPU does not come with its rate.
+    merged = median_rounds([round_of(90.0, 3.0), round_of(120.0, 2.0, failures=1), round_of(60.0, 2.5)])
+    assert merged["throughput"]["rate"] == 90.0
+    assert merged["throughput"]["server_cpu_ms_per_workflow"] == 2.5
+    assert merged["throughput"]["rounds"] == 3
+    assert merged["failures"] == 1
+    assert merged["latency_p50_s"] == 0.01  # the first round's, the only one that measures it
+    # A round that failed outright (no throughput) counts as a failure and is left out of the medians.
+    merged = median_rounds([round_of(90.0, 3.0), {"error": "the child timed out"}])
+    assert merged["throughput"]["rate"] == 90.0 and merged["throughput"]["rounds"] == 1
+    assert merged["failures"] == 1
