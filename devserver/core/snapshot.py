@@ -2,11 +2,13 @@
 
 The encoding is JSON: dataclasses become objects tagged with their class
 name, protobuf messages their serialized bytes (base64) tagged with the full
-message name, lifecycle states their name tagged with the enum's. Fields added
-to a dataclass later simply take their default when an older snapshot is read,
-so adding state needs no migration; a field that changes meaning bumps
-`FORMAT_VERSION` and gets an upgrade in `_UPGRADES`, so files written by older
-servers keep loading.
+message name, lifecycle states their name tagged with the enum's. A field holding
+its default is left out, and read back as it. Fields added to a dataclass later
+simply take their default when an older snapshot is read, so adding state needs
+no migration; a field that changes meaning bumps `FORMAT_VERSION` and gets an
+upgrade in `_UPGRADES`, so files written by older servers keep loading. A
+changed default is a changed meaning: a snapshot that left the field out meant
+the old one (an upgrade puts it in).
 
 Format versions:
 1. the first.
@@ -29,6 +31,7 @@ import binascii
 import dataclasses
 import functools
 import json
+import math
 from collections.abc import Callable, Collection, Mapping
 from enum import Enum
 from typing import Any
@@ -94,24 +97,26 @@ _TRANSIENT_FIELDS = {"buffered_queries", "legacy_queries", "transitions_taken"}
 
 
 @functools.cache
-def _kept_fields(cls: type) -> tuple[tuple[str, type | None], ...]:
+def _kept_fields(cls: type) -> tuple[tuple[str, type | None, Any], ...]:
     """The fields of a dataclass a snapshot keeps, in order (every run at rest is snapshotted:
-    `dataclasses.fields` made its list again for each object), each with the type of its
-    empty default: NoneType for a None default, dict, list or set for an empty one made by
-    that type, else None. A field holding its empty default is left out of the snapshot,
-    and read back as the default: most of a closed run's fields are empty."""
+    `dataclasses.fields` made its list again for each object), each with its default and the
+    default's type (None for a field without one). A field holding its default is left out of
+    the snapshot, and read back as the default: most of a closed run's fields hold theirs. A
+    default made by a factory is made once here, only to compare with (never handed out)."""
     if _is_record(cls):  # a NamedTuple (RunKey): its fields, none of them left out
-        return tuple((name, None) for name in cls._fields)  # type: ignore[attr-defined]
-    kept = []
+        return tuple((name, None, None) for name in cls._fields)  # type: ignore[attr-defined]
+    kept: list[tuple[str, type | None, Any]] = []
     for f in dataclasses.fields(cls):
         if f.name in _TRANSIENT_FIELDS:
             continue
-        empty: type | None = None
-        if f.default is None:
-            empty = type(None)
-        elif f.default_factory in (dict, list, set):
-            empty = f.default_factory  # type: ignore[assignment]
-        kept.append((f.name, empty))
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            kept.append((f.name, None, None))
+            continue
+        kept.append((f.name, type(default), default))
     return tuple(kept)
 
 
@@ -125,12 +130,12 @@ def _encode(value: Any, leave_out: Collection[str] = ()) -> Any:
         if name not in _CLASSES:
             raise TypeError(f"cannot snapshot {name}")
         encoded: dict[str, Any] = {"$dc": name}
-        for field, empty in _kept_fields(cls):
+        for field, default_type, default in _kept_fields(cls):
             if field in leave_out:
                 continue
             field_value = getattr(value, field)
             field_type = type(field_value)
-            if field_type is empty and not field_value:
+            if field_type is default_type and field_value == default and _same_sign(field_value, default):
                 continue
             encoded[field] = field_value if field_type in _PLAIN else _encode(field_value)
         return encoded
@@ -146,6 +151,12 @@ def _encode(value: Any, leave_out: Collection[str] = ()) -> Any:
     if kind == "set":
         return {"$set": sorted(_encode(v) for v in value)}
     raise TypeError(f"cannot snapshot value of type {type(value).__name__}")
+
+
+def _same_sign(value: Any, default: Any) -> bool:
+    """Whether a value equal to its default is it exactly: -0.0 equals a default of 0.0 but is
+    not it (everything else equal to its default is it)."""
+    return type(value) is not float or math.copysign(1.0, value) == math.copysign(1.0, default)
 
 
 def _kind_of(cls: type) -> str:

@@ -51,6 +51,22 @@ def test_a_closed_run_is_snapshotted_without_its_empty_fields_and_reads_back_equ
     assert snapshot.load(data) == state
 
 
+def test_fields_holding_their_defaults_are_left_out_and_read_back_as_them() -> None:
+    run = Run()
+    run.complete_task(run.start_task(), complete_workflow())
+    state = run.state
+    state.first_wft_backoff = -0.0  # equal to its default, 0.0, but not it
+    data = snapshot.dump(state)
+    fields = json.loads(data)["state"]
+    # A default value, a default made by a factory (WorkflowPause(), an empty Memo) and a
+    # lifecycle state's default are all left out; a value that is not its default is kept.
+    for name in ("sticky_queue", "cancel_requested", "task_timeout", "pause", "memo"):
+        assert name not in fields, name
+    assert fields["first_wft_backoff"] == 0.0 and fields["status"] == state.status
+    loaded = snapshot.load(data)
+    assert loaded == state and str(loaded.first_wft_backoff) == "-0.0"
+
+
 def test_recovery_rearms_what_the_run_was_waiting_for() -> None:
     state = snapshot.load(snapshot.dump(busy_run().state))
     ch = Changes(state.start_time + 1)
