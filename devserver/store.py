@@ -303,7 +303,7 @@ class MemoryStore:
         leave_out = _HELD_BY_INFO
         if first is not None and first.workflow_execution_started_event_attributes == state.started_attributes:
             leave_out = _HELD_BY_INFO_AND_HISTORY
-        packed = _Closed(count, data, info.SerializeToString(), snapshot.dump(state, leave_out))
+        packed = _Closed(count, data, info.SerializeToString(), snapshot.dump_in_process(state, leave_out))
         self._closed.put(run, _pack_closed(self._rest_packer, packed))
         self._keep_decoded(run, events)
 
@@ -430,7 +430,7 @@ class MemoryStore:
         closed = self._unpacked(run)
         if closed is None or not closed.snapshot:
             return None
-        return snapshot.load(closed.snapshot, _given_back(run, closed))
+        return snapshot.load_in_process(closed.snapshot, _given_back(run, closed))
 
     def closed_info(self, run: RunKey) -> workflow_pb.WorkflowExecutionInfo | None:
         closed = self._unpacked(run)

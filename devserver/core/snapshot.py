@@ -10,6 +10,9 @@ upgrade in `_UPGRADES`, so files written by older servers keep loading. A
 changed default is a changed meaning: a snapshot that left the field out meant
 the old one (an upgrade puts it in).
 
+The memory store's closed runs never leave the process: theirs is the same document in
+`marshal`'s encoding (`dump_in_process`), quicker to write than JSON.
+
 Format versions:
 1. the first.
 2. lifecycle states (core.lifecycles) replace flags: `WorkflowTask.started`,
@@ -31,6 +34,7 @@ import binascii
 import dataclasses
 import functools
 import json
+import marshal
 import math
 from collections.abc import Callable, Collection, Mapping
 from enum import Enum
@@ -125,6 +129,8 @@ def _encode(value: Any, leave_out: Collection[str] = ()) -> Any:
     kind = _KINDS.get(cls) or _kind_of(cls)
     if kind == "plain":
         return value
+    if kind == "plain subclass":  # an IntEnum, say: the int it is (marshal takes exact types only)
+        return _PLAIN_OF[cls](value)
     if kind == "dataclass":
         name = cls.__name__
         if name not in _CLASSES:
@@ -135,7 +141,12 @@ def _encode(value: Any, leave_out: Collection[str] = ()) -> Any:
                 continue
             field_value = getattr(value, field)
             field_type = type(field_value)
-            if field_type is default_type and field_value == default and _same_sign(field_value, default):
+            if (
+                field_type is default_type
+                and field_value == default
+                # -0.0 equals a default of 0.0 but is not it (all else equal to its default is it)
+                and (field_type is not float or math.copysign(1.0, field_value) == math.copysign(1.0, default))
+            ):
                 continue
             encoded[field] = field_value if field_type in _PLAIN else _encode(field_value)
         return encoded
@@ -153,17 +164,14 @@ def _encode(value: Any, leave_out: Collection[str] = ()) -> Any:
     raise TypeError(f"cannot snapshot value of type {type(value).__name__}")
 
 
-def _same_sign(value: Any, default: Any) -> bool:
-    """Whether a value equal to its default is it exactly: -0.0 equals a default of 0.0 but is
-    not it (everything else equal to its default is it)."""
-    return type(value) is not float or math.copysign(1.0, value) == math.copysign(1.0, default)
-
-
 def _kind_of(cls: type) -> str:
-    """How `_encode` writes a value of ``cls`` (tested in this order: an IntEnum is plain, as
-    an int); kept per class, since every run at rest is snapshotted."""
-    if cls is type(None) or issubclass(cls, bool | int | float | str):
+    """How `_encode` writes a value of ``cls`` (tested in this order: an IntEnum is a plain
+    subclass, written as an int); kept per class, since every run at rest is snapshotted."""
+    if cls in _PLAIN:
         kind = "plain"
+    elif issubclass(cls, int | float | str):
+        kind = "plain subclass"
+        _PLAIN_OF[cls] = next(convert for base, convert in _PLAIN_CONVERTERS if issubclass(cls, base))
     elif issubclass(cls, Enum):
         kind = "enum"
     elif issubclass(cls, Message):
@@ -183,6 +191,14 @@ def _kind_of(cls: type) -> str:
 
 
 _KINDS: dict[type, str] = {}
+# The plain value of an instance of a subclass of int, float or str (by its class), and the
+# converters to pick it from (bool cannot be subclassed).
+_PLAIN_OF: dict[type, Callable[[Any], Any]] = {}
+_PLAIN_CONVERTERS: tuple[tuple[type, Callable[[Any], Any]], ...] = (
+    (int, int.__int__),
+    (float, float.__float__),
+    (str, str.__str__),
+)
 
 
 def _is_record(cls: type) -> bool:
@@ -331,7 +347,37 @@ def dump(state: MutableState, leave_out: Collection[str] = ()) -> bytes:
     """The run's mutable state as bytes, without the fields named in ``leave_out`` (whoever
     loads it gives them back: a store that keeps them elsewhere anyway)."""
     encoded = _encode(state, leave_out)
-    return json.dumps({"v": FORMAT_VERSION, "state": encoded}, separators=(",", ":")).encode()
+    return _JSON_ENCODER.encode({"v": FORMAT_VERSION, "state": encoded}).encode()
+
+
+def dump_in_process(state: MutableState, leave_out: Collection[str] = ()) -> bytes:
+    """The document `dump` writes, in `marshal`'s encoding instead of JSON (which takes five
+    times as long to write it): for bytes that never leave the process, the memory store's
+    runs at rest. Only `load_in_process` reads them, in the same server."""
+    return marshal.dumps(_encode(state, leave_out))
+
+
+def load_in_process(data: bytes, given: Mapping[str, Any] | None = None) -> MutableState:
+    """A run's mutable state from `dump_in_process` output; ``given`` as for `load`."""
+    state = _decoded(marshal.loads(data), _decoder(FORMAT_VERSION, given or {}))
+    if not isinstance(state, MutableState):
+        raise ValueError("snapshot does not hold a workflow run")
+    return state
+
+
+def _decoded(value: Any, decode: Callable[[dict[str, Any]], Any]) -> Any:
+    """What `json.loads` makes of ``value`` read as JSON with ``decode`` as its object hook:
+    every object (dict) decoded after its members."""
+    value_type = type(value)
+    if value_type is dict:
+        return decode({key: _decoded(member, decode) for key, member in value.items()})
+    if value_type is list:
+        return [_decoded(item, decode) for item in value]
+    return value
+
+
+# Made once (`json.dumps` makes one for every call given its own separators).
+_JSON_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def load(data: bytes, given: Mapping[str, Any] | None = None) -> MutableState:
