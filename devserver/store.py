@@ -251,7 +251,8 @@ class MemoryStore:
 
     A closed run is kept as one string of bytes: its history, compressed (nothing is appended
     after the closing event) and, once it is at rest (`devserver.run_table`), its execution
-    info and snapshot with it, so the engine lets its objects go. A closed run at rest costs
+    info and snapshot with it (the snapshot without what the two hold, in marshal's encoding:
+    `snapshot.dump_in_process`), so the engine lets its objects go. A closed run at rest costs
     a few hundred bytes instead of kilobytes of objects, and is rebuilt when read.
     """
 
