@@ -10,7 +10,7 @@ from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
 from devserver.core import activities, pause
 from devserver.core.mutable_state import MutableState, task_queue_message
-from devserver.core.protos import duration, seconds_of, timestamp, with_value_names
+from devserver.core.protos import duration, seconds_of, set_duration, set_timestamp, timestamp, with_value_names
 
 PendingWorkflowTaskState = with_value_names(wf_enums.PendingWorkflowTaskState)
 
@@ -85,10 +85,8 @@ def _pending(response: wsv1.DescribeWorkflowExecutionResponse, state: MutableSta
 
 def execution_info(state: MutableState) -> workflow_pb.WorkflowExecutionInfo:
     info = workflow_pb.WorkflowExecutionInfo(
-        start_time=timestamp(state.start_time),
         status=state.visible_status,  # type: ignore[arg-type]
         history_length=state.next_event_id - 1,
-        execution_time=timestamp(state.start_time + state.first_wft_backoff),
         memo=state.memo,
         search_attributes=state.search_attributes,
         task_queue=state.task_queue,
@@ -96,6 +94,9 @@ def execution_info(state: MutableState) -> workflow_pb.WorkflowExecutionInfo:
         history_size_bytes=state.history_size_bytes,
         first_run_id=state.first_execution_run_id,
     )
+    # Times set in place (no Timestamp made and copied in): every run put to rest has its info made.
+    set_timestamp(info.start_time, state.start_time)
+    set_timestamp(info.execution_time, state.start_time + state.first_wft_backoff)
     info.execution.workflow_id = state.key.workflow_id
     info.execution.run_id = state.key.run_id
     info.type.name = state.workflow_type
@@ -120,6 +121,6 @@ def execution_info(state: MutableState) -> workflow_pb.WorkflowExecutionInfo:
             # The deprecated behavior field is filled in too, as the real server does.
             override.behavior = workflow_pb2.VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE
     if state.close_time is not None:
-        info.close_time.CopyFrom(timestamp(state.close_time))
-        info.execution_duration.CopyFrom(duration(max(0.0, state.close_time - state.start_time)))
+        set_timestamp(info.close_time, state.close_time)
+        set_duration(info.execution_duration, max(0.0, state.close_time - state.start_time))
     return info

@@ -57,9 +57,20 @@ _LATEST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
 def duration(seconds: float) -> Duration:
+    whole, nanos = duration_parts(seconds)
+    return Duration(seconds=whole, nanos=nanos)
+
+
+def duration_parts(seconds: float) -> tuple[int, int]:
+    """The seconds and nanoseconds of a Duration (clamped to what one can hold)."""
     seconds = max(-_LARGEST_SECONDS, min(_LARGEST_SECONDS, seconds))
     whole = int(seconds)
-    return Duration(seconds=whole, nanos=round((seconds - whole) * 1e9))
+    return whole, round((seconds - whole) * 1e9)
+
+
+def set_duration(target: Duration, seconds: float) -> None:
+    """Set a message's Duration field in place (no Duration made and copied in)."""
+    target.seconds, target.nanos = duration_parts(seconds)
 
 
 def epoch_parts(epoch_seconds: float) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 
 from temporalio.api.common.v1 import message_pb2 as common
@@ -49,6 +50,43 @@ def test_a_closed_run_is_snapshotted_without_its_empty_fields_and_reads_back_equ
     fields = json.loads(data)["state"]
     assert "timers" not in fields and "activities" not in fields and "workflow_task" not in fields
     assert snapshot.load(data) == state
+
+
+def test_fields_holding_their_defaults_are_left_out_and_read_back_as_them() -> None:
+    run = Run()
+    run.complete_task(run.start_task(), complete_workflow())
+    state = run.state
+    state.first_wft_backoff = -0.0  # equal to its default, 0.0, but not it
+    data = snapshot.dump(state)
+    fields = json.loads(data)["state"]
+    # A default value, a default made by a factory (WorkflowPause(), an empty Memo) and a
+    # lifecycle state's default are all left out; a value that is not its default is kept.
+    for name in ("sticky_queue", "cancel_requested", "task_timeout", "pause", "memo"):
+        assert name not in fields, name
+    assert fields["first_wft_backoff"] == 0.0 and fields["status"] == state.status
+    loaded = snapshot.load(data)
+    assert loaded == state and str(loaded.first_wft_backoff) == "-0.0"
+
+
+def test_the_in_process_encoding_reads_back_every_field() -> None:
+    # The memory store's runs at rest: `dump`'s document in marshal's encoding.
+    state = busy_run().state
+    restored = snapshot.load_in_process(snapshot.dump_in_process(state))
+    assert restored == state
+    assert snapshot.dump(restored) == snapshot.dump(state)
+
+
+def test_a_value_of_a_subclass_of_int_is_written_as_the_int_in_either_encoding() -> None:
+    class Answer(enum.IntEnum):
+        FORTY_TWO = 42
+
+    state = busy_run().state
+    state.close_event_id = Answer.FORTY_TWO
+    for restored in (
+        snapshot.load(snapshot.dump(state)),
+        snapshot.load_in_process(snapshot.dump_in_process(state)),
+    ):
+        assert type(restored.close_event_id) is int and restored.close_event_id == 42
 
 
 def test_recovery_rearms_what_the_run_was_waiting_for() -> None:
