@@ -472,6 +472,12 @@ class SqliteStore(MemoryStore):
             self._decoded.pop(run, None)
         super().append(run, events)
 
+    def _seal(self, run: RunKey, events: list[history.HistoryEvent]) -> None:
+        # A closed history is read from the file when asked for: not serialized to be kept,
+        # only its events kept decoded among those read lately (its result is read at once).
+        del self._histories[run]
+        self._keep_decoded(run, events)
+
     def _seal_serialized(self, run: RunKey, count: int, data: bytes) -> None:
         # A closed history is read from the file when asked for: nothing kept in memory.
         self._decoded.pop(run, None)
