@@ -32,6 +32,7 @@ import json
 import logging
 import operator
 import os
+import queue
 import re
 import sqlite3
 import sys
@@ -236,8 +237,12 @@ class SqliteStore(MemoryStore):
         # The one thread that uses the connection (sqlite3 objects stay in their thread).
         self._thread: ThreadPoolExecutor | None = None
         self._lock_fd: int | None = None
-        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
-        self._writer: asyncio.Task[None] | None = None
+        # Writes waiting for the connection's thread, which takes them in batches (`_write_loop`);
+        # None asks it to stop once those before it are written.
+        self._requests: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        # The write loop, running in the connection's thread until the store closes.
+        self._writer: asyncio.Future[None] | None = None
+        # Why the store writes no more (set by the write loop, in its thread), or None.
         self._failed: str | None = None
 
     # ---- opening --------------------------------------------------------------------
@@ -268,7 +273,8 @@ class SqliteStore(MemoryStore):
         except sqlite3.Error as exc:
             await self._close_and_remove(beside)
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
-        self._writer = asyncio.create_task(self._write_loop())
+        loop = asyncio.get_running_loop()
+        self._writer = loop.run_in_executor(self._thread, self._write_loop, loop)
         return loaded
 
     async def _close_and_remove(self, created: list[str]) -> None:
@@ -531,39 +537,54 @@ class SqliteStore(MemoryStore):
     async def _submit(self, pending: _Pending) -> None:
         if self._failed is not None:
             raise Unavailable(self._failed)
-        self._queue.put_nowait(pending)
+        self._requests.put(pending)
         await asyncio.shield(pending.done)
 
-    async def _write_loop(self) -> None:
+    def _write_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Write what `_submit` queues, in the connection's thread until `close`: whatever
+        waits when a transaction ends goes into the next one, and the loop is told once per
+        transaction (not through a task and an executor call per batch: with `--db-filename`
+        that hand-off cost more of the server's CPU than the writing). After a failure nothing
+        more is written: each later write fails with the same error."""
         closing = False
         while not closing:
-            first = await self._queue.get()
-            batch: list[_Pending] = [] if first is None else [first]
-            closing = first is None
-            while not self._queue.empty():
-                item = self._queue.get_nowait()
+            batch: list[_Pending] = []
+            item = self._requests.get()
+            while True:
                 if item is None:
                     closing = True
                 else:
                     batch.append(item)
+                try:
+                    item = self._requests.get_nowait()
+                except queue.Empty:
+                    break
             if not batch:
                 continue
-            try:
-                await self._write_batch(batch)
-            except (sqlite3.Error, OSError) as exc:
-                self._failed = f"cannot write to {self.path}: {exc}"
-                for pending in batch:
-                    if not pending.done.done():
-                        pending.done.set_exception(Unavailable(self._failed))
-                if self.on_fatal is not None:
-                    self.on_fatal(self._failed)
-                return
-            for pending in batch:
-                if not pending.done.done():
-                    pending.done.set_result(None)
+            if self._failed is None:
+                try:
+                    self._write_in_thread(batch)
+                except Exception as exc:  # sqlite3.Error, OSError: the file; anything else: a bug
+                    self._failed = f"cannot write to {self.path}: {exc}"
+                    loop.call_soon_threadsafe(self._not_written, batch, True)
+                    continue
+                loop.call_soon_threadsafe(self._written, batch)
+            else:
+                loop.call_soon_threadsafe(self._not_written, batch, False)
 
-    async def _write_batch(self, batch: list[_Pending]) -> None:
-        await self._in_thread(lambda: self._write_in_thread(batch))
+    @staticmethod
+    def _written(batch: list[_Pending]) -> None:
+        for pending in batch:
+            if not pending.done.done():
+                pending.done.set_result(None)
+
+    def _not_written(self, batch: list[_Pending], first_failure: bool) -> None:
+        assert self._failed is not None
+        for pending in batch:
+            if not pending.done.done():
+                pending.done.set_exception(Unavailable(self._failed))
+        if first_failure and self.on_fatal is not None:
+            self.on_fatal(self._failed)
 
     def _write_in_thread(self, batch: list[_Pending]) -> None:
         """One transaction for the whole batch; runs in the connection's thread."""
@@ -644,9 +665,9 @@ class SqliteStore(MemoryStore):
     async def close(self) -> None:
         if self._writer is not None:
             # Queued commits are written first: the sentinel comes after them.
-            self._queue.put_nowait(None)
+            self._requests.put(None)
             with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+                await asyncio.shield(self._writer)
             self._writer = None
         if self._reader is not None:
             with contextlib.suppress(sqlite3.Error):
