@@ -51,7 +51,7 @@ from devserver.core.mutable_state import MutableState
 from devserver.errors import Unavailable
 from devserver.namespaces import Namespace
 from devserver.run_table import at_rest
-from devserver.store import AtRest, Loaded, MemoryStore, RestFields, RunWrite, StoreError
+from devserver.store import AtRest, Loaded, MemoryStore, RestFields, RunWrite, StoreError, history_entry_head
 
 log = logging.getLogger("tempo.sqlite")
 
@@ -162,13 +162,7 @@ def parse_pragmas(values: list[str]) -> list[tuple[str, str]]:
 
 def _framed_event(blob: bytes) -> bytes:
     """An event's bytes as a `History.events` entry: field 1, length-delimited."""
-    size = len(blob)
-    prefix = bytearray(b"\x0a")
-    while size >= 0x80:
-        prefix.append(size & 0x7F | 0x80)
-        size >>= 7
-    prefix.append(size)
-    return bytes(prefix) + blob
+    return history_entry_head(len(blob)) + blob
 
 
 def _key_row(key: RunKey) -> tuple[str, str, str]:

@@ -496,13 +496,14 @@ def _history_bytes(events: list[history.HistoryEvent]) -> bytes:
     for event in events:
         data = event.SerializeToString()
         size = len(data)
-        parts.append(_SHORT_ENTRY_HEADS[size] if size < 0x80 else _entry_head(size))
+        parts.append(_SHORT_ENTRY_HEADS[size] if size < 0x80 else history_entry_head(size))
         parts.append(data)
     return b"".join(parts)
 
 
-def _entry_head(size: int) -> bytes:
-    """The tag and length ahead of a `History.events` entry of ``size`` bytes."""
+def history_entry_head(size: int) -> bytes:
+    """The tag and length ahead of a `History.events` entry of ``size`` bytes (a serialized
+    History is its events' entries, one after the other)."""
     head = bytearray(b"\x0a")
     while size >= 0x80:
         head.append(size & 0x7F | 0x80)
@@ -511,7 +512,7 @@ def _entry_head(size: int) -> bytes:
     return bytes(head)
 
 
-_SHORT_ENTRY_HEADS = [_entry_head(size) for size in range(0x80)]
+_SHORT_ENTRY_HEADS = [history_entry_head(size) for size in range(0x80)]
 
 
 def _first_event(data: bytes) -> history.HistoryEvent | None:
