@@ -102,3 +102,41 @@ def test_a_workload_shows_the_median_of_its_rounds_and_every_round_failures() ->
     merged = median_rounds([round_of(90.0, 3.0), {"error": "the child timed out"}])
     assert merged["throughput"]["rate"] == 90.0 and merged["throughput"]["rounds"] == 1
     assert merged["failures"] == 1
+
+
+@pytest.mark.timeout(300)
+def test_the_engine_benchmark_replays_the_official_sdks_requests(tmp_path: Path) -> None:
+    profile = tmp_path / "engine.prof"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.engine", "--workflows", "5", "--db", "--profile", str(profile)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=280,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    first = done.stdout.splitlines()[0]
+    assert "µs of CPU per workflow with --db-filename (5 workflows)" in first
+    assert float(first.split()[0]) > 0
+    assert profile.stat().st_size > 0
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.engine", "--workflows", "5"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=280,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert "µs of CPU per workflow in memory (5 workflows)" in lines[0]
+    # Every recorded call was replayed, as often as the official SDK made it.
+    calls = {line.split()[0]: line.split("(")[1].split()[0] for line in lines[1:]}
+    assert calls == {
+        "SignalWithStartWorkflowExecution": "1",
+        "PollWorkflowTaskQueue": "3",
+        "RespondWorkflowTaskCompleted": "2",
+        "QueryWorkflow": "1",
+        "RespondQueryTaskCompleted": "1",
+        "RespondActivityTaskCompleted": "1",
+        "GetWorkflowExecutionHistory": "1",
+    }
