@@ -77,9 +77,9 @@ _ATTRIBUTES_FIELDS: dict[int, str] = {
 
 
 def new_event(event_type: int, now: float, attributes: object) -> history.HistoryEvent:
-    event = history.HistoryEvent(event_type=event_type)  # type: ignore[arg-type]
+    # The attributes given to the constructor: copied in C, not through a Python-made field.
+    event = history.HistoryEvent(event_type=event_type, **{attributes_field(event_type): attributes})  # type: ignore[arg-type]
     set_timestamp(event.event_time, now)
-    getattr(event, attributes_field(event_type)).CopyFrom(attributes)
     return event
 
 

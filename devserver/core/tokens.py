@@ -7,7 +7,6 @@ bytes that are not a token at all are garbage (INVALID_ARGUMENT), as on Temporal
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import NamedTuple
 
@@ -38,17 +37,33 @@ class TaskToken(NamedTuple):
     name: str = ""
 
     def encode(self) -> bytes:
-        # One is made for every task handed out.
-        return _PREFIX + _encode_json(self).encode()
+        # One is made for every task handed out; its worker hands it back soon, to be decoded.
+        raw = _PREFIX + _encode_json(self).encode()
+        _remember(raw, self)
+        return raw
 
     @staticmethod
     def decode(raw: bytes) -> TaskToken:
-        return _decode(raw)
+        token = _RECENT.get(raw)
+        if token is None:
+            token = _decode(raw)
+            _remember(raw, token)
+        return token
 
 
-# A token is decoded where its namespace is checked, then again by its handler; tokens are
-# immutable, so the few in flight are kept decoded. Garbage raises, and is not kept.
-@functools.lru_cache(maxsize=256)
+# Tokens are immutable: those handed out lately, and those read lately (a token is decoded
+# where its namespace is checked, then again by its handler), are kept decoded. Garbage
+# raises, and is not kept. Oldest first: the first to go when there are too many.
+_RECENT: dict[bytes, TaskToken] = {}
+_RECENT_KEPT = 1024
+
+
+def _remember(raw: bytes, token: TaskToken) -> None:
+    _RECENT[raw] = token
+    if len(_RECENT) > _RECENT_KEPT:
+        del _RECENT[next(iter(_RECENT))]
+
+
 def _decode(raw: bytes) -> TaskToken:
     try:
         if raw.startswith(_PREFIX):
