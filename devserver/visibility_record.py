@@ -108,6 +108,24 @@ class VisibilityRecord:
         self.list_rank = rank_of_parts(close is None, 0 if close is None else close, start)
         self._execution_micros = None if execution == start else execution
 
+    def replaced(
+        self, status: int, close: int | None, history_length: int, search_attributes: dict[str, Any]
+    ) -> VisibilityRecord:
+        """The record of the same run (same ids, type, queue, start and execution times) with
+        these status, close time, history length and attributes."""
+        record = VisibilityRecord.__new__(VisibilityRecord)
+        record.namespace = self.namespace
+        record.workflow_id = self.workflow_id
+        record.run_id = self.run_id
+        record.workflow_type = self.workflow_type
+        record.task_queue = self.task_queue
+        record.status = status
+        record.history_length = history_length
+        record.search_attributes = search_attributes
+        record.list_rank = rank_of_parts(close is None, 0 if close is None else close, self.start_micros)
+        record._execution_micros = self._execution_micros
+        return record
+
     @property
     def start_micros(self) -> int:
         """The start time in microseconds since the epoch."""
