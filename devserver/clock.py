@@ -23,7 +23,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -114,11 +114,11 @@ class Deadlines(Generic[Group, Item]):
         if moment < self._wake_at:
             self._wake_for(moment, number)
 
-    def cancel(self, group: Group) -> list[Item]:
+    def cancel(self, group: Group) -> Collection[Item]:
         """Cancel the group's deadlines; returns their items, in arming order."""
         armed = self._armed.pop(group, None)
         if not armed:
-            return []
+            return ()
         self._cancelled += len(armed)
         if self._cancelled > SWEEP_AFTER and 2 * self._cancelled > len(self._heap):
             groups = self._armed
@@ -127,7 +127,7 @@ class Deadlines(Generic[Group, Item]):
             self._cancelled = 0
         if self._wake_number in armed and self._clock.skips_to_deadlines:
             self._wake_for_earliest()
-        return list(armed.values())
+        return armed.values()
 
     def armed(self, group: Group) -> int:
         """How many deadlines of the group are armed."""

@@ -129,9 +129,16 @@ def decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, A
     Runs with equal attributes share one decoded dict (most runs carry the same few, like
     ``BuildIds``): a record's attributes are never changed in place, only replaced.
     """
-    if not attributes.indexed_fields:
+    # Serialized first: the decoded values of most runs are found by it at once.
+    serialized = attributes.SerializeToString()
+    if not serialized:
         return _NO_ATTRIBUTES
-    return _decoded(attributes.SerializeToString(), attributes)
+    values = _decoded_attributes.get(serialized)
+    if values is not None:
+        return values
+    if not attributes.indexed_fields:  # unknown fields only
+        return _NO_ATTRIBUTES
+    return _decoded(serialized, attributes)
 
 
 def decode_serialized_attributes(serialized: bytes) -> dict[str, Any]:
@@ -192,6 +199,8 @@ def _sort_key(record: VisibilityRecord) -> _SortKey:
 # A record's rank read in C: `order` is searched by rank alone (runs of equal rank, which
 # started and closed in the same microsecond, then by run id), with no Python frame per probe.
 _rank_of = operator.attrgetter("list_rank")
+# How many records at the end of a namespace's order are searched first (`_rank_index`).
+_RECENT = 64
 
 
 def _encode_token(key: _SortKey) -> bytes:
@@ -217,14 +226,17 @@ def _type_from_spec(spec: str | int) -> FieldType:
     return FieldType(spec)
 
 
+_GROUPED_ATTRIBUTES = {"WorkflowType": "workflow_type", "TaskQueue": "task_queue", "ExecutionStatus": "status"}
+# Each read in C (no Python frame per field per upsert).
 _GROUPED_FIELDS: dict[str, Callable[[VisibilityRecord], Hashable]] = {
-    "WorkflowType": operator.attrgetter("workflow_type"),
-    "TaskQueue": operator.attrgetter("task_queue"),
-    "ExecutionStatus": operator.attrgetter("status"),
+    name: operator.attrgetter(attribute) for name, attribute in _GROUPED_ATTRIBUTES.items()
 }
 """Built-in fields whose runs are kept by value (as `SlotSet`s), so ``WorkflowType = 'X'`` or
 ``ExecutionStatus = 'Running'`` looks its runs up, and a count of them reads no record. Most of
 their values are shared by many runs."""
+
+# The grouped fields' values of a record at once (most changes of a run change none of them).
+_grouped_values = operator.attrgetter(*_GROUPED_ATTRIBUTES.values())
 
 
 # The runs of one workflow id: a run id alone (most workflow ids have one run; a set costs 200
@@ -309,15 +321,18 @@ class _Namespace:
             if old is not None:
                 _index_remove(self.by_workflow_id, old.workflow_id, run_id)
             _index_add(self.by_workflow_id, record.workflow_id, run_id)
-        for name, value_of in _GROUPED_FIELDS.items():
-            value = value_of(record)
-            if old is not None:
-                old_value = value_of(old)
-                if old_value == value:
-                    continue
-                self._ungroup(name, old_value, slot)
-            self._group(name, value, slot)
-        if old is None or old.search_attributes != record.search_attributes:
+        if old is None or _grouped_values(old) != _grouped_values(record):
+            for name, value_of in _GROUPED_FIELDS.items():
+                value = value_of(record)
+                if old is not None:
+                    old_value = value_of(old)
+                    if old_value == value:
+                        continue
+                    self._ungroup(name, old_value, slot)
+                self._group(name, value, slot)
+        if old is None or (
+            old.search_attributes is not record.search_attributes and old.search_attributes != record.search_attributes
+        ):
             if old is not None:
                 self._count_attributes(old, -1)
             self._count_attributes(record, 1)
@@ -379,10 +394,23 @@ class _Namespace:
         self.slot_of[record.run_id] = slot
         return slot
 
+    def _rank_index(self, rank: int) -> int:
+        """Where the first record of ``rank`` or above stands in ``order`` (or would)."""
+        order = self.order
+        # Most changes are to recent runs, whose records (open ones, then those that closed
+        # last) are at the end of the order: it is searched first, its records likely still
+        # in the CPU's cache.
+        tail = len(order) - _RECENT
+        if tail <= 0:
+            return bisect.bisect_left(order, rank, key=_rank_of)
+        if order[tail].list_rank < rank:
+            return bisect.bisect_left(order, rank, tail + 1, key=_rank_of)
+        return bisect.bisect_left(order, rank, 0, tail, key=_rank_of)
+
     def _position(self, record: VisibilityRecord) -> int:
         """Where ``record`` (one in the namespace) stands in ``order``."""
         order = self.order
-        at = bisect.bisect_left(order, record.list_rank, key=_rank_of)
+        at = self._rank_index(record.list_rank)
         if at < len(order) and order[at] is not record:  # runs of the same rank before it
             at = bisect.bisect_left(order, _sort_key(record), lo=at, key=_sort_key)
         assert at < len(order) and order[at] is record, "visibility order out of step with its records"
@@ -392,7 +420,7 @@ class _Namespace:
         """Put ``record`` (new to ``order``) in its place in ``order``."""
         order = self.order
         rank = record.list_rank
-        at = bisect.bisect_left(order, rank, key=_rank_of)
+        at = self._rank_index(rank)
         if at < len(order) and order[at].list_rank == rank:  # runs of the same rank
             at = bisect.bisect_left(order, _sort_key(record), lo=at, key=_sort_key)
         order.insert(at, record)

@@ -245,8 +245,15 @@ _PY_TYPES: list[tuple[type, FieldType]] = [
 ]  # fmt: skip
 
 
+# The same, for a value of exactly one of those types (what decoded JSON is): found at once.
+_EXACT_TYPES: dict[type, FieldType] = dict(_PY_TYPES)
+
+
 def infer_type(value: Any) -> FieldType | None:
     """Type of a decoded search attribute value (bool before int: bool is an int)."""
+    exact = _EXACT_TYPES.get(type(value))
+    if exact is not None:
+        return exact
     for kind, ftype in _PY_TYPES:
         if isinstance(value, kind):
             return ftype

@@ -4,6 +4,7 @@ when something visibility shows changed, and then the record `record_of` makes o
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from temporalio.api.enums.v1 import WorkflowExecutionStatus as S
 from temporalio.api.history.v1 import message_pb2 as history
@@ -11,7 +12,7 @@ from temporalio.api.history.v1 import message_pb2 as history
 from devserver.core.changes import RunKey
 from devserver.core.mutable_state import MutableState
 from devserver.visibility import VisibilityIndex, record_if_changed, record_of
-from devserver.visibility_record import VisibilityRecord
+from devserver.visibility_record import FieldType, VisibilityRecord, infer_type
 
 START = 1_700_000_000.123456
 
@@ -103,3 +104,13 @@ def test_changed_records_keep_their_place_in_the_list() -> None:
     page, _ = index.list("default", "", 10, b"")
     assert [record.run_id for record in page] == ["run-4", "run-2", "run-0", "run-3", "run-1"]
     assert index.count("default", "CustomKeywordField = 'k' AND ExecutionStatus = 'Completed'") == 2
+
+
+def test_an_attributes_type_is_inferred_from_its_value() -> None:
+    class Named(str):
+        pass
+
+    values: list[object] = [True, 3, 2.5, "k", Named("k"), ["a"], ("a",), datetime(2024, 1, 1, tzinfo=UTC), None, {}]
+    kinds = [FieldType.BOOL, FieldType.INT, FieldType.DOUBLE, FieldType.KEYWORD, FieldType.KEYWORD]
+    kinds += [FieldType.KEYWORD_LIST, FieldType.KEYWORD_LIST, FieldType.DATETIME, None, None]
+    assert [infer_type(value) for value in values] == kinds
