@@ -240,6 +240,7 @@ class SkippingClock:
         self._due: list[_Due] = []
         self._seq = itertools.count()
         self._wall_handle: asyncio.TimerHandle | None = None
+        self._wall_at = 0.0  # the wall-clock moment `_wall_handle` waits for
         self._settle_pending = False
 
     def now(self) -> float:
@@ -349,13 +350,23 @@ class SkippingClock:
         self._arm_wall_handle()
 
     def _arm_wall_handle(self) -> None:
+        """Wait in wall time for the first deadline (the engine settles after every commit: a
+        loop timer already waiting for the same moment is kept, not made again)."""
+        head = self._due[0] if self._due and not self._due[0].cancelled else None
+        wall_at = None if head is None else head.deadline - self._offset
         if self._wall_handle is not None:
+            if wall_at == self._wall_at:
+                return
             self._wall_handle.cancel()
             self._wall_handle = None
-        live = [due for due in self._due[:1] if not due.cancelled]
-        if live:
-            delay = max(0.0, live[0].deadline - self.now())
-            self._wall_handle = asyncio.get_running_loop().call_later(delay, self.wake)
+        if wall_at is not None:
+            delay = max(0.0, wall_at - time.time())
+            self._wall_handle = asyncio.get_running_loop().call_later(delay, self._wall_reached)
+            self._wall_at = wall_at
+
+    def _wall_reached(self) -> None:
+        self._wall_handle = None
+        self.wake()
 
     def _save(self) -> None:
         if self.state_file is None:
