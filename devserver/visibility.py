@@ -312,7 +312,7 @@ class _Namespace:
             self.slots[slot] = record
             # Where the old record stood, so the new one takes its place if it sorts the same.
             at = self._position(old)
-            if old.list_rank == record.list_rank and old.run_id == run_id:
+            if old.list_rank == record.list_rank:  # (the same run: the same run id)
                 self.order[at] = record
             else:
                 del self.order[at]
