@@ -20,11 +20,12 @@ import heapq
 import itertools
 import json
 import logging
+import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger("tempo.clock")
 
@@ -46,8 +47,16 @@ class Clock(Protocol):
         """The server's outstanding work may have changed (a change was committed)."""
         ...
 
+    @property
+    def skips_to_deadlines(self) -> bool:
+        """Whether an armed deadline can move the clock (a skipping clock jumps to it): one
+        that is cancelled must then be taken off the clock at once, not when it comes up."""
+        ...
+
 
 class SystemClock:
+    skips_to_deadlines = False
+
     def now(self) -> float:
         return time.time()
 
@@ -56,6 +65,136 @@ class SystemClock:
 
     def wake(self) -> None:
         pass
+
+
+Group = TypeVar("Group", bound=Hashable)
+Item = TypeVar("Item")
+
+# Cancelled deadlines are swept out of a `Deadlines` heap once there are more than this many
+# and they are half of it (so each is swept at most once, and they never hold more memory than
+# the armed ones do).
+SWEEP_AFTER = 64
+
+
+class Deadlines(Generic[Group, Item]):
+    """Many deadlines on one callback of a clock: `fire(item)` runs for each once it is due.
+
+    Each deadline belongs to a group (the engine's: a run) and is cancelled with its group.
+    A server arms several deadlines per workflow and cancels most (timeouts of what finished
+    in time): one loop timer each (an object, a heap of Python-compared handles, a handle
+    left behind when cancelled) would cost far more than this heap of plain tuples, which
+    heapq compares in C, and the one clock callback for its earliest deadline. A cancelled
+    deadline only leaves its group's table: its heap entry is dropped when it comes up, or
+    swept out with the others once they are half the heap (a year-long timeout of a run that
+    closed must not hold memory until its deadline). On a clock that skips to deadlines a
+    cancelled one is taken off the clock at once: time must not jump to it.
+    """
+
+    def __init__(self, clock: Clock, fire: Callable[[Item], None]) -> None:
+        self._clock = clock
+        self._fire = fire
+        # (moment, arming number, group, item): the number orders deadlines at the same moment
+        # by arming, and no two are equal (group and item are never compared).
+        self._heap: list[tuple[float, int, Group, Item]] = []
+        self._armed: dict[Group, dict[int, Item]] = {}  # what is armed, by group and number
+        self._numbers = itertools.count()
+        self._cancelled = 0  # entries of the heap no longer armed
+        self._wake: Cancellable | None = None
+        self._wake_at = math.inf
+        self._wake_number = -1  # the deadline the clock's callback is for
+
+    def arm(self, moment: float, group: Group, item: Item) -> None:
+        """Fire `item` once the clock reaches `moment`, unless its group is cancelled first."""
+        number = next(self._numbers)
+        heapq.heappush(self._heap, (moment, number, group, item))
+        armed = self._armed.get(group)
+        if armed is None:
+            armed = self._armed[group] = {}
+        armed[number] = item
+        if moment < self._wake_at:
+            self._wake_for(moment, number)
+
+    def cancel(self, group: Group) -> Collection[Item]:
+        """Cancel the group's deadlines; returns their items, in arming order."""
+        armed = self._armed.pop(group, None)
+        if not armed:
+            return ()
+        self._cancelled += len(armed)
+        if self._cancelled > SWEEP_AFTER and 2 * self._cancelled > len(self._heap):
+            groups = self._armed
+            self._heap = [entry for entry in self._heap if entry[1] in groups.get(entry[2], ())]
+            heapq.heapify(self._heap)
+            self._cancelled = 0
+        if self._wake_number in armed and self._clock.skips_to_deadlines:
+            self._wake_for_earliest()
+        return armed.values()
+
+    def armed(self, group: Group) -> int:
+        """How many deadlines of the group are armed."""
+        return len(self._armed.get(group, ()))
+
+    @property
+    def held(self) -> int:
+        """How many deadlines the heap holds, cancelled ones not yet dropped included."""
+        return len(self._heap)
+
+    def clear(self) -> None:
+        """Cancel every deadline."""
+        self._heap.clear()
+        self._armed.clear()
+        self._cancelled = 0
+        self._unwake()
+
+    def _wake_for(self, moment: float, number: int) -> None:
+        if self._wake is not None:
+            self._wake.cancel()
+        self._wake_at = moment
+        self._wake_number = number
+        self._wake = self._clock.call_at(moment, self._due)
+
+    def _unwake(self) -> None:
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        self._wake_at = math.inf
+        self._wake_number = -1
+
+    def _due(self) -> None:
+        """The clock reached the earliest deadline: fire every one that is due, in order."""
+        # The moment the clock was called for counts as reached even if `now()` reads a hair
+        # before it (a skipping clock's jump is a float sum).
+        reached = max(self._wake_at, self._clock.now())
+        self._wake = None  # spent (this is it): nothing to cancel
+        self._wake_at = math.inf
+        self._wake_number = -1
+        heap = self._heap
+        try:
+            while heap and heap[0][0] <= reached:
+                _, number, group, item = heapq.heappop(heap)
+                armed = self._armed.get(group)
+                if armed is None or armed.pop(number, None) is None:
+                    self._cancelled -= 1
+                    continue
+                if not armed:
+                    del self._armed[group]
+                self._fire(item)
+        finally:
+            # Also when `fire` raised: the deadlines still due are fired on the next callback.
+            self._wake_for_earliest()
+
+    def _wake_for_earliest(self) -> None:
+        """Have the clock call back for the earliest armed deadline (cancelled ones ahead of it go)."""
+        heap = self._heap
+        while heap:
+            moment, number, group, _ = heap[0]
+            armed = self._armed.get(group)
+            if armed is not None and number in armed:
+                if number != self._wake_number:
+                    self._wake_for(moment, number)
+                return
+            heapq.heappop(heap)
+            self._cancelled -= 1
+        self._unwake()
 
 
 class UnbalancedUnlock(Exception):
@@ -89,6 +228,8 @@ class SkippingClock:
     keeps the virtual time across restarts.
     """
 
+    skips_to_deadlines = True
+
     def __init__(self, start: float = 0.0, state_file: str | None = None) -> None:
         self.state_file = state_file
         kept = _read_state(state_file) if state_file else 0.0
@@ -99,6 +240,7 @@ class SkippingClock:
         self._due: list[_Due] = []
         self._seq = itertools.count()
         self._wall_handle: asyncio.TimerHandle | None = None
+        self._wall_at = 0.0  # the wall-clock moment `_wall_handle` waits for
         self._settle_pending = False
 
     def now(self) -> float:
@@ -208,13 +350,23 @@ class SkippingClock:
         self._arm_wall_handle()
 
     def _arm_wall_handle(self) -> None:
+        """Wait in wall time for the first deadline (the engine settles after every commit: a
+        loop timer already waiting for the same moment is kept, not made again)."""
+        head = self._due[0] if self._due and not self._due[0].cancelled else None
+        wall_at = None if head is None else head.deadline - self._offset
         if self._wall_handle is not None:
+            if wall_at == self._wall_at:
+                return
             self._wall_handle.cancel()
             self._wall_handle = None
-        live = [due for due in self._due[:1] if not due.cancelled]
-        if live:
-            delay = max(0.0, live[0].deadline - self.now())
-            self._wall_handle = asyncio.get_running_loop().call_later(delay, self.wake)
+        if wall_at is not None:
+            delay = max(0.0, wall_at - time.time())
+            self._wall_handle = asyncio.get_running_loop().call_later(delay, self._wall_reached)
+            self._wall_at = wall_at
+
+    def _wall_reached(self) -> None:
+        self._wall_handle = None
+        self.wake()
 
     def _save(self) -> None:
         if self.state_file is None:

@@ -24,7 +24,7 @@ from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
 from devserver import transfers, validation
-from devserver.clock import Cancellable, Clock
+from devserver.clock import Clock, Deadlines
 from devserver.core import children, closing, describe, queries, time_skipping, workflow_tasks
 from devserver.core import limits as core_limits
 from devserver.core import timers as core_timers
@@ -56,7 +56,7 @@ from devserver.metrics import Metrics
 from devserver.namespaces import NamespaceRegistry
 from devserver.run_table import RunTable, at_rest
 from devserver.store import AtRest, HistoryStore, Loaded, RunWrite
-from devserver.visibility import VisibilityIndex, record_of, shown_as
+from devserver.visibility import VisibilityIndex, record_if_changed, record_of
 from devserver.visibility_record import VisibilityRecord
 from devserver.waiters import Waiters
 
@@ -104,10 +104,9 @@ class Engine:
         # Every run, by key and by workflow id; closed runs at rest are read from the store.
         self.runs = RunTable(store.load_run)
         self.chains = self.runs.chains
-        # Armed deadlines per run; a closed run's are cancelled (a year-long timeout of a run
-        # that closed must not hold memory until its deadline).
-        # Each with its deadline in the run's time (ahead of the wall clock when it skips time).
-        self._timer_handles: dict[RunKey, dict[Cancellable, tuple[float, TimerKey]]] = {}
+        # Armed deadlines (clock.Deadlines), by run: a closed run's are cancelled. Each with its
+        # deadline in the run's time (ahead of the wall clock when it skips time).
+        self._deadlines: Deadlines[RunKey, tuple[float, TimerKey]] = Deadlines(clock, self._deadline_due)
         # Counts closed runs for `--metrics-port` (devserver/metrics.py), when it is served.
         self.metrics: Metrics | None = None
         # Deadlines that came due and are being carried out (a time-skipping clock waits for them).
@@ -321,8 +320,9 @@ class Engine:
             self._update_waiters.wake((state.key, update_id))
         for touched in ch.touched:
             run = touched.key
-            if not shown_as(self.visibility.get(run.namespace, run.run_id), touched):
-                self.visibility.upsert(record_of(touched))
+            record = record_if_changed(self.visibility.get(run.namespace, run.run_id), touched)
+            if record is not None:
+                self.visibility.upsert(record)
         if ch.events or ch.closed:
             self._history_waiters.wake(state.key)
 
@@ -427,34 +427,25 @@ class Engine:
     def _arm(self, deadline: float, key: TimerKey) -> None:
         if self.closing:
             return
-        handle: Cancellable
+        self._deadlines.arm(deadline - time_skipping.offset(self.runs.get(key.run)), key.run, (deadline, key))
 
-        def due() -> None:
-            armed = self._timer_handles.get(key.run)
-            if armed is not None:
-                armed.pop(handle, None)
-                if not armed:
-                    del self._timer_handles[key.run]
-            self._firing += 1
-            self.spawn(self._fire(key))
-
-        handle = self.clock.call_at(deadline - time_skipping.offset(self.runs.get(key.run)), due)
-        self._timer_handles.setdefault(key.run, {})[handle] = (deadline, key)
+    def _deadline_due(self, armed: tuple[float, TimerKey]) -> None:
+        """A deadline came due: carry it out, counted as outstanding work until it is done."""
+        self._firing += 1
+        self.spawn(self._fire(armed[1]))
 
     def _disarm(self, run: RunKey) -> None:
         """Cancel a closed run's deadlines: `_fire` would ignore every one of them."""
-        for handle in self._timer_handles.pop(run, ()):
-            handle.cancel()
+        self._deadlines.cancel(run)
 
     def _rearm(self, run: RunKey) -> None:
         """The run's clock jumped (core.time_skipping): its deadlines come sooner in wall time."""
-        for handle, (deadline, key) in list(self._timer_handles.pop(run, {}).items()):
-            handle.cancel()
+        for deadline, key in self._deadlines.cancel(run):
             self._arm(deadline, key)
 
     def armed_timers(self, run: RunKey) -> int:
         """How many deadlines of the run are armed (for tests and diagnostics)."""
-        return len(self._timer_handles.get(run, ()))
+        return self._deadlines.armed(run)
 
     async def _fire(self, key: TimerKey) -> None:
         try:
@@ -542,8 +533,7 @@ class Engine:
         for query_waiter in self._query_waiters.values():
             if not query_waiter.done():
                 query_waiter.set_exception(Unavailable("server is shutting down"))
-        for run in list(self._timer_handles):
-            self._disarm(run)
+        self._deadlines.clear()
         for task in list(self._background):
             task.cancel()
         if self._background:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import bisect
 import json
+import operator
 import sys
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -61,22 +62,30 @@ def record_of(state: MutableState) -> VisibilityRecord:
     )
 
 
-def shown_as(current: VisibilityRecord | None, state: MutableState) -> bool:
-    """Whether `current` is what `record_of(state)` would make: no need to make it again.
+def record_if_changed(current: VisibilityRecord | None, state: MutableState) -> VisibilityRecord | None:
+    """What visibility should show of the run now, or None when `current` already shows it.
 
     A run changes dozens of times and visibility shows few of those changes: its status,
-    close time and search attributes (its ids, type, queue and start are fixed), and its
-    history length once it is closed (only a closed run's is filtered on; a running run's
-    is read from its state).
+    close time and search attributes (its ids, type, queue and start are fixed, so a new
+    record takes them from `current`), and its history length once it is closed (only a
+    closed run's is filtered on; a running run's is read from its state). The attributes are
+    decoded once, for both the comparison and the new record.
     """
-    if current is None or current.status != state.visible_status:
-        return False
-    if state.close_time is None:
-        if current.close_micros is not None:
-            return False
-    elif current.close_micros != _epoch_micros(state.close_time) or current.history_length != state.next_event_id - 1:
-        return False
-    return current.search_attributes == decode_search_attributes(state.search_attributes)
+    if current is None:
+        return record_of(state)
+    status = state.visible_status
+    close_time = state.close_time
+    close = None if close_time is None else _epoch_micros(close_time)
+    history_length = state.next_event_id - 1
+    attributes = decode_search_attributes(state.search_attributes)
+    if (
+        status == current.status
+        and close == current.close_micros
+        and (close is None or history_length == current.history_length)
+        and (attributes is current.search_attributes or attributes == current.search_attributes)
+    ):
+        return None
+    return current.replaced(status, close, history_length, attributes)
 
 
 def record_of_rest(key: RunKey, fields: RestFields) -> VisibilityRecord:
@@ -120,9 +129,16 @@ def decode_search_attributes(attributes: common.SearchAttributes) -> dict[str, A
     Runs with equal attributes share one decoded dict (most runs carry the same few, like
     ``BuildIds``): a record's attributes are never changed in place, only replaced.
     """
-    if not attributes.indexed_fields:
+    # Serialized first: the decoded values of most runs are found by it at once.
+    serialized = attributes.SerializeToString()
+    if not serialized:
         return _NO_ATTRIBUTES
-    return _decoded(attributes.SerializeToString(), attributes)
+    values = _decoded_attributes.get(serialized)
+    if values is not None:
+        return values
+    if not attributes.indexed_fields:  # unknown fields only
+        return _NO_ATTRIBUTES
+    return _decoded(serialized, attributes)
 
 
 def decode_serialized_attributes(serialized: bytes) -> dict[str, Any]:
@@ -180,6 +196,13 @@ def _sort_key(record: VisibilityRecord) -> _SortKey:
     return (record.list_rank, record.run_id)
 
 
+# A record's rank read in C: `order` is searched by rank alone (runs of equal rank, which
+# started and closed in the same microsecond, then by run id), with no Python frame per probe.
+_rank_of = operator.attrgetter("list_rank")
+# How many records at the end of a namespace's order are searched first (`_rank_index`).
+_RECENT = 64
+
+
 def _encode_token(key: _SortKey) -> bytes:
     return base64.urlsafe_b64encode(json.dumps(["v1", *rank_parts(key[0]), key[1]]).encode())
 
@@ -203,14 +226,17 @@ def _type_from_spec(spec: str | int) -> FieldType:
     return FieldType(spec)
 
 
+_GROUPED_ATTRIBUTES = {"WorkflowType": "workflow_type", "TaskQueue": "task_queue", "ExecutionStatus": "status"}
+# Each read in C (no Python frame per field per upsert).
 _GROUPED_FIELDS: dict[str, Callable[[VisibilityRecord], Hashable]] = {
-    "WorkflowType": lambda r: r.workflow_type,
-    "TaskQueue": lambda r: r.task_queue,
-    "ExecutionStatus": lambda r: r.status,
+    name: operator.attrgetter(attribute) for name, attribute in _GROUPED_ATTRIBUTES.items()
 }
 """Built-in fields whose runs are kept by value (as `SlotSet`s), so ``WorkflowType = 'X'`` or
 ``ExecutionStatus = 'Running'`` looks its runs up, and a count of them reads no record. Most of
 their values are shared by many runs."""
+
+# The grouped fields' values of a record at once (most changes of a run change none of them).
+_grouped_values = operator.attrgetter(*_GROUPED_ATTRIBUTES.values())
 
 
 # The runs of one workflow id: a run id alone (most workflow ids have one run; a set costs 200
@@ -279,31 +305,34 @@ class _Namespace:
         if slot is None:
             old = None
             slot = self._new_slot(record)
-            bisect.insort(self.order, record, key=_sort_key)
+            self._insert(record)
         else:
             old = self.slots[slot]
             assert old is not None
             self.slots[slot] = record
             # Where the old record stood, so the new one takes its place if it sorts the same.
             at = self._position(old)
-            if _sort_key(old) == _sort_key(record):
+            if old.list_rank == record.list_rank:  # (the same run: the same run id)
                 self.order[at] = record
             else:
                 del self.order[at]
-                bisect.insort(self.order, record, key=_sort_key)
+                self._insert(record)
         if old is None or old.workflow_id != record.workflow_id:
             if old is not None:
                 _index_remove(self.by_workflow_id, old.workflow_id, run_id)
             _index_add(self.by_workflow_id, record.workflow_id, run_id)
-        for name, value_of in _GROUPED_FIELDS.items():
-            value = value_of(record)
-            if old is not None:
-                old_value = value_of(old)
-                if old_value == value:
-                    continue
-                self._ungroup(name, old_value, slot)
-            self._group(name, value, slot)
-        if old is None or old.search_attributes != record.search_attributes:
+        if old is None or _grouped_values(old) != _grouped_values(record):
+            for name, value_of in _GROUPED_FIELDS.items():
+                value = value_of(record)
+                if old is not None:
+                    old_value = value_of(old)
+                    if old_value == value:
+                        continue
+                    self._ungroup(name, old_value, slot)
+                self._group(name, value, slot)
+        if old is None or (
+            old.search_attributes is not record.search_attributes and old.search_attributes != record.search_attributes
+        ):
             if old is not None:
                 self._count_attributes(old, -1)
             self._count_attributes(record, 1)
@@ -365,11 +394,36 @@ class _Namespace:
         self.slot_of[record.run_id] = slot
         return slot
 
+    def _rank_index(self, rank: int) -> int:
+        """Where the first record of ``rank`` or above stands in ``order`` (or would)."""
+        order = self.order
+        # Most changes are to recent runs, whose records (open ones, then those that closed
+        # last) are at the end of the order: it is searched first, its records likely still
+        # in the CPU's cache.
+        tail = len(order) - _RECENT
+        if tail <= 0:
+            return bisect.bisect_left(order, rank, key=_rank_of)
+        if order[tail].list_rank < rank:
+            return bisect.bisect_left(order, rank, tail + 1, key=_rank_of)
+        return bisect.bisect_left(order, rank, 0, tail, key=_rank_of)
+
     def _position(self, record: VisibilityRecord) -> int:
         """Where ``record`` (one in the namespace) stands in ``order``."""
-        at = bisect.bisect_left(self.order, _sort_key(record), key=_sort_key)
-        assert self.order[at] is record, "visibility order out of step with its records"
+        order = self.order
+        at = self._rank_index(record.list_rank)
+        if at < len(order) and order[at] is not record:  # runs of the same rank before it
+            at = bisect.bisect_left(order, _sort_key(record), lo=at, key=_sort_key)
+        assert at < len(order) and order[at] is record, "visibility order out of step with its records"
         return at
+
+    def _insert(self, record: VisibilityRecord) -> None:
+        """Put ``record`` (new to ``order``) in its place in ``order``."""
+        order = self.order
+        rank = record.list_rank
+        at = self._rank_index(rank)
+        if at < len(order) and order[at].list_rank == rank:  # runs of the same rank
+            at = bisect.bisect_left(order, _sort_key(record), lo=at, key=_sort_key)
+        order.insert(at, record)
 
     def _group(self, name: str, value: Hashable, slot: int) -> None:
         index = self.grouped[name]

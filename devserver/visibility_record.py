@@ -108,6 +108,24 @@ class VisibilityRecord:
         self.list_rank = rank_of_parts(close is None, 0 if close is None else close, start)
         self._execution_micros = None if execution == start else execution
 
+    def replaced(
+        self, status: int, close: int | None, history_length: int, search_attributes: dict[str, Any]
+    ) -> VisibilityRecord:
+        """The record of the same run (same ids, type, queue, start and execution times) with
+        these status, close time, history length and attributes."""
+        record = VisibilityRecord.__new__(VisibilityRecord)
+        record.namespace = self.namespace
+        record.workflow_id = self.workflow_id
+        record.run_id = self.run_id
+        record.workflow_type = self.workflow_type
+        record.task_queue = self.task_queue
+        record.status = status
+        record.history_length = history_length
+        record.search_attributes = search_attributes
+        record.list_rank = rank_of_parts(close is None, 0 if close is None else close, self.start_micros)
+        record._execution_micros = self._execution_micros
+        return record
+
     @property
     def start_micros(self) -> int:
         """The start time in microseconds since the epoch."""
@@ -227,8 +245,15 @@ _PY_TYPES: list[tuple[type, FieldType]] = [
 ]  # fmt: skip
 
 
+# The same, for a value of exactly one of those types (what decoded JSON is): found at once.
+_EXACT_TYPES: dict[type, FieldType] = dict(_PY_TYPES)
+
+
 def infer_type(value: Any) -> FieldType | None:
     """Type of a decoded search attribute value (bool before int: bool is an int)."""
+    exact = _EXACT_TYPES.get(type(value))
+    if exact is not None:
+        return exact
     for kind, ftype in _PY_TYPES:
         if isinstance(value, kind):
             return ftype

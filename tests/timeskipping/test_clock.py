@@ -75,3 +75,25 @@ async def test_the_virtual_time_is_kept_in_its_state_file(tmp_path: Path) -> Non
     clock.close()
     again = SkippingClock(state_file=state)
     assert kept <= again.now() < kept + 60
+
+
+async def test_settling_after_each_commit_keeps_its_wall_clock_wait() -> None:
+    # The engine wakes the clock after every commit: while the first deadline stays the same,
+    # the loop timer waiting for it in wall time is kept.
+    clock = SkippingClock()
+    fired = asyncio.Event()
+    clock.call_at(clock.now() + 0.2, fired.set)
+    await asyncio.sleep(0.01)
+    waiting = clock._wall_handle
+    assert waiting is not None
+    for _ in range(5):
+        clock.wake()
+        await asyncio.sleep(0)
+    assert clock._wall_handle is waiting
+    earlier = asyncio.Event()
+    clock.call_at(clock.now() + 0.05, earlier.set)  # an earlier deadline: waited for instead
+    await asyncio.sleep(0.01)
+    assert clock._wall_handle is not waiting and waiting.cancelled()
+    await asyncio.wait_for(earlier.wait(), 5)
+    assert not fired.is_set()
+    await asyncio.wait_for(fired.wait(), 5)
