@@ -8,6 +8,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from devserver.core.changes import ActivityTaskRef, TaskRef
+from devserver.waiters import release
 
 
 @dataclass
@@ -82,15 +83,14 @@ class TaskQueue:
             self.arrived.popleft()
             self.dispatched.count()
             return self.backlog.popleft()
-        waiter: asyncio.Future[TaskRef | None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[TaskRef | None] = loop.create_future()
         self.waiters.append(waiter)
+        # When time runs out the waiter gets None (a waiter with a value is passed over by
+        # `add`); cheaper than `asyncio.wait_for`, and every long poll has one.
+        expiry = loop.call_later(timeout, release, waiter, None)
         try:
-            return await asyncio.wait_for(asyncio.shield(waiter), timeout)
-        except TimeoutError:
-            if waiter.done() and not waiter.cancelled():
-                return waiter.result()
-            waiter.cancel()
-            return None
+            return await waiter
         except asyncio.CancelledError:
             # The poll RPC went away; a task already handed to it goes back in front.
             if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
@@ -101,6 +101,8 @@ class TaskQueue:
             else:
                 waiter.cancel()
             raise
+        finally:
+            expiry.cancel()
 
     def release_pollers(self) -> None:
         """Answer every waiting poll with nothing (server shutdown)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.common.v1 import message_pb2 as common
@@ -342,14 +342,18 @@ class RunOps:
             return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.visible_status))  # type: ignore[arg-type]
         query_id = random_uuid()
         waiter = self.engine.wait_for_query_answer(query_id)
+        # The caller's own deadline (the wait is as long as it): it sees DEADLINE_EXCEEDED
+        # either way, whichever of gRPC and this answer comes first. The waiter is the
+        # engine's for this query alone, so the deadline ends it (cheaper than wait_for).
+        expiry = None if timeout is None else asyncio.get_running_loop().call_later(timeout, _time_out, waiter)
         try:
             await self.engine.pass_query(state, lambda run, ch: queries.query(run, ch, query_id, request.query))
-            answer = await asyncio.wait_for(waiter, timeout)
+            answer = await waiter
         except TimeoutError:
-            # The caller's own deadline (the wait is as long as it): it sees DEADLINE_EXCEEDED
-            # either way, whichever of gRPC and this answer comes first.
             raise DeadlineExceeded("query timed out before a worker answered") from None
         finally:
+            if expiry is not None:
+                expiry.cancel()
             self.engine.forget_query_waiter(query_id)
             # Not a change of the run (queries are not history and nothing waits on them once
             # their caller is gone), so not through the door: no commit per query.
@@ -361,3 +365,8 @@ class RunOps:
         if answer.result is not None:
             response.query_result.CopyFrom(answer.result)  # type: ignore[arg-type]
         return response
+
+
+def _time_out(waiter: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())

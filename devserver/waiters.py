@@ -7,6 +7,13 @@ from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+
+
+def release(waiter: asyncio.Future[T], value: T) -> None:
+    """Give a waiter its value, unless it has one already (or was cancelled)."""
+    if not waiter.done():
+        waiter.set_result(value)
 
 
 class Waiters(Generic[K]):
@@ -21,13 +28,16 @@ class Waiters(Generic[K]):
 
     async def wait(self, key: K, timeout: float) -> None:
         """Return when `key` is woken, or after `timeout` seconds."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
         self._parked.setdefault(key, []).append(waiter)
+        # The waiter is ours: the timeout releases it too (`asyncio.wait_for` would add a
+        # future, callbacks and, when time runs out, a cancellation: every long poll has one).
+        expiry = loop.call_later(timeout, release, waiter, None)
         try:
-            await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            pass
+            await waiter
         finally:
+            expiry.cancel()
             parked = self._parked.get(key, [])
             if waiter in parked:
                 parked.remove(waiter)
@@ -37,8 +47,7 @@ class Waiters(Generic[K]):
     def wake(self, key: K) -> None:
         """Release everyone waiting on `key`."""
         for waiter in self._parked.pop(key, []):
-            if not waiter.done():
-                waiter.set_result(None)
+            release(waiter, None)
 
     def wake_all(self) -> None:
         """Release every waiter (the server is shutting down)."""
