@@ -87,6 +87,9 @@ if TYPE_CHECKING:
 # The official SDKs' default deadline of an ordinary call (their core's): a query waits for a
 # worker to answer, and on a loaded machine 10 s failed queries the official client answered.
 _DEFAULT_RPC_TIMEOUT = datetime.timedelta(seconds=30)
+# A `tempo` command's calls (the blocking transport): its lean paths send the same deadline
+# (tempo_cli's RPC_TIMEOUT constants), and a person waits on each.
+_COMMAND_RPC_TIMEOUT = datetime.timedelta(seconds=10)
 
 _LAZY = {
     "AsyncActivityCancelledError": "sdk._client_activity",
@@ -276,7 +279,7 @@ class Client(BrowseCalls):
         awaits nothing else (a `tempo workflow` command), never for an event loop's."""
         connection = Connection(
             address,
-            _DEFAULT_RPC_TIMEOUT.total_seconds(),
+            _COMMAND_RPC_TIMEOUT.total_seconds(),
             tls=tls,
             rpc_metadata=rpc_metadata,
             retry_config=RetryConfig(),
