@@ -134,9 +134,12 @@ def median_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
     """Throughput, latency, server CPU per workflow, the 500-activity workflow and queries.
 
-    On each server, the two SDKs' throughput runs alternate (official, ours, ours, official,
-    ...) ``sizes.rounds`` times: this machine's speed drifts by tens of percent within
-    minutes, and a single run of each compared one moment with another."""
+    Each kind of server runs ``sizes.rounds`` times, each time started afresh, and the two
+    SDKs take turns going first on it (official then ours, ours then official, ...): this
+    machine's speed drifts by tens of percent within minutes, and a single run of each
+    compared one moment with another. A fresh server each round keeps the rounds alike: the
+    real server's CPU per workflow grows as its store fills (18 ms on a fresh one, 27-31 ms
+    two rounds later, in one run), which a round on the same server would fold in."""
     print(
         f"workloads: {sizes.workflows} seed-scenario workflows, {sizes.concurrency} at a time, "
         f"{sizes.rounds} round(s) per SDK and server",
@@ -145,10 +148,10 @@ def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
     results: dict[tuple[str, str, str], dict[str, Any]] = {}
     for mode in ("memory", "db"):
         for kind in ("tempo", "real"):
-            db = tmp / f"load-{kind}.db" if mode == "db" else None
             rounds: dict[str, list[dict[str, Any]]] = {"official": [], "ours": []}
-            with running(make_server(kind, db)) as server:
-                for number in range(sizes.rounds):
+            for number in range(sizes.rounds):
+                db = tmp / f"load-{kind}-{number + 1}.db" if mode == "db" else None
+                with running(make_server(kind, db)) as server:
                     order = ("official", "ours") if number % 2 == 0 else ("ours", "official")
                     for sdk in order:
                         key = f"workload/{mode}/{kind}/{sdk}" + (f"/round-{number + 1}" if number else "")
