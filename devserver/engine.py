@@ -58,7 +58,7 @@ from devserver.run_table import RunTable, at_rest
 from devserver.store import AtRest, HistoryStore, Loaded, RunWrite
 from devserver.visibility import VisibilityIndex, record_if_changed, record_of
 from devserver.visibility_record import VisibilityRecord
-from devserver.waiters import Waiters
+from devserver.waiters import Waiters, release
 
 log = logging.getLogger("tempo.engine")
 
@@ -310,8 +310,8 @@ class Engine:
             self._disarm(state.key)
         for query_id, answer in ch.query_answers.items():
             waiter = self._query_waiters.get(query_id)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(answer)
+            if waiter is not None:
+                release(waiter, answer)
         for update_id, update in ch.rejected_updates.items():
             self.unrecorded_updates[(state.key, update_id)] = update
             while len(self.unrecorded_updates) > MAX_UNRECORDED_UPDATES:

@@ -107,9 +107,7 @@ class TaskQueue:
     def release_pollers(self) -> None:
         """Answer every waiting poll with nothing (server shutdown)."""
         while self.waiters:
-            waiter = self.waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
+            release(self.waiters.popleft(), None)
 
 
 class Matching:

@@ -52,6 +52,7 @@ from devserver.errors import Unavailable
 from devserver.namespaces import Namespace
 from devserver.run_table import at_rest
 from devserver.store import AtRest, Loaded, MemoryStore, RestFields, RunWrite, StoreError, history_entry_head
+from devserver.waiters import release
 
 log = logging.getLogger("tempo.sqlite")
 
@@ -569,8 +570,7 @@ class SqliteStore(MemoryStore):
     @staticmethod
     def _written(batch: list[_Pending]) -> None:
         for pending in batch:
-            if not pending.done.done():
-                pending.done.set_result(None)
+            release(pending.done, None)
 
     def _not_written(self, batch: list[_Pending], first_failure: bool) -> None:
         assert self._failed is not None
