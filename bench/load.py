@@ -57,7 +57,7 @@ class Sizes:
 def sizes_for(scale: float, idle_seconds: float) -> Sizes:
     """Everything at ``scale``: 1 is the issue's full run (1,000/10,000/100,000 workflows).
 
-    The cheap sections (pollers, schedules, the 500-activity workflow, CLI runs) are full
+    The cheap sections (pollers, schedules, the 500-activity workflow, queries, CLI runs) are full
     from ``--scale 0.1`` up and shrink below it, so that a test can run everything quickly.
     """
 
@@ -71,7 +71,7 @@ def sizes_for(scale: float, idle_seconds: float) -> Sizes:
         concurrency=20,
         latency_runs=of(200, scale, 3),
         activities=of(500, light, 3),
-        queries=of(500, scale, 3),
+        queries=of(500, light, 3),
         replay_events=of(10_000, light, 50),
         replays=3 if light == 1 else 1,
         cli_runs=of(10, light),

@@ -127,6 +127,17 @@ class Engine:
         # devserver.batch_ops to take over.
         self.saved_schedules: list[str] = []
         self.saved_batch_jobs: list[str] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the engine runs on. Asked of asyncio once, not per long poll or query:
+        on Python 3.11 each `asyncio.get_running_loop()` is a system call (getpid), and system
+        calls are dear on the virtual machines a server often runs on."""
+        loop = self._loop
+        if loop is None or not loop.is_running():  # one loop after another, in tests
+            loop = self._loop = asyncio.get_running_loop()
+        return loop
 
     # ---- lookup -----------------------------------------------------------------
 
@@ -500,7 +511,7 @@ class Engine:
 
     def wait_for_query_answer(self, query_id: str) -> asyncio.Future[QueryAnswer]:
         """A future the door resolves when a worker's answer to the query is committed."""
-        waiter: asyncio.Future[QueryAnswer] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[QueryAnswer] = self.loop.create_future()
         self._query_waiters[query_id] = waiter
         return waiter
 
@@ -511,13 +522,13 @@ class Engine:
 
     async def update_changed(self, key: RunKey, update_id: str, timeout: float) -> None:
         """Return when the update moves on (or its run closes), or after `timeout`."""
-        await self._update_waiters.wait((key, update_id), timeout)
+        await self._update_waiters.wait((key, update_id), timeout, self.loop)
 
     # ---- history reading ---------------------------------------------------------------
 
     async def wait_for_history(self, key: RunKey, timeout: float) -> None:
         """Return when the run's history grows or it closes, or after `timeout`."""
-        await self._history_waiters.wait(key, timeout)
+        await self._history_waiters.wait(key, timeout, self.loop)
 
     def running_states(self) -> Iterable[MutableState]:
         return [state for state in self.runs.live() if state.running]

@@ -77,13 +77,12 @@ class TaskQueue:
         """Seconds the oldest backlog task has waited (0 without a backlog)."""
         return time.monotonic() - self.arrived[0] if self.arrived else 0.0
 
-    async def poll(self, timeout: float) -> TaskRef | None:
-        """The next task, or None when `timeout` passes first."""
+    async def poll(self, timeout: float, loop: asyncio.AbstractEventLoop) -> TaskRef | None:
+        """The next task, or None when `timeout` passes first (on `loop`, the running one)."""
         if self.backlog:
             self.arrived.popleft()
             self.dispatched.count()
             return self.backlog.popleft()
-        loop = asyncio.get_running_loop()
         waiter: asyncio.Future[TaskRef | None] = loop.create_future()
         self.waiters.append(waiter)
         # When time runs out the waiter gets None (a waiter with a value is passed over by

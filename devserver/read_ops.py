@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
@@ -41,7 +39,7 @@ class ReadOps:
             # changes before its commit is durable, the stored history only after.
             event = close_event(engine.store, state)
             if request.wait_new_event:
-                loop = asyncio.get_running_loop()
+                loop = engine.loop
                 deadline = loop.time() + timeout
                 while event is None and not engine.closing and (remaining := deadline - loop.time()) > 0:
                     await engine.wait_for_history(state.key, remaining)

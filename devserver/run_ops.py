@@ -345,7 +345,7 @@ class RunOps:
         # The caller's own deadline (the wait is as long as it): it sees DEADLINE_EXCEEDED
         # either way, whichever of gRPC and this answer comes first. The waiter is the
         # engine's for this query alone, so the deadline ends it (cheaper than wait_for).
-        expiry = None if timeout is None else asyncio.get_running_loop().call_later(timeout, _time_out, waiter)
+        expiry = None if timeout is None else self.engine.loop.call_later(timeout, _time_out, waiter)
         try:
             await self.engine.pass_query(state, lambda run, ch: queries.query(run, ch, query_id, request.query))
             answer = await waiter

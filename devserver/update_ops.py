@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import temporalio.api.workflowservice.v1.request_response_pb2 as wsv1
 from temporalio.api.enums.v1 import update_pb2 as update_enums
 from temporalio.api.update.v1 import message_pb2 as update_pb
@@ -198,7 +196,7 @@ class UpdateOps:
             # UNSPECIFIED, ADMITTED, and a stage the real server does not know: it answers
             # with the stage reached, at once.
             wanted = Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
-        loop = asyncio.get_running_loop()
+        loop = self.engine.loop
         longest = min(MAX_UPDATE_WAIT, self.engine.config.long_poll_timeout)
         if timeout <= 0:
             hold = 0.0  # a non-blocking poll

@@ -26,9 +26,8 @@ class Waiters(Generic[K]):
     def __init__(self) -> None:
         self._parked: dict[K, list[asyncio.Future[None]]] = {}
 
-    async def wait(self, key: K, timeout: float) -> None:
-        """Return when `key` is woken, or after `timeout` seconds."""
-        loop = asyncio.get_running_loop()
+    async def wait(self, key: K, timeout: float, loop: asyncio.AbstractEventLoop) -> None:
+        """Return when `key` is woken, or after `timeout` seconds (on `loop`, the running one)."""
         waiter: asyncio.Future[None] = loop.create_future()
         self._parked.setdefault(key, []).append(waiter)
         # The waiter is ours: the timeout releases it too (`asyncio.wait_for` would add a

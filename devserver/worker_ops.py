@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -55,13 +54,13 @@ class WorkerOps:
     async def _poll(self, queue: TaskQueue, timeout: float) -> TaskRef | None:
         if self.engine.closing:
             return None
-        return await queue.poll(timeout)
+        return await queue.poll(timeout, self.engine.loop)
 
     async def poll_workflow_task(
         self, request: wsv1.PollWorkflowTaskQueueRequest, timeout: float
     ) -> wsv1.PollWorkflowTaskQueueResponse:
         queue = self._queue(request.namespace, request.task_queue, "workflow", request.identity)
-        loop = asyncio.get_running_loop()
+        loop = self.engine.loop
         deadline = loop.time() + timeout
         while (remaining := deadline - loop.time()) > 0:
             ref = await self._poll(queue, remaining)
@@ -166,7 +165,7 @@ class WorkerOps:
         self, request: wsv1.PollActivityTaskQueueRequest, timeout: float
     ) -> wsv1.PollActivityTaskQueueResponse:
         queue = self._queue(request.namespace, request.task_queue, "activity", request.identity)
-        loop = asyncio.get_running_loop()
+        loop = self.engine.loop
         deadline = loop.time() + timeout
         while (remaining := deadline - loop.time()) > 0:
             ref = await self._poll(queue, remaining)

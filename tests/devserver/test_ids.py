@@ -3,6 +3,7 @@ read and write as the `uuid` module does; task tokens keep their bytes across ve
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -18,6 +19,24 @@ def test_random_uuids_are_version_4_written_as_uuid_writes_them() -> None:
     for text in made:
         parsed = uuid.UUID(text)
         assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+
+
+def test_a_forked_process_mints_ids_of_its_own() -> None:
+    # The ids come from a pool of random bytes: a child forked with the pool half used must not
+    # mint the ids its parent mints next (two servers forked from one would share run ids).
+    random_uuid()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_end)
+        os.write(write_end, " ".join([random_uuid(), new_run_id()]).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        child_uuid, child_run_id = pipe.read().split()
+    os.waitpid(pid, 0)
+    assert random_uuid() != child_uuid
+    assert new_run_id()[13:] != child_run_id[13:]  # past the milliseconds, where they may agree
 
 
 def test_run_ids_are_version_7_and_sort_by_creation() -> None:
