@@ -6,6 +6,7 @@ figures to the report (``bench.harness.Report``).
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 import urllib.request
@@ -186,6 +187,12 @@ def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
             )
         )
         figure.met = at_least(figure.ratio, times)
+        figure.note = throughput_ceiling(
+            os.cpu_count() or 1,
+            value(mode, "tempo", "official", "throughput", "server_cpu_ms_per_workflow"),
+            value(mode, "tempo", "official", "throughput", "load_cpu_ms_per_workflow"),
+            figure.real,
+        )
         ours = report.add(
             Figure(
                 section,
@@ -257,6 +264,20 @@ def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
     report.raw["workload_note"] = (
         f"{WARM_UP} warm-up workflows before each throughput run; throughput figures are the medians "
         f"of {sizes.rounds} alternating round(s) per SDK and server"
+    )
+
+
+def throughput_ceiling(cores: int, server_ms: float | None, load_ms: float | None, real_rate: float | None) -> str:
+    """The most this machine allows the throughput ratio, as a note for its row: Tempo and the
+    load generator share the ``cores``, so Tempo's workflows/s cannot pass ``cores`` over their
+    CPU per workflow together, whatever the real server does; nor, were Tempo to use no CPU at
+    all, ``cores`` over the load generator's alone."""
+    if not (server_ms and load_ms and real_rate):
+        return ""
+    most = 1000 * cores / (server_ms + load_ms) / real_rate
+    free = 1000 * cores / load_ms / real_rate
+    return (
+        f"{cores} cores allow at most {most:.2f}x with this load generator ({free:.2f}x were the server to use no CPU)"
     )
 
 
