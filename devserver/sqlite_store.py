@@ -212,7 +212,8 @@ class _Pending:
     schedule: tuple[str, str, str | None] | None = None
     # (namespace, job id, state JSON).
     batch_job: tuple[str, str, str] | None = None
-    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    # Made by `_submit` on the store's loop (asking asyncio for it is a system call on 3.11).
+    done: asyncio.Future[None] = field(init=False, repr=False)
 
 
 class SqliteStore(MemoryStore):
@@ -235,8 +236,10 @@ class SqliteStore(MemoryStore):
         # Writes waiting for the connection's thread, which takes them in batches (`_write_loop`);
         # None asks it to stop once those before it are written.
         self._requests: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        # The write loop, running in the connection's thread until the store closes.
+        # The write loop, running in the connection's thread until the store closes, and the
+        # event loop it reports to.
         self._writer: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         # Why the store writes no more (set by the write loop, in its thread), or None.
         self._failed: str | None = None
 
@@ -268,7 +271,7 @@ class SqliteStore(MemoryStore):
         except sqlite3.Error as exc:
             await self._close_and_remove(beside)
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._writer = loop.run_in_executor(self._thread, self._write_loop, loop)
         return loaded
 
@@ -532,6 +535,8 @@ class SqliteStore(MemoryStore):
     async def _submit(self, pending: _Pending) -> None:
         if self._failed is not None:
             raise Unavailable(self._failed)
+        assert self._loop is not None, "the store is not open"
+        pending.done = self._loop.create_future()
         self._requests.put(pending)
         await asyncio.shield(pending.done)
 
