@@ -92,7 +92,7 @@ class Schedules:
             core.patch(state, request.initial_patch, state.last_processed)
         self.schedules[key] = state
         await self._save(state)
-        self._arm(key, 0.0)
+        await self._carry_out_now(key, state)
         return core.conflict_token_bytes(state.conflict_token)
 
     async def describe(self, request: wsv1.DescribeScheduleRequest) -> wsv1.DescribeScheduleResponse:
@@ -158,7 +158,16 @@ class Schedules:
         async with self._lock(state):
             core.patch(state, request.patch, self.engine.clock.now())
             await self._save(state)
-        self._arm(self._key(state), 0.0)
+        await self._carry_out_now(self._key(state), state)
+
+    async def _carry_out_now(self, key: ScheduleKey, state: core.ScheduleState) -> None:
+        """After a create or patch: an action it made due (trigger immediately, a backfill) is
+        taken before the call is answered, so a describe that follows counts it, as the real
+        server's does (its scheduler answers queries after its pending work); else look soon."""
+        if state.buffer or state.backfills:
+            await self._wake(key)
+        else:
+            self._arm(key, 0.0)
 
     async def delete(self, request: wsv1.DeleteScheduleRequest) -> None:
         state = self._get(request.namespace, request.schedule_id)

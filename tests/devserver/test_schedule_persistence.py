@@ -23,6 +23,7 @@ from temporalio.client import (
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
+    ScheduleState,
 )
 
 from tests.devserver.scenarios import wait_until
@@ -111,5 +112,24 @@ async def test_seconds_older_than_the_catch_up_window_are_missed_not_started(tmp
         gaps = [b - a for a, b in itertools.pairwise(times) if b - a > timedelta(seconds=1)]
         assert len(gaps) == 1, "one gap: the seconds outside the window"
         assert after.info.num_actions_missed_catchup_window == gaps[0] // timedelta(seconds=1) - 1
+    finally:
+        server.stop()
+
+
+async def test_a_triggered_action_counts_in_the_describe_that_follows(tmp_path: Path) -> None:
+    # The official SDK's test_schedule_trigger_immediately: a paused schedule created with
+    # trigger_immediately shows its one action at once. With the file, the action was taken
+    # a moment after the create was answered, and the describe right after it read 0.
+    server = tempo_server("--db-filename", str(tmp_path / "tempo.db"), port=free_port()).start()
+    schedule_id = f"triggered-{uuid.uuid4().hex[:6]}"
+    try:
+        client = await Client.connect(server.address)
+        schedule = every_second(schedule_id, timedelta(minutes=5))
+        schedule.state = ScheduleState(paused=True)
+        handle = await client.create_schedule(schedule_id, schedule, trigger_immediately=True)
+        assert (await handle.describe()).info.num_actions == 1
+        await asyncio.sleep(1.1)  # an action's workflow id ends in its second: the next must differ
+        await handle.trigger()
+        assert (await handle.describe()).info.num_actions == 2
     finally:
         server.stop()
