@@ -157,15 +157,9 @@ def pid_of(server: ServerProcess) -> int:
 def make_server(kind: str, db: Path | None = None, web_ui: bool = False) -> ServerProcess:
     """Tempo (``tempo``) or the real dev server (``real``), in memory or on ``db``."""
     extra: list[str] = ["--db-filename", str(db)] if db is not None else []
-    if kind == "tempo":
-        if web_ui:
-            extra += ["--ui-port", str(free_port())]
-        return tempo_server(*extra)
-    server = real_server(*extra)
     if web_ui:
-        server.argv.remove("--headless")
-        server.argv += ["--ui-port", str(free_port())]
-    return server
+        extra += ["--ui-port", str(free_port())]
+    return tempo_server(*extra) if kind == "tempo" else real_server(*extra)
 
 
 @contextlib.contextmanager

@@ -309,7 +309,7 @@ def real_server(*extra: str, port: int | None = None) -> ServerProcess:
             temporal_binary(),
             "server",
             "start-dev",
-            "--headless",
+            *(() if "--ui-port" in extra else ("--headless",)),
             "--ip",
             "127.0.0.1",
             "--port",
