@@ -10,6 +10,7 @@ threads included) are its own, and one SDK's imports do not weigh on the other's
   read from /proc meanwhile), p50 latency of a one-activity workflow run one at a time, a
   500-activity workflow (one activity after the other), and query p50 on a running
   workflow. Every workflow's result is checked; failures are counted and returned.
+- ``query-bare``: query p50 with no SDK (``bench.bare_query``): the servers' own part.
 - ``replay-ours`` / ``replay-official`` / ``replay-official-unsandboxed``: replay a saved
   ``Churn`` history (``record_history``) and time it.
 - ``replay-rss``: replay a saved ``Batches`` history with ``sdk.Replayer``; peak RSS.
@@ -139,28 +140,33 @@ class Workload:
             out["activities"] = spec["activities"]
             out["activities_s"] = await self.batches("many", spec["activities"], 1)
         if spec["queries"]:
-            out["query_p50_s"] = await self.query_p50(spec["queries"])
+            out["query_p50_s"], out["query_server_cpu_ms"] = await self.query_p50(spec["queries"])
         out["failures"] = len(self.failures)
         out["first_failures"] = self.failures[:3]
         return out
 
-    async def query_p50(self, queries: int) -> float | None:
+    async def query_p50(self, queries: int) -> tuple[float | None, float | None]:
+        """The p50 of ``queries`` queries on a running workflow, one after the other, and the
+        server's CPU time per query meanwhile (ms): the most of a query's time the server could
+        take off, were it to use no CPU at all."""
         try:
             handle = await self.start("BenchOrder", [0], f"{self.queue}-queried", False)
             await handle.query("status")
             times = []
+            server_cpu = _server_cpu_s(self.spec["server_pid"])
             for _ in range(queries):
                 began = time.perf_counter()
                 answer = await handle.query("status")
                 times.append(time.perf_counter() - began)
                 if answer != "waiting":
                     raise RuntimeError(f"the query answered {answer!r}")
+            server_cpu_ms = 1000 * (_server_cpu_s(self.spec["server_pid"]) - server_cpu) / queries
             await handle.signal("pick_up")
             await handle.result()
         except Exception as err:
             self.failed("query", err)
-            return None
-        return statistics.median(times)
+            return None, None
+        return statistics.median(times), server_cpu_ms
 
 
 def _server_cpu_s(pid: int) -> float:
@@ -282,6 +288,10 @@ async def _child(spec: dict[str, Any]) -> dict[str, Any]:
         out = await _workload_ours(spec)
     elif kind == "workload-official":
         out = await _workload_official(spec)
+    elif kind == "query-bare":
+        from bench.bare_query import query_p50
+
+        out = await query_p50(spec["address"], spec["queries"], spec["server_pid"])
     elif kind == "replay-ours":
         out = await _replay_ours(Path(spec["history"]).read_text(), spec["repeats"])
     elif kind == "replay-official":

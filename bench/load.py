@@ -115,6 +115,16 @@ def _workload(report: Report, key: str, server: Any, sdk: str, sizes: Sizes, ful
     return result
 
 
+def _bare_queries(report: Report, key: str, server: Any, sizes: Sizes) -> dict[str, Any]:
+    print(f"  {key} ...", flush=True)
+    spec = {"kind": "query-bare", "address": server.address, "server_pid": pid_of(server), "queries": sizes.queries}
+    result = run_child(spec, timeout=600)
+    if "error" in result:
+        report.failed(f"{key}: {result['error']}")
+    report.raw[key] = result
+    return result
+
+
 def median_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """One workload's result from its rounds: the first round's latency, activity and query
     figures (only it measures them), each throughput figure's median over the rounds that
@@ -158,6 +168,8 @@ def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
                         key = f"workload/{mode}/{kind}/{sdk}" + (f"/round-{number + 1}" if number else "")
                         full = mode == "memory" and number == 0
                         rounds[sdk].append(_workload(report, key, server, sdk, sizes, full))
+                    if mode == "memory" and number == 0 and sizes.queries:
+                        results[(mode, kind, "bare")] = _bare_queries(report, f"queries/{kind}/bare", server, sizes)
             for sdk, measured in rounds.items():
                 results[(mode, kind, sdk)] = median_rounds(measured)
 
@@ -261,6 +273,25 @@ def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
         )
         if query.target:
             query.met = at_most(query.ratio, 0.4)
+            query.note = query_floor(query.tempo, value("memory", "tempo", sdk, "query_server_cpu_ms"), query.real)
+        report.add(
+            Figure(
+                section,
+                f"server CPU per query, {who}",
+                "ms",
+                value("memory", "tempo", sdk, "query_server_cpu_ms"),
+                value("memory", "real", sdk, "query_server_cpu_ms"),
+            )
+        )
+    report.add(
+        Figure(
+            section,
+            "query p50, no SDK (a bare gRPC client and worker: the servers' own part)",
+            "ms",
+            _ms(value("memory", "tempo", "bare", "query_p50_s")),
+            _ms(value("memory", "real", "bare", "query_p50_s")),
+        )
+    )
     report.raw["workload_note"] = (
         f"{WARM_UP} warm-up workflows before each throughput run; throughput figures are the medians "
         f"of {sizes.rounds} alternating round(s) per SDK and server"
@@ -279,6 +310,17 @@ def throughput_ceiling(cores: int, server_ms: float | None, load_ms: float | Non
     return (
         f"{cores} cores allow at most {most:.2f}x with this load generator ({free:.2f}x were the server to use no CPU)"
     )
+
+
+def query_floor(tempo_ms: float | None, server_cpu_ms: float | None, real_ms: float | None) -> str:
+    """The best the query ratio can be with this SDK, as a note for its row: a query is one
+    round trip after another (client, server, worker, server, client), so were Tempo's server
+    to use no CPU, its p50 would still be the rest; the server's CPU per query, measured over
+    the same queries, is the most it could take off."""
+    if not (tempo_ms and server_cpu_ms is not None and real_ms):
+        return ""
+    best = max(0.0, tempo_ms - server_cpu_ms) / real_ms
+    return f"Tempo's server used {server_cpu_ms:.2f} ms of CPU per query: were it to use none, {best:.2f}x at best"
 
 
 def _ms(seconds: float | None) -> float | None:
