@@ -330,12 +330,11 @@ class RunOps:
             raise InvalidArgument("QueryType is not set on request.")
         state = self.engine.run_for_execution(request.namespace, request.execution)
         condition = request.query_reject_condition
-        if condition == query_pb2.QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN and not state.running:
+        if condition == query_pb2.QUERY_REJECT_CONDITION_NOT_OPEN and not state.running:
             return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.status))  # type: ignore[arg-type]
-        if (
-            condition == query_pb2.QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY
-            and state.status
-            not in (Status.WORKFLOW_EXECUTION_STATUS_RUNNING, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED)
+        if condition == query_pb2.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY and state.status not in (
+            Status.WORKFLOW_EXECUTION_STATUS_RUNNING,
+            Status.WORKFLOW_EXECUTION_STATUS_COMPLETED,
         ):
             return wsv1.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=state.status))  # type: ignore[arg-type]
         if state.running and state.paused:  # the real server answers no query while paused (core.pause)

@@ -35,6 +35,10 @@ from devserver.matching import Poller, TaskQueue
 Finder = Callable[[MutableState, Changes], ActivityInfo]
 
 
+# What a query task's answer may say it is (an enum's values() is a list made per call).
+_QUERY_RESULT_TYPES = frozenset(query_pb2.QueryResultType.values())
+
+
 class WorkerOps:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -238,10 +242,10 @@ class WorkerOps:
     async def respond_query_task(self, request: wsv1.RespondQueryTaskCompletedRequest) -> None:
         token = _decode(request.task_token, "query")
         state = self._state_for(token)
-        if request.completed_type not in query_pb2.QueryResultType.values():
+        if request.completed_type not in _QUERY_RESULT_TYPES:
             # Taken and dropped, as by the real server: the query's caller waits out its deadline.
             return
-        if request.completed_type == query_pb2.QueryResultType.QUERY_RESULT_TYPE_ANSWERED:
+        if request.completed_type == query_pb2.QUERY_RESULT_TYPE_ANSWERED:
             answer = QueryAnswer(result=request.query_result)
         else:
             answer = QueryAnswer(error=request.error_message or "query failed")

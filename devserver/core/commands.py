@@ -217,7 +217,7 @@ def _answer_queries(
     for query_id, result in request.query_results.items():
         if query_id not in delivered:
             continue
-        if result.result_type == query_pb2.QueryResultType.QUERY_RESULT_TYPE_ANSWERED:
+        if result.result_type == query_pb2.QUERY_RESULT_TYPE_ANSWERED:
             ch.query_answers[query_id] = QueryAnswer(result=result.answer)
         else:
             ch.query_answers[query_id] = QueryAnswer(error=result.error_message or "query failed")
