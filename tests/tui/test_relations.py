@@ -74,6 +74,10 @@ async def test_the_family_tree_of_a_grandchild_and_opening_the_root(
             lambda: isinstance(app.screen, WorkflowScreen) and app.screen.workflow_id == root_id,
             "the root's screen",
         )
+        # Shown with its history: mounted whole. Leaving the app while its widgets still mount
+        # made Textual's Select look for an overlay already gone (NoMatches, a CI run saw it).
+        await wait_for(pilot, lambda: isinstance(app.screen, WorkflowScreen) and bool(app.screen.events), "its history")
+        await pilot.pause()
     await client.get_workflow_handle(leaf_id).signal("finish")
     assert await client.get_workflow_handle(root_id).result() == "child done, leaf done"
     await client.close()
