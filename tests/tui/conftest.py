@@ -16,6 +16,7 @@ import pytest
 from temporalio.api.schedule.v1 import message_pb2 as schedule_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from textual.pilot import Pilot
+from textual.widgets import Select
 
 from sdk.client import Client
 from sdk.worker import Worker
@@ -88,6 +89,19 @@ async def wait_for(pilot: Pilot[object], check: Callable[[], bool], what: str, t
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
         await pilot.pause(0.1)
+
+
+async def screen_mounted(pilot: Pilot[Any], app: TempoApp) -> None:
+    """Wait until the current screen's Selects (it has one at least) have mounted: leaving the
+    app while one still mounts makes Textual's Select miss its overlay (NoMatches, as a CI run
+    saw)."""
+
+    def mounted() -> bool:
+        selects = list(app.screen.query(Select))
+        return bool(selects) and all(select.is_mounted for select in selects)
+
+    await wait_for(pilot, mounted, "the screen mounted")
+    await pilot.pause()
 
 
 async def open_run(pilot: Pilot[Any], app: TempoApp, workflow_id: str, run_id: str = "") -> WorkflowScreen:

@@ -11,7 +11,7 @@ from sdk.client import Client, WorkflowStatus
 from tempo_cli.tui.app import TempoApp
 from tempo_cli.tui.screens.relations import RelationsScreen
 from tempo_cli.tui.screens.workflow import WorkflowScreen
-from tests.tui.conftest import SIZE, unique, wait_for
+from tests.tui.conftest import SIZE, screen_mounted, unique, wait_for
 
 
 def _labels(tree: Tree[object]) -> list[tuple[int, str]]:
@@ -74,10 +74,7 @@ async def test_the_family_tree_of_a_grandchild_and_opening_the_root(
             lambda: isinstance(app.screen, WorkflowScreen) and app.screen.workflow_id == root_id,
             "the root's screen",
         )
-        # Shown with its history: mounted whole. Leaving the app while its widgets still mount
-        # made Textual's Select look for an overlay already gone (NoMatches, a CI run saw it).
-        await wait_for(pilot, lambda: isinstance(app.screen, WorkflowScreen) and bool(app.screen.events), "its history")
-        await pilot.pause()
+        await screen_mounted(pilot, app)
     await client.get_workflow_handle(leaf_id).signal("finish")
     assert await client.get_workflow_handle(root_id).result() == "child done, leaf done"
     await client.close()

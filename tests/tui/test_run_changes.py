@@ -14,7 +14,7 @@ from tempo_cli.tui.screens.run_changes import ResetScreen, UpdateScreen
 from tempo_cli.tui.screens.workflow import WorkflowScreen
 from tempo_cli.tui.screens.workflows import WorkflowsScreen
 from tempo_cli.tui.widgets.actions_panel import ActionsPanel
-from tests.tui.conftest import SIZE, type_text, unique, wait_for
+from tests.tui.conftest import SIZE, screen_mounted, type_text, unique, wait_for
 from tests.tui.tui_app import Checkout
 
 
@@ -129,4 +129,5 @@ async def test_start_a_workflow_from_a_blank_form(
             lambda: isinstance(app.screen, WorkflowScreen) and app.screen.workflow_id == workflow_id,
             "the started workflow on screen",
         )
+        await screen_mounted(pilot, app)
     assert await client.get_workflow_handle(workflow_id).result() == "Hello, Grace!"

@@ -19,7 +19,7 @@ from tempo_cli.tui.screens.profiles import ProfilesScreen
 from tempo_cli.tui.screens.workflows import WorkflowsScreen
 from tempo_cli.tui.settings import Settings
 from tests.sdk_client.tls_peer import Certificates, TLSFront, make_certificates
-from tests.tui.conftest import SIZE, open_run, unique, wait_for
+from tests.tui.conftest import SIZE, open_run, screen_mounted, unique, wait_for
 from tests.tui.tui_app import Checkout
 
 
@@ -132,6 +132,7 @@ async def test_without_read_only_the_same_key_signals(
         await open_run(pilot, app, workflow_id)
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen), "the signal form")
+        await screen_mounted(pilot, app)
 
 
 async def test_read_only_refuses_start_and_batch_on_the_list(isolated: Path, server_address: str) -> None:
