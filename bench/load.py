@@ -105,22 +105,23 @@ def _workload(report: Report, key: str, server: Any, sdk: str, sizes: Sizes, ful
         "activities": sizes.activities if full else 0,
         "queries": sizes.queries if full else 0,
     }
-    print(f"  {key} ...", flush=True)
-    result = run_child(spec, timeout=1800)
-    if "error" in result:
-        report.failed(f"{key}: {result['error']}")
-    elif result["failures"]:
-        report.failed(f"{key}: {result['failures']} workflows failed, e.g. {result['first_failures']}")
-    report.raw[key] = result
-    return result
+    return _measured(report, key, spec, timeout=1800)
 
 
 def _bare_queries(report: Report, key: str, server: Any, sizes: Sizes) -> dict[str, Any]:
-    print(f"  {key} ...", flush=True)
     spec = {"kind": "query-bare", "address": server.address, "server_pid": pid_of(server), "queries": sizes.queries}
-    result = run_child(spec, timeout=600)
+    return _measured(report, key, spec, timeout=600)
+
+
+def _measured(report: Report, key: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Run one child measurement, kept under ``key`` in the report's raw figures; an error or
+    failed workflows are the report's failures."""
+    print(f"  {key} ...", flush=True)
+    result = run_child(spec, timeout=timeout)
     if "error" in result:
         report.failed(f"{key}: {result['error']}")
+    elif result.get("failures"):
+        report.failed(f"{key}: {result['failures']} workflows failed, e.g. {result['first_failures']}")
     report.raw[key] = result
     return result
 
