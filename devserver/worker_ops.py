@@ -282,15 +282,17 @@ class WorkerOps:
 
         return state, find
 
-    async def _complete(self, request: Any, found: tuple[MutableState, Finder]) -> None:
+    async def _complete(
+        self, request: Any, found: tuple[MutableState, Finder], version: common.WorkerVersionStamp | None = None
+    ) -> None:
         state, find = found
         result = _payloads(request, "result")
         await self.engine.change(
-            state, lambda run, ch: activities.complete(run, ch, find(run, ch), result, request.identity)
+            state, lambda run, ch: activities.complete(run, ch, find(run, ch), result, request.identity, version)
         )
 
     async def respond_activity_completed(self, request: wsv1.RespondActivityTaskCompletedRequest) -> None:
-        await self._complete(request, self._by_token(request))
+        await self._complete(request, self._by_token(request), _version_stamp(request))
 
     async def respond_activity_completed_by_id(self, request: wsv1.RespondActivityTaskCompletedByIdRequest) -> None:
         await self._complete(request, self._by_id(request, started=False))
@@ -299,16 +301,19 @@ class WorkerOps:
         self,
         request: wsv1.RespondActivityTaskFailedRequest | wsv1.RespondActivityTaskFailedByIdRequest,
         found: tuple[MutableState, Finder],
+        version: common.WorkerVersionStamp | None = None,
     ) -> None:
         state, find = found
         details = _payloads(request, "last_heartbeat_details")
         await self.engine.change(
             state,
-            lambda run, ch: activities.fail(run, ch, find(run, ch), request.failure, request.identity, details),
+            lambda run, ch: activities.fail(
+                run, ch, find(run, ch), request.failure, request.identity, details, version
+            ),
         )
 
     async def respond_activity_failed(self, request: wsv1.RespondActivityTaskFailedRequest) -> None:
-        await self._fail(request, self._by_token(request))
+        await self._fail(request, self._by_token(request), _version_stamp(request))
 
     async def respond_activity_failed_by_id(self, request: wsv1.RespondActivityTaskFailedByIdRequest) -> None:
         await self._fail(request, self._by_id(request))
@@ -460,3 +465,10 @@ def _not_found_message(kind: str) -> str:
 
 def _payloads(request: object, name: str) -> common.Payloads | None:
     return getattr(request, name) if request.HasField(name) else None  # type: ignore[attr-defined]
+
+
+def _version_stamp(
+    request: wsv1.RespondActivityTaskCompletedRequest | wsv1.RespondActivityTaskFailedRequest,
+) -> common.WorkerVersionStamp | None:
+    """The version stamp a worker sent with its activity's outcome, for the attempt's Started event."""
+    return request.worker_version if request.HasField("worker_version") else None

@@ -309,13 +309,14 @@ def cancel_unstarted(state: MutableState, info: ActivityInfo) -> None:
     state.activity_ids.pop(info.activity_id, None)
 
 
-def _started_event(info: ActivityInfo, ch: Changes) -> history.HistoryEvent:
+def _started_event(info: ActivityInfo, ch: Changes, version: common.WorkerVersionStamp | None) -> history.HistoryEvent:
     attrs = history.ActivityTaskStartedEventAttributes(
         scheduled_event_id=info.scheduled_event_id,
         identity=info.identity,
         request_id=info.request_id,
         attempt=info.attempt,
         last_failure=info.last_failure,
+        worker_version=version,
     )
     return new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, info.started_time or ch.now, attrs)
 
@@ -327,18 +328,29 @@ def _close(
     event: ActivityEvent,
     closed: ActivityState,
     outcome: history.HistoryEvent,
+    version: common.WorkerVersionStamp | None = None,
 ) -> None:
-    """Write the attempt's Started event (if it started) and its outcome; forget it."""
+    """Write the attempt's Started event (if it started) and its outcome; forget it.
+
+    The Started event is written only now (a worker's attempt is no part of history until it
+    ends), and carries the version stamp the worker sent with its answer (`version`), as on the
+    real server: a completion or failure by token has one, an answer by id, a cancellation or a
+    timeout none."""
     was_started = info.started
     ACTIVITY.next(info, event, closed)
     del state.activities[info.scheduled_event_id]
     state.activity_ids.pop(info.activity_id, None)
-    events = [_started_event(info, ch), outcome] if was_started else [outcome]
+    events = [_started_event(info, ch, version), outcome] if was_started else [outcome]
     workflow_tasks.add_external(state, ch, events)
 
 
 def complete(
-    state: MutableState, ch: Changes, info: ActivityInfo, result: common.Payloads | None, identity: str
+    state: MutableState,
+    ch: Changes,
+    info: ActivityInfo,
+    result: common.Payloads | None,
+    identity: str,
+    version: common.WorkerVersionStamp | None = None,
 ) -> None:
     attrs = history.ActivityTaskCompletedEventAttributes(
         result=result,
@@ -347,7 +359,7 @@ def complete(
         identity=identity,
     )
     outcome = new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, ch.now, attrs)
-    _close(state, ch, info, Event.COMPLETE, ActivityState.COMPLETED, outcome)
+    _close(state, ch, info, Event.COMPLETE, ActivityState.COMPLETED, outcome, version)
 
 
 def _next_attempt(info: ActivityInfo, failure: failure_pb.Failure, now: float) -> tuple[float | None, int]:
@@ -365,6 +377,7 @@ def fail(
     failure: failure_pb.Failure,
     identity: str,
     last_heartbeat_details: common.Payloads | None = None,
+    version: common.WorkerVersionStamp | None = None,
 ) -> None:
     """An attempt failed: retry after the backoff, or record the failure."""
     if last_heartbeat_details is not None and last_heartbeat_details.payloads:
@@ -383,7 +396,7 @@ def fail(
         retry_state=retry_state,  # type: ignore[arg-type]
     )
     outcome = new_event(EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED, ch.now, attrs)
-    _close(state, ch, info, Event.FAIL, ActivityState.FAILED, outcome)
+    _close(state, ch, info, Event.FAIL, ActivityState.FAILED, outcome, version)
 
 
 def _retry_later(
