@@ -64,6 +64,9 @@ async def query_p50(address: str, queries: int, server_pid: int) -> dict[str, An
                     continue  # the long poll ran out
                 if not task.HasField("query"):
                     raise RuntimeError(f"a workflow task that is not a query: {task.started_event_id}")
+                # Counted before the answer goes: the query's caller may have it (and cancel this
+                # task) before this call returns.
+                answered += 1
                 await stub.RespondQueryTaskCompleted(
                     wsv1.RespondQueryTaskCompletedRequest(
                         namespace=NAMESPACE,
@@ -73,7 +76,6 @@ async def query_p50(address: str, queries: int, server_pid: int) -> dict[str, An
                     ),
                     timeout=10,
                 )
-                answered += 1
 
         worker = asyncio.create_task(answer_queries())
         query = wsv1.QueryWorkflowRequest(
