@@ -635,4 +635,5 @@ async def test_describe_answers_agree_between_servers(tempo_address: str, real_a
             await handle.delete()
             for action_result in raw.info.recent_actions:
                 await client.get_workflow_handle(action_result.start_workflow_result.workflow_id).terminate()
-    assert answers[0] == answers[1]
+    # The whole of both answers on a failure (CI runs without -vv; a CI run saw `info` differ).
+    assert answers[0] == answers[1], json.dumps({"tempo": answers[0], "real": answers[1]}, indent=1, sort_keys=True)
