@@ -17,6 +17,29 @@ settings.load_profile("suite")
 
 _TEST_BEGAN = pytest.StashKey[float]()
 
+FIRST = (
+    "tests/test_benchmark.py",
+    "tests/cli/test_lean_json.py",
+    "tests/cli/test_fast_commands.py",
+    "tests/cli/test_startup.py",
+    "tests/reliability/test_long_polls_under_load.py",
+    "tests/cli/test_lean_terminal.py",
+)
+"""Files whose tests take minutes in all, run first. CI hands out whole files to its workers
+(`--dist loadfile`, in the order collected: `--no-loadscope-reorder` in pyproject.toml); one
+of these handed out last ran alone for minutes at the end of a run (the benchmark's, 4 to 5
+minutes) while the other workers had finished."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {path: i for i, path in enumerate(FIRST)}
+    root = config.rootpath
+
+    def order(item: pytest.Item) -> int:
+        return rank.get(item.path.relative_to(root).as_posix(), len(FIRST))
+
+    items.sort(key=order)  # stable: the rest, and each file's own tests, keep their order
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
