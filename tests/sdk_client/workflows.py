@@ -221,10 +221,11 @@ ALL_WORKFLOWS = [
 
 
 @contextlib.asynccontextmanager
-async def official_worker(address: str) -> AsyncIterator[str]:
-    """Run an official worker for ALL_WORKFLOWS on a fresh task queue; yield the queue."""
+async def official_worker(address: str, task_queue: str = "") -> AsyncIterator[str]:
+    """Run an official worker for ALL_WORKFLOWS on ``task_queue`` (a fresh one when empty);
+    yield the queue."""
     client = await TemporalClient.connect(address)
-    task_queue = f"tq-{uuid.uuid4()}"
+    task_queue = task_queue or f"tq-{uuid.uuid4()}"
     worker = Worker(
         client,
         task_queue=task_queue,

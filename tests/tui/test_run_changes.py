@@ -14,6 +14,7 @@ from tempo_cli.tui.screens.run_changes import ResetScreen, UpdateScreen
 from tempo_cli.tui.screens.workflow import WorkflowScreen
 from tempo_cli.tui.screens.workflows import WorkflowsScreen
 from tempo_cli.tui.widgets.actions_panel import ActionsPanel
+from tests.sdk_client.workflows import official_worker
 from tests.tui.conftest import SIZE, screen_mounted, type_text, unique, wait_for
 from tests.tui.tui_app import Checkout
 
@@ -60,6 +61,26 @@ async def test_send_an_update_and_see_its_answer(
         await wait_for(pilot, lambda: bool(app.screen.query("#confirm-yes")), "the confirmation")
         await pilot.press("enter")
         await wait_for(pilot, lambda: "negative amounts are refused" in _outcomes(screen), "the refusal")
+    await client.close()
+
+
+async def test_a_run_opened_before_its_worker_offers_its_updates_once_the_worker_runs(
+    server_address: str, make_app: Callable[[str], TempoApp]
+) -> None:
+    client = await Client.connect(server_address)
+    workflow_id, task_queue = unique("tally"), unique("tq-late")
+    await client.start_workflow("Tally", id=workflow_id, task_queue=task_queue)
+    app = make_app(server_address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app, workflow_id)
+        await wait_for(pilot, lambda: not screen._asking_for_handlers(), "the first ask for the handlers")
+        assert screen.handlers is None, "no worker polls the run's task queue yet"
+        async with official_worker(server_address, task_queue):
+            await wait_for(pilot, lambda: screen.handlers is not None, "the workflow's handlers")
+            await pilot.press("u")
+            await wait_for(pilot, lambda: isinstance(app.screen, UpdateScreen), "the update form")
+            assert app.screen.names == ["add", "add_when_released", "fail"]  # type: ignore[attr-defined]
+            await pilot.press("escape")
     await client.close()
 
 

@@ -156,6 +156,13 @@ class WorkflowScreen(TempoScreen):
     def _tick(self) -> None:
         if self.tempo.connected and self.is_open and self.run_id and not self.missing:
             self.describe()
+            # No answer yet (no worker, or it was slow to answer): ask again, so the signal and
+            # update forms offer the names once a worker can say them.
+            if self.handlers is None and not self._asking_for_handlers():
+                self.fetch_handlers()
+
+    def _asking_for_handlers(self) -> bool:
+        return any(w.node is self and w.group == "handlers" and not w.is_finished for w in self.app.workers)
 
     @work(exclusive=True, group="history", exit_on_error=False, description="follow the history")
     async def follow_history(self, restart: bool) -> None:
