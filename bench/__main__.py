@@ -33,7 +33,7 @@ from bench.harness import Figure, Report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Tempo's packages, compiled before anything is timed.
-PACKAGES = ("devserver", "sdk", "tempo_cli", "sample_food_delivery")
+PACKAGES = ("devserver", "sdk", "tempo_cli", "tempo_wire", "sample_food_delivery")
 
 
 def _compile_bytecode() -> None:
