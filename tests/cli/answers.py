@@ -10,17 +10,25 @@ import sys
 import time
 from typing import Any
 
+from tests.cli import app_forks
+
 TEMPO = [sys.executable, "-m", "tempo_cli.main", "workflow"]
 APP = [sys.executable, "-m", "tests.cli.tempo_entry", "workflow"]
+_GROUP_APP = "from tempo_cli.main import app; app(prog_name='tempo')"
 
 
 def group_programs(group: str) -> tuple[list[str], list[str]]:
     """`tempo GROUP` as users run it (fast paths first) and the Typer app's own `tempo GROUP`."""
-    app = [sys.executable, "-c", "from tempo_cli.main import app; app(prog_name='tempo')", group]
+    app = [sys.executable, "-c", _GROUP_APP, group]
     return [sys.executable, "-m", "tempo_cli.main", group], app
 
 
 def run(program: list[str], args: list[str], environment: dict[str, str]) -> tuple[int, str, str]:
+    """``program ARGS``'s exit code, stdout and stderr. The app's programs (:data:`APP`, the
+    apps of :func:`group_programs`) run in a fork of a process that imported their libraries
+    (`tests.cli.app_forks`); `tempo` as users run it, in a fresh process."""
+    if program[0] == sys.executable and program[1:3] in (APP[1:3], ["-c", _GROUP_APP]):
+        return app_forks.run([*program[1:], *args], environment)
     done = subprocess.run([*program, *args], capture_output=True, text=True, env=environment, timeout=60)
     return done.returncode, done.stdout, done.stderr
 
