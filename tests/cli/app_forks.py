@@ -22,6 +22,7 @@ import atexit
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -118,36 +119,45 @@ def _socket_path() -> str:
         assert process.stdout is not None
         if process.stdout.readline() != b"ready\n":
             raise RuntimeError("the forking process did not start")
-        atexit.register(_stop, process)
+        atexit.register(_stop, process, directory)
         _server = (process, path)
         return path
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: subprocess.Popen[bytes], directory: str) -> None:
     process.kill()
     process.wait()
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 # --- the forking process ------------------------------------------------------------------
 
 
 def _serve(path: str) -> None:
+    """Fork a child for each connection to ``path`` until the process that started this one
+    is gone (a test worker killed outright runs no exit functions: nothing is left behind)."""
     import importlib
 
+    parent = os.getppid()
     for module in PRELOADED:
         importlib.import_module(module)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
+    listener.settimeout(1.0)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
-    while True:
-        connection, _ = listener.accept()
+    while os.getppid() == parent:
+        try:
+            connection, _ = listener.accept()
+        except TimeoutError:
+            continue
         if os.fork() == 0:
             listener.close()
             _child(connection)  # never returns
         connection.close()
+    shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 
 def _child(connection: socket.socket) -> None:
