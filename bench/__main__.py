@@ -17,7 +17,6 @@ figures as JSON (`bench/results/bench.json`, or --json) and the table as markdow
 from __future__ import annotations
 
 import argparse
-import compileall
 import datetime
 import json
 import os
@@ -29,22 +28,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import curves, load
+from bench.bytecode import compile_packages
 from bench.harness import Figure, Report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Tempo's packages, compiled before anything is timed.
-PACKAGES = ("devserver", "sdk", "tempo_cli", "tempo_wire", "sample_food_delivery")
-
-
-def _compile_bytecode() -> None:
-    """Compile Tempo's modules to bytecode first, as installing a package does: with
-    PYTHONDONTWRITEBYTECODE set (as in CI) and a fresh checkout, every server and command the
-    run starts would otherwise compile its modules anew (about 0.1 s of every start)."""
-    root = RESULTS.parent.parent
-    for package in PACKAGES:
-        compileall.compile_dir(root / package, quiet=1)
-
-
 SECTIONS: dict[str, Callable[[Report, load.Sizes, Path], None]] = {
     "workloads": load.workloads,
     "replay": load.replay_speed,
@@ -155,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         f"python {platform.python_version()}, `python -m bench --scale {args.scale:g}`"
     )
     print(context, flush=True)
-    _compile_bytecode()
+    compile_packages()
     report = Report()
     started = time.perf_counter()
 

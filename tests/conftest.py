@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import compileall
 import time
 from collections.abc import Generator, Iterator
 
 import pytest
 from hypothesis import settings
 
+from bench.bytecode import PACKAGES, compile_packages
 from tests.servers import ServerProcess, real_server, server_logs_since, tempo_server
 
 # Hypothesis's deadline (200 ms an example) is wall time: the suite's four processes on two cores
@@ -39,9 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
     (thousands) would otherwise compile what it imports anew, about 0.1 s of CPU each."""
     if hasattr(config, "workerinput"):
         return
-    root = config.rootpath
-    for package in ("devserver", "sdk", "tempo_cli", "tempo_wire", "sample_food_delivery", "bench", "tests"):
-        compileall.compile_dir(root / package, quiet=1, workers=2)
+    compile_packages((*PACKAGES, "bench", "tests"), workers=2)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
