@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from sdk.client import WorkflowHandle
-from sdk.exceptions import TempoError
+from sdk.exceptions import TempoError, WorkflowQueryFailedError
 
 METADATA_QUERY = "__temporal_workflow_metadata"
 # SDK-internal queries that every workflow answers; not worth listing to people.
@@ -37,19 +37,30 @@ async def fetch_handlers(
     when a worker polls the run's task queue, and ``timeout`` stays short, since callers go
     ahead without the answer.
     """
+    return (await ask_for_handlers(handle, timeout))[0]
+
+
+async def ask_for_handlers(
+    handle: WorkflowHandle, timeout: datetime.timedelta = datetime.timedelta(seconds=1)
+) -> tuple[Handlers | None, bool]:
+    """As :func:`fetch_handlers`, and whether asking again later may get an answer: yes when
+    no worker polled or the worker was too slow, no when the worker said it cannot tell (its
+    SDK has no metadata query), so that a caller that asks again does not fill its log."""
     if not await _worker_polls(handle):
-        return None
+        return None, True
     try:
         answer = await handle.query(METADATA_QUERY, timeout=timeout)
+    except WorkflowQueryFailedError:
+        return None, False
     except TempoError:
-        return None
+        return None, True
     if not isinstance(answer, WorkflowMetadata):
-        return None
+        return None, False
     definition = answer.definition
     signals = [d.name for d in definition.signal_definitions]
     queries = [d.name for d in definition.query_definitions]
     updates = [d.name for d in definition.update_definitions]
-    return Handlers(
+    handlers = Handlers(
         signals=sorted(n for n in signals if n),
         queries=sorted(n for n in queries if n and n not in _BUILTIN_QUERIES),
         # SDKs list a dynamic (catch-all) handler with an empty name.
@@ -58,6 +69,7 @@ async def fetch_handlers(
         updates=sorted(n for n in updates if n),
         dynamic_updates="" in updates,
     )
+    return handlers, False
 
 
 async def _worker_polls(handle: WorkflowHandle) -> bool:

@@ -89,9 +89,11 @@ class RunNotFound(Message):
 
 @dataclass
 class HandlersLoaded(Message):
-    """The workflow's signal and query names (``None``: it could not say, e.g. no worker)."""
+    """The workflow's signal and query names (``None``: it could not say, e.g. no worker), and
+    whether asking again later may get them."""
 
     handlers: Handlers | None
+    ask_again: bool = False
 
 
 @dataclass

@@ -20,7 +20,7 @@ from textual.widgets import Button, Header, Input, Static, TabbedContent, TabPan
 from sdk.client import WorkflowDescription, WorkflowHandle, WorkflowStatus
 from sdk.exceptions import TempoError, WorkflowNotFoundError
 from tempo_cli._errors import describe_error
-from tempo_cli._metadata import Handlers, fetch_handlers
+from tempo_cli._metadata import Handlers, ask_for_handlers
 from tempo_cli.tui.formatting import zone
 from tempo_cli.tui.history_model import (
     RunLink,
@@ -90,6 +90,8 @@ class WorkflowScreen(TempoScreen):
         self.run_id = run_id
         self.description: WorkflowDescription | None = None
         self.handlers: Handlers | None = None
+        self.ask_for_handlers_again = True
+        """No answer yet, but one may come (no worker polled, or it was slow): asked every tick."""
         self.links: list[RunLink] = []
         self.missing = False
         """The server said the run does not exist (any more): nothing is polled then."""
@@ -158,7 +160,7 @@ class WorkflowScreen(TempoScreen):
             self.describe()
             # No answer yet (no worker, or it was slow to answer): ask again, so the signal and
             # update forms offer the names once a worker can say them.
-            if self.handlers is None and not self._asking_for_handlers():
+            if self.handlers is None and self.ask_for_handlers_again and not self._asking_for_handlers():
                 self.fetch_handlers()
 
     def _asking_for_handlers(self) -> bool:
@@ -223,7 +225,7 @@ class WorkflowScreen(TempoScreen):
 
     @work(exclusive=True, group="handlers", exit_on_error=False, description="ask for the workflow's handlers")
     async def fetch_handlers(self) -> None:
-        self.post_message(HandlersLoaded(await fetch_handlers(self.handle())))
+        self.post_message(HandlersLoaded(*await ask_for_handlers(self.handle())))
 
     @on(RunNotFound)
     def _run_not_found(self, message: RunNotFound) -> None:
@@ -282,6 +284,7 @@ class WorkflowScreen(TempoScreen):
     @on(HandlersLoaded)
     def _handlers_loaded(self, message: HandlersLoaded) -> None:
         self.handlers = message.handlers
+        self.ask_for_handlers_again = message.ask_again
         self.query_one(QueryPanel).set_handlers(message.handlers)
 
     def _show_summary(self) -> None:
