@@ -280,7 +280,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.record_to:
         _save(asyncio.run(record()), Path(args.record_to))
-        return
+        # The recording is written: leave without finalizing, where grpc's threads can abort
+        # the interpreter (a CI run: SIGABRT, "PyGILState_Release ... finalizing").
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     with tempfile.TemporaryDirectory() as tmp:
         recording = _recorded_in_a_child(tmp)
         db = str(Path(tmp, "engine.db")) if args.db else None
