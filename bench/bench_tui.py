@@ -53,7 +53,7 @@ def _recording_render_line(self: DataTable[object], y: int) -> Any:
     return _render_line(self, y)
 
 
-DataTable.render_line = _recording_render_line  # type: ignore[method-assign]
+DataTable.render_line = _recording_render_line  # type: ignore[method-assign,assignment]
 
 
 async def connect(address: str) -> Client:
