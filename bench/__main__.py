@@ -32,7 +32,7 @@ from bench.bytecode import compile_packages
 from bench.harness import Figure, Report
 
 RESULTS = Path(__file__).resolve().parent / "results"
-# Tempo's packages, compiled before anything is timed.
+
 SECTIONS: dict[str, Callable[[Report, load.Sizes, Path], None]] = {
     "workloads": load.workloads,
     "replay": load.replay_speed,

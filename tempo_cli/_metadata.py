@@ -60,7 +60,7 @@ async def ask_for_handlers(
     signals = [d.name for d in definition.signal_definitions]
     queries = [d.name for d in definition.query_definitions]
     updates = [d.name for d in definition.update_definitions]
-    handlers = Handlers(
+    return Handlers(
         signals=sorted(n for n in signals if n),
         queries=sorted(n for n in queries if n and n not in _BUILTIN_QUERIES),
         # SDKs list a dynamic (catch-all) handler with an empty name.
@@ -68,8 +68,7 @@ async def ask_for_handlers(
         dynamic_queries="" in queries,
         updates=sorted(n for n in updates if n),
         dynamic_updates="" in updates,
-    )
-    return handlers, False
+    ), False
 
 
 async def _worker_polls(handle: WorkflowHandle) -> bool:

@@ -183,7 +183,6 @@ def _child(connection: socket.socket) -> None:
 
 def _run_as_python(argv: list[str]) -> int:
     """Run ``python ARGV`` in this process (``-m MODULE ...`` or ``-c CODE ...``): its exit code."""
-    import atexit as exits
     import runpy
     import traceback
 
@@ -211,7 +210,7 @@ def _run_as_python(argv: list[str]) -> int:
     # As the interpreter ends: wait for the threads that are not daemons, run the exit functions.
     with contextlib.suppress(Exception):
         threading._shutdown()  # type: ignore[attr-defined]
-    exits._run_exitfuncs()
+    atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
