@@ -140,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     context = (
         f"{began:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load average {load_before[0]:.1f} at the start, "
         f"a fixed Python loop {_loop_ms():.0f} ms at the start, "
-        f"python {platform.python_version()}, `python -m bench --scale {args.scale:g}`"
+        f"python {platform.python_version()}, `python -m bench --scale {args.scale:g}"
+        + ("" if set(chosen) == set(SECTIONS) else f" --sections {','.join(chosen)}")
+        + "`"
     )
     print(context, flush=True)
     compile_packages()

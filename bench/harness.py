@@ -11,7 +11,7 @@ import os
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -154,9 +154,11 @@ def pid_of(server: ServerProcess) -> int:
     return server.proc.pid
 
 
-def make_server(kind: str, db: Path | None = None, web_ui: bool = False) -> ServerProcess:
-    """Tempo (``tempo``) or the real dev server (``real``), in memory or on ``db``."""
+def make_server(kind: str, db: Path | None = None, web_ui: bool = False, flags: Sequence[str] = ()) -> ServerProcess:
+    """Tempo (``tempo``) or the real dev server (``real``), in memory or on ``db``, with
+    ``flags`` (start-dev's, which both take)."""
     extra: list[str] = ["--db-filename", str(db)] if db is not None else []
+    extra += flags
     if web_ui:
         extra += ["--ui-port", str(free_port())]
     return tempo_server(*extra) if kind == "tempo" else real_server(*extra)
