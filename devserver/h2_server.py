@@ -263,6 +263,7 @@ class _Connection(asyncio.Protocol):
         self.going_away = False
         self.out: list[bytes] = []  # frames queued by _send
         self.reading = False  # in data_received, which writes what it queued when it is done
+        self.flush_due = False  # a _flush_out is on the loop's ready queue
         self.loop = asyncio.get_running_loop()
         # One timer for the streams' deadlines, due at the soonest (or sooner: it stays when the
         # stream it was set for ends, and looks again when it fires).
@@ -304,7 +305,12 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         # What the frames ask to send leaves in one write at the end (the answers of the calls
-        # whose handlers finished at once among them), rather than a turn of the loop later.
+        # whose handlers finished at once among them). While some of this connection's calls
+        # wait (long polls, queries), that write is made at the start of the next turn instead,
+        # after the handlers this read woke (a poll handed the task a call brought, a query
+        # given its answer) have had their step: their answers join it, rather than each
+        # leaving in a write a turn later. The official SDKs send a client's calls and its
+        # worker's polls over one connection; a third of the server's writes go this way.
         self.reading = True
         try:
             if self.buffer or not self.greeted:
@@ -318,7 +324,9 @@ class _Connection(asyncio.Protocol):
                 self.unacknowledged = 0
         finally:
             self.reading = False
-            if self.out:
+            if self.streams:  # calls wait: what this read woke may answer in the next turn
+                self._flush_soon()
+            elif self.out:
                 self._flush_out()
 
     def _buffered(self, data: bytes) -> None:
@@ -632,8 +640,8 @@ class _Connection(asyncio.Protocol):
                 size >> 16, size & 0xFFFF, DATA, 0, sid, 0, len(payload),
             )  # fmt: skip
             trailers = _OK_TRAILERS_FRAME.pack(0, len(_OK_TRAILERS), HEADERS, _LAST, sid, _OK_TRAILERS)
-            if not self.out and not self.reading:
-                self.loop.call_soon(self._flush_out)
+            if not self.reading:
+                self._flush_soon()
             self.out += (head, payload, trailers)
             self._end(stream)
             return
@@ -720,11 +728,18 @@ class _Connection(asyncio.Protocol):
         """Queue frames to go out: what the connection says in one turn of the event loop (the
         answers of the calls one read brought, as a rule) leaves in one write, since a send on
         loopback costs about as much as the server's work on a small call."""
-        if not self.out and not self.reading:  # data_received writes what it queued itself
-            self.loop.call_soon(self._flush_out)
+        if not self.reading:  # data_received writes what it queued itself
+            self._flush_soon()
         self.out.append(data)
 
+    def _flush_soon(self) -> None:
+        """Write what is queued at the next turn of the loop (once, however often asked)."""
+        if not self.flush_due:
+            self.flush_due = True
+            self.loop.call_soon(self._flush_out)
+
     def _flush_out(self) -> None:
+        self.flush_due = False
         out, self.out = self.out, []
         if out and self.transport is not None:
             self.transport.write(out[0] if len(out) == 1 else b"".join(out))

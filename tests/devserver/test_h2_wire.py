@@ -50,7 +50,7 @@ from tempo_wire.frames import (
     SETTINGS_MAX_FRAME_SIZE,
 )
 from tests.devserver.h2_raw_client import RawH2, StreamState, connected, grpc_message, request_headers
-from tests.inprocess import tempo_in_process
+from tests.inprocess import devserver_in_process, tempo_in_process
 
 NS = "default"
 KIB = 1024
@@ -773,6 +773,65 @@ async def test_a_compressed_request_the_server_cannot_read(
 
 
 # ---- 12: graceful stop ---------------------------------------------------------------------
+
+
+class _WriteLog(asyncio.Transport):
+    """A connection's transport that keeps each write's bytes, then writes them."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        super().__init__()
+        self._transport = transport
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.writes.append(bytes(data))
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def _write_with(writes: list[bytes], stream_id: int) -> int:
+    """The index of the write that carried the trailers (END_STREAM) of ``stream_id``."""
+    for index, data in enumerate(writes):
+        pos = 0
+        while pos + 9 <= len(data):
+            length = int.from_bytes(data[pos : pos + 3], "big")
+            kind, flags = data[pos + 3], data[pos + 4]
+            stream = int.from_bytes(data[pos + 5 : pos + 9], "big") & 0x7FFFFFFF
+            if kind == HEADERS and flags & END_STREAM and stream == stream_id:
+                return index
+            pos += 9 + length
+    raise AssertionError(f"no write ended stream {stream_id}: {writes!r}")
+
+
+async def test_a_long_poll_woken_by_a_call_answers_in_that_calls_write() -> None:
+    """A worker's poll waits on the connection its client also calls on (as the official SDKs
+    do): a start that hands the poll its task is answered in the same write as the poll, not
+    in one write each (a write on loopback costs about what the server's work on a call does)."""
+    queue = unique("tq-h2-one-write")
+    async with devserver_in_process() as server, connected(f"127.0.0.1:{server.port}") as h2:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            await h2.call(1, "PollWorkflowTaskQueue", poll_request(queue, "same-connection"), timeout="30S")
+            await wait_for_poller(WorkflowServiceStub(channel), queue, "same-connection")
+        (connection,) = [c for c in server.rpc._connections if 1 in c.streams]
+        assert connection.transport is not None
+        log = connection.transport = _WriteLog(connection.transport)
+        start = wsv1.StartWorkflowExecutionRequest(
+            namespace=NS,
+            workflow_id=unique("h2-one-write"),
+            workflow_type=WorkflowType(name="WireWorkflow"),
+            task_queue=TaskQueue(name=queue),
+            request_id=str(uuid.uuid4()),
+        )
+        await h2.call(3, "StartWorkflowExecution", start.SerializeToString(), timeout="5S")
+        assert_ok(await h2.ended(3, timeout=5))
+        polled = await h2.ended(1, timeout=5)
+        assert_ok(polled)
+        task = wsv1.PollWorkflowTaskQueueResponse.FromString(polled.message())
+        assert task.workflow_execution.workflow_id == start.workflow_id
+        assert _write_with(log.writes, 1) == _write_with(log.writes, 3), log.writes
+        assert h2.violations == []
 
 
 async def test_a_stopping_server_says_goaway_and_ends_calls_in_flight() -> None:
