@@ -146,12 +146,14 @@ def median_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
     """Throughput, latency, server CPU per workflow, the 500-activity workflow and queries.
 
-    Each kind of server runs ``sizes.rounds`` times, each time started afresh, and the two
-    SDKs take turns going first on it (official then ours, ours then official, ...): this
-    machine's speed drifts by tens of percent within minutes, and a single run of each
-    compared one moment with another. A fresh server each round keeps the rounds alike: the
-    real server's CPU per workflow grows as its store fills (18 ms on a fresh one, 27-31 ms
-    two rounds later, in one run), which a round on the same server would fold in."""
+    Each kind of server runs ``sizes.rounds`` times, each time started afresh, a round of
+    Tempo next to a round of the real server (Tempo first, then the real one first, ...), and
+    the two SDKs take turns going first on it (official then ours, ours then official, ...):
+    this machine's speed drifts by tens of percent within minutes, and a single run of each,
+    or all of one server's rounds before all of the other's, compared one moment with another.
+    A fresh server each round keeps the rounds alike: the real server's CPU per workflow
+    grows as its store fills (18 ms on a fresh one, 27-31 ms two rounds later, in one run),
+    which a round on the same server would fold in."""
     print(
         f"workloads: {sizes.workflows} seed-scenario workflows, {sizes.concurrency} at a time, "
         f"{sizes.rounds} round(s) per SDK and server",
@@ -159,20 +161,23 @@ def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
     )
     results: dict[tuple[str, str, str], dict[str, Any]] = {}
     for mode in ("memory", "db"):
-        for kind in ("tempo", "real"):
-            rounds: dict[str, list[dict[str, Any]]] = {"official": [], "ours": []}
-            for number in range(sizes.rounds):
+        rounds: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for number in range(sizes.rounds):
+            # Each round of one server next to a round of the other, taking turns to go first:
+            # a ratio compares minutes of one hour, not the start of the section with its end.
+            kinds = ("tempo", "real") if number % 2 == 0 else ("real", "tempo")
+            for kind in kinds:
                 db = tmp / f"load-{kind}-{number + 1}.db" if mode == "db" else None
                 with running(make_server(kind, db)) as server:
                     order = ("official", "ours") if number % 2 == 0 else ("ours", "official")
                     for sdk in order:
                         key = f"workload/{mode}/{kind}/{sdk}" + (f"/round-{number + 1}" if number else "")
                         full = mode == "memory" and number == 0
-                        rounds[sdk].append(_workload(report, key, server, sdk, sizes, full))
+                        rounds.setdefault((kind, sdk), []).append(_workload(report, key, server, sdk, sizes, full))
                     if mode == "memory" and number == 0 and sizes.queries:
                         results[(mode, kind, "bare")] = _bare_queries(report, f"queries/{kind}/bare", server, sizes)
-            for sdk, measured in rounds.items():
-                results[(mode, kind, sdk)] = median_rounds(measured)
+        for (kind, sdk), measured in rounds.items():
+            results[(mode, kind, sdk)] = median_rounds(measured)
 
     def value(mode: str, kind: str, sdk: str, *path: str) -> float | None:
         found: Any = results.get((mode, kind, sdk), {})
@@ -295,7 +300,7 @@ def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
     )
     report.raw["workload_note"] = (
         f"{WARM_UP} warm-up workflows before each throughput run; throughput figures are the medians "
-        f"of {sizes.rounds} alternating round(s) per SDK and server"
+        f"of {sizes.rounds} round(s) per SDK and server, Tempo's and the real server's interleaved"
     )
 
 
