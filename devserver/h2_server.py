@@ -310,7 +310,7 @@ class _Connection(asyncio.Protocol):
         # after the handlers this read woke (a poll handed the task a call brought, a query
         # given its answer) have had their step: their answers join it, rather than each
         # leaving in a write a turn later. The official SDKs send a client's calls and its
-        # worker's polls over one connection; a third of the server's writes go this way.
+        # worker's polls over one connection: under their load this saves a third of the writes.
         self.reading = True
         try:
             if self.buffer or not self.greeted:
