@@ -139,6 +139,17 @@ def median_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             if all(isinstance(t.get(name), int | float) for t in measured)
         }
         merged["throughput"]["rounds"] = len(measured)
+        # The server's CPU over the load generator's, round by round: the machine's speed,
+        # which moves by tens of percent within minutes, moves both alike.
+        per_load = [
+            t["server_cpu_ms_per_workflow"] / t["load_cpu_ms_per_workflow"]
+            for t in measured
+            if isinstance(t.get("server_cpu_ms_per_workflow"), int | float)
+            and isinstance(t.get("load_cpu_ms_per_workflow"), int | float)
+            and t["load_cpu_ms_per_workflow"] > 0
+        ]
+        if per_load:
+            merged["throughput"]["server_cpu_per_load_cpu"] = statistics.median(per_load)
     merged["failures"] = sum(int(r.get("failures", 1)) for r in rounds)
     return merged
 
@@ -237,6 +248,10 @@ def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
             )
             if cpu.target:
                 cpu.met = at_most(cpu.ratio, 0.1)
+            cpu.note = per_load_note(
+                value(mode, "tempo", sdk, "throughput", "server_cpu_per_load_cpu"),
+                value(mode, "real", sdk, "throughput", "server_cpu_per_load_cpu"),
+            )
             # What the load itself costs: with 2 cores, a load that needs more than a core per
             # workflow/s the server can give bounds the throughput, whatever the server does.
             report.add(
@@ -302,6 +317,14 @@ def workloads(report: Report, sizes: Sizes, tmp: Path) -> None:
         f"{WARM_UP} warm-up workflows before each throughput run; throughput figures are the medians "
         f"of {sizes.rounds} round(s) per SDK and server, Tempo's and the real server's interleaved"
     )
+
+
+def per_load_note(tempo: float | None, real: float | None) -> str:
+    """The server's CPU per workflow measured in the load generator's (the same rounds' own
+    CPU per workflow, a yardstick the machine's speed moves as it moves the server's)."""
+    if tempo is None or not real:
+        return ""
+    return f"over the load generator's own CPU in the same rounds: {tempo:.2f} against {real:.2f}, {tempo / real:.2f}x"
 
 
 def throughput_ceiling(cores: int, server_ms: float | None, load_ms: float | None, real_rate: float | None) -> str:

@@ -111,6 +111,26 @@ def test_a_workload_shows_the_median_of_its_rounds_and_every_round_failures() ->
     assert merged["failures"] == 1
 
 
+def test_server_cpu_is_also_measured_against_the_load_generators_round_by_round() -> None:
+    """A slow round makes the server and the load generator costlier alike: their ratio, taken
+    per round, stays put where the server's own figure moves."""
+    from bench.load import median_rounds, per_load_note
+
+    def round_of(server: float, load: float) -> dict[str, object]:
+        throughput = {"rate": 100.0, "server_cpu_ms_per_workflow": server, "load_cpu_ms_per_workflow": load}
+        return {"throughput": throughput, "failures": 0}
+
+    tempo = median_rounds([round_of(2.0, 8.0), round_of(3.0, 12.0), round_of(2.5, 10.0)])
+    real = median_rounds([round_of(20.0, 10.0), round_of(30.0, 15.0), round_of(16.0, 8.0)])
+    assert tempo["throughput"]["server_cpu_per_load_cpu"] == pytest.approx(0.25)
+    assert real["throughput"]["server_cpu_per_load_cpu"] == pytest.approx(2.0)
+    note = per_load_note(tempo["throughput"]["server_cpu_per_load_cpu"], real["throughput"]["server_cpu_per_load_cpu"])
+    assert note.endswith("0.25 against 2.00, 0.12x")
+    # A round without the load's CPU (a child that failed to report it) leaves no ratio.
+    assert "server_cpu_per_load_cpu" not in median_rounds([{"throughput": {"rate": 1.0}, "failures": 0}])["throughput"]
+    assert per_load_note(None, 2.0) == ""
+
+
 @pytest.mark.timeout(300)
 def test_the_engine_benchmark_replays_the_official_sdks_requests(tmp_path: Path) -> None:
     profile = tmp_path / "engine.prof"
