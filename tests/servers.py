@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any, Self
 
 import grpc
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
@@ -108,6 +110,31 @@ def wait_until_healthy(address: str, proc: subprocess.Popen[Any], deadline: floa
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.1)
+        _wait_for_system_worker(stub, proc, min(deadline, time.monotonic() + _SYSTEM_WORKER_WAIT))
+
+
+# The real server starts its worker service (schedules, batches) after its frontend answers,
+# listening on a port it drew itself: a CI run saw that port taken meanwhile, and the server
+# crash (exit 2) in the middle of the test that had started it. Its per-namespace worker
+# polling `default` says the service is listening. Waited for a while only: a server that
+# never shows it (a configuration without it) is used as it is.
+_SYSTEM_WORKER_QUEUE = "temporal-sys-per-ns-tq"
+_SYSTEM_WORKER_WAIT = 5.0
+
+
+def _wait_for_system_worker(stub: WorkflowServiceStub, proc: subprocess.Popen[Any], until: float) -> None:
+    request = wsv1.DescribeTaskQueueRequest(
+        namespace="default",
+        task_queue=TaskQueue(name=_SYSTEM_WORKER_QUEUE),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    while time.monotonic() < until:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        with contextlib.suppress(grpc.RpcError):
+            if stub.DescribeTaskQueue(request, timeout=2).pollers:
+                return
+        time.sleep(0.05)
 
 
 LOG_TAIL_LINES = 40
