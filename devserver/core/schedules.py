@@ -190,11 +190,9 @@ def update(
     """UpdateSchedule: replaces spec, action, policies and state; False on a conflicting token."""
     if conflict_token and conflict_token != state.conflict_token:
         return False  # the real server drops it silently
-    # As the real dev server: an update keeps its policies as given (no default catch-up window).
-    given_window = schedule.policies.HasField("catchup_window")
+    # As the real dev server (Server 1.32): an update's policies get the defaults a create's
+    # do, the one-year catch-up window among them.
     state.schedule = with_defaults(schedule)
-    if not given_window:
-        state.schedule.policies.ClearField("catchup_window")
     state._compiled = None
     if search_attributes is not None:
         state.search_attributes = search_attributes

@@ -279,6 +279,46 @@ async def test_update_list_and_matching_times(server_address: str) -> None:
         await handle.delete()
 
 
+async def test_an_update_without_policies_gets_the_default_catch_up_window(server_address: str) -> None:
+    async with worker(server_address) as (client, task_queue):
+        schedule_id = f"no-policies-{uuid.uuid4().hex[:6]}"
+        service = client.workflow_service
+        bare = schedule_pb.Schedule(
+            action=schedule_pb.ScheduleAction(
+                start_workflow=NewWorkflowExecutionInfo(
+                    workflow_id=f"wf-{schedule_id}",
+                    workflow_type=WorkflowType(name="ScheduledWork"),
+                    task_queue=TaskQueue(name=task_queue),
+                )
+            ),
+            spec=schedule_pb.ScheduleSpec(),
+            state=schedule_pb.ScheduleState(paused=True),
+        )
+        await service.create_schedule(
+            wsv1.CreateScheduleRequest(
+                namespace="default", schedule_id=schedule_id, schedule=bare, request_id=str(uuid.uuid4())
+            )
+        )
+        describe = wsv1.DescribeScheduleRequest(namespace="default", schedule_id=schedule_id)
+        created = await service.describe_schedule(describe)
+        await service.update_schedule(
+            wsv1.UpdateScheduleRequest(
+                namespace="default",
+                schedule_id=schedule_id,
+                schedule=bare,
+                conflict_token=created.conflict_token,
+                request_id=str(uuid.uuid4()),
+            )
+        )
+        updated = await service.describe_schedule(describe)
+        for description in (created, updated):
+            policies = description.schedule.policies
+            assert policies.overlap_policy == ScheduleOverlapPolicy.SKIP
+            assert policies.catchup_window.ToTimedelta() == timedelta(days=365)
+        assert updated.conflict_token != created.conflict_token
+        await client.get_schedule_handle(schedule_id).delete()
+
+
 def _start(**fields: Any) -> schedule_pb.Schedule:
     return schedule_pb.Schedule(action=schedule_pb.ScheduleAction(start_workflow=NewWorkflowExecutionInfo(**fields)))
 
