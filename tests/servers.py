@@ -78,11 +78,16 @@ def stop_process(proc: subprocess.Popen[Any], signum: int = signal.SIGTERM, time
         proc.wait()
 
 
+def _still_running(proc: subprocess.Popen[Any]) -> None:
+    """Raise if the server being waited for has exited (the start's retry reads its log)."""
+    if proc.poll() is not None:
+        raise RuntimeError(f"server exited early with code {proc.returncode}")
+
+
 def wait_for_port(host: str, port: int, proc: subprocess.Popen[Any], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        _still_running(proc)
         with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
             return
         time.sleep(0.005)  # a start-up time measured by it (bench.harness.ready_seconds) is this coarse
@@ -101,8 +106,7 @@ def wait_until_healthy(address: str, proc: subprocess.Popen[Any], deadline: floa
             lambda: stub.DescribeNamespace(wsv1.DescribeNamespaceRequest(namespace="default"), timeout=2),
         ):
             while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited early with code {proc.returncode}")
+                _still_running(proc)
                 try:
                     ask()
                     break
@@ -129,8 +133,7 @@ def _wait_for_system_worker(stub: WorkflowServiceStub, proc: subprocess.Popen[An
         task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     )
     while time.monotonic() < until:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        _still_running(proc)
         with contextlib.suppress(grpc.RpcError):
             if stub.DescribeTaskQueue(request, timeout=2).pollers:
                 return
